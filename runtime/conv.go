@@ -1,0 +1,504 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/cnnc-dev/cnnc/runtime/gemm"
+	"gonum.org/v1/gonum/blas"
+)
+
+// Conv is the geometry of a 2-D convolution (PyTorch's nn.Conv2d): C input
+// channels of H x W, K output channels of OH x OW, a KH x KW kernel with
+// stride SH, SW, zero padding PH, PW, dilation DH, DW and G groups. The
+// weight is (K, C/G, KH, KW), the bias (K). ReLU fuses a ReLU into the
+// forward epilogue (after the bias); the backward kernels then expect a dy
+// that already went through ReluBackward.
+type Conv struct {
+	C, H, W int
+	K       int
+	KH, KW  int
+	SH, SW  int
+	PH, PW  int
+	DH, DW  int
+	G       int
+	OH, OW  int
+	ReLU    bool
+}
+
+// ConvOutSize returns PyTorch's output length for one spatial dimension.
+func ConvOutSize(in, k, stride, pad, dil int) int {
+	return (in+2*pad-dil*(k-1)-1)/stride + 1
+}
+
+// Validate reports whether the geometry is consistent.
+func (c Conv) Validate() error {
+	switch {
+	case c.C < 1 || c.H < 1 || c.W < 1 || c.K < 1 || c.KH < 1 || c.KW < 1:
+		return fmt.Errorf("conv: sizes must be positive: %+v", c)
+	case c.SH < 1 || c.SW < 1 || c.DH < 1 || c.DW < 1 || c.PH < 0 || c.PW < 0 || c.G < 1:
+		return fmt.Errorf("conv: stride/dilation/groups must be >= 1 and padding >= 0: %+v", c)
+	case c.C%c.G != 0 || c.K%c.G != 0:
+		return fmt.Errorf("conv: groups %d must divide C=%d and K=%d", c.G, c.C, c.K)
+	}
+	oh := ConvOutSize(c.H, c.KH, c.SH, c.PH, c.DH)
+	ow := ConvOutSize(c.W, c.KW, c.SW, c.PW, c.DW)
+	if oh < 1 || ow < 1 || oh != c.OH || ow != c.OW {
+		return fmt.Errorf("conv: output is %dx%d for %+v, geometry says %dx%d", oh, ow, c, c.OH, c.OW)
+	}
+	return nil
+}
+
+func (c Conv) mustValid(op string) {
+	if err := c.Validate(); err != nil {
+		panic("runtime.Conv." + op + ": " + err.Error())
+	}
+}
+
+func (c Conv) inSize() int  { return c.C * c.H * c.W }
+func (c Conv) outSize() int { return c.K * c.OH * c.OW }
+func (c Conv) wSize() int   { return c.K * (c.C / c.G) * c.KH * c.KW }
+func (c Conv) colRows() int { return (c.C / c.G) * c.KH * c.KW }
+func (c Conv) is1x1() bool {
+	return c.KH == 1 && c.KW == 1 && c.SH == 1 && c.SW == 1 && c.PH == 0 && c.PW == 0
+}
+func (c Conv) colSize() int {
+	if c.is1x1() {
+		return 0
+	}
+	return c.colRows() * c.OH * c.OW
+}
+
+// per-worker scratch of each pass
+func (c Conv) perFwd() int    { return c.colSize() }
+func (c Conv) perFilter() int { return c.colSize() + c.wSize() + c.K }
+
+// ScratchSize returns the scratch floats Forward, BackwardData and
+// BackwardFilter need for a batch of n (one im2col buffer and one weight
+// gradient accumulator per worker).
+func (c Conv) ScratchSize(n int) int {
+	return max(c.perFwd(), c.perFilter()) * max(1, min(n, Workers()))
+}
+
+// MACs returns the multiply-accumulates of one forward pass of one image.
+func (c Conv) MACs() int { return c.K * c.OH * c.OW * c.colRows() }
+
+// ---------------------------------------------------------------- reference
+
+// ForwardRef: x is (N,C,H,W), w is (K,C/G,KH,KW), b is (K) or nil,
+// y is (N,K,OH,OW). y = conv(x, w) + b, then ReLU if c.ReLU.
+func (c Conv) ForwardRef(n int, x, w, b, y []float32) {
+	c.mustValid("ForwardRef")
+	cg, kg := c.C/c.G, c.K/c.G
+	for i := 0; i < n; i++ {
+		for k := 0; k < c.K; k++ {
+			g := k / kg
+			for oh := 0; oh < c.OH; oh++ {
+				for ow := 0; ow < c.OW; ow++ {
+					var s float64
+					if b != nil {
+						s = float64(b[k])
+					}
+					for ci := 0; ci < cg; ci++ {
+						ch := g*cg + ci
+						for kh := 0; kh < c.KH; kh++ {
+							ih := oh*c.SH - c.PH + kh*c.DH
+							if ih < 0 || ih >= c.H {
+								continue
+							}
+							for kw := 0; kw < c.KW; kw++ {
+								iw := ow*c.SW - c.PW + kw*c.DW
+								if iw < 0 || iw >= c.W {
+									continue
+								}
+								s += float64(x[((i*c.C+ch)*c.H+ih)*c.W+iw]) *
+									float64(w[((k*cg+ci)*c.KH+kh)*c.KW+kw])
+							}
+						}
+					}
+					if c.ReLU && s < 0 {
+						s = 0
+					}
+					y[((i*c.K+k)*c.OH+oh)*c.OW+ow] = float32(s)
+				}
+			}
+		}
+	}
+}
+
+// BackwardDataRef: dy is (N,K,OH,OW), w is (K,C/G,KH,KW), dx is (N,C,H,W).
+// dx += conv_transpose(dy, w). The ReLU of c is not applied (see Conv).
+func (c Conv) BackwardDataRef(n int, dy, w, dx []float32) {
+	c.mustValid("BackwardDataRef")
+	cg, kg := c.C/c.G, c.K/c.G
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c.C; ch++ {
+			g, ci := ch/cg, ch%cg
+			for ih := 0; ih < c.H; ih++ {
+				for iw := 0; iw < c.W; iw++ {
+					var s float64
+					for k := g * kg; k < (g+1)*kg; k++ {
+						for kh := 0; kh < c.KH; kh++ {
+							th := ih + c.PH - kh*c.DH
+							if th < 0 || th%c.SH != 0 || th/c.SH >= c.OH {
+								continue
+							}
+							for kw := 0; kw < c.KW; kw++ {
+								tw := iw + c.PW - kw*c.DW
+								if tw < 0 || tw%c.SW != 0 || tw/c.SW >= c.OW {
+									continue
+								}
+								s += float64(dy[((i*c.K+k)*c.OH+th/c.SH)*c.OW+tw/c.SW]) *
+									float64(w[((k*cg+ci)*c.KH+kh)*c.KW+kw])
+							}
+						}
+					}
+					dx[((i*c.C+ch)*c.H+ih)*c.W+iw] += float32(s)
+				}
+			}
+		}
+	}
+}
+
+// BackwardFilterRef: x is (N,C,H,W), dy is (N,K,OH,OW), dw is (K,C/G,KH,KW),
+// db is (K) or nil. dw += dL/dw, db += dL/db.
+func (c Conv) BackwardFilterRef(n int, x, dy, dw, db []float32) {
+	c.mustValid("BackwardFilterRef")
+	cg, kg := c.C/c.G, c.K/c.G
+	for k := 0; k < c.K; k++ {
+		g := k / kg
+		for ci := 0; ci < cg; ci++ {
+			ch := g*cg + ci
+			for kh := 0; kh < c.KH; kh++ {
+				for kw := 0; kw < c.KW; kw++ {
+					var s float64
+					for i := 0; i < n; i++ {
+						for oh := 0; oh < c.OH; oh++ {
+							ih := oh*c.SH - c.PH + kh*c.DH
+							if ih < 0 || ih >= c.H {
+								continue
+							}
+							for ow := 0; ow < c.OW; ow++ {
+								iw := ow*c.SW - c.PW + kw*c.DW
+								if iw < 0 || iw >= c.W {
+									continue
+								}
+								s += float64(x[((i*c.C+ch)*c.H+ih)*c.W+iw]) *
+									float64(dy[((i*c.K+k)*c.OH+oh)*c.OW+ow])
+							}
+						}
+					}
+					dw[((k*cg+ci)*c.KH+kh)*c.KW+kw] += float32(s)
+				}
+			}
+		}
+		if db != nil {
+			var s float64
+			for i := 0; i < n; i++ {
+				for _, v := range dy[(i*c.K+k)*c.OH*c.OW : (i*c.K+k+1)*c.OH*c.OW] {
+					s += float64(v)
+				}
+			}
+			db[k] += float32(s)
+		}
+	}
+}
+
+// --------------------------------------------------------------------- fast
+
+// Forward: x is (N,C,H,W), w is (K,C/G,KH,KW), b is (K) or nil, y is
+// (N,K,OH,OW); scratch has at least ScratchSize(n) floats (fewer workers are
+// used if it is smaller, but at least one image's im2col buffer is needed).
+// Per image and group: im2col, then y = W col (gemm.Sgemm), then the bias
+// and ReLU epilogue. A 1x1 stride-1 unpadded conv multiplies x directly.
+func (c Conv) Forward(n int, x, w, b, y, scratch []float32) {
+	c.mustValid("Forward")
+	check("Conv.Forward", "x", x, n*c.inSize())
+	check("Conv.Forward", "w", w, c.wSize())
+	if b != nil {
+		check("Conv.Forward", "b", b, c.K)
+	}
+	check("Conv.Forward", "y", y, n*c.outSize())
+	c.launch(convFwd, n, x, w, b, y, nil, scratch, c.perFwd())
+}
+
+// BackwardData: dy is (N,K,OH,OW), w is (K,C/G,KH,KW), dx is (N,C,H,W).
+// dx += conv_transpose(dy, w): per image and group dcol = W^T dy (gemm),
+// then col2im adds dcol into dx.
+func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
+	c.mustValid("BackwardData")
+	check("Conv.BackwardData", "dy", dy, n*c.outSize())
+	check("Conv.BackwardData", "w", w, c.wSize())
+	check("Conv.BackwardData", "dx", dx, n*c.inSize())
+	c.launch(convData, n, dy, w, nil, dx, nil, scratch, c.perFwd())
+}
+
+// BackwardFilter: x is (N,C,H,W), dy is (N,K,OH,OW), dw is (K,C/G,KH,KW),
+// db is (K) or nil. dw += sum over images of dy col^T (gemm), db += sum of dy.
+// Each worker accumulates into its own slice of scratch; the caller's
+// goroutine adds them into dw and db at the end.
+func (c Conv) BackwardFilter(n int, x, dy, dw, db, scratch []float32) {
+	c.mustValid("BackwardFilter")
+	check("Conv.BackwardFilter", "x", x, n*c.inSize())
+	check("Conv.BackwardFilter", "dy", dy, n*c.outSize())
+	check("Conv.BackwardFilter", "dw", dw, c.wSize())
+	if db != nil {
+		check("Conv.BackwardFilter", "db", db, c.K)
+	}
+	c.launch(convFilter, n, x, dy, db, dw, db, scratch, c.perFilter())
+}
+
+const (
+	convFwd = iota
+	convData
+	convFilter
+)
+
+// convJob is the parallel body of the three passes: item i is image i.
+type convJob struct {
+	c       Conv
+	pass    int
+	a, w, b []float32 // input (x or dy), weight (or dy for filter), bias
+	out     []float32 // y, dx or dw
+	db      []float32
+	scratch []float32
+	per     int
+}
+
+var convJobs freeList[convJob]
+
+func (c Conv) launch(pass, n int, a, w, b, out, db, scratch []float32, per int) {
+	if n == 0 {
+		return
+	}
+	slots := n
+	if per > 0 {
+		checkMin("Conv", "scratch", scratch, per)
+		slots = len(scratch) / per
+	}
+	slots = min(slots, n, Workers())
+	j := convJobs.get()
+	*j = convJob{c: c, pass: pass, a: a, w: w, b: b, out: out, db: db, scratch: scratch, per: per}
+	if pass == convFilter {
+		// slot 0 accumulates into dw and db; the others into scratch.
+		ws := c.wSize()
+		for s := 1; s < slots; s++ {
+			acc := scratch[s*per+c.colSize() : (s+1)*per]
+			clear(acc)
+		}
+		parallelFor(n, slots, j)
+		for s := 1; s < slots; s++ {
+			acc := scratch[s*per+c.colSize() : (s+1)*per]
+			axpy(out, acc[:ws])
+			if db != nil {
+				axpy(db, acc[ws:ws+c.K])
+			}
+		}
+	} else {
+		parallelFor(n, slots, j)
+	}
+	*j = convJob{}
+	convJobs.put(j)
+}
+
+// axpy: dst += src.
+func axpy(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+func (j *convJob) run(slot, i int) {
+	c := &j.c
+	var sc []float32
+	if j.per > 0 {
+		sc = j.scratch[slot*j.per : (slot+1)*j.per]
+	}
+	switch j.pass {
+	case convFwd:
+		c.forwardImage(j.a[i*c.inSize():(i+1)*c.inSize()], j.w, j.b, j.out[i*c.outSize():(i+1)*c.outSize()], sc)
+	case convData:
+		c.dataImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, j.out[i*c.inSize():(i+1)*c.inSize()], sc)
+	case convFilter:
+		dw, db := j.out, j.db
+		if slot > 0 {
+			acc := sc[c.colSize():]
+			dw = acc[:c.wSize()]
+			if db != nil {
+				db = acc[c.wSize() : c.wSize()+c.K]
+			}
+		}
+		c.filterImage(j.a[i*c.inSize():(i+1)*c.inSize()], j.w[i*c.outSize():(i+1)*c.outSize()], dw, db, sc[:c.colSize()])
+	}
+}
+
+// forwardImage: x is (C,H,W), y is (K,OH,OW).
+func (c *Conv) forwardImage(x, w, b, y, col []float32) {
+	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	for g := 0; g < c.G; g++ {
+		wg := w[g*kg*rows : (g+1)*kg*rows]
+		yg := y[g*kg*ohw : (g+1)*kg*ohw]
+		if c.is1x1() {
+			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, ohw, cg, 1, wg, rows, x[g*cg*ohw:(g+1)*cg*ohw], ohw, 0, yg, ohw)
+			continue
+		}
+		c.im2col(x, g*cg, col)
+		gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, ohw, rows, 1, wg, rows, col, ohw, 0, yg, ohw)
+	}
+	if b == nil && !c.ReLU {
+		return
+	}
+	for k := 0; k < c.K; k++ {
+		row := y[k*ohw : (k+1)*ohw]
+		var bk float32
+		if b != nil {
+			bk = b[k]
+		}
+		if c.ReLU {
+			for i, v := range row {
+				row[i] = max(v+bk, 0)
+			}
+		} else {
+			for i := range row {
+				row[i] += bk
+			}
+		}
+	}
+}
+
+// dataImage: dy is (K,OH,OW), dx is (C,H,W); dx += ...
+func (c *Conv) dataImage(dy, w, dx, col []float32) {
+	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	for g := 0; g < c.G; g++ {
+		wg := w[g*kg*rows : (g+1)*kg*rows]
+		dyg := dy[g*kg*ohw : (g+1)*kg*ohw]
+		if c.is1x1() {
+			gemm.Sgemm(blas.Trans, blas.NoTrans, cg, ohw, kg, 1, wg, rows, dyg, ohw, 1, dx[g*cg*ohw:(g+1)*cg*ohw], ohw)
+			continue
+		}
+		gemm.Sgemm(blas.Trans, blas.NoTrans, rows, ohw, kg, 1, wg, rows, dyg, ohw, 0, col, ohw)
+		c.col2im(col, g*cg, dx)
+	}
+}
+
+// filterImage: x is (C,H,W), dy is (K,OH,OW); dw += dy col^T, db += rowsum(dy).
+func (c *Conv) filterImage(x, dy, dw, db, col []float32) {
+	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	for g := 0; g < c.G; g++ {
+		dyg := dy[g*kg*ohw : (g+1)*kg*ohw]
+		dwg := dw[g*kg*rows : (g+1)*kg*rows]
+		src := col
+		if c.is1x1() {
+			src = x[g*cg*ohw : (g+1)*cg*ohw]
+		} else {
+			c.im2col(x, g*cg, col)
+		}
+		gemm.Sgemm(blas.NoTrans, blas.Trans, kg, rows, ohw, 1, dyg, ohw, src, ohw, 1, dwg, rows)
+	}
+	if db != nil {
+		for k := 0; k < c.K; k++ {
+			var s float32
+			for _, v := range dy[k*ohw : (k+1)*ohw] {
+				s += v
+			}
+			db[k] += s
+		}
+	}
+}
+
+// owRange returns the output columns [lo, hi) whose input column
+// ow*SW + off lies inside [0, W).
+func (c *Conv) owRange(off int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + c.SW - 1) / c.SW
+	}
+	if c.W-1-off < 0 {
+		return 0, 0
+	}
+	hi = min(c.OW, (c.W-1-off)/c.SW+1)
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// im2col: x is (C,H,W); col is (C/G*KH*KW, OH*OW) for the channels
+// [c0, c0+C/G). Row (ci,kh,kw), column (oh,ow) holds
+// x[c0+ci, oh*SH-PH+kh*DH, ow*SW-PW+kw*DW] or 0 in the padding.
+func (c *Conv) im2col(x []float32, c0 int, col []float32) {
+	cg, ohw, hw := c.C/c.G, c.OH*c.OW, c.H*c.W
+	r := 0
+	for ci := 0; ci < cg; ci++ {
+		xc := x[(c0+ci)*hw : (c0+ci+1)*hw]
+		for kh := 0; kh < c.KH; kh++ {
+			for kw := 0; kw < c.KW; kw++ {
+				row := col[r*ohw : (r+1)*ohw]
+				r++
+				off := kw*c.DW - c.PW
+				lo, hi := c.owRange(off)
+				for oh := 0; oh < c.OH; oh++ {
+					dst := row[oh*c.OW : (oh+1)*c.OW]
+					ih := oh*c.SH - c.PH + kh*c.DH
+					if ih < 0 || ih >= c.H {
+						clear(dst)
+						continue
+					}
+					clear(dst[:lo])
+					clear(dst[hi:])
+					src := xc[ih*c.W : (ih+1)*c.W]
+					if c.SW == 1 {
+						copy(dst[lo:hi], src[lo+off:hi+off])
+					} else {
+						d := dst[lo:hi]
+						iw := lo*c.SW + off
+						for o := range d {
+							d[o] = src[iw]
+							iw += c.SW
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im: the adjoint of im2col; dx (C,H,W) += col scattered back.
+func (c *Conv) col2im(col []float32, c0 int, dx []float32) {
+	cg, ohw, hw := c.C/c.G, c.OH*c.OW, c.H*c.W
+	r := 0
+	for ci := 0; ci < cg; ci++ {
+		xc := dx[(c0+ci)*hw : (c0+ci+1)*hw]
+		for kh := 0; kh < c.KH; kh++ {
+			for kw := 0; kw < c.KW; kw++ {
+				row := col[r*ohw : (r+1)*ohw]
+				r++
+				off := kw*c.DW - c.PW
+				lo, hi := c.owRange(off)
+				if lo >= hi {
+					continue
+				}
+				for oh := 0; oh < c.OH; oh++ {
+					ih := oh*c.SH - c.PH + kh*c.DH
+					if ih < 0 || ih >= c.H {
+						continue
+					}
+					s := row[oh*c.OW+lo : oh*c.OW+hi]
+					dst := xc[ih*c.W : (ih+1)*c.W]
+					if c.SW == 1 {
+						d := dst[lo+off : hi+off]
+						d = d[:len(s)]
+						for o, v := range s {
+							d[o] += v
+						}
+					} else {
+						iw := lo*c.SW + off
+						for _, v := range s {
+							dst[iw] += v
+							iw += c.SW
+						}
+					}
+				}
+			}
+		}
+	}
+}
