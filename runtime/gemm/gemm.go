@@ -1,11 +1,7 @@
-// Package gemm is cnnc's float32 matrix product: gonum's Sgemm semantics
-// (row-major, blas.Float32Level3) behind a one-method interface so that
-// implementations can be swapped for comparison and testing.
 package gemm
 
 import (
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Sgemmer computes C = alpha * op(A) * op(B) + beta * C with row-major
@@ -14,9 +10,11 @@ type Sgemmer interface {
 	Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 }
 
-var impl Sgemmer = gonum.Implementation{}
+var impl Sgemmer = Implementation{}
 
 // Use makes s the implementation behind Sgemm and returns the previous one.
+// Use(gonum.Implementation{}) selects gonum's pure-Go code, Use(Implementation{})
+// restores the default. Use is not safe to call concurrently with Sgemm.
 func Use(s Sgemmer) Sgemmer {
 	old := impl
 	impl = s

@@ -1,0 +1,149 @@
+package gemm
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// A microKernel computes one mr×nr tile of C from packed panels:
+//
+//	acc[r][j] = sum over p < kc of a[p*mr+r] * b[p*nr+j]
+//	c[r*ldc+j] = alpha*acc[r][j] + beta*c[r*ldc+j]   (c is not read when beta == 0)
+//
+// a is a packed kc×mr micro-panel of op(A) (mr values per k step), b a packed
+// kc×nr micro-panel of op(B) (nr values per k step). kc >= 1.
+type microKernel func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// kernel is a micro-kernel with its tile shape and the cache blocking that
+// suits it.
+type kernel struct {
+	name   string
+	mr, nr int // register tile: mr rows of C by nr columns
+	kc     int // depth of a packed block (A micro-panel kc×mr stays in L1)
+	mc     int // rows of op(A) packed at once (multiple of mr)
+	nc     int // columns of op(B) packed at once (multiple of nr; kc×nc sits in L2)
+	fn     microKernel
+
+	mu   sync.Mutex
+	free []*scratch // scratch buffers not in use; never dropped
+}
+
+// scratch holds the packed panels of one goroutine.
+type scratch struct {
+	ap   []float32 // mc×kc, strips of mr rows
+	bp   []float32 // kc×nc, strips of nr columns
+	tile []float32 // mr×nr, for edge tiles
+}
+
+// alignedFloats returns n float32s whose first element is 64-byte aligned.
+func alignedFloats(n int) []float32 {
+	s := make([]float32, n+16)
+	off := 0
+	if r := int(uintptr(unsafe.Pointer(&s[0])) & 63); r != 0 {
+		off = (64 - r) / 4
+	}
+	return s[off : off+n : off+n]
+}
+
+func (k *kernel) getScratch() *scratch {
+	k.mu.Lock()
+	if n := len(k.free); n > 0 {
+		s := k.free[n-1]
+		k.free = k.free[:n-1]
+		k.mu.Unlock()
+		return s
+	}
+	k.mu.Unlock()
+	return &scratch{
+		ap:   alignedFloats(k.mc * k.kc),
+		bp:   alignedFloats(k.kc * k.nc),
+		tile: alignedFloats(k.mr * k.nr),
+	}
+}
+
+func (k *kernel) putScratch(s *scratch) {
+	k.mu.Lock()
+	k.free = append(k.free, s)
+	k.mu.Unlock()
+}
+
+// kernelGeneric is the reference micro-kernel for any tile shape: plain
+// loops, float32 accumulation in the same order as the vector kernels.
+func kernelGeneric(mr, nr, kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+	for r := 0; r < mr; r++ {
+		for j := 0; j < nr; j++ {
+			var acc float32
+			for p := 0; p < kc; p++ {
+				acc += a[p*mr+r] * b[p*nr+j]
+			}
+			if beta == 0 {
+				c[r*ldc+j] = alpha * acc
+			} else {
+				c[r*ldc+j] = alpha*acc + beta*c[r*ldc+j]
+			}
+		}
+	}
+}
+
+// kernelGo4x4 is the pure-Go micro-kernel: a 4×4 tile held in 16 scalar
+// accumulators.
+func kernelGo4x4(kc int, ap, bp, cp *float32, ldc int, alpha, beta float32) {
+	a := unsafe.Slice(ap, kc*4)
+	b := unsafe.Slice(bp, kc*4)
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
+	var c20, c21, c22, c23, c30, c31, c32, c33 float32
+	for p := 0; p < kc; p++ {
+		aa := a[p*4 : p*4+4 : p*4+4]
+		bb := b[p*4 : p*4+4 : p*4+4]
+		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
+		a0 := aa[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 := aa[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		a2 := aa[2]
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		a3 := aa[3]
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	c := unsafe.Slice(cp, 3*ldc+4)
+	store4(c[0:4:4], c00, c01, c02, c03, alpha, beta)
+	store4(c[ldc:ldc+4:ldc+4], c10, c11, c12, c13, alpha, beta)
+	store4(c[2*ldc:2*ldc+4:2*ldc+4], c20, c21, c22, c23, alpha, beta)
+	store4(c[3*ldc:3*ldc+4:3*ldc+4], c30, c31, c32, c33, alpha, beta)
+}
+
+func store4(c []float32, v0, v1, v2, v3, alpha, beta float32) {
+	if beta == 0 {
+		c[0], c[1], c[2], c[3] = alpha*v0, alpha*v1, alpha*v2, alpha*v3
+		return
+	}
+	c[0] = alpha*v0 + beta*c[0]
+	c[1] = alpha*v1 + beta*c[1]
+	c[2] = alpha*v2 + beta*c[2]
+	c[3] = alpha*v3 + beta*c[3]
+}
+
+var goKernel = &kernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, mc: 128, nc: 512, fn: kernelGo4x4}
+
+// best is the fastest kernel for this CPU, chosen at start-up
+// (kernel_amd64.go); every kernel usable here is in usable.
+var (
+	best   = goKernel
+	usable = []*kernel{goKernel}
+)
+
+// Kernel names the micro-kernel that Implementation uses on this machine,
+// for example "avx512-8x48", "avx2-6x16" or "go-4x4".
+func Kernel() string { return best.name }

@@ -1,0 +1,271 @@
+package gemm
+
+import (
+	"gonum.org/v1/gonum/blas"
+)
+
+// Panic messages, identical to gonum's.
+const (
+	badTranspose = "blas: illegal transpose"
+	mLT0         = "blas: m < 0"
+	nLT0         = "blas: n < 0"
+	kLT0         = "blas: k < 0"
+	badLdA       = "blas: bad leading dimension of A"
+	badLdB       = "blas: bad leading dimension of B"
+	badLdC       = "blas: bad leading dimension of C"
+	shortA       = "blas: insufficient length of a"
+	shortB       = "blas: insufficient length of b"
+	shortC       = "blas: insufficient length of c"
+)
+
+// Implementation is cnnc's Sgemm: packed, cache-blocked, with an assembly
+// micro-kernel where the CPU has one (see Kernel) and a worker pool for large
+// products (see SetThreads). It is safe for concurrent use.
+type Implementation struct{}
+
+// Sgemm computes C = alpha * op(A) * op(B) + beta * C for row-major
+// matrices, op(A) m×k, op(B) k×n, C m×n. It panics on bad arguments exactly
+// where gonum's Sgemm does. When beta == 0, C is not read.
+func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(best, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// problem is one call's arguments, resolved.
+type problem struct {
+	kern        *kernel
+	aT, bT      bool
+	m, n, k     int
+	alpha, beta float32
+	a           []float32
+	lda         int
+	b           []float32
+	ldb         int
+	c           []float32
+	ldc         int
+}
+
+func sgemm(kern *kernel, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	switch tA {
+	default:
+		panic(badTranspose)
+	case blas.NoTrans, blas.Trans, blas.ConjTrans:
+	}
+	switch tB {
+	default:
+		panic(badTranspose)
+	case blas.NoTrans, blas.Trans, blas.ConjTrans:
+	}
+	if m < 0 {
+		panic(mLT0)
+	}
+	if n < 0 {
+		panic(nLT0)
+	}
+	if k < 0 {
+		panic(kLT0)
+	}
+	aT := tA != blas.NoTrans
+	bT := tB != blas.NoTrans
+	if aT {
+		if lda < max(1, m) {
+			panic(badLdA)
+		}
+	} else if lda < max(1, k) {
+		panic(badLdA)
+	}
+	if bT {
+		if ldb < max(1, k) {
+			panic(badLdB)
+		}
+	} else if ldb < max(1, n) {
+		panic(badLdB)
+	}
+	if ldc < max(1, n) {
+		panic(badLdC)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if aT {
+		if len(a) < (k-1)*lda+m {
+			panic(shortA)
+		}
+	} else if len(a) < (m-1)*lda+k {
+		panic(shortA)
+	}
+	if bT {
+		if len(b) < (n-1)*ldb+k {
+			panic(shortB)
+		}
+	} else if len(b) < (k-1)*ldb+n {
+		panic(shortB)
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic(shortC)
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	p := problem{kern: kern, aT: aT, bT: bT, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	if parallel(&p) {
+		return
+	}
+	s := kern.getScratch()
+	p.block(s, 0, m, 0, n)
+	kern.putScratch(s)
+}
+
+// scaleC sets C = beta*C (C = 0 when beta == 0, without reading C).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// blocks splits length into about equal blocks of at most max, each a
+// multiple of unit (but the last); it returns the block size.
+func blocks(length, maxb, unit int) int {
+	nb := (length + maxb - 1) / maxb
+	size := (length + nb - 1) / nb
+	return (size + unit - 1) / unit * unit
+}
+
+// block computes rows r0..r1 and columns c0..c1 of C with scratch s: the
+// five loops of GotoBLAS around the micro-kernel.
+func (p *problem) block(s *scratch, r0, r1, c0, c1 int) {
+	kn := p.kern
+	mcb := blocks(r1-r0, kn.mc, kn.mr)
+	ncb := blocks(c1-c0, kn.nc, kn.nr)
+	kcb := blocks(p.k, kn.kc, 1)
+	for i0 := r0; i0 < r1; i0 += mcb {
+		mc := min(mcb, r1-i0)
+		for p0 := 0; p0 < p.k; p0 += kcb {
+			kc := min(kcb, p.k-p0)
+			beta := p.beta
+			if p0 > 0 {
+				beta = 1
+			}
+			p.packA(s.ap, i0, mc, p0, kc)
+			for j0 := c0; j0 < c1; j0 += ncb {
+				nc := min(ncb, c1-j0)
+				p.packB(s.bp, p0, kc, j0, nc)
+				p.macro(s, i0, mc, j0, nc, kc, beta)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over an mc×nc block of C from packed panels.
+func (p *problem) macro(s *scratch, i0, mc, j0, nc, kc int, beta float32) {
+	kn := p.kern
+	mr, nr := kn.mr, kn.nr
+	alpha := p.alpha
+	ldc := p.ldc
+	for ir := 0; ir < mc; ir += mr {
+		ap := s.ap[ir*kc:]
+		mrem := min(mr, mc-ir)
+		for jr := 0; jr < nc; jr += nr {
+			bp := s.bp[jr*kc:]
+			nrem := min(nr, nc-jr)
+			off := (i0+ir)*ldc + j0 + jr
+			if mrem == mr && nrem == nr {
+				_ = p.c[off+(mr-1)*ldc+nr-1]
+				kn.fn(kc, &ap[0], &bp[0], &p.c[off], ldc, alpha, beta)
+				continue
+			}
+			t := s.tile
+			kn.fn(kc, &ap[0], &bp[0], &t[0], nr, 1, 0)
+			for r := 0; r < mrem; r++ {
+				cr := p.c[off+r*ldc : off+r*ldc+nrem]
+				tr := t[r*nr : r*nr+nrem]
+				if beta == 0 {
+					for j, v := range tr {
+						cr[j] = alpha * v
+					}
+				} else {
+					for j, v := range tr {
+						cr[j] = alpha*v + beta*cr[j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies op(A)[i0:i0+mc, p0:p0+kc] into dst as strips of mr rows:
+// strip s holds kc steps of mr values (zero beyond row mc).
+func (p *problem) packA(dst []float32, i0, mc, p0, kc int) {
+	mr := p.kern.mr
+	a, lda := p.a, p.lda
+	for ir := 0; ir < mc; ir += mr {
+		d := dst[ir*kc : ir*kc+kc*mr]
+		rows := min(mr, mc-ir)
+		if p.aT {
+			// op(A)[i][p] = a[p*lda+i]: each k step is contiguous.
+			for q := 0; q < kc; q++ {
+				src := a[(p0+q)*lda+i0+ir:]
+				copy(d[q*mr:q*mr+rows], src[:rows])
+				clear(d[q*mr+rows : q*mr+mr])
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			src := a[(i0+ir+r)*lda+p0:]
+			src = src[:kc]
+			for q, v := range src {
+				d[q*mr+r] = v
+			}
+		}
+		for r := rows; r < mr; r++ {
+			for q := 0; q < kc; q++ {
+				d[q*mr+r] = 0
+			}
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kc, j0:j0+nc] into dst as strips of nr columns:
+// strip s holds kc steps of nr values (zero beyond column nc).
+func (p *problem) packB(dst []float32, p0, kc, j0, nc int) {
+	nr := p.kern.nr
+	b, ldb := p.b, p.ldb
+	for jr := 0; jr < nc; jr += nr {
+		d := dst[jr*kc : jr*kc+kc*nr]
+		cols := min(nr, nc-jr)
+		if !p.bT {
+			for q := 0; q < kc; q++ {
+				src := b[(p0+q)*ldb+j0+jr:]
+				copy(d[q*nr:q*nr+cols], src[:cols])
+				if cols < nr {
+					clear(d[q*nr+cols : q*nr+nr])
+				}
+			}
+			continue
+		}
+		// op(B)[q][j] = b[j*ldb+q].
+		for j := 0; j < cols; j++ {
+			src := b[(j0+jr+j)*ldb+p0:]
+			src = src[:kc]
+			for q, v := range src {
+				d[q*nr+j] = v
+			}
+		}
+		for j := cols; j < nr; j++ {
+			for q := 0; q < kc; q++ {
+				d[q*nr+j] = 0
+			}
+		}
+	}
+}
