@@ -1,0 +1,35 @@
+//go:build !purego
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+//go:generate go run gen_kernels.go -out kernel_amd64.s
+
+// kernelAVX512_8x48 is the AVX-512 micro-kernel: an 8×48 tile of C in 24
+// zmm accumulators (3 vectors of 16 per row).
+//
+//go:noescape
+func kernelAVX512_8x48(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// kernelAVX2_6x16 is the AVX2+FMA micro-kernel: a 6×16 tile of C in 12 ymm
+// accumulators.
+//
+//go:noescape
+func kernelAVX2_6x16(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+
+var (
+	avx512Kernel = &kernel{name: "avx512-8x48", mr: 8, nr: 48, kc: 384, mc: 1024, nc: 768, fn: kernelAVX512_8x48}
+	avx2Kernel   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 1020, nc: 1024, fn: kernelAVX2_6x16}
+)
+
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		usable = append(usable, avx2Kernel)
+		best = avx2Kernel
+	}
+	if cpu.X86.HasAVX512F {
+		usable = append(usable, avx512Kernel)
+		best = avx512Kernel
+	}
+}
