@@ -54,11 +54,11 @@ func main() {
 func gen(w *bytes.Buffer, s spec) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintf(w, "%s_%s:\n", s.name, l) }
-	nv := s.nr / s.w         // vectors per row
-	nacc := s.mr * nv        // accumulators
-	breg := nacc             // first B register
-	bc := nacc + nv          // first broadcast register
-	nbc := 2*s.w - bc        // broadcast registers available (32 Z or 16 Y)
+	nv := s.nr / s.w  // vectors per row
+	nacc := s.mr * nv // accumulators
+	breg := nacc      // first B register
+	bc := nacc + nv   // first broadcast register
+	nbc := 2*s.w - bc // broadcast registers available (32 Z or 16 Y)
 	if s.reg == "Y" {
 		nbc = 16 - bc
 	}
