@@ -1,0 +1,68 @@
+package runtime
+
+import "math"
+
+// Initialisers fill a tensor from an RNG (see RNG for seeding). Fans follow
+// torch.nn.init: for a weight (Out, In, KH, KW) fanIn = In*KH*KW and
+// fanOut = Out*KH*KW; for fc (Out, In) the receptive field is 1.
+
+// Fans returns torch's (fan_in, fan_out) of a weight of the given shape
+// (Out, In, k...).
+func Fans(shape ...int) (fanIn, fanOut int) {
+	if len(shape) < 2 {
+		panic("runtime.Fans: a weight has at least 2 dimensions")
+	}
+	rf := 1
+	for _, d := range shape[2:] {
+		rf *= d
+	}
+	return shape[1] * rf, shape[0] * rf
+}
+
+// Fill sets every element to v (BN: gamma ones, beta zeros).
+func Fill(w []float32, v float32) {
+	for i := range w {
+		w[i] = v
+	}
+}
+
+// InitGaussian draws w from N(0, std^2).
+func InitGaussian(r *RNG, w []float32, std float64) {
+	for i := range w {
+		w[i] = float32(std * r.Normal())
+	}
+}
+
+// InitUniform draws w from U(-bound, bound).
+func InitUniform(r *RNG, w []float32, bound float64) {
+	for i := range w {
+		w[i] = float32(r.Uniform(-bound, bound))
+	}
+}
+
+// InitXavierNormal is Glorot normal: std = sqrt(2/(fanIn+fanOut)).
+func InitXavierNormal(r *RNG, w []float32, fanIn, fanOut int) {
+	InitGaussian(r, w, math.Sqrt(2/float64(fanIn+fanOut)))
+}
+
+// InitXavierUniform is Glorot uniform: bound = sqrt(6/(fanIn+fanOut)).
+func InitXavierUniform(r *RNG, w []float32, fanIn, fanOut int) {
+	InitUniform(r, w, math.Sqrt(6/float64(fanIn+fanOut)))
+}
+
+// InitHe is Kaiming normal for ReLU ("Xavier/2"): std = sqrt(2/fan), with
+// fan the fan-in (mode fan_in) or the fan-out (mode fan_out).
+func InitHe(r *RNG, w []float32, fan int) {
+	InitGaussian(r, w, math.Sqrt(2/float64(fan)))
+}
+
+// InitTorchDefault is PyTorch's default init of nn.Conv2d and nn.Linear:
+// kaiming_uniform(a=sqrt(5)) for the weight, i.e. U(-1/sqrt(fanIn),
+// 1/sqrt(fanIn)), and the same bound for the bias (b may be nil).
+func InitTorchDefault(r *RNG, w, b []float32, fanIn int) {
+	bound := 1 / math.Sqrt(float64(fanIn))
+	InitUniform(r, w, bound)
+	if b != nil {
+		InitUniform(r, b, bound)
+	}
+}

@@ -1,0 +1,144 @@
+package runtime
+
+import "math"
+
+// LRN is local response normalisation across channels, as
+// torch.nn.LocalResponseNorm(Size, Alpha, Beta, K):
+//
+//	scale[c] = K + Alpha/Size * sum_{c' = c-Size/2}^{c+(Size-1)/2} x[c']^2
+//	y[c]     = x[c] * scale[c]^-Beta
+//
+// with channels outside [0, C) counting as zero. AlexNet uses Size 5,
+// Alpha 1e-4, Beta 0.75, K 2.
+type LRN struct {
+	C, H, W        int
+	Size           int
+	Alpha, Beta, K float32
+}
+
+func (l LRN) checkBufs(op string, n int, bufs ...[]float32) {
+	if l.Size < 1 || l.C < 1 || l.H < 1 || l.W < 1 {
+		panic("runtime." + op + ": LRN sizes must be positive")
+	}
+	for _, b := range bufs {
+		check(op, "tensor", b, n*l.C*l.H*l.W)
+	}
+}
+
+// ForwardRef: x, y and scale are (N,C,H,W); scale is saved for backward.
+func (l LRN) ForwardRef(n int, x, y, scale []float32) {
+	l.checkBufs("LRN.ForwardRef", n, x, y, scale)
+	hw := l.H * l.W
+	for i := 0; i < n; i++ {
+		for c := 0; c < l.C; c++ {
+			for p := 0; p < hw; p++ {
+				var s float64
+				for cc := c - l.Size/2; cc <= c+(l.Size-1)/2; cc++ {
+					if cc >= 0 && cc < l.C {
+						v := float64(x[(i*l.C+cc)*hw+p])
+						s += v * v
+					}
+				}
+				sc := float64(l.K) + float64(l.Alpha)/float64(l.Size)*s
+				o := (i*l.C+c)*hw + p
+				scale[o] = float32(sc)
+				y[o] = float32(float64(x[o]) * math.Pow(sc, -float64(l.Beta)))
+			}
+		}
+	}
+}
+
+// BackwardRef: x, y, scale, dy, dx are (N,C,H,W); dx += dL/dx:
+//
+//	dx[c] = dy[c]*scale[c]^-Beta
+//	        - 2*Alpha*Beta/Size * x[c] * sum_{c' : c in window(c')} dy[c']*y[c']/scale[c']
+func (l LRN) BackwardRef(n int, x, y, scale, dy, dx []float32) {
+	l.checkBufs("LRN.BackwardRef", n, x, y, scale, dy, dx)
+	hw := l.H * l.W
+	f := 2 * float64(l.Alpha) * float64(l.Beta) / float64(l.Size)
+	for i := 0; i < n; i++ {
+		for c := 0; c < l.C; c++ {
+			for p := 0; p < hw; p++ {
+				var s float64
+				for cc := c - (l.Size-1)/2; cc <= c+l.Size/2; cc++ {
+					if cc >= 0 && cc < l.C {
+						o := (i*l.C+cc)*hw + p
+						s += float64(dy[o]) * float64(y[o]) / float64(scale[o])
+					}
+				}
+				o := (i*l.C+c)*hw + p
+				g := float64(dy[o])*math.Pow(float64(scale[o]), -float64(l.Beta)) - f*float64(x[o])*s
+				dx[o] += float32(g)
+			}
+		}
+	}
+}
+
+// powNeg returns s^-beta, with a fast path for AlexNet's 0.75.
+func powNeg(s, beta float32) float32 {
+	if beta == 0.75 {
+		r := float32(math.Sqrt(float64(s)))
+		return 1 / (r * float32(math.Sqrt(float64(r))))
+	}
+	return float32(math.Pow(float64(s), -float64(beta)))
+}
+
+// Forward is the fast twin of ForwardRef: whole planes at a time, the sum of
+// squares over the window accumulated directly (no running sum, so no
+// cancellation). scratch has ScratchSize() floats.
+func (l LRN) Forward(n int, x, y, scale, scratch []float32) {
+	l.checkBufs("LRN.Forward", n, x, y, scale)
+	check("LRN.Forward", "scratch", scratch, l.ScratchSize())
+	hw := l.H * l.W
+	sum := scratch[:hw]
+	a := l.Alpha / float32(l.Size)
+	for i := 0; i < n; i++ {
+		base := i * l.C * hw
+		for c := 0; c < l.C; c++ {
+			clear(sum)
+			for cc := max(0, c-l.Size/2); cc <= min(l.C-1, c+(l.Size-1)/2); cc++ {
+				xs := x[base+cc*hw : base+(cc+1)*hw]
+				for p, v := range xs {
+					sum[p] += v * v
+				}
+			}
+			o := base + c*hw
+			xs, ys, ss := x[o:o+hw], y[o:o+hw], scale[o:o+hw]
+			for p, s := range sum {
+				sc := l.K + a*s
+				ss[p] = sc
+				ys[p] = xs[p] * powNeg(sc, l.Beta)
+			}
+		}
+	}
+}
+
+// ScratchSize returns the floats Forward and Backward need.
+func (l LRN) ScratchSize() int { return l.H * l.W }
+
+// Backward is the fast twin of BackwardRef. scratch has ScratchSize() floats.
+func (l LRN) Backward(n int, x, y, scale, dy, dx, scratch []float32) {
+	l.checkBufs("LRN.Backward", n, x, y, scale, dy, dx)
+	check("LRN.Backward", "scratch", scratch, l.ScratchSize())
+	hw := l.H * l.W
+	sum := scratch[:hw]
+	f := 2 * l.Alpha * l.Beta / float32(l.Size)
+	for i := 0; i < n; i++ {
+		base := i * l.C * hw
+		for c := 0; c < l.C; c++ {
+			clear(sum)
+			for cc := max(0, c-(l.Size-1)/2); cc <= min(l.C-1, c+l.Size/2); cc++ {
+				o := base + cc*hw
+				d, yy, s := dy[o:o+hw], y[o:o+hw], scale[o:o+hw]
+				for p := range sum {
+					sum[p] += d[p] * yy[p] / s[p]
+				}
+			}
+			o := base + c*hw
+			xs, ds, ss, dxs := x[o:o+hw], dy[o:o+hw], scale[o:o+hw], dx[o:o+hw]
+			for p := range dxs {
+				dxs[p] += ds[p]*powNeg(ss[p], l.Beta) - f*xs[p]*sum[p]
+			}
+		}
+	}
+}

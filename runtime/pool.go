@@ -1,0 +1,324 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+)
+
+// Pool is the geometry shared by MaxPool and AvgPool (PyTorch's MaxPool2d
+// and AvgPool2d without dilation): C channels of H x W, a KH x KW window,
+// stride SH, SW, implicit padding PH, PW (at most half the window), output
+// OH x OW computed with floor or, when Ceil is set, ceil mode.
+type Pool struct {
+	C, H, W int
+	KH, KW  int
+	SH, SW  int
+	PH, PW  int
+	Ceil    bool
+	OH, OW  int
+}
+
+// MaxPool is max pooling; the argmax of each window is stored (int32 index
+// h*W+w in the input plane) for the backward pass.
+type MaxPool Pool
+
+// AvgPool is average pooling with count_include_pad=True (PyTorch's
+// default): the divisor is the window clipped to the padded input.
+type AvgPool Pool
+
+// PoolOutSize returns PyTorch's pooled length of one dimension. In ceil mode
+// the last window must start inside the input or the left padding.
+func PoolOutSize(in, k, stride, pad int, ceil bool) int {
+	num := in + 2*pad - k
+	var out int
+	if ceil {
+		out = (num+stride-1)/stride + 1
+		if (out-1)*stride >= in+pad {
+			out--
+		}
+	} else {
+		out = num/stride + 1
+	}
+	return out
+}
+
+// Validate reports whether the geometry is consistent.
+func (p Pool) Validate() error {
+	switch {
+	case p.C < 1 || p.H < 1 || p.W < 1 || p.KH < 1 || p.KW < 1 || p.SH < 1 || p.SW < 1:
+		return fmt.Errorf("pool: sizes and strides must be positive: %+v", p)
+	case p.PH < 0 || p.PW < 0 || 2*p.PH > p.KH || 2*p.PW > p.KW:
+		return fmt.Errorf("pool: padding must be between 0 and half the window: %+v", p)
+	case p.H+2*p.PH < p.KH || p.W+2*p.PW < p.KW:
+		return fmt.Errorf("pool: window larger than the padded input: %+v", p)
+	}
+	oh := PoolOutSize(p.H, p.KH, p.SH, p.PH, p.Ceil)
+	ow := PoolOutSize(p.W, p.KW, p.SW, p.PW, p.Ceil)
+	if oh != p.OH || ow != p.OW {
+		return fmt.Errorf("pool: output is %dx%d for %+v, geometry says %dx%d", oh, ow, p, p.OH, p.OW)
+	}
+	return nil
+}
+
+func (p Pool) mustValid(op string, n int, x, y []float32) {
+	if err := p.Validate(); err != nil {
+		panic("runtime." + op + ": " + err.Error())
+	}
+	check(op, "x", x, n*p.C*p.H*p.W)
+	check(op, "y", y, n*p.C*p.OH*p.OW)
+}
+
+func checkIdx(op string, idx []int32, want int) {
+	if len(idx) != want {
+		panic(fmt.Sprintf("runtime.%s: len(argmax) = %d, want %d", op, len(idx), want))
+	}
+}
+
+// window returns the input rows [h0, h1) of output row o clipped to the
+// input, and the count-include-pad extent of the window.
+func window(o, s, p, k, in int) (h0, h1, padded int) {
+	h0 = o*s - p
+	h1 = min(h0+k, in+p)
+	padded = h1 - h0
+	h0 = max(h0, 0)
+	h1 = min(h1, in)
+	return
+}
+
+// ForwardRef: x is (N,C,H,W), y and argmax are (N,C,OH,OW).
+func (m MaxPool) ForwardRef(n int, x, y []float32, argmax []int32) {
+	p := Pool(m)
+	p.mustValid("MaxPool.ForwardRef", n, x, y)
+	checkIdx("MaxPool.ForwardRef", argmax, len(y))
+	for i := 0; i < n*p.C; i++ {
+		for oh := 0; oh < p.OH; oh++ {
+			for ow := 0; ow < p.OW; ow++ {
+				best, arg := float32(math.Inf(-1)), int32(-1)
+				for kh := 0; kh < p.KH; kh++ {
+					ih := oh*p.SH - p.PH + kh
+					for kw := 0; kw < p.KW; kw++ {
+						iw := ow*p.SW - p.PW + kw
+						if ih < 0 || ih >= p.H || iw < 0 || iw >= p.W {
+							continue
+						}
+						v := x[(i*p.H+ih)*p.W+iw]
+						if arg < 0 || v > best || v != v {
+							best, arg = v, int32(ih*p.W+iw)
+						}
+					}
+				}
+				o := (i*p.OH+oh)*p.OW + ow
+				y[o], argmax[o] = best, arg
+			}
+		}
+	}
+}
+
+// BackwardRef: dy and argmax are (N,C,OH,OW), dx is (N,C,H,W); dx += dy at
+// the argmax of each window.
+func (m MaxPool) BackwardRef(n int, dy []float32, argmax []int32, dx []float32) {
+	p := Pool(m)
+	p.mustValid("MaxPool.BackwardRef", n, dx, dy)
+	checkIdx("MaxPool.BackwardRef", argmax, len(dy))
+	for i := 0; i < n*p.C; i++ {
+		for o := 0; o < p.OH*p.OW; o++ {
+			dx[i*p.H*p.W+int(argmax[i*p.OH*p.OW+o])] += dy[i*p.OH*p.OW+o]
+		}
+	}
+}
+
+// Forward is the fast twin of ForwardRef (clipped windows, no branches in
+// the inner loop).
+func (m MaxPool) Forward(n int, x, y []float32, argmax []int32) {
+	p := Pool(m)
+	p.mustValid("MaxPool.Forward", n, x, y)
+	checkIdx("MaxPool.Forward", argmax, len(y))
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	for i := 0; i < n*p.C; i++ {
+		xi, yi, ai := x[i*hw:(i+1)*hw], y[i*ohw:(i+1)*ohw], argmax[i*ohw:(i+1)*ohw]
+		for oh := 0; oh < p.OH; oh++ {
+			h0, h1, _ := window(oh, p.SH, p.PH, p.KH, p.H)
+			for ow := 0; ow < p.OW; ow++ {
+				w0, w1, _ := window(ow, p.SW, p.PW, p.KW, p.W)
+				arg := h0*p.W + w0
+				best := xi[arg]
+				for ih := h0; ih < h1; ih++ {
+					row := xi[ih*p.W : ih*p.W+w1]
+					for iw := w0; iw < w1; iw++ {
+						if v := row[iw]; v > best || v != v {
+							best, arg = v, ih*p.W+iw
+						}
+					}
+				}
+				yi[oh*p.OW+ow], ai[oh*p.OW+ow] = best, int32(arg)
+			}
+		}
+	}
+}
+
+// Backward: dx += dy routed to the argmax (see BackwardRef).
+func (m MaxPool) Backward(n int, dy []float32, argmax []int32, dx []float32) {
+	p := Pool(m)
+	p.mustValid("MaxPool.Backward", n, dx, dy)
+	checkIdx("MaxPool.Backward", argmax, len(dy))
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	for i := 0; i < n*p.C; i++ {
+		dxi, dyi, ai := dx[i*hw:(i+1)*hw], dy[i*ohw:(i+1)*ohw], argmax[i*ohw:(i+1)*ohw]
+		for o, a := range ai {
+			dxi[a] += dyi[o]
+		}
+	}
+}
+
+// ForwardRef: x is (N,C,H,W), y is (N,C,OH,OW); y = window sum / divisor
+// where the divisor counts the window clipped to the padded input.
+func (a AvgPool) ForwardRef(n int, x, y []float32) {
+	p := Pool(a)
+	p.mustValid("AvgPool.ForwardRef", n, x, y)
+	for i := 0; i < n*p.C; i++ {
+		for oh := 0; oh < p.OH; oh++ {
+			for ow := 0; ow < p.OW; ow++ {
+				var s float64
+				hs, ws := oh*p.SH-p.PH, ow*p.SW-p.PW
+				he, we := min(hs+p.KH, p.H+p.PH), min(ws+p.KW, p.W+p.PW)
+				div := (he - hs) * (we - ws)
+				for ih := hs; ih < he; ih++ {
+					for iw := ws; iw < we; iw++ {
+						if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+							s += float64(x[(i*p.H+ih)*p.W+iw])
+						}
+					}
+				}
+				y[(i*p.OH+oh)*p.OW+ow] = float32(s / float64(div))
+			}
+		}
+	}
+}
+
+// BackwardRef: dy is (N,C,OH,OW), dx is (N,C,H,W); dx += dy / divisor over
+// each window.
+func (a AvgPool) BackwardRef(n int, dy, dx []float32) {
+	p := Pool(a)
+	p.mustValid("AvgPool.BackwardRef", n, dx, dy)
+	for i := 0; i < n*p.C; i++ {
+		for oh := 0; oh < p.OH; oh++ {
+			for ow := 0; ow < p.OW; ow++ {
+				hs, ws := oh*p.SH-p.PH, ow*p.SW-p.PW
+				he, we := min(hs+p.KH, p.H+p.PH), min(ws+p.KW, p.W+p.PW)
+				g := float64(dy[(i*p.OH+oh)*p.OW+ow]) / float64((he-hs)*(we-ws))
+				for ih := hs; ih < he; ih++ {
+					for iw := ws; iw < we; iw++ {
+						if ih >= 0 && ih < p.H && iw >= 0 && iw < p.W {
+							dx[(i*p.H+ih)*p.W+iw] += float32(g)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Forward is the fast twin of ForwardRef.
+func (a AvgPool) Forward(n int, x, y []float32) {
+	p := Pool(a)
+	p.mustValid("AvgPool.Forward", n, x, y)
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	for i := 0; i < n*p.C; i++ {
+		xi, yi := x[i*hw:(i+1)*hw], y[i*ohw:(i+1)*ohw]
+		for oh := 0; oh < p.OH; oh++ {
+			h0, h1, dh := window(oh, p.SH, p.PH, p.KH, p.H)
+			for ow := 0; ow < p.OW; ow++ {
+				w0, w1, dw := window(ow, p.SW, p.PW, p.KW, p.W)
+				var s float32
+				for ih := h0; ih < h1; ih++ {
+					for _, v := range xi[ih*p.W+w0 : ih*p.W+w1] {
+						s += v
+					}
+				}
+				yi[oh*p.OW+ow] = s / float32(dh*dw)
+			}
+		}
+	}
+}
+
+// Backward is the fast twin of BackwardRef.
+func (a AvgPool) Backward(n int, dy, dx []float32) {
+	p := Pool(a)
+	p.mustValid("AvgPool.Backward", n, dx, dy)
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	for i := 0; i < n*p.C; i++ {
+		dxi, dyi := dx[i*hw:(i+1)*hw], dy[i*ohw:(i+1)*ohw]
+		for oh := 0; oh < p.OH; oh++ {
+			h0, h1, dh := window(oh, p.SH, p.PH, p.KH, p.H)
+			for ow := 0; ow < p.OW; ow++ {
+				w0, w1, dw := window(ow, p.SW, p.PW, p.KW, p.W)
+				g := dyi[oh*p.OW+ow] / float32(dh*dw)
+				for ih := h0; ih < h1; ih++ {
+					row := dxi[ih*p.W+w0 : ih*p.W+w1]
+					for k := range row {
+						row[k] += g
+					}
+				}
+			}
+		}
+	}
+}
+
+// GAP is global average pooling: (N,C,H,W) -> (N,C).
+type GAP struct{ C, H, W int }
+
+// ForwardRef: x is (N,C,H,W), y is (N,C).
+func (g GAP) ForwardRef(n int, x, y []float32) {
+	hw := g.H * g.W
+	check("GAP.ForwardRef", "x", x, n*g.C*hw)
+	check("GAP.ForwardRef", "y", y, n*g.C)
+	for i := range y {
+		var s float64
+		for _, v := range x[i*hw : (i+1)*hw] {
+			s += float64(v)
+		}
+		y[i] = float32(s / float64(hw))
+	}
+}
+
+// BackwardRef: dy is (N,C), dx is (N,C,H,W); dx += dy / (H*W).
+func (g GAP) BackwardRef(n int, dy, dx []float32) {
+	hw := g.H * g.W
+	check("GAP.BackwardRef", "dx", dx, n*g.C*hw)
+	check("GAP.BackwardRef", "dy", dy, n*g.C)
+	for i := range dy {
+		for j := i * hw; j < (i+1)*hw; j++ {
+			dx[j] = float32(float64(dx[j]) + float64(dy[i])/float64(hw))
+		}
+	}
+}
+
+// Forward is the fast twin of ForwardRef (float32 sums).
+func (g GAP) Forward(n int, x, y []float32) {
+	hw := g.H * g.W
+	check("GAP.Forward", "x", x, n*g.C*hw)
+	check("GAP.Forward", "y", y, n*g.C)
+	inv := 1 / float32(hw)
+	for i := range y {
+		var s float32
+		for _, v := range x[i*hw : (i+1)*hw] {
+			s += v
+		}
+		y[i] = s * inv
+	}
+}
+
+// Backward is the fast twin of BackwardRef.
+func (g GAP) Backward(n int, dy, dx []float32) {
+	hw := g.H * g.W
+	check("GAP.Backward", "dx", dx, n*g.C*hw)
+	check("GAP.Backward", "dy", dy, n*g.C)
+	inv := 1 / float32(hw)
+	for i, d := range dy {
+		d *= inv
+		row := dx[i*hw : (i+1)*hw]
+		for j := range row {
+			row[j] += d
+		}
+	}
+}
