@@ -1,0 +1,52 @@
+// Command cnnc compiles .cnn network descriptions.
+//
+//	cnnc check FILE...              check shapes; exit 0 clean, 1 errors, 2 usage
+//	cnnc summary [--json] FILE      per-layer shapes, parameters, MACs, activations
+//	cnnc fmt [-w] FILE...           print (or rewrite) files in canonical form
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: cnnc <command> [arguments]
+
+commands:
+  check FILE...            check every shape; exit 0 when clean, 1 with errors
+  summary [--json] FILE    one row per layer: output shape, params, MACs, activations
+  fmt [-w] FILE...         print files in canonical form (-w rewrites them)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitInput = 1 // errors in the input files
+	exitUsage = 2
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "check":
+		return cmdCheck(rest, stdout, stderr)
+	case "summary":
+		return cmdSummary(rest, stdout, stderr)
+	case "fmt":
+		return cmdFmt(rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "cnnc: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}

@@ -1,0 +1,646 @@
+package dsl
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/cnnc-dev/cnnc/grammar"
+)
+
+// Limits that keep hostile or mistaken input from exhausting memory.
+const (
+	MaxNodes  = 100000  // nodes in an expanded network
+	MaxRepeat = 10000   // count of one xN repetition
+	MaxNumber = 1 << 24 // any size, count or channel number
+	MaxDepth  = 64      // nested block calls
+)
+
+// LayerWords are the layer words of the language.
+var LayerWords = []string{"conv", "maxpool", "avgpool", "gap", "lrn", "bn", "relu", "dropout", "fc", "softmax"}
+
+// keywords may not name blocks or labels.
+var keywords = map[string]bool{
+	"network": true, "input": true, "block": true, "train": true, "concat": true,
+	"residual": true, "shortcut": true, "aux": true, "weight": true,
+}
+
+func isLayerWord(s string) bool {
+	for _, w := range LayerWords {
+		if w == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Parse parses a .cnn file into its AST, converting a syntax error into an
+// ErrorList.
+func Parse(filename string, src []byte) (*grammar.File, ErrorList) {
+	f, err := grammar.Parse(filename, src)
+	if err != nil {
+		return nil, ErrorList{fromParse(err)}
+	}
+	return f, nil
+}
+
+// Load parses and resolves a .cnn file.
+func Load(filename string, src []byte) (*Network, ErrorList) {
+	f, errs := Parse(filename, src)
+	if errs != nil {
+		return nil, errs
+	}
+	return Resolve(filename, src, f)
+}
+
+// Resolve gives the AST its meaning. It reports every error it finds.
+func Resolve(filename string, src []byte, f *grammar.File) (*Network, ErrorList) {
+	r := &resolver{
+		src:    src,
+		blocks: map[string]*grammar.Block{},
+		net:    &Network{File: filename, Source: src, Train: DefaultRecipe()},
+	}
+	r.file(f)
+	r.errs.Sort()
+	if len(r.errs) > 0 {
+		return r.net, r.errs
+	}
+	return r.net, nil
+}
+
+type resolver struct {
+	src     []byte
+	net     *Network
+	errs    ErrorList
+	blocks  map[string]*grammar.Block
+	aborted bool // node limit reached: stop expanding
+}
+
+// scope is a naming and binding context: the top level, or one block
+// instance, shortcut or auxiliary head.
+type scope struct {
+	prefix string
+	used   map[string]lexer.Position
+	count  map[string]int
+	env    map[string]float64
+	calls  []CallSite
+	blocks []string // block names being expanded, for recursion
+	aux    *AuxHead
+}
+
+func newScope(prefix string) *scope {
+	return &scope{prefix: prefix, used: map[string]lexer.Position{}, count: map[string]int{}, env: map[string]float64{}}
+}
+
+// child makes a scope nested in sc named name (already allocated in sc).
+func (sc *scope) child(name string) *scope {
+	c := newScope(sc.prefix + name + ".")
+	c.env, c.calls, c.blocks, c.aux = sc.env, sc.calls, sc.blocks, sc.aux
+	return c
+}
+
+func (r *resolver) errorf(pos, end lexer.Position, hint, format string, args ...any) *Error {
+	e := &Error{Pos: pos, End: end, Msg: fmt.Sprintf(format, args...), Hint: hint}
+	r.errs = append(r.errs, e)
+	return e
+}
+
+// errorIn reports an error found while expanding scope sc: it gets a note
+// for every block call it was expanded through.
+func (r *resolver) errorIn(sc *scope, pos, end lexer.Position, hint, format string, args ...any) {
+	e := r.errorf(pos, end, hint, format, args...)
+	for i := len(sc.calls) - 1; i >= 0; i-- {
+		c := sc.calls[i]
+		e.Notes = append(e.Notes, Note{Pos: c.Pos, End: c.End, Msg: fmt.Sprintf("in block %s, called here", c.Block)})
+	}
+}
+
+// span returns the start and end of a token range.
+func span(toks []lexer.Token) (lexer.Position, lexer.Position) {
+	var start, end lexer.Position
+	for _, t := range toks {
+		if t.Type == lexer.EOF || strings.TrimSpace(t.Value) == "" {
+			continue
+		}
+		if start.Line == 0 {
+			start = t.Pos
+		}
+		end = t.Pos
+		end.Column += len(t.Value)
+		end.Offset += len(t.Value)
+	}
+	return start, end
+}
+
+// text is the source text of a token range.
+func (r *resolver) text(toks []lexer.Token) string {
+	start, end := span(toks)
+	if start.Line == 0 || end.Offset > len(r.src) || start.Offset > end.Offset {
+		return ""
+	}
+	return string(r.src[start.Offset:end.Offset])
+}
+
+// name allocates a unique name in sc: the label if given, else word and a
+// counter.
+func (r *resolver) name(sc *scope, word string, label string, pos, end lexer.Position) string {
+	if label != "" {
+		if prev, ok := sc.used[label]; ok {
+			r.errorIn(sc, pos, end, "labels must be unique within a block or the network", "duplicate name %q (already used at %d:%d)", label, prev.Line, prev.Column)
+		}
+		sc.used[label] = pos
+		return sc.prefix + label
+	}
+	for {
+		sc.count[word]++
+		n := fmt.Sprintf("%s%d", word, sc.count[word])
+		if _, ok := sc.used[n]; !ok {
+			sc.used[n] = pos
+			return sc.prefix + n
+		}
+	}
+}
+
+func (r *resolver) add(sc *scope, n *Node) *Node {
+	if r.aborted {
+		return n
+	}
+	if len(r.net.Nodes) >= MaxNodes {
+		r.aborted = true
+		r.errorIn(sc, n.Pos, n.End, "check the repetition counts and the blocks that call each other", "the network expands to more than %d layers", MaxNodes)
+		return n
+	}
+	n.ID = len(r.net.Nodes)
+	n.Calls = sc.calls
+	n.Aux = sc.aux
+	r.net.Nodes = append(r.net.Nodes, n)
+	return n
+}
+
+func (r *resolver) file(f *grammar.File) {
+	var inputStmt *grammar.Input
+	var netStmt *grammar.Network
+	var mainChain *grammar.Chain
+	var trainStmt *grammar.Train
+	for _, st := range f.Stmts {
+		switch {
+		case st.Network != nil:
+			if netStmt != nil {
+				r.errorf(st.Network.Pos, endOf(st.Network.Tokens), "", "duplicate network line (the first is at %d:%d)", netStmt.Pos.Line, netStmt.Pos.Column)
+				continue
+			}
+			netStmt = st.Network
+		case st.Input != nil:
+			if inputStmt != nil {
+				r.errorf(st.Input.Pos, endOf(st.Input.Tokens), "a network has one input", "duplicate input line (the first is at %d:%d)", inputStmt.Pos.Line, inputStmt.Pos.Column)
+				continue
+			}
+			inputStmt = st.Input
+		case st.Block != nil:
+			r.defineBlock(st.Block)
+		case st.Train != nil:
+			if trainStmt != nil {
+				r.errorf(st.Train.Pos, st.Train.Pos, "", "duplicate train section (the first is at %d:%d)", trainStmt.Pos.Line, trainStmt.Pos.Column)
+				continue
+			}
+			trainStmt = st.Train
+		case st.Chain != nil:
+			if mainChain != nil {
+				p, e := span(st.Chain.First.Tokens)
+				r.errorf(p, e, "continue the chain with a line that starts with ->", "a second chain: a network has one main chain (it starts at %d:%d)", mainChain.Pos.Line, mainChain.Pos.Column)
+				continue
+			}
+			mainChain = st.Chain
+		}
+	}
+	r.net.Name = strings.TrimSuffix(filepath.Base(r.net.File), filepath.Ext(r.net.File))
+	if netStmt != nil {
+		r.net.Name = netStmt.Name
+	}
+	in := &Node{Op: OpInput, Name: "input", Text: "input"}
+	if inputStmt == nil {
+		start := lexer.Position{Filename: r.net.File, Line: 1, Column: 1}
+		r.errorf(start, start, "write the input size on its own line, for example: input 227x227x3", "missing input: the network needs an `input HxWxC` line")
+	} else {
+		in.Pos, in.End = span(inputStmt.Tokens)
+		in.Text = r.text(inputStmt.Tokens)
+		r.net.InputPos = inputStmt.Pos
+		p, e := span(inputStmt.Tokens[1:])
+		dims := r.size(p, e, inputStmt.Size, nil)
+		if len(dims) != 3 && dims != nil {
+			r.errorf(p, e, "write height x width x channels, for example 28x28x1", "input %s: expected HxWxC", inputStmt.Size)
+		} else if dims != nil {
+			r.net.Input = Shape{H: dims[0], W: dims[1], C: dims[2]}
+		}
+	}
+	top := newScope("")
+	top.used["input"] = in.Pos
+	r.add(top, in)
+	if trainStmt != nil {
+		r.train(trainStmt)
+	}
+	if mainChain == nil {
+		if inputStmt != nil {
+			r.errorf(inputStmt.Pos, endOf(inputStmt.Tokens), "add layers after the input, for example: conv 6 5x5 -> relu -> maxpool 2", "the network has no layers")
+		}
+		return
+	}
+	r.net.Output = r.chain(top, mainChain, in)
+}
+
+func endOf(toks []lexer.Token) lexer.Position {
+	_, e := span(toks)
+	return e
+}
+
+var flagLike = regexp.MustCompile(`^[spgdx][0-9]+$`)
+
+func (r *resolver) defineBlock(b *grammar.Block) {
+	namePos := b.Pos
+	namePos.Column += len("block ")
+	nameEnd := namePos
+	nameEnd.Column += len(b.Name)
+	switch {
+	case isLayerWord(b.Name) || keywords[b.Name]:
+		r.errorf(namePos, nameEnd, "choose another name", "block name %q is a word of the language", b.Name)
+		return
+	case r.blocks[b.Name] != nil:
+		prev := r.blocks[b.Name]
+		r.errorf(namePos, nameEnd, "", "duplicate block %q (first defined at %d:%d)", b.Name, prev.Pos.Line, prev.Pos.Column)
+		return
+	}
+	seen := map[string]bool{}
+	for _, p := range b.Params {
+		end := p.Pos
+		end.Column += len(p.Name)
+		switch {
+		case seen[p.Name]:
+			r.errorf(p.Pos, end, "", "duplicate parameter %q in block %s", p.Name, b.Name)
+		case flagLike.MatchString(p.Name):
+			r.errorf(p.Pos, end, "choose a name that does not read as a flag such as s2 or p1", "parameter name %q reads as a flag", p.Name)
+		case isLayerWord(p.Name) || keywords[p.Name]:
+			r.errorf(p.Pos, end, "choose another name", "parameter name %q is a word of the language", p.Name)
+		}
+		seen[p.Name] = true
+	}
+	r.blocks[b.Name] = b
+}
+
+// chain expands a chain starting from in; it returns the last node, or nil
+// after an error that leaves no node to continue from.
+func (r *resolver) chain(sc *scope, c *grammar.Chain, in *Node) *Node {
+	out := r.element(sc, c.First, in)
+	for _, l := range c.Rest {
+		out = r.element(sc, l.Elem, out)
+	}
+	return out
+}
+
+func (r *resolver) element(sc *scope, e *grammar.Element, in *Node) *Node {
+	if r.aborted {
+		return in
+	}
+	label := ""
+	if e.Label != nil {
+		label = *e.Label
+		end := e.Pos
+		end.Column += len(label)
+		if isLayerWord(label) || keywords[label] {
+			r.errorIn(sc, e.Pos, end, "choose another label", "label %q is a word of the language", label)
+			label = ""
+		}
+	}
+	n := 1
+	if e.Repeat == nil && e.Layer != nil {
+		// `conv c 3x3 x(n)`: the grammar reads x(n) as a flag of the layer.
+		if k := len(e.Layer.Args) - 1; k >= 0 && e.Layer.Args[k].Flag != nil && e.Layer.Args[k].Flag.Name == "x" {
+			a := e.Layer.Args[k]
+			e.Repeat = &grammar.Repeat{Pos: a.Pos, Tokens: a.Tokens, Expr: a.Flag.Value}
+			e.Layer.Args = e.Layer.Args[:k]
+		}
+	}
+	if e.Repeat != nil {
+		n = r.repeat(sc, e.Repeat)
+		if e.Aux != nil {
+			p, end := span(e.Repeat.Tokens)
+			r.errorIn(sc, p, end, "", "an aux head cannot be repeated")
+			n = 1
+		}
+	}
+	for i := 0; i < n && !r.aborted; i++ {
+		l := label
+		if label != "" && n > 1 {
+			l = fmt.Sprintf("%s.%d", label, i+1)
+		}
+		in = r.elementOnce(sc, e, in, l)
+	}
+	return in
+}
+
+func (r *resolver) repeat(sc *scope, rp *grammar.Repeat) int {
+	p, end := span(rp.Tokens)
+	var v float64
+	if rp.Count != nil {
+		var err error
+		v, err = strconv.ParseFloat((*rp.Count)[1:], 64)
+		if err != nil {
+			v = math.Inf(1)
+		}
+	} else {
+		var ok bool
+		if v, ok = r.eval(sc, rp.Expr); !ok {
+			return 1
+		}
+	}
+	switch {
+	case v != math.Trunc(v) || v < 1:
+		r.errorIn(sc, p, end, "", "repetition count must be a whole number of at least 1, found %s", fmtNum(v))
+		return 1
+	case v > MaxRepeat:
+		r.errorIn(sc, p, end, "", "repetition x%s exceeds the limit of %d", fmtNum(v), MaxRepeat)
+		return 1
+	}
+	return int(v)
+}
+
+func (r *resolver) elementOnce(sc *scope, e *grammar.Element, in *Node, label string) *Node {
+	switch {
+	case e.Layer != nil:
+		return r.layer(sc, e.Layer, in, label)
+	case e.Call != nil:
+		return r.call(sc, e.Call, in, label)
+	case e.Concat != nil:
+		return r.concat(sc, e, in, label)
+	case e.Residual != nil:
+		return r.residual(sc, e, in, label)
+	case e.Aux != nil:
+		return r.aux(sc, e.Aux, in, label)
+	}
+	return in
+}
+
+func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Node {
+	p, end := span(c.Tokens)
+	nameEnd := c.Pos
+	nameEnd.Column += len(c.Name)
+	b := r.blocks[c.Name]
+	if b == nil {
+		hint := ""
+		if isLayerWord(c.Name) {
+			hint = fmt.Sprintf("%s is a layer word: write its arguments without parentheses, for example %s", c.Name, layerUsage[c.Name])
+		} else if len(r.blocks) > 0 {
+			hint = "blocks defined: " + strings.Join(r.blockNames(), ", ")
+		}
+		r.errorIn(sc, c.Pos, nameEnd, hint, "undefined block %q", c.Name)
+		return nil
+	}
+	for i, name := range sc.blocks {
+		if name == c.Name {
+			cycle := append(append([]string{}, sc.blocks[i:]...), c.Name)
+			r.errorIn(sc, p, end, "a block cannot call itself, directly or through others", "recursive block: %s", strings.Join(cycle, " -> "))
+			return nil
+		}
+	}
+	if len(sc.blocks) >= MaxDepth {
+		r.errorIn(sc, p, end, "", "blocks nested more than %d deep", MaxDepth)
+		return nil
+	}
+	if len(c.Args) != len(b.Params) {
+		var names []string
+		for _, q := range b.Params {
+			names = append(names, q.Name)
+		}
+		r.errorIn(sc, p, end, fmt.Sprintf("block %s is defined at %d:%d as %s(%s)", b.Name, b.Pos.Line, b.Pos.Column, b.Name, strings.Join(names, ", ")),
+			"block %s takes %d arguments, found %d", c.Name, len(b.Params), len(c.Args))
+		return nil
+	}
+	inst := r.name(sc, c.Name, label, p, end)
+	inner := newScope(inst + ".")
+	inner.aux = sc.aux
+	inner.calls = append(append([]CallSite{}, sc.calls...), CallSite{Block: c.Name, Pos: p, End: end})
+	inner.blocks = append(append([]string{}, sc.blocks...), c.Name)
+	ok := true
+	for i, a := range c.Args {
+		v, good := r.eval(sc, a)
+		ok = ok && good
+		inner.env[b.Params[i].Name] = v
+	}
+	if !ok {
+		return nil
+	}
+	return r.chain(inner, b.Body, in)
+}
+
+func (r *resolver) blockNames() []string {
+	var names []string
+	for n := range r.blocks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (r *resolver) concat(sc *scope, e *grammar.Element, in *Node, label string) *Node {
+	c := e.Concat
+	outs := []*Node{r.chain(sc, c.First, in)}
+	for _, b := range c.Branches {
+		outs = append(outs, r.chain(sc, b.Chain, in))
+	}
+	end := c.Pos
+	end.Column += len("concat")
+	n := &Node{Op: OpConcat, Text: "concat", Pos: c.Pos, End: end}
+	n.Name = r.name(sc, "concat", label, c.Pos, end)
+	for _, o := range outs {
+		if o == nil {
+			return nil
+		}
+	}
+	n.Inputs = outs
+	return r.add(sc, n)
+}
+
+func (r *resolver) residual(sc *scope, e *grammar.Element, in *Node, label string) *Node {
+	res := e.Residual
+	end := res.Pos
+	end.Column += len("residual")
+	first := len(r.net.Nodes)
+	body := r.chain(sc, res.Body, in)
+	n := &Node{Op: OpAdd, Text: "residual", Pos: res.Pos, End: end}
+	n.Name = r.name(sc, "add", label, res.Pos, end)
+	shortcut := in
+	n.Shortcut = r.name(sc, "shortcut", "", res.Pos, end)
+	if res.Shortcut != nil {
+		shortcut = r.chain(sc.child(strings.TrimPrefix(n.Shortcut, sc.prefix)), res.Shortcut.Chain, in)
+	} else {
+		n.Implied = true
+		for _, x := range r.net.Nodes[first:] {
+			if x.Op == OpBN {
+				n.ProjectBN = true
+			}
+		}
+	}
+	if body == nil || shortcut == nil {
+		return nil
+	}
+	n.Inputs = []*Node{body, shortcut}
+	return r.add(sc, n)
+}
+
+func (r *resolver) aux(sc *scope, a *grammar.Aux, in *Node, label string) *Node {
+	p, end := span(a.Tokens[:1])
+	if sc.aux != nil {
+		r.errorIn(sc, p, end, "", "an aux head inside an aux head")
+		return in
+	}
+	w := 0.3
+	if a.Weight != nil {
+		v, ok := r.eval(sc, a.Weight)
+		wp, we := span(a.Weight.Tokens)
+		switch {
+		case !ok:
+		case v <= 0 || v > 1:
+			r.errorIn(sc, wp, we, "the lecture's GoogLeNet uses 0.3", "aux weight must be in (0, 1], found %s", fmtNum(v))
+		default:
+			w = v
+		}
+	}
+	name := r.name(sc, "aux", label, p, end)
+	head := &AuxHead{Name: name, Weight: w, From: in, Pos: a.Pos}
+	inner := sc.child(strings.TrimPrefix(name, sc.prefix))
+	inner.aux = head
+	if in == nil {
+		return nil
+	}
+	head.Output = r.chain(inner, a.Head.Chain, in)
+	if head.Output != nil && head.Output != in {
+		r.net.Aux = append(r.net.Aux, head)
+	}
+	return in
+}
+
+// eval evaluates an expression in sc's environment.
+func (r *resolver) eval(sc *scope, e *grammar.Expr) (float64, bool) {
+	v, ok := r.term(sc, e.Left)
+	for _, t := range e.Rest {
+		w, ok2 := r.term(sc, t.Term)
+		ok = ok && ok2
+		if t.Op == "+" {
+			v += w
+		} else {
+			v -= w
+		}
+	}
+	if ok && (math.IsInf(v, 0) || math.IsNaN(v)) {
+		p, end := span(e.Tokens)
+		r.errorIn(sc, p, end, "", "number out of range")
+		return 0, false
+	}
+	return v, ok
+}
+
+func (r *resolver) term(sc *scope, t *grammar.Term) (float64, bool) {
+	v, ok := r.factor(sc, t.Left)
+	for _, f := range t.Rest {
+		w, ok2 := r.factor(sc, f.Factor)
+		ok = ok && ok2
+		if !ok {
+			continue
+		}
+		if f.Op == "*" {
+			v *= w
+		} else if w == 0 {
+			r.errorIn(sc, f.Factor.Pos, f.Factor.Pos, "", "division by zero")
+			ok = false
+		} else {
+			v /= w
+		}
+	}
+	return v, ok
+}
+
+func (r *resolver) factor(sc *scope, f *grammar.Factor) (float64, bool) {
+	var v float64
+	switch {
+	case f.Number != nil:
+		var err error
+		v, err = strconv.ParseFloat(*f.Number, 64)
+		if err != nil {
+			end := f.Pos
+			end.Column += len(*f.Number) + boolInt(f.Neg)
+			r.errorIn(sc, f.Pos, end, "", "number %s is out of range", *f.Number)
+			return 0, false
+		}
+	case f.Ident != nil:
+		val, ok := sc.env[*f.Ident]
+		if !ok {
+			end := f.Pos
+			end.Column += len(*f.Ident) + boolInt(f.Neg)
+			r.errorIn(sc, f.Pos, end, r.paramHint(sc), "undefined name %q", *f.Ident)
+			return 0, false
+		}
+		v = val
+	case f.Sub != nil:
+		var ok bool
+		if v, ok = r.eval(sc, f.Sub); !ok {
+			return 0, false
+		}
+	}
+	if f.Neg {
+		v = -v
+	}
+	return v, true
+}
+
+func (r *resolver) paramHint(sc *scope) string {
+	if len(sc.env) == 0 {
+		return ""
+	}
+	var names []string
+	for n := range sc.env {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return "parameters in scope: " + strings.Join(names, ", ")
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// size parses an `AxB[xC]` token; every dimension must be in [1, MaxNumber].
+func (r *resolver) size(pos, end lexer.Position, s string, sc *scope) []int {
+	parts := strings.Split(s, "x")
+	dims := make([]int, len(parts))
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		switch {
+		case err != nil || v > MaxNumber:
+			r.errorAt(sc, pos, end, "", "size %s: %s is too large (the limit is %d)", s, p, MaxNumber)
+			return nil
+		case v < 1:
+			r.errorAt(sc, pos, end, "", "size %s: dimensions must be at least 1", s)
+			return nil
+		}
+		dims[i] = v
+	}
+	return dims
+}
+
+func (r *resolver) errorAt(sc *scope, pos, end lexer.Position, hint, format string, args ...any) {
+	if sc == nil {
+		r.errorf(pos, end, hint, format, args...)
+		return
+	}
+	r.errorIn(sc, pos, end, hint, format, args...)
+}
