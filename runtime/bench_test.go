@@ -1,0 +1,55 @@
+package runtime
+
+import (
+	"testing"
+)
+
+// Conv benchmarks: batch 8, the layers of the lecture's networks. The
+// metric is GFLOP/s = 2 * MACs of the pass / time (each pass has the MACs
+// of the forward). bench/ runs them next to PyTorch.
+var benchConvs = []struct {
+	name string
+	c    Conv
+	bias bool
+}{
+	{"alexnet_conv1", Conv{C: 3, H: 227, W: 227, K: 96, KH: 11, KW: 11, SH: 4, SW: 4, DH: 1, DW: 1, G: 1, OH: 55, OW: 55}, true},
+	{"vgg16_conv3-64", Conv{C: 64, H: 224, W: 224, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 224, OW: 224}, true},
+	{"resnet_3x3-64", Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56}, false},
+	{"resnet_1x1-256-64", Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56}, false},
+}
+
+func BenchmarkConv(b *testing.B) {
+	const n = 8
+	for _, bc := range benchConvs {
+		c := bc.c
+		if err := c.Validate(); err != nil {
+			b.Fatal(err)
+		}
+		r := newRand(1)
+		x, w, dy := randSlice(r, n*c.inSize()), randSlice(r, c.wSize()), randSlice(r, n*c.outSize())
+		var bias, db []float32
+		if bc.bias {
+			bias, db = randSlice(r, c.K), make([]float32, c.K)
+		}
+		y, dx, dw := make([]float32, n*c.outSize()), make([]float32, n*c.inSize()), make([]float32, c.wSize())
+		sc := make([]float32, c.ScratchSize(n))
+		flop := 2 * float64(c.MACs()) * n
+		for _, pass := range []struct {
+			name string
+			f    func()
+		}{
+			{"fwd", func() { c.Forward(n, x, w, bias, y, sc) }},
+			{"bwd_data", func() { c.BackwardData(n, dy, w, dx, sc) }},
+			{"bwd_filter", func() { c.BackwardFilter(n, x, dy, dw, db, sc) }},
+		} {
+			b.Run(bc.name+"/"+pass.name, func(b *testing.B) {
+				pass.f()
+				b.ResetTimer()
+				for b.Loop() {
+					pass.f()
+				}
+				b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
