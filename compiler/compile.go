@@ -199,13 +199,15 @@ func (c *checker) pool(n *dsl.Node, in dsl.Shape) (dsl.Shape, bool) {
 func (c *checker) spatial(n *dsl.Node, in dsl.Shape, kh, kw, sh, sw, ph, pw, dh, dw int, ceil bool) (dsl.Shape, bool) {
 	eh, ew := dh*(kh-1)+1, dw*(kw-1)+1
 	if eh > in.H+2*ph || ew > in.W+2*pw {
-		hint := "use a smaller kernel, or more padding"
-		if in.H < eh || in.W < ew {
-			need := max((eh-in.H+1)/2, (ew-in.W+1)/2)
-			hint = fmt.Sprintf("use a smaller kernel, or pad by at least %d (p%d)", need, need)
-		}
-		c.errorf(n, hint, "%s: the %dx%d window does not fit the %dx%d input (padded to %dx%d)",
+		need := max((eh-in.H+1)/2, (ew-in.W+1)/2)
+		hint := fmt.Sprintf("use a smaller kernel, or pad by at least %d (p%d)", need, need)
+		msg := fmt.Sprintf("%s: the %dx%d window does not fit the %dx%d input (padded to %dx%d)",
 			n.Text, eh, ew, in.H, in.W, in.H+2*ph, in.W+2*pw)
+		if in.H <= 2 || in.W <= 2 {
+			msg = fmt.Sprintf("%s: the maps have shrunk to %dx%d, too small for its %dx%d window", n.Text, in.H, in.W, eh, ew)
+			hint = "remove a pooling or striding layer before it, or use a larger input"
+		}
+		c.errorf(n, hint, "%s", msg)
 		return dsl.Shape{}, false
 	}
 	out := dsl.Shape{H: window(in.H, kh, sh, ph, dh, ceil), W: window(in.W, kw, sw, pw, dw, ceil)}

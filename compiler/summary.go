@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/cnnc-dev/cnnc/dsl"
 )
@@ -115,19 +114,36 @@ func Comma(n int64) string {
 func (m *Model) WriteTable(w io.Writer) error {
 	n := m.Net
 	fmt.Fprintf(w, "%s (%s): input %s\n\n", n.Name, n.File, ShapeString(n.Input))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "#\tname \tlayer \toutput\tparams\tMACs\tactivations\t\n")
+	rows := [][]string{{"#", "name", "layer", "output", "params", "MACs", "activations"}}
 	for i, l := range m.Layers {
-		name := l.Node.Name
 		text := l.Node.Text
 		if len(text) > 48 {
 			text = text[:45] + "..."
 		}
-		fmt.Fprintf(tw, "%d\t%s \t%s \t%s\t%s\t%s\t%s\t\n", i, name, text, ShapeString(l.Out), Comma(l.Params), Comma(l.MACs), Comma(l.Activations))
+		rows = append(rows, []string{fmt.Sprint(i), l.Node.Name, text, ShapeString(l.Out), Comma(l.Params), Comma(l.MACs), Comma(l.Activations)})
 	}
-	fmt.Fprintf(tw, "\ttotal \t \t%s\t%s\t%s\t%s\t\n", ShapeString(m.Output().Out), Comma(m.Params), Comma(m.MACs), Comma(m.Activations))
-	if err := tw.Flush(); err != nil {
-		return err
+	rows = append(rows, []string{"", "total", "", ShapeString(m.Output().Out), Comma(m.Params), Comma(m.MACs), Comma(m.Activations)})
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], len(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.Reset()
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-len(c))
+			if i == 1 || i == 2 { // names and layers read left to right
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(pad + c)
+			}
+			if i < len(r)-1 {
+				b.WriteString("  ")
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
 	fmt.Fprintf(w, "\nparameters: %s (%.1f MB float32)\n", Comma(m.Params), float64(m.Params)*4/1e6)
 	fmt.Fprintf(w, "conv+fc multiply-accumulates per image: %s\n", Comma(m.MACs))

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -151,6 +153,11 @@ func fromParse(err error) *Error {
 		end := pos
 		end.Column++
 		e := &Error{Pos: pos, End: end, Msg: "syntax error: " + pe.Message()}
+		var le *lexer.Error
+		if errors.As(err, &le) {
+			e.Msg = fmt.Sprintf("syntax error: unexpected character %s", badChar(le.Msg))
+			e.Hint = "a .cnn file is text: layer words, numbers, sizes such as 3x3, ->, { } ( ) | , : and # comments"
+		}
 		if ut, ok := err.(*participle.UnexpectedTokenError); ok {
 			e.Msg, e.Hint = describeUnexpected(ut)
 			if n := len(ut.Unexpected.Value); n > 0 && !strings.Contains(ut.Unexpected.Value, "\n") {
@@ -160,6 +167,23 @@ func fromParse(err error) *Error {
 		return e
 	}
 	return &Error{Msg: err.Error()}
+}
+
+// badChar extracts the first offending character from a lexer message.
+func badChar(msg string) string {
+	i := strings.IndexByte(msg, '"')
+	if i < 0 {
+		return "in the input"
+	}
+	s, err := strconv.Unquote(msg[i:])
+	if err != nil || s == "" {
+		s = msg[i+1:]
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && size <= 1 {
+		return fmt.Sprintf("byte 0x%02x", s[0])
+	}
+	return fmt.Sprintf("%q", r)
 }
 
 // describeUnexpected words an unexpected-token error for a .cnn author.
@@ -176,8 +200,13 @@ func describeUnexpected(ut *participle.UnexpectedTokenError) (msg, hint string) 
 	if ut.Expect != "" {
 		msg += " (expected " + ut.Expect + ")"
 	}
-	if strings.Contains(tok.Value, "\n") {
+	switch {
+	case tok.EOF():
+		hint = "the file ends in the middle of a statement"
+	case strings.Contains(tok.Value, "\n"):
 		hint = "a chain continues on the next line only when that line starts with ->"
+	case tok.Value == "->":
+		hint = "every -> needs a layer on both sides"
 	}
 	return msg, hint
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -49,7 +50,7 @@ type arg struct {
 var flagRe = regexp.MustCompile(`^([a-z]+?)([0-9]+(x[0-9]+)?)$`)
 
 // args classifies and evaluates layer or setting arguments.
-func (r *resolver) args(sc *scope, as []*grammar.Arg) []arg {
+func (r *resolver) args(sc *scope, word string, as []*grammar.Arg) []arg {
 	out := make([]arg, 0, len(as))
 	for _, a := range as {
 		p, end := span(a.Tokens)
@@ -63,16 +64,20 @@ func (r *resolver) args(sc *scope, as []*grammar.Arg) []arg {
 			x.kind, x.name = argFlag, a.Flag.Name
 			x.num, x.ok = r.eval(sc, a.Flag.Value)
 		default:
-			id := bareIdent(a.Expr)
+			e := &grammar.Expr{Pos: a.Pos, Tokens: a.Tokens, Left: a.Term}
+			id := bareIdent(e)
 			if id == "" || hasName(sc, id) {
 				x.kind = argNum
-				x.num, x.ok = r.eval(sc, a.Expr)
+				x.num, x.ok = r.eval(sc, e)
 				break
 			}
 			if m := flagRe.FindStringSubmatch(id); m != nil {
 				x.kind, x.name = argFlag, m[1]
-				x.dims = r.size(p, end, m[2], sc)
+				x.dims = flagDims(m[2])
 				x.ok = x.dims != nil
+				if !x.ok {
+					r.errorIn(sc, p, end, "", "%s: %s is too large (the limit is %d)", word, id, MaxNumber)
+				}
 				if x.ok {
 					x.num = float64(x.dims[0])
 				}
@@ -91,6 +96,19 @@ func hasName(sc *scope, id string) bool {
 	}
 	_, ok := sc.env[id]
 	return ok
+}
+
+// flagDims parses the digits of a flag such as s2 or p1x2.
+func flagDims(s string) []int {
+	var dims []int
+	for _, p := range strings.Split(s, "x") {
+		v, err := strconv.Atoi(p)
+		if err != nil || v > MaxNumber {
+			return nil
+		}
+		dims = append(dims, v)
+	}
+	return dims
 }
 
 // bareIdent returns the name when e is a lone identifier.
@@ -117,7 +135,7 @@ type layerArgs struct {
 }
 
 func (r *resolver) newLayerArgs(sc *scope, word string, as []*grammar.Arg) *layerArgs {
-	la := &layerArgs{r: r, sc: sc, layer: word, usage: layerUsage[word], args: r.args(sc, as)}
+	la := &layerArgs{r: r, sc: sc, layer: word, usage: layerUsage[word], args: r.args(sc, word, as)}
 	la.used = make([]bool, len(la.args))
 	for _, a := range la.args {
 		if !a.ok {
@@ -207,6 +225,8 @@ func (la *layerArgs) word(name string) bool {
 // integer checks that v is a whole number in [min, MaxNumber].
 func (la *layerArgs) integer(a arg, v float64, min int, what string) (int, bool) {
 	switch {
+	case !a.ok:
+		la.bad = true
 	case v != math.Trunc(v):
 		la.errorf(a, "%s: %s must be a whole number, found %s", la.layer, what, fmtNum(v))
 	case v < float64(min):

@@ -493,7 +493,8 @@ func (r *resolver) residual(sc *scope, e *grammar.Element, in *Node, label strin
 }
 
 func (r *resolver) aux(sc *scope, a *grammar.Aux, in *Node, label string) *Node {
-	p, end := span(a.Tokens[:1])
+	p, end := a.Pos, a.Pos
+	end.Column += len("aux")
 	if sc.aux != nil {
 		r.errorIn(sc, p, end, "", "an aux head inside an aux head")
 		return in
@@ -616,7 +617,12 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+func fmtNum(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e21 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
 
 // size parses an `AxB[xC]` token; every dimension must be in [1, MaxNumber].
 func (r *resolver) size(pos, end lexer.Position, s string, sc *scope) []int {

@@ -225,6 +225,9 @@ func (r *resolver) schedule(s settingArgs) {
 			sch.At = append(sch.At, v)
 		}
 	default:
+		for i := range s.used {
+			s.used[i] = true
+		}
 		if len(s.args) > 0 {
 			r.errorf(s.args[0].pos, s.args[0].end, "the form is: "+settingUsage["schedule"], "train: unknown schedule %s", s.args[0].text)
 		}

@@ -192,14 +192,15 @@ type Repeat struct {
 }
 
 // Arg is one argument of a layer or setting: a size (`11x11`), a flag with
-// a parenthesised value (`s(stride)`), or an expression (`96`, `s4`,
-// `same`, `c*4`).
+// a parenthesised value (`s(stride)`), or a product (`96`, `s4`, `same`,
+// `c*4`, `-1`). Sums need parentheses, `(c+1)`, so that `lr -1` reads as two
+// arguments.
 type Arg struct {
 	Pos    lexer.Position
 	Tokens []lexer.Token
 	Size   *string `parser:"( @Size"`
 	Flag   *Flag   `parser:"| @@"`
-	Expr   *Expr   `parser:"| @@ )"`
+	Term   *Term   `parser:"| @@ )"`
 }
 
 // Flag is `name(expr)`, for example `s(stride)`.
