@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"os"
+	"strconv"
 	"testing"
 )
 
@@ -18,8 +20,12 @@ var benchConvs = []struct {
 	{"resnet_1x1-256-64", Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56}, false},
 }
 
+// CNNC_WORKERS=k runs the benchmarks with SetWorkers(k) (default: GOMAXPROCS).
 func BenchmarkConv(b *testing.B) {
 	const n = 8
+	if v, err := strconv.Atoi(os.Getenv("CNNC_WORKERS")); err == nil && v > 0 {
+		defer SetWorkers(SetWorkers(v))
+	}
 	for _, bc := range benchConvs {
 		c := bc.c
 		if err := c.Validate(); err != nil {

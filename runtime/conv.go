@@ -65,7 +65,17 @@ func (c Conv) colSize() int {
 	if c.is1x1() {
 		return 0
 	}
-	return c.colRows() * c.OH * c.OW
+	return c.colRows() * c.blockRows() * c.OW
+}
+
+// colBlock is the target size in floats of one im2col block: the output
+// rows of an image are processed in blocks so that the column matrix stays
+// in the L2 cache between im2col and the gemm that reads it.
+var colBlock = 1 << 18
+
+// blockRows returns the output rows per im2col block.
+func (c Conv) blockRows() int {
+	return max(1, min(c.OH, colBlock/max(1, c.colRows()*c.OW)))
 }
 
 // per-worker scratch of each pass
@@ -335,21 +345,36 @@ func (j *convJob) run(slot, i int) {
 // forwardImage: x is (C,H,W), y is (K,OH,OW).
 func (c *Conv) forwardImage(x, w, b, y, col []float32) {
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
-	for g := 0; g < c.G; g++ {
-		wg := w[g*kg*rows : (g+1)*kg*rows]
-		yg := y[g*kg*ohw : (g+1)*kg*ohw]
-		if c.is1x1() {
-			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, ohw, cg, 1, wg, rows, x[g*cg*ohw:(g+1)*cg*ohw], ohw, 0, yg, ohw)
-			continue
+	if c.is1x1() {
+		for g := 0; g < c.G; g++ {
+			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, ohw, cg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
+				x[g*cg*ohw:(g+1)*cg*ohw], ohw, 0, y[g*kg*ohw:(g+1)*kg*ohw], ohw)
 		}
-		c.im2col(x, g*cg, col)
-		gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, ohw, rows, 1, wg, rows, col, ohw, 0, yg, ohw)
+		c.epilogue(b, y, 0, ohw)
+		return
 	}
+	bh := c.blockRows()
+	for oh0 := 0; oh0 < c.OH; oh0 += bh {
+		oh1 := min(oh0+bh, c.OH)
+		nc := (oh1 - oh0) * c.OW
+		for g := 0; g < c.G; g++ {
+			c.im2col(x, g*cg, oh0, oh1, col)
+			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, nc, rows, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
+				col, nc, 0, y[g*kg*ohw+oh0*c.OW:], ohw)
+		}
+		c.epilogue(b, y, oh0*c.OW, oh1*c.OW)
+	}
+}
+
+// epilogue adds the bias and applies the ReLU to columns [j0, j1) of y
+// (K, OH*OW).
+func (c *Conv) epilogue(b, y []float32, j0, j1 int) {
 	if b == nil && !c.ReLU {
 		return
 	}
+	ohw := c.OH * c.OW
 	for k := 0; k < c.K; k++ {
-		row := y[k*ohw : (k+1)*ohw]
+		row := y[k*ohw+j0 : k*ohw+j1]
 		var bk float32
 		if b != nil {
 			bk = b[k]
@@ -369,31 +394,44 @@ func (c *Conv) forwardImage(x, w, b, y, col []float32) {
 // dataImage: dy is (K,OH,OW), dx is (C,H,W); dx += ...
 func (c *Conv) dataImage(dy, w, dx, col []float32) {
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
-	for g := 0; g < c.G; g++ {
-		wg := w[g*kg*rows : (g+1)*kg*rows]
-		dyg := dy[g*kg*ohw : (g+1)*kg*ohw]
-		if c.is1x1() {
-			gemm.Sgemm(blas.Trans, blas.NoTrans, cg, ohw, kg, 1, wg, rows, dyg, ohw, 1, dx[g*cg*ohw:(g+1)*cg*ohw], ohw)
-			continue
+	if c.is1x1() {
+		for g := 0; g < c.G; g++ {
+			gemm.Sgemm(blas.Trans, blas.NoTrans, cg, ohw, kg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
+				dy[g*kg*ohw:(g+1)*kg*ohw], ohw, 1, dx[g*cg*ohw:(g+1)*cg*ohw], ohw)
 		}
-		gemm.Sgemm(blas.Trans, blas.NoTrans, rows, ohw, kg, 1, wg, rows, dyg, ohw, 0, col, ohw)
-		c.col2im(col, g*cg, dx)
+		return
+	}
+	bh := c.blockRows()
+	for oh0 := 0; oh0 < c.OH; oh0 += bh {
+		oh1 := min(oh0+bh, c.OH)
+		nc := (oh1 - oh0) * c.OW
+		for g := 0; g < c.G; g++ {
+			gemm.Sgemm(blas.Trans, blas.NoTrans, rows, nc, kg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
+				dy[g*kg*ohw+oh0*c.OW:], ohw, 0, col, nc)
+			c.col2im(col, g*cg, oh0, oh1, dx)
+		}
 	}
 }
 
 // filterImage: x is (C,H,W), dy is (K,OH,OW); dw += dy col^T, db += rowsum(dy).
 func (c *Conv) filterImage(x, dy, dw, db, col []float32) {
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
-	for g := 0; g < c.G; g++ {
-		dyg := dy[g*kg*ohw : (g+1)*kg*ohw]
-		dwg := dw[g*kg*rows : (g+1)*kg*rows]
-		src := col
-		if c.is1x1() {
-			src = x[g*cg*ohw : (g+1)*cg*ohw]
-		} else {
-			c.im2col(x, g*cg, col)
+	if c.is1x1() {
+		for g := 0; g < c.G; g++ {
+			gemm.Sgemm(blas.NoTrans, blas.Trans, kg, rows, ohw, 1, dy[g*kg*ohw:(g+1)*kg*ohw], ohw,
+				x[g*cg*ohw:(g+1)*cg*ohw], ohw, 1, dw[g*kg*rows:(g+1)*kg*rows], rows)
 		}
-		gemm.Sgemm(blas.NoTrans, blas.Trans, kg, rows, ohw, 1, dyg, ohw, src, ohw, 1, dwg, rows)
+	} else {
+		bh := c.blockRows()
+		for oh0 := 0; oh0 < c.OH; oh0 += bh {
+			oh1 := min(oh0+bh, c.OH)
+			nc := (oh1 - oh0) * c.OW
+			for g := 0; g < c.G; g++ {
+				c.im2col(x, g*cg, oh0, oh1, col)
+				gemm.Sgemm(blas.NoTrans, blas.Trans, kg, rows, nc, 1, dy[g*kg*ohw+oh0*c.OW:], ohw,
+					col, nc, 1, dw[g*kg*rows:(g+1)*kg*rows], rows)
+			}
+		}
 	}
 	if db != nil {
 		for k := 0; k < c.K; k++ {
@@ -422,11 +460,11 @@ func (c *Conv) owRange(off int) (lo, hi int) {
 	return lo, hi
 }
 
-// im2col: x is (C,H,W); col is (C/G*KH*KW, OH*OW) for the channels
-// [c0, c0+C/G). Row (ci,kh,kw), column (oh,ow) holds
-// x[c0+ci, oh*SH-PH+kh*DH, ow*SW-PW+kw*DW] or 0 in the padding.
-func (c *Conv) im2col(x []float32, c0 int, col []float32) {
-	cg, ohw, hw := c.C/c.G, c.OH*c.OW, c.H*c.W
+// im2col: x is (C,H,W); col is (C/G*KH*KW, (oh1-oh0)*OW) for the channels
+// [c0, c0+C/G) and the output rows [oh0, oh1). Row (ci,kh,kw), column
+// (oh,ow) holds x[c0+ci, oh*SH-PH+kh*DH, ow*SW-PW+kw*DW] or 0 in the padding.
+func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
+	cg, ohw, hw := c.C/c.G, (oh1-oh0)*c.OW, c.H*c.W
 	r := 0
 	for ci := 0; ci < cg; ci++ {
 		xc := x[(c0+ci)*hw : (c0+ci+1)*hw]
@@ -436,8 +474,8 @@ func (c *Conv) im2col(x []float32, c0 int, col []float32) {
 				r++
 				off := kw*c.DW - c.PW
 				lo, hi := c.owRange(off)
-				for oh := 0; oh < c.OH; oh++ {
-					dst := row[oh*c.OW : (oh+1)*c.OW]
+				for oh := oh0; oh < oh1; oh++ {
+					dst := row[(oh-oh0)*c.OW : (oh-oh0+1)*c.OW]
 					ih := oh*c.SH - c.PH + kh*c.DH
 					if ih < 0 || ih >= c.H {
 						clear(dst)
@@ -463,8 +501,8 @@ func (c *Conv) im2col(x []float32, c0 int, col []float32) {
 }
 
 // col2im: the adjoint of im2col; dx (C,H,W) += col scattered back.
-func (c *Conv) col2im(col []float32, c0 int, dx []float32) {
-	cg, ohw, hw := c.C/c.G, c.OH*c.OW, c.H*c.W
+func (c *Conv) col2im(col []float32, c0, oh0, oh1 int, dx []float32) {
+	cg, ohw, hw := c.C/c.G, (oh1-oh0)*c.OW, c.H*c.W
 	r := 0
 	for ci := 0; ci < cg; ci++ {
 		xc := dx[(c0+ci)*hw : (c0+ci+1)*hw]
@@ -477,12 +515,12 @@ func (c *Conv) col2im(col []float32, c0 int, dx []float32) {
 				if lo >= hi {
 					continue
 				}
-				for oh := 0; oh < c.OH; oh++ {
+				for oh := oh0; oh < oh1; oh++ {
 					ih := oh*c.SH - c.PH + kh*c.DH
 					if ih < 0 || ih >= c.H {
 						continue
 					}
-					s := row[oh*c.OW+lo : oh*c.OW+hi]
+					s := row[(oh-oh0)*c.OW+lo : (oh-oh0)*c.OW+hi]
 					dst := xc[ih*c.W : (ih+1)*c.W]
 					if c.SW == 1 {
 						d := dst[lo+off : hi+off]
