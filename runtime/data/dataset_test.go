@@ -1,9 +1,13 @@
 package data
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -319,5 +323,40 @@ func TestAugmentMNISTEpoch(t *testing.T) {
 			}
 		}
 		done += n
+	}
+}
+
+// TestAugmentTorchvision compares a shift and mirror of MNIST test image 0
+// with torchvision's pad/crop/hflip/ToTensor/Normalize of the same image
+// (testdata/torchvision_aug.json, from testdata/torchvision_aug.py).
+func TestAugmentTorchvision(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "torchvision_aug.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		I, J int
+		Flip bool
+		Bits string
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadMNIST(mnistDir(t), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatal("no cases")
+	}
+	dst := make([]float32, 784)
+	for _, c := range cases {
+		shiftFlip(dst, d.X[:784], d.Shape, d.Fill, c.J-2, c.I-2, c.Flip)
+		for k := range dst {
+			want, _ := strconv.ParseUint(c.Bits[8*k:8*k+8], 16, 32)
+			if math.Float32bits(dst[k]) != uint32(want) {
+				t.Fatalf("crop at (%d,%d) flip %v: pixel %d = %g, torchvision %g", c.I, c.J, c.Flip, k, dst[k], math.Float32frombits(uint32(want)))
+			}
+		}
 	}
 }

@@ -43,6 +43,9 @@
 //
 // # Tests
 //
+// testdata/torch_norm.py and testdata/torchvision_aug.py (run with
+// /usr/bin/python3) wrote the committed PyTorch/torchvision golden values;
+// the tests need no Python.
 // `go test ./runtime/data` loads the real MNIST files (a few seconds). Set
 // CNNC_DATA_LONG=1 to check every sample of an augmented epoch of the 60000
 // training images instead of 2000 test images. Fuzz the idx reader with
