@@ -274,22 +274,32 @@ func shiftFlip(dst, src []float32, s Shape, fill []float32, dx, dy int, flip boo
 // a checkpoint (MarshalText gives a one-line string for safetensors
 // metadata) and pass it to Restore.
 type LoaderState struct {
-	N, BatchSize int    // checked on Restore
-	Epoch, Pos   int    // position within the epoch's order
-	EpochRNG     uint64 // shuffle RNG before this epoch's shuffle
-	AugRNG       uint64 // augmentation RNG now
+	N, BatchSize      int    // checked on Restore
+	Shuffle, DropLast bool   // checked on Restore
+	Pad               int    // checked on Restore
+	Mirror            bool   // checked on Restore
+	Epoch, Pos        int    // position within the epoch's order
+	EpochRNG          uint64 // shuffle RNG before this epoch's shuffle
+	AugRNG            uint64 // augmentation RNG now
 }
 
 // State returns the Loader's position and RNG states.
 func (l *Loader) State() LoaderState {
-	return LoaderState{N: l.d.N, BatchSize: l.cfg.BatchSize, Epoch: l.epoch, Pos: l.pos, EpochRNG: l.epochRNG, AugRNG: l.aug.s}
+	c := l.cfg
+	return LoaderState{N: l.d.N, BatchSize: c.BatchSize, Shuffle: c.Shuffle, DropLast: c.DropLast, Pad: c.Augment.Pad, Mirror: c.Augment.Mirror,
+		Epoch: l.epoch, Pos: l.pos, EpochRNG: l.epochRNG, AugRNG: l.aug.s}
 }
 
-// Restore puts the Loader where State was taken (on a Loader over the same
-// dataset with the same batch size and configuration).
+// Restore puts the Loader where State was taken. The Loader must be over a
+// dataset of the same size with the same configuration (the seed aside).
 func (l *Loader) Restore(s LoaderState) error {
 	if s.N != l.d.N || s.BatchSize != l.cfg.BatchSize {
 		return fmt.Errorf("loader state is for %d samples in batches of %d, loader has %d in batches of %d", s.N, s.BatchSize, l.d.N, l.cfg.BatchSize)
+	}
+	c := l.cfg
+	if s.Shuffle != c.Shuffle || s.DropLast != c.DropLast || s.Pad != c.Augment.Pad || s.Mirror != c.Augment.Mirror {
+		return fmt.Errorf("loader state has shuffle %v, drop-last %v, pad %d, mirror %v; loader has %v, %v, %d, %v",
+			s.Shuffle, s.DropLast, s.Pad, s.Mirror, c.Shuffle, c.DropLast, c.Augment.Pad, c.Augment.Mirror)
 	}
 	if s.Pos < 0 || s.Pos > s.N || s.Epoch < 0 {
 		return fmt.Errorf("loader state position %d of epoch %d is invalid", s.Pos, s.Epoch)
@@ -300,18 +310,18 @@ func (l *Loader) Restore(s LoaderState) error {
 	return nil
 }
 
-const stateFormat = "loader/v1 n=%d batch=%d epoch=%d pos=%d shuffle=%016x aug=%016x"
+const stateFormat = "loader/v1 n=%d batch=%d shuffle=%t droplast=%t pad=%d mirror=%t epoch=%d pos=%d rng=%016x aug=%016x"
 
 // MarshalText encodes the state as one line of text.
 func (s LoaderState) MarshalText() ([]byte, error) {
-	return fmt.Appendf(nil, stateFormat, s.N, s.BatchSize, s.Epoch, s.Pos, s.EpochRNG, s.AugRNG), nil
+	return fmt.Appendf(nil, stateFormat, s.N, s.BatchSize, s.Shuffle, s.DropLast, s.Pad, s.Mirror, s.Epoch, s.Pos, s.EpochRNG, s.AugRNG), nil
 }
 
 // UnmarshalText decodes what MarshalText wrote.
 func (s *LoaderState) UnmarshalText(b []byte) error {
 	var t LoaderState
-	n, err := fmt.Sscanf(string(b), stateFormat, &t.N, &t.BatchSize, &t.Epoch, &t.Pos, &t.EpochRNG, &t.AugRNG)
-	if err != nil || n != 6 {
+	n, err := fmt.Sscanf(string(b), stateFormat, &t.N, &t.BatchSize, &t.Shuffle, &t.DropLast, &t.Pad, &t.Mirror, &t.Epoch, &t.Pos, &t.EpochRNG, &t.AugRNG)
+	if err != nil || n != 10 {
 		return errors.New("bad loader state " + fmt.Sprintf("%q", b) + ", want " + fmt.Sprintf("%q", stateFormat))
 	}
 	if back, _ := t.MarshalText(); string(back) != string(b) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -166,8 +167,17 @@ func TestLoaderResume(t *testing.T) {
 	if err := ref.Restore(s); err == nil {
 		t.Error("state with a position beyond the dataset accepted")
 	}
-	for _, bad := range []string{"", "loader/v1 n=1", "loader/v1 n=23 batch=5 epoch=0 pos=0 shuffle=00000000000000zz aug=0000000000000000",
-		"loader/v1 n=23 batch=5 epoch=0 pos=0 shuffle=0000000000000000 aug=0000000000000000 extra"} {
+	s.Pos = 0
+	l, _ = d.Loader(LoaderConfig{BatchSize: 5, Shuffle: true, Seed: 42, Augment: Augment{Pad: 1, Mirror: true}})
+	if err := l.Restore(s); err == nil || !strings.Contains(err.Error(), "pad 2") {
+		t.Errorf("state of another augmentation accepted: %v", err)
+	}
+	const good = "loader/v1 n=23 batch=5 shuffle=true droplast=false pad=2 mirror=true epoch=0 pos=0 rng=0000000000000000 aug=0000000000000000"
+	if err := s.UnmarshalText([]byte(good)); err != nil {
+		t.Errorf("UnmarshalText(%q): %v", good, err)
+	}
+	for _, bad := range []string{"", "loader/v1 n=1", strings.Replace(good, "rng=0000000000000000", "rng=00000000000000zz", 1),
+		good + " extra", strings.Replace(good, "n=23", "n=023", 1)} {
 		if err := s.UnmarshalText([]byte(bad)); err == nil {
 			t.Errorf("UnmarshalText(%q) succeeded", bad)
 		}

@@ -221,6 +221,9 @@ func (f *File) parseHeader(hdr []byte) error {
 }
 
 func (f *File) parseMeta(raw json.RawMessage) error {
+	if string(raw) == "null" { // as the reference implementation allows
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return errors.New("safetensors: __metadata__ is not an object of strings")

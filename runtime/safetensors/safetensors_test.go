@@ -277,6 +277,9 @@ func TestParseErrors(t *testing.T) {
 	if f, err := Parse(file(`{"b":{"dtype":"F16","shape":[2],"data_offsets":[8,12]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}  `, 12)); err != nil || !reflect.DeepEqual(f.Names(), []string{"a", "b"}) {
 		t.Fatalf("reordered header: %v %v", f, err)
 	}
+	if f, err := Parse(file(`{"__metadata__":null}`, 0)); err != nil || len(f.Meta) != 0 {
+		t.Errorf("null metadata: %v %v", f, err)
+	}
 	huge := binary.LittleEndian.AppendUint64(nil, 1<<62)
 	for _, c := range []struct {
 		name string
