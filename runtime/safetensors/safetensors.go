@@ -47,6 +47,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Dtype is a safetensors element type, spelled as in the header.
@@ -151,6 +152,9 @@ func Parse(b []byte) (*File, error) {
 	data := b[8+n:]
 	if len(hdr) == 0 || hdr[0] != '{' {
 		return nil, errors.New("safetensors: header does not start with '{'")
+	}
+	if !utf8.Valid(hdr) {
+		return nil, errors.New("safetensors: header is not valid UTF-8")
 	}
 	f := &File{Meta: map[string]string{}, index: map[string]int{}, data: data}
 	if err := f.parseHeader(hdr); err != nil {
@@ -502,7 +506,7 @@ func check(tensors []Tensor, meta map[string]string) error {
 	seen := map[string]bool{}
 	for _, t := range tensors {
 		switch {
-		case t.Name == "" || t.Name == "__metadata__":
+		case t.Name == "" || t.Name == "__metadata__" || !utf8Valid(t.Name):
 			return fmt.Errorf("safetensors: invalid tensor name %q", t.Name)
 		case seen[t.Name]:
 			return fmt.Errorf("safetensors: duplicate tensor name %q", t.Name)
@@ -619,7 +623,7 @@ func jsonString(s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+func utf8Valid(s string) bool { return utf8.ValidString(s) }
 
 func appendValue(b []byte, dt Dtype, v float32) []byte {
 	switch dt {

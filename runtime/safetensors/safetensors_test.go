@@ -240,6 +240,7 @@ func TestWriteErrors(t *testing.T) {
 		{[]Tensor{{Name: "a", Data: []float32{1}}, {Name: "a", Data: []float32{1}}}, `duplicate tensor name "a"`},
 		{[]Tensor{{Name: "", Data: []float32{1}}}, "invalid tensor name"},
 		{[]Tensor{{Name: "__metadata__", Data: []float32{1}}}, "invalid tensor name"},
+		{[]Tensor{{Name: "a\xff", Data: []float32{1}}}, "invalid tensor name"},
 		{[]Tensor{{Name: "a", Dtype: I64, Data: []float32{1}}}, "cannot write dtype"},
 		{[]Tensor{{Name: "a", Shape: []int{1 << 40, 1 << 40}}}, "too large"},
 	} {
@@ -290,6 +291,7 @@ func TestParseErrors(t *testing.T) {
 		{"header beyond file", append(binary.LittleEndian.AppendUint64(nil, 100), "{}"...), "beyond the end of the file"},
 		{"header huge", append(huge, "{}"...), "exceeds the limit"},
 		{"no brace", file(` {"a":1}`, 0), "does not start with '{'"},
+		{"bad utf8", file("{\"\xff\":{}}", 0), "not valid UTF-8"},
 		{"empty header", file(``, 0), "does not start with '{'"},
 		{"bad json", file(`{"a":`, 0), "bad header JSON"},
 		{"entry not object", file(`{"a":[1]}`, 0), "a: bad tensor entry"},
