@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -108,5 +109,36 @@ func BenchmarkSgemmGonum(b *testing.B) {
 func BenchmarkSgemmGo(b *testing.B) {
 	for _, sh := range squareShapes()[:3] {
 		b.Run(sh.name, func(b *testing.B) { benchSgemm(b, kernelImpl{goKernel}, sh) })
+	}
+}
+
+// BenchmarkKernel is the micro-kernel alone on packed panels that stay in
+// L1/L2 (kc=256): the ceiling for the whole product on one core.
+func BenchmarkKernel(b *testing.B) {
+	for _, kn := range usable {
+		b.Run(kn.name, func(b *testing.B) {
+			const kc = 256
+			ap := alignedFloats(kc * kn.mr)
+			bp := alignedFloats(kc * kn.nr)
+			c := alignedFloats(kn.mr * kn.nr)
+			for b.Loop() {
+				kn.fn(kc, &ap[0], &bp[0], &c[0], kn.nr, 1, 1)
+			}
+			flops := 2 * float64(kc*kn.mr*kn.nr)
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// GEMM_TUNE=kc,mc,nc overrides the blocking of the default kernel in
+// benchmarks (for tuning: go test -bench Sgemm1 with several values).
+func init() {
+	if s := os.Getenv("GEMM_TUNE"); s != "" {
+		var kc, mc, nc int
+		if _, err := fmt.Sscanf(s, "%d,%d,%d", &kc, &mc, &nc); err != nil || kc < 1 || mc < best.mr || nc < best.nr {
+			panic("GEMM_TUNE: want kc,mc,nc, got " + s)
+		}
+		best.kc, best.mc, best.nc = kc, mc/best.mr*best.mr, nc/best.nr*best.nr
+		best.free = nil
 	}
 }

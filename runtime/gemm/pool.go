@@ -62,7 +62,17 @@ func parallel(p *problem) bool {
 		return false
 	}
 	kn := p.kern
-	byCols := p.n >= p.m
+	// Each part packs all of one operand and its share of the other: split
+	// the dimension that leaves the cheaper packing per part. Packing that
+	// transposes (A not transposed, B transposed) costs about twice a copy.
+	costA, costB := p.m*p.k, p.k*p.n
+	if !p.aT {
+		costA *= 2
+	}
+	if p.bT {
+		costB *= 2
+	}
+	byCols := costA+costB/t < costA/t+costB
 	units := (p.m + kn.mr - 1) / kn.mr
 	if byCols {
 		units = (p.n + kn.nr - 1) / kn.nr

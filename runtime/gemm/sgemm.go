@@ -221,16 +221,36 @@ func (p *problem) packA(dst []float32, i0, mc, p0, kc int) {
 			}
 			continue
 		}
-		for r := 0; r < rows; r++ {
-			src := a[(i0+ir+r)*lda+p0:]
-			src = src[:kc]
-			for q, v := range src {
-				d[q*mr+r] = v
+		if rows == 8 {
+			// Eight row streams read in step, 32 contiguous bytes written.
+			r0 := a[(i0+ir)*lda+p0:][:kc]
+			r1 := a[(i0+ir+1)*lda+p0:][:kc]
+			r2 := a[(i0+ir+2)*lda+p0:][:kc]
+			r3 := a[(i0+ir+3)*lda+p0:][:kc]
+			r4 := a[(i0+ir+4)*lda+p0:][:kc]
+			r5 := a[(i0+ir+5)*lda+p0:][:kc]
+			r6 := a[(i0+ir+6)*lda+p0:][:kc]
+			r7 := a[(i0+ir+7)*lda+p0:][:kc]
+			for q := range r0 {
+				o := d[q*8 : q*8+8 : q*8+8]
+				o[0], o[1], o[2], o[3] = r0[q], r1[q], r2[q], r3[q]
+				o[4], o[5], o[6], o[7] = r4[q], r5[q], r6[q], r7[q]
 			}
+			continue
 		}
-		for r := rows; r < mr; r++ {
-			for q := 0; q < kc; q++ {
-				d[q*mr+r] = 0
+		// Blocks of 16 k steps keep the written part of d in L1.
+		for q0 := 0; q0 < kc; q0 += 16 {
+			q1 := min(q0+16, kc)
+			for r := 0; r < rows; r++ {
+				src := a[(i0+ir+r)*lda+p0+q0:][:q1-q0]
+				for q, v := range src {
+					d[(q0+q)*mr+r] = v
+				}
+			}
+			for r := rows; r < mr; r++ {
+				for q := q0; q < q1; q++ {
+					d[q*mr+r] = 0
+				}
 			}
 		}
 	}
@@ -254,17 +274,20 @@ func (p *problem) packB(dst []float32, p0, kc, j0, nc int) {
 			}
 			continue
 		}
-		// op(B)[q][j] = b[j*ldb+q].
-		for j := 0; j < cols; j++ {
-			src := b[(j0+jr+j)*ldb+p0:]
-			src = src[:kc]
-			for q, v := range src {
-				d[q*nr+j] = v
+		// op(B)[q][j] = b[j*ldb+q]. Blocks of 16 k steps keep the written
+		// part of d in L1.
+		for q0 := 0; q0 < kc; q0 += 16 {
+			q1 := min(q0+16, kc)
+			for j := 0; j < cols; j++ {
+				src := b[(j0+jr+j)*ldb+p0+q0:][:q1-q0]
+				for q, v := range src {
+					d[(q0+q)*nr+j] = v
+				}
 			}
-		}
-		for j := cols; j < nr; j++ {
-			for q := 0; q < kc; q++ {
-				d[q*nr+j] = 0
+			for j := cols; j < nr; j++ {
+				for q := q0; q < q1; q++ {
+					d[q*nr+j] = 0
+				}
 			}
 		}
 	}
