@@ -132,6 +132,33 @@ func (d *Dataset) Split(n int) (*Dataset, *Dataset, error) {
 	return &a, &b, nil
 }
 
+// PadTo returns a copy of d with every image centred in an h x w canvas of
+// Fill (the value of a black pixel), e.g. MNIST's 28x28 as the original
+// LeNet-5's 32x32 input; an odd margin puts the extra pixel bottom/right.
+func (d *Dataset) PadTo(h, w int) (*Dataset, error) {
+	if h < d.H || w < d.W {
+		return nil, fmt.Errorf("cannot pad %dx%d images to %dx%d", d.H, d.W, h, w)
+	}
+	p := *d
+	p.Shape = Shape{d.C, h, w}
+	p.X = make([]float32, d.N*p.Size())
+	p.Y = append([]int32(nil), d.Y...)
+	top, left := (h-d.H)/2, (w-d.W)/2
+	for i := 0; i < d.N; i++ {
+		for c := 0; c < d.C; c++ {
+			dst := p.X[(i*d.C+c)*h*w : (i*d.C+c+1)*h*w]
+			for j := range dst {
+				dst[j] = d.Fill[c]
+			}
+			src := d.X[(i*d.C+c)*d.H*d.W:]
+			for y := 0; y < d.H; y++ {
+				copy(dst[(top+y)*w+left:(top+y)*w+left+d.W], src[y*d.W:(y+1)*d.W])
+			}
+		}
+	}
+	return &p, nil
+}
+
 // Augment describes random augmentation, applied per sample by a Loader.
 type Augment struct {
 	// Pad > 0 shifts each image by dx, dy drawn uniformly from -Pad..Pad

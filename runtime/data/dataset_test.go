@@ -370,3 +370,33 @@ func TestAugmentTorchvision(t *testing.T) {
 		}
 	}
 }
+
+func TestPadTo(t *testing.T) {
+	d := synth(2, Shape{2, 2, 3}, 2)
+	p, err := d.PadTo(4, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := float32(-1)
+	want := []float32{ // sample 0, channel 0 then 1: rows 1-2, columns 0-2
+		f, f, f, f, 1, 2, 3, f, 4, 5, 6, f, f, f, f, f,
+		f, f, f, f, 7, 8, 9, f, 10, 11, 12, f, f, f, f, f,
+	}
+	if p.Shape != (Shape{2, 4, 4}) || p.N != 2 || !reflect.DeepEqual(p.X[:32], want) || p.X[32+4] != 13 || !reflect.DeepEqual(p.Y, d.Y) {
+		t.Errorf("PadTo: %v %v", p.Shape, p.X[:32])
+	}
+	if _, err := d.PadTo(1, 4); err == nil {
+		t.Error("PadTo a smaller size succeeded")
+	}
+	m, err := LoadMNIST(mnistDir(t), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m32, err := m.PadTo(32, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m32.X[0] != m.Fill[0] || m32.X[2*32+2+7*32+14] != m.X[7*28+14] || m32.Size() != 1024 {
+		t.Error("MNIST padded to 32x32 is not centred")
+	}
+}
