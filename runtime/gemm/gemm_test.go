@@ -444,3 +444,24 @@ func TestUse(t *testing.T) {
 		t.Fatalf("gonum through Use: got %v, want 11", c[0])
 	}
 }
+
+// TestTranspose8 compares the assembly 8×8 transposer (where there is one)
+// with the Go version.
+func TestTranspose8(t *testing.T) {
+	if transpose8x8 == nil {
+		t.Skip("no assembly transposer on this platform/build")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []struct{ n8, lds, ldd int }{{1, 8, 8}, {3, 29, 8}, {5, 40, 48}, {2, 16, 19}} {
+		src := randMat(rng, 8, c.lds, c.lds)
+		got := make([]float32, 8*c.n8*c.ldd)
+		want := make([]float32, len(got))
+		transpose8x8(c.n8, &src[0], c.lds, &got[0], c.ldd)
+		transpose8Go(c.n8, src, c.lds, want, c.ldd)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: dst[%d] = %v, want %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}

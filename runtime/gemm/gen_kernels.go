@@ -46,6 +46,7 @@ func main() {
 	fmt.Fprintf(&buf, "). DO NOT EDIT.\n\n//go:build !purego\n\n#include \"textflag.h\"\n")
 	gen(&buf, spec{name: "kernelAVX512_8x48", mr: 8, nr: 48, w: 16, reg: "Z", xor: "VPXORD", unroll: 4})
 	gen(&buf, spec{name: "kernelAVX2_6x16", mr: 6, nr: 16, w: 8, reg: "Y", xor: "VXORPS", unroll: 4})
+	genTranspose(&buf)
 	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -177,4 +178,58 @@ func log2(n int) int {
 		log.Fatalf("unroll %d is not a power of two", n)
 	}
 	return l
+}
+
+// genTranspose writes transpose8, the packing helper: n8 blocks of 8×8,
+// block b moves src[r*lds+8b+c] to dst[(8b+c)*ldd+r] (r, c < 8), with the
+// usual AVX unpack/shuffle/permute sequence.
+func genTranspose(w *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	fmt.Fprintf(w, "\n// func transpose8(n8 int, src *float32, lds int, dst *float32, ldd int)\n")
+	fmt.Fprintf(w, "TEXT ·transpose8(SB), NOSPLIT, $0-40\n")
+	p("MOVQ n8+0(FP), CX")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ lds+16(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ dst+24(FP), DI")
+	p("MOVQ ldd+32(FP), R9")
+	p("SHLQ $2, R9")
+	p("TESTQ CX, CX")
+	p("JZ transpose8_done")
+	fmt.Fprintf(w, "transpose8_loop:\n")
+	p("MOVQ SI, AX")
+	for r := 0; r < 8; r++ {
+		p("VMOVUPS (AX), Y%d", r)
+		p("ADDQ R8, AX")
+	}
+	for i := 0; i < 4; i++ {
+		p("VUNPCKLPS Y%d, Y%d, Y%d", 2*i+1, 2*i, 8+2*i)
+		p("VUNPCKHPS Y%d, Y%d, Y%d", 2*i+1, 2*i, 9+2*i)
+	}
+	for h := 0; h < 2; h++ {
+		t := 8 + 4*h
+		p("VSHUFPS $0x44, Y%d, Y%d, Y%d", t+2, t, 4*h)
+		p("VSHUFPS $0xEE, Y%d, Y%d, Y%d", t+2, t, 4*h+1)
+		p("VSHUFPS $0x44, Y%d, Y%d, Y%d", t+3, t+1, 4*h+2)
+		p("VSHUFPS $0xEE, Y%d, Y%d, Y%d", t+3, t+1, 4*h+3)
+	}
+	for c := 0; c < 8; c++ {
+		imm := 0x20
+		if c >= 4 {
+			imm = 0x31
+		}
+		p("VPERM2F128 $0x%x, Y%d, Y%d, Y%d", imm, c%4+4, c%4, 8+c)
+	}
+	p("MOVQ DI, AX")
+	for c := 0; c < 8; c++ {
+		p("VMOVUPS Y%d, (AX)", 8+c)
+		p("ADDQ R9, AX")
+	}
+	p("ADDQ $32, SI")
+	p("MOVQ AX, DI")
+	p("DECQ CX")
+	p("JNZ transpose8_loop")
+	fmt.Fprintf(w, "transpose8_done:\n")
+	p("VZEROUPPER")
+	p("RET")
 }

@@ -137,6 +137,23 @@ func store4(c []float32, v0, v1, v2, v3, alpha, beta float32) {
 
 var goKernel = &kernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, mc: 128, nc: 512, fn: kernelGo4x4}
 
+// transpose8x8, if not nil, is an assembly routine with the contract of
+// transpose8Go; packing uses it for the transposing cases.
+var transpose8x8 func(n8 int, src *float32, lds int, dst *float32, ldd int)
+
+// transpose8Go is the Go version of transpose8x8: n8 blocks of 8×8, block b
+// takes src[r*lds+8b+c] to dst[(8b+c)*ldd+r] for r, c < 8.
+func transpose8Go(n8 int, src []float32, lds int, dst []float32, ldd int) {
+	for b := 0; b < n8; b++ {
+		for r := 0; r < 8; r++ {
+			row := src[r*lds+8*b : r*lds+8*b+8]
+			for c, v := range row {
+				dst[(8*b+c)*ldd+r] = v
+			}
+		}
+	}
+}
+
 // best is the fastest kernel for this CPU, chosen at start-up
 // (kernel_amd64.go); every kernel usable here is in usable.
 var (

@@ -18,12 +18,21 @@ func kernelAVX512_8x48(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func kernelAVX2_6x16(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
+// transpose8 moves n8 blocks of 8×8: block b takes src[r*lds+8b+c] to
+// dst[(8b+c)*ldd+r] for r, c < 8. It needs AVX.
+//
+//go:noescape
+func transpose8(n8 int, src *float32, lds int, dst *float32, ldd int)
+
 var (
 	avx512Kernel = &kernel{name: "avx512-8x48", mr: 8, nr: 48, kc: 384, mc: 1024, nc: 768, fn: kernelAVX512_8x48}
 	avx2Kernel   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 1020, nc: 1024, fn: kernelAVX2_6x16}
 )
 
 func init() {
+	if cpu.X86.HasAVX {
+		transpose8x8 = transpose8
+	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		usable = append(usable, avx2Kernel)
 		best = avx2Kernel

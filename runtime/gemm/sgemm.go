@@ -221,6 +221,18 @@ func (p *problem) packA(dst []float32, i0, mc, p0, kc int) {
 			}
 			continue
 		}
+		if rows == 8 && mr == 8 && transpose8x8 != nil && kc >= 8 {
+			src := a[(i0+ir)*lda+p0:]
+			n8 := kc / 8
+			_ = src[7*lda+kc-1] // the rows read
+			transpose8x8(n8, &src[0], lda, &d[0], 8)
+			for q := n8 * 8; q < kc; q++ {
+				for r := 0; r < 8; r++ {
+					d[q*8+r] = src[r*lda+q]
+				}
+			}
+			continue
+		}
 		if rows == 8 {
 			// Eight row streams read in step, 32 contiguous bytes written.
 			r0 := a[(i0+ir)*lda+p0:][:kc]
@@ -274,11 +286,27 @@ func (p *problem) packB(dst []float32, p0, kc, j0, nc int) {
 			}
 			continue
 		}
-		// op(B)[q][j] = b[j*ldb+q]. Blocks of 16 k steps keep the written
-		// part of d in L1.
+		// op(B)[q][j] = b[j*ldb+q]. Groups of 8 columns by 8×8 transposes
+		// where available.
+		j8 := 0
+		if transpose8x8 != nil && kc >= 8 {
+			n8 := kc / 8
+			for ; j8+8 <= cols; j8 += 8 {
+				src := b[(j0+jr+j8)*ldb+p0:]
+				_ = src[7*ldb+kc-1]
+				_ = d[(kc-1)*nr+j8+7]
+				transpose8x8(n8, &src[0], ldb, &d[j8], nr)
+				for q := n8 * 8; q < kc; q++ {
+					for j := 0; j < 8; j++ {
+						d[q*nr+j8+j] = src[j*ldb+q]
+					}
+				}
+			}
+		}
+		// The rest: blocks of 16 k steps keep the written part of d in L1.
 		for q0 := 0; q0 < kc; q0 += 16 {
 			q1 := min(q0+16, kc)
-			for j := 0; j < cols; j++ {
+			for j := j8; j < cols; j++ {
 				src := b[(j0+jr+j)*ldb+p0+q0:][:q1-q0]
 				for q, v := range src {
 					d[(q0+q)*nr+j] = v
