@@ -82,11 +82,55 @@ func (c Conv) blockRows() int {
 func (c Conv) perFwd() int    { return c.colSize() }
 func (c Conv) perFilter() int { return c.colSize() + c.wSize() + c.K }
 
+// dataLayout returns the shared head (the flipped weights) and the
+// per-worker scratch of BackwardData.
+func (c Conv) dataLayout() (head, per int) {
+	if c.dataAsConv() {
+		return c.wSize(), c.transposed().colSize()
+	}
+	return 0, c.colSize()
+}
+
+// dataAsConv reports whether BackwardData runs as the forward convolution
+// of dy with the flipped, transposed weights (stride 1 and padding at most
+// the dilated kernel extent): im2col (copies) instead of col2im (scattered
+// adds), and gemm writes dx directly.
+func (c Conv) dataAsConv() bool {
+	return !c.is1x1() && c.SH == 1 && c.SW == 1 && c.PH <= c.DH*(c.KH-1) && c.PW <= c.DW*(c.KW-1)
+}
+
+// transposed returns the geometry whose forward pass maps dy to dx when
+// dataAsConv: K input channels of OH x OW, C outputs of H x W, padding
+// D*(K-1)-P.
+func (c Conv) transposed() Conv {
+	return Conv{C: c.K, H: c.OH, W: c.OW, K: c.C, KH: c.KH, KW: c.KW, SH: 1, SW: 1,
+		PH: c.DH*(c.KH-1) - c.PH, PW: c.DW*(c.KW-1) - c.PW, DH: c.DH, DW: c.DW, G: c.G, OH: c.H, OW: c.W}
+}
+
+// flipWeights writes wt (C, K/G, KH, KW) with wt[g,ci][kk][kh][kw] =
+// w[g,kk][ci][KH-1-kh][KW-1-kw] for each group g.
+func (c Conv) flipWeights(w, wt []float32) {
+	cg, kg, khw := c.C/c.G, c.K/c.G, c.KH*c.KW
+	for g := 0; g < c.G; g++ {
+		for kk := 0; kk < kg; kk++ {
+			for ci := 0; ci < cg; ci++ {
+				src := w[((g*kg+kk)*cg+ci)*khw : ((g*kg+kk)*cg+ci+1)*khw]
+				dst := wt[((g*cg+ci)*kg+kk)*khw : ((g*cg+ci)*kg+kk+1)*khw]
+				for i, v := range src {
+					dst[khw-1-i] = v
+				}
+			}
+		}
+	}
+}
+
 // ScratchSize returns the scratch floats Forward, BackwardData and
-// BackwardFilter need for a batch of n (one im2col buffer and one weight
-// gradient accumulator per worker).
+// BackwardFilter need for a batch of n: per worker an im2col block and a
+// weight gradient accumulator, plus the flipped weights of BackwardData.
 func (c Conv) ScratchSize(n int) int {
-	return max(c.perFwd(), c.perFilter()) * max(1, min(n, Workers()))
+	s := max(1, min(n, Workers()))
+	head, per := c.dataLayout()
+	return max(c.perFwd()*s, head+per*s, c.perFilter()*s)
 }
 
 // MACs returns the multiply-accumulates of one forward pass of one image.
@@ -239,7 +283,13 @@ func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 	check("Conv.BackwardData", "dy", dy, n*c.outSize())
 	check("Conv.BackwardData", "w", w, c.wSize())
 	check("Conv.BackwardData", "dx", dx, n*c.inSize())
-	c.launch(convData, n, dy, w, nil, dx, nil, scratch, c.perFwd())
+	head, per := c.dataLayout()
+	if head > 0 {
+		checkMin("Conv.BackwardData", "scratch", scratch, head+per)
+		c.flipWeights(w, scratch[:head])
+		w, scratch = scratch[:head], scratch[head:]
+	}
+	c.launch(convData, n, dy, w, nil, dx, nil, scratch, per)
 }
 
 // BackwardFilter: x is (N,C,H,W), dy is (N,K,OH,OW), dw is (K,C/G,KH,KW),
@@ -326,8 +376,13 @@ func (j *convJob) run(slot, i int) {
 	}
 	switch j.pass {
 	case convFwd:
-		c.forwardImage(j.a[i*c.inSize():(i+1)*c.inSize()], j.w, j.b, j.out[i*c.outSize():(i+1)*c.outSize()], sc)
+		c.forwardImage(j.a[i*c.inSize():(i+1)*c.inSize()], j.w, j.b, j.out[i*c.outSize():(i+1)*c.outSize()], sc, 0)
 	case convData:
+		if c.dataAsConv() {
+			t := c.transposed()
+			t.forwardImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, nil, j.out[i*c.inSize():(i+1)*c.inSize()], sc, 1)
+			return
+		}
 		c.dataImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, j.out[i*c.inSize():(i+1)*c.inSize()], sc)
 	case convFilter:
 		dw, db := j.out, j.db
@@ -342,13 +397,13 @@ func (j *convJob) run(slot, i int) {
 	}
 }
 
-// forwardImage: x is (C,H,W), y is (K,OH,OW).
-func (c *Conv) forwardImage(x, w, b, y, col []float32) {
+// forwardImage: x is (C,H,W), y is (K,OH,OW); y = conv(x) + beta*y.
+func (c *Conv) forwardImage(x, w, b, y, col []float32, beta float32) {
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
 	if c.is1x1() {
 		for g := 0; g < c.G; g++ {
 			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, ohw, cg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
-				x[g*cg*ohw:(g+1)*cg*ohw], ohw, 0, y[g*kg*ohw:(g+1)*kg*ohw], ohw)
+				x[g*cg*ohw:(g+1)*cg*ohw], ohw, beta, y[g*kg*ohw:(g+1)*kg*ohw], ohw)
 		}
 		c.epilogue(b, y, 0, ohw)
 		return
@@ -360,7 +415,7 @@ func (c *Conv) forwardImage(x, w, b, y, col []float32) {
 		for g := 0; g < c.G; g++ {
 			c.im2col(x, g*cg, oh0, oh1, col)
 			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, nc, rows, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
-				col, nc, 0, y[g*kg*ohw+oh0*c.OW:], ohw)
+				col, nc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
 		}
 		c.epilogue(b, y, oh0*c.OW, oh1*c.OW)
 	}
