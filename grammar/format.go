@@ -116,7 +116,7 @@ func (p *printer) stmt(st *Stmt) {
 		p.w("input " + st.Input.Size)
 	case st.Block != nil:
 		b := st.Block
-		p.w("block " + b.Name + "(")
+		p.w("block " + string(b.Name) + "(")
 		for i, q := range b.Params {
 			if i > 0 {
 				p.w(", ")
@@ -174,7 +174,7 @@ func (p *printer) element(e *Element, indent string) {
 			p.arg(a)
 		}
 	case e.Call != nil:
-		p.w(e.Call.Name + "(")
+		p.w(string(e.Call.Name) + "(")
 		for i, a := range e.Call.Args {
 			if i > 0 {
 				p.w(", ")
@@ -270,7 +270,7 @@ func (p *printer) arg(a *Arg) {
 	case a.Size != nil:
 		p.w(*a.Size)
 	case a.Flag != nil:
-		p.w(a.Flag.Name + "(")
+		p.w(string(a.Flag.Name) + "(")
 		p.expr(a.Flag.Value)
 		p.w(")")
 	default:

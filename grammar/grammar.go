@@ -11,6 +11,8 @@
 package grammar
 
 import (
+	"strings"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -23,6 +25,7 @@ var Lexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Size", Pattern: `[0-9]+(x[0-9]+)+`},
 	{Name: "Number", Pattern: `([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?`},
 	{Name: "Repeat", Pattern: `x[0-9]+\b`},
+	{Name: "Call", Pattern: `[A-Za-z_][A-Za-z0-9_]*\(`},
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
 	{Name: "Arrow", Pattern: `->`},
 	{Name: "Punct", Pattern: `[-+*/(){}|,:]`},
@@ -64,8 +67,8 @@ type Input struct {
 type Block struct {
 	Pos    lexer.Position
 	Tokens []lexer.Token
-	Name   string   `parser:"'block' @Ident"`
-	Params []*Param `parser:"'(' ( @@ ( ',' @@ )* )? ')'"`
+	Name   CallName `parser:"'block' @Call"`
+	Params []*Param `parser:"( @@ ( ',' @@ )* )? ')'"`
 	Open   string   `parser:"'{' @NL?"`
 	Body   *Chain   `parser:"@@"`
 	Close  string   `parser:"@NL? '}'"`
@@ -171,8 +174,8 @@ type Aux struct {
 type Call struct {
 	Pos    lexer.Position
 	Tokens []lexer.Token
-	Name   string  `parser:"@Ident '('"`
-	Args   []*Expr `parser:"( @@ ( ',' @@ )* )? ')'"`
+	Name   CallName `parser:"@Call"`
+	Args   []*Expr  `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 
 // Layer is a layer word and its arguments: `conv 96 11x11 s4`.
@@ -188,7 +191,7 @@ type Repeat struct {
 	Pos    lexer.Position
 	Tokens []lexer.Token
 	Count  *string `parser:"( @Repeat"`
-	Expr   *Expr   `parser:"| 'x' '(' @@ ')' )"`
+	Expr   *Expr   `parser:"| 'x(' @@ ')' )"`
 }
 
 // Arg is one argument of a layer or setting: a size (`11x11`), a flag with
@@ -206,8 +209,8 @@ type Arg struct {
 // Flag is `name(expr)`, for example `s(stride)`.
 type Flag struct {
 	Pos   lexer.Position
-	Name  string `parser:"@Ident '('"`
-	Value *Expr  `parser:"@@ ')'"`
+	Name  CallName `parser:"@Call"`
+	Value *Expr    `parser:"@@ ')'"`
 }
 
 // Expr is a sum of terms.
@@ -244,6 +247,18 @@ type Factor struct {
 	Number *string `parser:"( @Number"`
 	Ident  *string `parser:"| @Ident"`
 	Sub    *Expr   `parser:"| '(' @@ ')' )"`
+}
+
+// CallName is a name written directly before "(": a block, a block call, a
+// flag such as s(stride). The lexer keeps "name(" as one token, so that
+// `conv (c+1) 3x3` (a space before the parenthesis) is a layer with a
+// parenthesised argument, not a call.
+type CallName string
+
+// Capture implements participle.Capture: it drops the "(".
+func (n *CallName) Capture(values []string) error {
+	*n = CallName(strings.TrimSuffix(strings.Join(values, ""), "("))
+	return nil
 }
 
 // Parser is the participle parser for File.
