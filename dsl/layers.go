@@ -61,7 +61,7 @@ func (r *resolver) args(sc *scope, word string, as []*grammar.Arg) []arg {
 			x.dims = r.size(p, end, *a.Size, sc)
 			x.ok = x.dims != nil
 		case a.Flag != nil:
-			x.kind, x.name = argFlag, a.Flag.Name
+			x.kind, x.name = argFlag, string(a.Flag.Name)
 			x.num, x.ok = r.eval(sc, a.Flag.Value)
 		default:
 			e := &grammar.Expr{Pos: a.Pos, Tokens: a.Tokens, Left: a.Term}

@@ -262,17 +262,18 @@ func endOf(toks []lexer.Token) lexer.Position {
 var flagLike = regexp.MustCompile(`^[spgdx][0-9]+$`)
 
 func (r *resolver) defineBlock(b *grammar.Block) {
+	bname := string(b.Name)
 	namePos := b.Pos
 	namePos.Column += len("block ")
 	nameEnd := namePos
-	nameEnd.Column += len(b.Name)
+	nameEnd.Column += len(bname)
 	switch {
-	case isLayerWord(b.Name) || keywords[b.Name]:
-		r.errorf(namePos, nameEnd, "choose another name", "block name %q is a word of the language", b.Name)
+	case isLayerWord(bname) || keywords[bname]:
+		r.errorf(namePos, nameEnd, "choose another name", "block name %q is a word of the language", bname)
 		return
-	case r.blocks[b.Name] != nil:
-		prev := r.blocks[b.Name]
-		r.errorf(namePos, nameEnd, "", "duplicate block %q (first defined at %d:%d)", b.Name, prev.Pos.Line, prev.Pos.Column)
+	case r.blocks[bname] != nil:
+		prev := r.blocks[bname]
+		r.errorf(namePos, nameEnd, "", "duplicate block %q (first defined at %d:%d)", bname, prev.Pos.Line, prev.Pos.Column)
 		return
 	}
 	seen := map[string]bool{}
@@ -281,7 +282,7 @@ func (r *resolver) defineBlock(b *grammar.Block) {
 		end.Column += len(p.Name)
 		switch {
 		case seen[p.Name]:
-			r.errorf(p.Pos, end, "", "duplicate parameter %q in block %s", p.Name, b.Name)
+			r.errorf(p.Pos, end, "", "duplicate parameter %q in block %s", p.Name, bname)
 		case flagLike.MatchString(p.Name):
 			r.errorf(p.Pos, end, "choose a name that does not read as a flag such as s2 or p1", "parameter name %q reads as a flag", p.Name)
 		case isLayerWord(p.Name) || keywords[p.Name]:
@@ -289,7 +290,7 @@ func (r *resolver) defineBlock(b *grammar.Block) {
 		}
 		seen[p.Name] = true
 	}
-	r.blocks[b.Name] = b
+	r.blocks[bname] = b
 }
 
 // chain expands a chain starting from in; it returns the last node, or nil
@@ -319,7 +320,7 @@ func (r *resolver) element(sc *scope, e *grammar.Element, in *Node) *Node {
 	n := 1
 	if e.Repeat == nil && e.Layer != nil {
 		// `conv c 3x3 x(n)`: the grammar reads x(n) as a flag of the layer.
-		if k := len(e.Layer.Args) - 1; k >= 0 && e.Layer.Args[k].Flag != nil && e.Layer.Args[k].Flag.Name == "x" {
+		if k := len(e.Layer.Args) - 1; k >= 0 && e.Layer.Args[k].Flag != nil && string(e.Layer.Args[k].Flag.Name) == "x" {
 			a := e.Layer.Args[k]
 			e.Repeat = &grammar.Repeat{Pos: a.Pos, Tokens: a.Tokens, Expr: a.Flag.Value}
 			e.Layer.Args = e.Layer.Args[:k]
@@ -386,23 +387,24 @@ func (r *resolver) elementOnce(sc *scope, e *grammar.Element, in *Node, label st
 }
 
 func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Node {
+	cname := string(c.Name)
 	p, end := span(c.Tokens)
 	nameEnd := c.Pos
-	nameEnd.Column += len(c.Name)
-	b := r.blocks[c.Name]
+	nameEnd.Column += len(cname)
+	b := r.blocks[cname]
 	if b == nil {
 		hint := ""
-		if isLayerWord(c.Name) {
-			hint = fmt.Sprintf("%s is a layer word: write its arguments without parentheses, for example %s", c.Name, layerUsage[c.Name])
+		if isLayerWord(cname) {
+			hint = fmt.Sprintf("%s is a layer word: write its arguments without parentheses, for example %s", cname, layerUsage[cname])
 		} else if len(r.blocks) > 0 {
 			hint = "blocks defined: " + strings.Join(r.blockNames(), ", ")
 		}
-		r.errorIn(sc, c.Pos, nameEnd, hint, "undefined block %q", c.Name)
+		r.errorIn(sc, c.Pos, nameEnd, hint, "undefined block %q", cname)
 		return nil
 	}
 	for i, name := range sc.blocks {
-		if name == c.Name {
-			cycle := append(append([]string{}, sc.blocks[i:]...), c.Name)
+		if name == cname {
+			cycle := append(append([]string{}, sc.blocks[i:]...), cname)
 			r.errorIn(sc, p, end, "a block cannot call itself, directly or through others", "recursive block: %s", strings.Join(cycle, " -> "))
 			return nil
 		}
@@ -416,15 +418,15 @@ func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Nod
 		for _, q := range b.Params {
 			names = append(names, q.Name)
 		}
-		r.errorIn(sc, p, end, fmt.Sprintf("block %s is defined at %d:%d as %s(%s)", b.Name, b.Pos.Line, b.Pos.Column, b.Name, strings.Join(names, ", ")),
-			"block %s takes %d arguments, found %d", c.Name, len(b.Params), len(c.Args))
+		r.errorIn(sc, p, end, fmt.Sprintf("block %s is defined at %d:%d as %s(%s)", string(b.Name), b.Pos.Line, b.Pos.Column, string(b.Name), strings.Join(names, ", ")),
+			"block %s takes %d arguments, found %d", cname, len(b.Params), len(c.Args))
 		return nil
 	}
-	inst := r.name(sc, c.Name, label, p, end)
+	inst := r.name(sc, cname, label, p, end)
 	inner := newScope(inst + ".")
 	inner.aux = sc.aux
-	inner.calls = append(append([]CallSite{}, sc.calls...), CallSite{Block: c.Name, Pos: p, End: end})
-	inner.blocks = append(append([]string{}, sc.blocks...), c.Name)
+	inner.calls = append(append([]CallSite{}, sc.calls...), CallSite{Block: cname, Pos: p, End: end})
+	inner.blocks = append(append([]string{}, sc.blocks...), cname)
 	ok := true
 	for i, a := range c.Args {
 		v, good := r.eval(sc, a)
