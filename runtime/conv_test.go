@@ -148,3 +148,28 @@ func TestConvAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestConvConcurrent: kernels called from several goroutines at once share
+// the worker pool safely (run with -race).
+func TestConvConcurrent(t *testing.T) {
+	defer SetWorkers(SetWorkers(2))
+	c := convCases[2]
+	n := 4
+	r := newRand(5)
+	x, w := randSlice(r, n*c.inSize()), randSlice(r, c.wSize())
+	want := make([]float32, n*c.outSize())
+	c.ForwardRef(n, x, w, nil, want)
+	done := make(chan []float32)
+	for range 4 {
+		go func() {
+			y, sc := make([]float32, n*c.outSize()), make([]float32, c.ScratchSize(n))
+			for range 20 {
+				c.Forward(n, x, w, nil, y, sc)
+			}
+			done <- y
+		}()
+	}
+	for range 4 {
+		closeRel(t, "y", <-done, want, 1e-5)
+	}
+}
