@@ -1,6 +1,7 @@
 package grammar
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,3 +55,5 @@ func TestFormatCanonical(t *testing.T) {
 		}
 	}
 }
+
+var updateDoc = flag.Bool("update-doc", false, "rewrite the grammar section of docs/language.md")

@@ -17,8 +17,8 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// Lexer is the token set of .cnn files. Rules are tried in order.
-var Lexer = lexer.MustSimple([]lexer.SimpleRule{
+// Rules are the tokens of .cnn files, tried in order.
+var Rules = []lexer.SimpleRule{
 	{Name: "NL", Pattern: `([ \t\r]*(#[^\n]*)?\n)+`},
 	{Name: "Space", Pattern: `[ \t\r]+`},
 	{Name: "Comment", Pattern: `#[^\n]*`},
@@ -29,7 +29,10 @@ var Lexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
 	{Name: "Arrow", Pattern: `->`},
 	{Name: "Punct", Pattern: `[-+*/(){}|,:]`},
-})
+}
+
+// Lexer is the lexer built from Rules.
+var Lexer = lexer.MustSimple(Rules)
 
 // File is a whole .cnn file: statements, one per line.
 type File struct {
