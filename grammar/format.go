@@ -16,8 +16,9 @@ func Format(f *File) []byte {
 	if head.trailing != "" {
 		head.body = append([]string{head.trailing}, head.body...)
 	}
-	p.comments(trimBlanks(head.body, true, true), "")
-	if len(f.Stmts) > 0 && len(head.body) > 0 && head.body[len(head.body)-1] == "" {
+	lead := trimBlanks(head.body, true, true)
+	p.comments(lead, "")
+	if len(f.Stmts) > 0 && len(lead) > 0 && head.body[len(head.body)-1] == "" {
 		p.w("\n")
 	}
 	for i, st := range f.Stmts {
