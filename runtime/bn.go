@@ -38,47 +38,52 @@ func (b BN) checkBufs(op string, n int, x, y, gamma, beta, rm, rv []float32) {
 // ForwardTrain: x and y are (N,C,H,W); gamma, beta, runMean, runVar, mean
 // and invStd are (C). y = (x - mean) * invStd * gamma + beta with the batch
 // statistics, saved in mean and invStd (1/sqrt(var+eps)) for Backward;
-// runMean and runVar are updated in place. It uses float64 sums (two passes)
-// and is both the reference and the fast kernel.
+// runMean and runVar are updated in place. Two passes with float64 sums;
+// channels split over the workers.
 func (b BN) ForwardTrain(n int, x, y, gamma, beta, runMean, runVar, mean, invStd []float32) {
 	b.checkBufs("BN.ForwardTrain", n, x, y, gamma, beta, runMean, runVar)
 	check("BN.ForwardTrain", "mean", mean, b.C)
 	check("BN.ForwardTrain", "invStd", invStd, b.C)
+	j := planeJob{f: bnTrainChannel, n: n, bn: b, s: [9][]float32{x, y, gamma, beta, runMean, runVar, mean, invStd}}
+	runPlanes(b.C, len(x), b.C, &j)
+}
+
+func bnTrainChannel(j *planeJob, _, c int) {
+	b, n := &j.bn, j.n
+	x, y, gamma, beta, runMean, runVar, mean, invStd := j.s[0], j.s[1], j.s[2], j.s[3], j.s[4], j.s[5], j.s[6], j.s[7]
 	hw := b.H * b.W
 	m := float64(n * hw)
 	mom := b.momentum()
-	for c := 0; c < b.C; c++ {
-		var s float64
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
-				s += float64(v)
-			}
+	var s float64
+	for i := 0; i < n; i++ {
+		for _, v := range x[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
+			s += float64(v)
 		}
-		mu := s / m
-		var ss float64
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
-				d := float64(v) - mu
-				ss += d * d
-			}
+	}
+	mu := s / m
+	var ss float64
+	for i := 0; i < n; i++ {
+		for _, v := range x[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
+			d := float64(v) - mu
+			ss += d * d
 		}
-		v := ss / m
-		is := 1 / math.Sqrt(v+b.eps())
-		mean[c], invStd[c] = float32(mu), float32(is)
-		unbiased := v
-		if m > 1 {
-			unbiased = ss / (m - 1)
-		}
-		runMean[c] = float32((1-mom)*float64(runMean[c]) + mom*mu)
-		runVar[c] = float32((1-mom)*float64(runVar[c]) + mom*unbiased)
-		sc := float32(is) * gamma[c]
-		sh := beta[c] - float32(mu)*sc
-		for i := 0; i < n; i++ {
-			o := (i*b.C + c) * hw
-			ys := y[o : o+hw]
-			for p, v := range x[o : o+hw] {
-				ys[p] = v*sc + sh
-			}
+	}
+	v := ss / m
+	is := 1 / math.Sqrt(v+b.eps())
+	mean[c], invStd[c] = float32(mu), float32(is)
+	unbiased := v
+	if m > 1 {
+		unbiased = ss / (m - 1)
+	}
+	runMean[c] = float32((1-mom)*float64(runMean[c]) + mom*mu)
+	runVar[c] = float32((1-mom)*float64(runVar[c]) + mom*unbiased)
+	sc := float32(is) * gamma[c]
+	sh := beta[c] - float32(mu)*sc
+	for i := 0; i < n; i++ {
+		o := (i*b.C + c) * hw
+		ys := y[o : o+hw]
+		for p, v := range x[o : o+hw] {
+			ys[p] = v*sc + sh
 		}
 	}
 }
@@ -87,16 +92,21 @@ func (b BN) ForwardTrain(n int, x, y, gamma, beta, runMean, runVar, mean, invStd
 // y = (x - runMean) / sqrt(runVar + eps) * gamma + beta.
 func (b BN) ForwardInfer(n int, x, y, gamma, beta, runMean, runVar []float32) {
 	b.checkBufs("BN.ForwardInfer", n, x, y, gamma, beta, runMean, runVar)
+	j := planeJob{f: bnInferChannel, n: n, bn: b, s: [9][]float32{x, y, gamma, beta, runMean, runVar}}
+	runPlanes(b.C, len(x), b.C, &j)
+}
+
+func bnInferChannel(j *planeJob, _, c int) {
+	b, n := &j.bn, j.n
+	x, y, gamma, beta, runMean, runVar := j.s[0], j.s[1], j.s[2], j.s[3], j.s[4], j.s[5]
 	hw := b.H * b.W
-	for c := 0; c < b.C; c++ {
-		sc := float32(1/math.Sqrt(float64(runVar[c])+b.eps())) * gamma[c]
-		sh := beta[c] - runMean[c]*sc
-		for i := 0; i < n; i++ {
-			o := (i*b.C + c) * hw
-			ys := y[o : o+hw]
-			for p, v := range x[o : o+hw] {
-				ys[p] = v*sc + sh
-			}
+	sc := float32(1/math.Sqrt(float64(runVar[c])+b.eps())) * gamma[c]
+	sh := beta[c] - runMean[c]*sc
+	for i := 0; i < n; i++ {
+		o := (i*b.C + c) * hw
+		ys := y[o : o+hw]
+		for p, v := range x[o : o+hw] {
+			ys[p] = v*sc + sh
 		}
 	}
 }
@@ -113,29 +123,34 @@ func (b BN) Backward(n int, x, dy, gamma, mean, invStd, dx, dgamma, dbeta []floa
 	for _, p := range [...][]float32{gamma, mean, invStd, dgamma, dbeta} {
 		check("BN.Backward", "per-channel buffer", p, b.C)
 	}
+	j := planeJob{f: bnBackwardChannel, n: n, bn: b, s: [9][]float32{x, dy, gamma, mean, invStd, dx, dgamma, dbeta}}
+	runPlanes(b.C, len(x), b.C, &j)
+}
+
+func bnBackwardChannel(j *planeJob, _, c int) {
+	b, n := &j.bn, j.n
+	x, dy, gamma, mean, invStd, dx, dgamma, dbeta := j.s[0], j.s[1], j.s[2], j.s[3], j.s[4], j.s[5], j.s[6], j.s[7]
 	hw := b.H * b.W
 	m := float64(n * hw)
-	for c := 0; c < b.C; c++ {
-		mu, is := mean[c], invStd[c]
-		var sdy, sdyx float64
-		for i := 0; i < n; i++ {
-			o := (i*b.C + c) * hw
-			ds := dy[o : o+hw]
-			for p, v := range x[o : o+hw] {
-				sdy += float64(ds[p])
-				sdyx += float64(ds[p]) * float64((v-mu)*is)
-			}
+	mu, is := mean[c], invStd[c]
+	var sdy, sdyx float64
+	for i := 0; i < n; i++ {
+		o := (i*b.C + c) * hw
+		ds := dy[o : o+hw]
+		for p, v := range x[o : o+hw] {
+			sdy += float64(ds[p])
+			sdyx += float64(ds[p]) * float64((v-mu)*is)
 		}
-		dbeta[c] += float32(sdy)
-		dgamma[c] += float32(sdyx)
-		k := gamma[c] * is
-		a, bb := float32(sdy/m), float32(sdyx/m)
-		for i := 0; i < n; i++ {
-			o := (i*b.C + c) * hw
-			ds, dxs := dy[o:o+hw], dx[o:o+hw]
-			for p, v := range x[o : o+hw] {
-				dxs[p] += k * (ds[p] - a - (v-mu)*is*bb)
-			}
+	}
+	dbeta[c] += float32(sdy)
+	dgamma[c] += float32(sdyx)
+	k := gamma[c] * is
+	a, bb := float32(sdy/m), float32(sdyx/m)
+	for i := 0; i < n; i++ {
+		o := (i*b.C + c) * hw
+		ds, dxs := dy[o:o+hw], dx[o:o+hw]
+		for p, v := range x[o : o+hw] {
+			dxs[p] += k * (ds[p] - a - (v-mu)*is*bb)
 		}
 	}
 }

@@ -83,62 +83,75 @@ func powNeg(s, beta float32) float32 {
 	return float32(math.Pow(float64(s), -float64(beta)))
 }
 
-// Forward is the fast twin of ForwardRef: whole planes at a time, the sum of
-// squares over the window accumulated directly (no running sum, so no
-// cancellation). scratch has ScratchSize() floats.
+// Forward is the fast twin of ForwardRef: a plane at a time (planes split
+// over the workers), the sum of squares over the window accumulated
+// directly (no running sum, so no cancellation). scratch has at least H*W
+// floats (ScratchSize() for all workers).
 func (l LRN) Forward(n int, x, y, scale, scratch []float32) {
 	l.checkBufs("LRN.Forward", n, x, y, scale)
-	check("LRN.Forward", "scratch", scratch, l.ScratchSize())
 	hw := l.H * l.W
-	sum := scratch[:hw]
+	checkMin("LRN.Forward", "scratch", scratch, hw)
+	j := planeJob{f: lrnForwardPlane, lrn: l, s: [9][]float32{x, y, scale, scratch}}
+	runPlanes(n*l.C, len(x), len(scratch)/hw, &j)
+}
+
+func lrnForwardPlane(j *planeJob, slot, item int) {
+	l := &j.lrn
+	x, y, scale := j.s[0], j.s[1], j.s[2]
+	hw := l.H * l.W
+	sum := j.s[3][slot*hw : (slot+1)*hw]
 	a := l.Alpha / float32(l.Size)
-	for i := 0; i < n; i++ {
-		base := i * l.C * hw
-		for c := 0; c < l.C; c++ {
-			clear(sum)
-			for cc := max(0, c-l.Size/2); cc <= min(l.C-1, c+(l.Size-1)/2); cc++ {
-				xs := x[base+cc*hw : base+(cc+1)*hw]
-				for p, v := range xs {
-					sum[p] += v * v
-				}
-			}
-			o := base + c*hw
-			xs, ys, ss := x[o:o+hw], y[o:o+hw], scale[o:o+hw]
-			for p, s := range sum {
-				sc := l.K + a*s
-				ss[p] = sc
-				ys[p] = xs[p] * powNeg(sc, l.Beta)
-			}
+	i, c := item/l.C, item%l.C
+	base := i * l.C * hw
+	clear(sum)
+	for cc := max(0, c-l.Size/2); cc <= min(l.C-1, c+(l.Size-1)/2); cc++ {
+		xs := x[base+cc*hw : base+(cc+1)*hw]
+		xs = xs[:len(sum)]
+		for p, v := range xs {
+			sum[p] += v * v
 		}
+	}
+	o := base + c*hw
+	xs, ys, ss := x[o:o+hw], y[o:o+hw], scale[o:o+hw]
+	for p, s := range sum {
+		sc := l.K + a*s
+		ss[p] = sc
+		ys[p] = xs[p] * powNeg(sc, l.Beta)
 	}
 }
 
-// ScratchSize returns the floats Forward and Backward need.
-func (l LRN) ScratchSize() int { return l.H * l.W }
+// ScratchSize returns the floats Forward and Backward need: one plane per
+// worker.
+func (l LRN) ScratchSize() int { return l.H * l.W * Workers() }
 
-// Backward is the fast twin of BackwardRef. scratch has ScratchSize() floats.
+// Backward is the fast twin of BackwardRef. scratch as for Forward.
 func (l LRN) Backward(n int, x, y, scale, dy, dx, scratch []float32) {
 	l.checkBufs("LRN.Backward", n, x, y, scale, dy, dx)
-	check("LRN.Backward", "scratch", scratch, l.ScratchSize())
 	hw := l.H * l.W
-	sum := scratch[:hw]
+	checkMin("LRN.Backward", "scratch", scratch, hw)
+	j := planeJob{f: lrnBackwardPlane, lrn: l, s: [9][]float32{x, y, scale, dy, dx, scratch}}
+	runPlanes(n*l.C, len(x), len(scratch)/hw, &j)
+}
+
+func lrnBackwardPlane(j *planeJob, slot, item int) {
+	l := &j.lrn
+	x, y, scale, dy, dx := j.s[0], j.s[1], j.s[2], j.s[3], j.s[4]
+	hw := l.H * l.W
+	sum := j.s[5][slot*hw : (slot+1)*hw]
 	f := 2 * l.Alpha * l.Beta / float32(l.Size)
-	for i := 0; i < n; i++ {
-		base := i * l.C * hw
-		for c := 0; c < l.C; c++ {
-			clear(sum)
-			for cc := max(0, c-(l.Size-1)/2); cc <= min(l.C-1, c+l.Size/2); cc++ {
-				o := base + cc*hw
-				d, yy, s := dy[o:o+hw], y[o:o+hw], scale[o:o+hw]
-				for p := range sum {
-					sum[p] += d[p] * yy[p] / s[p]
-				}
-			}
-			o := base + c*hw
-			xs, ds, ss, dxs := x[o:o+hw], dy[o:o+hw], scale[o:o+hw], dx[o:o+hw]
-			for p := range dxs {
-				dxs[p] += ds[p]*powNeg(ss[p], l.Beta) - f*xs[p]*sum[p]
-			}
+	i, c := item/l.C, item%l.C
+	base := i * l.C * hw
+	clear(sum)
+	for cc := max(0, c-(l.Size-1)/2); cc <= min(l.C-1, c+l.Size/2); cc++ {
+		o := base + cc*hw
+		d, yy, s := dy[o:o+hw], y[o:o+hw], scale[o:o+hw]
+		for p := range sum {
+			sum[p] += d[p] * yy[p] / s[p]
 		}
+	}
+	o := base + c*hw
+	xs, ds, ss, dxs := x[o:o+hw], dy[o:o+hw], scale[o:o+hw], dx[o:o+hw]
+	for p := range dxs {
+		dxs[p] += ds[p]*powNeg(ss[p], l.Beta) - f*xs[p]*sum[p]
 	}
 }

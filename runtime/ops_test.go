@@ -42,7 +42,26 @@ func TestPoolOutSize(t *testing.T) {
 	}
 }
 
+// parallelPlanes makes the memory-bound kernels split even tiny tensors
+// over 2 workers; call as defer parallelPlanes()().
+func parallelPlanes() func() {
+	old, oldW := minParallelElems, SetWorkers(2)
+	minParallelElems = 0
+	return func() { minParallelElems = old; SetWorkers(oldW) }
+}
+
 func TestPoolFastVsRef(t *testing.T) {
+	for _, par := range []bool{false, true} {
+		t.Run(fmt.Sprint("parallel=", par), func(t *testing.T) {
+			if par {
+				defer parallelPlanes()()
+			}
+			testPoolFastVsRef(t)
+		})
+	}
+}
+
+func testPoolFastVsRef(t *testing.T) {
 	r := newRand(10)
 	for pi, p := range poolCases {
 		n := 2
@@ -110,6 +129,17 @@ func TestPoolGrad(t *testing.T) {
 }
 
 func TestLRN(t *testing.T) {
+	for _, par := range []bool{false, true} {
+		t.Run(fmt.Sprint("parallel=", par), func(t *testing.T) {
+			if par {
+				defer parallelPlanes()()
+			}
+			testLRN(t)
+		})
+	}
+}
+
+func testLRN(t *testing.T) {
 	r := newRand(12)
 	for _, l := range []LRN{
 		{C: 7, H: 3, W: 4, Size: 5, Alpha: 0.5, Beta: 0.75, K: 1},
@@ -136,6 +166,17 @@ func TestLRN(t *testing.T) {
 }
 
 func TestBN(t *testing.T) {
+	for _, par := range []bool{false, true} {
+		t.Run(fmt.Sprint("parallel=", par), func(t *testing.T) {
+			if par {
+				defer parallelPlanes()()
+			}
+			testBN(t)
+		})
+	}
+}
+
+func testBN(t *testing.T) {
 	r := newRand(13)
 	b := BN{C: 3, H: 4, W: 5}
 	n := 2
@@ -359,6 +400,17 @@ func TestPanicsOnWrongSizes(t *testing.T) {
 }
 
 func TestAllocs(t *testing.T) {
+	for _, par := range []bool{false, true} {
+		t.Run(fmt.Sprint("parallel=", par), func(t *testing.T) {
+			if par {
+				defer parallelPlanes()()
+			}
+			testAllocs(t)
+		})
+	}
+}
+
+func testAllocs(t *testing.T) {
 	r := newRand(17)
 	p := poolCases[2]
 	n := 2

@@ -147,3 +147,38 @@ func checkMin(op, name string, buf []float32, want int) {
 		panic(fmt.Sprintf("runtime.%s: len(%s) = %d, want >= %d", op, name, len(buf), want))
 	}
 }
+
+// planeJob runs one item (a plane or a channel) of a memory-bound kernel:
+// f is a top-level function (never a closure, so nothing escapes), the op's
+// geometry and buffers are copied in.
+type planeJob struct {
+	f    func(j *planeJob, slot, item int)
+	n    int
+	pool Pool
+	lrn  LRN
+	bn   BN
+	s    [9][]float32
+	idx  []int32
+}
+
+func (j *planeJob) run(slot, item int) { j.f(j, slot, item) }
+
+var planeJobs freeList[planeJob]
+
+// minParallelElems is the tensor size below which a memory-bound kernel
+// runs on the caller's goroutine only (a hand-off costs microseconds).
+// Tests lower it to exercise the parallel paths on small shapes.
+var minParallelElems = 1 << 16
+
+// runPlanes runs j.f for items [0, items) on up to maxSlots goroutines, or
+// serially when the kernel touches fewer than minParallelElems elements.
+func runPlanes(items, elems, maxSlots int, j *planeJob) {
+	jp := planeJobs.get()
+	*jp = *j
+	if elems < minParallelElems {
+		maxSlots = 1
+	}
+	parallelFor(items, maxSlots, jp)
+	*jp = planeJob{}
+	planeJobs.put(jp)
+}

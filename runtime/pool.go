@@ -128,30 +128,34 @@ func (m MaxPool) BackwardRef(n int, dy []float32, argmax []int32, dx []float32) 
 }
 
 // Forward is the fast twin of ForwardRef (clipped windows, no branches in
-// the inner loop).
+// the inner loop; planes split over the workers).
 func (m MaxPool) Forward(n int, x, y []float32, argmax []int32) {
 	p := Pool(m)
 	p.mustValid("MaxPool.Forward", n, x, y)
 	checkIdx("MaxPool.Forward", argmax, len(y))
+	j := planeJob{f: maxForwardPlane, pool: p, s: [9][]float32{x, y}, idx: argmax}
+	runPlanes(n*p.C, len(x), n*p.C, &j)
+}
+
+func maxForwardPlane(j *planeJob, _, i int) {
+	p := &j.pool
 	hw, ohw := p.H*p.W, p.OH*p.OW
-	for i := 0; i < n*p.C; i++ {
-		xi, yi, ai := x[i*hw:(i+1)*hw], y[i*ohw:(i+1)*ohw], argmax[i*ohw:(i+1)*ohw]
-		for oh := 0; oh < p.OH; oh++ {
-			h0, h1, _ := window(oh, p.SH, p.PH, p.KH, p.H)
-			for ow := 0; ow < p.OW; ow++ {
-				w0, w1, _ := window(ow, p.SW, p.PW, p.KW, p.W)
-				arg := h0*p.W + w0
-				best := xi[arg]
-				for ih := h0; ih < h1; ih++ {
-					row := xi[ih*p.W : ih*p.W+w1]
-					for iw := w0; iw < w1; iw++ {
-						if v := row[iw]; v > best || v != v {
-							best, arg = v, ih*p.W+iw
-						}
+	xi, yi, ai := j.s[0][i*hw:(i+1)*hw], j.s[1][i*ohw:(i+1)*ohw], j.idx[i*ohw:(i+1)*ohw]
+	for oh := 0; oh < p.OH; oh++ {
+		h0, h1, _ := window(oh, p.SH, p.PH, p.KH, p.H)
+		for ow := 0; ow < p.OW; ow++ {
+			w0, w1, _ := window(ow, p.SW, p.PW, p.KW, p.W)
+			arg := h0*p.W + w0
+			best := xi[arg]
+			for ih := h0; ih < h1; ih++ {
+				row := xi[ih*p.W : ih*p.W+w1]
+				for iw := w0; iw < w1; iw++ {
+					if v := row[iw]; v > best || v != v {
+						best, arg = v, ih*p.W+iw
 					}
 				}
-				yi[oh*p.OW+ow], ai[oh*p.OW+ow] = best, int32(arg)
 			}
+			yi[oh*p.OW+ow], ai[oh*p.OW+ow] = best, int32(arg)
 		}
 	}
 }
@@ -161,12 +165,16 @@ func (m MaxPool) Backward(n int, dy []float32, argmax []int32, dx []float32) {
 	p := Pool(m)
 	p.mustValid("MaxPool.Backward", n, dx, dy)
 	checkIdx("MaxPool.Backward", argmax, len(dy))
+	j := planeJob{f: maxBackwardPlane, pool: p, s: [9][]float32{dy, dx}, idx: argmax}
+	runPlanes(n*p.C, len(dx), n*p.C, &j)
+}
+
+func maxBackwardPlane(j *planeJob, _, i int) {
+	p := &j.pool
 	hw, ohw := p.H*p.W, p.OH*p.OW
-	for i := 0; i < n*p.C; i++ {
-		dxi, dyi, ai := dx[i*hw:(i+1)*hw], dy[i*ohw:(i+1)*ohw], argmax[i*ohw:(i+1)*ohw]
-		for o, a := range ai {
-			dxi[a] += dyi[o]
-		}
+	dyi, dxi, ai := j.s[0][i*ohw:(i+1)*ohw], j.s[1][i*hw:(i+1)*hw], j.idx[i*ohw:(i+1)*ohw]
+	for o, a := range ai {
+		dxi[a] += dyi[o]
 	}
 }
 
@@ -218,25 +226,29 @@ func (a AvgPool) BackwardRef(n int, dy, dx []float32) {
 	}
 }
 
-// Forward is the fast twin of ForwardRef.
+// Forward is the fast twin of ForwardRef (planes split over the workers).
 func (a AvgPool) Forward(n int, x, y []float32) {
 	p := Pool(a)
 	p.mustValid("AvgPool.Forward", n, x, y)
+	j := planeJob{f: avgForwardPlane, pool: p, s: [9][]float32{x, y}}
+	runPlanes(n*p.C, len(x), n*p.C, &j)
+}
+
+func avgForwardPlane(j *planeJob, _, i int) {
+	p := &j.pool
 	hw, ohw := p.H*p.W, p.OH*p.OW
-	for i := 0; i < n*p.C; i++ {
-		xi, yi := x[i*hw:(i+1)*hw], y[i*ohw:(i+1)*ohw]
-		for oh := 0; oh < p.OH; oh++ {
-			h0, h1, dh := window(oh, p.SH, p.PH, p.KH, p.H)
-			for ow := 0; ow < p.OW; ow++ {
-				w0, w1, dw := window(ow, p.SW, p.PW, p.KW, p.W)
-				var s float32
-				for ih := h0; ih < h1; ih++ {
-					for _, v := range xi[ih*p.W+w0 : ih*p.W+w1] {
-						s += v
-					}
+	xi, yi := j.s[0][i*hw:(i+1)*hw], j.s[1][i*ohw:(i+1)*ohw]
+	for oh := 0; oh < p.OH; oh++ {
+		h0, h1, dh := window(oh, p.SH, p.PH, p.KH, p.H)
+		for ow := 0; ow < p.OW; ow++ {
+			w0, w1, dw := window(ow, p.SW, p.PW, p.KW, p.W)
+			var s float32
+			for ih := h0; ih < h1; ih++ {
+				for _, v := range xi[ih*p.W+w0 : ih*p.W+w1] {
+					s += v
 				}
-				yi[oh*p.OW+ow] = s / float32(dh*dw)
 			}
+			yi[oh*p.OW+ow] = s / float32(dh*dw)
 		}
 	}
 }
@@ -245,19 +257,23 @@ func (a AvgPool) Forward(n int, x, y []float32) {
 func (a AvgPool) Backward(n int, dy, dx []float32) {
 	p := Pool(a)
 	p.mustValid("AvgPool.Backward", n, dx, dy)
+	j := planeJob{f: avgBackwardPlane, pool: p, s: [9][]float32{dy, dx}}
+	runPlanes(n*p.C, len(dx), n*p.C, &j)
+}
+
+func avgBackwardPlane(j *planeJob, _, i int) {
+	p := &j.pool
 	hw, ohw := p.H*p.W, p.OH*p.OW
-	for i := 0; i < n*p.C; i++ {
-		dxi, dyi := dx[i*hw:(i+1)*hw], dy[i*ohw:(i+1)*ohw]
-		for oh := 0; oh < p.OH; oh++ {
-			h0, h1, dh := window(oh, p.SH, p.PH, p.KH, p.H)
-			for ow := 0; ow < p.OW; ow++ {
-				w0, w1, dw := window(ow, p.SW, p.PW, p.KW, p.W)
-				g := dyi[oh*p.OW+ow] / float32(dh*dw)
-				for ih := h0; ih < h1; ih++ {
-					row := dxi[ih*p.W+w0 : ih*p.W+w1]
-					for k := range row {
-						row[k] += g
-					}
+	dyi, dxi := j.s[0][i*ohw:(i+1)*ohw], j.s[1][i*hw:(i+1)*hw]
+	for oh := 0; oh < p.OH; oh++ {
+		h0, h1, dh := window(oh, p.SH, p.PH, p.KH, p.H)
+		for ow := 0; ow < p.OW; ow++ {
+			w0, w1, dw := window(ow, p.SW, p.PW, p.KW, p.W)
+			g := dyi[oh*p.OW+ow] / float32(dh*dw)
+			for ih := h0; ih < h1; ih++ {
+				row := dxi[ih*p.W+w0 : ih*p.W+w1]
+				for k := range row {
+					row[k] += g
 				}
 			}
 		}
