@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/cnnc-dev/cnnc/dsl"
@@ -219,13 +220,27 @@ func (c *checker) spatial(n *dsl.Node, in dsl.Shape, kh, kw, sh, sw, ph, pw, dh,
 	return out, true
 }
 
-// groupHint suggests group counts that divide both channel counts.
+// groupHint suggests group counts that divide both channel counts: the
+// smallest divisors of their greatest common divisor.
 func groupHint(in, filters, g int) string {
-	var good []string
-	for d := 2; d <= in && d <= filters && len(good) < 4; d++ {
-		if in%d == 0 && filters%d == 0 {
-			good = append(good, fmt.Sprintf("g%d", d))
+	a, b := in, filters
+	for b != 0 {
+		a, b = b, a%b
+	}
+	var divs []int
+	for d := 2; d*d <= a; d++ {
+		if a%d == 0 {
+			divs = append(divs, d, a/d)
 		}
+	}
+	if a > 1 {
+		divs = append(divs, a)
+	}
+	slices.Sort(divs)
+	divs = slices.Compact(divs)
+	var good []string
+	for _, d := range divs[:min(4, len(divs))] {
+		good = append(good, fmt.Sprintf("g%d", d))
 	}
 	h := fmt.Sprintf("groups must divide both %d (input) and %d (filters)", in, filters)
 	if len(good) > 0 {
@@ -297,17 +312,17 @@ func (c *checker) residual(n *dsl.Node, l *Layer) (dsl.Shape, bool) {
 	return body, !k.overflow
 }
 
-// stride returns the stride s with which a 1x1 conv maps in onto out, or 0.
+// stride returns the smallest stride s with which a 1x1 conv maps in onto
+// out ((in-1)/s + 1 == out), or 0 when there is none.
 func stride(in, out int) int {
-	if out > in {
+	if out < 1 || out > in {
 		return 0
 	}
-	for s := 1; s <= in; s++ {
-		if (in-1)/s+1 == out {
-			return s
-		}
+	s := (in-1)/out + 1
+	if (in-1)/s+1 != out {
+		return 0
 	}
-	return 0
+	return s
 }
 
 func strideText(h, w int) string {

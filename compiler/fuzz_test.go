@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnnc-dev/cnnc/dsl"
 	"github.com/cnnc-dev/cnnc/grammar"
 )
 
@@ -24,6 +25,8 @@ func FuzzCompile(f *testing.F) {
 			f.Add(src)
 		}
 	}
+	defer func(n int) { dsl.MaxNodes = n }(dsl.MaxNodes)
+	dsl.MaxNodes = 2000 // the limit's path stays covered; big expansions stay cheap
 	f.Fuzz(func(t *testing.T, src []byte) {
 		m, errs := CompileSource("fuzz.cnn", src)
 		if len(errs) > 0 {

@@ -163,3 +163,20 @@ func TestNamesAndImpliedProjection(t *testing.T) {
 }
 
 func hwc(h, w, c int) dsl.Shape { return dsl.Shape{H: h, W: w, C: c} }
+
+func TestStrideAndGroupHint(t *testing.T) {
+	for _, tc := range []struct{ in, out, want int }{{56, 28, 2}, {7, 4, 2}, {56, 56, 1}, {28, 14, 2}, {5, 1, 5}, {1, 1, 1}, {10, 7, 0}, {3, 4, 0}} {
+		if got := stride(tc.in, tc.out); got != tc.want {
+			t.Errorf("stride(%d, %d) = %d, want %d", tc.in, tc.out, got, tc.want)
+		}
+	}
+	if h := groupHint(256, 384, 5); h != "groups must divide both 256 (input) and 384 (filters); try g2 or g4 or g8 or g16" {
+		t.Errorf("groupHint: %s", h)
+	}
+	if h := groupHint(10, 4, 3); h != "groups must divide both 10 (input) and 4 (filters); try g2" {
+		t.Errorf("groupHint: %s", h)
+	}
+	if h := groupHint(7, 5, 2); h != "groups must divide both 7 (input) and 5 (filters); only g1 does" {
+		t.Errorf("groupHint: %s", h)
+	}
+}

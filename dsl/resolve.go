@@ -14,9 +14,12 @@ import (
 	"github.com/cnnc-dev/cnnc/grammar"
 )
 
+// MaxNodes is how many nodes a network may expand to. It is a variable so
+// that the fuzz test can lower it: inputs that hit the limit are then cheap.
+var MaxNodes = 100000
+
 // Limits that keep hostile or mistaken input from exhausting memory.
 const (
-	MaxNodes  = 100000  // nodes in an expanded network
 	MaxRepeat = 10000   // count of one xN repetition
 	MaxNumber = 1 << 24 // any size, count or channel number
 	MaxDepth  = 64      // nested block calls
@@ -79,7 +82,8 @@ type resolver struct {
 	net     *Network
 	errs    ErrorList
 	blocks  map[string]*grammar.Block
-	aborted bool // node limit reached: stop expanding
+	aborted bool // a limit was reached: stop expanding
+	steps   int  // elements expanded, nodes or not
 }
 
 // scope is a naming and binding context: the top level, or one block
@@ -370,7 +374,22 @@ func (r *resolver) repeat(sc *scope, rp *grammar.Repeat) int {
 	return int(v)
 }
 
+// maxErrors stops the expansion of a file that has this many errors: a
+// repeated mistake inside nested repetitions would otherwise be reported
+// millions of times.
+const maxErrors = 100
+
 func (r *resolver) elementOnce(sc *scope, e *grammar.Element, in *Node, label string) *Node {
+	r.steps++
+	switch {
+	case len(r.errs) >= maxErrors:
+		r.aborted = true
+		return nil
+	case r.steps > 2*MaxNodes:
+		r.aborted = true
+		r.errorIn(sc, e.Pos, e.Pos, "check the repetition counts and the blocks that call each other", "the network expands to more than %d elements", 2*MaxNodes)
+		return nil
+	}
 	switch {
 	case e.Layer != nil:
 		return r.layer(sc, e.Layer, in, label)
