@@ -276,8 +276,10 @@ func (c Conv) Forward(n int, x, w, b, y, scratch []float32) {
 }
 
 // BackwardData: dy is (N,K,OH,OW), w is (K,C/G,KH,KW), dx is (N,C,H,W).
-// dx += conv_transpose(dy, w): per image and group dcol = W^T dy (gemm),
-// then col2im adds dcol into dx.
+// dx += conv_transpose(dy, w). Stride 1 (dataAsConv): the forward
+// convolution of dy with the flipped weights (written into the head of
+// scratch), accumulated into dx by the gemm. Otherwise, per image and group,
+// dcol = W^T dy (gemm), then col2im adds dcol into dx.
 func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 	c.mustValid("BackwardData")
 	check("Conv.BackwardData", "dy", dy, n*c.outSize())

@@ -346,6 +346,23 @@ func TestGoldenSchedules(t *testing.T) {
 		got[i] = float32(p.Step(float64(acc64(a))))
 	}
 	g.cmp("plateau.lr", got)
+	// the state survives a JSON round trip mid-run
+	q := NewPlateau(0.01)
+	q.Patience = 2
+	for i, a := range acc {
+		js, err := json.Marshal(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r Plateau
+		if err := json.Unmarshal(js, &r); err != nil {
+			t.Fatal(err)
+		}
+		q = r
+		if lr := q.Step(acc64(a)); float32(lr) != got[i] {
+			t.Fatalf("epoch %d: restored plateau gives lr %g, want %g", i, lr, got[i])
+		}
+	}
 	if maxDiff(t, got, want) > 1e-9 && t.Failed() {
 		t.Logf("plateau: got %v want %v", got, want)
 	}

@@ -210,7 +210,8 @@ func (s StepLR) LR(base float64, epoch int) float64 {
 // Patience epochs, LR is multiplied by Factor (not below MinLR, and only if
 // the change exceeds Eps), then Cooldown epochs pass before counting again.
 // All fields are exported, so the state is checkpointed by copying (or
-// JSON-encoding) the value.
+// JSON-encoding) the value; Seen == false stands for torch's best = -Inf
+// (which JSON cannot encode).
 type Plateau struct {
 	LR        float64
 	Factor    float64
@@ -220,23 +221,24 @@ type Plateau struct {
 	MinLR     float64
 	Eps       float64
 
-	Best            float64
+	Best            float64 // best metric so far, valid when Seen
+	Seen            bool
 	NumBad          int
 	CooldownCounter int
 	Epochs          int
 }
 
 // NewPlateau returns torch's defaults: factor 0.1, patience 10, threshold
-// 1e-4, cooldown 0, min_lr 0, eps 1e-8, best = -Inf.
+// 1e-4, cooldown 0, min_lr 0, eps 1e-8, no best yet.
 func NewPlateau(lr float64) Plateau {
-	return Plateau{LR: lr, Factor: 0.1, Patience: 10, Threshold: 1e-4, Eps: 1e-8, Best: math.Inf(-1)}
+	return Plateau{LR: lr, Factor: 0.1, Patience: 10, Threshold: 1e-4, Eps: 1e-8}
 }
 
 // Step records one epoch's metric and returns the (possibly reduced) LR.
 func (p *Plateau) Step(metric float64) float64 {
 	p.Epochs++
-	if metric > p.Best*(1+p.Threshold) {
-		p.Best = metric
+	if !p.Seen || metric > p.Best*(1+p.Threshold) {
+		p.Best, p.Seen = metric, true
 		p.NumBad = 0
 	} else {
 		p.NumBad++
