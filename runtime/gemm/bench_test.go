@@ -122,7 +122,7 @@ func BenchmarkKernel(b *testing.B) {
 			bp := alignedFloats(kc * kn.nr)
 			c := alignedFloats(kn.mr * kn.nr)
 			for b.Loop() {
-				kn.fn(kc, &ap[0], &bp[0], &c[0], kn.nr, 1, 1)
+				kn.fn(kc, &ap[0], &bp[0], kn.nr, &c[0], kn.nr, 1, 1)
 			}
 			flops := 2 * float64(kc*kn.mr*kn.nr)
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -132,7 +132,14 @@ func BenchmarkKernel(b *testing.B) {
 
 // GEMM_TUNE=kc,mc,nc overrides the blocking of the default kernel in
 // benchmarks (for tuning: go test -bench Sgemm1 with several values).
+//
+// GEMM_THREADS=n runs the benchmarks with SetThreads(n).
 func init() {
+	if s := os.Getenv("GEMM_THREADS"); s != "" {
+		var n int
+		fmt.Sscan(s, &n)
+		SetThreads(n)
+	}
 	if s := os.Getenv("GEMM_TUNE"); s != "" {
 		var kc, mc, nc int
 		if _, err := fmt.Sscanf(s, "%d,%d,%d", &kc, &mc, &nc); err != nil || kc < 1 || mc < best.mr || nc < best.nr {

@@ -297,12 +297,13 @@ func TestKernels(t *testing.T) {
 		for _, kc := range []int{1, 2, 3, 4, 5, 7, 8, 9, 17, 64, 255} {
 			for _, beta := range []float32{0, 1, -0.75} {
 				a := randMat(rng, 1, kc*kn.mr, kc*kn.mr)
-				b := randMat(rng, 1, kc*kn.nr, kc*kn.nr)
+				ldb := kn.nr + rng.IntN(2)*(1+rng.IntN(40)) // packed or in place
+				b := randMat(rng, kc, kn.nr, ldb)
 				ldc := kn.nr + 3
 				c0 := randMat(rng, kn.mr, ldc, ldc)
 				got, want := copyOf(c0), copyOf(c0)
-				kn.fn(kc, &a[0], &b[0], &got[0], ldc, 1.25, beta)
-				kernelGeneric(kn.mr, kn.nr, kc, a, b, want, ldc, 1.25, beta)
+				kn.fn(kc, &a[0], &b[0], ldb, &got[0], ldc, 1.25, beta)
+				kernelGeneric(kn.mr, kn.nr, kc, a, b, ldb, want, ldc, 1.25, beta)
 				for i := range got {
 					scale := 1e-6 * float64(kc) * (1 + math.Abs(float64(want[i])))
 					if math.Abs(float64(got[i]-want[i])) > scale {

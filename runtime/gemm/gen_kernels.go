@@ -67,16 +67,20 @@ func gen(w *bytes.Buffer, s spec) {
 		log.Fatalf("%s: no register left for broadcasts", s.name)
 	}
 	acc := func(r, v int) string { return fmt.Sprintf("%s%d", s.reg, r*nv+v) }
-	bstep := s.nr * 4 // bytes of B per k step
 	astep := s.mr * 4
-	fmt.Fprintf(w, "\n// func %s(kc int, a, b, c *float32, ldc int, alpha, beta float32)\n", s.name)
+	fmt.Fprintf(w, "\n// func %s(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)\n", s.name)
 	fmt.Fprintf(w, "// %dx%d tile, %d accumulators %s0-%s%d.\n", s.mr, s.nr, nacc, s.reg, s.reg, nacc-1)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-48\n", s.name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-56\n", s.name)
 	p("MOVQ kc+0(FP), CX")
 	p("MOVQ a+8(FP), SI")
 	p("MOVQ b+16(FP), DI")
-	p("MOVQ c+24(FP), DX")
-	p("MOVQ ldc+32(FP), R8")
+	p("MOVQ ldb+24(FP), R10")
+	p("SHLQ $2, R10") // R10, R11, R12, R13: 1, 2, 3, 4 k steps of B in bytes
+	p("LEAQ (R10)(R10*1), R11")
+	p("LEAQ (R11)(R10*1), R12")
+	p("LEAQ (R11)(R11*1), R13")
+	p("MOVQ c+32(FP), DX")
+	p("MOVQ ldc+40(FP), R8")
 	p("SHLQ $2, R8")
 	for i := 0; i < nacc; i++ {
 		p("%s %s%d, %s%d, %s%d", s.xor, s.reg, i, s.reg, i, s.reg, i)
@@ -92,10 +96,10 @@ func gen(w *bytes.Buffer, s spec) {
 	}
 	step := func(u int) {
 		for v := 0; v < nv; v++ {
-			p("VMOVUPS %d(DI), %s%d", u*bstep+v*s.w*4, s.reg, breg+v)
+			p("VMOVUPS %d(DI)%s, %s%d", v*s.w*4, []string{"", "(R10*1)", "(R11*1)", "(R12*1)"}[u], s.reg, breg+v)
 		}
 		if *prefetch != 0 && u%2 == 0 {
-			p("PREFETCHT0 %d(DI)", *prefetch+u*bstep)
+			p("PREFETCHT0 %d(DI)%s", *prefetch, []string{"", "(R10*1)", "(R11*1)", "(R12*1)"}[u])
 		}
 		for r := 0; r < s.mr; r++ {
 			b := fmt.Sprintf("%s%d", s.reg, bc+r%nbc)
@@ -113,7 +117,7 @@ func gen(w *bytes.Buffer, s spec) {
 		step(u)
 	}
 	p("ADDQ $%d, SI", s.unroll*astep)
-	p("ADDQ $%d, DI", s.unroll*bstep)
+	p("ADDQ R13, DI")
 	p("DECQ BX")
 	p("JNZ %s_loop", s.name)
 	label("tail")
@@ -122,21 +126,21 @@ func gen(w *bytes.Buffer, s spec) {
 	label("loop1")
 	step(0)
 	p("ADDQ $%d, SI", astep)
-	p("ADDQ $%d, DI", bstep)
+	p("ADDQ R10, DI")
 	p("DECQ CX")
 	p("JNZ %s_loop1", s.name)
 	label("done")
 	alpha := fmt.Sprintf("%s%d", s.reg, breg)
 	beta := fmt.Sprintf("%s%d", s.reg, breg+1)
 	tmp := fmt.Sprintf("%s%d", s.reg, bc)
-	p("VBROADCASTSS alpha+40(FP), %s", alpha)
-	p("MOVL beta+44(FP), AX")
+	p("VBROADCASTSS alpha+48(FP), %s", alpha)
+	p("MOVL beta+52(FP), AX")
 	p("TESTL $0x7fffffff, AX")
 	p("JZ %s_beta0", s.name)
 	p("CMPL AX, $0x3f800000")
 	p("JEQ %s_beta1", s.name)
 	// General beta: C = beta*C + alpha*acc.
-	p("VBROADCASTSS beta+44(FP), %s", beta)
+	p("VBROADCASTSS beta+52(FP), %s", beta)
 	for r := 0; r < s.mr; r++ {
 		for v := 0; v < nv; v++ {
 			p("VMULPS %d(DX), %s, %s", v*s.w*4, beta, tmp)

@@ -7,12 +7,13 @@ import (
 
 // A microKernel computes one mr×nr tile of C from packed panels:
 //
-//	acc[r][j] = sum over p < kc of a[p*mr+r] * b[p*nr+j]
+//	acc[r][j] = sum over p < kc of a[p*mr+r] * b[p*ldb+j]
 //	c[r*ldc+j] = alpha*acc[r][j] + beta*c[r*ldc+j]   (c is not read when beta == 0)
 //
-// a is a packed kc×mr micro-panel of op(A) (mr values per k step), b a packed
-// kc×nr micro-panel of op(B) (nr values per k step). kc >= 1.
-type microKernel func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+// a is a packed kc×mr micro-panel of op(A) (mr values per k step), b a
+// kc×nr micro-panel of op(B) with ldb floats between k steps (ldb == nr
+// when packed; the kernels also accept a wider stride). kc >= 1.
+type microKernel func(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // kernel is a micro-kernel with its tile shape and the cache blocking that
 // suits it.
@@ -69,12 +70,12 @@ func (k *kernel) putScratch(s *scratch) {
 
 // kernelGeneric is the reference micro-kernel for any tile shape: plain
 // loops, float32 accumulation in the same order as the vector kernels.
-func kernelGeneric(mr, nr, kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernelGeneric(mr, nr, kc int, a, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	for r := 0; r < mr; r++ {
 		for j := 0; j < nr; j++ {
 			var acc float32
 			for p := 0; p < kc; p++ {
-				acc += a[p*mr+r] * b[p*nr+j]
+				acc += a[p*mr+r] * b[p*ldb+j]
 			}
 			if beta == 0 {
 				c[r*ldc+j] = alpha * acc
@@ -87,14 +88,14 @@ func kernelGeneric(mr, nr, kc int, a, b, c []float32, ldc int, alpha, beta float
 
 // kernelGo4x4 is the pure-Go micro-kernel: a 4×4 tile held in 16 scalar
 // accumulators.
-func kernelGo4x4(kc int, ap, bp, cp *float32, ldc int, alpha, beta float32) {
+func kernelGo4x4(kc int, ap, bp *float32, ldb int, cp *float32, ldc int, alpha, beta float32) {
 	a := unsafe.Slice(ap, kc*4)
-	b := unsafe.Slice(bp, kc*4)
+	b := unsafe.Slice(bp, (kc-1)*ldb+4)
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	var c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := 0; p < kc; p++ {
 		aa := a[p*4 : p*4+4 : p*4+4]
-		bb := b[p*4 : p*4+4 : p*4+4]
+		bb := b[p*ldb : p*ldb+4 : p*ldb+4]
 		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
 		a0 := aa[0]
 		c00 += a0 * b0

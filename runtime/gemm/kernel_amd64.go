@@ -10,13 +10,13 @@ import "golang.org/x/sys/cpu"
 // zmm accumulators (3 vectors of 16 per row).
 //
 //go:noescape
-func kernelAVX512_8x48(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+func kernelAVX512_8x48(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // kernelAVX2_6x16 is the AVX2+FMA micro-kernel: a 6×16 tile of C in 12 ymm
 // accumulators.
 //
 //go:noescape
-func kernelAVX2_6x16(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+func kernelAVX2_6x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // transpose8 moves n8 blocks of 8×8: block b takes src[r*lds+8b+c] to
 // dst[(8b+c)*ldd+r] for r, c < 8. It needs AVX.

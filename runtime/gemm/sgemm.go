@@ -182,11 +182,11 @@ func (p *problem) macro(s *scratch, i0, mc, j0, nc, kc int, beta float32) {
 			off := (i0+ir)*ldc + j0 + jr
 			if mrem == mr && nrem == nr {
 				_ = p.c[off+(mr-1)*ldc+nr-1]
-				kn.fn(kc, &ap[0], &bp[0], &p.c[off], ldc, alpha, beta)
+				kn.fn(kc, &ap[0], &bp[0], nr, &p.c[off], ldc, alpha, beta)
 				continue
 			}
 			t := s.tile
-			kn.fn(kc, &ap[0], &bp[0], &t[0], nr, 1, 0)
+			kn.fn(kc, &ap[0], &bp[0], nr, &t[0], nr, 1, 0)
 			for r := 0; r < mrem; r++ {
 				cr := p.c[off+r*ldc : off+r*ldc+nrem]
 				tr := t[r*nr : r*nr+nrem]
@@ -273,6 +273,27 @@ func (p *problem) packA(dst []float32, i0, mc, p0, kc int) {
 func (p *problem) packB(dst []float32, p0, kc, j0, nc int) {
 	nr := p.kern.nr
 	b, ldb := p.b, p.ldb
+	if !p.bT && nr == 48 {
+		// Row by row: B is read sequentially, one 192-byte copy per strip.
+		full := nc / 48
+		for q := 0; q < kc; q++ {
+			src := b[(p0+q)*ldb+j0:]
+			src = src[:nc]
+			for t := 0; t < full; t++ {
+				*(*[48]float32)(dst[t*kc*48+q*48:]) = *(*[48]float32)(src[t*48:])
+			}
+		}
+		if full*48 < nc {
+			jr := full * 48
+			cols := nc - jr
+			d := dst[jr*kc : jr*kc+kc*nr]
+			for q := 0; q < kc; q++ {
+				copy(d[q*nr:q*nr+cols], b[(p0+q)*ldb+j0+jr:][:cols])
+				clear(d[q*nr+cols : q*nr+nr])
+			}
+		}
+		return
+	}
 	for jr := 0; jr < nc; jr += nr {
 		d := dst[jr*kc : jr*kc+kc*nr]
 		cols := min(nr, nc-jr)
