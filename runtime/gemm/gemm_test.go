@@ -211,7 +211,7 @@ func TestSgemmEdges(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	dims := map[int]bool{0: true, 1: true, 2: true}
 	for _, kn := range usable {
-		for _, d := range []int{kn.mr, kn.nr, kn.kc} {
+		for _, d := range []int{kn.mr, kn.nr, kn.kc, 16, 32, kn.nr + 16, kn.nr + 32} {
 			dims[d-1], dims[d], dims[d+1] = true, true, true
 		}
 	}
@@ -223,7 +223,7 @@ func TestSgemmEdges(t *testing.T) {
 	}
 	for _, kn := range usable {
 		for _, m := range ds {
-			for _, n := range []int{1, kn.nr + 1, 2*kn.nr - 1} {
+			for _, n := range []int{1, 16, kn.nr + 1, kn.nr + 32, 2*kn.nr - 1} {
 				k := ds[rng.IntN(len(ds))]
 				g := gemmCase{tA: transposes[rng.IntN(2)], tB: transposes[rng.IntN(2)], m: m, n: n, k: k, alpha: 1.5, beta: 0.5}
 				g.lda, g.ldb, g.ldc = max(1, k), max(1, n), max(1, n)
@@ -308,6 +308,32 @@ func TestKernels(t *testing.T) {
 					scale := 1e-6 * float64(kc) * (1 + math.Abs(float64(want[i])))
 					if math.Abs(float64(got[i]-want[i])) > scale {
 						t.Fatalf("%s kc=%d beta=%g: c[%d] = %v, generic %v", kn.name, kc, beta, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestEdgeKernels compares the narrow kernels for the last strip of B with
+// the generic Go kernel on packed panels (ldb = nr of the main kernel).
+func TestEdgeKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, kn := range usable {
+		for _, e := range kn.edge {
+			for _, kc := range []int{1, 3, 4, 9, 100} {
+				for _, beta := range []float32{0, 1, 0.5} {
+					a := randMat(rng, 1, kc*kn.mr, kc*kn.mr)
+					b := randMat(rng, kc, kn.nr, kn.nr)
+					ldc := e.cols + 5
+					c0 := randMat(rng, kn.mr, ldc, ldc)
+					got, want := copyOf(c0), copyOf(c0)
+					e.fn(kc, &a[0], &b[0], kn.nr, &got[0], ldc, -0.5, beta)
+					kernelGeneric(kn.mr, e.cols, kc, a, b, kn.nr, want, ldc, -0.5, beta)
+					for i := range got {
+						if math.Abs(float64(got[i]-want[i])) > 1e-6*float64(kc)*(1+math.Abs(float64(want[i]))) {
+							t.Fatalf("%s edge %d kc=%d beta=%g: c[%d] = %v, generic %v", kn.name, e.cols, kc, beta, i, got[i], want[i])
+						}
 					}
 				}
 			}

@@ -45,6 +45,10 @@ func main() {
 	}
 	fmt.Fprintf(&buf, "). DO NOT EDIT.\n\n//go:build !purego\n\n#include \"textflag.h\"\n")
 	gen(&buf, spec{name: "kernelAVX512_8x48", mr: 8, nr: 48, w: 16, reg: "Z", xor: "VPXORD", unroll: 4})
+	// Narrower AVX-512 kernels for the last, partial strip of B (they read
+	// the same packed panels, with ldb = 48).
+	gen(&buf, spec{name: "kernelAVX512_8x32", mr: 8, nr: 32, w: 16, reg: "Z", xor: "VPXORD", unroll: 4})
+	gen(&buf, spec{name: "kernelAVX512_8x16", mr: 8, nr: 16, w: 16, reg: "Z", xor: "VPXORD", unroll: 4})
 	gen(&buf, spec{name: "kernelAVX2_6x16", mr: 6, nr: 16, w: 8, reg: "Y", xor: "VXORPS", unroll: 4})
 	genTranspose(&buf)
 	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
@@ -132,7 +136,7 @@ func gen(w *bytes.Buffer, s spec) {
 	label("done")
 	alpha := fmt.Sprintf("%s%d", s.reg, breg)
 	beta := fmt.Sprintf("%s%d", s.reg, breg+1)
-	tmp := fmt.Sprintf("%s%d", s.reg, bc)
+	tmp := fmt.Sprintf("%s%d", s.reg, bc+1) // bc may be beta when nr/w == 1
 	p("VBROADCASTSS alpha+48(FP), %s", alpha)
 	p("MOVL beta+52(FP), AX")
 	p("TESTL $0x7fffffff, AX")

@@ -24,9 +24,18 @@ type kernel struct {
 	mc     int // rows of op(A) packed at once (multiple of mr)
 	nc     int // columns of op(B) packed at once (multiple of nr; kc×nc sits in L2)
 	fn     microKernel
+	// edge: narrower kernels (increasing cols) for a last strip of B with
+	// at most cols columns; they read the packed strip with ldb = nr.
+	edge []edgeKernel
 
 	mu   sync.Mutex
 	free []*scratch // scratch buffers not in use; never dropped
+}
+
+// An edgeKernel computes the first cols columns of an mr×nr tile.
+type edgeKernel struct {
+	cols int
+	fn   microKernel
 }
 
 // scratch holds the packed panels of one goroutine.

@@ -12,6 +12,15 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func kernelAVX512_8x48(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// kernelAVX512_8x32 and kernelAVX512_8x16 compute the first 32 or 16
+// columns of an 8×48 tile, for the last strip of B.
+//
+//go:noescape
+func kernelAVX512_8x32(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512_8x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 // kernelAVX2_6x16 is the AVX2+FMA micro-kernel: a 6×16 tile of C in 12 ymm
 // accumulators.
 //
@@ -25,8 +34,9 @@ func kernelAVX2_6x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 func transpose8(n8 int, src *float32, lds int, dst *float32, ldd int)
 
 var (
-	avx512Kernel = &kernel{name: "avx512-8x48", mr: 8, nr: 48, kc: 384, mc: 1024, nc: 768, fn: kernelAVX512_8x48}
-	avx2Kernel   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 1020, nc: 1024, fn: kernelAVX2_6x16}
+	avx512Kernel = &kernel{name: "avx512-8x48", mr: 8, nr: 48, kc: 384, mc: 1024, nc: 768, fn: kernelAVX512_8x48,
+		edge: []edgeKernel{{16, kernelAVX512_8x16}, {32, kernelAVX512_8x32}}}
+	avx2Kernel = &kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 1020, nc: 1024, fn: kernelAVX2_6x16}
 )
 
 func init() {

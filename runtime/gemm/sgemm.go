@@ -185,8 +185,20 @@ func (p *problem) macro(s *scratch, i0, mc, j0, nc, kc int, beta float32) {
 				kn.fn(kc, &ap[0], &bp[0], nr, &p.c[off], ldc, alpha, beta)
 				continue
 			}
+			fn, width := kn.fn, nr
+			for _, e := range kn.edge {
+				if nrem <= e.cols {
+					fn, width = e.fn, e.cols
+					break
+				}
+			}
+			if mrem == mr && nrem == width {
+				_ = p.c[off+(mr-1)*ldc+width-1]
+				fn(kc, &ap[0], &bp[0], nr, &p.c[off], ldc, alpha, beta)
+				continue
+			}
 			t := s.tile
-			kn.fn(kc, &ap[0], &bp[0], nr, &t[0], nr, 1, 0)
+			fn(kc, &ap[0], &bp[0], nr, &t[0], nr, 1, 0)
 			for r := 0; r < mrem; r++ {
 				cr := p.c[off+r*ldc : off+r*ldc+nrem]
 				tr := t[r*nr : r*nr+nrem]
