@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/dsl"
@@ -73,7 +74,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 func cmdSummary(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("summary", stderr, "cnnc summary [--json] FILE")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if fs.Parse(reorder(args)) != nil || fs.NArg() != 1 {
+	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() != 1 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -97,7 +98,7 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("fmt", stderr, "cnnc fmt [-w] FILE...")
 	write := fs.Bool("w", false, "rewrite the files in place")
-	if fs.Parse(reorder(args)) != nil || fs.NArg() == 0 {
+	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() == 0 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -131,15 +132,30 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// reorder moves flags before positional arguments so that
-// `cnnc summary FILE --json` works as well as `cnnc summary --json FILE`.
-func reorder(args []string) []string {
+// reorder moves flags (with their values) before positional arguments so
+// that `cnnc summary FILE --json` works as well as `cnnc summary --json FILE`.
+func reorder(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
-	for _, a := range args {
-		if len(a) > 1 && a[0] == '-' {
-			flags = append(flags, a)
-		} else {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
 			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil && i+1 < len(args) {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++
+				flags = append(flags, args[i])
+			}
 		}
 	}
 	return append(flags, pos...)
@@ -148,9 +164,9 @@ func reorder(args []string) []string {
 // writeFileAtomic replaces path with data: a temporary file in the same
 // directory, synced, then renamed over the original.
 func writeFileAtomic(path string, data []byte) error {
-	info, err := os.Stat(path)
-	if err != nil {
-		return err
+	mode := os.FileMode(0o644)
+	if info, err := os.Stat(path); err == nil {
+		mode = info.Mode().Perm()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".cnnc-fmt-*")
 	if err != nil {
@@ -168,7 +184,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := os.Chmod(tmp.Name(), info.Mode().Perm()); err != nil {
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)

@@ -3,6 +3,7 @@
 //	cnnc check FILE...              check shapes; exit 0 clean, 1 errors, 2 usage
 //	cnnc summary [--json] FILE      per-layer shapes, parameters, MACs, activations
 //	cnnc fmt [-w] FILE...           print (or rewrite) files in canonical form
+//	cnnc gen [-o DIR] [-pkg NAME] FILE  emit the network's Go package
 package main
 
 import (
@@ -17,6 +18,8 @@ commands:
   check FILE...            check every shape; exit 0 when clean, 1 with errors
   summary [--json] FILE    one row per layer: output shape, params, MACs, activations
   fmt [-w] FILE...         print files in canonical form (-w rewrites them)
+  gen [-o DIR] [-pkg NAME] FILE
+                           emit the network's Go package (default: ./NAME, NAME from FILE)
 `
 
 func main() {
@@ -43,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdSummary(rest, stdout, stderr)
 	case "fmt":
 		return cmdFmt(rest, stdout, stderr)
+	case "gen":
+		return cmdGen(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
