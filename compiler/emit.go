@@ -69,7 +69,7 @@ func (e *emitter) header(f *jen.File) {
 
 // in and out of a step in the training (a) or inference (i) layout.
 func (e *emitter) tbuf(arena string, s *Step) *jen.Statement { return batchSlice(arena, s.Out) }
-func (e *emitter) ibuf(s *Step) *jen.Statement                { return batchSlice("a", s.Inf) }
+func (e *emitter) ibuf(s *Step) *jen.Statement               { return batchSlice("a", s.Inf) }
 
 // logits is the step whose output the loss reads: the input of a final
 // softmax, or the output itself.
@@ -212,17 +212,17 @@ func (e *emitter) constructor() {
 			jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit(e.pkg+".New: maxBatch = %d, want at least 1"), jen.Id("maxBatch")))),
 		jen.Id("mb").Op(":=").Id("maxBatch"),
 		jen.Id("m").Op(":=").Op("&").Id("Net").Values(jen.Dict{
-			jen.Id("maxBatch"): jen.Id("mb"),
-			jen.Id("params"):   jen.Make(jen.Index().Float32(), jen.Lit(p.NumParams)),
-			jen.Id("buffers"):  jen.Make(jen.Index().Float32(), jen.Lit(p.NumBuffers)),
-			jen.Id("act"):      jen.Make(jen.Index().Float32(), jen.Lit(p.Infer).Op("*").Id("mb")),
-			jen.Id("fold"):     jen.Make(jen.Index().Float32(), jen.Lit(p.Fold)),
-			jen.Id("scratch"):  jen.Make(jen.Index().Float32(), scratch),
-			jen.Id("argmax"):   jen.Make(jen.Index().Int32(), jen.Lit(p.Argmax).Op("*").Id("mb")),
-			jen.Id("saved"):    jen.Make(jen.Index().Float32(), jen.Lit(p.Saved).Op("*").Id("mb")),
-			jen.Id("savedFix"): jen.Make(jen.Index().Float32(), jen.Lit(p.SavedFixed)),
+			jen.Id("maxBatch"):  jen.Id("mb"),
+			jen.Id("params"):    jen.Make(jen.Index().Float32(), jen.Lit(p.NumParams)),
+			jen.Id("buffers"):   jen.Make(jen.Index().Float32(), jen.Lit(p.NumBuffers)),
+			jen.Id("act"):       jen.Make(jen.Index().Float32(), jen.Lit(p.Infer).Op("*").Id("mb")),
+			jen.Id("fold"):      jen.Make(jen.Index().Float32(), jen.Lit(p.Fold)),
+			jen.Id("scratch"):   jen.Make(jen.Index().Float32(), scratch),
+			jen.Id("argmax"):    jen.Make(jen.Index().Int32(), jen.Lit(p.Argmax).Op("*").Id("mb")),
+			jen.Id("saved"):     jen.Make(jen.Index().Float32(), jen.Lit(p.Saved).Op("*").Id("mb")),
+			jen.Id("savedFix"):  jen.Make(jen.Index().Float32(), jen.Lit(p.SavedFixed)),
 			jen.Id("foldStale"): jen.True(),
-			jen.Id("state"):    jen.Id("TrainState").Values(jen.Dict{jen.Id("LR"): jen.Lit(rc.LR), jen.Id("Plateau"): e.plateau()}),
+			jen.Id("state"):     jen.Id("TrainState").Values(jen.Dict{jen.Id("LR"): jen.Lit(rc.LR), jen.Id("Plateau"): e.plateau()}),
 		}),
 		jen.Id("m").Dot("tensors").Op("=").Index().Id("Tensor").Values(tensors...),
 		jen.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Id("m").Dot("tensors")).Block(
