@@ -1,0 +1,45 @@
+package gen
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cnnc-dev/cnnc/compiler"
+)
+
+// TestFresh regenerates every network of networks/ in memory and fails when
+// the committed package differs: run `go generate ./gen/`.
+func TestFresh(t *testing.T) {
+	files, _ := filepath.Glob("../networks/*.cnn")
+	if len(files) == 0 {
+		t.Fatal("no networks")
+	}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".cnn")
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, errs := compiler.CompileSource(filepath.ToSlash(path), src)
+		if len(errs) > 0 {
+			t.Fatalf("%s:\n%s", path, errs.Render(src))
+		}
+		out, err := compiler.Generate(m, name, filepath.ToSlash(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range out {
+			have, err := os.ReadFile(filepath.Join(name, f.Name))
+			if err != nil {
+				t.Errorf("%v: run go generate ./gen/", err)
+				continue
+			}
+			if !bytes.Equal(have, f.Data) {
+				t.Errorf("gen/%s/%s is stale: run go generate ./gen/", name, f.Name)
+			}
+		}
+	}
+}

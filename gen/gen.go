@@ -1,0 +1,18 @@
+// Package gen holds the Go packages cnnc generates for every network of
+// networks/, one package per network. They are regenerated with
+// `go generate ./gen/` and committed; a test fails when one is stale.
+package gen
+
+//go:generate go run ../cmd/cnnc gen -o lenet5 -pkg lenet5 ../networks/lenet5.cnn
+//go:generate go run ../cmd/cnnc gen -o alexnet -pkg alexnet ../networks/alexnet.cnn
+//go:generate go run ../cmd/cnnc gen -o zfnet -pkg zfnet ../networks/zfnet.cnn
+//go:generate go run ../cmd/cnnc gen -o vgg16 -pkg vgg16 ../networks/vgg16.cnn
+//go:generate go run ../cmd/cnnc gen -o vgg19 -pkg vgg19 ../networks/vgg19.cnn
+//go:generate go run ../cmd/cnnc gen -o googlenet -pkg googlenet ../networks/googlenet.cnn
+//go:generate go run ../cmd/cnnc gen -o resnet18 -pkg resnet18 ../networks/resnet18.cnn
+//go:generate go run ../cmd/cnnc gen -o resnet34 -pkg resnet34 ../networks/resnet34.cnn
+//go:generate go run ../cmd/cnnc gen -o resnet50 -pkg resnet50 ../networks/resnet50.cnn
+//go:generate go run ../cmd/cnnc gen -o resnet101 -pkg resnet101 ../networks/resnet101.cnn
+//go:generate go run ../cmd/cnnc gen -o resnet152 -pkg resnet152 ../networks/resnet152.cnn
+//go:generate go run ../cmd/cnnc gen -o inception_naive -pkg inception_naive ../networks/inception_naive.cnn
+//go:generate go run ../cmd/cnnc gen -o inception_bottleneck -pkg inception_bottleneck ../networks/inception_bottleneck.cnn
