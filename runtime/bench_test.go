@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/cnnc-dev/cnnc/runtime/gemm"
 )
 
 func cpuSeconds() float64 {
@@ -30,6 +32,8 @@ var benchConvs = []struct {
 }
 
 // CNNC_WORKERS=k runs the benchmarks with SetWorkers(k) (default: GOMAXPROCS).
+// CNNC_GEMM_THREADS=k runs them with gemm.SetThreads(k) (with CNNC_WORKERS=1:
+// a single-threaded comparison, steadier on a loaded machine).
 // CNNC_COLBLOCK=f sets the im2col block target (floats).
 // CNNC_CPUTIME=1 also reports cpuGFLOP/s, the FLOPs per second of process
 // CPU time (user+sys): steadier than wall time on a shared machine.
@@ -37,6 +41,9 @@ func BenchmarkConv(b *testing.B) {
 	const n = 8
 	if v, err := strconv.Atoi(os.Getenv("CNNC_WORKERS")); err == nil && v > 0 {
 		defer SetWorkers(SetWorkers(v))
+	}
+	if v, err := strconv.Atoi(os.Getenv("CNNC_GEMM_THREADS")); err == nil && v > 0 {
+		defer gemm.SetThreads(gemm.SetThreads(v))
 	}
 	cpu := os.Getenv("CNNC_CPUTIME") == "1"
 	if v, err := strconv.Atoi(os.Getenv("CNNC_COLBLOCK")); err == nil && v > 0 {
