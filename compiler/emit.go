@@ -737,6 +737,14 @@ func (e *emitter) api() {
 		step,
 		jen.Return(jen.Id("m").Dot("state").Dot("LR")))
 
+	e.doc("DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;\nSetDropoutRNGState restores it.")
+	e.fn("DropoutRNGState", nil, []jen.Code{jen.Index().Byte(), jen.Error()},
+		jen.Id("m").Dot("ensureTrain").Call(),
+		jen.Return(jen.Id("m").Dot("rng").Dot("MarshalBinary").Call()))
+	e.fn("SetDropoutRNGState", []jen.Code{jen.Id("b").Index().Byte()}, []jen.Code{jen.Error()},
+		jen.Id("m").Dot("ensureTrain").Call(),
+		jen.Return(jen.Id("m").Dot("rng").Dot("UnmarshalBinary").Call(jen.Id("b"))))
+
 	e.doc("FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for\ngradient checks.")
 	e.fn("FreezeDropoutMasks", []jen.Code{jen.Id("frozen").Bool()}, nil, jen.Id("m").Dot("frozenMasks").Op("=").Id("frozen"))
 }

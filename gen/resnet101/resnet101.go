@@ -14985,6 +14985,18 @@ func (m *Net) EndEpoch(metric float64) float64 {
 	return m.state.LR
 }
 
+// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
+// SetDropoutRNGState restores it.
+func (m *Net) DropoutRNGState() ([]byte, error) {
+	m.ensureTrain()
+	return m.rng.MarshalBinary()
+}
+
+func (m *Net) SetDropoutRNGState(b []byte) error {
+	m.ensureTrain()
+	return m.rng.UnmarshalBinary(b)
+}
+
 // FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
 // gradient checks.
 func (m *Net) FreezeDropoutMasks(frozen bool) {
