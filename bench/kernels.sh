@@ -5,10 +5,12 @@
 #   bench/kernels.sh                 # Sgemm products, then conv layers if BenchmarkConv exists
 #   COUNT=5 BENCHTIME=2s bench/kernels.sh
 #   ONLY=gemm bench/kernels.sh       # or ONLY=conv
+#   ROUNDS=3 BEST=1 bench/kernels.sh # on a busy machine: ours, numpy and torch
+#                                    # interleaved 3 times, best value kept
 #
 # Ours: `go test -bench` (BenchmarkSgemm/n=*, BenchmarkSgemmConv/<layer>/<pass> in
 # runtime/gemm, BenchmarkConv/<layer>/<pass> in runtime), median of COUNT runs
-# (default 3) of the GFLOP/s metric. Peers: bench/peers.py with /usr/bin/python3:
+# (default 3) of the GFLOP/s metric (the best with BEST=1). Peers: bench/peers.py with /usr/bin/python3:
 # numpy matmul (run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset), torch.mm
 # and torch conv2d with torch.set_num_threads(2). GFLOP/s = 2*m*n*k / time for a
 # product, 2*MACs / time for a conv layer (batch 8). Ratios are ours/peer.
@@ -17,6 +19,8 @@ cd "$(dirname "$0")/.."
 COUNT=${COUNT:-3}
 BENCHTIME=${BENCHTIME:-1s}
 ONLY=${ONLY:-all}
+ROUNDS=${ROUNDS:-1}
+export BEST=${BEST:-0}
 PY=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -36,20 +40,27 @@ fi
 
 # median of the GFLOP/s values per benchmark name (Benchmark prefix and -N suffix removed)
 go_median() {
-	awk '/^Benchmark/ {
+	awk -v best="$BEST" '/^Benchmark/ {
 		name = $1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$/, "", name)
 		for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") v = $i
 		for (i = 2; i < NF; i++) if ($(i+1) == "ns/op") ns = $i
 		vals[name] = vals[name] " " v; nsv[name] = nsv[name] " " ns
 	}
 	END { for (n in vals) {
-		printf "%s %s %s\n", n, med(vals[n]), med(nsv[n])
+		printf "%s %s %s\n", n, med(vals[n], 0), med(nsv[n], 1)
 	} }
-	function med(s,   a, k, i, j, x) {
+	# median, or with best=1 the largest (small=0) or smallest (small=1) value
+	function med(s, small,   a, k, i, j, x) {
 		k = split(s, a, " ")
 		for (i = 2; i <= k; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j+1] = a[j]; a[j+1] = x }
+		if (best == 1) return small ? a[1] : a[k]
 		return a[int((k + 1) / 2)]
 	}' "$1"
+}
+
+# best_of FILE...: per name, the largest value over the files (name value lines)
+best_of() {
+	cat "$@" | awk '{ if (!($1 in m) || $2 + 0 > m[$1] + 0) m[$1] = $2 } END { for (k in m) print k, m[k] }'
 }
 
 # table KEYS OURS NUMPY TORCH: one row per key (in KEYS order)
@@ -86,15 +97,25 @@ if [ "$ONLY" != conv ]; then
 	SgemmConv/alexnet_conv1/bwd_data T N 363 3025 96
 	SgemmConv/alexnet_conv1/bwd_filter N T 96 363 3025
 	SHAPES
-	echo "# ours: go test ./runtime/gemm -run '^\$' -bench '^BenchmarkSgemm(Conv)?\$' -count=$COUNT -benchtime=$BENCHTIME"
-	go test ./runtime/gemm -run '^$' -bench '^BenchmarkSgemm(Conv)?$' -count="$COUNT" -benchtime="$BENCHTIME" >"$tmp/go.txt"
-	go_median "$tmp/go.txt" >"$tmp/ours"
-	: >"$tmp/numpy"
-	: >"$tmp/torch"
-	if [ $have_py = 1 ]; then
-		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" bench/peers.py numpy "$tmp/shapes" >"$tmp/numpy"
-		"$PY" bench/peers.py torch "$tmp/shapes" >"$tmp/torch"
-	fi
+	echo "# ours: go test ./runtime/gemm -run '^\$' -bench '^BenchmarkSgemm(Conv)?\$' -count=$COUNT -benchtime=$BENCHTIME (rounds: $ROUNDS, best: $BEST)"
+	for r in $(seq "$ROUNDS"); do
+		go test ./runtime/gemm -run '^$' -bench '^BenchmarkSgemm(Conv)?$' -count="$COUNT" -benchtime="$BENCHTIME" >"$tmp/go.txt" 2>&1 || {
+			echo "go test ./runtime/gemm -bench failed:"
+			tail -20 "$tmp/go.txt"
+			exit 1
+		}
+		go_median "$tmp/go.txt" >"$tmp/ours.$r"
+		: >"$tmp/numpy.$r"
+		: >"$tmp/torch.$r"
+		if [ $have_py = 1 ]; then
+			env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" bench/peers.py numpy "$tmp/shapes" >"$tmp/numpy.$r"
+			"$PY" bench/peers.py torch "$tmp/shapes" >"$tmp/torch.$r"
+		fi
+	done
+	best_of "$tmp"/ours.* >"$tmp/ours"
+	best_of "$tmp"/numpy.* >"$tmp/numpy"
+	best_of "$tmp"/torch.* >"$tmp/torch"
+	echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	echo "## matrix products, GFLOP/s (2*m*n*k/time)"
 	table "$tmp/shapes" "$tmp/ours" "$tmp/numpy" "$tmp/torch"
@@ -115,7 +136,7 @@ if [ "$ONLY" != gemm ]; then
 	LAYERS
 	awk '{ for (p = 1; p <= 3; p++) print "Conv/" $1 "/" (p == 1 ? "fwd" : p == 2 ? "bwd_data" : "bwd_filter") }' "$tmp/layers" >"$tmp/convkeys"
 	echo "# ours: go test ./runtime -run '^\$' -bench '^BenchmarkConv\$' -count=$COUNT -benchtime=$BENCHTIME"
-	go test ./runtime -run '^$' -bench '^BenchmarkConv$' -count="$COUNT" -benchtime="$BENCHTIME" >"$tmp/goconv.txt" || {
+	go test ./runtime -run '^$' -bench '^BenchmarkConv$' -count="$COUNT" -benchtime="$BENCHTIME" >"$tmp/goconv.txt" 2>&1 || {
 		echo "go test ./runtime -bench BenchmarkConv failed; conv table skipped"
 		tail -5 "$tmp/goconv.txt"
 		exit 0

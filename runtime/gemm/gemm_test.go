@@ -492,3 +492,27 @@ func TestTranspose8(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolStress hands many small back-to-back products to the worker pool
+// (the hand-off races between jobs) and checks them all.
+func TestPoolStress(t *testing.T) {
+	const m, n, k = 128, 128, 128 // 2^21 multiply-adds: two parts
+	rng := rand.New(rand.NewPCG(15, 16))
+	a, b := randMat(rng, m, k, k), randMat(rng, k, n, n)
+	want := make([]float32, m*n)
+	gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, want, n)
+	c := make([]float32, m*n)
+	calls := 3000
+	if testing.Short() {
+		calls = 300
+	}
+	for i := range calls {
+		clear(c)
+		Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 0, c, n)
+		for j := range c {
+			if math.Abs(float64(c[j]-want[j])) > 1e-3 {
+				t.Fatalf("call %d: C[%d] = %v, want %v", i, j, c[j], want[j])
+			}
+		}
+	}
+}

@@ -33,13 +33,14 @@ type workerPool struct {
 	workers []*poolWorker
 	gen     atomic.Uint64 // job number
 	pending atomic.Int32  // workers that have not finished the current job
-	// callerSleeping: the caller is parked (or about to park) on callerWake
-	// until pending reaches 0.
-	callerSleeping atomic.Bool
-	callerWake     chan struct{}
-	p              problem
-	parts          int
-	byCols         bool // parts split the columns (else the rows)
+	// callerWaits is the job the caller is parked (or about to park) on
+	// callerWake for, 0 if none. Keying it by job keeps a worker that is
+	// slow to report job N from waking the caller of job N+1.
+	callerWaits atomic.Uint64
+	callerWake  chan struct{}
+	p           problem
+	parts       int
+	byCols      bool // parts split the columns (else the rows)
 }
 
 type poolWorker struct {
@@ -119,8 +120,9 @@ func parallel(p *problem) bool {
 			w.wake <- struct{}{}
 		}
 	}
+	job := pool.gen.Load()
 	runPart(0)
-	pool.waitDone()
+	pool.waitDone(job)
 	pool.p = problem{} // drop references to the caller's slices
 	return true
 }
@@ -131,7 +133,7 @@ func (w *poolWorker) run(seen uint64) {
 		if w.part < pool.parts {
 			runPart(w.part)
 		}
-		if pool.pending.Add(-1) == 0 && pool.callerSleeping.CompareAndSwap(true, false) {
+		if pool.pending.Add(-1) == 0 && pool.callerWaits.CompareAndSwap(seen, 0) {
 			pool.callerWake <- struct{}{}
 		}
 	}
@@ -139,14 +141,15 @@ func (w *poolWorker) run(seen uint64) {
 
 // waitDone returns when every worker has finished the current job: it spins
 // for up to spinTime, then parks until the last worker wakes it.
-func (pl *workerPool) waitDone() {
+func (pl *workerPool) waitDone(job uint64) {
 	if spin(func() bool { return pl.pending.Load() == 0 }) {
 		return
 	}
-	pl.callerSleeping.Store(true)
-	if pl.pending.Load() == 0 && pl.callerSleeping.CompareAndSwap(true, false) {
+	pl.callerWaits.Store(job)
+	if pl.pending.Load() == 0 && pl.callerWaits.CompareAndSwap(job, 0) {
 		return
 	}
+	// The last worker saw callerWaits == job and sends the wake-up.
 	<-pl.callerWake
 }
 
