@@ -13,12 +13,17 @@ import (
 // TestFresh regenerates every network of networks/ in memory and fails when
 // the committed package differs: run `go generate ./gen/`.
 func TestFresh(t *testing.T) {
-	files, _ := filepath.Glob("../networks/*.cnn")
-	if len(files) == 0 {
+	zoo, _ := filepath.Glob("../networks/*.cnn")
+	small, _ := filepath.Glob("../testdata/nets/*.cnn")
+	if len(zoo) == 0 || len(small) == 0 {
 		t.Fatal("no networks")
 	}
-	for _, path := range files {
+	for _, path := range append(zoo, small...) {
 		name := strings.TrimSuffix(filepath.Base(path), ".cnn")
+		dir := name
+		if strings.Contains(path, "testdata") {
+			dir = filepath.Join("testnets", name)
+		}
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -32,13 +37,13 @@ func TestFresh(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, f := range out {
-			have, err := os.ReadFile(filepath.Join(name, f.Name))
+			have, err := os.ReadFile(filepath.Join(dir, f.Name))
 			if err != nil {
 				t.Errorf("%v: run go generate ./gen/", err)
 				continue
 			}
 			if !bytes.Equal(have, f.Data) {
-				t.Errorf("gen/%s/%s is stale: run go generate ./gen/", name, f.Name)
+				t.Errorf("gen/%s/%s is stale: run go generate ./gen/", dir, f.Name)
 			}
 		}
 	}

@@ -16,3 +16,10 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o resnet152 -pkg resnet152 ../networks/resnet152.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_naive -pkg inception_naive ../networks/inception_naive.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_bottleneck -pkg inception_bottleneck ../networks/inception_bottleneck.cnn
+
+// Small networks that together exercise every construct, for the
+// whole-network gradient checks of their generated tests.
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_alexnet -pkg mini_alexnet ../testdata/nets/mini_alexnet.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_inception -pkg mini_inception ../testdata/nets/mini_inception.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_resnet -pkg mini_resnet ../testdata/nets/mini_resnet.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_misc -pkg mini_misc ../testdata/nets/mini_misc.cnn

@@ -230,7 +230,6 @@ func TestGradient(t *testing.T) {
 		}
 		dirs = append(dirs, v)
 	}
-	const eps = 1e-3
 	move := func(k float32) {
 		for i, p := range params {
 			for j := range p {
@@ -238,16 +237,23 @@ func TestGradient(t *testing.T) {
 			}
 		}
 	}
-	move(eps)
-	lp := loss()
-	move(-2 * eps)
-	lm := loss()
-	move(eps)
-	numeric := (lp - lm) / (2 * eps)
-	diff := math.Abs(numeric - analytic)
-	tol := 2e-2*math.Max(math.Abs(numeric), math.Abs(analytic)) + 1e-4
-	t.Logf("directional derivative: backward %.6g, finite difference %.6g, |diff| %.3g (tolerance %.3g)", analytic, numeric, diff, tol)
-	if diff > tol {
-		t.Errorf("backward %.6g and finite difference %.6g differ by %.3g > %.3g", analytic, numeric, diff, tol)
+	// Kinks (relu, max pool) and batch statistics bend the loss, so the
+	// difference is taken at four step sizes: a wrong backward is off at
+	// every one, a right one converges as the step shrinks (until float32
+	// rounding takes over).
+	best := math.Inf(1)
+	for _, eps := range []float32{1e-3, 3e-4, 1e-4, 5e-5} {
+		move(eps)
+		lp := loss()
+		move(-2 * eps)
+		lm := loss()
+		move(eps)
+		numeric := (lp - lm) / (2 * float64(eps))
+		rel := math.Abs(numeric-analytic) / (math.Max(math.Abs(numeric), math.Abs(analytic)) + 1e-3)
+		t.Logf("step %g: backward %.6g, finite difference %.6g, relative difference %.2g", eps, analytic, numeric, rel)
+		best = math.Min(best, rel)
+	}
+	if best > 1e-2 {
+		t.Errorf("backward and finite differences differ by %.2g (relative) at best, more than 1e-2", best)
 	}
 }
