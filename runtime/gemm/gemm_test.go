@@ -53,8 +53,11 @@ type gemmCase struct {
 
 func (g gemmCase) String() string {
 	t := func(x blas.Transpose) string {
-		if x == blas.NoTrans {
+		switch x {
+		case blas.NoTrans:
 			return "N"
+		case blas.ConjTrans:
+			return "C"
 		}
 		return "T"
 	}
@@ -131,8 +134,10 @@ func (g gemmCase) check(t *testing.T, name string, a, b, c0, got []float32) floa
 func randCase(rng *rand.Rand, maxDim int) gemmCase {
 	alphas := []float32{1, 0, -1, 0.5, 2.5}
 	betas := []float32{0, 1, -0.5, 2}
+	// ConjTrans is Trans for real matrices.
+	trans := []blas.Transpose{blas.NoTrans, blas.Trans, blas.NoTrans, blas.ConjTrans}
 	g := gemmCase{
-		tA: transposes[rng.IntN(2)], tB: transposes[rng.IntN(2)],
+		tA: trans[rng.IntN(4)], tB: trans[rng.IntN(4)],
 		m: 1 + rng.IntN(maxDim), n: 1 + rng.IntN(maxDim), k: 1 + rng.IntN(maxDim),
 		alpha: alphas[rng.IntN(len(alphas))], beta: betas[rng.IntN(len(betas))],
 	}
