@@ -544,16 +544,35 @@ func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
 					if c.SW == 1 {
 						copy(dst[lo:hi], src[lo+off:hi+off])
 					} else {
-						d := dst[lo:hi]
-						iw := lo*c.SW + off
-						for o := range d {
-							d[o] = src[iw]
-							iw += c.SW
-						}
+						gather(dst[lo:hi], src[lo*c.SW+off:], c.SW)
 					}
 				}
 			}
 		}
+	}
+}
+
+// gather sets d[o] = s[o*stride]; strides 2 and 4 (AlexNet, ZFNet, ResNet
+// downsampling) are unrolled with constant offsets so that the bounds
+// checks go away.
+func gather(d, s []float32, stride int) {
+	o := 0
+	switch stride {
+	case 2:
+		for ; o+4 <= len(d); o += 4 {
+			b := s[2*o : 2*o+7]
+			d4 := d[o : o+4 : o+4]
+			d4[0], d4[1], d4[2], d4[3] = b[0], b[2], b[4], b[6]
+		}
+	case 4:
+		for ; o+4 <= len(d); o += 4 {
+			b := s[4*o : 4*o+13]
+			d4 := d[o : o+4 : o+4]
+			d4[0], d4[1], d4[2], d4[3] = b[0], b[4], b[8], b[12]
+		}
+	}
+	for ; o < len(d); o++ {
+		d[o] = s[o*stride]
 	}
 }
 

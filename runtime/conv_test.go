@@ -22,6 +22,7 @@ var convCases = []Conv{
 	conv(4, 6, 5, 6, 1, 1, 1, 0, 1, 2, true),     // 1x1 grouped
 	conv(5, 9, 9, 3, 1, 1, 2, 0, 1, 1, false),    // 1x1 strided
 	conv(3, 15, 15, 4, 11, 11, 4, 0, 1, 1, true), // conv1-like
+	conv(2, 23, 23, 3, 5, 5, 4, 2, 1, 1, false),  // stride 4, rows long enough for the unrolled gather
 	conv(2, 5, 6, 3, 2, 4, 2, 3, 1, 1, false),    // rectangular kernel, padding > kernel/2
 	conv(2, 5, 5, 3, 2, 2, 1, 2, 1, 1, false),    // stride 1, padding > kernel-1: BackwardData via col2im
 	{C: 2, H: 7, W: 9, K: 3, KH: 3, KW: 2, SH: 2, SW: 3, PH: 1, PW: 0, DH: 1, DW: 2, G: 1, OH: 4, OW: 3},
