@@ -492,11 +492,7 @@ func (c *Conv) filterImage(x, dy, dw, db, col []float32) {
 	}
 	if db != nil {
 		for k := 0; k < c.K; k++ {
-			var s float32
-			for _, v := range dy[k*ohw : (k+1)*ohw] {
-				s += v
-			}
-			db[k] += s
+			db[k] += sum32(dy[k*ohw : (k+1)*ohw])
 		}
 	}
 }
@@ -576,6 +572,51 @@ func gather(d, s []float32, stride int) {
 	}
 }
 
+// scatterAdd adds s[o] to d[o*stride], unrolled like gather.
+func scatterAdd(d, s []float32, stride int) {
+	o := 0
+	switch stride {
+	case 2:
+		for ; o+4 <= len(s); o += 4 {
+			b := d[2*o : 2*o+7]
+			s4 := s[o : o+4 : o+4]
+			b[0] += s4[0]
+			b[2] += s4[1]
+			b[4] += s4[2]
+			b[6] += s4[3]
+		}
+	case 4:
+		for ; o+4 <= len(s); o += 4 {
+			b := d[4*o : 4*o+13]
+			s4 := s[o : o+4 : o+4]
+			b[0] += s4[0]
+			b[4] += s4[1]
+			b[8] += s4[2]
+			b[12] += s4[3]
+		}
+	}
+	for ; o < len(s); o++ {
+		d[o*stride] += s[o]
+	}
+}
+
+// sum32 returns the sum of s with four independent accumulators.
+func sum32(s []float32) float32 {
+	var a0, a1, a2, a3 float32
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		q := s[i : i+4 : i+4]
+		a0 += q[0]
+		a1 += q[1]
+		a2 += q[2]
+		a3 += q[3]
+	}
+	for ; i < len(s); i++ {
+		a0 += s[i]
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
 // col2im: the adjoint of im2col; dx (C,H,W) += col scattered back.
 func (c *Conv) col2im(col []float32, c0, oh0, oh1 int, dx []float32) {
 	cg, ohw, hw := c.C/c.G, (oh1-oh0)*c.OW, c.H*c.W
@@ -605,11 +646,7 @@ func (c *Conv) col2im(col []float32, c0, oh0, oh1 int, dx []float32) {
 							d[o] += v
 						}
 					} else {
-						iw := lo*c.SW + off
-						for _, v := range s {
-							dst[iw] += v
-							iw += c.SW
-						}
+						scatterAdd(dst[lo*c.SW+off:], s, c.SW)
 					}
 				}
 			}
