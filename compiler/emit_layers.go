@@ -104,8 +104,19 @@ func (e *emitter) emitLayer(s *Step) {
 	}
 }
 
-func (e *emitter) geometry(name, typ string, fields jen.Dict) {
-	e.geo = append(e.geo, jen.Id(name).Op("=").Add(rt(typ)).Values(fields))
+// field is one field of a geometry literal; fields keep the order the
+// runtime declares them in (C, H, W before K...), which jen.Dict would sort.
+type field struct {
+	name  string
+	value any
+}
+
+func (e *emitter) geometry(name, typ string, fields []field) {
+	var vs []jen.Code
+	for _, f := range fields {
+		vs = append(vs, jen.Id(f.name).Op(":").Lit(f.value))
+	}
+	e.geo = append(e.geo, jen.Id(name).Op("=").Add(rt(typ)).Values(vs...))
 }
 
 func (e *emitter) method(name, doc string, params []jen.Code, body ...jen.Code) {
@@ -121,20 +132,16 @@ func xdydx() []jen.Code {
 	return []jen.Code{jen.List(jen.Id("x"), jen.Id("dy"), jen.Id("dx")).Index().Float32()}
 }
 
-func convDict(s *Step, relu bool) jen.Dict {
+func convFields(s *Step, relu bool) []field {
 	c, in, out := s.L.Node.Conv, s.L.In[0], s.L.Out
-	return jen.Dict{
-		jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
-		jen.Id("K"): jen.Lit(c.Filters), jen.Id("KH"): jen.Lit(c.KH), jen.Id("KW"): jen.Lit(c.KW),
-		jen.Id("SH"): jen.Lit(c.SH), jen.Id("SW"): jen.Lit(c.SW), jen.Id("PH"): jen.Lit(c.PH), jen.Id("PW"): jen.Lit(c.PW),
-		jen.Id("DH"): jen.Lit(c.DH), jen.Id("DW"): jen.Lit(c.DW), jen.Id("G"): jen.Lit(c.Groups),
-		jen.Id("OH"): jen.Lit(out.H), jen.Id("OW"): jen.Lit(out.W), jen.Id("ReLU"): jen.Lit(relu),
-	}
+	return []field{{"C", in.C}, {"H", in.H}, {"W", in.W}, {"K", c.Filters}, {"KH", c.KH}, {"KW", c.KW},
+		{"SH", c.SH}, {"SW", c.SW}, {"PH", c.PH}, {"PW", c.PW}, {"DH", c.DH}, {"DW", c.DW}, {"G", c.Groups},
+		{"OH", out.H}, {"OW", out.W}, {"ReLU", relu}}
 }
 
 func (e *emitter) emitConv(s *Step) {
 	id := s.Ident
-	e.geometry(id, "Conv", convDict(s, s.Fused))
+	e.geometry(id, "Conv", convFields(s, s.Fused))
 	e.scratch = append(e.scratch, jen.Id(id).Dot("ScratchSize").Call(jen.Id("mb")))
 	e.method(id+"Forward", layerDoc(s), xy(),
 		jen.Id(id).Dot("Forward").Call(jen.Id("n"), jen.Id("x"), param(s.W, false), param(s.B, false), jen.Id("y"), jen.Id("m").Dot("scratch")))
@@ -149,7 +156,7 @@ func (e *emitter) emitConv(s *Step) {
 		if s.InfFused {
 			doc += ", relu fused"
 		}
-		e.geometry(id+"Infer", "Conv", convDict(s, s.InfFused))
+		e.geometry(id+"Infer", "Conv", convFields(s, s.InfFused))
 		e.scratch = append(e.scratch, jen.Id(id+"Infer").Dot("ScratchSize").Call(jen.Id("mb")))
 		e.method(id+"Infer", doc+".", xy(),
 			jen.Id(id+"Infer").Dot("Forward").Call(jen.Id("n"), jen.Id("x"), w, b, jen.Id("y"), jen.Id("m").Dot("scratch")))
@@ -162,8 +169,8 @@ func (e *emitter) emitConv(s *Step) {
 
 func (e *emitter) emitFC(s *Step) {
 	id := s.Ident
-	dict := func(relu bool) jen.Dict {
-		return jen.Dict{jen.Id("In"): jen.Lit(size(s.L.In[0])), jen.Id("Out"): jen.Lit(s.L.Node.Units), jen.Id("ReLU"): jen.Lit(relu)}
+	dict := func(relu bool) []field {
+		return []field{{"In", size(s.L.In[0])}, {"Out", s.L.Node.Units}, {"ReLU", relu}}
 	}
 	e.geometry(id, "FC", dict(s.Fused))
 	e.method(id+"Forward", layerDoc(s), xy(),
@@ -179,19 +186,15 @@ func (e *emitter) emitFC(s *Step) {
 			jen.Id(id).Dot("BackwardData").Call(jen.Id("n"), jen.Id("dy"), param(s.W, false), jen.Id("dx"))))
 }
 
-func poolDict(s *Step) jen.Dict {
+func poolFields(s *Step) []field {
 	p, in, out := s.L.Node.Pool, s.L.In[0], s.L.Out
-	return jen.Dict{
-		jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W),
-		jen.Id("KH"): jen.Lit(p.KH), jen.Id("KW"): jen.Lit(p.KW), jen.Id("SH"): jen.Lit(p.SH), jen.Id("SW"): jen.Lit(p.SW),
-		jen.Id("PH"): jen.Lit(p.PH), jen.Id("PW"): jen.Lit(p.PW), jen.Id("Ceil"): jen.Lit(p.Ceil),
-		jen.Id("OH"): jen.Lit(out.H), jen.Id("OW"): jen.Lit(out.W),
-	}
+	return []field{{"C", in.C}, {"H", in.H}, {"W", in.W}, {"KH", p.KH}, {"KW", p.KW}, {"SH", p.SH}, {"SW", p.SW},
+		{"PH", p.PH}, {"PW", p.PW}, {"Ceil", p.Ceil}, {"OH", out.H}, {"OW", out.W}}
 }
 
 func (e *emitter) emitMaxPool(s *Step) {
 	id := s.Ident
-	e.geometry(id, "MaxPool", poolDict(s))
+	e.geometry(id, "MaxPool", poolFields(s))
 	argmax := savedSlice("argmax", s.Argmax, size(s.L.Out))
 	e.method(id+"Forward", layerDoc(s), xy(),
 		jen.Id(id).Dot("Forward").Call(jen.Id("n"), jen.Id("x"), jen.Id("y"), argmax))
@@ -201,24 +204,22 @@ func (e *emitter) emitMaxPool(s *Step) {
 
 func (e *emitter) emitAvgPool(s *Step) {
 	id := s.Ident
-	e.geometry(id, "AvgPool", poolDict(s))
+	e.geometry(id, "AvgPool", poolFields(s))
 	e.method(id+"Forward", layerDoc(s), xy(), jen.Id(id).Dot("Forward").Call(jen.Id("n"), jen.Id("x"), jen.Id("y")))
 	e.method(id+"Backward", "", xdydx(), jen.Id(id).Dot("Backward").Call(jen.Id("n"), jen.Id("dy"), jen.Id("dx")))
 }
 
 func (e *emitter) emitGAP(s *Step) {
 	id, in := s.Ident, s.L.In[0]
-	e.geometry(id, "GAP", jen.Dict{jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W)})
+	e.geometry(id, "GAP", []field{{"C", in.C}, {"H", in.H}, {"W", in.W}})
 	e.method(id+"Forward", layerDoc(s), xy(), jen.Id(id).Dot("Forward").Call(jen.Id("n"), jen.Id("x"), jen.Id("y")))
 	e.method(id+"Backward", "", xdydx(), jen.Id(id).Dot("Backward").Call(jen.Id("n"), jen.Id("dy"), jen.Id("dx")))
 }
 
 func (e *emitter) emitLRN(s *Step) {
 	id, in, l := s.Ident, s.L.In[0], s.L.Node.LRN
-	e.geometry(id, "LRN", jen.Dict{
-		jen.Id("C"): jen.Lit(in.C), jen.Id("H"): jen.Lit(in.H), jen.Id("W"): jen.Lit(in.W), jen.Id("Size"): jen.Lit(l.Size),
-		jen.Id("Alpha"): jen.Lit(float32(l.Alpha)), jen.Id("Beta"): jen.Lit(float32(l.Beta)), jen.Id("K"): jen.Lit(float32(l.K)),
-	})
+	e.geometry(id, "LRN", []field{{"C", in.C}, {"H", in.H}, {"W", in.W}, {"Size", l.Size},
+		{"Alpha", float32(l.Alpha)}, {"Beta", float32(l.Beta)}, {"K", float32(l.K)}})
 	e.scratch = append(e.scratch, jen.Id(id).Dot("ScratchSize").Call())
 	scale := savedSlice("saved", s.Saved, size(s.L.Out))
 	e.method(id+"Forward", layerDoc(s), xy(),
@@ -230,10 +231,7 @@ func (e *emitter) emitLRN(s *Step) {
 
 func (e *emitter) emitBN(s *Step) {
 	id, out := s.Ident, s.L.Out
-	e.geometry(id, "BN", jen.Dict{
-		jen.Id("C"): jen.Lit(out.C), jen.Id("H"): jen.Lit(out.H), jen.Id("W"): jen.Lit(out.W),
-		jen.Id("Eps"): jen.Lit(float32(1e-5)), jen.Id("Momentum"): jen.Lit(float32(0.1)),
-	})
+	e.geometry(id, "BN", []field{{"C", out.C}, {"H", out.H}, {"W", out.W}, {"Eps", float32(1e-5)}, {"Momentum", float32(0.1)}})
 	mean := fixedSlice("savedFix", s.SavedFix, out.C)
 	invStd := fixedSlice("savedFix", s.SavedFix+out.C, out.C)
 	e.method(id+"Forward", layerDoc(s)+" Training: batch statistics, running statistics updated.", xy(),
@@ -272,7 +270,7 @@ func (e *emitter) emitReLU(s *Step) {
 func (e *emitter) emitDropout(s *Step) {
 	id := s.Ident
 	mask := savedSlice("saved", s.Saved, size(s.L.Out))
-	e.geometry(id, "Dropout", jen.Dict{jen.Id("P"): jen.Lit(float32(s.L.Node.Dropout))})
+	e.geometry(id, "Dropout", []field{{"P", float32(s.L.Node.Dropout)}})
 	var fwd []jen.Code
 	if !s.Alias {
 		fwd = append(fwd, jen.Copy(jen.Id("y"), jen.Id("x")))
@@ -291,7 +289,7 @@ func (e *emitter) emitDropout(s *Step) {
 
 func (e *emitter) emitSoftmax(s *Step) {
 	id := s.Ident
-	e.geometry(id, "Softmax", jen.Dict{jen.Id("Classes"): jen.Lit(size(s.L.Out))})
+	e.geometry(id, "Softmax", []field{{"Classes", size(s.L.Out)}})
 	e.method(id+"Forward", layerDoc(s)+" At inference; in training the loss computes it.", xy(),
 		jen.Id(id).Dot("Forward").Call(jen.Id("n"), jen.Id("x"), jen.Id("y")))
 }
@@ -307,7 +305,7 @@ func (e *emitter) emitConcat(s *Step) {
 		x, dx := fmt.Sprintf("x%d", i), fmt.Sprintf("dx%d", i)
 		xs, dxs = append(xs, jen.Id(x)), append(dxs, jen.Id(dx))
 		g := fmt.Sprintf("%s_%d", id, i)
-		e.geometry(g, "Concat", jen.Dict{jen.Id("C"): jen.Lit(in.C), jen.Id("Total"): jen.Lit(out.C), jen.Id("Off"): jen.Lit(off), jen.Id("HW"): jen.Lit(hw)})
+		e.geometry(g, "Concat", []field{{"C", in.C}, {"Total", out.C}, {"Off", off}, {"HW", hw}})
 		fwd = append(fwd, jen.Id(g).Dot("Forward").Call(jen.Id("n"), jen.Id(x), jen.Id("y")))
 		bwd = append(bwd, jen.Id(g).Dot("Backward").Call(jen.Id("n"), jen.Id("dy"), jen.Id(dx)))
 		off += in.C

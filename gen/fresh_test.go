@@ -2,6 +2,7 @@ package gen
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +11,11 @@ import (
 	"github.com/cnnc-dev/cnnc/compiler"
 )
 
-// TestFresh regenerates every network of networks/ in memory and fails when
-// the committed package differs: run `go generate ./gen/`.
+var update = flag.Bool("update", false, "rewrite the stale generated files")
+
+// TestFresh regenerates every network of networks/ and testdata/nets/ in
+// memory and fails when the committed package differs: run
+// `go generate ./gen/` (or go test ./gen -update).
 func TestFresh(t *testing.T) {
 	zoo, _ := filepath.Glob("../networks/*.cnn")
 	small, _ := filepath.Glob("../testdata/nets/*.cnn")
@@ -40,6 +44,12 @@ func TestFresh(t *testing.T) {
 			have, err := os.ReadFile(filepath.Join(dir, f.Name))
 			if err != nil {
 				t.Errorf("%v: run go generate ./gen/", err)
+				continue
+			}
+			if *update && !bytes.Equal(have, f.Data) {
+				if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
 				continue
 			}
 			if !bytes.Equal(have, f.Data) {

@@ -110,98 +110,14 @@ func (m *Net) concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
 
 // The geometry of every layer, all constants.
 var (
-	conv1 = rt.Conv{
-		C:    256,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    28,
-		K:    128,
-		KH:   1,
-		KW:   1,
-		OH:   28,
-		OW:   28,
-		PH:   0,
-		PW:   0,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    28,
-	}
-	conv2 = rt.Conv{
-		C:    256,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    28,
-		K:    192,
-		KH:   3,
-		KW:   3,
-		OH:   28,
-		OW:   28,
-		PH:   1,
-		PW:   1,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    28,
-	}
-	conv3 = rt.Conv{
-		C:    256,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    28,
-		K:    96,
-		KH:   5,
-		KW:   5,
-		OH:   28,
-		OW:   28,
-		PH:   2,
-		PW:   2,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    28,
-	}
-	maxpool1 = rt.MaxPool{
-		C:    256,
-		Ceil: false,
-		H:    28,
-		KH:   3,
-		KW:   3,
-		OH:   28,
-		OW:   28,
-		PH:   1,
-		PW:   1,
-		SH:   1,
-		SW:   1,
-		W:    28,
-	}
-	concat1_0 = rt.Concat{
-		C:     128,
-		HW:    784,
-		Off:   0,
-		Total: 672,
-	}
-	concat1_1 = rt.Concat{
-		C:     192,
-		HW:    784,
-		Off:   128,
-		Total: 672,
-	}
-	concat1_2 = rt.Concat{
-		C:     96,
-		HW:    784,
-		Off:   320,
-		Total: 672,
-	}
-	concat1_3 = rt.Concat{
-		C:     256,
-		HW:    784,
-		Off:   416,
-		Total: 672,
-	}
+	conv1     = rt.Conv{C: 256, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	conv2     = rt.Conv{C: 256, H: 28, W: 28, K: 192, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	conv3     = rt.Conv{C: 256, H: 28, W: 28, K: 96, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	maxpool1  = rt.MaxPool{C: 256, H: 28, W: 28, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: false, OH: 28, OW: 28}
+	concat1_0 = rt.Concat{C: 128, Total: 672, Off: 0, HW: 784}
+	concat1_1 = rt.Concat{C: 192, Total: 672, Off: 128, HW: 784}
+	concat1_2 = rt.Concat{C: 96, Total: 672, Off: 320, HW: 784}
+	concat1_3 = rt.Concat{C: 256, Total: 672, Off: 416, HW: 784}
 )
 
 // Net is the network with its parameters and every buffer, sized at construction for a

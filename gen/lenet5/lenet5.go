@@ -139,85 +139,13 @@ func (m *Net) softmax1Forward(n int, x, y []float32) {
 
 // The geometry of every layer, all constants.
 var (
-	conv1 = rt.Conv{
-		C:    1,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    28,
-		K:    6,
-		KH:   5,
-		KW:   5,
-		OH:   28,
-		OW:   28,
-		PH:   2,
-		PW:   2,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    28,
-	}
-	maxpool1 = rt.MaxPool{
-		C:    6,
-		Ceil: false,
-		H:    28,
-		KH:   2,
-		KW:   2,
-		OH:   14,
-		OW:   14,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    28,
-	}
-	conv2 = rt.Conv{
-		C:    6,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    14,
-		K:    16,
-		KH:   5,
-		KW:   5,
-		OH:   10,
-		OW:   10,
-		PH:   0,
-		PW:   0,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    14,
-	}
-	maxpool2 = rt.MaxPool{
-		C:    16,
-		Ceil: false,
-		H:    10,
-		KH:   2,
-		KW:   2,
-		OH:   5,
-		OW:   5,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    10,
-	}
-	fc1 = rt.FC{
-		In:   400,
-		Out:  120,
-		ReLU: true,
-	}
-	fc2 = rt.FC{
-		In:   120,
-		Out:  84,
-		ReLU: true,
-	}
-	fc3 = rt.FC{
-		In:   84,
-		Out:  10,
-		ReLU: false,
-	}
+	conv1    = rt.Conv{C: 1, H: 28, W: 28, K: 6, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	maxpool1 = rt.MaxPool{C: 6, H: 28, W: 28, KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: false, OH: 14, OW: 14}
+	conv2    = rt.Conv{C: 6, H: 14, W: 14, K: 16, KH: 5, KW: 5, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 10, OW: 10, ReLU: true}
+	maxpool2 = rt.MaxPool{C: 16, H: 10, W: 10, KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: false, OH: 5, OW: 5}
+	fc1      = rt.FC{In: 400, Out: 120, ReLU: true}
+	fc2      = rt.FC{In: 120, Out: 84, ReLU: true}
+	fc3      = rt.FC{In: 84, Out: 10, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 10}
 )
 

@@ -245,173 +245,21 @@ func (m *Net) softmax1Forward(n int, x, y []float32) {
 
 // The geometry of every layer, all constants.
 var (
-	conv1 = rt.Conv{
-		C:    3,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    224,
-		K:    96,
-		KH:   7,
-		KW:   7,
-		OH:   110,
-		OW:   110,
-		PH:   1,
-		PW:   1,
-		ReLU: true,
-		SH:   2,
-		SW:   2,
-		W:    224,
-	}
-	maxpool1 = rt.MaxPool{
-		C:    96,
-		Ceil: true,
-		H:    110,
-		KH:   3,
-		KW:   3,
-		OH:   55,
-		OW:   55,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    110,
-	}
-	lrn1 = rt.LRN{
-		Alpha: float32(0.0001),
-		Beta:  float32(0.75),
-		C:     96,
-		H:     55,
-		K:     float32(2),
-		Size:  5,
-		W:     55,
-	}
-	conv2 = rt.Conv{
-		C:    96,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    55,
-		K:    256,
-		KH:   5,
-		KW:   5,
-		OH:   26,
-		OW:   26,
-		PH:   0,
-		PW:   0,
-		ReLU: true,
-		SH:   2,
-		SW:   2,
-		W:    55,
-	}
-	maxpool2 = rt.MaxPool{
-		C:    256,
-		Ceil: true,
-		H:    26,
-		KH:   3,
-		KW:   3,
-		OH:   13,
-		OW:   13,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    26,
-	}
-	lrn2 = rt.LRN{
-		Alpha: float32(0.0001),
-		Beta:  float32(0.75),
-		C:     256,
-		H:     13,
-		K:     float32(2),
-		Size:  5,
-		W:     13,
-	}
-	conv3 = rt.Conv{
-		C:    256,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    13,
-		K:    384,
-		KH:   3,
-		KW:   3,
-		OH:   13,
-		OW:   13,
-		PH:   1,
-		PW:   1,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    13,
-	}
-	conv4 = rt.Conv{
-		C:    384,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    13,
-		K:    384,
-		KH:   3,
-		KW:   3,
-		OH:   13,
-		OW:   13,
-		PH:   1,
-		PW:   1,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    13,
-	}
-	conv5 = rt.Conv{
-		C:    384,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    13,
-		K:    256,
-		KH:   3,
-		KW:   3,
-		OH:   13,
-		OW:   13,
-		PH:   1,
-		PW:   1,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    13,
-	}
-	maxpool3 = rt.MaxPool{
-		C:    256,
-		Ceil: true,
-		H:    13,
-		KH:   3,
-		KW:   3,
-		OH:   6,
-		OW:   6,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    13,
-	}
-	fc1 = rt.FC{
-		In:   9216,
-		Out:  4096,
-		ReLU: true,
-	}
+	conv1    = rt.Conv{C: 3, H: 224, W: 224, K: 96, KH: 7, KW: 7, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 110, OW: 110, ReLU: true}
+	maxpool1 = rt.MaxPool{C: 96, H: 110, W: 110, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 55, OW: 55}
+	lrn1     = rt.LRN{C: 96, H: 55, W: 55, Size: 5, Alpha: float32(0.0001), Beta: float32(0.75), K: float32(2)}
+	conv2    = rt.Conv{C: 96, H: 55, W: 55, K: 256, KH: 5, KW: 5, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 26, OW: 26, ReLU: true}
+	maxpool2 = rt.MaxPool{C: 256, H: 26, W: 26, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 13, OW: 13}
+	lrn2     = rt.LRN{C: 256, H: 13, W: 13, Size: 5, Alpha: float32(0.0001), Beta: float32(0.75), K: float32(2)}
+	conv3    = rt.Conv{C: 256, H: 13, W: 13, K: 384, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 13, OW: 13, ReLU: true}
+	conv4    = rt.Conv{C: 384, H: 13, W: 13, K: 384, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 13, OW: 13, ReLU: true}
+	conv5    = rt.Conv{C: 384, H: 13, W: 13, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 13, OW: 13, ReLU: true}
+	maxpool3 = rt.MaxPool{C: 256, H: 13, W: 13, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 6, OW: 6}
+	fc1      = rt.FC{In: 9216, Out: 4096, ReLU: true}
 	dropout1 = rt.Dropout{P: float32(0.5)}
-	fc2      = rt.FC{
-		In:   4096,
-		Out:  4096,
-		ReLU: true,
-	}
+	fc2      = rt.FC{In: 4096, Out: 4096, ReLU: true}
 	dropout2 = rt.Dropout{P: float32(0.5)}
-	fc3      = rt.FC{
-		In:   4096,
-		Out:  1000,
-		ReLU: false,
-	}
+	fc3      = rt.FC{In: 4096, Out: 1000, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 1000}
 )
 

@@ -168,100 +168,16 @@ func (m *Net) softmax1Forward(n int, x, y []float32) {
 
 // The geometry of every layer, all constants.
 var (
-	conv1 = rt.Conv{
-		C:    3,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    23,
-		K:    8,
-		KH:   5,
-		KW:   5,
-		OH:   10,
-		OW:   10,
-		PH:   0,
-		PW:   0,
-		ReLU: true,
-		SH:   2,
-		SW:   2,
-		W:    23,
-	}
-	maxpool1 = rt.MaxPool{
-		C:    8,
-		Ceil: false,
-		H:    10,
-		KH:   3,
-		KW:   3,
-		OH:   4,
-		OW:   4,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    10,
-	}
-	lrn1 = rt.LRN{
-		Alpha: float32(0.0001),
-		Beta:  float32(0.75),
-		C:     8,
-		H:     4,
-		K:     float32(2),
-		Size:  5,
-		W:     4,
-	}
-	conv2 = rt.Conv{
-		C:    8,
-		DH:   1,
-		DW:   1,
-		G:    2,
-		H:    4,
-		K:    8,
-		KH:   3,
-		KW:   3,
-		OH:   4,
-		OW:   4,
-		PH:   1,
-		PW:   1,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    4,
-	}
-	lrn2 = rt.LRN{
-		Alpha: float32(0.01),
-		Beta:  float32(0.75),
-		C:     8,
-		H:     4,
-		K:     float32(1),
-		Size:  3,
-		W:     4,
-	}
-	maxpool2 = rt.MaxPool{
-		C:    8,
-		Ceil: true,
-		H:    4,
-		KH:   3,
-		KW:   3,
-		OH:   2,
-		OW:   2,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    4,
-	}
+	conv1    = rt.Conv{C: 3, H: 23, W: 23, K: 8, KH: 5, KW: 5, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 10, OW: 10, ReLU: true}
+	maxpool1 = rt.MaxPool{C: 8, H: 10, W: 10, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: false, OH: 4, OW: 4}
+	lrn1     = rt.LRN{C: 8, H: 4, W: 4, Size: 5, Alpha: float32(0.0001), Beta: float32(0.75), K: float32(2)}
+	conv2    = rt.Conv{C: 8, H: 4, W: 4, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 2, OH: 4, OW: 4, ReLU: true}
+	lrn2     = rt.LRN{C: 8, H: 4, W: 4, Size: 3, Alpha: float32(0.01), Beta: float32(0.75), K: float32(1)}
+	maxpool2 = rt.MaxPool{C: 8, H: 4, W: 4, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 2, OW: 2}
 	dropout1 = rt.Dropout{P: float32(0.5)}
-	fc1      = rt.FC{
-		In:   32,
-		Out:  16,
-		ReLU: true,
-	}
+	fc1      = rt.FC{In: 32, Out: 16, ReLU: true}
 	dropout2 = rt.Dropout{P: float32(0.5)}
-	fc2      = rt.FC{
-		In:   16,
-		Out:  5,
-		ReLU: false,
-	}
+	fc2      = rt.FC{In: 16, Out: 5, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 5}
 )
 

@@ -139,88 +139,16 @@ func (m *Net) softmax1Forward(n int, x, y []float32) {
 
 // The geometry of every layer, all constants.
 var (
-	conv1 = rt.Conv{
-		C:    2,
-		DH:   2,
-		DW:   2,
-		G:    1,
-		H:    10,
-		K:    6,
-		KH:   3,
-		KW:   5,
-		OH:   10,
-		OW:   5,
-		PH:   2,
-		PW:   2,
-		ReLU: false,
-		SH:   1,
-		SW:   1,
-		W:    9,
-	}
-	avgpool1 = rt.AvgPool{
-		C:    6,
-		Ceil: true,
-		H:    10,
-		KH:   3,
-		KW:   3,
-		OH:   6,
-		OW:   3,
-		PH:   1,
-		PW:   1,
-		SH:   2,
-		SW:   2,
-		W:    5,
-	}
-	dropout1 = rt.Dropout{P: float32(0.3)}
-	conv2    = rt.Conv{
-		C:    6,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    6,
-		K:    4,
-		KH:   1,
-		KW:   1,
-		OH:   6,
-		OW:   3,
-		PH:   0,
-		PW:   0,
-		ReLU: false,
-		SH:   1,
-		SW:   1,
-		W:    3,
-	}
-	concat1_0 = rt.Concat{
-		C:     6,
-		HW:    18,
-		Off:   0,
-		Total: 16,
-	}
-	concat1_1 = rt.Concat{
-		C:     6,
-		HW:    18,
-		Off:   6,
-		Total: 16,
-	}
-	concat1_2 = rt.Concat{
-		C:     4,
-		HW:    18,
-		Off:   12,
-		Total: 16,
-	}
-	bn1 = rt.BN{
-		C:        16,
-		Eps:      float32(1e-05),
-		H:        6,
-		Momentum: float32(0.1),
-		W:        3,
-	}
-	fc1 = rt.FC{
-		In:   288,
-		Out:  6,
-		ReLU: false,
-	}
-	softmax1 = rt.Softmax{Classes: 6}
+	conv1     = rt.Conv{C: 2, H: 10, W: 9, K: 6, KH: 3, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 2, DW: 2, G: 1, OH: 10, OW: 5, ReLU: false}
+	avgpool1  = rt.AvgPool{C: 6, H: 10, W: 5, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: true, OH: 6, OW: 3}
+	dropout1  = rt.Dropout{P: float32(0.3)}
+	conv2     = rt.Conv{C: 6, H: 6, W: 3, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 6, OW: 3, ReLU: false}
+	concat1_0 = rt.Concat{C: 6, Total: 16, Off: 0, HW: 18}
+	concat1_1 = rt.Concat{C: 6, Total: 16, Off: 6, HW: 18}
+	concat1_2 = rt.Concat{C: 4, Total: 16, Off: 12, HW: 18}
+	bn1       = rt.BN{C: 16, H: 6, W: 3, Eps: float32(1e-05), Momentum: float32(0.1)}
+	fc1       = rt.FC{In: 288, Out: 6, ReLU: false}
+	softmax1  = rt.Softmax{Classes: 6}
 )
 
 // Net is the network with its parameters and every buffer, sized at construction for a
