@@ -1,0 +1,103 @@
+package gen
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/cnnc-dev/cnnc/gen/lenet5"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_resnet"
+	"github.com/cnnc-dev/cnnc/runtime/safetensors"
+)
+
+// net is what the parity test needs of a generated network.
+type net[T any] interface {
+	Forward(x []float32) ([]float32, error)
+	TrainStep(x []float32, labels []int32) (float32, error)
+	Tensors() []T
+}
+
+type tensor struct {
+	name   string
+	data   []float32
+	buffer bool
+}
+
+// TestTorchParity loads weights initialised by PyTorch into generated
+// networks and compares, with PyTorch's results (gen/testdata/parity.py):
+// the eval-mode outputs, the loss of one training step, and every
+// parameter and bn running statistic after the optimizer's update.
+// Tolerance: max |ours - torch| <= 1e-4 * max(|torch|, 1e-2) per tensor.
+func TestTorchParity(t *testing.T) {
+	l := lenet5.New(4, 0)
+	parity(t, "lenet5", l, func() []tensor {
+		var ts []tensor
+		for _, x := range l.Tensors() {
+			ts = append(ts, tensor{x.Name, x.Data, x.Buffer})
+		}
+		return ts
+	})
+	r := mini_resnet.New(4, 0)
+	parity(t, "mini_resnet", r, func() []tensor {
+		var ts []tensor
+		for _, x := range r.Tensors() {
+			ts = append(ts, tensor{x.Name, x.Data, x.Buffer})
+		}
+		return ts
+	})
+}
+
+func parity[T any](t *testing.T, name string, m net[T], tensors func() []tensor) {
+	f, err := safetensors.Load("testdata/" + name + ".safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(key string) []float32 {
+		x, err := f.Get(key)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return x.Data
+	}
+	compare := func(what string, got, want []float32) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s %s: %d values, torch has %d", name, what, len(got), len(want))
+		}
+		var diff, scale float64
+		for i := range got {
+			diff = math.Max(diff, math.Abs(float64(got[i]-want[i])))
+			scale = math.Max(scale, math.Abs(float64(want[i])))
+		}
+		tol := 1e-4 * math.Max(scale, 1e-2)
+		if diff > tol {
+			t.Errorf("%s %s: max |ours - torch| = %.3g > %.3g", name, what, diff, tol)
+		} else {
+			t.Logf("%s %s: max |ours - torch| = %.3g (max |torch| %.3g)", name, what, diff, scale)
+		}
+	}
+	for _, x := range tensors() {
+		copy(x.data, get("w0."+x.name))
+	}
+	in := get("x")
+	probs, err := m.Forward(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare("eval outputs", probs, get("probs"))
+	var labels []int32
+	for _, v := range get("labels") {
+		labels = append(labels, int32(v))
+	}
+	if f.Meta["lr"] == "" || !strings.Contains(f.Meta["torch"], ".") {
+		t.Fatalf("%s: metadata %v", name, f.Meta)
+	}
+	loss, err := m.TrainStep(in, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare("training loss", []float32{loss}, get("loss"))
+	for _, x := range tensors() {
+		compare(x.name+" after one step (lr "+f.Meta["lr"]+")", x.data, get("w1."+x.name))
+	}
+}
