@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
-	"math"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -381,10 +380,9 @@ func (e *emitter) loss() {
 		classes := size(s.L.Out)
 		sm := jen.Add(rt("Softmax")).Values(jen.Dict{jen.Id("Classes"): jen.Lit(classes)})
 		lg := logits(s)
+		// The probabilities go to the output's buffer: a final softmax's (in
+		// place over the logits) or, without one, over the logits themselves.
 		probs := e.tbuf("a", s)
-		if s.L.Node.Op != dsl.OpSoftmax {
-			probs = e.tbuf("a", s) // the loss overwrites the logits with the probabilities
-		}
 		w := jen.Lit(float32(weights[i]))
 		body = append(body, jen.Comment(fmt.Sprintf("%s, weight %g", s.Ident, weights[i])),
 			jen.Id("loss").Op("+=").Add(w).Op("*").Add(sm).Dot("Loss").Call(jen.Id("n"), e.tbuf("a", lg), jen.Id("labels"), probs))
@@ -450,13 +448,6 @@ func (e *emitter) initParams() {
 	e.doc(fmt.Sprintf("initParams initialises every tensor from its own random stream (init %s).", rc.Init.Kind))
 	e.f.Func().Params(jen.Id("m").Op("*").Id("Net")).Id("initParams").Params(jen.Id("seed").Uint64()).Block(body...)
 	e.f.Line()
-}
-
-func lit32(v float64) jen.Code {
-	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return jen.Lit(float32(0))
-	}
-	return jen.Lit(float32(v))
 }
 
 // doc writes a comment of one or more lines as // lines.

@@ -217,10 +217,7 @@ func (p *Plan) fuse() {
 	}
 	for _, s := range p.Steps {
 		switch s.L.Node.Op {
-		case dsl.OpDropout:
-			s.Saved = p.Saved
-			p.Saved += size(s.L.Out)
-		case dsl.OpLRN:
+		case dsl.OpDropout, dsl.OpLRN: // the mask, the scale
 			s.Saved = p.Saved
 			p.Saved += size(s.L.Out)
 		case dsl.OpMaxPool:
