@@ -20,6 +20,8 @@ commands:
   fmt [-w] FILE...         print files in canonical form (-w rewrites them)
   gen [-o DIR] [-pkg NAME] FILE
                            emit the network's Go package (default: ./NAME, NAME from FILE)
+  train FILE [flags]       train the network (cnnc train -h lists the flags; docs/training.md)
+  eval CKPT... [flags]     test accuracy of checkpoints and of their ensemble
 `
 
 func main() {
@@ -48,6 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdFmt(rest, stdout, stderr)
 	case "gen":
 		return cmdGen(rest, stdout, stderr)
+	case "train":
+		return cmdTrain(rest, stdout, stderr)
+	case "eval":
+		return cmdEval(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,197 @@
+package train
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Exit codes of Main, as cnnc's.
+const (
+	exitOK    = 0
+	exitInput = 1
+	exitUsage = 2
+)
+
+// Main is the whole program that `cnnc train` builds for a network:
+//
+//	PROG train [flags]        train (see Config; flags --data --epochs --batch --seed --augment --out --resume ...)
+//	PROG eval [flags] CKPT... evaluate checkpoints and their ensemble
+//
+// It exits with 0, 1 (an error) or 2 (usage).
+func Main(spec *Spec) {
+	os.Exit(Command(spec, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// resumeFlag is --resume (the last checkpoint of --out) or --resume=CKPT.
+type resumeFlag struct{ set, path string }
+
+func (r *resumeFlag) String() string   { return r.path }
+func (r *resumeFlag) IsBoolFlag() bool { return true }
+func (r *resumeFlag) Set(s string) error {
+	r.set = "y"
+	switch s {
+	case "true":
+		r.path = ""
+	case "false":
+		r.set = ""
+	default:
+		r.path = s
+	}
+	return nil
+}
+
+// Command runs Main's command line with the given output streams.
+func Command(spec *Spec, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: train|eval [flags]")
+		return exitUsage
+	}
+	switch args[0] {
+	case "train":
+		return cmdTrain(spec, args[1:], stdout, stderr)
+	case "eval":
+		return cmdEval(spec, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "unknown command %q: want train or eval\n", args[0])
+	return exitUsage
+}
+
+// TrainFlags defines the flags of `cnnc train` on fs and returns a function
+// that builds the Config once fs is parsed. --lr, --momentum, --decay and
+// --nesterov are not here: cnnc compiles them into the network.
+func TrainFlags(fs *flag.FlagSet, rc Recipe) func() (Config, error) {
+	var c Config
+	fs.StringVar(&c.Data, "data", "mnist", "training data: mnist | idx:IMAGES,LABELS[,TESTIMAGES,TESTLABELS] | folder:DIR (DIR/train, DIR/test)")
+	fs.IntVar(&c.Epochs, "epochs", rc.Epochs, "total number of epochs")
+	fs.IntVar(&c.Batch, "batch", rc.Batch, "batch size")
+	seed := fs.Uint64("seed", rc.Seed, "seed of the initialisation, the data order, augmentation and dropout")
+	aug := fs.String("augment", "", `augmentation: none | "[crop N] [pad N] [translate N] [mirror]" (default: the .cnn's, `+rc.Augment.String()+")")
+	fs.StringVar(&c.Out, "out", "", "directory of the checkpoints, log.jsonl and plot.png (created)")
+	var resume resumeFlag
+	fs.Var(&resume, "resume", "continue from --out's last.safetensors, or --resume=CKPT")
+	fs.IntVar(&c.Subset, "subset", 0, "train on the first N training images only (0: all)")
+	fs.IntVar(&c.TestSubset, "test-subset", 0, "evaluate on the first N test images only (0: all)")
+	fs.IntVar(&c.MaxBatches, "max-batches", 0, "end each epoch after N batches (0: a whole pass)")
+	fs.IntVar(&c.Val, "val", 0, "hold out the last N training images as the schedule's validation set (0: the test set)")
+	fs.BoolVar(&c.Deterministic, "deterministic", false, "bit-for-bit reproducible runs (and resumes): the runtime's kernels on one goroutine")
+	progress := fs.String("progress", "on", "progress bars on stderr: on | off | auto (on when stderr is a terminal)")
+	return func() (Config, error) {
+		c.Seed = *seed
+		if *aug != "" {
+			a, err := ParseAugment(*aug)
+			if err != nil {
+				return c, err
+			}
+			c.Augment = &a
+		}
+		if resume.set != "" {
+			c.Resume = resume.path
+			if c.Resume == "" {
+				if c.Out == "" {
+					return c, fmt.Errorf("--resume without a checkpoint needs --out")
+				}
+				c.Resume = filepath.Join(c.Out, LastName)
+			}
+		}
+		switch *progress {
+		case "on":
+			c.Progress = true
+		case "off":
+		case "auto":
+			c.Progress = term.IsTerminal(int(os.Stderr.Fd()))
+		default:
+			return c, fmt.Errorf("--progress %q: want auto, on or off", *progress)
+		}
+		return c, nil
+	}
+}
+
+func cmdTrain(spec *Spec, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	build := TrainFlags(fs, spec.Recipe)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "cnnc train: unexpected arguments %q\n", fs.Args())
+		return exitUsage
+	}
+	cfg, err := build()
+	if err != nil {
+		fmt.Fprintf(stderr, "cnnc train: %v\n", err)
+		return exitUsage
+	}
+	cfg.Stdout, cfg.Stderr = stdout, stderr
+	fmt.Fprintf(stdout, "%s: batch %d, lr %g, momentum %g, decay %g, schedule %s, augment %s, data %s, seed %d\n",
+		spec.Name, cfg.Batch, spec.Recipe.LR, spec.Recipe.Momentum, spec.Recipe.Decay, spec.Recipe.Schedule,
+		augString(cfg.Augment, spec.Recipe.Augment), cfg.Data, cfg.Seed)
+	if _, err := Run(spec, cfg); err != nil {
+		fmt.Fprintf(stderr, "cnnc train: %v\n", err)
+		return exitInput
+	}
+	return exitOK
+}
+
+func augString(a *Augment, def Augment) string {
+	if a != nil {
+		return a.String()
+	}
+	return def.String()
+}
+
+func cmdEval(spec *Spec, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c EvalConfig
+	fs.StringVar(&c.Data, "data", "mnist", "test data: mnist | idx:IMAGES,LABELS[,TESTIMAGES,TESTLABELS] | folder:DIR")
+	fs.IntVar(&c.TestSubset, "test-subset", 0, "evaluate on the first N test images only (0: all)")
+	fs.IntVar(&c.Batch, "batch", 0, "evaluation batch size (0: the recipe's)")
+	if err := fs.Parse(reorder(fs, args)); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: cnnc eval CKPT... [--data D] [--net FILE.cnn]")
+		return exitUsage
+	}
+	c.Stdout = stdout
+	if _, err := Eval(spec, fs.Args(), c); err != nil {
+		fmt.Fprintf(stderr, "cnnc eval: %v\n", err)
+		return exitInput
+	}
+	return exitOK
+}
+
+// reorder moves flags before positional arguments (CKPT... --data mnist).
+func reorder(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil && i+1 < len(args) {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++
+				flags = append(flags, args[i])
+			}
+		}
+	}
+	return append(flags, pos...)
+}
