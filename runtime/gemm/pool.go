@@ -3,54 +3,31 @@ package gemm
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // The worker pool: persistent goroutines that each compute one part of a
 // large product. A product uses the pool only if it is large enough
-// (minParallelWork multiply-adds per part) and the pool is free (TryLock);
-// otherwise it runs on the calling goroutine. The caller computes part 0
-// itself. Nothing is allocated per call: the problem is copied into the pool,
-// a job is announced by bumping pool.gen, and finished parts are counted down
-// in pool.pending.
-//
-// After a part a worker spins (yielding with runtime.Gosched) for spinTime
-// waiting for the next job, because back-to-back products are the common
-// case and waking a parked goroutine costs microseconds; then it parks on
-// its channel until the next job wakes it. The caller, done with its part,
-// likewise spins for spinTime before parking until the last worker wakes it
-// (parking frees the core when the machine is busy with other work).
+// (minParallelWork multiply-adds per part) and the pool is free; otherwise
+// it runs on the calling goroutine. The caller computes part 0 itself.
+// Nothing is allocated per call: the problem is copied into the pool and the
+// workers receive part numbers over channels.
 
 // minParallelWork is the number of multiply-adds below which a part is not
 // worth a hand-off to another goroutine (a few microseconds of work).
 const minParallelWork = 1 << 20
 
-const spinTime = 20 * time.Microsecond
-
 type workerPool struct {
 	mu      sync.Mutex // held by the call that uses the pool
-	workers []*poolWorker
-	gen     atomic.Uint64 // job number
-	pending atomic.Int32  // workers that have not finished the current job
-	// callerWaits is the job the caller is parked (or about to park) on
-	// callerWake for, 0 if none. Keying it by job keeps a worker that is
-	// slow to report job N from waking the caller of job N+1.
-	callerWaits atomic.Uint64
-	callerWake  chan struct{}
-	p           problem
-	parts       int
-	byCols      bool // parts split the columns (else the rows)
-}
-
-type poolWorker struct {
-	part     int         // the part this worker computes
-	sleeping atomic.Bool // parked or about to park on wake
-	wake     chan struct{}
+	started int        // workers running
+	work    []chan int // one per worker: the part to compute
+	wg      sync.WaitGroup
+	p       problem
+	parts   int
+	byCols  bool // parts split the columns (else the rows)
 }
 
 var (
-	pool    = workerPool{callerWake: make(chan struct{}, 1)}
+	pool    workerPool
 	threads = runtime.GOMAXPROCS(0)
 	thMu    sync.Mutex
 )
@@ -105,82 +82,30 @@ func parallel(p *problem) bool {
 		return false
 	}
 	defer pool.mu.Unlock()
-	for len(pool.workers) < t-1 {
-		w := &poolWorker{part: len(pool.workers) + 1, wake: make(chan struct{}, 1)}
-		pool.workers = append(pool.workers, w)
-		go w.run(pool.gen.Load())
+	for pool.started < t-1 {
+		ch := make(chan int)
+		pool.work = append(pool.work, ch)
+		pool.started++
+		go worker(ch)
 	}
 	pool.p = *p
 	pool.parts = t
 	pool.byCols = byCols
-	pool.pending.Store(int32(len(pool.workers)))
-	pool.gen.Add(1)
-	for _, w := range pool.workers {
-		if w.sleeping.CompareAndSwap(true, false) {
-			w.wake <- struct{}{}
-		}
+	pool.wg.Add(t - 1)
+	for i := 1; i < t; i++ {
+		pool.work[i-1] <- i
 	}
-	job := pool.gen.Load()
 	runPart(0)
-	pool.waitDone(job)
+	pool.wg.Wait()
 	pool.p = problem{} // drop references to the caller's slices
 	return true
 }
 
-func (w *poolWorker) run(seen uint64) {
-	for {
-		seen = w.wait(seen)
-		if w.part < pool.parts {
-			runPart(w.part)
-		}
-		if pool.pending.Add(-1) == 0 && pool.callerWaits.CompareAndSwap(seen, 0) {
-			pool.callerWake <- struct{}{}
-		}
+func worker(ch chan int) {
+	for part := range ch {
+		runPart(part)
+		pool.wg.Done()
 	}
-}
-
-// waitDone returns when every worker has finished the current job: it spins
-// for up to spinTime, then parks until the last worker wakes it.
-func (pl *workerPool) waitDone(job uint64) {
-	if spin(func() bool { return pl.pending.Load() == 0 }) {
-		return
-	}
-	pl.callerWaits.Store(job)
-	if pl.pending.Load() == 0 && pl.callerWaits.CompareAndSwap(job, 0) {
-		return
-	}
-	// The last worker saw callerWaits == job and sends the wake-up.
-	<-pl.callerWake
-}
-
-// spin polls done for up to spinTime, yielding the processor now and then.
-func spin(done func() bool) bool {
-	start := time.Now()
-	for i := 0; ; i++ {
-		if done() {
-			return true
-		}
-		if i%64 == 63 {
-			if time.Since(start) > spinTime {
-				return false
-			}
-			runtime.Gosched()
-		}
-	}
-}
-
-// wait returns the number of the next job after seen.
-func (w *poolWorker) wait(seen uint64) uint64 {
-	if spin(func() bool { return pool.gen.Load() != seen }) {
-		return pool.gen.Load()
-	}
-	w.sleeping.Store(true)
-	if g := pool.gen.Load(); g != seen && w.sleeping.CompareAndSwap(true, false) {
-		return g
-	}
-	// Either no job yet, or the dispatcher saw sleeping and sends a wake-up.
-	<-w.wake
-	return pool.gen.Load()
 }
 
 // runPart computes part i of pool.p: a range of whole column strips (or

@@ -245,7 +245,7 @@ func (p *problem) packA(dst []float32, i0, mc, p0, kc int) {
 			}
 			continue
 		}
-		if rows == 8 {
+		if rows == 8 && mr == 8 {
 			// Eight row streams read in step, 32 contiguous bytes written.
 			r0 := a[(i0+ir)*lda+p0:][:kc]
 			r1 := a[(i0+ir+1)*lda+p0:][:kc]
