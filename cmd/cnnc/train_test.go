@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cnnc-dev/cnnc/compiler"
+	"github.com/cnnc-dev/cnnc/runtime/safetensors"
+	"github.com/cnnc-dev/cnnc/train"
+)
+
+func compileTest(t *testing.T, path string) (*compiler.Model, []byte) {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, errs := compiler.CompileSource(path, src)
+	if len(errs) > 0 {
+		t.Fatal(errs.Render(src))
+	}
+	return m, src
+}
+
+// TestOverridesReachGeneratedCode checks that --lr, --momentum, --decay and
+// --nesterov are compiled into the network's package: its recipe constants,
+// the optimizer it builds and the schedule's base LR.
+func TestOverridesReachGeneratedCode(t *testing.T) {
+	m, src := compileTest(t, "../../networks/lenet5.cnn")
+	lr, mom, decay, nest := 0.02, 0.5, 1e-3, true
+	ov := overrides{LR: &lr, Momentum: &mom, Decay: &decay, Nesterov: &nest}
+	if err := ov.apply(&m.Net.Train); err != nil {
+		t.Fatal(err)
+	}
+	files, err := trainModule(m, "networks/lenet5.cnn", src, ov, moduleRef{dir: "/cnnc", gomod: []byte("module github.com/cnnc-dev/cnnc\n\ngo 1.26.0\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := string(files["net/net.go"])
+	for _, want := range []string{
+		"DefaultLR        = 0.02",
+		"Momentum         = 0.5",
+		"WeightDecay      = 0.001",
+		"Nesterov         = true",
+		"rt.NewSGD(ps, float32(0.02), float32(0.5), float32(0.001), true)",
+		"rt.NewPlateau(0.02)",
+	} {
+		if !strings.Contains(code, want) {
+			t.Errorf("generated code lacks %q", want)
+		}
+	}
+	if !strings.Contains(string(files["main.go"]), `Overrides:  "{\"lr\":0.02,\"momentum\":0.5,\"decay\":0.001,\"nesterov\":true}"`) {
+		t.Errorf("main.go does not record the overrides:\n%s", files["main.go"])
+	}
+	if !strings.Contains(string(files["go.mod"]), "replace github.com/cnnc-dev/cnnc => /cnnc") || !strings.Contains(string(files["go.mod"]), "module cnnctrain") {
+		t.Errorf("go.mod:\n%s", files["go.mod"])
+	}
+	back, err := parseOverrides(ov.String())
+	if err != nil || *back.LR != lr || *back.Momentum != mom || *back.Decay != decay || !*back.Nesterov {
+		t.Errorf("overrides do not round-trip: %+v %v", back, err)
+	}
+	// Without overrides the .cnn's recipe stands.
+	m2, src2 := compileTest(t, "../../networks/lenet5.cnn")
+	files, err = trainModule(m2, "networks/lenet5.cnn", src2, overrides{}, moduleRef{dir: "/cnnc"})
+	if err != nil || !strings.Contains(string(files["net/net.go"]), "rt.NewSGD(ps, float32(0.05), float32(0.9), float32(0.0005), false)") {
+		t.Errorf("the .cnn's recipe did not reach the code (%v)", err)
+	}
+	for _, tc := range []struct {
+		ov   overrides
+		want string
+	}{
+		{overrides{LR: ptr(-1.0)}, "--lr -1"},
+		{overrides{Momentum: ptr(1.5)}, "--momentum 1.5"},
+		{overrides{Decay: ptr(-0.1)}, "--decay -0.1"},
+	} {
+		if err := tc.ov.apply(&m2.Net.Train); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %q", tc.ov, err, tc.want)
+		}
+	}
+	m2.Net.Train.Optimizer = "adam"
+	if err := (overrides{Momentum: ptr(0.5)}).apply(&m2.Net.Train); err == nil || !strings.Contains(err.Error(), "sgd") {
+		t.Errorf("--momentum with adam: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestTrainErrorsBeforeBuild: errors in the .cnn and in the flags are
+// reported by cnnc itself, before anything is built.
+func TestTrainErrorsBeforeBuild(t *testing.T) {
+	t.Setenv("CNNC_CACHE", t.TempDir())
+	var stdout, stderr, check bytes.Buffer
+	code := run([]string{"train", "testdata/train/bad.cnn", "--epochs", "1", "--out", t.TempDir()}, &stdout, &stderr)
+	run([]string{"check", "testdata/train/bad.cnn"}, &stdout, &check)
+	if code != exitInput || stderr.String() != check.String() || !strings.HasPrefix(stderr.String(), "testdata/train/bad.cnn:4:1: ") {
+		t.Errorf("exit %d, stderr:\n%s\nwant what cnnc check prints:\n%s", code, stderr.String(), check.String())
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train"}, exitUsage, "usage: cnnc train"},
+		{[]string{"train", "testdata/train/tiny.cnn", "--augment", "rotate 3"}, exitUsage, "unknown \"rotate\""},
+		{[]string{"train", "testdata/train/tiny.cnn", "--resume"}, exitUsage, "needs --out"},
+		{[]string{"train", "testdata/train/tiny.cnn", "--momentum", "2"}, exitUsage, "--momentum 2"},
+		{[]string{"train", "nope.cnn"}, exitInput, "nope.cnn"},
+		{[]string{"eval"}, exitUsage, "usage: cnnc eval"},
+		{[]string{"eval", "nope.safetensors"}, exitInput, "nope.safetensors"},
+	} {
+		stderr.Reset()
+		if code := run(tc.args, &stdout, &stderr); code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("cnnc %s: exit %d, stderr %q; want %d and %q", strings.Join(tc.args, " "), code, stderr.String(), tc.code, tc.want)
+		}
+	}
+	// A weights file without a recorded .cnn needs --net.
+	w := filepath.Join(t.TempDir(), "w.safetensors")
+	safetensors.Save(w, []safetensors.Tensor{{Name: "x", Shape: []int{1}, Data: []float32{1}}}, nil)
+	stderr.Reset()
+	if code := run([]string{"eval", w}, &stdout, &stderr); code != exitInput || !strings.Contains(stderr.String(), "give --net") {
+		t.Errorf("eval of a weights file: %d %q", code, stderr.String())
+	}
+}
+
+// writeTinyData writes idx files of n 8x8 images of 3 classes: a bright bar
+// on rows 1-2, 3-4 or 5-6 over noise, labels optionally all set to label.
+func writeTinyData(t *testing.T, dir, name string, n int, seed uint32, badLabel bool) (images, labels string) {
+	t.Helper()
+	s := seed
+	rnd := func() uint32 { s = s*1664525 + 1013904223; return s >> 8 }
+	var im, lb bytes.Buffer
+	im.Write([]byte{0, 0, 8, 3})
+	binary.Write(&im, binary.BigEndian, []uint32{uint32(n), 8, 8})
+	lb.Write([]byte{0, 0, 8, 1})
+	binary.Write(&lb, binary.BigEndian, uint32(n))
+	for i := 0; i < n; i++ {
+		k := int(rnd() % 3)
+		for y := 0; y < 8; y++ {
+			for x := 0; x < 8; x++ {
+				p := byte(rnd() % 80)
+				if y == 2*k+1 || y == 2*k+2 {
+					p = byte(180 + rnd()%76)
+				}
+				im.WriteByte(p)
+			}
+		}
+		if badLabel && i == n-1 {
+			k = 7
+		}
+		lb.WriteByte(byte(k))
+	}
+	images, labels = filepath.Join(dir, name+"-images"), filepath.Join(dir, name+"-labels")
+	if err := os.WriteFile(images, im.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(labels, lb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return images, labels
+}
+
+func cnnc(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func weights(t *testing.T, path string) map[string][]float32 {
+	t.Helper()
+	f, err := safetensors.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]float32{}
+	for _, n := range f.Names() {
+		v, _ := f.Get(n)
+		m[n] = v.Data
+	}
+	return m
+}
+
+// TestTrainEndToEnd builds the training binary of testdata/train/tiny.cnn
+// (bn, dropout, schedule at, augment pad mirror, no batch: the lecture's
+// 128) and runs cnnc train, --resume and cnnc eval through it.
+func TestTrainEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	t.Setenv("CNNC_CACHE", t.TempDir())
+	dir := t.TempDir()
+	ti, tl := writeTinyData(t, dir, "train", 1200, 1, false)
+	vi, vl := writeTinyData(t, dir, "test", 300, 2, false)
+	_, bl := writeTinyData(t, dir, "bad", 1200, 1, true)
+	dataArg := "idx:" + strings.Join([]string{ti, tl, vi, vl}, ",")
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	common := []string{"train", "testdata/train/tiny.cnn", "--data", dataArg, "--progress=off", "--deterministic"}
+
+	code, out, errs := cnnc(t, append(common, "--out", a)...)
+	if code != exitOK {
+		t.Fatalf("cnnc train: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "cnnc: building Tiny") {
+		t.Errorf("stderr does not say it builds: %q", errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.HasPrefix(lines[0], "Tiny: batch 128, lr 0.05, momentum 0.9, decay 0.0001, schedule at, augment pad 1 mirror") {
+		t.Errorf("header %q: want the .cnn's recipe with the lecture's batch 128", lines[0])
+	}
+	last := lines[len(lines)-1]
+	if len(lines) != 5 || !strings.HasPrefix(last, "test accuracy: ") || !strings.HasPrefix(lines[3], "epoch 3/3") {
+		t.Fatalf("stdout:\n%s", out)
+	}
+	var acc float64
+	if _, err := fmt.Sscanf(last, "test accuracy: %f%%", &acc); err != nil || acc < 50 {
+		t.Errorf("tiny net reached %.2f%% (%v), want at least 50%% (chance 33%%)", acc, err)
+	}
+	// schedule at 2 divide 10: epochs 1, 2 at 0.05, epoch 3 at 0.005.
+	logb, err := os.ReadFile(filepath.Join(a, train.LogName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lrs []float64
+	for _, l := range strings.Split(strings.TrimSpace(string(logb)), "\n") {
+		var e train.EpochLog
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatal(err)
+		}
+		lrs = append(lrs, e.LR)
+	}
+	if len(lrs) != 3 || lrs[0] != 0.05 || lrs[1] != 0.05 || math.Abs(lrs[2]-0.005) > 1e-12 {
+		t.Errorf("learning rates %v, want [0.05 0.05 0.005]", lrs)
+	}
+
+	// 2 epochs, then --resume to 3: bit for bit the 3 straight epochs
+	// (weights, bn running statistics, momentum; dropout masks and the
+	// loader's shuffling and augmentation restored).
+	if code, out, errs := cnnc(t, append(common, "--out", b, "--epochs", "2")...); code != exitOK {
+		t.Fatalf("2 epochs: %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := cnnc(t, append(common, "--out", b, "--resume")...); code != exitOK {
+		t.Fatalf("--resume: %d\n%s\n%s", code, out, errs)
+	} else if strings.Contains(errs, "building") {
+		t.Errorf("the second run rebuilt the binary: %q", errs)
+	}
+	wa, wb := weights(t, filepath.Join(a, train.LastName)), weights(t, filepath.Join(b, train.LastName))
+	if _, ok := wa["bn1.running_var"]; !ok || len(wa) != len(wb) {
+		t.Fatalf("tensors %d and %d, bn1.running_var present: %v", len(wa), len(wb), ok)
+	}
+	for n, va := range wa {
+		for i := range va {
+			if math.Float32bits(va[i]) != math.Float32bits(wb[n][i]) {
+				t.Fatalf("%s[%d]: %v straight, %v resumed", n, i, va[i], wb[n][i])
+			}
+		}
+	}
+
+	// eval: one checkpoint, then an ensemble.
+	code, out, errs = cnnc(t, "eval", filepath.Join(a, train.BestName), "--data", dataArg)
+	if code != exitOK || !strings.HasPrefix(out, "test accuracy: ") {
+		t.Errorf("eval: %d\n%s\n%s", code, out, errs)
+	}
+	c := filepath.Join(dir, "c")
+	if code, out, errs := cnnc(t, append(common, "--out", c, "--seed", "5", "--epochs", "1")...); code != exitOK {
+		t.Fatalf("seed 5: %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = cnnc(t, "eval", filepath.Join(a, train.LastName), filepath.Join(c, train.LastName), "--data", dataArg)
+	ls := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitOK || len(ls) != 3 || !strings.HasPrefix(ls[2], "ensemble of 2: test accuracy: ") {
+		t.Errorf("ensemble eval: %d\n%s\n%s", code, out, errs)
+	}
+
+	// Errors from the binary: exit 1 and a message.
+	f := filepath.Join(dir, "file")
+	os.WriteFile(f, nil, 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--out", f}, "is a file, not a directory"},
+		{[]string{"--out", filepath.Join(dir, "d"), "--data", "idx:" + ti + "," + bl + "," + vi + "," + vl}, "label 7 of sample 1199 is out of range for 3 classes"},
+		{[]string{"--out", filepath.Join(dir, "d"), "--data", "mnist"}, "MNIST is 28x28x1 with 10 classes"},
+		{[]string{"--out", b, "--resume", "--seed", "9"}, "the checkpoint was trained with"},
+	} {
+		args := append(append([]string{}, common...), tc.args...)
+		if code, _, errs := cnnc(t, args...); code != exitInput || !strings.Contains(errs, tc.want) {
+			t.Errorf("cnnc %s: exit %d, stderr %q; want 1 and %q", strings.Join(tc.args, " "), code, errs, tc.want)
+		}
+	}
+	// A learning rate that blows up stops at the first non-finite loss.
+	code, _, errs = cnnc(t, append(common, "--out", filepath.Join(dir, "nan"), "--lr", "1e30")...)
+	if code != exitInput || !strings.Contains(errs, "at epoch 1, step ") || !strings.Contains(errs, "training stopped") {
+		t.Errorf("--lr 1e30: exit %d, stderr %q", code, errs)
+	}
+}
