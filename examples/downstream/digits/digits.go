@@ -122,80 +122,12 @@ func (m *Net) softmax1Forward(n int, x, y []float32) {
 
 // The geometry of every layer, all constants.
 var (
-	conv1 = rt.Conv{
-		C:    1,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    12,
-		K:    8,
-		KH:   3,
-		KW:   3,
-		OH:   12,
-		OW:   12,
-		PH:   1,
-		PW:   1,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    12,
-	}
-	maxpool1 = rt.MaxPool{
-		C:    8,
-		Ceil: false,
-		H:    12,
-		KH:   2,
-		KW:   2,
-		OH:   6,
-		OW:   6,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    12,
-	}
-	conv2 = rt.Conv{
-		C:    8,
-		DH:   1,
-		DW:   1,
-		G:    1,
-		H:    6,
-		K:    16,
-		KH:   3,
-		KW:   3,
-		OH:   6,
-		OW:   6,
-		PH:   1,
-		PW:   1,
-		ReLU: true,
-		SH:   1,
-		SW:   1,
-		W:    6,
-	}
-	maxpool2 = rt.MaxPool{
-		C:    16,
-		Ceil: false,
-		H:    6,
-		KH:   2,
-		KW:   2,
-		OH:   3,
-		OW:   3,
-		PH:   0,
-		PW:   0,
-		SH:   2,
-		SW:   2,
-		W:    6,
-	}
-	fc1 = rt.FC{
-		In:   144,
-		Out:  32,
-		ReLU: true,
-	}
-	fc2 = rt.FC{
-		In:   32,
-		Out:  4,
-		ReLU: false,
-	}
+	conv1    = rt.Conv{C: 1, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	maxpool1 = rt.MaxPool{C: 8, H: 12, W: 12, KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: false, OH: 6, OW: 6}
+	conv2    = rt.Conv{C: 8, H: 6, W: 6, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 6, OW: 6, ReLU: true}
+	maxpool2 = rt.MaxPool{C: 16, H: 6, W: 6, KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: false, OH: 3, OW: 3}
+	fc1      = rt.FC{In: 144, Out: 32, ReLU: true}
+	fc2      = rt.FC{In: 32, Out: 4, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 4}
 )
 

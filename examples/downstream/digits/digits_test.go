@@ -4,6 +4,7 @@
 package digits
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -255,5 +256,48 @@ func TestGradient(t *testing.T) {
 	}
 	if best > 1e-2 {
 		t.Errorf("backward and finite differences differ by %.2g (relative) at best, more than 1e-2", best)
+	}
+}
+
+// BenchmarkForward measures inference in images per second.
+func BenchmarkForward(b *testing.B) {
+	for _, n := range []int{1, 8, 64} {
+		if n == 64 && MACs > 1e9 {
+			continue
+		}
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			m := New(n, 1)
+			x := testInput(n, 1)
+			if _, err := m.Forward(x); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.Forward(x)
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
+
+// BenchmarkTrainStep measures training (forward, loss, backward, update) in
+// images per second.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, n := range []int{8, 64} {
+		if n == 64 && MACs > 1e9 {
+			continue
+		}
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			m := New(n, 1)
+			x, labels := testInput(n, 1), testLabels(n)
+			if _, err := m.TrainStep(x, labels); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.TrainStep(x, labels)
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+		})
 	}
 }
