@@ -87,3 +87,40 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOps: the memory-bound kernels on AlexNet/ResNet-sized tensors,
+// batch 8, reporting GB/s of tensor traffic (input + output, 4 bytes each).
+func BenchmarkOps(b *testing.B) {
+	const n = 8
+	r := newRand(2)
+	pool := Pool{C: 96, H: 55, W: 55, KH: 3, KW: 3, SH: 2, SW: 2, OH: 27, OW: 27}
+	x := randSlice(r, n*96*55*55)
+	y, dx := make([]float32, n*96*27*27), make([]float32, len(x))
+	arg := make([]int32, len(y))
+	l := LRN{C: 96, H: 55, W: 55, Size: 5, Alpha: 1e-4, Beta: 0.75, K: 2}
+	ly, ls, lsc := make([]float32, len(x)), make([]float32, len(x)), make([]float32, l.ScratchSize())
+	bn := BN{C: 64, H: 56, W: 56}
+	bx := randSlice(r, n*64*56*56)
+	by, bdx := make([]float32, len(bx)), make([]float32, len(bx))
+	g, be, rm, rv, mean, inv := randSlice(r, 64), randSlice(r, 64), make([]float32, 64), make([]float32, 64), make([]float32, 64), make([]float32, 64)
+	Fill(rv, 1)
+	for _, op := range []struct {
+		name  string
+		bytes int
+		f     func()
+	}{
+		{"maxpool_fwd", 4 * (len(x) + len(y)), func() { MaxPool(pool).Forward(n, x, y, arg) }},
+		{"maxpool_bwd", 4 * (len(x) + len(y)), func() { MaxPool(pool).Backward(n, y, arg, dx) }},
+		{"lrn_fwd", 4 * 3 * len(x), func() { l.Forward(n, x, ly, ls, lsc) }},
+		{"lrn_bwd", 4 * 5 * len(x), func() { l.Backward(n, x, ly, ls, ly, dx, lsc) }},
+		{"bn_train_fwd", 4 * 3 * len(bx), func() { bn.ForwardTrain(n, bx, by, g, be, rm, rv, mean, inv) }},
+		{"bn_bwd", 4 * 4 * len(bx), func() { bn.Backward(n, bx, by, g, mean, inv, bdx, rm, rv) }},
+	} {
+		b.Run(op.name, func(b *testing.B) {
+			for b.Loop() {
+				op.f()
+			}
+			b.ReportMetric(float64(op.bytes)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}

@@ -93,6 +93,34 @@ func testPoolFastVsRef(t *testing.T) {
 	}
 }
 
+// TestMaxPoolTies: ties go to the first maximum, NaN to the last NaN, and
+// -0/+0 keep the first one's sign, as in PyTorch's max_pool2d.
+func TestMaxPoolTies(t *testing.T) {
+	nan, negZero := float32(math.NaN()), float32(math.Copysign(0, -1))
+	p := MaxPool(pool(1, 2, 3, 2, 1, 0, false)) // windows over columns 0-1 and 1-2
+	for _, tc := range []struct {
+		x    []float32
+		want []int32
+	}{
+		{[]float32{1, 3, 3, 0, 3, 1}, []int32{1, 1}},
+		{[]float32{nan, 1, nan, 2, 1, 0}, []int32{0, 2}},
+		{[]float32{negZero, 0, -1, 0, -1, -1}, []int32{0, 1}},
+	} {
+		y, yr := make([]float32, 2), make([]float32, 2)
+		a, ar := make([]int32, 2), make([]int32, 2)
+		p.Forward(1, tc.x, y, a)
+		p.ForwardRef(1, tc.x, yr, ar)
+		for k := range a {
+			if a[k] != tc.want[k] || ar[k] != tc.want[k] {
+				t.Errorf("x %v: argmax %v (ref %v), want %v", tc.x, a, ar, tc.want)
+			}
+			if math.Float32bits(y[k]) != math.Float32bits(tc.x[a[k]]) && y[k] == y[k] {
+				t.Errorf("x %v: y %v is not x[argmax]", tc.x, y)
+			}
+		}
+	}
+}
+
 func TestPoolGrad(t *testing.T) {
 	r := newRand(11)
 	for pi, p := range poolCases {

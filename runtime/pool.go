@@ -145,19 +145,47 @@ func maxForwardPlane(j *planeJob, _, i int) {
 		h0, h1, _ := window(oh, p.SH, p.PH, p.KH, p.H)
 		for ow := 0; ow < p.OW; ow++ {
 			w0, w1, _ := window(ow, p.SW, p.PW, p.KW, p.W)
-			arg := h0*p.W + w0
-			best := xi[arg]
-			for ih := h0; ih < h1; ih++ {
-				row := xi[ih*p.W : ih*p.W+w1]
-				for iw := w0; iw < w1; iw++ {
-					if v := row[iw]; v > best || v != v {
-						best, arg = v, ih*p.W+iw
-					}
-				}
-			}
-			yi[oh*p.OW+ow], ai[oh*p.OW+ow] = best, int32(arg)
+			arg := windowArgmax(xi, p.W, h0, h1, w0, w1)
+			yi[oh*p.OW+ow], ai[oh*p.OW+ow] = xi[arg], int32(arg)
 		}
 	}
+}
+
+// windowArgmax returns the index in x (rows of width w) of PyTorch's argmax
+// of the window [h0,h1) x [w0,w1): the first maximum, or the last NaN.
+// Comparisons of random data mispredict, so the maximum is found on
+// order-preserving integer keys with a branch-free integer max (CMOV), NaNs
+// are detected on the bits, and only then the first position of the maximum
+// is searched (one mispredicted branch per window).
+func windowArgmax(x []float32, w, h0, h1, w0, w1 int) int {
+	best, nan := int32(math.MinInt32), int32(0)
+	for ih := h0; ih < h1; ih++ {
+		for _, v := range x[ih*w+w0 : ih*w+w1] {
+			b := int32(math.Float32bits(v))
+			best = max(best, b^(b>>31&0x7fffffff))
+			nan |= 0x7f800000 - b&0x7fffffff // negative iff v is NaN
+		}
+	}
+	if nan < 0 {
+		arg := 0
+		for ih := h0; ih < h1; ih++ {
+			for iw := w0; iw < w1; iw++ {
+				if v := x[ih*w+iw]; v != v {
+					arg = ih*w + iw
+				}
+			}
+		}
+		return arg
+	}
+	bv := math.Float32frombits(uint32(best ^ (best >> 31 & 0x7fffffff)))
+	for ih := h0; ih < h1; ih++ {
+		for iw := w0; iw < w1; iw++ {
+			if x[ih*w+iw] == bv { // -0 == +0: the first of them, as PyTorch
+				return ih*w + iw
+			}
+		}
+	}
+	return h0*w + w0 // not reached
 }
 
 // Backward: dx += dy routed to the argmax (see BackwardRef).
