@@ -10,7 +10,8 @@
 #
 # Ours: `go test -bench` (BenchmarkSgemm/n=*, BenchmarkSgemmConv/<layer>/<pass> in
 # runtime/gemm, BenchmarkConv/<layer>/<pass> in runtime), median of COUNT runs
-# (default 3) of the GFLOP/s metric (the best with BEST=1). Peers: bench/peers.py with /usr/bin/python3:
+# (default 3) of the GFLOP/s metric (the best with BEST=1). Peers: bench/peers.py
+# with /usr/bin/python3 (each skipped, with a note, if its module is missing):
 # numpy matmul (run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset), torch.mm
 # and torch conv2d with torch.set_num_threads(2). GFLOP/s = 2*m*n*k / time for a
 # product, 2*MACs / time for a conv layer (batch 8). Ratios are ours/peer.
@@ -21,7 +22,7 @@ BENCHTIME=${BENCHTIME:-1s}
 ONLY=${ONLY:-all}
 ROUNDS=${ROUNDS:-1}
 export BEST=${BEST:-0}
-PY=/usr/bin/python3
+PY=${PY:-/usr/bin/python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -29,13 +30,19 @@ echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, load: $(cut -d' ' -f1-3 
 grep -m1 'model name' /proc/cpuinfo || true
 echo "# go test -count=$COUNT -benchtime=$BENCHTIME; gemm kernel: $(go run ./runtime/gemm/internal/kernelname 2>/dev/null || echo '?')"
 
-have_py=0
-if [ -x "$PY" ] && "$PY" -c 'import numpy, torch' 2>/dev/null; then
-	have_py=1
+have_np=0
+have_torch=0
+if [ -x "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null; then
+	have_np=1
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" bench/peers.py blasinfo | sed 's/^/# /'
+else
+	echo "# $PY with numpy not found: numpy skipped"
+fi
+if [ -x "$PY" ] && "$PY" -c 'import numpy, torch' 2>/dev/null; then
+	have_torch=1
 	echo "# torch $("$PY" -c 'import torch; print(torch.__version__)'), torch.set_num_threads(2)"
 else
-	echo "# $PY with numpy and torch not found: peers skipped"
+	echo "# $PY with torch (and numpy) not found: torch skipped"
 fi
 
 # median of the GFLOP/s values per benchmark name (Benchmark prefix and -N suffix removed)
@@ -107,8 +114,10 @@ if [ "$ONLY" != conv ]; then
 		go_median "$tmp/go.txt" >"$tmp/ours.$r"
 		: >"$tmp/numpy.$r"
 		: >"$tmp/torch.$r"
-		if [ $have_py = 1 ]; then
+		if [ $have_np = 1 ]; then
 			env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" bench/peers.py numpy "$tmp/shapes" >"$tmp/numpy.$r"
+		fi
+		if [ $have_torch = 1 ]; then
 			"$PY" bench/peers.py torch "$tmp/shapes" >"$tmp/torch.$r"
 		fi
 	done
@@ -149,7 +158,7 @@ if [ "$ONLY" != gemm ]; then
 		  if ((g == "" || g == 0) && $3 > 0) g = sprintf("%.2f", 2 * macs[f[2]] / $3)
 		  print $1, g }' "$tmp/layers" "$tmp/goconv" >"$tmp/oursconv"
 	: >"$tmp/torchconv"
-	if [ $have_py = 1 ]; then
+	if [ $have_torch = 1 ]; then
 		"$PY" bench/peers.py conv "$tmp/layers" | sed 's|^|Conv/|' >"$tmp/torchconv"
 	fi
 	echo
