@@ -120,38 +120,54 @@ func lrnForwardPlane(j *planeJob, slot, item int) {
 	}
 }
 
-// ScratchSize returns the floats Forward and Backward need: one plane per
-// worker.
-func (l LRN) ScratchSize() int { return l.H * l.W * Workers() }
+// ScratchSize returns the floats Forward and Backward need: Size+1 planes
+// per worker (Forward uses one).
+func (l LRN) ScratchSize() int { return (l.Size + 1) * l.H * l.W * Workers() }
 
-// Backward is the fast twin of BackwardRef. scratch as for Forward.
+// Backward is the fast twin of BackwardRef, an image per worker: the ratios
+// dy*y/scale are computed once per element into a ring of Size planes as the
+// channel window slides, and each channel sums its window from the ring.
+// scratch has at least (Size+1)*H*W floats (ScratchSize() for all workers).
 func (l LRN) Backward(n int, x, y, scale, dy, dx, scratch []float32) {
 	l.checkBufs("LRN.Backward", n, x, y, scale, dy, dx)
-	hw := l.H * l.W
-	checkMin("LRN.Backward", "scratch", scratch, hw)
-	j := planeJob{f: lrnBackwardPlane, lrn: l, s: [9][]float32{x, y, scale, dy, dx, scratch}}
-	runPlanes(n*l.C, len(x), len(scratch)/hw, &j)
+	per := (l.Size + 1) * l.H * l.W
+	checkMin("LRN.Backward", "scratch", scratch, per)
+	j := planeJob{f: lrnBackwardImage, lrn: l, s: [9][]float32{x, y, scale, dy, dx, scratch}}
+	runPlanes(n, len(x), len(scratch)/per, &j)
 }
 
-func lrnBackwardPlane(j *planeJob, slot, item int) {
+func lrnBackwardImage(j *planeJob, slot, i int) {
 	l := &j.lrn
-	x, y, scale, dy, dx := j.s[0], j.s[1], j.s[2], j.s[3], j.s[4]
 	hw := l.H * l.W
-	sum := j.s[5][slot*hw : (slot+1)*hw]
-	f := 2 * l.Alpha * l.Beta / float32(l.Size)
-	i, c := item/l.C, item%l.C
 	base := i * l.C * hw
-	clear(sum)
-	for cc := max(0, c-(l.Size-1)/2); cc <= min(l.C-1, c+l.Size/2); cc++ {
-		o := base + cc*hw
-		d, yy, s := dy[o:o+hw], y[o:o+hw], scale[o:o+hw]
-		for p := range sum {
-			sum[p] += d[p] * yy[p] / s[p]
+	x, y, scale, dy, dx := j.s[0][base:base+l.C*hw], j.s[1][base:base+l.C*hw], j.s[2][base:base+l.C*hw],
+		j.s[3][base:base+l.C*hw], j.s[4][base:base+l.C*hw]
+	sc := j.s[5][slot*(l.Size+1)*hw : (slot+1)*(l.Size+1)*hw]
+	ring, sum := sc[:l.Size*hw], sc[l.Size*hw:]
+	f := 2 * l.Alpha * l.Beta / float32(l.Size)
+	lo, hi := (l.Size-1)/2, l.Size/2 // channel c sums ratios of c' in [c-lo, c+hi]
+	ratio := func(cc int) {
+		r := ring[(cc%l.Size)*hw : (cc%l.Size+1)*hw]
+		d, yy, s := dy[cc*hw:(cc+1)*hw], y[cc*hw:(cc+1)*hw], scale[cc*hw:(cc+1)*hw]
+		for p := range r {
+			r[p] = d[p] * yy[p] / s[p]
 		}
 	}
-	o := base + c*hw
-	xs, ds, ss, dxs := x[o:o+hw], dy[o:o+hw], scale[o:o+hw], dx[o:o+hw]
-	for p := range dxs {
-		dxs[p] += ds[p]*powNeg(ss[p], l.Beta) - f*xs[p]*sum[p]
+	for cc := 0; cc < min(hi, l.C); cc++ {
+		ratio(cc)
+	}
+	for c := 0; c < l.C; c++ {
+		if cc := c + hi; cc < l.C {
+			ratio(cc)
+		}
+		c0, c1 := max(0, c-lo), min(l.C-1, c+hi)
+		copy(sum, ring[(c0%l.Size)*hw:(c0%l.Size+1)*hw])
+		for cc := c0 + 1; cc <= c1; cc++ {
+			axpy(sum, ring[(cc%l.Size)*hw:(cc%l.Size+1)*hw])
+		}
+		xs, ds, ss, dxs := x[c*hw:(c+1)*hw], dy[c*hw:(c+1)*hw], scale[c*hw:(c+1)*hw], dx[c*hw:(c+1)*hw]
+		for p := range dxs {
+			dxs[p] += ds[p]*powNeg(ss[p], l.Beta) - f*xs[p]*sum[p]
+		}
 	}
 }
