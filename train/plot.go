@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -32,8 +34,9 @@ func writePlot(write writeFunc, path, name string, hist []EpochLog) error {
 	for _, p := range []*plot.Plot{top, bottom} {
 		p.Add(plotter.NewGrid())
 		p.X.Min, p.X.Max = 0.5, float64(hist[len(hist)-1].Epoch)+0.5
-		p.Legend.Top = true
+		p.X.Tick.Marker = epochTicks{}
 	}
+	top.Legend.Top = true // losses fall, accuracy rises: keep the legends off the lines
 	if err := addLine(top, "training loss", loss, 0); err != nil {
 		return err
 	}
@@ -73,4 +76,17 @@ var plotColors = []color.Color{
 	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
 	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
 	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+}
+
+// epochTicks marks whole epochs, at most about ten of them.
+type epochTicks struct{}
+
+func (epochTicks) Ticks(lo, hi float64) []plot.Tick {
+	first, last := int(math.Ceil(lo)), int(math.Floor(hi))
+	step := max(1, (last-first+9)/10)
+	var t []plot.Tick
+	for e := first; e <= last; e += step {
+		t = append(t, plot.Tick{Value: float64(e), Label: strconv.Itoa(e)})
+	}
+	return t
 }
