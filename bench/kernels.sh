@@ -104,22 +104,31 @@ if [ "$ONLY" != conv ]; then
 	SgemmConv/alexnet_conv1/bwd_data T N 363 3025 96
 	SgemmConv/alexnet_conv1/bwd_filter N T 96 363 3025
 	SHAPES
-	echo "# ours: go test ./runtime/gemm -run '^\$' -bench '^BenchmarkSgemm(Conv)?\$' -count=$COUNT -benchtime=$BENCHTIME (rounds: $ROUNDS, best: $BEST)"
+	# Ours, numpy and torch take turns per product, ROUNDS times, so that a
+	# burst of load on the shared machine hits all three alike.
+	go test -c -o "$tmp/gemm.test" ./runtime/gemm
+	echo "# ours: go test -c ./runtime/gemm; gemm.test -test.bench '^BenchmarkSgemm(Conv)?\$/<name>' -test.count=$COUNT -test.benchtime=$BENCHTIME, per product, interleaved with the peers (rounds: $ROUNDS, best: $BEST)"
 	for r in $(seq "$ROUNDS"); do
-		go test ./runtime/gemm -run '^$' -bench '^BenchmarkSgemm(Conv)?$' -count="$COUNT" -benchtime="$BENCHTIME" >"$tmp/go.txt" 2>&1 || {
-			echo "go test ./runtime/gemm -bench failed:"
-			tail -20 "$tmp/go.txt"
-			exit 1
-		}
-		go_median "$tmp/go.txt" >"$tmp/ours.$r"
+		: >"$tmp/go.txt"
 		: >"$tmp/numpy.$r"
 		: >"$tmp/torch.$r"
-		if [ $have_np = 1 ]; then
-			env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" bench/peers.py numpy "$tmp/shapes" >"$tmp/numpy.$r"
-		fi
-		if [ $have_torch = 1 ]; then
-			"$PY" bench/peers.py torch "$tmp/shapes" >"$tmp/torch.$r"
-		fi
+		while read -r name rest; do
+			# Sgemm/n=256 -> ^BenchmarkSgemm$/^n=256$ (each level anchored)
+			re=$(echo "$name" | awk -F/ '{ printf "^Benchmark%s$", $1; for (i = 2; i <= NF; i++) printf "/^%s$", $i }')
+			"$tmp/gemm.test" -test.run '^$' -test.bench "$re" -test.count="$COUNT" -test.benchtime="$BENCHTIME" >>"$tmp/go.txt" 2>&1 || {
+				echo "gemm.test -test.bench $re failed:"
+				tail -20 "$tmp/go.txt"
+				exit 1
+			}
+			echo "$name $rest" >"$tmp/one"
+			if [ $have_np = 1 ]; then
+				env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" bench/peers.py numpy "$tmp/one" >>"$tmp/numpy.$r"
+			fi
+			if [ $have_torch = 1 ]; then
+				"$PY" bench/peers.py torch "$tmp/one" >>"$tmp/torch.$r"
+			fi
+		done <"$tmp/shapes"
+		go_median "$tmp/go.txt" >"$tmp/ours.$r"
 	done
 	best_of "$tmp"/ours.* >"$tmp/ours"
 	best_of "$tmp"/numpy.* >"$tmp/numpy"
