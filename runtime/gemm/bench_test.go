@@ -105,10 +105,13 @@ func BenchmarkSgemmGonum(b *testing.B) {
 	}
 }
 
-// BenchmarkSgemmGo is our blocked code with the pure-Go micro-kernel.
-func BenchmarkSgemmGo(b *testing.B) {
-	for _, sh := range squareShapes()[:3] {
-		b.Run(sh.name, func(b *testing.B) { benchSgemm(b, kernelImpl{goKernel}, sh) })
+// BenchmarkSgemmKernels is BenchmarkSgemm with each micro-kernel usable
+// here: BenchmarkSgemmKernels/<kernel>/n=<n>.
+func BenchmarkSgemmKernels(b *testing.B) {
+	for _, kn := range usable {
+		for _, sh := range squareShapes()[:3] {
+			b.Run(kn.name+"/"+sh.name, func(b *testing.B) { benchSgemm(b, kernelImpl{kn}, sh) })
+		}
 	}
 }
 

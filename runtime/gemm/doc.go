@@ -97,8 +97,9 @@
 // BenchmarkSgemm/n=256..2048 (square, no transposes, all threads),
 // BenchmarkSgemmConv/<layer>/<fwd|bwd_data|bwd_filter> (the im2col products
 // of ResNet 3×3 64→64 and 1×1 256→64 at 56×56 and AlexNet conv1, one image),
-// BenchmarkSgemm1 (one thread), BenchmarkSgemmGonum, BenchmarkSgemmGo (the
-// pure-Go kernel) and BenchmarkKernel report GFLOP/s = 2mnk/time.
+// BenchmarkSgemm1 (one thread), BenchmarkSgemmGonum, BenchmarkSgemmKernels
+// (each usable micro-kernel) and BenchmarkKernel (the micro-kernel alone)
+// report GFLOP/s = 2mnk/time.
 // Environment for tuning: GEMM_THREADS=n, GEMM_TUNE=kc,mc,nc.
 // bench/kernels.sh runs them next to numpy (OpenBLAS) and torch.mm.
 //
