@@ -68,10 +68,10 @@ func Command(spec *Spec, args []string, stdout, stderr io.Writer) int {
 func TrainFlags(fs *flag.FlagSet, rc Recipe) func() (Config, error) {
 	var c Config
 	fs.StringVar(&c.Data, "data", "mnist", "training data: mnist | idx:IMAGES,LABELS[,TESTIMAGES,TESTLABELS] | folder:DIR (DIR/train, DIR/test)")
-	fs.IntVar(&c.Epochs, "epochs", rc.Epochs, "total number of epochs")
-	fs.IntVar(&c.Batch, "batch", rc.Batch, "batch size")
-	seed := fs.Uint64("seed", rc.Seed, "seed of the initialisation, the data order, augmentation and dropout")
-	aug := fs.String("augment", "", `augmentation: none | "[crop N] [pad N] [translate N] [mirror]" (default: the .cnn's, `+rc.Augment.String()+")")
+	fs.IntVar(&c.Epochs, "epochs", rc.Epochs, "total number of epochs (default: the .cnn's)")
+	fs.IntVar(&c.Batch, "batch", rc.Batch, "batch size (default: the .cnn's, else 128)")
+	seed := fs.Uint64("seed", rc.Seed, "seed of the initialisation, the data order, augmentation and dropout (default: the .cnn's)")
+	aug := fs.String("augment", "", `augmentation: none | "[crop N] [pad N] [translate N] [mirror]" (default: the .cnn's)`)
 	fs.StringVar(&c.Out, "out", "", "directory of the checkpoints, log.jsonl and plot.png (created)")
 	var resume resumeFlag
 	fs.Var(&resume, "resume", "continue from --out's last.safetensors, or --resume=CKPT")

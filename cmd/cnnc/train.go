@@ -147,6 +147,10 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	// The binary's own flags, parsed here too so that mistakes show before
 	// any build; the recipe defaults do not matter for that.
 	check := train.TrainFlags(fs, train.Recipe{})
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s\n\nflags:\n", trainUsage)
+		fs.PrintDefaults()
+	}
 	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() != 1 {
 		fs.Usage()
 		return exitUsage
