@@ -527,6 +527,10 @@ func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
 				r++
 				off := kw*c.DW - c.PW
 				lo, hi := c.owRange(off)
+				if c.SH == 1 && c.SW == 1 && c.OW == c.W && lo < hi {
+					c.im2colRows(xc, row, oh0, oh1, kh, off, lo, hi)
+					continue
+				}
 				for oh := oh0; oh < oh1; oh++ {
 					dst := row[(oh-oh0)*c.OW : (oh-oh0+1)*c.OW]
 					ih := oh*c.SH - c.PH + kh*c.DH
@@ -544,6 +548,39 @@ func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// im2colRows fills one im2col row for stride 1 and OW == W ("same"
+// padding: VGG, ResNet): output rows then follow input rows at the same
+// pitch, so all valid rows are one contiguous copy, after which the
+// columns outside [lo, hi) (which received the neighbouring rows' edge
+// pixels) are zeroed. xc is one input channel (H,W), row covers the output
+// rows [oh0, oh1).
+func (c *Conv) im2colRows(xc, row []float32, oh0, oh1, kh, off, lo, hi int) {
+	w := c.W
+	a := max(oh0, c.PH-kh*c.DH)     // first output row with a valid input row
+	b := min(oh1, c.H+c.PH-kh*c.DH) // end of them
+	if a >= b {
+		clear(row)
+		return
+	}
+	clear(row[:(a-oh0)*w])
+	clear(row[(b-oh0)*w:])
+	d0, d1 := (a-oh0)*w+lo, (b-1-oh0)*w+hi
+	s0 := (a-c.PH+kh*c.DH)*w + lo + off
+	copy(row[d0:d1], xc[s0:s0+d1-d0])
+	if lo == 0 && hi == w {
+		return
+	}
+	for oh := a; oh < b; oh++ {
+		r := row[(oh-oh0)*w : (oh-oh0+1)*w]
+		for k := range r[:lo] {
+			r[k] = 0
+		}
+		for k := range r[hi:] {
+			r[hi+k] = 0
 		}
 	}
 }

@@ -15,16 +15,18 @@ func conv(c, h, w, k, kh, kw, s, p, d, g int, relu bool) Conv {
 var convCases = []Conv{
 	conv(3, 7, 7, 4, 3, 3, 1, 1, 1, 1, false),
 	conv(3, 9, 8, 5, 3, 3, 2, 1, 1, 1, true),
-	conv(4, 11, 11, 6, 5, 5, 3, 2, 1, 2, false),  // groups
-	conv(4, 9, 10, 4, 3, 3, 1, 2, 2, 1, false),   // dilation
-	conv(6, 8, 7, 6, 3, 3, 1, 1, 1, 3, true),     // groups 3
-	conv(5, 6, 6, 7, 1, 1, 1, 0, 1, 1, false),    // 1x1 fast path
-	conv(4, 6, 5, 6, 1, 1, 1, 0, 1, 2, true),     // 1x1 grouped
-	conv(5, 9, 9, 3, 1, 1, 2, 0, 1, 1, false),    // 1x1 strided
-	conv(3, 15, 15, 4, 11, 11, 4, 0, 1, 1, true), // conv1-like
-	conv(2, 23, 23, 3, 5, 5, 4, 2, 1, 1, false),  // stride 4, rows long enough for the unrolled gather
-	conv(2, 5, 6, 3, 2, 4, 2, 3, 1, 1, false),    // rectangular kernel, padding > kernel/2
-	conv(2, 5, 5, 3, 2, 2, 1, 2, 1, 1, false),    // stride 1, padding > kernel-1: BackwardData via col2im
+	conv(4, 11, 11, 6, 5, 5, 3, 2, 1, 2, false),                                            // groups
+	conv(4, 9, 10, 4, 3, 3, 1, 2, 2, 1, false),                                             // dilation
+	conv(6, 8, 7, 6, 3, 3, 1, 1, 1, 3, true),                                               // groups 3
+	conv(5, 6, 6, 7, 1, 1, 1, 0, 1, 1, false),                                              // 1x1 fast path
+	conv(4, 6, 5, 6, 1, 1, 1, 0, 1, 2, true),                                               // 1x1 grouped
+	conv(5, 9, 9, 3, 1, 1, 2, 0, 1, 1, false),                                              // 1x1 strided
+	conv(3, 15, 15, 4, 11, 11, 4, 0, 1, 1, true),                                           // conv1-like
+	conv(2, 23, 23, 3, 5, 5, 4, 2, 1, 1, false),                                            // stride 4, rows long enough for the unrolled gather
+	conv(2, 5, 6, 3, 2, 4, 2, 3, 1, 1, false),                                              // rectangular kernel, padding > kernel/2
+	conv(2, 5, 5, 3, 2, 2, 1, 2, 1, 1, false),                                              // stride 1, padding > kernel-1: BackwardData via col2im
+	{C: 2, H: 6, W: 5, K: 3, KH: 3, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 5}, // OW == W, OH < H
+	{C: 2, H: 6, W: 7, K: 2, KH: 5, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 7},
 	{C: 2, H: 7, W: 9, K: 3, KH: 3, KW: 2, SH: 2, SW: 3, PH: 1, PW: 0, DH: 1, DW: 2, G: 1, OH: 4, OW: 3},
 }
 
