@@ -7,7 +7,8 @@ import (
 
 // RNG is the only source of randomness of the runtime (initialisers,
 // dropout): a PCG generator from math/rand/v2, reproducible across runs and
-// machines. NewRNG(seed) seeds PCG with (seed, splitmix64(seed)); use
+// machines (normals, computed with math.Log/Cos in float64, could differ in
+// a last bit on architectures that fuse multiply-adds). NewRNG(seed) seeds PCG with (seed, splitmix64(seed)); use
 // SeedFor to derive one independent stream per named tensor or layer.
 // Normals use the Box-Muller transform. The state marshals with
 // MarshalBinary/UnmarshalBinary (for checkpoints).
