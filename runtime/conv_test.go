@@ -54,10 +54,11 @@ func TestConvFastVsRef(t *testing.T) {
 	for ci, c := range convCases {
 		for _, workers := range []int{1, 2} {
 			block := []int{1 << 18, 1, 100}[(ci+workers)%3] // 1: one output row per im2col block
-			t.Run(fmt.Sprintf("%d/w%d/block%d", ci, workers, block), func(t *testing.T) {
+			minC := []int{1, 1 << 30}[workers-1]            // BackwardData as a conv, or col2im
+			t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d", ci, workers, block, minC), func(t *testing.T) {
 				defer SetWorkers(SetWorkers(workers))
-				defer func(old int) { colBlock = old }(colBlock)
-				colBlock = block
+				defer func(old, oldC int) { colBlock, dataAsConvMinC = old, oldC }(colBlock, dataAsConvMinC)
+				colBlock, dataAsConvMinC = block, minC
 				n := 3
 				x := randSlice(r, n*c.inSize())
 				w := randSlice(r, c.wSize())
