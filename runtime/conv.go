@@ -548,6 +548,12 @@ func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
 					c.im2colRows(xc, row, oh0, oh1, kh, off, lo, hi)
 					continue
 				}
+				if c.SW > 1 && kw >= c.SW && c.PW == 0 && c.DW == 1 && hi > 0 {
+					// row (kh,kw) is row (kh,kw-SW) shifted left by one
+					// output column: copies instead of a strided gather
+					c.im2colShift(xc, row, col[(r-1-c.SW)*ohw:(r-c.SW)*ohw], oh0, oh1, kh, off, hi)
+					continue
+				}
 				for oh := oh0; oh < oh1; oh++ {
 					dst := row[(oh-oh0)*c.OW : (oh-oh0+1)*c.OW]
 					ih := oh*c.SH - c.PH + kh*c.DH
@@ -599,6 +605,25 @@ func (c *Conv) im2colRows(xc, row []float32, oh0, oh1, kh, off, lo, hi int) {
 		for k := range r[hi:] {
 			r[hi+k] = 0
 		}
+	}
+}
+
+// im2colShift fills the im2col row of (kh, kw) for a strided conv without
+// padding (lo = 0) from the row prev of (kh, kw-SW): x[ih, o*SW+kw] =
+// x[ih, (o+1)*SW+kw-SW], so dst[o] = prev[o+1] for o < hi-1 and only the
+// last valid column is read from x (it may lie beyond prev's range).
+func (c *Conv) im2colShift(xc, row, prev []float32, oh0, oh1, kh, off, hi int) {
+	for oh := oh0; oh < oh1; oh++ {
+		o := (oh - oh0) * c.OW
+		dst := row[o : o+c.OW]
+		ih := oh*c.SH - c.PH + kh*c.DH
+		if ih < 0 || ih >= c.H {
+			clear(dst)
+			continue
+		}
+		copy(dst[:hi-1], prev[o+1:o+hi])
+		dst[hi-1] = xc[ih*c.W+(hi-1)*c.SW+off]
+		clear(dst[hi:])
 	}
 }
 
