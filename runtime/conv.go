@@ -548,10 +548,10 @@ func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
 					c.im2colRows(xc, row, oh0, oh1, kh, off, lo, hi)
 					continue
 				}
-				if c.SW > 1 && kw >= c.SW && c.PW == 0 && c.DW == 1 && hi > 0 {
+				if c.SW > 1 && kw >= c.SW && c.DW == 1 && lo < hi {
 					// row (kh,kw) is row (kh,kw-SW) shifted left by one
 					// output column: copies instead of a strided gather
-					c.im2colShift(xc, row, col[(r-1-c.SW)*ohw:(r-c.SW)*ohw], oh0, oh1, kh, off, hi)
+					c.im2colShift(xc, row, col[(r-1-c.SW)*ohw:(r-c.SW)*ohw], oh0, oh1, kh, off, lo, hi)
 					continue
 				}
 				for oh := oh0; oh < oh1; oh++ {
@@ -608,11 +608,12 @@ func (c *Conv) im2colRows(xc, row []float32, oh0, oh1, kh, off, lo, hi int) {
 	}
 }
 
-// im2colShift fills the im2col row of (kh, kw) for a strided conv without
-// padding (lo = 0) from the row prev of (kh, kw-SW): x[ih, o*SW+kw] =
-// x[ih, (o+1)*SW+kw-SW], so dst[o] = prev[o+1] for o < hi-1 and only the
-// last valid column is read from x (it may lie beyond prev's range).
-func (c *Conv) im2colShift(xc, row, prev []float32, oh0, oh1, kh, off, hi int) {
+// im2colShift fills the im2col row of (kh, kw) of a strided conv (DW = 1)
+// from the row prev of (kh, kw-SW): x[ih, o*SW+off] = x[ih, (o+1)*SW+off-SW],
+// so dst[o] = prev[o+1] for o in [lo, hi-1) (prev's valid columns start at
+// most at lo+1 and end at least at hi), and only the last valid column is
+// read from x.
+func (c *Conv) im2colShift(xc, row, prev []float32, oh0, oh1, kh, off, lo, hi int) {
 	for oh := oh0; oh < oh1; oh++ {
 		o := (oh - oh0) * c.OW
 		dst := row[o : o+c.OW]
@@ -621,7 +622,8 @@ func (c *Conv) im2colShift(xc, row, prev []float32, oh0, oh1, kh, off, hi int) {
 			clear(dst)
 			continue
 		}
-		copy(dst[:hi-1], prev[o+1:o+hi])
+		clear(dst[:lo])
+		copy(dst[lo:hi-1], prev[o+lo+1:o+hi])
 		dst[hi-1] = xc[ih*c.W+(hi-1)*c.SW+off]
 		clear(dst[hi:])
 	}
