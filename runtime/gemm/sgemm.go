@@ -25,7 +25,8 @@ type Implementation struct{}
 
 // Sgemm computes C = alpha * op(A) * op(B) + beta * C for row-major
 // matrices, op(A) m×k, op(B) k×n, C m×n. It panics on bad arguments exactly
-// where gonum's Sgemm does. When beta == 0, C is not read.
+// where gonum's Sgemm does. When beta == 0, C is not read; when alpha == 0
+// or k == 0, A and B are not read (C = beta*C, as in the reference BLAS).
 func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemm(best, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
