@@ -26,8 +26,10 @@
 // the MR values of the A strip and issues MR·NR/16 FMAs; then it writes
 // C = alpha·acc + beta·C, with separate paths for beta == 0 (C is never
 // read, so NaN in C does not propagate) and beta == 1 (blocks of k after the
-// first). Partial tiles at the edges are computed in full from zero-padded
-// panels into a small buffer and copied out.
+// first). Panels are zero-padded at the edges. A last strip of B with at
+// most 16 or 32 columns goes to an 8×16 or 8×32 AVX-512 kernel; a partial
+// tile that no kernel fits exactly is computed into a small buffer and
+// copied out.
 //
 // Micro-kernels (chosen at start-up from golang.org/x/sys/cpu; Kernel names
 // the one in use):
