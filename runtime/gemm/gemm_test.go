@@ -521,3 +521,18 @@ func TestPoolStress(t *testing.T) {
 		}
 	}
 }
+
+// TestBlocking: the scratch sizes assume MC and NC are multiples of the
+// tile (blocks never rounds a block past them).
+func TestBlocking(t *testing.T) {
+	for _, kn := range usable {
+		if kn.mc%kn.mr != 0 || kn.nc%kn.nr != 0 || kn.kc < 1 {
+			t.Errorf("%s: mc=%d nc=%d kc=%d for a %dx%d tile", kn.name, kn.mc, kn.nc, kn.kc, kn.mr, kn.nr)
+		}
+		for length := 1; length < 3*kn.mc; length += 7 {
+			if b := blocks(length, kn.mc, kn.mr); b > kn.mc || b%kn.mr != 0 {
+				t.Fatalf("%s: blocks(%d, %d, %d) = %d", kn.name, length, kn.mc, kn.mr, b)
+			}
+		}
+	}
+}
