@@ -491,3 +491,39 @@ func testAllocs(t *testing.T) {
 		t.Errorf("%v allocations per run", allocs)
 	}
 }
+
+// TestElementwiseParallel: relu and add on tensors of several chunks, with
+// 2 workers, against plain loops.
+func TestElementwiseParallel(t *testing.T) {
+	defer parallelPlanes()()
+	r := newRand(18)
+	n := 3*chunk + 17
+	x, a, dy := randSlice(r, n), randSlice(r, n), randSlice(r, n)
+	want := make([]float32, n)
+	for i, v := range x {
+		want[i] = max(v, 0)
+	}
+	ReluForward(x)
+	closeRel(t, "relu", x, want, 0)
+	for i := range want {
+		want[i] = dy[i]
+		if x[i] <= 0 {
+			want[i] = 0
+		}
+	}
+	ReluBackward(x, dy)
+	closeRel(t, "relu backward", dy, want, 0)
+	y := make([]float32, n)
+	AddForward(x, a, y)
+	for i := range want {
+		want[i] = x[i] + a[i]
+	}
+	closeRel(t, "add", y, want, 0)
+	da, db := append([]float32(nil), a...), make([]float32, n)
+	AddBackward(y, da, db)
+	for i := range want {
+		want[i] = a[i] + y[i]
+	}
+	closeRel(t, "add backward da", da, want, 0)
+	closeRel(t, "add backward db", db, y, 0)
+}
