@@ -62,13 +62,15 @@
 // worker pool (SetThreads; default GOMAXPROCS): C is cut into contiguous
 // column ranges (whole NR strips) or row ranges (whole MR strips), whichever
 // leaves less packing per part, and each part runs the loops above with its
-// own scratch. The calling goroutine computes part 0; the workers get their
-// part numbers over channels and report through a WaitGroup. (A version
-// whose workers spun before parking showed no measurable gain on this shared
-// machine and hung once in a benchmark run, so the plain blocking hand-off
-// stays.) Smaller products, and calls made while another call holds the pool
-// (concurrent callers, such as a batch split across goroutines), run on the
-// calling goroutine. Implementation is safe for concurrent use.
+// own scratch. The caller publishes the job, nudges the workers and then
+// claims parts like a worker (a compare-and-swap on one word), so a worker
+// that is slow to wake on a busy machine costs nothing: the caller takes its
+// part too. The caller waits for claimed parts on a WaitGroup. (A version
+// whose workers spun before parking showed no measurable gain here and hung
+// once in a benchmark run; it was dropped.) Smaller products, and calls made
+// while another call holds the pool (concurrent callers, such as a batch
+// split across goroutines), run on the calling goroutine. Implementation is
+// safe for concurrent use.
 //
 // # Errors
 //

@@ -3,27 +3,40 @@ package gemm
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
-// The worker pool: persistent goroutines that each compute one part of a
-// large product. A product uses the pool only if it is large enough
-// (minParallelWork multiply-adds per part) and the pool is free; otherwise
-// it runs on the calling goroutine. The caller computes part 0 itself.
-// Nothing is allocated per call: the problem is copied into the pool and the
-// workers receive part numbers over channels.
+// The worker pool: persistent goroutines that help with large products. A
+// product uses the pool only if it is large enough (minParallelWork
+// multiply-adds per part) and the pool is free (TryLock); otherwise it runs on
+// the calling goroutine. C is cut into parts, one per thread; the caller
+// publishes the job in pool.claim, nudges the workers through buffered
+// channels and then claims parts itself like any worker: a part is taken by
+// a compare-and-swap on claim, so if a worker is slow to wake (the machine is
+// busy) the caller simply computes its part too. The caller waits for the
+// claimed parts on a WaitGroup. Nothing is allocated per call.
 
 // minParallelWork is the number of multiply-adds below which a part is not
 // worth a hand-off to another goroutine (a few microseconds of work).
 const minParallelWork = 1 << 20
 
+// claim packs the job number (bits 40-63), the number of parts (20-39) and
+// the next part to hand out (0-19).
+const (
+	claimGenShift   = 40
+	claimPartsShift = 20
+	claimMask       = 1<<20 - 1
+)
+
 type workerPool struct {
-	mu      sync.Mutex // held by the call that uses the pool
-	started int        // workers running
-	work    []chan int // one per worker: the part to compute
-	wg      sync.WaitGroup
-	p       problem
-	parts   int
-	byCols  bool // parts split the columns (else the rows)
+	mu     sync.Mutex // held by the call that uses the pool
+	nudge  []chan struct{}
+	claim  atomic.Uint64
+	gen    uint64
+	wg     sync.WaitGroup // parts not yet computed
+	p      problem
+	byCols bool // parts split the columns (else the rows)
+	parts  int
 }
 
 var (
@@ -82,29 +95,48 @@ func parallel(p *problem) bool {
 		return false
 	}
 	defer pool.mu.Unlock()
-	for pool.started < t-1 {
-		ch := make(chan int)
-		pool.work = append(pool.work, ch)
-		pool.started++
+	for len(pool.nudge) < t-1 {
+		ch := make(chan struct{}, 1)
+		pool.nudge = append(pool.nudge, ch)
 		go worker(ch)
 	}
 	pool.p = *p
 	pool.parts = t
 	pool.byCols = byCols
-	pool.wg.Add(t - 1)
-	for i := 1; i < t; i++ {
-		pool.work[i-1] <- i
+	pool.gen = (pool.gen + 1) & (1<<(64-claimGenShift) - 1)
+	pool.wg.Add(t)
+	pool.claim.Store(pool.gen<<claimGenShift | uint64(t)<<claimPartsShift)
+	for _, ch := range pool.nudge[:t-1] {
+		select {
+		case ch <- struct{}{}:
+		default: // already nudged: it will look at claim anyway
+		}
 	}
-	runPart(0)
+	claimParts()
 	pool.wg.Wait()
 	pool.p = problem{} // drop references to the caller's slices
 	return true
 }
 
-func worker(ch chan int) {
-	for part := range ch {
-		runPart(part)
-		pool.wg.Done()
+func worker(nudge chan struct{}) {
+	for range nudge {
+		claimParts()
+	}
+}
+
+// claimParts computes parts of the current job until none is left.
+func claimParts() {
+	for {
+		c := pool.claim.Load()
+		next, parts := int(c&claimMask), int(c>>claimPartsShift&claimMask)
+		if next >= parts {
+			return
+		}
+		if pool.claim.CompareAndSwap(c, c+1) {
+			// The job cannot change before this part is Done.
+			runPart(next)
+			pool.wg.Done()
+		}
 	}
 }
 
