@@ -127,6 +127,23 @@ func TestTrainErrorsBeforeBuild(t *testing.T) {
 	if code := run([]string{"eval", w}, &stdout, &stderr); code != exitInput || !strings.Contains(stderr.String(), "give --net") {
 		t.Errorf("eval of a weights file: %d %q", code, stderr.String())
 	}
+	// An ensemble must be of one network.
+	var cks []string
+	for i, src := range []string{"network A\n", "network B\n"} {
+		p := filepath.Join(t.TempDir(), fmt.Sprintf("c%d.safetensors", i))
+		meta := map[string]string{"format": train.CheckpointFormat, "epoch": "1", "source": src, "source_path": "x.cnn"}
+		safetensors.Save(p, []safetensors.Tensor{{Name: "x", Shape: []int{1}, Data: []float32{1}}}, meta)
+		cks = append(cks, p)
+	}
+	stderr.Reset()
+	if code := run([]string{"eval", cks[0], cks[1]}, &stdout, &stderr); code != exitInput || !strings.Contains(stderr.String(), "an ensemble needs one network") {
+		t.Errorf("ensemble of two networks: %d %q", code, stderr.String())
+	}
+	// The recorded source is compiled, and its errors reported, before any build.
+	stderr.Reset()
+	if code := run([]string{"eval", cks[0]}, &stdout, &stderr); code != exitInput || !strings.HasPrefix(stderr.String(), "x.cnn:") {
+		t.Errorf("eval of a checkpoint with a broken source: %d %q", code, stderr.String())
+	}
 }
 
 // writeTinyData writes idx files of n 8x8 images of 3 classes: a bright bar
