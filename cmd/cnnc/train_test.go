@@ -69,7 +69,7 @@ func TestOverridesReachGeneratedCode(t *testing.T) {
 	// Without overrides the .cnn's recipe stands.
 	m2, src2 := compileTest(t, "../../networks/lenet5.cnn")
 	files, err = trainModule(m2, "networks/lenet5.cnn", src2, overrides{}, moduleRef{dir: "/cnnc"})
-	if err != nil || !strings.Contains(string(files["net/net.go"]), "rt.NewSGD(ps, float32(0.05), float32(0.9), float32(0.0005), false)") {
+	if err != nil || !strings.Contains(string(files["net/net.go"]), "rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)") {
 		t.Errorf("the .cnn's recipe did not reach the code (%v)", err)
 	}
 	for _, tc := range []struct {

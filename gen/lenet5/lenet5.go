@@ -212,9 +212,9 @@ func New(maxBatch int, seed uint64) *Net {
 		savedFix:  make([]float32, 0),
 		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb))),
 		state: TrainState{
-			LR: 0.05,
+			LR: 0.01,
 			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.05)
+				p := rt.NewPlateau(0.01)
 				p.Factor = 0.1
 				p.Patience = 1
 				return p
@@ -357,7 +357,7 @@ func (m *Net) lossBackward(n int, labels []int32) {
 const (
 	DefaultBatch     = 64
 	DefaultEpochs    = 10
-	DefaultLR        = 0.05
+	DefaultLR        = 0.01
 	Optimizer        = "sgd"
 	Momentum         = 0.9
 	WeightDecay      = 0.0005
@@ -457,7 +457,7 @@ func (m *Net) ensureTrain() {
 		Name: "fc3.bias",
 		W:    m.params[61696:61706],
 	}}
-	m.opt = rt.NewSGD(ps, float32(0.05), float32(0.9), float32(0.0005), false)
+	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)
 	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
 }
 

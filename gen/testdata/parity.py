@@ -103,7 +103,7 @@ def dump(name, model, names, shape, n, lr, momentum, decay):
 
 
 torch.manual_seed(0)
-dump("lenet5", LeNet5(), {}, (1, 28, 28), 4, 0.05, 0.9, 5e-4)
+dump("lenet5", LeNet5(), {}, (1, 28, 28), 4, 0.01, 0.9, 5e-4)
 torch.manual_seed(0)
 m = MiniResNet()
 dump("mini_resnet", m, m.names(), (3, 8, 8), 4, 0.01, 0.9, 5e-4)
