@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The worker pool: persistent goroutines that help with large products. A
@@ -14,11 +15,16 @@ import (
 // channels and then claims parts itself like any worker: a part is taken by
 // a compare-and-swap on claim, so if a worker is slow to wake (the machine is
 // busy) the caller simply computes its part too. The caller waits for the
-// claimed parts on a WaitGroup. Nothing is allocated per call.
+// claimed parts on a WaitGroup. Idle workers poll claim for spinTime before
+// they park on their channel. Nothing is allocated per call.
 
 // minParallelWork is the number of multiply-adds below which a part is not
 // worth a hand-off to another goroutine (a few microseconds of work).
 const minParallelWork = 1 << 20
+
+// spinTime is how long an idle worker polls for the next job before it
+// parks.
+const spinTime = 50 * time.Microsecond
 
 // claim packs the job number (bits 40-63), the number of parts (20-39) and
 // the next part to hand out (0-19).
@@ -121,6 +127,24 @@ func parallel(p *problem) bool {
 func worker(nudge chan struct{}) {
 	for range nudge {
 		claimParts()
+		// Back-to-back products are common and waking a parked goroutine
+		// takes tens of microseconds here: look for the next job for a
+		// while before parking. The nudge is only a hint, so a stale one
+		// is harmless and none is lost: the caller stores the job before
+		// it nudges, and a parked worker always has a nudge coming.
+		start := time.Now()
+		for i := 1; ; i++ {
+			if c := pool.claim.Load(); int(c&claimMask) < int(c>>claimPartsShift&claimMask) {
+				claimParts()
+				start = time.Now()
+			}
+			if i%64 == 0 {
+				if time.Since(start) > spinTime {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
 	}
 }
 
