@@ -40,6 +40,7 @@ type workerPool struct {
 	claim  atomic.Uint64
 	gen    uint64
 	wg     sync.WaitGroup // parts not yet computed
+	done   atomic.Int32   // parts computed (for the caller's spin)
 	p      problem
 	byCols bool // parts split the columns (else the rows)
 	parts  int
@@ -111,6 +112,7 @@ func parallel(p *problem) bool {
 	pool.byCols = byCols
 	pool.gen = (pool.gen + 1) & (1<<(64-claimGenShift) - 1)
 	pool.wg.Add(t)
+	pool.done.Store(0)
 	pool.claim.Store(pool.gen<<claimGenShift | uint64(t)<<claimPartsShift)
 	for _, ch := range pool.nudge[:t-1] {
 		select {
@@ -119,6 +121,17 @@ func parallel(p *problem) bool {
 		}
 	}
 	claimParts()
+	// Spin briefly for the other parts (a parked caller is slow to wake),
+	// then wait on the WaitGroup, which also orders the workers' writes.
+	start := time.Now()
+	for i := 1; pool.done.Load() < int32(t); i++ {
+		if i%64 == 0 {
+			if time.Since(start) > spinTime {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
 	pool.wg.Wait()
 	pool.p = problem{} // drop references to the caller's slices
 	return true
@@ -159,6 +172,7 @@ func claimParts() {
 		if pool.claim.CompareAndSwap(c, c+1) {
 			// The job cannot change before this part is Done.
 			runPart(next)
+			pool.done.Add(1)
 			pool.wg.Done()
 		}
 	}
