@@ -115,34 +115,33 @@
 // # Measured
 //
 // On the 2-core Sapphire-Rapids-class Xeon (AVX-512, 3.2 GHz turbo, shared
-// with other engineers' builds and a training run, load average 4.5-6.6),
-// 27 Nov 2026, with ours, numpy (OpenBLAS 0.3.21, SkylakeX kernel, 2
-// threads) and torch.mm taking turns per product, best of 3 rounds:
+// with other engineers' work: load average 3.7 falling to 1.8 during the
+// run), 27 Nov 2026 05:10 UTC, ours, numpy (OpenBLAS 0.3.21, SkylakeX
+// kernel, 2 threads) and torch.mm taking turns per product, best of 3
+// rounds, GFLOP/s:
 //
-//	COUNT=1 ROUNDS=3 BEST=1 ONLY=gemm bench/kernels.sh
+//	COUNT=1 ROUNDS=3 BEST=1 bench/kernels.sh
 //
 //	benchmark                               ours   numpy   torch  ours/numpy
-//	Sgemm/n=256                            147.7   159.2   155.6   0.93
-//	Sgemm/n=512                            173.7   167.3   137.2   1.04
-//	Sgemm/n=1024                           182.6   178.3   173.0   1.02
-//	Sgemm/n=2048                            87.9   112.7   121.1   0.78
-//	SgemmConv/resnet_3x3-64/fwd            129.0    80.1    80.6   1.61
-//	SgemmConv/resnet_3x3-64/bwd_data       105.0    99.1   103.3   1.06
-//	SgemmConv/resnet_3x3-64/bwd_filter     103.1   111.3   118.6   0.93
-//	SgemmConv/resnet_1x1-256-64/fwd        129.1   104.2   108.2   1.24
-//	SgemmConv/resnet_1x1-256-64/bwd_data   162.9   130.2   131.2   1.25
-//	SgemmConv/resnet_1x1-256-64/bwd_filter 124.0   113.0   111.3   1.10
-//	SgemmConv/alexnet_conv1/fwd            130.5   153.0   146.5   0.85
-//	SgemmConv/alexnet_conv1/bwd_data       152.7   135.5   136.9   1.13
-//	SgemmConv/alexnet_conv1/bwd_filter     106.1   101.6   121.6   1.04
+//	Sgemm/n=256                            325.9   252.9   277.5   1.29
+//	Sgemm/n=512                            353.6   311.9   327.4   1.13
+//	Sgemm/n=1024                           393.1   380.1   383.0   1.03
+//	Sgemm/n=2048                           398.8   398.6   377.3   1.00
+//	SgemmConv/resnet_3x3-64/fwd            259.5   248.8   243.5   1.04
+//	SgemmConv/resnet_3x3-64/bwd_data       320.9   269.1   257.8   1.19
+//	SgemmConv/resnet_3x3-64/bwd_filter     292.7   227.1   240.0   1.29
+//	SgemmConv/resnet_1x1-256-64/fwd        279.6   254.1   272.7   1.10
+//	SgemmConv/resnet_1x1-256-64/bwd_data   341.5   287.6   293.6   1.19
+//	SgemmConv/resnet_1x1-256-64/bwd_filter 256.5   218.4   217.3   1.17
+//	SgemmConv/alexnet_conv1/fwd            277.2   331.5   316.6   0.84
+//	SgemmConv/alexnet_conv1/bwd_data       334.4   283.4   284.6   1.18
+//	SgemmConv/alexnet_conv1/bwd_filter     289.2   274.3   275.8   1.05
 //
-// (GFLOP/s; on this loaded machine both sides run at about half speed.) In
-// a quieter moment (load about 2.5), best of 5 runs of
-// go test -run '^$' -bench 'Sgemm$/n=(1024|2048)': n=1024 375 GFLOP/s,
-// n=2048 384 GFLOP/s, against 349 and 361 for numpy a few minutes earlier
-// (OpenBLAS is quoted at about 235 for this machine kind). One thread
-// (BenchmarkSgemm1, best of 6): n=1024 191 GFLOP/s, 94% of the micro-kernel
-// alone (BenchmarkKernel/avx512-8x48: 204 GFLOP/s, the FMA peak at 3.2 GHz).
-// BenchmarkSgemmKernels/*/n=512: avx512-8x48 179, avx2-6x16 100, go-4x4 5
-// GFLOP/s; gonum.Implementation 10-19 GFLOP/s (BenchmarkSgemmGonum).
+// With the machine busier (load 4.5-6.6, a training run on the other core)
+// both sides drop to about half and the ratios stay near 1 (n=1024: 182.6
+// against 178.3, 1.02). One thread (BenchmarkSgemm1, best of 6): n=1024
+// 191 GFLOP/s, 94% of the micro-kernel alone (BenchmarkKernel/avx512-8x48:
+// 204 GFLOP/s, the FMA peak at 3.2 GHz). BenchmarkSgemmKernels/*/n=512:
+// avx512-8x48 179, avx2-6x16 100, go-4x4 5-10 GFLOP/s; gonum's
+// Implementation 10-19 GFLOP/s (BenchmarkSgemmGonum).
 package gemm
