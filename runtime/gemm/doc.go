@@ -117,28 +117,31 @@
 // # Measured
 //
 // On the 2-core Sapphire-Rapids-class Xeon (AVX-512, 3.2 GHz turbo, shared
-// with other engineers' work: load average 3.7 falling to 1.8 during the
-// run), 27 Nov 2026 05:10 UTC, ours, numpy (OpenBLAS 0.3.21, SkylakeX
+// with other engineers' work: load average 3.8 falling to 2.6 during the
+// run), 27 Nov 2026 05:17 UTC, ours, numpy (OpenBLAS 0.3.21, SkylakeX
 // kernel, 2 threads) and torch.mm taking turns per product, best of 3
-// rounds, GFLOP/s:
+// rounds, GFLOP/s (bench/results-2026-11-27.txt):
 //
-//	COUNT=1 ROUNDS=3 BEST=1 bench/kernels.sh
+//	COUNT=1 ROUNDS=3 BEST=1 ONLY=gemm bench/kernels.sh
 //
 //	benchmark                               ours   numpy   torch  ours/numpy
-//	Sgemm/n=256                            325.9   252.9   277.5   1.29
-//	Sgemm/n=512                            353.6   311.9   327.4   1.13
-//	Sgemm/n=1024                           393.1   380.1   383.0   1.03
-//	Sgemm/n=2048                           398.8   398.6   377.3   1.00
-//	SgemmConv/resnet_3x3-64/fwd            259.5   248.8   243.5   1.04
-//	SgemmConv/resnet_3x3-64/bwd_data       320.9   269.1   257.8   1.19
-//	SgemmConv/resnet_3x3-64/bwd_filter     292.7   227.1   240.0   1.29
-//	SgemmConv/resnet_1x1-256-64/fwd        279.6   254.1   272.7   1.10
-//	SgemmConv/resnet_1x1-256-64/bwd_data   341.5   287.6   293.6   1.19
-//	SgemmConv/resnet_1x1-256-64/bwd_filter 256.5   218.4   217.3   1.17
-//	SgemmConv/alexnet_conv1/fwd            277.2   331.5   316.6   0.84
-//	SgemmConv/alexnet_conv1/bwd_data       334.4   283.4   284.6   1.18
-//	SgemmConv/alexnet_conv1/bwd_filter     289.2   274.3   275.8   1.05
+//	Sgemm/n=256                            305.4   239.8   257.0   1.27
+//	Sgemm/n=512                            344.2   293.2   303.8   1.17
+//	Sgemm/n=1024                           367.8   347.7   348.2   1.06
+//	Sgemm/n=2048                           389.7   361.6   351.8   1.08
+//	SgemmConv/resnet_3x3-64/fwd            275.7   222.7   225.3   1.24
+//	SgemmConv/resnet_3x3-64/bwd_data       312.8   247.8   251.7   1.26
+//	SgemmConv/resnet_3x3-64/bwd_filter     277.9   221.9   227.6   1.25
+//	SgemmConv/resnet_1x1-256-64/fwd        243.7   228.5   229.3   1.07
+//	SgemmConv/resnet_1x1-256-64/bwd_data   279.5   236.3   260.7   1.18
+//	SgemmConv/resnet_1x1-256-64/bwd_filter 234.8   196.2   202.2   1.20
+//	SgemmConv/alexnet_conv1/fwd            274.2   291.5   289.6   0.94
+//	SgemmConv/alexnet_conv1/bwd_data       301.3   256.4   261.5   1.18
+//	SgemmConv/alexnet_conv1/bwd_filter     253.6   239.8   236.9   1.06
 //
+// An earlier run (05:10 UTC, KC=384, load 3.7 to 1.8) gave n=1024 393.1
+// against 380.1 (1.03) and alexnet_conv1/fwd 0.84; the other ratios were
+// 1.00-1.29.
 // With the machine busier (load 4.5-6.6, a training run on the other core)
 // both sides drop to about half and the ratios stay near 1 (n=1024: 182.6
 // against 178.3, 1.02). One thread (BenchmarkSgemm1, best of 6): n=1024
