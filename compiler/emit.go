@@ -293,7 +293,7 @@ func (e *emitter) drivers() {
 			inf = append(inf, jen.Comment(s.Ident+": folded into "+s.Fold.Ident))
 		case op == dsl.OpReLU && s.InfSkip:
 			inf = append(inf, jen.Comment(s.Ident+": fused into its producer"))
-		case op == dsl.OpBN:
+		case op == dsl.OpBN || op == dsl.OpMaxPool:
 			inf = append(inf, call(s, "Infer", append(iin, I(s))...))
 		case (op == dsl.OpConv || op == dsl.OpFC) && (s.Folds != nil || s.InfFused != s.Fused):
 			inf = append(inf, call(s, "Infer", append(iin, I(s))...))

@@ -198,6 +198,8 @@ func (e *emitter) emitMaxPool(s *Step) {
 	argmax := savedSlice("argmax", s.Argmax, size(s.L.Out))
 	e.method(id+"Forward", layerDoc(s), xy(),
 		jen.Id(id).Dot("Forward").Call(jen.Id("n"), jen.Id("x"), jen.Id("y"), argmax))
+	e.method(id+"Infer", id+"Infer takes the maxima without their positions.", xy(),
+		jen.Id(id).Dot("Forward").Call(jen.Id("n"), jen.Id("x"), jen.Id("y"), jen.Nil()))
 	e.method(id+"Backward", "", xdydx(),
 		jen.Id(id).Dot("Backward").Call(jen.Id("n"), jen.Id("dy"), argmax.Clone(), jen.Id("dx")))
 }

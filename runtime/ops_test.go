@@ -72,6 +72,9 @@ func testPoolFastVsRef(t *testing.T) {
 		MaxPool(p).ForwardRef(n, x, yRef, aRef)
 		MaxPool(p).Forward(n, x, y, a)
 		closeRel(t, fmt.Sprintf("max%d.y", pi), y, yRef, 0)
+		yInf := make([]float32, len(y))
+		MaxPool(p).Forward(n, x, yInf, nil) // inference: no argmax
+		closeRel(t, fmt.Sprintf("max%d.y without argmax", pi), yInf, yRef, 0)
 		for i := range a {
 			if a[i] != aRef[i] {
 				t.Fatalf("max%d: argmax[%d] = %d, want %d", pi, i, a[i], aRef[i])

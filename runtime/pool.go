@@ -129,12 +129,43 @@ func (m MaxPool) BackwardRef(n int, dy []float32, argmax []int32, dx []float32) 
 
 // Forward is the fast twin of ForwardRef (clipped windows, no branches in
 // the inner loop; planes split over the workers).
+//
+// With argmax nil (inference, where nothing goes backward) it only takes the
+// maxima, which is cheaper.
 func (m MaxPool) Forward(n int, x, y []float32, argmax []int32) {
 	p := Pool(m)
 	p.mustValid("MaxPool.Forward", n, x, y)
-	checkIdx("MaxPool.Forward", argmax, len(y))
-	j := planeJob{f: maxForwardPlane, pool: p, s: [9][]float32{x, y}, idx: argmax}
+	f := maxForwardPlane
+	if argmax == nil {
+		f = maxOnlyPlane
+	} else {
+		checkIdx("MaxPool.Forward", argmax, len(y))
+	}
+	j := planeJob{f: f, pool: p, s: [9][]float32{x, y}, idx: argmax}
 	runPlanes(n*p.C, len(x), n*p.C, &j)
+}
+
+// maxOnlyPlane is maxForwardPlane without the argmax; a NaN in a window
+// wins, as in PyTorch.
+func maxOnlyPlane(j *planeJob, _, i int) {
+	p := &j.pool
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	xi, yi := j.s[0][i*hw:(i+1)*hw], j.s[1][i*ohw:(i+1)*ohw]
+	for oh := 0; oh < p.OH; oh++ {
+		h0, h1, _ := window(oh, p.SH, p.PH, p.KH, p.H)
+		for ow := 0; ow < p.OW; ow++ {
+			w0, w1, _ := window(ow, p.SW, p.PW, p.KW, p.W)
+			m := xi[h0*p.W+w0]
+			for ih := h0; ih < h1; ih++ {
+				for _, v := range xi[ih*p.W+w0 : ih*p.W+w1] {
+					if v > m || v != v {
+						m = v
+					}
+				}
+			}
+			yi[oh*p.OW+ow] = m
+		}
+	}
 }
 
 func maxForwardPlane(j *planeJob, _, i int) {

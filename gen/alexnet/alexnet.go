@@ -56,6 +56,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*69984])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*69984], dx)
 }
@@ -90,6 +95,11 @@ func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
 // maxpool2: maxpool 3 s2 (../networks/alexnet.cnn:8), 27x27x256 -> 13x13x256.
 func (m *Net) maxpool2Forward(n int, x, y []float32) {
 	maxpool2.Forward(n, x, y, m.argmax[69984*m.maxBatch:69984*m.maxBatch+n*43264])
+}
+
+// maxpool2Infer takes the maxima without their positions.
+func (m *Net) maxpool2Infer(n int, x, y []float32) {
+	maxpool2.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
@@ -160,6 +170,11 @@ func (m *Net) relu5Backward(n int, y, dy, dx []float32) {
 // maxpool3: maxpool 3 s2 (../networks/alexnet.cnn:11), 13x13x256 -> 6x6x256.
 func (m *Net) maxpool3Forward(n int, x, y []float32) {
 	maxpool3.Forward(n, x, y, m.argmax[113248*m.maxBatch:113248*m.maxBatch+n*9216])
+}
+
+// maxpool3Infer takes the maxima without their positions.
+func (m *Net) maxpool3Infer(n int, x, y []float32) {
+	maxpool3.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool3Backward(n int, x, dy, dx []float32) {
@@ -433,11 +448,11 @@ func (m *Net) forwardInfer(n int) {
 	mb, a := m.maxBatch, m.act
 	m.conv1Forward(n, a[:n*154587], a[186624*mb:186624*mb+n*290400])
 	// relu1: fused into its producer
-	m.maxpool1Forward(n, a[186624*mb:186624*mb+n*290400], a[:n*69984])
+	m.maxpool1Infer(n, a[186624*mb:186624*mb+n*290400], a[:n*69984])
 	m.lrn1Forward(n, a[:n*69984], a[186624*mb:186624*mb+n*69984])
 	m.conv2Forward(n, a[186624*mb:186624*mb+n*69984], a[:n*186624])
 	// relu2: fused into its producer
-	m.maxpool2Forward(n, a[:n*186624], a[186624*mb:186624*mb+n*43264])
+	m.maxpool2Infer(n, a[:n*186624], a[186624*mb:186624*mb+n*43264])
 	m.lrn2Forward(n, a[186624*mb:186624*mb+n*43264], a[:n*43264])
 	m.conv3Forward(n, a[:n*43264], a[186624*mb:186624*mb+n*64896])
 	// relu3: fused into its producer
@@ -445,7 +460,7 @@ func (m *Net) forwardInfer(n int) {
 	// relu4: fused into its producer
 	m.conv5Forward(n, a[:n*64896], a[186624*mb:186624*mb+n*43264])
 	// relu5: fused into its producer
-	m.maxpool3Forward(n, a[186624*mb:186624*mb+n*43264], a[:n*9216])
+	m.maxpool3Infer(n, a[186624*mb:186624*mb+n*43264], a[:n*9216])
 	// dropout1: identity at inference
 	m.fc1Forward(n, a[:n*9216], a[186624*mb:186624*mb+n*4096])
 	// relu6: fused into its producer

@@ -56,6 +56,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
 }
@@ -117,6 +122,11 @@ func (m *Net) lrn2Backward(n int, x, y, dy, dx []float32) {
 // maxpool2: maxpool 3 s2 ceil (../networks/googlenet.cnn:26), 56x56x192 -> 28x28x192.
 func (m *Net) maxpool2Forward(n int, x, y []float32) {
 	maxpool2.Forward(n, x, y, m.argmax[200704*m.maxBatch:200704*m.maxBatch+n*150528])
+}
+
+// maxpool2Infer takes the maxima without their positions.
+func (m *Net) maxpool2Infer(n int, x, y []float32) {
+	maxpool2.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
@@ -211,6 +221,11 @@ func (m *Net) inception3a_relu5Backward(n int, y, dy, dx []float32) {
 // inception3a_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 28x28x192 -> 28x28x192.
 func (m *Net) inception3a_maxpool1Forward(n int, x, y []float32) {
 	inception3a_maxpool1.Forward(n, x, y, m.argmax[351232*m.maxBatch:351232*m.maxBatch+n*150528])
+}
+
+// inception3a_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception3a_maxpool1Infer(n int, x, y []float32) {
+	inception3a_maxpool1.Forward(n, x, y, nil)
 }
 
 func (m *Net) inception3a_maxpool1Backward(n int, x, dy, dx []float32) {
@@ -339,6 +354,11 @@ func (m *Net) inception3b_maxpool1Forward(n int, x, y []float32) {
 	inception3b_maxpool1.Forward(n, x, y, m.argmax[501760*m.maxBatch:501760*m.maxBatch+n*200704])
 }
 
+// inception3b_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception3b_maxpool1Infer(n int, x, y []float32) {
+	inception3b_maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) inception3b_maxpool1Backward(n int, x, dy, dx []float32) {
 	inception3b_maxpool1.Backward(n, dy, m.argmax[501760*m.maxBatch:501760*m.maxBatch+n*200704], dx)
 }
@@ -378,6 +398,11 @@ func (m *Net) inception3b_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float3
 // maxpool3: maxpool 3 s2 ceil (../networks/googlenet.cnn:29), 28x28x480 -> 14x14x480.
 func (m *Net) maxpool3Forward(n int, x, y []float32) {
 	maxpool3.Forward(n, x, y, m.argmax[702464*m.maxBatch:702464*m.maxBatch+n*94080])
+}
+
+// maxpool3Infer takes the maxima without their positions.
+func (m *Net) maxpool3Infer(n int, x, y []float32) {
+	maxpool3.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool3Backward(n int, x, dy, dx []float32) {
@@ -472,6 +497,11 @@ func (m *Net) inception4a_relu5Backward(n int, y, dy, dx []float32) {
 // inception4a_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x480 -> 14x14x480.
 func (m *Net) inception4a_maxpool1Forward(n int, x, y []float32) {
 	inception4a_maxpool1.Forward(n, x, y, m.argmax[796544*m.maxBatch:796544*m.maxBatch+n*94080])
+}
+
+// inception4a_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception4a_maxpool1Infer(n int, x, y []float32) {
+	inception4a_maxpool1.Forward(n, x, y, nil)
 }
 
 func (m *Net) inception4a_maxpool1Backward(n int, x, dy, dx []float32) {
@@ -673,6 +703,11 @@ func (m *Net) inception4b_maxpool1Forward(n int, x, y []float32) {
 	inception4b_maxpool1.Forward(n, x, y, m.argmax[890624*m.maxBatch:890624*m.maxBatch+n*100352])
 }
 
+// inception4b_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception4b_maxpool1Infer(n int, x, y []float32) {
+	inception4b_maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) inception4b_maxpool1Backward(n int, x, dy, dx []float32) {
 	inception4b_maxpool1.Backward(n, dy, m.argmax[890624*m.maxBatch:890624*m.maxBatch+n*100352], dx)
 }
@@ -799,6 +834,11 @@ func (m *Net) inception4c_maxpool1Forward(n int, x, y []float32) {
 	inception4c_maxpool1.Forward(n, x, y, m.argmax[990976*m.maxBatch:990976*m.maxBatch+n*100352])
 }
 
+// inception4c_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception4c_maxpool1Infer(n int, x, y []float32) {
+	inception4c_maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) inception4c_maxpool1Backward(n int, x, dy, dx []float32) {
 	inception4c_maxpool1.Backward(n, dy, m.argmax[990976*m.maxBatch:990976*m.maxBatch+n*100352], dx)
 }
@@ -923,6 +963,11 @@ func (m *Net) inception4d_relu5Backward(n int, y, dy, dx []float32) {
 // inception4d_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x512.
 func (m *Net) inception4d_maxpool1Forward(n int, x, y []float32) {
 	inception4d_maxpool1.Forward(n, x, y, m.argmax[1091328*m.maxBatch:1091328*m.maxBatch+n*100352])
+}
+
+// inception4d_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception4d_maxpool1Infer(n int, x, y []float32) {
+	inception4d_maxpool1.Forward(n, x, y, nil)
 }
 
 func (m *Net) inception4d_maxpool1Backward(n int, x, dy, dx []float32) {
@@ -1124,6 +1169,11 @@ func (m *Net) inception4e_maxpool1Forward(n int, x, y []float32) {
 	inception4e_maxpool1.Forward(n, x, y, m.argmax[1191680*m.maxBatch:1191680*m.maxBatch+n*103488])
 }
 
+// inception4e_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception4e_maxpool1Infer(n int, x, y []float32) {
+	inception4e_maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) inception4e_maxpool1Backward(n int, x, dy, dx []float32) {
 	inception4e_maxpool1.Backward(n, dy, m.argmax[1191680*m.maxBatch:1191680*m.maxBatch+n*103488], dx)
 }
@@ -1163,6 +1213,11 @@ func (m *Net) inception4e_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float3
 // maxpool4: maxpool 3 s2 ceil (../networks/googlenet.cnn:37), 14x14x832 -> 7x7x832.
 func (m *Net) maxpool4Forward(n int, x, y []float32) {
 	maxpool4.Forward(n, x, y, m.argmax[1295168*m.maxBatch:1295168*m.maxBatch+n*40768])
+}
+
+// maxpool4Infer takes the maxima without their positions.
+func (m *Net) maxpool4Infer(n int, x, y []float32) {
+	maxpool4.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool4Backward(n int, x, dy, dx []float32) {
@@ -1257,6 +1312,11 @@ func (m *Net) inception5a_relu5Backward(n int, y, dy, dx []float32) {
 // inception5a_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x832.
 func (m *Net) inception5a_maxpool1Forward(n int, x, y []float32) {
 	inception5a_maxpool1.Forward(n, x, y, m.argmax[1335936*m.maxBatch:1335936*m.maxBatch+n*40768])
+}
+
+// inception5a_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception5a_maxpool1Infer(n int, x, y []float32) {
+	inception5a_maxpool1.Forward(n, x, y, nil)
 }
 
 func (m *Net) inception5a_maxpool1Backward(n int, x, dy, dx []float32) {
@@ -1383,6 +1443,11 @@ func (m *Net) inception5b_relu5Backward(n int, y, dy, dx []float32) {
 // inception5b_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x832.
 func (m *Net) inception5b_maxpool1Forward(n int, x, y []float32) {
 	inception5b_maxpool1.Forward(n, x, y, m.argmax[1376704*m.maxBatch:1376704*m.maxBatch+n*40768])
+}
+
+// inception5b_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception5b_maxpool1Infer(n int, x, y []float32) {
+	inception5b_maxpool1.Forward(n, x, y, nil)
 }
 
 func (m *Net) inception5b_maxpool1Backward(n int, x, dy, dx []float32) {
@@ -2313,14 +2378,14 @@ func (m *Net) forwardInfer(n int) {
 	mb, a := m.maxBatch, m.act
 	m.conv1Forward(n, a[:n*150528], a[602112*mb:602112*mb+n*802816])
 	// relu1: fused into its producer
-	m.maxpool1Forward(n, a[602112*mb:602112*mb+n*802816], a[:n*200704])
+	m.maxpool1Infer(n, a[602112*mb:602112*mb+n*802816], a[:n*200704])
 	m.lrn1Forward(n, a[:n*200704], a[602112*mb:602112*mb+n*200704])
 	m.conv2Forward(n, a[602112*mb:602112*mb+n*200704], a[:n*200704])
 	// relu2: fused into its producer
 	m.conv3Forward(n, a[:n*200704], a[602112*mb:602112*mb+n*602112])
 	// relu3: fused into its producer
 	m.lrn2Forward(n, a[602112*mb:602112*mb+n*602112], a[:n*602112])
-	m.maxpool2Forward(n, a[:n*602112], a[602112*mb:602112*mb+n*150528])
+	m.maxpool2Infer(n, a[:n*602112], a[602112*mb:602112*mb+n*150528])
 	m.inception3a_conv1Forward(n, a[602112*mb:602112*mb+n*150528], a[:n*50176])
 	// inception3a_relu1: fused into its producer
 	m.inception3a_conv2Forward(n, a[602112*mb:602112*mb+n*150528], a[1404928*mb:1404928*mb+n*75264])
@@ -2331,7 +2396,7 @@ func (m *Net) forwardInfer(n int) {
 	// inception3a_relu4: fused into its producer
 	m.inception3a_conv5Forward(n, a[1404928*mb:1404928*mb+n*12544], a[1705984*mb:1705984*mb+n*25088])
 	// inception3a_relu5: fused into its producer
-	m.inception3a_maxpool1Forward(n, a[602112*mb:602112*mb+n*150528], a[1404928*mb:1404928*mb+n*150528])
+	m.inception3a_maxpool1Infer(n, a[602112*mb:602112*mb+n*150528], a[1404928*mb:1404928*mb+n*150528])
 	m.inception3a_conv6Forward(n, a[1404928*mb:1404928*mb+n*150528], a[602112*mb:602112*mb+n*25088])
 	// inception3a_relu6: fused into its producer
 	m.inception3a_concat1Forward(n, a[:n*50176], a[1605632*mb:1605632*mb+n*100352], a[1705984*mb:1705984*mb+n*25088], a[602112*mb:602112*mb+n*25088], a[1404928*mb:1404928*mb+n*200704])
@@ -2345,11 +2410,11 @@ func (m *Net) forwardInfer(n int) {
 	// inception3b_relu4: fused into its producer
 	m.inception3b_conv5Forward(n, a[1705984*mb:1705984*mb+n*25088], a[:n*75264])
 	// inception3b_relu5: fused into its producer
-	m.inception3b_maxpool1Forward(n, a[1404928*mb:1404928*mb+n*200704], a[1705984*mb:1705984*mb+n*200704])
+	m.inception3b_maxpool1Infer(n, a[1404928*mb:1404928*mb+n*200704], a[1705984*mb:1705984*mb+n*200704])
 	m.inception3b_conv6Forward(n, a[1705984*mb:1705984*mb+n*200704], a[1404928*mb:1404928*mb+n*50176])
 	// inception3b_relu6: fused into its producer
 	m.inception3b_concat1Forward(n, a[1605632*mb:1605632*mb+n*100352], a[602112*mb:602112*mb+n*150528], a[:n*75264], a[1404928*mb:1404928*mb+n*50176], a[1705984*mb:1705984*mb+n*376320])
-	m.maxpool3Forward(n, a[1705984*mb:1705984*mb+n*376320], a[1605632*mb:1605632*mb+n*94080])
+	m.maxpool3Infer(n, a[1705984*mb:1705984*mb+n*376320], a[1605632*mb:1605632*mb+n*94080])
 	m.inception4a_conv1Forward(n, a[1605632*mb:1605632*mb+n*94080], a[1404928*mb:1404928*mb+n*37632])
 	// inception4a_relu1: fused into its producer
 	m.inception4a_conv2Forward(n, a[1605632*mb:1605632*mb+n*94080], a[1705984*mb:1705984*mb+n*18816])
@@ -2360,7 +2425,7 @@ func (m *Net) forwardInfer(n int) {
 	// inception4a_relu4: fused into its producer
 	m.inception4a_conv5Forward(n, a[1705984*mb:1705984*mb+n*3136], a[602112*mb:602112*mb+n*9408])
 	// inception4a_relu5: fused into its producer
-	m.inception4a_maxpool1Forward(n, a[1605632*mb:1605632*mb+n*94080], a[1705984*mb:1705984*mb+n*94080])
+	m.inception4a_maxpool1Infer(n, a[1605632*mb:1605632*mb+n*94080], a[1705984*mb:1705984*mb+n*94080])
 	m.inception4a_conv6Forward(n, a[1705984*mb:1705984*mb+n*94080], a[1605632*mb:1605632*mb+n*12544])
 	// inception4a_relu6: fused into its producer
 	m.inception4a_concat1Forward(n, a[1404928*mb:1404928*mb+n*37632], a[:n*40768], a[602112*mb:602112*mb+n*9408], a[1605632*mb:1605632*mb+n*12544], a[1705984*mb:1705984*mb+n*100352])
@@ -2374,7 +2439,7 @@ func (m *Net) forwardInfer(n int) {
 	// inception4b_relu4: fused into its producer
 	m.inception4b_conv5Forward(n, a[1404928*mb:1404928*mb+n*4704], a[602112*mb:602112*mb+n*12544])
 	// inception4b_relu5: fused into its producer
-	m.inception4b_maxpool1Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*100352])
+	m.inception4b_maxpool1Infer(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*100352])
 	m.inception4b_conv6Forward(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*12544])
 	// inception4b_relu6: fused into its producer
 	m.inception4b_concat1Forward(n, a[1605632*mb:1605632*mb+n*31360], a[:n*43904], a[602112*mb:602112*mb+n*12544], a[1705984*mb:1705984*mb+n*12544], a[1404928*mb:1404928*mb+n*100352])
@@ -2388,7 +2453,7 @@ func (m *Net) forwardInfer(n int) {
 	// inception4c_relu4: fused into its producer
 	m.inception4c_conv5Forward(n, a[1705984*mb:1705984*mb+n*4704], a[602112*mb:602112*mb+n*12544])
 	// inception4c_relu5: fused into its producer
-	m.inception4c_maxpool1Forward(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*100352])
+	m.inception4c_maxpool1Infer(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*100352])
 	m.inception4c_conv6Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*12544])
 	// inception4c_relu6: fused into its producer
 	m.inception4c_concat1Forward(n, a[1605632*mb:1605632*mb+n*25088], a[:n*50176], a[602112*mb:602112*mb+n*12544], a[1404928*mb:1404928*mb+n*12544], a[1705984*mb:1705984*mb+n*100352])
@@ -2402,7 +2467,7 @@ func (m *Net) forwardInfer(n int) {
 	// inception4d_relu4: fused into its producer
 	m.inception4d_conv5Forward(n, a[1404928*mb:1404928*mb+n*6272], a[602112*mb:602112*mb+n*12544])
 	// inception4d_relu5: fused into its producer
-	m.inception4d_maxpool1Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*100352])
+	m.inception4d_maxpool1Infer(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*100352])
 	m.inception4d_conv6Forward(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*12544])
 	// inception4d_relu6: fused into its producer
 	m.inception4d_concat1Forward(n, a[1605632*mb:1605632*mb+n*21952], a[:n*56448], a[602112*mb:602112*mb+n*12544], a[1705984*mb:1705984*mb+n*12544], a[1404928*mb:1404928*mb+n*103488])
@@ -2416,11 +2481,11 @@ func (m *Net) forwardInfer(n int) {
 	// inception4e_relu4: fused into its producer
 	m.inception4e_conv5Forward(n, a[1705984*mb:1705984*mb+n*6272], a[602112*mb:602112*mb+n*25088])
 	// inception4e_relu5: fused into its producer
-	m.inception4e_maxpool1Forward(n, a[1404928*mb:1404928*mb+n*103488], a[1705984*mb:1705984*mb+n*103488])
+	m.inception4e_maxpool1Infer(n, a[1404928*mb:1404928*mb+n*103488], a[1705984*mb:1705984*mb+n*103488])
 	m.inception4e_conv6Forward(n, a[1705984*mb:1705984*mb+n*103488], a[1404928*mb:1404928*mb+n*25088])
 	// inception4e_relu6: fused into its producer
 	m.inception4e_concat1Forward(n, a[1605632*mb:1605632*mb+n*50176], a[:n*62720], a[602112*mb:602112*mb+n*25088], a[1404928*mb:1404928*mb+n*25088], a[1705984*mb:1705984*mb+n*163072])
-	m.maxpool4Forward(n, a[1705984*mb:1705984*mb+n*163072], a[1605632*mb:1605632*mb+n*40768])
+	m.maxpool4Infer(n, a[1705984*mb:1705984*mb+n*163072], a[1605632*mb:1605632*mb+n*40768])
 	m.inception5a_conv1Forward(n, a[1605632*mb:1605632*mb+n*40768], a[1404928*mb:1404928*mb+n*12544])
 	// inception5a_relu1: fused into its producer
 	m.inception5a_conv2Forward(n, a[1605632*mb:1605632*mb+n*40768], a[1705984*mb:1705984*mb+n*7840])
@@ -2431,7 +2496,7 @@ func (m *Net) forwardInfer(n int) {
 	// inception5a_relu4: fused into its producer
 	m.inception5a_conv5Forward(n, a[1705984*mb:1705984*mb+n*1568], a[602112*mb:602112*mb+n*6272])
 	// inception5a_relu5: fused into its producer
-	m.inception5a_maxpool1Forward(n, a[1605632*mb:1605632*mb+n*40768], a[1705984*mb:1705984*mb+n*40768])
+	m.inception5a_maxpool1Infer(n, a[1605632*mb:1605632*mb+n*40768], a[1705984*mb:1705984*mb+n*40768])
 	m.inception5a_conv6Forward(n, a[1705984*mb:1705984*mb+n*40768], a[1605632*mb:1605632*mb+n*6272])
 	// inception5a_relu6: fused into its producer
 	m.inception5a_concat1Forward(n, a[1404928*mb:1404928*mb+n*12544], a[:n*15680], a[602112*mb:602112*mb+n*6272], a[1605632*mb:1605632*mb+n*6272], a[1705984*mb:1705984*mb+n*40768])
@@ -2445,7 +2510,7 @@ func (m *Net) forwardInfer(n int) {
 	// inception5b_relu4: fused into its producer
 	m.inception5b_conv5Forward(n, a[1404928*mb:1404928*mb+n*2352], a[602112*mb:602112*mb+n*6272])
 	// inception5b_relu5: fused into its producer
-	m.inception5b_maxpool1Forward(n, a[1705984*mb:1705984*mb+n*40768], a[1404928*mb:1404928*mb+n*40768])
+	m.inception5b_maxpool1Infer(n, a[1705984*mb:1705984*mb+n*40768], a[1404928*mb:1404928*mb+n*40768])
 	m.inception5b_conv6Forward(n, a[1404928*mb:1404928*mb+n*40768], a[1705984*mb:1705984*mb+n*6272])
 	// inception5b_relu6: fused into its producer
 	m.inception5b_concat1Forward(n, a[1605632*mb:1605632*mb+n*18816], a[:n*18816], a[602112*mb:602112*mb+n*6272], a[1705984*mb:1705984*mb+n*6272], a[1404928*mb:1404928*mb+n*50176])

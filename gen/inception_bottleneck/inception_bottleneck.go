@@ -123,6 +123,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
 }
@@ -332,7 +337,7 @@ func (m *Net) forwardInfer(n int) {
 	// relu4: fused into its producer
 	m.conv5Forward(n, a[301056*mb:301056*mb+n*50176], a[827904*mb:827904*mb+n*75264])
 	// relu5: fused into its producer
-	m.maxpool1Forward(n, a[:n*200704], a[301056*mb:301056*mb+n*200704])
+	m.maxpool1Infer(n, a[:n*200704], a[301056*mb:301056*mb+n*200704])
 	m.conv6Forward(n, a[301056*mb:301056*mb+n*200704], a[:n*50176])
 	// relu6: fused into its producer
 	m.concat1Forward(n, a[200704*mb:200704*mb+n*100352], a[677376*mb:677376*mb+n*150528], a[827904*mb:827904*mb+n*75264], a[:n*50176], a[301056*mb:301056*mb+n*376320])

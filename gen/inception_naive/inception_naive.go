@@ -89,6 +89,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
 }
@@ -244,7 +249,7 @@ func (m *Net) forwardInfer(n int) {
 	// relu2: fused into its producer
 	m.conv3Forward(n, a[:n*200704], a[777728*mb:777728*mb+n*75264])
 	// relu3: fused into its producer
-	m.maxpool1Forward(n, a[:n*200704], a[852992*mb:852992*mb+n*200704])
+	m.maxpool1Infer(n, a[:n*200704], a[852992*mb:852992*mb+n*200704])
 	m.concat1Forward(n, a[526848*mb:526848*mb+n*100352], a[627200*mb:627200*mb+n*150528], a[777728*mb:777728*mb+n*75264], a[852992*mb:852992*mb+n*200704], a[:n*526848])
 }
 

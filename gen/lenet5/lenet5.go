@@ -56,6 +56,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*1176])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*1176], dx)
 }
@@ -80,6 +85,11 @@ func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
 // maxpool2: maxpool 2 (../networks/lenet5.cnn:7), 10x10x16 -> 5x5x16.
 func (m *Net) maxpool2Forward(n int, x, y []float32) {
 	maxpool2.Forward(n, x, y, m.argmax[1176*m.maxBatch:1176*m.maxBatch+n*400])
+}
+
+// maxpool2Infer takes the maxima without their positions.
+func (m *Net) maxpool2Infer(n int, x, y []float32) {
+	maxpool2.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
@@ -289,10 +299,10 @@ func (m *Net) forwardInfer(n int) {
 	mb, a := m.maxBatch, m.act
 	m.conv1Forward(n, a[:n*784], a[1176*mb:1176*mb+n*4704])
 	// relu1: fused into its producer
-	m.maxpool1Forward(n, a[1176*mb:1176*mb+n*4704], a[:n*1176])
+	m.maxpool1Infer(n, a[1176*mb:1176*mb+n*4704], a[:n*1176])
 	m.conv2Forward(n, a[:n*1176], a[1176*mb:1176*mb+n*1600])
 	// relu2: fused into its producer
-	m.maxpool2Forward(n, a[1176*mb:1176*mb+n*1600], a[:n*400])
+	m.maxpool2Infer(n, a[1176*mb:1176*mb+n*1600], a[:n*400])
 	m.fc1Forward(n, a[:n*400], a[1176*mb:1176*mb+n*120])
 	// relu3: fused into its producer
 	m.fc2Forward(n, a[1176*mb:1176*mb+n*120], a[:n*84])

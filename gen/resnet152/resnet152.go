@@ -74,6 +74,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
 }
@@ -10357,7 +10362,7 @@ func (m *Net) forwardInfer(n int) {
 	m.conv1Infer(n, a[:n*150528], a[802816*mb:802816*mb+n*802816])
 	// bn1: folded into conv1
 	// relu1: fused into its producer
-	m.maxpool1Forward(n, a[802816*mb:802816*mb+n*802816], a[:n*200704])
+	m.maxpool1Infer(n, a[802816*mb:802816*mb+n*802816], a[:n*200704])
 	m.bottleneck1_conv1Infer(n, a[:n*200704], a[802816*mb:802816*mb+n*200704])
 	// bottleneck1_bn1: folded into bottleneck1_conv1
 	// bottleneck1_relu1: fused into its producer

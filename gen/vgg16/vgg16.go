@@ -73,6 +73,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*802816])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*802816], dx)
 }
@@ -114,6 +119,11 @@ func (m *Net) relu4Backward(n int, y, dy, dx []float32) {
 // maxpool2: maxpool 2 s2 (../networks/vgg16.cnn:7), 112x112x128 -> 56x56x128.
 func (m *Net) maxpool2Forward(n int, x, y []float32) {
 	maxpool2.Forward(n, x, y, m.argmax[802816*m.maxBatch:802816*m.maxBatch+n*401408])
+}
+
+// maxpool2Infer takes the maxima without their positions.
+func (m *Net) maxpool2Infer(n int, x, y []float32) {
+	maxpool2.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
@@ -176,6 +186,11 @@ func (m *Net) maxpool3Forward(n int, x, y []float32) {
 	maxpool3.Forward(n, x, y, m.argmax[1204224*m.maxBatch:1204224*m.maxBatch+n*200704])
 }
 
+// maxpool3Infer takes the maxima without their positions.
+func (m *Net) maxpool3Infer(n int, x, y []float32) {
+	maxpool3.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool3Backward(n int, x, dy, dx []float32) {
 	maxpool3.Backward(n, dy, m.argmax[1204224*m.maxBatch:1204224*m.maxBatch+n*200704], dx)
 }
@@ -236,6 +251,11 @@ func (m *Net) maxpool4Forward(n int, x, y []float32) {
 	maxpool4.Forward(n, x, y, m.argmax[1404928*m.maxBatch:1404928*m.maxBatch+n*100352])
 }
 
+// maxpool4Infer takes the maxima without their positions.
+func (m *Net) maxpool4Infer(n int, x, y []float32) {
+	maxpool4.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool4Backward(n int, x, dy, dx []float32) {
 	maxpool4.Backward(n, dy, m.argmax[1404928*m.maxBatch:1404928*m.maxBatch+n*100352], dx)
 }
@@ -294,6 +314,11 @@ func (m *Net) relu13Backward(n int, y, dy, dx []float32) {
 // maxpool5: maxpool 2 s2 (../networks/vgg16.cnn:10), 14x14x512 -> 7x7x512.
 func (m *Net) maxpool5Forward(n int, x, y []float32) {
 	maxpool5.Forward(n, x, y, m.argmax[1505280*m.maxBatch:1505280*m.maxBatch+n*25088])
+}
+
+// maxpool5Infer takes the maxima without their positions.
+func (m *Net) maxpool5Infer(n int, x, y []float32) {
+	maxpool5.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool5Backward(n int, x, dy, dx []float32) {
@@ -657,33 +682,33 @@ func (m *Net) forwardInfer(n int) {
 	// relu1: fused into its producer
 	m.conv2Forward(n, a[3211264*mb:3211264*mb+n*3211264], a[:n*3211264])
 	// relu2: fused into its producer
-	m.maxpool1Forward(n, a[:n*3211264], a[3211264*mb:3211264*mb+n*802816])
+	m.maxpool1Infer(n, a[:n*3211264], a[3211264*mb:3211264*mb+n*802816])
 	m.conv3Forward(n, a[3211264*mb:3211264*mb+n*802816], a[:n*1605632])
 	// relu3: fused into its producer
 	m.conv4Forward(n, a[:n*1605632], a[3211264*mb:3211264*mb+n*1605632])
 	// relu4: fused into its producer
-	m.maxpool2Forward(n, a[3211264*mb:3211264*mb+n*1605632], a[:n*401408])
+	m.maxpool2Infer(n, a[3211264*mb:3211264*mb+n*1605632], a[:n*401408])
 	m.conv5Forward(n, a[:n*401408], a[3211264*mb:3211264*mb+n*802816])
 	// relu5: fused into its producer
 	m.conv6Forward(n, a[3211264*mb:3211264*mb+n*802816], a[:n*802816])
 	// relu6: fused into its producer
 	m.conv7Forward(n, a[:n*802816], a[3211264*mb:3211264*mb+n*802816])
 	// relu7: fused into its producer
-	m.maxpool3Forward(n, a[3211264*mb:3211264*mb+n*802816], a[:n*200704])
+	m.maxpool3Infer(n, a[3211264*mb:3211264*mb+n*802816], a[:n*200704])
 	m.conv8Forward(n, a[:n*200704], a[3211264*mb:3211264*mb+n*401408])
 	// relu8: fused into its producer
 	m.conv9Forward(n, a[3211264*mb:3211264*mb+n*401408], a[:n*401408])
 	// relu9: fused into its producer
 	m.conv10Forward(n, a[:n*401408], a[3211264*mb:3211264*mb+n*401408])
 	// relu10: fused into its producer
-	m.maxpool4Forward(n, a[3211264*mb:3211264*mb+n*401408], a[:n*100352])
+	m.maxpool4Infer(n, a[3211264*mb:3211264*mb+n*401408], a[:n*100352])
 	m.conv11Forward(n, a[:n*100352], a[3211264*mb:3211264*mb+n*100352])
 	// relu11: fused into its producer
 	m.conv12Forward(n, a[3211264*mb:3211264*mb+n*100352], a[:n*100352])
 	// relu12: fused into its producer
 	m.conv13Forward(n, a[:n*100352], a[3211264*mb:3211264*mb+n*100352])
 	// relu13: fused into its producer
-	m.maxpool5Forward(n, a[3211264*mb:3211264*mb+n*100352], a[:n*25088])
+	m.maxpool5Infer(n, a[3211264*mb:3211264*mb+n*100352], a[:n*25088])
 	m.fc1Forward(n, a[:n*25088], a[3211264*mb:3211264*mb+n*4096])
 	// relu14: fused into its producer
 	// dropout1: identity at inference

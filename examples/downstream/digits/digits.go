@@ -56,6 +56,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*288])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*288], dx)
 }
@@ -80,6 +85,11 @@ func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
 // maxpool2: maxpool 2 (digits.cnn:6), 6x6x16 -> 3x3x16.
 func (m *Net) maxpool2Forward(n int, x, y []float32) {
 	maxpool2.Forward(n, x, y, m.argmax[288*m.maxBatch:288*m.maxBatch+n*144])
+}
+
+// maxpool2Infer takes the maxima without their positions.
+func (m *Net) maxpool2Infer(n int, x, y []float32) {
+	maxpool2.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
@@ -261,10 +271,10 @@ func (m *Net) forwardInfer(n int) {
 	mb, a := m.maxBatch, m.act
 	m.conv1Forward(n, a[:n*144], a[288*mb:288*mb+n*1152])
 	// relu1: fused into its producer
-	m.maxpool1Forward(n, a[288*mb:288*mb+n*1152], a[:n*288])
+	m.maxpool1Infer(n, a[288*mb:288*mb+n*1152], a[:n*288])
 	m.conv2Forward(n, a[:n*288], a[288*mb:288*mb+n*576])
 	// relu2: fused into its producer
-	m.maxpool2Forward(n, a[288*mb:288*mb+n*576], a[:n*144])
+	m.maxpool2Infer(n, a[288*mb:288*mb+n*576], a[:n*144])
 	m.fc1Forward(n, a[:n*144], a[288*mb:288*mb+n*32])
 	// relu3: fused into its producer
 	m.fc2Forward(n, a[288*mb:288*mb+n*32], a[:n*4])

@@ -56,6 +56,11 @@ func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[:n*128])
 }
 
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
 	maxpool1.Backward(n, dy, m.argmax[:n*128], dx)
 }
@@ -100,6 +105,11 @@ func (m *Net) lrn2Backward(n int, x, y, dy, dx []float32) {
 // maxpool2: maxpool 3 s2 ceil (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 2x2x8.
 func (m *Net) maxpool2Forward(n int, x, y []float32) {
 	maxpool2.Forward(n, x, y, m.argmax[128*m.maxBatch:128*m.maxBatch+n*32])
+}
+
+// maxpool2Infer takes the maxima without their positions.
+func (m *Net) maxpool2Infer(n int, x, y []float32) {
+	maxpool2.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
@@ -311,12 +321,12 @@ func (m *Net) forwardInfer(n int) {
 	mb, a := m.maxBatch, m.act
 	m.conv1Forward(n, a[:n*1587], a[1587*mb:1587*mb+n*800])
 	// relu1: fused into its producer
-	m.maxpool1Forward(n, a[1587*mb:1587*mb+n*800], a[:n*128])
+	m.maxpool1Infer(n, a[1587*mb:1587*mb+n*800], a[:n*128])
 	m.lrn1Forward(n, a[:n*128], a[1587*mb:1587*mb+n*128])
 	m.conv2Forward(n, a[1587*mb:1587*mb+n*128], a[:n*128])
 	// relu2: fused into its producer
 	m.lrn2Forward(n, a[:n*128], a[1587*mb:1587*mb+n*128])
-	m.maxpool2Forward(n, a[1587*mb:1587*mb+n*128], a[:n*32])
+	m.maxpool2Infer(n, a[1587*mb:1587*mb+n*128], a[:n*32])
 	// dropout1: identity at inference
 	m.fc1Forward(n, a[:n*32], a[1587*mb:1587*mb+n*16])
 	// relu3: fused into its producer

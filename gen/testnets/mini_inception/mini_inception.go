@@ -141,6 +141,11 @@ func (m *Net) inception1_maxpool1Forward(n int, x, y []float32) {
 	inception1_maxpool1.Forward(n, x, y, m.argmax[:n*1152])
 }
 
+// inception1_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception1_maxpool1Infer(n int, x, y []float32) {
+	inception1_maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) inception1_maxpool1Backward(n int, x, dy, dx []float32) {
 	inception1_maxpool1.Backward(n, dy, m.argmax[:n*1152], dx)
 }
@@ -340,6 +345,11 @@ func (m *Net) inception2_maxpool1Forward(n int, x, y []float32) {
 	inception2_maxpool1.Forward(n, x, y, m.argmax[1152*m.maxBatch:1152*m.maxBatch+n*2880])
 }
 
+// inception2_maxpool1Infer takes the maxima without their positions.
+func (m *Net) inception2_maxpool1Infer(n int, x, y []float32) {
+	inception2_maxpool1.Forward(n, x, y, nil)
+}
+
 func (m *Net) inception2_maxpool1Backward(n int, x, dy, dx []float32) {
 	inception2_maxpool1.Backward(n, dy, m.argmax[1152*m.maxBatch:1152*m.maxBatch+n*2880], dx)
 }
@@ -379,6 +389,11 @@ func (m *Net) inception2_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32
 // maxpool1: maxpool 3 s2 ceil (../testdata/nets/mini_inception.cnn:19), 12x12x16 -> 6x6x16.
 func (m *Net) maxpool1Forward(n int, x, y []float32) {
 	maxpool1.Forward(n, x, y, m.argmax[4032*m.maxBatch:4032*m.maxBatch+n*576])
+}
+
+// maxpool1Infer takes the maxima without their positions.
+func (m *Net) maxpool1Infer(n int, x, y []float32) {
+	maxpool1.Forward(n, x, y, nil)
 }
 
 func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
@@ -732,7 +747,7 @@ func (m *Net) forwardInfer(n int) {
 	// inception1_relu4: fused into its producer
 	m.inception1_conv5Forward(n, a[4032*mb:4032*mb+n*288], a[8064*mb:8064*mb+n*576])
 	// inception1_relu5: fused into its producer
-	m.inception1_maxpool1Forward(n, a[2880*mb:2880*mb+n*1152], a[4032*mb:4032*mb+n*1152])
+	m.inception1_maxpool1Infer(n, a[2880*mb:2880*mb+n*1152], a[4032*mb:4032*mb+n*1152])
 	m.inception1_conv6Forward(n, a[4032*mb:4032*mb+n*1152], a[2880*mb:2880*mb+n*576])
 	// inception1_relu6: fused into its producer
 	m.inception1_concat1Forward(n, a[:n*576], a[6912*mb:6912*mb+n*1152], a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*576], a[4032*mb:4032*mb+n*2880])
@@ -746,11 +761,11 @@ func (m *Net) forwardInfer(n int) {
 	// inception2_relu4: fused into its producer
 	m.inception2_conv5Forward(n, a[:n*288], a[6912*mb:6912*mb+n*576])
 	// inception2_relu5: fused into its producer
-	m.inception2_maxpool1Forward(n, a[4032*mb:4032*mb+n*2880], a[:n*2880])
+	m.inception2_maxpool1Infer(n, a[4032*mb:4032*mb+n*2880], a[:n*2880])
 	m.inception2_conv6Forward(n, a[:n*2880], a[4032*mb:4032*mb+n*576])
 	// inception2_relu6: fused into its producer
 	m.inception2_concat1Forward(n, a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*576], a[6912*mb:6912*mb+n*576], a[4032*mb:4032*mb+n*576], a[:n*2304])
-	m.maxpool1Forward(n, a[:n*2304], a[8064*mb:8064*mb+n*576])
+	m.maxpool1Infer(n, a[:n*2304], a[8064*mb:8064*mb+n*576])
 	m.avgpool1Forward(n, a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*16])
 	// dropout1: identity at inference
 	m.fc1Forward(n, a[2880*mb:2880*mb+n*16], a[8064*mb:8064*mb+n*3])
