@@ -36,10 +36,7 @@ type emitter struct {
 // its test. Nothing is written: the caller writes the files only when every
 // step succeeded.
 func Generate(m *Model, pkg, source string) ([]File, error) {
-	p, err := NewPlan(m)
-	if err != nil {
-		return nil, err
-	}
+	p := NewPlan(m)
 	e := &emitter{p: p, pkg: pkg, source: source}
 	net, err := e.network()
 	if err != nil {

@@ -21,10 +21,7 @@ func renderStep(t *testing.T, src, layer string) string {
 	if len(errs) > 0 {
 		t.Fatalf("%s", errs.Render([]byte(src)))
 	}
-	p, err := NewPlan(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := NewPlan(m)
 	e := &emitter{p: p, pkg: "t", f: jen.NewFile("t")}
 	for _, s := range p.Steps {
 		if s.L.Node.Name == layer {
@@ -90,10 +87,7 @@ func TestEmitLayers(t *testing.T) {
 // TestPlan checks the memory plan's decisions on LeNet-5 and ResNet-18.
 func TestPlan(t *testing.T) {
 	m := compileNetwork(t, "lenet5")
-	p, err := NewPlan(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := NewPlan(m)
 	for _, s := range p.Steps {
 		name := s.L.Node.Name
 		switch {
@@ -111,7 +105,7 @@ func TestPlan(t *testing.T) {
 		t.Errorf("LeNet-5 training layout %d floats per image (want 8878, the summary's activations), inference %d", p.Train, p.Infer)
 	}
 	r := compileNetwork(t, "resnet18")
-	rp, _ := NewPlan(r)
+	rp := NewPlan(r)
 	folded := 0
 	for _, s := range rp.Steps {
 		if s.Fold != nil {

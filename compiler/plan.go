@@ -71,7 +71,7 @@ type Step struct {
 func size(s dsl.Shape) int { return s.H * s.W * s.C }
 
 // NewPlan makes the memory plan of a checked model.
-func NewPlan(m *Model) (*Plan, error) {
+func NewPlan(m *Model) *Plan {
 	p := &Plan{Model: m}
 	steps := map[*Layer]*Step{}
 	idents := map[string]bool{}
@@ -92,7 +92,7 @@ func NewPlan(m *Model) (*Plan, error) {
 	p.fuse()
 	p.trainLayout()
 	p.inferLayout()
-	return p, nil
+	return p
 }
 
 // identFor turns a layer name into a unique Go identifier.

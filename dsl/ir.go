@@ -108,9 +108,8 @@ type Pool struct {
 
 // LRN is the attributes of an lrn node (PyTorch's LocalResponseNorm).
 type LRN struct {
-	Size              int
-	Alpha, Beta, K    float64
-	SizePos, AlphaPos lexer.Position
+	Size           int
+	Alpha, Beta, K float64
 }
 
 // AuxHead is an auxiliary classifier: a side chain from From whose output

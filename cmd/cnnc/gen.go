@@ -74,7 +74,7 @@ func packageName(path string) string {
 
 func validPackage(s string) bool {
 	if s == "" || s == "main" {
-		return s != ""
+		return false // main cannot be imported
 	}
 	for i, r := range s {
 		if !(r == '_' || r < 128 && unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r)) {
