@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	goruntime "runtime"
 	"sync"
 	"unsafe"
 )
@@ -28,8 +29,9 @@ type kernel struct {
 	// at most cols columns; they read the packed strip with ldb = nr.
 	edge []edgeKernel
 
-	mu   sync.Mutex
-	free []*scratch // scratch buffers not in use; never dropped
+	mu       sync.Mutex
+	free     []*scratch // scratch buffers not in use; never dropped
+	reserved bool       // the first getScratch made the reserve
 }
 
 // An edgeKernel computes the first cols columns of an mr×nr tile.
@@ -55,20 +57,33 @@ func alignedFloats(n int) []float32 {
 	return s[off : off+n : off+n]
 }
 
+// getScratch hands out a set of packing buffers. The first call makes a
+// reserve of as many sets as can be in use at once on this machine (the
+// runtime's conv workers, the caller and this package's pool workers: about
+// 2*GOMAXPROCS+1, at most 9 sets of about 1.8 MB), so that calls in steady
+// state do not allocate however they interleave; more are made only beyond
+// that.
 func (k *kernel) getScratch() *scratch {
 	k.mu.Lock()
-	if n := len(k.free); n > 0 {
-		s := k.free[n-1]
-		k.free = k.free[:n-1]
-		k.mu.Unlock()
-		return s
+	defer k.mu.Unlock()
+	if len(k.free) == 0 {
+		n := 1
+		if !k.reserved {
+			k.reserved = true
+			n = min(2*goruntime.GOMAXPROCS(0)+1, 9)
+			k.free = make([]*scratch, 0, 2*n)
+		}
+		for i := 0; i < n; i++ {
+			k.free = append(k.free, &scratch{
+				ap:   alignedFloats(k.mc * k.kc),
+				bp:   alignedFloats(k.kc * k.nc),
+				tile: alignedFloats(k.mr * k.nr),
+			})
+		}
 	}
-	k.mu.Unlock()
-	return &scratch{
-		ap:   alignedFloats(k.mc * k.kc),
-		bp:   alignedFloats(k.kc * k.nc),
-		tile: alignedFloats(k.mr * k.nr),
-	}
+	s := k.free[len(k.free)-1]
+	k.free = k.free[:len(k.free)-1]
+	return s
 }
 
 func (k *kernel) putScratch(s *scratch) {
