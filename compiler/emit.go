@@ -616,7 +616,7 @@ func (e *emitter) api() {
 		jen.Return(jen.Index().Id("Tensor").Values(gs...)))
 
 	if p.Classifier {
-		e.doc("ErrNonFinite is returned by TrainStep when the loss is NaN or infinite; the parameters\nare then left as they were.")
+		e.doc("ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the\nparameters are then left as they were.")
 		f.Var().Id("ErrNonFinite").Op("=").Qual("errors", "New").Call(jen.Lit(e.pkg + ": loss is not finite"))
 		f.Line()
 		e.doc("TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads\n" +
@@ -640,6 +640,8 @@ func (e *emitter) api() {
 			jen.Clear(jen.Id("m").Dot("grads")),
 			jen.Id("m").Dot("lossBackward").Call(jen.Id("n"), jen.Id("labels")),
 			jen.Id("m").Dot("backward").Call(jen.Id("n")),
+			jen.If(jen.Op("!").Add(rt("AllFinite")).Call(jen.Id("m").Dot("grads"))).Block(
+				jen.Return(jen.Id("loss"), jen.Id("ErrNonFinite"))),
 			jen.Id("m").Dot("opt").Dot("LR").Op("=").Float32().Call(jen.Id("m").Dot("state").Dot("LR")),
 			jen.Id("m").Dot("opt").Dot("Step").Call(),
 			jen.Id("m").Dot("foldStale").Op("=").True(),

@@ -530,3 +530,15 @@ func TestElementwiseParallel(t *testing.T) {
 	closeRel(t, "add backward da", da, want, 0)
 	closeRel(t, "add backward db", db, y, 0)
 }
+
+func TestAllFinite(t *testing.T) {
+	x := []float32{0, -1, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32}
+	if !AllFinite(x) || !AllFinite(nil) {
+		t.Error("finite values reported as not finite")
+	}
+	for _, bad := range []float32{float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
+		if AllFinite(append(x, bad)) {
+			t.Errorf("%v reported as finite", bad)
+		}
+	}
+}

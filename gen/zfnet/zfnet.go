@@ -767,8 +767,8 @@ func (m *Net) Gradients() []Tensor {
 	}}
 }
 
-// ErrNonFinite is returned by TrainStep when the loss is NaN or infinite; the parameters
-// are then left as they were.
+// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
+// parameters are then left as they were.
 var ErrNonFinite = errors.New("zfnet: loss is not finite")
 
 // TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
@@ -798,6 +798,9 @@ func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
 	clear(m.grads)
 	m.lossBackward(n, labels)
 	m.backward(n)
+	if !rt.AllFinite(m.grads) {
+		return loss, ErrNonFinite
+	}
 	m.opt.LR = float32(m.state.LR)
 	m.opt.Step()
 	m.foldStale = true

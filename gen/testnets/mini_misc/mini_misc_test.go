@@ -141,6 +141,39 @@ func TestZeroAllocs(t *testing.T) {
 	}
 }
 
+// TestNonFinite: a batch that overflows float32 is refused and leaves the
+// parameters as they were.
+func TestNonFinite(t *testing.T) {
+	if heavy {
+		t.Skip("heavy network: CNNC_LONG=1 runs it")
+	}
+	m := New(2, 1)
+	x := testInput(2, 3)
+	for i := range x {
+		x[i] *= 3e38
+	}
+	var before []float32
+	for _, ts := range m.Tensors() {
+		if !ts.Buffer { // bn's running statistics are updated by the forward pass
+			before = append(before, ts.Data...)
+		}
+	}
+	if _, err := m.TrainStep(x, testLabels(2)); err != ErrNonFinite {
+		t.Fatalf("TrainStep on overflowing input: %v, want ErrNonFinite", err)
+	}
+	var after []float32
+	for _, ts := range m.Tensors() {
+		if !ts.Buffer {
+			after = append(after, ts.Data...)
+		}
+	}
+	for i := range before {
+		if math.Float32bits(before[i]) != math.Float32bits(after[i]) {
+			t.Fatal("a refused step changed the parameters")
+		}
+	}
+}
+
 func TestSaveLoad(t *testing.T) {
 	a, b := New(1, 1), New(1, 2)
 	path := filepath.Join(t.TempDir(), "mini_misc.safetensors")
