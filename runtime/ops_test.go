@@ -121,6 +121,15 @@ func TestMaxPoolTies(t *testing.T) {
 				t.Errorf("x %v: y %v is not x[argmax]", tc.x, y)
 			}
 		}
+		// Without argmax (inference): the same maxima, NaN winning; only the
+		// sign of a zero maximum may differ.
+		yi := make([]float32, 2)
+		p.Forward(1, tc.x, yi, nil)
+		for k := range yi {
+			if yi[k] != y[k] && !(yi[k] != yi[k] && y[k] != y[k]) {
+				t.Errorf("x %v: maxima without argmax %v, with %v", tc.x, yi, y)
+			}
+		}
 	}
 }
 

@@ -146,7 +146,7 @@ func (m MaxPool) Forward(n int, x, y []float32, argmax []int32) {
 }
 
 // maxOnlyPlane is maxForwardPlane without the argmax; a NaN in a window
-// wins, as in PyTorch.
+// wins, as in PyTorch (a maximum of -0 and +0 may have either sign).
 func maxOnlyPlane(j *planeJob, _, i int) {
 	p := &j.pool
 	hw, ohw := p.H*p.W, p.OH*p.OW
@@ -158,9 +158,7 @@ func maxOnlyPlane(j *planeJob, _, i int) {
 			m := xi[h0*p.W+w0]
 			for ih := h0; ih < h1; ih++ {
 				for _, v := range xi[ih*p.W+w0 : ih*p.W+w1] {
-					if v > m || v != v {
-						m = v
-					}
+					m = max(m, v) // NaN wins, as in PyTorch
 				}
 			}
 			yi[oh*p.OW+ow] = m
