@@ -72,8 +72,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdSummary(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("summary", stderr, "cnnc summary [--json] FILE")
+	fs := newFlags("summary", stderr, "cnnc summary [--json | --dot] FILE")
 	asJSON := fs.Bool("json", false, "print JSON")
+	asDot := fs.Bool("dot", false, "print a Graphviz picture of the network")
 	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() != 1 {
 		fs.Usage()
 		return exitUsage
@@ -83,9 +84,12 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	var err error
-	if *asJSON {
+	switch {
+	case *asJSON:
 		err = m.WriteJSON(stdout)
-	} else {
+	case *asDot:
+		err = m.WriteDot(stdout)
+	default:
 		err = m.WriteTable(stdout)
 	}
 	if err != nil {

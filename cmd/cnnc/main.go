@@ -16,7 +16,9 @@ const usage = `usage: cnnc <command> [arguments]
 
 commands:
   check FILE...            check every shape; exit 0 when clean, 1 with errors
-  summary [--json] FILE    one row per layer: output shape, params, MACs, activations
+  summary [--json | --dot] FILE
+                           one row per layer: output shape, params, MACs, activations
+                           (--dot: a Graphviz picture of the network)
   fmt [-w] FILE...         print files in canonical form (-w rewrites them)
   gen [-o DIR] [-pkg NAME] FILE
                            emit the network's Go package (default: ./NAME, NAME from FILE)

@@ -89,6 +89,11 @@ func TestSummaryTables(t *testing.T) {
 		}
 		golden(t, "testdata/summary/"+name+".txt", stdout.Bytes())
 	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"summary", "--dot", "../../networks/inception_bottleneck.cnn"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	golden(t, "testdata/summary/inception_bottleneck.dot", stdout.Bytes())
 }
 
 func TestFmtWrite(t *testing.T) {
