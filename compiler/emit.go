@@ -171,6 +171,7 @@ func (e *emitter) netType() {
 	e.f.Type().Id("TrainState").Struct(
 		jen.Id("Epoch").Int(),
 		jen.Id("LR").Float64(),
+		jen.Id("BaseLR").Float64().Comment("the rate step schedules divide"),
 		jen.Id("Plateau").Add(rt("Plateau")),
 	)
 	e.f.Line()
@@ -218,7 +219,7 @@ func (e *emitter) constructor() {
 			jen.Id("saved"):     jen.Make(jen.Index().Float32(), jen.Lit(p.Saved).Op("*").Id("mb")),
 			jen.Id("savedFix"):  jen.Make(jen.Index().Float32(), jen.Lit(p.SavedFixed)),
 			jen.Id("foldStale"): jen.True(),
-			jen.Id("state"):     jen.Id("TrainState").Values(jen.Dict{jen.Id("LR"): jen.Lit(rc.LR), jen.Id("Plateau"): e.plateau()}),
+			jen.Id("state"):     jen.Id("TrainState").Values(jen.Dict{jen.Id("LR"): jen.Lit(rc.LR), jen.Id("BaseLR"): jen.Lit(rc.LR), jen.Id("Plateau"): e.plateau()}),
 		}),
 		jen.Id("m").Dot("tensors").Op("=").Index().Id("Tensor").Values(tensors...),
 		jen.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Id("m").Dot("tensors")).Block(
@@ -487,6 +488,7 @@ func (e *emitter) api() {
 	}
 	e.doc("The training recipe of the .cnn file: the defaults of cnnc train.")
 	f.Const().Defs(
+		jen.Id("Seed").Op("=").Lit(rc.Seed),
 		jen.Id("DefaultBatch").Op("=").Lit(rc.Batch),
 		jen.Id("DefaultEpochs").Op("=").Lit(rc.Epochs),
 		jen.Id("DefaultLR").Op("=").Lit(rc.LR),
@@ -702,9 +704,10 @@ func (e *emitter) api() {
 	e.doc("State returns the schedule's state; SetState restores it.")
 	e.fn("State", nil, []jen.Code{jen.Id("TrainState")}, jen.Return(jen.Id("m").Dot("state")))
 	e.fn("SetState", []jen.Code{jen.Id("s").Id("TrainState")}, nil, jen.Id("m").Dot("state").Op("=").Id("s"))
-	e.doc("LR is the current learning rate; SetLR changes it.")
+	e.doc("LR is the current learning rate. SetLR changes it, and makes it the rate the schedule\nstarts from (step schedules divide it, the plateau schedule reduces from it).")
 	e.fn("LR", nil, []jen.Code{jen.Float64()}, jen.Return(jen.Id("m").Dot("state").Dot("LR")))
-	e.fn("SetLR", []jen.Code{jen.Id("lr").Float64()}, nil, jen.Id("m").Dot("state").Dot("LR").Op("=").Id("lr"))
+	e.fn("SetLR", []jen.Code{jen.Id("lr").Float64()}, nil,
+		jen.List(jen.Id("m").Dot("state").Dot("LR"), jen.Id("m").Dot("state").Dot("BaseLR"), jen.Id("m").Dot("state").Dot("Plateau").Dot("LR")).Op("=").List(jen.Id("lr"), jen.Id("lr"), jen.Id("lr")))
 
 	sch := rc.Schedule
 	var step jen.Code = jen.Comment("schedule none: the rate stays")
@@ -718,7 +721,7 @@ func (e *emitter) api() {
 		}
 		step = jen.Id("m").Dot("state").Dot("LR").Op("=").Add(rt("StepLR")).Values(jen.Dict{
 			jen.Id("Gamma"): jen.Lit(1 / sch.Divide), jen.Id("StepSize"): jen.Lit(sch.Every), jen.Id("Milestones"): jen.Index().Int().Values(ms...),
-		}).Dot("LR").Call(jen.Id("DefaultLR"), jen.Id("m").Dot("state").Dot("Epoch"))
+		}).Dot("LR").Call(jen.Id("m").Dot("state").Dot("BaseLR"), jen.Id("m").Dot("state").Dot("Epoch"))
 	}
 	e.doc(fmt.Sprintf("EndEpoch records the end of an epoch with its validation metric (accuracy) and applies\n"+
 		"the .cnn's schedule (%s); it returns the learning rate of the next epoch.", sch.Kind))

@@ -1694,6 +1694,7 @@ type Tensor struct {
 type TrainState struct {
 	Epoch   int
 	LR      float64
+	BaseLR  float64 // the rate step schedules divide
 	Plateau rt.Plateau
 }
 
@@ -1716,6 +1717,7 @@ func New(maxBatch int, seed uint64) *Net {
 		savedFix:  make([]float32, 0),
 		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), conv3.ScratchSize(mb), lrn2.ScratchSize(), inception3a_conv1.ScratchSize(mb), inception3a_conv2.ScratchSize(mb), inception3a_conv3.ScratchSize(mb), inception3a_conv4.ScratchSize(mb), inception3a_conv5.ScratchSize(mb), inception3a_conv6.ScratchSize(mb), inception3b_conv1.ScratchSize(mb), inception3b_conv2.ScratchSize(mb), inception3b_conv3.ScratchSize(mb), inception3b_conv4.ScratchSize(mb), inception3b_conv5.ScratchSize(mb), inception3b_conv6.ScratchSize(mb), inception4a_conv1.ScratchSize(mb), inception4a_conv2.ScratchSize(mb), inception4a_conv3.ScratchSize(mb), inception4a_conv4.ScratchSize(mb), inception4a_conv5.ScratchSize(mb), inception4a_conv6.ScratchSize(mb), aux1_classifier1_conv1.ScratchSize(mb), inception4b_conv1.ScratchSize(mb), inception4b_conv2.ScratchSize(mb), inception4b_conv3.ScratchSize(mb), inception4b_conv4.ScratchSize(mb), inception4b_conv5.ScratchSize(mb), inception4b_conv6.ScratchSize(mb), inception4c_conv1.ScratchSize(mb), inception4c_conv2.ScratchSize(mb), inception4c_conv3.ScratchSize(mb), inception4c_conv4.ScratchSize(mb), inception4c_conv5.ScratchSize(mb), inception4c_conv6.ScratchSize(mb), inception4d_conv1.ScratchSize(mb), inception4d_conv2.ScratchSize(mb), inception4d_conv3.ScratchSize(mb), inception4d_conv4.ScratchSize(mb), inception4d_conv5.ScratchSize(mb), inception4d_conv6.ScratchSize(mb), aux2_classifier1_conv1.ScratchSize(mb), inception4e_conv1.ScratchSize(mb), inception4e_conv2.ScratchSize(mb), inception4e_conv3.ScratchSize(mb), inception4e_conv4.ScratchSize(mb), inception4e_conv5.ScratchSize(mb), inception4e_conv6.ScratchSize(mb), inception5a_conv1.ScratchSize(mb), inception5a_conv2.ScratchSize(mb), inception5a_conv3.ScratchSize(mb), inception5a_conv4.ScratchSize(mb), inception5a_conv5.ScratchSize(mb), inception5a_conv6.ScratchSize(mb), inception5b_conv1.ScratchSize(mb), inception5b_conv2.ScratchSize(mb), inception5b_conv3.ScratchSize(mb), inception5b_conv4.ScratchSize(mb), inception5b_conv5.ScratchSize(mb), inception5b_conv6.ScratchSize(mb))),
 		state: TrainState{
+			BaseLR:  0.01,
 			LR:      0.01,
 			Plateau: rt.Plateau{},
 		},
@@ -2872,6 +2874,7 @@ func (m *Net) lossBackward(n int, labels []int32) {
 
 // The training recipe of the .cnn file: the defaults of cnnc train.
 const (
+	Seed             = uint64(0x1)
 	DefaultBatch     = 128
 	DefaultEpochs    = 10
 	DefaultLR        = 0.01
@@ -3993,13 +3996,14 @@ func (m *Net) SetState(s TrainState) {
 	m.state = s
 }
 
-// LR is the current learning rate; SetLR changes it.
+// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
+// starts from (step schedules divide it, the plateau schedule reduces from it).
 func (m *Net) LR() float64 {
 	return m.state.LR
 }
 
 func (m *Net) SetLR(lr float64) {
-	m.state.LR = lr
+	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
 }
 
 // EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
@@ -4010,7 +4014,7 @@ func (m *Net) EndEpoch(metric float64) float64 {
 		Gamma:      0.9615384615384615,
 		Milestones: []int{},
 		StepSize:   8,
-	}.LR(DefaultLR, m.state.Epoch)
+	}.LR(m.state.BaseLR, m.state.Epoch)
 	return m.state.LR
 }
 

@@ -174,6 +174,16 @@ func TestNonFinite(t *testing.T) {
 	}
 }
 
+// TestSetLR: the schedule continues from a rate set by SetLR, not from the
+// recipe's.
+func TestSetLR(t *testing.T) {
+	m := New(1, 1)
+	m.SetLR(7 * DefaultLR)
+	if lr := m.EndEpoch(1); lr <= 0 || lr > 7*DefaultLR || math.Abs(lr-DefaultLR) < 1e-12 {
+		t.Errorf("after SetLR(%g) and one epoch the rate is %g", 7*DefaultLR, lr)
+	}
+}
+
 func TestSaveLoad(t *testing.T) {
 	a, b := New(1, 1), New(1, 2)
 	path := filepath.Join(t.TempDir(), "googlenet.safetensors")

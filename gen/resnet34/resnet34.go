@@ -1608,6 +1608,7 @@ type Tensor struct {
 type TrainState struct {
 	Epoch   int
 	LR      float64
+	BaseLR  float64 // the rate step schedules divide
 	Plateau rt.Plateau
 }
 
@@ -1630,7 +1631,8 @@ func New(maxBatch int, seed uint64) *Net {
 		savedFix:  make([]float32, 17024),
 		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb), basic1_conv1.ScratchSize(mb), basic1_conv1Infer.ScratchSize(mb), basic1_conv2.ScratchSize(mb), basic1_conv2Infer.ScratchSize(mb), basic2_conv1.ScratchSize(mb), basic2_conv1Infer.ScratchSize(mb), basic2_conv2.ScratchSize(mb), basic2_conv2Infer.ScratchSize(mb), basic3_conv1.ScratchSize(mb), basic3_conv1Infer.ScratchSize(mb), basic3_conv2.ScratchSize(mb), basic3_conv2Infer.ScratchSize(mb), basic4_conv1.ScratchSize(mb), basic4_conv1Infer.ScratchSize(mb), basic4_conv2.ScratchSize(mb), basic4_conv2Infer.ScratchSize(mb), basic4_shortcut1_conv1.ScratchSize(mb), basic4_shortcut1_conv1Infer.ScratchSize(mb), basic5_conv1.ScratchSize(mb), basic5_conv1Infer.ScratchSize(mb), basic5_conv2.ScratchSize(mb), basic5_conv2Infer.ScratchSize(mb), basic6_conv1.ScratchSize(mb), basic6_conv1Infer.ScratchSize(mb), basic6_conv2.ScratchSize(mb), basic6_conv2Infer.ScratchSize(mb), basic7_conv1.ScratchSize(mb), basic7_conv1Infer.ScratchSize(mb), basic7_conv2.ScratchSize(mb), basic7_conv2Infer.ScratchSize(mb), basic8_conv1.ScratchSize(mb), basic8_conv1Infer.ScratchSize(mb), basic8_conv2.ScratchSize(mb), basic8_conv2Infer.ScratchSize(mb), basic8_shortcut1_conv1.ScratchSize(mb), basic8_shortcut1_conv1Infer.ScratchSize(mb), basic9_conv1.ScratchSize(mb), basic9_conv1Infer.ScratchSize(mb), basic9_conv2.ScratchSize(mb), basic9_conv2Infer.ScratchSize(mb), basic10_conv1.ScratchSize(mb), basic10_conv1Infer.ScratchSize(mb), basic10_conv2.ScratchSize(mb), basic10_conv2Infer.ScratchSize(mb), basic11_conv1.ScratchSize(mb), basic11_conv1Infer.ScratchSize(mb), basic11_conv2.ScratchSize(mb), basic11_conv2Infer.ScratchSize(mb), basic12_conv1.ScratchSize(mb), basic12_conv1Infer.ScratchSize(mb), basic12_conv2.ScratchSize(mb), basic12_conv2Infer.ScratchSize(mb), basic13_conv1.ScratchSize(mb), basic13_conv1Infer.ScratchSize(mb), basic13_conv2.ScratchSize(mb), basic13_conv2Infer.ScratchSize(mb), basic14_conv1.ScratchSize(mb), basic14_conv1Infer.ScratchSize(mb), basic14_conv2.ScratchSize(mb), basic14_conv2Infer.ScratchSize(mb), basic14_shortcut1_conv1.ScratchSize(mb), basic14_shortcut1_conv1Infer.ScratchSize(mb), basic15_conv1.ScratchSize(mb), basic15_conv1Infer.ScratchSize(mb), basic15_conv2.ScratchSize(mb), basic15_conv2Infer.ScratchSize(mb), basic16_conv1.ScratchSize(mb), basic16_conv1Infer.ScratchSize(mb), basic16_conv2.ScratchSize(mb), basic16_conv2Infer.ScratchSize(mb))),
 		state: TrainState{
-			LR: 0.1,
+			BaseLR: 0.1,
+			LR:     0.1,
 			Plateau: func() rt.Plateau {
 				p := rt.NewPlateau(0.1)
 				p.Factor = 0.1
@@ -2972,6 +2974,7 @@ func (m *Net) lossBackward(n int, labels []int32) {
 
 // The training recipe of the .cnn file: the defaults of cnnc train.
 const (
+	Seed             = uint64(0x1)
 	DefaultBatch     = 256
 	DefaultEpochs    = 10
 	DefaultLR        = 0.1
@@ -4075,13 +4078,14 @@ func (m *Net) SetState(s TrainState) {
 	m.state = s
 }
 
-// LR is the current learning rate; SetLR changes it.
+// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
+// starts from (step schedules divide it, the plateau schedule reduces from it).
 func (m *Net) LR() float64 {
 	return m.state.LR
 }
 
 func (m *Net) SetLR(lr float64) {
-	m.state.LR = lr
+	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
 }
 
 // EndEpoch records the end of an epoch with its validation metric (accuracy) and applies

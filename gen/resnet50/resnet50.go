@@ -2245,6 +2245,7 @@ type Tensor struct {
 type TrainState struct {
 	Epoch   int
 	LR      float64
+	BaseLR  float64 // the rate step schedules divide
 	Plateau rt.Plateau
 }
 
@@ -2267,7 +2268,8 @@ func New(maxBatch int, seed uint64) *Net {
 		savedFix:  make([]float32, 53120),
 		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb), bottleneck1_conv1.ScratchSize(mb), bottleneck1_conv1Infer.ScratchSize(mb), bottleneck1_conv2.ScratchSize(mb), bottleneck1_conv2Infer.ScratchSize(mb), bottleneck1_conv3.ScratchSize(mb), bottleneck1_conv3Infer.ScratchSize(mb), bottleneck1_shortcut1_conv1.ScratchSize(mb), bottleneck1_shortcut1_conv1Infer.ScratchSize(mb), bottleneck2_conv1.ScratchSize(mb), bottleneck2_conv1Infer.ScratchSize(mb), bottleneck2_conv2.ScratchSize(mb), bottleneck2_conv2Infer.ScratchSize(mb), bottleneck2_conv3.ScratchSize(mb), bottleneck2_conv3Infer.ScratchSize(mb), bottleneck3_conv1.ScratchSize(mb), bottleneck3_conv1Infer.ScratchSize(mb), bottleneck3_conv2.ScratchSize(mb), bottleneck3_conv2Infer.ScratchSize(mb), bottleneck3_conv3.ScratchSize(mb), bottleneck3_conv3Infer.ScratchSize(mb), bottleneck4_conv1.ScratchSize(mb), bottleneck4_conv1Infer.ScratchSize(mb), bottleneck4_conv2.ScratchSize(mb), bottleneck4_conv2Infer.ScratchSize(mb), bottleneck4_conv3.ScratchSize(mb), bottleneck4_conv3Infer.ScratchSize(mb), bottleneck4_shortcut1_conv1.ScratchSize(mb), bottleneck4_shortcut1_conv1Infer.ScratchSize(mb), bottleneck5_conv1.ScratchSize(mb), bottleneck5_conv1Infer.ScratchSize(mb), bottleneck5_conv2.ScratchSize(mb), bottleneck5_conv2Infer.ScratchSize(mb), bottleneck5_conv3.ScratchSize(mb), bottleneck5_conv3Infer.ScratchSize(mb), bottleneck6_conv1.ScratchSize(mb), bottleneck6_conv1Infer.ScratchSize(mb), bottleneck6_conv2.ScratchSize(mb), bottleneck6_conv2Infer.ScratchSize(mb), bottleneck6_conv3.ScratchSize(mb), bottleneck6_conv3Infer.ScratchSize(mb), bottleneck7_conv1.ScratchSize(mb), bottleneck7_conv1Infer.ScratchSize(mb), bottleneck7_conv2.ScratchSize(mb), bottleneck7_conv2Infer.ScratchSize(mb), bottleneck7_conv3.ScratchSize(mb), bottleneck7_conv3Infer.ScratchSize(mb), bottleneck8_conv1.ScratchSize(mb), bottleneck8_conv1Infer.ScratchSize(mb), bottleneck8_conv2.ScratchSize(mb), bottleneck8_conv2Infer.ScratchSize(mb), bottleneck8_conv3.ScratchSize(mb), bottleneck8_conv3Infer.ScratchSize(mb), bottleneck8_shortcut1_conv1.ScratchSize(mb), bottleneck8_shortcut1_conv1Infer.ScratchSize(mb), bottleneck9_conv1.ScratchSize(mb), bottleneck9_conv1Infer.ScratchSize(mb), bottleneck9_conv2.ScratchSize(mb), bottleneck9_conv2Infer.ScratchSize(mb), bottleneck9_conv3.ScratchSize(mb), bottleneck9_conv3Infer.ScratchSize(mb), bottleneck10_conv1.ScratchSize(mb), bottleneck10_conv1Infer.ScratchSize(mb), bottleneck10_conv2.ScratchSize(mb), bottleneck10_conv2Infer.ScratchSize(mb), bottleneck10_conv3.ScratchSize(mb), bottleneck10_conv3Infer.ScratchSize(mb), bottleneck11_conv1.ScratchSize(mb), bottleneck11_conv1Infer.ScratchSize(mb), bottleneck11_conv2.ScratchSize(mb), bottleneck11_conv2Infer.ScratchSize(mb), bottleneck11_conv3.ScratchSize(mb), bottleneck11_conv3Infer.ScratchSize(mb), bottleneck12_conv1.ScratchSize(mb), bottleneck12_conv1Infer.ScratchSize(mb), bottleneck12_conv2.ScratchSize(mb), bottleneck12_conv2Infer.ScratchSize(mb), bottleneck12_conv3.ScratchSize(mb), bottleneck12_conv3Infer.ScratchSize(mb), bottleneck13_conv1.ScratchSize(mb), bottleneck13_conv1Infer.ScratchSize(mb), bottleneck13_conv2.ScratchSize(mb), bottleneck13_conv2Infer.ScratchSize(mb), bottleneck13_conv3.ScratchSize(mb), bottleneck13_conv3Infer.ScratchSize(mb), bottleneck14_conv1.ScratchSize(mb), bottleneck14_conv1Infer.ScratchSize(mb), bottleneck14_conv2.ScratchSize(mb), bottleneck14_conv2Infer.ScratchSize(mb), bottleneck14_conv3.ScratchSize(mb), bottleneck14_conv3Infer.ScratchSize(mb), bottleneck14_shortcut1_conv1.ScratchSize(mb), bottleneck14_shortcut1_conv1Infer.ScratchSize(mb), bottleneck15_conv1.ScratchSize(mb), bottleneck15_conv1Infer.ScratchSize(mb), bottleneck15_conv2.ScratchSize(mb), bottleneck15_conv2Infer.ScratchSize(mb), bottleneck15_conv3.ScratchSize(mb), bottleneck15_conv3Infer.ScratchSize(mb), bottleneck16_conv1.ScratchSize(mb), bottleneck16_conv1Infer.ScratchSize(mb), bottleneck16_conv2.ScratchSize(mb), bottleneck16_conv2Infer.ScratchSize(mb), bottleneck16_conv3.ScratchSize(mb), bottleneck16_conv3Infer.ScratchSize(mb))),
 		state: TrainState{
-			LR: 0.1,
+			BaseLR: 0.1,
+			LR:     0.1,
 			Plateau: func() rt.Plateau {
 				p := rt.NewPlateau(0.1)
 				p.Factor = 0.1
@@ -4184,6 +4186,7 @@ func (m *Net) lossBackward(n int, labels []int32) {
 
 // The training recipe of the .cnn file: the defaults of cnnc train.
 const (
+	Seed             = uint64(0x1)
 	DefaultBatch     = 256
 	DefaultEpochs    = 10
 	DefaultLR        = 0.1
@@ -5695,13 +5698,14 @@ func (m *Net) SetState(s TrainState) {
 	m.state = s
 }
 
-// LR is the current learning rate; SetLR changes it.
+// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
+// starts from (step schedules divide it, the plateau schedule reduces from it).
 func (m *Net) LR() float64 {
 	return m.state.LR
 }
 
 func (m *Net) SetLR(lr float64) {
-	m.state.LR = lr
+	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
 }
 
 // EndEpoch records the end of an epoch with its validation metric (accuracy) and applies

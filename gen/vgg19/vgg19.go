@@ -525,6 +525,7 @@ type Tensor struct {
 type TrainState struct {
 	Epoch   int
 	LR      float64
+	BaseLR  float64 // the rate step schedules divide
 	Plateau rt.Plateau
 }
 
@@ -547,7 +548,8 @@ func New(maxBatch int, seed uint64) *Net {
 		savedFix:  make([]float32, 0),
 		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb), conv6.ScratchSize(mb), conv7.ScratchSize(mb), conv8.ScratchSize(mb), conv9.ScratchSize(mb), conv10.ScratchSize(mb), conv11.ScratchSize(mb), conv12.ScratchSize(mb), conv13.ScratchSize(mb), conv14.ScratchSize(mb), conv15.ScratchSize(mb), conv16.ScratchSize(mb))),
 		state: TrainState{
-			LR: 0.01,
+			BaseLR: 0.01,
+			LR:     0.01,
 			Plateau: func() rt.Plateau {
 				p := rt.NewPlateau(0.01)
 				p.Factor = 0.1
@@ -929,6 +931,7 @@ func (m *Net) lossBackward(n int, labels []int32) {
 
 // The training recipe of the .cnn file: the defaults of cnnc train.
 const (
+	Seed             = uint64(0x1)
 	DefaultBatch     = 256
 	DefaultEpochs    = 10
 	DefaultLR        = 0.01
@@ -1420,13 +1423,14 @@ func (m *Net) SetState(s TrainState) {
 	m.state = s
 }
 
-// LR is the current learning rate; SetLR changes it.
+// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
+// starts from (step schedules divide it, the plateau schedule reduces from it).
 func (m *Net) LR() float64 {
 	return m.state.LR
 }
 
 func (m *Net) SetLR(lr float64) {
-	m.state.LR = lr
+	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
 }
 
 // EndEpoch records the end of an epoch with its validation metric (accuracy) and applies

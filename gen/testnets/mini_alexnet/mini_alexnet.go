@@ -232,6 +232,7 @@ type Tensor struct {
 type TrainState struct {
 	Epoch   int
 	LR      float64
+	BaseLR  float64 // the rate step schedules divide
 	Plateau rt.Plateau
 }
 
@@ -254,7 +255,8 @@ func New(maxBatch int, seed uint64) *Net {
 		savedFix:  make([]float32, 0),
 		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), lrn2.ScratchSize())),
 		state: TrainState{
-			LR: 0.01,
+			BaseLR: 0.01,
+			LR:     0.01,
 			Plateau: func() rt.Plateau {
 				p := rt.NewPlateau(0.01)
 				p.Factor = 0.1
@@ -393,6 +395,7 @@ func (m *Net) lossBackward(n int, labels []int32) {
 
 // The training recipe of the .cnn file: the defaults of cnnc train.
 const (
+	Seed             = uint64(0x1)
 	DefaultBatch     = 4
 	DefaultEpochs    = 10
 	DefaultLR        = 0.01
@@ -674,13 +677,14 @@ func (m *Net) SetState(s TrainState) {
 	m.state = s
 }
 
-// LR is the current learning rate; SetLR changes it.
+// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
+// starts from (step schedules divide it, the plateau schedule reduces from it).
 func (m *Net) LR() float64 {
 	return m.state.LR
 }
 
 func (m *Net) SetLR(lr float64) {
-	m.state.LR = lr
+	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
 }
 
 // EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
