@@ -136,8 +136,9 @@ func (c Conv) flipWeights(w, wt []float32) {
 // weight gradient accumulator, plus the flipped weights of BackwardData.
 func (c Conv) ScratchSize(n int) int {
 	s := max(1, min(n, Workers()))
+	sf := max(1, min(n*c.fwdBlocks(), Workers())) // forward shares row blocks
 	head, per := c.dataLayout()
-	return max(c.perFwd()*s, head+per*s, c.perFilter()*s)
+	return max(c.perFwd()*sf, head+per*s, c.perFilter()*s)
 }
 
 // MACs returns the multiply-accumulates of one forward pass of one image.
@@ -345,7 +346,11 @@ func (c Conv) launch(pass, n int, a, w, b, out, db, scratch []float32, per int) 
 		checkMin("Conv", "scratch", scratch, per)
 		slots = len(scratch) / per
 	}
-	slots = min(slots, n, Workers())
+	items := n
+	if pass == convFwd {
+		items = n * c.fwdBlocks()
+	}
+	slots = min(slots, items, Workers())
 	j := convJobs.get()
 	*j = convJob{c: c, pass: pass, a: a, w: w, b: b, out: out, db: db, scratch: scratch, per: per}
 	if pass == convFilter {
@@ -368,7 +373,7 @@ func (c Conv) launch(pass, n int, a, w, b, out, db, scratch []float32, per int) 
 			}
 		}
 	} else {
-		parallelFor(n, slots, j)
+		parallelFor(items, slots, j)
 	}
 	*j = convJob{}
 	convJobs.put(j)
@@ -390,7 +395,15 @@ func (j *convJob) run(slot, i int) {
 	}
 	switch j.pass {
 	case convFwd:
-		c.forwardImage(j.a[i*c.inSize():(i+1)*c.inSize()], j.w, j.b, j.out[i*c.outSize():(i+1)*c.outSize()], sc, 0)
+		// Item i is row block i%nb of image i/nb.
+		nb := c.fwdBlocks()
+		img, blk := i/nb, i%nb
+		x, y := j.a[img*c.inSize():(img+1)*c.inSize()], j.out[img*c.outSize():(img+1)*c.outSize()]
+		if c.is1x1() {
+			c.forwardImage(x, j.w, j.b, y, sc, 0)
+		} else {
+			c.forwardBlock(x, j.w, j.b, y, sc, 0, blk)
+		}
 	case convData:
 		if c.dataAsConv() {
 			t := c.transposed()
@@ -427,17 +440,36 @@ func (c *Conv) forwardImage(x, w, b, y, col []float32, beta float32) {
 		c.epilogue(b, y, 0, ohw)
 		return
 	}
-	bh := c.blockRows()
-	for oh0 := 0; oh0 < c.OH; oh0 += bh {
-		oh1 := min(oh0+bh, c.OH)
-		nc := (oh1 - oh0) * c.OW
-		for g := 0; g < c.G; g++ {
-			c.im2col(x, g*cg, oh0, oh1, col)
-			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, nc, rows, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
-				col, nc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
-		}
-		c.epilogue(b, y, oh0*c.OW, oh1*c.OW)
+	for blk := 0; blk < c.fwdBlocks(); blk++ {
+		c.forwardBlock(x, w, b, y, col, beta, blk)
 	}
+}
+
+// fwdBlocks is the number of output-row blocks of one image's forward (1
+// for a 1x1 conv, which needs no column matrix): the unit of work the
+// workers share, so that a batch of one image still uses every core.
+func (c *Conv) fwdBlocks() int {
+	if c.is1x1() {
+		return 1
+	}
+	bh := c.blockRows()
+	return (c.OH + bh - 1) / bh
+}
+
+// forwardBlock computes output rows [blk*bh, (blk+1)*bh) of one image:
+// im2col of those rows, the product, the epilogue.
+func (c *Conv) forwardBlock(x, w, b, y, col []float32, beta float32, blk int) {
+	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	bh := c.blockRows()
+	oh0 := blk * bh
+	oh1 := min(oh0+bh, c.OH)
+	nc := (oh1 - oh0) * c.OW
+	for g := 0; g < c.G; g++ {
+		c.im2col(x, g*cg, oh0, oh1, col)
+		gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, nc, rows, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
+			col, nc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
+	}
+	c.epilogue(b, y, oh0*c.OW, oh1*c.OW)
 }
 
 // epilogue adds the bias and applies the ReLU to columns [j0, j1) of y
