@@ -6,9 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/cnnc-dev/cnnc/internal/cli"
 )
 
 // Exit codes of Main, as cnnc's.
@@ -153,7 +154,7 @@ func cmdEval(spec *Spec, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.Data, "data", "mnist", "test data: mnist | idx:IMAGES,LABELS[,TESTIMAGES,TESTLABELS] | folder:DIR")
 	fs.IntVar(&c.TestSubset, "test-subset", 0, "evaluate on the first N test images only (0: all)")
 	fs.IntVar(&c.Batch, "batch", 0, "evaluation batch size (0: the recipe's)")
-	if err := fs.Parse(reorder(fs, args)); err != nil {
+	if err := fs.Parse(cli.Reorder(fs, args)); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() == 0 {
@@ -166,32 +167,4 @@ func cmdEval(spec *Spec, args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	return exitOK
-}
-
-// reorder moves flags before positional arguments (CKPT... --data mnist).
-func reorder(fs *flag.FlagSet, args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			pos = append(pos, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		if f := fs.Lookup(name); f != nil && i+1 < len(args) {
-			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
-				i++
-				flags = append(flags, args[i])
-			}
-		}
-	}
-	return append(flags, pos...)
 }

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/dsl"
 	"github.com/cnnc-dev/cnnc/grammar"
+	"github.com/cnnc-dev/cnnc/internal/cli"
+	"github.com/cnnc-dev/cnnc/runtime/safetensors"
 )
 
 // maxFileSize bounds what cnnc reads: a .cnn file is text of a few KB.
@@ -75,7 +75,7 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("summary", stderr, "cnnc summary [--json | --dot] FILE")
 	asJSON := fs.Bool("json", false, "print JSON")
 	asDot := fs.Bool("dot", false, "print a Graphviz picture of the network")
-	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() != 1 {
+	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() != 1 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -102,7 +102,7 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("fmt", stderr, "cnnc fmt [-w] FILE...")
 	write := fs.Bool("w", false, "rewrite the files in place")
-	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() == 0 {
+	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() == 0 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -136,60 +136,12 @@ func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// reorder moves flags (with their values) before positional arguments so
-// that `cnnc summary FILE --json` works as well as `cnnc summary --json FILE`.
-func reorder(fs *flag.FlagSet, args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			pos = append(pos, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		if f := fs.Lookup(name); f != nil && i+1 < len(args) {
-			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
-				i++
-				flags = append(flags, args[i])
-			}
-		}
-	}
-	return append(flags, pos...)
-}
-
 // writeFileAtomic replaces path with data: a temporary file in the same
-// directory, synced, then renamed over the original.
+// directory, synced, then renamed over the original (the safetensors
+// writer's mechanism).
 func writeFileAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if info, err := os.Stat(path); err == nil {
-		mode = info.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cnnc-fmt-*")
-	if err != nil {
+	return safetensors.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }

@@ -9,13 +9,14 @@ import (
 	"unicode"
 
 	"github.com/cnnc-dev/cnnc/compiler"
+	"github.com/cnnc-dev/cnnc/internal/cli"
 )
 
 func cmdGen(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("gen", stderr, "cnnc gen [-o DIR] [-pkg NAME] FILE")
 	out := fs.String("o", "", "output directory (default ./NAME)")
 	pkg := fs.String("pkg", "", "package name (default: the file's base name)")
-	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() != 1 {
+	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() != 1 {
 		fs.Usage()
 		return exitUsage
 	}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/dsl"
+	"github.com/cnnc-dev/cnnc/internal/cli"
 	"github.com/cnnc-dev/cnnc/train"
 )
 
@@ -151,7 +152,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: %s\n\nflags:\n", trainUsage)
 		fs.PrintDefaults()
 	}
-	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() != 1 {
+	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() != 1 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -195,7 +196,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	fs.String("data", "mnist", "test data")
 	fs.Int("test-subset", 0, "the first N test images only")
 	fs.Int("batch", 0, "evaluation batch")
-	if fs.Parse(reorder(fs, args)) != nil || fs.NArg() == 0 {
+	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() == 0 {
 		fs.Usage()
 		return exitUsage
 	}
