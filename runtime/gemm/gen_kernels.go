@@ -34,6 +34,9 @@ type spec struct {
 	reg    string // "Z" or "Y"
 	xor    string // zeroing instruction
 	unroll int
+	// indirect: B step p is read at b + offs[p] floats (an int32 table)
+	// instead of b + p*ldb: the convolution's implicit im2col.
+	indirect bool
 }
 
 func main() {
@@ -50,6 +53,11 @@ func main() {
 	gen(&buf, spec{name: "kernelAVX512_8x32", mr: 8, nr: 32, w: 16, reg: "Z", xor: "VPXORD", unroll: 4})
 	gen(&buf, spec{name: "kernelAVX512_8x16", mr: 8, nr: 16, w: 16, reg: "Z", xor: "VPXORD", unroll: 4})
 	gen(&buf, spec{name: "kernelAVX2_6x16", mr: 6, nr: 16, w: 8, reg: "Y", xor: "VXORPS", unroll: 4})
+	// The same kernels with B rows at offsets from a table.
+	gen(&buf, spec{name: "kernelAVX512_8x48i", mr: 8, nr: 48, w: 16, reg: "Z", xor: "VPXORD", unroll: 4, indirect: true})
+	gen(&buf, spec{name: "kernelAVX512_8x32i", mr: 8, nr: 32, w: 16, reg: "Z", xor: "VPXORD", unroll: 4, indirect: true})
+	gen(&buf, spec{name: "kernelAVX512_8x16i", mr: 8, nr: 16, w: 16, reg: "Z", xor: "VPXORD", unroll: 4, indirect: true})
+	gen(&buf, spec{name: "kernelAVX2_6x16i", mr: 6, nr: 16, w: 8, reg: "Y", xor: "VXORPS", unroll: 4, indirect: true})
 	genTranspose(&buf)
 	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -72,17 +80,25 @@ func gen(w *bytes.Buffer, s spec) {
 	}
 	acc := func(r, v int) string { return fmt.Sprintf("%s%d", s.reg, r*nv+v) }
 	astep := s.mr * 4
-	fmt.Fprintf(w, "\n// func %s(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)\n", s.name)
+	if s.indirect {
+		fmt.Fprintf(w, "\n// func %s(kc int, a, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)\n", s.name)
+	} else {
+		fmt.Fprintf(w, "\n// func %s(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)\n", s.name)
+	}
 	fmt.Fprintf(w, "// %dx%d tile, %d accumulators %s0-%s%d.\n", s.mr, s.nr, nacc, s.reg, s.reg, nacc-1)
 	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-56\n", s.name)
 	p("MOVQ kc+0(FP), CX")
 	p("MOVQ a+8(FP), SI")
 	p("MOVQ b+16(FP), DI")
-	p("MOVQ ldb+24(FP), R10")
-	p("SHLQ $2, R10") // R10, R11, R12, R13: 1, 2, 3, 4 k steps of B in bytes
-	p("LEAQ (R10)(R10*1), R11")
-	p("LEAQ (R11)(R10*1), R12")
-	p("LEAQ (R11)(R11*1), R13")
+	if s.indirect {
+		p("MOVQ offs+24(FP), R10") // R10: the offset of the next k step
+	} else {
+		p("MOVQ ldb+24(FP), R10")
+		p("SHLQ $2, R10") // R10, R11, R12, R13: 1, 2, 3, 4 k steps of B in bytes
+		p("LEAQ (R10)(R10*1), R11")
+		p("LEAQ (R11)(R10*1), R12")
+		p("LEAQ (R11)(R11*1), R13")
+	}
 	p("MOVQ c+32(FP), DX")
 	p("MOVQ ldc+40(FP), R8")
 	p("SHLQ $2, R8")
@@ -99,10 +115,19 @@ func gen(w *bytes.Buffer, s spec) {
 		p("ADDQ R8, R9")
 	}
 	step := func(u int) {
-		for v := 0; v < nv; v++ {
+		if s.indirect {
+			// four index registers, so that the unrolled steps' loads
+			// do not wait on one another
+			ix := []string{"R11", "R12", "R13", "AX"}[u]
+			p("MOVLQSX %d(R10), %s", 4*u, ix)
+			for v := 0; v < nv; v++ {
+				p("VMOVUPS %d(DI)(%s*4), %s%d", v*s.w*4, ix, s.reg, breg+v)
+			}
+		}
+		for v := 0; v < nv && !s.indirect; v++ {
 			p("VMOVUPS %d(DI)%s, %s%d", v*s.w*4, []string{"", "(R10*1)", "(R11*1)", "(R12*1)"}[u], s.reg, breg+v)
 		}
-		if *prefetch != 0 && u%2 == 0 {
+		if *prefetch != 0 && u%2 == 0 && !s.indirect {
 			p("PREFETCHT0 %d(DI)%s", *prefetch, []string{"", "(R10*1)", "(R11*1)", "(R12*1)"}[u])
 		}
 		for r := 0; r < s.mr; r++ {
@@ -121,7 +146,11 @@ func gen(w *bytes.Buffer, s spec) {
 		step(u)
 	}
 	p("ADDQ $%d, SI", s.unroll*astep)
-	p("ADDQ R13, DI")
+	if s.indirect {
+		p("ADDQ $%d, R10", 4*s.unroll)
+	} else {
+		p("ADDQ R13, DI")
+	}
 	p("DECQ BX")
 	p("JNZ %s_loop", s.name)
 	label("tail")
@@ -130,7 +159,11 @@ func gen(w *bytes.Buffer, s spec) {
 	label("loop1")
 	step(0)
 	p("ADDQ $%d, SI", astep)
-	p("ADDQ R10, DI")
+	if s.indirect {
+		p("ADDQ $4, R10")
+	} else {
+		p("ADDQ R10, DI")
+	}
 	p("DECQ CX")
 	p("JNZ %s_loop1", s.name)
 	label("done")

@@ -28,10 +28,26 @@ type kernel struct {
 	// edge: narrower kernels (increasing cols) for a last strip of B with
 	// at most cols columns; they read the packed strip with ldb = nr.
 	edge []edgeKernel
+	// ind computes the same tile with B rows read through an offset table
+	// (indirectKernel); indEdge are its narrower versions, like edge.
+	ind     indirectKernel
+	indEdge []indEdgeKernel
 
 	mu       sync.Mutex
 	free     []*scratch // scratch buffers not in use; never dropped
 	reserved bool       // the first getScratch made the reserve
+}
+
+// An indirectKernel is a microKernel whose B step p is the nr floats at
+// b + offs[p] (offs holds kc int32 offsets, in floats) instead of b + p*ldb:
+// B rows are read where they lie, for example from an image at the
+// offsets of a convolution's kernel taps.
+type indirectKernel func(kc int, a, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
+// An indEdgeKernel computes the first cols columns of an indirect tile.
+type indEdgeKernel struct {
+	cols int
+	fn   indirectKernel
 }
 
 // An edgeKernel computes the first cols columns of an mr×nr tile.
@@ -160,7 +176,45 @@ func store4(c []float32, v0, v1, v2, v3, alpha, beta float32) {
 	c[3] = alpha*v3 + beta*c[3]
 }
 
-var goKernel = &kernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, mc: 128, nc: 512, fn: kernelGo4x4}
+// kernelGo4x4i is kernelGo4x4 with B step p at b + offs[p].
+func kernelGo4x4i(kc int, ap, bp *float32, offp *int32, cp *float32, ldc int, alpha, beta float32) {
+	a := unsafe.Slice(ap, kc*4)
+	offs := unsafe.Slice(offp, kc)
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
+	var c20, c21, c22, c23, c30, c31, c32, c33 float32
+	for p, o := range offs {
+		aa := a[p*4 : p*4+4 : p*4+4]
+		bb := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(bp), 4*int(o))), 4)
+		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
+		a0 := aa[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 := aa[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		a2 := aa[2]
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		a3 := aa[3]
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	c := unsafe.Slice(cp, 3*ldc+4)
+	store4(c[0:4:4], c00, c01, c02, c03, alpha, beta)
+	store4(c[ldc:ldc+4:ldc+4], c10, c11, c12, c13, alpha, beta)
+	store4(c[2*ldc:2*ldc+4:2*ldc+4], c20, c21, c22, c23, alpha, beta)
+	store4(c[3*ldc:3*ldc+4:3*ldc+4], c30, c31, c32, c33, alpha, beta)
+}
+
+var goKernel = &kernel{name: "go-4x4", mr: 4, nr: 4, kc: 256, mc: 128, nc: 512, fn: kernelGo4x4, ind: kernelGo4x4i}
 
 // transpose8x8, if not nil, is an assembly routine with the contract of
 // transpose8Go; packing uses it for the transposing cases.

@@ -27,6 +27,21 @@ func kernelAVX512_8x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alph
 //go:noescape
 func kernelAVX2_6x16(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// The indirect kernels: the same tiles with B step p read at b + offs[p]
+// floats (see indirectKernel).
+//
+//go:noescape
+func kernelAVX512_8x48i(kc int, a, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512_8x32i(kc int, a, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512_8x16i(kc int, a, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX2_6x16i(kc int, a, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
 // transpose8 moves n8 blocks of 8×8: block b takes src[r*lds+8b+c] to
 // dst[(8b+c)*ldd+r] for r, c < 8. It needs AVX.
 //
@@ -35,8 +50,10 @@ func transpose8(n8 int, src *float32, lds int, dst *float32, ldd int)
 
 var (
 	avx512Kernel = &kernel{name: "avx512-8x48", mr: 8, nr: 48, kc: 256, mc: 1024, nc: 768, fn: kernelAVX512_8x48,
-		edge: []edgeKernel{{16, kernelAVX512_8x16}, {32, kernelAVX512_8x32}}}
-	avx2Kernel = &kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 1020, nc: 1024, fn: kernelAVX2_6x16}
+		edge: []edgeKernel{{16, kernelAVX512_8x16}, {32, kernelAVX512_8x32}},
+		ind:  kernelAVX512_8x48i, indEdge: []indEdgeKernel{{16, kernelAVX512_8x16i}, {32, kernelAVX512_8x32i}}}
+	avx2Kernel = &kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 1020, nc: 1024, fn: kernelAVX2_6x16,
+		ind: kernelAVX2_6x16i}
 )
 
 func init() {

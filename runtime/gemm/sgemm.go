@@ -170,20 +170,25 @@ func (p *problem) block(s *scratch, r0, r1, c0, c1 int) {
 
 // macro runs the micro-kernel over an mc×nc block of C from packed panels.
 func (p *problem) macro(s *scratch, i0, mc, j0, nc, kc int, beta float32) {
-	kn := p.kern
+	tiles(p.kern, s.ap, s.bp, s.tile, p.c[i0*p.ldc+j0:], p.ldc, mc, nc, kc, p.alpha, beta)
+}
+
+// tiles computes the mc×nc block c (row stride ldc) = alpha·A·B + beta·c
+// from an A block packed in strips of mr rows (kc×mr each) and a B block
+// packed in strips of nr columns (kc×nr each); tile is an mr×nr buffer for
+// partial tiles that no kernel fits.
+func tiles(kn *kernel, ap, bp, tile, c []float32, ldc, mc, nc, kc int, alpha, beta float32) {
 	mr, nr := kn.mr, kn.nr
-	alpha := p.alpha
-	ldc := p.ldc
 	for ir := 0; ir < mc; ir += mr {
-		ap := s.ap[ir*kc:]
+		ap := ap[ir*kc:]
 		mrem := min(mr, mc-ir)
 		for jr := 0; jr < nc; jr += nr {
-			bp := s.bp[jr*kc:]
+			bp := bp[jr*kc:]
 			nrem := min(nr, nc-jr)
-			off := (i0+ir)*ldc + j0 + jr
+			off := ir*ldc + jr
 			if mrem == mr && nrem == nr {
-				_ = p.c[off+(mr-1)*ldc+nr-1]
-				kn.fn(kc, &ap[0], &bp[0], nr, &p.c[off], ldc, alpha, beta)
+				_ = c[off+(mr-1)*ldc+nr-1]
+				kn.fn(kc, &ap[0], &bp[0], nr, &c[off], ldc, alpha, beta)
 				continue
 			}
 			fn, width := kn.fn, nr
@@ -194,14 +199,14 @@ func (p *problem) macro(s *scratch, i0, mc, j0, nc, kc int, beta float32) {
 				}
 			}
 			if mrem == mr && nrem == width {
-				_ = p.c[off+(mr-1)*ldc+width-1]
-				fn(kc, &ap[0], &bp[0], nr, &p.c[off], ldc, alpha, beta)
+				_ = c[off+(mr-1)*ldc+width-1]
+				fn(kc, &ap[0], &bp[0], nr, &c[off], ldc, alpha, beta)
 				continue
 			}
-			t := s.tile
+			t := tile
 			fn(kc, &ap[0], &bp[0], nr, &t[0], nr, 1, 0)
 			for r := 0; r < mrem; r++ {
-				cr := p.c[off+r*ldc : off+r*ldc+nrem]
+				cr := c[off+r*ldc : off+r*ldc+nrem]
 				tr := t[r*nr : r*nr+nrem]
 				if beta == 0 {
 					for j, v := range tr {

@@ -1,0 +1,189 @@
+package gemm
+
+import "gonum.org/v1/gonum/blas"
+
+// Panels exposes the packed operand layouts of the micro-kernel in use, for
+// callers that pack the operands themselves: the convolution packs its
+// weights once per call and writes its im2col straight into a packed B
+// panel, instead of an im2col matrix that Sgemm would copy again.
+//
+// Both operands are cut along the inner dimension k into blocks of
+// KBlock(k) steps (the last may be shorter). A packed m×k op(A) holds, for
+// each block starting at step p0 of depth kc, at offset p0·roundup(m, MR),
+// strips of MR rows: strip s (rows s·MR...) is kc steps of MR values, zero
+// beyond row m. A packed k×n op(B) holds, for each block, at offset
+// p0·roundup(n, NR), strips of NR columns: kc steps of NR values, zero
+// beyond column n (BRow gives the offsets).
+type Panels struct{ kern *kernel }
+
+// Packed returns the layouts of the kernel that Implementation uses.
+func Packed() Panels { return Panels{best} }
+
+// Native reports whether Sgemm runs this package's Implementation (and not
+// an implementation chosen with Use): callers that use Panels directly
+// fall back to Sgemm otherwise, so that Use still reaches every product.
+func Native() bool {
+	_, ok := impl.(Implementation)
+	return ok
+}
+
+// MR and NR are the rows of an A strip and the columns of a B strip.
+func (p Panels) MR() int { return p.kern.mr }
+func (p Panels) NR() int { return p.kern.nr }
+
+// KBlock returns the depth of the k blocks of a product with inner
+// dimension k.
+func (p Panels) KBlock(k int) int { return blocks(k, p.kern.kc, 1) }
+
+func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
+
+// ASize and BSize return the floats of a packed m×k op(A) and k×n op(B).
+func (p Panels) ASize(m, k int) int { return roundUp(m, p.kern.mr) * k }
+func (p Panels) BSize(k, n int) int { return roundUp(n, p.kern.nr) * k }
+
+// BRow returns where row q of a packed k×n op(B) lies: element (q, j) is at
+// off + (j/NR)*stride + j%NR.
+func (p Panels) BRow(k, n, q int) (off, stride int) {
+	kcb := p.KBlock(k)
+	p0 := q / kcb * kcb
+	kc := min(kcb, k-p0)
+	nr := p.kern.nr
+	return p0*roundUp(n, nr) + (q-p0)*nr, kc * nr
+}
+
+// PackA writes op(A) (m×k, A with leading dimension lda) into dst
+// (ASize(m, k) floats) in the packed layout.
+func (p Panels) PackA(tA blas.Transpose, m, k int, a []float32, lda int, dst []float32) {
+	if len(dst) < p.ASize(m, k) {
+		panic("gemm: PackA: short dst")
+	}
+	pr := problem{kern: p.kern, aT: tA != blas.NoTrans, m: m, k: k, a: a, lda: lda}
+	mp, kcb := roundUp(m, p.kern.mr), p.KBlock(k)
+	for p0 := 0; p0 < k; p0 += kcb {
+		pr.packA(dst[p0*mp:], 0, m, p0, min(kcb, k-p0))
+	}
+}
+
+// PackB writes op(B) (k×n, B with leading dimension ldb) into dst
+// (BSize(k, n) floats) in the packed layout.
+func (p Panels) PackB(tB blas.Transpose, k, n int, b []float32, ldb int, dst []float32) {
+	if len(dst) < p.BSize(k, n) {
+		panic("gemm: PackB: short dst")
+	}
+	pr := problem{kern: p.kern, bT: tB != blas.NoTrans, n: n, k: k, b: b, ldb: ldb}
+	np, kcb := roundUp(n, p.kern.nr), p.KBlock(k)
+	for p0 := 0; p0 < k; p0 += kcb {
+		pr.packB(dst[p0*np:], p0, min(kcb, k-p0), 0, n)
+	}
+}
+
+// Mul computes C = A·B + beta·C for C m×n (row stride ldc) from a packed
+// m×k A and a packed k×n B, on the calling goroutine (the caller splits
+// the work). With beta == 0, C is not read.
+func (p Panels) Mul(m, n, k int, ap, bp []float32, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if len(ap) < p.ASize(m, k) || len(bp) < p.BSize(k, n) {
+		panic("gemm: Mul: short packed operand")
+	}
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic(shortC)
+	}
+	kn := p.kern
+	mp, np, kcb := roundUp(m, kn.mr), roundUp(n, kn.nr), p.KBlock(k)
+	s := kn.getScratch()
+	for p0 := 0; p0 < k; p0 += kcb {
+		b := beta
+		if p0 > 0 {
+			b = 1
+		}
+		tiles(kn, ap[p0*mp:], bp[p0*np:], s.tile, c, ldc, m, n, min(kcb, k-p0), 1, b)
+	}
+	kn.putScratch(s)
+}
+
+// MulIndirect computes C = A·B + beta·C for C m×n (row stride ldc) from a
+// packed m×k A and a B given by row offsets: B[p][j] = b[offs[p]+j]. Rows
+// of B may overlap and lie anywhere in b, so a stride-1 convolution's
+// im2col matrix is read from the (padded) image itself, with one offset per
+// kernel tap. The micro-kernels read whole strips of NR columns: b must
+// hold max(offs) + roundup(n, NR) floats (the columns beyond n are read and
+// their results dropped). Runs on the calling goroutine.
+func (p Panels) MulIndirect(m, n, k int, ap, b []float32, offs []int32, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	kn := p.kern
+	if len(ap) < p.ASize(m, k) || len(offs) < k {
+		panic("gemm: MulIndirect: short packed operand")
+	}
+	lo, hi := offs[0], offs[0]
+	for _, o := range offs[:k] {
+		lo, hi = min(lo, o), max(hi, o)
+	}
+	if lo < 0 || int(hi)+roundUp(n, kn.nr) > len(b) {
+		panic("gemm: MulIndirect: offsets outside b")
+	}
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic(shortC)
+	}
+	mp, kcb := roundUp(m, kn.mr), p.KBlock(k)
+	s := kn.getScratch()
+	for p0 := 0; p0 < k; p0 += kcb {
+		bb := beta
+		if p0 > 0 {
+			bb = 1
+		}
+		tilesIndirect(kn, ap[p0*mp:], b, offs[p0:], s.tile, c, ldc, m, n, min(kcb, k-p0), bb)
+	}
+	kn.putScratch(s)
+}
+
+// tilesIndirect is tiles with B read through offs (kc of them).
+func tilesIndirect(kn *kernel, ap, b []float32, offs []int32, tile, c []float32, ldc, mc, nc, kc int, beta float32) {
+	mr, nr := kn.mr, kn.nr
+	for ir := 0; ir < mc; ir += mr {
+		ap := ap[ir*kc:]
+		mrem := min(mr, mc-ir)
+		for jr := 0; jr < nc; jr += nr {
+			nrem := min(nr, nc-jr)
+			off := ir*ldc + jr
+			fn, width := kn.ind, nr
+			if nrem < nr {
+				for _, e := range kn.indEdge {
+					if nrem <= e.cols {
+						fn, width = e.fn, e.cols
+						break
+					}
+				}
+			}
+			if mrem == mr && nrem == width {
+				_ = c[off+(mr-1)*ldc+width-1]
+				fn(kc, &ap[0], &b[jr], &offs[0], &c[off], ldc, 1, beta)
+				continue
+			}
+			t := tile
+			fn(kc, &ap[0], &b[jr], &offs[0], &t[0], nr, 1, 0)
+			for r := 0; r < mrem; r++ {
+				cr := c[off+r*ldc : off+r*ldc+nrem]
+				tr := t[r*nr : r*nr+nrem]
+				if beta == 0 {
+					copy(cr, tr)
+				} else {
+					for j, v := range tr {
+						cr[j] = v + beta*cr[j]
+					}
+				}
+			}
+		}
+	}
+}
