@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/cnnc-dev/cnnc/runtime/gemm"
 	"gonum.org/v1/gonum/blas"
@@ -78,15 +79,85 @@ func (c Conv) blockRows() int {
 	return max(1, min(c.OH, colBlock/max(1, c.colRows()*c.OW)))
 }
 
-// per-worker scratch of each pass
-func (c Conv) perFwd() int    { return c.colSize() }
+// The forward pass (and BackwardData when it runs as a forward) has three
+// ways to form the product with the im2col matrix:
+//
+//	modePlain     im2col into a block of the column matrix, then gemm.Sgemm
+//	              (used when another gemm implementation is chosen with
+//	              gemm.Use, and as the reference for the other two)
+//	modePacked    weights packed once per call; im2col written straight
+//	              into the gemm's packed B panel (gemm.Panels.Mul)
+//	modeIndirect  stride 1: no im2col at all; the input rows of a block are
+//	              copied with their zero padding into a buffer, and the
+//	              micro-kernel reads each kernel tap's row from it through
+//	              a table of offsets (gemm.Panels.MulIndirect), computing
+//	              the outputs on the padded width; the extra columns are
+//	              dropped when the result is copied into y
+const (
+	modePlain = iota
+	modePacked
+	modeIndirect
+)
+
+// convPacked enables modePacked and modeIndirect (when the gemm is this
+// module's own, gemm.Native); tests turn it off to cover modePlain, and
+// convIndirect off to cover modePacked for stride-1 convs.
+var convPacked, convIndirect = true, true
+
+// fastMode is the mode Forward uses when convPacked and gemm.Native().
+func (c Conv) fastMode() int {
+	switch {
+	case c.is1x1():
+		return modePlain
+	case convIndirect && c.SH == 1 && c.SW == 1:
+		return modeIndirect
+	}
+	return modePacked
+}
+
+func (c Conv) mode() int {
+	if convPacked && gemm.Native() {
+		return c.fastMode()
+	}
+	return modePlain
+}
+
+// padW and padRows are the width and the rows of modeIndirect's padded
+// input block: output (oh, ow) of the block is at grid column
+// (oh-oh0)*padW + ow, kernel tap (kh, kw) at kh*DH*padW + kw*DW from it.
+func (c Conv) padW() int    { return c.W + 2*c.PW }
+func (c Conv) padRows() int { return c.blockRows() + c.DH*(c.KH-1) }
+
+// fwdLayout returns the shared head (packed weights; with modeIndirect also
+// the offset table) and the per-worker scratch of the forward pass in the
+// given mode: an im2col block (modePlain), a packed B block and the im2col
+// ring (modePacked), or the padded input block and the output on the
+// padded width of one group (modeIndirect).
+func (c Conv) fwdLayout(mode int) (head, per int) {
+	if c.is1x1() {
+		return 0, 0
+	}
+	p := gemm.Packed()
+	nc := c.blockRows() * c.OW
+	switch mode {
+	case modePacked:
+		return c.G * p.ASize(c.K/c.G, c.colRows()), p.BSize(c.colRows(), nc) + c.ring()*nc
+	case modeIndirect:
+		return c.G*p.ASize(c.K/c.G, c.colRows()) + c.colRows(),
+			c.C/c.G*c.padRows()*c.padW() + p.NR() + c.K/c.G*c.blockRows()*c.padW()
+	}
+	return 0, c.colSize()
+}
+
+// per-worker scratch of the filter pass
 func (c Conv) perFilter() int { return c.colSize() + c.wSize() + c.K }
 
-// dataLayout returns the shared head (the flipped weights) and the
-// per-worker scratch of BackwardData.
-func (c Conv) dataLayout() (head, per int) {
+// dataLayout returns the shared head (the flipped weights, and their
+// packed copy) and the per-worker scratch of BackwardData.
+func (c Conv) dataLayout(mode int) (head, per int) {
 	if c.dataAsConv() {
-		return c.wSize(), c.transposed().colSize()
+		h, per := c.transposed().fwdLayout(mode)
+		return c.wSize() + h, per
 	}
 	return 0, c.colSize()
 }
@@ -137,8 +208,29 @@ func (c Conv) flipWeights(w, wt []float32) {
 func (c Conv) ScratchSize(n int) int {
 	s := max(1, min(n, Workers()))
 	sf := max(1, min(n*c.fwdBlocks(), Workers())) // forward shares row blocks
-	head, per := c.dataLayout()
-	return max(c.perFwd()*sf, head+per*s, c.perFilter()*s)
+	sd := s
+	if c.dataAsConv() {
+		sd = max(1, min(n*c.transposed().fwdBlocks(), Workers()))
+	}
+	size := c.perFilter() * s
+	// Room for the plain path as well as the fast ones, so that a buffer
+	// sized while another gemm implementation was in use (gemm.Use) still
+	// fits.
+	for _, m := range []int{modePlain, c.fastMode()} {
+		fh, fp := c.fwdLayout(m)
+		size = max(size, fh+fp*sf)
+	}
+	if c.dataAsConv() {
+		t := c.transposed()
+		for _, m := range []int{modePlain, t.fastMode()} {
+			dh, dp := c.dataLayout(m)
+			size = max(size, dh+dp*sd)
+		}
+	} else {
+		dh, dp := c.dataLayout(modePlain)
+		size = max(size, dh+dp*sd)
+	}
+	return size
 }
 
 // MACs returns the multiply-accumulates of one forward pass of one image.
@@ -280,26 +372,80 @@ func (c Conv) Forward(n int, x, w, b, y, scratch []float32) {
 		check("Conv.Forward", "b", b, c.K)
 	}
 	check("Conv.Forward", "y", y, n*c.outSize())
-	c.launch(convFwd, n, x, w, b, y, nil, scratch, c.perFwd())
+	mode := c.mode()
+	head, per := c.fwdLayout(mode)
+	if head > 0 {
+		checkMin("Conv.Forward", "scratch", scratch, head+per)
+		c.prepare(mode, w, scratch[:head])
+		w, scratch = scratch[:head], scratch[head:]
+	}
+	c.launch(convFwd, mode, n, x, w, b, y, nil, scratch, per)
+}
+
+// prepare writes the shared head of modePacked or modeIndirect: the
+// packed weights and, for modeIndirect, the offset table after them.
+func (c Conv) prepare(mode int, w, head []float32) {
+	c.packWeights(w, head)
+	if mode != modeIndirect {
+		return
+	}
+	rows := c.colRows()
+	offs := c.offsets(head[len(head)-rows:])
+	pw, hb, r := c.padW(), c.padRows(), 0
+	for ci := 0; ci < c.C/c.G; ci++ {
+		for kh := 0; kh < c.KH; kh++ {
+			for kw := 0; kw < c.KW; kw++ {
+				offs[r] = int32((ci*hb+kh*c.DH)*pw + kw*c.DW)
+				r++
+			}
+		}
+	}
+}
+
+// offsets views the last colRows() floats of a modeIndirect head as the
+// int32 offset table of the taps (ci, kh, kw) in the padded block.
+func (c Conv) offsets(tab []float32) []int32 {
+	return unsafe.Slice((*int32)(unsafe.Pointer(&tab[0])), len(tab))
+}
+
+// packWeights writes w (K, C/G*KH*KW) into dst as G packed gemm A operands
+// of K/G rows (gemm.Panels).
+func (c Conv) packWeights(w, dst []float32) {
+	p := gemm.Packed()
+	kg, rows := c.K/c.G, c.colRows()
+	asz := p.ASize(kg, rows)
+	for g := 0; g < c.G; g++ {
+		p.PackA(blas.NoTrans, kg, rows, w[g*kg*rows:], rows, dst[g*asz:])
+	}
 }
 
 // BackwardData: dy is (N,K,OH,OW), w is (K,C/G,KH,KW), dx is (N,C,H,W).
 // dx += conv_transpose(dy, w). Stride 1 (dataAsConv): the forward
 // convolution of dy with the flipped weights (written into the head of
-// scratch), accumulated into dx by the gemm. Otherwise, per image and group,
-// dcol = W^T dy (gemm), then col2im adds dcol into dx.
+// scratch, and packed there), accumulated into dx. Otherwise, per image and
+// group, dcol = W^T dy (gemm), then col2im adds dcol into dx.
 func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 	c.mustValid("BackwardData")
 	check("Conv.BackwardData", "dy", dy, n*c.outSize())
 	check("Conv.BackwardData", "w", w, c.wSize())
 	check("Conv.BackwardData", "dx", dx, n*c.inSize())
-	head, per := c.dataLayout()
+	mode := modePlain
+	if c.dataAsConv() {
+		mode = c.transposed().mode()
+	}
+	head, per := c.dataLayout(mode)
 	if head > 0 {
 		checkMin("Conv.BackwardData", "scratch", scratch, head+per)
-		c.flipWeights(w, scratch[:head])
-		w, scratch = scratch[:head], scratch[head:]
+		ws := c.wSize()
+		c.flipWeights(w, scratch[:ws])
+		w = scratch[:ws]
+		if mode != modePlain {
+			c.transposed().prepare(mode, w, scratch[ws:head])
+			w = scratch[ws:head]
+		}
+		scratch = scratch[head:]
 	}
-	c.launch(convData, n, dy, w, nil, dx, nil, scratch, per)
+	c.launch(convData, mode, n, dy, w, nil, dx, nil, scratch, per)
 }
 
 // BackwardFilter: x is (N,C,H,W), dy is (N,K,OH,OW), dw is (K,C/G,KH,KW),
@@ -314,7 +460,7 @@ func (c Conv) BackwardFilter(n int, x, dy, dw, db, scratch []float32) {
 	if db != nil {
 		check("Conv.BackwardFilter", "db", db, c.K)
 	}
-	c.launch(convFilter, n, x, dy, db, dw, db, scratch, c.perFilter())
+	c.launch(convFilter, modePlain, n, x, dy, db, dw, db, scratch, c.perFilter())
 }
 
 const (
@@ -333,11 +479,12 @@ type convJob struct {
 	scratch []float32
 	per     int
 	slots   int // filter pass: accumulators, one per item of parallelFor
+	mode    int // convFwd, convData: modePlain, modePacked or modeIndirect
 }
 
 var convJobs freeList[convJob]
 
-func (c Conv) launch(pass, n int, a, w, b, out, db, scratch []float32, per int) {
+func (c Conv) launch(pass, mode, n int, a, w, b, out, db, scratch []float32, per int) {
 	if n == 0 {
 		return
 	}
@@ -349,10 +496,12 @@ func (c Conv) launch(pass, n int, a, w, b, out, db, scratch []float32, per int) 
 	items := n
 	if pass == convFwd {
 		items = n * c.fwdBlocks()
+	} else if pass == convData && c.dataAsConv() {
+		items = n * c.transposed().fwdBlocks()
 	}
 	slots = min(slots, items, Workers())
 	j := convJobs.get()
-	*j = convJob{c: c, pass: pass, a: a, w: w, b: b, out: out, db: db, scratch: scratch, per: per}
+	*j = convJob{c: c, pass: pass, a: a, w: w, b: b, out: out, db: db, scratch: scratch, per: per, mode: mode}
 	if pass == convFilter {
 		// slot 0 accumulates into dw and db; the others into scratch.
 		ws := c.wSize()
@@ -402,15 +551,19 @@ func (j *convJob) run(slot, i int) {
 		if c.is1x1() {
 			c.forwardImage(x, j.w, j.b, y, sc, 0)
 		} else {
-			c.forwardBlock(x, j.w, j.b, y, sc, 0, blk)
+			c.forwardBlockMode(j.mode, x, j.w, j.b, y, sc, 0, blk)
 		}
 	case convData:
-		if c.dataAsConv() {
-			t := c.transposed()
-			t.forwardImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, nil, j.out[i*c.inSize():(i+1)*c.inSize()], sc, 1)
+		if !c.dataAsConv() {
+			c.dataImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, j.out[i*c.inSize():(i+1)*c.inSize()], sc)
 			return
 		}
-		c.dataImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, j.out[i*c.inSize():(i+1)*c.inSize()], sc)
+		// Item i is row block i%nb of image i/nb of the transposed conv.
+		t := c.transposed()
+		nb := t.fwdBlocks()
+		img, blk := i/nb, i%nb
+		dy, dx := j.a[img*c.outSize():(img+1)*c.outSize()], j.out[img*c.inSize():(img+1)*c.inSize()]
+		t.forwardBlockMode(j.mode, dy, j.w, nil, dx, sc, 1, blk)
 	case convFilter:
 		// Item i is accumulator i: images i, i+slots, i+2*slots...
 		sc = j.scratch[i*j.per : (i+1)*j.per]
@@ -448,7 +601,7 @@ func (c *Conv) forwardImage(x, w, b, y, col []float32, beta float32) {
 // fwdBlocks is the number of output-row blocks of one image's forward (1
 // for a 1x1 conv, which needs no column matrix): the unit of work the
 // workers share, so that a batch of one image still uses every core.
-func (c *Conv) fwdBlocks() int {
+func (c Conv) fwdBlocks() int {
 	if c.is1x1() {
 		return 1
 	}
@@ -468,6 +621,105 @@ func (c *Conv) forwardBlock(x, w, b, y, col []float32, beta float32, blk int) {
 		c.im2col(x, g*cg, oh0, oh1, col)
 		gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, nc, rows, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
 			col, nc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
+	}
+	c.epilogue(b, y, oh0*c.OW, oh1*c.OW)
+}
+
+func (c *Conv) forwardBlockMode(mode int, x, w, b, y, sc []float32, beta float32, blk int) {
+	switch mode {
+	case modePacked:
+		c.forwardBlockPacked(x, w, b, y, sc, beta, blk)
+	case modeIndirect:
+		c.forwardBlockIndirect(x, w, b, y, sc, beta, blk)
+	default:
+		c.forwardBlock(x, w, b, y, sc, beta, blk)
+	}
+}
+
+// forwardBlockIndirect is forwardBlock in modeIndirect: w is the head that
+// prepare wrote, sc holds the padded input block and the output block on
+// the padded width (padW) of one group.
+func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk int) {
+	p := gemm.Packed()
+	cg, kg, rows, ohw, hw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW, c.H*c.W
+	bh, pw, hb := c.blockRows(), c.padW(), c.padRows()
+	oh0 := blk * bh
+	oh1 := min(oh0+bh, c.OH)
+	nb := oh1 - oh0
+	nc := (nb-1)*pw + c.OW // grid columns of the outputs
+	asz := p.ASize(kg, rows)
+	offs := c.offsets(w[c.G*asz:])
+	xsz := cg*hb*pw + p.NR()
+	xb, out := sc[:xsz], sc[xsz:xsz+kg*bh*pw]
+	clear(xb[cg*hb*pw:])       // read by the micro-kernel, results dropped
+	used := nb + c.DH*(c.KH-1) // padded rows the block reads
+	for g := 0; g < c.G; g++ {
+		// Padded input rows oh0-PH ... of the group's channels.
+		for ci := 0; ci < cg; ci++ {
+			xc := x[(g*cg+ci)*hw : (g*cg+ci+1)*hw]
+			for r := 0; r < used; r++ {
+				dst := xb[(ci*hb+r)*pw : (ci*hb+r+1)*pw]
+				ih := oh0 - c.PH + r
+				if ih < 0 || ih >= c.H {
+					clear(dst)
+					continue
+				}
+				clear(dst[:c.PW])
+				copy(dst[c.PW:c.PW+c.W], xc[ih*c.W:])
+				clear(dst[c.PW+c.W:])
+			}
+		}
+		p.MulIndirect(kg, nc, rows, w[g*asz:], xb, offs, 0, out, nb*pw)
+		// y = beta*y + out (+ bias, ReLU), dropping the padding columns.
+		for k := 0; k < kg; k++ {
+			var bk float32
+			if b != nil {
+				bk = b[g*kg+k]
+			}
+			for oh := oh0; oh < oh1; oh++ {
+				src := out[k*nb*pw+(oh-oh0)*pw:][:c.OW]
+				dst := y[(g*kg+k)*ohw+oh*c.OW:][:len(src)]
+				switch {
+				case beta != 0:
+					for i, v := range src {
+						dst[i] = beta*dst[i] + v + bk
+					}
+					if c.ReLU {
+						for i, v := range dst {
+							dst[i] = max(v, 0)
+						}
+					}
+				case c.ReLU:
+					for i, v := range src {
+						dst[i] = max(v+bk, 0)
+					}
+				case bk != 0:
+					for i, v := range src {
+						dst[i] = v + bk
+					}
+				default:
+					copy(dst, src)
+				}
+			}
+		}
+	}
+}
+
+// forwardBlockPacked is forwardBlock with the weights packed (packWeights)
+// and the im2col written into a packed B block: sc holds the block
+// (gemm.Panels.BSize) and then the im2col ring.
+func (c *Conv) forwardBlockPacked(x, wp, b, y, sc []float32, beta float32, blk int) {
+	p := gemm.Packed()
+	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	bh := c.blockRows()
+	oh0 := blk * bh
+	oh1 := min(oh0+bh, c.OH)
+	nc := (oh1 - oh0) * c.OW
+	ring := sc[p.BSize(rows, bh*c.OW):]
+	asz := p.ASize(kg, rows)
+	for g := 0; g < c.G; g++ {
+		c.im2colPacked(x, g*cg, oh0, oh1, ring, sc)
+		p.Mul(kg, nc, rows, wp[g*asz:], sc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
 	}
 	c.epilogue(b, y, oh0*c.OW, oh1*c.OW)
 }
@@ -572,36 +824,92 @@ func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
 		xc := x[(c0+ci)*hw : (c0+ci+1)*hw]
 		for kh := 0; kh < c.KH; kh++ {
 			for kw := 0; kw < c.KW; kw++ {
-				row := col[r*ohw : (r+1)*ohw]
+				var prev []float32
+				if c.shifts(kw) {
+					prev = col[(r-c.SW)*ohw : (r-c.SW+1)*ohw]
+				}
+				c.im2colRow(xc, col[r*ohw:(r+1)*ohw], prev, oh0, oh1, kh, kw)
 				r++
-				off := kw*c.DW - c.PW
-				lo, hi := c.owRange(off)
-				if c.SH == 1 && c.SW == 1 && c.OW == c.W && lo < hi {
-					c.im2colRows(xc, row, oh0, oh1, kh, off, lo, hi)
-					continue
+			}
+		}
+	}
+}
+
+// shifts reports whether im2colRow fills the row of kernel column kw from
+// the row of kw-SW (strided, undilated convs).
+func (c *Conv) shifts(kw int) bool { return c.SW > 1 && kw >= c.SW && c.DW == 1 }
+
+// ring is the number of im2col rows im2colPacked keeps: the row being
+// filled and, for shifted rows, the SW before it.
+func (c *Conv) ring() int {
+	if c.shifts(c.KW - 1) {
+		return c.SW + 1
+	}
+	return 1
+}
+
+// im2colRow fills row (ci, kh, kw) of the column matrix for the output rows
+// [oh0, oh1); xc is input channel ci (H,W), prev the row of (ci, kh, kw-SW)
+// when c.shifts(kw).
+func (c *Conv) im2colRow(xc, row, prev []float32, oh0, oh1, kh, kw int) {
+	off := kw*c.DW - c.PW
+	lo, hi := c.owRange(off)
+	if c.SH == 1 && c.SW == 1 && c.OW == c.W && lo < hi {
+		c.im2colRows(xc, row, oh0, oh1, kh, off, lo, hi)
+		return
+	}
+	if prev != nil && lo < hi {
+		// row (kh,kw) is row (kh,kw-SW) shifted left by one output
+		// column: copies instead of a strided gather
+		c.im2colShift(xc, row, prev, oh0, oh1, kh, off, lo, hi)
+		return
+	}
+	for oh := oh0; oh < oh1; oh++ {
+		dst := row[(oh-oh0)*c.OW : (oh-oh0+1)*c.OW]
+		ih := oh*c.SH - c.PH + kh*c.DH
+		if ih < 0 || ih >= c.H {
+			clear(dst)
+			continue
+		}
+		clear(dst[:lo])
+		clear(dst[hi:])
+		src := xc[ih*c.W : (ih+1)*c.W]
+		if c.SW == 1 {
+			copy(dst[lo:hi], src[lo+off:hi+off])
+		} else {
+			gather(dst[lo:hi], src[lo*c.SW+off:], c.SW)
+		}
+	}
+}
+
+// im2colPacked writes the column matrix of im2col (channels [c0, c0+C/G),
+// output rows [oh0, oh1)) straight into bp as a packed B operand of the
+// gemm micro-kernel (gemm.Panels): each row is filled in ring (c.ring()
+// rows of (oh1-oh0)*OW floats, in L1) and copied out in strips of NR.
+func (c *Conv) im2colPacked(x []float32, c0, oh0, oh1 int, ring, bp []float32) {
+	p := gemm.Packed()
+	cg, nc, hw, rows, nr := c.C/c.G, (oh1-oh0)*c.OW, c.H*c.W, c.colRows(), p.NR()
+	nring := c.ring()
+	r := 0
+	for ci := 0; ci < cg; ci++ {
+		xc := x[(c0+ci)*hw : (c0+ci+1)*hw]
+		for kh := 0; kh < c.KH; kh++ {
+			for kw := 0; kw < c.KW; kw++ {
+				row := ring[r%nring*nc : (r%nring+1)*nc]
+				var prev []float32
+				if c.shifts(kw) {
+					q := (r - c.SW) % nring
+					prev = ring[q*nc : (q+1)*nc]
 				}
-				if c.SW > 1 && kw >= c.SW && c.DW == 1 && lo < hi {
-					// row (kh,kw) is row (kh,kw-SW) shifted left by one
-					// output column: copies instead of a strided gather
-					c.im2colShift(xc, row, col[(r-1-c.SW)*ohw:(r-c.SW)*ohw], oh0, oh1, kh, off, lo, hi)
-					continue
+				c.im2colRow(xc, row, prev, oh0, oh1, kh, kw)
+				off, stride := p.BRow(rows, nc, r)
+				for j := 0; j < nc; j += nr {
+					d := bp[off : off+nr]
+					n := copy(d, row[j:])
+					clear(d[n:])
+					off += stride
 				}
-				for oh := oh0; oh < oh1; oh++ {
-					dst := row[(oh-oh0)*c.OW : (oh-oh0+1)*c.OW]
-					ih := oh*c.SH - c.PH + kh*c.DH
-					if ih < 0 || ih >= c.H {
-						clear(dst)
-						continue
-					}
-					clear(dst[:lo])
-					clear(dst[hi:])
-					src := xc[ih*c.W : (ih+1)*c.W]
-					if c.SW == 1 {
-						copy(dst[lo:hi], src[lo+off:hi+off])
-					} else {
-						gather(dst[lo:hi], src[lo*c.SW+off:], c.SW)
-					}
-				}
+				r++
 			}
 		}
 	}

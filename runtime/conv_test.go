@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -53,45 +54,54 @@ func TestConvFastVsRef(t *testing.T) {
 	r := newRand(1)
 	for ci, c := range convCases {
 		for _, workers := range []int{1, 2} {
-			block := []int{1 << 18, 1, 100}[(ci+workers)%3] // 1: one output row per im2col block
-			minC := []int{1, 1 << 30}[workers-1]            // BackwardData as a conv, or col2im
-			t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d", ci, workers, block, minC), func(t *testing.T) {
-				defer SetWorkers(SetWorkers(workers))
-				defer func(old, oldC int) { colBlock, dataAsConvMinC = old, oldC }(colBlock, dataAsConvMinC)
-				colBlock, dataAsConvMinC = block, minC
-				n := 3
-				x := randSlice(r, n*c.inSize())
-				w := randSlice(r, c.wSize())
-				b := randSlice(r, c.K)
-				dy := randSlice(r, n*c.outSize())
-				sc := make([]float32, c.ScratchSize(n))
-
-				yRef, y := make([]float32, n*c.outSize()), make([]float32, n*c.outSize())
-				c.ForwardRef(n, x, w, b, yRef)
-				c.Forward(n, x, w, b, y, sc)
-				closeRel(t, "y", y, yRef, 1e-5)
-				c.ForwardRef(n, x, w, nil, yRef)
-				c.Forward(n, x, w, nil, y, sc)
-				closeRel(t, "y (no bias)", y, yRef, 1e-5)
-
-				dxRef, dx := randSlice(r, n*c.inSize()), make([]float32, n*c.inSize())
-				copy(dx, dxRef) // accumulate onto the same initial values
-				c.BackwardDataRef(n, dy, w, dxRef)
-				c.BackwardData(n, dy, w, dx, sc)
-				closeRel(t, "dx", dx, dxRef, 1e-5)
-
-				dwRef, dbRef := randSlice(r, c.wSize()), randSlice(r, c.K)
-				dw, db := append([]float32(nil), dwRef...), append([]float32(nil), dbRef...)
-				c.BackwardFilterRef(n, x, dy, dwRef, dbRef)
-				c.BackwardFilter(n, x, dy, dw, db, sc)
-				closeRel(t, "dw", dw, dwRef, 1e-5)
-				closeRel(t, "db", db, dbRef, 1e-5)
-				c.BackwardFilter(n, x, dy, dw, nil, sc)
-				c.BackwardFilterRef(n, x, dy, dwRef, nil)
-				closeRel(t, "dw (no db)", dw, dwRef, 1e-5)
-			})
+			for mode, name := range []string{"plain", "packed", "indirect"} {
+				block := []int{1 << 18, 1, 100}[(ci+workers+mode)%3] // 1: one output row per im2col block
+				minC := []int{1, 1 << 30}[(workers+mode)%2]          // BackwardData as a conv, or col2im
+				t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d/%s", ci, workers, block, minC, name), func(t *testing.T) {
+					defer SetWorkers(SetWorkers(workers))
+					defer func(old, oldC int, oldP, oldI bool) {
+						colBlock, dataAsConvMinC, convPacked, convIndirect = old, oldC, oldP, oldI
+					}(colBlock, dataAsConvMinC, convPacked, convIndirect)
+					colBlock, dataAsConvMinC = block, minC
+					convPacked, convIndirect = mode > 0, mode > 1
+					testConvFastVsRef(t, r, c)
+				})
+			}
 		}
 	}
+}
+
+func testConvFastVsRef(t *testing.T, r *rand.Rand, c Conv) {
+	n := 3
+	x := randSlice(r, n*c.inSize())
+	w := randSlice(r, c.wSize())
+	b := randSlice(r, c.K)
+	dy := randSlice(r, n*c.outSize())
+	sc := make([]float32, c.ScratchSize(n))
+
+	yRef, y := make([]float32, n*c.outSize()), make([]float32, n*c.outSize())
+	c.ForwardRef(n, x, w, b, yRef)
+	c.Forward(n, x, w, b, y, sc)
+	closeRel(t, "y", y, yRef, 1e-5)
+	c.ForwardRef(n, x, w, nil, yRef)
+	c.Forward(n, x, w, nil, y, sc)
+	closeRel(t, "y (no bias)", y, yRef, 1e-5)
+
+	dxRef, dx := randSlice(r, n*c.inSize()), make([]float32, n*c.inSize())
+	copy(dx, dxRef) // accumulate onto the same initial values
+	c.BackwardDataRef(n, dy, w, dxRef)
+	c.BackwardData(n, dy, w, dx, sc)
+	closeRel(t, "dx", dx, dxRef, 1e-5)
+
+	dwRef, dbRef := randSlice(r, c.wSize()), randSlice(r, c.K)
+	dw, db := append([]float32(nil), dwRef...), append([]float32(nil), dbRef...)
+	c.BackwardFilterRef(n, x, dy, dwRef, dbRef)
+	c.BackwardFilter(n, x, dy, dw, db, sc)
+	closeRel(t, "dw", dw, dwRef, 1e-5)
+	closeRel(t, "db", db, dbRef, 1e-5)
+	c.BackwardFilter(n, x, dy, dw, nil, sc)
+	c.BackwardFilterRef(n, x, dy, dwRef, nil)
+	closeRel(t, "dw (no db)", dw, dwRef, 1e-5)
 }
 
 // TestConvScratchSmall: a scratch buffer for one worker still works.
