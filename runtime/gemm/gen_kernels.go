@@ -58,6 +58,10 @@ func main() {
 	gen(&buf, spec{name: "kernelAVX512_8x32i", mr: 8, nr: 32, w: 16, reg: "Z", xor: "VPXORD", unroll: 4, indirect: true})
 	gen(&buf, spec{name: "kernelAVX512_8x16i", mr: 8, nr: 16, w: 16, reg: "Z", xor: "VPXORD", unroll: 4, indirect: true})
 	gen(&buf, spec{name: "kernelAVX2_6x16i", mr: 6, nr: 16, w: 8, reg: "Y", xor: "VXORPS", unroll: 4, indirect: true})
+	// Unpacked operands: A rows at a stride, B steps at a stride.
+	for _, nr := range []int{48, 32, 16} {
+		genStrided(&buf, nr)
+	}
 	genTranspose(&buf)
 	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -203,6 +207,114 @@ func gen(w *bytes.Buffer, s spec) {
 		for v := 0; v < nv; v++ {
 			p("VMULPS %s, %s, %s", alpha, acc(r, v), acc(r, v))
 			p("VMOVUPS %s, %d(DX)", acc(r, v), v*s.w*4)
+		}
+		p("ADDQ R8, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// genStrided writes kernelAVX512_8x<nr>s, an 8×nr AVX-512 tile computed
+// from unpacked operands: row r of A at a + r*lda, step p at +p; step p of
+// B at b + p*ldb (nr floats). Per k step it loads nr/16 vectors of B and
+// broadcasts one value from each of the eight A rows (eight sequential
+// streams), so neither operand needs a transposing pack when A is
+// row-major along k.
+func genStrided(w *bytes.Buffer, nr int) {
+	name := fmt.Sprintf("kernelAVX512_8x%ds", nr)
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	label := func(l string) { fmt.Fprintf(w, "%s_%s:\n", name, l) }
+	const mr, unroll = 8, 4
+	nv := nr / 16
+	nacc := mr * nv
+	breg, bc := nacc, nacc+nv
+	acc := func(r, v int) string { return fmt.Sprintf("Z%d", r*nv+v) }
+	fmt.Fprintf(w, "\n// func %s(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)\n", name)
+	fmt.Fprintf(w, "// 8x%d tile, %d accumulators Z0-Z%d, unpacked A and B.\n", nr, nacc, nacc-1)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	p("MOVQ kc+0(FP), CX")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ lda+16(FP), R10")
+	p("SHLQ $2, R10")           // R10: one A row in bytes
+	p("LEAQ (R10)(R10*2), R11") // R11: three rows
+	p("LEAQ (SI)(R10*4), R12")  // R12: row 4
+	p("MOVQ b+24(FP), DI")
+	p("MOVQ ldb+32(FP), R13")
+	p("SHLQ $2, R13") // R13: one B step in bytes
+	for i := 0; i < nacc; i++ {
+		p("VPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	arow := []string{"(SI)", "(SI)(R10*1)", "(SI)(R10*2)", "(SI)(R11*1)", "(R12)", "(R12)(R10*1)", "(R12)(R10*2)", "(R12)(R11*1)"}
+	step := func(u int) {
+		for v := 0; v < nv; v++ {
+			p("VMOVUPS %d(DI), Z%d", v*64, breg+v)
+		}
+		p("ADDQ R13, DI")
+		for r := 0; r < mr; r++ {
+			b := fmt.Sprintf("Z%d", bc+r%(32-bc))
+			p("VBROADCASTSS %d%s, %s", 4*u, arow[r], b)
+			for v := 0; v < nv; v++ {
+				p("VFMADD231PS Z%d, %s, %s", breg+v, b, acc(r, v))
+			}
+		}
+	}
+	p("MOVQ CX, BX")
+	p("SHRQ $2, BX")
+	p("JZ %s_tail", name)
+	label("loop")
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	p("ADDQ $%d, SI", 4*unroll)
+	p("ADDQ $%d, R12", 4*unroll)
+	p("DECQ BX")
+	p("JNZ %s_loop", name)
+	label("tail")
+	p("ANDQ $%d, CX", unroll-1)
+	p("JZ %s_done", name)
+	label("loop1")
+	step(0)
+	p("ADDQ $4, SI")
+	p("ADDQ $4, R12")
+	p("DECQ CX")
+	p("JNZ %s_loop1", name)
+	label("done")
+	p("MOVQ c+40(FP), DX")
+	p("MOVQ ldc+48(FP), R8")
+	p("SHLQ $2, R8")
+	alpha, beta, tmp := fmt.Sprintf("Z%d", breg), fmt.Sprintf("Z%d", breg+1), fmt.Sprintf("Z%d", bc+1)
+	p("VBROADCASTSS alpha+56(FP), %s", alpha)
+	p("MOVL beta+60(FP), AX")
+	p("TESTL $0x7fffffff, AX")
+	p("JZ %s_beta0", name)
+	p("CMPL AX, $0x3f800000")
+	p("JEQ %s_beta1", name)
+	p("VBROADCASTSS beta+60(FP), %s", beta)
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			p("VMULPS %d(DX), %s, %s", v*64, beta, tmp)
+			p("VFMADD231PS %s, %s, %s", alpha, acc(r, v), tmp)
+			p("VMOVUPS %s, %d(DX)", tmp, v*64)
+		}
+		p("ADDQ R8, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
+	label("beta1")
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			p("VFMADD213PS %d(DX), %s, %s", v*64, alpha, acc(r, v))
+			p("VMOVUPS %s, %d(DX)", acc(r, v), v*64)
+		}
+		p("ADDQ R8, DX")
+	}
+	p("VZEROUPPER")
+	p("RET")
+	label("beta0")
+	for r := 0; r < mr; r++ {
+		for v := 0; v < nv; v++ {
+			p("VMULPS %s, %s, %s", alpha, acc(r, v), acc(r, v))
+			p("VMOVUPS %s, %d(DX)", acc(r, v), v*64)
 		}
 		p("ADDQ R8, DX")
 	}

@@ -42,6 +42,18 @@ func kernelAVX512_8x16i(kc int, a, b *float32, offs *int32, c *float32, ldc int,
 //go:noescape
 func kernelAVX2_6x16i(kc int, a, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
 
+// The unpacked kernels (MulRows): 8×nr tiles with row r of A at a + r*lda
+// and step p of B at b + p*ldb.
+//
+//go:noescape
+func kernelAVX512_8x48s(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512_8x32s(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512_8x16s(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 // transpose8 moves n8 blocks of 8×8: block b takes src[r*lds+8b+c] to
 // dst[(8b+c)*ldd+r] for r, c < 8. It needs AVX.
 //
@@ -67,5 +79,6 @@ func init() {
 	if cpu.X86.HasAVX512F {
 		usable = append(usable, avx512Kernel)
 		best = avx512Kernel
+		rowsKernels = [3]stridedKernel{kernelAVX512_8x16s, kernelAVX512_8x32s, kernelAVX512_8x48s}
 	}
 }

@@ -187,3 +187,44 @@ func tilesIndirect(kn *kernel, ap, b []float32, offs []int32, tile, c []float32,
 		}
 	}
 }
+
+// PackBCols writes columns q0 ... q0+7 of a packed k×n op(B) (dst, in the
+// layout of BRow) from eight rows of k floats, src[i*lds:] being column
+// q0+i: the transposing pack of a Bᵀ whose rows arrive eight at a time
+// (the convolution's filter gradient, whose im2col rows are made in a
+// small buffer). q0 is a multiple of 8 below n; columns at or beyond n
+// must be zero rows in src (they fill the padding of the last strip).
+func (p Panels) PackBCols(k, n, q0 int, src []float32, lds int, dst []float32) {
+	nr := p.kern.nr
+	if q0%8 != 0 || q0 < 0 || q0 >= n || len(src) < 7*lds+k {
+		panic("gemm: PackBCols: bad columns")
+	}
+	np, kcb := roundUp(n, nr), p.KBlock(k)
+	for p0 := 0; p0 < k; p0 += kcb {
+		kc := min(kcb, k-p0)
+		if nr%8 != 0 {
+			for i := 0; i < 8 && q0+i < np; i++ {
+				j := q0 + i
+				d := dst[p0*np+j/nr*kc*nr+j%nr:]
+				for q := 0; q < kc; q++ {
+					d[q*nr] = src[i*lds+p0+q]
+				}
+			}
+			continue
+		}
+		d := dst[p0*np+q0/nr*kc*nr+q0%nr:]
+		_ = d[(kc-1)*nr+7]
+		q := 0
+		if transpose8x8 != nil && nr%8 == 0 && kc >= 8 {
+			n8 := kc / 8
+			_ = src[7*lds+p0+kc-1]
+			transpose8x8(n8, &src[p0], lds, &d[0], nr)
+			q = n8 * 8
+		}
+		for ; q < kc; q++ {
+			for i := 0; i < 8; i++ {
+				d[q*nr+i] = src[i*lds+p0+q]
+			}
+		}
+	}
+}

@@ -118,3 +118,31 @@ func TestMulIndirect(t *testing.T) {
 		t.Error("MulIndirect: no panic for offsets outside b")
 	}
 }
+
+// TestPackBCols: B packed eight columns at a time from rows of Bᵀ equals
+// PackB of the same matrix, for every usable kernel.
+func TestPackBCols(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, kn := range usable {
+		p := Panels{kn}
+		for _, sz := range [][2]int{{1, 1}, {7, 9}, {8, 48}, {300, 50}, {715, 363}, {17, 100}} {
+			k, n := sz[0], sz[1]
+			lds := k + rng.IntN(3)
+			bt := randMat(rng, roundUp(n, 8), k, lds) // Bᵀ: row j is column j of B
+			for j := n; j < roundUp(n, 8); j++ {
+				clear(bt[j*lds : j*lds+k])
+			}
+			want := make([]float32, p.BSize(k, n))
+			p.PackB(blas.Trans, k, n, bt, lds, want)
+			got := make([]float32, len(want))
+			for q0 := 0; q0 < roundUp(n, 8); q0 += 8 {
+				p.PackBCols(k, n, q0, bt[q0*lds:], lds, got)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s k=%d n=%d: PackBCols differs from PackB at %d: %v, want %v", kn.name, k, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

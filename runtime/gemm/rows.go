@@ -1,0 +1,113 @@
+package gemm
+
+// A stridedKernel computes an 8×nr tile of C from unpacked operands: row r
+// of A at a + r*lda (step p at +p), step p of B at b + p*ldb.
+type stridedKernel func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// rowsKernels are the 8×16, 8×32 and 8×48 strided kernels (AVX-512), or
+// nil where there are none.
+var rowsKernels [3]stridedKernel
+
+// HasMulRows reports whether MulRows is available on this machine (and
+// the gemm is this package's own).
+func HasMulRows() bool { return rowsKernels[0] != nil && Native() }
+
+// MulRows computes C = A·B + beta·C for C m×n (row stride ldc) from
+// unpacked row-major operands: A m×k (lda), B k×n (ldb). m must be a
+// multiple of 8. The kernels broadcast A from eight rows read in step and
+// load B in strips of 16, 32 or 48 columns, so neither operand is packed:
+// it suits a product whose A rows are made just before (in L1) and used
+// once, like the convolution's filter gradient, colᵀ's rows times dyᵀ. B
+// must hold (k-1)*ldb + roundup(n, 16) floats (columns beyond n are read
+// and their results dropped). Runs on the calling goroutine; it panics if
+// HasMulRows is false.
+func MulRows(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if rowsKernels[0] == nil {
+		panic("gemm: MulRows: no kernel on this machine")
+	}
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	switch {
+	case m%8 != 0:
+		panic("gemm: MulRows: m is not a multiple of 8")
+	case lda < k || len(a) < (m-1)*lda+k:
+		panic(shortA)
+	case ldb < n || len(b) < (k-1)*ldb+roundUp(n, 16):
+		panic(shortB)
+	case ldc < n || len(c) < (m-1)*ldc+n:
+		panic(shortC)
+	}
+	var s *scratch
+	for jr := 0; jr < n; {
+		rem := n - jr
+		width := 48
+		switch {
+		case rem <= 16:
+			width = 16
+		case rem <= 32, rem > 48 && rem <= 64: // 64 = 32+32, not 48+16
+			width = 32
+		}
+		fn := rowsKernels[width/16-1]
+		for ir := 0; ir < m; ir += 8 {
+			if rem >= width {
+				_ = c[(ir+7)*ldc+jr+width-1]
+				fn(k, &a[ir*lda], lda, &b[jr], ldb, &c[ir*ldc+jr], ldc, 1, beta)
+				continue
+			}
+			if s == nil {
+				s = best.getScratch()
+			}
+			t := s.tile
+			fn(k, &a[ir*lda], lda, &b[jr], ldb, &t[0], width, 1, 0)
+			for r := 0; r < 8; r++ {
+				cr := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+rem]
+				tr := t[r*width : r*width+rem]
+				if beta == 0 {
+					copy(cr, tr)
+				} else {
+					for j, v := range tr {
+						cr[j] = v + beta*cr[j]
+					}
+				}
+			}
+		}
+		jr += min(width, rem)
+	}
+	if s != nil {
+		best.putScratch(s)
+	}
+}
+
+// Transpose writes the rows×cols matrix src (row stride lds) transposed
+// into dst (cols×rows, row stride ldd), by 8×8 blocks in registers where
+// the CPU allows.
+func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if lds < cols || len(src) < (rows-1)*lds+cols || ldd < rows || len(dst) < (cols-1)*ldd+rows {
+		panic("gemm: Transpose: short or bad operand")
+	}
+	r := 0
+	if transpose8x8 != nil {
+		n8 := cols / 8
+		for ; r+8 <= rows; r += 8 {
+			transpose8x8(n8, &src[r*lds], lds, &dst[r], ldd)
+		}
+		for i := 0; i < r; i++ { // the columns beyond n8*8 of those rows
+			for j := n8 * 8; j < cols; j++ {
+				dst[j*ldd+i] = src[i*lds+j]
+			}
+		}
+	}
+	for ; r < rows; r++ {
+		for j := 0; j < cols; j++ {
+			dst[j*ldd+r] = src[r*lds+j]
+		}
+	}
+}
