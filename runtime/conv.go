@@ -149,8 +149,69 @@ func (c Conv) fwdLayout(mode int) (head, per int) {
 	return 0, c.colSize()
 }
 
-// per-worker scratch of the filter pass
-func (c Conv) perFilter() int { return c.colSize() + c.wSize() + c.K }
+// BackwardFilter forms dw += dy colᵀ (per image and row block) in one of
+// three ways:
+//
+//	filterPlain   im2col into a column matrix, then gemm.Sgemm, which
+//	              packs dy and transposes the column matrix
+//	filterPacked  im2col rows made eight at a time in a ring (L1) and
+//	              transposed straight into the gemm's packed B panel
+//	              (gemm.Panels.PackBCols); used where MulRows is not
+//	filterRows    the transposed product dwᵀ += col dyᵀ with unpacked
+//	              operands (gemm.MulRows): dy is transposed once per block
+//	              (K/G rows, small), and each strip of eight im2col rows,
+//	              made in the ring, is multiplied as it is, with no
+//	              transposition of the column matrix at all; each worker
+//	              accumulates dwᵀ, added transposed into dw at the end
+const (
+	filterPlain = iota
+	filterPacked
+	filterRows
+)
+
+// convRows enables filterRows; tests turn it off to cover filterPacked.
+var convRows = true
+
+func (c Conv) filterKind(mode int) int {
+	switch {
+	case mode == modePlain || c.is1x1():
+		return filterPlain
+	case convRows && gemm.HasMulRows():
+		return filterRows
+	case gemm.Packed().NR()%8 == 0:
+		return filterPacked
+	}
+	return filterPlain
+}
+
+// filterWork returns the per-worker floats of BackwardFilter in front of
+// its accumulator: an im2col block (filterPlain); a ring of 16 im2col rows
+// and then the packed dy block (A) and packed colᵀ block (B)
+// (filterPacked), or dyᵀ (filterRows).
+func (c Conv) filterWork(mode int) int {
+	nc := c.blockRows() * c.OW
+	p := gemm.Packed()
+	switch c.filterKind(mode) {
+	case filterPacked:
+		return 16*nc + p.ASize(c.K/c.G, nc) + p.BSize(nc, c.colRows())
+	case filterRows:
+		return 16*nc + nc*(c.K/c.G) + 16
+	}
+	return c.colSize()
+}
+
+// filterAcc returns the floats of one worker's accumulator: dw and db, or
+// with filterRows dwᵀ (per group, C/G*KH*KW rows rounded up to 8, by K/G)
+// and db.
+func (c Conv) filterAcc(mode int) int {
+	if c.filterKind(mode) == filterRows {
+		return c.G*(c.colRows()+7)/8*8*(c.K/c.G) + c.K
+	}
+	return c.wSize() + c.K
+}
+
+// per-worker scratch of the filter pass: the work area and an accumulator
+func (c Conv) perFilter(mode int) int { return c.filterWork(mode) + c.filterAcc(mode) }
 
 // dataLayout returns the shared head (the flipped weights, and their
 // packed copy) and the per-worker scratch of BackwardData.
@@ -212,7 +273,7 @@ func (c Conv) ScratchSize(n int) int {
 	if c.dataAsConv() {
 		sd = max(1, min(n*c.transposed().fwdBlocks(), Workers()))
 	}
-	size := c.perFilter() * s
+	size := max(c.perFilter(modePlain), c.perFilter(c.fastMode())) * s
 	// Room for the plain path as well as the fast ones, so that a buffer
 	// sized while another gemm implementation was in use (gemm.Use) still
 	// fits.
@@ -460,7 +521,8 @@ func (c Conv) BackwardFilter(n int, x, dy, dw, db, scratch []float32) {
 	if db != nil {
 		check("Conv.BackwardFilter", "db", db, c.K)
 	}
-	c.launch(convFilter, modePlain, n, x, dy, db, dw, db, scratch, c.perFilter())
+	mode := c.mode()
+	c.launch(convFilter, mode, n, x, dy, db, dw, db, scratch, c.perFilter(mode))
 }
 
 const (
@@ -503,22 +565,30 @@ func (c Conv) launch(pass, mode, n int, a, w, b, out, db, scratch []float32, per
 	j := convJobs.get()
 	*j = convJob{c: c, pass: pass, a: a, w: w, b: b, out: out, db: db, scratch: scratch, per: per, mode: mode}
 	if pass == convFilter {
-		// slot 0 accumulates into dw and db; the others into scratch.
-		ws := c.wSize()
-		for s := 1; s < slots; s++ {
-			acc := scratch[s*per+c.colSize() : (s+1)*per]
-			clear(acc)
+		// Slot 0 accumulates into dw and db (but with filterRows), the
+		// others into scratch.
+		first, work, acc := 1, c.filterWork(mode), c.filterAcc(mode)
+		rows := c.filterKind(mode) == filterRows
+		if rows {
+			first = 0
+		}
+		for s := first; s < slots; s++ {
+			clear(scratch[s*per+work : s*per+work+acc])
 		}
 		// Image i goes to accumulator i % slots, whichever goroutine runs
 		// it, and the accumulators are summed in a fixed order: the same
 		// inputs give the same bits however the workers are scheduled.
 		j.slots = slots
 		parallelFor(slots, slots, j)
-		for s := 1; s < slots; s++ {
-			acc := scratch[s*per+c.colSize() : (s+1)*per]
-			axpy(out, acc[:ws])
+		for s := first; s < slots; s++ {
+			a := scratch[s*per+work : s*per+work+acc]
+			if rows {
+				c.addTransposed(out, a)
+			} else {
+				axpy(out, a[:c.wSize()])
+			}
 			if db != nil {
-				axpy(db, acc[ws:ws+c.K])
+				axpy(db, a[acc-c.K:])
 			}
 		}
 	} else {
@@ -567,18 +637,90 @@ func (j *convJob) run(slot, i int) {
 	case convFilter:
 		// Item i is accumulator i: images i, i+slots, i+2*slots...
 		sc = j.scratch[i*j.per : (i+1)*j.per]
+		kind, work := c.filterKind(j.mode), c.filterWork(j.mode)
 		dw, db := j.out, j.db
-		if i > 0 {
-			acc := sc[c.colSize():]
-			dw = acc[:c.wSize()]
+		if i > 0 || kind == filterRows {
+			acc := sc[work:]
+			dw = acc[:len(acc)-c.K]
 			if db != nil {
-				db = acc[c.wSize() : c.wSize()+c.K]
+				db = acc[len(acc)-c.K:]
 			}
 		}
 		n := len(j.a) / c.inSize()
 		for img := i; img < n; img += j.slots {
-			c.filterImage(j.a[img*c.inSize():(img+1)*c.inSize()], j.w[img*c.outSize():(img+1)*c.outSize()], dw, db, sc[:c.colSize()])
+			x, dy := j.a[img*c.inSize():(img+1)*c.inSize()], j.w[img*c.outSize():(img+1)*c.outSize()]
+			switch kind {
+			case filterRows:
+				c.filterImageRows(x, dy, dw, db, sc[:work])
+			case filterPacked:
+				c.filterImagePacked(x, dy, dw, db, sc[:work])
+			default:
+				c.filterImage(x, dy, dw, db, sc[:work])
+			}
 		}
+	}
+}
+
+// addTransposed adds a filterRows accumulator (per group, dwᵀ with rows
+// rounded up to 8) into dw (K, C/G*KH*KW).
+func (c *Conv) addTransposed(dw, acc []float32) {
+	kg, rows := c.K/c.G, c.colRows()
+	rp := (rows + 7) / 8 * 8
+	for g := 0; g < c.G; g++ {
+		a := acc[g*rp*kg:]
+		for k := 0; k < kg; k++ {
+			d := dw[(g*kg+k)*rows : (g*kg+k+1)*rows]
+			for q := range d {
+				d[q] += a[q*kg+k]
+			}
+		}
+	}
+}
+
+// filterImageRows is filterImage with filterRows: dwT (per group, rows
+// rounded up to 8, by K/G) += col dyᵀ.
+func (c *Conv) filterImageRows(x, dy, dwT, db, sc []float32) {
+	cg, kg, rows, ohw, hw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW, c.H*c.W
+	bh := c.blockRows()
+	ncMax := bh * c.OW
+	ring, dyT := sc[:16*ncMax], sc[16*ncMax:]
+	rp := (rows + 7) / 8 * 8
+	for oh0 := 0; oh0 < c.OH; oh0 += bh {
+		oh1 := min(oh0+bh, c.OH)
+		nc := (oh1 - oh0) * c.OW
+		for g := 0; g < c.G; g++ {
+			gemm.Transpose(kg, nc, dy[g*kg*ohw+oh0*c.OW:], ohw, dyT, kg)
+			for q0 := 0; q0 < rows; q0 += 8 {
+				c.im2colRing(x[g*cg*hw:], ring, q0, nc, oh0, oh1)
+				gemm.MulRows(8, kg, nc, ring[q0%16*nc:], nc, dyT, kg, 1, dwT[(g*rp+q0)*kg:], kg)
+			}
+		}
+	}
+	if db != nil {
+		for k := 0; k < c.K; k++ {
+			db[k] += sum32(dy[k*ohw : (k+1)*ohw])
+		}
+	}
+}
+
+// im2colRing makes im2col rows q0 ... q0+7 (of the channels at the start of
+// x) for the output rows [oh0, oh1) at ring slots q%16, nc floats each
+// (zero rows beyond the matrix); a shifted row copies the row q-SW, made
+// in this or the previous call.
+func (c *Conv) im2colRing(x, ring []float32, q0, nc, oh0, oh1 int) {
+	rows, khw, hw := c.colRows(), c.KH*c.KW, c.H*c.W
+	for q := q0; q < q0+8; q++ {
+		row := ring[q%16*nc : (q%16+1)*nc]
+		if q >= rows {
+			clear(row)
+			continue
+		}
+		ci, kh, kw := q/khw, q%khw/c.KW, q%c.KW
+		var prev []float32
+		if c.shifts(kw) && c.SW <= 8 {
+			prev = ring[(q-c.SW)%16*nc : ((q-c.SW)%16+1)*nc]
+		}
+		c.im2colRow(x[ci*hw:(ci+1)*hw], row, prev, oh0, oh1, kh, kw)
 	}
 }
 
@@ -789,6 +931,36 @@ func (c *Conv) filterImage(x, dy, dw, db, col []float32) {
 				gemm.Sgemm(blas.NoTrans, blas.Trans, kg, rows, nc, 1, dy[g*kg*ohw+oh0*c.OW:], ohw,
 					col, nc, 1, dw[g*kg*rows:(g+1)*kg*rows], rows)
 			}
+		}
+	}
+	if db != nil {
+		for k := 0; k < c.K; k++ {
+			db[k] += sum32(dy[k*ohw : (k+1)*ohw])
+		}
+	}
+}
+
+// filterImagePacked is filterImage with the product formed from packed
+// operands: per block, dy packed as A, and the im2col rows made eight at a
+// time in a ring (in L1) and transposed into the packed B (colᵀ).
+func (c *Conv) filterImagePacked(x, dy, dw, db, sc []float32) {
+	p := gemm.Packed()
+	cg, kg, rows, ohw, hw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW, c.H*c.W
+	bh := c.blockRows()
+	ncMax := bh * c.OW
+	ring := sc[:16*ncMax]
+	ap := sc[16*ncMax : 16*ncMax+p.ASize(kg, ncMax)]
+	bp := sc[16*ncMax+len(ap):]
+	for oh0 := 0; oh0 < c.OH; oh0 += bh {
+		oh1 := min(oh0+bh, c.OH)
+		nc := (oh1 - oh0) * c.OW
+		for g := 0; g < c.G; g++ {
+			p.PackA(blas.NoTrans, kg, nc, dy[g*kg*ohw+oh0*c.OW:], ohw, ap)
+			for q0 := 0; q0 < rows; q0 += 8 {
+				c.im2colRing(x[g*cg*hw:], ring, q0, nc, oh0, oh1)
+				p.PackBCols(nc, rows, q0, ring[q0%16*nc:], nc, bp)
+			}
+			p.Mul(kg, rows, nc, ap, bp, 1, dw[g*kg*rows:], rows)
 		}
 	}
 	if db != nil {

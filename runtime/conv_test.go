@@ -59,11 +59,13 @@ func TestConvFastVsRef(t *testing.T) {
 				minC := []int{1, 1 << 30}[(workers+mode)%2]          // BackwardData as a conv, or col2im
 				t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d/%s", ci, workers, block, minC, name), func(t *testing.T) {
 					defer SetWorkers(SetWorkers(workers))
-					defer func(old, oldC int, oldP, oldI bool) {
-						colBlock, dataAsConvMinC, convPacked, convIndirect = old, oldC, oldP, oldI
-					}(colBlock, dataAsConvMinC, convPacked, convIndirect)
+					defer func(old, oldC int, oldP, oldI, oldR bool) {
+						colBlock, dataAsConvMinC, convPacked, convIndirect, convRows = old, oldC, oldP, oldI, oldR
+					}(colBlock, dataAsConvMinC, convPacked, convIndirect, convRows)
 					colBlock, dataAsConvMinC = block, minC
-					convPacked, convIndirect = mode > 0, mode > 1
+					// packed: packed forward, filterPacked; indirect:
+					// indirect forward (stride 1), filterRows
+					convPacked, convIndirect, convRows = mode > 0, mode > 1, mode > 1
 					testConvFastVsRef(t, r, c)
 				})
 			}
