@@ -583,10 +583,10 @@ func (c Conv) launch(pass, mode, n int, a, w, b, out, db, scratch []float32, per
 		for s := first; s < slots; s++ {
 			a := scratch[s*per+work : s*per+work+acc]
 			if rows {
-				c.addTransposed(out, a)
-			} else {
-				axpy(out, a[:c.wSize()])
+				c.addTransposed(out, db, a)
+				continue
 			}
+			axpy(out, a[:c.wSize()])
 			if db != nil {
 				axpy(db, a[acc-c.K:])
 			}
@@ -662,8 +662,10 @@ func (j *convJob) run(slot, i int) {
 }
 
 // addTransposed adds a filterRows accumulator (per group, dwᵀ with rows
-// rounded up to 8) into dw (K, C/G*KH*KW).
-func (c *Conv) addTransposed(dw, acc []float32) {
+// rounded up to 8, then db) into dw (K, C/G*KH*KW) and db. When the rows
+// are not a multiple of 8, the first padding row of dwᵀ holds db: its
+// im2col row is all ones (onesRow).
+func (c *Conv) addTransposed(dw, db, acc []float32) {
 	kg, rows := c.K/c.G, c.colRows()
 	rp := (rows + 7) / 8 * 8
 	for g := 0; g < c.G; g++ {
@@ -673,30 +675,43 @@ func (c *Conv) addTransposed(dw, acc []float32) {
 			for q := range d {
 				d[q] += a[q*kg+k]
 			}
+			if db != nil && c.onesRow() {
+				db[g*kg+k] += a[rows*kg+k]
+			}
 		}
+	}
+	if db != nil && !c.onesRow() {
+		axpy(db, acc[len(acc)-c.K:])
 	}
 }
 
+// onesRow reports whether filterRows computes db in the product, as the
+// first padding row of dwᵀ (the rows of the column matrix are not a
+// multiple of 8).
+func (c *Conv) onesRow() bool { return c.colRows()%8 != 0 }
+
 // filterImageRows is filterImage with filterRows: dwT (per group, rows
-// rounded up to 8, by K/G) += col dyᵀ.
+// rounded up to 8, by K/G) += col dyᵀ, and db += the row sums of dy (in
+// the product with onesRow).
 func (c *Conv) filterImageRows(x, dy, dwT, db, sc []float32) {
 	cg, kg, rows, ohw, hw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW, c.H*c.W
 	bh := c.blockRows()
 	ncMax := bh * c.OW
 	ring, dyT := sc[:16*ncMax], sc[16*ncMax:]
 	rp := (rows + 7) / 8 * 8
+	ones := db != nil && c.onesRow()
 	for oh0 := 0; oh0 < c.OH; oh0 += bh {
 		oh1 := min(oh0+bh, c.OH)
 		nc := (oh1 - oh0) * c.OW
 		for g := 0; g < c.G; g++ {
 			gemm.Transpose(kg, nc, dy[g*kg*ohw+oh0*c.OW:], ohw, dyT, kg)
 			for q0 := 0; q0 < rows; q0 += 8 {
-				c.im2colRing(x[g*cg*hw:], ring, q0, nc, oh0, oh1)
+				c.im2colRing(x[g*cg*hw:], ring, q0, nc, oh0, oh1, ones)
 				gemm.MulRows(8, kg, nc, ring[q0%16*nc:], nc, dyT, kg, 1, dwT[(g*rp+q0)*kg:], kg)
 			}
 		}
 	}
-	if db != nil {
+	if db != nil && !ones {
 		for k := 0; k < c.K; k++ {
 			db[k] += sum32(dy[k*ohw : (k+1)*ohw])
 		}
@@ -705,12 +720,18 @@ func (c *Conv) filterImageRows(x, dy, dwT, db, sc []float32) {
 
 // im2colRing makes im2col rows q0 ... q0+7 (of the channels at the start of
 // x) for the output rows [oh0, oh1) at ring slots q%16, nc floats each
-// (zero rows beyond the matrix); a shifted row copies the row q-SW, made
-// in this or the previous call.
-func (c *Conv) im2colRing(x, ring []float32, q0, nc, oh0, oh1 int) {
+// (zero rows beyond the matrix, but the first is all ones if ones); a
+// shifted row copies the row q-SW, made in this or the previous call.
+func (c *Conv) im2colRing(x, ring []float32, q0, nc, oh0, oh1 int, ones bool) {
 	rows, khw, hw := c.colRows(), c.KH*c.KW, c.H*c.W
 	for q := q0; q < q0+8; q++ {
 		row := ring[q%16*nc : (q%16+1)*nc]
+		if q == rows && ones {
+			for i := range row {
+				row[i] = 1
+			}
+			continue
+		}
 		if q >= rows {
 			clear(row)
 			continue
@@ -957,7 +978,7 @@ func (c *Conv) filterImagePacked(x, dy, dw, db, sc []float32) {
 		for g := 0; g < c.G; g++ {
 			p.PackA(blas.NoTrans, kg, nc, dy[g*kg*ohw+oh0*c.OW:], ohw, ap)
 			for q0 := 0; q0 < rows; q0 += 8 {
-				c.im2colRing(x[g*cg*hw:], ring, q0, nc, oh0, oh1)
+				c.im2colRing(x[g*cg*hw:], ring, q0, nc, oh0, oh1, false)
 				p.PackBCols(nc, rows, q0, ring[q0%16*nc:], nc, bp)
 			}
 			p.Mul(kg, rows, nc, ap, bp, 1, dw[g*kg*rows:], rows)
@@ -1009,7 +1030,11 @@ func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
 
 // shifts reports whether im2colRow fills the row of kernel column kw from
 // the row of kw-SW (strided, undilated convs).
-func (c *Conv) shifts(kw int) bool { return c.SW > 1 && kw >= c.SW && c.DW == 1 }
+// Not where a vector gather exists for the stride: gathering every row
+// from the input is then cheaper than the shifted copies.
+func (c *Conv) shifts(kw int) bool {
+	return c.SW > 1 && kw >= c.SW && c.DW == 1 && !gemm.HasGather(c.SW)
+}
 
 // ring is the number of im2col rows im2colPacked keeps: the row being
 // filled and, for shifted rows, the SW before it.
@@ -1036,6 +1061,10 @@ func (c *Conv) im2colRow(xc, row, prev []float32, oh0, oh1, kh, kw int) {
 		c.im2colShift(xc, row, prev, oh0, oh1, kh, off, lo, hi)
 		return
 	}
+	if c.SW > 1 && gemm.HasGather(c.SW) {
+		c.im2colGather(xc, row, oh0, oh1, kh, off, lo, hi)
+		return
+	}
 	for oh := oh0; oh < oh1; oh++ {
 		dst := row[(oh-oh0)*c.OW : (oh-oh0+1)*c.OW]
 		ih := oh*c.SH - c.PH + kh*c.DH
@@ -1052,6 +1081,39 @@ func (c *Conv) im2colRow(xc, row, prev []float32, oh0, oh1, kh, kw int) {
 			gather(dst[lo:hi], src[lo*c.SW+off:], c.SW)
 		}
 	}
+}
+
+// floorDiv is a/b rounded down (b > 0).
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// im2colGather fills one im2col row of a strided conv with one
+// gemm.Gather2D over the output rows whose input row is inside the image
+// (the others, and the columns outside [lo, hi), are zero).
+func (c *Conv) im2colGather(xc, row []float32, oh0, oh1, kh, off, lo, hi int) {
+	// Output rows [a, b) read input rows inside [0, H).
+	a := max(oh0, -floorDiv(kh*c.DH-c.PH, c.SH))
+	b := min(oh1, floorDiv(c.H-1+c.PH-kh*c.DH, c.SH)+1)
+	if a >= b || lo >= hi {
+		clear(row)
+		return
+	}
+	clear(row[:(a-oh0)*c.OW])
+	clear(row[(b-oh0)*c.OW:])
+	if lo > 0 || hi < c.OW {
+		for oh := a; oh < b; oh++ {
+			dst := row[(oh-oh0)*c.OW : (oh-oh0+1)*c.OW]
+			clear(dst[:lo])
+			clear(dst[hi:])
+		}
+	}
+	ih := a*c.SH - c.PH + kh*c.DH
+	gemm.Gather2D(b-a, hi-lo, row[(a-oh0)*c.OW+lo:], c.OW, xc[ih*c.W+lo*c.SW+off:], c.SH*c.W, c.SW)
 }
 
 // im2colPacked writes the column matrix of im2col (channels [c0, c0+C/G),
@@ -1141,10 +1203,15 @@ func (c *Conv) im2colShift(xc, row, prev []float32, oh0, oh1, kh, off, lo, hi in
 	}
 }
 
-// gather sets d[o] = s[o*stride]; strides 2 and 4 (AlexNet, ZFNet, ResNet
+// gather sets d[o] = s[o*stride]: gemm.Gather's vector loop where there
+// is one for the stride; otherwise strides 2 and 4 (AlexNet, ZFNet, ResNet
 // downsampling) are unrolled with constant offsets so that the bounds
 // checks go away.
 func gather(d, s []float32, stride int) {
+	if gemm.HasGather(stride) {
+		gemm.Gather(d, s, stride)
+		return
+	}
 	o := 0
 	switch stride {
 	case 2:

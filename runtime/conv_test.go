@@ -29,6 +29,9 @@ var convCases = []Conv{
 	{C: 2, H: 6, W: 5, K: 3, KH: 3, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 5}, // OW == W, OH < H
 	{C: 2, H: 6, W: 7, K: 2, KH: 5, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 7},
 	{C: 2, H: 7, W: 9, K: 3, KH: 3, KW: 2, SH: 2, SW: 3, PH: 1, PW: 0, DH: 1, DW: 2, G: 1, OH: 4, OW: 3},
+	conv(2, 9, 40, 3, 3, 3, 2, 1, 1, 1, false), // stride 2, rows wide enough for the vector gather
+	conv(2, 11, 75, 3, 5, 5, 4, 2, 1, 1, true), // stride 4, the same
+	conv(2, 1, 40, 3, 5, 5, 2, 2, 1, 1, false), // taps wholly in the padding rows
 }
 
 func TestConvValidate(t *testing.T) {

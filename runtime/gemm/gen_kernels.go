@@ -63,6 +63,8 @@ func main() {
 		genStrided(&buf, nr)
 	}
 	genTranspose(&buf)
+	genGather(&buf, 2)
+	genGather(&buf, 4)
 	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -383,6 +385,70 @@ func genTranspose(w *bytes.Buffer) {
 	p("DECQ CX")
 	p("JNZ transpose8_loop")
 	fmt.Fprintf(w, "transpose8_done:\n")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// genGather writes gather<stride>AVX512, the strided copy of the
+// convolution's im2col: rows of n outputs, dst[r*ldd+i] = src[r*lds +
+// i*stride], 16 at a time by VPERMT2PS from two (stride 2) or four (stride
+// 4) loaded vectors; idx holds the permutation (0, stride, 2*stride, ...).
+// n >= 16; a last partial block is done as a whole one ending at n,
+// overlapping the one before (so src rows are read up to n*stride).
+func genGather(w *bytes.Buffer, stride int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	name := fmt.Sprintf("gather%dAVX512", stride)
+	label := func(l string) { fmt.Fprintf(w, "%s_%s:\n", name, l) }
+	// block gathers 16 outputs to d from the source address mode s
+	// (a register with an optional index, as "(SI)(R13*1)").
+	block := func(d, s string) {
+		p("VMOVUPS %s, Z0", s)
+		p("VPERMT2PS 64%s, Z16, Z0", s)
+		if stride == 4 {
+			// two halves of eight, joined
+			p("VMOVUPS 128%s, Z1", s)
+			p("VPERMT2PS 192%s, Z16, Z1", s)
+			p("VINSERTF32X8 $1, Y1, Z0, Z0")
+		}
+		p("VMOVUPS Z0, %s", d)
+	}
+	fmt.Fprintf(w, "\n// func %s(rows, n int, dst *float32, ldd int, src *float32, lds int, idx *int32)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	p("MOVQ rows+0(FP), CX")
+	p("MOVQ n+8(FP), R9")
+	p("MOVQ dst+16(FP), DI")
+	p("MOVQ ldd+24(FP), R10")
+	p("SHLQ $2, R10")
+	p("MOVQ src+32(FP), SI")
+	p("MOVQ lds+40(FP), R11")
+	p("SHLQ $2, R11")
+	p("MOVQ idx+48(FP), R8")
+	p("VMOVDQU32 (R8), Z16")
+	p("LEAQ -16(R9), R12") // R12: the first output of the last block
+	p("MOVQ R12, R13")
+	p("SHLQ $%d, R13", log2(4*stride)) // R13: its source, in bytes
+	p("TESTQ CX, CX")
+	p("JZ %s_done", name)
+	label("row")
+	p("MOVQ DI, AX")
+	p("MOVQ SI, BX")
+	p("MOVQ R9, DX")
+	p("SHRQ $4, DX")
+	label("block")
+	block("(AX)", "(BX)")
+	p("ADDQ $%d, BX", 64*stride)
+	p("ADDQ $64, AX")
+	p("DECQ DX")
+	p("JNZ %s_block", name)
+	p("TESTQ $15, R9")
+	p("JZ %s_next", name)
+	block("(DI)(R12*4)", "(SI)(R13*1)")
+	label("next")
+	p("ADDQ R10, DI")
+	p("ADDQ R11, SI")
+	p("DECQ CX")
+	p("JNZ %s_row", name)
+	label("done")
 	p("VZEROUPPER")
 	p("RET")
 }

@@ -54,6 +54,16 @@ func kernelAVX512_8x32s(kc int, a *float32, lda int, b *float32, ldb int, c *flo
 //go:noescape
 func kernelAVX512_8x16s(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// gather2AVX512 and gather4AVX512: rows of n >= 16 outputs, dst[r*ldd+i]
+// = src[r*lds+i*stride], reading src rows up to n*stride; idx is the
+// permutation 0, stride, 2*stride, ...
+//
+//go:noescape
+func gather2AVX512(rows, n int, dst *float32, ldd int, src *float32, lds int, idx *int32)
+
+//go:noescape
+func gather4AVX512(rows, n int, dst *float32, ldd int, src *float32, lds int, idx *int32)
+
 // transpose8 moves n8 blocks of 8×8: block b takes src[r*lds+8b+c] to
 // dst[(8b+c)*ldd+r] for r, c < 8. It needs AVX.
 //
@@ -80,5 +90,6 @@ func init() {
 		usable = append(usable, avx512Kernel)
 		best = avx512Kernel
 		rowsKernels = [3]stridedKernel{kernelAVX512_8x16s, kernelAVX512_8x32s, kernelAVX512_8x48s}
+		gathers[2], gathers[4] = gather2AVX512, gather4AVX512
 	}
 }

@@ -3822,3 +3822,97 @@ transpose8_loop:
 transpose8_done:
 	VZEROUPPER
 	RET
+
+// func gather2AVX512(rows, n int, dst *float32, ldd int, src *float32, lds int, idx *int32)
+TEXT ·gather2AVX512(SB), NOSPLIT, $0-56
+	MOVQ rows+0(FP), CX
+	MOVQ n+8(FP), R9
+	MOVQ dst+16(FP), DI
+	MOVQ ldd+24(FP), R10
+	SHLQ $2, R10
+	MOVQ src+32(FP), SI
+	MOVQ lds+40(FP), R11
+	SHLQ $2, R11
+	MOVQ idx+48(FP), R8
+	VMOVDQU32 (R8), Z16
+	LEAQ -16(R9), R12
+	MOVQ R12, R13
+	SHLQ $3, R13
+	TESTQ CX, CX
+	JZ gather2AVX512_done
+gather2AVX512_row:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ R9, DX
+	SHRQ $4, DX
+gather2AVX512_block:
+	VMOVUPS (BX), Z0
+	VPERMT2PS 64(BX), Z16, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ $128, BX
+	ADDQ $64, AX
+	DECQ DX
+	JNZ gather2AVX512_block
+	TESTQ $15, R9
+	JZ gather2AVX512_next
+	VMOVUPS (SI)(R13*1), Z0
+	VPERMT2PS 64(SI)(R13*1), Z16, Z0
+	VMOVUPS Z0, (DI)(R12*4)
+gather2AVX512_next:
+	ADDQ R10, DI
+	ADDQ R11, SI
+	DECQ CX
+	JNZ gather2AVX512_row
+gather2AVX512_done:
+	VZEROUPPER
+	RET
+
+// func gather4AVX512(rows, n int, dst *float32, ldd int, src *float32, lds int, idx *int32)
+TEXT ·gather4AVX512(SB), NOSPLIT, $0-56
+	MOVQ rows+0(FP), CX
+	MOVQ n+8(FP), R9
+	MOVQ dst+16(FP), DI
+	MOVQ ldd+24(FP), R10
+	SHLQ $2, R10
+	MOVQ src+32(FP), SI
+	MOVQ lds+40(FP), R11
+	SHLQ $2, R11
+	MOVQ idx+48(FP), R8
+	VMOVDQU32 (R8), Z16
+	LEAQ -16(R9), R12
+	MOVQ R12, R13
+	SHLQ $4, R13
+	TESTQ CX, CX
+	JZ gather4AVX512_done
+gather4AVX512_row:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ R9, DX
+	SHRQ $4, DX
+gather4AVX512_block:
+	VMOVUPS (BX), Z0
+	VPERMT2PS 64(BX), Z16, Z0
+	VMOVUPS 128(BX), Z1
+	VPERMT2PS 192(BX), Z16, Z1
+	VINSERTF32X8 $1, Y1, Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ $256, BX
+	ADDQ $64, AX
+	DECQ DX
+	JNZ gather4AVX512_block
+	TESTQ $15, R9
+	JZ gather4AVX512_next
+	VMOVUPS (SI)(R13*1), Z0
+	VPERMT2PS 64(SI)(R13*1), Z16, Z0
+	VMOVUPS 128(SI)(R13*1), Z1
+	VPERMT2PS 192(SI)(R13*1), Z16, Z1
+	VINSERTF32X8 $1, Y1, Z0, Z0
+	VMOVUPS Z0, (DI)(R12*4)
+gather4AVX512_next:
+	ADDQ R10, DI
+	ADDQ R11, SI
+	DECQ CX
+	JNZ gather4AVX512_row
+gather4AVX512_done:
+	VZEROUPPER
+	RET

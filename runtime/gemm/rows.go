@@ -111,3 +111,55 @@ func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) {
 		}
 	}
 }
+
+// gathers[s] is the vector routine for stride s, or nil.
+var gathers [5]func(rows, n int, dst *float32, ldd int, src *float32, lds int, idx *int32)
+
+// gatherIdx[s] is the permutation that gathers[s] takes: two tables of 16
+// (the VPERMT2PS index space) read at 0, s, 2s, ...
+var gatherIdx = [5][16]int32{
+	2: {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30},
+	4: {0, 4, 8, 12, 16, 20, 24, 28},
+}
+
+// HasGather reports whether Gather has a vector routine for stride.
+func HasGather(stride int) bool { return stride < len(gathers) && stride >= 0 && gathers[stride] != nil }
+
+// Gather sets dst[i] = src[i*stride] for i < len(dst): the strided copy of
+// a convolution's im2col. src must hold (len(dst)-1)*stride+1 floats.
+func Gather(dst, src []float32, stride int) {
+	Gather2D(1, len(dst), dst, len(dst), src, len(src), stride)
+}
+
+// Gather2D sets dst[r*ldd+i] = src[r*lds+i*stride] for r < rows, i < n:
+// the strided copy of several output rows of a convolution's im2col.
+// Strides 2 and 4 run 16 values at a time in vector registers where the
+// CPU allows (HasGather) and src has room for whole blocks (n*stride
+// floats from the start of the last row); otherwise plain loops.
+func Gather2D(rows, n int, dst []float32, ldd int, src []float32, lds int, stride int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ldd+n-1]
+	_ = src[(rows-1)*lds+(n-1)*stride]
+	if HasGather(stride) && n >= 16 {
+		full := rows // rows whose whole blocks lie in src
+		if (rows-1)*lds+n*stride > len(src) {
+			full--
+		}
+		if full > 0 {
+			gathers[stride](full, n, &dst[0], ldd, &src[0], lds, &gatherIdx[stride][0])
+		}
+		if full == rows {
+			return
+		}
+		dst, src = dst[full*ldd:], src[full*lds:]
+		rows = 1
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:r*ldd+n], src[r*lds:]
+		for i := range d {
+			d[i] = s[i*stride]
+		}
+	}
+}

@@ -54,3 +54,60 @@ func TestTranspose(t *testing.T) {
 		}
 	}
 }
+
+// TestGather against the obvious loop, for strides with and without a
+// vector routine and lengths around the blocks of 16.
+func TestGather(t *testing.T) {
+	for _, stride := range []int{1, 2, 3, 4} {
+		for _, n := range []int{0, 1, 15, 16, 17, 55, 64, 200} {
+			for _, slack := range []int{0, 5, 100} {
+				if n == 0 {
+					continue
+				}
+				src := make([]float32, (n-1)*stride+1+slack)
+				for i := range src {
+					src[i] = float32(i)
+				}
+				dst := make([]float32, n+1)
+				dst[n] = -1
+				Gather(dst[:n], src, stride)
+				for i := 0; i < n; i++ {
+					if dst[i] != src[i*stride] {
+						t.Fatalf("stride %d n %d slack %d: dst[%d] = %v, want %v", stride, n, slack, i, dst[i], src[i*stride])
+					}
+				}
+				if dst[n] != -1 {
+					t.Fatalf("stride %d n %d: wrote beyond dst", stride, n)
+				}
+			}
+		}
+	}
+	t.Logf("vector gather: stride 2 %v, stride 4 %v", HasGather(2), HasGather(4))
+}
+
+// TestGather2D against the obvious loops, with the last row short of room
+// for whole blocks.
+func TestGather2D(t *testing.T) {
+	for _, stride := range []int{2, 3, 4} {
+		for _, n := range []int{1, 16, 23, 55} {
+			for _, rows := range []int{1, 3} {
+				for _, room := range []int{0, 1, 64} {
+					lds, ldd := n*stride+5, n+3
+					src := make([]float32, (rows-1)*lds+(n-1)*stride+1+room)
+					for i := range src {
+						src[i] = float32(i)
+					}
+					dst := make([]float32, (rows-1)*ldd+n)
+					Gather2D(rows, n, dst, ldd, src, lds, stride)
+					for r := 0; r < rows; r++ {
+						for i := 0; i < n; i++ {
+							if dst[r*ldd+i] != src[r*lds+i*stride] {
+								t.Fatalf("stride %d n %d rows %d room %d: dst[%d][%d] = %v, want %v", stride, n, rows, room, r, i, dst[r*ldd+i], src[r*lds+i*stride])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
