@@ -123,7 +123,9 @@ var gatherIdx = [5][16]int32{
 }
 
 // HasGather reports whether Gather has a vector routine for stride.
-func HasGather(stride int) bool { return stride < len(gathers) && stride >= 0 && gathers[stride] != nil }
+func HasGather(stride int) bool {
+	return stride < len(gathers) && stride >= 0 && gathers[stride] != nil
+}
 
 // Gather sets dst[i] = src[i*stride] for i < len(dst): the strided copy of
 // a convolution's im2col. src must hold (len(dst)-1)*stride+1 floats.
