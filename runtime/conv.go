@@ -169,14 +169,20 @@ const (
 	filterRows
 )
 
-// convRows enables filterRows; tests turn it off to cover filterPacked.
+// convRows enables filterRows (for layers with at least 2*K/G output
+// pixels per image); tests turn it off to cover filterPacked.
 var convRows = true
 
 func (c Conv) filterKind(mode int) int {
 	switch {
 	case mode == modePlain || c.is1x1():
 		return filterPlain
-	case convRows && gemm.HasMulRows():
+	case convRows && gemm.HasMulRows() && c.OH*c.OW >= 2*(c.K/c.G):
+		// Only where the pixels outweigh the weights: filterRows pays
+		// for private transposed accumulators (clear, sum, transposed
+		// add: a few passes over dw per call), which ResNet's 7x7x512
+		// layer noticed (163 against 250 GFLOP/s for filterPacked;
+		// 14x14x256: 243 against 290; 28x28x128: 311 against 288).
 		return filterRows
 	case gemm.Packed().NR()%8 == 0:
 		return filterPacked
@@ -268,10 +274,10 @@ func (c Conv) flipWeights(w, wt []float32) {
 // weight gradient accumulator, plus the flipped weights of BackwardData.
 func (c Conv) ScratchSize(n int) int {
 	s := max(1, min(n, Workers()))
-	sf := max(1, min(n*c.fwdBlocks(), Workers())) // forward shares row blocks
+	sf := max(1, min(n*c.fwdItems(n), Workers())) // forward shares row blocks
 	sd := s
 	if c.dataAsConv() {
-		sd = max(1, min(n*c.transposed().fwdBlocks(), Workers()))
+		sd = max(1, min(n*c.transposed().fwdItems(n), Workers()))
 	}
 	size := max(c.perFilter(modePlain), c.perFilter(c.fastMode())) * s
 	// Room for the plain path as well as the fast ones, so that a buffer
@@ -557,9 +563,9 @@ func (c Conv) launch(pass, mode, n int, a, w, b, out, db, scratch []float32, per
 	}
 	items := n
 	if pass == convFwd {
-		items = n * c.fwdBlocks()
+		items = n * c.fwdItems(n)
 	} else if pass == convData && c.dataAsConv() {
-		items = n * c.transposed().fwdBlocks()
+		items = n * c.transposed().fwdItems(n)
 	}
 	slots = min(slots, items, Workers())
 	j := convJobs.get()
@@ -580,12 +586,18 @@ func (c Conv) launch(pass, mode, n int, a, w, b, out, db, scratch []float32, per
 		// inputs give the same bits however the workers are scheduled.
 		j.slots = slots
 		parallelFor(slots, slots, j)
+		if rows {
+			// The transposed accumulators summed into the first,
+			// then added once into dw.
+			a0 := scratch[work : work+acc]
+			for s := 1; s < slots; s++ {
+				axpy(a0, scratch[s*per+work:s*per+work+acc])
+			}
+			c.addTransposed(out, db, a0)
+			first = slots
+		}
 		for s := first; s < slots; s++ {
 			a := scratch[s*per+work : s*per+work+acc]
-			if rows {
-				c.addTransposed(out, db, a)
-				continue
-			}
 			axpy(out, a[:c.wSize()])
 			if db != nil {
 				axpy(db, a[acc-c.K:])
@@ -614,26 +626,25 @@ func (j *convJob) run(slot, i int) {
 	}
 	switch j.pass {
 	case convFwd:
-		// Item i is row block i%nb of image i/nb.
-		nb := c.fwdBlocks()
-		img, blk := i/nb, i%nb
+		// Item i is part i%parts of row block i/parts%nb of image
+		// i/parts/nb.
+		img, blk, pt := c.fwdItem(len(j.a)/c.inSize(), i)
 		x, y := j.a[img*c.inSize():(img+1)*c.inSize()], j.out[img*c.outSize():(img+1)*c.outSize()]
 		if c.is1x1() {
 			c.forwardImage(x, j.w, j.b, y, sc, 0)
 		} else {
-			c.forwardBlockMode(j.mode, x, j.w, j.b, y, sc, 0, blk)
+			c.forwardBlockMode(j.mode, x, j.w, j.b, y, sc, 0, blk, pt)
 		}
 	case convData:
 		if !c.dataAsConv() {
 			c.dataImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, j.out[i*c.inSize():(i+1)*c.inSize()], sc)
 			return
 		}
-		// Item i is row block i%nb of image i/nb of the transposed conv.
+		// The items of the transposed conv's forward.
 		t := c.transposed()
-		nb := t.fwdBlocks()
-		img, blk := i/nb, i%nb
+		img, blk, pt := t.fwdItem(len(j.a)/c.outSize(), i)
 		dy, dx := j.a[img*c.outSize():(img+1)*c.outSize()], j.out[img*c.inSize():(img+1)*c.inSize()]
-		t.forwardBlockMode(j.mode, dy, j.w, nil, dx, sc, 1, blk)
+		t.forwardBlockMode(j.mode, dy, j.w, nil, dx, sc, 1, blk, pt)
 	case convFilter:
 		// Item i is accumulator i: images i, i+slots, i+2*slots...
 		sc = j.scratch[i*j.per : (i+1)*j.per]
@@ -670,12 +681,20 @@ func (c *Conv) addTransposed(dw, db, acc []float32) {
 	rp := (rows + 7) / 8 * 8
 	for g := 0; g < c.G; g++ {
 		a := acc[g*rp*kg:]
-		for k := 0; k < kg; k++ {
-			d := dw[(g*kg+k)*rows : (g*kg+k+1)*rows]
-			for q := range d {
-				d[q] += a[q*kg+k]
+		d := dw[g*kg*rows : (g+1)*kg*rows]
+		// Eight rows of dwᵀ at a time: eight sequential reads, eight
+		// adjacent floats written per k.
+		for q0 := 0; q0 < rows; q0 += 8 {
+			q1 := min(q0+8, rows)
+			for k := 0; k < kg; k++ {
+				dk := d[k*rows+q0 : k*rows+q1]
+				for i := range dk {
+					dk[i] += a[(q0+i)*kg+k]
+				}
 			}
-			if db != nil && c.onesRow() {
+		}
+		if db != nil && c.onesRow() {
+			for k := 0; k < kg; k++ {
 				db[g*kg+k] += a[rows*kg+k]
 			}
 		}
@@ -753,11 +772,11 @@ func (c *Conv) forwardImage(x, w, b, y, col []float32, beta float32) {
 			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, ohw, cg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
 				x[g*cg*ohw:(g+1)*cg*ohw], ohw, beta, y[g*kg*ohw:(g+1)*kg*ohw], ohw)
 		}
-		c.epilogue(b, y, 0, ohw)
+		c.epilogue(b, y, 0, ohw, part{0, c.K / c.G})
 		return
 	}
 	for blk := 0; blk < c.fwdBlocks(); blk++ {
-		c.forwardBlock(x, w, b, y, col, beta, blk)
+		c.forwardBlock(x, w, b, y, col, beta, blk, part{0, c.K / c.G})
 	}
 }
 
@@ -772,9 +791,46 @@ func (c Conv) fwdBlocks() int {
 	return (c.OH + bh - 1) / bh
 }
 
+// A part is the output channels [m0, m1) of each group that one work
+// item computes.
+type part struct{ m0, m1 int }
+
+// fwdParts returns into how many parts of output channels each row block
+// of the forward is split: one, unless a batch of n has fewer row blocks
+// than there are workers (a batch of one through the 7x7 or 14x14 layers
+// of a ResNet), then enough to give every worker an item, in whole strips
+// of the gemm's MR rows. Each part makes its own im2col (or padded block).
+func (c Conv) fwdParts(n int) int {
+	if c.is1x1() {
+		return 1
+	}
+	items, w := n*c.fwdBlocks(), Workers()
+	if items >= w {
+		return 1
+	}
+	strips := (c.K/c.G + gemm.Packed().MR() - 1) / gemm.Packed().MR()
+	return max(1, min((w+items-1)/items, strips))
+}
+
+// fwdItems returns the work items of one image's forward: row blocks
+// times parts.
+func (c Conv) fwdItems(n int) int { return c.fwdBlocks() * c.fwdParts(n) }
+
+// fwdItem returns the image, row block and part of forward item i of a
+// batch of n.
+func (c Conv) fwdItem(n, i int) (img, blk int, pt part) {
+	parts := c.fwdParts(n)
+	per := c.fwdBlocks() * parts
+	img, blk = i/per, i%per/parts
+	p := i % parts
+	mr, kg := gemm.Packed().MR(), c.K/c.G
+	strips := (kg + mr - 1) / mr
+	return img, blk, part{min(kg, p*strips/parts*mr), min(kg, (p+1)*strips/parts*mr)}
+}
+
 // forwardBlock computes output rows [blk*bh, (blk+1)*bh) of one image:
 // im2col of those rows, the product, the epilogue.
-func (c *Conv) forwardBlock(x, w, b, y, col []float32, beta float32, blk int) {
+func (c *Conv) forwardBlock(x, w, b, y, col []float32, beta float32, blk int, pt part) {
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
 	bh := c.blockRows()
 	oh0 := blk * bh
@@ -782,27 +838,27 @@ func (c *Conv) forwardBlock(x, w, b, y, col []float32, beta float32, blk int) {
 	nc := (oh1 - oh0) * c.OW
 	for g := 0; g < c.G; g++ {
 		c.im2col(x, g*cg, oh0, oh1, col)
-		gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, nc, rows, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
-			col, nc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
+		gemm.Sgemm(blas.NoTrans, blas.NoTrans, pt.m1-pt.m0, nc, rows, 1, w[(g*kg+pt.m0)*rows:(g*kg+pt.m1)*rows], rows,
+			col, nc, beta, y[(g*kg+pt.m0)*ohw+oh0*c.OW:], ohw)
 	}
-	c.epilogue(b, y, oh0*c.OW, oh1*c.OW)
+	c.epilogue(b, y, oh0*c.OW, oh1*c.OW, pt)
 }
 
-func (c *Conv) forwardBlockMode(mode int, x, w, b, y, sc []float32, beta float32, blk int) {
+func (c *Conv) forwardBlockMode(mode int, x, w, b, y, sc []float32, beta float32, blk int, pt part) {
 	switch mode {
 	case modePacked:
-		c.forwardBlockPacked(x, w, b, y, sc, beta, blk)
+		c.forwardBlockPacked(x, w, b, y, sc, beta, blk, pt)
 	case modeIndirect:
-		c.forwardBlockIndirect(x, w, b, y, sc, beta, blk)
+		c.forwardBlockIndirect(x, w, b, y, sc, beta, blk, pt)
 	default:
-		c.forwardBlock(x, w, b, y, sc, beta, blk)
+		c.forwardBlock(x, w, b, y, sc, beta, blk, pt)
 	}
 }
 
 // forwardBlockIndirect is forwardBlock in modeIndirect: w is the head that
 // prepare wrote, sc holds the padded input block and the output block on
 // the padded width (padW) of one group.
-func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk int) {
+func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk int, pt part) {
 	p := gemm.Packed()
 	cg, kg, rows, ohw, hw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW, c.H*c.W
 	bh, pw, hb := c.blockRows(), c.padW(), c.padRows()
@@ -832,9 +888,9 @@ func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk 
 				clear(dst[c.PW+c.W:])
 			}
 		}
-		p.MulIndirect(kg, nc, rows, w[g*asz:], xb, offs, 0, out, nb*pw)
+		p.MulIndirectPart(pt.m0, pt.m1, kg, nc, rows, w[g*asz:], xb, offs, 0, out, nb*pw)
 		// y = beta*y + out (+ bias, ReLU), dropping the padding columns.
-		for k := 0; k < kg; k++ {
+		for k := pt.m0; k < pt.m1; k++ {
 			var bk float32
 			if b != nil {
 				bk = b[g*kg+k]
@@ -871,7 +927,7 @@ func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk 
 // forwardBlockPacked is forwardBlock with the weights packed (packWeights)
 // and the im2col written into a packed B block: sc holds the block
 // (gemm.Panels.BSize) and then the im2col ring.
-func (c *Conv) forwardBlockPacked(x, wp, b, y, sc []float32, beta float32, blk int) {
+func (c *Conv) forwardBlockPacked(x, wp, b, y, sc []float32, beta float32, blk int, pt part) {
 	p := gemm.Packed()
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
 	bh := c.blockRows()
@@ -882,19 +938,22 @@ func (c *Conv) forwardBlockPacked(x, wp, b, y, sc []float32, beta float32, blk i
 	asz := p.ASize(kg, rows)
 	for g := 0; g < c.G; g++ {
 		c.im2colPacked(x, g*cg, oh0, oh1, ring, sc)
-		p.Mul(kg, nc, rows, wp[g*asz:], sc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
+		p.MulPart(pt.m0, pt.m1, kg, nc, rows, wp[g*asz:], sc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
 	}
-	c.epilogue(b, y, oh0*c.OW, oh1*c.OW)
+	c.epilogue(b, y, oh0*c.OW, oh1*c.OW, pt)
 }
 
 // epilogue adds the bias and applies the ReLU to columns [j0, j1) of y
 // (K, OH*OW).
-func (c *Conv) epilogue(b, y []float32, j0, j1 int) {
+func (c *Conv) epilogue(b, y []float32, j0, j1 int, pt part) {
 	if b == nil && !c.ReLU {
 		return
 	}
-	ohw := c.OH * c.OW
+	ohw, kg := c.OH*c.OW, c.K/c.G
 	for k := 0; k < c.K; k++ {
+		if k%kg < pt.m0 || k%kg >= pt.m1 {
+			continue
+		}
 		row := y[k*ohw+j0 : k*ohw+j1]
 		var bk float32
 		if b != nil {

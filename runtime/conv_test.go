@@ -32,6 +32,8 @@ var convCases = []Conv{
 	conv(2, 9, 40, 3, 3, 3, 2, 1, 1, 1, false), // stride 2, rows wide enough for the vector gather
 	conv(2, 11, 75, 3, 5, 5, 4, 2, 1, 1, true), // stride 4, the same
 	conv(2, 1, 40, 3, 5, 5, 2, 2, 1, 1, false), // taps wholly in the padding rows
+	conv(3, 8, 8, 20, 3, 3, 1, 1, 1, 1, true),  // several MR strips of output channels: a batch of one splits them
+	conv(4, 9, 9, 34, 3, 3, 2, 1, 1, 2, false), // the same, strided and grouped
 }
 
 func TestConvValidate(t *testing.T) {
@@ -56,11 +58,14 @@ func TestConvValidate(t *testing.T) {
 func TestConvFastVsRef(t *testing.T) {
 	r := newRand(1)
 	for ci, c := range convCases {
-		for _, workers := range []int{1, 2} {
+		for _, workers := range []int{1, 2, 3} {
 			for mode, name := range []string{"plain", "packed", "indirect"} {
 				block := []int{1 << 18, 1, 100}[(ci+workers+mode)%3] // 1: one output row per im2col block
 				minC := []int{1, 1 << 30}[(workers+mode)%2]          // BackwardData as a conv, or col2im
-				t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d/%s", ci, workers, block, minC, name), func(t *testing.T) {
+				// A batch of one splits the output channels among the
+				// workers when there are fewer row blocks than workers.
+				n := []int{3, 1}[(ci+mode)%2]
+				t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d/%s/n%d", ci, workers, block, minC, name, n), func(t *testing.T) {
 					defer SetWorkers(SetWorkers(workers))
 					defer func(old, oldC int, oldP, oldI, oldR bool) {
 						colBlock, dataAsConvMinC, convPacked, convIndirect, convRows = old, oldC, oldP, oldI, oldR
@@ -69,15 +74,14 @@ func TestConvFastVsRef(t *testing.T) {
 					// packed: packed forward, filterPacked; indirect:
 					// indirect forward (stride 1), filterRows
 					convPacked, convIndirect, convRows = mode > 0, mode > 1, mode > 1
-					testConvFastVsRef(t, r, c)
+					testConvFastVsRef(t, r, c, n)
 				})
 			}
 		}
 	}
 }
 
-func testConvFastVsRef(t *testing.T, r *rand.Rand, c Conv) {
-	n := 3
+func testConvFastVsRef(t *testing.T, r *rand.Rand, c Conv, n int) {
 	x := randSlice(r, n*c.inSize())
 	w := randSlice(r, c.wSize())
 	b := randSlice(r, c.K)

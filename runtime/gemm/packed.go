@@ -81,20 +81,30 @@ func (p Panels) PackB(tB blas.Transpose, k, n int, b []float32, ldb int, dst []f
 // m×k A and a packed k×n B, on the calling goroutine (the caller splits
 // the work). With beta == 0, C is not read.
 func (p Panels) Mul(m, n, k int, ap, bp []float32, beta float32, c []float32, ldc int) {
-	if m <= 0 || n <= 0 {
+	p.MulPart(0, m, m, n, k, ap, bp, beta, c, ldc)
+}
+
+// MulPart is Mul for the rows [m0, m1) of C only (c is still the whole C,
+// row 0 first): callers split a product with few columns among workers by
+// rows. m0 must be a multiple of MR.
+func (p Panels) MulPart(m0, m1, m, n, k int, ap, bp []float32, beta float32, c []float32, ldc int) {
+	kn := p.kern
+	if m0%kn.mr != 0 || m0 < 0 || m1 > m || m0 > m1 {
+		panic("gemm: MulPart: bad rows")
+	}
+	if m0 == m1 || n <= 0 {
 		return
 	}
 	if k <= 0 {
-		scaleC(m, n, beta, c, ldc)
+		scaleC(m1-m0, n, beta, c[m0*ldc:], ldc)
 		return
 	}
 	if len(ap) < p.ASize(m, k) || len(bp) < p.BSize(k, n) {
 		panic("gemm: Mul: short packed operand")
 	}
-	if ldc < n || len(c) < (m-1)*ldc+n {
+	if ldc < n || len(c) < (m1-1)*ldc+n {
 		panic(shortC)
 	}
-	kn := p.kern
 	mp, np, kcb := roundUp(m, kn.mr), roundUp(n, kn.nr), p.KBlock(k)
 	s := kn.getScratch()
 	for p0 := 0; p0 < k; p0 += kcb {
@@ -102,7 +112,8 @@ func (p Panels) Mul(m, n, k int, ap, bp []float32, beta float32, c []float32, ld
 		if p0 > 0 {
 			b = 1
 		}
-		tiles(kn, ap[p0*mp:], bp[p0*np:], s.tile, c, ldc, m, n, min(kcb, k-p0), 1, b)
+		kc := min(kcb, k-p0)
+		tiles(kn, ap[p0*mp+m0*kc:], bp[p0*np:], s.tile, c[m0*ldc:], ldc, m1-m0, n, kc, 1, b)
 	}
 	kn.putScratch(s)
 }
@@ -115,14 +126,23 @@ func (p Panels) Mul(m, n, k int, ap, bp []float32, beta float32, c []float32, ld
 // hold max(offs) + roundup(n, NR) floats (the columns beyond n are read and
 // their results dropped). Runs on the calling goroutine.
 func (p Panels) MulIndirect(m, n, k int, ap, b []float32, offs []int32, beta float32, c []float32, ldc int) {
-	if m <= 0 || n <= 0 {
+	p.MulIndirectPart(0, m, m, n, k, ap, b, offs, beta, c, ldc)
+}
+
+// MulIndirectPart is MulIndirect for the rows [m0, m1) of C only, like
+// MulPart.
+func (p Panels) MulIndirectPart(m0, m1, m, n, k int, ap, b []float32, offs []int32, beta float32, c []float32, ldc int) {
+	kn := p.kern
+	if m0%kn.mr != 0 || m0 < 0 || m1 > m || m0 > m1 {
+		panic("gemm: MulIndirectPart: bad rows")
+	}
+	if m0 == m1 || n <= 0 {
 		return
 	}
 	if k <= 0 {
-		scaleC(m, n, beta, c, ldc)
+		scaleC(m1-m0, n, beta, c[m0*ldc:], ldc)
 		return
 	}
-	kn := p.kern
 	if len(ap) < p.ASize(m, k) || len(offs) < k {
 		panic("gemm: MulIndirect: short packed operand")
 	}
@@ -133,7 +153,7 @@ func (p Panels) MulIndirect(m, n, k int, ap, b []float32, offs []int32, beta flo
 	if lo < 0 || int(hi)+roundUp(n, kn.nr) > len(b) {
 		panic("gemm: MulIndirect: offsets outside b")
 	}
-	if ldc < n || len(c) < (m-1)*ldc+n {
+	if ldc < n || len(c) < (m1-1)*ldc+n {
 		panic(shortC)
 	}
 	mp, kcb := roundUp(m, kn.mr), p.KBlock(k)
@@ -143,7 +163,8 @@ func (p Panels) MulIndirect(m, n, k int, ap, b []float32, offs []int32, beta flo
 		if p0 > 0 {
 			bb = 1
 		}
-		tilesIndirect(kn, ap[p0*mp:], b, offs[p0:], s.tile, c, ldc, m, n, min(kcb, k-p0), bb)
+		kc := min(kcb, k-p0)
+		tilesIndirect(kn, ap[p0*mp+m0*kc:], b, offs[p0:], s.tile, c[m0*ldc:], ldc, m1-m0, n, kc, bb)
 	}
 	kn.putScratch(s)
 }

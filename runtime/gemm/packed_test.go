@@ -38,6 +38,16 @@ func TestPanels(t *testing.T) {
 			got := copyOf(c0)
 			p.Mul(g.m, g.n, g.k, ap, bp, g.beta, got, g.ldc)
 			g.check(t, kn.name+" Mul(PackA, PackB)", a, b, c0, got)
+			// The same by two row parts: the same bits.
+			split := min(g.m, rng.IntN(g.m/kn.mr+1)*kn.mr)
+			parts := copyOf(c0)
+			p.MulPart(0, split, g.m, g.n, g.k, ap, bp, g.beta, parts, g.ldc)
+			p.MulPart(split, g.m, g.m, g.n, g.k, ap, bp, g.beta, parts, g.ldc)
+			for j := range parts {
+				if parts[j] != got[j] && !(parts[j] != parts[j] && got[j] != got[j]) {
+					t.Fatalf("%s %v: MulPart split at %d differs from Mul at %d: %v, %v", kn.name, g, split, j, parts[j], got[j])
+				}
+			}
 
 			// The same B through BRow: every element written once, the
 			// padding (columns beyond n) zero as PackB leaves it.
@@ -107,6 +117,15 @@ func TestMulIndirect(t *testing.T) {
 			got := copyOf(c0)
 			p.MulIndirect(g.m, g.n, g.k, ap, b, offs, g.beta, got, g.ldc)
 			g.check(t, kn.name+" MulIndirect", a, bm, c0, got)
+			split := min(g.m, rng.IntN(g.m/kn.mr+1)*kn.mr)
+			parts := copyOf(c0)
+			p.MulIndirectPart(0, split, g.m, g.n, g.k, ap, b, offs, g.beta, parts, g.ldc)
+			p.MulIndirectPart(split, g.m, g.m, g.n, g.k, ap, b, offs, g.beta, parts, g.ldc)
+			for j := range parts {
+				if parts[j] != got[j] && !(parts[j] != parts[j] && got[j] != got[j]) {
+					t.Fatalf("%s %v: MulIndirectPart split at %d differs from MulIndirect at %d: %v, %v", kn.name, g, split, j, parts[j], got[j])
+				}
+			}
 		}
 	}
 	// An offset table that reaches beyond b panics instead of reading it.
