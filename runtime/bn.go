@@ -56,17 +56,12 @@ func bnTrainChannel(j *planeJob, _, c int) {
 	mom := b.momentum()
 	var s float64
 	for i := 0; i < n; i++ {
-		for _, v := range x[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
-			s += float64(v)
-		}
+		s += sum64(x[(i*b.C+c)*hw : (i*b.C+c+1)*hw])
 	}
 	mu := s / m
 	var ss float64
 	for i := 0; i < n; i++ {
-		for _, v := range x[(i*b.C+c)*hw : (i*b.C+c+1)*hw] {
-			d := float64(v) - mu
-			ss += d * d
-		}
+		ss += sumSqDev64(x[(i*b.C+c)*hw:(i*b.C+c+1)*hw], mu)
 	}
 	v := ss / m
 	is := 1 / math.Sqrt(v+b.eps())
@@ -136,11 +131,9 @@ func bnBackwardChannel(j *planeJob, _, c int) {
 	var sdy, sdyx float64
 	for i := 0; i < n; i++ {
 		o := (i*b.C + c) * hw
-		ds := dy[o : o+hw]
-		for p, v := range x[o : o+hw] {
-			sdy += float64(ds[p])
-			sdyx += float64(ds[p]) * float64((v-mu)*is)
-		}
+		a, b := bnGradSums(dy[o:o+hw], x[o:o+hw], mu, is)
+		sdy += a
+		sdyx += b
 	}
 	dbeta[c] += float32(sdy)
 	dgamma[c] += float32(sdyx)
@@ -238,4 +231,61 @@ func (b BN) BackwardRef(n int, x, dy, gamma, mean, invStd, dx, dgamma, dbeta []f
 		dbeta[c] += float32(sdy)
 		dgamma[c] += float32(sdyx)
 	}
+}
+
+// sum64 returns the sum of s in float64, with four independent
+// accumulators (a single one waits on the add latency every element).
+func sum64(s []float32) float64 {
+	var a0, a1, a2, a3 float64
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		q := s[i : i+4 : i+4]
+		a0 += float64(q[0])
+		a1 += float64(q[1])
+		a2 += float64(q[2])
+		a3 += float64(q[3])
+	}
+	for ; i < len(s); i++ {
+		a0 += float64(s[i])
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// sumSqDev64 returns the sum of (v-mu)² over s, like sum64.
+func sumSqDev64(s []float32, mu float64) float64 {
+	var a0, a1, a2, a3 float64
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		q := s[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(q[0])-mu, float64(q[1])-mu, float64(q[2])-mu, float64(q[3])-mu
+		a0 += d0 * d0
+		a1 += d1 * d1
+		a2 += d2 * d2
+		a3 += d3 * d3
+	}
+	for ; i < len(s); i++ {
+		d := float64(s[i]) - mu
+		a0 += d * d
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// bnGradSums returns the sums of dy and of dy*(x-mu)*is over a plane, like
+// sum64.
+func bnGradSums(dy, x []float32, mu, is float32) (sdy, sdyx float64) {
+	dy = dy[:len(x)]
+	var a0, a1, b0, b1 float64
+	i := 0
+	for ; i+2 <= len(x); i += 2 {
+		d, v := dy[i:i+2:i+2], x[i:i+2:i+2]
+		a0 += float64(d[0])
+		a1 += float64(d[1])
+		b0 += float64(d[0]) * float64((v[0]-mu)*is)
+		b1 += float64(d[1]) * float64((v[1]-mu)*is)
+	}
+	for ; i < len(x); i++ {
+		a0 += float64(dy[i])
+		b0 += float64(dy[i]) * float64((x[i]-mu)*is)
+	}
+	return a0 + a1, b0 + b1
 }

@@ -888,8 +888,17 @@ func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk 
 				clear(dst[c.PW+c.W:])
 			}
 		}
-		p.MulIndirectPart(pt.m0, pt.m1, kg, nc, rows, w[g*asz:], xb, offs, 0, out, nb*pw)
-		// y = beta*y + out (+ bias, ReLU), dropping the padding columns.
+		if beta != 0 {
+			// The micro-kernel forms beta*y + W·col (vectorised): y's
+			// rows go into the padded-width block first.
+			for k := pt.m0; k < pt.m1; k++ {
+				for oh := oh0; oh < oh1; oh++ {
+					copy(out[k*nb*pw+(oh-oh0)*pw:][:c.OW], y[(g*kg+k)*ohw+oh*c.OW:])
+				}
+			}
+		}
+		p.MulIndirectPart(pt.m0, pt.m1, kg, nc, rows, w[g*asz:], xb, offs, beta, out, nb*pw)
+		// y = out (+ bias, ReLU), dropping the padding columns.
 		for k := pt.m0; k < pt.m1; k++ {
 			var bk float32
 			if b != nil {
@@ -899,15 +908,6 @@ func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk 
 				src := out[k*nb*pw+(oh-oh0)*pw:][:c.OW]
 				dst := y[(g*kg+k)*ohw+oh*c.OW:][:len(src)]
 				switch {
-				case beta != 0:
-					for i, v := range src {
-						dst[i] = beta*dst[i] + v + bk
-					}
-					if c.ReLU {
-						for i, v := range dst {
-							dst[i] = max(v, 0)
-						}
-					}
 				case c.ReLU:
 					for i, v := range src {
 						dst[i] = max(v+bk, 0)

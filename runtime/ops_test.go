@@ -551,3 +551,32 @@ func TestAllFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool3x3Ties: the unrolled 3x3 window against the reference on
+// values with many ties, signed zeros and some NaNs.
+func TestMaxPool3x3Ties(t *testing.T) {
+	r := newRand(12)
+	vals := []float32{-1, float32(math.Copysign(0, -1)), 0, 1, 2, float32(math.Inf(-1))}
+	for _, p := range []MaxPool{MaxPool(pool(2, 7, 7, 3, 1, 0, false)), MaxPool(pool(2, 9, 9, 3, 2, 1, true))} {
+		for trial := range 50 {
+			n := 2
+			x := make([]float32, n*p.C*p.H*p.W)
+			for i := range x {
+				x[i] = vals[r.IntN(len(vals))]
+				if trial%5 == 0 && r.IntN(40) == 0 {
+					x[i] = float32(math.NaN())
+				}
+			}
+			ny := n * p.C * p.OH * p.OW
+			y, yr := make([]float32, ny), make([]float32, ny)
+			a, ar := make([]int32, ny), make([]int32, ny)
+			p.Forward(n, x, y, a)
+			p.ForwardRef(n, x, yr, ar)
+			for i := range a {
+				if a[i] != ar[i] || math.Float32bits(y[i]) != math.Float32bits(yr[i]) {
+					t.Fatalf("%+v trial %d: output %d: argmax %d y %v, reference %d %v", p, trial, i, a[i], y[i], ar[i], yr[i])
+				}
+			}
+		}
+	}
+}

@@ -174,6 +174,14 @@ func maxForwardPlane(j *planeJob, _, i int) {
 		h0, h1, _ := window(oh, p.SH, p.PH, p.KH, p.H)
 		for ow := 0; ow < p.OW; ow++ {
 			w0, w1, _ := window(ow, p.SW, p.PW, p.KW, p.W)
+			if p.KH == 3 && p.KW == 3 && h1-h0 == 3 && w1-w0 == 3 {
+				// The common whole 3x3 window (AlexNet, GoogLeNet,
+				// ResNet), unrolled.
+				if arg, ok := argmax3x3(xi, h0*p.W+w0, p.W); ok {
+					yi[oh*p.OW+ow], ai[oh*p.OW+ow] = xi[arg], int32(arg)
+					continue
+				}
+			}
 			arg := windowArgmax(xi, p.W, h0, h1, w0, w1)
 			yi[oh*p.OW+ow], ai[oh*p.OW+ow] = xi[arg], int32(arg)
 		}
@@ -215,6 +223,60 @@ func windowArgmax(x []float32, w, h0, h1, w0, w1 int) int {
 		}
 	}
 	return h0*w + w0 // not reached
+}
+
+// maxKey maps a float to an int32 whose order is the floats' order, with
+// -0 and +0 equal (NaNs are handled by the caller).
+func maxKey(v float32) int32 {
+	b := int32(math.Float32bits(v))
+	k := b ^ (b >> 31 & 0x7fffffff)
+	if k == -1 { // -0
+		k = 0
+	}
+	return k
+}
+
+// argmax3x3 is windowArgmax for the whole 3x3 window at i0 (rows of width
+// w): nine keys compared in order with a strict >, which the compiler turns
+// into conditional moves, keep the first maximum. ok is false if the window
+// holds a NaN (windowArgmax then finds the last one).
+func argmax3x3(x []float32, i0, w int) (arg int, ok bool) {
+	r0 := x[i0 : i0+3 : i0+3]
+	r1 := x[i0+w : i0+w+3 : i0+w+3]
+	r2 := x[i0+2*w : i0+2*w+3 : i0+2*w+3]
+	var nan int32
+	for _, v := range [9]float32{r0[0], r0[1], r0[2], r1[0], r1[1], r1[2], r2[0], r2[1], r2[2]} {
+		nan |= 0x7f800000 - int32(math.Float32bits(v))&0x7fffffff // negative iff v is NaN
+	}
+	if nan < 0 {
+		return 0, false
+	}
+	best, a := maxKey(r0[0]), 0
+	if k := maxKey(r0[1]); k > best {
+		best, a = k, 1
+	}
+	if k := maxKey(r0[2]); k > best {
+		best, a = k, 2
+	}
+	if k := maxKey(r1[0]); k > best {
+		best, a = k, w
+	}
+	if k := maxKey(r1[1]); k > best {
+		best, a = k, w+1
+	}
+	if k := maxKey(r1[2]); k > best {
+		best, a = k, w+2
+	}
+	if k := maxKey(r2[0]); k > best {
+		best, a = k, 2*w
+	}
+	if k := maxKey(r2[1]); k > best {
+		best, a = k, 2*w+1
+	}
+	if k := maxKey(r2[2]); k > best {
+		a = 2*w + 2
+	}
+	return i0 + a, true
 }
 
 // Backward: dx += dy routed to the argmax (see BackwardRef).
