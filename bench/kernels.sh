@@ -6,7 +6,8 @@
 #   COUNT=5 BENCHTIME=2s bench/kernels.sh
 #   ONLY=gemm bench/kernels.sh       # or ONLY=conv
 #   ROUNDS=3 BEST=1 bench/kernels.sh # on a busy machine: ours, numpy and torch
-#                                    # interleaved 3 times, best value kept
+#                                    # take turns per product and per conv layer,
+#                                    # 3 rounds, the best value of each kept
 #
 # Ours: `go test -bench` (BenchmarkSgemm/n=*, BenchmarkSgemmConv/<layer>/<pass> in
 # runtime/gemm, BenchmarkConv/<layer>/<pass> in runtime), median of COUNT runs
@@ -153,23 +154,34 @@ if [ "$ONLY" != gemm ]; then
 	resnet_1x1-256-64 8 256 56 56 64 1 1 1 0 0
 	LAYERS
 	awk '{ for (p = 1; p <= 3; p++) print "Conv/" $1 "/" (p == 1 ? "fwd" : p == 2 ? "bwd_data" : "bwd_filter") }' "$tmp/layers" >"$tmp/convkeys"
-	echo "# ours: go test ./runtime -run '^\$' -bench '^BenchmarkConv\$' -count=$COUNT -benchtime=$BENCHTIME"
-	go test ./runtime -run '^$' -bench '^BenchmarkConv$' -count="$COUNT" -benchtime="$BENCHTIME" >"$tmp/goconv.txt" 2>&1 || {
-		echo "go test ./runtime -bench BenchmarkConv failed; conv table skipped"
-		tail -5 "$tmp/goconv.txt"
-		exit 0
-	}
-	go_median "$tmp/goconv.txt" >"$tmp/goconv"
-	# where the benchmark reports no GFLOP/s, compute it from ns/op and the MACs
-	awk 'NR == FNR { oh = int(($4 + 2*$10 - $7) / $9) + 1; ow = int(($5 + 2*$10 - $8) / $9) + 1
-		macs[$1] = $2 * $6 * oh * ow * $3 * $7 * $8; next }
-		{ split($1, f, "/"); g = $2
-		  if ((g == "" || g == 0) && $3 > 0) g = sprintf("%.2f", 2 * macs[f[2]] / $3)
-		  print $1, g }' "$tmp/layers" "$tmp/goconv" >"$tmp/oursconv"
-	: >"$tmp/torchconv"
-	if [ $have_torch = 1 ]; then
-		"$PY" bench/peers.py conv "$tmp/layers" | sed 's|^|Conv/|' >"$tmp/torchconv"
-	fi
+	# Ours and torch take turns per layer, ROUNDS times, as for the products.
+	go test -c -o "$tmp/runtime.test" ./runtime
+	echo "# ours: go test -c ./runtime; runtime.test -test.bench '^BenchmarkConv\$/^<layer>\$' -test.count=$COUNT -test.benchtime=$BENCHTIME, per layer, interleaved with torch (rounds: $ROUNDS, best: $BEST)"
+	for r in $(seq "$ROUNDS"); do
+		: >"$tmp/goconv.txt"
+		: >"$tmp/torchconv.$r"
+		while read -r name rest; do
+			"$tmp/runtime.test" -test.run '^$' -test.bench "^BenchmarkConv\$/^$name\$" -test.count="$COUNT" -test.benchtime="$BENCHTIME" >>"$tmp/goconv.txt" 2>&1 || {
+				echo "runtime.test -test.bench BenchmarkConv/$name failed; conv table skipped"
+				tail -5 "$tmp/goconv.txt"
+				exit 0
+			}
+			if [ $have_torch = 1 ]; then
+				echo "$name $rest" >"$tmp/onelayer"
+				"$PY" bench/peers.py conv "$tmp/onelayer" | sed 's|^|Conv/|' >>"$tmp/torchconv.$r"
+			fi
+		done <"$tmp/layers"
+		go_median "$tmp/goconv.txt" >"$tmp/goconv"
+		# where the benchmark reports no GFLOP/s, compute it from ns/op and the MACs
+		awk 'NR == FNR { oh = int(($4 + 2*$10 - $7) / $9) + 1; ow = int(($5 + 2*$10 - $8) / $9) + 1
+			macs[$1] = $2 * $6 * oh * ow * $3 * $7 * $8; next }
+			{ split($1, f, "/"); g = $2
+			  if ((g == "" || g == 0) && $3 > 0) g = sprintf("%.2f", 2 * macs[f[2]] / $3)
+			  print $1, g }' "$tmp/layers" "$tmp/goconv" >"$tmp/oursconv.$r"
+	done
+	best_of "$tmp"/oursconv.* >"$tmp/oursconv"
+	best_of "$tmp"/torchconv.* >"$tmp/torchconv"
+	echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	echo "## conv layers, batch 8, GFLOP/s (2*MACs/time); torch: conv2d, autograd.grad for x and weight"
 	table "$tmp/convkeys" "$tmp/oursconv" /dev/null "$tmp/torchconv"
