@@ -173,47 +173,8 @@ func gen(w *bytes.Buffer, s spec) {
 	p("DECQ CX")
 	p("JNZ %s_loop1", s.name)
 	label("done")
-	alpha := fmt.Sprintf("%s%d", s.reg, breg)
-	beta := fmt.Sprintf("%s%d", s.reg, breg+1)
-	tmp := fmt.Sprintf("%s%d", s.reg, bc+1) // bc may be beta when nr/w == 1
-	p("VBROADCASTSS alpha+48(FP), %s", alpha)
-	p("MOVL beta+52(FP), AX")
-	p("TESTL $0x7fffffff, AX")
-	p("JZ %s_beta0", s.name)
-	p("CMPL AX, $0x3f800000")
-	p("JEQ %s_beta1", s.name)
-	// General beta: C = beta*C + alpha*acc.
-	p("VBROADCASTSS beta+52(FP), %s", beta)
-	for r := 0; r < s.mr; r++ {
-		for v := 0; v < nv; v++ {
-			p("VMULPS %d(DX), %s, %s", v*s.w*4, beta, tmp)
-			p("VFMADD231PS %s, %s, %s", alpha, acc(r, v), tmp)
-			p("VMOVUPS %s, %d(DX)", tmp, v*s.w*4)
-		}
-		p("ADDQ R8, DX")
-	}
-	p("VZEROUPPER")
-	p("RET")
-	label("beta1") // C = alpha*acc + C
-	for r := 0; r < s.mr; r++ {
-		for v := 0; v < nv; v++ {
-			p("VFMADD213PS %d(DX), %s, %s", v*s.w*4, alpha, acc(r, v))
-			p("VMOVUPS %s, %d(DX)", acc(r, v), v*s.w*4)
-		}
-		p("ADDQ R8, DX")
-	}
-	p("VZEROUPPER")
-	p("RET")
-	label("beta0") // C = alpha*acc, C not read
-	for r := 0; r < s.mr; r++ {
-		for v := 0; v < nv; v++ {
-			p("VMULPS %s, %s, %s", alpha, acc(r, v), acc(r, v))
-			p("VMOVUPS %s, %d(DX)", acc(r, v), v*s.w*4)
-		}
-		p("ADDQ R8, DX")
-	}
-	p("VZEROUPPER")
-	p("RET")
+	// bc may be beta when nr/w == 1: the temporary is bc+1
+	genStore(w, s.name, s.reg, s.mr, nv, s.w*4, acc, breg, bc+1, 48)
 }
 
 // genStrided writes kernelAVX512_8x<nr>s, an 8×nr AVX-512 tile computed
@@ -284,44 +245,50 @@ func genStrided(w *bytes.Buffer, nr int) {
 	p("MOVQ c+40(FP), DX")
 	p("MOVQ ldc+48(FP), R8")
 	p("SHLQ $2, R8")
-	alpha, beta, tmp := fmt.Sprintf("Z%d", breg), fmt.Sprintf("Z%d", breg+1), fmt.Sprintf("Z%d", bc+1)
-	p("VBROADCASTSS alpha+56(FP), %s", alpha)
-	p("MOVL beta+60(FP), AX")
+	genStore(w, name, "Z", mr, nv, 64, acc, breg, bc+1, 56)
+}
+
+// genStore writes a kernel's end: C (at DX, row stride R8 bytes) = alpha*acc
+// + beta*C, with separate paths for beta == 0 (C not read) and beta == 1.
+// acc(r, v) names the accumulators, vector registers breg and breg+1 take
+// alpha and beta and tmp a product; alpha is at argOff(FP), beta after it.
+func genStore(w *bytes.Buffer, name, reg string, mr, nv, vbytes int, acc func(r, v int) string, breg, tmp, argOff int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	label := func(l string) { fmt.Fprintf(w, "%s_%s:\n", name, l) }
+	alpha, beta, t := fmt.Sprintf("%s%d", reg, breg), fmt.Sprintf("%s%d", reg, breg+1), fmt.Sprintf("%s%d", reg, tmp)
+	p("VBROADCASTSS alpha+%d(FP), %s", argOff, alpha)
+	p("MOVL beta+%d(FP), AX", argOff+4)
 	p("TESTL $0x7fffffff, AX")
 	p("JZ %s_beta0", name)
 	p("CMPL AX, $0x3f800000")
 	p("JEQ %s_beta1", name)
-	p("VBROADCASTSS beta+60(FP), %s", beta)
-	for r := 0; r < mr; r++ {
-		for v := 0; v < nv; v++ {
-			p("VMULPS %d(DX), %s, %s", v*64, beta, tmp)
-			p("VFMADD231PS %s, %s, %s", alpha, acc(r, v), tmp)
-			p("VMOVUPS %s, %d(DX)", tmp, v*64)
+	// General beta: C = beta*C + alpha*acc.
+	p("VBROADCASTSS beta+%d(FP), %s", argOff+4, beta)
+	rows := func(f func(r, v int)) {
+		for r := 0; r < mr; r++ {
+			for v := 0; v < nv; v++ {
+				f(r, v)
+			}
+			p("ADDQ R8, DX")
 		}
-		p("ADDQ R8, DX")
+		p("VZEROUPPER")
+		p("RET")
 	}
-	p("VZEROUPPER")
-	p("RET")
-	label("beta1")
-	for r := 0; r < mr; r++ {
-		for v := 0; v < nv; v++ {
-			p("VFMADD213PS %d(DX), %s, %s", v*64, alpha, acc(r, v))
-			p("VMOVUPS %s, %d(DX)", acc(r, v), v*64)
-		}
-		p("ADDQ R8, DX")
-	}
-	p("VZEROUPPER")
-	p("RET")
-	label("beta0")
-	for r := 0; r < mr; r++ {
-		for v := 0; v < nv; v++ {
-			p("VMULPS %s, %s, %s", alpha, acc(r, v), acc(r, v))
-			p("VMOVUPS %s, %d(DX)", acc(r, v), v*64)
-		}
-		p("ADDQ R8, DX")
-	}
-	p("VZEROUPPER")
-	p("RET")
+	rows(func(r, v int) {
+		p("VMULPS %d(DX), %s, %s", v*vbytes, beta, t)
+		p("VFMADD231PS %s, %s, %s", alpha, acc(r, v), t)
+		p("VMOVUPS %s, %d(DX)", t, v*vbytes)
+	})
+	label("beta1") // C = alpha*acc + C
+	rows(func(r, v int) {
+		p("VFMADD213PS %d(DX), %s, %s", v*vbytes, alpha, acc(r, v))
+		p("VMOVUPS %s, %d(DX)", acc(r, v), v*vbytes)
+	})
+	label("beta0") // C = alpha*acc, C not read
+	rows(func(r, v int) {
+		p("VMULPS %s, %s, %s", alpha, acc(r, v), acc(r, v))
+		p("VMOVUPS %s, %d(DX)", acc(r, v), v*vbytes)
+	})
 }
 
 func log2(n int) int {

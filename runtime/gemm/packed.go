@@ -89,21 +89,11 @@ func (p Panels) Mul(m, n, k int, ap, bp []float32, beta float32, c []float32, ld
 // rows. m0 must be a multiple of MR.
 func (p Panels) MulPart(m0, m1, m, n, k int, ap, bp []float32, beta float32, c []float32, ldc int) {
 	kn := p.kern
-	if m0%kn.mr != 0 || m0 < 0 || m1 > m || m0 > m1 {
-		panic("gemm: MulPart: bad rows")
-	}
-	if m0 == m1 || n <= 0 {
+	if !p.partArgs(m0, m1, m, n, k, ap, beta, c, ldc) {
 		return
 	}
-	if k <= 0 {
-		scaleC(m1-m0, n, beta, c[m0*ldc:], ldc)
-		return
-	}
-	if len(ap) < p.ASize(m, k) || len(bp) < p.BSize(k, n) {
+	if len(bp) < p.BSize(k, n) {
 		panic("gemm: Mul: short packed operand")
-	}
-	if ldc < n || len(c) < (m1-1)*ldc+n {
-		panic(shortC)
 	}
 	mp, np, kcb := roundUp(m, kn.mr), roundUp(n, kn.nr), p.KBlock(k)
 	s := kn.getScratch()
@@ -116,6 +106,28 @@ func (p Panels) MulPart(m0, m1, m, n, k int, ap, bp []float32, beta float32, c [
 		tiles(kn, ap[p0*mp+m0*kc:], bp[p0*np:], s.tile, c[m0*ldc:], ldc, m1-m0, n, kc, 1, b)
 	}
 	kn.putScratch(s)
+}
+
+// partArgs checks the arguments MulPart and MulIndirectPart share and
+// reports whether there is a product to form (with k == 0 it scales C).
+func (p Panels) partArgs(m0, m1, m, n, k int, ap []float32, beta float32, c []float32, ldc int) bool {
+	if m0%p.kern.mr != 0 || m0 < 0 || m1 > m || m0 > m1 {
+		panic("gemm: bad rows for a part")
+	}
+	if m0 == m1 || n <= 0 {
+		return false
+	}
+	if ldc < n || len(c) < (m1-1)*ldc+n {
+		panic(shortC)
+	}
+	if k <= 0 {
+		scaleC(m1-m0, n, beta, c[m0*ldc:], ldc)
+		return false
+	}
+	if len(ap) < p.ASize(m, k) {
+		panic("gemm: short packed A")
+	}
+	return true
 }
 
 // MulIndirect computes C = A·B + beta·C for C m×n (row stride ldc) from a
@@ -133,18 +145,11 @@ func (p Panels) MulIndirect(m, n, k int, ap, b []float32, offs []int32, beta flo
 // MulPart.
 func (p Panels) MulIndirectPart(m0, m1, m, n, k int, ap, b []float32, offs []int32, beta float32, c []float32, ldc int) {
 	kn := p.kern
-	if m0%kn.mr != 0 || m0 < 0 || m1 > m || m0 > m1 {
-		panic("gemm: MulIndirectPart: bad rows")
-	}
-	if m0 == m1 || n <= 0 {
+	if !p.partArgs(m0, m1, m, n, k, ap, beta, c, ldc) {
 		return
 	}
-	if k <= 0 {
-		scaleC(m1-m0, n, beta, c[m0*ldc:], ldc)
-		return
-	}
-	if len(ap) < p.ASize(m, k) || len(offs) < k {
-		panic("gemm: MulIndirect: short packed operand")
+	if len(offs) < k {
+		panic("gemm: MulIndirect: short offset table")
 	}
 	lo, hi := offs[0], offs[0]
 	for _, o := range offs[:k] {
@@ -152,9 +157,6 @@ func (p Panels) MulIndirectPart(m0, m1, m, n, k int, ap, b []float32, offs []int
 	}
 	if lo < 0 || int(hi)+roundUp(n, kn.nr) > len(b) {
 		panic("gemm: MulIndirect: offsets outside b")
-	}
-	if ldc < n || len(c) < (m1-1)*ldc+n {
-		panic(shortC)
 	}
 	mp, kcb := roundUp(m, kn.mr), p.KBlock(k)
 	s := kn.getScratch()
@@ -192,19 +194,8 @@ func tilesIndirect(kn *kernel, ap, b []float32, offs []int32, tile, c []float32,
 				fn(kc, &ap[0], &b[jr], &offs[0], &c[off], ldc, 1, beta)
 				continue
 			}
-			t := tile
-			fn(kc, &ap[0], &b[jr], &offs[0], &t[0], nr, 1, 0)
-			for r := 0; r < mrem; r++ {
-				cr := c[off+r*ldc : off+r*ldc+nrem]
-				tr := t[r*nr : r*nr+nrem]
-				if beta == 0 {
-					copy(cr, tr)
-				} else {
-					for j, v := range tr {
-						cr[j] = v + beta*cr[j]
-					}
-				}
-			}
+			fn(kc, &ap[0], &b[jr], &offs[0], &tile[0], nr, 1, 0)
+			storeTile(c[off:], ldc, tile, nr, mrem, nrem, 1, beta)
 		}
 	}
 }

@@ -62,19 +62,8 @@ func MulRows(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float
 			if s == nil {
 				s = best.getScratch()
 			}
-			t := s.tile
-			fn(k, &a[ir*lda], lda, &b[jr], ldb, &t[0], width, 1, 0)
-			for r := 0; r < 8; r++ {
-				cr := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+rem]
-				tr := t[r*width : r*width+rem]
-				if beta == 0 {
-					copy(cr, tr)
-				} else {
-					for j, v := range tr {
-						cr[j] = v + beta*cr[j]
-					}
-				}
-			}
+			fn(k, &a[ir*lda], lda, &b[jr], ldb, &s.tile[0], width, 1, 0)
+			storeTile(c[ir*ldc+jr:], ldc, s.tile, width, 8, rem, 1, beta)
 		}
 		jr += min(width, rem)
 	}

@@ -203,20 +203,28 @@ func tiles(kn *kernel, ap, bp, tile, c []float32, ldc, mc, nc, kc int, alpha, be
 				fn(kc, &ap[0], &bp[0], nr, &c[off], ldc, alpha, beta)
 				continue
 			}
-			t := tile
-			fn(kc, &ap[0], &bp[0], nr, &t[0], nr, 1, 0)
-			for r := 0; r < mrem; r++ {
-				cr := c[off+r*ldc : off+r*ldc+nrem]
-				tr := t[r*nr : r*nr+nrem]
-				if beta == 0 {
-					for j, v := range tr {
-						cr[j] = alpha * v
-					}
-				} else {
-					for j, v := range tr {
-						cr[j] = alpha*v + beta*cr[j]
-					}
-				}
+			fn(kc, &ap[0], &bp[0], nr, &tile[0], nr, 1, 0)
+			storeTile(c[off:], ldc, tile, nr, mrem, nrem, alpha, beta)
+		}
+	}
+}
+
+// storeTile writes the rows×cols corner of the tile t (row stride ldt) into
+// c: c = alpha*t + beta*c (c not read when beta == 0).
+func storeTile(c []float32, ldc int, t []float32, ldt, rows, cols int, alpha, beta float32) {
+	for r := 0; r < rows; r++ {
+		cr := c[r*ldc : r*ldc+cols]
+		tr := t[r*ldt : r*ldt+cols]
+		switch {
+		case beta == 0 && alpha == 1:
+			copy(cr, tr)
+		case beta == 0:
+			for j, v := range tr {
+				cr[j] = alpha * v
+			}
+		default:
+			for j, v := range tr {
+				cr[j] = alpha*v + beta*cr[j]
 			}
 		}
 	}
