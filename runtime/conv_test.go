@@ -156,8 +156,14 @@ func TestConvGrad(t *testing.T) {
 func TestConvAllocs(t *testing.T) {
 	defer SetWorkers(SetWorkers(2))
 	r := newRand(4)
-	for _, c := range []Conv{convCases[0], convCases[5]} {
+	// stride 1 (indirect forward, filterRows), 1x1, stride 2 and 4 (packed
+	// forward, vector gathers), several channel strips with a batch of one
+	// (the forward's channel split)
+	for _, c := range []Conv{convCases[0], convCases[5], convCases[15], convCases[16], convCases[18]} {
 		n := 2
+		if c.K > 8 {
+			n = 1
+		}
 		x, w, b, dy := randSlice(r, n*c.inSize()), randSlice(r, c.wSize()), randSlice(r, c.K), randSlice(r, n*c.outSize())
 		y, dx, dw, db := make([]float32, n*c.outSize()), make([]float32, n*c.inSize()), make([]float32, c.wSize()), make([]float32, c.K)
 		sc := make([]float32, c.ScratchSize(n))
