@@ -104,15 +104,40 @@ const (
 // convIndirect off to cover modePacked for stride-1 convs.
 var convPacked, convIndirect = true, true
 
+// convImages enables several images per product for small maps
+// (smallMap); tests turn it off to cover the indirect mode on small maps.
+var convImages = true
+
 // fastMode is the mode Forward uses when convPacked and gemm.Native().
 func (c Conv) fastMode() int {
 	switch {
 	case c.is1x1():
 		return modePlain
+	case c.smallMap():
+		return modePacked
 	case convIndirect && c.SH == 1 && c.SW == 1:
 		return modeIndirect
 	}
 	return modePacked
+}
+
+// smallMap reports whether the output maps are so small (ResNet's 7x7) that
+// one image's columns leave much of the gemm's last strip of NR empty (49
+// columns: 48 + 1, run as 48 + 16): the forward then takes several whole
+// images per product (modePacked, fwdImages), which the indirect mode
+// cannot.
+func (c Conv) smallMap() bool {
+	return convImages && !c.is1x1() && c.fwdBlocks() == 1 && c.OH*c.OW < 4*gemm.Packed().NR()
+}
+
+// fwdImages returns the images one forward product takes: 1, or for small
+// maps in modePacked enough to fill about four strips of NR columns.
+func (c Conv) fwdImages(mode, n int) int {
+	if mode != modePacked || !c.smallMap() {
+		return 1
+	}
+	ohw := c.OH * c.OW
+	return max(1, min(n, (4*gemm.Packed().NR()+ohw-1)/ohw))
 }
 
 func (c Conv) mode() int {
@@ -133,7 +158,7 @@ func (c Conv) padRows() int { return c.blockRows() + c.DH*(c.KH-1) }
 // given mode: an im2col block (modePlain), a packed B block and the im2col
 // ring (modePacked), or the padded input block and the output on the
 // padded width of one group (modeIndirect).
-func (c Conv) fwdLayout(mode int) (head, per int) {
+func (c Conv) fwdLayout(mode, n int) (head, per int) {
 	if c.is1x1() {
 		return 0, 0
 	}
@@ -141,6 +166,11 @@ func (c Conv) fwdLayout(mode int) (head, per int) {
 	nc := c.blockRows() * c.OW
 	switch mode {
 	case modePacked:
+		if k := c.fwdImages(mode, n); k > 1 {
+			// and the product of k images, copied into y after
+			nc = k * c.OH * c.OW
+			return c.G * p.ASize(c.K/c.G, c.colRows()), p.BSize(c.colRows(), nc) + c.ring()*nc + c.K/c.G*nc
+		}
 		return c.G * p.ASize(c.K/c.G, c.colRows()), p.BSize(c.colRows(), nc) + c.ring()*nc
 	case modeIndirect:
 		return c.G*p.ASize(c.K/c.G, c.colRows()) + c.colRows(),
@@ -221,9 +251,9 @@ func (c Conv) perFilter(mode int) int { return c.filterWork(mode) + c.filterAcc(
 
 // dataLayout returns the shared head (the flipped weights, and their
 // packed copy) and the per-worker scratch of BackwardData.
-func (c Conv) dataLayout(mode int) (head, per int) {
+func (c Conv) dataLayout(mode, n int) (head, per int) {
 	if c.dataAsConv() {
-		h, per := c.transposed().fwdLayout(mode)
+		h, per := c.transposed().fwdLayout(mode, n)
 		return c.wSize() + h, per
 	}
 	return 0, c.colSize()
@@ -274,28 +304,26 @@ func (c Conv) flipWeights(w, wt []float32) {
 // weight gradient accumulator, plus the flipped weights of BackwardData.
 func (c Conv) ScratchSize(n int) int {
 	s := max(1, min(n, Workers()))
-	sf := max(1, min(n*c.fwdItems(n), Workers())) // forward shares row blocks
-	sd := s
-	if c.dataAsConv() {
-		sd = max(1, min(n*c.transposed().fwdItems(n), Workers()))
+	slots := func(c Conv, mode int) int { // forward items share the workers
+		return max(1, min(c.fwdWork(mode, n), Workers()))
 	}
 	size := max(c.perFilter(modePlain), c.perFilter(c.fastMode())) * s
 	// Room for the plain path as well as the fast ones, so that a buffer
 	// sized while another gemm implementation was in use (gemm.Use) still
 	// fits.
 	for _, m := range []int{modePlain, c.fastMode()} {
-		fh, fp := c.fwdLayout(m)
-		size = max(size, fh+fp*sf)
+		fh, fp := c.fwdLayout(m, n)
+		size = max(size, fh+fp*slots(c, m))
 	}
 	if c.dataAsConv() {
 		t := c.transposed()
 		for _, m := range []int{modePlain, t.fastMode()} {
-			dh, dp := c.dataLayout(m)
-			size = max(size, dh+dp*sd)
+			dh, dp := c.dataLayout(m, n)
+			size = max(size, dh+dp*slots(t, m))
 		}
 	} else {
-		dh, dp := c.dataLayout(modePlain)
-		size = max(size, dh+dp*sd)
+		dh, dp := c.dataLayout(modePlain, n)
+		size = max(size, dh+dp*s)
 	}
 	return size
 }
@@ -440,7 +468,7 @@ func (c Conv) Forward(n int, x, w, b, y, scratch []float32) {
 	}
 	check("Conv.Forward", "y", y, n*c.outSize())
 	mode := c.mode()
-	head, per := c.fwdLayout(mode)
+	head, per := c.fwdLayout(mode, n)
 	if head > 0 {
 		checkMin("Conv.Forward", "scratch", scratch, head+per)
 		c.prepare(mode, w, scratch[:head])
@@ -500,7 +528,7 @@ func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 	if c.dataAsConv() {
 		mode = c.transposed().mode()
 	}
-	head, per := c.dataLayout(mode)
+	head, per := c.dataLayout(mode, n)
 	if head > 0 {
 		checkMin("Conv.BackwardData", "scratch", scratch, head+per)
 		ws := c.wSize()
@@ -563,9 +591,9 @@ func (c Conv) launch(pass, mode, n int, a, w, b, out, db, scratch []float32, per
 	}
 	items := n
 	if pass == convFwd {
-		items = n * c.fwdItems(n)
+		items = c.fwdWork(mode, n)
 	} else if pass == convData && c.dataAsConv() {
-		items = n * c.transposed().fwdItems(n)
+		items = c.transposed().fwdWork(mode, n)
 	}
 	slots = min(slots, items, Workers())
 	j := convJobs.get()
@@ -628,7 +656,11 @@ func (j *convJob) run(slot, i int) {
 	case convFwd:
 		// Item i is part i%parts of row block i/parts%nb of image
 		// i/parts/nb.
-		img, blk, pt := c.fwdItem(len(j.a)/c.inSize(), i)
+		img, k, blk, pt := c.fwdItem(j.mode, len(j.a)/c.inSize(), i)
+		if k > 1 {
+			c.forwardImagesPacked(j.a, j.w, j.b, j.out, sc, 0, img, k, pt)
+			return
+		}
 		x, y := j.a[img*c.inSize():(img+1)*c.inSize()], j.out[img*c.outSize():(img+1)*c.outSize()]
 		if c.is1x1() {
 			c.forwardImage(x, j.w, j.b, y, sc, 0)
@@ -642,7 +674,11 @@ func (j *convJob) run(slot, i int) {
 		}
 		// The items of the transposed conv's forward.
 		t := c.transposed()
-		img, blk, pt := t.fwdItem(len(j.a)/c.outSize(), i)
+		img, k, blk, pt := t.fwdItem(j.mode, len(j.a)/c.outSize(), i)
+		if k > 1 {
+			t.forwardImagesPacked(j.a, j.w, nil, j.out, sc, 1, img, k, pt)
+			return
+		}
 		dy, dx := j.a[img*c.outSize():(img+1)*c.outSize()], j.out[img*c.inSize():(img+1)*c.inSize()]
 		t.forwardBlockMode(j.mode, dy, j.w, nil, dx, sc, 1, blk, pt)
 	case convFilter:
@@ -795,16 +831,17 @@ func (c Conv) fwdBlocks() int {
 // item computes.
 type part struct{ m0, m1 int }
 
-// fwdParts returns into how many parts of output channels each row block
-// of the forward is split: one, unless a batch of n has fewer row blocks
-// than there are workers (a batch of one through the 7x7 or 14x14 layers
-// of a ResNet), then enough to give every worker an item, in whole strips
-// of the gemm's MR rows. Each part makes its own im2col (or padded block).
-func (c Conv) fwdParts(n int) int {
+// fwdParts returns into how many parts of output channels each product of
+// the forward is split: one, unless a batch of n gives fewer products
+// (row blocks, or groups of images) than there are workers (a batch of one
+// through the 7x7 or 14x14 layers of a ResNet), then enough to give every
+// worker an item, in whole strips of the gemm's MR rows. Each part makes
+// its own im2col (or padded block).
+func (c Conv) fwdParts(mode, n int) int {
 	if c.is1x1() {
 		return 1
 	}
-	items, w := n*c.fwdBlocks(), Workers()
+	items, w := c.fwdUnits(mode, n), Workers()
 	if items >= w {
 		return 1
 	}
@@ -812,20 +849,29 @@ func (c Conv) fwdParts(n int) int {
 	return max(1, min((w+items-1)/items, strips))
 }
 
-// fwdItems returns the work items of one image's forward: row blocks
-// times parts.
-func (c Conv) fwdItems(n int) int { return c.fwdBlocks() * c.fwdParts(n) }
+// fwdUnits returns the products of a batch of n: groups of fwdImages
+// images times row blocks.
+func (c Conv) fwdUnits(mode, n int) int {
+	k := c.fwdImages(mode, n)
+	return (n + k - 1) / k * c.fwdBlocks()
+}
 
-// fwdItem returns the image, row block and part of forward item i of a
-// batch of n.
-func (c Conv) fwdItem(n, i int) (img, blk int, pt part) {
-	parts := c.fwdParts(n)
-	per := c.fwdBlocks() * parts
-	img, blk = i/per, i%per/parts
-	p := i % parts
+// fwdWork returns the forward's work items for a batch of n: products
+// times parts.
+func (c Conv) fwdWork(mode, n int) int { return c.fwdUnits(mode, n) * c.fwdParts(mode, n) }
+
+// fwdItem returns forward item i of a batch of n: its first image, the
+// number of images (more than one only for small maps), its row block and
+// its part.
+func (c Conv) fwdItem(mode, n, i int) (img, k, blk int, pt part) {
+	parts := c.fwdParts(mode, n)
+	k = c.fwdImages(mode, n)
+	unit, p := i/parts, i%parts
+	img, blk = unit/c.fwdBlocks()*k, unit%c.fwdBlocks()
+	k = min(k, n-img)
 	mr, kg := gemm.Packed().MR(), c.K/c.G
 	strips := (kg + mr - 1) / mr
-	return img, blk, part{min(kg, p*strips/parts*mr), min(kg, (p+1)*strips/parts*mr)}
+	return img, k, blk, part{min(kg, p*strips/parts*mr), min(kg, (p+1)*strips/parts*mr)}
 }
 
 // forwardBlock computes output rows [blk*bh, (blk+1)*bh) of one image:
@@ -1180,12 +1226,19 @@ func (c *Conv) im2colGather(xc, row []float32, oh0, oh1, kh, off, lo, hi int) {
 // gemm micro-kernel (gemm.Panels): each row is filled in ring (c.ring()
 // rows of (oh1-oh0)*OW floats, in L1) and copied out in strips of NR.
 func (c *Conv) im2colPacked(x []float32, c0, oh0, oh1 int, ring, bp []float32) {
+	c.im2colPackedImages(x, 1, c0, oh0, oh1, ring, bp)
+}
+
+// im2colPackedImages is im2colPacked for k images in a row (x holds them,
+// one after the other): their columns follow one another in each row.
+func (c *Conv) im2colPackedImages(x []float32, k, c0, oh0, oh1 int, ring, bp []float32) {
 	p := gemm.Packed()
-	cg, nc, hw, rows, nr := c.C/c.G, (oh1-oh0)*c.OW, c.H*c.W, c.colRows(), p.NR()
+	cg, hw, rows, nr := c.C/c.G, c.H*c.W, c.colRows(), p.NR()
+	one := (oh1 - oh0) * c.OW // columns of one image
+	nc := k * one
 	nring := c.ring()
 	r := 0
 	for ci := 0; ci < cg; ci++ {
-		xc := x[(c0+ci)*hw : (c0+ci+1)*hw]
 		for kh := 0; kh < c.KH; kh++ {
 			for kw := 0; kw < c.KW; kw++ {
 				row := ring[r%nring*nc : (r%nring+1)*nc]
@@ -1194,7 +1247,14 @@ func (c *Conv) im2colPacked(x []float32, c0, oh0, oh1 int, ring, bp []float32) {
 					q := (r - c.SW) % nring
 					prev = ring[q*nc : (q+1)*nc]
 				}
-				c.im2colRow(xc, row, prev, oh0, oh1, kh, kw)
+				for i := 0; i < k; i++ {
+					xc := x[i*c.inSize()+(c0+ci)*hw:][:hw]
+					var pr []float32
+					if prev != nil {
+						pr = prev[i*one : (i+1)*one]
+					}
+					c.im2colRow(xc, row[i*one:(i+1)*one], pr, oh0, oh1, kh, kw)
+				}
 				off, stride := p.BRow(rows, nc, r)
 				for j := 0; j < nc; j += nr {
 					d := bp[off : off+nr]
@@ -1203,6 +1263,55 @@ func (c *Conv) im2colPacked(x []float32, c0, oh0, oh1 int, ring, bp []float32) {
 					off += stride
 				}
 				r++
+			}
+		}
+	}
+}
+
+// forwardImagesPacked is the forward (modePacked) of the k whole images
+// [i0, i0+k) of the batch x in one product (small maps): sc holds the
+// packed B block, the im2col ring and the product (K/G by k*OH*OW), whose
+// rows are then copied into each image's y with the bias and ReLU (with
+// beta != 0, y's rows are first copied in, and the micro-kernel adds).
+func (c *Conv) forwardImagesPacked(x, wp, b, y, sc []float32, beta float32, i0, k int, pt part) {
+	p := gemm.Packed()
+	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	nc := k * ohw
+	bsz := p.BSize(rows, nc)
+	ring := sc[bsz : bsz+c.ring()*nc]
+	out := sc[bsz+len(ring) : bsz+len(ring)+kg*nc]
+	asz := p.ASize(kg, rows)
+	x = x[i0*c.inSize() : (i0+k)*c.inSize()]
+	for g := 0; g < c.G; g++ {
+		c.im2colPackedImages(x, k, g*cg, 0, c.OH, ring, sc)
+		if beta != 0 {
+			for kk := pt.m0; kk < pt.m1; kk++ {
+				for i := 0; i < k; i++ {
+					copy(out[kk*nc+i*ohw:][:ohw], y[(i0+i)*c.outSize()+(g*kg+kk)*ohw:])
+				}
+			}
+		}
+		p.MulPart(pt.m0, pt.m1, kg, nc, rows, wp[g*asz:], sc, beta, out, nc)
+		for kk := pt.m0; kk < pt.m1; kk++ {
+			var bk float32
+			if b != nil {
+				bk = b[g*kg+kk]
+			}
+			for i := 0; i < k; i++ {
+				src := out[kk*nc+i*ohw:][:ohw]
+				dst := y[(i0+i)*c.outSize()+(g*kg+kk)*ohw:][:ohw]
+				switch {
+				case c.ReLU:
+					for j, v := range src {
+						dst[j] = max(v+bk, 0)
+					}
+				case bk != 0:
+					for j, v := range src {
+						dst[j] = v + bk
+					}
+				default:
+					copy(dst, src)
+				}
 			}
 		}
 	}

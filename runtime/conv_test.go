@@ -67,13 +67,14 @@ func TestConvFastVsRef(t *testing.T) {
 				n := []int{3, 1}[(ci+mode)%2]
 				t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d/%s/n%d", ci, workers, block, minC, name, n), func(t *testing.T) {
 					defer SetWorkers(SetWorkers(workers))
-					defer func(old, oldC int, oldP, oldI, oldR bool) {
-						colBlock, dataAsConvMinC, convPacked, convIndirect, convRows = old, oldC, oldP, oldI, oldR
-					}(colBlock, dataAsConvMinC, convPacked, convIndirect, convRows)
+					defer func(old, oldC int, oldP, oldI, oldR, oldM bool) {
+						colBlock, dataAsConvMinC, convPacked, convIndirect, convRows, convImages = old, oldC, oldP, oldI, oldR, oldM
+					}(colBlock, dataAsConvMinC, convPacked, convIndirect, convRows, convImages)
 					colBlock, dataAsConvMinC = block, minC
-					// packed: packed forward, filterPacked; indirect:
+					// packed: packed forward (several images per
+					// product for small maps), filterPacked; indirect:
 					// indirect forward (stride 1), filterRows
-					convPacked, convIndirect, convRows = mode > 0, mode > 1, mode > 1
+					convPacked, convIndirect, convRows, convImages = mode > 0, mode > 1, mode > 1, mode == 1
 					testConvFastVsRef(t, r, c, n)
 				})
 			}
