@@ -469,18 +469,29 @@ func (c Conv) Forward(n int, x, w, b, y, scratch []float32) {
 	check("Conv.Forward", "y", y, n*c.outSize())
 	mode := c.mode()
 	head, per := c.fwdLayout(mode, n)
+	var wp []float32
 	if head > 0 {
 		checkMin("Conv.Forward", "scratch", scratch, head+per)
 		c.prepare(mode, w, scratch[:head])
-		w, scratch = scratch[:head], scratch[head:]
+		wp, scratch = scratch[:head], scratch[head:]
 	}
-	c.launch(convFwd, mode, n, x, w, b, y, nil, scratch, per)
+	c.launch(convFwd, mode, n, x, w, wp, b, y, nil, scratch, per)
 }
 
+// convUnpackedA lets the packed and indirect modes read the weights in
+// place (gemm.Panels.MulPartA, MulIndirectPartA) where the CPU has those
+// kernels; tests turn it off to cover the packed weights.
+var convUnpackedA = true
+
+func unpackedA() bool { return convUnpackedA && gemm.Packed().HasUnpackedA() }
+
 // prepare writes the shared head of modePacked or modeIndirect: the
-// packed weights and, for modeIndirect, the offset table after them.
+// packed weights (unless unpackedA) and, for modeIndirect, the offset
+// table after them.
 func (c Conv) prepare(mode int, w, head []float32) {
-	c.packWeights(w, head)
+	if !unpackedA() {
+		c.packWeights(w, head)
+	}
 	if mode != modeIndirect {
 		return
 	}
@@ -529,6 +540,7 @@ func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 		mode = c.transposed().mode()
 	}
 	head, per := c.dataLayout(mode, n)
+	var wp []float32
 	if head > 0 {
 		checkMin("Conv.BackwardData", "scratch", scratch, head+per)
 		ws := c.wSize()
@@ -536,11 +548,11 @@ func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 		w = scratch[:ws]
 		if mode != modePlain {
 			c.transposed().prepare(mode, w, scratch[ws:head])
-			w = scratch[ws:head]
+			wp = scratch[ws:head]
 		}
 		scratch = scratch[head:]
 	}
-	c.launch(convData, mode, n, dy, w, nil, dx, nil, scratch, per)
+	c.launch(convData, mode, n, dy, w, wp, nil, dx, nil, scratch, per)
 }
 
 // BackwardFilter: x is (N,C,H,W), dy is (N,K,OH,OW), dw is (K,C/G,KH,KW),
@@ -556,7 +568,7 @@ func (c Conv) BackwardFilter(n int, x, dy, dw, db, scratch []float32) {
 		check("Conv.BackwardFilter", "db", db, c.K)
 	}
 	mode := c.mode()
-	c.launch(convFilter, mode, n, x, dy, db, dw, db, scratch, c.perFilter(mode))
+	c.launch(convFilter, mode, n, x, dy, nil, db, dw, db, scratch, c.perFilter(mode))
 }
 
 const (
@@ -570,6 +582,7 @@ type convJob struct {
 	c       Conv
 	pass    int
 	a, w, b []float32 // input (x or dy), weight (or dy for filter), bias
+	wp      []float32 // the head prepare wrote (packed weights, offsets)
 	out     []float32 // y, dx or dw
 	db      []float32
 	scratch []float32
@@ -580,7 +593,7 @@ type convJob struct {
 
 var convJobs freeList[convJob]
 
-func (c Conv) launch(pass, mode, n int, a, w, b, out, db, scratch []float32, per int) {
+func (c Conv) launch(pass, mode, n int, a, w, wp, b, out, db, scratch []float32, per int) {
 	if n == 0 {
 		return
 	}
@@ -597,7 +610,7 @@ func (c Conv) launch(pass, mode, n int, a, w, b, out, db, scratch []float32, per
 	}
 	slots = min(slots, items, Workers())
 	j := convJobs.get()
-	*j = convJob{c: c, pass: pass, a: a, w: w, b: b, out: out, db: db, scratch: scratch, per: per, mode: mode}
+	*j = convJob{c: c, pass: pass, a: a, w: w, wp: wp, b: b, out: out, db: db, scratch: scratch, per: per, mode: mode}
 	if pass == convFilter {
 		// Slot 0 accumulates into dw and db (but with filterRows), the
 		// others into scratch.
@@ -658,14 +671,14 @@ func (j *convJob) run(slot, i int) {
 		// i/parts/nb.
 		img, k, blk, pt := c.fwdItem(j.mode, len(j.a)/c.inSize(), i)
 		if k > 1 {
-			c.forwardImagesPacked(j.a, j.w, j.b, j.out, sc, 0, img, k, pt)
+			c.forwardImagesPacked(j.a, j.w, j.wp, j.b, j.out, sc, 0, img, k, pt)
 			return
 		}
 		x, y := j.a[img*c.inSize():(img+1)*c.inSize()], j.out[img*c.outSize():(img+1)*c.outSize()]
 		if c.is1x1() {
 			c.forwardImage(x, j.w, j.b, y, sc, 0)
 		} else {
-			c.forwardBlockMode(j.mode, x, j.w, j.b, y, sc, 0, blk, pt)
+			c.forwardBlockMode(j.mode, x, j.w, j.wp, j.b, y, sc, 0, blk, pt)
 		}
 	case convData:
 		if !c.dataAsConv() {
@@ -676,11 +689,11 @@ func (j *convJob) run(slot, i int) {
 		t := c.transposed()
 		img, k, blk, pt := t.fwdItem(j.mode, len(j.a)/c.outSize(), i)
 		if k > 1 {
-			t.forwardImagesPacked(j.a, j.w, nil, j.out, sc, 1, img, k, pt)
+			t.forwardImagesPacked(j.a, j.w, j.wp, nil, j.out, sc, 1, img, k, pt)
 			return
 		}
 		dy, dx := j.a[img*c.outSize():(img+1)*c.outSize()], j.out[img*c.inSize():(img+1)*c.inSize()]
-		t.forwardBlockMode(j.mode, dy, j.w, nil, dx, sc, 1, blk, pt)
+		t.forwardBlockMode(j.mode, dy, j.w, j.wp, nil, dx, sc, 1, blk, pt)
 	case convFilter:
 		// Item i is accumulator i: images i, i+slots, i+2*slots...
 		sc = j.scratch[i*j.per : (i+1)*j.per]
@@ -890,12 +903,12 @@ func (c *Conv) forwardBlock(x, w, b, y, col []float32, beta float32, blk int, pt
 	c.epilogue(b, y, oh0*c.OW, oh1*c.OW, pt)
 }
 
-func (c *Conv) forwardBlockMode(mode int, x, w, b, y, sc []float32, beta float32, blk int, pt part) {
+func (c *Conv) forwardBlockMode(mode int, x, w, wp, b, y, sc []float32, beta float32, blk int, pt part) {
 	switch mode {
 	case modePacked:
-		c.forwardBlockPacked(x, w, b, y, sc, beta, blk, pt)
+		c.forwardBlockPacked(x, w, wp, b, y, sc, beta, blk, pt)
 	case modeIndirect:
-		c.forwardBlockIndirect(x, w, b, y, sc, beta, blk, pt)
+		c.forwardBlockIndirect(x, w, wp, b, y, sc, beta, blk, pt)
 	default:
 		c.forwardBlock(x, w, b, y, sc, beta, blk, pt)
 	}
@@ -904,7 +917,7 @@ func (c *Conv) forwardBlockMode(mode int, x, w, b, y, sc []float32, beta float32
 // forwardBlockIndirect is forwardBlock in modeIndirect: w is the head that
 // prepare wrote, sc holds the padded input block and the output block on
 // the padded width (padW) of one group.
-func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk int, pt part) {
+func (c *Conv) forwardBlockIndirect(x, w, wp, b, y, sc []float32, beta float32, blk int, pt part) {
 	p := gemm.Packed()
 	cg, kg, rows, ohw, hw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW, c.H*c.W
 	bh, pw, hb := c.blockRows(), c.padW(), c.padRows()
@@ -913,7 +926,7 @@ func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk 
 	nb := oh1 - oh0
 	nc := (nb-1)*pw + c.OW // grid columns of the outputs
 	asz := p.ASize(kg, rows)
-	offs := c.offsets(w[c.G*asz:])
+	offs := c.offsets(wp[c.G*asz:])
 	xsz := cg*hb*pw + p.NR()
 	xb, out := sc[:xsz], sc[xsz:xsz+kg*bh*pw]
 	clear(xb[cg*hb*pw:])       // read by the micro-kernel, results dropped
@@ -943,7 +956,11 @@ func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk 
 				}
 			}
 		}
-		p.MulIndirectPart(pt.m0, pt.m1, kg, nc, rows, w[g*asz:], xb, offs, beta, out, nb*pw)
+		if unpackedA() {
+			p.MulIndirectPartA(pt.m0, pt.m1, kg, nc, rows, w[g*kg*rows:], rows, xb, offs, beta, out, nb*pw)
+		} else {
+			p.MulIndirectPart(pt.m0, pt.m1, kg, nc, rows, wp[g*asz:], xb, offs, beta, out, nb*pw)
+		}
 		// y = out (+ bias, ReLU), dropping the padding columns.
 		for k := pt.m0; k < pt.m1; k++ {
 			var bk float32
@@ -973,7 +990,7 @@ func (c *Conv) forwardBlockIndirect(x, w, b, y, sc []float32, beta float32, blk 
 // forwardBlockPacked is forwardBlock with the weights packed (packWeights)
 // and the im2col written into a packed B block: sc holds the block
 // (gemm.Panels.BSize) and then the im2col ring.
-func (c *Conv) forwardBlockPacked(x, wp, b, y, sc []float32, beta float32, blk int, pt part) {
+func (c *Conv) forwardBlockPacked(x, w, wp, b, y, sc []float32, beta float32, blk int, pt part) {
 	p := gemm.Packed()
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
 	bh := c.blockRows()
@@ -981,12 +998,24 @@ func (c *Conv) forwardBlockPacked(x, wp, b, y, sc []float32, beta float32, blk i
 	oh1 := min(oh0+bh, c.OH)
 	nc := (oh1 - oh0) * c.OW
 	ring := sc[p.BSize(rows, bh*c.OW):]
-	asz := p.ASize(kg, rows)
 	for g := 0; g < c.G; g++ {
 		c.im2colPacked(x, g*cg, oh0, oh1, ring, sc)
-		p.MulPart(pt.m0, pt.m1, kg, nc, rows, wp[g*asz:], sc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
+		c.mulPacked(pt, w, wp, g, nc, sc, beta, y[g*kg*ohw+oh0*c.OW:], ohw)
 	}
 	c.epilogue(b, y, oh0*c.OW, oh1*c.OW, pt)
+}
+
+// mulPacked forms the part's rows of group g's product in modePacked: C
+// (ldc) = beta*C + W·B for the packed im2col block bp with nc columns, the
+// weights read in place (unpackedA) or from their packed copy in wp.
+func (c *Conv) mulPacked(pt part, w, wp []float32, g, nc int, bp []float32, beta float32, out []float32, ldc int) {
+	p := gemm.Packed()
+	kg, rows := c.K/c.G, c.colRows()
+	if unpackedA() {
+		p.MulPartA(pt.m0, pt.m1, kg, nc, rows, w[g*kg*rows:], rows, bp, beta, out, ldc)
+		return
+	}
+	p.MulPart(pt.m0, pt.m1, kg, nc, rows, wp[g*p.ASize(kg, rows):], bp, beta, out, ldc)
 }
 
 // epilogue adds the bias and applies the ReLU to columns [j0, j1) of y
@@ -1273,14 +1302,13 @@ func (c *Conv) im2colPackedImages(x []float32, k, c0, oh0, oh1 int, ring, bp []f
 // packed B block, the im2col ring and the product (K/G by k*OH*OW), whose
 // rows are then copied into each image's y with the bias and ReLU (with
 // beta != 0, y's rows are first copied in, and the micro-kernel adds).
-func (c *Conv) forwardImagesPacked(x, wp, b, y, sc []float32, beta float32, i0, k int, pt part) {
+func (c *Conv) forwardImagesPacked(x, w, wp, b, y, sc []float32, beta float32, i0, k int, pt part) {
 	p := gemm.Packed()
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
 	nc := k * ohw
 	bsz := p.BSize(rows, nc)
 	ring := sc[bsz : bsz+c.ring()*nc]
 	out := sc[bsz+len(ring) : bsz+len(ring)+kg*nc]
-	asz := p.ASize(kg, rows)
 	x = x[i0*c.inSize() : (i0+k)*c.inSize()]
 	for g := 0; g < c.G; g++ {
 		c.im2colPackedImages(x, k, g*cg, 0, c.OH, ring, sc)
@@ -1291,7 +1319,7 @@ func (c *Conv) forwardImagesPacked(x, wp, b, y, sc []float32, beta float32, i0, 
 				}
 			}
 		}
-		p.MulPart(pt.m0, pt.m1, kg, nc, rows, wp[g*asz:], sc, beta, out, nc)
+		c.mulPacked(pt, w, wp, g, nc, sc, beta, out, nc)
 		for kk := pt.m0; kk < pt.m1; kk++ {
 			var bk float32
 			if b != nil {

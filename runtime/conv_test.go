@@ -59,7 +59,7 @@ func TestConvFastVsRef(t *testing.T) {
 	r := newRand(1)
 	for ci, c := range convCases {
 		for _, workers := range []int{1, 2, 3} {
-			for mode, name := range []string{"plain", "packed", "indirect"} {
+			for mode, name := range []string{"plain", "packed", "indirect", "default"} {
 				block := []int{1 << 18, 1, 100}[(ci+workers+mode)%3] // 1: one output row per im2col block
 				minC := []int{1, 1 << 30}[(workers+mode)%2]          // BackwardData as a conv, or col2im
 				// A batch of one splits the output channels among the
@@ -67,14 +67,17 @@ func TestConvFastVsRef(t *testing.T) {
 				n := []int{3, 1}[(ci+mode)%2]
 				t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d/%s/n%d", ci, workers, block, minC, name, n), func(t *testing.T) {
 					defer SetWorkers(SetWorkers(workers))
-					defer func(old, oldC int, oldP, oldI, oldR, oldM bool) {
-						colBlock, dataAsConvMinC, convPacked, convIndirect, convRows, convImages = old, oldC, oldP, oldI, oldR, oldM
-					}(colBlock, dataAsConvMinC, convPacked, convIndirect, convRows, convImages)
+					defer func(old, oldC int, oldP, oldI, oldR, oldM, oldA bool) {
+						colBlock, dataAsConvMinC, convPacked, convIndirect, convRows, convImages, convUnpackedA = old, oldC, oldP, oldI, oldR, oldM, oldA
+					}(colBlock, dataAsConvMinC, convPacked, convIndirect, convRows, convImages, convUnpackedA)
 					colBlock, dataAsConvMinC = block, minC
-					// packed: packed forward (several images per
-					// product for small maps), filterPacked; indirect:
-					// indirect forward (stride 1), filterRows
-					convPacked, convIndirect, convRows, convImages = mode > 0, mode > 1, mode > 1, mode == 1
+					// packed: packed forward with packed weights
+					// (several images per product for small maps),
+					// filterPacked; indirect: indirect forward
+					// (stride 1) reading the weights in place,
+					// filterRows; default: all of the fast paths, as
+					// the generated code runs them
+					convPacked, convIndirect, convRows, convImages, convUnpackedA = mode > 0, mode > 1, mode > 1, mode == 1 || mode == 3, mode > 1
 					testConvFastVsRef(t, r, c, n)
 				})
 			}

@@ -60,7 +60,11 @@ func main() {
 	gen(&buf, spec{name: "kernelAVX2_6x16i", mr: 6, nr: 16, w: 8, reg: "Y", xor: "VXORPS", unroll: 4, indirect: true})
 	// Unpacked operands: A rows at a stride, B steps at a stride.
 	for _, nr := range []int{48, 32, 16} {
-		genStrided(&buf, nr)
+		genStrided(&buf, nr, false)
+	}
+	// Unpacked A rows, B steps through an offset table.
+	for _, nr := range []int{48, 32, 16} {
+		genStrided(&buf, nr, true)
 	}
 	genTranspose(&buf)
 	genGather(&buf, 2)
@@ -183,8 +187,14 @@ func gen(w *bytes.Buffer, s spec) {
 // broadcasts one value from each of the eight A rows (eight sequential
 // streams), so neither operand needs a transposing pack when A is
 // row-major along k.
-func genStrided(w *bytes.Buffer, nr int) {
+//
+// With indirect, the kernel is kernelAVX512_8x<nr>si: step p of B is at b +
+// offs[p] floats (an int32 table, as the indirect kernels read it).
+func genStrided(w *bytes.Buffer, nr int, indirect bool) {
 	name := fmt.Sprintf("kernelAVX512_8x%ds", nr)
+	if indirect {
+		name += "i"
+	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintf(w, "%s_%s:\n", name, l) }
 	const mr, unroll = 8, 4
@@ -192,7 +202,11 @@ func genStrided(w *bytes.Buffer, nr int) {
 	nacc := mr * nv
 	breg, bc := nacc, nacc+nv
 	acc := func(r, v int) string { return fmt.Sprintf("Z%d", r*nv+v) }
-	fmt.Fprintf(w, "\n// func %s(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)\n", name)
+	if indirect {
+		fmt.Fprintf(w, "\n// func %s(kc int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)\n", name)
+	} else {
+		fmt.Fprintf(w, "\n// func %s(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)\n", name)
+	}
 	fmt.Fprintf(w, "// 8x%d tile, %d accumulators Z0-Z%d, unpacked A and B.\n", nr, nacc, nacc-1)
 	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
 	p("MOVQ kc+0(FP), CX")
@@ -202,17 +216,29 @@ func genStrided(w *bytes.Buffer, nr int) {
 	p("LEAQ (R10)(R10*2), R11") // R11: three rows
 	p("LEAQ (SI)(R10*4), R12")  // R12: row 4
 	p("MOVQ b+24(FP), DI")
-	p("MOVQ ldb+32(FP), R13")
-	p("SHLQ $2, R13") // R13: one B step in bytes
+	if indirect {
+		p("MOVQ offs+32(FP), R13") // R13: the offset of the next step
+	} else {
+		p("MOVQ ldb+32(FP), R13")
+		p("SHLQ $2, R13") // R13: one B step in bytes
+	}
 	for i := 0; i < nacc; i++ {
 		p("VPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
 	arow := []string{"(SI)", "(SI)(R10*1)", "(SI)(R10*2)", "(SI)(R11*1)", "(R12)", "(R12)(R10*1)", "(R12)(R10*2)", "(R12)(R11*1)"}
 	step := func(u int) {
-		for v := 0; v < nv; v++ {
-			p("VMOVUPS %d(DI), Z%d", v*64, breg+v)
+		if indirect {
+			ix := []string{"R9", "AX"}[u%2]
+			p("MOVLQSX %d(R13), %s", 4*u, ix)
+			for v := 0; v < nv; v++ {
+				p("VMOVUPS %d(DI)(%s*4), Z%d", v*64, ix, breg+v)
+			}
+		} else {
+			for v := 0; v < nv; v++ {
+				p("VMOVUPS %d(DI), Z%d", v*64, breg+v)
+			}
+			p("ADDQ R13, DI")
 		}
-		p("ADDQ R13, DI")
 		for r := 0; r < mr; r++ {
 			b := fmt.Sprintf("Z%d", bc+r%(32-bc))
 			p("VBROADCASTSS %d%s, %s", 4*u, arow[r], b)
@@ -230,6 +256,9 @@ func genStrided(w *bytes.Buffer, nr int) {
 	}
 	p("ADDQ $%d, SI", 4*unroll)
 	p("ADDQ $%d, R12", 4*unroll)
+	if indirect {
+		p("ADDQ $%d, R13", 4*unroll)
+	}
 	p("DECQ BX")
 	p("JNZ %s_loop", name)
 	label("tail")
@@ -239,6 +268,9 @@ func genStrided(w *bytes.Buffer, nr int) {
 	step(0)
 	p("ADDQ $4, SI")
 	p("ADDQ $4, R12")
+	if indirect {
+		p("ADDQ $4, R13")
+	}
 	p("DECQ CX")
 	p("JNZ %s_loop1", name)
 	label("done")

@@ -54,6 +54,18 @@ func kernelAVX512_8x32s(kc int, a *float32, lda int, b *float32, ldb int, c *flo
 //go:noescape
 func kernelAVX512_8x16s(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// The unpacked-A kernels with B steps through an offset table
+// (MulIndirectPartA).
+//
+//go:noescape
+func kernelAVX512_8x48si(kc int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512_8x32si(kc int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernelAVX512_8x16si(kc int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
 // gather2AVX512 and gather4AVX512: rows of n >= 16 outputs, dst[r*ldd+i]
 // = src[r*lds+i*stride], reading src rows up to n*stride; idx is the
 // permutation 0, stride, 2*stride, ...
@@ -90,6 +102,7 @@ func init() {
 		usable = append(usable, avx512Kernel)
 		best = avx512Kernel
 		rowsKernels = [3]stridedKernel{kernelAVX512_8x16s, kernelAVX512_8x32s, kernelAVX512_8x48s}
+		rowsIndKernels = [3]stridedIndKernel{kernelAVX512_8x16si, kernelAVX512_8x32si, kernelAVX512_8x48si}
 		gathers[2], gathers[4] = gather2AVX512, gather4AVX512
 	}
 }

@@ -48,6 +48,19 @@ func TestPanels(t *testing.T) {
 					t.Fatalf("%s %v: MulPart split at %d differs from Mul at %d: %v, %v", kn.name, g, split, j, parts[j], got[j])
 				}
 			}
+			// A unpacked (the rows of op(A) written out): the same bits.
+			if p.HasUnpackedA() {
+				au := make([]float32, g.m*g.k)
+				for r := 0; r < g.m; r++ {
+					for q := 0; q < g.k; q++ {
+						au[r*g.k+q] = float32(at(a, g.lda, g.tA != blas.NoTrans, r, q))
+					}
+				}
+				un := copyOf(c0)
+				p.MulPartA(0, split, g.m, g.n, g.k, au, g.k, bp, g.beta, un, g.ldc)
+				p.MulPartA(split, g.m, g.m, g.n, g.k, au, g.k, bp, g.beta, un, g.ldc)
+				sameBits(t, kn.name+" MulPartA", un, got)
+			}
 
 			// The same B through BRow: every element written once, the
 			// padding (columns beyond n) zero as PackB leaves it.
@@ -126,6 +139,18 @@ func TestMulIndirect(t *testing.T) {
 					t.Fatalf("%s %v: MulIndirectPart split at %d differs from MulIndirect at %d: %v, %v", kn.name, g, split, j, parts[j], got[j])
 				}
 			}
+			if p.HasUnpackedA() {
+				au := make([]float32, g.m*g.k)
+				for r := 0; r < g.m; r++ {
+					for q := 0; q < g.k; q++ {
+						au[r*g.k+q] = float32(at(a, g.lda, g.tA != blas.NoTrans, r, q))
+					}
+				}
+				un := copyOf(c0)
+				p.MulIndirectPartA(0, split, g.m, g.n, g.k, au, g.k, b, offs, g.beta, un, g.ldc)
+				p.MulIndirectPartA(split, g.m, g.m, g.n, g.k, au, g.k, b, offs, g.beta, un, g.ldc)
+				sameBits(t, kn.name+" MulIndirectPartA", un, got)
+			}
 		}
 	}
 	// An offset table that reaches beyond b panics instead of reading it.
@@ -162,6 +187,17 @@ func TestPackBCols(t *testing.T) {
 					t.Fatalf("%s k=%d n=%d: PackBCols differs from PackB at %d: %v, want %v", kn.name, k, n, i, got[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// sameBits fails unless got and want hold the same values (NaN matching
+// NaN).
+func sameBits(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	for j := range got {
+		if got[j] != want[j] && !(got[j] != got[j] && want[j] != want[j]) {
+			t.Fatalf("%s: element %d is %v, want %v", name, j, got[j], want[j])
 		}
 	}
 }

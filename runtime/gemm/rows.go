@@ -4,9 +4,28 @@ package gemm
 // of A at a + r*lda (step p at +p), step p of B at b + p*ldb.
 type stridedKernel func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// A stridedIndKernel is a stridedKernel whose B step p is at b + offs[p].
+type stridedIndKernel func(kc int, a *float32, lda int, b *float32, offs *int32, c *float32, ldc int, alpha, beta float32)
+
 // rowsKernels are the 8×16, 8×32 and 8×48 strided kernels (AVX-512), or
-// nil where there are none.
-var rowsKernels [3]stridedKernel
+// nil where there are none; rowsIndKernels the same with B through an
+// offset table.
+var (
+	rowsKernels    [3]stridedKernel
+	rowsIndKernels [3]stridedIndKernel
+)
+
+// stripWidth returns the kernel width (16, 32 or 48) for a strip with rem
+// columns left: 48 but for the last strips (64 as 32 + 32, not 48 + 16).
+func stripWidth(rem int) int {
+	switch {
+	case rem <= 16:
+		return 16
+	case rem <= 32, rem > 48 && rem <= 64:
+		return 32
+	}
+	return 48
+}
 
 // HasMulRows reports whether MulRows is available on this machine (and
 // the gemm is this package's own).
@@ -45,13 +64,7 @@ func MulRows(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float
 	var s *scratch
 	for jr := 0; jr < n; {
 		rem := n - jr
-		width := 48
-		switch {
-		case rem <= 16:
-			width = 16
-		case rem <= 32, rem > 48 && rem <= 64: // 64 = 32+32, not 48+16
-			width = 32
-		}
+		width := stripWidth(rem)
 		fn := rowsKernels[width/16-1]
 		for ir := 0; ir < m; ir += 8 {
 			if rem >= width {
@@ -153,4 +166,110 @@ func Gather2D(rows, n int, dst []float32, ldd int, src []float32, lds int, strid
 			d[i] = s[i*stride]
 		}
 	}
+}
+
+// HasUnpackedA reports whether MulPartA and MulIndirectPartA are available:
+// the AVX-512 kernels with A read unpacked, and this package's gemm in use.
+func (p Panels) HasUnpackedA() bool { return p.kern == best && HasMulRows() && p.kern.nr == 48 }
+
+// MulPartA is MulPart with A unpacked: row-major m×k with leading
+// dimension lda, read in place by the kernels (eight rows broadcast in
+// step), so that operands used for one call (the convolution's weights,
+// which change every training step) need no packing. B is packed as for
+// MulPart. It panics unless HasUnpackedA.
+func (p Panels) MulPartA(m0, m1, m, n, k int, a []float32, lda int, bp []float32, beta float32, c []float32, ldc int) {
+	p.mulA(m0, m1, m, n, k, a, lda, bp, nil, beta, c, ldc)
+}
+
+// MulIndirectPartA is MulIndirectPart with A unpacked, as MulPartA.
+func (p Panels) MulIndirectPartA(m0, m1, m, n, k int, a []float32, lda int, b []float32, offs []int32, beta float32, c []float32, ldc int) {
+	p.mulA(m0, m1, m, n, k, a, lda, b, offs, beta, c, ldc)
+}
+
+// mulA is MulPartA (offs nil, b packed) and MulIndirectPartA.
+func (p Panels) mulA(m0, m1, m, n, k int, a []float32, lda int, b []float32, offs []int32, beta float32, c []float32, ldc int) {
+	if !p.HasUnpackedA() {
+		panic("gemm: unpacked A: no kernel on this machine")
+	}
+	if m0%8 != 0 || m0 < 0 || m1 > m || m0 > m1 {
+		panic("gemm: bad rows for a part")
+	}
+	if m0 == m1 || n <= 0 {
+		return
+	}
+	if ldc < n || len(c) < (m1-1)*ldc+n {
+		panic(shortC)
+	}
+	if k <= 0 {
+		scaleC(m1-m0, n, beta, c[m0*ldc:], ldc)
+		return
+	}
+	if lda < k || len(a) < (m1-1)*lda+k {
+		panic(shortA)
+	}
+	np := roundUp(n, 48)
+	if offs == nil {
+		if len(b) < p.BSize(k, n) {
+			panic("gemm: MulPartA: short packed B")
+		}
+	} else {
+		if len(offs) < k {
+			panic("gemm: MulIndirectPartA: short offset table")
+		}
+		lo, hi := offs[0], offs[0]
+		for _, o := range offs[:k] {
+			lo, hi = min(lo, o), max(hi, o)
+		}
+		if lo < 0 || int(hi)+np > len(b) {
+			panic("gemm: MulIndirectPartA: offsets outside b")
+		}
+	}
+	s := p.kern.getScratch()
+	kcb := p.KBlock(k)
+	for p0 := 0; p0 < k; p0 += kcb {
+		kc := min(kcb, k-p0)
+		bb := beta
+		if p0 > 0 {
+			bb = 1
+		}
+		for ir := m0; ir < m1; ir += 8 {
+			rows := min(8, m1-ir)
+			ar, ldr := a[ir*lda+p0:], lda
+			if rows < 8 {
+				// the last rows, zero-padded to eight, in the packing
+				// buffer (the kernels read eight rows)
+				t := s.ap[:8*kc]
+				clear(t)
+				for r := 0; r < rows; r++ {
+					copy(t[r*kc:(r+1)*kc], a[(ir+r)*lda+p0:])
+				}
+				ar, ldr = t, kc
+			}
+			for jr := 0; jr < n; {
+				rem := n - jr
+				width := stripWidth(rem)
+				if offs == nil && rem > 48 {
+					width = 48 // packed strips are 48 wide: no 32 + 32
+				}
+				cr := c[ir*ldc+jr:]
+				direct := rows == 8 && rem >= width
+				dst, ldd, kb := cr, ldc, bb
+				if !direct {
+					dst, ldd, kb = s.tile, width, 0
+				}
+				if offs == nil {
+					// packed strip jr/48 of block p0, steps 48 apart
+					bs := b[p0*np+jr/48*kc*48:]
+					rowsKernels[width/16-1](kc, &ar[0], ldr, &bs[0], 48, &dst[0], ldd, 1, kb)
+				} else {
+					rowsIndKernels[width/16-1](kc, &ar[0], ldr, &b[jr], &offs[p0], &dst[0], ldd, 1, kb)
+				}
+				if !direct {
+					storeTile(cr, ldc, s.tile, width, rows, min(width, rem), 1, bb)
+				}
+				jr += min(width, rem)
+			}
+		}
+	}
+	p.kern.putScratch(s)
 }
