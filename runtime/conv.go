@@ -85,14 +85,18 @@ func (c Conv) blockRows() int {
 //	modePlain     im2col into a block of the column matrix, then gemm.Sgemm
 //	              (used when another gemm implementation is chosen with
 //	              gemm.Use, and as the reference for the other two)
-//	modePacked    weights packed once per call; im2col written straight
-//	              into the gemm's packed B panel (gemm.Panels.Mul)
+//	modePacked    im2col written straight into the gemm's packed B panel
+//	              (gemm.Panels.MulPart); strided convs, and small maps with
+//	              several images per product (smallMap)
 //	modeIndirect  stride 1: no im2col at all; the input rows of a block are
 //	              copied with their zero padding into a buffer, and the
 //	              micro-kernel reads each kernel tap's row from it through
-//	              a table of offsets (gemm.Panels.MulIndirect), computing
-//	              the outputs on the padded width; the extra columns are
-//	              dropped when the result is copied into y
+//	              a table of offsets (gemm.Panels.MulIndirectPart),
+//	              computing the outputs on the padded width; the extra
+//	              columns are dropped when the result is copied into y
+//
+// In both fast modes the weights are read in place where the CPU has the
+// unpacked-A kernels (unpackedA), or packed once per call (prepare).
 const (
 	modePlain = iota
 	modePacked

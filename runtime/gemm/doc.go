@@ -93,6 +93,12 @@
 //     the indirect micro-kernels (kernelAVX512_8x48i...): for a stride-1
 //     conv, b is the padded input block and offs the kernel taps, so the
 //     im2col matrix is never written.
+//   - MulPart and MulIndirectPart compute a range of rows of C (the
+//     caller's workers split a product with few columns by rows);
+//     MulPartA and MulIndirectPartA (AVX-512, HasUnpackedA) do the same
+//     with A read in place, eight rows broadcast in step
+//     (kernelAVX512_8x48s, 8x48si...): the conv's weights, which change
+//     every training step, are never packed.
 //   - MulRows (AVX-512) takes both operands unpacked: eight A rows broadcast
 //     in step, B loaded at a stride (kernelAVX512_8x48s, 8x32s, 8x16s; n=64
 //     runs as 32+32). The conv's filter gradient, a product over pixels
