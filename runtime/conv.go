@@ -157,8 +157,9 @@ func (c Conv) mode() int {
 func (c Conv) padW() int    { return c.W + 2*c.PW }
 func (c Conv) padRows() int { return c.blockRows() + c.DH*(c.KH-1) }
 
-// fwdLayout returns the shared head (packed weights; with modeIndirect also
-// the offset table) and the per-worker scratch of the forward pass in the
+// fwdLayout returns the shared head (packed weights unless unpackedA; with
+// modeIndirect the offset table after them) and the per-worker scratch of
+// the forward pass in the
 // given mode: an im2col block (modePlain), a packed B block and the im2col
 // ring (modePacked), or the padded input block and the output on the
 // padded width of one group (modeIndirect).
@@ -168,19 +169,21 @@ func (c Conv) fwdLayout(mode, n int) (head, per int) {
 	}
 	p := gemm.Packed()
 	nc := c.blockRows() * c.OW
-	switch mode {
-	case modePacked:
-		if k := c.fwdImages(mode, n); k > 1 {
-			// and the product of k images, copied into y after
-			nc = k * c.OH * c.OW
-			return c.G * p.ASize(c.K/c.G, c.colRows()), p.BSize(c.colRows(), nc) + c.ring()*nc + c.K/c.G*nc
-		}
-		return c.G * p.ASize(c.K/c.G, c.colRows()), p.BSize(c.colRows(), nc) + c.ring()*nc
-	case modeIndirect:
-		return c.G*p.ASize(c.K/c.G, c.colRows()) + c.colRows(),
-			c.C/c.G*c.padRows()*c.padW() + p.NR() + c.K/c.G*c.blockRows()*c.padW()
+	if mode != modePacked && mode != modeIndirect {
+		return 0, c.colSize()
 	}
-	return 0, c.colSize()
+	if !unpackedA() {
+		head = c.G * p.ASize(c.K/c.G, c.colRows())
+	}
+	if mode == modeIndirect {
+		return head + c.colRows(), c.C/c.G*c.padRows()*c.padW() + p.NR() + c.K/c.G*c.blockRows()*c.padW()
+	}
+	if k := c.fwdImages(mode, n); k > 1 {
+		// and the product of k images, copied into y after
+		nc = k * c.OH * c.OW
+		return head, p.BSize(c.colRows(), nc) + c.ring()*nc + c.K/c.G*nc
+	}
+	return head, p.BSize(c.colRows(), nc) + c.ring()*nc
 }
 
 // BackwardFilter forms dw += dy colᵀ (per image and row block) in one of
@@ -532,8 +535,9 @@ func (c Conv) packWeights(w, dst []float32) {
 // BackwardData: dy is (N,K,OH,OW), w is (K,C/G,KH,KW), dx is (N,C,H,W).
 // dx += conv_transpose(dy, w). Stride 1 (dataAsConv): the forward
 // convolution of dy with the flipped weights (written into the head of
-// scratch, and packed there), accumulated into dx. Otherwise, per image and
-// group, dcol = W^T dy (gemm), then col2im adds dcol into dx.
+// scratch, then read in place or packed there), accumulated into dx.
+// Otherwise, per image and group, dcol = W^T dy (gemm), then col2im adds
+// dcol into dx.
 func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 	c.mustValid("BackwardData")
 	check("Conv.BackwardData", "dy", dy, n*c.outSize())
@@ -592,7 +596,7 @@ type convJob struct {
 	scratch []float32
 	per     int
 	slots   int // filter pass: accumulators, one per item of parallelFor
-	mode    int // convFwd, convData: modePlain, modePacked or modeIndirect
+	mode    int // modePlain, modePacked or modeIndirect (filterKind derives the filter pass's way)
 }
 
 var convJobs freeList[convJob]
@@ -930,7 +934,7 @@ func (c *Conv) forwardBlockIndirect(x, w, wp, b, y, sc []float32, beta float32, 
 	nb := oh1 - oh0
 	nc := (nb-1)*pw + c.OW // grid columns of the outputs
 	asz := p.ASize(kg, rows)
-	offs := c.offsets(wp[c.G*asz:])
+	offs := c.offsets(wp[len(wp)-rows:])
 	xsz := cg*hb*pw + p.NR()
 	xb, out := sc[:xsz], sc[xsz:xsz+kg*bh*pw]
 	clear(xb[cg*hb*pw:])       // read by the micro-kernel, results dropped
