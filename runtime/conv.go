@@ -1407,15 +1407,11 @@ func (c *Conv) im2colShift(xc, row, prev []float32, oh0, oh1, kh, off, lo, hi in
 	}
 }
 
-// gather sets d[o] = s[o*stride]: gemm.Gather's vector loop where there
-// is one for the stride; otherwise strides 2 and 4 (AlexNet, ZFNet, ResNet
+// gather sets d[o] = s[o*stride] where gemm has no vector gather for the
+// stride (im2colGather otherwise); strides 2 and 4 (AlexNet, ZFNet, ResNet
 // downsampling) are unrolled with constant offsets so that the bounds
 // checks go away.
 func gather(d, s []float32, stride int) {
-	if gemm.HasGather(stride) {
-		gemm.Gather(d, s, stride)
-		return
-	}
 	o := 0
 	switch stride {
 	case 2:

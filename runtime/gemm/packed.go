@@ -3,9 +3,10 @@ package gemm
 import "gonum.org/v1/gonum/blas"
 
 // Panels exposes the packed operand layouts of the micro-kernel in use, for
-// callers that pack the operands themselves: the convolution packs its
-// weights once per call and writes its im2col straight into a packed B
-// panel, instead of an im2col matrix that Sgemm would copy again.
+// callers that pack the operands themselves: the convolution writes its
+// im2col straight into a packed B panel, instead of an im2col matrix that
+// Sgemm would copy again (and packs its weights once per call where the
+// kernels cannot read them in place, MulPartA).
 //
 // Both operands are cut along the inner dimension k into blocks of
 // KBlock(k) steps (the last may be shorter). A packed m×k op(A) holds, for
