@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/cnnc-dev/cnnc/runtime/gemm"
 )
 
 func conv(c, h, w, k, kh, kw, s, p, d, g int, relu bool) Conv {
@@ -115,6 +117,26 @@ func testConvFastVsRef(t *testing.T, r *rand.Rand, c Conv, n int) {
 	c.BackwardFilter(n, x, dy, dw, nil, sc)
 	c.BackwardFilterRef(n, x, dy, dwRef, nil)
 	closeRel(t, "dw (no db)", dw, dwRef, 1e-5)
+}
+
+// TestConvKernels runs the fast paths with every micro-kernel this machine
+// has (gemm.UseKernel), so that the code paths of other CPUs (MR 6 and NR
+// 16 of AVX2, the pure-Go 4x4; no unpacked-A products, MulRows or vector
+// gathers) are checked here too.
+func TestConvKernels(t *testing.T) {
+	r := newRand(6)
+	for _, name := range gemm.Kernels() {
+		t.Run(name, func(t *testing.T) {
+			prev, _ := gemm.UseKernel(name)
+			defer gemm.UseKernel(prev)
+			defer SetWorkers(SetWorkers(2))
+			for ci, c := range convCases {
+				for _, n := range []int{1, 3} {
+					t.Run(fmt.Sprintf("%d/n%d", ci, n), func(t *testing.T) { testConvFastVsRef(t, r, c, n) })
+				}
+			}
+		})
+	}
 }
 
 // TestConvScratchSmall: a scratch buffer for one worker still works.

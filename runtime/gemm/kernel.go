@@ -32,6 +32,9 @@ type kernel struct {
 	// (indirectKernel); indEdge are its narrower versions, like edge.
 	ind     indirectKernel
 	indEdge []indEdgeKernel
+	// avx512: the CPU extras that go with this kernel (MulRows, the
+	// unpacked-A products, the vector gathers) are on while it is in use
+	avx512 bool
 
 	mu       sync.Mutex
 	free     []*scratch // scratch buffers not in use; never dropped
@@ -243,3 +246,29 @@ var (
 // Kernel names the micro-kernel that Implementation uses on this machine,
 // for example "avx512-8x48", "avx2-6x16" or "go-4x4".
 func Kernel() string { return best.name }
+
+// Kernels names the micro-kernels this machine can run, the default last.
+func Kernels() []string {
+	var names []string
+	for _, k := range usable {
+		names = append(names, k.name)
+	}
+	return names
+}
+
+// UseKernel makes the named micro-kernel (one of Kernels) the one that
+// Implementation and Panels use, with the AVX-512 extras (MulRows, the
+// unpacked-A products, Gather's vector loops) on only for the AVX-512
+// kernel, and returns the previous name; false if there is no such kernel
+// here. It lets tests and benchmarks run the code paths of other CPUs; it
+// is not safe to call while products run.
+func UseKernel(name string) (string, bool) {
+	for _, k := range usable {
+		if k.name == name {
+			prev := best.name
+			best = k
+			return prev, true
+		}
+	}
+	return best.name, false
+}

@@ -85,7 +85,8 @@ func transpose8(n8 int, src *float32, lds int, dst *float32, ldd int)
 var (
 	avx512Kernel = &kernel{name: "avx512-8x48", mr: 8, nr: 48, kc: 256, mc: 1024, nc: 768, fn: kernelAVX512_8x48,
 		edge: []edgeKernel{{16, kernelAVX512_8x16}, {32, kernelAVX512_8x32}},
-		ind:  kernelAVX512_8x48i, indEdge: []indEdgeKernel{{16, kernelAVX512_8x16i}, {32, kernelAVX512_8x32i}}}
+		ind:  kernelAVX512_8x48i, indEdge: []indEdgeKernel{{16, kernelAVX512_8x16i}, {32, kernelAVX512_8x32i}},
+		avx512: true}
 	avx2Kernel = &kernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 1020, nc: 1024, fn: kernelAVX2_6x16,
 		ind: kernelAVX2_6x16i}
 )

@@ -29,7 +29,7 @@ func stripWidth(rem int) int {
 
 // HasMulRows reports whether MulRows is available on this machine (and
 // the gemm is this package's own).
-func HasMulRows() bool { return rowsKernels[0] != nil && Native() }
+func HasMulRows() bool { return rowsKernels[0] != nil && best.avx512 && Native() }
 
 // MulRows computes C = A·B + beta·C for C m×n (row stride ldc) from
 // unpacked row-major operands: A m×k (lda), B k×n (ldb). m must be a
@@ -126,7 +126,7 @@ var gatherIdx = [5][16]int32{
 
 // HasGather reports whether Gather has a vector routine for stride.
 func HasGather(stride int) bool {
-	return stride < len(gathers) && stride >= 0 && gathers[stride] != nil
+	return stride < len(gathers) && stride >= 0 && gathers[stride] != nil && best.avx512
 }
 
 // Gather sets dst[i] = src[i*stride] for i < len(dst): the strided copy of
