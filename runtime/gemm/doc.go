@@ -175,6 +175,9 @@
 //	SgemmConv/alexnet_conv1/bwd_data       301.3   256.4   261.5   1.18
 //	SgemmConv/alexnet_conv1/bwd_filter     253.6   239.8   236.9   1.06
 //
+// A later run (08:07 UTC, load 1.1 to 1.8, ROUNDS=3 BEST=1 COUNT=1
+// bench/kernels.sh) gave n=256/512/1024/2048 309.7/349.3/373.8/378.5
+// against numpy's 240.3/299.2/354.2/349.8 (1.29/1.17/1.06/1.08).
 // An earlier run (05:10 UTC, KC=384, load 3.7 to 1.8) gave n=1024 393.1
 // against 380.1 (1.03) and alexnet_conv1/fwd 0.84; the other ratios were
 // 1.00-1.29.
