@@ -263,6 +263,18 @@ func (c Conv) dataLayout(mode, n int) (head, per int) {
 		h, per := c.transposed().fwdLayout(mode, n)
 		return c.wSize() + h, per
 	}
+	if mode == modePacked {
+		// Wᵀ packed once per call (Sgemm would pack it for every image
+		// and block), and per worker a dcol block and a packed dy block
+		// (of k images for small maps)
+		p := gemm.Packed()
+		nc := c.blockRows() * c.OW
+		if k := c.dataImagesPer(mode, n); k > 1 {
+			nc = k * c.OH * c.OW
+			return c.G * p.ASize(c.colRows(), c.K/c.G), c.colRows()*nc + p.BSize(c.K/c.G, nc)
+		}
+		return c.G * p.ASize(c.colRows(), c.K/c.G), c.colSize() + p.BSize(c.K/c.G, nc)
+	}
 	return 0, c.colSize()
 }
 
@@ -329,8 +341,10 @@ func (c Conv) ScratchSize(n int) int {
 			size = max(size, dh+dp*slots(t, m))
 		}
 	} else {
-		dh, dp := c.dataLayout(modePlain, n)
-		size = max(size, dh+dp*s)
+		for _, m := range []int{modePlain, c.colDataMode()} {
+			dh, dp := c.dataLayout(m, n)
+			size = max(size, dh+dp*s)
+		}
 	}
 	return size
 }
@@ -544,12 +558,24 @@ func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 	check("Conv.BackwardData", "w", w, c.wSize())
 	check("Conv.BackwardData", "dx", dx, n*c.inSize())
 	mode := modePlain
-	if c.dataAsConv() {
+	switch {
+	case c.dataAsConv():
 		mode = c.transposed().mode()
+	case convPacked && gemm.Native():
+		mode = c.colDataMode()
 	}
 	head, per := c.dataLayout(mode, n)
 	var wp []float32
-	if head > 0 {
+	if head > 0 && !c.dataAsConv() {
+		checkMin("Conv.BackwardData", "scratch", scratch, head+per)
+		p := gemm.Packed()
+		kg, rows := c.K/c.G, c.colRows()
+		asz := p.ASize(rows, kg)
+		for g := 0; g < c.G; g++ {
+			p.PackA(blas.Trans, rows, kg, w[g*kg*rows:], rows, scratch[g*asz:])
+		}
+		wp, scratch = scratch[:head], scratch[head:]
+	} else if head > 0 {
 		checkMin("Conv.BackwardData", "scratch", scratch, head+per)
 		ws := c.wSize()
 		c.flipWeights(w, scratch[:ws])
@@ -615,6 +641,9 @@ func (c Conv) launch(pass, mode, n int, a, w, wp, b, out, db, scratch []float32,
 		items = c.fwdWork(mode, n)
 	} else if pass == convData && c.dataAsConv() {
 		items = c.transposed().fwdWork(mode, n)
+	} else if pass == convData {
+		k := c.dataImagesPer(mode, n)
+		items = (n + k - 1) / k
 	}
 	slots = min(slots, items, Workers())
 	j := convJobs.get()
@@ -690,7 +719,13 @@ func (j *convJob) run(slot, i int) {
 		}
 	case convData:
 		if !c.dataAsConv() {
-			c.dataImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, j.out[i*c.inSize():(i+1)*c.inSize()], sc)
+			n := len(j.a) / c.outSize()
+			if k := c.dataImagesPer(j.mode, n); k > 1 {
+				// Item i is images i*k ... (the last item may have fewer).
+				c.dataImages(j.a, j.wp, j.out, sc, i*k, min(k, n-i*k))
+				return
+			}
+			c.dataImage(j.a[i*c.outSize():(i+1)*c.outSize()], j.w, j.wp, j.out[i*c.inSize():(i+1)*c.inSize()], sc)
 			return
 		}
 		// The items of the transposed conv's forward.
@@ -1055,7 +1090,9 @@ func (c *Conv) epilogue(b, y []float32, j0, j1 int, pt part) {
 }
 
 // dataImage: dy is (K,OH,OW), dx is (C,H,W); dx += ...
-func (c *Conv) dataImage(dy, w, dx, col []float32) {
+// With wp (Wᵀ packed by BackwardData, modePacked), col is followed by a
+// packed dy block and the products run on packed operands.
+func (c *Conv) dataImage(dy, w, wp, dx, col []float32) {
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
 	if c.is1x1() {
 		for g := 0; g < c.G; g++ {
@@ -1065,15 +1102,67 @@ func (c *Conv) dataImage(dy, w, dx, col []float32) {
 		return
 	}
 	bh := c.blockRows()
+	p := gemm.Packed()
+	bp := col[min(len(col), c.colSize()):]
 	for oh0 := 0; oh0 < c.OH; oh0 += bh {
 		oh1 := min(oh0+bh, c.OH)
 		nc := (oh1 - oh0) * c.OW
 		for g := 0; g < c.G; g++ {
-			gemm.Sgemm(blas.Trans, blas.NoTrans, rows, nc, kg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
-				dy[g*kg*ohw+oh0*c.OW:], ohw, 0, col, nc)
+			if wp != nil {
+				p.PackB(blas.NoTrans, kg, nc, dy[g*kg*ohw+oh0*c.OW:], ohw, bp)
+				p.Mul(rows, nc, kg, wp[g*p.ASize(rows, kg):], bp, 0, col, nc)
+			} else {
+				gemm.Sgemm(blas.Trans, blas.NoTrans, rows, nc, kg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
+					dy[g*kg*ohw+oh0*c.OW:], ohw, 0, col, nc)
+			}
 			c.col2im(col, g*cg, oh0, oh1, dx)
 		}
 	}
+}
+
+// dataImages is dataImage (with wp) for the k whole images of the batch dy
+// (dx) starting at i0, in one product per group for small maps
+// (dataImagesPer): dcol for all of them (rows by k*OH*OW), then col2im per
+// image.
+func (c *Conv) dataImages(dy, wp, dx, sc []float32, i0, k int) {
+	p := gemm.Packed()
+	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	nc := k * ohw
+	col, bp := sc[:rows*nc], sc[rows*nc:]
+	for g := 0; g < c.G; g++ {
+		// dy of the k images side by side: kg rows of nc
+		for i := 0; i < k; i++ {
+			p.PackBAt(kg, nc, i*ohw, ohw, dy[(i0+i)*c.outSize()+g*kg*ohw:], ohw, bp)
+		}
+		p.Mul(rows, nc, kg, wp[g*p.ASize(rows, kg):], bp, 0, col, nc)
+		for i := 0; i < k; i++ {
+			c.col2imStride(col[i*ohw:], nc, g*cg, 0, c.OH, dx[(i0+i)*c.inSize():(i0+i+1)*c.inSize()])
+		}
+	}
+}
+
+// dataImagesPer returns the images one item of a gemm + col2im
+// BackwardData takes in modePacked: 1, or for small maps enough to fill
+// about four strips of NR columns (ResNet's 7x7 after a stride 2).
+func (c Conv) dataImagesPer(mode, n int) int {
+	if mode != modePacked || c.dataAsConv() || c.fwdBlocks() > 1 || !convImages {
+		return 1
+	}
+	ohw := c.OH * c.OW
+	if ohw >= 4*gemm.Packed().NR() {
+		return 1
+	}
+	return max(1, min(n, (4*gemm.Packed().NR()+ohw-1)/ohw))
+}
+
+// colDataMode is the mode of a BackwardData that runs as gemm + col2im
+// (not dataAsConv) when the gemm is this module's own: modePacked, but for
+// a 1x1 stride-1 conv, which multiplies dy directly (modePlain).
+func (c Conv) colDataMode() int {
+	if c.is1x1() || !convPacked {
+		return modePlain
+	}
+	return modePacked
 }
 
 // filterImage: x is (C,H,W), dy is (K,OH,OW); dw += dy col^T, db += rowsum(dy).
@@ -1479,13 +1568,18 @@ func sum32(s []float32) float32 {
 
 // col2im: the adjoint of im2col; dx (C,H,W) += col scattered back.
 func (c *Conv) col2im(col []float32, c0, oh0, oh1 int, dx []float32) {
+	c.col2imStride(col, (oh1-oh0)*c.OW, c0, oh0, oh1, dx)
+}
+
+// col2imStride is col2im with ld floats between the rows of col.
+func (c *Conv) col2imStride(col []float32, ld, c0, oh0, oh1 int, dx []float32) {
 	cg, ohw, hw := c.C/c.G, (oh1-oh0)*c.OW, c.H*c.W
 	r := 0
 	for ci := 0; ci < cg; ci++ {
 		xc := dx[(c0+ci)*hw : (c0+ci+1)*hw]
 		for kh := 0; kh < c.KH; kh++ {
 			for kw := 0; kw < c.KW; kw++ {
-				row := col[r*ohw : (r+1)*ohw]
+				row := col[r*ld : r*ld+ohw]
 				r++
 				off := kw*c.DW - c.PW
 				lo, hi := c.owRange(off)

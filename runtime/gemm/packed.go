@@ -241,3 +241,30 @@ func (p Panels) PackBCols(k, n, q0 int, src []float32, lds int, dst []float32) {
 		}
 	}
 }
+
+// PackBAt writes columns [j0, j0+cols) of a packed k×n op(B) (dst, in the
+// layout of BRow) from src, k rows of cols floats lds apart: B put
+// together from pieces, such as the output gradients of several images
+// side by side. The piece that ends at n also zeroes the padding of the
+// last strip.
+func (p Panels) PackBAt(k, n, j0, cols int, src []float32, lds int, dst []float32) {
+	if j0 < 0 || cols < 0 || j0+cols > n || (k > 0 && cols > 0 && len(src) < (k-1)*lds+cols) {
+		panic("gemm: PackBAt: bad columns")
+	}
+	nr := p.kern.nr
+	np := roundUp(n, nr)
+	for q := 0; q < k; q++ {
+		off, stride := p.BRow(k, n, q)
+		row := src[q*lds : q*lds+cols]
+		for j := j0; j < j0+cols; {
+			run := min(nr-j%nr, j0+cols-j) // to the end of the strip
+			copy(dst[off+j/nr*stride+j%nr:][:run], row[j-j0:])
+			j += run
+		}
+		if j0+cols == n {
+			for j := n; j < np; j++ {
+				dst[off+j/nr*stride+j%nr] = 0
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -198,6 +199,30 @@ func sameBits(t *testing.T, name string, got, want []float32) {
 	for j := range got {
 		if got[j] != want[j] && !(got[j] != got[j] && want[j] != want[j]) {
 			t.Fatalf("%s: element %d is %v, want %v", name, j, got[j], want[j])
+		}
+	}
+}
+
+// TestPackBAt: B packed from pieces of columns equals PackB of the whole.
+func TestPackBAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, kn := range usable {
+		p := Panels{kn}
+		for _, sz := range [][2]int{{1, 1}, {5, 49}, {64, 196}, {300, 100}} {
+			k, n := sz[0], sz[1]
+			b := randMat(rng, k, n, n)
+			want := make([]float32, p.BSize(k, n))
+			p.PackB(blas.NoTrans, k, n, b, n, want)
+			got := make([]float32, len(want))
+			for i := range got {
+				got[i] = 777
+			}
+			for j0 := 0; j0 < n; {
+				cols := min(n-j0, 1+rng.IntN(60))
+				p.PackBAt(k, n, j0, cols, b[j0:], n, got)
+				j0 += cols
+			}
+			sameBits(t, fmt.Sprintf("%s k=%d n=%d PackBAt", kn.name, k, n), got, want)
 		}
 	}
 }
