@@ -165,6 +165,9 @@ func (c Conv) padRows() int { return c.blockRows() + c.DH*(c.KH-1) }
 // padded width of one group (modeIndirect).
 func (c Conv) fwdLayout(mode, n int) (head, per int) {
 	if c.is1x1() {
+		if c.direct1x1() {
+			return 0, gemm.Packed().BSize(c.C/c.G, min(c.OH*c.OW, chunk1x1))
+		}
 		return 0, 0
 	}
 	p := gemm.Packed()
@@ -713,7 +716,7 @@ func (j *convJob) run(slot, i int) {
 		}
 		x, y := j.a[img*c.inSize():(img+1)*c.inSize()], j.out[img*c.outSize():(img+1)*c.outSize()]
 		if c.is1x1() {
-			c.forwardImage(x, j.w, j.b, y, sc, 0)
+			c.forwardImage(x, j.w, j.b, y, sc, 0, pt)
 		} else {
 			c.forwardBlockMode(j.mode, x, j.w, j.wp, j.b, y, sc, 0, blk, pt)
 		}
@@ -856,9 +859,32 @@ func (c *Conv) im2colRing(x, ring []float32, q0, nc, oh0, oh1 int, ones bool) {
 	}
 }
 
-// forwardImage: x is (C,H,W), y is (K,OH,OW); y = conv(x) + beta*y.
-func (c *Conv) forwardImage(x, w, b, y, col []float32, beta float32) {
+// chunk1x1 is the output columns of a 1x1 conv's image packed at a time
+// by direct1x1 (the gemm's NC: a packed block of B stays in L2).
+const chunk1x1 = 768
+
+// direct1x1 reports whether a 1x1 stride-1 conv multiplies with the weights
+// read in place (gemm.Panels.MulPartA), x packed in column chunks: Sgemm
+// would pack the weights again for every image (a 2048x512 layer at 7x7
+// spent as long packing as multiplying).
+func (c Conv) direct1x1() bool { return c.is1x1() && convPacked && unpackedA() }
+
+// forwardImage: x is (C,H,W), y is (K,OH,OW); y = conv(x) + beta*y for the
+// output channels of part pt (all of them but with direct1x1).
+func (c *Conv) forwardImage(x, w, b, y, col []float32, beta float32, pt part) {
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	if c.direct1x1() {
+		p := gemm.Packed()
+		for g := 0; g < c.G; g++ {
+			for j0 := 0; j0 < ohw; j0 += chunk1x1 {
+				nc := min(chunk1x1, ohw-j0)
+				p.PackB(blas.NoTrans, cg, nc, x[g*cg*ohw+j0:], ohw, col)
+				p.MulPartA(pt.m0, pt.m1, kg, nc, cg, w[g*kg*rows:], rows, col, beta, y[g*kg*ohw+j0:], ohw)
+			}
+		}
+		c.epilogue(b, y, 0, ohw, pt)
+		return
+	}
 	if c.is1x1() {
 		for g := 0; g < c.G; g++ {
 			gemm.Sgemm(blas.NoTrans, blas.NoTrans, kg, ohw, cg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
@@ -868,7 +894,7 @@ func (c *Conv) forwardImage(x, w, b, y, col []float32, beta float32) {
 		return
 	}
 	for blk := 0; blk < c.fwdBlocks(); blk++ {
-		c.forwardBlock(x, w, b, y, col, beta, blk, part{0, c.K / c.G})
+		c.forwardBlock(x, w, b, y, col, beta, blk, pt)
 	}
 }
 
@@ -894,8 +920,8 @@ type part struct{ m0, m1 int }
 // worker an item, in whole strips of the gemm's MR rows. Each part makes
 // its own im2col (or padded block).
 func (c Conv) fwdParts(mode, n int) int {
-	if c.is1x1() {
-		return 1
+	if c.is1x1() && !c.direct1x1() {
+		return 1 // gemm.Sgemm splits the product itself
 	}
 	items, w := c.fwdUnits(mode, n), Workers()
 	if items >= w {
@@ -1094,6 +1120,19 @@ func (c *Conv) epilogue(b, y []float32, j0, j1 int, pt part) {
 // packed dy block and the products run on packed operands.
 func (c *Conv) dataImage(dy, w, wp, dx, col []float32) {
 	cg, kg, rows, ohw := c.C/c.G, c.K/c.G, c.colRows(), c.OH*c.OW
+	if c.is1x1() && wp != nil {
+		// dx += Wᵀ dy straight into dx, dy packed in blocks of columns
+		p := gemm.Packed()
+		nb := c.blockRows() * c.OW
+		for g := 0; g < c.G; g++ {
+			for j0 := 0; j0 < ohw; j0 += nb {
+				nc := min(nb, ohw-j0)
+				p.PackB(blas.NoTrans, kg, nc, dy[g*kg*ohw+j0:], ohw, col)
+				p.Mul(cg, nc, kg, wp[g*p.ASize(rows, kg):], col, 1, dx[g*cg*ohw+j0:], ohw)
+			}
+		}
+		return
+	}
 	if c.is1x1() {
 		for g := 0; g < c.G; g++ {
 			gemm.Sgemm(blas.Trans, blas.NoTrans, cg, ohw, kg, 1, w[g*kg*rows:(g+1)*kg*rows], rows,
@@ -1159,7 +1198,7 @@ func (c Conv) dataImagesPer(mode, n int) int {
 // (not dataAsConv) when the gemm is this module's own: modePacked, but for
 // a 1x1 stride-1 conv, which multiplies dy directly (modePlain).
 func (c Conv) colDataMode() int {
-	if c.is1x1() || !convPacked {
+	if !convPacked || c.is1x1() && !unpackedA() {
 		return modePlain
 	}
 	return modePacked

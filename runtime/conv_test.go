@@ -36,6 +36,7 @@ var convCases = []Conv{
 	conv(2, 1, 40, 3, 5, 5, 2, 2, 1, 1, false), // taps wholly in the padding rows
 	conv(3, 8, 8, 20, 3, 3, 1, 1, 1, 1, true),  // several MR strips of output channels: a batch of one splits them
 	conv(4, 9, 9, 34, 3, 3, 2, 1, 1, 2, false), // the same, strided and grouped
+	conv(6, 5, 5, 20, 1, 1, 1, 0, 1, 1, true),  // 1x1 with several strips of output channels
 }
 
 func TestConvValidate(t *testing.T) {
