@@ -549,6 +549,17 @@ func (c Conv) packWeights(w, dst []float32) {
 	}
 }
 
+// packWeightsT writes Wᵀ (C/G*KH*KW, K/G per group) into dst as G packed
+// gemm A operands: the gemm + col2im input gradient's left factor.
+func (c Conv) packWeightsT(w, dst []float32) {
+	p := gemm.Packed()
+	kg, rows := c.K/c.G, c.colRows()
+	asz := p.ASize(rows, kg)
+	for g := 0; g < c.G; g++ {
+		p.PackA(blas.Trans, rows, kg, w[g*kg*rows:], rows, dst[g*asz:])
+	}
+}
+
 // BackwardData: dy is (N,K,OH,OW), w is (K,C/G,KH,KW), dx is (N,C,H,W).
 // dx += conv_transpose(dy, w). Stride 1 (dataAsConv): the forward
 // convolution of dy with the flipped weights (written into the head of
@@ -569,23 +580,19 @@ func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 	}
 	head, per := c.dataLayout(mode, n)
 	var wp []float32
-	if head > 0 && !c.dataAsConv() {
+	if head > 0 {
 		checkMin("Conv.BackwardData", "scratch", scratch, head+per)
-		p := gemm.Packed()
-		kg, rows := c.K/c.G, c.colRows()
-		asz := p.ASize(rows, kg)
-		for g := 0; g < c.G; g++ {
-			p.PackA(blas.Trans, rows, kg, w[g*kg*rows:], rows, scratch[g*asz:])
-		}
-		wp, scratch = scratch[:head], scratch[head:]
-	} else if head > 0 {
-		checkMin("Conv.BackwardData", "scratch", scratch, head+per)
-		ws := c.wSize()
-		c.flipWeights(w, scratch[:ws])
-		w = scratch[:ws]
-		if mode != modePlain {
-			c.transposed().prepare(mode, w, scratch[ws:head])
-			wp = scratch[ws:head]
+		if c.dataAsConv() {
+			ws := c.wSize()
+			c.flipWeights(w, scratch[:ws])
+			w = scratch[:ws]
+			if mode != modePlain {
+				c.transposed().prepare(mode, w, scratch[ws:head])
+				wp = scratch[ws:head]
+			}
+		} else {
+			c.packWeightsT(w, scratch[:head])
+			wp = scratch[:head]
 		}
 		scratch = scratch[head:]
 	}
@@ -1037,20 +1044,7 @@ func (c *Conv) forwardBlockIndirect(x, w, wp, b, y, sc []float32, beta float32, 
 				bk = b[g*kg+k]
 			}
 			for oh := oh0; oh < oh1; oh++ {
-				src := out[k*nb*pw+(oh-oh0)*pw:][:c.OW]
-				dst := y[(g*kg+k)*ohw+oh*c.OW:][:len(src)]
-				switch {
-				case c.ReLU:
-					for i, v := range src {
-						dst[i] = max(v+bk, 0)
-					}
-				case bk != 0:
-					for i, v := range src {
-						dst[i] = v + bk
-					}
-				default:
-					copy(dst, src)
-				}
+				biasReLU(y[(g*kg+k)*ohw+oh*c.OW:], out[k*nb*pw+(oh-oh0)*pw:][:c.OW], bk, c.ReLU)
 			}
 		}
 	}
@@ -1094,24 +1088,32 @@ func (c *Conv) epilogue(b, y []float32, j0, j1 int, pt part) {
 		return
 	}
 	ohw, kg := c.OH*c.OW, c.K/c.G
-	for k := 0; k < c.K; k++ {
-		if k%kg < pt.m0 || k%kg >= pt.m1 {
-			continue
-		}
-		row := y[k*ohw+j0 : k*ohw+j1]
-		var bk float32
-		if b != nil {
-			bk = b[k]
-		}
-		if c.ReLU {
-			for i, v := range row {
-				row[i] = max(v+bk, 0)
+	for g := 0; g < c.G; g++ {
+		for k := g*kg + pt.m0; k < g*kg+pt.m1; k++ {
+			row := y[k*ohw+j0 : k*ohw+j1]
+			var bk float32
+			if b != nil {
+				bk = b[k]
 			}
-		} else {
-			for i := range row {
-				row[i] += bk
-			}
+			biasReLU(row, row, bk, c.ReLU)
 		}
+	}
+}
+
+// biasReLU sets dst = src + bk, then the ReLU if relu (dst may be src).
+func biasReLU(dst, src []float32, bk float32, relu bool) {
+	dst = dst[:len(src)]
+	switch {
+	case relu:
+		for i, v := range src {
+			dst[i] = max(v+bk, 0)
+		}
+	case bk != 0:
+		for i, v := range src {
+			dst[i] = v + bk
+		}
+	default:
+		copy(dst, src)
 	}
 }
 
@@ -1462,20 +1464,7 @@ func (c *Conv) forwardImagesPacked(x, w, wp, b, y, sc []float32, beta float32, i
 				bk = b[g*kg+kk]
 			}
 			for i := 0; i < k; i++ {
-				src := out[kk*nc+i*ohw:][:ohw]
-				dst := y[(i0+i)*c.outSize()+(g*kg+kk)*ohw:][:ohw]
-				switch {
-				case c.ReLU:
-					for j, v := range src {
-						dst[j] = max(v+bk, 0)
-					}
-				case bk != 0:
-					for j, v := range src {
-						dst[j] = v + bk
-					}
-				default:
-					copy(dst, src)
-				}
+				biasReLU(y[(i0+i)*c.outSize()+(g*kg+kk)*ohw:], out[kk*nc+i*ohw:][:ohw], bk, c.ReLU)
 			}
 		}
 	}

@@ -90,8 +90,11 @@ func (p Panels) Mul(m, n, k int, ap, bp []float32, beta float32, c []float32, ld
 // rows. m0 must be a multiple of MR.
 func (p Panels) MulPart(m0, m1, m, n, k int, ap, bp []float32, beta float32, c []float32, ldc int) {
 	kn := p.kern
-	if !p.partArgs(m0, m1, m, n, k, ap, beta, c, ldc) {
+	if !p.partArgs(m0, m1, m, n, k, beta, c, ldc) {
 		return
+	}
+	if len(ap) < p.ASize(m, k) {
+		panic("gemm: short packed A")
 	}
 	if len(bp) < p.BSize(k, n) {
 		panic("gemm: Mul: short packed operand")
@@ -109,9 +112,10 @@ func (p Panels) MulPart(m0, m1, m, n, k int, ap, bp []float32, beta float32, c [
 	kn.putScratch(s)
 }
 
-// partArgs checks the arguments MulPart and MulIndirectPart share and
-// reports whether there is a product to form (with k == 0 it scales C).
-func (p Panels) partArgs(m0, m1, m, n, k int, ap []float32, beta float32, c []float32, ldc int) bool {
+// partArgs checks the rows and C of MulPart, MulIndirectPart and their
+// unpacked-A forms and reports whether there is a product to form (with k
+// == 0 it scales C); the callers check their A.
+func (p Panels) partArgs(m0, m1, m, n, k int, beta float32, c []float32, ldc int) bool {
 	if m0%p.kern.mr != 0 || m0 < 0 || m1 > m || m0 > m1 {
 		panic("gemm: bad rows for a part")
 	}
@@ -124,9 +128,6 @@ func (p Panels) partArgs(m0, m1, m, n, k int, ap []float32, beta float32, c []fl
 	if k <= 0 {
 		scaleC(m1-m0, n, beta, c[m0*ldc:], ldc)
 		return false
-	}
-	if len(ap) < p.ASize(m, k) {
-		panic("gemm: short packed A")
 	}
 	return true
 }
@@ -146,8 +147,11 @@ func (p Panels) MulIndirect(m, n, k int, ap, b []float32, offs []int32, beta flo
 // MulPart.
 func (p Panels) MulIndirectPart(m0, m1, m, n, k int, ap, b []float32, offs []int32, beta float32, c []float32, ldc int) {
 	kn := p.kern
-	if !p.partArgs(m0, m1, m, n, k, ap, beta, c, ldc) {
+	if !p.partArgs(m0, m1, m, n, k, beta, c, ldc) {
 		return
+	}
+	if len(ap) < p.ASize(m, k) {
+		panic("gemm: short packed A")
 	}
 	if len(offs) < k {
 		panic("gemm: MulIndirect: short offset table")

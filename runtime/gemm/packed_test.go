@@ -51,12 +51,7 @@ func TestPanels(t *testing.T) {
 			}
 			// A unpacked (the rows of op(A) written out): the same bits.
 			if p.HasUnpackedA() {
-				au := make([]float32, g.m*g.k)
-				for r := 0; r < g.m; r++ {
-					for q := 0; q < g.k; q++ {
-						au[r*g.k+q] = float32(at(a, g.lda, g.tA != blas.NoTrans, r, q))
-					}
-				}
+				au := g.rowsOfA(a)
 				un := copyOf(c0)
 				p.MulPartA(0, split, g.m, g.n, g.k, au, g.k, bp, g.beta, un, g.ldc)
 				p.MulPartA(split, g.m, g.m, g.n, g.k, au, g.k, bp, g.beta, un, g.ldc)
@@ -141,12 +136,7 @@ func TestMulIndirect(t *testing.T) {
 				}
 			}
 			if p.HasUnpackedA() {
-				au := make([]float32, g.m*g.k)
-				for r := 0; r < g.m; r++ {
-					for q := 0; q < g.k; q++ {
-						au[r*g.k+q] = float32(at(a, g.lda, g.tA != blas.NoTrans, r, q))
-					}
-				}
+				au := g.rowsOfA(a)
 				un := copyOf(c0)
 				p.MulIndirectPartA(0, split, g.m, g.n, g.k, au, g.k, b, offs, g.beta, un, g.ldc)
 				p.MulIndirectPartA(split, g.m, g.m, g.n, g.k, au, g.k, b, offs, g.beta, un, g.ldc)
@@ -225,4 +215,16 @@ func TestPackBAt(t *testing.T) {
 			sameBits(t, fmt.Sprintf("%s k=%d n=%d PackBAt", kn.name, k, n), got, want)
 		}
 	}
+}
+
+// rowsOfA writes op(A) of the case out row-major (m×k, leading dimension k),
+// the unpacked A of MulPartA and MulIndirectPartA.
+func (g gemmCase) rowsOfA(a []float32) []float32 {
+	au := make([]float32, g.m*g.k)
+	for r := 0; r < g.m; r++ {
+		for q := 0; q < g.k; q++ {
+			au[r*g.k+q] = float32(at(a, g.lda, g.tA != blas.NoTrans, r, q))
+		}
+	}
+	return au
 }

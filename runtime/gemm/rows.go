@@ -191,17 +191,7 @@ func (p Panels) mulA(m0, m1, m, n, k int, a []float32, lda int, b []float32, off
 	if !p.HasUnpackedA() {
 		panic("gemm: unpacked A: no kernel on this machine")
 	}
-	if m0%8 != 0 || m0 < 0 || m1 > m || m0 > m1 {
-		panic("gemm: bad rows for a part")
-	}
-	if m0 == m1 || n <= 0 {
-		return
-	}
-	if ldc < n || len(c) < (m1-1)*ldc+n {
-		panic(shortC)
-	}
-	if k <= 0 {
-		scaleC(m1-m0, n, beta, c[m0*ldc:], ldc)
+	if !p.partArgs(m0, m1, m, n, k, beta, c, ldc) {
 		return
 	}
 	if lda < k || len(a) < (m1-1)*lda+k {
