@@ -22,8 +22,9 @@
 //	res, err := train.Run(spec, train.Config{Data: "mnist", Out: "runs/lenet5"})
 //
 // `cnnc train FILE.cnn` writes exactly this as the main.go of a small module
-// (Main parses the flags), so the library is also usable on its own from a
-// program that imports a package made by `cnnc gen`.
+// (Main parses the flags; package train/build writes, builds and caches that
+// module), so the library is also usable on its own from a program that
+// imports a package made by `cnnc gen`.
 //
 // # What the generated code does and what Run does
 //
@@ -115,7 +116,8 @@
 // `go test ./train` trains LeNet-5 for one epoch on the first 20000 real
 // MNIST images and requires 95% on the 10000 test images (about 10 s on two
 // cores), checks resume bit for bit, the plateau schedule, NaN handling, a
-// full disk, data errors and ensembles. cmd/cnnc's tests build a tiny
-// network with bn and dropout and run cnnc train, --resume and cnnc eval
-// end to end.
+// full disk, data errors and ensembles. train/build's tests check the
+// training module (overrides in the generated code, main.go, the cache key)
+// without building it; cmd/cnnc's tests build a tiny network with bn and
+// dropout and run cnnc train, --resume and cnnc eval end to end.
 package train

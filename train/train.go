@@ -132,19 +132,93 @@ func checkOut(dir string) error {
 // test set, the schedule (EndEpoch), a line in log.jsonl, the plot, and the
 // checkpoints last.safetensors (always) and best.safetensors (when the test
 // accuracy is the best so far).
+//
+// The steps are the methods of runner, in this order: newRunner (the
+// settings), readResume (the checkpoint to continue from, checked before
+// any data are loaded), loadData, start (the network, the loader and the
+// resumed state), then per epoch trainEpoch, evaluate and endEpoch (files
+// and the epoch's line), and finish (the summary line).
 func Run(spec *Spec, cfg Config) (*Result, error) {
 	start := time.Now()
+	r, err := newRunner(spec, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readResume(); err != nil {
+		return nil, err
+	}
+	if err := r.loadData(); err != nil {
+		return nil, err
+	}
+	if cfg.Deterministic {
+		defer rt.SetWorkers(rt.SetWorkers(1))
+	}
+	if err := r.start(); err != nil {
+		return nil, err
+	}
+	for epoch := r.startEpoch; epoch < r.epochs; epoch++ {
+		st, err := r.trainEpoch(epoch)
+		if err != nil {
+			return r.res, err
+		}
+		e, err := r.evaluate(epoch, st)
+		if err != nil {
+			return r.res, err
+		}
+		if err := r.endEpoch(e); err != nil {
+			return r.res, err
+		}
+	}
+	return r.finish(start), nil
+}
+
+// runner is one call of Run: its settings, data, network and loader, and
+// what carries over from epoch to epoch.
+type runner struct {
+	spec           *Spec
+	cfg            Config // Data defaults to "mnist"
+	stdout, stderr io.Writer
+	write          writeFunc
+
+	// The run's settings: the recipe's unless cfg overrides them.
+	epochs, batch int
+	seed          uint64
+	augment       data.Augment // the loader's form of the Augment
+	info          runInfo      // what a resume must match
+
+	ck   *Checkpoint // the checkpoint resumed from, or nil
+	hist []EpochLog  // one per finished epoch, the resumed ones first
+
+	trainSet, valSet, testSet *data.Dataset // valSet is testSet unless cfg.Val
+
+	m                  *Model
+	loader             *data.Loader
+	startEpoch         int     // the epochs finished before this run
+	lastPath, bestPath string  // in cfg.Out
+	best               float64 // the best test accuracy so far (-Inf)
+	lastGood           string  // the last good checkpoint (NonFiniteError), or ""
+	res                *Result
+
+	// One batch of training images and labels, and its predictions.
+	x    []float32
+	y    []int32
+	pred []int32
+}
+
+// newRunner fills in the recipe's settings where cfg leaves them zero,
+// checks them, and makes sure that cfg.Out is a directory.
+func newRunner(spec *Spec, cfg Config) (*runner, error) {
 	if err := spec.check(); err != nil {
 		return nil, err
 	}
-	stdout, stderr := orDiscard(cfg.Stdout), orDiscard(cfg.Stderr)
-	write := cfg.write
-	if write == nil {
-		write = safetensors.WriteFileAtomic
+	r := &runner{spec: spec, stdout: orDiscard(cfg.Stdout), stderr: orDiscard(cfg.Stderr), write: cfg.write}
+	if r.write == nil {
+		r.write = safetensors.WriteFileAtomic
 	}
 	if cfg.Data == "" {
 		cfg.Data = "mnist"
 	}
+	r.cfg = cfg
 	rc := spec.Recipe
 	epochs, batch, seed, aug := rc.Epochs, rc.Batch, rc.Seed, rc.Augment
 	if cfg.Epochs != 0 {
@@ -174,46 +248,61 @@ func Run(spec *Spec, cfg Config) (*Result, error) {
 	if err := checkOut(cfg.Out); err != nil {
 		return nil, err
 	}
-	run := runInfo{Data: cfg.Data, Batch: batch, Seed: seed, Augment: aug, Subset: cfg.Subset, MaxBatches: cfg.MaxBatches, Val: cfg.Val}
+	r.epochs, r.batch, r.seed, r.augment = epochs, batch, seed, la
+	r.info = runInfo{Data: cfg.Data, Batch: batch, Seed: seed, Augment: aug, Subset: cfg.Subset, MaxBatches: cfg.MaxBatches, Val: cfg.Val}
+	return r, nil
+}
 
-	// The checkpoint to resume, read and checked before the data are loaded.
-	var ck *Checkpoint
-	var hist []EpochLog
-	if cfg.Resume != "" {
-		if ck, err = ReadCheckpoint(cfg.Resume); err != nil {
-			return nil, fmt.Errorf("--resume: %w", err)
-		}
-		if !ck.IsCheckpoint() {
-			return nil, fmt.Errorf("--resume %s: a weights file, not a checkpoint", cfg.Resume)
-		}
-		if src, _, ov := ck.Source(); src != spec.Source || ov != spec.Overrides {
-			return nil, fmt.Errorf("--resume %s: trained from another .cnn source or other --lr/--momentum/--decay than this network's", cfg.Resume)
-		}
-		prev, err := ck.runInfo()
-		if err != nil {
-			return nil, err
-		}
-		if prev != run {
-			a, _ := json.Marshal(prev)
-			b, _ := json.Marshal(run)
-			return nil, fmt.Errorf("--resume %s: the checkpoint was trained with %s, this run has %s: resume with the same data, batch, seed, augment, subset, max-batches and val", cfg.Resume, a, b)
-		}
-		if hist, err = ck.history(); err != nil {
-			return nil, err
-		}
-		if ck.Epoch >= epochs {
-			return nil, fmt.Errorf("--resume %s: the checkpoint has %d epochs already, --epochs is %d", cfg.Resume, ck.Epoch, epochs)
-		}
+// readResume reads the checkpoint of cfg.Resume, if any, and checks that
+// this run can continue it: a checkpoint (not a weights file) of the same
+// source, overrides and run settings, with fewer epochs than this run's.
+func (r *runner) readResume() error {
+	resume := r.cfg.Resume
+	if resume == "" {
+		return nil
 	}
+	ck, err := ReadCheckpoint(resume)
+	if err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	if !ck.IsCheckpoint() {
+		return fmt.Errorf("--resume %s: a weights file, not a checkpoint", resume)
+	}
+	if src, _, ov := ck.Source(); src != r.spec.Source || ov != r.spec.Overrides {
+		return fmt.Errorf("--resume %s: trained from another .cnn source or other --lr/--momentum/--decay than this network's", resume)
+	}
+	prev, err := ck.runInfo()
+	if err != nil {
+		return err
+	}
+	if prev != r.info {
+		a, _ := json.Marshal(prev)
+		b, _ := json.Marshal(r.info)
+		return fmt.Errorf("--resume %s: the checkpoint was trained with %s, this run has %s: resume with the same data, batch, seed, augment, subset, max-batches and val", resume, a, b)
+	}
+	if r.hist, err = ck.history(); err != nil {
+		return err
+	}
+	if ck.Epoch >= r.epochs {
+		return fmt.Errorf("--resume %s: the checkpoint has %d epochs already, --epochs is %d", resume, ck.Epoch, r.epochs)
+	}
+	r.ck = ck
+	return nil
+}
 
+// loadData loads (or takes from cfg) the training and test sets, checks
+// them against the network, and cuts the subsets and the validation set.
+func (r *runner) loadData() error {
+	cfg, spec := &r.cfg, r.spec
 	trainSet, testSet := cfg.TrainSet, cfg.TestSet
 	if trainSet == nil {
+		var err error
 		if trainSet, testSet, err = LoadData(cfg.Data, spec.InputH, spec.InputW, spec.InputC, spec.Classes); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := checkSet("training", trainSet, spec); err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.Subset > 0 && cfg.Subset < trainSet.N {
 		trainSet, _, _ = trainSet.Split(cfg.Subset)
@@ -221,15 +310,15 @@ func Run(spec *Spec, cfg Config) (*Result, error) {
 	valSet := testSet
 	if cfg.Val > 0 {
 		if cfg.Val >= trainSet.N {
-			return nil, fmt.Errorf("--val %d: the training set has only %d images", cfg.Val, trainSet.N)
+			return fmt.Errorf("--val %d: the training set has only %d images", cfg.Val, trainSet.N)
 		}
 		trainSet, valSet, _ = trainSet.Split(trainSet.N - cfg.Val)
 	}
 	if testSet == nil {
-		return nil, fmt.Errorf("--data %s has no test set: give idx:IMAGES,LABELS,TESTIMAGES,TESTLABELS", cfg.Data)
+		return fmt.Errorf("--data %s has no test set: give idx:IMAGES,LABELS,TESTIMAGES,TESTLABELS", cfg.Data)
 	}
 	if err := checkSet("test", testSet, spec); err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.TestSubset > 0 && cfg.TestSubset < testSet.N {
 		testSet, _, _ = testSet.Split(cfg.TestSubset)
@@ -237,172 +326,214 @@ func Run(spec *Spec, cfg Config) (*Result, error) {
 			valSet = testSet
 		}
 	}
+	r.trainSet, r.valSet, r.testSet = trainSet, valSet, testSet
+	return nil
+}
 
-	if cfg.Deterministic {
-		defer rt.SetWorkers(rt.SetWorkers(1))
-	}
-	m := spec.New(batch, seed)
+// start makes the network and the loader, seeded from the run's seed, and
+// restores the resumed checkpoint's state into them.
+func (r *runner) start() error {
+	m := r.spec.New(r.batch, r.seed)
 	// The dropout stream follows the run's seed, not only the .cnn's.
-	rng, _ := rt.NewRNG(rt.SeedFor(seed, "dropout")).MarshalBinary()
+	rng, _ := rt.NewRNG(rt.SeedFor(r.seed, "dropout")).MarshalBinary()
 	if err := m.SetDropoutRNGState(rng); err != nil {
-		return nil, err
+		return err
 	}
-	loader, err := trainSet.Loader(data.LoaderConfig{BatchSize: batch, Seed: seed, Shuffle: true, Augment: la})
+	loader, err := r.trainSet.Loader(data.LoaderConfig{BatchSize: r.batch, Seed: r.seed, Shuffle: true, Augment: r.augment})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	startEpoch := 0
-	lastPath, bestPath := filepath.Join(cfg.Out, LastName), filepath.Join(cfg.Out, BestName)
-	best := math.Inf(-1)
-	if ck != nil {
-		if err := ck.restore(m, loader); err != nil {
-			return nil, err
+	r.m, r.loader = m, loader
+	r.lastPath, r.bestPath = filepath.Join(r.cfg.Out, LastName), filepath.Join(r.cfg.Out, BestName)
+	r.best = math.Inf(-1)
+	if r.ck != nil {
+		if err := r.ck.restore(m, loader); err != nil {
+			return err
 		}
-		startEpoch = ck.Epoch
-		if len(hist) > startEpoch {
-			hist = hist[:startEpoch]
+		r.startEpoch = r.ck.Epoch
+		if len(r.hist) > r.startEpoch {
+			r.hist = r.hist[:r.startEpoch]
 		}
-		for _, h := range hist {
-			best = max(best, h.TestAcc)
+		for _, h := range r.hist {
+			r.best = max(r.best, h.TestAcc)
 		}
 	}
-	res := &Result{Model: m, LastPath: lastPath}
-	lastGood := ""
-	if ck != nil {
-		lastGood = cfg.Resume
+	r.res = &Result{Model: m, LastPath: r.lastPath}
+	if r.ck != nil {
+		r.lastGood = r.cfg.Resume
 	}
-	if _, err := os.Stat(lastPath); err == nil && lastGood == "" {
-		lastGood = lastPath
+	if _, err := os.Stat(r.lastPath); err == nil && r.lastGood == "" {
+		r.lastGood = r.lastPath
 	}
+	r.x = make([]float32, r.batch*r.trainSet.Size())
+	r.y = make([]int32, r.batch)
+	r.pred = make([]int32, 0, r.batch)
+	return nil
+}
 
-	x := make([]float32, batch*trainSet.Size())
-	y := make([]int32, batch)
-	pred := make([]int32, 0, batch)
-	for epoch := startEpoch; epoch < epochs; epoch++ {
-		batches := (trainSet.N + batch - 1) / batch
-		if cfg.MaxBatches > 0 {
-			batches = min(batches, cfg.MaxBatches)
-		}
-		var bar *progressbar.ProgressBar
-		if cfg.Progress {
-			bar = progressbar.NewOptions(batches,
-				progressbar.OptionSetWriter(stderr),
-				progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch+1, epochs)),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionThrottle(200*time.Millisecond),
-				progressbar.OptionClearOnFinish(),
-				progressbar.OptionSetPredictTime(true),
-			)
-		}
-		lr := m.LR()
-		t0 := time.Now()
-		var lossSum float64
-		var images, seen, correct, step int
-		atEnd := false
-		for step < batches {
-			n, err := loader.Next(x, y)
-			if err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				if images == 0 && !atEnd {
-					atEnd = true
-					continue // the previous epoch ended exactly at the end of a pass
-				}
-				break
-			}
-			step++
-			loss, err := m.TrainStep(x[:n*trainSet.Size()], y[:n])
-			if err != nil {
-				if bar != nil {
-					bar.Exit()
-					fmt.Fprintln(stderr)
-				}
-				if spec.ErrNonFinite != nil && errors.Is(err, spec.ErrNonFinite) || isNonFinite(loss) {
-					return res, &NonFiniteError{Epoch: epoch + 1, Step: step, Loss: loss, Last: lastGood}
-				}
-				return res, fmt.Errorf("epoch %d, step %d: %w", epoch+1, step, err)
-			}
-			lossSum += float64(loss) * float64(n)
-			images += n
-			if step%8 == 1 {
-				if pred, err = predict(m, x[:n*trainSet.Size()], n, pred); err != nil {
-					return res, err
-				}
-				for i, p := range pred {
-					if p == y[i] {
-						correct++
-					}
-				}
-				seen += n
-			}
-			if bar != nil {
-				el := time.Since(t0).Seconds()
-				bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  acc %5.2f%%  %5.0f img/s", epoch+1, epochs,
-					lossSum/float64(images), 100*float64(correct)/float64(max(seen, 1)), float64(images)/el))
-				bar.Add(1)
-			}
-		}
-		trainSecs := time.Since(t0).Seconds()
-		if bar != nil {
-			bar.Finish()
-		}
-		if images == 0 {
-			return res, errors.New("the training set gave no batch")
-		}
-		t1 := time.Now()
-		testAcc, testLoss, err := Evaluate(m, testSet, batch)
-		if err != nil {
-			return res, err
-		}
-		valAcc := testAcc
-		if valSet != testSet {
-			if valAcc, _, err = Evaluate(m, valSet, batch); err != nil {
-				return res, err
-			}
-		}
-		next := m.EndEpoch(valAcc)
-		e := EpochLog{Epoch: epoch + 1, Loss: lossSum / float64(images), TrainAcc: float64(correct) / float64(max(seen, 1)),
-			ValAcc: valAcc, TestAcc: testAcc, TestLoss: testLoss, LR: lr, NextLR: next,
-			Images: images, Seconds: trainSecs, ImagesSec: float64(images) / trainSecs,
-			Resumed: ck != nil && epoch == startEpoch, EvalSecs: time.Since(t1).Seconds()}
-		e.Best = testAcc > best
-		hist = append(hist, e)
-		if err := saveCheckpoint(write, lastPath, spec, m, loader, run, hist); err != nil {
-			return res, err
-		}
-		lastGood = lastPath
-		if e.Best {
-			best = testAcc
-			if err := saveCheckpoint(write, bestPath, spec, m, loader, run, hist); err != nil {
-				return res, err
-			}
-		}
-		if err := writeLog(write, filepath.Join(cfg.Out, LogName), hist); err != nil {
-			return res, err
-		}
-		if err := writePlot(write, filepath.Join(cfg.Out, PlotName), spec.Name, hist); err != nil {
-			return res, err
-		}
-		fmt.Fprintf(stdout, "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  test loss %.4f  lr %.4g  %.0f img/s  %.1fs\n",
-			e.Epoch, epochs, e.Loss, 100*e.TrainAcc, 100*e.TestAcc, e.TestLoss, e.LR, e.ImagesSec, e.Seconds+e.EvalSecs)
-		res.History = hist
+// epochStats is what one pass over the training set measured.
+type epochStats struct {
+	lr            float64 // the learning rate of the pass
+	lossSum       float64 // the loss summed over the images
+	images        int
+	seen, correct int     // images of every 8th batch, and how many were right
+	secs          float64 // wall time
+}
+
+// trainEpoch is one pass over the training set (or cfg.MaxBatches
+// batches), with a TrainStep per batch and the accuracy of every 8th batch
+// measured after its step. epoch is 0-based.
+func (r *runner) trainEpoch(epoch int) (epochStats, error) {
+	size := r.trainSet.Size()
+	batches := (r.trainSet.N + r.batch - 1) / r.batch
+	if r.cfg.MaxBatches > 0 {
+		batches = min(batches, r.cfg.MaxBatches)
 	}
+	var bar *progressbar.ProgressBar
+	if r.cfg.Progress {
+		bar = r.progressBar(epoch, batches)
+	}
+	st := epochStats{lr: r.m.LR()}
+	t0 := time.Now()
+	step := 0
+	atEnd := false
+	for step < batches {
+		n, err := r.loader.Next(r.x, r.y)
+		if err != nil {
+			return st, err
+		}
+		if n == 0 {
+			if st.images == 0 && !atEnd {
+				atEnd = true
+				continue // the previous epoch ended exactly at the end of a pass
+			}
+			break
+		}
+		step++
+		x, y := r.x[:n*size], r.y[:n]
+		loss, err := r.m.TrainStep(x, y)
+		if err != nil {
+			if bar != nil {
+				bar.Exit()
+				fmt.Fprintln(r.stderr)
+			}
+			if r.spec.ErrNonFinite != nil && errors.Is(err, r.spec.ErrNonFinite) || isNonFinite(loss) {
+				return st, &NonFiniteError{Epoch: epoch + 1, Step: step, Loss: loss, Last: r.lastGood}
+			}
+			return st, fmt.Errorf("epoch %d, step %d: %w", epoch+1, step, err)
+		}
+		st.lossSum += float64(loss) * float64(n)
+		st.images += n
+		if step%8 == 1 {
+			if r.pred, err = predict(r.m, x, n, r.pred); err != nil {
+				return st, err
+			}
+			for i, p := range r.pred {
+				if p == y[i] {
+					st.correct++
+				}
+			}
+			st.seen += n
+		}
+		if bar != nil {
+			el := time.Since(t0).Seconds()
+			bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  acc %5.2f%%  %5.0f img/s", epoch+1, r.epochs,
+				st.lossSum/float64(st.images), 100*float64(st.correct)/float64(max(st.seen, 1)), float64(st.images)/el))
+			bar.Add(1)
+		}
+	}
+	st.secs = time.Since(t0).Seconds()
+	if bar != nil {
+		bar.Finish()
+	}
+	if st.images == 0 {
+		return st, errors.New("the training set gave no batch")
+	}
+	return st, nil
+}
+
+// progressBar is the progress bar of one epoch on stderr.
+func (r *runner) progressBar(epoch, batches int) *progressbar.ProgressBar {
+	return progressbar.NewOptions(batches,
+		progressbar.OptionSetWriter(r.stderr),
+		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch+1, r.epochs)),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetPredictTime(true),
+	)
+}
+
+// evaluate measures the network after the epoch's pass on the test set
+// (and the validation set, when it is another), applies the schedule
+// (EndEpoch) and returns the epoch's log entry; Best says whether it beats
+// the best test accuracy so far.
+func (r *runner) evaluate(epoch int, st epochStats) (EpochLog, error) {
+	t1 := time.Now()
+	testAcc, testLoss, err := Evaluate(r.m, r.testSet, r.batch)
+	if err != nil {
+		return EpochLog{}, err
+	}
+	valAcc := testAcc
+	if r.valSet != r.testSet {
+		if valAcc, _, err = Evaluate(r.m, r.valSet, r.batch); err != nil {
+			return EpochLog{}, err
+		}
+	}
+	next := r.m.EndEpoch(valAcc)
+	e := EpochLog{Epoch: epoch + 1, Loss: st.lossSum / float64(st.images), TrainAcc: float64(st.correct) / float64(max(st.seen, 1)),
+		ValAcc: valAcc, TestAcc: testAcc, TestLoss: testLoss, LR: st.lr, NextLR: next,
+		Images: st.images, Seconds: st.secs, ImagesSec: float64(st.images) / st.secs,
+		Resumed: r.ck != nil && epoch == r.startEpoch, EvalSecs: time.Since(t1).Seconds()}
+	e.Best = testAcc > r.best
+	return e, nil
+}
+
+// endEpoch records the finished epoch e: the checkpoints (last, and best
+// when e.Best), log.jsonl, the plot, and the epoch's line on stdout.
+func (r *runner) endEpoch(e EpochLog) error {
+	r.hist = append(r.hist, e)
+	if err := saveCheckpoint(r.write, r.lastPath, r.spec, r.m, r.loader, r.info, r.hist); err != nil {
+		return err
+	}
+	r.lastGood = r.lastPath
+	if e.Best {
+		r.best = e.TestAcc
+		if err := saveCheckpoint(r.write, r.bestPath, r.spec, r.m, r.loader, r.info, r.hist); err != nil {
+			return err
+		}
+	}
+	if err := writeLog(r.write, filepath.Join(r.cfg.Out, LogName), r.hist); err != nil {
+		return err
+	}
+	if err := writePlot(r.write, filepath.Join(r.cfg.Out, PlotName), r.spec.Name, r.hist); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.stdout, "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  test loss %.4f  lr %.4g  %.0f img/s  %.1fs\n",
+		e.Epoch, r.epochs, e.Loss, 100*e.TrainAcc, 100*e.TestAcc, e.TestLoss, e.LR, e.ImagesSec, e.Seconds+e.EvalSecs)
+	r.res.History = r.hist
+	return nil
+}
+
+// finish completes the Result of a run that began at start and prints the
+// final "test accuracy: " line, with the speed of this run's epochs.
+func (r *runner) finish(start time.Time) *Result {
+	res, hist := r.res, r.hist
 	res.History = hist
 	res.Wall = time.Since(start)
 	last := hist[len(hist)-1]
-	res.TestAcc, res.BestAcc = last.TestAcc, best
+	res.TestAcc, res.BestAcc = last.TestAcc, r.best
 	var imgs int
 	var secs float64
-	for _, h := range hist[startEpoch:] {
+	for _, h := range hist[r.startEpoch:] {
 		imgs += h.Images
 		secs += h.Seconds
 	}
-	fmt.Fprintf(stdout, "test accuracy: %.2f%%  (%s, epoch %d of %d, best %.2f%%, %d test images, %s wall, %.0f img/s, plot %s)\n",
-		100*last.TestAcc, spec.Name, last.Epoch, epochs, 100*best, testSet.N, res.Wall.Round(100*time.Millisecond), float64(imgs)/secs,
-		filepath.Join(cfg.Out, PlotName))
-	return res, nil
+	fmt.Fprintf(r.stdout, "test accuracy: %.2f%%  (%s, epoch %d of %d, best %.2f%%, %d test images, %s wall, %.0f img/s, plot %s)\n",
+		100*last.TestAcc, r.spec.Name, last.Epoch, r.epochs, 100*r.best, r.testSet.N, res.Wall.Round(100*time.Millisecond), float64(imgs)/secs,
+		filepath.Join(r.cfg.Out, PlotName))
+	return res
 }
 
 func isNonFinite(v float32) bool {

@@ -11,86 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/runtime/safetensors"
 	"github.com/cnnc-dev/cnnc/train"
 )
-
-func compileTest(t *testing.T, path string) (*compiler.Model, []byte) {
-	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, errs := compiler.CompileSource(path, src)
-	if len(errs) > 0 {
-		t.Fatal(errs.Render(src))
-	}
-	return m, src
-}
-
-// TestOverridesReachGeneratedCode checks that --lr, --momentum, --decay and
-// --nesterov are compiled into the network's package: its recipe constants,
-// the optimizer it builds and the schedule's base LR.
-func TestOverridesReachGeneratedCode(t *testing.T) {
-	m, src := compileTest(t, "../../networks/lenet5.cnn")
-	lr, mom, decay, nest := 0.02, 0.5, 1e-3, true
-	ov := overrides{LR: &lr, Momentum: &mom, Decay: &decay, Nesterov: &nest}
-	if err := ov.apply(&m.Net.Train); err != nil {
-		t.Fatal(err)
-	}
-	files, err := trainModule(m, "networks/lenet5.cnn", src, ov, moduleRef{dir: "/cnnc", gomod: []byte("module github.com/cnnc-dev/cnnc\n\ngo 1.26.0\n")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := string(files["net/net.go"])
-	for _, want := range []string{
-		"DefaultLR        = 0.02",
-		"Momentum         = 0.5",
-		"WeightDecay      = 0.001",
-		"Nesterov         = true",
-		"rt.NewSGD(ps, float32(0.02), float32(0.5), float32(0.001), true)",
-		"rt.NewPlateau(0.02)",
-	} {
-		if !strings.Contains(code, want) {
-			t.Errorf("generated code lacks %q", want)
-		}
-	}
-	if !strings.Contains(string(files["main.go"]), `Overrides:  "{\"lr\":0.02,\"momentum\":0.5,\"decay\":0.001,\"nesterov\":true}"`) {
-		t.Errorf("main.go does not record the overrides:\n%s", files["main.go"])
-	}
-	if !strings.Contains(string(files["go.mod"]), "replace github.com/cnnc-dev/cnnc => /cnnc") || !strings.Contains(string(files["go.mod"]), "module cnnctrain") {
-		t.Errorf("go.mod:\n%s", files["go.mod"])
-	}
-	back, err := parseOverrides(ov.String())
-	if err != nil || *back.LR != lr || *back.Momentum != mom || *back.Decay != decay || !*back.Nesterov {
-		t.Errorf("overrides do not round-trip: %+v %v", back, err)
-	}
-	// Without overrides the .cnn's recipe stands.
-	m2, src2 := compileTest(t, "../../networks/lenet5.cnn")
-	files, err = trainModule(m2, "networks/lenet5.cnn", src2, overrides{}, moduleRef{dir: "/cnnc"})
-	if err != nil || !strings.Contains(string(files["net/net.go"]), "rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)") {
-		t.Errorf("the .cnn's recipe did not reach the code (%v)", err)
-	}
-	for _, tc := range []struct {
-		ov   overrides
-		want string
-	}{
-		{overrides{LR: ptr(-1.0)}, "--lr -1"},
-		{overrides{Momentum: ptr(1.5)}, "--momentum 1.5"},
-		{overrides{Decay: ptr(-0.1)}, "--decay -0.1"},
-	} {
-		if err := tc.ov.apply(&m2.Net.Train); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: got %v, want %q", tc.ov, err, tc.want)
-		}
-	}
-	m2.Net.Train.Optimizer = "adam"
-	if err := (overrides{Momentum: ptr(0.5)}).apply(&m2.Net.Train); err == nil || !strings.Contains(err.Error(), "sgd") {
-		t.Errorf("--momentum with adam: %v", err)
-	}
-}
-
-func ptr[T any](v T) *T { return &v }
 
 // TestTrainErrorsBeforeBuild: errors in the .cnn and in the flags are
 // reported by cnnc itself, before anything is built.
