@@ -72,9 +72,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdSummary(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("summary", stderr, "cnnc summary [--json | --dot] FILE")
+	fs := newFlags("summary", stderr, "cnnc summary [--json | --dot | --ir] FILE")
 	asJSON := fs.Bool("json", false, "print JSON")
 	asDot := fs.Bool("dot", false, "print a Graphviz picture of the network")
+	asIR := fs.Bool("ir", false, "print the resolved graph IR, one line per node (dsl.Dump)")
 	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() != 1 {
 		fs.Usage()
 		return exitUsage
@@ -89,6 +90,8 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 		err = m.WriteJSON(stdout)
 	case *asDot:
 		err = m.WriteDot(stdout)
+	case *asIR:
+		err = dsl.Dump(stdout, m.Net)
 	default:
 		err = m.WriteTable(stdout)
 	}

@@ -16,7 +16,7 @@ const usage = `usage: cnnc <command> [arguments]
 
 commands:
   check FILE...            check every shape; exit 0 when clean, 1 with errors
-  summary [--json | --dot] FILE
+  summary [--json | --dot | --ir] FILE
                            one row per layer: output shape, params, MACs, activations
                            (--dot: a Graphviz picture of the network)
   fmt [-w] FILE...         print files in canonical form (-w rewrites them)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cnnc-dev/cnnc/dsl"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected outputs in testdata/")
@@ -94,6 +96,45 @@ func TestSummaryTables(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	golden(t, "testdata/summary/inception_bottleneck.dot", stdout.Bytes())
+}
+
+// TestSummaryIR checks that `cnnc summary --ir` prints dsl.Dump of the file
+// (the format itself has its golden cases in dsl/testdata), and that a file
+// that fails the check prints its errors and no dump.
+func TestSummaryIR(t *testing.T) {
+	for _, path := range []string{"../../testdata/nets/mini_resnet.cnn", "../../networks/googlenet.cnn"} {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, errs := dsl.Load(path, src)
+		if len(errs) > 0 {
+			t.Fatal(errs.Render(src))
+		}
+		var want strings.Builder
+		if err := dsl.Dump(&want, net); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"summary", "--ir", path}, {"summary", path, "-ir"}} {
+			var stdout, stderr bytes.Buffer
+			if code := run(args, &stdout, &stderr); code != exitOK {
+				t.Fatalf("cnnc %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+			}
+			if stdout.String() != want.String() {
+				t.Errorf("cnnc %s printed\n%s\nwant\n%s", strings.Join(args, " "), stdout.String(), want.String())
+			}
+		}
+	}
+	// Errors of the resolver and of the shape check: errors, no dump.
+	for _, path := range []string{"testdata/errors/empty.cnn", "testdata/errors/groups_not_dividing.cnn"} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"summary", "--ir", path}, &stdout, &stderr); code != exitInput {
+			t.Errorf("summary --ir %s: exit %d, want %d", path, code, exitInput)
+		}
+		if stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), path+":") {
+			t.Errorf("summary --ir %s: stdout %q, stderr %q", path, stdout.String(), stderr.String())
+		}
+	}
 }
 
 func TestFmtWrite(t *testing.T) {
