@@ -4,7 +4,8 @@ import (
 	"go/token"
 	"strings"
 
-	"github.com/cnnc-dev/cnnc/dsl"
+	"github.com/cnnc-dev/cnnc/op"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // Plan is the static memory plan and the fusion decisions the emitter
@@ -12,9 +13,9 @@ import (
 // buffers are laid out one after another, so a buffer's offset in an arena
 // sized for a batch of mb images is its per-image offset times mb.
 type Plan struct {
-	Model  *Model
-	Steps  []*Step // one per layer, in the model's order
-	Params []*Tensor
+	Model   *Model
+	Steps   []*Step          // one per layer, in the model's order
+	Tensors []*rt.TensorSpec // every parameter and buffer, in the .cnn's order
 	// NumParams and NumBuffers are the arena sizes of the trainable
 	// parameters and of the buffers (BN running statistics).
 	NumParams, NumBuffers int
@@ -30,45 +31,36 @@ type Plan struct {
 	Classes      int
 }
 
-// Tensor is one parameter or buffer in the .cnn's order, in PyTorch's
-// layout.
-type Tensor struct {
-	Name   string // conv1.weight, bn1.running_mean
-	Shape  []int
-	Off    int // in the params or buffers arena
-	Size   int
-	Buffer bool // a running statistic, not trained
-}
-
 // Buf is a per-image region of an arena: offset and size.
 type Buf struct{ Off, Size int }
 
 // Step is one layer's part of the plan.
 type Step struct {
-	L         *Layer
-	Ident     string  // Go identifier of the layer: conv1, inception4a_conv3
-	In        []*Step // producers, in input order
-	Users     []*Step // consumers
-	Aux       bool    // only in training
-	Out       Buf     // training layout (also the layout of gradients)
-	Inf       Buf     // inference layout
-	Alias     bool    // in place: Out and Inf are the input's
-	Skip      bool    // forward done by the producer (relu fused into conv/fc)
-	Fused     bool    // conv/fc: applies the next relu in its forward epilogue
-	Fold      *Step   // bn: the conv it is folded into at inference
-	Folds     *Step   // conv: the bn folded into it at inference
-	InfSkip   bool    // no work at inference (folded bn, fused relu, dropout)
-	InfFused  bool    // conv/fc: relu fused at inference
-	FoldOff   int     // conv with Folds: offset of its folded weights, then bias, in Fold
-	W, B      *Tensor // conv, fc: weight and bias (nil without bias); bn: gamma, beta
-	Mean, Var *Tensor // bn running statistics
-	Saved     int     // offset in the saved arena (per image), dropout mask or lrn scale
-	SavedFix  int     // bn: offset of mean then 1/std in the fixed saved arena
-	Argmax    int     // maxpool: offset in the argmax arena (per image)
+	L        *Layer
+	Op       op.Op
+	Ident    string  // Go identifier of the layer: conv1, inception4a_conv3
+	In       []*Step // producers, in input order
+	Users    []*Step // consumers
+	Aux      bool    // only in training
+	Out      Buf     // training layout (also the layout of gradients)
+	Inf      Buf     // inference layout
+	Alias    bool    // in place: Out and Inf are the input's
+	Skip     bool    // forward done by the producer (relu fused into conv/fc)
+	Fused    bool    // conv/fc: applies the next relu in its forward epilogue
+	Fold     *Step   // bn: the conv it is folded into at inference
+	Folds    *Step   // conv: the bn folded into it at inference
+	InfSkip  bool    // no work at inference (folded bn, fused relu, dropout)
+	InfFused bool    // conv/fc: relu fused at inference
+	FoldOff  int     // conv with Folds: offset of its folded weights, then bias, in Fold
+	Tensors  []*rt.TensorSpec
+	State    op.State
+	Saved    int // offset in the saved arena (per image): dropout mask or lrn scale
+	Fixed    int // offset in the fixed saved arena: bn mean then 1/std
+	Argmax   int // maxpool: offset in the argmax arena (per image)
 }
 
 // Size of a shape in floats.
-func size(s dsl.Shape) int { return s.H * s.W * s.C }
+func size(s op.Shape) int { return s.Size() }
 
 // NewPlan makes the memory plan of a checked model.
 func NewPlan(m *Model) *Plan {
@@ -76,7 +68,7 @@ func NewPlan(m *Model) *Plan {
 	steps := map[*Layer]*Step{}
 	idents := map[string]bool{}
 	for _, l := range m.Layers {
-		s := &Step{L: l, Aux: l.Node.Aux != nil, Ident: identFor(l.Node.Name, idents)}
+		s := &Step{L: l, Op: l.Node.Op, Aux: l.Node.Aux != nil, Ident: identFor(l.Node.Name, idents)}
 		for _, in := range l.Inputs {
 			ps := steps[in]
 			s.In = append(s.In, ps)
@@ -119,113 +111,88 @@ var predeclared = map[string]bool{
 	"float64": true, "imag": true, "int": true, "int32": true, "iota": true, "len": true, "make": true,
 	"max": true, "min": true, "new": true, "nil": true, "panic": true, "print": true, "println": true,
 	"real": true, "recover": true, "rune": true, "string": true, "true": true, "uint": true,
-	"m": true, "n": true, "x": true, "y": true, "rt": true, "mb": true, "safetensors": true,
+	// the local names of generated functions: m, n, mb, a, d, o, t, prefix
+	"m": true, "n": true, "mb": true, "a": true, "d": true, "o": true, "t": true, "prefix": true, "rt": true,
 }
 
-func (p *Plan) addTensor(name string, buffer bool, shape ...int) *Tensor {
-	t := &Tensor{Name: name, Shape: shape, Size: 1, Buffer: buffer}
-	for _, d := range shape {
-		t.Size *= d
-	}
-	if buffer {
-		t.Off = p.NumBuffers
-		p.NumBuffers += t.Size
-	} else {
-		t.Off = p.NumParams
-		p.NumParams += t.Size
-	}
-	p.Params = append(p.Params, t)
-	return t
-}
-
-// params lays out every parameter and buffer in the .cnn's order.
+// params lays out every parameter and buffer in the .cnn's order, and the
+// state each layer keeps for its backward.
 func (p *Plan) params() {
 	for _, s := range p.Steps {
-		n, l := s.L.Node, s.L
-		switch n.Op {
-		case dsl.OpConv:
-			c := n.Conv
-			s.W = p.addTensor(n.Name+".weight", false, c.Filters, l.In[0].C/c.Groups, c.KH, c.KW)
-			if c.Bias {
-				s.B = p.addTensor(n.Name+".bias", false, c.Filters)
+		l := s.L
+		for _, t := range s.Op.Tensors(l.In, l.Out) {
+			ts := &rt.TensorSpec{Name: l.Node.Name + "." + t.Name, Shape: t.Shape, Buffer: t.Buffer, Init: t.Init}
+			if t.Buffer {
+				ts.Off = p.NumBuffers
+				p.NumBuffers += tensorSize(ts)
+			} else {
+				ts.Off = p.NumParams
+				p.NumParams += tensorSize(ts)
 			}
-		case dsl.OpFC:
-			s.W = p.addTensor(n.Name+".weight", false, n.Units, size(l.In[0]))
-			s.B = p.addTensor(n.Name+".bias", false, n.Units)
-		case dsl.OpBN:
-			c := l.Out.C
-			s.W = p.addTensor(n.Name+".weight", false, c)
-			s.B = p.addTensor(n.Name+".bias", false, c)
-			s.Mean = p.addTensor(n.Name+".running_mean", true, c)
-			s.Var = p.addTensor(n.Name+".running_var", true, c)
+			s.Tensors = append(s.Tensors, ts)
+			p.Tensors = append(p.Tensors, ts)
 		}
+		s.State = s.Op.State(l.In, l.Out)
+		s.Saved, s.Argmax, s.Fixed = p.Saved, p.Argmax, p.SavedFixed
+		p.Saved += s.State.Saved
+		p.Argmax += s.State.Argmax
+		p.SavedFixed += s.State.Fixed
 	}
+}
+
+// tensorSize is the number of values of a tensor.
+func tensorSize(t *rt.TensorSpec) int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
 }
 
 // fuse decides what runs in place and what is fused.
 func (p *Plan) fuse() {
 	for _, s := range p.Steps {
-		op := s.L.Node.Op
-		if !op.InPlace() || len(s.In) != 1 {
+		if !s.Op.Kind().InPlace || len(s.In) != 1 {
 			continue
 		}
-		in := s.In[0]
 		// An in-place op overwrites its input: only when it is the input's
 		// only reader, and not when the producer's backward needs its own
-		// output (lrn, relu, softmax).
-		switch in.L.Node.Op {
-		case dsl.OpLRN, dsl.OpSoftmax:
-			continue
-		}
-		if len(in.Users) == 1 {
+		// output.
+		if in := s.In[0]; !in.Op.Kind().KeepsOutput && len(in.Users) == 1 {
 			s.Alias = true
 		}
 	}
 	for _, s := range p.Steps {
-		op := s.L.Node.Op
-		// relu right after conv or fc: applied in the producer's epilogue.
-		if op == dsl.OpReLU && s.Alias {
-			if in := s.In[0]; in.L.Node.Op == dsl.OpConv || in.L.Node.Op == dsl.OpFC {
+		switch s.Op.(type) {
+		case *op.ReLU:
+			// relu right after conv or fc: applied in the producer's epilogue.
+			if in := s.In[0]; s.Alias && in.Op.Kind().Epilogue {
 				in.Fused, s.Skip = true, true
 			}
-		}
-		if op == dsl.OpDropout {
-			s.InfSkip = true
-		}
-		// bn right after a conv that feeds only it: folded at inference.
-		if op == dsl.OpBN {
-			if in := s.In[0]; in.L.Node.Op == dsl.OpConv && len(in.Users) == 1 && in.Aux == s.Aux {
+		case *op.Dropout:
+			s.InfSkip = true // the identity at inference
+		case *op.BN:
+			// bn right after a conv that feeds only it: folded at inference.
+			in := s.In[0]
+			if _, conv := in.Op.(*op.Conv); conv && len(in.Users) == 1 && in.Aux == s.Aux {
 				s.Fold, in.Folds, s.InfSkip = in, s, true
 				in.FoldOff = p.Fold
-				p.Fold += in.W.Size + in.L.Out.C
+				p.Fold += tensorSize(in.Tensors[0]) + in.L.Out.C
 			}
 		}
 	}
 	// At inference a relu is fused into the conv or fc that produces its
 	// input, looking through a folded bn.
 	for _, s := range p.Steps {
-		if s.L.Node.Op != dsl.OpReLU || !s.Alias {
+		if _, relu := s.Op.(*op.ReLU); !relu || !s.Alias {
 			continue
 		}
 		in := s.In[0]
 		if in.Fold != nil {
 			in = in.Fold
 		}
-		if op := in.L.Node.Op; op == dsl.OpConv || op == dsl.OpFC {
+		if in.Op.Kind().Epilogue {
 			in.InfFused, s.InfSkip = true, true
-		}
-	}
-	for _, s := range p.Steps {
-		switch s.L.Node.Op {
-		case dsl.OpDropout, dsl.OpLRN: // the mask, the scale
-			s.Saved = p.Saved
-			p.Saved += size(s.L.Out)
-		case dsl.OpMaxPool:
-			s.Argmax = p.Argmax
-			p.Argmax += size(s.L.Out)
-		case dsl.OpBN:
-			s.SavedFix = p.SavedFixed
-			p.SavedFixed += 2 * s.L.Out.C
 		}
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/cnnc-dev/cnnc/dsl"
+	"github.com/cnnc-dev/cnnc/op"
 )
 
 // SummaryJSON is the object `cnnc summary --json` prints.
@@ -51,7 +51,7 @@ type AuxJSON struct {
 	Output [3]int  `json:"output"`
 }
 
-func dims(s dsl.Shape) [3]int { return [3]int{s.H, s.W, s.C} }
+func dims(s op.Shape) [3]int { return [3]int{s.H, s.W, s.C} }
 
 // JSON builds the summary object.
 func (m *Model) JSON() SummaryJSON {
@@ -63,7 +63,7 @@ func (m *Model) JSON() SummaryJSON {
 		Layers:    []LayerJSON{},
 	}
 	for _, l := range m.Layers {
-		j := LayerJSON{Name: l.Node.Name, Op: string(l.Node.Op), Text: l.Node.Text, Line: l.Node.Pos.Line,
+		j := LayerJSON{Name: l.Node.Name, Op: l.Node.Word(), Text: l.Node.Text, Line: l.Node.Pos.Line,
 			Output: dims(l.Out), Params: l.Params, MACs: l.MACs, Activations: l.Activations}
 		if l.Node.Aux != nil {
 			j.Aux = l.Node.Aux.Name

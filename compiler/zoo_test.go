@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cnnc-dev/cnnc/dsl"
+	"github.com/cnnc-dev/cnnc/op"
 )
 
 func compileNetwork(t testing.TB, name string) *Model {
@@ -27,7 +27,7 @@ func compileNetwork(t testing.TB, name string) *Model {
 func TestZooCounts(t *testing.T) {
 	for _, tc := range []struct {
 		name           string
-		input          dsl.Shape
+		input          op.Shape
 		params, macs   int64
 		iparams, imacs int64 // without auxiliary heads
 	}{
@@ -67,7 +67,7 @@ func TestZooCounts(t *testing.T) {
 func TestInceptionModules(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		out  dsl.Shape
+		out  op.Shape
 		macs int64
 	}{
 		{"inception_naive", hwc(28, 28, 672), 854196224},
@@ -86,7 +86,7 @@ func TestLectureRows(t *testing.T) {
 	if conv1.Node.Name != "conv1" || conv1.Out != hwc(55, 55, 96) || conv1.Params != 34944 {
 		t.Errorf("AlexNet CONV1: %s %v %d params, want conv1 55x55x96 34,944", conv1.Node.Name, conv1.Out, conv1.Params)
 	}
-	if pool1.Node.Op != dsl.OpMaxPool || pool1.Out != hwc(27, 27, 96) || pool1.Params != 0 {
+	if pool1.Node.Word() != "maxpool" || pool1.Out != hwc(27, 27, 96) || pool1.Params != 0 {
 		t.Errorf("AlexNet POOL1: %s %v %d params, want 27x27x96 0", pool1.Node.Op, pool1.Out, pool1.Params)
 	}
 	// VGG16: the lecture's memory column, input included, sums to 15,237,608
@@ -94,11 +94,11 @@ func TestLectureRows(t *testing.T) {
 	v := compileNetwork(t, "vgg16")
 	var weights int64
 	for _, l := range v.Layers {
-		switch l.Node.Op {
-		case dsl.OpConv:
+		switch o := l.Node.Op.(type) {
+		case *op.Conv:
 			weights += l.Params - int64(l.Out.C)
-		case dsl.OpFC:
-			weights += l.Params - int64(l.Node.Units)
+		case *op.FC:
+			weights += l.Params - int64(o.Units)
 		}
 	}
 	if v.Activations != 15237608 || weights != 138344128 {
@@ -107,30 +107,6 @@ func TestLectureRows(t *testing.T) {
 	first := v.Layers[1]
 	if first.Out != hwc(224, 224, 64) || first.Activations != 3211264 || first.Params-64 != 1728 {
 		t.Errorf("VGG16 first conv: %v %d values %d weights", first.Out, first.Activations, first.Params-64)
-	}
-}
-
-// TestWindow holds the output-size rule against values PyTorch gives.
-func TestWindow(t *testing.T) {
-	for _, tc := range []struct {
-		in, k, s, p, d int
-		ceil           bool
-		want           int
-	}{
-		{227, 11, 4, 0, 1, false, 55},
-		{55, 3, 2, 0, 1, false, 27},
-		{112, 3, 2, 0, 1, true, 56}, // GoogLeNet's ceil-mode pool
-		{110, 3, 2, 0, 1, true, 55}, // ZFNet pool1
-		{6, 2, 2, 1, 1, true, 4},    // last window starts in the padding: kept
-		{5, 2, 2, 1, 1, true, 3},    // would start past input+pad: dropped
-		{14, 5, 3, 0, 1, true, 4},   // GoogLeNet aux avgpool
-		{7, 3, 1, 0, 3, false, 1},   // dilation 3: effective 7
-		{4, 3, 1, 0, 3, false, 0},   // does not fit
-		{224, 3, 1, 1, 1, false, 224},
-	} {
-		if got := window(tc.in, tc.k, tc.s, tc.p, tc.d, tc.ceil); got != tc.want {
-			t.Errorf("window(in %d, k %d, s %d, p %d, d %d, ceil %v) = %d, want %d", tc.in, tc.k, tc.s, tc.p, tc.d, tc.ceil, got, tc.want)
-		}
 	}
 }
 
@@ -162,21 +138,12 @@ func TestNamesAndImpliedProjection(t *testing.T) {
 	}
 }
 
-func hwc(h, w, c int) dsl.Shape { return dsl.Shape{H: h, W: w, C: c} }
+func hwc(h, w, c int) op.Shape { return op.Shape{H: h, W: w, C: c} }
 
 func TestStrideAndGroupHint(t *testing.T) {
 	for _, tc := range []struct{ in, out, want int }{{56, 28, 2}, {7, 4, 2}, {56, 56, 1}, {28, 14, 2}, {5, 1, 5}, {1, 1, 1}, {10, 7, 0}, {3, 4, 0}} {
 		if got := stride(tc.in, tc.out); got != tc.want {
 			t.Errorf("stride(%d, %d) = %d, want %d", tc.in, tc.out, got, tc.want)
 		}
-	}
-	if h := groupHint(256, 384, 5); h != "groups must divide both 256 (input) and 384 (filters); try g2 or g4 or g8 or g16" {
-		t.Errorf("groupHint: %s", h)
-	}
-	if h := groupHint(10, 4, 3); h != "groups must divide both 10 (input) and 4 (filters); try g2" {
-		t.Errorf("groupHint: %s", h)
-	}
-	if h := groupHint(7, 5, 2); h != "groups must divide both 7 (input) and 5 (filters); only g1 does" {
-		t.Errorf("groupHint: %s", h)
 	}
 }

@@ -27,9 +27,9 @@ import (
 //	  init=KIND std=X
 //	  augment crop=N pad=N translate=N mirror=BOOL
 //
-// The attributes of a node are spelled by attrString, canonically (every
-// field, defaults included), not as written; the source text follows in
-// quotes. The "in" chain lists the block calls the node was expanded
+// The op and its attributes are spelled by the op's String (package op),
+// canonically (every field, defaults included), not as written; the source
+// text follows in quotes. The "in" chain lists the block calls the node was expanded
 // through, outermost first. Numbers are Go's shortest representation
 // (strconv 'g' format).
 func Dump(w io.Writer, net *Network) error {
@@ -50,10 +50,7 @@ func Dump(w io.Writer, net *Network) error {
 // dumpNode is the line of one node, without the line end.
 func dumpNode(n *Node) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s %s", n.ID, n.Name, n.Op)
-	if a := attrString(n); a != "" {
-		b.WriteString(" " + a)
-	}
+	fmt.Fprintf(&b, "%d %s %s", n.ID, n.Name, n.Op) // the op's canonical String: every attribute, defaults included
 	if len(n.Inputs) > 0 {
 		names := make([]string, len(n.Inputs))
 		for i, in := range n.Inputs {
@@ -74,67 +71,6 @@ func dumpNode(n *Node) string {
 	}
 	b.WriteString(" " + strconv.Quote(n.Text))
 	return b.String()
-}
-
-// ---------------------------------------------------------------------------
-// attrString: THE ONE PLACE where node attributes are formatted.
-//
-// The node attributes are about to become per-op types, each with its own
-// canonical String method; this function will then just call it. Keep every
-// attribute spelling here and nowhere else.
-//
-// Spellings (every field is always shown, defaults included):
-//
-//	input, bn, relu, gap, softmax, concat: nothing
-//	conv     N KHxKW sS pP [same] gG dD bias|nobias
-//	maxpool  KHxKW sS pP floor|ceil      (avgpool alike)
-//	lrn      size=N alpha=X beta=X k=X
-//	dropout  P
-//	fc       N
-//	add      shortcut=SCOPE implied=BOOL projectbn=BOOL
-//
-// where a pair of values (stride, padding, dilation) is written once when
-// height and width agree (s2) and as HxW otherwise (s2x1).
-// ---------------------------------------------------------------------------
-func attrString(n *Node) string {
-	pair := func(flag string, h, w int) string {
-		if h == w {
-			return fmt.Sprintf("%s%d", flag, h)
-		}
-		return fmt.Sprintf("%s%dx%d", flag, h, w)
-	}
-	var f []string
-	switch n.Op {
-	case OpConv:
-		c := n.Conv
-		if c == nil {
-			return "(no conv attributes)"
-		}
-		f = append(f, strconv.Itoa(c.Filters), fmt.Sprintf("%dx%d", c.KH, c.KW), pair("s", c.SH, c.SW), pair("p", c.PH, c.PW))
-		if c.Same {
-			f = append(f, "same")
-		}
-		f = append(f, fmt.Sprintf("g%d", c.Groups), pair("d", c.DH, c.DW), dumpBool(c.Bias, "bias", "nobias"))
-	case OpMaxPool, OpAvgPool:
-		p := n.Pool
-		if p == nil {
-			return "(no pool attributes)"
-		}
-		f = append(f, fmt.Sprintf("%dx%d", p.KH, p.KW), pair("s", p.SH, p.SW), pair("p", p.PH, p.PW), dumpBool(p.Ceil, "ceil", "floor"))
-	case OpLRN:
-		l := n.LRN
-		if l == nil {
-			return "(no lrn attributes)"
-		}
-		f = append(f, fmt.Sprintf("size=%d alpha=%s beta=%s k=%s", l.Size, dumpNum(l.Alpha), dumpNum(l.Beta), dumpNum(l.K)))
-	case OpDropout:
-		f = append(f, dumpNum(n.Dropout))
-	case OpFC:
-		f = append(f, strconv.Itoa(n.Units))
-	case OpAdd:
-		f = append(f, fmt.Sprintf("shortcut=%s implied=%t projectbn=%t", n.Shortcut, n.Implied, n.ProjectBN))
-	}
-	return strings.Join(f, " ")
 }
 
 // dumpRecipe writes the train section: every field, and the keys the file
@@ -179,10 +115,3 @@ func dumpName(n *Node) string {
 func dumpPos(p lexer.Position) string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
 
 func dumpNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-func dumpBool(b bool, yes, no string) string {
-	if b {
-		return yes
-	}
-	return no
-}

@@ -10,21 +10,8 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/cnnc-dev/cnnc/grammar"
+	"github.com/cnnc-dev/cnnc/op"
 )
-
-// layerUsage is the form of every layer word, for hints.
-var layerUsage = map[string]string{
-	"conv":    "conv N KxK [sS] [pP | p same] [gG] [dD] [nobias]",
-	"maxpool": "maxpool K [sS] [pP] [ceil]",
-	"avgpool": "avgpool K [sS] [pP] [ceil]",
-	"gap":     "gap",
-	"lrn":     "lrn [size] [alpha] [beta] [k]",
-	"bn":      "bn",
-	"relu":    "relu",
-	"dropout": "dropout P",
-	"fc":      "fc N",
-	"softmax": "softmax",
-}
 
 // argKind is what an argument turned out to be.
 type argKind int
@@ -132,10 +119,15 @@ type layerArgs struct {
 	args  []arg
 	used  []bool
 	bad   bool
+	// pos and end span the layer, for errors of the layer as a whole.
+	pos, end lexer.Position
 }
 
 func (r *resolver) newLayerArgs(sc *scope, word string, as []*grammar.Arg) *layerArgs {
-	la := &layerArgs{r: r, sc: sc, layer: word, usage: layerUsage[word], args: r.args(sc, word, as)}
+	la := &layerArgs{r: r, sc: sc, layer: word, args: r.args(sc, word, as)}
+	if k := op.Lookup(word); k != nil {
+		la.usage = k.Usage
+	}
 	la.used = make([]bool, len(la.args))
 	for _, a := range la.args {
 		if !a.ok {
@@ -154,17 +146,6 @@ func (la *layerArgs) errorf(a arg, format string, v ...any) {
 func (la *layerArgs) positional() (arg, bool) {
 	for i, a := range la.args {
 		if !la.used[i] && a.kind == argNum {
-			la.used[i] = true
-			return a, true
-		}
-	}
-	return arg{}, false
-}
-
-// sizeArg takes the first size argument.
-func (la *layerArgs) sizeArg() (arg, bool) {
-	for i, a := range la.args {
-		if !la.used[i] && a.kind == argSize {
 			la.used[i] = true
 			return a, true
 		}
@@ -265,35 +246,21 @@ func (r *resolver) layer(sc *scope, l *grammar.Layer, in *Node, label string) *N
 	p, end := span(l.Tokens)
 	wordEnd := l.Pos
 	wordEnd.Column += len(l.Word)
-	if !isLayerWord(l.Word) {
-		hint := "layer words: " + strings.Join(LayerWords, ", ")
+	kind := op.Lookup(l.Word)
+	if kind == nil {
+		words := op.Words()
+		hint := "layer words: " + strings.Join(words, ", ")
 		if r.blocks[l.Word] != nil {
 			hint = fmt.Sprintf("%s is a block: call it with its arguments, %s(...)", l.Word, l.Word)
-		} else if s := closest(l.Word, LayerWords); s != "" {
+		} else if s := closest(l.Word, words); s != "" {
 			hint = fmt.Sprintf("did you mean %s?", s)
 		}
 		r.errorIn(sc, l.Pos, wordEnd, hint, "unknown layer %q", l.Word)
 		return nil
 	}
-	n := &Node{Op: Op(l.Word), Text: r.text(l.Tokens), Pos: p, End: end}
 	la := r.newLayerArgs(sc, l.Word, l.Args)
-	switch n.Op {
-	case OpConv:
-		n.Conv = la.conv(p, end)
-	case OpMaxPool, OpAvgPool:
-		n.Pool = la.pool(p, end)
-	case OpLRN:
-		n.LRN = la.lrn()
-	case OpDropout:
-		la.dropout(n, p, end)
-	case OpFC:
-		if a, ok := la.positional(); !ok {
-			r.errorIn(sc, p, end, "the form is: "+layerUsage["fc"], "fc needs the number of outputs")
-			la.bad = true
-		} else if v, ok := la.integer(a, a.num, 1, "the number of outputs"); ok {
-			n.Units = v
-		}
-	}
+	la.pos, la.end = p, end
+	n := &Node{Op: kind.Parse(la), Text: r.text(l.Tokens), Pos: p, End: end}
 	la.done()
 	n.Name = r.name(sc, l.Word, label, p, end)
 	if la.bad || in == nil {
@@ -303,119 +270,49 @@ func (r *resolver) layer(sc *scope, l *grammar.Layer, in *Node, label string) *N
 	return r.add(sc, n)
 }
 
-func (la *layerArgs) conv(p, end lexer.Position) *Conv {
-	c := &Conv{Groups: 1, DH: 1, DW: 1, SH: 1, SW: 1, Bias: true}
-	if a, ok := la.positional(); !ok {
-		la.r.errorIn(la.sc, p, end, "the form is: "+layerUsage["conv"], "conv needs a filter count")
-		la.bad = true
-	} else if v, ok := la.integer(a, a.num, 1, "the filter count"); ok {
-		c.Filters = v
-	}
-	if a, ok := la.sizeArg(); !ok {
-		la.r.errorIn(la.sc, p, end, "write the kernel as KxK, for example 3x3", "conv needs a kernel size")
-		la.bad = true
-	} else if a.ok {
-		if len(a.dims) != 2 {
-			la.errorf(a, "conv: kernel %s must be KxK", a.text)
-		} else {
-			c.KH, c.KW = a.dims[0], a.dims[1]
-		}
-	}
-	if h, w, ok := la.flag("s", 1); ok {
-		c.SH, c.SW = h, w
-	}
-	if h, w, ok := la.flag("g", 1); ok {
-		c.Groups = h
-		if h != w {
-			la.r.errorIn(la.sc, p, end, "", "conv: groups take one value")
-			la.bad = true
-		}
-	}
-	if h, w, ok := la.flag("d", 1); ok {
-		c.DH, c.DW = h, w
-	}
-	if h, w, ok := la.flag("p", 0); ok {
-		c.PH, c.PW = h, w
-	}
-	if la.word("psame") || (la.word("p") && la.word("same")) {
-		c.Same = true
-		if c.SH != 1 || c.SW != 1 {
-			la.r.errorIn(la.sc, p, end, "write the padding as a number", "conv: p same needs stride 1 (PyTorch's rule)")
-			la.bad = true
-		} else if (c.DH*(c.KH-1))%2 != 0 || (c.DW*(c.KW-1))%2 != 0 {
-			la.r.errorIn(la.sc, p, end, "use an odd kernel or write the padding", "conv: p same with an even kernel pads one side more than the other, which cnnc does not support")
-			la.bad = true
-		} else {
-			c.PH, c.PW = c.DH*(c.KH-1)/2, c.DW*(c.KW-1)/2
-		}
-	}
-	if la.word("nobias") {
-		c.Bias = false
-	}
-	return c
+// layerArgs is op.Args: the op table's parsers read a layer's arguments
+// through it.
+
+func (la *layerArgs) Word() string { return la.layer }
+
+func (la *layerArgs) export(i int, a arg) op.Arg {
+	return op.Arg{Num: a.num, Dims: a.dims, Text: a.text, OK: a.ok, ID: i}
 }
 
-func (la *layerArgs) pool(p, end lexer.Position) *Pool {
-	pl := &Pool{}
-	if a, ok := la.sizeArg(); ok {
-		if a.ok && len(a.dims) == 2 {
-			pl.KH, pl.KW = a.dims[0], a.dims[1]
-		} else if a.ok {
-			la.errorf(a, "%s: window %s must be K or KxK", la.layer, a.text)
-		}
-	} else if a, ok := la.positional(); ok {
-		if v, ok := la.integer(a, a.num, 1, "the window size"); ok {
-			pl.KH, pl.KW = v, v
-		}
-	} else {
-		la.r.errorIn(la.sc, p, end, "the form is: "+layerUsage[la.layer], "%s needs a window size", la.layer)
-		la.bad = true
-	}
-	pl.SH, pl.SW = pl.KH, pl.KW
-	if h, w, ok := la.flag("s", 1); ok {
-		pl.SH, pl.SW = h, w
-	}
-	if h, w, ok := la.flag("p", 0); ok {
-		pl.PH, pl.PW = h, w
-		if 2*h > pl.KH || 2*w > pl.KW {
-			la.r.errorIn(la.sc, p, end, "PyTorch requires pad <= kernel/2", "%s: padding %dx%d is more than half the window %dx%d", la.layer, h, w, pl.KH, pl.KW)
-			la.bad = true
+func (la *layerArgs) Positional() (op.Arg, bool) {
+	for i, a := range la.args {
+		if !la.used[i] && a.kind == argNum {
+			la.used[i] = true
+			return la.export(i, a), true
 		}
 	}
-	pl.Ceil = la.word("ceil")
-	return pl
+	return op.Arg{}, false
 }
 
-func (la *layerArgs) lrn() *LRN {
-	l := &LRN{Size: 5, Alpha: 1e-4, Beta: 0.75, K: 2}
-	if a, ok := la.positional(); ok {
-		if v, ok := la.integer(a, a.num, 1, "the size"); ok {
-			l.Size = v
+func (la *layerArgs) Size() (op.Arg, bool) {
+	for i, a := range la.args {
+		if !la.used[i] && a.kind == argSize {
+			la.used[i] = true
+			return la.export(i, a), true
 		}
 	}
-	for _, f := range []*float64{&l.Alpha, &l.Beta, &l.K} {
-		if a, ok := la.positional(); ok {
-			*f = a.num
-			if a.num < 0 {
-				la.errorf(a, "lrn: %s must not be negative", a.text)
-			}
-		}
-	}
-	return l
+	return op.Arg{}, false
 }
 
-func (la *layerArgs) dropout(n *Node, p, end lexer.Position) {
-	a, ok := la.positional()
-	if !ok {
-		la.r.errorIn(la.sc, p, end, "the form is: dropout P, for example dropout 0.5", "dropout needs a probability")
-		la.bad = true
-		return
-	}
-	if a.ok && (a.num < 0 || a.num >= 1) {
-		la.errorf(a, "dropout: probability must be in [0, 1), found %s", fmtNum(a.num))
-		return
-	}
-	n.Dropout = a.num
+func (la *layerArgs) Flag(name string, min int) (h, w int, found bool) { return la.flag(name, min) }
+func (la *layerArgs) Has(word string) bool                             { return la.word(word) }
+
+func (la *layerArgs) Integer(a op.Arg, min int, what string) (int, bool) {
+	return la.integer(la.args[a.ID], a.Num, min, what)
+}
+
+func (la *layerArgs) Errorf(a op.Arg, format string, v ...any) {
+	la.errorf(la.args[a.ID], format, v...)
+}
+
+func (la *layerArgs) Fail(hint, format string, v ...any) {
+	la.bad = true
+	la.r.errorIn(la.sc, la.pos, la.end, hint, format, v...)
 }
 
 // closest returns the word of words nearest to s when it is near enough.

@@ -12,6 +12,7 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/cnnc-dev/cnnc/grammar"
+	"github.com/cnnc-dev/cnnc/op"
 )
 
 // MaxNodes is how many nodes a network may expand to. It is a variable so
@@ -25,23 +26,13 @@ const (
 	MaxDepth  = 64      // nested block calls
 )
 
-// LayerWords are the layer words of the language.
-var LayerWords = []string{"conv", "maxpool", "avgpool", "gap", "lrn", "bn", "relu", "dropout", "fc", "softmax"}
-
 // keywords may not name blocks or labels.
 var keywords = map[string]bool{
 	"network": true, "input": true, "block": true, "train": true, "concat": true,
 	"residual": true, "shortcut": true, "aux": true, "weight": true,
 }
 
-func isLayerWord(s string) bool {
-	for _, w := range LayerWords {
-		if w == s {
-			return true
-		}
-	}
-	return false
-}
+func isLayerWord(s string) bool { return op.Lookup(s) != nil }
 
 // Parse parses a .cnn file into its AST, converting a syntax error into an
 // ErrorList.
@@ -227,7 +218,7 @@ func (r *resolver) file(f *grammar.File) {
 	if netStmt != nil {
 		r.net.Name = netStmt.Name
 	}
-	in := &Node{Op: OpInput, Name: "input", Text: "input"}
+	in := &Node{Op: &op.Input{}, Name: "input", Text: "input"}
 	if inputStmt == nil {
 		start := lexer.Position{Filename: r.net.File, Line: 1, Column: 1}
 		r.errorf(start, start, "write the input size on its own line, for example: input 227x227x3", "missing input: the network needs an `input HxWxC` line")
@@ -240,7 +231,8 @@ func (r *resolver) file(f *grammar.File) {
 		if len(dims) != 3 && dims != nil {
 			r.errorf(p, e, "write height x width x channels, for example 28x28x1", "input %s: expected HxWxC", inputStmt.Size)
 		} else if dims != nil {
-			r.net.Input = Shape{H: dims[0], W: dims[1], C: dims[2]}
+			r.net.Input = op.Shape{H: dims[0], W: dims[1], C: dims[2]}
+			in.Op = &op.Input{Dims: r.net.Input}
 		}
 	}
 	top := newScope("")
@@ -414,7 +406,7 @@ func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Nod
 	if b == nil {
 		hint := ""
 		if isLayerWord(cname) {
-			hint = fmt.Sprintf("%s is a layer word: write its arguments without parentheses, for example %s", cname, layerUsage[cname])
+			hint = fmt.Sprintf("%s is a layer word: write its arguments without parentheses, for example %s", cname, op.Lookup(cname).Usage)
 		} else if len(r.blocks) > 0 {
 			hint = "blocks defined: " + strings.Join(r.blockNames(), ", ")
 		}
@@ -444,7 +436,7 @@ func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Nod
 	inst := r.name(sc, cname, label, p, end)
 	inner := newScope(inst + ".")
 	inner.aux = sc.aux
-	inner.calls = append(append([]CallSite{}, sc.calls...), CallSite{Block: cname, Pos: p, End: end})
+	inner.calls = append(append([]CallSite{}, sc.calls...), CallSite{Block: cname, Instance: inst, Pos: p, End: end})
 	inner.blocks = append(append([]string{}, sc.blocks...), cname)
 	ok := true
 	for i, a := range c.Args {
@@ -475,7 +467,7 @@ func (r *resolver) concat(sc *scope, e *grammar.Element, in *Node, label string)
 	}
 	end := c.Pos
 	end.Column += len("concat")
-	n := &Node{Op: OpConcat, Text: "concat", Pos: c.Pos, End: end}
+	n := &Node{Op: &op.Concat{}, Text: "concat", Pos: c.Pos, End: end}
 	n.Name = r.name(sc, "concat", label, c.Pos, end)
 	for _, o := range outs {
 		if o == nil {
@@ -492,17 +484,18 @@ func (r *resolver) residual(sc *scope, e *grammar.Element, in *Node, label strin
 	end.Column += len("residual")
 	first := len(r.net.Nodes)
 	body := r.chain(sc, res.Body, in)
-	n := &Node{Op: OpAdd, Text: "residual", Pos: res.Pos, End: end}
+	add := &op.Add{}
+	n := &Node{Op: add, Text: "residual", Pos: res.Pos, End: end}
 	n.Name = r.name(sc, "add", label, res.Pos, end)
 	shortcut := in
-	n.Shortcut = r.name(sc, "shortcut", "", res.Pos, end)
+	add.Shortcut = r.name(sc, "shortcut", "", res.Pos, end)
 	if res.Shortcut != nil {
-		shortcut = r.chain(sc.child(strings.TrimPrefix(n.Shortcut, sc.prefix)), res.Shortcut.Chain, in)
+		shortcut = r.chain(sc.child(strings.TrimPrefix(add.Shortcut, sc.prefix)), res.Shortcut.Chain, in)
 	} else {
-		n.Implied = true
+		add.Implied = true
 		for _, x := range r.net.Nodes[first:] {
-			if x.Op == OpBN {
-				n.ProjectBN = true
+			if _, ok := x.Op.(*op.BN); ok {
+				add.ProjectBN = true
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cnnc-dev/cnnc/grammar"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // settingUsage is the form of every train setting, for hints.
@@ -150,13 +151,13 @@ func (r *resolver) train(t *grammar.Train) {
 		case "init":
 			switch {
 			case s.word("default"):
-				rc.Init = Init{Kind: "default"}
+				rc.Init = rt.InitRecipe{Kind: "default"}
 			case s.word("xavier"):
-				rc.Init = Init{Kind: "xavier"}
+				rc.Init = rt.InitRecipe{Kind: "xavier"}
 			case s.word("he"):
-				rc.Init = Init{Kind: "he"}
+				rc.Init = rt.InitRecipe{Kind: "he"}
 			case s.word("gaussian"):
-				rc.Init = Init{Kind: "gaussian", Std: 0.01}
+				rc.Init = rt.InitRecipe{Kind: "gaussian", Std: 0.01}
 				if a, good := s.positional(); good && a.ok {
 					if a.num <= 0 || math.IsInf(a.num, 0) {
 						s.errorf(a, "train: init gaussian: the standard deviation must be positive")
@@ -169,7 +170,7 @@ func (r *resolver) train(t *grammar.Train) {
 			}
 		case "augment":
 			if s.word("none") {
-				rc.Augment = Augment{}
+				rc.Augment = rt.Augment{}
 				break
 			}
 			for _, kv := range []struct {
@@ -193,7 +194,7 @@ func (r *resolver) train(t *grammar.Train) {
 
 func (r *resolver) schedule(s settingArgs) {
 	rc := &r.net.Train
-	sch := Schedule{Divide: 10, Patience: 1}
+	sch := rt.Schedule{Divide: 10, Patience: 1}
 	switch {
 	case s.word("none"):
 		sch.Kind = "none"

@@ -7,21 +7,9 @@ import (
 
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_resnet"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 	"github.com/cnnc-dev/cnnc/runtime/safetensors"
 )
-
-// net is what the parity test needs of a generated network.
-type net[T any] interface {
-	Forward(x []float32) ([]float32, error)
-	TrainStep(x []float32, labels []int32) (float32, error)
-	Tensors() []T
-}
-
-type tensor struct {
-	name   string
-	data   []float32
-	buffer bool
-}
 
 // TestTorchParity loads weights initialised by PyTorch into generated
 // networks and compares, with PyTorch's results (gen/testdata/parity.py):
@@ -29,25 +17,11 @@ type tensor struct {
 // parameter and bn running statistic after the optimizer's update.
 // Tolerance: max |ours - torch| <= 1e-4 * max(|torch|, 1e-2) per tensor.
 func TestTorchParity(t *testing.T) {
-	l := lenet5.New(4, 0)
-	parity(t, "lenet5", l, func() []tensor {
-		var ts []tensor
-		for _, x := range l.Tensors() {
-			ts = append(ts, tensor{x.Name, x.Data, x.Buffer})
-		}
-		return ts
-	})
-	r := mini_resnet.New(4, 0)
-	parity(t, "mini_resnet", r, func() []tensor {
-		var ts []tensor
-		for _, x := range r.Tensors() {
-			ts = append(ts, tensor{x.Name, x.Data, x.Buffer})
-		}
-		return ts
-	})
+	parity(t, "lenet5", lenet5.New(4, 0).Net)
+	parity(t, "mini_resnet", mini_resnet.New(4, 0).Net)
 }
 
-func parity[T any](t *testing.T, name string, m net[T], tensors func() []tensor) {
+func parity(t *testing.T, name string, m *rt.Net) {
 	f, err := safetensors.Load("testdata/" + name + ".safetensors")
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +50,8 @@ func parity[T any](t *testing.T, name string, m net[T], tensors func() []tensor)
 			t.Logf("%s %s: max |ours - torch| = %.3g (max |torch| %.3g)", name, what, diff, scale)
 		}
 	}
-	for _, x := range tensors() {
-		copy(x.data, get("w0."+x.name))
+	for _, x := range m.Tensors() {
+		copy(x.Data, get("w0."+x.Name))
 	}
 	in := get("x")
 	probs, err := m.Forward(in)
@@ -97,7 +71,7 @@ func parity[T any](t *testing.T, name string, m net[T], tensors func() []tensor)
 		t.Fatal(err)
 	}
 	compare("training loss", []float32{loss}, get("loss"))
-	for _, x := range tensors() {
-		compare(x.name+" after one step (lr "+f.Meta["lr"]+")", x.data, get("w1."+x.name))
+	for _, x := range m.Tensors() {
+		compare(x.Name+" after one step (lr "+f.Meta["lr"]+")", x.Data, get("w1."+x.Name))
 	}
 }

@@ -26,7 +26,7 @@ import (
 // stride SH, SW, zero padding PH, PW, dilation DH, DW and G groups. The
 // weight is (K, C/G, KH, KW), the bias (K). ReLU fuses a ReLU into the
 // forward epilogue (after the bias); the backward kernels then expect a dy
-// that already went through ReluBackward.
+// that already went through ReLUBackward.
 type Conv struct {
 	C, H, W int
 	K       int

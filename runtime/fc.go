@@ -7,7 +7,7 @@ import (
 
 // FC is a fully connected layer (nn.Linear): y = x W^T + b with W (Out, In)
 // and b (Out); ReLU fuses a ReLU after the bias (the backward kernels then
-// expect dy already masked by ReluBackward). x may be any (N, ...) tensor
+// expect dy already masked by ReLUBackward). x may be any (N, ...) tensor
 // with In elements per image.
 type FC struct {
 	In, Out int

@@ -213,6 +213,17 @@ func TestGoldenLRN(t *testing.T) {
 	}
 }
 
+func TestGoldenLeakyReLU(t *testing.T) {
+	g := loadGolden(t)
+	l := LeakyReLU{Slope: 0.1}
+	y := append([]float32(nil), g.get("leakyrelu.x")...)
+	l.Forward(y)
+	g.cmp("leakyrelu.y", y)
+	dx := append([]float32(nil), g.get("leakyrelu.dy")...)
+	l.Backward(y, dx)
+	g.cmp("leakyrelu.dx", dx)
+}
+
 func TestGoldenBN(t *testing.T) {
 	g := loadGolden(t)
 	b := BN{C: 3, H: 5, W: 5}

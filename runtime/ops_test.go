@@ -380,14 +380,14 @@ func TestDropout(t *testing.T) {
 	}
 }
 
-func TestReluAddConcat(t *testing.T) {
+func TestReLUAddConcat(t *testing.T) {
 	x := []float32{-1, 2, 0, -3, 4}
-	ReluForward(x)
+	ReLUForward(x)
 	if x[0] != 0 || x[1] != 2 || x[3] != 0 || x[4] != 4 {
 		t.Errorf("relu: %v", x)
 	}
 	dy := []float32{1, 1, 1, 1, 1}
-	ReluBackward(x, dy)
+	ReLUBackward(x, dy)
 	if dy[0] != 0 || dy[1] != 1 || dy[2] != 0 || dy[4] != 1 {
 		t.Errorf("relu backward: %v", dy)
 	}
@@ -488,8 +488,8 @@ func testAllocs(t *testing.T) {
 		s.Forward(n, fy, fy)
 		s.Loss(n, fy, labels, fy)
 		s.LossBackward(n, fy, labels, 1, fy)
-		ReluForward(ly)
-		ReluBackward(ly, dx)
+		ReLUForward(ly)
+		ReLUBackward(ly, dx)
 		Dropout{P: 0.5}.Forward(ly, mask, rng, true)
 		Dropout{P: 0.5}.Backward(dx, mask)
 		AddForward(x, ly, ly)
@@ -515,7 +515,7 @@ func TestElementwiseParallel(t *testing.T) {
 	for i, v := range x {
 		want[i] = max(v, 0)
 	}
-	ReluForward(x)
+	ReLUForward(x)
 	closeRel(t, "relu", x, want, 0)
 	for i := range want {
 		want[i] = dy[i]
@@ -523,7 +523,7 @@ func TestElementwiseParallel(t *testing.T) {
 			want[i] = 0
 		}
 	}
-	ReluBackward(x, dy)
+	ReLUBackward(x, dy)
 	closeRel(t, "relu backward", dy, want, 0)
 	y := make([]float32, n)
 	AddForward(x, a, y)
@@ -579,4 +579,50 @@ func TestMaxPool3x3Ties(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLeakyReLU: forward and backward element by element, the gradient
+// against finite differences (away from the kink), and the chunks of a
+// large tensor split over the workers.
+func TestLeakyReLU(t *testing.T) {
+	l := LeakyReLU{Slope: 0.1}
+	x := []float32{-1, 2, 0, -3, 4}
+	l.Forward(x)
+	if want := []float32{-0.1, 2, 0, -0.3, 4}; maxDiff(t, x, want) > 1e-7 {
+		t.Errorf("forward: %v, want %v", x, want)
+	}
+	dy := []float32{1, 1, 1, 1, 1}
+	l.Backward(x, dy)
+	if want := []float32{0.1, 1, 0.1, 0.1, 1}; maxDiff(t, dy, want) > 1e-7 {
+		t.Errorf("backward: %v, want %v", dy, want)
+	}
+	r := newRand(5)
+	n := 3*chunk + 17
+	x0, rr := randSlice(r, n), randSlice(r, n)
+	for i := range x0 { // keep the finite differences off the kink
+		if math.Abs(float64(x0[i])) < 0.05 {
+			x0[i] = 0.5
+		}
+	}
+	y := make([]float32, n)
+	copy(y, x0)
+	l.Forward(y)
+	dx := append([]float32(nil), rr...)
+	l.Backward(y, dx)
+	for i := range x0 {
+		want := x0[i]
+		if want <= 0 {
+			want *= 0.1
+		}
+		if y[i] != want {
+			t.Fatalf("forward[%d] = %v, want %v", i, y[i], want)
+		}
+	}
+	xs := append([]float32(nil), x0[:200]...)
+	ys := make([]float32, len(xs))
+	gradCheck(t, "leakyrelu.dx", xs, dx[:200], func() float64 {
+		copy(ys, xs)
+		l.Forward(ys)
+		return dot64(ys, rr[:200])
+	}, 1e-2, 1e-3)
 }

@@ -159,6 +159,7 @@ type planeJob struct {
 	bn   BN
 	s    [9][]float32
 	idx  []int32
+	a    float32 // a scalar argument: leaky relu's slope
 }
 
 func (j *planeJob) run(slot, item int) { j.f(j, slot, item) }

@@ -14,6 +14,6 @@ type EnforceVersion uint
 
 // The contract versions of generated code this runtime supports.
 const (
-	MinVersion = 1
-	MaxVersion = 1
+	MinVersion = 2
+	MaxVersion = 2
 )

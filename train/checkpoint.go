@@ -43,13 +43,13 @@ const (
 // runInfo is the part of the configuration that a resumed run must share
 // with the run that wrote the checkpoint.
 type runInfo struct {
-	Data       string  `json:"data"`
-	Batch      int     `json:"batch"`
-	Seed       uint64  `json:"seed"`
-	Augment    Augment `json:"augment"`
-	Subset     int     `json:"subset,omitempty"`
-	MaxBatches int     `json:"max_batches,omitempty"`
-	Val        int     `json:"val,omitempty"`
+	Data       string     `json:"data"`
+	Batch      int        `json:"batch"`
+	Seed       uint64     `json:"seed"`
+	Augment    rt.Augment `json:"augment"`
+	Subset     int        `json:"subset,omitempty"`
+	MaxBatches int        `json:"max_batches,omitempty"`
+	Val        int        `json:"val,omitempty"`
 }
 
 // Checkpoint is a checkpoint file read and validated.
@@ -91,9 +91,9 @@ func (c *Checkpoint) Source() (src, path, overrides string) {
 // LoadWeights copies every tensor of m from the file. Names and shapes must
 // match exactly; on any mismatch nothing is written and the error lists
 // every difference.
-func (c *Checkpoint) LoadWeights(m *Model) error {
+func (c *Checkpoint) LoadWeights(m *rt.Net) error {
 	var problems []string
-	for _, t := range m.Tensors {
+	for _, t := range m.Tensors() {
 		info, ok := c.file.Info(t.Name)
 		if !ok {
 			problems = append(problems, t.Name+": missing")
@@ -104,7 +104,7 @@ func (c *Checkpoint) LoadWeights(m *Model) error {
 		}
 	}
 	own := map[string]bool{}
-	for _, t := range m.Tensors {
+	for _, t := range m.Tensors() {
 		own[t.Name] = true
 	}
 	for _, n := range c.file.Names() {
@@ -118,18 +118,19 @@ func (c *Checkpoint) LoadWeights(m *Model) error {
 		}
 		return fmt.Errorf("%s does not fit the network:\n  %s", c.Path, strings.Join(problems, "\n  "))
 	}
-	for _, t := range m.Tensors {
+	for _, t := range m.Tensors() {
 		v, err := c.file.Get(t.Name)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.Path, err)
 		}
 		copy(t.Data, v.Data)
 	}
+	m.ParamsChanged()
 	return nil
 }
 
 // restore puts the whole training state of the checkpoint into m and l.
-func (c *Checkpoint) restore(m *Model, l *data.Loader) error {
+func (c *Checkpoint) restore(m *rt.Net, l *data.Loader) error {
 	if !c.IsCheckpoint() {
 		return fmt.Errorf("%s: a weights file, not a checkpoint: it has no training state to resume", c.Path)
 	}
@@ -157,9 +158,11 @@ func (c *Checkpoint) restore(m *Model, l *data.Loader) error {
 	if err := m.SetOptimizerState(st); err != nil {
 		return fmt.Errorf("%s: %w", c.Path, err)
 	}
-	if err := m.SetState([]byte(c.Meta[metaSchedule])); err != nil {
-		return bad(metaSchedule, err)
+	var sched rt.TrainState
+	if err := json.Unmarshal([]byte(c.Meta[metaSchedule]), &sched); err != nil {
+		return bad(metaSchedule, fmt.Errorf("schedule state: %w", err))
 	}
+	m.SetState(sched)
 	rng, err := hex.DecodeString(c.Meta[metaDropout])
 	if err != nil {
 		return bad(metaDropout, err)
@@ -198,9 +201,9 @@ type writeFunc func(path string, write func(io.Writer) error) error
 
 // saveCheckpoint writes the whole training state of m and l to path,
 // atomically: the previous file stays intact on any error.
-func saveCheckpoint(write writeFunc, path string, spec *Spec, m *Model, l *data.Loader, run runInfo, hist []EpochLog) error {
-	ts := make([]safetensors.Tensor, 0, len(m.Tensors))
-	for _, t := range m.Tensors {
+func saveCheckpoint(write writeFunc, path string, spec *Spec, m *rt.Net, l *data.Loader, run runInfo, hist []EpochLog) error {
+	ts := make([]safetensors.Tensor, 0, len(m.Tensors()))
+	for _, t := range m.Tensors() {
 		ts = append(ts, safetensors.Tensor{Name: t.Name, Shape: t.Shape, Data: t.Data})
 	}
 	os := m.OptimizerState()
@@ -213,7 +216,7 @@ func saveCheckpoint(write writeFunc, path string, spec *Spec, m *Model, l *data.
 		v := os.Tensors[k]
 		ts = append(ts, safetensors.Tensor{Name: optimPrefix + k, Shape: []int{len(v)}, Data: v})
 	}
-	sched, err := m.State()
+	sched, err := json.Marshal(m.State())
 	if err != nil {
 		return err
 	}
@@ -240,7 +243,7 @@ func saveCheckpoint(write writeFunc, path string, spec *Spec, m *Model, l *data.
 	}
 	meta := map[string]string{
 		metaFormat:     CheckpointFormat,
-		metaNetwork:    spec.Name,
+		metaNetwork:    spec.Program.Name,
 		metaSource:     spec.Source,
 		metaSourcePath: spec.SourcePath,
 		metaOverrides:  spec.Overrides,

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -85,9 +86,9 @@ func LoadData(spec string, h, w, c, classes int) (trainSet, testSet *data.Datase
 // ParseAugment reads an augment setting in the .cnn's words: "none" or any
 // of "crop N", "pad N", "translate N", "mirror", separated by spaces or
 // commas ("pad 2 mirror", "translate=2,mirror").
-func ParseAugment(s string) (Augment, error) {
+func ParseAugment(s string) (rt.Augment, error) {
 	f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '=' })
-	var a Augment
+	var a rt.Augment
 	if len(f) == 1 && f[0] == "none" {
 		return a, nil
 	}
@@ -123,8 +124,8 @@ func ParseAugment(s string) (Augment, error) {
 	return a, nil
 }
 
-// String writes a in the .cnn's words.
-func (a Augment) String() string {
+// augmentString writes a in the .cnn's words.
+func augmentString(a rt.Augment) string {
 	var p []string
 	if a.Crop > 0 {
 		p = append(p, "crop "+strconv.Itoa(a.Crop))
@@ -147,7 +148,7 @@ func (a Augment) String() string {
 // loaderAugment maps the .cnn's augmentation onto runtime/data's for h x w
 // images: a crop (of the input size) after padding by Pad, or a translation
 // by up to Translate pixels, are both a shift; the larger one wins.
-func (a Augment) loaderAugment(h, w int) (data.Augment, error) {
+func loaderAugment(a rt.Augment, h, w int) (data.Augment, error) {
 	if a.Crop != 0 && (a.Crop != h || a.Crop != w) {
 		return data.Augment{}, fmt.Errorf("augment crop %d: images are loaded at the network's input size %dx%d and never resized, so a crop must be %d (with pad P for random shifts)", a.Crop, h, w, h)
 	}

@@ -43,7 +43,7 @@ func Eval(spec *Spec, paths []string, cfg EvalConfig) (*EvalResult, error) {
 	}
 	batch := cfg.Batch
 	if batch == 0 {
-		batch = spec.Recipe.Batch
+		batch = spec.Program.Recipe.Batch
 	}
 	if batch < 1 {
 		return nil, fmt.Errorf("--batch %d: want at least 1", batch)
@@ -64,7 +64,7 @@ func Eval(spec *Spec, paths []string, cfg EvalConfig) (*EvalResult, error) {
 	test := cfg.TestSet
 	if test == nil {
 		var err error
-		if _, test, err = LoadData(cfg.Data, spec.InputH, spec.InputW, spec.InputC, spec.Classes); err != nil {
+		if _, test, err = LoadData(cfg.Data, spec.Program.InputH, spec.Program.InputW, spec.Program.InputC, spec.Program.OutputSize); err != nil {
 			return nil, err
 		}
 		if test == nil {
@@ -77,7 +77,7 @@ func Eval(spec *Spec, paths []string, cfg EvalConfig) (*EvalResult, error) {
 	if cfg.TestSubset > 0 && cfg.TestSubset < test.N {
 		test, _, _ = test.Split(cfg.TestSubset)
 	}
-	k := spec.Classes
+	k := spec.Program.OutputSize
 	sum := make([]float64, test.N*k)
 	res := &EvalResult{Paths: paths, N: test.N}
 	size := test.Size()

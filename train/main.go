@@ -3,6 +3,7 @@ package train
 import (
 	"flag"
 	"fmt"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 	"io"
 	"os"
 	"path/filepath"
@@ -66,7 +67,7 @@ func Command(spec *Spec, args []string, stdout, stderr io.Writer) int {
 // TrainFlags defines the flags of `cnnc train` on fs and returns a function
 // that builds the Config once fs is parsed. --lr, --momentum, --decay and
 // --nesterov are not here: cnnc compiles them into the network.
-func TrainFlags(fs *flag.FlagSet, rc Recipe) func() (Config, error) {
+func TrainFlags(fs *flag.FlagSet, rc rt.Recipe) func() (Config, error) {
 	var c Config
 	fs.StringVar(&c.Data, "data", "mnist", "training data: mnist | idx:IMAGES,LABELS[,TESTIMAGES,TESTLABELS] | folder:DIR (DIR/train, DIR/test)")
 	fs.IntVar(&c.Epochs, "epochs", rc.Epochs, "total number of epochs (default: the .cnn's)")
@@ -116,7 +117,7 @@ func TrainFlags(fs *flag.FlagSet, rc Recipe) func() (Config, error) {
 func cmdTrain(spec *Spec, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	build := TrainFlags(fs, spec.Recipe)
+	build := TrainFlags(fs, spec.Program.Recipe)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -131,8 +132,8 @@ func cmdTrain(spec *Spec, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Stdout, cfg.Stderr = stdout, stderr
 	fmt.Fprintf(stdout, "%s: batch %d, lr %g, momentum %g, decay %g, schedule %s, augment %s, data %s, seed %d\n",
-		spec.Name, cfg.Batch, spec.Recipe.LR, spec.Recipe.Momentum, spec.Recipe.Decay, spec.Recipe.Schedule,
-		augString(cfg.Augment, spec.Recipe.Augment), cfg.Data, cfg.Seed)
+		spec.Program.Name, cfg.Batch, spec.Program.Recipe.LR, spec.Program.Recipe.Momentum, spec.Program.Recipe.Decay, spec.Program.Recipe.Schedule.Kind,
+		augString(cfg.Augment, spec.Program.Recipe.Augment), cfg.Data, cfg.Seed)
 	if _, err := Run(spec, cfg); err != nil {
 		fmt.Fprintf(stderr, "cnnc train: %v\n", err)
 		return exitInput
@@ -140,11 +141,11 @@ func cmdTrain(spec *Spec, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func augString(a *Augment, def Augment) string {
+func augString(a *rt.Augment, def rt.Augment) string {
 	if a != nil {
-		return a.String()
+		return augmentString(*a)
 	}
-	return def.String()
+	return augmentString(def)
 }
 
 func cmdEval(spec *Spec, args []string, stdout, stderr io.Writer) int {

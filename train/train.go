@@ -24,7 +24,7 @@ type Config struct {
 	Epochs  int    // total epochs (a resumed run continues up to it)
 	Batch   int
 	Seed    uint64 // 0: the recipe's
-	Augment *Augment
+	Augment *rt.Augment
 	// Resume is a checkpoint to continue from ("" starts afresh).
 	Resume string
 	// Subset trains on the first Subset training images, TestSubset
@@ -78,7 +78,7 @@ type Result struct {
 	TestAcc  float64 // of the final network
 	BestAcc  float64
 	Wall     time.Duration
-	Model    *Model
+	Model    *rt.Net
 	LastPath string
 }
 
@@ -191,7 +191,7 @@ type runner struct {
 
 	trainSet, valSet, testSet *data.Dataset // valSet is testSet unless cfg.Val
 
-	m                  *Model
+	m                  *rt.Net
 	loader             *data.Loader
 	startEpoch         int     // the epochs finished before this run
 	lastPath, bestPath string  // in cfg.Out
@@ -219,7 +219,7 @@ func newRunner(spec *Spec, cfg Config) (*runner, error) {
 		cfg.Data = "mnist"
 	}
 	r.cfg = cfg
-	rc := spec.Recipe
+	rc := spec.Program.Recipe
 	epochs, batch, seed, aug := rc.Epochs, rc.Batch, rc.Seed, rc.Augment
 	if cfg.Epochs != 0 {
 		epochs = cfg.Epochs
@@ -241,7 +241,7 @@ func newRunner(spec *Spec, cfg Config) (*runner, error) {
 	case cfg.Subset < 0 || cfg.TestSubset < 0 || cfg.MaxBatches < 0 || cfg.Val < 0:
 		return nil, errors.New("--subset, --test-subset, --max-batches and --val must not be negative")
 	}
-	la, err := aug.loaderAugment(spec.InputH, spec.InputW)
+	la, err := loaderAugment(aug, spec.Program.InputH, spec.Program.InputW)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +297,7 @@ func (r *runner) loadData() error {
 	trainSet, testSet := cfg.TrainSet, cfg.TestSet
 	if trainSet == nil {
 		var err error
-		if trainSet, testSet, err = LoadData(cfg.Data, spec.InputH, spec.InputW, spec.InputC, spec.Classes); err != nil {
+		if trainSet, testSet, err = LoadData(cfg.Data, spec.Program.InputH, spec.Program.InputW, spec.Program.InputC, spec.Program.OutputSize); err != nil {
 			return err
 		}
 	}
@@ -417,7 +417,7 @@ func (r *runner) trainEpoch(epoch int) (epochStats, error) {
 				bar.Exit()
 				fmt.Fprintln(r.stderr)
 			}
-			if r.spec.ErrNonFinite != nil && errors.Is(err, r.spec.ErrNonFinite) || isNonFinite(loss) {
+			if errors.Is(err, rt.ErrNonFinite) || isNonFinite(loss) {
 				return st, &NonFiniteError{Epoch: epoch + 1, Step: step, Loss: loss, Last: r.lastGood}
 			}
 			return st, fmt.Errorf("epoch %d, step %d: %w", epoch+1, step, err)
@@ -507,7 +507,7 @@ func (r *runner) endEpoch(e EpochLog) error {
 	if err := writeLog(r.write, filepath.Join(r.cfg.Out, LogName), r.hist); err != nil {
 		return err
 	}
-	if err := writePlot(r.write, filepath.Join(r.cfg.Out, PlotName), r.spec.Name, r.hist); err != nil {
+	if err := writePlot(r.write, filepath.Join(r.cfg.Out, PlotName), r.spec.Program.Name, r.hist); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.stdout, "epoch %d/%d  loss %.4f  train acc %.2f%%  test acc %.2f%%  test loss %.4f  lr %.4g  %.0f img/s  %.1fs\n",
@@ -531,7 +531,7 @@ func (r *runner) finish(start time.Time) *Result {
 		secs += h.Seconds
 	}
 	fmt.Fprintf(r.stdout, "test accuracy: %.2f%%  (%s, epoch %d of %d, best %.2f%%, %d test images, %s wall, %.0f img/s, plot %s)\n",
-		100*last.TestAcc, r.spec.Name, last.Epoch, r.epochs, 100*r.best, r.testSet.N, res.Wall.Round(100*time.Millisecond), float64(imgs)/secs,
+		100*last.TestAcc, r.spec.Program.Name, last.Epoch, r.epochs, 100*r.best, r.testSet.N, res.Wall.Round(100*time.Millisecond), float64(imgs)/secs,
 		filepath.Join(r.cfg.Out, PlotName))
 	return res
 }
@@ -546,17 +546,17 @@ func checkSet(what string, d *data.Dataset, spec *Spec) error {
 	if d == nil || d.N == 0 {
 		return fmt.Errorf("the %s set is empty", what)
 	}
-	if d.C != spec.InputC || d.H != spec.InputH || d.W != spec.InputW {
-		return fmt.Errorf("the %s set's images are %s, %s wants %dx%dx%d (HxWxC)", what, d.Shape, spec.Name, spec.InputH, spec.InputW, spec.InputC)
+	if d.C != spec.Program.InputC || d.H != spec.Program.InputH || d.W != spec.Program.InputW {
+		return fmt.Errorf("the %s set's images are %s, %s wants %dx%dx%d (HxWxC)", what, d.Shape, spec.Program.Name, spec.Program.InputH, spec.Program.InputW, spec.Program.InputC)
 	}
-	if d.Classes > spec.Classes {
-		return fmt.Errorf("the %s set has %d classes, %s has %d outputs", what, d.Classes, spec.Name, spec.Classes)
+	if d.Classes > spec.Program.OutputSize {
+		return fmt.Errorf("the %s set has %d classes, %s has %d outputs", what, d.Classes, spec.Program.Name, spec.Program.OutputSize)
 	}
 	return nil
 }
 
 // predict writes the arg max of each of the n rows of m.Forward(x) into dst.
-func predict(m Net, x []float32, n int, dst []int32) ([]int32, error) {
+func predict(m *rt.Net, x []float32, n int, dst []int32) ([]int32, error) {
 	out, err := m.Forward(x)
 	if err != nil {
 		return dst, err
@@ -571,7 +571,7 @@ func predict(m Net, x []float32, n int, dst []int32) ([]int32, error) {
 
 // Evaluate returns the accuracy and the mean cross-entropy of m on d, in
 // batches of up to batch images (Forward: eval mode).
-func Evaluate(m Net, d *data.Dataset, batch int) (acc, loss float64, err error) {
+func Evaluate(m *rt.Net, d *data.Dataset, batch int) (acc, loss float64, err error) {
 	batch = min(batch, m.MaxBatch())
 	var correct int
 	size := d.Size()

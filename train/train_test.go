@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 	"io"
 	"math"
 	"os"
@@ -95,7 +96,7 @@ func TestLeNetLearnsMNIST(t *testing.T) {
 // streams, momentum, schedule) matters.
 func smallRun(out string, epochs int, resume string) Config {
 	tr, te := mnistTrain, mnistTe
-	aug := Augment{Pad: 2, Mirror: true}
+	aug := rt.Augment{Pad: 2, Mirror: true}
 	return Config{Out: out, Epochs: epochs, Batch: 32, Subset: 640, TestSubset: 300, MaxBatches: 7, Augment: &aug,
 		Resume: resume, TrainSet: tr, TestSet: te, Seed: 7, Deterministic: true}
 }
@@ -159,7 +160,7 @@ func TestResumeBitExact(t *testing.T) {
 	}
 	// The untrained network differs: the comparison above could fail.
 	fresh := spec.New(32, 7)
-	if fresh.Tensors[0].Data[0] == ta["conv1.weight"][0] {
+	if fresh.Tensors()[0].Data[0] == ta["conv1.weight"][0] {
 		t.Error("training did not change conv1.weight")
 	}
 	// Resuming with another configuration is refused.
@@ -174,28 +175,21 @@ func TestResumeBitExact(t *testing.T) {
 	}
 }
 
-// constNet answers every Forward with the same probabilities, so that the
-// validation accuracy is flat and the .cnn's plateau schedule must fire.
-type constNet struct{ Net }
-
-func (c constNet) Forward(x []float32) ([]float32, error) {
-	n := len(x) / lenet5.InputSize
-	out := make([]float32, n*10)
-	for i := 0; i < n; i++ {
-		out[i*10+3] = 1
-	}
-	return out, nil
-}
-
+// TestPlateauSchedule runs LeNet-5 with an inference walk that answers
+// every image with the same probabilities, so that the validation accuracy
+// is flat and the .cnn's plateau schedule must fire.
 func TestPlateauSchedule(t *testing.T) {
 	mnist(t)
 	spec := lenetSpec()
-	inner := spec.New
-	spec.New = func(mb int, seed uint64) *Model {
-		m := inner(mb, seed)
-		m.Net = constNet{m.Net}
-		return m
+	p := lenet5.Program()
+	p.ForwardInfer = func(m *rt.Memory, n int) {
+		out := m.Act[p.InferOut*m.MaxBatch:][:n*10]
+		clear(out)
+		for i := 0; i < n; i++ {
+			out[i*10+3] = 1
+		}
 	}
+	spec.New = func(mb int, seed uint64) *rt.Net { return rt.NewNet(&p, mb, seed) }
 	cfg := smallRun(t.TempDir(), 5, "")
 	cfg.MaxBatches = 1
 	res, err := Run(spec, cfg)
@@ -384,17 +378,17 @@ func TestDataErrors(t *testing.T) {
 func TestAugmentFlags(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want Augment
+		want rt.Augment
 		err  string
 	}{
-		{"none", Augment{}, ""},
-		{"pad 2 mirror", Augment{Pad: 2, Mirror: true}, ""},
-		{"translate=3,mirror", Augment{Translate: 3, Mirror: true}, ""},
-		{"crop 28 pad 4", Augment{Crop: 28, Pad: 4}, ""},
-		{"pad", Augment{}, "needs a number"},
-		{"pad -1", Augment{}, "non-negative"},
-		{"rotate 10", Augment{}, "unknown"},
-		{"", Augment{}, "want none"},
+		{"none", rt.Augment{}, ""},
+		{"pad 2 mirror", rt.Augment{Pad: 2, Mirror: true}, ""},
+		{"translate=3,mirror", rt.Augment{Translate: 3, Mirror: true}, ""},
+		{"crop 28 pad 4", rt.Augment{Crop: 28, Pad: 4}, ""},
+		{"pad", rt.Augment{}, "needs a number"},
+		{"pad -1", rt.Augment{}, "non-negative"},
+		{"rotate 10", rt.Augment{}, "unknown"},
+		{"", rt.Augment{}, "want none"},
 	} {
 		a, err := ParseAugment(tc.in)
 		if tc.err != "" {
@@ -406,23 +400,23 @@ func TestAugmentFlags(t *testing.T) {
 		if err != nil || a != tc.want {
 			t.Errorf("%q: got %+v, %v, want %+v", tc.in, a, err, tc.want)
 		}
-		if back, _ := ParseAugment(a.String()); back != a {
-			t.Errorf("%q: String %q does not parse back", tc.in, a.String())
+		if back, _ := ParseAugment(augmentString(a)); back != a {
+			t.Errorf("%q: String %q does not parse back", tc.in, augmentString(a))
 		}
 	}
-	if la, err := (Augment{Crop: 28, Pad: 4, Mirror: true}).loaderAugment(28, 28); err != nil || la != (data.Augment{Pad: 4, Mirror: true}) {
+	if la, err := loaderAugment(rt.Augment{Crop: 28, Pad: 4, Mirror: true}, 28, 28); err != nil || la != (data.Augment{Pad: 4, Mirror: true}) {
 		t.Errorf("crop 28 pad 4 mirror: %+v, %v", la, err)
 	}
-	if la, _ := (Augment{Translate: 3}).loaderAugment(28, 28); la.Pad != 3 {
+	if la, _ := loaderAugment(rt.Augment{Translate: 3}, 28, 28); la.Pad != 3 {
 		t.Errorf("translate 3: %+v", la)
 	}
-	if _, err := (Augment{Crop: 24}).loaderAugment(28, 28); err == nil || !strings.Contains(err.Error(), "never resized") {
+	if _, err := loaderAugment(rt.Augment{Crop: 24}, 28, 28); err == nil || !strings.Contains(err.Error(), "never resized") {
 		t.Errorf("crop 24 of 28: %v", err)
 	}
 	// The .cnn's augmentation is the default; the flag overrides it.
 	mnist(t)
 	spec := lenetSpec()
-	spec.Recipe.Augment = Augment{Translate: 1}
+	spec.Program.Recipe.Augment = rt.Augment{Translate: 1}
 	cfg := smallRun(t.TempDir(), 1, "")
 	cfg.Augment = nil
 	if _, err := Run(spec, cfg); err != nil {
@@ -515,7 +509,7 @@ func TestEvalEnsemble(t *testing.T) {
 	}
 	// Checkpoints record their training state for resume.
 	ck, _ := ReadCheckpoint(paths[0])
-	var st lenet5.TrainState
+	var st rt.TrainState
 	if err := json.Unmarshal([]byte(ck.Meta[metaSchedule]), &st); err != nil || st.Epoch != 1 {
 		t.Errorf("schedule state %q: %v", ck.Meta[metaSchedule], err)
 	}

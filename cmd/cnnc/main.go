@@ -1,9 +1,12 @@
 // Command cnnc compiles .cnn network descriptions.
 //
 //	cnnc check FILE...              check shapes; exit 0 clean, 1 errors, 2 usage
-//	cnnc summary [--json] FILE      per-layer shapes, parameters, MACs, activations
+//	cnnc summary [--json | --dot | --ir] FILE
+//	                                per-layer shapes, parameters, MACs, activations
 //	cnnc fmt [-w] FILE...           print (or rewrite) files in canonical form
 //	cnnc gen [-o DIR] [-pkg NAME] FILE  emit the network's Go package
+//	cnnc train FILE [flags]         train the network (package train, train/build)
+//	cnnc eval CKPT... [flags]       evaluate checkpoints and their ensemble
 package main
 
 import (

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 	"io"
 	"os"
 	"os/exec"
@@ -78,7 +79,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 	fs.Var(boolFlag{&ov.Nesterov}, "nesterov", "Nesterov momentum (compiled in)")
 	// The binary's own flags, parsed here too so that mistakes show before
 	// any build; the recipe defaults do not matter for that.
-	check := train.TrainFlags(fs, train.Recipe{})
+	check := train.TrainFlags(fs, rt.Recipe{})
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s\n\nflags:\n", trainUsage)
 		fs.PrintDefaults()

@@ -2,21 +2,17 @@
 // Source: ../networks/alexnet.cnn
 
 // Package alexnet is the AlexNet network of ../networks/alexnet.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package alexnet
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,228 +30,256 @@ const (
 	MACs       = int64(724406816) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 96 11x11 s4 (../networks/alexnet.cnn:7), 227x227x3 -> 55x55x96.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:34848], m.params[34848:34944], y, m.scratch)
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
+type Net struct {
+	*rt.Net
 }
 
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:34848], m.grads[34848:34944], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:34848], dx, m.scratch)
+// New returns the network for batches of up to maxBatch images, initialised from seed as
+// the .cnn's recipe says (init gaussian). It panics if maxBatch < 1.
+func New(maxBatch int, seed uint64) *Net {
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "alexnet",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      60965224,
+	Buffers:     0,
+	Train:       1049571,
+	Infer:       477024,
+	Saved:       126560,
+	Argmax:      122464,
+	SavedFixed:  0,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    186624,
+	TrainLogits: 1048571,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     128,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.01,
+		Momentum:  0.9,
+		Decay:     0.0005,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
+		},
+		Init: rt.InitRecipe{
+			Kind: "gaussian",
+			Std:  0.01,
+		},
+		Augment: rt.Augment{
+			Crop:      227,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    true,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
+}
+
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{96, 3, 11, 11}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{96}, Off: 34848, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{256, 48, 5, 5}, Off: 34944, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{256}, Off: 342144, Init: rt.InitBias},
+		{Name: "conv3.weight", Shape: []int{384, 256, 3, 3}, Off: 342400, Init: rt.InitWeightFanOut},
+		{Name: "conv3.bias", Shape: []int{384}, Off: 1227136, Init: rt.InitBias},
+		{Name: "conv4.weight", Shape: []int{384, 192, 3, 3}, Off: 1227520, Init: rt.InitWeightFanOut},
+		{Name: "conv4.bias", Shape: []int{384}, Off: 1891072, Init: rt.InitBias},
+		{Name: "conv5.weight", Shape: []int{256, 192, 3, 3}, Off: 1891456, Init: rt.InitWeightFanOut},
+		{Name: "conv5.bias", Shape: []int{256}, Off: 2333824, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{4096, 9216}, Off: 2334080, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{4096}, Off: 40082816, Init: rt.InitBias},
+		{Name: "fc2.weight", Shape: []int{4096, 4096}, Off: 40086912, Init: rt.InitWeight},
+		{Name: "fc2.bias", Shape: []int{4096}, Off: 56864128, Init: rt.InitBias},
+		{Name: "fc3.weight", Shape: []int{1000, 4096}, Off: 56868224, Init: rt.InitWeight},
+		{Name: "fc3.bias", Shape: []int{1000}, Off: 60964224, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
+// bn folded, relu fused, dropout the identity, auxiliary heads absent.
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*154587], m.Params[0:34848], m.Params[34848:34944], a[186624*mb:186624*mb+n*290400], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[186624*mb:186624*mb+n*290400], a[:n*69984], nil)
+	lrn1.Forward(n, a[:n*69984], a[186624*mb:186624*mb+n*69984], m.Saved[:n*69984], m.Scratch)
+	conv2.Forward(n, a[186624*mb:186624*mb+n*69984], m.Params[34944:342144], m.Params[342144:342400], a[:n*186624], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	maxpool2.Forward(n, a[:n*186624], a[186624*mb:186624*mb+n*43264], nil)
+	lrn2.Forward(n, a[186624*mb:186624*mb+n*43264], a[:n*43264], m.Saved[69984*mb:69984*mb+n*43264], m.Scratch)
+	conv3.Forward(n, a[:n*43264], m.Params[342400:1227136], m.Params[1227136:1227520], a[186624*mb:186624*mb+n*64896], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	conv4.Forward(n, a[186624*mb:186624*mb+n*64896], m.Params[1227520:1891072], m.Params[1891072:1891456], a[:n*64896], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	conv5.Forward(n, a[:n*64896], m.Params[1891456:2333824], m.Params[2333824:2334080], a[186624*mb:186624*mb+n*43264], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	maxpool3.Forward(n, a[186624*mb:186624*mb+n*43264], a[:n*9216], nil)
+	// dropout1: the identity at inference
+	fc1.Forward(n, a[:n*9216], m.Params[2334080:40082816], m.Params[40082816:40086912], a[186624*mb:186624*mb+n*4096])
+	// relu6: in the epilogue of the conv or fc before it
+	// dropout2: the identity at inference
+	fc2.Forward(n, a[186624*mb:186624*mb+n*4096], m.Params[40086912:56864128], m.Params[56864128:56868224], a[:n*4096])
+	// relu7: in the epilogue of the conv or fc before it
+	fc3.Forward(n, a[:n*4096], m.Params[56868224:60964224], m.Params[60964224:60965224], a[186624*mb:186624*mb+n*1000])
+	softmax1.Forward(n, a[186624*mb:186624*mb+n*1000], a[186624*mb:186624*mb+n*1000])
+}
+
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
+// keeping every output that backward needs.
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 96 11x11 s4 (../networks/alexnet.cnn:7), 227x227x3 -> 55x55x96
+	conv1.Forward(n, a[:n*154587], m.Params[0:34848], m.Params[34848:34944], a[154587*mb:154587*mb+n*290400], m.Scratch)
+	// relu1: relu (../networks/alexnet.cnn:7), 55x55x96 -> 55x55x96
+	// relu1: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s2 (../networks/alexnet.cnn:7), 55x55x96 -> 27x27x96
+	maxpool1.Forward(n, a[154587*mb:154587*mb+n*290400], a[444987*mb:444987*mb+n*69984], m.Argmax[:n*69984])
+	// lrn1: lrn 5 1e-4 0.75 2 (../networks/alexnet.cnn:7), 27x27x96 -> 27x27x96
+	lrn1.Forward(n, a[444987*mb:444987*mb+n*69984], a[514971*mb:514971*mb+n*69984], m.Saved[:n*69984], m.Scratch)
+	// conv2: conv 256 5x5 p2 g2 (../networks/alexnet.cnn:8), 27x27x96 -> 27x27x256
+	conv2.Forward(n, a[514971*mb:514971*mb+n*69984], m.Params[34944:342144], m.Params[342144:342400], a[584955*mb:584955*mb+n*186624], m.Scratch)
+	// relu2: relu (../networks/alexnet.cnn:8), 27x27x256 -> 27x27x256
+	// relu2: in the epilogue of the conv before it
+	// maxpool2: maxpool 3 s2 (../networks/alexnet.cnn:8), 27x27x256 -> 13x13x256
+	maxpool2.Forward(n, a[584955*mb:584955*mb+n*186624], a[771579*mb:771579*mb+n*43264], m.Argmax[69984*mb:69984*mb+n*43264])
+	// lrn2: lrn 5 1e-4 0.75 2 (../networks/alexnet.cnn:8), 13x13x256 -> 13x13x256
+	lrn2.Forward(n, a[771579*mb:771579*mb+n*43264], a[814843*mb:814843*mb+n*43264], m.Saved[69984*mb:69984*mb+n*43264], m.Scratch)
+	// conv3: conv 384 3x3 p1 (../networks/alexnet.cnn:9), 13x13x256 -> 13x13x384
+	conv3.Forward(n, a[814843*mb:814843*mb+n*43264], m.Params[342400:1227136], m.Params[1227136:1227520], a[858107*mb:858107*mb+n*64896], m.Scratch)
+	// relu3: relu (../networks/alexnet.cnn:9), 13x13x384 -> 13x13x384
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv 384 3x3 p1 g2 (../networks/alexnet.cnn:10), 13x13x384 -> 13x13x384
+	conv4.Forward(n, a[858107*mb:858107*mb+n*64896], m.Params[1227520:1891072], m.Params[1891072:1891456], a[923003*mb:923003*mb+n*64896], m.Scratch)
+	// relu4: relu (../networks/alexnet.cnn:10), 13x13x384 -> 13x13x384
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv 256 3x3 p1 g2 (../networks/alexnet.cnn:11), 13x13x384 -> 13x13x256
+	conv5.Forward(n, a[923003*mb:923003*mb+n*64896], m.Params[1891456:2333824], m.Params[2333824:2334080], a[987899*mb:987899*mb+n*43264], m.Scratch)
+	// relu5: relu (../networks/alexnet.cnn:11), 13x13x256 -> 13x13x256
+	// relu5: in the epilogue of the conv before it
+	// maxpool3: maxpool 3 s2 (../networks/alexnet.cnn:11), 13x13x256 -> 6x6x256
+	maxpool3.Forward(n, a[987899*mb:987899*mb+n*43264], a[1031163*mb:1031163*mb+n*9216], m.Argmax[113248*mb:113248*mb+n*9216])
+	// dropout1: dropout 0.5 (../networks/alexnet.cnn:12), 6x6x256 -> 6x6x256
+	if m.Frozen {
+		dropout1.Backward(a[1031163*mb:1031163*mb+n*9216], m.Saved[113248*mb:113248*mb+n*9216])
+	} else {
+		dropout1.Forward(a[1031163*mb:1031163*mb+n*9216], m.Saved[113248*mb:113248*mb+n*9216], m.RNG, true)
 	}
-}
-
-// relu1: relu (../networks/alexnet.cnn:7), 55x55x96 -> 55x55x96. Its forward runs in conv1's epilogue.
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool1: maxpool 3 s2 (../networks/alexnet.cnn:7), 55x55x96 -> 27x27x96.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*69984])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*69984], dx)
-}
-
-// lrn1: lrn 5 1e-4 0.75 2 (../networks/alexnet.cnn:7), 27x27x96 -> 27x27x96.
-func (m *Net) lrn1Forward(n int, x, y []float32) {
-	lrn1.Forward(n, x, y, m.saved[:n*69984], m.scratch)
-}
-
-// lrn1Backward needs the output y of the forward pass.
-func (m *Net) lrn1Backward(n int, x, y, dy, dx []float32) {
-	lrn1.Backward(n, x, y, m.saved[:n*69984], dy, dx, m.scratch)
-}
-
-// conv2: conv 256 5x5 p2 g2 (../networks/alexnet.cnn:8), 27x27x96 -> 27x27x256.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[34944:342144], m.params[342144:342400], y, m.scratch)
-}
-
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[34944:342144], m.grads[342144:342400], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[34944:342144], dx, m.scratch)
+	// fc1: fc 4096 (../networks/alexnet.cnn:12), 6x6x256 -> 1x1x4096
+	fc1.Forward(n, a[1031163*mb:1031163*mb+n*9216], m.Params[2334080:40082816], m.Params[40082816:40086912], a[1040379*mb:1040379*mb+n*4096])
+	// relu6: relu (../networks/alexnet.cnn:12), 1x1x4096 -> 1x1x4096
+	// relu6: in the epilogue of the fc before it
+	// dropout2: dropout 0.5 (../networks/alexnet.cnn:13), 1x1x4096 -> 1x1x4096
+	if m.Frozen {
+		dropout2.Backward(a[1040379*mb:1040379*mb+n*4096], m.Saved[122464*mb:122464*mb+n*4096])
+	} else {
+		dropout2.Forward(a[1040379*mb:1040379*mb+n*4096], m.Saved[122464*mb:122464*mb+n*4096], m.RNG, true)
 	}
+	// fc2: fc 4096 (../networks/alexnet.cnn:13), 1x1x4096 -> 1x1x4096
+	fc2.Forward(n, a[1040379*mb:1040379*mb+n*4096], m.Params[40086912:56864128], m.Params[56864128:56868224], a[1044475*mb:1044475*mb+n*4096])
+	// relu7: relu (../networks/alexnet.cnn:13), 1x1x4096 -> 1x1x4096
+	// relu7: in the epilogue of the fc before it
+	// fc3: fc 1000 (../networks/alexnet.cnn:14), 1x1x4096 -> 1x1x1000
+	fc3.Forward(n, a[1044475*mb:1044475*mb+n*4096], m.Params[56868224:60964224], m.Params[60964224:60965224], a[1048571*mb:1048571*mb+n*1000])
+	// softmax1: softmax (../networks/alexnet.cnn:14), 1x1x1000 -> 1x1x1000
+	// softmax1: computed by the loss
 }
 
-// relu2: relu (../networks/alexnet.cnn:8), 27x27x256 -> 27x27x256. Its forward runs in conv2's epilogue.
-func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
+// backward runs every layer's backward in reverse order; the gradients of the outputs
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	// softmax1: in the loss's backward
+	fc3.BackwardFilter(n, a[1044475*mb:1044475*mb+n*4096], d[1048571*mb:1048571*mb+n*1000], m.Grads[56868224:60964224], m.Grads[60964224:60965224])
+	fc3.BackwardData(n, d[1048571*mb:1048571*mb+n*1000], m.Params[56868224:60964224], d[1044475*mb:1044475*mb+n*4096])
+	rt.ReLUBackward(a[1044475*mb:1044475*mb+n*4096], d[1044475*mb:1044475*mb+n*4096])
+	fc2.BackwardFilter(n, a[1040379*mb:1040379*mb+n*4096], d[1044475*mb:1044475*mb+n*4096], m.Grads[40086912:56864128], m.Grads[56864128:56868224])
+	fc2.BackwardData(n, d[1044475*mb:1044475*mb+n*4096], m.Params[40086912:56864128], d[1040379*mb:1040379*mb+n*4096])
+	dropout2.Backward(d[1040379*mb:1040379*mb+n*4096], m.Saved[122464*mb:122464*mb+n*4096])
+	rt.ReLUBackward(a[1040379*mb:1040379*mb+n*4096], d[1040379*mb:1040379*mb+n*4096])
+	fc1.BackwardFilter(n, a[1031163*mb:1031163*mb+n*9216], d[1040379*mb:1040379*mb+n*4096], m.Grads[2334080:40082816], m.Grads[40082816:40086912])
+	fc1.BackwardData(n, d[1040379*mb:1040379*mb+n*4096], m.Params[2334080:40082816], d[1031163*mb:1031163*mb+n*9216])
+	dropout1.Backward(d[1031163*mb:1031163*mb+n*9216], m.Saved[113248*mb:113248*mb+n*9216])
+	maxpool3.Backward(n, d[1031163*mb:1031163*mb+n*9216], m.Argmax[113248*mb:113248*mb+n*9216], d[987899*mb:987899*mb+n*43264])
+	rt.ReLUBackward(a[987899*mb:987899*mb+n*43264], d[987899*mb:987899*mb+n*43264])
+	conv5.BackwardFilter(n, a[923003*mb:923003*mb+n*64896], d[987899*mb:987899*mb+n*43264], m.Grads[1891456:2333824], m.Grads[2333824:2334080], m.Scratch)
+	conv5.BackwardData(n, d[987899*mb:987899*mb+n*43264], m.Params[1891456:2333824], d[923003*mb:923003*mb+n*64896], m.Scratch)
+	rt.ReLUBackward(a[923003*mb:923003*mb+n*64896], d[923003*mb:923003*mb+n*64896])
+	conv4.BackwardFilter(n, a[858107*mb:858107*mb+n*64896], d[923003*mb:923003*mb+n*64896], m.Grads[1227520:1891072], m.Grads[1891072:1891456], m.Scratch)
+	conv4.BackwardData(n, d[923003*mb:923003*mb+n*64896], m.Params[1227520:1891072], d[858107*mb:858107*mb+n*64896], m.Scratch)
+	rt.ReLUBackward(a[858107*mb:858107*mb+n*64896], d[858107*mb:858107*mb+n*64896])
+	conv3.BackwardFilter(n, a[814843*mb:814843*mb+n*43264], d[858107*mb:858107*mb+n*64896], m.Grads[342400:1227136], m.Grads[1227136:1227520], m.Scratch)
+	conv3.BackwardData(n, d[858107*mb:858107*mb+n*64896], m.Params[342400:1227136], d[814843*mb:814843*mb+n*43264], m.Scratch)
+	lrn2.Backward(n, a[771579*mb:771579*mb+n*43264], a[814843*mb:814843*mb+n*43264], m.Saved[69984*mb:69984*mb+n*43264], d[814843*mb:814843*mb+n*43264], d[771579*mb:771579*mb+n*43264], m.Scratch)
+	maxpool2.Backward(n, d[771579*mb:771579*mb+n*43264], m.Argmax[69984*mb:69984*mb+n*43264], d[584955*mb:584955*mb+n*186624])
+	rt.ReLUBackward(a[584955*mb:584955*mb+n*186624], d[584955*mb:584955*mb+n*186624])
+	conv2.BackwardFilter(n, a[514971*mb:514971*mb+n*69984], d[584955*mb:584955*mb+n*186624], m.Grads[34944:342144], m.Grads[342144:342400], m.Scratch)
+	conv2.BackwardData(n, d[584955*mb:584955*mb+n*186624], m.Params[34944:342144], d[514971*mb:514971*mb+n*69984], m.Scratch)
+	lrn1.Backward(n, a[444987*mb:444987*mb+n*69984], a[514971*mb:514971*mb+n*69984], m.Saved[:n*69984], d[514971*mb:514971*mb+n*69984], d[444987*mb:444987*mb+n*69984], m.Scratch)
+	maxpool1.Backward(n, d[444987*mb:444987*mb+n*69984], m.Argmax[:n*69984], d[154587*mb:154587*mb+n*290400])
+	rt.ReLUBackward(a[154587*mb:154587*mb+n*290400], d[154587*mb:154587*mb+n*290400])
+	conv1.BackwardFilter(n, a[:n*154587], d[154587*mb:154587*mb+n*290400], m.Grads[0:34848], m.Grads[34848:34944], m.Scratch)
 }
 
-// maxpool2: maxpool 3 s2 (../networks/alexnet.cnn:8), 27x27x256 -> 13x13x256.
-func (m *Net) maxpool2Forward(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, m.argmax[69984*m.maxBatch:69984*m.maxBatch+n*43264])
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), lrn2.ScratchSize(), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb))
 }
 
-// maxpool2Infer takes the maxima without their positions.
-func (m *Net) maxpool2Infer(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, nil)
+// loss returns the cross-entropy of the main output plus each auxiliary head's times its
+// weight, and leaves each output's softmax in place of its logits.
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
+	var loss float32
+	// softmax1, weight 1
+	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[1048571*mb:1048571*mb+n*1000], labels, a[1048571*mb:1048571*mb+n*1000])
+	return loss
 }
 
-func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
-	maxpool2.Backward(n, dy, m.argmax[69984*m.maxBatch:69984*m.maxBatch+n*43264], dx)
-}
-
-// lrn2: lrn 5 1e-4 0.75 2 (../networks/alexnet.cnn:8), 13x13x256 -> 13x13x256.
-func (m *Net) lrn2Forward(n int, x, y []float32) {
-	lrn2.Forward(n, x, y, m.saved[69984*m.maxBatch:69984*m.maxBatch+n*43264], m.scratch)
-}
-
-// lrn2Backward needs the output y of the forward pass.
-func (m *Net) lrn2Backward(n int, x, y, dy, dx []float32) {
-	lrn2.Backward(n, x, y, m.saved[69984*m.maxBatch:69984*m.maxBatch+n*43264], dy, dx, m.scratch)
-}
-
-// conv3: conv 384 3x3 p1 (../networks/alexnet.cnn:9), 13x13x256 -> 13x13x384.
-func (m *Net) conv3Forward(n int, x, y []float32) {
-	conv3.Forward(n, x, m.params[342400:1227136], m.params[1227136:1227520], y, m.scratch)
-}
-
-func (m *Net) conv3Backward(n int, x, dy, dx []float32) {
-	conv3.BackwardFilter(n, x, dy, m.grads[342400:1227136], m.grads[1227136:1227520], m.scratch)
-	if dx != nil {
-		conv3.BackwardData(n, dy, m.params[342400:1227136], dx, m.scratch)
-	}
-}
-
-// relu3: relu (../networks/alexnet.cnn:9), 13x13x384 -> 13x13x384. Its forward runs in conv3's epilogue.
-func (m *Net) relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv4: conv 384 3x3 p1 g2 (../networks/alexnet.cnn:10), 13x13x384 -> 13x13x384.
-func (m *Net) conv4Forward(n int, x, y []float32) {
-	conv4.Forward(n, x, m.params[1227520:1891072], m.params[1891072:1891456], y, m.scratch)
-}
-
-func (m *Net) conv4Backward(n int, x, dy, dx []float32) {
-	conv4.BackwardFilter(n, x, dy, m.grads[1227520:1891072], m.grads[1891072:1891456], m.scratch)
-	if dx != nil {
-		conv4.BackwardData(n, dy, m.params[1227520:1891072], dx, m.scratch)
-	}
-}
-
-// relu4: relu (../networks/alexnet.cnn:10), 13x13x384 -> 13x13x384. Its forward runs in conv4's epilogue.
-func (m *Net) relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv5: conv 256 3x3 p1 g2 (../networks/alexnet.cnn:11), 13x13x384 -> 13x13x256.
-func (m *Net) conv5Forward(n int, x, y []float32) {
-	conv5.Forward(n, x, m.params[1891456:2333824], m.params[2333824:2334080], y, m.scratch)
-}
-
-func (m *Net) conv5Backward(n int, x, dy, dx []float32) {
-	conv5.BackwardFilter(n, x, dy, m.grads[1891456:2333824], m.grads[2333824:2334080], m.scratch)
-	if dx != nil {
-		conv5.BackwardData(n, dy, m.params[1891456:2333824], dx, m.scratch)
-	}
-}
-
-// relu5: relu (../networks/alexnet.cnn:11), 13x13x256 -> 13x13x256. Its forward runs in conv5's epilogue.
-func (m *Net) relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool3: maxpool 3 s2 (../networks/alexnet.cnn:11), 13x13x256 -> 6x6x256.
-func (m *Net) maxpool3Forward(n int, x, y []float32) {
-	maxpool3.Forward(n, x, y, m.argmax[113248*m.maxBatch:113248*m.maxBatch+n*9216])
-}
-
-// maxpool3Infer takes the maxima without their positions.
-func (m *Net) maxpool3Infer(n int, x, y []float32) {
-	maxpool3.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool3Backward(n int, x, dy, dx []float32) {
-	maxpool3.Backward(n, dy, m.argmax[113248*m.maxBatch:113248*m.maxBatch+n*9216], dx)
-}
-
-// dropout1: dropout 0.5 (../networks/alexnet.cnn:12), 6x6x256 -> 6x6x256. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout1.Backward(y, m.saved[113248*m.maxBatch:113248*m.maxBatch+n*9216])
-		return
-	}
-	dropout1.Forward(y, m.saved[113248*m.maxBatch:113248*m.maxBatch+n*9216], m.rng, true)
-}
-
-func (m *Net) dropout1Backward(n int, dy, dx []float32) {
-	dropout1.Backward(dy, m.saved[113248*m.maxBatch:113248*m.maxBatch+n*9216])
-}
-
-// fc1: fc 4096 (../networks/alexnet.cnn:12), 6x6x256 -> 1x1x4096.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[2334080:40082816], m.params[40082816:40086912], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[2334080:40082816], m.grads[40082816:40086912])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[2334080:40082816], dx)
-	}
-}
-
-// relu6: relu (../networks/alexnet.cnn:12), 1x1x4096 -> 1x1x4096. Its forward runs in fc1's epilogue.
-func (m *Net) relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// dropout2: dropout 0.5 (../networks/alexnet.cnn:13), 1x1x4096 -> 1x1x4096. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout2Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout2.Backward(y, m.saved[122464*m.maxBatch:122464*m.maxBatch+n*4096])
-		return
-	}
-	dropout2.Forward(y, m.saved[122464*m.maxBatch:122464*m.maxBatch+n*4096], m.rng, true)
-}
-
-func (m *Net) dropout2Backward(n int, dy, dx []float32) {
-	dropout2.Backward(dy, m.saved[122464*m.maxBatch:122464*m.maxBatch+n*4096])
-}
-
-// fc2: fc 4096 (../networks/alexnet.cnn:13), 1x1x4096 -> 1x1x4096.
-func (m *Net) fc2Forward(n int, x, y []float32) {
-	fc2.Forward(n, x, m.params[40086912:56864128], m.params[56864128:56868224], y)
-}
-
-func (m *Net) fc2Backward(n int, x, dy, dx []float32) {
-	fc2.BackwardFilter(n, x, dy, m.grads[40086912:56864128], m.grads[56864128:56868224])
-	if dx != nil {
-		fc2.BackwardData(n, dy, m.params[40086912:56864128], dx)
-	}
-}
-
-// relu7: relu (../networks/alexnet.cnn:13), 1x1x4096 -> 1x1x4096. Its forward runs in fc2's epilogue.
-func (m *Net) relu7Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// fc3: fc 1000 (../networks/alexnet.cnn:14), 1x1x4096 -> 1x1x1000.
-func (m *Net) fc3Forward(n int, x, y []float32) {
-	fc3.Forward(n, x, m.params[56868224:60964224], m.params[60964224:60965224], y)
-}
-
-func (m *Net) fc3Backward(n int, x, dy, dx []float32) {
-	fc3.BackwardFilter(n, x, dy, m.grads[56868224:60964224], m.grads[60964224:60965224])
-	if dx != nil {
-		fc3.BackwardData(n, dy, m.params[56868224:60964224], dx)
-	}
-}
-
-// softmax1: softmax (../networks/alexnet.cnn:14), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
+// lossBackward adds the gradient of loss to the logits' gradients.
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.Softmax{Classes: 1000}.LossBackward(n, a[1048571*mb:1048571*mb+n*1000], labels, float32(1), d[1048571*mb:1048571*mb+n*1000])
 }
 
 // The geometry of every layer, all constants.
@@ -277,672 +301,6 @@ var (
 	fc3      = rt.FC{In: 4096, Out: 1000, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 1000}
 )
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
-type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
-}
-
-// New returns the network for batches of up to maxBatch images, initialised from seed as
-// the .cnn's recipe says (init gaussian). It panics if maxBatch < 1.
-func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("alexnet.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 477024*mb),
-		argmax:    make([]int32, 122464*mb),
-		buffers:   make([]float32, 0),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 60965224),
-		saved:     make([]float32, 126560*mb),
-		savedFix:  make([]float32, 0),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), lrn2.ScratchSize(), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.01,
-			LR:     0.01,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.01)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
-		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:34848],
-		Name:   "conv1.weight",
-		Shape:  []int{96, 3, 11, 11},
-	}, {
-		Buffer: false,
-		Data:   m.params[34848:34944],
-		Name:   "conv1.bias",
-		Shape:  []int{96},
-	}, {
-		Buffer: false,
-		Data:   m.params[34944:342144],
-		Name:   "conv2.weight",
-		Shape:  []int{256, 48, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[342144:342400],
-		Name:   "conv2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[342400:1227136],
-		Name:   "conv3.weight",
-		Shape:  []int{384, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1227136:1227520],
-		Name:   "conv3.bias",
-		Shape:  []int{384},
-	}, {
-		Buffer: false,
-		Data:   m.params[1227520:1891072],
-		Name:   "conv4.weight",
-		Shape:  []int{384, 192, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1891072:1891456],
-		Name:   "conv4.bias",
-		Shape:  []int{384},
-	}, {
-		Buffer: false,
-		Data:   m.params[1891456:2333824],
-		Name:   "conv5.weight",
-		Shape:  []int{256, 192, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2333824:2334080],
-		Name:   "conv5.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2334080:40082816],
-		Name:   "fc1.weight",
-		Shape:  []int{4096, 9216},
-	}, {
-		Buffer: false,
-		Data:   m.params[40082816:40086912],
-		Name:   "fc1.bias",
-		Shape:  []int{4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[40086912:56864128],
-		Name:   "fc2.weight",
-		Shape:  []int{4096, 4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[56864128:56868224],
-		Name:   "fc2.bias",
-		Shape:  []int{4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[56868224:60964224],
-		Name:   "fc3.weight",
-		Shape:  []int{1000, 4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[60964224:60965224],
-		Name:   "fc3.bias",
-		Shape:  []int{1000},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
-}
-
-// forwardInfer runs the network at inference on the n images at the start of m.act:
-// bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*154587], a[186624*mb:186624*mb+n*290400])
-	// relu1: fused into its producer
-	m.maxpool1Infer(n, a[186624*mb:186624*mb+n*290400], a[:n*69984])
-	m.lrn1Forward(n, a[:n*69984], a[186624*mb:186624*mb+n*69984])
-	m.conv2Forward(n, a[186624*mb:186624*mb+n*69984], a[:n*186624])
-	// relu2: fused into its producer
-	m.maxpool2Infer(n, a[:n*186624], a[186624*mb:186624*mb+n*43264])
-	m.lrn2Forward(n, a[186624*mb:186624*mb+n*43264], a[:n*43264])
-	m.conv3Forward(n, a[:n*43264], a[186624*mb:186624*mb+n*64896])
-	// relu3: fused into its producer
-	m.conv4Forward(n, a[186624*mb:186624*mb+n*64896], a[:n*64896])
-	// relu4: fused into its producer
-	m.conv5Forward(n, a[:n*64896], a[186624*mb:186624*mb+n*43264])
-	// relu5: fused into its producer
-	m.maxpool3Infer(n, a[186624*mb:186624*mb+n*43264], a[:n*9216])
-	// dropout1: identity at inference
-	m.fc1Forward(n, a[:n*9216], a[186624*mb:186624*mb+n*4096])
-	// relu6: fused into its producer
-	// dropout2: identity at inference
-	m.fc2Forward(n, a[186624*mb:186624*mb+n*4096], a[:n*4096])
-	// relu7: fused into its producer
-	m.fc3Forward(n, a[:n*4096], a[186624*mb:186624*mb+n*1000])
-	m.softmax1Forward(n, a[186624*mb:186624*mb+n*1000], a[186624*mb:186624*mb+n*1000])
-}
-
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
-// keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*154587], a[154587*mb:154587*mb+n*290400])
-	// relu1: fused into conv1
-	m.maxpool1Forward(n, a[154587*mb:154587*mb+n*290400], a[444987*mb:444987*mb+n*69984])
-	m.lrn1Forward(n, a[444987*mb:444987*mb+n*69984], a[514971*mb:514971*mb+n*69984])
-	m.conv2Forward(n, a[514971*mb:514971*mb+n*69984], a[584955*mb:584955*mb+n*186624])
-	// relu2: fused into conv2
-	m.maxpool2Forward(n, a[584955*mb:584955*mb+n*186624], a[771579*mb:771579*mb+n*43264])
-	m.lrn2Forward(n, a[771579*mb:771579*mb+n*43264], a[814843*mb:814843*mb+n*43264])
-	m.conv3Forward(n, a[814843*mb:814843*mb+n*43264], a[858107*mb:858107*mb+n*64896])
-	// relu3: fused into conv3
-	m.conv4Forward(n, a[858107*mb:858107*mb+n*64896], a[923003*mb:923003*mb+n*64896])
-	// relu4: fused into conv4
-	m.conv5Forward(n, a[923003*mb:923003*mb+n*64896], a[987899*mb:987899*mb+n*43264])
-	// relu5: fused into conv5
-	m.maxpool3Forward(n, a[987899*mb:987899*mb+n*43264], a[1031163*mb:1031163*mb+n*9216])
-	m.dropout1Forward(n, a[1031163*mb:1031163*mb+n*9216], a[1031163*mb:1031163*mb+n*9216])
-	m.fc1Forward(n, a[1031163*mb:1031163*mb+n*9216], a[1040379*mb:1040379*mb+n*4096])
-	// relu6: fused into fc1
-	m.dropout2Forward(n, a[1040379*mb:1040379*mb+n*4096], a[1040379*mb:1040379*mb+n*4096])
-	m.fc2Forward(n, a[1040379*mb:1040379*mb+n*4096], a[1044475*mb:1044475*mb+n*4096])
-	// relu7: fused into fc2
-	m.fc3Forward(n, a[1044475*mb:1044475*mb+n*4096], a[1048571*mb:1048571*mb+n*1000])
-	// softmax1: computed by the loss
-}
-
-// backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	// softmax1: in the loss's backward
-	m.fc3Backward(n, a[1044475*mb:1044475*mb+n*4096], d[1048571*mb:1048571*mb+n*1000], d[1044475*mb:1044475*mb+n*4096])
-	m.relu7Backward(n, a[1044475*mb:1044475*mb+n*4096], d[1044475*mb:1044475*mb+n*4096], d[1044475*mb:1044475*mb+n*4096])
-	m.fc2Backward(n, a[1040379*mb:1040379*mb+n*4096], d[1044475*mb:1044475*mb+n*4096], d[1040379*mb:1040379*mb+n*4096])
-	m.dropout2Backward(n, d[1040379*mb:1040379*mb+n*4096], d[1040379*mb:1040379*mb+n*4096])
-	m.relu6Backward(n, a[1040379*mb:1040379*mb+n*4096], d[1040379*mb:1040379*mb+n*4096], d[1040379*mb:1040379*mb+n*4096])
-	m.fc1Backward(n, a[1031163*mb:1031163*mb+n*9216], d[1040379*mb:1040379*mb+n*4096], d[1031163*mb:1031163*mb+n*9216])
-	m.dropout1Backward(n, d[1031163*mb:1031163*mb+n*9216], d[1031163*mb:1031163*mb+n*9216])
-	m.maxpool3Backward(n, a[987899*mb:987899*mb+n*43264], d[1031163*mb:1031163*mb+n*9216], d[987899*mb:987899*mb+n*43264])
-	m.relu5Backward(n, a[987899*mb:987899*mb+n*43264], d[987899*mb:987899*mb+n*43264], d[987899*mb:987899*mb+n*43264])
-	m.conv5Backward(n, a[923003*mb:923003*mb+n*64896], d[987899*mb:987899*mb+n*43264], d[923003*mb:923003*mb+n*64896])
-	m.relu4Backward(n, a[923003*mb:923003*mb+n*64896], d[923003*mb:923003*mb+n*64896], d[923003*mb:923003*mb+n*64896])
-	m.conv4Backward(n, a[858107*mb:858107*mb+n*64896], d[923003*mb:923003*mb+n*64896], d[858107*mb:858107*mb+n*64896])
-	m.relu3Backward(n, a[858107*mb:858107*mb+n*64896], d[858107*mb:858107*mb+n*64896], d[858107*mb:858107*mb+n*64896])
-	m.conv3Backward(n, a[814843*mb:814843*mb+n*43264], d[858107*mb:858107*mb+n*64896], d[814843*mb:814843*mb+n*43264])
-	m.lrn2Backward(n, a[771579*mb:771579*mb+n*43264], a[814843*mb:814843*mb+n*43264], d[814843*mb:814843*mb+n*43264], d[771579*mb:771579*mb+n*43264])
-	m.maxpool2Backward(n, a[584955*mb:584955*mb+n*186624], d[771579*mb:771579*mb+n*43264], d[584955*mb:584955*mb+n*186624])
-	m.relu2Backward(n, a[584955*mb:584955*mb+n*186624], d[584955*mb:584955*mb+n*186624], d[584955*mb:584955*mb+n*186624])
-	m.conv2Backward(n, a[514971*mb:514971*mb+n*69984], d[584955*mb:584955*mb+n*186624], d[514971*mb:514971*mb+n*69984])
-	m.lrn1Backward(n, a[444987*mb:444987*mb+n*69984], a[514971*mb:514971*mb+n*69984], d[514971*mb:514971*mb+n*69984], d[444987*mb:444987*mb+n*69984])
-	m.maxpool1Backward(n, a[154587*mb:154587*mb+n*290400], d[444987*mb:444987*mb+n*69984], d[154587*mb:154587*mb+n*290400])
-	m.relu1Backward(n, a[154587*mb:154587*mb+n*290400], d[154587*mb:154587*mb+n*290400], d[154587*mb:154587*mb+n*290400])
-	m.conv1Backward(n, a[:n*154587], d[154587*mb:154587*mb+n*290400], nil)
-}
-
-// loss returns the cross-entropy of the main output plus each auxiliary head's times its
-// weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
-	var loss float32
-	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[1048571*mb:1048571*mb+n*1000], labels, a[1048571*mb:1048571*mb+n*1000])
-	return loss
-}
-
-// lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	rt.Softmax{Classes: 1000}.LossBackward(n, a[1048571*mb:1048571*mb+n*1000], labels, float32(1), d[1048571*mb:1048571*mb+n*1000])
-}
-
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 128
-	DefaultEpochs    = 10
-	DefaultLR        = 0.01
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0005
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 227
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = true
-)
-
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
-}
-
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("alexnet: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("alexnet: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
-}
-
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*154587], x)
-	m.forwardInfer(n)
-	return a[186624*mb : 186624*mb+n*1000], nil
-}
-
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
-}
-
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 1049571*m.maxBatch)
-	m.dact = make([]float32, 1049571*m.maxBatch)
-	m.grads = make([]float32, 60965224)
-	ps := []rt.Param{{
-		G:    m.grads[0:34848],
-		Name: "conv1.weight",
-		W:    m.params[0:34848],
-	}, {
-		G:    m.grads[34848:34944],
-		Name: "conv1.bias",
-		W:    m.params[34848:34944],
-	}, {
-		G:    m.grads[34944:342144],
-		Name: "conv2.weight",
-		W:    m.params[34944:342144],
-	}, {
-		G:    m.grads[342144:342400],
-		Name: "conv2.bias",
-		W:    m.params[342144:342400],
-	}, {
-		G:    m.grads[342400:1227136],
-		Name: "conv3.weight",
-		W:    m.params[342400:1227136],
-	}, {
-		G:    m.grads[1227136:1227520],
-		Name: "conv3.bias",
-		W:    m.params[1227136:1227520],
-	}, {
-		G:    m.grads[1227520:1891072],
-		Name: "conv4.weight",
-		W:    m.params[1227520:1891072],
-	}, {
-		G:    m.grads[1891072:1891456],
-		Name: "conv4.bias",
-		W:    m.params[1891072:1891456],
-	}, {
-		G:    m.grads[1891456:2333824],
-		Name: "conv5.weight",
-		W:    m.params[1891456:2333824],
-	}, {
-		G:    m.grads[2333824:2334080],
-		Name: "conv5.bias",
-		W:    m.params[2333824:2334080],
-	}, {
-		G:    m.grads[2334080:40082816],
-		Name: "fc1.weight",
-		W:    m.params[2334080:40082816],
-	}, {
-		G:    m.grads[40082816:40086912],
-		Name: "fc1.bias",
-		W:    m.params[40082816:40086912],
-	}, {
-		G:    m.grads[40086912:56864128],
-		Name: "fc2.weight",
-		W:    m.params[40086912:56864128],
-	}, {
-		G:    m.grads[56864128:56868224],
-		Name: "fc2.bias",
-		W:    m.params[56864128:56868224],
-	}, {
-		G:    m.grads[56868224:60964224],
-		Name: "fc3.weight",
-		W:    m.params[56868224:60964224],
-	}, {
-		G:    m.grads[60964224:60965224],
-		Name: "fc3.bias",
-		W:    m.params[60964224:60965224],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
-}
-
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*154587], x)
-	m.forwardTrain(n)
-	return a[1048571*mb : 1048571*mb+n*1000], nil
-}
-
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("alexnet: Backward before TrainForward")
-	}
-	n := len(dlogits) / 1000
-	if n < 1 || n > m.maxBatch || len(dlogits)%1000 != 0 {
-		return fmt.Errorf("alexnet: dlogits has %d floats, want N*%d", len(dlogits), 1000)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[1048571*m.maxBatch:1048571*m.maxBatch+n*1000], dlogits)
-	m.backward(n)
-	return nil
-}
-
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:34848],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[34848:34944],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[34944:342144],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[342144:342400],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[342400:1227136],
-		Name: "conv3.weight",
-	}, {
-		Data: m.grads[1227136:1227520],
-		Name: "conv3.bias",
-	}, {
-		Data: m.grads[1227520:1891072],
-		Name: "conv4.weight",
-	}, {
-		Data: m.grads[1891072:1891456],
-		Name: "conv4.bias",
-	}, {
-		Data: m.grads[1891456:2333824],
-		Name: "conv5.weight",
-	}, {
-		Data: m.grads[2333824:2334080],
-		Name: "conv5.bias",
-	}, {
-		Data: m.grads[2334080:40082816],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[40082816:40086912],
-		Name: "fc1.bias",
-	}, {
-		Data: m.grads[40086912:56864128],
-		Name: "fc2.weight",
-	}, {
-		Data: m.grads[56864128:56868224],
-		Name: "fc2.bias",
-	}, {
-		Data: m.grads[56868224:60964224],
-		Name: "fc3.weight",
-	}, {
-		Data: m.grads[60964224:60965224],
-		Name: "fc3.bias",
-	}}
-}
-
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("alexnet: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("alexnet: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("alexnet: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*154587], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
-}
-
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
-}
-
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
-}
-
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init gaussian).
-func (m *Net) initParams(seed uint64) {
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:34848], 0.01)
-	rt.Fill(m.params[34848:34944], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[34944:342144], 0.01)
-	rt.Fill(m.params[342144:342400], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv3.weight")), m.params[342400:1227136], 0.01)
-	rt.Fill(m.params[1227136:1227520], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv4.weight")), m.params[1227520:1891072], 0.01)
-	rt.Fill(m.params[1891072:1891456], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv5.weight")), m.params[1891456:2333824], 0.01)
-	rt.Fill(m.params[2333824:2334080], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[2334080:40082816], 0.01)
-	rt.Fill(m.params[40082816:40086912], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "fc2.weight")), m.params[40086912:56864128], 0.01)
-	rt.Fill(m.params[56864128:56868224], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "fc3.weight")), m.params[56868224:60964224], 0.01)
-	rt.Fill(m.params[60964224:60965224], float32(0))
-	m.foldStale = true
-}
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "AlexNet (../networks/alexnet.cnn): input 227x227x3\n\n #  name      layer                  output      params         MACs  activations\n 0  input     input 227x227x3     227x227x3           0            0      154,587\n 1  conv1     conv 96 11x11 s4     55x55x96      34,944  105,415,200      290,400\n 2  relu1     relu                 55x55x96           0            0            0\n 3  maxpool1  maxpool 3 s2         27x27x96           0            0       69,984\n 4  lrn1      lrn 5 1e-4 0.75 2    27x27x96           0            0       69,984\n 5  conv2     conv 256 5x5 p2 g2  27x27x256     307,456  223,948,800      186,624\n 6  relu2     relu                27x27x256           0            0            0\n 7  maxpool2  maxpool 3 s2        13x13x256           0            0       43,264\n 8  lrn2      lrn 5 1e-4 0.75 2   13x13x256           0            0       43,264\n 9  conv3     conv 384 3x3 p1     13x13x384     885,120  149,520,384       64,896\n10  relu3     relu                13x13x384           0            0            0\n11  conv4     conv 384 3x3 p1 g2  13x13x384     663,936  112,140,288       64,896\n12  relu4     relu                13x13x384           0            0            0\n13  conv5     conv 256 3x3 p1 g2  13x13x256     442,624   74,760,192       43,264\n14  relu5     relu                13x13x256           0            0            0\n15  maxpool3  maxpool 3 s2          6x6x256           0            0        9,216\n16  dropout1  dropout 0.5           6x6x256           0            0            0\n17  fc1       fc 4096              1x1x4096  37,752,832   37,748,736        4,096\n18  relu6     relu                 1x1x4096           0            0            0\n19  dropout2  dropout 0.5          1x1x4096           0            0            0\n20  fc2       fc 4096              1x1x4096  16,781,312   16,777,216        4,096\n21  relu7     relu                 1x1x4096           0            0            0\n22  fc3       fc 1000              1x1x1000   4,097,000    4,096,000        1,000\n23  softmax1  softmax              1x1x1000           0            0            0\n    total                          1x1x1000  60,965,224  724,406,816    1,049,571\n\nparameters: 60,965,224 (243.9 MB float32)\nconv+fc multiply-accumulates per image: 724,406,816\nforward activations per image: 1,049,571 values (4.2 MB float32; input included, relu/dropout/softmax in place)\n"

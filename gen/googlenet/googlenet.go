@@ -2,21 +2,17 @@
 // Source: ../networks/googlenet.cnn
 
 // Package googlenet is the GoogLeNet network of ../networks/googlenet.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package googlenet
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,2826 +30,257 @@ const (
 	MACs       = int64(1582671872) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 64 7x7 s2 p3 (../networks/googlenet.cnn:25), 224x224x3 -> 112x112x64.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:9408], m.params[9408:9472], y, m.scratch)
-}
-
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:9408], m.grads[9408:9472], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:9408], dx, m.scratch)
-	}
-}
-
-// relu1: relu (../networks/googlenet.cnn:25), 112x112x64 -> 112x112x64. Its forward runs in conv1's epilogue.
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool1: maxpool 3 s2 ceil (../networks/googlenet.cnn:25), 112x112x64 -> 56x56x64.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
-}
-
-// lrn1: lrn (../networks/googlenet.cnn:25), 56x56x64 -> 56x56x64.
-func (m *Net) lrn1Forward(n int, x, y []float32) {
-	lrn1.Forward(n, x, y, m.saved[:n*200704], m.scratch)
-}
-
-// lrn1Backward needs the output y of the forward pass.
-func (m *Net) lrn1Backward(n int, x, y, dy, dx []float32) {
-	lrn1.Backward(n, x, y, m.saved[:n*200704], dy, dx, m.scratch)
-}
-
-// conv2: conv 64 1x1 (../networks/googlenet.cnn:26), 56x56x64 -> 56x56x64.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[9472:13568], m.params[13568:13632], y, m.scratch)
-}
-
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[9472:13568], m.grads[13568:13632], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[9472:13568], dx, m.scratch)
-	}
-}
-
-// relu2: relu (../networks/googlenet.cnn:26), 56x56x64 -> 56x56x64. Its forward runs in conv2's epilogue.
-func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv3: conv 192 3x3 p1 (../networks/googlenet.cnn:26), 56x56x64 -> 56x56x192.
-func (m *Net) conv3Forward(n int, x, y []float32) {
-	conv3.Forward(n, x, m.params[13632:124224], m.params[124224:124416], y, m.scratch)
-}
-
-func (m *Net) conv3Backward(n int, x, dy, dx []float32) {
-	conv3.BackwardFilter(n, x, dy, m.grads[13632:124224], m.grads[124224:124416], m.scratch)
-	if dx != nil {
-		conv3.BackwardData(n, dy, m.params[13632:124224], dx, m.scratch)
-	}
-}
-
-// relu3: relu (../networks/googlenet.cnn:26), 56x56x192 -> 56x56x192. Its forward runs in conv3's epilogue.
-func (m *Net) relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// lrn2: lrn (../networks/googlenet.cnn:26), 56x56x192 -> 56x56x192.
-func (m *Net) lrn2Forward(n int, x, y []float32) {
-	lrn2.Forward(n, x, y, m.saved[200704*m.maxBatch:200704*m.maxBatch+n*602112], m.scratch)
-}
-
-// lrn2Backward needs the output y of the forward pass.
-func (m *Net) lrn2Backward(n int, x, y, dy, dx []float32) {
-	lrn2.Backward(n, x, y, m.saved[200704*m.maxBatch:200704*m.maxBatch+n*602112], dy, dx, m.scratch)
-}
-
-// maxpool2: maxpool 3 s2 ceil (../networks/googlenet.cnn:26), 56x56x192 -> 28x28x192.
-func (m *Net) maxpool2Forward(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, m.argmax[200704*m.maxBatch:200704*m.maxBatch+n*150528])
-}
-
-// maxpool2Infer takes the maxima without their positions.
-func (m *Net) maxpool2Infer(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
-	maxpool2.Backward(n, dy, m.argmax[200704*m.maxBatch:200704*m.maxBatch+n*150528], dx)
-}
-
-// inception3a_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 28x28x192 -> 28x28x64.
-func (m *Net) inception3a_conv1Forward(n int, x, y []float32) {
-	inception3a_conv1.Forward(n, x, m.params[124416:136704], m.params[136704:136768], y, m.scratch)
-}
-
-func (m *Net) inception3a_conv1Backward(n int, x, dy, dx []float32) {
-	inception3a_conv1.BackwardFilter(n, x, dy, m.grads[124416:136704], m.grads[136704:136768], m.scratch)
-	if dx != nil {
-		inception3a_conv1.BackwardData(n, dy, m.params[124416:136704], dx, m.scratch)
-	}
-}
-
-// inception3a_relu1: relu (../networks/googlenet.cnn:11), 28x28x64 -> 28x28x64. Its forward runs in inception3a_conv1's epilogue.
-func (m *Net) inception3a_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3a_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 28x28x192 -> 28x28x96.
-func (m *Net) inception3a_conv2Forward(n int, x, y []float32) {
-	inception3a_conv2.Forward(n, x, m.params[136768:155200], m.params[155200:155296], y, m.scratch)
-}
-
-func (m *Net) inception3a_conv2Backward(n int, x, dy, dx []float32) {
-	inception3a_conv2.BackwardFilter(n, x, dy, m.grads[136768:155200], m.grads[155200:155296], m.scratch)
-	if dx != nil {
-		inception3a_conv2.BackwardData(n, dy, m.params[136768:155200], dx, m.scratch)
-	}
-}
-
-// inception3a_relu2: relu (../networks/googlenet.cnn:12), 28x28x96 -> 28x28x96. Its forward runs in inception3a_conv2's epilogue.
-func (m *Net) inception3a_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3a_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 28x28x96 -> 28x28x128.
-func (m *Net) inception3a_conv3Forward(n int, x, y []float32) {
-	inception3a_conv3.Forward(n, x, m.params[155296:265888], m.params[265888:266016], y, m.scratch)
-}
-
-func (m *Net) inception3a_conv3Backward(n int, x, dy, dx []float32) {
-	inception3a_conv3.BackwardFilter(n, x, dy, m.grads[155296:265888], m.grads[265888:266016], m.scratch)
-	if dx != nil {
-		inception3a_conv3.BackwardData(n, dy, m.params[155296:265888], dx, m.scratch)
-	}
-}
-
-// inception3a_relu3: relu (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x128. Its forward runs in inception3a_conv3's epilogue.
-func (m *Net) inception3a_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3a_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 28x28x192 -> 28x28x16.
-func (m *Net) inception3a_conv4Forward(n int, x, y []float32) {
-	inception3a_conv4.Forward(n, x, m.params[266016:269088], m.params[269088:269104], y, m.scratch)
-}
-
-func (m *Net) inception3a_conv4Backward(n int, x, dy, dx []float32) {
-	inception3a_conv4.BackwardFilter(n, x, dy, m.grads[266016:269088], m.grads[269088:269104], m.scratch)
-	if dx != nil {
-		inception3a_conv4.BackwardData(n, dy, m.params[266016:269088], dx, m.scratch)
-	}
-}
-
-// inception3a_relu4: relu (../networks/googlenet.cnn:13), 28x28x16 -> 28x28x16. Its forward runs in inception3a_conv4's epilogue.
-func (m *Net) inception3a_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3a_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 28x28x16 -> 28x28x32.
-func (m *Net) inception3a_conv5Forward(n int, x, y []float32) {
-	inception3a_conv5.Forward(n, x, m.params[269104:281904], m.params[281904:281936], y, m.scratch)
-}
-
-func (m *Net) inception3a_conv5Backward(n int, x, dy, dx []float32) {
-	inception3a_conv5.BackwardFilter(n, x, dy, m.grads[269104:281904], m.grads[281904:281936], m.scratch)
-	if dx != nil {
-		inception3a_conv5.BackwardData(n, dy, m.params[269104:281904], dx, m.scratch)
-	}
-}
-
-// inception3a_relu5: relu (../networks/googlenet.cnn:13), 28x28x32 -> 28x28x32. Its forward runs in inception3a_conv5's epilogue.
-func (m *Net) inception3a_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3a_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 28x28x192 -> 28x28x192.
-func (m *Net) inception3a_maxpool1Forward(n int, x, y []float32) {
-	inception3a_maxpool1.Forward(n, x, y, m.argmax[351232*m.maxBatch:351232*m.maxBatch+n*150528])
-}
-
-// inception3a_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception3a_maxpool1Infer(n int, x, y []float32) {
-	inception3a_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception3a_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception3a_maxpool1.Backward(n, dy, m.argmax[351232*m.maxBatch:351232*m.maxBatch+n*150528], dx)
-}
-
-// inception3a_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 28x28x192 -> 28x28x32.
-func (m *Net) inception3a_conv6Forward(n int, x, y []float32) {
-	inception3a_conv6.Forward(n, x, m.params[281936:288080], m.params[288080:288112], y, m.scratch)
-}
-
-func (m *Net) inception3a_conv6Backward(n int, x, dy, dx []float32) {
-	inception3a_conv6.BackwardFilter(n, x, dy, m.grads[281936:288080], m.grads[288080:288112], m.scratch)
-	if dx != nil {
-		inception3a_conv6.BackwardData(n, dy, m.params[281936:288080], dx, m.scratch)
-	}
-}
-
-// inception3a_relu6: relu (../networks/googlenet.cnn:14), 28x28x32 -> 28x28x32. Its forward runs in inception3a_conv6's epilogue.
-func (m *Net) inception3a_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3a_concat1: concat (../networks/googlenet.cnn:10), 28x28x64 + 28x28x128 + 28x28x32 + 28x28x32 -> 28x28x256.
-func (m *Net) inception3a_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception3a_concat1_0.Forward(n, x0, y)
-	inception3a_concat1_1.Forward(n, x1, y)
-	inception3a_concat1_2.Forward(n, x2, y)
-	inception3a_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception3a_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception3a_concat1_0.Backward(n, dy, dx0)
-	inception3a_concat1_1.Backward(n, dy, dx1)
-	inception3a_concat1_2.Backward(n, dy, dx2)
-	inception3a_concat1_3.Backward(n, dy, dx3)
-}
-
-// inception3b_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 28x28x256 -> 28x28x128.
-func (m *Net) inception3b_conv1Forward(n int, x, y []float32) {
-	inception3b_conv1.Forward(n, x, m.params[288112:320880], m.params[320880:321008], y, m.scratch)
-}
-
-func (m *Net) inception3b_conv1Backward(n int, x, dy, dx []float32) {
-	inception3b_conv1.BackwardFilter(n, x, dy, m.grads[288112:320880], m.grads[320880:321008], m.scratch)
-	if dx != nil {
-		inception3b_conv1.BackwardData(n, dy, m.params[288112:320880], dx, m.scratch)
-	}
-}
-
-// inception3b_relu1: relu (../networks/googlenet.cnn:11), 28x28x128 -> 28x28x128. Its forward runs in inception3b_conv1's epilogue.
-func (m *Net) inception3b_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3b_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 28x28x256 -> 28x28x128.
-func (m *Net) inception3b_conv2Forward(n int, x, y []float32) {
-	inception3b_conv2.Forward(n, x, m.params[321008:353776], m.params[353776:353904], y, m.scratch)
-}
-
-func (m *Net) inception3b_conv2Backward(n int, x, dy, dx []float32) {
-	inception3b_conv2.BackwardFilter(n, x, dy, m.grads[321008:353776], m.grads[353776:353904], m.scratch)
-	if dx != nil {
-		inception3b_conv2.BackwardData(n, dy, m.params[321008:353776], dx, m.scratch)
-	}
-}
-
-// inception3b_relu2: relu (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x128. Its forward runs in inception3b_conv2's epilogue.
-func (m *Net) inception3b_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3b_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x192.
-func (m *Net) inception3b_conv3Forward(n int, x, y []float32) {
-	inception3b_conv3.Forward(n, x, m.params[353904:575088], m.params[575088:575280], y, m.scratch)
-}
-
-func (m *Net) inception3b_conv3Backward(n int, x, dy, dx []float32) {
-	inception3b_conv3.BackwardFilter(n, x, dy, m.grads[353904:575088], m.grads[575088:575280], m.scratch)
-	if dx != nil {
-		inception3b_conv3.BackwardData(n, dy, m.params[353904:575088], dx, m.scratch)
-	}
-}
-
-// inception3b_relu3: relu (../networks/googlenet.cnn:12), 28x28x192 -> 28x28x192. Its forward runs in inception3b_conv3's epilogue.
-func (m *Net) inception3b_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3b_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 28x28x256 -> 28x28x32.
-func (m *Net) inception3b_conv4Forward(n int, x, y []float32) {
-	inception3b_conv4.Forward(n, x, m.params[575280:583472], m.params[583472:583504], y, m.scratch)
-}
-
-func (m *Net) inception3b_conv4Backward(n int, x, dy, dx []float32) {
-	inception3b_conv4.BackwardFilter(n, x, dy, m.grads[575280:583472], m.grads[583472:583504], m.scratch)
-	if dx != nil {
-		inception3b_conv4.BackwardData(n, dy, m.params[575280:583472], dx, m.scratch)
-	}
-}
-
-// inception3b_relu4: relu (../networks/googlenet.cnn:13), 28x28x32 -> 28x28x32. Its forward runs in inception3b_conv4's epilogue.
-func (m *Net) inception3b_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3b_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 28x28x32 -> 28x28x96.
-func (m *Net) inception3b_conv5Forward(n int, x, y []float32) {
-	inception3b_conv5.Forward(n, x, m.params[583504:660304], m.params[660304:660400], y, m.scratch)
-}
-
-func (m *Net) inception3b_conv5Backward(n int, x, dy, dx []float32) {
-	inception3b_conv5.BackwardFilter(n, x, dy, m.grads[583504:660304], m.grads[660304:660400], m.scratch)
-	if dx != nil {
-		inception3b_conv5.BackwardData(n, dy, m.params[583504:660304], dx, m.scratch)
-	}
-}
-
-// inception3b_relu5: relu (../networks/googlenet.cnn:13), 28x28x96 -> 28x28x96. Its forward runs in inception3b_conv5's epilogue.
-func (m *Net) inception3b_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3b_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 28x28x256 -> 28x28x256.
-func (m *Net) inception3b_maxpool1Forward(n int, x, y []float32) {
-	inception3b_maxpool1.Forward(n, x, y, m.argmax[501760*m.maxBatch:501760*m.maxBatch+n*200704])
-}
-
-// inception3b_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception3b_maxpool1Infer(n int, x, y []float32) {
-	inception3b_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception3b_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception3b_maxpool1.Backward(n, dy, m.argmax[501760*m.maxBatch:501760*m.maxBatch+n*200704], dx)
-}
-
-// inception3b_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 28x28x256 -> 28x28x64.
-func (m *Net) inception3b_conv6Forward(n int, x, y []float32) {
-	inception3b_conv6.Forward(n, x, m.params[660400:676784], m.params[676784:676848], y, m.scratch)
-}
-
-func (m *Net) inception3b_conv6Backward(n int, x, dy, dx []float32) {
-	inception3b_conv6.BackwardFilter(n, x, dy, m.grads[660400:676784], m.grads[676784:676848], m.scratch)
-	if dx != nil {
-		inception3b_conv6.BackwardData(n, dy, m.params[660400:676784], dx, m.scratch)
-	}
-}
-
-// inception3b_relu6: relu (../networks/googlenet.cnn:14), 28x28x64 -> 28x28x64. Its forward runs in inception3b_conv6's epilogue.
-func (m *Net) inception3b_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception3b_concat1: concat (../networks/googlenet.cnn:10), 28x28x128 + 28x28x192 + 28x28x96 + 28x28x64 -> 28x28x480.
-func (m *Net) inception3b_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception3b_concat1_0.Forward(n, x0, y)
-	inception3b_concat1_1.Forward(n, x1, y)
-	inception3b_concat1_2.Forward(n, x2, y)
-	inception3b_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception3b_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception3b_concat1_0.Backward(n, dy, dx0)
-	inception3b_concat1_1.Backward(n, dy, dx1)
-	inception3b_concat1_2.Backward(n, dy, dx2)
-	inception3b_concat1_3.Backward(n, dy, dx3)
-}
-
-// maxpool3: maxpool 3 s2 ceil (../networks/googlenet.cnn:29), 28x28x480 -> 14x14x480.
-func (m *Net) maxpool3Forward(n int, x, y []float32) {
-	maxpool3.Forward(n, x, y, m.argmax[702464*m.maxBatch:702464*m.maxBatch+n*94080])
-}
-
-// maxpool3Infer takes the maxima without their positions.
-func (m *Net) maxpool3Infer(n int, x, y []float32) {
-	maxpool3.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool3Backward(n int, x, dy, dx []float32) {
-	maxpool3.Backward(n, dy, m.argmax[702464*m.maxBatch:702464*m.maxBatch+n*94080], dx)
-}
-
-// inception4a_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x480 -> 14x14x192.
-func (m *Net) inception4a_conv1Forward(n int, x, y []float32) {
-	inception4a_conv1.Forward(n, x, m.params[676848:769008], m.params[769008:769200], y, m.scratch)
-}
-
-func (m *Net) inception4a_conv1Backward(n int, x, dy, dx []float32) {
-	inception4a_conv1.BackwardFilter(n, x, dy, m.grads[676848:769008], m.grads[769008:769200], m.scratch)
-	if dx != nil {
-		inception4a_conv1.BackwardData(n, dy, m.params[676848:769008], dx, m.scratch)
-	}
-}
-
-// inception4a_relu1: relu (../networks/googlenet.cnn:11), 14x14x192 -> 14x14x192. Its forward runs in inception4a_conv1's epilogue.
-func (m *Net) inception4a_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4a_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x480 -> 14x14x96.
-func (m *Net) inception4a_conv2Forward(n int, x, y []float32) {
-	inception4a_conv2.Forward(n, x, m.params[769200:815280], m.params[815280:815376], y, m.scratch)
-}
-
-func (m *Net) inception4a_conv2Backward(n int, x, dy, dx []float32) {
-	inception4a_conv2.BackwardFilter(n, x, dy, m.grads[769200:815280], m.grads[815280:815376], m.scratch)
-	if dx != nil {
-		inception4a_conv2.BackwardData(n, dy, m.params[769200:815280], dx, m.scratch)
-	}
-}
-
-// inception4a_relu2: relu (../networks/googlenet.cnn:12), 14x14x96 -> 14x14x96. Its forward runs in inception4a_conv2's epilogue.
-func (m *Net) inception4a_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4a_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x96 -> 14x14x208.
-func (m *Net) inception4a_conv3Forward(n int, x, y []float32) {
-	inception4a_conv3.Forward(n, x, m.params[815376:995088], m.params[995088:995296], y, m.scratch)
-}
-
-func (m *Net) inception4a_conv3Backward(n int, x, dy, dx []float32) {
-	inception4a_conv3.BackwardFilter(n, x, dy, m.grads[815376:995088], m.grads[995088:995296], m.scratch)
-	if dx != nil {
-		inception4a_conv3.BackwardData(n, dy, m.params[815376:995088], dx, m.scratch)
-	}
-}
-
-// inception4a_relu3: relu (../networks/googlenet.cnn:12), 14x14x208 -> 14x14x208. Its forward runs in inception4a_conv3's epilogue.
-func (m *Net) inception4a_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4a_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x480 -> 14x14x16.
-func (m *Net) inception4a_conv4Forward(n int, x, y []float32) {
-	inception4a_conv4.Forward(n, x, m.params[995296:1002976], m.params[1002976:1002992], y, m.scratch)
-}
-
-func (m *Net) inception4a_conv4Backward(n int, x, dy, dx []float32) {
-	inception4a_conv4.BackwardFilter(n, x, dy, m.grads[995296:1002976], m.grads[1002976:1002992], m.scratch)
-	if dx != nil {
-		inception4a_conv4.BackwardData(n, dy, m.params[995296:1002976], dx, m.scratch)
-	}
-}
-
-// inception4a_relu4: relu (../networks/googlenet.cnn:13), 14x14x16 -> 14x14x16. Its forward runs in inception4a_conv4's epilogue.
-func (m *Net) inception4a_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4a_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x16 -> 14x14x48.
-func (m *Net) inception4a_conv5Forward(n int, x, y []float32) {
-	inception4a_conv5.Forward(n, x, m.params[1002992:1022192], m.params[1022192:1022240], y, m.scratch)
-}
-
-func (m *Net) inception4a_conv5Backward(n int, x, dy, dx []float32) {
-	inception4a_conv5.BackwardFilter(n, x, dy, m.grads[1002992:1022192], m.grads[1022192:1022240], m.scratch)
-	if dx != nil {
-		inception4a_conv5.BackwardData(n, dy, m.params[1002992:1022192], dx, m.scratch)
-	}
-}
-
-// inception4a_relu5: relu (../networks/googlenet.cnn:13), 14x14x48 -> 14x14x48. Its forward runs in inception4a_conv5's epilogue.
-func (m *Net) inception4a_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4a_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x480 -> 14x14x480.
-func (m *Net) inception4a_maxpool1Forward(n int, x, y []float32) {
-	inception4a_maxpool1.Forward(n, x, y, m.argmax[796544*m.maxBatch:796544*m.maxBatch+n*94080])
-}
-
-// inception4a_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception4a_maxpool1Infer(n int, x, y []float32) {
-	inception4a_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception4a_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception4a_maxpool1.Backward(n, dy, m.argmax[796544*m.maxBatch:796544*m.maxBatch+n*94080], dx)
-}
-
-// inception4a_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x480 -> 14x14x64.
-func (m *Net) inception4a_conv6Forward(n int, x, y []float32) {
-	inception4a_conv6.Forward(n, x, m.params[1022240:1052960], m.params[1052960:1053024], y, m.scratch)
-}
-
-func (m *Net) inception4a_conv6Backward(n int, x, dy, dx []float32) {
-	inception4a_conv6.BackwardFilter(n, x, dy, m.grads[1022240:1052960], m.grads[1052960:1053024], m.scratch)
-	if dx != nil {
-		inception4a_conv6.BackwardData(n, dy, m.params[1022240:1052960], dx, m.scratch)
-	}
-}
-
-// inception4a_relu6: relu (../networks/googlenet.cnn:14), 14x14x64 -> 14x14x64. Its forward runs in inception4a_conv6's epilogue.
-func (m *Net) inception4a_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4a_concat1: concat (../networks/googlenet.cnn:10), 14x14x192 + 14x14x208 + 14x14x48 + 14x14x64 -> 14x14x512.
-func (m *Net) inception4a_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception4a_concat1_0.Forward(n, x0, y)
-	inception4a_concat1_1.Forward(n, x1, y)
-	inception4a_concat1_2.Forward(n, x2, y)
-	inception4a_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception4a_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception4a_concat1_0.Backward(n, dy, dx0)
-	inception4a_concat1_1.Backward(n, dy, dx1)
-	inception4a_concat1_2.Backward(n, dy, dx2)
-	inception4a_concat1_3.Backward(n, dy, dx3)
-}
-
-// aux1_classifier1_avgpool1: avgpool 5 s3 ceil (../networks/googlenet.cnn:20), 14x14x512 -> 4x4x512.
-func (m *Net) aux1_classifier1_avgpool1Forward(n int, x, y []float32) {
-	aux1_classifier1_avgpool1.Forward(n, x, y)
-}
-
-func (m *Net) aux1_classifier1_avgpool1Backward(n int, x, dy, dx []float32) {
-	aux1_classifier1_avgpool1.Backward(n, dy, dx)
-}
-
-// aux1_classifier1_conv1: conv 128 1x1 (../networks/googlenet.cnn:20), 4x4x512 -> 4x4x128.
-func (m *Net) aux1_classifier1_conv1Forward(n int, x, y []float32) {
-	aux1_classifier1_conv1.Forward(n, x, m.params[1053024:1118560], m.params[1118560:1118688], y, m.scratch)
-}
-
-func (m *Net) aux1_classifier1_conv1Backward(n int, x, dy, dx []float32) {
-	aux1_classifier1_conv1.BackwardFilter(n, x, dy, m.grads[1053024:1118560], m.grads[1118560:1118688], m.scratch)
-	if dx != nil {
-		aux1_classifier1_conv1.BackwardData(n, dy, m.params[1053024:1118560], dx, m.scratch)
-	}
-}
-
-// aux1_classifier1_relu1: relu (../networks/googlenet.cnn:20), 4x4x128 -> 4x4x128. Its forward runs in aux1_classifier1_conv1's epilogue.
-func (m *Net) aux1_classifier1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// aux1_classifier1_fc1: fc 1024 (../networks/googlenet.cnn:21), 4x4x128 -> 1x1x1024.
-func (m *Net) aux1_classifier1_fc1Forward(n int, x, y []float32) {
-	aux1_classifier1_fc1.Forward(n, x, m.params[1118688:3215840], m.params[3215840:3216864], y)
-}
-
-func (m *Net) aux1_classifier1_fc1Backward(n int, x, dy, dx []float32) {
-	aux1_classifier1_fc1.BackwardFilter(n, x, dy, m.grads[1118688:3215840], m.grads[3215840:3216864])
-	if dx != nil {
-		aux1_classifier1_fc1.BackwardData(n, dy, m.params[1118688:3215840], dx)
-	}
-}
-
-// aux1_classifier1_relu2: relu (../networks/googlenet.cnn:21), 1x1x1024 -> 1x1x1024. Its forward runs in aux1_classifier1_fc1's epilogue.
-func (m *Net) aux1_classifier1_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// aux1_classifier1_dropout1: dropout 0.7 (../networks/googlenet.cnn:21), 1x1x1024 -> 1x1x1024. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) aux1_classifier1_dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		aux1_classifier1_dropout1.Backward(y, m.saved[802816*m.maxBatch:802816*m.maxBatch+n*1024])
-		return
-	}
-	aux1_classifier1_dropout1.Forward(y, m.saved[802816*m.maxBatch:802816*m.maxBatch+n*1024], m.rng, true)
-}
-
-func (m *Net) aux1_classifier1_dropout1Backward(n int, dy, dx []float32) {
-	aux1_classifier1_dropout1.Backward(dy, m.saved[802816*m.maxBatch:802816*m.maxBatch+n*1024])
-}
-
-// aux1_classifier1_fc2: fc 1000 (../networks/googlenet.cnn:22), 1x1x1024 -> 1x1x1000.
-func (m *Net) aux1_classifier1_fc2Forward(n int, x, y []float32) {
-	aux1_classifier1_fc2.Forward(n, x, m.params[3216864:4240864], m.params[4240864:4241864], y)
-}
-
-func (m *Net) aux1_classifier1_fc2Backward(n int, x, dy, dx []float32) {
-	aux1_classifier1_fc2.BackwardFilter(n, x, dy, m.grads[3216864:4240864], m.grads[4240864:4241864])
-	if dx != nil {
-		aux1_classifier1_fc2.BackwardData(n, dy, m.params[3216864:4240864], dx)
-	}
-}
-
-// aux1_classifier1_softmax1: softmax (../networks/googlenet.cnn:22), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) aux1_classifier1_softmax1Forward(n int, x, y []float32) {
-	aux1_classifier1_softmax1.Forward(n, x, y)
-}
-
-// inception4b_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x512 -> 14x14x160.
-func (m *Net) inception4b_conv1Forward(n int, x, y []float32) {
-	inception4b_conv1.Forward(n, x, m.params[4241864:4323784], m.params[4323784:4323944], y, m.scratch)
-}
-
-func (m *Net) inception4b_conv1Backward(n int, x, dy, dx []float32) {
-	inception4b_conv1.BackwardFilter(n, x, dy, m.grads[4241864:4323784], m.grads[4323784:4323944], m.scratch)
-	if dx != nil {
-		inception4b_conv1.BackwardData(n, dy, m.params[4241864:4323784], dx, m.scratch)
-	}
-}
-
-// inception4b_relu1: relu (../networks/googlenet.cnn:11), 14x14x160 -> 14x14x160. Its forward runs in inception4b_conv1's epilogue.
-func (m *Net) inception4b_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4b_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x512 -> 14x14x112.
-func (m *Net) inception4b_conv2Forward(n int, x, y []float32) {
-	inception4b_conv2.Forward(n, x, m.params[4323944:4381288], m.params[4381288:4381400], y, m.scratch)
-}
-
-func (m *Net) inception4b_conv2Backward(n int, x, dy, dx []float32) {
-	inception4b_conv2.BackwardFilter(n, x, dy, m.grads[4323944:4381288], m.grads[4381288:4381400], m.scratch)
-	if dx != nil {
-		inception4b_conv2.BackwardData(n, dy, m.params[4323944:4381288], dx, m.scratch)
-	}
-}
-
-// inception4b_relu2: relu (../networks/googlenet.cnn:12), 14x14x112 -> 14x14x112. Its forward runs in inception4b_conv2's epilogue.
-func (m *Net) inception4b_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4b_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x112 -> 14x14x224.
-func (m *Net) inception4b_conv3Forward(n int, x, y []float32) {
-	inception4b_conv3.Forward(n, x, m.params[4381400:4607192], m.params[4607192:4607416], y, m.scratch)
-}
-
-func (m *Net) inception4b_conv3Backward(n int, x, dy, dx []float32) {
-	inception4b_conv3.BackwardFilter(n, x, dy, m.grads[4381400:4607192], m.grads[4607192:4607416], m.scratch)
-	if dx != nil {
-		inception4b_conv3.BackwardData(n, dy, m.params[4381400:4607192], dx, m.scratch)
-	}
-}
-
-// inception4b_relu3: relu (../networks/googlenet.cnn:12), 14x14x224 -> 14x14x224. Its forward runs in inception4b_conv3's epilogue.
-func (m *Net) inception4b_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4b_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x24.
-func (m *Net) inception4b_conv4Forward(n int, x, y []float32) {
-	inception4b_conv4.Forward(n, x, m.params[4607416:4619704], m.params[4619704:4619728], y, m.scratch)
-}
-
-func (m *Net) inception4b_conv4Backward(n int, x, dy, dx []float32) {
-	inception4b_conv4.BackwardFilter(n, x, dy, m.grads[4607416:4619704], m.grads[4619704:4619728], m.scratch)
-	if dx != nil {
-		inception4b_conv4.BackwardData(n, dy, m.params[4607416:4619704], dx, m.scratch)
-	}
-}
-
-// inception4b_relu4: relu (../networks/googlenet.cnn:13), 14x14x24 -> 14x14x24. Its forward runs in inception4b_conv4's epilogue.
-func (m *Net) inception4b_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4b_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x24 -> 14x14x64.
-func (m *Net) inception4b_conv5Forward(n int, x, y []float32) {
-	inception4b_conv5.Forward(n, x, m.params[4619728:4658128], m.params[4658128:4658192], y, m.scratch)
-}
-
-func (m *Net) inception4b_conv5Backward(n int, x, dy, dx []float32) {
-	inception4b_conv5.BackwardFilter(n, x, dy, m.grads[4619728:4658128], m.grads[4658128:4658192], m.scratch)
-	if dx != nil {
-		inception4b_conv5.BackwardData(n, dy, m.params[4619728:4658128], dx, m.scratch)
-	}
-}
-
-// inception4b_relu5: relu (../networks/googlenet.cnn:13), 14x14x64 -> 14x14x64. Its forward runs in inception4b_conv5's epilogue.
-func (m *Net) inception4b_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4b_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x512.
-func (m *Net) inception4b_maxpool1Forward(n int, x, y []float32) {
-	inception4b_maxpool1.Forward(n, x, y, m.argmax[890624*m.maxBatch:890624*m.maxBatch+n*100352])
-}
-
-// inception4b_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception4b_maxpool1Infer(n int, x, y []float32) {
-	inception4b_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception4b_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception4b_maxpool1.Backward(n, dy, m.argmax[890624*m.maxBatch:890624*m.maxBatch+n*100352], dx)
-}
-
-// inception4b_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x64.
-func (m *Net) inception4b_conv6Forward(n int, x, y []float32) {
-	inception4b_conv6.Forward(n, x, m.params[4658192:4690960], m.params[4690960:4691024], y, m.scratch)
-}
-
-func (m *Net) inception4b_conv6Backward(n int, x, dy, dx []float32) {
-	inception4b_conv6.BackwardFilter(n, x, dy, m.grads[4658192:4690960], m.grads[4690960:4691024], m.scratch)
-	if dx != nil {
-		inception4b_conv6.BackwardData(n, dy, m.params[4658192:4690960], dx, m.scratch)
-	}
-}
-
-// inception4b_relu6: relu (../networks/googlenet.cnn:14), 14x14x64 -> 14x14x64. Its forward runs in inception4b_conv6's epilogue.
-func (m *Net) inception4b_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4b_concat1: concat (../networks/googlenet.cnn:10), 14x14x160 + 14x14x224 + 14x14x64 + 14x14x64 -> 14x14x512.
-func (m *Net) inception4b_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception4b_concat1_0.Forward(n, x0, y)
-	inception4b_concat1_1.Forward(n, x1, y)
-	inception4b_concat1_2.Forward(n, x2, y)
-	inception4b_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception4b_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception4b_concat1_0.Backward(n, dy, dx0)
-	inception4b_concat1_1.Backward(n, dy, dx1)
-	inception4b_concat1_2.Backward(n, dy, dx2)
-	inception4b_concat1_3.Backward(n, dy, dx3)
-}
-
-// inception4c_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x512 -> 14x14x128.
-func (m *Net) inception4c_conv1Forward(n int, x, y []float32) {
-	inception4c_conv1.Forward(n, x, m.params[4691024:4756560], m.params[4756560:4756688], y, m.scratch)
-}
-
-func (m *Net) inception4c_conv1Backward(n int, x, dy, dx []float32) {
-	inception4c_conv1.BackwardFilter(n, x, dy, m.grads[4691024:4756560], m.grads[4756560:4756688], m.scratch)
-	if dx != nil {
-		inception4c_conv1.BackwardData(n, dy, m.params[4691024:4756560], dx, m.scratch)
-	}
-}
-
-// inception4c_relu1: relu (../networks/googlenet.cnn:11), 14x14x128 -> 14x14x128. Its forward runs in inception4c_conv1's epilogue.
-func (m *Net) inception4c_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4c_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x512 -> 14x14x128.
-func (m *Net) inception4c_conv2Forward(n int, x, y []float32) {
-	inception4c_conv2.Forward(n, x, m.params[4756688:4822224], m.params[4822224:4822352], y, m.scratch)
-}
-
-func (m *Net) inception4c_conv2Backward(n int, x, dy, dx []float32) {
-	inception4c_conv2.BackwardFilter(n, x, dy, m.grads[4756688:4822224], m.grads[4822224:4822352], m.scratch)
-	if dx != nil {
-		inception4c_conv2.BackwardData(n, dy, m.params[4756688:4822224], dx, m.scratch)
-	}
-}
-
-// inception4c_relu2: relu (../networks/googlenet.cnn:12), 14x14x128 -> 14x14x128. Its forward runs in inception4c_conv2's epilogue.
-func (m *Net) inception4c_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4c_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x128 -> 14x14x256.
-func (m *Net) inception4c_conv3Forward(n int, x, y []float32) {
-	inception4c_conv3.Forward(n, x, m.params[4822352:5117264], m.params[5117264:5117520], y, m.scratch)
-}
-
-func (m *Net) inception4c_conv3Backward(n int, x, dy, dx []float32) {
-	inception4c_conv3.BackwardFilter(n, x, dy, m.grads[4822352:5117264], m.grads[5117264:5117520], m.scratch)
-	if dx != nil {
-		inception4c_conv3.BackwardData(n, dy, m.params[4822352:5117264], dx, m.scratch)
-	}
-}
-
-// inception4c_relu3: relu (../networks/googlenet.cnn:12), 14x14x256 -> 14x14x256. Its forward runs in inception4c_conv3's epilogue.
-func (m *Net) inception4c_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4c_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x24.
-func (m *Net) inception4c_conv4Forward(n int, x, y []float32) {
-	inception4c_conv4.Forward(n, x, m.params[5117520:5129808], m.params[5129808:5129832], y, m.scratch)
-}
-
-func (m *Net) inception4c_conv4Backward(n int, x, dy, dx []float32) {
-	inception4c_conv4.BackwardFilter(n, x, dy, m.grads[5117520:5129808], m.grads[5129808:5129832], m.scratch)
-	if dx != nil {
-		inception4c_conv4.BackwardData(n, dy, m.params[5117520:5129808], dx, m.scratch)
-	}
-}
-
-// inception4c_relu4: relu (../networks/googlenet.cnn:13), 14x14x24 -> 14x14x24. Its forward runs in inception4c_conv4's epilogue.
-func (m *Net) inception4c_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4c_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x24 -> 14x14x64.
-func (m *Net) inception4c_conv5Forward(n int, x, y []float32) {
-	inception4c_conv5.Forward(n, x, m.params[5129832:5168232], m.params[5168232:5168296], y, m.scratch)
-}
-
-func (m *Net) inception4c_conv5Backward(n int, x, dy, dx []float32) {
-	inception4c_conv5.BackwardFilter(n, x, dy, m.grads[5129832:5168232], m.grads[5168232:5168296], m.scratch)
-	if dx != nil {
-		inception4c_conv5.BackwardData(n, dy, m.params[5129832:5168232], dx, m.scratch)
-	}
-}
-
-// inception4c_relu5: relu (../networks/googlenet.cnn:13), 14x14x64 -> 14x14x64. Its forward runs in inception4c_conv5's epilogue.
-func (m *Net) inception4c_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4c_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x512.
-func (m *Net) inception4c_maxpool1Forward(n int, x, y []float32) {
-	inception4c_maxpool1.Forward(n, x, y, m.argmax[990976*m.maxBatch:990976*m.maxBatch+n*100352])
-}
-
-// inception4c_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception4c_maxpool1Infer(n int, x, y []float32) {
-	inception4c_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception4c_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception4c_maxpool1.Backward(n, dy, m.argmax[990976*m.maxBatch:990976*m.maxBatch+n*100352], dx)
-}
-
-// inception4c_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x64.
-func (m *Net) inception4c_conv6Forward(n int, x, y []float32) {
-	inception4c_conv6.Forward(n, x, m.params[5168296:5201064], m.params[5201064:5201128], y, m.scratch)
-}
-
-func (m *Net) inception4c_conv6Backward(n int, x, dy, dx []float32) {
-	inception4c_conv6.BackwardFilter(n, x, dy, m.grads[5168296:5201064], m.grads[5201064:5201128], m.scratch)
-	if dx != nil {
-		inception4c_conv6.BackwardData(n, dy, m.params[5168296:5201064], dx, m.scratch)
-	}
-}
-
-// inception4c_relu6: relu (../networks/googlenet.cnn:14), 14x14x64 -> 14x14x64. Its forward runs in inception4c_conv6's epilogue.
-func (m *Net) inception4c_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4c_concat1: concat (../networks/googlenet.cnn:10), 14x14x128 + 14x14x256 + 14x14x64 + 14x14x64 -> 14x14x512.
-func (m *Net) inception4c_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception4c_concat1_0.Forward(n, x0, y)
-	inception4c_concat1_1.Forward(n, x1, y)
-	inception4c_concat1_2.Forward(n, x2, y)
-	inception4c_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception4c_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception4c_concat1_0.Backward(n, dy, dx0)
-	inception4c_concat1_1.Backward(n, dy, dx1)
-	inception4c_concat1_2.Backward(n, dy, dx2)
-	inception4c_concat1_3.Backward(n, dy, dx3)
-}
-
-// inception4d_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x512 -> 14x14x112.
-func (m *Net) inception4d_conv1Forward(n int, x, y []float32) {
-	inception4d_conv1.Forward(n, x, m.params[5201128:5258472], m.params[5258472:5258584], y, m.scratch)
-}
-
-func (m *Net) inception4d_conv1Backward(n int, x, dy, dx []float32) {
-	inception4d_conv1.BackwardFilter(n, x, dy, m.grads[5201128:5258472], m.grads[5258472:5258584], m.scratch)
-	if dx != nil {
-		inception4d_conv1.BackwardData(n, dy, m.params[5201128:5258472], dx, m.scratch)
-	}
-}
-
-// inception4d_relu1: relu (../networks/googlenet.cnn:11), 14x14x112 -> 14x14x112. Its forward runs in inception4d_conv1's epilogue.
-func (m *Net) inception4d_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4d_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x512 -> 14x14x144.
-func (m *Net) inception4d_conv2Forward(n int, x, y []float32) {
-	inception4d_conv2.Forward(n, x, m.params[5258584:5332312], m.params[5332312:5332456], y, m.scratch)
-}
-
-func (m *Net) inception4d_conv2Backward(n int, x, dy, dx []float32) {
-	inception4d_conv2.BackwardFilter(n, x, dy, m.grads[5258584:5332312], m.grads[5332312:5332456], m.scratch)
-	if dx != nil {
-		inception4d_conv2.BackwardData(n, dy, m.params[5258584:5332312], dx, m.scratch)
-	}
-}
-
-// inception4d_relu2: relu (../networks/googlenet.cnn:12), 14x14x144 -> 14x14x144. Its forward runs in inception4d_conv2's epilogue.
-func (m *Net) inception4d_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4d_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x144 -> 14x14x288.
-func (m *Net) inception4d_conv3Forward(n int, x, y []float32) {
-	inception4d_conv3.Forward(n, x, m.params[5332456:5705704], m.params[5705704:5705992], y, m.scratch)
-}
-
-func (m *Net) inception4d_conv3Backward(n int, x, dy, dx []float32) {
-	inception4d_conv3.BackwardFilter(n, x, dy, m.grads[5332456:5705704], m.grads[5705704:5705992], m.scratch)
-	if dx != nil {
-		inception4d_conv3.BackwardData(n, dy, m.params[5332456:5705704], dx, m.scratch)
-	}
-}
-
-// inception4d_relu3: relu (../networks/googlenet.cnn:12), 14x14x288 -> 14x14x288. Its forward runs in inception4d_conv3's epilogue.
-func (m *Net) inception4d_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4d_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x32.
-func (m *Net) inception4d_conv4Forward(n int, x, y []float32) {
-	inception4d_conv4.Forward(n, x, m.params[5705992:5722376], m.params[5722376:5722408], y, m.scratch)
-}
-
-func (m *Net) inception4d_conv4Backward(n int, x, dy, dx []float32) {
-	inception4d_conv4.BackwardFilter(n, x, dy, m.grads[5705992:5722376], m.grads[5722376:5722408], m.scratch)
-	if dx != nil {
-		inception4d_conv4.BackwardData(n, dy, m.params[5705992:5722376], dx, m.scratch)
-	}
-}
-
-// inception4d_relu4: relu (../networks/googlenet.cnn:13), 14x14x32 -> 14x14x32. Its forward runs in inception4d_conv4's epilogue.
-func (m *Net) inception4d_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4d_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x32 -> 14x14x64.
-func (m *Net) inception4d_conv5Forward(n int, x, y []float32) {
-	inception4d_conv5.Forward(n, x, m.params[5722408:5773608], m.params[5773608:5773672], y, m.scratch)
-}
-
-func (m *Net) inception4d_conv5Backward(n int, x, dy, dx []float32) {
-	inception4d_conv5.BackwardFilter(n, x, dy, m.grads[5722408:5773608], m.grads[5773608:5773672], m.scratch)
-	if dx != nil {
-		inception4d_conv5.BackwardData(n, dy, m.params[5722408:5773608], dx, m.scratch)
-	}
-}
-
-// inception4d_relu5: relu (../networks/googlenet.cnn:13), 14x14x64 -> 14x14x64. Its forward runs in inception4d_conv5's epilogue.
-func (m *Net) inception4d_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4d_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x512.
-func (m *Net) inception4d_maxpool1Forward(n int, x, y []float32) {
-	inception4d_maxpool1.Forward(n, x, y, m.argmax[1091328*m.maxBatch:1091328*m.maxBatch+n*100352])
-}
-
-// inception4d_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception4d_maxpool1Infer(n int, x, y []float32) {
-	inception4d_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception4d_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception4d_maxpool1.Backward(n, dy, m.argmax[1091328*m.maxBatch:1091328*m.maxBatch+n*100352], dx)
-}
-
-// inception4d_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x64.
-func (m *Net) inception4d_conv6Forward(n int, x, y []float32) {
-	inception4d_conv6.Forward(n, x, m.params[5773672:5806440], m.params[5806440:5806504], y, m.scratch)
-}
-
-func (m *Net) inception4d_conv6Backward(n int, x, dy, dx []float32) {
-	inception4d_conv6.BackwardFilter(n, x, dy, m.grads[5773672:5806440], m.grads[5806440:5806504], m.scratch)
-	if dx != nil {
-		inception4d_conv6.BackwardData(n, dy, m.params[5773672:5806440], dx, m.scratch)
-	}
-}
-
-// inception4d_relu6: relu (../networks/googlenet.cnn:14), 14x14x64 -> 14x14x64. Its forward runs in inception4d_conv6's epilogue.
-func (m *Net) inception4d_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4d_concat1: concat (../networks/googlenet.cnn:10), 14x14x112 + 14x14x288 + 14x14x64 + 14x14x64 -> 14x14x528.
-func (m *Net) inception4d_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception4d_concat1_0.Forward(n, x0, y)
-	inception4d_concat1_1.Forward(n, x1, y)
-	inception4d_concat1_2.Forward(n, x2, y)
-	inception4d_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception4d_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception4d_concat1_0.Backward(n, dy, dx0)
-	inception4d_concat1_1.Backward(n, dy, dx1)
-	inception4d_concat1_2.Backward(n, dy, dx2)
-	inception4d_concat1_3.Backward(n, dy, dx3)
-}
-
-// aux2_classifier1_avgpool1: avgpool 5 s3 ceil (../networks/googlenet.cnn:20), 14x14x528 -> 4x4x528.
-func (m *Net) aux2_classifier1_avgpool1Forward(n int, x, y []float32) {
-	aux2_classifier1_avgpool1.Forward(n, x, y)
-}
-
-func (m *Net) aux2_classifier1_avgpool1Backward(n int, x, dy, dx []float32) {
-	aux2_classifier1_avgpool1.Backward(n, dy, dx)
-}
-
-// aux2_classifier1_conv1: conv 128 1x1 (../networks/googlenet.cnn:20), 4x4x528 -> 4x4x128.
-func (m *Net) aux2_classifier1_conv1Forward(n int, x, y []float32) {
-	aux2_classifier1_conv1.Forward(n, x, m.params[5806504:5874088], m.params[5874088:5874216], y, m.scratch)
-}
-
-func (m *Net) aux2_classifier1_conv1Backward(n int, x, dy, dx []float32) {
-	aux2_classifier1_conv1.BackwardFilter(n, x, dy, m.grads[5806504:5874088], m.grads[5874088:5874216], m.scratch)
-	if dx != nil {
-		aux2_classifier1_conv1.BackwardData(n, dy, m.params[5806504:5874088], dx, m.scratch)
-	}
-}
-
-// aux2_classifier1_relu1: relu (../networks/googlenet.cnn:20), 4x4x128 -> 4x4x128. Its forward runs in aux2_classifier1_conv1's epilogue.
-func (m *Net) aux2_classifier1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// aux2_classifier1_fc1: fc 1024 (../networks/googlenet.cnn:21), 4x4x128 -> 1x1x1024.
-func (m *Net) aux2_classifier1_fc1Forward(n int, x, y []float32) {
-	aux2_classifier1_fc1.Forward(n, x, m.params[5874216:7971368], m.params[7971368:7972392], y)
-}
-
-func (m *Net) aux2_classifier1_fc1Backward(n int, x, dy, dx []float32) {
-	aux2_classifier1_fc1.BackwardFilter(n, x, dy, m.grads[5874216:7971368], m.grads[7971368:7972392])
-	if dx != nil {
-		aux2_classifier1_fc1.BackwardData(n, dy, m.params[5874216:7971368], dx)
-	}
-}
-
-// aux2_classifier1_relu2: relu (../networks/googlenet.cnn:21), 1x1x1024 -> 1x1x1024. Its forward runs in aux2_classifier1_fc1's epilogue.
-func (m *Net) aux2_classifier1_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// aux2_classifier1_dropout1: dropout 0.7 (../networks/googlenet.cnn:21), 1x1x1024 -> 1x1x1024. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) aux2_classifier1_dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		aux2_classifier1_dropout1.Backward(y, m.saved[803840*m.maxBatch:803840*m.maxBatch+n*1024])
-		return
-	}
-	aux2_classifier1_dropout1.Forward(y, m.saved[803840*m.maxBatch:803840*m.maxBatch+n*1024], m.rng, true)
-}
-
-func (m *Net) aux2_classifier1_dropout1Backward(n int, dy, dx []float32) {
-	aux2_classifier1_dropout1.Backward(dy, m.saved[803840*m.maxBatch:803840*m.maxBatch+n*1024])
-}
-
-// aux2_classifier1_fc2: fc 1000 (../networks/googlenet.cnn:22), 1x1x1024 -> 1x1x1000.
-func (m *Net) aux2_classifier1_fc2Forward(n int, x, y []float32) {
-	aux2_classifier1_fc2.Forward(n, x, m.params[7972392:8996392], m.params[8996392:8997392], y)
-}
-
-func (m *Net) aux2_classifier1_fc2Backward(n int, x, dy, dx []float32) {
-	aux2_classifier1_fc2.BackwardFilter(n, x, dy, m.grads[7972392:8996392], m.grads[8996392:8997392])
-	if dx != nil {
-		aux2_classifier1_fc2.BackwardData(n, dy, m.params[7972392:8996392], dx)
-	}
-}
-
-// aux2_classifier1_softmax1: softmax (../networks/googlenet.cnn:22), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) aux2_classifier1_softmax1Forward(n int, x, y []float32) {
-	aux2_classifier1_softmax1.Forward(n, x, y)
-}
-
-// inception4e_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x528 -> 14x14x256.
-func (m *Net) inception4e_conv1Forward(n int, x, y []float32) {
-	inception4e_conv1.Forward(n, x, m.params[8997392:9132560], m.params[9132560:9132816], y, m.scratch)
-}
-
-func (m *Net) inception4e_conv1Backward(n int, x, dy, dx []float32) {
-	inception4e_conv1.BackwardFilter(n, x, dy, m.grads[8997392:9132560], m.grads[9132560:9132816], m.scratch)
-	if dx != nil {
-		inception4e_conv1.BackwardData(n, dy, m.params[8997392:9132560], dx, m.scratch)
-	}
-}
-
-// inception4e_relu1: relu (../networks/googlenet.cnn:11), 14x14x256 -> 14x14x256. Its forward runs in inception4e_conv1's epilogue.
-func (m *Net) inception4e_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4e_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x528 -> 14x14x160.
-func (m *Net) inception4e_conv2Forward(n int, x, y []float32) {
-	inception4e_conv2.Forward(n, x, m.params[9132816:9217296], m.params[9217296:9217456], y, m.scratch)
-}
-
-func (m *Net) inception4e_conv2Backward(n int, x, dy, dx []float32) {
-	inception4e_conv2.BackwardFilter(n, x, dy, m.grads[9132816:9217296], m.grads[9217296:9217456], m.scratch)
-	if dx != nil {
-		inception4e_conv2.BackwardData(n, dy, m.params[9132816:9217296], dx, m.scratch)
-	}
-}
-
-// inception4e_relu2: relu (../networks/googlenet.cnn:12), 14x14x160 -> 14x14x160. Its forward runs in inception4e_conv2's epilogue.
-func (m *Net) inception4e_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4e_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x160 -> 14x14x320.
-func (m *Net) inception4e_conv3Forward(n int, x, y []float32) {
-	inception4e_conv3.Forward(n, x, m.params[9217456:9678256], m.params[9678256:9678576], y, m.scratch)
-}
-
-func (m *Net) inception4e_conv3Backward(n int, x, dy, dx []float32) {
-	inception4e_conv3.BackwardFilter(n, x, dy, m.grads[9217456:9678256], m.grads[9678256:9678576], m.scratch)
-	if dx != nil {
-		inception4e_conv3.BackwardData(n, dy, m.params[9217456:9678256], dx, m.scratch)
-	}
-}
-
-// inception4e_relu3: relu (../networks/googlenet.cnn:12), 14x14x320 -> 14x14x320. Its forward runs in inception4e_conv3's epilogue.
-func (m *Net) inception4e_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4e_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x528 -> 14x14x32.
-func (m *Net) inception4e_conv4Forward(n int, x, y []float32) {
-	inception4e_conv4.Forward(n, x, m.params[9678576:9695472], m.params[9695472:9695504], y, m.scratch)
-}
-
-func (m *Net) inception4e_conv4Backward(n int, x, dy, dx []float32) {
-	inception4e_conv4.BackwardFilter(n, x, dy, m.grads[9678576:9695472], m.grads[9695472:9695504], m.scratch)
-	if dx != nil {
-		inception4e_conv4.BackwardData(n, dy, m.params[9678576:9695472], dx, m.scratch)
-	}
-}
-
-// inception4e_relu4: relu (../networks/googlenet.cnn:13), 14x14x32 -> 14x14x32. Its forward runs in inception4e_conv4's epilogue.
-func (m *Net) inception4e_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4e_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x32 -> 14x14x128.
-func (m *Net) inception4e_conv5Forward(n int, x, y []float32) {
-	inception4e_conv5.Forward(n, x, m.params[9695504:9797904], m.params[9797904:9798032], y, m.scratch)
-}
-
-func (m *Net) inception4e_conv5Backward(n int, x, dy, dx []float32) {
-	inception4e_conv5.BackwardFilter(n, x, dy, m.grads[9695504:9797904], m.grads[9797904:9798032], m.scratch)
-	if dx != nil {
-		inception4e_conv5.BackwardData(n, dy, m.params[9695504:9797904], dx, m.scratch)
-	}
-}
-
-// inception4e_relu5: relu (../networks/googlenet.cnn:13), 14x14x128 -> 14x14x128. Its forward runs in inception4e_conv5's epilogue.
-func (m *Net) inception4e_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4e_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x528 -> 14x14x528.
-func (m *Net) inception4e_maxpool1Forward(n int, x, y []float32) {
-	inception4e_maxpool1.Forward(n, x, y, m.argmax[1191680*m.maxBatch:1191680*m.maxBatch+n*103488])
-}
-
-// inception4e_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception4e_maxpool1Infer(n int, x, y []float32) {
-	inception4e_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception4e_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception4e_maxpool1.Backward(n, dy, m.argmax[1191680*m.maxBatch:1191680*m.maxBatch+n*103488], dx)
-}
-
-// inception4e_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x528 -> 14x14x128.
-func (m *Net) inception4e_conv6Forward(n int, x, y []float32) {
-	inception4e_conv6.Forward(n, x, m.params[9798032:9865616], m.params[9865616:9865744], y, m.scratch)
-}
-
-func (m *Net) inception4e_conv6Backward(n int, x, dy, dx []float32) {
-	inception4e_conv6.BackwardFilter(n, x, dy, m.grads[9798032:9865616], m.grads[9865616:9865744], m.scratch)
-	if dx != nil {
-		inception4e_conv6.BackwardData(n, dy, m.params[9798032:9865616], dx, m.scratch)
-	}
-}
-
-// inception4e_relu6: relu (../networks/googlenet.cnn:14), 14x14x128 -> 14x14x128. Its forward runs in inception4e_conv6's epilogue.
-func (m *Net) inception4e_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception4e_concat1: concat (../networks/googlenet.cnn:10), 14x14x256 + 14x14x320 + 14x14x128 + 14x14x128 -> 14x14x832.
-func (m *Net) inception4e_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception4e_concat1_0.Forward(n, x0, y)
-	inception4e_concat1_1.Forward(n, x1, y)
-	inception4e_concat1_2.Forward(n, x2, y)
-	inception4e_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception4e_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception4e_concat1_0.Backward(n, dy, dx0)
-	inception4e_concat1_1.Backward(n, dy, dx1)
-	inception4e_concat1_2.Backward(n, dy, dx2)
-	inception4e_concat1_3.Backward(n, dy, dx3)
-}
-
-// maxpool4: maxpool 3 s2 ceil (../networks/googlenet.cnn:37), 14x14x832 -> 7x7x832.
-func (m *Net) maxpool4Forward(n int, x, y []float32) {
-	maxpool4.Forward(n, x, y, m.argmax[1295168*m.maxBatch:1295168*m.maxBatch+n*40768])
-}
-
-// maxpool4Infer takes the maxima without their positions.
-func (m *Net) maxpool4Infer(n int, x, y []float32) {
-	maxpool4.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool4Backward(n int, x, dy, dx []float32) {
-	maxpool4.Backward(n, dy, m.argmax[1295168*m.maxBatch:1295168*m.maxBatch+n*40768], dx)
-}
-
-// inception5a_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 7x7x832 -> 7x7x256.
-func (m *Net) inception5a_conv1Forward(n int, x, y []float32) {
-	inception5a_conv1.Forward(n, x, m.params[9865744:10078736], m.params[10078736:10078992], y, m.scratch)
-}
-
-func (m *Net) inception5a_conv1Backward(n int, x, dy, dx []float32) {
-	inception5a_conv1.BackwardFilter(n, x, dy, m.grads[9865744:10078736], m.grads[10078736:10078992], m.scratch)
-	if dx != nil {
-		inception5a_conv1.BackwardData(n, dy, m.params[9865744:10078736], dx, m.scratch)
-	}
-}
-
-// inception5a_relu1: relu (../networks/googlenet.cnn:11), 7x7x256 -> 7x7x256. Its forward runs in inception5a_conv1's epilogue.
-func (m *Net) inception5a_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5a_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 7x7x832 -> 7x7x160.
-func (m *Net) inception5a_conv2Forward(n int, x, y []float32) {
-	inception5a_conv2.Forward(n, x, m.params[10078992:10212112], m.params[10212112:10212272], y, m.scratch)
-}
-
-func (m *Net) inception5a_conv2Backward(n int, x, dy, dx []float32) {
-	inception5a_conv2.BackwardFilter(n, x, dy, m.grads[10078992:10212112], m.grads[10212112:10212272], m.scratch)
-	if dx != nil {
-		inception5a_conv2.BackwardData(n, dy, m.params[10078992:10212112], dx, m.scratch)
-	}
-}
-
-// inception5a_relu2: relu (../networks/googlenet.cnn:12), 7x7x160 -> 7x7x160. Its forward runs in inception5a_conv2's epilogue.
-func (m *Net) inception5a_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5a_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 7x7x160 -> 7x7x320.
-func (m *Net) inception5a_conv3Forward(n int, x, y []float32) {
-	inception5a_conv3.Forward(n, x, m.params[10212272:10673072], m.params[10673072:10673392], y, m.scratch)
-}
-
-func (m *Net) inception5a_conv3Backward(n int, x, dy, dx []float32) {
-	inception5a_conv3.BackwardFilter(n, x, dy, m.grads[10212272:10673072], m.grads[10673072:10673392], m.scratch)
-	if dx != nil {
-		inception5a_conv3.BackwardData(n, dy, m.params[10212272:10673072], dx, m.scratch)
-	}
-}
-
-// inception5a_relu3: relu (../networks/googlenet.cnn:12), 7x7x320 -> 7x7x320. Its forward runs in inception5a_conv3's epilogue.
-func (m *Net) inception5a_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5a_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 7x7x832 -> 7x7x32.
-func (m *Net) inception5a_conv4Forward(n int, x, y []float32) {
-	inception5a_conv4.Forward(n, x, m.params[10673392:10700016], m.params[10700016:10700048], y, m.scratch)
-}
-
-func (m *Net) inception5a_conv4Backward(n int, x, dy, dx []float32) {
-	inception5a_conv4.BackwardFilter(n, x, dy, m.grads[10673392:10700016], m.grads[10700016:10700048], m.scratch)
-	if dx != nil {
-		inception5a_conv4.BackwardData(n, dy, m.params[10673392:10700016], dx, m.scratch)
-	}
-}
-
-// inception5a_relu4: relu (../networks/googlenet.cnn:13), 7x7x32 -> 7x7x32. Its forward runs in inception5a_conv4's epilogue.
-func (m *Net) inception5a_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5a_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 7x7x32 -> 7x7x128.
-func (m *Net) inception5a_conv5Forward(n int, x, y []float32) {
-	inception5a_conv5.Forward(n, x, m.params[10700048:10802448], m.params[10802448:10802576], y, m.scratch)
-}
-
-func (m *Net) inception5a_conv5Backward(n int, x, dy, dx []float32) {
-	inception5a_conv5.BackwardFilter(n, x, dy, m.grads[10700048:10802448], m.grads[10802448:10802576], m.scratch)
-	if dx != nil {
-		inception5a_conv5.BackwardData(n, dy, m.params[10700048:10802448], dx, m.scratch)
-	}
-}
-
-// inception5a_relu5: relu (../networks/googlenet.cnn:13), 7x7x128 -> 7x7x128. Its forward runs in inception5a_conv5's epilogue.
-func (m *Net) inception5a_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5a_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x832.
-func (m *Net) inception5a_maxpool1Forward(n int, x, y []float32) {
-	inception5a_maxpool1.Forward(n, x, y, m.argmax[1335936*m.maxBatch:1335936*m.maxBatch+n*40768])
-}
-
-// inception5a_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception5a_maxpool1Infer(n int, x, y []float32) {
-	inception5a_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception5a_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception5a_maxpool1.Backward(n, dy, m.argmax[1335936*m.maxBatch:1335936*m.maxBatch+n*40768], dx)
-}
-
-// inception5a_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x128.
-func (m *Net) inception5a_conv6Forward(n int, x, y []float32) {
-	inception5a_conv6.Forward(n, x, m.params[10802576:10909072], m.params[10909072:10909200], y, m.scratch)
-}
-
-func (m *Net) inception5a_conv6Backward(n int, x, dy, dx []float32) {
-	inception5a_conv6.BackwardFilter(n, x, dy, m.grads[10802576:10909072], m.grads[10909072:10909200], m.scratch)
-	if dx != nil {
-		inception5a_conv6.BackwardData(n, dy, m.params[10802576:10909072], dx, m.scratch)
-	}
-}
-
-// inception5a_relu6: relu (../networks/googlenet.cnn:14), 7x7x128 -> 7x7x128. Its forward runs in inception5a_conv6's epilogue.
-func (m *Net) inception5a_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5a_concat1: concat (../networks/googlenet.cnn:10), 7x7x256 + 7x7x320 + 7x7x128 + 7x7x128 -> 7x7x832.
-func (m *Net) inception5a_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception5a_concat1_0.Forward(n, x0, y)
-	inception5a_concat1_1.Forward(n, x1, y)
-	inception5a_concat1_2.Forward(n, x2, y)
-	inception5a_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception5a_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception5a_concat1_0.Backward(n, dy, dx0)
-	inception5a_concat1_1.Backward(n, dy, dx1)
-	inception5a_concat1_2.Backward(n, dy, dx2)
-	inception5a_concat1_3.Backward(n, dy, dx3)
-}
-
-// inception5b_conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 7x7x832 -> 7x7x384.
-func (m *Net) inception5b_conv1Forward(n int, x, y []float32) {
-	inception5b_conv1.Forward(n, x, m.params[10909200:11228688], m.params[11228688:11229072], y, m.scratch)
-}
-
-func (m *Net) inception5b_conv1Backward(n int, x, dy, dx []float32) {
-	inception5b_conv1.BackwardFilter(n, x, dy, m.grads[10909200:11228688], m.grads[11228688:11229072], m.scratch)
-	if dx != nil {
-		inception5b_conv1.BackwardData(n, dy, m.params[10909200:11228688], dx, m.scratch)
-	}
-}
-
-// inception5b_relu1: relu (../networks/googlenet.cnn:11), 7x7x384 -> 7x7x384. Its forward runs in inception5b_conv1's epilogue.
-func (m *Net) inception5b_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5b_conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 7x7x832 -> 7x7x192.
-func (m *Net) inception5b_conv2Forward(n int, x, y []float32) {
-	inception5b_conv2.Forward(n, x, m.params[11229072:11388816], m.params[11388816:11389008], y, m.scratch)
-}
-
-func (m *Net) inception5b_conv2Backward(n int, x, dy, dx []float32) {
-	inception5b_conv2.BackwardFilter(n, x, dy, m.grads[11229072:11388816], m.grads[11388816:11389008], m.scratch)
-	if dx != nil {
-		inception5b_conv2.BackwardData(n, dy, m.params[11229072:11388816], dx, m.scratch)
-	}
-}
-
-// inception5b_relu2: relu (../networks/googlenet.cnn:12), 7x7x192 -> 7x7x192. Its forward runs in inception5b_conv2's epilogue.
-func (m *Net) inception5b_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5b_conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 7x7x192 -> 7x7x384.
-func (m *Net) inception5b_conv3Forward(n int, x, y []float32) {
-	inception5b_conv3.Forward(n, x, m.params[11389008:12052560], m.params[12052560:12052944], y, m.scratch)
-}
-
-func (m *Net) inception5b_conv3Backward(n int, x, dy, dx []float32) {
-	inception5b_conv3.BackwardFilter(n, x, dy, m.grads[11389008:12052560], m.grads[12052560:12052944], m.scratch)
-	if dx != nil {
-		inception5b_conv3.BackwardData(n, dy, m.params[11389008:12052560], dx, m.scratch)
-	}
-}
-
-// inception5b_relu3: relu (../networks/googlenet.cnn:12), 7x7x384 -> 7x7x384. Its forward runs in inception5b_conv3's epilogue.
-func (m *Net) inception5b_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5b_conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 7x7x832 -> 7x7x48.
-func (m *Net) inception5b_conv4Forward(n int, x, y []float32) {
-	inception5b_conv4.Forward(n, x, m.params[12052944:12092880], m.params[12092880:12092928], y, m.scratch)
-}
-
-func (m *Net) inception5b_conv4Backward(n int, x, dy, dx []float32) {
-	inception5b_conv4.BackwardFilter(n, x, dy, m.grads[12052944:12092880], m.grads[12092880:12092928], m.scratch)
-	if dx != nil {
-		inception5b_conv4.BackwardData(n, dy, m.params[12052944:12092880], dx, m.scratch)
-	}
-}
-
-// inception5b_relu4: relu (../networks/googlenet.cnn:13), 7x7x48 -> 7x7x48. Its forward runs in inception5b_conv4's epilogue.
-func (m *Net) inception5b_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5b_conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 7x7x48 -> 7x7x128.
-func (m *Net) inception5b_conv5Forward(n int, x, y []float32) {
-	inception5b_conv5.Forward(n, x, m.params[12092928:12246528], m.params[12246528:12246656], y, m.scratch)
-}
-
-func (m *Net) inception5b_conv5Backward(n int, x, dy, dx []float32) {
-	inception5b_conv5.BackwardFilter(n, x, dy, m.grads[12092928:12246528], m.grads[12246528:12246656], m.scratch)
-	if dx != nil {
-		inception5b_conv5.BackwardData(n, dy, m.params[12092928:12246528], dx, m.scratch)
-	}
-}
-
-// inception5b_relu5: relu (../networks/googlenet.cnn:13), 7x7x128 -> 7x7x128. Its forward runs in inception5b_conv5's epilogue.
-func (m *Net) inception5b_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5b_maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x832.
-func (m *Net) inception5b_maxpool1Forward(n int, x, y []float32) {
-	inception5b_maxpool1.Forward(n, x, y, m.argmax[1376704*m.maxBatch:1376704*m.maxBatch+n*40768])
-}
-
-// inception5b_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception5b_maxpool1Infer(n int, x, y []float32) {
-	inception5b_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception5b_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception5b_maxpool1.Backward(n, dy, m.argmax[1376704*m.maxBatch:1376704*m.maxBatch+n*40768], dx)
-}
-
-// inception5b_conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x128.
-func (m *Net) inception5b_conv6Forward(n int, x, y []float32) {
-	inception5b_conv6.Forward(n, x, m.params[12246656:12353152], m.params[12353152:12353280], y, m.scratch)
-}
-
-func (m *Net) inception5b_conv6Backward(n int, x, dy, dx []float32) {
-	inception5b_conv6.BackwardFilter(n, x, dy, m.grads[12246656:12353152], m.grads[12353152:12353280], m.scratch)
-	if dx != nil {
-		inception5b_conv6.BackwardData(n, dy, m.params[12246656:12353152], dx, m.scratch)
-	}
-}
-
-// inception5b_relu6: relu (../networks/googlenet.cnn:14), 7x7x128 -> 7x7x128. Its forward runs in inception5b_conv6's epilogue.
-func (m *Net) inception5b_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception5b_concat1: concat (../networks/googlenet.cnn:10), 7x7x384 + 7x7x384 + 7x7x128 + 7x7x128 -> 7x7x1024.
-func (m *Net) inception5b_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception5b_concat1_0.Forward(n, x0, y)
-	inception5b_concat1_1.Forward(n, x1, y)
-	inception5b_concat1_2.Forward(n, x2, y)
-	inception5b_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception5b_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception5b_concat1_0.Backward(n, dy, dx0)
-	inception5b_concat1_1.Backward(n, dy, dx1)
-	inception5b_concat1_2.Backward(n, dy, dx2)
-	inception5b_concat1_3.Backward(n, dy, dx3)
-}
-
-// avgpool1: avgpool 7 s1 (../networks/googlenet.cnn:40), 7x7x1024 -> 1x1x1024.
-func (m *Net) avgpool1Forward(n int, x, y []float32) {
-	avgpool1.Forward(n, x, y)
-}
-
-func (m *Net) avgpool1Backward(n int, x, dy, dx []float32) {
-	avgpool1.Backward(n, dy, dx)
-}
-
-// dropout1: dropout 0.4 (../networks/googlenet.cnn:40), 1x1x1024 -> 1x1x1024. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout1.Backward(y, m.saved[804864*m.maxBatch:804864*m.maxBatch+n*1024])
-		return
-	}
-	dropout1.Forward(y, m.saved[804864*m.maxBatch:804864*m.maxBatch+n*1024], m.rng, true)
-}
-
-func (m *Net) dropout1Backward(n int, dy, dx []float32) {
-	dropout1.Backward(dy, m.saved[804864*m.maxBatch:804864*m.maxBatch+n*1024])
-}
-
-// fc1: fc 1000 (../networks/googlenet.cnn:41), 1x1x1024 -> 1x1x1000.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[12353280:13377280], m.params[13377280:13378280], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[12353280:13377280], m.grads[13377280:13378280])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[12353280:13377280], dx)
-	}
-}
-
-// softmax1: softmax (../networks/googlenet.cnn:41), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
-}
-
-// The geometry of every layer, all constants.
-var (
-	conv1                     = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
-	maxpool1                  = rt.MaxPool{C: 64, H: 112, W: 112, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 56, OW: 56}
-	lrn1                      = rt.LRN{C: 64, H: 56, W: 56, Size: 5, Alpha: float32(0.0001), Beta: float32(0.75), K: float32(2)}
-	conv2                     = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	conv3                     = rt.Conv{C: 64, H: 56, W: 56, K: 192, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	lrn2                      = rt.LRN{C: 192, H: 56, W: 56, Size: 5, Alpha: float32(0.0001), Beta: float32(0.75), K: float32(2)}
-	maxpool2                  = rt.MaxPool{C: 192, H: 56, W: 56, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 28, OW: 28}
-	inception3a_conv1         = rt.Conv{C: 192, H: 28, W: 28, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3a_conv2         = rt.Conv{C: 192, H: 28, W: 28, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3a_conv3         = rt.Conv{C: 96, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3a_conv4         = rt.Conv{C: 192, H: 28, W: 28, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3a_conv5         = rt.Conv{C: 16, H: 28, W: 28, K: 32, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3a_maxpool1      = rt.MaxPool{C: 192, H: 28, W: 28, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 28, OW: 28}
-	inception3a_conv6         = rt.Conv{C: 192, H: 28, W: 28, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3a_concat1_0     = rt.Concat{C: 64, Total: 256, Off: 0, HW: 784}
-	inception3a_concat1_1     = rt.Concat{C: 128, Total: 256, Off: 64, HW: 784}
-	inception3a_concat1_2     = rt.Concat{C: 32, Total: 256, Off: 192, HW: 784}
-	inception3a_concat1_3     = rt.Concat{C: 32, Total: 256, Off: 224, HW: 784}
-	inception3b_conv1         = rt.Conv{C: 256, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3b_conv2         = rt.Conv{C: 256, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3b_conv3         = rt.Conv{C: 128, H: 28, W: 28, K: 192, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3b_conv4         = rt.Conv{C: 256, H: 28, W: 28, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3b_conv5         = rt.Conv{C: 32, H: 28, W: 28, K: 96, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3b_maxpool1      = rt.MaxPool{C: 256, H: 28, W: 28, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 28, OW: 28}
-	inception3b_conv6         = rt.Conv{C: 256, H: 28, W: 28, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	inception3b_concat1_0     = rt.Concat{C: 128, Total: 480, Off: 0, HW: 784}
-	inception3b_concat1_1     = rt.Concat{C: 192, Total: 480, Off: 128, HW: 784}
-	inception3b_concat1_2     = rt.Concat{C: 96, Total: 480, Off: 320, HW: 784}
-	inception3b_concat1_3     = rt.Concat{C: 64, Total: 480, Off: 416, HW: 784}
-	maxpool3                  = rt.MaxPool{C: 480, H: 28, W: 28, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 14, OW: 14}
-	inception4a_conv1         = rt.Conv{C: 480, H: 14, W: 14, K: 192, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4a_conv2         = rt.Conv{C: 480, H: 14, W: 14, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4a_conv3         = rt.Conv{C: 96, H: 14, W: 14, K: 208, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4a_conv4         = rt.Conv{C: 480, H: 14, W: 14, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4a_conv5         = rt.Conv{C: 16, H: 14, W: 14, K: 48, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4a_maxpool1      = rt.MaxPool{C: 480, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
-	inception4a_conv6         = rt.Conv{C: 480, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4a_concat1_0     = rt.Concat{C: 192, Total: 512, Off: 0, HW: 196}
-	inception4a_concat1_1     = rt.Concat{C: 208, Total: 512, Off: 192, HW: 196}
-	inception4a_concat1_2     = rt.Concat{C: 48, Total: 512, Off: 400, HW: 196}
-	inception4a_concat1_3     = rt.Concat{C: 64, Total: 512, Off: 448, HW: 196}
-	aux1_classifier1_avgpool1 = rt.AvgPool{C: 512, H: 14, W: 14, KH: 5, KW: 5, SH: 3, SW: 3, PH: 0, PW: 0, Ceil: true, OH: 4, OW: 4}
-	aux1_classifier1_conv1    = rt.Conv{C: 512, H: 4, W: 4, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
-	aux1_classifier1_fc1      = rt.FC{In: 2048, Out: 1024, ReLU: true}
-	aux1_classifier1_dropout1 = rt.Dropout{P: float32(0.7)}
-	aux1_classifier1_fc2      = rt.FC{In: 1024, Out: 1000, ReLU: false}
-	aux1_classifier1_softmax1 = rt.Softmax{Classes: 1000}
-	inception4b_conv1         = rt.Conv{C: 512, H: 14, W: 14, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4b_conv2         = rt.Conv{C: 512, H: 14, W: 14, K: 112, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4b_conv3         = rt.Conv{C: 112, H: 14, W: 14, K: 224, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4b_conv4         = rt.Conv{C: 512, H: 14, W: 14, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4b_conv5         = rt.Conv{C: 24, H: 14, W: 14, K: 64, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4b_maxpool1      = rt.MaxPool{C: 512, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
-	inception4b_conv6         = rt.Conv{C: 512, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4b_concat1_0     = rt.Concat{C: 160, Total: 512, Off: 0, HW: 196}
-	inception4b_concat1_1     = rt.Concat{C: 224, Total: 512, Off: 160, HW: 196}
-	inception4b_concat1_2     = rt.Concat{C: 64, Total: 512, Off: 384, HW: 196}
-	inception4b_concat1_3     = rt.Concat{C: 64, Total: 512, Off: 448, HW: 196}
-	inception4c_conv1         = rt.Conv{C: 512, H: 14, W: 14, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4c_conv2         = rt.Conv{C: 512, H: 14, W: 14, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4c_conv3         = rt.Conv{C: 128, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4c_conv4         = rt.Conv{C: 512, H: 14, W: 14, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4c_conv5         = rt.Conv{C: 24, H: 14, W: 14, K: 64, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4c_maxpool1      = rt.MaxPool{C: 512, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
-	inception4c_conv6         = rt.Conv{C: 512, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4c_concat1_0     = rt.Concat{C: 128, Total: 512, Off: 0, HW: 196}
-	inception4c_concat1_1     = rt.Concat{C: 256, Total: 512, Off: 128, HW: 196}
-	inception4c_concat1_2     = rt.Concat{C: 64, Total: 512, Off: 384, HW: 196}
-	inception4c_concat1_3     = rt.Concat{C: 64, Total: 512, Off: 448, HW: 196}
-	inception4d_conv1         = rt.Conv{C: 512, H: 14, W: 14, K: 112, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4d_conv2         = rt.Conv{C: 512, H: 14, W: 14, K: 144, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4d_conv3         = rt.Conv{C: 144, H: 14, W: 14, K: 288, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4d_conv4         = rt.Conv{C: 512, H: 14, W: 14, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4d_conv5         = rt.Conv{C: 32, H: 14, W: 14, K: 64, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4d_maxpool1      = rt.MaxPool{C: 512, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
-	inception4d_conv6         = rt.Conv{C: 512, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4d_concat1_0     = rt.Concat{C: 112, Total: 528, Off: 0, HW: 196}
-	inception4d_concat1_1     = rt.Concat{C: 288, Total: 528, Off: 112, HW: 196}
-	inception4d_concat1_2     = rt.Concat{C: 64, Total: 528, Off: 400, HW: 196}
-	inception4d_concat1_3     = rt.Concat{C: 64, Total: 528, Off: 464, HW: 196}
-	aux2_classifier1_avgpool1 = rt.AvgPool{C: 528, H: 14, W: 14, KH: 5, KW: 5, SH: 3, SW: 3, PH: 0, PW: 0, Ceil: true, OH: 4, OW: 4}
-	aux2_classifier1_conv1    = rt.Conv{C: 528, H: 4, W: 4, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
-	aux2_classifier1_fc1      = rt.FC{In: 2048, Out: 1024, ReLU: true}
-	aux2_classifier1_dropout1 = rt.Dropout{P: float32(0.7)}
-	aux2_classifier1_fc2      = rt.FC{In: 1024, Out: 1000, ReLU: false}
-	aux2_classifier1_softmax1 = rt.Softmax{Classes: 1000}
-	inception4e_conv1         = rt.Conv{C: 528, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4e_conv2         = rt.Conv{C: 528, H: 14, W: 14, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4e_conv3         = rt.Conv{C: 160, H: 14, W: 14, K: 320, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4e_conv4         = rt.Conv{C: 528, H: 14, W: 14, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4e_conv5         = rt.Conv{C: 32, H: 14, W: 14, K: 128, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4e_maxpool1      = rt.MaxPool{C: 528, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
-	inception4e_conv6         = rt.Conv{C: 528, H: 14, W: 14, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	inception4e_concat1_0     = rt.Concat{C: 256, Total: 832, Off: 0, HW: 196}
-	inception4e_concat1_1     = rt.Concat{C: 320, Total: 832, Off: 256, HW: 196}
-	inception4e_concat1_2     = rt.Concat{C: 128, Total: 832, Off: 576, HW: 196}
-	inception4e_concat1_3     = rt.Concat{C: 128, Total: 832, Off: 704, HW: 196}
-	maxpool4                  = rt.MaxPool{C: 832, H: 14, W: 14, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 7, OW: 7}
-	inception5a_conv1         = rt.Conv{C: 832, H: 7, W: 7, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5a_conv2         = rt.Conv{C: 832, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5a_conv3         = rt.Conv{C: 160, H: 7, W: 7, K: 320, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5a_conv4         = rt.Conv{C: 832, H: 7, W: 7, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5a_conv5         = rt.Conv{C: 32, H: 7, W: 7, K: 128, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5a_maxpool1      = rt.MaxPool{C: 832, H: 7, W: 7, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 7, OW: 7}
-	inception5a_conv6         = rt.Conv{C: 832, H: 7, W: 7, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5a_concat1_0     = rt.Concat{C: 256, Total: 832, Off: 0, HW: 49}
-	inception5a_concat1_1     = rt.Concat{C: 320, Total: 832, Off: 256, HW: 49}
-	inception5a_concat1_2     = rt.Concat{C: 128, Total: 832, Off: 576, HW: 49}
-	inception5a_concat1_3     = rt.Concat{C: 128, Total: 832, Off: 704, HW: 49}
-	inception5b_conv1         = rt.Conv{C: 832, H: 7, W: 7, K: 384, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5b_conv2         = rt.Conv{C: 832, H: 7, W: 7, K: 192, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5b_conv3         = rt.Conv{C: 192, H: 7, W: 7, K: 384, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5b_conv4         = rt.Conv{C: 832, H: 7, W: 7, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5b_conv5         = rt.Conv{C: 48, H: 7, W: 7, K: 128, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5b_maxpool1      = rt.MaxPool{C: 832, H: 7, W: 7, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 7, OW: 7}
-	inception5b_conv6         = rt.Conv{C: 832, H: 7, W: 7, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	inception5b_concat1_0     = rt.Concat{C: 384, Total: 1024, Off: 0, HW: 49}
-	inception5b_concat1_1     = rt.Concat{C: 384, Total: 1024, Off: 384, HW: 49}
-	inception5b_concat1_2     = rt.Concat{C: 128, Total: 1024, Off: 768, HW: 49}
-	inception5b_concat1_3     = rt.Concat{C: 128, Total: 1024, Off: 896, HW: 49}
-	avgpool1                  = rt.AvgPool{C: 1024, H: 7, W: 7, KH: 7, KW: 7, SH: 1, SW: 1, PH: 0, PW: 0, Ceil: false, OH: 1, OW: 1}
-	dropout1                  = rt.Dropout{P: float32(0.4)}
-	fc1                       = rt.FC{In: 1024, Out: 1000, ReLU: false}
-	softmax1                  = rt.Softmax{Classes: 1000}
-)
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
 type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
+	*rt.Net
 }
 
 // New returns the network for batches of up to maxBatch images, initialised from seed as
 // the .cnn's recipe says (init xavier). It panics if maxBatch < 1.
 func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("googlenet.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 2082304*mb),
-		argmax:    make([]int32, 1417472*mb),
-		buffers:   make([]float32, 0),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 13378280),
-		saved:     make([]float32, 805888*mb),
-		savedFix:  make([]float32, 0),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), conv3.ScratchSize(mb), lrn2.ScratchSize(), inception3a_conv1.ScratchSize(mb), inception3a_conv2.ScratchSize(mb), inception3a_conv3.ScratchSize(mb), inception3a_conv4.ScratchSize(mb), inception3a_conv5.ScratchSize(mb), inception3a_conv6.ScratchSize(mb), inception3b_conv1.ScratchSize(mb), inception3b_conv2.ScratchSize(mb), inception3b_conv3.ScratchSize(mb), inception3b_conv4.ScratchSize(mb), inception3b_conv5.ScratchSize(mb), inception3b_conv6.ScratchSize(mb), inception4a_conv1.ScratchSize(mb), inception4a_conv2.ScratchSize(mb), inception4a_conv3.ScratchSize(mb), inception4a_conv4.ScratchSize(mb), inception4a_conv5.ScratchSize(mb), inception4a_conv6.ScratchSize(mb), aux1_classifier1_conv1.ScratchSize(mb), inception4b_conv1.ScratchSize(mb), inception4b_conv2.ScratchSize(mb), inception4b_conv3.ScratchSize(mb), inception4b_conv4.ScratchSize(mb), inception4b_conv5.ScratchSize(mb), inception4b_conv6.ScratchSize(mb), inception4c_conv1.ScratchSize(mb), inception4c_conv2.ScratchSize(mb), inception4c_conv3.ScratchSize(mb), inception4c_conv4.ScratchSize(mb), inception4c_conv5.ScratchSize(mb), inception4c_conv6.ScratchSize(mb), inception4d_conv1.ScratchSize(mb), inception4d_conv2.ScratchSize(mb), inception4d_conv3.ScratchSize(mb), inception4d_conv4.ScratchSize(mb), inception4d_conv5.ScratchSize(mb), inception4d_conv6.ScratchSize(mb), aux2_classifier1_conv1.ScratchSize(mb), inception4e_conv1.ScratchSize(mb), inception4e_conv2.ScratchSize(mb), inception4e_conv3.ScratchSize(mb), inception4e_conv4.ScratchSize(mb), inception4e_conv5.ScratchSize(mb), inception4e_conv6.ScratchSize(mb), inception5a_conv1.ScratchSize(mb), inception5a_conv2.ScratchSize(mb), inception5a_conv3.ScratchSize(mb), inception5a_conv4.ScratchSize(mb), inception5a_conv5.ScratchSize(mb), inception5a_conv6.ScratchSize(mb), inception5b_conv1.ScratchSize(mb), inception5b_conv2.ScratchSize(mb), inception5b_conv3.ScratchSize(mb), inception5b_conv4.ScratchSize(mb), inception5b_conv5.ScratchSize(mb), inception5b_conv6.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR:  0.01,
-			LR:      0.01,
-			Plateau: rt.Plateau{},
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "googlenet",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      13378280,
+	Buffers:     0,
+	Train:       6859368,
+	Infer:       2082304,
+	Saved:       805888,
+	Argmax:      1417472,
+	SavedFixed:  0,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    1404928,
+	TrainLogits: 6858368,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     128,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.01,
+		Momentum:  0.9,
+		Decay:     0.0002,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "every",
+			Divide:   1.04,
+			Patience: 1,
+			Every:    8,
 		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:9408],
-		Name:   "conv1.weight",
-		Shape:  []int{64, 3, 7, 7},
-	}, {
-		Buffer: false,
-		Data:   m.params[9408:9472],
-		Name:   "conv1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[9472:13568],
-		Name:   "conv2.weight",
-		Shape:  []int{64, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[13568:13632],
-		Name:   "conv2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[13632:124224],
-		Name:   "conv3.weight",
-		Shape:  []int{192, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[124224:124416],
-		Name:   "conv3.bias",
-		Shape:  []int{192},
-	}, {
-		Buffer: false,
-		Data:   m.params[124416:136704],
-		Name:   "inception3a.conv1.weight",
-		Shape:  []int{64, 192, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[136704:136768],
-		Name:   "inception3a.conv1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[136768:155200],
-		Name:   "inception3a.conv2.weight",
-		Shape:  []int{96, 192, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[155200:155296],
-		Name:   "inception3a.conv2.bias",
-		Shape:  []int{96},
-	}, {
-		Buffer: false,
-		Data:   m.params[155296:265888],
-		Name:   "inception3a.conv3.weight",
-		Shape:  []int{128, 96, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[265888:266016],
-		Name:   "inception3a.conv3.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[266016:269088],
-		Name:   "inception3a.conv4.weight",
-		Shape:  []int{16, 192, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[269088:269104],
-		Name:   "inception3a.conv4.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[269104:281904],
-		Name:   "inception3a.conv5.weight",
-		Shape:  []int{32, 16, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[281904:281936],
-		Name:   "inception3a.conv5.bias",
-		Shape:  []int{32},
-	}, {
-		Buffer: false,
-		Data:   m.params[281936:288080],
-		Name:   "inception3a.conv6.weight",
-		Shape:  []int{32, 192, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[288080:288112],
-		Name:   "inception3a.conv6.bias",
-		Shape:  []int{32},
-	}, {
-		Buffer: false,
-		Data:   m.params[288112:320880],
-		Name:   "inception3b.conv1.weight",
-		Shape:  []int{128, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[320880:321008],
-		Name:   "inception3b.conv1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[321008:353776],
-		Name:   "inception3b.conv2.weight",
-		Shape:  []int{128, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[353776:353904],
-		Name:   "inception3b.conv2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[353904:575088],
-		Name:   "inception3b.conv3.weight",
-		Shape:  []int{192, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[575088:575280],
-		Name:   "inception3b.conv3.bias",
-		Shape:  []int{192},
-	}, {
-		Buffer: false,
-		Data:   m.params[575280:583472],
-		Name:   "inception3b.conv4.weight",
-		Shape:  []int{32, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[583472:583504],
-		Name:   "inception3b.conv4.bias",
-		Shape:  []int{32},
-	}, {
-		Buffer: false,
-		Data:   m.params[583504:660304],
-		Name:   "inception3b.conv5.weight",
-		Shape:  []int{96, 32, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[660304:660400],
-		Name:   "inception3b.conv5.bias",
-		Shape:  []int{96},
-	}, {
-		Buffer: false,
-		Data:   m.params[660400:676784],
-		Name:   "inception3b.conv6.weight",
-		Shape:  []int{64, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[676784:676848],
-		Name:   "inception3b.conv6.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[676848:769008],
-		Name:   "inception4a.conv1.weight",
-		Shape:  []int{192, 480, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[769008:769200],
-		Name:   "inception4a.conv1.bias",
-		Shape:  []int{192},
-	}, {
-		Buffer: false,
-		Data:   m.params[769200:815280],
-		Name:   "inception4a.conv2.weight",
-		Shape:  []int{96, 480, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[815280:815376],
-		Name:   "inception4a.conv2.bias",
-		Shape:  []int{96},
-	}, {
-		Buffer: false,
-		Data:   m.params[815376:995088],
-		Name:   "inception4a.conv3.weight",
-		Shape:  []int{208, 96, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[995088:995296],
-		Name:   "inception4a.conv3.bias",
-		Shape:  []int{208},
-	}, {
-		Buffer: false,
-		Data:   m.params[995296:1002976],
-		Name:   "inception4a.conv4.weight",
-		Shape:  []int{16, 480, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1002976:1002992],
-		Name:   "inception4a.conv4.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[1002992:1022192],
-		Name:   "inception4a.conv5.weight",
-		Shape:  []int{48, 16, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[1022192:1022240],
-		Name:   "inception4a.conv5.bias",
-		Shape:  []int{48},
-	}, {
-		Buffer: false,
-		Data:   m.params[1022240:1052960],
-		Name:   "inception4a.conv6.weight",
-		Shape:  []int{64, 480, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1052960:1053024],
-		Name:   "inception4a.conv6.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[1053024:1118560],
-		Name:   "aux1.classifier1.conv1.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1118560:1118688],
-		Name:   "aux1.classifier1.conv1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1118688:3215840],
-		Name:   "aux1.classifier1.fc1.weight",
-		Shape:  []int{1024, 2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[3215840:3216864],
-		Name:   "aux1.classifier1.fc1.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[3216864:4240864],
-		Name:   "aux1.classifier1.fc2.weight",
-		Shape:  []int{1000, 1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[4240864:4241864],
-		Name:   "aux1.classifier1.fc2.bias",
-		Shape:  []int{1000},
-	}, {
-		Buffer: false,
-		Data:   m.params[4241864:4323784],
-		Name:   "inception4b.conv1.weight",
-		Shape:  []int{160, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4323784:4323944],
-		Name:   "inception4b.conv1.bias",
-		Shape:  []int{160},
-	}, {
-		Buffer: false,
-		Data:   m.params[4323944:4381288],
-		Name:   "inception4b.conv2.weight",
-		Shape:  []int{112, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4381288:4381400],
-		Name:   "inception4b.conv2.bias",
-		Shape:  []int{112},
-	}, {
-		Buffer: false,
-		Data:   m.params[4381400:4607192],
-		Name:   "inception4b.conv3.weight",
-		Shape:  []int{224, 112, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[4607192:4607416],
-		Name:   "inception4b.conv3.bias",
-		Shape:  []int{224},
-	}, {
-		Buffer: false,
-		Data:   m.params[4607416:4619704],
-		Name:   "inception4b.conv4.weight",
-		Shape:  []int{24, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4619704:4619728],
-		Name:   "inception4b.conv4.bias",
-		Shape:  []int{24},
-	}, {
-		Buffer: false,
-		Data:   m.params[4619728:4658128],
-		Name:   "inception4b.conv5.weight",
-		Shape:  []int{64, 24, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[4658128:4658192],
-		Name:   "inception4b.conv5.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[4658192:4690960],
-		Name:   "inception4b.conv6.weight",
-		Shape:  []int{64, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4690960:4691024],
-		Name:   "inception4b.conv6.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[4691024:4756560],
-		Name:   "inception4c.conv1.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4756560:4756688],
-		Name:   "inception4c.conv1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[4756688:4822224],
-		Name:   "inception4c.conv2.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4822224:4822352],
-		Name:   "inception4c.conv2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[4822352:5117264],
-		Name:   "inception4c.conv3.weight",
-		Shape:  []int{256, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[5117264:5117520],
-		Name:   "inception4c.conv3.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5117520:5129808],
-		Name:   "inception4c.conv4.weight",
-		Shape:  []int{24, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5129808:5129832],
-		Name:   "inception4c.conv4.bias",
-		Shape:  []int{24},
-	}, {
-		Buffer: false,
-		Data:   m.params[5129832:5168232],
-		Name:   "inception4c.conv5.weight",
-		Shape:  []int{64, 24, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[5168232:5168296],
-		Name:   "inception4c.conv5.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[5168296:5201064],
-		Name:   "inception4c.conv6.weight",
-		Shape:  []int{64, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5201064:5201128],
-		Name:   "inception4c.conv6.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[5201128:5258472],
-		Name:   "inception4d.conv1.weight",
-		Shape:  []int{112, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5258472:5258584],
-		Name:   "inception4d.conv1.bias",
-		Shape:  []int{112},
-	}, {
-		Buffer: false,
-		Data:   m.params[5258584:5332312],
-		Name:   "inception4d.conv2.weight",
-		Shape:  []int{144, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5332312:5332456],
-		Name:   "inception4d.conv2.bias",
-		Shape:  []int{144},
-	}, {
-		Buffer: false,
-		Data:   m.params[5332456:5705704],
-		Name:   "inception4d.conv3.weight",
-		Shape:  []int{288, 144, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[5705704:5705992],
-		Name:   "inception4d.conv3.bias",
-		Shape:  []int{288},
-	}, {
-		Buffer: false,
-		Data:   m.params[5705992:5722376],
-		Name:   "inception4d.conv4.weight",
-		Shape:  []int{32, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5722376:5722408],
-		Name:   "inception4d.conv4.bias",
-		Shape:  []int{32},
-	}, {
-		Buffer: false,
-		Data:   m.params[5722408:5773608],
-		Name:   "inception4d.conv5.weight",
-		Shape:  []int{64, 32, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[5773608:5773672],
-		Name:   "inception4d.conv5.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[5773672:5806440],
-		Name:   "inception4d.conv6.weight",
-		Shape:  []int{64, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5806440:5806504],
-		Name:   "inception4d.conv6.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[5806504:5874088],
-		Name:   "aux2.classifier1.conv1.weight",
-		Shape:  []int{128, 528, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5874088:5874216],
-		Name:   "aux2.classifier1.conv1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[5874216:7971368],
-		Name:   "aux2.classifier1.fc1.weight",
-		Shape:  []int{1024, 2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[7971368:7972392],
-		Name:   "aux2.classifier1.fc1.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[7972392:8996392],
-		Name:   "aux2.classifier1.fc2.weight",
-		Shape:  []int{1000, 1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[8996392:8997392],
-		Name:   "aux2.classifier1.fc2.bias",
-		Shape:  []int{1000},
-	}, {
-		Buffer: false,
-		Data:   m.params[8997392:9132560],
-		Name:   "inception4e.conv1.weight",
-		Shape:  []int{256, 528, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[9132560:9132816],
-		Name:   "inception4e.conv1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[9132816:9217296],
-		Name:   "inception4e.conv2.weight",
-		Shape:  []int{160, 528, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[9217296:9217456],
-		Name:   "inception4e.conv2.bias",
-		Shape:  []int{160},
-	}, {
-		Buffer: false,
-		Data:   m.params[9217456:9678256],
-		Name:   "inception4e.conv3.weight",
-		Shape:  []int{320, 160, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[9678256:9678576],
-		Name:   "inception4e.conv3.bias",
-		Shape:  []int{320},
-	}, {
-		Buffer: false,
-		Data:   m.params[9678576:9695472],
-		Name:   "inception4e.conv4.weight",
-		Shape:  []int{32, 528, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[9695472:9695504],
-		Name:   "inception4e.conv4.bias",
-		Shape:  []int{32},
-	}, {
-		Buffer: false,
-		Data:   m.params[9695504:9797904],
-		Name:   "inception4e.conv5.weight",
-		Shape:  []int{128, 32, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[9797904:9798032],
-		Name:   "inception4e.conv5.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[9798032:9865616],
-		Name:   "inception4e.conv6.weight",
-		Shape:  []int{128, 528, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[9865616:9865744],
-		Name:   "inception4e.conv6.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[9865744:10078736],
-		Name:   "inception5a.conv1.weight",
-		Shape:  []int{256, 832, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[10078736:10078992],
-		Name:   "inception5a.conv1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[10078992:10212112],
-		Name:   "inception5a.conv2.weight",
-		Shape:  []int{160, 832, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[10212112:10212272],
-		Name:   "inception5a.conv2.bias",
-		Shape:  []int{160},
-	}, {
-		Buffer: false,
-		Data:   m.params[10212272:10673072],
-		Name:   "inception5a.conv3.weight",
-		Shape:  []int{320, 160, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[10673072:10673392],
-		Name:   "inception5a.conv3.bias",
-		Shape:  []int{320},
-	}, {
-		Buffer: false,
-		Data:   m.params[10673392:10700016],
-		Name:   "inception5a.conv4.weight",
-		Shape:  []int{32, 832, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[10700016:10700048],
-		Name:   "inception5a.conv4.bias",
-		Shape:  []int{32},
-	}, {
-		Buffer: false,
-		Data:   m.params[10700048:10802448],
-		Name:   "inception5a.conv5.weight",
-		Shape:  []int{128, 32, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[10802448:10802576],
-		Name:   "inception5a.conv5.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[10802576:10909072],
-		Name:   "inception5a.conv6.weight",
-		Shape:  []int{128, 832, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[10909072:10909200],
-		Name:   "inception5a.conv6.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[10909200:11228688],
-		Name:   "inception5b.conv1.weight",
-		Shape:  []int{384, 832, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[11228688:11229072],
-		Name:   "inception5b.conv1.bias",
-		Shape:  []int{384},
-	}, {
-		Buffer: false,
-		Data:   m.params[11229072:11388816],
-		Name:   "inception5b.conv2.weight",
-		Shape:  []int{192, 832, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[11388816:11389008],
-		Name:   "inception5b.conv2.bias",
-		Shape:  []int{192},
-	}, {
-		Buffer: false,
-		Data:   m.params[11389008:12052560],
-		Name:   "inception5b.conv3.weight",
-		Shape:  []int{384, 192, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[12052560:12052944],
-		Name:   "inception5b.conv3.bias",
-		Shape:  []int{384},
-	}, {
-		Buffer: false,
-		Data:   m.params[12052944:12092880],
-		Name:   "inception5b.conv4.weight",
-		Shape:  []int{48, 832, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[12092880:12092928],
-		Name:   "inception5b.conv4.bias",
-		Shape:  []int{48},
-	}, {
-		Buffer: false,
-		Data:   m.params[12092928:12246528],
-		Name:   "inception5b.conv5.weight",
-		Shape:  []int{128, 48, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[12246528:12246656],
-		Name:   "inception5b.conv5.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[12246656:12353152],
-		Name:   "inception5b.conv6.weight",
-		Shape:  []int{128, 832, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[12353152:12353280],
-		Name:   "inception5b.conv6.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[12353280:13377280],
-		Name:   "fc1.weight",
-		Shape:  []int{1000, 1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[13377280:13378280],
-		Name:   "fc1.bias",
-		Shape:  []int{1000},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
+		Init: rt.InitRecipe{
+			Kind: "xavier",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      224,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    true,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// forwardInfer runs the network at inference on the n images at the start of m.act:
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{64, 3, 7, 7}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{64}, Off: 9408, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{64, 64, 1, 1}, Off: 9472, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{64}, Off: 13568, Init: rt.InitBias},
+		{Name: "conv3.weight", Shape: []int{192, 64, 3, 3}, Off: 13632, Init: rt.InitWeightFanOut},
+		{Name: "conv3.bias", Shape: []int{192}, Off: 124224, Init: rt.InitBias},
+	}...)
+	t = inceptionATensors(t, "inception3a.", &inception3a)
+	t = inceptionBTensors(t, "inception3b.", &inception3b)
+	t = inceptionCTensors(t, "inception4a.", &inception4a)
+	t = classifierATensors(t, "aux1.classifier1.", &aux1_classifier1)
+	t = inceptionDTensors(t, "inception4b.", &inception4b)
+	t = inceptionETensors(t, "inception4c.", &inception4c)
+	t = inceptionFTensors(t, "inception4d.", &inception4d)
+	t = classifierBTensors(t, "aux2.classifier1.", &aux2_classifier1)
+	t = inceptionGTensors(t, "inception4e.", &inception4e)
+	t = inceptionHTensors(t, "inception5a.", &inception5a)
+	t = inceptionITensors(t, "inception5b.", &inception5b)
+	t = append(t, []rt.TensorSpec{
+		{Name: "fc1.weight", Shape: []int{1000, 1024}, Off: 12353280, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{1000}, Off: 13377280, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*150528], a[602112*mb:602112*mb+n*802816])
-	// relu1: fused into its producer
-	m.maxpool1Infer(n, a[602112*mb:602112*mb+n*802816], a[:n*200704])
-	m.lrn1Forward(n, a[:n*200704], a[602112*mb:602112*mb+n*200704])
-	m.conv2Forward(n, a[602112*mb:602112*mb+n*200704], a[:n*200704])
-	// relu2: fused into its producer
-	m.conv3Forward(n, a[:n*200704], a[602112*mb:602112*mb+n*602112])
-	// relu3: fused into its producer
-	m.lrn2Forward(n, a[602112*mb:602112*mb+n*602112], a[:n*602112])
-	m.maxpool2Infer(n, a[:n*602112], a[602112*mb:602112*mb+n*150528])
-	m.inception3a_conv1Forward(n, a[602112*mb:602112*mb+n*150528], a[:n*50176])
-	// inception3a_relu1: fused into its producer
-	m.inception3a_conv2Forward(n, a[602112*mb:602112*mb+n*150528], a[1404928*mb:1404928*mb+n*75264])
-	// inception3a_relu2: fused into its producer
-	m.inception3a_conv3Forward(n, a[1404928*mb:1404928*mb+n*75264], a[1605632*mb:1605632*mb+n*100352])
-	// inception3a_relu3: fused into its producer
-	m.inception3a_conv4Forward(n, a[602112*mb:602112*mb+n*150528], a[1404928*mb:1404928*mb+n*12544])
-	// inception3a_relu4: fused into its producer
-	m.inception3a_conv5Forward(n, a[1404928*mb:1404928*mb+n*12544], a[1705984*mb:1705984*mb+n*25088])
-	// inception3a_relu5: fused into its producer
-	m.inception3a_maxpool1Infer(n, a[602112*mb:602112*mb+n*150528], a[1404928*mb:1404928*mb+n*150528])
-	m.inception3a_conv6Forward(n, a[1404928*mb:1404928*mb+n*150528], a[602112*mb:602112*mb+n*25088])
-	// inception3a_relu6: fused into its producer
-	m.inception3a_concat1Forward(n, a[:n*50176], a[1605632*mb:1605632*mb+n*100352], a[1705984*mb:1705984*mb+n*25088], a[602112*mb:602112*mb+n*25088], a[1404928*mb:1404928*mb+n*200704])
-	m.inception3b_conv1Forward(n, a[1404928*mb:1404928*mb+n*200704], a[1605632*mb:1605632*mb+n*100352])
-	// inception3b_relu1: fused into its producer
-	m.inception3b_conv2Forward(n, a[1404928*mb:1404928*mb+n*200704], a[:n*100352])
-	// inception3b_relu2: fused into its producer
-	m.inception3b_conv3Forward(n, a[:n*100352], a[602112*mb:602112*mb+n*150528])
-	// inception3b_relu3: fused into its producer
-	m.inception3b_conv4Forward(n, a[1404928*mb:1404928*mb+n*200704], a[1705984*mb:1705984*mb+n*25088])
-	// inception3b_relu4: fused into its producer
-	m.inception3b_conv5Forward(n, a[1705984*mb:1705984*mb+n*25088], a[:n*75264])
-	// inception3b_relu5: fused into its producer
-	m.inception3b_maxpool1Infer(n, a[1404928*mb:1404928*mb+n*200704], a[1705984*mb:1705984*mb+n*200704])
-	m.inception3b_conv6Forward(n, a[1705984*mb:1705984*mb+n*200704], a[1404928*mb:1404928*mb+n*50176])
-	// inception3b_relu6: fused into its producer
-	m.inception3b_concat1Forward(n, a[1605632*mb:1605632*mb+n*100352], a[602112*mb:602112*mb+n*150528], a[:n*75264], a[1404928*mb:1404928*mb+n*50176], a[1705984*mb:1705984*mb+n*376320])
-	m.maxpool3Infer(n, a[1705984*mb:1705984*mb+n*376320], a[1605632*mb:1605632*mb+n*94080])
-	m.inception4a_conv1Forward(n, a[1605632*mb:1605632*mb+n*94080], a[1404928*mb:1404928*mb+n*37632])
-	// inception4a_relu1: fused into its producer
-	m.inception4a_conv2Forward(n, a[1605632*mb:1605632*mb+n*94080], a[1705984*mb:1705984*mb+n*18816])
-	// inception4a_relu2: fused into its producer
-	m.inception4a_conv3Forward(n, a[1705984*mb:1705984*mb+n*18816], a[:n*40768])
-	// inception4a_relu3: fused into its producer
-	m.inception4a_conv4Forward(n, a[1605632*mb:1605632*mb+n*94080], a[1705984*mb:1705984*mb+n*3136])
-	// inception4a_relu4: fused into its producer
-	m.inception4a_conv5Forward(n, a[1705984*mb:1705984*mb+n*3136], a[602112*mb:602112*mb+n*9408])
-	// inception4a_relu5: fused into its producer
-	m.inception4a_maxpool1Infer(n, a[1605632*mb:1605632*mb+n*94080], a[1705984*mb:1705984*mb+n*94080])
-	m.inception4a_conv6Forward(n, a[1705984*mb:1705984*mb+n*94080], a[1605632*mb:1605632*mb+n*12544])
-	// inception4a_relu6: fused into its producer
-	m.inception4a_concat1Forward(n, a[1404928*mb:1404928*mb+n*37632], a[:n*40768], a[602112*mb:602112*mb+n*9408], a[1605632*mb:1605632*mb+n*12544], a[1705984*mb:1705984*mb+n*100352])
-	m.inception4b_conv1Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1605632*mb:1605632*mb+n*31360])
-	// inception4b_relu1: fused into its producer
-	m.inception4b_conv2Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*21952])
-	// inception4b_relu2: fused into its producer
-	m.inception4b_conv3Forward(n, a[1404928*mb:1404928*mb+n*21952], a[:n*43904])
-	// inception4b_relu3: fused into its producer
-	m.inception4b_conv4Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*4704])
-	// inception4b_relu4: fused into its producer
-	m.inception4b_conv5Forward(n, a[1404928*mb:1404928*mb+n*4704], a[602112*mb:602112*mb+n*12544])
-	// inception4b_relu5: fused into its producer
-	m.inception4b_maxpool1Infer(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*100352])
-	m.inception4b_conv6Forward(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*12544])
-	// inception4b_relu6: fused into its producer
-	m.inception4b_concat1Forward(n, a[1605632*mb:1605632*mb+n*31360], a[:n*43904], a[602112*mb:602112*mb+n*12544], a[1705984*mb:1705984*mb+n*12544], a[1404928*mb:1404928*mb+n*100352])
-	m.inception4c_conv1Forward(n, a[1404928*mb:1404928*mb+n*100352], a[1605632*mb:1605632*mb+n*25088])
-	// inception4c_relu1: fused into its producer
-	m.inception4c_conv2Forward(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*25088])
-	// inception4c_relu2: fused into its producer
-	m.inception4c_conv3Forward(n, a[1705984*mb:1705984*mb+n*25088], a[:n*50176])
-	// inception4c_relu3: fused into its producer
-	m.inception4c_conv4Forward(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*4704])
-	// inception4c_relu4: fused into its producer
-	m.inception4c_conv5Forward(n, a[1705984*mb:1705984*mb+n*4704], a[602112*mb:602112*mb+n*12544])
-	// inception4c_relu5: fused into its producer
-	m.inception4c_maxpool1Infer(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*100352])
-	m.inception4c_conv6Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*12544])
-	// inception4c_relu6: fused into its producer
-	m.inception4c_concat1Forward(n, a[1605632*mb:1605632*mb+n*25088], a[:n*50176], a[602112*mb:602112*mb+n*12544], a[1404928*mb:1404928*mb+n*12544], a[1705984*mb:1705984*mb+n*100352])
-	m.inception4d_conv1Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1605632*mb:1605632*mb+n*21952])
-	// inception4d_relu1: fused into its producer
-	m.inception4d_conv2Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*28224])
-	// inception4d_relu2: fused into its producer
-	m.inception4d_conv3Forward(n, a[1404928*mb:1404928*mb+n*28224], a[:n*56448])
-	// inception4d_relu3: fused into its producer
-	m.inception4d_conv4Forward(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*6272])
-	// inception4d_relu4: fused into its producer
-	m.inception4d_conv5Forward(n, a[1404928*mb:1404928*mb+n*6272], a[602112*mb:602112*mb+n*12544])
-	// inception4d_relu5: fused into its producer
-	m.inception4d_maxpool1Infer(n, a[1705984*mb:1705984*mb+n*100352], a[1404928*mb:1404928*mb+n*100352])
-	m.inception4d_conv6Forward(n, a[1404928*mb:1404928*mb+n*100352], a[1705984*mb:1705984*mb+n*12544])
-	// inception4d_relu6: fused into its producer
-	m.inception4d_concat1Forward(n, a[1605632*mb:1605632*mb+n*21952], a[:n*56448], a[602112*mb:602112*mb+n*12544], a[1705984*mb:1705984*mb+n*12544], a[1404928*mb:1404928*mb+n*103488])
-	m.inception4e_conv1Forward(n, a[1404928*mb:1404928*mb+n*103488], a[1605632*mb:1605632*mb+n*50176])
-	// inception4e_relu1: fused into its producer
-	m.inception4e_conv2Forward(n, a[1404928*mb:1404928*mb+n*103488], a[1705984*mb:1705984*mb+n*31360])
-	// inception4e_relu2: fused into its producer
-	m.inception4e_conv3Forward(n, a[1705984*mb:1705984*mb+n*31360], a[:n*62720])
-	// inception4e_relu3: fused into its producer
-	m.inception4e_conv4Forward(n, a[1404928*mb:1404928*mb+n*103488], a[1705984*mb:1705984*mb+n*6272])
-	// inception4e_relu4: fused into its producer
-	m.inception4e_conv5Forward(n, a[1705984*mb:1705984*mb+n*6272], a[602112*mb:602112*mb+n*25088])
-	// inception4e_relu5: fused into its producer
-	m.inception4e_maxpool1Infer(n, a[1404928*mb:1404928*mb+n*103488], a[1705984*mb:1705984*mb+n*103488])
-	m.inception4e_conv6Forward(n, a[1705984*mb:1705984*mb+n*103488], a[1404928*mb:1404928*mb+n*25088])
-	// inception4e_relu6: fused into its producer
-	m.inception4e_concat1Forward(n, a[1605632*mb:1605632*mb+n*50176], a[:n*62720], a[602112*mb:602112*mb+n*25088], a[1404928*mb:1404928*mb+n*25088], a[1705984*mb:1705984*mb+n*163072])
-	m.maxpool4Infer(n, a[1705984*mb:1705984*mb+n*163072], a[1605632*mb:1605632*mb+n*40768])
-	m.inception5a_conv1Forward(n, a[1605632*mb:1605632*mb+n*40768], a[1404928*mb:1404928*mb+n*12544])
-	// inception5a_relu1: fused into its producer
-	m.inception5a_conv2Forward(n, a[1605632*mb:1605632*mb+n*40768], a[1705984*mb:1705984*mb+n*7840])
-	// inception5a_relu2: fused into its producer
-	m.inception5a_conv3Forward(n, a[1705984*mb:1705984*mb+n*7840], a[:n*15680])
-	// inception5a_relu3: fused into its producer
-	m.inception5a_conv4Forward(n, a[1605632*mb:1605632*mb+n*40768], a[1705984*mb:1705984*mb+n*1568])
-	// inception5a_relu4: fused into its producer
-	m.inception5a_conv5Forward(n, a[1705984*mb:1705984*mb+n*1568], a[602112*mb:602112*mb+n*6272])
-	// inception5a_relu5: fused into its producer
-	m.inception5a_maxpool1Infer(n, a[1605632*mb:1605632*mb+n*40768], a[1705984*mb:1705984*mb+n*40768])
-	m.inception5a_conv6Forward(n, a[1705984*mb:1705984*mb+n*40768], a[1605632*mb:1605632*mb+n*6272])
-	// inception5a_relu6: fused into its producer
-	m.inception5a_concat1Forward(n, a[1404928*mb:1404928*mb+n*12544], a[:n*15680], a[602112*mb:602112*mb+n*6272], a[1605632*mb:1605632*mb+n*6272], a[1705984*mb:1705984*mb+n*40768])
-	m.inception5b_conv1Forward(n, a[1705984*mb:1705984*mb+n*40768], a[1605632*mb:1605632*mb+n*18816])
-	// inception5b_relu1: fused into its producer
-	m.inception5b_conv2Forward(n, a[1705984*mb:1705984*mb+n*40768], a[1404928*mb:1404928*mb+n*9408])
-	// inception5b_relu2: fused into its producer
-	m.inception5b_conv3Forward(n, a[1404928*mb:1404928*mb+n*9408], a[:n*18816])
-	// inception5b_relu3: fused into its producer
-	m.inception5b_conv4Forward(n, a[1705984*mb:1705984*mb+n*40768], a[1404928*mb:1404928*mb+n*2352])
-	// inception5b_relu4: fused into its producer
-	m.inception5b_conv5Forward(n, a[1404928*mb:1404928*mb+n*2352], a[602112*mb:602112*mb+n*6272])
-	// inception5b_relu5: fused into its producer
-	m.inception5b_maxpool1Infer(n, a[1705984*mb:1705984*mb+n*40768], a[1404928*mb:1404928*mb+n*40768])
-	m.inception5b_conv6Forward(n, a[1404928*mb:1404928*mb+n*40768], a[1705984*mb:1705984*mb+n*6272])
-	// inception5b_relu6: fused into its producer
-	m.inception5b_concat1Forward(n, a[1605632*mb:1605632*mb+n*18816], a[:n*18816], a[602112*mb:602112*mb+n*6272], a[1705984*mb:1705984*mb+n*6272], a[1404928*mb:1404928*mb+n*50176])
-	m.avgpool1Forward(n, a[1404928*mb:1404928*mb+n*50176], a[1605632*mb:1605632*mb+n*1024])
-	// dropout1: identity at inference
-	m.fc1Forward(n, a[1605632*mb:1605632*mb+n*1024], a[1404928*mb:1404928*mb+n*1000])
-	m.softmax1Forward(n, a[1404928*mb:1404928*mb+n*1000], a[1404928*mb:1404928*mb+n*1000])
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*150528], m.Params[0:9408], m.Params[9408:9472], a[602112*mb:602112*mb+n*802816], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[602112*mb:602112*mb+n*802816], a[:n*200704], nil)
+	lrn1.Forward(n, a[:n*200704], a[602112*mb:602112*mb+n*200704], m.Saved[:n*200704], m.Scratch)
+	conv2.Forward(n, a[602112*mb:602112*mb+n*200704], m.Params[9472:13568], m.Params[13568:13632], a[:n*200704], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	conv3.Forward(n, a[:n*200704], m.Params[13632:124224], m.Params[124224:124416], a[602112*mb:602112*mb+n*602112], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	lrn2.Forward(n, a[602112*mb:602112*mb+n*602112], a[:n*602112], m.Saved[200704*mb:200704*mb+n*602112], m.Scratch)
+	maxpool2.Forward(n, a[:n*602112], a[602112*mb:602112*mb+n*150528], nil)
+	inceptionAInfer(m, n, &inception3a)
+	inceptionBInfer(m, n, &inception3b)
+	maxpool3.Forward(n, a[1705984*mb:1705984*mb+n*376320], a[1605632*mb:1605632*mb+n*94080], nil)
+	inceptionCInfer(m, n, &inception4a)
+	inceptionDInfer(m, n, &inception4b)
+	inceptionEInfer(m, n, &inception4c)
+	inceptionFInfer(m, n, &inception4d)
+	inceptionGInfer(m, n, &inception4e)
+	maxpool4.Forward(n, a[1705984*mb:1705984*mb+n*163072], a[1605632*mb:1605632*mb+n*40768], nil)
+	inceptionHInfer(m, n, &inception5a)
+	inceptionIInfer(m, n, &inception5b)
+	avgpool1.Forward(n, a[1404928*mb:1404928*mb+n*50176], a[1605632*mb:1605632*mb+n*1024])
+	// dropout1: the identity at inference
+	fc1.Forward(n, a[1605632*mb:1605632*mb+n*1024], m.Params[12353280:13377280], m.Params[13377280:13378280], a[1404928*mb:1404928*mb+n*1000])
+	softmax1.Forward(n, a[1404928*mb:1404928*mb+n*1000], a[1404928*mb:1404928*mb+n*1000])
 }
 
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
 // keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*150528], a[150528*mb:150528*mb+n*802816])
-	// relu1: fused into conv1
-	m.maxpool1Forward(n, a[150528*mb:150528*mb+n*802816], a[953344*mb:953344*mb+n*200704])
-	m.lrn1Forward(n, a[953344*mb:953344*mb+n*200704], a[1154048*mb:1154048*mb+n*200704])
-	m.conv2Forward(n, a[1154048*mb:1154048*mb+n*200704], a[1354752*mb:1354752*mb+n*200704])
-	// relu2: fused into conv2
-	m.conv3Forward(n, a[1354752*mb:1354752*mb+n*200704], a[1555456*mb:1555456*mb+n*602112])
-	// relu3: fused into conv3
-	m.lrn2Forward(n, a[1555456*mb:1555456*mb+n*602112], a[2157568*mb:2157568*mb+n*602112])
-	m.maxpool2Forward(n, a[2157568*mb:2157568*mb+n*602112], a[2759680*mb:2759680*mb+n*150528])
-	m.inception3a_conv1Forward(n, a[2759680*mb:2759680*mb+n*150528], a[2910208*mb:2910208*mb+n*50176])
-	// inception3a_relu1: fused into inception3a_conv1
-	m.inception3a_conv2Forward(n, a[2759680*mb:2759680*mb+n*150528], a[2960384*mb:2960384*mb+n*75264])
-	// inception3a_relu2: fused into inception3a_conv2
-	m.inception3a_conv3Forward(n, a[2960384*mb:2960384*mb+n*75264], a[3035648*mb:3035648*mb+n*100352])
-	// inception3a_relu3: fused into inception3a_conv3
-	m.inception3a_conv4Forward(n, a[2759680*mb:2759680*mb+n*150528], a[3136000*mb:3136000*mb+n*12544])
-	// inception3a_relu4: fused into inception3a_conv4
-	m.inception3a_conv5Forward(n, a[3136000*mb:3136000*mb+n*12544], a[3148544*mb:3148544*mb+n*25088])
-	// inception3a_relu5: fused into inception3a_conv5
-	m.inception3a_maxpool1Forward(n, a[2759680*mb:2759680*mb+n*150528], a[3173632*mb:3173632*mb+n*150528])
-	m.inception3a_conv6Forward(n, a[3173632*mb:3173632*mb+n*150528], a[3324160*mb:3324160*mb+n*25088])
-	// inception3a_relu6: fused into inception3a_conv6
-	m.inception3a_concat1Forward(n, a[2910208*mb:2910208*mb+n*50176], a[3035648*mb:3035648*mb+n*100352], a[3148544*mb:3148544*mb+n*25088], a[3324160*mb:3324160*mb+n*25088], a[3349248*mb:3349248*mb+n*200704])
-	m.inception3b_conv1Forward(n, a[3349248*mb:3349248*mb+n*200704], a[3549952*mb:3549952*mb+n*100352])
-	// inception3b_relu1: fused into inception3b_conv1
-	m.inception3b_conv2Forward(n, a[3349248*mb:3349248*mb+n*200704], a[3650304*mb:3650304*mb+n*100352])
-	// inception3b_relu2: fused into inception3b_conv2
-	m.inception3b_conv3Forward(n, a[3650304*mb:3650304*mb+n*100352], a[3750656*mb:3750656*mb+n*150528])
-	// inception3b_relu3: fused into inception3b_conv3
-	m.inception3b_conv4Forward(n, a[3349248*mb:3349248*mb+n*200704], a[3901184*mb:3901184*mb+n*25088])
-	// inception3b_relu4: fused into inception3b_conv4
-	m.inception3b_conv5Forward(n, a[3901184*mb:3901184*mb+n*25088], a[3926272*mb:3926272*mb+n*75264])
-	// inception3b_relu5: fused into inception3b_conv5
-	m.inception3b_maxpool1Forward(n, a[3349248*mb:3349248*mb+n*200704], a[4001536*mb:4001536*mb+n*200704])
-	m.inception3b_conv6Forward(n, a[4001536*mb:4001536*mb+n*200704], a[4202240*mb:4202240*mb+n*50176])
-	// inception3b_relu6: fused into inception3b_conv6
-	m.inception3b_concat1Forward(n, a[3549952*mb:3549952*mb+n*100352], a[3750656*mb:3750656*mb+n*150528], a[3926272*mb:3926272*mb+n*75264], a[4202240*mb:4202240*mb+n*50176], a[4252416*mb:4252416*mb+n*376320])
-	m.maxpool3Forward(n, a[4252416*mb:4252416*mb+n*376320], a[4628736*mb:4628736*mb+n*94080])
-	m.inception4a_conv1Forward(n, a[4628736*mb:4628736*mb+n*94080], a[4722816*mb:4722816*mb+n*37632])
-	// inception4a_relu1: fused into inception4a_conv1
-	m.inception4a_conv2Forward(n, a[4628736*mb:4628736*mb+n*94080], a[4760448*mb:4760448*mb+n*18816])
-	// inception4a_relu2: fused into inception4a_conv2
-	m.inception4a_conv3Forward(n, a[4760448*mb:4760448*mb+n*18816], a[4779264*mb:4779264*mb+n*40768])
-	// inception4a_relu3: fused into inception4a_conv3
-	m.inception4a_conv4Forward(n, a[4628736*mb:4628736*mb+n*94080], a[4820032*mb:4820032*mb+n*3136])
-	// inception4a_relu4: fused into inception4a_conv4
-	m.inception4a_conv5Forward(n, a[4820032*mb:4820032*mb+n*3136], a[4823168*mb:4823168*mb+n*9408])
-	// inception4a_relu5: fused into inception4a_conv5
-	m.inception4a_maxpool1Forward(n, a[4628736*mb:4628736*mb+n*94080], a[4832576*mb:4832576*mb+n*94080])
-	m.inception4a_conv6Forward(n, a[4832576*mb:4832576*mb+n*94080], a[4926656*mb:4926656*mb+n*12544])
-	// inception4a_relu6: fused into inception4a_conv6
-	m.inception4a_concat1Forward(n, a[4722816*mb:4722816*mb+n*37632], a[4779264*mb:4779264*mb+n*40768], a[4823168*mb:4823168*mb+n*9408], a[4926656*mb:4926656*mb+n*12544], a[4939200*mb:4939200*mb+n*100352])
-	m.aux1_classifier1_avgpool1Forward(n, a[4939200*mb:4939200*mb+n*100352], a[5039552*mb:5039552*mb+n*8192])
-	m.aux1_classifier1_conv1Forward(n, a[5039552*mb:5039552*mb+n*8192], a[5047744*mb:5047744*mb+n*2048])
-	// aux1_classifier1_relu1: fused into aux1_classifier1_conv1
-	m.aux1_classifier1_fc1Forward(n, a[5047744*mb:5047744*mb+n*2048], a[5049792*mb:5049792*mb+n*1024])
-	// aux1_classifier1_relu2: fused into aux1_classifier1_fc1
-	m.aux1_classifier1_dropout1Forward(n, a[5049792*mb:5049792*mb+n*1024], a[5049792*mb:5049792*mb+n*1024])
-	m.aux1_classifier1_fc2Forward(n, a[5049792*mb:5049792*mb+n*1024], a[5050816*mb:5050816*mb+n*1000])
-	// aux1_classifier1_softmax1: computed by the loss
-	m.inception4b_conv1Forward(n, a[4939200*mb:4939200*mb+n*100352], a[5051816*mb:5051816*mb+n*31360])
-	// inception4b_relu1: fused into inception4b_conv1
-	m.inception4b_conv2Forward(n, a[4939200*mb:4939200*mb+n*100352], a[5083176*mb:5083176*mb+n*21952])
-	// inception4b_relu2: fused into inception4b_conv2
-	m.inception4b_conv3Forward(n, a[5083176*mb:5083176*mb+n*21952], a[5105128*mb:5105128*mb+n*43904])
-	// inception4b_relu3: fused into inception4b_conv3
-	m.inception4b_conv4Forward(n, a[4939200*mb:4939200*mb+n*100352], a[5149032*mb:5149032*mb+n*4704])
-	// inception4b_relu4: fused into inception4b_conv4
-	m.inception4b_conv5Forward(n, a[5149032*mb:5149032*mb+n*4704], a[5153736*mb:5153736*mb+n*12544])
-	// inception4b_relu5: fused into inception4b_conv5
-	m.inception4b_maxpool1Forward(n, a[4939200*mb:4939200*mb+n*100352], a[5166280*mb:5166280*mb+n*100352])
-	m.inception4b_conv6Forward(n, a[5166280*mb:5166280*mb+n*100352], a[5266632*mb:5266632*mb+n*12544])
-	// inception4b_relu6: fused into inception4b_conv6
-	m.inception4b_concat1Forward(n, a[5051816*mb:5051816*mb+n*31360], a[5105128*mb:5105128*mb+n*43904], a[5153736*mb:5153736*mb+n*12544], a[5266632*mb:5266632*mb+n*12544], a[5279176*mb:5279176*mb+n*100352])
-	m.inception4c_conv1Forward(n, a[5279176*mb:5279176*mb+n*100352], a[5379528*mb:5379528*mb+n*25088])
-	// inception4c_relu1: fused into inception4c_conv1
-	m.inception4c_conv2Forward(n, a[5279176*mb:5279176*mb+n*100352], a[5404616*mb:5404616*mb+n*25088])
-	// inception4c_relu2: fused into inception4c_conv2
-	m.inception4c_conv3Forward(n, a[5404616*mb:5404616*mb+n*25088], a[5429704*mb:5429704*mb+n*50176])
-	// inception4c_relu3: fused into inception4c_conv3
-	m.inception4c_conv4Forward(n, a[5279176*mb:5279176*mb+n*100352], a[5479880*mb:5479880*mb+n*4704])
-	// inception4c_relu4: fused into inception4c_conv4
-	m.inception4c_conv5Forward(n, a[5479880*mb:5479880*mb+n*4704], a[5484584*mb:5484584*mb+n*12544])
-	// inception4c_relu5: fused into inception4c_conv5
-	m.inception4c_maxpool1Forward(n, a[5279176*mb:5279176*mb+n*100352], a[5497128*mb:5497128*mb+n*100352])
-	m.inception4c_conv6Forward(n, a[5497128*mb:5497128*mb+n*100352], a[5597480*mb:5597480*mb+n*12544])
-	// inception4c_relu6: fused into inception4c_conv6
-	m.inception4c_concat1Forward(n, a[5379528*mb:5379528*mb+n*25088], a[5429704*mb:5429704*mb+n*50176], a[5484584*mb:5484584*mb+n*12544], a[5597480*mb:5597480*mb+n*12544], a[5610024*mb:5610024*mb+n*100352])
-	m.inception4d_conv1Forward(n, a[5610024*mb:5610024*mb+n*100352], a[5710376*mb:5710376*mb+n*21952])
-	// inception4d_relu1: fused into inception4d_conv1
-	m.inception4d_conv2Forward(n, a[5610024*mb:5610024*mb+n*100352], a[5732328*mb:5732328*mb+n*28224])
-	// inception4d_relu2: fused into inception4d_conv2
-	m.inception4d_conv3Forward(n, a[5732328*mb:5732328*mb+n*28224], a[5760552*mb:5760552*mb+n*56448])
-	// inception4d_relu3: fused into inception4d_conv3
-	m.inception4d_conv4Forward(n, a[5610024*mb:5610024*mb+n*100352], a[5817000*mb:5817000*mb+n*6272])
-	// inception4d_relu4: fused into inception4d_conv4
-	m.inception4d_conv5Forward(n, a[5817000*mb:5817000*mb+n*6272], a[5823272*mb:5823272*mb+n*12544])
-	// inception4d_relu5: fused into inception4d_conv5
-	m.inception4d_maxpool1Forward(n, a[5610024*mb:5610024*mb+n*100352], a[5835816*mb:5835816*mb+n*100352])
-	m.inception4d_conv6Forward(n, a[5835816*mb:5835816*mb+n*100352], a[5936168*mb:5936168*mb+n*12544])
-	// inception4d_relu6: fused into inception4d_conv6
-	m.inception4d_concat1Forward(n, a[5710376*mb:5710376*mb+n*21952], a[5760552*mb:5760552*mb+n*56448], a[5823272*mb:5823272*mb+n*12544], a[5936168*mb:5936168*mb+n*12544], a[5948712*mb:5948712*mb+n*103488])
-	m.aux2_classifier1_avgpool1Forward(n, a[5948712*mb:5948712*mb+n*103488], a[6052200*mb:6052200*mb+n*8448])
-	m.aux2_classifier1_conv1Forward(n, a[6052200*mb:6052200*mb+n*8448], a[6060648*mb:6060648*mb+n*2048])
-	// aux2_classifier1_relu1: fused into aux2_classifier1_conv1
-	m.aux2_classifier1_fc1Forward(n, a[6060648*mb:6060648*mb+n*2048], a[6062696*mb:6062696*mb+n*1024])
-	// aux2_classifier1_relu2: fused into aux2_classifier1_fc1
-	m.aux2_classifier1_dropout1Forward(n, a[6062696*mb:6062696*mb+n*1024], a[6062696*mb:6062696*mb+n*1024])
-	m.aux2_classifier1_fc2Forward(n, a[6062696*mb:6062696*mb+n*1024], a[6063720*mb:6063720*mb+n*1000])
-	// aux2_classifier1_softmax1: computed by the loss
-	m.inception4e_conv1Forward(n, a[5948712*mb:5948712*mb+n*103488], a[6064720*mb:6064720*mb+n*50176])
-	// inception4e_relu1: fused into inception4e_conv1
-	m.inception4e_conv2Forward(n, a[5948712*mb:5948712*mb+n*103488], a[6114896*mb:6114896*mb+n*31360])
-	// inception4e_relu2: fused into inception4e_conv2
-	m.inception4e_conv3Forward(n, a[6114896*mb:6114896*mb+n*31360], a[6146256*mb:6146256*mb+n*62720])
-	// inception4e_relu3: fused into inception4e_conv3
-	m.inception4e_conv4Forward(n, a[5948712*mb:5948712*mb+n*103488], a[6208976*mb:6208976*mb+n*6272])
-	// inception4e_relu4: fused into inception4e_conv4
-	m.inception4e_conv5Forward(n, a[6208976*mb:6208976*mb+n*6272], a[6215248*mb:6215248*mb+n*25088])
-	// inception4e_relu5: fused into inception4e_conv5
-	m.inception4e_maxpool1Forward(n, a[5948712*mb:5948712*mb+n*103488], a[6240336*mb:6240336*mb+n*103488])
-	m.inception4e_conv6Forward(n, a[6240336*mb:6240336*mb+n*103488], a[6343824*mb:6343824*mb+n*25088])
-	// inception4e_relu6: fused into inception4e_conv6
-	m.inception4e_concat1Forward(n, a[6064720*mb:6064720*mb+n*50176], a[6146256*mb:6146256*mb+n*62720], a[6215248*mb:6215248*mb+n*25088], a[6343824*mb:6343824*mb+n*25088], a[6368912*mb:6368912*mb+n*163072])
-	m.maxpool4Forward(n, a[6368912*mb:6368912*mb+n*163072], a[6531984*mb:6531984*mb+n*40768])
-	m.inception5a_conv1Forward(n, a[6531984*mb:6531984*mb+n*40768], a[6572752*mb:6572752*mb+n*12544])
-	// inception5a_relu1: fused into inception5a_conv1
-	m.inception5a_conv2Forward(n, a[6531984*mb:6531984*mb+n*40768], a[6585296*mb:6585296*mb+n*7840])
-	// inception5a_relu2: fused into inception5a_conv2
-	m.inception5a_conv3Forward(n, a[6585296*mb:6585296*mb+n*7840], a[6593136*mb:6593136*mb+n*15680])
-	// inception5a_relu3: fused into inception5a_conv3
-	m.inception5a_conv4Forward(n, a[6531984*mb:6531984*mb+n*40768], a[6608816*mb:6608816*mb+n*1568])
-	// inception5a_relu4: fused into inception5a_conv4
-	m.inception5a_conv5Forward(n, a[6608816*mb:6608816*mb+n*1568], a[6610384*mb:6610384*mb+n*6272])
-	// inception5a_relu5: fused into inception5a_conv5
-	m.inception5a_maxpool1Forward(n, a[6531984*mb:6531984*mb+n*40768], a[6616656*mb:6616656*mb+n*40768])
-	m.inception5a_conv6Forward(n, a[6616656*mb:6616656*mb+n*40768], a[6657424*mb:6657424*mb+n*6272])
-	// inception5a_relu6: fused into inception5a_conv6
-	m.inception5a_concat1Forward(n, a[6572752*mb:6572752*mb+n*12544], a[6593136*mb:6593136*mb+n*15680], a[6610384*mb:6610384*mb+n*6272], a[6657424*mb:6657424*mb+n*6272], a[6663696*mb:6663696*mb+n*40768])
-	m.inception5b_conv1Forward(n, a[6663696*mb:6663696*mb+n*40768], a[6704464*mb:6704464*mb+n*18816])
-	// inception5b_relu1: fused into inception5b_conv1
-	m.inception5b_conv2Forward(n, a[6663696*mb:6663696*mb+n*40768], a[6723280*mb:6723280*mb+n*9408])
-	// inception5b_relu2: fused into inception5b_conv2
-	m.inception5b_conv3Forward(n, a[6723280*mb:6723280*mb+n*9408], a[6732688*mb:6732688*mb+n*18816])
-	// inception5b_relu3: fused into inception5b_conv3
-	m.inception5b_conv4Forward(n, a[6663696*mb:6663696*mb+n*40768], a[6751504*mb:6751504*mb+n*2352])
-	// inception5b_relu4: fused into inception5b_conv4
-	m.inception5b_conv5Forward(n, a[6751504*mb:6751504*mb+n*2352], a[6753856*mb:6753856*mb+n*6272])
-	// inception5b_relu5: fused into inception5b_conv5
-	m.inception5b_maxpool1Forward(n, a[6663696*mb:6663696*mb+n*40768], a[6760128*mb:6760128*mb+n*40768])
-	m.inception5b_conv6Forward(n, a[6760128*mb:6760128*mb+n*40768], a[6800896*mb:6800896*mb+n*6272])
-	// inception5b_relu6: fused into inception5b_conv6
-	m.inception5b_concat1Forward(n, a[6704464*mb:6704464*mb+n*18816], a[6732688*mb:6732688*mb+n*18816], a[6753856*mb:6753856*mb+n*6272], a[6800896*mb:6800896*mb+n*6272], a[6807168*mb:6807168*mb+n*50176])
-	m.avgpool1Forward(n, a[6807168*mb:6807168*mb+n*50176], a[6857344*mb:6857344*mb+n*1024])
-	m.dropout1Forward(n, a[6857344*mb:6857344*mb+n*1024], a[6857344*mb:6857344*mb+n*1024])
-	m.fc1Forward(n, a[6857344*mb:6857344*mb+n*1024], a[6858368*mb:6858368*mb+n*1000])
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 64 7x7 s2 p3 (../networks/googlenet.cnn:25), 224x224x3 -> 112x112x64
+	conv1.Forward(n, a[:n*150528], m.Params[0:9408], m.Params[9408:9472], a[150528*mb:150528*mb+n*802816], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:25), 112x112x64 -> 112x112x64
+	// relu1: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s2 ceil (../networks/googlenet.cnn:25), 112x112x64 -> 56x56x64
+	maxpool1.Forward(n, a[150528*mb:150528*mb+n*802816], a[953344*mb:953344*mb+n*200704], m.Argmax[:n*200704])
+	// lrn1: lrn (../networks/googlenet.cnn:25), 56x56x64 -> 56x56x64
+	lrn1.Forward(n, a[953344*mb:953344*mb+n*200704], a[1154048*mb:1154048*mb+n*200704], m.Saved[:n*200704], m.Scratch)
+	// conv2: conv 64 1x1 (../networks/googlenet.cnn:26), 56x56x64 -> 56x56x64
+	conv2.Forward(n, a[1154048*mb:1154048*mb+n*200704], m.Params[9472:13568], m.Params[13568:13632], a[1354752*mb:1354752*mb+n*200704], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:26), 56x56x64 -> 56x56x64
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv 192 3x3 p1 (../networks/googlenet.cnn:26), 56x56x64 -> 56x56x192
+	conv3.Forward(n, a[1354752*mb:1354752*mb+n*200704], m.Params[13632:124224], m.Params[124224:124416], a[1555456*mb:1555456*mb+n*602112], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:26), 56x56x192 -> 56x56x192
+	// relu3: in the epilogue of the conv before it
+	// lrn2: lrn (../networks/googlenet.cnn:26), 56x56x192 -> 56x56x192
+	lrn2.Forward(n, a[1555456*mb:1555456*mb+n*602112], a[2157568*mb:2157568*mb+n*602112], m.Saved[200704*mb:200704*mb+n*602112], m.Scratch)
+	// maxpool2: maxpool 3 s2 ceil (../networks/googlenet.cnn:26), 56x56x192 -> 28x28x192
+	maxpool2.Forward(n, a[2157568*mb:2157568*mb+n*602112], a[2759680*mb:2759680*mb+n*150528], m.Argmax[200704*mb:200704*mb+n*150528])
+	// inception3a: inception (../networks/googlenet.cnn:27), 28x28x192 -> 28x28x256
+	inceptionAForward(m, n, &inception3a)
+	// inception3b: inception (../networks/googlenet.cnn:28), 28x28x256 -> 28x28x480
+	inceptionBForward(m, n, &inception3b)
+	// maxpool3: maxpool 3 s2 ceil (../networks/googlenet.cnn:29), 28x28x480 -> 14x14x480
+	maxpool3.Forward(n, a[4252416*mb:4252416*mb+n*376320], a[4628736*mb:4628736*mb+n*94080], m.Argmax[702464*mb:702464*mb+n*94080])
+	// inception4a: inception (../networks/googlenet.cnn:30), 14x14x480 -> 14x14x512
+	inceptionCForward(m, n, &inception4a)
+	// aux1.classifier1: classifier (../networks/googlenet.cnn:31), 14x14x512 -> 1x1x1000
+	classifierAForward(m, n, &aux1_classifier1)
+	// inception4b: inception (../networks/googlenet.cnn:32), 14x14x512 -> 14x14x512
+	inceptionDForward(m, n, &inception4b)
+	// inception4c: inception (../networks/googlenet.cnn:33), 14x14x512 -> 14x14x512
+	inceptionEForward(m, n, &inception4c)
+	// inception4d: inception (../networks/googlenet.cnn:34), 14x14x512 -> 14x14x528
+	inceptionFForward(m, n, &inception4d)
+	// aux2.classifier1: classifier (../networks/googlenet.cnn:35), 14x14x528 -> 1x1x1000
+	classifierBForward(m, n, &aux2_classifier1)
+	// inception4e: inception (../networks/googlenet.cnn:36), 14x14x528 -> 14x14x832
+	inceptionGForward(m, n, &inception4e)
+	// maxpool4: maxpool 3 s2 ceil (../networks/googlenet.cnn:37), 14x14x832 -> 7x7x832
+	maxpool4.Forward(n, a[6368912*mb:6368912*mb+n*163072], a[6531984*mb:6531984*mb+n*40768], m.Argmax[1295168*mb:1295168*mb+n*40768])
+	// inception5a: inception (../networks/googlenet.cnn:38), 7x7x832 -> 7x7x832
+	inceptionHForward(m, n, &inception5a)
+	// inception5b: inception (../networks/googlenet.cnn:39), 7x7x832 -> 7x7x1024
+	inceptionIForward(m, n, &inception5b)
+	// avgpool1: avgpool 7 s1 (../networks/googlenet.cnn:40), 7x7x1024 -> 1x1x1024
+	avgpool1.Forward(n, a[6807168*mb:6807168*mb+n*50176], a[6857344*mb:6857344*mb+n*1024])
+	// dropout1: dropout 0.4 (../networks/googlenet.cnn:40), 1x1x1024 -> 1x1x1024
+	if m.Frozen {
+		dropout1.Backward(a[6857344*mb:6857344*mb+n*1024], m.Saved[804864*mb:804864*mb+n*1024])
+	} else {
+		dropout1.Forward(a[6857344*mb:6857344*mb+n*1024], m.Saved[804864*mb:804864*mb+n*1024], m.RNG, true)
+	}
+	// fc1: fc 1000 (../networks/googlenet.cnn:41), 1x1x1024 -> 1x1x1000
+	fc1.Forward(n, a[6857344*mb:6857344*mb+n*1024], m.Params[12353280:13377280], m.Params[13377280:13378280], a[6858368*mb:6858368*mb+n*1000])
+	// softmax1: softmax (../networks/googlenet.cnn:41), 1x1x1000 -> 1x1x1000
 	// softmax1: computed by the loss
 }
 
 // backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	m.fc1Backward(n, a[6857344*mb:6857344*mb+n*1024], d[6858368*mb:6858368*mb+n*1000], d[6857344*mb:6857344*mb+n*1024])
-	m.dropout1Backward(n, d[6857344*mb:6857344*mb+n*1024], d[6857344*mb:6857344*mb+n*1024])
-	m.avgpool1Backward(n, a[6807168*mb:6807168*mb+n*50176], d[6857344*mb:6857344*mb+n*1024], d[6807168*mb:6807168*mb+n*50176])
-	m.inception5b_concat1Backward(n, d[6807168*mb:6807168*mb+n*50176], d[6704464*mb:6704464*mb+n*18816], d[6732688*mb:6732688*mb+n*18816], d[6753856*mb:6753856*mb+n*6272], d[6800896*mb:6800896*mb+n*6272])
-	m.inception5b_relu6Backward(n, a[6800896*mb:6800896*mb+n*6272], d[6800896*mb:6800896*mb+n*6272], d[6800896*mb:6800896*mb+n*6272])
-	m.inception5b_conv6Backward(n, a[6760128*mb:6760128*mb+n*40768], d[6800896*mb:6800896*mb+n*6272], d[6760128*mb:6760128*mb+n*40768])
-	m.inception5b_maxpool1Backward(n, a[6663696*mb:6663696*mb+n*40768], d[6760128*mb:6760128*mb+n*40768], d[6663696*mb:6663696*mb+n*40768])
-	m.inception5b_relu5Backward(n, a[6753856*mb:6753856*mb+n*6272], d[6753856*mb:6753856*mb+n*6272], d[6753856*mb:6753856*mb+n*6272])
-	m.inception5b_conv5Backward(n, a[6751504*mb:6751504*mb+n*2352], d[6753856*mb:6753856*mb+n*6272], d[6751504*mb:6751504*mb+n*2352])
-	m.inception5b_relu4Backward(n, a[6751504*mb:6751504*mb+n*2352], d[6751504*mb:6751504*mb+n*2352], d[6751504*mb:6751504*mb+n*2352])
-	m.inception5b_conv4Backward(n, a[6663696*mb:6663696*mb+n*40768], d[6751504*mb:6751504*mb+n*2352], d[6663696*mb:6663696*mb+n*40768])
-	m.inception5b_relu3Backward(n, a[6732688*mb:6732688*mb+n*18816], d[6732688*mb:6732688*mb+n*18816], d[6732688*mb:6732688*mb+n*18816])
-	m.inception5b_conv3Backward(n, a[6723280*mb:6723280*mb+n*9408], d[6732688*mb:6732688*mb+n*18816], d[6723280*mb:6723280*mb+n*9408])
-	m.inception5b_relu2Backward(n, a[6723280*mb:6723280*mb+n*9408], d[6723280*mb:6723280*mb+n*9408], d[6723280*mb:6723280*mb+n*9408])
-	m.inception5b_conv2Backward(n, a[6663696*mb:6663696*mb+n*40768], d[6723280*mb:6723280*mb+n*9408], d[6663696*mb:6663696*mb+n*40768])
-	m.inception5b_relu1Backward(n, a[6704464*mb:6704464*mb+n*18816], d[6704464*mb:6704464*mb+n*18816], d[6704464*mb:6704464*mb+n*18816])
-	m.inception5b_conv1Backward(n, a[6663696*mb:6663696*mb+n*40768], d[6704464*mb:6704464*mb+n*18816], d[6663696*mb:6663696*mb+n*40768])
-	m.inception5a_concat1Backward(n, d[6663696*mb:6663696*mb+n*40768], d[6572752*mb:6572752*mb+n*12544], d[6593136*mb:6593136*mb+n*15680], d[6610384*mb:6610384*mb+n*6272], d[6657424*mb:6657424*mb+n*6272])
-	m.inception5a_relu6Backward(n, a[6657424*mb:6657424*mb+n*6272], d[6657424*mb:6657424*mb+n*6272], d[6657424*mb:6657424*mb+n*6272])
-	m.inception5a_conv6Backward(n, a[6616656*mb:6616656*mb+n*40768], d[6657424*mb:6657424*mb+n*6272], d[6616656*mb:6616656*mb+n*40768])
-	m.inception5a_maxpool1Backward(n, a[6531984*mb:6531984*mb+n*40768], d[6616656*mb:6616656*mb+n*40768], d[6531984*mb:6531984*mb+n*40768])
-	m.inception5a_relu5Backward(n, a[6610384*mb:6610384*mb+n*6272], d[6610384*mb:6610384*mb+n*6272], d[6610384*mb:6610384*mb+n*6272])
-	m.inception5a_conv5Backward(n, a[6608816*mb:6608816*mb+n*1568], d[6610384*mb:6610384*mb+n*6272], d[6608816*mb:6608816*mb+n*1568])
-	m.inception5a_relu4Backward(n, a[6608816*mb:6608816*mb+n*1568], d[6608816*mb:6608816*mb+n*1568], d[6608816*mb:6608816*mb+n*1568])
-	m.inception5a_conv4Backward(n, a[6531984*mb:6531984*mb+n*40768], d[6608816*mb:6608816*mb+n*1568], d[6531984*mb:6531984*mb+n*40768])
-	m.inception5a_relu3Backward(n, a[6593136*mb:6593136*mb+n*15680], d[6593136*mb:6593136*mb+n*15680], d[6593136*mb:6593136*mb+n*15680])
-	m.inception5a_conv3Backward(n, a[6585296*mb:6585296*mb+n*7840], d[6593136*mb:6593136*mb+n*15680], d[6585296*mb:6585296*mb+n*7840])
-	m.inception5a_relu2Backward(n, a[6585296*mb:6585296*mb+n*7840], d[6585296*mb:6585296*mb+n*7840], d[6585296*mb:6585296*mb+n*7840])
-	m.inception5a_conv2Backward(n, a[6531984*mb:6531984*mb+n*40768], d[6585296*mb:6585296*mb+n*7840], d[6531984*mb:6531984*mb+n*40768])
-	m.inception5a_relu1Backward(n, a[6572752*mb:6572752*mb+n*12544], d[6572752*mb:6572752*mb+n*12544], d[6572752*mb:6572752*mb+n*12544])
-	m.inception5a_conv1Backward(n, a[6531984*mb:6531984*mb+n*40768], d[6572752*mb:6572752*mb+n*12544], d[6531984*mb:6531984*mb+n*40768])
-	m.maxpool4Backward(n, a[6368912*mb:6368912*mb+n*163072], d[6531984*mb:6531984*mb+n*40768], d[6368912*mb:6368912*mb+n*163072])
-	m.inception4e_concat1Backward(n, d[6368912*mb:6368912*mb+n*163072], d[6064720*mb:6064720*mb+n*50176], d[6146256*mb:6146256*mb+n*62720], d[6215248*mb:6215248*mb+n*25088], d[6343824*mb:6343824*mb+n*25088])
-	m.inception4e_relu6Backward(n, a[6343824*mb:6343824*mb+n*25088], d[6343824*mb:6343824*mb+n*25088], d[6343824*mb:6343824*mb+n*25088])
-	m.inception4e_conv6Backward(n, a[6240336*mb:6240336*mb+n*103488], d[6343824*mb:6343824*mb+n*25088], d[6240336*mb:6240336*mb+n*103488])
-	m.inception4e_maxpool1Backward(n, a[5948712*mb:5948712*mb+n*103488], d[6240336*mb:6240336*mb+n*103488], d[5948712*mb:5948712*mb+n*103488])
-	m.inception4e_relu5Backward(n, a[6215248*mb:6215248*mb+n*25088], d[6215248*mb:6215248*mb+n*25088], d[6215248*mb:6215248*mb+n*25088])
-	m.inception4e_conv5Backward(n, a[6208976*mb:6208976*mb+n*6272], d[6215248*mb:6215248*mb+n*25088], d[6208976*mb:6208976*mb+n*6272])
-	m.inception4e_relu4Backward(n, a[6208976*mb:6208976*mb+n*6272], d[6208976*mb:6208976*mb+n*6272], d[6208976*mb:6208976*mb+n*6272])
-	m.inception4e_conv4Backward(n, a[5948712*mb:5948712*mb+n*103488], d[6208976*mb:6208976*mb+n*6272], d[5948712*mb:5948712*mb+n*103488])
-	m.inception4e_relu3Backward(n, a[6146256*mb:6146256*mb+n*62720], d[6146256*mb:6146256*mb+n*62720], d[6146256*mb:6146256*mb+n*62720])
-	m.inception4e_conv3Backward(n, a[6114896*mb:6114896*mb+n*31360], d[6146256*mb:6146256*mb+n*62720], d[6114896*mb:6114896*mb+n*31360])
-	m.inception4e_relu2Backward(n, a[6114896*mb:6114896*mb+n*31360], d[6114896*mb:6114896*mb+n*31360], d[6114896*mb:6114896*mb+n*31360])
-	m.inception4e_conv2Backward(n, a[5948712*mb:5948712*mb+n*103488], d[6114896*mb:6114896*mb+n*31360], d[5948712*mb:5948712*mb+n*103488])
-	m.inception4e_relu1Backward(n, a[6064720*mb:6064720*mb+n*50176], d[6064720*mb:6064720*mb+n*50176], d[6064720*mb:6064720*mb+n*50176])
-	m.inception4e_conv1Backward(n, a[5948712*mb:5948712*mb+n*103488], d[6064720*mb:6064720*mb+n*50176], d[5948712*mb:5948712*mb+n*103488])
-	// aux2_classifier1_softmax1: in the loss's backward
-	m.aux2_classifier1_fc2Backward(n, a[6062696*mb:6062696*mb+n*1024], d[6063720*mb:6063720*mb+n*1000], d[6062696*mb:6062696*mb+n*1024])
-	m.aux2_classifier1_dropout1Backward(n, d[6062696*mb:6062696*mb+n*1024], d[6062696*mb:6062696*mb+n*1024])
-	m.aux2_classifier1_relu2Backward(n, a[6062696*mb:6062696*mb+n*1024], d[6062696*mb:6062696*mb+n*1024], d[6062696*mb:6062696*mb+n*1024])
-	m.aux2_classifier1_fc1Backward(n, a[6060648*mb:6060648*mb+n*2048], d[6062696*mb:6062696*mb+n*1024], d[6060648*mb:6060648*mb+n*2048])
-	m.aux2_classifier1_relu1Backward(n, a[6060648*mb:6060648*mb+n*2048], d[6060648*mb:6060648*mb+n*2048], d[6060648*mb:6060648*mb+n*2048])
-	m.aux2_classifier1_conv1Backward(n, a[6052200*mb:6052200*mb+n*8448], d[6060648*mb:6060648*mb+n*2048], d[6052200*mb:6052200*mb+n*8448])
-	m.aux2_classifier1_avgpool1Backward(n, a[5948712*mb:5948712*mb+n*103488], d[6052200*mb:6052200*mb+n*8448], d[5948712*mb:5948712*mb+n*103488])
-	m.inception4d_concat1Backward(n, d[5948712*mb:5948712*mb+n*103488], d[5710376*mb:5710376*mb+n*21952], d[5760552*mb:5760552*mb+n*56448], d[5823272*mb:5823272*mb+n*12544], d[5936168*mb:5936168*mb+n*12544])
-	m.inception4d_relu6Backward(n, a[5936168*mb:5936168*mb+n*12544], d[5936168*mb:5936168*mb+n*12544], d[5936168*mb:5936168*mb+n*12544])
-	m.inception4d_conv6Backward(n, a[5835816*mb:5835816*mb+n*100352], d[5936168*mb:5936168*mb+n*12544], d[5835816*mb:5835816*mb+n*100352])
-	m.inception4d_maxpool1Backward(n, a[5610024*mb:5610024*mb+n*100352], d[5835816*mb:5835816*mb+n*100352], d[5610024*mb:5610024*mb+n*100352])
-	m.inception4d_relu5Backward(n, a[5823272*mb:5823272*mb+n*12544], d[5823272*mb:5823272*mb+n*12544], d[5823272*mb:5823272*mb+n*12544])
-	m.inception4d_conv5Backward(n, a[5817000*mb:5817000*mb+n*6272], d[5823272*mb:5823272*mb+n*12544], d[5817000*mb:5817000*mb+n*6272])
-	m.inception4d_relu4Backward(n, a[5817000*mb:5817000*mb+n*6272], d[5817000*mb:5817000*mb+n*6272], d[5817000*mb:5817000*mb+n*6272])
-	m.inception4d_conv4Backward(n, a[5610024*mb:5610024*mb+n*100352], d[5817000*mb:5817000*mb+n*6272], d[5610024*mb:5610024*mb+n*100352])
-	m.inception4d_relu3Backward(n, a[5760552*mb:5760552*mb+n*56448], d[5760552*mb:5760552*mb+n*56448], d[5760552*mb:5760552*mb+n*56448])
-	m.inception4d_conv3Backward(n, a[5732328*mb:5732328*mb+n*28224], d[5760552*mb:5760552*mb+n*56448], d[5732328*mb:5732328*mb+n*28224])
-	m.inception4d_relu2Backward(n, a[5732328*mb:5732328*mb+n*28224], d[5732328*mb:5732328*mb+n*28224], d[5732328*mb:5732328*mb+n*28224])
-	m.inception4d_conv2Backward(n, a[5610024*mb:5610024*mb+n*100352], d[5732328*mb:5732328*mb+n*28224], d[5610024*mb:5610024*mb+n*100352])
-	m.inception4d_relu1Backward(n, a[5710376*mb:5710376*mb+n*21952], d[5710376*mb:5710376*mb+n*21952], d[5710376*mb:5710376*mb+n*21952])
-	m.inception4d_conv1Backward(n, a[5610024*mb:5610024*mb+n*100352], d[5710376*mb:5710376*mb+n*21952], d[5610024*mb:5610024*mb+n*100352])
-	m.inception4c_concat1Backward(n, d[5610024*mb:5610024*mb+n*100352], d[5379528*mb:5379528*mb+n*25088], d[5429704*mb:5429704*mb+n*50176], d[5484584*mb:5484584*mb+n*12544], d[5597480*mb:5597480*mb+n*12544])
-	m.inception4c_relu6Backward(n, a[5597480*mb:5597480*mb+n*12544], d[5597480*mb:5597480*mb+n*12544], d[5597480*mb:5597480*mb+n*12544])
-	m.inception4c_conv6Backward(n, a[5497128*mb:5497128*mb+n*100352], d[5597480*mb:5597480*mb+n*12544], d[5497128*mb:5497128*mb+n*100352])
-	m.inception4c_maxpool1Backward(n, a[5279176*mb:5279176*mb+n*100352], d[5497128*mb:5497128*mb+n*100352], d[5279176*mb:5279176*mb+n*100352])
-	m.inception4c_relu5Backward(n, a[5484584*mb:5484584*mb+n*12544], d[5484584*mb:5484584*mb+n*12544], d[5484584*mb:5484584*mb+n*12544])
-	m.inception4c_conv5Backward(n, a[5479880*mb:5479880*mb+n*4704], d[5484584*mb:5484584*mb+n*12544], d[5479880*mb:5479880*mb+n*4704])
-	m.inception4c_relu4Backward(n, a[5479880*mb:5479880*mb+n*4704], d[5479880*mb:5479880*mb+n*4704], d[5479880*mb:5479880*mb+n*4704])
-	m.inception4c_conv4Backward(n, a[5279176*mb:5279176*mb+n*100352], d[5479880*mb:5479880*mb+n*4704], d[5279176*mb:5279176*mb+n*100352])
-	m.inception4c_relu3Backward(n, a[5429704*mb:5429704*mb+n*50176], d[5429704*mb:5429704*mb+n*50176], d[5429704*mb:5429704*mb+n*50176])
-	m.inception4c_conv3Backward(n, a[5404616*mb:5404616*mb+n*25088], d[5429704*mb:5429704*mb+n*50176], d[5404616*mb:5404616*mb+n*25088])
-	m.inception4c_relu2Backward(n, a[5404616*mb:5404616*mb+n*25088], d[5404616*mb:5404616*mb+n*25088], d[5404616*mb:5404616*mb+n*25088])
-	m.inception4c_conv2Backward(n, a[5279176*mb:5279176*mb+n*100352], d[5404616*mb:5404616*mb+n*25088], d[5279176*mb:5279176*mb+n*100352])
-	m.inception4c_relu1Backward(n, a[5379528*mb:5379528*mb+n*25088], d[5379528*mb:5379528*mb+n*25088], d[5379528*mb:5379528*mb+n*25088])
-	m.inception4c_conv1Backward(n, a[5279176*mb:5279176*mb+n*100352], d[5379528*mb:5379528*mb+n*25088], d[5279176*mb:5279176*mb+n*100352])
-	m.inception4b_concat1Backward(n, d[5279176*mb:5279176*mb+n*100352], d[5051816*mb:5051816*mb+n*31360], d[5105128*mb:5105128*mb+n*43904], d[5153736*mb:5153736*mb+n*12544], d[5266632*mb:5266632*mb+n*12544])
-	m.inception4b_relu6Backward(n, a[5266632*mb:5266632*mb+n*12544], d[5266632*mb:5266632*mb+n*12544], d[5266632*mb:5266632*mb+n*12544])
-	m.inception4b_conv6Backward(n, a[5166280*mb:5166280*mb+n*100352], d[5266632*mb:5266632*mb+n*12544], d[5166280*mb:5166280*mb+n*100352])
-	m.inception4b_maxpool1Backward(n, a[4939200*mb:4939200*mb+n*100352], d[5166280*mb:5166280*mb+n*100352], d[4939200*mb:4939200*mb+n*100352])
-	m.inception4b_relu5Backward(n, a[5153736*mb:5153736*mb+n*12544], d[5153736*mb:5153736*mb+n*12544], d[5153736*mb:5153736*mb+n*12544])
-	m.inception4b_conv5Backward(n, a[5149032*mb:5149032*mb+n*4704], d[5153736*mb:5153736*mb+n*12544], d[5149032*mb:5149032*mb+n*4704])
-	m.inception4b_relu4Backward(n, a[5149032*mb:5149032*mb+n*4704], d[5149032*mb:5149032*mb+n*4704], d[5149032*mb:5149032*mb+n*4704])
-	m.inception4b_conv4Backward(n, a[4939200*mb:4939200*mb+n*100352], d[5149032*mb:5149032*mb+n*4704], d[4939200*mb:4939200*mb+n*100352])
-	m.inception4b_relu3Backward(n, a[5105128*mb:5105128*mb+n*43904], d[5105128*mb:5105128*mb+n*43904], d[5105128*mb:5105128*mb+n*43904])
-	m.inception4b_conv3Backward(n, a[5083176*mb:5083176*mb+n*21952], d[5105128*mb:5105128*mb+n*43904], d[5083176*mb:5083176*mb+n*21952])
-	m.inception4b_relu2Backward(n, a[5083176*mb:5083176*mb+n*21952], d[5083176*mb:5083176*mb+n*21952], d[5083176*mb:5083176*mb+n*21952])
-	m.inception4b_conv2Backward(n, a[4939200*mb:4939200*mb+n*100352], d[5083176*mb:5083176*mb+n*21952], d[4939200*mb:4939200*mb+n*100352])
-	m.inception4b_relu1Backward(n, a[5051816*mb:5051816*mb+n*31360], d[5051816*mb:5051816*mb+n*31360], d[5051816*mb:5051816*mb+n*31360])
-	m.inception4b_conv1Backward(n, a[4939200*mb:4939200*mb+n*100352], d[5051816*mb:5051816*mb+n*31360], d[4939200*mb:4939200*mb+n*100352])
-	// aux1_classifier1_softmax1: in the loss's backward
-	m.aux1_classifier1_fc2Backward(n, a[5049792*mb:5049792*mb+n*1024], d[5050816*mb:5050816*mb+n*1000], d[5049792*mb:5049792*mb+n*1024])
-	m.aux1_classifier1_dropout1Backward(n, d[5049792*mb:5049792*mb+n*1024], d[5049792*mb:5049792*mb+n*1024])
-	m.aux1_classifier1_relu2Backward(n, a[5049792*mb:5049792*mb+n*1024], d[5049792*mb:5049792*mb+n*1024], d[5049792*mb:5049792*mb+n*1024])
-	m.aux1_classifier1_fc1Backward(n, a[5047744*mb:5047744*mb+n*2048], d[5049792*mb:5049792*mb+n*1024], d[5047744*mb:5047744*mb+n*2048])
-	m.aux1_classifier1_relu1Backward(n, a[5047744*mb:5047744*mb+n*2048], d[5047744*mb:5047744*mb+n*2048], d[5047744*mb:5047744*mb+n*2048])
-	m.aux1_classifier1_conv1Backward(n, a[5039552*mb:5039552*mb+n*8192], d[5047744*mb:5047744*mb+n*2048], d[5039552*mb:5039552*mb+n*8192])
-	m.aux1_classifier1_avgpool1Backward(n, a[4939200*mb:4939200*mb+n*100352], d[5039552*mb:5039552*mb+n*8192], d[4939200*mb:4939200*mb+n*100352])
-	m.inception4a_concat1Backward(n, d[4939200*mb:4939200*mb+n*100352], d[4722816*mb:4722816*mb+n*37632], d[4779264*mb:4779264*mb+n*40768], d[4823168*mb:4823168*mb+n*9408], d[4926656*mb:4926656*mb+n*12544])
-	m.inception4a_relu6Backward(n, a[4926656*mb:4926656*mb+n*12544], d[4926656*mb:4926656*mb+n*12544], d[4926656*mb:4926656*mb+n*12544])
-	m.inception4a_conv6Backward(n, a[4832576*mb:4832576*mb+n*94080], d[4926656*mb:4926656*mb+n*12544], d[4832576*mb:4832576*mb+n*94080])
-	m.inception4a_maxpool1Backward(n, a[4628736*mb:4628736*mb+n*94080], d[4832576*mb:4832576*mb+n*94080], d[4628736*mb:4628736*mb+n*94080])
-	m.inception4a_relu5Backward(n, a[4823168*mb:4823168*mb+n*9408], d[4823168*mb:4823168*mb+n*9408], d[4823168*mb:4823168*mb+n*9408])
-	m.inception4a_conv5Backward(n, a[4820032*mb:4820032*mb+n*3136], d[4823168*mb:4823168*mb+n*9408], d[4820032*mb:4820032*mb+n*3136])
-	m.inception4a_relu4Backward(n, a[4820032*mb:4820032*mb+n*3136], d[4820032*mb:4820032*mb+n*3136], d[4820032*mb:4820032*mb+n*3136])
-	m.inception4a_conv4Backward(n, a[4628736*mb:4628736*mb+n*94080], d[4820032*mb:4820032*mb+n*3136], d[4628736*mb:4628736*mb+n*94080])
-	m.inception4a_relu3Backward(n, a[4779264*mb:4779264*mb+n*40768], d[4779264*mb:4779264*mb+n*40768], d[4779264*mb:4779264*mb+n*40768])
-	m.inception4a_conv3Backward(n, a[4760448*mb:4760448*mb+n*18816], d[4779264*mb:4779264*mb+n*40768], d[4760448*mb:4760448*mb+n*18816])
-	m.inception4a_relu2Backward(n, a[4760448*mb:4760448*mb+n*18816], d[4760448*mb:4760448*mb+n*18816], d[4760448*mb:4760448*mb+n*18816])
-	m.inception4a_conv2Backward(n, a[4628736*mb:4628736*mb+n*94080], d[4760448*mb:4760448*mb+n*18816], d[4628736*mb:4628736*mb+n*94080])
-	m.inception4a_relu1Backward(n, a[4722816*mb:4722816*mb+n*37632], d[4722816*mb:4722816*mb+n*37632], d[4722816*mb:4722816*mb+n*37632])
-	m.inception4a_conv1Backward(n, a[4628736*mb:4628736*mb+n*94080], d[4722816*mb:4722816*mb+n*37632], d[4628736*mb:4628736*mb+n*94080])
-	m.maxpool3Backward(n, a[4252416*mb:4252416*mb+n*376320], d[4628736*mb:4628736*mb+n*94080], d[4252416*mb:4252416*mb+n*376320])
-	m.inception3b_concat1Backward(n, d[4252416*mb:4252416*mb+n*376320], d[3549952*mb:3549952*mb+n*100352], d[3750656*mb:3750656*mb+n*150528], d[3926272*mb:3926272*mb+n*75264], d[4202240*mb:4202240*mb+n*50176])
-	m.inception3b_relu6Backward(n, a[4202240*mb:4202240*mb+n*50176], d[4202240*mb:4202240*mb+n*50176], d[4202240*mb:4202240*mb+n*50176])
-	m.inception3b_conv6Backward(n, a[4001536*mb:4001536*mb+n*200704], d[4202240*mb:4202240*mb+n*50176], d[4001536*mb:4001536*mb+n*200704])
-	m.inception3b_maxpool1Backward(n, a[3349248*mb:3349248*mb+n*200704], d[4001536*mb:4001536*mb+n*200704], d[3349248*mb:3349248*mb+n*200704])
-	m.inception3b_relu5Backward(n, a[3926272*mb:3926272*mb+n*75264], d[3926272*mb:3926272*mb+n*75264], d[3926272*mb:3926272*mb+n*75264])
-	m.inception3b_conv5Backward(n, a[3901184*mb:3901184*mb+n*25088], d[3926272*mb:3926272*mb+n*75264], d[3901184*mb:3901184*mb+n*25088])
-	m.inception3b_relu4Backward(n, a[3901184*mb:3901184*mb+n*25088], d[3901184*mb:3901184*mb+n*25088], d[3901184*mb:3901184*mb+n*25088])
-	m.inception3b_conv4Backward(n, a[3349248*mb:3349248*mb+n*200704], d[3901184*mb:3901184*mb+n*25088], d[3349248*mb:3349248*mb+n*200704])
-	m.inception3b_relu3Backward(n, a[3750656*mb:3750656*mb+n*150528], d[3750656*mb:3750656*mb+n*150528], d[3750656*mb:3750656*mb+n*150528])
-	m.inception3b_conv3Backward(n, a[3650304*mb:3650304*mb+n*100352], d[3750656*mb:3750656*mb+n*150528], d[3650304*mb:3650304*mb+n*100352])
-	m.inception3b_relu2Backward(n, a[3650304*mb:3650304*mb+n*100352], d[3650304*mb:3650304*mb+n*100352], d[3650304*mb:3650304*mb+n*100352])
-	m.inception3b_conv2Backward(n, a[3349248*mb:3349248*mb+n*200704], d[3650304*mb:3650304*mb+n*100352], d[3349248*mb:3349248*mb+n*200704])
-	m.inception3b_relu1Backward(n, a[3549952*mb:3549952*mb+n*100352], d[3549952*mb:3549952*mb+n*100352], d[3549952*mb:3549952*mb+n*100352])
-	m.inception3b_conv1Backward(n, a[3349248*mb:3349248*mb+n*200704], d[3549952*mb:3549952*mb+n*100352], d[3349248*mb:3349248*mb+n*200704])
-	m.inception3a_concat1Backward(n, d[3349248*mb:3349248*mb+n*200704], d[2910208*mb:2910208*mb+n*50176], d[3035648*mb:3035648*mb+n*100352], d[3148544*mb:3148544*mb+n*25088], d[3324160*mb:3324160*mb+n*25088])
-	m.inception3a_relu6Backward(n, a[3324160*mb:3324160*mb+n*25088], d[3324160*mb:3324160*mb+n*25088], d[3324160*mb:3324160*mb+n*25088])
-	m.inception3a_conv6Backward(n, a[3173632*mb:3173632*mb+n*150528], d[3324160*mb:3324160*mb+n*25088], d[3173632*mb:3173632*mb+n*150528])
-	m.inception3a_maxpool1Backward(n, a[2759680*mb:2759680*mb+n*150528], d[3173632*mb:3173632*mb+n*150528], d[2759680*mb:2759680*mb+n*150528])
-	m.inception3a_relu5Backward(n, a[3148544*mb:3148544*mb+n*25088], d[3148544*mb:3148544*mb+n*25088], d[3148544*mb:3148544*mb+n*25088])
-	m.inception3a_conv5Backward(n, a[3136000*mb:3136000*mb+n*12544], d[3148544*mb:3148544*mb+n*25088], d[3136000*mb:3136000*mb+n*12544])
-	m.inception3a_relu4Backward(n, a[3136000*mb:3136000*mb+n*12544], d[3136000*mb:3136000*mb+n*12544], d[3136000*mb:3136000*mb+n*12544])
-	m.inception3a_conv4Backward(n, a[2759680*mb:2759680*mb+n*150528], d[3136000*mb:3136000*mb+n*12544], d[2759680*mb:2759680*mb+n*150528])
-	m.inception3a_relu3Backward(n, a[3035648*mb:3035648*mb+n*100352], d[3035648*mb:3035648*mb+n*100352], d[3035648*mb:3035648*mb+n*100352])
-	m.inception3a_conv3Backward(n, a[2960384*mb:2960384*mb+n*75264], d[3035648*mb:3035648*mb+n*100352], d[2960384*mb:2960384*mb+n*75264])
-	m.inception3a_relu2Backward(n, a[2960384*mb:2960384*mb+n*75264], d[2960384*mb:2960384*mb+n*75264], d[2960384*mb:2960384*mb+n*75264])
-	m.inception3a_conv2Backward(n, a[2759680*mb:2759680*mb+n*150528], d[2960384*mb:2960384*mb+n*75264], d[2759680*mb:2759680*mb+n*150528])
-	m.inception3a_relu1Backward(n, a[2910208*mb:2910208*mb+n*50176], d[2910208*mb:2910208*mb+n*50176], d[2910208*mb:2910208*mb+n*50176])
-	m.inception3a_conv1Backward(n, a[2759680*mb:2759680*mb+n*150528], d[2910208*mb:2910208*mb+n*50176], d[2759680*mb:2759680*mb+n*150528])
-	m.maxpool2Backward(n, a[2157568*mb:2157568*mb+n*602112], d[2759680*mb:2759680*mb+n*150528], d[2157568*mb:2157568*mb+n*602112])
-	m.lrn2Backward(n, a[1555456*mb:1555456*mb+n*602112], a[2157568*mb:2157568*mb+n*602112], d[2157568*mb:2157568*mb+n*602112], d[1555456*mb:1555456*mb+n*602112])
-	m.relu3Backward(n, a[1555456*mb:1555456*mb+n*602112], d[1555456*mb:1555456*mb+n*602112], d[1555456*mb:1555456*mb+n*602112])
-	m.conv3Backward(n, a[1354752*mb:1354752*mb+n*200704], d[1555456*mb:1555456*mb+n*602112], d[1354752*mb:1354752*mb+n*200704])
-	m.relu2Backward(n, a[1354752*mb:1354752*mb+n*200704], d[1354752*mb:1354752*mb+n*200704], d[1354752*mb:1354752*mb+n*200704])
-	m.conv2Backward(n, a[1154048*mb:1154048*mb+n*200704], d[1354752*mb:1354752*mb+n*200704], d[1154048*mb:1154048*mb+n*200704])
-	m.lrn1Backward(n, a[953344*mb:953344*mb+n*200704], a[1154048*mb:1154048*mb+n*200704], d[1154048*mb:1154048*mb+n*200704], d[953344*mb:953344*mb+n*200704])
-	m.maxpool1Backward(n, a[150528*mb:150528*mb+n*802816], d[953344*mb:953344*mb+n*200704], d[150528*mb:150528*mb+n*802816])
-	m.relu1Backward(n, a[150528*mb:150528*mb+n*802816], d[150528*mb:150528*mb+n*802816], d[150528*mb:150528*mb+n*802816])
-	m.conv1Backward(n, a[:n*150528], d[150528*mb:150528*mb+n*802816], nil)
+	fc1.BackwardFilter(n, a[6857344*mb:6857344*mb+n*1024], d[6858368*mb:6858368*mb+n*1000], m.Grads[12353280:13377280], m.Grads[13377280:13378280])
+	fc1.BackwardData(n, d[6858368*mb:6858368*mb+n*1000], m.Params[12353280:13377280], d[6857344*mb:6857344*mb+n*1024])
+	dropout1.Backward(d[6857344*mb:6857344*mb+n*1024], m.Saved[804864*mb:804864*mb+n*1024])
+	avgpool1.Backward(n, d[6857344*mb:6857344*mb+n*1024], d[6807168*mb:6807168*mb+n*50176])
+	inceptionIBackward(m, n, &inception5b)
+	inceptionHBackward(m, n, &inception5a)
+	maxpool4.Backward(n, d[6531984*mb:6531984*mb+n*40768], m.Argmax[1295168*mb:1295168*mb+n*40768], d[6368912*mb:6368912*mb+n*163072])
+	inceptionGBackward(m, n, &inception4e)
+	classifierBBackward(m, n, &aux2_classifier1)
+	inceptionFBackward(m, n, &inception4d)
+	inceptionEBackward(m, n, &inception4c)
+	inceptionDBackward(m, n, &inception4b)
+	classifierABackward(m, n, &aux1_classifier1)
+	inceptionCBackward(m, n, &inception4a)
+	maxpool3.Backward(n, d[4628736*mb:4628736*mb+n*94080], m.Argmax[702464*mb:702464*mb+n*94080], d[4252416*mb:4252416*mb+n*376320])
+	inceptionBBackward(m, n, &inception3b)
+	inceptionABackward(m, n, &inception3a)
+	maxpool2.Backward(n, d[2759680*mb:2759680*mb+n*150528], m.Argmax[200704*mb:200704*mb+n*150528], d[2157568*mb:2157568*mb+n*602112])
+	lrn2.Backward(n, a[1555456*mb:1555456*mb+n*602112], a[2157568*mb:2157568*mb+n*602112], m.Saved[200704*mb:200704*mb+n*602112], d[2157568*mb:2157568*mb+n*602112], d[1555456*mb:1555456*mb+n*602112], m.Scratch)
+	rt.ReLUBackward(a[1555456*mb:1555456*mb+n*602112], d[1555456*mb:1555456*mb+n*602112])
+	conv3.BackwardFilter(n, a[1354752*mb:1354752*mb+n*200704], d[1555456*mb:1555456*mb+n*602112], m.Grads[13632:124224], m.Grads[124224:124416], m.Scratch)
+	conv3.BackwardData(n, d[1555456*mb:1555456*mb+n*602112], m.Params[13632:124224], d[1354752*mb:1354752*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[1354752*mb:1354752*mb+n*200704], d[1354752*mb:1354752*mb+n*200704])
+	conv2.BackwardFilter(n, a[1154048*mb:1154048*mb+n*200704], d[1354752*mb:1354752*mb+n*200704], m.Grads[9472:13568], m.Grads[13568:13632], m.Scratch)
+	conv2.BackwardData(n, d[1354752*mb:1354752*mb+n*200704], m.Params[9472:13568], d[1154048*mb:1154048*mb+n*200704], m.Scratch)
+	lrn1.Backward(n, a[953344*mb:953344*mb+n*200704], a[1154048*mb:1154048*mb+n*200704], m.Saved[:n*200704], d[1154048*mb:1154048*mb+n*200704], d[953344*mb:953344*mb+n*200704], m.Scratch)
+	maxpool1.Backward(n, d[953344*mb:953344*mb+n*200704], m.Argmax[:n*200704], d[150528*mb:150528*mb+n*802816])
+	rt.ReLUBackward(a[150528*mb:150528*mb+n*802816], d[150528*mb:150528*mb+n*802816])
+	conv1.BackwardFilter(n, a[:n*150528], d[150528*mb:150528*mb+n*802816], m.Grads[0:9408], m.Grads[9408:9472], m.Scratch)
+}
+
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, inceptionA_conv1.ScratchSize(mb), inceptionA_conv2.ScratchSize(mb), inceptionA_conv3.ScratchSize(mb), inceptionA_conv4.ScratchSize(mb), inceptionA_conv5.ScratchSize(mb), inceptionA_conv6.ScratchSize(mb), inceptionB_conv1.ScratchSize(mb), inceptionB_conv2.ScratchSize(mb), inceptionB_conv3.ScratchSize(mb), inceptionB_conv4.ScratchSize(mb), inceptionB_conv5.ScratchSize(mb), inceptionB_conv6.ScratchSize(mb), inceptionC_conv1.ScratchSize(mb), inceptionC_conv2.ScratchSize(mb), inceptionC_conv3.ScratchSize(mb), inceptionC_conv4.ScratchSize(mb), inceptionC_conv5.ScratchSize(mb), inceptionC_conv6.ScratchSize(mb), classifierA_conv1.ScratchSize(mb), inceptionD_conv1.ScratchSize(mb), inceptionD_conv2.ScratchSize(mb), inceptionD_conv3.ScratchSize(mb), inceptionD_conv4.ScratchSize(mb), inceptionD_conv5.ScratchSize(mb), inceptionD_conv6.ScratchSize(mb), inceptionE_conv1.ScratchSize(mb), inceptionE_conv2.ScratchSize(mb), inceptionE_conv3.ScratchSize(mb), inceptionE_conv4.ScratchSize(mb), inceptionE_conv5.ScratchSize(mb), inceptionE_conv6.ScratchSize(mb), inceptionF_conv1.ScratchSize(mb), inceptionF_conv2.ScratchSize(mb), inceptionF_conv3.ScratchSize(mb), inceptionF_conv4.ScratchSize(mb), inceptionF_conv5.ScratchSize(mb), inceptionF_conv6.ScratchSize(mb), classifierB_conv1.ScratchSize(mb), inceptionG_conv1.ScratchSize(mb), inceptionG_conv2.ScratchSize(mb), inceptionG_conv3.ScratchSize(mb), inceptionG_conv4.ScratchSize(mb), inceptionG_conv5.ScratchSize(mb), inceptionG_conv6.ScratchSize(mb), inceptionH_conv1.ScratchSize(mb), inceptionH_conv2.ScratchSize(mb), inceptionH_conv3.ScratchSize(mb), inceptionH_conv4.ScratchSize(mb), inceptionH_conv5.ScratchSize(mb), inceptionH_conv6.ScratchSize(mb), inceptionI_conv1.ScratchSize(mb), inceptionI_conv2.ScratchSize(mb), inceptionI_conv3.ScratchSize(mb), inceptionI_conv4.ScratchSize(mb), inceptionI_conv5.ScratchSize(mb), inceptionI_conv6.ScratchSize(mb), conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), conv3.ScratchSize(mb), lrn2.ScratchSize())
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
 // weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
 	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[6858368*mb:6858368*mb+n*1000], labels, a[6858368*mb:6858368*mb+n*1000])
@@ -2865,1309 +292,1292 @@ func (m *Net) loss(n int, labels []int32) float32 {
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.Softmax{Classes: 1000}.LossBackward(n, a[6858368*mb:6858368*mb+n*1000], labels, float32(1), d[6858368*mb:6858368*mb+n*1000])
 	rt.Softmax{Classes: 1000}.LossBackward(n, a[5050816*mb:5050816*mb+n*1000], labels, float32(0.3), d[5050816*mb:5050816*mb+n*1000])
 	rt.Softmax{Classes: 1000}.LossBackward(n, a[6063720*mb:6063720*mb+n*1000], labels, float32(0.3), d[6063720*mb:6063720*mb+n*1000])
 }
 
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 128
-	DefaultEpochs    = 10
-	DefaultLR        = 0.01
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0002
-	Nesterov         = false
-	Schedule         = "every"
-	AugmentCrop      = 224
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = true
+// inceptionA is the code of 1 instance(s) of the block inception: inception3a; 28x28x192 -> 28x28x256.
+// Each instance's place in the arenas is a inceptionAOffsets.
+
+// inceptionAOffsets is the place of one instance of inceptionA in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionAOffsets struct {
+	i0, k0, p0, t0 int
+}
+
+var (
+	inception3a = inceptionAOffsets{i0: 602112, k0: 351232, p0: 124416, t0: 2759680}
 )
 
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
+func inceptionAForward(m *rt.Memory, n int, o *inceptionAOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 28x28x192 -> 28x28x64
+	inceptionA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*150528], m.Params[o.p0:o.p0+12288], m.Params[o.p0+12288:o.p0+12352], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 28x28x64 -> 28x28x64
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 28x28x192 -> 28x28x96
+	inceptionA_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*150528], m.Params[o.p0+12352:o.p0+30784], m.Params[o.p0+30784:o.p0+30880], a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 28x28x96 -> 28x28x96
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 28x28x96 -> 28x28x128
+	inceptionA_conv3.Forward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], m.Params[o.p0+30880:o.p0+141472], m.Params[o.p0+141472:o.p0+141600], a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x128
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 28x28x192 -> 28x28x16
+	inceptionA_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*150528], m.Params[o.p0+141600:o.p0+144672], m.Params[o.p0+144672:o.p0+144688], a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*12544], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 28x28x16 -> 28x28x16
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 28x28x16 -> 28x28x32
+	inceptionA_conv5.Forward(n, a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*12544], m.Params[o.p0+144688:o.p0+157488], m.Params[o.p0+157488:o.p0+157520], a[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 28x28x32 -> 28x28x32
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 28x28x192 -> 28x28x192
+	inceptionA_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*150528], a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*150528], m.Argmax[o.k0*mb:o.k0*mb+n*150528])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 28x28x192 -> 28x28x32
+	inceptionA_conv6.Forward(n, a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*150528], m.Params[o.p0+157520:o.p0+163664], m.Params[o.p0+163664:o.p0+163696], a[(o.t0+564480)*mb:(o.t0+564480)*mb+n*25088], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 28x28x32 -> 28x28x32
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 28x28x64 + 28x28x128 + 28x28x32 + 28x28x32 -> 28x28x256
+	inceptionA_concat1.Forward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], a[(o.t0+589568)*mb:(o.t0+589568)*mb+n*200704])
+	inceptionA_concat1_1.Forward(n, a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352], a[(o.t0+589568)*mb:(o.t0+589568)*mb+n*200704])
+	inceptionA_concat1_2.Forward(n, a[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088], a[(o.t0+589568)*mb:(o.t0+589568)*mb+n*200704])
+	inceptionA_concat1_3.Forward(n, a[(o.t0+564480)*mb:(o.t0+564480)*mb+n*25088], a[(o.t0+589568)*mb:(o.t0+589568)*mb+n*200704])
 }
 
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("googlenet: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
+func inceptionAInfer(m *rt.Memory, n int, o *inceptionAOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionA_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*150528], m.Params[o.p0:o.p0+12288], m.Params[o.p0+12288:o.p0+12352], a[(o.i0+-602112)*mb:(o.i0+-602112)*mb+n*50176], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionA_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*150528], m.Params[o.p0+12352:o.p0+30784], m.Params[o.p0+30784:o.p0+30880], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*75264], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionA_conv3.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*75264], m.Params[o.p0+30880:o.p0+141472], m.Params[o.p0+141472:o.p0+141600], a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*100352], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionA_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*150528], m.Params[o.p0+141600:o.p0+144672], m.Params[o.p0+144672:o.p0+144688], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*12544], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionA_conv5.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*12544], m.Params[o.p0+144688:o.p0+157488], m.Params[o.p0+157488:o.p0+157520], a[(o.i0+1103872)*mb:(o.i0+1103872)*mb+n*25088], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionA_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*150528], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*150528], nil)
+	inceptionA_conv6.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*150528], m.Params[o.p0+157520:o.p0+163664], m.Params[o.p0+163664:o.p0+163696], a[o.i0*mb:o.i0*mb+n*25088], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionA_concat1.Forward(n, a[(o.i0+-602112)*mb:(o.i0+-602112)*mb+n*50176], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704])
+	inceptionA_concat1_1.Forward(n, a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*100352], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704])
+	inceptionA_concat1_2.Forward(n, a[(o.i0+1103872)*mb:(o.i0+1103872)*mb+n*25088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704])
+	inceptionA_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*25088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704])
+}
+
+func inceptionABackward(m *rt.Memory, n int, o *inceptionAOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionA_concat1.Backward(n, d[(o.t0+589568)*mb:(o.t0+589568)*mb+n*200704], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176])
+	inceptionA_concat1_1.Backward(n, d[(o.t0+589568)*mb:(o.t0+589568)*mb+n*200704], d[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352])
+	inceptionA_concat1_2.Backward(n, d[(o.t0+589568)*mb:(o.t0+589568)*mb+n*200704], d[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088])
+	inceptionA_concat1_3.Backward(n, d[(o.t0+589568)*mb:(o.t0+589568)*mb+n*200704], d[(o.t0+564480)*mb:(o.t0+564480)*mb+n*25088])
+	rt.ReLUBackward(a[(o.t0+564480)*mb:(o.t0+564480)*mb+n*25088], d[(o.t0+564480)*mb:(o.t0+564480)*mb+n*25088])
+	inceptionA_conv6.BackwardFilter(n, a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*150528], d[(o.t0+564480)*mb:(o.t0+564480)*mb+n*25088], m.Grads[o.p0+157520:o.p0+163664], m.Grads[o.p0+163664:o.p0+163696], m.Scratch)
+	inceptionA_conv6.BackwardData(n, d[(o.t0+564480)*mb:(o.t0+564480)*mb+n*25088], m.Params[o.p0+157520:o.p0+163664], d[(o.t0+413952)*mb:(o.t0+413952)*mb+n*150528], m.Scratch)
+	inceptionA_maxpool1.Backward(n, d[(o.t0+413952)*mb:(o.t0+413952)*mb+n*150528], m.Argmax[o.k0*mb:o.k0*mb+n*150528], d[o.t0*mb:o.t0*mb+n*150528])
+	rt.ReLUBackward(a[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088], d[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088])
+	inceptionA_conv5.BackwardFilter(n, a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*12544], d[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088], m.Grads[o.p0+144688:o.p0+157488], m.Grads[o.p0+157488:o.p0+157520], m.Scratch)
+	inceptionA_conv5.BackwardData(n, d[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088], m.Params[o.p0+144688:o.p0+157488], d[(o.t0+376320)*mb:(o.t0+376320)*mb+n*12544], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*12544], d[(o.t0+376320)*mb:(o.t0+376320)*mb+n*12544])
+	inceptionA_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*150528], d[(o.t0+376320)*mb:(o.t0+376320)*mb+n*12544], m.Grads[o.p0+141600:o.p0+144672], m.Grads[o.p0+144672:o.p0+144688], m.Scratch)
+	inceptionA_conv4.BackwardData(n, d[(o.t0+376320)*mb:(o.t0+376320)*mb+n*12544], m.Params[o.p0+141600:o.p0+144672], d[o.t0*mb:o.t0*mb+n*150528], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352], d[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352])
+	inceptionA_conv3.BackwardFilter(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], d[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352], m.Grads[o.p0+30880:o.p0+141472], m.Grads[o.p0+141472:o.p0+141600], m.Scratch)
+	inceptionA_conv3.BackwardData(n, d[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352], m.Params[o.p0+30880:o.p0+141472], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264])
+	inceptionA_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*150528], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], m.Grads[o.p0+12352:o.p0+30784], m.Grads[o.p0+30784:o.p0+30880], m.Scratch)
+	inceptionA_conv2.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], m.Params[o.p0+12352:o.p0+30784], d[o.t0*mb:o.t0*mb+n*150528], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176])
+	inceptionA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*150528], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Grads[o.p0:o.p0+12288], m.Grads[o.p0+12288:o.p0+12352], m.Scratch)
+	inceptionA_conv1.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0:o.p0+12288], d[o.t0*mb:o.t0*mb+n*150528], m.Scratch)
+}
+
+func inceptionATensors(t []rt.TensorSpec, prefix string, o *inceptionAOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{64, 192, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{64}, Off: o.p0 + 12288, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{96, 192, 1, 1}, Off: o.p0 + 12352, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{96}, Off: o.p0 + 30784, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{128, 96, 3, 3}, Off: o.p0 + 30880, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{128}, Off: o.p0 + 141472, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{16, 192, 1, 1}, Off: o.p0 + 141600, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{16}, Off: o.p0 + 144672, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{32, 16, 5, 5}, Off: o.p0 + 144688, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{32}, Off: o.p0 + 157488, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{32, 192, 1, 1}, Off: o.p0 + 157520, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{32}, Off: o.p0 + 163664, Init: rt.InitBias},
+	}...)
+}
+
+// inceptionB is the code of 1 instance(s) of the block inception: inception3b; 28x28x256 -> 28x28x480.
+// Each instance's place in the arenas is a inceptionBOffsets.
+
+// inceptionBOffsets is the place of one instance of inceptionB in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionBOffsets struct {
+	i0, k0, p0, t0 int
+}
+
+var (
+	inception3b = inceptionBOffsets{i0: 1404928, k0: 501760, p0: 288112, t0: 3349248}
+)
+
+func inceptionBForward(m *rt.Memory, n int, o *inceptionBOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 28x28x256 -> 28x28x128
+	inceptionB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+32768], m.Params[o.p0+32768:o.p0+32896], a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 28x28x128 -> 28x28x128
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 28x28x256 -> 28x28x128
+	inceptionB_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0+32896:o.p0+65664], m.Params[o.p0+65664:o.p0+65792], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x128
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x192
+	inceptionB_conv3.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+65792:o.p0+286976], m.Params[o.p0+286976:o.p0+287168], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 28x28x192 -> 28x28x192
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 28x28x256 -> 28x28x32
+	inceptionB_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0+287168:o.p0+295360], m.Params[o.p0+295360:o.p0+295392], a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 28x28x32 -> 28x28x32
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 28x28x32 -> 28x28x96
+	inceptionB_conv5.Forward(n, a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], m.Params[o.p0+295392:o.p0+372192], m.Params[o.p0+372192:o.p0+372288], a[(o.t0+577024)*mb:(o.t0+577024)*mb+n*75264], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 28x28x96 -> 28x28x96
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 28x28x256 -> 28x28x256
+	inceptionB_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*200704], m.Argmax[o.k0*mb:o.k0*mb+n*200704])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 28x28x256 -> 28x28x64
+	inceptionB_conv6.Forward(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*200704], m.Params[o.p0+372288:o.p0+388672], m.Params[o.p0+388672:o.p0+388736], a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 28x28x64 -> 28x28x64
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 28x28x128 + 28x28x192 + 28x28x96 + 28x28x64 -> 28x28x480
+	inceptionB_concat1.Forward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*376320])
+	inceptionB_concat1_1.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528], a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*376320])
+	inceptionB_concat1_2.Forward(n, a[(o.t0+577024)*mb:(o.t0+577024)*mb+n*75264], a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*376320])
+	inceptionB_concat1_3.Forward(n, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*376320])
+}
+
+func inceptionBInfer(m *rt.Memory, n int, o *inceptionBOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionB_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Params[o.p0:o.p0+32768], m.Params[o.p0+32768:o.p0+32896], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*100352], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionB_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Params[o.p0+32896:o.p0+65664], m.Params[o.p0+65664:o.p0+65792], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*100352], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionB_conv3.Forward(n, a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*100352], m.Params[o.p0+65792:o.p0+286976], m.Params[o.p0+286976:o.p0+287168], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*150528], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionB_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Params[o.p0+287168:o.p0+295360], m.Params[o.p0+295360:o.p0+295392], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*25088], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionB_conv5.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*25088], m.Params[o.p0+295392:o.p0+372192], m.Params[o.p0+372192:o.p0+372288], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*75264], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionB_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*200704], nil)
+	inceptionB_conv6.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*200704], m.Params[o.p0+372288:o.p0+388672], m.Params[o.p0+388672:o.p0+388736], a[o.i0*mb:o.i0*mb+n*50176], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionB_concat1.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*100352], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*376320])
+	inceptionB_concat1_1.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*150528], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*376320])
+	inceptionB_concat1_2.Forward(n, a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*75264], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*376320])
+	inceptionB_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*50176], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*376320])
+}
+
+func inceptionBBackward(m *rt.Memory, n int, o *inceptionBOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionB_concat1.Backward(n, d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*376320], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352])
+	inceptionB_concat1_1.Backward(n, d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*376320], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528])
+	inceptionB_concat1_2.Backward(n, d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*376320], d[(o.t0+577024)*mb:(o.t0+577024)*mb+n*75264])
+	inceptionB_concat1_3.Backward(n, d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*376320], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176])
+	rt.ReLUBackward(a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176])
+	inceptionB_conv6.BackwardFilter(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*200704], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Grads[o.p0+372288:o.p0+388672], m.Grads[o.p0+388672:o.p0+388736], m.Scratch)
+	inceptionB_conv6.BackwardData(n, d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Params[o.p0+372288:o.p0+388672], d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*200704], m.Scratch)
+	inceptionB_maxpool1.Backward(n, d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*200704], m.Argmax[o.k0*mb:o.k0*mb+n*200704], d[o.t0*mb:o.t0*mb+n*200704])
+	rt.ReLUBackward(a[(o.t0+577024)*mb:(o.t0+577024)*mb+n*75264], d[(o.t0+577024)*mb:(o.t0+577024)*mb+n*75264])
+	inceptionB_conv5.BackwardFilter(n, a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], d[(o.t0+577024)*mb:(o.t0+577024)*mb+n*75264], m.Grads[o.p0+295392:o.p0+372192], m.Grads[o.p0+372192:o.p0+372288], m.Scratch)
+	inceptionB_conv5.BackwardData(n, d[(o.t0+577024)*mb:(o.t0+577024)*mb+n*75264], m.Params[o.p0+295392:o.p0+372192], d[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], d[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088])
+	inceptionB_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], m.Grads[o.p0+287168:o.p0+295360], m.Grads[o.p0+295360:o.p0+295392], m.Scratch)
+	inceptionB_conv4.BackwardData(n, d[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], m.Params[o.p0+287168:o.p0+295360], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528])
+	inceptionB_conv3.BackwardFilter(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528], m.Grads[o.p0+65792:o.p0+286976], m.Grads[o.p0+286976:o.p0+287168], m.Scratch)
+	inceptionB_conv3.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528], m.Params[o.p0+65792:o.p0+286976], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352])
+	inceptionB_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Grads[o.p0+32896:o.p0+65664], m.Grads[o.p0+65664:o.p0+65792], m.Scratch)
+	inceptionB_conv2.BackwardData(n, d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+32896:o.p0+65664], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352])
+	inceptionB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0:o.p0+32768], m.Grads[o.p0+32768:o.p0+32896], m.Scratch)
+	inceptionB_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0:o.p0+32768], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+}
+
+func inceptionBTensors(t []rt.TensorSpec, prefix string, o *inceptionBOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 256, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{128}, Off: o.p0 + 32768, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{128, 256, 1, 1}, Off: o.p0 + 32896, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{128}, Off: o.p0 + 65664, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{192, 128, 3, 3}, Off: o.p0 + 65792, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{192}, Off: o.p0 + 286976, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{32, 256, 1, 1}, Off: o.p0 + 287168, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{32}, Off: o.p0 + 295360, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{96, 32, 5, 5}, Off: o.p0 + 295392, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{96}, Off: o.p0 + 372192, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{64, 256, 1, 1}, Off: o.p0 + 372288, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{64}, Off: o.p0 + 388672, Init: rt.InitBias},
+	}...)
+}
+
+// inceptionC is the code of 1 instance(s) of the block inception: inception4a; 14x14x480 -> 14x14x512.
+// Each instance's place in the arenas is a inceptionCOffsets.
+
+// inceptionCOffsets is the place of one instance of inceptionC in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionCOffsets struct {
+	i0, k0, p0, t0 int
+}
+
+var (
+	inception4a = inceptionCOffsets{i0: 1605632, k0: 796544, p0: 676848, t0: 4628736}
+)
+
+func inceptionCForward(m *rt.Memory, n int, o *inceptionCOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x480 -> 14x14x192
+	inceptionC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*94080], m.Params[o.p0:o.p0+92160], m.Params[o.p0+92160:o.p0+92352], a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 14x14x192 -> 14x14x192
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x480 -> 14x14x96
+	inceptionC_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*94080], m.Params[o.p0+92352:o.p0+138432], m.Params[o.p0+138432:o.p0+138528], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 14x14x96 -> 14x14x96
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x96 -> 14x14x208
+	inceptionC_conv3.Forward(n, a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], m.Params[o.p0+138528:o.p0+318240], m.Params[o.p0+318240:o.p0+318448], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 14x14x208 -> 14x14x208
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x480 -> 14x14x16
+	inceptionC_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*94080], m.Params[o.p0+318448:o.p0+326128], m.Params[o.p0+326128:o.p0+326144], a[(o.t0+191296)*mb:(o.t0+191296)*mb+n*3136], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 14x14x16 -> 14x14x16
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x16 -> 14x14x48
+	inceptionC_conv5.Forward(n, a[(o.t0+191296)*mb:(o.t0+191296)*mb+n*3136], m.Params[o.p0+326144:o.p0+345344], m.Params[o.p0+345344:o.p0+345392], a[(o.t0+194432)*mb:(o.t0+194432)*mb+n*9408], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 14x14x48 -> 14x14x48
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x480 -> 14x14x480
+	inceptionC_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*94080], a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], m.Argmax[o.k0*mb:o.k0*mb+n*94080])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x480 -> 14x14x64
+	inceptionC_conv6.Forward(n, a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], m.Params[o.p0+345392:o.p0+376112], m.Params[o.p0+376112:o.p0+376176], a[(o.t0+297920)*mb:(o.t0+297920)*mb+n*12544], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 14x14x64 -> 14x14x64
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 14x14x192 + 14x14x208 + 14x14x48 + 14x14x64 -> 14x14x512
+	inceptionC_concat1.Forward(n, a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632], a[(o.t0+310464)*mb:(o.t0+310464)*mb+n*100352])
+	inceptionC_concat1_1.Forward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768], a[(o.t0+310464)*mb:(o.t0+310464)*mb+n*100352])
+	inceptionC_concat1_2.Forward(n, a[(o.t0+194432)*mb:(o.t0+194432)*mb+n*9408], a[(o.t0+310464)*mb:(o.t0+310464)*mb+n*100352])
+	inceptionC_concat1_3.Forward(n, a[(o.t0+297920)*mb:(o.t0+297920)*mb+n*12544], a[(o.t0+310464)*mb:(o.t0+310464)*mb+n*100352])
+}
+
+func inceptionCInfer(m *rt.Memory, n int, o *inceptionCOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionC_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*94080], m.Params[o.p0:o.p0+92160], m.Params[o.p0+92160:o.p0+92352], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*37632], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionC_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*94080], m.Params[o.p0+92352:o.p0+138432], m.Params[o.p0+138432:o.p0+138528], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*18816], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionC_conv3.Forward(n, a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*18816], m.Params[o.p0+138528:o.p0+318240], m.Params[o.p0+318240:o.p0+318448], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*40768], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionC_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*94080], m.Params[o.p0+318448:o.p0+326128], m.Params[o.p0+326128:o.p0+326144], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*3136], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionC_conv5.Forward(n, a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*3136], m.Params[o.p0+326144:o.p0+345344], m.Params[o.p0+345344:o.p0+345392], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*9408], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionC_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*94080], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*94080], nil)
+	inceptionC_conv6.Forward(n, a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*94080], m.Params[o.p0+345392:o.p0+376112], m.Params[o.p0+376112:o.p0+376176], a[o.i0*mb:o.i0*mb+n*12544], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionC_concat1.Forward(n, a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*37632], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*100352])
+	inceptionC_concat1_1.Forward(n, a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*40768], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*100352])
+	inceptionC_concat1_2.Forward(n, a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*9408], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*100352])
+	inceptionC_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*12544], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*100352])
+}
+
+func inceptionCBackward(m *rt.Memory, n int, o *inceptionCOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionC_concat1.Backward(n, d[(o.t0+310464)*mb:(o.t0+310464)*mb+n*100352], d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632])
+	inceptionC_concat1_1.Backward(n, d[(o.t0+310464)*mb:(o.t0+310464)*mb+n*100352], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768])
+	inceptionC_concat1_2.Backward(n, d[(o.t0+310464)*mb:(o.t0+310464)*mb+n*100352], d[(o.t0+194432)*mb:(o.t0+194432)*mb+n*9408])
+	inceptionC_concat1_3.Backward(n, d[(o.t0+310464)*mb:(o.t0+310464)*mb+n*100352], d[(o.t0+297920)*mb:(o.t0+297920)*mb+n*12544])
+	rt.ReLUBackward(a[(o.t0+297920)*mb:(o.t0+297920)*mb+n*12544], d[(o.t0+297920)*mb:(o.t0+297920)*mb+n*12544])
+	inceptionC_conv6.BackwardFilter(n, a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], d[(o.t0+297920)*mb:(o.t0+297920)*mb+n*12544], m.Grads[o.p0+345392:o.p0+376112], m.Grads[o.p0+376112:o.p0+376176], m.Scratch)
+	inceptionC_conv6.BackwardData(n, d[(o.t0+297920)*mb:(o.t0+297920)*mb+n*12544], m.Params[o.p0+345392:o.p0+376112], d[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], m.Scratch)
+	inceptionC_maxpool1.Backward(n, d[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], m.Argmax[o.k0*mb:o.k0*mb+n*94080], d[o.t0*mb:o.t0*mb+n*94080])
+	rt.ReLUBackward(a[(o.t0+194432)*mb:(o.t0+194432)*mb+n*9408], d[(o.t0+194432)*mb:(o.t0+194432)*mb+n*9408])
+	inceptionC_conv5.BackwardFilter(n, a[(o.t0+191296)*mb:(o.t0+191296)*mb+n*3136], d[(o.t0+194432)*mb:(o.t0+194432)*mb+n*9408], m.Grads[o.p0+326144:o.p0+345344], m.Grads[o.p0+345344:o.p0+345392], m.Scratch)
+	inceptionC_conv5.BackwardData(n, d[(o.t0+194432)*mb:(o.t0+194432)*mb+n*9408], m.Params[o.p0+326144:o.p0+345344], d[(o.t0+191296)*mb:(o.t0+191296)*mb+n*3136], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+191296)*mb:(o.t0+191296)*mb+n*3136], d[(o.t0+191296)*mb:(o.t0+191296)*mb+n*3136])
+	inceptionC_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*94080], d[(o.t0+191296)*mb:(o.t0+191296)*mb+n*3136], m.Grads[o.p0+318448:o.p0+326128], m.Grads[o.p0+326128:o.p0+326144], m.Scratch)
+	inceptionC_conv4.BackwardData(n, d[(o.t0+191296)*mb:(o.t0+191296)*mb+n*3136], m.Params[o.p0+318448:o.p0+326128], d[o.t0*mb:o.t0*mb+n*94080], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768])
+	inceptionC_conv3.BackwardFilter(n, a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768], m.Grads[o.p0+138528:o.p0+318240], m.Grads[o.p0+318240:o.p0+318448], m.Scratch)
+	inceptionC_conv3.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768], m.Params[o.p0+138528:o.p0+318240], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816])
+	inceptionC_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*94080], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], m.Grads[o.p0+92352:o.p0+138432], m.Grads[o.p0+138432:o.p0+138528], m.Scratch)
+	inceptionC_conv2.BackwardData(n, d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], m.Params[o.p0+92352:o.p0+138432], d[o.t0*mb:o.t0*mb+n*94080], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632], d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632])
+	inceptionC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*94080], d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632], m.Grads[o.p0:o.p0+92160], m.Grads[o.p0+92160:o.p0+92352], m.Scratch)
+	inceptionC_conv1.BackwardData(n, d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632], m.Params[o.p0:o.p0+92160], d[o.t0*mb:o.t0*mb+n*94080], m.Scratch)
+}
+
+func inceptionCTensors(t []rt.TensorSpec, prefix string, o *inceptionCOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{192, 480, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{192}, Off: o.p0 + 92160, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{96, 480, 1, 1}, Off: o.p0 + 92352, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{96}, Off: o.p0 + 138432, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{208, 96, 3, 3}, Off: o.p0 + 138528, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{208}, Off: o.p0 + 318240, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{16, 480, 1, 1}, Off: o.p0 + 318448, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{16}, Off: o.p0 + 326128, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{48, 16, 5, 5}, Off: o.p0 + 326144, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{48}, Off: o.p0 + 345344, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{64, 480, 1, 1}, Off: o.p0 + 345392, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{64}, Off: o.p0 + 376112, Init: rt.InitBias},
+	}...)
+}
+
+// classifierA is the code of 1 instance(s) of the block classifier: aux1.classifier1; 14x14x512 -> 1x1x1000.
+// Each instance's place in the arenas is a classifierAOffsets.
+
+// classifierAOffsets is the place of one instance of classifierA in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type classifierAOffsets struct {
+	p0, s0, t0 int
+}
+
+var (
+	aux1_classifier1 = classifierAOffsets{p0: 1053024, s0: 802816, t0: 4939200}
+)
+
+func classifierAForward(m *rt.Memory, n int, o *classifierAOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// avgpool1: avgpool 5 s3 ceil (../networks/googlenet.cnn:20), 14x14x512 -> 4x4x512
+	classifierA_avgpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*8192])
+	// conv1: conv 128 1x1 (../networks/googlenet.cnn:20), 4x4x512 -> 4x4x128
+	classifierA_conv1.Forward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*8192], m.Params[o.p0:o.p0+65536], m.Params[o.p0+65536:o.p0+65664], a[(o.t0+108544)*mb:(o.t0+108544)*mb+n*2048], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:20), 4x4x128 -> 4x4x128
+	// relu1: in the epilogue of the conv before it
+	// fc1: fc 1024 (../networks/googlenet.cnn:21), 4x4x128 -> 1x1x1024
+	classifierA_fc1.Forward(n, a[(o.t0+108544)*mb:(o.t0+108544)*mb+n*2048], m.Params[o.p0+65664:o.p0+2162816], m.Params[o.p0+2162816:o.p0+2163840], a[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024])
+	// relu2: relu (../networks/googlenet.cnn:21), 1x1x1024 -> 1x1x1024
+	// relu2: in the epilogue of the fc before it
+	// dropout1: dropout 0.7 (../networks/googlenet.cnn:21), 1x1x1024 -> 1x1x1024
+	if m.Frozen {
+		classifierA_dropout1.Backward(a[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024], m.Saved[o.s0*mb:o.s0*mb+n*1024])
+	} else {
+		classifierA_dropout1.Forward(a[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024], m.Saved[o.s0*mb:o.s0*mb+n*1024], m.RNG, true)
 	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("googlenet: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
+	// fc2: fc 1000 (../networks/googlenet.cnn:22), 1x1x1024 -> 1x1x1000
+	classifierA_fc2.Forward(n, a[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024], m.Params[o.p0+2163840:o.p0+3187840], m.Params[o.p0+3187840:o.p0+3188840], a[(o.t0+111616)*mb:(o.t0+111616)*mb+n*1000])
+	// softmax1: softmax (../networks/googlenet.cnn:22), 1x1x1000 -> 1x1x1000
+	// softmax1: computed by the loss
+}
+
+func classifierABackward(m *rt.Memory, n int, o *classifierAOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	// softmax1: in the loss's backward
+	classifierA_fc2.BackwardFilter(n, a[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024], d[(o.t0+111616)*mb:(o.t0+111616)*mb+n*1000], m.Grads[o.p0+2163840:o.p0+3187840], m.Grads[o.p0+3187840:o.p0+3188840])
+	classifierA_fc2.BackwardData(n, d[(o.t0+111616)*mb:(o.t0+111616)*mb+n*1000], m.Params[o.p0+2163840:o.p0+3187840], d[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024])
+	classifierA_dropout1.Backward(d[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024], m.Saved[o.s0*mb:o.s0*mb+n*1024])
+	rt.ReLUBackward(a[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024], d[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024])
+	classifierA_fc1.BackwardFilter(n, a[(o.t0+108544)*mb:(o.t0+108544)*mb+n*2048], d[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024], m.Grads[o.p0+65664:o.p0+2162816], m.Grads[o.p0+2162816:o.p0+2163840])
+	classifierA_fc1.BackwardData(n, d[(o.t0+110592)*mb:(o.t0+110592)*mb+n*1024], m.Params[o.p0+65664:o.p0+2162816], d[(o.t0+108544)*mb:(o.t0+108544)*mb+n*2048])
+	rt.ReLUBackward(a[(o.t0+108544)*mb:(o.t0+108544)*mb+n*2048], d[(o.t0+108544)*mb:(o.t0+108544)*mb+n*2048])
+	classifierA_conv1.BackwardFilter(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*8192], d[(o.t0+108544)*mb:(o.t0+108544)*mb+n*2048], m.Grads[o.p0:o.p0+65536], m.Grads[o.p0+65536:o.p0+65664], m.Scratch)
+	classifierA_conv1.BackwardData(n, d[(o.t0+108544)*mb:(o.t0+108544)*mb+n*2048], m.Params[o.p0:o.p0+65536], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*8192], m.Scratch)
+	classifierA_avgpool1.Backward(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*8192], d[o.t0*mb:o.t0*mb+n*100352])
+}
+
+func classifierATensors(t []rt.TensorSpec, prefix string, o *classifierAOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{128}, Off: o.p0 + 65536, Init: rt.InitBias},
+		{Name: prefix + "fc1.weight", Shape: []int{1024, 2048}, Off: o.p0 + 65664, Init: rt.InitWeight},
+		{Name: prefix + "fc1.bias", Shape: []int{1024}, Off: o.p0 + 2162816, Init: rt.InitBias},
+		{Name: prefix + "fc2.weight", Shape: []int{1000, 1024}, Off: o.p0 + 2163840, Init: rt.InitWeight},
+		{Name: prefix + "fc2.bias", Shape: []int{1000}, Off: o.p0 + 3187840, Init: rt.InitBias},
+	}...)
+}
+
+// inceptionD is the code of 1 instance(s) of the block inception: inception4b; 14x14x512 -> 14x14x512.
+// Each instance's place in the arenas is a inceptionDOffsets.
+
+// inceptionDOffsets is the place of one instance of inceptionD in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionDOffsets struct {
+	i0, k0, p0, t0 int
+}
+
+var (
+	inception4b = inceptionDOffsets{i0: 1705984, k0: 890624, p0: 4241864, t0: 4939200}
+)
+
+func inceptionDForward(m *rt.Memory, n int, o *inceptionDOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x512 -> 14x14x160
+	inceptionD_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+81920], m.Params[o.p0+81920:o.p0+82080], a[(o.t0+112616)*mb:(o.t0+112616)*mb+n*31360], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 14x14x160 -> 14x14x160
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x512 -> 14x14x112
+	inceptionD_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0+82080:o.p0+139424], m.Params[o.p0+139424:o.p0+139536], a[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 14x14x112 -> 14x14x112
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x112 -> 14x14x224
+	inceptionD_conv3.Forward(n, a[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], m.Params[o.p0+139536:o.p0+365328], m.Params[o.p0+365328:o.p0+365552], a[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 14x14x224 -> 14x14x224
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x24
+	inceptionD_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0+365552:o.p0+377840], m.Params[o.p0+377840:o.p0+377864], a[(o.t0+209832)*mb:(o.t0+209832)*mb+n*4704], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 14x14x24 -> 14x14x24
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x24 -> 14x14x64
+	inceptionD_conv5.Forward(n, a[(o.t0+209832)*mb:(o.t0+209832)*mb+n*4704], m.Params[o.p0+377864:o.p0+416264], m.Params[o.p0+416264:o.p0+416328], a[(o.t0+214536)*mb:(o.t0+214536)*mb+n*12544], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 14x14x64 -> 14x14x64
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x512
+	inceptionD_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+227080)*mb:(o.t0+227080)*mb+n*100352], m.Argmax[o.k0*mb:o.k0*mb+n*100352])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x64
+	inceptionD_conv6.Forward(n, a[(o.t0+227080)*mb:(o.t0+227080)*mb+n*100352], m.Params[o.p0+416328:o.p0+449096], m.Params[o.p0+449096:o.p0+449160], a[(o.t0+327432)*mb:(o.t0+327432)*mb+n*12544], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 14x14x64 -> 14x14x64
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 14x14x160 + 14x14x224 + 14x14x64 + 14x14x64 -> 14x14x512
+	inceptionD_concat1.Forward(n, a[(o.t0+112616)*mb:(o.t0+112616)*mb+n*31360], a[(o.t0+339976)*mb:(o.t0+339976)*mb+n*100352])
+	inceptionD_concat1_1.Forward(n, a[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904], a[(o.t0+339976)*mb:(o.t0+339976)*mb+n*100352])
+	inceptionD_concat1_2.Forward(n, a[(o.t0+214536)*mb:(o.t0+214536)*mb+n*12544], a[(o.t0+339976)*mb:(o.t0+339976)*mb+n*100352])
+	inceptionD_concat1_3.Forward(n, a[(o.t0+327432)*mb:(o.t0+327432)*mb+n*12544], a[(o.t0+339976)*mb:(o.t0+339976)*mb+n*100352])
+}
+
+func inceptionDInfer(m *rt.Memory, n int, o *inceptionDOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionD_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0:o.p0+81920], m.Params[o.p0+81920:o.p0+82080], a[(o.i0+-100352)*mb:(o.i0+-100352)*mb+n*31360], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionD_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+82080:o.p0+139424], m.Params[o.p0+139424:o.p0+139536], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*21952], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionD_conv3.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*21952], m.Params[o.p0+139536:o.p0+365328], m.Params[o.p0+365328:o.p0+365552], a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*43904], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionD_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+365552:o.p0+377840], m.Params[o.p0+377840:o.p0+377864], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*4704], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionD_conv5.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*4704], m.Params[o.p0+377864:o.p0+416264], m.Params[o.p0+416264:o.p0+416328], a[(o.i0+-1103872)*mb:(o.i0+-1103872)*mb+n*12544], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionD_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*100352], nil)
+	inceptionD_conv6.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*100352], m.Params[o.p0+416328:o.p0+449096], m.Params[o.p0+449096:o.p0+449160], a[o.i0*mb:o.i0*mb+n*12544], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionD_concat1.Forward(n, a[(o.i0+-100352)*mb:(o.i0+-100352)*mb+n*31360], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*100352])
+	inceptionD_concat1_1.Forward(n, a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*43904], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*100352])
+	inceptionD_concat1_2.Forward(n, a[(o.i0+-1103872)*mb:(o.i0+-1103872)*mb+n*12544], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*100352])
+	inceptionD_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*12544], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*100352])
+}
+
+func inceptionDBackward(m *rt.Memory, n int, o *inceptionDOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionD_concat1.Backward(n, d[(o.t0+339976)*mb:(o.t0+339976)*mb+n*100352], d[(o.t0+112616)*mb:(o.t0+112616)*mb+n*31360])
+	inceptionD_concat1_1.Backward(n, d[(o.t0+339976)*mb:(o.t0+339976)*mb+n*100352], d[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904])
+	inceptionD_concat1_2.Backward(n, d[(o.t0+339976)*mb:(o.t0+339976)*mb+n*100352], d[(o.t0+214536)*mb:(o.t0+214536)*mb+n*12544])
+	inceptionD_concat1_3.Backward(n, d[(o.t0+339976)*mb:(o.t0+339976)*mb+n*100352], d[(o.t0+327432)*mb:(o.t0+327432)*mb+n*12544])
+	rt.ReLUBackward(a[(o.t0+327432)*mb:(o.t0+327432)*mb+n*12544], d[(o.t0+327432)*mb:(o.t0+327432)*mb+n*12544])
+	inceptionD_conv6.BackwardFilter(n, a[(o.t0+227080)*mb:(o.t0+227080)*mb+n*100352], d[(o.t0+327432)*mb:(o.t0+327432)*mb+n*12544], m.Grads[o.p0+416328:o.p0+449096], m.Grads[o.p0+449096:o.p0+449160], m.Scratch)
+	inceptionD_conv6.BackwardData(n, d[(o.t0+327432)*mb:(o.t0+327432)*mb+n*12544], m.Params[o.p0+416328:o.p0+449096], d[(o.t0+227080)*mb:(o.t0+227080)*mb+n*100352], m.Scratch)
+	inceptionD_maxpool1.Backward(n, d[(o.t0+227080)*mb:(o.t0+227080)*mb+n*100352], m.Argmax[o.k0*mb:o.k0*mb+n*100352], d[o.t0*mb:o.t0*mb+n*100352])
+	rt.ReLUBackward(a[(o.t0+214536)*mb:(o.t0+214536)*mb+n*12544], d[(o.t0+214536)*mb:(o.t0+214536)*mb+n*12544])
+	inceptionD_conv5.BackwardFilter(n, a[(o.t0+209832)*mb:(o.t0+209832)*mb+n*4704], d[(o.t0+214536)*mb:(o.t0+214536)*mb+n*12544], m.Grads[o.p0+377864:o.p0+416264], m.Grads[o.p0+416264:o.p0+416328], m.Scratch)
+	inceptionD_conv5.BackwardData(n, d[(o.t0+214536)*mb:(o.t0+214536)*mb+n*12544], m.Params[o.p0+377864:o.p0+416264], d[(o.t0+209832)*mb:(o.t0+209832)*mb+n*4704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+209832)*mb:(o.t0+209832)*mb+n*4704], d[(o.t0+209832)*mb:(o.t0+209832)*mb+n*4704])
+	inceptionD_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+209832)*mb:(o.t0+209832)*mb+n*4704], m.Grads[o.p0+365552:o.p0+377840], m.Grads[o.p0+377840:o.p0+377864], m.Scratch)
+	inceptionD_conv4.BackwardData(n, d[(o.t0+209832)*mb:(o.t0+209832)*mb+n*4704], m.Params[o.p0+365552:o.p0+377840], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904], d[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904])
+	inceptionD_conv3.BackwardFilter(n, a[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], d[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904], m.Grads[o.p0+139536:o.p0+365328], m.Grads[o.p0+365328:o.p0+365552], m.Scratch)
+	inceptionD_conv3.BackwardData(n, d[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904], m.Params[o.p0+139536:o.p0+365328], d[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], d[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952])
+	inceptionD_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], m.Grads[o.p0+82080:o.p0+139424], m.Grads[o.p0+139424:o.p0+139536], m.Scratch)
+	inceptionD_conv2.BackwardData(n, d[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], m.Params[o.p0+82080:o.p0+139424], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+112616)*mb:(o.t0+112616)*mb+n*31360], d[(o.t0+112616)*mb:(o.t0+112616)*mb+n*31360])
+	inceptionD_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+112616)*mb:(o.t0+112616)*mb+n*31360], m.Grads[o.p0:o.p0+81920], m.Grads[o.p0+81920:o.p0+82080], m.Scratch)
+	inceptionD_conv1.BackwardData(n, d[(o.t0+112616)*mb:(o.t0+112616)*mb+n*31360], m.Params[o.p0:o.p0+81920], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+}
+
+func inceptionDTensors(t []rt.TensorSpec, prefix string, o *inceptionDOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{160, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{160}, Off: o.p0 + 81920, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{112, 512, 1, 1}, Off: o.p0 + 82080, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{112}, Off: o.p0 + 139424, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{224, 112, 3, 3}, Off: o.p0 + 139536, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{224}, Off: o.p0 + 365328, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{24, 512, 1, 1}, Off: o.p0 + 365552, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{24}, Off: o.p0 + 377840, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{64, 24, 5, 5}, Off: o.p0 + 377864, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{64}, Off: o.p0 + 416264, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{64, 512, 1, 1}, Off: o.p0 + 416328, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{64}, Off: o.p0 + 449096, Init: rt.InitBias},
+	}...)
+}
+
+// inceptionE is the code of 1 instance(s) of the block inception: inception4c; 14x14x512 -> 14x14x512.
+// Each instance's place in the arenas is a inceptionEOffsets.
+
+// inceptionEOffsets is the place of one instance of inceptionE in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionEOffsets struct {
+	i0, k0, p0, t0 int
+}
+
+var (
+	inception4c = inceptionEOffsets{i0: 1404928, k0: 990976, p0: 4691024, t0: 5279176}
+)
+
+func inceptionEForward(m *rt.Memory, n int, o *inceptionEOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x512 -> 14x14x128
+	inceptionE_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+65536], m.Params[o.p0+65536:o.p0+65664], a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 14x14x128 -> 14x14x128
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x512 -> 14x14x128
+	inceptionE_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0+65664:o.p0+131200], m.Params[o.p0+131200:o.p0+131328], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 14x14x128 -> 14x14x128
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x128 -> 14x14x256
+	inceptionE_conv3.Forward(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+131328:o.p0+426240], m.Params[o.p0+426240:o.p0+426496], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 14x14x256 -> 14x14x256
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x24
+	inceptionE_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0+426496:o.p0+438784], m.Params[o.p0+438784:o.p0+438808], a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*4704], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 14x14x24 -> 14x14x24
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x24 -> 14x14x64
+	inceptionE_conv5.Forward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*4704], m.Params[o.p0+438808:o.p0+477208], m.Params[o.p0+477208:o.p0+477272], a[(o.t0+205408)*mb:(o.t0+205408)*mb+n*12544], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 14x14x64 -> 14x14x64
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x512
+	inceptionE_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+217952)*mb:(o.t0+217952)*mb+n*100352], m.Argmax[o.k0*mb:o.k0*mb+n*100352])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x64
+	inceptionE_conv6.Forward(n, a[(o.t0+217952)*mb:(o.t0+217952)*mb+n*100352], m.Params[o.p0+477272:o.p0+510040], m.Params[o.p0+510040:o.p0+510104], a[(o.t0+318304)*mb:(o.t0+318304)*mb+n*12544], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 14x14x64 -> 14x14x64
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 14x14x128 + 14x14x256 + 14x14x64 + 14x14x64 -> 14x14x512
+	inceptionE_concat1.Forward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], a[(o.t0+330848)*mb:(o.t0+330848)*mb+n*100352])
+	inceptionE_concat1_1.Forward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], a[(o.t0+330848)*mb:(o.t0+330848)*mb+n*100352])
+	inceptionE_concat1_2.Forward(n, a[(o.t0+205408)*mb:(o.t0+205408)*mb+n*12544], a[(o.t0+330848)*mb:(o.t0+330848)*mb+n*100352])
+	inceptionE_concat1_3.Forward(n, a[(o.t0+318304)*mb:(o.t0+318304)*mb+n*12544], a[(o.t0+330848)*mb:(o.t0+330848)*mb+n*100352])
+}
+
+func inceptionEInfer(m *rt.Memory, n int, o *inceptionEOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionE_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0:o.p0+65536], m.Params[o.p0+65536:o.p0+65664], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*25088], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionE_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+65664:o.p0+131200], m.Params[o.p0+131200:o.p0+131328], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*25088], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionE_conv3.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*25088], m.Params[o.p0+131328:o.p0+426240], m.Params[o.p0+426240:o.p0+426496], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*50176], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionE_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+426496:o.p0+438784], m.Params[o.p0+438784:o.p0+438808], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*4704], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionE_conv5.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*4704], m.Params[o.p0+438808:o.p0+477208], m.Params[o.p0+477208:o.p0+477272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*12544], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionE_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*100352], nil)
+	inceptionE_conv6.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*100352], m.Params[o.p0+477272:o.p0+510040], m.Params[o.p0+510040:o.p0+510104], a[o.i0*mb:o.i0*mb+n*12544], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionE_concat1.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*25088], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*100352])
+	inceptionE_concat1_1.Forward(n, a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*50176], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*100352])
+	inceptionE_concat1_2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*12544], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*100352])
+	inceptionE_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*12544], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*100352])
+}
+
+func inceptionEBackward(m *rt.Memory, n int, o *inceptionEOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionE_concat1.Backward(n, d[(o.t0+330848)*mb:(o.t0+330848)*mb+n*100352], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088])
+	inceptionE_concat1_1.Backward(n, d[(o.t0+330848)*mb:(o.t0+330848)*mb+n*100352], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176])
+	inceptionE_concat1_2.Backward(n, d[(o.t0+330848)*mb:(o.t0+330848)*mb+n*100352], d[(o.t0+205408)*mb:(o.t0+205408)*mb+n*12544])
+	inceptionE_concat1_3.Backward(n, d[(o.t0+330848)*mb:(o.t0+330848)*mb+n*100352], d[(o.t0+318304)*mb:(o.t0+318304)*mb+n*12544])
+	rt.ReLUBackward(a[(o.t0+318304)*mb:(o.t0+318304)*mb+n*12544], d[(o.t0+318304)*mb:(o.t0+318304)*mb+n*12544])
+	inceptionE_conv6.BackwardFilter(n, a[(o.t0+217952)*mb:(o.t0+217952)*mb+n*100352], d[(o.t0+318304)*mb:(o.t0+318304)*mb+n*12544], m.Grads[o.p0+477272:o.p0+510040], m.Grads[o.p0+510040:o.p0+510104], m.Scratch)
+	inceptionE_conv6.BackwardData(n, d[(o.t0+318304)*mb:(o.t0+318304)*mb+n*12544], m.Params[o.p0+477272:o.p0+510040], d[(o.t0+217952)*mb:(o.t0+217952)*mb+n*100352], m.Scratch)
+	inceptionE_maxpool1.Backward(n, d[(o.t0+217952)*mb:(o.t0+217952)*mb+n*100352], m.Argmax[o.k0*mb:o.k0*mb+n*100352], d[o.t0*mb:o.t0*mb+n*100352])
+	rt.ReLUBackward(a[(o.t0+205408)*mb:(o.t0+205408)*mb+n*12544], d[(o.t0+205408)*mb:(o.t0+205408)*mb+n*12544])
+	inceptionE_conv5.BackwardFilter(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*4704], d[(o.t0+205408)*mb:(o.t0+205408)*mb+n*12544], m.Grads[o.p0+438808:o.p0+477208], m.Grads[o.p0+477208:o.p0+477272], m.Scratch)
+	inceptionE_conv5.BackwardData(n, d[(o.t0+205408)*mb:(o.t0+205408)*mb+n*12544], m.Params[o.p0+438808:o.p0+477208], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*4704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*4704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*4704])
+	inceptionE_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*4704], m.Grads[o.p0+426496:o.p0+438784], m.Grads[o.p0+438784:o.p0+438808], m.Scratch)
+	inceptionE_conv4.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*4704], m.Params[o.p0+426496:o.p0+438784], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176])
+	inceptionE_conv3.BackwardFilter(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Grads[o.p0+131328:o.p0+426240], m.Grads[o.p0+426240:o.p0+426496], m.Scratch)
+	inceptionE_conv3.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0+131328:o.p0+426240], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088])
+	inceptionE_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Grads[o.p0+65664:o.p0+131200], m.Grads[o.p0+131200:o.p0+131328], m.Scratch)
+	inceptionE_conv2.BackwardData(n, d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+65664:o.p0+131200], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088])
+	inceptionE_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Grads[o.p0:o.p0+65536], m.Grads[o.p0+65536:o.p0+65664], m.Scratch)
+	inceptionE_conv1.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Params[o.p0:o.p0+65536], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+}
+
+func inceptionETensors(t []rt.TensorSpec, prefix string, o *inceptionEOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{128}, Off: o.p0 + 65536, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{128, 512, 1, 1}, Off: o.p0 + 65664, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{128}, Off: o.p0 + 131200, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{256, 128, 3, 3}, Off: o.p0 + 131328, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{256}, Off: o.p0 + 426240, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{24, 512, 1, 1}, Off: o.p0 + 426496, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{24}, Off: o.p0 + 438784, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{64, 24, 5, 5}, Off: o.p0 + 438808, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{64}, Off: o.p0 + 477208, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{64, 512, 1, 1}, Off: o.p0 + 477272, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{64}, Off: o.p0 + 510040, Init: rt.InitBias},
+	}...)
+}
+
+// inceptionF is the code of 1 instance(s) of the block inception: inception4d; 14x14x512 -> 14x14x528.
+// Each instance's place in the arenas is a inceptionFOffsets.
+
+// inceptionFOffsets is the place of one instance of inceptionF in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionFOffsets struct {
+	i0, k0, p0, t0 int
+}
+
+var (
+	inception4d = inceptionFOffsets{i0: 1705984, k0: 1091328, p0: 5201128, t0: 5610024}
+)
+
+func inceptionFForward(m *rt.Memory, n int, o *inceptionFOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x512 -> 14x14x112
+	inceptionF_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+57344], m.Params[o.p0+57344:o.p0+57456], a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 14x14x112 -> 14x14x112
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x512 -> 14x14x144
+	inceptionF_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0+57456:o.p0+131184], m.Params[o.p0+131184:o.p0+131328], a[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 14x14x144 -> 14x14x144
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x144 -> 14x14x288
+	inceptionF_conv3.Forward(n, a[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], m.Params[o.p0+131328:o.p0+504576], m.Params[o.p0+504576:o.p0+504864], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 14x14x288 -> 14x14x288
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x32
+	inceptionF_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0+504864:o.p0+521248], m.Params[o.p0+521248:o.p0+521280], a[(o.t0+206976)*mb:(o.t0+206976)*mb+n*6272], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 14x14x32 -> 14x14x32
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x32 -> 14x14x64
+	inceptionF_conv5.Forward(n, a[(o.t0+206976)*mb:(o.t0+206976)*mb+n*6272], m.Params[o.p0+521280:o.p0+572480], m.Params[o.p0+572480:o.p0+572544], a[(o.t0+213248)*mb:(o.t0+213248)*mb+n*12544], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 14x14x64 -> 14x14x64
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x512
+	inceptionF_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+225792)*mb:(o.t0+225792)*mb+n*100352], m.Argmax[o.k0*mb:o.k0*mb+n*100352])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x512 -> 14x14x64
+	inceptionF_conv6.Forward(n, a[(o.t0+225792)*mb:(o.t0+225792)*mb+n*100352], m.Params[o.p0+572544:o.p0+605312], m.Params[o.p0+605312:o.p0+605376], a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 14x14x64 -> 14x14x64
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 14x14x112 + 14x14x288 + 14x14x64 + 14x14x64 -> 14x14x528
+	inceptionF_concat1.Forward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952], a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*103488])
+	inceptionF_concat1_1.Forward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448], a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*103488])
+	inceptionF_concat1_2.Forward(n, a[(o.t0+213248)*mb:(o.t0+213248)*mb+n*12544], a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*103488])
+	inceptionF_concat1_3.Forward(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*103488])
+}
+
+func inceptionFInfer(m *rt.Memory, n int, o *inceptionFOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionF_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0:o.p0+57344], m.Params[o.p0+57344:o.p0+57456], a[(o.i0+-100352)*mb:(o.i0+-100352)*mb+n*21952], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionF_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+57456:o.p0+131184], m.Params[o.p0+131184:o.p0+131328], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*28224], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionF_conv3.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*28224], m.Params[o.p0+131328:o.p0+504576], m.Params[o.p0+504576:o.p0+504864], a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*56448], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionF_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+504864:o.p0+521248], m.Params[o.p0+521248:o.p0+521280], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*6272], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionF_conv5.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*6272], m.Params[o.p0+521280:o.p0+572480], m.Params[o.p0+572480:o.p0+572544], a[(o.i0+-1103872)*mb:(o.i0+-1103872)*mb+n*12544], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionF_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*100352], nil)
+	inceptionF_conv6.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*100352], m.Params[o.p0+572544:o.p0+605312], m.Params[o.p0+605312:o.p0+605376], a[o.i0*mb:o.i0*mb+n*12544], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionF_concat1.Forward(n, a[(o.i0+-100352)*mb:(o.i0+-100352)*mb+n*21952], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*103488])
+	inceptionF_concat1_1.Forward(n, a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*56448], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*103488])
+	inceptionF_concat1_2.Forward(n, a[(o.i0+-1103872)*mb:(o.i0+-1103872)*mb+n*12544], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*103488])
+	inceptionF_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*12544], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*103488])
+}
+
+func inceptionFBackward(m *rt.Memory, n int, o *inceptionFOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionF_concat1.Backward(n, d[(o.t0+338688)*mb:(o.t0+338688)*mb+n*103488], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952])
+	inceptionF_concat1_1.Backward(n, d[(o.t0+338688)*mb:(o.t0+338688)*mb+n*103488], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448])
+	inceptionF_concat1_2.Backward(n, d[(o.t0+338688)*mb:(o.t0+338688)*mb+n*103488], d[(o.t0+213248)*mb:(o.t0+213248)*mb+n*12544])
+	inceptionF_concat1_3.Backward(n, d[(o.t0+338688)*mb:(o.t0+338688)*mb+n*103488], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544])
+	rt.ReLUBackward(a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544])
+	inceptionF_conv6.BackwardFilter(n, a[(o.t0+225792)*mb:(o.t0+225792)*mb+n*100352], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], m.Grads[o.p0+572544:o.p0+605312], m.Grads[o.p0+605312:o.p0+605376], m.Scratch)
+	inceptionF_conv6.BackwardData(n, d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], m.Params[o.p0+572544:o.p0+605312], d[(o.t0+225792)*mb:(o.t0+225792)*mb+n*100352], m.Scratch)
+	inceptionF_maxpool1.Backward(n, d[(o.t0+225792)*mb:(o.t0+225792)*mb+n*100352], m.Argmax[o.k0*mb:o.k0*mb+n*100352], d[o.t0*mb:o.t0*mb+n*100352])
+	rt.ReLUBackward(a[(o.t0+213248)*mb:(o.t0+213248)*mb+n*12544], d[(o.t0+213248)*mb:(o.t0+213248)*mb+n*12544])
+	inceptionF_conv5.BackwardFilter(n, a[(o.t0+206976)*mb:(o.t0+206976)*mb+n*6272], d[(o.t0+213248)*mb:(o.t0+213248)*mb+n*12544], m.Grads[o.p0+521280:o.p0+572480], m.Grads[o.p0+572480:o.p0+572544], m.Scratch)
+	inceptionF_conv5.BackwardData(n, d[(o.t0+213248)*mb:(o.t0+213248)*mb+n*12544], m.Params[o.p0+521280:o.p0+572480], d[(o.t0+206976)*mb:(o.t0+206976)*mb+n*6272], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+206976)*mb:(o.t0+206976)*mb+n*6272], d[(o.t0+206976)*mb:(o.t0+206976)*mb+n*6272])
+	inceptionF_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+206976)*mb:(o.t0+206976)*mb+n*6272], m.Grads[o.p0+504864:o.p0+521248], m.Grads[o.p0+521248:o.p0+521280], m.Scratch)
+	inceptionF_conv4.BackwardData(n, d[(o.t0+206976)*mb:(o.t0+206976)*mb+n*6272], m.Params[o.p0+504864:o.p0+521248], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448])
+	inceptionF_conv3.BackwardFilter(n, a[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448], m.Grads[o.p0+131328:o.p0+504576], m.Grads[o.p0+504576:o.p0+504864], m.Scratch)
+	inceptionF_conv3.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448], m.Params[o.p0+131328:o.p0+504576], d[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], d[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224])
+	inceptionF_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], m.Grads[o.p0+57456:o.p0+131184], m.Grads[o.p0+131184:o.p0+131328], m.Scratch)
+	inceptionF_conv2.BackwardData(n, d[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], m.Params[o.p0+57456:o.p0+131184], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952])
+	inceptionF_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952], m.Grads[o.p0:o.p0+57344], m.Grads[o.p0+57344:o.p0+57456], m.Scratch)
+	inceptionF_conv1.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952], m.Params[o.p0:o.p0+57344], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+}
+
+func inceptionFTensors(t []rt.TensorSpec, prefix string, o *inceptionFOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{112, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{112}, Off: o.p0 + 57344, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{144, 512, 1, 1}, Off: o.p0 + 57456, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{144}, Off: o.p0 + 131184, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{288, 144, 3, 3}, Off: o.p0 + 131328, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{288}, Off: o.p0 + 504576, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{32, 512, 1, 1}, Off: o.p0 + 504864, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{32}, Off: o.p0 + 521248, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{64, 32, 5, 5}, Off: o.p0 + 521280, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{64}, Off: o.p0 + 572480, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{64, 512, 1, 1}, Off: o.p0 + 572544, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{64}, Off: o.p0 + 605312, Init: rt.InitBias},
+	}...)
+}
+
+// classifierB is the code of 1 instance(s) of the block classifier: aux2.classifier1; 14x14x528 -> 1x1x1000.
+// Each instance's place in the arenas is a classifierBOffsets.
+
+// classifierBOffsets is the place of one instance of classifierB in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type classifierBOffsets struct {
+	p0, s0, t0 int
+}
+
+var (
+	aux2_classifier1 = classifierBOffsets{p0: 5806504, s0: 803840, t0: 5948712}
+)
+
+func classifierBForward(m *rt.Memory, n int, o *classifierBOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// avgpool1: avgpool 5 s3 ceil (../networks/googlenet.cnn:20), 14x14x528 -> 4x4x528
+	classifierB_avgpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*103488], a[(o.t0+103488)*mb:(o.t0+103488)*mb+n*8448])
+	// conv1: conv 128 1x1 (../networks/googlenet.cnn:20), 4x4x528 -> 4x4x128
+	classifierB_conv1.Forward(n, a[(o.t0+103488)*mb:(o.t0+103488)*mb+n*8448], m.Params[o.p0:o.p0+67584], m.Params[o.p0+67584:o.p0+67712], a[(o.t0+111936)*mb:(o.t0+111936)*mb+n*2048], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:20), 4x4x128 -> 4x4x128
+	// relu1: in the epilogue of the conv before it
+	// fc1: fc 1024 (../networks/googlenet.cnn:21), 4x4x128 -> 1x1x1024
+	classifierB_fc1.Forward(n, a[(o.t0+111936)*mb:(o.t0+111936)*mb+n*2048], m.Params[o.p0+67712:o.p0+2164864], m.Params[o.p0+2164864:o.p0+2165888], a[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024])
+	// relu2: relu (../networks/googlenet.cnn:21), 1x1x1024 -> 1x1x1024
+	// relu2: in the epilogue of the fc before it
+	// dropout1: dropout 0.7 (../networks/googlenet.cnn:21), 1x1x1024 -> 1x1x1024
+	if m.Frozen {
+		classifierB_dropout1.Backward(a[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024], m.Saved[o.s0*mb:o.s0*mb+n*1024])
+	} else {
+		classifierB_dropout1.Forward(a[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024], m.Saved[o.s0*mb:o.s0*mb+n*1024], m.RNG, true)
 	}
-	return n, nil
+	// fc2: fc 1000 (../networks/googlenet.cnn:22), 1x1x1024 -> 1x1x1000
+	classifierB_fc2.Forward(n, a[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024], m.Params[o.p0+2165888:o.p0+3189888], m.Params[o.p0+3189888:o.p0+3190888], a[(o.t0+115008)*mb:(o.t0+115008)*mb+n*1000])
+	// softmax1: softmax (../networks/googlenet.cnn:22), 1x1x1000 -> 1x1x1000
+	// softmax1: computed by the loss
 }
 
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*150528], x)
-	m.forwardInfer(n)
-	return a[1404928*mb : 1404928*mb+n*1000], nil
+func classifierBBackward(m *rt.Memory, n int, o *classifierBOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	// softmax1: in the loss's backward
+	classifierB_fc2.BackwardFilter(n, a[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024], d[(o.t0+115008)*mb:(o.t0+115008)*mb+n*1000], m.Grads[o.p0+2165888:o.p0+3189888], m.Grads[o.p0+3189888:o.p0+3190888])
+	classifierB_fc2.BackwardData(n, d[(o.t0+115008)*mb:(o.t0+115008)*mb+n*1000], m.Params[o.p0+2165888:o.p0+3189888], d[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024])
+	classifierB_dropout1.Backward(d[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024], m.Saved[o.s0*mb:o.s0*mb+n*1024])
+	rt.ReLUBackward(a[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024], d[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024])
+	classifierB_fc1.BackwardFilter(n, a[(o.t0+111936)*mb:(o.t0+111936)*mb+n*2048], d[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024], m.Grads[o.p0+67712:o.p0+2164864], m.Grads[o.p0+2164864:o.p0+2165888])
+	classifierB_fc1.BackwardData(n, d[(o.t0+113984)*mb:(o.t0+113984)*mb+n*1024], m.Params[o.p0+67712:o.p0+2164864], d[(o.t0+111936)*mb:(o.t0+111936)*mb+n*2048])
+	rt.ReLUBackward(a[(o.t0+111936)*mb:(o.t0+111936)*mb+n*2048], d[(o.t0+111936)*mb:(o.t0+111936)*mb+n*2048])
+	classifierB_conv1.BackwardFilter(n, a[(o.t0+103488)*mb:(o.t0+103488)*mb+n*8448], d[(o.t0+111936)*mb:(o.t0+111936)*mb+n*2048], m.Grads[o.p0:o.p0+67584], m.Grads[o.p0+67584:o.p0+67712], m.Scratch)
+	classifierB_conv1.BackwardData(n, d[(o.t0+111936)*mb:(o.t0+111936)*mb+n*2048], m.Params[o.p0:o.p0+67584], d[(o.t0+103488)*mb:(o.t0+103488)*mb+n*8448], m.Scratch)
+	classifierB_avgpool1.Backward(n, d[(o.t0+103488)*mb:(o.t0+103488)*mb+n*8448], d[o.t0*mb:o.t0*mb+n*103488])
 }
 
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
+func classifierBTensors(t []rt.TensorSpec, prefix string, o *classifierBOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 528, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{128}, Off: o.p0 + 67584, Init: rt.InitBias},
+		{Name: prefix + "fc1.weight", Shape: []int{1024, 2048}, Off: o.p0 + 67712, Init: rt.InitWeight},
+		{Name: prefix + "fc1.bias", Shape: []int{1024}, Off: o.p0 + 2164864, Init: rt.InitBias},
+		{Name: prefix + "fc2.weight", Shape: []int{1000, 1024}, Off: o.p0 + 2165888, Init: rt.InitWeight},
+		{Name: prefix + "fc2.bias", Shape: []int{1000}, Off: o.p0 + 3189888, Init: rt.InitBias},
+	}...)
 }
 
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 6859368*m.maxBatch)
-	m.dact = make([]float32, 6859368*m.maxBatch)
-	m.grads = make([]float32, 13378280)
-	ps := []rt.Param{{
-		G:    m.grads[0:9408],
-		Name: "conv1.weight",
-		W:    m.params[0:9408],
-	}, {
-		G:    m.grads[9408:9472],
-		Name: "conv1.bias",
-		W:    m.params[9408:9472],
-	}, {
-		G:    m.grads[9472:13568],
-		Name: "conv2.weight",
-		W:    m.params[9472:13568],
-	}, {
-		G:    m.grads[13568:13632],
-		Name: "conv2.bias",
-		W:    m.params[13568:13632],
-	}, {
-		G:    m.grads[13632:124224],
-		Name: "conv3.weight",
-		W:    m.params[13632:124224],
-	}, {
-		G:    m.grads[124224:124416],
-		Name: "conv3.bias",
-		W:    m.params[124224:124416],
-	}, {
-		G:    m.grads[124416:136704],
-		Name: "inception3a.conv1.weight",
-		W:    m.params[124416:136704],
-	}, {
-		G:    m.grads[136704:136768],
-		Name: "inception3a.conv1.bias",
-		W:    m.params[136704:136768],
-	}, {
-		G:    m.grads[136768:155200],
-		Name: "inception3a.conv2.weight",
-		W:    m.params[136768:155200],
-	}, {
-		G:    m.grads[155200:155296],
-		Name: "inception3a.conv2.bias",
-		W:    m.params[155200:155296],
-	}, {
-		G:    m.grads[155296:265888],
-		Name: "inception3a.conv3.weight",
-		W:    m.params[155296:265888],
-	}, {
-		G:    m.grads[265888:266016],
-		Name: "inception3a.conv3.bias",
-		W:    m.params[265888:266016],
-	}, {
-		G:    m.grads[266016:269088],
-		Name: "inception3a.conv4.weight",
-		W:    m.params[266016:269088],
-	}, {
-		G:    m.grads[269088:269104],
-		Name: "inception3a.conv4.bias",
-		W:    m.params[269088:269104],
-	}, {
-		G:    m.grads[269104:281904],
-		Name: "inception3a.conv5.weight",
-		W:    m.params[269104:281904],
-	}, {
-		G:    m.grads[281904:281936],
-		Name: "inception3a.conv5.bias",
-		W:    m.params[281904:281936],
-	}, {
-		G:    m.grads[281936:288080],
-		Name: "inception3a.conv6.weight",
-		W:    m.params[281936:288080],
-	}, {
-		G:    m.grads[288080:288112],
-		Name: "inception3a.conv6.bias",
-		W:    m.params[288080:288112],
-	}, {
-		G:    m.grads[288112:320880],
-		Name: "inception3b.conv1.weight",
-		W:    m.params[288112:320880],
-	}, {
-		G:    m.grads[320880:321008],
-		Name: "inception3b.conv1.bias",
-		W:    m.params[320880:321008],
-	}, {
-		G:    m.grads[321008:353776],
-		Name: "inception3b.conv2.weight",
-		W:    m.params[321008:353776],
-	}, {
-		G:    m.grads[353776:353904],
-		Name: "inception3b.conv2.bias",
-		W:    m.params[353776:353904],
-	}, {
-		G:    m.grads[353904:575088],
-		Name: "inception3b.conv3.weight",
-		W:    m.params[353904:575088],
-	}, {
-		G:    m.grads[575088:575280],
-		Name: "inception3b.conv3.bias",
-		W:    m.params[575088:575280],
-	}, {
-		G:    m.grads[575280:583472],
-		Name: "inception3b.conv4.weight",
-		W:    m.params[575280:583472],
-	}, {
-		G:    m.grads[583472:583504],
-		Name: "inception3b.conv4.bias",
-		W:    m.params[583472:583504],
-	}, {
-		G:    m.grads[583504:660304],
-		Name: "inception3b.conv5.weight",
-		W:    m.params[583504:660304],
-	}, {
-		G:    m.grads[660304:660400],
-		Name: "inception3b.conv5.bias",
-		W:    m.params[660304:660400],
-	}, {
-		G:    m.grads[660400:676784],
-		Name: "inception3b.conv6.weight",
-		W:    m.params[660400:676784],
-	}, {
-		G:    m.grads[676784:676848],
-		Name: "inception3b.conv6.bias",
-		W:    m.params[676784:676848],
-	}, {
-		G:    m.grads[676848:769008],
-		Name: "inception4a.conv1.weight",
-		W:    m.params[676848:769008],
-	}, {
-		G:    m.grads[769008:769200],
-		Name: "inception4a.conv1.bias",
-		W:    m.params[769008:769200],
-	}, {
-		G:    m.grads[769200:815280],
-		Name: "inception4a.conv2.weight",
-		W:    m.params[769200:815280],
-	}, {
-		G:    m.grads[815280:815376],
-		Name: "inception4a.conv2.bias",
-		W:    m.params[815280:815376],
-	}, {
-		G:    m.grads[815376:995088],
-		Name: "inception4a.conv3.weight",
-		W:    m.params[815376:995088],
-	}, {
-		G:    m.grads[995088:995296],
-		Name: "inception4a.conv3.bias",
-		W:    m.params[995088:995296],
-	}, {
-		G:    m.grads[995296:1002976],
-		Name: "inception4a.conv4.weight",
-		W:    m.params[995296:1002976],
-	}, {
-		G:    m.grads[1002976:1002992],
-		Name: "inception4a.conv4.bias",
-		W:    m.params[1002976:1002992],
-	}, {
-		G:    m.grads[1002992:1022192],
-		Name: "inception4a.conv5.weight",
-		W:    m.params[1002992:1022192],
-	}, {
-		G:    m.grads[1022192:1022240],
-		Name: "inception4a.conv5.bias",
-		W:    m.params[1022192:1022240],
-	}, {
-		G:    m.grads[1022240:1052960],
-		Name: "inception4a.conv6.weight",
-		W:    m.params[1022240:1052960],
-	}, {
-		G:    m.grads[1052960:1053024],
-		Name: "inception4a.conv6.bias",
-		W:    m.params[1052960:1053024],
-	}, {
-		G:    m.grads[1053024:1118560],
-		Name: "aux1.classifier1.conv1.weight",
-		W:    m.params[1053024:1118560],
-	}, {
-		G:    m.grads[1118560:1118688],
-		Name: "aux1.classifier1.conv1.bias",
-		W:    m.params[1118560:1118688],
-	}, {
-		G:    m.grads[1118688:3215840],
-		Name: "aux1.classifier1.fc1.weight",
-		W:    m.params[1118688:3215840],
-	}, {
-		G:    m.grads[3215840:3216864],
-		Name: "aux1.classifier1.fc1.bias",
-		W:    m.params[3215840:3216864],
-	}, {
-		G:    m.grads[3216864:4240864],
-		Name: "aux1.classifier1.fc2.weight",
-		W:    m.params[3216864:4240864],
-	}, {
-		G:    m.grads[4240864:4241864],
-		Name: "aux1.classifier1.fc2.bias",
-		W:    m.params[4240864:4241864],
-	}, {
-		G:    m.grads[4241864:4323784],
-		Name: "inception4b.conv1.weight",
-		W:    m.params[4241864:4323784],
-	}, {
-		G:    m.grads[4323784:4323944],
-		Name: "inception4b.conv1.bias",
-		W:    m.params[4323784:4323944],
-	}, {
-		G:    m.grads[4323944:4381288],
-		Name: "inception4b.conv2.weight",
-		W:    m.params[4323944:4381288],
-	}, {
-		G:    m.grads[4381288:4381400],
-		Name: "inception4b.conv2.bias",
-		W:    m.params[4381288:4381400],
-	}, {
-		G:    m.grads[4381400:4607192],
-		Name: "inception4b.conv3.weight",
-		W:    m.params[4381400:4607192],
-	}, {
-		G:    m.grads[4607192:4607416],
-		Name: "inception4b.conv3.bias",
-		W:    m.params[4607192:4607416],
-	}, {
-		G:    m.grads[4607416:4619704],
-		Name: "inception4b.conv4.weight",
-		W:    m.params[4607416:4619704],
-	}, {
-		G:    m.grads[4619704:4619728],
-		Name: "inception4b.conv4.bias",
-		W:    m.params[4619704:4619728],
-	}, {
-		G:    m.grads[4619728:4658128],
-		Name: "inception4b.conv5.weight",
-		W:    m.params[4619728:4658128],
-	}, {
-		G:    m.grads[4658128:4658192],
-		Name: "inception4b.conv5.bias",
-		W:    m.params[4658128:4658192],
-	}, {
-		G:    m.grads[4658192:4690960],
-		Name: "inception4b.conv6.weight",
-		W:    m.params[4658192:4690960],
-	}, {
-		G:    m.grads[4690960:4691024],
-		Name: "inception4b.conv6.bias",
-		W:    m.params[4690960:4691024],
-	}, {
-		G:    m.grads[4691024:4756560],
-		Name: "inception4c.conv1.weight",
-		W:    m.params[4691024:4756560],
-	}, {
-		G:    m.grads[4756560:4756688],
-		Name: "inception4c.conv1.bias",
-		W:    m.params[4756560:4756688],
-	}, {
-		G:    m.grads[4756688:4822224],
-		Name: "inception4c.conv2.weight",
-		W:    m.params[4756688:4822224],
-	}, {
-		G:    m.grads[4822224:4822352],
-		Name: "inception4c.conv2.bias",
-		W:    m.params[4822224:4822352],
-	}, {
-		G:    m.grads[4822352:5117264],
-		Name: "inception4c.conv3.weight",
-		W:    m.params[4822352:5117264],
-	}, {
-		G:    m.grads[5117264:5117520],
-		Name: "inception4c.conv3.bias",
-		W:    m.params[5117264:5117520],
-	}, {
-		G:    m.grads[5117520:5129808],
-		Name: "inception4c.conv4.weight",
-		W:    m.params[5117520:5129808],
-	}, {
-		G:    m.grads[5129808:5129832],
-		Name: "inception4c.conv4.bias",
-		W:    m.params[5129808:5129832],
-	}, {
-		G:    m.grads[5129832:5168232],
-		Name: "inception4c.conv5.weight",
-		W:    m.params[5129832:5168232],
-	}, {
-		G:    m.grads[5168232:5168296],
-		Name: "inception4c.conv5.bias",
-		W:    m.params[5168232:5168296],
-	}, {
-		G:    m.grads[5168296:5201064],
-		Name: "inception4c.conv6.weight",
-		W:    m.params[5168296:5201064],
-	}, {
-		G:    m.grads[5201064:5201128],
-		Name: "inception4c.conv6.bias",
-		W:    m.params[5201064:5201128],
-	}, {
-		G:    m.grads[5201128:5258472],
-		Name: "inception4d.conv1.weight",
-		W:    m.params[5201128:5258472],
-	}, {
-		G:    m.grads[5258472:5258584],
-		Name: "inception4d.conv1.bias",
-		W:    m.params[5258472:5258584],
-	}, {
-		G:    m.grads[5258584:5332312],
-		Name: "inception4d.conv2.weight",
-		W:    m.params[5258584:5332312],
-	}, {
-		G:    m.grads[5332312:5332456],
-		Name: "inception4d.conv2.bias",
-		W:    m.params[5332312:5332456],
-	}, {
-		G:    m.grads[5332456:5705704],
-		Name: "inception4d.conv3.weight",
-		W:    m.params[5332456:5705704],
-	}, {
-		G:    m.grads[5705704:5705992],
-		Name: "inception4d.conv3.bias",
-		W:    m.params[5705704:5705992],
-	}, {
-		G:    m.grads[5705992:5722376],
-		Name: "inception4d.conv4.weight",
-		W:    m.params[5705992:5722376],
-	}, {
-		G:    m.grads[5722376:5722408],
-		Name: "inception4d.conv4.bias",
-		W:    m.params[5722376:5722408],
-	}, {
-		G:    m.grads[5722408:5773608],
-		Name: "inception4d.conv5.weight",
-		W:    m.params[5722408:5773608],
-	}, {
-		G:    m.grads[5773608:5773672],
-		Name: "inception4d.conv5.bias",
-		W:    m.params[5773608:5773672],
-	}, {
-		G:    m.grads[5773672:5806440],
-		Name: "inception4d.conv6.weight",
-		W:    m.params[5773672:5806440],
-	}, {
-		G:    m.grads[5806440:5806504],
-		Name: "inception4d.conv6.bias",
-		W:    m.params[5806440:5806504],
-	}, {
-		G:    m.grads[5806504:5874088],
-		Name: "aux2.classifier1.conv1.weight",
-		W:    m.params[5806504:5874088],
-	}, {
-		G:    m.grads[5874088:5874216],
-		Name: "aux2.classifier1.conv1.bias",
-		W:    m.params[5874088:5874216],
-	}, {
-		G:    m.grads[5874216:7971368],
-		Name: "aux2.classifier1.fc1.weight",
-		W:    m.params[5874216:7971368],
-	}, {
-		G:    m.grads[7971368:7972392],
-		Name: "aux2.classifier1.fc1.bias",
-		W:    m.params[7971368:7972392],
-	}, {
-		G:    m.grads[7972392:8996392],
-		Name: "aux2.classifier1.fc2.weight",
-		W:    m.params[7972392:8996392],
-	}, {
-		G:    m.grads[8996392:8997392],
-		Name: "aux2.classifier1.fc2.bias",
-		W:    m.params[8996392:8997392],
-	}, {
-		G:    m.grads[8997392:9132560],
-		Name: "inception4e.conv1.weight",
-		W:    m.params[8997392:9132560],
-	}, {
-		G:    m.grads[9132560:9132816],
-		Name: "inception4e.conv1.bias",
-		W:    m.params[9132560:9132816],
-	}, {
-		G:    m.grads[9132816:9217296],
-		Name: "inception4e.conv2.weight",
-		W:    m.params[9132816:9217296],
-	}, {
-		G:    m.grads[9217296:9217456],
-		Name: "inception4e.conv2.bias",
-		W:    m.params[9217296:9217456],
-	}, {
-		G:    m.grads[9217456:9678256],
-		Name: "inception4e.conv3.weight",
-		W:    m.params[9217456:9678256],
-	}, {
-		G:    m.grads[9678256:9678576],
-		Name: "inception4e.conv3.bias",
-		W:    m.params[9678256:9678576],
-	}, {
-		G:    m.grads[9678576:9695472],
-		Name: "inception4e.conv4.weight",
-		W:    m.params[9678576:9695472],
-	}, {
-		G:    m.grads[9695472:9695504],
-		Name: "inception4e.conv4.bias",
-		W:    m.params[9695472:9695504],
-	}, {
-		G:    m.grads[9695504:9797904],
-		Name: "inception4e.conv5.weight",
-		W:    m.params[9695504:9797904],
-	}, {
-		G:    m.grads[9797904:9798032],
-		Name: "inception4e.conv5.bias",
-		W:    m.params[9797904:9798032],
-	}, {
-		G:    m.grads[9798032:9865616],
-		Name: "inception4e.conv6.weight",
-		W:    m.params[9798032:9865616],
-	}, {
-		G:    m.grads[9865616:9865744],
-		Name: "inception4e.conv6.bias",
-		W:    m.params[9865616:9865744],
-	}, {
-		G:    m.grads[9865744:10078736],
-		Name: "inception5a.conv1.weight",
-		W:    m.params[9865744:10078736],
-	}, {
-		G:    m.grads[10078736:10078992],
-		Name: "inception5a.conv1.bias",
-		W:    m.params[10078736:10078992],
-	}, {
-		G:    m.grads[10078992:10212112],
-		Name: "inception5a.conv2.weight",
-		W:    m.params[10078992:10212112],
-	}, {
-		G:    m.grads[10212112:10212272],
-		Name: "inception5a.conv2.bias",
-		W:    m.params[10212112:10212272],
-	}, {
-		G:    m.grads[10212272:10673072],
-		Name: "inception5a.conv3.weight",
-		W:    m.params[10212272:10673072],
-	}, {
-		G:    m.grads[10673072:10673392],
-		Name: "inception5a.conv3.bias",
-		W:    m.params[10673072:10673392],
-	}, {
-		G:    m.grads[10673392:10700016],
-		Name: "inception5a.conv4.weight",
-		W:    m.params[10673392:10700016],
-	}, {
-		G:    m.grads[10700016:10700048],
-		Name: "inception5a.conv4.bias",
-		W:    m.params[10700016:10700048],
-	}, {
-		G:    m.grads[10700048:10802448],
-		Name: "inception5a.conv5.weight",
-		W:    m.params[10700048:10802448],
-	}, {
-		G:    m.grads[10802448:10802576],
-		Name: "inception5a.conv5.bias",
-		W:    m.params[10802448:10802576],
-	}, {
-		G:    m.grads[10802576:10909072],
-		Name: "inception5a.conv6.weight",
-		W:    m.params[10802576:10909072],
-	}, {
-		G:    m.grads[10909072:10909200],
-		Name: "inception5a.conv6.bias",
-		W:    m.params[10909072:10909200],
-	}, {
-		G:    m.grads[10909200:11228688],
-		Name: "inception5b.conv1.weight",
-		W:    m.params[10909200:11228688],
-	}, {
-		G:    m.grads[11228688:11229072],
-		Name: "inception5b.conv1.bias",
-		W:    m.params[11228688:11229072],
-	}, {
-		G:    m.grads[11229072:11388816],
-		Name: "inception5b.conv2.weight",
-		W:    m.params[11229072:11388816],
-	}, {
-		G:    m.grads[11388816:11389008],
-		Name: "inception5b.conv2.bias",
-		W:    m.params[11388816:11389008],
-	}, {
-		G:    m.grads[11389008:12052560],
-		Name: "inception5b.conv3.weight",
-		W:    m.params[11389008:12052560],
-	}, {
-		G:    m.grads[12052560:12052944],
-		Name: "inception5b.conv3.bias",
-		W:    m.params[12052560:12052944],
-	}, {
-		G:    m.grads[12052944:12092880],
-		Name: "inception5b.conv4.weight",
-		W:    m.params[12052944:12092880],
-	}, {
-		G:    m.grads[12092880:12092928],
-		Name: "inception5b.conv4.bias",
-		W:    m.params[12092880:12092928],
-	}, {
-		G:    m.grads[12092928:12246528],
-		Name: "inception5b.conv5.weight",
-		W:    m.params[12092928:12246528],
-	}, {
-		G:    m.grads[12246528:12246656],
-		Name: "inception5b.conv5.bias",
-		W:    m.params[12246528:12246656],
-	}, {
-		G:    m.grads[12246656:12353152],
-		Name: "inception5b.conv6.weight",
-		W:    m.params[12246656:12353152],
-	}, {
-		G:    m.grads[12353152:12353280],
-		Name: "inception5b.conv6.bias",
-		W:    m.params[12353152:12353280],
-	}, {
-		G:    m.grads[12353280:13377280],
-		Name: "fc1.weight",
-		W:    m.params[12353280:13377280],
-	}, {
-		G:    m.grads[13377280:13378280],
-		Name: "fc1.bias",
-		W:    m.params[13377280:13378280],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0002), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
+// inceptionG is the code of 1 instance(s) of the block inception: inception4e; 14x14x528 -> 14x14x832.
+// Each instance's place in the arenas is a inceptionGOffsets.
+
+// inceptionGOffsets is the place of one instance of inceptionG in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionGOffsets struct {
+	i0, k0, p0, t0 int
 }
 
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*150528], x)
-	m.forwardTrain(n)
-	return a[6858368*mb : 6858368*mb+n*1000], nil
+var (
+	inception4e = inceptionGOffsets{i0: 1404928, k0: 1191680, p0: 8997392, t0: 5948712}
+)
+
+func inceptionGForward(m *rt.Memory, n int, o *inceptionGOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 14x14x528 -> 14x14x256
+	inceptionG_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*103488], m.Params[o.p0:o.p0+135168], m.Params[o.p0+135168:o.p0+135424], a[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 14x14x256 -> 14x14x256
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 14x14x528 -> 14x14x160
+	inceptionG_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*103488], m.Params[o.p0+135424:o.p0+219904], m.Params[o.p0+219904:o.p0+220064], a[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 14x14x160 -> 14x14x160
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x160 -> 14x14x320
+	inceptionG_conv3.Forward(n, a[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], m.Params[o.p0+220064:o.p0+680864], m.Params[o.p0+680864:o.p0+681184], a[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 14x14x320 -> 14x14x320
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x528 -> 14x14x32
+	inceptionG_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*103488], m.Params[o.p0+681184:o.p0+698080], m.Params[o.p0+698080:o.p0+698112], a[(o.t0+260264)*mb:(o.t0+260264)*mb+n*6272], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 14x14x32 -> 14x14x32
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 14x14x32 -> 14x14x128
+	inceptionG_conv5.Forward(n, a[(o.t0+260264)*mb:(o.t0+260264)*mb+n*6272], m.Params[o.p0+698112:o.p0+800512], m.Params[o.p0+800512:o.p0+800640], a[(o.t0+266536)*mb:(o.t0+266536)*mb+n*25088], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 14x14x128 -> 14x14x128
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 14x14x528 -> 14x14x528
+	inceptionG_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*103488], a[(o.t0+291624)*mb:(o.t0+291624)*mb+n*103488], m.Argmax[o.k0*mb:o.k0*mb+n*103488])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 14x14x528 -> 14x14x128
+	inceptionG_conv6.Forward(n, a[(o.t0+291624)*mb:(o.t0+291624)*mb+n*103488], m.Params[o.p0+800640:o.p0+868224], m.Params[o.p0+868224:o.p0+868352], a[(o.t0+395112)*mb:(o.t0+395112)*mb+n*25088], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 14x14x128 -> 14x14x128
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 14x14x256 + 14x14x320 + 14x14x128 + 14x14x128 -> 14x14x832
+	inceptionG_concat1.Forward(n, a[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176], a[(o.t0+420200)*mb:(o.t0+420200)*mb+n*163072])
+	inceptionG_concat1_1.Forward(n, a[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720], a[(o.t0+420200)*mb:(o.t0+420200)*mb+n*163072])
+	inceptionG_concat1_2.Forward(n, a[(o.t0+266536)*mb:(o.t0+266536)*mb+n*25088], a[(o.t0+420200)*mb:(o.t0+420200)*mb+n*163072])
+	inceptionG_concat1_3.Forward(n, a[(o.t0+395112)*mb:(o.t0+395112)*mb+n*25088], a[(o.t0+420200)*mb:(o.t0+420200)*mb+n*163072])
 }
 
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("googlenet: Backward before TrainForward")
-	}
-	n := len(dlogits) / 1000
-	if n < 1 || n > m.maxBatch || len(dlogits)%1000 != 0 {
-		return fmt.Errorf("googlenet: dlogits has %d floats, want N*%d", len(dlogits), 1000)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[6858368*m.maxBatch:6858368*m.maxBatch+n*1000], dlogits)
-	m.backward(n)
-	return nil
+func inceptionGInfer(m *rt.Memory, n int, o *inceptionGOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionG_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*103488], m.Params[o.p0:o.p0+135168], m.Params[o.p0+135168:o.p0+135424], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*50176], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionG_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*103488], m.Params[o.p0+135424:o.p0+219904], m.Params[o.p0+219904:o.p0+220064], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*31360], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionG_conv3.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*31360], m.Params[o.p0+220064:o.p0+680864], m.Params[o.p0+680864:o.p0+681184], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*62720], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionG_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*103488], m.Params[o.p0+681184:o.p0+698080], m.Params[o.p0+698080:o.p0+698112], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*6272], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionG_conv5.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*6272], m.Params[o.p0+698112:o.p0+800512], m.Params[o.p0+800512:o.p0+800640], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionG_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*103488], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*103488], nil)
+	inceptionG_conv6.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*103488], m.Params[o.p0+800640:o.p0+868224], m.Params[o.p0+868224:o.p0+868352], a[o.i0*mb:o.i0*mb+n*25088], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionG_concat1.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*50176], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*163072])
+	inceptionG_concat1_1.Forward(n, a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*62720], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*163072])
+	inceptionG_concat1_2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*163072])
+	inceptionG_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*25088], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*163072])
 }
 
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:9408],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[9408:9472],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[9472:13568],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[13568:13632],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[13632:124224],
-		Name: "conv3.weight",
-	}, {
-		Data: m.grads[124224:124416],
-		Name: "conv3.bias",
-	}, {
-		Data: m.grads[124416:136704],
-		Name: "inception3a.conv1.weight",
-	}, {
-		Data: m.grads[136704:136768],
-		Name: "inception3a.conv1.bias",
-	}, {
-		Data: m.grads[136768:155200],
-		Name: "inception3a.conv2.weight",
-	}, {
-		Data: m.grads[155200:155296],
-		Name: "inception3a.conv2.bias",
-	}, {
-		Data: m.grads[155296:265888],
-		Name: "inception3a.conv3.weight",
-	}, {
-		Data: m.grads[265888:266016],
-		Name: "inception3a.conv3.bias",
-	}, {
-		Data: m.grads[266016:269088],
-		Name: "inception3a.conv4.weight",
-	}, {
-		Data: m.grads[269088:269104],
-		Name: "inception3a.conv4.bias",
-	}, {
-		Data: m.grads[269104:281904],
-		Name: "inception3a.conv5.weight",
-	}, {
-		Data: m.grads[281904:281936],
-		Name: "inception3a.conv5.bias",
-	}, {
-		Data: m.grads[281936:288080],
-		Name: "inception3a.conv6.weight",
-	}, {
-		Data: m.grads[288080:288112],
-		Name: "inception3a.conv6.bias",
-	}, {
-		Data: m.grads[288112:320880],
-		Name: "inception3b.conv1.weight",
-	}, {
-		Data: m.grads[320880:321008],
-		Name: "inception3b.conv1.bias",
-	}, {
-		Data: m.grads[321008:353776],
-		Name: "inception3b.conv2.weight",
-	}, {
-		Data: m.grads[353776:353904],
-		Name: "inception3b.conv2.bias",
-	}, {
-		Data: m.grads[353904:575088],
-		Name: "inception3b.conv3.weight",
-	}, {
-		Data: m.grads[575088:575280],
-		Name: "inception3b.conv3.bias",
-	}, {
-		Data: m.grads[575280:583472],
-		Name: "inception3b.conv4.weight",
-	}, {
-		Data: m.grads[583472:583504],
-		Name: "inception3b.conv4.bias",
-	}, {
-		Data: m.grads[583504:660304],
-		Name: "inception3b.conv5.weight",
-	}, {
-		Data: m.grads[660304:660400],
-		Name: "inception3b.conv5.bias",
-	}, {
-		Data: m.grads[660400:676784],
-		Name: "inception3b.conv6.weight",
-	}, {
-		Data: m.grads[676784:676848],
-		Name: "inception3b.conv6.bias",
-	}, {
-		Data: m.grads[676848:769008],
-		Name: "inception4a.conv1.weight",
-	}, {
-		Data: m.grads[769008:769200],
-		Name: "inception4a.conv1.bias",
-	}, {
-		Data: m.grads[769200:815280],
-		Name: "inception4a.conv2.weight",
-	}, {
-		Data: m.grads[815280:815376],
-		Name: "inception4a.conv2.bias",
-	}, {
-		Data: m.grads[815376:995088],
-		Name: "inception4a.conv3.weight",
-	}, {
-		Data: m.grads[995088:995296],
-		Name: "inception4a.conv3.bias",
-	}, {
-		Data: m.grads[995296:1002976],
-		Name: "inception4a.conv4.weight",
-	}, {
-		Data: m.grads[1002976:1002992],
-		Name: "inception4a.conv4.bias",
-	}, {
-		Data: m.grads[1002992:1022192],
-		Name: "inception4a.conv5.weight",
-	}, {
-		Data: m.grads[1022192:1022240],
-		Name: "inception4a.conv5.bias",
-	}, {
-		Data: m.grads[1022240:1052960],
-		Name: "inception4a.conv6.weight",
-	}, {
-		Data: m.grads[1052960:1053024],
-		Name: "inception4a.conv6.bias",
-	}, {
-		Data: m.grads[1053024:1118560],
-		Name: "aux1.classifier1.conv1.weight",
-	}, {
-		Data: m.grads[1118560:1118688],
-		Name: "aux1.classifier1.conv1.bias",
-	}, {
-		Data: m.grads[1118688:3215840],
-		Name: "aux1.classifier1.fc1.weight",
-	}, {
-		Data: m.grads[3215840:3216864],
-		Name: "aux1.classifier1.fc1.bias",
-	}, {
-		Data: m.grads[3216864:4240864],
-		Name: "aux1.classifier1.fc2.weight",
-	}, {
-		Data: m.grads[4240864:4241864],
-		Name: "aux1.classifier1.fc2.bias",
-	}, {
-		Data: m.grads[4241864:4323784],
-		Name: "inception4b.conv1.weight",
-	}, {
-		Data: m.grads[4323784:4323944],
-		Name: "inception4b.conv1.bias",
-	}, {
-		Data: m.grads[4323944:4381288],
-		Name: "inception4b.conv2.weight",
-	}, {
-		Data: m.grads[4381288:4381400],
-		Name: "inception4b.conv2.bias",
-	}, {
-		Data: m.grads[4381400:4607192],
-		Name: "inception4b.conv3.weight",
-	}, {
-		Data: m.grads[4607192:4607416],
-		Name: "inception4b.conv3.bias",
-	}, {
-		Data: m.grads[4607416:4619704],
-		Name: "inception4b.conv4.weight",
-	}, {
-		Data: m.grads[4619704:4619728],
-		Name: "inception4b.conv4.bias",
-	}, {
-		Data: m.grads[4619728:4658128],
-		Name: "inception4b.conv5.weight",
-	}, {
-		Data: m.grads[4658128:4658192],
-		Name: "inception4b.conv5.bias",
-	}, {
-		Data: m.grads[4658192:4690960],
-		Name: "inception4b.conv6.weight",
-	}, {
-		Data: m.grads[4690960:4691024],
-		Name: "inception4b.conv6.bias",
-	}, {
-		Data: m.grads[4691024:4756560],
-		Name: "inception4c.conv1.weight",
-	}, {
-		Data: m.grads[4756560:4756688],
-		Name: "inception4c.conv1.bias",
-	}, {
-		Data: m.grads[4756688:4822224],
-		Name: "inception4c.conv2.weight",
-	}, {
-		Data: m.grads[4822224:4822352],
-		Name: "inception4c.conv2.bias",
-	}, {
-		Data: m.grads[4822352:5117264],
-		Name: "inception4c.conv3.weight",
-	}, {
-		Data: m.grads[5117264:5117520],
-		Name: "inception4c.conv3.bias",
-	}, {
-		Data: m.grads[5117520:5129808],
-		Name: "inception4c.conv4.weight",
-	}, {
-		Data: m.grads[5129808:5129832],
-		Name: "inception4c.conv4.bias",
-	}, {
-		Data: m.grads[5129832:5168232],
-		Name: "inception4c.conv5.weight",
-	}, {
-		Data: m.grads[5168232:5168296],
-		Name: "inception4c.conv5.bias",
-	}, {
-		Data: m.grads[5168296:5201064],
-		Name: "inception4c.conv6.weight",
-	}, {
-		Data: m.grads[5201064:5201128],
-		Name: "inception4c.conv6.bias",
-	}, {
-		Data: m.grads[5201128:5258472],
-		Name: "inception4d.conv1.weight",
-	}, {
-		Data: m.grads[5258472:5258584],
-		Name: "inception4d.conv1.bias",
-	}, {
-		Data: m.grads[5258584:5332312],
-		Name: "inception4d.conv2.weight",
-	}, {
-		Data: m.grads[5332312:5332456],
-		Name: "inception4d.conv2.bias",
-	}, {
-		Data: m.grads[5332456:5705704],
-		Name: "inception4d.conv3.weight",
-	}, {
-		Data: m.grads[5705704:5705992],
-		Name: "inception4d.conv3.bias",
-	}, {
-		Data: m.grads[5705992:5722376],
-		Name: "inception4d.conv4.weight",
-	}, {
-		Data: m.grads[5722376:5722408],
-		Name: "inception4d.conv4.bias",
-	}, {
-		Data: m.grads[5722408:5773608],
-		Name: "inception4d.conv5.weight",
-	}, {
-		Data: m.grads[5773608:5773672],
-		Name: "inception4d.conv5.bias",
-	}, {
-		Data: m.grads[5773672:5806440],
-		Name: "inception4d.conv6.weight",
-	}, {
-		Data: m.grads[5806440:5806504],
-		Name: "inception4d.conv6.bias",
-	}, {
-		Data: m.grads[5806504:5874088],
-		Name: "aux2.classifier1.conv1.weight",
-	}, {
-		Data: m.grads[5874088:5874216],
-		Name: "aux2.classifier1.conv1.bias",
-	}, {
-		Data: m.grads[5874216:7971368],
-		Name: "aux2.classifier1.fc1.weight",
-	}, {
-		Data: m.grads[7971368:7972392],
-		Name: "aux2.classifier1.fc1.bias",
-	}, {
-		Data: m.grads[7972392:8996392],
-		Name: "aux2.classifier1.fc2.weight",
-	}, {
-		Data: m.grads[8996392:8997392],
-		Name: "aux2.classifier1.fc2.bias",
-	}, {
-		Data: m.grads[8997392:9132560],
-		Name: "inception4e.conv1.weight",
-	}, {
-		Data: m.grads[9132560:9132816],
-		Name: "inception4e.conv1.bias",
-	}, {
-		Data: m.grads[9132816:9217296],
-		Name: "inception4e.conv2.weight",
-	}, {
-		Data: m.grads[9217296:9217456],
-		Name: "inception4e.conv2.bias",
-	}, {
-		Data: m.grads[9217456:9678256],
-		Name: "inception4e.conv3.weight",
-	}, {
-		Data: m.grads[9678256:9678576],
-		Name: "inception4e.conv3.bias",
-	}, {
-		Data: m.grads[9678576:9695472],
-		Name: "inception4e.conv4.weight",
-	}, {
-		Data: m.grads[9695472:9695504],
-		Name: "inception4e.conv4.bias",
-	}, {
-		Data: m.grads[9695504:9797904],
-		Name: "inception4e.conv5.weight",
-	}, {
-		Data: m.grads[9797904:9798032],
-		Name: "inception4e.conv5.bias",
-	}, {
-		Data: m.grads[9798032:9865616],
-		Name: "inception4e.conv6.weight",
-	}, {
-		Data: m.grads[9865616:9865744],
-		Name: "inception4e.conv6.bias",
-	}, {
-		Data: m.grads[9865744:10078736],
-		Name: "inception5a.conv1.weight",
-	}, {
-		Data: m.grads[10078736:10078992],
-		Name: "inception5a.conv1.bias",
-	}, {
-		Data: m.grads[10078992:10212112],
-		Name: "inception5a.conv2.weight",
-	}, {
-		Data: m.grads[10212112:10212272],
-		Name: "inception5a.conv2.bias",
-	}, {
-		Data: m.grads[10212272:10673072],
-		Name: "inception5a.conv3.weight",
-	}, {
-		Data: m.grads[10673072:10673392],
-		Name: "inception5a.conv3.bias",
-	}, {
-		Data: m.grads[10673392:10700016],
-		Name: "inception5a.conv4.weight",
-	}, {
-		Data: m.grads[10700016:10700048],
-		Name: "inception5a.conv4.bias",
-	}, {
-		Data: m.grads[10700048:10802448],
-		Name: "inception5a.conv5.weight",
-	}, {
-		Data: m.grads[10802448:10802576],
-		Name: "inception5a.conv5.bias",
-	}, {
-		Data: m.grads[10802576:10909072],
-		Name: "inception5a.conv6.weight",
-	}, {
-		Data: m.grads[10909072:10909200],
-		Name: "inception5a.conv6.bias",
-	}, {
-		Data: m.grads[10909200:11228688],
-		Name: "inception5b.conv1.weight",
-	}, {
-		Data: m.grads[11228688:11229072],
-		Name: "inception5b.conv1.bias",
-	}, {
-		Data: m.grads[11229072:11388816],
-		Name: "inception5b.conv2.weight",
-	}, {
-		Data: m.grads[11388816:11389008],
-		Name: "inception5b.conv2.bias",
-	}, {
-		Data: m.grads[11389008:12052560],
-		Name: "inception5b.conv3.weight",
-	}, {
-		Data: m.grads[12052560:12052944],
-		Name: "inception5b.conv3.bias",
-	}, {
-		Data: m.grads[12052944:12092880],
-		Name: "inception5b.conv4.weight",
-	}, {
-		Data: m.grads[12092880:12092928],
-		Name: "inception5b.conv4.bias",
-	}, {
-		Data: m.grads[12092928:12246528],
-		Name: "inception5b.conv5.weight",
-	}, {
-		Data: m.grads[12246528:12246656],
-		Name: "inception5b.conv5.bias",
-	}, {
-		Data: m.grads[12246656:12353152],
-		Name: "inception5b.conv6.weight",
-	}, {
-		Data: m.grads[12353152:12353280],
-		Name: "inception5b.conv6.bias",
-	}, {
-		Data: m.grads[12353280:13377280],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[13377280:13378280],
-		Name: "fc1.bias",
-	}}
+func inceptionGBackward(m *rt.Memory, n int, o *inceptionGOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionG_concat1.Backward(n, d[(o.t0+420200)*mb:(o.t0+420200)*mb+n*163072], d[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176])
+	inceptionG_concat1_1.Backward(n, d[(o.t0+420200)*mb:(o.t0+420200)*mb+n*163072], d[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720])
+	inceptionG_concat1_2.Backward(n, d[(o.t0+420200)*mb:(o.t0+420200)*mb+n*163072], d[(o.t0+266536)*mb:(o.t0+266536)*mb+n*25088])
+	inceptionG_concat1_3.Backward(n, d[(o.t0+420200)*mb:(o.t0+420200)*mb+n*163072], d[(o.t0+395112)*mb:(o.t0+395112)*mb+n*25088])
+	rt.ReLUBackward(a[(o.t0+395112)*mb:(o.t0+395112)*mb+n*25088], d[(o.t0+395112)*mb:(o.t0+395112)*mb+n*25088])
+	inceptionG_conv6.BackwardFilter(n, a[(o.t0+291624)*mb:(o.t0+291624)*mb+n*103488], d[(o.t0+395112)*mb:(o.t0+395112)*mb+n*25088], m.Grads[o.p0+800640:o.p0+868224], m.Grads[o.p0+868224:o.p0+868352], m.Scratch)
+	inceptionG_conv6.BackwardData(n, d[(o.t0+395112)*mb:(o.t0+395112)*mb+n*25088], m.Params[o.p0+800640:o.p0+868224], d[(o.t0+291624)*mb:(o.t0+291624)*mb+n*103488], m.Scratch)
+	inceptionG_maxpool1.Backward(n, d[(o.t0+291624)*mb:(o.t0+291624)*mb+n*103488], m.Argmax[o.k0*mb:o.k0*mb+n*103488], d[o.t0*mb:o.t0*mb+n*103488])
+	rt.ReLUBackward(a[(o.t0+266536)*mb:(o.t0+266536)*mb+n*25088], d[(o.t0+266536)*mb:(o.t0+266536)*mb+n*25088])
+	inceptionG_conv5.BackwardFilter(n, a[(o.t0+260264)*mb:(o.t0+260264)*mb+n*6272], d[(o.t0+266536)*mb:(o.t0+266536)*mb+n*25088], m.Grads[o.p0+698112:o.p0+800512], m.Grads[o.p0+800512:o.p0+800640], m.Scratch)
+	inceptionG_conv5.BackwardData(n, d[(o.t0+266536)*mb:(o.t0+266536)*mb+n*25088], m.Params[o.p0+698112:o.p0+800512], d[(o.t0+260264)*mb:(o.t0+260264)*mb+n*6272], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+260264)*mb:(o.t0+260264)*mb+n*6272], d[(o.t0+260264)*mb:(o.t0+260264)*mb+n*6272])
+	inceptionG_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*103488], d[(o.t0+260264)*mb:(o.t0+260264)*mb+n*6272], m.Grads[o.p0+681184:o.p0+698080], m.Grads[o.p0+698080:o.p0+698112], m.Scratch)
+	inceptionG_conv4.BackwardData(n, d[(o.t0+260264)*mb:(o.t0+260264)*mb+n*6272], m.Params[o.p0+681184:o.p0+698080], d[o.t0*mb:o.t0*mb+n*103488], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720], d[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720])
+	inceptionG_conv3.BackwardFilter(n, a[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], d[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720], m.Grads[o.p0+220064:o.p0+680864], m.Grads[o.p0+680864:o.p0+681184], m.Scratch)
+	inceptionG_conv3.BackwardData(n, d[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720], m.Params[o.p0+220064:o.p0+680864], d[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], d[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360])
+	inceptionG_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*103488], d[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], m.Grads[o.p0+135424:o.p0+219904], m.Grads[o.p0+219904:o.p0+220064], m.Scratch)
+	inceptionG_conv2.BackwardData(n, d[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], m.Params[o.p0+135424:o.p0+219904], d[o.t0*mb:o.t0*mb+n*103488], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176], d[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176])
+	inceptionG_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*103488], d[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176], m.Grads[o.p0:o.p0+135168], m.Grads[o.p0+135168:o.p0+135424], m.Scratch)
+	inceptionG_conv1.BackwardData(n, d[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176], m.Params[o.p0:o.p0+135168], d[o.t0*mb:o.t0*mb+n*103488], m.Scratch)
 }
 
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("googlenet: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("googlenet: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("googlenet: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*150528], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
+func inceptionGTensors(t []rt.TensorSpec, prefix string, o *inceptionGOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{256, 528, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{256}, Off: o.p0 + 135168, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{160, 528, 1, 1}, Off: o.p0 + 135424, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{160}, Off: o.p0 + 219904, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{320, 160, 3, 3}, Off: o.p0 + 220064, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{320}, Off: o.p0 + 680864, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{32, 528, 1, 1}, Off: o.p0 + 681184, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{32}, Off: o.p0 + 698080, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{128, 32, 5, 5}, Off: o.p0 + 698112, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{128}, Off: o.p0 + 800512, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{128, 528, 1, 1}, Off: o.p0 + 800640, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{128}, Off: o.p0 + 868224, Init: rt.InitBias},
+	}...)
 }
 
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
+// inceptionH is the code of 1 instance(s) of the block inception: inception5a; 7x7x832 -> 7x7x832.
+// Each instance's place in the arenas is a inceptionHOffsets.
+
+// inceptionHOffsets is the place of one instance of inceptionH in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionHOffsets struct {
+	i0, k0, p0, t0 int
 }
 
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
+var (
+	inception5a = inceptionHOffsets{i0: 1605632, k0: 1335936, p0: 9865744, t0: 6531984}
+)
+
+func inceptionHForward(m *rt.Memory, n int, o *inceptionHOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 7x7x832 -> 7x7x256
+	inceptionH_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*40768], m.Params[o.p0:o.p0+212992], m.Params[o.p0+212992:o.p0+213248], a[(o.t0+40768)*mb:(o.t0+40768)*mb+n*12544], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 7x7x256 -> 7x7x256
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 7x7x832 -> 7x7x160
+	inceptionH_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*40768], m.Params[o.p0+213248:o.p0+346368], m.Params[o.p0+346368:o.p0+346528], a[(o.t0+53312)*mb:(o.t0+53312)*mb+n*7840], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 7x7x160 -> 7x7x160
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 7x7x160 -> 7x7x320
+	inceptionH_conv3.Forward(n, a[(o.t0+53312)*mb:(o.t0+53312)*mb+n*7840], m.Params[o.p0+346528:o.p0+807328], m.Params[o.p0+807328:o.p0+807648], a[(o.t0+61152)*mb:(o.t0+61152)*mb+n*15680], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 7x7x320 -> 7x7x320
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 7x7x832 -> 7x7x32
+	inceptionH_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*40768], m.Params[o.p0+807648:o.p0+834272], m.Params[o.p0+834272:o.p0+834304], a[(o.t0+76832)*mb:(o.t0+76832)*mb+n*1568], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 7x7x32 -> 7x7x32
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 7x7x32 -> 7x7x128
+	inceptionH_conv5.Forward(n, a[(o.t0+76832)*mb:(o.t0+76832)*mb+n*1568], m.Params[o.p0+834304:o.p0+936704], m.Params[o.p0+936704:o.p0+936832], a[(o.t0+78400)*mb:(o.t0+78400)*mb+n*6272], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 7x7x128 -> 7x7x128
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x832
+	inceptionH_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*40768], a[(o.t0+84672)*mb:(o.t0+84672)*mb+n*40768], m.Argmax[o.k0*mb:o.k0*mb+n*40768])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x128
+	inceptionH_conv6.Forward(n, a[(o.t0+84672)*mb:(o.t0+84672)*mb+n*40768], m.Params[o.p0+936832:o.p0+1043328], m.Params[o.p0+1043328:o.p0+1043456], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*6272], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 7x7x128 -> 7x7x128
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 7x7x256 + 7x7x320 + 7x7x128 + 7x7x128 -> 7x7x832
+	inceptionH_concat1.Forward(n, a[(o.t0+40768)*mb:(o.t0+40768)*mb+n*12544], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*40768])
+	inceptionH_concat1_1.Forward(n, a[(o.t0+61152)*mb:(o.t0+61152)*mb+n*15680], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*40768])
+	inceptionH_concat1_2.Forward(n, a[(o.t0+78400)*mb:(o.t0+78400)*mb+n*6272], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*40768])
+	inceptionH_concat1_3.Forward(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*6272], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*40768])
 }
 
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
+func inceptionHInfer(m *rt.Memory, n int, o *inceptionHOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionH_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*40768], m.Params[o.p0:o.p0+212992], m.Params[o.p0+212992:o.p0+213248], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*12544], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionH_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*40768], m.Params[o.p0+213248:o.p0+346368], m.Params[o.p0+346368:o.p0+346528], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*7840], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionH_conv3.Forward(n, a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*7840], m.Params[o.p0+346528:o.p0+807328], m.Params[o.p0+807328:o.p0+807648], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*15680], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionH_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*40768], m.Params[o.p0+807648:o.p0+834272], m.Params[o.p0+834272:o.p0+834304], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*1568], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionH_conv5.Forward(n, a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*1568], m.Params[o.p0+834304:o.p0+936704], m.Params[o.p0+936704:o.p0+936832], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*6272], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionH_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*40768], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*40768], nil)
+	inceptionH_conv6.Forward(n, a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*40768], m.Params[o.p0+936832:o.p0+1043328], m.Params[o.p0+1043328:o.p0+1043456], a[o.i0*mb:o.i0*mb+n*6272], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionH_concat1.Forward(n, a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*12544], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*40768])
+	inceptionH_concat1_1.Forward(n, a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*15680], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*40768])
+	inceptionH_concat1_2.Forward(n, a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*6272], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*40768])
+	inceptionH_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*6272], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*40768])
 }
 
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
+func inceptionHBackward(m *rt.Memory, n int, o *inceptionHOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionH_concat1.Backward(n, d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*40768], d[(o.t0+40768)*mb:(o.t0+40768)*mb+n*12544])
+	inceptionH_concat1_1.Backward(n, d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*40768], d[(o.t0+61152)*mb:(o.t0+61152)*mb+n*15680])
+	inceptionH_concat1_2.Backward(n, d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*40768], d[(o.t0+78400)*mb:(o.t0+78400)*mb+n*6272])
+	inceptionH_concat1_3.Backward(n, d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*40768], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*6272])
+	rt.ReLUBackward(a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*6272], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*6272])
+	inceptionH_conv6.BackwardFilter(n, a[(o.t0+84672)*mb:(o.t0+84672)*mb+n*40768], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*6272], m.Grads[o.p0+936832:o.p0+1043328], m.Grads[o.p0+1043328:o.p0+1043456], m.Scratch)
+	inceptionH_conv6.BackwardData(n, d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*6272], m.Params[o.p0+936832:o.p0+1043328], d[(o.t0+84672)*mb:(o.t0+84672)*mb+n*40768], m.Scratch)
+	inceptionH_maxpool1.Backward(n, d[(o.t0+84672)*mb:(o.t0+84672)*mb+n*40768], m.Argmax[o.k0*mb:o.k0*mb+n*40768], d[o.t0*mb:o.t0*mb+n*40768])
+	rt.ReLUBackward(a[(o.t0+78400)*mb:(o.t0+78400)*mb+n*6272], d[(o.t0+78400)*mb:(o.t0+78400)*mb+n*6272])
+	inceptionH_conv5.BackwardFilter(n, a[(o.t0+76832)*mb:(o.t0+76832)*mb+n*1568], d[(o.t0+78400)*mb:(o.t0+78400)*mb+n*6272], m.Grads[o.p0+834304:o.p0+936704], m.Grads[o.p0+936704:o.p0+936832], m.Scratch)
+	inceptionH_conv5.BackwardData(n, d[(o.t0+78400)*mb:(o.t0+78400)*mb+n*6272], m.Params[o.p0+834304:o.p0+936704], d[(o.t0+76832)*mb:(o.t0+76832)*mb+n*1568], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+76832)*mb:(o.t0+76832)*mb+n*1568], d[(o.t0+76832)*mb:(o.t0+76832)*mb+n*1568])
+	inceptionH_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*40768], d[(o.t0+76832)*mb:(o.t0+76832)*mb+n*1568], m.Grads[o.p0+807648:o.p0+834272], m.Grads[o.p0+834272:o.p0+834304], m.Scratch)
+	inceptionH_conv4.BackwardData(n, d[(o.t0+76832)*mb:(o.t0+76832)*mb+n*1568], m.Params[o.p0+807648:o.p0+834272], d[o.t0*mb:o.t0*mb+n*40768], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+61152)*mb:(o.t0+61152)*mb+n*15680], d[(o.t0+61152)*mb:(o.t0+61152)*mb+n*15680])
+	inceptionH_conv3.BackwardFilter(n, a[(o.t0+53312)*mb:(o.t0+53312)*mb+n*7840], d[(o.t0+61152)*mb:(o.t0+61152)*mb+n*15680], m.Grads[o.p0+346528:o.p0+807328], m.Grads[o.p0+807328:o.p0+807648], m.Scratch)
+	inceptionH_conv3.BackwardData(n, d[(o.t0+61152)*mb:(o.t0+61152)*mb+n*15680], m.Params[o.p0+346528:o.p0+807328], d[(o.t0+53312)*mb:(o.t0+53312)*mb+n*7840], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+53312)*mb:(o.t0+53312)*mb+n*7840], d[(o.t0+53312)*mb:(o.t0+53312)*mb+n*7840])
+	inceptionH_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*40768], d[(o.t0+53312)*mb:(o.t0+53312)*mb+n*7840], m.Grads[o.p0+213248:o.p0+346368], m.Grads[o.p0+346368:o.p0+346528], m.Scratch)
+	inceptionH_conv2.BackwardData(n, d[(o.t0+53312)*mb:(o.t0+53312)*mb+n*7840], m.Params[o.p0+213248:o.p0+346368], d[o.t0*mb:o.t0*mb+n*40768], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+40768)*mb:(o.t0+40768)*mb+n*12544], d[(o.t0+40768)*mb:(o.t0+40768)*mb+n*12544])
+	inceptionH_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*40768], d[(o.t0+40768)*mb:(o.t0+40768)*mb+n*12544], m.Grads[o.p0:o.p0+212992], m.Grads[o.p0+212992:o.p0+213248], m.Scratch)
+	inceptionH_conv1.BackwardData(n, d[(o.t0+40768)*mb:(o.t0+40768)*mb+n*12544], m.Params[o.p0:o.p0+212992], d[o.t0*mb:o.t0*mb+n*40768], m.Scratch)
 }
 
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
+func inceptionHTensors(t []rt.TensorSpec, prefix string, o *inceptionHOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{256, 832, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{256}, Off: o.p0 + 212992, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{160, 832, 1, 1}, Off: o.p0 + 213248, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{160}, Off: o.p0 + 346368, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{320, 160, 3, 3}, Off: o.p0 + 346528, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{320}, Off: o.p0 + 807328, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{32, 832, 1, 1}, Off: o.p0 + 807648, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{32}, Off: o.p0 + 834272, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{128, 32, 5, 5}, Off: o.p0 + 834304, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{128}, Off: o.p0 + 936704, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{128, 832, 1, 1}, Off: o.p0 + 936832, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{128}, Off: o.p0 + 1043328, Init: rt.InitBias},
+	}...)
 }
 
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
+// inceptionI is the code of 1 instance(s) of the block inception: inception5b; 7x7x832 -> 7x7x1024.
+// Each instance's place in the arenas is a inceptionIOffsets.
+
+// inceptionIOffsets is the place of one instance of inceptionI in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionIOffsets struct {
+	i0, k0, p0, t0 int
 }
 
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
+var (
+	inception5b = inceptionIOffsets{i0: 1705984, k0: 1376704, p0: 10909200, t0: 6663696}
+)
+
+func inceptionIForward(m *rt.Memory, n int, o *inceptionIOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../networks/googlenet.cnn:11), 7x7x832 -> 7x7x384
+	inceptionI_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*40768], m.Params[o.p0:o.p0+319488], m.Params[o.p0+319488:o.p0+319872], a[(o.t0+40768)*mb:(o.t0+40768)*mb+n*18816], m.Scratch)
+	// relu1: relu (../networks/googlenet.cnn:11), 7x7x384 -> 7x7x384
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../networks/googlenet.cnn:12), 7x7x832 -> 7x7x192
+	inceptionI_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*40768], m.Params[o.p0+319872:o.p0+479616], m.Params[o.p0+479616:o.p0+479808], a[(o.t0+59584)*mb:(o.t0+59584)*mb+n*9408], m.Scratch)
+	// relu2: relu (../networks/googlenet.cnn:12), 7x7x192 -> 7x7x192
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 7x7x192 -> 7x7x384
+	inceptionI_conv3.Forward(n, a[(o.t0+59584)*mb:(o.t0+59584)*mb+n*9408], m.Params[o.p0+479808:o.p0+1143360], m.Params[o.p0+1143360:o.p0+1143744], a[(o.t0+68992)*mb:(o.t0+68992)*mb+n*18816], m.Scratch)
+	// relu3: relu (../networks/googlenet.cnn:12), 7x7x384 -> 7x7x384
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 7x7x832 -> 7x7x48
+	inceptionI_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*40768], m.Params[o.p0+1143744:o.p0+1183680], m.Params[o.p0+1183680:o.p0+1183728], a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*2352], m.Scratch)
+	// relu4: relu (../networks/googlenet.cnn:13), 7x7x48 -> 7x7x48
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../networks/googlenet.cnn:13), 7x7x48 -> 7x7x128
+	inceptionI_conv5.Forward(n, a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*2352], m.Params[o.p0+1183728:o.p0+1337328], m.Params[o.p0+1337328:o.p0+1337456], a[(o.t0+90160)*mb:(o.t0+90160)*mb+n*6272], m.Scratch)
+	// relu5: relu (../networks/googlenet.cnn:13), 7x7x128 -> 7x7x128
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x832
+	inceptionI_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*40768], a[(o.t0+96432)*mb:(o.t0+96432)*mb+n*40768], m.Argmax[o.k0*mb:o.k0*mb+n*40768])
+	// conv6: conv pp 1x1 (../networks/googlenet.cnn:14), 7x7x832 -> 7x7x128
+	inceptionI_conv6.Forward(n, a[(o.t0+96432)*mb:(o.t0+96432)*mb+n*40768], m.Params[o.p0+1337456:o.p0+1443952], m.Params[o.p0+1443952:o.p0+1444080], a[(o.t0+137200)*mb:(o.t0+137200)*mb+n*6272], m.Scratch)
+	// relu6: relu (../networks/googlenet.cnn:14), 7x7x128 -> 7x7x128
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../networks/googlenet.cnn:10), 7x7x384 + 7x7x384 + 7x7x128 + 7x7x128 -> 7x7x1024
+	inceptionI_concat1.Forward(n, a[(o.t0+40768)*mb:(o.t0+40768)*mb+n*18816], a[(o.t0+143472)*mb:(o.t0+143472)*mb+n*50176])
+	inceptionI_concat1_1.Forward(n, a[(o.t0+68992)*mb:(o.t0+68992)*mb+n*18816], a[(o.t0+143472)*mb:(o.t0+143472)*mb+n*50176])
+	inceptionI_concat1_2.Forward(n, a[(o.t0+90160)*mb:(o.t0+90160)*mb+n*6272], a[(o.t0+143472)*mb:(o.t0+143472)*mb+n*50176])
+	inceptionI_concat1_3.Forward(n, a[(o.t0+137200)*mb:(o.t0+137200)*mb+n*6272], a[(o.t0+143472)*mb:(o.t0+143472)*mb+n*50176])
 }
 
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
+func inceptionIInfer(m *rt.Memory, n int, o *inceptionIOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionI_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*40768], m.Params[o.p0:o.p0+319488], m.Params[o.p0+319488:o.p0+319872], a[(o.i0+-100352)*mb:(o.i0+-100352)*mb+n*18816], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionI_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*40768], m.Params[o.p0+319872:o.p0+479616], m.Params[o.p0+479616:o.p0+479808], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*9408], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionI_conv3.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*9408], m.Params[o.p0+479808:o.p0+1143360], m.Params[o.p0+1143360:o.p0+1143744], a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*18816], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionI_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*40768], m.Params[o.p0+1143744:o.p0+1183680], m.Params[o.p0+1183680:o.p0+1183728], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*2352], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionI_conv5.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*2352], m.Params[o.p0+1183728:o.p0+1337328], m.Params[o.p0+1337328:o.p0+1337456], a[(o.i0+-1103872)*mb:(o.i0+-1103872)*mb+n*6272], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionI_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*40768], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*40768], nil)
+	inceptionI_conv6.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*40768], m.Params[o.p0+1337456:o.p0+1443952], m.Params[o.p0+1443952:o.p0+1444080], a[o.i0*mb:o.i0*mb+n*6272], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionI_concat1.Forward(n, a[(o.i0+-100352)*mb:(o.i0+-100352)*mb+n*18816], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*50176])
+	inceptionI_concat1_1.Forward(n, a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*18816], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*50176])
+	inceptionI_concat1_2.Forward(n, a[(o.i0+-1103872)*mb:(o.i0+-1103872)*mb+n*6272], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*50176])
+	inceptionI_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*6272], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*50176])
 }
 
-func (m *Net) SetState(s TrainState) {
-	m.state = s
+func inceptionIBackward(m *rt.Memory, n int, o *inceptionIOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionI_concat1.Backward(n, d[(o.t0+143472)*mb:(o.t0+143472)*mb+n*50176], d[(o.t0+40768)*mb:(o.t0+40768)*mb+n*18816])
+	inceptionI_concat1_1.Backward(n, d[(o.t0+143472)*mb:(o.t0+143472)*mb+n*50176], d[(o.t0+68992)*mb:(o.t0+68992)*mb+n*18816])
+	inceptionI_concat1_2.Backward(n, d[(o.t0+143472)*mb:(o.t0+143472)*mb+n*50176], d[(o.t0+90160)*mb:(o.t0+90160)*mb+n*6272])
+	inceptionI_concat1_3.Backward(n, d[(o.t0+143472)*mb:(o.t0+143472)*mb+n*50176], d[(o.t0+137200)*mb:(o.t0+137200)*mb+n*6272])
+	rt.ReLUBackward(a[(o.t0+137200)*mb:(o.t0+137200)*mb+n*6272], d[(o.t0+137200)*mb:(o.t0+137200)*mb+n*6272])
+	inceptionI_conv6.BackwardFilter(n, a[(o.t0+96432)*mb:(o.t0+96432)*mb+n*40768], d[(o.t0+137200)*mb:(o.t0+137200)*mb+n*6272], m.Grads[o.p0+1337456:o.p0+1443952], m.Grads[o.p0+1443952:o.p0+1444080], m.Scratch)
+	inceptionI_conv6.BackwardData(n, d[(o.t0+137200)*mb:(o.t0+137200)*mb+n*6272], m.Params[o.p0+1337456:o.p0+1443952], d[(o.t0+96432)*mb:(o.t0+96432)*mb+n*40768], m.Scratch)
+	inceptionI_maxpool1.Backward(n, d[(o.t0+96432)*mb:(o.t0+96432)*mb+n*40768], m.Argmax[o.k0*mb:o.k0*mb+n*40768], d[o.t0*mb:o.t0*mb+n*40768])
+	rt.ReLUBackward(a[(o.t0+90160)*mb:(o.t0+90160)*mb+n*6272], d[(o.t0+90160)*mb:(o.t0+90160)*mb+n*6272])
+	inceptionI_conv5.BackwardFilter(n, a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*2352], d[(o.t0+90160)*mb:(o.t0+90160)*mb+n*6272], m.Grads[o.p0+1183728:o.p0+1337328], m.Grads[o.p0+1337328:o.p0+1337456], m.Scratch)
+	inceptionI_conv5.BackwardData(n, d[(o.t0+90160)*mb:(o.t0+90160)*mb+n*6272], m.Params[o.p0+1183728:o.p0+1337328], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*2352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*2352], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*2352])
+	inceptionI_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*40768], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*2352], m.Grads[o.p0+1143744:o.p0+1183680], m.Grads[o.p0+1183680:o.p0+1183728], m.Scratch)
+	inceptionI_conv4.BackwardData(n, d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*2352], m.Params[o.p0+1143744:o.p0+1183680], d[o.t0*mb:o.t0*mb+n*40768], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+68992)*mb:(o.t0+68992)*mb+n*18816], d[(o.t0+68992)*mb:(o.t0+68992)*mb+n*18816])
+	inceptionI_conv3.BackwardFilter(n, a[(o.t0+59584)*mb:(o.t0+59584)*mb+n*9408], d[(o.t0+68992)*mb:(o.t0+68992)*mb+n*18816], m.Grads[o.p0+479808:o.p0+1143360], m.Grads[o.p0+1143360:o.p0+1143744], m.Scratch)
+	inceptionI_conv3.BackwardData(n, d[(o.t0+68992)*mb:(o.t0+68992)*mb+n*18816], m.Params[o.p0+479808:o.p0+1143360], d[(o.t0+59584)*mb:(o.t0+59584)*mb+n*9408], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+59584)*mb:(o.t0+59584)*mb+n*9408], d[(o.t0+59584)*mb:(o.t0+59584)*mb+n*9408])
+	inceptionI_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*40768], d[(o.t0+59584)*mb:(o.t0+59584)*mb+n*9408], m.Grads[o.p0+319872:o.p0+479616], m.Grads[o.p0+479616:o.p0+479808], m.Scratch)
+	inceptionI_conv2.BackwardData(n, d[(o.t0+59584)*mb:(o.t0+59584)*mb+n*9408], m.Params[o.p0+319872:o.p0+479616], d[o.t0*mb:o.t0*mb+n*40768], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+40768)*mb:(o.t0+40768)*mb+n*18816], d[(o.t0+40768)*mb:(o.t0+40768)*mb+n*18816])
+	inceptionI_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*40768], d[(o.t0+40768)*mb:(o.t0+40768)*mb+n*18816], m.Grads[o.p0:o.p0+319488], m.Grads[o.p0+319488:o.p0+319872], m.Scratch)
+	inceptionI_conv1.BackwardData(n, d[(o.t0+40768)*mb:(o.t0+40768)*mb+n*18816], m.Params[o.p0:o.p0+319488], d[o.t0*mb:o.t0*mb+n*40768], m.Scratch)
 }
 
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
+func inceptionITensors(t []rt.TensorSpec, prefix string, o *inceptionIOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{384, 832, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{384}, Off: o.p0 + 319488, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{192, 832, 1, 1}, Off: o.p0 + 319872, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{192}, Off: o.p0 + 479616, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{384, 192, 3, 3}, Off: o.p0 + 479808, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{384}, Off: o.p0 + 1143360, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{48, 832, 1, 1}, Off: o.p0 + 1143744, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{48}, Off: o.p0 + 1183680, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{128, 48, 5, 5}, Off: o.p0 + 1183728, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{128}, Off: o.p0 + 1337328, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{128, 832, 1, 1}, Off: o.p0 + 1337456, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{128}, Off: o.p0 + 1443952, Init: rt.InitBias},
+	}...)
 }
 
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (every); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = rt.StepLR{
-		Gamma:      0.9615384615384615,
-		Milestones: []int{},
-		StepSize:   8,
-	}.LR(m.state.BaseLR, m.state.Epoch)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init xavier).
-func (m *Net) initParams(seed uint64) {
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:9408], 147, 3136)
-	rt.Fill(m.params[9408:9472], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[9472:13568], 64, 64)
-	rt.Fill(m.params[13568:13632], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv3.weight")), m.params[13632:124224], 576, 1728)
-	rt.Fill(m.params[124224:124416], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3a.conv1.weight")), m.params[124416:136704], 192, 64)
-	rt.Fill(m.params[136704:136768], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3a.conv2.weight")), m.params[136768:155200], 192, 96)
-	rt.Fill(m.params[155200:155296], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3a.conv3.weight")), m.params[155296:265888], 864, 1152)
-	rt.Fill(m.params[265888:266016], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3a.conv4.weight")), m.params[266016:269088], 192, 16)
-	rt.Fill(m.params[269088:269104], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3a.conv5.weight")), m.params[269104:281904], 400, 800)
-	rt.Fill(m.params[281904:281936], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3a.conv6.weight")), m.params[281936:288080], 192, 32)
-	rt.Fill(m.params[288080:288112], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3b.conv1.weight")), m.params[288112:320880], 256, 128)
-	rt.Fill(m.params[320880:321008], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3b.conv2.weight")), m.params[321008:353776], 256, 128)
-	rt.Fill(m.params[353776:353904], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3b.conv3.weight")), m.params[353904:575088], 1152, 1728)
-	rt.Fill(m.params[575088:575280], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3b.conv4.weight")), m.params[575280:583472], 256, 32)
-	rt.Fill(m.params[583472:583504], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3b.conv5.weight")), m.params[583504:660304], 800, 2400)
-	rt.Fill(m.params[660304:660400], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception3b.conv6.weight")), m.params[660400:676784], 256, 64)
-	rt.Fill(m.params[676784:676848], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4a.conv1.weight")), m.params[676848:769008], 480, 192)
-	rt.Fill(m.params[769008:769200], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4a.conv2.weight")), m.params[769200:815280], 480, 96)
-	rt.Fill(m.params[815280:815376], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4a.conv3.weight")), m.params[815376:995088], 864, 1872)
-	rt.Fill(m.params[995088:995296], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4a.conv4.weight")), m.params[995296:1002976], 480, 16)
-	rt.Fill(m.params[1002976:1002992], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4a.conv5.weight")), m.params[1002992:1022192], 400, 1200)
-	rt.Fill(m.params[1022192:1022240], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4a.conv6.weight")), m.params[1022240:1052960], 480, 64)
-	rt.Fill(m.params[1052960:1053024], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux1.classifier1.conv1.weight")), m.params[1053024:1118560], 512, 128)
-	rt.Fill(m.params[1118560:1118688], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux1.classifier1.fc1.weight")), m.params[1118688:3215840], 2048, 1024)
-	rt.Fill(m.params[3215840:3216864], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux1.classifier1.fc2.weight")), m.params[3216864:4240864], 1024, 1000)
-	rt.Fill(m.params[4240864:4241864], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4b.conv1.weight")), m.params[4241864:4323784], 512, 160)
-	rt.Fill(m.params[4323784:4323944], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4b.conv2.weight")), m.params[4323944:4381288], 512, 112)
-	rt.Fill(m.params[4381288:4381400], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4b.conv3.weight")), m.params[4381400:4607192], 1008, 2016)
-	rt.Fill(m.params[4607192:4607416], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4b.conv4.weight")), m.params[4607416:4619704], 512, 24)
-	rt.Fill(m.params[4619704:4619728], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4b.conv5.weight")), m.params[4619728:4658128], 600, 1600)
-	rt.Fill(m.params[4658128:4658192], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4b.conv6.weight")), m.params[4658192:4690960], 512, 64)
-	rt.Fill(m.params[4690960:4691024], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4c.conv1.weight")), m.params[4691024:4756560], 512, 128)
-	rt.Fill(m.params[4756560:4756688], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4c.conv2.weight")), m.params[4756688:4822224], 512, 128)
-	rt.Fill(m.params[4822224:4822352], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4c.conv3.weight")), m.params[4822352:5117264], 1152, 2304)
-	rt.Fill(m.params[5117264:5117520], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4c.conv4.weight")), m.params[5117520:5129808], 512, 24)
-	rt.Fill(m.params[5129808:5129832], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4c.conv5.weight")), m.params[5129832:5168232], 600, 1600)
-	rt.Fill(m.params[5168232:5168296], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4c.conv6.weight")), m.params[5168296:5201064], 512, 64)
-	rt.Fill(m.params[5201064:5201128], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4d.conv1.weight")), m.params[5201128:5258472], 512, 112)
-	rt.Fill(m.params[5258472:5258584], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4d.conv2.weight")), m.params[5258584:5332312], 512, 144)
-	rt.Fill(m.params[5332312:5332456], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4d.conv3.weight")), m.params[5332456:5705704], 1296, 2592)
-	rt.Fill(m.params[5705704:5705992], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4d.conv4.weight")), m.params[5705992:5722376], 512, 32)
-	rt.Fill(m.params[5722376:5722408], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4d.conv5.weight")), m.params[5722408:5773608], 800, 1600)
-	rt.Fill(m.params[5773608:5773672], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4d.conv6.weight")), m.params[5773672:5806440], 512, 64)
-	rt.Fill(m.params[5806440:5806504], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux2.classifier1.conv1.weight")), m.params[5806504:5874088], 528, 128)
-	rt.Fill(m.params[5874088:5874216], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux2.classifier1.fc1.weight")), m.params[5874216:7971368], 2048, 1024)
-	rt.Fill(m.params[7971368:7972392], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux2.classifier1.fc2.weight")), m.params[7972392:8996392], 1024, 1000)
-	rt.Fill(m.params[8996392:8997392], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4e.conv1.weight")), m.params[8997392:9132560], 528, 256)
-	rt.Fill(m.params[9132560:9132816], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4e.conv2.weight")), m.params[9132816:9217296], 528, 160)
-	rt.Fill(m.params[9217296:9217456], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4e.conv3.weight")), m.params[9217456:9678256], 1440, 2880)
-	rt.Fill(m.params[9678256:9678576], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4e.conv4.weight")), m.params[9678576:9695472], 528, 32)
-	rt.Fill(m.params[9695472:9695504], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4e.conv5.weight")), m.params[9695504:9797904], 800, 3200)
-	rt.Fill(m.params[9797904:9798032], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception4e.conv6.weight")), m.params[9798032:9865616], 528, 128)
-	rt.Fill(m.params[9865616:9865744], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5a.conv1.weight")), m.params[9865744:10078736], 832, 256)
-	rt.Fill(m.params[10078736:10078992], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5a.conv2.weight")), m.params[10078992:10212112], 832, 160)
-	rt.Fill(m.params[10212112:10212272], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5a.conv3.weight")), m.params[10212272:10673072], 1440, 2880)
-	rt.Fill(m.params[10673072:10673392], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5a.conv4.weight")), m.params[10673392:10700016], 832, 32)
-	rt.Fill(m.params[10700016:10700048], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5a.conv5.weight")), m.params[10700048:10802448], 800, 3200)
-	rt.Fill(m.params[10802448:10802576], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5a.conv6.weight")), m.params[10802576:10909072], 832, 128)
-	rt.Fill(m.params[10909072:10909200], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5b.conv1.weight")), m.params[10909200:11228688], 832, 384)
-	rt.Fill(m.params[11228688:11229072], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5b.conv2.weight")), m.params[11229072:11388816], 832, 192)
-	rt.Fill(m.params[11388816:11389008], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5b.conv3.weight")), m.params[11389008:12052560], 1728, 3456)
-	rt.Fill(m.params[12052560:12052944], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5b.conv4.weight")), m.params[12052944:12092880], 832, 48)
-	rt.Fill(m.params[12092880:12092928], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5b.conv5.weight")), m.params[12092928:12246528], 1200, 3200)
-	rt.Fill(m.params[12246528:12246656], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception5b.conv6.weight")), m.params[12246656:12353152], 832, 128)
-	rt.Fill(m.params[12353152:12353280], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[12353280:13377280], 1024, 1000)
-	rt.Fill(m.params[13377280:13378280], float32(0))
-	m.foldStale = true
-}
+// The geometry of every layer, all constants.
+var (
+	conv1                = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
+	maxpool1             = rt.MaxPool{C: 64, H: 112, W: 112, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 56, OW: 56}
+	lrn1                 = rt.LRN{C: 64, H: 56, W: 56, Size: 5, Alpha: float32(0.0001), Beta: float32(0.75), K: float32(2)}
+	conv2                = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	conv3                = rt.Conv{C: 64, H: 56, W: 56, K: 192, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	lrn2                 = rt.LRN{C: 192, H: 56, W: 56, Size: 5, Alpha: float32(0.0001), Beta: float32(0.75), K: float32(2)}
+	maxpool2             = rt.MaxPool{C: 192, H: 56, W: 56, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 28, OW: 28}
+	maxpool3             = rt.MaxPool{C: 480, H: 28, W: 28, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 14, OW: 14}
+	maxpool4             = rt.MaxPool{C: 832, H: 14, W: 14, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 7, OW: 7}
+	avgpool1             = rt.AvgPool{C: 1024, H: 7, W: 7, KH: 7, KW: 7, SH: 1, SW: 1, PH: 0, PW: 0, Ceil: false, OH: 1, OW: 1}
+	dropout1             = rt.Dropout{P: float32(0.4)}
+	fc1                  = rt.FC{In: 1024, Out: 1000, ReLU: false}
+	softmax1             = rt.Softmax{Classes: 1000}
+	inceptionA_conv1     = rt.Conv{C: 192, H: 28, W: 28, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionA_conv2     = rt.Conv{C: 192, H: 28, W: 28, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionA_conv3     = rt.Conv{C: 96, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionA_conv4     = rt.Conv{C: 192, H: 28, W: 28, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionA_conv5     = rt.Conv{C: 16, H: 28, W: 28, K: 32, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionA_maxpool1  = rt.MaxPool{C: 192, H: 28, W: 28, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 28, OW: 28}
+	inceptionA_conv6     = rt.Conv{C: 192, H: 28, W: 28, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionA_concat1   = rt.Concat{C: 64, Total: 256, Off: 0, HW: 784}
+	inceptionA_concat1_1 = rt.Concat{C: 128, Total: 256, Off: 64, HW: 784}
+	inceptionA_concat1_2 = rt.Concat{C: 32, Total: 256, Off: 192, HW: 784}
+	inceptionA_concat1_3 = rt.Concat{C: 32, Total: 256, Off: 224, HW: 784}
+	inceptionB_conv1     = rt.Conv{C: 256, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionB_conv2     = rt.Conv{C: 256, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionB_conv3     = rt.Conv{C: 128, H: 28, W: 28, K: 192, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionB_conv4     = rt.Conv{C: 256, H: 28, W: 28, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionB_conv5     = rt.Conv{C: 32, H: 28, W: 28, K: 96, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionB_maxpool1  = rt.MaxPool{C: 256, H: 28, W: 28, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 28, OW: 28}
+	inceptionB_conv6     = rt.Conv{C: 256, H: 28, W: 28, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	inceptionB_concat1   = rt.Concat{C: 128, Total: 480, Off: 0, HW: 784}
+	inceptionB_concat1_1 = rt.Concat{C: 192, Total: 480, Off: 128, HW: 784}
+	inceptionB_concat1_2 = rt.Concat{C: 96, Total: 480, Off: 320, HW: 784}
+	inceptionB_concat1_3 = rt.Concat{C: 64, Total: 480, Off: 416, HW: 784}
+	inceptionC_conv1     = rt.Conv{C: 480, H: 14, W: 14, K: 192, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionC_conv2     = rt.Conv{C: 480, H: 14, W: 14, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionC_conv3     = rt.Conv{C: 96, H: 14, W: 14, K: 208, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionC_conv4     = rt.Conv{C: 480, H: 14, W: 14, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionC_conv5     = rt.Conv{C: 16, H: 14, W: 14, K: 48, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionC_maxpool1  = rt.MaxPool{C: 480, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
+	inceptionC_conv6     = rt.Conv{C: 480, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionC_concat1   = rt.Concat{C: 192, Total: 512, Off: 0, HW: 196}
+	inceptionC_concat1_1 = rt.Concat{C: 208, Total: 512, Off: 192, HW: 196}
+	inceptionC_concat1_2 = rt.Concat{C: 48, Total: 512, Off: 400, HW: 196}
+	inceptionC_concat1_3 = rt.Concat{C: 64, Total: 512, Off: 448, HW: 196}
+	classifierA_avgpool1 = rt.AvgPool{C: 512, H: 14, W: 14, KH: 5, KW: 5, SH: 3, SW: 3, PH: 0, PW: 0, Ceil: true, OH: 4, OW: 4}
+	classifierA_conv1    = rt.Conv{C: 512, H: 4, W: 4, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
+	classifierA_fc1      = rt.FC{In: 2048, Out: 1024, ReLU: true}
+	classifierA_dropout1 = rt.Dropout{P: float32(0.7)}
+	classifierA_fc2      = rt.FC{In: 1024, Out: 1000, ReLU: false}
+	inceptionD_conv1     = rt.Conv{C: 512, H: 14, W: 14, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionD_conv2     = rt.Conv{C: 512, H: 14, W: 14, K: 112, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionD_conv3     = rt.Conv{C: 112, H: 14, W: 14, K: 224, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionD_conv4     = rt.Conv{C: 512, H: 14, W: 14, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionD_conv5     = rt.Conv{C: 24, H: 14, W: 14, K: 64, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionD_maxpool1  = rt.MaxPool{C: 512, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
+	inceptionD_conv6     = rt.Conv{C: 512, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionD_concat1   = rt.Concat{C: 160, Total: 512, Off: 0, HW: 196}
+	inceptionD_concat1_1 = rt.Concat{C: 224, Total: 512, Off: 160, HW: 196}
+	inceptionD_concat1_2 = rt.Concat{C: 64, Total: 512, Off: 384, HW: 196}
+	inceptionD_concat1_3 = rt.Concat{C: 64, Total: 512, Off: 448, HW: 196}
+	inceptionE_conv1     = rt.Conv{C: 512, H: 14, W: 14, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionE_conv2     = rt.Conv{C: 512, H: 14, W: 14, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionE_conv3     = rt.Conv{C: 128, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionE_conv4     = rt.Conv{C: 512, H: 14, W: 14, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionE_conv5     = rt.Conv{C: 24, H: 14, W: 14, K: 64, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionE_maxpool1  = rt.MaxPool{C: 512, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
+	inceptionE_conv6     = rt.Conv{C: 512, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionE_concat1   = rt.Concat{C: 128, Total: 512, Off: 0, HW: 196}
+	inceptionE_concat1_1 = rt.Concat{C: 256, Total: 512, Off: 128, HW: 196}
+	inceptionE_concat1_2 = rt.Concat{C: 64, Total: 512, Off: 384, HW: 196}
+	inceptionE_concat1_3 = rt.Concat{C: 64, Total: 512, Off: 448, HW: 196}
+	inceptionF_conv1     = rt.Conv{C: 512, H: 14, W: 14, K: 112, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionF_conv2     = rt.Conv{C: 512, H: 14, W: 14, K: 144, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionF_conv3     = rt.Conv{C: 144, H: 14, W: 14, K: 288, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionF_conv4     = rt.Conv{C: 512, H: 14, W: 14, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionF_conv5     = rt.Conv{C: 32, H: 14, W: 14, K: 64, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionF_maxpool1  = rt.MaxPool{C: 512, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
+	inceptionF_conv6     = rt.Conv{C: 512, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionF_concat1   = rt.Concat{C: 112, Total: 528, Off: 0, HW: 196}
+	inceptionF_concat1_1 = rt.Concat{C: 288, Total: 528, Off: 112, HW: 196}
+	inceptionF_concat1_2 = rt.Concat{C: 64, Total: 528, Off: 400, HW: 196}
+	inceptionF_concat1_3 = rt.Concat{C: 64, Total: 528, Off: 464, HW: 196}
+	classifierB_avgpool1 = rt.AvgPool{C: 528, H: 14, W: 14, KH: 5, KW: 5, SH: 3, SW: 3, PH: 0, PW: 0, Ceil: true, OH: 4, OW: 4}
+	classifierB_conv1    = rt.Conv{C: 528, H: 4, W: 4, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
+	classifierB_fc1      = rt.FC{In: 2048, Out: 1024, ReLU: true}
+	classifierB_dropout1 = rt.Dropout{P: float32(0.7)}
+	classifierB_fc2      = rt.FC{In: 1024, Out: 1000, ReLU: false}
+	inceptionG_conv1     = rt.Conv{C: 528, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionG_conv2     = rt.Conv{C: 528, H: 14, W: 14, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionG_conv3     = rt.Conv{C: 160, H: 14, W: 14, K: 320, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionG_conv4     = rt.Conv{C: 528, H: 14, W: 14, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionG_conv5     = rt.Conv{C: 32, H: 14, W: 14, K: 128, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionG_maxpool1  = rt.MaxPool{C: 528, H: 14, W: 14, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 14, OW: 14}
+	inceptionG_conv6     = rt.Conv{C: 528, H: 14, W: 14, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	inceptionG_concat1   = rt.Concat{C: 256, Total: 832, Off: 0, HW: 196}
+	inceptionG_concat1_1 = rt.Concat{C: 320, Total: 832, Off: 256, HW: 196}
+	inceptionG_concat1_2 = rt.Concat{C: 128, Total: 832, Off: 576, HW: 196}
+	inceptionG_concat1_3 = rt.Concat{C: 128, Total: 832, Off: 704, HW: 196}
+	inceptionH_conv1     = rt.Conv{C: 832, H: 7, W: 7, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionH_conv2     = rt.Conv{C: 832, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionH_conv3     = rt.Conv{C: 160, H: 7, W: 7, K: 320, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionH_conv4     = rt.Conv{C: 832, H: 7, W: 7, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionH_conv5     = rt.Conv{C: 32, H: 7, W: 7, K: 128, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionH_maxpool1  = rt.MaxPool{C: 832, H: 7, W: 7, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 7, OW: 7}
+	inceptionH_conv6     = rt.Conv{C: 832, H: 7, W: 7, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionH_concat1   = rt.Concat{C: 256, Total: 832, Off: 0, HW: 49}
+	inceptionH_concat1_1 = rt.Concat{C: 320, Total: 832, Off: 256, HW: 49}
+	inceptionH_concat1_2 = rt.Concat{C: 128, Total: 832, Off: 576, HW: 49}
+	inceptionH_concat1_3 = rt.Concat{C: 128, Total: 832, Off: 704, HW: 49}
+	inceptionI_conv1     = rt.Conv{C: 832, H: 7, W: 7, K: 384, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionI_conv2     = rt.Conv{C: 832, H: 7, W: 7, K: 192, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionI_conv3     = rt.Conv{C: 192, H: 7, W: 7, K: 384, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionI_conv4     = rt.Conv{C: 832, H: 7, W: 7, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionI_conv5     = rt.Conv{C: 48, H: 7, W: 7, K: 128, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionI_maxpool1  = rt.MaxPool{C: 832, H: 7, W: 7, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 7, OW: 7}
+	inceptionI_conv6     = rt.Conv{C: 832, H: 7, W: 7, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	inceptionI_concat1   = rt.Concat{C: 384, Total: 1024, Off: 0, HW: 49}
+	inceptionI_concat1_1 = rt.Concat{C: 384, Total: 1024, Off: 384, HW: 49}
+	inceptionI_concat1_2 = rt.Concat{C: 128, Total: 1024, Off: 768, HW: 49}
+	inceptionI_concat1_3 = rt.Concat{C: 128, Total: 1024, Off: 896, HW: 49}
+)
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "GoogLeNet (../networks/googlenet.cnn): input 224x224x3\n\n  #  name                       layer                     output      params           MACs  activations\n  0  input                      input 224x224x3        224x224x3           0              0      150,528\n  1  conv1                      conv 64 7x7 s2 p3     112x112x64       9,472    118,013,952      802,816\n  2  relu1                      relu                  112x112x64           0              0            0\n  3  maxpool1                   maxpool 3 s2 ceil       56x56x64           0              0      200,704\n  4  lrn1                       lrn                     56x56x64           0              0      200,704\n  5  conv2                      conv 64 1x1             56x56x64       4,160     12,845,056      200,704\n  6  relu2                      relu                    56x56x64           0              0            0\n  7  conv3                      conv 192 3x3 p1        56x56x192     110,784    346,816,512      602,112\n  8  relu3                      relu                   56x56x192           0              0            0\n  9  lrn2                       lrn                    56x56x192           0              0      602,112\n 10  maxpool2                   maxpool 3 s2 ceil      28x28x192           0              0      150,528\n 11  inception3a.conv1          conv c1 1x1             28x28x64      12,352      9,633,792       50,176\n 12  inception3a.relu1          relu                    28x28x64           0              0            0\n 13  inception3a.conv2          conv r3 1x1             28x28x96      18,528     14,450,688       75,264\n 14  inception3a.relu2          relu                    28x28x96           0              0            0\n 15  inception3a.conv3          conv c3 3x3 p1         28x28x128     110,720     86,704,128      100,352\n 16  inception3a.relu3          relu                   28x28x128           0              0            0\n 17  inception3a.conv4          conv r5 1x1             28x28x16       3,088      2,408,448       12,544\n 18  inception3a.relu4          relu                    28x28x16           0              0            0\n 19  inception3a.conv5          conv c5 5x5 p2          28x28x32      12,832     10,035,200       25,088\n 20  inception3a.relu5          relu                    28x28x32           0              0            0\n 21  inception3a.maxpool1       maxpool 3 s1 p1 ceil   28x28x192           0              0      150,528\n 22  inception3a.conv6          conv pp 1x1             28x28x32       6,176      4,816,896       25,088\n 23  inception3a.relu6          relu                    28x28x32           0              0            0\n 24  inception3a.concat1        concat                 28x28x256           0              0      200,704\n 25  inception3b.conv1          conv c1 1x1            28x28x128      32,896     25,690,112      100,352\n 26  inception3b.relu1          relu                   28x28x128           0              0            0\n 27  inception3b.conv2          conv r3 1x1            28x28x128      32,896     25,690,112      100,352\n 28  inception3b.relu2          relu                   28x28x128           0              0            0\n 29  inception3b.conv3          conv c3 3x3 p1         28x28x192     221,376    173,408,256      150,528\n 30  inception3b.relu3          relu                   28x28x192           0              0            0\n 31  inception3b.conv4          conv r5 1x1             28x28x32       8,224      6,422,528       25,088\n 32  inception3b.relu4          relu                    28x28x32           0              0            0\n 33  inception3b.conv5          conv c5 5x5 p2          28x28x96      76,896     60,211,200       75,264\n 34  inception3b.relu5          relu                    28x28x96           0              0            0\n 35  inception3b.maxpool1       maxpool 3 s1 p1 ceil   28x28x256           0              0      200,704\n 36  inception3b.conv6          conv pp 1x1             28x28x64      16,448     12,845,056       50,176\n 37  inception3b.relu6          relu                    28x28x64           0              0            0\n 38  inception3b.concat1        concat                 28x28x480           0              0      376,320\n 39  maxpool3                   maxpool 3 s2 ceil      14x14x480           0              0       94,080\n 40  inception4a.conv1          conv c1 1x1            14x14x192      92,352     18,063,360       37,632\n 41  inception4a.relu1          relu                   14x14x192           0              0            0\n 42  inception4a.conv2          conv r3 1x1             14x14x96      46,176      9,031,680       18,816\n 43  inception4a.relu2          relu                    14x14x96           0              0            0\n 44  inception4a.conv3          conv c3 3x3 p1         14x14x208     179,920     35,223,552       40,768\n 45  inception4a.relu3          relu                   14x14x208           0              0            0\n 46  inception4a.conv4          conv r5 1x1             14x14x16       7,696      1,505,280        3,136\n 47  inception4a.relu4          relu                    14x14x16           0              0            0\n 48  inception4a.conv5          conv c5 5x5 p2          14x14x48      19,248      3,763,200        9,408\n 49  inception4a.relu5          relu                    14x14x48           0              0            0\n 50  inception4a.maxpool1       maxpool 3 s1 p1 ceil   14x14x480           0              0       94,080\n 51  inception4a.conv6          conv pp 1x1             14x14x64      30,784      6,021,120       12,544\n 52  inception4a.relu6          relu                    14x14x64           0              0            0\n 53  inception4a.concat1        concat                 14x14x512           0              0      100,352\n 54  aux1.classifier1.avgpool1  avgpool 5 s3 ceil        4x4x512           0              0        8,192\n 55  aux1.classifier1.conv1     conv 128 1x1             4x4x128      65,664      1,048,576        2,048\n 56  aux1.classifier1.relu1     relu                     4x4x128           0              0            0\n 57  aux1.classifier1.fc1       fc 1024                 1x1x1024   2,098,176      2,097,152        1,024\n 58  aux1.classifier1.relu2     relu                    1x1x1024           0              0            0\n 59  aux1.classifier1.dropout1  dropout 0.7             1x1x1024           0              0            0\n 60  aux1.classifier1.fc2       fc 1000                 1x1x1000   1,025,000      1,024,000        1,000\n 61  aux1.classifier1.softmax1  softmax                 1x1x1000           0              0            0\n 62  inception4b.conv1          conv c1 1x1            14x14x160      82,080     16,056,320       31,360\n 63  inception4b.relu1          relu                   14x14x160           0              0            0\n 64  inception4b.conv2          conv r3 1x1            14x14x112      57,456     11,239,424       21,952\n 65  inception4b.relu2          relu                   14x14x112           0              0            0\n 66  inception4b.conv3          conv c3 3x3 p1         14x14x224     226,016     44,255,232       43,904\n 67  inception4b.relu3          relu                   14x14x224           0              0            0\n 68  inception4b.conv4          conv r5 1x1             14x14x24      12,312      2,408,448        4,704\n 69  inception4b.relu4          relu                    14x14x24           0              0            0\n 70  inception4b.conv5          conv c5 5x5 p2          14x14x64      38,464      7,526,400       12,544\n 71  inception4b.relu5          relu                    14x14x64           0              0            0\n 72  inception4b.maxpool1       maxpool 3 s1 p1 ceil   14x14x512           0              0      100,352\n 73  inception4b.conv6          conv pp 1x1             14x14x64      32,832      6,422,528       12,544\n 74  inception4b.relu6          relu                    14x14x64           0              0            0\n 75  inception4b.concat1        concat                 14x14x512           0              0      100,352\n 76  inception4c.conv1          conv c1 1x1            14x14x128      65,664     12,845,056       25,088\n 77  inception4c.relu1          relu                   14x14x128           0              0            0\n 78  inception4c.conv2          conv r3 1x1            14x14x128      65,664     12,845,056       25,088\n 79  inception4c.relu2          relu                   14x14x128           0              0            0\n 80  inception4c.conv3          conv c3 3x3 p1         14x14x256     295,168     57,802,752       50,176\n 81  inception4c.relu3          relu                   14x14x256           0              0            0\n 82  inception4c.conv4          conv r5 1x1             14x14x24      12,312      2,408,448        4,704\n 83  inception4c.relu4          relu                    14x14x24           0              0            0\n 84  inception4c.conv5          conv c5 5x5 p2          14x14x64      38,464      7,526,400       12,544\n 85  inception4c.relu5          relu                    14x14x64           0              0            0\n 86  inception4c.maxpool1       maxpool 3 s1 p1 ceil   14x14x512           0              0      100,352\n 87  inception4c.conv6          conv pp 1x1             14x14x64      32,832      6,422,528       12,544\n 88  inception4c.relu6          relu                    14x14x64           0              0            0\n 89  inception4c.concat1        concat                 14x14x512           0              0      100,352\n 90  inception4d.conv1          conv c1 1x1            14x14x112      57,456     11,239,424       21,952\n 91  inception4d.relu1          relu                   14x14x112           0              0            0\n 92  inception4d.conv2          conv r3 1x1            14x14x144      73,872     14,450,688       28,224\n 93  inception4d.relu2          relu                   14x14x144           0              0            0\n 94  inception4d.conv3          conv c3 3x3 p1         14x14x288     373,536     73,156,608       56,448\n 95  inception4d.relu3          relu                   14x14x288           0              0            0\n 96  inception4d.conv4          conv r5 1x1             14x14x32      16,416      3,211,264        6,272\n 97  inception4d.relu4          relu                    14x14x32           0              0            0\n 98  inception4d.conv5          conv c5 5x5 p2          14x14x64      51,264     10,035,200       12,544\n 99  inception4d.relu5          relu                    14x14x64           0              0            0\n100  inception4d.maxpool1       maxpool 3 s1 p1 ceil   14x14x512           0              0      100,352\n101  inception4d.conv6          conv pp 1x1             14x14x64      32,832      6,422,528       12,544\n102  inception4d.relu6          relu                    14x14x64           0              0            0\n103  inception4d.concat1        concat                 14x14x528           0              0      103,488\n104  aux2.classifier1.avgpool1  avgpool 5 s3 ceil        4x4x528           0              0        8,448\n105  aux2.classifier1.conv1     conv 128 1x1             4x4x128      67,712      1,081,344        2,048\n106  aux2.classifier1.relu1     relu                     4x4x128           0              0            0\n107  aux2.classifier1.fc1       fc 1024                 1x1x1024   2,098,176      2,097,152        1,024\n108  aux2.classifier1.relu2     relu                    1x1x1024           0              0            0\n109  aux2.classifier1.dropout1  dropout 0.7             1x1x1024           0              0            0\n110  aux2.classifier1.fc2       fc 1000                 1x1x1000   1,025,000      1,024,000        1,000\n111  aux2.classifier1.softmax1  softmax                 1x1x1000           0              0            0\n112  inception4e.conv1          conv c1 1x1            14x14x256     135,424     26,492,928       50,176\n113  inception4e.relu1          relu                   14x14x256           0              0            0\n114  inception4e.conv2          conv r3 1x1            14x14x160      84,640     16,558,080       31,360\n115  inception4e.relu2          relu                   14x14x160           0              0            0\n116  inception4e.conv3          conv c3 3x3 p1         14x14x320     461,120     90,316,800       62,720\n117  inception4e.relu3          relu                   14x14x320           0              0            0\n118  inception4e.conv4          conv r5 1x1             14x14x32      16,928      3,311,616        6,272\n119  inception4e.relu4          relu                    14x14x32           0              0            0\n120  inception4e.conv5          conv c5 5x5 p2         14x14x128     102,528     20,070,400       25,088\n121  inception4e.relu5          relu                   14x14x128           0              0            0\n122  inception4e.maxpool1       maxpool 3 s1 p1 ceil   14x14x528           0              0      103,488\n123  inception4e.conv6          conv pp 1x1            14x14x128      67,712     13,246,464       25,088\n124  inception4e.relu6          relu                   14x14x128           0              0            0\n125  inception4e.concat1        concat                 14x14x832           0              0      163,072\n126  maxpool4                   maxpool 3 s2 ceil        7x7x832           0              0       40,768\n127  inception5a.conv1          conv c1 1x1              7x7x256     213,248     10,436,608       12,544\n128  inception5a.relu1          relu                     7x7x256           0              0            0\n129  inception5a.conv2          conv r3 1x1              7x7x160     133,280      6,522,880        7,840\n130  inception5a.relu2          relu                     7x7x160           0              0            0\n131  inception5a.conv3          conv c3 3x3 p1           7x7x320     461,120     22,579,200       15,680\n132  inception5a.relu3          relu                     7x7x320           0              0            0\n133  inception5a.conv4          conv r5 1x1               7x7x32      26,656      1,304,576        1,568\n134  inception5a.relu4          relu                      7x7x32           0              0            0\n135  inception5a.conv5          conv c5 5x5 p2           7x7x128     102,528      5,017,600        6,272\n136  inception5a.relu5          relu                     7x7x128           0              0            0\n137  inception5a.maxpool1       maxpool 3 s1 p1 ceil     7x7x832           0              0       40,768\n138  inception5a.conv6          conv pp 1x1              7x7x128     106,624      5,218,304        6,272\n139  inception5a.relu6          relu                     7x7x128           0              0            0\n140  inception5a.concat1        concat                   7x7x832           0              0       40,768\n141  inception5b.conv1          conv c1 1x1              7x7x384     319,872     15,654,912       18,816\n142  inception5b.relu1          relu                     7x7x384           0              0            0\n143  inception5b.conv2          conv r3 1x1              7x7x192     159,936      7,827,456        9,408\n144  inception5b.relu2          relu                     7x7x192           0              0            0\n145  inception5b.conv3          conv c3 3x3 p1           7x7x384     663,936     32,514,048       18,816\n146  inception5b.relu3          relu                     7x7x384           0              0            0\n147  inception5b.conv4          conv r5 1x1               7x7x48      39,984      1,956,864        2,352\n148  inception5b.relu4          relu                      7x7x48           0              0            0\n149  inception5b.conv5          conv c5 5x5 p2           7x7x128     153,728      7,526,400        6,272\n150  inception5b.relu5          relu                     7x7x128           0              0            0\n151  inception5b.maxpool1       maxpool 3 s1 p1 ceil     7x7x832           0              0       40,768\n152  inception5b.conv6          conv pp 1x1              7x7x128     106,624      5,218,304        6,272\n153  inception5b.relu6          relu                     7x7x128           0              0            0\n154  inception5b.concat1        concat                  7x7x1024           0              0       50,176\n155  avgpool1                   avgpool 7 s1            1x1x1024           0              0        1,024\n156  dropout1                   dropout 0.4             1x1x1024           0              0            0\n157  fc1                        fc 1000                 1x1x1000   1,025,000      1,024,000        1,000\n158  softmax1                   softmax                 1x1x1000           0              0            0\n     total                                              1x1x1000  13,378,280  1,591,044,096    6,859,368\n\nparameters: 13,378,280 (53.5 MB float32)\nconv+fc multiply-accumulates per image: 1,591,044,096\nforward activations per image: 6,859,368 values (27.4 MB float32; input included, relu/dropout/softmax in place)\nauxiliary heads, training only: aux1 (weight 0.3, from inception4a.concat1), aux2 (weight 0.3, from inception4d.concat1)\ninference (without auxiliary heads): 6,998,552 parameters, 1,582,671,872 MACs\n"

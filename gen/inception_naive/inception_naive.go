@@ -2,20 +2,17 @@
 // Source: ../networks/inception_naive.cnn
 
 // Package inception_naive is the InceptionNaive network of ../networks/inception_naive.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package inception_naive
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -33,84 +30,161 @@ const (
 	MACs       = int64(854196224) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 128 1x1 (../networks/inception_naive.cnn:8), 28x28x256 -> 28x28x128.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:32768], m.params[32768:32896], y, m.scratch)
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
+type Net struct {
+	*rt.Net
 }
 
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:32768], m.grads[32768:32896], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:32768], dx, m.scratch)
-	}
+// New returns the network for batches of up to maxBatch images, initialised from seed as
+// the .cnn's recipe says (init default). It panics if maxBatch < 1.
+func New(maxBatch int, seed uint64) *Net {
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
 }
 
-// relu1: relu (../networks/inception_naive.cnn:8), 28x28x128 -> 28x28x128. Its forward runs in conv1's epilogue.
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "inception_naive",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  false,
+	MACs:        MACs,
+	Params:      1089952,
+	Buffers:     0,
+	Train:       1254400,
+	Infer:       1053696,
+	Saved:       0,
+	Argmax:      200704,
+	SavedFixed:  0,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    0,
+	TrainLogits: 727552,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     128,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.01,
+		Momentum:  0.9,
+		Decay:     0.0005,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
+		},
+		Init: rt.InitRecipe{
+			Kind: "default",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      0,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    false,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// conv2: conv 192 3x3 p1 (../networks/inception_naive.cnn:9), 28x28x256 -> 28x28x192.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[32896:475264], m.params[475264:475456], y, m.scratch)
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
 }
 
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[32896:475264], m.grads[475264:475456], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[32896:475264], dx, m.scratch)
-	}
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{128, 256, 1, 1}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{128}, Off: 32768, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{192, 256, 3, 3}, Off: 32896, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{192}, Off: 475264, Init: rt.InitBias},
+		{Name: "conv3.weight", Shape: []int{96, 256, 5, 5}, Off: 475456, Init: rt.InitWeightFanOut},
+		{Name: "conv3.bias", Shape: []int{96}, Off: 1089856, Init: rt.InitBias},
+	}...)
+	return t
 }
 
-// relu2: relu (../networks/inception_naive.cnn:9), 28x28x192 -> 28x28x192. Its forward runs in conv2's epilogue.
-func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
+// bn folded, relu fused, dropout the identity, auxiliary heads absent.
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*200704], m.Params[0:32768], m.Params[32768:32896], a[526848*mb:526848*mb+n*100352], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	conv2.Forward(n, a[:n*200704], m.Params[32896:475264], m.Params[475264:475456], a[627200*mb:627200*mb+n*150528], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	conv3.Forward(n, a[:n*200704], m.Params[475456:1089856], m.Params[1089856:1089952], a[777728*mb:777728*mb+n*75264], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[:n*200704], a[852992*mb:852992*mb+n*200704], nil)
+	concat1.Forward(n, a[526848*mb:526848*mb+n*100352], a[:n*526848])
+	concat1_1.Forward(n, a[627200*mb:627200*mb+n*150528], a[:n*526848])
+	concat1_2.Forward(n, a[777728*mb:777728*mb+n*75264], a[:n*526848])
+	concat1_3.Forward(n, a[852992*mb:852992*mb+n*200704], a[:n*526848])
 }
 
-// conv3: conv 96 5x5 p2 (../networks/inception_naive.cnn:10), 28x28x256 -> 28x28x96.
-func (m *Net) conv3Forward(n int, x, y []float32) {
-	conv3.Forward(n, x, m.params[475456:1089856], m.params[1089856:1089952], y, m.scratch)
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
+// keeping every output that backward needs.
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 128 1x1 (../networks/inception_naive.cnn:8), 28x28x256 -> 28x28x128
+	conv1.Forward(n, a[:n*200704], m.Params[0:32768], m.Params[32768:32896], a[200704*mb:200704*mb+n*100352], m.Scratch)
+	// relu1: relu (../networks/inception_naive.cnn:8), 28x28x128 -> 28x28x128
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv 192 3x3 p1 (../networks/inception_naive.cnn:9), 28x28x256 -> 28x28x192
+	conv2.Forward(n, a[:n*200704], m.Params[32896:475264], m.Params[475264:475456], a[301056*mb:301056*mb+n*150528], m.Scratch)
+	// relu2: relu (../networks/inception_naive.cnn:9), 28x28x192 -> 28x28x192
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv 96 5x5 p2 (../networks/inception_naive.cnn:10), 28x28x256 -> 28x28x96
+	conv3.Forward(n, a[:n*200704], m.Params[475456:1089856], m.Params[1089856:1089952], a[451584*mb:451584*mb+n*75264], m.Scratch)
+	// relu3: relu (../networks/inception_naive.cnn:10), 28x28x96 -> 28x28x96
+	// relu3: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 (../networks/inception_naive.cnn:11), 28x28x256 -> 28x28x256
+	maxpool1.Forward(n, a[:n*200704], a[526848*mb:526848*mb+n*200704], m.Argmax[:n*200704])
+	// concat1: concat (../networks/inception_naive.cnn:7), 28x28x128 + 28x28x192 + 28x28x96 + 28x28x256 -> 28x28x672
+	concat1.Forward(n, a[200704*mb:200704*mb+n*100352], a[727552*mb:727552*mb+n*526848])
+	concat1_1.Forward(n, a[301056*mb:301056*mb+n*150528], a[727552*mb:727552*mb+n*526848])
+	concat1_2.Forward(n, a[451584*mb:451584*mb+n*75264], a[727552*mb:727552*mb+n*526848])
+	concat1_3.Forward(n, a[526848*mb:526848*mb+n*200704], a[727552*mb:727552*mb+n*526848])
 }
 
-func (m *Net) conv3Backward(n int, x, dy, dx []float32) {
-	conv3.BackwardFilter(n, x, dy, m.grads[475456:1089856], m.grads[1089856:1089952], m.scratch)
-	if dx != nil {
-		conv3.BackwardData(n, dy, m.params[475456:1089856], dx, m.scratch)
-	}
+// backward runs every layer's backward in reverse order; the gradients of the outputs
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	concat1.Backward(n, d[727552*mb:727552*mb+n*526848], d[200704*mb:200704*mb+n*100352])
+	concat1_1.Backward(n, d[727552*mb:727552*mb+n*526848], d[301056*mb:301056*mb+n*150528])
+	concat1_2.Backward(n, d[727552*mb:727552*mb+n*526848], d[451584*mb:451584*mb+n*75264])
+	concat1_3.Backward(n, d[727552*mb:727552*mb+n*526848], d[526848*mb:526848*mb+n*200704])
+	rt.ReLUBackward(a[451584*mb:451584*mb+n*75264], d[451584*mb:451584*mb+n*75264])
+	conv3.BackwardFilter(n, a[:n*200704], d[451584*mb:451584*mb+n*75264], m.Grads[475456:1089856], m.Grads[1089856:1089952], m.Scratch)
+	rt.ReLUBackward(a[301056*mb:301056*mb+n*150528], d[301056*mb:301056*mb+n*150528])
+	conv2.BackwardFilter(n, a[:n*200704], d[301056*mb:301056*mb+n*150528], m.Grads[32896:475264], m.Grads[475264:475456], m.Scratch)
+	rt.ReLUBackward(a[200704*mb:200704*mb+n*100352], d[200704*mb:200704*mb+n*100352])
+	conv1.BackwardFilter(n, a[:n*200704], d[200704*mb:200704*mb+n*100352], m.Grads[0:32768], m.Grads[32768:32896], m.Scratch)
 }
 
-// relu3: relu (../networks/inception_naive.cnn:10), 28x28x96 -> 28x28x96. Its forward runs in conv3's epilogue.
-func (m *Net) relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
 
-// maxpool1: maxpool 3 s1 p1 (../networks/inception_naive.cnn:11), 28x28x256 -> 28x28x256.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
-}
-
-// concat1: concat (../networks/inception_naive.cnn:7), 28x28x128 + 28x28x192 + 28x28x96 + 28x28x256 -> 28x28x672.
-func (m *Net) concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	concat1_0.Forward(n, x0, y)
-	concat1_1.Forward(n, x1, y)
-	concat1_2.Forward(n, x2, y)
-	concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	concat1_0.Backward(n, dy, dx0)
-	concat1_1.Backward(n, dy, dx1)
-	concat1_2.Backward(n, dy, dx2)
-	concat1_3.Backward(n, dy, dx3)
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb))
 }
 
 // The geometry of every layer, all constants.
@@ -119,428 +193,11 @@ var (
 	conv2     = rt.Conv{C: 256, H: 28, W: 28, K: 192, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
 	conv3     = rt.Conv{C: 256, H: 28, W: 28, K: 96, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
 	maxpool1  = rt.MaxPool{C: 256, H: 28, W: 28, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: false, OH: 28, OW: 28}
-	concat1_0 = rt.Concat{C: 128, Total: 672, Off: 0, HW: 784}
+	concat1   = rt.Concat{C: 128, Total: 672, Off: 0, HW: 784}
 	concat1_1 = rt.Concat{C: 192, Total: 672, Off: 128, HW: 784}
 	concat1_2 = rt.Concat{C: 96, Total: 672, Off: 320, HW: 784}
 	concat1_3 = rt.Concat{C: 256, Total: 672, Off: 416, HW: 784}
 )
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
-type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
-}
-
-// New returns the network for batches of up to maxBatch images, initialised from seed as
-// the .cnn's recipe says (init default). It panics if maxBatch < 1.
-func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("inception_naive.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 1053696*mb),
-		argmax:    make([]int32, 200704*mb),
-		buffers:   make([]float32, 0),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 1089952),
-		saved:     make([]float32, 0*mb),
-		savedFix:  make([]float32, 0),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.01,
-			LR:     0.01,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.01)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
-		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:32768],
-		Name:   "conv1.weight",
-		Shape:  []int{128, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[32768:32896],
-		Name:   "conv1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[32896:475264],
-		Name:   "conv2.weight",
-		Shape:  []int{192, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[475264:475456],
-		Name:   "conv2.bias",
-		Shape:  []int{192},
-	}, {
-		Buffer: false,
-		Data:   m.params[475456:1089856],
-		Name:   "conv3.weight",
-		Shape:  []int{96, 256, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[1089856:1089952],
-		Name:   "conv3.bias",
-		Shape:  []int{96},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
-}
-
-// forwardInfer runs the network at inference on the n images at the start of m.act:
-// bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*200704], a[526848*mb:526848*mb+n*100352])
-	// relu1: fused into its producer
-	m.conv2Forward(n, a[:n*200704], a[627200*mb:627200*mb+n*150528])
-	// relu2: fused into its producer
-	m.conv3Forward(n, a[:n*200704], a[777728*mb:777728*mb+n*75264])
-	// relu3: fused into its producer
-	m.maxpool1Infer(n, a[:n*200704], a[852992*mb:852992*mb+n*200704])
-	m.concat1Forward(n, a[526848*mb:526848*mb+n*100352], a[627200*mb:627200*mb+n*150528], a[777728*mb:777728*mb+n*75264], a[852992*mb:852992*mb+n*200704], a[:n*526848])
-}
-
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
-// keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*200704], a[200704*mb:200704*mb+n*100352])
-	// relu1: fused into conv1
-	m.conv2Forward(n, a[:n*200704], a[301056*mb:301056*mb+n*150528])
-	// relu2: fused into conv2
-	m.conv3Forward(n, a[:n*200704], a[451584*mb:451584*mb+n*75264])
-	// relu3: fused into conv3
-	m.maxpool1Forward(n, a[:n*200704], a[526848*mb:526848*mb+n*200704])
-	m.concat1Forward(n, a[200704*mb:200704*mb+n*100352], a[301056*mb:301056*mb+n*150528], a[451584*mb:451584*mb+n*75264], a[526848*mb:526848*mb+n*200704], a[727552*mb:727552*mb+n*526848])
-}
-
-// backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	m.concat1Backward(n, d[727552*mb:727552*mb+n*526848], d[200704*mb:200704*mb+n*100352], d[301056*mb:301056*mb+n*150528], d[451584*mb:451584*mb+n*75264], d[526848*mb:526848*mb+n*200704])
-	m.maxpool1Backward(n, a[:n*200704], d[526848*mb:526848*mb+n*200704], d[:n*200704])
-	m.relu3Backward(n, a[451584*mb:451584*mb+n*75264], d[451584*mb:451584*mb+n*75264], d[451584*mb:451584*mb+n*75264])
-	m.conv3Backward(n, a[:n*200704], d[451584*mb:451584*mb+n*75264], nil)
-	m.relu2Backward(n, a[301056*mb:301056*mb+n*150528], d[301056*mb:301056*mb+n*150528], d[301056*mb:301056*mb+n*150528])
-	m.conv2Backward(n, a[:n*200704], d[301056*mb:301056*mb+n*150528], nil)
-	m.relu1Backward(n, a[200704*mb:200704*mb+n*100352], d[200704*mb:200704*mb+n*100352], d[200704*mb:200704*mb+n*100352])
-	m.conv1Backward(n, a[:n*200704], d[200704*mb:200704*mb+n*100352], nil)
-}
-
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 128
-	DefaultEpochs    = 10
-	DefaultLR        = 0.01
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0005
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 0
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = false
-)
-
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
-}
-
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("inception_naive: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("inception_naive: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
-}
-
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	a := m.act
-	copy(a[:n*200704], x)
-	m.forwardInfer(n)
-	return a[:n*526848], nil
-}
-
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
-}
-
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 1254400*m.maxBatch)
-	m.dact = make([]float32, 1254400*m.maxBatch)
-	m.grads = make([]float32, 1089952)
-	ps := []rt.Param{{
-		G:    m.grads[0:32768],
-		Name: "conv1.weight",
-		W:    m.params[0:32768],
-	}, {
-		G:    m.grads[32768:32896],
-		Name: "conv1.bias",
-		W:    m.params[32768:32896],
-	}, {
-		G:    m.grads[32896:475264],
-		Name: "conv2.weight",
-		W:    m.params[32896:475264],
-	}, {
-		G:    m.grads[475264:475456],
-		Name: "conv2.bias",
-		W:    m.params[475264:475456],
-	}, {
-		G:    m.grads[475456:1089856],
-		Name: "conv3.weight",
-		W:    m.params[475456:1089856],
-	}, {
-		G:    m.grads[1089856:1089952],
-		Name: "conv3.bias",
-		W:    m.params[1089856:1089952],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
-}
-
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*200704], x)
-	m.forwardTrain(n)
-	return a[727552*mb : 727552*mb+n*526848], nil
-}
-
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("inception_naive: Backward before TrainForward")
-	}
-	n := len(dlogits) / 526848
-	if n < 1 || n > m.maxBatch || len(dlogits)%526848 != 0 {
-		return fmt.Errorf("inception_naive: dlogits has %d floats, want N*%d", len(dlogits), 526848)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[727552*m.maxBatch:727552*m.maxBatch+n*526848], dlogits)
-	m.backward(n)
-	return nil
-}
-
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:32768],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[32768:32896],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[32896:475264],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[475264:475456],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[475456:1089856],
-		Name: "conv3.weight",
-	}, {
-		Data: m.grads[1089856:1089952],
-		Name: "conv3.bias",
-	}}
-}
-
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
-}
-
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init default).
-func (m *Net) initParams(seed uint64) {
-	rt.InitTorchDefault(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:32768], m.params[32768:32896], 256)
-	rt.InitTorchDefault(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[32896:475264], m.params[475264:475456], 2304)
-	rt.InitTorchDefault(rt.NewRNG(rt.SeedFor(seed, "conv3.weight")), m.params[475456:1089856], m.params[1089856:1089952], 6400)
-	m.foldStale = true
-}
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "InceptionNaive (../networks/inception_naive.cnn): input 28x28x256\n\n#  name      layer               output     params         MACs  activations\n0  input     input 28x28x256  28x28x256          0            0      200,704\n1  conv1     conv 128 1x1     28x28x128     32,896   25,690,112      100,352\n2  relu1     relu             28x28x128          0            0            0\n3  conv2     conv 192 3x3 p1  28x28x192    442,560  346,816,512      150,528\n4  relu2     relu             28x28x192          0            0            0\n5  conv3     conv 96 5x5 p2    28x28x96    614,496  481,689,600       75,264\n6  relu3     relu              28x28x96          0            0            0\n7  maxpool1  maxpool 3 s1 p1  28x28x256          0            0      200,704\n8  concat1   concat           28x28x672          0            0      526,848\n   total                      28x28x672  1,089,952  854,196,224    1,254,400\n\nparameters: 1,089,952 (4.4 MB float32)\nconv+fc multiply-accumulates per image: 854,196,224\nforward activations per image: 1,254,400 values (5.0 MB float32; input included, relu/dropout/softmax in place)\n"

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	rt "github.com/cnnc-dev/cnnc/runtime"
+	"github.com/cnnc-dev/cnnc/runtime/nettest"
 )
 
 // handWired runs LeNet-5 on x with the weights of m, through the reference
@@ -21,7 +22,7 @@ func handWired(m *Net, n int, x []float32, ref bool) []float32 {
 		out := make([]float32, n*c.K*c.OH*c.OW)
 		if ref {
 			c.ForwardRef(n, in, w[name+".weight"], w[name+".bias"], out)
-			rt.ReluForward(out)
+			rt.ReLUForward(out)
 		} else {
 			c.ReLU = true
 			c.Forward(n, in, w[name+".weight"], w[name+".bias"], out, make([]float32, c.ScratchSize(n)))
@@ -43,7 +44,7 @@ func handWired(m *Net, n int, x []float32, ref bool) []float32 {
 		if ref {
 			f.ForwardRef(n, in, w[name+".weight"], w[name+".bias"], out)
 			if relu {
-				rt.ReluForward(out)
+				rt.ReLUForward(out)
 			}
 		} else {
 			f.ReLU = relu
@@ -70,7 +71,7 @@ func handWired(m *Net, n int, x []float32, ref bool) []float32 {
 func TestHandWired(t *testing.T) {
 	const n = 3
 	m := New(n, 7)
-	x := testInput(n, 21)
+	x := nettest.Input(m.Program(), n, 21)
 	got, err := m.Forward(x)
 	if err != nil {
 		t.Fatal(err)

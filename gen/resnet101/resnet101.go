@@ -2,21 +2,17 @@
 // Source: ../networks/resnet101.cnn
 
 // Package resnet101 is the ResNet101 network of ../networks/resnet101.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package resnet101
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,8020 +30,363 @@ const (
 	MACs       = int64(7801405440) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 64 7x7 s2 p3 nobias (../networks/resnet101.cnn:17), 224x224x3 -> 112x112x64.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:9408], nil, y, m.scratch)
-}
-
-// conv1Infer is conv1 at inference, with bn1 folded into its weights and bias, relu fused.
-func (m *Net) conv1Infer(n int, x, y []float32) {
-	conv1Infer.Forward(n, x, m.fold[0:9408], m.fold[9408:9472], y, m.scratch)
-}
-
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:9408], nil, m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:9408], dx, m.scratch)
-	}
-}
-
-// bn1: bn (../networks/resnet101.cnn:17), 112x112x64 -> 112x112x64. Training: batch statistics, running statistics updated.
-func (m *Net) bn1Forward(n int, x, y []float32) {
-	bn1.ForwardTrain(n, x, y, m.params[9408:9472], m.params[9472:9536], m.buffers[0:64], m.buffers[64:128], m.savedFix[0:64], m.savedFix[64:128])
-}
-
-func (m *Net) bn1Backward(n int, x, dy, dx []float32) {
-	bn1.Backward(n, x, dy, m.params[9408:9472], m.savedFix[0:64], m.savedFix[64:128], dx, m.grads[9408:9472], m.grads[9472:9536])
-}
-
-// relu1: relu (../networks/resnet101.cnn:17), 112x112x64 -> 112x112x64.
-func (m *Net) relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool1: maxpool 3 s2 p1 (../networks/resnet101.cnn:17), 112x112x64 -> 56x56x64.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
-}
-
-// bottleneck1_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck1_conv1Forward(n int, x, y []float32) {
-	bottleneck1_conv1.Forward(n, x, m.params[9536:13632], nil, y, m.scratch)
-}
-
-// bottleneck1_conv1Infer is bottleneck1_conv1 at inference, with bottleneck1_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck1_conv1Infer(n int, x, y []float32) {
-	bottleneck1_conv1Infer.Forward(n, x, m.fold[9472:13568], m.fold[13568:13632], y, m.scratch)
-}
-
-func (m *Net) bottleneck1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck1_conv1.BackwardFilter(n, x, dy, m.grads[9536:13632], nil, m.scratch)
-	if dx != nil {
-		bottleneck1_conv1.BackwardData(n, dy, m.params[9536:13632], dx, m.scratch)
-	}
-}
-
-// bottleneck1_bn1: bn (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck1_bn1Forward(n int, x, y []float32) {
-	bottleneck1_bn1.ForwardTrain(n, x, y, m.params[13632:13696], m.params[13696:13760], m.buffers[128:192], m.buffers[192:256], m.savedFix[128:192], m.savedFix[192:256])
-}
-
-func (m *Net) bottleneck1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck1_bn1.Backward(n, x, dy, m.params[13632:13696], m.savedFix[128:192], m.savedFix[192:256], dx, m.grads[13632:13696], m.grads[13696:13760])
-}
-
-// bottleneck1_relu1: relu (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck1_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck1_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck1_conv2Forward(n int, x, y []float32) {
-	bottleneck1_conv2.Forward(n, x, m.params[13760:50624], nil, y, m.scratch)
-}
-
-// bottleneck1_conv2Infer is bottleneck1_conv2 at inference, with bottleneck1_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck1_conv2Infer(n int, x, y []float32) {
-	bottleneck1_conv2Infer.Forward(n, x, m.fold[13632:50496], m.fold[50496:50560], y, m.scratch)
-}
-
-func (m *Net) bottleneck1_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck1_conv2.BackwardFilter(n, x, dy, m.grads[13760:50624], nil, m.scratch)
-	if dx != nil {
-		bottleneck1_conv2.BackwardData(n, dy, m.params[13760:50624], dx, m.scratch)
-	}
-}
-
-// bottleneck1_bn2: bn (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck1_bn2Forward(n int, x, y []float32) {
-	bottleneck1_bn2.ForwardTrain(n, x, y, m.params[50624:50688], m.params[50688:50752], m.buffers[256:320], m.buffers[320:384], m.savedFix[256:320], m.savedFix[320:384])
-}
-
-func (m *Net) bottleneck1_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck1_bn2.Backward(n, x, dy, m.params[50624:50688], m.savedFix[256:320], m.savedFix[320:384], dx, m.grads[50624:50688], m.grads[50688:50752])
-}
-
-// bottleneck1_relu2: relu (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck1_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck1_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck1_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 56x56x64 -> 56x56x256.
-func (m *Net) bottleneck1_conv3Forward(n int, x, y []float32) {
-	bottleneck1_conv3.Forward(n, x, m.params[50752:67136], nil, y, m.scratch)
-}
-
-// bottleneck1_conv3Infer is bottleneck1_conv3 at inference, with bottleneck1_bn3 folded into its weights and bias.
-func (m *Net) bottleneck1_conv3Infer(n int, x, y []float32) {
-	bottleneck1_conv3Infer.Forward(n, x, m.fold[50560:66944], m.fold[66944:67200], y, m.scratch)
-}
-
-func (m *Net) bottleneck1_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck1_conv3.BackwardFilter(n, x, dy, m.grads[50752:67136], nil, m.scratch)
-	if dx != nil {
-		bottleneck1_conv3.BackwardData(n, dy, m.params[50752:67136], dx, m.scratch)
-	}
-}
-
-// bottleneck1_bn3: bn (../networks/resnet101.cnn:12), 56x56x256 -> 56x56x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck1_bn3Forward(n int, x, y []float32) {
-	bottleneck1_bn3.ForwardTrain(n, x, y, m.params[67136:67392], m.params[67392:67648], m.buffers[384:640], m.buffers[640:896], m.savedFix[384:640], m.savedFix[640:896])
-}
-
-func (m *Net) bottleneck1_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck1_bn3.Backward(n, x, dy, m.params[67136:67392], m.savedFix[384:640], m.savedFix[640:896], dx, m.grads[67136:67392], m.grads[67392:67648])
-}
-
-// bottleneck1_shortcut1_conv1: conv 256 1x1 s1 (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 56x56x64 -> 56x56x256.
-func (m *Net) bottleneck1_shortcut1_conv1Forward(n int, x, y []float32) {
-	bottleneck1_shortcut1_conv1.Forward(n, x, m.params[67648:84032], nil, y, m.scratch)
-}
-
-// bottleneck1_shortcut1_conv1Infer is bottleneck1_shortcut1_conv1 at inference, with bottleneck1_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) bottleneck1_shortcut1_conv1Infer(n int, x, y []float32) {
-	bottleneck1_shortcut1_conv1Infer.Forward(n, x, m.fold[67200:83584], m.fold[83584:83840], y, m.scratch)
-}
-
-func (m *Net) bottleneck1_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck1_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[67648:84032], nil, m.scratch)
-	if dx != nil {
-		bottleneck1_shortcut1_conv1.BackwardData(n, dy, m.params[67648:84032], dx, m.scratch)
-	}
-}
-
-// bottleneck1_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 56x56x256 -> 56x56x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck1_shortcut1_bn1Forward(n int, x, y []float32) {
-	bottleneck1_shortcut1_bn1.ForwardTrain(n, x, y, m.params[84032:84288], m.params[84288:84544], m.buffers[896:1152], m.buffers[1152:1408], m.savedFix[896:1152], m.savedFix[1152:1408])
-}
-
-func (m *Net) bottleneck1_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck1_shortcut1_bn1.Backward(n, x, dy, m.params[84032:84288], m.savedFix[896:1152], m.savedFix[1152:1408], dx, m.grads[84032:84288], m.grads[84288:84544])
-}
-
-// bottleneck1_add1: residual (../networks/resnet101.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck1_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck1_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck1_relu3: relu (../networks/resnet101.cnn:14), 56x56x256 -> 56x56x256.
-func (m *Net) bottleneck1_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck1_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck2_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 56x56x256 -> 56x56x64.
-func (m *Net) bottleneck2_conv1Forward(n int, x, y []float32) {
-	bottleneck2_conv1.Forward(n, x, m.params[84544:100928], nil, y, m.scratch)
-}
-
-// bottleneck2_conv1Infer is bottleneck2_conv1 at inference, with bottleneck2_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck2_conv1Infer(n int, x, y []float32) {
-	bottleneck2_conv1Infer.Forward(n, x, m.fold[83840:100224], m.fold[100224:100288], y, m.scratch)
-}
-
-func (m *Net) bottleneck2_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck2_conv1.BackwardFilter(n, x, dy, m.grads[84544:100928], nil, m.scratch)
-	if dx != nil {
-		bottleneck2_conv1.BackwardData(n, dy, m.params[84544:100928], dx, m.scratch)
-	}
-}
-
-// bottleneck2_bn1: bn (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck2_bn1Forward(n int, x, y []float32) {
-	bottleneck2_bn1.ForwardTrain(n, x, y, m.params[100928:100992], m.params[100992:101056], m.buffers[1408:1472], m.buffers[1472:1536], m.savedFix[1408:1472], m.savedFix[1472:1536])
-}
-
-func (m *Net) bottleneck2_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck2_bn1.Backward(n, x, dy, m.params[100928:100992], m.savedFix[1408:1472], m.savedFix[1472:1536], dx, m.grads[100928:100992], m.grads[100992:101056])
-}
-
-// bottleneck2_relu1: relu (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck2_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck2_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck2_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck2_conv2Forward(n int, x, y []float32) {
-	bottleneck2_conv2.Forward(n, x, m.params[101056:137920], nil, y, m.scratch)
-}
-
-// bottleneck2_conv2Infer is bottleneck2_conv2 at inference, with bottleneck2_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck2_conv2Infer(n int, x, y []float32) {
-	bottleneck2_conv2Infer.Forward(n, x, m.fold[100288:137152], m.fold[137152:137216], y, m.scratch)
-}
-
-func (m *Net) bottleneck2_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck2_conv2.BackwardFilter(n, x, dy, m.grads[101056:137920], nil, m.scratch)
-	if dx != nil {
-		bottleneck2_conv2.BackwardData(n, dy, m.params[101056:137920], dx, m.scratch)
-	}
-}
-
-// bottleneck2_bn2: bn (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck2_bn2Forward(n int, x, y []float32) {
-	bottleneck2_bn2.ForwardTrain(n, x, y, m.params[137920:137984], m.params[137984:138048], m.buffers[1536:1600], m.buffers[1600:1664], m.savedFix[1536:1600], m.savedFix[1600:1664])
-}
-
-func (m *Net) bottleneck2_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck2_bn2.Backward(n, x, dy, m.params[137920:137984], m.savedFix[1536:1600], m.savedFix[1600:1664], dx, m.grads[137920:137984], m.grads[137984:138048])
-}
-
-// bottleneck2_relu2: relu (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck2_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck2_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck2_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 56x56x64 -> 56x56x256.
-func (m *Net) bottleneck2_conv3Forward(n int, x, y []float32) {
-	bottleneck2_conv3.Forward(n, x, m.params[138048:154432], nil, y, m.scratch)
-}
-
-// bottleneck2_conv3Infer is bottleneck2_conv3 at inference, with bottleneck2_bn3 folded into its weights and bias.
-func (m *Net) bottleneck2_conv3Infer(n int, x, y []float32) {
-	bottleneck2_conv3Infer.Forward(n, x, m.fold[137216:153600], m.fold[153600:153856], y, m.scratch)
-}
-
-func (m *Net) bottleneck2_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck2_conv3.BackwardFilter(n, x, dy, m.grads[138048:154432], nil, m.scratch)
-	if dx != nil {
-		bottleneck2_conv3.BackwardData(n, dy, m.params[138048:154432], dx, m.scratch)
-	}
-}
-
-// bottleneck2_bn3: bn (../networks/resnet101.cnn:12), 56x56x256 -> 56x56x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck2_bn3Forward(n int, x, y []float32) {
-	bottleneck2_bn3.ForwardTrain(n, x, y, m.params[154432:154688], m.params[154688:154944], m.buffers[1664:1920], m.buffers[1920:2176], m.savedFix[1664:1920], m.savedFix[1920:2176])
-}
-
-func (m *Net) bottleneck2_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck2_bn3.Backward(n, x, dy, m.params[154432:154688], m.savedFix[1664:1920], m.savedFix[1920:2176], dx, m.grads[154432:154688], m.grads[154688:154944])
-}
-
-// bottleneck2_add1: residual (../networks/resnet101.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck2_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck2_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck2_relu3: relu (../networks/resnet101.cnn:14), 56x56x256 -> 56x56x256.
-func (m *Net) bottleneck2_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck2_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck3_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 56x56x256 -> 56x56x64.
-func (m *Net) bottleneck3_conv1Forward(n int, x, y []float32) {
-	bottleneck3_conv1.Forward(n, x, m.params[154944:171328], nil, y, m.scratch)
-}
-
-// bottleneck3_conv1Infer is bottleneck3_conv1 at inference, with bottleneck3_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck3_conv1Infer(n int, x, y []float32) {
-	bottleneck3_conv1Infer.Forward(n, x, m.fold[153856:170240], m.fold[170240:170304], y, m.scratch)
-}
-
-func (m *Net) bottleneck3_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck3_conv1.BackwardFilter(n, x, dy, m.grads[154944:171328], nil, m.scratch)
-	if dx != nil {
-		bottleneck3_conv1.BackwardData(n, dy, m.params[154944:171328], dx, m.scratch)
-	}
-}
-
-// bottleneck3_bn1: bn (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck3_bn1Forward(n int, x, y []float32) {
-	bottleneck3_bn1.ForwardTrain(n, x, y, m.params[171328:171392], m.params[171392:171456], m.buffers[2176:2240], m.buffers[2240:2304], m.savedFix[2176:2240], m.savedFix[2240:2304])
-}
-
-func (m *Net) bottleneck3_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck3_bn1.Backward(n, x, dy, m.params[171328:171392], m.savedFix[2176:2240], m.savedFix[2240:2304], dx, m.grads[171328:171392], m.grads[171392:171456])
-}
-
-// bottleneck3_relu1: relu (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck3_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck3_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck3_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck3_conv2Forward(n int, x, y []float32) {
-	bottleneck3_conv2.Forward(n, x, m.params[171456:208320], nil, y, m.scratch)
-}
-
-// bottleneck3_conv2Infer is bottleneck3_conv2 at inference, with bottleneck3_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck3_conv2Infer(n int, x, y []float32) {
-	bottleneck3_conv2Infer.Forward(n, x, m.fold[170304:207168], m.fold[207168:207232], y, m.scratch)
-}
-
-func (m *Net) bottleneck3_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck3_conv2.BackwardFilter(n, x, dy, m.grads[171456:208320], nil, m.scratch)
-	if dx != nil {
-		bottleneck3_conv2.BackwardData(n, dy, m.params[171456:208320], dx, m.scratch)
-	}
-}
-
-// bottleneck3_bn2: bn (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck3_bn2Forward(n int, x, y []float32) {
-	bottleneck3_bn2.ForwardTrain(n, x, y, m.params[208320:208384], m.params[208384:208448], m.buffers[2304:2368], m.buffers[2368:2432], m.savedFix[2304:2368], m.savedFix[2368:2432])
-}
-
-func (m *Net) bottleneck3_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck3_bn2.Backward(n, x, dy, m.params[208320:208384], m.savedFix[2304:2368], m.savedFix[2368:2432], dx, m.grads[208320:208384], m.grads[208384:208448])
-}
-
-// bottleneck3_relu2: relu (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck3_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck3_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck3_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 56x56x64 -> 56x56x256.
-func (m *Net) bottleneck3_conv3Forward(n int, x, y []float32) {
-	bottleneck3_conv3.Forward(n, x, m.params[208448:224832], nil, y, m.scratch)
-}
-
-// bottleneck3_conv3Infer is bottleneck3_conv3 at inference, with bottleneck3_bn3 folded into its weights and bias.
-func (m *Net) bottleneck3_conv3Infer(n int, x, y []float32) {
-	bottleneck3_conv3Infer.Forward(n, x, m.fold[207232:223616], m.fold[223616:223872], y, m.scratch)
-}
-
-func (m *Net) bottleneck3_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck3_conv3.BackwardFilter(n, x, dy, m.grads[208448:224832], nil, m.scratch)
-	if dx != nil {
-		bottleneck3_conv3.BackwardData(n, dy, m.params[208448:224832], dx, m.scratch)
-	}
-}
-
-// bottleneck3_bn3: bn (../networks/resnet101.cnn:12), 56x56x256 -> 56x56x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck3_bn3Forward(n int, x, y []float32) {
-	bottleneck3_bn3.ForwardTrain(n, x, y, m.params[224832:225088], m.params[225088:225344], m.buffers[2432:2688], m.buffers[2688:2944], m.savedFix[2432:2688], m.savedFix[2688:2944])
-}
-
-func (m *Net) bottleneck3_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck3_bn3.Backward(n, x, dy, m.params[224832:225088], m.savedFix[2432:2688], m.savedFix[2688:2944], dx, m.grads[224832:225088], m.grads[225088:225344])
-}
-
-// bottleneck3_add1: residual (../networks/resnet101.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck3_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck3_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck3_relu3: relu (../networks/resnet101.cnn:14), 56x56x256 -> 56x56x256.
-func (m *Net) bottleneck3_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck3_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck4_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 56x56x256 -> 56x56x128.
-func (m *Net) bottleneck4_conv1Forward(n int, x, y []float32) {
-	bottleneck4_conv1.Forward(n, x, m.params[225344:258112], nil, y, m.scratch)
-}
-
-// bottleneck4_conv1Infer is bottleneck4_conv1 at inference, with bottleneck4_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck4_conv1Infer(n int, x, y []float32) {
-	bottleneck4_conv1Infer.Forward(n, x, m.fold[223872:256640], m.fold[256640:256768], y, m.scratch)
-}
-
-func (m *Net) bottleneck4_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck4_conv1.BackwardFilter(n, x, dy, m.grads[225344:258112], nil, m.scratch)
-	if dx != nil {
-		bottleneck4_conv1.BackwardData(n, dy, m.params[225344:258112], dx, m.scratch)
-	}
-}
-
-// bottleneck4_bn1: bn (../networks/resnet101.cnn:10), 56x56x128 -> 56x56x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck4_bn1Forward(n int, x, y []float32) {
-	bottleneck4_bn1.ForwardTrain(n, x, y, m.params[258112:258240], m.params[258240:258368], m.buffers[2944:3072], m.buffers[3072:3200], m.savedFix[2944:3072], m.savedFix[3072:3200])
-}
-
-func (m *Net) bottleneck4_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck4_bn1.Backward(n, x, dy, m.params[258112:258240], m.savedFix[2944:3072], m.savedFix[3072:3200], dx, m.grads[258112:258240], m.grads[258240:258368])
-}
-
-// bottleneck4_relu1: relu (../networks/resnet101.cnn:10), 56x56x128 -> 56x56x128.
-func (m *Net) bottleneck4_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck4_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck4_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x128 -> 28x28x128.
-func (m *Net) bottleneck4_conv2Forward(n int, x, y []float32) {
-	bottleneck4_conv2.Forward(n, x, m.params[258368:405824], nil, y, m.scratch)
-}
-
-// bottleneck4_conv2Infer is bottleneck4_conv2 at inference, with bottleneck4_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck4_conv2Infer(n int, x, y []float32) {
-	bottleneck4_conv2Infer.Forward(n, x, m.fold[256768:404224], m.fold[404224:404352], y, m.scratch)
-}
-
-func (m *Net) bottleneck4_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck4_conv2.BackwardFilter(n, x, dy, m.grads[258368:405824], nil, m.scratch)
-	if dx != nil {
-		bottleneck4_conv2.BackwardData(n, dy, m.params[258368:405824], dx, m.scratch)
-	}
-}
-
-// bottleneck4_bn2: bn (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck4_bn2Forward(n int, x, y []float32) {
-	bottleneck4_bn2.ForwardTrain(n, x, y, m.params[405824:405952], m.params[405952:406080], m.buffers[3200:3328], m.buffers[3328:3456], m.savedFix[3200:3328], m.savedFix[3328:3456])
-}
-
-func (m *Net) bottleneck4_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck4_bn2.Backward(n, x, dy, m.params[405824:405952], m.savedFix[3200:3328], m.savedFix[3328:3456], dx, m.grads[405824:405952], m.grads[405952:406080])
-}
-
-// bottleneck4_relu2: relu (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck4_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck4_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck4_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 28x28x128 -> 28x28x512.
-func (m *Net) bottleneck4_conv3Forward(n int, x, y []float32) {
-	bottleneck4_conv3.Forward(n, x, m.params[406080:471616], nil, y, m.scratch)
-}
-
-// bottleneck4_conv3Infer is bottleneck4_conv3 at inference, with bottleneck4_bn3 folded into its weights and bias.
-func (m *Net) bottleneck4_conv3Infer(n int, x, y []float32) {
-	bottleneck4_conv3Infer.Forward(n, x, m.fold[404352:469888], m.fold[469888:470400], y, m.scratch)
-}
-
-func (m *Net) bottleneck4_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck4_conv3.BackwardFilter(n, x, dy, m.grads[406080:471616], nil, m.scratch)
-	if dx != nil {
-		bottleneck4_conv3.BackwardData(n, dy, m.params[406080:471616], dx, m.scratch)
-	}
-}
-
-// bottleneck4_bn3: bn (../networks/resnet101.cnn:12), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck4_bn3Forward(n int, x, y []float32) {
-	bottleneck4_bn3.ForwardTrain(n, x, y, m.params[471616:472128], m.params[472128:472640], m.buffers[3456:3968], m.buffers[3968:4480], m.savedFix[3456:3968], m.savedFix[3968:4480])
-}
-
-func (m *Net) bottleneck4_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck4_bn3.Backward(n, x, dy, m.params[471616:472128], m.savedFix[3456:3968], m.savedFix[3968:4480], dx, m.grads[471616:472128], m.grads[472128:472640])
-}
-
-// bottleneck4_shortcut1_conv1: conv 512 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 56x56x256 -> 28x28x512.
-func (m *Net) bottleneck4_shortcut1_conv1Forward(n int, x, y []float32) {
-	bottleneck4_shortcut1_conv1.Forward(n, x, m.params[472640:603712], nil, y, m.scratch)
-}
-
-// bottleneck4_shortcut1_conv1Infer is bottleneck4_shortcut1_conv1 at inference, with bottleneck4_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) bottleneck4_shortcut1_conv1Infer(n int, x, y []float32) {
-	bottleneck4_shortcut1_conv1Infer.Forward(n, x, m.fold[470400:601472], m.fold[601472:601984], y, m.scratch)
-}
-
-func (m *Net) bottleneck4_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck4_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[472640:603712], nil, m.scratch)
-	if dx != nil {
-		bottleneck4_shortcut1_conv1.BackwardData(n, dy, m.params[472640:603712], dx, m.scratch)
-	}
-}
-
-// bottleneck4_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck4_shortcut1_bn1Forward(n int, x, y []float32) {
-	bottleneck4_shortcut1_bn1.ForwardTrain(n, x, y, m.params[603712:604224], m.params[604224:604736], m.buffers[4480:4992], m.buffers[4992:5504], m.savedFix[4480:4992], m.savedFix[4992:5504])
-}
-
-func (m *Net) bottleneck4_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck4_shortcut1_bn1.Backward(n, x, dy, m.params[603712:604224], m.savedFix[4480:4992], m.savedFix[4992:5504], dx, m.grads[603712:604224], m.grads[604224:604736])
-}
-
-// bottleneck4_add1: residual (../networks/resnet101.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck4_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck4_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck4_relu3: relu (../networks/resnet101.cnn:14), 28x28x512 -> 28x28x512.
-func (m *Net) bottleneck4_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck4_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck5_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 28x28x512 -> 28x28x128.
-func (m *Net) bottleneck5_conv1Forward(n int, x, y []float32) {
-	bottleneck5_conv1.Forward(n, x, m.params[604736:670272], nil, y, m.scratch)
-}
-
-// bottleneck5_conv1Infer is bottleneck5_conv1 at inference, with bottleneck5_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck5_conv1Infer(n int, x, y []float32) {
-	bottleneck5_conv1Infer.Forward(n, x, m.fold[601984:667520], m.fold[667520:667648], y, m.scratch)
-}
-
-func (m *Net) bottleneck5_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck5_conv1.BackwardFilter(n, x, dy, m.grads[604736:670272], nil, m.scratch)
-	if dx != nil {
-		bottleneck5_conv1.BackwardData(n, dy, m.params[604736:670272], dx, m.scratch)
-	}
-}
-
-// bottleneck5_bn1: bn (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck5_bn1Forward(n int, x, y []float32) {
-	bottleneck5_bn1.ForwardTrain(n, x, y, m.params[670272:670400], m.params[670400:670528], m.buffers[5504:5632], m.buffers[5632:5760], m.savedFix[5504:5632], m.savedFix[5632:5760])
-}
-
-func (m *Net) bottleneck5_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck5_bn1.Backward(n, x, dy, m.params[670272:670400], m.savedFix[5504:5632], m.savedFix[5632:5760], dx, m.grads[670272:670400], m.grads[670400:670528])
-}
-
-// bottleneck5_relu1: relu (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck5_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck5_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck5_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck5_conv2Forward(n int, x, y []float32) {
-	bottleneck5_conv2.Forward(n, x, m.params[670528:817984], nil, y, m.scratch)
-}
-
-// bottleneck5_conv2Infer is bottleneck5_conv2 at inference, with bottleneck5_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck5_conv2Infer(n int, x, y []float32) {
-	bottleneck5_conv2Infer.Forward(n, x, m.fold[667648:815104], m.fold[815104:815232], y, m.scratch)
-}
-
-func (m *Net) bottleneck5_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck5_conv2.BackwardFilter(n, x, dy, m.grads[670528:817984], nil, m.scratch)
-	if dx != nil {
-		bottleneck5_conv2.BackwardData(n, dy, m.params[670528:817984], dx, m.scratch)
-	}
-}
-
-// bottleneck5_bn2: bn (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck5_bn2Forward(n int, x, y []float32) {
-	bottleneck5_bn2.ForwardTrain(n, x, y, m.params[817984:818112], m.params[818112:818240], m.buffers[5760:5888], m.buffers[5888:6016], m.savedFix[5760:5888], m.savedFix[5888:6016])
-}
-
-func (m *Net) bottleneck5_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck5_bn2.Backward(n, x, dy, m.params[817984:818112], m.savedFix[5760:5888], m.savedFix[5888:6016], dx, m.grads[817984:818112], m.grads[818112:818240])
-}
-
-// bottleneck5_relu2: relu (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck5_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck5_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck5_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 28x28x128 -> 28x28x512.
-func (m *Net) bottleneck5_conv3Forward(n int, x, y []float32) {
-	bottleneck5_conv3.Forward(n, x, m.params[818240:883776], nil, y, m.scratch)
-}
-
-// bottleneck5_conv3Infer is bottleneck5_conv3 at inference, with bottleneck5_bn3 folded into its weights and bias.
-func (m *Net) bottleneck5_conv3Infer(n int, x, y []float32) {
-	bottleneck5_conv3Infer.Forward(n, x, m.fold[815232:880768], m.fold[880768:881280], y, m.scratch)
-}
-
-func (m *Net) bottleneck5_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck5_conv3.BackwardFilter(n, x, dy, m.grads[818240:883776], nil, m.scratch)
-	if dx != nil {
-		bottleneck5_conv3.BackwardData(n, dy, m.params[818240:883776], dx, m.scratch)
-	}
-}
-
-// bottleneck5_bn3: bn (../networks/resnet101.cnn:12), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck5_bn3Forward(n int, x, y []float32) {
-	bottleneck5_bn3.ForwardTrain(n, x, y, m.params[883776:884288], m.params[884288:884800], m.buffers[6016:6528], m.buffers[6528:7040], m.savedFix[6016:6528], m.savedFix[6528:7040])
-}
-
-func (m *Net) bottleneck5_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck5_bn3.Backward(n, x, dy, m.params[883776:884288], m.savedFix[6016:6528], m.savedFix[6528:7040], dx, m.grads[883776:884288], m.grads[884288:884800])
-}
-
-// bottleneck5_add1: residual (../networks/resnet101.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck5_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck5_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck5_relu3: relu (../networks/resnet101.cnn:14), 28x28x512 -> 28x28x512.
-func (m *Net) bottleneck5_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck5_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck6_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 28x28x512 -> 28x28x128.
-func (m *Net) bottleneck6_conv1Forward(n int, x, y []float32) {
-	bottleneck6_conv1.Forward(n, x, m.params[884800:950336], nil, y, m.scratch)
-}
-
-// bottleneck6_conv1Infer is bottleneck6_conv1 at inference, with bottleneck6_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck6_conv1Infer(n int, x, y []float32) {
-	bottleneck6_conv1Infer.Forward(n, x, m.fold[881280:946816], m.fold[946816:946944], y, m.scratch)
-}
-
-func (m *Net) bottleneck6_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck6_conv1.BackwardFilter(n, x, dy, m.grads[884800:950336], nil, m.scratch)
-	if dx != nil {
-		bottleneck6_conv1.BackwardData(n, dy, m.params[884800:950336], dx, m.scratch)
-	}
-}
-
-// bottleneck6_bn1: bn (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck6_bn1Forward(n int, x, y []float32) {
-	bottleneck6_bn1.ForwardTrain(n, x, y, m.params[950336:950464], m.params[950464:950592], m.buffers[7040:7168], m.buffers[7168:7296], m.savedFix[7040:7168], m.savedFix[7168:7296])
-}
-
-func (m *Net) bottleneck6_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck6_bn1.Backward(n, x, dy, m.params[950336:950464], m.savedFix[7040:7168], m.savedFix[7168:7296], dx, m.grads[950336:950464], m.grads[950464:950592])
-}
-
-// bottleneck6_relu1: relu (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck6_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck6_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck6_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck6_conv2Forward(n int, x, y []float32) {
-	bottleneck6_conv2.Forward(n, x, m.params[950592:1098048], nil, y, m.scratch)
-}
-
-// bottleneck6_conv2Infer is bottleneck6_conv2 at inference, with bottleneck6_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck6_conv2Infer(n int, x, y []float32) {
-	bottleneck6_conv2Infer.Forward(n, x, m.fold[946944:1094400], m.fold[1094400:1094528], y, m.scratch)
-}
-
-func (m *Net) bottleneck6_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck6_conv2.BackwardFilter(n, x, dy, m.grads[950592:1098048], nil, m.scratch)
-	if dx != nil {
-		bottleneck6_conv2.BackwardData(n, dy, m.params[950592:1098048], dx, m.scratch)
-	}
-}
-
-// bottleneck6_bn2: bn (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck6_bn2Forward(n int, x, y []float32) {
-	bottleneck6_bn2.ForwardTrain(n, x, y, m.params[1098048:1098176], m.params[1098176:1098304], m.buffers[7296:7424], m.buffers[7424:7552], m.savedFix[7296:7424], m.savedFix[7424:7552])
-}
-
-func (m *Net) bottleneck6_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck6_bn2.Backward(n, x, dy, m.params[1098048:1098176], m.savedFix[7296:7424], m.savedFix[7424:7552], dx, m.grads[1098048:1098176], m.grads[1098176:1098304])
-}
-
-// bottleneck6_relu2: relu (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck6_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck6_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck6_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 28x28x128 -> 28x28x512.
-func (m *Net) bottleneck6_conv3Forward(n int, x, y []float32) {
-	bottleneck6_conv3.Forward(n, x, m.params[1098304:1163840], nil, y, m.scratch)
-}
-
-// bottleneck6_conv3Infer is bottleneck6_conv3 at inference, with bottleneck6_bn3 folded into its weights and bias.
-func (m *Net) bottleneck6_conv3Infer(n int, x, y []float32) {
-	bottleneck6_conv3Infer.Forward(n, x, m.fold[1094528:1160064], m.fold[1160064:1160576], y, m.scratch)
-}
-
-func (m *Net) bottleneck6_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck6_conv3.BackwardFilter(n, x, dy, m.grads[1098304:1163840], nil, m.scratch)
-	if dx != nil {
-		bottleneck6_conv3.BackwardData(n, dy, m.params[1098304:1163840], dx, m.scratch)
-	}
-}
-
-// bottleneck6_bn3: bn (../networks/resnet101.cnn:12), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck6_bn3Forward(n int, x, y []float32) {
-	bottleneck6_bn3.ForwardTrain(n, x, y, m.params[1163840:1164352], m.params[1164352:1164864], m.buffers[7552:8064], m.buffers[8064:8576], m.savedFix[7552:8064], m.savedFix[8064:8576])
-}
-
-func (m *Net) bottleneck6_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck6_bn3.Backward(n, x, dy, m.params[1163840:1164352], m.savedFix[7552:8064], m.savedFix[8064:8576], dx, m.grads[1163840:1164352], m.grads[1164352:1164864])
-}
-
-// bottleneck6_add1: residual (../networks/resnet101.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck6_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck6_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck6_relu3: relu (../networks/resnet101.cnn:14), 28x28x512 -> 28x28x512.
-func (m *Net) bottleneck6_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck6_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck7_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 28x28x512 -> 28x28x128.
-func (m *Net) bottleneck7_conv1Forward(n int, x, y []float32) {
-	bottleneck7_conv1.Forward(n, x, m.params[1164864:1230400], nil, y, m.scratch)
-}
-
-// bottleneck7_conv1Infer is bottleneck7_conv1 at inference, with bottleneck7_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck7_conv1Infer(n int, x, y []float32) {
-	bottleneck7_conv1Infer.Forward(n, x, m.fold[1160576:1226112], m.fold[1226112:1226240], y, m.scratch)
-}
-
-func (m *Net) bottleneck7_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck7_conv1.BackwardFilter(n, x, dy, m.grads[1164864:1230400], nil, m.scratch)
-	if dx != nil {
-		bottleneck7_conv1.BackwardData(n, dy, m.params[1164864:1230400], dx, m.scratch)
-	}
-}
-
-// bottleneck7_bn1: bn (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck7_bn1Forward(n int, x, y []float32) {
-	bottleneck7_bn1.ForwardTrain(n, x, y, m.params[1230400:1230528], m.params[1230528:1230656], m.buffers[8576:8704], m.buffers[8704:8832], m.savedFix[8576:8704], m.savedFix[8704:8832])
-}
-
-func (m *Net) bottleneck7_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck7_bn1.Backward(n, x, dy, m.params[1230400:1230528], m.savedFix[8576:8704], m.savedFix[8704:8832], dx, m.grads[1230400:1230528], m.grads[1230528:1230656])
-}
-
-// bottleneck7_relu1: relu (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck7_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck7_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck7_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck7_conv2Forward(n int, x, y []float32) {
-	bottleneck7_conv2.Forward(n, x, m.params[1230656:1378112], nil, y, m.scratch)
-}
-
-// bottleneck7_conv2Infer is bottleneck7_conv2 at inference, with bottleneck7_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck7_conv2Infer(n int, x, y []float32) {
-	bottleneck7_conv2Infer.Forward(n, x, m.fold[1226240:1373696], m.fold[1373696:1373824], y, m.scratch)
-}
-
-func (m *Net) bottleneck7_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck7_conv2.BackwardFilter(n, x, dy, m.grads[1230656:1378112], nil, m.scratch)
-	if dx != nil {
-		bottleneck7_conv2.BackwardData(n, dy, m.params[1230656:1378112], dx, m.scratch)
-	}
-}
-
-// bottleneck7_bn2: bn (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck7_bn2Forward(n int, x, y []float32) {
-	bottleneck7_bn2.ForwardTrain(n, x, y, m.params[1378112:1378240], m.params[1378240:1378368], m.buffers[8832:8960], m.buffers[8960:9088], m.savedFix[8832:8960], m.savedFix[8960:9088])
-}
-
-func (m *Net) bottleneck7_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck7_bn2.Backward(n, x, dy, m.params[1378112:1378240], m.savedFix[8832:8960], m.savedFix[8960:9088], dx, m.grads[1378112:1378240], m.grads[1378240:1378368])
-}
-
-// bottleneck7_relu2: relu (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck7_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck7_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck7_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 28x28x128 -> 28x28x512.
-func (m *Net) bottleneck7_conv3Forward(n int, x, y []float32) {
-	bottleneck7_conv3.Forward(n, x, m.params[1378368:1443904], nil, y, m.scratch)
-}
-
-// bottleneck7_conv3Infer is bottleneck7_conv3 at inference, with bottleneck7_bn3 folded into its weights and bias.
-func (m *Net) bottleneck7_conv3Infer(n int, x, y []float32) {
-	bottleneck7_conv3Infer.Forward(n, x, m.fold[1373824:1439360], m.fold[1439360:1439872], y, m.scratch)
-}
-
-func (m *Net) bottleneck7_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck7_conv3.BackwardFilter(n, x, dy, m.grads[1378368:1443904], nil, m.scratch)
-	if dx != nil {
-		bottleneck7_conv3.BackwardData(n, dy, m.params[1378368:1443904], dx, m.scratch)
-	}
-}
-
-// bottleneck7_bn3: bn (../networks/resnet101.cnn:12), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck7_bn3Forward(n int, x, y []float32) {
-	bottleneck7_bn3.ForwardTrain(n, x, y, m.params[1443904:1444416], m.params[1444416:1444928], m.buffers[9088:9600], m.buffers[9600:10112], m.savedFix[9088:9600], m.savedFix[9600:10112])
-}
-
-func (m *Net) bottleneck7_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck7_bn3.Backward(n, x, dy, m.params[1443904:1444416], m.savedFix[9088:9600], m.savedFix[9600:10112], dx, m.grads[1443904:1444416], m.grads[1444416:1444928])
-}
-
-// bottleneck7_add1: residual (../networks/resnet101.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck7_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck7_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck7_relu3: relu (../networks/resnet101.cnn:14), 28x28x512 -> 28x28x512.
-func (m *Net) bottleneck7_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck7_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck8_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 28x28x512 -> 28x28x256.
-func (m *Net) bottleneck8_conv1Forward(n int, x, y []float32) {
-	bottleneck8_conv1.Forward(n, x, m.params[1444928:1576000], nil, y, m.scratch)
-}
-
-// bottleneck8_conv1Infer is bottleneck8_conv1 at inference, with bottleneck8_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck8_conv1Infer(n int, x, y []float32) {
-	bottleneck8_conv1Infer.Forward(n, x, m.fold[1439872:1570944], m.fold[1570944:1571200], y, m.scratch)
-}
-
-func (m *Net) bottleneck8_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck8_conv1.BackwardFilter(n, x, dy, m.grads[1444928:1576000], nil, m.scratch)
-	if dx != nil {
-		bottleneck8_conv1.BackwardData(n, dy, m.params[1444928:1576000], dx, m.scratch)
-	}
-}
-
-// bottleneck8_bn1: bn (../networks/resnet101.cnn:10), 28x28x256 -> 28x28x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck8_bn1Forward(n int, x, y []float32) {
-	bottleneck8_bn1.ForwardTrain(n, x, y, m.params[1576000:1576256], m.params[1576256:1576512], m.buffers[10112:10368], m.buffers[10368:10624], m.savedFix[10112:10368], m.savedFix[10368:10624])
-}
-
-func (m *Net) bottleneck8_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck8_bn1.Backward(n, x, dy, m.params[1576000:1576256], m.savedFix[10112:10368], m.savedFix[10368:10624], dx, m.grads[1576000:1576256], m.grads[1576256:1576512])
-}
-
-// bottleneck8_relu1: relu (../networks/resnet101.cnn:10), 28x28x256 -> 28x28x256.
-func (m *Net) bottleneck8_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck8_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck8_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 28x28x256 -> 14x14x256.
-func (m *Net) bottleneck8_conv2Forward(n int, x, y []float32) {
-	bottleneck8_conv2.Forward(n, x, m.params[1576512:2166336], nil, y, m.scratch)
-}
-
-// bottleneck8_conv2Infer is bottleneck8_conv2 at inference, with bottleneck8_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck8_conv2Infer(n int, x, y []float32) {
-	bottleneck8_conv2Infer.Forward(n, x, m.fold[1571200:2161024], m.fold[2161024:2161280], y, m.scratch)
-}
-
-func (m *Net) bottleneck8_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck8_conv2.BackwardFilter(n, x, dy, m.grads[1576512:2166336], nil, m.scratch)
-	if dx != nil {
-		bottleneck8_conv2.BackwardData(n, dy, m.params[1576512:2166336], dx, m.scratch)
-	}
-}
-
-// bottleneck8_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck8_bn2Forward(n int, x, y []float32) {
-	bottleneck8_bn2.ForwardTrain(n, x, y, m.params[2166336:2166592], m.params[2166592:2166848], m.buffers[10624:10880], m.buffers[10880:11136], m.savedFix[10624:10880], m.savedFix[10880:11136])
-}
-
-func (m *Net) bottleneck8_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck8_bn2.Backward(n, x, dy, m.params[2166336:2166592], m.savedFix[10624:10880], m.savedFix[10880:11136], dx, m.grads[2166336:2166592], m.grads[2166592:2166848])
-}
-
-// bottleneck8_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck8_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck8_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck8_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck8_conv3Forward(n int, x, y []float32) {
-	bottleneck8_conv3.Forward(n, x, m.params[2166848:2428992], nil, y, m.scratch)
-}
-
-// bottleneck8_conv3Infer is bottleneck8_conv3 at inference, with bottleneck8_bn3 folded into its weights and bias.
-func (m *Net) bottleneck8_conv3Infer(n int, x, y []float32) {
-	bottleneck8_conv3Infer.Forward(n, x, m.fold[2161280:2423424], m.fold[2423424:2424448], y, m.scratch)
-}
-
-func (m *Net) bottleneck8_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck8_conv3.BackwardFilter(n, x, dy, m.grads[2166848:2428992], nil, m.scratch)
-	if dx != nil {
-		bottleneck8_conv3.BackwardData(n, dy, m.params[2166848:2428992], dx, m.scratch)
-	}
-}
-
-// bottleneck8_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck8_bn3Forward(n int, x, y []float32) {
-	bottleneck8_bn3.ForwardTrain(n, x, y, m.params[2428992:2430016], m.params[2430016:2431040], m.buffers[11136:12160], m.buffers[12160:13184], m.savedFix[11136:12160], m.savedFix[12160:13184])
-}
-
-func (m *Net) bottleneck8_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck8_bn3.Backward(n, x, dy, m.params[2428992:2430016], m.savedFix[11136:12160], m.savedFix[12160:13184], dx, m.grads[2428992:2430016], m.grads[2430016:2431040])
-}
-
-// bottleneck8_shortcut1_conv1: conv 1024 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 28x28x512 -> 14x14x1024.
-func (m *Net) bottleneck8_shortcut1_conv1Forward(n int, x, y []float32) {
-	bottleneck8_shortcut1_conv1.Forward(n, x, m.params[2431040:2955328], nil, y, m.scratch)
-}
-
-// bottleneck8_shortcut1_conv1Infer is bottleneck8_shortcut1_conv1 at inference, with bottleneck8_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) bottleneck8_shortcut1_conv1Infer(n int, x, y []float32) {
-	bottleneck8_shortcut1_conv1Infer.Forward(n, x, m.fold[2424448:2948736], m.fold[2948736:2949760], y, m.scratch)
-}
-
-func (m *Net) bottleneck8_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck8_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[2431040:2955328], nil, m.scratch)
-	if dx != nil {
-		bottleneck8_shortcut1_conv1.BackwardData(n, dy, m.params[2431040:2955328], dx, m.scratch)
-	}
-}
-
-// bottleneck8_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck8_shortcut1_bn1Forward(n int, x, y []float32) {
-	bottleneck8_shortcut1_bn1.ForwardTrain(n, x, y, m.params[2955328:2956352], m.params[2956352:2957376], m.buffers[13184:14208], m.buffers[14208:15232], m.savedFix[13184:14208], m.savedFix[14208:15232])
-}
-
-func (m *Net) bottleneck8_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck8_shortcut1_bn1.Backward(n, x, dy, m.params[2955328:2956352], m.savedFix[13184:14208], m.savedFix[14208:15232], dx, m.grads[2955328:2956352], m.grads[2956352:2957376])
-}
-
-// bottleneck8_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck8_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck8_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck8_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck8_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck8_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck9_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck9_conv1Forward(n int, x, y []float32) {
-	bottleneck9_conv1.Forward(n, x, m.params[2957376:3219520], nil, y, m.scratch)
-}
-
-// bottleneck9_conv1Infer is bottleneck9_conv1 at inference, with bottleneck9_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck9_conv1Infer(n int, x, y []float32) {
-	bottleneck9_conv1Infer.Forward(n, x, m.fold[2949760:3211904], m.fold[3211904:3212160], y, m.scratch)
-}
-
-func (m *Net) bottleneck9_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck9_conv1.BackwardFilter(n, x, dy, m.grads[2957376:3219520], nil, m.scratch)
-	if dx != nil {
-		bottleneck9_conv1.BackwardData(n, dy, m.params[2957376:3219520], dx, m.scratch)
-	}
-}
-
-// bottleneck9_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck9_bn1Forward(n int, x, y []float32) {
-	bottleneck9_bn1.ForwardTrain(n, x, y, m.params[3219520:3219776], m.params[3219776:3220032], m.buffers[15232:15488], m.buffers[15488:15744], m.savedFix[15232:15488], m.savedFix[15488:15744])
-}
-
-func (m *Net) bottleneck9_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck9_bn1.Backward(n, x, dy, m.params[3219520:3219776], m.savedFix[15232:15488], m.savedFix[15488:15744], dx, m.grads[3219520:3219776], m.grads[3219776:3220032])
-}
-
-// bottleneck9_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck9_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck9_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck9_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck9_conv2Forward(n int, x, y []float32) {
-	bottleneck9_conv2.Forward(n, x, m.params[3220032:3809856], nil, y, m.scratch)
-}
-
-// bottleneck9_conv2Infer is bottleneck9_conv2 at inference, with bottleneck9_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck9_conv2Infer(n int, x, y []float32) {
-	bottleneck9_conv2Infer.Forward(n, x, m.fold[3212160:3801984], m.fold[3801984:3802240], y, m.scratch)
-}
-
-func (m *Net) bottleneck9_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck9_conv2.BackwardFilter(n, x, dy, m.grads[3220032:3809856], nil, m.scratch)
-	if dx != nil {
-		bottleneck9_conv2.BackwardData(n, dy, m.params[3220032:3809856], dx, m.scratch)
-	}
-}
-
-// bottleneck9_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck9_bn2Forward(n int, x, y []float32) {
-	bottleneck9_bn2.ForwardTrain(n, x, y, m.params[3809856:3810112], m.params[3810112:3810368], m.buffers[15744:16000], m.buffers[16000:16256], m.savedFix[15744:16000], m.savedFix[16000:16256])
-}
-
-func (m *Net) bottleneck9_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck9_bn2.Backward(n, x, dy, m.params[3809856:3810112], m.savedFix[15744:16000], m.savedFix[16000:16256], dx, m.grads[3809856:3810112], m.grads[3810112:3810368])
-}
-
-// bottleneck9_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck9_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck9_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck9_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck9_conv3Forward(n int, x, y []float32) {
-	bottleneck9_conv3.Forward(n, x, m.params[3810368:4072512], nil, y, m.scratch)
-}
-
-// bottleneck9_conv3Infer is bottleneck9_conv3 at inference, with bottleneck9_bn3 folded into its weights and bias.
-func (m *Net) bottleneck9_conv3Infer(n int, x, y []float32) {
-	bottleneck9_conv3Infer.Forward(n, x, m.fold[3802240:4064384], m.fold[4064384:4065408], y, m.scratch)
-}
-
-func (m *Net) bottleneck9_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck9_conv3.BackwardFilter(n, x, dy, m.grads[3810368:4072512], nil, m.scratch)
-	if dx != nil {
-		bottleneck9_conv3.BackwardData(n, dy, m.params[3810368:4072512], dx, m.scratch)
-	}
-}
-
-// bottleneck9_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck9_bn3Forward(n int, x, y []float32) {
-	bottleneck9_bn3.ForwardTrain(n, x, y, m.params[4072512:4073536], m.params[4073536:4074560], m.buffers[16256:17280], m.buffers[17280:18304], m.savedFix[16256:17280], m.savedFix[17280:18304])
-}
-
-func (m *Net) bottleneck9_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck9_bn3.Backward(n, x, dy, m.params[4072512:4073536], m.savedFix[16256:17280], m.savedFix[17280:18304], dx, m.grads[4072512:4073536], m.grads[4073536:4074560])
-}
-
-// bottleneck9_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck9_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck9_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck9_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck9_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck9_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck10_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck10_conv1Forward(n int, x, y []float32) {
-	bottleneck10_conv1.Forward(n, x, m.params[4074560:4336704], nil, y, m.scratch)
-}
-
-// bottleneck10_conv1Infer is bottleneck10_conv1 at inference, with bottleneck10_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck10_conv1Infer(n int, x, y []float32) {
-	bottleneck10_conv1Infer.Forward(n, x, m.fold[4065408:4327552], m.fold[4327552:4327808], y, m.scratch)
-}
-
-func (m *Net) bottleneck10_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck10_conv1.BackwardFilter(n, x, dy, m.grads[4074560:4336704], nil, m.scratch)
-	if dx != nil {
-		bottleneck10_conv1.BackwardData(n, dy, m.params[4074560:4336704], dx, m.scratch)
-	}
-}
-
-// bottleneck10_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck10_bn1Forward(n int, x, y []float32) {
-	bottleneck10_bn1.ForwardTrain(n, x, y, m.params[4336704:4336960], m.params[4336960:4337216], m.buffers[18304:18560], m.buffers[18560:18816], m.savedFix[18304:18560], m.savedFix[18560:18816])
-}
-
-func (m *Net) bottleneck10_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck10_bn1.Backward(n, x, dy, m.params[4336704:4336960], m.savedFix[18304:18560], m.savedFix[18560:18816], dx, m.grads[4336704:4336960], m.grads[4336960:4337216])
-}
-
-// bottleneck10_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck10_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck10_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck10_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck10_conv2Forward(n int, x, y []float32) {
-	bottleneck10_conv2.Forward(n, x, m.params[4337216:4927040], nil, y, m.scratch)
-}
-
-// bottleneck10_conv2Infer is bottleneck10_conv2 at inference, with bottleneck10_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck10_conv2Infer(n int, x, y []float32) {
-	bottleneck10_conv2Infer.Forward(n, x, m.fold[4327808:4917632], m.fold[4917632:4917888], y, m.scratch)
-}
-
-func (m *Net) bottleneck10_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck10_conv2.BackwardFilter(n, x, dy, m.grads[4337216:4927040], nil, m.scratch)
-	if dx != nil {
-		bottleneck10_conv2.BackwardData(n, dy, m.params[4337216:4927040], dx, m.scratch)
-	}
-}
-
-// bottleneck10_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck10_bn2Forward(n int, x, y []float32) {
-	bottleneck10_bn2.ForwardTrain(n, x, y, m.params[4927040:4927296], m.params[4927296:4927552], m.buffers[18816:19072], m.buffers[19072:19328], m.savedFix[18816:19072], m.savedFix[19072:19328])
-}
-
-func (m *Net) bottleneck10_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck10_bn2.Backward(n, x, dy, m.params[4927040:4927296], m.savedFix[18816:19072], m.savedFix[19072:19328], dx, m.grads[4927040:4927296], m.grads[4927296:4927552])
-}
-
-// bottleneck10_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck10_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck10_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck10_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck10_conv3Forward(n int, x, y []float32) {
-	bottleneck10_conv3.Forward(n, x, m.params[4927552:5189696], nil, y, m.scratch)
-}
-
-// bottleneck10_conv3Infer is bottleneck10_conv3 at inference, with bottleneck10_bn3 folded into its weights and bias.
-func (m *Net) bottleneck10_conv3Infer(n int, x, y []float32) {
-	bottleneck10_conv3Infer.Forward(n, x, m.fold[4917888:5180032], m.fold[5180032:5181056], y, m.scratch)
-}
-
-func (m *Net) bottleneck10_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck10_conv3.BackwardFilter(n, x, dy, m.grads[4927552:5189696], nil, m.scratch)
-	if dx != nil {
-		bottleneck10_conv3.BackwardData(n, dy, m.params[4927552:5189696], dx, m.scratch)
-	}
-}
-
-// bottleneck10_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck10_bn3Forward(n int, x, y []float32) {
-	bottleneck10_bn3.ForwardTrain(n, x, y, m.params[5189696:5190720], m.params[5190720:5191744], m.buffers[19328:20352], m.buffers[20352:21376], m.savedFix[19328:20352], m.savedFix[20352:21376])
-}
-
-func (m *Net) bottleneck10_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck10_bn3.Backward(n, x, dy, m.params[5189696:5190720], m.savedFix[19328:20352], m.savedFix[20352:21376], dx, m.grads[5189696:5190720], m.grads[5190720:5191744])
-}
-
-// bottleneck10_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck10_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck10_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck10_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck10_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck10_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck11_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck11_conv1Forward(n int, x, y []float32) {
-	bottleneck11_conv1.Forward(n, x, m.params[5191744:5453888], nil, y, m.scratch)
-}
-
-// bottleneck11_conv1Infer is bottleneck11_conv1 at inference, with bottleneck11_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck11_conv1Infer(n int, x, y []float32) {
-	bottleneck11_conv1Infer.Forward(n, x, m.fold[5181056:5443200], m.fold[5443200:5443456], y, m.scratch)
-}
-
-func (m *Net) bottleneck11_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck11_conv1.BackwardFilter(n, x, dy, m.grads[5191744:5453888], nil, m.scratch)
-	if dx != nil {
-		bottleneck11_conv1.BackwardData(n, dy, m.params[5191744:5453888], dx, m.scratch)
-	}
-}
-
-// bottleneck11_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck11_bn1Forward(n int, x, y []float32) {
-	bottleneck11_bn1.ForwardTrain(n, x, y, m.params[5453888:5454144], m.params[5454144:5454400], m.buffers[21376:21632], m.buffers[21632:21888], m.savedFix[21376:21632], m.savedFix[21632:21888])
-}
-
-func (m *Net) bottleneck11_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck11_bn1.Backward(n, x, dy, m.params[5453888:5454144], m.savedFix[21376:21632], m.savedFix[21632:21888], dx, m.grads[5453888:5454144], m.grads[5454144:5454400])
-}
-
-// bottleneck11_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck11_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck11_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck11_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck11_conv2Forward(n int, x, y []float32) {
-	bottleneck11_conv2.Forward(n, x, m.params[5454400:6044224], nil, y, m.scratch)
-}
-
-// bottleneck11_conv2Infer is bottleneck11_conv2 at inference, with bottleneck11_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck11_conv2Infer(n int, x, y []float32) {
-	bottleneck11_conv2Infer.Forward(n, x, m.fold[5443456:6033280], m.fold[6033280:6033536], y, m.scratch)
-}
-
-func (m *Net) bottleneck11_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck11_conv2.BackwardFilter(n, x, dy, m.grads[5454400:6044224], nil, m.scratch)
-	if dx != nil {
-		bottleneck11_conv2.BackwardData(n, dy, m.params[5454400:6044224], dx, m.scratch)
-	}
-}
-
-// bottleneck11_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck11_bn2Forward(n int, x, y []float32) {
-	bottleneck11_bn2.ForwardTrain(n, x, y, m.params[6044224:6044480], m.params[6044480:6044736], m.buffers[21888:22144], m.buffers[22144:22400], m.savedFix[21888:22144], m.savedFix[22144:22400])
-}
-
-func (m *Net) bottleneck11_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck11_bn2.Backward(n, x, dy, m.params[6044224:6044480], m.savedFix[21888:22144], m.savedFix[22144:22400], dx, m.grads[6044224:6044480], m.grads[6044480:6044736])
-}
-
-// bottleneck11_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck11_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck11_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck11_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck11_conv3Forward(n int, x, y []float32) {
-	bottleneck11_conv3.Forward(n, x, m.params[6044736:6306880], nil, y, m.scratch)
-}
-
-// bottleneck11_conv3Infer is bottleneck11_conv3 at inference, with bottleneck11_bn3 folded into its weights and bias.
-func (m *Net) bottleneck11_conv3Infer(n int, x, y []float32) {
-	bottleneck11_conv3Infer.Forward(n, x, m.fold[6033536:6295680], m.fold[6295680:6296704], y, m.scratch)
-}
-
-func (m *Net) bottleneck11_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck11_conv3.BackwardFilter(n, x, dy, m.grads[6044736:6306880], nil, m.scratch)
-	if dx != nil {
-		bottleneck11_conv3.BackwardData(n, dy, m.params[6044736:6306880], dx, m.scratch)
-	}
-}
-
-// bottleneck11_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck11_bn3Forward(n int, x, y []float32) {
-	bottleneck11_bn3.ForwardTrain(n, x, y, m.params[6306880:6307904], m.params[6307904:6308928], m.buffers[22400:23424], m.buffers[23424:24448], m.savedFix[22400:23424], m.savedFix[23424:24448])
-}
-
-func (m *Net) bottleneck11_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck11_bn3.Backward(n, x, dy, m.params[6306880:6307904], m.savedFix[22400:23424], m.savedFix[23424:24448], dx, m.grads[6306880:6307904], m.grads[6307904:6308928])
-}
-
-// bottleneck11_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck11_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck11_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck11_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck11_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck11_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck12_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck12_conv1Forward(n int, x, y []float32) {
-	bottleneck12_conv1.Forward(n, x, m.params[6308928:6571072], nil, y, m.scratch)
-}
-
-// bottleneck12_conv1Infer is bottleneck12_conv1 at inference, with bottleneck12_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck12_conv1Infer(n int, x, y []float32) {
-	bottleneck12_conv1Infer.Forward(n, x, m.fold[6296704:6558848], m.fold[6558848:6559104], y, m.scratch)
-}
-
-func (m *Net) bottleneck12_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck12_conv1.BackwardFilter(n, x, dy, m.grads[6308928:6571072], nil, m.scratch)
-	if dx != nil {
-		bottleneck12_conv1.BackwardData(n, dy, m.params[6308928:6571072], dx, m.scratch)
-	}
-}
-
-// bottleneck12_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck12_bn1Forward(n int, x, y []float32) {
-	bottleneck12_bn1.ForwardTrain(n, x, y, m.params[6571072:6571328], m.params[6571328:6571584], m.buffers[24448:24704], m.buffers[24704:24960], m.savedFix[24448:24704], m.savedFix[24704:24960])
-}
-
-func (m *Net) bottleneck12_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck12_bn1.Backward(n, x, dy, m.params[6571072:6571328], m.savedFix[24448:24704], m.savedFix[24704:24960], dx, m.grads[6571072:6571328], m.grads[6571328:6571584])
-}
-
-// bottleneck12_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck12_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck12_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck12_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck12_conv2Forward(n int, x, y []float32) {
-	bottleneck12_conv2.Forward(n, x, m.params[6571584:7161408], nil, y, m.scratch)
-}
-
-// bottleneck12_conv2Infer is bottleneck12_conv2 at inference, with bottleneck12_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck12_conv2Infer(n int, x, y []float32) {
-	bottleneck12_conv2Infer.Forward(n, x, m.fold[6559104:7148928], m.fold[7148928:7149184], y, m.scratch)
-}
-
-func (m *Net) bottleneck12_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck12_conv2.BackwardFilter(n, x, dy, m.grads[6571584:7161408], nil, m.scratch)
-	if dx != nil {
-		bottleneck12_conv2.BackwardData(n, dy, m.params[6571584:7161408], dx, m.scratch)
-	}
-}
-
-// bottleneck12_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck12_bn2Forward(n int, x, y []float32) {
-	bottleneck12_bn2.ForwardTrain(n, x, y, m.params[7161408:7161664], m.params[7161664:7161920], m.buffers[24960:25216], m.buffers[25216:25472], m.savedFix[24960:25216], m.savedFix[25216:25472])
-}
-
-func (m *Net) bottleneck12_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck12_bn2.Backward(n, x, dy, m.params[7161408:7161664], m.savedFix[24960:25216], m.savedFix[25216:25472], dx, m.grads[7161408:7161664], m.grads[7161664:7161920])
-}
-
-// bottleneck12_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck12_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck12_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck12_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck12_conv3Forward(n int, x, y []float32) {
-	bottleneck12_conv3.Forward(n, x, m.params[7161920:7424064], nil, y, m.scratch)
-}
-
-// bottleneck12_conv3Infer is bottleneck12_conv3 at inference, with bottleneck12_bn3 folded into its weights and bias.
-func (m *Net) bottleneck12_conv3Infer(n int, x, y []float32) {
-	bottleneck12_conv3Infer.Forward(n, x, m.fold[7149184:7411328], m.fold[7411328:7412352], y, m.scratch)
-}
-
-func (m *Net) bottleneck12_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck12_conv3.BackwardFilter(n, x, dy, m.grads[7161920:7424064], nil, m.scratch)
-	if dx != nil {
-		bottleneck12_conv3.BackwardData(n, dy, m.params[7161920:7424064], dx, m.scratch)
-	}
-}
-
-// bottleneck12_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck12_bn3Forward(n int, x, y []float32) {
-	bottleneck12_bn3.ForwardTrain(n, x, y, m.params[7424064:7425088], m.params[7425088:7426112], m.buffers[25472:26496], m.buffers[26496:27520], m.savedFix[25472:26496], m.savedFix[26496:27520])
-}
-
-func (m *Net) bottleneck12_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck12_bn3.Backward(n, x, dy, m.params[7424064:7425088], m.savedFix[25472:26496], m.savedFix[26496:27520], dx, m.grads[7424064:7425088], m.grads[7425088:7426112])
-}
-
-// bottleneck12_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck12_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck12_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck12_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck12_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck12_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck13_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck13_conv1Forward(n int, x, y []float32) {
-	bottleneck13_conv1.Forward(n, x, m.params[7426112:7688256], nil, y, m.scratch)
-}
-
-// bottleneck13_conv1Infer is bottleneck13_conv1 at inference, with bottleneck13_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck13_conv1Infer(n int, x, y []float32) {
-	bottleneck13_conv1Infer.Forward(n, x, m.fold[7412352:7674496], m.fold[7674496:7674752], y, m.scratch)
-}
-
-func (m *Net) bottleneck13_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck13_conv1.BackwardFilter(n, x, dy, m.grads[7426112:7688256], nil, m.scratch)
-	if dx != nil {
-		bottleneck13_conv1.BackwardData(n, dy, m.params[7426112:7688256], dx, m.scratch)
-	}
-}
-
-// bottleneck13_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck13_bn1Forward(n int, x, y []float32) {
-	bottleneck13_bn1.ForwardTrain(n, x, y, m.params[7688256:7688512], m.params[7688512:7688768], m.buffers[27520:27776], m.buffers[27776:28032], m.savedFix[27520:27776], m.savedFix[27776:28032])
-}
-
-func (m *Net) bottleneck13_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck13_bn1.Backward(n, x, dy, m.params[7688256:7688512], m.savedFix[27520:27776], m.savedFix[27776:28032], dx, m.grads[7688256:7688512], m.grads[7688512:7688768])
-}
-
-// bottleneck13_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck13_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck13_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck13_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck13_conv2Forward(n int, x, y []float32) {
-	bottleneck13_conv2.Forward(n, x, m.params[7688768:8278592], nil, y, m.scratch)
-}
-
-// bottleneck13_conv2Infer is bottleneck13_conv2 at inference, with bottleneck13_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck13_conv2Infer(n int, x, y []float32) {
-	bottleneck13_conv2Infer.Forward(n, x, m.fold[7674752:8264576], m.fold[8264576:8264832], y, m.scratch)
-}
-
-func (m *Net) bottleneck13_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck13_conv2.BackwardFilter(n, x, dy, m.grads[7688768:8278592], nil, m.scratch)
-	if dx != nil {
-		bottleneck13_conv2.BackwardData(n, dy, m.params[7688768:8278592], dx, m.scratch)
-	}
-}
-
-// bottleneck13_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck13_bn2Forward(n int, x, y []float32) {
-	bottleneck13_bn2.ForwardTrain(n, x, y, m.params[8278592:8278848], m.params[8278848:8279104], m.buffers[28032:28288], m.buffers[28288:28544], m.savedFix[28032:28288], m.savedFix[28288:28544])
-}
-
-func (m *Net) bottleneck13_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck13_bn2.Backward(n, x, dy, m.params[8278592:8278848], m.savedFix[28032:28288], m.savedFix[28288:28544], dx, m.grads[8278592:8278848], m.grads[8278848:8279104])
-}
-
-// bottleneck13_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck13_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck13_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck13_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck13_conv3Forward(n int, x, y []float32) {
-	bottleneck13_conv3.Forward(n, x, m.params[8279104:8541248], nil, y, m.scratch)
-}
-
-// bottleneck13_conv3Infer is bottleneck13_conv3 at inference, with bottleneck13_bn3 folded into its weights and bias.
-func (m *Net) bottleneck13_conv3Infer(n int, x, y []float32) {
-	bottleneck13_conv3Infer.Forward(n, x, m.fold[8264832:8526976], m.fold[8526976:8528000], y, m.scratch)
-}
-
-func (m *Net) bottleneck13_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck13_conv3.BackwardFilter(n, x, dy, m.grads[8279104:8541248], nil, m.scratch)
-	if dx != nil {
-		bottleneck13_conv3.BackwardData(n, dy, m.params[8279104:8541248], dx, m.scratch)
-	}
-}
-
-// bottleneck13_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck13_bn3Forward(n int, x, y []float32) {
-	bottleneck13_bn3.ForwardTrain(n, x, y, m.params[8541248:8542272], m.params[8542272:8543296], m.buffers[28544:29568], m.buffers[29568:30592], m.savedFix[28544:29568], m.savedFix[29568:30592])
-}
-
-func (m *Net) bottleneck13_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck13_bn3.Backward(n, x, dy, m.params[8541248:8542272], m.savedFix[28544:29568], m.savedFix[29568:30592], dx, m.grads[8541248:8542272], m.grads[8542272:8543296])
-}
-
-// bottleneck13_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck13_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck13_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck13_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck13_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck13_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck14_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck14_conv1Forward(n int, x, y []float32) {
-	bottleneck14_conv1.Forward(n, x, m.params[8543296:8805440], nil, y, m.scratch)
-}
-
-// bottleneck14_conv1Infer is bottleneck14_conv1 at inference, with bottleneck14_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck14_conv1Infer(n int, x, y []float32) {
-	bottleneck14_conv1Infer.Forward(n, x, m.fold[8528000:8790144], m.fold[8790144:8790400], y, m.scratch)
-}
-
-func (m *Net) bottleneck14_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck14_conv1.BackwardFilter(n, x, dy, m.grads[8543296:8805440], nil, m.scratch)
-	if dx != nil {
-		bottleneck14_conv1.BackwardData(n, dy, m.params[8543296:8805440], dx, m.scratch)
-	}
-}
-
-// bottleneck14_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck14_bn1Forward(n int, x, y []float32) {
-	bottleneck14_bn1.ForwardTrain(n, x, y, m.params[8805440:8805696], m.params[8805696:8805952], m.buffers[30592:30848], m.buffers[30848:31104], m.savedFix[30592:30848], m.savedFix[30848:31104])
-}
-
-func (m *Net) bottleneck14_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck14_bn1.Backward(n, x, dy, m.params[8805440:8805696], m.savedFix[30592:30848], m.savedFix[30848:31104], dx, m.grads[8805440:8805696], m.grads[8805696:8805952])
-}
-
-// bottleneck14_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck14_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck14_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck14_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck14_conv2Forward(n int, x, y []float32) {
-	bottleneck14_conv2.Forward(n, x, m.params[8805952:9395776], nil, y, m.scratch)
-}
-
-// bottleneck14_conv2Infer is bottleneck14_conv2 at inference, with bottleneck14_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck14_conv2Infer(n int, x, y []float32) {
-	bottleneck14_conv2Infer.Forward(n, x, m.fold[8790400:9380224], m.fold[9380224:9380480], y, m.scratch)
-}
-
-func (m *Net) bottleneck14_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck14_conv2.BackwardFilter(n, x, dy, m.grads[8805952:9395776], nil, m.scratch)
-	if dx != nil {
-		bottleneck14_conv2.BackwardData(n, dy, m.params[8805952:9395776], dx, m.scratch)
-	}
-}
-
-// bottleneck14_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck14_bn2Forward(n int, x, y []float32) {
-	bottleneck14_bn2.ForwardTrain(n, x, y, m.params[9395776:9396032], m.params[9396032:9396288], m.buffers[31104:31360], m.buffers[31360:31616], m.savedFix[31104:31360], m.savedFix[31360:31616])
-}
-
-func (m *Net) bottleneck14_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck14_bn2.Backward(n, x, dy, m.params[9395776:9396032], m.savedFix[31104:31360], m.savedFix[31360:31616], dx, m.grads[9395776:9396032], m.grads[9396032:9396288])
-}
-
-// bottleneck14_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck14_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck14_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck14_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck14_conv3Forward(n int, x, y []float32) {
-	bottleneck14_conv3.Forward(n, x, m.params[9396288:9658432], nil, y, m.scratch)
-}
-
-// bottleneck14_conv3Infer is bottleneck14_conv3 at inference, with bottleneck14_bn3 folded into its weights and bias.
-func (m *Net) bottleneck14_conv3Infer(n int, x, y []float32) {
-	bottleneck14_conv3Infer.Forward(n, x, m.fold[9380480:9642624], m.fold[9642624:9643648], y, m.scratch)
-}
-
-func (m *Net) bottleneck14_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck14_conv3.BackwardFilter(n, x, dy, m.grads[9396288:9658432], nil, m.scratch)
-	if dx != nil {
-		bottleneck14_conv3.BackwardData(n, dy, m.params[9396288:9658432], dx, m.scratch)
-	}
-}
-
-// bottleneck14_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck14_bn3Forward(n int, x, y []float32) {
-	bottleneck14_bn3.ForwardTrain(n, x, y, m.params[9658432:9659456], m.params[9659456:9660480], m.buffers[31616:32640], m.buffers[32640:33664], m.savedFix[31616:32640], m.savedFix[32640:33664])
-}
-
-func (m *Net) bottleneck14_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck14_bn3.Backward(n, x, dy, m.params[9658432:9659456], m.savedFix[31616:32640], m.savedFix[32640:33664], dx, m.grads[9658432:9659456], m.grads[9659456:9660480])
-}
-
-// bottleneck14_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck14_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck14_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck14_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck14_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck14_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck15_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck15_conv1Forward(n int, x, y []float32) {
-	bottleneck15_conv1.Forward(n, x, m.params[9660480:9922624], nil, y, m.scratch)
-}
-
-// bottleneck15_conv1Infer is bottleneck15_conv1 at inference, with bottleneck15_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck15_conv1Infer(n int, x, y []float32) {
-	bottleneck15_conv1Infer.Forward(n, x, m.fold[9643648:9905792], m.fold[9905792:9906048], y, m.scratch)
-}
-
-func (m *Net) bottleneck15_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck15_conv1.BackwardFilter(n, x, dy, m.grads[9660480:9922624], nil, m.scratch)
-	if dx != nil {
-		bottleneck15_conv1.BackwardData(n, dy, m.params[9660480:9922624], dx, m.scratch)
-	}
-}
-
-// bottleneck15_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck15_bn1Forward(n int, x, y []float32) {
-	bottleneck15_bn1.ForwardTrain(n, x, y, m.params[9922624:9922880], m.params[9922880:9923136], m.buffers[33664:33920], m.buffers[33920:34176], m.savedFix[33664:33920], m.savedFix[33920:34176])
-}
-
-func (m *Net) bottleneck15_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck15_bn1.Backward(n, x, dy, m.params[9922624:9922880], m.savedFix[33664:33920], m.savedFix[33920:34176], dx, m.grads[9922624:9922880], m.grads[9922880:9923136])
-}
-
-// bottleneck15_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck15_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck15_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck15_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck15_conv2Forward(n int, x, y []float32) {
-	bottleneck15_conv2.Forward(n, x, m.params[9923136:10512960], nil, y, m.scratch)
-}
-
-// bottleneck15_conv2Infer is bottleneck15_conv2 at inference, with bottleneck15_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck15_conv2Infer(n int, x, y []float32) {
-	bottleneck15_conv2Infer.Forward(n, x, m.fold[9906048:10495872], m.fold[10495872:10496128], y, m.scratch)
-}
-
-func (m *Net) bottleneck15_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck15_conv2.BackwardFilter(n, x, dy, m.grads[9923136:10512960], nil, m.scratch)
-	if dx != nil {
-		bottleneck15_conv2.BackwardData(n, dy, m.params[9923136:10512960], dx, m.scratch)
-	}
-}
-
-// bottleneck15_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck15_bn2Forward(n int, x, y []float32) {
-	bottleneck15_bn2.ForwardTrain(n, x, y, m.params[10512960:10513216], m.params[10513216:10513472], m.buffers[34176:34432], m.buffers[34432:34688], m.savedFix[34176:34432], m.savedFix[34432:34688])
-}
-
-func (m *Net) bottleneck15_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck15_bn2.Backward(n, x, dy, m.params[10512960:10513216], m.savedFix[34176:34432], m.savedFix[34432:34688], dx, m.grads[10512960:10513216], m.grads[10513216:10513472])
-}
-
-// bottleneck15_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck15_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck15_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck15_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck15_conv3Forward(n int, x, y []float32) {
-	bottleneck15_conv3.Forward(n, x, m.params[10513472:10775616], nil, y, m.scratch)
-}
-
-// bottleneck15_conv3Infer is bottleneck15_conv3 at inference, with bottleneck15_bn3 folded into its weights and bias.
-func (m *Net) bottleneck15_conv3Infer(n int, x, y []float32) {
-	bottleneck15_conv3Infer.Forward(n, x, m.fold[10496128:10758272], m.fold[10758272:10759296], y, m.scratch)
-}
-
-func (m *Net) bottleneck15_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck15_conv3.BackwardFilter(n, x, dy, m.grads[10513472:10775616], nil, m.scratch)
-	if dx != nil {
-		bottleneck15_conv3.BackwardData(n, dy, m.params[10513472:10775616], dx, m.scratch)
-	}
-}
-
-// bottleneck15_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck15_bn3Forward(n int, x, y []float32) {
-	bottleneck15_bn3.ForwardTrain(n, x, y, m.params[10775616:10776640], m.params[10776640:10777664], m.buffers[34688:35712], m.buffers[35712:36736], m.savedFix[34688:35712], m.savedFix[35712:36736])
-}
-
-func (m *Net) bottleneck15_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck15_bn3.Backward(n, x, dy, m.params[10775616:10776640], m.savedFix[34688:35712], m.savedFix[35712:36736], dx, m.grads[10775616:10776640], m.grads[10776640:10777664])
-}
-
-// bottleneck15_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck15_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck15_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck15_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck15_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck15_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck16_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck16_conv1Forward(n int, x, y []float32) {
-	bottleneck16_conv1.Forward(n, x, m.params[10777664:11039808], nil, y, m.scratch)
-}
-
-// bottleneck16_conv1Infer is bottleneck16_conv1 at inference, with bottleneck16_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck16_conv1Infer(n int, x, y []float32) {
-	bottleneck16_conv1Infer.Forward(n, x, m.fold[10759296:11021440], m.fold[11021440:11021696], y, m.scratch)
-}
-
-func (m *Net) bottleneck16_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck16_conv1.BackwardFilter(n, x, dy, m.grads[10777664:11039808], nil, m.scratch)
-	if dx != nil {
-		bottleneck16_conv1.BackwardData(n, dy, m.params[10777664:11039808], dx, m.scratch)
-	}
-}
-
-// bottleneck16_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck16_bn1Forward(n int, x, y []float32) {
-	bottleneck16_bn1.ForwardTrain(n, x, y, m.params[11039808:11040064], m.params[11040064:11040320], m.buffers[36736:36992], m.buffers[36992:37248], m.savedFix[36736:36992], m.savedFix[36992:37248])
-}
-
-func (m *Net) bottleneck16_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck16_bn1.Backward(n, x, dy, m.params[11039808:11040064], m.savedFix[36736:36992], m.savedFix[36992:37248], dx, m.grads[11039808:11040064], m.grads[11040064:11040320])
-}
-
-// bottleneck16_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck16_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck16_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck16_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck16_conv2Forward(n int, x, y []float32) {
-	bottleneck16_conv2.Forward(n, x, m.params[11040320:11630144], nil, y, m.scratch)
-}
-
-// bottleneck16_conv2Infer is bottleneck16_conv2 at inference, with bottleneck16_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck16_conv2Infer(n int, x, y []float32) {
-	bottleneck16_conv2Infer.Forward(n, x, m.fold[11021696:11611520], m.fold[11611520:11611776], y, m.scratch)
-}
-
-func (m *Net) bottleneck16_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck16_conv2.BackwardFilter(n, x, dy, m.grads[11040320:11630144], nil, m.scratch)
-	if dx != nil {
-		bottleneck16_conv2.BackwardData(n, dy, m.params[11040320:11630144], dx, m.scratch)
-	}
-}
-
-// bottleneck16_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck16_bn2Forward(n int, x, y []float32) {
-	bottleneck16_bn2.ForwardTrain(n, x, y, m.params[11630144:11630400], m.params[11630400:11630656], m.buffers[37248:37504], m.buffers[37504:37760], m.savedFix[37248:37504], m.savedFix[37504:37760])
-}
-
-func (m *Net) bottleneck16_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck16_bn2.Backward(n, x, dy, m.params[11630144:11630400], m.savedFix[37248:37504], m.savedFix[37504:37760], dx, m.grads[11630144:11630400], m.grads[11630400:11630656])
-}
-
-// bottleneck16_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck16_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck16_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck16_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck16_conv3Forward(n int, x, y []float32) {
-	bottleneck16_conv3.Forward(n, x, m.params[11630656:11892800], nil, y, m.scratch)
-}
-
-// bottleneck16_conv3Infer is bottleneck16_conv3 at inference, with bottleneck16_bn3 folded into its weights and bias.
-func (m *Net) bottleneck16_conv3Infer(n int, x, y []float32) {
-	bottleneck16_conv3Infer.Forward(n, x, m.fold[11611776:11873920], m.fold[11873920:11874944], y, m.scratch)
-}
-
-func (m *Net) bottleneck16_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck16_conv3.BackwardFilter(n, x, dy, m.grads[11630656:11892800], nil, m.scratch)
-	if dx != nil {
-		bottleneck16_conv3.BackwardData(n, dy, m.params[11630656:11892800], dx, m.scratch)
-	}
-}
-
-// bottleneck16_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck16_bn3Forward(n int, x, y []float32) {
-	bottleneck16_bn3.ForwardTrain(n, x, y, m.params[11892800:11893824], m.params[11893824:11894848], m.buffers[37760:38784], m.buffers[38784:39808], m.savedFix[37760:38784], m.savedFix[38784:39808])
-}
-
-func (m *Net) bottleneck16_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck16_bn3.Backward(n, x, dy, m.params[11892800:11893824], m.savedFix[37760:38784], m.savedFix[38784:39808], dx, m.grads[11892800:11893824], m.grads[11893824:11894848])
-}
-
-// bottleneck16_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck16_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck16_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck16_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck16_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck16_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck17_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck17_conv1Forward(n int, x, y []float32) {
-	bottleneck17_conv1.Forward(n, x, m.params[11894848:12156992], nil, y, m.scratch)
-}
-
-// bottleneck17_conv1Infer is bottleneck17_conv1 at inference, with bottleneck17_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck17_conv1Infer(n int, x, y []float32) {
-	bottleneck17_conv1Infer.Forward(n, x, m.fold[11874944:12137088], m.fold[12137088:12137344], y, m.scratch)
-}
-
-func (m *Net) bottleneck17_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck17_conv1.BackwardFilter(n, x, dy, m.grads[11894848:12156992], nil, m.scratch)
-	if dx != nil {
-		bottleneck17_conv1.BackwardData(n, dy, m.params[11894848:12156992], dx, m.scratch)
-	}
-}
-
-// bottleneck17_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck17_bn1Forward(n int, x, y []float32) {
-	bottleneck17_bn1.ForwardTrain(n, x, y, m.params[12156992:12157248], m.params[12157248:12157504], m.buffers[39808:40064], m.buffers[40064:40320], m.savedFix[39808:40064], m.savedFix[40064:40320])
-}
-
-func (m *Net) bottleneck17_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck17_bn1.Backward(n, x, dy, m.params[12156992:12157248], m.savedFix[39808:40064], m.savedFix[40064:40320], dx, m.grads[12156992:12157248], m.grads[12157248:12157504])
-}
-
-// bottleneck17_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck17_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck17_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck17_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck17_conv2Forward(n int, x, y []float32) {
-	bottleneck17_conv2.Forward(n, x, m.params[12157504:12747328], nil, y, m.scratch)
-}
-
-// bottleneck17_conv2Infer is bottleneck17_conv2 at inference, with bottleneck17_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck17_conv2Infer(n int, x, y []float32) {
-	bottleneck17_conv2Infer.Forward(n, x, m.fold[12137344:12727168], m.fold[12727168:12727424], y, m.scratch)
-}
-
-func (m *Net) bottleneck17_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck17_conv2.BackwardFilter(n, x, dy, m.grads[12157504:12747328], nil, m.scratch)
-	if dx != nil {
-		bottleneck17_conv2.BackwardData(n, dy, m.params[12157504:12747328], dx, m.scratch)
-	}
-}
-
-// bottleneck17_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck17_bn2Forward(n int, x, y []float32) {
-	bottleneck17_bn2.ForwardTrain(n, x, y, m.params[12747328:12747584], m.params[12747584:12747840], m.buffers[40320:40576], m.buffers[40576:40832], m.savedFix[40320:40576], m.savedFix[40576:40832])
-}
-
-func (m *Net) bottleneck17_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck17_bn2.Backward(n, x, dy, m.params[12747328:12747584], m.savedFix[40320:40576], m.savedFix[40576:40832], dx, m.grads[12747328:12747584], m.grads[12747584:12747840])
-}
-
-// bottleneck17_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck17_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck17_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck17_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck17_conv3Forward(n int, x, y []float32) {
-	bottleneck17_conv3.Forward(n, x, m.params[12747840:13009984], nil, y, m.scratch)
-}
-
-// bottleneck17_conv3Infer is bottleneck17_conv3 at inference, with bottleneck17_bn3 folded into its weights and bias.
-func (m *Net) bottleneck17_conv3Infer(n int, x, y []float32) {
-	bottleneck17_conv3Infer.Forward(n, x, m.fold[12727424:12989568], m.fold[12989568:12990592], y, m.scratch)
-}
-
-func (m *Net) bottleneck17_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck17_conv3.BackwardFilter(n, x, dy, m.grads[12747840:13009984], nil, m.scratch)
-	if dx != nil {
-		bottleneck17_conv3.BackwardData(n, dy, m.params[12747840:13009984], dx, m.scratch)
-	}
-}
-
-// bottleneck17_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck17_bn3Forward(n int, x, y []float32) {
-	bottleneck17_bn3.ForwardTrain(n, x, y, m.params[13009984:13011008], m.params[13011008:13012032], m.buffers[40832:41856], m.buffers[41856:42880], m.savedFix[40832:41856], m.savedFix[41856:42880])
-}
-
-func (m *Net) bottleneck17_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck17_bn3.Backward(n, x, dy, m.params[13009984:13011008], m.savedFix[40832:41856], m.savedFix[41856:42880], dx, m.grads[13009984:13011008], m.grads[13011008:13012032])
-}
-
-// bottleneck17_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck17_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck17_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck17_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck17_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck17_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck18_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck18_conv1Forward(n int, x, y []float32) {
-	bottleneck18_conv1.Forward(n, x, m.params[13012032:13274176], nil, y, m.scratch)
-}
-
-// bottleneck18_conv1Infer is bottleneck18_conv1 at inference, with bottleneck18_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck18_conv1Infer(n int, x, y []float32) {
-	bottleneck18_conv1Infer.Forward(n, x, m.fold[12990592:13252736], m.fold[13252736:13252992], y, m.scratch)
-}
-
-func (m *Net) bottleneck18_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck18_conv1.BackwardFilter(n, x, dy, m.grads[13012032:13274176], nil, m.scratch)
-	if dx != nil {
-		bottleneck18_conv1.BackwardData(n, dy, m.params[13012032:13274176], dx, m.scratch)
-	}
-}
-
-// bottleneck18_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck18_bn1Forward(n int, x, y []float32) {
-	bottleneck18_bn1.ForwardTrain(n, x, y, m.params[13274176:13274432], m.params[13274432:13274688], m.buffers[42880:43136], m.buffers[43136:43392], m.savedFix[42880:43136], m.savedFix[43136:43392])
-}
-
-func (m *Net) bottleneck18_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck18_bn1.Backward(n, x, dy, m.params[13274176:13274432], m.savedFix[42880:43136], m.savedFix[43136:43392], dx, m.grads[13274176:13274432], m.grads[13274432:13274688])
-}
-
-// bottleneck18_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck18_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck18_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck18_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck18_conv2Forward(n int, x, y []float32) {
-	bottleneck18_conv2.Forward(n, x, m.params[13274688:13864512], nil, y, m.scratch)
-}
-
-// bottleneck18_conv2Infer is bottleneck18_conv2 at inference, with bottleneck18_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck18_conv2Infer(n int, x, y []float32) {
-	bottleneck18_conv2Infer.Forward(n, x, m.fold[13252992:13842816], m.fold[13842816:13843072], y, m.scratch)
-}
-
-func (m *Net) bottleneck18_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck18_conv2.BackwardFilter(n, x, dy, m.grads[13274688:13864512], nil, m.scratch)
-	if dx != nil {
-		bottleneck18_conv2.BackwardData(n, dy, m.params[13274688:13864512], dx, m.scratch)
-	}
-}
-
-// bottleneck18_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck18_bn2Forward(n int, x, y []float32) {
-	bottleneck18_bn2.ForwardTrain(n, x, y, m.params[13864512:13864768], m.params[13864768:13865024], m.buffers[43392:43648], m.buffers[43648:43904], m.savedFix[43392:43648], m.savedFix[43648:43904])
-}
-
-func (m *Net) bottleneck18_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck18_bn2.Backward(n, x, dy, m.params[13864512:13864768], m.savedFix[43392:43648], m.savedFix[43648:43904], dx, m.grads[13864512:13864768], m.grads[13864768:13865024])
-}
-
-// bottleneck18_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck18_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck18_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck18_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck18_conv3Forward(n int, x, y []float32) {
-	bottleneck18_conv3.Forward(n, x, m.params[13865024:14127168], nil, y, m.scratch)
-}
-
-// bottleneck18_conv3Infer is bottleneck18_conv3 at inference, with bottleneck18_bn3 folded into its weights and bias.
-func (m *Net) bottleneck18_conv3Infer(n int, x, y []float32) {
-	bottleneck18_conv3Infer.Forward(n, x, m.fold[13843072:14105216], m.fold[14105216:14106240], y, m.scratch)
-}
-
-func (m *Net) bottleneck18_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck18_conv3.BackwardFilter(n, x, dy, m.grads[13865024:14127168], nil, m.scratch)
-	if dx != nil {
-		bottleneck18_conv3.BackwardData(n, dy, m.params[13865024:14127168], dx, m.scratch)
-	}
-}
-
-// bottleneck18_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck18_bn3Forward(n int, x, y []float32) {
-	bottleneck18_bn3.ForwardTrain(n, x, y, m.params[14127168:14128192], m.params[14128192:14129216], m.buffers[43904:44928], m.buffers[44928:45952], m.savedFix[43904:44928], m.savedFix[44928:45952])
-}
-
-func (m *Net) bottleneck18_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck18_bn3.Backward(n, x, dy, m.params[14127168:14128192], m.savedFix[43904:44928], m.savedFix[44928:45952], dx, m.grads[14127168:14128192], m.grads[14128192:14129216])
-}
-
-// bottleneck18_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck18_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck18_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck18_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck18_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck18_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck19_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck19_conv1Forward(n int, x, y []float32) {
-	bottleneck19_conv1.Forward(n, x, m.params[14129216:14391360], nil, y, m.scratch)
-}
-
-// bottleneck19_conv1Infer is bottleneck19_conv1 at inference, with bottleneck19_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck19_conv1Infer(n int, x, y []float32) {
-	bottleneck19_conv1Infer.Forward(n, x, m.fold[14106240:14368384], m.fold[14368384:14368640], y, m.scratch)
-}
-
-func (m *Net) bottleneck19_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck19_conv1.BackwardFilter(n, x, dy, m.grads[14129216:14391360], nil, m.scratch)
-	if dx != nil {
-		bottleneck19_conv1.BackwardData(n, dy, m.params[14129216:14391360], dx, m.scratch)
-	}
-}
-
-// bottleneck19_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck19_bn1Forward(n int, x, y []float32) {
-	bottleneck19_bn1.ForwardTrain(n, x, y, m.params[14391360:14391616], m.params[14391616:14391872], m.buffers[45952:46208], m.buffers[46208:46464], m.savedFix[45952:46208], m.savedFix[46208:46464])
-}
-
-func (m *Net) bottleneck19_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck19_bn1.Backward(n, x, dy, m.params[14391360:14391616], m.savedFix[45952:46208], m.savedFix[46208:46464], dx, m.grads[14391360:14391616], m.grads[14391616:14391872])
-}
-
-// bottleneck19_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck19_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck19_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck19_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck19_conv2Forward(n int, x, y []float32) {
-	bottleneck19_conv2.Forward(n, x, m.params[14391872:14981696], nil, y, m.scratch)
-}
-
-// bottleneck19_conv2Infer is bottleneck19_conv2 at inference, with bottleneck19_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck19_conv2Infer(n int, x, y []float32) {
-	bottleneck19_conv2Infer.Forward(n, x, m.fold[14368640:14958464], m.fold[14958464:14958720], y, m.scratch)
-}
-
-func (m *Net) bottleneck19_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck19_conv2.BackwardFilter(n, x, dy, m.grads[14391872:14981696], nil, m.scratch)
-	if dx != nil {
-		bottleneck19_conv2.BackwardData(n, dy, m.params[14391872:14981696], dx, m.scratch)
-	}
-}
-
-// bottleneck19_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck19_bn2Forward(n int, x, y []float32) {
-	bottleneck19_bn2.ForwardTrain(n, x, y, m.params[14981696:14981952], m.params[14981952:14982208], m.buffers[46464:46720], m.buffers[46720:46976], m.savedFix[46464:46720], m.savedFix[46720:46976])
-}
-
-func (m *Net) bottleneck19_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck19_bn2.Backward(n, x, dy, m.params[14981696:14981952], m.savedFix[46464:46720], m.savedFix[46720:46976], dx, m.grads[14981696:14981952], m.grads[14981952:14982208])
-}
-
-// bottleneck19_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck19_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck19_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck19_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck19_conv3Forward(n int, x, y []float32) {
-	bottleneck19_conv3.Forward(n, x, m.params[14982208:15244352], nil, y, m.scratch)
-}
-
-// bottleneck19_conv3Infer is bottleneck19_conv3 at inference, with bottleneck19_bn3 folded into its weights and bias.
-func (m *Net) bottleneck19_conv3Infer(n int, x, y []float32) {
-	bottleneck19_conv3Infer.Forward(n, x, m.fold[14958720:15220864], m.fold[15220864:15221888], y, m.scratch)
-}
-
-func (m *Net) bottleneck19_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck19_conv3.BackwardFilter(n, x, dy, m.grads[14982208:15244352], nil, m.scratch)
-	if dx != nil {
-		bottleneck19_conv3.BackwardData(n, dy, m.params[14982208:15244352], dx, m.scratch)
-	}
-}
-
-// bottleneck19_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck19_bn3Forward(n int, x, y []float32) {
-	bottleneck19_bn3.ForwardTrain(n, x, y, m.params[15244352:15245376], m.params[15245376:15246400], m.buffers[46976:48000], m.buffers[48000:49024], m.savedFix[46976:48000], m.savedFix[48000:49024])
-}
-
-func (m *Net) bottleneck19_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck19_bn3.Backward(n, x, dy, m.params[15244352:15245376], m.savedFix[46976:48000], m.savedFix[48000:49024], dx, m.grads[15244352:15245376], m.grads[15245376:15246400])
-}
-
-// bottleneck19_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck19_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck19_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck19_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck19_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck19_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck20_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck20_conv1Forward(n int, x, y []float32) {
-	bottleneck20_conv1.Forward(n, x, m.params[15246400:15508544], nil, y, m.scratch)
-}
-
-// bottleneck20_conv1Infer is bottleneck20_conv1 at inference, with bottleneck20_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck20_conv1Infer(n int, x, y []float32) {
-	bottleneck20_conv1Infer.Forward(n, x, m.fold[15221888:15484032], m.fold[15484032:15484288], y, m.scratch)
-}
-
-func (m *Net) bottleneck20_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck20_conv1.BackwardFilter(n, x, dy, m.grads[15246400:15508544], nil, m.scratch)
-	if dx != nil {
-		bottleneck20_conv1.BackwardData(n, dy, m.params[15246400:15508544], dx, m.scratch)
-	}
-}
-
-// bottleneck20_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck20_bn1Forward(n int, x, y []float32) {
-	bottleneck20_bn1.ForwardTrain(n, x, y, m.params[15508544:15508800], m.params[15508800:15509056], m.buffers[49024:49280], m.buffers[49280:49536], m.savedFix[49024:49280], m.savedFix[49280:49536])
-}
-
-func (m *Net) bottleneck20_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck20_bn1.Backward(n, x, dy, m.params[15508544:15508800], m.savedFix[49024:49280], m.savedFix[49280:49536], dx, m.grads[15508544:15508800], m.grads[15508800:15509056])
-}
-
-// bottleneck20_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck20_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck20_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck20_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck20_conv2Forward(n int, x, y []float32) {
-	bottleneck20_conv2.Forward(n, x, m.params[15509056:16098880], nil, y, m.scratch)
-}
-
-// bottleneck20_conv2Infer is bottleneck20_conv2 at inference, with bottleneck20_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck20_conv2Infer(n int, x, y []float32) {
-	bottleneck20_conv2Infer.Forward(n, x, m.fold[15484288:16074112], m.fold[16074112:16074368], y, m.scratch)
-}
-
-func (m *Net) bottleneck20_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck20_conv2.BackwardFilter(n, x, dy, m.grads[15509056:16098880], nil, m.scratch)
-	if dx != nil {
-		bottleneck20_conv2.BackwardData(n, dy, m.params[15509056:16098880], dx, m.scratch)
-	}
-}
-
-// bottleneck20_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck20_bn2Forward(n int, x, y []float32) {
-	bottleneck20_bn2.ForwardTrain(n, x, y, m.params[16098880:16099136], m.params[16099136:16099392], m.buffers[49536:49792], m.buffers[49792:50048], m.savedFix[49536:49792], m.savedFix[49792:50048])
-}
-
-func (m *Net) bottleneck20_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck20_bn2.Backward(n, x, dy, m.params[16098880:16099136], m.savedFix[49536:49792], m.savedFix[49792:50048], dx, m.grads[16098880:16099136], m.grads[16099136:16099392])
-}
-
-// bottleneck20_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck20_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck20_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck20_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck20_conv3Forward(n int, x, y []float32) {
-	bottleneck20_conv3.Forward(n, x, m.params[16099392:16361536], nil, y, m.scratch)
-}
-
-// bottleneck20_conv3Infer is bottleneck20_conv3 at inference, with bottleneck20_bn3 folded into its weights and bias.
-func (m *Net) bottleneck20_conv3Infer(n int, x, y []float32) {
-	bottleneck20_conv3Infer.Forward(n, x, m.fold[16074368:16336512], m.fold[16336512:16337536], y, m.scratch)
-}
-
-func (m *Net) bottleneck20_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck20_conv3.BackwardFilter(n, x, dy, m.grads[16099392:16361536], nil, m.scratch)
-	if dx != nil {
-		bottleneck20_conv3.BackwardData(n, dy, m.params[16099392:16361536], dx, m.scratch)
-	}
-}
-
-// bottleneck20_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck20_bn3Forward(n int, x, y []float32) {
-	bottleneck20_bn3.ForwardTrain(n, x, y, m.params[16361536:16362560], m.params[16362560:16363584], m.buffers[50048:51072], m.buffers[51072:52096], m.savedFix[50048:51072], m.savedFix[51072:52096])
-}
-
-func (m *Net) bottleneck20_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck20_bn3.Backward(n, x, dy, m.params[16361536:16362560], m.savedFix[50048:51072], m.savedFix[51072:52096], dx, m.grads[16361536:16362560], m.grads[16362560:16363584])
-}
-
-// bottleneck20_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck20_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck20_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck20_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck20_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck20_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck21_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck21_conv1Forward(n int, x, y []float32) {
-	bottleneck21_conv1.Forward(n, x, m.params[16363584:16625728], nil, y, m.scratch)
-}
-
-// bottleneck21_conv1Infer is bottleneck21_conv1 at inference, with bottleneck21_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck21_conv1Infer(n int, x, y []float32) {
-	bottleneck21_conv1Infer.Forward(n, x, m.fold[16337536:16599680], m.fold[16599680:16599936], y, m.scratch)
-}
-
-func (m *Net) bottleneck21_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck21_conv1.BackwardFilter(n, x, dy, m.grads[16363584:16625728], nil, m.scratch)
-	if dx != nil {
-		bottleneck21_conv1.BackwardData(n, dy, m.params[16363584:16625728], dx, m.scratch)
-	}
-}
-
-// bottleneck21_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck21_bn1Forward(n int, x, y []float32) {
-	bottleneck21_bn1.ForwardTrain(n, x, y, m.params[16625728:16625984], m.params[16625984:16626240], m.buffers[52096:52352], m.buffers[52352:52608], m.savedFix[52096:52352], m.savedFix[52352:52608])
-}
-
-func (m *Net) bottleneck21_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck21_bn1.Backward(n, x, dy, m.params[16625728:16625984], m.savedFix[52096:52352], m.savedFix[52352:52608], dx, m.grads[16625728:16625984], m.grads[16625984:16626240])
-}
-
-// bottleneck21_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck21_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck21_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck21_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck21_conv2Forward(n int, x, y []float32) {
-	bottleneck21_conv2.Forward(n, x, m.params[16626240:17216064], nil, y, m.scratch)
-}
-
-// bottleneck21_conv2Infer is bottleneck21_conv2 at inference, with bottleneck21_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck21_conv2Infer(n int, x, y []float32) {
-	bottleneck21_conv2Infer.Forward(n, x, m.fold[16599936:17189760], m.fold[17189760:17190016], y, m.scratch)
-}
-
-func (m *Net) bottleneck21_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck21_conv2.BackwardFilter(n, x, dy, m.grads[16626240:17216064], nil, m.scratch)
-	if dx != nil {
-		bottleneck21_conv2.BackwardData(n, dy, m.params[16626240:17216064], dx, m.scratch)
-	}
-}
-
-// bottleneck21_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck21_bn2Forward(n int, x, y []float32) {
-	bottleneck21_bn2.ForwardTrain(n, x, y, m.params[17216064:17216320], m.params[17216320:17216576], m.buffers[52608:52864], m.buffers[52864:53120], m.savedFix[52608:52864], m.savedFix[52864:53120])
-}
-
-func (m *Net) bottleneck21_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck21_bn2.Backward(n, x, dy, m.params[17216064:17216320], m.savedFix[52608:52864], m.savedFix[52864:53120], dx, m.grads[17216064:17216320], m.grads[17216320:17216576])
-}
-
-// bottleneck21_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck21_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck21_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck21_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck21_conv3Forward(n int, x, y []float32) {
-	bottleneck21_conv3.Forward(n, x, m.params[17216576:17478720], nil, y, m.scratch)
-}
-
-// bottleneck21_conv3Infer is bottleneck21_conv3 at inference, with bottleneck21_bn3 folded into its weights and bias.
-func (m *Net) bottleneck21_conv3Infer(n int, x, y []float32) {
-	bottleneck21_conv3Infer.Forward(n, x, m.fold[17190016:17452160], m.fold[17452160:17453184], y, m.scratch)
-}
-
-func (m *Net) bottleneck21_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck21_conv3.BackwardFilter(n, x, dy, m.grads[17216576:17478720], nil, m.scratch)
-	if dx != nil {
-		bottleneck21_conv3.BackwardData(n, dy, m.params[17216576:17478720], dx, m.scratch)
-	}
-}
-
-// bottleneck21_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck21_bn3Forward(n int, x, y []float32) {
-	bottleneck21_bn3.ForwardTrain(n, x, y, m.params[17478720:17479744], m.params[17479744:17480768], m.buffers[53120:54144], m.buffers[54144:55168], m.savedFix[53120:54144], m.savedFix[54144:55168])
-}
-
-func (m *Net) bottleneck21_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck21_bn3.Backward(n, x, dy, m.params[17478720:17479744], m.savedFix[53120:54144], m.savedFix[54144:55168], dx, m.grads[17478720:17479744], m.grads[17479744:17480768])
-}
-
-// bottleneck21_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck21_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck21_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck21_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck21_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck21_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck22_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck22_conv1Forward(n int, x, y []float32) {
-	bottleneck22_conv1.Forward(n, x, m.params[17480768:17742912], nil, y, m.scratch)
-}
-
-// bottleneck22_conv1Infer is bottleneck22_conv1 at inference, with bottleneck22_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck22_conv1Infer(n int, x, y []float32) {
-	bottleneck22_conv1Infer.Forward(n, x, m.fold[17453184:17715328], m.fold[17715328:17715584], y, m.scratch)
-}
-
-func (m *Net) bottleneck22_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck22_conv1.BackwardFilter(n, x, dy, m.grads[17480768:17742912], nil, m.scratch)
-	if dx != nil {
-		bottleneck22_conv1.BackwardData(n, dy, m.params[17480768:17742912], dx, m.scratch)
-	}
-}
-
-// bottleneck22_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck22_bn1Forward(n int, x, y []float32) {
-	bottleneck22_bn1.ForwardTrain(n, x, y, m.params[17742912:17743168], m.params[17743168:17743424], m.buffers[55168:55424], m.buffers[55424:55680], m.savedFix[55168:55424], m.savedFix[55424:55680])
-}
-
-func (m *Net) bottleneck22_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck22_bn1.Backward(n, x, dy, m.params[17742912:17743168], m.savedFix[55168:55424], m.savedFix[55424:55680], dx, m.grads[17742912:17743168], m.grads[17743168:17743424])
-}
-
-// bottleneck22_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck22_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck22_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck22_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck22_conv2Forward(n int, x, y []float32) {
-	bottleneck22_conv2.Forward(n, x, m.params[17743424:18333248], nil, y, m.scratch)
-}
-
-// bottleneck22_conv2Infer is bottleneck22_conv2 at inference, with bottleneck22_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck22_conv2Infer(n int, x, y []float32) {
-	bottleneck22_conv2Infer.Forward(n, x, m.fold[17715584:18305408], m.fold[18305408:18305664], y, m.scratch)
-}
-
-func (m *Net) bottleneck22_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck22_conv2.BackwardFilter(n, x, dy, m.grads[17743424:18333248], nil, m.scratch)
-	if dx != nil {
-		bottleneck22_conv2.BackwardData(n, dy, m.params[17743424:18333248], dx, m.scratch)
-	}
-}
-
-// bottleneck22_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck22_bn2Forward(n int, x, y []float32) {
-	bottleneck22_bn2.ForwardTrain(n, x, y, m.params[18333248:18333504], m.params[18333504:18333760], m.buffers[55680:55936], m.buffers[55936:56192], m.savedFix[55680:55936], m.savedFix[55936:56192])
-}
-
-func (m *Net) bottleneck22_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck22_bn2.Backward(n, x, dy, m.params[18333248:18333504], m.savedFix[55680:55936], m.savedFix[55936:56192], dx, m.grads[18333248:18333504], m.grads[18333504:18333760])
-}
-
-// bottleneck22_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck22_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck22_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck22_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck22_conv3Forward(n int, x, y []float32) {
-	bottleneck22_conv3.Forward(n, x, m.params[18333760:18595904], nil, y, m.scratch)
-}
-
-// bottleneck22_conv3Infer is bottleneck22_conv3 at inference, with bottleneck22_bn3 folded into its weights and bias.
-func (m *Net) bottleneck22_conv3Infer(n int, x, y []float32) {
-	bottleneck22_conv3Infer.Forward(n, x, m.fold[18305664:18567808], m.fold[18567808:18568832], y, m.scratch)
-}
-
-func (m *Net) bottleneck22_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck22_conv3.BackwardFilter(n, x, dy, m.grads[18333760:18595904], nil, m.scratch)
-	if dx != nil {
-		bottleneck22_conv3.BackwardData(n, dy, m.params[18333760:18595904], dx, m.scratch)
-	}
-}
-
-// bottleneck22_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck22_bn3Forward(n int, x, y []float32) {
-	bottleneck22_bn3.ForwardTrain(n, x, y, m.params[18595904:18596928], m.params[18596928:18597952], m.buffers[56192:57216], m.buffers[57216:58240], m.savedFix[56192:57216], m.savedFix[57216:58240])
-}
-
-func (m *Net) bottleneck22_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck22_bn3.Backward(n, x, dy, m.params[18595904:18596928], m.savedFix[56192:57216], m.savedFix[57216:58240], dx, m.grads[18595904:18596928], m.grads[18596928:18597952])
-}
-
-// bottleneck22_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck22_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck22_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck22_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck22_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck22_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck23_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck23_conv1Forward(n int, x, y []float32) {
-	bottleneck23_conv1.Forward(n, x, m.params[18597952:18860096], nil, y, m.scratch)
-}
-
-// bottleneck23_conv1Infer is bottleneck23_conv1 at inference, with bottleneck23_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck23_conv1Infer(n int, x, y []float32) {
-	bottleneck23_conv1Infer.Forward(n, x, m.fold[18568832:18830976], m.fold[18830976:18831232], y, m.scratch)
-}
-
-func (m *Net) bottleneck23_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck23_conv1.BackwardFilter(n, x, dy, m.grads[18597952:18860096], nil, m.scratch)
-	if dx != nil {
-		bottleneck23_conv1.BackwardData(n, dy, m.params[18597952:18860096], dx, m.scratch)
-	}
-}
-
-// bottleneck23_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck23_bn1Forward(n int, x, y []float32) {
-	bottleneck23_bn1.ForwardTrain(n, x, y, m.params[18860096:18860352], m.params[18860352:18860608], m.buffers[58240:58496], m.buffers[58496:58752], m.savedFix[58240:58496], m.savedFix[58496:58752])
-}
-
-func (m *Net) bottleneck23_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck23_bn1.Backward(n, x, dy, m.params[18860096:18860352], m.savedFix[58240:58496], m.savedFix[58496:58752], dx, m.grads[18860096:18860352], m.grads[18860352:18860608])
-}
-
-// bottleneck23_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck23_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck23_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck23_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck23_conv2Forward(n int, x, y []float32) {
-	bottleneck23_conv2.Forward(n, x, m.params[18860608:19450432], nil, y, m.scratch)
-}
-
-// bottleneck23_conv2Infer is bottleneck23_conv2 at inference, with bottleneck23_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck23_conv2Infer(n int, x, y []float32) {
-	bottleneck23_conv2Infer.Forward(n, x, m.fold[18831232:19421056], m.fold[19421056:19421312], y, m.scratch)
-}
-
-func (m *Net) bottleneck23_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck23_conv2.BackwardFilter(n, x, dy, m.grads[18860608:19450432], nil, m.scratch)
-	if dx != nil {
-		bottleneck23_conv2.BackwardData(n, dy, m.params[18860608:19450432], dx, m.scratch)
-	}
-}
-
-// bottleneck23_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck23_bn2Forward(n int, x, y []float32) {
-	bottleneck23_bn2.ForwardTrain(n, x, y, m.params[19450432:19450688], m.params[19450688:19450944], m.buffers[58752:59008], m.buffers[59008:59264], m.savedFix[58752:59008], m.savedFix[59008:59264])
-}
-
-func (m *Net) bottleneck23_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck23_bn2.Backward(n, x, dy, m.params[19450432:19450688], m.savedFix[58752:59008], m.savedFix[59008:59264], dx, m.grads[19450432:19450688], m.grads[19450688:19450944])
-}
-
-// bottleneck23_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck23_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck23_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck23_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck23_conv3Forward(n int, x, y []float32) {
-	bottleneck23_conv3.Forward(n, x, m.params[19450944:19713088], nil, y, m.scratch)
-}
-
-// bottleneck23_conv3Infer is bottleneck23_conv3 at inference, with bottleneck23_bn3 folded into its weights and bias.
-func (m *Net) bottleneck23_conv3Infer(n int, x, y []float32) {
-	bottleneck23_conv3Infer.Forward(n, x, m.fold[19421312:19683456], m.fold[19683456:19684480], y, m.scratch)
-}
-
-func (m *Net) bottleneck23_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck23_conv3.BackwardFilter(n, x, dy, m.grads[19450944:19713088], nil, m.scratch)
-	if dx != nil {
-		bottleneck23_conv3.BackwardData(n, dy, m.params[19450944:19713088], dx, m.scratch)
-	}
-}
-
-// bottleneck23_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck23_bn3Forward(n int, x, y []float32) {
-	bottleneck23_bn3.ForwardTrain(n, x, y, m.params[19713088:19714112], m.params[19714112:19715136], m.buffers[59264:60288], m.buffers[60288:61312], m.savedFix[59264:60288], m.savedFix[60288:61312])
-}
-
-func (m *Net) bottleneck23_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck23_bn3.Backward(n, x, dy, m.params[19713088:19714112], m.savedFix[59264:60288], m.savedFix[60288:61312], dx, m.grads[19713088:19714112], m.grads[19714112:19715136])
-}
-
-// bottleneck23_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck23_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck23_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck23_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck23_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck23_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck24_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck24_conv1Forward(n int, x, y []float32) {
-	bottleneck24_conv1.Forward(n, x, m.params[19715136:19977280], nil, y, m.scratch)
-}
-
-// bottleneck24_conv1Infer is bottleneck24_conv1 at inference, with bottleneck24_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck24_conv1Infer(n int, x, y []float32) {
-	bottleneck24_conv1Infer.Forward(n, x, m.fold[19684480:19946624], m.fold[19946624:19946880], y, m.scratch)
-}
-
-func (m *Net) bottleneck24_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck24_conv1.BackwardFilter(n, x, dy, m.grads[19715136:19977280], nil, m.scratch)
-	if dx != nil {
-		bottleneck24_conv1.BackwardData(n, dy, m.params[19715136:19977280], dx, m.scratch)
-	}
-}
-
-// bottleneck24_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck24_bn1Forward(n int, x, y []float32) {
-	bottleneck24_bn1.ForwardTrain(n, x, y, m.params[19977280:19977536], m.params[19977536:19977792], m.buffers[61312:61568], m.buffers[61568:61824], m.savedFix[61312:61568], m.savedFix[61568:61824])
-}
-
-func (m *Net) bottleneck24_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck24_bn1.Backward(n, x, dy, m.params[19977280:19977536], m.savedFix[61312:61568], m.savedFix[61568:61824], dx, m.grads[19977280:19977536], m.grads[19977536:19977792])
-}
-
-// bottleneck24_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck24_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck24_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck24_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck24_conv2Forward(n int, x, y []float32) {
-	bottleneck24_conv2.Forward(n, x, m.params[19977792:20567616], nil, y, m.scratch)
-}
-
-// bottleneck24_conv2Infer is bottleneck24_conv2 at inference, with bottleneck24_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck24_conv2Infer(n int, x, y []float32) {
-	bottleneck24_conv2Infer.Forward(n, x, m.fold[19946880:20536704], m.fold[20536704:20536960], y, m.scratch)
-}
-
-func (m *Net) bottleneck24_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck24_conv2.BackwardFilter(n, x, dy, m.grads[19977792:20567616], nil, m.scratch)
-	if dx != nil {
-		bottleneck24_conv2.BackwardData(n, dy, m.params[19977792:20567616], dx, m.scratch)
-	}
-}
-
-// bottleneck24_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck24_bn2Forward(n int, x, y []float32) {
-	bottleneck24_bn2.ForwardTrain(n, x, y, m.params[20567616:20567872], m.params[20567872:20568128], m.buffers[61824:62080], m.buffers[62080:62336], m.savedFix[61824:62080], m.savedFix[62080:62336])
-}
-
-func (m *Net) bottleneck24_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck24_bn2.Backward(n, x, dy, m.params[20567616:20567872], m.savedFix[61824:62080], m.savedFix[62080:62336], dx, m.grads[20567616:20567872], m.grads[20567872:20568128])
-}
-
-// bottleneck24_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck24_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck24_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck24_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck24_conv3Forward(n int, x, y []float32) {
-	bottleneck24_conv3.Forward(n, x, m.params[20568128:20830272], nil, y, m.scratch)
-}
-
-// bottleneck24_conv3Infer is bottleneck24_conv3 at inference, with bottleneck24_bn3 folded into its weights and bias.
-func (m *Net) bottleneck24_conv3Infer(n int, x, y []float32) {
-	bottleneck24_conv3Infer.Forward(n, x, m.fold[20536960:20799104], m.fold[20799104:20800128], y, m.scratch)
-}
-
-func (m *Net) bottleneck24_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck24_conv3.BackwardFilter(n, x, dy, m.grads[20568128:20830272], nil, m.scratch)
-	if dx != nil {
-		bottleneck24_conv3.BackwardData(n, dy, m.params[20568128:20830272], dx, m.scratch)
-	}
-}
-
-// bottleneck24_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck24_bn3Forward(n int, x, y []float32) {
-	bottleneck24_bn3.ForwardTrain(n, x, y, m.params[20830272:20831296], m.params[20831296:20832320], m.buffers[62336:63360], m.buffers[63360:64384], m.savedFix[62336:63360], m.savedFix[63360:64384])
-}
-
-func (m *Net) bottleneck24_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck24_bn3.Backward(n, x, dy, m.params[20830272:20831296], m.savedFix[62336:63360], m.savedFix[63360:64384], dx, m.grads[20830272:20831296], m.grads[20831296:20832320])
-}
-
-// bottleneck24_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck24_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck24_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck24_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck24_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck24_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck25_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck25_conv1Forward(n int, x, y []float32) {
-	bottleneck25_conv1.Forward(n, x, m.params[20832320:21094464], nil, y, m.scratch)
-}
-
-// bottleneck25_conv1Infer is bottleneck25_conv1 at inference, with bottleneck25_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck25_conv1Infer(n int, x, y []float32) {
-	bottleneck25_conv1Infer.Forward(n, x, m.fold[20800128:21062272], m.fold[21062272:21062528], y, m.scratch)
-}
-
-func (m *Net) bottleneck25_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck25_conv1.BackwardFilter(n, x, dy, m.grads[20832320:21094464], nil, m.scratch)
-	if dx != nil {
-		bottleneck25_conv1.BackwardData(n, dy, m.params[20832320:21094464], dx, m.scratch)
-	}
-}
-
-// bottleneck25_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck25_bn1Forward(n int, x, y []float32) {
-	bottleneck25_bn1.ForwardTrain(n, x, y, m.params[21094464:21094720], m.params[21094720:21094976], m.buffers[64384:64640], m.buffers[64640:64896], m.savedFix[64384:64640], m.savedFix[64640:64896])
-}
-
-func (m *Net) bottleneck25_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck25_bn1.Backward(n, x, dy, m.params[21094464:21094720], m.savedFix[64384:64640], m.savedFix[64640:64896], dx, m.grads[21094464:21094720], m.grads[21094720:21094976])
-}
-
-// bottleneck25_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck25_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck25_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck25_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck25_conv2Forward(n int, x, y []float32) {
-	bottleneck25_conv2.Forward(n, x, m.params[21094976:21684800], nil, y, m.scratch)
-}
-
-// bottleneck25_conv2Infer is bottleneck25_conv2 at inference, with bottleneck25_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck25_conv2Infer(n int, x, y []float32) {
-	bottleneck25_conv2Infer.Forward(n, x, m.fold[21062528:21652352], m.fold[21652352:21652608], y, m.scratch)
-}
-
-func (m *Net) bottleneck25_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck25_conv2.BackwardFilter(n, x, dy, m.grads[21094976:21684800], nil, m.scratch)
-	if dx != nil {
-		bottleneck25_conv2.BackwardData(n, dy, m.params[21094976:21684800], dx, m.scratch)
-	}
-}
-
-// bottleneck25_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck25_bn2Forward(n int, x, y []float32) {
-	bottleneck25_bn2.ForwardTrain(n, x, y, m.params[21684800:21685056], m.params[21685056:21685312], m.buffers[64896:65152], m.buffers[65152:65408], m.savedFix[64896:65152], m.savedFix[65152:65408])
-}
-
-func (m *Net) bottleneck25_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck25_bn2.Backward(n, x, dy, m.params[21684800:21685056], m.savedFix[64896:65152], m.savedFix[65152:65408], dx, m.grads[21684800:21685056], m.grads[21685056:21685312])
-}
-
-// bottleneck25_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck25_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck25_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck25_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck25_conv3Forward(n int, x, y []float32) {
-	bottleneck25_conv3.Forward(n, x, m.params[21685312:21947456], nil, y, m.scratch)
-}
-
-// bottleneck25_conv3Infer is bottleneck25_conv3 at inference, with bottleneck25_bn3 folded into its weights and bias.
-func (m *Net) bottleneck25_conv3Infer(n int, x, y []float32) {
-	bottleneck25_conv3Infer.Forward(n, x, m.fold[21652608:21914752], m.fold[21914752:21915776], y, m.scratch)
-}
-
-func (m *Net) bottleneck25_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck25_conv3.BackwardFilter(n, x, dy, m.grads[21685312:21947456], nil, m.scratch)
-	if dx != nil {
-		bottleneck25_conv3.BackwardData(n, dy, m.params[21685312:21947456], dx, m.scratch)
-	}
-}
-
-// bottleneck25_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck25_bn3Forward(n int, x, y []float32) {
-	bottleneck25_bn3.ForwardTrain(n, x, y, m.params[21947456:21948480], m.params[21948480:21949504], m.buffers[65408:66432], m.buffers[66432:67456], m.savedFix[65408:66432], m.savedFix[66432:67456])
-}
-
-func (m *Net) bottleneck25_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck25_bn3.Backward(n, x, dy, m.params[21947456:21948480], m.savedFix[65408:66432], m.savedFix[66432:67456], dx, m.grads[21947456:21948480], m.grads[21948480:21949504])
-}
-
-// bottleneck25_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck25_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck25_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck25_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck25_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck25_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck26_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck26_conv1Forward(n int, x, y []float32) {
-	bottleneck26_conv1.Forward(n, x, m.params[21949504:22211648], nil, y, m.scratch)
-}
-
-// bottleneck26_conv1Infer is bottleneck26_conv1 at inference, with bottleneck26_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck26_conv1Infer(n int, x, y []float32) {
-	bottleneck26_conv1Infer.Forward(n, x, m.fold[21915776:22177920], m.fold[22177920:22178176], y, m.scratch)
-}
-
-func (m *Net) bottleneck26_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck26_conv1.BackwardFilter(n, x, dy, m.grads[21949504:22211648], nil, m.scratch)
-	if dx != nil {
-		bottleneck26_conv1.BackwardData(n, dy, m.params[21949504:22211648], dx, m.scratch)
-	}
-}
-
-// bottleneck26_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck26_bn1Forward(n int, x, y []float32) {
-	bottleneck26_bn1.ForwardTrain(n, x, y, m.params[22211648:22211904], m.params[22211904:22212160], m.buffers[67456:67712], m.buffers[67712:67968], m.savedFix[67456:67712], m.savedFix[67712:67968])
-}
-
-func (m *Net) bottleneck26_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck26_bn1.Backward(n, x, dy, m.params[22211648:22211904], m.savedFix[67456:67712], m.savedFix[67712:67968], dx, m.grads[22211648:22211904], m.grads[22211904:22212160])
-}
-
-// bottleneck26_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck26_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck26_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck26_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck26_conv2Forward(n int, x, y []float32) {
-	bottleneck26_conv2.Forward(n, x, m.params[22212160:22801984], nil, y, m.scratch)
-}
-
-// bottleneck26_conv2Infer is bottleneck26_conv2 at inference, with bottleneck26_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck26_conv2Infer(n int, x, y []float32) {
-	bottleneck26_conv2Infer.Forward(n, x, m.fold[22178176:22768000], m.fold[22768000:22768256], y, m.scratch)
-}
-
-func (m *Net) bottleneck26_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck26_conv2.BackwardFilter(n, x, dy, m.grads[22212160:22801984], nil, m.scratch)
-	if dx != nil {
-		bottleneck26_conv2.BackwardData(n, dy, m.params[22212160:22801984], dx, m.scratch)
-	}
-}
-
-// bottleneck26_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck26_bn2Forward(n int, x, y []float32) {
-	bottleneck26_bn2.ForwardTrain(n, x, y, m.params[22801984:22802240], m.params[22802240:22802496], m.buffers[67968:68224], m.buffers[68224:68480], m.savedFix[67968:68224], m.savedFix[68224:68480])
-}
-
-func (m *Net) bottleneck26_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck26_bn2.Backward(n, x, dy, m.params[22801984:22802240], m.savedFix[67968:68224], m.savedFix[68224:68480], dx, m.grads[22801984:22802240], m.grads[22802240:22802496])
-}
-
-// bottleneck26_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck26_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck26_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck26_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck26_conv3Forward(n int, x, y []float32) {
-	bottleneck26_conv3.Forward(n, x, m.params[22802496:23064640], nil, y, m.scratch)
-}
-
-// bottleneck26_conv3Infer is bottleneck26_conv3 at inference, with bottleneck26_bn3 folded into its weights and bias.
-func (m *Net) bottleneck26_conv3Infer(n int, x, y []float32) {
-	bottleneck26_conv3Infer.Forward(n, x, m.fold[22768256:23030400], m.fold[23030400:23031424], y, m.scratch)
-}
-
-func (m *Net) bottleneck26_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck26_conv3.BackwardFilter(n, x, dy, m.grads[22802496:23064640], nil, m.scratch)
-	if dx != nil {
-		bottleneck26_conv3.BackwardData(n, dy, m.params[22802496:23064640], dx, m.scratch)
-	}
-}
-
-// bottleneck26_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck26_bn3Forward(n int, x, y []float32) {
-	bottleneck26_bn3.ForwardTrain(n, x, y, m.params[23064640:23065664], m.params[23065664:23066688], m.buffers[68480:69504], m.buffers[69504:70528], m.savedFix[68480:69504], m.savedFix[69504:70528])
-}
-
-func (m *Net) bottleneck26_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck26_bn3.Backward(n, x, dy, m.params[23064640:23065664], m.savedFix[68480:69504], m.savedFix[69504:70528], dx, m.grads[23064640:23065664], m.grads[23065664:23066688])
-}
-
-// bottleneck26_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck26_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck26_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck26_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck26_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck26_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck27_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck27_conv1Forward(n int, x, y []float32) {
-	bottleneck27_conv1.Forward(n, x, m.params[23066688:23328832], nil, y, m.scratch)
-}
-
-// bottleneck27_conv1Infer is bottleneck27_conv1 at inference, with bottleneck27_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck27_conv1Infer(n int, x, y []float32) {
-	bottleneck27_conv1Infer.Forward(n, x, m.fold[23031424:23293568], m.fold[23293568:23293824], y, m.scratch)
-}
-
-func (m *Net) bottleneck27_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck27_conv1.BackwardFilter(n, x, dy, m.grads[23066688:23328832], nil, m.scratch)
-	if dx != nil {
-		bottleneck27_conv1.BackwardData(n, dy, m.params[23066688:23328832], dx, m.scratch)
-	}
-}
-
-// bottleneck27_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck27_bn1Forward(n int, x, y []float32) {
-	bottleneck27_bn1.ForwardTrain(n, x, y, m.params[23328832:23329088], m.params[23329088:23329344], m.buffers[70528:70784], m.buffers[70784:71040], m.savedFix[70528:70784], m.savedFix[70784:71040])
-}
-
-func (m *Net) bottleneck27_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck27_bn1.Backward(n, x, dy, m.params[23328832:23329088], m.savedFix[70528:70784], m.savedFix[70784:71040], dx, m.grads[23328832:23329088], m.grads[23329088:23329344])
-}
-
-// bottleneck27_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck27_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck27_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck27_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck27_conv2Forward(n int, x, y []float32) {
-	bottleneck27_conv2.Forward(n, x, m.params[23329344:23919168], nil, y, m.scratch)
-}
-
-// bottleneck27_conv2Infer is bottleneck27_conv2 at inference, with bottleneck27_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck27_conv2Infer(n int, x, y []float32) {
-	bottleneck27_conv2Infer.Forward(n, x, m.fold[23293824:23883648], m.fold[23883648:23883904], y, m.scratch)
-}
-
-func (m *Net) bottleneck27_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck27_conv2.BackwardFilter(n, x, dy, m.grads[23329344:23919168], nil, m.scratch)
-	if dx != nil {
-		bottleneck27_conv2.BackwardData(n, dy, m.params[23329344:23919168], dx, m.scratch)
-	}
-}
-
-// bottleneck27_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck27_bn2Forward(n int, x, y []float32) {
-	bottleneck27_bn2.ForwardTrain(n, x, y, m.params[23919168:23919424], m.params[23919424:23919680], m.buffers[71040:71296], m.buffers[71296:71552], m.savedFix[71040:71296], m.savedFix[71296:71552])
-}
-
-func (m *Net) bottleneck27_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck27_bn2.Backward(n, x, dy, m.params[23919168:23919424], m.savedFix[71040:71296], m.savedFix[71296:71552], dx, m.grads[23919168:23919424], m.grads[23919424:23919680])
-}
-
-// bottleneck27_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck27_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck27_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck27_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck27_conv3Forward(n int, x, y []float32) {
-	bottleneck27_conv3.Forward(n, x, m.params[23919680:24181824], nil, y, m.scratch)
-}
-
-// bottleneck27_conv3Infer is bottleneck27_conv3 at inference, with bottleneck27_bn3 folded into its weights and bias.
-func (m *Net) bottleneck27_conv3Infer(n int, x, y []float32) {
-	bottleneck27_conv3Infer.Forward(n, x, m.fold[23883904:24146048], m.fold[24146048:24147072], y, m.scratch)
-}
-
-func (m *Net) bottleneck27_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck27_conv3.BackwardFilter(n, x, dy, m.grads[23919680:24181824], nil, m.scratch)
-	if dx != nil {
-		bottleneck27_conv3.BackwardData(n, dy, m.params[23919680:24181824], dx, m.scratch)
-	}
-}
-
-// bottleneck27_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck27_bn3Forward(n int, x, y []float32) {
-	bottleneck27_bn3.ForwardTrain(n, x, y, m.params[24181824:24182848], m.params[24182848:24183872], m.buffers[71552:72576], m.buffers[72576:73600], m.savedFix[71552:72576], m.savedFix[72576:73600])
-}
-
-func (m *Net) bottleneck27_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck27_bn3.Backward(n, x, dy, m.params[24181824:24182848], m.savedFix[71552:72576], m.savedFix[72576:73600], dx, m.grads[24181824:24182848], m.grads[24182848:24183872])
-}
-
-// bottleneck27_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck27_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck27_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck27_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck27_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck27_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck28_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck28_conv1Forward(n int, x, y []float32) {
-	bottleneck28_conv1.Forward(n, x, m.params[24183872:24446016], nil, y, m.scratch)
-}
-
-// bottleneck28_conv1Infer is bottleneck28_conv1 at inference, with bottleneck28_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck28_conv1Infer(n int, x, y []float32) {
-	bottleneck28_conv1Infer.Forward(n, x, m.fold[24147072:24409216], m.fold[24409216:24409472], y, m.scratch)
-}
-
-func (m *Net) bottleneck28_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck28_conv1.BackwardFilter(n, x, dy, m.grads[24183872:24446016], nil, m.scratch)
-	if dx != nil {
-		bottleneck28_conv1.BackwardData(n, dy, m.params[24183872:24446016], dx, m.scratch)
-	}
-}
-
-// bottleneck28_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck28_bn1Forward(n int, x, y []float32) {
-	bottleneck28_bn1.ForwardTrain(n, x, y, m.params[24446016:24446272], m.params[24446272:24446528], m.buffers[73600:73856], m.buffers[73856:74112], m.savedFix[73600:73856], m.savedFix[73856:74112])
-}
-
-func (m *Net) bottleneck28_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck28_bn1.Backward(n, x, dy, m.params[24446016:24446272], m.savedFix[73600:73856], m.savedFix[73856:74112], dx, m.grads[24446016:24446272], m.grads[24446272:24446528])
-}
-
-// bottleneck28_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck28_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck28_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck28_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck28_conv2Forward(n int, x, y []float32) {
-	bottleneck28_conv2.Forward(n, x, m.params[24446528:25036352], nil, y, m.scratch)
-}
-
-// bottleneck28_conv2Infer is bottleneck28_conv2 at inference, with bottleneck28_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck28_conv2Infer(n int, x, y []float32) {
-	bottleneck28_conv2Infer.Forward(n, x, m.fold[24409472:24999296], m.fold[24999296:24999552], y, m.scratch)
-}
-
-func (m *Net) bottleneck28_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck28_conv2.BackwardFilter(n, x, dy, m.grads[24446528:25036352], nil, m.scratch)
-	if dx != nil {
-		bottleneck28_conv2.BackwardData(n, dy, m.params[24446528:25036352], dx, m.scratch)
-	}
-}
-
-// bottleneck28_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck28_bn2Forward(n int, x, y []float32) {
-	bottleneck28_bn2.ForwardTrain(n, x, y, m.params[25036352:25036608], m.params[25036608:25036864], m.buffers[74112:74368], m.buffers[74368:74624], m.savedFix[74112:74368], m.savedFix[74368:74624])
-}
-
-func (m *Net) bottleneck28_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck28_bn2.Backward(n, x, dy, m.params[25036352:25036608], m.savedFix[74112:74368], m.savedFix[74368:74624], dx, m.grads[25036352:25036608], m.grads[25036608:25036864])
-}
-
-// bottleneck28_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck28_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck28_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck28_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck28_conv3Forward(n int, x, y []float32) {
-	bottleneck28_conv3.Forward(n, x, m.params[25036864:25299008], nil, y, m.scratch)
-}
-
-// bottleneck28_conv3Infer is bottleneck28_conv3 at inference, with bottleneck28_bn3 folded into its weights and bias.
-func (m *Net) bottleneck28_conv3Infer(n int, x, y []float32) {
-	bottleneck28_conv3Infer.Forward(n, x, m.fold[24999552:25261696], m.fold[25261696:25262720], y, m.scratch)
-}
-
-func (m *Net) bottleneck28_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck28_conv3.BackwardFilter(n, x, dy, m.grads[25036864:25299008], nil, m.scratch)
-	if dx != nil {
-		bottleneck28_conv3.BackwardData(n, dy, m.params[25036864:25299008], dx, m.scratch)
-	}
-}
-
-// bottleneck28_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck28_bn3Forward(n int, x, y []float32) {
-	bottleneck28_bn3.ForwardTrain(n, x, y, m.params[25299008:25300032], m.params[25300032:25301056], m.buffers[74624:75648], m.buffers[75648:76672], m.savedFix[74624:75648], m.savedFix[75648:76672])
-}
-
-func (m *Net) bottleneck28_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck28_bn3.Backward(n, x, dy, m.params[25299008:25300032], m.savedFix[74624:75648], m.savedFix[75648:76672], dx, m.grads[25299008:25300032], m.grads[25300032:25301056])
-}
-
-// bottleneck28_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck28_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck28_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck28_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck28_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck28_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck29_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck29_conv1Forward(n int, x, y []float32) {
-	bottleneck29_conv1.Forward(n, x, m.params[25301056:25563200], nil, y, m.scratch)
-}
-
-// bottleneck29_conv1Infer is bottleneck29_conv1 at inference, with bottleneck29_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck29_conv1Infer(n int, x, y []float32) {
-	bottleneck29_conv1Infer.Forward(n, x, m.fold[25262720:25524864], m.fold[25524864:25525120], y, m.scratch)
-}
-
-func (m *Net) bottleneck29_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck29_conv1.BackwardFilter(n, x, dy, m.grads[25301056:25563200], nil, m.scratch)
-	if dx != nil {
-		bottleneck29_conv1.BackwardData(n, dy, m.params[25301056:25563200], dx, m.scratch)
-	}
-}
-
-// bottleneck29_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck29_bn1Forward(n int, x, y []float32) {
-	bottleneck29_bn1.ForwardTrain(n, x, y, m.params[25563200:25563456], m.params[25563456:25563712], m.buffers[76672:76928], m.buffers[76928:77184], m.savedFix[76672:76928], m.savedFix[76928:77184])
-}
-
-func (m *Net) bottleneck29_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck29_bn1.Backward(n, x, dy, m.params[25563200:25563456], m.savedFix[76672:76928], m.savedFix[76928:77184], dx, m.grads[25563200:25563456], m.grads[25563456:25563712])
-}
-
-// bottleneck29_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck29_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck29_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck29_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck29_conv2Forward(n int, x, y []float32) {
-	bottleneck29_conv2.Forward(n, x, m.params[25563712:26153536], nil, y, m.scratch)
-}
-
-// bottleneck29_conv2Infer is bottleneck29_conv2 at inference, with bottleneck29_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck29_conv2Infer(n int, x, y []float32) {
-	bottleneck29_conv2Infer.Forward(n, x, m.fold[25525120:26114944], m.fold[26114944:26115200], y, m.scratch)
-}
-
-func (m *Net) bottleneck29_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck29_conv2.BackwardFilter(n, x, dy, m.grads[25563712:26153536], nil, m.scratch)
-	if dx != nil {
-		bottleneck29_conv2.BackwardData(n, dy, m.params[25563712:26153536], dx, m.scratch)
-	}
-}
-
-// bottleneck29_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck29_bn2Forward(n int, x, y []float32) {
-	bottleneck29_bn2.ForwardTrain(n, x, y, m.params[26153536:26153792], m.params[26153792:26154048], m.buffers[77184:77440], m.buffers[77440:77696], m.savedFix[77184:77440], m.savedFix[77440:77696])
-}
-
-func (m *Net) bottleneck29_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck29_bn2.Backward(n, x, dy, m.params[26153536:26153792], m.savedFix[77184:77440], m.savedFix[77440:77696], dx, m.grads[26153536:26153792], m.grads[26153792:26154048])
-}
-
-// bottleneck29_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck29_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck29_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck29_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck29_conv3Forward(n int, x, y []float32) {
-	bottleneck29_conv3.Forward(n, x, m.params[26154048:26416192], nil, y, m.scratch)
-}
-
-// bottleneck29_conv3Infer is bottleneck29_conv3 at inference, with bottleneck29_bn3 folded into its weights and bias.
-func (m *Net) bottleneck29_conv3Infer(n int, x, y []float32) {
-	bottleneck29_conv3Infer.Forward(n, x, m.fold[26115200:26377344], m.fold[26377344:26378368], y, m.scratch)
-}
-
-func (m *Net) bottleneck29_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck29_conv3.BackwardFilter(n, x, dy, m.grads[26154048:26416192], nil, m.scratch)
-	if dx != nil {
-		bottleneck29_conv3.BackwardData(n, dy, m.params[26154048:26416192], dx, m.scratch)
-	}
-}
-
-// bottleneck29_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck29_bn3Forward(n int, x, y []float32) {
-	bottleneck29_bn3.ForwardTrain(n, x, y, m.params[26416192:26417216], m.params[26417216:26418240], m.buffers[77696:78720], m.buffers[78720:79744], m.savedFix[77696:78720], m.savedFix[78720:79744])
-}
-
-func (m *Net) bottleneck29_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck29_bn3.Backward(n, x, dy, m.params[26416192:26417216], m.savedFix[77696:78720], m.savedFix[78720:79744], dx, m.grads[26416192:26417216], m.grads[26417216:26418240])
-}
-
-// bottleneck29_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck29_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck29_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck29_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck29_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck29_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck30_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck30_conv1Forward(n int, x, y []float32) {
-	bottleneck30_conv1.Forward(n, x, m.params[26418240:26680384], nil, y, m.scratch)
-}
-
-// bottleneck30_conv1Infer is bottleneck30_conv1 at inference, with bottleneck30_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck30_conv1Infer(n int, x, y []float32) {
-	bottleneck30_conv1Infer.Forward(n, x, m.fold[26378368:26640512], m.fold[26640512:26640768], y, m.scratch)
-}
-
-func (m *Net) bottleneck30_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck30_conv1.BackwardFilter(n, x, dy, m.grads[26418240:26680384], nil, m.scratch)
-	if dx != nil {
-		bottleneck30_conv1.BackwardData(n, dy, m.params[26418240:26680384], dx, m.scratch)
-	}
-}
-
-// bottleneck30_bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck30_bn1Forward(n int, x, y []float32) {
-	bottleneck30_bn1.ForwardTrain(n, x, y, m.params[26680384:26680640], m.params[26680640:26680896], m.buffers[79744:80000], m.buffers[80000:80256], m.savedFix[79744:80000], m.savedFix[80000:80256])
-}
-
-func (m *Net) bottleneck30_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck30_bn1.Backward(n, x, dy, m.params[26680384:26680640], m.savedFix[79744:80000], m.savedFix[80000:80256], dx, m.grads[26680384:26680640], m.grads[26680640:26680896])
-}
-
-// bottleneck30_relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck30_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck30_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck30_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck30_conv2Forward(n int, x, y []float32) {
-	bottleneck30_conv2.Forward(n, x, m.params[26680896:27270720], nil, y, m.scratch)
-}
-
-// bottleneck30_conv2Infer is bottleneck30_conv2 at inference, with bottleneck30_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck30_conv2Infer(n int, x, y []float32) {
-	bottleneck30_conv2Infer.Forward(n, x, m.fold[26640768:27230592], m.fold[27230592:27230848], y, m.scratch)
-}
-
-func (m *Net) bottleneck30_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck30_conv2.BackwardFilter(n, x, dy, m.grads[26680896:27270720], nil, m.scratch)
-	if dx != nil {
-		bottleneck30_conv2.BackwardData(n, dy, m.params[26680896:27270720], dx, m.scratch)
-	}
-}
-
-// bottleneck30_bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck30_bn2Forward(n int, x, y []float32) {
-	bottleneck30_bn2.ForwardTrain(n, x, y, m.params[27270720:27270976], m.params[27270976:27271232], m.buffers[80256:80512], m.buffers[80512:80768], m.savedFix[80256:80512], m.savedFix[80512:80768])
-}
-
-func (m *Net) bottleneck30_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck30_bn2.Backward(n, x, dy, m.params[27270720:27270976], m.savedFix[80256:80512], m.savedFix[80512:80768], dx, m.grads[27270720:27270976], m.grads[27270976:27271232])
-}
-
-// bottleneck30_relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck30_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck30_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck30_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck30_conv3Forward(n int, x, y []float32) {
-	bottleneck30_conv3.Forward(n, x, m.params[27271232:27533376], nil, y, m.scratch)
-}
-
-// bottleneck30_conv3Infer is bottleneck30_conv3 at inference, with bottleneck30_bn3 folded into its weights and bias.
-func (m *Net) bottleneck30_conv3Infer(n int, x, y []float32) {
-	bottleneck30_conv3Infer.Forward(n, x, m.fold[27230848:27492992], m.fold[27492992:27494016], y, m.scratch)
-}
-
-func (m *Net) bottleneck30_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck30_conv3.BackwardFilter(n, x, dy, m.grads[27271232:27533376], nil, m.scratch)
-	if dx != nil {
-		bottleneck30_conv3.BackwardData(n, dy, m.params[27271232:27533376], dx, m.scratch)
-	}
-}
-
-// bottleneck30_bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck30_bn3Forward(n int, x, y []float32) {
-	bottleneck30_bn3.ForwardTrain(n, x, y, m.params[27533376:27534400], m.params[27534400:27535424], m.buffers[80768:81792], m.buffers[81792:82816], m.savedFix[80768:81792], m.savedFix[81792:82816])
-}
-
-func (m *Net) bottleneck30_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck30_bn3.Backward(n, x, dy, m.params[27533376:27534400], m.savedFix[80768:81792], m.savedFix[81792:82816], dx, m.grads[27533376:27534400], m.grads[27534400:27535424])
-}
-
-// bottleneck30_add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck30_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck30_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck30_relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck30_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck30_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck31_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x512.
-func (m *Net) bottleneck31_conv1Forward(n int, x, y []float32) {
-	bottleneck31_conv1.Forward(n, x, m.params[27535424:28059712], nil, y, m.scratch)
-}
-
-// bottleneck31_conv1Infer is bottleneck31_conv1 at inference, with bottleneck31_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck31_conv1Infer(n int, x, y []float32) {
-	bottleneck31_conv1Infer.Forward(n, x, m.fold[27494016:28018304], m.fold[28018304:28018816], y, m.scratch)
-}
-
-func (m *Net) bottleneck31_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck31_conv1.BackwardFilter(n, x, dy, m.grads[27535424:28059712], nil, m.scratch)
-	if dx != nil {
-		bottleneck31_conv1.BackwardData(n, dy, m.params[27535424:28059712], dx, m.scratch)
-	}
-}
-
-// bottleneck31_bn1: bn (../networks/resnet101.cnn:10), 14x14x512 -> 14x14x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck31_bn1Forward(n int, x, y []float32) {
-	bottleneck31_bn1.ForwardTrain(n, x, y, m.params[28059712:28060224], m.params[28060224:28060736], m.buffers[82816:83328], m.buffers[83328:83840], m.savedFix[82816:83328], m.savedFix[83328:83840])
-}
-
-func (m *Net) bottleneck31_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck31_bn1.Backward(n, x, dy, m.params[28059712:28060224], m.savedFix[82816:83328], m.savedFix[83328:83840], dx, m.grads[28059712:28060224], m.grads[28060224:28060736])
-}
-
-// bottleneck31_relu1: relu (../networks/resnet101.cnn:10), 14x14x512 -> 14x14x512.
-func (m *Net) bottleneck31_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck31_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck31_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x512 -> 7x7x512.
-func (m *Net) bottleneck31_conv2Forward(n int, x, y []float32) {
-	bottleneck31_conv2.Forward(n, x, m.params[28060736:30420032], nil, y, m.scratch)
-}
-
-// bottleneck31_conv2Infer is bottleneck31_conv2 at inference, with bottleneck31_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck31_conv2Infer(n int, x, y []float32) {
-	bottleneck31_conv2Infer.Forward(n, x, m.fold[28018816:30378112], m.fold[30378112:30378624], y, m.scratch)
-}
-
-func (m *Net) bottleneck31_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck31_conv2.BackwardFilter(n, x, dy, m.grads[28060736:30420032], nil, m.scratch)
-	if dx != nil {
-		bottleneck31_conv2.BackwardData(n, dy, m.params[28060736:30420032], dx, m.scratch)
-	}
-}
-
-// bottleneck31_bn2: bn (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck31_bn2Forward(n int, x, y []float32) {
-	bottleneck31_bn2.ForwardTrain(n, x, y, m.params[30420032:30420544], m.params[30420544:30421056], m.buffers[83840:84352], m.buffers[84352:84864], m.savedFix[83840:84352], m.savedFix[84352:84864])
-}
-
-func (m *Net) bottleneck31_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck31_bn2.Backward(n, x, dy, m.params[30420032:30420544], m.savedFix[83840:84352], m.savedFix[84352:84864], dx, m.grads[30420032:30420544], m.grads[30420544:30421056])
-}
-
-// bottleneck31_relu2: relu (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck31_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck31_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck31_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 7x7x512 -> 7x7x2048.
-func (m *Net) bottleneck31_conv3Forward(n int, x, y []float32) {
-	bottleneck31_conv3.Forward(n, x, m.params[30421056:31469632], nil, y, m.scratch)
-}
-
-// bottleneck31_conv3Infer is bottleneck31_conv3 at inference, with bottleneck31_bn3 folded into its weights and bias.
-func (m *Net) bottleneck31_conv3Infer(n int, x, y []float32) {
-	bottleneck31_conv3Infer.Forward(n, x, m.fold[30378624:31427200], m.fold[31427200:31429248], y, m.scratch)
-}
-
-func (m *Net) bottleneck31_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck31_conv3.BackwardFilter(n, x, dy, m.grads[30421056:31469632], nil, m.scratch)
-	if dx != nil {
-		bottleneck31_conv3.BackwardData(n, dy, m.params[30421056:31469632], dx, m.scratch)
-	}
-}
-
-// bottleneck31_bn3: bn (../networks/resnet101.cnn:12), 7x7x2048 -> 7x7x2048. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck31_bn3Forward(n int, x, y []float32) {
-	bottleneck31_bn3.ForwardTrain(n, x, y, m.params[31469632:31471680], m.params[31471680:31473728], m.buffers[84864:86912], m.buffers[86912:88960], m.savedFix[84864:86912], m.savedFix[86912:88960])
-}
-
-func (m *Net) bottleneck31_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck31_bn3.Backward(n, x, dy, m.params[31469632:31471680], m.savedFix[84864:86912], m.savedFix[86912:88960], dx, m.grads[31469632:31471680], m.grads[31471680:31473728])
-}
-
-// bottleneck31_shortcut1_conv1: conv 2048 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 14x14x1024 -> 7x7x2048.
-func (m *Net) bottleneck31_shortcut1_conv1Forward(n int, x, y []float32) {
-	bottleneck31_shortcut1_conv1.Forward(n, x, m.params[31473728:33570880], nil, y, m.scratch)
-}
-
-// bottleneck31_shortcut1_conv1Infer is bottleneck31_shortcut1_conv1 at inference, with bottleneck31_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) bottleneck31_shortcut1_conv1Infer(n int, x, y []float32) {
-	bottleneck31_shortcut1_conv1Infer.Forward(n, x, m.fold[31429248:33526400], m.fold[33526400:33528448], y, m.scratch)
-}
-
-func (m *Net) bottleneck31_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck31_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[31473728:33570880], nil, m.scratch)
-	if dx != nil {
-		bottleneck31_shortcut1_conv1.BackwardData(n, dy, m.params[31473728:33570880], dx, m.scratch)
-	}
-}
-
-// bottleneck31_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 7x7x2048 -> 7x7x2048. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck31_shortcut1_bn1Forward(n int, x, y []float32) {
-	bottleneck31_shortcut1_bn1.ForwardTrain(n, x, y, m.params[33570880:33572928], m.params[33572928:33574976], m.buffers[88960:91008], m.buffers[91008:93056], m.savedFix[88960:91008], m.savedFix[91008:93056])
-}
-
-func (m *Net) bottleneck31_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck31_shortcut1_bn1.Backward(n, x, dy, m.params[33570880:33572928], m.savedFix[88960:91008], m.savedFix[91008:93056], dx, m.grads[33570880:33572928], m.grads[33572928:33574976])
-}
-
-// bottleneck31_add1: residual (../networks/resnet101.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck31_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck31_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck31_relu3: relu (../networks/resnet101.cnn:14), 7x7x2048 -> 7x7x2048.
-func (m *Net) bottleneck31_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck31_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck32_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 7x7x2048 -> 7x7x512.
-func (m *Net) bottleneck32_conv1Forward(n int, x, y []float32) {
-	bottleneck32_conv1.Forward(n, x, m.params[33574976:34623552], nil, y, m.scratch)
-}
-
-// bottleneck32_conv1Infer is bottleneck32_conv1 at inference, with bottleneck32_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck32_conv1Infer(n int, x, y []float32) {
-	bottleneck32_conv1Infer.Forward(n, x, m.fold[33528448:34577024], m.fold[34577024:34577536], y, m.scratch)
-}
-
-func (m *Net) bottleneck32_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck32_conv1.BackwardFilter(n, x, dy, m.grads[33574976:34623552], nil, m.scratch)
-	if dx != nil {
-		bottleneck32_conv1.BackwardData(n, dy, m.params[33574976:34623552], dx, m.scratch)
-	}
-}
-
-// bottleneck32_bn1: bn (../networks/resnet101.cnn:10), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck32_bn1Forward(n int, x, y []float32) {
-	bottleneck32_bn1.ForwardTrain(n, x, y, m.params[34623552:34624064], m.params[34624064:34624576], m.buffers[93056:93568], m.buffers[93568:94080], m.savedFix[93056:93568], m.savedFix[93568:94080])
-}
-
-func (m *Net) bottleneck32_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck32_bn1.Backward(n, x, dy, m.params[34623552:34624064], m.savedFix[93056:93568], m.savedFix[93568:94080], dx, m.grads[34623552:34624064], m.grads[34624064:34624576])
-}
-
-// bottleneck32_relu1: relu (../networks/resnet101.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck32_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck32_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck32_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck32_conv2Forward(n int, x, y []float32) {
-	bottleneck32_conv2.Forward(n, x, m.params[34624576:36983872], nil, y, m.scratch)
-}
-
-// bottleneck32_conv2Infer is bottleneck32_conv2 at inference, with bottleneck32_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck32_conv2Infer(n int, x, y []float32) {
-	bottleneck32_conv2Infer.Forward(n, x, m.fold[34577536:36936832], m.fold[36936832:36937344], y, m.scratch)
-}
-
-func (m *Net) bottleneck32_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck32_conv2.BackwardFilter(n, x, dy, m.grads[34624576:36983872], nil, m.scratch)
-	if dx != nil {
-		bottleneck32_conv2.BackwardData(n, dy, m.params[34624576:36983872], dx, m.scratch)
-	}
-}
-
-// bottleneck32_bn2: bn (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck32_bn2Forward(n int, x, y []float32) {
-	bottleneck32_bn2.ForwardTrain(n, x, y, m.params[36983872:36984384], m.params[36984384:36984896], m.buffers[94080:94592], m.buffers[94592:95104], m.savedFix[94080:94592], m.savedFix[94592:95104])
-}
-
-func (m *Net) bottleneck32_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck32_bn2.Backward(n, x, dy, m.params[36983872:36984384], m.savedFix[94080:94592], m.savedFix[94592:95104], dx, m.grads[36983872:36984384], m.grads[36984384:36984896])
-}
-
-// bottleneck32_relu2: relu (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck32_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck32_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck32_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 7x7x512 -> 7x7x2048.
-func (m *Net) bottleneck32_conv3Forward(n int, x, y []float32) {
-	bottleneck32_conv3.Forward(n, x, m.params[36984896:38033472], nil, y, m.scratch)
-}
-
-// bottleneck32_conv3Infer is bottleneck32_conv3 at inference, with bottleneck32_bn3 folded into its weights and bias.
-func (m *Net) bottleneck32_conv3Infer(n int, x, y []float32) {
-	bottleneck32_conv3Infer.Forward(n, x, m.fold[36937344:37985920], m.fold[37985920:37987968], y, m.scratch)
-}
-
-func (m *Net) bottleneck32_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck32_conv3.BackwardFilter(n, x, dy, m.grads[36984896:38033472], nil, m.scratch)
-	if dx != nil {
-		bottleneck32_conv3.BackwardData(n, dy, m.params[36984896:38033472], dx, m.scratch)
-	}
-}
-
-// bottleneck32_bn3: bn (../networks/resnet101.cnn:12), 7x7x2048 -> 7x7x2048. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck32_bn3Forward(n int, x, y []float32) {
-	bottleneck32_bn3.ForwardTrain(n, x, y, m.params[38033472:38035520], m.params[38035520:38037568], m.buffers[95104:97152], m.buffers[97152:99200], m.savedFix[95104:97152], m.savedFix[97152:99200])
-}
-
-func (m *Net) bottleneck32_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck32_bn3.Backward(n, x, dy, m.params[38033472:38035520], m.savedFix[95104:97152], m.savedFix[97152:99200], dx, m.grads[38033472:38035520], m.grads[38035520:38037568])
-}
-
-// bottleneck32_add1: residual (../networks/resnet101.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck32_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck32_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck32_relu3: relu (../networks/resnet101.cnn:14), 7x7x2048 -> 7x7x2048.
-func (m *Net) bottleneck32_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck32_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck33_conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 7x7x2048 -> 7x7x512.
-func (m *Net) bottleneck33_conv1Forward(n int, x, y []float32) {
-	bottleneck33_conv1.Forward(n, x, m.params[38037568:39086144], nil, y, m.scratch)
-}
-
-// bottleneck33_conv1Infer is bottleneck33_conv1 at inference, with bottleneck33_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck33_conv1Infer(n int, x, y []float32) {
-	bottleneck33_conv1Infer.Forward(n, x, m.fold[37987968:39036544], m.fold[39036544:39037056], y, m.scratch)
-}
-
-func (m *Net) bottleneck33_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck33_conv1.BackwardFilter(n, x, dy, m.grads[38037568:39086144], nil, m.scratch)
-	if dx != nil {
-		bottleneck33_conv1.BackwardData(n, dy, m.params[38037568:39086144], dx, m.scratch)
-	}
-}
-
-// bottleneck33_bn1: bn (../networks/resnet101.cnn:10), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck33_bn1Forward(n int, x, y []float32) {
-	bottleneck33_bn1.ForwardTrain(n, x, y, m.params[39086144:39086656], m.params[39086656:39087168], m.buffers[99200:99712], m.buffers[99712:100224], m.savedFix[99200:99712], m.savedFix[99712:100224])
-}
-
-func (m *Net) bottleneck33_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck33_bn1.Backward(n, x, dy, m.params[39086144:39086656], m.savedFix[99200:99712], m.savedFix[99712:100224], dx, m.grads[39086144:39086656], m.grads[39086656:39087168])
-}
-
-// bottleneck33_relu1: relu (../networks/resnet101.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck33_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck33_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck33_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck33_conv2Forward(n int, x, y []float32) {
-	bottleneck33_conv2.Forward(n, x, m.params[39087168:41446464], nil, y, m.scratch)
-}
-
-// bottleneck33_conv2Infer is bottleneck33_conv2 at inference, with bottleneck33_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck33_conv2Infer(n int, x, y []float32) {
-	bottleneck33_conv2Infer.Forward(n, x, m.fold[39037056:41396352], m.fold[41396352:41396864], y, m.scratch)
-}
-
-func (m *Net) bottleneck33_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck33_conv2.BackwardFilter(n, x, dy, m.grads[39087168:41446464], nil, m.scratch)
-	if dx != nil {
-		bottleneck33_conv2.BackwardData(n, dy, m.params[39087168:41446464], dx, m.scratch)
-	}
-}
-
-// bottleneck33_bn2: bn (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck33_bn2Forward(n int, x, y []float32) {
-	bottleneck33_bn2.ForwardTrain(n, x, y, m.params[41446464:41446976], m.params[41446976:41447488], m.buffers[100224:100736], m.buffers[100736:101248], m.savedFix[100224:100736], m.savedFix[100736:101248])
-}
-
-func (m *Net) bottleneck33_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck33_bn2.Backward(n, x, dy, m.params[41446464:41446976], m.savedFix[100224:100736], m.savedFix[100736:101248], dx, m.grads[41446464:41446976], m.grads[41446976:41447488])
-}
-
-// bottleneck33_relu2: relu (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck33_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck33_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck33_conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 7x7x512 -> 7x7x2048.
-func (m *Net) bottleneck33_conv3Forward(n int, x, y []float32) {
-	bottleneck33_conv3.Forward(n, x, m.params[41447488:42496064], nil, y, m.scratch)
-}
-
-// bottleneck33_conv3Infer is bottleneck33_conv3 at inference, with bottleneck33_bn3 folded into its weights and bias.
-func (m *Net) bottleneck33_conv3Infer(n int, x, y []float32) {
-	bottleneck33_conv3Infer.Forward(n, x, m.fold[41396864:42445440], m.fold[42445440:42447488], y, m.scratch)
-}
-
-func (m *Net) bottleneck33_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck33_conv3.BackwardFilter(n, x, dy, m.grads[41447488:42496064], nil, m.scratch)
-	if dx != nil {
-		bottleneck33_conv3.BackwardData(n, dy, m.params[41447488:42496064], dx, m.scratch)
-	}
-}
-
-// bottleneck33_bn3: bn (../networks/resnet101.cnn:12), 7x7x2048 -> 7x7x2048. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck33_bn3Forward(n int, x, y []float32) {
-	bottleneck33_bn3.ForwardTrain(n, x, y, m.params[42496064:42498112], m.params[42498112:42500160], m.buffers[101248:103296], m.buffers[103296:105344], m.savedFix[101248:103296], m.savedFix[103296:105344])
-}
-
-func (m *Net) bottleneck33_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck33_bn3.Backward(n, x, dy, m.params[42496064:42498112], m.savedFix[101248:103296], m.savedFix[103296:105344], dx, m.grads[42496064:42498112], m.grads[42498112:42500160])
-}
-
-// bottleneck33_add1: residual (../networks/resnet101.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck33_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck33_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck33_relu3: relu (../networks/resnet101.cnn:14), 7x7x2048 -> 7x7x2048.
-func (m *Net) bottleneck33_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck33_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// gap1: gap (../networks/resnet101.cnn:26), 7x7x2048 -> 1x1x2048.
-func (m *Net) gap1Forward(n int, x, y []float32) {
-	gap1.Forward(n, x, y)
-}
-
-func (m *Net) gap1Backward(n int, x, dy, dx []float32) {
-	gap1.Backward(n, dy, dx)
-}
-
-// fc1: fc 1000 (../networks/resnet101.cnn:26), 1x1x2048 -> 1x1x1000.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[42500160:44548160], m.params[44548160:44549160], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[42500160:44548160], m.grads[44548160:44549160])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[42500160:44548160], dx)
-	}
-}
-
-// softmax1: softmax (../networks/resnet101.cnn:26), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
-}
-
-// The geometry of every layer, all constants.
-var (
-	conv1                             = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	conv1Infer                        = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
-	bn1                               = rt.BN{C: 64, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
-	maxpool1                          = rt.MaxPool{C: 64, H: 112, W: 112, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: false, OH: 56, OW: 56}
-	bottleneck1_conv1                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_conv1Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck1_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck1_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck1_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck1_conv3                 = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_conv3Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_bn3                   = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck1_shortcut1_conv1       = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_shortcut1_conv1Infer  = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_shortcut1_bn1         = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck2_conv1                 = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck2_conv1Infer            = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck2_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck2_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck2_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck2_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck2_conv3                 = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck2_conv3Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck2_bn3                   = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck3_conv1                 = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck3_conv1Infer            = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck3_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck3_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck3_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck3_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck3_conv3                 = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck3_conv3Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck3_bn3                   = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck4_conv1                 = rt.Conv{C: 256, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck4_conv1Infer            = rt.Conv{C: 256, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck4_bn1                   = rt.BN{C: 128, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck4_conv2                 = rt.Conv{C: 128, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_conv2Infer            = rt.Conv{C: 128, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck4_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck4_conv3                 = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_conv3Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_bn3                   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck4_shortcut1_conv1       = rt.Conv{C: 256, H: 56, W: 56, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_shortcut1_conv1Infer  = rt.Conv{C: 256, H: 56, W: 56, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_shortcut1_bn1         = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck5_conv1                 = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck5_conv1Infer            = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck5_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck5_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck5_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck5_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck5_conv3                 = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck5_conv3Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck5_bn3                   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck6_conv1                 = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck6_conv1Infer            = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck6_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck6_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck6_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck6_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck6_conv3                 = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck6_conv3Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck6_bn3                   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck7_conv1                 = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck7_conv1Infer            = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck7_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck7_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck7_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck7_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck7_conv3                 = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck7_conv3Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck7_bn3                   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck8_conv1                 = rt.Conv{C: 512, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck8_conv1Infer            = rt.Conv{C: 512, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck8_bn1                   = rt.BN{C: 256, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck8_conv2                 = rt.Conv{C: 256, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_conv2Infer            = rt.Conv{C: 256, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck8_bn2                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck8_conv3                 = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_conv3Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_bn3                   = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck8_shortcut1_conv1       = rt.Conv{C: 512, H: 28, W: 28, K: 1024, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_shortcut1_conv1Infer  = rt.Conv{C: 512, H: 28, W: 28, K: 1024, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_shortcut1_bn1         = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck9_conv1                 = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck9_conv1Infer            = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck9_bn1                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck9_conv2                 = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck9_conv2Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck9_bn2                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck9_conv3                 = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck9_conv3Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck9_bn3                   = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck10_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck10_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck10_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck10_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck10_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck10_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck10_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck10_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck10_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck11_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck11_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck11_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck11_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck11_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck11_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck11_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck11_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck11_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck12_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck12_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck12_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck12_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck12_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck12_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck12_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck12_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck12_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck13_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck13_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck13_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck13_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck13_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck13_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck13_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck13_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck13_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck14_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck14_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck14_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck14_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck14_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck14_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck14_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck14_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck14_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck15_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck15_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck15_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck15_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck15_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck15_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck15_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck15_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck15_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck16_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck16_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck16_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck16_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck16_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck16_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck16_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck16_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck16_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck17_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck17_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck17_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck17_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck17_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck17_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck17_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck17_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck17_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck18_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck18_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck18_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck18_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck18_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck18_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck18_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck18_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck18_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck19_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck19_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck19_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck19_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck19_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck19_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck19_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck19_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck19_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck20_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck20_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck20_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck20_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck20_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck20_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck20_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck20_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck20_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck21_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck21_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck21_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck21_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck21_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck21_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck21_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck21_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck21_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck22_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck22_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck22_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck22_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck22_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck22_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck22_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck22_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck22_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck23_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck23_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck23_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck23_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck23_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck23_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck23_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck23_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck23_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck24_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck24_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck24_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck24_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck24_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck24_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck24_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck24_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck24_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck25_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck25_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck25_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck25_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck25_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck25_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck25_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck25_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck25_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck26_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck26_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck26_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck26_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck26_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck26_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck26_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck26_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck26_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck27_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck27_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck27_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck27_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck27_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck27_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck27_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck27_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck27_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck28_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck28_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck28_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck28_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck28_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck28_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck28_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck28_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck28_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck29_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck29_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck29_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck29_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck29_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck29_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck29_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck29_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck29_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck30_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck30_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck30_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck30_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck30_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck30_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck30_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck30_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck30_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck31_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck31_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck31_bn1                  = rt.BN{C: 512, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck31_conv2                = rt.Conv{C: 512, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck31_conv2Infer           = rt.Conv{C: 512, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck31_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck31_conv3                = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck31_conv3Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck31_bn3                  = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck31_shortcut1_conv1      = rt.Conv{C: 1024, H: 14, W: 14, K: 2048, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck31_shortcut1_conv1Infer = rt.Conv{C: 1024, H: 14, W: 14, K: 2048, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck31_shortcut1_bn1        = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck32_conv1                = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck32_conv1Infer           = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck32_bn1                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck32_conv2                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck32_conv2Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck32_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck32_conv3                = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck32_conv3Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck32_bn3                  = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck33_conv1                = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck33_conv1Infer           = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck33_bn1                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck33_conv2                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck33_conv2Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck33_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck33_conv3                = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck33_conv3Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck33_bn3                  = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	gap1                              = rt.GAP{C: 2048, H: 7, W: 7}
-	fc1                               = rt.FC{In: 2048, Out: 1000, ReLU: false}
-	softmax1                          = rt.Softmax{Classes: 1000}
-)
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
 type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
+	*rt.Net
 }
 
 // New returns the network for batches of up to maxBatch images, initialised from seed as
 // the .cnn's recipe says (init he). It panics if maxBatch < 1.
 func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("resnet101.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 2408448*mb),
-		argmax:    make([]int32, 200704*mb),
-		buffers:   make([]float32, 105344),
-		fold:      make([]float32, 42447488),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 44549160),
-		saved:     make([]float32, 0*mb),
-		savedFix:  make([]float32, 105344),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb), bottleneck1_conv1.ScratchSize(mb), bottleneck1_conv1Infer.ScratchSize(mb), bottleneck1_conv2.ScratchSize(mb), bottleneck1_conv2Infer.ScratchSize(mb), bottleneck1_conv3.ScratchSize(mb), bottleneck1_conv3Infer.ScratchSize(mb), bottleneck1_shortcut1_conv1.ScratchSize(mb), bottleneck1_shortcut1_conv1Infer.ScratchSize(mb), bottleneck2_conv1.ScratchSize(mb), bottleneck2_conv1Infer.ScratchSize(mb), bottleneck2_conv2.ScratchSize(mb), bottleneck2_conv2Infer.ScratchSize(mb), bottleneck2_conv3.ScratchSize(mb), bottleneck2_conv3Infer.ScratchSize(mb), bottleneck3_conv1.ScratchSize(mb), bottleneck3_conv1Infer.ScratchSize(mb), bottleneck3_conv2.ScratchSize(mb), bottleneck3_conv2Infer.ScratchSize(mb), bottleneck3_conv3.ScratchSize(mb), bottleneck3_conv3Infer.ScratchSize(mb), bottleneck4_conv1.ScratchSize(mb), bottleneck4_conv1Infer.ScratchSize(mb), bottleneck4_conv2.ScratchSize(mb), bottleneck4_conv2Infer.ScratchSize(mb), bottleneck4_conv3.ScratchSize(mb), bottleneck4_conv3Infer.ScratchSize(mb), bottleneck4_shortcut1_conv1.ScratchSize(mb), bottleneck4_shortcut1_conv1Infer.ScratchSize(mb), bottleneck5_conv1.ScratchSize(mb), bottleneck5_conv1Infer.ScratchSize(mb), bottleneck5_conv2.ScratchSize(mb), bottleneck5_conv2Infer.ScratchSize(mb), bottleneck5_conv3.ScratchSize(mb), bottleneck5_conv3Infer.ScratchSize(mb), bottleneck6_conv1.ScratchSize(mb), bottleneck6_conv1Infer.ScratchSize(mb), bottleneck6_conv2.ScratchSize(mb), bottleneck6_conv2Infer.ScratchSize(mb), bottleneck6_conv3.ScratchSize(mb), bottleneck6_conv3Infer.ScratchSize(mb), bottleneck7_conv1.ScratchSize(mb), bottleneck7_conv1Infer.ScratchSize(mb), bottleneck7_conv2.ScratchSize(mb), bottleneck7_conv2Infer.ScratchSize(mb), bottleneck7_conv3.ScratchSize(mb), bottleneck7_conv3Infer.ScratchSize(mb), bottleneck8_conv1.ScratchSize(mb), bottleneck8_conv1Infer.ScratchSize(mb), bottleneck8_conv2.ScratchSize(mb), bottleneck8_conv2Infer.ScratchSize(mb), bottleneck8_conv3.ScratchSize(mb), bottleneck8_conv3Infer.ScratchSize(mb), bottleneck8_shortcut1_conv1.ScratchSize(mb), bottleneck8_shortcut1_conv1Infer.ScratchSize(mb), bottleneck9_conv1.ScratchSize(mb), bottleneck9_conv1Infer.ScratchSize(mb), bottleneck9_conv2.ScratchSize(mb), bottleneck9_conv2Infer.ScratchSize(mb), bottleneck9_conv3.ScratchSize(mb), bottleneck9_conv3Infer.ScratchSize(mb), bottleneck10_conv1.ScratchSize(mb), bottleneck10_conv1Infer.ScratchSize(mb), bottleneck10_conv2.ScratchSize(mb), bottleneck10_conv2Infer.ScratchSize(mb), bottleneck10_conv3.ScratchSize(mb), bottleneck10_conv3Infer.ScratchSize(mb), bottleneck11_conv1.ScratchSize(mb), bottleneck11_conv1Infer.ScratchSize(mb), bottleneck11_conv2.ScratchSize(mb), bottleneck11_conv2Infer.ScratchSize(mb), bottleneck11_conv3.ScratchSize(mb), bottleneck11_conv3Infer.ScratchSize(mb), bottleneck12_conv1.ScratchSize(mb), bottleneck12_conv1Infer.ScratchSize(mb), bottleneck12_conv2.ScratchSize(mb), bottleneck12_conv2Infer.ScratchSize(mb), bottleneck12_conv3.ScratchSize(mb), bottleneck12_conv3Infer.ScratchSize(mb), bottleneck13_conv1.ScratchSize(mb), bottleneck13_conv1Infer.ScratchSize(mb), bottleneck13_conv2.ScratchSize(mb), bottleneck13_conv2Infer.ScratchSize(mb), bottleneck13_conv3.ScratchSize(mb), bottleneck13_conv3Infer.ScratchSize(mb), bottleneck14_conv1.ScratchSize(mb), bottleneck14_conv1Infer.ScratchSize(mb), bottleneck14_conv2.ScratchSize(mb), bottleneck14_conv2Infer.ScratchSize(mb), bottleneck14_conv3.ScratchSize(mb), bottleneck14_conv3Infer.ScratchSize(mb), bottleneck15_conv1.ScratchSize(mb), bottleneck15_conv1Infer.ScratchSize(mb), bottleneck15_conv2.ScratchSize(mb), bottleneck15_conv2Infer.ScratchSize(mb), bottleneck15_conv3.ScratchSize(mb), bottleneck15_conv3Infer.ScratchSize(mb), bottleneck16_conv1.ScratchSize(mb), bottleneck16_conv1Infer.ScratchSize(mb), bottleneck16_conv2.ScratchSize(mb), bottleneck16_conv2Infer.ScratchSize(mb), bottleneck16_conv3.ScratchSize(mb), bottleneck16_conv3Infer.ScratchSize(mb), bottleneck17_conv1.ScratchSize(mb), bottleneck17_conv1Infer.ScratchSize(mb), bottleneck17_conv2.ScratchSize(mb), bottleneck17_conv2Infer.ScratchSize(mb), bottleneck17_conv3.ScratchSize(mb), bottleneck17_conv3Infer.ScratchSize(mb), bottleneck18_conv1.ScratchSize(mb), bottleneck18_conv1Infer.ScratchSize(mb), bottleneck18_conv2.ScratchSize(mb), bottleneck18_conv2Infer.ScratchSize(mb), bottleneck18_conv3.ScratchSize(mb), bottleneck18_conv3Infer.ScratchSize(mb), bottleneck19_conv1.ScratchSize(mb), bottleneck19_conv1Infer.ScratchSize(mb), bottleneck19_conv2.ScratchSize(mb), bottleneck19_conv2Infer.ScratchSize(mb), bottleneck19_conv3.ScratchSize(mb), bottleneck19_conv3Infer.ScratchSize(mb), bottleneck20_conv1.ScratchSize(mb), bottleneck20_conv1Infer.ScratchSize(mb), bottleneck20_conv2.ScratchSize(mb), bottleneck20_conv2Infer.ScratchSize(mb), bottleneck20_conv3.ScratchSize(mb), bottleneck20_conv3Infer.ScratchSize(mb), bottleneck21_conv1.ScratchSize(mb), bottleneck21_conv1Infer.ScratchSize(mb), bottleneck21_conv2.ScratchSize(mb), bottleneck21_conv2Infer.ScratchSize(mb), bottleneck21_conv3.ScratchSize(mb), bottleneck21_conv3Infer.ScratchSize(mb), bottleneck22_conv1.ScratchSize(mb), bottleneck22_conv1Infer.ScratchSize(mb), bottleneck22_conv2.ScratchSize(mb), bottleneck22_conv2Infer.ScratchSize(mb), bottleneck22_conv3.ScratchSize(mb), bottleneck22_conv3Infer.ScratchSize(mb), bottleneck23_conv1.ScratchSize(mb), bottleneck23_conv1Infer.ScratchSize(mb), bottleneck23_conv2.ScratchSize(mb), bottleneck23_conv2Infer.ScratchSize(mb), bottleneck23_conv3.ScratchSize(mb), bottleneck23_conv3Infer.ScratchSize(mb), bottleneck24_conv1.ScratchSize(mb), bottleneck24_conv1Infer.ScratchSize(mb), bottleneck24_conv2.ScratchSize(mb), bottleneck24_conv2Infer.ScratchSize(mb), bottleneck24_conv3.ScratchSize(mb), bottleneck24_conv3Infer.ScratchSize(mb), bottleneck25_conv1.ScratchSize(mb), bottleneck25_conv1Infer.ScratchSize(mb), bottleneck25_conv2.ScratchSize(mb), bottleneck25_conv2Infer.ScratchSize(mb), bottleneck25_conv3.ScratchSize(mb), bottleneck25_conv3Infer.ScratchSize(mb), bottleneck26_conv1.ScratchSize(mb), bottleneck26_conv1Infer.ScratchSize(mb), bottleneck26_conv2.ScratchSize(mb), bottleneck26_conv2Infer.ScratchSize(mb), bottleneck26_conv3.ScratchSize(mb), bottleneck26_conv3Infer.ScratchSize(mb), bottleneck27_conv1.ScratchSize(mb), bottleneck27_conv1Infer.ScratchSize(mb), bottleneck27_conv2.ScratchSize(mb), bottleneck27_conv2Infer.ScratchSize(mb), bottleneck27_conv3.ScratchSize(mb), bottleneck27_conv3Infer.ScratchSize(mb), bottleneck28_conv1.ScratchSize(mb), bottleneck28_conv1Infer.ScratchSize(mb), bottleneck28_conv2.ScratchSize(mb), bottleneck28_conv2Infer.ScratchSize(mb), bottleneck28_conv3.ScratchSize(mb), bottleneck28_conv3Infer.ScratchSize(mb), bottleneck29_conv1.ScratchSize(mb), bottleneck29_conv1Infer.ScratchSize(mb), bottleneck29_conv2.ScratchSize(mb), bottleneck29_conv2Infer.ScratchSize(mb), bottleneck29_conv3.ScratchSize(mb), bottleneck29_conv3Infer.ScratchSize(mb), bottleneck30_conv1.ScratchSize(mb), bottleneck30_conv1Infer.ScratchSize(mb), bottleneck30_conv2.ScratchSize(mb), bottleneck30_conv2Infer.ScratchSize(mb), bottleneck30_conv3.ScratchSize(mb), bottleneck30_conv3Infer.ScratchSize(mb), bottleneck31_conv1.ScratchSize(mb), bottleneck31_conv1Infer.ScratchSize(mb), bottleneck31_conv2.ScratchSize(mb), bottleneck31_conv2Infer.ScratchSize(mb), bottleneck31_conv3.ScratchSize(mb), bottleneck31_conv3Infer.ScratchSize(mb), bottleneck31_shortcut1_conv1.ScratchSize(mb), bottleneck31_shortcut1_conv1Infer.ScratchSize(mb), bottleneck32_conv1.ScratchSize(mb), bottleneck32_conv1Infer.ScratchSize(mb), bottleneck32_conv2.ScratchSize(mb), bottleneck32_conv2Infer.ScratchSize(mb), bottleneck32_conv3.ScratchSize(mb), bottleneck32_conv3Infer.ScratchSize(mb), bottleneck33_conv1.ScratchSize(mb), bottleneck33_conv1Infer.ScratchSize(mb), bottleneck33_conv2.ScratchSize(mb), bottleneck33_conv2Infer.ScratchSize(mb), bottleneck33_conv3.ScratchSize(mb), bottleneck33_conv3Infer.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.1,
-			LR:     0.1,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.1)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "resnet101",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      44549160,
+	Buffers:     105344,
+	Train:       41749480,
+	Infer:       2408448,
+	Saved:       0,
+	Argmax:      200704,
+	SavedFixed:  105344,
+	Fold:        42447488,
+	InferIn:     0,
+	InferOut:    802816,
+	TrainLogits: 41748480,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     256,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.1,
+		Momentum:  0.9,
+		Decay:     0.0001,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
 		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:9408],
-		Name:   "conv1.weight",
-		Shape:  []int{64, 3, 7, 7},
-	}, {
-		Buffer: false,
-		Data:   m.params[9408:9472],
-		Name:   "bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[9472:9536],
-		Name:   "bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[0:64],
-		Name:   "bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[64:128],
-		Name:   "bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[9536:13632],
-		Name:   "bottleneck1.conv1.weight",
-		Shape:  []int{64, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[13632:13696],
-		Name:   "bottleneck1.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[13696:13760],
-		Name:   "bottleneck1.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[128:192],
-		Name:   "bottleneck1.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[192:256],
-		Name:   "bottleneck1.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[13760:50624],
-		Name:   "bottleneck1.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[50624:50688],
-		Name:   "bottleneck1.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[50688:50752],
-		Name:   "bottleneck1.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[256:320],
-		Name:   "bottleneck1.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[320:384],
-		Name:   "bottleneck1.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[50752:67136],
-		Name:   "bottleneck1.conv3.weight",
-		Shape:  []int{256, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[67136:67392],
-		Name:   "bottleneck1.bn3.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[67392:67648],
-		Name:   "bottleneck1.bn3.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[384:640],
-		Name:   "bottleneck1.bn3.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[640:896],
-		Name:   "bottleneck1.bn3.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[67648:84032],
-		Name:   "bottleneck1.shortcut1.conv1.weight",
-		Shape:  []int{256, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[84032:84288],
-		Name:   "bottleneck1.shortcut1.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[84288:84544],
-		Name:   "bottleneck1.shortcut1.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[896:1152],
-		Name:   "bottleneck1.shortcut1.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1152:1408],
-		Name:   "bottleneck1.shortcut1.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[84544:100928],
-		Name:   "bottleneck2.conv1.weight",
-		Shape:  []int{64, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[100928:100992],
-		Name:   "bottleneck2.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[100992:101056],
-		Name:   "bottleneck2.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1408:1472],
-		Name:   "bottleneck2.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1472:1536],
-		Name:   "bottleneck2.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[101056:137920],
-		Name:   "bottleneck2.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[137920:137984],
-		Name:   "bottleneck2.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[137984:138048],
-		Name:   "bottleneck2.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1536:1600],
-		Name:   "bottleneck2.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1600:1664],
-		Name:   "bottleneck2.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[138048:154432],
-		Name:   "bottleneck2.conv3.weight",
-		Shape:  []int{256, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[154432:154688],
-		Name:   "bottleneck2.bn3.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[154688:154944],
-		Name:   "bottleneck2.bn3.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1664:1920],
-		Name:   "bottleneck2.bn3.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1920:2176],
-		Name:   "bottleneck2.bn3.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[154944:171328],
-		Name:   "bottleneck3.conv1.weight",
-		Shape:  []int{64, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[171328:171392],
-		Name:   "bottleneck3.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[171392:171456],
-		Name:   "bottleneck3.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2176:2240],
-		Name:   "bottleneck3.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2240:2304],
-		Name:   "bottleneck3.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[171456:208320],
-		Name:   "bottleneck3.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[208320:208384],
-		Name:   "bottleneck3.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[208384:208448],
-		Name:   "bottleneck3.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2304:2368],
-		Name:   "bottleneck3.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2368:2432],
-		Name:   "bottleneck3.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[208448:224832],
-		Name:   "bottleneck3.conv3.weight",
-		Shape:  []int{256, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[224832:225088],
-		Name:   "bottleneck3.bn3.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[225088:225344],
-		Name:   "bottleneck3.bn3.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2432:2688],
-		Name:   "bottleneck3.bn3.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2688:2944],
-		Name:   "bottleneck3.bn3.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[225344:258112],
-		Name:   "bottleneck4.conv1.weight",
-		Shape:  []int{128, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[258112:258240],
-		Name:   "bottleneck4.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[258240:258368],
-		Name:   "bottleneck4.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2944:3072],
-		Name:   "bottleneck4.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3072:3200],
-		Name:   "bottleneck4.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[258368:405824],
-		Name:   "bottleneck4.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[405824:405952],
-		Name:   "bottleneck4.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[405952:406080],
-		Name:   "bottleneck4.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3200:3328],
-		Name:   "bottleneck4.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3328:3456],
-		Name:   "bottleneck4.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[406080:471616],
-		Name:   "bottleneck4.conv3.weight",
-		Shape:  []int{512, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[471616:472128],
-		Name:   "bottleneck4.bn3.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[472128:472640],
-		Name:   "bottleneck4.bn3.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3456:3968],
-		Name:   "bottleneck4.bn3.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3968:4480],
-		Name:   "bottleneck4.bn3.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[472640:603712],
-		Name:   "bottleneck4.shortcut1.conv1.weight",
-		Shape:  []int{512, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[603712:604224],
-		Name:   "bottleneck4.shortcut1.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[604224:604736],
-		Name:   "bottleneck4.shortcut1.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[4480:4992],
-		Name:   "bottleneck4.shortcut1.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[4992:5504],
-		Name:   "bottleneck4.shortcut1.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[604736:670272],
-		Name:   "bottleneck5.conv1.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[670272:670400],
-		Name:   "bottleneck5.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[670400:670528],
-		Name:   "bottleneck5.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5504:5632],
-		Name:   "bottleneck5.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5632:5760],
-		Name:   "bottleneck5.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[670528:817984],
-		Name:   "bottleneck5.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[817984:818112],
-		Name:   "bottleneck5.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[818112:818240],
-		Name:   "bottleneck5.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5760:5888],
-		Name:   "bottleneck5.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5888:6016],
-		Name:   "bottleneck5.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[818240:883776],
-		Name:   "bottleneck5.conv3.weight",
-		Shape:  []int{512, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[883776:884288],
-		Name:   "bottleneck5.bn3.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[884288:884800],
-		Name:   "bottleneck5.bn3.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[6016:6528],
-		Name:   "bottleneck5.bn3.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[6528:7040],
-		Name:   "bottleneck5.bn3.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[884800:950336],
-		Name:   "bottleneck6.conv1.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[950336:950464],
-		Name:   "bottleneck6.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[950464:950592],
-		Name:   "bottleneck6.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7040:7168],
-		Name:   "bottleneck6.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7168:7296],
-		Name:   "bottleneck6.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[950592:1098048],
-		Name:   "bottleneck6.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1098048:1098176],
-		Name:   "bottleneck6.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1098176:1098304],
-		Name:   "bottleneck6.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7296:7424],
-		Name:   "bottleneck6.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7424:7552],
-		Name:   "bottleneck6.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1098304:1163840],
-		Name:   "bottleneck6.conv3.weight",
-		Shape:  []int{512, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1163840:1164352],
-		Name:   "bottleneck6.bn3.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[1164352:1164864],
-		Name:   "bottleneck6.bn3.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7552:8064],
-		Name:   "bottleneck6.bn3.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8064:8576],
-		Name:   "bottleneck6.bn3.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[1164864:1230400],
-		Name:   "bottleneck7.conv1.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1230400:1230528],
-		Name:   "bottleneck7.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1230528:1230656],
-		Name:   "bottleneck7.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8576:8704],
-		Name:   "bottleneck7.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8704:8832],
-		Name:   "bottleneck7.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1230656:1378112],
-		Name:   "bottleneck7.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1378112:1378240],
-		Name:   "bottleneck7.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1378240:1378368],
-		Name:   "bottleneck7.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8832:8960],
-		Name:   "bottleneck7.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8960:9088],
-		Name:   "bottleneck7.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1378368:1443904],
-		Name:   "bottleneck7.conv3.weight",
-		Shape:  []int{512, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1443904:1444416],
-		Name:   "bottleneck7.bn3.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[1444416:1444928],
-		Name:   "bottleneck7.bn3.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[9088:9600],
-		Name:   "bottleneck7.bn3.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[9600:10112],
-		Name:   "bottleneck7.bn3.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[1444928:1576000],
-		Name:   "bottleneck8.conv1.weight",
-		Shape:  []int{256, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1576000:1576256],
-		Name:   "bottleneck8.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[1576256:1576512],
-		Name:   "bottleneck8.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10112:10368],
-		Name:   "bottleneck8.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10368:10624],
-		Name:   "bottleneck8.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[1576512:2166336],
-		Name:   "bottleneck8.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2166336:2166592],
-		Name:   "bottleneck8.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2166592:2166848],
-		Name:   "bottleneck8.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10624:10880],
-		Name:   "bottleneck8.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10880:11136],
-		Name:   "bottleneck8.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2166848:2428992],
-		Name:   "bottleneck8.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[2428992:2430016],
-		Name:   "bottleneck8.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[2430016:2431040],
-		Name:   "bottleneck8.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[11136:12160],
-		Name:   "bottleneck8.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[12160:13184],
-		Name:   "bottleneck8.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[2431040:2955328],
-		Name:   "bottleneck8.shortcut1.conv1.weight",
-		Shape:  []int{1024, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[2955328:2956352],
-		Name:   "bottleneck8.shortcut1.bn1.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[2956352:2957376],
-		Name:   "bottleneck8.shortcut1.bn1.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[13184:14208],
-		Name:   "bottleneck8.shortcut1.bn1.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[14208:15232],
-		Name:   "bottleneck8.shortcut1.bn1.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[2957376:3219520],
-		Name:   "bottleneck9.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[3219520:3219776],
-		Name:   "bottleneck9.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3219776:3220032],
-		Name:   "bottleneck9.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[15232:15488],
-		Name:   "bottleneck9.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[15488:15744],
-		Name:   "bottleneck9.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3220032:3809856],
-		Name:   "bottleneck9.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[3809856:3810112],
-		Name:   "bottleneck9.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3810112:3810368],
-		Name:   "bottleneck9.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[15744:16000],
-		Name:   "bottleneck9.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[16000:16256],
-		Name:   "bottleneck9.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3810368:4072512],
-		Name:   "bottleneck9.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4072512:4073536],
-		Name:   "bottleneck9.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[4073536:4074560],
-		Name:   "bottleneck9.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[16256:17280],
-		Name:   "bottleneck9.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[17280:18304],
-		Name:   "bottleneck9.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[4074560:4336704],
-		Name:   "bottleneck10.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4336704:4336960],
-		Name:   "bottleneck10.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4336960:4337216],
-		Name:   "bottleneck10.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[18304:18560],
-		Name:   "bottleneck10.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[18560:18816],
-		Name:   "bottleneck10.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4337216:4927040],
-		Name:   "bottleneck10.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[4927040:4927296],
-		Name:   "bottleneck10.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4927296:4927552],
-		Name:   "bottleneck10.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[18816:19072],
-		Name:   "bottleneck10.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[19072:19328],
-		Name:   "bottleneck10.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4927552:5189696],
-		Name:   "bottleneck10.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5189696:5190720],
-		Name:   "bottleneck10.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[5190720:5191744],
-		Name:   "bottleneck10.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[19328:20352],
-		Name:   "bottleneck10.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[20352:21376],
-		Name:   "bottleneck10.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[5191744:5453888],
-		Name:   "bottleneck11.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5453888:5454144],
-		Name:   "bottleneck11.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5454144:5454400],
-		Name:   "bottleneck11.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[21376:21632],
-		Name:   "bottleneck11.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[21632:21888],
-		Name:   "bottleneck11.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5454400:6044224],
-		Name:   "bottleneck11.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[6044224:6044480],
-		Name:   "bottleneck11.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6044480:6044736],
-		Name:   "bottleneck11.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[21888:22144],
-		Name:   "bottleneck11.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[22144:22400],
-		Name:   "bottleneck11.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6044736:6306880],
-		Name:   "bottleneck11.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[6306880:6307904],
-		Name:   "bottleneck11.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[6307904:6308928],
-		Name:   "bottleneck11.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[22400:23424],
-		Name:   "bottleneck11.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[23424:24448],
-		Name:   "bottleneck11.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[6308928:6571072],
-		Name:   "bottleneck12.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[6571072:6571328],
-		Name:   "bottleneck12.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6571328:6571584],
-		Name:   "bottleneck12.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[24448:24704],
-		Name:   "bottleneck12.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[24704:24960],
-		Name:   "bottleneck12.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6571584:7161408],
-		Name:   "bottleneck12.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[7161408:7161664],
-		Name:   "bottleneck12.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7161664:7161920],
-		Name:   "bottleneck12.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[24960:25216],
-		Name:   "bottleneck12.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[25216:25472],
-		Name:   "bottleneck12.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7161920:7424064],
-		Name:   "bottleneck12.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[7424064:7425088],
-		Name:   "bottleneck12.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[7425088:7426112],
-		Name:   "bottleneck12.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[25472:26496],
-		Name:   "bottleneck12.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[26496:27520],
-		Name:   "bottleneck12.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[7426112:7688256],
-		Name:   "bottleneck13.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[7688256:7688512],
-		Name:   "bottleneck13.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7688512:7688768],
-		Name:   "bottleneck13.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[27520:27776],
-		Name:   "bottleneck13.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[27776:28032],
-		Name:   "bottleneck13.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7688768:8278592],
-		Name:   "bottleneck13.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[8278592:8278848],
-		Name:   "bottleneck13.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[8278848:8279104],
-		Name:   "bottleneck13.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[28032:28288],
-		Name:   "bottleneck13.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[28288:28544],
-		Name:   "bottleneck13.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[8279104:8541248],
-		Name:   "bottleneck13.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[8541248:8542272],
-		Name:   "bottleneck13.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[8542272:8543296],
-		Name:   "bottleneck13.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[28544:29568],
-		Name:   "bottleneck13.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[29568:30592],
-		Name:   "bottleneck13.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[8543296:8805440],
-		Name:   "bottleneck14.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[8805440:8805696],
-		Name:   "bottleneck14.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[8805696:8805952],
-		Name:   "bottleneck14.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[30592:30848],
-		Name:   "bottleneck14.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[30848:31104],
-		Name:   "bottleneck14.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[8805952:9395776],
-		Name:   "bottleneck14.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[9395776:9396032],
-		Name:   "bottleneck14.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[9396032:9396288],
-		Name:   "bottleneck14.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[31104:31360],
-		Name:   "bottleneck14.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[31360:31616],
-		Name:   "bottleneck14.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[9396288:9658432],
-		Name:   "bottleneck14.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[9658432:9659456],
-		Name:   "bottleneck14.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[9659456:9660480],
-		Name:   "bottleneck14.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[31616:32640],
-		Name:   "bottleneck14.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[32640:33664],
-		Name:   "bottleneck14.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[9660480:9922624],
-		Name:   "bottleneck15.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[9922624:9922880],
-		Name:   "bottleneck15.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[9922880:9923136],
-		Name:   "bottleneck15.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[33664:33920],
-		Name:   "bottleneck15.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[33920:34176],
-		Name:   "bottleneck15.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[9923136:10512960],
-		Name:   "bottleneck15.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[10512960:10513216],
-		Name:   "bottleneck15.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[10513216:10513472],
-		Name:   "bottleneck15.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[34176:34432],
-		Name:   "bottleneck15.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[34432:34688],
-		Name:   "bottleneck15.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[10513472:10775616],
-		Name:   "bottleneck15.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[10775616:10776640],
-		Name:   "bottleneck15.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[10776640:10777664],
-		Name:   "bottleneck15.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[34688:35712],
-		Name:   "bottleneck15.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[35712:36736],
-		Name:   "bottleneck15.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[10777664:11039808],
-		Name:   "bottleneck16.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[11039808:11040064],
-		Name:   "bottleneck16.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[11040064:11040320],
-		Name:   "bottleneck16.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[36736:36992],
-		Name:   "bottleneck16.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[36992:37248],
-		Name:   "bottleneck16.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[11040320:11630144],
-		Name:   "bottleneck16.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[11630144:11630400],
-		Name:   "bottleneck16.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[11630400:11630656],
-		Name:   "bottleneck16.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[37248:37504],
-		Name:   "bottleneck16.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[37504:37760],
-		Name:   "bottleneck16.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[11630656:11892800],
-		Name:   "bottleneck16.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[11892800:11893824],
-		Name:   "bottleneck16.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[11893824:11894848],
-		Name:   "bottleneck16.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[37760:38784],
-		Name:   "bottleneck16.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[38784:39808],
-		Name:   "bottleneck16.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[11894848:12156992],
-		Name:   "bottleneck17.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[12156992:12157248],
-		Name:   "bottleneck17.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[12157248:12157504],
-		Name:   "bottleneck17.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[39808:40064],
-		Name:   "bottleneck17.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[40064:40320],
-		Name:   "bottleneck17.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[12157504:12747328],
-		Name:   "bottleneck17.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[12747328:12747584],
-		Name:   "bottleneck17.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[12747584:12747840],
-		Name:   "bottleneck17.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[40320:40576],
-		Name:   "bottleneck17.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[40576:40832],
-		Name:   "bottleneck17.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[12747840:13009984],
-		Name:   "bottleneck17.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[13009984:13011008],
-		Name:   "bottleneck17.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[13011008:13012032],
-		Name:   "bottleneck17.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[40832:41856],
-		Name:   "bottleneck17.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[41856:42880],
-		Name:   "bottleneck17.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[13012032:13274176],
-		Name:   "bottleneck18.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[13274176:13274432],
-		Name:   "bottleneck18.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[13274432:13274688],
-		Name:   "bottleneck18.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[42880:43136],
-		Name:   "bottleneck18.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[43136:43392],
-		Name:   "bottleneck18.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[13274688:13864512],
-		Name:   "bottleneck18.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[13864512:13864768],
-		Name:   "bottleneck18.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[13864768:13865024],
-		Name:   "bottleneck18.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[43392:43648],
-		Name:   "bottleneck18.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[43648:43904],
-		Name:   "bottleneck18.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[13865024:14127168],
-		Name:   "bottleneck18.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[14127168:14128192],
-		Name:   "bottleneck18.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[14128192:14129216],
-		Name:   "bottleneck18.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[43904:44928],
-		Name:   "bottleneck18.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[44928:45952],
-		Name:   "bottleneck18.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[14129216:14391360],
-		Name:   "bottleneck19.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[14391360:14391616],
-		Name:   "bottleneck19.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[14391616:14391872],
-		Name:   "bottleneck19.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[45952:46208],
-		Name:   "bottleneck19.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[46208:46464],
-		Name:   "bottleneck19.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[14391872:14981696],
-		Name:   "bottleneck19.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[14981696:14981952],
-		Name:   "bottleneck19.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[14981952:14982208],
-		Name:   "bottleneck19.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[46464:46720],
-		Name:   "bottleneck19.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[46720:46976],
-		Name:   "bottleneck19.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[14982208:15244352],
-		Name:   "bottleneck19.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[15244352:15245376],
-		Name:   "bottleneck19.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[15245376:15246400],
-		Name:   "bottleneck19.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[46976:48000],
-		Name:   "bottleneck19.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[48000:49024],
-		Name:   "bottleneck19.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[15246400:15508544],
-		Name:   "bottleneck20.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[15508544:15508800],
-		Name:   "bottleneck20.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[15508800:15509056],
-		Name:   "bottleneck20.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[49024:49280],
-		Name:   "bottleneck20.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[49280:49536],
-		Name:   "bottleneck20.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[15509056:16098880],
-		Name:   "bottleneck20.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[16098880:16099136],
-		Name:   "bottleneck20.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[16099136:16099392],
-		Name:   "bottleneck20.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[49536:49792],
-		Name:   "bottleneck20.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[49792:50048],
-		Name:   "bottleneck20.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[16099392:16361536],
-		Name:   "bottleneck20.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[16361536:16362560],
-		Name:   "bottleneck20.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[16362560:16363584],
-		Name:   "bottleneck20.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[50048:51072],
-		Name:   "bottleneck20.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[51072:52096],
-		Name:   "bottleneck20.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[16363584:16625728],
-		Name:   "bottleneck21.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[16625728:16625984],
-		Name:   "bottleneck21.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[16625984:16626240],
-		Name:   "bottleneck21.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[52096:52352],
-		Name:   "bottleneck21.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[52352:52608],
-		Name:   "bottleneck21.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[16626240:17216064],
-		Name:   "bottleneck21.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[17216064:17216320],
-		Name:   "bottleneck21.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[17216320:17216576],
-		Name:   "bottleneck21.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[52608:52864],
-		Name:   "bottleneck21.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[52864:53120],
-		Name:   "bottleneck21.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[17216576:17478720],
-		Name:   "bottleneck21.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[17478720:17479744],
-		Name:   "bottleneck21.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[17479744:17480768],
-		Name:   "bottleneck21.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[53120:54144],
-		Name:   "bottleneck21.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[54144:55168],
-		Name:   "bottleneck21.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[17480768:17742912],
-		Name:   "bottleneck22.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[17742912:17743168],
-		Name:   "bottleneck22.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[17743168:17743424],
-		Name:   "bottleneck22.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[55168:55424],
-		Name:   "bottleneck22.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[55424:55680],
-		Name:   "bottleneck22.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[17743424:18333248],
-		Name:   "bottleneck22.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[18333248:18333504],
-		Name:   "bottleneck22.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[18333504:18333760],
-		Name:   "bottleneck22.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[55680:55936],
-		Name:   "bottleneck22.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[55936:56192],
-		Name:   "bottleneck22.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[18333760:18595904],
-		Name:   "bottleneck22.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[18595904:18596928],
-		Name:   "bottleneck22.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[18596928:18597952],
-		Name:   "bottleneck22.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[56192:57216],
-		Name:   "bottleneck22.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[57216:58240],
-		Name:   "bottleneck22.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[18597952:18860096],
-		Name:   "bottleneck23.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[18860096:18860352],
-		Name:   "bottleneck23.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[18860352:18860608],
-		Name:   "bottleneck23.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[58240:58496],
-		Name:   "bottleneck23.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[58496:58752],
-		Name:   "bottleneck23.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[18860608:19450432],
-		Name:   "bottleneck23.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[19450432:19450688],
-		Name:   "bottleneck23.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[19450688:19450944],
-		Name:   "bottleneck23.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[58752:59008],
-		Name:   "bottleneck23.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[59008:59264],
-		Name:   "bottleneck23.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[19450944:19713088],
-		Name:   "bottleneck23.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[19713088:19714112],
-		Name:   "bottleneck23.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[19714112:19715136],
-		Name:   "bottleneck23.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[59264:60288],
-		Name:   "bottleneck23.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[60288:61312],
-		Name:   "bottleneck23.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[19715136:19977280],
-		Name:   "bottleneck24.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[19977280:19977536],
-		Name:   "bottleneck24.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[19977536:19977792],
-		Name:   "bottleneck24.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[61312:61568],
-		Name:   "bottleneck24.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[61568:61824],
-		Name:   "bottleneck24.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[19977792:20567616],
-		Name:   "bottleneck24.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[20567616:20567872],
-		Name:   "bottleneck24.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[20567872:20568128],
-		Name:   "bottleneck24.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[61824:62080],
-		Name:   "bottleneck24.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[62080:62336],
-		Name:   "bottleneck24.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[20568128:20830272],
-		Name:   "bottleneck24.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[20830272:20831296],
-		Name:   "bottleneck24.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[20831296:20832320],
-		Name:   "bottleneck24.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[62336:63360],
-		Name:   "bottleneck24.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[63360:64384],
-		Name:   "bottleneck24.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[20832320:21094464],
-		Name:   "bottleneck25.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[21094464:21094720],
-		Name:   "bottleneck25.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[21094720:21094976],
-		Name:   "bottleneck25.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[64384:64640],
-		Name:   "bottleneck25.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[64640:64896],
-		Name:   "bottleneck25.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[21094976:21684800],
-		Name:   "bottleneck25.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[21684800:21685056],
-		Name:   "bottleneck25.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[21685056:21685312],
-		Name:   "bottleneck25.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[64896:65152],
-		Name:   "bottleneck25.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[65152:65408],
-		Name:   "bottleneck25.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[21685312:21947456],
-		Name:   "bottleneck25.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[21947456:21948480],
-		Name:   "bottleneck25.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[21948480:21949504],
-		Name:   "bottleneck25.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[65408:66432],
-		Name:   "bottleneck25.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[66432:67456],
-		Name:   "bottleneck25.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[21949504:22211648],
-		Name:   "bottleneck26.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[22211648:22211904],
-		Name:   "bottleneck26.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[22211904:22212160],
-		Name:   "bottleneck26.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[67456:67712],
-		Name:   "bottleneck26.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[67712:67968],
-		Name:   "bottleneck26.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[22212160:22801984],
-		Name:   "bottleneck26.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[22801984:22802240],
-		Name:   "bottleneck26.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[22802240:22802496],
-		Name:   "bottleneck26.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[67968:68224],
-		Name:   "bottleneck26.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[68224:68480],
-		Name:   "bottleneck26.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[22802496:23064640],
-		Name:   "bottleneck26.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[23064640:23065664],
-		Name:   "bottleneck26.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[23065664:23066688],
-		Name:   "bottleneck26.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[68480:69504],
-		Name:   "bottleneck26.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[69504:70528],
-		Name:   "bottleneck26.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[23066688:23328832],
-		Name:   "bottleneck27.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[23328832:23329088],
-		Name:   "bottleneck27.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[23329088:23329344],
-		Name:   "bottleneck27.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[70528:70784],
-		Name:   "bottleneck27.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[70784:71040],
-		Name:   "bottleneck27.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[23329344:23919168],
-		Name:   "bottleneck27.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[23919168:23919424],
-		Name:   "bottleneck27.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[23919424:23919680],
-		Name:   "bottleneck27.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[71040:71296],
-		Name:   "bottleneck27.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[71296:71552],
-		Name:   "bottleneck27.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[23919680:24181824],
-		Name:   "bottleneck27.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[24181824:24182848],
-		Name:   "bottleneck27.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[24182848:24183872],
-		Name:   "bottleneck27.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[71552:72576],
-		Name:   "bottleneck27.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[72576:73600],
-		Name:   "bottleneck27.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[24183872:24446016],
-		Name:   "bottleneck28.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[24446016:24446272],
-		Name:   "bottleneck28.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[24446272:24446528],
-		Name:   "bottleneck28.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[73600:73856],
-		Name:   "bottleneck28.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[73856:74112],
-		Name:   "bottleneck28.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[24446528:25036352],
-		Name:   "bottleneck28.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[25036352:25036608],
-		Name:   "bottleneck28.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[25036608:25036864],
-		Name:   "bottleneck28.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[74112:74368],
-		Name:   "bottleneck28.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[74368:74624],
-		Name:   "bottleneck28.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[25036864:25299008],
-		Name:   "bottleneck28.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[25299008:25300032],
-		Name:   "bottleneck28.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[25300032:25301056],
-		Name:   "bottleneck28.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[74624:75648],
-		Name:   "bottleneck28.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[75648:76672],
-		Name:   "bottleneck28.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[25301056:25563200],
-		Name:   "bottleneck29.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[25563200:25563456],
-		Name:   "bottleneck29.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[25563456:25563712],
-		Name:   "bottleneck29.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[76672:76928],
-		Name:   "bottleneck29.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[76928:77184],
-		Name:   "bottleneck29.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[25563712:26153536],
-		Name:   "bottleneck29.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[26153536:26153792],
-		Name:   "bottleneck29.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[26153792:26154048],
-		Name:   "bottleneck29.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[77184:77440],
-		Name:   "bottleneck29.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[77440:77696],
-		Name:   "bottleneck29.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[26154048:26416192],
-		Name:   "bottleneck29.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[26416192:26417216],
-		Name:   "bottleneck29.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[26417216:26418240],
-		Name:   "bottleneck29.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[77696:78720],
-		Name:   "bottleneck29.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[78720:79744],
-		Name:   "bottleneck29.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[26418240:26680384],
-		Name:   "bottleneck30.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[26680384:26680640],
-		Name:   "bottleneck30.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[26680640:26680896],
-		Name:   "bottleneck30.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[79744:80000],
-		Name:   "bottleneck30.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[80000:80256],
-		Name:   "bottleneck30.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[26680896:27270720],
-		Name:   "bottleneck30.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[27270720:27270976],
-		Name:   "bottleneck30.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[27270976:27271232],
-		Name:   "bottleneck30.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[80256:80512],
-		Name:   "bottleneck30.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[80512:80768],
-		Name:   "bottleneck30.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[27271232:27533376],
-		Name:   "bottleneck30.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[27533376:27534400],
-		Name:   "bottleneck30.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[27534400:27535424],
-		Name:   "bottleneck30.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[80768:81792],
-		Name:   "bottleneck30.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[81792:82816],
-		Name:   "bottleneck30.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[27535424:28059712],
-		Name:   "bottleneck31.conv1.weight",
-		Shape:  []int{512, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[28059712:28060224],
-		Name:   "bottleneck31.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[28060224:28060736],
-		Name:   "bottleneck31.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[82816:83328],
-		Name:   "bottleneck31.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[83328:83840],
-		Name:   "bottleneck31.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[28060736:30420032],
-		Name:   "bottleneck31.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[30420032:30420544],
-		Name:   "bottleneck31.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[30420544:30421056],
-		Name:   "bottleneck31.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[83840:84352],
-		Name:   "bottleneck31.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[84352:84864],
-		Name:   "bottleneck31.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[30421056:31469632],
-		Name:   "bottleneck31.conv3.weight",
-		Shape:  []int{2048, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[31469632:31471680],
-		Name:   "bottleneck31.bn3.weight",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[31471680:31473728],
-		Name:   "bottleneck31.bn3.bias",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[84864:86912],
-		Name:   "bottleneck31.bn3.running_mean",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[86912:88960],
-		Name:   "bottleneck31.bn3.running_var",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[31473728:33570880],
-		Name:   "bottleneck31.shortcut1.conv1.weight",
-		Shape:  []int{2048, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[33570880:33572928],
-		Name:   "bottleneck31.shortcut1.bn1.weight",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[33572928:33574976],
-		Name:   "bottleneck31.shortcut1.bn1.bias",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[88960:91008],
-		Name:   "bottleneck31.shortcut1.bn1.running_mean",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[91008:93056],
-		Name:   "bottleneck31.shortcut1.bn1.running_var",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[33574976:34623552],
-		Name:   "bottleneck32.conv1.weight",
-		Shape:  []int{512, 2048, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[34623552:34624064],
-		Name:   "bottleneck32.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[34624064:34624576],
-		Name:   "bottleneck32.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[93056:93568],
-		Name:   "bottleneck32.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[93568:94080],
-		Name:   "bottleneck32.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[34624576:36983872],
-		Name:   "bottleneck32.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[36983872:36984384],
-		Name:   "bottleneck32.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[36984384:36984896],
-		Name:   "bottleneck32.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[94080:94592],
-		Name:   "bottleneck32.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[94592:95104],
-		Name:   "bottleneck32.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[36984896:38033472],
-		Name:   "bottleneck32.conv3.weight",
-		Shape:  []int{2048, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[38033472:38035520],
-		Name:   "bottleneck32.bn3.weight",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[38035520:38037568],
-		Name:   "bottleneck32.bn3.bias",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[95104:97152],
-		Name:   "bottleneck32.bn3.running_mean",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[97152:99200],
-		Name:   "bottleneck32.bn3.running_var",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[38037568:39086144],
-		Name:   "bottleneck33.conv1.weight",
-		Shape:  []int{512, 2048, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[39086144:39086656],
-		Name:   "bottleneck33.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[39086656:39087168],
-		Name:   "bottleneck33.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[99200:99712],
-		Name:   "bottleneck33.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[99712:100224],
-		Name:   "bottleneck33.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[39087168:41446464],
-		Name:   "bottleneck33.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[41446464:41446976],
-		Name:   "bottleneck33.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[41446976:41447488],
-		Name:   "bottleneck33.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[100224:100736],
-		Name:   "bottleneck33.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[100736:101248],
-		Name:   "bottleneck33.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[41447488:42496064],
-		Name:   "bottleneck33.conv3.weight",
-		Shape:  []int{2048, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[42496064:42498112],
-		Name:   "bottleneck33.bn3.weight",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[42498112:42500160],
-		Name:   "bottleneck33.bn3.bias",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[101248:103296],
-		Name:   "bottleneck33.bn3.running_mean",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[103296:105344],
-		Name:   "bottleneck33.bn3.running_var",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[42500160:44548160],
-		Name:   "fc1.weight",
-		Shape:  []int{1000, 2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[44548160:44549160],
-		Name:   "fc1.bias",
-		Shape:  []int{1000},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
+		Init: rt.InitRecipe{
+			Kind: "he",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      224,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    true,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// forwardInfer runs the network at inference on the n images at the start of m.act:
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{64, 3, 7, 7}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "bn1.weight", Shape: []int{64}, Off: 9408, Init: rt.InitOnes},
+		{Name: "bn1.bias", Shape: []int{64}, Off: 9472, Init: rt.InitZeros},
+		{Name: "bn1.running_mean", Shape: []int{64}, Off: 0, Buffer: true, Init: rt.InitZeros},
+		{Name: "bn1.running_var", Shape: []int{64}, Off: 64, Buffer: true, Init: rt.InitOnes},
+	}...)
+	t = bottleneckATensors(t, "bottleneck1.", &bottleneck1)
+	t = bottleneckBTensors(t, "bottleneck2.", &bottleneck2)
+	t = bottleneckBTensors(t, "bottleneck3.", &bottleneck3)
+	t = bottleneckCTensors(t, "bottleneck4.", &bottleneck4)
+	t = bottleneckDTensors(t, "bottleneck5.", &bottleneck5)
+	t = bottleneckDTensors(t, "bottleneck6.", &bottleneck6)
+	t = bottleneckDTensors(t, "bottleneck7.", &bottleneck7)
+	t = bottleneckETensors(t, "bottleneck8.", &bottleneck8)
+	t = bottleneckFTensors(t, "bottleneck9.", &bottleneck9)
+	t = bottleneckFTensors(t, "bottleneck10.", &bottleneck10)
+	t = bottleneckFTensors(t, "bottleneck11.", &bottleneck11)
+	t = bottleneckFTensors(t, "bottleneck12.", &bottleneck12)
+	t = bottleneckFTensors(t, "bottleneck13.", &bottleneck13)
+	t = bottleneckFTensors(t, "bottleneck14.", &bottleneck14)
+	t = bottleneckFTensors(t, "bottleneck15.", &bottleneck15)
+	t = bottleneckFTensors(t, "bottleneck16.", &bottleneck16)
+	t = bottleneckFTensors(t, "bottleneck17.", &bottleneck17)
+	t = bottleneckFTensors(t, "bottleneck18.", &bottleneck18)
+	t = bottleneckFTensors(t, "bottleneck19.", &bottleneck19)
+	t = bottleneckFTensors(t, "bottleneck20.", &bottleneck20)
+	t = bottleneckFTensors(t, "bottleneck21.", &bottleneck21)
+	t = bottleneckFTensors(t, "bottleneck22.", &bottleneck22)
+	t = bottleneckFTensors(t, "bottleneck23.", &bottleneck23)
+	t = bottleneckFTensors(t, "bottleneck24.", &bottleneck24)
+	t = bottleneckFTensors(t, "bottleneck25.", &bottleneck25)
+	t = bottleneckFTensors(t, "bottleneck26.", &bottleneck26)
+	t = bottleneckFTensors(t, "bottleneck27.", &bottleneck27)
+	t = bottleneckFTensors(t, "bottleneck28.", &bottleneck28)
+	t = bottleneckFTensors(t, "bottleneck29.", &bottleneck29)
+	t = bottleneckFTensors(t, "bottleneck30.", &bottleneck30)
+	t = bottleneckGTensors(t, "bottleneck31.", &bottleneck31)
+	t = bottleneckHTensors(t, "bottleneck32.", &bottleneck32)
+	t = bottleneckHTensors(t, "bottleneck33.", &bottleneck33)
+	t = append(t, []rt.TensorSpec{
+		{Name: "fc1.weight", Shape: []int{1000, 2048}, Off: 42500160, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{1000}, Off: 44548160, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Infer(n, a[:n*150528], a[802816*mb:802816*mb+n*802816])
-	// bn1: folded into conv1
-	// relu1: fused into its producer
-	m.maxpool1Infer(n, a[802816*mb:802816*mb+n*802816], a[:n*200704])
-	m.bottleneck1_conv1Infer(n, a[:n*200704], a[802816*mb:802816*mb+n*200704])
-	// bottleneck1_bn1: folded into bottleneck1_conv1
-	// bottleneck1_relu1: fused into its producer
-	m.bottleneck1_conv2Infer(n, a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	// bottleneck1_bn2: folded into bottleneck1_conv2
-	// bottleneck1_relu2: fused into its producer
-	m.bottleneck1_conv3Infer(n, a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*802816])
-	// bottleneck1_bn3: folded into bottleneck1_conv3
-	m.bottleneck1_shortcut1_conv1Infer(n, a[:n*200704], a[1605632*mb:1605632*mb+n*802816])
-	// bottleneck1_shortcut1_bn1: folded into bottleneck1_shortcut1_conv1
-	m.bottleneck1_add1Forward(n, a[802816*mb:802816*mb+n*802816], a[1605632*mb:1605632*mb+n*802816], a[:n*802816])
-	m.bottleneck1_relu3Forward(n, a[:n*802816], a[:n*802816])
-	m.bottleneck2_conv1Infer(n, a[:n*802816], a[802816*mb:802816*mb+n*200704])
-	// bottleneck2_bn1: folded into bottleneck2_conv1
-	// bottleneck2_relu1: fused into its producer
-	m.bottleneck2_conv2Infer(n, a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	// bottleneck2_bn2: folded into bottleneck2_conv2
-	// bottleneck2_relu2: fused into its producer
-	m.bottleneck2_conv3Infer(n, a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*802816])
-	// bottleneck2_bn3: folded into bottleneck2_conv3
-	m.bottleneck2_add1Forward(n, a[802816*mb:802816*mb+n*802816], a[:n*802816], a[1605632*mb:1605632*mb+n*802816])
-	m.bottleneck2_relu3Forward(n, a[1605632*mb:1605632*mb+n*802816], a[1605632*mb:1605632*mb+n*802816])
-	m.bottleneck3_conv1Infer(n, a[1605632*mb:1605632*mb+n*802816], a[:n*200704])
-	// bottleneck3_bn1: folded into bottleneck3_conv1
-	// bottleneck3_relu1: fused into its producer
-	m.bottleneck3_conv2Infer(n, a[:n*200704], a[802816*mb:802816*mb+n*200704])
-	// bottleneck3_bn2: folded into bottleneck3_conv2
-	// bottleneck3_relu2: fused into its producer
-	m.bottleneck3_conv3Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*802816])
-	// bottleneck3_bn3: folded into bottleneck3_conv3
-	m.bottleneck3_add1Forward(n, a[:n*802816], a[1605632*mb:1605632*mb+n*802816], a[802816*mb:802816*mb+n*802816])
-	m.bottleneck3_relu3Forward(n, a[802816*mb:802816*mb+n*802816], a[802816*mb:802816*mb+n*802816])
-	m.bottleneck4_conv1Infer(n, a[802816*mb:802816*mb+n*802816], a[:n*401408])
-	// bottleneck4_bn1: folded into bottleneck4_conv1
-	// bottleneck4_relu1: fused into its producer
-	m.bottleneck4_conv2Infer(n, a[:n*401408], a[1605632*mb:1605632*mb+n*100352])
-	// bottleneck4_bn2: folded into bottleneck4_conv2
-	// bottleneck4_relu2: fused into its producer
-	m.bottleneck4_conv3Infer(n, a[1605632*mb:1605632*mb+n*100352], a[:n*401408])
-	// bottleneck4_bn3: folded into bottleneck4_conv3
-	m.bottleneck4_shortcut1_conv1Infer(n, a[802816*mb:802816*mb+n*802816], a[1605632*mb:1605632*mb+n*401408])
-	// bottleneck4_shortcut1_bn1: folded into bottleneck4_shortcut1_conv1
-	m.bottleneck4_add1Forward(n, a[:n*401408], a[1605632*mb:1605632*mb+n*401408], a[802816*mb:802816*mb+n*401408])
-	m.bottleneck4_relu3Forward(n, a[802816*mb:802816*mb+n*401408], a[802816*mb:802816*mb+n*401408])
-	m.bottleneck5_conv1Infer(n, a[802816*mb:802816*mb+n*401408], a[:n*100352])
-	// bottleneck5_bn1: folded into bottleneck5_conv1
-	// bottleneck5_relu1: fused into its producer
-	m.bottleneck5_conv2Infer(n, a[:n*100352], a[1605632*mb:1605632*mb+n*100352])
-	// bottleneck5_bn2: folded into bottleneck5_conv2
-	// bottleneck5_relu2: fused into its producer
-	m.bottleneck5_conv3Infer(n, a[1605632*mb:1605632*mb+n*100352], a[:n*401408])
-	// bottleneck5_bn3: folded into bottleneck5_conv3
-	m.bottleneck5_add1Forward(n, a[:n*401408], a[802816*mb:802816*mb+n*401408], a[1605632*mb:1605632*mb+n*401408])
-	m.bottleneck5_relu3Forward(n, a[1605632*mb:1605632*mb+n*401408], a[1605632*mb:1605632*mb+n*401408])
-	m.bottleneck6_conv1Infer(n, a[1605632*mb:1605632*mb+n*401408], a[:n*100352])
-	// bottleneck6_bn1: folded into bottleneck6_conv1
-	// bottleneck6_relu1: fused into its producer
-	m.bottleneck6_conv2Infer(n, a[:n*100352], a[802816*mb:802816*mb+n*100352])
-	// bottleneck6_bn2: folded into bottleneck6_conv2
-	// bottleneck6_relu2: fused into its producer
-	m.bottleneck6_conv3Infer(n, a[802816*mb:802816*mb+n*100352], a[:n*401408])
-	// bottleneck6_bn3: folded into bottleneck6_conv3
-	m.bottleneck6_add1Forward(n, a[:n*401408], a[1605632*mb:1605632*mb+n*401408], a[802816*mb:802816*mb+n*401408])
-	m.bottleneck6_relu3Forward(n, a[802816*mb:802816*mb+n*401408], a[802816*mb:802816*mb+n*401408])
-	m.bottleneck7_conv1Infer(n, a[802816*mb:802816*mb+n*401408], a[:n*100352])
-	// bottleneck7_bn1: folded into bottleneck7_conv1
-	// bottleneck7_relu1: fused into its producer
-	m.bottleneck7_conv2Infer(n, a[:n*100352], a[1605632*mb:1605632*mb+n*100352])
-	// bottleneck7_bn2: folded into bottleneck7_conv2
-	// bottleneck7_relu2: fused into its producer
-	m.bottleneck7_conv3Infer(n, a[1605632*mb:1605632*mb+n*100352], a[:n*401408])
-	// bottleneck7_bn3: folded into bottleneck7_conv3
-	m.bottleneck7_add1Forward(n, a[:n*401408], a[802816*mb:802816*mb+n*401408], a[1605632*mb:1605632*mb+n*401408])
-	m.bottleneck7_relu3Forward(n, a[1605632*mb:1605632*mb+n*401408], a[1605632*mb:1605632*mb+n*401408])
-	m.bottleneck8_conv1Infer(n, a[1605632*mb:1605632*mb+n*401408], a[:n*200704])
-	// bottleneck8_bn1: folded into bottleneck8_conv1
-	// bottleneck8_relu1: fused into its producer
-	m.bottleneck8_conv2Infer(n, a[:n*200704], a[802816*mb:802816*mb+n*50176])
-	// bottleneck8_bn2: folded into bottleneck8_conv2
-	// bottleneck8_relu2: fused into its producer
-	m.bottleneck8_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck8_bn3: folded into bottleneck8_conv3
-	m.bottleneck8_shortcut1_conv1Infer(n, a[1605632*mb:1605632*mb+n*401408], a[802816*mb:802816*mb+n*200704])
-	// bottleneck8_shortcut1_bn1: folded into bottleneck8_shortcut1_conv1
-	m.bottleneck8_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck8_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck9_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck9_bn1: folded into bottleneck9_conv1
-	// bottleneck9_relu1: fused into its producer
-	m.bottleneck9_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck9_bn2: folded into bottleneck9_conv2
-	// bottleneck9_relu2: fused into its producer
-	m.bottleneck9_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck9_bn3: folded into bottleneck9_conv3
-	m.bottleneck9_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck9_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck10_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck10_bn1: folded into bottleneck10_conv1
-	// bottleneck10_relu1: fused into its producer
-	m.bottleneck10_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck10_bn2: folded into bottleneck10_conv2
-	// bottleneck10_relu2: fused into its producer
-	m.bottleneck10_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck10_bn3: folded into bottleneck10_conv3
-	m.bottleneck10_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck10_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck11_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck11_bn1: folded into bottleneck11_conv1
-	// bottleneck11_relu1: fused into its producer
-	m.bottleneck11_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck11_bn2: folded into bottleneck11_conv2
-	// bottleneck11_relu2: fused into its producer
-	m.bottleneck11_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck11_bn3: folded into bottleneck11_conv3
-	m.bottleneck11_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck11_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck12_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck12_bn1: folded into bottleneck12_conv1
-	// bottleneck12_relu1: fused into its producer
-	m.bottleneck12_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck12_bn2: folded into bottleneck12_conv2
-	// bottleneck12_relu2: fused into its producer
-	m.bottleneck12_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck12_bn3: folded into bottleneck12_conv3
-	m.bottleneck12_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck12_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck13_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck13_bn1: folded into bottleneck13_conv1
-	// bottleneck13_relu1: fused into its producer
-	m.bottleneck13_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck13_bn2: folded into bottleneck13_conv2
-	// bottleneck13_relu2: fused into its producer
-	m.bottleneck13_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck13_bn3: folded into bottleneck13_conv3
-	m.bottleneck13_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck13_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck14_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck14_bn1: folded into bottleneck14_conv1
-	// bottleneck14_relu1: fused into its producer
-	m.bottleneck14_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck14_bn2: folded into bottleneck14_conv2
-	// bottleneck14_relu2: fused into its producer
-	m.bottleneck14_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck14_bn3: folded into bottleneck14_conv3
-	m.bottleneck14_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck14_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck15_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck15_bn1: folded into bottleneck15_conv1
-	// bottleneck15_relu1: fused into its producer
-	m.bottleneck15_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck15_bn2: folded into bottleneck15_conv2
-	// bottleneck15_relu2: fused into its producer
-	m.bottleneck15_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck15_bn3: folded into bottleneck15_conv3
-	m.bottleneck15_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck15_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck16_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck16_bn1: folded into bottleneck16_conv1
-	// bottleneck16_relu1: fused into its producer
-	m.bottleneck16_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck16_bn2: folded into bottleneck16_conv2
-	// bottleneck16_relu2: fused into its producer
-	m.bottleneck16_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck16_bn3: folded into bottleneck16_conv3
-	m.bottleneck16_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck16_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck17_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck17_bn1: folded into bottleneck17_conv1
-	// bottleneck17_relu1: fused into its producer
-	m.bottleneck17_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck17_bn2: folded into bottleneck17_conv2
-	// bottleneck17_relu2: fused into its producer
-	m.bottleneck17_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck17_bn3: folded into bottleneck17_conv3
-	m.bottleneck17_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck17_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck18_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck18_bn1: folded into bottleneck18_conv1
-	// bottleneck18_relu1: fused into its producer
-	m.bottleneck18_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck18_bn2: folded into bottleneck18_conv2
-	// bottleneck18_relu2: fused into its producer
-	m.bottleneck18_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck18_bn3: folded into bottleneck18_conv3
-	m.bottleneck18_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck18_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck19_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck19_bn1: folded into bottleneck19_conv1
-	// bottleneck19_relu1: fused into its producer
-	m.bottleneck19_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck19_bn2: folded into bottleneck19_conv2
-	// bottleneck19_relu2: fused into its producer
-	m.bottleneck19_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck19_bn3: folded into bottleneck19_conv3
-	m.bottleneck19_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck19_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck20_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck20_bn1: folded into bottleneck20_conv1
-	// bottleneck20_relu1: fused into its producer
-	m.bottleneck20_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck20_bn2: folded into bottleneck20_conv2
-	// bottleneck20_relu2: fused into its producer
-	m.bottleneck20_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck20_bn3: folded into bottleneck20_conv3
-	m.bottleneck20_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck20_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck21_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck21_bn1: folded into bottleneck21_conv1
-	// bottleneck21_relu1: fused into its producer
-	m.bottleneck21_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck21_bn2: folded into bottleneck21_conv2
-	// bottleneck21_relu2: fused into its producer
-	m.bottleneck21_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck21_bn3: folded into bottleneck21_conv3
-	m.bottleneck21_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck21_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck22_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck22_bn1: folded into bottleneck22_conv1
-	// bottleneck22_relu1: fused into its producer
-	m.bottleneck22_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck22_bn2: folded into bottleneck22_conv2
-	// bottleneck22_relu2: fused into its producer
-	m.bottleneck22_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck22_bn3: folded into bottleneck22_conv3
-	m.bottleneck22_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck22_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck23_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck23_bn1: folded into bottleneck23_conv1
-	// bottleneck23_relu1: fused into its producer
-	m.bottleneck23_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck23_bn2: folded into bottleneck23_conv2
-	// bottleneck23_relu2: fused into its producer
-	m.bottleneck23_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck23_bn3: folded into bottleneck23_conv3
-	m.bottleneck23_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck23_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck24_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck24_bn1: folded into bottleneck24_conv1
-	// bottleneck24_relu1: fused into its producer
-	m.bottleneck24_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck24_bn2: folded into bottleneck24_conv2
-	// bottleneck24_relu2: fused into its producer
-	m.bottleneck24_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck24_bn3: folded into bottleneck24_conv3
-	m.bottleneck24_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck24_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck25_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck25_bn1: folded into bottleneck25_conv1
-	// bottleneck25_relu1: fused into its producer
-	m.bottleneck25_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck25_bn2: folded into bottleneck25_conv2
-	// bottleneck25_relu2: fused into its producer
-	m.bottleneck25_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck25_bn3: folded into bottleneck25_conv3
-	m.bottleneck25_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck25_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck26_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck26_bn1: folded into bottleneck26_conv1
-	// bottleneck26_relu1: fused into its producer
-	m.bottleneck26_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck26_bn2: folded into bottleneck26_conv2
-	// bottleneck26_relu2: fused into its producer
-	m.bottleneck26_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck26_bn3: folded into bottleneck26_conv3
-	m.bottleneck26_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck26_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck27_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck27_bn1: folded into bottleneck27_conv1
-	// bottleneck27_relu1: fused into its producer
-	m.bottleneck27_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck27_bn2: folded into bottleneck27_conv2
-	// bottleneck27_relu2: fused into its producer
-	m.bottleneck27_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck27_bn3: folded into bottleneck27_conv3
-	m.bottleneck27_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck27_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck28_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck28_bn1: folded into bottleneck28_conv1
-	// bottleneck28_relu1: fused into its producer
-	m.bottleneck28_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck28_bn2: folded into bottleneck28_conv2
-	// bottleneck28_relu2: fused into its producer
-	m.bottleneck28_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck28_bn3: folded into bottleneck28_conv3
-	m.bottleneck28_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck28_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck29_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck29_bn1: folded into bottleneck29_conv1
-	// bottleneck29_relu1: fused into its producer
-	m.bottleneck29_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck29_bn2: folded into bottleneck29_conv2
-	// bottleneck29_relu2: fused into its producer
-	m.bottleneck29_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck29_bn3: folded into bottleneck29_conv3
-	m.bottleneck29_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck29_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck30_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck30_bn1: folded into bottleneck30_conv1
-	// bottleneck30_relu1: fused into its producer
-	m.bottleneck30_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck30_bn2: folded into bottleneck30_conv2
-	// bottleneck30_relu2: fused into its producer
-	m.bottleneck30_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck30_bn3: folded into bottleneck30_conv3
-	m.bottleneck30_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck30_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck31_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*100352])
-	// bottleneck31_bn1: folded into bottleneck31_conv1
-	// bottleneck31_relu1: fused into its producer
-	m.bottleneck31_conv2Infer(n, a[:n*100352], a[802816*mb:802816*mb+n*25088])
-	// bottleneck31_bn2: folded into bottleneck31_conv2
-	// bottleneck31_relu2: fused into its producer
-	m.bottleneck31_conv3Infer(n, a[802816*mb:802816*mb+n*25088], a[:n*100352])
-	// bottleneck31_bn3: folded into bottleneck31_conv3
-	m.bottleneck31_shortcut1_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*100352])
-	// bottleneck31_shortcut1_bn1: folded into bottleneck31_shortcut1_conv1
-	m.bottleneck31_add1Forward(n, a[:n*100352], a[802816*mb:802816*mb+n*100352], a[1605632*mb:1605632*mb+n*100352])
-	m.bottleneck31_relu3Forward(n, a[1605632*mb:1605632*mb+n*100352], a[1605632*mb:1605632*mb+n*100352])
-	m.bottleneck32_conv1Infer(n, a[1605632*mb:1605632*mb+n*100352], a[:n*25088])
-	// bottleneck32_bn1: folded into bottleneck32_conv1
-	// bottleneck32_relu1: fused into its producer
-	m.bottleneck32_conv2Infer(n, a[:n*25088], a[802816*mb:802816*mb+n*25088])
-	// bottleneck32_bn2: folded into bottleneck32_conv2
-	// bottleneck32_relu2: fused into its producer
-	m.bottleneck32_conv3Infer(n, a[802816*mb:802816*mb+n*25088], a[:n*100352])
-	// bottleneck32_bn3: folded into bottleneck32_conv3
-	m.bottleneck32_add1Forward(n, a[:n*100352], a[1605632*mb:1605632*mb+n*100352], a[802816*mb:802816*mb+n*100352])
-	m.bottleneck32_relu3Forward(n, a[802816*mb:802816*mb+n*100352], a[802816*mb:802816*mb+n*100352])
-	m.bottleneck33_conv1Infer(n, a[802816*mb:802816*mb+n*100352], a[:n*25088])
-	// bottleneck33_bn1: folded into bottleneck33_conv1
-	// bottleneck33_relu1: fused into its producer
-	m.bottleneck33_conv2Infer(n, a[:n*25088], a[1605632*mb:1605632*mb+n*25088])
-	// bottleneck33_bn2: folded into bottleneck33_conv2
-	// bottleneck33_relu2: fused into its producer
-	m.bottleneck33_conv3Infer(n, a[1605632*mb:1605632*mb+n*25088], a[:n*100352])
-	// bottleneck33_bn3: folded into bottleneck33_conv3
-	m.bottleneck33_add1Forward(n, a[:n*100352], a[802816*mb:802816*mb+n*100352], a[1605632*mb:1605632*mb+n*100352])
-	m.bottleneck33_relu3Forward(n, a[1605632*mb:1605632*mb+n*100352], a[1605632*mb:1605632*mb+n*100352])
-	m.gap1Forward(n, a[1605632*mb:1605632*mb+n*100352], a[:n*2048])
-	m.fc1Forward(n, a[:n*2048], a[802816*mb:802816*mb+n*1000])
-	m.softmax1Forward(n, a[802816*mb:802816*mb+n*1000], a[802816*mb:802816*mb+n*1000])
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1Infer.Forward(n, a[:n*150528], m.Fold[0:9408], m.Fold[9408:9472], a[802816*mb:802816*mb+n*802816], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[802816*mb:802816*mb+n*802816], a[:n*200704], nil)
+	bottleneckAInfer(m, n, &bottleneck1)
+	bottleneckBInfer(m, n, &bottleneck2)
+	bottleneckBInfer(m, n, &bottleneck3)
+	bottleneckCInfer(m, n, &bottleneck4)
+	bottleneckDInfer(m, n, &bottleneck5)
+	bottleneckDInfer(m, n, &bottleneck6)
+	bottleneckDInfer(m, n, &bottleneck7)
+	bottleneckEInfer(m, n, &bottleneck8)
+	bottleneckFInfer(m, n, &bottleneck9)
+	bottleneckFInfer(m, n, &bottleneck10)
+	bottleneckFInfer(m, n, &bottleneck11)
+	bottleneckFInfer(m, n, &bottleneck12)
+	bottleneckFInfer(m, n, &bottleneck13)
+	bottleneckFInfer(m, n, &bottleneck14)
+	bottleneckFInfer(m, n, &bottleneck15)
+	bottleneckFInfer(m, n, &bottleneck16)
+	bottleneckFInfer(m, n, &bottleneck17)
+	bottleneckFInfer(m, n, &bottleneck18)
+	bottleneckFInfer(m, n, &bottleneck19)
+	bottleneckFInfer(m, n, &bottleneck20)
+	bottleneckFInfer(m, n, &bottleneck21)
+	bottleneckFInfer(m, n, &bottleneck22)
+	bottleneckFInfer(m, n, &bottleneck23)
+	bottleneckFInfer(m, n, &bottleneck24)
+	bottleneckFInfer(m, n, &bottleneck25)
+	bottleneckFInfer(m, n, &bottleneck26)
+	bottleneckFInfer(m, n, &bottleneck27)
+	bottleneckFInfer(m, n, &bottleneck28)
+	bottleneckFInfer(m, n, &bottleneck29)
+	bottleneckFInfer(m, n, &bottleneck30)
+	bottleneckGInfer(m, n, &bottleneck31)
+	bottleneckHInfer(m, n, &bottleneck32)
+	bottleneckHInfer(m, n, &bottleneck33)
+	gap1.Forward(n, a[1605632*mb:1605632*mb+n*100352], a[:n*2048])
+	fc1.Forward(n, a[:n*2048], m.Params[42500160:44548160], m.Params[44548160:44549160], a[802816*mb:802816*mb+n*1000])
+	softmax1.Forward(n, a[802816*mb:802816*mb+n*1000], a[802816*mb:802816*mb+n*1000])
 }
 
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
 // keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*150528], a[150528*mb:150528*mb+n*802816])
-	m.bn1Forward(n, a[150528*mb:150528*mb+n*802816], a[953344*mb:953344*mb+n*802816])
-	m.relu1Forward(n, a[953344*mb:953344*mb+n*802816], a[953344*mb:953344*mb+n*802816])
-	m.maxpool1Forward(n, a[953344*mb:953344*mb+n*802816], a[1756160*mb:1756160*mb+n*200704])
-	m.bottleneck1_conv1Forward(n, a[1756160*mb:1756160*mb+n*200704], a[1956864*mb:1956864*mb+n*200704])
-	m.bottleneck1_bn1Forward(n, a[1956864*mb:1956864*mb+n*200704], a[2157568*mb:2157568*mb+n*200704])
-	m.bottleneck1_relu1Forward(n, a[2157568*mb:2157568*mb+n*200704], a[2157568*mb:2157568*mb+n*200704])
-	m.bottleneck1_conv2Forward(n, a[2157568*mb:2157568*mb+n*200704], a[2358272*mb:2358272*mb+n*200704])
-	m.bottleneck1_bn2Forward(n, a[2358272*mb:2358272*mb+n*200704], a[2558976*mb:2558976*mb+n*200704])
-	m.bottleneck1_relu2Forward(n, a[2558976*mb:2558976*mb+n*200704], a[2558976*mb:2558976*mb+n*200704])
-	m.bottleneck1_conv3Forward(n, a[2558976*mb:2558976*mb+n*200704], a[2759680*mb:2759680*mb+n*802816])
-	m.bottleneck1_bn3Forward(n, a[2759680*mb:2759680*mb+n*802816], a[3562496*mb:3562496*mb+n*802816])
-	m.bottleneck1_shortcut1_conv1Forward(n, a[1756160*mb:1756160*mb+n*200704], a[4365312*mb:4365312*mb+n*802816])
-	m.bottleneck1_shortcut1_bn1Forward(n, a[4365312*mb:4365312*mb+n*802816], a[5168128*mb:5168128*mb+n*802816])
-	m.bottleneck1_add1Forward(n, a[3562496*mb:3562496*mb+n*802816], a[5168128*mb:5168128*mb+n*802816], a[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck1_relu3Forward(n, a[5970944*mb:5970944*mb+n*802816], a[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck2_conv1Forward(n, a[5970944*mb:5970944*mb+n*802816], a[6773760*mb:6773760*mb+n*200704])
-	m.bottleneck2_bn1Forward(n, a[6773760*mb:6773760*mb+n*200704], a[6974464*mb:6974464*mb+n*200704])
-	m.bottleneck2_relu1Forward(n, a[6974464*mb:6974464*mb+n*200704], a[6974464*mb:6974464*mb+n*200704])
-	m.bottleneck2_conv2Forward(n, a[6974464*mb:6974464*mb+n*200704], a[7175168*mb:7175168*mb+n*200704])
-	m.bottleneck2_bn2Forward(n, a[7175168*mb:7175168*mb+n*200704], a[7375872*mb:7375872*mb+n*200704])
-	m.bottleneck2_relu2Forward(n, a[7375872*mb:7375872*mb+n*200704], a[7375872*mb:7375872*mb+n*200704])
-	m.bottleneck2_conv3Forward(n, a[7375872*mb:7375872*mb+n*200704], a[7576576*mb:7576576*mb+n*802816])
-	m.bottleneck2_bn3Forward(n, a[7576576*mb:7576576*mb+n*802816], a[8379392*mb:8379392*mb+n*802816])
-	m.bottleneck2_add1Forward(n, a[8379392*mb:8379392*mb+n*802816], a[5970944*mb:5970944*mb+n*802816], a[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck2_relu3Forward(n, a[9182208*mb:9182208*mb+n*802816], a[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck3_conv1Forward(n, a[9182208*mb:9182208*mb+n*802816], a[9985024*mb:9985024*mb+n*200704])
-	m.bottleneck3_bn1Forward(n, a[9985024*mb:9985024*mb+n*200704], a[10185728*mb:10185728*mb+n*200704])
-	m.bottleneck3_relu1Forward(n, a[10185728*mb:10185728*mb+n*200704], a[10185728*mb:10185728*mb+n*200704])
-	m.bottleneck3_conv2Forward(n, a[10185728*mb:10185728*mb+n*200704], a[10386432*mb:10386432*mb+n*200704])
-	m.bottleneck3_bn2Forward(n, a[10386432*mb:10386432*mb+n*200704], a[10587136*mb:10587136*mb+n*200704])
-	m.bottleneck3_relu2Forward(n, a[10587136*mb:10587136*mb+n*200704], a[10587136*mb:10587136*mb+n*200704])
-	m.bottleneck3_conv3Forward(n, a[10587136*mb:10587136*mb+n*200704], a[10787840*mb:10787840*mb+n*802816])
-	m.bottleneck3_bn3Forward(n, a[10787840*mb:10787840*mb+n*802816], a[11590656*mb:11590656*mb+n*802816])
-	m.bottleneck3_add1Forward(n, a[11590656*mb:11590656*mb+n*802816], a[9182208*mb:9182208*mb+n*802816], a[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck3_relu3Forward(n, a[12393472*mb:12393472*mb+n*802816], a[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck4_conv1Forward(n, a[12393472*mb:12393472*mb+n*802816], a[13196288*mb:13196288*mb+n*401408])
-	m.bottleneck4_bn1Forward(n, a[13196288*mb:13196288*mb+n*401408], a[13597696*mb:13597696*mb+n*401408])
-	m.bottleneck4_relu1Forward(n, a[13597696*mb:13597696*mb+n*401408], a[13597696*mb:13597696*mb+n*401408])
-	m.bottleneck4_conv2Forward(n, a[13597696*mb:13597696*mb+n*401408], a[13999104*mb:13999104*mb+n*100352])
-	m.bottleneck4_bn2Forward(n, a[13999104*mb:13999104*mb+n*100352], a[14099456*mb:14099456*mb+n*100352])
-	m.bottleneck4_relu2Forward(n, a[14099456*mb:14099456*mb+n*100352], a[14099456*mb:14099456*mb+n*100352])
-	m.bottleneck4_conv3Forward(n, a[14099456*mb:14099456*mb+n*100352], a[14199808*mb:14199808*mb+n*401408])
-	m.bottleneck4_bn3Forward(n, a[14199808*mb:14199808*mb+n*401408], a[14601216*mb:14601216*mb+n*401408])
-	m.bottleneck4_shortcut1_conv1Forward(n, a[12393472*mb:12393472*mb+n*802816], a[15002624*mb:15002624*mb+n*401408])
-	m.bottleneck4_shortcut1_bn1Forward(n, a[15002624*mb:15002624*mb+n*401408], a[15404032*mb:15404032*mb+n*401408])
-	m.bottleneck4_add1Forward(n, a[14601216*mb:14601216*mb+n*401408], a[15404032*mb:15404032*mb+n*401408], a[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck4_relu3Forward(n, a[15805440*mb:15805440*mb+n*401408], a[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck5_conv1Forward(n, a[15805440*mb:15805440*mb+n*401408], a[16206848*mb:16206848*mb+n*100352])
-	m.bottleneck5_bn1Forward(n, a[16206848*mb:16206848*mb+n*100352], a[16307200*mb:16307200*mb+n*100352])
-	m.bottleneck5_relu1Forward(n, a[16307200*mb:16307200*mb+n*100352], a[16307200*mb:16307200*mb+n*100352])
-	m.bottleneck5_conv2Forward(n, a[16307200*mb:16307200*mb+n*100352], a[16407552*mb:16407552*mb+n*100352])
-	m.bottleneck5_bn2Forward(n, a[16407552*mb:16407552*mb+n*100352], a[16507904*mb:16507904*mb+n*100352])
-	m.bottleneck5_relu2Forward(n, a[16507904*mb:16507904*mb+n*100352], a[16507904*mb:16507904*mb+n*100352])
-	m.bottleneck5_conv3Forward(n, a[16507904*mb:16507904*mb+n*100352], a[16608256*mb:16608256*mb+n*401408])
-	m.bottleneck5_bn3Forward(n, a[16608256*mb:16608256*mb+n*401408], a[17009664*mb:17009664*mb+n*401408])
-	m.bottleneck5_add1Forward(n, a[17009664*mb:17009664*mb+n*401408], a[15805440*mb:15805440*mb+n*401408], a[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck5_relu3Forward(n, a[17411072*mb:17411072*mb+n*401408], a[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck6_conv1Forward(n, a[17411072*mb:17411072*mb+n*401408], a[17812480*mb:17812480*mb+n*100352])
-	m.bottleneck6_bn1Forward(n, a[17812480*mb:17812480*mb+n*100352], a[17912832*mb:17912832*mb+n*100352])
-	m.bottleneck6_relu1Forward(n, a[17912832*mb:17912832*mb+n*100352], a[17912832*mb:17912832*mb+n*100352])
-	m.bottleneck6_conv2Forward(n, a[17912832*mb:17912832*mb+n*100352], a[18013184*mb:18013184*mb+n*100352])
-	m.bottleneck6_bn2Forward(n, a[18013184*mb:18013184*mb+n*100352], a[18113536*mb:18113536*mb+n*100352])
-	m.bottleneck6_relu2Forward(n, a[18113536*mb:18113536*mb+n*100352], a[18113536*mb:18113536*mb+n*100352])
-	m.bottleneck6_conv3Forward(n, a[18113536*mb:18113536*mb+n*100352], a[18213888*mb:18213888*mb+n*401408])
-	m.bottleneck6_bn3Forward(n, a[18213888*mb:18213888*mb+n*401408], a[18615296*mb:18615296*mb+n*401408])
-	m.bottleneck6_add1Forward(n, a[18615296*mb:18615296*mb+n*401408], a[17411072*mb:17411072*mb+n*401408], a[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck6_relu3Forward(n, a[19016704*mb:19016704*mb+n*401408], a[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck7_conv1Forward(n, a[19016704*mb:19016704*mb+n*401408], a[19418112*mb:19418112*mb+n*100352])
-	m.bottleneck7_bn1Forward(n, a[19418112*mb:19418112*mb+n*100352], a[19518464*mb:19518464*mb+n*100352])
-	m.bottleneck7_relu1Forward(n, a[19518464*mb:19518464*mb+n*100352], a[19518464*mb:19518464*mb+n*100352])
-	m.bottleneck7_conv2Forward(n, a[19518464*mb:19518464*mb+n*100352], a[19618816*mb:19618816*mb+n*100352])
-	m.bottleneck7_bn2Forward(n, a[19618816*mb:19618816*mb+n*100352], a[19719168*mb:19719168*mb+n*100352])
-	m.bottleneck7_relu2Forward(n, a[19719168*mb:19719168*mb+n*100352], a[19719168*mb:19719168*mb+n*100352])
-	m.bottleneck7_conv3Forward(n, a[19719168*mb:19719168*mb+n*100352], a[19819520*mb:19819520*mb+n*401408])
-	m.bottleneck7_bn3Forward(n, a[19819520*mb:19819520*mb+n*401408], a[20220928*mb:20220928*mb+n*401408])
-	m.bottleneck7_add1Forward(n, a[20220928*mb:20220928*mb+n*401408], a[19016704*mb:19016704*mb+n*401408], a[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck7_relu3Forward(n, a[20622336*mb:20622336*mb+n*401408], a[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck8_conv1Forward(n, a[20622336*mb:20622336*mb+n*401408], a[21023744*mb:21023744*mb+n*200704])
-	m.bottleneck8_bn1Forward(n, a[21023744*mb:21023744*mb+n*200704], a[21224448*mb:21224448*mb+n*200704])
-	m.bottleneck8_relu1Forward(n, a[21224448*mb:21224448*mb+n*200704], a[21224448*mb:21224448*mb+n*200704])
-	m.bottleneck8_conv2Forward(n, a[21224448*mb:21224448*mb+n*200704], a[21425152*mb:21425152*mb+n*50176])
-	m.bottleneck8_bn2Forward(n, a[21425152*mb:21425152*mb+n*50176], a[21475328*mb:21475328*mb+n*50176])
-	m.bottleneck8_relu2Forward(n, a[21475328*mb:21475328*mb+n*50176], a[21475328*mb:21475328*mb+n*50176])
-	m.bottleneck8_conv3Forward(n, a[21475328*mb:21475328*mb+n*50176], a[21525504*mb:21525504*mb+n*200704])
-	m.bottleneck8_bn3Forward(n, a[21525504*mb:21525504*mb+n*200704], a[21726208*mb:21726208*mb+n*200704])
-	m.bottleneck8_shortcut1_conv1Forward(n, a[20622336*mb:20622336*mb+n*401408], a[21926912*mb:21926912*mb+n*200704])
-	m.bottleneck8_shortcut1_bn1Forward(n, a[21926912*mb:21926912*mb+n*200704], a[22127616*mb:22127616*mb+n*200704])
-	m.bottleneck8_add1Forward(n, a[21726208*mb:21726208*mb+n*200704], a[22127616*mb:22127616*mb+n*200704], a[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck8_relu3Forward(n, a[22328320*mb:22328320*mb+n*200704], a[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck9_conv1Forward(n, a[22328320*mb:22328320*mb+n*200704], a[22529024*mb:22529024*mb+n*50176])
-	m.bottleneck9_bn1Forward(n, a[22529024*mb:22529024*mb+n*50176], a[22579200*mb:22579200*mb+n*50176])
-	m.bottleneck9_relu1Forward(n, a[22579200*mb:22579200*mb+n*50176], a[22579200*mb:22579200*mb+n*50176])
-	m.bottleneck9_conv2Forward(n, a[22579200*mb:22579200*mb+n*50176], a[22629376*mb:22629376*mb+n*50176])
-	m.bottleneck9_bn2Forward(n, a[22629376*mb:22629376*mb+n*50176], a[22679552*mb:22679552*mb+n*50176])
-	m.bottleneck9_relu2Forward(n, a[22679552*mb:22679552*mb+n*50176], a[22679552*mb:22679552*mb+n*50176])
-	m.bottleneck9_conv3Forward(n, a[22679552*mb:22679552*mb+n*50176], a[22729728*mb:22729728*mb+n*200704])
-	m.bottleneck9_bn3Forward(n, a[22729728*mb:22729728*mb+n*200704], a[22930432*mb:22930432*mb+n*200704])
-	m.bottleneck9_add1Forward(n, a[22930432*mb:22930432*mb+n*200704], a[22328320*mb:22328320*mb+n*200704], a[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck9_relu3Forward(n, a[23131136*mb:23131136*mb+n*200704], a[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck10_conv1Forward(n, a[23131136*mb:23131136*mb+n*200704], a[23331840*mb:23331840*mb+n*50176])
-	m.bottleneck10_bn1Forward(n, a[23331840*mb:23331840*mb+n*50176], a[23382016*mb:23382016*mb+n*50176])
-	m.bottleneck10_relu1Forward(n, a[23382016*mb:23382016*mb+n*50176], a[23382016*mb:23382016*mb+n*50176])
-	m.bottleneck10_conv2Forward(n, a[23382016*mb:23382016*mb+n*50176], a[23432192*mb:23432192*mb+n*50176])
-	m.bottleneck10_bn2Forward(n, a[23432192*mb:23432192*mb+n*50176], a[23482368*mb:23482368*mb+n*50176])
-	m.bottleneck10_relu2Forward(n, a[23482368*mb:23482368*mb+n*50176], a[23482368*mb:23482368*mb+n*50176])
-	m.bottleneck10_conv3Forward(n, a[23482368*mb:23482368*mb+n*50176], a[23532544*mb:23532544*mb+n*200704])
-	m.bottleneck10_bn3Forward(n, a[23532544*mb:23532544*mb+n*200704], a[23733248*mb:23733248*mb+n*200704])
-	m.bottleneck10_add1Forward(n, a[23733248*mb:23733248*mb+n*200704], a[23131136*mb:23131136*mb+n*200704], a[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck10_relu3Forward(n, a[23933952*mb:23933952*mb+n*200704], a[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck11_conv1Forward(n, a[23933952*mb:23933952*mb+n*200704], a[24134656*mb:24134656*mb+n*50176])
-	m.bottleneck11_bn1Forward(n, a[24134656*mb:24134656*mb+n*50176], a[24184832*mb:24184832*mb+n*50176])
-	m.bottleneck11_relu1Forward(n, a[24184832*mb:24184832*mb+n*50176], a[24184832*mb:24184832*mb+n*50176])
-	m.bottleneck11_conv2Forward(n, a[24184832*mb:24184832*mb+n*50176], a[24235008*mb:24235008*mb+n*50176])
-	m.bottleneck11_bn2Forward(n, a[24235008*mb:24235008*mb+n*50176], a[24285184*mb:24285184*mb+n*50176])
-	m.bottleneck11_relu2Forward(n, a[24285184*mb:24285184*mb+n*50176], a[24285184*mb:24285184*mb+n*50176])
-	m.bottleneck11_conv3Forward(n, a[24285184*mb:24285184*mb+n*50176], a[24335360*mb:24335360*mb+n*200704])
-	m.bottleneck11_bn3Forward(n, a[24335360*mb:24335360*mb+n*200704], a[24536064*mb:24536064*mb+n*200704])
-	m.bottleneck11_add1Forward(n, a[24536064*mb:24536064*mb+n*200704], a[23933952*mb:23933952*mb+n*200704], a[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck11_relu3Forward(n, a[24736768*mb:24736768*mb+n*200704], a[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck12_conv1Forward(n, a[24736768*mb:24736768*mb+n*200704], a[24937472*mb:24937472*mb+n*50176])
-	m.bottleneck12_bn1Forward(n, a[24937472*mb:24937472*mb+n*50176], a[24987648*mb:24987648*mb+n*50176])
-	m.bottleneck12_relu1Forward(n, a[24987648*mb:24987648*mb+n*50176], a[24987648*mb:24987648*mb+n*50176])
-	m.bottleneck12_conv2Forward(n, a[24987648*mb:24987648*mb+n*50176], a[25037824*mb:25037824*mb+n*50176])
-	m.bottleneck12_bn2Forward(n, a[25037824*mb:25037824*mb+n*50176], a[25088000*mb:25088000*mb+n*50176])
-	m.bottleneck12_relu2Forward(n, a[25088000*mb:25088000*mb+n*50176], a[25088000*mb:25088000*mb+n*50176])
-	m.bottleneck12_conv3Forward(n, a[25088000*mb:25088000*mb+n*50176], a[25138176*mb:25138176*mb+n*200704])
-	m.bottleneck12_bn3Forward(n, a[25138176*mb:25138176*mb+n*200704], a[25338880*mb:25338880*mb+n*200704])
-	m.bottleneck12_add1Forward(n, a[25338880*mb:25338880*mb+n*200704], a[24736768*mb:24736768*mb+n*200704], a[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck12_relu3Forward(n, a[25539584*mb:25539584*mb+n*200704], a[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck13_conv1Forward(n, a[25539584*mb:25539584*mb+n*200704], a[25740288*mb:25740288*mb+n*50176])
-	m.bottleneck13_bn1Forward(n, a[25740288*mb:25740288*mb+n*50176], a[25790464*mb:25790464*mb+n*50176])
-	m.bottleneck13_relu1Forward(n, a[25790464*mb:25790464*mb+n*50176], a[25790464*mb:25790464*mb+n*50176])
-	m.bottleneck13_conv2Forward(n, a[25790464*mb:25790464*mb+n*50176], a[25840640*mb:25840640*mb+n*50176])
-	m.bottleneck13_bn2Forward(n, a[25840640*mb:25840640*mb+n*50176], a[25890816*mb:25890816*mb+n*50176])
-	m.bottleneck13_relu2Forward(n, a[25890816*mb:25890816*mb+n*50176], a[25890816*mb:25890816*mb+n*50176])
-	m.bottleneck13_conv3Forward(n, a[25890816*mb:25890816*mb+n*50176], a[25940992*mb:25940992*mb+n*200704])
-	m.bottleneck13_bn3Forward(n, a[25940992*mb:25940992*mb+n*200704], a[26141696*mb:26141696*mb+n*200704])
-	m.bottleneck13_add1Forward(n, a[26141696*mb:26141696*mb+n*200704], a[25539584*mb:25539584*mb+n*200704], a[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck13_relu3Forward(n, a[26342400*mb:26342400*mb+n*200704], a[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck14_conv1Forward(n, a[26342400*mb:26342400*mb+n*200704], a[26543104*mb:26543104*mb+n*50176])
-	m.bottleneck14_bn1Forward(n, a[26543104*mb:26543104*mb+n*50176], a[26593280*mb:26593280*mb+n*50176])
-	m.bottleneck14_relu1Forward(n, a[26593280*mb:26593280*mb+n*50176], a[26593280*mb:26593280*mb+n*50176])
-	m.bottleneck14_conv2Forward(n, a[26593280*mb:26593280*mb+n*50176], a[26643456*mb:26643456*mb+n*50176])
-	m.bottleneck14_bn2Forward(n, a[26643456*mb:26643456*mb+n*50176], a[26693632*mb:26693632*mb+n*50176])
-	m.bottleneck14_relu2Forward(n, a[26693632*mb:26693632*mb+n*50176], a[26693632*mb:26693632*mb+n*50176])
-	m.bottleneck14_conv3Forward(n, a[26693632*mb:26693632*mb+n*50176], a[26743808*mb:26743808*mb+n*200704])
-	m.bottleneck14_bn3Forward(n, a[26743808*mb:26743808*mb+n*200704], a[26944512*mb:26944512*mb+n*200704])
-	m.bottleneck14_add1Forward(n, a[26944512*mb:26944512*mb+n*200704], a[26342400*mb:26342400*mb+n*200704], a[27145216*mb:27145216*mb+n*200704])
-	m.bottleneck14_relu3Forward(n, a[27145216*mb:27145216*mb+n*200704], a[27145216*mb:27145216*mb+n*200704])
-	m.bottleneck15_conv1Forward(n, a[27145216*mb:27145216*mb+n*200704], a[27345920*mb:27345920*mb+n*50176])
-	m.bottleneck15_bn1Forward(n, a[27345920*mb:27345920*mb+n*50176], a[27396096*mb:27396096*mb+n*50176])
-	m.bottleneck15_relu1Forward(n, a[27396096*mb:27396096*mb+n*50176], a[27396096*mb:27396096*mb+n*50176])
-	m.bottleneck15_conv2Forward(n, a[27396096*mb:27396096*mb+n*50176], a[27446272*mb:27446272*mb+n*50176])
-	m.bottleneck15_bn2Forward(n, a[27446272*mb:27446272*mb+n*50176], a[27496448*mb:27496448*mb+n*50176])
-	m.bottleneck15_relu2Forward(n, a[27496448*mb:27496448*mb+n*50176], a[27496448*mb:27496448*mb+n*50176])
-	m.bottleneck15_conv3Forward(n, a[27496448*mb:27496448*mb+n*50176], a[27546624*mb:27546624*mb+n*200704])
-	m.bottleneck15_bn3Forward(n, a[27546624*mb:27546624*mb+n*200704], a[27747328*mb:27747328*mb+n*200704])
-	m.bottleneck15_add1Forward(n, a[27747328*mb:27747328*mb+n*200704], a[27145216*mb:27145216*mb+n*200704], a[27948032*mb:27948032*mb+n*200704])
-	m.bottleneck15_relu3Forward(n, a[27948032*mb:27948032*mb+n*200704], a[27948032*mb:27948032*mb+n*200704])
-	m.bottleneck16_conv1Forward(n, a[27948032*mb:27948032*mb+n*200704], a[28148736*mb:28148736*mb+n*50176])
-	m.bottleneck16_bn1Forward(n, a[28148736*mb:28148736*mb+n*50176], a[28198912*mb:28198912*mb+n*50176])
-	m.bottleneck16_relu1Forward(n, a[28198912*mb:28198912*mb+n*50176], a[28198912*mb:28198912*mb+n*50176])
-	m.bottleneck16_conv2Forward(n, a[28198912*mb:28198912*mb+n*50176], a[28249088*mb:28249088*mb+n*50176])
-	m.bottleneck16_bn2Forward(n, a[28249088*mb:28249088*mb+n*50176], a[28299264*mb:28299264*mb+n*50176])
-	m.bottleneck16_relu2Forward(n, a[28299264*mb:28299264*mb+n*50176], a[28299264*mb:28299264*mb+n*50176])
-	m.bottleneck16_conv3Forward(n, a[28299264*mb:28299264*mb+n*50176], a[28349440*mb:28349440*mb+n*200704])
-	m.bottleneck16_bn3Forward(n, a[28349440*mb:28349440*mb+n*200704], a[28550144*mb:28550144*mb+n*200704])
-	m.bottleneck16_add1Forward(n, a[28550144*mb:28550144*mb+n*200704], a[27948032*mb:27948032*mb+n*200704], a[28750848*mb:28750848*mb+n*200704])
-	m.bottleneck16_relu3Forward(n, a[28750848*mb:28750848*mb+n*200704], a[28750848*mb:28750848*mb+n*200704])
-	m.bottleneck17_conv1Forward(n, a[28750848*mb:28750848*mb+n*200704], a[28951552*mb:28951552*mb+n*50176])
-	m.bottleneck17_bn1Forward(n, a[28951552*mb:28951552*mb+n*50176], a[29001728*mb:29001728*mb+n*50176])
-	m.bottleneck17_relu1Forward(n, a[29001728*mb:29001728*mb+n*50176], a[29001728*mb:29001728*mb+n*50176])
-	m.bottleneck17_conv2Forward(n, a[29001728*mb:29001728*mb+n*50176], a[29051904*mb:29051904*mb+n*50176])
-	m.bottleneck17_bn2Forward(n, a[29051904*mb:29051904*mb+n*50176], a[29102080*mb:29102080*mb+n*50176])
-	m.bottleneck17_relu2Forward(n, a[29102080*mb:29102080*mb+n*50176], a[29102080*mb:29102080*mb+n*50176])
-	m.bottleneck17_conv3Forward(n, a[29102080*mb:29102080*mb+n*50176], a[29152256*mb:29152256*mb+n*200704])
-	m.bottleneck17_bn3Forward(n, a[29152256*mb:29152256*mb+n*200704], a[29352960*mb:29352960*mb+n*200704])
-	m.bottleneck17_add1Forward(n, a[29352960*mb:29352960*mb+n*200704], a[28750848*mb:28750848*mb+n*200704], a[29553664*mb:29553664*mb+n*200704])
-	m.bottleneck17_relu3Forward(n, a[29553664*mb:29553664*mb+n*200704], a[29553664*mb:29553664*mb+n*200704])
-	m.bottleneck18_conv1Forward(n, a[29553664*mb:29553664*mb+n*200704], a[29754368*mb:29754368*mb+n*50176])
-	m.bottleneck18_bn1Forward(n, a[29754368*mb:29754368*mb+n*50176], a[29804544*mb:29804544*mb+n*50176])
-	m.bottleneck18_relu1Forward(n, a[29804544*mb:29804544*mb+n*50176], a[29804544*mb:29804544*mb+n*50176])
-	m.bottleneck18_conv2Forward(n, a[29804544*mb:29804544*mb+n*50176], a[29854720*mb:29854720*mb+n*50176])
-	m.bottleneck18_bn2Forward(n, a[29854720*mb:29854720*mb+n*50176], a[29904896*mb:29904896*mb+n*50176])
-	m.bottleneck18_relu2Forward(n, a[29904896*mb:29904896*mb+n*50176], a[29904896*mb:29904896*mb+n*50176])
-	m.bottleneck18_conv3Forward(n, a[29904896*mb:29904896*mb+n*50176], a[29955072*mb:29955072*mb+n*200704])
-	m.bottleneck18_bn3Forward(n, a[29955072*mb:29955072*mb+n*200704], a[30155776*mb:30155776*mb+n*200704])
-	m.bottleneck18_add1Forward(n, a[30155776*mb:30155776*mb+n*200704], a[29553664*mb:29553664*mb+n*200704], a[30356480*mb:30356480*mb+n*200704])
-	m.bottleneck18_relu3Forward(n, a[30356480*mb:30356480*mb+n*200704], a[30356480*mb:30356480*mb+n*200704])
-	m.bottleneck19_conv1Forward(n, a[30356480*mb:30356480*mb+n*200704], a[30557184*mb:30557184*mb+n*50176])
-	m.bottleneck19_bn1Forward(n, a[30557184*mb:30557184*mb+n*50176], a[30607360*mb:30607360*mb+n*50176])
-	m.bottleneck19_relu1Forward(n, a[30607360*mb:30607360*mb+n*50176], a[30607360*mb:30607360*mb+n*50176])
-	m.bottleneck19_conv2Forward(n, a[30607360*mb:30607360*mb+n*50176], a[30657536*mb:30657536*mb+n*50176])
-	m.bottleneck19_bn2Forward(n, a[30657536*mb:30657536*mb+n*50176], a[30707712*mb:30707712*mb+n*50176])
-	m.bottleneck19_relu2Forward(n, a[30707712*mb:30707712*mb+n*50176], a[30707712*mb:30707712*mb+n*50176])
-	m.bottleneck19_conv3Forward(n, a[30707712*mb:30707712*mb+n*50176], a[30757888*mb:30757888*mb+n*200704])
-	m.bottleneck19_bn3Forward(n, a[30757888*mb:30757888*mb+n*200704], a[30958592*mb:30958592*mb+n*200704])
-	m.bottleneck19_add1Forward(n, a[30958592*mb:30958592*mb+n*200704], a[30356480*mb:30356480*mb+n*200704], a[31159296*mb:31159296*mb+n*200704])
-	m.bottleneck19_relu3Forward(n, a[31159296*mb:31159296*mb+n*200704], a[31159296*mb:31159296*mb+n*200704])
-	m.bottleneck20_conv1Forward(n, a[31159296*mb:31159296*mb+n*200704], a[31360000*mb:31360000*mb+n*50176])
-	m.bottleneck20_bn1Forward(n, a[31360000*mb:31360000*mb+n*50176], a[31410176*mb:31410176*mb+n*50176])
-	m.bottleneck20_relu1Forward(n, a[31410176*mb:31410176*mb+n*50176], a[31410176*mb:31410176*mb+n*50176])
-	m.bottleneck20_conv2Forward(n, a[31410176*mb:31410176*mb+n*50176], a[31460352*mb:31460352*mb+n*50176])
-	m.bottleneck20_bn2Forward(n, a[31460352*mb:31460352*mb+n*50176], a[31510528*mb:31510528*mb+n*50176])
-	m.bottleneck20_relu2Forward(n, a[31510528*mb:31510528*mb+n*50176], a[31510528*mb:31510528*mb+n*50176])
-	m.bottleneck20_conv3Forward(n, a[31510528*mb:31510528*mb+n*50176], a[31560704*mb:31560704*mb+n*200704])
-	m.bottleneck20_bn3Forward(n, a[31560704*mb:31560704*mb+n*200704], a[31761408*mb:31761408*mb+n*200704])
-	m.bottleneck20_add1Forward(n, a[31761408*mb:31761408*mb+n*200704], a[31159296*mb:31159296*mb+n*200704], a[31962112*mb:31962112*mb+n*200704])
-	m.bottleneck20_relu3Forward(n, a[31962112*mb:31962112*mb+n*200704], a[31962112*mb:31962112*mb+n*200704])
-	m.bottleneck21_conv1Forward(n, a[31962112*mb:31962112*mb+n*200704], a[32162816*mb:32162816*mb+n*50176])
-	m.bottleneck21_bn1Forward(n, a[32162816*mb:32162816*mb+n*50176], a[32212992*mb:32212992*mb+n*50176])
-	m.bottleneck21_relu1Forward(n, a[32212992*mb:32212992*mb+n*50176], a[32212992*mb:32212992*mb+n*50176])
-	m.bottleneck21_conv2Forward(n, a[32212992*mb:32212992*mb+n*50176], a[32263168*mb:32263168*mb+n*50176])
-	m.bottleneck21_bn2Forward(n, a[32263168*mb:32263168*mb+n*50176], a[32313344*mb:32313344*mb+n*50176])
-	m.bottleneck21_relu2Forward(n, a[32313344*mb:32313344*mb+n*50176], a[32313344*mb:32313344*mb+n*50176])
-	m.bottleneck21_conv3Forward(n, a[32313344*mb:32313344*mb+n*50176], a[32363520*mb:32363520*mb+n*200704])
-	m.bottleneck21_bn3Forward(n, a[32363520*mb:32363520*mb+n*200704], a[32564224*mb:32564224*mb+n*200704])
-	m.bottleneck21_add1Forward(n, a[32564224*mb:32564224*mb+n*200704], a[31962112*mb:31962112*mb+n*200704], a[32764928*mb:32764928*mb+n*200704])
-	m.bottleneck21_relu3Forward(n, a[32764928*mb:32764928*mb+n*200704], a[32764928*mb:32764928*mb+n*200704])
-	m.bottleneck22_conv1Forward(n, a[32764928*mb:32764928*mb+n*200704], a[32965632*mb:32965632*mb+n*50176])
-	m.bottleneck22_bn1Forward(n, a[32965632*mb:32965632*mb+n*50176], a[33015808*mb:33015808*mb+n*50176])
-	m.bottleneck22_relu1Forward(n, a[33015808*mb:33015808*mb+n*50176], a[33015808*mb:33015808*mb+n*50176])
-	m.bottleneck22_conv2Forward(n, a[33015808*mb:33015808*mb+n*50176], a[33065984*mb:33065984*mb+n*50176])
-	m.bottleneck22_bn2Forward(n, a[33065984*mb:33065984*mb+n*50176], a[33116160*mb:33116160*mb+n*50176])
-	m.bottleneck22_relu2Forward(n, a[33116160*mb:33116160*mb+n*50176], a[33116160*mb:33116160*mb+n*50176])
-	m.bottleneck22_conv3Forward(n, a[33116160*mb:33116160*mb+n*50176], a[33166336*mb:33166336*mb+n*200704])
-	m.bottleneck22_bn3Forward(n, a[33166336*mb:33166336*mb+n*200704], a[33367040*mb:33367040*mb+n*200704])
-	m.bottleneck22_add1Forward(n, a[33367040*mb:33367040*mb+n*200704], a[32764928*mb:32764928*mb+n*200704], a[33567744*mb:33567744*mb+n*200704])
-	m.bottleneck22_relu3Forward(n, a[33567744*mb:33567744*mb+n*200704], a[33567744*mb:33567744*mb+n*200704])
-	m.bottleneck23_conv1Forward(n, a[33567744*mb:33567744*mb+n*200704], a[33768448*mb:33768448*mb+n*50176])
-	m.bottleneck23_bn1Forward(n, a[33768448*mb:33768448*mb+n*50176], a[33818624*mb:33818624*mb+n*50176])
-	m.bottleneck23_relu1Forward(n, a[33818624*mb:33818624*mb+n*50176], a[33818624*mb:33818624*mb+n*50176])
-	m.bottleneck23_conv2Forward(n, a[33818624*mb:33818624*mb+n*50176], a[33868800*mb:33868800*mb+n*50176])
-	m.bottleneck23_bn2Forward(n, a[33868800*mb:33868800*mb+n*50176], a[33918976*mb:33918976*mb+n*50176])
-	m.bottleneck23_relu2Forward(n, a[33918976*mb:33918976*mb+n*50176], a[33918976*mb:33918976*mb+n*50176])
-	m.bottleneck23_conv3Forward(n, a[33918976*mb:33918976*mb+n*50176], a[33969152*mb:33969152*mb+n*200704])
-	m.bottleneck23_bn3Forward(n, a[33969152*mb:33969152*mb+n*200704], a[34169856*mb:34169856*mb+n*200704])
-	m.bottleneck23_add1Forward(n, a[34169856*mb:34169856*mb+n*200704], a[33567744*mb:33567744*mb+n*200704], a[34370560*mb:34370560*mb+n*200704])
-	m.bottleneck23_relu3Forward(n, a[34370560*mb:34370560*mb+n*200704], a[34370560*mb:34370560*mb+n*200704])
-	m.bottleneck24_conv1Forward(n, a[34370560*mb:34370560*mb+n*200704], a[34571264*mb:34571264*mb+n*50176])
-	m.bottleneck24_bn1Forward(n, a[34571264*mb:34571264*mb+n*50176], a[34621440*mb:34621440*mb+n*50176])
-	m.bottleneck24_relu1Forward(n, a[34621440*mb:34621440*mb+n*50176], a[34621440*mb:34621440*mb+n*50176])
-	m.bottleneck24_conv2Forward(n, a[34621440*mb:34621440*mb+n*50176], a[34671616*mb:34671616*mb+n*50176])
-	m.bottleneck24_bn2Forward(n, a[34671616*mb:34671616*mb+n*50176], a[34721792*mb:34721792*mb+n*50176])
-	m.bottleneck24_relu2Forward(n, a[34721792*mb:34721792*mb+n*50176], a[34721792*mb:34721792*mb+n*50176])
-	m.bottleneck24_conv3Forward(n, a[34721792*mb:34721792*mb+n*50176], a[34771968*mb:34771968*mb+n*200704])
-	m.bottleneck24_bn3Forward(n, a[34771968*mb:34771968*mb+n*200704], a[34972672*mb:34972672*mb+n*200704])
-	m.bottleneck24_add1Forward(n, a[34972672*mb:34972672*mb+n*200704], a[34370560*mb:34370560*mb+n*200704], a[35173376*mb:35173376*mb+n*200704])
-	m.bottleneck24_relu3Forward(n, a[35173376*mb:35173376*mb+n*200704], a[35173376*mb:35173376*mb+n*200704])
-	m.bottleneck25_conv1Forward(n, a[35173376*mb:35173376*mb+n*200704], a[35374080*mb:35374080*mb+n*50176])
-	m.bottleneck25_bn1Forward(n, a[35374080*mb:35374080*mb+n*50176], a[35424256*mb:35424256*mb+n*50176])
-	m.bottleneck25_relu1Forward(n, a[35424256*mb:35424256*mb+n*50176], a[35424256*mb:35424256*mb+n*50176])
-	m.bottleneck25_conv2Forward(n, a[35424256*mb:35424256*mb+n*50176], a[35474432*mb:35474432*mb+n*50176])
-	m.bottleneck25_bn2Forward(n, a[35474432*mb:35474432*mb+n*50176], a[35524608*mb:35524608*mb+n*50176])
-	m.bottleneck25_relu2Forward(n, a[35524608*mb:35524608*mb+n*50176], a[35524608*mb:35524608*mb+n*50176])
-	m.bottleneck25_conv3Forward(n, a[35524608*mb:35524608*mb+n*50176], a[35574784*mb:35574784*mb+n*200704])
-	m.bottleneck25_bn3Forward(n, a[35574784*mb:35574784*mb+n*200704], a[35775488*mb:35775488*mb+n*200704])
-	m.bottleneck25_add1Forward(n, a[35775488*mb:35775488*mb+n*200704], a[35173376*mb:35173376*mb+n*200704], a[35976192*mb:35976192*mb+n*200704])
-	m.bottleneck25_relu3Forward(n, a[35976192*mb:35976192*mb+n*200704], a[35976192*mb:35976192*mb+n*200704])
-	m.bottleneck26_conv1Forward(n, a[35976192*mb:35976192*mb+n*200704], a[36176896*mb:36176896*mb+n*50176])
-	m.bottleneck26_bn1Forward(n, a[36176896*mb:36176896*mb+n*50176], a[36227072*mb:36227072*mb+n*50176])
-	m.bottleneck26_relu1Forward(n, a[36227072*mb:36227072*mb+n*50176], a[36227072*mb:36227072*mb+n*50176])
-	m.bottleneck26_conv2Forward(n, a[36227072*mb:36227072*mb+n*50176], a[36277248*mb:36277248*mb+n*50176])
-	m.bottleneck26_bn2Forward(n, a[36277248*mb:36277248*mb+n*50176], a[36327424*mb:36327424*mb+n*50176])
-	m.bottleneck26_relu2Forward(n, a[36327424*mb:36327424*mb+n*50176], a[36327424*mb:36327424*mb+n*50176])
-	m.bottleneck26_conv3Forward(n, a[36327424*mb:36327424*mb+n*50176], a[36377600*mb:36377600*mb+n*200704])
-	m.bottleneck26_bn3Forward(n, a[36377600*mb:36377600*mb+n*200704], a[36578304*mb:36578304*mb+n*200704])
-	m.bottleneck26_add1Forward(n, a[36578304*mb:36578304*mb+n*200704], a[35976192*mb:35976192*mb+n*200704], a[36779008*mb:36779008*mb+n*200704])
-	m.bottleneck26_relu3Forward(n, a[36779008*mb:36779008*mb+n*200704], a[36779008*mb:36779008*mb+n*200704])
-	m.bottleneck27_conv1Forward(n, a[36779008*mb:36779008*mb+n*200704], a[36979712*mb:36979712*mb+n*50176])
-	m.bottleneck27_bn1Forward(n, a[36979712*mb:36979712*mb+n*50176], a[37029888*mb:37029888*mb+n*50176])
-	m.bottleneck27_relu1Forward(n, a[37029888*mb:37029888*mb+n*50176], a[37029888*mb:37029888*mb+n*50176])
-	m.bottleneck27_conv2Forward(n, a[37029888*mb:37029888*mb+n*50176], a[37080064*mb:37080064*mb+n*50176])
-	m.bottleneck27_bn2Forward(n, a[37080064*mb:37080064*mb+n*50176], a[37130240*mb:37130240*mb+n*50176])
-	m.bottleneck27_relu2Forward(n, a[37130240*mb:37130240*mb+n*50176], a[37130240*mb:37130240*mb+n*50176])
-	m.bottleneck27_conv3Forward(n, a[37130240*mb:37130240*mb+n*50176], a[37180416*mb:37180416*mb+n*200704])
-	m.bottleneck27_bn3Forward(n, a[37180416*mb:37180416*mb+n*200704], a[37381120*mb:37381120*mb+n*200704])
-	m.bottleneck27_add1Forward(n, a[37381120*mb:37381120*mb+n*200704], a[36779008*mb:36779008*mb+n*200704], a[37581824*mb:37581824*mb+n*200704])
-	m.bottleneck27_relu3Forward(n, a[37581824*mb:37581824*mb+n*200704], a[37581824*mb:37581824*mb+n*200704])
-	m.bottleneck28_conv1Forward(n, a[37581824*mb:37581824*mb+n*200704], a[37782528*mb:37782528*mb+n*50176])
-	m.bottleneck28_bn1Forward(n, a[37782528*mb:37782528*mb+n*50176], a[37832704*mb:37832704*mb+n*50176])
-	m.bottleneck28_relu1Forward(n, a[37832704*mb:37832704*mb+n*50176], a[37832704*mb:37832704*mb+n*50176])
-	m.bottleneck28_conv2Forward(n, a[37832704*mb:37832704*mb+n*50176], a[37882880*mb:37882880*mb+n*50176])
-	m.bottleneck28_bn2Forward(n, a[37882880*mb:37882880*mb+n*50176], a[37933056*mb:37933056*mb+n*50176])
-	m.bottleneck28_relu2Forward(n, a[37933056*mb:37933056*mb+n*50176], a[37933056*mb:37933056*mb+n*50176])
-	m.bottleneck28_conv3Forward(n, a[37933056*mb:37933056*mb+n*50176], a[37983232*mb:37983232*mb+n*200704])
-	m.bottleneck28_bn3Forward(n, a[37983232*mb:37983232*mb+n*200704], a[38183936*mb:38183936*mb+n*200704])
-	m.bottleneck28_add1Forward(n, a[38183936*mb:38183936*mb+n*200704], a[37581824*mb:37581824*mb+n*200704], a[38384640*mb:38384640*mb+n*200704])
-	m.bottleneck28_relu3Forward(n, a[38384640*mb:38384640*mb+n*200704], a[38384640*mb:38384640*mb+n*200704])
-	m.bottleneck29_conv1Forward(n, a[38384640*mb:38384640*mb+n*200704], a[38585344*mb:38585344*mb+n*50176])
-	m.bottleneck29_bn1Forward(n, a[38585344*mb:38585344*mb+n*50176], a[38635520*mb:38635520*mb+n*50176])
-	m.bottleneck29_relu1Forward(n, a[38635520*mb:38635520*mb+n*50176], a[38635520*mb:38635520*mb+n*50176])
-	m.bottleneck29_conv2Forward(n, a[38635520*mb:38635520*mb+n*50176], a[38685696*mb:38685696*mb+n*50176])
-	m.bottleneck29_bn2Forward(n, a[38685696*mb:38685696*mb+n*50176], a[38735872*mb:38735872*mb+n*50176])
-	m.bottleneck29_relu2Forward(n, a[38735872*mb:38735872*mb+n*50176], a[38735872*mb:38735872*mb+n*50176])
-	m.bottleneck29_conv3Forward(n, a[38735872*mb:38735872*mb+n*50176], a[38786048*mb:38786048*mb+n*200704])
-	m.bottleneck29_bn3Forward(n, a[38786048*mb:38786048*mb+n*200704], a[38986752*mb:38986752*mb+n*200704])
-	m.bottleneck29_add1Forward(n, a[38986752*mb:38986752*mb+n*200704], a[38384640*mb:38384640*mb+n*200704], a[39187456*mb:39187456*mb+n*200704])
-	m.bottleneck29_relu3Forward(n, a[39187456*mb:39187456*mb+n*200704], a[39187456*mb:39187456*mb+n*200704])
-	m.bottleneck30_conv1Forward(n, a[39187456*mb:39187456*mb+n*200704], a[39388160*mb:39388160*mb+n*50176])
-	m.bottleneck30_bn1Forward(n, a[39388160*mb:39388160*mb+n*50176], a[39438336*mb:39438336*mb+n*50176])
-	m.bottleneck30_relu1Forward(n, a[39438336*mb:39438336*mb+n*50176], a[39438336*mb:39438336*mb+n*50176])
-	m.bottleneck30_conv2Forward(n, a[39438336*mb:39438336*mb+n*50176], a[39488512*mb:39488512*mb+n*50176])
-	m.bottleneck30_bn2Forward(n, a[39488512*mb:39488512*mb+n*50176], a[39538688*mb:39538688*mb+n*50176])
-	m.bottleneck30_relu2Forward(n, a[39538688*mb:39538688*mb+n*50176], a[39538688*mb:39538688*mb+n*50176])
-	m.bottleneck30_conv3Forward(n, a[39538688*mb:39538688*mb+n*50176], a[39588864*mb:39588864*mb+n*200704])
-	m.bottleneck30_bn3Forward(n, a[39588864*mb:39588864*mb+n*200704], a[39789568*mb:39789568*mb+n*200704])
-	m.bottleneck30_add1Forward(n, a[39789568*mb:39789568*mb+n*200704], a[39187456*mb:39187456*mb+n*200704], a[39990272*mb:39990272*mb+n*200704])
-	m.bottleneck30_relu3Forward(n, a[39990272*mb:39990272*mb+n*200704], a[39990272*mb:39990272*mb+n*200704])
-	m.bottleneck31_conv1Forward(n, a[39990272*mb:39990272*mb+n*200704], a[40190976*mb:40190976*mb+n*100352])
-	m.bottleneck31_bn1Forward(n, a[40190976*mb:40190976*mb+n*100352], a[40291328*mb:40291328*mb+n*100352])
-	m.bottleneck31_relu1Forward(n, a[40291328*mb:40291328*mb+n*100352], a[40291328*mb:40291328*mb+n*100352])
-	m.bottleneck31_conv2Forward(n, a[40291328*mb:40291328*mb+n*100352], a[40391680*mb:40391680*mb+n*25088])
-	m.bottleneck31_bn2Forward(n, a[40391680*mb:40391680*mb+n*25088], a[40416768*mb:40416768*mb+n*25088])
-	m.bottleneck31_relu2Forward(n, a[40416768*mb:40416768*mb+n*25088], a[40416768*mb:40416768*mb+n*25088])
-	m.bottleneck31_conv3Forward(n, a[40416768*mb:40416768*mb+n*25088], a[40441856*mb:40441856*mb+n*100352])
-	m.bottleneck31_bn3Forward(n, a[40441856*mb:40441856*mb+n*100352], a[40542208*mb:40542208*mb+n*100352])
-	m.bottleneck31_shortcut1_conv1Forward(n, a[39990272*mb:39990272*mb+n*200704], a[40642560*mb:40642560*mb+n*100352])
-	m.bottleneck31_shortcut1_bn1Forward(n, a[40642560*mb:40642560*mb+n*100352], a[40742912*mb:40742912*mb+n*100352])
-	m.bottleneck31_add1Forward(n, a[40542208*mb:40542208*mb+n*100352], a[40742912*mb:40742912*mb+n*100352], a[40843264*mb:40843264*mb+n*100352])
-	m.bottleneck31_relu3Forward(n, a[40843264*mb:40843264*mb+n*100352], a[40843264*mb:40843264*mb+n*100352])
-	m.bottleneck32_conv1Forward(n, a[40843264*mb:40843264*mb+n*100352], a[40943616*mb:40943616*mb+n*25088])
-	m.bottleneck32_bn1Forward(n, a[40943616*mb:40943616*mb+n*25088], a[40968704*mb:40968704*mb+n*25088])
-	m.bottleneck32_relu1Forward(n, a[40968704*mb:40968704*mb+n*25088], a[40968704*mb:40968704*mb+n*25088])
-	m.bottleneck32_conv2Forward(n, a[40968704*mb:40968704*mb+n*25088], a[40993792*mb:40993792*mb+n*25088])
-	m.bottleneck32_bn2Forward(n, a[40993792*mb:40993792*mb+n*25088], a[41018880*mb:41018880*mb+n*25088])
-	m.bottleneck32_relu2Forward(n, a[41018880*mb:41018880*mb+n*25088], a[41018880*mb:41018880*mb+n*25088])
-	m.bottleneck32_conv3Forward(n, a[41018880*mb:41018880*mb+n*25088], a[41043968*mb:41043968*mb+n*100352])
-	m.bottleneck32_bn3Forward(n, a[41043968*mb:41043968*mb+n*100352], a[41144320*mb:41144320*mb+n*100352])
-	m.bottleneck32_add1Forward(n, a[41144320*mb:41144320*mb+n*100352], a[40843264*mb:40843264*mb+n*100352], a[41244672*mb:41244672*mb+n*100352])
-	m.bottleneck32_relu3Forward(n, a[41244672*mb:41244672*mb+n*100352], a[41244672*mb:41244672*mb+n*100352])
-	m.bottleneck33_conv1Forward(n, a[41244672*mb:41244672*mb+n*100352], a[41345024*mb:41345024*mb+n*25088])
-	m.bottleneck33_bn1Forward(n, a[41345024*mb:41345024*mb+n*25088], a[41370112*mb:41370112*mb+n*25088])
-	m.bottleneck33_relu1Forward(n, a[41370112*mb:41370112*mb+n*25088], a[41370112*mb:41370112*mb+n*25088])
-	m.bottleneck33_conv2Forward(n, a[41370112*mb:41370112*mb+n*25088], a[41395200*mb:41395200*mb+n*25088])
-	m.bottleneck33_bn2Forward(n, a[41395200*mb:41395200*mb+n*25088], a[41420288*mb:41420288*mb+n*25088])
-	m.bottleneck33_relu2Forward(n, a[41420288*mb:41420288*mb+n*25088], a[41420288*mb:41420288*mb+n*25088])
-	m.bottleneck33_conv3Forward(n, a[41420288*mb:41420288*mb+n*25088], a[41445376*mb:41445376*mb+n*100352])
-	m.bottleneck33_bn3Forward(n, a[41445376*mb:41445376*mb+n*100352], a[41545728*mb:41545728*mb+n*100352])
-	m.bottleneck33_add1Forward(n, a[41545728*mb:41545728*mb+n*100352], a[41244672*mb:41244672*mb+n*100352], a[41646080*mb:41646080*mb+n*100352])
-	m.bottleneck33_relu3Forward(n, a[41646080*mb:41646080*mb+n*100352], a[41646080*mb:41646080*mb+n*100352])
-	m.gap1Forward(n, a[41646080*mb:41646080*mb+n*100352], a[41746432*mb:41746432*mb+n*2048])
-	m.fc1Forward(n, a[41746432*mb:41746432*mb+n*2048], a[41748480*mb:41748480*mb+n*1000])
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 64 7x7 s2 p3 nobias (../networks/resnet101.cnn:17), 224x224x3 -> 112x112x64
+	conv1.Forward(n, a[:n*150528], m.Params[0:9408], nil, a[150528*mb:150528*mb+n*802816], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:17), 112x112x64 -> 112x112x64
+	bn1.ForwardTrain(n, a[150528*mb:150528*mb+n*802816], a[953344*mb:953344*mb+n*802816], m.Params[9408:9472], m.Params[9472:9536], m.Buffers[0:64], m.Buffers[64:128], m.Fixed[0:64], m.Fixed[64:128])
+	// relu1: relu (../networks/resnet101.cnn:17), 112x112x64 -> 112x112x64
+	rt.ReLUForward(a[953344*mb : 953344*mb+n*802816])
+	// maxpool1: maxpool 3 s2 p1 (../networks/resnet101.cnn:17), 112x112x64 -> 56x56x64
+	maxpool1.Forward(n, a[953344*mb:953344*mb+n*802816], a[1756160*mb:1756160*mb+n*200704], m.Argmax[:n*200704])
+	// bottleneck1: bottleneck (../networks/resnet101.cnn:18), 56x56x64 -> 56x56x256
+	bottleneckAForward(m, n, &bottleneck1)
+	// bottleneck2: bottleneck (../networks/resnet101.cnn:19), 56x56x256 -> 56x56x256
+	bottleneckBForward(m, n, &bottleneck2)
+	// bottleneck3: bottleneck (../networks/resnet101.cnn:19), 56x56x256 -> 56x56x256
+	bottleneckBForward(m, n, &bottleneck3)
+	// bottleneck4: bottleneck (../networks/resnet101.cnn:20), 56x56x256 -> 28x28x512
+	bottleneckCForward(m, n, &bottleneck4)
+	// bottleneck5: bottleneck (../networks/resnet101.cnn:21), 28x28x512 -> 28x28x512
+	bottleneckDForward(m, n, &bottleneck5)
+	// bottleneck6: bottleneck (../networks/resnet101.cnn:21), 28x28x512 -> 28x28x512
+	bottleneckDForward(m, n, &bottleneck6)
+	// bottleneck7: bottleneck (../networks/resnet101.cnn:21), 28x28x512 -> 28x28x512
+	bottleneckDForward(m, n, &bottleneck7)
+	// bottleneck8: bottleneck (../networks/resnet101.cnn:22), 28x28x512 -> 14x14x1024
+	bottleneckEForward(m, n, &bottleneck8)
+	// bottleneck9: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck9)
+	// bottleneck10: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck10)
+	// bottleneck11: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck11)
+	// bottleneck12: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck12)
+	// bottleneck13: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck13)
+	// bottleneck14: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck14)
+	// bottleneck15: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck15)
+	// bottleneck16: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck16)
+	// bottleneck17: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck17)
+	// bottleneck18: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck18)
+	// bottleneck19: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck19)
+	// bottleneck20: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck20)
+	// bottleneck21: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck21)
+	// bottleneck22: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck22)
+	// bottleneck23: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck23)
+	// bottleneck24: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck24)
+	// bottleneck25: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck25)
+	// bottleneck26: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck26)
+	// bottleneck27: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck27)
+	// bottleneck28: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck28)
+	// bottleneck29: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck29)
+	// bottleneck30: bottleneck (../networks/resnet101.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck30)
+	// bottleneck31: bottleneck (../networks/resnet101.cnn:24), 14x14x1024 -> 7x7x2048
+	bottleneckGForward(m, n, &bottleneck31)
+	// bottleneck32: bottleneck (../networks/resnet101.cnn:25), 7x7x2048 -> 7x7x2048
+	bottleneckHForward(m, n, &bottleneck32)
+	// bottleneck33: bottleneck (../networks/resnet101.cnn:25), 7x7x2048 -> 7x7x2048
+	bottleneckHForward(m, n, &bottleneck33)
+	// gap1: gap (../networks/resnet101.cnn:26), 7x7x2048 -> 1x1x2048
+	gap1.Forward(n, a[41646080*mb:41646080*mb+n*100352], a[41746432*mb:41746432*mb+n*2048])
+	// fc1: fc 1000 (../networks/resnet101.cnn:26), 1x1x2048 -> 1x1x1000
+	fc1.Forward(n, a[41746432*mb:41746432*mb+n*2048], m.Params[42500160:44548160], m.Params[44548160:44549160], a[41748480*mb:41748480*mb+n*1000])
+	// softmax1: softmax (../networks/resnet101.cnn:26), 1x1x1000 -> 1x1x1000
 	// softmax1: computed by the loss
 }
 
 // backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	m.fc1Backward(n, a[41746432*mb:41746432*mb+n*2048], d[41748480*mb:41748480*mb+n*1000], d[41746432*mb:41746432*mb+n*2048])
-	m.gap1Backward(n, a[41646080*mb:41646080*mb+n*100352], d[41746432*mb:41746432*mb+n*2048], d[41646080*mb:41646080*mb+n*100352])
-	m.bottleneck33_relu3Backward(n, a[41646080*mb:41646080*mb+n*100352], d[41646080*mb:41646080*mb+n*100352], d[41646080*mb:41646080*mb+n*100352])
-	m.bottleneck33_add1Backward(n, d[41646080*mb:41646080*mb+n*100352], d[41545728*mb:41545728*mb+n*100352], d[41244672*mb:41244672*mb+n*100352])
-	m.bottleneck33_bn3Backward(n, a[41445376*mb:41445376*mb+n*100352], d[41545728*mb:41545728*mb+n*100352], d[41445376*mb:41445376*mb+n*100352])
-	m.bottleneck33_conv3Backward(n, a[41420288*mb:41420288*mb+n*25088], d[41445376*mb:41445376*mb+n*100352], d[41420288*mb:41420288*mb+n*25088])
-	m.bottleneck33_relu2Backward(n, a[41420288*mb:41420288*mb+n*25088], d[41420288*mb:41420288*mb+n*25088], d[41420288*mb:41420288*mb+n*25088])
-	m.bottleneck33_bn2Backward(n, a[41395200*mb:41395200*mb+n*25088], d[41420288*mb:41420288*mb+n*25088], d[41395200*mb:41395200*mb+n*25088])
-	m.bottleneck33_conv2Backward(n, a[41370112*mb:41370112*mb+n*25088], d[41395200*mb:41395200*mb+n*25088], d[41370112*mb:41370112*mb+n*25088])
-	m.bottleneck33_relu1Backward(n, a[41370112*mb:41370112*mb+n*25088], d[41370112*mb:41370112*mb+n*25088], d[41370112*mb:41370112*mb+n*25088])
-	m.bottleneck33_bn1Backward(n, a[41345024*mb:41345024*mb+n*25088], d[41370112*mb:41370112*mb+n*25088], d[41345024*mb:41345024*mb+n*25088])
-	m.bottleneck33_conv1Backward(n, a[41244672*mb:41244672*mb+n*100352], d[41345024*mb:41345024*mb+n*25088], d[41244672*mb:41244672*mb+n*100352])
-	m.bottleneck32_relu3Backward(n, a[41244672*mb:41244672*mb+n*100352], d[41244672*mb:41244672*mb+n*100352], d[41244672*mb:41244672*mb+n*100352])
-	m.bottleneck32_add1Backward(n, d[41244672*mb:41244672*mb+n*100352], d[41144320*mb:41144320*mb+n*100352], d[40843264*mb:40843264*mb+n*100352])
-	m.bottleneck32_bn3Backward(n, a[41043968*mb:41043968*mb+n*100352], d[41144320*mb:41144320*mb+n*100352], d[41043968*mb:41043968*mb+n*100352])
-	m.bottleneck32_conv3Backward(n, a[41018880*mb:41018880*mb+n*25088], d[41043968*mb:41043968*mb+n*100352], d[41018880*mb:41018880*mb+n*25088])
-	m.bottleneck32_relu2Backward(n, a[41018880*mb:41018880*mb+n*25088], d[41018880*mb:41018880*mb+n*25088], d[41018880*mb:41018880*mb+n*25088])
-	m.bottleneck32_bn2Backward(n, a[40993792*mb:40993792*mb+n*25088], d[41018880*mb:41018880*mb+n*25088], d[40993792*mb:40993792*mb+n*25088])
-	m.bottleneck32_conv2Backward(n, a[40968704*mb:40968704*mb+n*25088], d[40993792*mb:40993792*mb+n*25088], d[40968704*mb:40968704*mb+n*25088])
-	m.bottleneck32_relu1Backward(n, a[40968704*mb:40968704*mb+n*25088], d[40968704*mb:40968704*mb+n*25088], d[40968704*mb:40968704*mb+n*25088])
-	m.bottleneck32_bn1Backward(n, a[40943616*mb:40943616*mb+n*25088], d[40968704*mb:40968704*mb+n*25088], d[40943616*mb:40943616*mb+n*25088])
-	m.bottleneck32_conv1Backward(n, a[40843264*mb:40843264*mb+n*100352], d[40943616*mb:40943616*mb+n*25088], d[40843264*mb:40843264*mb+n*100352])
-	m.bottleneck31_relu3Backward(n, a[40843264*mb:40843264*mb+n*100352], d[40843264*mb:40843264*mb+n*100352], d[40843264*mb:40843264*mb+n*100352])
-	m.bottleneck31_add1Backward(n, d[40843264*mb:40843264*mb+n*100352], d[40542208*mb:40542208*mb+n*100352], d[40742912*mb:40742912*mb+n*100352])
-	m.bottleneck31_shortcut1_bn1Backward(n, a[40642560*mb:40642560*mb+n*100352], d[40742912*mb:40742912*mb+n*100352], d[40642560*mb:40642560*mb+n*100352])
-	m.bottleneck31_shortcut1_conv1Backward(n, a[39990272*mb:39990272*mb+n*200704], d[40642560*mb:40642560*mb+n*100352], d[39990272*mb:39990272*mb+n*200704])
-	m.bottleneck31_bn3Backward(n, a[40441856*mb:40441856*mb+n*100352], d[40542208*mb:40542208*mb+n*100352], d[40441856*mb:40441856*mb+n*100352])
-	m.bottleneck31_conv3Backward(n, a[40416768*mb:40416768*mb+n*25088], d[40441856*mb:40441856*mb+n*100352], d[40416768*mb:40416768*mb+n*25088])
-	m.bottleneck31_relu2Backward(n, a[40416768*mb:40416768*mb+n*25088], d[40416768*mb:40416768*mb+n*25088], d[40416768*mb:40416768*mb+n*25088])
-	m.bottleneck31_bn2Backward(n, a[40391680*mb:40391680*mb+n*25088], d[40416768*mb:40416768*mb+n*25088], d[40391680*mb:40391680*mb+n*25088])
-	m.bottleneck31_conv2Backward(n, a[40291328*mb:40291328*mb+n*100352], d[40391680*mb:40391680*mb+n*25088], d[40291328*mb:40291328*mb+n*100352])
-	m.bottleneck31_relu1Backward(n, a[40291328*mb:40291328*mb+n*100352], d[40291328*mb:40291328*mb+n*100352], d[40291328*mb:40291328*mb+n*100352])
-	m.bottleneck31_bn1Backward(n, a[40190976*mb:40190976*mb+n*100352], d[40291328*mb:40291328*mb+n*100352], d[40190976*mb:40190976*mb+n*100352])
-	m.bottleneck31_conv1Backward(n, a[39990272*mb:39990272*mb+n*200704], d[40190976*mb:40190976*mb+n*100352], d[39990272*mb:39990272*mb+n*200704])
-	m.bottleneck30_relu3Backward(n, a[39990272*mb:39990272*mb+n*200704], d[39990272*mb:39990272*mb+n*200704], d[39990272*mb:39990272*mb+n*200704])
-	m.bottleneck30_add1Backward(n, d[39990272*mb:39990272*mb+n*200704], d[39789568*mb:39789568*mb+n*200704], d[39187456*mb:39187456*mb+n*200704])
-	m.bottleneck30_bn3Backward(n, a[39588864*mb:39588864*mb+n*200704], d[39789568*mb:39789568*mb+n*200704], d[39588864*mb:39588864*mb+n*200704])
-	m.bottleneck30_conv3Backward(n, a[39538688*mb:39538688*mb+n*50176], d[39588864*mb:39588864*mb+n*200704], d[39538688*mb:39538688*mb+n*50176])
-	m.bottleneck30_relu2Backward(n, a[39538688*mb:39538688*mb+n*50176], d[39538688*mb:39538688*mb+n*50176], d[39538688*mb:39538688*mb+n*50176])
-	m.bottleneck30_bn2Backward(n, a[39488512*mb:39488512*mb+n*50176], d[39538688*mb:39538688*mb+n*50176], d[39488512*mb:39488512*mb+n*50176])
-	m.bottleneck30_conv2Backward(n, a[39438336*mb:39438336*mb+n*50176], d[39488512*mb:39488512*mb+n*50176], d[39438336*mb:39438336*mb+n*50176])
-	m.bottleneck30_relu1Backward(n, a[39438336*mb:39438336*mb+n*50176], d[39438336*mb:39438336*mb+n*50176], d[39438336*mb:39438336*mb+n*50176])
-	m.bottleneck30_bn1Backward(n, a[39388160*mb:39388160*mb+n*50176], d[39438336*mb:39438336*mb+n*50176], d[39388160*mb:39388160*mb+n*50176])
-	m.bottleneck30_conv1Backward(n, a[39187456*mb:39187456*mb+n*200704], d[39388160*mb:39388160*mb+n*50176], d[39187456*mb:39187456*mb+n*200704])
-	m.bottleneck29_relu3Backward(n, a[39187456*mb:39187456*mb+n*200704], d[39187456*mb:39187456*mb+n*200704], d[39187456*mb:39187456*mb+n*200704])
-	m.bottleneck29_add1Backward(n, d[39187456*mb:39187456*mb+n*200704], d[38986752*mb:38986752*mb+n*200704], d[38384640*mb:38384640*mb+n*200704])
-	m.bottleneck29_bn3Backward(n, a[38786048*mb:38786048*mb+n*200704], d[38986752*mb:38986752*mb+n*200704], d[38786048*mb:38786048*mb+n*200704])
-	m.bottleneck29_conv3Backward(n, a[38735872*mb:38735872*mb+n*50176], d[38786048*mb:38786048*mb+n*200704], d[38735872*mb:38735872*mb+n*50176])
-	m.bottleneck29_relu2Backward(n, a[38735872*mb:38735872*mb+n*50176], d[38735872*mb:38735872*mb+n*50176], d[38735872*mb:38735872*mb+n*50176])
-	m.bottleneck29_bn2Backward(n, a[38685696*mb:38685696*mb+n*50176], d[38735872*mb:38735872*mb+n*50176], d[38685696*mb:38685696*mb+n*50176])
-	m.bottleneck29_conv2Backward(n, a[38635520*mb:38635520*mb+n*50176], d[38685696*mb:38685696*mb+n*50176], d[38635520*mb:38635520*mb+n*50176])
-	m.bottleneck29_relu1Backward(n, a[38635520*mb:38635520*mb+n*50176], d[38635520*mb:38635520*mb+n*50176], d[38635520*mb:38635520*mb+n*50176])
-	m.bottleneck29_bn1Backward(n, a[38585344*mb:38585344*mb+n*50176], d[38635520*mb:38635520*mb+n*50176], d[38585344*mb:38585344*mb+n*50176])
-	m.bottleneck29_conv1Backward(n, a[38384640*mb:38384640*mb+n*200704], d[38585344*mb:38585344*mb+n*50176], d[38384640*mb:38384640*mb+n*200704])
-	m.bottleneck28_relu3Backward(n, a[38384640*mb:38384640*mb+n*200704], d[38384640*mb:38384640*mb+n*200704], d[38384640*mb:38384640*mb+n*200704])
-	m.bottleneck28_add1Backward(n, d[38384640*mb:38384640*mb+n*200704], d[38183936*mb:38183936*mb+n*200704], d[37581824*mb:37581824*mb+n*200704])
-	m.bottleneck28_bn3Backward(n, a[37983232*mb:37983232*mb+n*200704], d[38183936*mb:38183936*mb+n*200704], d[37983232*mb:37983232*mb+n*200704])
-	m.bottleneck28_conv3Backward(n, a[37933056*mb:37933056*mb+n*50176], d[37983232*mb:37983232*mb+n*200704], d[37933056*mb:37933056*mb+n*50176])
-	m.bottleneck28_relu2Backward(n, a[37933056*mb:37933056*mb+n*50176], d[37933056*mb:37933056*mb+n*50176], d[37933056*mb:37933056*mb+n*50176])
-	m.bottleneck28_bn2Backward(n, a[37882880*mb:37882880*mb+n*50176], d[37933056*mb:37933056*mb+n*50176], d[37882880*mb:37882880*mb+n*50176])
-	m.bottleneck28_conv2Backward(n, a[37832704*mb:37832704*mb+n*50176], d[37882880*mb:37882880*mb+n*50176], d[37832704*mb:37832704*mb+n*50176])
-	m.bottleneck28_relu1Backward(n, a[37832704*mb:37832704*mb+n*50176], d[37832704*mb:37832704*mb+n*50176], d[37832704*mb:37832704*mb+n*50176])
-	m.bottleneck28_bn1Backward(n, a[37782528*mb:37782528*mb+n*50176], d[37832704*mb:37832704*mb+n*50176], d[37782528*mb:37782528*mb+n*50176])
-	m.bottleneck28_conv1Backward(n, a[37581824*mb:37581824*mb+n*200704], d[37782528*mb:37782528*mb+n*50176], d[37581824*mb:37581824*mb+n*200704])
-	m.bottleneck27_relu3Backward(n, a[37581824*mb:37581824*mb+n*200704], d[37581824*mb:37581824*mb+n*200704], d[37581824*mb:37581824*mb+n*200704])
-	m.bottleneck27_add1Backward(n, d[37581824*mb:37581824*mb+n*200704], d[37381120*mb:37381120*mb+n*200704], d[36779008*mb:36779008*mb+n*200704])
-	m.bottleneck27_bn3Backward(n, a[37180416*mb:37180416*mb+n*200704], d[37381120*mb:37381120*mb+n*200704], d[37180416*mb:37180416*mb+n*200704])
-	m.bottleneck27_conv3Backward(n, a[37130240*mb:37130240*mb+n*50176], d[37180416*mb:37180416*mb+n*200704], d[37130240*mb:37130240*mb+n*50176])
-	m.bottleneck27_relu2Backward(n, a[37130240*mb:37130240*mb+n*50176], d[37130240*mb:37130240*mb+n*50176], d[37130240*mb:37130240*mb+n*50176])
-	m.bottleneck27_bn2Backward(n, a[37080064*mb:37080064*mb+n*50176], d[37130240*mb:37130240*mb+n*50176], d[37080064*mb:37080064*mb+n*50176])
-	m.bottleneck27_conv2Backward(n, a[37029888*mb:37029888*mb+n*50176], d[37080064*mb:37080064*mb+n*50176], d[37029888*mb:37029888*mb+n*50176])
-	m.bottleneck27_relu1Backward(n, a[37029888*mb:37029888*mb+n*50176], d[37029888*mb:37029888*mb+n*50176], d[37029888*mb:37029888*mb+n*50176])
-	m.bottleneck27_bn1Backward(n, a[36979712*mb:36979712*mb+n*50176], d[37029888*mb:37029888*mb+n*50176], d[36979712*mb:36979712*mb+n*50176])
-	m.bottleneck27_conv1Backward(n, a[36779008*mb:36779008*mb+n*200704], d[36979712*mb:36979712*mb+n*50176], d[36779008*mb:36779008*mb+n*200704])
-	m.bottleneck26_relu3Backward(n, a[36779008*mb:36779008*mb+n*200704], d[36779008*mb:36779008*mb+n*200704], d[36779008*mb:36779008*mb+n*200704])
-	m.bottleneck26_add1Backward(n, d[36779008*mb:36779008*mb+n*200704], d[36578304*mb:36578304*mb+n*200704], d[35976192*mb:35976192*mb+n*200704])
-	m.bottleneck26_bn3Backward(n, a[36377600*mb:36377600*mb+n*200704], d[36578304*mb:36578304*mb+n*200704], d[36377600*mb:36377600*mb+n*200704])
-	m.bottleneck26_conv3Backward(n, a[36327424*mb:36327424*mb+n*50176], d[36377600*mb:36377600*mb+n*200704], d[36327424*mb:36327424*mb+n*50176])
-	m.bottleneck26_relu2Backward(n, a[36327424*mb:36327424*mb+n*50176], d[36327424*mb:36327424*mb+n*50176], d[36327424*mb:36327424*mb+n*50176])
-	m.bottleneck26_bn2Backward(n, a[36277248*mb:36277248*mb+n*50176], d[36327424*mb:36327424*mb+n*50176], d[36277248*mb:36277248*mb+n*50176])
-	m.bottleneck26_conv2Backward(n, a[36227072*mb:36227072*mb+n*50176], d[36277248*mb:36277248*mb+n*50176], d[36227072*mb:36227072*mb+n*50176])
-	m.bottleneck26_relu1Backward(n, a[36227072*mb:36227072*mb+n*50176], d[36227072*mb:36227072*mb+n*50176], d[36227072*mb:36227072*mb+n*50176])
-	m.bottleneck26_bn1Backward(n, a[36176896*mb:36176896*mb+n*50176], d[36227072*mb:36227072*mb+n*50176], d[36176896*mb:36176896*mb+n*50176])
-	m.bottleneck26_conv1Backward(n, a[35976192*mb:35976192*mb+n*200704], d[36176896*mb:36176896*mb+n*50176], d[35976192*mb:35976192*mb+n*200704])
-	m.bottleneck25_relu3Backward(n, a[35976192*mb:35976192*mb+n*200704], d[35976192*mb:35976192*mb+n*200704], d[35976192*mb:35976192*mb+n*200704])
-	m.bottleneck25_add1Backward(n, d[35976192*mb:35976192*mb+n*200704], d[35775488*mb:35775488*mb+n*200704], d[35173376*mb:35173376*mb+n*200704])
-	m.bottleneck25_bn3Backward(n, a[35574784*mb:35574784*mb+n*200704], d[35775488*mb:35775488*mb+n*200704], d[35574784*mb:35574784*mb+n*200704])
-	m.bottleneck25_conv3Backward(n, a[35524608*mb:35524608*mb+n*50176], d[35574784*mb:35574784*mb+n*200704], d[35524608*mb:35524608*mb+n*50176])
-	m.bottleneck25_relu2Backward(n, a[35524608*mb:35524608*mb+n*50176], d[35524608*mb:35524608*mb+n*50176], d[35524608*mb:35524608*mb+n*50176])
-	m.bottleneck25_bn2Backward(n, a[35474432*mb:35474432*mb+n*50176], d[35524608*mb:35524608*mb+n*50176], d[35474432*mb:35474432*mb+n*50176])
-	m.bottleneck25_conv2Backward(n, a[35424256*mb:35424256*mb+n*50176], d[35474432*mb:35474432*mb+n*50176], d[35424256*mb:35424256*mb+n*50176])
-	m.bottleneck25_relu1Backward(n, a[35424256*mb:35424256*mb+n*50176], d[35424256*mb:35424256*mb+n*50176], d[35424256*mb:35424256*mb+n*50176])
-	m.bottleneck25_bn1Backward(n, a[35374080*mb:35374080*mb+n*50176], d[35424256*mb:35424256*mb+n*50176], d[35374080*mb:35374080*mb+n*50176])
-	m.bottleneck25_conv1Backward(n, a[35173376*mb:35173376*mb+n*200704], d[35374080*mb:35374080*mb+n*50176], d[35173376*mb:35173376*mb+n*200704])
-	m.bottleneck24_relu3Backward(n, a[35173376*mb:35173376*mb+n*200704], d[35173376*mb:35173376*mb+n*200704], d[35173376*mb:35173376*mb+n*200704])
-	m.bottleneck24_add1Backward(n, d[35173376*mb:35173376*mb+n*200704], d[34972672*mb:34972672*mb+n*200704], d[34370560*mb:34370560*mb+n*200704])
-	m.bottleneck24_bn3Backward(n, a[34771968*mb:34771968*mb+n*200704], d[34972672*mb:34972672*mb+n*200704], d[34771968*mb:34771968*mb+n*200704])
-	m.bottleneck24_conv3Backward(n, a[34721792*mb:34721792*mb+n*50176], d[34771968*mb:34771968*mb+n*200704], d[34721792*mb:34721792*mb+n*50176])
-	m.bottleneck24_relu2Backward(n, a[34721792*mb:34721792*mb+n*50176], d[34721792*mb:34721792*mb+n*50176], d[34721792*mb:34721792*mb+n*50176])
-	m.bottleneck24_bn2Backward(n, a[34671616*mb:34671616*mb+n*50176], d[34721792*mb:34721792*mb+n*50176], d[34671616*mb:34671616*mb+n*50176])
-	m.bottleneck24_conv2Backward(n, a[34621440*mb:34621440*mb+n*50176], d[34671616*mb:34671616*mb+n*50176], d[34621440*mb:34621440*mb+n*50176])
-	m.bottleneck24_relu1Backward(n, a[34621440*mb:34621440*mb+n*50176], d[34621440*mb:34621440*mb+n*50176], d[34621440*mb:34621440*mb+n*50176])
-	m.bottleneck24_bn1Backward(n, a[34571264*mb:34571264*mb+n*50176], d[34621440*mb:34621440*mb+n*50176], d[34571264*mb:34571264*mb+n*50176])
-	m.bottleneck24_conv1Backward(n, a[34370560*mb:34370560*mb+n*200704], d[34571264*mb:34571264*mb+n*50176], d[34370560*mb:34370560*mb+n*200704])
-	m.bottleneck23_relu3Backward(n, a[34370560*mb:34370560*mb+n*200704], d[34370560*mb:34370560*mb+n*200704], d[34370560*mb:34370560*mb+n*200704])
-	m.bottleneck23_add1Backward(n, d[34370560*mb:34370560*mb+n*200704], d[34169856*mb:34169856*mb+n*200704], d[33567744*mb:33567744*mb+n*200704])
-	m.bottleneck23_bn3Backward(n, a[33969152*mb:33969152*mb+n*200704], d[34169856*mb:34169856*mb+n*200704], d[33969152*mb:33969152*mb+n*200704])
-	m.bottleneck23_conv3Backward(n, a[33918976*mb:33918976*mb+n*50176], d[33969152*mb:33969152*mb+n*200704], d[33918976*mb:33918976*mb+n*50176])
-	m.bottleneck23_relu2Backward(n, a[33918976*mb:33918976*mb+n*50176], d[33918976*mb:33918976*mb+n*50176], d[33918976*mb:33918976*mb+n*50176])
-	m.bottleneck23_bn2Backward(n, a[33868800*mb:33868800*mb+n*50176], d[33918976*mb:33918976*mb+n*50176], d[33868800*mb:33868800*mb+n*50176])
-	m.bottleneck23_conv2Backward(n, a[33818624*mb:33818624*mb+n*50176], d[33868800*mb:33868800*mb+n*50176], d[33818624*mb:33818624*mb+n*50176])
-	m.bottleneck23_relu1Backward(n, a[33818624*mb:33818624*mb+n*50176], d[33818624*mb:33818624*mb+n*50176], d[33818624*mb:33818624*mb+n*50176])
-	m.bottleneck23_bn1Backward(n, a[33768448*mb:33768448*mb+n*50176], d[33818624*mb:33818624*mb+n*50176], d[33768448*mb:33768448*mb+n*50176])
-	m.bottleneck23_conv1Backward(n, a[33567744*mb:33567744*mb+n*200704], d[33768448*mb:33768448*mb+n*50176], d[33567744*mb:33567744*mb+n*200704])
-	m.bottleneck22_relu3Backward(n, a[33567744*mb:33567744*mb+n*200704], d[33567744*mb:33567744*mb+n*200704], d[33567744*mb:33567744*mb+n*200704])
-	m.bottleneck22_add1Backward(n, d[33567744*mb:33567744*mb+n*200704], d[33367040*mb:33367040*mb+n*200704], d[32764928*mb:32764928*mb+n*200704])
-	m.bottleneck22_bn3Backward(n, a[33166336*mb:33166336*mb+n*200704], d[33367040*mb:33367040*mb+n*200704], d[33166336*mb:33166336*mb+n*200704])
-	m.bottleneck22_conv3Backward(n, a[33116160*mb:33116160*mb+n*50176], d[33166336*mb:33166336*mb+n*200704], d[33116160*mb:33116160*mb+n*50176])
-	m.bottleneck22_relu2Backward(n, a[33116160*mb:33116160*mb+n*50176], d[33116160*mb:33116160*mb+n*50176], d[33116160*mb:33116160*mb+n*50176])
-	m.bottleneck22_bn2Backward(n, a[33065984*mb:33065984*mb+n*50176], d[33116160*mb:33116160*mb+n*50176], d[33065984*mb:33065984*mb+n*50176])
-	m.bottleneck22_conv2Backward(n, a[33015808*mb:33015808*mb+n*50176], d[33065984*mb:33065984*mb+n*50176], d[33015808*mb:33015808*mb+n*50176])
-	m.bottleneck22_relu1Backward(n, a[33015808*mb:33015808*mb+n*50176], d[33015808*mb:33015808*mb+n*50176], d[33015808*mb:33015808*mb+n*50176])
-	m.bottleneck22_bn1Backward(n, a[32965632*mb:32965632*mb+n*50176], d[33015808*mb:33015808*mb+n*50176], d[32965632*mb:32965632*mb+n*50176])
-	m.bottleneck22_conv1Backward(n, a[32764928*mb:32764928*mb+n*200704], d[32965632*mb:32965632*mb+n*50176], d[32764928*mb:32764928*mb+n*200704])
-	m.bottleneck21_relu3Backward(n, a[32764928*mb:32764928*mb+n*200704], d[32764928*mb:32764928*mb+n*200704], d[32764928*mb:32764928*mb+n*200704])
-	m.bottleneck21_add1Backward(n, d[32764928*mb:32764928*mb+n*200704], d[32564224*mb:32564224*mb+n*200704], d[31962112*mb:31962112*mb+n*200704])
-	m.bottleneck21_bn3Backward(n, a[32363520*mb:32363520*mb+n*200704], d[32564224*mb:32564224*mb+n*200704], d[32363520*mb:32363520*mb+n*200704])
-	m.bottleneck21_conv3Backward(n, a[32313344*mb:32313344*mb+n*50176], d[32363520*mb:32363520*mb+n*200704], d[32313344*mb:32313344*mb+n*50176])
-	m.bottleneck21_relu2Backward(n, a[32313344*mb:32313344*mb+n*50176], d[32313344*mb:32313344*mb+n*50176], d[32313344*mb:32313344*mb+n*50176])
-	m.bottleneck21_bn2Backward(n, a[32263168*mb:32263168*mb+n*50176], d[32313344*mb:32313344*mb+n*50176], d[32263168*mb:32263168*mb+n*50176])
-	m.bottleneck21_conv2Backward(n, a[32212992*mb:32212992*mb+n*50176], d[32263168*mb:32263168*mb+n*50176], d[32212992*mb:32212992*mb+n*50176])
-	m.bottleneck21_relu1Backward(n, a[32212992*mb:32212992*mb+n*50176], d[32212992*mb:32212992*mb+n*50176], d[32212992*mb:32212992*mb+n*50176])
-	m.bottleneck21_bn1Backward(n, a[32162816*mb:32162816*mb+n*50176], d[32212992*mb:32212992*mb+n*50176], d[32162816*mb:32162816*mb+n*50176])
-	m.bottleneck21_conv1Backward(n, a[31962112*mb:31962112*mb+n*200704], d[32162816*mb:32162816*mb+n*50176], d[31962112*mb:31962112*mb+n*200704])
-	m.bottleneck20_relu3Backward(n, a[31962112*mb:31962112*mb+n*200704], d[31962112*mb:31962112*mb+n*200704], d[31962112*mb:31962112*mb+n*200704])
-	m.bottleneck20_add1Backward(n, d[31962112*mb:31962112*mb+n*200704], d[31761408*mb:31761408*mb+n*200704], d[31159296*mb:31159296*mb+n*200704])
-	m.bottleneck20_bn3Backward(n, a[31560704*mb:31560704*mb+n*200704], d[31761408*mb:31761408*mb+n*200704], d[31560704*mb:31560704*mb+n*200704])
-	m.bottleneck20_conv3Backward(n, a[31510528*mb:31510528*mb+n*50176], d[31560704*mb:31560704*mb+n*200704], d[31510528*mb:31510528*mb+n*50176])
-	m.bottleneck20_relu2Backward(n, a[31510528*mb:31510528*mb+n*50176], d[31510528*mb:31510528*mb+n*50176], d[31510528*mb:31510528*mb+n*50176])
-	m.bottleneck20_bn2Backward(n, a[31460352*mb:31460352*mb+n*50176], d[31510528*mb:31510528*mb+n*50176], d[31460352*mb:31460352*mb+n*50176])
-	m.bottleneck20_conv2Backward(n, a[31410176*mb:31410176*mb+n*50176], d[31460352*mb:31460352*mb+n*50176], d[31410176*mb:31410176*mb+n*50176])
-	m.bottleneck20_relu1Backward(n, a[31410176*mb:31410176*mb+n*50176], d[31410176*mb:31410176*mb+n*50176], d[31410176*mb:31410176*mb+n*50176])
-	m.bottleneck20_bn1Backward(n, a[31360000*mb:31360000*mb+n*50176], d[31410176*mb:31410176*mb+n*50176], d[31360000*mb:31360000*mb+n*50176])
-	m.bottleneck20_conv1Backward(n, a[31159296*mb:31159296*mb+n*200704], d[31360000*mb:31360000*mb+n*50176], d[31159296*mb:31159296*mb+n*200704])
-	m.bottleneck19_relu3Backward(n, a[31159296*mb:31159296*mb+n*200704], d[31159296*mb:31159296*mb+n*200704], d[31159296*mb:31159296*mb+n*200704])
-	m.bottleneck19_add1Backward(n, d[31159296*mb:31159296*mb+n*200704], d[30958592*mb:30958592*mb+n*200704], d[30356480*mb:30356480*mb+n*200704])
-	m.bottleneck19_bn3Backward(n, a[30757888*mb:30757888*mb+n*200704], d[30958592*mb:30958592*mb+n*200704], d[30757888*mb:30757888*mb+n*200704])
-	m.bottleneck19_conv3Backward(n, a[30707712*mb:30707712*mb+n*50176], d[30757888*mb:30757888*mb+n*200704], d[30707712*mb:30707712*mb+n*50176])
-	m.bottleneck19_relu2Backward(n, a[30707712*mb:30707712*mb+n*50176], d[30707712*mb:30707712*mb+n*50176], d[30707712*mb:30707712*mb+n*50176])
-	m.bottleneck19_bn2Backward(n, a[30657536*mb:30657536*mb+n*50176], d[30707712*mb:30707712*mb+n*50176], d[30657536*mb:30657536*mb+n*50176])
-	m.bottleneck19_conv2Backward(n, a[30607360*mb:30607360*mb+n*50176], d[30657536*mb:30657536*mb+n*50176], d[30607360*mb:30607360*mb+n*50176])
-	m.bottleneck19_relu1Backward(n, a[30607360*mb:30607360*mb+n*50176], d[30607360*mb:30607360*mb+n*50176], d[30607360*mb:30607360*mb+n*50176])
-	m.bottleneck19_bn1Backward(n, a[30557184*mb:30557184*mb+n*50176], d[30607360*mb:30607360*mb+n*50176], d[30557184*mb:30557184*mb+n*50176])
-	m.bottleneck19_conv1Backward(n, a[30356480*mb:30356480*mb+n*200704], d[30557184*mb:30557184*mb+n*50176], d[30356480*mb:30356480*mb+n*200704])
-	m.bottleneck18_relu3Backward(n, a[30356480*mb:30356480*mb+n*200704], d[30356480*mb:30356480*mb+n*200704], d[30356480*mb:30356480*mb+n*200704])
-	m.bottleneck18_add1Backward(n, d[30356480*mb:30356480*mb+n*200704], d[30155776*mb:30155776*mb+n*200704], d[29553664*mb:29553664*mb+n*200704])
-	m.bottleneck18_bn3Backward(n, a[29955072*mb:29955072*mb+n*200704], d[30155776*mb:30155776*mb+n*200704], d[29955072*mb:29955072*mb+n*200704])
-	m.bottleneck18_conv3Backward(n, a[29904896*mb:29904896*mb+n*50176], d[29955072*mb:29955072*mb+n*200704], d[29904896*mb:29904896*mb+n*50176])
-	m.bottleneck18_relu2Backward(n, a[29904896*mb:29904896*mb+n*50176], d[29904896*mb:29904896*mb+n*50176], d[29904896*mb:29904896*mb+n*50176])
-	m.bottleneck18_bn2Backward(n, a[29854720*mb:29854720*mb+n*50176], d[29904896*mb:29904896*mb+n*50176], d[29854720*mb:29854720*mb+n*50176])
-	m.bottleneck18_conv2Backward(n, a[29804544*mb:29804544*mb+n*50176], d[29854720*mb:29854720*mb+n*50176], d[29804544*mb:29804544*mb+n*50176])
-	m.bottleneck18_relu1Backward(n, a[29804544*mb:29804544*mb+n*50176], d[29804544*mb:29804544*mb+n*50176], d[29804544*mb:29804544*mb+n*50176])
-	m.bottleneck18_bn1Backward(n, a[29754368*mb:29754368*mb+n*50176], d[29804544*mb:29804544*mb+n*50176], d[29754368*mb:29754368*mb+n*50176])
-	m.bottleneck18_conv1Backward(n, a[29553664*mb:29553664*mb+n*200704], d[29754368*mb:29754368*mb+n*50176], d[29553664*mb:29553664*mb+n*200704])
-	m.bottleneck17_relu3Backward(n, a[29553664*mb:29553664*mb+n*200704], d[29553664*mb:29553664*mb+n*200704], d[29553664*mb:29553664*mb+n*200704])
-	m.bottleneck17_add1Backward(n, d[29553664*mb:29553664*mb+n*200704], d[29352960*mb:29352960*mb+n*200704], d[28750848*mb:28750848*mb+n*200704])
-	m.bottleneck17_bn3Backward(n, a[29152256*mb:29152256*mb+n*200704], d[29352960*mb:29352960*mb+n*200704], d[29152256*mb:29152256*mb+n*200704])
-	m.bottleneck17_conv3Backward(n, a[29102080*mb:29102080*mb+n*50176], d[29152256*mb:29152256*mb+n*200704], d[29102080*mb:29102080*mb+n*50176])
-	m.bottleneck17_relu2Backward(n, a[29102080*mb:29102080*mb+n*50176], d[29102080*mb:29102080*mb+n*50176], d[29102080*mb:29102080*mb+n*50176])
-	m.bottleneck17_bn2Backward(n, a[29051904*mb:29051904*mb+n*50176], d[29102080*mb:29102080*mb+n*50176], d[29051904*mb:29051904*mb+n*50176])
-	m.bottleneck17_conv2Backward(n, a[29001728*mb:29001728*mb+n*50176], d[29051904*mb:29051904*mb+n*50176], d[29001728*mb:29001728*mb+n*50176])
-	m.bottleneck17_relu1Backward(n, a[29001728*mb:29001728*mb+n*50176], d[29001728*mb:29001728*mb+n*50176], d[29001728*mb:29001728*mb+n*50176])
-	m.bottleneck17_bn1Backward(n, a[28951552*mb:28951552*mb+n*50176], d[29001728*mb:29001728*mb+n*50176], d[28951552*mb:28951552*mb+n*50176])
-	m.bottleneck17_conv1Backward(n, a[28750848*mb:28750848*mb+n*200704], d[28951552*mb:28951552*mb+n*50176], d[28750848*mb:28750848*mb+n*200704])
-	m.bottleneck16_relu3Backward(n, a[28750848*mb:28750848*mb+n*200704], d[28750848*mb:28750848*mb+n*200704], d[28750848*mb:28750848*mb+n*200704])
-	m.bottleneck16_add1Backward(n, d[28750848*mb:28750848*mb+n*200704], d[28550144*mb:28550144*mb+n*200704], d[27948032*mb:27948032*mb+n*200704])
-	m.bottleneck16_bn3Backward(n, a[28349440*mb:28349440*mb+n*200704], d[28550144*mb:28550144*mb+n*200704], d[28349440*mb:28349440*mb+n*200704])
-	m.bottleneck16_conv3Backward(n, a[28299264*mb:28299264*mb+n*50176], d[28349440*mb:28349440*mb+n*200704], d[28299264*mb:28299264*mb+n*50176])
-	m.bottleneck16_relu2Backward(n, a[28299264*mb:28299264*mb+n*50176], d[28299264*mb:28299264*mb+n*50176], d[28299264*mb:28299264*mb+n*50176])
-	m.bottleneck16_bn2Backward(n, a[28249088*mb:28249088*mb+n*50176], d[28299264*mb:28299264*mb+n*50176], d[28249088*mb:28249088*mb+n*50176])
-	m.bottleneck16_conv2Backward(n, a[28198912*mb:28198912*mb+n*50176], d[28249088*mb:28249088*mb+n*50176], d[28198912*mb:28198912*mb+n*50176])
-	m.bottleneck16_relu1Backward(n, a[28198912*mb:28198912*mb+n*50176], d[28198912*mb:28198912*mb+n*50176], d[28198912*mb:28198912*mb+n*50176])
-	m.bottleneck16_bn1Backward(n, a[28148736*mb:28148736*mb+n*50176], d[28198912*mb:28198912*mb+n*50176], d[28148736*mb:28148736*mb+n*50176])
-	m.bottleneck16_conv1Backward(n, a[27948032*mb:27948032*mb+n*200704], d[28148736*mb:28148736*mb+n*50176], d[27948032*mb:27948032*mb+n*200704])
-	m.bottleneck15_relu3Backward(n, a[27948032*mb:27948032*mb+n*200704], d[27948032*mb:27948032*mb+n*200704], d[27948032*mb:27948032*mb+n*200704])
-	m.bottleneck15_add1Backward(n, d[27948032*mb:27948032*mb+n*200704], d[27747328*mb:27747328*mb+n*200704], d[27145216*mb:27145216*mb+n*200704])
-	m.bottleneck15_bn3Backward(n, a[27546624*mb:27546624*mb+n*200704], d[27747328*mb:27747328*mb+n*200704], d[27546624*mb:27546624*mb+n*200704])
-	m.bottleneck15_conv3Backward(n, a[27496448*mb:27496448*mb+n*50176], d[27546624*mb:27546624*mb+n*200704], d[27496448*mb:27496448*mb+n*50176])
-	m.bottleneck15_relu2Backward(n, a[27496448*mb:27496448*mb+n*50176], d[27496448*mb:27496448*mb+n*50176], d[27496448*mb:27496448*mb+n*50176])
-	m.bottleneck15_bn2Backward(n, a[27446272*mb:27446272*mb+n*50176], d[27496448*mb:27496448*mb+n*50176], d[27446272*mb:27446272*mb+n*50176])
-	m.bottleneck15_conv2Backward(n, a[27396096*mb:27396096*mb+n*50176], d[27446272*mb:27446272*mb+n*50176], d[27396096*mb:27396096*mb+n*50176])
-	m.bottleneck15_relu1Backward(n, a[27396096*mb:27396096*mb+n*50176], d[27396096*mb:27396096*mb+n*50176], d[27396096*mb:27396096*mb+n*50176])
-	m.bottleneck15_bn1Backward(n, a[27345920*mb:27345920*mb+n*50176], d[27396096*mb:27396096*mb+n*50176], d[27345920*mb:27345920*mb+n*50176])
-	m.bottleneck15_conv1Backward(n, a[27145216*mb:27145216*mb+n*200704], d[27345920*mb:27345920*mb+n*50176], d[27145216*mb:27145216*mb+n*200704])
-	m.bottleneck14_relu3Backward(n, a[27145216*mb:27145216*mb+n*200704], d[27145216*mb:27145216*mb+n*200704], d[27145216*mb:27145216*mb+n*200704])
-	m.bottleneck14_add1Backward(n, d[27145216*mb:27145216*mb+n*200704], d[26944512*mb:26944512*mb+n*200704], d[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck14_bn3Backward(n, a[26743808*mb:26743808*mb+n*200704], d[26944512*mb:26944512*mb+n*200704], d[26743808*mb:26743808*mb+n*200704])
-	m.bottleneck14_conv3Backward(n, a[26693632*mb:26693632*mb+n*50176], d[26743808*mb:26743808*mb+n*200704], d[26693632*mb:26693632*mb+n*50176])
-	m.bottleneck14_relu2Backward(n, a[26693632*mb:26693632*mb+n*50176], d[26693632*mb:26693632*mb+n*50176], d[26693632*mb:26693632*mb+n*50176])
-	m.bottleneck14_bn2Backward(n, a[26643456*mb:26643456*mb+n*50176], d[26693632*mb:26693632*mb+n*50176], d[26643456*mb:26643456*mb+n*50176])
-	m.bottleneck14_conv2Backward(n, a[26593280*mb:26593280*mb+n*50176], d[26643456*mb:26643456*mb+n*50176], d[26593280*mb:26593280*mb+n*50176])
-	m.bottleneck14_relu1Backward(n, a[26593280*mb:26593280*mb+n*50176], d[26593280*mb:26593280*mb+n*50176], d[26593280*mb:26593280*mb+n*50176])
-	m.bottleneck14_bn1Backward(n, a[26543104*mb:26543104*mb+n*50176], d[26593280*mb:26593280*mb+n*50176], d[26543104*mb:26543104*mb+n*50176])
-	m.bottleneck14_conv1Backward(n, a[26342400*mb:26342400*mb+n*200704], d[26543104*mb:26543104*mb+n*50176], d[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck13_relu3Backward(n, a[26342400*mb:26342400*mb+n*200704], d[26342400*mb:26342400*mb+n*200704], d[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck13_add1Backward(n, d[26342400*mb:26342400*mb+n*200704], d[26141696*mb:26141696*mb+n*200704], d[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck13_bn3Backward(n, a[25940992*mb:25940992*mb+n*200704], d[26141696*mb:26141696*mb+n*200704], d[25940992*mb:25940992*mb+n*200704])
-	m.bottleneck13_conv3Backward(n, a[25890816*mb:25890816*mb+n*50176], d[25940992*mb:25940992*mb+n*200704], d[25890816*mb:25890816*mb+n*50176])
-	m.bottleneck13_relu2Backward(n, a[25890816*mb:25890816*mb+n*50176], d[25890816*mb:25890816*mb+n*50176], d[25890816*mb:25890816*mb+n*50176])
-	m.bottleneck13_bn2Backward(n, a[25840640*mb:25840640*mb+n*50176], d[25890816*mb:25890816*mb+n*50176], d[25840640*mb:25840640*mb+n*50176])
-	m.bottleneck13_conv2Backward(n, a[25790464*mb:25790464*mb+n*50176], d[25840640*mb:25840640*mb+n*50176], d[25790464*mb:25790464*mb+n*50176])
-	m.bottleneck13_relu1Backward(n, a[25790464*mb:25790464*mb+n*50176], d[25790464*mb:25790464*mb+n*50176], d[25790464*mb:25790464*mb+n*50176])
-	m.bottleneck13_bn1Backward(n, a[25740288*mb:25740288*mb+n*50176], d[25790464*mb:25790464*mb+n*50176], d[25740288*mb:25740288*mb+n*50176])
-	m.bottleneck13_conv1Backward(n, a[25539584*mb:25539584*mb+n*200704], d[25740288*mb:25740288*mb+n*50176], d[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck12_relu3Backward(n, a[25539584*mb:25539584*mb+n*200704], d[25539584*mb:25539584*mb+n*200704], d[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck12_add1Backward(n, d[25539584*mb:25539584*mb+n*200704], d[25338880*mb:25338880*mb+n*200704], d[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck12_bn3Backward(n, a[25138176*mb:25138176*mb+n*200704], d[25338880*mb:25338880*mb+n*200704], d[25138176*mb:25138176*mb+n*200704])
-	m.bottleneck12_conv3Backward(n, a[25088000*mb:25088000*mb+n*50176], d[25138176*mb:25138176*mb+n*200704], d[25088000*mb:25088000*mb+n*50176])
-	m.bottleneck12_relu2Backward(n, a[25088000*mb:25088000*mb+n*50176], d[25088000*mb:25088000*mb+n*50176], d[25088000*mb:25088000*mb+n*50176])
-	m.bottleneck12_bn2Backward(n, a[25037824*mb:25037824*mb+n*50176], d[25088000*mb:25088000*mb+n*50176], d[25037824*mb:25037824*mb+n*50176])
-	m.bottleneck12_conv2Backward(n, a[24987648*mb:24987648*mb+n*50176], d[25037824*mb:25037824*mb+n*50176], d[24987648*mb:24987648*mb+n*50176])
-	m.bottleneck12_relu1Backward(n, a[24987648*mb:24987648*mb+n*50176], d[24987648*mb:24987648*mb+n*50176], d[24987648*mb:24987648*mb+n*50176])
-	m.bottleneck12_bn1Backward(n, a[24937472*mb:24937472*mb+n*50176], d[24987648*mb:24987648*mb+n*50176], d[24937472*mb:24937472*mb+n*50176])
-	m.bottleneck12_conv1Backward(n, a[24736768*mb:24736768*mb+n*200704], d[24937472*mb:24937472*mb+n*50176], d[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck11_relu3Backward(n, a[24736768*mb:24736768*mb+n*200704], d[24736768*mb:24736768*mb+n*200704], d[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck11_add1Backward(n, d[24736768*mb:24736768*mb+n*200704], d[24536064*mb:24536064*mb+n*200704], d[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck11_bn3Backward(n, a[24335360*mb:24335360*mb+n*200704], d[24536064*mb:24536064*mb+n*200704], d[24335360*mb:24335360*mb+n*200704])
-	m.bottleneck11_conv3Backward(n, a[24285184*mb:24285184*mb+n*50176], d[24335360*mb:24335360*mb+n*200704], d[24285184*mb:24285184*mb+n*50176])
-	m.bottleneck11_relu2Backward(n, a[24285184*mb:24285184*mb+n*50176], d[24285184*mb:24285184*mb+n*50176], d[24285184*mb:24285184*mb+n*50176])
-	m.bottleneck11_bn2Backward(n, a[24235008*mb:24235008*mb+n*50176], d[24285184*mb:24285184*mb+n*50176], d[24235008*mb:24235008*mb+n*50176])
-	m.bottleneck11_conv2Backward(n, a[24184832*mb:24184832*mb+n*50176], d[24235008*mb:24235008*mb+n*50176], d[24184832*mb:24184832*mb+n*50176])
-	m.bottleneck11_relu1Backward(n, a[24184832*mb:24184832*mb+n*50176], d[24184832*mb:24184832*mb+n*50176], d[24184832*mb:24184832*mb+n*50176])
-	m.bottleneck11_bn1Backward(n, a[24134656*mb:24134656*mb+n*50176], d[24184832*mb:24184832*mb+n*50176], d[24134656*mb:24134656*mb+n*50176])
-	m.bottleneck11_conv1Backward(n, a[23933952*mb:23933952*mb+n*200704], d[24134656*mb:24134656*mb+n*50176], d[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck10_relu3Backward(n, a[23933952*mb:23933952*mb+n*200704], d[23933952*mb:23933952*mb+n*200704], d[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck10_add1Backward(n, d[23933952*mb:23933952*mb+n*200704], d[23733248*mb:23733248*mb+n*200704], d[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck10_bn3Backward(n, a[23532544*mb:23532544*mb+n*200704], d[23733248*mb:23733248*mb+n*200704], d[23532544*mb:23532544*mb+n*200704])
-	m.bottleneck10_conv3Backward(n, a[23482368*mb:23482368*mb+n*50176], d[23532544*mb:23532544*mb+n*200704], d[23482368*mb:23482368*mb+n*50176])
-	m.bottleneck10_relu2Backward(n, a[23482368*mb:23482368*mb+n*50176], d[23482368*mb:23482368*mb+n*50176], d[23482368*mb:23482368*mb+n*50176])
-	m.bottleneck10_bn2Backward(n, a[23432192*mb:23432192*mb+n*50176], d[23482368*mb:23482368*mb+n*50176], d[23432192*mb:23432192*mb+n*50176])
-	m.bottleneck10_conv2Backward(n, a[23382016*mb:23382016*mb+n*50176], d[23432192*mb:23432192*mb+n*50176], d[23382016*mb:23382016*mb+n*50176])
-	m.bottleneck10_relu1Backward(n, a[23382016*mb:23382016*mb+n*50176], d[23382016*mb:23382016*mb+n*50176], d[23382016*mb:23382016*mb+n*50176])
-	m.bottleneck10_bn1Backward(n, a[23331840*mb:23331840*mb+n*50176], d[23382016*mb:23382016*mb+n*50176], d[23331840*mb:23331840*mb+n*50176])
-	m.bottleneck10_conv1Backward(n, a[23131136*mb:23131136*mb+n*200704], d[23331840*mb:23331840*mb+n*50176], d[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck9_relu3Backward(n, a[23131136*mb:23131136*mb+n*200704], d[23131136*mb:23131136*mb+n*200704], d[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck9_add1Backward(n, d[23131136*mb:23131136*mb+n*200704], d[22930432*mb:22930432*mb+n*200704], d[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck9_bn3Backward(n, a[22729728*mb:22729728*mb+n*200704], d[22930432*mb:22930432*mb+n*200704], d[22729728*mb:22729728*mb+n*200704])
-	m.bottleneck9_conv3Backward(n, a[22679552*mb:22679552*mb+n*50176], d[22729728*mb:22729728*mb+n*200704], d[22679552*mb:22679552*mb+n*50176])
-	m.bottleneck9_relu2Backward(n, a[22679552*mb:22679552*mb+n*50176], d[22679552*mb:22679552*mb+n*50176], d[22679552*mb:22679552*mb+n*50176])
-	m.bottleneck9_bn2Backward(n, a[22629376*mb:22629376*mb+n*50176], d[22679552*mb:22679552*mb+n*50176], d[22629376*mb:22629376*mb+n*50176])
-	m.bottleneck9_conv2Backward(n, a[22579200*mb:22579200*mb+n*50176], d[22629376*mb:22629376*mb+n*50176], d[22579200*mb:22579200*mb+n*50176])
-	m.bottleneck9_relu1Backward(n, a[22579200*mb:22579200*mb+n*50176], d[22579200*mb:22579200*mb+n*50176], d[22579200*mb:22579200*mb+n*50176])
-	m.bottleneck9_bn1Backward(n, a[22529024*mb:22529024*mb+n*50176], d[22579200*mb:22579200*mb+n*50176], d[22529024*mb:22529024*mb+n*50176])
-	m.bottleneck9_conv1Backward(n, a[22328320*mb:22328320*mb+n*200704], d[22529024*mb:22529024*mb+n*50176], d[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck8_relu3Backward(n, a[22328320*mb:22328320*mb+n*200704], d[22328320*mb:22328320*mb+n*200704], d[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck8_add1Backward(n, d[22328320*mb:22328320*mb+n*200704], d[21726208*mb:21726208*mb+n*200704], d[22127616*mb:22127616*mb+n*200704])
-	m.bottleneck8_shortcut1_bn1Backward(n, a[21926912*mb:21926912*mb+n*200704], d[22127616*mb:22127616*mb+n*200704], d[21926912*mb:21926912*mb+n*200704])
-	m.bottleneck8_shortcut1_conv1Backward(n, a[20622336*mb:20622336*mb+n*401408], d[21926912*mb:21926912*mb+n*200704], d[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck8_bn3Backward(n, a[21525504*mb:21525504*mb+n*200704], d[21726208*mb:21726208*mb+n*200704], d[21525504*mb:21525504*mb+n*200704])
-	m.bottleneck8_conv3Backward(n, a[21475328*mb:21475328*mb+n*50176], d[21525504*mb:21525504*mb+n*200704], d[21475328*mb:21475328*mb+n*50176])
-	m.bottleneck8_relu2Backward(n, a[21475328*mb:21475328*mb+n*50176], d[21475328*mb:21475328*mb+n*50176], d[21475328*mb:21475328*mb+n*50176])
-	m.bottleneck8_bn2Backward(n, a[21425152*mb:21425152*mb+n*50176], d[21475328*mb:21475328*mb+n*50176], d[21425152*mb:21425152*mb+n*50176])
-	m.bottleneck8_conv2Backward(n, a[21224448*mb:21224448*mb+n*200704], d[21425152*mb:21425152*mb+n*50176], d[21224448*mb:21224448*mb+n*200704])
-	m.bottleneck8_relu1Backward(n, a[21224448*mb:21224448*mb+n*200704], d[21224448*mb:21224448*mb+n*200704], d[21224448*mb:21224448*mb+n*200704])
-	m.bottleneck8_bn1Backward(n, a[21023744*mb:21023744*mb+n*200704], d[21224448*mb:21224448*mb+n*200704], d[21023744*mb:21023744*mb+n*200704])
-	m.bottleneck8_conv1Backward(n, a[20622336*mb:20622336*mb+n*401408], d[21023744*mb:21023744*mb+n*200704], d[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck7_relu3Backward(n, a[20622336*mb:20622336*mb+n*401408], d[20622336*mb:20622336*mb+n*401408], d[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck7_add1Backward(n, d[20622336*mb:20622336*mb+n*401408], d[20220928*mb:20220928*mb+n*401408], d[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck7_bn3Backward(n, a[19819520*mb:19819520*mb+n*401408], d[20220928*mb:20220928*mb+n*401408], d[19819520*mb:19819520*mb+n*401408])
-	m.bottleneck7_conv3Backward(n, a[19719168*mb:19719168*mb+n*100352], d[19819520*mb:19819520*mb+n*401408], d[19719168*mb:19719168*mb+n*100352])
-	m.bottleneck7_relu2Backward(n, a[19719168*mb:19719168*mb+n*100352], d[19719168*mb:19719168*mb+n*100352], d[19719168*mb:19719168*mb+n*100352])
-	m.bottleneck7_bn2Backward(n, a[19618816*mb:19618816*mb+n*100352], d[19719168*mb:19719168*mb+n*100352], d[19618816*mb:19618816*mb+n*100352])
-	m.bottleneck7_conv2Backward(n, a[19518464*mb:19518464*mb+n*100352], d[19618816*mb:19618816*mb+n*100352], d[19518464*mb:19518464*mb+n*100352])
-	m.bottleneck7_relu1Backward(n, a[19518464*mb:19518464*mb+n*100352], d[19518464*mb:19518464*mb+n*100352], d[19518464*mb:19518464*mb+n*100352])
-	m.bottleneck7_bn1Backward(n, a[19418112*mb:19418112*mb+n*100352], d[19518464*mb:19518464*mb+n*100352], d[19418112*mb:19418112*mb+n*100352])
-	m.bottleneck7_conv1Backward(n, a[19016704*mb:19016704*mb+n*401408], d[19418112*mb:19418112*mb+n*100352], d[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck6_relu3Backward(n, a[19016704*mb:19016704*mb+n*401408], d[19016704*mb:19016704*mb+n*401408], d[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck6_add1Backward(n, d[19016704*mb:19016704*mb+n*401408], d[18615296*mb:18615296*mb+n*401408], d[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck6_bn3Backward(n, a[18213888*mb:18213888*mb+n*401408], d[18615296*mb:18615296*mb+n*401408], d[18213888*mb:18213888*mb+n*401408])
-	m.bottleneck6_conv3Backward(n, a[18113536*mb:18113536*mb+n*100352], d[18213888*mb:18213888*mb+n*401408], d[18113536*mb:18113536*mb+n*100352])
-	m.bottleneck6_relu2Backward(n, a[18113536*mb:18113536*mb+n*100352], d[18113536*mb:18113536*mb+n*100352], d[18113536*mb:18113536*mb+n*100352])
-	m.bottleneck6_bn2Backward(n, a[18013184*mb:18013184*mb+n*100352], d[18113536*mb:18113536*mb+n*100352], d[18013184*mb:18013184*mb+n*100352])
-	m.bottleneck6_conv2Backward(n, a[17912832*mb:17912832*mb+n*100352], d[18013184*mb:18013184*mb+n*100352], d[17912832*mb:17912832*mb+n*100352])
-	m.bottleneck6_relu1Backward(n, a[17912832*mb:17912832*mb+n*100352], d[17912832*mb:17912832*mb+n*100352], d[17912832*mb:17912832*mb+n*100352])
-	m.bottleneck6_bn1Backward(n, a[17812480*mb:17812480*mb+n*100352], d[17912832*mb:17912832*mb+n*100352], d[17812480*mb:17812480*mb+n*100352])
-	m.bottleneck6_conv1Backward(n, a[17411072*mb:17411072*mb+n*401408], d[17812480*mb:17812480*mb+n*100352], d[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck5_relu3Backward(n, a[17411072*mb:17411072*mb+n*401408], d[17411072*mb:17411072*mb+n*401408], d[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck5_add1Backward(n, d[17411072*mb:17411072*mb+n*401408], d[17009664*mb:17009664*mb+n*401408], d[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck5_bn3Backward(n, a[16608256*mb:16608256*mb+n*401408], d[17009664*mb:17009664*mb+n*401408], d[16608256*mb:16608256*mb+n*401408])
-	m.bottleneck5_conv3Backward(n, a[16507904*mb:16507904*mb+n*100352], d[16608256*mb:16608256*mb+n*401408], d[16507904*mb:16507904*mb+n*100352])
-	m.bottleneck5_relu2Backward(n, a[16507904*mb:16507904*mb+n*100352], d[16507904*mb:16507904*mb+n*100352], d[16507904*mb:16507904*mb+n*100352])
-	m.bottleneck5_bn2Backward(n, a[16407552*mb:16407552*mb+n*100352], d[16507904*mb:16507904*mb+n*100352], d[16407552*mb:16407552*mb+n*100352])
-	m.bottleneck5_conv2Backward(n, a[16307200*mb:16307200*mb+n*100352], d[16407552*mb:16407552*mb+n*100352], d[16307200*mb:16307200*mb+n*100352])
-	m.bottleneck5_relu1Backward(n, a[16307200*mb:16307200*mb+n*100352], d[16307200*mb:16307200*mb+n*100352], d[16307200*mb:16307200*mb+n*100352])
-	m.bottleneck5_bn1Backward(n, a[16206848*mb:16206848*mb+n*100352], d[16307200*mb:16307200*mb+n*100352], d[16206848*mb:16206848*mb+n*100352])
-	m.bottleneck5_conv1Backward(n, a[15805440*mb:15805440*mb+n*401408], d[16206848*mb:16206848*mb+n*100352], d[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck4_relu3Backward(n, a[15805440*mb:15805440*mb+n*401408], d[15805440*mb:15805440*mb+n*401408], d[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck4_add1Backward(n, d[15805440*mb:15805440*mb+n*401408], d[14601216*mb:14601216*mb+n*401408], d[15404032*mb:15404032*mb+n*401408])
-	m.bottleneck4_shortcut1_bn1Backward(n, a[15002624*mb:15002624*mb+n*401408], d[15404032*mb:15404032*mb+n*401408], d[15002624*mb:15002624*mb+n*401408])
-	m.bottleneck4_shortcut1_conv1Backward(n, a[12393472*mb:12393472*mb+n*802816], d[15002624*mb:15002624*mb+n*401408], d[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck4_bn3Backward(n, a[14199808*mb:14199808*mb+n*401408], d[14601216*mb:14601216*mb+n*401408], d[14199808*mb:14199808*mb+n*401408])
-	m.bottleneck4_conv3Backward(n, a[14099456*mb:14099456*mb+n*100352], d[14199808*mb:14199808*mb+n*401408], d[14099456*mb:14099456*mb+n*100352])
-	m.bottleneck4_relu2Backward(n, a[14099456*mb:14099456*mb+n*100352], d[14099456*mb:14099456*mb+n*100352], d[14099456*mb:14099456*mb+n*100352])
-	m.bottleneck4_bn2Backward(n, a[13999104*mb:13999104*mb+n*100352], d[14099456*mb:14099456*mb+n*100352], d[13999104*mb:13999104*mb+n*100352])
-	m.bottleneck4_conv2Backward(n, a[13597696*mb:13597696*mb+n*401408], d[13999104*mb:13999104*mb+n*100352], d[13597696*mb:13597696*mb+n*401408])
-	m.bottleneck4_relu1Backward(n, a[13597696*mb:13597696*mb+n*401408], d[13597696*mb:13597696*mb+n*401408], d[13597696*mb:13597696*mb+n*401408])
-	m.bottleneck4_bn1Backward(n, a[13196288*mb:13196288*mb+n*401408], d[13597696*mb:13597696*mb+n*401408], d[13196288*mb:13196288*mb+n*401408])
-	m.bottleneck4_conv1Backward(n, a[12393472*mb:12393472*mb+n*802816], d[13196288*mb:13196288*mb+n*401408], d[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck3_relu3Backward(n, a[12393472*mb:12393472*mb+n*802816], d[12393472*mb:12393472*mb+n*802816], d[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck3_add1Backward(n, d[12393472*mb:12393472*mb+n*802816], d[11590656*mb:11590656*mb+n*802816], d[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck3_bn3Backward(n, a[10787840*mb:10787840*mb+n*802816], d[11590656*mb:11590656*mb+n*802816], d[10787840*mb:10787840*mb+n*802816])
-	m.bottleneck3_conv3Backward(n, a[10587136*mb:10587136*mb+n*200704], d[10787840*mb:10787840*mb+n*802816], d[10587136*mb:10587136*mb+n*200704])
-	m.bottleneck3_relu2Backward(n, a[10587136*mb:10587136*mb+n*200704], d[10587136*mb:10587136*mb+n*200704], d[10587136*mb:10587136*mb+n*200704])
-	m.bottleneck3_bn2Backward(n, a[10386432*mb:10386432*mb+n*200704], d[10587136*mb:10587136*mb+n*200704], d[10386432*mb:10386432*mb+n*200704])
-	m.bottleneck3_conv2Backward(n, a[10185728*mb:10185728*mb+n*200704], d[10386432*mb:10386432*mb+n*200704], d[10185728*mb:10185728*mb+n*200704])
-	m.bottleneck3_relu1Backward(n, a[10185728*mb:10185728*mb+n*200704], d[10185728*mb:10185728*mb+n*200704], d[10185728*mb:10185728*mb+n*200704])
-	m.bottleneck3_bn1Backward(n, a[9985024*mb:9985024*mb+n*200704], d[10185728*mb:10185728*mb+n*200704], d[9985024*mb:9985024*mb+n*200704])
-	m.bottleneck3_conv1Backward(n, a[9182208*mb:9182208*mb+n*802816], d[9985024*mb:9985024*mb+n*200704], d[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck2_relu3Backward(n, a[9182208*mb:9182208*mb+n*802816], d[9182208*mb:9182208*mb+n*802816], d[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck2_add1Backward(n, d[9182208*mb:9182208*mb+n*802816], d[8379392*mb:8379392*mb+n*802816], d[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck2_bn3Backward(n, a[7576576*mb:7576576*mb+n*802816], d[8379392*mb:8379392*mb+n*802816], d[7576576*mb:7576576*mb+n*802816])
-	m.bottleneck2_conv3Backward(n, a[7375872*mb:7375872*mb+n*200704], d[7576576*mb:7576576*mb+n*802816], d[7375872*mb:7375872*mb+n*200704])
-	m.bottleneck2_relu2Backward(n, a[7375872*mb:7375872*mb+n*200704], d[7375872*mb:7375872*mb+n*200704], d[7375872*mb:7375872*mb+n*200704])
-	m.bottleneck2_bn2Backward(n, a[7175168*mb:7175168*mb+n*200704], d[7375872*mb:7375872*mb+n*200704], d[7175168*mb:7175168*mb+n*200704])
-	m.bottleneck2_conv2Backward(n, a[6974464*mb:6974464*mb+n*200704], d[7175168*mb:7175168*mb+n*200704], d[6974464*mb:6974464*mb+n*200704])
-	m.bottleneck2_relu1Backward(n, a[6974464*mb:6974464*mb+n*200704], d[6974464*mb:6974464*mb+n*200704], d[6974464*mb:6974464*mb+n*200704])
-	m.bottleneck2_bn1Backward(n, a[6773760*mb:6773760*mb+n*200704], d[6974464*mb:6974464*mb+n*200704], d[6773760*mb:6773760*mb+n*200704])
-	m.bottleneck2_conv1Backward(n, a[5970944*mb:5970944*mb+n*802816], d[6773760*mb:6773760*mb+n*200704], d[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck1_relu3Backward(n, a[5970944*mb:5970944*mb+n*802816], d[5970944*mb:5970944*mb+n*802816], d[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck1_add1Backward(n, d[5970944*mb:5970944*mb+n*802816], d[3562496*mb:3562496*mb+n*802816], d[5168128*mb:5168128*mb+n*802816])
-	m.bottleneck1_shortcut1_bn1Backward(n, a[4365312*mb:4365312*mb+n*802816], d[5168128*mb:5168128*mb+n*802816], d[4365312*mb:4365312*mb+n*802816])
-	m.bottleneck1_shortcut1_conv1Backward(n, a[1756160*mb:1756160*mb+n*200704], d[4365312*mb:4365312*mb+n*802816], d[1756160*mb:1756160*mb+n*200704])
-	m.bottleneck1_bn3Backward(n, a[2759680*mb:2759680*mb+n*802816], d[3562496*mb:3562496*mb+n*802816], d[2759680*mb:2759680*mb+n*802816])
-	m.bottleneck1_conv3Backward(n, a[2558976*mb:2558976*mb+n*200704], d[2759680*mb:2759680*mb+n*802816], d[2558976*mb:2558976*mb+n*200704])
-	m.bottleneck1_relu2Backward(n, a[2558976*mb:2558976*mb+n*200704], d[2558976*mb:2558976*mb+n*200704], d[2558976*mb:2558976*mb+n*200704])
-	m.bottleneck1_bn2Backward(n, a[2358272*mb:2358272*mb+n*200704], d[2558976*mb:2558976*mb+n*200704], d[2358272*mb:2358272*mb+n*200704])
-	m.bottleneck1_conv2Backward(n, a[2157568*mb:2157568*mb+n*200704], d[2358272*mb:2358272*mb+n*200704], d[2157568*mb:2157568*mb+n*200704])
-	m.bottleneck1_relu1Backward(n, a[2157568*mb:2157568*mb+n*200704], d[2157568*mb:2157568*mb+n*200704], d[2157568*mb:2157568*mb+n*200704])
-	m.bottleneck1_bn1Backward(n, a[1956864*mb:1956864*mb+n*200704], d[2157568*mb:2157568*mb+n*200704], d[1956864*mb:1956864*mb+n*200704])
-	m.bottleneck1_conv1Backward(n, a[1756160*mb:1756160*mb+n*200704], d[1956864*mb:1956864*mb+n*200704], d[1756160*mb:1756160*mb+n*200704])
-	m.maxpool1Backward(n, a[953344*mb:953344*mb+n*802816], d[1756160*mb:1756160*mb+n*200704], d[953344*mb:953344*mb+n*802816])
-	m.relu1Backward(n, a[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816])
-	m.bn1Backward(n, a[150528*mb:150528*mb+n*802816], d[953344*mb:953344*mb+n*802816], d[150528*mb:150528*mb+n*802816])
-	m.conv1Backward(n, a[:n*150528], d[150528*mb:150528*mb+n*802816], nil)
+	fc1.BackwardFilter(n, a[41746432*mb:41746432*mb+n*2048], d[41748480*mb:41748480*mb+n*1000], m.Grads[42500160:44548160], m.Grads[44548160:44549160])
+	fc1.BackwardData(n, d[41748480*mb:41748480*mb+n*1000], m.Params[42500160:44548160], d[41746432*mb:41746432*mb+n*2048])
+	gap1.Backward(n, d[41746432*mb:41746432*mb+n*2048], d[41646080*mb:41646080*mb+n*100352])
+	bottleneckHBackward(m, n, &bottleneck33)
+	bottleneckHBackward(m, n, &bottleneck32)
+	bottleneckGBackward(m, n, &bottleneck31)
+	bottleneckFBackward(m, n, &bottleneck30)
+	bottleneckFBackward(m, n, &bottleneck29)
+	bottleneckFBackward(m, n, &bottleneck28)
+	bottleneckFBackward(m, n, &bottleneck27)
+	bottleneckFBackward(m, n, &bottleneck26)
+	bottleneckFBackward(m, n, &bottleneck25)
+	bottleneckFBackward(m, n, &bottleneck24)
+	bottleneckFBackward(m, n, &bottleneck23)
+	bottleneckFBackward(m, n, &bottleneck22)
+	bottleneckFBackward(m, n, &bottleneck21)
+	bottleneckFBackward(m, n, &bottleneck20)
+	bottleneckFBackward(m, n, &bottleneck19)
+	bottleneckFBackward(m, n, &bottleneck18)
+	bottleneckFBackward(m, n, &bottleneck17)
+	bottleneckFBackward(m, n, &bottleneck16)
+	bottleneckFBackward(m, n, &bottleneck15)
+	bottleneckFBackward(m, n, &bottleneck14)
+	bottleneckFBackward(m, n, &bottleneck13)
+	bottleneckFBackward(m, n, &bottleneck12)
+	bottleneckFBackward(m, n, &bottleneck11)
+	bottleneckFBackward(m, n, &bottleneck10)
+	bottleneckFBackward(m, n, &bottleneck9)
+	bottleneckEBackward(m, n, &bottleneck8)
+	bottleneckDBackward(m, n, &bottleneck7)
+	bottleneckDBackward(m, n, &bottleneck6)
+	bottleneckDBackward(m, n, &bottleneck5)
+	bottleneckCBackward(m, n, &bottleneck4)
+	bottleneckBBackward(m, n, &bottleneck3)
+	bottleneckBBackward(m, n, &bottleneck2)
+	bottleneckABackward(m, n, &bottleneck1)
+	maxpool1.Backward(n, d[1756160*mb:1756160*mb+n*200704], m.Argmax[:n*200704], d[953344*mb:953344*mb+n*802816])
+	rt.ReLUBackward(a[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816])
+	bn1.Backward(n, a[150528*mb:150528*mb+n*802816], d[953344*mb:953344*mb+n*802816], m.Params[9408:9472], m.Fixed[0:64], m.Fixed[64:128], d[150528*mb:150528*mb+n*802816], m.Grads[9408:9472], m.Grads[9472:9536])
+	conv1.BackwardFilter(n, a[:n*150528], d[150528*mb:150528*mb+n*802816], m.Grads[0:9408], nil, m.Scratch)
+}
+
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {
+	copy(m.Fold[0:9408], m.Params[0:9408])
+	clear(m.Fold[9408:9472])
+	rt.FoldBN(m.Fold[0:9408], m.Fold[9408:9472], m.Params[9408:9472], m.Params[9472:9536], m.Buffers[0:64], m.Buffers[64:128], float32(1e-05))
+	bottleneckARefold(m, &bottleneck1)
+	bottleneckBRefold(m, &bottleneck2)
+	bottleneckBRefold(m, &bottleneck3)
+	bottleneckCRefold(m, &bottleneck4)
+	bottleneckDRefold(m, &bottleneck5)
+	bottleneckDRefold(m, &bottleneck6)
+	bottleneckDRefold(m, &bottleneck7)
+	bottleneckERefold(m, &bottleneck8)
+	bottleneckFRefold(m, &bottleneck9)
+	bottleneckFRefold(m, &bottleneck10)
+	bottleneckFRefold(m, &bottleneck11)
+	bottleneckFRefold(m, &bottleneck12)
+	bottleneckFRefold(m, &bottleneck13)
+	bottleneckFRefold(m, &bottleneck14)
+	bottleneckFRefold(m, &bottleneck15)
+	bottleneckFRefold(m, &bottleneck16)
+	bottleneckFRefold(m, &bottleneck17)
+	bottleneckFRefold(m, &bottleneck18)
+	bottleneckFRefold(m, &bottleneck19)
+	bottleneckFRefold(m, &bottleneck20)
+	bottleneckFRefold(m, &bottleneck21)
+	bottleneckFRefold(m, &bottleneck22)
+	bottleneckFRefold(m, &bottleneck23)
+	bottleneckFRefold(m, &bottleneck24)
+	bottleneckFRefold(m, &bottleneck25)
+	bottleneckFRefold(m, &bottleneck26)
+	bottleneckFRefold(m, &bottleneck27)
+	bottleneckFRefold(m, &bottleneck28)
+	bottleneckFRefold(m, &bottleneck29)
+	bottleneckFRefold(m, &bottleneck30)
+	bottleneckGRefold(m, &bottleneck31)
+	bottleneckHRefold(m, &bottleneck32)
+	bottleneckHRefold(m, &bottleneck33)
+}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, bottleneckA_conv1.ScratchSize(mb), bottleneckA_conv2.ScratchSize(mb), bottleneckA_conv3.ScratchSize(mb), bottleneckA_shortcut1_conv1.ScratchSize(mb), bottleneckA_conv1Infer.ScratchSize(mb), bottleneckA_conv2Infer.ScratchSize(mb), bottleneckB_conv1.ScratchSize(mb), bottleneckB_conv2.ScratchSize(mb), bottleneckB_conv3.ScratchSize(mb), bottleneckB_conv1Infer.ScratchSize(mb), bottleneckB_conv2Infer.ScratchSize(mb), bottleneckC_conv1.ScratchSize(mb), bottleneckC_conv2.ScratchSize(mb), bottleneckC_conv3.ScratchSize(mb), bottleneckC_shortcut1_conv1.ScratchSize(mb), bottleneckC_conv1Infer.ScratchSize(mb), bottleneckC_conv2Infer.ScratchSize(mb), bottleneckD_conv1.ScratchSize(mb), bottleneckD_conv2.ScratchSize(mb), bottleneckD_conv3.ScratchSize(mb), bottleneckD_conv1Infer.ScratchSize(mb), bottleneckD_conv2Infer.ScratchSize(mb), bottleneckE_conv1.ScratchSize(mb), bottleneckE_conv2.ScratchSize(mb), bottleneckE_conv3.ScratchSize(mb), bottleneckE_shortcut1_conv1.ScratchSize(mb), bottleneckE_conv1Infer.ScratchSize(mb), bottleneckE_conv2Infer.ScratchSize(mb), bottleneckF_conv1.ScratchSize(mb), bottleneckF_conv2.ScratchSize(mb), bottleneckF_conv3.ScratchSize(mb), bottleneckF_conv1Infer.ScratchSize(mb), bottleneckF_conv2Infer.ScratchSize(mb), bottleneckG_conv1.ScratchSize(mb), bottleneckG_conv2.ScratchSize(mb), bottleneckG_conv3.ScratchSize(mb), bottleneckG_shortcut1_conv1.ScratchSize(mb), bottleneckG_conv1Infer.ScratchSize(mb), bottleneckG_conv2Infer.ScratchSize(mb), bottleneckH_conv1.ScratchSize(mb), bottleneckH_conv2.ScratchSize(mb), bottleneckH_conv3.ScratchSize(mb), bottleneckH_conv1Infer.ScratchSize(mb), bottleneckH_conv2Infer.ScratchSize(mb), conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
 // weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
 	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[41748480*mb:41748480*mb+n*1000], labels, a[41748480*mb:41748480*mb+n*1000])
@@ -8055,3311 +394,994 @@ func (m *Net) loss(n int, labels []int32) float32 {
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.Softmax{Classes: 1000}.LossBackward(n, a[41748480*mb:41748480*mb+n*1000], labels, float32(1), d[41748480*mb:41748480*mb+n*1000])
 }
 
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 256
-	DefaultEpochs    = 10
-	DefaultLR        = 0.1
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0001
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 224
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = true
+// bottleneckA is the code of 1 instance(s) of the block bottleneck: bottleneck1; 56x56x64 -> 56x56x256.
+// Each instance's place in the arenas is a bottleneckAOffsets.
+
+// bottleneckAOffsets is the place of one instance of bottleneckA in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckAOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
+}
+
+var (
+	bottleneck1 = bottleneckAOffsets{b0: 128, f0: 9472, i0: 0, p0: 9536, t0: 1756160, x0: 128}
 )
 
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
+func bottleneckAForward(m *rt.Memory, n int, o *bottleneckAOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64
+	bottleneckA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+4096], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64
+	bottleneckA_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+4096:o.p0+4160], m.Params[o.p0+4160:o.p0+4224], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128])
+	// relu1: relu (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*200704])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
+	bottleneckA_conv2.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+4224:o.p0+41088], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
+	// bn2: bn (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
+	bottleneckA_bn2.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+41088:o.p0+41152], m.Params[o.p0+41152:o.p0+41216], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
+	// relu2: relu (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+802816)*mb : (o.t0+802816)*mb+n*200704])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 56x56x64 -> 56x56x256
+	bottleneckA_conv3.Forward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+41216:o.p0+57600], nil, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Scratch)
+	// bn3: bn (../networks/resnet101.cnn:12), 56x56x256 -> 56x56x256
+	bottleneckA_bn3.ForwardTrain(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*802816], m.Params[o.p0+57600:o.p0+57856], m.Params[o.p0+57856:o.p0+58112], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], m.Fixed[o.x0+256:o.x0+512], m.Fixed[o.x0+512:o.x0+768])
+	// shortcut1_conv1: conv 256 1x1 s1 (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 56x56x64 -> 56x56x256
+	bottleneckA_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0+58112:o.p0+74496], nil, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 56x56x256 -> 56x56x256
+	bottleneckA_shortcut1_bn1.ForwardTrain(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], a[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*802816], m.Params[o.p0+74496:o.p0+74752], m.Params[o.p0+74752:o.p0+75008], m.Buffers[o.b0+768:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1280], m.Fixed[o.x0+768:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1280])
+	// add1: residual (../networks/resnet101.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256
+	rt.AddForward(a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*802816], a[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*802816], a[(o.t0+4214784)*mb:(o.t0+4214784)*mb+n*802816])
+	// relu3: relu (../networks/resnet101.cnn:14), 56x56x256 -> 56x56x256
+	rt.ReLUForward(a[(o.t0+4214784)*mb : (o.t0+4214784)*mb+n*802816])
 }
 
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("resnet101: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("resnet101: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
+func bottleneckAInfer(m *rt.Memory, n int, o *bottleneckAOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+4096], m.Fold[o.f0+4096:o.f0+4160], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckA_conv2Infer.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckA_conv3.Forward(n, a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*802816], m.Scratch)
+	// bn3: folded into the conv before it
+	bottleneckA_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0+57728:o.f0+74112], m.Fold[o.f0+74112:o.f0+74368], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*802816], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*802816], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*802816], a[o.i0*mb:o.i0*mb+n*802816])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*802816])
 }
 
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*150528], x)
-	m.forwardInfer(n)
-	return a[802816*mb : 802816*mb+n*1000], nil
+func bottleneckABackward(m *rt.Memory, n int, o *bottleneckAOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+4214784)*mb:(o.t0+4214784)*mb+n*802816], d[(o.t0+4214784)*mb:(o.t0+4214784)*mb+n*802816])
+	rt.AddBackward(d[(o.t0+4214784)*mb:(o.t0+4214784)*mb+n*802816], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*802816], d[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*802816])
+	bottleneckA_shortcut1_bn1.Backward(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], d[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*802816], m.Params[o.p0+74496:o.p0+74752], m.Fixed[o.x0+768:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1280], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], m.Grads[o.p0+74496:o.p0+74752], m.Grads[o.p0+74752:o.p0+75008])
+	bottleneckA_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], m.Grads[o.p0+58112:o.p0+74496], nil, m.Scratch)
+	bottleneckA_shortcut1_conv1.BackwardData(n, d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], m.Params[o.p0+58112:o.p0+74496], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	bottleneckA_bn3.Backward(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*802816], m.Params[o.p0+57600:o.p0+57856], m.Fixed[o.x0+256:o.x0+512], m.Fixed[o.x0+512:o.x0+768], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Grads[o.p0+57600:o.p0+57856], m.Grads[o.p0+57856:o.p0+58112])
+	bottleneckA_conv3.BackwardFilter(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Grads[o.p0+41216:o.p0+57600], nil, m.Scratch)
+	bottleneckA_conv3.BackwardData(n, d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Params[o.p0+41216:o.p0+57600], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704])
+	bottleneckA_bn2.Backward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+41088:o.p0+41152], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Grads[o.p0+41088:o.p0+41152], m.Grads[o.p0+41152:o.p0+41216])
+	bottleneckA_conv2.BackwardFilter(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Grads[o.p0+4224:o.p0+41088], nil, m.Scratch)
+	bottleneckA_conv2.BackwardData(n, d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+4224:o.p0+41088], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704])
+	bottleneckA_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+4096:o.p0+4160], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Grads[o.p0+4096:o.p0+4160], m.Grads[o.p0+4160:o.p0+4224])
+	bottleneckA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Grads[o.p0:o.p0+4096], nil, m.Scratch)
+	bottleneckA_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Params[o.p0:o.p0+4096], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
 }
 
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	copy(m.fold[0:9408], m.params[0:9408])
-	clear(m.fold[9408:9472])
-	rt.FoldBN(m.fold[0:9408], m.fold[9408:9472], m.params[9408:9472], m.params[9472:9536], m.buffers[0:64], m.buffers[64:128], float32(1e-05))
-	copy(m.fold[9472:13568], m.params[9536:13632])
-	clear(m.fold[13568:13632])
-	rt.FoldBN(m.fold[9472:13568], m.fold[13568:13632], m.params[13632:13696], m.params[13696:13760], m.buffers[128:192], m.buffers[192:256], float32(1e-05))
-	copy(m.fold[13632:50496], m.params[13760:50624])
-	clear(m.fold[50496:50560])
-	rt.FoldBN(m.fold[13632:50496], m.fold[50496:50560], m.params[50624:50688], m.params[50688:50752], m.buffers[256:320], m.buffers[320:384], float32(1e-05))
-	copy(m.fold[50560:66944], m.params[50752:67136])
-	clear(m.fold[66944:67200])
-	rt.FoldBN(m.fold[50560:66944], m.fold[66944:67200], m.params[67136:67392], m.params[67392:67648], m.buffers[384:640], m.buffers[640:896], float32(1e-05))
-	copy(m.fold[67200:83584], m.params[67648:84032])
-	clear(m.fold[83584:83840])
-	rt.FoldBN(m.fold[67200:83584], m.fold[83584:83840], m.params[84032:84288], m.params[84288:84544], m.buffers[896:1152], m.buffers[1152:1408], float32(1e-05))
-	copy(m.fold[83840:100224], m.params[84544:100928])
-	clear(m.fold[100224:100288])
-	rt.FoldBN(m.fold[83840:100224], m.fold[100224:100288], m.params[100928:100992], m.params[100992:101056], m.buffers[1408:1472], m.buffers[1472:1536], float32(1e-05))
-	copy(m.fold[100288:137152], m.params[101056:137920])
-	clear(m.fold[137152:137216])
-	rt.FoldBN(m.fold[100288:137152], m.fold[137152:137216], m.params[137920:137984], m.params[137984:138048], m.buffers[1536:1600], m.buffers[1600:1664], float32(1e-05))
-	copy(m.fold[137216:153600], m.params[138048:154432])
-	clear(m.fold[153600:153856])
-	rt.FoldBN(m.fold[137216:153600], m.fold[153600:153856], m.params[154432:154688], m.params[154688:154944], m.buffers[1664:1920], m.buffers[1920:2176], float32(1e-05))
-	copy(m.fold[153856:170240], m.params[154944:171328])
-	clear(m.fold[170240:170304])
-	rt.FoldBN(m.fold[153856:170240], m.fold[170240:170304], m.params[171328:171392], m.params[171392:171456], m.buffers[2176:2240], m.buffers[2240:2304], float32(1e-05))
-	copy(m.fold[170304:207168], m.params[171456:208320])
-	clear(m.fold[207168:207232])
-	rt.FoldBN(m.fold[170304:207168], m.fold[207168:207232], m.params[208320:208384], m.params[208384:208448], m.buffers[2304:2368], m.buffers[2368:2432], float32(1e-05))
-	copy(m.fold[207232:223616], m.params[208448:224832])
-	clear(m.fold[223616:223872])
-	rt.FoldBN(m.fold[207232:223616], m.fold[223616:223872], m.params[224832:225088], m.params[225088:225344], m.buffers[2432:2688], m.buffers[2688:2944], float32(1e-05))
-	copy(m.fold[223872:256640], m.params[225344:258112])
-	clear(m.fold[256640:256768])
-	rt.FoldBN(m.fold[223872:256640], m.fold[256640:256768], m.params[258112:258240], m.params[258240:258368], m.buffers[2944:3072], m.buffers[3072:3200], float32(1e-05))
-	copy(m.fold[256768:404224], m.params[258368:405824])
-	clear(m.fold[404224:404352])
-	rt.FoldBN(m.fold[256768:404224], m.fold[404224:404352], m.params[405824:405952], m.params[405952:406080], m.buffers[3200:3328], m.buffers[3328:3456], float32(1e-05))
-	copy(m.fold[404352:469888], m.params[406080:471616])
-	clear(m.fold[469888:470400])
-	rt.FoldBN(m.fold[404352:469888], m.fold[469888:470400], m.params[471616:472128], m.params[472128:472640], m.buffers[3456:3968], m.buffers[3968:4480], float32(1e-05))
-	copy(m.fold[470400:601472], m.params[472640:603712])
-	clear(m.fold[601472:601984])
-	rt.FoldBN(m.fold[470400:601472], m.fold[601472:601984], m.params[603712:604224], m.params[604224:604736], m.buffers[4480:4992], m.buffers[4992:5504], float32(1e-05))
-	copy(m.fold[601984:667520], m.params[604736:670272])
-	clear(m.fold[667520:667648])
-	rt.FoldBN(m.fold[601984:667520], m.fold[667520:667648], m.params[670272:670400], m.params[670400:670528], m.buffers[5504:5632], m.buffers[5632:5760], float32(1e-05))
-	copy(m.fold[667648:815104], m.params[670528:817984])
-	clear(m.fold[815104:815232])
-	rt.FoldBN(m.fold[667648:815104], m.fold[815104:815232], m.params[817984:818112], m.params[818112:818240], m.buffers[5760:5888], m.buffers[5888:6016], float32(1e-05))
-	copy(m.fold[815232:880768], m.params[818240:883776])
-	clear(m.fold[880768:881280])
-	rt.FoldBN(m.fold[815232:880768], m.fold[880768:881280], m.params[883776:884288], m.params[884288:884800], m.buffers[6016:6528], m.buffers[6528:7040], float32(1e-05))
-	copy(m.fold[881280:946816], m.params[884800:950336])
-	clear(m.fold[946816:946944])
-	rt.FoldBN(m.fold[881280:946816], m.fold[946816:946944], m.params[950336:950464], m.params[950464:950592], m.buffers[7040:7168], m.buffers[7168:7296], float32(1e-05))
-	copy(m.fold[946944:1094400], m.params[950592:1098048])
-	clear(m.fold[1094400:1094528])
-	rt.FoldBN(m.fold[946944:1094400], m.fold[1094400:1094528], m.params[1098048:1098176], m.params[1098176:1098304], m.buffers[7296:7424], m.buffers[7424:7552], float32(1e-05))
-	copy(m.fold[1094528:1160064], m.params[1098304:1163840])
-	clear(m.fold[1160064:1160576])
-	rt.FoldBN(m.fold[1094528:1160064], m.fold[1160064:1160576], m.params[1163840:1164352], m.params[1164352:1164864], m.buffers[7552:8064], m.buffers[8064:8576], float32(1e-05))
-	copy(m.fold[1160576:1226112], m.params[1164864:1230400])
-	clear(m.fold[1226112:1226240])
-	rt.FoldBN(m.fold[1160576:1226112], m.fold[1226112:1226240], m.params[1230400:1230528], m.params[1230528:1230656], m.buffers[8576:8704], m.buffers[8704:8832], float32(1e-05))
-	copy(m.fold[1226240:1373696], m.params[1230656:1378112])
-	clear(m.fold[1373696:1373824])
-	rt.FoldBN(m.fold[1226240:1373696], m.fold[1373696:1373824], m.params[1378112:1378240], m.params[1378240:1378368], m.buffers[8832:8960], m.buffers[8960:9088], float32(1e-05))
-	copy(m.fold[1373824:1439360], m.params[1378368:1443904])
-	clear(m.fold[1439360:1439872])
-	rt.FoldBN(m.fold[1373824:1439360], m.fold[1439360:1439872], m.params[1443904:1444416], m.params[1444416:1444928], m.buffers[9088:9600], m.buffers[9600:10112], float32(1e-05))
-	copy(m.fold[1439872:1570944], m.params[1444928:1576000])
-	clear(m.fold[1570944:1571200])
-	rt.FoldBN(m.fold[1439872:1570944], m.fold[1570944:1571200], m.params[1576000:1576256], m.params[1576256:1576512], m.buffers[10112:10368], m.buffers[10368:10624], float32(1e-05))
-	copy(m.fold[1571200:2161024], m.params[1576512:2166336])
-	clear(m.fold[2161024:2161280])
-	rt.FoldBN(m.fold[1571200:2161024], m.fold[2161024:2161280], m.params[2166336:2166592], m.params[2166592:2166848], m.buffers[10624:10880], m.buffers[10880:11136], float32(1e-05))
-	copy(m.fold[2161280:2423424], m.params[2166848:2428992])
-	clear(m.fold[2423424:2424448])
-	rt.FoldBN(m.fold[2161280:2423424], m.fold[2423424:2424448], m.params[2428992:2430016], m.params[2430016:2431040], m.buffers[11136:12160], m.buffers[12160:13184], float32(1e-05))
-	copy(m.fold[2424448:2948736], m.params[2431040:2955328])
-	clear(m.fold[2948736:2949760])
-	rt.FoldBN(m.fold[2424448:2948736], m.fold[2948736:2949760], m.params[2955328:2956352], m.params[2956352:2957376], m.buffers[13184:14208], m.buffers[14208:15232], float32(1e-05))
-	copy(m.fold[2949760:3211904], m.params[2957376:3219520])
-	clear(m.fold[3211904:3212160])
-	rt.FoldBN(m.fold[2949760:3211904], m.fold[3211904:3212160], m.params[3219520:3219776], m.params[3219776:3220032], m.buffers[15232:15488], m.buffers[15488:15744], float32(1e-05))
-	copy(m.fold[3212160:3801984], m.params[3220032:3809856])
-	clear(m.fold[3801984:3802240])
-	rt.FoldBN(m.fold[3212160:3801984], m.fold[3801984:3802240], m.params[3809856:3810112], m.params[3810112:3810368], m.buffers[15744:16000], m.buffers[16000:16256], float32(1e-05))
-	copy(m.fold[3802240:4064384], m.params[3810368:4072512])
-	clear(m.fold[4064384:4065408])
-	rt.FoldBN(m.fold[3802240:4064384], m.fold[4064384:4065408], m.params[4072512:4073536], m.params[4073536:4074560], m.buffers[16256:17280], m.buffers[17280:18304], float32(1e-05))
-	copy(m.fold[4065408:4327552], m.params[4074560:4336704])
-	clear(m.fold[4327552:4327808])
-	rt.FoldBN(m.fold[4065408:4327552], m.fold[4327552:4327808], m.params[4336704:4336960], m.params[4336960:4337216], m.buffers[18304:18560], m.buffers[18560:18816], float32(1e-05))
-	copy(m.fold[4327808:4917632], m.params[4337216:4927040])
-	clear(m.fold[4917632:4917888])
-	rt.FoldBN(m.fold[4327808:4917632], m.fold[4917632:4917888], m.params[4927040:4927296], m.params[4927296:4927552], m.buffers[18816:19072], m.buffers[19072:19328], float32(1e-05))
-	copy(m.fold[4917888:5180032], m.params[4927552:5189696])
-	clear(m.fold[5180032:5181056])
-	rt.FoldBN(m.fold[4917888:5180032], m.fold[5180032:5181056], m.params[5189696:5190720], m.params[5190720:5191744], m.buffers[19328:20352], m.buffers[20352:21376], float32(1e-05))
-	copy(m.fold[5181056:5443200], m.params[5191744:5453888])
-	clear(m.fold[5443200:5443456])
-	rt.FoldBN(m.fold[5181056:5443200], m.fold[5443200:5443456], m.params[5453888:5454144], m.params[5454144:5454400], m.buffers[21376:21632], m.buffers[21632:21888], float32(1e-05))
-	copy(m.fold[5443456:6033280], m.params[5454400:6044224])
-	clear(m.fold[6033280:6033536])
-	rt.FoldBN(m.fold[5443456:6033280], m.fold[6033280:6033536], m.params[6044224:6044480], m.params[6044480:6044736], m.buffers[21888:22144], m.buffers[22144:22400], float32(1e-05))
-	copy(m.fold[6033536:6295680], m.params[6044736:6306880])
-	clear(m.fold[6295680:6296704])
-	rt.FoldBN(m.fold[6033536:6295680], m.fold[6295680:6296704], m.params[6306880:6307904], m.params[6307904:6308928], m.buffers[22400:23424], m.buffers[23424:24448], float32(1e-05))
-	copy(m.fold[6296704:6558848], m.params[6308928:6571072])
-	clear(m.fold[6558848:6559104])
-	rt.FoldBN(m.fold[6296704:6558848], m.fold[6558848:6559104], m.params[6571072:6571328], m.params[6571328:6571584], m.buffers[24448:24704], m.buffers[24704:24960], float32(1e-05))
-	copy(m.fold[6559104:7148928], m.params[6571584:7161408])
-	clear(m.fold[7148928:7149184])
-	rt.FoldBN(m.fold[6559104:7148928], m.fold[7148928:7149184], m.params[7161408:7161664], m.params[7161664:7161920], m.buffers[24960:25216], m.buffers[25216:25472], float32(1e-05))
-	copy(m.fold[7149184:7411328], m.params[7161920:7424064])
-	clear(m.fold[7411328:7412352])
-	rt.FoldBN(m.fold[7149184:7411328], m.fold[7411328:7412352], m.params[7424064:7425088], m.params[7425088:7426112], m.buffers[25472:26496], m.buffers[26496:27520], float32(1e-05))
-	copy(m.fold[7412352:7674496], m.params[7426112:7688256])
-	clear(m.fold[7674496:7674752])
-	rt.FoldBN(m.fold[7412352:7674496], m.fold[7674496:7674752], m.params[7688256:7688512], m.params[7688512:7688768], m.buffers[27520:27776], m.buffers[27776:28032], float32(1e-05))
-	copy(m.fold[7674752:8264576], m.params[7688768:8278592])
-	clear(m.fold[8264576:8264832])
-	rt.FoldBN(m.fold[7674752:8264576], m.fold[8264576:8264832], m.params[8278592:8278848], m.params[8278848:8279104], m.buffers[28032:28288], m.buffers[28288:28544], float32(1e-05))
-	copy(m.fold[8264832:8526976], m.params[8279104:8541248])
-	clear(m.fold[8526976:8528000])
-	rt.FoldBN(m.fold[8264832:8526976], m.fold[8526976:8528000], m.params[8541248:8542272], m.params[8542272:8543296], m.buffers[28544:29568], m.buffers[29568:30592], float32(1e-05))
-	copy(m.fold[8528000:8790144], m.params[8543296:8805440])
-	clear(m.fold[8790144:8790400])
-	rt.FoldBN(m.fold[8528000:8790144], m.fold[8790144:8790400], m.params[8805440:8805696], m.params[8805696:8805952], m.buffers[30592:30848], m.buffers[30848:31104], float32(1e-05))
-	copy(m.fold[8790400:9380224], m.params[8805952:9395776])
-	clear(m.fold[9380224:9380480])
-	rt.FoldBN(m.fold[8790400:9380224], m.fold[9380224:9380480], m.params[9395776:9396032], m.params[9396032:9396288], m.buffers[31104:31360], m.buffers[31360:31616], float32(1e-05))
-	copy(m.fold[9380480:9642624], m.params[9396288:9658432])
-	clear(m.fold[9642624:9643648])
-	rt.FoldBN(m.fold[9380480:9642624], m.fold[9642624:9643648], m.params[9658432:9659456], m.params[9659456:9660480], m.buffers[31616:32640], m.buffers[32640:33664], float32(1e-05))
-	copy(m.fold[9643648:9905792], m.params[9660480:9922624])
-	clear(m.fold[9905792:9906048])
-	rt.FoldBN(m.fold[9643648:9905792], m.fold[9905792:9906048], m.params[9922624:9922880], m.params[9922880:9923136], m.buffers[33664:33920], m.buffers[33920:34176], float32(1e-05))
-	copy(m.fold[9906048:10495872], m.params[9923136:10512960])
-	clear(m.fold[10495872:10496128])
-	rt.FoldBN(m.fold[9906048:10495872], m.fold[10495872:10496128], m.params[10512960:10513216], m.params[10513216:10513472], m.buffers[34176:34432], m.buffers[34432:34688], float32(1e-05))
-	copy(m.fold[10496128:10758272], m.params[10513472:10775616])
-	clear(m.fold[10758272:10759296])
-	rt.FoldBN(m.fold[10496128:10758272], m.fold[10758272:10759296], m.params[10775616:10776640], m.params[10776640:10777664], m.buffers[34688:35712], m.buffers[35712:36736], float32(1e-05))
-	copy(m.fold[10759296:11021440], m.params[10777664:11039808])
-	clear(m.fold[11021440:11021696])
-	rt.FoldBN(m.fold[10759296:11021440], m.fold[11021440:11021696], m.params[11039808:11040064], m.params[11040064:11040320], m.buffers[36736:36992], m.buffers[36992:37248], float32(1e-05))
-	copy(m.fold[11021696:11611520], m.params[11040320:11630144])
-	clear(m.fold[11611520:11611776])
-	rt.FoldBN(m.fold[11021696:11611520], m.fold[11611520:11611776], m.params[11630144:11630400], m.params[11630400:11630656], m.buffers[37248:37504], m.buffers[37504:37760], float32(1e-05))
-	copy(m.fold[11611776:11873920], m.params[11630656:11892800])
-	clear(m.fold[11873920:11874944])
-	rt.FoldBN(m.fold[11611776:11873920], m.fold[11873920:11874944], m.params[11892800:11893824], m.params[11893824:11894848], m.buffers[37760:38784], m.buffers[38784:39808], float32(1e-05))
-	copy(m.fold[11874944:12137088], m.params[11894848:12156992])
-	clear(m.fold[12137088:12137344])
-	rt.FoldBN(m.fold[11874944:12137088], m.fold[12137088:12137344], m.params[12156992:12157248], m.params[12157248:12157504], m.buffers[39808:40064], m.buffers[40064:40320], float32(1e-05))
-	copy(m.fold[12137344:12727168], m.params[12157504:12747328])
-	clear(m.fold[12727168:12727424])
-	rt.FoldBN(m.fold[12137344:12727168], m.fold[12727168:12727424], m.params[12747328:12747584], m.params[12747584:12747840], m.buffers[40320:40576], m.buffers[40576:40832], float32(1e-05))
-	copy(m.fold[12727424:12989568], m.params[12747840:13009984])
-	clear(m.fold[12989568:12990592])
-	rt.FoldBN(m.fold[12727424:12989568], m.fold[12989568:12990592], m.params[13009984:13011008], m.params[13011008:13012032], m.buffers[40832:41856], m.buffers[41856:42880], float32(1e-05))
-	copy(m.fold[12990592:13252736], m.params[13012032:13274176])
-	clear(m.fold[13252736:13252992])
-	rt.FoldBN(m.fold[12990592:13252736], m.fold[13252736:13252992], m.params[13274176:13274432], m.params[13274432:13274688], m.buffers[42880:43136], m.buffers[43136:43392], float32(1e-05))
-	copy(m.fold[13252992:13842816], m.params[13274688:13864512])
-	clear(m.fold[13842816:13843072])
-	rt.FoldBN(m.fold[13252992:13842816], m.fold[13842816:13843072], m.params[13864512:13864768], m.params[13864768:13865024], m.buffers[43392:43648], m.buffers[43648:43904], float32(1e-05))
-	copy(m.fold[13843072:14105216], m.params[13865024:14127168])
-	clear(m.fold[14105216:14106240])
-	rt.FoldBN(m.fold[13843072:14105216], m.fold[14105216:14106240], m.params[14127168:14128192], m.params[14128192:14129216], m.buffers[43904:44928], m.buffers[44928:45952], float32(1e-05))
-	copy(m.fold[14106240:14368384], m.params[14129216:14391360])
-	clear(m.fold[14368384:14368640])
-	rt.FoldBN(m.fold[14106240:14368384], m.fold[14368384:14368640], m.params[14391360:14391616], m.params[14391616:14391872], m.buffers[45952:46208], m.buffers[46208:46464], float32(1e-05))
-	copy(m.fold[14368640:14958464], m.params[14391872:14981696])
-	clear(m.fold[14958464:14958720])
-	rt.FoldBN(m.fold[14368640:14958464], m.fold[14958464:14958720], m.params[14981696:14981952], m.params[14981952:14982208], m.buffers[46464:46720], m.buffers[46720:46976], float32(1e-05))
-	copy(m.fold[14958720:15220864], m.params[14982208:15244352])
-	clear(m.fold[15220864:15221888])
-	rt.FoldBN(m.fold[14958720:15220864], m.fold[15220864:15221888], m.params[15244352:15245376], m.params[15245376:15246400], m.buffers[46976:48000], m.buffers[48000:49024], float32(1e-05))
-	copy(m.fold[15221888:15484032], m.params[15246400:15508544])
-	clear(m.fold[15484032:15484288])
-	rt.FoldBN(m.fold[15221888:15484032], m.fold[15484032:15484288], m.params[15508544:15508800], m.params[15508800:15509056], m.buffers[49024:49280], m.buffers[49280:49536], float32(1e-05))
-	copy(m.fold[15484288:16074112], m.params[15509056:16098880])
-	clear(m.fold[16074112:16074368])
-	rt.FoldBN(m.fold[15484288:16074112], m.fold[16074112:16074368], m.params[16098880:16099136], m.params[16099136:16099392], m.buffers[49536:49792], m.buffers[49792:50048], float32(1e-05))
-	copy(m.fold[16074368:16336512], m.params[16099392:16361536])
-	clear(m.fold[16336512:16337536])
-	rt.FoldBN(m.fold[16074368:16336512], m.fold[16336512:16337536], m.params[16361536:16362560], m.params[16362560:16363584], m.buffers[50048:51072], m.buffers[51072:52096], float32(1e-05))
-	copy(m.fold[16337536:16599680], m.params[16363584:16625728])
-	clear(m.fold[16599680:16599936])
-	rt.FoldBN(m.fold[16337536:16599680], m.fold[16599680:16599936], m.params[16625728:16625984], m.params[16625984:16626240], m.buffers[52096:52352], m.buffers[52352:52608], float32(1e-05))
-	copy(m.fold[16599936:17189760], m.params[16626240:17216064])
-	clear(m.fold[17189760:17190016])
-	rt.FoldBN(m.fold[16599936:17189760], m.fold[17189760:17190016], m.params[17216064:17216320], m.params[17216320:17216576], m.buffers[52608:52864], m.buffers[52864:53120], float32(1e-05))
-	copy(m.fold[17190016:17452160], m.params[17216576:17478720])
-	clear(m.fold[17452160:17453184])
-	rt.FoldBN(m.fold[17190016:17452160], m.fold[17452160:17453184], m.params[17478720:17479744], m.params[17479744:17480768], m.buffers[53120:54144], m.buffers[54144:55168], float32(1e-05))
-	copy(m.fold[17453184:17715328], m.params[17480768:17742912])
-	clear(m.fold[17715328:17715584])
-	rt.FoldBN(m.fold[17453184:17715328], m.fold[17715328:17715584], m.params[17742912:17743168], m.params[17743168:17743424], m.buffers[55168:55424], m.buffers[55424:55680], float32(1e-05))
-	copy(m.fold[17715584:18305408], m.params[17743424:18333248])
-	clear(m.fold[18305408:18305664])
-	rt.FoldBN(m.fold[17715584:18305408], m.fold[18305408:18305664], m.params[18333248:18333504], m.params[18333504:18333760], m.buffers[55680:55936], m.buffers[55936:56192], float32(1e-05))
-	copy(m.fold[18305664:18567808], m.params[18333760:18595904])
-	clear(m.fold[18567808:18568832])
-	rt.FoldBN(m.fold[18305664:18567808], m.fold[18567808:18568832], m.params[18595904:18596928], m.params[18596928:18597952], m.buffers[56192:57216], m.buffers[57216:58240], float32(1e-05))
-	copy(m.fold[18568832:18830976], m.params[18597952:18860096])
-	clear(m.fold[18830976:18831232])
-	rt.FoldBN(m.fold[18568832:18830976], m.fold[18830976:18831232], m.params[18860096:18860352], m.params[18860352:18860608], m.buffers[58240:58496], m.buffers[58496:58752], float32(1e-05))
-	copy(m.fold[18831232:19421056], m.params[18860608:19450432])
-	clear(m.fold[19421056:19421312])
-	rt.FoldBN(m.fold[18831232:19421056], m.fold[19421056:19421312], m.params[19450432:19450688], m.params[19450688:19450944], m.buffers[58752:59008], m.buffers[59008:59264], float32(1e-05))
-	copy(m.fold[19421312:19683456], m.params[19450944:19713088])
-	clear(m.fold[19683456:19684480])
-	rt.FoldBN(m.fold[19421312:19683456], m.fold[19683456:19684480], m.params[19713088:19714112], m.params[19714112:19715136], m.buffers[59264:60288], m.buffers[60288:61312], float32(1e-05))
-	copy(m.fold[19684480:19946624], m.params[19715136:19977280])
-	clear(m.fold[19946624:19946880])
-	rt.FoldBN(m.fold[19684480:19946624], m.fold[19946624:19946880], m.params[19977280:19977536], m.params[19977536:19977792], m.buffers[61312:61568], m.buffers[61568:61824], float32(1e-05))
-	copy(m.fold[19946880:20536704], m.params[19977792:20567616])
-	clear(m.fold[20536704:20536960])
-	rt.FoldBN(m.fold[19946880:20536704], m.fold[20536704:20536960], m.params[20567616:20567872], m.params[20567872:20568128], m.buffers[61824:62080], m.buffers[62080:62336], float32(1e-05))
-	copy(m.fold[20536960:20799104], m.params[20568128:20830272])
-	clear(m.fold[20799104:20800128])
-	rt.FoldBN(m.fold[20536960:20799104], m.fold[20799104:20800128], m.params[20830272:20831296], m.params[20831296:20832320], m.buffers[62336:63360], m.buffers[63360:64384], float32(1e-05))
-	copy(m.fold[20800128:21062272], m.params[20832320:21094464])
-	clear(m.fold[21062272:21062528])
-	rt.FoldBN(m.fold[20800128:21062272], m.fold[21062272:21062528], m.params[21094464:21094720], m.params[21094720:21094976], m.buffers[64384:64640], m.buffers[64640:64896], float32(1e-05))
-	copy(m.fold[21062528:21652352], m.params[21094976:21684800])
-	clear(m.fold[21652352:21652608])
-	rt.FoldBN(m.fold[21062528:21652352], m.fold[21652352:21652608], m.params[21684800:21685056], m.params[21685056:21685312], m.buffers[64896:65152], m.buffers[65152:65408], float32(1e-05))
-	copy(m.fold[21652608:21914752], m.params[21685312:21947456])
-	clear(m.fold[21914752:21915776])
-	rt.FoldBN(m.fold[21652608:21914752], m.fold[21914752:21915776], m.params[21947456:21948480], m.params[21948480:21949504], m.buffers[65408:66432], m.buffers[66432:67456], float32(1e-05))
-	copy(m.fold[21915776:22177920], m.params[21949504:22211648])
-	clear(m.fold[22177920:22178176])
-	rt.FoldBN(m.fold[21915776:22177920], m.fold[22177920:22178176], m.params[22211648:22211904], m.params[22211904:22212160], m.buffers[67456:67712], m.buffers[67712:67968], float32(1e-05))
-	copy(m.fold[22178176:22768000], m.params[22212160:22801984])
-	clear(m.fold[22768000:22768256])
-	rt.FoldBN(m.fold[22178176:22768000], m.fold[22768000:22768256], m.params[22801984:22802240], m.params[22802240:22802496], m.buffers[67968:68224], m.buffers[68224:68480], float32(1e-05))
-	copy(m.fold[22768256:23030400], m.params[22802496:23064640])
-	clear(m.fold[23030400:23031424])
-	rt.FoldBN(m.fold[22768256:23030400], m.fold[23030400:23031424], m.params[23064640:23065664], m.params[23065664:23066688], m.buffers[68480:69504], m.buffers[69504:70528], float32(1e-05))
-	copy(m.fold[23031424:23293568], m.params[23066688:23328832])
-	clear(m.fold[23293568:23293824])
-	rt.FoldBN(m.fold[23031424:23293568], m.fold[23293568:23293824], m.params[23328832:23329088], m.params[23329088:23329344], m.buffers[70528:70784], m.buffers[70784:71040], float32(1e-05))
-	copy(m.fold[23293824:23883648], m.params[23329344:23919168])
-	clear(m.fold[23883648:23883904])
-	rt.FoldBN(m.fold[23293824:23883648], m.fold[23883648:23883904], m.params[23919168:23919424], m.params[23919424:23919680], m.buffers[71040:71296], m.buffers[71296:71552], float32(1e-05))
-	copy(m.fold[23883904:24146048], m.params[23919680:24181824])
-	clear(m.fold[24146048:24147072])
-	rt.FoldBN(m.fold[23883904:24146048], m.fold[24146048:24147072], m.params[24181824:24182848], m.params[24182848:24183872], m.buffers[71552:72576], m.buffers[72576:73600], float32(1e-05))
-	copy(m.fold[24147072:24409216], m.params[24183872:24446016])
-	clear(m.fold[24409216:24409472])
-	rt.FoldBN(m.fold[24147072:24409216], m.fold[24409216:24409472], m.params[24446016:24446272], m.params[24446272:24446528], m.buffers[73600:73856], m.buffers[73856:74112], float32(1e-05))
-	copy(m.fold[24409472:24999296], m.params[24446528:25036352])
-	clear(m.fold[24999296:24999552])
-	rt.FoldBN(m.fold[24409472:24999296], m.fold[24999296:24999552], m.params[25036352:25036608], m.params[25036608:25036864], m.buffers[74112:74368], m.buffers[74368:74624], float32(1e-05))
-	copy(m.fold[24999552:25261696], m.params[25036864:25299008])
-	clear(m.fold[25261696:25262720])
-	rt.FoldBN(m.fold[24999552:25261696], m.fold[25261696:25262720], m.params[25299008:25300032], m.params[25300032:25301056], m.buffers[74624:75648], m.buffers[75648:76672], float32(1e-05))
-	copy(m.fold[25262720:25524864], m.params[25301056:25563200])
-	clear(m.fold[25524864:25525120])
-	rt.FoldBN(m.fold[25262720:25524864], m.fold[25524864:25525120], m.params[25563200:25563456], m.params[25563456:25563712], m.buffers[76672:76928], m.buffers[76928:77184], float32(1e-05))
-	copy(m.fold[25525120:26114944], m.params[25563712:26153536])
-	clear(m.fold[26114944:26115200])
-	rt.FoldBN(m.fold[25525120:26114944], m.fold[26114944:26115200], m.params[26153536:26153792], m.params[26153792:26154048], m.buffers[77184:77440], m.buffers[77440:77696], float32(1e-05))
-	copy(m.fold[26115200:26377344], m.params[26154048:26416192])
-	clear(m.fold[26377344:26378368])
-	rt.FoldBN(m.fold[26115200:26377344], m.fold[26377344:26378368], m.params[26416192:26417216], m.params[26417216:26418240], m.buffers[77696:78720], m.buffers[78720:79744], float32(1e-05))
-	copy(m.fold[26378368:26640512], m.params[26418240:26680384])
-	clear(m.fold[26640512:26640768])
-	rt.FoldBN(m.fold[26378368:26640512], m.fold[26640512:26640768], m.params[26680384:26680640], m.params[26680640:26680896], m.buffers[79744:80000], m.buffers[80000:80256], float32(1e-05))
-	copy(m.fold[26640768:27230592], m.params[26680896:27270720])
-	clear(m.fold[27230592:27230848])
-	rt.FoldBN(m.fold[26640768:27230592], m.fold[27230592:27230848], m.params[27270720:27270976], m.params[27270976:27271232], m.buffers[80256:80512], m.buffers[80512:80768], float32(1e-05))
-	copy(m.fold[27230848:27492992], m.params[27271232:27533376])
-	clear(m.fold[27492992:27494016])
-	rt.FoldBN(m.fold[27230848:27492992], m.fold[27492992:27494016], m.params[27533376:27534400], m.params[27534400:27535424], m.buffers[80768:81792], m.buffers[81792:82816], float32(1e-05))
-	copy(m.fold[27494016:28018304], m.params[27535424:28059712])
-	clear(m.fold[28018304:28018816])
-	rt.FoldBN(m.fold[27494016:28018304], m.fold[28018304:28018816], m.params[28059712:28060224], m.params[28060224:28060736], m.buffers[82816:83328], m.buffers[83328:83840], float32(1e-05))
-	copy(m.fold[28018816:30378112], m.params[28060736:30420032])
-	clear(m.fold[30378112:30378624])
-	rt.FoldBN(m.fold[28018816:30378112], m.fold[30378112:30378624], m.params[30420032:30420544], m.params[30420544:30421056], m.buffers[83840:84352], m.buffers[84352:84864], float32(1e-05))
-	copy(m.fold[30378624:31427200], m.params[30421056:31469632])
-	clear(m.fold[31427200:31429248])
-	rt.FoldBN(m.fold[30378624:31427200], m.fold[31427200:31429248], m.params[31469632:31471680], m.params[31471680:31473728], m.buffers[84864:86912], m.buffers[86912:88960], float32(1e-05))
-	copy(m.fold[31429248:33526400], m.params[31473728:33570880])
-	clear(m.fold[33526400:33528448])
-	rt.FoldBN(m.fold[31429248:33526400], m.fold[33526400:33528448], m.params[33570880:33572928], m.params[33572928:33574976], m.buffers[88960:91008], m.buffers[91008:93056], float32(1e-05))
-	copy(m.fold[33528448:34577024], m.params[33574976:34623552])
-	clear(m.fold[34577024:34577536])
-	rt.FoldBN(m.fold[33528448:34577024], m.fold[34577024:34577536], m.params[34623552:34624064], m.params[34624064:34624576], m.buffers[93056:93568], m.buffers[93568:94080], float32(1e-05))
-	copy(m.fold[34577536:36936832], m.params[34624576:36983872])
-	clear(m.fold[36936832:36937344])
-	rt.FoldBN(m.fold[34577536:36936832], m.fold[36936832:36937344], m.params[36983872:36984384], m.params[36984384:36984896], m.buffers[94080:94592], m.buffers[94592:95104], float32(1e-05))
-	copy(m.fold[36937344:37985920], m.params[36984896:38033472])
-	clear(m.fold[37985920:37987968])
-	rt.FoldBN(m.fold[36937344:37985920], m.fold[37985920:37987968], m.params[38033472:38035520], m.params[38035520:38037568], m.buffers[95104:97152], m.buffers[97152:99200], float32(1e-05))
-	copy(m.fold[37987968:39036544], m.params[38037568:39086144])
-	clear(m.fold[39036544:39037056])
-	rt.FoldBN(m.fold[37987968:39036544], m.fold[39036544:39037056], m.params[39086144:39086656], m.params[39086656:39087168], m.buffers[99200:99712], m.buffers[99712:100224], float32(1e-05))
-	copy(m.fold[39037056:41396352], m.params[39087168:41446464])
-	clear(m.fold[41396352:41396864])
-	rt.FoldBN(m.fold[39037056:41396352], m.fold[41396352:41396864], m.params[41446464:41446976], m.params[41446976:41447488], m.buffers[100224:100736], m.buffers[100736:101248], float32(1e-05))
-	copy(m.fold[41396864:42445440], m.params[41447488:42496064])
-	clear(m.fold[42445440:42447488])
-	rt.FoldBN(m.fold[41396864:42445440], m.fold[42445440:42447488], m.params[42496064:42498112], m.params[42498112:42500160], m.buffers[101248:103296], m.buffers[103296:105344], float32(1e-05))
-	m.foldStale = false
+func bottleneckARefold(m *rt.Memory, o *bottleneckAOffsets) {
+	copy(m.Fold[o.f0:o.f0+4096], m.Params[o.p0:o.p0+4096])
+	clear(m.Fold[o.f0+4096 : o.f0+4160])
+	rt.FoldBN(m.Fold[o.f0:o.f0+4096], m.Fold[o.f0+4096:o.f0+4160], m.Params[o.p0+4096:o.p0+4160], m.Params[o.p0+4160:o.p0+4224], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], float32(1e-05))
+	copy(m.Fold[o.f0+4160:o.f0+41024], m.Params[o.p0+4224:o.p0+41088])
+	clear(m.Fold[o.f0+41024 : o.f0+41088])
+	rt.FoldBN(m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], m.Params[o.p0+41088:o.p0+41152], m.Params[o.p0+41152:o.p0+41216], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+41088:o.f0+57472], m.Params[o.p0+41216:o.p0+57600])
+	clear(m.Fold[o.f0+57472 : o.f0+57728])
+	rt.FoldBN(m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], m.Params[o.p0+57600:o.p0+57856], m.Params[o.p0+57856:o.p0+58112], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
+	copy(m.Fold[o.f0+57728:o.f0+74112], m.Params[o.p0+58112:o.p0+74496])
+	clear(m.Fold[o.f0+74112 : o.f0+74368])
+	rt.FoldBN(m.Fold[o.f0+57728:o.f0+74112], m.Fold[o.f0+74112:o.f0+74368], m.Params[o.p0+74496:o.p0+74752], m.Params[o.p0+74752:o.p0+75008], m.Buffers[o.b0+768:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1280], float32(1e-05))
 }
 
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 41749480*m.maxBatch)
-	m.dact = make([]float32, 41749480*m.maxBatch)
-	m.grads = make([]float32, 44549160)
-	ps := []rt.Param{{
-		G:    m.grads[0:9408],
-		Name: "conv1.weight",
-		W:    m.params[0:9408],
-	}, {
-		G:    m.grads[9408:9472],
-		Name: "bn1.weight",
-		W:    m.params[9408:9472],
-	}, {
-		G:    m.grads[9472:9536],
-		Name: "bn1.bias",
-		W:    m.params[9472:9536],
-	}, {
-		G:    m.grads[9536:13632],
-		Name: "bottleneck1.conv1.weight",
-		W:    m.params[9536:13632],
-	}, {
-		G:    m.grads[13632:13696],
-		Name: "bottleneck1.bn1.weight",
-		W:    m.params[13632:13696],
-	}, {
-		G:    m.grads[13696:13760],
-		Name: "bottleneck1.bn1.bias",
-		W:    m.params[13696:13760],
-	}, {
-		G:    m.grads[13760:50624],
-		Name: "bottleneck1.conv2.weight",
-		W:    m.params[13760:50624],
-	}, {
-		G:    m.grads[50624:50688],
-		Name: "bottleneck1.bn2.weight",
-		W:    m.params[50624:50688],
-	}, {
-		G:    m.grads[50688:50752],
-		Name: "bottleneck1.bn2.bias",
-		W:    m.params[50688:50752],
-	}, {
-		G:    m.grads[50752:67136],
-		Name: "bottleneck1.conv3.weight",
-		W:    m.params[50752:67136],
-	}, {
-		G:    m.grads[67136:67392],
-		Name: "bottleneck1.bn3.weight",
-		W:    m.params[67136:67392],
-	}, {
-		G:    m.grads[67392:67648],
-		Name: "bottleneck1.bn3.bias",
-		W:    m.params[67392:67648],
-	}, {
-		G:    m.grads[67648:84032],
-		Name: "bottleneck1.shortcut1.conv1.weight",
-		W:    m.params[67648:84032],
-	}, {
-		G:    m.grads[84032:84288],
-		Name: "bottleneck1.shortcut1.bn1.weight",
-		W:    m.params[84032:84288],
-	}, {
-		G:    m.grads[84288:84544],
-		Name: "bottleneck1.shortcut1.bn1.bias",
-		W:    m.params[84288:84544],
-	}, {
-		G:    m.grads[84544:100928],
-		Name: "bottleneck2.conv1.weight",
-		W:    m.params[84544:100928],
-	}, {
-		G:    m.grads[100928:100992],
-		Name: "bottleneck2.bn1.weight",
-		W:    m.params[100928:100992],
-	}, {
-		G:    m.grads[100992:101056],
-		Name: "bottleneck2.bn1.bias",
-		W:    m.params[100992:101056],
-	}, {
-		G:    m.grads[101056:137920],
-		Name: "bottleneck2.conv2.weight",
-		W:    m.params[101056:137920],
-	}, {
-		G:    m.grads[137920:137984],
-		Name: "bottleneck2.bn2.weight",
-		W:    m.params[137920:137984],
-	}, {
-		G:    m.grads[137984:138048],
-		Name: "bottleneck2.bn2.bias",
-		W:    m.params[137984:138048],
-	}, {
-		G:    m.grads[138048:154432],
-		Name: "bottleneck2.conv3.weight",
-		W:    m.params[138048:154432],
-	}, {
-		G:    m.grads[154432:154688],
-		Name: "bottleneck2.bn3.weight",
-		W:    m.params[154432:154688],
-	}, {
-		G:    m.grads[154688:154944],
-		Name: "bottleneck2.bn3.bias",
-		W:    m.params[154688:154944],
-	}, {
-		G:    m.grads[154944:171328],
-		Name: "bottleneck3.conv1.weight",
-		W:    m.params[154944:171328],
-	}, {
-		G:    m.grads[171328:171392],
-		Name: "bottleneck3.bn1.weight",
-		W:    m.params[171328:171392],
-	}, {
-		G:    m.grads[171392:171456],
-		Name: "bottleneck3.bn1.bias",
-		W:    m.params[171392:171456],
-	}, {
-		G:    m.grads[171456:208320],
-		Name: "bottleneck3.conv2.weight",
-		W:    m.params[171456:208320],
-	}, {
-		G:    m.grads[208320:208384],
-		Name: "bottleneck3.bn2.weight",
-		W:    m.params[208320:208384],
-	}, {
-		G:    m.grads[208384:208448],
-		Name: "bottleneck3.bn2.bias",
-		W:    m.params[208384:208448],
-	}, {
-		G:    m.grads[208448:224832],
-		Name: "bottleneck3.conv3.weight",
-		W:    m.params[208448:224832],
-	}, {
-		G:    m.grads[224832:225088],
-		Name: "bottleneck3.bn3.weight",
-		W:    m.params[224832:225088],
-	}, {
-		G:    m.grads[225088:225344],
-		Name: "bottleneck3.bn3.bias",
-		W:    m.params[225088:225344],
-	}, {
-		G:    m.grads[225344:258112],
-		Name: "bottleneck4.conv1.weight",
-		W:    m.params[225344:258112],
-	}, {
-		G:    m.grads[258112:258240],
-		Name: "bottleneck4.bn1.weight",
-		W:    m.params[258112:258240],
-	}, {
-		G:    m.grads[258240:258368],
-		Name: "bottleneck4.bn1.bias",
-		W:    m.params[258240:258368],
-	}, {
-		G:    m.grads[258368:405824],
-		Name: "bottleneck4.conv2.weight",
-		W:    m.params[258368:405824],
-	}, {
-		G:    m.grads[405824:405952],
-		Name: "bottleneck4.bn2.weight",
-		W:    m.params[405824:405952],
-	}, {
-		G:    m.grads[405952:406080],
-		Name: "bottleneck4.bn2.bias",
-		W:    m.params[405952:406080],
-	}, {
-		G:    m.grads[406080:471616],
-		Name: "bottleneck4.conv3.weight",
-		W:    m.params[406080:471616],
-	}, {
-		G:    m.grads[471616:472128],
-		Name: "bottleneck4.bn3.weight",
-		W:    m.params[471616:472128],
-	}, {
-		G:    m.grads[472128:472640],
-		Name: "bottleneck4.bn3.bias",
-		W:    m.params[472128:472640],
-	}, {
-		G:    m.grads[472640:603712],
-		Name: "bottleneck4.shortcut1.conv1.weight",
-		W:    m.params[472640:603712],
-	}, {
-		G:    m.grads[603712:604224],
-		Name: "bottleneck4.shortcut1.bn1.weight",
-		W:    m.params[603712:604224],
-	}, {
-		G:    m.grads[604224:604736],
-		Name: "bottleneck4.shortcut1.bn1.bias",
-		W:    m.params[604224:604736],
-	}, {
-		G:    m.grads[604736:670272],
-		Name: "bottleneck5.conv1.weight",
-		W:    m.params[604736:670272],
-	}, {
-		G:    m.grads[670272:670400],
-		Name: "bottleneck5.bn1.weight",
-		W:    m.params[670272:670400],
-	}, {
-		G:    m.grads[670400:670528],
-		Name: "bottleneck5.bn1.bias",
-		W:    m.params[670400:670528],
-	}, {
-		G:    m.grads[670528:817984],
-		Name: "bottleneck5.conv2.weight",
-		W:    m.params[670528:817984],
-	}, {
-		G:    m.grads[817984:818112],
-		Name: "bottleneck5.bn2.weight",
-		W:    m.params[817984:818112],
-	}, {
-		G:    m.grads[818112:818240],
-		Name: "bottleneck5.bn2.bias",
-		W:    m.params[818112:818240],
-	}, {
-		G:    m.grads[818240:883776],
-		Name: "bottleneck5.conv3.weight",
-		W:    m.params[818240:883776],
-	}, {
-		G:    m.grads[883776:884288],
-		Name: "bottleneck5.bn3.weight",
-		W:    m.params[883776:884288],
-	}, {
-		G:    m.grads[884288:884800],
-		Name: "bottleneck5.bn3.bias",
-		W:    m.params[884288:884800],
-	}, {
-		G:    m.grads[884800:950336],
-		Name: "bottleneck6.conv1.weight",
-		W:    m.params[884800:950336],
-	}, {
-		G:    m.grads[950336:950464],
-		Name: "bottleneck6.bn1.weight",
-		W:    m.params[950336:950464],
-	}, {
-		G:    m.grads[950464:950592],
-		Name: "bottleneck6.bn1.bias",
-		W:    m.params[950464:950592],
-	}, {
-		G:    m.grads[950592:1098048],
-		Name: "bottleneck6.conv2.weight",
-		W:    m.params[950592:1098048],
-	}, {
-		G:    m.grads[1098048:1098176],
-		Name: "bottleneck6.bn2.weight",
-		W:    m.params[1098048:1098176],
-	}, {
-		G:    m.grads[1098176:1098304],
-		Name: "bottleneck6.bn2.bias",
-		W:    m.params[1098176:1098304],
-	}, {
-		G:    m.grads[1098304:1163840],
-		Name: "bottleneck6.conv3.weight",
-		W:    m.params[1098304:1163840],
-	}, {
-		G:    m.grads[1163840:1164352],
-		Name: "bottleneck6.bn3.weight",
-		W:    m.params[1163840:1164352],
-	}, {
-		G:    m.grads[1164352:1164864],
-		Name: "bottleneck6.bn3.bias",
-		W:    m.params[1164352:1164864],
-	}, {
-		G:    m.grads[1164864:1230400],
-		Name: "bottleneck7.conv1.weight",
-		W:    m.params[1164864:1230400],
-	}, {
-		G:    m.grads[1230400:1230528],
-		Name: "bottleneck7.bn1.weight",
-		W:    m.params[1230400:1230528],
-	}, {
-		G:    m.grads[1230528:1230656],
-		Name: "bottleneck7.bn1.bias",
-		W:    m.params[1230528:1230656],
-	}, {
-		G:    m.grads[1230656:1378112],
-		Name: "bottleneck7.conv2.weight",
-		W:    m.params[1230656:1378112],
-	}, {
-		G:    m.grads[1378112:1378240],
-		Name: "bottleneck7.bn2.weight",
-		W:    m.params[1378112:1378240],
-	}, {
-		G:    m.grads[1378240:1378368],
-		Name: "bottleneck7.bn2.bias",
-		W:    m.params[1378240:1378368],
-	}, {
-		G:    m.grads[1378368:1443904],
-		Name: "bottleneck7.conv3.weight",
-		W:    m.params[1378368:1443904],
-	}, {
-		G:    m.grads[1443904:1444416],
-		Name: "bottleneck7.bn3.weight",
-		W:    m.params[1443904:1444416],
-	}, {
-		G:    m.grads[1444416:1444928],
-		Name: "bottleneck7.bn3.bias",
-		W:    m.params[1444416:1444928],
-	}, {
-		G:    m.grads[1444928:1576000],
-		Name: "bottleneck8.conv1.weight",
-		W:    m.params[1444928:1576000],
-	}, {
-		G:    m.grads[1576000:1576256],
-		Name: "bottleneck8.bn1.weight",
-		W:    m.params[1576000:1576256],
-	}, {
-		G:    m.grads[1576256:1576512],
-		Name: "bottleneck8.bn1.bias",
-		W:    m.params[1576256:1576512],
-	}, {
-		G:    m.grads[1576512:2166336],
-		Name: "bottleneck8.conv2.weight",
-		W:    m.params[1576512:2166336],
-	}, {
-		G:    m.grads[2166336:2166592],
-		Name: "bottleneck8.bn2.weight",
-		W:    m.params[2166336:2166592],
-	}, {
-		G:    m.grads[2166592:2166848],
-		Name: "bottleneck8.bn2.bias",
-		W:    m.params[2166592:2166848],
-	}, {
-		G:    m.grads[2166848:2428992],
-		Name: "bottleneck8.conv3.weight",
-		W:    m.params[2166848:2428992],
-	}, {
-		G:    m.grads[2428992:2430016],
-		Name: "bottleneck8.bn3.weight",
-		W:    m.params[2428992:2430016],
-	}, {
-		G:    m.grads[2430016:2431040],
-		Name: "bottleneck8.bn3.bias",
-		W:    m.params[2430016:2431040],
-	}, {
-		G:    m.grads[2431040:2955328],
-		Name: "bottleneck8.shortcut1.conv1.weight",
-		W:    m.params[2431040:2955328],
-	}, {
-		G:    m.grads[2955328:2956352],
-		Name: "bottleneck8.shortcut1.bn1.weight",
-		W:    m.params[2955328:2956352],
-	}, {
-		G:    m.grads[2956352:2957376],
-		Name: "bottleneck8.shortcut1.bn1.bias",
-		W:    m.params[2956352:2957376],
-	}, {
-		G:    m.grads[2957376:3219520],
-		Name: "bottleneck9.conv1.weight",
-		W:    m.params[2957376:3219520],
-	}, {
-		G:    m.grads[3219520:3219776],
-		Name: "bottleneck9.bn1.weight",
-		W:    m.params[3219520:3219776],
-	}, {
-		G:    m.grads[3219776:3220032],
-		Name: "bottleneck9.bn1.bias",
-		W:    m.params[3219776:3220032],
-	}, {
-		G:    m.grads[3220032:3809856],
-		Name: "bottleneck9.conv2.weight",
-		W:    m.params[3220032:3809856],
-	}, {
-		G:    m.grads[3809856:3810112],
-		Name: "bottleneck9.bn2.weight",
-		W:    m.params[3809856:3810112],
-	}, {
-		G:    m.grads[3810112:3810368],
-		Name: "bottleneck9.bn2.bias",
-		W:    m.params[3810112:3810368],
-	}, {
-		G:    m.grads[3810368:4072512],
-		Name: "bottleneck9.conv3.weight",
-		W:    m.params[3810368:4072512],
-	}, {
-		G:    m.grads[4072512:4073536],
-		Name: "bottleneck9.bn3.weight",
-		W:    m.params[4072512:4073536],
-	}, {
-		G:    m.grads[4073536:4074560],
-		Name: "bottleneck9.bn3.bias",
-		W:    m.params[4073536:4074560],
-	}, {
-		G:    m.grads[4074560:4336704],
-		Name: "bottleneck10.conv1.weight",
-		W:    m.params[4074560:4336704],
-	}, {
-		G:    m.grads[4336704:4336960],
-		Name: "bottleneck10.bn1.weight",
-		W:    m.params[4336704:4336960],
-	}, {
-		G:    m.grads[4336960:4337216],
-		Name: "bottleneck10.bn1.bias",
-		W:    m.params[4336960:4337216],
-	}, {
-		G:    m.grads[4337216:4927040],
-		Name: "bottleneck10.conv2.weight",
-		W:    m.params[4337216:4927040],
-	}, {
-		G:    m.grads[4927040:4927296],
-		Name: "bottleneck10.bn2.weight",
-		W:    m.params[4927040:4927296],
-	}, {
-		G:    m.grads[4927296:4927552],
-		Name: "bottleneck10.bn2.bias",
-		W:    m.params[4927296:4927552],
-	}, {
-		G:    m.grads[4927552:5189696],
-		Name: "bottleneck10.conv3.weight",
-		W:    m.params[4927552:5189696],
-	}, {
-		G:    m.grads[5189696:5190720],
-		Name: "bottleneck10.bn3.weight",
-		W:    m.params[5189696:5190720],
-	}, {
-		G:    m.grads[5190720:5191744],
-		Name: "bottleneck10.bn3.bias",
-		W:    m.params[5190720:5191744],
-	}, {
-		G:    m.grads[5191744:5453888],
-		Name: "bottleneck11.conv1.weight",
-		W:    m.params[5191744:5453888],
-	}, {
-		G:    m.grads[5453888:5454144],
-		Name: "bottleneck11.bn1.weight",
-		W:    m.params[5453888:5454144],
-	}, {
-		G:    m.grads[5454144:5454400],
-		Name: "bottleneck11.bn1.bias",
-		W:    m.params[5454144:5454400],
-	}, {
-		G:    m.grads[5454400:6044224],
-		Name: "bottleneck11.conv2.weight",
-		W:    m.params[5454400:6044224],
-	}, {
-		G:    m.grads[6044224:6044480],
-		Name: "bottleneck11.bn2.weight",
-		W:    m.params[6044224:6044480],
-	}, {
-		G:    m.grads[6044480:6044736],
-		Name: "bottleneck11.bn2.bias",
-		W:    m.params[6044480:6044736],
-	}, {
-		G:    m.grads[6044736:6306880],
-		Name: "bottleneck11.conv3.weight",
-		W:    m.params[6044736:6306880],
-	}, {
-		G:    m.grads[6306880:6307904],
-		Name: "bottleneck11.bn3.weight",
-		W:    m.params[6306880:6307904],
-	}, {
-		G:    m.grads[6307904:6308928],
-		Name: "bottleneck11.bn3.bias",
-		W:    m.params[6307904:6308928],
-	}, {
-		G:    m.grads[6308928:6571072],
-		Name: "bottleneck12.conv1.weight",
-		W:    m.params[6308928:6571072],
-	}, {
-		G:    m.grads[6571072:6571328],
-		Name: "bottleneck12.bn1.weight",
-		W:    m.params[6571072:6571328],
-	}, {
-		G:    m.grads[6571328:6571584],
-		Name: "bottleneck12.bn1.bias",
-		W:    m.params[6571328:6571584],
-	}, {
-		G:    m.grads[6571584:7161408],
-		Name: "bottleneck12.conv2.weight",
-		W:    m.params[6571584:7161408],
-	}, {
-		G:    m.grads[7161408:7161664],
-		Name: "bottleneck12.bn2.weight",
-		W:    m.params[7161408:7161664],
-	}, {
-		G:    m.grads[7161664:7161920],
-		Name: "bottleneck12.bn2.bias",
-		W:    m.params[7161664:7161920],
-	}, {
-		G:    m.grads[7161920:7424064],
-		Name: "bottleneck12.conv3.weight",
-		W:    m.params[7161920:7424064],
-	}, {
-		G:    m.grads[7424064:7425088],
-		Name: "bottleneck12.bn3.weight",
-		W:    m.params[7424064:7425088],
-	}, {
-		G:    m.grads[7425088:7426112],
-		Name: "bottleneck12.bn3.bias",
-		W:    m.params[7425088:7426112],
-	}, {
-		G:    m.grads[7426112:7688256],
-		Name: "bottleneck13.conv1.weight",
-		W:    m.params[7426112:7688256],
-	}, {
-		G:    m.grads[7688256:7688512],
-		Name: "bottleneck13.bn1.weight",
-		W:    m.params[7688256:7688512],
-	}, {
-		G:    m.grads[7688512:7688768],
-		Name: "bottleneck13.bn1.bias",
-		W:    m.params[7688512:7688768],
-	}, {
-		G:    m.grads[7688768:8278592],
-		Name: "bottleneck13.conv2.weight",
-		W:    m.params[7688768:8278592],
-	}, {
-		G:    m.grads[8278592:8278848],
-		Name: "bottleneck13.bn2.weight",
-		W:    m.params[8278592:8278848],
-	}, {
-		G:    m.grads[8278848:8279104],
-		Name: "bottleneck13.bn2.bias",
-		W:    m.params[8278848:8279104],
-	}, {
-		G:    m.grads[8279104:8541248],
-		Name: "bottleneck13.conv3.weight",
-		W:    m.params[8279104:8541248],
-	}, {
-		G:    m.grads[8541248:8542272],
-		Name: "bottleneck13.bn3.weight",
-		W:    m.params[8541248:8542272],
-	}, {
-		G:    m.grads[8542272:8543296],
-		Name: "bottleneck13.bn3.bias",
-		W:    m.params[8542272:8543296],
-	}, {
-		G:    m.grads[8543296:8805440],
-		Name: "bottleneck14.conv1.weight",
-		W:    m.params[8543296:8805440],
-	}, {
-		G:    m.grads[8805440:8805696],
-		Name: "bottleneck14.bn1.weight",
-		W:    m.params[8805440:8805696],
-	}, {
-		G:    m.grads[8805696:8805952],
-		Name: "bottleneck14.bn1.bias",
-		W:    m.params[8805696:8805952],
-	}, {
-		G:    m.grads[8805952:9395776],
-		Name: "bottleneck14.conv2.weight",
-		W:    m.params[8805952:9395776],
-	}, {
-		G:    m.grads[9395776:9396032],
-		Name: "bottleneck14.bn2.weight",
-		W:    m.params[9395776:9396032],
-	}, {
-		G:    m.grads[9396032:9396288],
-		Name: "bottleneck14.bn2.bias",
-		W:    m.params[9396032:9396288],
-	}, {
-		G:    m.grads[9396288:9658432],
-		Name: "bottleneck14.conv3.weight",
-		W:    m.params[9396288:9658432],
-	}, {
-		G:    m.grads[9658432:9659456],
-		Name: "bottleneck14.bn3.weight",
-		W:    m.params[9658432:9659456],
-	}, {
-		G:    m.grads[9659456:9660480],
-		Name: "bottleneck14.bn3.bias",
-		W:    m.params[9659456:9660480],
-	}, {
-		G:    m.grads[9660480:9922624],
-		Name: "bottleneck15.conv1.weight",
-		W:    m.params[9660480:9922624],
-	}, {
-		G:    m.grads[9922624:9922880],
-		Name: "bottleneck15.bn1.weight",
-		W:    m.params[9922624:9922880],
-	}, {
-		G:    m.grads[9922880:9923136],
-		Name: "bottleneck15.bn1.bias",
-		W:    m.params[9922880:9923136],
-	}, {
-		G:    m.grads[9923136:10512960],
-		Name: "bottleneck15.conv2.weight",
-		W:    m.params[9923136:10512960],
-	}, {
-		G:    m.grads[10512960:10513216],
-		Name: "bottleneck15.bn2.weight",
-		W:    m.params[10512960:10513216],
-	}, {
-		G:    m.grads[10513216:10513472],
-		Name: "bottleneck15.bn2.bias",
-		W:    m.params[10513216:10513472],
-	}, {
-		G:    m.grads[10513472:10775616],
-		Name: "bottleneck15.conv3.weight",
-		W:    m.params[10513472:10775616],
-	}, {
-		G:    m.grads[10775616:10776640],
-		Name: "bottleneck15.bn3.weight",
-		W:    m.params[10775616:10776640],
-	}, {
-		G:    m.grads[10776640:10777664],
-		Name: "bottleneck15.bn3.bias",
-		W:    m.params[10776640:10777664],
-	}, {
-		G:    m.grads[10777664:11039808],
-		Name: "bottleneck16.conv1.weight",
-		W:    m.params[10777664:11039808],
-	}, {
-		G:    m.grads[11039808:11040064],
-		Name: "bottleneck16.bn1.weight",
-		W:    m.params[11039808:11040064],
-	}, {
-		G:    m.grads[11040064:11040320],
-		Name: "bottleneck16.bn1.bias",
-		W:    m.params[11040064:11040320],
-	}, {
-		G:    m.grads[11040320:11630144],
-		Name: "bottleneck16.conv2.weight",
-		W:    m.params[11040320:11630144],
-	}, {
-		G:    m.grads[11630144:11630400],
-		Name: "bottleneck16.bn2.weight",
-		W:    m.params[11630144:11630400],
-	}, {
-		G:    m.grads[11630400:11630656],
-		Name: "bottleneck16.bn2.bias",
-		W:    m.params[11630400:11630656],
-	}, {
-		G:    m.grads[11630656:11892800],
-		Name: "bottleneck16.conv3.weight",
-		W:    m.params[11630656:11892800],
-	}, {
-		G:    m.grads[11892800:11893824],
-		Name: "bottleneck16.bn3.weight",
-		W:    m.params[11892800:11893824],
-	}, {
-		G:    m.grads[11893824:11894848],
-		Name: "bottleneck16.bn3.bias",
-		W:    m.params[11893824:11894848],
-	}, {
-		G:    m.grads[11894848:12156992],
-		Name: "bottleneck17.conv1.weight",
-		W:    m.params[11894848:12156992],
-	}, {
-		G:    m.grads[12156992:12157248],
-		Name: "bottleneck17.bn1.weight",
-		W:    m.params[12156992:12157248],
-	}, {
-		G:    m.grads[12157248:12157504],
-		Name: "bottleneck17.bn1.bias",
-		W:    m.params[12157248:12157504],
-	}, {
-		G:    m.grads[12157504:12747328],
-		Name: "bottleneck17.conv2.weight",
-		W:    m.params[12157504:12747328],
-	}, {
-		G:    m.grads[12747328:12747584],
-		Name: "bottleneck17.bn2.weight",
-		W:    m.params[12747328:12747584],
-	}, {
-		G:    m.grads[12747584:12747840],
-		Name: "bottleneck17.bn2.bias",
-		W:    m.params[12747584:12747840],
-	}, {
-		G:    m.grads[12747840:13009984],
-		Name: "bottleneck17.conv3.weight",
-		W:    m.params[12747840:13009984],
-	}, {
-		G:    m.grads[13009984:13011008],
-		Name: "bottleneck17.bn3.weight",
-		W:    m.params[13009984:13011008],
-	}, {
-		G:    m.grads[13011008:13012032],
-		Name: "bottleneck17.bn3.bias",
-		W:    m.params[13011008:13012032],
-	}, {
-		G:    m.grads[13012032:13274176],
-		Name: "bottleneck18.conv1.weight",
-		W:    m.params[13012032:13274176],
-	}, {
-		G:    m.grads[13274176:13274432],
-		Name: "bottleneck18.bn1.weight",
-		W:    m.params[13274176:13274432],
-	}, {
-		G:    m.grads[13274432:13274688],
-		Name: "bottleneck18.bn1.bias",
-		W:    m.params[13274432:13274688],
-	}, {
-		G:    m.grads[13274688:13864512],
-		Name: "bottleneck18.conv2.weight",
-		W:    m.params[13274688:13864512],
-	}, {
-		G:    m.grads[13864512:13864768],
-		Name: "bottleneck18.bn2.weight",
-		W:    m.params[13864512:13864768],
-	}, {
-		G:    m.grads[13864768:13865024],
-		Name: "bottleneck18.bn2.bias",
-		W:    m.params[13864768:13865024],
-	}, {
-		G:    m.grads[13865024:14127168],
-		Name: "bottleneck18.conv3.weight",
-		W:    m.params[13865024:14127168],
-	}, {
-		G:    m.grads[14127168:14128192],
-		Name: "bottleneck18.bn3.weight",
-		W:    m.params[14127168:14128192],
-	}, {
-		G:    m.grads[14128192:14129216],
-		Name: "bottleneck18.bn3.bias",
-		W:    m.params[14128192:14129216],
-	}, {
-		G:    m.grads[14129216:14391360],
-		Name: "bottleneck19.conv1.weight",
-		W:    m.params[14129216:14391360],
-	}, {
-		G:    m.grads[14391360:14391616],
-		Name: "bottleneck19.bn1.weight",
-		W:    m.params[14391360:14391616],
-	}, {
-		G:    m.grads[14391616:14391872],
-		Name: "bottleneck19.bn1.bias",
-		W:    m.params[14391616:14391872],
-	}, {
-		G:    m.grads[14391872:14981696],
-		Name: "bottleneck19.conv2.weight",
-		W:    m.params[14391872:14981696],
-	}, {
-		G:    m.grads[14981696:14981952],
-		Name: "bottleneck19.bn2.weight",
-		W:    m.params[14981696:14981952],
-	}, {
-		G:    m.grads[14981952:14982208],
-		Name: "bottleneck19.bn2.bias",
-		W:    m.params[14981952:14982208],
-	}, {
-		G:    m.grads[14982208:15244352],
-		Name: "bottleneck19.conv3.weight",
-		W:    m.params[14982208:15244352],
-	}, {
-		G:    m.grads[15244352:15245376],
-		Name: "bottleneck19.bn3.weight",
-		W:    m.params[15244352:15245376],
-	}, {
-		G:    m.grads[15245376:15246400],
-		Name: "bottleneck19.bn3.bias",
-		W:    m.params[15245376:15246400],
-	}, {
-		G:    m.grads[15246400:15508544],
-		Name: "bottleneck20.conv1.weight",
-		W:    m.params[15246400:15508544],
-	}, {
-		G:    m.grads[15508544:15508800],
-		Name: "bottleneck20.bn1.weight",
-		W:    m.params[15508544:15508800],
-	}, {
-		G:    m.grads[15508800:15509056],
-		Name: "bottleneck20.bn1.bias",
-		W:    m.params[15508800:15509056],
-	}, {
-		G:    m.grads[15509056:16098880],
-		Name: "bottleneck20.conv2.weight",
-		W:    m.params[15509056:16098880],
-	}, {
-		G:    m.grads[16098880:16099136],
-		Name: "bottleneck20.bn2.weight",
-		W:    m.params[16098880:16099136],
-	}, {
-		G:    m.grads[16099136:16099392],
-		Name: "bottleneck20.bn2.bias",
-		W:    m.params[16099136:16099392],
-	}, {
-		G:    m.grads[16099392:16361536],
-		Name: "bottleneck20.conv3.weight",
-		W:    m.params[16099392:16361536],
-	}, {
-		G:    m.grads[16361536:16362560],
-		Name: "bottleneck20.bn3.weight",
-		W:    m.params[16361536:16362560],
-	}, {
-		G:    m.grads[16362560:16363584],
-		Name: "bottleneck20.bn3.bias",
-		W:    m.params[16362560:16363584],
-	}, {
-		G:    m.grads[16363584:16625728],
-		Name: "bottleneck21.conv1.weight",
-		W:    m.params[16363584:16625728],
-	}, {
-		G:    m.grads[16625728:16625984],
-		Name: "bottleneck21.bn1.weight",
-		W:    m.params[16625728:16625984],
-	}, {
-		G:    m.grads[16625984:16626240],
-		Name: "bottleneck21.bn1.bias",
-		W:    m.params[16625984:16626240],
-	}, {
-		G:    m.grads[16626240:17216064],
-		Name: "bottleneck21.conv2.weight",
-		W:    m.params[16626240:17216064],
-	}, {
-		G:    m.grads[17216064:17216320],
-		Name: "bottleneck21.bn2.weight",
-		W:    m.params[17216064:17216320],
-	}, {
-		G:    m.grads[17216320:17216576],
-		Name: "bottleneck21.bn2.bias",
-		W:    m.params[17216320:17216576],
-	}, {
-		G:    m.grads[17216576:17478720],
-		Name: "bottleneck21.conv3.weight",
-		W:    m.params[17216576:17478720],
-	}, {
-		G:    m.grads[17478720:17479744],
-		Name: "bottleneck21.bn3.weight",
-		W:    m.params[17478720:17479744],
-	}, {
-		G:    m.grads[17479744:17480768],
-		Name: "bottleneck21.bn3.bias",
-		W:    m.params[17479744:17480768],
-	}, {
-		G:    m.grads[17480768:17742912],
-		Name: "bottleneck22.conv1.weight",
-		W:    m.params[17480768:17742912],
-	}, {
-		G:    m.grads[17742912:17743168],
-		Name: "bottleneck22.bn1.weight",
-		W:    m.params[17742912:17743168],
-	}, {
-		G:    m.grads[17743168:17743424],
-		Name: "bottleneck22.bn1.bias",
-		W:    m.params[17743168:17743424],
-	}, {
-		G:    m.grads[17743424:18333248],
-		Name: "bottleneck22.conv2.weight",
-		W:    m.params[17743424:18333248],
-	}, {
-		G:    m.grads[18333248:18333504],
-		Name: "bottleneck22.bn2.weight",
-		W:    m.params[18333248:18333504],
-	}, {
-		G:    m.grads[18333504:18333760],
-		Name: "bottleneck22.bn2.bias",
-		W:    m.params[18333504:18333760],
-	}, {
-		G:    m.grads[18333760:18595904],
-		Name: "bottleneck22.conv3.weight",
-		W:    m.params[18333760:18595904],
-	}, {
-		G:    m.grads[18595904:18596928],
-		Name: "bottleneck22.bn3.weight",
-		W:    m.params[18595904:18596928],
-	}, {
-		G:    m.grads[18596928:18597952],
-		Name: "bottleneck22.bn3.bias",
-		W:    m.params[18596928:18597952],
-	}, {
-		G:    m.grads[18597952:18860096],
-		Name: "bottleneck23.conv1.weight",
-		W:    m.params[18597952:18860096],
-	}, {
-		G:    m.grads[18860096:18860352],
-		Name: "bottleneck23.bn1.weight",
-		W:    m.params[18860096:18860352],
-	}, {
-		G:    m.grads[18860352:18860608],
-		Name: "bottleneck23.bn1.bias",
-		W:    m.params[18860352:18860608],
-	}, {
-		G:    m.grads[18860608:19450432],
-		Name: "bottleneck23.conv2.weight",
-		W:    m.params[18860608:19450432],
-	}, {
-		G:    m.grads[19450432:19450688],
-		Name: "bottleneck23.bn2.weight",
-		W:    m.params[19450432:19450688],
-	}, {
-		G:    m.grads[19450688:19450944],
-		Name: "bottleneck23.bn2.bias",
-		W:    m.params[19450688:19450944],
-	}, {
-		G:    m.grads[19450944:19713088],
-		Name: "bottleneck23.conv3.weight",
-		W:    m.params[19450944:19713088],
-	}, {
-		G:    m.grads[19713088:19714112],
-		Name: "bottleneck23.bn3.weight",
-		W:    m.params[19713088:19714112],
-	}, {
-		G:    m.grads[19714112:19715136],
-		Name: "bottleneck23.bn3.bias",
-		W:    m.params[19714112:19715136],
-	}, {
-		G:    m.grads[19715136:19977280],
-		Name: "bottleneck24.conv1.weight",
-		W:    m.params[19715136:19977280],
-	}, {
-		G:    m.grads[19977280:19977536],
-		Name: "bottleneck24.bn1.weight",
-		W:    m.params[19977280:19977536],
-	}, {
-		G:    m.grads[19977536:19977792],
-		Name: "bottleneck24.bn1.bias",
-		W:    m.params[19977536:19977792],
-	}, {
-		G:    m.grads[19977792:20567616],
-		Name: "bottleneck24.conv2.weight",
-		W:    m.params[19977792:20567616],
-	}, {
-		G:    m.grads[20567616:20567872],
-		Name: "bottleneck24.bn2.weight",
-		W:    m.params[20567616:20567872],
-	}, {
-		G:    m.grads[20567872:20568128],
-		Name: "bottleneck24.bn2.bias",
-		W:    m.params[20567872:20568128],
-	}, {
-		G:    m.grads[20568128:20830272],
-		Name: "bottleneck24.conv3.weight",
-		W:    m.params[20568128:20830272],
-	}, {
-		G:    m.grads[20830272:20831296],
-		Name: "bottleneck24.bn3.weight",
-		W:    m.params[20830272:20831296],
-	}, {
-		G:    m.grads[20831296:20832320],
-		Name: "bottleneck24.bn3.bias",
-		W:    m.params[20831296:20832320],
-	}, {
-		G:    m.grads[20832320:21094464],
-		Name: "bottleneck25.conv1.weight",
-		W:    m.params[20832320:21094464],
-	}, {
-		G:    m.grads[21094464:21094720],
-		Name: "bottleneck25.bn1.weight",
-		W:    m.params[21094464:21094720],
-	}, {
-		G:    m.grads[21094720:21094976],
-		Name: "bottleneck25.bn1.bias",
-		W:    m.params[21094720:21094976],
-	}, {
-		G:    m.grads[21094976:21684800],
-		Name: "bottleneck25.conv2.weight",
-		W:    m.params[21094976:21684800],
-	}, {
-		G:    m.grads[21684800:21685056],
-		Name: "bottleneck25.bn2.weight",
-		W:    m.params[21684800:21685056],
-	}, {
-		G:    m.grads[21685056:21685312],
-		Name: "bottleneck25.bn2.bias",
-		W:    m.params[21685056:21685312],
-	}, {
-		G:    m.grads[21685312:21947456],
-		Name: "bottleneck25.conv3.weight",
-		W:    m.params[21685312:21947456],
-	}, {
-		G:    m.grads[21947456:21948480],
-		Name: "bottleneck25.bn3.weight",
-		W:    m.params[21947456:21948480],
-	}, {
-		G:    m.grads[21948480:21949504],
-		Name: "bottleneck25.bn3.bias",
-		W:    m.params[21948480:21949504],
-	}, {
-		G:    m.grads[21949504:22211648],
-		Name: "bottleneck26.conv1.weight",
-		W:    m.params[21949504:22211648],
-	}, {
-		G:    m.grads[22211648:22211904],
-		Name: "bottleneck26.bn1.weight",
-		W:    m.params[22211648:22211904],
-	}, {
-		G:    m.grads[22211904:22212160],
-		Name: "bottleneck26.bn1.bias",
-		W:    m.params[22211904:22212160],
-	}, {
-		G:    m.grads[22212160:22801984],
-		Name: "bottleneck26.conv2.weight",
-		W:    m.params[22212160:22801984],
-	}, {
-		G:    m.grads[22801984:22802240],
-		Name: "bottleneck26.bn2.weight",
-		W:    m.params[22801984:22802240],
-	}, {
-		G:    m.grads[22802240:22802496],
-		Name: "bottleneck26.bn2.bias",
-		W:    m.params[22802240:22802496],
-	}, {
-		G:    m.grads[22802496:23064640],
-		Name: "bottleneck26.conv3.weight",
-		W:    m.params[22802496:23064640],
-	}, {
-		G:    m.grads[23064640:23065664],
-		Name: "bottleneck26.bn3.weight",
-		W:    m.params[23064640:23065664],
-	}, {
-		G:    m.grads[23065664:23066688],
-		Name: "bottleneck26.bn3.bias",
-		W:    m.params[23065664:23066688],
-	}, {
-		G:    m.grads[23066688:23328832],
-		Name: "bottleneck27.conv1.weight",
-		W:    m.params[23066688:23328832],
-	}, {
-		G:    m.grads[23328832:23329088],
-		Name: "bottleneck27.bn1.weight",
-		W:    m.params[23328832:23329088],
-	}, {
-		G:    m.grads[23329088:23329344],
-		Name: "bottleneck27.bn1.bias",
-		W:    m.params[23329088:23329344],
-	}, {
-		G:    m.grads[23329344:23919168],
-		Name: "bottleneck27.conv2.weight",
-		W:    m.params[23329344:23919168],
-	}, {
-		G:    m.grads[23919168:23919424],
-		Name: "bottleneck27.bn2.weight",
-		W:    m.params[23919168:23919424],
-	}, {
-		G:    m.grads[23919424:23919680],
-		Name: "bottleneck27.bn2.bias",
-		W:    m.params[23919424:23919680],
-	}, {
-		G:    m.grads[23919680:24181824],
-		Name: "bottleneck27.conv3.weight",
-		W:    m.params[23919680:24181824],
-	}, {
-		G:    m.grads[24181824:24182848],
-		Name: "bottleneck27.bn3.weight",
-		W:    m.params[24181824:24182848],
-	}, {
-		G:    m.grads[24182848:24183872],
-		Name: "bottleneck27.bn3.bias",
-		W:    m.params[24182848:24183872],
-	}, {
-		G:    m.grads[24183872:24446016],
-		Name: "bottleneck28.conv1.weight",
-		W:    m.params[24183872:24446016],
-	}, {
-		G:    m.grads[24446016:24446272],
-		Name: "bottleneck28.bn1.weight",
-		W:    m.params[24446016:24446272],
-	}, {
-		G:    m.grads[24446272:24446528],
-		Name: "bottleneck28.bn1.bias",
-		W:    m.params[24446272:24446528],
-	}, {
-		G:    m.grads[24446528:25036352],
-		Name: "bottleneck28.conv2.weight",
-		W:    m.params[24446528:25036352],
-	}, {
-		G:    m.grads[25036352:25036608],
-		Name: "bottleneck28.bn2.weight",
-		W:    m.params[25036352:25036608],
-	}, {
-		G:    m.grads[25036608:25036864],
-		Name: "bottleneck28.bn2.bias",
-		W:    m.params[25036608:25036864],
-	}, {
-		G:    m.grads[25036864:25299008],
-		Name: "bottleneck28.conv3.weight",
-		W:    m.params[25036864:25299008],
-	}, {
-		G:    m.grads[25299008:25300032],
-		Name: "bottleneck28.bn3.weight",
-		W:    m.params[25299008:25300032],
-	}, {
-		G:    m.grads[25300032:25301056],
-		Name: "bottleneck28.bn3.bias",
-		W:    m.params[25300032:25301056],
-	}, {
-		G:    m.grads[25301056:25563200],
-		Name: "bottleneck29.conv1.weight",
-		W:    m.params[25301056:25563200],
-	}, {
-		G:    m.grads[25563200:25563456],
-		Name: "bottleneck29.bn1.weight",
-		W:    m.params[25563200:25563456],
-	}, {
-		G:    m.grads[25563456:25563712],
-		Name: "bottleneck29.bn1.bias",
-		W:    m.params[25563456:25563712],
-	}, {
-		G:    m.grads[25563712:26153536],
-		Name: "bottleneck29.conv2.weight",
-		W:    m.params[25563712:26153536],
-	}, {
-		G:    m.grads[26153536:26153792],
-		Name: "bottleneck29.bn2.weight",
-		W:    m.params[26153536:26153792],
-	}, {
-		G:    m.grads[26153792:26154048],
-		Name: "bottleneck29.bn2.bias",
-		W:    m.params[26153792:26154048],
-	}, {
-		G:    m.grads[26154048:26416192],
-		Name: "bottleneck29.conv3.weight",
-		W:    m.params[26154048:26416192],
-	}, {
-		G:    m.grads[26416192:26417216],
-		Name: "bottleneck29.bn3.weight",
-		W:    m.params[26416192:26417216],
-	}, {
-		G:    m.grads[26417216:26418240],
-		Name: "bottleneck29.bn3.bias",
-		W:    m.params[26417216:26418240],
-	}, {
-		G:    m.grads[26418240:26680384],
-		Name: "bottleneck30.conv1.weight",
-		W:    m.params[26418240:26680384],
-	}, {
-		G:    m.grads[26680384:26680640],
-		Name: "bottleneck30.bn1.weight",
-		W:    m.params[26680384:26680640],
-	}, {
-		G:    m.grads[26680640:26680896],
-		Name: "bottleneck30.bn1.bias",
-		W:    m.params[26680640:26680896],
-	}, {
-		G:    m.grads[26680896:27270720],
-		Name: "bottleneck30.conv2.weight",
-		W:    m.params[26680896:27270720],
-	}, {
-		G:    m.grads[27270720:27270976],
-		Name: "bottleneck30.bn2.weight",
-		W:    m.params[27270720:27270976],
-	}, {
-		G:    m.grads[27270976:27271232],
-		Name: "bottleneck30.bn2.bias",
-		W:    m.params[27270976:27271232],
-	}, {
-		G:    m.grads[27271232:27533376],
-		Name: "bottleneck30.conv3.weight",
-		W:    m.params[27271232:27533376],
-	}, {
-		G:    m.grads[27533376:27534400],
-		Name: "bottleneck30.bn3.weight",
-		W:    m.params[27533376:27534400],
-	}, {
-		G:    m.grads[27534400:27535424],
-		Name: "bottleneck30.bn3.bias",
-		W:    m.params[27534400:27535424],
-	}, {
-		G:    m.grads[27535424:28059712],
-		Name: "bottleneck31.conv1.weight",
-		W:    m.params[27535424:28059712],
-	}, {
-		G:    m.grads[28059712:28060224],
-		Name: "bottleneck31.bn1.weight",
-		W:    m.params[28059712:28060224],
-	}, {
-		G:    m.grads[28060224:28060736],
-		Name: "bottleneck31.bn1.bias",
-		W:    m.params[28060224:28060736],
-	}, {
-		G:    m.grads[28060736:30420032],
-		Name: "bottleneck31.conv2.weight",
-		W:    m.params[28060736:30420032],
-	}, {
-		G:    m.grads[30420032:30420544],
-		Name: "bottleneck31.bn2.weight",
-		W:    m.params[30420032:30420544],
-	}, {
-		G:    m.grads[30420544:30421056],
-		Name: "bottleneck31.bn2.bias",
-		W:    m.params[30420544:30421056],
-	}, {
-		G:    m.grads[30421056:31469632],
-		Name: "bottleneck31.conv3.weight",
-		W:    m.params[30421056:31469632],
-	}, {
-		G:    m.grads[31469632:31471680],
-		Name: "bottleneck31.bn3.weight",
-		W:    m.params[31469632:31471680],
-	}, {
-		G:    m.grads[31471680:31473728],
-		Name: "bottleneck31.bn3.bias",
-		W:    m.params[31471680:31473728],
-	}, {
-		G:    m.grads[31473728:33570880],
-		Name: "bottleneck31.shortcut1.conv1.weight",
-		W:    m.params[31473728:33570880],
-	}, {
-		G:    m.grads[33570880:33572928],
-		Name: "bottleneck31.shortcut1.bn1.weight",
-		W:    m.params[33570880:33572928],
-	}, {
-		G:    m.grads[33572928:33574976],
-		Name: "bottleneck31.shortcut1.bn1.bias",
-		W:    m.params[33572928:33574976],
-	}, {
-		G:    m.grads[33574976:34623552],
-		Name: "bottleneck32.conv1.weight",
-		W:    m.params[33574976:34623552],
-	}, {
-		G:    m.grads[34623552:34624064],
-		Name: "bottleneck32.bn1.weight",
-		W:    m.params[34623552:34624064],
-	}, {
-		G:    m.grads[34624064:34624576],
-		Name: "bottleneck32.bn1.bias",
-		W:    m.params[34624064:34624576],
-	}, {
-		G:    m.grads[34624576:36983872],
-		Name: "bottleneck32.conv2.weight",
-		W:    m.params[34624576:36983872],
-	}, {
-		G:    m.grads[36983872:36984384],
-		Name: "bottleneck32.bn2.weight",
-		W:    m.params[36983872:36984384],
-	}, {
-		G:    m.grads[36984384:36984896],
-		Name: "bottleneck32.bn2.bias",
-		W:    m.params[36984384:36984896],
-	}, {
-		G:    m.grads[36984896:38033472],
-		Name: "bottleneck32.conv3.weight",
-		W:    m.params[36984896:38033472],
-	}, {
-		G:    m.grads[38033472:38035520],
-		Name: "bottleneck32.bn3.weight",
-		W:    m.params[38033472:38035520],
-	}, {
-		G:    m.grads[38035520:38037568],
-		Name: "bottleneck32.bn3.bias",
-		W:    m.params[38035520:38037568],
-	}, {
-		G:    m.grads[38037568:39086144],
-		Name: "bottleneck33.conv1.weight",
-		W:    m.params[38037568:39086144],
-	}, {
-		G:    m.grads[39086144:39086656],
-		Name: "bottleneck33.bn1.weight",
-		W:    m.params[39086144:39086656],
-	}, {
-		G:    m.grads[39086656:39087168],
-		Name: "bottleneck33.bn1.bias",
-		W:    m.params[39086656:39087168],
-	}, {
-		G:    m.grads[39087168:41446464],
-		Name: "bottleneck33.conv2.weight",
-		W:    m.params[39087168:41446464],
-	}, {
-		G:    m.grads[41446464:41446976],
-		Name: "bottleneck33.bn2.weight",
-		W:    m.params[41446464:41446976],
-	}, {
-		G:    m.grads[41446976:41447488],
-		Name: "bottleneck33.bn2.bias",
-		W:    m.params[41446976:41447488],
-	}, {
-		G:    m.grads[41447488:42496064],
-		Name: "bottleneck33.conv3.weight",
-		W:    m.params[41447488:42496064],
-	}, {
-		G:    m.grads[42496064:42498112],
-		Name: "bottleneck33.bn3.weight",
-		W:    m.params[42496064:42498112],
-	}, {
-		G:    m.grads[42498112:42500160],
-		Name: "bottleneck33.bn3.bias",
-		W:    m.params[42498112:42500160],
-	}, {
-		G:    m.grads[42500160:44548160],
-		Name: "fc1.weight",
-		W:    m.params[42500160:44548160],
-	}, {
-		G:    m.grads[44548160:44549160],
-		Name: "fc1.bias",
-		W:    m.params[44548160:44549160],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.1), float32(0.9), float32(0.0001), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
+func bottleneckATensors(t []rt.TensorSpec, prefix string, o *bottleneckAOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{64, 64, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{64}, Off: o.p0 + 4096, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{64}, Off: o.p0 + 4160, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{64}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{64}, Off: o.b0 + 64, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{64, 64, 3, 3}, Off: o.p0 + 4224, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{64}, Off: o.p0 + 41088, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{64}, Off: o.p0 + 41152, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{64}, Off: o.b0 + 128, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{64}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{256, 64, 1, 1}, Off: o.p0 + 41216, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{256}, Off: o.p0 + 57600, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{256}, Off: o.p0 + 57856, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{256, 64, 1, 1}, Off: o.p0 + 58112, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{256}, Off: o.p0 + 74496, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{256}, Off: o.p0 + 74752, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{256}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{256}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*150528], x)
-	m.forwardTrain(n)
-	return a[41748480*mb : 41748480*mb+n*1000], nil
+// bottleneckB is the code of 2 instance(s) of the block bottleneck: bottleneck2, bottleneck3; 56x56x256 -> 56x56x256.
+// Each instance's place in the arenas is a bottleneckBOffsets.
+
+// bottleneckBOffsets is the place of one instance of bottleneckB in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckBOffsets struct {
+	b0, f0, i0, i1, p0, t0, x0 int
 }
 
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("resnet101: Backward before TrainForward")
-	}
-	n := len(dlogits) / 1000
-	if n < 1 || n > m.maxBatch || len(dlogits)%1000 != 0 {
-		return fmt.Errorf("resnet101: dlogits has %d floats, want N*%d", len(dlogits), 1000)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[41748480*m.maxBatch:41748480*m.maxBatch+n*1000], dlogits)
-	m.backward(n)
-	return nil
+var (
+	bottleneck2 = bottleneckBOffsets{b0: 1408, f0: 83840, i0: 0, i1: 802816, p0: 84544, t0: 5970944, x0: 1408}
+	bottleneck3 = bottleneckBOffsets{b0: 2176, f0: 153856, i0: 1605632, i1: 0, p0: 154944, t0: 9182208, x0: 2176}
+)
+
+func bottleneckBForward(m *rt.Memory, n int, o *bottleneckBOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 56x56x256 -> 56x56x64
+	bottleneckB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*802816], m.Params[o.p0:o.p0+16384], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64
+	bottleneckB_bn1.ForwardTrain(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Params[o.p0+16384:o.p0+16448], m.Params[o.p0+16448:o.p0+16512], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128])
+	// relu1: relu (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+1003520)*mb : (o.t0+1003520)*mb+n*200704])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
+	bottleneckB_conv2.Forward(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Params[o.p0+16512:o.p0+53376], nil, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Scratch)
+	// bn2: bn (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
+	bottleneckB_bn2.ForwardTrain(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Params[o.p0+53376:o.p0+53440], m.Params[o.p0+53440:o.p0+53504], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
+	// relu2: relu (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+1404928)*mb : (o.t0+1404928)*mb+n*200704])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 56x56x64 -> 56x56x256
+	bottleneckB_conv3.Forward(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Params[o.p0+53504:o.p0+69888], nil, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], m.Scratch)
+	// bn3: bn (../networks/resnet101.cnn:12), 56x56x256 -> 56x56x256
+	bottleneckB_bn3.ForwardTrain(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], a[(o.t0+2408448)*mb:(o.t0+2408448)*mb+n*802816], m.Params[o.p0+69888:o.p0+70144], m.Params[o.p0+70144:o.p0+70400], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], m.Fixed[o.x0+256:o.x0+512], m.Fixed[o.x0+512:o.x0+768])
+	// add1: residual (../networks/resnet101.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256
+	rt.AddForward(a[(o.t0+2408448)*mb:(o.t0+2408448)*mb+n*802816], a[o.t0*mb:o.t0*mb+n*802816], a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*802816])
+	// relu3: relu (../networks/resnet101.cnn:14), 56x56x256 -> 56x56x256
+	rt.ReLUForward(a[(o.t0+3211264)*mb : (o.t0+3211264)*mb+n*802816])
 }
 
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:9408],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[9408:9472],
-		Name: "bn1.weight",
-	}, {
-		Data: m.grads[9472:9536],
-		Name: "bn1.bias",
-	}, {
-		Data: m.grads[9536:13632],
-		Name: "bottleneck1.conv1.weight",
-	}, {
-		Data: m.grads[13632:13696],
-		Name: "bottleneck1.bn1.weight",
-	}, {
-		Data: m.grads[13696:13760],
-		Name: "bottleneck1.bn1.bias",
-	}, {
-		Data: m.grads[13760:50624],
-		Name: "bottleneck1.conv2.weight",
-	}, {
-		Data: m.grads[50624:50688],
-		Name: "bottleneck1.bn2.weight",
-	}, {
-		Data: m.grads[50688:50752],
-		Name: "bottleneck1.bn2.bias",
-	}, {
-		Data: m.grads[50752:67136],
-		Name: "bottleneck1.conv3.weight",
-	}, {
-		Data: m.grads[67136:67392],
-		Name: "bottleneck1.bn3.weight",
-	}, {
-		Data: m.grads[67392:67648],
-		Name: "bottleneck1.bn3.bias",
-	}, {
-		Data: m.grads[67648:84032],
-		Name: "bottleneck1.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[84032:84288],
-		Name: "bottleneck1.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[84288:84544],
-		Name: "bottleneck1.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[84544:100928],
-		Name: "bottleneck2.conv1.weight",
-	}, {
-		Data: m.grads[100928:100992],
-		Name: "bottleneck2.bn1.weight",
-	}, {
-		Data: m.grads[100992:101056],
-		Name: "bottleneck2.bn1.bias",
-	}, {
-		Data: m.grads[101056:137920],
-		Name: "bottleneck2.conv2.weight",
-	}, {
-		Data: m.grads[137920:137984],
-		Name: "bottleneck2.bn2.weight",
-	}, {
-		Data: m.grads[137984:138048],
-		Name: "bottleneck2.bn2.bias",
-	}, {
-		Data: m.grads[138048:154432],
-		Name: "bottleneck2.conv3.weight",
-	}, {
-		Data: m.grads[154432:154688],
-		Name: "bottleneck2.bn3.weight",
-	}, {
-		Data: m.grads[154688:154944],
-		Name: "bottleneck2.bn3.bias",
-	}, {
-		Data: m.grads[154944:171328],
-		Name: "bottleneck3.conv1.weight",
-	}, {
-		Data: m.grads[171328:171392],
-		Name: "bottleneck3.bn1.weight",
-	}, {
-		Data: m.grads[171392:171456],
-		Name: "bottleneck3.bn1.bias",
-	}, {
-		Data: m.grads[171456:208320],
-		Name: "bottleneck3.conv2.weight",
-	}, {
-		Data: m.grads[208320:208384],
-		Name: "bottleneck3.bn2.weight",
-	}, {
-		Data: m.grads[208384:208448],
-		Name: "bottleneck3.bn2.bias",
-	}, {
-		Data: m.grads[208448:224832],
-		Name: "bottleneck3.conv3.weight",
-	}, {
-		Data: m.grads[224832:225088],
-		Name: "bottleneck3.bn3.weight",
-	}, {
-		Data: m.grads[225088:225344],
-		Name: "bottleneck3.bn3.bias",
-	}, {
-		Data: m.grads[225344:258112],
-		Name: "bottleneck4.conv1.weight",
-	}, {
-		Data: m.grads[258112:258240],
-		Name: "bottleneck4.bn1.weight",
-	}, {
-		Data: m.grads[258240:258368],
-		Name: "bottleneck4.bn1.bias",
-	}, {
-		Data: m.grads[258368:405824],
-		Name: "bottleneck4.conv2.weight",
-	}, {
-		Data: m.grads[405824:405952],
-		Name: "bottleneck4.bn2.weight",
-	}, {
-		Data: m.grads[405952:406080],
-		Name: "bottleneck4.bn2.bias",
-	}, {
-		Data: m.grads[406080:471616],
-		Name: "bottleneck4.conv3.weight",
-	}, {
-		Data: m.grads[471616:472128],
-		Name: "bottleneck4.bn3.weight",
-	}, {
-		Data: m.grads[472128:472640],
-		Name: "bottleneck4.bn3.bias",
-	}, {
-		Data: m.grads[472640:603712],
-		Name: "bottleneck4.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[603712:604224],
-		Name: "bottleneck4.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[604224:604736],
-		Name: "bottleneck4.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[604736:670272],
-		Name: "bottleneck5.conv1.weight",
-	}, {
-		Data: m.grads[670272:670400],
-		Name: "bottleneck5.bn1.weight",
-	}, {
-		Data: m.grads[670400:670528],
-		Name: "bottleneck5.bn1.bias",
-	}, {
-		Data: m.grads[670528:817984],
-		Name: "bottleneck5.conv2.weight",
-	}, {
-		Data: m.grads[817984:818112],
-		Name: "bottleneck5.bn2.weight",
-	}, {
-		Data: m.grads[818112:818240],
-		Name: "bottleneck5.bn2.bias",
-	}, {
-		Data: m.grads[818240:883776],
-		Name: "bottleneck5.conv3.weight",
-	}, {
-		Data: m.grads[883776:884288],
-		Name: "bottleneck5.bn3.weight",
-	}, {
-		Data: m.grads[884288:884800],
-		Name: "bottleneck5.bn3.bias",
-	}, {
-		Data: m.grads[884800:950336],
-		Name: "bottleneck6.conv1.weight",
-	}, {
-		Data: m.grads[950336:950464],
-		Name: "bottleneck6.bn1.weight",
-	}, {
-		Data: m.grads[950464:950592],
-		Name: "bottleneck6.bn1.bias",
-	}, {
-		Data: m.grads[950592:1098048],
-		Name: "bottleneck6.conv2.weight",
-	}, {
-		Data: m.grads[1098048:1098176],
-		Name: "bottleneck6.bn2.weight",
-	}, {
-		Data: m.grads[1098176:1098304],
-		Name: "bottleneck6.bn2.bias",
-	}, {
-		Data: m.grads[1098304:1163840],
-		Name: "bottleneck6.conv3.weight",
-	}, {
-		Data: m.grads[1163840:1164352],
-		Name: "bottleneck6.bn3.weight",
-	}, {
-		Data: m.grads[1164352:1164864],
-		Name: "bottleneck6.bn3.bias",
-	}, {
-		Data: m.grads[1164864:1230400],
-		Name: "bottleneck7.conv1.weight",
-	}, {
-		Data: m.grads[1230400:1230528],
-		Name: "bottleneck7.bn1.weight",
-	}, {
-		Data: m.grads[1230528:1230656],
-		Name: "bottleneck7.bn1.bias",
-	}, {
-		Data: m.grads[1230656:1378112],
-		Name: "bottleneck7.conv2.weight",
-	}, {
-		Data: m.grads[1378112:1378240],
-		Name: "bottleneck7.bn2.weight",
-	}, {
-		Data: m.grads[1378240:1378368],
-		Name: "bottleneck7.bn2.bias",
-	}, {
-		Data: m.grads[1378368:1443904],
-		Name: "bottleneck7.conv3.weight",
-	}, {
-		Data: m.grads[1443904:1444416],
-		Name: "bottleneck7.bn3.weight",
-	}, {
-		Data: m.grads[1444416:1444928],
-		Name: "bottleneck7.bn3.bias",
-	}, {
-		Data: m.grads[1444928:1576000],
-		Name: "bottleneck8.conv1.weight",
-	}, {
-		Data: m.grads[1576000:1576256],
-		Name: "bottleneck8.bn1.weight",
-	}, {
-		Data: m.grads[1576256:1576512],
-		Name: "bottleneck8.bn1.bias",
-	}, {
-		Data: m.grads[1576512:2166336],
-		Name: "bottleneck8.conv2.weight",
-	}, {
-		Data: m.grads[2166336:2166592],
-		Name: "bottleneck8.bn2.weight",
-	}, {
-		Data: m.grads[2166592:2166848],
-		Name: "bottleneck8.bn2.bias",
-	}, {
-		Data: m.grads[2166848:2428992],
-		Name: "bottleneck8.conv3.weight",
-	}, {
-		Data: m.grads[2428992:2430016],
-		Name: "bottleneck8.bn3.weight",
-	}, {
-		Data: m.grads[2430016:2431040],
-		Name: "bottleneck8.bn3.bias",
-	}, {
-		Data: m.grads[2431040:2955328],
-		Name: "bottleneck8.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[2955328:2956352],
-		Name: "bottleneck8.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[2956352:2957376],
-		Name: "bottleneck8.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[2957376:3219520],
-		Name: "bottleneck9.conv1.weight",
-	}, {
-		Data: m.grads[3219520:3219776],
-		Name: "bottleneck9.bn1.weight",
-	}, {
-		Data: m.grads[3219776:3220032],
-		Name: "bottleneck9.bn1.bias",
-	}, {
-		Data: m.grads[3220032:3809856],
-		Name: "bottleneck9.conv2.weight",
-	}, {
-		Data: m.grads[3809856:3810112],
-		Name: "bottleneck9.bn2.weight",
-	}, {
-		Data: m.grads[3810112:3810368],
-		Name: "bottleneck9.bn2.bias",
-	}, {
-		Data: m.grads[3810368:4072512],
-		Name: "bottleneck9.conv3.weight",
-	}, {
-		Data: m.grads[4072512:4073536],
-		Name: "bottleneck9.bn3.weight",
-	}, {
-		Data: m.grads[4073536:4074560],
-		Name: "bottleneck9.bn3.bias",
-	}, {
-		Data: m.grads[4074560:4336704],
-		Name: "bottleneck10.conv1.weight",
-	}, {
-		Data: m.grads[4336704:4336960],
-		Name: "bottleneck10.bn1.weight",
-	}, {
-		Data: m.grads[4336960:4337216],
-		Name: "bottleneck10.bn1.bias",
-	}, {
-		Data: m.grads[4337216:4927040],
-		Name: "bottleneck10.conv2.weight",
-	}, {
-		Data: m.grads[4927040:4927296],
-		Name: "bottleneck10.bn2.weight",
-	}, {
-		Data: m.grads[4927296:4927552],
-		Name: "bottleneck10.bn2.bias",
-	}, {
-		Data: m.grads[4927552:5189696],
-		Name: "bottleneck10.conv3.weight",
-	}, {
-		Data: m.grads[5189696:5190720],
-		Name: "bottleneck10.bn3.weight",
-	}, {
-		Data: m.grads[5190720:5191744],
-		Name: "bottleneck10.bn3.bias",
-	}, {
-		Data: m.grads[5191744:5453888],
-		Name: "bottleneck11.conv1.weight",
-	}, {
-		Data: m.grads[5453888:5454144],
-		Name: "bottleneck11.bn1.weight",
-	}, {
-		Data: m.grads[5454144:5454400],
-		Name: "bottleneck11.bn1.bias",
-	}, {
-		Data: m.grads[5454400:6044224],
-		Name: "bottleneck11.conv2.weight",
-	}, {
-		Data: m.grads[6044224:6044480],
-		Name: "bottleneck11.bn2.weight",
-	}, {
-		Data: m.grads[6044480:6044736],
-		Name: "bottleneck11.bn2.bias",
-	}, {
-		Data: m.grads[6044736:6306880],
-		Name: "bottleneck11.conv3.weight",
-	}, {
-		Data: m.grads[6306880:6307904],
-		Name: "bottleneck11.bn3.weight",
-	}, {
-		Data: m.grads[6307904:6308928],
-		Name: "bottleneck11.bn3.bias",
-	}, {
-		Data: m.grads[6308928:6571072],
-		Name: "bottleneck12.conv1.weight",
-	}, {
-		Data: m.grads[6571072:6571328],
-		Name: "bottleneck12.bn1.weight",
-	}, {
-		Data: m.grads[6571328:6571584],
-		Name: "bottleneck12.bn1.bias",
-	}, {
-		Data: m.grads[6571584:7161408],
-		Name: "bottleneck12.conv2.weight",
-	}, {
-		Data: m.grads[7161408:7161664],
-		Name: "bottleneck12.bn2.weight",
-	}, {
-		Data: m.grads[7161664:7161920],
-		Name: "bottleneck12.bn2.bias",
-	}, {
-		Data: m.grads[7161920:7424064],
-		Name: "bottleneck12.conv3.weight",
-	}, {
-		Data: m.grads[7424064:7425088],
-		Name: "bottleneck12.bn3.weight",
-	}, {
-		Data: m.grads[7425088:7426112],
-		Name: "bottleneck12.bn3.bias",
-	}, {
-		Data: m.grads[7426112:7688256],
-		Name: "bottleneck13.conv1.weight",
-	}, {
-		Data: m.grads[7688256:7688512],
-		Name: "bottleneck13.bn1.weight",
-	}, {
-		Data: m.grads[7688512:7688768],
-		Name: "bottleneck13.bn1.bias",
-	}, {
-		Data: m.grads[7688768:8278592],
-		Name: "bottleneck13.conv2.weight",
-	}, {
-		Data: m.grads[8278592:8278848],
-		Name: "bottleneck13.bn2.weight",
-	}, {
-		Data: m.grads[8278848:8279104],
-		Name: "bottleneck13.bn2.bias",
-	}, {
-		Data: m.grads[8279104:8541248],
-		Name: "bottleneck13.conv3.weight",
-	}, {
-		Data: m.grads[8541248:8542272],
-		Name: "bottleneck13.bn3.weight",
-	}, {
-		Data: m.grads[8542272:8543296],
-		Name: "bottleneck13.bn3.bias",
-	}, {
-		Data: m.grads[8543296:8805440],
-		Name: "bottleneck14.conv1.weight",
-	}, {
-		Data: m.grads[8805440:8805696],
-		Name: "bottleneck14.bn1.weight",
-	}, {
-		Data: m.grads[8805696:8805952],
-		Name: "bottleneck14.bn1.bias",
-	}, {
-		Data: m.grads[8805952:9395776],
-		Name: "bottleneck14.conv2.weight",
-	}, {
-		Data: m.grads[9395776:9396032],
-		Name: "bottleneck14.bn2.weight",
-	}, {
-		Data: m.grads[9396032:9396288],
-		Name: "bottleneck14.bn2.bias",
-	}, {
-		Data: m.grads[9396288:9658432],
-		Name: "bottleneck14.conv3.weight",
-	}, {
-		Data: m.grads[9658432:9659456],
-		Name: "bottleneck14.bn3.weight",
-	}, {
-		Data: m.grads[9659456:9660480],
-		Name: "bottleneck14.bn3.bias",
-	}, {
-		Data: m.grads[9660480:9922624],
-		Name: "bottleneck15.conv1.weight",
-	}, {
-		Data: m.grads[9922624:9922880],
-		Name: "bottleneck15.bn1.weight",
-	}, {
-		Data: m.grads[9922880:9923136],
-		Name: "bottleneck15.bn1.bias",
-	}, {
-		Data: m.grads[9923136:10512960],
-		Name: "bottleneck15.conv2.weight",
-	}, {
-		Data: m.grads[10512960:10513216],
-		Name: "bottleneck15.bn2.weight",
-	}, {
-		Data: m.grads[10513216:10513472],
-		Name: "bottleneck15.bn2.bias",
-	}, {
-		Data: m.grads[10513472:10775616],
-		Name: "bottleneck15.conv3.weight",
-	}, {
-		Data: m.grads[10775616:10776640],
-		Name: "bottleneck15.bn3.weight",
-	}, {
-		Data: m.grads[10776640:10777664],
-		Name: "bottleneck15.bn3.bias",
-	}, {
-		Data: m.grads[10777664:11039808],
-		Name: "bottleneck16.conv1.weight",
-	}, {
-		Data: m.grads[11039808:11040064],
-		Name: "bottleneck16.bn1.weight",
-	}, {
-		Data: m.grads[11040064:11040320],
-		Name: "bottleneck16.bn1.bias",
-	}, {
-		Data: m.grads[11040320:11630144],
-		Name: "bottleneck16.conv2.weight",
-	}, {
-		Data: m.grads[11630144:11630400],
-		Name: "bottleneck16.bn2.weight",
-	}, {
-		Data: m.grads[11630400:11630656],
-		Name: "bottleneck16.bn2.bias",
-	}, {
-		Data: m.grads[11630656:11892800],
-		Name: "bottleneck16.conv3.weight",
-	}, {
-		Data: m.grads[11892800:11893824],
-		Name: "bottleneck16.bn3.weight",
-	}, {
-		Data: m.grads[11893824:11894848],
-		Name: "bottleneck16.bn3.bias",
-	}, {
-		Data: m.grads[11894848:12156992],
-		Name: "bottleneck17.conv1.weight",
-	}, {
-		Data: m.grads[12156992:12157248],
-		Name: "bottleneck17.bn1.weight",
-	}, {
-		Data: m.grads[12157248:12157504],
-		Name: "bottleneck17.bn1.bias",
-	}, {
-		Data: m.grads[12157504:12747328],
-		Name: "bottleneck17.conv2.weight",
-	}, {
-		Data: m.grads[12747328:12747584],
-		Name: "bottleneck17.bn2.weight",
-	}, {
-		Data: m.grads[12747584:12747840],
-		Name: "bottleneck17.bn2.bias",
-	}, {
-		Data: m.grads[12747840:13009984],
-		Name: "bottleneck17.conv3.weight",
-	}, {
-		Data: m.grads[13009984:13011008],
-		Name: "bottleneck17.bn3.weight",
-	}, {
-		Data: m.grads[13011008:13012032],
-		Name: "bottleneck17.bn3.bias",
-	}, {
-		Data: m.grads[13012032:13274176],
-		Name: "bottleneck18.conv1.weight",
-	}, {
-		Data: m.grads[13274176:13274432],
-		Name: "bottleneck18.bn1.weight",
-	}, {
-		Data: m.grads[13274432:13274688],
-		Name: "bottleneck18.bn1.bias",
-	}, {
-		Data: m.grads[13274688:13864512],
-		Name: "bottleneck18.conv2.weight",
-	}, {
-		Data: m.grads[13864512:13864768],
-		Name: "bottleneck18.bn2.weight",
-	}, {
-		Data: m.grads[13864768:13865024],
-		Name: "bottleneck18.bn2.bias",
-	}, {
-		Data: m.grads[13865024:14127168],
-		Name: "bottleneck18.conv3.weight",
-	}, {
-		Data: m.grads[14127168:14128192],
-		Name: "bottleneck18.bn3.weight",
-	}, {
-		Data: m.grads[14128192:14129216],
-		Name: "bottleneck18.bn3.bias",
-	}, {
-		Data: m.grads[14129216:14391360],
-		Name: "bottleneck19.conv1.weight",
-	}, {
-		Data: m.grads[14391360:14391616],
-		Name: "bottleneck19.bn1.weight",
-	}, {
-		Data: m.grads[14391616:14391872],
-		Name: "bottleneck19.bn1.bias",
-	}, {
-		Data: m.grads[14391872:14981696],
-		Name: "bottleneck19.conv2.weight",
-	}, {
-		Data: m.grads[14981696:14981952],
-		Name: "bottleneck19.bn2.weight",
-	}, {
-		Data: m.grads[14981952:14982208],
-		Name: "bottleneck19.bn2.bias",
-	}, {
-		Data: m.grads[14982208:15244352],
-		Name: "bottleneck19.conv3.weight",
-	}, {
-		Data: m.grads[15244352:15245376],
-		Name: "bottleneck19.bn3.weight",
-	}, {
-		Data: m.grads[15245376:15246400],
-		Name: "bottleneck19.bn3.bias",
-	}, {
-		Data: m.grads[15246400:15508544],
-		Name: "bottleneck20.conv1.weight",
-	}, {
-		Data: m.grads[15508544:15508800],
-		Name: "bottleneck20.bn1.weight",
-	}, {
-		Data: m.grads[15508800:15509056],
-		Name: "bottleneck20.bn1.bias",
-	}, {
-		Data: m.grads[15509056:16098880],
-		Name: "bottleneck20.conv2.weight",
-	}, {
-		Data: m.grads[16098880:16099136],
-		Name: "bottleneck20.bn2.weight",
-	}, {
-		Data: m.grads[16099136:16099392],
-		Name: "bottleneck20.bn2.bias",
-	}, {
-		Data: m.grads[16099392:16361536],
-		Name: "bottleneck20.conv3.weight",
-	}, {
-		Data: m.grads[16361536:16362560],
-		Name: "bottleneck20.bn3.weight",
-	}, {
-		Data: m.grads[16362560:16363584],
-		Name: "bottleneck20.bn3.bias",
-	}, {
-		Data: m.grads[16363584:16625728],
-		Name: "bottleneck21.conv1.weight",
-	}, {
-		Data: m.grads[16625728:16625984],
-		Name: "bottleneck21.bn1.weight",
-	}, {
-		Data: m.grads[16625984:16626240],
-		Name: "bottleneck21.bn1.bias",
-	}, {
-		Data: m.grads[16626240:17216064],
-		Name: "bottleneck21.conv2.weight",
-	}, {
-		Data: m.grads[17216064:17216320],
-		Name: "bottleneck21.bn2.weight",
-	}, {
-		Data: m.grads[17216320:17216576],
-		Name: "bottleneck21.bn2.bias",
-	}, {
-		Data: m.grads[17216576:17478720],
-		Name: "bottleneck21.conv3.weight",
-	}, {
-		Data: m.grads[17478720:17479744],
-		Name: "bottleneck21.bn3.weight",
-	}, {
-		Data: m.grads[17479744:17480768],
-		Name: "bottleneck21.bn3.bias",
-	}, {
-		Data: m.grads[17480768:17742912],
-		Name: "bottleneck22.conv1.weight",
-	}, {
-		Data: m.grads[17742912:17743168],
-		Name: "bottleneck22.bn1.weight",
-	}, {
-		Data: m.grads[17743168:17743424],
-		Name: "bottleneck22.bn1.bias",
-	}, {
-		Data: m.grads[17743424:18333248],
-		Name: "bottleneck22.conv2.weight",
-	}, {
-		Data: m.grads[18333248:18333504],
-		Name: "bottleneck22.bn2.weight",
-	}, {
-		Data: m.grads[18333504:18333760],
-		Name: "bottleneck22.bn2.bias",
-	}, {
-		Data: m.grads[18333760:18595904],
-		Name: "bottleneck22.conv3.weight",
-	}, {
-		Data: m.grads[18595904:18596928],
-		Name: "bottleneck22.bn3.weight",
-	}, {
-		Data: m.grads[18596928:18597952],
-		Name: "bottleneck22.bn3.bias",
-	}, {
-		Data: m.grads[18597952:18860096],
-		Name: "bottleneck23.conv1.weight",
-	}, {
-		Data: m.grads[18860096:18860352],
-		Name: "bottleneck23.bn1.weight",
-	}, {
-		Data: m.grads[18860352:18860608],
-		Name: "bottleneck23.bn1.bias",
-	}, {
-		Data: m.grads[18860608:19450432],
-		Name: "bottleneck23.conv2.weight",
-	}, {
-		Data: m.grads[19450432:19450688],
-		Name: "bottleneck23.bn2.weight",
-	}, {
-		Data: m.grads[19450688:19450944],
-		Name: "bottleneck23.bn2.bias",
-	}, {
-		Data: m.grads[19450944:19713088],
-		Name: "bottleneck23.conv3.weight",
-	}, {
-		Data: m.grads[19713088:19714112],
-		Name: "bottleneck23.bn3.weight",
-	}, {
-		Data: m.grads[19714112:19715136],
-		Name: "bottleneck23.bn3.bias",
-	}, {
-		Data: m.grads[19715136:19977280],
-		Name: "bottleneck24.conv1.weight",
-	}, {
-		Data: m.grads[19977280:19977536],
-		Name: "bottleneck24.bn1.weight",
-	}, {
-		Data: m.grads[19977536:19977792],
-		Name: "bottleneck24.bn1.bias",
-	}, {
-		Data: m.grads[19977792:20567616],
-		Name: "bottleneck24.conv2.weight",
-	}, {
-		Data: m.grads[20567616:20567872],
-		Name: "bottleneck24.bn2.weight",
-	}, {
-		Data: m.grads[20567872:20568128],
-		Name: "bottleneck24.bn2.bias",
-	}, {
-		Data: m.grads[20568128:20830272],
-		Name: "bottleneck24.conv3.weight",
-	}, {
-		Data: m.grads[20830272:20831296],
-		Name: "bottleneck24.bn3.weight",
-	}, {
-		Data: m.grads[20831296:20832320],
-		Name: "bottleneck24.bn3.bias",
-	}, {
-		Data: m.grads[20832320:21094464],
-		Name: "bottleneck25.conv1.weight",
-	}, {
-		Data: m.grads[21094464:21094720],
-		Name: "bottleneck25.bn1.weight",
-	}, {
-		Data: m.grads[21094720:21094976],
-		Name: "bottleneck25.bn1.bias",
-	}, {
-		Data: m.grads[21094976:21684800],
-		Name: "bottleneck25.conv2.weight",
-	}, {
-		Data: m.grads[21684800:21685056],
-		Name: "bottleneck25.bn2.weight",
-	}, {
-		Data: m.grads[21685056:21685312],
-		Name: "bottleneck25.bn2.bias",
-	}, {
-		Data: m.grads[21685312:21947456],
-		Name: "bottleneck25.conv3.weight",
-	}, {
-		Data: m.grads[21947456:21948480],
-		Name: "bottleneck25.bn3.weight",
-	}, {
-		Data: m.grads[21948480:21949504],
-		Name: "bottleneck25.bn3.bias",
-	}, {
-		Data: m.grads[21949504:22211648],
-		Name: "bottleneck26.conv1.weight",
-	}, {
-		Data: m.grads[22211648:22211904],
-		Name: "bottleneck26.bn1.weight",
-	}, {
-		Data: m.grads[22211904:22212160],
-		Name: "bottleneck26.bn1.bias",
-	}, {
-		Data: m.grads[22212160:22801984],
-		Name: "bottleneck26.conv2.weight",
-	}, {
-		Data: m.grads[22801984:22802240],
-		Name: "bottleneck26.bn2.weight",
-	}, {
-		Data: m.grads[22802240:22802496],
-		Name: "bottleneck26.bn2.bias",
-	}, {
-		Data: m.grads[22802496:23064640],
-		Name: "bottleneck26.conv3.weight",
-	}, {
-		Data: m.grads[23064640:23065664],
-		Name: "bottleneck26.bn3.weight",
-	}, {
-		Data: m.grads[23065664:23066688],
-		Name: "bottleneck26.bn3.bias",
-	}, {
-		Data: m.grads[23066688:23328832],
-		Name: "bottleneck27.conv1.weight",
-	}, {
-		Data: m.grads[23328832:23329088],
-		Name: "bottleneck27.bn1.weight",
-	}, {
-		Data: m.grads[23329088:23329344],
-		Name: "bottleneck27.bn1.bias",
-	}, {
-		Data: m.grads[23329344:23919168],
-		Name: "bottleneck27.conv2.weight",
-	}, {
-		Data: m.grads[23919168:23919424],
-		Name: "bottleneck27.bn2.weight",
-	}, {
-		Data: m.grads[23919424:23919680],
-		Name: "bottleneck27.bn2.bias",
-	}, {
-		Data: m.grads[23919680:24181824],
-		Name: "bottleneck27.conv3.weight",
-	}, {
-		Data: m.grads[24181824:24182848],
-		Name: "bottleneck27.bn3.weight",
-	}, {
-		Data: m.grads[24182848:24183872],
-		Name: "bottleneck27.bn3.bias",
-	}, {
-		Data: m.grads[24183872:24446016],
-		Name: "bottleneck28.conv1.weight",
-	}, {
-		Data: m.grads[24446016:24446272],
-		Name: "bottleneck28.bn1.weight",
-	}, {
-		Data: m.grads[24446272:24446528],
-		Name: "bottleneck28.bn1.bias",
-	}, {
-		Data: m.grads[24446528:25036352],
-		Name: "bottleneck28.conv2.weight",
-	}, {
-		Data: m.grads[25036352:25036608],
-		Name: "bottleneck28.bn2.weight",
-	}, {
-		Data: m.grads[25036608:25036864],
-		Name: "bottleneck28.bn2.bias",
-	}, {
-		Data: m.grads[25036864:25299008],
-		Name: "bottleneck28.conv3.weight",
-	}, {
-		Data: m.grads[25299008:25300032],
-		Name: "bottleneck28.bn3.weight",
-	}, {
-		Data: m.grads[25300032:25301056],
-		Name: "bottleneck28.bn3.bias",
-	}, {
-		Data: m.grads[25301056:25563200],
-		Name: "bottleneck29.conv1.weight",
-	}, {
-		Data: m.grads[25563200:25563456],
-		Name: "bottleneck29.bn1.weight",
-	}, {
-		Data: m.grads[25563456:25563712],
-		Name: "bottleneck29.bn1.bias",
-	}, {
-		Data: m.grads[25563712:26153536],
-		Name: "bottleneck29.conv2.weight",
-	}, {
-		Data: m.grads[26153536:26153792],
-		Name: "bottleneck29.bn2.weight",
-	}, {
-		Data: m.grads[26153792:26154048],
-		Name: "bottleneck29.bn2.bias",
-	}, {
-		Data: m.grads[26154048:26416192],
-		Name: "bottleneck29.conv3.weight",
-	}, {
-		Data: m.grads[26416192:26417216],
-		Name: "bottleneck29.bn3.weight",
-	}, {
-		Data: m.grads[26417216:26418240],
-		Name: "bottleneck29.bn3.bias",
-	}, {
-		Data: m.grads[26418240:26680384],
-		Name: "bottleneck30.conv1.weight",
-	}, {
-		Data: m.grads[26680384:26680640],
-		Name: "bottleneck30.bn1.weight",
-	}, {
-		Data: m.grads[26680640:26680896],
-		Name: "bottleneck30.bn1.bias",
-	}, {
-		Data: m.grads[26680896:27270720],
-		Name: "bottleneck30.conv2.weight",
-	}, {
-		Data: m.grads[27270720:27270976],
-		Name: "bottleneck30.bn2.weight",
-	}, {
-		Data: m.grads[27270976:27271232],
-		Name: "bottleneck30.bn2.bias",
-	}, {
-		Data: m.grads[27271232:27533376],
-		Name: "bottleneck30.conv3.weight",
-	}, {
-		Data: m.grads[27533376:27534400],
-		Name: "bottleneck30.bn3.weight",
-	}, {
-		Data: m.grads[27534400:27535424],
-		Name: "bottleneck30.bn3.bias",
-	}, {
-		Data: m.grads[27535424:28059712],
-		Name: "bottleneck31.conv1.weight",
-	}, {
-		Data: m.grads[28059712:28060224],
-		Name: "bottleneck31.bn1.weight",
-	}, {
-		Data: m.grads[28060224:28060736],
-		Name: "bottleneck31.bn1.bias",
-	}, {
-		Data: m.grads[28060736:30420032],
-		Name: "bottleneck31.conv2.weight",
-	}, {
-		Data: m.grads[30420032:30420544],
-		Name: "bottleneck31.bn2.weight",
-	}, {
-		Data: m.grads[30420544:30421056],
-		Name: "bottleneck31.bn2.bias",
-	}, {
-		Data: m.grads[30421056:31469632],
-		Name: "bottleneck31.conv3.weight",
-	}, {
-		Data: m.grads[31469632:31471680],
-		Name: "bottleneck31.bn3.weight",
-	}, {
-		Data: m.grads[31471680:31473728],
-		Name: "bottleneck31.bn3.bias",
-	}, {
-		Data: m.grads[31473728:33570880],
-		Name: "bottleneck31.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[33570880:33572928],
-		Name: "bottleneck31.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[33572928:33574976],
-		Name: "bottleneck31.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[33574976:34623552],
-		Name: "bottleneck32.conv1.weight",
-	}, {
-		Data: m.grads[34623552:34624064],
-		Name: "bottleneck32.bn1.weight",
-	}, {
-		Data: m.grads[34624064:34624576],
-		Name: "bottleneck32.bn1.bias",
-	}, {
-		Data: m.grads[34624576:36983872],
-		Name: "bottleneck32.conv2.weight",
-	}, {
-		Data: m.grads[36983872:36984384],
-		Name: "bottleneck32.bn2.weight",
-	}, {
-		Data: m.grads[36984384:36984896],
-		Name: "bottleneck32.bn2.bias",
-	}, {
-		Data: m.grads[36984896:38033472],
-		Name: "bottleneck32.conv3.weight",
-	}, {
-		Data: m.grads[38033472:38035520],
-		Name: "bottleneck32.bn3.weight",
-	}, {
-		Data: m.grads[38035520:38037568],
-		Name: "bottleneck32.bn3.bias",
-	}, {
-		Data: m.grads[38037568:39086144],
-		Name: "bottleneck33.conv1.weight",
-	}, {
-		Data: m.grads[39086144:39086656],
-		Name: "bottleneck33.bn1.weight",
-	}, {
-		Data: m.grads[39086656:39087168],
-		Name: "bottleneck33.bn1.bias",
-	}, {
-		Data: m.grads[39087168:41446464],
-		Name: "bottleneck33.conv2.weight",
-	}, {
-		Data: m.grads[41446464:41446976],
-		Name: "bottleneck33.bn2.weight",
-	}, {
-		Data: m.grads[41446976:41447488],
-		Name: "bottleneck33.bn2.bias",
-	}, {
-		Data: m.grads[41447488:42496064],
-		Name: "bottleneck33.conv3.weight",
-	}, {
-		Data: m.grads[42496064:42498112],
-		Name: "bottleneck33.bn3.weight",
-	}, {
-		Data: m.grads[42498112:42500160],
-		Name: "bottleneck33.bn3.bias",
-	}, {
-		Data: m.grads[42500160:44548160],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[44548160:44549160],
-		Name: "fc1.bias",
-	}}
+func bottleneckBInfer(m *rt.Memory, n int, o *bottleneckBOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16448], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckB_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckB_conv3.Forward(n, a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], a[o.i1*mb:o.i1*mb+n*802816], m.Scratch)
+	// bn3: folded into the conv before it
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*802816], a[o.i0*mb:o.i0*mb+n*802816], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*802816])
+	rt.ReLUForward(a[(o.i1+802816)*mb : (o.i1+802816)*mb+n*802816])
 }
 
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("resnet101: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("resnet101: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("resnet101: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*150528], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
+func bottleneckBBackward(m *rt.Memory, n int, o *bottleneckBOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*802816], d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*802816])
+	rt.AddBackward(d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*802816], d[(o.t0+2408448)*mb:(o.t0+2408448)*mb+n*802816], d[o.t0*mb:o.t0*mb+n*802816])
+	bottleneckB_bn3.Backward(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], d[(o.t0+2408448)*mb:(o.t0+2408448)*mb+n*802816], m.Params[o.p0+69888:o.p0+70144], m.Fixed[o.x0+256:o.x0+512], m.Fixed[o.x0+512:o.x0+768], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], m.Grads[o.p0+69888:o.p0+70144], m.Grads[o.p0+70144:o.p0+70400])
+	bottleneckB_conv3.BackwardFilter(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], m.Grads[o.p0+53504:o.p0+69888], nil, m.Scratch)
+	bottleneckB_conv3.BackwardData(n, d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], m.Params[o.p0+53504:o.p0+69888], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704])
+	bottleneckB_bn2.Backward(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Params[o.p0+53376:o.p0+53440], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Grads[o.p0+53376:o.p0+53440], m.Grads[o.p0+53440:o.p0+53504])
+	bottleneckB_conv2.BackwardFilter(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Grads[o.p0+16512:o.p0+53376], nil, m.Scratch)
+	bottleneckB_conv2.BackwardData(n, d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Params[o.p0+16512:o.p0+53376], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704])
+	bottleneckB_bn1.Backward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Params[o.p0+16384:o.p0+16448], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Grads[o.p0+16384:o.p0+16448], m.Grads[o.p0+16448:o.p0+16512])
+	bottleneckB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*802816], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Grads[o.p0:o.p0+16384], nil, m.Scratch)
+	bottleneckB_conv1.BackwardData(n, d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0:o.p0+16384], d[o.t0*mb:o.t0*mb+n*802816], m.Scratch)
 }
 
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
+func bottleneckBRefold(m *rt.Memory, o *bottleneckBOffsets) {
+	copy(m.Fold[o.f0:o.f0+16384], m.Params[o.p0:o.p0+16384])
+	clear(m.Fold[o.f0+16384 : o.f0+16448])
+	rt.FoldBN(m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16448], m.Params[o.p0+16384:o.p0+16448], m.Params[o.p0+16448:o.p0+16512], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], float32(1e-05))
+	copy(m.Fold[o.f0+16448:o.f0+53312], m.Params[o.p0+16512:o.p0+53376])
+	clear(m.Fold[o.f0+53312 : o.f0+53376])
+	rt.FoldBN(m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], m.Params[o.p0+53376:o.p0+53440], m.Params[o.p0+53440:o.p0+53504], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+53376:o.f0+69760], m.Params[o.p0+53504:o.p0+69888])
+	clear(m.Fold[o.f0+69760 : o.f0+70016])
+	rt.FoldBN(m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], m.Params[o.p0+69888:o.p0+70144], m.Params[o.p0+70144:o.p0+70400], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
 }
 
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
+func bottleneckBTensors(t []rt.TensorSpec, prefix string, o *bottleneckBOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{64, 256, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{64}, Off: o.p0 + 16384, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{64}, Off: o.p0 + 16448, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{64}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{64}, Off: o.b0 + 64, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{64, 64, 3, 3}, Off: o.p0 + 16512, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{64}, Off: o.p0 + 53376, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{64}, Off: o.p0 + 53440, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{64}, Off: o.b0 + 128, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{64}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{256, 64, 1, 1}, Off: o.p0 + 53504, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{256}, Off: o.p0 + 69888, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{256}, Off: o.p0 + 70144, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
+// bottleneckC is the code of 1 instance(s) of the block bottleneck: bottleneck4; 56x56x256 -> 28x28x512.
+// Each instance's place in the arenas is a bottleneckCOffsets.
+
+// bottleneckCOffsets is the place of one instance of bottleneckC in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckCOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
 }
 
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
+var (
+	bottleneck4 = bottleneckCOffsets{b0: 2944, f0: 223872, i0: 802816, p0: 225344, t0: 12393472, x0: 2944}
+)
+
+func bottleneckCForward(m *rt.Memory, n int, o *bottleneckCOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 56x56x256 -> 56x56x128
+	bottleneckC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*802816], m.Params[o.p0:o.p0+32768], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:10), 56x56x128 -> 56x56x128
+	bottleneckC_bn1.ForwardTrain(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+32768:o.p0+32896], m.Params[o.p0+32896:o.p0+33024], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256])
+	// relu1: relu (../networks/resnet101.cnn:10), 56x56x128 -> 56x56x128
+	rt.ReLUForward(a[(o.t0+1204224)*mb : (o.t0+1204224)*mb+n*401408])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x128 -> 28x28x128
+	bottleneckC_conv2.Forward(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+33024:o.p0+180480], nil, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Scratch)
+	// bn2: bn (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128
+	bottleneckC_bn2.ForwardTrain(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], m.Params[o.p0+180480:o.p0+180608], m.Params[o.p0+180608:o.p0+180736], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
+	// relu2: relu (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+1705984)*mb : (o.t0+1705984)*mb+n*100352])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 28x28x128 -> 28x28x512
+	bottleneckC_conv3.Forward(n, a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], m.Params[o.p0+180736:o.p0+246272], nil, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Scratch)
+	// bn3: bn (../networks/resnet101.cnn:12), 28x28x512 -> 28x28x512
+	bottleneckC_bn3.ForwardTrain(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*401408], m.Params[o.p0+246272:o.p0+246784], m.Params[o.p0+246784:o.p0+247296], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], m.Fixed[o.x0+512:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1536])
+	// shortcut1_conv1: conv 512 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 56x56x256 -> 28x28x512
+	bottleneckC_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*802816], m.Params[o.p0+247296:o.p0+378368], nil, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 28x28x512 -> 28x28x512
+	bottleneckC_shortcut1_bn1.ForwardTrain(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], a[(o.t0+3010560)*mb:(o.t0+3010560)*mb+n*401408], m.Params[o.p0+378368:o.p0+378880], m.Params[o.p0+378880:o.p0+379392], m.Buffers[o.b0+1536:o.b0+2048], m.Buffers[o.b0+2048:o.b0+2560], m.Fixed[o.x0+1536:o.x0+2048], m.Fixed[o.x0+2048:o.x0+2560])
+	// add1: residual (../networks/resnet101.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512
+	rt.AddForward(a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*401408], a[(o.t0+3010560)*mb:(o.t0+3010560)*mb+n*401408], a[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*401408])
+	// relu3: relu (../networks/resnet101.cnn:14), 28x28x512 -> 28x28x512
+	rt.ReLUForward(a[(o.t0+3411968)*mb : (o.t0+3411968)*mb+n*401408])
 }
 
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
+func bottleneckCInfer(m *rt.Memory, n int, o *bottleneckCOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckC_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0:o.f0+32768], m.Fold[o.f0+32768:o.f0+32896], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckC_conv2Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408], m.Fold[o.f0+32896:o.f0+180352], m.Fold[o.f0+180352:o.f0+180480], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckC_conv3.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Fold[o.f0+180480:o.f0+246016], m.Fold[o.f0+246016:o.f0+246528], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408], m.Scratch)
+	// bn3: folded into the conv before it
+	bottleneckC_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0+246528:o.f0+377600], m.Fold[o.f0+377600:o.f0+378112], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*401408], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*401408], a[o.i0*mb:o.i0*mb+n*401408])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*401408])
 }
 
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
+func bottleneckCBackward(m *rt.Memory, n int, o *bottleneckCOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*401408], d[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*401408])
+	rt.AddBackward(d[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*401408], d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*401408], d[(o.t0+3010560)*mb:(o.t0+3010560)*mb+n*401408])
+	bottleneckC_shortcut1_bn1.Backward(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], d[(o.t0+3010560)*mb:(o.t0+3010560)*mb+n*401408], m.Params[o.p0+378368:o.p0+378880], m.Fixed[o.x0+1536:o.x0+2048], m.Fixed[o.x0+2048:o.x0+2560], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], m.Grads[o.p0+378368:o.p0+378880], m.Grads[o.p0+378880:o.p0+379392])
+	bottleneckC_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*802816], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], m.Grads[o.p0+247296:o.p0+378368], nil, m.Scratch)
+	bottleneckC_shortcut1_conv1.BackwardData(n, d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], m.Params[o.p0+247296:o.p0+378368], d[o.t0*mb:o.t0*mb+n*802816], m.Scratch)
+	bottleneckC_bn3.Backward(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*401408], m.Params[o.p0+246272:o.p0+246784], m.Fixed[o.x0+512:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1536], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Grads[o.p0+246272:o.p0+246784], m.Grads[o.p0+246784:o.p0+247296])
+	bottleneckC_conv3.BackwardFilter(n, a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Grads[o.p0+180736:o.p0+246272], nil, m.Scratch)
+	bottleneckC_conv3.BackwardData(n, d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Params[o.p0+180736:o.p0+246272], d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352])
+	bottleneckC_bn2.Backward(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], m.Params[o.p0+180480:o.p0+180608], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Grads[o.p0+180480:o.p0+180608], m.Grads[o.p0+180608:o.p0+180736])
+	bottleneckC_conv2.BackwardFilter(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Grads[o.p0+33024:o.p0+180480], nil, m.Scratch)
+	bottleneckC_conv2.BackwardData(n, d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Params[o.p0+33024:o.p0+180480], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408])
+	bottleneckC_bn1.Backward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+32768:o.p0+32896], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Grads[o.p0+32768:o.p0+32896], m.Grads[o.p0+32896:o.p0+33024])
+	bottleneckC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*802816], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Grads[o.p0:o.p0+32768], nil, m.Scratch)
+	bottleneckC_conv1.BackwardData(n, d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Params[o.p0:o.p0+32768], d[o.t0*mb:o.t0*mb+n*802816], m.Scratch)
 }
 
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
+func bottleneckCRefold(m *rt.Memory, o *bottleneckCOffsets) {
+	copy(m.Fold[o.f0:o.f0+32768], m.Params[o.p0:o.p0+32768])
+	clear(m.Fold[o.f0+32768 : o.f0+32896])
+	rt.FoldBN(m.Fold[o.f0:o.f0+32768], m.Fold[o.f0+32768:o.f0+32896], m.Params[o.p0+32768:o.p0+32896], m.Params[o.p0+32896:o.p0+33024], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+32896:o.f0+180352], m.Params[o.p0+33024:o.p0+180480])
+	clear(m.Fold[o.f0+180352 : o.f0+180480])
+	rt.FoldBN(m.Fold[o.f0+32896:o.f0+180352], m.Fold[o.f0+180352:o.f0+180480], m.Params[o.p0+180480:o.p0+180608], m.Params[o.p0+180608:o.p0+180736], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+180480:o.f0+246016], m.Params[o.p0+180736:o.p0+246272])
+	clear(m.Fold[o.f0+246016 : o.f0+246528])
+	rt.FoldBN(m.Fold[o.f0+180480:o.f0+246016], m.Fold[o.f0+246016:o.f0+246528], m.Params[o.p0+246272:o.p0+246784], m.Params[o.p0+246784:o.p0+247296], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], float32(1e-05))
+	copy(m.Fold[o.f0+246528:o.f0+377600], m.Params[o.p0+247296:o.p0+378368])
+	clear(m.Fold[o.f0+377600 : o.f0+378112])
+	rt.FoldBN(m.Fold[o.f0+246528:o.f0+377600], m.Fold[o.f0+377600:o.f0+378112], m.Params[o.p0+378368:o.p0+378880], m.Params[o.p0+378880:o.p0+379392], m.Buffers[o.b0+1536:o.b0+2048], m.Buffers[o.b0+2048:o.b0+2560], float32(1e-05))
 }
 
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
+func bottleneckCTensors(t []rt.TensorSpec, prefix string, o *bottleneckCOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 256, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{128}, Off: o.p0 + 32768, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{128}, Off: o.p0 + 32896, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{128}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{128}, Off: o.b0 + 128, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{128, 128, 3, 3}, Off: o.p0 + 33024, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{128}, Off: o.p0 + 180480, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{128}, Off: o.p0 + 180608, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{128}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{128}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{512, 128, 1, 1}, Off: o.p0 + 180736, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{512}, Off: o.p0 + 246272, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{512}, Off: o.p0 + 246784, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{512, 256, 1, 1}, Off: o.p0 + 247296, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{512}, Off: o.p0 + 378368, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{512}, Off: o.p0 + 378880, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{512}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{512}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-func (m *Net) SetState(s TrainState) {
-	m.state = s
+// bottleneckD is the code of 3 instance(s) of the block bottleneck: bottleneck5, bottleneck6, bottleneck7; 28x28x512 -> 28x28x512.
+// Each instance's place in the arenas is a bottleneckDOffsets.
+
+// bottleneckDOffsets is the place of one instance of bottleneckD in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckDOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
 }
 
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
+var (
+	bottleneck5 = bottleneckDOffsets{b0: 5504, f0: 601984, i0: 802816, i1: 0, i2: 1605632, p0: 604736, t0: 15805440, x0: 5504}
+	bottleneck6 = bottleneckDOffsets{b0: 7040, f0: 881280, i0: 1605632, i1: 0, i2: 802816, p0: 884800, t0: 17411072, x0: 7040}
+	bottleneck7 = bottleneckDOffsets{b0: 8576, f0: 1160576, i0: 802816, i1: 0, i2: 1605632, p0: 1164864, t0: 19016704, x0: 8576}
+)
+
+func bottleneckDForward(m *rt.Memory, n int, o *bottleneckDOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 28x28x512 -> 28x28x128
+	bottleneckD_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*401408], m.Params[o.p0:o.p0+65536], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128
+	bottleneckD_bn1.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+65536:o.p0+65664], m.Params[o.p0+65664:o.p0+65792], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256])
+	// relu1: relu (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+501760)*mb : (o.t0+501760)*mb+n*100352])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128
+	bottleneckD_conv2.Forward(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+65792:o.p0+213248], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Scratch)
+	// bn2: bn (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128
+	bottleneckD_bn2.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+213248:o.p0+213376], m.Params[o.p0+213376:o.p0+213504], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
+	// relu2: relu (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+702464)*mb : (o.t0+702464)*mb+n*100352])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 28x28x128 -> 28x28x512
+	bottleneckD_conv3.Forward(n, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+213504:o.p0+279040], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Scratch)
+	// bn3: bn (../networks/resnet101.cnn:12), 28x28x512 -> 28x28x512
+	bottleneckD_bn3.ForwardTrain(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+279040:o.p0+279552], m.Params[o.p0+279552:o.p0+280064], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], m.Fixed[o.x0+512:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1536])
+	// add1: residual (../networks/resnet101.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512
+	rt.AddForward(a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], a[o.t0*mb:o.t0*mb+n*401408], a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408])
+	// relu3: relu (../networks/resnet101.cnn:14), 28x28x512 -> 28x28x512
+	rt.ReLUForward(a[(o.t0+1605632)*mb : (o.t0+1605632)*mb+n*401408])
 }
 
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
+func bottleneckDInfer(m *rt.Memory, n int, o *bottleneckDOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckD_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckD_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckD_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*100352], m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], a[o.i1*mb:o.i1*mb+n*401408], m.Scratch)
+	// bn3: folded into the conv before it
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*401408], a[o.i0*mb:o.i0*mb+n*401408], a[o.i2*mb:o.i2*mb+n*401408])
+	rt.ReLUForward(a[o.i2*mb : o.i2*mb+n*401408])
 }
 
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
+func bottleneckDBackward(m *rt.Memory, n int, o *bottleneckDOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408])
+	rt.AddBackward(d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], d[o.t0*mb:o.t0*mb+n*401408])
+	bottleneckD_bn3.Backward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+279040:o.p0+279552], m.Fixed[o.x0+512:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1536], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Grads[o.p0+279040:o.p0+279552], m.Grads[o.p0+279552:o.p0+280064])
+	bottleneckD_conv3.BackwardFilter(n, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Grads[o.p0+213504:o.p0+279040], nil, m.Scratch)
+	bottleneckD_conv3.BackwardData(n, d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Params[o.p0+213504:o.p0+279040], d[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], d[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352])
+	bottleneckD_bn2.Backward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], d[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+213248:o.p0+213376], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Grads[o.p0+213248:o.p0+213376], m.Grads[o.p0+213376:o.p0+213504])
+	bottleneckD_conv2.BackwardFilter(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Grads[o.p0+65792:o.p0+213248], nil, m.Scratch)
+	bottleneckD_conv2.BackwardData(n, d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Params[o.p0+65792:o.p0+213248], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352])
+	bottleneckD_bn1.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+65536:o.p0+65664], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Grads[o.p0+65536:o.p0+65664], m.Grads[o.p0+65664:o.p0+65792])
+	bottleneckD_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*401408], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Grads[o.p0:o.p0+65536], nil, m.Scratch)
+	bottleneckD_conv1.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Params[o.p0:o.p0+65536], d[o.t0*mb:o.t0*mb+n*401408], m.Scratch)
 }
 
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
+func bottleneckDRefold(m *rt.Memory, o *bottleneckDOffsets) {
+	copy(m.Fold[o.f0:o.f0+65536], m.Params[o.p0:o.p0+65536])
+	clear(m.Fold[o.f0+65536 : o.f0+65664])
+	rt.FoldBN(m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], m.Params[o.p0+65536:o.p0+65664], m.Params[o.p0+65664:o.p0+65792], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+65664:o.f0+213120], m.Params[o.p0+65792:o.p0+213248])
+	clear(m.Fold[o.f0+213120 : o.f0+213248])
+	rt.FoldBN(m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], m.Params[o.p0+213248:o.p0+213376], m.Params[o.p0+213376:o.p0+213504], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+213248:o.f0+278784], m.Params[o.p0+213504:o.p0+279040])
+	clear(m.Fold[o.f0+278784 : o.f0+279296])
+	rt.FoldBN(m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], m.Params[o.p0+279040:o.p0+279552], m.Params[o.p0+279552:o.p0+280064], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], float32(1e-05))
 }
 
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
+func bottleneckDTensors(t []rt.TensorSpec, prefix string, o *bottleneckDOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{128}, Off: o.p0 + 65536, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{128}, Off: o.p0 + 65664, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{128}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{128}, Off: o.b0 + 128, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{128, 128, 3, 3}, Off: o.p0 + 65792, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{128}, Off: o.p0 + 213248, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{128}, Off: o.p0 + 213376, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{128}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{128}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{512, 128, 1, 1}, Off: o.p0 + 213504, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{512}, Off: o.p0 + 279040, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{512}, Off: o.p0 + 279552, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
+// bottleneckE is the code of 1 instance(s) of the block bottleneck: bottleneck8; 28x28x512 -> 14x14x1024.
+// Each instance's place in the arenas is a bottleneckEOffsets.
+
+// bottleneckEOffsets is the place of one instance of bottleneckE in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckEOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
 }
 
-// initParams initialises every tensor from its own random stream (init he).
-func (m *Net) initParams(seed uint64) {
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:9408], 3136)
-	rt.Fill(m.params[9408:9472], float32(1))
-	rt.Fill(m.params[9472:9536], float32(0))
-	rt.Fill(m.buffers[0:64], float32(0))
-	rt.Fill(m.buffers[64:128], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck1.conv1.weight")), m.params[9536:13632], 64)
-	rt.Fill(m.params[13632:13696], float32(1))
-	rt.Fill(m.params[13696:13760], float32(0))
-	rt.Fill(m.buffers[128:192], float32(0))
-	rt.Fill(m.buffers[192:256], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck1.conv2.weight")), m.params[13760:50624], 576)
-	rt.Fill(m.params[50624:50688], float32(1))
-	rt.Fill(m.params[50688:50752], float32(0))
-	rt.Fill(m.buffers[256:320], float32(0))
-	rt.Fill(m.buffers[320:384], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck1.conv3.weight")), m.params[50752:67136], 256)
-	rt.Fill(m.params[67136:67392], float32(1))
-	rt.Fill(m.params[67392:67648], float32(0))
-	rt.Fill(m.buffers[384:640], float32(0))
-	rt.Fill(m.buffers[640:896], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck1.shortcut1.conv1.weight")), m.params[67648:84032], 256)
-	rt.Fill(m.params[84032:84288], float32(1))
-	rt.Fill(m.params[84288:84544], float32(0))
-	rt.Fill(m.buffers[896:1152], float32(0))
-	rt.Fill(m.buffers[1152:1408], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck2.conv1.weight")), m.params[84544:100928], 64)
-	rt.Fill(m.params[100928:100992], float32(1))
-	rt.Fill(m.params[100992:101056], float32(0))
-	rt.Fill(m.buffers[1408:1472], float32(0))
-	rt.Fill(m.buffers[1472:1536], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck2.conv2.weight")), m.params[101056:137920], 576)
-	rt.Fill(m.params[137920:137984], float32(1))
-	rt.Fill(m.params[137984:138048], float32(0))
-	rt.Fill(m.buffers[1536:1600], float32(0))
-	rt.Fill(m.buffers[1600:1664], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck2.conv3.weight")), m.params[138048:154432], 256)
-	rt.Fill(m.params[154432:154688], float32(1))
-	rt.Fill(m.params[154688:154944], float32(0))
-	rt.Fill(m.buffers[1664:1920], float32(0))
-	rt.Fill(m.buffers[1920:2176], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck3.conv1.weight")), m.params[154944:171328], 64)
-	rt.Fill(m.params[171328:171392], float32(1))
-	rt.Fill(m.params[171392:171456], float32(0))
-	rt.Fill(m.buffers[2176:2240], float32(0))
-	rt.Fill(m.buffers[2240:2304], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck3.conv2.weight")), m.params[171456:208320], 576)
-	rt.Fill(m.params[208320:208384], float32(1))
-	rt.Fill(m.params[208384:208448], float32(0))
-	rt.Fill(m.buffers[2304:2368], float32(0))
-	rt.Fill(m.buffers[2368:2432], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck3.conv3.weight")), m.params[208448:224832], 256)
-	rt.Fill(m.params[224832:225088], float32(1))
-	rt.Fill(m.params[225088:225344], float32(0))
-	rt.Fill(m.buffers[2432:2688], float32(0))
-	rt.Fill(m.buffers[2688:2944], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck4.conv1.weight")), m.params[225344:258112], 128)
-	rt.Fill(m.params[258112:258240], float32(1))
-	rt.Fill(m.params[258240:258368], float32(0))
-	rt.Fill(m.buffers[2944:3072], float32(0))
-	rt.Fill(m.buffers[3072:3200], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck4.conv2.weight")), m.params[258368:405824], 1152)
-	rt.Fill(m.params[405824:405952], float32(1))
-	rt.Fill(m.params[405952:406080], float32(0))
-	rt.Fill(m.buffers[3200:3328], float32(0))
-	rt.Fill(m.buffers[3328:3456], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck4.conv3.weight")), m.params[406080:471616], 512)
-	rt.Fill(m.params[471616:472128], float32(1))
-	rt.Fill(m.params[472128:472640], float32(0))
-	rt.Fill(m.buffers[3456:3968], float32(0))
-	rt.Fill(m.buffers[3968:4480], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck4.shortcut1.conv1.weight")), m.params[472640:603712], 512)
-	rt.Fill(m.params[603712:604224], float32(1))
-	rt.Fill(m.params[604224:604736], float32(0))
-	rt.Fill(m.buffers[4480:4992], float32(0))
-	rt.Fill(m.buffers[4992:5504], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck5.conv1.weight")), m.params[604736:670272], 128)
-	rt.Fill(m.params[670272:670400], float32(1))
-	rt.Fill(m.params[670400:670528], float32(0))
-	rt.Fill(m.buffers[5504:5632], float32(0))
-	rt.Fill(m.buffers[5632:5760], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck5.conv2.weight")), m.params[670528:817984], 1152)
-	rt.Fill(m.params[817984:818112], float32(1))
-	rt.Fill(m.params[818112:818240], float32(0))
-	rt.Fill(m.buffers[5760:5888], float32(0))
-	rt.Fill(m.buffers[5888:6016], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck5.conv3.weight")), m.params[818240:883776], 512)
-	rt.Fill(m.params[883776:884288], float32(1))
-	rt.Fill(m.params[884288:884800], float32(0))
-	rt.Fill(m.buffers[6016:6528], float32(0))
-	rt.Fill(m.buffers[6528:7040], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck6.conv1.weight")), m.params[884800:950336], 128)
-	rt.Fill(m.params[950336:950464], float32(1))
-	rt.Fill(m.params[950464:950592], float32(0))
-	rt.Fill(m.buffers[7040:7168], float32(0))
-	rt.Fill(m.buffers[7168:7296], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck6.conv2.weight")), m.params[950592:1098048], 1152)
-	rt.Fill(m.params[1098048:1098176], float32(1))
-	rt.Fill(m.params[1098176:1098304], float32(0))
-	rt.Fill(m.buffers[7296:7424], float32(0))
-	rt.Fill(m.buffers[7424:7552], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck6.conv3.weight")), m.params[1098304:1163840], 512)
-	rt.Fill(m.params[1163840:1164352], float32(1))
-	rt.Fill(m.params[1164352:1164864], float32(0))
-	rt.Fill(m.buffers[7552:8064], float32(0))
-	rt.Fill(m.buffers[8064:8576], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck7.conv1.weight")), m.params[1164864:1230400], 128)
-	rt.Fill(m.params[1230400:1230528], float32(1))
-	rt.Fill(m.params[1230528:1230656], float32(0))
-	rt.Fill(m.buffers[8576:8704], float32(0))
-	rt.Fill(m.buffers[8704:8832], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck7.conv2.weight")), m.params[1230656:1378112], 1152)
-	rt.Fill(m.params[1378112:1378240], float32(1))
-	rt.Fill(m.params[1378240:1378368], float32(0))
-	rt.Fill(m.buffers[8832:8960], float32(0))
-	rt.Fill(m.buffers[8960:9088], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck7.conv3.weight")), m.params[1378368:1443904], 512)
-	rt.Fill(m.params[1443904:1444416], float32(1))
-	rt.Fill(m.params[1444416:1444928], float32(0))
-	rt.Fill(m.buffers[9088:9600], float32(0))
-	rt.Fill(m.buffers[9600:10112], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck8.conv1.weight")), m.params[1444928:1576000], 256)
-	rt.Fill(m.params[1576000:1576256], float32(1))
-	rt.Fill(m.params[1576256:1576512], float32(0))
-	rt.Fill(m.buffers[10112:10368], float32(0))
-	rt.Fill(m.buffers[10368:10624], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck8.conv2.weight")), m.params[1576512:2166336], 2304)
-	rt.Fill(m.params[2166336:2166592], float32(1))
-	rt.Fill(m.params[2166592:2166848], float32(0))
-	rt.Fill(m.buffers[10624:10880], float32(0))
-	rt.Fill(m.buffers[10880:11136], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck8.conv3.weight")), m.params[2166848:2428992], 1024)
-	rt.Fill(m.params[2428992:2430016], float32(1))
-	rt.Fill(m.params[2430016:2431040], float32(0))
-	rt.Fill(m.buffers[11136:12160], float32(0))
-	rt.Fill(m.buffers[12160:13184], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck8.shortcut1.conv1.weight")), m.params[2431040:2955328], 1024)
-	rt.Fill(m.params[2955328:2956352], float32(1))
-	rt.Fill(m.params[2956352:2957376], float32(0))
-	rt.Fill(m.buffers[13184:14208], float32(0))
-	rt.Fill(m.buffers[14208:15232], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck9.conv1.weight")), m.params[2957376:3219520], 256)
-	rt.Fill(m.params[3219520:3219776], float32(1))
-	rt.Fill(m.params[3219776:3220032], float32(0))
-	rt.Fill(m.buffers[15232:15488], float32(0))
-	rt.Fill(m.buffers[15488:15744], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck9.conv2.weight")), m.params[3220032:3809856], 2304)
-	rt.Fill(m.params[3809856:3810112], float32(1))
-	rt.Fill(m.params[3810112:3810368], float32(0))
-	rt.Fill(m.buffers[15744:16000], float32(0))
-	rt.Fill(m.buffers[16000:16256], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck9.conv3.weight")), m.params[3810368:4072512], 1024)
-	rt.Fill(m.params[4072512:4073536], float32(1))
-	rt.Fill(m.params[4073536:4074560], float32(0))
-	rt.Fill(m.buffers[16256:17280], float32(0))
-	rt.Fill(m.buffers[17280:18304], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck10.conv1.weight")), m.params[4074560:4336704], 256)
-	rt.Fill(m.params[4336704:4336960], float32(1))
-	rt.Fill(m.params[4336960:4337216], float32(0))
-	rt.Fill(m.buffers[18304:18560], float32(0))
-	rt.Fill(m.buffers[18560:18816], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck10.conv2.weight")), m.params[4337216:4927040], 2304)
-	rt.Fill(m.params[4927040:4927296], float32(1))
-	rt.Fill(m.params[4927296:4927552], float32(0))
-	rt.Fill(m.buffers[18816:19072], float32(0))
-	rt.Fill(m.buffers[19072:19328], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck10.conv3.weight")), m.params[4927552:5189696], 1024)
-	rt.Fill(m.params[5189696:5190720], float32(1))
-	rt.Fill(m.params[5190720:5191744], float32(0))
-	rt.Fill(m.buffers[19328:20352], float32(0))
-	rt.Fill(m.buffers[20352:21376], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck11.conv1.weight")), m.params[5191744:5453888], 256)
-	rt.Fill(m.params[5453888:5454144], float32(1))
-	rt.Fill(m.params[5454144:5454400], float32(0))
-	rt.Fill(m.buffers[21376:21632], float32(0))
-	rt.Fill(m.buffers[21632:21888], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck11.conv2.weight")), m.params[5454400:6044224], 2304)
-	rt.Fill(m.params[6044224:6044480], float32(1))
-	rt.Fill(m.params[6044480:6044736], float32(0))
-	rt.Fill(m.buffers[21888:22144], float32(0))
-	rt.Fill(m.buffers[22144:22400], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck11.conv3.weight")), m.params[6044736:6306880], 1024)
-	rt.Fill(m.params[6306880:6307904], float32(1))
-	rt.Fill(m.params[6307904:6308928], float32(0))
-	rt.Fill(m.buffers[22400:23424], float32(0))
-	rt.Fill(m.buffers[23424:24448], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck12.conv1.weight")), m.params[6308928:6571072], 256)
-	rt.Fill(m.params[6571072:6571328], float32(1))
-	rt.Fill(m.params[6571328:6571584], float32(0))
-	rt.Fill(m.buffers[24448:24704], float32(0))
-	rt.Fill(m.buffers[24704:24960], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck12.conv2.weight")), m.params[6571584:7161408], 2304)
-	rt.Fill(m.params[7161408:7161664], float32(1))
-	rt.Fill(m.params[7161664:7161920], float32(0))
-	rt.Fill(m.buffers[24960:25216], float32(0))
-	rt.Fill(m.buffers[25216:25472], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck12.conv3.weight")), m.params[7161920:7424064], 1024)
-	rt.Fill(m.params[7424064:7425088], float32(1))
-	rt.Fill(m.params[7425088:7426112], float32(0))
-	rt.Fill(m.buffers[25472:26496], float32(0))
-	rt.Fill(m.buffers[26496:27520], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck13.conv1.weight")), m.params[7426112:7688256], 256)
-	rt.Fill(m.params[7688256:7688512], float32(1))
-	rt.Fill(m.params[7688512:7688768], float32(0))
-	rt.Fill(m.buffers[27520:27776], float32(0))
-	rt.Fill(m.buffers[27776:28032], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck13.conv2.weight")), m.params[7688768:8278592], 2304)
-	rt.Fill(m.params[8278592:8278848], float32(1))
-	rt.Fill(m.params[8278848:8279104], float32(0))
-	rt.Fill(m.buffers[28032:28288], float32(0))
-	rt.Fill(m.buffers[28288:28544], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck13.conv3.weight")), m.params[8279104:8541248], 1024)
-	rt.Fill(m.params[8541248:8542272], float32(1))
-	rt.Fill(m.params[8542272:8543296], float32(0))
-	rt.Fill(m.buffers[28544:29568], float32(0))
-	rt.Fill(m.buffers[29568:30592], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck14.conv1.weight")), m.params[8543296:8805440], 256)
-	rt.Fill(m.params[8805440:8805696], float32(1))
-	rt.Fill(m.params[8805696:8805952], float32(0))
-	rt.Fill(m.buffers[30592:30848], float32(0))
-	rt.Fill(m.buffers[30848:31104], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck14.conv2.weight")), m.params[8805952:9395776], 2304)
-	rt.Fill(m.params[9395776:9396032], float32(1))
-	rt.Fill(m.params[9396032:9396288], float32(0))
-	rt.Fill(m.buffers[31104:31360], float32(0))
-	rt.Fill(m.buffers[31360:31616], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck14.conv3.weight")), m.params[9396288:9658432], 1024)
-	rt.Fill(m.params[9658432:9659456], float32(1))
-	rt.Fill(m.params[9659456:9660480], float32(0))
-	rt.Fill(m.buffers[31616:32640], float32(0))
-	rt.Fill(m.buffers[32640:33664], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck15.conv1.weight")), m.params[9660480:9922624], 256)
-	rt.Fill(m.params[9922624:9922880], float32(1))
-	rt.Fill(m.params[9922880:9923136], float32(0))
-	rt.Fill(m.buffers[33664:33920], float32(0))
-	rt.Fill(m.buffers[33920:34176], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck15.conv2.weight")), m.params[9923136:10512960], 2304)
-	rt.Fill(m.params[10512960:10513216], float32(1))
-	rt.Fill(m.params[10513216:10513472], float32(0))
-	rt.Fill(m.buffers[34176:34432], float32(0))
-	rt.Fill(m.buffers[34432:34688], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck15.conv3.weight")), m.params[10513472:10775616], 1024)
-	rt.Fill(m.params[10775616:10776640], float32(1))
-	rt.Fill(m.params[10776640:10777664], float32(0))
-	rt.Fill(m.buffers[34688:35712], float32(0))
-	rt.Fill(m.buffers[35712:36736], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck16.conv1.weight")), m.params[10777664:11039808], 256)
-	rt.Fill(m.params[11039808:11040064], float32(1))
-	rt.Fill(m.params[11040064:11040320], float32(0))
-	rt.Fill(m.buffers[36736:36992], float32(0))
-	rt.Fill(m.buffers[36992:37248], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck16.conv2.weight")), m.params[11040320:11630144], 2304)
-	rt.Fill(m.params[11630144:11630400], float32(1))
-	rt.Fill(m.params[11630400:11630656], float32(0))
-	rt.Fill(m.buffers[37248:37504], float32(0))
-	rt.Fill(m.buffers[37504:37760], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck16.conv3.weight")), m.params[11630656:11892800], 1024)
-	rt.Fill(m.params[11892800:11893824], float32(1))
-	rt.Fill(m.params[11893824:11894848], float32(0))
-	rt.Fill(m.buffers[37760:38784], float32(0))
-	rt.Fill(m.buffers[38784:39808], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck17.conv1.weight")), m.params[11894848:12156992], 256)
-	rt.Fill(m.params[12156992:12157248], float32(1))
-	rt.Fill(m.params[12157248:12157504], float32(0))
-	rt.Fill(m.buffers[39808:40064], float32(0))
-	rt.Fill(m.buffers[40064:40320], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck17.conv2.weight")), m.params[12157504:12747328], 2304)
-	rt.Fill(m.params[12747328:12747584], float32(1))
-	rt.Fill(m.params[12747584:12747840], float32(0))
-	rt.Fill(m.buffers[40320:40576], float32(0))
-	rt.Fill(m.buffers[40576:40832], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck17.conv3.weight")), m.params[12747840:13009984], 1024)
-	rt.Fill(m.params[13009984:13011008], float32(1))
-	rt.Fill(m.params[13011008:13012032], float32(0))
-	rt.Fill(m.buffers[40832:41856], float32(0))
-	rt.Fill(m.buffers[41856:42880], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck18.conv1.weight")), m.params[13012032:13274176], 256)
-	rt.Fill(m.params[13274176:13274432], float32(1))
-	rt.Fill(m.params[13274432:13274688], float32(0))
-	rt.Fill(m.buffers[42880:43136], float32(0))
-	rt.Fill(m.buffers[43136:43392], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck18.conv2.weight")), m.params[13274688:13864512], 2304)
-	rt.Fill(m.params[13864512:13864768], float32(1))
-	rt.Fill(m.params[13864768:13865024], float32(0))
-	rt.Fill(m.buffers[43392:43648], float32(0))
-	rt.Fill(m.buffers[43648:43904], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck18.conv3.weight")), m.params[13865024:14127168], 1024)
-	rt.Fill(m.params[14127168:14128192], float32(1))
-	rt.Fill(m.params[14128192:14129216], float32(0))
-	rt.Fill(m.buffers[43904:44928], float32(0))
-	rt.Fill(m.buffers[44928:45952], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck19.conv1.weight")), m.params[14129216:14391360], 256)
-	rt.Fill(m.params[14391360:14391616], float32(1))
-	rt.Fill(m.params[14391616:14391872], float32(0))
-	rt.Fill(m.buffers[45952:46208], float32(0))
-	rt.Fill(m.buffers[46208:46464], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck19.conv2.weight")), m.params[14391872:14981696], 2304)
-	rt.Fill(m.params[14981696:14981952], float32(1))
-	rt.Fill(m.params[14981952:14982208], float32(0))
-	rt.Fill(m.buffers[46464:46720], float32(0))
-	rt.Fill(m.buffers[46720:46976], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck19.conv3.weight")), m.params[14982208:15244352], 1024)
-	rt.Fill(m.params[15244352:15245376], float32(1))
-	rt.Fill(m.params[15245376:15246400], float32(0))
-	rt.Fill(m.buffers[46976:48000], float32(0))
-	rt.Fill(m.buffers[48000:49024], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck20.conv1.weight")), m.params[15246400:15508544], 256)
-	rt.Fill(m.params[15508544:15508800], float32(1))
-	rt.Fill(m.params[15508800:15509056], float32(0))
-	rt.Fill(m.buffers[49024:49280], float32(0))
-	rt.Fill(m.buffers[49280:49536], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck20.conv2.weight")), m.params[15509056:16098880], 2304)
-	rt.Fill(m.params[16098880:16099136], float32(1))
-	rt.Fill(m.params[16099136:16099392], float32(0))
-	rt.Fill(m.buffers[49536:49792], float32(0))
-	rt.Fill(m.buffers[49792:50048], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck20.conv3.weight")), m.params[16099392:16361536], 1024)
-	rt.Fill(m.params[16361536:16362560], float32(1))
-	rt.Fill(m.params[16362560:16363584], float32(0))
-	rt.Fill(m.buffers[50048:51072], float32(0))
-	rt.Fill(m.buffers[51072:52096], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck21.conv1.weight")), m.params[16363584:16625728], 256)
-	rt.Fill(m.params[16625728:16625984], float32(1))
-	rt.Fill(m.params[16625984:16626240], float32(0))
-	rt.Fill(m.buffers[52096:52352], float32(0))
-	rt.Fill(m.buffers[52352:52608], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck21.conv2.weight")), m.params[16626240:17216064], 2304)
-	rt.Fill(m.params[17216064:17216320], float32(1))
-	rt.Fill(m.params[17216320:17216576], float32(0))
-	rt.Fill(m.buffers[52608:52864], float32(0))
-	rt.Fill(m.buffers[52864:53120], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck21.conv3.weight")), m.params[17216576:17478720], 1024)
-	rt.Fill(m.params[17478720:17479744], float32(1))
-	rt.Fill(m.params[17479744:17480768], float32(0))
-	rt.Fill(m.buffers[53120:54144], float32(0))
-	rt.Fill(m.buffers[54144:55168], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck22.conv1.weight")), m.params[17480768:17742912], 256)
-	rt.Fill(m.params[17742912:17743168], float32(1))
-	rt.Fill(m.params[17743168:17743424], float32(0))
-	rt.Fill(m.buffers[55168:55424], float32(0))
-	rt.Fill(m.buffers[55424:55680], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck22.conv2.weight")), m.params[17743424:18333248], 2304)
-	rt.Fill(m.params[18333248:18333504], float32(1))
-	rt.Fill(m.params[18333504:18333760], float32(0))
-	rt.Fill(m.buffers[55680:55936], float32(0))
-	rt.Fill(m.buffers[55936:56192], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck22.conv3.weight")), m.params[18333760:18595904], 1024)
-	rt.Fill(m.params[18595904:18596928], float32(1))
-	rt.Fill(m.params[18596928:18597952], float32(0))
-	rt.Fill(m.buffers[56192:57216], float32(0))
-	rt.Fill(m.buffers[57216:58240], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck23.conv1.weight")), m.params[18597952:18860096], 256)
-	rt.Fill(m.params[18860096:18860352], float32(1))
-	rt.Fill(m.params[18860352:18860608], float32(0))
-	rt.Fill(m.buffers[58240:58496], float32(0))
-	rt.Fill(m.buffers[58496:58752], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck23.conv2.weight")), m.params[18860608:19450432], 2304)
-	rt.Fill(m.params[19450432:19450688], float32(1))
-	rt.Fill(m.params[19450688:19450944], float32(0))
-	rt.Fill(m.buffers[58752:59008], float32(0))
-	rt.Fill(m.buffers[59008:59264], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck23.conv3.weight")), m.params[19450944:19713088], 1024)
-	rt.Fill(m.params[19713088:19714112], float32(1))
-	rt.Fill(m.params[19714112:19715136], float32(0))
-	rt.Fill(m.buffers[59264:60288], float32(0))
-	rt.Fill(m.buffers[60288:61312], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck24.conv1.weight")), m.params[19715136:19977280], 256)
-	rt.Fill(m.params[19977280:19977536], float32(1))
-	rt.Fill(m.params[19977536:19977792], float32(0))
-	rt.Fill(m.buffers[61312:61568], float32(0))
-	rt.Fill(m.buffers[61568:61824], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck24.conv2.weight")), m.params[19977792:20567616], 2304)
-	rt.Fill(m.params[20567616:20567872], float32(1))
-	rt.Fill(m.params[20567872:20568128], float32(0))
-	rt.Fill(m.buffers[61824:62080], float32(0))
-	rt.Fill(m.buffers[62080:62336], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck24.conv3.weight")), m.params[20568128:20830272], 1024)
-	rt.Fill(m.params[20830272:20831296], float32(1))
-	rt.Fill(m.params[20831296:20832320], float32(0))
-	rt.Fill(m.buffers[62336:63360], float32(0))
-	rt.Fill(m.buffers[63360:64384], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck25.conv1.weight")), m.params[20832320:21094464], 256)
-	rt.Fill(m.params[21094464:21094720], float32(1))
-	rt.Fill(m.params[21094720:21094976], float32(0))
-	rt.Fill(m.buffers[64384:64640], float32(0))
-	rt.Fill(m.buffers[64640:64896], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck25.conv2.weight")), m.params[21094976:21684800], 2304)
-	rt.Fill(m.params[21684800:21685056], float32(1))
-	rt.Fill(m.params[21685056:21685312], float32(0))
-	rt.Fill(m.buffers[64896:65152], float32(0))
-	rt.Fill(m.buffers[65152:65408], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck25.conv3.weight")), m.params[21685312:21947456], 1024)
-	rt.Fill(m.params[21947456:21948480], float32(1))
-	rt.Fill(m.params[21948480:21949504], float32(0))
-	rt.Fill(m.buffers[65408:66432], float32(0))
-	rt.Fill(m.buffers[66432:67456], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck26.conv1.weight")), m.params[21949504:22211648], 256)
-	rt.Fill(m.params[22211648:22211904], float32(1))
-	rt.Fill(m.params[22211904:22212160], float32(0))
-	rt.Fill(m.buffers[67456:67712], float32(0))
-	rt.Fill(m.buffers[67712:67968], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck26.conv2.weight")), m.params[22212160:22801984], 2304)
-	rt.Fill(m.params[22801984:22802240], float32(1))
-	rt.Fill(m.params[22802240:22802496], float32(0))
-	rt.Fill(m.buffers[67968:68224], float32(0))
-	rt.Fill(m.buffers[68224:68480], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck26.conv3.weight")), m.params[22802496:23064640], 1024)
-	rt.Fill(m.params[23064640:23065664], float32(1))
-	rt.Fill(m.params[23065664:23066688], float32(0))
-	rt.Fill(m.buffers[68480:69504], float32(0))
-	rt.Fill(m.buffers[69504:70528], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck27.conv1.weight")), m.params[23066688:23328832], 256)
-	rt.Fill(m.params[23328832:23329088], float32(1))
-	rt.Fill(m.params[23329088:23329344], float32(0))
-	rt.Fill(m.buffers[70528:70784], float32(0))
-	rt.Fill(m.buffers[70784:71040], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck27.conv2.weight")), m.params[23329344:23919168], 2304)
-	rt.Fill(m.params[23919168:23919424], float32(1))
-	rt.Fill(m.params[23919424:23919680], float32(0))
-	rt.Fill(m.buffers[71040:71296], float32(0))
-	rt.Fill(m.buffers[71296:71552], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck27.conv3.weight")), m.params[23919680:24181824], 1024)
-	rt.Fill(m.params[24181824:24182848], float32(1))
-	rt.Fill(m.params[24182848:24183872], float32(0))
-	rt.Fill(m.buffers[71552:72576], float32(0))
-	rt.Fill(m.buffers[72576:73600], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck28.conv1.weight")), m.params[24183872:24446016], 256)
-	rt.Fill(m.params[24446016:24446272], float32(1))
-	rt.Fill(m.params[24446272:24446528], float32(0))
-	rt.Fill(m.buffers[73600:73856], float32(0))
-	rt.Fill(m.buffers[73856:74112], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck28.conv2.weight")), m.params[24446528:25036352], 2304)
-	rt.Fill(m.params[25036352:25036608], float32(1))
-	rt.Fill(m.params[25036608:25036864], float32(0))
-	rt.Fill(m.buffers[74112:74368], float32(0))
-	rt.Fill(m.buffers[74368:74624], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck28.conv3.weight")), m.params[25036864:25299008], 1024)
-	rt.Fill(m.params[25299008:25300032], float32(1))
-	rt.Fill(m.params[25300032:25301056], float32(0))
-	rt.Fill(m.buffers[74624:75648], float32(0))
-	rt.Fill(m.buffers[75648:76672], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck29.conv1.weight")), m.params[25301056:25563200], 256)
-	rt.Fill(m.params[25563200:25563456], float32(1))
-	rt.Fill(m.params[25563456:25563712], float32(0))
-	rt.Fill(m.buffers[76672:76928], float32(0))
-	rt.Fill(m.buffers[76928:77184], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck29.conv2.weight")), m.params[25563712:26153536], 2304)
-	rt.Fill(m.params[26153536:26153792], float32(1))
-	rt.Fill(m.params[26153792:26154048], float32(0))
-	rt.Fill(m.buffers[77184:77440], float32(0))
-	rt.Fill(m.buffers[77440:77696], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck29.conv3.weight")), m.params[26154048:26416192], 1024)
-	rt.Fill(m.params[26416192:26417216], float32(1))
-	rt.Fill(m.params[26417216:26418240], float32(0))
-	rt.Fill(m.buffers[77696:78720], float32(0))
-	rt.Fill(m.buffers[78720:79744], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck30.conv1.weight")), m.params[26418240:26680384], 256)
-	rt.Fill(m.params[26680384:26680640], float32(1))
-	rt.Fill(m.params[26680640:26680896], float32(0))
-	rt.Fill(m.buffers[79744:80000], float32(0))
-	rt.Fill(m.buffers[80000:80256], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck30.conv2.weight")), m.params[26680896:27270720], 2304)
-	rt.Fill(m.params[27270720:27270976], float32(1))
-	rt.Fill(m.params[27270976:27271232], float32(0))
-	rt.Fill(m.buffers[80256:80512], float32(0))
-	rt.Fill(m.buffers[80512:80768], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck30.conv3.weight")), m.params[27271232:27533376], 1024)
-	rt.Fill(m.params[27533376:27534400], float32(1))
-	rt.Fill(m.params[27534400:27535424], float32(0))
-	rt.Fill(m.buffers[80768:81792], float32(0))
-	rt.Fill(m.buffers[81792:82816], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck31.conv1.weight")), m.params[27535424:28059712], 512)
-	rt.Fill(m.params[28059712:28060224], float32(1))
-	rt.Fill(m.params[28060224:28060736], float32(0))
-	rt.Fill(m.buffers[82816:83328], float32(0))
-	rt.Fill(m.buffers[83328:83840], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck31.conv2.weight")), m.params[28060736:30420032], 4608)
-	rt.Fill(m.params[30420032:30420544], float32(1))
-	rt.Fill(m.params[30420544:30421056], float32(0))
-	rt.Fill(m.buffers[83840:84352], float32(0))
-	rt.Fill(m.buffers[84352:84864], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck31.conv3.weight")), m.params[30421056:31469632], 2048)
-	rt.Fill(m.params[31469632:31471680], float32(1))
-	rt.Fill(m.params[31471680:31473728], float32(0))
-	rt.Fill(m.buffers[84864:86912], float32(0))
-	rt.Fill(m.buffers[86912:88960], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck31.shortcut1.conv1.weight")), m.params[31473728:33570880], 2048)
-	rt.Fill(m.params[33570880:33572928], float32(1))
-	rt.Fill(m.params[33572928:33574976], float32(0))
-	rt.Fill(m.buffers[88960:91008], float32(0))
-	rt.Fill(m.buffers[91008:93056], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck32.conv1.weight")), m.params[33574976:34623552], 512)
-	rt.Fill(m.params[34623552:34624064], float32(1))
-	rt.Fill(m.params[34624064:34624576], float32(0))
-	rt.Fill(m.buffers[93056:93568], float32(0))
-	rt.Fill(m.buffers[93568:94080], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck32.conv2.weight")), m.params[34624576:36983872], 4608)
-	rt.Fill(m.params[36983872:36984384], float32(1))
-	rt.Fill(m.params[36984384:36984896], float32(0))
-	rt.Fill(m.buffers[94080:94592], float32(0))
-	rt.Fill(m.buffers[94592:95104], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck32.conv3.weight")), m.params[36984896:38033472], 2048)
-	rt.Fill(m.params[38033472:38035520], float32(1))
-	rt.Fill(m.params[38035520:38037568], float32(0))
-	rt.Fill(m.buffers[95104:97152], float32(0))
-	rt.Fill(m.buffers[97152:99200], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck33.conv1.weight")), m.params[38037568:39086144], 512)
-	rt.Fill(m.params[39086144:39086656], float32(1))
-	rt.Fill(m.params[39086656:39087168], float32(0))
-	rt.Fill(m.buffers[99200:99712], float32(0))
-	rt.Fill(m.buffers[99712:100224], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck33.conv2.weight")), m.params[39087168:41446464], 4608)
-	rt.Fill(m.params[41446464:41446976], float32(1))
-	rt.Fill(m.params[41446976:41447488], float32(0))
-	rt.Fill(m.buffers[100224:100736], float32(0))
-	rt.Fill(m.buffers[100736:101248], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck33.conv3.weight")), m.params[41447488:42496064], 2048)
-	rt.Fill(m.params[42496064:42498112], float32(1))
-	rt.Fill(m.params[42498112:42500160], float32(0))
-	rt.Fill(m.buffers[101248:103296], float32(0))
-	rt.Fill(m.buffers[103296:105344], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[42500160:44548160], 2048)
-	rt.Fill(m.params[44548160:44549160], float32(0))
-	m.foldStale = true
+var (
+	bottleneck8 = bottleneckEOffsets{b0: 10112, f0: 1439872, i0: 1605632, p0: 1444928, t0: 20622336, x0: 10112}
+)
+
+func bottleneckEForward(m *rt.Memory, n int, o *bottleneckEOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 28x28x512 -> 28x28x256
+	bottleneckE_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*401408], m.Params[o.p0:o.p0+131072], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:10), 28x28x256 -> 28x28x256
+	bottleneckE_bn1.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+131072:o.p0+131328], m.Params[o.p0+131328:o.p0+131584], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512])
+	// relu1: relu (../networks/resnet101.cnn:10), 28x28x256 -> 28x28x256
+	rt.ReLUForward(a[(o.t0+602112)*mb : (o.t0+602112)*mb+n*200704])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 28x28x256 -> 14x14x256
+	bottleneckE_conv2.Forward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+131584:o.p0+721408], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], m.Scratch)
+	// bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256
+	bottleneckE_bn2.ForwardTrain(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Params[o.p0+721408:o.p0+721664], m.Params[o.p0+721664:o.p0+721920], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
+	// relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+852992)*mb : (o.t0+852992)*mb+n*50176])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024
+	bottleneckE_conv3.Forward(n, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Params[o.p0+721920:o.p0+984064], nil, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], m.Scratch)
+	// bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024
+	bottleneckE_bn3.ForwardTrain(n, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], a[(o.t0+1103872)*mb:(o.t0+1103872)*mb+n*200704], m.Params[o.p0+984064:o.p0+985088], m.Params[o.p0+985088:o.p0+986112], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], m.Fixed[o.x0+1024:o.x0+2048], m.Fixed[o.x0+2048:o.x0+3072])
+	// shortcut1_conv1: conv 1024 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 28x28x512 -> 14x14x1024
+	bottleneckE_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*401408], m.Params[o.p0+986112:o.p0+1510400], nil, a[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 14x14x1024 -> 14x14x1024
+	bottleneckE_shortcut1_bn1.ForwardTrain(n, a[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], a[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*200704], m.Params[o.p0+1510400:o.p0+1511424], m.Params[o.p0+1511424:o.p0+1512448], m.Buffers[o.b0+3072:o.b0+4096], m.Buffers[o.b0+4096:o.b0+5120], m.Fixed[o.x0+3072:o.x0+4096], m.Fixed[o.x0+4096:o.x0+5120])
+	// add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024
+	rt.AddForward(a[(o.t0+1103872)*mb:(o.t0+1103872)*mb+n*200704], a[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*200704], a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*200704])
+	// relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024
+	rt.ReLUForward(a[(o.t0+1705984)*mb : (o.t0+1705984)*mb+n*200704])
 }
+
+func bottleneckEInfer(m *rt.Memory, n int, o *bottleneckEOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckE_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0:o.f0+131072], m.Fold[o.f0+131072:o.f0+131328], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*200704], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckE_conv2Infer.Forward(n, a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*200704], m.Fold[o.f0+131328:o.f0+721152], m.Fold[o.f0+721152:o.f0+721408], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*50176], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckE_conv3.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*50176], m.Fold[o.f0+721408:o.f0+983552], m.Fold[o.f0+983552:o.f0+984576], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*200704], m.Scratch)
+	// bn3: folded into the conv before it
+	bottleneckE_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0+984576:o.f0+1508864], m.Fold[o.f0+1508864:o.f0+1509888], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*200704], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*200704], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*200704], a[o.i0*mb:o.i0*mb+n*200704])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*200704])
+}
+
+func bottleneckEBackward(m *rt.Memory, n int, o *bottleneckEOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*200704], d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*200704])
+	rt.AddBackward(d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*200704], d[(o.t0+1103872)*mb:(o.t0+1103872)*mb+n*200704], d[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*200704])
+	bottleneckE_shortcut1_bn1.Backward(n, a[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], d[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*200704], m.Params[o.p0+1510400:o.p0+1511424], m.Fixed[o.x0+3072:o.x0+4096], m.Fixed[o.x0+4096:o.x0+5120], d[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], m.Grads[o.p0+1510400:o.p0+1511424], m.Grads[o.p0+1511424:o.p0+1512448])
+	bottleneckE_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*401408], d[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], m.Grads[o.p0+986112:o.p0+1510400], nil, m.Scratch)
+	bottleneckE_shortcut1_conv1.BackwardData(n, d[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], m.Params[o.p0+986112:o.p0+1510400], d[o.t0*mb:o.t0*mb+n*401408], m.Scratch)
+	bottleneckE_bn3.Backward(n, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], d[(o.t0+1103872)*mb:(o.t0+1103872)*mb+n*200704], m.Params[o.p0+984064:o.p0+985088], m.Fixed[o.x0+1024:o.x0+2048], m.Fixed[o.x0+2048:o.x0+3072], d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], m.Grads[o.p0+984064:o.p0+985088], m.Grads[o.p0+985088:o.p0+986112])
+	bottleneckE_conv3.BackwardFilter(n, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], m.Grads[o.p0+721920:o.p0+984064], nil, m.Scratch)
+	bottleneckE_conv3.BackwardData(n, d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], m.Params[o.p0+721920:o.p0+984064], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176])
+	bottleneckE_bn2.Backward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Params[o.p0+721408:o.p0+721664], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], m.Grads[o.p0+721408:o.p0+721664], m.Grads[o.p0+721664:o.p0+721920])
+	bottleneckE_conv2.BackwardFilter(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], m.Grads[o.p0+131584:o.p0+721408], nil, m.Scratch)
+	bottleneckE_conv2.BackwardData(n, d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], m.Params[o.p0+131584:o.p0+721408], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704])
+	bottleneckE_bn1.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+131072:o.p0+131328], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Grads[o.p0+131072:o.p0+131328], m.Grads[o.p0+131328:o.p0+131584])
+	bottleneckE_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*401408], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Grads[o.p0:o.p0+131072], nil, m.Scratch)
+	bottleneckE_conv1.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0:o.p0+131072], d[o.t0*mb:o.t0*mb+n*401408], m.Scratch)
+}
+
+func bottleneckERefold(m *rt.Memory, o *bottleneckEOffsets) {
+	copy(m.Fold[o.f0:o.f0+131072], m.Params[o.p0:o.p0+131072])
+	clear(m.Fold[o.f0+131072 : o.f0+131328])
+	rt.FoldBN(m.Fold[o.f0:o.f0+131072], m.Fold[o.f0+131072:o.f0+131328], m.Params[o.p0+131072:o.p0+131328], m.Params[o.p0+131328:o.p0+131584], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+131328:o.f0+721152], m.Params[o.p0+131584:o.p0+721408])
+	clear(m.Fold[o.f0+721152 : o.f0+721408])
+	rt.FoldBN(m.Fold[o.f0+131328:o.f0+721152], m.Fold[o.f0+721152:o.f0+721408], m.Params[o.p0+721408:o.p0+721664], m.Params[o.p0+721664:o.p0+721920], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+721408:o.f0+983552], m.Params[o.p0+721920:o.p0+984064])
+	clear(m.Fold[o.f0+983552 : o.f0+984576])
+	rt.FoldBN(m.Fold[o.f0+721408:o.f0+983552], m.Fold[o.f0+983552:o.f0+984576], m.Params[o.p0+984064:o.p0+985088], m.Params[o.p0+985088:o.p0+986112], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], float32(1e-05))
+	copy(m.Fold[o.f0+984576:o.f0+1508864], m.Params[o.p0+986112:o.p0+1510400])
+	clear(m.Fold[o.f0+1508864 : o.f0+1509888])
+	rt.FoldBN(m.Fold[o.f0+984576:o.f0+1508864], m.Fold[o.f0+1508864:o.f0+1509888], m.Params[o.p0+1510400:o.p0+1511424], m.Params[o.p0+1511424:o.p0+1512448], m.Buffers[o.b0+3072:o.b0+4096], m.Buffers[o.b0+4096:o.b0+5120], float32(1e-05))
+}
+
+func bottleneckETensors(t []rt.TensorSpec, prefix string, o *bottleneckEOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{256, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{256}, Off: o.p0 + 131072, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{256}, Off: o.p0 + 131328, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{256}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{256, 256, 3, 3}, Off: o.p0 + 131584, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{256}, Off: o.p0 + 721408, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{256}, Off: o.p0 + 721664, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{256}, Off: o.b0 + 768, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{1024, 256, 1, 1}, Off: o.p0 + 721920, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{1024}, Off: o.p0 + 984064, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{1024}, Off: o.p0 + 985088, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{1024}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{1024}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{1024, 512, 1, 1}, Off: o.p0 + 986112, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{1024}, Off: o.p0 + 1510400, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{1024}, Off: o.p0 + 1511424, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{1024}, Off: o.b0 + 3072, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{1024}, Off: o.b0 + 4096, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// bottleneckF is the code of 22 instance(s) of the block bottleneck: bottleneck9, bottleneck10, bottleneck11, bottleneck12, bottleneck13, bottleneck14, bottleneck15, bottleneck16, bottleneck17, bottleneck18, bottleneck19, bottleneck20, bottleneck21, bottleneck22, bottleneck23, bottleneck24, bottleneck25, bottleneck26, bottleneck27, bottleneck28, bottleneck29, bottleneck30; 14x14x1024 -> 14x14x1024.
+// Each instance's place in the arenas is a bottleneckFOffsets.
+
+// bottleneckFOffsets is the place of one instance of bottleneckF in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckFOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
+}
+
+var (
+	bottleneck9  = bottleneckFOffsets{b0: 15232, f0: 2949760, i0: 1605632, i1: 0, i2: 802816, p0: 2957376, t0: 22328320, x0: 15232}
+	bottleneck10 = bottleneckFOffsets{b0: 18304, f0: 4065408, i0: 802816, i1: 0, i2: 1605632, p0: 4074560, t0: 23131136, x0: 18304}
+	bottleneck11 = bottleneckFOffsets{b0: 21376, f0: 5181056, i0: 1605632, i1: 0, i2: 802816, p0: 5191744, t0: 23933952, x0: 21376}
+	bottleneck12 = bottleneckFOffsets{b0: 24448, f0: 6296704, i0: 802816, i1: 0, i2: 1605632, p0: 6308928, t0: 24736768, x0: 24448}
+	bottleneck13 = bottleneckFOffsets{b0: 27520, f0: 7412352, i0: 1605632, i1: 0, i2: 802816, p0: 7426112, t0: 25539584, x0: 27520}
+	bottleneck14 = bottleneckFOffsets{b0: 30592, f0: 8528000, i0: 802816, i1: 0, i2: 1605632, p0: 8543296, t0: 26342400, x0: 30592}
+	bottleneck15 = bottleneckFOffsets{b0: 33664, f0: 9643648, i0: 1605632, i1: 0, i2: 802816, p0: 9660480, t0: 27145216, x0: 33664}
+	bottleneck16 = bottleneckFOffsets{b0: 36736, f0: 10759296, i0: 802816, i1: 0, i2: 1605632, p0: 10777664, t0: 27948032, x0: 36736}
+	bottleneck17 = bottleneckFOffsets{b0: 39808, f0: 11874944, i0: 1605632, i1: 0, i2: 802816, p0: 11894848, t0: 28750848, x0: 39808}
+	bottleneck18 = bottleneckFOffsets{b0: 42880, f0: 12990592, i0: 802816, i1: 0, i2: 1605632, p0: 13012032, t0: 29553664, x0: 42880}
+	bottleneck19 = bottleneckFOffsets{b0: 45952, f0: 14106240, i0: 1605632, i1: 0, i2: 802816, p0: 14129216, t0: 30356480, x0: 45952}
+	bottleneck20 = bottleneckFOffsets{b0: 49024, f0: 15221888, i0: 802816, i1: 0, i2: 1605632, p0: 15246400, t0: 31159296, x0: 49024}
+	bottleneck21 = bottleneckFOffsets{b0: 52096, f0: 16337536, i0: 1605632, i1: 0, i2: 802816, p0: 16363584, t0: 31962112, x0: 52096}
+	bottleneck22 = bottleneckFOffsets{b0: 55168, f0: 17453184, i0: 802816, i1: 0, i2: 1605632, p0: 17480768, t0: 32764928, x0: 55168}
+	bottleneck23 = bottleneckFOffsets{b0: 58240, f0: 18568832, i0: 1605632, i1: 0, i2: 802816, p0: 18597952, t0: 33567744, x0: 58240}
+	bottleneck24 = bottleneckFOffsets{b0: 61312, f0: 19684480, i0: 802816, i1: 0, i2: 1605632, p0: 19715136, t0: 34370560, x0: 61312}
+	bottleneck25 = bottleneckFOffsets{b0: 64384, f0: 20800128, i0: 1605632, i1: 0, i2: 802816, p0: 20832320, t0: 35173376, x0: 64384}
+	bottleneck26 = bottleneckFOffsets{b0: 67456, f0: 21915776, i0: 802816, i1: 0, i2: 1605632, p0: 21949504, t0: 35976192, x0: 67456}
+	bottleneck27 = bottleneckFOffsets{b0: 70528, f0: 23031424, i0: 1605632, i1: 0, i2: 802816, p0: 23066688, t0: 36779008, x0: 70528}
+	bottleneck28 = bottleneckFOffsets{b0: 73600, f0: 24147072, i0: 802816, i1: 0, i2: 1605632, p0: 24183872, t0: 37581824, x0: 73600}
+	bottleneck29 = bottleneckFOffsets{b0: 76672, f0: 25262720, i0: 1605632, i1: 0, i2: 802816, p0: 25301056, t0: 38384640, x0: 76672}
+	bottleneck30 = bottleneckFOffsets{b0: 79744, f0: 26378368, i0: 802816, i1: 0, i2: 1605632, p0: 26418240, t0: 39187456, x0: 79744}
+)
+
+func bottleneckFForward(m *rt.Memory, n int, o *bottleneckFOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x256
+	bottleneckF_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+262144], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256
+	bottleneckF_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+262144:o.p0+262400], m.Params[o.p0+262400:o.p0+262656], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512])
+	// relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+250880)*mb : (o.t0+250880)*mb+n*50176])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256
+	bottleneckF_conv2.Forward(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+262656:o.p0+852480], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Scratch)
+	// bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256
+	bottleneckF_bn2.ForwardTrain(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+852480:o.p0+852736], m.Params[o.p0+852736:o.p0+852992], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
+	// relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+351232)*mb : (o.t0+351232)*mb+n*50176])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 14x14x256 -> 14x14x1024
+	bottleneckF_conv3.Forward(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+852992:o.p0+1115136], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Scratch)
+	// bn3: bn (../networks/resnet101.cnn:12), 14x14x1024 -> 14x14x1024
+	bottleneckF_bn3.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+1115136:o.p0+1116160], m.Params[o.p0+1116160:o.p0+1117184], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], m.Fixed[o.x0+1024:o.x0+2048], m.Fixed[o.x0+2048:o.x0+3072])
+	// add1: residual (../networks/resnet101.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024
+	rt.AddForward(a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], a[o.t0*mb:o.t0*mb+n*200704], a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704])
+	// relu3: relu (../networks/resnet101.cnn:14), 14x14x1024 -> 14x14x1024
+	rt.ReLUForward(a[(o.t0+802816)*mb : (o.t0+802816)*mb+n*200704])
+}
+
+func bottleneckFInfer(m *rt.Memory, n int, o *bottleneckFOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckF_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+262144], m.Fold[o.f0+262144:o.f0+262400], a[o.i1*mb:o.i1*mb+n*50176], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckF_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckF_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*50176], m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
+	// bn3: folded into the conv before it
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*200704], a[o.i0*mb:o.i0*mb+n*200704], a[o.i2*mb:o.i2*mb+n*200704])
+	rt.ReLUForward(a[o.i2*mb : o.i2*mb+n*200704])
+}
+
+func bottleneckFBackward(m *rt.Memory, n int, o *bottleneckFOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704])
+	rt.AddBackward(d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[o.t0*mb:o.t0*mb+n*200704])
+	bottleneckF_bn3.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+1115136:o.p0+1116160], m.Fixed[o.x0+1024:o.x0+2048], m.Fixed[o.x0+2048:o.x0+3072], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Grads[o.p0+1115136:o.p0+1116160], m.Grads[o.p0+1116160:o.p0+1117184])
+	bottleneckF_conv3.BackwardFilter(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Grads[o.p0+852992:o.p0+1115136], nil, m.Scratch)
+	bottleneckF_conv3.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+852992:o.p0+1115136], d[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], d[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176])
+	bottleneckF_bn2.Backward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], d[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+852480:o.p0+852736], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Grads[o.p0+852480:o.p0+852736], m.Grads[o.p0+852736:o.p0+852992])
+	bottleneckF_conv2.BackwardFilter(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Grads[o.p0+262656:o.p0+852480], nil, m.Scratch)
+	bottleneckF_conv2.BackwardData(n, d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Params[o.p0+262656:o.p0+852480], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176])
+	bottleneckF_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+262144:o.p0+262400], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Grads[o.p0+262144:o.p0+262400], m.Grads[o.p0+262400:o.p0+262656])
+	bottleneckF_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Grads[o.p0:o.p0+262144], nil, m.Scratch)
+	bottleneckF_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Params[o.p0:o.p0+262144], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+}
+
+func bottleneckFRefold(m *rt.Memory, o *bottleneckFOffsets) {
+	copy(m.Fold[o.f0:o.f0+262144], m.Params[o.p0:o.p0+262144])
+	clear(m.Fold[o.f0+262144 : o.f0+262400])
+	rt.FoldBN(m.Fold[o.f0:o.f0+262144], m.Fold[o.f0+262144:o.f0+262400], m.Params[o.p0+262144:o.p0+262400], m.Params[o.p0+262400:o.p0+262656], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+262400:o.f0+852224], m.Params[o.p0+262656:o.p0+852480])
+	clear(m.Fold[o.f0+852224 : o.f0+852480])
+	rt.FoldBN(m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], m.Params[o.p0+852480:o.p0+852736], m.Params[o.p0+852736:o.p0+852992], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+852480:o.f0+1114624], m.Params[o.p0+852992:o.p0+1115136])
+	clear(m.Fold[o.f0+1114624 : o.f0+1115648])
+	rt.FoldBN(m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], m.Params[o.p0+1115136:o.p0+1116160], m.Params[o.p0+1116160:o.p0+1117184], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], float32(1e-05))
+}
+
+func bottleneckFTensors(t []rt.TensorSpec, prefix string, o *bottleneckFOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{256, 1024, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{256}, Off: o.p0 + 262144, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{256}, Off: o.p0 + 262400, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{256}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{256, 256, 3, 3}, Off: o.p0 + 262656, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{256}, Off: o.p0 + 852480, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{256}, Off: o.p0 + 852736, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{256}, Off: o.b0 + 768, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{1024, 256, 1, 1}, Off: o.p0 + 852992, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{1024}, Off: o.p0 + 1115136, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{1024}, Off: o.p0 + 1116160, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{1024}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{1024}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// bottleneckG is the code of 1 instance(s) of the block bottleneck: bottleneck31; 14x14x1024 -> 7x7x2048.
+// Each instance's place in the arenas is a bottleneckGOffsets.
+
+// bottleneckGOffsets is the place of one instance of bottleneckG in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckGOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
+}
+
+var (
+	bottleneck31 = bottleneckGOffsets{b0: 82816, f0: 27494016, i0: 1605632, p0: 27535424, t0: 39990272, x0: 82816}
+)
+
+func bottleneckGForward(m *rt.Memory, n int, o *bottleneckGOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 14x14x1024 -> 14x14x512
+	bottleneckG_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+524288], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:10), 14x14x512 -> 14x14x512
+	bottleneckG_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+524288:o.p0+524800], m.Params[o.p0+524800:o.p0+525312], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024])
+	// relu1: relu (../networks/resnet101.cnn:10), 14x14x512 -> 14x14x512
+	rt.ReLUForward(a[(o.t0+301056)*mb : (o.t0+301056)*mb+n*100352])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x512 -> 7x7x512
+	bottleneckG_conv2.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+525312:o.p0+2884608], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Scratch)
+	// bn2: bn (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512
+	bottleneckG_bn2.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], m.Params[o.p0+2884608:o.p0+2885120], m.Params[o.p0+2885120:o.p0+2885632], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048])
+	// relu2: relu (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+426496)*mb : (o.t0+426496)*mb+n*25088])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 7x7x512 -> 7x7x2048
+	bottleneckG_conv3.Forward(n, a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], m.Params[o.p0+2885632:o.p0+3934208], nil, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Scratch)
+	// bn3: bn (../networks/resnet101.cnn:12), 7x7x2048 -> 7x7x2048
+	bottleneckG_bn3.ForwardTrain(n, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], m.Params[o.p0+3934208:o.p0+3936256], m.Params[o.p0+3936256:o.p0+3938304], m.Buffers[o.b0+2048:o.b0+4096], m.Buffers[o.b0+4096:o.b0+6144], m.Fixed[o.x0+2048:o.x0+4096], m.Fixed[o.x0+4096:o.x0+6144])
+	// shortcut1_conv1: conv 2048 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 14x14x1024 -> 7x7x2048
+	bottleneckG_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0+3938304:o.p0+6035456], nil, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet101.cnn:9), 7x7x2048 -> 7x7x2048
+	bottleneckG_shortcut1_bn1.ForwardTrain(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352], m.Params[o.p0+6035456:o.p0+6037504], m.Params[o.p0+6037504:o.p0+6039552], m.Buffers[o.b0+6144:o.b0+8192], m.Buffers[o.b0+8192:o.b0+10240], m.Fixed[o.x0+6144:o.x0+8192], m.Fixed[o.x0+8192:o.x0+10240])
+	// add1: residual (../networks/resnet101.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048
+	rt.AddForward(a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352], a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352])
+	// relu3: relu (../networks/resnet101.cnn:14), 7x7x2048 -> 7x7x2048
+	rt.ReLUForward(a[(o.t0+852992)*mb : (o.t0+852992)*mb+n*100352])
+}
+
+func bottleneckGInfer(m *rt.Memory, n int, o *bottleneckGOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckG_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+524288], m.Fold[o.f0+524288:o.f0+524800], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*100352], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckG_conv2Infer.Forward(n, a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*100352], m.Fold[o.f0+524800:o.f0+2884096], m.Fold[o.f0+2884096:o.f0+2884608], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckG_conv3.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Fold[o.f0+2884608:o.f0+3933184], m.Fold[o.f0+3933184:o.f0+3935232], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*100352], m.Scratch)
+	// bn3: folded into the conv before it
+	bottleneckG_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0+3935232:o.f0+6032384], m.Fold[o.f0+6032384:o.f0+6034432], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*100352], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], a[o.i0*mb:o.i0*mb+n*100352])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*100352])
+}
+
+func bottleneckGBackward(m *rt.Memory, n int, o *bottleneckGOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352])
+	rt.AddBackward(d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352], d[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352])
+	bottleneckG_shortcut1_bn1.Backward(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352], m.Params[o.p0+6035456:o.p0+6037504], m.Fixed[o.x0+6144:o.x0+8192], m.Fixed[o.x0+8192:o.x0+10240], d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Grads[o.p0+6035456:o.p0+6037504], m.Grads[o.p0+6037504:o.p0+6039552])
+	bottleneckG_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Grads[o.p0+3938304:o.p0+6035456], nil, m.Scratch)
+	bottleneckG_shortcut1_conv1.BackwardData(n, d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Params[o.p0+3938304:o.p0+6035456], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	bottleneckG_bn3.Backward(n, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], d[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], m.Params[o.p0+3934208:o.p0+3936256], m.Fixed[o.x0+2048:o.x0+4096], m.Fixed[o.x0+4096:o.x0+6144], d[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Grads[o.p0+3934208:o.p0+3936256], m.Grads[o.p0+3936256:o.p0+3938304])
+	bottleneckG_conv3.BackwardFilter(n, a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], d[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Grads[o.p0+2885632:o.p0+3934208], nil, m.Scratch)
+	bottleneckG_conv3.BackwardData(n, d[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Params[o.p0+2885632:o.p0+3934208], d[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], d[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088])
+	bottleneckG_bn2.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], d[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], m.Params[o.p0+2884608:o.p0+2885120], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Grads[o.p0+2884608:o.p0+2885120], m.Grads[o.p0+2885120:o.p0+2885632])
+	bottleneckG_conv2.BackwardFilter(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Grads[o.p0+525312:o.p0+2884608], nil, m.Scratch)
+	bottleneckG_conv2.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Params[o.p0+525312:o.p0+2884608], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352])
+	bottleneckG_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+524288:o.p0+524800], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0+524288:o.p0+524800], m.Grads[o.p0+524800:o.p0+525312])
+	bottleneckG_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0:o.p0+524288], nil, m.Scratch)
+	bottleneckG_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0:o.p0+524288], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+}
+
+func bottleneckGRefold(m *rt.Memory, o *bottleneckGOffsets) {
+	copy(m.Fold[o.f0:o.f0+524288], m.Params[o.p0:o.p0+524288])
+	clear(m.Fold[o.f0+524288 : o.f0+524800])
+	rt.FoldBN(m.Fold[o.f0:o.f0+524288], m.Fold[o.f0+524288:o.f0+524800], m.Params[o.p0+524288:o.p0+524800], m.Params[o.p0+524800:o.p0+525312], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+524800:o.f0+2884096], m.Params[o.p0+525312:o.p0+2884608])
+	clear(m.Fold[o.f0+2884096 : o.f0+2884608])
+	rt.FoldBN(m.Fold[o.f0+524800:o.f0+2884096], m.Fold[o.f0+2884096:o.f0+2884608], m.Params[o.p0+2884608:o.p0+2885120], m.Params[o.p0+2885120:o.p0+2885632], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], float32(1e-05))
+	copy(m.Fold[o.f0+2884608:o.f0+3933184], m.Params[o.p0+2885632:o.p0+3934208])
+	clear(m.Fold[o.f0+3933184 : o.f0+3935232])
+	rt.FoldBN(m.Fold[o.f0+2884608:o.f0+3933184], m.Fold[o.f0+3933184:o.f0+3935232], m.Params[o.p0+3934208:o.p0+3936256], m.Params[o.p0+3936256:o.p0+3938304], m.Buffers[o.b0+2048:o.b0+4096], m.Buffers[o.b0+4096:o.b0+6144], float32(1e-05))
+	copy(m.Fold[o.f0+3935232:o.f0+6032384], m.Params[o.p0+3938304:o.p0+6035456])
+	clear(m.Fold[o.f0+6032384 : o.f0+6034432])
+	rt.FoldBN(m.Fold[o.f0+3935232:o.f0+6032384], m.Fold[o.f0+6032384:o.f0+6034432], m.Params[o.p0+6035456:o.p0+6037504], m.Params[o.p0+6037504:o.p0+6039552], m.Buffers[o.b0+6144:o.b0+8192], m.Buffers[o.b0+8192:o.b0+10240], float32(1e-05))
+}
+
+func bottleneckGTensors(t []rt.TensorSpec, prefix string, o *bottleneckGOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{512, 1024, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{512}, Off: o.p0 + 524288, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{512}, Off: o.p0 + 524800, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{512}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{512, 512, 3, 3}, Off: o.p0 + 525312, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{512}, Off: o.p0 + 2884608, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{512}, Off: o.p0 + 2885120, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{512}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{2048, 512, 1, 1}, Off: o.p0 + 2885632, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{2048}, Off: o.p0 + 3934208, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{2048}, Off: o.p0 + 3936256, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{2048}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{2048}, Off: o.b0 + 4096, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{2048, 1024, 1, 1}, Off: o.p0 + 3938304, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{2048}, Off: o.p0 + 6035456, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{2048}, Off: o.p0 + 6037504, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{2048}, Off: o.b0 + 6144, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{2048}, Off: o.b0 + 8192, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// bottleneckH is the code of 2 instance(s) of the block bottleneck: bottleneck32, bottleneck33; 7x7x2048 -> 7x7x2048.
+// Each instance's place in the arenas is a bottleneckHOffsets.
+
+// bottleneckHOffsets is the place of one instance of bottleneckH in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckHOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
+}
+
+var (
+	bottleneck32 = bottleneckHOffsets{b0: 93056, f0: 33528448, i0: 1605632, i1: 0, i2: 802816, p0: 33574976, t0: 40843264, x0: 93056}
+	bottleneck33 = bottleneckHOffsets{b0: 99200, f0: 37987968, i0: 802816, i1: 0, i2: 1605632, p0: 38037568, t0: 41244672, x0: 99200}
+)
+
+func bottleneckHForward(m *rt.Memory, n int, o *bottleneckHOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet101.cnn:10), 7x7x2048 -> 7x7x512
+	bottleneckH_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+1048576], nil, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Scratch)
+	// bn1: bn (../networks/resnet101.cnn:10), 7x7x512 -> 7x7x512
+	bottleneckH_bn1.ForwardTrain(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+1048576:o.p0+1049088], m.Params[o.p0+1049088:o.p0+1049600], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024])
+	// relu1: relu (../networks/resnet101.cnn:10), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+125440)*mb : (o.t0+125440)*mb+n*25088])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512
+	bottleneckH_conv2.Forward(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+1049600:o.p0+3408896], nil, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Scratch)
+	// bn2: bn (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512
+	bottleneckH_bn2.ForwardTrain(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+3408896:o.p0+3409408], m.Params[o.p0+3409408:o.p0+3409920], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048])
+	// relu2: relu (../networks/resnet101.cnn:11), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+175616)*mb : (o.t0+175616)*mb+n*25088])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet101.cnn:12), 7x7x512 -> 7x7x2048
+	bottleneckH_conv3.Forward(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+3409920:o.p0+4458496], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Scratch)
+	// bn3: bn (../networks/resnet101.cnn:12), 7x7x2048 -> 7x7x2048
+	bottleneckH_bn3.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+4458496:o.p0+4460544], m.Params[o.p0+4460544:o.p0+4462592], m.Buffers[o.b0+2048:o.b0+4096], m.Buffers[o.b0+4096:o.b0+6144], m.Fixed[o.x0+2048:o.x0+4096], m.Fixed[o.x0+4096:o.x0+6144])
+	// add1: residual (../networks/resnet101.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048
+	rt.AddForward(a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352])
+	// relu3: relu (../networks/resnet101.cnn:14), 7x7x2048 -> 7x7x2048
+	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*100352])
+}
+
+func bottleneckHInfer(m *rt.Memory, n int, o *bottleneckHOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckH_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0:o.f0+1048576], m.Fold[o.f0+1048576:o.f0+1049088], a[o.i1*mb:o.i1*mb+n*25088], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckH_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*25088], m.Fold[o.f0+1049088:o.f0+3408384], m.Fold[o.f0+3408384:o.f0+3408896], a[o.i2*mb:o.i2*mb+n*25088], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckH_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*25088], m.Fold[o.f0+3408896:o.f0+4457472], m.Fold[o.f0+4457472:o.f0+4459520], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
+	// bn3: folded into the conv before it
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*100352], a[o.i0*mb:o.i0*mb+n*100352], a[o.i2*mb:o.i2*mb+n*100352])
+	rt.ReLUForward(a[o.i2*mb : o.i2*mb+n*100352])
+}
+
+func bottleneckHBackward(m *rt.Memory, n int, o *bottleneckHOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352])
+	rt.AddBackward(d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[o.t0*mb:o.t0*mb+n*100352])
+	bottleneckH_bn3.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+4458496:o.p0+4460544], m.Fixed[o.x0+2048:o.x0+4096], m.Fixed[o.x0+4096:o.x0+6144], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0+4458496:o.p0+4460544], m.Grads[o.p0+4460544:o.p0+4462592])
+	bottleneckH_conv3.BackwardFilter(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0+3409920:o.p0+4458496], nil, m.Scratch)
+	bottleneckH_conv3.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0+3409920:o.p0+4458496], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088])
+	bottleneckH_bn2.Backward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+3408896:o.p0+3409408], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Grads[o.p0+3408896:o.p0+3409408], m.Grads[o.p0+3409408:o.p0+3409920])
+	bottleneckH_conv2.BackwardFilter(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Grads[o.p0+1049600:o.p0+3408896], nil, m.Scratch)
+	bottleneckH_conv2.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Params[o.p0+1049600:o.p0+3408896], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088])
+	bottleneckH_bn1.Backward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+1048576:o.p0+1049088], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Grads[o.p0+1048576:o.p0+1049088], m.Grads[o.p0+1049088:o.p0+1049600])
+	bottleneckH_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Grads[o.p0:o.p0+1048576], nil, m.Scratch)
+	bottleneckH_conv1.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Params[o.p0:o.p0+1048576], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+}
+
+func bottleneckHRefold(m *rt.Memory, o *bottleneckHOffsets) {
+	copy(m.Fold[o.f0:o.f0+1048576], m.Params[o.p0:o.p0+1048576])
+	clear(m.Fold[o.f0+1048576 : o.f0+1049088])
+	rt.FoldBN(m.Fold[o.f0:o.f0+1048576], m.Fold[o.f0+1048576:o.f0+1049088], m.Params[o.p0+1048576:o.p0+1049088], m.Params[o.p0+1049088:o.p0+1049600], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+1049088:o.f0+3408384], m.Params[o.p0+1049600:o.p0+3408896])
+	clear(m.Fold[o.f0+3408384 : o.f0+3408896])
+	rt.FoldBN(m.Fold[o.f0+1049088:o.f0+3408384], m.Fold[o.f0+3408384:o.f0+3408896], m.Params[o.p0+3408896:o.p0+3409408], m.Params[o.p0+3409408:o.p0+3409920], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], float32(1e-05))
+	copy(m.Fold[o.f0+3408896:o.f0+4457472], m.Params[o.p0+3409920:o.p0+4458496])
+	clear(m.Fold[o.f0+4457472 : o.f0+4459520])
+	rt.FoldBN(m.Fold[o.f0+3408896:o.f0+4457472], m.Fold[o.f0+4457472:o.f0+4459520], m.Params[o.p0+4458496:o.p0+4460544], m.Params[o.p0+4460544:o.p0+4462592], m.Buffers[o.b0+2048:o.b0+4096], m.Buffers[o.b0+4096:o.b0+6144], float32(1e-05))
+}
+
+func bottleneckHTensors(t []rt.TensorSpec, prefix string, o *bottleneckHOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{512, 2048, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{512}, Off: o.p0 + 1048576, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{512}, Off: o.p0 + 1049088, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{512}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{512, 512, 3, 3}, Off: o.p0 + 1049600, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{512}, Off: o.p0 + 3408896, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{512}, Off: o.p0 + 3409408, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{512}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{2048, 512, 1, 1}, Off: o.p0 + 3409920, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{2048}, Off: o.p0 + 4458496, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{2048}, Off: o.p0 + 4460544, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{2048}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{2048}, Off: o.b0 + 4096, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// The geometry of every layer, all constants.
+var (
+	conv1                       = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	bn1                         = rt.BN{C: 64, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
+	maxpool1                    = rt.MaxPool{C: 64, H: 112, W: 112, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: false, OH: 56, OW: 56}
+	gap1                        = rt.GAP{C: 2048, H: 7, W: 7}
+	fc1                         = rt.FC{In: 2048, Out: 1000, ReLU: false}
+	conv1Infer                  = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
+	softmax1                    = rt.Softmax{Classes: 1000}
+	bottleneckA_conv1           = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckA_bn1             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckA_conv2           = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckA_bn2             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckA_conv3           = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckA_bn3             = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckA_shortcut1_conv1 = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckA_shortcut1_bn1   = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckA_conv1Infer      = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckA_conv2Infer      = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckB_conv1           = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckB_bn1             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckB_conv2           = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckB_bn2             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckB_conv3           = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckB_bn3             = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckB_conv1Infer      = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckB_conv2Infer      = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckC_conv1           = rt.Conv{C: 256, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckC_bn1             = rt.BN{C: 128, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckC_conv2           = rt.Conv{C: 128, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckC_bn2             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckC_conv3           = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckC_bn3             = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckC_shortcut1_conv1 = rt.Conv{C: 256, H: 56, W: 56, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckC_shortcut1_bn1   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckC_conv1Infer      = rt.Conv{C: 256, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckC_conv2Infer      = rt.Conv{C: 128, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bottleneckD_conv1           = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckD_bn1             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckD_conv2           = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckD_bn2             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckD_conv3           = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckD_bn3             = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckD_conv1Infer      = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bottleneckD_conv2Infer      = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bottleneckE_conv1           = rt.Conv{C: 512, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckE_bn1             = rt.BN{C: 256, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckE_conv2           = rt.Conv{C: 256, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckE_bn2             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckE_conv3           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckE_bn3             = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckE_shortcut1_conv1 = rt.Conv{C: 512, H: 28, W: 28, K: 1024, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckE_shortcut1_bn1   = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckE_conv1Infer      = rt.Conv{C: 512, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bottleneckE_conv2Infer      = rt.Conv{C: 256, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	bottleneckF_conv1           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckF_bn1             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckF_conv2           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckF_bn2             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckF_conv3           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckF_bn3             = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckF_conv1Infer      = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	bottleneckF_conv2Infer      = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	bottleneckG_conv1           = rt.Conv{C: 1024, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckG_bn1             = rt.BN{C: 512, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckG_conv2           = rt.Conv{C: 512, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckG_bn2             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckG_conv3           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckG_bn3             = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckG_shortcut1_conv1 = rt.Conv{C: 1024, H: 14, W: 14, K: 2048, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckG_shortcut1_bn1   = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckG_conv1Infer      = rt.Conv{C: 1024, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	bottleneckG_conv2Infer      = rt.Conv{C: 512, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	bottleneckH_conv1           = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckH_bn1             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckH_conv2           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckH_bn2             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckH_conv3           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckH_bn3             = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckH_conv1Infer      = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	bottleneckH_conv2Infer      = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+)
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "ResNet101 (../networks/resnet101.cnn): input 224x224x3\n\n  #  name                          layer                                      output      params           MACs  activations\n  0  input                         input 224x224x3                         224x224x3           0              0      150,528\n  1  conv1                         conv 64 7x7 s2 p3 nobias               112x112x64       9,408    118,013,952      802,816\n  2  bn1                           bn                                     112x112x64         128              0      802,816\n  3  relu1                         relu                                   112x112x64           0              0            0\n  4  maxpool1                      maxpool 3 s2 p1                          56x56x64           0              0      200,704\n  5  bottleneck1.conv1             conv c 1x1 nobias                        56x56x64       4,096     12,845,056      200,704\n  6  bottleneck1.bn1               bn                                       56x56x64         128              0      200,704\n  7  bottleneck1.relu1             relu                                     56x56x64           0              0            0\n  8  bottleneck1.conv2             conv c 3x3 s(stride) p1 nobias           56x56x64      36,864    115,605,504      200,704\n  9  bottleneck1.bn2               bn                                       56x56x64         128              0      200,704\n 10  bottleneck1.relu2             relu                                     56x56x64           0              0            0\n 11  bottleneck1.conv3             conv c*4 1x1 nobias                     56x56x256      16,384     51,380,224      802,816\n 12  bottleneck1.bn3               bn                                      56x56x256         512              0      802,816\n 13  bottleneck1.shortcut1.conv1   conv 256 1x1 s1 (implied projection)    56x56x256      16,384     51,380,224      802,816\n 14  bottleneck1.shortcut1.bn1     bn (implied projection)                 56x56x256         512              0      802,816\n 15  bottleneck1.add1              residual                                56x56x256           0              0      802,816\n 16  bottleneck1.relu3             relu                                    56x56x256           0              0            0\n 17  bottleneck2.conv1             conv c 1x1 nobias                        56x56x64      16,384     51,380,224      200,704\n 18  bottleneck2.bn1               bn                                       56x56x64         128              0      200,704\n 19  bottleneck2.relu1             relu                                     56x56x64           0              0            0\n 20  bottleneck2.conv2             conv c 3x3 s(stride) p1 nobias           56x56x64      36,864    115,605,504      200,704\n 21  bottleneck2.bn2               bn                                       56x56x64         128              0      200,704\n 22  bottleneck2.relu2             relu                                     56x56x64           0              0            0\n 23  bottleneck2.conv3             conv c*4 1x1 nobias                     56x56x256      16,384     51,380,224      802,816\n 24  bottleneck2.bn3               bn                                      56x56x256         512              0      802,816\n 25  bottleneck2.add1              residual                                56x56x256           0              0      802,816\n 26  bottleneck2.relu3             relu                                    56x56x256           0              0            0\n 27  bottleneck3.conv1             conv c 1x1 nobias                        56x56x64      16,384     51,380,224      200,704\n 28  bottleneck3.bn1               bn                                       56x56x64         128              0      200,704\n 29  bottleneck3.relu1             relu                                     56x56x64           0              0            0\n 30  bottleneck3.conv2             conv c 3x3 s(stride) p1 nobias           56x56x64      36,864    115,605,504      200,704\n 31  bottleneck3.bn2               bn                                       56x56x64         128              0      200,704\n 32  bottleneck3.relu2             relu                                     56x56x64           0              0            0\n 33  bottleneck3.conv3             conv c*4 1x1 nobias                     56x56x256      16,384     51,380,224      802,816\n 34  bottleneck3.bn3               bn                                      56x56x256         512              0      802,816\n 35  bottleneck3.add1              residual                                56x56x256           0              0      802,816\n 36  bottleneck3.relu3             relu                                    56x56x256           0              0            0\n 37  bottleneck4.conv1             conv c 1x1 nobias                       56x56x128      32,768    102,760,448      401,408\n 38  bottleneck4.bn1               bn                                      56x56x128         256              0      401,408\n 39  bottleneck4.relu1             relu                                    56x56x128           0              0            0\n 40  bottleneck4.conv2             conv c 3x3 s(stride) p1 nobias          28x28x128     147,456    115,605,504      100,352\n 41  bottleneck4.bn2               bn                                      28x28x128         256              0      100,352\n 42  bottleneck4.relu2             relu                                    28x28x128           0              0            0\n 43  bottleneck4.conv3             conv c*4 1x1 nobias                     28x28x512      65,536     51,380,224      401,408\n 44  bottleneck4.bn3               bn                                      28x28x512       1,024              0      401,408\n 45  bottleneck4.shortcut1.conv1   conv 512 1x1 s2 (implied projection)    28x28x512     131,072    102,760,448      401,408\n 46  bottleneck4.shortcut1.bn1     bn (implied projection)                 28x28x512       1,024              0      401,408\n 47  bottleneck4.add1              residual                                28x28x512           0              0      401,408\n 48  bottleneck4.relu3             relu                                    28x28x512           0              0            0\n 49  bottleneck5.conv1             conv c 1x1 nobias                       28x28x128      65,536     51,380,224      100,352\n 50  bottleneck5.bn1               bn                                      28x28x128         256              0      100,352\n 51  bottleneck5.relu1             relu                                    28x28x128           0              0            0\n 52  bottleneck5.conv2             conv c 3x3 s(stride) p1 nobias          28x28x128     147,456    115,605,504      100,352\n 53  bottleneck5.bn2               bn                                      28x28x128         256              0      100,352\n 54  bottleneck5.relu2             relu                                    28x28x128           0              0            0\n 55  bottleneck5.conv3             conv c*4 1x1 nobias                     28x28x512      65,536     51,380,224      401,408\n 56  bottleneck5.bn3               bn                                      28x28x512       1,024              0      401,408\n 57  bottleneck5.add1              residual                                28x28x512           0              0      401,408\n 58  bottleneck5.relu3             relu                                    28x28x512           0              0            0\n 59  bottleneck6.conv1             conv c 1x1 nobias                       28x28x128      65,536     51,380,224      100,352\n 60  bottleneck6.bn1               bn                                      28x28x128         256              0      100,352\n 61  bottleneck6.relu1             relu                                    28x28x128           0              0            0\n 62  bottleneck6.conv2             conv c 3x3 s(stride) p1 nobias          28x28x128     147,456    115,605,504      100,352\n 63  bottleneck6.bn2               bn                                      28x28x128         256              0      100,352\n 64  bottleneck6.relu2             relu                                    28x28x128           0              0            0\n 65  bottleneck6.conv3             conv c*4 1x1 nobias                     28x28x512      65,536     51,380,224      401,408\n 66  bottleneck6.bn3               bn                                      28x28x512       1,024              0      401,408\n 67  bottleneck6.add1              residual                                28x28x512           0              0      401,408\n 68  bottleneck6.relu3             relu                                    28x28x512           0              0            0\n 69  bottleneck7.conv1             conv c 1x1 nobias                       28x28x128      65,536     51,380,224      100,352\n 70  bottleneck7.bn1               bn                                      28x28x128         256              0      100,352\n 71  bottleneck7.relu1             relu                                    28x28x128           0              0            0\n 72  bottleneck7.conv2             conv c 3x3 s(stride) p1 nobias          28x28x128     147,456    115,605,504      100,352\n 73  bottleneck7.bn2               bn                                      28x28x128         256              0      100,352\n 74  bottleneck7.relu2             relu                                    28x28x128           0              0            0\n 75  bottleneck7.conv3             conv c*4 1x1 nobias                     28x28x512      65,536     51,380,224      401,408\n 76  bottleneck7.bn3               bn                                      28x28x512       1,024              0      401,408\n 77  bottleneck7.add1              residual                                28x28x512           0              0      401,408\n 78  bottleneck7.relu3             relu                                    28x28x512           0              0            0\n 79  bottleneck8.conv1             conv c 1x1 nobias                       28x28x256     131,072    102,760,448      200,704\n 80  bottleneck8.bn1               bn                                      28x28x256         512              0      200,704\n 81  bottleneck8.relu1             relu                                    28x28x256           0              0            0\n 82  bottleneck8.conv2             conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n 83  bottleneck8.bn2               bn                                      14x14x256         512              0       50,176\n 84  bottleneck8.relu2             relu                                    14x14x256           0              0            0\n 85  bottleneck8.conv3             conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n 86  bottleneck8.bn3               bn                                     14x14x1024       2,048              0      200,704\n 87  bottleneck8.shortcut1.conv1   conv 1024 1x1 s2 (implied projection)  14x14x1024     524,288    102,760,448      200,704\n 88  bottleneck8.shortcut1.bn1     bn (implied projection)                14x14x1024       2,048              0      200,704\n 89  bottleneck8.add1              residual                               14x14x1024           0              0      200,704\n 90  bottleneck8.relu3             relu                                   14x14x1024           0              0            0\n 91  bottleneck9.conv1             conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n 92  bottleneck9.bn1               bn                                      14x14x256         512              0       50,176\n 93  bottleneck9.relu1             relu                                    14x14x256           0              0            0\n 94  bottleneck9.conv2             conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n 95  bottleneck9.bn2               bn                                      14x14x256         512              0       50,176\n 96  bottleneck9.relu2             relu                                    14x14x256           0              0            0\n 97  bottleneck9.conv3             conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n 98  bottleneck9.bn3               bn                                     14x14x1024       2,048              0      200,704\n 99  bottleneck9.add1              residual                               14x14x1024           0              0      200,704\n100  bottleneck9.relu3             relu                                   14x14x1024           0              0            0\n101  bottleneck10.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n102  bottleneck10.bn1              bn                                      14x14x256         512              0       50,176\n103  bottleneck10.relu1            relu                                    14x14x256           0              0            0\n104  bottleneck10.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n105  bottleneck10.bn2              bn                                      14x14x256         512              0       50,176\n106  bottleneck10.relu2            relu                                    14x14x256           0              0            0\n107  bottleneck10.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n108  bottleneck10.bn3              bn                                     14x14x1024       2,048              0      200,704\n109  bottleneck10.add1             residual                               14x14x1024           0              0      200,704\n110  bottleneck10.relu3            relu                                   14x14x1024           0              0            0\n111  bottleneck11.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n112  bottleneck11.bn1              bn                                      14x14x256         512              0       50,176\n113  bottleneck11.relu1            relu                                    14x14x256           0              0            0\n114  bottleneck11.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n115  bottleneck11.bn2              bn                                      14x14x256         512              0       50,176\n116  bottleneck11.relu2            relu                                    14x14x256           0              0            0\n117  bottleneck11.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n118  bottleneck11.bn3              bn                                     14x14x1024       2,048              0      200,704\n119  bottleneck11.add1             residual                               14x14x1024           0              0      200,704\n120  bottleneck11.relu3            relu                                   14x14x1024           0              0            0\n121  bottleneck12.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n122  bottleneck12.bn1              bn                                      14x14x256         512              0       50,176\n123  bottleneck12.relu1            relu                                    14x14x256           0              0            0\n124  bottleneck12.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n125  bottleneck12.bn2              bn                                      14x14x256         512              0       50,176\n126  bottleneck12.relu2            relu                                    14x14x256           0              0            0\n127  bottleneck12.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n128  bottleneck12.bn3              bn                                     14x14x1024       2,048              0      200,704\n129  bottleneck12.add1             residual                               14x14x1024           0              0      200,704\n130  bottleneck12.relu3            relu                                   14x14x1024           0              0            0\n131  bottleneck13.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n132  bottleneck13.bn1              bn                                      14x14x256         512              0       50,176\n133  bottleneck13.relu1            relu                                    14x14x256           0              0            0\n134  bottleneck13.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n135  bottleneck13.bn2              bn                                      14x14x256         512              0       50,176\n136  bottleneck13.relu2            relu                                    14x14x256           0              0            0\n137  bottleneck13.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n138  bottleneck13.bn3              bn                                     14x14x1024       2,048              0      200,704\n139  bottleneck13.add1             residual                               14x14x1024           0              0      200,704\n140  bottleneck13.relu3            relu                                   14x14x1024           0              0            0\n141  bottleneck14.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n142  bottleneck14.bn1              bn                                      14x14x256         512              0       50,176\n143  bottleneck14.relu1            relu                                    14x14x256           0              0            0\n144  bottleneck14.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n145  bottleneck14.bn2              bn                                      14x14x256         512              0       50,176\n146  bottleneck14.relu2            relu                                    14x14x256           0              0            0\n147  bottleneck14.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n148  bottleneck14.bn3              bn                                     14x14x1024       2,048              0      200,704\n149  bottleneck14.add1             residual                               14x14x1024           0              0      200,704\n150  bottleneck14.relu3            relu                                   14x14x1024           0              0            0\n151  bottleneck15.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n152  bottleneck15.bn1              bn                                      14x14x256         512              0       50,176\n153  bottleneck15.relu1            relu                                    14x14x256           0              0            0\n154  bottleneck15.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n155  bottleneck15.bn2              bn                                      14x14x256         512              0       50,176\n156  bottleneck15.relu2            relu                                    14x14x256           0              0            0\n157  bottleneck15.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n158  bottleneck15.bn3              bn                                     14x14x1024       2,048              0      200,704\n159  bottleneck15.add1             residual                               14x14x1024           0              0      200,704\n160  bottleneck15.relu3            relu                                   14x14x1024           0              0            0\n161  bottleneck16.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n162  bottleneck16.bn1              bn                                      14x14x256         512              0       50,176\n163  bottleneck16.relu1            relu                                    14x14x256           0              0            0\n164  bottleneck16.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n165  bottleneck16.bn2              bn                                      14x14x256         512              0       50,176\n166  bottleneck16.relu2            relu                                    14x14x256           0              0            0\n167  bottleneck16.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n168  bottleneck16.bn3              bn                                     14x14x1024       2,048              0      200,704\n169  bottleneck16.add1             residual                               14x14x1024           0              0      200,704\n170  bottleneck16.relu3            relu                                   14x14x1024           0              0            0\n171  bottleneck17.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n172  bottleneck17.bn1              bn                                      14x14x256         512              0       50,176\n173  bottleneck17.relu1            relu                                    14x14x256           0              0            0\n174  bottleneck17.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n175  bottleneck17.bn2              bn                                      14x14x256         512              0       50,176\n176  bottleneck17.relu2            relu                                    14x14x256           0              0            0\n177  bottleneck17.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n178  bottleneck17.bn3              bn                                     14x14x1024       2,048              0      200,704\n179  bottleneck17.add1             residual                               14x14x1024           0              0      200,704\n180  bottleneck17.relu3            relu                                   14x14x1024           0              0            0\n181  bottleneck18.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n182  bottleneck18.bn1              bn                                      14x14x256         512              0       50,176\n183  bottleneck18.relu1            relu                                    14x14x256           0              0            0\n184  bottleneck18.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n185  bottleneck18.bn2              bn                                      14x14x256         512              0       50,176\n186  bottleneck18.relu2            relu                                    14x14x256           0              0            0\n187  bottleneck18.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n188  bottleneck18.bn3              bn                                     14x14x1024       2,048              0      200,704\n189  bottleneck18.add1             residual                               14x14x1024           0              0      200,704\n190  bottleneck18.relu3            relu                                   14x14x1024           0              0            0\n191  bottleneck19.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n192  bottleneck19.bn1              bn                                      14x14x256         512              0       50,176\n193  bottleneck19.relu1            relu                                    14x14x256           0              0            0\n194  bottleneck19.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n195  bottleneck19.bn2              bn                                      14x14x256         512              0       50,176\n196  bottleneck19.relu2            relu                                    14x14x256           0              0            0\n197  bottleneck19.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n198  bottleneck19.bn3              bn                                     14x14x1024       2,048              0      200,704\n199  bottleneck19.add1             residual                               14x14x1024           0              0      200,704\n200  bottleneck19.relu3            relu                                   14x14x1024           0              0            0\n201  bottleneck20.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n202  bottleneck20.bn1              bn                                      14x14x256         512              0       50,176\n203  bottleneck20.relu1            relu                                    14x14x256           0              0            0\n204  bottleneck20.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n205  bottleneck20.bn2              bn                                      14x14x256         512              0       50,176\n206  bottleneck20.relu2            relu                                    14x14x256           0              0            0\n207  bottleneck20.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n208  bottleneck20.bn3              bn                                     14x14x1024       2,048              0      200,704\n209  bottleneck20.add1             residual                               14x14x1024           0              0      200,704\n210  bottleneck20.relu3            relu                                   14x14x1024           0              0            0\n211  bottleneck21.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n212  bottleneck21.bn1              bn                                      14x14x256         512              0       50,176\n213  bottleneck21.relu1            relu                                    14x14x256           0              0            0\n214  bottleneck21.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n215  bottleneck21.bn2              bn                                      14x14x256         512              0       50,176\n216  bottleneck21.relu2            relu                                    14x14x256           0              0            0\n217  bottleneck21.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n218  bottleneck21.bn3              bn                                     14x14x1024       2,048              0      200,704\n219  bottleneck21.add1             residual                               14x14x1024           0              0      200,704\n220  bottleneck21.relu3            relu                                   14x14x1024           0              0            0\n221  bottleneck22.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n222  bottleneck22.bn1              bn                                      14x14x256         512              0       50,176\n223  bottleneck22.relu1            relu                                    14x14x256           0              0            0\n224  bottleneck22.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n225  bottleneck22.bn2              bn                                      14x14x256         512              0       50,176\n226  bottleneck22.relu2            relu                                    14x14x256           0              0            0\n227  bottleneck22.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n228  bottleneck22.bn3              bn                                     14x14x1024       2,048              0      200,704\n229  bottleneck22.add1             residual                               14x14x1024           0              0      200,704\n230  bottleneck22.relu3            relu                                   14x14x1024           0              0            0\n231  bottleneck23.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n232  bottleneck23.bn1              bn                                      14x14x256         512              0       50,176\n233  bottleneck23.relu1            relu                                    14x14x256           0              0            0\n234  bottleneck23.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n235  bottleneck23.bn2              bn                                      14x14x256         512              0       50,176\n236  bottleneck23.relu2            relu                                    14x14x256           0              0            0\n237  bottleneck23.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n238  bottleneck23.bn3              bn                                     14x14x1024       2,048              0      200,704\n239  bottleneck23.add1             residual                               14x14x1024           0              0      200,704\n240  bottleneck23.relu3            relu                                   14x14x1024           0              0            0\n241  bottleneck24.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n242  bottleneck24.bn1              bn                                      14x14x256         512              0       50,176\n243  bottleneck24.relu1            relu                                    14x14x256           0              0            0\n244  bottleneck24.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n245  bottleneck24.bn2              bn                                      14x14x256         512              0       50,176\n246  bottleneck24.relu2            relu                                    14x14x256           0              0            0\n247  bottleneck24.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n248  bottleneck24.bn3              bn                                     14x14x1024       2,048              0      200,704\n249  bottleneck24.add1             residual                               14x14x1024           0              0      200,704\n250  bottleneck24.relu3            relu                                   14x14x1024           0              0            0\n251  bottleneck25.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n252  bottleneck25.bn1              bn                                      14x14x256         512              0       50,176\n253  bottleneck25.relu1            relu                                    14x14x256           0              0            0\n254  bottleneck25.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n255  bottleneck25.bn2              bn                                      14x14x256         512              0       50,176\n256  bottleneck25.relu2            relu                                    14x14x256           0              0            0\n257  bottleneck25.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n258  bottleneck25.bn3              bn                                     14x14x1024       2,048              0      200,704\n259  bottleneck25.add1             residual                               14x14x1024           0              0      200,704\n260  bottleneck25.relu3            relu                                   14x14x1024           0              0            0\n261  bottleneck26.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n262  bottleneck26.bn1              bn                                      14x14x256         512              0       50,176\n263  bottleneck26.relu1            relu                                    14x14x256           0              0            0\n264  bottleneck26.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n265  bottleneck26.bn2              bn                                      14x14x256         512              0       50,176\n266  bottleneck26.relu2            relu                                    14x14x256           0              0            0\n267  bottleneck26.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n268  bottleneck26.bn3              bn                                     14x14x1024       2,048              0      200,704\n269  bottleneck26.add1             residual                               14x14x1024           0              0      200,704\n270  bottleneck26.relu3            relu                                   14x14x1024           0              0            0\n271  bottleneck27.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n272  bottleneck27.bn1              bn                                      14x14x256         512              0       50,176\n273  bottleneck27.relu1            relu                                    14x14x256           0              0            0\n274  bottleneck27.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n275  bottleneck27.bn2              bn                                      14x14x256         512              0       50,176\n276  bottleneck27.relu2            relu                                    14x14x256           0              0            0\n277  bottleneck27.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n278  bottleneck27.bn3              bn                                     14x14x1024       2,048              0      200,704\n279  bottleneck27.add1             residual                               14x14x1024           0              0      200,704\n280  bottleneck27.relu3            relu                                   14x14x1024           0              0            0\n281  bottleneck28.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n282  bottleneck28.bn1              bn                                      14x14x256         512              0       50,176\n283  bottleneck28.relu1            relu                                    14x14x256           0              0            0\n284  bottleneck28.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n285  bottleneck28.bn2              bn                                      14x14x256         512              0       50,176\n286  bottleneck28.relu2            relu                                    14x14x256           0              0            0\n287  bottleneck28.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n288  bottleneck28.bn3              bn                                     14x14x1024       2,048              0      200,704\n289  bottleneck28.add1             residual                               14x14x1024           0              0      200,704\n290  bottleneck28.relu3            relu                                   14x14x1024           0              0            0\n291  bottleneck29.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n292  bottleneck29.bn1              bn                                      14x14x256         512              0       50,176\n293  bottleneck29.relu1            relu                                    14x14x256           0              0            0\n294  bottleneck29.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n295  bottleneck29.bn2              bn                                      14x14x256         512              0       50,176\n296  bottleneck29.relu2            relu                                    14x14x256           0              0            0\n297  bottleneck29.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n298  bottleneck29.bn3              bn                                     14x14x1024       2,048              0      200,704\n299  bottleneck29.add1             residual                               14x14x1024           0              0      200,704\n300  bottleneck29.relu3            relu                                   14x14x1024           0              0            0\n301  bottleneck30.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n302  bottleneck30.bn1              bn                                      14x14x256         512              0       50,176\n303  bottleneck30.relu1            relu                                    14x14x256           0              0            0\n304  bottleneck30.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n305  bottleneck30.bn2              bn                                      14x14x256         512              0       50,176\n306  bottleneck30.relu2            relu                                    14x14x256           0              0            0\n307  bottleneck30.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n308  bottleneck30.bn3              bn                                     14x14x1024       2,048              0      200,704\n309  bottleneck30.add1             residual                               14x14x1024           0              0      200,704\n310  bottleneck30.relu3            relu                                   14x14x1024           0              0            0\n311  bottleneck31.conv1            conv c 1x1 nobias                       14x14x512     524,288    102,760,448      100,352\n312  bottleneck31.bn1              bn                                      14x14x512       1,024              0      100,352\n313  bottleneck31.relu1            relu                                    14x14x512           0              0            0\n314  bottleneck31.conv2            conv c 3x3 s(stride) p1 nobias            7x7x512   2,359,296    115,605,504       25,088\n315  bottleneck31.bn2              bn                                        7x7x512       1,024              0       25,088\n316  bottleneck31.relu2            relu                                      7x7x512           0              0            0\n317  bottleneck31.conv3            conv c*4 1x1 nobias                      7x7x2048   1,048,576     51,380,224      100,352\n318  bottleneck31.bn3              bn                                       7x7x2048       4,096              0      100,352\n319  bottleneck31.shortcut1.conv1  conv 2048 1x1 s2 (implied projection)    7x7x2048   2,097,152    102,760,448      100,352\n320  bottleneck31.shortcut1.bn1    bn (implied projection)                  7x7x2048       4,096              0      100,352\n321  bottleneck31.add1             residual                                 7x7x2048           0              0      100,352\n322  bottleneck31.relu3            relu                                     7x7x2048           0              0            0\n323  bottleneck32.conv1            conv c 1x1 nobias                         7x7x512   1,048,576     51,380,224       25,088\n324  bottleneck32.bn1              bn                                        7x7x512       1,024              0       25,088\n325  bottleneck32.relu1            relu                                      7x7x512           0              0            0\n326  bottleneck32.conv2            conv c 3x3 s(stride) p1 nobias            7x7x512   2,359,296    115,605,504       25,088\n327  bottleneck32.bn2              bn                                        7x7x512       1,024              0       25,088\n328  bottleneck32.relu2            relu                                      7x7x512           0              0            0\n329  bottleneck32.conv3            conv c*4 1x1 nobias                      7x7x2048   1,048,576     51,380,224      100,352\n330  bottleneck32.bn3              bn                                       7x7x2048       4,096              0      100,352\n331  bottleneck32.add1             residual                                 7x7x2048           0              0      100,352\n332  bottleneck32.relu3            relu                                     7x7x2048           0              0            0\n333  bottleneck33.conv1            conv c 1x1 nobias                         7x7x512   1,048,576     51,380,224       25,088\n334  bottleneck33.bn1              bn                                        7x7x512       1,024              0       25,088\n335  bottleneck33.relu1            relu                                      7x7x512           0              0            0\n336  bottleneck33.conv2            conv c 3x3 s(stride) p1 nobias            7x7x512   2,359,296    115,605,504       25,088\n337  bottleneck33.bn2              bn                                        7x7x512       1,024              0       25,088\n338  bottleneck33.relu2            relu                                      7x7x512           0              0            0\n339  bottleneck33.conv3            conv c*4 1x1 nobias                      7x7x2048   1,048,576     51,380,224      100,352\n340  bottleneck33.bn3              bn                                       7x7x2048       4,096              0      100,352\n341  bottleneck33.add1             residual                                 7x7x2048           0              0      100,352\n342  bottleneck33.relu3            relu                                     7x7x2048           0              0            0\n343  gap1                          gap                                      1x1x2048           0              0        2,048\n344  fc1                           fc 1000                                  1x1x1000   2,049,000      2,048,000        1,000\n345  softmax1                      softmax                                  1x1x1000           0              0            0\n     total                                                                  1x1x1000  44,549,160  7,801,405,440   41,749,480\n\nparameters: 44,549,160 (178.2 MB float32)\nconv+fc multiply-accumulates per image: 7,801,405,440\nforward activations per image: 41,749,480 values (167.0 MB float32; input included, relu/dropout/softmax in place)\n"

@@ -2,21 +2,17 @@
 // Source: ../networks/resnet34.cnn
 
 // Package resnet34 is the ResNet34 network of ../networks/resnet34.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package resnet34
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,2932 +30,261 @@ const (
 	MACs       = int64(3663761408) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 64 7x7 s2 p3 nobias (../networks/resnet34.cnn:16), 224x224x3 -> 112x112x64.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:9408], nil, y, m.scratch)
-}
-
-// conv1Infer is conv1 at inference, with bn1 folded into its weights and bias, relu fused.
-func (m *Net) conv1Infer(n int, x, y []float32) {
-	conv1Infer.Forward(n, x, m.fold[0:9408], m.fold[9408:9472], y, m.scratch)
-}
-
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:9408], nil, m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:9408], dx, m.scratch)
-	}
-}
-
-// bn1: bn (../networks/resnet34.cnn:16), 112x112x64 -> 112x112x64. Training: batch statistics, running statistics updated.
-func (m *Net) bn1Forward(n int, x, y []float32) {
-	bn1.ForwardTrain(n, x, y, m.params[9408:9472], m.params[9472:9536], m.buffers[0:64], m.buffers[64:128], m.savedFix[0:64], m.savedFix[64:128])
-}
-
-func (m *Net) bn1Backward(n int, x, dy, dx []float32) {
-	bn1.Backward(n, x, dy, m.params[9408:9472], m.savedFix[0:64], m.savedFix[64:128], dx, m.grads[9408:9472], m.grads[9472:9536])
-}
-
-// relu1: relu (../networks/resnet34.cnn:16), 112x112x64 -> 112x112x64.
-func (m *Net) relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool1: maxpool 3 s2 p1 (../networks/resnet34.cnn:16), 112x112x64 -> 56x56x64.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
-}
-
-// basic1_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) basic1_conv1Forward(n int, x, y []float32) {
-	basic1_conv1.Forward(n, x, m.params[9536:46400], nil, y, m.scratch)
-}
-
-// basic1_conv1Infer is basic1_conv1 at inference, with basic1_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic1_conv1Infer(n int, x, y []float32) {
-	basic1_conv1Infer.Forward(n, x, m.fold[9472:46336], m.fold[46336:46400], y, m.scratch)
-}
-
-func (m *Net) basic1_conv1Backward(n int, x, dy, dx []float32) {
-	basic1_conv1.BackwardFilter(n, x, dy, m.grads[9536:46400], nil, m.scratch)
-	if dx != nil {
-		basic1_conv1.BackwardData(n, dy, m.params[9536:46400], dx, m.scratch)
-	}
-}
-
-// basic1_bn1: bn (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) basic1_bn1Forward(n int, x, y []float32) {
-	basic1_bn1.ForwardTrain(n, x, y, m.params[46400:46464], m.params[46464:46528], m.buffers[128:192], m.buffers[192:256], m.savedFix[128:192], m.savedFix[192:256])
-}
-
-func (m *Net) basic1_bn1Backward(n int, x, dy, dx []float32) {
-	basic1_bn1.Backward(n, x, dy, m.params[46400:46464], m.savedFix[128:192], m.savedFix[192:256], dx, m.grads[46400:46464], m.grads[46464:46528])
-}
-
-// basic1_relu1: relu (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) basic1_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic1_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) basic1_conv2Forward(n int, x, y []float32) {
-	basic1_conv2.Forward(n, x, m.params[46528:83392], nil, y, m.scratch)
-}
-
-// basic1_conv2Infer is basic1_conv2 at inference, with basic1_bn2 folded into its weights and bias.
-func (m *Net) basic1_conv2Infer(n int, x, y []float32) {
-	basic1_conv2Infer.Forward(n, x, m.fold[46400:83264], m.fold[83264:83328], y, m.scratch)
-}
-
-func (m *Net) basic1_conv2Backward(n int, x, dy, dx []float32) {
-	basic1_conv2.BackwardFilter(n, x, dy, m.grads[46528:83392], nil, m.scratch)
-	if dx != nil {
-		basic1_conv2.BackwardData(n, dy, m.params[46528:83392], dx, m.scratch)
-	}
-}
-
-// basic1_bn2: bn (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) basic1_bn2Forward(n int, x, y []float32) {
-	basic1_bn2.ForwardTrain(n, x, y, m.params[83392:83456], m.params[83456:83520], m.buffers[256:320], m.buffers[320:384], m.savedFix[256:320], m.savedFix[320:384])
-}
-
-func (m *Net) basic1_bn2Backward(n int, x, dy, dx []float32) {
-	basic1_bn2.Backward(n, x, dy, m.params[83392:83456], m.savedFix[256:320], m.savedFix[320:384], dx, m.grads[83392:83456], m.grads[83456:83520])
-}
-
-// basic1_add1: residual (../networks/resnet34.cnn:9), 56x56x64 + 56x56x64 -> 56x56x64. The residual sum h(x) = f(x) + x.
-func (m *Net) basic1_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic1_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic1_relu2: relu (../networks/resnet34.cnn:13), 56x56x64 -> 56x56x64.
-func (m *Net) basic1_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic1_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic2_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) basic2_conv1Forward(n int, x, y []float32) {
-	basic2_conv1.Forward(n, x, m.params[83520:120384], nil, y, m.scratch)
-}
-
-// basic2_conv1Infer is basic2_conv1 at inference, with basic2_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic2_conv1Infer(n int, x, y []float32) {
-	basic2_conv1Infer.Forward(n, x, m.fold[83328:120192], m.fold[120192:120256], y, m.scratch)
-}
-
-func (m *Net) basic2_conv1Backward(n int, x, dy, dx []float32) {
-	basic2_conv1.BackwardFilter(n, x, dy, m.grads[83520:120384], nil, m.scratch)
-	if dx != nil {
-		basic2_conv1.BackwardData(n, dy, m.params[83520:120384], dx, m.scratch)
-	}
-}
-
-// basic2_bn1: bn (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) basic2_bn1Forward(n int, x, y []float32) {
-	basic2_bn1.ForwardTrain(n, x, y, m.params[120384:120448], m.params[120448:120512], m.buffers[384:448], m.buffers[448:512], m.savedFix[384:448], m.savedFix[448:512])
-}
-
-func (m *Net) basic2_bn1Backward(n int, x, dy, dx []float32) {
-	basic2_bn1.Backward(n, x, dy, m.params[120384:120448], m.savedFix[384:448], m.savedFix[448:512], dx, m.grads[120384:120448], m.grads[120448:120512])
-}
-
-// basic2_relu1: relu (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) basic2_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic2_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic2_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) basic2_conv2Forward(n int, x, y []float32) {
-	basic2_conv2.Forward(n, x, m.params[120512:157376], nil, y, m.scratch)
-}
-
-// basic2_conv2Infer is basic2_conv2 at inference, with basic2_bn2 folded into its weights and bias.
-func (m *Net) basic2_conv2Infer(n int, x, y []float32) {
-	basic2_conv2Infer.Forward(n, x, m.fold[120256:157120], m.fold[157120:157184], y, m.scratch)
-}
-
-func (m *Net) basic2_conv2Backward(n int, x, dy, dx []float32) {
-	basic2_conv2.BackwardFilter(n, x, dy, m.grads[120512:157376], nil, m.scratch)
-	if dx != nil {
-		basic2_conv2.BackwardData(n, dy, m.params[120512:157376], dx, m.scratch)
-	}
-}
-
-// basic2_bn2: bn (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) basic2_bn2Forward(n int, x, y []float32) {
-	basic2_bn2.ForwardTrain(n, x, y, m.params[157376:157440], m.params[157440:157504], m.buffers[512:576], m.buffers[576:640], m.savedFix[512:576], m.savedFix[576:640])
-}
-
-func (m *Net) basic2_bn2Backward(n int, x, dy, dx []float32) {
-	basic2_bn2.Backward(n, x, dy, m.params[157376:157440], m.savedFix[512:576], m.savedFix[576:640], dx, m.grads[157376:157440], m.grads[157440:157504])
-}
-
-// basic2_add1: residual (../networks/resnet34.cnn:9), 56x56x64 + 56x56x64 -> 56x56x64. The residual sum h(x) = f(x) + x.
-func (m *Net) basic2_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic2_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic2_relu2: relu (../networks/resnet34.cnn:13), 56x56x64 -> 56x56x64.
-func (m *Net) basic2_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic2_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic3_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) basic3_conv1Forward(n int, x, y []float32) {
-	basic3_conv1.Forward(n, x, m.params[157504:194368], nil, y, m.scratch)
-}
-
-// basic3_conv1Infer is basic3_conv1 at inference, with basic3_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic3_conv1Infer(n int, x, y []float32) {
-	basic3_conv1Infer.Forward(n, x, m.fold[157184:194048], m.fold[194048:194112], y, m.scratch)
-}
-
-func (m *Net) basic3_conv1Backward(n int, x, dy, dx []float32) {
-	basic3_conv1.BackwardFilter(n, x, dy, m.grads[157504:194368], nil, m.scratch)
-	if dx != nil {
-		basic3_conv1.BackwardData(n, dy, m.params[157504:194368], dx, m.scratch)
-	}
-}
-
-// basic3_bn1: bn (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) basic3_bn1Forward(n int, x, y []float32) {
-	basic3_bn1.ForwardTrain(n, x, y, m.params[194368:194432], m.params[194432:194496], m.buffers[640:704], m.buffers[704:768], m.savedFix[640:704], m.savedFix[704:768])
-}
-
-func (m *Net) basic3_bn1Backward(n int, x, dy, dx []float32) {
-	basic3_bn1.Backward(n, x, dy, m.params[194368:194432], m.savedFix[640:704], m.savedFix[704:768], dx, m.grads[194368:194432], m.grads[194432:194496])
-}
-
-// basic3_relu1: relu (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) basic3_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic3_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic3_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) basic3_conv2Forward(n int, x, y []float32) {
-	basic3_conv2.Forward(n, x, m.params[194496:231360], nil, y, m.scratch)
-}
-
-// basic3_conv2Infer is basic3_conv2 at inference, with basic3_bn2 folded into its weights and bias.
-func (m *Net) basic3_conv2Infer(n int, x, y []float32) {
-	basic3_conv2Infer.Forward(n, x, m.fold[194112:230976], m.fold[230976:231040], y, m.scratch)
-}
-
-func (m *Net) basic3_conv2Backward(n int, x, dy, dx []float32) {
-	basic3_conv2.BackwardFilter(n, x, dy, m.grads[194496:231360], nil, m.scratch)
-	if dx != nil {
-		basic3_conv2.BackwardData(n, dy, m.params[194496:231360], dx, m.scratch)
-	}
-}
-
-// basic3_bn2: bn (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) basic3_bn2Forward(n int, x, y []float32) {
-	basic3_bn2.ForwardTrain(n, x, y, m.params[231360:231424], m.params[231424:231488], m.buffers[768:832], m.buffers[832:896], m.savedFix[768:832], m.savedFix[832:896])
-}
-
-func (m *Net) basic3_bn2Backward(n int, x, dy, dx []float32) {
-	basic3_bn2.Backward(n, x, dy, m.params[231360:231424], m.savedFix[768:832], m.savedFix[832:896], dx, m.grads[231360:231424], m.grads[231424:231488])
-}
-
-// basic3_add1: residual (../networks/resnet34.cnn:9), 56x56x64 + 56x56x64 -> 56x56x64. The residual sum h(x) = f(x) + x.
-func (m *Net) basic3_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic3_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic3_relu2: relu (../networks/resnet34.cnn:13), 56x56x64 -> 56x56x64.
-func (m *Net) basic3_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic3_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic4_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 56x56x64 -> 28x28x128.
-func (m *Net) basic4_conv1Forward(n int, x, y []float32) {
-	basic4_conv1.Forward(n, x, m.params[231488:305216], nil, y, m.scratch)
-}
-
-// basic4_conv1Infer is basic4_conv1 at inference, with basic4_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic4_conv1Infer(n int, x, y []float32) {
-	basic4_conv1Infer.Forward(n, x, m.fold[231040:304768], m.fold[304768:304896], y, m.scratch)
-}
-
-func (m *Net) basic4_conv1Backward(n int, x, dy, dx []float32) {
-	basic4_conv1.BackwardFilter(n, x, dy, m.grads[231488:305216], nil, m.scratch)
-	if dx != nil {
-		basic4_conv1.BackwardData(n, dy, m.params[231488:305216], dx, m.scratch)
-	}
-}
-
-// basic4_bn1: bn (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic4_bn1Forward(n int, x, y []float32) {
-	basic4_bn1.ForwardTrain(n, x, y, m.params[305216:305344], m.params[305344:305472], m.buffers[896:1024], m.buffers[1024:1152], m.savedFix[896:1024], m.savedFix[1024:1152])
-}
-
-func (m *Net) basic4_bn1Backward(n int, x, dy, dx []float32) {
-	basic4_bn1.Backward(n, x, dy, m.params[305216:305344], m.savedFix[896:1024], m.savedFix[1024:1152], dx, m.grads[305216:305344], m.grads[305344:305472])
-}
-
-// basic4_relu1: relu (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) basic4_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic4_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic4_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) basic4_conv2Forward(n int, x, y []float32) {
-	basic4_conv2.Forward(n, x, m.params[305472:452928], nil, y, m.scratch)
-}
-
-// basic4_conv2Infer is basic4_conv2 at inference, with basic4_bn2 folded into its weights and bias.
-func (m *Net) basic4_conv2Infer(n int, x, y []float32) {
-	basic4_conv2Infer.Forward(n, x, m.fold[304896:452352], m.fold[452352:452480], y, m.scratch)
-}
-
-func (m *Net) basic4_conv2Backward(n int, x, dy, dx []float32) {
-	basic4_conv2.BackwardFilter(n, x, dy, m.grads[305472:452928], nil, m.scratch)
-	if dx != nil {
-		basic4_conv2.BackwardData(n, dy, m.params[305472:452928], dx, m.scratch)
-	}
-}
-
-// basic4_bn2: bn (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic4_bn2Forward(n int, x, y []float32) {
-	basic4_bn2.ForwardTrain(n, x, y, m.params[452928:453056], m.params[453056:453184], m.buffers[1152:1280], m.buffers[1280:1408], m.savedFix[1152:1280], m.savedFix[1280:1408])
-}
-
-func (m *Net) basic4_bn2Backward(n int, x, dy, dx []float32) {
-	basic4_bn2.Backward(n, x, dy, m.params[452928:453056], m.savedFix[1152:1280], m.savedFix[1280:1408], dx, m.grads[452928:453056], m.grads[453056:453184])
-}
-
-// basic4_shortcut1_conv1: conv 128 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 56x56x64 -> 28x28x128.
-func (m *Net) basic4_shortcut1_conv1Forward(n int, x, y []float32) {
-	basic4_shortcut1_conv1.Forward(n, x, m.params[453184:461376], nil, y, m.scratch)
-}
-
-// basic4_shortcut1_conv1Infer is basic4_shortcut1_conv1 at inference, with basic4_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) basic4_shortcut1_conv1Infer(n int, x, y []float32) {
-	basic4_shortcut1_conv1Infer.Forward(n, x, m.fold[452480:460672], m.fold[460672:460800], y, m.scratch)
-}
-
-func (m *Net) basic4_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	basic4_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[453184:461376], nil, m.scratch)
-	if dx != nil {
-		basic4_shortcut1_conv1.BackwardData(n, dy, m.params[453184:461376], dx, m.scratch)
-	}
-}
-
-// basic4_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic4_shortcut1_bn1Forward(n int, x, y []float32) {
-	basic4_shortcut1_bn1.ForwardTrain(n, x, y, m.params[461376:461504], m.params[461504:461632], m.buffers[1408:1536], m.buffers[1536:1664], m.savedFix[1408:1536], m.savedFix[1536:1664])
-}
-
-func (m *Net) basic4_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	basic4_shortcut1_bn1.Backward(n, x, dy, m.params[461376:461504], m.savedFix[1408:1536], m.savedFix[1536:1664], dx, m.grads[461376:461504], m.grads[461504:461632])
-}
-
-// basic4_add1: residual (../networks/resnet34.cnn:9), 28x28x128 + 28x28x128 -> 28x28x128. The residual sum h(x) = f(x) + x.
-func (m *Net) basic4_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic4_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic4_relu2: relu (../networks/resnet34.cnn:13), 28x28x128 -> 28x28x128.
-func (m *Net) basic4_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic4_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic5_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) basic5_conv1Forward(n int, x, y []float32) {
-	basic5_conv1.Forward(n, x, m.params[461632:609088], nil, y, m.scratch)
-}
-
-// basic5_conv1Infer is basic5_conv1 at inference, with basic5_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic5_conv1Infer(n int, x, y []float32) {
-	basic5_conv1Infer.Forward(n, x, m.fold[460800:608256], m.fold[608256:608384], y, m.scratch)
-}
-
-func (m *Net) basic5_conv1Backward(n int, x, dy, dx []float32) {
-	basic5_conv1.BackwardFilter(n, x, dy, m.grads[461632:609088], nil, m.scratch)
-	if dx != nil {
-		basic5_conv1.BackwardData(n, dy, m.params[461632:609088], dx, m.scratch)
-	}
-}
-
-// basic5_bn1: bn (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic5_bn1Forward(n int, x, y []float32) {
-	basic5_bn1.ForwardTrain(n, x, y, m.params[609088:609216], m.params[609216:609344], m.buffers[1664:1792], m.buffers[1792:1920], m.savedFix[1664:1792], m.savedFix[1792:1920])
-}
-
-func (m *Net) basic5_bn1Backward(n int, x, dy, dx []float32) {
-	basic5_bn1.Backward(n, x, dy, m.params[609088:609216], m.savedFix[1664:1792], m.savedFix[1792:1920], dx, m.grads[609088:609216], m.grads[609216:609344])
-}
-
-// basic5_relu1: relu (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) basic5_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic5_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic5_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) basic5_conv2Forward(n int, x, y []float32) {
-	basic5_conv2.Forward(n, x, m.params[609344:756800], nil, y, m.scratch)
-}
-
-// basic5_conv2Infer is basic5_conv2 at inference, with basic5_bn2 folded into its weights and bias.
-func (m *Net) basic5_conv2Infer(n int, x, y []float32) {
-	basic5_conv2Infer.Forward(n, x, m.fold[608384:755840], m.fold[755840:755968], y, m.scratch)
-}
-
-func (m *Net) basic5_conv2Backward(n int, x, dy, dx []float32) {
-	basic5_conv2.BackwardFilter(n, x, dy, m.grads[609344:756800], nil, m.scratch)
-	if dx != nil {
-		basic5_conv2.BackwardData(n, dy, m.params[609344:756800], dx, m.scratch)
-	}
-}
-
-// basic5_bn2: bn (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic5_bn2Forward(n int, x, y []float32) {
-	basic5_bn2.ForwardTrain(n, x, y, m.params[756800:756928], m.params[756928:757056], m.buffers[1920:2048], m.buffers[2048:2176], m.savedFix[1920:2048], m.savedFix[2048:2176])
-}
-
-func (m *Net) basic5_bn2Backward(n int, x, dy, dx []float32) {
-	basic5_bn2.Backward(n, x, dy, m.params[756800:756928], m.savedFix[1920:2048], m.savedFix[2048:2176], dx, m.grads[756800:756928], m.grads[756928:757056])
-}
-
-// basic5_add1: residual (../networks/resnet34.cnn:9), 28x28x128 + 28x28x128 -> 28x28x128. The residual sum h(x) = f(x) + x.
-func (m *Net) basic5_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic5_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic5_relu2: relu (../networks/resnet34.cnn:13), 28x28x128 -> 28x28x128.
-func (m *Net) basic5_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic5_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic6_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) basic6_conv1Forward(n int, x, y []float32) {
-	basic6_conv1.Forward(n, x, m.params[757056:904512], nil, y, m.scratch)
-}
-
-// basic6_conv1Infer is basic6_conv1 at inference, with basic6_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic6_conv1Infer(n int, x, y []float32) {
-	basic6_conv1Infer.Forward(n, x, m.fold[755968:903424], m.fold[903424:903552], y, m.scratch)
-}
-
-func (m *Net) basic6_conv1Backward(n int, x, dy, dx []float32) {
-	basic6_conv1.BackwardFilter(n, x, dy, m.grads[757056:904512], nil, m.scratch)
-	if dx != nil {
-		basic6_conv1.BackwardData(n, dy, m.params[757056:904512], dx, m.scratch)
-	}
-}
-
-// basic6_bn1: bn (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic6_bn1Forward(n int, x, y []float32) {
-	basic6_bn1.ForwardTrain(n, x, y, m.params[904512:904640], m.params[904640:904768], m.buffers[2176:2304], m.buffers[2304:2432], m.savedFix[2176:2304], m.savedFix[2304:2432])
-}
-
-func (m *Net) basic6_bn1Backward(n int, x, dy, dx []float32) {
-	basic6_bn1.Backward(n, x, dy, m.params[904512:904640], m.savedFix[2176:2304], m.savedFix[2304:2432], dx, m.grads[904512:904640], m.grads[904640:904768])
-}
-
-// basic6_relu1: relu (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) basic6_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic6_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic6_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) basic6_conv2Forward(n int, x, y []float32) {
-	basic6_conv2.Forward(n, x, m.params[904768:1052224], nil, y, m.scratch)
-}
-
-// basic6_conv2Infer is basic6_conv2 at inference, with basic6_bn2 folded into its weights and bias.
-func (m *Net) basic6_conv2Infer(n int, x, y []float32) {
-	basic6_conv2Infer.Forward(n, x, m.fold[903552:1051008], m.fold[1051008:1051136], y, m.scratch)
-}
-
-func (m *Net) basic6_conv2Backward(n int, x, dy, dx []float32) {
-	basic6_conv2.BackwardFilter(n, x, dy, m.grads[904768:1052224], nil, m.scratch)
-	if dx != nil {
-		basic6_conv2.BackwardData(n, dy, m.params[904768:1052224], dx, m.scratch)
-	}
-}
-
-// basic6_bn2: bn (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic6_bn2Forward(n int, x, y []float32) {
-	basic6_bn2.ForwardTrain(n, x, y, m.params[1052224:1052352], m.params[1052352:1052480], m.buffers[2432:2560], m.buffers[2560:2688], m.savedFix[2432:2560], m.savedFix[2560:2688])
-}
-
-func (m *Net) basic6_bn2Backward(n int, x, dy, dx []float32) {
-	basic6_bn2.Backward(n, x, dy, m.params[1052224:1052352], m.savedFix[2432:2560], m.savedFix[2560:2688], dx, m.grads[1052224:1052352], m.grads[1052352:1052480])
-}
-
-// basic6_add1: residual (../networks/resnet34.cnn:9), 28x28x128 + 28x28x128 -> 28x28x128. The residual sum h(x) = f(x) + x.
-func (m *Net) basic6_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic6_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic6_relu2: relu (../networks/resnet34.cnn:13), 28x28x128 -> 28x28x128.
-func (m *Net) basic6_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic6_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic7_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) basic7_conv1Forward(n int, x, y []float32) {
-	basic7_conv1.Forward(n, x, m.params[1052480:1199936], nil, y, m.scratch)
-}
-
-// basic7_conv1Infer is basic7_conv1 at inference, with basic7_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic7_conv1Infer(n int, x, y []float32) {
-	basic7_conv1Infer.Forward(n, x, m.fold[1051136:1198592], m.fold[1198592:1198720], y, m.scratch)
-}
-
-func (m *Net) basic7_conv1Backward(n int, x, dy, dx []float32) {
-	basic7_conv1.BackwardFilter(n, x, dy, m.grads[1052480:1199936], nil, m.scratch)
-	if dx != nil {
-		basic7_conv1.BackwardData(n, dy, m.params[1052480:1199936], dx, m.scratch)
-	}
-}
-
-// basic7_bn1: bn (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic7_bn1Forward(n int, x, y []float32) {
-	basic7_bn1.ForwardTrain(n, x, y, m.params[1199936:1200064], m.params[1200064:1200192], m.buffers[2688:2816], m.buffers[2816:2944], m.savedFix[2688:2816], m.savedFix[2816:2944])
-}
-
-func (m *Net) basic7_bn1Backward(n int, x, dy, dx []float32) {
-	basic7_bn1.Backward(n, x, dy, m.params[1199936:1200064], m.savedFix[2688:2816], m.savedFix[2816:2944], dx, m.grads[1199936:1200064], m.grads[1200064:1200192])
-}
-
-// basic7_relu1: relu (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) basic7_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic7_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic7_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) basic7_conv2Forward(n int, x, y []float32) {
-	basic7_conv2.Forward(n, x, m.params[1200192:1347648], nil, y, m.scratch)
-}
-
-// basic7_conv2Infer is basic7_conv2 at inference, with basic7_bn2 folded into its weights and bias.
-func (m *Net) basic7_conv2Infer(n int, x, y []float32) {
-	basic7_conv2Infer.Forward(n, x, m.fold[1198720:1346176], m.fold[1346176:1346304], y, m.scratch)
-}
-
-func (m *Net) basic7_conv2Backward(n int, x, dy, dx []float32) {
-	basic7_conv2.BackwardFilter(n, x, dy, m.grads[1200192:1347648], nil, m.scratch)
-	if dx != nil {
-		basic7_conv2.BackwardData(n, dy, m.params[1200192:1347648], dx, m.scratch)
-	}
-}
-
-// basic7_bn2: bn (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) basic7_bn2Forward(n int, x, y []float32) {
-	basic7_bn2.ForwardTrain(n, x, y, m.params[1347648:1347776], m.params[1347776:1347904], m.buffers[2944:3072], m.buffers[3072:3200], m.savedFix[2944:3072], m.savedFix[3072:3200])
-}
-
-func (m *Net) basic7_bn2Backward(n int, x, dy, dx []float32) {
-	basic7_bn2.Backward(n, x, dy, m.params[1347648:1347776], m.savedFix[2944:3072], m.savedFix[3072:3200], dx, m.grads[1347648:1347776], m.grads[1347776:1347904])
-}
-
-// basic7_add1: residual (../networks/resnet34.cnn:9), 28x28x128 + 28x28x128 -> 28x28x128. The residual sum h(x) = f(x) + x.
-func (m *Net) basic7_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic7_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic7_relu2: relu (../networks/resnet34.cnn:13), 28x28x128 -> 28x28x128.
-func (m *Net) basic7_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic7_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic8_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 28x28x128 -> 14x14x256.
-func (m *Net) basic8_conv1Forward(n int, x, y []float32) {
-	basic8_conv1.Forward(n, x, m.params[1347904:1642816], nil, y, m.scratch)
-}
-
-// basic8_conv1Infer is basic8_conv1 at inference, with basic8_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic8_conv1Infer(n int, x, y []float32) {
-	basic8_conv1Infer.Forward(n, x, m.fold[1346304:1641216], m.fold[1641216:1641472], y, m.scratch)
-}
-
-func (m *Net) basic8_conv1Backward(n int, x, dy, dx []float32) {
-	basic8_conv1.BackwardFilter(n, x, dy, m.grads[1347904:1642816], nil, m.scratch)
-	if dx != nil {
-		basic8_conv1.BackwardData(n, dy, m.params[1347904:1642816], dx, m.scratch)
-	}
-}
-
-// basic8_bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic8_bn1Forward(n int, x, y []float32) {
-	basic8_bn1.ForwardTrain(n, x, y, m.params[1642816:1643072], m.params[1643072:1643328], m.buffers[3200:3456], m.buffers[3456:3712], m.savedFix[3200:3456], m.savedFix[3456:3712])
-}
-
-func (m *Net) basic8_bn1Backward(n int, x, dy, dx []float32) {
-	basic8_bn1.Backward(n, x, dy, m.params[1642816:1643072], m.savedFix[3200:3456], m.savedFix[3456:3712], dx, m.grads[1642816:1643072], m.grads[1643072:1643328])
-}
-
-// basic8_relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic8_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic8_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic8_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) basic8_conv2Forward(n int, x, y []float32) {
-	basic8_conv2.Forward(n, x, m.params[1643328:2233152], nil, y, m.scratch)
-}
-
-// basic8_conv2Infer is basic8_conv2 at inference, with basic8_bn2 folded into its weights and bias.
-func (m *Net) basic8_conv2Infer(n int, x, y []float32) {
-	basic8_conv2Infer.Forward(n, x, m.fold[1641472:2231296], m.fold[2231296:2231552], y, m.scratch)
-}
-
-func (m *Net) basic8_conv2Backward(n int, x, dy, dx []float32) {
-	basic8_conv2.BackwardFilter(n, x, dy, m.grads[1643328:2233152], nil, m.scratch)
-	if dx != nil {
-		basic8_conv2.BackwardData(n, dy, m.params[1643328:2233152], dx, m.scratch)
-	}
-}
-
-// basic8_bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic8_bn2Forward(n int, x, y []float32) {
-	basic8_bn2.ForwardTrain(n, x, y, m.params[2233152:2233408], m.params[2233408:2233664], m.buffers[3712:3968], m.buffers[3968:4224], m.savedFix[3712:3968], m.savedFix[3968:4224])
-}
-
-func (m *Net) basic8_bn2Backward(n int, x, dy, dx []float32) {
-	basic8_bn2.Backward(n, x, dy, m.params[2233152:2233408], m.savedFix[3712:3968], m.savedFix[3968:4224], dx, m.grads[2233152:2233408], m.grads[2233408:2233664])
-}
-
-// basic8_shortcut1_conv1: conv 256 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 28x28x128 -> 14x14x256.
-func (m *Net) basic8_shortcut1_conv1Forward(n int, x, y []float32) {
-	basic8_shortcut1_conv1.Forward(n, x, m.params[2233664:2266432], nil, y, m.scratch)
-}
-
-// basic8_shortcut1_conv1Infer is basic8_shortcut1_conv1 at inference, with basic8_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) basic8_shortcut1_conv1Infer(n int, x, y []float32) {
-	basic8_shortcut1_conv1Infer.Forward(n, x, m.fold[2231552:2264320], m.fold[2264320:2264576], y, m.scratch)
-}
-
-func (m *Net) basic8_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	basic8_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[2233664:2266432], nil, m.scratch)
-	if dx != nil {
-		basic8_shortcut1_conv1.BackwardData(n, dy, m.params[2233664:2266432], dx, m.scratch)
-	}
-}
-
-// basic8_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic8_shortcut1_bn1Forward(n int, x, y []float32) {
-	basic8_shortcut1_bn1.ForwardTrain(n, x, y, m.params[2266432:2266688], m.params[2266688:2266944], m.buffers[4224:4480], m.buffers[4480:4736], m.savedFix[4224:4480], m.savedFix[4480:4736])
-}
-
-func (m *Net) basic8_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	basic8_shortcut1_bn1.Backward(n, x, dy, m.params[2266432:2266688], m.savedFix[4224:4480], m.savedFix[4480:4736], dx, m.grads[2266432:2266688], m.grads[2266688:2266944])
-}
-
-// basic8_add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256. The residual sum h(x) = f(x) + x.
-func (m *Net) basic8_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic8_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic8_relu2: relu (../networks/resnet34.cnn:13), 14x14x256 -> 14x14x256.
-func (m *Net) basic8_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic8_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic9_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic9_conv1Forward(n int, x, y []float32) {
-	basic9_conv1.Forward(n, x, m.params[2266944:2856768], nil, y, m.scratch)
-}
-
-// basic9_conv1Infer is basic9_conv1 at inference, with basic9_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic9_conv1Infer(n int, x, y []float32) {
-	basic9_conv1Infer.Forward(n, x, m.fold[2264576:2854400], m.fold[2854400:2854656], y, m.scratch)
-}
-
-func (m *Net) basic9_conv1Backward(n int, x, dy, dx []float32) {
-	basic9_conv1.BackwardFilter(n, x, dy, m.grads[2266944:2856768], nil, m.scratch)
-	if dx != nil {
-		basic9_conv1.BackwardData(n, dy, m.params[2266944:2856768], dx, m.scratch)
-	}
-}
-
-// basic9_bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic9_bn1Forward(n int, x, y []float32) {
-	basic9_bn1.ForwardTrain(n, x, y, m.params[2856768:2857024], m.params[2857024:2857280], m.buffers[4736:4992], m.buffers[4992:5248], m.savedFix[4736:4992], m.savedFix[4992:5248])
-}
-
-func (m *Net) basic9_bn1Backward(n int, x, dy, dx []float32) {
-	basic9_bn1.Backward(n, x, dy, m.params[2856768:2857024], m.savedFix[4736:4992], m.savedFix[4992:5248], dx, m.grads[2856768:2857024], m.grads[2857024:2857280])
-}
-
-// basic9_relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic9_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic9_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic9_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) basic9_conv2Forward(n int, x, y []float32) {
-	basic9_conv2.Forward(n, x, m.params[2857280:3447104], nil, y, m.scratch)
-}
-
-// basic9_conv2Infer is basic9_conv2 at inference, with basic9_bn2 folded into its weights and bias.
-func (m *Net) basic9_conv2Infer(n int, x, y []float32) {
-	basic9_conv2Infer.Forward(n, x, m.fold[2854656:3444480], m.fold[3444480:3444736], y, m.scratch)
-}
-
-func (m *Net) basic9_conv2Backward(n int, x, dy, dx []float32) {
-	basic9_conv2.BackwardFilter(n, x, dy, m.grads[2857280:3447104], nil, m.scratch)
-	if dx != nil {
-		basic9_conv2.BackwardData(n, dy, m.params[2857280:3447104], dx, m.scratch)
-	}
-}
-
-// basic9_bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic9_bn2Forward(n int, x, y []float32) {
-	basic9_bn2.ForwardTrain(n, x, y, m.params[3447104:3447360], m.params[3447360:3447616], m.buffers[5248:5504], m.buffers[5504:5760], m.savedFix[5248:5504], m.savedFix[5504:5760])
-}
-
-func (m *Net) basic9_bn2Backward(n int, x, dy, dx []float32) {
-	basic9_bn2.Backward(n, x, dy, m.params[3447104:3447360], m.savedFix[5248:5504], m.savedFix[5504:5760], dx, m.grads[3447104:3447360], m.grads[3447360:3447616])
-}
-
-// basic9_add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256. The residual sum h(x) = f(x) + x.
-func (m *Net) basic9_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic9_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic9_relu2: relu (../networks/resnet34.cnn:13), 14x14x256 -> 14x14x256.
-func (m *Net) basic9_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic9_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic10_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic10_conv1Forward(n int, x, y []float32) {
-	basic10_conv1.Forward(n, x, m.params[3447616:4037440], nil, y, m.scratch)
-}
-
-// basic10_conv1Infer is basic10_conv1 at inference, with basic10_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic10_conv1Infer(n int, x, y []float32) {
-	basic10_conv1Infer.Forward(n, x, m.fold[3444736:4034560], m.fold[4034560:4034816], y, m.scratch)
-}
-
-func (m *Net) basic10_conv1Backward(n int, x, dy, dx []float32) {
-	basic10_conv1.BackwardFilter(n, x, dy, m.grads[3447616:4037440], nil, m.scratch)
-	if dx != nil {
-		basic10_conv1.BackwardData(n, dy, m.params[3447616:4037440], dx, m.scratch)
-	}
-}
-
-// basic10_bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic10_bn1Forward(n int, x, y []float32) {
-	basic10_bn1.ForwardTrain(n, x, y, m.params[4037440:4037696], m.params[4037696:4037952], m.buffers[5760:6016], m.buffers[6016:6272], m.savedFix[5760:6016], m.savedFix[6016:6272])
-}
-
-func (m *Net) basic10_bn1Backward(n int, x, dy, dx []float32) {
-	basic10_bn1.Backward(n, x, dy, m.params[4037440:4037696], m.savedFix[5760:6016], m.savedFix[6016:6272], dx, m.grads[4037440:4037696], m.grads[4037696:4037952])
-}
-
-// basic10_relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic10_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic10_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic10_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) basic10_conv2Forward(n int, x, y []float32) {
-	basic10_conv2.Forward(n, x, m.params[4037952:4627776], nil, y, m.scratch)
-}
-
-// basic10_conv2Infer is basic10_conv2 at inference, with basic10_bn2 folded into its weights and bias.
-func (m *Net) basic10_conv2Infer(n int, x, y []float32) {
-	basic10_conv2Infer.Forward(n, x, m.fold[4034816:4624640], m.fold[4624640:4624896], y, m.scratch)
-}
-
-func (m *Net) basic10_conv2Backward(n int, x, dy, dx []float32) {
-	basic10_conv2.BackwardFilter(n, x, dy, m.grads[4037952:4627776], nil, m.scratch)
-	if dx != nil {
-		basic10_conv2.BackwardData(n, dy, m.params[4037952:4627776], dx, m.scratch)
-	}
-}
-
-// basic10_bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic10_bn2Forward(n int, x, y []float32) {
-	basic10_bn2.ForwardTrain(n, x, y, m.params[4627776:4628032], m.params[4628032:4628288], m.buffers[6272:6528], m.buffers[6528:6784], m.savedFix[6272:6528], m.savedFix[6528:6784])
-}
-
-func (m *Net) basic10_bn2Backward(n int, x, dy, dx []float32) {
-	basic10_bn2.Backward(n, x, dy, m.params[4627776:4628032], m.savedFix[6272:6528], m.savedFix[6528:6784], dx, m.grads[4627776:4628032], m.grads[4628032:4628288])
-}
-
-// basic10_add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256. The residual sum h(x) = f(x) + x.
-func (m *Net) basic10_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic10_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic10_relu2: relu (../networks/resnet34.cnn:13), 14x14x256 -> 14x14x256.
-func (m *Net) basic10_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic10_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic11_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic11_conv1Forward(n int, x, y []float32) {
-	basic11_conv1.Forward(n, x, m.params[4628288:5218112], nil, y, m.scratch)
-}
-
-// basic11_conv1Infer is basic11_conv1 at inference, with basic11_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic11_conv1Infer(n int, x, y []float32) {
-	basic11_conv1Infer.Forward(n, x, m.fold[4624896:5214720], m.fold[5214720:5214976], y, m.scratch)
-}
-
-func (m *Net) basic11_conv1Backward(n int, x, dy, dx []float32) {
-	basic11_conv1.BackwardFilter(n, x, dy, m.grads[4628288:5218112], nil, m.scratch)
-	if dx != nil {
-		basic11_conv1.BackwardData(n, dy, m.params[4628288:5218112], dx, m.scratch)
-	}
-}
-
-// basic11_bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic11_bn1Forward(n int, x, y []float32) {
-	basic11_bn1.ForwardTrain(n, x, y, m.params[5218112:5218368], m.params[5218368:5218624], m.buffers[6784:7040], m.buffers[7040:7296], m.savedFix[6784:7040], m.savedFix[7040:7296])
-}
-
-func (m *Net) basic11_bn1Backward(n int, x, dy, dx []float32) {
-	basic11_bn1.Backward(n, x, dy, m.params[5218112:5218368], m.savedFix[6784:7040], m.savedFix[7040:7296], dx, m.grads[5218112:5218368], m.grads[5218368:5218624])
-}
-
-// basic11_relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic11_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic11_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic11_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) basic11_conv2Forward(n int, x, y []float32) {
-	basic11_conv2.Forward(n, x, m.params[5218624:5808448], nil, y, m.scratch)
-}
-
-// basic11_conv2Infer is basic11_conv2 at inference, with basic11_bn2 folded into its weights and bias.
-func (m *Net) basic11_conv2Infer(n int, x, y []float32) {
-	basic11_conv2Infer.Forward(n, x, m.fold[5214976:5804800], m.fold[5804800:5805056], y, m.scratch)
-}
-
-func (m *Net) basic11_conv2Backward(n int, x, dy, dx []float32) {
-	basic11_conv2.BackwardFilter(n, x, dy, m.grads[5218624:5808448], nil, m.scratch)
-	if dx != nil {
-		basic11_conv2.BackwardData(n, dy, m.params[5218624:5808448], dx, m.scratch)
-	}
-}
-
-// basic11_bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic11_bn2Forward(n int, x, y []float32) {
-	basic11_bn2.ForwardTrain(n, x, y, m.params[5808448:5808704], m.params[5808704:5808960], m.buffers[7296:7552], m.buffers[7552:7808], m.savedFix[7296:7552], m.savedFix[7552:7808])
-}
-
-func (m *Net) basic11_bn2Backward(n int, x, dy, dx []float32) {
-	basic11_bn2.Backward(n, x, dy, m.params[5808448:5808704], m.savedFix[7296:7552], m.savedFix[7552:7808], dx, m.grads[5808448:5808704], m.grads[5808704:5808960])
-}
-
-// basic11_add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256. The residual sum h(x) = f(x) + x.
-func (m *Net) basic11_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic11_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic11_relu2: relu (../networks/resnet34.cnn:13), 14x14x256 -> 14x14x256.
-func (m *Net) basic11_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic11_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic12_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic12_conv1Forward(n int, x, y []float32) {
-	basic12_conv1.Forward(n, x, m.params[5808960:6398784], nil, y, m.scratch)
-}
-
-// basic12_conv1Infer is basic12_conv1 at inference, with basic12_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic12_conv1Infer(n int, x, y []float32) {
-	basic12_conv1Infer.Forward(n, x, m.fold[5805056:6394880], m.fold[6394880:6395136], y, m.scratch)
-}
-
-func (m *Net) basic12_conv1Backward(n int, x, dy, dx []float32) {
-	basic12_conv1.BackwardFilter(n, x, dy, m.grads[5808960:6398784], nil, m.scratch)
-	if dx != nil {
-		basic12_conv1.BackwardData(n, dy, m.params[5808960:6398784], dx, m.scratch)
-	}
-}
-
-// basic12_bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic12_bn1Forward(n int, x, y []float32) {
-	basic12_bn1.ForwardTrain(n, x, y, m.params[6398784:6399040], m.params[6399040:6399296], m.buffers[7808:8064], m.buffers[8064:8320], m.savedFix[7808:8064], m.savedFix[8064:8320])
-}
-
-func (m *Net) basic12_bn1Backward(n int, x, dy, dx []float32) {
-	basic12_bn1.Backward(n, x, dy, m.params[6398784:6399040], m.savedFix[7808:8064], m.savedFix[8064:8320], dx, m.grads[6398784:6399040], m.grads[6399040:6399296])
-}
-
-// basic12_relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic12_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic12_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic12_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) basic12_conv2Forward(n int, x, y []float32) {
-	basic12_conv2.Forward(n, x, m.params[6399296:6989120], nil, y, m.scratch)
-}
-
-// basic12_conv2Infer is basic12_conv2 at inference, with basic12_bn2 folded into its weights and bias.
-func (m *Net) basic12_conv2Infer(n int, x, y []float32) {
-	basic12_conv2Infer.Forward(n, x, m.fold[6395136:6984960], m.fold[6984960:6985216], y, m.scratch)
-}
-
-func (m *Net) basic12_conv2Backward(n int, x, dy, dx []float32) {
-	basic12_conv2.BackwardFilter(n, x, dy, m.grads[6399296:6989120], nil, m.scratch)
-	if dx != nil {
-		basic12_conv2.BackwardData(n, dy, m.params[6399296:6989120], dx, m.scratch)
-	}
-}
-
-// basic12_bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic12_bn2Forward(n int, x, y []float32) {
-	basic12_bn2.ForwardTrain(n, x, y, m.params[6989120:6989376], m.params[6989376:6989632], m.buffers[8320:8576], m.buffers[8576:8832], m.savedFix[8320:8576], m.savedFix[8576:8832])
-}
-
-func (m *Net) basic12_bn2Backward(n int, x, dy, dx []float32) {
-	basic12_bn2.Backward(n, x, dy, m.params[6989120:6989376], m.savedFix[8320:8576], m.savedFix[8576:8832], dx, m.grads[6989120:6989376], m.grads[6989376:6989632])
-}
-
-// basic12_add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256. The residual sum h(x) = f(x) + x.
-func (m *Net) basic12_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic12_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic12_relu2: relu (../networks/resnet34.cnn:13), 14x14x256 -> 14x14x256.
-func (m *Net) basic12_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic12_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic13_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic13_conv1Forward(n int, x, y []float32) {
-	basic13_conv1.Forward(n, x, m.params[6989632:7579456], nil, y, m.scratch)
-}
-
-// basic13_conv1Infer is basic13_conv1 at inference, with basic13_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic13_conv1Infer(n int, x, y []float32) {
-	basic13_conv1Infer.Forward(n, x, m.fold[6985216:7575040], m.fold[7575040:7575296], y, m.scratch)
-}
-
-func (m *Net) basic13_conv1Backward(n int, x, dy, dx []float32) {
-	basic13_conv1.BackwardFilter(n, x, dy, m.grads[6989632:7579456], nil, m.scratch)
-	if dx != nil {
-		basic13_conv1.BackwardData(n, dy, m.params[6989632:7579456], dx, m.scratch)
-	}
-}
-
-// basic13_bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic13_bn1Forward(n int, x, y []float32) {
-	basic13_bn1.ForwardTrain(n, x, y, m.params[7579456:7579712], m.params[7579712:7579968], m.buffers[8832:9088], m.buffers[9088:9344], m.savedFix[8832:9088], m.savedFix[9088:9344])
-}
-
-func (m *Net) basic13_bn1Backward(n int, x, dy, dx []float32) {
-	basic13_bn1.Backward(n, x, dy, m.params[7579456:7579712], m.savedFix[8832:9088], m.savedFix[9088:9344], dx, m.grads[7579456:7579712], m.grads[7579712:7579968])
-}
-
-// basic13_relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) basic13_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic13_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic13_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) basic13_conv2Forward(n int, x, y []float32) {
-	basic13_conv2.Forward(n, x, m.params[7579968:8169792], nil, y, m.scratch)
-}
-
-// basic13_conv2Infer is basic13_conv2 at inference, with basic13_bn2 folded into its weights and bias.
-func (m *Net) basic13_conv2Infer(n int, x, y []float32) {
-	basic13_conv2Infer.Forward(n, x, m.fold[7575296:8165120], m.fold[8165120:8165376], y, m.scratch)
-}
-
-func (m *Net) basic13_conv2Backward(n int, x, dy, dx []float32) {
-	basic13_conv2.BackwardFilter(n, x, dy, m.grads[7579968:8169792], nil, m.scratch)
-	if dx != nil {
-		basic13_conv2.BackwardData(n, dy, m.params[7579968:8169792], dx, m.scratch)
-	}
-}
-
-// basic13_bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) basic13_bn2Forward(n int, x, y []float32) {
-	basic13_bn2.ForwardTrain(n, x, y, m.params[8169792:8170048], m.params[8170048:8170304], m.buffers[9344:9600], m.buffers[9600:9856], m.savedFix[9344:9600], m.savedFix[9600:9856])
-}
-
-func (m *Net) basic13_bn2Backward(n int, x, dy, dx []float32) {
-	basic13_bn2.Backward(n, x, dy, m.params[8169792:8170048], m.savedFix[9344:9600], m.savedFix[9600:9856], dx, m.grads[8169792:8170048], m.grads[8170048:8170304])
-}
-
-// basic13_add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256. The residual sum h(x) = f(x) + x.
-func (m *Net) basic13_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic13_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic13_relu2: relu (../networks/resnet34.cnn:13), 14x14x256 -> 14x14x256.
-func (m *Net) basic13_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic13_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic14_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 7x7x512.
-func (m *Net) basic14_conv1Forward(n int, x, y []float32) {
-	basic14_conv1.Forward(n, x, m.params[8170304:9349952], nil, y, m.scratch)
-}
-
-// basic14_conv1Infer is basic14_conv1 at inference, with basic14_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic14_conv1Infer(n int, x, y []float32) {
-	basic14_conv1Infer.Forward(n, x, m.fold[8165376:9345024], m.fold[9345024:9345536], y, m.scratch)
-}
-
-func (m *Net) basic14_conv1Backward(n int, x, dy, dx []float32) {
-	basic14_conv1.BackwardFilter(n, x, dy, m.grads[8170304:9349952], nil, m.scratch)
-	if dx != nil {
-		basic14_conv1.BackwardData(n, dy, m.params[8170304:9349952], dx, m.scratch)
-	}
-}
-
-// basic14_bn1: bn (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) basic14_bn1Forward(n int, x, y []float32) {
-	basic14_bn1.ForwardTrain(n, x, y, m.params[9349952:9350464], m.params[9350464:9350976], m.buffers[9856:10368], m.buffers[10368:10880], m.savedFix[9856:10368], m.savedFix[10368:10880])
-}
-
-func (m *Net) basic14_bn1Backward(n int, x, dy, dx []float32) {
-	basic14_bn1.Backward(n, x, dy, m.params[9349952:9350464], m.savedFix[9856:10368], m.savedFix[10368:10880], dx, m.grads[9349952:9350464], m.grads[9350464:9350976])
-}
-
-// basic14_relu1: relu (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) basic14_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic14_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic14_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) basic14_conv2Forward(n int, x, y []float32) {
-	basic14_conv2.Forward(n, x, m.params[9350976:11710272], nil, y, m.scratch)
-}
-
-// basic14_conv2Infer is basic14_conv2 at inference, with basic14_bn2 folded into its weights and bias.
-func (m *Net) basic14_conv2Infer(n int, x, y []float32) {
-	basic14_conv2Infer.Forward(n, x, m.fold[9345536:11704832], m.fold[11704832:11705344], y, m.scratch)
-}
-
-func (m *Net) basic14_conv2Backward(n int, x, dy, dx []float32) {
-	basic14_conv2.BackwardFilter(n, x, dy, m.grads[9350976:11710272], nil, m.scratch)
-	if dx != nil {
-		basic14_conv2.BackwardData(n, dy, m.params[9350976:11710272], dx, m.scratch)
-	}
-}
-
-// basic14_bn2: bn (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) basic14_bn2Forward(n int, x, y []float32) {
-	basic14_bn2.ForwardTrain(n, x, y, m.params[11710272:11710784], m.params[11710784:11711296], m.buffers[10880:11392], m.buffers[11392:11904], m.savedFix[10880:11392], m.savedFix[11392:11904])
-}
-
-func (m *Net) basic14_bn2Backward(n int, x, dy, dx []float32) {
-	basic14_bn2.Backward(n, x, dy, m.params[11710272:11710784], m.savedFix[10880:11392], m.savedFix[11392:11904], dx, m.grads[11710272:11710784], m.grads[11710784:11711296])
-}
-
-// basic14_shortcut1_conv1: conv 512 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 14x14x256 -> 7x7x512.
-func (m *Net) basic14_shortcut1_conv1Forward(n int, x, y []float32) {
-	basic14_shortcut1_conv1.Forward(n, x, m.params[11711296:11842368], nil, y, m.scratch)
-}
-
-// basic14_shortcut1_conv1Infer is basic14_shortcut1_conv1 at inference, with basic14_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) basic14_shortcut1_conv1Infer(n int, x, y []float32) {
-	basic14_shortcut1_conv1Infer.Forward(n, x, m.fold[11705344:11836416], m.fold[11836416:11836928], y, m.scratch)
-}
-
-func (m *Net) basic14_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	basic14_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[11711296:11842368], nil, m.scratch)
-	if dx != nil {
-		basic14_shortcut1_conv1.BackwardData(n, dy, m.params[11711296:11842368], dx, m.scratch)
-	}
-}
-
-// basic14_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) basic14_shortcut1_bn1Forward(n int, x, y []float32) {
-	basic14_shortcut1_bn1.ForwardTrain(n, x, y, m.params[11842368:11842880], m.params[11842880:11843392], m.buffers[11904:12416], m.buffers[12416:12928], m.savedFix[11904:12416], m.savedFix[12416:12928])
-}
-
-func (m *Net) basic14_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	basic14_shortcut1_bn1.Backward(n, x, dy, m.params[11842368:11842880], m.savedFix[11904:12416], m.savedFix[12416:12928], dx, m.grads[11842368:11842880], m.grads[11842880:11843392])
-}
-
-// basic14_add1: residual (../networks/resnet34.cnn:9), 7x7x512 + 7x7x512 -> 7x7x512. The residual sum h(x) = f(x) + x.
-func (m *Net) basic14_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic14_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic14_relu2: relu (../networks/resnet34.cnn:13), 7x7x512 -> 7x7x512.
-func (m *Net) basic14_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic14_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic15_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) basic15_conv1Forward(n int, x, y []float32) {
-	basic15_conv1.Forward(n, x, m.params[11843392:14202688], nil, y, m.scratch)
-}
-
-// basic15_conv1Infer is basic15_conv1 at inference, with basic15_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic15_conv1Infer(n int, x, y []float32) {
-	basic15_conv1Infer.Forward(n, x, m.fold[11836928:14196224], m.fold[14196224:14196736], y, m.scratch)
-}
-
-func (m *Net) basic15_conv1Backward(n int, x, dy, dx []float32) {
-	basic15_conv1.BackwardFilter(n, x, dy, m.grads[11843392:14202688], nil, m.scratch)
-	if dx != nil {
-		basic15_conv1.BackwardData(n, dy, m.params[11843392:14202688], dx, m.scratch)
-	}
-}
-
-// basic15_bn1: bn (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) basic15_bn1Forward(n int, x, y []float32) {
-	basic15_bn1.ForwardTrain(n, x, y, m.params[14202688:14203200], m.params[14203200:14203712], m.buffers[12928:13440], m.buffers[13440:13952], m.savedFix[12928:13440], m.savedFix[13440:13952])
-}
-
-func (m *Net) basic15_bn1Backward(n int, x, dy, dx []float32) {
-	basic15_bn1.Backward(n, x, dy, m.params[14202688:14203200], m.savedFix[12928:13440], m.savedFix[13440:13952], dx, m.grads[14202688:14203200], m.grads[14203200:14203712])
-}
-
-// basic15_relu1: relu (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) basic15_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic15_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic15_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) basic15_conv2Forward(n int, x, y []float32) {
-	basic15_conv2.Forward(n, x, m.params[14203712:16563008], nil, y, m.scratch)
-}
-
-// basic15_conv2Infer is basic15_conv2 at inference, with basic15_bn2 folded into its weights and bias.
-func (m *Net) basic15_conv2Infer(n int, x, y []float32) {
-	basic15_conv2Infer.Forward(n, x, m.fold[14196736:16556032], m.fold[16556032:16556544], y, m.scratch)
-}
-
-func (m *Net) basic15_conv2Backward(n int, x, dy, dx []float32) {
-	basic15_conv2.BackwardFilter(n, x, dy, m.grads[14203712:16563008], nil, m.scratch)
-	if dx != nil {
-		basic15_conv2.BackwardData(n, dy, m.params[14203712:16563008], dx, m.scratch)
-	}
-}
-
-// basic15_bn2: bn (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) basic15_bn2Forward(n int, x, y []float32) {
-	basic15_bn2.ForwardTrain(n, x, y, m.params[16563008:16563520], m.params[16563520:16564032], m.buffers[13952:14464], m.buffers[14464:14976], m.savedFix[13952:14464], m.savedFix[14464:14976])
-}
-
-func (m *Net) basic15_bn2Backward(n int, x, dy, dx []float32) {
-	basic15_bn2.Backward(n, x, dy, m.params[16563008:16563520], m.savedFix[13952:14464], m.savedFix[14464:14976], dx, m.grads[16563008:16563520], m.grads[16563520:16564032])
-}
-
-// basic15_add1: residual (../networks/resnet34.cnn:9), 7x7x512 + 7x7x512 -> 7x7x512. The residual sum h(x) = f(x) + x.
-func (m *Net) basic15_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic15_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic15_relu2: relu (../networks/resnet34.cnn:13), 7x7x512 -> 7x7x512.
-func (m *Net) basic15_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic15_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic16_conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) basic16_conv1Forward(n int, x, y []float32) {
-	basic16_conv1.Forward(n, x, m.params[16564032:18923328], nil, y, m.scratch)
-}
-
-// basic16_conv1Infer is basic16_conv1 at inference, with basic16_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic16_conv1Infer(n int, x, y []float32) {
-	basic16_conv1Infer.Forward(n, x, m.fold[16556544:18915840], m.fold[18915840:18916352], y, m.scratch)
-}
-
-func (m *Net) basic16_conv1Backward(n int, x, dy, dx []float32) {
-	basic16_conv1.BackwardFilter(n, x, dy, m.grads[16564032:18923328], nil, m.scratch)
-	if dx != nil {
-		basic16_conv1.BackwardData(n, dy, m.params[16564032:18923328], dx, m.scratch)
-	}
-}
-
-// basic16_bn1: bn (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) basic16_bn1Forward(n int, x, y []float32) {
-	basic16_bn1.ForwardTrain(n, x, y, m.params[18923328:18923840], m.params[18923840:18924352], m.buffers[14976:15488], m.buffers[15488:16000], m.savedFix[14976:15488], m.savedFix[15488:16000])
-}
-
-func (m *Net) basic16_bn1Backward(n int, x, dy, dx []float32) {
-	basic16_bn1.Backward(n, x, dy, m.params[18923328:18923840], m.savedFix[14976:15488], m.savedFix[15488:16000], dx, m.grads[18923328:18923840], m.grads[18923840:18924352])
-}
-
-// basic16_relu1: relu (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) basic16_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic16_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic16_conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) basic16_conv2Forward(n int, x, y []float32) {
-	basic16_conv2.Forward(n, x, m.params[18924352:21283648], nil, y, m.scratch)
-}
-
-// basic16_conv2Infer is basic16_conv2 at inference, with basic16_bn2 folded into its weights and bias.
-func (m *Net) basic16_conv2Infer(n int, x, y []float32) {
-	basic16_conv2Infer.Forward(n, x, m.fold[18916352:21275648], m.fold[21275648:21276160], y, m.scratch)
-}
-
-func (m *Net) basic16_conv2Backward(n int, x, dy, dx []float32) {
-	basic16_conv2.BackwardFilter(n, x, dy, m.grads[18924352:21283648], nil, m.scratch)
-	if dx != nil {
-		basic16_conv2.BackwardData(n, dy, m.params[18924352:21283648], dx, m.scratch)
-	}
-}
-
-// basic16_bn2: bn (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) basic16_bn2Forward(n int, x, y []float32) {
-	basic16_bn2.ForwardTrain(n, x, y, m.params[21283648:21284160], m.params[21284160:21284672], m.buffers[16000:16512], m.buffers[16512:17024], m.savedFix[16000:16512], m.savedFix[16512:17024])
-}
-
-func (m *Net) basic16_bn2Backward(n int, x, dy, dx []float32) {
-	basic16_bn2.Backward(n, x, dy, m.params[21283648:21284160], m.savedFix[16000:16512], m.savedFix[16512:17024], dx, m.grads[21283648:21284160], m.grads[21284160:21284672])
-}
-
-// basic16_add1: residual (../networks/resnet34.cnn:9), 7x7x512 + 7x7x512 -> 7x7x512. The residual sum h(x) = f(x) + x.
-func (m *Net) basic16_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic16_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic16_relu2: relu (../networks/resnet34.cnn:13), 7x7x512 -> 7x7x512.
-func (m *Net) basic16_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic16_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// gap1: gap (../networks/resnet34.cnn:25), 7x7x512 -> 1x1x512.
-func (m *Net) gap1Forward(n int, x, y []float32) {
-	gap1.Forward(n, x, y)
-}
-
-func (m *Net) gap1Backward(n int, x, dy, dx []float32) {
-	gap1.Backward(n, dy, dx)
-}
-
-// fc1: fc 1000 (../networks/resnet34.cnn:25), 1x1x512 -> 1x1x1000.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[21284672:21796672], m.params[21796672:21797672], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[21284672:21796672], m.grads[21796672:21797672])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[21284672:21796672], dx)
-	}
-}
-
-// softmax1: softmax (../networks/resnet34.cnn:25), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
-}
-
-// The geometry of every layer, all constants.
-var (
-	conv1                        = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	conv1Infer                   = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
-	bn1                          = rt.BN{C: 64, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
-	maxpool1                     = rt.MaxPool{C: 64, H: 112, W: 112, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: false, OH: 56, OW: 56}
-	basic1_conv1                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic1_conv1Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	basic1_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic1_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic1_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic1_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic2_conv1                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic2_conv1Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	basic2_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic2_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic2_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic2_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic3_conv1                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic3_conv1Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	basic3_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic3_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic3_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	basic3_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic4_conv1                 = rt.Conv{C: 64, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic4_conv1Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	basic4_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic4_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic4_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic4_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic4_shortcut1_conv1       = rt.Conv{C: 64, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic4_shortcut1_conv1Infer  = rt.Conv{C: 64, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic4_shortcut1_bn1         = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic5_conv1                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic5_conv1Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	basic5_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic5_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic5_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic5_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic6_conv1                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic6_conv1Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	basic6_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic6_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic6_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic6_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic7_conv1                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic7_conv1Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	basic7_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic7_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic7_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	basic7_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic8_conv1                 = rt.Conv{C: 128, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic8_conv1Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	basic8_bn1                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic8_conv2                 = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic8_conv2Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic8_bn2                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic8_shortcut1_conv1       = rt.Conv{C: 128, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic8_shortcut1_conv1Infer  = rt.Conv{C: 128, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic8_shortcut1_bn1         = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic9_conv1                 = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic9_conv1Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	basic9_bn1                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic9_conv2                 = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic9_conv2Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic9_bn2                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic10_conv1                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic10_conv1Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	basic10_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic10_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic10_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic10_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic11_conv1                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic11_conv1Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	basic11_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic11_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic11_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic11_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic12_conv1                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic12_conv1Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	basic12_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic12_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic12_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic12_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic13_conv1                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic13_conv1Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	basic13_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic13_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic13_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	basic13_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic14_conv1                = rt.Conv{C: 256, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic14_conv1Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	basic14_bn1                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic14_conv2                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic14_conv2Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic14_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic14_shortcut1_conv1      = rt.Conv{C: 256, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic14_shortcut1_conv1Infer = rt.Conv{C: 256, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic14_shortcut1_bn1        = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic15_conv1                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic15_conv1Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	basic15_bn1                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic15_conv2                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic15_conv2Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic15_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic16_conv1                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic16_conv1Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	basic16_bn1                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic16_conv2                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic16_conv2Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	basic16_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	gap1                         = rt.GAP{C: 512, H: 7, W: 7}
-	fc1                          = rt.FC{In: 512, Out: 1000, ReLU: false}
-	softmax1                     = rt.Softmax{Classes: 1000}
-)
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
 type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
+	*rt.Net
 }
 
 // New returns the network for batches of up to maxBatch images, initialised from seed as
 // the .cnn's recipe says (init he). It panics if maxBatch < 1.
 func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("resnet34.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 1204224*mb),
-		argmax:    make([]int32, 200704*mb),
-		buffers:   make([]float32, 17024),
-		fold:      make([]float32, 21276160),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 21797672),
-		saved:     make([]float32, 0*mb),
-		savedFix:  make([]float32, 17024),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb), basic1_conv1.ScratchSize(mb), basic1_conv1Infer.ScratchSize(mb), basic1_conv2.ScratchSize(mb), basic1_conv2Infer.ScratchSize(mb), basic2_conv1.ScratchSize(mb), basic2_conv1Infer.ScratchSize(mb), basic2_conv2.ScratchSize(mb), basic2_conv2Infer.ScratchSize(mb), basic3_conv1.ScratchSize(mb), basic3_conv1Infer.ScratchSize(mb), basic3_conv2.ScratchSize(mb), basic3_conv2Infer.ScratchSize(mb), basic4_conv1.ScratchSize(mb), basic4_conv1Infer.ScratchSize(mb), basic4_conv2.ScratchSize(mb), basic4_conv2Infer.ScratchSize(mb), basic4_shortcut1_conv1.ScratchSize(mb), basic4_shortcut1_conv1Infer.ScratchSize(mb), basic5_conv1.ScratchSize(mb), basic5_conv1Infer.ScratchSize(mb), basic5_conv2.ScratchSize(mb), basic5_conv2Infer.ScratchSize(mb), basic6_conv1.ScratchSize(mb), basic6_conv1Infer.ScratchSize(mb), basic6_conv2.ScratchSize(mb), basic6_conv2Infer.ScratchSize(mb), basic7_conv1.ScratchSize(mb), basic7_conv1Infer.ScratchSize(mb), basic7_conv2.ScratchSize(mb), basic7_conv2Infer.ScratchSize(mb), basic8_conv1.ScratchSize(mb), basic8_conv1Infer.ScratchSize(mb), basic8_conv2.ScratchSize(mb), basic8_conv2Infer.ScratchSize(mb), basic8_shortcut1_conv1.ScratchSize(mb), basic8_shortcut1_conv1Infer.ScratchSize(mb), basic9_conv1.ScratchSize(mb), basic9_conv1Infer.ScratchSize(mb), basic9_conv2.ScratchSize(mb), basic9_conv2Infer.ScratchSize(mb), basic10_conv1.ScratchSize(mb), basic10_conv1Infer.ScratchSize(mb), basic10_conv2.ScratchSize(mb), basic10_conv2Infer.ScratchSize(mb), basic11_conv1.ScratchSize(mb), basic11_conv1Infer.ScratchSize(mb), basic11_conv2.ScratchSize(mb), basic11_conv2Infer.ScratchSize(mb), basic12_conv1.ScratchSize(mb), basic12_conv1Infer.ScratchSize(mb), basic12_conv2.ScratchSize(mb), basic12_conv2Infer.ScratchSize(mb), basic13_conv1.ScratchSize(mb), basic13_conv1Infer.ScratchSize(mb), basic13_conv2.ScratchSize(mb), basic13_conv2Infer.ScratchSize(mb), basic14_conv1.ScratchSize(mb), basic14_conv1Infer.ScratchSize(mb), basic14_conv2.ScratchSize(mb), basic14_conv2Infer.ScratchSize(mb), basic14_shortcut1_conv1.ScratchSize(mb), basic14_shortcut1_conv1Infer.ScratchSize(mb), basic15_conv1.ScratchSize(mb), basic15_conv1Infer.ScratchSize(mb), basic15_conv2.ScratchSize(mb), basic15_conv2Infer.ScratchSize(mb), basic16_conv1.ScratchSize(mb), basic16_conv1Infer.ScratchSize(mb), basic16_conv2.ScratchSize(mb), basic16_conv2Infer.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.1,
-			LR:     0.1,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.1)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "resnet34",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      21797672,
+	Buffers:     17024,
+	Train:       9208808,
+	Infer:       1204224,
+	Saved:       0,
+	Argmax:      200704,
+	SavedFixed:  17024,
+	Fold:        21276160,
+	InferIn:     0,
+	InferOut:    1003520,
+	TrainLogits: 9207808,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     256,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.1,
+		Momentum:  0.9,
+		Decay:     0.0001,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
 		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:9408],
-		Name:   "conv1.weight",
-		Shape:  []int{64, 3, 7, 7},
-	}, {
-		Buffer: false,
-		Data:   m.params[9408:9472],
-		Name:   "bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[9472:9536],
-		Name:   "bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[0:64],
-		Name:   "bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[64:128],
-		Name:   "bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[9536:46400],
-		Name:   "basic1.conv1.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[46400:46464],
-		Name:   "basic1.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[46464:46528],
-		Name:   "basic1.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[128:192],
-		Name:   "basic1.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[192:256],
-		Name:   "basic1.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[46528:83392],
-		Name:   "basic1.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[83392:83456],
-		Name:   "basic1.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[83456:83520],
-		Name:   "basic1.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[256:320],
-		Name:   "basic1.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[320:384],
-		Name:   "basic1.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[83520:120384],
-		Name:   "basic2.conv1.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[120384:120448],
-		Name:   "basic2.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[120448:120512],
-		Name:   "basic2.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[384:448],
-		Name:   "basic2.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[448:512],
-		Name:   "basic2.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[120512:157376],
-		Name:   "basic2.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[157376:157440],
-		Name:   "basic2.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[157440:157504],
-		Name:   "basic2.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[512:576],
-		Name:   "basic2.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[576:640],
-		Name:   "basic2.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[157504:194368],
-		Name:   "basic3.conv1.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[194368:194432],
-		Name:   "basic3.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[194432:194496],
-		Name:   "basic3.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[640:704],
-		Name:   "basic3.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[704:768],
-		Name:   "basic3.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[194496:231360],
-		Name:   "basic3.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[231360:231424],
-		Name:   "basic3.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[231424:231488],
-		Name:   "basic3.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[768:832],
-		Name:   "basic3.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[832:896],
-		Name:   "basic3.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[231488:305216],
-		Name:   "basic4.conv1.weight",
-		Shape:  []int{128, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[305216:305344],
-		Name:   "basic4.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[305344:305472],
-		Name:   "basic4.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[896:1024],
-		Name:   "basic4.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1024:1152],
-		Name:   "basic4.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[305472:452928],
-		Name:   "basic4.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[452928:453056],
-		Name:   "basic4.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[453056:453184],
-		Name:   "basic4.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1152:1280],
-		Name:   "basic4.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1280:1408],
-		Name:   "basic4.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[453184:461376],
-		Name:   "basic4.shortcut1.conv1.weight",
-		Shape:  []int{128, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[461376:461504],
-		Name:   "basic4.shortcut1.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[461504:461632],
-		Name:   "basic4.shortcut1.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1408:1536],
-		Name:   "basic4.shortcut1.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1536:1664],
-		Name:   "basic4.shortcut1.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[461632:609088],
-		Name:   "basic5.conv1.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[609088:609216],
-		Name:   "basic5.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[609216:609344],
-		Name:   "basic5.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1664:1792],
-		Name:   "basic5.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1792:1920],
-		Name:   "basic5.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[609344:756800],
-		Name:   "basic5.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[756800:756928],
-		Name:   "basic5.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[756928:757056],
-		Name:   "basic5.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1920:2048],
-		Name:   "basic5.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2048:2176],
-		Name:   "basic5.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[757056:904512],
-		Name:   "basic6.conv1.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[904512:904640],
-		Name:   "basic6.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[904640:904768],
-		Name:   "basic6.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2176:2304],
-		Name:   "basic6.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2304:2432],
-		Name:   "basic6.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[904768:1052224],
-		Name:   "basic6.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1052224:1052352],
-		Name:   "basic6.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1052352:1052480],
-		Name:   "basic6.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2432:2560],
-		Name:   "basic6.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2560:2688],
-		Name:   "basic6.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1052480:1199936],
-		Name:   "basic7.conv1.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1199936:1200064],
-		Name:   "basic7.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1200064:1200192],
-		Name:   "basic7.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2688:2816],
-		Name:   "basic7.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2816:2944],
-		Name:   "basic7.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1200192:1347648],
-		Name:   "basic7.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1347648:1347776],
-		Name:   "basic7.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1347776:1347904],
-		Name:   "basic7.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2944:3072],
-		Name:   "basic7.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3072:3200],
-		Name:   "basic7.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1347904:1642816],
-		Name:   "basic8.conv1.weight",
-		Shape:  []int{256, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1642816:1643072],
-		Name:   "basic8.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[1643072:1643328],
-		Name:   "basic8.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3200:3456],
-		Name:   "basic8.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3456:3712],
-		Name:   "basic8.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[1643328:2233152],
-		Name:   "basic8.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2233152:2233408],
-		Name:   "basic8.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2233408:2233664],
-		Name:   "basic8.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3712:3968],
-		Name:   "basic8.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3968:4224],
-		Name:   "basic8.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2233664:2266432],
-		Name:   "basic8.shortcut1.conv1.weight",
-		Shape:  []int{256, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[2266432:2266688],
-		Name:   "basic8.shortcut1.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2266688:2266944],
-		Name:   "basic8.shortcut1.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[4224:4480],
-		Name:   "basic8.shortcut1.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[4480:4736],
-		Name:   "basic8.shortcut1.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2266944:2856768],
-		Name:   "basic9.conv1.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2856768:2857024],
-		Name:   "basic9.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2857024:2857280],
-		Name:   "basic9.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[4736:4992],
-		Name:   "basic9.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[4992:5248],
-		Name:   "basic9.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2857280:3447104],
-		Name:   "basic9.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[3447104:3447360],
-		Name:   "basic9.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3447360:3447616],
-		Name:   "basic9.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5248:5504],
-		Name:   "basic9.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5504:5760],
-		Name:   "basic9.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3447616:4037440],
-		Name:   "basic10.conv1.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[4037440:4037696],
-		Name:   "basic10.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4037696:4037952],
-		Name:   "basic10.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5760:6016],
-		Name:   "basic10.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[6016:6272],
-		Name:   "basic10.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4037952:4627776],
-		Name:   "basic10.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[4627776:4628032],
-		Name:   "basic10.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4628032:4628288],
-		Name:   "basic10.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[6272:6528],
-		Name:   "basic10.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[6528:6784],
-		Name:   "basic10.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4628288:5218112],
-		Name:   "basic11.conv1.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[5218112:5218368],
-		Name:   "basic11.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5218368:5218624],
-		Name:   "basic11.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[6784:7040],
-		Name:   "basic11.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7040:7296],
-		Name:   "basic11.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5218624:5808448],
-		Name:   "basic11.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[5808448:5808704],
-		Name:   "basic11.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5808704:5808960],
-		Name:   "basic11.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7296:7552],
-		Name:   "basic11.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7552:7808],
-		Name:   "basic11.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5808960:6398784],
-		Name:   "basic12.conv1.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[6398784:6399040],
-		Name:   "basic12.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6399040:6399296],
-		Name:   "basic12.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7808:8064],
-		Name:   "basic12.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8064:8320],
-		Name:   "basic12.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6399296:6989120],
-		Name:   "basic12.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[6989120:6989376],
-		Name:   "basic12.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6989376:6989632],
-		Name:   "basic12.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8320:8576],
-		Name:   "basic12.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8576:8832],
-		Name:   "basic12.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6989632:7579456],
-		Name:   "basic13.conv1.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[7579456:7579712],
-		Name:   "basic13.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7579712:7579968],
-		Name:   "basic13.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8832:9088],
-		Name:   "basic13.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[9088:9344],
-		Name:   "basic13.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7579968:8169792],
-		Name:   "basic13.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[8169792:8170048],
-		Name:   "basic13.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[8170048:8170304],
-		Name:   "basic13.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[9344:9600],
-		Name:   "basic13.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[9600:9856],
-		Name:   "basic13.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[8170304:9349952],
-		Name:   "basic14.conv1.weight",
-		Shape:  []int{512, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[9349952:9350464],
-		Name:   "basic14.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[9350464:9350976],
-		Name:   "basic14.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[9856:10368],
-		Name:   "basic14.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10368:10880],
-		Name:   "basic14.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[9350976:11710272],
-		Name:   "basic14.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[11710272:11710784],
-		Name:   "basic14.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[11710784:11711296],
-		Name:   "basic14.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10880:11392],
-		Name:   "basic14.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[11392:11904],
-		Name:   "basic14.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[11711296:11842368],
-		Name:   "basic14.shortcut1.conv1.weight",
-		Shape:  []int{512, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[11842368:11842880],
-		Name:   "basic14.shortcut1.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[11842880:11843392],
-		Name:   "basic14.shortcut1.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[11904:12416],
-		Name:   "basic14.shortcut1.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[12416:12928],
-		Name:   "basic14.shortcut1.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[11843392:14202688],
-		Name:   "basic15.conv1.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[14202688:14203200],
-		Name:   "basic15.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[14203200:14203712],
-		Name:   "basic15.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[12928:13440],
-		Name:   "basic15.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[13440:13952],
-		Name:   "basic15.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[14203712:16563008],
-		Name:   "basic15.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[16563008:16563520],
-		Name:   "basic15.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[16563520:16564032],
-		Name:   "basic15.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[13952:14464],
-		Name:   "basic15.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[14464:14976],
-		Name:   "basic15.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[16564032:18923328],
-		Name:   "basic16.conv1.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[18923328:18923840],
-		Name:   "basic16.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[18923840:18924352],
-		Name:   "basic16.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[14976:15488],
-		Name:   "basic16.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[15488:16000],
-		Name:   "basic16.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[18924352:21283648],
-		Name:   "basic16.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[21283648:21284160],
-		Name:   "basic16.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[21284160:21284672],
-		Name:   "basic16.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[16000:16512],
-		Name:   "basic16.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[16512:17024],
-		Name:   "basic16.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[21284672:21796672],
-		Name:   "fc1.weight",
-		Shape:  []int{1000, 512},
-	}, {
-		Buffer: false,
-		Data:   m.params[21796672:21797672],
-		Name:   "fc1.bias",
-		Shape:  []int{1000},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
+		Init: rt.InitRecipe{
+			Kind: "he",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      224,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    true,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// forwardInfer runs the network at inference on the n images at the start of m.act:
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{64, 3, 7, 7}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "bn1.weight", Shape: []int{64}, Off: 9408, Init: rt.InitOnes},
+		{Name: "bn1.bias", Shape: []int{64}, Off: 9472, Init: rt.InitZeros},
+		{Name: "bn1.running_mean", Shape: []int{64}, Off: 0, Buffer: true, Init: rt.InitZeros},
+		{Name: "bn1.running_var", Shape: []int{64}, Off: 64, Buffer: true, Init: rt.InitOnes},
+	}...)
+	t = basicATensors(t, "basic1.", &basic1)
+	t = basicATensors(t, "basic2.", &basic2)
+	t = basicATensors(t, "basic3.", &basic3)
+	t = basicBTensors(t, "basic4.", &basic4)
+	t = basicCTensors(t, "basic5.", &basic5)
+	t = basicCTensors(t, "basic6.", &basic6)
+	t = basicCTensors(t, "basic7.", &basic7)
+	t = basicDTensors(t, "basic8.", &basic8)
+	t = basicETensors(t, "basic9.", &basic9)
+	t = basicETensors(t, "basic10.", &basic10)
+	t = basicETensors(t, "basic11.", &basic11)
+	t = basicETensors(t, "basic12.", &basic12)
+	t = basicETensors(t, "basic13.", &basic13)
+	t = basicFTensors(t, "basic14.", &basic14)
+	t = basicGTensors(t, "basic15.", &basic15)
+	t = basicGTensors(t, "basic16.", &basic16)
+	t = append(t, []rt.TensorSpec{
+		{Name: "fc1.weight", Shape: []int{1000, 512}, Off: 21284672, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{1000}, Off: 21796672, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Infer(n, a[:n*150528], a[200704*mb:200704*mb+n*802816])
-	// bn1: folded into conv1
-	// relu1: fused into its producer
-	m.maxpool1Infer(n, a[200704*mb:200704*mb+n*802816], a[:n*200704])
-	m.basic1_conv1Infer(n, a[:n*200704], a[200704*mb:200704*mb+n*200704])
-	// basic1_bn1: folded into basic1_conv1
-	// basic1_relu1: fused into its producer
-	m.basic1_conv2Infer(n, a[200704*mb:200704*mb+n*200704], a[1003520*mb:1003520*mb+n*200704])
-	// basic1_bn2: folded into basic1_conv2
-	m.basic1_add1Forward(n, a[1003520*mb:1003520*mb+n*200704], a[:n*200704], a[200704*mb:200704*mb+n*200704])
-	m.basic1_relu2Forward(n, a[200704*mb:200704*mb+n*200704], a[200704*mb:200704*mb+n*200704])
-	m.basic2_conv1Infer(n, a[200704*mb:200704*mb+n*200704], a[:n*200704])
-	// basic2_bn1: folded into basic2_conv1
-	// basic2_relu1: fused into its producer
-	m.basic2_conv2Infer(n, a[:n*200704], a[1003520*mb:1003520*mb+n*200704])
-	// basic2_bn2: folded into basic2_conv2
-	m.basic2_add1Forward(n, a[1003520*mb:1003520*mb+n*200704], a[200704*mb:200704*mb+n*200704], a[:n*200704])
-	m.basic2_relu2Forward(n, a[:n*200704], a[:n*200704])
-	m.basic3_conv1Infer(n, a[:n*200704], a[1003520*mb:1003520*mb+n*200704])
-	// basic3_bn1: folded into basic3_conv1
-	// basic3_relu1: fused into its producer
-	m.basic3_conv2Infer(n, a[1003520*mb:1003520*mb+n*200704], a[200704*mb:200704*mb+n*200704])
-	// basic3_bn2: folded into basic3_conv2
-	m.basic3_add1Forward(n, a[200704*mb:200704*mb+n*200704], a[:n*200704], a[1003520*mb:1003520*mb+n*200704])
-	m.basic3_relu2Forward(n, a[1003520*mb:1003520*mb+n*200704], a[1003520*mb:1003520*mb+n*200704])
-	m.basic4_conv1Infer(n, a[1003520*mb:1003520*mb+n*200704], a[:n*100352])
-	// basic4_bn1: folded into basic4_conv1
-	// basic4_relu1: fused into its producer
-	m.basic4_conv2Infer(n, a[:n*100352], a[200704*mb:200704*mb+n*100352])
-	// basic4_bn2: folded into basic4_conv2
-	m.basic4_shortcut1_conv1Infer(n, a[1003520*mb:1003520*mb+n*200704], a[:n*100352])
-	// basic4_shortcut1_bn1: folded into basic4_shortcut1_conv1
-	m.basic4_add1Forward(n, a[200704*mb:200704*mb+n*100352], a[:n*100352], a[1003520*mb:1003520*mb+n*100352])
-	m.basic4_relu2Forward(n, a[1003520*mb:1003520*mb+n*100352], a[1003520*mb:1003520*mb+n*100352])
-	m.basic5_conv1Infer(n, a[1003520*mb:1003520*mb+n*100352], a[:n*100352])
-	// basic5_bn1: folded into basic5_conv1
-	// basic5_relu1: fused into its producer
-	m.basic5_conv2Infer(n, a[:n*100352], a[200704*mb:200704*mb+n*100352])
-	// basic5_bn2: folded into basic5_conv2
-	m.basic5_add1Forward(n, a[200704*mb:200704*mb+n*100352], a[1003520*mb:1003520*mb+n*100352], a[:n*100352])
-	m.basic5_relu2Forward(n, a[:n*100352], a[:n*100352])
-	m.basic6_conv1Infer(n, a[:n*100352], a[1003520*mb:1003520*mb+n*100352])
-	// basic6_bn1: folded into basic6_conv1
-	// basic6_relu1: fused into its producer
-	m.basic6_conv2Infer(n, a[1003520*mb:1003520*mb+n*100352], a[200704*mb:200704*mb+n*100352])
-	// basic6_bn2: folded into basic6_conv2
-	m.basic6_add1Forward(n, a[200704*mb:200704*mb+n*100352], a[:n*100352], a[1003520*mb:1003520*mb+n*100352])
-	m.basic6_relu2Forward(n, a[1003520*mb:1003520*mb+n*100352], a[1003520*mb:1003520*mb+n*100352])
-	m.basic7_conv1Infer(n, a[1003520*mb:1003520*mb+n*100352], a[:n*100352])
-	// basic7_bn1: folded into basic7_conv1
-	// basic7_relu1: fused into its producer
-	m.basic7_conv2Infer(n, a[:n*100352], a[200704*mb:200704*mb+n*100352])
-	// basic7_bn2: folded into basic7_conv2
-	m.basic7_add1Forward(n, a[200704*mb:200704*mb+n*100352], a[1003520*mb:1003520*mb+n*100352], a[:n*100352])
-	m.basic7_relu2Forward(n, a[:n*100352], a[:n*100352])
-	m.basic8_conv1Infer(n, a[:n*100352], a[1003520*mb:1003520*mb+n*50176])
-	// basic8_bn1: folded into basic8_conv1
-	// basic8_relu1: fused into its producer
-	m.basic8_conv2Infer(n, a[1003520*mb:1003520*mb+n*50176], a[200704*mb:200704*mb+n*50176])
-	// basic8_bn2: folded into basic8_conv2
-	m.basic8_shortcut1_conv1Infer(n, a[:n*100352], a[1003520*mb:1003520*mb+n*50176])
-	// basic8_shortcut1_bn1: folded into basic8_shortcut1_conv1
-	m.basic8_add1Forward(n, a[200704*mb:200704*mb+n*50176], a[1003520*mb:1003520*mb+n*50176], a[:n*50176])
-	m.basic8_relu2Forward(n, a[:n*50176], a[:n*50176])
-	m.basic9_conv1Infer(n, a[:n*50176], a[1003520*mb:1003520*mb+n*50176])
-	// basic9_bn1: folded into basic9_conv1
-	// basic9_relu1: fused into its producer
-	m.basic9_conv2Infer(n, a[1003520*mb:1003520*mb+n*50176], a[200704*mb:200704*mb+n*50176])
-	// basic9_bn2: folded into basic9_conv2
-	m.basic9_add1Forward(n, a[200704*mb:200704*mb+n*50176], a[:n*50176], a[1003520*mb:1003520*mb+n*50176])
-	m.basic9_relu2Forward(n, a[1003520*mb:1003520*mb+n*50176], a[1003520*mb:1003520*mb+n*50176])
-	m.basic10_conv1Infer(n, a[1003520*mb:1003520*mb+n*50176], a[:n*50176])
-	// basic10_bn1: folded into basic10_conv1
-	// basic10_relu1: fused into its producer
-	m.basic10_conv2Infer(n, a[:n*50176], a[200704*mb:200704*mb+n*50176])
-	// basic10_bn2: folded into basic10_conv2
-	m.basic10_add1Forward(n, a[200704*mb:200704*mb+n*50176], a[1003520*mb:1003520*mb+n*50176], a[:n*50176])
-	m.basic10_relu2Forward(n, a[:n*50176], a[:n*50176])
-	m.basic11_conv1Infer(n, a[:n*50176], a[1003520*mb:1003520*mb+n*50176])
-	// basic11_bn1: folded into basic11_conv1
-	// basic11_relu1: fused into its producer
-	m.basic11_conv2Infer(n, a[1003520*mb:1003520*mb+n*50176], a[200704*mb:200704*mb+n*50176])
-	// basic11_bn2: folded into basic11_conv2
-	m.basic11_add1Forward(n, a[200704*mb:200704*mb+n*50176], a[:n*50176], a[1003520*mb:1003520*mb+n*50176])
-	m.basic11_relu2Forward(n, a[1003520*mb:1003520*mb+n*50176], a[1003520*mb:1003520*mb+n*50176])
-	m.basic12_conv1Infer(n, a[1003520*mb:1003520*mb+n*50176], a[:n*50176])
-	// basic12_bn1: folded into basic12_conv1
-	// basic12_relu1: fused into its producer
-	m.basic12_conv2Infer(n, a[:n*50176], a[200704*mb:200704*mb+n*50176])
-	// basic12_bn2: folded into basic12_conv2
-	m.basic12_add1Forward(n, a[200704*mb:200704*mb+n*50176], a[1003520*mb:1003520*mb+n*50176], a[:n*50176])
-	m.basic12_relu2Forward(n, a[:n*50176], a[:n*50176])
-	m.basic13_conv1Infer(n, a[:n*50176], a[1003520*mb:1003520*mb+n*50176])
-	// basic13_bn1: folded into basic13_conv1
-	// basic13_relu1: fused into its producer
-	m.basic13_conv2Infer(n, a[1003520*mb:1003520*mb+n*50176], a[200704*mb:200704*mb+n*50176])
-	// basic13_bn2: folded into basic13_conv2
-	m.basic13_add1Forward(n, a[200704*mb:200704*mb+n*50176], a[:n*50176], a[1003520*mb:1003520*mb+n*50176])
-	m.basic13_relu2Forward(n, a[1003520*mb:1003520*mb+n*50176], a[1003520*mb:1003520*mb+n*50176])
-	m.basic14_conv1Infer(n, a[1003520*mb:1003520*mb+n*50176], a[:n*25088])
-	// basic14_bn1: folded into basic14_conv1
-	// basic14_relu1: fused into its producer
-	m.basic14_conv2Infer(n, a[:n*25088], a[200704*mb:200704*mb+n*25088])
-	// basic14_bn2: folded into basic14_conv2
-	m.basic14_shortcut1_conv1Infer(n, a[1003520*mb:1003520*mb+n*50176], a[:n*25088])
-	// basic14_shortcut1_bn1: folded into basic14_shortcut1_conv1
-	m.basic14_add1Forward(n, a[200704*mb:200704*mb+n*25088], a[:n*25088], a[1003520*mb:1003520*mb+n*25088])
-	m.basic14_relu2Forward(n, a[1003520*mb:1003520*mb+n*25088], a[1003520*mb:1003520*mb+n*25088])
-	m.basic15_conv1Infer(n, a[1003520*mb:1003520*mb+n*25088], a[:n*25088])
-	// basic15_bn1: folded into basic15_conv1
-	// basic15_relu1: fused into its producer
-	m.basic15_conv2Infer(n, a[:n*25088], a[200704*mb:200704*mb+n*25088])
-	// basic15_bn2: folded into basic15_conv2
-	m.basic15_add1Forward(n, a[200704*mb:200704*mb+n*25088], a[1003520*mb:1003520*mb+n*25088], a[:n*25088])
-	m.basic15_relu2Forward(n, a[:n*25088], a[:n*25088])
-	m.basic16_conv1Infer(n, a[:n*25088], a[1003520*mb:1003520*mb+n*25088])
-	// basic16_bn1: folded into basic16_conv1
-	// basic16_relu1: fused into its producer
-	m.basic16_conv2Infer(n, a[1003520*mb:1003520*mb+n*25088], a[200704*mb:200704*mb+n*25088])
-	// basic16_bn2: folded into basic16_conv2
-	m.basic16_add1Forward(n, a[200704*mb:200704*mb+n*25088], a[:n*25088], a[1003520*mb:1003520*mb+n*25088])
-	m.basic16_relu2Forward(n, a[1003520*mb:1003520*mb+n*25088], a[1003520*mb:1003520*mb+n*25088])
-	m.gap1Forward(n, a[1003520*mb:1003520*mb+n*25088], a[:n*512])
-	m.fc1Forward(n, a[:n*512], a[1003520*mb:1003520*mb+n*1000])
-	m.softmax1Forward(n, a[1003520*mb:1003520*mb+n*1000], a[1003520*mb:1003520*mb+n*1000])
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1Infer.Forward(n, a[:n*150528], m.Fold[0:9408], m.Fold[9408:9472], a[200704*mb:200704*mb+n*802816], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[200704*mb:200704*mb+n*802816], a[:n*200704], nil)
+	basicAInfer(m, n, &basic1)
+	basicAInfer(m, n, &basic2)
+	basicAInfer(m, n, &basic3)
+	basicBInfer(m, n, &basic4)
+	basicCInfer(m, n, &basic5)
+	basicCInfer(m, n, &basic6)
+	basicCInfer(m, n, &basic7)
+	basicDInfer(m, n, &basic8)
+	basicEInfer(m, n, &basic9)
+	basicEInfer(m, n, &basic10)
+	basicEInfer(m, n, &basic11)
+	basicEInfer(m, n, &basic12)
+	basicEInfer(m, n, &basic13)
+	basicFInfer(m, n, &basic14)
+	basicGInfer(m, n, &basic15)
+	basicGInfer(m, n, &basic16)
+	gap1.Forward(n, a[1003520*mb:1003520*mb+n*25088], a[:n*512])
+	fc1.Forward(n, a[:n*512], m.Params[21284672:21796672], m.Params[21796672:21797672], a[1003520*mb:1003520*mb+n*1000])
+	softmax1.Forward(n, a[1003520*mb:1003520*mb+n*1000], a[1003520*mb:1003520*mb+n*1000])
 }
 
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
 // keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*150528], a[150528*mb:150528*mb+n*802816])
-	m.bn1Forward(n, a[150528*mb:150528*mb+n*802816], a[953344*mb:953344*mb+n*802816])
-	m.relu1Forward(n, a[953344*mb:953344*mb+n*802816], a[953344*mb:953344*mb+n*802816])
-	m.maxpool1Forward(n, a[953344*mb:953344*mb+n*802816], a[1756160*mb:1756160*mb+n*200704])
-	m.basic1_conv1Forward(n, a[1756160*mb:1756160*mb+n*200704], a[1956864*mb:1956864*mb+n*200704])
-	m.basic1_bn1Forward(n, a[1956864*mb:1956864*mb+n*200704], a[2157568*mb:2157568*mb+n*200704])
-	m.basic1_relu1Forward(n, a[2157568*mb:2157568*mb+n*200704], a[2157568*mb:2157568*mb+n*200704])
-	m.basic1_conv2Forward(n, a[2157568*mb:2157568*mb+n*200704], a[2358272*mb:2358272*mb+n*200704])
-	m.basic1_bn2Forward(n, a[2358272*mb:2358272*mb+n*200704], a[2558976*mb:2558976*mb+n*200704])
-	m.basic1_add1Forward(n, a[2558976*mb:2558976*mb+n*200704], a[1756160*mb:1756160*mb+n*200704], a[2759680*mb:2759680*mb+n*200704])
-	m.basic1_relu2Forward(n, a[2759680*mb:2759680*mb+n*200704], a[2759680*mb:2759680*mb+n*200704])
-	m.basic2_conv1Forward(n, a[2759680*mb:2759680*mb+n*200704], a[2960384*mb:2960384*mb+n*200704])
-	m.basic2_bn1Forward(n, a[2960384*mb:2960384*mb+n*200704], a[3161088*mb:3161088*mb+n*200704])
-	m.basic2_relu1Forward(n, a[3161088*mb:3161088*mb+n*200704], a[3161088*mb:3161088*mb+n*200704])
-	m.basic2_conv2Forward(n, a[3161088*mb:3161088*mb+n*200704], a[3361792*mb:3361792*mb+n*200704])
-	m.basic2_bn2Forward(n, a[3361792*mb:3361792*mb+n*200704], a[3562496*mb:3562496*mb+n*200704])
-	m.basic2_add1Forward(n, a[3562496*mb:3562496*mb+n*200704], a[2759680*mb:2759680*mb+n*200704], a[3763200*mb:3763200*mb+n*200704])
-	m.basic2_relu2Forward(n, a[3763200*mb:3763200*mb+n*200704], a[3763200*mb:3763200*mb+n*200704])
-	m.basic3_conv1Forward(n, a[3763200*mb:3763200*mb+n*200704], a[3963904*mb:3963904*mb+n*200704])
-	m.basic3_bn1Forward(n, a[3963904*mb:3963904*mb+n*200704], a[4164608*mb:4164608*mb+n*200704])
-	m.basic3_relu1Forward(n, a[4164608*mb:4164608*mb+n*200704], a[4164608*mb:4164608*mb+n*200704])
-	m.basic3_conv2Forward(n, a[4164608*mb:4164608*mb+n*200704], a[4365312*mb:4365312*mb+n*200704])
-	m.basic3_bn2Forward(n, a[4365312*mb:4365312*mb+n*200704], a[4566016*mb:4566016*mb+n*200704])
-	m.basic3_add1Forward(n, a[4566016*mb:4566016*mb+n*200704], a[3763200*mb:3763200*mb+n*200704], a[4766720*mb:4766720*mb+n*200704])
-	m.basic3_relu2Forward(n, a[4766720*mb:4766720*mb+n*200704], a[4766720*mb:4766720*mb+n*200704])
-	m.basic4_conv1Forward(n, a[4766720*mb:4766720*mb+n*200704], a[4967424*mb:4967424*mb+n*100352])
-	m.basic4_bn1Forward(n, a[4967424*mb:4967424*mb+n*100352], a[5067776*mb:5067776*mb+n*100352])
-	m.basic4_relu1Forward(n, a[5067776*mb:5067776*mb+n*100352], a[5067776*mb:5067776*mb+n*100352])
-	m.basic4_conv2Forward(n, a[5067776*mb:5067776*mb+n*100352], a[5168128*mb:5168128*mb+n*100352])
-	m.basic4_bn2Forward(n, a[5168128*mb:5168128*mb+n*100352], a[5268480*mb:5268480*mb+n*100352])
-	m.basic4_shortcut1_conv1Forward(n, a[4766720*mb:4766720*mb+n*200704], a[5368832*mb:5368832*mb+n*100352])
-	m.basic4_shortcut1_bn1Forward(n, a[5368832*mb:5368832*mb+n*100352], a[5469184*mb:5469184*mb+n*100352])
-	m.basic4_add1Forward(n, a[5268480*mb:5268480*mb+n*100352], a[5469184*mb:5469184*mb+n*100352], a[5569536*mb:5569536*mb+n*100352])
-	m.basic4_relu2Forward(n, a[5569536*mb:5569536*mb+n*100352], a[5569536*mb:5569536*mb+n*100352])
-	m.basic5_conv1Forward(n, a[5569536*mb:5569536*mb+n*100352], a[5669888*mb:5669888*mb+n*100352])
-	m.basic5_bn1Forward(n, a[5669888*mb:5669888*mb+n*100352], a[5770240*mb:5770240*mb+n*100352])
-	m.basic5_relu1Forward(n, a[5770240*mb:5770240*mb+n*100352], a[5770240*mb:5770240*mb+n*100352])
-	m.basic5_conv2Forward(n, a[5770240*mb:5770240*mb+n*100352], a[5870592*mb:5870592*mb+n*100352])
-	m.basic5_bn2Forward(n, a[5870592*mb:5870592*mb+n*100352], a[5970944*mb:5970944*mb+n*100352])
-	m.basic5_add1Forward(n, a[5970944*mb:5970944*mb+n*100352], a[5569536*mb:5569536*mb+n*100352], a[6071296*mb:6071296*mb+n*100352])
-	m.basic5_relu2Forward(n, a[6071296*mb:6071296*mb+n*100352], a[6071296*mb:6071296*mb+n*100352])
-	m.basic6_conv1Forward(n, a[6071296*mb:6071296*mb+n*100352], a[6171648*mb:6171648*mb+n*100352])
-	m.basic6_bn1Forward(n, a[6171648*mb:6171648*mb+n*100352], a[6272000*mb:6272000*mb+n*100352])
-	m.basic6_relu1Forward(n, a[6272000*mb:6272000*mb+n*100352], a[6272000*mb:6272000*mb+n*100352])
-	m.basic6_conv2Forward(n, a[6272000*mb:6272000*mb+n*100352], a[6372352*mb:6372352*mb+n*100352])
-	m.basic6_bn2Forward(n, a[6372352*mb:6372352*mb+n*100352], a[6472704*mb:6472704*mb+n*100352])
-	m.basic6_add1Forward(n, a[6472704*mb:6472704*mb+n*100352], a[6071296*mb:6071296*mb+n*100352], a[6573056*mb:6573056*mb+n*100352])
-	m.basic6_relu2Forward(n, a[6573056*mb:6573056*mb+n*100352], a[6573056*mb:6573056*mb+n*100352])
-	m.basic7_conv1Forward(n, a[6573056*mb:6573056*mb+n*100352], a[6673408*mb:6673408*mb+n*100352])
-	m.basic7_bn1Forward(n, a[6673408*mb:6673408*mb+n*100352], a[6773760*mb:6773760*mb+n*100352])
-	m.basic7_relu1Forward(n, a[6773760*mb:6773760*mb+n*100352], a[6773760*mb:6773760*mb+n*100352])
-	m.basic7_conv2Forward(n, a[6773760*mb:6773760*mb+n*100352], a[6874112*mb:6874112*mb+n*100352])
-	m.basic7_bn2Forward(n, a[6874112*mb:6874112*mb+n*100352], a[6974464*mb:6974464*mb+n*100352])
-	m.basic7_add1Forward(n, a[6974464*mb:6974464*mb+n*100352], a[6573056*mb:6573056*mb+n*100352], a[7074816*mb:7074816*mb+n*100352])
-	m.basic7_relu2Forward(n, a[7074816*mb:7074816*mb+n*100352], a[7074816*mb:7074816*mb+n*100352])
-	m.basic8_conv1Forward(n, a[7074816*mb:7074816*mb+n*100352], a[7175168*mb:7175168*mb+n*50176])
-	m.basic8_bn1Forward(n, a[7175168*mb:7175168*mb+n*50176], a[7225344*mb:7225344*mb+n*50176])
-	m.basic8_relu1Forward(n, a[7225344*mb:7225344*mb+n*50176], a[7225344*mb:7225344*mb+n*50176])
-	m.basic8_conv2Forward(n, a[7225344*mb:7225344*mb+n*50176], a[7275520*mb:7275520*mb+n*50176])
-	m.basic8_bn2Forward(n, a[7275520*mb:7275520*mb+n*50176], a[7325696*mb:7325696*mb+n*50176])
-	m.basic8_shortcut1_conv1Forward(n, a[7074816*mb:7074816*mb+n*100352], a[7375872*mb:7375872*mb+n*50176])
-	m.basic8_shortcut1_bn1Forward(n, a[7375872*mb:7375872*mb+n*50176], a[7426048*mb:7426048*mb+n*50176])
-	m.basic8_add1Forward(n, a[7325696*mb:7325696*mb+n*50176], a[7426048*mb:7426048*mb+n*50176], a[7476224*mb:7476224*mb+n*50176])
-	m.basic8_relu2Forward(n, a[7476224*mb:7476224*mb+n*50176], a[7476224*mb:7476224*mb+n*50176])
-	m.basic9_conv1Forward(n, a[7476224*mb:7476224*mb+n*50176], a[7526400*mb:7526400*mb+n*50176])
-	m.basic9_bn1Forward(n, a[7526400*mb:7526400*mb+n*50176], a[7576576*mb:7576576*mb+n*50176])
-	m.basic9_relu1Forward(n, a[7576576*mb:7576576*mb+n*50176], a[7576576*mb:7576576*mb+n*50176])
-	m.basic9_conv2Forward(n, a[7576576*mb:7576576*mb+n*50176], a[7626752*mb:7626752*mb+n*50176])
-	m.basic9_bn2Forward(n, a[7626752*mb:7626752*mb+n*50176], a[7676928*mb:7676928*mb+n*50176])
-	m.basic9_add1Forward(n, a[7676928*mb:7676928*mb+n*50176], a[7476224*mb:7476224*mb+n*50176], a[7727104*mb:7727104*mb+n*50176])
-	m.basic9_relu2Forward(n, a[7727104*mb:7727104*mb+n*50176], a[7727104*mb:7727104*mb+n*50176])
-	m.basic10_conv1Forward(n, a[7727104*mb:7727104*mb+n*50176], a[7777280*mb:7777280*mb+n*50176])
-	m.basic10_bn1Forward(n, a[7777280*mb:7777280*mb+n*50176], a[7827456*mb:7827456*mb+n*50176])
-	m.basic10_relu1Forward(n, a[7827456*mb:7827456*mb+n*50176], a[7827456*mb:7827456*mb+n*50176])
-	m.basic10_conv2Forward(n, a[7827456*mb:7827456*mb+n*50176], a[7877632*mb:7877632*mb+n*50176])
-	m.basic10_bn2Forward(n, a[7877632*mb:7877632*mb+n*50176], a[7927808*mb:7927808*mb+n*50176])
-	m.basic10_add1Forward(n, a[7927808*mb:7927808*mb+n*50176], a[7727104*mb:7727104*mb+n*50176], a[7977984*mb:7977984*mb+n*50176])
-	m.basic10_relu2Forward(n, a[7977984*mb:7977984*mb+n*50176], a[7977984*mb:7977984*mb+n*50176])
-	m.basic11_conv1Forward(n, a[7977984*mb:7977984*mb+n*50176], a[8028160*mb:8028160*mb+n*50176])
-	m.basic11_bn1Forward(n, a[8028160*mb:8028160*mb+n*50176], a[8078336*mb:8078336*mb+n*50176])
-	m.basic11_relu1Forward(n, a[8078336*mb:8078336*mb+n*50176], a[8078336*mb:8078336*mb+n*50176])
-	m.basic11_conv2Forward(n, a[8078336*mb:8078336*mb+n*50176], a[8128512*mb:8128512*mb+n*50176])
-	m.basic11_bn2Forward(n, a[8128512*mb:8128512*mb+n*50176], a[8178688*mb:8178688*mb+n*50176])
-	m.basic11_add1Forward(n, a[8178688*mb:8178688*mb+n*50176], a[7977984*mb:7977984*mb+n*50176], a[8228864*mb:8228864*mb+n*50176])
-	m.basic11_relu2Forward(n, a[8228864*mb:8228864*mb+n*50176], a[8228864*mb:8228864*mb+n*50176])
-	m.basic12_conv1Forward(n, a[8228864*mb:8228864*mb+n*50176], a[8279040*mb:8279040*mb+n*50176])
-	m.basic12_bn1Forward(n, a[8279040*mb:8279040*mb+n*50176], a[8329216*mb:8329216*mb+n*50176])
-	m.basic12_relu1Forward(n, a[8329216*mb:8329216*mb+n*50176], a[8329216*mb:8329216*mb+n*50176])
-	m.basic12_conv2Forward(n, a[8329216*mb:8329216*mb+n*50176], a[8379392*mb:8379392*mb+n*50176])
-	m.basic12_bn2Forward(n, a[8379392*mb:8379392*mb+n*50176], a[8429568*mb:8429568*mb+n*50176])
-	m.basic12_add1Forward(n, a[8429568*mb:8429568*mb+n*50176], a[8228864*mb:8228864*mb+n*50176], a[8479744*mb:8479744*mb+n*50176])
-	m.basic12_relu2Forward(n, a[8479744*mb:8479744*mb+n*50176], a[8479744*mb:8479744*mb+n*50176])
-	m.basic13_conv1Forward(n, a[8479744*mb:8479744*mb+n*50176], a[8529920*mb:8529920*mb+n*50176])
-	m.basic13_bn1Forward(n, a[8529920*mb:8529920*mb+n*50176], a[8580096*mb:8580096*mb+n*50176])
-	m.basic13_relu1Forward(n, a[8580096*mb:8580096*mb+n*50176], a[8580096*mb:8580096*mb+n*50176])
-	m.basic13_conv2Forward(n, a[8580096*mb:8580096*mb+n*50176], a[8630272*mb:8630272*mb+n*50176])
-	m.basic13_bn2Forward(n, a[8630272*mb:8630272*mb+n*50176], a[8680448*mb:8680448*mb+n*50176])
-	m.basic13_add1Forward(n, a[8680448*mb:8680448*mb+n*50176], a[8479744*mb:8479744*mb+n*50176], a[8730624*mb:8730624*mb+n*50176])
-	m.basic13_relu2Forward(n, a[8730624*mb:8730624*mb+n*50176], a[8730624*mb:8730624*mb+n*50176])
-	m.basic14_conv1Forward(n, a[8730624*mb:8730624*mb+n*50176], a[8780800*mb:8780800*mb+n*25088])
-	m.basic14_bn1Forward(n, a[8780800*mb:8780800*mb+n*25088], a[8805888*mb:8805888*mb+n*25088])
-	m.basic14_relu1Forward(n, a[8805888*mb:8805888*mb+n*25088], a[8805888*mb:8805888*mb+n*25088])
-	m.basic14_conv2Forward(n, a[8805888*mb:8805888*mb+n*25088], a[8830976*mb:8830976*mb+n*25088])
-	m.basic14_bn2Forward(n, a[8830976*mb:8830976*mb+n*25088], a[8856064*mb:8856064*mb+n*25088])
-	m.basic14_shortcut1_conv1Forward(n, a[8730624*mb:8730624*mb+n*50176], a[8881152*mb:8881152*mb+n*25088])
-	m.basic14_shortcut1_bn1Forward(n, a[8881152*mb:8881152*mb+n*25088], a[8906240*mb:8906240*mb+n*25088])
-	m.basic14_add1Forward(n, a[8856064*mb:8856064*mb+n*25088], a[8906240*mb:8906240*mb+n*25088], a[8931328*mb:8931328*mb+n*25088])
-	m.basic14_relu2Forward(n, a[8931328*mb:8931328*mb+n*25088], a[8931328*mb:8931328*mb+n*25088])
-	m.basic15_conv1Forward(n, a[8931328*mb:8931328*mb+n*25088], a[8956416*mb:8956416*mb+n*25088])
-	m.basic15_bn1Forward(n, a[8956416*mb:8956416*mb+n*25088], a[8981504*mb:8981504*mb+n*25088])
-	m.basic15_relu1Forward(n, a[8981504*mb:8981504*mb+n*25088], a[8981504*mb:8981504*mb+n*25088])
-	m.basic15_conv2Forward(n, a[8981504*mb:8981504*mb+n*25088], a[9006592*mb:9006592*mb+n*25088])
-	m.basic15_bn2Forward(n, a[9006592*mb:9006592*mb+n*25088], a[9031680*mb:9031680*mb+n*25088])
-	m.basic15_add1Forward(n, a[9031680*mb:9031680*mb+n*25088], a[8931328*mb:8931328*mb+n*25088], a[9056768*mb:9056768*mb+n*25088])
-	m.basic15_relu2Forward(n, a[9056768*mb:9056768*mb+n*25088], a[9056768*mb:9056768*mb+n*25088])
-	m.basic16_conv1Forward(n, a[9056768*mb:9056768*mb+n*25088], a[9081856*mb:9081856*mb+n*25088])
-	m.basic16_bn1Forward(n, a[9081856*mb:9081856*mb+n*25088], a[9106944*mb:9106944*mb+n*25088])
-	m.basic16_relu1Forward(n, a[9106944*mb:9106944*mb+n*25088], a[9106944*mb:9106944*mb+n*25088])
-	m.basic16_conv2Forward(n, a[9106944*mb:9106944*mb+n*25088], a[9132032*mb:9132032*mb+n*25088])
-	m.basic16_bn2Forward(n, a[9132032*mb:9132032*mb+n*25088], a[9157120*mb:9157120*mb+n*25088])
-	m.basic16_add1Forward(n, a[9157120*mb:9157120*mb+n*25088], a[9056768*mb:9056768*mb+n*25088], a[9182208*mb:9182208*mb+n*25088])
-	m.basic16_relu2Forward(n, a[9182208*mb:9182208*mb+n*25088], a[9182208*mb:9182208*mb+n*25088])
-	m.gap1Forward(n, a[9182208*mb:9182208*mb+n*25088], a[9207296*mb:9207296*mb+n*512])
-	m.fc1Forward(n, a[9207296*mb:9207296*mb+n*512], a[9207808*mb:9207808*mb+n*1000])
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 64 7x7 s2 p3 nobias (../networks/resnet34.cnn:16), 224x224x3 -> 112x112x64
+	conv1.Forward(n, a[:n*150528], m.Params[0:9408], nil, a[150528*mb:150528*mb+n*802816], m.Scratch)
+	// bn1: bn (../networks/resnet34.cnn:16), 112x112x64 -> 112x112x64
+	bn1.ForwardTrain(n, a[150528*mb:150528*mb+n*802816], a[953344*mb:953344*mb+n*802816], m.Params[9408:9472], m.Params[9472:9536], m.Buffers[0:64], m.Buffers[64:128], m.Fixed[0:64], m.Fixed[64:128])
+	// relu1: relu (../networks/resnet34.cnn:16), 112x112x64 -> 112x112x64
+	rt.ReLUForward(a[953344*mb : 953344*mb+n*802816])
+	// maxpool1: maxpool 3 s2 p1 (../networks/resnet34.cnn:16), 112x112x64 -> 56x56x64
+	maxpool1.Forward(n, a[953344*mb:953344*mb+n*802816], a[1756160*mb:1756160*mb+n*200704], m.Argmax[:n*200704])
+	// basic1: basic (../networks/resnet34.cnn:17), 56x56x64 -> 56x56x64
+	basicAForward(m, n, &basic1)
+	// basic2: basic (../networks/resnet34.cnn:18), 56x56x64 -> 56x56x64
+	basicAForward(m, n, &basic2)
+	// basic3: basic (../networks/resnet34.cnn:18), 56x56x64 -> 56x56x64
+	basicAForward(m, n, &basic3)
+	// basic4: basic (../networks/resnet34.cnn:19), 56x56x64 -> 28x28x128
+	basicBForward(m, n, &basic4)
+	// basic5: basic (../networks/resnet34.cnn:20), 28x28x128 -> 28x28x128
+	basicCForward(m, n, &basic5)
+	// basic6: basic (../networks/resnet34.cnn:20), 28x28x128 -> 28x28x128
+	basicCForward(m, n, &basic6)
+	// basic7: basic (../networks/resnet34.cnn:20), 28x28x128 -> 28x28x128
+	basicCForward(m, n, &basic7)
+	// basic8: basic (../networks/resnet34.cnn:21), 28x28x128 -> 14x14x256
+	basicDForward(m, n, &basic8)
+	// basic9: basic (../networks/resnet34.cnn:22), 14x14x256 -> 14x14x256
+	basicEForward(m, n, &basic9)
+	// basic10: basic (../networks/resnet34.cnn:22), 14x14x256 -> 14x14x256
+	basicEForward(m, n, &basic10)
+	// basic11: basic (../networks/resnet34.cnn:22), 14x14x256 -> 14x14x256
+	basicEForward(m, n, &basic11)
+	// basic12: basic (../networks/resnet34.cnn:22), 14x14x256 -> 14x14x256
+	basicEForward(m, n, &basic12)
+	// basic13: basic (../networks/resnet34.cnn:22), 14x14x256 -> 14x14x256
+	basicEForward(m, n, &basic13)
+	// basic14: basic (../networks/resnet34.cnn:23), 14x14x256 -> 7x7x512
+	basicFForward(m, n, &basic14)
+	// basic15: basic (../networks/resnet34.cnn:24), 7x7x512 -> 7x7x512
+	basicGForward(m, n, &basic15)
+	// basic16: basic (../networks/resnet34.cnn:24), 7x7x512 -> 7x7x512
+	basicGForward(m, n, &basic16)
+	// gap1: gap (../networks/resnet34.cnn:25), 7x7x512 -> 1x1x512
+	gap1.Forward(n, a[9182208*mb:9182208*mb+n*25088], a[9207296*mb:9207296*mb+n*512])
+	// fc1: fc 1000 (../networks/resnet34.cnn:25), 1x1x512 -> 1x1x1000
+	fc1.Forward(n, a[9207296*mb:9207296*mb+n*512], m.Params[21284672:21796672], m.Params[21796672:21797672], a[9207808*mb:9207808*mb+n*1000])
+	// softmax1: softmax (../networks/resnet34.cnn:25), 1x1x1000 -> 1x1x1000
 	// softmax1: computed by the loss
 }
 
 // backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	m.fc1Backward(n, a[9207296*mb:9207296*mb+n*512], d[9207808*mb:9207808*mb+n*1000], d[9207296*mb:9207296*mb+n*512])
-	m.gap1Backward(n, a[9182208*mb:9182208*mb+n*25088], d[9207296*mb:9207296*mb+n*512], d[9182208*mb:9182208*mb+n*25088])
-	m.basic16_relu2Backward(n, a[9182208*mb:9182208*mb+n*25088], d[9182208*mb:9182208*mb+n*25088], d[9182208*mb:9182208*mb+n*25088])
-	m.basic16_add1Backward(n, d[9182208*mb:9182208*mb+n*25088], d[9157120*mb:9157120*mb+n*25088], d[9056768*mb:9056768*mb+n*25088])
-	m.basic16_bn2Backward(n, a[9132032*mb:9132032*mb+n*25088], d[9157120*mb:9157120*mb+n*25088], d[9132032*mb:9132032*mb+n*25088])
-	m.basic16_conv2Backward(n, a[9106944*mb:9106944*mb+n*25088], d[9132032*mb:9132032*mb+n*25088], d[9106944*mb:9106944*mb+n*25088])
-	m.basic16_relu1Backward(n, a[9106944*mb:9106944*mb+n*25088], d[9106944*mb:9106944*mb+n*25088], d[9106944*mb:9106944*mb+n*25088])
-	m.basic16_bn1Backward(n, a[9081856*mb:9081856*mb+n*25088], d[9106944*mb:9106944*mb+n*25088], d[9081856*mb:9081856*mb+n*25088])
-	m.basic16_conv1Backward(n, a[9056768*mb:9056768*mb+n*25088], d[9081856*mb:9081856*mb+n*25088], d[9056768*mb:9056768*mb+n*25088])
-	m.basic15_relu2Backward(n, a[9056768*mb:9056768*mb+n*25088], d[9056768*mb:9056768*mb+n*25088], d[9056768*mb:9056768*mb+n*25088])
-	m.basic15_add1Backward(n, d[9056768*mb:9056768*mb+n*25088], d[9031680*mb:9031680*mb+n*25088], d[8931328*mb:8931328*mb+n*25088])
-	m.basic15_bn2Backward(n, a[9006592*mb:9006592*mb+n*25088], d[9031680*mb:9031680*mb+n*25088], d[9006592*mb:9006592*mb+n*25088])
-	m.basic15_conv2Backward(n, a[8981504*mb:8981504*mb+n*25088], d[9006592*mb:9006592*mb+n*25088], d[8981504*mb:8981504*mb+n*25088])
-	m.basic15_relu1Backward(n, a[8981504*mb:8981504*mb+n*25088], d[8981504*mb:8981504*mb+n*25088], d[8981504*mb:8981504*mb+n*25088])
-	m.basic15_bn1Backward(n, a[8956416*mb:8956416*mb+n*25088], d[8981504*mb:8981504*mb+n*25088], d[8956416*mb:8956416*mb+n*25088])
-	m.basic15_conv1Backward(n, a[8931328*mb:8931328*mb+n*25088], d[8956416*mb:8956416*mb+n*25088], d[8931328*mb:8931328*mb+n*25088])
-	m.basic14_relu2Backward(n, a[8931328*mb:8931328*mb+n*25088], d[8931328*mb:8931328*mb+n*25088], d[8931328*mb:8931328*mb+n*25088])
-	m.basic14_add1Backward(n, d[8931328*mb:8931328*mb+n*25088], d[8856064*mb:8856064*mb+n*25088], d[8906240*mb:8906240*mb+n*25088])
-	m.basic14_shortcut1_bn1Backward(n, a[8881152*mb:8881152*mb+n*25088], d[8906240*mb:8906240*mb+n*25088], d[8881152*mb:8881152*mb+n*25088])
-	m.basic14_shortcut1_conv1Backward(n, a[8730624*mb:8730624*mb+n*50176], d[8881152*mb:8881152*mb+n*25088], d[8730624*mb:8730624*mb+n*50176])
-	m.basic14_bn2Backward(n, a[8830976*mb:8830976*mb+n*25088], d[8856064*mb:8856064*mb+n*25088], d[8830976*mb:8830976*mb+n*25088])
-	m.basic14_conv2Backward(n, a[8805888*mb:8805888*mb+n*25088], d[8830976*mb:8830976*mb+n*25088], d[8805888*mb:8805888*mb+n*25088])
-	m.basic14_relu1Backward(n, a[8805888*mb:8805888*mb+n*25088], d[8805888*mb:8805888*mb+n*25088], d[8805888*mb:8805888*mb+n*25088])
-	m.basic14_bn1Backward(n, a[8780800*mb:8780800*mb+n*25088], d[8805888*mb:8805888*mb+n*25088], d[8780800*mb:8780800*mb+n*25088])
-	m.basic14_conv1Backward(n, a[8730624*mb:8730624*mb+n*50176], d[8780800*mb:8780800*mb+n*25088], d[8730624*mb:8730624*mb+n*50176])
-	m.basic13_relu2Backward(n, a[8730624*mb:8730624*mb+n*50176], d[8730624*mb:8730624*mb+n*50176], d[8730624*mb:8730624*mb+n*50176])
-	m.basic13_add1Backward(n, d[8730624*mb:8730624*mb+n*50176], d[8680448*mb:8680448*mb+n*50176], d[8479744*mb:8479744*mb+n*50176])
-	m.basic13_bn2Backward(n, a[8630272*mb:8630272*mb+n*50176], d[8680448*mb:8680448*mb+n*50176], d[8630272*mb:8630272*mb+n*50176])
-	m.basic13_conv2Backward(n, a[8580096*mb:8580096*mb+n*50176], d[8630272*mb:8630272*mb+n*50176], d[8580096*mb:8580096*mb+n*50176])
-	m.basic13_relu1Backward(n, a[8580096*mb:8580096*mb+n*50176], d[8580096*mb:8580096*mb+n*50176], d[8580096*mb:8580096*mb+n*50176])
-	m.basic13_bn1Backward(n, a[8529920*mb:8529920*mb+n*50176], d[8580096*mb:8580096*mb+n*50176], d[8529920*mb:8529920*mb+n*50176])
-	m.basic13_conv1Backward(n, a[8479744*mb:8479744*mb+n*50176], d[8529920*mb:8529920*mb+n*50176], d[8479744*mb:8479744*mb+n*50176])
-	m.basic12_relu2Backward(n, a[8479744*mb:8479744*mb+n*50176], d[8479744*mb:8479744*mb+n*50176], d[8479744*mb:8479744*mb+n*50176])
-	m.basic12_add1Backward(n, d[8479744*mb:8479744*mb+n*50176], d[8429568*mb:8429568*mb+n*50176], d[8228864*mb:8228864*mb+n*50176])
-	m.basic12_bn2Backward(n, a[8379392*mb:8379392*mb+n*50176], d[8429568*mb:8429568*mb+n*50176], d[8379392*mb:8379392*mb+n*50176])
-	m.basic12_conv2Backward(n, a[8329216*mb:8329216*mb+n*50176], d[8379392*mb:8379392*mb+n*50176], d[8329216*mb:8329216*mb+n*50176])
-	m.basic12_relu1Backward(n, a[8329216*mb:8329216*mb+n*50176], d[8329216*mb:8329216*mb+n*50176], d[8329216*mb:8329216*mb+n*50176])
-	m.basic12_bn1Backward(n, a[8279040*mb:8279040*mb+n*50176], d[8329216*mb:8329216*mb+n*50176], d[8279040*mb:8279040*mb+n*50176])
-	m.basic12_conv1Backward(n, a[8228864*mb:8228864*mb+n*50176], d[8279040*mb:8279040*mb+n*50176], d[8228864*mb:8228864*mb+n*50176])
-	m.basic11_relu2Backward(n, a[8228864*mb:8228864*mb+n*50176], d[8228864*mb:8228864*mb+n*50176], d[8228864*mb:8228864*mb+n*50176])
-	m.basic11_add1Backward(n, d[8228864*mb:8228864*mb+n*50176], d[8178688*mb:8178688*mb+n*50176], d[7977984*mb:7977984*mb+n*50176])
-	m.basic11_bn2Backward(n, a[8128512*mb:8128512*mb+n*50176], d[8178688*mb:8178688*mb+n*50176], d[8128512*mb:8128512*mb+n*50176])
-	m.basic11_conv2Backward(n, a[8078336*mb:8078336*mb+n*50176], d[8128512*mb:8128512*mb+n*50176], d[8078336*mb:8078336*mb+n*50176])
-	m.basic11_relu1Backward(n, a[8078336*mb:8078336*mb+n*50176], d[8078336*mb:8078336*mb+n*50176], d[8078336*mb:8078336*mb+n*50176])
-	m.basic11_bn1Backward(n, a[8028160*mb:8028160*mb+n*50176], d[8078336*mb:8078336*mb+n*50176], d[8028160*mb:8028160*mb+n*50176])
-	m.basic11_conv1Backward(n, a[7977984*mb:7977984*mb+n*50176], d[8028160*mb:8028160*mb+n*50176], d[7977984*mb:7977984*mb+n*50176])
-	m.basic10_relu2Backward(n, a[7977984*mb:7977984*mb+n*50176], d[7977984*mb:7977984*mb+n*50176], d[7977984*mb:7977984*mb+n*50176])
-	m.basic10_add1Backward(n, d[7977984*mb:7977984*mb+n*50176], d[7927808*mb:7927808*mb+n*50176], d[7727104*mb:7727104*mb+n*50176])
-	m.basic10_bn2Backward(n, a[7877632*mb:7877632*mb+n*50176], d[7927808*mb:7927808*mb+n*50176], d[7877632*mb:7877632*mb+n*50176])
-	m.basic10_conv2Backward(n, a[7827456*mb:7827456*mb+n*50176], d[7877632*mb:7877632*mb+n*50176], d[7827456*mb:7827456*mb+n*50176])
-	m.basic10_relu1Backward(n, a[7827456*mb:7827456*mb+n*50176], d[7827456*mb:7827456*mb+n*50176], d[7827456*mb:7827456*mb+n*50176])
-	m.basic10_bn1Backward(n, a[7777280*mb:7777280*mb+n*50176], d[7827456*mb:7827456*mb+n*50176], d[7777280*mb:7777280*mb+n*50176])
-	m.basic10_conv1Backward(n, a[7727104*mb:7727104*mb+n*50176], d[7777280*mb:7777280*mb+n*50176], d[7727104*mb:7727104*mb+n*50176])
-	m.basic9_relu2Backward(n, a[7727104*mb:7727104*mb+n*50176], d[7727104*mb:7727104*mb+n*50176], d[7727104*mb:7727104*mb+n*50176])
-	m.basic9_add1Backward(n, d[7727104*mb:7727104*mb+n*50176], d[7676928*mb:7676928*mb+n*50176], d[7476224*mb:7476224*mb+n*50176])
-	m.basic9_bn2Backward(n, a[7626752*mb:7626752*mb+n*50176], d[7676928*mb:7676928*mb+n*50176], d[7626752*mb:7626752*mb+n*50176])
-	m.basic9_conv2Backward(n, a[7576576*mb:7576576*mb+n*50176], d[7626752*mb:7626752*mb+n*50176], d[7576576*mb:7576576*mb+n*50176])
-	m.basic9_relu1Backward(n, a[7576576*mb:7576576*mb+n*50176], d[7576576*mb:7576576*mb+n*50176], d[7576576*mb:7576576*mb+n*50176])
-	m.basic9_bn1Backward(n, a[7526400*mb:7526400*mb+n*50176], d[7576576*mb:7576576*mb+n*50176], d[7526400*mb:7526400*mb+n*50176])
-	m.basic9_conv1Backward(n, a[7476224*mb:7476224*mb+n*50176], d[7526400*mb:7526400*mb+n*50176], d[7476224*mb:7476224*mb+n*50176])
-	m.basic8_relu2Backward(n, a[7476224*mb:7476224*mb+n*50176], d[7476224*mb:7476224*mb+n*50176], d[7476224*mb:7476224*mb+n*50176])
-	m.basic8_add1Backward(n, d[7476224*mb:7476224*mb+n*50176], d[7325696*mb:7325696*mb+n*50176], d[7426048*mb:7426048*mb+n*50176])
-	m.basic8_shortcut1_bn1Backward(n, a[7375872*mb:7375872*mb+n*50176], d[7426048*mb:7426048*mb+n*50176], d[7375872*mb:7375872*mb+n*50176])
-	m.basic8_shortcut1_conv1Backward(n, a[7074816*mb:7074816*mb+n*100352], d[7375872*mb:7375872*mb+n*50176], d[7074816*mb:7074816*mb+n*100352])
-	m.basic8_bn2Backward(n, a[7275520*mb:7275520*mb+n*50176], d[7325696*mb:7325696*mb+n*50176], d[7275520*mb:7275520*mb+n*50176])
-	m.basic8_conv2Backward(n, a[7225344*mb:7225344*mb+n*50176], d[7275520*mb:7275520*mb+n*50176], d[7225344*mb:7225344*mb+n*50176])
-	m.basic8_relu1Backward(n, a[7225344*mb:7225344*mb+n*50176], d[7225344*mb:7225344*mb+n*50176], d[7225344*mb:7225344*mb+n*50176])
-	m.basic8_bn1Backward(n, a[7175168*mb:7175168*mb+n*50176], d[7225344*mb:7225344*mb+n*50176], d[7175168*mb:7175168*mb+n*50176])
-	m.basic8_conv1Backward(n, a[7074816*mb:7074816*mb+n*100352], d[7175168*mb:7175168*mb+n*50176], d[7074816*mb:7074816*mb+n*100352])
-	m.basic7_relu2Backward(n, a[7074816*mb:7074816*mb+n*100352], d[7074816*mb:7074816*mb+n*100352], d[7074816*mb:7074816*mb+n*100352])
-	m.basic7_add1Backward(n, d[7074816*mb:7074816*mb+n*100352], d[6974464*mb:6974464*mb+n*100352], d[6573056*mb:6573056*mb+n*100352])
-	m.basic7_bn2Backward(n, a[6874112*mb:6874112*mb+n*100352], d[6974464*mb:6974464*mb+n*100352], d[6874112*mb:6874112*mb+n*100352])
-	m.basic7_conv2Backward(n, a[6773760*mb:6773760*mb+n*100352], d[6874112*mb:6874112*mb+n*100352], d[6773760*mb:6773760*mb+n*100352])
-	m.basic7_relu1Backward(n, a[6773760*mb:6773760*mb+n*100352], d[6773760*mb:6773760*mb+n*100352], d[6773760*mb:6773760*mb+n*100352])
-	m.basic7_bn1Backward(n, a[6673408*mb:6673408*mb+n*100352], d[6773760*mb:6773760*mb+n*100352], d[6673408*mb:6673408*mb+n*100352])
-	m.basic7_conv1Backward(n, a[6573056*mb:6573056*mb+n*100352], d[6673408*mb:6673408*mb+n*100352], d[6573056*mb:6573056*mb+n*100352])
-	m.basic6_relu2Backward(n, a[6573056*mb:6573056*mb+n*100352], d[6573056*mb:6573056*mb+n*100352], d[6573056*mb:6573056*mb+n*100352])
-	m.basic6_add1Backward(n, d[6573056*mb:6573056*mb+n*100352], d[6472704*mb:6472704*mb+n*100352], d[6071296*mb:6071296*mb+n*100352])
-	m.basic6_bn2Backward(n, a[6372352*mb:6372352*mb+n*100352], d[6472704*mb:6472704*mb+n*100352], d[6372352*mb:6372352*mb+n*100352])
-	m.basic6_conv2Backward(n, a[6272000*mb:6272000*mb+n*100352], d[6372352*mb:6372352*mb+n*100352], d[6272000*mb:6272000*mb+n*100352])
-	m.basic6_relu1Backward(n, a[6272000*mb:6272000*mb+n*100352], d[6272000*mb:6272000*mb+n*100352], d[6272000*mb:6272000*mb+n*100352])
-	m.basic6_bn1Backward(n, a[6171648*mb:6171648*mb+n*100352], d[6272000*mb:6272000*mb+n*100352], d[6171648*mb:6171648*mb+n*100352])
-	m.basic6_conv1Backward(n, a[6071296*mb:6071296*mb+n*100352], d[6171648*mb:6171648*mb+n*100352], d[6071296*mb:6071296*mb+n*100352])
-	m.basic5_relu2Backward(n, a[6071296*mb:6071296*mb+n*100352], d[6071296*mb:6071296*mb+n*100352], d[6071296*mb:6071296*mb+n*100352])
-	m.basic5_add1Backward(n, d[6071296*mb:6071296*mb+n*100352], d[5970944*mb:5970944*mb+n*100352], d[5569536*mb:5569536*mb+n*100352])
-	m.basic5_bn2Backward(n, a[5870592*mb:5870592*mb+n*100352], d[5970944*mb:5970944*mb+n*100352], d[5870592*mb:5870592*mb+n*100352])
-	m.basic5_conv2Backward(n, a[5770240*mb:5770240*mb+n*100352], d[5870592*mb:5870592*mb+n*100352], d[5770240*mb:5770240*mb+n*100352])
-	m.basic5_relu1Backward(n, a[5770240*mb:5770240*mb+n*100352], d[5770240*mb:5770240*mb+n*100352], d[5770240*mb:5770240*mb+n*100352])
-	m.basic5_bn1Backward(n, a[5669888*mb:5669888*mb+n*100352], d[5770240*mb:5770240*mb+n*100352], d[5669888*mb:5669888*mb+n*100352])
-	m.basic5_conv1Backward(n, a[5569536*mb:5569536*mb+n*100352], d[5669888*mb:5669888*mb+n*100352], d[5569536*mb:5569536*mb+n*100352])
-	m.basic4_relu2Backward(n, a[5569536*mb:5569536*mb+n*100352], d[5569536*mb:5569536*mb+n*100352], d[5569536*mb:5569536*mb+n*100352])
-	m.basic4_add1Backward(n, d[5569536*mb:5569536*mb+n*100352], d[5268480*mb:5268480*mb+n*100352], d[5469184*mb:5469184*mb+n*100352])
-	m.basic4_shortcut1_bn1Backward(n, a[5368832*mb:5368832*mb+n*100352], d[5469184*mb:5469184*mb+n*100352], d[5368832*mb:5368832*mb+n*100352])
-	m.basic4_shortcut1_conv1Backward(n, a[4766720*mb:4766720*mb+n*200704], d[5368832*mb:5368832*mb+n*100352], d[4766720*mb:4766720*mb+n*200704])
-	m.basic4_bn2Backward(n, a[5168128*mb:5168128*mb+n*100352], d[5268480*mb:5268480*mb+n*100352], d[5168128*mb:5168128*mb+n*100352])
-	m.basic4_conv2Backward(n, a[5067776*mb:5067776*mb+n*100352], d[5168128*mb:5168128*mb+n*100352], d[5067776*mb:5067776*mb+n*100352])
-	m.basic4_relu1Backward(n, a[5067776*mb:5067776*mb+n*100352], d[5067776*mb:5067776*mb+n*100352], d[5067776*mb:5067776*mb+n*100352])
-	m.basic4_bn1Backward(n, a[4967424*mb:4967424*mb+n*100352], d[5067776*mb:5067776*mb+n*100352], d[4967424*mb:4967424*mb+n*100352])
-	m.basic4_conv1Backward(n, a[4766720*mb:4766720*mb+n*200704], d[4967424*mb:4967424*mb+n*100352], d[4766720*mb:4766720*mb+n*200704])
-	m.basic3_relu2Backward(n, a[4766720*mb:4766720*mb+n*200704], d[4766720*mb:4766720*mb+n*200704], d[4766720*mb:4766720*mb+n*200704])
-	m.basic3_add1Backward(n, d[4766720*mb:4766720*mb+n*200704], d[4566016*mb:4566016*mb+n*200704], d[3763200*mb:3763200*mb+n*200704])
-	m.basic3_bn2Backward(n, a[4365312*mb:4365312*mb+n*200704], d[4566016*mb:4566016*mb+n*200704], d[4365312*mb:4365312*mb+n*200704])
-	m.basic3_conv2Backward(n, a[4164608*mb:4164608*mb+n*200704], d[4365312*mb:4365312*mb+n*200704], d[4164608*mb:4164608*mb+n*200704])
-	m.basic3_relu1Backward(n, a[4164608*mb:4164608*mb+n*200704], d[4164608*mb:4164608*mb+n*200704], d[4164608*mb:4164608*mb+n*200704])
-	m.basic3_bn1Backward(n, a[3963904*mb:3963904*mb+n*200704], d[4164608*mb:4164608*mb+n*200704], d[3963904*mb:3963904*mb+n*200704])
-	m.basic3_conv1Backward(n, a[3763200*mb:3763200*mb+n*200704], d[3963904*mb:3963904*mb+n*200704], d[3763200*mb:3763200*mb+n*200704])
-	m.basic2_relu2Backward(n, a[3763200*mb:3763200*mb+n*200704], d[3763200*mb:3763200*mb+n*200704], d[3763200*mb:3763200*mb+n*200704])
-	m.basic2_add1Backward(n, d[3763200*mb:3763200*mb+n*200704], d[3562496*mb:3562496*mb+n*200704], d[2759680*mb:2759680*mb+n*200704])
-	m.basic2_bn2Backward(n, a[3361792*mb:3361792*mb+n*200704], d[3562496*mb:3562496*mb+n*200704], d[3361792*mb:3361792*mb+n*200704])
-	m.basic2_conv2Backward(n, a[3161088*mb:3161088*mb+n*200704], d[3361792*mb:3361792*mb+n*200704], d[3161088*mb:3161088*mb+n*200704])
-	m.basic2_relu1Backward(n, a[3161088*mb:3161088*mb+n*200704], d[3161088*mb:3161088*mb+n*200704], d[3161088*mb:3161088*mb+n*200704])
-	m.basic2_bn1Backward(n, a[2960384*mb:2960384*mb+n*200704], d[3161088*mb:3161088*mb+n*200704], d[2960384*mb:2960384*mb+n*200704])
-	m.basic2_conv1Backward(n, a[2759680*mb:2759680*mb+n*200704], d[2960384*mb:2960384*mb+n*200704], d[2759680*mb:2759680*mb+n*200704])
-	m.basic1_relu2Backward(n, a[2759680*mb:2759680*mb+n*200704], d[2759680*mb:2759680*mb+n*200704], d[2759680*mb:2759680*mb+n*200704])
-	m.basic1_add1Backward(n, d[2759680*mb:2759680*mb+n*200704], d[2558976*mb:2558976*mb+n*200704], d[1756160*mb:1756160*mb+n*200704])
-	m.basic1_bn2Backward(n, a[2358272*mb:2358272*mb+n*200704], d[2558976*mb:2558976*mb+n*200704], d[2358272*mb:2358272*mb+n*200704])
-	m.basic1_conv2Backward(n, a[2157568*mb:2157568*mb+n*200704], d[2358272*mb:2358272*mb+n*200704], d[2157568*mb:2157568*mb+n*200704])
-	m.basic1_relu1Backward(n, a[2157568*mb:2157568*mb+n*200704], d[2157568*mb:2157568*mb+n*200704], d[2157568*mb:2157568*mb+n*200704])
-	m.basic1_bn1Backward(n, a[1956864*mb:1956864*mb+n*200704], d[2157568*mb:2157568*mb+n*200704], d[1956864*mb:1956864*mb+n*200704])
-	m.basic1_conv1Backward(n, a[1756160*mb:1756160*mb+n*200704], d[1956864*mb:1956864*mb+n*200704], d[1756160*mb:1756160*mb+n*200704])
-	m.maxpool1Backward(n, a[953344*mb:953344*mb+n*802816], d[1756160*mb:1756160*mb+n*200704], d[953344*mb:953344*mb+n*802816])
-	m.relu1Backward(n, a[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816])
-	m.bn1Backward(n, a[150528*mb:150528*mb+n*802816], d[953344*mb:953344*mb+n*802816], d[150528*mb:150528*mb+n*802816])
-	m.conv1Backward(n, a[:n*150528], d[150528*mb:150528*mb+n*802816], nil)
+	fc1.BackwardFilter(n, a[9207296*mb:9207296*mb+n*512], d[9207808*mb:9207808*mb+n*1000], m.Grads[21284672:21796672], m.Grads[21796672:21797672])
+	fc1.BackwardData(n, d[9207808*mb:9207808*mb+n*1000], m.Params[21284672:21796672], d[9207296*mb:9207296*mb+n*512])
+	gap1.Backward(n, d[9207296*mb:9207296*mb+n*512], d[9182208*mb:9182208*mb+n*25088])
+	basicGBackward(m, n, &basic16)
+	basicGBackward(m, n, &basic15)
+	basicFBackward(m, n, &basic14)
+	basicEBackward(m, n, &basic13)
+	basicEBackward(m, n, &basic12)
+	basicEBackward(m, n, &basic11)
+	basicEBackward(m, n, &basic10)
+	basicEBackward(m, n, &basic9)
+	basicDBackward(m, n, &basic8)
+	basicCBackward(m, n, &basic7)
+	basicCBackward(m, n, &basic6)
+	basicCBackward(m, n, &basic5)
+	basicBBackward(m, n, &basic4)
+	basicABackward(m, n, &basic3)
+	basicABackward(m, n, &basic2)
+	basicABackward(m, n, &basic1)
+	maxpool1.Backward(n, d[1756160*mb:1756160*mb+n*200704], m.Argmax[:n*200704], d[953344*mb:953344*mb+n*802816])
+	rt.ReLUBackward(a[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816])
+	bn1.Backward(n, a[150528*mb:150528*mb+n*802816], d[953344*mb:953344*mb+n*802816], m.Params[9408:9472], m.Fixed[0:64], m.Fixed[64:128], d[150528*mb:150528*mb+n*802816], m.Grads[9408:9472], m.Grads[9472:9536])
+	conv1.BackwardFilter(n, a[:n*150528], d[150528*mb:150528*mb+n*802816], m.Grads[0:9408], nil, m.Scratch)
+}
+
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {
+	copy(m.Fold[0:9408], m.Params[0:9408])
+	clear(m.Fold[9408:9472])
+	rt.FoldBN(m.Fold[0:9408], m.Fold[9408:9472], m.Params[9408:9472], m.Params[9472:9536], m.Buffers[0:64], m.Buffers[64:128], float32(1e-05))
+	basicARefold(m, &basic1)
+	basicARefold(m, &basic2)
+	basicARefold(m, &basic3)
+	basicBRefold(m, &basic4)
+	basicCRefold(m, &basic5)
+	basicCRefold(m, &basic6)
+	basicCRefold(m, &basic7)
+	basicDRefold(m, &basic8)
+	basicERefold(m, &basic9)
+	basicERefold(m, &basic10)
+	basicERefold(m, &basic11)
+	basicERefold(m, &basic12)
+	basicERefold(m, &basic13)
+	basicFRefold(m, &basic14)
+	basicGRefold(m, &basic15)
+	basicGRefold(m, &basic16)
+}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, basicA_conv1.ScratchSize(mb), basicA_conv2.ScratchSize(mb), basicA_conv1Infer.ScratchSize(mb), basicB_conv1.ScratchSize(mb), basicB_conv2.ScratchSize(mb), basicB_shortcut1_conv1.ScratchSize(mb), basicB_conv1Infer.ScratchSize(mb), basicC_conv1.ScratchSize(mb), basicC_conv2.ScratchSize(mb), basicC_conv1Infer.ScratchSize(mb), basicD_conv1.ScratchSize(mb), basicD_conv2.ScratchSize(mb), basicD_shortcut1_conv1.ScratchSize(mb), basicD_conv1Infer.ScratchSize(mb), basicE_conv1.ScratchSize(mb), basicE_conv2.ScratchSize(mb), basicE_conv1Infer.ScratchSize(mb), basicF_conv1.ScratchSize(mb), basicF_conv2.ScratchSize(mb), basicF_shortcut1_conv1.ScratchSize(mb), basicF_conv1Infer.ScratchSize(mb), basicG_conv1.ScratchSize(mb), basicG_conv2.ScratchSize(mb), basicG_conv1Infer.ScratchSize(mb), conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
 // weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
 	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[9207808*mb:9207808*mb+n*1000], labels, a[9207808*mb:9207808*mb+n*1000])
@@ -2967,1339 +292,682 @@ func (m *Net) loss(n int, labels []int32) float32 {
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.Softmax{Classes: 1000}.LossBackward(n, a[9207808*mb:9207808*mb+n*1000], labels, float32(1), d[9207808*mb:9207808*mb+n*1000])
 }
 
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 256
-	DefaultEpochs    = 10
-	DefaultLR        = 0.1
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0001
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 224
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = true
+// basicA is the code of 3 instance(s) of the block basic: basic1, basic2, basic3; 56x56x64 -> 56x56x64.
+// Each instance's place in the arenas is a basicAOffsets.
+
+// basicAOffsets is the place of one instance of basicA in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicAOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
+}
+
+var (
+	basic1 = basicAOffsets{b0: 128, f0: 9472, i0: 0, i1: 200704, i2: 1003520, p0: 9536, t0: 1756160, x0: 128}
+	basic2 = basicAOffsets{b0: 384, f0: 83328, i0: 200704, i1: 0, i2: 1003520, p0: 83520, t0: 2759680, x0: 384}
+	basic3 = basicAOffsets{b0: 640, f0: 157184, i0: 0, i1: 1003520, i2: 200704, p0: 157504, t0: 3763200, x0: 640}
 )
 
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
+func basicAForward(m *rt.Memory, n int, o *basicAOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64
+	basicA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+36864], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Scratch)
+	// bn1: bn (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64
+	basicA_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+36864:o.p0+36928], m.Params[o.p0+36928:o.p0+36992], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128])
+	// relu1: relu (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*200704])
+	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64
+	basicA_conv2.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+36992:o.p0+73856], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
+	// bn2: bn (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64
+	basicA_bn2.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+73856:o.p0+73920], m.Params[o.p0+73920:o.p0+73984], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
+	// add1: residual (../networks/resnet34.cnn:9), 56x56x64 + 56x56x64 -> 56x56x64
+	rt.AddForward(a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], a[o.t0*mb:o.t0*mb+n*200704], a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704])
+	// relu2: relu (../networks/resnet34.cnn:13), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+1003520)*mb : (o.t0+1003520)*mb+n*200704])
 }
 
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("resnet34: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("resnet34: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
+func basicAInfer(m *rt.Memory, n int, o *basicAOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+36864], m.Fold[o.f0+36864:o.f0+36928], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicA_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+36928:o.f0+73792], m.Fold[o.f0+73792:o.f0+73856], a[o.i2*mb:o.i2*mb+n*200704], m.Scratch)
+	// bn2: folded into the conv before it
+	rt.AddForward(a[o.i2*mb:o.i2*mb+n*200704], a[o.i0*mb:o.i0*mb+n*200704], a[o.i1*mb:o.i1*mb+n*200704])
+	rt.ReLUForward(a[o.i1*mb : o.i1*mb+n*200704])
 }
 
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*150528], x)
-	m.forwardInfer(n)
-	return a[1003520*mb : 1003520*mb+n*1000], nil
+func basicABackward(m *rt.Memory, n int, o *basicAOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704])
+	rt.AddBackward(d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[o.t0*mb:o.t0*mb+n*200704])
+	basicA_bn2.Backward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+73856:o.p0+73920], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Grads[o.p0+73856:o.p0+73920], m.Grads[o.p0+73920:o.p0+73984])
+	basicA_conv2.BackwardFilter(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Grads[o.p0+36992:o.p0+73856], nil, m.Scratch)
+	basicA_conv2.BackwardData(n, d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+36992:o.p0+73856], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704])
+	basicA_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+36864:o.p0+36928], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Grads[o.p0+36864:o.p0+36928], m.Grads[o.p0+36928:o.p0+36992])
+	basicA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Grads[o.p0:o.p0+36864], nil, m.Scratch)
+	basicA_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Params[o.p0:o.p0+36864], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
 }
 
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	copy(m.fold[0:9408], m.params[0:9408])
-	clear(m.fold[9408:9472])
-	rt.FoldBN(m.fold[0:9408], m.fold[9408:9472], m.params[9408:9472], m.params[9472:9536], m.buffers[0:64], m.buffers[64:128], float32(1e-05))
-	copy(m.fold[9472:46336], m.params[9536:46400])
-	clear(m.fold[46336:46400])
-	rt.FoldBN(m.fold[9472:46336], m.fold[46336:46400], m.params[46400:46464], m.params[46464:46528], m.buffers[128:192], m.buffers[192:256], float32(1e-05))
-	copy(m.fold[46400:83264], m.params[46528:83392])
-	clear(m.fold[83264:83328])
-	rt.FoldBN(m.fold[46400:83264], m.fold[83264:83328], m.params[83392:83456], m.params[83456:83520], m.buffers[256:320], m.buffers[320:384], float32(1e-05))
-	copy(m.fold[83328:120192], m.params[83520:120384])
-	clear(m.fold[120192:120256])
-	rt.FoldBN(m.fold[83328:120192], m.fold[120192:120256], m.params[120384:120448], m.params[120448:120512], m.buffers[384:448], m.buffers[448:512], float32(1e-05))
-	copy(m.fold[120256:157120], m.params[120512:157376])
-	clear(m.fold[157120:157184])
-	rt.FoldBN(m.fold[120256:157120], m.fold[157120:157184], m.params[157376:157440], m.params[157440:157504], m.buffers[512:576], m.buffers[576:640], float32(1e-05))
-	copy(m.fold[157184:194048], m.params[157504:194368])
-	clear(m.fold[194048:194112])
-	rt.FoldBN(m.fold[157184:194048], m.fold[194048:194112], m.params[194368:194432], m.params[194432:194496], m.buffers[640:704], m.buffers[704:768], float32(1e-05))
-	copy(m.fold[194112:230976], m.params[194496:231360])
-	clear(m.fold[230976:231040])
-	rt.FoldBN(m.fold[194112:230976], m.fold[230976:231040], m.params[231360:231424], m.params[231424:231488], m.buffers[768:832], m.buffers[832:896], float32(1e-05))
-	copy(m.fold[231040:304768], m.params[231488:305216])
-	clear(m.fold[304768:304896])
-	rt.FoldBN(m.fold[231040:304768], m.fold[304768:304896], m.params[305216:305344], m.params[305344:305472], m.buffers[896:1024], m.buffers[1024:1152], float32(1e-05))
-	copy(m.fold[304896:452352], m.params[305472:452928])
-	clear(m.fold[452352:452480])
-	rt.FoldBN(m.fold[304896:452352], m.fold[452352:452480], m.params[452928:453056], m.params[453056:453184], m.buffers[1152:1280], m.buffers[1280:1408], float32(1e-05))
-	copy(m.fold[452480:460672], m.params[453184:461376])
-	clear(m.fold[460672:460800])
-	rt.FoldBN(m.fold[452480:460672], m.fold[460672:460800], m.params[461376:461504], m.params[461504:461632], m.buffers[1408:1536], m.buffers[1536:1664], float32(1e-05))
-	copy(m.fold[460800:608256], m.params[461632:609088])
-	clear(m.fold[608256:608384])
-	rt.FoldBN(m.fold[460800:608256], m.fold[608256:608384], m.params[609088:609216], m.params[609216:609344], m.buffers[1664:1792], m.buffers[1792:1920], float32(1e-05))
-	copy(m.fold[608384:755840], m.params[609344:756800])
-	clear(m.fold[755840:755968])
-	rt.FoldBN(m.fold[608384:755840], m.fold[755840:755968], m.params[756800:756928], m.params[756928:757056], m.buffers[1920:2048], m.buffers[2048:2176], float32(1e-05))
-	copy(m.fold[755968:903424], m.params[757056:904512])
-	clear(m.fold[903424:903552])
-	rt.FoldBN(m.fold[755968:903424], m.fold[903424:903552], m.params[904512:904640], m.params[904640:904768], m.buffers[2176:2304], m.buffers[2304:2432], float32(1e-05))
-	copy(m.fold[903552:1051008], m.params[904768:1052224])
-	clear(m.fold[1051008:1051136])
-	rt.FoldBN(m.fold[903552:1051008], m.fold[1051008:1051136], m.params[1052224:1052352], m.params[1052352:1052480], m.buffers[2432:2560], m.buffers[2560:2688], float32(1e-05))
-	copy(m.fold[1051136:1198592], m.params[1052480:1199936])
-	clear(m.fold[1198592:1198720])
-	rt.FoldBN(m.fold[1051136:1198592], m.fold[1198592:1198720], m.params[1199936:1200064], m.params[1200064:1200192], m.buffers[2688:2816], m.buffers[2816:2944], float32(1e-05))
-	copy(m.fold[1198720:1346176], m.params[1200192:1347648])
-	clear(m.fold[1346176:1346304])
-	rt.FoldBN(m.fold[1198720:1346176], m.fold[1346176:1346304], m.params[1347648:1347776], m.params[1347776:1347904], m.buffers[2944:3072], m.buffers[3072:3200], float32(1e-05))
-	copy(m.fold[1346304:1641216], m.params[1347904:1642816])
-	clear(m.fold[1641216:1641472])
-	rt.FoldBN(m.fold[1346304:1641216], m.fold[1641216:1641472], m.params[1642816:1643072], m.params[1643072:1643328], m.buffers[3200:3456], m.buffers[3456:3712], float32(1e-05))
-	copy(m.fold[1641472:2231296], m.params[1643328:2233152])
-	clear(m.fold[2231296:2231552])
-	rt.FoldBN(m.fold[1641472:2231296], m.fold[2231296:2231552], m.params[2233152:2233408], m.params[2233408:2233664], m.buffers[3712:3968], m.buffers[3968:4224], float32(1e-05))
-	copy(m.fold[2231552:2264320], m.params[2233664:2266432])
-	clear(m.fold[2264320:2264576])
-	rt.FoldBN(m.fold[2231552:2264320], m.fold[2264320:2264576], m.params[2266432:2266688], m.params[2266688:2266944], m.buffers[4224:4480], m.buffers[4480:4736], float32(1e-05))
-	copy(m.fold[2264576:2854400], m.params[2266944:2856768])
-	clear(m.fold[2854400:2854656])
-	rt.FoldBN(m.fold[2264576:2854400], m.fold[2854400:2854656], m.params[2856768:2857024], m.params[2857024:2857280], m.buffers[4736:4992], m.buffers[4992:5248], float32(1e-05))
-	copy(m.fold[2854656:3444480], m.params[2857280:3447104])
-	clear(m.fold[3444480:3444736])
-	rt.FoldBN(m.fold[2854656:3444480], m.fold[3444480:3444736], m.params[3447104:3447360], m.params[3447360:3447616], m.buffers[5248:5504], m.buffers[5504:5760], float32(1e-05))
-	copy(m.fold[3444736:4034560], m.params[3447616:4037440])
-	clear(m.fold[4034560:4034816])
-	rt.FoldBN(m.fold[3444736:4034560], m.fold[4034560:4034816], m.params[4037440:4037696], m.params[4037696:4037952], m.buffers[5760:6016], m.buffers[6016:6272], float32(1e-05))
-	copy(m.fold[4034816:4624640], m.params[4037952:4627776])
-	clear(m.fold[4624640:4624896])
-	rt.FoldBN(m.fold[4034816:4624640], m.fold[4624640:4624896], m.params[4627776:4628032], m.params[4628032:4628288], m.buffers[6272:6528], m.buffers[6528:6784], float32(1e-05))
-	copy(m.fold[4624896:5214720], m.params[4628288:5218112])
-	clear(m.fold[5214720:5214976])
-	rt.FoldBN(m.fold[4624896:5214720], m.fold[5214720:5214976], m.params[5218112:5218368], m.params[5218368:5218624], m.buffers[6784:7040], m.buffers[7040:7296], float32(1e-05))
-	copy(m.fold[5214976:5804800], m.params[5218624:5808448])
-	clear(m.fold[5804800:5805056])
-	rt.FoldBN(m.fold[5214976:5804800], m.fold[5804800:5805056], m.params[5808448:5808704], m.params[5808704:5808960], m.buffers[7296:7552], m.buffers[7552:7808], float32(1e-05))
-	copy(m.fold[5805056:6394880], m.params[5808960:6398784])
-	clear(m.fold[6394880:6395136])
-	rt.FoldBN(m.fold[5805056:6394880], m.fold[6394880:6395136], m.params[6398784:6399040], m.params[6399040:6399296], m.buffers[7808:8064], m.buffers[8064:8320], float32(1e-05))
-	copy(m.fold[6395136:6984960], m.params[6399296:6989120])
-	clear(m.fold[6984960:6985216])
-	rt.FoldBN(m.fold[6395136:6984960], m.fold[6984960:6985216], m.params[6989120:6989376], m.params[6989376:6989632], m.buffers[8320:8576], m.buffers[8576:8832], float32(1e-05))
-	copy(m.fold[6985216:7575040], m.params[6989632:7579456])
-	clear(m.fold[7575040:7575296])
-	rt.FoldBN(m.fold[6985216:7575040], m.fold[7575040:7575296], m.params[7579456:7579712], m.params[7579712:7579968], m.buffers[8832:9088], m.buffers[9088:9344], float32(1e-05))
-	copy(m.fold[7575296:8165120], m.params[7579968:8169792])
-	clear(m.fold[8165120:8165376])
-	rt.FoldBN(m.fold[7575296:8165120], m.fold[8165120:8165376], m.params[8169792:8170048], m.params[8170048:8170304], m.buffers[9344:9600], m.buffers[9600:9856], float32(1e-05))
-	copy(m.fold[8165376:9345024], m.params[8170304:9349952])
-	clear(m.fold[9345024:9345536])
-	rt.FoldBN(m.fold[8165376:9345024], m.fold[9345024:9345536], m.params[9349952:9350464], m.params[9350464:9350976], m.buffers[9856:10368], m.buffers[10368:10880], float32(1e-05))
-	copy(m.fold[9345536:11704832], m.params[9350976:11710272])
-	clear(m.fold[11704832:11705344])
-	rt.FoldBN(m.fold[9345536:11704832], m.fold[11704832:11705344], m.params[11710272:11710784], m.params[11710784:11711296], m.buffers[10880:11392], m.buffers[11392:11904], float32(1e-05))
-	copy(m.fold[11705344:11836416], m.params[11711296:11842368])
-	clear(m.fold[11836416:11836928])
-	rt.FoldBN(m.fold[11705344:11836416], m.fold[11836416:11836928], m.params[11842368:11842880], m.params[11842880:11843392], m.buffers[11904:12416], m.buffers[12416:12928], float32(1e-05))
-	copy(m.fold[11836928:14196224], m.params[11843392:14202688])
-	clear(m.fold[14196224:14196736])
-	rt.FoldBN(m.fold[11836928:14196224], m.fold[14196224:14196736], m.params[14202688:14203200], m.params[14203200:14203712], m.buffers[12928:13440], m.buffers[13440:13952], float32(1e-05))
-	copy(m.fold[14196736:16556032], m.params[14203712:16563008])
-	clear(m.fold[16556032:16556544])
-	rt.FoldBN(m.fold[14196736:16556032], m.fold[16556032:16556544], m.params[16563008:16563520], m.params[16563520:16564032], m.buffers[13952:14464], m.buffers[14464:14976], float32(1e-05))
-	copy(m.fold[16556544:18915840], m.params[16564032:18923328])
-	clear(m.fold[18915840:18916352])
-	rt.FoldBN(m.fold[16556544:18915840], m.fold[18915840:18916352], m.params[18923328:18923840], m.params[18923840:18924352], m.buffers[14976:15488], m.buffers[15488:16000], float32(1e-05))
-	copy(m.fold[18916352:21275648], m.params[18924352:21283648])
-	clear(m.fold[21275648:21276160])
-	rt.FoldBN(m.fold[18916352:21275648], m.fold[21275648:21276160], m.params[21283648:21284160], m.params[21284160:21284672], m.buffers[16000:16512], m.buffers[16512:17024], float32(1e-05))
-	m.foldStale = false
+func basicARefold(m *rt.Memory, o *basicAOffsets) {
+	copy(m.Fold[o.f0:o.f0+36864], m.Params[o.p0:o.p0+36864])
+	clear(m.Fold[o.f0+36864 : o.f0+36928])
+	rt.FoldBN(m.Fold[o.f0:o.f0+36864], m.Fold[o.f0+36864:o.f0+36928], m.Params[o.p0+36864:o.p0+36928], m.Params[o.p0+36928:o.p0+36992], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], float32(1e-05))
+	copy(m.Fold[o.f0+36928:o.f0+73792], m.Params[o.p0+36992:o.p0+73856])
+	clear(m.Fold[o.f0+73792 : o.f0+73856])
+	rt.FoldBN(m.Fold[o.f0+36928:o.f0+73792], m.Fold[o.f0+73792:o.f0+73856], m.Params[o.p0+73856:o.p0+73920], m.Params[o.p0+73920:o.p0+73984], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
 }
 
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 9208808*m.maxBatch)
-	m.dact = make([]float32, 9208808*m.maxBatch)
-	m.grads = make([]float32, 21797672)
-	ps := []rt.Param{{
-		G:    m.grads[0:9408],
-		Name: "conv1.weight",
-		W:    m.params[0:9408],
-	}, {
-		G:    m.grads[9408:9472],
-		Name: "bn1.weight",
-		W:    m.params[9408:9472],
-	}, {
-		G:    m.grads[9472:9536],
-		Name: "bn1.bias",
-		W:    m.params[9472:9536],
-	}, {
-		G:    m.grads[9536:46400],
-		Name: "basic1.conv1.weight",
-		W:    m.params[9536:46400],
-	}, {
-		G:    m.grads[46400:46464],
-		Name: "basic1.bn1.weight",
-		W:    m.params[46400:46464],
-	}, {
-		G:    m.grads[46464:46528],
-		Name: "basic1.bn1.bias",
-		W:    m.params[46464:46528],
-	}, {
-		G:    m.grads[46528:83392],
-		Name: "basic1.conv2.weight",
-		W:    m.params[46528:83392],
-	}, {
-		G:    m.grads[83392:83456],
-		Name: "basic1.bn2.weight",
-		W:    m.params[83392:83456],
-	}, {
-		G:    m.grads[83456:83520],
-		Name: "basic1.bn2.bias",
-		W:    m.params[83456:83520],
-	}, {
-		G:    m.grads[83520:120384],
-		Name: "basic2.conv1.weight",
-		W:    m.params[83520:120384],
-	}, {
-		G:    m.grads[120384:120448],
-		Name: "basic2.bn1.weight",
-		W:    m.params[120384:120448],
-	}, {
-		G:    m.grads[120448:120512],
-		Name: "basic2.bn1.bias",
-		W:    m.params[120448:120512],
-	}, {
-		G:    m.grads[120512:157376],
-		Name: "basic2.conv2.weight",
-		W:    m.params[120512:157376],
-	}, {
-		G:    m.grads[157376:157440],
-		Name: "basic2.bn2.weight",
-		W:    m.params[157376:157440],
-	}, {
-		G:    m.grads[157440:157504],
-		Name: "basic2.bn2.bias",
-		W:    m.params[157440:157504],
-	}, {
-		G:    m.grads[157504:194368],
-		Name: "basic3.conv1.weight",
-		W:    m.params[157504:194368],
-	}, {
-		G:    m.grads[194368:194432],
-		Name: "basic3.bn1.weight",
-		W:    m.params[194368:194432],
-	}, {
-		G:    m.grads[194432:194496],
-		Name: "basic3.bn1.bias",
-		W:    m.params[194432:194496],
-	}, {
-		G:    m.grads[194496:231360],
-		Name: "basic3.conv2.weight",
-		W:    m.params[194496:231360],
-	}, {
-		G:    m.grads[231360:231424],
-		Name: "basic3.bn2.weight",
-		W:    m.params[231360:231424],
-	}, {
-		G:    m.grads[231424:231488],
-		Name: "basic3.bn2.bias",
-		W:    m.params[231424:231488],
-	}, {
-		G:    m.grads[231488:305216],
-		Name: "basic4.conv1.weight",
-		W:    m.params[231488:305216],
-	}, {
-		G:    m.grads[305216:305344],
-		Name: "basic4.bn1.weight",
-		W:    m.params[305216:305344],
-	}, {
-		G:    m.grads[305344:305472],
-		Name: "basic4.bn1.bias",
-		W:    m.params[305344:305472],
-	}, {
-		G:    m.grads[305472:452928],
-		Name: "basic4.conv2.weight",
-		W:    m.params[305472:452928],
-	}, {
-		G:    m.grads[452928:453056],
-		Name: "basic4.bn2.weight",
-		W:    m.params[452928:453056],
-	}, {
-		G:    m.grads[453056:453184],
-		Name: "basic4.bn2.bias",
-		W:    m.params[453056:453184],
-	}, {
-		G:    m.grads[453184:461376],
-		Name: "basic4.shortcut1.conv1.weight",
-		W:    m.params[453184:461376],
-	}, {
-		G:    m.grads[461376:461504],
-		Name: "basic4.shortcut1.bn1.weight",
-		W:    m.params[461376:461504],
-	}, {
-		G:    m.grads[461504:461632],
-		Name: "basic4.shortcut1.bn1.bias",
-		W:    m.params[461504:461632],
-	}, {
-		G:    m.grads[461632:609088],
-		Name: "basic5.conv1.weight",
-		W:    m.params[461632:609088],
-	}, {
-		G:    m.grads[609088:609216],
-		Name: "basic5.bn1.weight",
-		W:    m.params[609088:609216],
-	}, {
-		G:    m.grads[609216:609344],
-		Name: "basic5.bn1.bias",
-		W:    m.params[609216:609344],
-	}, {
-		G:    m.grads[609344:756800],
-		Name: "basic5.conv2.weight",
-		W:    m.params[609344:756800],
-	}, {
-		G:    m.grads[756800:756928],
-		Name: "basic5.bn2.weight",
-		W:    m.params[756800:756928],
-	}, {
-		G:    m.grads[756928:757056],
-		Name: "basic5.bn2.bias",
-		W:    m.params[756928:757056],
-	}, {
-		G:    m.grads[757056:904512],
-		Name: "basic6.conv1.weight",
-		W:    m.params[757056:904512],
-	}, {
-		G:    m.grads[904512:904640],
-		Name: "basic6.bn1.weight",
-		W:    m.params[904512:904640],
-	}, {
-		G:    m.grads[904640:904768],
-		Name: "basic6.bn1.bias",
-		W:    m.params[904640:904768],
-	}, {
-		G:    m.grads[904768:1052224],
-		Name: "basic6.conv2.weight",
-		W:    m.params[904768:1052224],
-	}, {
-		G:    m.grads[1052224:1052352],
-		Name: "basic6.bn2.weight",
-		W:    m.params[1052224:1052352],
-	}, {
-		G:    m.grads[1052352:1052480],
-		Name: "basic6.bn2.bias",
-		W:    m.params[1052352:1052480],
-	}, {
-		G:    m.grads[1052480:1199936],
-		Name: "basic7.conv1.weight",
-		W:    m.params[1052480:1199936],
-	}, {
-		G:    m.grads[1199936:1200064],
-		Name: "basic7.bn1.weight",
-		W:    m.params[1199936:1200064],
-	}, {
-		G:    m.grads[1200064:1200192],
-		Name: "basic7.bn1.bias",
-		W:    m.params[1200064:1200192],
-	}, {
-		G:    m.grads[1200192:1347648],
-		Name: "basic7.conv2.weight",
-		W:    m.params[1200192:1347648],
-	}, {
-		G:    m.grads[1347648:1347776],
-		Name: "basic7.bn2.weight",
-		W:    m.params[1347648:1347776],
-	}, {
-		G:    m.grads[1347776:1347904],
-		Name: "basic7.bn2.bias",
-		W:    m.params[1347776:1347904],
-	}, {
-		G:    m.grads[1347904:1642816],
-		Name: "basic8.conv1.weight",
-		W:    m.params[1347904:1642816],
-	}, {
-		G:    m.grads[1642816:1643072],
-		Name: "basic8.bn1.weight",
-		W:    m.params[1642816:1643072],
-	}, {
-		G:    m.grads[1643072:1643328],
-		Name: "basic8.bn1.bias",
-		W:    m.params[1643072:1643328],
-	}, {
-		G:    m.grads[1643328:2233152],
-		Name: "basic8.conv2.weight",
-		W:    m.params[1643328:2233152],
-	}, {
-		G:    m.grads[2233152:2233408],
-		Name: "basic8.bn2.weight",
-		W:    m.params[2233152:2233408],
-	}, {
-		G:    m.grads[2233408:2233664],
-		Name: "basic8.bn2.bias",
-		W:    m.params[2233408:2233664],
-	}, {
-		G:    m.grads[2233664:2266432],
-		Name: "basic8.shortcut1.conv1.weight",
-		W:    m.params[2233664:2266432],
-	}, {
-		G:    m.grads[2266432:2266688],
-		Name: "basic8.shortcut1.bn1.weight",
-		W:    m.params[2266432:2266688],
-	}, {
-		G:    m.grads[2266688:2266944],
-		Name: "basic8.shortcut1.bn1.bias",
-		W:    m.params[2266688:2266944],
-	}, {
-		G:    m.grads[2266944:2856768],
-		Name: "basic9.conv1.weight",
-		W:    m.params[2266944:2856768],
-	}, {
-		G:    m.grads[2856768:2857024],
-		Name: "basic9.bn1.weight",
-		W:    m.params[2856768:2857024],
-	}, {
-		G:    m.grads[2857024:2857280],
-		Name: "basic9.bn1.bias",
-		W:    m.params[2857024:2857280],
-	}, {
-		G:    m.grads[2857280:3447104],
-		Name: "basic9.conv2.weight",
-		W:    m.params[2857280:3447104],
-	}, {
-		G:    m.grads[3447104:3447360],
-		Name: "basic9.bn2.weight",
-		W:    m.params[3447104:3447360],
-	}, {
-		G:    m.grads[3447360:3447616],
-		Name: "basic9.bn2.bias",
-		W:    m.params[3447360:3447616],
-	}, {
-		G:    m.grads[3447616:4037440],
-		Name: "basic10.conv1.weight",
-		W:    m.params[3447616:4037440],
-	}, {
-		G:    m.grads[4037440:4037696],
-		Name: "basic10.bn1.weight",
-		W:    m.params[4037440:4037696],
-	}, {
-		G:    m.grads[4037696:4037952],
-		Name: "basic10.bn1.bias",
-		W:    m.params[4037696:4037952],
-	}, {
-		G:    m.grads[4037952:4627776],
-		Name: "basic10.conv2.weight",
-		W:    m.params[4037952:4627776],
-	}, {
-		G:    m.grads[4627776:4628032],
-		Name: "basic10.bn2.weight",
-		W:    m.params[4627776:4628032],
-	}, {
-		G:    m.grads[4628032:4628288],
-		Name: "basic10.bn2.bias",
-		W:    m.params[4628032:4628288],
-	}, {
-		G:    m.grads[4628288:5218112],
-		Name: "basic11.conv1.weight",
-		W:    m.params[4628288:5218112],
-	}, {
-		G:    m.grads[5218112:5218368],
-		Name: "basic11.bn1.weight",
-		W:    m.params[5218112:5218368],
-	}, {
-		G:    m.grads[5218368:5218624],
-		Name: "basic11.bn1.bias",
-		W:    m.params[5218368:5218624],
-	}, {
-		G:    m.grads[5218624:5808448],
-		Name: "basic11.conv2.weight",
-		W:    m.params[5218624:5808448],
-	}, {
-		G:    m.grads[5808448:5808704],
-		Name: "basic11.bn2.weight",
-		W:    m.params[5808448:5808704],
-	}, {
-		G:    m.grads[5808704:5808960],
-		Name: "basic11.bn2.bias",
-		W:    m.params[5808704:5808960],
-	}, {
-		G:    m.grads[5808960:6398784],
-		Name: "basic12.conv1.weight",
-		W:    m.params[5808960:6398784],
-	}, {
-		G:    m.grads[6398784:6399040],
-		Name: "basic12.bn1.weight",
-		W:    m.params[6398784:6399040],
-	}, {
-		G:    m.grads[6399040:6399296],
-		Name: "basic12.bn1.bias",
-		W:    m.params[6399040:6399296],
-	}, {
-		G:    m.grads[6399296:6989120],
-		Name: "basic12.conv2.weight",
-		W:    m.params[6399296:6989120],
-	}, {
-		G:    m.grads[6989120:6989376],
-		Name: "basic12.bn2.weight",
-		W:    m.params[6989120:6989376],
-	}, {
-		G:    m.grads[6989376:6989632],
-		Name: "basic12.bn2.bias",
-		W:    m.params[6989376:6989632],
-	}, {
-		G:    m.grads[6989632:7579456],
-		Name: "basic13.conv1.weight",
-		W:    m.params[6989632:7579456],
-	}, {
-		G:    m.grads[7579456:7579712],
-		Name: "basic13.bn1.weight",
-		W:    m.params[7579456:7579712],
-	}, {
-		G:    m.grads[7579712:7579968],
-		Name: "basic13.bn1.bias",
-		W:    m.params[7579712:7579968],
-	}, {
-		G:    m.grads[7579968:8169792],
-		Name: "basic13.conv2.weight",
-		W:    m.params[7579968:8169792],
-	}, {
-		G:    m.grads[8169792:8170048],
-		Name: "basic13.bn2.weight",
-		W:    m.params[8169792:8170048],
-	}, {
-		G:    m.grads[8170048:8170304],
-		Name: "basic13.bn2.bias",
-		W:    m.params[8170048:8170304],
-	}, {
-		G:    m.grads[8170304:9349952],
-		Name: "basic14.conv1.weight",
-		W:    m.params[8170304:9349952],
-	}, {
-		G:    m.grads[9349952:9350464],
-		Name: "basic14.bn1.weight",
-		W:    m.params[9349952:9350464],
-	}, {
-		G:    m.grads[9350464:9350976],
-		Name: "basic14.bn1.bias",
-		W:    m.params[9350464:9350976],
-	}, {
-		G:    m.grads[9350976:11710272],
-		Name: "basic14.conv2.weight",
-		W:    m.params[9350976:11710272],
-	}, {
-		G:    m.grads[11710272:11710784],
-		Name: "basic14.bn2.weight",
-		W:    m.params[11710272:11710784],
-	}, {
-		G:    m.grads[11710784:11711296],
-		Name: "basic14.bn2.bias",
-		W:    m.params[11710784:11711296],
-	}, {
-		G:    m.grads[11711296:11842368],
-		Name: "basic14.shortcut1.conv1.weight",
-		W:    m.params[11711296:11842368],
-	}, {
-		G:    m.grads[11842368:11842880],
-		Name: "basic14.shortcut1.bn1.weight",
-		W:    m.params[11842368:11842880],
-	}, {
-		G:    m.grads[11842880:11843392],
-		Name: "basic14.shortcut1.bn1.bias",
-		W:    m.params[11842880:11843392],
-	}, {
-		G:    m.grads[11843392:14202688],
-		Name: "basic15.conv1.weight",
-		W:    m.params[11843392:14202688],
-	}, {
-		G:    m.grads[14202688:14203200],
-		Name: "basic15.bn1.weight",
-		W:    m.params[14202688:14203200],
-	}, {
-		G:    m.grads[14203200:14203712],
-		Name: "basic15.bn1.bias",
-		W:    m.params[14203200:14203712],
-	}, {
-		G:    m.grads[14203712:16563008],
-		Name: "basic15.conv2.weight",
-		W:    m.params[14203712:16563008],
-	}, {
-		G:    m.grads[16563008:16563520],
-		Name: "basic15.bn2.weight",
-		W:    m.params[16563008:16563520],
-	}, {
-		G:    m.grads[16563520:16564032],
-		Name: "basic15.bn2.bias",
-		W:    m.params[16563520:16564032],
-	}, {
-		G:    m.grads[16564032:18923328],
-		Name: "basic16.conv1.weight",
-		W:    m.params[16564032:18923328],
-	}, {
-		G:    m.grads[18923328:18923840],
-		Name: "basic16.bn1.weight",
-		W:    m.params[18923328:18923840],
-	}, {
-		G:    m.grads[18923840:18924352],
-		Name: "basic16.bn1.bias",
-		W:    m.params[18923840:18924352],
-	}, {
-		G:    m.grads[18924352:21283648],
-		Name: "basic16.conv2.weight",
-		W:    m.params[18924352:21283648],
-	}, {
-		G:    m.grads[21283648:21284160],
-		Name: "basic16.bn2.weight",
-		W:    m.params[21283648:21284160],
-	}, {
-		G:    m.grads[21284160:21284672],
-		Name: "basic16.bn2.bias",
-		W:    m.params[21284160:21284672],
-	}, {
-		G:    m.grads[21284672:21796672],
-		Name: "fc1.weight",
-		W:    m.params[21284672:21796672],
-	}, {
-		G:    m.grads[21796672:21797672],
-		Name: "fc1.bias",
-		W:    m.params[21796672:21797672],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.1), float32(0.9), float32(0.0001), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
+func basicATensors(t []rt.TensorSpec, prefix string, o *basicAOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{64, 64, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{64}, Off: o.p0 + 36864, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{64}, Off: o.p0 + 36928, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{64}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{64}, Off: o.b0 + 64, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{64, 64, 3, 3}, Off: o.p0 + 36992, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{64}, Off: o.p0 + 73856, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{64}, Off: o.p0 + 73920, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{64}, Off: o.b0 + 128, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{64}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*150528], x)
-	m.forwardTrain(n)
-	return a[9207808*mb : 9207808*mb+n*1000], nil
+// basicB is the code of 1 instance(s) of the block basic: basic4; 56x56x64 -> 28x28x128.
+// Each instance's place in the arenas is a basicBOffsets.
+
+// basicBOffsets is the place of one instance of basicB in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicBOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
 }
 
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("resnet34: Backward before TrainForward")
-	}
-	n := len(dlogits) / 1000
-	if n < 1 || n > m.maxBatch || len(dlogits)%1000 != 0 {
-		return fmt.Errorf("resnet34: dlogits has %d floats, want N*%d", len(dlogits), 1000)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[9207808*m.maxBatch:9207808*m.maxBatch+n*1000], dlogits)
-	m.backward(n)
-	return nil
+var (
+	basic4 = basicBOffsets{b0: 896, f0: 231040, i0: 1003520, p0: 231488, t0: 4766720, x0: 896}
+)
+
+func basicBForward(m *rt.Memory, n int, o *basicBOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 56x56x64 -> 28x28x128
+	basicB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+73728], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Scratch)
+	// bn1: bn (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
+	basicB_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+73728:o.p0+73856], m.Params[o.p0+73856:o.p0+73984], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256])
+	// relu1: relu (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+301056)*mb : (o.t0+301056)*mb+n*100352])
+	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128
+	basicB_conv2.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+73984:o.p0+221440], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Scratch)
+	// bn2: bn (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128
+	basicB_bn2.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+221440:o.p0+221568], m.Params[o.p0+221568:o.p0+221696], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
+	// shortcut1_conv1: conv 128 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 56x56x64 -> 28x28x128
+	basicB_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0+221696:o.p0+229888], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 28x28x128 -> 28x28x128
+	basicB_shortcut1_bn1.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+229888:o.p0+230016], m.Params[o.p0+230016:o.p0+230144], m.Buffers[o.b0+512:o.b0+640], m.Buffers[o.b0+640:o.b0+768], m.Fixed[o.x0+512:o.x0+640], m.Fixed[o.x0+640:o.x0+768])
+	// add1: residual (../networks/resnet34.cnn:9), 28x28x128 + 28x28x128 -> 28x28x128
+	rt.AddForward(a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*100352])
+	// relu2: relu (../networks/resnet34.cnn:13), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+802816)*mb : (o.t0+802816)*mb+n*100352])
 }
 
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:9408],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[9408:9472],
-		Name: "bn1.weight",
-	}, {
-		Data: m.grads[9472:9536],
-		Name: "bn1.bias",
-	}, {
-		Data: m.grads[9536:46400],
-		Name: "basic1.conv1.weight",
-	}, {
-		Data: m.grads[46400:46464],
-		Name: "basic1.bn1.weight",
-	}, {
-		Data: m.grads[46464:46528],
-		Name: "basic1.bn1.bias",
-	}, {
-		Data: m.grads[46528:83392],
-		Name: "basic1.conv2.weight",
-	}, {
-		Data: m.grads[83392:83456],
-		Name: "basic1.bn2.weight",
-	}, {
-		Data: m.grads[83456:83520],
-		Name: "basic1.bn2.bias",
-	}, {
-		Data: m.grads[83520:120384],
-		Name: "basic2.conv1.weight",
-	}, {
-		Data: m.grads[120384:120448],
-		Name: "basic2.bn1.weight",
-	}, {
-		Data: m.grads[120448:120512],
-		Name: "basic2.bn1.bias",
-	}, {
-		Data: m.grads[120512:157376],
-		Name: "basic2.conv2.weight",
-	}, {
-		Data: m.grads[157376:157440],
-		Name: "basic2.bn2.weight",
-	}, {
-		Data: m.grads[157440:157504],
-		Name: "basic2.bn2.bias",
-	}, {
-		Data: m.grads[157504:194368],
-		Name: "basic3.conv1.weight",
-	}, {
-		Data: m.grads[194368:194432],
-		Name: "basic3.bn1.weight",
-	}, {
-		Data: m.grads[194432:194496],
-		Name: "basic3.bn1.bias",
-	}, {
-		Data: m.grads[194496:231360],
-		Name: "basic3.conv2.weight",
-	}, {
-		Data: m.grads[231360:231424],
-		Name: "basic3.bn2.weight",
-	}, {
-		Data: m.grads[231424:231488],
-		Name: "basic3.bn2.bias",
-	}, {
-		Data: m.grads[231488:305216],
-		Name: "basic4.conv1.weight",
-	}, {
-		Data: m.grads[305216:305344],
-		Name: "basic4.bn1.weight",
-	}, {
-		Data: m.grads[305344:305472],
-		Name: "basic4.bn1.bias",
-	}, {
-		Data: m.grads[305472:452928],
-		Name: "basic4.conv2.weight",
-	}, {
-		Data: m.grads[452928:453056],
-		Name: "basic4.bn2.weight",
-	}, {
-		Data: m.grads[453056:453184],
-		Name: "basic4.bn2.bias",
-	}, {
-		Data: m.grads[453184:461376],
-		Name: "basic4.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[461376:461504],
-		Name: "basic4.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[461504:461632],
-		Name: "basic4.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[461632:609088],
-		Name: "basic5.conv1.weight",
-	}, {
-		Data: m.grads[609088:609216],
-		Name: "basic5.bn1.weight",
-	}, {
-		Data: m.grads[609216:609344],
-		Name: "basic5.bn1.bias",
-	}, {
-		Data: m.grads[609344:756800],
-		Name: "basic5.conv2.weight",
-	}, {
-		Data: m.grads[756800:756928],
-		Name: "basic5.bn2.weight",
-	}, {
-		Data: m.grads[756928:757056],
-		Name: "basic5.bn2.bias",
-	}, {
-		Data: m.grads[757056:904512],
-		Name: "basic6.conv1.weight",
-	}, {
-		Data: m.grads[904512:904640],
-		Name: "basic6.bn1.weight",
-	}, {
-		Data: m.grads[904640:904768],
-		Name: "basic6.bn1.bias",
-	}, {
-		Data: m.grads[904768:1052224],
-		Name: "basic6.conv2.weight",
-	}, {
-		Data: m.grads[1052224:1052352],
-		Name: "basic6.bn2.weight",
-	}, {
-		Data: m.grads[1052352:1052480],
-		Name: "basic6.bn2.bias",
-	}, {
-		Data: m.grads[1052480:1199936],
-		Name: "basic7.conv1.weight",
-	}, {
-		Data: m.grads[1199936:1200064],
-		Name: "basic7.bn1.weight",
-	}, {
-		Data: m.grads[1200064:1200192],
-		Name: "basic7.bn1.bias",
-	}, {
-		Data: m.grads[1200192:1347648],
-		Name: "basic7.conv2.weight",
-	}, {
-		Data: m.grads[1347648:1347776],
-		Name: "basic7.bn2.weight",
-	}, {
-		Data: m.grads[1347776:1347904],
-		Name: "basic7.bn2.bias",
-	}, {
-		Data: m.grads[1347904:1642816],
-		Name: "basic8.conv1.weight",
-	}, {
-		Data: m.grads[1642816:1643072],
-		Name: "basic8.bn1.weight",
-	}, {
-		Data: m.grads[1643072:1643328],
-		Name: "basic8.bn1.bias",
-	}, {
-		Data: m.grads[1643328:2233152],
-		Name: "basic8.conv2.weight",
-	}, {
-		Data: m.grads[2233152:2233408],
-		Name: "basic8.bn2.weight",
-	}, {
-		Data: m.grads[2233408:2233664],
-		Name: "basic8.bn2.bias",
-	}, {
-		Data: m.grads[2233664:2266432],
-		Name: "basic8.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[2266432:2266688],
-		Name: "basic8.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[2266688:2266944],
-		Name: "basic8.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[2266944:2856768],
-		Name: "basic9.conv1.weight",
-	}, {
-		Data: m.grads[2856768:2857024],
-		Name: "basic9.bn1.weight",
-	}, {
-		Data: m.grads[2857024:2857280],
-		Name: "basic9.bn1.bias",
-	}, {
-		Data: m.grads[2857280:3447104],
-		Name: "basic9.conv2.weight",
-	}, {
-		Data: m.grads[3447104:3447360],
-		Name: "basic9.bn2.weight",
-	}, {
-		Data: m.grads[3447360:3447616],
-		Name: "basic9.bn2.bias",
-	}, {
-		Data: m.grads[3447616:4037440],
-		Name: "basic10.conv1.weight",
-	}, {
-		Data: m.grads[4037440:4037696],
-		Name: "basic10.bn1.weight",
-	}, {
-		Data: m.grads[4037696:4037952],
-		Name: "basic10.bn1.bias",
-	}, {
-		Data: m.grads[4037952:4627776],
-		Name: "basic10.conv2.weight",
-	}, {
-		Data: m.grads[4627776:4628032],
-		Name: "basic10.bn2.weight",
-	}, {
-		Data: m.grads[4628032:4628288],
-		Name: "basic10.bn2.bias",
-	}, {
-		Data: m.grads[4628288:5218112],
-		Name: "basic11.conv1.weight",
-	}, {
-		Data: m.grads[5218112:5218368],
-		Name: "basic11.bn1.weight",
-	}, {
-		Data: m.grads[5218368:5218624],
-		Name: "basic11.bn1.bias",
-	}, {
-		Data: m.grads[5218624:5808448],
-		Name: "basic11.conv2.weight",
-	}, {
-		Data: m.grads[5808448:5808704],
-		Name: "basic11.bn2.weight",
-	}, {
-		Data: m.grads[5808704:5808960],
-		Name: "basic11.bn2.bias",
-	}, {
-		Data: m.grads[5808960:6398784],
-		Name: "basic12.conv1.weight",
-	}, {
-		Data: m.grads[6398784:6399040],
-		Name: "basic12.bn1.weight",
-	}, {
-		Data: m.grads[6399040:6399296],
-		Name: "basic12.bn1.bias",
-	}, {
-		Data: m.grads[6399296:6989120],
-		Name: "basic12.conv2.weight",
-	}, {
-		Data: m.grads[6989120:6989376],
-		Name: "basic12.bn2.weight",
-	}, {
-		Data: m.grads[6989376:6989632],
-		Name: "basic12.bn2.bias",
-	}, {
-		Data: m.grads[6989632:7579456],
-		Name: "basic13.conv1.weight",
-	}, {
-		Data: m.grads[7579456:7579712],
-		Name: "basic13.bn1.weight",
-	}, {
-		Data: m.grads[7579712:7579968],
-		Name: "basic13.bn1.bias",
-	}, {
-		Data: m.grads[7579968:8169792],
-		Name: "basic13.conv2.weight",
-	}, {
-		Data: m.grads[8169792:8170048],
-		Name: "basic13.bn2.weight",
-	}, {
-		Data: m.grads[8170048:8170304],
-		Name: "basic13.bn2.bias",
-	}, {
-		Data: m.grads[8170304:9349952],
-		Name: "basic14.conv1.weight",
-	}, {
-		Data: m.grads[9349952:9350464],
-		Name: "basic14.bn1.weight",
-	}, {
-		Data: m.grads[9350464:9350976],
-		Name: "basic14.bn1.bias",
-	}, {
-		Data: m.grads[9350976:11710272],
-		Name: "basic14.conv2.weight",
-	}, {
-		Data: m.grads[11710272:11710784],
-		Name: "basic14.bn2.weight",
-	}, {
-		Data: m.grads[11710784:11711296],
-		Name: "basic14.bn2.bias",
-	}, {
-		Data: m.grads[11711296:11842368],
-		Name: "basic14.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[11842368:11842880],
-		Name: "basic14.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[11842880:11843392],
-		Name: "basic14.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[11843392:14202688],
-		Name: "basic15.conv1.weight",
-	}, {
-		Data: m.grads[14202688:14203200],
-		Name: "basic15.bn1.weight",
-	}, {
-		Data: m.grads[14203200:14203712],
-		Name: "basic15.bn1.bias",
-	}, {
-		Data: m.grads[14203712:16563008],
-		Name: "basic15.conv2.weight",
-	}, {
-		Data: m.grads[16563008:16563520],
-		Name: "basic15.bn2.weight",
-	}, {
-		Data: m.grads[16563520:16564032],
-		Name: "basic15.bn2.bias",
-	}, {
-		Data: m.grads[16564032:18923328],
-		Name: "basic16.conv1.weight",
-	}, {
-		Data: m.grads[18923328:18923840],
-		Name: "basic16.bn1.weight",
-	}, {
-		Data: m.grads[18923840:18924352],
-		Name: "basic16.bn1.bias",
-	}, {
-		Data: m.grads[18924352:21283648],
-		Name: "basic16.conv2.weight",
-	}, {
-		Data: m.grads[21283648:21284160],
-		Name: "basic16.bn2.weight",
-	}, {
-		Data: m.grads[21284160:21284672],
-		Name: "basic16.bn2.bias",
-	}, {
-		Data: m.grads[21284672:21796672],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[21796672:21797672],
-		Name: "fc1.bias",
-	}}
+func basicBInfer(m *rt.Memory, n int, o *basicBOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+73728], m.Fold[o.f0+73728:o.f0+73856], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*100352], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicB_conv2.Forward(n, a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*100352], m.Fold[o.f0+73856:o.f0+221312], m.Fold[o.f0+221312:o.f0+221440], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
+	// bn2: folded into the conv before it
+	basicB_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0+221440:o.f0+229632], m.Fold[o.f0+229632:o.f0+229760], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*100352], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*100352], a[o.i0*mb:o.i0*mb+n*100352])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*100352])
 }
 
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("resnet34: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("resnet34: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("resnet34: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*150528], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
+func basicBBackward(m *rt.Memory, n int, o *basicBOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*100352], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*100352])
+	rt.AddBackward(d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*100352], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], d[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352])
+	basicB_shortcut1_bn1.Backward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], d[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+229888:o.p0+230016], m.Fixed[o.x0+512:o.x0+640], m.Fixed[o.x0+640:o.x0+768], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Grads[o.p0+229888:o.p0+230016], m.Grads[o.p0+230016:o.p0+230144])
+	basicB_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Grads[o.p0+221696:o.p0+229888], nil, m.Scratch)
+	basicB_shortcut1_conv1.BackwardData(n, d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Params[o.p0+221696:o.p0+229888], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	basicB_bn2.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+221440:o.p0+221568], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Grads[o.p0+221440:o.p0+221568], m.Grads[o.p0+221568:o.p0+221696])
+	basicB_conv2.BackwardFilter(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Grads[o.p0+73984:o.p0+221440], nil, m.Scratch)
+	basicB_conv2.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Params[o.p0+73984:o.p0+221440], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352])
+	basicB_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+73728:o.p0+73856], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0+73728:o.p0+73856], m.Grads[o.p0+73856:o.p0+73984])
+	basicB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0:o.p0+73728], nil, m.Scratch)
+	basicB_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0:o.p0+73728], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
 }
 
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
+func basicBRefold(m *rt.Memory, o *basicBOffsets) {
+	copy(m.Fold[o.f0:o.f0+73728], m.Params[o.p0:o.p0+73728])
+	clear(m.Fold[o.f0+73728 : o.f0+73856])
+	rt.FoldBN(m.Fold[o.f0:o.f0+73728], m.Fold[o.f0+73728:o.f0+73856], m.Params[o.p0+73728:o.p0+73856], m.Params[o.p0+73856:o.p0+73984], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+73856:o.f0+221312], m.Params[o.p0+73984:o.p0+221440])
+	clear(m.Fold[o.f0+221312 : o.f0+221440])
+	rt.FoldBN(m.Fold[o.f0+73856:o.f0+221312], m.Fold[o.f0+221312:o.f0+221440], m.Params[o.p0+221440:o.p0+221568], m.Params[o.p0+221568:o.p0+221696], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+221440:o.f0+229632], m.Params[o.p0+221696:o.p0+229888])
+	clear(m.Fold[o.f0+229632 : o.f0+229760])
+	rt.FoldBN(m.Fold[o.f0+221440:o.f0+229632], m.Fold[o.f0+229632:o.f0+229760], m.Params[o.p0+229888:o.p0+230016], m.Params[o.p0+230016:o.p0+230144], m.Buffers[o.b0+512:o.b0+640], m.Buffers[o.b0+640:o.b0+768], float32(1e-05))
 }
 
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
+func basicBTensors(t []rt.TensorSpec, prefix string, o *basicBOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 64, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{128}, Off: o.p0 + 73728, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{128}, Off: o.p0 + 73856, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{128}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{128}, Off: o.b0 + 128, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{128, 128, 3, 3}, Off: o.p0 + 73984, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{128}, Off: o.p0 + 221440, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{128}, Off: o.p0 + 221568, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{128}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{128}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{128, 64, 1, 1}, Off: o.p0 + 221696, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{128}, Off: o.p0 + 229888, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{128}, Off: o.p0 + 230016, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{128}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{128}, Off: o.b0 + 640, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
+// basicC is the code of 3 instance(s) of the block basic: basic5, basic6, basic7; 28x28x128 -> 28x28x128.
+// Each instance's place in the arenas is a basicCOffsets.
+
+// basicCOffsets is the place of one instance of basicC in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicCOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
 }
 
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
+var (
+	basic5 = basicCOffsets{b0: 1664, f0: 460800, i0: 1003520, i1: 0, i2: 200704, p0: 461632, t0: 5569536, x0: 1664}
+	basic6 = basicCOffsets{b0: 2176, f0: 755968, i0: 0, i1: 1003520, i2: 200704, p0: 757056, t0: 6071296, x0: 2176}
+	basic7 = basicCOffsets{b0: 2688, f0: 1051136, i0: 1003520, i1: 0, i2: 200704, p0: 1052480, t0: 6573056, x0: 2688}
+)
+
+func basicCForward(m *rt.Memory, n int, o *basicCOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
+	basicC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+147456], nil, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], m.Scratch)
+	// bn1: bn (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
+	basicC_bn1.ForwardTrain(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0+147456:o.p0+147584], m.Params[o.p0+147584:o.p0+147712], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256])
+	// relu1: relu (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+200704)*mb : (o.t0+200704)*mb+n*100352])
+	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128
+	basicC_conv2.Forward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0+147712:o.p0+295168], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Scratch)
+	// bn2: bn (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128
+	basicC_bn2.ForwardTrain(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Params[o.p0+295168:o.p0+295296], m.Params[o.p0+295296:o.p0+295424], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
+	// add1: residual (../networks/resnet34.cnn:9), 28x28x128 + 28x28x128 -> 28x28x128
+	rt.AddForward(a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352])
+	// relu2: relu (../networks/resnet34.cnn:13), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+501760)*mb : (o.t0+501760)*mb+n*100352])
 }
 
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
+func basicCInfer(m *rt.Memory, n int, o *basicCOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicC_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0:o.f0+147456], m.Fold[o.f0+147456:o.f0+147584], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicC_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+147584:o.f0+295040], m.Fold[o.f0+295040:o.f0+295168], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
+	// bn2: folded into the conv before it
+	rt.AddForward(a[o.i2*mb:o.i2*mb+n*100352], a[o.i0*mb:o.i0*mb+n*100352], a[o.i1*mb:o.i1*mb+n*100352])
+	rt.ReLUForward(a[o.i1*mb : o.i1*mb+n*100352])
 }
 
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
+func basicCBackward(m *rt.Memory, n int, o *basicCOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352])
+	rt.AddBackward(d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], d[o.t0*mb:o.t0*mb+n*100352])
+	basicC_bn2.Backward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Params[o.p0+295168:o.p0+295296], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Grads[o.p0+295168:o.p0+295296], m.Grads[o.p0+295296:o.p0+295424])
+	basicC_conv2.BackwardFilter(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Grads[o.p0+147712:o.p0+295168], nil, m.Scratch)
+	basicC_conv2.BackwardData(n, d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+147712:o.p0+295168], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352])
+	basicC_bn1.Backward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0+147456:o.p0+147584], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], m.Grads[o.p0+147456:o.p0+147584], m.Grads[o.p0+147584:o.p0+147712])
+	basicC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], m.Grads[o.p0:o.p0+147456], nil, m.Scratch)
+	basicC_conv1.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], m.Params[o.p0:o.p0+147456], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
 }
 
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
+func basicCRefold(m *rt.Memory, o *basicCOffsets) {
+	copy(m.Fold[o.f0:o.f0+147456], m.Params[o.p0:o.p0+147456])
+	clear(m.Fold[o.f0+147456 : o.f0+147584])
+	rt.FoldBN(m.Fold[o.f0:o.f0+147456], m.Fold[o.f0+147456:o.f0+147584], m.Params[o.p0+147456:o.p0+147584], m.Params[o.p0+147584:o.p0+147712], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+147584:o.f0+295040], m.Params[o.p0+147712:o.p0+295168])
+	clear(m.Fold[o.f0+295040 : o.f0+295168])
+	rt.FoldBN(m.Fold[o.f0+147584:o.f0+295040], m.Fold[o.f0+295040:o.f0+295168], m.Params[o.p0+295168:o.p0+295296], m.Params[o.p0+295296:o.p0+295424], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
 }
 
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
+func basicCTensors(t []rt.TensorSpec, prefix string, o *basicCOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 128, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{128}, Off: o.p0 + 147456, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{128}, Off: o.p0 + 147584, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{128}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{128}, Off: o.b0 + 128, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{128, 128, 3, 3}, Off: o.p0 + 147712, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{128}, Off: o.p0 + 295168, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{128}, Off: o.p0 + 295296, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{128}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{128}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-func (m *Net) SetState(s TrainState) {
-	m.state = s
+// basicD is the code of 1 instance(s) of the block basic: basic8; 28x28x128 -> 14x14x256.
+// Each instance's place in the arenas is a basicDOffsets.
+
+// basicDOffsets is the place of one instance of basicD in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicDOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
 }
 
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
+var (
+	basic8 = basicDOffsets{b0: 3200, f0: 1346304, i0: 0, p0: 1347904, t0: 7074816, x0: 3200}
+)
+
+func basicDForward(m *rt.Memory, n int, o *basicDOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 28x28x128 -> 14x14x256
+	basicD_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+294912], nil, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Scratch)
+	// bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
+	basicD_bn1.ForwardTrain(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0+294912:o.p0+295168], m.Params[o.p0+295168:o.p0+295424], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512])
+	// relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+150528)*mb : (o.t0+150528)*mb+n*50176])
+	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256
+	basicD_conv2.Forward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0+295424:o.p0+885248], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Scratch)
+	// bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256
+	basicD_bn2.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+885248:o.p0+885504], m.Params[o.p0+885504:o.p0+885760], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
+	// shortcut1_conv1: conv 256 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 28x28x128 -> 14x14x256
+	basicD_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0+885760:o.p0+918528], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 14x14x256 -> 14x14x256
+	basicD_shortcut1_bn1.ForwardTrain(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+918528:o.p0+918784], m.Params[o.p0+918784:o.p0+919040], m.Buffers[o.b0+1024:o.b0+1280], m.Buffers[o.b0+1280:o.b0+1536], m.Fixed[o.x0+1024:o.x0+1280], m.Fixed[o.x0+1280:o.x0+1536])
+	// add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256
+	rt.AddForward(a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*50176])
+	// relu2: relu (../networks/resnet34.cnn:13), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*50176])
 }
 
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
+func basicDInfer(m *rt.Memory, n int, o *basicDOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicD_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0:o.f0+294912], m.Fold[o.f0+294912:o.f0+295168], a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*50176], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicD_conv2.Forward(n, a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*50176], m.Fold[o.f0+295168:o.f0+884992], m.Fold[o.f0+884992:o.f0+885248], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*50176], m.Scratch)
+	// bn2: folded into the conv before it
+	basicD_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0+885248:o.f0+918016], m.Fold[o.f0+918016:o.f0+918272], a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*50176], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*50176], a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*50176], a[o.i0*mb:o.i0*mb+n*50176])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*50176])
 }
 
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
+func basicDBackward(m *rt.Memory, n int, o *basicDOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*50176], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*50176])
+	rt.AddBackward(d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*50176], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], d[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176])
+	basicD_shortcut1_bn1.Backward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], d[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+918528:o.p0+918784], m.Fixed[o.x0+1024:o.x0+1280], m.Fixed[o.x0+1280:o.x0+1536], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Grads[o.p0+918528:o.p0+918784], m.Grads[o.p0+918784:o.p0+919040])
+	basicD_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Grads[o.p0+885760:o.p0+918528], nil, m.Scratch)
+	basicD_shortcut1_conv1.BackwardData(n, d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Params[o.p0+885760:o.p0+918528], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+	basicD_bn2.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+885248:o.p0+885504], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Grads[o.p0+885248:o.p0+885504], m.Grads[o.p0+885504:o.p0+885760])
+	basicD_conv2.BackwardFilter(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Grads[o.p0+295424:o.p0+885248], nil, m.Scratch)
+	basicD_conv2.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Params[o.p0+295424:o.p0+885248], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176])
+	basicD_bn1.Backward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0+294912:o.p0+295168], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Grads[o.p0+294912:o.p0+295168], m.Grads[o.p0+295168:o.p0+295424])
+	basicD_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Grads[o.p0:o.p0+294912], nil, m.Scratch)
+	basicD_conv1.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Params[o.p0:o.p0+294912], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
 }
 
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
+func basicDRefold(m *rt.Memory, o *basicDOffsets) {
+	copy(m.Fold[o.f0:o.f0+294912], m.Params[o.p0:o.p0+294912])
+	clear(m.Fold[o.f0+294912 : o.f0+295168])
+	rt.FoldBN(m.Fold[o.f0:o.f0+294912], m.Fold[o.f0+294912:o.f0+295168], m.Params[o.p0+294912:o.p0+295168], m.Params[o.p0+295168:o.p0+295424], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+295168:o.f0+884992], m.Params[o.p0+295424:o.p0+885248])
+	clear(m.Fold[o.f0+884992 : o.f0+885248])
+	rt.FoldBN(m.Fold[o.f0+295168:o.f0+884992], m.Fold[o.f0+884992:o.f0+885248], m.Params[o.p0+885248:o.p0+885504], m.Params[o.p0+885504:o.p0+885760], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+885248:o.f0+918016], m.Params[o.p0+885760:o.p0+918528])
+	clear(m.Fold[o.f0+918016 : o.f0+918272])
+	rt.FoldBN(m.Fold[o.f0+885248:o.f0+918016], m.Fold[o.f0+918016:o.f0+918272], m.Params[o.p0+918528:o.p0+918784], m.Params[o.p0+918784:o.p0+919040], m.Buffers[o.b0+1024:o.b0+1280], m.Buffers[o.b0+1280:o.b0+1536], float32(1e-05))
 }
 
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
+func basicDTensors(t []rt.TensorSpec, prefix string, o *basicDOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{256, 128, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{256}, Off: o.p0 + 294912, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{256}, Off: o.p0 + 295168, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{256}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{256, 256, 3, 3}, Off: o.p0 + 295424, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{256}, Off: o.p0 + 885248, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{256}, Off: o.p0 + 885504, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{256}, Off: o.b0 + 768, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{256, 128, 1, 1}, Off: o.p0 + 885760, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{256}, Off: o.p0 + 918528, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{256}, Off: o.p0 + 918784, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{256}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{256}, Off: o.b0 + 1280, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
+// basicE is the code of 5 instance(s) of the block basic: basic9, basic10, basic11, basic12, basic13; 14x14x256 -> 14x14x256.
+// Each instance's place in the arenas is a basicEOffsets.
+
+// basicEOffsets is the place of one instance of basicE in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicEOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
 }
 
-// initParams initialises every tensor from its own random stream (init he).
-func (m *Net) initParams(seed uint64) {
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:9408], 3136)
-	rt.Fill(m.params[9408:9472], float32(1))
-	rt.Fill(m.params[9472:9536], float32(0))
-	rt.Fill(m.buffers[0:64], float32(0))
-	rt.Fill(m.buffers[64:128], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic1.conv1.weight")), m.params[9536:46400], 576)
-	rt.Fill(m.params[46400:46464], float32(1))
-	rt.Fill(m.params[46464:46528], float32(0))
-	rt.Fill(m.buffers[128:192], float32(0))
-	rt.Fill(m.buffers[192:256], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic1.conv2.weight")), m.params[46528:83392], 576)
-	rt.Fill(m.params[83392:83456], float32(1))
-	rt.Fill(m.params[83456:83520], float32(0))
-	rt.Fill(m.buffers[256:320], float32(0))
-	rt.Fill(m.buffers[320:384], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic2.conv1.weight")), m.params[83520:120384], 576)
-	rt.Fill(m.params[120384:120448], float32(1))
-	rt.Fill(m.params[120448:120512], float32(0))
-	rt.Fill(m.buffers[384:448], float32(0))
-	rt.Fill(m.buffers[448:512], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic2.conv2.weight")), m.params[120512:157376], 576)
-	rt.Fill(m.params[157376:157440], float32(1))
-	rt.Fill(m.params[157440:157504], float32(0))
-	rt.Fill(m.buffers[512:576], float32(0))
-	rt.Fill(m.buffers[576:640], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic3.conv1.weight")), m.params[157504:194368], 576)
-	rt.Fill(m.params[194368:194432], float32(1))
-	rt.Fill(m.params[194432:194496], float32(0))
-	rt.Fill(m.buffers[640:704], float32(0))
-	rt.Fill(m.buffers[704:768], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic3.conv2.weight")), m.params[194496:231360], 576)
-	rt.Fill(m.params[231360:231424], float32(1))
-	rt.Fill(m.params[231424:231488], float32(0))
-	rt.Fill(m.buffers[768:832], float32(0))
-	rt.Fill(m.buffers[832:896], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic4.conv1.weight")), m.params[231488:305216], 1152)
-	rt.Fill(m.params[305216:305344], float32(1))
-	rt.Fill(m.params[305344:305472], float32(0))
-	rt.Fill(m.buffers[896:1024], float32(0))
-	rt.Fill(m.buffers[1024:1152], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic4.conv2.weight")), m.params[305472:452928], 1152)
-	rt.Fill(m.params[452928:453056], float32(1))
-	rt.Fill(m.params[453056:453184], float32(0))
-	rt.Fill(m.buffers[1152:1280], float32(0))
-	rt.Fill(m.buffers[1280:1408], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic4.shortcut1.conv1.weight")), m.params[453184:461376], 128)
-	rt.Fill(m.params[461376:461504], float32(1))
-	rt.Fill(m.params[461504:461632], float32(0))
-	rt.Fill(m.buffers[1408:1536], float32(0))
-	rt.Fill(m.buffers[1536:1664], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic5.conv1.weight")), m.params[461632:609088], 1152)
-	rt.Fill(m.params[609088:609216], float32(1))
-	rt.Fill(m.params[609216:609344], float32(0))
-	rt.Fill(m.buffers[1664:1792], float32(0))
-	rt.Fill(m.buffers[1792:1920], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic5.conv2.weight")), m.params[609344:756800], 1152)
-	rt.Fill(m.params[756800:756928], float32(1))
-	rt.Fill(m.params[756928:757056], float32(0))
-	rt.Fill(m.buffers[1920:2048], float32(0))
-	rt.Fill(m.buffers[2048:2176], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic6.conv1.weight")), m.params[757056:904512], 1152)
-	rt.Fill(m.params[904512:904640], float32(1))
-	rt.Fill(m.params[904640:904768], float32(0))
-	rt.Fill(m.buffers[2176:2304], float32(0))
-	rt.Fill(m.buffers[2304:2432], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic6.conv2.weight")), m.params[904768:1052224], 1152)
-	rt.Fill(m.params[1052224:1052352], float32(1))
-	rt.Fill(m.params[1052352:1052480], float32(0))
-	rt.Fill(m.buffers[2432:2560], float32(0))
-	rt.Fill(m.buffers[2560:2688], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic7.conv1.weight")), m.params[1052480:1199936], 1152)
-	rt.Fill(m.params[1199936:1200064], float32(1))
-	rt.Fill(m.params[1200064:1200192], float32(0))
-	rt.Fill(m.buffers[2688:2816], float32(0))
-	rt.Fill(m.buffers[2816:2944], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic7.conv2.weight")), m.params[1200192:1347648], 1152)
-	rt.Fill(m.params[1347648:1347776], float32(1))
-	rt.Fill(m.params[1347776:1347904], float32(0))
-	rt.Fill(m.buffers[2944:3072], float32(0))
-	rt.Fill(m.buffers[3072:3200], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic8.conv1.weight")), m.params[1347904:1642816], 2304)
-	rt.Fill(m.params[1642816:1643072], float32(1))
-	rt.Fill(m.params[1643072:1643328], float32(0))
-	rt.Fill(m.buffers[3200:3456], float32(0))
-	rt.Fill(m.buffers[3456:3712], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic8.conv2.weight")), m.params[1643328:2233152], 2304)
-	rt.Fill(m.params[2233152:2233408], float32(1))
-	rt.Fill(m.params[2233408:2233664], float32(0))
-	rt.Fill(m.buffers[3712:3968], float32(0))
-	rt.Fill(m.buffers[3968:4224], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic8.shortcut1.conv1.weight")), m.params[2233664:2266432], 256)
-	rt.Fill(m.params[2266432:2266688], float32(1))
-	rt.Fill(m.params[2266688:2266944], float32(0))
-	rt.Fill(m.buffers[4224:4480], float32(0))
-	rt.Fill(m.buffers[4480:4736], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic9.conv1.weight")), m.params[2266944:2856768], 2304)
-	rt.Fill(m.params[2856768:2857024], float32(1))
-	rt.Fill(m.params[2857024:2857280], float32(0))
-	rt.Fill(m.buffers[4736:4992], float32(0))
-	rt.Fill(m.buffers[4992:5248], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic9.conv2.weight")), m.params[2857280:3447104], 2304)
-	rt.Fill(m.params[3447104:3447360], float32(1))
-	rt.Fill(m.params[3447360:3447616], float32(0))
-	rt.Fill(m.buffers[5248:5504], float32(0))
-	rt.Fill(m.buffers[5504:5760], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic10.conv1.weight")), m.params[3447616:4037440], 2304)
-	rt.Fill(m.params[4037440:4037696], float32(1))
-	rt.Fill(m.params[4037696:4037952], float32(0))
-	rt.Fill(m.buffers[5760:6016], float32(0))
-	rt.Fill(m.buffers[6016:6272], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic10.conv2.weight")), m.params[4037952:4627776], 2304)
-	rt.Fill(m.params[4627776:4628032], float32(1))
-	rt.Fill(m.params[4628032:4628288], float32(0))
-	rt.Fill(m.buffers[6272:6528], float32(0))
-	rt.Fill(m.buffers[6528:6784], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic11.conv1.weight")), m.params[4628288:5218112], 2304)
-	rt.Fill(m.params[5218112:5218368], float32(1))
-	rt.Fill(m.params[5218368:5218624], float32(0))
-	rt.Fill(m.buffers[6784:7040], float32(0))
-	rt.Fill(m.buffers[7040:7296], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic11.conv2.weight")), m.params[5218624:5808448], 2304)
-	rt.Fill(m.params[5808448:5808704], float32(1))
-	rt.Fill(m.params[5808704:5808960], float32(0))
-	rt.Fill(m.buffers[7296:7552], float32(0))
-	rt.Fill(m.buffers[7552:7808], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic12.conv1.weight")), m.params[5808960:6398784], 2304)
-	rt.Fill(m.params[6398784:6399040], float32(1))
-	rt.Fill(m.params[6399040:6399296], float32(0))
-	rt.Fill(m.buffers[7808:8064], float32(0))
-	rt.Fill(m.buffers[8064:8320], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic12.conv2.weight")), m.params[6399296:6989120], 2304)
-	rt.Fill(m.params[6989120:6989376], float32(1))
-	rt.Fill(m.params[6989376:6989632], float32(0))
-	rt.Fill(m.buffers[8320:8576], float32(0))
-	rt.Fill(m.buffers[8576:8832], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic13.conv1.weight")), m.params[6989632:7579456], 2304)
-	rt.Fill(m.params[7579456:7579712], float32(1))
-	rt.Fill(m.params[7579712:7579968], float32(0))
-	rt.Fill(m.buffers[8832:9088], float32(0))
-	rt.Fill(m.buffers[9088:9344], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic13.conv2.weight")), m.params[7579968:8169792], 2304)
-	rt.Fill(m.params[8169792:8170048], float32(1))
-	rt.Fill(m.params[8170048:8170304], float32(0))
-	rt.Fill(m.buffers[9344:9600], float32(0))
-	rt.Fill(m.buffers[9600:9856], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic14.conv1.weight")), m.params[8170304:9349952], 4608)
-	rt.Fill(m.params[9349952:9350464], float32(1))
-	rt.Fill(m.params[9350464:9350976], float32(0))
-	rt.Fill(m.buffers[9856:10368], float32(0))
-	rt.Fill(m.buffers[10368:10880], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic14.conv2.weight")), m.params[9350976:11710272], 4608)
-	rt.Fill(m.params[11710272:11710784], float32(1))
-	rt.Fill(m.params[11710784:11711296], float32(0))
-	rt.Fill(m.buffers[10880:11392], float32(0))
-	rt.Fill(m.buffers[11392:11904], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic14.shortcut1.conv1.weight")), m.params[11711296:11842368], 512)
-	rt.Fill(m.params[11842368:11842880], float32(1))
-	rt.Fill(m.params[11842880:11843392], float32(0))
-	rt.Fill(m.buffers[11904:12416], float32(0))
-	rt.Fill(m.buffers[12416:12928], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic15.conv1.weight")), m.params[11843392:14202688], 4608)
-	rt.Fill(m.params[14202688:14203200], float32(1))
-	rt.Fill(m.params[14203200:14203712], float32(0))
-	rt.Fill(m.buffers[12928:13440], float32(0))
-	rt.Fill(m.buffers[13440:13952], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic15.conv2.weight")), m.params[14203712:16563008], 4608)
-	rt.Fill(m.params[16563008:16563520], float32(1))
-	rt.Fill(m.params[16563520:16564032], float32(0))
-	rt.Fill(m.buffers[13952:14464], float32(0))
-	rt.Fill(m.buffers[14464:14976], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic16.conv1.weight")), m.params[16564032:18923328], 4608)
-	rt.Fill(m.params[18923328:18923840], float32(1))
-	rt.Fill(m.params[18923840:18924352], float32(0))
-	rt.Fill(m.buffers[14976:15488], float32(0))
-	rt.Fill(m.buffers[15488:16000], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic16.conv2.weight")), m.params[18924352:21283648], 4608)
-	rt.Fill(m.params[21283648:21284160], float32(1))
-	rt.Fill(m.params[21284160:21284672], float32(0))
-	rt.Fill(m.buffers[16000:16512], float32(0))
-	rt.Fill(m.buffers[16512:17024], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[21284672:21796672], 512)
-	rt.Fill(m.params[21796672:21797672], float32(0))
-	m.foldStale = true
+var (
+	basic9  = basicEOffsets{b0: 4736, f0: 2264576, i0: 0, i1: 1003520, i2: 200704, p0: 2266944, t0: 7476224, x0: 4736}
+	basic10 = basicEOffsets{b0: 5760, f0: 3444736, i0: 1003520, i1: 0, i2: 200704, p0: 3447616, t0: 7727104, x0: 5760}
+	basic11 = basicEOffsets{b0: 6784, f0: 4624896, i0: 0, i1: 1003520, i2: 200704, p0: 4628288, t0: 7977984, x0: 6784}
+	basic12 = basicEOffsets{b0: 7808, f0: 5805056, i0: 1003520, i1: 0, i2: 200704, p0: 5808960, t0: 8228864, x0: 7808}
+	basic13 = basicEOffsets{b0: 8832, f0: 6985216, i0: 0, i1: 1003520, i2: 200704, p0: 6989632, t0: 8479744, x0: 8832}
+)
+
+func basicEForward(m *rt.Memory, n int, o *basicEOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
+	basicE_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*50176], m.Params[o.p0:o.p0+589824], nil, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], m.Scratch)
+	// bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
+	basicE_bn1.ForwardTrain(n, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Params[o.p0+589824:o.p0+590080], m.Params[o.p0+590080:o.p0+590336], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512])
+	// relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+100352)*mb : (o.t0+100352)*mb+n*50176])
+	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256
+	basicE_conv2.Forward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Params[o.p0+590336:o.p0+1180160], nil, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Scratch)
+	// bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256
+	basicE_bn2.ForwardTrain(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Params[o.p0+1180160:o.p0+1180416], m.Params[o.p0+1180416:o.p0+1180672], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
+	// add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256
+	rt.AddForward(a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], a[o.t0*mb:o.t0*mb+n*50176], a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176])
+	// relu2: relu (../networks/resnet34.cnn:13), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+250880)*mb : (o.t0+250880)*mb+n*50176])
 }
+
+func basicEInfer(m *rt.Memory, n int, o *basicEOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicE_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*50176], m.Fold[o.f0:o.f0+589824], m.Fold[o.f0+589824:o.f0+590080], a[o.i1*mb:o.i1*mb+n*50176], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicE_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+590080:o.f0+1179904], m.Fold[o.f0+1179904:o.f0+1180160], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
+	// bn2: folded into the conv before it
+	rt.AddForward(a[o.i2*mb:o.i2*mb+n*50176], a[o.i0*mb:o.i0*mb+n*50176], a[o.i1*mb:o.i1*mb+n*50176])
+	rt.ReLUForward(a[o.i1*mb : o.i1*mb+n*50176])
+}
+
+func basicEBackward(m *rt.Memory, n int, o *basicEOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176])
+	rt.AddBackward(d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], d[o.t0*mb:o.t0*mb+n*50176])
+	basicE_bn2.Backward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Params[o.p0+1180160:o.p0+1180416], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Grads[o.p0+1180160:o.p0+1180416], m.Grads[o.p0+1180416:o.p0+1180672])
+	basicE_conv2.BackwardFilter(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Grads[o.p0+590336:o.p0+1180160], nil, m.Scratch)
+	basicE_conv2.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0+590336:o.p0+1180160], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176])
+	basicE_bn1.Backward(n, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Params[o.p0+589824:o.p0+590080], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512], d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], m.Grads[o.p0+589824:o.p0+590080], m.Grads[o.p0+590080:o.p0+590336])
+	basicE_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*50176], d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], m.Grads[o.p0:o.p0+589824], nil, m.Scratch)
+	basicE_conv1.BackwardData(n, d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], m.Params[o.p0:o.p0+589824], d[o.t0*mb:o.t0*mb+n*50176], m.Scratch)
+}
+
+func basicERefold(m *rt.Memory, o *basicEOffsets) {
+	copy(m.Fold[o.f0:o.f0+589824], m.Params[o.p0:o.p0+589824])
+	clear(m.Fold[o.f0+589824 : o.f0+590080])
+	rt.FoldBN(m.Fold[o.f0:o.f0+589824], m.Fold[o.f0+589824:o.f0+590080], m.Params[o.p0+589824:o.p0+590080], m.Params[o.p0+590080:o.p0+590336], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+590080:o.f0+1179904], m.Params[o.p0+590336:o.p0+1180160])
+	clear(m.Fold[o.f0+1179904 : o.f0+1180160])
+	rt.FoldBN(m.Fold[o.f0+590080:o.f0+1179904], m.Fold[o.f0+1179904:o.f0+1180160], m.Params[o.p0+1180160:o.p0+1180416], m.Params[o.p0+1180416:o.p0+1180672], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+}
+
+func basicETensors(t []rt.TensorSpec, prefix string, o *basicEOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{256, 256, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{256}, Off: o.p0 + 589824, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{256}, Off: o.p0 + 590080, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{256}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{256, 256, 3, 3}, Off: o.p0 + 590336, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{256}, Off: o.p0 + 1180160, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{256}, Off: o.p0 + 1180416, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{256}, Off: o.b0 + 768, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// basicF is the code of 1 instance(s) of the block basic: basic14; 14x14x256 -> 7x7x512.
+// Each instance's place in the arenas is a basicFOffsets.
+
+// basicFOffsets is the place of one instance of basicF in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicFOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
+}
+
+var (
+	basic14 = basicFOffsets{b0: 9856, f0: 8165376, i0: 1003520, p0: 8170304, t0: 8730624, x0: 9856}
+)
+
+func basicFForward(m *rt.Memory, n int, o *basicFOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 7x7x512
+	basicF_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*50176], m.Params[o.p0:o.p0+1179648], nil, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], m.Scratch)
+	// bn1: bn (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512
+	basicF_bn1.ForwardTrain(n, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], m.Params[o.p0+1179648:o.p0+1180160], m.Params[o.p0+1180160:o.p0+1180672], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024])
+	// relu1: relu (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+75264)*mb : (o.t0+75264)*mb+n*25088])
+	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512
+	basicF_conv2.Forward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], m.Params[o.p0+1180672:o.p0+3539968], nil, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Scratch)
+	// bn2: bn (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512
+	basicF_bn2.ForwardTrain(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+3539968:o.p0+3540480], m.Params[o.p0+3540480:o.p0+3540992], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048])
+	// shortcut1_conv1: conv 512 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 14x14x256 -> 7x7x512
+	basicF_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*50176], m.Params[o.p0+3540992:o.p0+3672064], nil, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 7x7x512 -> 7x7x512
+	basicF_shortcut1_bn1.ForwardTrain(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+3672064:o.p0+3672576], m.Params[o.p0+3672576:o.p0+3673088], m.Buffers[o.b0+2048:o.b0+2560], m.Buffers[o.b0+2560:o.b0+3072], m.Fixed[o.x0+2048:o.x0+2560], m.Fixed[o.x0+2560:o.x0+3072])
+	// add1: residual (../networks/resnet34.cnn:9), 7x7x512 + 7x7x512 -> 7x7x512
+	rt.AddForward(a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*25088])
+	// relu2: relu (../networks/resnet34.cnn:13), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+200704)*mb : (o.t0+200704)*mb+n*25088])
+}
+
+func basicFInfer(m *rt.Memory, n int, o *basicFOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicF_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*50176], m.Fold[o.f0:o.f0+1179648], m.Fold[o.f0+1179648:o.f0+1180160], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*25088], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicF_conv2.Forward(n, a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*25088], m.Fold[o.f0+1180160:o.f0+3539456], m.Fold[o.f0+3539456:o.f0+3539968], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
+	// bn2: folded into the conv before it
+	basicF_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*50176], m.Fold[o.f0+3539968:o.f0+3671040], m.Fold[o.f0+3671040:o.f0+3671552], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*25088], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*25088], a[o.i0*mb:o.i0*mb+n*25088])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*25088])
+}
+
+func basicFBackward(m *rt.Memory, n int, o *basicFOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*25088], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*25088])
+	rt.AddBackward(d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*25088], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088])
+	basicF_shortcut1_bn1.Backward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+3672064:o.p0+3672576], m.Fixed[o.x0+2048:o.x0+2560], m.Fixed[o.x0+2560:o.x0+3072], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Grads[o.p0+3672064:o.p0+3672576], m.Grads[o.p0+3672576:o.p0+3673088])
+	basicF_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*50176], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Grads[o.p0+3540992:o.p0+3672064], nil, m.Scratch)
+	basicF_shortcut1_conv1.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Params[o.p0+3540992:o.p0+3672064], d[o.t0*mb:o.t0*mb+n*50176], m.Scratch)
+	basicF_bn2.Backward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+3539968:o.p0+3540480], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Grads[o.p0+3539968:o.p0+3540480], m.Grads[o.p0+3540480:o.p0+3540992])
+	basicF_conv2.BackwardFilter(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Grads[o.p0+1180672:o.p0+3539968], nil, m.Scratch)
+	basicF_conv2.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Params[o.p0+1180672:o.p0+3539968], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088])
+	basicF_bn1.Backward(n, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], m.Params[o.p0+1179648:o.p0+1180160], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024], d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], m.Grads[o.p0+1179648:o.p0+1180160], m.Grads[o.p0+1180160:o.p0+1180672])
+	basicF_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*50176], d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], m.Grads[o.p0:o.p0+1179648], nil, m.Scratch)
+	basicF_conv1.BackwardData(n, d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], m.Params[o.p0:o.p0+1179648], d[o.t0*mb:o.t0*mb+n*50176], m.Scratch)
+}
+
+func basicFRefold(m *rt.Memory, o *basicFOffsets) {
+	copy(m.Fold[o.f0:o.f0+1179648], m.Params[o.p0:o.p0+1179648])
+	clear(m.Fold[o.f0+1179648 : o.f0+1180160])
+	rt.FoldBN(m.Fold[o.f0:o.f0+1179648], m.Fold[o.f0+1179648:o.f0+1180160], m.Params[o.p0+1179648:o.p0+1180160], m.Params[o.p0+1180160:o.p0+1180672], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+1180160:o.f0+3539456], m.Params[o.p0+1180672:o.p0+3539968])
+	clear(m.Fold[o.f0+3539456 : o.f0+3539968])
+	rt.FoldBN(m.Fold[o.f0+1180160:o.f0+3539456], m.Fold[o.f0+3539456:o.f0+3539968], m.Params[o.p0+3539968:o.p0+3540480], m.Params[o.p0+3540480:o.p0+3540992], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], float32(1e-05))
+	copy(m.Fold[o.f0+3539968:o.f0+3671040], m.Params[o.p0+3540992:o.p0+3672064])
+	clear(m.Fold[o.f0+3671040 : o.f0+3671552])
+	rt.FoldBN(m.Fold[o.f0+3539968:o.f0+3671040], m.Fold[o.f0+3671040:o.f0+3671552], m.Params[o.p0+3672064:o.p0+3672576], m.Params[o.p0+3672576:o.p0+3673088], m.Buffers[o.b0+2048:o.b0+2560], m.Buffers[o.b0+2560:o.b0+3072], float32(1e-05))
+}
+
+func basicFTensors(t []rt.TensorSpec, prefix string, o *basicFOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{512, 256, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{512}, Off: o.p0 + 1179648, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{512}, Off: o.p0 + 1180160, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{512}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{512, 512, 3, 3}, Off: o.p0 + 1180672, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{512}, Off: o.p0 + 3539968, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{512}, Off: o.p0 + 3540480, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{512}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{512, 256, 1, 1}, Off: o.p0 + 3540992, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{512}, Off: o.p0 + 3672064, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{512}, Off: o.p0 + 3672576, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{512}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{512}, Off: o.b0 + 2560, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// basicG is the code of 2 instance(s) of the block basic: basic15, basic16; 7x7x512 -> 7x7x512.
+// Each instance's place in the arenas is a basicGOffsets.
+
+// basicGOffsets is the place of one instance of basicG in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicGOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
+}
+
+var (
+	basic15 = basicGOffsets{b0: 12928, f0: 11836928, i0: 1003520, i1: 0, i2: 200704, p0: 11843392, t0: 8931328, x0: 12928}
+	basic16 = basicGOffsets{b0: 14976, f0: 16556544, i0: 0, i1: 1003520, i2: 200704, p0: 16564032, t0: 9056768, x0: 14976}
+)
+
+func basicGForward(m *rt.Memory, n int, o *basicGOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512
+	basicG_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*25088], m.Params[o.p0:o.p0+2359296], nil, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*25088], m.Scratch)
+	// bn1: bn (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512
+	basicG_bn1.ForwardTrain(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*25088], a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], m.Params[o.p0+2359296:o.p0+2359808], m.Params[o.p0+2359808:o.p0+2360320], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024])
+	// relu1: relu (../networks/resnet34.cnn:10), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+50176)*mb : (o.t0+50176)*mb+n*25088])
+	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512
+	basicG_conv2.Forward(n, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], m.Params[o.p0+2360320:o.p0+4719616], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], m.Scratch)
+	// bn2: bn (../networks/resnet34.cnn:11), 7x7x512 -> 7x7x512
+	basicG_bn2.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Params[o.p0+4719616:o.p0+4720128], m.Params[o.p0+4720128:o.p0+4720640], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048])
+	// add1: residual (../networks/resnet34.cnn:9), 7x7x512 + 7x7x512 -> 7x7x512
+	rt.AddForward(a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], a[o.t0*mb:o.t0*mb+n*25088], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088])
+	// relu2: relu (../networks/resnet34.cnn:13), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+125440)*mb : (o.t0+125440)*mb+n*25088])
+}
+
+func basicGInfer(m *rt.Memory, n int, o *basicGOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicG_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*25088], m.Fold[o.f0:o.f0+2359296], m.Fold[o.f0+2359296:o.f0+2359808], a[o.i1*mb:o.i1*mb+n*25088], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicG_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*25088], m.Fold[o.f0+2359808:o.f0+4719104], m.Fold[o.f0+4719104:o.f0+4719616], a[o.i2*mb:o.i2*mb+n*25088], m.Scratch)
+	// bn2: folded into the conv before it
+	rt.AddForward(a[o.i2*mb:o.i2*mb+n*25088], a[o.i0*mb:o.i0*mb+n*25088], a[o.i1*mb:o.i1*mb+n*25088])
+	rt.ReLUForward(a[o.i1*mb : o.i1*mb+n*25088])
+}
+
+func basicGBackward(m *rt.Memory, n int, o *basicGOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088])
+	rt.AddBackward(d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], d[o.t0*mb:o.t0*mb+n*25088])
+	basicG_bn2.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Params[o.p0+4719616:o.p0+4720128], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], m.Grads[o.p0+4719616:o.p0+4720128], m.Grads[o.p0+4720128:o.p0+4720640])
+	basicG_conv2.BackwardFilter(n, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], m.Grads[o.p0+2360320:o.p0+4719616], nil, m.Scratch)
+	basicG_conv2.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*25088], m.Params[o.p0+2360320:o.p0+4719616], d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088])
+	basicG_bn1.Backward(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*25088], d[(o.t0+50176)*mb:(o.t0+50176)*mb+n*25088], m.Params[o.p0+2359296:o.p0+2359808], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*25088], m.Grads[o.p0+2359296:o.p0+2359808], m.Grads[o.p0+2359808:o.p0+2360320])
+	basicG_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*25088], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*25088], m.Grads[o.p0:o.p0+2359296], nil, m.Scratch)
+	basicG_conv1.BackwardData(n, d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*25088], m.Params[o.p0:o.p0+2359296], d[o.t0*mb:o.t0*mb+n*25088], m.Scratch)
+}
+
+func basicGRefold(m *rt.Memory, o *basicGOffsets) {
+	copy(m.Fold[o.f0:o.f0+2359296], m.Params[o.p0:o.p0+2359296])
+	clear(m.Fold[o.f0+2359296 : o.f0+2359808])
+	rt.FoldBN(m.Fold[o.f0:o.f0+2359296], m.Fold[o.f0+2359296:o.f0+2359808], m.Params[o.p0+2359296:o.p0+2359808], m.Params[o.p0+2359808:o.p0+2360320], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+2359808:o.f0+4719104], m.Params[o.p0+2360320:o.p0+4719616])
+	clear(m.Fold[o.f0+4719104 : o.f0+4719616])
+	rt.FoldBN(m.Fold[o.f0+2359808:o.f0+4719104], m.Fold[o.f0+4719104:o.f0+4719616], m.Params[o.p0+4719616:o.p0+4720128], m.Params[o.p0+4720128:o.p0+4720640], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], float32(1e-05))
+}
+
+func basicGTensors(t []rt.TensorSpec, prefix string, o *basicGOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{512, 512, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{512}, Off: o.p0 + 2359296, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{512}, Off: o.p0 + 2359808, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{512}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{512, 512, 3, 3}, Off: o.p0 + 2360320, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{512}, Off: o.p0 + 4719616, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{512}, Off: o.p0 + 4720128, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{512}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// The geometry of every layer, all constants.
+var (
+	conv1                  = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	bn1                    = rt.BN{C: 64, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
+	maxpool1               = rt.MaxPool{C: 64, H: 112, W: 112, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: false, OH: 56, OW: 56}
+	gap1                   = rt.GAP{C: 512, H: 7, W: 7}
+	fc1                    = rt.FC{In: 512, Out: 1000, ReLU: false}
+	conv1Infer             = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
+	softmax1               = rt.Softmax{Classes: 1000}
+	basicA_conv1           = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	basicA_bn1             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicA_conv2           = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	basicA_bn2             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicA_conv1Infer      = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	basicB_conv1           = rt.Conv{C: 64, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	basicB_bn1             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicB_conv2           = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	basicB_bn2             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicB_shortcut1_conv1 = rt.Conv{C: 64, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	basicB_shortcut1_bn1   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicB_conv1Infer      = rt.Conv{C: 64, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	basicC_conv1           = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	basicC_bn1             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicC_conv2           = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	basicC_bn2             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicC_conv1Infer      = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	basicD_conv1           = rt.Conv{C: 128, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	basicD_bn1             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicD_conv2           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	basicD_bn2             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicD_shortcut1_conv1 = rt.Conv{C: 128, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	basicD_shortcut1_bn1   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicD_conv1Infer      = rt.Conv{C: 128, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	basicE_conv1           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	basicE_bn1             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicE_conv2           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	basicE_bn2             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicE_conv1Infer      = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	basicF_conv1           = rt.Conv{C: 256, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	basicF_bn1             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicF_conv2           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	basicF_bn2             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicF_shortcut1_conv1 = rt.Conv{C: 256, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	basicF_shortcut1_bn1   = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicF_conv1Infer      = rt.Conv{C: 256, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	basicG_conv1           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	basicG_bn1             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicG_conv2           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	basicG_bn2             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicG_conv1Infer      = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+)
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "ResNet34 (../networks/resnet34.cnn): input 224x224x3\n\n  #  name                     layer                                     output      params           MACs  activations\n  0  input                    input 224x224x3                        224x224x3           0              0      150,528\n  1  conv1                    conv 64 7x7 s2 p3 nobias              112x112x64       9,408    118,013,952      802,816\n  2  bn1                      bn                                    112x112x64         128              0      802,816\n  3  relu1                    relu                                  112x112x64           0              0            0\n  4  maxpool1                 maxpool 3 s2 p1                         56x56x64           0              0      200,704\n  5  basic1.conv1             conv c 3x3 s(stride) p1 nobias          56x56x64      36,864    115,605,504      200,704\n  6  basic1.bn1               bn                                      56x56x64         128              0      200,704\n  7  basic1.relu1             relu                                    56x56x64           0              0            0\n  8  basic1.conv2             conv c 3x3 p1 nobias                    56x56x64      36,864    115,605,504      200,704\n  9  basic1.bn2               bn                                      56x56x64         128              0      200,704\n 10  basic1.add1              residual                                56x56x64           0              0      200,704\n 11  basic1.relu2             relu                                    56x56x64           0              0            0\n 12  basic2.conv1             conv c 3x3 s(stride) p1 nobias          56x56x64      36,864    115,605,504      200,704\n 13  basic2.bn1               bn                                      56x56x64         128              0      200,704\n 14  basic2.relu1             relu                                    56x56x64           0              0            0\n 15  basic2.conv2             conv c 3x3 p1 nobias                    56x56x64      36,864    115,605,504      200,704\n 16  basic2.bn2               bn                                      56x56x64         128              0      200,704\n 17  basic2.add1              residual                                56x56x64           0              0      200,704\n 18  basic2.relu2             relu                                    56x56x64           0              0            0\n 19  basic3.conv1             conv c 3x3 s(stride) p1 nobias          56x56x64      36,864    115,605,504      200,704\n 20  basic3.bn1               bn                                      56x56x64         128              0      200,704\n 21  basic3.relu1             relu                                    56x56x64           0              0            0\n 22  basic3.conv2             conv c 3x3 p1 nobias                    56x56x64      36,864    115,605,504      200,704\n 23  basic3.bn2               bn                                      56x56x64         128              0      200,704\n 24  basic3.add1              residual                                56x56x64           0              0      200,704\n 25  basic3.relu2             relu                                    56x56x64           0              0            0\n 26  basic4.conv1             conv c 3x3 s(stride) p1 nobias         28x28x128      73,728     57,802,752      100,352\n 27  basic4.bn1               bn                                     28x28x128         256              0      100,352\n 28  basic4.relu1             relu                                   28x28x128           0              0            0\n 29  basic4.conv2             conv c 3x3 p1 nobias                   28x28x128     147,456    115,605,504      100,352\n 30  basic4.bn2               bn                                     28x28x128         256              0      100,352\n 31  basic4.shortcut1.conv1   conv 128 1x1 s2 (implied projection)   28x28x128       8,192      6,422,528      100,352\n 32  basic4.shortcut1.bn1     bn (implied projection)                28x28x128         256              0      100,352\n 33  basic4.add1              residual                               28x28x128           0              0      100,352\n 34  basic4.relu2             relu                                   28x28x128           0              0            0\n 35  basic5.conv1             conv c 3x3 s(stride) p1 nobias         28x28x128     147,456    115,605,504      100,352\n 36  basic5.bn1               bn                                     28x28x128         256              0      100,352\n 37  basic5.relu1             relu                                   28x28x128           0              0            0\n 38  basic5.conv2             conv c 3x3 p1 nobias                   28x28x128     147,456    115,605,504      100,352\n 39  basic5.bn2               bn                                     28x28x128         256              0      100,352\n 40  basic5.add1              residual                               28x28x128           0              0      100,352\n 41  basic5.relu2             relu                                   28x28x128           0              0            0\n 42  basic6.conv1             conv c 3x3 s(stride) p1 nobias         28x28x128     147,456    115,605,504      100,352\n 43  basic6.bn1               bn                                     28x28x128         256              0      100,352\n 44  basic6.relu1             relu                                   28x28x128           0              0            0\n 45  basic6.conv2             conv c 3x3 p1 nobias                   28x28x128     147,456    115,605,504      100,352\n 46  basic6.bn2               bn                                     28x28x128         256              0      100,352\n 47  basic6.add1              residual                               28x28x128           0              0      100,352\n 48  basic6.relu2             relu                                   28x28x128           0              0            0\n 49  basic7.conv1             conv c 3x3 s(stride) p1 nobias         28x28x128     147,456    115,605,504      100,352\n 50  basic7.bn1               bn                                     28x28x128         256              0      100,352\n 51  basic7.relu1             relu                                   28x28x128           0              0            0\n 52  basic7.conv2             conv c 3x3 p1 nobias                   28x28x128     147,456    115,605,504      100,352\n 53  basic7.bn2               bn                                     28x28x128         256              0      100,352\n 54  basic7.add1              residual                               28x28x128           0              0      100,352\n 55  basic7.relu2             relu                                   28x28x128           0              0            0\n 56  basic8.conv1             conv c 3x3 s(stride) p1 nobias         14x14x256     294,912     57,802,752       50,176\n 57  basic8.bn1               bn                                     14x14x256         512              0       50,176\n 58  basic8.relu1             relu                                   14x14x256           0              0            0\n 59  basic8.conv2             conv c 3x3 p1 nobias                   14x14x256     589,824    115,605,504       50,176\n 60  basic8.bn2               bn                                     14x14x256         512              0       50,176\n 61  basic8.shortcut1.conv1   conv 256 1x1 s2 (implied projection)   14x14x256      32,768      6,422,528       50,176\n 62  basic8.shortcut1.bn1     bn (implied projection)                14x14x256         512              0       50,176\n 63  basic8.add1              residual                               14x14x256           0              0       50,176\n 64  basic8.relu2             relu                                   14x14x256           0              0            0\n 65  basic9.conv1             conv c 3x3 s(stride) p1 nobias         14x14x256     589,824    115,605,504       50,176\n 66  basic9.bn1               bn                                     14x14x256         512              0       50,176\n 67  basic9.relu1             relu                                   14x14x256           0              0            0\n 68  basic9.conv2             conv c 3x3 p1 nobias                   14x14x256     589,824    115,605,504       50,176\n 69  basic9.bn2               bn                                     14x14x256         512              0       50,176\n 70  basic9.add1              residual                               14x14x256           0              0       50,176\n 71  basic9.relu2             relu                                   14x14x256           0              0            0\n 72  basic10.conv1            conv c 3x3 s(stride) p1 nobias         14x14x256     589,824    115,605,504       50,176\n 73  basic10.bn1              bn                                     14x14x256         512              0       50,176\n 74  basic10.relu1            relu                                   14x14x256           0              0            0\n 75  basic10.conv2            conv c 3x3 p1 nobias                   14x14x256     589,824    115,605,504       50,176\n 76  basic10.bn2              bn                                     14x14x256         512              0       50,176\n 77  basic10.add1             residual                               14x14x256           0              0       50,176\n 78  basic10.relu2            relu                                   14x14x256           0              0            0\n 79  basic11.conv1            conv c 3x3 s(stride) p1 nobias         14x14x256     589,824    115,605,504       50,176\n 80  basic11.bn1              bn                                     14x14x256         512              0       50,176\n 81  basic11.relu1            relu                                   14x14x256           0              0            0\n 82  basic11.conv2            conv c 3x3 p1 nobias                   14x14x256     589,824    115,605,504       50,176\n 83  basic11.bn2              bn                                     14x14x256         512              0       50,176\n 84  basic11.add1             residual                               14x14x256           0              0       50,176\n 85  basic11.relu2            relu                                   14x14x256           0              0            0\n 86  basic12.conv1            conv c 3x3 s(stride) p1 nobias         14x14x256     589,824    115,605,504       50,176\n 87  basic12.bn1              bn                                     14x14x256         512              0       50,176\n 88  basic12.relu1            relu                                   14x14x256           0              0            0\n 89  basic12.conv2            conv c 3x3 p1 nobias                   14x14x256     589,824    115,605,504       50,176\n 90  basic12.bn2              bn                                     14x14x256         512              0       50,176\n 91  basic12.add1             residual                               14x14x256           0              0       50,176\n 92  basic12.relu2            relu                                   14x14x256           0              0            0\n 93  basic13.conv1            conv c 3x3 s(stride) p1 nobias         14x14x256     589,824    115,605,504       50,176\n 94  basic13.bn1              bn                                     14x14x256         512              0       50,176\n 95  basic13.relu1            relu                                   14x14x256           0              0            0\n 96  basic13.conv2            conv c 3x3 p1 nobias                   14x14x256     589,824    115,605,504       50,176\n 97  basic13.bn2              bn                                     14x14x256         512              0       50,176\n 98  basic13.add1             residual                               14x14x256           0              0       50,176\n 99  basic13.relu2            relu                                   14x14x256           0              0            0\n100  basic14.conv1            conv c 3x3 s(stride) p1 nobias           7x7x512   1,179,648     57,802,752       25,088\n101  basic14.bn1              bn                                       7x7x512       1,024              0       25,088\n102  basic14.relu1            relu                                     7x7x512           0              0            0\n103  basic14.conv2            conv c 3x3 p1 nobias                     7x7x512   2,359,296    115,605,504       25,088\n104  basic14.bn2              bn                                       7x7x512       1,024              0       25,088\n105  basic14.shortcut1.conv1  conv 512 1x1 s2 (implied projection)     7x7x512     131,072      6,422,528       25,088\n106  basic14.shortcut1.bn1    bn (implied projection)                  7x7x512       1,024              0       25,088\n107  basic14.add1             residual                                 7x7x512           0              0       25,088\n108  basic14.relu2            relu                                     7x7x512           0              0            0\n109  basic15.conv1            conv c 3x3 s(stride) p1 nobias           7x7x512   2,359,296    115,605,504       25,088\n110  basic15.bn1              bn                                       7x7x512       1,024              0       25,088\n111  basic15.relu1            relu                                     7x7x512           0              0            0\n112  basic15.conv2            conv c 3x3 p1 nobias                     7x7x512   2,359,296    115,605,504       25,088\n113  basic15.bn2              bn                                       7x7x512       1,024              0       25,088\n114  basic15.add1             residual                                 7x7x512           0              0       25,088\n115  basic15.relu2            relu                                     7x7x512           0              0            0\n116  basic16.conv1            conv c 3x3 s(stride) p1 nobias           7x7x512   2,359,296    115,605,504       25,088\n117  basic16.bn1              bn                                       7x7x512       1,024              0       25,088\n118  basic16.relu1            relu                                     7x7x512           0              0            0\n119  basic16.conv2            conv c 3x3 p1 nobias                     7x7x512   2,359,296    115,605,504       25,088\n120  basic16.bn2              bn                                       7x7x512       1,024              0       25,088\n121  basic16.add1             residual                                 7x7x512           0              0       25,088\n122  basic16.relu2            relu                                     7x7x512           0              0            0\n123  gap1                     gap                                      1x1x512           0              0          512\n124  fc1                      fc 1000                                 1x1x1000     513,000        512,000        1,000\n125  softmax1                 softmax                                 1x1x1000           0              0            0\n     total                                                            1x1x1000  21,797,672  3,663,761,408    9,208,808\n\nparameters: 21,797,672 (87.2 MB float32)\nconv+fc multiply-accumulates per image: 3,663,761,408\nforward activations per image: 9,208,808 values (36.8 MB float32; input included, relu/dropout/softmax in place)\n"

@@ -2,21 +2,17 @@
 // Source: ../networks/resnet50.cnn
 
 // Package resnet50 is the ResNet50 network of ../networks/resnet50.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package resnet50
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,4144 +30,261 @@ const (
 	MACs       = int64(4089184256) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 64 7x7 s2 p3 nobias (../networks/resnet50.cnn:17), 224x224x3 -> 112x112x64.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:9408], nil, y, m.scratch)
-}
-
-// conv1Infer is conv1 at inference, with bn1 folded into its weights and bias, relu fused.
-func (m *Net) conv1Infer(n int, x, y []float32) {
-	conv1Infer.Forward(n, x, m.fold[0:9408], m.fold[9408:9472], y, m.scratch)
-}
-
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:9408], nil, m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:9408], dx, m.scratch)
-	}
-}
-
-// bn1: bn (../networks/resnet50.cnn:17), 112x112x64 -> 112x112x64. Training: batch statistics, running statistics updated.
-func (m *Net) bn1Forward(n int, x, y []float32) {
-	bn1.ForwardTrain(n, x, y, m.params[9408:9472], m.params[9472:9536], m.buffers[0:64], m.buffers[64:128], m.savedFix[0:64], m.savedFix[64:128])
-}
-
-func (m *Net) bn1Backward(n int, x, dy, dx []float32) {
-	bn1.Backward(n, x, dy, m.params[9408:9472], m.savedFix[0:64], m.savedFix[64:128], dx, m.grads[9408:9472], m.grads[9472:9536])
-}
-
-// relu1: relu (../networks/resnet50.cnn:17), 112x112x64 -> 112x112x64.
-func (m *Net) relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool1: maxpool 3 s2 p1 (../networks/resnet50.cnn:17), 112x112x64 -> 56x56x64.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*200704])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*200704], dx)
-}
-
-// bottleneck1_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck1_conv1Forward(n int, x, y []float32) {
-	bottleneck1_conv1.Forward(n, x, m.params[9536:13632], nil, y, m.scratch)
-}
-
-// bottleneck1_conv1Infer is bottleneck1_conv1 at inference, with bottleneck1_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck1_conv1Infer(n int, x, y []float32) {
-	bottleneck1_conv1Infer.Forward(n, x, m.fold[9472:13568], m.fold[13568:13632], y, m.scratch)
-}
-
-func (m *Net) bottleneck1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck1_conv1.BackwardFilter(n, x, dy, m.grads[9536:13632], nil, m.scratch)
-	if dx != nil {
-		bottleneck1_conv1.BackwardData(n, dy, m.params[9536:13632], dx, m.scratch)
-	}
-}
-
-// bottleneck1_bn1: bn (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck1_bn1Forward(n int, x, y []float32) {
-	bottleneck1_bn1.ForwardTrain(n, x, y, m.params[13632:13696], m.params[13696:13760], m.buffers[128:192], m.buffers[192:256], m.savedFix[128:192], m.savedFix[192:256])
-}
-
-func (m *Net) bottleneck1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck1_bn1.Backward(n, x, dy, m.params[13632:13696], m.savedFix[128:192], m.savedFix[192:256], dx, m.grads[13632:13696], m.grads[13696:13760])
-}
-
-// bottleneck1_relu1: relu (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck1_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck1_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck1_conv2Forward(n int, x, y []float32) {
-	bottleneck1_conv2.Forward(n, x, m.params[13760:50624], nil, y, m.scratch)
-}
-
-// bottleneck1_conv2Infer is bottleneck1_conv2 at inference, with bottleneck1_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck1_conv2Infer(n int, x, y []float32) {
-	bottleneck1_conv2Infer.Forward(n, x, m.fold[13632:50496], m.fold[50496:50560], y, m.scratch)
-}
-
-func (m *Net) bottleneck1_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck1_conv2.BackwardFilter(n, x, dy, m.grads[13760:50624], nil, m.scratch)
-	if dx != nil {
-		bottleneck1_conv2.BackwardData(n, dy, m.params[13760:50624], dx, m.scratch)
-	}
-}
-
-// bottleneck1_bn2: bn (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck1_bn2Forward(n int, x, y []float32) {
-	bottleneck1_bn2.ForwardTrain(n, x, y, m.params[50624:50688], m.params[50688:50752], m.buffers[256:320], m.buffers[320:384], m.savedFix[256:320], m.savedFix[320:384])
-}
-
-func (m *Net) bottleneck1_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck1_bn2.Backward(n, x, dy, m.params[50624:50688], m.savedFix[256:320], m.savedFix[320:384], dx, m.grads[50624:50688], m.grads[50688:50752])
-}
-
-// bottleneck1_relu2: relu (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck1_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck1_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck1_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 56x56x64 -> 56x56x256.
-func (m *Net) bottleneck1_conv3Forward(n int, x, y []float32) {
-	bottleneck1_conv3.Forward(n, x, m.params[50752:67136], nil, y, m.scratch)
-}
-
-// bottleneck1_conv3Infer is bottleneck1_conv3 at inference, with bottleneck1_bn3 folded into its weights and bias.
-func (m *Net) bottleneck1_conv3Infer(n int, x, y []float32) {
-	bottleneck1_conv3Infer.Forward(n, x, m.fold[50560:66944], m.fold[66944:67200], y, m.scratch)
-}
-
-func (m *Net) bottleneck1_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck1_conv3.BackwardFilter(n, x, dy, m.grads[50752:67136], nil, m.scratch)
-	if dx != nil {
-		bottleneck1_conv3.BackwardData(n, dy, m.params[50752:67136], dx, m.scratch)
-	}
-}
-
-// bottleneck1_bn3: bn (../networks/resnet50.cnn:12), 56x56x256 -> 56x56x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck1_bn3Forward(n int, x, y []float32) {
-	bottleneck1_bn3.ForwardTrain(n, x, y, m.params[67136:67392], m.params[67392:67648], m.buffers[384:640], m.buffers[640:896], m.savedFix[384:640], m.savedFix[640:896])
-}
-
-func (m *Net) bottleneck1_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck1_bn3.Backward(n, x, dy, m.params[67136:67392], m.savedFix[384:640], m.savedFix[640:896], dx, m.grads[67136:67392], m.grads[67392:67648])
-}
-
-// bottleneck1_shortcut1_conv1: conv 256 1x1 s1 (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 56x56x64 -> 56x56x256.
-func (m *Net) bottleneck1_shortcut1_conv1Forward(n int, x, y []float32) {
-	bottleneck1_shortcut1_conv1.Forward(n, x, m.params[67648:84032], nil, y, m.scratch)
-}
-
-// bottleneck1_shortcut1_conv1Infer is bottleneck1_shortcut1_conv1 at inference, with bottleneck1_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) bottleneck1_shortcut1_conv1Infer(n int, x, y []float32) {
-	bottleneck1_shortcut1_conv1Infer.Forward(n, x, m.fold[67200:83584], m.fold[83584:83840], y, m.scratch)
-}
-
-func (m *Net) bottleneck1_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck1_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[67648:84032], nil, m.scratch)
-	if dx != nil {
-		bottleneck1_shortcut1_conv1.BackwardData(n, dy, m.params[67648:84032], dx, m.scratch)
-	}
-}
-
-// bottleneck1_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 56x56x256 -> 56x56x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck1_shortcut1_bn1Forward(n int, x, y []float32) {
-	bottleneck1_shortcut1_bn1.ForwardTrain(n, x, y, m.params[84032:84288], m.params[84288:84544], m.buffers[896:1152], m.buffers[1152:1408], m.savedFix[896:1152], m.savedFix[1152:1408])
-}
-
-func (m *Net) bottleneck1_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck1_shortcut1_bn1.Backward(n, x, dy, m.params[84032:84288], m.savedFix[896:1152], m.savedFix[1152:1408], dx, m.grads[84032:84288], m.grads[84288:84544])
-}
-
-// bottleneck1_add1: residual (../networks/resnet50.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck1_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck1_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck1_relu3: relu (../networks/resnet50.cnn:14), 56x56x256 -> 56x56x256.
-func (m *Net) bottleneck1_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck1_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck2_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 56x56x256 -> 56x56x64.
-func (m *Net) bottleneck2_conv1Forward(n int, x, y []float32) {
-	bottleneck2_conv1.Forward(n, x, m.params[84544:100928], nil, y, m.scratch)
-}
-
-// bottleneck2_conv1Infer is bottleneck2_conv1 at inference, with bottleneck2_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck2_conv1Infer(n int, x, y []float32) {
-	bottleneck2_conv1Infer.Forward(n, x, m.fold[83840:100224], m.fold[100224:100288], y, m.scratch)
-}
-
-func (m *Net) bottleneck2_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck2_conv1.BackwardFilter(n, x, dy, m.grads[84544:100928], nil, m.scratch)
-	if dx != nil {
-		bottleneck2_conv1.BackwardData(n, dy, m.params[84544:100928], dx, m.scratch)
-	}
-}
-
-// bottleneck2_bn1: bn (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck2_bn1Forward(n int, x, y []float32) {
-	bottleneck2_bn1.ForwardTrain(n, x, y, m.params[100928:100992], m.params[100992:101056], m.buffers[1408:1472], m.buffers[1472:1536], m.savedFix[1408:1472], m.savedFix[1472:1536])
-}
-
-func (m *Net) bottleneck2_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck2_bn1.Backward(n, x, dy, m.params[100928:100992], m.savedFix[1408:1472], m.savedFix[1472:1536], dx, m.grads[100928:100992], m.grads[100992:101056])
-}
-
-// bottleneck2_relu1: relu (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck2_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck2_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck2_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck2_conv2Forward(n int, x, y []float32) {
-	bottleneck2_conv2.Forward(n, x, m.params[101056:137920], nil, y, m.scratch)
-}
-
-// bottleneck2_conv2Infer is bottleneck2_conv2 at inference, with bottleneck2_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck2_conv2Infer(n int, x, y []float32) {
-	bottleneck2_conv2Infer.Forward(n, x, m.fold[100288:137152], m.fold[137152:137216], y, m.scratch)
-}
-
-func (m *Net) bottleneck2_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck2_conv2.BackwardFilter(n, x, dy, m.grads[101056:137920], nil, m.scratch)
-	if dx != nil {
-		bottleneck2_conv2.BackwardData(n, dy, m.params[101056:137920], dx, m.scratch)
-	}
-}
-
-// bottleneck2_bn2: bn (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck2_bn2Forward(n int, x, y []float32) {
-	bottleneck2_bn2.ForwardTrain(n, x, y, m.params[137920:137984], m.params[137984:138048], m.buffers[1536:1600], m.buffers[1600:1664], m.savedFix[1536:1600], m.savedFix[1600:1664])
-}
-
-func (m *Net) bottleneck2_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck2_bn2.Backward(n, x, dy, m.params[137920:137984], m.savedFix[1536:1600], m.savedFix[1600:1664], dx, m.grads[137920:137984], m.grads[137984:138048])
-}
-
-// bottleneck2_relu2: relu (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck2_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck2_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck2_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 56x56x64 -> 56x56x256.
-func (m *Net) bottleneck2_conv3Forward(n int, x, y []float32) {
-	bottleneck2_conv3.Forward(n, x, m.params[138048:154432], nil, y, m.scratch)
-}
-
-// bottleneck2_conv3Infer is bottleneck2_conv3 at inference, with bottleneck2_bn3 folded into its weights and bias.
-func (m *Net) bottleneck2_conv3Infer(n int, x, y []float32) {
-	bottleneck2_conv3Infer.Forward(n, x, m.fold[137216:153600], m.fold[153600:153856], y, m.scratch)
-}
-
-func (m *Net) bottleneck2_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck2_conv3.BackwardFilter(n, x, dy, m.grads[138048:154432], nil, m.scratch)
-	if dx != nil {
-		bottleneck2_conv3.BackwardData(n, dy, m.params[138048:154432], dx, m.scratch)
-	}
-}
-
-// bottleneck2_bn3: bn (../networks/resnet50.cnn:12), 56x56x256 -> 56x56x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck2_bn3Forward(n int, x, y []float32) {
-	bottleneck2_bn3.ForwardTrain(n, x, y, m.params[154432:154688], m.params[154688:154944], m.buffers[1664:1920], m.buffers[1920:2176], m.savedFix[1664:1920], m.savedFix[1920:2176])
-}
-
-func (m *Net) bottleneck2_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck2_bn3.Backward(n, x, dy, m.params[154432:154688], m.savedFix[1664:1920], m.savedFix[1920:2176], dx, m.grads[154432:154688], m.grads[154688:154944])
-}
-
-// bottleneck2_add1: residual (../networks/resnet50.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck2_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck2_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck2_relu3: relu (../networks/resnet50.cnn:14), 56x56x256 -> 56x56x256.
-func (m *Net) bottleneck2_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck2_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck3_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 56x56x256 -> 56x56x64.
-func (m *Net) bottleneck3_conv1Forward(n int, x, y []float32) {
-	bottleneck3_conv1.Forward(n, x, m.params[154944:171328], nil, y, m.scratch)
-}
-
-// bottleneck3_conv1Infer is bottleneck3_conv1 at inference, with bottleneck3_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck3_conv1Infer(n int, x, y []float32) {
-	bottleneck3_conv1Infer.Forward(n, x, m.fold[153856:170240], m.fold[170240:170304], y, m.scratch)
-}
-
-func (m *Net) bottleneck3_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck3_conv1.BackwardFilter(n, x, dy, m.grads[154944:171328], nil, m.scratch)
-	if dx != nil {
-		bottleneck3_conv1.BackwardData(n, dy, m.params[154944:171328], dx, m.scratch)
-	}
-}
-
-// bottleneck3_bn1: bn (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck3_bn1Forward(n int, x, y []float32) {
-	bottleneck3_bn1.ForwardTrain(n, x, y, m.params[171328:171392], m.params[171392:171456], m.buffers[2176:2240], m.buffers[2240:2304], m.savedFix[2176:2240], m.savedFix[2240:2304])
-}
-
-func (m *Net) bottleneck3_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck3_bn1.Backward(n, x, dy, m.params[171328:171392], m.savedFix[2176:2240], m.savedFix[2240:2304], dx, m.grads[171328:171392], m.grads[171392:171456])
-}
-
-// bottleneck3_relu1: relu (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck3_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck3_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck3_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck3_conv2Forward(n int, x, y []float32) {
-	bottleneck3_conv2.Forward(n, x, m.params[171456:208320], nil, y, m.scratch)
-}
-
-// bottleneck3_conv2Infer is bottleneck3_conv2 at inference, with bottleneck3_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck3_conv2Infer(n int, x, y []float32) {
-	bottleneck3_conv2Infer.Forward(n, x, m.fold[170304:207168], m.fold[207168:207232], y, m.scratch)
-}
-
-func (m *Net) bottleneck3_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck3_conv2.BackwardFilter(n, x, dy, m.grads[171456:208320], nil, m.scratch)
-	if dx != nil {
-		bottleneck3_conv2.BackwardData(n, dy, m.params[171456:208320], dx, m.scratch)
-	}
-}
-
-// bottleneck3_bn2: bn (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck3_bn2Forward(n int, x, y []float32) {
-	bottleneck3_bn2.ForwardTrain(n, x, y, m.params[208320:208384], m.params[208384:208448], m.buffers[2304:2368], m.buffers[2368:2432], m.savedFix[2304:2368], m.savedFix[2368:2432])
-}
-
-func (m *Net) bottleneck3_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck3_bn2.Backward(n, x, dy, m.params[208320:208384], m.savedFix[2304:2368], m.savedFix[2368:2432], dx, m.grads[208320:208384], m.grads[208384:208448])
-}
-
-// bottleneck3_relu2: relu (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64.
-func (m *Net) bottleneck3_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck3_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck3_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 56x56x64 -> 56x56x256.
-func (m *Net) bottleneck3_conv3Forward(n int, x, y []float32) {
-	bottleneck3_conv3.Forward(n, x, m.params[208448:224832], nil, y, m.scratch)
-}
-
-// bottleneck3_conv3Infer is bottleneck3_conv3 at inference, with bottleneck3_bn3 folded into its weights and bias.
-func (m *Net) bottleneck3_conv3Infer(n int, x, y []float32) {
-	bottleneck3_conv3Infer.Forward(n, x, m.fold[207232:223616], m.fold[223616:223872], y, m.scratch)
-}
-
-func (m *Net) bottleneck3_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck3_conv3.BackwardFilter(n, x, dy, m.grads[208448:224832], nil, m.scratch)
-	if dx != nil {
-		bottleneck3_conv3.BackwardData(n, dy, m.params[208448:224832], dx, m.scratch)
-	}
-}
-
-// bottleneck3_bn3: bn (../networks/resnet50.cnn:12), 56x56x256 -> 56x56x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck3_bn3Forward(n int, x, y []float32) {
-	bottleneck3_bn3.ForwardTrain(n, x, y, m.params[224832:225088], m.params[225088:225344], m.buffers[2432:2688], m.buffers[2688:2944], m.savedFix[2432:2688], m.savedFix[2688:2944])
-}
-
-func (m *Net) bottleneck3_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck3_bn3.Backward(n, x, dy, m.params[224832:225088], m.savedFix[2432:2688], m.savedFix[2688:2944], dx, m.grads[224832:225088], m.grads[225088:225344])
-}
-
-// bottleneck3_add1: residual (../networks/resnet50.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck3_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck3_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck3_relu3: relu (../networks/resnet50.cnn:14), 56x56x256 -> 56x56x256.
-func (m *Net) bottleneck3_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck3_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck4_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 56x56x256 -> 56x56x128.
-func (m *Net) bottleneck4_conv1Forward(n int, x, y []float32) {
-	bottleneck4_conv1.Forward(n, x, m.params[225344:258112], nil, y, m.scratch)
-}
-
-// bottleneck4_conv1Infer is bottleneck4_conv1 at inference, with bottleneck4_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck4_conv1Infer(n int, x, y []float32) {
-	bottleneck4_conv1Infer.Forward(n, x, m.fold[223872:256640], m.fold[256640:256768], y, m.scratch)
-}
-
-func (m *Net) bottleneck4_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck4_conv1.BackwardFilter(n, x, dy, m.grads[225344:258112], nil, m.scratch)
-	if dx != nil {
-		bottleneck4_conv1.BackwardData(n, dy, m.params[225344:258112], dx, m.scratch)
-	}
-}
-
-// bottleneck4_bn1: bn (../networks/resnet50.cnn:10), 56x56x128 -> 56x56x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck4_bn1Forward(n int, x, y []float32) {
-	bottleneck4_bn1.ForwardTrain(n, x, y, m.params[258112:258240], m.params[258240:258368], m.buffers[2944:3072], m.buffers[3072:3200], m.savedFix[2944:3072], m.savedFix[3072:3200])
-}
-
-func (m *Net) bottleneck4_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck4_bn1.Backward(n, x, dy, m.params[258112:258240], m.savedFix[2944:3072], m.savedFix[3072:3200], dx, m.grads[258112:258240], m.grads[258240:258368])
-}
-
-// bottleneck4_relu1: relu (../networks/resnet50.cnn:10), 56x56x128 -> 56x56x128.
-func (m *Net) bottleneck4_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck4_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck4_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 56x56x128 -> 28x28x128.
-func (m *Net) bottleneck4_conv2Forward(n int, x, y []float32) {
-	bottleneck4_conv2.Forward(n, x, m.params[258368:405824], nil, y, m.scratch)
-}
-
-// bottleneck4_conv2Infer is bottleneck4_conv2 at inference, with bottleneck4_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck4_conv2Infer(n int, x, y []float32) {
-	bottleneck4_conv2Infer.Forward(n, x, m.fold[256768:404224], m.fold[404224:404352], y, m.scratch)
-}
-
-func (m *Net) bottleneck4_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck4_conv2.BackwardFilter(n, x, dy, m.grads[258368:405824], nil, m.scratch)
-	if dx != nil {
-		bottleneck4_conv2.BackwardData(n, dy, m.params[258368:405824], dx, m.scratch)
-	}
-}
-
-// bottleneck4_bn2: bn (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck4_bn2Forward(n int, x, y []float32) {
-	bottleneck4_bn2.ForwardTrain(n, x, y, m.params[405824:405952], m.params[405952:406080], m.buffers[3200:3328], m.buffers[3328:3456], m.savedFix[3200:3328], m.savedFix[3328:3456])
-}
-
-func (m *Net) bottleneck4_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck4_bn2.Backward(n, x, dy, m.params[405824:405952], m.savedFix[3200:3328], m.savedFix[3328:3456], dx, m.grads[405824:405952], m.grads[405952:406080])
-}
-
-// bottleneck4_relu2: relu (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck4_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck4_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck4_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 28x28x128 -> 28x28x512.
-func (m *Net) bottleneck4_conv3Forward(n int, x, y []float32) {
-	bottleneck4_conv3.Forward(n, x, m.params[406080:471616], nil, y, m.scratch)
-}
-
-// bottleneck4_conv3Infer is bottleneck4_conv3 at inference, with bottleneck4_bn3 folded into its weights and bias.
-func (m *Net) bottleneck4_conv3Infer(n int, x, y []float32) {
-	bottleneck4_conv3Infer.Forward(n, x, m.fold[404352:469888], m.fold[469888:470400], y, m.scratch)
-}
-
-func (m *Net) bottleneck4_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck4_conv3.BackwardFilter(n, x, dy, m.grads[406080:471616], nil, m.scratch)
-	if dx != nil {
-		bottleneck4_conv3.BackwardData(n, dy, m.params[406080:471616], dx, m.scratch)
-	}
-}
-
-// bottleneck4_bn3: bn (../networks/resnet50.cnn:12), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck4_bn3Forward(n int, x, y []float32) {
-	bottleneck4_bn3.ForwardTrain(n, x, y, m.params[471616:472128], m.params[472128:472640], m.buffers[3456:3968], m.buffers[3968:4480], m.savedFix[3456:3968], m.savedFix[3968:4480])
-}
-
-func (m *Net) bottleneck4_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck4_bn3.Backward(n, x, dy, m.params[471616:472128], m.savedFix[3456:3968], m.savedFix[3968:4480], dx, m.grads[471616:472128], m.grads[472128:472640])
-}
-
-// bottleneck4_shortcut1_conv1: conv 512 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 56x56x256 -> 28x28x512.
-func (m *Net) bottleneck4_shortcut1_conv1Forward(n int, x, y []float32) {
-	bottleneck4_shortcut1_conv1.Forward(n, x, m.params[472640:603712], nil, y, m.scratch)
-}
-
-// bottleneck4_shortcut1_conv1Infer is bottleneck4_shortcut1_conv1 at inference, with bottleneck4_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) bottleneck4_shortcut1_conv1Infer(n int, x, y []float32) {
-	bottleneck4_shortcut1_conv1Infer.Forward(n, x, m.fold[470400:601472], m.fold[601472:601984], y, m.scratch)
-}
-
-func (m *Net) bottleneck4_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck4_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[472640:603712], nil, m.scratch)
-	if dx != nil {
-		bottleneck4_shortcut1_conv1.BackwardData(n, dy, m.params[472640:603712], dx, m.scratch)
-	}
-}
-
-// bottleneck4_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck4_shortcut1_bn1Forward(n int, x, y []float32) {
-	bottleneck4_shortcut1_bn1.ForwardTrain(n, x, y, m.params[603712:604224], m.params[604224:604736], m.buffers[4480:4992], m.buffers[4992:5504], m.savedFix[4480:4992], m.savedFix[4992:5504])
-}
-
-func (m *Net) bottleneck4_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck4_shortcut1_bn1.Backward(n, x, dy, m.params[603712:604224], m.savedFix[4480:4992], m.savedFix[4992:5504], dx, m.grads[603712:604224], m.grads[604224:604736])
-}
-
-// bottleneck4_add1: residual (../networks/resnet50.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck4_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck4_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck4_relu3: relu (../networks/resnet50.cnn:14), 28x28x512 -> 28x28x512.
-func (m *Net) bottleneck4_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck4_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck5_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 28x28x512 -> 28x28x128.
-func (m *Net) bottleneck5_conv1Forward(n int, x, y []float32) {
-	bottleneck5_conv1.Forward(n, x, m.params[604736:670272], nil, y, m.scratch)
-}
-
-// bottleneck5_conv1Infer is bottleneck5_conv1 at inference, with bottleneck5_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck5_conv1Infer(n int, x, y []float32) {
-	bottleneck5_conv1Infer.Forward(n, x, m.fold[601984:667520], m.fold[667520:667648], y, m.scratch)
-}
-
-func (m *Net) bottleneck5_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck5_conv1.BackwardFilter(n, x, dy, m.grads[604736:670272], nil, m.scratch)
-	if dx != nil {
-		bottleneck5_conv1.BackwardData(n, dy, m.params[604736:670272], dx, m.scratch)
-	}
-}
-
-// bottleneck5_bn1: bn (../networks/resnet50.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck5_bn1Forward(n int, x, y []float32) {
-	bottleneck5_bn1.ForwardTrain(n, x, y, m.params[670272:670400], m.params[670400:670528], m.buffers[5504:5632], m.buffers[5632:5760], m.savedFix[5504:5632], m.savedFix[5632:5760])
-}
-
-func (m *Net) bottleneck5_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck5_bn1.Backward(n, x, dy, m.params[670272:670400], m.savedFix[5504:5632], m.savedFix[5632:5760], dx, m.grads[670272:670400], m.grads[670400:670528])
-}
-
-// bottleneck5_relu1: relu (../networks/resnet50.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck5_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck5_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck5_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck5_conv2Forward(n int, x, y []float32) {
-	bottleneck5_conv2.Forward(n, x, m.params[670528:817984], nil, y, m.scratch)
-}
-
-// bottleneck5_conv2Infer is bottleneck5_conv2 at inference, with bottleneck5_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck5_conv2Infer(n int, x, y []float32) {
-	bottleneck5_conv2Infer.Forward(n, x, m.fold[667648:815104], m.fold[815104:815232], y, m.scratch)
-}
-
-func (m *Net) bottleneck5_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck5_conv2.BackwardFilter(n, x, dy, m.grads[670528:817984], nil, m.scratch)
-	if dx != nil {
-		bottleneck5_conv2.BackwardData(n, dy, m.params[670528:817984], dx, m.scratch)
-	}
-}
-
-// bottleneck5_bn2: bn (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck5_bn2Forward(n int, x, y []float32) {
-	bottleneck5_bn2.ForwardTrain(n, x, y, m.params[817984:818112], m.params[818112:818240], m.buffers[5760:5888], m.buffers[5888:6016], m.savedFix[5760:5888], m.savedFix[5888:6016])
-}
-
-func (m *Net) bottleneck5_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck5_bn2.Backward(n, x, dy, m.params[817984:818112], m.savedFix[5760:5888], m.savedFix[5888:6016], dx, m.grads[817984:818112], m.grads[818112:818240])
-}
-
-// bottleneck5_relu2: relu (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck5_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck5_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck5_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 28x28x128 -> 28x28x512.
-func (m *Net) bottleneck5_conv3Forward(n int, x, y []float32) {
-	bottleneck5_conv3.Forward(n, x, m.params[818240:883776], nil, y, m.scratch)
-}
-
-// bottleneck5_conv3Infer is bottleneck5_conv3 at inference, with bottleneck5_bn3 folded into its weights and bias.
-func (m *Net) bottleneck5_conv3Infer(n int, x, y []float32) {
-	bottleneck5_conv3Infer.Forward(n, x, m.fold[815232:880768], m.fold[880768:881280], y, m.scratch)
-}
-
-func (m *Net) bottleneck5_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck5_conv3.BackwardFilter(n, x, dy, m.grads[818240:883776], nil, m.scratch)
-	if dx != nil {
-		bottleneck5_conv3.BackwardData(n, dy, m.params[818240:883776], dx, m.scratch)
-	}
-}
-
-// bottleneck5_bn3: bn (../networks/resnet50.cnn:12), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck5_bn3Forward(n int, x, y []float32) {
-	bottleneck5_bn3.ForwardTrain(n, x, y, m.params[883776:884288], m.params[884288:884800], m.buffers[6016:6528], m.buffers[6528:7040], m.savedFix[6016:6528], m.savedFix[6528:7040])
-}
-
-func (m *Net) bottleneck5_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck5_bn3.Backward(n, x, dy, m.params[883776:884288], m.savedFix[6016:6528], m.savedFix[6528:7040], dx, m.grads[883776:884288], m.grads[884288:884800])
-}
-
-// bottleneck5_add1: residual (../networks/resnet50.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck5_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck5_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck5_relu3: relu (../networks/resnet50.cnn:14), 28x28x512 -> 28x28x512.
-func (m *Net) bottleneck5_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck5_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck6_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 28x28x512 -> 28x28x128.
-func (m *Net) bottleneck6_conv1Forward(n int, x, y []float32) {
-	bottleneck6_conv1.Forward(n, x, m.params[884800:950336], nil, y, m.scratch)
-}
-
-// bottleneck6_conv1Infer is bottleneck6_conv1 at inference, with bottleneck6_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck6_conv1Infer(n int, x, y []float32) {
-	bottleneck6_conv1Infer.Forward(n, x, m.fold[881280:946816], m.fold[946816:946944], y, m.scratch)
-}
-
-func (m *Net) bottleneck6_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck6_conv1.BackwardFilter(n, x, dy, m.grads[884800:950336], nil, m.scratch)
-	if dx != nil {
-		bottleneck6_conv1.BackwardData(n, dy, m.params[884800:950336], dx, m.scratch)
-	}
-}
-
-// bottleneck6_bn1: bn (../networks/resnet50.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck6_bn1Forward(n int, x, y []float32) {
-	bottleneck6_bn1.ForwardTrain(n, x, y, m.params[950336:950464], m.params[950464:950592], m.buffers[7040:7168], m.buffers[7168:7296], m.savedFix[7040:7168], m.savedFix[7168:7296])
-}
-
-func (m *Net) bottleneck6_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck6_bn1.Backward(n, x, dy, m.params[950336:950464], m.savedFix[7040:7168], m.savedFix[7168:7296], dx, m.grads[950336:950464], m.grads[950464:950592])
-}
-
-// bottleneck6_relu1: relu (../networks/resnet50.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck6_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck6_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck6_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck6_conv2Forward(n int, x, y []float32) {
-	bottleneck6_conv2.Forward(n, x, m.params[950592:1098048], nil, y, m.scratch)
-}
-
-// bottleneck6_conv2Infer is bottleneck6_conv2 at inference, with bottleneck6_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck6_conv2Infer(n int, x, y []float32) {
-	bottleneck6_conv2Infer.Forward(n, x, m.fold[946944:1094400], m.fold[1094400:1094528], y, m.scratch)
-}
-
-func (m *Net) bottleneck6_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck6_conv2.BackwardFilter(n, x, dy, m.grads[950592:1098048], nil, m.scratch)
-	if dx != nil {
-		bottleneck6_conv2.BackwardData(n, dy, m.params[950592:1098048], dx, m.scratch)
-	}
-}
-
-// bottleneck6_bn2: bn (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck6_bn2Forward(n int, x, y []float32) {
-	bottleneck6_bn2.ForwardTrain(n, x, y, m.params[1098048:1098176], m.params[1098176:1098304], m.buffers[7296:7424], m.buffers[7424:7552], m.savedFix[7296:7424], m.savedFix[7424:7552])
-}
-
-func (m *Net) bottleneck6_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck6_bn2.Backward(n, x, dy, m.params[1098048:1098176], m.savedFix[7296:7424], m.savedFix[7424:7552], dx, m.grads[1098048:1098176], m.grads[1098176:1098304])
-}
-
-// bottleneck6_relu2: relu (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck6_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck6_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck6_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 28x28x128 -> 28x28x512.
-func (m *Net) bottleneck6_conv3Forward(n int, x, y []float32) {
-	bottleneck6_conv3.Forward(n, x, m.params[1098304:1163840], nil, y, m.scratch)
-}
-
-// bottleneck6_conv3Infer is bottleneck6_conv3 at inference, with bottleneck6_bn3 folded into its weights and bias.
-func (m *Net) bottleneck6_conv3Infer(n int, x, y []float32) {
-	bottleneck6_conv3Infer.Forward(n, x, m.fold[1094528:1160064], m.fold[1160064:1160576], y, m.scratch)
-}
-
-func (m *Net) bottleneck6_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck6_conv3.BackwardFilter(n, x, dy, m.grads[1098304:1163840], nil, m.scratch)
-	if dx != nil {
-		bottleneck6_conv3.BackwardData(n, dy, m.params[1098304:1163840], dx, m.scratch)
-	}
-}
-
-// bottleneck6_bn3: bn (../networks/resnet50.cnn:12), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck6_bn3Forward(n int, x, y []float32) {
-	bottleneck6_bn3.ForwardTrain(n, x, y, m.params[1163840:1164352], m.params[1164352:1164864], m.buffers[7552:8064], m.buffers[8064:8576], m.savedFix[7552:8064], m.savedFix[8064:8576])
-}
-
-func (m *Net) bottleneck6_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck6_bn3.Backward(n, x, dy, m.params[1163840:1164352], m.savedFix[7552:8064], m.savedFix[8064:8576], dx, m.grads[1163840:1164352], m.grads[1164352:1164864])
-}
-
-// bottleneck6_add1: residual (../networks/resnet50.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck6_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck6_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck6_relu3: relu (../networks/resnet50.cnn:14), 28x28x512 -> 28x28x512.
-func (m *Net) bottleneck6_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck6_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck7_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 28x28x512 -> 28x28x128.
-func (m *Net) bottleneck7_conv1Forward(n int, x, y []float32) {
-	bottleneck7_conv1.Forward(n, x, m.params[1164864:1230400], nil, y, m.scratch)
-}
-
-// bottleneck7_conv1Infer is bottleneck7_conv1 at inference, with bottleneck7_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck7_conv1Infer(n int, x, y []float32) {
-	bottleneck7_conv1Infer.Forward(n, x, m.fold[1160576:1226112], m.fold[1226112:1226240], y, m.scratch)
-}
-
-func (m *Net) bottleneck7_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck7_conv1.BackwardFilter(n, x, dy, m.grads[1164864:1230400], nil, m.scratch)
-	if dx != nil {
-		bottleneck7_conv1.BackwardData(n, dy, m.params[1164864:1230400], dx, m.scratch)
-	}
-}
-
-// bottleneck7_bn1: bn (../networks/resnet50.cnn:10), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck7_bn1Forward(n int, x, y []float32) {
-	bottleneck7_bn1.ForwardTrain(n, x, y, m.params[1230400:1230528], m.params[1230528:1230656], m.buffers[8576:8704], m.buffers[8704:8832], m.savedFix[8576:8704], m.savedFix[8704:8832])
-}
-
-func (m *Net) bottleneck7_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck7_bn1.Backward(n, x, dy, m.params[1230400:1230528], m.savedFix[8576:8704], m.savedFix[8704:8832], dx, m.grads[1230400:1230528], m.grads[1230528:1230656])
-}
-
-// bottleneck7_relu1: relu (../networks/resnet50.cnn:10), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck7_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck7_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck7_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck7_conv2Forward(n int, x, y []float32) {
-	bottleneck7_conv2.Forward(n, x, m.params[1230656:1378112], nil, y, m.scratch)
-}
-
-// bottleneck7_conv2Infer is bottleneck7_conv2 at inference, with bottleneck7_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck7_conv2Infer(n int, x, y []float32) {
-	bottleneck7_conv2Infer.Forward(n, x, m.fold[1226240:1373696], m.fold[1373696:1373824], y, m.scratch)
-}
-
-func (m *Net) bottleneck7_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck7_conv2.BackwardFilter(n, x, dy, m.grads[1230656:1378112], nil, m.scratch)
-	if dx != nil {
-		bottleneck7_conv2.BackwardData(n, dy, m.params[1230656:1378112], dx, m.scratch)
-	}
-}
-
-// bottleneck7_bn2: bn (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck7_bn2Forward(n int, x, y []float32) {
-	bottleneck7_bn2.ForwardTrain(n, x, y, m.params[1378112:1378240], m.params[1378240:1378368], m.buffers[8832:8960], m.buffers[8960:9088], m.savedFix[8832:8960], m.savedFix[8960:9088])
-}
-
-func (m *Net) bottleneck7_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck7_bn2.Backward(n, x, dy, m.params[1378112:1378240], m.savedFix[8832:8960], m.savedFix[8960:9088], dx, m.grads[1378112:1378240], m.grads[1378240:1378368])
-}
-
-// bottleneck7_relu2: relu (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128.
-func (m *Net) bottleneck7_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck7_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck7_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 28x28x128 -> 28x28x512.
-func (m *Net) bottleneck7_conv3Forward(n int, x, y []float32) {
-	bottleneck7_conv3.Forward(n, x, m.params[1378368:1443904], nil, y, m.scratch)
-}
-
-// bottleneck7_conv3Infer is bottleneck7_conv3 at inference, with bottleneck7_bn3 folded into its weights and bias.
-func (m *Net) bottleneck7_conv3Infer(n int, x, y []float32) {
-	bottleneck7_conv3Infer.Forward(n, x, m.fold[1373824:1439360], m.fold[1439360:1439872], y, m.scratch)
-}
-
-func (m *Net) bottleneck7_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck7_conv3.BackwardFilter(n, x, dy, m.grads[1378368:1443904], nil, m.scratch)
-	if dx != nil {
-		bottleneck7_conv3.BackwardData(n, dy, m.params[1378368:1443904], dx, m.scratch)
-	}
-}
-
-// bottleneck7_bn3: bn (../networks/resnet50.cnn:12), 28x28x512 -> 28x28x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck7_bn3Forward(n int, x, y []float32) {
-	bottleneck7_bn3.ForwardTrain(n, x, y, m.params[1443904:1444416], m.params[1444416:1444928], m.buffers[9088:9600], m.buffers[9600:10112], m.savedFix[9088:9600], m.savedFix[9600:10112])
-}
-
-func (m *Net) bottleneck7_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck7_bn3.Backward(n, x, dy, m.params[1443904:1444416], m.savedFix[9088:9600], m.savedFix[9600:10112], dx, m.grads[1443904:1444416], m.grads[1444416:1444928])
-}
-
-// bottleneck7_add1: residual (../networks/resnet50.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck7_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck7_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck7_relu3: relu (../networks/resnet50.cnn:14), 28x28x512 -> 28x28x512.
-func (m *Net) bottleneck7_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck7_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck8_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 28x28x512 -> 28x28x256.
-func (m *Net) bottleneck8_conv1Forward(n int, x, y []float32) {
-	bottleneck8_conv1.Forward(n, x, m.params[1444928:1576000], nil, y, m.scratch)
-}
-
-// bottleneck8_conv1Infer is bottleneck8_conv1 at inference, with bottleneck8_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck8_conv1Infer(n int, x, y []float32) {
-	bottleneck8_conv1Infer.Forward(n, x, m.fold[1439872:1570944], m.fold[1570944:1571200], y, m.scratch)
-}
-
-func (m *Net) bottleneck8_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck8_conv1.BackwardFilter(n, x, dy, m.grads[1444928:1576000], nil, m.scratch)
-	if dx != nil {
-		bottleneck8_conv1.BackwardData(n, dy, m.params[1444928:1576000], dx, m.scratch)
-	}
-}
-
-// bottleneck8_bn1: bn (../networks/resnet50.cnn:10), 28x28x256 -> 28x28x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck8_bn1Forward(n int, x, y []float32) {
-	bottleneck8_bn1.ForwardTrain(n, x, y, m.params[1576000:1576256], m.params[1576256:1576512], m.buffers[10112:10368], m.buffers[10368:10624], m.savedFix[10112:10368], m.savedFix[10368:10624])
-}
-
-func (m *Net) bottleneck8_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck8_bn1.Backward(n, x, dy, m.params[1576000:1576256], m.savedFix[10112:10368], m.savedFix[10368:10624], dx, m.grads[1576000:1576256], m.grads[1576256:1576512])
-}
-
-// bottleneck8_relu1: relu (../networks/resnet50.cnn:10), 28x28x256 -> 28x28x256.
-func (m *Net) bottleneck8_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck8_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck8_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 28x28x256 -> 14x14x256.
-func (m *Net) bottleneck8_conv2Forward(n int, x, y []float32) {
-	bottleneck8_conv2.Forward(n, x, m.params[1576512:2166336], nil, y, m.scratch)
-}
-
-// bottleneck8_conv2Infer is bottleneck8_conv2 at inference, with bottleneck8_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck8_conv2Infer(n int, x, y []float32) {
-	bottleneck8_conv2Infer.Forward(n, x, m.fold[1571200:2161024], m.fold[2161024:2161280], y, m.scratch)
-}
-
-func (m *Net) bottleneck8_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck8_conv2.BackwardFilter(n, x, dy, m.grads[1576512:2166336], nil, m.scratch)
-	if dx != nil {
-		bottleneck8_conv2.BackwardData(n, dy, m.params[1576512:2166336], dx, m.scratch)
-	}
-}
-
-// bottleneck8_bn2: bn (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck8_bn2Forward(n int, x, y []float32) {
-	bottleneck8_bn2.ForwardTrain(n, x, y, m.params[2166336:2166592], m.params[2166592:2166848], m.buffers[10624:10880], m.buffers[10880:11136], m.savedFix[10624:10880], m.savedFix[10880:11136])
-}
-
-func (m *Net) bottleneck8_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck8_bn2.Backward(n, x, dy, m.params[2166336:2166592], m.savedFix[10624:10880], m.savedFix[10880:11136], dx, m.grads[2166336:2166592], m.grads[2166592:2166848])
-}
-
-// bottleneck8_relu2: relu (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck8_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck8_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck8_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck8_conv3Forward(n int, x, y []float32) {
-	bottleneck8_conv3.Forward(n, x, m.params[2166848:2428992], nil, y, m.scratch)
-}
-
-// bottleneck8_conv3Infer is bottleneck8_conv3 at inference, with bottleneck8_bn3 folded into its weights and bias.
-func (m *Net) bottleneck8_conv3Infer(n int, x, y []float32) {
-	bottleneck8_conv3Infer.Forward(n, x, m.fold[2161280:2423424], m.fold[2423424:2424448], y, m.scratch)
-}
-
-func (m *Net) bottleneck8_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck8_conv3.BackwardFilter(n, x, dy, m.grads[2166848:2428992], nil, m.scratch)
-	if dx != nil {
-		bottleneck8_conv3.BackwardData(n, dy, m.params[2166848:2428992], dx, m.scratch)
-	}
-}
-
-// bottleneck8_bn3: bn (../networks/resnet50.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck8_bn3Forward(n int, x, y []float32) {
-	bottleneck8_bn3.ForwardTrain(n, x, y, m.params[2428992:2430016], m.params[2430016:2431040], m.buffers[11136:12160], m.buffers[12160:13184], m.savedFix[11136:12160], m.savedFix[12160:13184])
-}
-
-func (m *Net) bottleneck8_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck8_bn3.Backward(n, x, dy, m.params[2428992:2430016], m.savedFix[11136:12160], m.savedFix[12160:13184], dx, m.grads[2428992:2430016], m.grads[2430016:2431040])
-}
-
-// bottleneck8_shortcut1_conv1: conv 1024 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 28x28x512 -> 14x14x1024.
-func (m *Net) bottleneck8_shortcut1_conv1Forward(n int, x, y []float32) {
-	bottleneck8_shortcut1_conv1.Forward(n, x, m.params[2431040:2955328], nil, y, m.scratch)
-}
-
-// bottleneck8_shortcut1_conv1Infer is bottleneck8_shortcut1_conv1 at inference, with bottleneck8_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) bottleneck8_shortcut1_conv1Infer(n int, x, y []float32) {
-	bottleneck8_shortcut1_conv1Infer.Forward(n, x, m.fold[2424448:2948736], m.fold[2948736:2949760], y, m.scratch)
-}
-
-func (m *Net) bottleneck8_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck8_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[2431040:2955328], nil, m.scratch)
-	if dx != nil {
-		bottleneck8_shortcut1_conv1.BackwardData(n, dy, m.params[2431040:2955328], dx, m.scratch)
-	}
-}
-
-// bottleneck8_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck8_shortcut1_bn1Forward(n int, x, y []float32) {
-	bottleneck8_shortcut1_bn1.ForwardTrain(n, x, y, m.params[2955328:2956352], m.params[2956352:2957376], m.buffers[13184:14208], m.buffers[14208:15232], m.savedFix[13184:14208], m.savedFix[14208:15232])
-}
-
-func (m *Net) bottleneck8_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck8_shortcut1_bn1.Backward(n, x, dy, m.params[2955328:2956352], m.savedFix[13184:14208], m.savedFix[14208:15232], dx, m.grads[2955328:2956352], m.grads[2956352:2957376])
-}
-
-// bottleneck8_add1: residual (../networks/resnet50.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck8_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck8_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck8_relu3: relu (../networks/resnet50.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck8_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck8_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck9_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck9_conv1Forward(n int, x, y []float32) {
-	bottleneck9_conv1.Forward(n, x, m.params[2957376:3219520], nil, y, m.scratch)
-}
-
-// bottleneck9_conv1Infer is bottleneck9_conv1 at inference, with bottleneck9_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck9_conv1Infer(n int, x, y []float32) {
-	bottleneck9_conv1Infer.Forward(n, x, m.fold[2949760:3211904], m.fold[3211904:3212160], y, m.scratch)
-}
-
-func (m *Net) bottleneck9_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck9_conv1.BackwardFilter(n, x, dy, m.grads[2957376:3219520], nil, m.scratch)
-	if dx != nil {
-		bottleneck9_conv1.BackwardData(n, dy, m.params[2957376:3219520], dx, m.scratch)
-	}
-}
-
-// bottleneck9_bn1: bn (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck9_bn1Forward(n int, x, y []float32) {
-	bottleneck9_bn1.ForwardTrain(n, x, y, m.params[3219520:3219776], m.params[3219776:3220032], m.buffers[15232:15488], m.buffers[15488:15744], m.savedFix[15232:15488], m.savedFix[15488:15744])
-}
-
-func (m *Net) bottleneck9_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck9_bn1.Backward(n, x, dy, m.params[3219520:3219776], m.savedFix[15232:15488], m.savedFix[15488:15744], dx, m.grads[3219520:3219776], m.grads[3219776:3220032])
-}
-
-// bottleneck9_relu1: relu (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck9_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck9_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck9_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck9_conv2Forward(n int, x, y []float32) {
-	bottleneck9_conv2.Forward(n, x, m.params[3220032:3809856], nil, y, m.scratch)
-}
-
-// bottleneck9_conv2Infer is bottleneck9_conv2 at inference, with bottleneck9_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck9_conv2Infer(n int, x, y []float32) {
-	bottleneck9_conv2Infer.Forward(n, x, m.fold[3212160:3801984], m.fold[3801984:3802240], y, m.scratch)
-}
-
-func (m *Net) bottleneck9_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck9_conv2.BackwardFilter(n, x, dy, m.grads[3220032:3809856], nil, m.scratch)
-	if dx != nil {
-		bottleneck9_conv2.BackwardData(n, dy, m.params[3220032:3809856], dx, m.scratch)
-	}
-}
-
-// bottleneck9_bn2: bn (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck9_bn2Forward(n int, x, y []float32) {
-	bottleneck9_bn2.ForwardTrain(n, x, y, m.params[3809856:3810112], m.params[3810112:3810368], m.buffers[15744:16000], m.buffers[16000:16256], m.savedFix[15744:16000], m.savedFix[16000:16256])
-}
-
-func (m *Net) bottleneck9_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck9_bn2.Backward(n, x, dy, m.params[3809856:3810112], m.savedFix[15744:16000], m.savedFix[16000:16256], dx, m.grads[3809856:3810112], m.grads[3810112:3810368])
-}
-
-// bottleneck9_relu2: relu (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck9_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck9_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck9_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck9_conv3Forward(n int, x, y []float32) {
-	bottleneck9_conv3.Forward(n, x, m.params[3810368:4072512], nil, y, m.scratch)
-}
-
-// bottleneck9_conv3Infer is bottleneck9_conv3 at inference, with bottleneck9_bn3 folded into its weights and bias.
-func (m *Net) bottleneck9_conv3Infer(n int, x, y []float32) {
-	bottleneck9_conv3Infer.Forward(n, x, m.fold[3802240:4064384], m.fold[4064384:4065408], y, m.scratch)
-}
-
-func (m *Net) bottleneck9_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck9_conv3.BackwardFilter(n, x, dy, m.grads[3810368:4072512], nil, m.scratch)
-	if dx != nil {
-		bottleneck9_conv3.BackwardData(n, dy, m.params[3810368:4072512], dx, m.scratch)
-	}
-}
-
-// bottleneck9_bn3: bn (../networks/resnet50.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck9_bn3Forward(n int, x, y []float32) {
-	bottleneck9_bn3.ForwardTrain(n, x, y, m.params[4072512:4073536], m.params[4073536:4074560], m.buffers[16256:17280], m.buffers[17280:18304], m.savedFix[16256:17280], m.savedFix[17280:18304])
-}
-
-func (m *Net) bottleneck9_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck9_bn3.Backward(n, x, dy, m.params[4072512:4073536], m.savedFix[16256:17280], m.savedFix[17280:18304], dx, m.grads[4072512:4073536], m.grads[4073536:4074560])
-}
-
-// bottleneck9_add1: residual (../networks/resnet50.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck9_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck9_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck9_relu3: relu (../networks/resnet50.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck9_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck9_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck10_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck10_conv1Forward(n int, x, y []float32) {
-	bottleneck10_conv1.Forward(n, x, m.params[4074560:4336704], nil, y, m.scratch)
-}
-
-// bottleneck10_conv1Infer is bottleneck10_conv1 at inference, with bottleneck10_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck10_conv1Infer(n int, x, y []float32) {
-	bottleneck10_conv1Infer.Forward(n, x, m.fold[4065408:4327552], m.fold[4327552:4327808], y, m.scratch)
-}
-
-func (m *Net) bottleneck10_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck10_conv1.BackwardFilter(n, x, dy, m.grads[4074560:4336704], nil, m.scratch)
-	if dx != nil {
-		bottleneck10_conv1.BackwardData(n, dy, m.params[4074560:4336704], dx, m.scratch)
-	}
-}
-
-// bottleneck10_bn1: bn (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck10_bn1Forward(n int, x, y []float32) {
-	bottleneck10_bn1.ForwardTrain(n, x, y, m.params[4336704:4336960], m.params[4336960:4337216], m.buffers[18304:18560], m.buffers[18560:18816], m.savedFix[18304:18560], m.savedFix[18560:18816])
-}
-
-func (m *Net) bottleneck10_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck10_bn1.Backward(n, x, dy, m.params[4336704:4336960], m.savedFix[18304:18560], m.savedFix[18560:18816], dx, m.grads[4336704:4336960], m.grads[4336960:4337216])
-}
-
-// bottleneck10_relu1: relu (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck10_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck10_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck10_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck10_conv2Forward(n int, x, y []float32) {
-	bottleneck10_conv2.Forward(n, x, m.params[4337216:4927040], nil, y, m.scratch)
-}
-
-// bottleneck10_conv2Infer is bottleneck10_conv2 at inference, with bottleneck10_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck10_conv2Infer(n int, x, y []float32) {
-	bottleneck10_conv2Infer.Forward(n, x, m.fold[4327808:4917632], m.fold[4917632:4917888], y, m.scratch)
-}
-
-func (m *Net) bottleneck10_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck10_conv2.BackwardFilter(n, x, dy, m.grads[4337216:4927040], nil, m.scratch)
-	if dx != nil {
-		bottleneck10_conv2.BackwardData(n, dy, m.params[4337216:4927040], dx, m.scratch)
-	}
-}
-
-// bottleneck10_bn2: bn (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck10_bn2Forward(n int, x, y []float32) {
-	bottleneck10_bn2.ForwardTrain(n, x, y, m.params[4927040:4927296], m.params[4927296:4927552], m.buffers[18816:19072], m.buffers[19072:19328], m.savedFix[18816:19072], m.savedFix[19072:19328])
-}
-
-func (m *Net) bottleneck10_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck10_bn2.Backward(n, x, dy, m.params[4927040:4927296], m.savedFix[18816:19072], m.savedFix[19072:19328], dx, m.grads[4927040:4927296], m.grads[4927296:4927552])
-}
-
-// bottleneck10_relu2: relu (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck10_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck10_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck10_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck10_conv3Forward(n int, x, y []float32) {
-	bottleneck10_conv3.Forward(n, x, m.params[4927552:5189696], nil, y, m.scratch)
-}
-
-// bottleneck10_conv3Infer is bottleneck10_conv3 at inference, with bottleneck10_bn3 folded into its weights and bias.
-func (m *Net) bottleneck10_conv3Infer(n int, x, y []float32) {
-	bottleneck10_conv3Infer.Forward(n, x, m.fold[4917888:5180032], m.fold[5180032:5181056], y, m.scratch)
-}
-
-func (m *Net) bottleneck10_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck10_conv3.BackwardFilter(n, x, dy, m.grads[4927552:5189696], nil, m.scratch)
-	if dx != nil {
-		bottleneck10_conv3.BackwardData(n, dy, m.params[4927552:5189696], dx, m.scratch)
-	}
-}
-
-// bottleneck10_bn3: bn (../networks/resnet50.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck10_bn3Forward(n int, x, y []float32) {
-	bottleneck10_bn3.ForwardTrain(n, x, y, m.params[5189696:5190720], m.params[5190720:5191744], m.buffers[19328:20352], m.buffers[20352:21376], m.savedFix[19328:20352], m.savedFix[20352:21376])
-}
-
-func (m *Net) bottleneck10_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck10_bn3.Backward(n, x, dy, m.params[5189696:5190720], m.savedFix[19328:20352], m.savedFix[20352:21376], dx, m.grads[5189696:5190720], m.grads[5190720:5191744])
-}
-
-// bottleneck10_add1: residual (../networks/resnet50.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck10_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck10_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck10_relu3: relu (../networks/resnet50.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck10_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck10_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck11_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck11_conv1Forward(n int, x, y []float32) {
-	bottleneck11_conv1.Forward(n, x, m.params[5191744:5453888], nil, y, m.scratch)
-}
-
-// bottleneck11_conv1Infer is bottleneck11_conv1 at inference, with bottleneck11_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck11_conv1Infer(n int, x, y []float32) {
-	bottleneck11_conv1Infer.Forward(n, x, m.fold[5181056:5443200], m.fold[5443200:5443456], y, m.scratch)
-}
-
-func (m *Net) bottleneck11_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck11_conv1.BackwardFilter(n, x, dy, m.grads[5191744:5453888], nil, m.scratch)
-	if dx != nil {
-		bottleneck11_conv1.BackwardData(n, dy, m.params[5191744:5453888], dx, m.scratch)
-	}
-}
-
-// bottleneck11_bn1: bn (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck11_bn1Forward(n int, x, y []float32) {
-	bottleneck11_bn1.ForwardTrain(n, x, y, m.params[5453888:5454144], m.params[5454144:5454400], m.buffers[21376:21632], m.buffers[21632:21888], m.savedFix[21376:21632], m.savedFix[21632:21888])
-}
-
-func (m *Net) bottleneck11_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck11_bn1.Backward(n, x, dy, m.params[5453888:5454144], m.savedFix[21376:21632], m.savedFix[21632:21888], dx, m.grads[5453888:5454144], m.grads[5454144:5454400])
-}
-
-// bottleneck11_relu1: relu (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck11_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck11_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck11_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck11_conv2Forward(n int, x, y []float32) {
-	bottleneck11_conv2.Forward(n, x, m.params[5454400:6044224], nil, y, m.scratch)
-}
-
-// bottleneck11_conv2Infer is bottleneck11_conv2 at inference, with bottleneck11_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck11_conv2Infer(n int, x, y []float32) {
-	bottleneck11_conv2Infer.Forward(n, x, m.fold[5443456:6033280], m.fold[6033280:6033536], y, m.scratch)
-}
-
-func (m *Net) bottleneck11_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck11_conv2.BackwardFilter(n, x, dy, m.grads[5454400:6044224], nil, m.scratch)
-	if dx != nil {
-		bottleneck11_conv2.BackwardData(n, dy, m.params[5454400:6044224], dx, m.scratch)
-	}
-}
-
-// bottleneck11_bn2: bn (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck11_bn2Forward(n int, x, y []float32) {
-	bottleneck11_bn2.ForwardTrain(n, x, y, m.params[6044224:6044480], m.params[6044480:6044736], m.buffers[21888:22144], m.buffers[22144:22400], m.savedFix[21888:22144], m.savedFix[22144:22400])
-}
-
-func (m *Net) bottleneck11_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck11_bn2.Backward(n, x, dy, m.params[6044224:6044480], m.savedFix[21888:22144], m.savedFix[22144:22400], dx, m.grads[6044224:6044480], m.grads[6044480:6044736])
-}
-
-// bottleneck11_relu2: relu (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck11_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck11_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck11_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck11_conv3Forward(n int, x, y []float32) {
-	bottleneck11_conv3.Forward(n, x, m.params[6044736:6306880], nil, y, m.scratch)
-}
-
-// bottleneck11_conv3Infer is bottleneck11_conv3 at inference, with bottleneck11_bn3 folded into its weights and bias.
-func (m *Net) bottleneck11_conv3Infer(n int, x, y []float32) {
-	bottleneck11_conv3Infer.Forward(n, x, m.fold[6033536:6295680], m.fold[6295680:6296704], y, m.scratch)
-}
-
-func (m *Net) bottleneck11_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck11_conv3.BackwardFilter(n, x, dy, m.grads[6044736:6306880], nil, m.scratch)
-	if dx != nil {
-		bottleneck11_conv3.BackwardData(n, dy, m.params[6044736:6306880], dx, m.scratch)
-	}
-}
-
-// bottleneck11_bn3: bn (../networks/resnet50.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck11_bn3Forward(n int, x, y []float32) {
-	bottleneck11_bn3.ForwardTrain(n, x, y, m.params[6306880:6307904], m.params[6307904:6308928], m.buffers[22400:23424], m.buffers[23424:24448], m.savedFix[22400:23424], m.savedFix[23424:24448])
-}
-
-func (m *Net) bottleneck11_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck11_bn3.Backward(n, x, dy, m.params[6306880:6307904], m.savedFix[22400:23424], m.savedFix[23424:24448], dx, m.grads[6306880:6307904], m.grads[6307904:6308928])
-}
-
-// bottleneck11_add1: residual (../networks/resnet50.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck11_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck11_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck11_relu3: relu (../networks/resnet50.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck11_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck11_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck12_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck12_conv1Forward(n int, x, y []float32) {
-	bottleneck12_conv1.Forward(n, x, m.params[6308928:6571072], nil, y, m.scratch)
-}
-
-// bottleneck12_conv1Infer is bottleneck12_conv1 at inference, with bottleneck12_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck12_conv1Infer(n int, x, y []float32) {
-	bottleneck12_conv1Infer.Forward(n, x, m.fold[6296704:6558848], m.fold[6558848:6559104], y, m.scratch)
-}
-
-func (m *Net) bottleneck12_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck12_conv1.BackwardFilter(n, x, dy, m.grads[6308928:6571072], nil, m.scratch)
-	if dx != nil {
-		bottleneck12_conv1.BackwardData(n, dy, m.params[6308928:6571072], dx, m.scratch)
-	}
-}
-
-// bottleneck12_bn1: bn (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck12_bn1Forward(n int, x, y []float32) {
-	bottleneck12_bn1.ForwardTrain(n, x, y, m.params[6571072:6571328], m.params[6571328:6571584], m.buffers[24448:24704], m.buffers[24704:24960], m.savedFix[24448:24704], m.savedFix[24704:24960])
-}
-
-func (m *Net) bottleneck12_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck12_bn1.Backward(n, x, dy, m.params[6571072:6571328], m.savedFix[24448:24704], m.savedFix[24704:24960], dx, m.grads[6571072:6571328], m.grads[6571328:6571584])
-}
-
-// bottleneck12_relu1: relu (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck12_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck12_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck12_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck12_conv2Forward(n int, x, y []float32) {
-	bottleneck12_conv2.Forward(n, x, m.params[6571584:7161408], nil, y, m.scratch)
-}
-
-// bottleneck12_conv2Infer is bottleneck12_conv2 at inference, with bottleneck12_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck12_conv2Infer(n int, x, y []float32) {
-	bottleneck12_conv2Infer.Forward(n, x, m.fold[6559104:7148928], m.fold[7148928:7149184], y, m.scratch)
-}
-
-func (m *Net) bottleneck12_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck12_conv2.BackwardFilter(n, x, dy, m.grads[6571584:7161408], nil, m.scratch)
-	if dx != nil {
-		bottleneck12_conv2.BackwardData(n, dy, m.params[6571584:7161408], dx, m.scratch)
-	}
-}
-
-// bottleneck12_bn2: bn (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck12_bn2Forward(n int, x, y []float32) {
-	bottleneck12_bn2.ForwardTrain(n, x, y, m.params[7161408:7161664], m.params[7161664:7161920], m.buffers[24960:25216], m.buffers[25216:25472], m.savedFix[24960:25216], m.savedFix[25216:25472])
-}
-
-func (m *Net) bottleneck12_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck12_bn2.Backward(n, x, dy, m.params[7161408:7161664], m.savedFix[24960:25216], m.savedFix[25216:25472], dx, m.grads[7161408:7161664], m.grads[7161664:7161920])
-}
-
-// bottleneck12_relu2: relu (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck12_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck12_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck12_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck12_conv3Forward(n int, x, y []float32) {
-	bottleneck12_conv3.Forward(n, x, m.params[7161920:7424064], nil, y, m.scratch)
-}
-
-// bottleneck12_conv3Infer is bottleneck12_conv3 at inference, with bottleneck12_bn3 folded into its weights and bias.
-func (m *Net) bottleneck12_conv3Infer(n int, x, y []float32) {
-	bottleneck12_conv3Infer.Forward(n, x, m.fold[7149184:7411328], m.fold[7411328:7412352], y, m.scratch)
-}
-
-func (m *Net) bottleneck12_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck12_conv3.BackwardFilter(n, x, dy, m.grads[7161920:7424064], nil, m.scratch)
-	if dx != nil {
-		bottleneck12_conv3.BackwardData(n, dy, m.params[7161920:7424064], dx, m.scratch)
-	}
-}
-
-// bottleneck12_bn3: bn (../networks/resnet50.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck12_bn3Forward(n int, x, y []float32) {
-	bottleneck12_bn3.ForwardTrain(n, x, y, m.params[7424064:7425088], m.params[7425088:7426112], m.buffers[25472:26496], m.buffers[26496:27520], m.savedFix[25472:26496], m.savedFix[26496:27520])
-}
-
-func (m *Net) bottleneck12_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck12_bn3.Backward(n, x, dy, m.params[7424064:7425088], m.savedFix[25472:26496], m.savedFix[26496:27520], dx, m.grads[7424064:7425088], m.grads[7425088:7426112])
-}
-
-// bottleneck12_add1: residual (../networks/resnet50.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck12_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck12_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck12_relu3: relu (../networks/resnet50.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck12_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck12_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck13_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 14x14x1024 -> 14x14x256.
-func (m *Net) bottleneck13_conv1Forward(n int, x, y []float32) {
-	bottleneck13_conv1.Forward(n, x, m.params[7426112:7688256], nil, y, m.scratch)
-}
-
-// bottleneck13_conv1Infer is bottleneck13_conv1 at inference, with bottleneck13_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck13_conv1Infer(n int, x, y []float32) {
-	bottleneck13_conv1Infer.Forward(n, x, m.fold[7412352:7674496], m.fold[7674496:7674752], y, m.scratch)
-}
-
-func (m *Net) bottleneck13_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck13_conv1.BackwardFilter(n, x, dy, m.grads[7426112:7688256], nil, m.scratch)
-	if dx != nil {
-		bottleneck13_conv1.BackwardData(n, dy, m.params[7426112:7688256], dx, m.scratch)
-	}
-}
-
-// bottleneck13_bn1: bn (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck13_bn1Forward(n int, x, y []float32) {
-	bottleneck13_bn1.ForwardTrain(n, x, y, m.params[7688256:7688512], m.params[7688512:7688768], m.buffers[27520:27776], m.buffers[27776:28032], m.savedFix[27520:27776], m.savedFix[27776:28032])
-}
-
-func (m *Net) bottleneck13_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck13_bn1.Backward(n, x, dy, m.params[7688256:7688512], m.savedFix[27520:27776], m.savedFix[27776:28032], dx, m.grads[7688256:7688512], m.grads[7688512:7688768])
-}
-
-// bottleneck13_relu1: relu (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck13_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck13_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck13_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck13_conv2Forward(n int, x, y []float32) {
-	bottleneck13_conv2.Forward(n, x, m.params[7688768:8278592], nil, y, m.scratch)
-}
-
-// bottleneck13_conv2Infer is bottleneck13_conv2 at inference, with bottleneck13_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck13_conv2Infer(n int, x, y []float32) {
-	bottleneck13_conv2Infer.Forward(n, x, m.fold[7674752:8264576], m.fold[8264576:8264832], y, m.scratch)
-}
-
-func (m *Net) bottleneck13_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck13_conv2.BackwardFilter(n, x, dy, m.grads[7688768:8278592], nil, m.scratch)
-	if dx != nil {
-		bottleneck13_conv2.BackwardData(n, dy, m.params[7688768:8278592], dx, m.scratch)
-	}
-}
-
-// bottleneck13_bn2: bn (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck13_bn2Forward(n int, x, y []float32) {
-	bottleneck13_bn2.ForwardTrain(n, x, y, m.params[8278592:8278848], m.params[8278848:8279104], m.buffers[28032:28288], m.buffers[28288:28544], m.savedFix[28032:28288], m.savedFix[28288:28544])
-}
-
-func (m *Net) bottleneck13_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck13_bn2.Backward(n, x, dy, m.params[8278592:8278848], m.savedFix[28032:28288], m.savedFix[28288:28544], dx, m.grads[8278592:8278848], m.grads[8278848:8279104])
-}
-
-// bottleneck13_relu2: relu (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256.
-func (m *Net) bottleneck13_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck13_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck13_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 14x14x256 -> 14x14x1024.
-func (m *Net) bottleneck13_conv3Forward(n int, x, y []float32) {
-	bottleneck13_conv3.Forward(n, x, m.params[8279104:8541248], nil, y, m.scratch)
-}
-
-// bottleneck13_conv3Infer is bottleneck13_conv3 at inference, with bottleneck13_bn3 folded into its weights and bias.
-func (m *Net) bottleneck13_conv3Infer(n int, x, y []float32) {
-	bottleneck13_conv3Infer.Forward(n, x, m.fold[8264832:8526976], m.fold[8526976:8528000], y, m.scratch)
-}
-
-func (m *Net) bottleneck13_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck13_conv3.BackwardFilter(n, x, dy, m.grads[8279104:8541248], nil, m.scratch)
-	if dx != nil {
-		bottleneck13_conv3.BackwardData(n, dy, m.params[8279104:8541248], dx, m.scratch)
-	}
-}
-
-// bottleneck13_bn3: bn (../networks/resnet50.cnn:12), 14x14x1024 -> 14x14x1024. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck13_bn3Forward(n int, x, y []float32) {
-	bottleneck13_bn3.ForwardTrain(n, x, y, m.params[8541248:8542272], m.params[8542272:8543296], m.buffers[28544:29568], m.buffers[29568:30592], m.savedFix[28544:29568], m.savedFix[29568:30592])
-}
-
-func (m *Net) bottleneck13_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck13_bn3.Backward(n, x, dy, m.params[8541248:8542272], m.savedFix[28544:29568], m.savedFix[29568:30592], dx, m.grads[8541248:8542272], m.grads[8542272:8543296])
-}
-
-// bottleneck13_add1: residual (../networks/resnet50.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck13_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck13_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck13_relu3: relu (../networks/resnet50.cnn:14), 14x14x1024 -> 14x14x1024.
-func (m *Net) bottleneck13_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck13_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck14_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 14x14x1024 -> 14x14x512.
-func (m *Net) bottleneck14_conv1Forward(n int, x, y []float32) {
-	bottleneck14_conv1.Forward(n, x, m.params[8543296:9067584], nil, y, m.scratch)
-}
-
-// bottleneck14_conv1Infer is bottleneck14_conv1 at inference, with bottleneck14_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck14_conv1Infer(n int, x, y []float32) {
-	bottleneck14_conv1Infer.Forward(n, x, m.fold[8528000:9052288], m.fold[9052288:9052800], y, m.scratch)
-}
-
-func (m *Net) bottleneck14_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck14_conv1.BackwardFilter(n, x, dy, m.grads[8543296:9067584], nil, m.scratch)
-	if dx != nil {
-		bottleneck14_conv1.BackwardData(n, dy, m.params[8543296:9067584], dx, m.scratch)
-	}
-}
-
-// bottleneck14_bn1: bn (../networks/resnet50.cnn:10), 14x14x512 -> 14x14x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck14_bn1Forward(n int, x, y []float32) {
-	bottleneck14_bn1.ForwardTrain(n, x, y, m.params[9067584:9068096], m.params[9068096:9068608], m.buffers[30592:31104], m.buffers[31104:31616], m.savedFix[30592:31104], m.savedFix[31104:31616])
-}
-
-func (m *Net) bottleneck14_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck14_bn1.Backward(n, x, dy, m.params[9067584:9068096], m.savedFix[30592:31104], m.savedFix[31104:31616], dx, m.grads[9067584:9068096], m.grads[9068096:9068608])
-}
-
-// bottleneck14_relu1: relu (../networks/resnet50.cnn:10), 14x14x512 -> 14x14x512.
-func (m *Net) bottleneck14_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck14_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck14_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 14x14x512 -> 7x7x512.
-func (m *Net) bottleneck14_conv2Forward(n int, x, y []float32) {
-	bottleneck14_conv2.Forward(n, x, m.params[9068608:11427904], nil, y, m.scratch)
-}
-
-// bottleneck14_conv2Infer is bottleneck14_conv2 at inference, with bottleneck14_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck14_conv2Infer(n int, x, y []float32) {
-	bottleneck14_conv2Infer.Forward(n, x, m.fold[9052800:11412096], m.fold[11412096:11412608], y, m.scratch)
-}
-
-func (m *Net) bottleneck14_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck14_conv2.BackwardFilter(n, x, dy, m.grads[9068608:11427904], nil, m.scratch)
-	if dx != nil {
-		bottleneck14_conv2.BackwardData(n, dy, m.params[9068608:11427904], dx, m.scratch)
-	}
-}
-
-// bottleneck14_bn2: bn (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck14_bn2Forward(n int, x, y []float32) {
-	bottleneck14_bn2.ForwardTrain(n, x, y, m.params[11427904:11428416], m.params[11428416:11428928], m.buffers[31616:32128], m.buffers[32128:32640], m.savedFix[31616:32128], m.savedFix[32128:32640])
-}
-
-func (m *Net) bottleneck14_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck14_bn2.Backward(n, x, dy, m.params[11427904:11428416], m.savedFix[31616:32128], m.savedFix[32128:32640], dx, m.grads[11427904:11428416], m.grads[11428416:11428928])
-}
-
-// bottleneck14_relu2: relu (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck14_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck14_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck14_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 7x7x512 -> 7x7x2048.
-func (m *Net) bottleneck14_conv3Forward(n int, x, y []float32) {
-	bottleneck14_conv3.Forward(n, x, m.params[11428928:12477504], nil, y, m.scratch)
-}
-
-// bottleneck14_conv3Infer is bottleneck14_conv3 at inference, with bottleneck14_bn3 folded into its weights and bias.
-func (m *Net) bottleneck14_conv3Infer(n int, x, y []float32) {
-	bottleneck14_conv3Infer.Forward(n, x, m.fold[11412608:12461184], m.fold[12461184:12463232], y, m.scratch)
-}
-
-func (m *Net) bottleneck14_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck14_conv3.BackwardFilter(n, x, dy, m.grads[11428928:12477504], nil, m.scratch)
-	if dx != nil {
-		bottleneck14_conv3.BackwardData(n, dy, m.params[11428928:12477504], dx, m.scratch)
-	}
-}
-
-// bottleneck14_bn3: bn (../networks/resnet50.cnn:12), 7x7x2048 -> 7x7x2048. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck14_bn3Forward(n int, x, y []float32) {
-	bottleneck14_bn3.ForwardTrain(n, x, y, m.params[12477504:12479552], m.params[12479552:12481600], m.buffers[32640:34688], m.buffers[34688:36736], m.savedFix[32640:34688], m.savedFix[34688:36736])
-}
-
-func (m *Net) bottleneck14_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck14_bn3.Backward(n, x, dy, m.params[12477504:12479552], m.savedFix[32640:34688], m.savedFix[34688:36736], dx, m.grads[12477504:12479552], m.grads[12479552:12481600])
-}
-
-// bottleneck14_shortcut1_conv1: conv 2048 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 14x14x1024 -> 7x7x2048.
-func (m *Net) bottleneck14_shortcut1_conv1Forward(n int, x, y []float32) {
-	bottleneck14_shortcut1_conv1.Forward(n, x, m.params[12481600:14578752], nil, y, m.scratch)
-}
-
-// bottleneck14_shortcut1_conv1Infer is bottleneck14_shortcut1_conv1 at inference, with bottleneck14_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) bottleneck14_shortcut1_conv1Infer(n int, x, y []float32) {
-	bottleneck14_shortcut1_conv1Infer.Forward(n, x, m.fold[12463232:14560384], m.fold[14560384:14562432], y, m.scratch)
-}
-
-func (m *Net) bottleneck14_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck14_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[12481600:14578752], nil, m.scratch)
-	if dx != nil {
-		bottleneck14_shortcut1_conv1.BackwardData(n, dy, m.params[12481600:14578752], dx, m.scratch)
-	}
-}
-
-// bottleneck14_shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 7x7x2048 -> 7x7x2048. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck14_shortcut1_bn1Forward(n int, x, y []float32) {
-	bottleneck14_shortcut1_bn1.ForwardTrain(n, x, y, m.params[14578752:14580800], m.params[14580800:14582848], m.buffers[36736:38784], m.buffers[38784:40832], m.savedFix[36736:38784], m.savedFix[38784:40832])
-}
-
-func (m *Net) bottleneck14_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck14_shortcut1_bn1.Backward(n, x, dy, m.params[14578752:14580800], m.savedFix[36736:38784], m.savedFix[38784:40832], dx, m.grads[14578752:14580800], m.grads[14580800:14582848])
-}
-
-// bottleneck14_add1: residual (../networks/resnet50.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck14_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck14_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck14_relu3: relu (../networks/resnet50.cnn:14), 7x7x2048 -> 7x7x2048.
-func (m *Net) bottleneck14_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck14_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck15_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 7x7x2048 -> 7x7x512.
-func (m *Net) bottleneck15_conv1Forward(n int, x, y []float32) {
-	bottleneck15_conv1.Forward(n, x, m.params[14582848:15631424], nil, y, m.scratch)
-}
-
-// bottleneck15_conv1Infer is bottleneck15_conv1 at inference, with bottleneck15_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck15_conv1Infer(n int, x, y []float32) {
-	bottleneck15_conv1Infer.Forward(n, x, m.fold[14562432:15611008], m.fold[15611008:15611520], y, m.scratch)
-}
-
-func (m *Net) bottleneck15_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck15_conv1.BackwardFilter(n, x, dy, m.grads[14582848:15631424], nil, m.scratch)
-	if dx != nil {
-		bottleneck15_conv1.BackwardData(n, dy, m.params[14582848:15631424], dx, m.scratch)
-	}
-}
-
-// bottleneck15_bn1: bn (../networks/resnet50.cnn:10), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck15_bn1Forward(n int, x, y []float32) {
-	bottleneck15_bn1.ForwardTrain(n, x, y, m.params[15631424:15631936], m.params[15631936:15632448], m.buffers[40832:41344], m.buffers[41344:41856], m.savedFix[40832:41344], m.savedFix[41344:41856])
-}
-
-func (m *Net) bottleneck15_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck15_bn1.Backward(n, x, dy, m.params[15631424:15631936], m.savedFix[40832:41344], m.savedFix[41344:41856], dx, m.grads[15631424:15631936], m.grads[15631936:15632448])
-}
-
-// bottleneck15_relu1: relu (../networks/resnet50.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck15_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck15_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck15_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck15_conv2Forward(n int, x, y []float32) {
-	bottleneck15_conv2.Forward(n, x, m.params[15632448:17991744], nil, y, m.scratch)
-}
-
-// bottleneck15_conv2Infer is bottleneck15_conv2 at inference, with bottleneck15_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck15_conv2Infer(n int, x, y []float32) {
-	bottleneck15_conv2Infer.Forward(n, x, m.fold[15611520:17970816], m.fold[17970816:17971328], y, m.scratch)
-}
-
-func (m *Net) bottleneck15_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck15_conv2.BackwardFilter(n, x, dy, m.grads[15632448:17991744], nil, m.scratch)
-	if dx != nil {
-		bottleneck15_conv2.BackwardData(n, dy, m.params[15632448:17991744], dx, m.scratch)
-	}
-}
-
-// bottleneck15_bn2: bn (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck15_bn2Forward(n int, x, y []float32) {
-	bottleneck15_bn2.ForwardTrain(n, x, y, m.params[17991744:17992256], m.params[17992256:17992768], m.buffers[41856:42368], m.buffers[42368:42880], m.savedFix[41856:42368], m.savedFix[42368:42880])
-}
-
-func (m *Net) bottleneck15_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck15_bn2.Backward(n, x, dy, m.params[17991744:17992256], m.savedFix[41856:42368], m.savedFix[42368:42880], dx, m.grads[17991744:17992256], m.grads[17992256:17992768])
-}
-
-// bottleneck15_relu2: relu (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck15_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck15_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck15_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 7x7x512 -> 7x7x2048.
-func (m *Net) bottleneck15_conv3Forward(n int, x, y []float32) {
-	bottleneck15_conv3.Forward(n, x, m.params[17992768:19041344], nil, y, m.scratch)
-}
-
-// bottleneck15_conv3Infer is bottleneck15_conv3 at inference, with bottleneck15_bn3 folded into its weights and bias.
-func (m *Net) bottleneck15_conv3Infer(n int, x, y []float32) {
-	bottleneck15_conv3Infer.Forward(n, x, m.fold[17971328:19019904], m.fold[19019904:19021952], y, m.scratch)
-}
-
-func (m *Net) bottleneck15_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck15_conv3.BackwardFilter(n, x, dy, m.grads[17992768:19041344], nil, m.scratch)
-	if dx != nil {
-		bottleneck15_conv3.BackwardData(n, dy, m.params[17992768:19041344], dx, m.scratch)
-	}
-}
-
-// bottleneck15_bn3: bn (../networks/resnet50.cnn:12), 7x7x2048 -> 7x7x2048. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck15_bn3Forward(n int, x, y []float32) {
-	bottleneck15_bn3.ForwardTrain(n, x, y, m.params[19041344:19043392], m.params[19043392:19045440], m.buffers[42880:44928], m.buffers[44928:46976], m.savedFix[42880:44928], m.savedFix[44928:46976])
-}
-
-func (m *Net) bottleneck15_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck15_bn3.Backward(n, x, dy, m.params[19041344:19043392], m.savedFix[42880:44928], m.savedFix[44928:46976], dx, m.grads[19041344:19043392], m.grads[19043392:19045440])
-}
-
-// bottleneck15_add1: residual (../networks/resnet50.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck15_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck15_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck15_relu3: relu (../networks/resnet50.cnn:14), 7x7x2048 -> 7x7x2048.
-func (m *Net) bottleneck15_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck15_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck16_conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 7x7x2048 -> 7x7x512.
-func (m *Net) bottleneck16_conv1Forward(n int, x, y []float32) {
-	bottleneck16_conv1.Forward(n, x, m.params[19045440:20094016], nil, y, m.scratch)
-}
-
-// bottleneck16_conv1Infer is bottleneck16_conv1 at inference, with bottleneck16_bn1 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck16_conv1Infer(n int, x, y []float32) {
-	bottleneck16_conv1Infer.Forward(n, x, m.fold[19021952:20070528], m.fold[20070528:20071040], y, m.scratch)
-}
-
-func (m *Net) bottleneck16_conv1Backward(n int, x, dy, dx []float32) {
-	bottleneck16_conv1.BackwardFilter(n, x, dy, m.grads[19045440:20094016], nil, m.scratch)
-	if dx != nil {
-		bottleneck16_conv1.BackwardData(n, dy, m.params[19045440:20094016], dx, m.scratch)
-	}
-}
-
-// bottleneck16_bn1: bn (../networks/resnet50.cnn:10), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck16_bn1Forward(n int, x, y []float32) {
-	bottleneck16_bn1.ForwardTrain(n, x, y, m.params[20094016:20094528], m.params[20094528:20095040], m.buffers[46976:47488], m.buffers[47488:48000], m.savedFix[46976:47488], m.savedFix[47488:48000])
-}
-
-func (m *Net) bottleneck16_bn1Backward(n int, x, dy, dx []float32) {
-	bottleneck16_bn1.Backward(n, x, dy, m.params[20094016:20094528], m.savedFix[46976:47488], m.savedFix[47488:48000], dx, m.grads[20094016:20094528], m.grads[20094528:20095040])
-}
-
-// bottleneck16_relu1: relu (../networks/resnet50.cnn:10), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck16_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck16_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck16_conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck16_conv2Forward(n int, x, y []float32) {
-	bottleneck16_conv2.Forward(n, x, m.params[20095040:22454336], nil, y, m.scratch)
-}
-
-// bottleneck16_conv2Infer is bottleneck16_conv2 at inference, with bottleneck16_bn2 folded into its weights and bias, relu fused.
-func (m *Net) bottleneck16_conv2Infer(n int, x, y []float32) {
-	bottleneck16_conv2Infer.Forward(n, x, m.fold[20071040:22430336], m.fold[22430336:22430848], y, m.scratch)
-}
-
-func (m *Net) bottleneck16_conv2Backward(n int, x, dy, dx []float32) {
-	bottleneck16_conv2.BackwardFilter(n, x, dy, m.grads[20095040:22454336], nil, m.scratch)
-	if dx != nil {
-		bottleneck16_conv2.BackwardData(n, dy, m.params[20095040:22454336], dx, m.scratch)
-	}
-}
-
-// bottleneck16_bn2: bn (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck16_bn2Forward(n int, x, y []float32) {
-	bottleneck16_bn2.ForwardTrain(n, x, y, m.params[22454336:22454848], m.params[22454848:22455360], m.buffers[48000:48512], m.buffers[48512:49024], m.savedFix[48000:48512], m.savedFix[48512:49024])
-}
-
-func (m *Net) bottleneck16_bn2Backward(n int, x, dy, dx []float32) {
-	bottleneck16_bn2.Backward(n, x, dy, m.params[22454336:22454848], m.savedFix[48000:48512], m.savedFix[48512:49024], dx, m.grads[22454336:22454848], m.grads[22454848:22455360])
-}
-
-// bottleneck16_relu2: relu (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512.
-func (m *Net) bottleneck16_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck16_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// bottleneck16_conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 7x7x512 -> 7x7x2048.
-func (m *Net) bottleneck16_conv3Forward(n int, x, y []float32) {
-	bottleneck16_conv3.Forward(n, x, m.params[22455360:23503936], nil, y, m.scratch)
-}
-
-// bottleneck16_conv3Infer is bottleneck16_conv3 at inference, with bottleneck16_bn3 folded into its weights and bias.
-func (m *Net) bottleneck16_conv3Infer(n int, x, y []float32) {
-	bottleneck16_conv3Infer.Forward(n, x, m.fold[22430848:23479424], m.fold[23479424:23481472], y, m.scratch)
-}
-
-func (m *Net) bottleneck16_conv3Backward(n int, x, dy, dx []float32) {
-	bottleneck16_conv3.BackwardFilter(n, x, dy, m.grads[22455360:23503936], nil, m.scratch)
-	if dx != nil {
-		bottleneck16_conv3.BackwardData(n, dy, m.params[22455360:23503936], dx, m.scratch)
-	}
-}
-
-// bottleneck16_bn3: bn (../networks/resnet50.cnn:12), 7x7x2048 -> 7x7x2048. Training: batch statistics, running statistics updated.
-func (m *Net) bottleneck16_bn3Forward(n int, x, y []float32) {
-	bottleneck16_bn3.ForwardTrain(n, x, y, m.params[23503936:23505984], m.params[23505984:23508032], m.buffers[49024:51072], m.buffers[51072:53120], m.savedFix[49024:51072], m.savedFix[51072:53120])
-}
-
-func (m *Net) bottleneck16_bn3Backward(n int, x, dy, dx []float32) {
-	bottleneck16_bn3.Backward(n, x, dy, m.params[23503936:23505984], m.savedFix[49024:51072], m.savedFix[51072:53120], dx, m.grads[23503936:23505984], m.grads[23505984:23508032])
-}
-
-// bottleneck16_add1: residual (../networks/resnet50.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048. The residual sum h(x) = f(x) + x.
-func (m *Net) bottleneck16_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) bottleneck16_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// bottleneck16_relu3: relu (../networks/resnet50.cnn:14), 7x7x2048 -> 7x7x2048.
-func (m *Net) bottleneck16_relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) bottleneck16_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// gap1: gap (../networks/resnet50.cnn:26), 7x7x2048 -> 1x1x2048.
-func (m *Net) gap1Forward(n int, x, y []float32) {
-	gap1.Forward(n, x, y)
-}
-
-func (m *Net) gap1Backward(n int, x, dy, dx []float32) {
-	gap1.Backward(n, dy, dx)
-}
-
-// fc1: fc 1000 (../networks/resnet50.cnn:26), 1x1x2048 -> 1x1x1000.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[23508032:25556032], m.params[25556032:25557032], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[23508032:25556032], m.grads[25556032:25557032])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[23508032:25556032], dx)
-	}
-}
-
-// softmax1: softmax (../networks/resnet50.cnn:26), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
-}
-
-// The geometry of every layer, all constants.
-var (
-	conv1                             = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	conv1Infer                        = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
-	bn1                               = rt.BN{C: 64, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
-	maxpool1                          = rt.MaxPool{C: 64, H: 112, W: 112, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: false, OH: 56, OW: 56}
-	bottleneck1_conv1                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_conv1Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck1_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck1_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck1_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck1_conv3                 = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_conv3Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_bn3                   = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck1_shortcut1_conv1       = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_shortcut1_conv1Infer  = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck1_shortcut1_bn1         = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck2_conv1                 = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck2_conv1Infer            = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck2_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck2_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck2_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck2_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck2_conv3                 = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck2_conv3Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck2_bn3                   = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck3_conv1                 = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck3_conv1Infer            = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck3_bn1                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck3_conv2                 = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck3_conv2Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck3_bn2                   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck3_conv3                 = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck3_conv3Infer            = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck3_bn3                   = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck4_conv1                 = rt.Conv{C: 256, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bottleneck4_conv1Infer            = rt.Conv{C: 256, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bottleneck4_bn1                   = rt.BN{C: 128, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck4_conv2                 = rt.Conv{C: 128, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_conv2Infer            = rt.Conv{C: 128, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck4_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck4_conv3                 = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_conv3Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_bn3                   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck4_shortcut1_conv1       = rt.Conv{C: 256, H: 56, W: 56, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_shortcut1_conv1Infer  = rt.Conv{C: 256, H: 56, W: 56, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck4_shortcut1_bn1         = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck5_conv1                 = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck5_conv1Infer            = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck5_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck5_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck5_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck5_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck5_conv3                 = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck5_conv3Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck5_bn3                   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck6_conv1                 = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck6_conv1Infer            = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck6_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck6_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck6_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck6_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck6_conv3                 = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck6_conv3Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck6_bn3                   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck7_conv1                 = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck7_conv1Infer            = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck7_bn1                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck7_conv2                 = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck7_conv2Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck7_bn2                   = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck7_conv3                 = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck7_conv3Infer            = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck7_bn3                   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck8_conv1                 = rt.Conv{C: 512, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bottleneck8_conv1Infer            = rt.Conv{C: 512, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bottleneck8_bn1                   = rt.BN{C: 256, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck8_conv2                 = rt.Conv{C: 256, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_conv2Infer            = rt.Conv{C: 256, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck8_bn2                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck8_conv3                 = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_conv3Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_bn3                   = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck8_shortcut1_conv1       = rt.Conv{C: 512, H: 28, W: 28, K: 1024, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_shortcut1_conv1Infer  = rt.Conv{C: 512, H: 28, W: 28, K: 1024, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck8_shortcut1_bn1         = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck9_conv1                 = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck9_conv1Infer            = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck9_bn1                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck9_conv2                 = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck9_conv2Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck9_bn2                   = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck9_conv3                 = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck9_conv3Infer            = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck9_bn3                   = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck10_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck10_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck10_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck10_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck10_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck10_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck10_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck10_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck10_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck11_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck11_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck11_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck11_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck11_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck11_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck11_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck11_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck11_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck12_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck12_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck12_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck12_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck12_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck12_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck12_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck12_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck12_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck13_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck13_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck13_bn1                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck13_conv2                = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck13_conv2Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck13_bn2                  = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck13_conv3                = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck13_conv3Infer           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck13_bn3                  = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck14_conv1                = rt.Conv{C: 1024, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bottleneck14_conv1Infer           = rt.Conv{C: 1024, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
-	bottleneck14_bn1                  = rt.BN{C: 512, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck14_conv2                = rt.Conv{C: 512, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck14_conv2Infer           = rt.Conv{C: 512, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck14_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck14_conv3                = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck14_conv3Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck14_bn3                  = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck14_shortcut1_conv1      = rt.Conv{C: 1024, H: 14, W: 14, K: 2048, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck14_shortcut1_conv1Infer = rt.Conv{C: 1024, H: 14, W: 14, K: 2048, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck14_shortcut1_bn1        = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck15_conv1                = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck15_conv1Infer           = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck15_bn1                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck15_conv2                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck15_conv2Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck15_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck15_conv3                = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck15_conv3Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck15_bn3                  = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck16_conv1                = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck16_conv1Infer           = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck16_bn1                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck16_conv2                = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck16_conv2Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
-	bottleneck16_bn2                  = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bottleneck16_conv3                = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck16_conv3Infer           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bottleneck16_bn3                  = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	gap1                              = rt.GAP{C: 2048, H: 7, W: 7}
-	fc1                               = rt.FC{In: 2048, Out: 1000, ReLU: false}
-	softmax1                          = rt.Softmax{Classes: 1000}
-)
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
 type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
+	*rt.Net
 }
 
 // New returns the network for batches of up to maxBatch images, initialised from seed as
 // the .cnn's recipe says (init he). It panics if maxBatch < 1.
 func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("resnet50.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 2408448*mb),
-		argmax:    make([]int32, 200704*mb),
-		buffers:   make([]float32, 53120),
-		fold:      make([]float32, 23481472),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 25557032),
-		saved:     make([]float32, 0*mb),
-		savedFix:  make([]float32, 53120),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb), bottleneck1_conv1.ScratchSize(mb), bottleneck1_conv1Infer.ScratchSize(mb), bottleneck1_conv2.ScratchSize(mb), bottleneck1_conv2Infer.ScratchSize(mb), bottleneck1_conv3.ScratchSize(mb), bottleneck1_conv3Infer.ScratchSize(mb), bottleneck1_shortcut1_conv1.ScratchSize(mb), bottleneck1_shortcut1_conv1Infer.ScratchSize(mb), bottleneck2_conv1.ScratchSize(mb), bottleneck2_conv1Infer.ScratchSize(mb), bottleneck2_conv2.ScratchSize(mb), bottleneck2_conv2Infer.ScratchSize(mb), bottleneck2_conv3.ScratchSize(mb), bottleneck2_conv3Infer.ScratchSize(mb), bottleneck3_conv1.ScratchSize(mb), bottleneck3_conv1Infer.ScratchSize(mb), bottleneck3_conv2.ScratchSize(mb), bottleneck3_conv2Infer.ScratchSize(mb), bottleneck3_conv3.ScratchSize(mb), bottleneck3_conv3Infer.ScratchSize(mb), bottleneck4_conv1.ScratchSize(mb), bottleneck4_conv1Infer.ScratchSize(mb), bottleneck4_conv2.ScratchSize(mb), bottleneck4_conv2Infer.ScratchSize(mb), bottleneck4_conv3.ScratchSize(mb), bottleneck4_conv3Infer.ScratchSize(mb), bottleneck4_shortcut1_conv1.ScratchSize(mb), bottleneck4_shortcut1_conv1Infer.ScratchSize(mb), bottleneck5_conv1.ScratchSize(mb), bottleneck5_conv1Infer.ScratchSize(mb), bottleneck5_conv2.ScratchSize(mb), bottleneck5_conv2Infer.ScratchSize(mb), bottleneck5_conv3.ScratchSize(mb), bottleneck5_conv3Infer.ScratchSize(mb), bottleneck6_conv1.ScratchSize(mb), bottleneck6_conv1Infer.ScratchSize(mb), bottleneck6_conv2.ScratchSize(mb), bottleneck6_conv2Infer.ScratchSize(mb), bottleneck6_conv3.ScratchSize(mb), bottleneck6_conv3Infer.ScratchSize(mb), bottleneck7_conv1.ScratchSize(mb), bottleneck7_conv1Infer.ScratchSize(mb), bottleneck7_conv2.ScratchSize(mb), bottleneck7_conv2Infer.ScratchSize(mb), bottleneck7_conv3.ScratchSize(mb), bottleneck7_conv3Infer.ScratchSize(mb), bottleneck8_conv1.ScratchSize(mb), bottleneck8_conv1Infer.ScratchSize(mb), bottleneck8_conv2.ScratchSize(mb), bottleneck8_conv2Infer.ScratchSize(mb), bottleneck8_conv3.ScratchSize(mb), bottleneck8_conv3Infer.ScratchSize(mb), bottleneck8_shortcut1_conv1.ScratchSize(mb), bottleneck8_shortcut1_conv1Infer.ScratchSize(mb), bottleneck9_conv1.ScratchSize(mb), bottleneck9_conv1Infer.ScratchSize(mb), bottleneck9_conv2.ScratchSize(mb), bottleneck9_conv2Infer.ScratchSize(mb), bottleneck9_conv3.ScratchSize(mb), bottleneck9_conv3Infer.ScratchSize(mb), bottleneck10_conv1.ScratchSize(mb), bottleneck10_conv1Infer.ScratchSize(mb), bottleneck10_conv2.ScratchSize(mb), bottleneck10_conv2Infer.ScratchSize(mb), bottleneck10_conv3.ScratchSize(mb), bottleneck10_conv3Infer.ScratchSize(mb), bottleneck11_conv1.ScratchSize(mb), bottleneck11_conv1Infer.ScratchSize(mb), bottleneck11_conv2.ScratchSize(mb), bottleneck11_conv2Infer.ScratchSize(mb), bottleneck11_conv3.ScratchSize(mb), bottleneck11_conv3Infer.ScratchSize(mb), bottleneck12_conv1.ScratchSize(mb), bottleneck12_conv1Infer.ScratchSize(mb), bottleneck12_conv2.ScratchSize(mb), bottleneck12_conv2Infer.ScratchSize(mb), bottleneck12_conv3.ScratchSize(mb), bottleneck12_conv3Infer.ScratchSize(mb), bottleneck13_conv1.ScratchSize(mb), bottleneck13_conv1Infer.ScratchSize(mb), bottleneck13_conv2.ScratchSize(mb), bottleneck13_conv2Infer.ScratchSize(mb), bottleneck13_conv3.ScratchSize(mb), bottleneck13_conv3Infer.ScratchSize(mb), bottleneck14_conv1.ScratchSize(mb), bottleneck14_conv1Infer.ScratchSize(mb), bottleneck14_conv2.ScratchSize(mb), bottleneck14_conv2Infer.ScratchSize(mb), bottleneck14_conv3.ScratchSize(mb), bottleneck14_conv3Infer.ScratchSize(mb), bottleneck14_shortcut1_conv1.ScratchSize(mb), bottleneck14_shortcut1_conv1Infer.ScratchSize(mb), bottleneck15_conv1.ScratchSize(mb), bottleneck15_conv1Infer.ScratchSize(mb), bottleneck15_conv2.ScratchSize(mb), bottleneck15_conv2Infer.ScratchSize(mb), bottleneck15_conv3.ScratchSize(mb), bottleneck15_conv3Infer.ScratchSize(mb), bottleneck16_conv1.ScratchSize(mb), bottleneck16_conv1Infer.ScratchSize(mb), bottleneck16_conv2.ScratchSize(mb), bottleneck16_conv2Infer.ScratchSize(mb), bottleneck16_conv3.ScratchSize(mb), bottleneck16_conv3Infer.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.1,
-			LR:     0.1,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.1)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "resnet50",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      25557032,
+	Buffers:     53120,
+	Train:       28101608,
+	Infer:       2408448,
+	Saved:       0,
+	Argmax:      200704,
+	SavedFixed:  53120,
+	Fold:        23481472,
+	InferIn:     0,
+	InferOut:    802816,
+	TrainLogits: 28100608,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     256,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.1,
+		Momentum:  0.9,
+		Decay:     0.0001,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
 		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:9408],
-		Name:   "conv1.weight",
-		Shape:  []int{64, 3, 7, 7},
-	}, {
-		Buffer: false,
-		Data:   m.params[9408:9472],
-		Name:   "bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[9472:9536],
-		Name:   "bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[0:64],
-		Name:   "bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[64:128],
-		Name:   "bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[9536:13632],
-		Name:   "bottleneck1.conv1.weight",
-		Shape:  []int{64, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[13632:13696],
-		Name:   "bottleneck1.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[13696:13760],
-		Name:   "bottleneck1.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[128:192],
-		Name:   "bottleneck1.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[192:256],
-		Name:   "bottleneck1.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[13760:50624],
-		Name:   "bottleneck1.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[50624:50688],
-		Name:   "bottleneck1.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[50688:50752],
-		Name:   "bottleneck1.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[256:320],
-		Name:   "bottleneck1.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[320:384],
-		Name:   "bottleneck1.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[50752:67136],
-		Name:   "bottleneck1.conv3.weight",
-		Shape:  []int{256, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[67136:67392],
-		Name:   "bottleneck1.bn3.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[67392:67648],
-		Name:   "bottleneck1.bn3.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[384:640],
-		Name:   "bottleneck1.bn3.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[640:896],
-		Name:   "bottleneck1.bn3.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[67648:84032],
-		Name:   "bottleneck1.shortcut1.conv1.weight",
-		Shape:  []int{256, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[84032:84288],
-		Name:   "bottleneck1.shortcut1.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[84288:84544],
-		Name:   "bottleneck1.shortcut1.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[896:1152],
-		Name:   "bottleneck1.shortcut1.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1152:1408],
-		Name:   "bottleneck1.shortcut1.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[84544:100928],
-		Name:   "bottleneck2.conv1.weight",
-		Shape:  []int{64, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[100928:100992],
-		Name:   "bottleneck2.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[100992:101056],
-		Name:   "bottleneck2.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1408:1472],
-		Name:   "bottleneck2.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1472:1536],
-		Name:   "bottleneck2.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[101056:137920],
-		Name:   "bottleneck2.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[137920:137984],
-		Name:   "bottleneck2.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[137984:138048],
-		Name:   "bottleneck2.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1536:1600],
-		Name:   "bottleneck2.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1600:1664],
-		Name:   "bottleneck2.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[138048:154432],
-		Name:   "bottleneck2.conv3.weight",
-		Shape:  []int{256, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[154432:154688],
-		Name:   "bottleneck2.bn3.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[154688:154944],
-		Name:   "bottleneck2.bn3.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1664:1920],
-		Name:   "bottleneck2.bn3.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[1920:2176],
-		Name:   "bottleneck2.bn3.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[154944:171328],
-		Name:   "bottleneck3.conv1.weight",
-		Shape:  []int{64, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[171328:171392],
-		Name:   "bottleneck3.bn1.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[171392:171456],
-		Name:   "bottleneck3.bn1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2176:2240],
-		Name:   "bottleneck3.bn1.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2240:2304],
-		Name:   "bottleneck3.bn1.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[171456:208320],
-		Name:   "bottleneck3.conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[208320:208384],
-		Name:   "bottleneck3.bn2.weight",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[208384:208448],
-		Name:   "bottleneck3.bn2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2304:2368],
-		Name:   "bottleneck3.bn2.running_mean",
-		Shape:  []int{64},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2368:2432],
-		Name:   "bottleneck3.bn2.running_var",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[208448:224832],
-		Name:   "bottleneck3.conv3.weight",
-		Shape:  []int{256, 64, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[224832:225088],
-		Name:   "bottleneck3.bn3.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[225088:225344],
-		Name:   "bottleneck3.bn3.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2432:2688],
-		Name:   "bottleneck3.bn3.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2688:2944],
-		Name:   "bottleneck3.bn3.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[225344:258112],
-		Name:   "bottleneck4.conv1.weight",
-		Shape:  []int{128, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[258112:258240],
-		Name:   "bottleneck4.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[258240:258368],
-		Name:   "bottleneck4.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[2944:3072],
-		Name:   "bottleneck4.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3072:3200],
-		Name:   "bottleneck4.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[258368:405824],
-		Name:   "bottleneck4.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[405824:405952],
-		Name:   "bottleneck4.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[405952:406080],
-		Name:   "bottleneck4.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3200:3328],
-		Name:   "bottleneck4.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3328:3456],
-		Name:   "bottleneck4.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[406080:471616],
-		Name:   "bottleneck4.conv3.weight",
-		Shape:  []int{512, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[471616:472128],
-		Name:   "bottleneck4.bn3.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[472128:472640],
-		Name:   "bottleneck4.bn3.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3456:3968],
-		Name:   "bottleneck4.bn3.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[3968:4480],
-		Name:   "bottleneck4.bn3.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[472640:603712],
-		Name:   "bottleneck4.shortcut1.conv1.weight",
-		Shape:  []int{512, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[603712:604224],
-		Name:   "bottleneck4.shortcut1.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[604224:604736],
-		Name:   "bottleneck4.shortcut1.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[4480:4992],
-		Name:   "bottleneck4.shortcut1.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[4992:5504],
-		Name:   "bottleneck4.shortcut1.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[604736:670272],
-		Name:   "bottleneck5.conv1.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[670272:670400],
-		Name:   "bottleneck5.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[670400:670528],
-		Name:   "bottleneck5.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5504:5632],
-		Name:   "bottleneck5.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5632:5760],
-		Name:   "bottleneck5.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[670528:817984],
-		Name:   "bottleneck5.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[817984:818112],
-		Name:   "bottleneck5.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[818112:818240],
-		Name:   "bottleneck5.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5760:5888],
-		Name:   "bottleneck5.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[5888:6016],
-		Name:   "bottleneck5.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[818240:883776],
-		Name:   "bottleneck5.conv3.weight",
-		Shape:  []int{512, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[883776:884288],
-		Name:   "bottleneck5.bn3.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[884288:884800],
-		Name:   "bottleneck5.bn3.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[6016:6528],
-		Name:   "bottleneck5.bn3.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[6528:7040],
-		Name:   "bottleneck5.bn3.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[884800:950336],
-		Name:   "bottleneck6.conv1.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[950336:950464],
-		Name:   "bottleneck6.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[950464:950592],
-		Name:   "bottleneck6.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7040:7168],
-		Name:   "bottleneck6.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7168:7296],
-		Name:   "bottleneck6.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[950592:1098048],
-		Name:   "bottleneck6.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1098048:1098176],
-		Name:   "bottleneck6.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1098176:1098304],
-		Name:   "bottleneck6.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7296:7424],
-		Name:   "bottleneck6.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7424:7552],
-		Name:   "bottleneck6.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1098304:1163840],
-		Name:   "bottleneck6.conv3.weight",
-		Shape:  []int{512, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1163840:1164352],
-		Name:   "bottleneck6.bn3.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[1164352:1164864],
-		Name:   "bottleneck6.bn3.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[7552:8064],
-		Name:   "bottleneck6.bn3.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8064:8576],
-		Name:   "bottleneck6.bn3.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[1164864:1230400],
-		Name:   "bottleneck7.conv1.weight",
-		Shape:  []int{128, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1230400:1230528],
-		Name:   "bottleneck7.bn1.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1230528:1230656],
-		Name:   "bottleneck7.bn1.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8576:8704],
-		Name:   "bottleneck7.bn1.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8704:8832],
-		Name:   "bottleneck7.bn1.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1230656:1378112],
-		Name:   "bottleneck7.conv2.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1378112:1378240],
-		Name:   "bottleneck7.bn2.weight",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1378240:1378368],
-		Name:   "bottleneck7.bn2.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8832:8960],
-		Name:   "bottleneck7.bn2.running_mean",
-		Shape:  []int{128},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8960:9088],
-		Name:   "bottleneck7.bn2.running_var",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[1378368:1443904],
-		Name:   "bottleneck7.conv3.weight",
-		Shape:  []int{512, 128, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1443904:1444416],
-		Name:   "bottleneck7.bn3.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[1444416:1444928],
-		Name:   "bottleneck7.bn3.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[9088:9600],
-		Name:   "bottleneck7.bn3.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[9600:10112],
-		Name:   "bottleneck7.bn3.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[1444928:1576000],
-		Name:   "bottleneck8.conv1.weight",
-		Shape:  []int{256, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1576000:1576256],
-		Name:   "bottleneck8.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[1576256:1576512],
-		Name:   "bottleneck8.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10112:10368],
-		Name:   "bottleneck8.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10368:10624],
-		Name:   "bottleneck8.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[1576512:2166336],
-		Name:   "bottleneck8.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2166336:2166592],
-		Name:   "bottleneck8.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2166592:2166848],
-		Name:   "bottleneck8.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10624:10880],
-		Name:   "bottleneck8.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[10880:11136],
-		Name:   "bottleneck8.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[2166848:2428992],
-		Name:   "bottleneck8.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[2428992:2430016],
-		Name:   "bottleneck8.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[2430016:2431040],
-		Name:   "bottleneck8.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[11136:12160],
-		Name:   "bottleneck8.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[12160:13184],
-		Name:   "bottleneck8.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[2431040:2955328],
-		Name:   "bottleneck8.shortcut1.conv1.weight",
-		Shape:  []int{1024, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[2955328:2956352],
-		Name:   "bottleneck8.shortcut1.bn1.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[2956352:2957376],
-		Name:   "bottleneck8.shortcut1.bn1.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[13184:14208],
-		Name:   "bottleneck8.shortcut1.bn1.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[14208:15232],
-		Name:   "bottleneck8.shortcut1.bn1.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[2957376:3219520],
-		Name:   "bottleneck9.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[3219520:3219776],
-		Name:   "bottleneck9.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3219776:3220032],
-		Name:   "bottleneck9.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[15232:15488],
-		Name:   "bottleneck9.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[15488:15744],
-		Name:   "bottleneck9.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3220032:3809856],
-		Name:   "bottleneck9.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[3809856:3810112],
-		Name:   "bottleneck9.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3810112:3810368],
-		Name:   "bottleneck9.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[15744:16000],
-		Name:   "bottleneck9.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[16000:16256],
-		Name:   "bottleneck9.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3810368:4072512],
-		Name:   "bottleneck9.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4072512:4073536],
-		Name:   "bottleneck9.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[4073536:4074560],
-		Name:   "bottleneck9.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[16256:17280],
-		Name:   "bottleneck9.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[17280:18304],
-		Name:   "bottleneck9.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[4074560:4336704],
-		Name:   "bottleneck10.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[4336704:4336960],
-		Name:   "bottleneck10.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4336960:4337216],
-		Name:   "bottleneck10.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[18304:18560],
-		Name:   "bottleneck10.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[18560:18816],
-		Name:   "bottleneck10.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4337216:4927040],
-		Name:   "bottleneck10.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[4927040:4927296],
-		Name:   "bottleneck10.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4927296:4927552],
-		Name:   "bottleneck10.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[18816:19072],
-		Name:   "bottleneck10.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[19072:19328],
-		Name:   "bottleneck10.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[4927552:5189696],
-		Name:   "bottleneck10.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5189696:5190720],
-		Name:   "bottleneck10.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[5190720:5191744],
-		Name:   "bottleneck10.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[19328:20352],
-		Name:   "bottleneck10.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[20352:21376],
-		Name:   "bottleneck10.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[5191744:5453888],
-		Name:   "bottleneck11.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5453888:5454144],
-		Name:   "bottleneck11.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5454144:5454400],
-		Name:   "bottleneck11.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[21376:21632],
-		Name:   "bottleneck11.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[21632:21888],
-		Name:   "bottleneck11.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[5454400:6044224],
-		Name:   "bottleneck11.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[6044224:6044480],
-		Name:   "bottleneck11.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6044480:6044736],
-		Name:   "bottleneck11.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[21888:22144],
-		Name:   "bottleneck11.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[22144:22400],
-		Name:   "bottleneck11.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6044736:6306880],
-		Name:   "bottleneck11.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[6306880:6307904],
-		Name:   "bottleneck11.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[6307904:6308928],
-		Name:   "bottleneck11.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[22400:23424],
-		Name:   "bottleneck11.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[23424:24448],
-		Name:   "bottleneck11.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[6308928:6571072],
-		Name:   "bottleneck12.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[6571072:6571328],
-		Name:   "bottleneck12.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6571328:6571584],
-		Name:   "bottleneck12.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[24448:24704],
-		Name:   "bottleneck12.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[24704:24960],
-		Name:   "bottleneck12.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[6571584:7161408],
-		Name:   "bottleneck12.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[7161408:7161664],
-		Name:   "bottleneck12.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7161664:7161920],
-		Name:   "bottleneck12.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[24960:25216],
-		Name:   "bottleneck12.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[25216:25472],
-		Name:   "bottleneck12.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7161920:7424064],
-		Name:   "bottleneck12.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[7424064:7425088],
-		Name:   "bottleneck12.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[7425088:7426112],
-		Name:   "bottleneck12.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[25472:26496],
-		Name:   "bottleneck12.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[26496:27520],
-		Name:   "bottleneck12.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[7426112:7688256],
-		Name:   "bottleneck13.conv1.weight",
-		Shape:  []int{256, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[7688256:7688512],
-		Name:   "bottleneck13.bn1.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7688512:7688768],
-		Name:   "bottleneck13.bn1.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[27520:27776],
-		Name:   "bottleneck13.bn1.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[27776:28032],
-		Name:   "bottleneck13.bn1.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[7688768:8278592],
-		Name:   "bottleneck13.conv2.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[8278592:8278848],
-		Name:   "bottleneck13.bn2.weight",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[8278848:8279104],
-		Name:   "bottleneck13.bn2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[28032:28288],
-		Name:   "bottleneck13.bn2.running_mean",
-		Shape:  []int{256},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[28288:28544],
-		Name:   "bottleneck13.bn2.running_var",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[8279104:8541248],
-		Name:   "bottleneck13.conv3.weight",
-		Shape:  []int{1024, 256, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[8541248:8542272],
-		Name:   "bottleneck13.bn3.weight",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[8542272:8543296],
-		Name:   "bottleneck13.bn3.bias",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[28544:29568],
-		Name:   "bottleneck13.bn3.running_mean",
-		Shape:  []int{1024},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[29568:30592],
-		Name:   "bottleneck13.bn3.running_var",
-		Shape:  []int{1024},
-	}, {
-		Buffer: false,
-		Data:   m.params[8543296:9067584],
-		Name:   "bottleneck14.conv1.weight",
-		Shape:  []int{512, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[9067584:9068096],
-		Name:   "bottleneck14.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[9068096:9068608],
-		Name:   "bottleneck14.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[30592:31104],
-		Name:   "bottleneck14.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[31104:31616],
-		Name:   "bottleneck14.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[9068608:11427904],
-		Name:   "bottleneck14.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[11427904:11428416],
-		Name:   "bottleneck14.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[11428416:11428928],
-		Name:   "bottleneck14.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[31616:32128],
-		Name:   "bottleneck14.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[32128:32640],
-		Name:   "bottleneck14.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[11428928:12477504],
-		Name:   "bottleneck14.conv3.weight",
-		Shape:  []int{2048, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[12477504:12479552],
-		Name:   "bottleneck14.bn3.weight",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[12479552:12481600],
-		Name:   "bottleneck14.bn3.bias",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[32640:34688],
-		Name:   "bottleneck14.bn3.running_mean",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[34688:36736],
-		Name:   "bottleneck14.bn3.running_var",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[12481600:14578752],
-		Name:   "bottleneck14.shortcut1.conv1.weight",
-		Shape:  []int{2048, 1024, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[14578752:14580800],
-		Name:   "bottleneck14.shortcut1.bn1.weight",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[14580800:14582848],
-		Name:   "bottleneck14.shortcut1.bn1.bias",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[36736:38784],
-		Name:   "bottleneck14.shortcut1.bn1.running_mean",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[38784:40832],
-		Name:   "bottleneck14.shortcut1.bn1.running_var",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[14582848:15631424],
-		Name:   "bottleneck15.conv1.weight",
-		Shape:  []int{512, 2048, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[15631424:15631936],
-		Name:   "bottleneck15.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[15631936:15632448],
-		Name:   "bottleneck15.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[40832:41344],
-		Name:   "bottleneck15.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[41344:41856],
-		Name:   "bottleneck15.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[15632448:17991744],
-		Name:   "bottleneck15.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[17991744:17992256],
-		Name:   "bottleneck15.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[17992256:17992768],
-		Name:   "bottleneck15.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[41856:42368],
-		Name:   "bottleneck15.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[42368:42880],
-		Name:   "bottleneck15.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[17992768:19041344],
-		Name:   "bottleneck15.conv3.weight",
-		Shape:  []int{2048, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[19041344:19043392],
-		Name:   "bottleneck15.bn3.weight",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[19043392:19045440],
-		Name:   "bottleneck15.bn3.bias",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[42880:44928],
-		Name:   "bottleneck15.bn3.running_mean",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[44928:46976],
-		Name:   "bottleneck15.bn3.running_var",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[19045440:20094016],
-		Name:   "bottleneck16.conv1.weight",
-		Shape:  []int{512, 2048, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[20094016:20094528],
-		Name:   "bottleneck16.bn1.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[20094528:20095040],
-		Name:   "bottleneck16.bn1.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[46976:47488],
-		Name:   "bottleneck16.bn1.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[47488:48000],
-		Name:   "bottleneck16.bn1.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[20095040:22454336],
-		Name:   "bottleneck16.conv2.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[22454336:22454848],
-		Name:   "bottleneck16.bn2.weight",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[22454848:22455360],
-		Name:   "bottleneck16.bn2.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[48000:48512],
-		Name:   "bottleneck16.bn2.running_mean",
-		Shape:  []int{512},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[48512:49024],
-		Name:   "bottleneck16.bn2.running_var",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[22455360:23503936],
-		Name:   "bottleneck16.conv3.weight",
-		Shape:  []int{2048, 512, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[23503936:23505984],
-		Name:   "bottleneck16.bn3.weight",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[23505984:23508032],
-		Name:   "bottleneck16.bn3.bias",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[49024:51072],
-		Name:   "bottleneck16.bn3.running_mean",
-		Shape:  []int{2048},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[51072:53120],
-		Name:   "bottleneck16.bn3.running_var",
-		Shape:  []int{2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[23508032:25556032],
-		Name:   "fc1.weight",
-		Shape:  []int{1000, 2048},
-	}, {
-		Buffer: false,
-		Data:   m.params[25556032:25557032],
-		Name:   "fc1.bias",
-		Shape:  []int{1000},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
+		Init: rt.InitRecipe{
+			Kind: "he",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      224,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    true,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// forwardInfer runs the network at inference on the n images at the start of m.act:
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{64, 3, 7, 7}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "bn1.weight", Shape: []int{64}, Off: 9408, Init: rt.InitOnes},
+		{Name: "bn1.bias", Shape: []int{64}, Off: 9472, Init: rt.InitZeros},
+		{Name: "bn1.running_mean", Shape: []int{64}, Off: 0, Buffer: true, Init: rt.InitZeros},
+		{Name: "bn1.running_var", Shape: []int{64}, Off: 64, Buffer: true, Init: rt.InitOnes},
+	}...)
+	t = bottleneckATensors(t, "bottleneck1.", &bottleneck1)
+	t = bottleneckBTensors(t, "bottleneck2.", &bottleneck2)
+	t = bottleneckBTensors(t, "bottleneck3.", &bottleneck3)
+	t = bottleneckCTensors(t, "bottleneck4.", &bottleneck4)
+	t = bottleneckDTensors(t, "bottleneck5.", &bottleneck5)
+	t = bottleneckDTensors(t, "bottleneck6.", &bottleneck6)
+	t = bottleneckDTensors(t, "bottleneck7.", &bottleneck7)
+	t = bottleneckETensors(t, "bottleneck8.", &bottleneck8)
+	t = bottleneckFTensors(t, "bottleneck9.", &bottleneck9)
+	t = bottleneckFTensors(t, "bottleneck10.", &bottleneck10)
+	t = bottleneckFTensors(t, "bottleneck11.", &bottleneck11)
+	t = bottleneckFTensors(t, "bottleneck12.", &bottleneck12)
+	t = bottleneckFTensors(t, "bottleneck13.", &bottleneck13)
+	t = bottleneckGTensors(t, "bottleneck14.", &bottleneck14)
+	t = bottleneckHTensors(t, "bottleneck15.", &bottleneck15)
+	t = bottleneckHTensors(t, "bottleneck16.", &bottleneck16)
+	t = append(t, []rt.TensorSpec{
+		{Name: "fc1.weight", Shape: []int{1000, 2048}, Off: 23508032, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{1000}, Off: 25556032, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Infer(n, a[:n*150528], a[802816*mb:802816*mb+n*802816])
-	// bn1: folded into conv1
-	// relu1: fused into its producer
-	m.maxpool1Infer(n, a[802816*mb:802816*mb+n*802816], a[:n*200704])
-	m.bottleneck1_conv1Infer(n, a[:n*200704], a[802816*mb:802816*mb+n*200704])
-	// bottleneck1_bn1: folded into bottleneck1_conv1
-	// bottleneck1_relu1: fused into its producer
-	m.bottleneck1_conv2Infer(n, a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	// bottleneck1_bn2: folded into bottleneck1_conv2
-	// bottleneck1_relu2: fused into its producer
-	m.bottleneck1_conv3Infer(n, a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*802816])
-	// bottleneck1_bn3: folded into bottleneck1_conv3
-	m.bottleneck1_shortcut1_conv1Infer(n, a[:n*200704], a[1605632*mb:1605632*mb+n*802816])
-	// bottleneck1_shortcut1_bn1: folded into bottleneck1_shortcut1_conv1
-	m.bottleneck1_add1Forward(n, a[802816*mb:802816*mb+n*802816], a[1605632*mb:1605632*mb+n*802816], a[:n*802816])
-	m.bottleneck1_relu3Forward(n, a[:n*802816], a[:n*802816])
-	m.bottleneck2_conv1Infer(n, a[:n*802816], a[802816*mb:802816*mb+n*200704])
-	// bottleneck2_bn1: folded into bottleneck2_conv1
-	// bottleneck2_relu1: fused into its producer
-	m.bottleneck2_conv2Infer(n, a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	// bottleneck2_bn2: folded into bottleneck2_conv2
-	// bottleneck2_relu2: fused into its producer
-	m.bottleneck2_conv3Infer(n, a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*802816])
-	// bottleneck2_bn3: folded into bottleneck2_conv3
-	m.bottleneck2_add1Forward(n, a[802816*mb:802816*mb+n*802816], a[:n*802816], a[1605632*mb:1605632*mb+n*802816])
-	m.bottleneck2_relu3Forward(n, a[1605632*mb:1605632*mb+n*802816], a[1605632*mb:1605632*mb+n*802816])
-	m.bottleneck3_conv1Infer(n, a[1605632*mb:1605632*mb+n*802816], a[:n*200704])
-	// bottleneck3_bn1: folded into bottleneck3_conv1
-	// bottleneck3_relu1: fused into its producer
-	m.bottleneck3_conv2Infer(n, a[:n*200704], a[802816*mb:802816*mb+n*200704])
-	// bottleneck3_bn2: folded into bottleneck3_conv2
-	// bottleneck3_relu2: fused into its producer
-	m.bottleneck3_conv3Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*802816])
-	// bottleneck3_bn3: folded into bottleneck3_conv3
-	m.bottleneck3_add1Forward(n, a[:n*802816], a[1605632*mb:1605632*mb+n*802816], a[802816*mb:802816*mb+n*802816])
-	m.bottleneck3_relu3Forward(n, a[802816*mb:802816*mb+n*802816], a[802816*mb:802816*mb+n*802816])
-	m.bottleneck4_conv1Infer(n, a[802816*mb:802816*mb+n*802816], a[:n*401408])
-	// bottleneck4_bn1: folded into bottleneck4_conv1
-	// bottleneck4_relu1: fused into its producer
-	m.bottleneck4_conv2Infer(n, a[:n*401408], a[1605632*mb:1605632*mb+n*100352])
-	// bottleneck4_bn2: folded into bottleneck4_conv2
-	// bottleneck4_relu2: fused into its producer
-	m.bottleneck4_conv3Infer(n, a[1605632*mb:1605632*mb+n*100352], a[:n*401408])
-	// bottleneck4_bn3: folded into bottleneck4_conv3
-	m.bottleneck4_shortcut1_conv1Infer(n, a[802816*mb:802816*mb+n*802816], a[1605632*mb:1605632*mb+n*401408])
-	// bottleneck4_shortcut1_bn1: folded into bottleneck4_shortcut1_conv1
-	m.bottleneck4_add1Forward(n, a[:n*401408], a[1605632*mb:1605632*mb+n*401408], a[802816*mb:802816*mb+n*401408])
-	m.bottleneck4_relu3Forward(n, a[802816*mb:802816*mb+n*401408], a[802816*mb:802816*mb+n*401408])
-	m.bottleneck5_conv1Infer(n, a[802816*mb:802816*mb+n*401408], a[:n*100352])
-	// bottleneck5_bn1: folded into bottleneck5_conv1
-	// bottleneck5_relu1: fused into its producer
-	m.bottleneck5_conv2Infer(n, a[:n*100352], a[1605632*mb:1605632*mb+n*100352])
-	// bottleneck5_bn2: folded into bottleneck5_conv2
-	// bottleneck5_relu2: fused into its producer
-	m.bottleneck5_conv3Infer(n, a[1605632*mb:1605632*mb+n*100352], a[:n*401408])
-	// bottleneck5_bn3: folded into bottleneck5_conv3
-	m.bottleneck5_add1Forward(n, a[:n*401408], a[802816*mb:802816*mb+n*401408], a[1605632*mb:1605632*mb+n*401408])
-	m.bottleneck5_relu3Forward(n, a[1605632*mb:1605632*mb+n*401408], a[1605632*mb:1605632*mb+n*401408])
-	m.bottleneck6_conv1Infer(n, a[1605632*mb:1605632*mb+n*401408], a[:n*100352])
-	// bottleneck6_bn1: folded into bottleneck6_conv1
-	// bottleneck6_relu1: fused into its producer
-	m.bottleneck6_conv2Infer(n, a[:n*100352], a[802816*mb:802816*mb+n*100352])
-	// bottleneck6_bn2: folded into bottleneck6_conv2
-	// bottleneck6_relu2: fused into its producer
-	m.bottleneck6_conv3Infer(n, a[802816*mb:802816*mb+n*100352], a[:n*401408])
-	// bottleneck6_bn3: folded into bottleneck6_conv3
-	m.bottleneck6_add1Forward(n, a[:n*401408], a[1605632*mb:1605632*mb+n*401408], a[802816*mb:802816*mb+n*401408])
-	m.bottleneck6_relu3Forward(n, a[802816*mb:802816*mb+n*401408], a[802816*mb:802816*mb+n*401408])
-	m.bottleneck7_conv1Infer(n, a[802816*mb:802816*mb+n*401408], a[:n*100352])
-	// bottleneck7_bn1: folded into bottleneck7_conv1
-	// bottleneck7_relu1: fused into its producer
-	m.bottleneck7_conv2Infer(n, a[:n*100352], a[1605632*mb:1605632*mb+n*100352])
-	// bottleneck7_bn2: folded into bottleneck7_conv2
-	// bottleneck7_relu2: fused into its producer
-	m.bottleneck7_conv3Infer(n, a[1605632*mb:1605632*mb+n*100352], a[:n*401408])
-	// bottleneck7_bn3: folded into bottleneck7_conv3
-	m.bottleneck7_add1Forward(n, a[:n*401408], a[802816*mb:802816*mb+n*401408], a[1605632*mb:1605632*mb+n*401408])
-	m.bottleneck7_relu3Forward(n, a[1605632*mb:1605632*mb+n*401408], a[1605632*mb:1605632*mb+n*401408])
-	m.bottleneck8_conv1Infer(n, a[1605632*mb:1605632*mb+n*401408], a[:n*200704])
-	// bottleneck8_bn1: folded into bottleneck8_conv1
-	// bottleneck8_relu1: fused into its producer
-	m.bottleneck8_conv2Infer(n, a[:n*200704], a[802816*mb:802816*mb+n*50176])
-	// bottleneck8_bn2: folded into bottleneck8_conv2
-	// bottleneck8_relu2: fused into its producer
-	m.bottleneck8_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck8_bn3: folded into bottleneck8_conv3
-	m.bottleneck8_shortcut1_conv1Infer(n, a[1605632*mb:1605632*mb+n*401408], a[802816*mb:802816*mb+n*200704])
-	// bottleneck8_shortcut1_bn1: folded into bottleneck8_shortcut1_conv1
-	m.bottleneck8_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck8_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck9_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck9_bn1: folded into bottleneck9_conv1
-	// bottleneck9_relu1: fused into its producer
-	m.bottleneck9_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck9_bn2: folded into bottleneck9_conv2
-	// bottleneck9_relu2: fused into its producer
-	m.bottleneck9_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck9_bn3: folded into bottleneck9_conv3
-	m.bottleneck9_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck9_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck10_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck10_bn1: folded into bottleneck10_conv1
-	// bottleneck10_relu1: fused into its producer
-	m.bottleneck10_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck10_bn2: folded into bottleneck10_conv2
-	// bottleneck10_relu2: fused into its producer
-	m.bottleneck10_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck10_bn3: folded into bottleneck10_conv3
-	m.bottleneck10_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck10_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck11_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck11_bn1: folded into bottleneck11_conv1
-	// bottleneck11_relu1: fused into its producer
-	m.bottleneck11_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck11_bn2: folded into bottleneck11_conv2
-	// bottleneck11_relu2: fused into its producer
-	m.bottleneck11_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck11_bn3: folded into bottleneck11_conv3
-	m.bottleneck11_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck11_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck12_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*50176])
-	// bottleneck12_bn1: folded into bottleneck12_conv1
-	// bottleneck12_relu1: fused into its producer
-	m.bottleneck12_conv2Infer(n, a[:n*50176], a[1605632*mb:1605632*mb+n*50176])
-	// bottleneck12_bn2: folded into bottleneck12_conv2
-	// bottleneck12_relu2: fused into its producer
-	m.bottleneck12_conv3Infer(n, a[1605632*mb:1605632*mb+n*50176], a[:n*200704])
-	// bottleneck12_bn3: folded into bottleneck12_conv3
-	m.bottleneck12_add1Forward(n, a[:n*200704], a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck12_relu3Forward(n, a[1605632*mb:1605632*mb+n*200704], a[1605632*mb:1605632*mb+n*200704])
-	m.bottleneck13_conv1Infer(n, a[1605632*mb:1605632*mb+n*200704], a[:n*50176])
-	// bottleneck13_bn1: folded into bottleneck13_conv1
-	// bottleneck13_relu1: fused into its producer
-	m.bottleneck13_conv2Infer(n, a[:n*50176], a[802816*mb:802816*mb+n*50176])
-	// bottleneck13_bn2: folded into bottleneck13_conv2
-	// bottleneck13_relu2: fused into its producer
-	m.bottleneck13_conv3Infer(n, a[802816*mb:802816*mb+n*50176], a[:n*200704])
-	// bottleneck13_bn3: folded into bottleneck13_conv3
-	m.bottleneck13_add1Forward(n, a[:n*200704], a[1605632*mb:1605632*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck13_relu3Forward(n, a[802816*mb:802816*mb+n*200704], a[802816*mb:802816*mb+n*200704])
-	m.bottleneck14_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[:n*100352])
-	// bottleneck14_bn1: folded into bottleneck14_conv1
-	// bottleneck14_relu1: fused into its producer
-	m.bottleneck14_conv2Infer(n, a[:n*100352], a[1605632*mb:1605632*mb+n*25088])
-	// bottleneck14_bn2: folded into bottleneck14_conv2
-	// bottleneck14_relu2: fused into its producer
-	m.bottleneck14_conv3Infer(n, a[1605632*mb:1605632*mb+n*25088], a[:n*100352])
-	// bottleneck14_bn3: folded into bottleneck14_conv3
-	m.bottleneck14_shortcut1_conv1Infer(n, a[802816*mb:802816*mb+n*200704], a[1605632*mb:1605632*mb+n*100352])
-	// bottleneck14_shortcut1_bn1: folded into bottleneck14_shortcut1_conv1
-	m.bottleneck14_add1Forward(n, a[:n*100352], a[1605632*mb:1605632*mb+n*100352], a[802816*mb:802816*mb+n*100352])
-	m.bottleneck14_relu3Forward(n, a[802816*mb:802816*mb+n*100352], a[802816*mb:802816*mb+n*100352])
-	m.bottleneck15_conv1Infer(n, a[802816*mb:802816*mb+n*100352], a[:n*25088])
-	// bottleneck15_bn1: folded into bottleneck15_conv1
-	// bottleneck15_relu1: fused into its producer
-	m.bottleneck15_conv2Infer(n, a[:n*25088], a[1605632*mb:1605632*mb+n*25088])
-	// bottleneck15_bn2: folded into bottleneck15_conv2
-	// bottleneck15_relu2: fused into its producer
-	m.bottleneck15_conv3Infer(n, a[1605632*mb:1605632*mb+n*25088], a[:n*100352])
-	// bottleneck15_bn3: folded into bottleneck15_conv3
-	m.bottleneck15_add1Forward(n, a[:n*100352], a[802816*mb:802816*mb+n*100352], a[1605632*mb:1605632*mb+n*100352])
-	m.bottleneck15_relu3Forward(n, a[1605632*mb:1605632*mb+n*100352], a[1605632*mb:1605632*mb+n*100352])
-	m.bottleneck16_conv1Infer(n, a[1605632*mb:1605632*mb+n*100352], a[:n*25088])
-	// bottleneck16_bn1: folded into bottleneck16_conv1
-	// bottleneck16_relu1: fused into its producer
-	m.bottleneck16_conv2Infer(n, a[:n*25088], a[802816*mb:802816*mb+n*25088])
-	// bottleneck16_bn2: folded into bottleneck16_conv2
-	// bottleneck16_relu2: fused into its producer
-	m.bottleneck16_conv3Infer(n, a[802816*mb:802816*mb+n*25088], a[:n*100352])
-	// bottleneck16_bn3: folded into bottleneck16_conv3
-	m.bottleneck16_add1Forward(n, a[:n*100352], a[1605632*mb:1605632*mb+n*100352], a[802816*mb:802816*mb+n*100352])
-	m.bottleneck16_relu3Forward(n, a[802816*mb:802816*mb+n*100352], a[802816*mb:802816*mb+n*100352])
-	m.gap1Forward(n, a[802816*mb:802816*mb+n*100352], a[:n*2048])
-	m.fc1Forward(n, a[:n*2048], a[802816*mb:802816*mb+n*1000])
-	m.softmax1Forward(n, a[802816*mb:802816*mb+n*1000], a[802816*mb:802816*mb+n*1000])
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1Infer.Forward(n, a[:n*150528], m.Fold[0:9408], m.Fold[9408:9472], a[802816*mb:802816*mb+n*802816], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[802816*mb:802816*mb+n*802816], a[:n*200704], nil)
+	bottleneckAInfer(m, n, &bottleneck1)
+	bottleneckBInfer(m, n, &bottleneck2)
+	bottleneckBInfer(m, n, &bottleneck3)
+	bottleneckCInfer(m, n, &bottleneck4)
+	bottleneckDInfer(m, n, &bottleneck5)
+	bottleneckDInfer(m, n, &bottleneck6)
+	bottleneckDInfer(m, n, &bottleneck7)
+	bottleneckEInfer(m, n, &bottleneck8)
+	bottleneckFInfer(m, n, &bottleneck9)
+	bottleneckFInfer(m, n, &bottleneck10)
+	bottleneckFInfer(m, n, &bottleneck11)
+	bottleneckFInfer(m, n, &bottleneck12)
+	bottleneckFInfer(m, n, &bottleneck13)
+	bottleneckGInfer(m, n, &bottleneck14)
+	bottleneckHInfer(m, n, &bottleneck15)
+	bottleneckHInfer(m, n, &bottleneck16)
+	gap1.Forward(n, a[802816*mb:802816*mb+n*100352], a[:n*2048])
+	fc1.Forward(n, a[:n*2048], m.Params[23508032:25556032], m.Params[25556032:25557032], a[802816*mb:802816*mb+n*1000])
+	softmax1.Forward(n, a[802816*mb:802816*mb+n*1000], a[802816*mb:802816*mb+n*1000])
 }
 
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
 // keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*150528], a[150528*mb:150528*mb+n*802816])
-	m.bn1Forward(n, a[150528*mb:150528*mb+n*802816], a[953344*mb:953344*mb+n*802816])
-	m.relu1Forward(n, a[953344*mb:953344*mb+n*802816], a[953344*mb:953344*mb+n*802816])
-	m.maxpool1Forward(n, a[953344*mb:953344*mb+n*802816], a[1756160*mb:1756160*mb+n*200704])
-	m.bottleneck1_conv1Forward(n, a[1756160*mb:1756160*mb+n*200704], a[1956864*mb:1956864*mb+n*200704])
-	m.bottleneck1_bn1Forward(n, a[1956864*mb:1956864*mb+n*200704], a[2157568*mb:2157568*mb+n*200704])
-	m.bottleneck1_relu1Forward(n, a[2157568*mb:2157568*mb+n*200704], a[2157568*mb:2157568*mb+n*200704])
-	m.bottleneck1_conv2Forward(n, a[2157568*mb:2157568*mb+n*200704], a[2358272*mb:2358272*mb+n*200704])
-	m.bottleneck1_bn2Forward(n, a[2358272*mb:2358272*mb+n*200704], a[2558976*mb:2558976*mb+n*200704])
-	m.bottleneck1_relu2Forward(n, a[2558976*mb:2558976*mb+n*200704], a[2558976*mb:2558976*mb+n*200704])
-	m.bottleneck1_conv3Forward(n, a[2558976*mb:2558976*mb+n*200704], a[2759680*mb:2759680*mb+n*802816])
-	m.bottleneck1_bn3Forward(n, a[2759680*mb:2759680*mb+n*802816], a[3562496*mb:3562496*mb+n*802816])
-	m.bottleneck1_shortcut1_conv1Forward(n, a[1756160*mb:1756160*mb+n*200704], a[4365312*mb:4365312*mb+n*802816])
-	m.bottleneck1_shortcut1_bn1Forward(n, a[4365312*mb:4365312*mb+n*802816], a[5168128*mb:5168128*mb+n*802816])
-	m.bottleneck1_add1Forward(n, a[3562496*mb:3562496*mb+n*802816], a[5168128*mb:5168128*mb+n*802816], a[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck1_relu3Forward(n, a[5970944*mb:5970944*mb+n*802816], a[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck2_conv1Forward(n, a[5970944*mb:5970944*mb+n*802816], a[6773760*mb:6773760*mb+n*200704])
-	m.bottleneck2_bn1Forward(n, a[6773760*mb:6773760*mb+n*200704], a[6974464*mb:6974464*mb+n*200704])
-	m.bottleneck2_relu1Forward(n, a[6974464*mb:6974464*mb+n*200704], a[6974464*mb:6974464*mb+n*200704])
-	m.bottleneck2_conv2Forward(n, a[6974464*mb:6974464*mb+n*200704], a[7175168*mb:7175168*mb+n*200704])
-	m.bottleneck2_bn2Forward(n, a[7175168*mb:7175168*mb+n*200704], a[7375872*mb:7375872*mb+n*200704])
-	m.bottleneck2_relu2Forward(n, a[7375872*mb:7375872*mb+n*200704], a[7375872*mb:7375872*mb+n*200704])
-	m.bottleneck2_conv3Forward(n, a[7375872*mb:7375872*mb+n*200704], a[7576576*mb:7576576*mb+n*802816])
-	m.bottleneck2_bn3Forward(n, a[7576576*mb:7576576*mb+n*802816], a[8379392*mb:8379392*mb+n*802816])
-	m.bottleneck2_add1Forward(n, a[8379392*mb:8379392*mb+n*802816], a[5970944*mb:5970944*mb+n*802816], a[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck2_relu3Forward(n, a[9182208*mb:9182208*mb+n*802816], a[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck3_conv1Forward(n, a[9182208*mb:9182208*mb+n*802816], a[9985024*mb:9985024*mb+n*200704])
-	m.bottleneck3_bn1Forward(n, a[9985024*mb:9985024*mb+n*200704], a[10185728*mb:10185728*mb+n*200704])
-	m.bottleneck3_relu1Forward(n, a[10185728*mb:10185728*mb+n*200704], a[10185728*mb:10185728*mb+n*200704])
-	m.bottleneck3_conv2Forward(n, a[10185728*mb:10185728*mb+n*200704], a[10386432*mb:10386432*mb+n*200704])
-	m.bottleneck3_bn2Forward(n, a[10386432*mb:10386432*mb+n*200704], a[10587136*mb:10587136*mb+n*200704])
-	m.bottleneck3_relu2Forward(n, a[10587136*mb:10587136*mb+n*200704], a[10587136*mb:10587136*mb+n*200704])
-	m.bottleneck3_conv3Forward(n, a[10587136*mb:10587136*mb+n*200704], a[10787840*mb:10787840*mb+n*802816])
-	m.bottleneck3_bn3Forward(n, a[10787840*mb:10787840*mb+n*802816], a[11590656*mb:11590656*mb+n*802816])
-	m.bottleneck3_add1Forward(n, a[11590656*mb:11590656*mb+n*802816], a[9182208*mb:9182208*mb+n*802816], a[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck3_relu3Forward(n, a[12393472*mb:12393472*mb+n*802816], a[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck4_conv1Forward(n, a[12393472*mb:12393472*mb+n*802816], a[13196288*mb:13196288*mb+n*401408])
-	m.bottleneck4_bn1Forward(n, a[13196288*mb:13196288*mb+n*401408], a[13597696*mb:13597696*mb+n*401408])
-	m.bottleneck4_relu1Forward(n, a[13597696*mb:13597696*mb+n*401408], a[13597696*mb:13597696*mb+n*401408])
-	m.bottleneck4_conv2Forward(n, a[13597696*mb:13597696*mb+n*401408], a[13999104*mb:13999104*mb+n*100352])
-	m.bottleneck4_bn2Forward(n, a[13999104*mb:13999104*mb+n*100352], a[14099456*mb:14099456*mb+n*100352])
-	m.bottleneck4_relu2Forward(n, a[14099456*mb:14099456*mb+n*100352], a[14099456*mb:14099456*mb+n*100352])
-	m.bottleneck4_conv3Forward(n, a[14099456*mb:14099456*mb+n*100352], a[14199808*mb:14199808*mb+n*401408])
-	m.bottleneck4_bn3Forward(n, a[14199808*mb:14199808*mb+n*401408], a[14601216*mb:14601216*mb+n*401408])
-	m.bottleneck4_shortcut1_conv1Forward(n, a[12393472*mb:12393472*mb+n*802816], a[15002624*mb:15002624*mb+n*401408])
-	m.bottleneck4_shortcut1_bn1Forward(n, a[15002624*mb:15002624*mb+n*401408], a[15404032*mb:15404032*mb+n*401408])
-	m.bottleneck4_add1Forward(n, a[14601216*mb:14601216*mb+n*401408], a[15404032*mb:15404032*mb+n*401408], a[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck4_relu3Forward(n, a[15805440*mb:15805440*mb+n*401408], a[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck5_conv1Forward(n, a[15805440*mb:15805440*mb+n*401408], a[16206848*mb:16206848*mb+n*100352])
-	m.bottleneck5_bn1Forward(n, a[16206848*mb:16206848*mb+n*100352], a[16307200*mb:16307200*mb+n*100352])
-	m.bottleneck5_relu1Forward(n, a[16307200*mb:16307200*mb+n*100352], a[16307200*mb:16307200*mb+n*100352])
-	m.bottleneck5_conv2Forward(n, a[16307200*mb:16307200*mb+n*100352], a[16407552*mb:16407552*mb+n*100352])
-	m.bottleneck5_bn2Forward(n, a[16407552*mb:16407552*mb+n*100352], a[16507904*mb:16507904*mb+n*100352])
-	m.bottleneck5_relu2Forward(n, a[16507904*mb:16507904*mb+n*100352], a[16507904*mb:16507904*mb+n*100352])
-	m.bottleneck5_conv3Forward(n, a[16507904*mb:16507904*mb+n*100352], a[16608256*mb:16608256*mb+n*401408])
-	m.bottleneck5_bn3Forward(n, a[16608256*mb:16608256*mb+n*401408], a[17009664*mb:17009664*mb+n*401408])
-	m.bottleneck5_add1Forward(n, a[17009664*mb:17009664*mb+n*401408], a[15805440*mb:15805440*mb+n*401408], a[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck5_relu3Forward(n, a[17411072*mb:17411072*mb+n*401408], a[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck6_conv1Forward(n, a[17411072*mb:17411072*mb+n*401408], a[17812480*mb:17812480*mb+n*100352])
-	m.bottleneck6_bn1Forward(n, a[17812480*mb:17812480*mb+n*100352], a[17912832*mb:17912832*mb+n*100352])
-	m.bottleneck6_relu1Forward(n, a[17912832*mb:17912832*mb+n*100352], a[17912832*mb:17912832*mb+n*100352])
-	m.bottleneck6_conv2Forward(n, a[17912832*mb:17912832*mb+n*100352], a[18013184*mb:18013184*mb+n*100352])
-	m.bottleneck6_bn2Forward(n, a[18013184*mb:18013184*mb+n*100352], a[18113536*mb:18113536*mb+n*100352])
-	m.bottleneck6_relu2Forward(n, a[18113536*mb:18113536*mb+n*100352], a[18113536*mb:18113536*mb+n*100352])
-	m.bottleneck6_conv3Forward(n, a[18113536*mb:18113536*mb+n*100352], a[18213888*mb:18213888*mb+n*401408])
-	m.bottleneck6_bn3Forward(n, a[18213888*mb:18213888*mb+n*401408], a[18615296*mb:18615296*mb+n*401408])
-	m.bottleneck6_add1Forward(n, a[18615296*mb:18615296*mb+n*401408], a[17411072*mb:17411072*mb+n*401408], a[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck6_relu3Forward(n, a[19016704*mb:19016704*mb+n*401408], a[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck7_conv1Forward(n, a[19016704*mb:19016704*mb+n*401408], a[19418112*mb:19418112*mb+n*100352])
-	m.bottleneck7_bn1Forward(n, a[19418112*mb:19418112*mb+n*100352], a[19518464*mb:19518464*mb+n*100352])
-	m.bottleneck7_relu1Forward(n, a[19518464*mb:19518464*mb+n*100352], a[19518464*mb:19518464*mb+n*100352])
-	m.bottleneck7_conv2Forward(n, a[19518464*mb:19518464*mb+n*100352], a[19618816*mb:19618816*mb+n*100352])
-	m.bottleneck7_bn2Forward(n, a[19618816*mb:19618816*mb+n*100352], a[19719168*mb:19719168*mb+n*100352])
-	m.bottleneck7_relu2Forward(n, a[19719168*mb:19719168*mb+n*100352], a[19719168*mb:19719168*mb+n*100352])
-	m.bottleneck7_conv3Forward(n, a[19719168*mb:19719168*mb+n*100352], a[19819520*mb:19819520*mb+n*401408])
-	m.bottleneck7_bn3Forward(n, a[19819520*mb:19819520*mb+n*401408], a[20220928*mb:20220928*mb+n*401408])
-	m.bottleneck7_add1Forward(n, a[20220928*mb:20220928*mb+n*401408], a[19016704*mb:19016704*mb+n*401408], a[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck7_relu3Forward(n, a[20622336*mb:20622336*mb+n*401408], a[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck8_conv1Forward(n, a[20622336*mb:20622336*mb+n*401408], a[21023744*mb:21023744*mb+n*200704])
-	m.bottleneck8_bn1Forward(n, a[21023744*mb:21023744*mb+n*200704], a[21224448*mb:21224448*mb+n*200704])
-	m.bottleneck8_relu1Forward(n, a[21224448*mb:21224448*mb+n*200704], a[21224448*mb:21224448*mb+n*200704])
-	m.bottleneck8_conv2Forward(n, a[21224448*mb:21224448*mb+n*200704], a[21425152*mb:21425152*mb+n*50176])
-	m.bottleneck8_bn2Forward(n, a[21425152*mb:21425152*mb+n*50176], a[21475328*mb:21475328*mb+n*50176])
-	m.bottleneck8_relu2Forward(n, a[21475328*mb:21475328*mb+n*50176], a[21475328*mb:21475328*mb+n*50176])
-	m.bottleneck8_conv3Forward(n, a[21475328*mb:21475328*mb+n*50176], a[21525504*mb:21525504*mb+n*200704])
-	m.bottleneck8_bn3Forward(n, a[21525504*mb:21525504*mb+n*200704], a[21726208*mb:21726208*mb+n*200704])
-	m.bottleneck8_shortcut1_conv1Forward(n, a[20622336*mb:20622336*mb+n*401408], a[21926912*mb:21926912*mb+n*200704])
-	m.bottleneck8_shortcut1_bn1Forward(n, a[21926912*mb:21926912*mb+n*200704], a[22127616*mb:22127616*mb+n*200704])
-	m.bottleneck8_add1Forward(n, a[21726208*mb:21726208*mb+n*200704], a[22127616*mb:22127616*mb+n*200704], a[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck8_relu3Forward(n, a[22328320*mb:22328320*mb+n*200704], a[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck9_conv1Forward(n, a[22328320*mb:22328320*mb+n*200704], a[22529024*mb:22529024*mb+n*50176])
-	m.bottleneck9_bn1Forward(n, a[22529024*mb:22529024*mb+n*50176], a[22579200*mb:22579200*mb+n*50176])
-	m.bottleneck9_relu1Forward(n, a[22579200*mb:22579200*mb+n*50176], a[22579200*mb:22579200*mb+n*50176])
-	m.bottleneck9_conv2Forward(n, a[22579200*mb:22579200*mb+n*50176], a[22629376*mb:22629376*mb+n*50176])
-	m.bottleneck9_bn2Forward(n, a[22629376*mb:22629376*mb+n*50176], a[22679552*mb:22679552*mb+n*50176])
-	m.bottleneck9_relu2Forward(n, a[22679552*mb:22679552*mb+n*50176], a[22679552*mb:22679552*mb+n*50176])
-	m.bottleneck9_conv3Forward(n, a[22679552*mb:22679552*mb+n*50176], a[22729728*mb:22729728*mb+n*200704])
-	m.bottleneck9_bn3Forward(n, a[22729728*mb:22729728*mb+n*200704], a[22930432*mb:22930432*mb+n*200704])
-	m.bottleneck9_add1Forward(n, a[22930432*mb:22930432*mb+n*200704], a[22328320*mb:22328320*mb+n*200704], a[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck9_relu3Forward(n, a[23131136*mb:23131136*mb+n*200704], a[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck10_conv1Forward(n, a[23131136*mb:23131136*mb+n*200704], a[23331840*mb:23331840*mb+n*50176])
-	m.bottleneck10_bn1Forward(n, a[23331840*mb:23331840*mb+n*50176], a[23382016*mb:23382016*mb+n*50176])
-	m.bottleneck10_relu1Forward(n, a[23382016*mb:23382016*mb+n*50176], a[23382016*mb:23382016*mb+n*50176])
-	m.bottleneck10_conv2Forward(n, a[23382016*mb:23382016*mb+n*50176], a[23432192*mb:23432192*mb+n*50176])
-	m.bottleneck10_bn2Forward(n, a[23432192*mb:23432192*mb+n*50176], a[23482368*mb:23482368*mb+n*50176])
-	m.bottleneck10_relu2Forward(n, a[23482368*mb:23482368*mb+n*50176], a[23482368*mb:23482368*mb+n*50176])
-	m.bottleneck10_conv3Forward(n, a[23482368*mb:23482368*mb+n*50176], a[23532544*mb:23532544*mb+n*200704])
-	m.bottleneck10_bn3Forward(n, a[23532544*mb:23532544*mb+n*200704], a[23733248*mb:23733248*mb+n*200704])
-	m.bottleneck10_add1Forward(n, a[23733248*mb:23733248*mb+n*200704], a[23131136*mb:23131136*mb+n*200704], a[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck10_relu3Forward(n, a[23933952*mb:23933952*mb+n*200704], a[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck11_conv1Forward(n, a[23933952*mb:23933952*mb+n*200704], a[24134656*mb:24134656*mb+n*50176])
-	m.bottleneck11_bn1Forward(n, a[24134656*mb:24134656*mb+n*50176], a[24184832*mb:24184832*mb+n*50176])
-	m.bottleneck11_relu1Forward(n, a[24184832*mb:24184832*mb+n*50176], a[24184832*mb:24184832*mb+n*50176])
-	m.bottleneck11_conv2Forward(n, a[24184832*mb:24184832*mb+n*50176], a[24235008*mb:24235008*mb+n*50176])
-	m.bottleneck11_bn2Forward(n, a[24235008*mb:24235008*mb+n*50176], a[24285184*mb:24285184*mb+n*50176])
-	m.bottleneck11_relu2Forward(n, a[24285184*mb:24285184*mb+n*50176], a[24285184*mb:24285184*mb+n*50176])
-	m.bottleneck11_conv3Forward(n, a[24285184*mb:24285184*mb+n*50176], a[24335360*mb:24335360*mb+n*200704])
-	m.bottleneck11_bn3Forward(n, a[24335360*mb:24335360*mb+n*200704], a[24536064*mb:24536064*mb+n*200704])
-	m.bottleneck11_add1Forward(n, a[24536064*mb:24536064*mb+n*200704], a[23933952*mb:23933952*mb+n*200704], a[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck11_relu3Forward(n, a[24736768*mb:24736768*mb+n*200704], a[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck12_conv1Forward(n, a[24736768*mb:24736768*mb+n*200704], a[24937472*mb:24937472*mb+n*50176])
-	m.bottleneck12_bn1Forward(n, a[24937472*mb:24937472*mb+n*50176], a[24987648*mb:24987648*mb+n*50176])
-	m.bottleneck12_relu1Forward(n, a[24987648*mb:24987648*mb+n*50176], a[24987648*mb:24987648*mb+n*50176])
-	m.bottleneck12_conv2Forward(n, a[24987648*mb:24987648*mb+n*50176], a[25037824*mb:25037824*mb+n*50176])
-	m.bottleneck12_bn2Forward(n, a[25037824*mb:25037824*mb+n*50176], a[25088000*mb:25088000*mb+n*50176])
-	m.bottleneck12_relu2Forward(n, a[25088000*mb:25088000*mb+n*50176], a[25088000*mb:25088000*mb+n*50176])
-	m.bottleneck12_conv3Forward(n, a[25088000*mb:25088000*mb+n*50176], a[25138176*mb:25138176*mb+n*200704])
-	m.bottleneck12_bn3Forward(n, a[25138176*mb:25138176*mb+n*200704], a[25338880*mb:25338880*mb+n*200704])
-	m.bottleneck12_add1Forward(n, a[25338880*mb:25338880*mb+n*200704], a[24736768*mb:24736768*mb+n*200704], a[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck12_relu3Forward(n, a[25539584*mb:25539584*mb+n*200704], a[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck13_conv1Forward(n, a[25539584*mb:25539584*mb+n*200704], a[25740288*mb:25740288*mb+n*50176])
-	m.bottleneck13_bn1Forward(n, a[25740288*mb:25740288*mb+n*50176], a[25790464*mb:25790464*mb+n*50176])
-	m.bottleneck13_relu1Forward(n, a[25790464*mb:25790464*mb+n*50176], a[25790464*mb:25790464*mb+n*50176])
-	m.bottleneck13_conv2Forward(n, a[25790464*mb:25790464*mb+n*50176], a[25840640*mb:25840640*mb+n*50176])
-	m.bottleneck13_bn2Forward(n, a[25840640*mb:25840640*mb+n*50176], a[25890816*mb:25890816*mb+n*50176])
-	m.bottleneck13_relu2Forward(n, a[25890816*mb:25890816*mb+n*50176], a[25890816*mb:25890816*mb+n*50176])
-	m.bottleneck13_conv3Forward(n, a[25890816*mb:25890816*mb+n*50176], a[25940992*mb:25940992*mb+n*200704])
-	m.bottleneck13_bn3Forward(n, a[25940992*mb:25940992*mb+n*200704], a[26141696*mb:26141696*mb+n*200704])
-	m.bottleneck13_add1Forward(n, a[26141696*mb:26141696*mb+n*200704], a[25539584*mb:25539584*mb+n*200704], a[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck13_relu3Forward(n, a[26342400*mb:26342400*mb+n*200704], a[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck14_conv1Forward(n, a[26342400*mb:26342400*mb+n*200704], a[26543104*mb:26543104*mb+n*100352])
-	m.bottleneck14_bn1Forward(n, a[26543104*mb:26543104*mb+n*100352], a[26643456*mb:26643456*mb+n*100352])
-	m.bottleneck14_relu1Forward(n, a[26643456*mb:26643456*mb+n*100352], a[26643456*mb:26643456*mb+n*100352])
-	m.bottleneck14_conv2Forward(n, a[26643456*mb:26643456*mb+n*100352], a[26743808*mb:26743808*mb+n*25088])
-	m.bottleneck14_bn2Forward(n, a[26743808*mb:26743808*mb+n*25088], a[26768896*mb:26768896*mb+n*25088])
-	m.bottleneck14_relu2Forward(n, a[26768896*mb:26768896*mb+n*25088], a[26768896*mb:26768896*mb+n*25088])
-	m.bottleneck14_conv3Forward(n, a[26768896*mb:26768896*mb+n*25088], a[26793984*mb:26793984*mb+n*100352])
-	m.bottleneck14_bn3Forward(n, a[26793984*mb:26793984*mb+n*100352], a[26894336*mb:26894336*mb+n*100352])
-	m.bottleneck14_shortcut1_conv1Forward(n, a[26342400*mb:26342400*mb+n*200704], a[26994688*mb:26994688*mb+n*100352])
-	m.bottleneck14_shortcut1_bn1Forward(n, a[26994688*mb:26994688*mb+n*100352], a[27095040*mb:27095040*mb+n*100352])
-	m.bottleneck14_add1Forward(n, a[26894336*mb:26894336*mb+n*100352], a[27095040*mb:27095040*mb+n*100352], a[27195392*mb:27195392*mb+n*100352])
-	m.bottleneck14_relu3Forward(n, a[27195392*mb:27195392*mb+n*100352], a[27195392*mb:27195392*mb+n*100352])
-	m.bottleneck15_conv1Forward(n, a[27195392*mb:27195392*mb+n*100352], a[27295744*mb:27295744*mb+n*25088])
-	m.bottleneck15_bn1Forward(n, a[27295744*mb:27295744*mb+n*25088], a[27320832*mb:27320832*mb+n*25088])
-	m.bottleneck15_relu1Forward(n, a[27320832*mb:27320832*mb+n*25088], a[27320832*mb:27320832*mb+n*25088])
-	m.bottleneck15_conv2Forward(n, a[27320832*mb:27320832*mb+n*25088], a[27345920*mb:27345920*mb+n*25088])
-	m.bottleneck15_bn2Forward(n, a[27345920*mb:27345920*mb+n*25088], a[27371008*mb:27371008*mb+n*25088])
-	m.bottleneck15_relu2Forward(n, a[27371008*mb:27371008*mb+n*25088], a[27371008*mb:27371008*mb+n*25088])
-	m.bottleneck15_conv3Forward(n, a[27371008*mb:27371008*mb+n*25088], a[27396096*mb:27396096*mb+n*100352])
-	m.bottleneck15_bn3Forward(n, a[27396096*mb:27396096*mb+n*100352], a[27496448*mb:27496448*mb+n*100352])
-	m.bottleneck15_add1Forward(n, a[27496448*mb:27496448*mb+n*100352], a[27195392*mb:27195392*mb+n*100352], a[27596800*mb:27596800*mb+n*100352])
-	m.bottleneck15_relu3Forward(n, a[27596800*mb:27596800*mb+n*100352], a[27596800*mb:27596800*mb+n*100352])
-	m.bottleneck16_conv1Forward(n, a[27596800*mb:27596800*mb+n*100352], a[27697152*mb:27697152*mb+n*25088])
-	m.bottleneck16_bn1Forward(n, a[27697152*mb:27697152*mb+n*25088], a[27722240*mb:27722240*mb+n*25088])
-	m.bottleneck16_relu1Forward(n, a[27722240*mb:27722240*mb+n*25088], a[27722240*mb:27722240*mb+n*25088])
-	m.bottleneck16_conv2Forward(n, a[27722240*mb:27722240*mb+n*25088], a[27747328*mb:27747328*mb+n*25088])
-	m.bottleneck16_bn2Forward(n, a[27747328*mb:27747328*mb+n*25088], a[27772416*mb:27772416*mb+n*25088])
-	m.bottleneck16_relu2Forward(n, a[27772416*mb:27772416*mb+n*25088], a[27772416*mb:27772416*mb+n*25088])
-	m.bottleneck16_conv3Forward(n, a[27772416*mb:27772416*mb+n*25088], a[27797504*mb:27797504*mb+n*100352])
-	m.bottleneck16_bn3Forward(n, a[27797504*mb:27797504*mb+n*100352], a[27897856*mb:27897856*mb+n*100352])
-	m.bottleneck16_add1Forward(n, a[27897856*mb:27897856*mb+n*100352], a[27596800*mb:27596800*mb+n*100352], a[27998208*mb:27998208*mb+n*100352])
-	m.bottleneck16_relu3Forward(n, a[27998208*mb:27998208*mb+n*100352], a[27998208*mb:27998208*mb+n*100352])
-	m.gap1Forward(n, a[27998208*mb:27998208*mb+n*100352], a[28098560*mb:28098560*mb+n*2048])
-	m.fc1Forward(n, a[28098560*mb:28098560*mb+n*2048], a[28100608*mb:28100608*mb+n*1000])
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 64 7x7 s2 p3 nobias (../networks/resnet50.cnn:17), 224x224x3 -> 112x112x64
+	conv1.Forward(n, a[:n*150528], m.Params[0:9408], nil, a[150528*mb:150528*mb+n*802816], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:17), 112x112x64 -> 112x112x64
+	bn1.ForwardTrain(n, a[150528*mb:150528*mb+n*802816], a[953344*mb:953344*mb+n*802816], m.Params[9408:9472], m.Params[9472:9536], m.Buffers[0:64], m.Buffers[64:128], m.Fixed[0:64], m.Fixed[64:128])
+	// relu1: relu (../networks/resnet50.cnn:17), 112x112x64 -> 112x112x64
+	rt.ReLUForward(a[953344*mb : 953344*mb+n*802816])
+	// maxpool1: maxpool 3 s2 p1 (../networks/resnet50.cnn:17), 112x112x64 -> 56x56x64
+	maxpool1.Forward(n, a[953344*mb:953344*mb+n*802816], a[1756160*mb:1756160*mb+n*200704], m.Argmax[:n*200704])
+	// bottleneck1: bottleneck (../networks/resnet50.cnn:18), 56x56x64 -> 56x56x256
+	bottleneckAForward(m, n, &bottleneck1)
+	// bottleneck2: bottleneck (../networks/resnet50.cnn:19), 56x56x256 -> 56x56x256
+	bottleneckBForward(m, n, &bottleneck2)
+	// bottleneck3: bottleneck (../networks/resnet50.cnn:19), 56x56x256 -> 56x56x256
+	bottleneckBForward(m, n, &bottleneck3)
+	// bottleneck4: bottleneck (../networks/resnet50.cnn:20), 56x56x256 -> 28x28x512
+	bottleneckCForward(m, n, &bottleneck4)
+	// bottleneck5: bottleneck (../networks/resnet50.cnn:21), 28x28x512 -> 28x28x512
+	bottleneckDForward(m, n, &bottleneck5)
+	// bottleneck6: bottleneck (../networks/resnet50.cnn:21), 28x28x512 -> 28x28x512
+	bottleneckDForward(m, n, &bottleneck6)
+	// bottleneck7: bottleneck (../networks/resnet50.cnn:21), 28x28x512 -> 28x28x512
+	bottleneckDForward(m, n, &bottleneck7)
+	// bottleneck8: bottleneck (../networks/resnet50.cnn:22), 28x28x512 -> 14x14x1024
+	bottleneckEForward(m, n, &bottleneck8)
+	// bottleneck9: bottleneck (../networks/resnet50.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck9)
+	// bottleneck10: bottleneck (../networks/resnet50.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck10)
+	// bottleneck11: bottleneck (../networks/resnet50.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck11)
+	// bottleneck12: bottleneck (../networks/resnet50.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck12)
+	// bottleneck13: bottleneck (../networks/resnet50.cnn:23), 14x14x1024 -> 14x14x1024
+	bottleneckFForward(m, n, &bottleneck13)
+	// bottleneck14: bottleneck (../networks/resnet50.cnn:24), 14x14x1024 -> 7x7x2048
+	bottleneckGForward(m, n, &bottleneck14)
+	// bottleneck15: bottleneck (../networks/resnet50.cnn:25), 7x7x2048 -> 7x7x2048
+	bottleneckHForward(m, n, &bottleneck15)
+	// bottleneck16: bottleneck (../networks/resnet50.cnn:25), 7x7x2048 -> 7x7x2048
+	bottleneckHForward(m, n, &bottleneck16)
+	// gap1: gap (../networks/resnet50.cnn:26), 7x7x2048 -> 1x1x2048
+	gap1.Forward(n, a[27998208*mb:27998208*mb+n*100352], a[28098560*mb:28098560*mb+n*2048])
+	// fc1: fc 1000 (../networks/resnet50.cnn:26), 1x1x2048 -> 1x1x1000
+	fc1.Forward(n, a[28098560*mb:28098560*mb+n*2048], m.Params[23508032:25556032], m.Params[25556032:25557032], a[28100608*mb:28100608*mb+n*1000])
+	// softmax1: softmax (../networks/resnet50.cnn:26), 1x1x1000 -> 1x1x1000
 	// softmax1: computed by the loss
 }
 
 // backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	m.fc1Backward(n, a[28098560*mb:28098560*mb+n*2048], d[28100608*mb:28100608*mb+n*1000], d[28098560*mb:28098560*mb+n*2048])
-	m.gap1Backward(n, a[27998208*mb:27998208*mb+n*100352], d[28098560*mb:28098560*mb+n*2048], d[27998208*mb:27998208*mb+n*100352])
-	m.bottleneck16_relu3Backward(n, a[27998208*mb:27998208*mb+n*100352], d[27998208*mb:27998208*mb+n*100352], d[27998208*mb:27998208*mb+n*100352])
-	m.bottleneck16_add1Backward(n, d[27998208*mb:27998208*mb+n*100352], d[27897856*mb:27897856*mb+n*100352], d[27596800*mb:27596800*mb+n*100352])
-	m.bottleneck16_bn3Backward(n, a[27797504*mb:27797504*mb+n*100352], d[27897856*mb:27897856*mb+n*100352], d[27797504*mb:27797504*mb+n*100352])
-	m.bottleneck16_conv3Backward(n, a[27772416*mb:27772416*mb+n*25088], d[27797504*mb:27797504*mb+n*100352], d[27772416*mb:27772416*mb+n*25088])
-	m.bottleneck16_relu2Backward(n, a[27772416*mb:27772416*mb+n*25088], d[27772416*mb:27772416*mb+n*25088], d[27772416*mb:27772416*mb+n*25088])
-	m.bottleneck16_bn2Backward(n, a[27747328*mb:27747328*mb+n*25088], d[27772416*mb:27772416*mb+n*25088], d[27747328*mb:27747328*mb+n*25088])
-	m.bottleneck16_conv2Backward(n, a[27722240*mb:27722240*mb+n*25088], d[27747328*mb:27747328*mb+n*25088], d[27722240*mb:27722240*mb+n*25088])
-	m.bottleneck16_relu1Backward(n, a[27722240*mb:27722240*mb+n*25088], d[27722240*mb:27722240*mb+n*25088], d[27722240*mb:27722240*mb+n*25088])
-	m.bottleneck16_bn1Backward(n, a[27697152*mb:27697152*mb+n*25088], d[27722240*mb:27722240*mb+n*25088], d[27697152*mb:27697152*mb+n*25088])
-	m.bottleneck16_conv1Backward(n, a[27596800*mb:27596800*mb+n*100352], d[27697152*mb:27697152*mb+n*25088], d[27596800*mb:27596800*mb+n*100352])
-	m.bottleneck15_relu3Backward(n, a[27596800*mb:27596800*mb+n*100352], d[27596800*mb:27596800*mb+n*100352], d[27596800*mb:27596800*mb+n*100352])
-	m.bottleneck15_add1Backward(n, d[27596800*mb:27596800*mb+n*100352], d[27496448*mb:27496448*mb+n*100352], d[27195392*mb:27195392*mb+n*100352])
-	m.bottleneck15_bn3Backward(n, a[27396096*mb:27396096*mb+n*100352], d[27496448*mb:27496448*mb+n*100352], d[27396096*mb:27396096*mb+n*100352])
-	m.bottleneck15_conv3Backward(n, a[27371008*mb:27371008*mb+n*25088], d[27396096*mb:27396096*mb+n*100352], d[27371008*mb:27371008*mb+n*25088])
-	m.bottleneck15_relu2Backward(n, a[27371008*mb:27371008*mb+n*25088], d[27371008*mb:27371008*mb+n*25088], d[27371008*mb:27371008*mb+n*25088])
-	m.bottleneck15_bn2Backward(n, a[27345920*mb:27345920*mb+n*25088], d[27371008*mb:27371008*mb+n*25088], d[27345920*mb:27345920*mb+n*25088])
-	m.bottleneck15_conv2Backward(n, a[27320832*mb:27320832*mb+n*25088], d[27345920*mb:27345920*mb+n*25088], d[27320832*mb:27320832*mb+n*25088])
-	m.bottleneck15_relu1Backward(n, a[27320832*mb:27320832*mb+n*25088], d[27320832*mb:27320832*mb+n*25088], d[27320832*mb:27320832*mb+n*25088])
-	m.bottleneck15_bn1Backward(n, a[27295744*mb:27295744*mb+n*25088], d[27320832*mb:27320832*mb+n*25088], d[27295744*mb:27295744*mb+n*25088])
-	m.bottleneck15_conv1Backward(n, a[27195392*mb:27195392*mb+n*100352], d[27295744*mb:27295744*mb+n*25088], d[27195392*mb:27195392*mb+n*100352])
-	m.bottleneck14_relu3Backward(n, a[27195392*mb:27195392*mb+n*100352], d[27195392*mb:27195392*mb+n*100352], d[27195392*mb:27195392*mb+n*100352])
-	m.bottleneck14_add1Backward(n, d[27195392*mb:27195392*mb+n*100352], d[26894336*mb:26894336*mb+n*100352], d[27095040*mb:27095040*mb+n*100352])
-	m.bottleneck14_shortcut1_bn1Backward(n, a[26994688*mb:26994688*mb+n*100352], d[27095040*mb:27095040*mb+n*100352], d[26994688*mb:26994688*mb+n*100352])
-	m.bottleneck14_shortcut1_conv1Backward(n, a[26342400*mb:26342400*mb+n*200704], d[26994688*mb:26994688*mb+n*100352], d[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck14_bn3Backward(n, a[26793984*mb:26793984*mb+n*100352], d[26894336*mb:26894336*mb+n*100352], d[26793984*mb:26793984*mb+n*100352])
-	m.bottleneck14_conv3Backward(n, a[26768896*mb:26768896*mb+n*25088], d[26793984*mb:26793984*mb+n*100352], d[26768896*mb:26768896*mb+n*25088])
-	m.bottleneck14_relu2Backward(n, a[26768896*mb:26768896*mb+n*25088], d[26768896*mb:26768896*mb+n*25088], d[26768896*mb:26768896*mb+n*25088])
-	m.bottleneck14_bn2Backward(n, a[26743808*mb:26743808*mb+n*25088], d[26768896*mb:26768896*mb+n*25088], d[26743808*mb:26743808*mb+n*25088])
-	m.bottleneck14_conv2Backward(n, a[26643456*mb:26643456*mb+n*100352], d[26743808*mb:26743808*mb+n*25088], d[26643456*mb:26643456*mb+n*100352])
-	m.bottleneck14_relu1Backward(n, a[26643456*mb:26643456*mb+n*100352], d[26643456*mb:26643456*mb+n*100352], d[26643456*mb:26643456*mb+n*100352])
-	m.bottleneck14_bn1Backward(n, a[26543104*mb:26543104*mb+n*100352], d[26643456*mb:26643456*mb+n*100352], d[26543104*mb:26543104*mb+n*100352])
-	m.bottleneck14_conv1Backward(n, a[26342400*mb:26342400*mb+n*200704], d[26543104*mb:26543104*mb+n*100352], d[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck13_relu3Backward(n, a[26342400*mb:26342400*mb+n*200704], d[26342400*mb:26342400*mb+n*200704], d[26342400*mb:26342400*mb+n*200704])
-	m.bottleneck13_add1Backward(n, d[26342400*mb:26342400*mb+n*200704], d[26141696*mb:26141696*mb+n*200704], d[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck13_bn3Backward(n, a[25940992*mb:25940992*mb+n*200704], d[26141696*mb:26141696*mb+n*200704], d[25940992*mb:25940992*mb+n*200704])
-	m.bottleneck13_conv3Backward(n, a[25890816*mb:25890816*mb+n*50176], d[25940992*mb:25940992*mb+n*200704], d[25890816*mb:25890816*mb+n*50176])
-	m.bottleneck13_relu2Backward(n, a[25890816*mb:25890816*mb+n*50176], d[25890816*mb:25890816*mb+n*50176], d[25890816*mb:25890816*mb+n*50176])
-	m.bottleneck13_bn2Backward(n, a[25840640*mb:25840640*mb+n*50176], d[25890816*mb:25890816*mb+n*50176], d[25840640*mb:25840640*mb+n*50176])
-	m.bottleneck13_conv2Backward(n, a[25790464*mb:25790464*mb+n*50176], d[25840640*mb:25840640*mb+n*50176], d[25790464*mb:25790464*mb+n*50176])
-	m.bottleneck13_relu1Backward(n, a[25790464*mb:25790464*mb+n*50176], d[25790464*mb:25790464*mb+n*50176], d[25790464*mb:25790464*mb+n*50176])
-	m.bottleneck13_bn1Backward(n, a[25740288*mb:25740288*mb+n*50176], d[25790464*mb:25790464*mb+n*50176], d[25740288*mb:25740288*mb+n*50176])
-	m.bottleneck13_conv1Backward(n, a[25539584*mb:25539584*mb+n*200704], d[25740288*mb:25740288*mb+n*50176], d[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck12_relu3Backward(n, a[25539584*mb:25539584*mb+n*200704], d[25539584*mb:25539584*mb+n*200704], d[25539584*mb:25539584*mb+n*200704])
-	m.bottleneck12_add1Backward(n, d[25539584*mb:25539584*mb+n*200704], d[25338880*mb:25338880*mb+n*200704], d[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck12_bn3Backward(n, a[25138176*mb:25138176*mb+n*200704], d[25338880*mb:25338880*mb+n*200704], d[25138176*mb:25138176*mb+n*200704])
-	m.bottleneck12_conv3Backward(n, a[25088000*mb:25088000*mb+n*50176], d[25138176*mb:25138176*mb+n*200704], d[25088000*mb:25088000*mb+n*50176])
-	m.bottleneck12_relu2Backward(n, a[25088000*mb:25088000*mb+n*50176], d[25088000*mb:25088000*mb+n*50176], d[25088000*mb:25088000*mb+n*50176])
-	m.bottleneck12_bn2Backward(n, a[25037824*mb:25037824*mb+n*50176], d[25088000*mb:25088000*mb+n*50176], d[25037824*mb:25037824*mb+n*50176])
-	m.bottleneck12_conv2Backward(n, a[24987648*mb:24987648*mb+n*50176], d[25037824*mb:25037824*mb+n*50176], d[24987648*mb:24987648*mb+n*50176])
-	m.bottleneck12_relu1Backward(n, a[24987648*mb:24987648*mb+n*50176], d[24987648*mb:24987648*mb+n*50176], d[24987648*mb:24987648*mb+n*50176])
-	m.bottleneck12_bn1Backward(n, a[24937472*mb:24937472*mb+n*50176], d[24987648*mb:24987648*mb+n*50176], d[24937472*mb:24937472*mb+n*50176])
-	m.bottleneck12_conv1Backward(n, a[24736768*mb:24736768*mb+n*200704], d[24937472*mb:24937472*mb+n*50176], d[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck11_relu3Backward(n, a[24736768*mb:24736768*mb+n*200704], d[24736768*mb:24736768*mb+n*200704], d[24736768*mb:24736768*mb+n*200704])
-	m.bottleneck11_add1Backward(n, d[24736768*mb:24736768*mb+n*200704], d[24536064*mb:24536064*mb+n*200704], d[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck11_bn3Backward(n, a[24335360*mb:24335360*mb+n*200704], d[24536064*mb:24536064*mb+n*200704], d[24335360*mb:24335360*mb+n*200704])
-	m.bottleneck11_conv3Backward(n, a[24285184*mb:24285184*mb+n*50176], d[24335360*mb:24335360*mb+n*200704], d[24285184*mb:24285184*mb+n*50176])
-	m.bottleneck11_relu2Backward(n, a[24285184*mb:24285184*mb+n*50176], d[24285184*mb:24285184*mb+n*50176], d[24285184*mb:24285184*mb+n*50176])
-	m.bottleneck11_bn2Backward(n, a[24235008*mb:24235008*mb+n*50176], d[24285184*mb:24285184*mb+n*50176], d[24235008*mb:24235008*mb+n*50176])
-	m.bottleneck11_conv2Backward(n, a[24184832*mb:24184832*mb+n*50176], d[24235008*mb:24235008*mb+n*50176], d[24184832*mb:24184832*mb+n*50176])
-	m.bottleneck11_relu1Backward(n, a[24184832*mb:24184832*mb+n*50176], d[24184832*mb:24184832*mb+n*50176], d[24184832*mb:24184832*mb+n*50176])
-	m.bottleneck11_bn1Backward(n, a[24134656*mb:24134656*mb+n*50176], d[24184832*mb:24184832*mb+n*50176], d[24134656*mb:24134656*mb+n*50176])
-	m.bottleneck11_conv1Backward(n, a[23933952*mb:23933952*mb+n*200704], d[24134656*mb:24134656*mb+n*50176], d[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck10_relu3Backward(n, a[23933952*mb:23933952*mb+n*200704], d[23933952*mb:23933952*mb+n*200704], d[23933952*mb:23933952*mb+n*200704])
-	m.bottleneck10_add1Backward(n, d[23933952*mb:23933952*mb+n*200704], d[23733248*mb:23733248*mb+n*200704], d[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck10_bn3Backward(n, a[23532544*mb:23532544*mb+n*200704], d[23733248*mb:23733248*mb+n*200704], d[23532544*mb:23532544*mb+n*200704])
-	m.bottleneck10_conv3Backward(n, a[23482368*mb:23482368*mb+n*50176], d[23532544*mb:23532544*mb+n*200704], d[23482368*mb:23482368*mb+n*50176])
-	m.bottleneck10_relu2Backward(n, a[23482368*mb:23482368*mb+n*50176], d[23482368*mb:23482368*mb+n*50176], d[23482368*mb:23482368*mb+n*50176])
-	m.bottleneck10_bn2Backward(n, a[23432192*mb:23432192*mb+n*50176], d[23482368*mb:23482368*mb+n*50176], d[23432192*mb:23432192*mb+n*50176])
-	m.bottleneck10_conv2Backward(n, a[23382016*mb:23382016*mb+n*50176], d[23432192*mb:23432192*mb+n*50176], d[23382016*mb:23382016*mb+n*50176])
-	m.bottleneck10_relu1Backward(n, a[23382016*mb:23382016*mb+n*50176], d[23382016*mb:23382016*mb+n*50176], d[23382016*mb:23382016*mb+n*50176])
-	m.bottleneck10_bn1Backward(n, a[23331840*mb:23331840*mb+n*50176], d[23382016*mb:23382016*mb+n*50176], d[23331840*mb:23331840*mb+n*50176])
-	m.bottleneck10_conv1Backward(n, a[23131136*mb:23131136*mb+n*200704], d[23331840*mb:23331840*mb+n*50176], d[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck9_relu3Backward(n, a[23131136*mb:23131136*mb+n*200704], d[23131136*mb:23131136*mb+n*200704], d[23131136*mb:23131136*mb+n*200704])
-	m.bottleneck9_add1Backward(n, d[23131136*mb:23131136*mb+n*200704], d[22930432*mb:22930432*mb+n*200704], d[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck9_bn3Backward(n, a[22729728*mb:22729728*mb+n*200704], d[22930432*mb:22930432*mb+n*200704], d[22729728*mb:22729728*mb+n*200704])
-	m.bottleneck9_conv3Backward(n, a[22679552*mb:22679552*mb+n*50176], d[22729728*mb:22729728*mb+n*200704], d[22679552*mb:22679552*mb+n*50176])
-	m.bottleneck9_relu2Backward(n, a[22679552*mb:22679552*mb+n*50176], d[22679552*mb:22679552*mb+n*50176], d[22679552*mb:22679552*mb+n*50176])
-	m.bottleneck9_bn2Backward(n, a[22629376*mb:22629376*mb+n*50176], d[22679552*mb:22679552*mb+n*50176], d[22629376*mb:22629376*mb+n*50176])
-	m.bottleneck9_conv2Backward(n, a[22579200*mb:22579200*mb+n*50176], d[22629376*mb:22629376*mb+n*50176], d[22579200*mb:22579200*mb+n*50176])
-	m.bottleneck9_relu1Backward(n, a[22579200*mb:22579200*mb+n*50176], d[22579200*mb:22579200*mb+n*50176], d[22579200*mb:22579200*mb+n*50176])
-	m.bottleneck9_bn1Backward(n, a[22529024*mb:22529024*mb+n*50176], d[22579200*mb:22579200*mb+n*50176], d[22529024*mb:22529024*mb+n*50176])
-	m.bottleneck9_conv1Backward(n, a[22328320*mb:22328320*mb+n*200704], d[22529024*mb:22529024*mb+n*50176], d[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck8_relu3Backward(n, a[22328320*mb:22328320*mb+n*200704], d[22328320*mb:22328320*mb+n*200704], d[22328320*mb:22328320*mb+n*200704])
-	m.bottleneck8_add1Backward(n, d[22328320*mb:22328320*mb+n*200704], d[21726208*mb:21726208*mb+n*200704], d[22127616*mb:22127616*mb+n*200704])
-	m.bottleneck8_shortcut1_bn1Backward(n, a[21926912*mb:21926912*mb+n*200704], d[22127616*mb:22127616*mb+n*200704], d[21926912*mb:21926912*mb+n*200704])
-	m.bottleneck8_shortcut1_conv1Backward(n, a[20622336*mb:20622336*mb+n*401408], d[21926912*mb:21926912*mb+n*200704], d[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck8_bn3Backward(n, a[21525504*mb:21525504*mb+n*200704], d[21726208*mb:21726208*mb+n*200704], d[21525504*mb:21525504*mb+n*200704])
-	m.bottleneck8_conv3Backward(n, a[21475328*mb:21475328*mb+n*50176], d[21525504*mb:21525504*mb+n*200704], d[21475328*mb:21475328*mb+n*50176])
-	m.bottleneck8_relu2Backward(n, a[21475328*mb:21475328*mb+n*50176], d[21475328*mb:21475328*mb+n*50176], d[21475328*mb:21475328*mb+n*50176])
-	m.bottleneck8_bn2Backward(n, a[21425152*mb:21425152*mb+n*50176], d[21475328*mb:21475328*mb+n*50176], d[21425152*mb:21425152*mb+n*50176])
-	m.bottleneck8_conv2Backward(n, a[21224448*mb:21224448*mb+n*200704], d[21425152*mb:21425152*mb+n*50176], d[21224448*mb:21224448*mb+n*200704])
-	m.bottleneck8_relu1Backward(n, a[21224448*mb:21224448*mb+n*200704], d[21224448*mb:21224448*mb+n*200704], d[21224448*mb:21224448*mb+n*200704])
-	m.bottleneck8_bn1Backward(n, a[21023744*mb:21023744*mb+n*200704], d[21224448*mb:21224448*mb+n*200704], d[21023744*mb:21023744*mb+n*200704])
-	m.bottleneck8_conv1Backward(n, a[20622336*mb:20622336*mb+n*401408], d[21023744*mb:21023744*mb+n*200704], d[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck7_relu3Backward(n, a[20622336*mb:20622336*mb+n*401408], d[20622336*mb:20622336*mb+n*401408], d[20622336*mb:20622336*mb+n*401408])
-	m.bottleneck7_add1Backward(n, d[20622336*mb:20622336*mb+n*401408], d[20220928*mb:20220928*mb+n*401408], d[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck7_bn3Backward(n, a[19819520*mb:19819520*mb+n*401408], d[20220928*mb:20220928*mb+n*401408], d[19819520*mb:19819520*mb+n*401408])
-	m.bottleneck7_conv3Backward(n, a[19719168*mb:19719168*mb+n*100352], d[19819520*mb:19819520*mb+n*401408], d[19719168*mb:19719168*mb+n*100352])
-	m.bottleneck7_relu2Backward(n, a[19719168*mb:19719168*mb+n*100352], d[19719168*mb:19719168*mb+n*100352], d[19719168*mb:19719168*mb+n*100352])
-	m.bottleneck7_bn2Backward(n, a[19618816*mb:19618816*mb+n*100352], d[19719168*mb:19719168*mb+n*100352], d[19618816*mb:19618816*mb+n*100352])
-	m.bottleneck7_conv2Backward(n, a[19518464*mb:19518464*mb+n*100352], d[19618816*mb:19618816*mb+n*100352], d[19518464*mb:19518464*mb+n*100352])
-	m.bottleneck7_relu1Backward(n, a[19518464*mb:19518464*mb+n*100352], d[19518464*mb:19518464*mb+n*100352], d[19518464*mb:19518464*mb+n*100352])
-	m.bottleneck7_bn1Backward(n, a[19418112*mb:19418112*mb+n*100352], d[19518464*mb:19518464*mb+n*100352], d[19418112*mb:19418112*mb+n*100352])
-	m.bottleneck7_conv1Backward(n, a[19016704*mb:19016704*mb+n*401408], d[19418112*mb:19418112*mb+n*100352], d[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck6_relu3Backward(n, a[19016704*mb:19016704*mb+n*401408], d[19016704*mb:19016704*mb+n*401408], d[19016704*mb:19016704*mb+n*401408])
-	m.bottleneck6_add1Backward(n, d[19016704*mb:19016704*mb+n*401408], d[18615296*mb:18615296*mb+n*401408], d[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck6_bn3Backward(n, a[18213888*mb:18213888*mb+n*401408], d[18615296*mb:18615296*mb+n*401408], d[18213888*mb:18213888*mb+n*401408])
-	m.bottleneck6_conv3Backward(n, a[18113536*mb:18113536*mb+n*100352], d[18213888*mb:18213888*mb+n*401408], d[18113536*mb:18113536*mb+n*100352])
-	m.bottleneck6_relu2Backward(n, a[18113536*mb:18113536*mb+n*100352], d[18113536*mb:18113536*mb+n*100352], d[18113536*mb:18113536*mb+n*100352])
-	m.bottleneck6_bn2Backward(n, a[18013184*mb:18013184*mb+n*100352], d[18113536*mb:18113536*mb+n*100352], d[18013184*mb:18013184*mb+n*100352])
-	m.bottleneck6_conv2Backward(n, a[17912832*mb:17912832*mb+n*100352], d[18013184*mb:18013184*mb+n*100352], d[17912832*mb:17912832*mb+n*100352])
-	m.bottleneck6_relu1Backward(n, a[17912832*mb:17912832*mb+n*100352], d[17912832*mb:17912832*mb+n*100352], d[17912832*mb:17912832*mb+n*100352])
-	m.bottleneck6_bn1Backward(n, a[17812480*mb:17812480*mb+n*100352], d[17912832*mb:17912832*mb+n*100352], d[17812480*mb:17812480*mb+n*100352])
-	m.bottleneck6_conv1Backward(n, a[17411072*mb:17411072*mb+n*401408], d[17812480*mb:17812480*mb+n*100352], d[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck5_relu3Backward(n, a[17411072*mb:17411072*mb+n*401408], d[17411072*mb:17411072*mb+n*401408], d[17411072*mb:17411072*mb+n*401408])
-	m.bottleneck5_add1Backward(n, d[17411072*mb:17411072*mb+n*401408], d[17009664*mb:17009664*mb+n*401408], d[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck5_bn3Backward(n, a[16608256*mb:16608256*mb+n*401408], d[17009664*mb:17009664*mb+n*401408], d[16608256*mb:16608256*mb+n*401408])
-	m.bottleneck5_conv3Backward(n, a[16507904*mb:16507904*mb+n*100352], d[16608256*mb:16608256*mb+n*401408], d[16507904*mb:16507904*mb+n*100352])
-	m.bottleneck5_relu2Backward(n, a[16507904*mb:16507904*mb+n*100352], d[16507904*mb:16507904*mb+n*100352], d[16507904*mb:16507904*mb+n*100352])
-	m.bottleneck5_bn2Backward(n, a[16407552*mb:16407552*mb+n*100352], d[16507904*mb:16507904*mb+n*100352], d[16407552*mb:16407552*mb+n*100352])
-	m.bottleneck5_conv2Backward(n, a[16307200*mb:16307200*mb+n*100352], d[16407552*mb:16407552*mb+n*100352], d[16307200*mb:16307200*mb+n*100352])
-	m.bottleneck5_relu1Backward(n, a[16307200*mb:16307200*mb+n*100352], d[16307200*mb:16307200*mb+n*100352], d[16307200*mb:16307200*mb+n*100352])
-	m.bottleneck5_bn1Backward(n, a[16206848*mb:16206848*mb+n*100352], d[16307200*mb:16307200*mb+n*100352], d[16206848*mb:16206848*mb+n*100352])
-	m.bottleneck5_conv1Backward(n, a[15805440*mb:15805440*mb+n*401408], d[16206848*mb:16206848*mb+n*100352], d[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck4_relu3Backward(n, a[15805440*mb:15805440*mb+n*401408], d[15805440*mb:15805440*mb+n*401408], d[15805440*mb:15805440*mb+n*401408])
-	m.bottleneck4_add1Backward(n, d[15805440*mb:15805440*mb+n*401408], d[14601216*mb:14601216*mb+n*401408], d[15404032*mb:15404032*mb+n*401408])
-	m.bottleneck4_shortcut1_bn1Backward(n, a[15002624*mb:15002624*mb+n*401408], d[15404032*mb:15404032*mb+n*401408], d[15002624*mb:15002624*mb+n*401408])
-	m.bottleneck4_shortcut1_conv1Backward(n, a[12393472*mb:12393472*mb+n*802816], d[15002624*mb:15002624*mb+n*401408], d[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck4_bn3Backward(n, a[14199808*mb:14199808*mb+n*401408], d[14601216*mb:14601216*mb+n*401408], d[14199808*mb:14199808*mb+n*401408])
-	m.bottleneck4_conv3Backward(n, a[14099456*mb:14099456*mb+n*100352], d[14199808*mb:14199808*mb+n*401408], d[14099456*mb:14099456*mb+n*100352])
-	m.bottleneck4_relu2Backward(n, a[14099456*mb:14099456*mb+n*100352], d[14099456*mb:14099456*mb+n*100352], d[14099456*mb:14099456*mb+n*100352])
-	m.bottleneck4_bn2Backward(n, a[13999104*mb:13999104*mb+n*100352], d[14099456*mb:14099456*mb+n*100352], d[13999104*mb:13999104*mb+n*100352])
-	m.bottleneck4_conv2Backward(n, a[13597696*mb:13597696*mb+n*401408], d[13999104*mb:13999104*mb+n*100352], d[13597696*mb:13597696*mb+n*401408])
-	m.bottleneck4_relu1Backward(n, a[13597696*mb:13597696*mb+n*401408], d[13597696*mb:13597696*mb+n*401408], d[13597696*mb:13597696*mb+n*401408])
-	m.bottleneck4_bn1Backward(n, a[13196288*mb:13196288*mb+n*401408], d[13597696*mb:13597696*mb+n*401408], d[13196288*mb:13196288*mb+n*401408])
-	m.bottleneck4_conv1Backward(n, a[12393472*mb:12393472*mb+n*802816], d[13196288*mb:13196288*mb+n*401408], d[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck3_relu3Backward(n, a[12393472*mb:12393472*mb+n*802816], d[12393472*mb:12393472*mb+n*802816], d[12393472*mb:12393472*mb+n*802816])
-	m.bottleneck3_add1Backward(n, d[12393472*mb:12393472*mb+n*802816], d[11590656*mb:11590656*mb+n*802816], d[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck3_bn3Backward(n, a[10787840*mb:10787840*mb+n*802816], d[11590656*mb:11590656*mb+n*802816], d[10787840*mb:10787840*mb+n*802816])
-	m.bottleneck3_conv3Backward(n, a[10587136*mb:10587136*mb+n*200704], d[10787840*mb:10787840*mb+n*802816], d[10587136*mb:10587136*mb+n*200704])
-	m.bottleneck3_relu2Backward(n, a[10587136*mb:10587136*mb+n*200704], d[10587136*mb:10587136*mb+n*200704], d[10587136*mb:10587136*mb+n*200704])
-	m.bottleneck3_bn2Backward(n, a[10386432*mb:10386432*mb+n*200704], d[10587136*mb:10587136*mb+n*200704], d[10386432*mb:10386432*mb+n*200704])
-	m.bottleneck3_conv2Backward(n, a[10185728*mb:10185728*mb+n*200704], d[10386432*mb:10386432*mb+n*200704], d[10185728*mb:10185728*mb+n*200704])
-	m.bottleneck3_relu1Backward(n, a[10185728*mb:10185728*mb+n*200704], d[10185728*mb:10185728*mb+n*200704], d[10185728*mb:10185728*mb+n*200704])
-	m.bottleneck3_bn1Backward(n, a[9985024*mb:9985024*mb+n*200704], d[10185728*mb:10185728*mb+n*200704], d[9985024*mb:9985024*mb+n*200704])
-	m.bottleneck3_conv1Backward(n, a[9182208*mb:9182208*mb+n*802816], d[9985024*mb:9985024*mb+n*200704], d[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck2_relu3Backward(n, a[9182208*mb:9182208*mb+n*802816], d[9182208*mb:9182208*mb+n*802816], d[9182208*mb:9182208*mb+n*802816])
-	m.bottleneck2_add1Backward(n, d[9182208*mb:9182208*mb+n*802816], d[8379392*mb:8379392*mb+n*802816], d[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck2_bn3Backward(n, a[7576576*mb:7576576*mb+n*802816], d[8379392*mb:8379392*mb+n*802816], d[7576576*mb:7576576*mb+n*802816])
-	m.bottleneck2_conv3Backward(n, a[7375872*mb:7375872*mb+n*200704], d[7576576*mb:7576576*mb+n*802816], d[7375872*mb:7375872*mb+n*200704])
-	m.bottleneck2_relu2Backward(n, a[7375872*mb:7375872*mb+n*200704], d[7375872*mb:7375872*mb+n*200704], d[7375872*mb:7375872*mb+n*200704])
-	m.bottleneck2_bn2Backward(n, a[7175168*mb:7175168*mb+n*200704], d[7375872*mb:7375872*mb+n*200704], d[7175168*mb:7175168*mb+n*200704])
-	m.bottleneck2_conv2Backward(n, a[6974464*mb:6974464*mb+n*200704], d[7175168*mb:7175168*mb+n*200704], d[6974464*mb:6974464*mb+n*200704])
-	m.bottleneck2_relu1Backward(n, a[6974464*mb:6974464*mb+n*200704], d[6974464*mb:6974464*mb+n*200704], d[6974464*mb:6974464*mb+n*200704])
-	m.bottleneck2_bn1Backward(n, a[6773760*mb:6773760*mb+n*200704], d[6974464*mb:6974464*mb+n*200704], d[6773760*mb:6773760*mb+n*200704])
-	m.bottleneck2_conv1Backward(n, a[5970944*mb:5970944*mb+n*802816], d[6773760*mb:6773760*mb+n*200704], d[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck1_relu3Backward(n, a[5970944*mb:5970944*mb+n*802816], d[5970944*mb:5970944*mb+n*802816], d[5970944*mb:5970944*mb+n*802816])
-	m.bottleneck1_add1Backward(n, d[5970944*mb:5970944*mb+n*802816], d[3562496*mb:3562496*mb+n*802816], d[5168128*mb:5168128*mb+n*802816])
-	m.bottleneck1_shortcut1_bn1Backward(n, a[4365312*mb:4365312*mb+n*802816], d[5168128*mb:5168128*mb+n*802816], d[4365312*mb:4365312*mb+n*802816])
-	m.bottleneck1_shortcut1_conv1Backward(n, a[1756160*mb:1756160*mb+n*200704], d[4365312*mb:4365312*mb+n*802816], d[1756160*mb:1756160*mb+n*200704])
-	m.bottleneck1_bn3Backward(n, a[2759680*mb:2759680*mb+n*802816], d[3562496*mb:3562496*mb+n*802816], d[2759680*mb:2759680*mb+n*802816])
-	m.bottleneck1_conv3Backward(n, a[2558976*mb:2558976*mb+n*200704], d[2759680*mb:2759680*mb+n*802816], d[2558976*mb:2558976*mb+n*200704])
-	m.bottleneck1_relu2Backward(n, a[2558976*mb:2558976*mb+n*200704], d[2558976*mb:2558976*mb+n*200704], d[2558976*mb:2558976*mb+n*200704])
-	m.bottleneck1_bn2Backward(n, a[2358272*mb:2358272*mb+n*200704], d[2558976*mb:2558976*mb+n*200704], d[2358272*mb:2358272*mb+n*200704])
-	m.bottleneck1_conv2Backward(n, a[2157568*mb:2157568*mb+n*200704], d[2358272*mb:2358272*mb+n*200704], d[2157568*mb:2157568*mb+n*200704])
-	m.bottleneck1_relu1Backward(n, a[2157568*mb:2157568*mb+n*200704], d[2157568*mb:2157568*mb+n*200704], d[2157568*mb:2157568*mb+n*200704])
-	m.bottleneck1_bn1Backward(n, a[1956864*mb:1956864*mb+n*200704], d[2157568*mb:2157568*mb+n*200704], d[1956864*mb:1956864*mb+n*200704])
-	m.bottleneck1_conv1Backward(n, a[1756160*mb:1756160*mb+n*200704], d[1956864*mb:1956864*mb+n*200704], d[1756160*mb:1756160*mb+n*200704])
-	m.maxpool1Backward(n, a[953344*mb:953344*mb+n*802816], d[1756160*mb:1756160*mb+n*200704], d[953344*mb:953344*mb+n*802816])
-	m.relu1Backward(n, a[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816])
-	m.bn1Backward(n, a[150528*mb:150528*mb+n*802816], d[953344*mb:953344*mb+n*802816], d[150528*mb:150528*mb+n*802816])
-	m.conv1Backward(n, a[:n*150528], d[150528*mb:150528*mb+n*802816], nil)
+	fc1.BackwardFilter(n, a[28098560*mb:28098560*mb+n*2048], d[28100608*mb:28100608*mb+n*1000], m.Grads[23508032:25556032], m.Grads[25556032:25557032])
+	fc1.BackwardData(n, d[28100608*mb:28100608*mb+n*1000], m.Params[23508032:25556032], d[28098560*mb:28098560*mb+n*2048])
+	gap1.Backward(n, d[28098560*mb:28098560*mb+n*2048], d[27998208*mb:27998208*mb+n*100352])
+	bottleneckHBackward(m, n, &bottleneck16)
+	bottleneckHBackward(m, n, &bottleneck15)
+	bottleneckGBackward(m, n, &bottleneck14)
+	bottleneckFBackward(m, n, &bottleneck13)
+	bottleneckFBackward(m, n, &bottleneck12)
+	bottleneckFBackward(m, n, &bottleneck11)
+	bottleneckFBackward(m, n, &bottleneck10)
+	bottleneckFBackward(m, n, &bottleneck9)
+	bottleneckEBackward(m, n, &bottleneck8)
+	bottleneckDBackward(m, n, &bottleneck7)
+	bottleneckDBackward(m, n, &bottleneck6)
+	bottleneckDBackward(m, n, &bottleneck5)
+	bottleneckCBackward(m, n, &bottleneck4)
+	bottleneckBBackward(m, n, &bottleneck3)
+	bottleneckBBackward(m, n, &bottleneck2)
+	bottleneckABackward(m, n, &bottleneck1)
+	maxpool1.Backward(n, d[1756160*mb:1756160*mb+n*200704], m.Argmax[:n*200704], d[953344*mb:953344*mb+n*802816])
+	rt.ReLUBackward(a[953344*mb:953344*mb+n*802816], d[953344*mb:953344*mb+n*802816])
+	bn1.Backward(n, a[150528*mb:150528*mb+n*802816], d[953344*mb:953344*mb+n*802816], m.Params[9408:9472], m.Fixed[0:64], m.Fixed[64:128], d[150528*mb:150528*mb+n*802816], m.Grads[9408:9472], m.Grads[9472:9536])
+	conv1.BackwardFilter(n, a[:n*150528], d[150528*mb:150528*mb+n*802816], m.Grads[0:9408], nil, m.Scratch)
+}
+
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {
+	copy(m.Fold[0:9408], m.Params[0:9408])
+	clear(m.Fold[9408:9472])
+	rt.FoldBN(m.Fold[0:9408], m.Fold[9408:9472], m.Params[9408:9472], m.Params[9472:9536], m.Buffers[0:64], m.Buffers[64:128], float32(1e-05))
+	bottleneckARefold(m, &bottleneck1)
+	bottleneckBRefold(m, &bottleneck2)
+	bottleneckBRefold(m, &bottleneck3)
+	bottleneckCRefold(m, &bottleneck4)
+	bottleneckDRefold(m, &bottleneck5)
+	bottleneckDRefold(m, &bottleneck6)
+	bottleneckDRefold(m, &bottleneck7)
+	bottleneckERefold(m, &bottleneck8)
+	bottleneckFRefold(m, &bottleneck9)
+	bottleneckFRefold(m, &bottleneck10)
+	bottleneckFRefold(m, &bottleneck11)
+	bottleneckFRefold(m, &bottleneck12)
+	bottleneckFRefold(m, &bottleneck13)
+	bottleneckGRefold(m, &bottleneck14)
+	bottleneckHRefold(m, &bottleneck15)
+	bottleneckHRefold(m, &bottleneck16)
+}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, bottleneckA_conv1.ScratchSize(mb), bottleneckA_conv2.ScratchSize(mb), bottleneckA_conv3.ScratchSize(mb), bottleneckA_shortcut1_conv1.ScratchSize(mb), bottleneckA_conv1Infer.ScratchSize(mb), bottleneckA_conv2Infer.ScratchSize(mb), bottleneckB_conv1.ScratchSize(mb), bottleneckB_conv2.ScratchSize(mb), bottleneckB_conv3.ScratchSize(mb), bottleneckB_conv1Infer.ScratchSize(mb), bottleneckB_conv2Infer.ScratchSize(mb), bottleneckC_conv1.ScratchSize(mb), bottleneckC_conv2.ScratchSize(mb), bottleneckC_conv3.ScratchSize(mb), bottleneckC_shortcut1_conv1.ScratchSize(mb), bottleneckC_conv1Infer.ScratchSize(mb), bottleneckC_conv2Infer.ScratchSize(mb), bottleneckD_conv1.ScratchSize(mb), bottleneckD_conv2.ScratchSize(mb), bottleneckD_conv3.ScratchSize(mb), bottleneckD_conv1Infer.ScratchSize(mb), bottleneckD_conv2Infer.ScratchSize(mb), bottleneckE_conv1.ScratchSize(mb), bottleneckE_conv2.ScratchSize(mb), bottleneckE_conv3.ScratchSize(mb), bottleneckE_shortcut1_conv1.ScratchSize(mb), bottleneckE_conv1Infer.ScratchSize(mb), bottleneckE_conv2Infer.ScratchSize(mb), bottleneckF_conv1.ScratchSize(mb), bottleneckF_conv2.ScratchSize(mb), bottleneckF_conv3.ScratchSize(mb), bottleneckF_conv1Infer.ScratchSize(mb), bottleneckF_conv2Infer.ScratchSize(mb), bottleneckG_conv1.ScratchSize(mb), bottleneckG_conv2.ScratchSize(mb), bottleneckG_conv3.ScratchSize(mb), bottleneckG_shortcut1_conv1.ScratchSize(mb), bottleneckG_conv1Infer.ScratchSize(mb), bottleneckG_conv2Infer.ScratchSize(mb), bottleneckH_conv1.ScratchSize(mb), bottleneckH_conv2.ScratchSize(mb), bottleneckH_conv3.ScratchSize(mb), bottleneckH_conv1Infer.ScratchSize(mb), bottleneckH_conv2Infer.ScratchSize(mb), conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
 // weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
 	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[28100608*mb:28100608*mb+n*1000], labels, a[28100608*mb:28100608*mb+n*1000])
@@ -4179,1832 +292,977 @@ func (m *Net) loss(n int, labels []int32) float32 {
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.Softmax{Classes: 1000}.LossBackward(n, a[28100608*mb:28100608*mb+n*1000], labels, float32(1), d[28100608*mb:28100608*mb+n*1000])
 }
 
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 256
-	DefaultEpochs    = 10
-	DefaultLR        = 0.1
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0001
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 224
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = true
+// bottleneckA is the code of 1 instance(s) of the block bottleneck: bottleneck1; 56x56x64 -> 56x56x256.
+// Each instance's place in the arenas is a bottleneckAOffsets.
+
+// bottleneckAOffsets is the place of one instance of bottleneckA in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckAOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
+}
+
+var (
+	bottleneck1 = bottleneckAOffsets{b0: 128, f0: 9472, i0: 0, p0: 9536, t0: 1756160, x0: 128}
 )
 
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
+func bottleneckAForward(m *rt.Memory, n int, o *bottleneckAOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64
+	bottleneckA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+4096], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64
+	bottleneckA_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+4096:o.p0+4160], m.Params[o.p0+4160:o.p0+4224], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128])
+	// relu1: relu (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*200704])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64
+	bottleneckA_conv2.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+4224:o.p0+41088], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
+	// bn2: bn (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64
+	bottleneckA_bn2.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+41088:o.p0+41152], m.Params[o.p0+41152:o.p0+41216], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
+	// relu2: relu (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+802816)*mb : (o.t0+802816)*mb+n*200704])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 56x56x64 -> 56x56x256
+	bottleneckA_conv3.Forward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+41216:o.p0+57600], nil, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Scratch)
+	// bn3: bn (../networks/resnet50.cnn:12), 56x56x256 -> 56x56x256
+	bottleneckA_bn3.ForwardTrain(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*802816], m.Params[o.p0+57600:o.p0+57856], m.Params[o.p0+57856:o.p0+58112], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], m.Fixed[o.x0+256:o.x0+512], m.Fixed[o.x0+512:o.x0+768])
+	// shortcut1_conv1: conv 256 1x1 s1 (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 56x56x64 -> 56x56x256
+	bottleneckA_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0+58112:o.p0+74496], nil, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 56x56x256 -> 56x56x256
+	bottleneckA_shortcut1_bn1.ForwardTrain(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], a[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*802816], m.Params[o.p0+74496:o.p0+74752], m.Params[o.p0+74752:o.p0+75008], m.Buffers[o.b0+768:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1280], m.Fixed[o.x0+768:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1280])
+	// add1: residual (../networks/resnet50.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256
+	rt.AddForward(a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*802816], a[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*802816], a[(o.t0+4214784)*mb:(o.t0+4214784)*mb+n*802816])
+	// relu3: relu (../networks/resnet50.cnn:14), 56x56x256 -> 56x56x256
+	rt.ReLUForward(a[(o.t0+4214784)*mb : (o.t0+4214784)*mb+n*802816])
 }
 
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("resnet50: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("resnet50: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
+func bottleneckAInfer(m *rt.Memory, n int, o *bottleneckAOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+4096], m.Fold[o.f0+4096:o.f0+4160], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckA_conv2Infer.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckA_conv3.Forward(n, a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*802816], m.Scratch)
+	// bn3: folded into the conv before it
+	bottleneckA_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0+57728:o.f0+74112], m.Fold[o.f0+74112:o.f0+74368], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*802816], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*802816], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*802816], a[o.i0*mb:o.i0*mb+n*802816])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*802816])
 }
 
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*150528], x)
-	m.forwardInfer(n)
-	return a[802816*mb : 802816*mb+n*1000], nil
+func bottleneckABackward(m *rt.Memory, n int, o *bottleneckAOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+4214784)*mb:(o.t0+4214784)*mb+n*802816], d[(o.t0+4214784)*mb:(o.t0+4214784)*mb+n*802816])
+	rt.AddBackward(d[(o.t0+4214784)*mb:(o.t0+4214784)*mb+n*802816], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*802816], d[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*802816])
+	bottleneckA_shortcut1_bn1.Backward(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], d[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*802816], m.Params[o.p0+74496:o.p0+74752], m.Fixed[o.x0+768:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1280], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], m.Grads[o.p0+74496:o.p0+74752], m.Grads[o.p0+74752:o.p0+75008])
+	bottleneckA_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], m.Grads[o.p0+58112:o.p0+74496], nil, m.Scratch)
+	bottleneckA_shortcut1_conv1.BackwardData(n, d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*802816], m.Params[o.p0+58112:o.p0+74496], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	bottleneckA_bn3.Backward(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*802816], m.Params[o.p0+57600:o.p0+57856], m.Fixed[o.x0+256:o.x0+512], m.Fixed[o.x0+512:o.x0+768], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Grads[o.p0+57600:o.p0+57856], m.Grads[o.p0+57856:o.p0+58112])
+	bottleneckA_conv3.BackwardFilter(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Grads[o.p0+41216:o.p0+57600], nil, m.Scratch)
+	bottleneckA_conv3.BackwardData(n, d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Params[o.p0+41216:o.p0+57600], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704])
+	bottleneckA_bn2.Backward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+41088:o.p0+41152], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Grads[o.p0+41088:o.p0+41152], m.Grads[o.p0+41152:o.p0+41216])
+	bottleneckA_conv2.BackwardFilter(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Grads[o.p0+4224:o.p0+41088], nil, m.Scratch)
+	bottleneckA_conv2.BackwardData(n, d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+4224:o.p0+41088], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704])
+	bottleneckA_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+4096:o.p0+4160], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Grads[o.p0+4096:o.p0+4160], m.Grads[o.p0+4160:o.p0+4224])
+	bottleneckA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Grads[o.p0:o.p0+4096], nil, m.Scratch)
+	bottleneckA_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Params[o.p0:o.p0+4096], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
 }
 
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	copy(m.fold[0:9408], m.params[0:9408])
-	clear(m.fold[9408:9472])
-	rt.FoldBN(m.fold[0:9408], m.fold[9408:9472], m.params[9408:9472], m.params[9472:9536], m.buffers[0:64], m.buffers[64:128], float32(1e-05))
-	copy(m.fold[9472:13568], m.params[9536:13632])
-	clear(m.fold[13568:13632])
-	rt.FoldBN(m.fold[9472:13568], m.fold[13568:13632], m.params[13632:13696], m.params[13696:13760], m.buffers[128:192], m.buffers[192:256], float32(1e-05))
-	copy(m.fold[13632:50496], m.params[13760:50624])
-	clear(m.fold[50496:50560])
-	rt.FoldBN(m.fold[13632:50496], m.fold[50496:50560], m.params[50624:50688], m.params[50688:50752], m.buffers[256:320], m.buffers[320:384], float32(1e-05))
-	copy(m.fold[50560:66944], m.params[50752:67136])
-	clear(m.fold[66944:67200])
-	rt.FoldBN(m.fold[50560:66944], m.fold[66944:67200], m.params[67136:67392], m.params[67392:67648], m.buffers[384:640], m.buffers[640:896], float32(1e-05))
-	copy(m.fold[67200:83584], m.params[67648:84032])
-	clear(m.fold[83584:83840])
-	rt.FoldBN(m.fold[67200:83584], m.fold[83584:83840], m.params[84032:84288], m.params[84288:84544], m.buffers[896:1152], m.buffers[1152:1408], float32(1e-05))
-	copy(m.fold[83840:100224], m.params[84544:100928])
-	clear(m.fold[100224:100288])
-	rt.FoldBN(m.fold[83840:100224], m.fold[100224:100288], m.params[100928:100992], m.params[100992:101056], m.buffers[1408:1472], m.buffers[1472:1536], float32(1e-05))
-	copy(m.fold[100288:137152], m.params[101056:137920])
-	clear(m.fold[137152:137216])
-	rt.FoldBN(m.fold[100288:137152], m.fold[137152:137216], m.params[137920:137984], m.params[137984:138048], m.buffers[1536:1600], m.buffers[1600:1664], float32(1e-05))
-	copy(m.fold[137216:153600], m.params[138048:154432])
-	clear(m.fold[153600:153856])
-	rt.FoldBN(m.fold[137216:153600], m.fold[153600:153856], m.params[154432:154688], m.params[154688:154944], m.buffers[1664:1920], m.buffers[1920:2176], float32(1e-05))
-	copy(m.fold[153856:170240], m.params[154944:171328])
-	clear(m.fold[170240:170304])
-	rt.FoldBN(m.fold[153856:170240], m.fold[170240:170304], m.params[171328:171392], m.params[171392:171456], m.buffers[2176:2240], m.buffers[2240:2304], float32(1e-05))
-	copy(m.fold[170304:207168], m.params[171456:208320])
-	clear(m.fold[207168:207232])
-	rt.FoldBN(m.fold[170304:207168], m.fold[207168:207232], m.params[208320:208384], m.params[208384:208448], m.buffers[2304:2368], m.buffers[2368:2432], float32(1e-05))
-	copy(m.fold[207232:223616], m.params[208448:224832])
-	clear(m.fold[223616:223872])
-	rt.FoldBN(m.fold[207232:223616], m.fold[223616:223872], m.params[224832:225088], m.params[225088:225344], m.buffers[2432:2688], m.buffers[2688:2944], float32(1e-05))
-	copy(m.fold[223872:256640], m.params[225344:258112])
-	clear(m.fold[256640:256768])
-	rt.FoldBN(m.fold[223872:256640], m.fold[256640:256768], m.params[258112:258240], m.params[258240:258368], m.buffers[2944:3072], m.buffers[3072:3200], float32(1e-05))
-	copy(m.fold[256768:404224], m.params[258368:405824])
-	clear(m.fold[404224:404352])
-	rt.FoldBN(m.fold[256768:404224], m.fold[404224:404352], m.params[405824:405952], m.params[405952:406080], m.buffers[3200:3328], m.buffers[3328:3456], float32(1e-05))
-	copy(m.fold[404352:469888], m.params[406080:471616])
-	clear(m.fold[469888:470400])
-	rt.FoldBN(m.fold[404352:469888], m.fold[469888:470400], m.params[471616:472128], m.params[472128:472640], m.buffers[3456:3968], m.buffers[3968:4480], float32(1e-05))
-	copy(m.fold[470400:601472], m.params[472640:603712])
-	clear(m.fold[601472:601984])
-	rt.FoldBN(m.fold[470400:601472], m.fold[601472:601984], m.params[603712:604224], m.params[604224:604736], m.buffers[4480:4992], m.buffers[4992:5504], float32(1e-05))
-	copy(m.fold[601984:667520], m.params[604736:670272])
-	clear(m.fold[667520:667648])
-	rt.FoldBN(m.fold[601984:667520], m.fold[667520:667648], m.params[670272:670400], m.params[670400:670528], m.buffers[5504:5632], m.buffers[5632:5760], float32(1e-05))
-	copy(m.fold[667648:815104], m.params[670528:817984])
-	clear(m.fold[815104:815232])
-	rt.FoldBN(m.fold[667648:815104], m.fold[815104:815232], m.params[817984:818112], m.params[818112:818240], m.buffers[5760:5888], m.buffers[5888:6016], float32(1e-05))
-	copy(m.fold[815232:880768], m.params[818240:883776])
-	clear(m.fold[880768:881280])
-	rt.FoldBN(m.fold[815232:880768], m.fold[880768:881280], m.params[883776:884288], m.params[884288:884800], m.buffers[6016:6528], m.buffers[6528:7040], float32(1e-05))
-	copy(m.fold[881280:946816], m.params[884800:950336])
-	clear(m.fold[946816:946944])
-	rt.FoldBN(m.fold[881280:946816], m.fold[946816:946944], m.params[950336:950464], m.params[950464:950592], m.buffers[7040:7168], m.buffers[7168:7296], float32(1e-05))
-	copy(m.fold[946944:1094400], m.params[950592:1098048])
-	clear(m.fold[1094400:1094528])
-	rt.FoldBN(m.fold[946944:1094400], m.fold[1094400:1094528], m.params[1098048:1098176], m.params[1098176:1098304], m.buffers[7296:7424], m.buffers[7424:7552], float32(1e-05))
-	copy(m.fold[1094528:1160064], m.params[1098304:1163840])
-	clear(m.fold[1160064:1160576])
-	rt.FoldBN(m.fold[1094528:1160064], m.fold[1160064:1160576], m.params[1163840:1164352], m.params[1164352:1164864], m.buffers[7552:8064], m.buffers[8064:8576], float32(1e-05))
-	copy(m.fold[1160576:1226112], m.params[1164864:1230400])
-	clear(m.fold[1226112:1226240])
-	rt.FoldBN(m.fold[1160576:1226112], m.fold[1226112:1226240], m.params[1230400:1230528], m.params[1230528:1230656], m.buffers[8576:8704], m.buffers[8704:8832], float32(1e-05))
-	copy(m.fold[1226240:1373696], m.params[1230656:1378112])
-	clear(m.fold[1373696:1373824])
-	rt.FoldBN(m.fold[1226240:1373696], m.fold[1373696:1373824], m.params[1378112:1378240], m.params[1378240:1378368], m.buffers[8832:8960], m.buffers[8960:9088], float32(1e-05))
-	copy(m.fold[1373824:1439360], m.params[1378368:1443904])
-	clear(m.fold[1439360:1439872])
-	rt.FoldBN(m.fold[1373824:1439360], m.fold[1439360:1439872], m.params[1443904:1444416], m.params[1444416:1444928], m.buffers[9088:9600], m.buffers[9600:10112], float32(1e-05))
-	copy(m.fold[1439872:1570944], m.params[1444928:1576000])
-	clear(m.fold[1570944:1571200])
-	rt.FoldBN(m.fold[1439872:1570944], m.fold[1570944:1571200], m.params[1576000:1576256], m.params[1576256:1576512], m.buffers[10112:10368], m.buffers[10368:10624], float32(1e-05))
-	copy(m.fold[1571200:2161024], m.params[1576512:2166336])
-	clear(m.fold[2161024:2161280])
-	rt.FoldBN(m.fold[1571200:2161024], m.fold[2161024:2161280], m.params[2166336:2166592], m.params[2166592:2166848], m.buffers[10624:10880], m.buffers[10880:11136], float32(1e-05))
-	copy(m.fold[2161280:2423424], m.params[2166848:2428992])
-	clear(m.fold[2423424:2424448])
-	rt.FoldBN(m.fold[2161280:2423424], m.fold[2423424:2424448], m.params[2428992:2430016], m.params[2430016:2431040], m.buffers[11136:12160], m.buffers[12160:13184], float32(1e-05))
-	copy(m.fold[2424448:2948736], m.params[2431040:2955328])
-	clear(m.fold[2948736:2949760])
-	rt.FoldBN(m.fold[2424448:2948736], m.fold[2948736:2949760], m.params[2955328:2956352], m.params[2956352:2957376], m.buffers[13184:14208], m.buffers[14208:15232], float32(1e-05))
-	copy(m.fold[2949760:3211904], m.params[2957376:3219520])
-	clear(m.fold[3211904:3212160])
-	rt.FoldBN(m.fold[2949760:3211904], m.fold[3211904:3212160], m.params[3219520:3219776], m.params[3219776:3220032], m.buffers[15232:15488], m.buffers[15488:15744], float32(1e-05))
-	copy(m.fold[3212160:3801984], m.params[3220032:3809856])
-	clear(m.fold[3801984:3802240])
-	rt.FoldBN(m.fold[3212160:3801984], m.fold[3801984:3802240], m.params[3809856:3810112], m.params[3810112:3810368], m.buffers[15744:16000], m.buffers[16000:16256], float32(1e-05))
-	copy(m.fold[3802240:4064384], m.params[3810368:4072512])
-	clear(m.fold[4064384:4065408])
-	rt.FoldBN(m.fold[3802240:4064384], m.fold[4064384:4065408], m.params[4072512:4073536], m.params[4073536:4074560], m.buffers[16256:17280], m.buffers[17280:18304], float32(1e-05))
-	copy(m.fold[4065408:4327552], m.params[4074560:4336704])
-	clear(m.fold[4327552:4327808])
-	rt.FoldBN(m.fold[4065408:4327552], m.fold[4327552:4327808], m.params[4336704:4336960], m.params[4336960:4337216], m.buffers[18304:18560], m.buffers[18560:18816], float32(1e-05))
-	copy(m.fold[4327808:4917632], m.params[4337216:4927040])
-	clear(m.fold[4917632:4917888])
-	rt.FoldBN(m.fold[4327808:4917632], m.fold[4917632:4917888], m.params[4927040:4927296], m.params[4927296:4927552], m.buffers[18816:19072], m.buffers[19072:19328], float32(1e-05))
-	copy(m.fold[4917888:5180032], m.params[4927552:5189696])
-	clear(m.fold[5180032:5181056])
-	rt.FoldBN(m.fold[4917888:5180032], m.fold[5180032:5181056], m.params[5189696:5190720], m.params[5190720:5191744], m.buffers[19328:20352], m.buffers[20352:21376], float32(1e-05))
-	copy(m.fold[5181056:5443200], m.params[5191744:5453888])
-	clear(m.fold[5443200:5443456])
-	rt.FoldBN(m.fold[5181056:5443200], m.fold[5443200:5443456], m.params[5453888:5454144], m.params[5454144:5454400], m.buffers[21376:21632], m.buffers[21632:21888], float32(1e-05))
-	copy(m.fold[5443456:6033280], m.params[5454400:6044224])
-	clear(m.fold[6033280:6033536])
-	rt.FoldBN(m.fold[5443456:6033280], m.fold[6033280:6033536], m.params[6044224:6044480], m.params[6044480:6044736], m.buffers[21888:22144], m.buffers[22144:22400], float32(1e-05))
-	copy(m.fold[6033536:6295680], m.params[6044736:6306880])
-	clear(m.fold[6295680:6296704])
-	rt.FoldBN(m.fold[6033536:6295680], m.fold[6295680:6296704], m.params[6306880:6307904], m.params[6307904:6308928], m.buffers[22400:23424], m.buffers[23424:24448], float32(1e-05))
-	copy(m.fold[6296704:6558848], m.params[6308928:6571072])
-	clear(m.fold[6558848:6559104])
-	rt.FoldBN(m.fold[6296704:6558848], m.fold[6558848:6559104], m.params[6571072:6571328], m.params[6571328:6571584], m.buffers[24448:24704], m.buffers[24704:24960], float32(1e-05))
-	copy(m.fold[6559104:7148928], m.params[6571584:7161408])
-	clear(m.fold[7148928:7149184])
-	rt.FoldBN(m.fold[6559104:7148928], m.fold[7148928:7149184], m.params[7161408:7161664], m.params[7161664:7161920], m.buffers[24960:25216], m.buffers[25216:25472], float32(1e-05))
-	copy(m.fold[7149184:7411328], m.params[7161920:7424064])
-	clear(m.fold[7411328:7412352])
-	rt.FoldBN(m.fold[7149184:7411328], m.fold[7411328:7412352], m.params[7424064:7425088], m.params[7425088:7426112], m.buffers[25472:26496], m.buffers[26496:27520], float32(1e-05))
-	copy(m.fold[7412352:7674496], m.params[7426112:7688256])
-	clear(m.fold[7674496:7674752])
-	rt.FoldBN(m.fold[7412352:7674496], m.fold[7674496:7674752], m.params[7688256:7688512], m.params[7688512:7688768], m.buffers[27520:27776], m.buffers[27776:28032], float32(1e-05))
-	copy(m.fold[7674752:8264576], m.params[7688768:8278592])
-	clear(m.fold[8264576:8264832])
-	rt.FoldBN(m.fold[7674752:8264576], m.fold[8264576:8264832], m.params[8278592:8278848], m.params[8278848:8279104], m.buffers[28032:28288], m.buffers[28288:28544], float32(1e-05))
-	copy(m.fold[8264832:8526976], m.params[8279104:8541248])
-	clear(m.fold[8526976:8528000])
-	rt.FoldBN(m.fold[8264832:8526976], m.fold[8526976:8528000], m.params[8541248:8542272], m.params[8542272:8543296], m.buffers[28544:29568], m.buffers[29568:30592], float32(1e-05))
-	copy(m.fold[8528000:9052288], m.params[8543296:9067584])
-	clear(m.fold[9052288:9052800])
-	rt.FoldBN(m.fold[8528000:9052288], m.fold[9052288:9052800], m.params[9067584:9068096], m.params[9068096:9068608], m.buffers[30592:31104], m.buffers[31104:31616], float32(1e-05))
-	copy(m.fold[9052800:11412096], m.params[9068608:11427904])
-	clear(m.fold[11412096:11412608])
-	rt.FoldBN(m.fold[9052800:11412096], m.fold[11412096:11412608], m.params[11427904:11428416], m.params[11428416:11428928], m.buffers[31616:32128], m.buffers[32128:32640], float32(1e-05))
-	copy(m.fold[11412608:12461184], m.params[11428928:12477504])
-	clear(m.fold[12461184:12463232])
-	rt.FoldBN(m.fold[11412608:12461184], m.fold[12461184:12463232], m.params[12477504:12479552], m.params[12479552:12481600], m.buffers[32640:34688], m.buffers[34688:36736], float32(1e-05))
-	copy(m.fold[12463232:14560384], m.params[12481600:14578752])
-	clear(m.fold[14560384:14562432])
-	rt.FoldBN(m.fold[12463232:14560384], m.fold[14560384:14562432], m.params[14578752:14580800], m.params[14580800:14582848], m.buffers[36736:38784], m.buffers[38784:40832], float32(1e-05))
-	copy(m.fold[14562432:15611008], m.params[14582848:15631424])
-	clear(m.fold[15611008:15611520])
-	rt.FoldBN(m.fold[14562432:15611008], m.fold[15611008:15611520], m.params[15631424:15631936], m.params[15631936:15632448], m.buffers[40832:41344], m.buffers[41344:41856], float32(1e-05))
-	copy(m.fold[15611520:17970816], m.params[15632448:17991744])
-	clear(m.fold[17970816:17971328])
-	rt.FoldBN(m.fold[15611520:17970816], m.fold[17970816:17971328], m.params[17991744:17992256], m.params[17992256:17992768], m.buffers[41856:42368], m.buffers[42368:42880], float32(1e-05))
-	copy(m.fold[17971328:19019904], m.params[17992768:19041344])
-	clear(m.fold[19019904:19021952])
-	rt.FoldBN(m.fold[17971328:19019904], m.fold[19019904:19021952], m.params[19041344:19043392], m.params[19043392:19045440], m.buffers[42880:44928], m.buffers[44928:46976], float32(1e-05))
-	copy(m.fold[19021952:20070528], m.params[19045440:20094016])
-	clear(m.fold[20070528:20071040])
-	rt.FoldBN(m.fold[19021952:20070528], m.fold[20070528:20071040], m.params[20094016:20094528], m.params[20094528:20095040], m.buffers[46976:47488], m.buffers[47488:48000], float32(1e-05))
-	copy(m.fold[20071040:22430336], m.params[20095040:22454336])
-	clear(m.fold[22430336:22430848])
-	rt.FoldBN(m.fold[20071040:22430336], m.fold[22430336:22430848], m.params[22454336:22454848], m.params[22454848:22455360], m.buffers[48000:48512], m.buffers[48512:49024], float32(1e-05))
-	copy(m.fold[22430848:23479424], m.params[22455360:23503936])
-	clear(m.fold[23479424:23481472])
-	rt.FoldBN(m.fold[22430848:23479424], m.fold[23479424:23481472], m.params[23503936:23505984], m.params[23505984:23508032], m.buffers[49024:51072], m.buffers[51072:53120], float32(1e-05))
-	m.foldStale = false
+func bottleneckARefold(m *rt.Memory, o *bottleneckAOffsets) {
+	copy(m.Fold[o.f0:o.f0+4096], m.Params[o.p0:o.p0+4096])
+	clear(m.Fold[o.f0+4096 : o.f0+4160])
+	rt.FoldBN(m.Fold[o.f0:o.f0+4096], m.Fold[o.f0+4096:o.f0+4160], m.Params[o.p0+4096:o.p0+4160], m.Params[o.p0+4160:o.p0+4224], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], float32(1e-05))
+	copy(m.Fold[o.f0+4160:o.f0+41024], m.Params[o.p0+4224:o.p0+41088])
+	clear(m.Fold[o.f0+41024 : o.f0+41088])
+	rt.FoldBN(m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], m.Params[o.p0+41088:o.p0+41152], m.Params[o.p0+41152:o.p0+41216], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+41088:o.f0+57472], m.Params[o.p0+41216:o.p0+57600])
+	clear(m.Fold[o.f0+57472 : o.f0+57728])
+	rt.FoldBN(m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], m.Params[o.p0+57600:o.p0+57856], m.Params[o.p0+57856:o.p0+58112], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
+	copy(m.Fold[o.f0+57728:o.f0+74112], m.Params[o.p0+58112:o.p0+74496])
+	clear(m.Fold[o.f0+74112 : o.f0+74368])
+	rt.FoldBN(m.Fold[o.f0+57728:o.f0+74112], m.Fold[o.f0+74112:o.f0+74368], m.Params[o.p0+74496:o.p0+74752], m.Params[o.p0+74752:o.p0+75008], m.Buffers[o.b0+768:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1280], float32(1e-05))
 }
 
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 28101608*m.maxBatch)
-	m.dact = make([]float32, 28101608*m.maxBatch)
-	m.grads = make([]float32, 25557032)
-	ps := []rt.Param{{
-		G:    m.grads[0:9408],
-		Name: "conv1.weight",
-		W:    m.params[0:9408],
-	}, {
-		G:    m.grads[9408:9472],
-		Name: "bn1.weight",
-		W:    m.params[9408:9472],
-	}, {
-		G:    m.grads[9472:9536],
-		Name: "bn1.bias",
-		W:    m.params[9472:9536],
-	}, {
-		G:    m.grads[9536:13632],
-		Name: "bottleneck1.conv1.weight",
-		W:    m.params[9536:13632],
-	}, {
-		G:    m.grads[13632:13696],
-		Name: "bottleneck1.bn1.weight",
-		W:    m.params[13632:13696],
-	}, {
-		G:    m.grads[13696:13760],
-		Name: "bottleneck1.bn1.bias",
-		W:    m.params[13696:13760],
-	}, {
-		G:    m.grads[13760:50624],
-		Name: "bottleneck1.conv2.weight",
-		W:    m.params[13760:50624],
-	}, {
-		G:    m.grads[50624:50688],
-		Name: "bottleneck1.bn2.weight",
-		W:    m.params[50624:50688],
-	}, {
-		G:    m.grads[50688:50752],
-		Name: "bottleneck1.bn2.bias",
-		W:    m.params[50688:50752],
-	}, {
-		G:    m.grads[50752:67136],
-		Name: "bottleneck1.conv3.weight",
-		W:    m.params[50752:67136],
-	}, {
-		G:    m.grads[67136:67392],
-		Name: "bottleneck1.bn3.weight",
-		W:    m.params[67136:67392],
-	}, {
-		G:    m.grads[67392:67648],
-		Name: "bottleneck1.bn3.bias",
-		W:    m.params[67392:67648],
-	}, {
-		G:    m.grads[67648:84032],
-		Name: "bottleneck1.shortcut1.conv1.weight",
-		W:    m.params[67648:84032],
-	}, {
-		G:    m.grads[84032:84288],
-		Name: "bottleneck1.shortcut1.bn1.weight",
-		W:    m.params[84032:84288],
-	}, {
-		G:    m.grads[84288:84544],
-		Name: "bottleneck1.shortcut1.bn1.bias",
-		W:    m.params[84288:84544],
-	}, {
-		G:    m.grads[84544:100928],
-		Name: "bottleneck2.conv1.weight",
-		W:    m.params[84544:100928],
-	}, {
-		G:    m.grads[100928:100992],
-		Name: "bottleneck2.bn1.weight",
-		W:    m.params[100928:100992],
-	}, {
-		G:    m.grads[100992:101056],
-		Name: "bottleneck2.bn1.bias",
-		W:    m.params[100992:101056],
-	}, {
-		G:    m.grads[101056:137920],
-		Name: "bottleneck2.conv2.weight",
-		W:    m.params[101056:137920],
-	}, {
-		G:    m.grads[137920:137984],
-		Name: "bottleneck2.bn2.weight",
-		W:    m.params[137920:137984],
-	}, {
-		G:    m.grads[137984:138048],
-		Name: "bottleneck2.bn2.bias",
-		W:    m.params[137984:138048],
-	}, {
-		G:    m.grads[138048:154432],
-		Name: "bottleneck2.conv3.weight",
-		W:    m.params[138048:154432],
-	}, {
-		G:    m.grads[154432:154688],
-		Name: "bottleneck2.bn3.weight",
-		W:    m.params[154432:154688],
-	}, {
-		G:    m.grads[154688:154944],
-		Name: "bottleneck2.bn3.bias",
-		W:    m.params[154688:154944],
-	}, {
-		G:    m.grads[154944:171328],
-		Name: "bottleneck3.conv1.weight",
-		W:    m.params[154944:171328],
-	}, {
-		G:    m.grads[171328:171392],
-		Name: "bottleneck3.bn1.weight",
-		W:    m.params[171328:171392],
-	}, {
-		G:    m.grads[171392:171456],
-		Name: "bottleneck3.bn1.bias",
-		W:    m.params[171392:171456],
-	}, {
-		G:    m.grads[171456:208320],
-		Name: "bottleneck3.conv2.weight",
-		W:    m.params[171456:208320],
-	}, {
-		G:    m.grads[208320:208384],
-		Name: "bottleneck3.bn2.weight",
-		W:    m.params[208320:208384],
-	}, {
-		G:    m.grads[208384:208448],
-		Name: "bottleneck3.bn2.bias",
-		W:    m.params[208384:208448],
-	}, {
-		G:    m.grads[208448:224832],
-		Name: "bottleneck3.conv3.weight",
-		W:    m.params[208448:224832],
-	}, {
-		G:    m.grads[224832:225088],
-		Name: "bottleneck3.bn3.weight",
-		W:    m.params[224832:225088],
-	}, {
-		G:    m.grads[225088:225344],
-		Name: "bottleneck3.bn3.bias",
-		W:    m.params[225088:225344],
-	}, {
-		G:    m.grads[225344:258112],
-		Name: "bottleneck4.conv1.weight",
-		W:    m.params[225344:258112],
-	}, {
-		G:    m.grads[258112:258240],
-		Name: "bottleneck4.bn1.weight",
-		W:    m.params[258112:258240],
-	}, {
-		G:    m.grads[258240:258368],
-		Name: "bottleneck4.bn1.bias",
-		W:    m.params[258240:258368],
-	}, {
-		G:    m.grads[258368:405824],
-		Name: "bottleneck4.conv2.weight",
-		W:    m.params[258368:405824],
-	}, {
-		G:    m.grads[405824:405952],
-		Name: "bottleneck4.bn2.weight",
-		W:    m.params[405824:405952],
-	}, {
-		G:    m.grads[405952:406080],
-		Name: "bottleneck4.bn2.bias",
-		W:    m.params[405952:406080],
-	}, {
-		G:    m.grads[406080:471616],
-		Name: "bottleneck4.conv3.weight",
-		W:    m.params[406080:471616],
-	}, {
-		G:    m.grads[471616:472128],
-		Name: "bottleneck4.bn3.weight",
-		W:    m.params[471616:472128],
-	}, {
-		G:    m.grads[472128:472640],
-		Name: "bottleneck4.bn3.bias",
-		W:    m.params[472128:472640],
-	}, {
-		G:    m.grads[472640:603712],
-		Name: "bottleneck4.shortcut1.conv1.weight",
-		W:    m.params[472640:603712],
-	}, {
-		G:    m.grads[603712:604224],
-		Name: "bottleneck4.shortcut1.bn1.weight",
-		W:    m.params[603712:604224],
-	}, {
-		G:    m.grads[604224:604736],
-		Name: "bottleneck4.shortcut1.bn1.bias",
-		W:    m.params[604224:604736],
-	}, {
-		G:    m.grads[604736:670272],
-		Name: "bottleneck5.conv1.weight",
-		W:    m.params[604736:670272],
-	}, {
-		G:    m.grads[670272:670400],
-		Name: "bottleneck5.bn1.weight",
-		W:    m.params[670272:670400],
-	}, {
-		G:    m.grads[670400:670528],
-		Name: "bottleneck5.bn1.bias",
-		W:    m.params[670400:670528],
-	}, {
-		G:    m.grads[670528:817984],
-		Name: "bottleneck5.conv2.weight",
-		W:    m.params[670528:817984],
-	}, {
-		G:    m.grads[817984:818112],
-		Name: "bottleneck5.bn2.weight",
-		W:    m.params[817984:818112],
-	}, {
-		G:    m.grads[818112:818240],
-		Name: "bottleneck5.bn2.bias",
-		W:    m.params[818112:818240],
-	}, {
-		G:    m.grads[818240:883776],
-		Name: "bottleneck5.conv3.weight",
-		W:    m.params[818240:883776],
-	}, {
-		G:    m.grads[883776:884288],
-		Name: "bottleneck5.bn3.weight",
-		W:    m.params[883776:884288],
-	}, {
-		G:    m.grads[884288:884800],
-		Name: "bottleneck5.bn3.bias",
-		W:    m.params[884288:884800],
-	}, {
-		G:    m.grads[884800:950336],
-		Name: "bottleneck6.conv1.weight",
-		W:    m.params[884800:950336],
-	}, {
-		G:    m.grads[950336:950464],
-		Name: "bottleneck6.bn1.weight",
-		W:    m.params[950336:950464],
-	}, {
-		G:    m.grads[950464:950592],
-		Name: "bottleneck6.bn1.bias",
-		W:    m.params[950464:950592],
-	}, {
-		G:    m.grads[950592:1098048],
-		Name: "bottleneck6.conv2.weight",
-		W:    m.params[950592:1098048],
-	}, {
-		G:    m.grads[1098048:1098176],
-		Name: "bottleneck6.bn2.weight",
-		W:    m.params[1098048:1098176],
-	}, {
-		G:    m.grads[1098176:1098304],
-		Name: "bottleneck6.bn2.bias",
-		W:    m.params[1098176:1098304],
-	}, {
-		G:    m.grads[1098304:1163840],
-		Name: "bottleneck6.conv3.weight",
-		W:    m.params[1098304:1163840],
-	}, {
-		G:    m.grads[1163840:1164352],
-		Name: "bottleneck6.bn3.weight",
-		W:    m.params[1163840:1164352],
-	}, {
-		G:    m.grads[1164352:1164864],
-		Name: "bottleneck6.bn3.bias",
-		W:    m.params[1164352:1164864],
-	}, {
-		G:    m.grads[1164864:1230400],
-		Name: "bottleneck7.conv1.weight",
-		W:    m.params[1164864:1230400],
-	}, {
-		G:    m.grads[1230400:1230528],
-		Name: "bottleneck7.bn1.weight",
-		W:    m.params[1230400:1230528],
-	}, {
-		G:    m.grads[1230528:1230656],
-		Name: "bottleneck7.bn1.bias",
-		W:    m.params[1230528:1230656],
-	}, {
-		G:    m.grads[1230656:1378112],
-		Name: "bottleneck7.conv2.weight",
-		W:    m.params[1230656:1378112],
-	}, {
-		G:    m.grads[1378112:1378240],
-		Name: "bottleneck7.bn2.weight",
-		W:    m.params[1378112:1378240],
-	}, {
-		G:    m.grads[1378240:1378368],
-		Name: "bottleneck7.bn2.bias",
-		W:    m.params[1378240:1378368],
-	}, {
-		G:    m.grads[1378368:1443904],
-		Name: "bottleneck7.conv3.weight",
-		W:    m.params[1378368:1443904],
-	}, {
-		G:    m.grads[1443904:1444416],
-		Name: "bottleneck7.bn3.weight",
-		W:    m.params[1443904:1444416],
-	}, {
-		G:    m.grads[1444416:1444928],
-		Name: "bottleneck7.bn3.bias",
-		W:    m.params[1444416:1444928],
-	}, {
-		G:    m.grads[1444928:1576000],
-		Name: "bottleneck8.conv1.weight",
-		W:    m.params[1444928:1576000],
-	}, {
-		G:    m.grads[1576000:1576256],
-		Name: "bottleneck8.bn1.weight",
-		W:    m.params[1576000:1576256],
-	}, {
-		G:    m.grads[1576256:1576512],
-		Name: "bottleneck8.bn1.bias",
-		W:    m.params[1576256:1576512],
-	}, {
-		G:    m.grads[1576512:2166336],
-		Name: "bottleneck8.conv2.weight",
-		W:    m.params[1576512:2166336],
-	}, {
-		G:    m.grads[2166336:2166592],
-		Name: "bottleneck8.bn2.weight",
-		W:    m.params[2166336:2166592],
-	}, {
-		G:    m.grads[2166592:2166848],
-		Name: "bottleneck8.bn2.bias",
-		W:    m.params[2166592:2166848],
-	}, {
-		G:    m.grads[2166848:2428992],
-		Name: "bottleneck8.conv3.weight",
-		W:    m.params[2166848:2428992],
-	}, {
-		G:    m.grads[2428992:2430016],
-		Name: "bottleneck8.bn3.weight",
-		W:    m.params[2428992:2430016],
-	}, {
-		G:    m.grads[2430016:2431040],
-		Name: "bottleneck8.bn3.bias",
-		W:    m.params[2430016:2431040],
-	}, {
-		G:    m.grads[2431040:2955328],
-		Name: "bottleneck8.shortcut1.conv1.weight",
-		W:    m.params[2431040:2955328],
-	}, {
-		G:    m.grads[2955328:2956352],
-		Name: "bottleneck8.shortcut1.bn1.weight",
-		W:    m.params[2955328:2956352],
-	}, {
-		G:    m.grads[2956352:2957376],
-		Name: "bottleneck8.shortcut1.bn1.bias",
-		W:    m.params[2956352:2957376],
-	}, {
-		G:    m.grads[2957376:3219520],
-		Name: "bottleneck9.conv1.weight",
-		W:    m.params[2957376:3219520],
-	}, {
-		G:    m.grads[3219520:3219776],
-		Name: "bottleneck9.bn1.weight",
-		W:    m.params[3219520:3219776],
-	}, {
-		G:    m.grads[3219776:3220032],
-		Name: "bottleneck9.bn1.bias",
-		W:    m.params[3219776:3220032],
-	}, {
-		G:    m.grads[3220032:3809856],
-		Name: "bottleneck9.conv2.weight",
-		W:    m.params[3220032:3809856],
-	}, {
-		G:    m.grads[3809856:3810112],
-		Name: "bottleneck9.bn2.weight",
-		W:    m.params[3809856:3810112],
-	}, {
-		G:    m.grads[3810112:3810368],
-		Name: "bottleneck9.bn2.bias",
-		W:    m.params[3810112:3810368],
-	}, {
-		G:    m.grads[3810368:4072512],
-		Name: "bottleneck9.conv3.weight",
-		W:    m.params[3810368:4072512],
-	}, {
-		G:    m.grads[4072512:4073536],
-		Name: "bottleneck9.bn3.weight",
-		W:    m.params[4072512:4073536],
-	}, {
-		G:    m.grads[4073536:4074560],
-		Name: "bottleneck9.bn3.bias",
-		W:    m.params[4073536:4074560],
-	}, {
-		G:    m.grads[4074560:4336704],
-		Name: "bottleneck10.conv1.weight",
-		W:    m.params[4074560:4336704],
-	}, {
-		G:    m.grads[4336704:4336960],
-		Name: "bottleneck10.bn1.weight",
-		W:    m.params[4336704:4336960],
-	}, {
-		G:    m.grads[4336960:4337216],
-		Name: "bottleneck10.bn1.bias",
-		W:    m.params[4336960:4337216],
-	}, {
-		G:    m.grads[4337216:4927040],
-		Name: "bottleneck10.conv2.weight",
-		W:    m.params[4337216:4927040],
-	}, {
-		G:    m.grads[4927040:4927296],
-		Name: "bottleneck10.bn2.weight",
-		W:    m.params[4927040:4927296],
-	}, {
-		G:    m.grads[4927296:4927552],
-		Name: "bottleneck10.bn2.bias",
-		W:    m.params[4927296:4927552],
-	}, {
-		G:    m.grads[4927552:5189696],
-		Name: "bottleneck10.conv3.weight",
-		W:    m.params[4927552:5189696],
-	}, {
-		G:    m.grads[5189696:5190720],
-		Name: "bottleneck10.bn3.weight",
-		W:    m.params[5189696:5190720],
-	}, {
-		G:    m.grads[5190720:5191744],
-		Name: "bottleneck10.bn3.bias",
-		W:    m.params[5190720:5191744],
-	}, {
-		G:    m.grads[5191744:5453888],
-		Name: "bottleneck11.conv1.weight",
-		W:    m.params[5191744:5453888],
-	}, {
-		G:    m.grads[5453888:5454144],
-		Name: "bottleneck11.bn1.weight",
-		W:    m.params[5453888:5454144],
-	}, {
-		G:    m.grads[5454144:5454400],
-		Name: "bottleneck11.bn1.bias",
-		W:    m.params[5454144:5454400],
-	}, {
-		G:    m.grads[5454400:6044224],
-		Name: "bottleneck11.conv2.weight",
-		W:    m.params[5454400:6044224],
-	}, {
-		G:    m.grads[6044224:6044480],
-		Name: "bottleneck11.bn2.weight",
-		W:    m.params[6044224:6044480],
-	}, {
-		G:    m.grads[6044480:6044736],
-		Name: "bottleneck11.bn2.bias",
-		W:    m.params[6044480:6044736],
-	}, {
-		G:    m.grads[6044736:6306880],
-		Name: "bottleneck11.conv3.weight",
-		W:    m.params[6044736:6306880],
-	}, {
-		G:    m.grads[6306880:6307904],
-		Name: "bottleneck11.bn3.weight",
-		W:    m.params[6306880:6307904],
-	}, {
-		G:    m.grads[6307904:6308928],
-		Name: "bottleneck11.bn3.bias",
-		W:    m.params[6307904:6308928],
-	}, {
-		G:    m.grads[6308928:6571072],
-		Name: "bottleneck12.conv1.weight",
-		W:    m.params[6308928:6571072],
-	}, {
-		G:    m.grads[6571072:6571328],
-		Name: "bottleneck12.bn1.weight",
-		W:    m.params[6571072:6571328],
-	}, {
-		G:    m.grads[6571328:6571584],
-		Name: "bottleneck12.bn1.bias",
-		W:    m.params[6571328:6571584],
-	}, {
-		G:    m.grads[6571584:7161408],
-		Name: "bottleneck12.conv2.weight",
-		W:    m.params[6571584:7161408],
-	}, {
-		G:    m.grads[7161408:7161664],
-		Name: "bottleneck12.bn2.weight",
-		W:    m.params[7161408:7161664],
-	}, {
-		G:    m.grads[7161664:7161920],
-		Name: "bottleneck12.bn2.bias",
-		W:    m.params[7161664:7161920],
-	}, {
-		G:    m.grads[7161920:7424064],
-		Name: "bottleneck12.conv3.weight",
-		W:    m.params[7161920:7424064],
-	}, {
-		G:    m.grads[7424064:7425088],
-		Name: "bottleneck12.bn3.weight",
-		W:    m.params[7424064:7425088],
-	}, {
-		G:    m.grads[7425088:7426112],
-		Name: "bottleneck12.bn3.bias",
-		W:    m.params[7425088:7426112],
-	}, {
-		G:    m.grads[7426112:7688256],
-		Name: "bottleneck13.conv1.weight",
-		W:    m.params[7426112:7688256],
-	}, {
-		G:    m.grads[7688256:7688512],
-		Name: "bottleneck13.bn1.weight",
-		W:    m.params[7688256:7688512],
-	}, {
-		G:    m.grads[7688512:7688768],
-		Name: "bottleneck13.bn1.bias",
-		W:    m.params[7688512:7688768],
-	}, {
-		G:    m.grads[7688768:8278592],
-		Name: "bottleneck13.conv2.weight",
-		W:    m.params[7688768:8278592],
-	}, {
-		G:    m.grads[8278592:8278848],
-		Name: "bottleneck13.bn2.weight",
-		W:    m.params[8278592:8278848],
-	}, {
-		G:    m.grads[8278848:8279104],
-		Name: "bottleneck13.bn2.bias",
-		W:    m.params[8278848:8279104],
-	}, {
-		G:    m.grads[8279104:8541248],
-		Name: "bottleneck13.conv3.weight",
-		W:    m.params[8279104:8541248],
-	}, {
-		G:    m.grads[8541248:8542272],
-		Name: "bottleneck13.bn3.weight",
-		W:    m.params[8541248:8542272],
-	}, {
-		G:    m.grads[8542272:8543296],
-		Name: "bottleneck13.bn3.bias",
-		W:    m.params[8542272:8543296],
-	}, {
-		G:    m.grads[8543296:9067584],
-		Name: "bottleneck14.conv1.weight",
-		W:    m.params[8543296:9067584],
-	}, {
-		G:    m.grads[9067584:9068096],
-		Name: "bottleneck14.bn1.weight",
-		W:    m.params[9067584:9068096],
-	}, {
-		G:    m.grads[9068096:9068608],
-		Name: "bottleneck14.bn1.bias",
-		W:    m.params[9068096:9068608],
-	}, {
-		G:    m.grads[9068608:11427904],
-		Name: "bottleneck14.conv2.weight",
-		W:    m.params[9068608:11427904],
-	}, {
-		G:    m.grads[11427904:11428416],
-		Name: "bottleneck14.bn2.weight",
-		W:    m.params[11427904:11428416],
-	}, {
-		G:    m.grads[11428416:11428928],
-		Name: "bottleneck14.bn2.bias",
-		W:    m.params[11428416:11428928],
-	}, {
-		G:    m.grads[11428928:12477504],
-		Name: "bottleneck14.conv3.weight",
-		W:    m.params[11428928:12477504],
-	}, {
-		G:    m.grads[12477504:12479552],
-		Name: "bottleneck14.bn3.weight",
-		W:    m.params[12477504:12479552],
-	}, {
-		G:    m.grads[12479552:12481600],
-		Name: "bottleneck14.bn3.bias",
-		W:    m.params[12479552:12481600],
-	}, {
-		G:    m.grads[12481600:14578752],
-		Name: "bottleneck14.shortcut1.conv1.weight",
-		W:    m.params[12481600:14578752],
-	}, {
-		G:    m.grads[14578752:14580800],
-		Name: "bottleneck14.shortcut1.bn1.weight",
-		W:    m.params[14578752:14580800],
-	}, {
-		G:    m.grads[14580800:14582848],
-		Name: "bottleneck14.shortcut1.bn1.bias",
-		W:    m.params[14580800:14582848],
-	}, {
-		G:    m.grads[14582848:15631424],
-		Name: "bottleneck15.conv1.weight",
-		W:    m.params[14582848:15631424],
-	}, {
-		G:    m.grads[15631424:15631936],
-		Name: "bottleneck15.bn1.weight",
-		W:    m.params[15631424:15631936],
-	}, {
-		G:    m.grads[15631936:15632448],
-		Name: "bottleneck15.bn1.bias",
-		W:    m.params[15631936:15632448],
-	}, {
-		G:    m.grads[15632448:17991744],
-		Name: "bottleneck15.conv2.weight",
-		W:    m.params[15632448:17991744],
-	}, {
-		G:    m.grads[17991744:17992256],
-		Name: "bottleneck15.bn2.weight",
-		W:    m.params[17991744:17992256],
-	}, {
-		G:    m.grads[17992256:17992768],
-		Name: "bottleneck15.bn2.bias",
-		W:    m.params[17992256:17992768],
-	}, {
-		G:    m.grads[17992768:19041344],
-		Name: "bottleneck15.conv3.weight",
-		W:    m.params[17992768:19041344],
-	}, {
-		G:    m.grads[19041344:19043392],
-		Name: "bottleneck15.bn3.weight",
-		W:    m.params[19041344:19043392],
-	}, {
-		G:    m.grads[19043392:19045440],
-		Name: "bottleneck15.bn3.bias",
-		W:    m.params[19043392:19045440],
-	}, {
-		G:    m.grads[19045440:20094016],
-		Name: "bottleneck16.conv1.weight",
-		W:    m.params[19045440:20094016],
-	}, {
-		G:    m.grads[20094016:20094528],
-		Name: "bottleneck16.bn1.weight",
-		W:    m.params[20094016:20094528],
-	}, {
-		G:    m.grads[20094528:20095040],
-		Name: "bottleneck16.bn1.bias",
-		W:    m.params[20094528:20095040],
-	}, {
-		G:    m.grads[20095040:22454336],
-		Name: "bottleneck16.conv2.weight",
-		W:    m.params[20095040:22454336],
-	}, {
-		G:    m.grads[22454336:22454848],
-		Name: "bottleneck16.bn2.weight",
-		W:    m.params[22454336:22454848],
-	}, {
-		G:    m.grads[22454848:22455360],
-		Name: "bottleneck16.bn2.bias",
-		W:    m.params[22454848:22455360],
-	}, {
-		G:    m.grads[22455360:23503936],
-		Name: "bottleneck16.conv3.weight",
-		W:    m.params[22455360:23503936],
-	}, {
-		G:    m.grads[23503936:23505984],
-		Name: "bottleneck16.bn3.weight",
-		W:    m.params[23503936:23505984],
-	}, {
-		G:    m.grads[23505984:23508032],
-		Name: "bottleneck16.bn3.bias",
-		W:    m.params[23505984:23508032],
-	}, {
-		G:    m.grads[23508032:25556032],
-		Name: "fc1.weight",
-		W:    m.params[23508032:25556032],
-	}, {
-		G:    m.grads[25556032:25557032],
-		Name: "fc1.bias",
-		W:    m.params[25556032:25557032],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.1), float32(0.9), float32(0.0001), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
+func bottleneckATensors(t []rt.TensorSpec, prefix string, o *bottleneckAOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{64, 64, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{64}, Off: o.p0 + 4096, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{64}, Off: o.p0 + 4160, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{64}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{64}, Off: o.b0 + 64, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{64, 64, 3, 3}, Off: o.p0 + 4224, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{64}, Off: o.p0 + 41088, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{64}, Off: o.p0 + 41152, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{64}, Off: o.b0 + 128, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{64}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{256, 64, 1, 1}, Off: o.p0 + 41216, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{256}, Off: o.p0 + 57600, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{256}, Off: o.p0 + 57856, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{256, 64, 1, 1}, Off: o.p0 + 58112, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{256}, Off: o.p0 + 74496, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{256}, Off: o.p0 + 74752, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{256}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{256}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*150528], x)
-	m.forwardTrain(n)
-	return a[28100608*mb : 28100608*mb+n*1000], nil
+// bottleneckB is the code of 2 instance(s) of the block bottleneck: bottleneck2, bottleneck3; 56x56x256 -> 56x56x256.
+// Each instance's place in the arenas is a bottleneckBOffsets.
+
+// bottleneckBOffsets is the place of one instance of bottleneckB in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckBOffsets struct {
+	b0, f0, i0, i1, p0, t0, x0 int
 }
 
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("resnet50: Backward before TrainForward")
-	}
-	n := len(dlogits) / 1000
-	if n < 1 || n > m.maxBatch || len(dlogits)%1000 != 0 {
-		return fmt.Errorf("resnet50: dlogits has %d floats, want N*%d", len(dlogits), 1000)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[28100608*m.maxBatch:28100608*m.maxBatch+n*1000], dlogits)
-	m.backward(n)
-	return nil
+var (
+	bottleneck2 = bottleneckBOffsets{b0: 1408, f0: 83840, i0: 0, i1: 802816, p0: 84544, t0: 5970944, x0: 1408}
+	bottleneck3 = bottleneckBOffsets{b0: 2176, f0: 153856, i0: 1605632, i1: 0, p0: 154944, t0: 9182208, x0: 2176}
+)
+
+func bottleneckBForward(m *rt.Memory, n int, o *bottleneckBOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 56x56x256 -> 56x56x64
+	bottleneckB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*802816], m.Params[o.p0:o.p0+16384], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64
+	bottleneckB_bn1.ForwardTrain(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Params[o.p0+16384:o.p0+16448], m.Params[o.p0+16448:o.p0+16512], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128])
+	// relu1: relu (../networks/resnet50.cnn:10), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+1003520)*mb : (o.t0+1003520)*mb+n*200704])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64
+	bottleneckB_conv2.Forward(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Params[o.p0+16512:o.p0+53376], nil, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Scratch)
+	// bn2: bn (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64
+	bottleneckB_bn2.ForwardTrain(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Params[o.p0+53376:o.p0+53440], m.Params[o.p0+53440:o.p0+53504], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
+	// relu2: relu (../networks/resnet50.cnn:11), 56x56x64 -> 56x56x64
+	rt.ReLUForward(a[(o.t0+1404928)*mb : (o.t0+1404928)*mb+n*200704])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 56x56x64 -> 56x56x256
+	bottleneckB_conv3.Forward(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Params[o.p0+53504:o.p0+69888], nil, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], m.Scratch)
+	// bn3: bn (../networks/resnet50.cnn:12), 56x56x256 -> 56x56x256
+	bottleneckB_bn3.ForwardTrain(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], a[(o.t0+2408448)*mb:(o.t0+2408448)*mb+n*802816], m.Params[o.p0+69888:o.p0+70144], m.Params[o.p0+70144:o.p0+70400], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], m.Fixed[o.x0+256:o.x0+512], m.Fixed[o.x0+512:o.x0+768])
+	// add1: residual (../networks/resnet50.cnn:9), 56x56x256 + 56x56x256 -> 56x56x256
+	rt.AddForward(a[(o.t0+2408448)*mb:(o.t0+2408448)*mb+n*802816], a[o.t0*mb:o.t0*mb+n*802816], a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*802816])
+	// relu3: relu (../networks/resnet50.cnn:14), 56x56x256 -> 56x56x256
+	rt.ReLUForward(a[(o.t0+3211264)*mb : (o.t0+3211264)*mb+n*802816])
 }
 
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:9408],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[9408:9472],
-		Name: "bn1.weight",
-	}, {
-		Data: m.grads[9472:9536],
-		Name: "bn1.bias",
-	}, {
-		Data: m.grads[9536:13632],
-		Name: "bottleneck1.conv1.weight",
-	}, {
-		Data: m.grads[13632:13696],
-		Name: "bottleneck1.bn1.weight",
-	}, {
-		Data: m.grads[13696:13760],
-		Name: "bottleneck1.bn1.bias",
-	}, {
-		Data: m.grads[13760:50624],
-		Name: "bottleneck1.conv2.weight",
-	}, {
-		Data: m.grads[50624:50688],
-		Name: "bottleneck1.bn2.weight",
-	}, {
-		Data: m.grads[50688:50752],
-		Name: "bottleneck1.bn2.bias",
-	}, {
-		Data: m.grads[50752:67136],
-		Name: "bottleneck1.conv3.weight",
-	}, {
-		Data: m.grads[67136:67392],
-		Name: "bottleneck1.bn3.weight",
-	}, {
-		Data: m.grads[67392:67648],
-		Name: "bottleneck1.bn3.bias",
-	}, {
-		Data: m.grads[67648:84032],
-		Name: "bottleneck1.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[84032:84288],
-		Name: "bottleneck1.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[84288:84544],
-		Name: "bottleneck1.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[84544:100928],
-		Name: "bottleneck2.conv1.weight",
-	}, {
-		Data: m.grads[100928:100992],
-		Name: "bottleneck2.bn1.weight",
-	}, {
-		Data: m.grads[100992:101056],
-		Name: "bottleneck2.bn1.bias",
-	}, {
-		Data: m.grads[101056:137920],
-		Name: "bottleneck2.conv2.weight",
-	}, {
-		Data: m.grads[137920:137984],
-		Name: "bottleneck2.bn2.weight",
-	}, {
-		Data: m.grads[137984:138048],
-		Name: "bottleneck2.bn2.bias",
-	}, {
-		Data: m.grads[138048:154432],
-		Name: "bottleneck2.conv3.weight",
-	}, {
-		Data: m.grads[154432:154688],
-		Name: "bottleneck2.bn3.weight",
-	}, {
-		Data: m.grads[154688:154944],
-		Name: "bottleneck2.bn3.bias",
-	}, {
-		Data: m.grads[154944:171328],
-		Name: "bottleneck3.conv1.weight",
-	}, {
-		Data: m.grads[171328:171392],
-		Name: "bottleneck3.bn1.weight",
-	}, {
-		Data: m.grads[171392:171456],
-		Name: "bottleneck3.bn1.bias",
-	}, {
-		Data: m.grads[171456:208320],
-		Name: "bottleneck3.conv2.weight",
-	}, {
-		Data: m.grads[208320:208384],
-		Name: "bottleneck3.bn2.weight",
-	}, {
-		Data: m.grads[208384:208448],
-		Name: "bottleneck3.bn2.bias",
-	}, {
-		Data: m.grads[208448:224832],
-		Name: "bottleneck3.conv3.weight",
-	}, {
-		Data: m.grads[224832:225088],
-		Name: "bottleneck3.bn3.weight",
-	}, {
-		Data: m.grads[225088:225344],
-		Name: "bottleneck3.bn3.bias",
-	}, {
-		Data: m.grads[225344:258112],
-		Name: "bottleneck4.conv1.weight",
-	}, {
-		Data: m.grads[258112:258240],
-		Name: "bottleneck4.bn1.weight",
-	}, {
-		Data: m.grads[258240:258368],
-		Name: "bottleneck4.bn1.bias",
-	}, {
-		Data: m.grads[258368:405824],
-		Name: "bottleneck4.conv2.weight",
-	}, {
-		Data: m.grads[405824:405952],
-		Name: "bottleneck4.bn2.weight",
-	}, {
-		Data: m.grads[405952:406080],
-		Name: "bottleneck4.bn2.bias",
-	}, {
-		Data: m.grads[406080:471616],
-		Name: "bottleneck4.conv3.weight",
-	}, {
-		Data: m.grads[471616:472128],
-		Name: "bottleneck4.bn3.weight",
-	}, {
-		Data: m.grads[472128:472640],
-		Name: "bottleneck4.bn3.bias",
-	}, {
-		Data: m.grads[472640:603712],
-		Name: "bottleneck4.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[603712:604224],
-		Name: "bottleneck4.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[604224:604736],
-		Name: "bottleneck4.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[604736:670272],
-		Name: "bottleneck5.conv1.weight",
-	}, {
-		Data: m.grads[670272:670400],
-		Name: "bottleneck5.bn1.weight",
-	}, {
-		Data: m.grads[670400:670528],
-		Name: "bottleneck5.bn1.bias",
-	}, {
-		Data: m.grads[670528:817984],
-		Name: "bottleneck5.conv2.weight",
-	}, {
-		Data: m.grads[817984:818112],
-		Name: "bottleneck5.bn2.weight",
-	}, {
-		Data: m.grads[818112:818240],
-		Name: "bottleneck5.bn2.bias",
-	}, {
-		Data: m.grads[818240:883776],
-		Name: "bottleneck5.conv3.weight",
-	}, {
-		Data: m.grads[883776:884288],
-		Name: "bottleneck5.bn3.weight",
-	}, {
-		Data: m.grads[884288:884800],
-		Name: "bottleneck5.bn3.bias",
-	}, {
-		Data: m.grads[884800:950336],
-		Name: "bottleneck6.conv1.weight",
-	}, {
-		Data: m.grads[950336:950464],
-		Name: "bottleneck6.bn1.weight",
-	}, {
-		Data: m.grads[950464:950592],
-		Name: "bottleneck6.bn1.bias",
-	}, {
-		Data: m.grads[950592:1098048],
-		Name: "bottleneck6.conv2.weight",
-	}, {
-		Data: m.grads[1098048:1098176],
-		Name: "bottleneck6.bn2.weight",
-	}, {
-		Data: m.grads[1098176:1098304],
-		Name: "bottleneck6.bn2.bias",
-	}, {
-		Data: m.grads[1098304:1163840],
-		Name: "bottleneck6.conv3.weight",
-	}, {
-		Data: m.grads[1163840:1164352],
-		Name: "bottleneck6.bn3.weight",
-	}, {
-		Data: m.grads[1164352:1164864],
-		Name: "bottleneck6.bn3.bias",
-	}, {
-		Data: m.grads[1164864:1230400],
-		Name: "bottleneck7.conv1.weight",
-	}, {
-		Data: m.grads[1230400:1230528],
-		Name: "bottleneck7.bn1.weight",
-	}, {
-		Data: m.grads[1230528:1230656],
-		Name: "bottleneck7.bn1.bias",
-	}, {
-		Data: m.grads[1230656:1378112],
-		Name: "bottleneck7.conv2.weight",
-	}, {
-		Data: m.grads[1378112:1378240],
-		Name: "bottleneck7.bn2.weight",
-	}, {
-		Data: m.grads[1378240:1378368],
-		Name: "bottleneck7.bn2.bias",
-	}, {
-		Data: m.grads[1378368:1443904],
-		Name: "bottleneck7.conv3.weight",
-	}, {
-		Data: m.grads[1443904:1444416],
-		Name: "bottleneck7.bn3.weight",
-	}, {
-		Data: m.grads[1444416:1444928],
-		Name: "bottleneck7.bn3.bias",
-	}, {
-		Data: m.grads[1444928:1576000],
-		Name: "bottleneck8.conv1.weight",
-	}, {
-		Data: m.grads[1576000:1576256],
-		Name: "bottleneck8.bn1.weight",
-	}, {
-		Data: m.grads[1576256:1576512],
-		Name: "bottleneck8.bn1.bias",
-	}, {
-		Data: m.grads[1576512:2166336],
-		Name: "bottleneck8.conv2.weight",
-	}, {
-		Data: m.grads[2166336:2166592],
-		Name: "bottleneck8.bn2.weight",
-	}, {
-		Data: m.grads[2166592:2166848],
-		Name: "bottleneck8.bn2.bias",
-	}, {
-		Data: m.grads[2166848:2428992],
-		Name: "bottleneck8.conv3.weight",
-	}, {
-		Data: m.grads[2428992:2430016],
-		Name: "bottleneck8.bn3.weight",
-	}, {
-		Data: m.grads[2430016:2431040],
-		Name: "bottleneck8.bn3.bias",
-	}, {
-		Data: m.grads[2431040:2955328],
-		Name: "bottleneck8.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[2955328:2956352],
-		Name: "bottleneck8.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[2956352:2957376],
-		Name: "bottleneck8.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[2957376:3219520],
-		Name: "bottleneck9.conv1.weight",
-	}, {
-		Data: m.grads[3219520:3219776],
-		Name: "bottleneck9.bn1.weight",
-	}, {
-		Data: m.grads[3219776:3220032],
-		Name: "bottleneck9.bn1.bias",
-	}, {
-		Data: m.grads[3220032:3809856],
-		Name: "bottleneck9.conv2.weight",
-	}, {
-		Data: m.grads[3809856:3810112],
-		Name: "bottleneck9.bn2.weight",
-	}, {
-		Data: m.grads[3810112:3810368],
-		Name: "bottleneck9.bn2.bias",
-	}, {
-		Data: m.grads[3810368:4072512],
-		Name: "bottleneck9.conv3.weight",
-	}, {
-		Data: m.grads[4072512:4073536],
-		Name: "bottleneck9.bn3.weight",
-	}, {
-		Data: m.grads[4073536:4074560],
-		Name: "bottleneck9.bn3.bias",
-	}, {
-		Data: m.grads[4074560:4336704],
-		Name: "bottleneck10.conv1.weight",
-	}, {
-		Data: m.grads[4336704:4336960],
-		Name: "bottleneck10.bn1.weight",
-	}, {
-		Data: m.grads[4336960:4337216],
-		Name: "bottleneck10.bn1.bias",
-	}, {
-		Data: m.grads[4337216:4927040],
-		Name: "bottleneck10.conv2.weight",
-	}, {
-		Data: m.grads[4927040:4927296],
-		Name: "bottleneck10.bn2.weight",
-	}, {
-		Data: m.grads[4927296:4927552],
-		Name: "bottleneck10.bn2.bias",
-	}, {
-		Data: m.grads[4927552:5189696],
-		Name: "bottleneck10.conv3.weight",
-	}, {
-		Data: m.grads[5189696:5190720],
-		Name: "bottleneck10.bn3.weight",
-	}, {
-		Data: m.grads[5190720:5191744],
-		Name: "bottleneck10.bn3.bias",
-	}, {
-		Data: m.grads[5191744:5453888],
-		Name: "bottleneck11.conv1.weight",
-	}, {
-		Data: m.grads[5453888:5454144],
-		Name: "bottleneck11.bn1.weight",
-	}, {
-		Data: m.grads[5454144:5454400],
-		Name: "bottleneck11.bn1.bias",
-	}, {
-		Data: m.grads[5454400:6044224],
-		Name: "bottleneck11.conv2.weight",
-	}, {
-		Data: m.grads[6044224:6044480],
-		Name: "bottleneck11.bn2.weight",
-	}, {
-		Data: m.grads[6044480:6044736],
-		Name: "bottleneck11.bn2.bias",
-	}, {
-		Data: m.grads[6044736:6306880],
-		Name: "bottleneck11.conv3.weight",
-	}, {
-		Data: m.grads[6306880:6307904],
-		Name: "bottleneck11.bn3.weight",
-	}, {
-		Data: m.grads[6307904:6308928],
-		Name: "bottleneck11.bn3.bias",
-	}, {
-		Data: m.grads[6308928:6571072],
-		Name: "bottleneck12.conv1.weight",
-	}, {
-		Data: m.grads[6571072:6571328],
-		Name: "bottleneck12.bn1.weight",
-	}, {
-		Data: m.grads[6571328:6571584],
-		Name: "bottleneck12.bn1.bias",
-	}, {
-		Data: m.grads[6571584:7161408],
-		Name: "bottleneck12.conv2.weight",
-	}, {
-		Data: m.grads[7161408:7161664],
-		Name: "bottleneck12.bn2.weight",
-	}, {
-		Data: m.grads[7161664:7161920],
-		Name: "bottleneck12.bn2.bias",
-	}, {
-		Data: m.grads[7161920:7424064],
-		Name: "bottleneck12.conv3.weight",
-	}, {
-		Data: m.grads[7424064:7425088],
-		Name: "bottleneck12.bn3.weight",
-	}, {
-		Data: m.grads[7425088:7426112],
-		Name: "bottleneck12.bn3.bias",
-	}, {
-		Data: m.grads[7426112:7688256],
-		Name: "bottleneck13.conv1.weight",
-	}, {
-		Data: m.grads[7688256:7688512],
-		Name: "bottleneck13.bn1.weight",
-	}, {
-		Data: m.grads[7688512:7688768],
-		Name: "bottleneck13.bn1.bias",
-	}, {
-		Data: m.grads[7688768:8278592],
-		Name: "bottleneck13.conv2.weight",
-	}, {
-		Data: m.grads[8278592:8278848],
-		Name: "bottleneck13.bn2.weight",
-	}, {
-		Data: m.grads[8278848:8279104],
-		Name: "bottleneck13.bn2.bias",
-	}, {
-		Data: m.grads[8279104:8541248],
-		Name: "bottleneck13.conv3.weight",
-	}, {
-		Data: m.grads[8541248:8542272],
-		Name: "bottleneck13.bn3.weight",
-	}, {
-		Data: m.grads[8542272:8543296],
-		Name: "bottleneck13.bn3.bias",
-	}, {
-		Data: m.grads[8543296:9067584],
-		Name: "bottleneck14.conv1.weight",
-	}, {
-		Data: m.grads[9067584:9068096],
-		Name: "bottleneck14.bn1.weight",
-	}, {
-		Data: m.grads[9068096:9068608],
-		Name: "bottleneck14.bn1.bias",
-	}, {
-		Data: m.grads[9068608:11427904],
-		Name: "bottleneck14.conv2.weight",
-	}, {
-		Data: m.grads[11427904:11428416],
-		Name: "bottleneck14.bn2.weight",
-	}, {
-		Data: m.grads[11428416:11428928],
-		Name: "bottleneck14.bn2.bias",
-	}, {
-		Data: m.grads[11428928:12477504],
-		Name: "bottleneck14.conv3.weight",
-	}, {
-		Data: m.grads[12477504:12479552],
-		Name: "bottleneck14.bn3.weight",
-	}, {
-		Data: m.grads[12479552:12481600],
-		Name: "bottleneck14.bn3.bias",
-	}, {
-		Data: m.grads[12481600:14578752],
-		Name: "bottleneck14.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[14578752:14580800],
-		Name: "bottleneck14.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[14580800:14582848],
-		Name: "bottleneck14.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[14582848:15631424],
-		Name: "bottleneck15.conv1.weight",
-	}, {
-		Data: m.grads[15631424:15631936],
-		Name: "bottleneck15.bn1.weight",
-	}, {
-		Data: m.grads[15631936:15632448],
-		Name: "bottleneck15.bn1.bias",
-	}, {
-		Data: m.grads[15632448:17991744],
-		Name: "bottleneck15.conv2.weight",
-	}, {
-		Data: m.grads[17991744:17992256],
-		Name: "bottleneck15.bn2.weight",
-	}, {
-		Data: m.grads[17992256:17992768],
-		Name: "bottleneck15.bn2.bias",
-	}, {
-		Data: m.grads[17992768:19041344],
-		Name: "bottleneck15.conv3.weight",
-	}, {
-		Data: m.grads[19041344:19043392],
-		Name: "bottleneck15.bn3.weight",
-	}, {
-		Data: m.grads[19043392:19045440],
-		Name: "bottleneck15.bn3.bias",
-	}, {
-		Data: m.grads[19045440:20094016],
-		Name: "bottleneck16.conv1.weight",
-	}, {
-		Data: m.grads[20094016:20094528],
-		Name: "bottleneck16.bn1.weight",
-	}, {
-		Data: m.grads[20094528:20095040],
-		Name: "bottleneck16.bn1.bias",
-	}, {
-		Data: m.grads[20095040:22454336],
-		Name: "bottleneck16.conv2.weight",
-	}, {
-		Data: m.grads[22454336:22454848],
-		Name: "bottleneck16.bn2.weight",
-	}, {
-		Data: m.grads[22454848:22455360],
-		Name: "bottleneck16.bn2.bias",
-	}, {
-		Data: m.grads[22455360:23503936],
-		Name: "bottleneck16.conv3.weight",
-	}, {
-		Data: m.grads[23503936:23505984],
-		Name: "bottleneck16.bn3.weight",
-	}, {
-		Data: m.grads[23505984:23508032],
-		Name: "bottleneck16.bn3.bias",
-	}, {
-		Data: m.grads[23508032:25556032],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[25556032:25557032],
-		Name: "fc1.bias",
-	}}
+func bottleneckBInfer(m *rt.Memory, n int, o *bottleneckBOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16448], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckB_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckB_conv3.Forward(n, a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], a[o.i1*mb:o.i1*mb+n*802816], m.Scratch)
+	// bn3: folded into the conv before it
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*802816], a[o.i0*mb:o.i0*mb+n*802816], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*802816])
+	rt.ReLUForward(a[(o.i1+802816)*mb : (o.i1+802816)*mb+n*802816])
 }
 
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("resnet50: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("resnet50: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("resnet50: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*150528], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
+func bottleneckBBackward(m *rt.Memory, n int, o *bottleneckBOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*802816], d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*802816])
+	rt.AddBackward(d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*802816], d[(o.t0+2408448)*mb:(o.t0+2408448)*mb+n*802816], d[o.t0*mb:o.t0*mb+n*802816])
+	bottleneckB_bn3.Backward(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], d[(o.t0+2408448)*mb:(o.t0+2408448)*mb+n*802816], m.Params[o.p0+69888:o.p0+70144], m.Fixed[o.x0+256:o.x0+512], m.Fixed[o.x0+512:o.x0+768], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], m.Grads[o.p0+69888:o.p0+70144], m.Grads[o.p0+70144:o.p0+70400])
+	bottleneckB_conv3.BackwardFilter(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], m.Grads[o.p0+53504:o.p0+69888], nil, m.Scratch)
+	bottleneckB_conv3.BackwardData(n, d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*802816], m.Params[o.p0+53504:o.p0+69888], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704])
+	bottleneckB_bn2.Backward(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Params[o.p0+53376:o.p0+53440], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Grads[o.p0+53376:o.p0+53440], m.Grads[o.p0+53440:o.p0+53504])
+	bottleneckB_conv2.BackwardFilter(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Grads[o.p0+16512:o.p0+53376], nil, m.Scratch)
+	bottleneckB_conv2.BackwardData(n, d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Params[o.p0+16512:o.p0+53376], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704])
+	bottleneckB_bn1.Backward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Params[o.p0+16384:o.p0+16448], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Grads[o.p0+16384:o.p0+16448], m.Grads[o.p0+16448:o.p0+16512])
+	bottleneckB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*802816], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Grads[o.p0:o.p0+16384], nil, m.Scratch)
+	bottleneckB_conv1.BackwardData(n, d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0:o.p0+16384], d[o.t0*mb:o.t0*mb+n*802816], m.Scratch)
 }
 
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
+func bottleneckBRefold(m *rt.Memory, o *bottleneckBOffsets) {
+	copy(m.Fold[o.f0:o.f0+16384], m.Params[o.p0:o.p0+16384])
+	clear(m.Fold[o.f0+16384 : o.f0+16448])
+	rt.FoldBN(m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16448], m.Params[o.p0+16384:o.p0+16448], m.Params[o.p0+16448:o.p0+16512], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], float32(1e-05))
+	copy(m.Fold[o.f0+16448:o.f0+53312], m.Params[o.p0+16512:o.p0+53376])
+	clear(m.Fold[o.f0+53312 : o.f0+53376])
+	rt.FoldBN(m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], m.Params[o.p0+53376:o.p0+53440], m.Params[o.p0+53440:o.p0+53504], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+53376:o.f0+69760], m.Params[o.p0+53504:o.p0+69888])
+	clear(m.Fold[o.f0+69760 : o.f0+70016])
+	rt.FoldBN(m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], m.Params[o.p0+69888:o.p0+70144], m.Params[o.p0+70144:o.p0+70400], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
 }
 
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
+func bottleneckBTensors(t []rt.TensorSpec, prefix string, o *bottleneckBOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{64, 256, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{64}, Off: o.p0 + 16384, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{64}, Off: o.p0 + 16448, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{64}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{64}, Off: o.b0 + 64, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{64, 64, 3, 3}, Off: o.p0 + 16512, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{64}, Off: o.p0 + 53376, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{64}, Off: o.p0 + 53440, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{64}, Off: o.b0 + 128, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{64}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{256, 64, 1, 1}, Off: o.p0 + 53504, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{256}, Off: o.p0 + 69888, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{256}, Off: o.p0 + 70144, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
+// bottleneckC is the code of 1 instance(s) of the block bottleneck: bottleneck4; 56x56x256 -> 28x28x512.
+// Each instance's place in the arenas is a bottleneckCOffsets.
+
+// bottleneckCOffsets is the place of one instance of bottleneckC in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckCOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
 }
 
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
+var (
+	bottleneck4 = bottleneckCOffsets{b0: 2944, f0: 223872, i0: 802816, p0: 225344, t0: 12393472, x0: 2944}
+)
+
+func bottleneckCForward(m *rt.Memory, n int, o *bottleneckCOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 56x56x256 -> 56x56x128
+	bottleneckC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*802816], m.Params[o.p0:o.p0+32768], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:10), 56x56x128 -> 56x56x128
+	bottleneckC_bn1.ForwardTrain(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+32768:o.p0+32896], m.Params[o.p0+32896:o.p0+33024], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256])
+	// relu1: relu (../networks/resnet50.cnn:10), 56x56x128 -> 56x56x128
+	rt.ReLUForward(a[(o.t0+1204224)*mb : (o.t0+1204224)*mb+n*401408])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 56x56x128 -> 28x28x128
+	bottleneckC_conv2.Forward(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+33024:o.p0+180480], nil, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Scratch)
+	// bn2: bn (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128
+	bottleneckC_bn2.ForwardTrain(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], m.Params[o.p0+180480:o.p0+180608], m.Params[o.p0+180608:o.p0+180736], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
+	// relu2: relu (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+1705984)*mb : (o.t0+1705984)*mb+n*100352])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 28x28x128 -> 28x28x512
+	bottleneckC_conv3.Forward(n, a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], m.Params[o.p0+180736:o.p0+246272], nil, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Scratch)
+	// bn3: bn (../networks/resnet50.cnn:12), 28x28x512 -> 28x28x512
+	bottleneckC_bn3.ForwardTrain(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*401408], m.Params[o.p0+246272:o.p0+246784], m.Params[o.p0+246784:o.p0+247296], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], m.Fixed[o.x0+512:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1536])
+	// shortcut1_conv1: conv 512 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 56x56x256 -> 28x28x512
+	bottleneckC_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*802816], m.Params[o.p0+247296:o.p0+378368], nil, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 28x28x512 -> 28x28x512
+	bottleneckC_shortcut1_bn1.ForwardTrain(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], a[(o.t0+3010560)*mb:(o.t0+3010560)*mb+n*401408], m.Params[o.p0+378368:o.p0+378880], m.Params[o.p0+378880:o.p0+379392], m.Buffers[o.b0+1536:o.b0+2048], m.Buffers[o.b0+2048:o.b0+2560], m.Fixed[o.x0+1536:o.x0+2048], m.Fixed[o.x0+2048:o.x0+2560])
+	// add1: residual (../networks/resnet50.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512
+	rt.AddForward(a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*401408], a[(o.t0+3010560)*mb:(o.t0+3010560)*mb+n*401408], a[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*401408])
+	// relu3: relu (../networks/resnet50.cnn:14), 28x28x512 -> 28x28x512
+	rt.ReLUForward(a[(o.t0+3411968)*mb : (o.t0+3411968)*mb+n*401408])
 }
 
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
+func bottleneckCInfer(m *rt.Memory, n int, o *bottleneckCOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckC_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0:o.f0+32768], m.Fold[o.f0+32768:o.f0+32896], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckC_conv2Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408], m.Fold[o.f0+32896:o.f0+180352], m.Fold[o.f0+180352:o.f0+180480], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckC_conv3.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Fold[o.f0+180480:o.f0+246016], m.Fold[o.f0+246016:o.f0+246528], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408], m.Scratch)
+	// bn3: folded into the conv before it
+	bottleneckC_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0+246528:o.f0+377600], m.Fold[o.f0+377600:o.f0+378112], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*401408], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*401408], a[o.i0*mb:o.i0*mb+n*401408])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*401408])
 }
 
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
+func bottleneckCBackward(m *rt.Memory, n int, o *bottleneckCOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*401408], d[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*401408])
+	rt.AddBackward(d[(o.t0+3411968)*mb:(o.t0+3411968)*mb+n*401408], d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*401408], d[(o.t0+3010560)*mb:(o.t0+3010560)*mb+n*401408])
+	bottleneckC_shortcut1_bn1.Backward(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], d[(o.t0+3010560)*mb:(o.t0+3010560)*mb+n*401408], m.Params[o.p0+378368:o.p0+378880], m.Fixed[o.x0+1536:o.x0+2048], m.Fixed[o.x0+2048:o.x0+2560], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], m.Grads[o.p0+378368:o.p0+378880], m.Grads[o.p0+378880:o.p0+379392])
+	bottleneckC_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*802816], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], m.Grads[o.p0+247296:o.p0+378368], nil, m.Scratch)
+	bottleneckC_shortcut1_conv1.BackwardData(n, d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*401408], m.Params[o.p0+247296:o.p0+378368], d[o.t0*mb:o.t0*mb+n*802816], m.Scratch)
+	bottleneckC_bn3.Backward(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*401408], m.Params[o.p0+246272:o.p0+246784], m.Fixed[o.x0+512:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1536], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Grads[o.p0+246272:o.p0+246784], m.Grads[o.p0+246784:o.p0+247296])
+	bottleneckC_conv3.BackwardFilter(n, a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Grads[o.p0+180736:o.p0+246272], nil, m.Scratch)
+	bottleneckC_conv3.BackwardData(n, d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Params[o.p0+180736:o.p0+246272], d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352])
+	bottleneckC_bn2.Backward(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*100352], m.Params[o.p0+180480:o.p0+180608], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Grads[o.p0+180480:o.p0+180608], m.Grads[o.p0+180608:o.p0+180736])
+	bottleneckC_conv2.BackwardFilter(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Grads[o.p0+33024:o.p0+180480], nil, m.Scratch)
+	bottleneckC_conv2.BackwardData(n, d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Params[o.p0+33024:o.p0+180480], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408])
+	bottleneckC_bn1.Backward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+32768:o.p0+32896], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Grads[o.p0+32768:o.p0+32896], m.Grads[o.p0+32896:o.p0+33024])
+	bottleneckC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*802816], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Grads[o.p0:o.p0+32768], nil, m.Scratch)
+	bottleneckC_conv1.BackwardData(n, d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Params[o.p0:o.p0+32768], d[o.t0*mb:o.t0*mb+n*802816], m.Scratch)
 }
 
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
+func bottleneckCRefold(m *rt.Memory, o *bottleneckCOffsets) {
+	copy(m.Fold[o.f0:o.f0+32768], m.Params[o.p0:o.p0+32768])
+	clear(m.Fold[o.f0+32768 : o.f0+32896])
+	rt.FoldBN(m.Fold[o.f0:o.f0+32768], m.Fold[o.f0+32768:o.f0+32896], m.Params[o.p0+32768:o.p0+32896], m.Params[o.p0+32896:o.p0+33024], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+32896:o.f0+180352], m.Params[o.p0+33024:o.p0+180480])
+	clear(m.Fold[o.f0+180352 : o.f0+180480])
+	rt.FoldBN(m.Fold[o.f0+32896:o.f0+180352], m.Fold[o.f0+180352:o.f0+180480], m.Params[o.p0+180480:o.p0+180608], m.Params[o.p0+180608:o.p0+180736], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+180480:o.f0+246016], m.Params[o.p0+180736:o.p0+246272])
+	clear(m.Fold[o.f0+246016 : o.f0+246528])
+	rt.FoldBN(m.Fold[o.f0+180480:o.f0+246016], m.Fold[o.f0+246016:o.f0+246528], m.Params[o.p0+246272:o.p0+246784], m.Params[o.p0+246784:o.p0+247296], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], float32(1e-05))
+	copy(m.Fold[o.f0+246528:o.f0+377600], m.Params[o.p0+247296:o.p0+378368])
+	clear(m.Fold[o.f0+377600 : o.f0+378112])
+	rt.FoldBN(m.Fold[o.f0+246528:o.f0+377600], m.Fold[o.f0+377600:o.f0+378112], m.Params[o.p0+378368:o.p0+378880], m.Params[o.p0+378880:o.p0+379392], m.Buffers[o.b0+1536:o.b0+2048], m.Buffers[o.b0+2048:o.b0+2560], float32(1e-05))
 }
 
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
+func bottleneckCTensors(t []rt.TensorSpec, prefix string, o *bottleneckCOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 256, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{128}, Off: o.p0 + 32768, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{128}, Off: o.p0 + 32896, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{128}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{128}, Off: o.b0 + 128, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{128, 128, 3, 3}, Off: o.p0 + 33024, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{128}, Off: o.p0 + 180480, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{128}, Off: o.p0 + 180608, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{128}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{128}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{512, 128, 1, 1}, Off: o.p0 + 180736, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{512}, Off: o.p0 + 246272, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{512}, Off: o.p0 + 246784, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{512, 256, 1, 1}, Off: o.p0 + 247296, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{512}, Off: o.p0 + 378368, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{512}, Off: o.p0 + 378880, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{512}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{512}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-func (m *Net) SetState(s TrainState) {
-	m.state = s
+// bottleneckD is the code of 3 instance(s) of the block bottleneck: bottleneck5, bottleneck6, bottleneck7; 28x28x512 -> 28x28x512.
+// Each instance's place in the arenas is a bottleneckDOffsets.
+
+// bottleneckDOffsets is the place of one instance of bottleneckD in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckDOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
 }
 
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
+var (
+	bottleneck5 = bottleneckDOffsets{b0: 5504, f0: 601984, i0: 802816, i1: 0, i2: 1605632, p0: 604736, t0: 15805440, x0: 5504}
+	bottleneck6 = bottleneckDOffsets{b0: 7040, f0: 881280, i0: 1605632, i1: 0, i2: 802816, p0: 884800, t0: 17411072, x0: 7040}
+	bottleneck7 = bottleneckDOffsets{b0: 8576, f0: 1160576, i0: 802816, i1: 0, i2: 1605632, p0: 1164864, t0: 19016704, x0: 8576}
+)
+
+func bottleneckDForward(m *rt.Memory, n int, o *bottleneckDOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 28x28x512 -> 28x28x128
+	bottleneckD_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*401408], m.Params[o.p0:o.p0+65536], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:10), 28x28x128 -> 28x28x128
+	bottleneckD_bn1.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+65536:o.p0+65664], m.Params[o.p0+65664:o.p0+65792], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256])
+	// relu1: relu (../networks/resnet50.cnn:10), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+501760)*mb : (o.t0+501760)*mb+n*100352])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128
+	bottleneckD_conv2.Forward(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+65792:o.p0+213248], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Scratch)
+	// bn2: bn (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128
+	bottleneckD_bn2.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+213248:o.p0+213376], m.Params[o.p0+213376:o.p0+213504], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
+	// relu2: relu (../networks/resnet50.cnn:11), 28x28x128 -> 28x28x128
+	rt.ReLUForward(a[(o.t0+702464)*mb : (o.t0+702464)*mb+n*100352])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 28x28x128 -> 28x28x512
+	bottleneckD_conv3.Forward(n, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+213504:o.p0+279040], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Scratch)
+	// bn3: bn (../networks/resnet50.cnn:12), 28x28x512 -> 28x28x512
+	bottleneckD_bn3.ForwardTrain(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+279040:o.p0+279552], m.Params[o.p0+279552:o.p0+280064], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], m.Fixed[o.x0+512:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1536])
+	// add1: residual (../networks/resnet50.cnn:9), 28x28x512 + 28x28x512 -> 28x28x512
+	rt.AddForward(a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], a[o.t0*mb:o.t0*mb+n*401408], a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408])
+	// relu3: relu (../networks/resnet50.cnn:14), 28x28x512 -> 28x28x512
+	rt.ReLUForward(a[(o.t0+1605632)*mb : (o.t0+1605632)*mb+n*401408])
 }
 
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
+func bottleneckDInfer(m *rt.Memory, n int, o *bottleneckDOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckD_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckD_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckD_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*100352], m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], a[o.i1*mb:o.i1*mb+n*401408], m.Scratch)
+	// bn3: folded into the conv before it
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*401408], a[o.i0*mb:o.i0*mb+n*401408], a[o.i2*mb:o.i2*mb+n*401408])
+	rt.ReLUForward(a[o.i2*mb : o.i2*mb+n*401408])
 }
 
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
+func bottleneckDBackward(m *rt.Memory, n int, o *bottleneckDOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408], d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408])
+	rt.AddBackward(d[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], d[o.t0*mb:o.t0*mb+n*401408])
+	bottleneckD_bn3.Backward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+279040:o.p0+279552], m.Fixed[o.x0+512:o.x0+1024], m.Fixed[o.x0+1024:o.x0+1536], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Grads[o.p0+279040:o.p0+279552], m.Grads[o.p0+279552:o.p0+280064])
+	bottleneckD_conv3.BackwardFilter(n, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Grads[o.p0+213504:o.p0+279040], nil, m.Scratch)
+	bottleneckD_conv3.BackwardData(n, d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Params[o.p0+213504:o.p0+279040], d[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], d[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352])
+	bottleneckD_bn2.Backward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], d[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+213248:o.p0+213376], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Grads[o.p0+213248:o.p0+213376], m.Grads[o.p0+213376:o.p0+213504])
+	bottleneckD_conv2.BackwardFilter(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Grads[o.p0+65792:o.p0+213248], nil, m.Scratch)
+	bottleneckD_conv2.BackwardData(n, d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Params[o.p0+65792:o.p0+213248], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352])
+	bottleneckD_bn1.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], d[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+65536:o.p0+65664], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Grads[o.p0+65536:o.p0+65664], m.Grads[o.p0+65664:o.p0+65792])
+	bottleneckD_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*401408], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Grads[o.p0:o.p0+65536], nil, m.Scratch)
+	bottleneckD_conv1.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Params[o.p0:o.p0+65536], d[o.t0*mb:o.t0*mb+n*401408], m.Scratch)
 }
 
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
+func bottleneckDRefold(m *rt.Memory, o *bottleneckDOffsets) {
+	copy(m.Fold[o.f0:o.f0+65536], m.Params[o.p0:o.p0+65536])
+	clear(m.Fold[o.f0+65536 : o.f0+65664])
+	rt.FoldBN(m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], m.Params[o.p0+65536:o.p0+65664], m.Params[o.p0+65664:o.p0+65792], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], float32(1e-05))
+	copy(m.Fold[o.f0+65664:o.f0+213120], m.Params[o.p0+65792:o.p0+213248])
+	clear(m.Fold[o.f0+213120 : o.f0+213248])
+	rt.FoldBN(m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], m.Params[o.p0+213248:o.p0+213376], m.Params[o.p0+213376:o.p0+213504], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+213248:o.f0+278784], m.Params[o.p0+213504:o.p0+279040])
+	clear(m.Fold[o.f0+278784 : o.f0+279296])
+	rt.FoldBN(m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], m.Params[o.p0+279040:o.p0+279552], m.Params[o.p0+279552:o.p0+280064], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], float32(1e-05))
 }
 
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
+func bottleneckDTensors(t []rt.TensorSpec, prefix string, o *bottleneckDOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{128, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{128}, Off: o.p0 + 65536, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{128}, Off: o.p0 + 65664, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{128}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{128}, Off: o.b0 + 128, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{128, 128, 3, 3}, Off: o.p0 + 65792, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{128}, Off: o.p0 + 213248, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{128}, Off: o.p0 + 213376, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{128}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{128}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{512, 128, 1, 1}, Off: o.p0 + 213504, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{512}, Off: o.p0 + 279040, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{512}, Off: o.p0 + 279552, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
+// bottleneckE is the code of 1 instance(s) of the block bottleneck: bottleneck8; 28x28x512 -> 14x14x1024.
+// Each instance's place in the arenas is a bottleneckEOffsets.
+
+// bottleneckEOffsets is the place of one instance of bottleneckE in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckEOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
 }
 
-// initParams initialises every tensor from its own random stream (init he).
-func (m *Net) initParams(seed uint64) {
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:9408], 3136)
-	rt.Fill(m.params[9408:9472], float32(1))
-	rt.Fill(m.params[9472:9536], float32(0))
-	rt.Fill(m.buffers[0:64], float32(0))
-	rt.Fill(m.buffers[64:128], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck1.conv1.weight")), m.params[9536:13632], 64)
-	rt.Fill(m.params[13632:13696], float32(1))
-	rt.Fill(m.params[13696:13760], float32(0))
-	rt.Fill(m.buffers[128:192], float32(0))
-	rt.Fill(m.buffers[192:256], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck1.conv2.weight")), m.params[13760:50624], 576)
-	rt.Fill(m.params[50624:50688], float32(1))
-	rt.Fill(m.params[50688:50752], float32(0))
-	rt.Fill(m.buffers[256:320], float32(0))
-	rt.Fill(m.buffers[320:384], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck1.conv3.weight")), m.params[50752:67136], 256)
-	rt.Fill(m.params[67136:67392], float32(1))
-	rt.Fill(m.params[67392:67648], float32(0))
-	rt.Fill(m.buffers[384:640], float32(0))
-	rt.Fill(m.buffers[640:896], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck1.shortcut1.conv1.weight")), m.params[67648:84032], 256)
-	rt.Fill(m.params[84032:84288], float32(1))
-	rt.Fill(m.params[84288:84544], float32(0))
-	rt.Fill(m.buffers[896:1152], float32(0))
-	rt.Fill(m.buffers[1152:1408], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck2.conv1.weight")), m.params[84544:100928], 64)
-	rt.Fill(m.params[100928:100992], float32(1))
-	rt.Fill(m.params[100992:101056], float32(0))
-	rt.Fill(m.buffers[1408:1472], float32(0))
-	rt.Fill(m.buffers[1472:1536], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck2.conv2.weight")), m.params[101056:137920], 576)
-	rt.Fill(m.params[137920:137984], float32(1))
-	rt.Fill(m.params[137984:138048], float32(0))
-	rt.Fill(m.buffers[1536:1600], float32(0))
-	rt.Fill(m.buffers[1600:1664], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck2.conv3.weight")), m.params[138048:154432], 256)
-	rt.Fill(m.params[154432:154688], float32(1))
-	rt.Fill(m.params[154688:154944], float32(0))
-	rt.Fill(m.buffers[1664:1920], float32(0))
-	rt.Fill(m.buffers[1920:2176], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck3.conv1.weight")), m.params[154944:171328], 64)
-	rt.Fill(m.params[171328:171392], float32(1))
-	rt.Fill(m.params[171392:171456], float32(0))
-	rt.Fill(m.buffers[2176:2240], float32(0))
-	rt.Fill(m.buffers[2240:2304], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck3.conv2.weight")), m.params[171456:208320], 576)
-	rt.Fill(m.params[208320:208384], float32(1))
-	rt.Fill(m.params[208384:208448], float32(0))
-	rt.Fill(m.buffers[2304:2368], float32(0))
-	rt.Fill(m.buffers[2368:2432], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck3.conv3.weight")), m.params[208448:224832], 256)
-	rt.Fill(m.params[224832:225088], float32(1))
-	rt.Fill(m.params[225088:225344], float32(0))
-	rt.Fill(m.buffers[2432:2688], float32(0))
-	rt.Fill(m.buffers[2688:2944], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck4.conv1.weight")), m.params[225344:258112], 128)
-	rt.Fill(m.params[258112:258240], float32(1))
-	rt.Fill(m.params[258240:258368], float32(0))
-	rt.Fill(m.buffers[2944:3072], float32(0))
-	rt.Fill(m.buffers[3072:3200], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck4.conv2.weight")), m.params[258368:405824], 1152)
-	rt.Fill(m.params[405824:405952], float32(1))
-	rt.Fill(m.params[405952:406080], float32(0))
-	rt.Fill(m.buffers[3200:3328], float32(0))
-	rt.Fill(m.buffers[3328:3456], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck4.conv3.weight")), m.params[406080:471616], 512)
-	rt.Fill(m.params[471616:472128], float32(1))
-	rt.Fill(m.params[472128:472640], float32(0))
-	rt.Fill(m.buffers[3456:3968], float32(0))
-	rt.Fill(m.buffers[3968:4480], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck4.shortcut1.conv1.weight")), m.params[472640:603712], 512)
-	rt.Fill(m.params[603712:604224], float32(1))
-	rt.Fill(m.params[604224:604736], float32(0))
-	rt.Fill(m.buffers[4480:4992], float32(0))
-	rt.Fill(m.buffers[4992:5504], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck5.conv1.weight")), m.params[604736:670272], 128)
-	rt.Fill(m.params[670272:670400], float32(1))
-	rt.Fill(m.params[670400:670528], float32(0))
-	rt.Fill(m.buffers[5504:5632], float32(0))
-	rt.Fill(m.buffers[5632:5760], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck5.conv2.weight")), m.params[670528:817984], 1152)
-	rt.Fill(m.params[817984:818112], float32(1))
-	rt.Fill(m.params[818112:818240], float32(0))
-	rt.Fill(m.buffers[5760:5888], float32(0))
-	rt.Fill(m.buffers[5888:6016], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck5.conv3.weight")), m.params[818240:883776], 512)
-	rt.Fill(m.params[883776:884288], float32(1))
-	rt.Fill(m.params[884288:884800], float32(0))
-	rt.Fill(m.buffers[6016:6528], float32(0))
-	rt.Fill(m.buffers[6528:7040], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck6.conv1.weight")), m.params[884800:950336], 128)
-	rt.Fill(m.params[950336:950464], float32(1))
-	rt.Fill(m.params[950464:950592], float32(0))
-	rt.Fill(m.buffers[7040:7168], float32(0))
-	rt.Fill(m.buffers[7168:7296], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck6.conv2.weight")), m.params[950592:1098048], 1152)
-	rt.Fill(m.params[1098048:1098176], float32(1))
-	rt.Fill(m.params[1098176:1098304], float32(0))
-	rt.Fill(m.buffers[7296:7424], float32(0))
-	rt.Fill(m.buffers[7424:7552], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck6.conv3.weight")), m.params[1098304:1163840], 512)
-	rt.Fill(m.params[1163840:1164352], float32(1))
-	rt.Fill(m.params[1164352:1164864], float32(0))
-	rt.Fill(m.buffers[7552:8064], float32(0))
-	rt.Fill(m.buffers[8064:8576], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck7.conv1.weight")), m.params[1164864:1230400], 128)
-	rt.Fill(m.params[1230400:1230528], float32(1))
-	rt.Fill(m.params[1230528:1230656], float32(0))
-	rt.Fill(m.buffers[8576:8704], float32(0))
-	rt.Fill(m.buffers[8704:8832], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck7.conv2.weight")), m.params[1230656:1378112], 1152)
-	rt.Fill(m.params[1378112:1378240], float32(1))
-	rt.Fill(m.params[1378240:1378368], float32(0))
-	rt.Fill(m.buffers[8832:8960], float32(0))
-	rt.Fill(m.buffers[8960:9088], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck7.conv3.weight")), m.params[1378368:1443904], 512)
-	rt.Fill(m.params[1443904:1444416], float32(1))
-	rt.Fill(m.params[1444416:1444928], float32(0))
-	rt.Fill(m.buffers[9088:9600], float32(0))
-	rt.Fill(m.buffers[9600:10112], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck8.conv1.weight")), m.params[1444928:1576000], 256)
-	rt.Fill(m.params[1576000:1576256], float32(1))
-	rt.Fill(m.params[1576256:1576512], float32(0))
-	rt.Fill(m.buffers[10112:10368], float32(0))
-	rt.Fill(m.buffers[10368:10624], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck8.conv2.weight")), m.params[1576512:2166336], 2304)
-	rt.Fill(m.params[2166336:2166592], float32(1))
-	rt.Fill(m.params[2166592:2166848], float32(0))
-	rt.Fill(m.buffers[10624:10880], float32(0))
-	rt.Fill(m.buffers[10880:11136], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck8.conv3.weight")), m.params[2166848:2428992], 1024)
-	rt.Fill(m.params[2428992:2430016], float32(1))
-	rt.Fill(m.params[2430016:2431040], float32(0))
-	rt.Fill(m.buffers[11136:12160], float32(0))
-	rt.Fill(m.buffers[12160:13184], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck8.shortcut1.conv1.weight")), m.params[2431040:2955328], 1024)
-	rt.Fill(m.params[2955328:2956352], float32(1))
-	rt.Fill(m.params[2956352:2957376], float32(0))
-	rt.Fill(m.buffers[13184:14208], float32(0))
-	rt.Fill(m.buffers[14208:15232], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck9.conv1.weight")), m.params[2957376:3219520], 256)
-	rt.Fill(m.params[3219520:3219776], float32(1))
-	rt.Fill(m.params[3219776:3220032], float32(0))
-	rt.Fill(m.buffers[15232:15488], float32(0))
-	rt.Fill(m.buffers[15488:15744], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck9.conv2.weight")), m.params[3220032:3809856], 2304)
-	rt.Fill(m.params[3809856:3810112], float32(1))
-	rt.Fill(m.params[3810112:3810368], float32(0))
-	rt.Fill(m.buffers[15744:16000], float32(0))
-	rt.Fill(m.buffers[16000:16256], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck9.conv3.weight")), m.params[3810368:4072512], 1024)
-	rt.Fill(m.params[4072512:4073536], float32(1))
-	rt.Fill(m.params[4073536:4074560], float32(0))
-	rt.Fill(m.buffers[16256:17280], float32(0))
-	rt.Fill(m.buffers[17280:18304], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck10.conv1.weight")), m.params[4074560:4336704], 256)
-	rt.Fill(m.params[4336704:4336960], float32(1))
-	rt.Fill(m.params[4336960:4337216], float32(0))
-	rt.Fill(m.buffers[18304:18560], float32(0))
-	rt.Fill(m.buffers[18560:18816], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck10.conv2.weight")), m.params[4337216:4927040], 2304)
-	rt.Fill(m.params[4927040:4927296], float32(1))
-	rt.Fill(m.params[4927296:4927552], float32(0))
-	rt.Fill(m.buffers[18816:19072], float32(0))
-	rt.Fill(m.buffers[19072:19328], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck10.conv3.weight")), m.params[4927552:5189696], 1024)
-	rt.Fill(m.params[5189696:5190720], float32(1))
-	rt.Fill(m.params[5190720:5191744], float32(0))
-	rt.Fill(m.buffers[19328:20352], float32(0))
-	rt.Fill(m.buffers[20352:21376], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck11.conv1.weight")), m.params[5191744:5453888], 256)
-	rt.Fill(m.params[5453888:5454144], float32(1))
-	rt.Fill(m.params[5454144:5454400], float32(0))
-	rt.Fill(m.buffers[21376:21632], float32(0))
-	rt.Fill(m.buffers[21632:21888], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck11.conv2.weight")), m.params[5454400:6044224], 2304)
-	rt.Fill(m.params[6044224:6044480], float32(1))
-	rt.Fill(m.params[6044480:6044736], float32(0))
-	rt.Fill(m.buffers[21888:22144], float32(0))
-	rt.Fill(m.buffers[22144:22400], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck11.conv3.weight")), m.params[6044736:6306880], 1024)
-	rt.Fill(m.params[6306880:6307904], float32(1))
-	rt.Fill(m.params[6307904:6308928], float32(0))
-	rt.Fill(m.buffers[22400:23424], float32(0))
-	rt.Fill(m.buffers[23424:24448], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck12.conv1.weight")), m.params[6308928:6571072], 256)
-	rt.Fill(m.params[6571072:6571328], float32(1))
-	rt.Fill(m.params[6571328:6571584], float32(0))
-	rt.Fill(m.buffers[24448:24704], float32(0))
-	rt.Fill(m.buffers[24704:24960], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck12.conv2.weight")), m.params[6571584:7161408], 2304)
-	rt.Fill(m.params[7161408:7161664], float32(1))
-	rt.Fill(m.params[7161664:7161920], float32(0))
-	rt.Fill(m.buffers[24960:25216], float32(0))
-	rt.Fill(m.buffers[25216:25472], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck12.conv3.weight")), m.params[7161920:7424064], 1024)
-	rt.Fill(m.params[7424064:7425088], float32(1))
-	rt.Fill(m.params[7425088:7426112], float32(0))
-	rt.Fill(m.buffers[25472:26496], float32(0))
-	rt.Fill(m.buffers[26496:27520], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck13.conv1.weight")), m.params[7426112:7688256], 256)
-	rt.Fill(m.params[7688256:7688512], float32(1))
-	rt.Fill(m.params[7688512:7688768], float32(0))
-	rt.Fill(m.buffers[27520:27776], float32(0))
-	rt.Fill(m.buffers[27776:28032], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck13.conv2.weight")), m.params[7688768:8278592], 2304)
-	rt.Fill(m.params[8278592:8278848], float32(1))
-	rt.Fill(m.params[8278848:8279104], float32(0))
-	rt.Fill(m.buffers[28032:28288], float32(0))
-	rt.Fill(m.buffers[28288:28544], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck13.conv3.weight")), m.params[8279104:8541248], 1024)
-	rt.Fill(m.params[8541248:8542272], float32(1))
-	rt.Fill(m.params[8542272:8543296], float32(0))
-	rt.Fill(m.buffers[28544:29568], float32(0))
-	rt.Fill(m.buffers[29568:30592], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck14.conv1.weight")), m.params[8543296:9067584], 512)
-	rt.Fill(m.params[9067584:9068096], float32(1))
-	rt.Fill(m.params[9068096:9068608], float32(0))
-	rt.Fill(m.buffers[30592:31104], float32(0))
-	rt.Fill(m.buffers[31104:31616], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck14.conv2.weight")), m.params[9068608:11427904], 4608)
-	rt.Fill(m.params[11427904:11428416], float32(1))
-	rt.Fill(m.params[11428416:11428928], float32(0))
-	rt.Fill(m.buffers[31616:32128], float32(0))
-	rt.Fill(m.buffers[32128:32640], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck14.conv3.weight")), m.params[11428928:12477504], 2048)
-	rt.Fill(m.params[12477504:12479552], float32(1))
-	rt.Fill(m.params[12479552:12481600], float32(0))
-	rt.Fill(m.buffers[32640:34688], float32(0))
-	rt.Fill(m.buffers[34688:36736], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck14.shortcut1.conv1.weight")), m.params[12481600:14578752], 2048)
-	rt.Fill(m.params[14578752:14580800], float32(1))
-	rt.Fill(m.params[14580800:14582848], float32(0))
-	rt.Fill(m.buffers[36736:38784], float32(0))
-	rt.Fill(m.buffers[38784:40832], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck15.conv1.weight")), m.params[14582848:15631424], 512)
-	rt.Fill(m.params[15631424:15631936], float32(1))
-	rt.Fill(m.params[15631936:15632448], float32(0))
-	rt.Fill(m.buffers[40832:41344], float32(0))
-	rt.Fill(m.buffers[41344:41856], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck15.conv2.weight")), m.params[15632448:17991744], 4608)
-	rt.Fill(m.params[17991744:17992256], float32(1))
-	rt.Fill(m.params[17992256:17992768], float32(0))
-	rt.Fill(m.buffers[41856:42368], float32(0))
-	rt.Fill(m.buffers[42368:42880], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck15.conv3.weight")), m.params[17992768:19041344], 2048)
-	rt.Fill(m.params[19041344:19043392], float32(1))
-	rt.Fill(m.params[19043392:19045440], float32(0))
-	rt.Fill(m.buffers[42880:44928], float32(0))
-	rt.Fill(m.buffers[44928:46976], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck16.conv1.weight")), m.params[19045440:20094016], 512)
-	rt.Fill(m.params[20094016:20094528], float32(1))
-	rt.Fill(m.params[20094528:20095040], float32(0))
-	rt.Fill(m.buffers[46976:47488], float32(0))
-	rt.Fill(m.buffers[47488:48000], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck16.conv2.weight")), m.params[20095040:22454336], 4608)
-	rt.Fill(m.params[22454336:22454848], float32(1))
-	rt.Fill(m.params[22454848:22455360], float32(0))
-	rt.Fill(m.buffers[48000:48512], float32(0))
-	rt.Fill(m.buffers[48512:49024], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "bottleneck16.conv3.weight")), m.params[22455360:23503936], 2048)
-	rt.Fill(m.params[23503936:23505984], float32(1))
-	rt.Fill(m.params[23505984:23508032], float32(0))
-	rt.Fill(m.buffers[49024:51072], float32(0))
-	rt.Fill(m.buffers[51072:53120], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[23508032:25556032], 2048)
-	rt.Fill(m.params[25556032:25557032], float32(0))
-	m.foldStale = true
+var (
+	bottleneck8 = bottleneckEOffsets{b0: 10112, f0: 1439872, i0: 1605632, p0: 1444928, t0: 20622336, x0: 10112}
+)
+
+func bottleneckEForward(m *rt.Memory, n int, o *bottleneckEOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 28x28x512 -> 28x28x256
+	bottleneckE_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*401408], m.Params[o.p0:o.p0+131072], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:10), 28x28x256 -> 28x28x256
+	bottleneckE_bn1.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+131072:o.p0+131328], m.Params[o.p0+131328:o.p0+131584], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512])
+	// relu1: relu (../networks/resnet50.cnn:10), 28x28x256 -> 28x28x256
+	rt.ReLUForward(a[(o.t0+602112)*mb : (o.t0+602112)*mb+n*200704])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 28x28x256 -> 14x14x256
+	bottleneckE_conv2.Forward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+131584:o.p0+721408], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], m.Scratch)
+	// bn2: bn (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256
+	bottleneckE_bn2.ForwardTrain(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Params[o.p0+721408:o.p0+721664], m.Params[o.p0+721664:o.p0+721920], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
+	// relu2: relu (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+852992)*mb : (o.t0+852992)*mb+n*50176])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 14x14x256 -> 14x14x1024
+	bottleneckE_conv3.Forward(n, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Params[o.p0+721920:o.p0+984064], nil, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], m.Scratch)
+	// bn3: bn (../networks/resnet50.cnn:12), 14x14x1024 -> 14x14x1024
+	bottleneckE_bn3.ForwardTrain(n, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], a[(o.t0+1103872)*mb:(o.t0+1103872)*mb+n*200704], m.Params[o.p0+984064:o.p0+985088], m.Params[o.p0+985088:o.p0+986112], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], m.Fixed[o.x0+1024:o.x0+2048], m.Fixed[o.x0+2048:o.x0+3072])
+	// shortcut1_conv1: conv 1024 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 28x28x512 -> 14x14x1024
+	bottleneckE_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*401408], m.Params[o.p0+986112:o.p0+1510400], nil, a[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 14x14x1024 -> 14x14x1024
+	bottleneckE_shortcut1_bn1.ForwardTrain(n, a[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], a[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*200704], m.Params[o.p0+1510400:o.p0+1511424], m.Params[o.p0+1511424:o.p0+1512448], m.Buffers[o.b0+3072:o.b0+4096], m.Buffers[o.b0+4096:o.b0+5120], m.Fixed[o.x0+3072:o.x0+4096], m.Fixed[o.x0+4096:o.x0+5120])
+	// add1: residual (../networks/resnet50.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024
+	rt.AddForward(a[(o.t0+1103872)*mb:(o.t0+1103872)*mb+n*200704], a[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*200704], a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*200704])
+	// relu3: relu (../networks/resnet50.cnn:14), 14x14x1024 -> 14x14x1024
+	rt.ReLUForward(a[(o.t0+1705984)*mb : (o.t0+1705984)*mb+n*200704])
 }
+
+func bottleneckEInfer(m *rt.Memory, n int, o *bottleneckEOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckE_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0:o.f0+131072], m.Fold[o.f0+131072:o.f0+131328], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*200704], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckE_conv2Infer.Forward(n, a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*200704], m.Fold[o.f0+131328:o.f0+721152], m.Fold[o.f0+721152:o.f0+721408], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*50176], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckE_conv3.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*50176], m.Fold[o.f0+721408:o.f0+983552], m.Fold[o.f0+983552:o.f0+984576], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*200704], m.Scratch)
+	// bn3: folded into the conv before it
+	bottleneckE_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0+984576:o.f0+1508864], m.Fold[o.f0+1508864:o.f0+1509888], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*200704], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*200704], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*200704], a[o.i0*mb:o.i0*mb+n*200704])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*200704])
+}
+
+func bottleneckEBackward(m *rt.Memory, n int, o *bottleneckEOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*200704], d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*200704])
+	rt.AddBackward(d[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*200704], d[(o.t0+1103872)*mb:(o.t0+1103872)*mb+n*200704], d[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*200704])
+	bottleneckE_shortcut1_bn1.Backward(n, a[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], d[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*200704], m.Params[o.p0+1510400:o.p0+1511424], m.Fixed[o.x0+3072:o.x0+4096], m.Fixed[o.x0+4096:o.x0+5120], d[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], m.Grads[o.p0+1510400:o.p0+1511424], m.Grads[o.p0+1511424:o.p0+1512448])
+	bottleneckE_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*401408], d[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], m.Grads[o.p0+986112:o.p0+1510400], nil, m.Scratch)
+	bottleneckE_shortcut1_conv1.BackwardData(n, d[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*200704], m.Params[o.p0+986112:o.p0+1510400], d[o.t0*mb:o.t0*mb+n*401408], m.Scratch)
+	bottleneckE_bn3.Backward(n, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], d[(o.t0+1103872)*mb:(o.t0+1103872)*mb+n*200704], m.Params[o.p0+984064:o.p0+985088], m.Fixed[o.x0+1024:o.x0+2048], m.Fixed[o.x0+2048:o.x0+3072], d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], m.Grads[o.p0+984064:o.p0+985088], m.Grads[o.p0+985088:o.p0+986112])
+	bottleneckE_conv3.BackwardFilter(n, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], m.Grads[o.p0+721920:o.p0+984064], nil, m.Scratch)
+	bottleneckE_conv3.BackwardData(n, d[(o.t0+903168)*mb:(o.t0+903168)*mb+n*200704], m.Params[o.p0+721920:o.p0+984064], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176])
+	bottleneckE_bn2.Backward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*50176], m.Params[o.p0+721408:o.p0+721664], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], m.Grads[o.p0+721408:o.p0+721664], m.Grads[o.p0+721664:o.p0+721920])
+	bottleneckE_conv2.BackwardFilter(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], m.Grads[o.p0+131584:o.p0+721408], nil, m.Scratch)
+	bottleneckE_conv2.BackwardData(n, d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*50176], m.Params[o.p0+131584:o.p0+721408], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704])
+	bottleneckE_bn1.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+131072:o.p0+131328], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Grads[o.p0+131072:o.p0+131328], m.Grads[o.p0+131328:o.p0+131584])
+	bottleneckE_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*401408], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Grads[o.p0:o.p0+131072], nil, m.Scratch)
+	bottleneckE_conv1.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0:o.p0+131072], d[o.t0*mb:o.t0*mb+n*401408], m.Scratch)
+}
+
+func bottleneckERefold(m *rt.Memory, o *bottleneckEOffsets) {
+	copy(m.Fold[o.f0:o.f0+131072], m.Params[o.p0:o.p0+131072])
+	clear(m.Fold[o.f0+131072 : o.f0+131328])
+	rt.FoldBN(m.Fold[o.f0:o.f0+131072], m.Fold[o.f0+131072:o.f0+131328], m.Params[o.p0+131072:o.p0+131328], m.Params[o.p0+131328:o.p0+131584], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+131328:o.f0+721152], m.Params[o.p0+131584:o.p0+721408])
+	clear(m.Fold[o.f0+721152 : o.f0+721408])
+	rt.FoldBN(m.Fold[o.f0+131328:o.f0+721152], m.Fold[o.f0+721152:o.f0+721408], m.Params[o.p0+721408:o.p0+721664], m.Params[o.p0+721664:o.p0+721920], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+721408:o.f0+983552], m.Params[o.p0+721920:o.p0+984064])
+	clear(m.Fold[o.f0+983552 : o.f0+984576])
+	rt.FoldBN(m.Fold[o.f0+721408:o.f0+983552], m.Fold[o.f0+983552:o.f0+984576], m.Params[o.p0+984064:o.p0+985088], m.Params[o.p0+985088:o.p0+986112], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], float32(1e-05))
+	copy(m.Fold[o.f0+984576:o.f0+1508864], m.Params[o.p0+986112:o.p0+1510400])
+	clear(m.Fold[o.f0+1508864 : o.f0+1509888])
+	rt.FoldBN(m.Fold[o.f0+984576:o.f0+1508864], m.Fold[o.f0+1508864:o.f0+1509888], m.Params[o.p0+1510400:o.p0+1511424], m.Params[o.p0+1511424:o.p0+1512448], m.Buffers[o.b0+3072:o.b0+4096], m.Buffers[o.b0+4096:o.b0+5120], float32(1e-05))
+}
+
+func bottleneckETensors(t []rt.TensorSpec, prefix string, o *bottleneckEOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{256, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{256}, Off: o.p0 + 131072, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{256}, Off: o.p0 + 131328, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{256}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{256, 256, 3, 3}, Off: o.p0 + 131584, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{256}, Off: o.p0 + 721408, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{256}, Off: o.p0 + 721664, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{256}, Off: o.b0 + 768, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{1024, 256, 1, 1}, Off: o.p0 + 721920, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{1024}, Off: o.p0 + 984064, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{1024}, Off: o.p0 + 985088, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{1024}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{1024}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{1024, 512, 1, 1}, Off: o.p0 + 986112, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{1024}, Off: o.p0 + 1510400, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{1024}, Off: o.p0 + 1511424, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{1024}, Off: o.b0 + 3072, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{1024}, Off: o.b0 + 4096, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// bottleneckF is the code of 5 instance(s) of the block bottleneck: bottleneck9, bottleneck10, bottleneck11, bottleneck12, bottleneck13; 14x14x1024 -> 14x14x1024.
+// Each instance's place in the arenas is a bottleneckFOffsets.
+
+// bottleneckFOffsets is the place of one instance of bottleneckF in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckFOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
+}
+
+var (
+	bottleneck9  = bottleneckFOffsets{b0: 15232, f0: 2949760, i0: 1605632, i1: 0, i2: 802816, p0: 2957376, t0: 22328320, x0: 15232}
+	bottleneck10 = bottleneckFOffsets{b0: 18304, f0: 4065408, i0: 802816, i1: 0, i2: 1605632, p0: 4074560, t0: 23131136, x0: 18304}
+	bottleneck11 = bottleneckFOffsets{b0: 21376, f0: 5181056, i0: 1605632, i1: 0, i2: 802816, p0: 5191744, t0: 23933952, x0: 21376}
+	bottleneck12 = bottleneckFOffsets{b0: 24448, f0: 6296704, i0: 802816, i1: 0, i2: 1605632, p0: 6308928, t0: 24736768, x0: 24448}
+	bottleneck13 = bottleneckFOffsets{b0: 27520, f0: 7412352, i0: 1605632, i1: 0, i2: 802816, p0: 7426112, t0: 25539584, x0: 27520}
+)
+
+func bottleneckFForward(m *rt.Memory, n int, o *bottleneckFOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 14x14x1024 -> 14x14x256
+	bottleneckF_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+262144], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256
+	bottleneckF_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+262144:o.p0+262400], m.Params[o.p0+262400:o.p0+262656], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512])
+	// relu1: relu (../networks/resnet50.cnn:10), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+250880)*mb : (o.t0+250880)*mb+n*50176])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256
+	bottleneckF_conv2.Forward(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+262656:o.p0+852480], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Scratch)
+	// bn2: bn (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256
+	bottleneckF_bn2.ForwardTrain(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+852480:o.p0+852736], m.Params[o.p0+852736:o.p0+852992], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
+	// relu2: relu (../networks/resnet50.cnn:11), 14x14x256 -> 14x14x256
+	rt.ReLUForward(a[(o.t0+351232)*mb : (o.t0+351232)*mb+n*50176])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 14x14x256 -> 14x14x1024
+	bottleneckF_conv3.Forward(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+852992:o.p0+1115136], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Scratch)
+	// bn3: bn (../networks/resnet50.cnn:12), 14x14x1024 -> 14x14x1024
+	bottleneckF_bn3.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+1115136:o.p0+1116160], m.Params[o.p0+1116160:o.p0+1117184], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], m.Fixed[o.x0+1024:o.x0+2048], m.Fixed[o.x0+2048:o.x0+3072])
+	// add1: residual (../networks/resnet50.cnn:9), 14x14x1024 + 14x14x1024 -> 14x14x1024
+	rt.AddForward(a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], a[o.t0*mb:o.t0*mb+n*200704], a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704])
+	// relu3: relu (../networks/resnet50.cnn:14), 14x14x1024 -> 14x14x1024
+	rt.ReLUForward(a[(o.t0+802816)*mb : (o.t0+802816)*mb+n*200704])
+}
+
+func bottleneckFInfer(m *rt.Memory, n int, o *bottleneckFOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckF_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+262144], m.Fold[o.f0+262144:o.f0+262400], a[o.i1*mb:o.i1*mb+n*50176], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckF_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckF_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*50176], m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
+	// bn3: folded into the conv before it
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*200704], a[o.i0*mb:o.i0*mb+n*200704], a[o.i2*mb:o.i2*mb+n*200704])
+	rt.ReLUForward(a[o.i2*mb : o.i2*mb+n*200704])
+}
+
+func bottleneckFBackward(m *rt.Memory, n int, o *bottleneckFOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704])
+	rt.AddBackward(d[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], d[o.t0*mb:o.t0*mb+n*200704])
+	bottleneckF_bn3.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], d[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Params[o.p0+1115136:o.p0+1116160], m.Fixed[o.x0+1024:o.x0+2048], m.Fixed[o.x0+2048:o.x0+3072], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Grads[o.p0+1115136:o.p0+1116160], m.Grads[o.p0+1116160:o.p0+1117184])
+	bottleneckF_conv3.BackwardFilter(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Grads[o.p0+852992:o.p0+1115136], nil, m.Scratch)
+	bottleneckF_conv3.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+852992:o.p0+1115136], d[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], d[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176])
+	bottleneckF_bn2.Backward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], d[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+852480:o.p0+852736], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Grads[o.p0+852480:o.p0+852736], m.Grads[o.p0+852736:o.p0+852992])
+	bottleneckF_conv2.BackwardFilter(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Grads[o.p0+262656:o.p0+852480], nil, m.Scratch)
+	bottleneckF_conv2.BackwardData(n, d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Params[o.p0+262656:o.p0+852480], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176])
+	bottleneckF_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+262144:o.p0+262400], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Grads[o.p0+262144:o.p0+262400], m.Grads[o.p0+262400:o.p0+262656])
+	bottleneckF_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Grads[o.p0:o.p0+262144], nil, m.Scratch)
+	bottleneckF_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Params[o.p0:o.p0+262144], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+}
+
+func bottleneckFRefold(m *rt.Memory, o *bottleneckFOffsets) {
+	copy(m.Fold[o.f0:o.f0+262144], m.Params[o.p0:o.p0+262144])
+	clear(m.Fold[o.f0+262144 : o.f0+262400])
+	rt.FoldBN(m.Fold[o.f0:o.f0+262144], m.Fold[o.f0+262144:o.f0+262400], m.Params[o.p0+262144:o.p0+262400], m.Params[o.p0+262400:o.p0+262656], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], float32(1e-05))
+	copy(m.Fold[o.f0+262400:o.f0+852224], m.Params[o.p0+262656:o.p0+852480])
+	clear(m.Fold[o.f0+852224 : o.f0+852480])
+	rt.FoldBN(m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], m.Params[o.p0+852480:o.p0+852736], m.Params[o.p0+852736:o.p0+852992], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+852480:o.f0+1114624], m.Params[o.p0+852992:o.p0+1115136])
+	clear(m.Fold[o.f0+1114624 : o.f0+1115648])
+	rt.FoldBN(m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], m.Params[o.p0+1115136:o.p0+1116160], m.Params[o.p0+1116160:o.p0+1117184], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], float32(1e-05))
+}
+
+func bottleneckFTensors(t []rt.TensorSpec, prefix string, o *bottleneckFOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{256, 1024, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{256}, Off: o.p0 + 262144, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{256}, Off: o.p0 + 262400, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{256}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{256}, Off: o.b0 + 256, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{256, 256, 3, 3}, Off: o.p0 + 262656, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{256}, Off: o.p0 + 852480, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{256}, Off: o.p0 + 852736, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{256}, Off: o.b0 + 512, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{256}, Off: o.b0 + 768, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{1024, 256, 1, 1}, Off: o.p0 + 852992, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{1024}, Off: o.p0 + 1115136, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{1024}, Off: o.p0 + 1116160, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{1024}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{1024}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// bottleneckG is the code of 1 instance(s) of the block bottleneck: bottleneck14; 14x14x1024 -> 7x7x2048.
+// Each instance's place in the arenas is a bottleneckGOffsets.
+
+// bottleneckGOffsets is the place of one instance of bottleneckG in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckGOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
+}
+
+var (
+	bottleneck14 = bottleneckGOffsets{b0: 30592, f0: 8528000, i0: 802816, p0: 8543296, t0: 26342400, x0: 30592}
+)
+
+func bottleneckGForward(m *rt.Memory, n int, o *bottleneckGOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 14x14x1024 -> 14x14x512
+	bottleneckG_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+524288], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:10), 14x14x512 -> 14x14x512
+	bottleneckG_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+524288:o.p0+524800], m.Params[o.p0+524800:o.p0+525312], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024])
+	// relu1: relu (../networks/resnet50.cnn:10), 14x14x512 -> 14x14x512
+	rt.ReLUForward(a[(o.t0+301056)*mb : (o.t0+301056)*mb+n*100352])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 14x14x512 -> 7x7x512
+	bottleneckG_conv2.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+525312:o.p0+2884608], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Scratch)
+	// bn2: bn (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512
+	bottleneckG_bn2.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], m.Params[o.p0+2884608:o.p0+2885120], m.Params[o.p0+2885120:o.p0+2885632], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048])
+	// relu2: relu (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+426496)*mb : (o.t0+426496)*mb+n*25088])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 7x7x512 -> 7x7x2048
+	bottleneckG_conv3.Forward(n, a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], m.Params[o.p0+2885632:o.p0+3934208], nil, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Scratch)
+	// bn3: bn (../networks/resnet50.cnn:12), 7x7x2048 -> 7x7x2048
+	bottleneckG_bn3.ForwardTrain(n, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], m.Params[o.p0+3934208:o.p0+3936256], m.Params[o.p0+3936256:o.p0+3938304], m.Buffers[o.b0+2048:o.b0+4096], m.Buffers[o.b0+4096:o.b0+6144], m.Fixed[o.x0+2048:o.x0+4096], m.Fixed[o.x0+4096:o.x0+6144])
+	// shortcut1_conv1: conv 2048 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 14x14x1024 -> 7x7x2048
+	bottleneckG_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0+3938304:o.p0+6035456], nil, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../networks/resnet50.cnn:9), 7x7x2048 -> 7x7x2048
+	bottleneckG_shortcut1_bn1.ForwardTrain(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352], m.Params[o.p0+6035456:o.p0+6037504], m.Params[o.p0+6037504:o.p0+6039552], m.Buffers[o.b0+6144:o.b0+8192], m.Buffers[o.b0+8192:o.b0+10240], m.Fixed[o.x0+6144:o.x0+8192], m.Fixed[o.x0+8192:o.x0+10240])
+	// add1: residual (../networks/resnet50.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048
+	rt.AddForward(a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352], a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352])
+	// relu3: relu (../networks/resnet50.cnn:14), 7x7x2048 -> 7x7x2048
+	rt.ReLUForward(a[(o.t0+852992)*mb : (o.t0+852992)*mb+n*100352])
+}
+
+func bottleneckGInfer(m *rt.Memory, n int, o *bottleneckGOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckG_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+524288], m.Fold[o.f0+524288:o.f0+524800], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckG_conv2Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Fold[o.f0+524800:o.f0+2884096], m.Fold[o.f0+2884096:o.f0+2884608], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckG_conv3.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Fold[o.f0+2884608:o.f0+3933184], m.Fold[o.f0+3933184:o.f0+3935232], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
+	// bn3: folded into the conv before it
+	bottleneckG_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0+3935232:o.f0+6032384], m.Fold[o.f0+6032384:o.f0+6034432], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], a[o.i0*mb:o.i0*mb+n*100352])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*100352])
+}
+
+func bottleneckGBackward(m *rt.Memory, n int, o *bottleneckGOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352], d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352])
+	rt.AddBackward(d[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352], d[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352])
+	bottleneckG_shortcut1_bn1.Backward(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352], m.Params[o.p0+6035456:o.p0+6037504], m.Fixed[o.x0+6144:o.x0+8192], m.Fixed[o.x0+8192:o.x0+10240], d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Grads[o.p0+6035456:o.p0+6037504], m.Grads[o.p0+6037504:o.p0+6039552])
+	bottleneckG_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Grads[o.p0+3938304:o.p0+6035456], nil, m.Scratch)
+	bottleneckG_shortcut1_conv1.BackwardData(n, d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Params[o.p0+3938304:o.p0+6035456], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	bottleneckG_bn3.Backward(n, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], d[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], m.Params[o.p0+3934208:o.p0+3936256], m.Fixed[o.x0+2048:o.x0+4096], m.Fixed[o.x0+4096:o.x0+6144], d[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Grads[o.p0+3934208:o.p0+3936256], m.Grads[o.p0+3936256:o.p0+3938304])
+	bottleneckG_conv3.BackwardFilter(n, a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], d[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Grads[o.p0+2885632:o.p0+3934208], nil, m.Scratch)
+	bottleneckG_conv3.BackwardData(n, d[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Params[o.p0+2885632:o.p0+3934208], d[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], d[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088])
+	bottleneckG_bn2.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], d[(o.t0+426496)*mb:(o.t0+426496)*mb+n*25088], m.Params[o.p0+2884608:o.p0+2885120], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Grads[o.p0+2884608:o.p0+2885120], m.Grads[o.p0+2885120:o.p0+2885632])
+	bottleneckG_conv2.BackwardFilter(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Grads[o.p0+525312:o.p0+2884608], nil, m.Scratch)
+	bottleneckG_conv2.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Params[o.p0+525312:o.p0+2884608], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352])
+	bottleneckG_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+524288:o.p0+524800], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0+524288:o.p0+524800], m.Grads[o.p0+524800:o.p0+525312])
+	bottleneckG_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0:o.p0+524288], nil, m.Scratch)
+	bottleneckG_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0:o.p0+524288], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+}
+
+func bottleneckGRefold(m *rt.Memory, o *bottleneckGOffsets) {
+	copy(m.Fold[o.f0:o.f0+524288], m.Params[o.p0:o.p0+524288])
+	clear(m.Fold[o.f0+524288 : o.f0+524800])
+	rt.FoldBN(m.Fold[o.f0:o.f0+524288], m.Fold[o.f0+524288:o.f0+524800], m.Params[o.p0+524288:o.p0+524800], m.Params[o.p0+524800:o.p0+525312], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+524800:o.f0+2884096], m.Params[o.p0+525312:o.p0+2884608])
+	clear(m.Fold[o.f0+2884096 : o.f0+2884608])
+	rt.FoldBN(m.Fold[o.f0+524800:o.f0+2884096], m.Fold[o.f0+2884096:o.f0+2884608], m.Params[o.p0+2884608:o.p0+2885120], m.Params[o.p0+2885120:o.p0+2885632], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], float32(1e-05))
+	copy(m.Fold[o.f0+2884608:o.f0+3933184], m.Params[o.p0+2885632:o.p0+3934208])
+	clear(m.Fold[o.f0+3933184 : o.f0+3935232])
+	rt.FoldBN(m.Fold[o.f0+2884608:o.f0+3933184], m.Fold[o.f0+3933184:o.f0+3935232], m.Params[o.p0+3934208:o.p0+3936256], m.Params[o.p0+3936256:o.p0+3938304], m.Buffers[o.b0+2048:o.b0+4096], m.Buffers[o.b0+4096:o.b0+6144], float32(1e-05))
+	copy(m.Fold[o.f0+3935232:o.f0+6032384], m.Params[o.p0+3938304:o.p0+6035456])
+	clear(m.Fold[o.f0+6032384 : o.f0+6034432])
+	rt.FoldBN(m.Fold[o.f0+3935232:o.f0+6032384], m.Fold[o.f0+6032384:o.f0+6034432], m.Params[o.p0+6035456:o.p0+6037504], m.Params[o.p0+6037504:o.p0+6039552], m.Buffers[o.b0+6144:o.b0+8192], m.Buffers[o.b0+8192:o.b0+10240], float32(1e-05))
+}
+
+func bottleneckGTensors(t []rt.TensorSpec, prefix string, o *bottleneckGOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{512, 1024, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{512}, Off: o.p0 + 524288, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{512}, Off: o.p0 + 524800, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{512}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{512, 512, 3, 3}, Off: o.p0 + 525312, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{512}, Off: o.p0 + 2884608, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{512}, Off: o.p0 + 2885120, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{512}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{2048, 512, 1, 1}, Off: o.p0 + 2885632, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{2048}, Off: o.p0 + 3934208, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{2048}, Off: o.p0 + 3936256, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{2048}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{2048}, Off: o.b0 + 4096, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{2048, 1024, 1, 1}, Off: o.p0 + 3938304, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{2048}, Off: o.p0 + 6035456, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{2048}, Off: o.p0 + 6037504, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{2048}, Off: o.b0 + 6144, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{2048}, Off: o.b0 + 8192, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// bottleneckH is the code of 2 instance(s) of the block bottleneck: bottleneck15, bottleneck16; 7x7x2048 -> 7x7x2048.
+// Each instance's place in the arenas is a bottleneckHOffsets.
+
+// bottleneckHOffsets is the place of one instance of bottleneckH in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type bottleneckHOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
+}
+
+var (
+	bottleneck15 = bottleneckHOffsets{b0: 40832, f0: 14562432, i0: 802816, i1: 0, i2: 1605632, p0: 14582848, t0: 27195392, x0: 40832}
+	bottleneck16 = bottleneckHOffsets{b0: 46976, f0: 19021952, i0: 1605632, i1: 0, i2: 802816, p0: 19045440, t0: 27596800, x0: 46976}
+)
+
+func bottleneckHForward(m *rt.Memory, n int, o *bottleneckHOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 1x1 nobias (../networks/resnet50.cnn:10), 7x7x2048 -> 7x7x512
+	bottleneckH_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+1048576], nil, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Scratch)
+	// bn1: bn (../networks/resnet50.cnn:10), 7x7x512 -> 7x7x512
+	bottleneckH_bn1.ForwardTrain(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+1048576:o.p0+1049088], m.Params[o.p0+1049088:o.p0+1049600], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024])
+	// relu1: relu (../networks/resnet50.cnn:10), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+125440)*mb : (o.t0+125440)*mb+n*25088])
+	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512
+	bottleneckH_conv2.Forward(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+1049600:o.p0+3408896], nil, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Scratch)
+	// bn2: bn (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512
+	bottleneckH_bn2.ForwardTrain(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+3408896:o.p0+3409408], m.Params[o.p0+3409408:o.p0+3409920], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048])
+	// relu2: relu (../networks/resnet50.cnn:11), 7x7x512 -> 7x7x512
+	rt.ReLUForward(a[(o.t0+175616)*mb : (o.t0+175616)*mb+n*25088])
+	// conv3: conv c*4 1x1 nobias (../networks/resnet50.cnn:12), 7x7x512 -> 7x7x2048
+	bottleneckH_conv3.Forward(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+3409920:o.p0+4458496], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Scratch)
+	// bn3: bn (../networks/resnet50.cnn:12), 7x7x2048 -> 7x7x2048
+	bottleneckH_bn3.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+4458496:o.p0+4460544], m.Params[o.p0+4460544:o.p0+4462592], m.Buffers[o.b0+2048:o.b0+4096], m.Buffers[o.b0+4096:o.b0+6144], m.Fixed[o.x0+2048:o.x0+4096], m.Fixed[o.x0+4096:o.x0+6144])
+	// add1: residual (../networks/resnet50.cnn:9), 7x7x2048 + 7x7x2048 -> 7x7x2048
+	rt.AddForward(a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352])
+	// relu3: relu (../networks/resnet50.cnn:14), 7x7x2048 -> 7x7x2048
+	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*100352])
+}
+
+func bottleneckHInfer(m *rt.Memory, n int, o *bottleneckHOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	bottleneckH_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0:o.f0+1048576], m.Fold[o.f0+1048576:o.f0+1049088], a[o.i1*mb:o.i1*mb+n*25088], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	bottleneckH_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*25088], m.Fold[o.f0+1049088:o.f0+3408384], m.Fold[o.f0+3408384:o.f0+3408896], a[o.i2*mb:o.i2*mb+n*25088], m.Scratch)
+	// bn2: folded into the conv before it
+	// relu2: in the epilogue of the conv or fc before it
+	bottleneckH_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*25088], m.Fold[o.f0+3408896:o.f0+4457472], m.Fold[o.f0+4457472:o.f0+4459520], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
+	// bn3: folded into the conv before it
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*100352], a[o.i0*mb:o.i0*mb+n*100352], a[o.i2*mb:o.i2*mb+n*100352])
+	rt.ReLUForward(a[o.i2*mb : o.i2*mb+n*100352])
+}
+
+func bottleneckHBackward(m *rt.Memory, n int, o *bottleneckHOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352])
+	rt.AddBackward(d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], d[o.t0*mb:o.t0*mb+n*100352])
+	bottleneckH_bn3.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+4458496:o.p0+4460544], m.Fixed[o.x0+2048:o.x0+4096], m.Fixed[o.x0+4096:o.x0+6144], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0+4458496:o.p0+4460544], m.Grads[o.p0+4460544:o.p0+4462592])
+	bottleneckH_conv3.BackwardFilter(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Grads[o.p0+3409920:o.p0+4458496], nil, m.Scratch)
+	bottleneckH_conv3.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0+3409920:o.p0+4458496], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088])
+	bottleneckH_bn2.Backward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+3408896:o.p0+3409408], m.Fixed[o.x0+1024:o.x0+1536], m.Fixed[o.x0+1536:o.x0+2048], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Grads[o.p0+3408896:o.p0+3409408], m.Grads[o.p0+3409408:o.p0+3409920])
+	bottleneckH_conv2.BackwardFilter(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Grads[o.p0+1049600:o.p0+3408896], nil, m.Scratch)
+	bottleneckH_conv2.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Params[o.p0+1049600:o.p0+3408896], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088])
+	bottleneckH_bn1.Backward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+1048576:o.p0+1049088], m.Fixed[o.x0:o.x0+512], m.Fixed[o.x0+512:o.x0+1024], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Grads[o.p0+1048576:o.p0+1049088], m.Grads[o.p0+1049088:o.p0+1049600])
+	bottleneckH_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Grads[o.p0:o.p0+1048576], nil, m.Scratch)
+	bottleneckH_conv1.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Params[o.p0:o.p0+1048576], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+}
+
+func bottleneckHRefold(m *rt.Memory, o *bottleneckHOffsets) {
+	copy(m.Fold[o.f0:o.f0+1048576], m.Params[o.p0:o.p0+1048576])
+	clear(m.Fold[o.f0+1048576 : o.f0+1049088])
+	rt.FoldBN(m.Fold[o.f0:o.f0+1048576], m.Fold[o.f0+1048576:o.f0+1049088], m.Params[o.p0+1048576:o.p0+1049088], m.Params[o.p0+1049088:o.p0+1049600], m.Buffers[o.b0:o.b0+512], m.Buffers[o.b0+512:o.b0+1024], float32(1e-05))
+	copy(m.Fold[o.f0+1049088:o.f0+3408384], m.Params[o.p0+1049600:o.p0+3408896])
+	clear(m.Fold[o.f0+3408384 : o.f0+3408896])
+	rt.FoldBN(m.Fold[o.f0+1049088:o.f0+3408384], m.Fold[o.f0+3408384:o.f0+3408896], m.Params[o.p0+3408896:o.p0+3409408], m.Params[o.p0+3409408:o.p0+3409920], m.Buffers[o.b0+1024:o.b0+1536], m.Buffers[o.b0+1536:o.b0+2048], float32(1e-05))
+	copy(m.Fold[o.f0+3408896:o.f0+4457472], m.Params[o.p0+3409920:o.p0+4458496])
+	clear(m.Fold[o.f0+4457472 : o.f0+4459520])
+	rt.FoldBN(m.Fold[o.f0+3408896:o.f0+4457472], m.Fold[o.f0+4457472:o.f0+4459520], m.Params[o.p0+4458496:o.p0+4460544], m.Params[o.p0+4460544:o.p0+4462592], m.Buffers[o.b0+2048:o.b0+4096], m.Buffers[o.b0+4096:o.b0+6144], float32(1e-05))
+}
+
+func bottleneckHTensors(t []rt.TensorSpec, prefix string, o *bottleneckHOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{512, 2048, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{512}, Off: o.p0 + 1048576, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{512}, Off: o.p0 + 1049088, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{512}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{512}, Off: o.b0 + 512, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{512, 512, 3, 3}, Off: o.p0 + 1049600, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{512}, Off: o.p0 + 3408896, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{512}, Off: o.p0 + 3409408, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{512}, Off: o.b0 + 1024, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{512}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv3.weight", Shape: []int{2048, 512, 1, 1}, Off: o.p0 + 3409920, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn3.weight", Shape: []int{2048}, Off: o.p0 + 4458496, Init: rt.InitOnes},
+		{Name: prefix + "bn3.bias", Shape: []int{2048}, Off: o.p0 + 4460544, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_mean", Shape: []int{2048}, Off: o.b0 + 2048, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn3.running_var", Shape: []int{2048}, Off: o.b0 + 4096, Buffer: true, Init: rt.InitOnes},
+	}...)
+}
+
+// The geometry of every layer, all constants.
+var (
+	conv1                       = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	bn1                         = rt.BN{C: 64, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
+	maxpool1                    = rt.MaxPool{C: 64, H: 112, W: 112, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: false, OH: 56, OW: 56}
+	gap1                        = rt.GAP{C: 2048, H: 7, W: 7}
+	fc1                         = rt.FC{In: 2048, Out: 1000, ReLU: false}
+	conv1Infer                  = rt.Conv{C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, SH: 2, SW: 2, PH: 3, PW: 3, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
+	softmax1                    = rt.Softmax{Classes: 1000}
+	bottleneckA_conv1           = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckA_bn1             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckA_conv2           = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckA_bn2             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckA_conv3           = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckA_bn3             = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckA_shortcut1_conv1 = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckA_shortcut1_bn1   = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckA_conv1Infer      = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckA_conv2Infer      = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckB_conv1           = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckB_bn1             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckB_conv2           = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckB_bn2             = rt.BN{C: 64, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckB_conv3           = rt.Conv{C: 64, H: 56, W: 56, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckB_bn3             = rt.BN{C: 256, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckB_conv1Infer      = rt.Conv{C: 256, H: 56, W: 56, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckB_conv2Infer      = rt.Conv{C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckC_conv1           = rt.Conv{C: 256, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bottleneckC_bn1             = rt.BN{C: 128, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckC_conv2           = rt.Conv{C: 128, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckC_bn2             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckC_conv3           = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckC_bn3             = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckC_shortcut1_conv1 = rt.Conv{C: 256, H: 56, W: 56, K: 512, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckC_shortcut1_bn1   = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckC_conv1Infer      = rt.Conv{C: 256, H: 56, W: 56, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bottleneckC_conv2Infer      = rt.Conv{C: 128, H: 56, W: 56, K: 128, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bottleneckD_conv1           = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckD_bn1             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckD_conv2           = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckD_bn2             = rt.BN{C: 128, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckD_conv3           = rt.Conv{C: 128, H: 28, W: 28, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckD_bn3             = rt.BN{C: 512, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckD_conv1Infer      = rt.Conv{C: 512, H: 28, W: 28, K: 128, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bottleneckD_conv2Infer      = rt.Conv{C: 128, H: 28, W: 28, K: 128, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bottleneckE_conv1           = rt.Conv{C: 512, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bottleneckE_bn1             = rt.BN{C: 256, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckE_conv2           = rt.Conv{C: 256, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckE_bn2             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckE_conv3           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckE_bn3             = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckE_shortcut1_conv1 = rt.Conv{C: 512, H: 28, W: 28, K: 1024, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckE_shortcut1_bn1   = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckE_conv1Infer      = rt.Conv{C: 512, H: 28, W: 28, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bottleneckE_conv2Infer      = rt.Conv{C: 256, H: 28, W: 28, K: 256, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	bottleneckF_conv1           = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckF_bn1             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckF_conv2           = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckF_bn2             = rt.BN{C: 256, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckF_conv3           = rt.Conv{C: 256, H: 14, W: 14, K: 1024, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckF_bn3             = rt.BN{C: 1024, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckF_conv1Infer      = rt.Conv{C: 1024, H: 14, W: 14, K: 256, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	bottleneckF_conv2Infer      = rt.Conv{C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	bottleneckG_conv1           = rt.Conv{C: 1024, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bottleneckG_bn1             = rt.BN{C: 512, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckG_conv2           = rt.Conv{C: 512, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckG_bn2             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckG_conv3           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckG_bn3             = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckG_shortcut1_conv1 = rt.Conv{C: 1024, H: 14, W: 14, K: 2048, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckG_shortcut1_bn1   = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckG_conv1Infer      = rt.Conv{C: 1024, H: 14, W: 14, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: true}
+	bottleneckG_conv2Infer      = rt.Conv{C: 512, H: 14, W: 14, K: 512, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	bottleneckH_conv1           = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckH_bn1             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckH_conv2           = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckH_bn2             = rt.BN{C: 512, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckH_conv3           = rt.Conv{C: 512, H: 7, W: 7, K: 2048, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bottleneckH_bn3             = rt.BN{C: 2048, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bottleneckH_conv1Infer      = rt.Conv{C: 2048, H: 7, W: 7, K: 512, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+	bottleneckH_conv2Infer      = rt.Conv{C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: true}
+)
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "ResNet50 (../networks/resnet50.cnn): input 224x224x3\n\n  #  name                          layer                                      output      params           MACs  activations\n  0  input                         input 224x224x3                         224x224x3           0              0      150,528\n  1  conv1                         conv 64 7x7 s2 p3 nobias               112x112x64       9,408    118,013,952      802,816\n  2  bn1                           bn                                     112x112x64         128              0      802,816\n  3  relu1                         relu                                   112x112x64           0              0            0\n  4  maxpool1                      maxpool 3 s2 p1                          56x56x64           0              0      200,704\n  5  bottleneck1.conv1             conv c 1x1 nobias                        56x56x64       4,096     12,845,056      200,704\n  6  bottleneck1.bn1               bn                                       56x56x64         128              0      200,704\n  7  bottleneck1.relu1             relu                                     56x56x64           0              0            0\n  8  bottleneck1.conv2             conv c 3x3 s(stride) p1 nobias           56x56x64      36,864    115,605,504      200,704\n  9  bottleneck1.bn2               bn                                       56x56x64         128              0      200,704\n 10  bottleneck1.relu2             relu                                     56x56x64           0              0            0\n 11  bottleneck1.conv3             conv c*4 1x1 nobias                     56x56x256      16,384     51,380,224      802,816\n 12  bottleneck1.bn3               bn                                      56x56x256         512              0      802,816\n 13  bottleneck1.shortcut1.conv1   conv 256 1x1 s1 (implied projection)    56x56x256      16,384     51,380,224      802,816\n 14  bottleneck1.shortcut1.bn1     bn (implied projection)                 56x56x256         512              0      802,816\n 15  bottleneck1.add1              residual                                56x56x256           0              0      802,816\n 16  bottleneck1.relu3             relu                                    56x56x256           0              0            0\n 17  bottleneck2.conv1             conv c 1x1 nobias                        56x56x64      16,384     51,380,224      200,704\n 18  bottleneck2.bn1               bn                                       56x56x64         128              0      200,704\n 19  bottleneck2.relu1             relu                                     56x56x64           0              0            0\n 20  bottleneck2.conv2             conv c 3x3 s(stride) p1 nobias           56x56x64      36,864    115,605,504      200,704\n 21  bottleneck2.bn2               bn                                       56x56x64         128              0      200,704\n 22  bottleneck2.relu2             relu                                     56x56x64           0              0            0\n 23  bottleneck2.conv3             conv c*4 1x1 nobias                     56x56x256      16,384     51,380,224      802,816\n 24  bottleneck2.bn3               bn                                      56x56x256         512              0      802,816\n 25  bottleneck2.add1              residual                                56x56x256           0              0      802,816\n 26  bottleneck2.relu3             relu                                    56x56x256           0              0            0\n 27  bottleneck3.conv1             conv c 1x1 nobias                        56x56x64      16,384     51,380,224      200,704\n 28  bottleneck3.bn1               bn                                       56x56x64         128              0      200,704\n 29  bottleneck3.relu1             relu                                     56x56x64           0              0            0\n 30  bottleneck3.conv2             conv c 3x3 s(stride) p1 nobias           56x56x64      36,864    115,605,504      200,704\n 31  bottleneck3.bn2               bn                                       56x56x64         128              0      200,704\n 32  bottleneck3.relu2             relu                                     56x56x64           0              0            0\n 33  bottleneck3.conv3             conv c*4 1x1 nobias                     56x56x256      16,384     51,380,224      802,816\n 34  bottleneck3.bn3               bn                                      56x56x256         512              0      802,816\n 35  bottleneck3.add1              residual                                56x56x256           0              0      802,816\n 36  bottleneck3.relu3             relu                                    56x56x256           0              0            0\n 37  bottleneck4.conv1             conv c 1x1 nobias                       56x56x128      32,768    102,760,448      401,408\n 38  bottleneck4.bn1               bn                                      56x56x128         256              0      401,408\n 39  bottleneck4.relu1             relu                                    56x56x128           0              0            0\n 40  bottleneck4.conv2             conv c 3x3 s(stride) p1 nobias          28x28x128     147,456    115,605,504      100,352\n 41  bottleneck4.bn2               bn                                      28x28x128         256              0      100,352\n 42  bottleneck4.relu2             relu                                    28x28x128           0              0            0\n 43  bottleneck4.conv3             conv c*4 1x1 nobias                     28x28x512      65,536     51,380,224      401,408\n 44  bottleneck4.bn3               bn                                      28x28x512       1,024              0      401,408\n 45  bottleneck4.shortcut1.conv1   conv 512 1x1 s2 (implied projection)    28x28x512     131,072    102,760,448      401,408\n 46  bottleneck4.shortcut1.bn1     bn (implied projection)                 28x28x512       1,024              0      401,408\n 47  bottleneck4.add1              residual                                28x28x512           0              0      401,408\n 48  bottleneck4.relu3             relu                                    28x28x512           0              0            0\n 49  bottleneck5.conv1             conv c 1x1 nobias                       28x28x128      65,536     51,380,224      100,352\n 50  bottleneck5.bn1               bn                                      28x28x128         256              0      100,352\n 51  bottleneck5.relu1             relu                                    28x28x128           0              0            0\n 52  bottleneck5.conv2             conv c 3x3 s(stride) p1 nobias          28x28x128     147,456    115,605,504      100,352\n 53  bottleneck5.bn2               bn                                      28x28x128         256              0      100,352\n 54  bottleneck5.relu2             relu                                    28x28x128           0              0            0\n 55  bottleneck5.conv3             conv c*4 1x1 nobias                     28x28x512      65,536     51,380,224      401,408\n 56  bottleneck5.bn3               bn                                      28x28x512       1,024              0      401,408\n 57  bottleneck5.add1              residual                                28x28x512           0              0      401,408\n 58  bottleneck5.relu3             relu                                    28x28x512           0              0            0\n 59  bottleneck6.conv1             conv c 1x1 nobias                       28x28x128      65,536     51,380,224      100,352\n 60  bottleneck6.bn1               bn                                      28x28x128         256              0      100,352\n 61  bottleneck6.relu1             relu                                    28x28x128           0              0            0\n 62  bottleneck6.conv2             conv c 3x3 s(stride) p1 nobias          28x28x128     147,456    115,605,504      100,352\n 63  bottleneck6.bn2               bn                                      28x28x128         256              0      100,352\n 64  bottleneck6.relu2             relu                                    28x28x128           0              0            0\n 65  bottleneck6.conv3             conv c*4 1x1 nobias                     28x28x512      65,536     51,380,224      401,408\n 66  bottleneck6.bn3               bn                                      28x28x512       1,024              0      401,408\n 67  bottleneck6.add1              residual                                28x28x512           0              0      401,408\n 68  bottleneck6.relu3             relu                                    28x28x512           0              0            0\n 69  bottleneck7.conv1             conv c 1x1 nobias                       28x28x128      65,536     51,380,224      100,352\n 70  bottleneck7.bn1               bn                                      28x28x128         256              0      100,352\n 71  bottleneck7.relu1             relu                                    28x28x128           0              0            0\n 72  bottleneck7.conv2             conv c 3x3 s(stride) p1 nobias          28x28x128     147,456    115,605,504      100,352\n 73  bottleneck7.bn2               bn                                      28x28x128         256              0      100,352\n 74  bottleneck7.relu2             relu                                    28x28x128           0              0            0\n 75  bottleneck7.conv3             conv c*4 1x1 nobias                     28x28x512      65,536     51,380,224      401,408\n 76  bottleneck7.bn3               bn                                      28x28x512       1,024              0      401,408\n 77  bottleneck7.add1              residual                                28x28x512           0              0      401,408\n 78  bottleneck7.relu3             relu                                    28x28x512           0              0            0\n 79  bottleneck8.conv1             conv c 1x1 nobias                       28x28x256     131,072    102,760,448      200,704\n 80  bottleneck8.bn1               bn                                      28x28x256         512              0      200,704\n 81  bottleneck8.relu1             relu                                    28x28x256           0              0            0\n 82  bottleneck8.conv2             conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n 83  bottleneck8.bn2               bn                                      14x14x256         512              0       50,176\n 84  bottleneck8.relu2             relu                                    14x14x256           0              0            0\n 85  bottleneck8.conv3             conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n 86  bottleneck8.bn3               bn                                     14x14x1024       2,048              0      200,704\n 87  bottleneck8.shortcut1.conv1   conv 1024 1x1 s2 (implied projection)  14x14x1024     524,288    102,760,448      200,704\n 88  bottleneck8.shortcut1.bn1     bn (implied projection)                14x14x1024       2,048              0      200,704\n 89  bottleneck8.add1              residual                               14x14x1024           0              0      200,704\n 90  bottleneck8.relu3             relu                                   14x14x1024           0              0            0\n 91  bottleneck9.conv1             conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n 92  bottleneck9.bn1               bn                                      14x14x256         512              0       50,176\n 93  bottleneck9.relu1             relu                                    14x14x256           0              0            0\n 94  bottleneck9.conv2             conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n 95  bottleneck9.bn2               bn                                      14x14x256         512              0       50,176\n 96  bottleneck9.relu2             relu                                    14x14x256           0              0            0\n 97  bottleneck9.conv3             conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n 98  bottleneck9.bn3               bn                                     14x14x1024       2,048              0      200,704\n 99  bottleneck9.add1              residual                               14x14x1024           0              0      200,704\n100  bottleneck9.relu3             relu                                   14x14x1024           0              0            0\n101  bottleneck10.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n102  bottleneck10.bn1              bn                                      14x14x256         512              0       50,176\n103  bottleneck10.relu1            relu                                    14x14x256           0              0            0\n104  bottleneck10.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n105  bottleneck10.bn2              bn                                      14x14x256         512              0       50,176\n106  bottleneck10.relu2            relu                                    14x14x256           0              0            0\n107  bottleneck10.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n108  bottleneck10.bn3              bn                                     14x14x1024       2,048              0      200,704\n109  bottleneck10.add1             residual                               14x14x1024           0              0      200,704\n110  bottleneck10.relu3            relu                                   14x14x1024           0              0            0\n111  bottleneck11.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n112  bottleneck11.bn1              bn                                      14x14x256         512              0       50,176\n113  bottleneck11.relu1            relu                                    14x14x256           0              0            0\n114  bottleneck11.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n115  bottleneck11.bn2              bn                                      14x14x256         512              0       50,176\n116  bottleneck11.relu2            relu                                    14x14x256           0              0            0\n117  bottleneck11.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n118  bottleneck11.bn3              bn                                     14x14x1024       2,048              0      200,704\n119  bottleneck11.add1             residual                               14x14x1024           0              0      200,704\n120  bottleneck11.relu3            relu                                   14x14x1024           0              0            0\n121  bottleneck12.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n122  bottleneck12.bn1              bn                                      14x14x256         512              0       50,176\n123  bottleneck12.relu1            relu                                    14x14x256           0              0            0\n124  bottleneck12.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n125  bottleneck12.bn2              bn                                      14x14x256         512              0       50,176\n126  bottleneck12.relu2            relu                                    14x14x256           0              0            0\n127  bottleneck12.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n128  bottleneck12.bn3              bn                                     14x14x1024       2,048              0      200,704\n129  bottleneck12.add1             residual                               14x14x1024           0              0      200,704\n130  bottleneck12.relu3            relu                                   14x14x1024           0              0            0\n131  bottleneck13.conv1            conv c 1x1 nobias                       14x14x256     262,144     51,380,224       50,176\n132  bottleneck13.bn1              bn                                      14x14x256         512              0       50,176\n133  bottleneck13.relu1            relu                                    14x14x256           0              0            0\n134  bottleneck13.conv2            conv c 3x3 s(stride) p1 nobias          14x14x256     589,824    115,605,504       50,176\n135  bottleneck13.bn2              bn                                      14x14x256         512              0       50,176\n136  bottleneck13.relu2            relu                                    14x14x256           0              0            0\n137  bottleneck13.conv3            conv c*4 1x1 nobias                    14x14x1024     262,144     51,380,224      200,704\n138  bottleneck13.bn3              bn                                     14x14x1024       2,048              0      200,704\n139  bottleneck13.add1             residual                               14x14x1024           0              0      200,704\n140  bottleneck13.relu3            relu                                   14x14x1024           0              0            0\n141  bottleneck14.conv1            conv c 1x1 nobias                       14x14x512     524,288    102,760,448      100,352\n142  bottleneck14.bn1              bn                                      14x14x512       1,024              0      100,352\n143  bottleneck14.relu1            relu                                    14x14x512           0              0            0\n144  bottleneck14.conv2            conv c 3x3 s(stride) p1 nobias            7x7x512   2,359,296    115,605,504       25,088\n145  bottleneck14.bn2              bn                                        7x7x512       1,024              0       25,088\n146  bottleneck14.relu2            relu                                      7x7x512           0              0            0\n147  bottleneck14.conv3            conv c*4 1x1 nobias                      7x7x2048   1,048,576     51,380,224      100,352\n148  bottleneck14.bn3              bn                                       7x7x2048       4,096              0      100,352\n149  bottleneck14.shortcut1.conv1  conv 2048 1x1 s2 (implied projection)    7x7x2048   2,097,152    102,760,448      100,352\n150  bottleneck14.shortcut1.bn1    bn (implied projection)                  7x7x2048       4,096              0      100,352\n151  bottleneck14.add1             residual                                 7x7x2048           0              0      100,352\n152  bottleneck14.relu3            relu                                     7x7x2048           0              0            0\n153  bottleneck15.conv1            conv c 1x1 nobias                         7x7x512   1,048,576     51,380,224       25,088\n154  bottleneck15.bn1              bn                                        7x7x512       1,024              0       25,088\n155  bottleneck15.relu1            relu                                      7x7x512           0              0            0\n156  bottleneck15.conv2            conv c 3x3 s(stride) p1 nobias            7x7x512   2,359,296    115,605,504       25,088\n157  bottleneck15.bn2              bn                                        7x7x512       1,024              0       25,088\n158  bottleneck15.relu2            relu                                      7x7x512           0              0            0\n159  bottleneck15.conv3            conv c*4 1x1 nobias                      7x7x2048   1,048,576     51,380,224      100,352\n160  bottleneck15.bn3              bn                                       7x7x2048       4,096              0      100,352\n161  bottleneck15.add1             residual                                 7x7x2048           0              0      100,352\n162  bottleneck15.relu3            relu                                     7x7x2048           0              0            0\n163  bottleneck16.conv1            conv c 1x1 nobias                         7x7x512   1,048,576     51,380,224       25,088\n164  bottleneck16.bn1              bn                                        7x7x512       1,024              0       25,088\n165  bottleneck16.relu1            relu                                      7x7x512           0              0            0\n166  bottleneck16.conv2            conv c 3x3 s(stride) p1 nobias            7x7x512   2,359,296    115,605,504       25,088\n167  bottleneck16.bn2              bn                                        7x7x512       1,024              0       25,088\n168  bottleneck16.relu2            relu                                      7x7x512           0              0            0\n169  bottleneck16.conv3            conv c*4 1x1 nobias                      7x7x2048   1,048,576     51,380,224      100,352\n170  bottleneck16.bn3              bn                                       7x7x2048       4,096              0      100,352\n171  bottleneck16.add1             residual                                 7x7x2048           0              0      100,352\n172  bottleneck16.relu3            relu                                     7x7x2048           0              0            0\n173  gap1                          gap                                      1x1x2048           0              0        2,048\n174  fc1                           fc 1000                                  1x1x1000   2,049,000      2,048,000        1,000\n175  softmax1                      softmax                                  1x1x1000           0              0            0\n     total                                                                  1x1x1000  25,557,032  4,089,184,256   28,101,608\n\nparameters: 25,557,032 (102.2 MB float32)\nconv+fc multiply-accumulates per image: 4,089,184,256\nforward activations per image: 28,101,608 values (112.4 MB float32; input included, relu/dropout/softmax in place)\n"

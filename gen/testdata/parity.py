@@ -52,20 +52,20 @@ class MiniResNet(nn.Module):
     def __init__(s):
         super().__init__()
         s.conv1, s.bn1 = nn.Conv2d(3, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8)
-        s.b1, s.b2 = Basic(8, 8, 1), Basic(8, 16, 2)
+        s.b1, s.b1b, s.b2 = Basic(8, 8, 1), Basic(8, 8, 1), Basic(8, 16, 2)
         s.r1, s.r2 = nn.Conv2d(16, 16, 3, 1, 1), nn.Conv2d(16, 16, 3, 1, 1)
         s.sc = nn.Conv2d(16, 16, 1)
         s.fc = nn.Linear(16, 4)
 
     def forward(s, x):
-        x = s.b2(s.b1(F.relu(s.bn1(s.conv1(x)))))
+        x = s.b2(s.b1b(s.b1(F.relu(s.bn1(s.conv1(x))))))
         x = F.relu(s.r2(F.relu(s.r1(x))) + F.relu(s.sc(x)))
         return s.fc(x.mean((2, 3)))
 
     def names(s):
         """cnnc's name for each PyTorch parameter or buffer."""
         m = {"conv1": "conv1", "bn1": "bn1", "r1": "conv2", "r2": "conv3", "sc": "shortcut1.conv1", "fc": "fc1"}
-        for b, inst in (("b1", "basic1"), ("b2", "basic2")):
+        for b, inst in (("b1", "basic1"), ("b1b", "basic2"), ("b2", "basic3")):
             m.update({f"{b}.conv1": f"{inst}.conv1", f"{b}.bn1": f"{inst}.bn1", f"{b}.conv2": f"{inst}.conv2",
                       f"{b}.bn2": f"{inst}.bn2", f"{b}.proj.0": f"{inst}.shortcut1.conv1", f"{b}.proj.1": f"{inst}.shortcut1.bn1"})
         return m

@@ -2,21 +2,17 @@
 // Source: ../networks/vgg16.cnn
 
 // Package vgg16 is the VGG16 network of ../networks/vgg16.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package vgg16
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,372 +30,344 @@ const (
 	MACs       = int64(15470264320) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 64 3x3 p1 (../networks/vgg16.cnn:6), 224x224x3 -> 224x224x64.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:1728], m.params[1728:1792], y, m.scratch)
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
+type Net struct {
+	*rt.Net
 }
 
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:1728], m.grads[1728:1792], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:1728], dx, m.scratch)
+// New returns the network for batches of up to maxBatch images, initialised from seed as
+// the .cnn's recipe says (init xavier). It panics if maxBatch < 1.
+func New(maxBatch int, seed uint64) *Net {
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "vgg16",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      138357544,
+	Buffers:     0,
+	Train:       15237608,
+	Infer:       6422528,
+	Saved:       8192,
+	Argmax:      1530368,
+	SavedFixed:  0,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    3211264,
+	TrainLogits: 15236608,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     256,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.01,
+		Momentum:  0.9,
+		Decay:     0.0005,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
+		},
+		Init: rt.InitRecipe{
+			Kind: "xavier",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      224,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    true,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
+}
+
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{64, 3, 3, 3}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{64}, Off: 1728, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{64, 64, 3, 3}, Off: 1792, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{64}, Off: 38656, Init: rt.InitBias},
+		{Name: "conv3.weight", Shape: []int{128, 64, 3, 3}, Off: 38720, Init: rt.InitWeightFanOut},
+		{Name: "conv3.bias", Shape: []int{128}, Off: 112448, Init: rt.InitBias},
+		{Name: "conv4.weight", Shape: []int{128, 128, 3, 3}, Off: 112576, Init: rt.InitWeightFanOut},
+		{Name: "conv4.bias", Shape: []int{128}, Off: 260032, Init: rt.InitBias},
+		{Name: "conv5.weight", Shape: []int{256, 128, 3, 3}, Off: 260160, Init: rt.InitWeightFanOut},
+		{Name: "conv5.bias", Shape: []int{256}, Off: 555072, Init: rt.InitBias},
+		{Name: "conv6.weight", Shape: []int{256, 256, 3, 3}, Off: 555328, Init: rt.InitWeightFanOut},
+		{Name: "conv6.bias", Shape: []int{256}, Off: 1145152, Init: rt.InitBias},
+		{Name: "conv7.weight", Shape: []int{256, 256, 3, 3}, Off: 1145408, Init: rt.InitWeightFanOut},
+		{Name: "conv7.bias", Shape: []int{256}, Off: 1735232, Init: rt.InitBias},
+		{Name: "conv8.weight", Shape: []int{512, 256, 3, 3}, Off: 1735488, Init: rt.InitWeightFanOut},
+		{Name: "conv8.bias", Shape: []int{512}, Off: 2915136, Init: rt.InitBias},
+		{Name: "conv9.weight", Shape: []int{512, 512, 3, 3}, Off: 2915648, Init: rt.InitWeightFanOut},
+		{Name: "conv9.bias", Shape: []int{512}, Off: 5274944, Init: rt.InitBias},
+		{Name: "conv10.weight", Shape: []int{512, 512, 3, 3}, Off: 5275456, Init: rt.InitWeightFanOut},
+		{Name: "conv10.bias", Shape: []int{512}, Off: 7634752, Init: rt.InitBias},
+		{Name: "conv11.weight", Shape: []int{512, 512, 3, 3}, Off: 7635264, Init: rt.InitWeightFanOut},
+		{Name: "conv11.bias", Shape: []int{512}, Off: 9994560, Init: rt.InitBias},
+		{Name: "conv12.weight", Shape: []int{512, 512, 3, 3}, Off: 9995072, Init: rt.InitWeightFanOut},
+		{Name: "conv12.bias", Shape: []int{512}, Off: 12354368, Init: rt.InitBias},
+		{Name: "conv13.weight", Shape: []int{512, 512, 3, 3}, Off: 12354880, Init: rt.InitWeightFanOut},
+		{Name: "conv13.bias", Shape: []int{512}, Off: 14714176, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{4096, 25088}, Off: 14714688, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{4096}, Off: 117475136, Init: rt.InitBias},
+		{Name: "fc2.weight", Shape: []int{4096, 4096}, Off: 117479232, Init: rt.InitWeight},
+		{Name: "fc2.bias", Shape: []int{4096}, Off: 134256448, Init: rt.InitBias},
+		{Name: "fc3.weight", Shape: []int{1000, 4096}, Off: 134260544, Init: rt.InitWeight},
+		{Name: "fc3.bias", Shape: []int{1000}, Off: 138356544, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
+// bn folded, relu fused, dropout the identity, auxiliary heads absent.
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*150528], m.Params[0:1728], m.Params[1728:1792], a[3211264*mb:3211264*mb+n*3211264], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	conv2.Forward(n, a[3211264*mb:3211264*mb+n*3211264], m.Params[1792:38656], m.Params[38656:38720], a[:n*3211264], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[:n*3211264], a[3211264*mb:3211264*mb+n*802816], nil)
+	conv3.Forward(n, a[3211264*mb:3211264*mb+n*802816], m.Params[38720:112448], m.Params[112448:112576], a[:n*1605632], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	conv4.Forward(n, a[:n*1605632], m.Params[112576:260032], m.Params[260032:260160], a[3211264*mb:3211264*mb+n*1605632], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	maxpool2.Forward(n, a[3211264*mb:3211264*mb+n*1605632], a[:n*401408], nil)
+	conv5.Forward(n, a[:n*401408], m.Params[260160:555072], m.Params[555072:555328], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	conv6.Forward(n, a[3211264*mb:3211264*mb+n*802816], m.Params[555328:1145152], m.Params[1145152:1145408], a[:n*802816], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	conv7.Forward(n, a[:n*802816], m.Params[1145408:1735232], m.Params[1735232:1735488], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
+	// relu7: in the epilogue of the conv or fc before it
+	maxpool3.Forward(n, a[3211264*mb:3211264*mb+n*802816], a[:n*200704], nil)
+	conv8.Forward(n, a[:n*200704], m.Params[1735488:2915136], m.Params[2915136:2915648], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
+	// relu8: in the epilogue of the conv or fc before it
+	conv9.Forward(n, a[3211264*mb:3211264*mb+n*401408], m.Params[2915648:5274944], m.Params[5274944:5275456], a[:n*401408], m.Scratch)
+	// relu9: in the epilogue of the conv or fc before it
+	conv10.Forward(n, a[:n*401408], m.Params[5275456:7634752], m.Params[7634752:7635264], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
+	// relu10: in the epilogue of the conv or fc before it
+	maxpool4.Forward(n, a[3211264*mb:3211264*mb+n*401408], a[:n*100352], nil)
+	conv11.Forward(n, a[:n*100352], m.Params[7635264:9994560], m.Params[9994560:9995072], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
+	// relu11: in the epilogue of the conv or fc before it
+	conv12.Forward(n, a[3211264*mb:3211264*mb+n*100352], m.Params[9995072:12354368], m.Params[12354368:12354880], a[:n*100352], m.Scratch)
+	// relu12: in the epilogue of the conv or fc before it
+	conv13.Forward(n, a[:n*100352], m.Params[12354880:14714176], m.Params[14714176:14714688], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
+	// relu13: in the epilogue of the conv or fc before it
+	maxpool5.Forward(n, a[3211264*mb:3211264*mb+n*100352], a[:n*25088], nil)
+	fc1.Forward(n, a[:n*25088], m.Params[14714688:117475136], m.Params[117475136:117479232], a[3211264*mb:3211264*mb+n*4096])
+	// relu14: in the epilogue of the conv or fc before it
+	// dropout1: the identity at inference
+	fc2.Forward(n, a[3211264*mb:3211264*mb+n*4096], m.Params[117479232:134256448], m.Params[134256448:134260544], a[:n*4096])
+	// relu15: in the epilogue of the conv or fc before it
+	// dropout2: the identity at inference
+	fc3.Forward(n, a[:n*4096], m.Params[134260544:138356544], m.Params[138356544:138357544], a[3211264*mb:3211264*mb+n*1000])
+	softmax1.Forward(n, a[3211264*mb:3211264*mb+n*1000], a[3211264*mb:3211264*mb+n*1000])
+}
+
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
+// keeping every output that backward needs.
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 64 3x3 p1 (../networks/vgg16.cnn:6), 224x224x3 -> 224x224x64
+	conv1.Forward(n, a[:n*150528], m.Params[0:1728], m.Params[1728:1792], a[150528*mb:150528*mb+n*3211264], m.Scratch)
+	// relu1: relu (../networks/vgg16.cnn:6), 224x224x64 -> 224x224x64
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv 64 3x3 p1 (../networks/vgg16.cnn:6), 224x224x64 -> 224x224x64
+	conv2.Forward(n, a[150528*mb:150528*mb+n*3211264], m.Params[1792:38656], m.Params[38656:38720], a[3361792*mb:3361792*mb+n*3211264], m.Scratch)
+	// relu2: relu (../networks/vgg16.cnn:6), 224x224x64 -> 224x224x64
+	// relu2: in the epilogue of the conv before it
+	// maxpool1: maxpool 2 s2 (../networks/vgg16.cnn:6), 224x224x64 -> 112x112x64
+	maxpool1.Forward(n, a[3361792*mb:3361792*mb+n*3211264], a[6573056*mb:6573056*mb+n*802816], m.Argmax[:n*802816])
+	// conv3: conv 128 3x3 p1 (../networks/vgg16.cnn:7), 112x112x64 -> 112x112x128
+	conv3.Forward(n, a[6573056*mb:6573056*mb+n*802816], m.Params[38720:112448], m.Params[112448:112576], a[7375872*mb:7375872*mb+n*1605632], m.Scratch)
+	// relu3: relu (../networks/vgg16.cnn:7), 112x112x128 -> 112x112x128
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv 128 3x3 p1 (../networks/vgg16.cnn:7), 112x112x128 -> 112x112x128
+	conv4.Forward(n, a[7375872*mb:7375872*mb+n*1605632], m.Params[112576:260032], m.Params[260032:260160], a[8981504*mb:8981504*mb+n*1605632], m.Scratch)
+	// relu4: relu (../networks/vgg16.cnn:7), 112x112x128 -> 112x112x128
+	// relu4: in the epilogue of the conv before it
+	// maxpool2: maxpool 2 s2 (../networks/vgg16.cnn:7), 112x112x128 -> 56x56x128
+	maxpool2.Forward(n, a[8981504*mb:8981504*mb+n*1605632], a[10587136*mb:10587136*mb+n*401408], m.Argmax[802816*mb:802816*mb+n*401408])
+	// conv5: conv 256 3x3 p1 (../networks/vgg16.cnn:8), 56x56x128 -> 56x56x256
+	conv5.Forward(n, a[10587136*mb:10587136*mb+n*401408], m.Params[260160:555072], m.Params[555072:555328], a[10988544*mb:10988544*mb+n*802816], m.Scratch)
+	// relu5: relu (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256
+	// relu5: in the epilogue of the conv before it
+	// conv6: conv 256 3x3 p1 (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256
+	conv6.Forward(n, a[10988544*mb:10988544*mb+n*802816], m.Params[555328:1145152], m.Params[1145152:1145408], a[11791360*mb:11791360*mb+n*802816], m.Scratch)
+	// relu6: relu (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256
+	// relu6: in the epilogue of the conv before it
+	// conv7: conv 256 3x3 p1 (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256
+	conv7.Forward(n, a[11791360*mb:11791360*mb+n*802816], m.Params[1145408:1735232], m.Params[1735232:1735488], a[12594176*mb:12594176*mb+n*802816], m.Scratch)
+	// relu7: relu (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256
+	// relu7: in the epilogue of the conv before it
+	// maxpool3: maxpool 2 s2 (../networks/vgg16.cnn:8), 56x56x256 -> 28x28x256
+	maxpool3.Forward(n, a[12594176*mb:12594176*mb+n*802816], a[13396992*mb:13396992*mb+n*200704], m.Argmax[1204224*mb:1204224*mb+n*200704])
+	// conv8: conv 512 3x3 p1 (../networks/vgg16.cnn:9), 28x28x256 -> 28x28x512
+	conv8.Forward(n, a[13396992*mb:13396992*mb+n*200704], m.Params[1735488:2915136], m.Params[2915136:2915648], a[13597696*mb:13597696*mb+n*401408], m.Scratch)
+	// relu8: relu (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512
+	// relu8: in the epilogue of the conv before it
+	// conv9: conv 512 3x3 p1 (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512
+	conv9.Forward(n, a[13597696*mb:13597696*mb+n*401408], m.Params[2915648:5274944], m.Params[5274944:5275456], a[13999104*mb:13999104*mb+n*401408], m.Scratch)
+	// relu9: relu (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512
+	// relu9: in the epilogue of the conv before it
+	// conv10: conv 512 3x3 p1 (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512
+	conv10.Forward(n, a[13999104*mb:13999104*mb+n*401408], m.Params[5275456:7634752], m.Params[7634752:7635264], a[14400512*mb:14400512*mb+n*401408], m.Scratch)
+	// relu10: relu (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512
+	// relu10: in the epilogue of the conv before it
+	// maxpool4: maxpool 2 s2 (../networks/vgg16.cnn:9), 28x28x512 -> 14x14x512
+	maxpool4.Forward(n, a[14400512*mb:14400512*mb+n*401408], a[14801920*mb:14801920*mb+n*100352], m.Argmax[1404928*mb:1404928*mb+n*100352])
+	// conv11: conv 512 3x3 p1 (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512
+	conv11.Forward(n, a[14801920*mb:14801920*mb+n*100352], m.Params[7635264:9994560], m.Params[9994560:9995072], a[14902272*mb:14902272*mb+n*100352], m.Scratch)
+	// relu11: relu (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512
+	// relu11: in the epilogue of the conv before it
+	// conv12: conv 512 3x3 p1 (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512
+	conv12.Forward(n, a[14902272*mb:14902272*mb+n*100352], m.Params[9995072:12354368], m.Params[12354368:12354880], a[15002624*mb:15002624*mb+n*100352], m.Scratch)
+	// relu12: relu (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512
+	// relu12: in the epilogue of the conv before it
+	// conv13: conv 512 3x3 p1 (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512
+	conv13.Forward(n, a[15002624*mb:15002624*mb+n*100352], m.Params[12354880:14714176], m.Params[14714176:14714688], a[15102976*mb:15102976*mb+n*100352], m.Scratch)
+	// relu13: relu (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512
+	// relu13: in the epilogue of the conv before it
+	// maxpool5: maxpool 2 s2 (../networks/vgg16.cnn:10), 14x14x512 -> 7x7x512
+	maxpool5.Forward(n, a[15102976*mb:15102976*mb+n*100352], a[15203328*mb:15203328*mb+n*25088], m.Argmax[1505280*mb:1505280*mb+n*25088])
+	// fc1: fc 4096 (../networks/vgg16.cnn:11), 7x7x512 -> 1x1x4096
+	fc1.Forward(n, a[15203328*mb:15203328*mb+n*25088], m.Params[14714688:117475136], m.Params[117475136:117479232], a[15228416*mb:15228416*mb+n*4096])
+	// relu14: relu (../networks/vgg16.cnn:11), 1x1x4096 -> 1x1x4096
+	// relu14: in the epilogue of the fc before it
+	// dropout1: dropout 0.5 (../networks/vgg16.cnn:11), 1x1x4096 -> 1x1x4096
+	if m.Frozen {
+		dropout1.Backward(a[15228416*mb:15228416*mb+n*4096], m.Saved[:n*4096])
+	} else {
+		dropout1.Forward(a[15228416*mb:15228416*mb+n*4096], m.Saved[:n*4096], m.RNG, true)
 	}
-}
-
-// relu1: relu (../networks/vgg16.cnn:6), 224x224x64 -> 224x224x64. Its forward runs in conv1's epilogue.
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv2: conv 64 3x3 p1 (../networks/vgg16.cnn:6), 224x224x64 -> 224x224x64.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[1792:38656], m.params[38656:38720], y, m.scratch)
-}
-
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[1792:38656], m.grads[38656:38720], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[1792:38656], dx, m.scratch)
+	// fc2: fc 4096 (../networks/vgg16.cnn:12), 1x1x4096 -> 1x1x4096
+	fc2.Forward(n, a[15228416*mb:15228416*mb+n*4096], m.Params[117479232:134256448], m.Params[134256448:134260544], a[15232512*mb:15232512*mb+n*4096])
+	// relu15: relu (../networks/vgg16.cnn:12), 1x1x4096 -> 1x1x4096
+	// relu15: in the epilogue of the fc before it
+	// dropout2: dropout 0.5 (../networks/vgg16.cnn:12), 1x1x4096 -> 1x1x4096
+	if m.Frozen {
+		dropout2.Backward(a[15232512*mb:15232512*mb+n*4096], m.Saved[4096*mb:4096*mb+n*4096])
+	} else {
+		dropout2.Forward(a[15232512*mb:15232512*mb+n*4096], m.Saved[4096*mb:4096*mb+n*4096], m.RNG, true)
 	}
+	// fc3: fc 1000 (../networks/vgg16.cnn:13), 1x1x4096 -> 1x1x1000
+	fc3.Forward(n, a[15232512*mb:15232512*mb+n*4096], m.Params[134260544:138356544], m.Params[138356544:138357544], a[15236608*mb:15236608*mb+n*1000])
+	// softmax1: softmax (../networks/vgg16.cnn:13), 1x1x1000 -> 1x1x1000
+	// softmax1: computed by the loss
 }
 
-// relu2: relu (../networks/vgg16.cnn:6), 224x224x64 -> 224x224x64. Its forward runs in conv2's epilogue.
-func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
+// backward runs every layer's backward in reverse order; the gradients of the outputs
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	// softmax1: in the loss's backward
+	fc3.BackwardFilter(n, a[15232512*mb:15232512*mb+n*4096], d[15236608*mb:15236608*mb+n*1000], m.Grads[134260544:138356544], m.Grads[138356544:138357544])
+	fc3.BackwardData(n, d[15236608*mb:15236608*mb+n*1000], m.Params[134260544:138356544], d[15232512*mb:15232512*mb+n*4096])
+	dropout2.Backward(d[15232512*mb:15232512*mb+n*4096], m.Saved[4096*mb:4096*mb+n*4096])
+	rt.ReLUBackward(a[15232512*mb:15232512*mb+n*4096], d[15232512*mb:15232512*mb+n*4096])
+	fc2.BackwardFilter(n, a[15228416*mb:15228416*mb+n*4096], d[15232512*mb:15232512*mb+n*4096], m.Grads[117479232:134256448], m.Grads[134256448:134260544])
+	fc2.BackwardData(n, d[15232512*mb:15232512*mb+n*4096], m.Params[117479232:134256448], d[15228416*mb:15228416*mb+n*4096])
+	dropout1.Backward(d[15228416*mb:15228416*mb+n*4096], m.Saved[:n*4096])
+	rt.ReLUBackward(a[15228416*mb:15228416*mb+n*4096], d[15228416*mb:15228416*mb+n*4096])
+	fc1.BackwardFilter(n, a[15203328*mb:15203328*mb+n*25088], d[15228416*mb:15228416*mb+n*4096], m.Grads[14714688:117475136], m.Grads[117475136:117479232])
+	fc1.BackwardData(n, d[15228416*mb:15228416*mb+n*4096], m.Params[14714688:117475136], d[15203328*mb:15203328*mb+n*25088])
+	maxpool5.Backward(n, d[15203328*mb:15203328*mb+n*25088], m.Argmax[1505280*mb:1505280*mb+n*25088], d[15102976*mb:15102976*mb+n*100352])
+	rt.ReLUBackward(a[15102976*mb:15102976*mb+n*100352], d[15102976*mb:15102976*mb+n*100352])
+	conv13.BackwardFilter(n, a[15002624*mb:15002624*mb+n*100352], d[15102976*mb:15102976*mb+n*100352], m.Grads[12354880:14714176], m.Grads[14714176:14714688], m.Scratch)
+	conv13.BackwardData(n, d[15102976*mb:15102976*mb+n*100352], m.Params[12354880:14714176], d[15002624*mb:15002624*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[15002624*mb:15002624*mb+n*100352], d[15002624*mb:15002624*mb+n*100352])
+	conv12.BackwardFilter(n, a[14902272*mb:14902272*mb+n*100352], d[15002624*mb:15002624*mb+n*100352], m.Grads[9995072:12354368], m.Grads[12354368:12354880], m.Scratch)
+	conv12.BackwardData(n, d[15002624*mb:15002624*mb+n*100352], m.Params[9995072:12354368], d[14902272*mb:14902272*mb+n*100352], m.Scratch)
+	rt.ReLUBackward(a[14902272*mb:14902272*mb+n*100352], d[14902272*mb:14902272*mb+n*100352])
+	conv11.BackwardFilter(n, a[14801920*mb:14801920*mb+n*100352], d[14902272*mb:14902272*mb+n*100352], m.Grads[7635264:9994560], m.Grads[9994560:9995072], m.Scratch)
+	conv11.BackwardData(n, d[14902272*mb:14902272*mb+n*100352], m.Params[7635264:9994560], d[14801920*mb:14801920*mb+n*100352], m.Scratch)
+	maxpool4.Backward(n, d[14801920*mb:14801920*mb+n*100352], m.Argmax[1404928*mb:1404928*mb+n*100352], d[14400512*mb:14400512*mb+n*401408])
+	rt.ReLUBackward(a[14400512*mb:14400512*mb+n*401408], d[14400512*mb:14400512*mb+n*401408])
+	conv10.BackwardFilter(n, a[13999104*mb:13999104*mb+n*401408], d[14400512*mb:14400512*mb+n*401408], m.Grads[5275456:7634752], m.Grads[7634752:7635264], m.Scratch)
+	conv10.BackwardData(n, d[14400512*mb:14400512*mb+n*401408], m.Params[5275456:7634752], d[13999104*mb:13999104*mb+n*401408], m.Scratch)
+	rt.ReLUBackward(a[13999104*mb:13999104*mb+n*401408], d[13999104*mb:13999104*mb+n*401408])
+	conv9.BackwardFilter(n, a[13597696*mb:13597696*mb+n*401408], d[13999104*mb:13999104*mb+n*401408], m.Grads[2915648:5274944], m.Grads[5274944:5275456], m.Scratch)
+	conv9.BackwardData(n, d[13999104*mb:13999104*mb+n*401408], m.Params[2915648:5274944], d[13597696*mb:13597696*mb+n*401408], m.Scratch)
+	rt.ReLUBackward(a[13597696*mb:13597696*mb+n*401408], d[13597696*mb:13597696*mb+n*401408])
+	conv8.BackwardFilter(n, a[13396992*mb:13396992*mb+n*200704], d[13597696*mb:13597696*mb+n*401408], m.Grads[1735488:2915136], m.Grads[2915136:2915648], m.Scratch)
+	conv8.BackwardData(n, d[13597696*mb:13597696*mb+n*401408], m.Params[1735488:2915136], d[13396992*mb:13396992*mb+n*200704], m.Scratch)
+	maxpool3.Backward(n, d[13396992*mb:13396992*mb+n*200704], m.Argmax[1204224*mb:1204224*mb+n*200704], d[12594176*mb:12594176*mb+n*802816])
+	rt.ReLUBackward(a[12594176*mb:12594176*mb+n*802816], d[12594176*mb:12594176*mb+n*802816])
+	conv7.BackwardFilter(n, a[11791360*mb:11791360*mb+n*802816], d[12594176*mb:12594176*mb+n*802816], m.Grads[1145408:1735232], m.Grads[1735232:1735488], m.Scratch)
+	conv7.BackwardData(n, d[12594176*mb:12594176*mb+n*802816], m.Params[1145408:1735232], d[11791360*mb:11791360*mb+n*802816], m.Scratch)
+	rt.ReLUBackward(a[11791360*mb:11791360*mb+n*802816], d[11791360*mb:11791360*mb+n*802816])
+	conv6.BackwardFilter(n, a[10988544*mb:10988544*mb+n*802816], d[11791360*mb:11791360*mb+n*802816], m.Grads[555328:1145152], m.Grads[1145152:1145408], m.Scratch)
+	conv6.BackwardData(n, d[11791360*mb:11791360*mb+n*802816], m.Params[555328:1145152], d[10988544*mb:10988544*mb+n*802816], m.Scratch)
+	rt.ReLUBackward(a[10988544*mb:10988544*mb+n*802816], d[10988544*mb:10988544*mb+n*802816])
+	conv5.BackwardFilter(n, a[10587136*mb:10587136*mb+n*401408], d[10988544*mb:10988544*mb+n*802816], m.Grads[260160:555072], m.Grads[555072:555328], m.Scratch)
+	conv5.BackwardData(n, d[10988544*mb:10988544*mb+n*802816], m.Params[260160:555072], d[10587136*mb:10587136*mb+n*401408], m.Scratch)
+	maxpool2.Backward(n, d[10587136*mb:10587136*mb+n*401408], m.Argmax[802816*mb:802816*mb+n*401408], d[8981504*mb:8981504*mb+n*1605632])
+	rt.ReLUBackward(a[8981504*mb:8981504*mb+n*1605632], d[8981504*mb:8981504*mb+n*1605632])
+	conv4.BackwardFilter(n, a[7375872*mb:7375872*mb+n*1605632], d[8981504*mb:8981504*mb+n*1605632], m.Grads[112576:260032], m.Grads[260032:260160], m.Scratch)
+	conv4.BackwardData(n, d[8981504*mb:8981504*mb+n*1605632], m.Params[112576:260032], d[7375872*mb:7375872*mb+n*1605632], m.Scratch)
+	rt.ReLUBackward(a[7375872*mb:7375872*mb+n*1605632], d[7375872*mb:7375872*mb+n*1605632])
+	conv3.BackwardFilter(n, a[6573056*mb:6573056*mb+n*802816], d[7375872*mb:7375872*mb+n*1605632], m.Grads[38720:112448], m.Grads[112448:112576], m.Scratch)
+	conv3.BackwardData(n, d[7375872*mb:7375872*mb+n*1605632], m.Params[38720:112448], d[6573056*mb:6573056*mb+n*802816], m.Scratch)
+	maxpool1.Backward(n, d[6573056*mb:6573056*mb+n*802816], m.Argmax[:n*802816], d[3361792*mb:3361792*mb+n*3211264])
+	rt.ReLUBackward(a[3361792*mb:3361792*mb+n*3211264], d[3361792*mb:3361792*mb+n*3211264])
+	conv2.BackwardFilter(n, a[150528*mb:150528*mb+n*3211264], d[3361792*mb:3361792*mb+n*3211264], m.Grads[1792:38656], m.Grads[38656:38720], m.Scratch)
+	conv2.BackwardData(n, d[3361792*mb:3361792*mb+n*3211264], m.Params[1792:38656], d[150528*mb:150528*mb+n*3211264], m.Scratch)
+	rt.ReLUBackward(a[150528*mb:150528*mb+n*3211264], d[150528*mb:150528*mb+n*3211264])
+	conv1.BackwardFilter(n, a[:n*150528], d[150528*mb:150528*mb+n*3211264], m.Grads[0:1728], m.Grads[1728:1792], m.Scratch)
 }
 
-// maxpool1: maxpool 2 s2 (../networks/vgg16.cnn:6), 224x224x64 -> 112x112x64.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*802816])
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb), conv6.ScratchSize(mb), conv7.ScratchSize(mb), conv8.ScratchSize(mb), conv9.ScratchSize(mb), conv10.ScratchSize(mb), conv11.ScratchSize(mb), conv12.ScratchSize(mb), conv13.ScratchSize(mb))
 }
 
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
+// loss returns the cross-entropy of the main output plus each auxiliary head's times its
+// weight, and leaves each output's softmax in place of its logits.
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
+	var loss float32
+	// softmax1, weight 1
+	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[15236608*mb:15236608*mb+n*1000], labels, a[15236608*mb:15236608*mb+n*1000])
+	return loss
 }
 
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*802816], dx)
-}
-
-// conv3: conv 128 3x3 p1 (../networks/vgg16.cnn:7), 112x112x64 -> 112x112x128.
-func (m *Net) conv3Forward(n int, x, y []float32) {
-	conv3.Forward(n, x, m.params[38720:112448], m.params[112448:112576], y, m.scratch)
-}
-
-func (m *Net) conv3Backward(n int, x, dy, dx []float32) {
-	conv3.BackwardFilter(n, x, dy, m.grads[38720:112448], m.grads[112448:112576], m.scratch)
-	if dx != nil {
-		conv3.BackwardData(n, dy, m.params[38720:112448], dx, m.scratch)
-	}
-}
-
-// relu3: relu (../networks/vgg16.cnn:7), 112x112x128 -> 112x112x128. Its forward runs in conv3's epilogue.
-func (m *Net) relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv4: conv 128 3x3 p1 (../networks/vgg16.cnn:7), 112x112x128 -> 112x112x128.
-func (m *Net) conv4Forward(n int, x, y []float32) {
-	conv4.Forward(n, x, m.params[112576:260032], m.params[260032:260160], y, m.scratch)
-}
-
-func (m *Net) conv4Backward(n int, x, dy, dx []float32) {
-	conv4.BackwardFilter(n, x, dy, m.grads[112576:260032], m.grads[260032:260160], m.scratch)
-	if dx != nil {
-		conv4.BackwardData(n, dy, m.params[112576:260032], dx, m.scratch)
-	}
-}
-
-// relu4: relu (../networks/vgg16.cnn:7), 112x112x128 -> 112x112x128. Its forward runs in conv4's epilogue.
-func (m *Net) relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool2: maxpool 2 s2 (../networks/vgg16.cnn:7), 112x112x128 -> 56x56x128.
-func (m *Net) maxpool2Forward(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, m.argmax[802816*m.maxBatch:802816*m.maxBatch+n*401408])
-}
-
-// maxpool2Infer takes the maxima without their positions.
-func (m *Net) maxpool2Infer(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
-	maxpool2.Backward(n, dy, m.argmax[802816*m.maxBatch:802816*m.maxBatch+n*401408], dx)
-}
-
-// conv5: conv 256 3x3 p1 (../networks/vgg16.cnn:8), 56x56x128 -> 56x56x256.
-func (m *Net) conv5Forward(n int, x, y []float32) {
-	conv5.Forward(n, x, m.params[260160:555072], m.params[555072:555328], y, m.scratch)
-}
-
-func (m *Net) conv5Backward(n int, x, dy, dx []float32) {
-	conv5.BackwardFilter(n, x, dy, m.grads[260160:555072], m.grads[555072:555328], m.scratch)
-	if dx != nil {
-		conv5.BackwardData(n, dy, m.params[260160:555072], dx, m.scratch)
-	}
-}
-
-// relu5: relu (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256. Its forward runs in conv5's epilogue.
-func (m *Net) relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv6: conv 256 3x3 p1 (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256.
-func (m *Net) conv6Forward(n int, x, y []float32) {
-	conv6.Forward(n, x, m.params[555328:1145152], m.params[1145152:1145408], y, m.scratch)
-}
-
-func (m *Net) conv6Backward(n int, x, dy, dx []float32) {
-	conv6.BackwardFilter(n, x, dy, m.grads[555328:1145152], m.grads[1145152:1145408], m.scratch)
-	if dx != nil {
-		conv6.BackwardData(n, dy, m.params[555328:1145152], dx, m.scratch)
-	}
-}
-
-// relu6: relu (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256. Its forward runs in conv6's epilogue.
-func (m *Net) relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv7: conv 256 3x3 p1 (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256.
-func (m *Net) conv7Forward(n int, x, y []float32) {
-	conv7.Forward(n, x, m.params[1145408:1735232], m.params[1735232:1735488], y, m.scratch)
-}
-
-func (m *Net) conv7Backward(n int, x, dy, dx []float32) {
-	conv7.BackwardFilter(n, x, dy, m.grads[1145408:1735232], m.grads[1735232:1735488], m.scratch)
-	if dx != nil {
-		conv7.BackwardData(n, dy, m.params[1145408:1735232], dx, m.scratch)
-	}
-}
-
-// relu7: relu (../networks/vgg16.cnn:8), 56x56x256 -> 56x56x256. Its forward runs in conv7's epilogue.
-func (m *Net) relu7Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool3: maxpool 2 s2 (../networks/vgg16.cnn:8), 56x56x256 -> 28x28x256.
-func (m *Net) maxpool3Forward(n int, x, y []float32) {
-	maxpool3.Forward(n, x, y, m.argmax[1204224*m.maxBatch:1204224*m.maxBatch+n*200704])
-}
-
-// maxpool3Infer takes the maxima without their positions.
-func (m *Net) maxpool3Infer(n int, x, y []float32) {
-	maxpool3.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool3Backward(n int, x, dy, dx []float32) {
-	maxpool3.Backward(n, dy, m.argmax[1204224*m.maxBatch:1204224*m.maxBatch+n*200704], dx)
-}
-
-// conv8: conv 512 3x3 p1 (../networks/vgg16.cnn:9), 28x28x256 -> 28x28x512.
-func (m *Net) conv8Forward(n int, x, y []float32) {
-	conv8.Forward(n, x, m.params[1735488:2915136], m.params[2915136:2915648], y, m.scratch)
-}
-
-func (m *Net) conv8Backward(n int, x, dy, dx []float32) {
-	conv8.BackwardFilter(n, x, dy, m.grads[1735488:2915136], m.grads[2915136:2915648], m.scratch)
-	if dx != nil {
-		conv8.BackwardData(n, dy, m.params[1735488:2915136], dx, m.scratch)
-	}
-}
-
-// relu8: relu (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512. Its forward runs in conv8's epilogue.
-func (m *Net) relu8Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv9: conv 512 3x3 p1 (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512.
-func (m *Net) conv9Forward(n int, x, y []float32) {
-	conv9.Forward(n, x, m.params[2915648:5274944], m.params[5274944:5275456], y, m.scratch)
-}
-
-func (m *Net) conv9Backward(n int, x, dy, dx []float32) {
-	conv9.BackwardFilter(n, x, dy, m.grads[2915648:5274944], m.grads[5274944:5275456], m.scratch)
-	if dx != nil {
-		conv9.BackwardData(n, dy, m.params[2915648:5274944], dx, m.scratch)
-	}
-}
-
-// relu9: relu (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512. Its forward runs in conv9's epilogue.
-func (m *Net) relu9Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv10: conv 512 3x3 p1 (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512.
-func (m *Net) conv10Forward(n int, x, y []float32) {
-	conv10.Forward(n, x, m.params[5275456:7634752], m.params[7634752:7635264], y, m.scratch)
-}
-
-func (m *Net) conv10Backward(n int, x, dy, dx []float32) {
-	conv10.BackwardFilter(n, x, dy, m.grads[5275456:7634752], m.grads[7634752:7635264], m.scratch)
-	if dx != nil {
-		conv10.BackwardData(n, dy, m.params[5275456:7634752], dx, m.scratch)
-	}
-}
-
-// relu10: relu (../networks/vgg16.cnn:9), 28x28x512 -> 28x28x512. Its forward runs in conv10's epilogue.
-func (m *Net) relu10Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool4: maxpool 2 s2 (../networks/vgg16.cnn:9), 28x28x512 -> 14x14x512.
-func (m *Net) maxpool4Forward(n int, x, y []float32) {
-	maxpool4.Forward(n, x, y, m.argmax[1404928*m.maxBatch:1404928*m.maxBatch+n*100352])
-}
-
-// maxpool4Infer takes the maxima without their positions.
-func (m *Net) maxpool4Infer(n int, x, y []float32) {
-	maxpool4.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool4Backward(n int, x, dy, dx []float32) {
-	maxpool4.Backward(n, dy, m.argmax[1404928*m.maxBatch:1404928*m.maxBatch+n*100352], dx)
-}
-
-// conv11: conv 512 3x3 p1 (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512.
-func (m *Net) conv11Forward(n int, x, y []float32) {
-	conv11.Forward(n, x, m.params[7635264:9994560], m.params[9994560:9995072], y, m.scratch)
-}
-
-func (m *Net) conv11Backward(n int, x, dy, dx []float32) {
-	conv11.BackwardFilter(n, x, dy, m.grads[7635264:9994560], m.grads[9994560:9995072], m.scratch)
-	if dx != nil {
-		conv11.BackwardData(n, dy, m.params[7635264:9994560], dx, m.scratch)
-	}
-}
-
-// relu11: relu (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512. Its forward runs in conv11's epilogue.
-func (m *Net) relu11Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv12: conv 512 3x3 p1 (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512.
-func (m *Net) conv12Forward(n int, x, y []float32) {
-	conv12.Forward(n, x, m.params[9995072:12354368], m.params[12354368:12354880], y, m.scratch)
-}
-
-func (m *Net) conv12Backward(n int, x, dy, dx []float32) {
-	conv12.BackwardFilter(n, x, dy, m.grads[9995072:12354368], m.grads[12354368:12354880], m.scratch)
-	if dx != nil {
-		conv12.BackwardData(n, dy, m.params[9995072:12354368], dx, m.scratch)
-	}
-}
-
-// relu12: relu (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512. Its forward runs in conv12's epilogue.
-func (m *Net) relu12Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv13: conv 512 3x3 p1 (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512.
-func (m *Net) conv13Forward(n int, x, y []float32) {
-	conv13.Forward(n, x, m.params[12354880:14714176], m.params[14714176:14714688], y, m.scratch)
-}
-
-func (m *Net) conv13Backward(n int, x, dy, dx []float32) {
-	conv13.BackwardFilter(n, x, dy, m.grads[12354880:14714176], m.grads[14714176:14714688], m.scratch)
-	if dx != nil {
-		conv13.BackwardData(n, dy, m.params[12354880:14714176], dx, m.scratch)
-	}
-}
-
-// relu13: relu (../networks/vgg16.cnn:10), 14x14x512 -> 14x14x512. Its forward runs in conv13's epilogue.
-func (m *Net) relu13Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool5: maxpool 2 s2 (../networks/vgg16.cnn:10), 14x14x512 -> 7x7x512.
-func (m *Net) maxpool5Forward(n int, x, y []float32) {
-	maxpool5.Forward(n, x, y, m.argmax[1505280*m.maxBatch:1505280*m.maxBatch+n*25088])
-}
-
-// maxpool5Infer takes the maxima without their positions.
-func (m *Net) maxpool5Infer(n int, x, y []float32) {
-	maxpool5.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool5Backward(n int, x, dy, dx []float32) {
-	maxpool5.Backward(n, dy, m.argmax[1505280*m.maxBatch:1505280*m.maxBatch+n*25088], dx)
-}
-
-// fc1: fc 4096 (../networks/vgg16.cnn:11), 7x7x512 -> 1x1x4096.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[14714688:117475136], m.params[117475136:117479232], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[14714688:117475136], m.grads[117475136:117479232])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[14714688:117475136], dx)
-	}
-}
-
-// relu14: relu (../networks/vgg16.cnn:11), 1x1x4096 -> 1x1x4096. Its forward runs in fc1's epilogue.
-func (m *Net) relu14Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// dropout1: dropout 0.5 (../networks/vgg16.cnn:11), 1x1x4096 -> 1x1x4096. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout1.Backward(y, m.saved[:n*4096])
-		return
-	}
-	dropout1.Forward(y, m.saved[:n*4096], m.rng, true)
-}
-
-func (m *Net) dropout1Backward(n int, dy, dx []float32) {
-	dropout1.Backward(dy, m.saved[:n*4096])
-}
-
-// fc2: fc 4096 (../networks/vgg16.cnn:12), 1x1x4096 -> 1x1x4096.
-func (m *Net) fc2Forward(n int, x, y []float32) {
-	fc2.Forward(n, x, m.params[117479232:134256448], m.params[134256448:134260544], y)
-}
-
-func (m *Net) fc2Backward(n int, x, dy, dx []float32) {
-	fc2.BackwardFilter(n, x, dy, m.grads[117479232:134256448], m.grads[134256448:134260544])
-	if dx != nil {
-		fc2.BackwardData(n, dy, m.params[117479232:134256448], dx)
-	}
-}
-
-// relu15: relu (../networks/vgg16.cnn:12), 1x1x4096 -> 1x1x4096. Its forward runs in fc2's epilogue.
-func (m *Net) relu15Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// dropout2: dropout 0.5 (../networks/vgg16.cnn:12), 1x1x4096 -> 1x1x4096. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout2Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout2.Backward(y, m.saved[4096*m.maxBatch:4096*m.maxBatch+n*4096])
-		return
-	}
-	dropout2.Forward(y, m.saved[4096*m.maxBatch:4096*m.maxBatch+n*4096], m.rng, true)
-}
-
-func (m *Net) dropout2Backward(n int, dy, dx []float32) {
-	dropout2.Backward(dy, m.saved[4096*m.maxBatch:4096*m.maxBatch+n*4096])
-}
-
-// fc3: fc 1000 (../networks/vgg16.cnn:13), 1x1x4096 -> 1x1x1000.
-func (m *Net) fc3Forward(n int, x, y []float32) {
-	fc3.Forward(n, x, m.params[134260544:138356544], m.params[138356544:138357544], y)
-}
-
-func (m *Net) fc3Backward(n int, x, dy, dx []float32) {
-	fc3.BackwardFilter(n, x, dy, m.grads[134260544:138356544], m.grads[138356544:138357544])
-	if dx != nil {
-		fc3.BackwardData(n, dy, m.params[134260544:138356544], dx)
-	}
-}
-
-// softmax1: softmax (../networks/vgg16.cnn:13), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
+// lossBackward adds the gradient of loss to the logits' gradients.
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.Softmax{Classes: 1000}.LossBackward(n, a[15236608*mb:15236608*mb+n*1000], labels, float32(1), d[15236608*mb:15236608*mb+n*1000])
 }
 
 // The geometry of every layer, all constants.
@@ -429,928 +397,6 @@ var (
 	fc3      = rt.FC{In: 4096, Out: 1000, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 1000}
 )
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
-type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
-}
-
-// New returns the network for batches of up to maxBatch images, initialised from seed as
-// the .cnn's recipe says (init xavier). It panics if maxBatch < 1.
-func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("vgg16.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 6422528*mb),
-		argmax:    make([]int32, 1530368*mb),
-		buffers:   make([]float32, 0),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 138357544),
-		saved:     make([]float32, 8192*mb),
-		savedFix:  make([]float32, 0),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb), conv6.ScratchSize(mb), conv7.ScratchSize(mb), conv8.ScratchSize(mb), conv9.ScratchSize(mb), conv10.ScratchSize(mb), conv11.ScratchSize(mb), conv12.ScratchSize(mb), conv13.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.01,
-			LR:     0.01,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.01)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
-		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:1728],
-		Name:   "conv1.weight",
-		Shape:  []int{64, 3, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1728:1792],
-		Name:   "conv1.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[1792:38656],
-		Name:   "conv2.weight",
-		Shape:  []int{64, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[38656:38720],
-		Name:   "conv2.bias",
-		Shape:  []int{64},
-	}, {
-		Buffer: false,
-		Data:   m.params[38720:112448],
-		Name:   "conv3.weight",
-		Shape:  []int{128, 64, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[112448:112576],
-		Name:   "conv3.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[112576:260032],
-		Name:   "conv4.weight",
-		Shape:  []int{128, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[260032:260160],
-		Name:   "conv4.bias",
-		Shape:  []int{128},
-	}, {
-		Buffer: false,
-		Data:   m.params[260160:555072],
-		Name:   "conv5.weight",
-		Shape:  []int{256, 128, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[555072:555328],
-		Name:   "conv5.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[555328:1145152],
-		Name:   "conv6.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1145152:1145408],
-		Name:   "conv6.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[1145408:1735232],
-		Name:   "conv7.weight",
-		Shape:  []int{256, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1735232:1735488],
-		Name:   "conv7.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[1735488:2915136],
-		Name:   "conv8.weight",
-		Shape:  []int{512, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2915136:2915648],
-		Name:   "conv8.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[2915648:5274944],
-		Name:   "conv9.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[5274944:5275456],
-		Name:   "conv9.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[5275456:7634752],
-		Name:   "conv10.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[7634752:7635264],
-		Name:   "conv10.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[7635264:9994560],
-		Name:   "conv11.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[9994560:9995072],
-		Name:   "conv11.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[9995072:12354368],
-		Name:   "conv12.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[12354368:12354880],
-		Name:   "conv12.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[12354880:14714176],
-		Name:   "conv13.weight",
-		Shape:  []int{512, 512, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[14714176:14714688],
-		Name:   "conv13.bias",
-		Shape:  []int{512},
-	}, {
-		Buffer: false,
-		Data:   m.params[14714688:117475136],
-		Name:   "fc1.weight",
-		Shape:  []int{4096, 25088},
-	}, {
-		Buffer: false,
-		Data:   m.params[117475136:117479232],
-		Name:   "fc1.bias",
-		Shape:  []int{4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[117479232:134256448],
-		Name:   "fc2.weight",
-		Shape:  []int{4096, 4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[134256448:134260544],
-		Name:   "fc2.bias",
-		Shape:  []int{4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[134260544:138356544],
-		Name:   "fc3.weight",
-		Shape:  []int{1000, 4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[138356544:138357544],
-		Name:   "fc3.bias",
-		Shape:  []int{1000},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
-}
-
-// forwardInfer runs the network at inference on the n images at the start of m.act:
-// bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*150528], a[3211264*mb:3211264*mb+n*3211264])
-	// relu1: fused into its producer
-	m.conv2Forward(n, a[3211264*mb:3211264*mb+n*3211264], a[:n*3211264])
-	// relu2: fused into its producer
-	m.maxpool1Infer(n, a[:n*3211264], a[3211264*mb:3211264*mb+n*802816])
-	m.conv3Forward(n, a[3211264*mb:3211264*mb+n*802816], a[:n*1605632])
-	// relu3: fused into its producer
-	m.conv4Forward(n, a[:n*1605632], a[3211264*mb:3211264*mb+n*1605632])
-	// relu4: fused into its producer
-	m.maxpool2Infer(n, a[3211264*mb:3211264*mb+n*1605632], a[:n*401408])
-	m.conv5Forward(n, a[:n*401408], a[3211264*mb:3211264*mb+n*802816])
-	// relu5: fused into its producer
-	m.conv6Forward(n, a[3211264*mb:3211264*mb+n*802816], a[:n*802816])
-	// relu6: fused into its producer
-	m.conv7Forward(n, a[:n*802816], a[3211264*mb:3211264*mb+n*802816])
-	// relu7: fused into its producer
-	m.maxpool3Infer(n, a[3211264*mb:3211264*mb+n*802816], a[:n*200704])
-	m.conv8Forward(n, a[:n*200704], a[3211264*mb:3211264*mb+n*401408])
-	// relu8: fused into its producer
-	m.conv9Forward(n, a[3211264*mb:3211264*mb+n*401408], a[:n*401408])
-	// relu9: fused into its producer
-	m.conv10Forward(n, a[:n*401408], a[3211264*mb:3211264*mb+n*401408])
-	// relu10: fused into its producer
-	m.maxpool4Infer(n, a[3211264*mb:3211264*mb+n*401408], a[:n*100352])
-	m.conv11Forward(n, a[:n*100352], a[3211264*mb:3211264*mb+n*100352])
-	// relu11: fused into its producer
-	m.conv12Forward(n, a[3211264*mb:3211264*mb+n*100352], a[:n*100352])
-	// relu12: fused into its producer
-	m.conv13Forward(n, a[:n*100352], a[3211264*mb:3211264*mb+n*100352])
-	// relu13: fused into its producer
-	m.maxpool5Infer(n, a[3211264*mb:3211264*mb+n*100352], a[:n*25088])
-	m.fc1Forward(n, a[:n*25088], a[3211264*mb:3211264*mb+n*4096])
-	// relu14: fused into its producer
-	// dropout1: identity at inference
-	m.fc2Forward(n, a[3211264*mb:3211264*mb+n*4096], a[:n*4096])
-	// relu15: fused into its producer
-	// dropout2: identity at inference
-	m.fc3Forward(n, a[:n*4096], a[3211264*mb:3211264*mb+n*1000])
-	m.softmax1Forward(n, a[3211264*mb:3211264*mb+n*1000], a[3211264*mb:3211264*mb+n*1000])
-}
-
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
-// keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*150528], a[150528*mb:150528*mb+n*3211264])
-	// relu1: fused into conv1
-	m.conv2Forward(n, a[150528*mb:150528*mb+n*3211264], a[3361792*mb:3361792*mb+n*3211264])
-	// relu2: fused into conv2
-	m.maxpool1Forward(n, a[3361792*mb:3361792*mb+n*3211264], a[6573056*mb:6573056*mb+n*802816])
-	m.conv3Forward(n, a[6573056*mb:6573056*mb+n*802816], a[7375872*mb:7375872*mb+n*1605632])
-	// relu3: fused into conv3
-	m.conv4Forward(n, a[7375872*mb:7375872*mb+n*1605632], a[8981504*mb:8981504*mb+n*1605632])
-	// relu4: fused into conv4
-	m.maxpool2Forward(n, a[8981504*mb:8981504*mb+n*1605632], a[10587136*mb:10587136*mb+n*401408])
-	m.conv5Forward(n, a[10587136*mb:10587136*mb+n*401408], a[10988544*mb:10988544*mb+n*802816])
-	// relu5: fused into conv5
-	m.conv6Forward(n, a[10988544*mb:10988544*mb+n*802816], a[11791360*mb:11791360*mb+n*802816])
-	// relu6: fused into conv6
-	m.conv7Forward(n, a[11791360*mb:11791360*mb+n*802816], a[12594176*mb:12594176*mb+n*802816])
-	// relu7: fused into conv7
-	m.maxpool3Forward(n, a[12594176*mb:12594176*mb+n*802816], a[13396992*mb:13396992*mb+n*200704])
-	m.conv8Forward(n, a[13396992*mb:13396992*mb+n*200704], a[13597696*mb:13597696*mb+n*401408])
-	// relu8: fused into conv8
-	m.conv9Forward(n, a[13597696*mb:13597696*mb+n*401408], a[13999104*mb:13999104*mb+n*401408])
-	// relu9: fused into conv9
-	m.conv10Forward(n, a[13999104*mb:13999104*mb+n*401408], a[14400512*mb:14400512*mb+n*401408])
-	// relu10: fused into conv10
-	m.maxpool4Forward(n, a[14400512*mb:14400512*mb+n*401408], a[14801920*mb:14801920*mb+n*100352])
-	m.conv11Forward(n, a[14801920*mb:14801920*mb+n*100352], a[14902272*mb:14902272*mb+n*100352])
-	// relu11: fused into conv11
-	m.conv12Forward(n, a[14902272*mb:14902272*mb+n*100352], a[15002624*mb:15002624*mb+n*100352])
-	// relu12: fused into conv12
-	m.conv13Forward(n, a[15002624*mb:15002624*mb+n*100352], a[15102976*mb:15102976*mb+n*100352])
-	// relu13: fused into conv13
-	m.maxpool5Forward(n, a[15102976*mb:15102976*mb+n*100352], a[15203328*mb:15203328*mb+n*25088])
-	m.fc1Forward(n, a[15203328*mb:15203328*mb+n*25088], a[15228416*mb:15228416*mb+n*4096])
-	// relu14: fused into fc1
-	m.dropout1Forward(n, a[15228416*mb:15228416*mb+n*4096], a[15228416*mb:15228416*mb+n*4096])
-	m.fc2Forward(n, a[15228416*mb:15228416*mb+n*4096], a[15232512*mb:15232512*mb+n*4096])
-	// relu15: fused into fc2
-	m.dropout2Forward(n, a[15232512*mb:15232512*mb+n*4096], a[15232512*mb:15232512*mb+n*4096])
-	m.fc3Forward(n, a[15232512*mb:15232512*mb+n*4096], a[15236608*mb:15236608*mb+n*1000])
-	// softmax1: computed by the loss
-}
-
-// backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	// softmax1: in the loss's backward
-	m.fc3Backward(n, a[15232512*mb:15232512*mb+n*4096], d[15236608*mb:15236608*mb+n*1000], d[15232512*mb:15232512*mb+n*4096])
-	m.dropout2Backward(n, d[15232512*mb:15232512*mb+n*4096], d[15232512*mb:15232512*mb+n*4096])
-	m.relu15Backward(n, a[15232512*mb:15232512*mb+n*4096], d[15232512*mb:15232512*mb+n*4096], d[15232512*mb:15232512*mb+n*4096])
-	m.fc2Backward(n, a[15228416*mb:15228416*mb+n*4096], d[15232512*mb:15232512*mb+n*4096], d[15228416*mb:15228416*mb+n*4096])
-	m.dropout1Backward(n, d[15228416*mb:15228416*mb+n*4096], d[15228416*mb:15228416*mb+n*4096])
-	m.relu14Backward(n, a[15228416*mb:15228416*mb+n*4096], d[15228416*mb:15228416*mb+n*4096], d[15228416*mb:15228416*mb+n*4096])
-	m.fc1Backward(n, a[15203328*mb:15203328*mb+n*25088], d[15228416*mb:15228416*mb+n*4096], d[15203328*mb:15203328*mb+n*25088])
-	m.maxpool5Backward(n, a[15102976*mb:15102976*mb+n*100352], d[15203328*mb:15203328*mb+n*25088], d[15102976*mb:15102976*mb+n*100352])
-	m.relu13Backward(n, a[15102976*mb:15102976*mb+n*100352], d[15102976*mb:15102976*mb+n*100352], d[15102976*mb:15102976*mb+n*100352])
-	m.conv13Backward(n, a[15002624*mb:15002624*mb+n*100352], d[15102976*mb:15102976*mb+n*100352], d[15002624*mb:15002624*mb+n*100352])
-	m.relu12Backward(n, a[15002624*mb:15002624*mb+n*100352], d[15002624*mb:15002624*mb+n*100352], d[15002624*mb:15002624*mb+n*100352])
-	m.conv12Backward(n, a[14902272*mb:14902272*mb+n*100352], d[15002624*mb:15002624*mb+n*100352], d[14902272*mb:14902272*mb+n*100352])
-	m.relu11Backward(n, a[14902272*mb:14902272*mb+n*100352], d[14902272*mb:14902272*mb+n*100352], d[14902272*mb:14902272*mb+n*100352])
-	m.conv11Backward(n, a[14801920*mb:14801920*mb+n*100352], d[14902272*mb:14902272*mb+n*100352], d[14801920*mb:14801920*mb+n*100352])
-	m.maxpool4Backward(n, a[14400512*mb:14400512*mb+n*401408], d[14801920*mb:14801920*mb+n*100352], d[14400512*mb:14400512*mb+n*401408])
-	m.relu10Backward(n, a[14400512*mb:14400512*mb+n*401408], d[14400512*mb:14400512*mb+n*401408], d[14400512*mb:14400512*mb+n*401408])
-	m.conv10Backward(n, a[13999104*mb:13999104*mb+n*401408], d[14400512*mb:14400512*mb+n*401408], d[13999104*mb:13999104*mb+n*401408])
-	m.relu9Backward(n, a[13999104*mb:13999104*mb+n*401408], d[13999104*mb:13999104*mb+n*401408], d[13999104*mb:13999104*mb+n*401408])
-	m.conv9Backward(n, a[13597696*mb:13597696*mb+n*401408], d[13999104*mb:13999104*mb+n*401408], d[13597696*mb:13597696*mb+n*401408])
-	m.relu8Backward(n, a[13597696*mb:13597696*mb+n*401408], d[13597696*mb:13597696*mb+n*401408], d[13597696*mb:13597696*mb+n*401408])
-	m.conv8Backward(n, a[13396992*mb:13396992*mb+n*200704], d[13597696*mb:13597696*mb+n*401408], d[13396992*mb:13396992*mb+n*200704])
-	m.maxpool3Backward(n, a[12594176*mb:12594176*mb+n*802816], d[13396992*mb:13396992*mb+n*200704], d[12594176*mb:12594176*mb+n*802816])
-	m.relu7Backward(n, a[12594176*mb:12594176*mb+n*802816], d[12594176*mb:12594176*mb+n*802816], d[12594176*mb:12594176*mb+n*802816])
-	m.conv7Backward(n, a[11791360*mb:11791360*mb+n*802816], d[12594176*mb:12594176*mb+n*802816], d[11791360*mb:11791360*mb+n*802816])
-	m.relu6Backward(n, a[11791360*mb:11791360*mb+n*802816], d[11791360*mb:11791360*mb+n*802816], d[11791360*mb:11791360*mb+n*802816])
-	m.conv6Backward(n, a[10988544*mb:10988544*mb+n*802816], d[11791360*mb:11791360*mb+n*802816], d[10988544*mb:10988544*mb+n*802816])
-	m.relu5Backward(n, a[10988544*mb:10988544*mb+n*802816], d[10988544*mb:10988544*mb+n*802816], d[10988544*mb:10988544*mb+n*802816])
-	m.conv5Backward(n, a[10587136*mb:10587136*mb+n*401408], d[10988544*mb:10988544*mb+n*802816], d[10587136*mb:10587136*mb+n*401408])
-	m.maxpool2Backward(n, a[8981504*mb:8981504*mb+n*1605632], d[10587136*mb:10587136*mb+n*401408], d[8981504*mb:8981504*mb+n*1605632])
-	m.relu4Backward(n, a[8981504*mb:8981504*mb+n*1605632], d[8981504*mb:8981504*mb+n*1605632], d[8981504*mb:8981504*mb+n*1605632])
-	m.conv4Backward(n, a[7375872*mb:7375872*mb+n*1605632], d[8981504*mb:8981504*mb+n*1605632], d[7375872*mb:7375872*mb+n*1605632])
-	m.relu3Backward(n, a[7375872*mb:7375872*mb+n*1605632], d[7375872*mb:7375872*mb+n*1605632], d[7375872*mb:7375872*mb+n*1605632])
-	m.conv3Backward(n, a[6573056*mb:6573056*mb+n*802816], d[7375872*mb:7375872*mb+n*1605632], d[6573056*mb:6573056*mb+n*802816])
-	m.maxpool1Backward(n, a[3361792*mb:3361792*mb+n*3211264], d[6573056*mb:6573056*mb+n*802816], d[3361792*mb:3361792*mb+n*3211264])
-	m.relu2Backward(n, a[3361792*mb:3361792*mb+n*3211264], d[3361792*mb:3361792*mb+n*3211264], d[3361792*mb:3361792*mb+n*3211264])
-	m.conv2Backward(n, a[150528*mb:150528*mb+n*3211264], d[3361792*mb:3361792*mb+n*3211264], d[150528*mb:150528*mb+n*3211264])
-	m.relu1Backward(n, a[150528*mb:150528*mb+n*3211264], d[150528*mb:150528*mb+n*3211264], d[150528*mb:150528*mb+n*3211264])
-	m.conv1Backward(n, a[:n*150528], d[150528*mb:150528*mb+n*3211264], nil)
-}
-
-// loss returns the cross-entropy of the main output plus each auxiliary head's times its
-// weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
-	var loss float32
-	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[15236608*mb:15236608*mb+n*1000], labels, a[15236608*mb:15236608*mb+n*1000])
-	return loss
-}
-
-// lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	rt.Softmax{Classes: 1000}.LossBackward(n, a[15236608*mb:15236608*mb+n*1000], labels, float32(1), d[15236608*mb:15236608*mb+n*1000])
-}
-
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 256
-	DefaultEpochs    = 10
-	DefaultLR        = 0.01
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0005
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 224
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = true
-)
-
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
-}
-
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("vgg16: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("vgg16: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
-}
-
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*150528], x)
-	m.forwardInfer(n)
-	return a[3211264*mb : 3211264*mb+n*1000], nil
-}
-
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
-}
-
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 15237608*m.maxBatch)
-	m.dact = make([]float32, 15237608*m.maxBatch)
-	m.grads = make([]float32, 138357544)
-	ps := []rt.Param{{
-		G:    m.grads[0:1728],
-		Name: "conv1.weight",
-		W:    m.params[0:1728],
-	}, {
-		G:    m.grads[1728:1792],
-		Name: "conv1.bias",
-		W:    m.params[1728:1792],
-	}, {
-		G:    m.grads[1792:38656],
-		Name: "conv2.weight",
-		W:    m.params[1792:38656],
-	}, {
-		G:    m.grads[38656:38720],
-		Name: "conv2.bias",
-		W:    m.params[38656:38720],
-	}, {
-		G:    m.grads[38720:112448],
-		Name: "conv3.weight",
-		W:    m.params[38720:112448],
-	}, {
-		G:    m.grads[112448:112576],
-		Name: "conv3.bias",
-		W:    m.params[112448:112576],
-	}, {
-		G:    m.grads[112576:260032],
-		Name: "conv4.weight",
-		W:    m.params[112576:260032],
-	}, {
-		G:    m.grads[260032:260160],
-		Name: "conv4.bias",
-		W:    m.params[260032:260160],
-	}, {
-		G:    m.grads[260160:555072],
-		Name: "conv5.weight",
-		W:    m.params[260160:555072],
-	}, {
-		G:    m.grads[555072:555328],
-		Name: "conv5.bias",
-		W:    m.params[555072:555328],
-	}, {
-		G:    m.grads[555328:1145152],
-		Name: "conv6.weight",
-		W:    m.params[555328:1145152],
-	}, {
-		G:    m.grads[1145152:1145408],
-		Name: "conv6.bias",
-		W:    m.params[1145152:1145408],
-	}, {
-		G:    m.grads[1145408:1735232],
-		Name: "conv7.weight",
-		W:    m.params[1145408:1735232],
-	}, {
-		G:    m.grads[1735232:1735488],
-		Name: "conv7.bias",
-		W:    m.params[1735232:1735488],
-	}, {
-		G:    m.grads[1735488:2915136],
-		Name: "conv8.weight",
-		W:    m.params[1735488:2915136],
-	}, {
-		G:    m.grads[2915136:2915648],
-		Name: "conv8.bias",
-		W:    m.params[2915136:2915648],
-	}, {
-		G:    m.grads[2915648:5274944],
-		Name: "conv9.weight",
-		W:    m.params[2915648:5274944],
-	}, {
-		G:    m.grads[5274944:5275456],
-		Name: "conv9.bias",
-		W:    m.params[5274944:5275456],
-	}, {
-		G:    m.grads[5275456:7634752],
-		Name: "conv10.weight",
-		W:    m.params[5275456:7634752],
-	}, {
-		G:    m.grads[7634752:7635264],
-		Name: "conv10.bias",
-		W:    m.params[7634752:7635264],
-	}, {
-		G:    m.grads[7635264:9994560],
-		Name: "conv11.weight",
-		W:    m.params[7635264:9994560],
-	}, {
-		G:    m.grads[9994560:9995072],
-		Name: "conv11.bias",
-		W:    m.params[9994560:9995072],
-	}, {
-		G:    m.grads[9995072:12354368],
-		Name: "conv12.weight",
-		W:    m.params[9995072:12354368],
-	}, {
-		G:    m.grads[12354368:12354880],
-		Name: "conv12.bias",
-		W:    m.params[12354368:12354880],
-	}, {
-		G:    m.grads[12354880:14714176],
-		Name: "conv13.weight",
-		W:    m.params[12354880:14714176],
-	}, {
-		G:    m.grads[14714176:14714688],
-		Name: "conv13.bias",
-		W:    m.params[14714176:14714688],
-	}, {
-		G:    m.grads[14714688:117475136],
-		Name: "fc1.weight",
-		W:    m.params[14714688:117475136],
-	}, {
-		G:    m.grads[117475136:117479232],
-		Name: "fc1.bias",
-		W:    m.params[117475136:117479232],
-	}, {
-		G:    m.grads[117479232:134256448],
-		Name: "fc2.weight",
-		W:    m.params[117479232:134256448],
-	}, {
-		G:    m.grads[134256448:134260544],
-		Name: "fc2.bias",
-		W:    m.params[134256448:134260544],
-	}, {
-		G:    m.grads[134260544:138356544],
-		Name: "fc3.weight",
-		W:    m.params[134260544:138356544],
-	}, {
-		G:    m.grads[138356544:138357544],
-		Name: "fc3.bias",
-		W:    m.params[138356544:138357544],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
-}
-
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*150528], x)
-	m.forwardTrain(n)
-	return a[15236608*mb : 15236608*mb+n*1000], nil
-}
-
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("vgg16: Backward before TrainForward")
-	}
-	n := len(dlogits) / 1000
-	if n < 1 || n > m.maxBatch || len(dlogits)%1000 != 0 {
-		return fmt.Errorf("vgg16: dlogits has %d floats, want N*%d", len(dlogits), 1000)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[15236608*m.maxBatch:15236608*m.maxBatch+n*1000], dlogits)
-	m.backward(n)
-	return nil
-}
-
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:1728],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[1728:1792],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[1792:38656],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[38656:38720],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[38720:112448],
-		Name: "conv3.weight",
-	}, {
-		Data: m.grads[112448:112576],
-		Name: "conv3.bias",
-	}, {
-		Data: m.grads[112576:260032],
-		Name: "conv4.weight",
-	}, {
-		Data: m.grads[260032:260160],
-		Name: "conv4.bias",
-	}, {
-		Data: m.grads[260160:555072],
-		Name: "conv5.weight",
-	}, {
-		Data: m.grads[555072:555328],
-		Name: "conv5.bias",
-	}, {
-		Data: m.grads[555328:1145152],
-		Name: "conv6.weight",
-	}, {
-		Data: m.grads[1145152:1145408],
-		Name: "conv6.bias",
-	}, {
-		Data: m.grads[1145408:1735232],
-		Name: "conv7.weight",
-	}, {
-		Data: m.grads[1735232:1735488],
-		Name: "conv7.bias",
-	}, {
-		Data: m.grads[1735488:2915136],
-		Name: "conv8.weight",
-	}, {
-		Data: m.grads[2915136:2915648],
-		Name: "conv8.bias",
-	}, {
-		Data: m.grads[2915648:5274944],
-		Name: "conv9.weight",
-	}, {
-		Data: m.grads[5274944:5275456],
-		Name: "conv9.bias",
-	}, {
-		Data: m.grads[5275456:7634752],
-		Name: "conv10.weight",
-	}, {
-		Data: m.grads[7634752:7635264],
-		Name: "conv10.bias",
-	}, {
-		Data: m.grads[7635264:9994560],
-		Name: "conv11.weight",
-	}, {
-		Data: m.grads[9994560:9995072],
-		Name: "conv11.bias",
-	}, {
-		Data: m.grads[9995072:12354368],
-		Name: "conv12.weight",
-	}, {
-		Data: m.grads[12354368:12354880],
-		Name: "conv12.bias",
-	}, {
-		Data: m.grads[12354880:14714176],
-		Name: "conv13.weight",
-	}, {
-		Data: m.grads[14714176:14714688],
-		Name: "conv13.bias",
-	}, {
-		Data: m.grads[14714688:117475136],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[117475136:117479232],
-		Name: "fc1.bias",
-	}, {
-		Data: m.grads[117479232:134256448],
-		Name: "fc2.weight",
-	}, {
-		Data: m.grads[134256448:134260544],
-		Name: "fc2.bias",
-	}, {
-		Data: m.grads[134260544:138356544],
-		Name: "fc3.weight",
-	}, {
-		Data: m.grads[138356544:138357544],
-		Name: "fc3.bias",
-	}}
-}
-
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("vgg16: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("vgg16: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("vgg16: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*150528], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
-}
-
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
-}
-
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
-}
-
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init xavier).
-func (m *Net) initParams(seed uint64) {
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:1728], 27, 576)
-	rt.Fill(m.params[1728:1792], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[1792:38656], 576, 576)
-	rt.Fill(m.params[38656:38720], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv3.weight")), m.params[38720:112448], 576, 1152)
-	rt.Fill(m.params[112448:112576], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv4.weight")), m.params[112576:260032], 1152, 1152)
-	rt.Fill(m.params[260032:260160], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv5.weight")), m.params[260160:555072], 1152, 2304)
-	rt.Fill(m.params[555072:555328], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv6.weight")), m.params[555328:1145152], 2304, 2304)
-	rt.Fill(m.params[1145152:1145408], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv7.weight")), m.params[1145408:1735232], 2304, 2304)
-	rt.Fill(m.params[1735232:1735488], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv8.weight")), m.params[1735488:2915136], 2304, 4608)
-	rt.Fill(m.params[2915136:2915648], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv9.weight")), m.params[2915648:5274944], 4608, 4608)
-	rt.Fill(m.params[5274944:5275456], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv10.weight")), m.params[5275456:7634752], 4608, 4608)
-	rt.Fill(m.params[7634752:7635264], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv11.weight")), m.params[7635264:9994560], 4608, 4608)
-	rt.Fill(m.params[9994560:9995072], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv12.weight")), m.params[9995072:12354368], 4608, 4608)
-	rt.Fill(m.params[12354368:12354880], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv13.weight")), m.params[12354880:14714176], 4608, 4608)
-	rt.Fill(m.params[14714176:14714688], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[14714688:117475136], 25088, 4096)
-	rt.Fill(m.params[117475136:117479232], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "fc2.weight")), m.params[117479232:134256448], 4096, 4096)
-	rt.Fill(m.params[134256448:134260544], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "fc3.weight")), m.params[134260544:138356544], 4096, 1000)
-	rt.Fill(m.params[138356544:138357544], float32(0))
-	m.foldStale = true
-}
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "VGG16 (../networks/vgg16.cnn): input 224x224x3\n\n #  name      layer                 output       params            MACs  activations\n 0  input     input 224x224x3    224x224x3            0               0      150,528\n 1  conv1     conv 64 3x3 p1    224x224x64        1,792      86,704,128    3,211,264\n 2  relu1     relu              224x224x64            0               0            0\n 3  conv2     conv 64 3x3 p1    224x224x64       36,928   1,849,688,064    3,211,264\n 4  relu2     relu              224x224x64            0               0            0\n 5  maxpool1  maxpool 2 s2      112x112x64            0               0      802,816\n 6  conv3     conv 128 3x3 p1  112x112x128       73,856     924,844,032    1,605,632\n 7  relu3     relu             112x112x128            0               0            0\n 8  conv4     conv 128 3x3 p1  112x112x128      147,584   1,849,688,064    1,605,632\n 9  relu4     relu             112x112x128            0               0            0\n10  maxpool2  maxpool 2 s2       56x56x128            0               0      401,408\n11  conv5     conv 256 3x3 p1    56x56x256      295,168     924,844,032      802,816\n12  relu5     relu               56x56x256            0               0            0\n13  conv6     conv 256 3x3 p1    56x56x256      590,080   1,849,688,064      802,816\n14  relu6     relu               56x56x256            0               0            0\n15  conv7     conv 256 3x3 p1    56x56x256      590,080   1,849,688,064      802,816\n16  relu7     relu               56x56x256            0               0            0\n17  maxpool3  maxpool 2 s2       28x28x256            0               0      200,704\n18  conv8     conv 512 3x3 p1    28x28x512    1,180,160     924,844,032      401,408\n19  relu8     relu               28x28x512            0               0            0\n20  conv9     conv 512 3x3 p1    28x28x512    2,359,808   1,849,688,064      401,408\n21  relu9     relu               28x28x512            0               0            0\n22  conv10    conv 512 3x3 p1    28x28x512    2,359,808   1,849,688,064      401,408\n23  relu10    relu               28x28x512            0               0            0\n24  maxpool4  maxpool 2 s2       14x14x512            0               0      100,352\n25  conv11    conv 512 3x3 p1    14x14x512    2,359,808     462,422,016      100,352\n26  relu11    relu               14x14x512            0               0            0\n27  conv12    conv 512 3x3 p1    14x14x512    2,359,808     462,422,016      100,352\n28  relu12    relu               14x14x512            0               0            0\n29  conv13    conv 512 3x3 p1    14x14x512    2,359,808     462,422,016      100,352\n30  relu13    relu               14x14x512            0               0            0\n31  maxpool5  maxpool 2 s2         7x7x512            0               0       25,088\n32  fc1       fc 4096             1x1x4096  102,764,544     102,760,448        4,096\n33  relu14    relu                1x1x4096            0               0            0\n34  dropout1  dropout 0.5         1x1x4096            0               0            0\n35  fc2       fc 4096             1x1x4096   16,781,312      16,777,216        4,096\n36  relu15    relu                1x1x4096            0               0            0\n37  dropout2  dropout 0.5         1x1x4096            0               0            0\n38  fc3       fc 1000             1x1x1000    4,097,000       4,096,000        1,000\n39  softmax1  softmax             1x1x1000            0               0            0\n    total                         1x1x1000  138,357,544  15,470,264,320   15,237,608\n\nparameters: 138,357,544 (553.4 MB float32)\nconv+fc multiply-accumulates per image: 15,470,264,320\nforward activations per image: 15,237,608 values (61.0 MB float32; input included, relu/dropout/softmax in place)\n"

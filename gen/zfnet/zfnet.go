@@ -2,21 +2,17 @@
 // Source: ../networks/zfnet.cnn
 
 // Package zfnet is the ZFNet network of ../networks/zfnet.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package zfnet
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,228 +30,256 @@ const (
 	MACs       = int64(1168032896) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 96 7x7 s2 p1 (../networks/zfnet.cnn:6), 224x224x3 -> 110x110x96.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:14112], m.params[14112:14208], y, m.scratch)
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
+type Net struct {
+	*rt.Net
 }
 
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:14112], m.grads[14112:14208], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:14112], dx, m.scratch)
+// New returns the network for batches of up to maxBatch images, initialised from seed as
+// the .cnn's recipe says (init gaussian). It panics if maxBatch < 1.
+func New(maxBatch int, seed uint64) *Net {
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "zfnet",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      62357608,
+	Buffers:     0,
+	Train:       2343976,
+	Infer:       1452000,
+	Saved:       341856,
+	Argmax:      342880,
+	SavedFixed:  0,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    290400,
+	TrainLogits: 2342976,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     128,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.01,
+		Momentum:  0.9,
+		Decay:     0.0005,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
+		},
+		Init: rt.InitRecipe{
+			Kind: "gaussian",
+			Std:  0.01,
+		},
+		Augment: rt.Augment{
+			Crop:      224,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    true,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
+}
+
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{96, 3, 7, 7}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{96}, Off: 14112, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{256, 96, 5, 5}, Off: 14208, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{256}, Off: 628608, Init: rt.InitBias},
+		{Name: "conv3.weight", Shape: []int{384, 256, 3, 3}, Off: 628864, Init: rt.InitWeightFanOut},
+		{Name: "conv3.bias", Shape: []int{384}, Off: 1513600, Init: rt.InitBias},
+		{Name: "conv4.weight", Shape: []int{384, 384, 3, 3}, Off: 1513984, Init: rt.InitWeightFanOut},
+		{Name: "conv4.bias", Shape: []int{384}, Off: 2841088, Init: rt.InitBias},
+		{Name: "conv5.weight", Shape: []int{256, 384, 3, 3}, Off: 2841472, Init: rt.InitWeightFanOut},
+		{Name: "conv5.bias", Shape: []int{256}, Off: 3726208, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{4096, 9216}, Off: 3726464, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{4096}, Off: 41475200, Init: rt.InitBias},
+		{Name: "fc2.weight", Shape: []int{4096, 4096}, Off: 41479296, Init: rt.InitWeight},
+		{Name: "fc2.bias", Shape: []int{4096}, Off: 58256512, Init: rt.InitBias},
+		{Name: "fc3.weight", Shape: []int{1000, 4096}, Off: 58260608, Init: rt.InitWeight},
+		{Name: "fc3.bias", Shape: []int{1000}, Off: 62356608, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
+// bn folded, relu fused, dropout the identity, auxiliary heads absent.
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*150528], m.Params[0:14112], m.Params[14112:14208], a[290400*mb:290400*mb+n*1161600], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[290400*mb:290400*mb+n*1161600], a[:n*290400], nil)
+	lrn1.Forward(n, a[:n*290400], a[290400*mb:290400*mb+n*290400], m.Saved[:n*290400], m.Scratch)
+	conv2.Forward(n, a[290400*mb:290400*mb+n*290400], m.Params[14208:628608], m.Params[628608:628864], a[:n*173056], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	maxpool2.Forward(n, a[:n*173056], a[290400*mb:290400*mb+n*43264], nil)
+	lrn2.Forward(n, a[290400*mb:290400*mb+n*43264], a[:n*43264], m.Saved[290400*mb:290400*mb+n*43264], m.Scratch)
+	conv3.Forward(n, a[:n*43264], m.Params[628864:1513600], m.Params[1513600:1513984], a[290400*mb:290400*mb+n*64896], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	conv4.Forward(n, a[290400*mb:290400*mb+n*64896], m.Params[1513984:2841088], m.Params[2841088:2841472], a[:n*64896], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	conv5.Forward(n, a[:n*64896], m.Params[2841472:3726208], m.Params[3726208:3726464], a[290400*mb:290400*mb+n*43264], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	maxpool3.Forward(n, a[290400*mb:290400*mb+n*43264], a[:n*9216], nil)
+	fc1.Forward(n, a[:n*9216], m.Params[3726464:41475200], m.Params[41475200:41479296], a[290400*mb:290400*mb+n*4096])
+	// relu6: in the epilogue of the conv or fc before it
+	// dropout1: the identity at inference
+	fc2.Forward(n, a[290400*mb:290400*mb+n*4096], m.Params[41479296:58256512], m.Params[58256512:58260608], a[:n*4096])
+	// relu7: in the epilogue of the conv or fc before it
+	// dropout2: the identity at inference
+	fc3.Forward(n, a[:n*4096], m.Params[58260608:62356608], m.Params[62356608:62357608], a[290400*mb:290400*mb+n*1000])
+	softmax1.Forward(n, a[290400*mb:290400*mb+n*1000], a[290400*mb:290400*mb+n*1000])
+}
+
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
+// keeping every output that backward needs.
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 96 7x7 s2 p1 (../networks/zfnet.cnn:6), 224x224x3 -> 110x110x96
+	conv1.Forward(n, a[:n*150528], m.Params[0:14112], m.Params[14112:14208], a[150528*mb:150528*mb+n*1161600], m.Scratch)
+	// relu1: relu (../networks/zfnet.cnn:6), 110x110x96 -> 110x110x96
+	// relu1: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s2 ceil (../networks/zfnet.cnn:6), 110x110x96 -> 55x55x96
+	maxpool1.Forward(n, a[150528*mb:150528*mb+n*1161600], a[1312128*mb:1312128*mb+n*290400], m.Argmax[:n*290400])
+	// lrn1: lrn (../networks/zfnet.cnn:6), 55x55x96 -> 55x55x96
+	lrn1.Forward(n, a[1312128*mb:1312128*mb+n*290400], a[1602528*mb:1602528*mb+n*290400], m.Saved[:n*290400], m.Scratch)
+	// conv2: conv 256 5x5 s2 (../networks/zfnet.cnn:7), 55x55x96 -> 26x26x256
+	conv2.Forward(n, a[1602528*mb:1602528*mb+n*290400], m.Params[14208:628608], m.Params[628608:628864], a[1892928*mb:1892928*mb+n*173056], m.Scratch)
+	// relu2: relu (../networks/zfnet.cnn:7), 26x26x256 -> 26x26x256
+	// relu2: in the epilogue of the conv before it
+	// maxpool2: maxpool 3 s2 ceil (../networks/zfnet.cnn:7), 26x26x256 -> 13x13x256
+	maxpool2.Forward(n, a[1892928*mb:1892928*mb+n*173056], a[2065984*mb:2065984*mb+n*43264], m.Argmax[290400*mb:290400*mb+n*43264])
+	// lrn2: lrn (../networks/zfnet.cnn:7), 13x13x256 -> 13x13x256
+	lrn2.Forward(n, a[2065984*mb:2065984*mb+n*43264], a[2109248*mb:2109248*mb+n*43264], m.Saved[290400*mb:290400*mb+n*43264], m.Scratch)
+	// conv3: conv 384 3x3 p1 (../networks/zfnet.cnn:8), 13x13x256 -> 13x13x384
+	conv3.Forward(n, a[2109248*mb:2109248*mb+n*43264], m.Params[628864:1513600], m.Params[1513600:1513984], a[2152512*mb:2152512*mb+n*64896], m.Scratch)
+	// relu3: relu (../networks/zfnet.cnn:8), 13x13x384 -> 13x13x384
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv 384 3x3 p1 (../networks/zfnet.cnn:9), 13x13x384 -> 13x13x384
+	conv4.Forward(n, a[2152512*mb:2152512*mb+n*64896], m.Params[1513984:2841088], m.Params[2841088:2841472], a[2217408*mb:2217408*mb+n*64896], m.Scratch)
+	// relu4: relu (../networks/zfnet.cnn:9), 13x13x384 -> 13x13x384
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv 256 3x3 p1 (../networks/zfnet.cnn:10), 13x13x384 -> 13x13x256
+	conv5.Forward(n, a[2217408*mb:2217408*mb+n*64896], m.Params[2841472:3726208], m.Params[3726208:3726464], a[2282304*mb:2282304*mb+n*43264], m.Scratch)
+	// relu5: relu (../networks/zfnet.cnn:10), 13x13x256 -> 13x13x256
+	// relu5: in the epilogue of the conv before it
+	// maxpool3: maxpool 3 s2 ceil (../networks/zfnet.cnn:10), 13x13x256 -> 6x6x256
+	maxpool3.Forward(n, a[2282304*mb:2282304*mb+n*43264], a[2325568*mb:2325568*mb+n*9216], m.Argmax[333664*mb:333664*mb+n*9216])
+	// fc1: fc 4096 (../networks/zfnet.cnn:11), 6x6x256 -> 1x1x4096
+	fc1.Forward(n, a[2325568*mb:2325568*mb+n*9216], m.Params[3726464:41475200], m.Params[41475200:41479296], a[2334784*mb:2334784*mb+n*4096])
+	// relu6: relu (../networks/zfnet.cnn:11), 1x1x4096 -> 1x1x4096
+	// relu6: in the epilogue of the fc before it
+	// dropout1: dropout 0.5 (../networks/zfnet.cnn:11), 1x1x4096 -> 1x1x4096
+	if m.Frozen {
+		dropout1.Backward(a[2334784*mb:2334784*mb+n*4096], m.Saved[333664*mb:333664*mb+n*4096])
+	} else {
+		dropout1.Forward(a[2334784*mb:2334784*mb+n*4096], m.Saved[333664*mb:333664*mb+n*4096], m.RNG, true)
 	}
-}
-
-// relu1: relu (../networks/zfnet.cnn:6), 110x110x96 -> 110x110x96. Its forward runs in conv1's epilogue.
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool1: maxpool 3 s2 ceil (../networks/zfnet.cnn:6), 110x110x96 -> 55x55x96.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*290400])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*290400], dx)
-}
-
-// lrn1: lrn (../networks/zfnet.cnn:6), 55x55x96 -> 55x55x96.
-func (m *Net) lrn1Forward(n int, x, y []float32) {
-	lrn1.Forward(n, x, y, m.saved[:n*290400], m.scratch)
-}
-
-// lrn1Backward needs the output y of the forward pass.
-func (m *Net) lrn1Backward(n int, x, y, dy, dx []float32) {
-	lrn1.Backward(n, x, y, m.saved[:n*290400], dy, dx, m.scratch)
-}
-
-// conv2: conv 256 5x5 s2 (../networks/zfnet.cnn:7), 55x55x96 -> 26x26x256.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[14208:628608], m.params[628608:628864], y, m.scratch)
-}
-
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[14208:628608], m.grads[628608:628864], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[14208:628608], dx, m.scratch)
+	// fc2: fc 4096 (../networks/zfnet.cnn:12), 1x1x4096 -> 1x1x4096
+	fc2.Forward(n, a[2334784*mb:2334784*mb+n*4096], m.Params[41479296:58256512], m.Params[58256512:58260608], a[2338880*mb:2338880*mb+n*4096])
+	// relu7: relu (../networks/zfnet.cnn:12), 1x1x4096 -> 1x1x4096
+	// relu7: in the epilogue of the fc before it
+	// dropout2: dropout 0.5 (../networks/zfnet.cnn:12), 1x1x4096 -> 1x1x4096
+	if m.Frozen {
+		dropout2.Backward(a[2338880*mb:2338880*mb+n*4096], m.Saved[337760*mb:337760*mb+n*4096])
+	} else {
+		dropout2.Forward(a[2338880*mb:2338880*mb+n*4096], m.Saved[337760*mb:337760*mb+n*4096], m.RNG, true)
 	}
+	// fc3: fc 1000 (../networks/zfnet.cnn:13), 1x1x4096 -> 1x1x1000
+	fc3.Forward(n, a[2338880*mb:2338880*mb+n*4096], m.Params[58260608:62356608], m.Params[62356608:62357608], a[2342976*mb:2342976*mb+n*1000])
+	// softmax1: softmax (../networks/zfnet.cnn:13), 1x1x1000 -> 1x1x1000
+	// softmax1: computed by the loss
 }
 
-// relu2: relu (../networks/zfnet.cnn:7), 26x26x256 -> 26x26x256. Its forward runs in conv2's epilogue.
-func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
+// backward runs every layer's backward in reverse order; the gradients of the outputs
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	// softmax1: in the loss's backward
+	fc3.BackwardFilter(n, a[2338880*mb:2338880*mb+n*4096], d[2342976*mb:2342976*mb+n*1000], m.Grads[58260608:62356608], m.Grads[62356608:62357608])
+	fc3.BackwardData(n, d[2342976*mb:2342976*mb+n*1000], m.Params[58260608:62356608], d[2338880*mb:2338880*mb+n*4096])
+	dropout2.Backward(d[2338880*mb:2338880*mb+n*4096], m.Saved[337760*mb:337760*mb+n*4096])
+	rt.ReLUBackward(a[2338880*mb:2338880*mb+n*4096], d[2338880*mb:2338880*mb+n*4096])
+	fc2.BackwardFilter(n, a[2334784*mb:2334784*mb+n*4096], d[2338880*mb:2338880*mb+n*4096], m.Grads[41479296:58256512], m.Grads[58256512:58260608])
+	fc2.BackwardData(n, d[2338880*mb:2338880*mb+n*4096], m.Params[41479296:58256512], d[2334784*mb:2334784*mb+n*4096])
+	dropout1.Backward(d[2334784*mb:2334784*mb+n*4096], m.Saved[333664*mb:333664*mb+n*4096])
+	rt.ReLUBackward(a[2334784*mb:2334784*mb+n*4096], d[2334784*mb:2334784*mb+n*4096])
+	fc1.BackwardFilter(n, a[2325568*mb:2325568*mb+n*9216], d[2334784*mb:2334784*mb+n*4096], m.Grads[3726464:41475200], m.Grads[41475200:41479296])
+	fc1.BackwardData(n, d[2334784*mb:2334784*mb+n*4096], m.Params[3726464:41475200], d[2325568*mb:2325568*mb+n*9216])
+	maxpool3.Backward(n, d[2325568*mb:2325568*mb+n*9216], m.Argmax[333664*mb:333664*mb+n*9216], d[2282304*mb:2282304*mb+n*43264])
+	rt.ReLUBackward(a[2282304*mb:2282304*mb+n*43264], d[2282304*mb:2282304*mb+n*43264])
+	conv5.BackwardFilter(n, a[2217408*mb:2217408*mb+n*64896], d[2282304*mb:2282304*mb+n*43264], m.Grads[2841472:3726208], m.Grads[3726208:3726464], m.Scratch)
+	conv5.BackwardData(n, d[2282304*mb:2282304*mb+n*43264], m.Params[2841472:3726208], d[2217408*mb:2217408*mb+n*64896], m.Scratch)
+	rt.ReLUBackward(a[2217408*mb:2217408*mb+n*64896], d[2217408*mb:2217408*mb+n*64896])
+	conv4.BackwardFilter(n, a[2152512*mb:2152512*mb+n*64896], d[2217408*mb:2217408*mb+n*64896], m.Grads[1513984:2841088], m.Grads[2841088:2841472], m.Scratch)
+	conv4.BackwardData(n, d[2217408*mb:2217408*mb+n*64896], m.Params[1513984:2841088], d[2152512*mb:2152512*mb+n*64896], m.Scratch)
+	rt.ReLUBackward(a[2152512*mb:2152512*mb+n*64896], d[2152512*mb:2152512*mb+n*64896])
+	conv3.BackwardFilter(n, a[2109248*mb:2109248*mb+n*43264], d[2152512*mb:2152512*mb+n*64896], m.Grads[628864:1513600], m.Grads[1513600:1513984], m.Scratch)
+	conv3.BackwardData(n, d[2152512*mb:2152512*mb+n*64896], m.Params[628864:1513600], d[2109248*mb:2109248*mb+n*43264], m.Scratch)
+	lrn2.Backward(n, a[2065984*mb:2065984*mb+n*43264], a[2109248*mb:2109248*mb+n*43264], m.Saved[290400*mb:290400*mb+n*43264], d[2109248*mb:2109248*mb+n*43264], d[2065984*mb:2065984*mb+n*43264], m.Scratch)
+	maxpool2.Backward(n, d[2065984*mb:2065984*mb+n*43264], m.Argmax[290400*mb:290400*mb+n*43264], d[1892928*mb:1892928*mb+n*173056])
+	rt.ReLUBackward(a[1892928*mb:1892928*mb+n*173056], d[1892928*mb:1892928*mb+n*173056])
+	conv2.BackwardFilter(n, a[1602528*mb:1602528*mb+n*290400], d[1892928*mb:1892928*mb+n*173056], m.Grads[14208:628608], m.Grads[628608:628864], m.Scratch)
+	conv2.BackwardData(n, d[1892928*mb:1892928*mb+n*173056], m.Params[14208:628608], d[1602528*mb:1602528*mb+n*290400], m.Scratch)
+	lrn1.Backward(n, a[1312128*mb:1312128*mb+n*290400], a[1602528*mb:1602528*mb+n*290400], m.Saved[:n*290400], d[1602528*mb:1602528*mb+n*290400], d[1312128*mb:1312128*mb+n*290400], m.Scratch)
+	maxpool1.Backward(n, d[1312128*mb:1312128*mb+n*290400], m.Argmax[:n*290400], d[150528*mb:150528*mb+n*1161600])
+	rt.ReLUBackward(a[150528*mb:150528*mb+n*1161600], d[150528*mb:150528*mb+n*1161600])
+	conv1.BackwardFilter(n, a[:n*150528], d[150528*mb:150528*mb+n*1161600], m.Grads[0:14112], m.Grads[14112:14208], m.Scratch)
 }
 
-// maxpool2: maxpool 3 s2 ceil (../networks/zfnet.cnn:7), 26x26x256 -> 13x13x256.
-func (m *Net) maxpool2Forward(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, m.argmax[290400*m.maxBatch:290400*m.maxBatch+n*43264])
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), lrn2.ScratchSize(), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb))
 }
 
-// maxpool2Infer takes the maxima without their positions.
-func (m *Net) maxpool2Infer(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, nil)
+// loss returns the cross-entropy of the main output plus each auxiliary head's times its
+// weight, and leaves each output's softmax in place of its logits.
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
+	var loss float32
+	// softmax1, weight 1
+	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[2342976*mb:2342976*mb+n*1000], labels, a[2342976*mb:2342976*mb+n*1000])
+	return loss
 }
 
-func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
-	maxpool2.Backward(n, dy, m.argmax[290400*m.maxBatch:290400*m.maxBatch+n*43264], dx)
-}
-
-// lrn2: lrn (../networks/zfnet.cnn:7), 13x13x256 -> 13x13x256.
-func (m *Net) lrn2Forward(n int, x, y []float32) {
-	lrn2.Forward(n, x, y, m.saved[290400*m.maxBatch:290400*m.maxBatch+n*43264], m.scratch)
-}
-
-// lrn2Backward needs the output y of the forward pass.
-func (m *Net) lrn2Backward(n int, x, y, dy, dx []float32) {
-	lrn2.Backward(n, x, y, m.saved[290400*m.maxBatch:290400*m.maxBatch+n*43264], dy, dx, m.scratch)
-}
-
-// conv3: conv 384 3x3 p1 (../networks/zfnet.cnn:8), 13x13x256 -> 13x13x384.
-func (m *Net) conv3Forward(n int, x, y []float32) {
-	conv3.Forward(n, x, m.params[628864:1513600], m.params[1513600:1513984], y, m.scratch)
-}
-
-func (m *Net) conv3Backward(n int, x, dy, dx []float32) {
-	conv3.BackwardFilter(n, x, dy, m.grads[628864:1513600], m.grads[1513600:1513984], m.scratch)
-	if dx != nil {
-		conv3.BackwardData(n, dy, m.params[628864:1513600], dx, m.scratch)
-	}
-}
-
-// relu3: relu (../networks/zfnet.cnn:8), 13x13x384 -> 13x13x384. Its forward runs in conv3's epilogue.
-func (m *Net) relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv4: conv 384 3x3 p1 (../networks/zfnet.cnn:9), 13x13x384 -> 13x13x384.
-func (m *Net) conv4Forward(n int, x, y []float32) {
-	conv4.Forward(n, x, m.params[1513984:2841088], m.params[2841088:2841472], y, m.scratch)
-}
-
-func (m *Net) conv4Backward(n int, x, dy, dx []float32) {
-	conv4.BackwardFilter(n, x, dy, m.grads[1513984:2841088], m.grads[2841088:2841472], m.scratch)
-	if dx != nil {
-		conv4.BackwardData(n, dy, m.params[1513984:2841088], dx, m.scratch)
-	}
-}
-
-// relu4: relu (../networks/zfnet.cnn:9), 13x13x384 -> 13x13x384. Its forward runs in conv4's epilogue.
-func (m *Net) relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv5: conv 256 3x3 p1 (../networks/zfnet.cnn:10), 13x13x384 -> 13x13x256.
-func (m *Net) conv5Forward(n int, x, y []float32) {
-	conv5.Forward(n, x, m.params[2841472:3726208], m.params[3726208:3726464], y, m.scratch)
-}
-
-func (m *Net) conv5Backward(n int, x, dy, dx []float32) {
-	conv5.BackwardFilter(n, x, dy, m.grads[2841472:3726208], m.grads[3726208:3726464], m.scratch)
-	if dx != nil {
-		conv5.BackwardData(n, dy, m.params[2841472:3726208], dx, m.scratch)
-	}
-}
-
-// relu5: relu (../networks/zfnet.cnn:10), 13x13x256 -> 13x13x256. Its forward runs in conv5's epilogue.
-func (m *Net) relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool3: maxpool 3 s2 ceil (../networks/zfnet.cnn:10), 13x13x256 -> 6x6x256.
-func (m *Net) maxpool3Forward(n int, x, y []float32) {
-	maxpool3.Forward(n, x, y, m.argmax[333664*m.maxBatch:333664*m.maxBatch+n*9216])
-}
-
-// maxpool3Infer takes the maxima without their positions.
-func (m *Net) maxpool3Infer(n int, x, y []float32) {
-	maxpool3.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool3Backward(n int, x, dy, dx []float32) {
-	maxpool3.Backward(n, dy, m.argmax[333664*m.maxBatch:333664*m.maxBatch+n*9216], dx)
-}
-
-// fc1: fc 4096 (../networks/zfnet.cnn:11), 6x6x256 -> 1x1x4096.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[3726464:41475200], m.params[41475200:41479296], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[3726464:41475200], m.grads[41475200:41479296])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[3726464:41475200], dx)
-	}
-}
-
-// relu6: relu (../networks/zfnet.cnn:11), 1x1x4096 -> 1x1x4096. Its forward runs in fc1's epilogue.
-func (m *Net) relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// dropout1: dropout 0.5 (../networks/zfnet.cnn:11), 1x1x4096 -> 1x1x4096. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout1.Backward(y, m.saved[333664*m.maxBatch:333664*m.maxBatch+n*4096])
-		return
-	}
-	dropout1.Forward(y, m.saved[333664*m.maxBatch:333664*m.maxBatch+n*4096], m.rng, true)
-}
-
-func (m *Net) dropout1Backward(n int, dy, dx []float32) {
-	dropout1.Backward(dy, m.saved[333664*m.maxBatch:333664*m.maxBatch+n*4096])
-}
-
-// fc2: fc 4096 (../networks/zfnet.cnn:12), 1x1x4096 -> 1x1x4096.
-func (m *Net) fc2Forward(n int, x, y []float32) {
-	fc2.Forward(n, x, m.params[41479296:58256512], m.params[58256512:58260608], y)
-}
-
-func (m *Net) fc2Backward(n int, x, dy, dx []float32) {
-	fc2.BackwardFilter(n, x, dy, m.grads[41479296:58256512], m.grads[58256512:58260608])
-	if dx != nil {
-		fc2.BackwardData(n, dy, m.params[41479296:58256512], dx)
-	}
-}
-
-// relu7: relu (../networks/zfnet.cnn:12), 1x1x4096 -> 1x1x4096. Its forward runs in fc2's epilogue.
-func (m *Net) relu7Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// dropout2: dropout 0.5 (../networks/zfnet.cnn:12), 1x1x4096 -> 1x1x4096. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout2Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout2.Backward(y, m.saved[337760*m.maxBatch:337760*m.maxBatch+n*4096])
-		return
-	}
-	dropout2.Forward(y, m.saved[337760*m.maxBatch:337760*m.maxBatch+n*4096], m.rng, true)
-}
-
-func (m *Net) dropout2Backward(n int, dy, dx []float32) {
-	dropout2.Backward(dy, m.saved[337760*m.maxBatch:337760*m.maxBatch+n*4096])
-}
-
-// fc3: fc 1000 (../networks/zfnet.cnn:13), 1x1x4096 -> 1x1x1000.
-func (m *Net) fc3Forward(n int, x, y []float32) {
-	fc3.Forward(n, x, m.params[58260608:62356608], m.params[62356608:62357608], y)
-}
-
-func (m *Net) fc3Backward(n int, x, dy, dx []float32) {
-	fc3.BackwardFilter(n, x, dy, m.grads[58260608:62356608], m.grads[62356608:62357608])
-	if dx != nil {
-		fc3.BackwardData(n, dy, m.params[58260608:62356608], dx)
-	}
-}
-
-// softmax1: softmax (../networks/zfnet.cnn:13), 1x1x1000 -> 1x1x1000. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
+// lossBackward adds the gradient of loss to the logits' gradients.
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.Softmax{Classes: 1000}.LossBackward(n, a[2342976*mb:2342976*mb+n*1000], labels, float32(1), d[2342976*mb:2342976*mb+n*1000])
 }
 
 // The geometry of every layer, all constants.
@@ -277,672 +301,6 @@ var (
 	fc3      = rt.FC{In: 4096, Out: 1000, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 1000}
 )
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
-type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
-}
-
-// New returns the network for batches of up to maxBatch images, initialised from seed as
-// the .cnn's recipe says (init gaussian). It panics if maxBatch < 1.
-func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("zfnet.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 1452000*mb),
-		argmax:    make([]int32, 342880*mb),
-		buffers:   make([]float32, 0),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 62357608),
-		saved:     make([]float32, 341856*mb),
-		savedFix:  make([]float32, 0),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), lrn2.ScratchSize(), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.01,
-			LR:     0.01,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.01)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
-		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:14112],
-		Name:   "conv1.weight",
-		Shape:  []int{96, 3, 7, 7},
-	}, {
-		Buffer: false,
-		Data:   m.params[14112:14208],
-		Name:   "conv1.bias",
-		Shape:  []int{96},
-	}, {
-		Buffer: false,
-		Data:   m.params[14208:628608],
-		Name:   "conv2.weight",
-		Shape:  []int{256, 96, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[628608:628864],
-		Name:   "conv2.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[628864:1513600],
-		Name:   "conv3.weight",
-		Shape:  []int{384, 256, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1513600:1513984],
-		Name:   "conv3.bias",
-		Shape:  []int{384},
-	}, {
-		Buffer: false,
-		Data:   m.params[1513984:2841088],
-		Name:   "conv4.weight",
-		Shape:  []int{384, 384, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2841088:2841472],
-		Name:   "conv4.bias",
-		Shape:  []int{384},
-	}, {
-		Buffer: false,
-		Data:   m.params[2841472:3726208],
-		Name:   "conv5.weight",
-		Shape:  []int{256, 384, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[3726208:3726464],
-		Name:   "conv5.bias",
-		Shape:  []int{256},
-	}, {
-		Buffer: false,
-		Data:   m.params[3726464:41475200],
-		Name:   "fc1.weight",
-		Shape:  []int{4096, 9216},
-	}, {
-		Buffer: false,
-		Data:   m.params[41475200:41479296],
-		Name:   "fc1.bias",
-		Shape:  []int{4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[41479296:58256512],
-		Name:   "fc2.weight",
-		Shape:  []int{4096, 4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[58256512:58260608],
-		Name:   "fc2.bias",
-		Shape:  []int{4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[58260608:62356608],
-		Name:   "fc3.weight",
-		Shape:  []int{1000, 4096},
-	}, {
-		Buffer: false,
-		Data:   m.params[62356608:62357608],
-		Name:   "fc3.bias",
-		Shape:  []int{1000},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
-}
-
-// forwardInfer runs the network at inference on the n images at the start of m.act:
-// bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*150528], a[290400*mb:290400*mb+n*1161600])
-	// relu1: fused into its producer
-	m.maxpool1Infer(n, a[290400*mb:290400*mb+n*1161600], a[:n*290400])
-	m.lrn1Forward(n, a[:n*290400], a[290400*mb:290400*mb+n*290400])
-	m.conv2Forward(n, a[290400*mb:290400*mb+n*290400], a[:n*173056])
-	// relu2: fused into its producer
-	m.maxpool2Infer(n, a[:n*173056], a[290400*mb:290400*mb+n*43264])
-	m.lrn2Forward(n, a[290400*mb:290400*mb+n*43264], a[:n*43264])
-	m.conv3Forward(n, a[:n*43264], a[290400*mb:290400*mb+n*64896])
-	// relu3: fused into its producer
-	m.conv4Forward(n, a[290400*mb:290400*mb+n*64896], a[:n*64896])
-	// relu4: fused into its producer
-	m.conv5Forward(n, a[:n*64896], a[290400*mb:290400*mb+n*43264])
-	// relu5: fused into its producer
-	m.maxpool3Infer(n, a[290400*mb:290400*mb+n*43264], a[:n*9216])
-	m.fc1Forward(n, a[:n*9216], a[290400*mb:290400*mb+n*4096])
-	// relu6: fused into its producer
-	// dropout1: identity at inference
-	m.fc2Forward(n, a[290400*mb:290400*mb+n*4096], a[:n*4096])
-	// relu7: fused into its producer
-	// dropout2: identity at inference
-	m.fc3Forward(n, a[:n*4096], a[290400*mb:290400*mb+n*1000])
-	m.softmax1Forward(n, a[290400*mb:290400*mb+n*1000], a[290400*mb:290400*mb+n*1000])
-}
-
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
-// keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*150528], a[150528*mb:150528*mb+n*1161600])
-	// relu1: fused into conv1
-	m.maxpool1Forward(n, a[150528*mb:150528*mb+n*1161600], a[1312128*mb:1312128*mb+n*290400])
-	m.lrn1Forward(n, a[1312128*mb:1312128*mb+n*290400], a[1602528*mb:1602528*mb+n*290400])
-	m.conv2Forward(n, a[1602528*mb:1602528*mb+n*290400], a[1892928*mb:1892928*mb+n*173056])
-	// relu2: fused into conv2
-	m.maxpool2Forward(n, a[1892928*mb:1892928*mb+n*173056], a[2065984*mb:2065984*mb+n*43264])
-	m.lrn2Forward(n, a[2065984*mb:2065984*mb+n*43264], a[2109248*mb:2109248*mb+n*43264])
-	m.conv3Forward(n, a[2109248*mb:2109248*mb+n*43264], a[2152512*mb:2152512*mb+n*64896])
-	// relu3: fused into conv3
-	m.conv4Forward(n, a[2152512*mb:2152512*mb+n*64896], a[2217408*mb:2217408*mb+n*64896])
-	// relu4: fused into conv4
-	m.conv5Forward(n, a[2217408*mb:2217408*mb+n*64896], a[2282304*mb:2282304*mb+n*43264])
-	// relu5: fused into conv5
-	m.maxpool3Forward(n, a[2282304*mb:2282304*mb+n*43264], a[2325568*mb:2325568*mb+n*9216])
-	m.fc1Forward(n, a[2325568*mb:2325568*mb+n*9216], a[2334784*mb:2334784*mb+n*4096])
-	// relu6: fused into fc1
-	m.dropout1Forward(n, a[2334784*mb:2334784*mb+n*4096], a[2334784*mb:2334784*mb+n*4096])
-	m.fc2Forward(n, a[2334784*mb:2334784*mb+n*4096], a[2338880*mb:2338880*mb+n*4096])
-	// relu7: fused into fc2
-	m.dropout2Forward(n, a[2338880*mb:2338880*mb+n*4096], a[2338880*mb:2338880*mb+n*4096])
-	m.fc3Forward(n, a[2338880*mb:2338880*mb+n*4096], a[2342976*mb:2342976*mb+n*1000])
-	// softmax1: computed by the loss
-}
-
-// backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	// softmax1: in the loss's backward
-	m.fc3Backward(n, a[2338880*mb:2338880*mb+n*4096], d[2342976*mb:2342976*mb+n*1000], d[2338880*mb:2338880*mb+n*4096])
-	m.dropout2Backward(n, d[2338880*mb:2338880*mb+n*4096], d[2338880*mb:2338880*mb+n*4096])
-	m.relu7Backward(n, a[2338880*mb:2338880*mb+n*4096], d[2338880*mb:2338880*mb+n*4096], d[2338880*mb:2338880*mb+n*4096])
-	m.fc2Backward(n, a[2334784*mb:2334784*mb+n*4096], d[2338880*mb:2338880*mb+n*4096], d[2334784*mb:2334784*mb+n*4096])
-	m.dropout1Backward(n, d[2334784*mb:2334784*mb+n*4096], d[2334784*mb:2334784*mb+n*4096])
-	m.relu6Backward(n, a[2334784*mb:2334784*mb+n*4096], d[2334784*mb:2334784*mb+n*4096], d[2334784*mb:2334784*mb+n*4096])
-	m.fc1Backward(n, a[2325568*mb:2325568*mb+n*9216], d[2334784*mb:2334784*mb+n*4096], d[2325568*mb:2325568*mb+n*9216])
-	m.maxpool3Backward(n, a[2282304*mb:2282304*mb+n*43264], d[2325568*mb:2325568*mb+n*9216], d[2282304*mb:2282304*mb+n*43264])
-	m.relu5Backward(n, a[2282304*mb:2282304*mb+n*43264], d[2282304*mb:2282304*mb+n*43264], d[2282304*mb:2282304*mb+n*43264])
-	m.conv5Backward(n, a[2217408*mb:2217408*mb+n*64896], d[2282304*mb:2282304*mb+n*43264], d[2217408*mb:2217408*mb+n*64896])
-	m.relu4Backward(n, a[2217408*mb:2217408*mb+n*64896], d[2217408*mb:2217408*mb+n*64896], d[2217408*mb:2217408*mb+n*64896])
-	m.conv4Backward(n, a[2152512*mb:2152512*mb+n*64896], d[2217408*mb:2217408*mb+n*64896], d[2152512*mb:2152512*mb+n*64896])
-	m.relu3Backward(n, a[2152512*mb:2152512*mb+n*64896], d[2152512*mb:2152512*mb+n*64896], d[2152512*mb:2152512*mb+n*64896])
-	m.conv3Backward(n, a[2109248*mb:2109248*mb+n*43264], d[2152512*mb:2152512*mb+n*64896], d[2109248*mb:2109248*mb+n*43264])
-	m.lrn2Backward(n, a[2065984*mb:2065984*mb+n*43264], a[2109248*mb:2109248*mb+n*43264], d[2109248*mb:2109248*mb+n*43264], d[2065984*mb:2065984*mb+n*43264])
-	m.maxpool2Backward(n, a[1892928*mb:1892928*mb+n*173056], d[2065984*mb:2065984*mb+n*43264], d[1892928*mb:1892928*mb+n*173056])
-	m.relu2Backward(n, a[1892928*mb:1892928*mb+n*173056], d[1892928*mb:1892928*mb+n*173056], d[1892928*mb:1892928*mb+n*173056])
-	m.conv2Backward(n, a[1602528*mb:1602528*mb+n*290400], d[1892928*mb:1892928*mb+n*173056], d[1602528*mb:1602528*mb+n*290400])
-	m.lrn1Backward(n, a[1312128*mb:1312128*mb+n*290400], a[1602528*mb:1602528*mb+n*290400], d[1602528*mb:1602528*mb+n*290400], d[1312128*mb:1312128*mb+n*290400])
-	m.maxpool1Backward(n, a[150528*mb:150528*mb+n*1161600], d[1312128*mb:1312128*mb+n*290400], d[150528*mb:150528*mb+n*1161600])
-	m.relu1Backward(n, a[150528*mb:150528*mb+n*1161600], d[150528*mb:150528*mb+n*1161600], d[150528*mb:150528*mb+n*1161600])
-	m.conv1Backward(n, a[:n*150528], d[150528*mb:150528*mb+n*1161600], nil)
-}
-
-// loss returns the cross-entropy of the main output plus each auxiliary head's times its
-// weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
-	var loss float32
-	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 1000}.Loss(n, a[2342976*mb:2342976*mb+n*1000], labels, a[2342976*mb:2342976*mb+n*1000])
-	return loss
-}
-
-// lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	rt.Softmax{Classes: 1000}.LossBackward(n, a[2342976*mb:2342976*mb+n*1000], labels, float32(1), d[2342976*mb:2342976*mb+n*1000])
-}
-
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 128
-	DefaultEpochs    = 10
-	DefaultLR        = 0.01
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0005
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 224
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = true
-)
-
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
-}
-
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("zfnet: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("zfnet: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
-}
-
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*150528], x)
-	m.forwardInfer(n)
-	return a[290400*mb : 290400*mb+n*1000], nil
-}
-
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
-}
-
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 2343976*m.maxBatch)
-	m.dact = make([]float32, 2343976*m.maxBatch)
-	m.grads = make([]float32, 62357608)
-	ps := []rt.Param{{
-		G:    m.grads[0:14112],
-		Name: "conv1.weight",
-		W:    m.params[0:14112],
-	}, {
-		G:    m.grads[14112:14208],
-		Name: "conv1.bias",
-		W:    m.params[14112:14208],
-	}, {
-		G:    m.grads[14208:628608],
-		Name: "conv2.weight",
-		W:    m.params[14208:628608],
-	}, {
-		G:    m.grads[628608:628864],
-		Name: "conv2.bias",
-		W:    m.params[628608:628864],
-	}, {
-		G:    m.grads[628864:1513600],
-		Name: "conv3.weight",
-		W:    m.params[628864:1513600],
-	}, {
-		G:    m.grads[1513600:1513984],
-		Name: "conv3.bias",
-		W:    m.params[1513600:1513984],
-	}, {
-		G:    m.grads[1513984:2841088],
-		Name: "conv4.weight",
-		W:    m.params[1513984:2841088],
-	}, {
-		G:    m.grads[2841088:2841472],
-		Name: "conv4.bias",
-		W:    m.params[2841088:2841472],
-	}, {
-		G:    m.grads[2841472:3726208],
-		Name: "conv5.weight",
-		W:    m.params[2841472:3726208],
-	}, {
-		G:    m.grads[3726208:3726464],
-		Name: "conv5.bias",
-		W:    m.params[3726208:3726464],
-	}, {
-		G:    m.grads[3726464:41475200],
-		Name: "fc1.weight",
-		W:    m.params[3726464:41475200],
-	}, {
-		G:    m.grads[41475200:41479296],
-		Name: "fc1.bias",
-		W:    m.params[41475200:41479296],
-	}, {
-		G:    m.grads[41479296:58256512],
-		Name: "fc2.weight",
-		W:    m.params[41479296:58256512],
-	}, {
-		G:    m.grads[58256512:58260608],
-		Name: "fc2.bias",
-		W:    m.params[58256512:58260608],
-	}, {
-		G:    m.grads[58260608:62356608],
-		Name: "fc3.weight",
-		W:    m.params[58260608:62356608],
-	}, {
-		G:    m.grads[62356608:62357608],
-		Name: "fc3.bias",
-		W:    m.params[62356608:62357608],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
-}
-
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*150528], x)
-	m.forwardTrain(n)
-	return a[2342976*mb : 2342976*mb+n*1000], nil
-}
-
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("zfnet: Backward before TrainForward")
-	}
-	n := len(dlogits) / 1000
-	if n < 1 || n > m.maxBatch || len(dlogits)%1000 != 0 {
-		return fmt.Errorf("zfnet: dlogits has %d floats, want N*%d", len(dlogits), 1000)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[2342976*m.maxBatch:2342976*m.maxBatch+n*1000], dlogits)
-	m.backward(n)
-	return nil
-}
-
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:14112],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[14112:14208],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[14208:628608],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[628608:628864],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[628864:1513600],
-		Name: "conv3.weight",
-	}, {
-		Data: m.grads[1513600:1513984],
-		Name: "conv3.bias",
-	}, {
-		Data: m.grads[1513984:2841088],
-		Name: "conv4.weight",
-	}, {
-		Data: m.grads[2841088:2841472],
-		Name: "conv4.bias",
-	}, {
-		Data: m.grads[2841472:3726208],
-		Name: "conv5.weight",
-	}, {
-		Data: m.grads[3726208:3726464],
-		Name: "conv5.bias",
-	}, {
-		Data: m.grads[3726464:41475200],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[41475200:41479296],
-		Name: "fc1.bias",
-	}, {
-		Data: m.grads[41479296:58256512],
-		Name: "fc2.weight",
-	}, {
-		Data: m.grads[58256512:58260608],
-		Name: "fc2.bias",
-	}, {
-		Data: m.grads[58260608:62356608],
-		Name: "fc3.weight",
-	}, {
-		Data: m.grads[62356608:62357608],
-		Name: "fc3.bias",
-	}}
-}
-
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("zfnet: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("zfnet: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("zfnet: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*150528], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
-}
-
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
-}
-
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
-}
-
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init gaussian).
-func (m *Net) initParams(seed uint64) {
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:14112], 0.01)
-	rt.Fill(m.params[14112:14208], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[14208:628608], 0.01)
-	rt.Fill(m.params[628608:628864], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv3.weight")), m.params[628864:1513600], 0.01)
-	rt.Fill(m.params[1513600:1513984], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv4.weight")), m.params[1513984:2841088], 0.01)
-	rt.Fill(m.params[2841088:2841472], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv5.weight")), m.params[2841472:3726208], 0.01)
-	rt.Fill(m.params[3726208:3726464], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[3726464:41475200], 0.01)
-	rt.Fill(m.params[41475200:41479296], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "fc2.weight")), m.params[41479296:58256512], 0.01)
-	rt.Fill(m.params[58256512:58260608], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "fc3.weight")), m.params[58260608:62356608], 0.01)
-	rt.Fill(m.params[62356608:62357608], float32(0))
-	m.foldStale = true
-}
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "ZFNet (../networks/zfnet.cnn): input 224x224x3\n\n #  name      layer                  output      params           MACs  activations\n 0  input     input 224x224x3     224x224x3           0              0      150,528\n 1  conv1     conv 96 7x7 s2 p1  110x110x96      14,208    170,755,200    1,161,600\n 2  relu1     relu               110x110x96           0              0            0\n 3  maxpool1  maxpool 3 s2 ceil    55x55x96           0              0      290,400\n 4  lrn1      lrn                  55x55x96           0              0      290,400\n 5  conv2     conv 256 5x5 s2     26x26x256     614,656    415,334,400      173,056\n 6  relu2     relu                26x26x256           0              0            0\n 7  maxpool2  maxpool 3 s2 ceil   13x13x256           0              0       43,264\n 8  lrn2      lrn                 13x13x256           0              0       43,264\n 9  conv3     conv 384 3x3 p1     13x13x384     885,120    149,520,384       64,896\n10  relu3     relu                13x13x384           0              0            0\n11  conv4     conv 384 3x3 p1     13x13x384   1,327,488    224,280,576       64,896\n12  relu4     relu                13x13x384           0              0            0\n13  conv5     conv 256 3x3 p1     13x13x256     884,992    149,520,384       43,264\n14  relu5     relu                13x13x256           0              0            0\n15  maxpool3  maxpool 3 s2 ceil     6x6x256           0              0        9,216\n16  fc1       fc 4096              1x1x4096  37,752,832     37,748,736        4,096\n17  relu6     relu                 1x1x4096           0              0            0\n18  dropout1  dropout 0.5          1x1x4096           0              0            0\n19  fc2       fc 4096              1x1x4096  16,781,312     16,777,216        4,096\n20  relu7     relu                 1x1x4096           0              0            0\n21  dropout2  dropout 0.5          1x1x4096           0              0            0\n22  fc3       fc 1000              1x1x1000   4,097,000      4,096,000        1,000\n23  softmax1  softmax              1x1x1000           0              0            0\n    total                          1x1x1000  62,357,608  1,168,032,896    2,343,976\n\nparameters: 62,357,608 (249.4 MB float32)\nconv+fc multiply-accumulates per image: 1,168,032,896\nforward activations per image: 2,343,976 values (9.4 MB float32; input included, relu/dropout/softmax in place)\n"

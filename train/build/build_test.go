@@ -5,6 +5,7 @@ import (
 	"go/format"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -27,8 +28,8 @@ func compileTest(t *testing.T, path string) (*compiler.Model, []byte) {
 func ptr[T any](v T) *T { return &v }
 
 // TestOverridesReachGeneratedCode checks that --lr, --momentum, --decay and
-// --nesterov are compiled into the network's package: its recipe constants,
-// the optimizer it builds and the schedule's base LR.
+// --nesterov are compiled into the network's package: the recipe of its
+// Program, from which the runtime builds the optimizer and the schedule.
 func TestOverridesReachGeneratedCode(t *testing.T) {
 	m, src := compileTest(t, "../../networks/lenet5.cnn")
 	lr, mom, decay, nest := 0.02, 0.5, 1e-3, true
@@ -41,16 +42,9 @@ func TestOverridesReachGeneratedCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := string(files["net/net.go"])
-	for _, want := range []string{
-		"DefaultLR        = 0.02",
-		"Momentum         = 0.5",
-		"WeightDecay      = 0.001",
-		"Nesterov         = true",
-		"rt.NewSGD(ps, float32(0.02), float32(0.5), float32(0.001), true)",
-		"rt.NewPlateau(0.02)",
-	} {
-		if !strings.Contains(code, want) {
-			t.Errorf("generated code lacks %q", want)
+	for _, want := range []string{`\bLR:\s+0\.02,`, `\bMomentum:\s+0\.5,`, `\bDecay:\s+0\.001,`, `\bNesterov:\s+true,`} {
+		if !regexp.MustCompile(want).MatchString(code) {
+			t.Errorf("the generated recipe lacks %s", want)
 		}
 	}
 	if !strings.Contains(string(files["main.go"]), `Overrides:  "{\"lr\":0.02,\"momentum\":0.5,\"decay\":0.001,\"nesterov\":true}"`) {
@@ -66,7 +60,7 @@ func TestOverridesReachGeneratedCode(t *testing.T) {
 	// Without overrides the .cnn's recipe stands.
 	m2, src2 := compileTest(t, "../../networks/lenet5.cnn")
 	files, err = moduleFiles(m2, "networks/lenet5.cnn", src2, Overrides{}, moduleRef{dir: "/cnnc"})
-	if err != nil || !strings.Contains(string(files["net/net.go"]), "rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)") {
+	if err != nil || !regexp.MustCompile(`\bLR:\s+0\.01,[^}]*\bMomentum:\s+0\.9,[^}]*\bNesterov:\s+false,`).MatchString(string(files["net/net.go"])) {
 		t.Errorf("the .cnn's recipe did not reach the code (%v)", err)
 	}
 	for _, tc := range []struct {
@@ -105,10 +99,10 @@ func TestOverridesText(t *testing.T) {
 }
 
 // TestMainGo: the rendered main.go is gofmt-clean Go that records the
-// source, its path and the seed.
+// source, its path and the overrides.
 func TestMainGo(t *testing.T) {
 	src := []byte("network \"quoted\"\n\tx\n")
-	b, err := renderMain("net", "dir/x.cnn", src, Overrides{Decay: ptr(0.5)}, 42)
+	b, err := renderMain("net", "dir/x.cnn", src, Overrides{Decay: ptr(0.5)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +119,7 @@ func TestMainGo(t *testing.T) {
 		`Source:     "network \"quoted\"\n\tx\n",`,
 		`SourcePath: "dir/x.cnn",`,
 		`Overrides:  "{\"decay\":0.5}",`,
-		"Seed:      42,",
+		"Program:    net.Program(),",
 		"train.Main(&train.Spec{",
 	} {
 		if !strings.Contains(string(b), want) {

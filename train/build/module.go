@@ -128,7 +128,7 @@ func moduleFiles(m *compiler.Model, path string, src []byte, ov Overrides, ref m
 		}
 		files[pkg+"/"+f.Name] = f.Data
 	}
-	main, err := renderMain(pkg, path, src, ov, m.Net.Train.Seed)
+	main, err := renderMain(pkg, path, src, ov)
 	if err != nil {
 		return nil, err
 	}

@@ -2,21 +2,17 @@
 // Source: digits.cnn
 
 // Package digits is the Digits network of digits.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package digits
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,100 +30,184 @@ const (
 	MACs       = int64(56576) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 8 3x3 p1 (digits.cnn:5), 12x12x1 -> 12x12x8.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:72], m.params[72:80], y, m.scratch)
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
+type Net struct {
+	*rt.Net
 }
 
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:72], m.grads[72:80], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:72], dx, m.scratch)
-	}
+// New returns the network for batches of up to maxBatch images, initialised from seed as
+// the .cnn's recipe says (init he). It panics if maxBatch < 1.
+func New(maxBatch int, seed uint64) *Net {
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
 }
 
-// relu1: relu (digits.cnn:5), 12x12x8 -> 12x12x8. Its forward runs in conv1's epilogue.
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "digits",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      6020,
+	Buffers:     0,
+	Train:       2340,
+	Infer:       1440,
+	Saved:       0,
+	Argmax:      432,
+	SavedFixed:  0,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    0,
+	TrainLogits: 2336,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     16,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.05,
+		Momentum:  0.9,
+		Decay:     0.0001,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
+		},
+		Init: rt.InitRecipe{
+			Kind: "he",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      0,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    false,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// maxpool1: maxpool 2 (digits.cnn:5), 12x12x8 -> 6x6x8.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*288])
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
 }
 
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{8, 1, 3, 3}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{8}, Off: 72, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{16, 8, 3, 3}, Off: 80, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{16}, Off: 1232, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{32, 144}, Off: 1248, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{32}, Off: 5856, Init: rt.InitBias},
+		{Name: "fc2.weight", Shape: []int{4, 32}, Off: 5888, Init: rt.InitWeight},
+		{Name: "fc2.bias", Shape: []int{4}, Off: 6016, Init: rt.InitBias},
+	}...)
+	return t
 }
 
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*288], dx)
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
+// bn folded, relu fused, dropout the identity, auxiliary heads absent.
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*144], m.Params[0:72], m.Params[72:80], a[288*mb:288*mb+n*1152], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[288*mb:288*mb+n*1152], a[:n*288], nil)
+	conv2.Forward(n, a[:n*288], m.Params[80:1232], m.Params[1232:1248], a[288*mb:288*mb+n*576], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	maxpool2.Forward(n, a[288*mb:288*mb+n*576], a[:n*144], nil)
+	fc1.Forward(n, a[:n*144], m.Params[1248:5856], m.Params[5856:5888], a[288*mb:288*mb+n*32])
+	// relu3: in the epilogue of the conv or fc before it
+	fc2.Forward(n, a[288*mb:288*mb+n*32], m.Params[5888:6016], m.Params[6016:6020], a[:n*4])
+	softmax1.Forward(n, a[:n*4], a[:n*4])
 }
 
-// conv2: conv 16 3x3 p1 (digits.cnn:6), 6x6x8 -> 6x6x16.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[80:1232], m.params[1232:1248], y, m.scratch)
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
+// keeping every output that backward needs.
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 8 3x3 p1 (digits.cnn:5), 12x12x1 -> 12x12x8
+	conv1.Forward(n, a[:n*144], m.Params[0:72], m.Params[72:80], a[144*mb:144*mb+n*1152], m.Scratch)
+	// relu1: relu (digits.cnn:5), 12x12x8 -> 12x12x8
+	// relu1: in the epilogue of the conv before it
+	// maxpool1: maxpool 2 (digits.cnn:5), 12x12x8 -> 6x6x8
+	maxpool1.Forward(n, a[144*mb:144*mb+n*1152], a[1296*mb:1296*mb+n*288], m.Argmax[:n*288])
+	// conv2: conv 16 3x3 p1 (digits.cnn:6), 6x6x8 -> 6x6x16
+	conv2.Forward(n, a[1296*mb:1296*mb+n*288], m.Params[80:1232], m.Params[1232:1248], a[1584*mb:1584*mb+n*576], m.Scratch)
+	// relu2: relu (digits.cnn:6), 6x6x16 -> 6x6x16
+	// relu2: in the epilogue of the conv before it
+	// maxpool2: maxpool 2 (digits.cnn:6), 6x6x16 -> 3x3x16
+	maxpool2.Forward(n, a[1584*mb:1584*mb+n*576], a[2160*mb:2160*mb+n*144], m.Argmax[288*mb:288*mb+n*144])
+	// fc1: fc 32 (digits.cnn:7), 3x3x16 -> 1x1x32
+	fc1.Forward(n, a[2160*mb:2160*mb+n*144], m.Params[1248:5856], m.Params[5856:5888], a[2304*mb:2304*mb+n*32])
+	// relu3: relu (digits.cnn:7), 1x1x32 -> 1x1x32
+	// relu3: in the epilogue of the fc before it
+	// fc2: fc 4 (digits.cnn:7), 1x1x32 -> 1x1x4
+	fc2.Forward(n, a[2304*mb:2304*mb+n*32], m.Params[5888:6016], m.Params[6016:6020], a[2336*mb:2336*mb+n*4])
+	// softmax1: softmax (digits.cnn:7), 1x1x4 -> 1x1x4
+	// softmax1: computed by the loss
 }
 
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[80:1232], m.grads[1232:1248], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[80:1232], dx, m.scratch)
-	}
+// backward runs every layer's backward in reverse order; the gradients of the outputs
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	// softmax1: in the loss's backward
+	fc2.BackwardFilter(n, a[2304*mb:2304*mb+n*32], d[2336*mb:2336*mb+n*4], m.Grads[5888:6016], m.Grads[6016:6020])
+	fc2.BackwardData(n, d[2336*mb:2336*mb+n*4], m.Params[5888:6016], d[2304*mb:2304*mb+n*32])
+	rt.ReLUBackward(a[2304*mb:2304*mb+n*32], d[2304*mb:2304*mb+n*32])
+	fc1.BackwardFilter(n, a[2160*mb:2160*mb+n*144], d[2304*mb:2304*mb+n*32], m.Grads[1248:5856], m.Grads[5856:5888])
+	fc1.BackwardData(n, d[2304*mb:2304*mb+n*32], m.Params[1248:5856], d[2160*mb:2160*mb+n*144])
+	maxpool2.Backward(n, d[2160*mb:2160*mb+n*144], m.Argmax[288*mb:288*mb+n*144], d[1584*mb:1584*mb+n*576])
+	rt.ReLUBackward(a[1584*mb:1584*mb+n*576], d[1584*mb:1584*mb+n*576])
+	conv2.BackwardFilter(n, a[1296*mb:1296*mb+n*288], d[1584*mb:1584*mb+n*576], m.Grads[80:1232], m.Grads[1232:1248], m.Scratch)
+	conv2.BackwardData(n, d[1584*mb:1584*mb+n*576], m.Params[80:1232], d[1296*mb:1296*mb+n*288], m.Scratch)
+	maxpool1.Backward(n, d[1296*mb:1296*mb+n*288], m.Argmax[:n*288], d[144*mb:144*mb+n*1152])
+	rt.ReLUBackward(a[144*mb:144*mb+n*1152], d[144*mb:144*mb+n*1152])
+	conv1.BackwardFilter(n, a[:n*144], d[144*mb:144*mb+n*1152], m.Grads[0:72], m.Grads[72:80], m.Scratch)
 }
 
-// relu2: relu (digits.cnn:6), 6x6x16 -> 6x6x16. Its forward runs in conv2's epilogue.
-func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb))
 }
 
-// maxpool2: maxpool 2 (digits.cnn:6), 6x6x16 -> 3x3x16.
-func (m *Net) maxpool2Forward(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, m.argmax[288*m.maxBatch:288*m.maxBatch+n*144])
+// loss returns the cross-entropy of the main output plus each auxiliary head's times its
+// weight, and leaves each output's softmax in place of its logits.
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
+	var loss float32
+	// softmax1, weight 1
+	loss += float32(1) * rt.Softmax{Classes: 4}.Loss(n, a[2336*mb:2336*mb+n*4], labels, a[2336*mb:2336*mb+n*4])
+	return loss
 }
 
-// maxpool2Infer takes the maxima without their positions.
-func (m *Net) maxpool2Infer(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
-	maxpool2.Backward(n, dy, m.argmax[288*m.maxBatch:288*m.maxBatch+n*144], dx)
-}
-
-// fc1: fc 32 (digits.cnn:7), 3x3x16 -> 1x1x32.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[1248:5856], m.params[5856:5888], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[1248:5856], m.grads[5856:5888])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[1248:5856], dx)
-	}
-}
-
-// relu3: relu (digits.cnn:7), 1x1x32 -> 1x1x32. Its forward runs in fc1's epilogue.
-func (m *Net) relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// fc2: fc 4 (digits.cnn:7), 1x1x32 -> 1x1x4.
-func (m *Net) fc2Forward(n int, x, y []float32) {
-	fc2.Forward(n, x, m.params[5888:6016], m.params[6016:6020], y)
-}
-
-func (m *Net) fc2Backward(n int, x, dy, dx []float32) {
-	fc2.BackwardFilter(n, x, dy, m.grads[5888:6016], m.grads[6016:6020])
-	if dx != nil {
-		fc2.BackwardData(n, dy, m.params[5888:6016], dx)
-	}
-}
-
-// softmax1: softmax (digits.cnn:7), 1x1x4 -> 1x1x4. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
+// lossBackward adds the gradient of loss to the logits' gradients.
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.Softmax{Classes: 4}.LossBackward(n, a[2336*mb:2336*mb+n*4], labels, float32(1), d[2336*mb:2336*mb+n*4])
 }
 
 // The geometry of every layer, all constants.
@@ -140,529 +220,6 @@ var (
 	fc2      = rt.FC{In: 32, Out: 4, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 4}
 )
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
-type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
-}
-
-// New returns the network for batches of up to maxBatch images, initialised from seed as
-// the .cnn's recipe says (init he). It panics if maxBatch < 1.
-func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("digits.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 1440*mb),
-		argmax:    make([]int32, 432*mb),
-		buffers:   make([]float32, 0),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 6020),
-		saved:     make([]float32, 0*mb),
-		savedFix:  make([]float32, 0),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.05,
-			LR:     0.05,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.05)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
-		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:72],
-		Name:   "conv1.weight",
-		Shape:  []int{8, 1, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[72:80],
-		Name:   "conv1.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[80:1232],
-		Name:   "conv2.weight",
-		Shape:  []int{16, 8, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1232:1248],
-		Name:   "conv2.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[1248:5856],
-		Name:   "fc1.weight",
-		Shape:  []int{32, 144},
-	}, {
-		Buffer: false,
-		Data:   m.params[5856:5888],
-		Name:   "fc1.bias",
-		Shape:  []int{32},
-	}, {
-		Buffer: false,
-		Data:   m.params[5888:6016],
-		Name:   "fc2.weight",
-		Shape:  []int{4, 32},
-	}, {
-		Buffer: false,
-		Data:   m.params[6016:6020],
-		Name:   "fc2.bias",
-		Shape:  []int{4},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
-}
-
-// forwardInfer runs the network at inference on the n images at the start of m.act:
-// bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*144], a[288*mb:288*mb+n*1152])
-	// relu1: fused into its producer
-	m.maxpool1Infer(n, a[288*mb:288*mb+n*1152], a[:n*288])
-	m.conv2Forward(n, a[:n*288], a[288*mb:288*mb+n*576])
-	// relu2: fused into its producer
-	m.maxpool2Infer(n, a[288*mb:288*mb+n*576], a[:n*144])
-	m.fc1Forward(n, a[:n*144], a[288*mb:288*mb+n*32])
-	// relu3: fused into its producer
-	m.fc2Forward(n, a[288*mb:288*mb+n*32], a[:n*4])
-	m.softmax1Forward(n, a[:n*4], a[:n*4])
-}
-
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
-// keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*144], a[144*mb:144*mb+n*1152])
-	// relu1: fused into conv1
-	m.maxpool1Forward(n, a[144*mb:144*mb+n*1152], a[1296*mb:1296*mb+n*288])
-	m.conv2Forward(n, a[1296*mb:1296*mb+n*288], a[1584*mb:1584*mb+n*576])
-	// relu2: fused into conv2
-	m.maxpool2Forward(n, a[1584*mb:1584*mb+n*576], a[2160*mb:2160*mb+n*144])
-	m.fc1Forward(n, a[2160*mb:2160*mb+n*144], a[2304*mb:2304*mb+n*32])
-	// relu3: fused into fc1
-	m.fc2Forward(n, a[2304*mb:2304*mb+n*32], a[2336*mb:2336*mb+n*4])
-	// softmax1: computed by the loss
-}
-
-// backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	// softmax1: in the loss's backward
-	m.fc2Backward(n, a[2304*mb:2304*mb+n*32], d[2336*mb:2336*mb+n*4], d[2304*mb:2304*mb+n*32])
-	m.relu3Backward(n, a[2304*mb:2304*mb+n*32], d[2304*mb:2304*mb+n*32], d[2304*mb:2304*mb+n*32])
-	m.fc1Backward(n, a[2160*mb:2160*mb+n*144], d[2304*mb:2304*mb+n*32], d[2160*mb:2160*mb+n*144])
-	m.maxpool2Backward(n, a[1584*mb:1584*mb+n*576], d[2160*mb:2160*mb+n*144], d[1584*mb:1584*mb+n*576])
-	m.relu2Backward(n, a[1584*mb:1584*mb+n*576], d[1584*mb:1584*mb+n*576], d[1584*mb:1584*mb+n*576])
-	m.conv2Backward(n, a[1296*mb:1296*mb+n*288], d[1584*mb:1584*mb+n*576], d[1296*mb:1296*mb+n*288])
-	m.maxpool1Backward(n, a[144*mb:144*mb+n*1152], d[1296*mb:1296*mb+n*288], d[144*mb:144*mb+n*1152])
-	m.relu1Backward(n, a[144*mb:144*mb+n*1152], d[144*mb:144*mb+n*1152], d[144*mb:144*mb+n*1152])
-	m.conv1Backward(n, a[:n*144], d[144*mb:144*mb+n*1152], nil)
-}
-
-// loss returns the cross-entropy of the main output plus each auxiliary head's times its
-// weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
-	var loss float32
-	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 4}.Loss(n, a[2336*mb:2336*mb+n*4], labels, a[2336*mb:2336*mb+n*4])
-	return loss
-}
-
-// lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	rt.Softmax{Classes: 4}.LossBackward(n, a[2336*mb:2336*mb+n*4], labels, float32(1), d[2336*mb:2336*mb+n*4])
-}
-
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 16
-	DefaultEpochs    = 10
-	DefaultLR        = 0.05
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0001
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 0
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = false
-)
-
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
-}
-
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("digits: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("digits: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
-}
-
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	a := m.act
-	copy(a[:n*144], x)
-	m.forwardInfer(n)
-	return a[:n*4], nil
-}
-
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
-}
-
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 2340*m.maxBatch)
-	m.dact = make([]float32, 2340*m.maxBatch)
-	m.grads = make([]float32, 6020)
-	ps := []rt.Param{{
-		G:    m.grads[0:72],
-		Name: "conv1.weight",
-		W:    m.params[0:72],
-	}, {
-		G:    m.grads[72:80],
-		Name: "conv1.bias",
-		W:    m.params[72:80],
-	}, {
-		G:    m.grads[80:1232],
-		Name: "conv2.weight",
-		W:    m.params[80:1232],
-	}, {
-		G:    m.grads[1232:1248],
-		Name: "conv2.bias",
-		W:    m.params[1232:1248],
-	}, {
-		G:    m.grads[1248:5856],
-		Name: "fc1.weight",
-		W:    m.params[1248:5856],
-	}, {
-		G:    m.grads[5856:5888],
-		Name: "fc1.bias",
-		W:    m.params[5856:5888],
-	}, {
-		G:    m.grads[5888:6016],
-		Name: "fc2.weight",
-		W:    m.params[5888:6016],
-	}, {
-		G:    m.grads[6016:6020],
-		Name: "fc2.bias",
-		W:    m.params[6016:6020],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.05), float32(0.9), float32(0.0001), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
-}
-
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*144], x)
-	m.forwardTrain(n)
-	return a[2336*mb : 2336*mb+n*4], nil
-}
-
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("digits: Backward before TrainForward")
-	}
-	n := len(dlogits) / 4
-	if n < 1 || n > m.maxBatch || len(dlogits)%4 != 0 {
-		return fmt.Errorf("digits: dlogits has %d floats, want N*%d", len(dlogits), 4)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[2336*m.maxBatch:2336*m.maxBatch+n*4], dlogits)
-	m.backward(n)
-	return nil
-}
-
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:72],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[72:80],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[80:1232],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[1232:1248],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[1248:5856],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[5856:5888],
-		Name: "fc1.bias",
-	}, {
-		Data: m.grads[5888:6016],
-		Name: "fc2.weight",
-	}, {
-		Data: m.grads[6016:6020],
-		Name: "fc2.bias",
-	}}
-}
-
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("digits: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("digits: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("digits: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*144], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
-}
-
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
-}
-
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
-}
-
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init he).
-func (m *Net) initParams(seed uint64) {
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:72], 72)
-	rt.Fill(m.params[72:80], float32(0))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[80:1232], 144)
-	rt.Fill(m.params[1232:1248], float32(0))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[1248:5856], 144)
-	rt.Fill(m.params[5856:5888], float32(0))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "fc2.weight")), m.params[5888:6016], 32)
-	rt.Fill(m.params[6016:6020], float32(0))
-	m.foldStale = true
-}
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "Digits (digits.cnn): input 12x12x1\n\n #  name      layer            output  params    MACs  activations\n 0  input     input 12x12x1   12x12x1       0       0          144\n 1  conv1     conv 8 3x3 p1   12x12x8      80  10,368        1,152\n 2  relu1     relu            12x12x8       0       0            0\n 3  maxpool1  maxpool 2         6x6x8       0       0          288\n 4  conv2     conv 16 3x3 p1   6x6x16   1,168  41,472          576\n 5  relu2     relu             6x6x16       0       0            0\n 6  maxpool2  maxpool 2        3x3x16       0       0          144\n 7  fc1       fc 32            1x1x32   4,640   4,608           32\n 8  relu3     relu             1x1x32       0       0            0\n 9  fc2       fc 4              1x1x4     132     128            4\n10  softmax1  softmax           1x1x4       0       0            0\n    total                       1x1x4   6,020  56,576        2,340\n\nparameters: 6,020 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 56,576\nforward activations per image: 2,340 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"

@@ -2,21 +2,17 @@
 // Source: ../testdata/nets/mini_alexnet.cnn
 
 // Package mini_alexnet is the MiniAlexNet network of ../testdata/nets/mini_alexnet.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package mini_alexnet
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,146 +30,208 @@ const (
 	MACs       = int64(65200) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 8 5x5 s2 (../testdata/nets/mini_alexnet.cnn:6), 23x23x3 -> 10x10x8.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:600], m.params[600:608], y, m.scratch)
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
+type Net struct {
+	*rt.Net
 }
 
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:600], m.grads[600:608], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:600], dx, m.scratch)
+// New returns the network for batches of up to maxBatch images, initialised from seed as
+// the .cnn's recipe says (init gaussian). It panics if maxBatch < 1.
+func New(maxBatch int, seed uint64) *Net {
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "mini_alexnet",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      1517,
+	Buffers:     0,
+	Train:       2952,
+	Infer:       2387,
+	Saved:       304,
+	Argmax:      160,
+	SavedFixed:  0,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    0,
+	TrainLogits: 2947,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     4,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.01,
+		Momentum:  0.9,
+		Decay:     0.0005,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
+		},
+		Init: rt.InitRecipe{
+			Kind: "gaussian",
+			Std:  0.1,
+		},
+		Augment: rt.Augment{
+			Crop:      0,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    false,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
+}
+
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{8, 3, 5, 5}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{8}, Off: 600, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{8, 4, 3, 3}, Off: 608, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{8}, Off: 896, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{16, 32}, Off: 904, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{16}, Off: 1416, Init: rt.InitBias},
+		{Name: "fc2.weight", Shape: []int{5, 16}, Off: 1432, Init: rt.InitWeight},
+		{Name: "fc2.bias", Shape: []int{5}, Off: 1512, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
+// bn folded, relu fused, dropout the identity, auxiliary heads absent.
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*1587], m.Params[0:600], m.Params[600:608], a[1587*mb:1587*mb+n*800], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	maxpool1.Forward(n, a[1587*mb:1587*mb+n*800], a[:n*128], nil)
+	lrn1.Forward(n, a[:n*128], a[1587*mb:1587*mb+n*128], m.Saved[:n*128], m.Scratch)
+	conv2.Forward(n, a[1587*mb:1587*mb+n*128], m.Params[608:896], m.Params[896:904], a[:n*128], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	lrn2.Forward(n, a[:n*128], a[1587*mb:1587*mb+n*128], m.Saved[128*mb:128*mb+n*128], m.Scratch)
+	maxpool2.Forward(n, a[1587*mb:1587*mb+n*128], a[:n*32], nil)
+	// dropout1: the identity at inference
+	fc1.Forward(n, a[:n*32], m.Params[904:1416], m.Params[1416:1432], a[1587*mb:1587*mb+n*16])
+	// relu3: in the epilogue of the conv or fc before it
+	// dropout2: the identity at inference
+	fc2.Forward(n, a[1587*mb:1587*mb+n*16], m.Params[1432:1512], m.Params[1512:1517], a[:n*5])
+	softmax1.Forward(n, a[:n*5], a[:n*5])
+}
+
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
+// keeping every output that backward needs.
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 8 5x5 s2 (../testdata/nets/mini_alexnet.cnn:6), 23x23x3 -> 10x10x8
+	conv1.Forward(n, a[:n*1587], m.Params[0:600], m.Params[600:608], a[1587*mb:1587*mb+n*800], m.Scratch)
+	// relu1: relu (../testdata/nets/mini_alexnet.cnn:6), 10x10x8 -> 10x10x8
+	// relu1: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s2 (../testdata/nets/mini_alexnet.cnn:6), 10x10x8 -> 4x4x8
+	maxpool1.Forward(n, a[1587*mb:1587*mb+n*800], a[2387*mb:2387*mb+n*128], m.Argmax[:n*128])
+	// lrn1: lrn 5 1e-4 0.75 2 (../testdata/nets/mini_alexnet.cnn:6), 4x4x8 -> 4x4x8
+	lrn1.Forward(n, a[2387*mb:2387*mb+n*128], a[2515*mb:2515*mb+n*128], m.Saved[:n*128], m.Scratch)
+	// conv2: conv 8 3x3 p1 g2 (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 4x4x8
+	conv2.Forward(n, a[2515*mb:2515*mb+n*128], m.Params[608:896], m.Params[896:904], a[2643*mb:2643*mb+n*128], m.Scratch)
+	// relu2: relu (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 4x4x8
+	// relu2: in the epilogue of the conv before it
+	// lrn2: lrn 3 1e-2 0.75 1 (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 4x4x8
+	lrn2.Forward(n, a[2643*mb:2643*mb+n*128], a[2771*mb:2771*mb+n*128], m.Saved[128*mb:128*mb+n*128], m.Scratch)
+	// maxpool2: maxpool 3 s2 ceil (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 2x2x8
+	maxpool2.Forward(n, a[2771*mb:2771*mb+n*128], a[2899*mb:2899*mb+n*32], m.Argmax[128*mb:128*mb+n*32])
+	// dropout1: dropout 0.5 (../testdata/nets/mini_alexnet.cnn:8), 2x2x8 -> 2x2x8
+	if m.Frozen {
+		dropout1.Backward(a[2899*mb:2899*mb+n*32], m.Saved[256*mb:256*mb+n*32])
+	} else {
+		dropout1.Forward(a[2899*mb:2899*mb+n*32], m.Saved[256*mb:256*mb+n*32], m.RNG, true)
 	}
-}
-
-// relu1: relu (../testdata/nets/mini_alexnet.cnn:6), 10x10x8 -> 10x10x8. Its forward runs in conv1's epilogue.
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// maxpool1: maxpool 3 s2 (../testdata/nets/mini_alexnet.cnn:6), 10x10x8 -> 4x4x8.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[:n*128])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[:n*128], dx)
-}
-
-// lrn1: lrn 5 1e-4 0.75 2 (../testdata/nets/mini_alexnet.cnn:6), 4x4x8 -> 4x4x8.
-func (m *Net) lrn1Forward(n int, x, y []float32) {
-	lrn1.Forward(n, x, y, m.saved[:n*128], m.scratch)
-}
-
-// lrn1Backward needs the output y of the forward pass.
-func (m *Net) lrn1Backward(n int, x, y, dy, dx []float32) {
-	lrn1.Backward(n, x, y, m.saved[:n*128], dy, dx, m.scratch)
-}
-
-// conv2: conv 8 3x3 p1 g2 (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 4x4x8.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[608:896], m.params[896:904], y, m.scratch)
-}
-
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[608:896], m.grads[896:904], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[608:896], dx, m.scratch)
+	// fc1: fc 16 (../testdata/nets/mini_alexnet.cnn:8), 2x2x8 -> 1x1x16
+	fc1.Forward(n, a[2899*mb:2899*mb+n*32], m.Params[904:1416], m.Params[1416:1432], a[2931*mb:2931*mb+n*16])
+	// relu3: relu (../testdata/nets/mini_alexnet.cnn:8), 1x1x16 -> 1x1x16
+	// relu3: in the epilogue of the fc before it
+	// dropout2: dropout 0.5 (../testdata/nets/mini_alexnet.cnn:9), 1x1x16 -> 1x1x16
+	if m.Frozen {
+		dropout2.Backward(a[2931*mb:2931*mb+n*16], m.Saved[288*mb:288*mb+n*16])
+	} else {
+		dropout2.Forward(a[2931*mb:2931*mb+n*16], m.Saved[288*mb:288*mb+n*16], m.RNG, true)
 	}
+	// fc2: fc 5 (../testdata/nets/mini_alexnet.cnn:9), 1x1x16 -> 1x1x5
+	fc2.Forward(n, a[2931*mb:2931*mb+n*16], m.Params[1432:1512], m.Params[1512:1517], a[2947*mb:2947*mb+n*5])
+	// softmax1: softmax (../testdata/nets/mini_alexnet.cnn:9), 1x1x5 -> 1x1x5
+	// softmax1: computed by the loss
 }
 
-// relu2: relu (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 4x4x8. Its forward runs in conv2's epilogue.
-func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
+// backward runs every layer's backward in reverse order; the gradients of the outputs
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	// softmax1: in the loss's backward
+	fc2.BackwardFilter(n, a[2931*mb:2931*mb+n*16], d[2947*mb:2947*mb+n*5], m.Grads[1432:1512], m.Grads[1512:1517])
+	fc2.BackwardData(n, d[2947*mb:2947*mb+n*5], m.Params[1432:1512], d[2931*mb:2931*mb+n*16])
+	dropout2.Backward(d[2931*mb:2931*mb+n*16], m.Saved[288*mb:288*mb+n*16])
+	rt.ReLUBackward(a[2931*mb:2931*mb+n*16], d[2931*mb:2931*mb+n*16])
+	fc1.BackwardFilter(n, a[2899*mb:2899*mb+n*32], d[2931*mb:2931*mb+n*16], m.Grads[904:1416], m.Grads[1416:1432])
+	fc1.BackwardData(n, d[2931*mb:2931*mb+n*16], m.Params[904:1416], d[2899*mb:2899*mb+n*32])
+	dropout1.Backward(d[2899*mb:2899*mb+n*32], m.Saved[256*mb:256*mb+n*32])
+	maxpool2.Backward(n, d[2899*mb:2899*mb+n*32], m.Argmax[128*mb:128*mb+n*32], d[2771*mb:2771*mb+n*128])
+	lrn2.Backward(n, a[2643*mb:2643*mb+n*128], a[2771*mb:2771*mb+n*128], m.Saved[128*mb:128*mb+n*128], d[2771*mb:2771*mb+n*128], d[2643*mb:2643*mb+n*128], m.Scratch)
+	rt.ReLUBackward(a[2643*mb:2643*mb+n*128], d[2643*mb:2643*mb+n*128])
+	conv2.BackwardFilter(n, a[2515*mb:2515*mb+n*128], d[2643*mb:2643*mb+n*128], m.Grads[608:896], m.Grads[896:904], m.Scratch)
+	conv2.BackwardData(n, d[2643*mb:2643*mb+n*128], m.Params[608:896], d[2515*mb:2515*mb+n*128], m.Scratch)
+	lrn1.Backward(n, a[2387*mb:2387*mb+n*128], a[2515*mb:2515*mb+n*128], m.Saved[:n*128], d[2515*mb:2515*mb+n*128], d[2387*mb:2387*mb+n*128], m.Scratch)
+	maxpool1.Backward(n, d[2387*mb:2387*mb+n*128], m.Argmax[:n*128], d[1587*mb:1587*mb+n*800])
+	rt.ReLUBackward(a[1587*mb:1587*mb+n*800], d[1587*mb:1587*mb+n*800])
+	conv1.BackwardFilter(n, a[:n*1587], d[1587*mb:1587*mb+n*800], m.Grads[0:600], m.Grads[600:608], m.Scratch)
 }
 
-// lrn2: lrn 3 1e-2 0.75 1 (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 4x4x8.
-func (m *Net) lrn2Forward(n int, x, y []float32) {
-	lrn2.Forward(n, x, y, m.saved[128*m.maxBatch:128*m.maxBatch+n*128], m.scratch)
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), lrn2.ScratchSize())
 }
 
-// lrn2Backward needs the output y of the forward pass.
-func (m *Net) lrn2Backward(n int, x, y, dy, dx []float32) {
-	lrn2.Backward(n, x, y, m.saved[128*m.maxBatch:128*m.maxBatch+n*128], dy, dx, m.scratch)
+// loss returns the cross-entropy of the main output plus each auxiliary head's times its
+// weight, and leaves each output's softmax in place of its logits.
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
+	var loss float32
+	// softmax1, weight 1
+	loss += float32(1) * rt.Softmax{Classes: 5}.Loss(n, a[2947*mb:2947*mb+n*5], labels, a[2947*mb:2947*mb+n*5])
+	return loss
 }
 
-// maxpool2: maxpool 3 s2 ceil (../testdata/nets/mini_alexnet.cnn:7), 4x4x8 -> 2x2x8.
-func (m *Net) maxpool2Forward(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, m.argmax[128*m.maxBatch:128*m.maxBatch+n*32])
-}
-
-// maxpool2Infer takes the maxima without their positions.
-func (m *Net) maxpool2Infer(n int, x, y []float32) {
-	maxpool2.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool2Backward(n int, x, dy, dx []float32) {
-	maxpool2.Backward(n, dy, m.argmax[128*m.maxBatch:128*m.maxBatch+n*32], dx)
-}
-
-// dropout1: dropout 0.5 (../testdata/nets/mini_alexnet.cnn:8), 2x2x8 -> 2x2x8. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout1.Backward(y, m.saved[256*m.maxBatch:256*m.maxBatch+n*32])
-		return
-	}
-	dropout1.Forward(y, m.saved[256*m.maxBatch:256*m.maxBatch+n*32], m.rng, true)
-}
-
-func (m *Net) dropout1Backward(n int, dy, dx []float32) {
-	dropout1.Backward(dy, m.saved[256*m.maxBatch:256*m.maxBatch+n*32])
-}
-
-// fc1: fc 16 (../testdata/nets/mini_alexnet.cnn:8), 2x2x8 -> 1x1x16.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[904:1416], m.params[1416:1432], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[904:1416], m.grads[1416:1432])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[904:1416], dx)
-	}
-}
-
-// relu3: relu (../testdata/nets/mini_alexnet.cnn:8), 1x1x16 -> 1x1x16. Its forward runs in fc1's epilogue.
-func (m *Net) relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// dropout2: dropout 0.5 (../testdata/nets/mini_alexnet.cnn:9), 1x1x16 -> 1x1x16. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout2Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout2.Backward(y, m.saved[288*m.maxBatch:288*m.maxBatch+n*16])
-		return
-	}
-	dropout2.Forward(y, m.saved[288*m.maxBatch:288*m.maxBatch+n*16], m.rng, true)
-}
-
-func (m *Net) dropout2Backward(n int, dy, dx []float32) {
-	dropout2.Backward(dy, m.saved[288*m.maxBatch:288*m.maxBatch+n*16])
-}
-
-// fc2: fc 5 (../testdata/nets/mini_alexnet.cnn:9), 1x1x16 -> 1x1x5.
-func (m *Net) fc2Forward(n int, x, y []float32) {
-	fc2.Forward(n, x, m.params[1432:1512], m.params[1512:1517], y)
-}
-
-func (m *Net) fc2Backward(n int, x, dy, dx []float32) {
-	fc2.BackwardFilter(n, x, dy, m.grads[1432:1512], m.grads[1512:1517])
-	if dx != nil {
-		fc2.BackwardData(n, dy, m.params[1432:1512], dx)
-	}
-}
-
-// softmax1: softmax (../testdata/nets/mini_alexnet.cnn:9), 1x1x5 -> 1x1x5. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
+// lossBackward adds the gradient of loss to the logits' gradients.
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.Softmax{Classes: 5}.LossBackward(n, a[2947*mb:2947*mb+n*5], labels, float32(1), d[2947*mb:2947*mb+n*5])
 }
 
 // The geometry of every layer, all constants.
@@ -190,541 +248,6 @@ var (
 	fc2      = rt.FC{In: 16, Out: 5, ReLU: false}
 	softmax1 = rt.Softmax{Classes: 5}
 )
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
-type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
-}
-
-// New returns the network for batches of up to maxBatch images, initialised from seed as
-// the .cnn's recipe says (init gaussian). It panics if maxBatch < 1.
-func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("mini_alexnet.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 2387*mb),
-		argmax:    make([]int32, 160*mb),
-		buffers:   make([]float32, 0),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 1517),
-		saved:     make([]float32, 304*mb),
-		savedFix:  make([]float32, 0),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), lrn1.ScratchSize(), conv2.ScratchSize(mb), lrn2.ScratchSize())),
-		state: TrainState{
-			BaseLR: 0.01,
-			LR:     0.01,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.01)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
-		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:600],
-		Name:   "conv1.weight",
-		Shape:  []int{8, 3, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[600:608],
-		Name:   "conv1.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[608:896],
-		Name:   "conv2.weight",
-		Shape:  []int{8, 4, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[896:904],
-		Name:   "conv2.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[904:1416],
-		Name:   "fc1.weight",
-		Shape:  []int{16, 32},
-	}, {
-		Buffer: false,
-		Data:   m.params[1416:1432],
-		Name:   "fc1.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[1432:1512],
-		Name:   "fc2.weight",
-		Shape:  []int{5, 16},
-	}, {
-		Buffer: false,
-		Data:   m.params[1512:1517],
-		Name:   "fc2.bias",
-		Shape:  []int{5},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
-}
-
-// forwardInfer runs the network at inference on the n images at the start of m.act:
-// bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*1587], a[1587*mb:1587*mb+n*800])
-	// relu1: fused into its producer
-	m.maxpool1Infer(n, a[1587*mb:1587*mb+n*800], a[:n*128])
-	m.lrn1Forward(n, a[:n*128], a[1587*mb:1587*mb+n*128])
-	m.conv2Forward(n, a[1587*mb:1587*mb+n*128], a[:n*128])
-	// relu2: fused into its producer
-	m.lrn2Forward(n, a[:n*128], a[1587*mb:1587*mb+n*128])
-	m.maxpool2Infer(n, a[1587*mb:1587*mb+n*128], a[:n*32])
-	// dropout1: identity at inference
-	m.fc1Forward(n, a[:n*32], a[1587*mb:1587*mb+n*16])
-	// relu3: fused into its producer
-	// dropout2: identity at inference
-	m.fc2Forward(n, a[1587*mb:1587*mb+n*16], a[:n*5])
-	m.softmax1Forward(n, a[:n*5], a[:n*5])
-}
-
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
-// keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*1587], a[1587*mb:1587*mb+n*800])
-	// relu1: fused into conv1
-	m.maxpool1Forward(n, a[1587*mb:1587*mb+n*800], a[2387*mb:2387*mb+n*128])
-	m.lrn1Forward(n, a[2387*mb:2387*mb+n*128], a[2515*mb:2515*mb+n*128])
-	m.conv2Forward(n, a[2515*mb:2515*mb+n*128], a[2643*mb:2643*mb+n*128])
-	// relu2: fused into conv2
-	m.lrn2Forward(n, a[2643*mb:2643*mb+n*128], a[2771*mb:2771*mb+n*128])
-	m.maxpool2Forward(n, a[2771*mb:2771*mb+n*128], a[2899*mb:2899*mb+n*32])
-	m.dropout1Forward(n, a[2899*mb:2899*mb+n*32], a[2899*mb:2899*mb+n*32])
-	m.fc1Forward(n, a[2899*mb:2899*mb+n*32], a[2931*mb:2931*mb+n*16])
-	// relu3: fused into fc1
-	m.dropout2Forward(n, a[2931*mb:2931*mb+n*16], a[2931*mb:2931*mb+n*16])
-	m.fc2Forward(n, a[2931*mb:2931*mb+n*16], a[2947*mb:2947*mb+n*5])
-	// softmax1: computed by the loss
-}
-
-// backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	// softmax1: in the loss's backward
-	m.fc2Backward(n, a[2931*mb:2931*mb+n*16], d[2947*mb:2947*mb+n*5], d[2931*mb:2931*mb+n*16])
-	m.dropout2Backward(n, d[2931*mb:2931*mb+n*16], d[2931*mb:2931*mb+n*16])
-	m.relu3Backward(n, a[2931*mb:2931*mb+n*16], d[2931*mb:2931*mb+n*16], d[2931*mb:2931*mb+n*16])
-	m.fc1Backward(n, a[2899*mb:2899*mb+n*32], d[2931*mb:2931*mb+n*16], d[2899*mb:2899*mb+n*32])
-	m.dropout1Backward(n, d[2899*mb:2899*mb+n*32], d[2899*mb:2899*mb+n*32])
-	m.maxpool2Backward(n, a[2771*mb:2771*mb+n*128], d[2899*mb:2899*mb+n*32], d[2771*mb:2771*mb+n*128])
-	m.lrn2Backward(n, a[2643*mb:2643*mb+n*128], a[2771*mb:2771*mb+n*128], d[2771*mb:2771*mb+n*128], d[2643*mb:2643*mb+n*128])
-	m.relu2Backward(n, a[2643*mb:2643*mb+n*128], d[2643*mb:2643*mb+n*128], d[2643*mb:2643*mb+n*128])
-	m.conv2Backward(n, a[2515*mb:2515*mb+n*128], d[2643*mb:2643*mb+n*128], d[2515*mb:2515*mb+n*128])
-	m.lrn1Backward(n, a[2387*mb:2387*mb+n*128], a[2515*mb:2515*mb+n*128], d[2515*mb:2515*mb+n*128], d[2387*mb:2387*mb+n*128])
-	m.maxpool1Backward(n, a[1587*mb:1587*mb+n*800], d[2387*mb:2387*mb+n*128], d[1587*mb:1587*mb+n*800])
-	m.relu1Backward(n, a[1587*mb:1587*mb+n*800], d[1587*mb:1587*mb+n*800], d[1587*mb:1587*mb+n*800])
-	m.conv1Backward(n, a[:n*1587], d[1587*mb:1587*mb+n*800], nil)
-}
-
-// loss returns the cross-entropy of the main output plus each auxiliary head's times its
-// weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
-	var loss float32
-	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 5}.Loss(n, a[2947*mb:2947*mb+n*5], labels, a[2947*mb:2947*mb+n*5])
-	return loss
-}
-
-// lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	rt.Softmax{Classes: 5}.LossBackward(n, a[2947*mb:2947*mb+n*5], labels, float32(1), d[2947*mb:2947*mb+n*5])
-}
-
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 4
-	DefaultEpochs    = 10
-	DefaultLR        = 0.01
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0005
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 0
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = false
-)
-
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
-}
-
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("mini_alexnet: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("mini_alexnet: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
-}
-
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	a := m.act
-	copy(a[:n*1587], x)
-	m.forwardInfer(n)
-	return a[:n*5], nil
-}
-
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
-}
-
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 2952*m.maxBatch)
-	m.dact = make([]float32, 2952*m.maxBatch)
-	m.grads = make([]float32, 1517)
-	ps := []rt.Param{{
-		G:    m.grads[0:600],
-		Name: "conv1.weight",
-		W:    m.params[0:600],
-	}, {
-		G:    m.grads[600:608],
-		Name: "conv1.bias",
-		W:    m.params[600:608],
-	}, {
-		G:    m.grads[608:896],
-		Name: "conv2.weight",
-		W:    m.params[608:896],
-	}, {
-		G:    m.grads[896:904],
-		Name: "conv2.bias",
-		W:    m.params[896:904],
-	}, {
-		G:    m.grads[904:1416],
-		Name: "fc1.weight",
-		W:    m.params[904:1416],
-	}, {
-		G:    m.grads[1416:1432],
-		Name: "fc1.bias",
-		W:    m.params[1416:1432],
-	}, {
-		G:    m.grads[1432:1512],
-		Name: "fc2.weight",
-		W:    m.params[1432:1512],
-	}, {
-		G:    m.grads[1512:1517],
-		Name: "fc2.bias",
-		W:    m.params[1512:1517],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
-}
-
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*1587], x)
-	m.forwardTrain(n)
-	return a[2947*mb : 2947*mb+n*5], nil
-}
-
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("mini_alexnet: Backward before TrainForward")
-	}
-	n := len(dlogits) / 5
-	if n < 1 || n > m.maxBatch || len(dlogits)%5 != 0 {
-		return fmt.Errorf("mini_alexnet: dlogits has %d floats, want N*%d", len(dlogits), 5)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[2947*m.maxBatch:2947*m.maxBatch+n*5], dlogits)
-	m.backward(n)
-	return nil
-}
-
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:600],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[600:608],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[608:896],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[896:904],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[904:1416],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[1416:1432],
-		Name: "fc1.bias",
-	}, {
-		Data: m.grads[1432:1512],
-		Name: "fc2.weight",
-	}, {
-		Data: m.grads[1512:1517],
-		Name: "fc2.bias",
-	}}
-}
-
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("mini_alexnet: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("mini_alexnet: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("mini_alexnet: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*1587], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
-}
-
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
-}
-
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
-}
-
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init gaussian).
-func (m *Net) initParams(seed uint64) {
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:600], 0.1)
-	rt.Fill(m.params[600:608], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[608:896], 0.1)
-	rt.Fill(m.params[896:904], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[904:1416], 0.1)
-	rt.Fill(m.params[1416:1432], float32(0))
-	rt.InitGaussian(rt.NewRNG(rt.SeedFor(seed, "fc2.weight")), m.params[1432:1512], 0.1)
-	rt.Fill(m.params[1512:1517], float32(0))
-	m.foldStale = true
-}
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "MiniAlexNet (../testdata/nets/mini_alexnet.cnn): input 23x23x3\n\n #  name      layer               output  params    MACs  activations\n 0  input     input 23x23x3      23x23x3       0       0        1,587\n 1  conv1     conv 8 5x5 s2      10x10x8     608  60,000          800\n 2  relu1     relu               10x10x8       0       0            0\n 3  maxpool1  maxpool 3 s2         4x4x8       0       0          128\n 4  lrn1      lrn 5 1e-4 0.75 2    4x4x8       0       0          128\n 5  conv2     conv 8 3x3 p1 g2     4x4x8     296   4,608          128\n 6  relu2     relu                 4x4x8       0       0            0\n 7  lrn2      lrn 3 1e-2 0.75 1    4x4x8       0       0          128\n 8  maxpool2  maxpool 3 s2 ceil    2x2x8       0       0           32\n 9  dropout1  dropout 0.5          2x2x8       0       0            0\n10  fc1       fc 16               1x1x16     528     512           16\n11  relu3     relu                1x1x16       0       0            0\n12  dropout2  dropout 0.5         1x1x16       0       0            0\n13  fc2       fc 5                 1x1x5      85      80            5\n14  softmax1  softmax              1x1x5       0       0            0\n    total                          1x1x5   1,517  65,200        2,952\n\nparameters: 1,517 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 65,200\nforward activations per image: 2,952 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"

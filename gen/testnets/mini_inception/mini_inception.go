@@ -2,21 +2,17 @@
 // Source: ../testdata/nets/mini_inception.cnn
 
 // Package mini_inception is the MiniInception network of ../testdata/nets/mini_inception.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package mini_inception
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -34,848 +30,211 @@ const (
 	MACs       = int64(259248) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 8 3x3 p1 (../testdata/nets/mini_inception.cnn:16), 12x12x8 -> 12x12x8.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:576], m.params[576:584], y, m.scratch)
-}
-
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:576], m.grads[576:584], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:576], dx, m.scratch)
-	}
-}
-
-// relu1: relu (../testdata/nets/mini_inception.cnn:16), 12x12x8 -> 12x12x8. Its forward runs in conv1's epilogue.
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception1_conv1: conv c1 1x1 (../testdata/nets/mini_inception.cnn:9), 12x12x8 -> 12x12x4.
-func (m *Net) inception1_conv1Forward(n int, x, y []float32) {
-	inception1_conv1.Forward(n, x, m.params[584:616], m.params[616:620], y, m.scratch)
-}
-
-func (m *Net) inception1_conv1Backward(n int, x, dy, dx []float32) {
-	inception1_conv1.BackwardFilter(n, x, dy, m.grads[584:616], m.grads[616:620], m.scratch)
-	if dx != nil {
-		inception1_conv1.BackwardData(n, dy, m.params[584:616], dx, m.scratch)
-	}
-}
-
-// inception1_relu1: relu (../testdata/nets/mini_inception.cnn:9), 12x12x4 -> 12x12x4. Its forward runs in inception1_conv1's epilogue.
-func (m *Net) inception1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception1_conv2: conv r3 1x1 (../testdata/nets/mini_inception.cnn:10), 12x12x8 -> 12x12x4.
-func (m *Net) inception1_conv2Forward(n int, x, y []float32) {
-	inception1_conv2.Forward(n, x, m.params[620:652], m.params[652:656], y, m.scratch)
-}
-
-func (m *Net) inception1_conv2Backward(n int, x, dy, dx []float32) {
-	inception1_conv2.BackwardFilter(n, x, dy, m.grads[620:652], m.grads[652:656], m.scratch)
-	if dx != nil {
-		inception1_conv2.BackwardData(n, dy, m.params[620:652], dx, m.scratch)
-	}
-}
-
-// inception1_relu2: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4. Its forward runs in inception1_conv2's epilogue.
-func (m *Net) inception1_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception1_conv3: conv c3 3x3 p1 (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x8.
-func (m *Net) inception1_conv3Forward(n int, x, y []float32) {
-	inception1_conv3.Forward(n, x, m.params[656:944], m.params[944:952], y, m.scratch)
-}
-
-func (m *Net) inception1_conv3Backward(n int, x, dy, dx []float32) {
-	inception1_conv3.BackwardFilter(n, x, dy, m.grads[656:944], m.grads[944:952], m.scratch)
-	if dx != nil {
-		inception1_conv3.BackwardData(n, dy, m.params[656:944], dx, m.scratch)
-	}
-}
-
-// inception1_relu3: relu (../testdata/nets/mini_inception.cnn:10), 12x12x8 -> 12x12x8. Its forward runs in inception1_conv3's epilogue.
-func (m *Net) inception1_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception1_conv4: conv r5 1x1 (../testdata/nets/mini_inception.cnn:11), 12x12x8 -> 12x12x2.
-func (m *Net) inception1_conv4Forward(n int, x, y []float32) {
-	inception1_conv4.Forward(n, x, m.params[952:968], m.params[968:970], y, m.scratch)
-}
-
-func (m *Net) inception1_conv4Backward(n int, x, dy, dx []float32) {
-	inception1_conv4.BackwardFilter(n, x, dy, m.grads[952:968], m.grads[968:970], m.scratch)
-	if dx != nil {
-		inception1_conv4.BackwardData(n, dy, m.params[952:968], dx, m.scratch)
-	}
-}
-
-// inception1_relu4: relu (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x2. Its forward runs in inception1_conv4's epilogue.
-func (m *Net) inception1_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception1_conv5: conv c5 5x5 p2 (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x4.
-func (m *Net) inception1_conv5Forward(n int, x, y []float32) {
-	inception1_conv5.Forward(n, x, m.params[970:1170], m.params[1170:1174], y, m.scratch)
-}
-
-func (m *Net) inception1_conv5Backward(n int, x, dy, dx []float32) {
-	inception1_conv5.BackwardFilter(n, x, dy, m.grads[970:1170], m.grads[1170:1174], m.scratch)
-	if dx != nil {
-		inception1_conv5.BackwardData(n, dy, m.params[970:1170], dx, m.scratch)
-	}
-}
-
-// inception1_relu5: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4. Its forward runs in inception1_conv5's epilogue.
-func (m *Net) inception1_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception1_maxpool1: maxpool 3 s1 p1 ceil (../testdata/nets/mini_inception.cnn:12), 12x12x8 -> 12x12x8.
-func (m *Net) inception1_maxpool1Forward(n int, x, y []float32) {
-	inception1_maxpool1.Forward(n, x, y, m.argmax[:n*1152])
-}
-
-// inception1_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception1_maxpool1Infer(n int, x, y []float32) {
-	inception1_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception1_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception1_maxpool1.Backward(n, dy, m.argmax[:n*1152], dx)
-}
-
-// inception1_conv6: conv pp 1x1 (../testdata/nets/mini_inception.cnn:12), 12x12x8 -> 12x12x4.
-func (m *Net) inception1_conv6Forward(n int, x, y []float32) {
-	inception1_conv6.Forward(n, x, m.params[1174:1206], m.params[1206:1210], y, m.scratch)
-}
-
-func (m *Net) inception1_conv6Backward(n int, x, dy, dx []float32) {
-	inception1_conv6.BackwardFilter(n, x, dy, m.grads[1174:1206], m.grads[1206:1210], m.scratch)
-	if dx != nil {
-		inception1_conv6.BackwardData(n, dy, m.params[1174:1206], dx, m.scratch)
-	}
-}
-
-// inception1_relu6: relu (../testdata/nets/mini_inception.cnn:12), 12x12x4 -> 12x12x4. Its forward runs in inception1_conv6's epilogue.
-func (m *Net) inception1_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception1_concat1: concat (../testdata/nets/mini_inception.cnn:8), 12x12x4 + 12x12x8 + 12x12x4 + 12x12x4 -> 12x12x20.
-func (m *Net) inception1_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception1_concat1_0.Forward(n, x0, y)
-	inception1_concat1_1.Forward(n, x1, y)
-	inception1_concat1_2.Forward(n, x2, y)
-	inception1_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception1_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception1_concat1_0.Backward(n, dy, dx0)
-	inception1_concat1_1.Backward(n, dy, dx1)
-	inception1_concat1_2.Backward(n, dy, dx2)
-	inception1_concat1_3.Backward(n, dy, dx3)
-}
-
-// aux1_avgpool1: avgpool 5 s3 ceil (../testdata/nets/mini_inception.cnn:18), 12x12x20 -> 4x4x20.
-func (m *Net) aux1_avgpool1Forward(n int, x, y []float32) {
-	aux1_avgpool1.Forward(n, x, y)
-}
-
-func (m *Net) aux1_avgpool1Backward(n int, x, dy, dx []float32) {
-	aux1_avgpool1.Backward(n, dy, dx)
-}
-
-// aux1_conv1: conv 4 1x1 (../testdata/nets/mini_inception.cnn:18), 4x4x20 -> 4x4x4.
-func (m *Net) aux1_conv1Forward(n int, x, y []float32) {
-	aux1_conv1.Forward(n, x, m.params[1210:1290], m.params[1290:1294], y, m.scratch)
-}
-
-func (m *Net) aux1_conv1Backward(n int, x, dy, dx []float32) {
-	aux1_conv1.BackwardFilter(n, x, dy, m.grads[1210:1290], m.grads[1290:1294], m.scratch)
-	if dx != nil {
-		aux1_conv1.BackwardData(n, dy, m.params[1210:1290], dx, m.scratch)
-	}
-}
-
-// aux1_relu1: relu (../testdata/nets/mini_inception.cnn:18), 4x4x4 -> 4x4x4. Its forward runs in aux1_conv1's epilogue.
-func (m *Net) aux1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// aux1_fc1: fc 8 (../testdata/nets/mini_inception.cnn:18), 4x4x4 -> 1x1x8.
-func (m *Net) aux1_fc1Forward(n int, x, y []float32) {
-	aux1_fc1.Forward(n, x, m.params[1294:1806], m.params[1806:1814], y)
-}
-
-func (m *Net) aux1_fc1Backward(n int, x, dy, dx []float32) {
-	aux1_fc1.BackwardFilter(n, x, dy, m.grads[1294:1806], m.grads[1806:1814])
-	if dx != nil {
-		aux1_fc1.BackwardData(n, dy, m.params[1294:1806], dx)
-	}
-}
-
-// aux1_relu2: relu (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x8. Its forward runs in aux1_fc1's epilogue.
-func (m *Net) aux1_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// aux1_dropout1: dropout 0.7 (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x8. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) aux1_dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		aux1_dropout1.Backward(y, m.saved[:n*8])
-		return
-	}
-	aux1_dropout1.Forward(y, m.saved[:n*8], m.rng, true)
-}
-
-func (m *Net) aux1_dropout1Backward(n int, dy, dx []float32) {
-	aux1_dropout1.Backward(dy, m.saved[:n*8])
-}
-
-// aux1_fc2: fc 3 (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x3.
-func (m *Net) aux1_fc2Forward(n int, x, y []float32) {
-	aux1_fc2.Forward(n, x, m.params[1814:1838], m.params[1838:1841], y)
-}
-
-func (m *Net) aux1_fc2Backward(n int, x, dy, dx []float32) {
-	aux1_fc2.BackwardFilter(n, x, dy, m.grads[1814:1838], m.grads[1838:1841])
-	if dx != nil {
-		aux1_fc2.BackwardData(n, dy, m.params[1814:1838], dx)
-	}
-}
-
-// aux1_softmax1: softmax (../testdata/nets/mini_inception.cnn:18), 1x1x3 -> 1x1x3. At inference; in training the loss computes it.
-func (m *Net) aux1_softmax1Forward(n int, x, y []float32) {
-	aux1_softmax1.Forward(n, x, y)
-}
-
-// inception2_conv1: conv c1 1x1 (../testdata/nets/mini_inception.cnn:9), 12x12x20 -> 12x12x4.
-func (m *Net) inception2_conv1Forward(n int, x, y []float32) {
-	inception2_conv1.Forward(n, x, m.params[1841:1921], m.params[1921:1925], y, m.scratch)
-}
-
-func (m *Net) inception2_conv1Backward(n int, x, dy, dx []float32) {
-	inception2_conv1.BackwardFilter(n, x, dy, m.grads[1841:1921], m.grads[1921:1925], m.scratch)
-	if dx != nil {
-		inception2_conv1.BackwardData(n, dy, m.params[1841:1921], dx, m.scratch)
-	}
-}
-
-// inception2_relu1: relu (../testdata/nets/mini_inception.cnn:9), 12x12x4 -> 12x12x4. Its forward runs in inception2_conv1's epilogue.
-func (m *Net) inception2_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception2_conv2: conv r3 1x1 (../testdata/nets/mini_inception.cnn:10), 12x12x20 -> 12x12x4.
-func (m *Net) inception2_conv2Forward(n int, x, y []float32) {
-	inception2_conv2.Forward(n, x, m.params[1925:2005], m.params[2005:2009], y, m.scratch)
-}
-
-func (m *Net) inception2_conv2Backward(n int, x, dy, dx []float32) {
-	inception2_conv2.BackwardFilter(n, x, dy, m.grads[1925:2005], m.grads[2005:2009], m.scratch)
-	if dx != nil {
-		inception2_conv2.BackwardData(n, dy, m.params[1925:2005], dx, m.scratch)
-	}
-}
-
-// inception2_relu2: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4. Its forward runs in inception2_conv2's epilogue.
-func (m *Net) inception2_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception2_conv3: conv c3 3x3 p1 (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4.
-func (m *Net) inception2_conv3Forward(n int, x, y []float32) {
-	inception2_conv3.Forward(n, x, m.params[2009:2153], m.params[2153:2157], y, m.scratch)
-}
-
-func (m *Net) inception2_conv3Backward(n int, x, dy, dx []float32) {
-	inception2_conv3.BackwardFilter(n, x, dy, m.grads[2009:2153], m.grads[2153:2157], m.scratch)
-	if dx != nil {
-		inception2_conv3.BackwardData(n, dy, m.params[2009:2153], dx, m.scratch)
-	}
-}
-
-// inception2_relu3: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4. Its forward runs in inception2_conv3's epilogue.
-func (m *Net) inception2_relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception2_conv4: conv r5 1x1 (../testdata/nets/mini_inception.cnn:11), 12x12x20 -> 12x12x2.
-func (m *Net) inception2_conv4Forward(n int, x, y []float32) {
-	inception2_conv4.Forward(n, x, m.params[2157:2197], m.params[2197:2199], y, m.scratch)
-}
-
-func (m *Net) inception2_conv4Backward(n int, x, dy, dx []float32) {
-	inception2_conv4.BackwardFilter(n, x, dy, m.grads[2157:2197], m.grads[2197:2199], m.scratch)
-	if dx != nil {
-		inception2_conv4.BackwardData(n, dy, m.params[2157:2197], dx, m.scratch)
-	}
-}
-
-// inception2_relu4: relu (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x2. Its forward runs in inception2_conv4's epilogue.
-func (m *Net) inception2_relu4Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception2_conv5: conv c5 5x5 p2 (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x4.
-func (m *Net) inception2_conv5Forward(n int, x, y []float32) {
-	inception2_conv5.Forward(n, x, m.params[2199:2399], m.params[2399:2403], y, m.scratch)
-}
-
-func (m *Net) inception2_conv5Backward(n int, x, dy, dx []float32) {
-	inception2_conv5.BackwardFilter(n, x, dy, m.grads[2199:2399], m.grads[2399:2403], m.scratch)
-	if dx != nil {
-		inception2_conv5.BackwardData(n, dy, m.params[2199:2399], dx, m.scratch)
-	}
-}
-
-// inception2_relu5: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4. Its forward runs in inception2_conv5's epilogue.
-func (m *Net) inception2_relu5Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception2_maxpool1: maxpool 3 s1 p1 ceil (../testdata/nets/mini_inception.cnn:12), 12x12x20 -> 12x12x20.
-func (m *Net) inception2_maxpool1Forward(n int, x, y []float32) {
-	inception2_maxpool1.Forward(n, x, y, m.argmax[1152*m.maxBatch:1152*m.maxBatch+n*2880])
-}
-
-// inception2_maxpool1Infer takes the maxima without their positions.
-func (m *Net) inception2_maxpool1Infer(n int, x, y []float32) {
-	inception2_maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) inception2_maxpool1Backward(n int, x, dy, dx []float32) {
-	inception2_maxpool1.Backward(n, dy, m.argmax[1152*m.maxBatch:1152*m.maxBatch+n*2880], dx)
-}
-
-// inception2_conv6: conv pp 1x1 (../testdata/nets/mini_inception.cnn:12), 12x12x20 -> 12x12x4.
-func (m *Net) inception2_conv6Forward(n int, x, y []float32) {
-	inception2_conv6.Forward(n, x, m.params[2403:2483], m.params[2483:2487], y, m.scratch)
-}
-
-func (m *Net) inception2_conv6Backward(n int, x, dy, dx []float32) {
-	inception2_conv6.BackwardFilter(n, x, dy, m.grads[2403:2483], m.grads[2483:2487], m.scratch)
-	if dx != nil {
-		inception2_conv6.BackwardData(n, dy, m.params[2403:2483], dx, m.scratch)
-	}
-}
-
-// inception2_relu6: relu (../testdata/nets/mini_inception.cnn:12), 12x12x4 -> 12x12x4. Its forward runs in inception2_conv6's epilogue.
-func (m *Net) inception2_relu6Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// inception2_concat1: concat (../testdata/nets/mini_inception.cnn:8), 12x12x4 + 12x12x4 + 12x12x4 + 12x12x4 -> 12x12x16.
-func (m *Net) inception2_concat1Forward(n int, x0, x1, x2, x3, y []float32) {
-	inception2_concat1_0.Forward(n, x0, y)
-	inception2_concat1_1.Forward(n, x1, y)
-	inception2_concat1_2.Forward(n, x2, y)
-	inception2_concat1_3.Forward(n, x3, y)
-}
-
-func (m *Net) inception2_concat1Backward(n int, dy, dx0, dx1, dx2, dx3 []float32) {
-	inception2_concat1_0.Backward(n, dy, dx0)
-	inception2_concat1_1.Backward(n, dy, dx1)
-	inception2_concat1_2.Backward(n, dy, dx2)
-	inception2_concat1_3.Backward(n, dy, dx3)
-}
-
-// maxpool1: maxpool 3 s2 ceil (../testdata/nets/mini_inception.cnn:19), 12x12x16 -> 6x6x16.
-func (m *Net) maxpool1Forward(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, m.argmax[4032*m.maxBatch:4032*m.maxBatch+n*576])
-}
-
-// maxpool1Infer takes the maxima without their positions.
-func (m *Net) maxpool1Infer(n int, x, y []float32) {
-	maxpool1.Forward(n, x, y, nil)
-}
-
-func (m *Net) maxpool1Backward(n int, x, dy, dx []float32) {
-	maxpool1.Backward(n, dy, m.argmax[4032*m.maxBatch:4032*m.maxBatch+n*576], dx)
-}
-
-// avgpool1: avgpool 6 s1 (../testdata/nets/mini_inception.cnn:20), 6x6x16 -> 1x1x16.
-func (m *Net) avgpool1Forward(n int, x, y []float32) {
-	avgpool1.Forward(n, x, y)
-}
-
-func (m *Net) avgpool1Backward(n int, x, dy, dx []float32) {
-	avgpool1.Backward(n, dy, dx)
-}
-
-// dropout1: dropout 0.4 (../testdata/nets/mini_inception.cnn:20), 1x1x16 -> 1x1x16. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout1Forward(n int, x, y []float32) {
-	if m.frozenMasks {
-		dropout1.Backward(y, m.saved[8*m.maxBatch:8*m.maxBatch+n*16])
-		return
-	}
-	dropout1.Forward(y, m.saved[8*m.maxBatch:8*m.maxBatch+n*16], m.rng, true)
-}
-
-func (m *Net) dropout1Backward(n int, dy, dx []float32) {
-	dropout1.Backward(dy, m.saved[8*m.maxBatch:8*m.maxBatch+n*16])
-}
-
-// fc1: fc 3 (../testdata/nets/mini_inception.cnn:20), 1x1x16 -> 1x1x3.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[2487:2535], m.params[2535:2538], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[2487:2535], m.grads[2535:2538])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[2487:2535], dx)
-	}
-}
-
-// softmax1: softmax (../testdata/nets/mini_inception.cnn:20), 1x1x3 -> 1x1x3. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
-}
-
-// The geometry of every layer, all constants.
-var (
-	conv1                = rt.Conv{C: 8, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception1_conv1     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception1_conv2     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception1_conv3     = rt.Conv{C: 4, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception1_conv4     = rt.Conv{C: 8, H: 12, W: 12, K: 2, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception1_conv5     = rt.Conv{C: 2, H: 12, W: 12, K: 4, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception1_maxpool1  = rt.MaxPool{C: 8, H: 12, W: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 12, OW: 12}
-	inception1_conv6     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception1_concat1_0 = rt.Concat{C: 4, Total: 20, Off: 0, HW: 144}
-	inception1_concat1_1 = rt.Concat{C: 8, Total: 20, Off: 4, HW: 144}
-	inception1_concat1_2 = rt.Concat{C: 4, Total: 20, Off: 12, HW: 144}
-	inception1_concat1_3 = rt.Concat{C: 4, Total: 20, Off: 16, HW: 144}
-	aux1_avgpool1        = rt.AvgPool{C: 20, H: 12, W: 12, KH: 5, KW: 5, SH: 3, SW: 3, PH: 0, PW: 0, Ceil: true, OH: 4, OW: 4}
-	aux1_conv1           = rt.Conv{C: 20, H: 4, W: 4, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
-	aux1_fc1             = rt.FC{In: 64, Out: 8, ReLU: true}
-	aux1_dropout1        = rt.Dropout{P: float32(0.7)}
-	aux1_fc2             = rt.FC{In: 8, Out: 3, ReLU: false}
-	aux1_softmax1        = rt.Softmax{Classes: 3}
-	inception2_conv1     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception2_conv2     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception2_conv3     = rt.Conv{C: 4, H: 12, W: 12, K: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception2_conv4     = rt.Conv{C: 20, H: 12, W: 12, K: 2, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception2_conv5     = rt.Conv{C: 2, H: 12, W: 12, K: 4, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception2_maxpool1  = rt.MaxPool{C: 20, H: 12, W: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 12, OW: 12}
-	inception2_conv6     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inception2_concat1_0 = rt.Concat{C: 4, Total: 16, Off: 0, HW: 144}
-	inception2_concat1_1 = rt.Concat{C: 4, Total: 16, Off: 4, HW: 144}
-	inception2_concat1_2 = rt.Concat{C: 4, Total: 16, Off: 8, HW: 144}
-	inception2_concat1_3 = rt.Concat{C: 4, Total: 16, Off: 12, HW: 144}
-	maxpool1             = rt.MaxPool{C: 16, H: 12, W: 12, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 6, OW: 6}
-	avgpool1             = rt.AvgPool{C: 16, H: 6, W: 6, KH: 6, KW: 6, SH: 1, SW: 1, PH: 0, PW: 0, Ceil: false, OH: 1, OW: 1}
-	dropout1             = rt.Dropout{P: float32(0.4)}
-	fc1                  = rt.FC{In: 16, Out: 3, ReLU: false}
-	softmax1             = rt.Softmax{Classes: 3}
-)
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
 type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
+	*rt.Net
 }
 
 // New returns the network for batches of up to maxBatch images, initialised from seed as
 // the .cnn's recipe says (init xavier). It panics if maxBatch < 1.
 func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("mini_inception.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 8640*mb),
-		argmax:    make([]int32, 4608*mb),
-		buffers:   make([]float32, 0),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 2538),
-		saved:     make([]float32, 24*mb),
-		savedFix:  make([]float32, 0),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), inception1_conv1.ScratchSize(mb), inception1_conv2.ScratchSize(mb), inception1_conv3.ScratchSize(mb), inception1_conv4.ScratchSize(mb), inception1_conv5.ScratchSize(mb), inception1_conv6.ScratchSize(mb), aux1_conv1.ScratchSize(mb), inception2_conv1.ScratchSize(mb), inception2_conv2.ScratchSize(mb), inception2_conv3.ScratchSize(mb), inception2_conv4.ScratchSize(mb), inception2_conv5.ScratchSize(mb), inception2_conv6.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.01,
-			LR:     0.01,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.01)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "mini_inception",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      2538,
+	Buffers:     0,
+	Train:       19422,
+	Infer:       8640,
+	Saved:       24,
+	Argmax:      4608,
+	SavedFixed:  0,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    8064,
+	TrainLogits: 19419,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     128,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.01,
+		Momentum:  0.9,
+		Decay:     0.0005,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
 		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:576],
-		Name:   "conv1.weight",
-		Shape:  []int{8, 8, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[576:584],
-		Name:   "conv1.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[584:616],
-		Name:   "inception1.conv1.weight",
-		Shape:  []int{4, 8, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[616:620],
-		Name:   "inception1.conv1.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[620:652],
-		Name:   "inception1.conv2.weight",
-		Shape:  []int{4, 8, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[652:656],
-		Name:   "inception1.conv2.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[656:944],
-		Name:   "inception1.conv3.weight",
-		Shape:  []int{8, 4, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[944:952],
-		Name:   "inception1.conv3.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[952:968],
-		Name:   "inception1.conv4.weight",
-		Shape:  []int{2, 8, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[968:970],
-		Name:   "inception1.conv4.bias",
-		Shape:  []int{2},
-	}, {
-		Buffer: false,
-		Data:   m.params[970:1170],
-		Name:   "inception1.conv5.weight",
-		Shape:  []int{4, 2, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[1170:1174],
-		Name:   "inception1.conv5.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[1174:1206],
-		Name:   "inception1.conv6.weight",
-		Shape:  []int{4, 8, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1206:1210],
-		Name:   "inception1.conv6.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[1210:1290],
-		Name:   "aux1.conv1.weight",
-		Shape:  []int{4, 20, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1290:1294],
-		Name:   "aux1.conv1.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[1294:1806],
-		Name:   "aux1.fc1.weight",
-		Shape:  []int{8, 64},
-	}, {
-		Buffer: false,
-		Data:   m.params[1806:1814],
-		Name:   "aux1.fc1.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[1814:1838],
-		Name:   "aux1.fc2.weight",
-		Shape:  []int{3, 8},
-	}, {
-		Buffer: false,
-		Data:   m.params[1838:1841],
-		Name:   "aux1.fc2.bias",
-		Shape:  []int{3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1841:1921],
-		Name:   "inception2.conv1.weight",
-		Shape:  []int{4, 20, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[1921:1925],
-		Name:   "inception2.conv1.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[1925:2005],
-		Name:   "inception2.conv2.weight",
-		Shape:  []int{4, 20, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[2005:2009],
-		Name:   "inception2.conv2.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[2009:2153],
-		Name:   "inception2.conv3.weight",
-		Shape:  []int{4, 4, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2153:2157],
-		Name:   "inception2.conv3.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[2157:2197],
-		Name:   "inception2.conv4.weight",
-		Shape:  []int{2, 20, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[2197:2199],
-		Name:   "inception2.conv4.bias",
-		Shape:  []int{2},
-	}, {
-		Buffer: false,
-		Data:   m.params[2199:2399],
-		Name:   "inception2.conv5.weight",
-		Shape:  []int{4, 2, 5, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[2399:2403],
-		Name:   "inception2.conv5.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[2403:2483],
-		Name:   "inception2.conv6.weight",
-		Shape:  []int{4, 20, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[2483:2487],
-		Name:   "inception2.conv6.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[2487:2535],
-		Name:   "fc1.weight",
-		Shape:  []int{3, 16},
-	}, {
-		Buffer: false,
-		Data:   m.params[2535:2538],
-		Name:   "fc1.bias",
-		Shape:  []int{3},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
+		Init: rt.InitRecipe{
+			Kind: "xavier",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      0,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    false,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// forwardInfer runs the network at inference on the n images at the start of m.act:
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{8, 8, 3, 3}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{8}, Off: 576, Init: rt.InitBias},
+	}...)
+	t = inceptionATensors(t, "inception1.", &inception1)
+	t = append(t, []rt.TensorSpec{
+		{Name: "aux1.conv1.weight", Shape: []int{4, 20, 1, 1}, Off: 1210, Init: rt.InitWeightFanOut},
+		{Name: "aux1.conv1.bias", Shape: []int{4}, Off: 1290, Init: rt.InitBias},
+		{Name: "aux1.fc1.weight", Shape: []int{8, 64}, Off: 1294, Init: rt.InitWeight},
+		{Name: "aux1.fc1.bias", Shape: []int{8}, Off: 1806, Init: rt.InitBias},
+		{Name: "aux1.fc2.weight", Shape: []int{3, 8}, Off: 1814, Init: rt.InitWeight},
+		{Name: "aux1.fc2.bias", Shape: []int{3}, Off: 1838, Init: rt.InitBias},
+	}...)
+	t = inceptionBTensors(t, "inception2.", &inception2)
+	t = append(t, []rt.TensorSpec{
+		{Name: "fc1.weight", Shape: []int{3, 16}, Off: 2487, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{3}, Off: 2535, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*1152], a[2880*mb:2880*mb+n*1152])
-	// relu1: fused into its producer
-	m.inception1_conv1Forward(n, a[2880*mb:2880*mb+n*1152], a[:n*576])
-	// inception1_relu1: fused into its producer
-	m.inception1_conv2Forward(n, a[2880*mb:2880*mb+n*1152], a[4032*mb:4032*mb+n*576])
-	// inception1_relu2: fused into its producer
-	m.inception1_conv3Forward(n, a[4032*mb:4032*mb+n*576], a[6912*mb:6912*mb+n*1152])
-	// inception1_relu3: fused into its producer
-	m.inception1_conv4Forward(n, a[2880*mb:2880*mb+n*1152], a[4032*mb:4032*mb+n*288])
-	// inception1_relu4: fused into its producer
-	m.inception1_conv5Forward(n, a[4032*mb:4032*mb+n*288], a[8064*mb:8064*mb+n*576])
-	// inception1_relu5: fused into its producer
-	m.inception1_maxpool1Infer(n, a[2880*mb:2880*mb+n*1152], a[4032*mb:4032*mb+n*1152])
-	m.inception1_conv6Forward(n, a[4032*mb:4032*mb+n*1152], a[2880*mb:2880*mb+n*576])
-	// inception1_relu6: fused into its producer
-	m.inception1_concat1Forward(n, a[:n*576], a[6912*mb:6912*mb+n*1152], a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*576], a[4032*mb:4032*mb+n*2880])
-	m.inception2_conv1Forward(n, a[4032*mb:4032*mb+n*2880], a[8064*mb:8064*mb+n*576])
-	// inception2_relu1: fused into its producer
-	m.inception2_conv2Forward(n, a[4032*mb:4032*mb+n*2880], a[:n*576])
-	// inception2_relu2: fused into its producer
-	m.inception2_conv3Forward(n, a[:n*576], a[2880*mb:2880*mb+n*576])
-	// inception2_relu3: fused into its producer
-	m.inception2_conv4Forward(n, a[4032*mb:4032*mb+n*2880], a[:n*288])
-	// inception2_relu4: fused into its producer
-	m.inception2_conv5Forward(n, a[:n*288], a[6912*mb:6912*mb+n*576])
-	// inception2_relu5: fused into its producer
-	m.inception2_maxpool1Infer(n, a[4032*mb:4032*mb+n*2880], a[:n*2880])
-	m.inception2_conv6Forward(n, a[:n*2880], a[4032*mb:4032*mb+n*576])
-	// inception2_relu6: fused into its producer
-	m.inception2_concat1Forward(n, a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*576], a[6912*mb:6912*mb+n*576], a[4032*mb:4032*mb+n*576], a[:n*2304])
-	m.maxpool1Infer(n, a[:n*2304], a[8064*mb:8064*mb+n*576])
-	m.avgpool1Forward(n, a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*16])
-	// dropout1: identity at inference
-	m.fc1Forward(n, a[2880*mb:2880*mb+n*16], a[8064*mb:8064*mb+n*3])
-	m.softmax1Forward(n, a[8064*mb:8064*mb+n*3], a[8064*mb:8064*mb+n*3])
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*1152], m.Params[0:576], m.Params[576:584], a[2880*mb:2880*mb+n*1152], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionAInfer(m, n, &inception1)
+	inceptionBInfer(m, n, &inception2)
+	maxpool1.Forward(n, a[:n*2304], a[8064*mb:8064*mb+n*576], nil)
+	avgpool1.Forward(n, a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*16])
+	// dropout1: the identity at inference
+	fc1.Forward(n, a[2880*mb:2880*mb+n*16], m.Params[2487:2535], m.Params[2535:2538], a[8064*mb:8064*mb+n*3])
+	softmax1.Forward(n, a[8064*mb:8064*mb+n*3], a[8064*mb:8064*mb+n*3])
 }
 
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
 // keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*1152], a[1152*mb:1152*mb+n*1152])
-	// relu1: fused into conv1
-	m.inception1_conv1Forward(n, a[1152*mb:1152*mb+n*1152], a[2304*mb:2304*mb+n*576])
-	// inception1_relu1: fused into inception1_conv1
-	m.inception1_conv2Forward(n, a[1152*mb:1152*mb+n*1152], a[2880*mb:2880*mb+n*576])
-	// inception1_relu2: fused into inception1_conv2
-	m.inception1_conv3Forward(n, a[2880*mb:2880*mb+n*576], a[3456*mb:3456*mb+n*1152])
-	// inception1_relu3: fused into inception1_conv3
-	m.inception1_conv4Forward(n, a[1152*mb:1152*mb+n*1152], a[4608*mb:4608*mb+n*288])
-	// inception1_relu4: fused into inception1_conv4
-	m.inception1_conv5Forward(n, a[4608*mb:4608*mb+n*288], a[4896*mb:4896*mb+n*576])
-	// inception1_relu5: fused into inception1_conv5
-	m.inception1_maxpool1Forward(n, a[1152*mb:1152*mb+n*1152], a[5472*mb:5472*mb+n*1152])
-	m.inception1_conv6Forward(n, a[5472*mb:5472*mb+n*1152], a[6624*mb:6624*mb+n*576])
-	// inception1_relu6: fused into inception1_conv6
-	m.inception1_concat1Forward(n, a[2304*mb:2304*mb+n*576], a[3456*mb:3456*mb+n*1152], a[4896*mb:4896*mb+n*576], a[6624*mb:6624*mb+n*576], a[7200*mb:7200*mb+n*2880])
-	m.aux1_avgpool1Forward(n, a[7200*mb:7200*mb+n*2880], a[10080*mb:10080*mb+n*320])
-	m.aux1_conv1Forward(n, a[10080*mb:10080*mb+n*320], a[10400*mb:10400*mb+n*64])
-	// aux1_relu1: fused into aux1_conv1
-	m.aux1_fc1Forward(n, a[10400*mb:10400*mb+n*64], a[10464*mb:10464*mb+n*8])
-	// aux1_relu2: fused into aux1_fc1
-	m.aux1_dropout1Forward(n, a[10464*mb:10464*mb+n*8], a[10464*mb:10464*mb+n*8])
-	m.aux1_fc2Forward(n, a[10464*mb:10464*mb+n*8], a[10472*mb:10472*mb+n*3])
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 8 3x3 p1 (../testdata/nets/mini_inception.cnn:16), 12x12x8 -> 12x12x8
+	conv1.Forward(n, a[:n*1152], m.Params[0:576], m.Params[576:584], a[1152*mb:1152*mb+n*1152], m.Scratch)
+	// relu1: relu (../testdata/nets/mini_inception.cnn:16), 12x12x8 -> 12x12x8
+	// relu1: in the epilogue of the conv before it
+	// inception1: inception (../testdata/nets/mini_inception.cnn:17), 12x12x8 -> 12x12x20
+	inceptionAForward(m, n, &inception1)
+	// aux1_avgpool1: avgpool 5 s3 ceil (../testdata/nets/mini_inception.cnn:18), 12x12x20 -> 4x4x20
+	aux1_avgpool1.Forward(n, a[7200*mb:7200*mb+n*2880], a[10080*mb:10080*mb+n*320])
+	// aux1_conv1: conv 4 1x1 (../testdata/nets/mini_inception.cnn:18), 4x4x20 -> 4x4x4
+	aux1_conv1.Forward(n, a[10080*mb:10080*mb+n*320], m.Params[1210:1290], m.Params[1290:1294], a[10400*mb:10400*mb+n*64], m.Scratch)
+	// aux1_relu1: relu (../testdata/nets/mini_inception.cnn:18), 4x4x4 -> 4x4x4
+	// aux1_relu1: in the epilogue of the conv before it
+	// aux1_fc1: fc 8 (../testdata/nets/mini_inception.cnn:18), 4x4x4 -> 1x1x8
+	aux1_fc1.Forward(n, a[10400*mb:10400*mb+n*64], m.Params[1294:1806], m.Params[1806:1814], a[10464*mb:10464*mb+n*8])
+	// aux1_relu2: relu (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x8
+	// aux1_relu2: in the epilogue of the fc before it
+	// aux1_dropout1: dropout 0.7 (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x8
+	if m.Frozen {
+		aux1_dropout1.Backward(a[10464*mb:10464*mb+n*8], m.Saved[:n*8])
+	} else {
+		aux1_dropout1.Forward(a[10464*mb:10464*mb+n*8], m.Saved[:n*8], m.RNG, true)
+	}
+	// aux1_fc2: fc 3 (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x3
+	aux1_fc2.Forward(n, a[10464*mb:10464*mb+n*8], m.Params[1814:1838], m.Params[1838:1841], a[10472*mb:10472*mb+n*3])
+	// aux1_softmax1: softmax (../testdata/nets/mini_inception.cnn:18), 1x1x3 -> 1x1x3
 	// aux1_softmax1: computed by the loss
-	m.inception2_conv1Forward(n, a[7200*mb:7200*mb+n*2880], a[10475*mb:10475*mb+n*576])
-	// inception2_relu1: fused into inception2_conv1
-	m.inception2_conv2Forward(n, a[7200*mb:7200*mb+n*2880], a[11051*mb:11051*mb+n*576])
-	// inception2_relu2: fused into inception2_conv2
-	m.inception2_conv3Forward(n, a[11051*mb:11051*mb+n*576], a[11627*mb:11627*mb+n*576])
-	// inception2_relu3: fused into inception2_conv3
-	m.inception2_conv4Forward(n, a[7200*mb:7200*mb+n*2880], a[12203*mb:12203*mb+n*288])
-	// inception2_relu4: fused into inception2_conv4
-	m.inception2_conv5Forward(n, a[12203*mb:12203*mb+n*288], a[12491*mb:12491*mb+n*576])
-	// inception2_relu5: fused into inception2_conv5
-	m.inception2_maxpool1Forward(n, a[7200*mb:7200*mb+n*2880], a[13067*mb:13067*mb+n*2880])
-	m.inception2_conv6Forward(n, a[13067*mb:13067*mb+n*2880], a[15947*mb:15947*mb+n*576])
-	// inception2_relu6: fused into inception2_conv6
-	m.inception2_concat1Forward(n, a[10475*mb:10475*mb+n*576], a[11627*mb:11627*mb+n*576], a[12491*mb:12491*mb+n*576], a[15947*mb:15947*mb+n*576], a[16523*mb:16523*mb+n*2304])
-	m.maxpool1Forward(n, a[16523*mb:16523*mb+n*2304], a[18827*mb:18827*mb+n*576])
-	m.avgpool1Forward(n, a[18827*mb:18827*mb+n*576], a[19403*mb:19403*mb+n*16])
-	m.dropout1Forward(n, a[19403*mb:19403*mb+n*16], a[19403*mb:19403*mb+n*16])
-	m.fc1Forward(n, a[19403*mb:19403*mb+n*16], a[19419*mb:19419*mb+n*3])
+	// inception2: inception (../testdata/nets/mini_inception.cnn:19), 12x12x20 -> 12x12x16
+	inceptionBForward(m, n, &inception2)
+	// maxpool1: maxpool 3 s2 ceil (../testdata/nets/mini_inception.cnn:19), 12x12x16 -> 6x6x16
+	maxpool1.Forward(n, a[16523*mb:16523*mb+n*2304], a[18827*mb:18827*mb+n*576], m.Argmax[4032*mb:4032*mb+n*576])
+	// avgpool1: avgpool 6 s1 (../testdata/nets/mini_inception.cnn:20), 6x6x16 -> 1x1x16
+	avgpool1.Forward(n, a[18827*mb:18827*mb+n*576], a[19403*mb:19403*mb+n*16])
+	// dropout1: dropout 0.4 (../testdata/nets/mini_inception.cnn:20), 1x1x16 -> 1x1x16
+	if m.Frozen {
+		dropout1.Backward(a[19403*mb:19403*mb+n*16], m.Saved[8*mb:8*mb+n*16])
+	} else {
+		dropout1.Forward(a[19403*mb:19403*mb+n*16], m.Saved[8*mb:8*mb+n*16], m.RNG, true)
+	}
+	// fc1: fc 3 (../testdata/nets/mini_inception.cnn:20), 1x1x16 -> 1x1x3
+	fc1.Forward(n, a[19403*mb:19403*mb+n*16], m.Params[2487:2535], m.Params[2535:2538], a[19419*mb:19419*mb+n*3])
+	// softmax1: softmax (../testdata/nets/mini_inception.cnn:20), 1x1x3 -> 1x1x3
 	// softmax1: computed by the loss
 }
 
 // backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	m.fc1Backward(n, a[19403*mb:19403*mb+n*16], d[19419*mb:19419*mb+n*3], d[19403*mb:19403*mb+n*16])
-	m.dropout1Backward(n, d[19403*mb:19403*mb+n*16], d[19403*mb:19403*mb+n*16])
-	m.avgpool1Backward(n, a[18827*mb:18827*mb+n*576], d[19403*mb:19403*mb+n*16], d[18827*mb:18827*mb+n*576])
-	m.maxpool1Backward(n, a[16523*mb:16523*mb+n*2304], d[18827*mb:18827*mb+n*576], d[16523*mb:16523*mb+n*2304])
-	m.inception2_concat1Backward(n, d[16523*mb:16523*mb+n*2304], d[10475*mb:10475*mb+n*576], d[11627*mb:11627*mb+n*576], d[12491*mb:12491*mb+n*576], d[15947*mb:15947*mb+n*576])
-	m.inception2_relu6Backward(n, a[15947*mb:15947*mb+n*576], d[15947*mb:15947*mb+n*576], d[15947*mb:15947*mb+n*576])
-	m.inception2_conv6Backward(n, a[13067*mb:13067*mb+n*2880], d[15947*mb:15947*mb+n*576], d[13067*mb:13067*mb+n*2880])
-	m.inception2_maxpool1Backward(n, a[7200*mb:7200*mb+n*2880], d[13067*mb:13067*mb+n*2880], d[7200*mb:7200*mb+n*2880])
-	m.inception2_relu5Backward(n, a[12491*mb:12491*mb+n*576], d[12491*mb:12491*mb+n*576], d[12491*mb:12491*mb+n*576])
-	m.inception2_conv5Backward(n, a[12203*mb:12203*mb+n*288], d[12491*mb:12491*mb+n*576], d[12203*mb:12203*mb+n*288])
-	m.inception2_relu4Backward(n, a[12203*mb:12203*mb+n*288], d[12203*mb:12203*mb+n*288], d[12203*mb:12203*mb+n*288])
-	m.inception2_conv4Backward(n, a[7200*mb:7200*mb+n*2880], d[12203*mb:12203*mb+n*288], d[7200*mb:7200*mb+n*2880])
-	m.inception2_relu3Backward(n, a[11627*mb:11627*mb+n*576], d[11627*mb:11627*mb+n*576], d[11627*mb:11627*mb+n*576])
-	m.inception2_conv3Backward(n, a[11051*mb:11051*mb+n*576], d[11627*mb:11627*mb+n*576], d[11051*mb:11051*mb+n*576])
-	m.inception2_relu2Backward(n, a[11051*mb:11051*mb+n*576], d[11051*mb:11051*mb+n*576], d[11051*mb:11051*mb+n*576])
-	m.inception2_conv2Backward(n, a[7200*mb:7200*mb+n*2880], d[11051*mb:11051*mb+n*576], d[7200*mb:7200*mb+n*2880])
-	m.inception2_relu1Backward(n, a[10475*mb:10475*mb+n*576], d[10475*mb:10475*mb+n*576], d[10475*mb:10475*mb+n*576])
-	m.inception2_conv1Backward(n, a[7200*mb:7200*mb+n*2880], d[10475*mb:10475*mb+n*576], d[7200*mb:7200*mb+n*2880])
+	fc1.BackwardFilter(n, a[19403*mb:19403*mb+n*16], d[19419*mb:19419*mb+n*3], m.Grads[2487:2535], m.Grads[2535:2538])
+	fc1.BackwardData(n, d[19419*mb:19419*mb+n*3], m.Params[2487:2535], d[19403*mb:19403*mb+n*16])
+	dropout1.Backward(d[19403*mb:19403*mb+n*16], m.Saved[8*mb:8*mb+n*16])
+	avgpool1.Backward(n, d[19403*mb:19403*mb+n*16], d[18827*mb:18827*mb+n*576])
+	maxpool1.Backward(n, d[18827*mb:18827*mb+n*576], m.Argmax[4032*mb:4032*mb+n*576], d[16523*mb:16523*mb+n*2304])
+	inceptionBBackward(m, n, &inception2)
 	// aux1_softmax1: in the loss's backward
-	m.aux1_fc2Backward(n, a[10464*mb:10464*mb+n*8], d[10472*mb:10472*mb+n*3], d[10464*mb:10464*mb+n*8])
-	m.aux1_dropout1Backward(n, d[10464*mb:10464*mb+n*8], d[10464*mb:10464*mb+n*8])
-	m.aux1_relu2Backward(n, a[10464*mb:10464*mb+n*8], d[10464*mb:10464*mb+n*8], d[10464*mb:10464*mb+n*8])
-	m.aux1_fc1Backward(n, a[10400*mb:10400*mb+n*64], d[10464*mb:10464*mb+n*8], d[10400*mb:10400*mb+n*64])
-	m.aux1_relu1Backward(n, a[10400*mb:10400*mb+n*64], d[10400*mb:10400*mb+n*64], d[10400*mb:10400*mb+n*64])
-	m.aux1_conv1Backward(n, a[10080*mb:10080*mb+n*320], d[10400*mb:10400*mb+n*64], d[10080*mb:10080*mb+n*320])
-	m.aux1_avgpool1Backward(n, a[7200*mb:7200*mb+n*2880], d[10080*mb:10080*mb+n*320], d[7200*mb:7200*mb+n*2880])
-	m.inception1_concat1Backward(n, d[7200*mb:7200*mb+n*2880], d[2304*mb:2304*mb+n*576], d[3456*mb:3456*mb+n*1152], d[4896*mb:4896*mb+n*576], d[6624*mb:6624*mb+n*576])
-	m.inception1_relu6Backward(n, a[6624*mb:6624*mb+n*576], d[6624*mb:6624*mb+n*576], d[6624*mb:6624*mb+n*576])
-	m.inception1_conv6Backward(n, a[5472*mb:5472*mb+n*1152], d[6624*mb:6624*mb+n*576], d[5472*mb:5472*mb+n*1152])
-	m.inception1_maxpool1Backward(n, a[1152*mb:1152*mb+n*1152], d[5472*mb:5472*mb+n*1152], d[1152*mb:1152*mb+n*1152])
-	m.inception1_relu5Backward(n, a[4896*mb:4896*mb+n*576], d[4896*mb:4896*mb+n*576], d[4896*mb:4896*mb+n*576])
-	m.inception1_conv5Backward(n, a[4608*mb:4608*mb+n*288], d[4896*mb:4896*mb+n*576], d[4608*mb:4608*mb+n*288])
-	m.inception1_relu4Backward(n, a[4608*mb:4608*mb+n*288], d[4608*mb:4608*mb+n*288], d[4608*mb:4608*mb+n*288])
-	m.inception1_conv4Backward(n, a[1152*mb:1152*mb+n*1152], d[4608*mb:4608*mb+n*288], d[1152*mb:1152*mb+n*1152])
-	m.inception1_relu3Backward(n, a[3456*mb:3456*mb+n*1152], d[3456*mb:3456*mb+n*1152], d[3456*mb:3456*mb+n*1152])
-	m.inception1_conv3Backward(n, a[2880*mb:2880*mb+n*576], d[3456*mb:3456*mb+n*1152], d[2880*mb:2880*mb+n*576])
-	m.inception1_relu2Backward(n, a[2880*mb:2880*mb+n*576], d[2880*mb:2880*mb+n*576], d[2880*mb:2880*mb+n*576])
-	m.inception1_conv2Backward(n, a[1152*mb:1152*mb+n*1152], d[2880*mb:2880*mb+n*576], d[1152*mb:1152*mb+n*1152])
-	m.inception1_relu1Backward(n, a[2304*mb:2304*mb+n*576], d[2304*mb:2304*mb+n*576], d[2304*mb:2304*mb+n*576])
-	m.inception1_conv1Backward(n, a[1152*mb:1152*mb+n*1152], d[2304*mb:2304*mb+n*576], d[1152*mb:1152*mb+n*1152])
-	m.relu1Backward(n, a[1152*mb:1152*mb+n*1152], d[1152*mb:1152*mb+n*1152], d[1152*mb:1152*mb+n*1152])
-	m.conv1Backward(n, a[:n*1152], d[1152*mb:1152*mb+n*1152], nil)
+	aux1_fc2.BackwardFilter(n, a[10464*mb:10464*mb+n*8], d[10472*mb:10472*mb+n*3], m.Grads[1814:1838], m.Grads[1838:1841])
+	aux1_fc2.BackwardData(n, d[10472*mb:10472*mb+n*3], m.Params[1814:1838], d[10464*mb:10464*mb+n*8])
+	aux1_dropout1.Backward(d[10464*mb:10464*mb+n*8], m.Saved[:n*8])
+	rt.ReLUBackward(a[10464*mb:10464*mb+n*8], d[10464*mb:10464*mb+n*8])
+	aux1_fc1.BackwardFilter(n, a[10400*mb:10400*mb+n*64], d[10464*mb:10464*mb+n*8], m.Grads[1294:1806], m.Grads[1806:1814])
+	aux1_fc1.BackwardData(n, d[10464*mb:10464*mb+n*8], m.Params[1294:1806], d[10400*mb:10400*mb+n*64])
+	rt.ReLUBackward(a[10400*mb:10400*mb+n*64], d[10400*mb:10400*mb+n*64])
+	aux1_conv1.BackwardFilter(n, a[10080*mb:10080*mb+n*320], d[10400*mb:10400*mb+n*64], m.Grads[1210:1290], m.Grads[1290:1294], m.Scratch)
+	aux1_conv1.BackwardData(n, d[10400*mb:10400*mb+n*64], m.Params[1210:1290], d[10080*mb:10080*mb+n*320], m.Scratch)
+	aux1_avgpool1.Backward(n, d[10080*mb:10080*mb+n*320], d[7200*mb:7200*mb+n*2880])
+	inceptionABackward(m, n, &inception1)
+	rt.ReLUBackward(a[1152*mb:1152*mb+n*1152], d[1152*mb:1152*mb+n*1152])
+	conv1.BackwardFilter(n, a[:n*1152], d[1152*mb:1152*mb+n*1152], m.Grads[0:576], m.Grads[576:584], m.Scratch)
+}
+
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, inceptionA_conv1.ScratchSize(mb), inceptionA_conv2.ScratchSize(mb), inceptionA_conv3.ScratchSize(mb), inceptionA_conv4.ScratchSize(mb), inceptionA_conv5.ScratchSize(mb), inceptionA_conv6.ScratchSize(mb), inceptionB_conv1.ScratchSize(mb), inceptionB_conv2.ScratchSize(mb), inceptionB_conv3.ScratchSize(mb), inceptionB_conv4.ScratchSize(mb), inceptionB_conv5.ScratchSize(mb), inceptionB_conv6.ScratchSize(mb), conv1.ScratchSize(mb), aux1_conv1.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
 // weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
 	loss += float32(1) * rt.Softmax{Classes: 3}.Loss(n, a[19419*mb:19419*mb+n*3], labels, a[19419*mb:19419*mb+n*3])
@@ -885,552 +244,276 @@ func (m *Net) loss(n int, labels []int32) float32 {
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.Softmax{Classes: 3}.LossBackward(n, a[19419*mb:19419*mb+n*3], labels, float32(1), d[19419*mb:19419*mb+n*3])
 	rt.Softmax{Classes: 3}.LossBackward(n, a[10472*mb:10472*mb+n*3], labels, float32(0.3), d[10472*mb:10472*mb+n*3])
 }
 
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 128
-	DefaultEpochs    = 10
-	DefaultLR        = 0.01
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0005
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 0
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = false
+// inceptionA is the code of 1 instance(s) of the block inception: inception1; 12x12x8 -> 12x12x20.
+// Each instance's place in the arenas is a inceptionAOffsets.
+
+// inceptionAOffsets is the place of one instance of inceptionA in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionAOffsets struct {
+	i0, k0, p0, t0 int
+}
+
+var (
+	inception1 = inceptionAOffsets{i0: 2880, k0: 0, p0: 584, t0: 1152}
 )
 
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
+func inceptionAForward(m *rt.Memory, n int, o *inceptionAOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../testdata/nets/mini_inception.cnn:9), 12x12x8 -> 12x12x4
+	inceptionA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0:o.p0+32], m.Params[o.p0+32:o.p0+36], a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Scratch)
+	// relu1: relu (../testdata/nets/mini_inception.cnn:9), 12x12x4 -> 12x12x4
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../testdata/nets/mini_inception.cnn:10), 12x12x8 -> 12x12x4
+	inceptionA_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0+36:o.p0+68], m.Params[o.p0+68:o.p0+72], a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Scratch)
+	// relu2: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x8
+	inceptionA_conv3.Forward(n, a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Params[o.p0+72:o.p0+360], m.Params[o.p0+360:o.p0+368], a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], m.Scratch)
+	// relu3: relu (../testdata/nets/mini_inception.cnn:10), 12x12x8 -> 12x12x8
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../testdata/nets/mini_inception.cnn:11), 12x12x8 -> 12x12x2
+	inceptionA_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0+368:o.p0+384], m.Params[o.p0+384:o.p0+386], a[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Scratch)
+	// relu4: relu (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x2
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x4
+	inceptionA_conv5.Forward(n, a[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Params[o.p0+386:o.p0+586], m.Params[o.p0+586:o.p0+590], a[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], m.Scratch)
+	// relu5: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../testdata/nets/mini_inception.cnn:12), 12x12x8 -> 12x12x8
+	inceptionA_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], m.Argmax[o.k0*mb:o.k0*mb+n*1152])
+	// conv6: conv pp 1x1 (../testdata/nets/mini_inception.cnn:12), 12x12x8 -> 12x12x4
+	inceptionA_conv6.Forward(n, a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], m.Params[o.p0+590:o.p0+622], m.Params[o.p0+622:o.p0+626], a[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], m.Scratch)
+	// relu6: relu (../testdata/nets/mini_inception.cnn:12), 12x12x4 -> 12x12x4
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../testdata/nets/mini_inception.cnn:8), 12x12x4 + 12x12x8 + 12x12x4 + 12x12x4 -> 12x12x20
+	inceptionA_concat1.Forward(n, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880])
+	inceptionA_concat1_1.Forward(n, a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880])
+	inceptionA_concat1_2.Forward(n, a[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880])
+	inceptionA_concat1_3.Forward(n, a[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880])
 }
 
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("mini_inception: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("mini_inception: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
+func inceptionAInfer(m *rt.Memory, n int, o *inceptionAOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionA_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Params[o.p0:o.p0+32], m.Params[o.p0+32:o.p0+36], a[(o.i0+-2880)*mb:(o.i0+-2880)*mb+n*576], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionA_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Params[o.p0+36:o.p0+68], m.Params[o.p0+68:o.p0+72], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*576], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionA_conv3.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*576], m.Params[o.p0+72:o.p0+360], m.Params[o.p0+360:o.p0+368], a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*1152], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionA_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Params[o.p0+368:o.p0+384], m.Params[o.p0+384:o.p0+386], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*288], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionA_conv5.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*288], m.Params[o.p0+386:o.p0+586], m.Params[o.p0+586:o.p0+590], a[(o.i0+5184)*mb:(o.i0+5184)*mb+n*576], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionA_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*1152], nil)
+	inceptionA_conv6.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*1152], m.Params[o.p0+590:o.p0+622], m.Params[o.p0+622:o.p0+626], a[o.i0*mb:o.i0*mb+n*576], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionA_concat1.Forward(n, a[(o.i0+-2880)*mb:(o.i0+-2880)*mb+n*576], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*2880])
+	inceptionA_concat1_1.Forward(n, a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*1152], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*2880])
+	inceptionA_concat1_2.Forward(n, a[(o.i0+5184)*mb:(o.i0+5184)*mb+n*576], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*2880])
+	inceptionA_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*576], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*2880])
 }
 
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*1152], x)
-	m.forwardInfer(n)
-	return a[8064*mb : 8064*mb+n*3], nil
+func inceptionABackward(m *rt.Memory, n int, o *inceptionAOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionA_concat1.Backward(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576])
+	inceptionA_concat1_1.Backward(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152])
+	inceptionA_concat1_2.Backward(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880], d[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576])
+	inceptionA_concat1_3.Backward(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880], d[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576])
+	rt.ReLUBackward(a[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], d[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576])
+	inceptionA_conv6.BackwardFilter(n, a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], d[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], m.Grads[o.p0+590:o.p0+622], m.Grads[o.p0+622:o.p0+626], m.Scratch)
+	inceptionA_conv6.BackwardData(n, d[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], m.Params[o.p0+590:o.p0+622], d[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], m.Scratch)
+	inceptionA_maxpool1.Backward(n, d[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], m.Argmax[o.k0*mb:o.k0*mb+n*1152], d[o.t0*mb:o.t0*mb+n*1152])
+	rt.ReLUBackward(a[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], d[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576])
+	inceptionA_conv5.BackwardFilter(n, a[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], d[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], m.Grads[o.p0+386:o.p0+586], m.Grads[o.p0+586:o.p0+590], m.Scratch)
+	inceptionA_conv5.BackwardData(n, d[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], m.Params[o.p0+386:o.p0+586], d[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], d[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288])
+	inceptionA_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Grads[o.p0+368:o.p0+384], m.Grads[o.p0+384:o.p0+386], m.Scratch)
+	inceptionA_conv4.BackwardData(n, d[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Params[o.p0+368:o.p0+384], d[o.t0*mb:o.t0*mb+n*1152], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152])
+	inceptionA_conv3.BackwardFilter(n, a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], m.Grads[o.p0+72:o.p0+360], m.Grads[o.p0+360:o.p0+368], m.Scratch)
+	inceptionA_conv3.BackwardData(n, d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], m.Params[o.p0+72:o.p0+360], d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576])
+	inceptionA_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Grads[o.p0+36:o.p0+68], m.Grads[o.p0+68:o.p0+72], m.Scratch)
+	inceptionA_conv2.BackwardData(n, d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Params[o.p0+36:o.p0+68], d[o.t0*mb:o.t0*mb+n*1152], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576])
+	inceptionA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Grads[o.p0:o.p0+32], m.Grads[o.p0+32:o.p0+36], m.Scratch)
+	inceptionA_conv1.BackwardData(n, d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Params[o.p0:o.p0+32], d[o.t0*mb:o.t0*mb+n*1152], m.Scratch)
 }
 
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
+func inceptionATensors(t []rt.TensorSpec, prefix string, o *inceptionAOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{4, 8, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{4}, Off: o.p0 + 32, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{4, 8, 1, 1}, Off: o.p0 + 36, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{4}, Off: o.p0 + 68, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{8, 4, 3, 3}, Off: o.p0 + 72, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{8}, Off: o.p0 + 360, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{2, 8, 1, 1}, Off: o.p0 + 368, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{2}, Off: o.p0 + 384, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{4, 2, 5, 5}, Off: o.p0 + 386, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{4}, Off: o.p0 + 586, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{4, 8, 1, 1}, Off: o.p0 + 590, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{4}, Off: o.p0 + 622, Init: rt.InitBias},
+	}...)
 }
 
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 19422*m.maxBatch)
-	m.dact = make([]float32, 19422*m.maxBatch)
-	m.grads = make([]float32, 2538)
-	ps := []rt.Param{{
-		G:    m.grads[0:576],
-		Name: "conv1.weight",
-		W:    m.params[0:576],
-	}, {
-		G:    m.grads[576:584],
-		Name: "conv1.bias",
-		W:    m.params[576:584],
-	}, {
-		G:    m.grads[584:616],
-		Name: "inception1.conv1.weight",
-		W:    m.params[584:616],
-	}, {
-		G:    m.grads[616:620],
-		Name: "inception1.conv1.bias",
-		W:    m.params[616:620],
-	}, {
-		G:    m.grads[620:652],
-		Name: "inception1.conv2.weight",
-		W:    m.params[620:652],
-	}, {
-		G:    m.grads[652:656],
-		Name: "inception1.conv2.bias",
-		W:    m.params[652:656],
-	}, {
-		G:    m.grads[656:944],
-		Name: "inception1.conv3.weight",
-		W:    m.params[656:944],
-	}, {
-		G:    m.grads[944:952],
-		Name: "inception1.conv3.bias",
-		W:    m.params[944:952],
-	}, {
-		G:    m.grads[952:968],
-		Name: "inception1.conv4.weight",
-		W:    m.params[952:968],
-	}, {
-		G:    m.grads[968:970],
-		Name: "inception1.conv4.bias",
-		W:    m.params[968:970],
-	}, {
-		G:    m.grads[970:1170],
-		Name: "inception1.conv5.weight",
-		W:    m.params[970:1170],
-	}, {
-		G:    m.grads[1170:1174],
-		Name: "inception1.conv5.bias",
-		W:    m.params[1170:1174],
-	}, {
-		G:    m.grads[1174:1206],
-		Name: "inception1.conv6.weight",
-		W:    m.params[1174:1206],
-	}, {
-		G:    m.grads[1206:1210],
-		Name: "inception1.conv6.bias",
-		W:    m.params[1206:1210],
-	}, {
-		G:    m.grads[1210:1290],
-		Name: "aux1.conv1.weight",
-		W:    m.params[1210:1290],
-	}, {
-		G:    m.grads[1290:1294],
-		Name: "aux1.conv1.bias",
-		W:    m.params[1290:1294],
-	}, {
-		G:    m.grads[1294:1806],
-		Name: "aux1.fc1.weight",
-		W:    m.params[1294:1806],
-	}, {
-		G:    m.grads[1806:1814],
-		Name: "aux1.fc1.bias",
-		W:    m.params[1806:1814],
-	}, {
-		G:    m.grads[1814:1838],
-		Name: "aux1.fc2.weight",
-		W:    m.params[1814:1838],
-	}, {
-		G:    m.grads[1838:1841],
-		Name: "aux1.fc2.bias",
-		W:    m.params[1838:1841],
-	}, {
-		G:    m.grads[1841:1921],
-		Name: "inception2.conv1.weight",
-		W:    m.params[1841:1921],
-	}, {
-		G:    m.grads[1921:1925],
-		Name: "inception2.conv1.bias",
-		W:    m.params[1921:1925],
-	}, {
-		G:    m.grads[1925:2005],
-		Name: "inception2.conv2.weight",
-		W:    m.params[1925:2005],
-	}, {
-		G:    m.grads[2005:2009],
-		Name: "inception2.conv2.bias",
-		W:    m.params[2005:2009],
-	}, {
-		G:    m.grads[2009:2153],
-		Name: "inception2.conv3.weight",
-		W:    m.params[2009:2153],
-	}, {
-		G:    m.grads[2153:2157],
-		Name: "inception2.conv3.bias",
-		W:    m.params[2153:2157],
-	}, {
-		G:    m.grads[2157:2197],
-		Name: "inception2.conv4.weight",
-		W:    m.params[2157:2197],
-	}, {
-		G:    m.grads[2197:2199],
-		Name: "inception2.conv4.bias",
-		W:    m.params[2197:2199],
-	}, {
-		G:    m.grads[2199:2399],
-		Name: "inception2.conv5.weight",
-		W:    m.params[2199:2399],
-	}, {
-		G:    m.grads[2399:2403],
-		Name: "inception2.conv5.bias",
-		W:    m.params[2399:2403],
-	}, {
-		G:    m.grads[2403:2483],
-		Name: "inception2.conv6.weight",
-		W:    m.params[2403:2483],
-	}, {
-		G:    m.grads[2483:2487],
-		Name: "inception2.conv6.bias",
-		W:    m.params[2483:2487],
-	}, {
-		G:    m.grads[2487:2535],
-		Name: "fc1.weight",
-		W:    m.params[2487:2535],
-	}, {
-		G:    m.grads[2535:2538],
-		Name: "fc1.bias",
-		W:    m.params[2535:2538],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
+// inceptionB is the code of 1 instance(s) of the block inception: inception2; 12x12x20 -> 12x12x16.
+// Each instance's place in the arenas is a inceptionBOffsets.
+
+// inceptionBOffsets is the place of one instance of inceptionB in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type inceptionBOffsets struct {
+	i0, k0, p0, t0 int
 }
 
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*1152], x)
-	m.forwardTrain(n)
-	return a[19419*mb : 19419*mb+n*3], nil
+var (
+	inception2 = inceptionBOffsets{i0: 4032, k0: 1152, p0: 1841, t0: 7200}
+)
+
+func inceptionBForward(m *rt.Memory, n int, o *inceptionBOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c1 1x1 (../testdata/nets/mini_inception.cnn:9), 12x12x20 -> 12x12x4
+	inceptionB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0:o.p0+80], m.Params[o.p0+80:o.p0+84], a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Scratch)
+	// relu1: relu (../testdata/nets/mini_inception.cnn:9), 12x12x4 -> 12x12x4
+	// relu1: in the epilogue of the conv before it
+	// conv2: conv r3 1x1 (../testdata/nets/mini_inception.cnn:10), 12x12x20 -> 12x12x4
+	inceptionB_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0+84:o.p0+164], m.Params[o.p0+164:o.p0+168], a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Scratch)
+	// relu2: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv c3 3x3 p1 (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	inceptionB_conv3.Forward(n, a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Params[o.p0+168:o.p0+312], m.Params[o.p0+312:o.p0+316], a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Scratch)
+	// relu3: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	// relu3: in the epilogue of the conv before it
+	// conv4: conv r5 1x1 (../testdata/nets/mini_inception.cnn:11), 12x12x20 -> 12x12x2
+	inceptionB_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0+316:o.p0+356], m.Params[o.p0+356:o.p0+358], a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Scratch)
+	// relu4: relu (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x2
+	// relu4: in the epilogue of the conv before it
+	// conv5: conv c5 5x5 p2 (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x4
+	inceptionB_conv5.Forward(n, a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Params[o.p0+358:o.p0+558], m.Params[o.p0+558:o.p0+562], a[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], m.Scratch)
+	// relu5: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4
+	// relu5: in the epilogue of the conv before it
+	// maxpool1: maxpool 3 s1 p1 ceil (../testdata/nets/mini_inception.cnn:12), 12x12x20 -> 12x12x20
+	inceptionB_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], m.Argmax[o.k0*mb:o.k0*mb+n*2880])
+	// conv6: conv pp 1x1 (../testdata/nets/mini_inception.cnn:12), 12x12x20 -> 12x12x4
+	inceptionB_conv6.Forward(n, a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], m.Params[o.p0+562:o.p0+642], m.Params[o.p0+642:o.p0+646], a[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], m.Scratch)
+	// relu6: relu (../testdata/nets/mini_inception.cnn:12), 12x12x4 -> 12x12x4
+	// relu6: in the epilogue of the conv before it
+	// concat1: concat (../testdata/nets/mini_inception.cnn:8), 12x12x4 + 12x12x4 + 12x12x4 + 12x12x4 -> 12x12x16
+	inceptionB_concat1.Forward(n, a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304])
+	inceptionB_concat1_1.Forward(n, a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304])
+	inceptionB_concat1_2.Forward(n, a[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304])
+	inceptionB_concat1_3.Forward(n, a[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304])
 }
 
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("mini_inception: Backward before TrainForward")
-	}
-	n := len(dlogits) / 3
-	if n < 1 || n > m.maxBatch || len(dlogits)%3 != 0 {
-		return fmt.Errorf("mini_inception: dlogits has %d floats, want N*%d", len(dlogits), 3)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[19419*m.maxBatch:19419*m.maxBatch+n*3], dlogits)
-	m.backward(n)
-	return nil
+func inceptionBInfer(m *rt.Memory, n int, o *inceptionBOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	inceptionB_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Params[o.p0:o.p0+80], m.Params[o.p0+80:o.p0+84], a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*576], m.Scratch)
+	// relu1: in the epilogue of the conv or fc before it
+	inceptionB_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Params[o.p0+84:o.p0+164], m.Params[o.p0+164:o.p0+168], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*576], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	inceptionB_conv3.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*576], m.Params[o.p0+168:o.p0+312], m.Params[o.p0+312:o.p0+316], a[(o.i0+-1152)*mb:(o.i0+-1152)*mb+n*576], m.Scratch)
+	// relu3: in the epilogue of the conv or fc before it
+	inceptionB_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Params[o.p0+316:o.p0+356], m.Params[o.p0+356:o.p0+358], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*288], m.Scratch)
+	// relu4: in the epilogue of the conv or fc before it
+	inceptionB_conv5.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*288], m.Params[o.p0+358:o.p0+558], m.Params[o.p0+558:o.p0+562], a[(o.i0+2880)*mb:(o.i0+2880)*mb+n*576], m.Scratch)
+	// relu5: in the epilogue of the conv or fc before it
+	inceptionB_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2880], nil)
+	inceptionB_conv6.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2880], m.Params[o.p0+562:o.p0+642], m.Params[o.p0+642:o.p0+646], a[o.i0*mb:o.i0*mb+n*576], m.Scratch)
+	// relu6: in the epilogue of the conv or fc before it
+	inceptionB_concat1.Forward(n, a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*576], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2304])
+	inceptionB_concat1_1.Forward(n, a[(o.i0+-1152)*mb:(o.i0+-1152)*mb+n*576], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2304])
+	inceptionB_concat1_2.Forward(n, a[(o.i0+2880)*mb:(o.i0+2880)*mb+n*576], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2304])
+	inceptionB_concat1_3.Forward(n, a[o.i0*mb:o.i0*mb+n*576], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2304])
 }
 
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:576],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[576:584],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[584:616],
-		Name: "inception1.conv1.weight",
-	}, {
-		Data: m.grads[616:620],
-		Name: "inception1.conv1.bias",
-	}, {
-		Data: m.grads[620:652],
-		Name: "inception1.conv2.weight",
-	}, {
-		Data: m.grads[652:656],
-		Name: "inception1.conv2.bias",
-	}, {
-		Data: m.grads[656:944],
-		Name: "inception1.conv3.weight",
-	}, {
-		Data: m.grads[944:952],
-		Name: "inception1.conv3.bias",
-	}, {
-		Data: m.grads[952:968],
-		Name: "inception1.conv4.weight",
-	}, {
-		Data: m.grads[968:970],
-		Name: "inception1.conv4.bias",
-	}, {
-		Data: m.grads[970:1170],
-		Name: "inception1.conv5.weight",
-	}, {
-		Data: m.grads[1170:1174],
-		Name: "inception1.conv5.bias",
-	}, {
-		Data: m.grads[1174:1206],
-		Name: "inception1.conv6.weight",
-	}, {
-		Data: m.grads[1206:1210],
-		Name: "inception1.conv6.bias",
-	}, {
-		Data: m.grads[1210:1290],
-		Name: "aux1.conv1.weight",
-	}, {
-		Data: m.grads[1290:1294],
-		Name: "aux1.conv1.bias",
-	}, {
-		Data: m.grads[1294:1806],
-		Name: "aux1.fc1.weight",
-	}, {
-		Data: m.grads[1806:1814],
-		Name: "aux1.fc1.bias",
-	}, {
-		Data: m.grads[1814:1838],
-		Name: "aux1.fc2.weight",
-	}, {
-		Data: m.grads[1838:1841],
-		Name: "aux1.fc2.bias",
-	}, {
-		Data: m.grads[1841:1921],
-		Name: "inception2.conv1.weight",
-	}, {
-		Data: m.grads[1921:1925],
-		Name: "inception2.conv1.bias",
-	}, {
-		Data: m.grads[1925:2005],
-		Name: "inception2.conv2.weight",
-	}, {
-		Data: m.grads[2005:2009],
-		Name: "inception2.conv2.bias",
-	}, {
-		Data: m.grads[2009:2153],
-		Name: "inception2.conv3.weight",
-	}, {
-		Data: m.grads[2153:2157],
-		Name: "inception2.conv3.bias",
-	}, {
-		Data: m.grads[2157:2197],
-		Name: "inception2.conv4.weight",
-	}, {
-		Data: m.grads[2197:2199],
-		Name: "inception2.conv4.bias",
-	}, {
-		Data: m.grads[2199:2399],
-		Name: "inception2.conv5.weight",
-	}, {
-		Data: m.grads[2399:2403],
-		Name: "inception2.conv5.bias",
-	}, {
-		Data: m.grads[2403:2483],
-		Name: "inception2.conv6.weight",
-	}, {
-		Data: m.grads[2483:2487],
-		Name: "inception2.conv6.bias",
-	}, {
-		Data: m.grads[2487:2535],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[2535:2538],
-		Name: "fc1.bias",
-	}}
+func inceptionBBackward(m *rt.Memory, n int, o *inceptionBOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	inceptionB_concat1.Backward(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304], d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576])
+	inceptionB_concat1_1.Backward(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304], d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576])
+	inceptionB_concat1_2.Backward(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304], d[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576])
+	inceptionB_concat1_3.Backward(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304], d[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576])
+	rt.ReLUBackward(a[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], d[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576])
+	inceptionB_conv6.BackwardFilter(n, a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], d[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], m.Grads[o.p0+562:o.p0+642], m.Grads[o.p0+642:o.p0+646], m.Scratch)
+	inceptionB_conv6.BackwardData(n, d[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], m.Params[o.p0+562:o.p0+642], d[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], m.Scratch)
+	inceptionB_maxpool1.Backward(n, d[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], m.Argmax[o.k0*mb:o.k0*mb+n*2880], d[o.t0*mb:o.t0*mb+n*2880])
+	rt.ReLUBackward(a[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], d[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576])
+	inceptionB_conv5.BackwardFilter(n, a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], d[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], m.Grads[o.p0+358:o.p0+558], m.Grads[o.p0+558:o.p0+562], m.Scratch)
+	inceptionB_conv5.BackwardData(n, d[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], m.Params[o.p0+358:o.p0+558], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288])
+	inceptionB_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Grads[o.p0+316:o.p0+356], m.Grads[o.p0+356:o.p0+358], m.Scratch)
+	inceptionB_conv4.BackwardData(n, d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Params[o.p0+316:o.p0+356], d[o.t0*mb:o.t0*mb+n*2880], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576])
+	inceptionB_conv3.BackwardFilter(n, a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Grads[o.p0+168:o.p0+312], m.Grads[o.p0+312:o.p0+316], m.Scratch)
+	inceptionB_conv3.BackwardData(n, d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Params[o.p0+168:o.p0+312], d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576])
+	inceptionB_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Grads[o.p0+84:o.p0+164], m.Grads[o.p0+164:o.p0+168], m.Scratch)
+	inceptionB_conv2.BackwardData(n, d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Params[o.p0+84:o.p0+164], d[o.t0*mb:o.t0*mb+n*2880], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576])
+	inceptionB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Grads[o.p0:o.p0+80], m.Grads[o.p0+80:o.p0+84], m.Scratch)
+	inceptionB_conv1.BackwardData(n, d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Params[o.p0:o.p0+80], d[o.t0*mb:o.t0*mb+n*2880], m.Scratch)
 }
 
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("mini_inception: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("mini_inception: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("mini_inception: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*1152], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
+func inceptionBTensors(t []rt.TensorSpec, prefix string, o *inceptionBOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{4, 20, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{4}, Off: o.p0 + 80, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{4, 20, 1, 1}, Off: o.p0 + 84, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{4}, Off: o.p0 + 164, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{4, 4, 3, 3}, Off: o.p0 + 168, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{4}, Off: o.p0 + 312, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{2, 20, 1, 1}, Off: o.p0 + 316, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{2}, Off: o.p0 + 356, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{4, 2, 5, 5}, Off: o.p0 + 358, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{4}, Off: o.p0 + 558, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{4, 20, 1, 1}, Off: o.p0 + 562, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{4}, Off: o.p0 + 642, Init: rt.InitBias},
+	}...)
 }
 
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
-}
-
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
-}
-
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init xavier).
-func (m *Net) initParams(seed uint64) {
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:576], 72, 72)
-	rt.Fill(m.params[576:584], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception1.conv1.weight")), m.params[584:616], 8, 4)
-	rt.Fill(m.params[616:620], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception1.conv2.weight")), m.params[620:652], 8, 4)
-	rt.Fill(m.params[652:656], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception1.conv3.weight")), m.params[656:944], 36, 72)
-	rt.Fill(m.params[944:952], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception1.conv4.weight")), m.params[952:968], 8, 2)
-	rt.Fill(m.params[968:970], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception1.conv5.weight")), m.params[970:1170], 50, 100)
-	rt.Fill(m.params[1170:1174], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception1.conv6.weight")), m.params[1174:1206], 8, 4)
-	rt.Fill(m.params[1206:1210], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux1.conv1.weight")), m.params[1210:1290], 20, 4)
-	rt.Fill(m.params[1290:1294], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux1.fc1.weight")), m.params[1294:1806], 64, 8)
-	rt.Fill(m.params[1806:1814], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "aux1.fc2.weight")), m.params[1814:1838], 8, 3)
-	rt.Fill(m.params[1838:1841], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception2.conv1.weight")), m.params[1841:1921], 20, 4)
-	rt.Fill(m.params[1921:1925], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception2.conv2.weight")), m.params[1925:2005], 20, 4)
-	rt.Fill(m.params[2005:2009], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception2.conv3.weight")), m.params[2009:2153], 36, 36)
-	rt.Fill(m.params[2153:2157], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception2.conv4.weight")), m.params[2157:2197], 20, 2)
-	rt.Fill(m.params[2197:2199], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception2.conv5.weight")), m.params[2199:2399], 50, 100)
-	rt.Fill(m.params[2399:2403], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "inception2.conv6.weight")), m.params[2403:2483], 20, 4)
-	rt.Fill(m.params[2483:2487], float32(0))
-	rt.InitXavierUniform(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[2487:2535], 16, 3)
-	rt.Fill(m.params[2535:2538], float32(0))
-	m.foldStale = true
-}
+// The geometry of every layer, all constants.
+var (
+	conv1                = rt.Conv{C: 8, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	aux1_avgpool1        = rt.AvgPool{C: 20, H: 12, W: 12, KH: 5, KW: 5, SH: 3, SW: 3, PH: 0, PW: 0, Ceil: true, OH: 4, OW: 4}
+	aux1_conv1           = rt.Conv{C: 20, H: 4, W: 4, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
+	aux1_fc1             = rt.FC{In: 64, Out: 8, ReLU: true}
+	aux1_dropout1        = rt.Dropout{P: float32(0.7)}
+	aux1_fc2             = rt.FC{In: 8, Out: 3, ReLU: false}
+	maxpool1             = rt.MaxPool{C: 16, H: 12, W: 12, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 6, OW: 6}
+	avgpool1             = rt.AvgPool{C: 16, H: 6, W: 6, KH: 6, KW: 6, SH: 1, SW: 1, PH: 0, PW: 0, Ceil: false, OH: 1, OW: 1}
+	dropout1             = rt.Dropout{P: float32(0.4)}
+	fc1                  = rt.FC{In: 16, Out: 3, ReLU: false}
+	softmax1             = rt.Softmax{Classes: 3}
+	inceptionA_conv1     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_conv2     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_conv3     = rt.Conv{C: 4, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_conv4     = rt.Conv{C: 8, H: 12, W: 12, K: 2, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_conv5     = rt.Conv{C: 2, H: 12, W: 12, K: 4, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_maxpool1  = rt.MaxPool{C: 8, H: 12, W: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 12, OW: 12}
+	inceptionA_conv6     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_concat1   = rt.Concat{C: 4, Total: 20, Off: 0, HW: 144}
+	inceptionA_concat1_1 = rt.Concat{C: 8, Total: 20, Off: 4, HW: 144}
+	inceptionA_concat1_2 = rt.Concat{C: 4, Total: 20, Off: 12, HW: 144}
+	inceptionA_concat1_3 = rt.Concat{C: 4, Total: 20, Off: 16, HW: 144}
+	inceptionB_conv1     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_conv2     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_conv3     = rt.Conv{C: 4, H: 12, W: 12, K: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_conv4     = rt.Conv{C: 20, H: 12, W: 12, K: 2, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_conv5     = rt.Conv{C: 2, H: 12, W: 12, K: 4, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_maxpool1  = rt.MaxPool{C: 20, H: 12, W: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 12, OW: 12}
+	inceptionB_conv6     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_concat1   = rt.Concat{C: 4, Total: 16, Off: 0, HW: 144}
+	inceptionB_concat1_1 = rt.Concat{C: 4, Total: 16, Off: 4, HW: 144}
+	inceptionB_concat1_2 = rt.Concat{C: 4, Total: 16, Off: 8, HW: 144}
+	inceptionB_concat1_3 = rt.Concat{C: 4, Total: 16, Off: 12, HW: 144}
+)
 
 // Summary is the table `cnnc summary` prints for the network.
 const Summary = "MiniInception (../testdata/nets/mini_inception.cnn): input 12x12x8\n\n #  name                 layer                   output  params     MACs  activations\n 0  input                input 12x12x8          12x12x8       0        0        1,152\n 1  conv1                conv 8 3x3 p1          12x12x8     584   82,944        1,152\n 2  relu1                relu                   12x12x8       0        0            0\n 3  inception1.conv1     conv c1 1x1            12x12x4      36    4,608          576\n 4  inception1.relu1     relu                   12x12x4       0        0            0\n 5  inception1.conv2     conv r3 1x1            12x12x4      36    4,608          576\n 6  inception1.relu2     relu                   12x12x4       0        0            0\n 7  inception1.conv3     conv c3 3x3 p1         12x12x8     296   41,472        1,152\n 8  inception1.relu3     relu                   12x12x8       0        0            0\n 9  inception1.conv4     conv r5 1x1            12x12x2      18    2,304          288\n10  inception1.relu4     relu                   12x12x2       0        0            0\n11  inception1.conv5     conv c5 5x5 p2         12x12x4     204   28,800          576\n12  inception1.relu5     relu                   12x12x4       0        0            0\n13  inception1.maxpool1  maxpool 3 s1 p1 ceil   12x12x8       0        0        1,152\n14  inception1.conv6     conv pp 1x1            12x12x4      36    4,608          576\n15  inception1.relu6     relu                   12x12x4       0        0            0\n16  inception1.concat1   concat                12x12x20       0        0        2,880\n17  aux1.avgpool1        avgpool 5 s3 ceil       4x4x20       0        0          320\n18  aux1.conv1           conv 4 1x1               4x4x4      84    1,280           64\n19  aux1.relu1           relu                     4x4x4       0        0            0\n20  aux1.fc1             fc 8                     1x1x8     520      512            8\n21  aux1.relu2           relu                     1x1x8       0        0            0\n22  aux1.dropout1        dropout 0.7              1x1x8       0        0            0\n23  aux1.fc2             fc 3                     1x1x3      27       24            3\n24  aux1.softmax1        softmax                  1x1x3       0        0            0\n25  inception2.conv1     conv c1 1x1            12x12x4      84   11,520          576\n26  inception2.relu1     relu                   12x12x4       0        0            0\n27  inception2.conv2     conv r3 1x1            12x12x4      84   11,520          576\n28  inception2.relu2     relu                   12x12x4       0        0            0\n29  inception2.conv3     conv c3 3x3 p1         12x12x4     148   20,736          576\n30  inception2.relu3     relu                   12x12x4       0        0            0\n31  inception2.conv4     conv r5 1x1            12x12x2      42    5,760          288\n32  inception2.relu4     relu                   12x12x2       0        0            0\n33  inception2.conv5     conv c5 5x5 p2         12x12x4     204   28,800          576\n34  inception2.relu5     relu                   12x12x4       0        0            0\n35  inception2.maxpool1  maxpool 3 s1 p1 ceil  12x12x20       0        0        2,880\n36  inception2.conv6     conv pp 1x1            12x12x4      84   11,520          576\n37  inception2.relu6     relu                   12x12x4       0        0            0\n38  inception2.concat1   concat                12x12x16       0        0        2,304\n39  maxpool1             maxpool 3 s2 ceil       6x6x16       0        0          576\n40  avgpool1             avgpool 6 s1            1x1x16       0        0           16\n41  dropout1             dropout 0.4             1x1x16       0        0            0\n42  fc1                  fc 3                     1x1x3      51       48            3\n43  softmax1             softmax                  1x1x3       0        0            0\n    total                                         1x1x3   2,538  261,064       19,422\n\nparameters: 2,538 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 261,064\nforward activations per image: 19,422 values (0.1 MB float32; input included, relu/dropout/softmax in place)\nauxiliary heads, training only: aux1 (weight 0.3, from inception1.concat1)\ninference (without auxiliary heads): 1,907 parameters, 259,248 MACs\n"

@@ -2,21 +2,17 @@
 // Source: ../testdata/nets/mini_misc.cnn
 
 // Package mini_misc is the MiniMisc network of ../testdata/nets/mini_misc.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package mini_misc
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -30,655 +26,232 @@ const (
 	// Output is 1x1x6 per image.
 	OutputSize = 6
 	Classes    = 6
-	NumParams  = 1980         // trainable parameters
-	MACs       = int64(11160) // conv and fc multiply-accumulates per image at inference
+	NumParams  = 2640         // trainable parameters
+	MACs       = int64(11808) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 6 3x5 d2 p2 (../testdata/nets/mini_misc.cnn:7), 10x9x2 -> 10x5x6.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:180], m.params[180:186], y, m.scratch)
-}
-
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:180], m.grads[180:186], m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:180], dx, m.scratch)
-	}
-}
-
-// avgpool1: avgpool 3 s2 p1 ceil (../testdata/nets/mini_misc.cnn:7), 10x5x6 -> 6x3x6.
-func (m *Net) avgpool1Forward(n int, x, y []float32) {
-	avgpool1.Forward(n, x, y)
-}
-
-func (m *Net) avgpool1Backward(n int, x, dy, dx []float32) {
-	avgpool1.Backward(n, dy, dx)
-}
-
-// relu1: relu (../testdata/nets/mini_misc.cnn:8), 6x3x6 -> 6x3x6.
-func (m *Net) relu1Forward(n int, x, y []float32) {
-	copy(y, x)
-	rt.ReluForward(y)
-}
-
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-	rt.Accumulate(dx, dy)
-}
-
-// dropout1: dropout 0.3 (../testdata/nets/mini_misc.cnn:8), 6x3x6 -> 6x3x6. Training only; the mask is kept for backward (or reused when frozen).
-func (m *Net) dropout1Forward(n int, x, y []float32) {
-	copy(y, x)
-	if m.frozenMasks {
-		dropout1.Backward(y, m.saved[:n*108])
-		return
-	}
-	dropout1.Forward(y, m.saved[:n*108], m.rng, true)
-}
-
-func (m *Net) dropout1Backward(n int, dy, dx []float32) {
-	dropout1.Backward(dy, m.saved[:n*108])
-	rt.Accumulate(dx, dy)
-}
-
-// conv2: conv 4 1x1 (../testdata/nets/mini_misc.cnn:8), 6x3x6 -> 6x3x4.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[186:210], m.params[210:214], y, m.scratch)
-}
-
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[186:210], m.grads[210:214], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[186:210], dx, m.scratch)
-	}
-}
-
-// concat1: concat (../testdata/nets/mini_misc.cnn:8), 6x3x6 + 6x3x6 + 6x3x4 -> 6x3x16.
-func (m *Net) concat1Forward(n int, x0, x1, x2, y []float32) {
-	concat1_0.Forward(n, x0, y)
-	concat1_1.Forward(n, x1, y)
-	concat1_2.Forward(n, x2, y)
-}
-
-func (m *Net) concat1Backward(n int, dy, dx0, dx1, dx2 []float32) {
-	concat1_0.Backward(n, dy, dx0)
-	concat1_1.Backward(n, dy, dx1)
-	concat1_2.Backward(n, dy, dx2)
-}
-
-// bn1: bn (../testdata/nets/mini_misc.cnn:9), 6x3x16 -> 6x3x16. Training: batch statistics, running statistics updated.
-func (m *Net) bn1Forward(n int, x, y []float32) {
-	bn1.ForwardTrain(n, x, y, m.params[214:230], m.params[230:246], m.buffers[0:16], m.buffers[16:32], m.savedFix[0:16], m.savedFix[16:32])
-}
-
-// bn1Infer uses the running statistics.
-func (m *Net) bn1Infer(n int, x, y []float32) {
-	bn1.ForwardInfer(n, x, y, m.params[214:230], m.params[230:246], m.buffers[0:16], m.buffers[16:32])
-}
-
-func (m *Net) bn1Backward(n int, x, dy, dx []float32) {
-	bn1.Backward(n, x, dy, m.params[214:230], m.savedFix[0:16], m.savedFix[16:32], dx, m.grads[214:230], m.grads[230:246])
-}
-
-// fc1: fc 6 (../testdata/nets/mini_misc.cnn:9), 6x3x16 -> 1x1x6.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[246:1974], m.params[1974:1980], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[246:1974], m.grads[1974:1980])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[246:1974], dx)
-	}
-}
-
-// softmax1: softmax (../testdata/nets/mini_misc.cnn:9), 1x1x6 -> 1x1x6. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
-}
-
-// The geometry of every layer, all constants.
-var (
-	conv1     = rt.Conv{C: 2, H: 10, W: 9, K: 6, KH: 3, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 2, DW: 2, G: 1, OH: 10, OW: 5, ReLU: false}
-	avgpool1  = rt.AvgPool{C: 6, H: 10, W: 5, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: true, OH: 6, OW: 3}
-	dropout1  = rt.Dropout{P: float32(0.3)}
-	conv2     = rt.Conv{C: 6, H: 6, W: 3, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 6, OW: 3, ReLU: false}
-	concat1_0 = rt.Concat{C: 6, Total: 16, Off: 0, HW: 18}
-	concat1_1 = rt.Concat{C: 6, Total: 16, Off: 6, HW: 18}
-	concat1_2 = rt.Concat{C: 4, Total: 16, Off: 12, HW: 18}
-	bn1       = rt.BN{C: 16, H: 6, W: 3, Eps: float32(1e-05), Momentum: float32(0.1)}
-	fc1       = rt.FC{In: 288, Out: 6, ReLU: false}
-	softmax1  = rt.Softmax{Classes: 6}
-)
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
 type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.Adam
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
+	*rt.Net
 }
 
 // New returns the network for batches of up to maxBatch images, initialised from seed as
 // the .cnn's recipe says (init default). It panics if maxBatch < 1.
 func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("mini_misc.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 840*mb),
-		argmax:    make([]int32, 0*mb),
-		buffers:   make([]float32, 32),
-		fold:      make([]float32, 0),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 1980),
-		saved:     make([]float32, 108*mb),
-		savedFix:  make([]float32, 32),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.001,
-			LR:     0.001,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.001)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "mini_misc",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      2640,
+	Buffers:     44,
+	Train:       1782,
+	Infer:       1152,
+	Saved:       108,
+	Argmax:      0,
+	SavedFixed:  44,
+	Fold:        0,
+	InferIn:     0,
+	InferOut:    576,
+	TrainLogits: 1776,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     128,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "adam",
+		LR:        0.001,
+		Momentum:  0.0,
+		Decay:     0.0,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
 		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:180],
-		Name:   "conv1.weight",
-		Shape:  []int{6, 2, 3, 5},
-	}, {
-		Buffer: false,
-		Data:   m.params[180:186],
-		Name:   "conv1.bias",
-		Shape:  []int{6},
-	}, {
-		Buffer: false,
-		Data:   m.params[186:210],
-		Name:   "conv2.weight",
-		Shape:  []int{4, 6, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[210:214],
-		Name:   "conv2.bias",
-		Shape:  []int{4},
-	}, {
-		Buffer: false,
-		Data:   m.params[214:230],
-		Name:   "bn1.weight",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[230:246],
-		Name:   "bn1.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[0:16],
-		Name:   "bn1.running_mean",
-		Shape:  []int{16},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[16:32],
-		Name:   "bn1.running_var",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[246:1974],
-		Name:   "fc1.weight",
-		Shape:  []int{6, 288},
-	}, {
-		Buffer: false,
-		Data:   m.params[1974:1980],
-		Name:   "fc1.bias",
-		Shape:  []int{6},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
+		Init: rt.InitRecipe{
+			Kind: "default",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      0,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    false,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// forwardInfer runs the network at inference on the n images at the start of m.act:
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{6, 2, 3, 5}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{6}, Off: 180, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{4, 6, 1, 1}, Off: 186, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{4}, Off: 210, Init: rt.InitBias},
+		{Name: "bn1.weight", Shape: []int{22}, Off: 214, Init: rt.InitOnes},
+		{Name: "bn1.bias", Shape: []int{22}, Off: 236, Init: rt.InitZeros},
+		{Name: "bn1.running_mean", Shape: []int{22}, Off: 0, Buffer: true, Init: rt.InitZeros},
+		{Name: "bn1.running_var", Shape: []int{22}, Off: 22, Buffer: true, Init: rt.InitOnes},
+		{Name: "fc1.weight", Shape: []int{6, 396}, Off: 258, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{6}, Off: 2634, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Forward(n, a[:n*180], a[180*mb:180*mb+n*300])
-	m.avgpool1Forward(n, a[180*mb:180*mb+n*300], a[:n*108])
-	m.relu1Forward(n, a[:n*108], a[180*mb:180*mb+n*108])
-	// dropout1: identity at inference
-	m.conv2Forward(n, a[:n*108], a[480*mb:480*mb+n*72])
-	m.concat1Forward(n, a[180*mb:180*mb+n*108], a[:n*108], a[480*mb:480*mb+n*72], a[552*mb:552*mb+n*288])
-	m.bn1Infer(n, a[552*mb:552*mb+n*288], a[180*mb:180*mb+n*288])
-	m.fc1Forward(n, a[180*mb:180*mb+n*288], a[480*mb:480*mb+n*6])
-	m.softmax1Forward(n, a[480*mb:480*mb+n*6], a[480*mb:480*mb+n*6])
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1.Forward(n, a[:n*180], m.Params[0:180], m.Params[180:186], a[180*mb:180*mb+n*300], m.Scratch)
+	avgpool1.Forward(n, a[180*mb:180*mb+n*300], a[:n*108])
+	leakyrelu1.Forward(a[:n*108])
+	copy(a[180*mb:180*mb+n*108], a[:n*108])
+	rt.ReLUForward(a[180*mb : 180*mb+n*108])
+	// dropout1: the identity at inference
+	conv2.Forward(n, a[:n*108], m.Params[186:210], m.Params[210:214], a[576*mb:576*mb+n*72], m.Scratch)
+	copy(a[648*mb:648*mb+n*108], a[:n*108])
+	leakyrelu2.Forward(a[648*mb : 648*mb+n*108])
+	concat1.Forward(n, a[180*mb:180*mb+n*108], a[756*mb:756*mb+n*396])
+	concat1_1.Forward(n, a[:n*108], a[756*mb:756*mb+n*396])
+	concat1_2.Forward(n, a[576*mb:576*mb+n*72], a[756*mb:756*mb+n*396])
+	concat1_3.Forward(n, a[648*mb:648*mb+n*108], a[756*mb:756*mb+n*396])
+	bn1.ForwardInfer(n, a[756*mb:756*mb+n*396], a[180*mb:180*mb+n*396], m.Params[214:236], m.Params[236:258], m.Buffers[0:22], m.Buffers[22:44])
+	fc1.Forward(n, a[180*mb:180*mb+n*396], m.Params[258:2634], m.Params[2634:2640], a[576*mb:576*mb+n*6])
+	softmax1.Forward(n, a[576*mb:576*mb+n*6], a[576*mb:576*mb+n*6])
 }
 
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
 // keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*180], a[180*mb:180*mb+n*300])
-	m.avgpool1Forward(n, a[180*mb:180*mb+n*300], a[480*mb:480*mb+n*108])
-	m.relu1Forward(n, a[480*mb:480*mb+n*108], a[588*mb:588*mb+n*108])
-	m.dropout1Forward(n, a[480*mb:480*mb+n*108], a[696*mb:696*mb+n*108])
-	m.conv2Forward(n, a[480*mb:480*mb+n*108], a[804*mb:804*mb+n*72])
-	m.concat1Forward(n, a[588*mb:588*mb+n*108], a[696*mb:696*mb+n*108], a[804*mb:804*mb+n*72], a[876*mb:876*mb+n*288])
-	m.bn1Forward(n, a[876*mb:876*mb+n*288], a[1164*mb:1164*mb+n*288])
-	m.fc1Forward(n, a[1164*mb:1164*mb+n*288], a[1452*mb:1452*mb+n*6])
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 6 3x5 d2 p2 (../testdata/nets/mini_misc.cnn:7), 10x9x2 -> 10x5x6
+	conv1.Forward(n, a[:n*180], m.Params[0:180], m.Params[180:186], a[180*mb:180*mb+n*300], m.Scratch)
+	// avgpool1: avgpool 3 s2 p1 ceil (../testdata/nets/mini_misc.cnn:7), 10x5x6 -> 6x3x6
+	avgpool1.Forward(n, a[180*mb:180*mb+n*300], a[480*mb:480*mb+n*108])
+	// leakyrelu1: leakyrelu 0.2 (../testdata/nets/mini_misc.cnn:8), 6x3x6 -> 6x3x6
+	leakyrelu1.Forward(a[480*mb : 480*mb+n*108])
+	// relu1: relu (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x6
+	copy(a[588*mb:588*mb+n*108], a[480*mb:480*mb+n*108])
+	rt.ReLUForward(a[588*mb : 588*mb+n*108])
+	// dropout1: dropout 0.3 (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x6
+	copy(a[696*mb:696*mb+n*108], a[480*mb:480*mb+n*108])
+	if m.Frozen {
+		dropout1.Backward(a[696*mb:696*mb+n*108], m.Saved[:n*108])
+	} else {
+		dropout1.Forward(a[696*mb:696*mb+n*108], m.Saved[:n*108], m.RNG, true)
+	}
+	// conv2: conv 4 1x1 (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x4
+	conv2.Forward(n, a[480*mb:480*mb+n*108], m.Params[186:210], m.Params[210:214], a[804*mb:804*mb+n*72], m.Scratch)
+	// leakyrelu2: leakyrelu (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x6
+	copy(a[876*mb:876*mb+n*108], a[480*mb:480*mb+n*108])
+	leakyrelu2.Forward(a[876*mb : 876*mb+n*108])
+	// concat1: concat (../testdata/nets/mini_misc.cnn:9), 6x3x6 + 6x3x6 + 6x3x4 + 6x3x6 -> 6x3x22
+	concat1.Forward(n, a[588*mb:588*mb+n*108], a[984*mb:984*mb+n*396])
+	concat1_1.Forward(n, a[696*mb:696*mb+n*108], a[984*mb:984*mb+n*396])
+	concat1_2.Forward(n, a[804*mb:804*mb+n*72], a[984*mb:984*mb+n*396])
+	concat1_3.Forward(n, a[876*mb:876*mb+n*108], a[984*mb:984*mb+n*396])
+	// bn1: bn (../testdata/nets/mini_misc.cnn:10), 6x3x22 -> 6x3x22
+	bn1.ForwardTrain(n, a[984*mb:984*mb+n*396], a[1380*mb:1380*mb+n*396], m.Params[214:236], m.Params[236:258], m.Buffers[0:22], m.Buffers[22:44], m.Fixed[0:22], m.Fixed[22:44])
+	// fc1: fc 6 (../testdata/nets/mini_misc.cnn:10), 6x3x22 -> 1x1x6
+	fc1.Forward(n, a[1380*mb:1380*mb+n*396], m.Params[258:2634], m.Params[2634:2640], a[1776*mb:1776*mb+n*6])
+	// softmax1: softmax (../testdata/nets/mini_misc.cnn:10), 1x1x6 -> 1x1x6
 	// softmax1: computed by the loss
 }
 
 // backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	m.fc1Backward(n, a[1164*mb:1164*mb+n*288], d[1452*mb:1452*mb+n*6], d[1164*mb:1164*mb+n*288])
-	m.bn1Backward(n, a[876*mb:876*mb+n*288], d[1164*mb:1164*mb+n*288], d[876*mb:876*mb+n*288])
-	m.concat1Backward(n, d[876*mb:876*mb+n*288], d[588*mb:588*mb+n*108], d[696*mb:696*mb+n*108], d[804*mb:804*mb+n*72])
-	m.conv2Backward(n, a[480*mb:480*mb+n*108], d[804*mb:804*mb+n*72], d[480*mb:480*mb+n*108])
-	m.dropout1Backward(n, d[696*mb:696*mb+n*108], d[480*mb:480*mb+n*108])
-	m.relu1Backward(n, a[588*mb:588*mb+n*108], d[588*mb:588*mb+n*108], d[480*mb:480*mb+n*108])
-	m.avgpool1Backward(n, a[180*mb:180*mb+n*300], d[480*mb:480*mb+n*108], d[180*mb:180*mb+n*300])
-	m.conv1Backward(n, a[:n*180], d[180*mb:180*mb+n*300], nil)
+	fc1.BackwardFilter(n, a[1380*mb:1380*mb+n*396], d[1776*mb:1776*mb+n*6], m.Grads[258:2634], m.Grads[2634:2640])
+	fc1.BackwardData(n, d[1776*mb:1776*mb+n*6], m.Params[258:2634], d[1380*mb:1380*mb+n*396])
+	bn1.Backward(n, a[984*mb:984*mb+n*396], d[1380*mb:1380*mb+n*396], m.Params[214:236], m.Fixed[0:22], m.Fixed[22:44], d[984*mb:984*mb+n*396], m.Grads[214:236], m.Grads[236:258])
+	concat1.Backward(n, d[984*mb:984*mb+n*396], d[588*mb:588*mb+n*108])
+	concat1_1.Backward(n, d[984*mb:984*mb+n*396], d[696*mb:696*mb+n*108])
+	concat1_2.Backward(n, d[984*mb:984*mb+n*396], d[804*mb:804*mb+n*72])
+	concat1_3.Backward(n, d[984*mb:984*mb+n*396], d[876*mb:876*mb+n*108])
+	leakyrelu2.Backward(a[876*mb:876*mb+n*108], d[876*mb:876*mb+n*108])
+	rt.Accumulate(d[480*mb:480*mb+n*108], d[876*mb:876*mb+n*108])
+	conv2.BackwardFilter(n, a[480*mb:480*mb+n*108], d[804*mb:804*mb+n*72], m.Grads[186:210], m.Grads[210:214], m.Scratch)
+	conv2.BackwardData(n, d[804*mb:804*mb+n*72], m.Params[186:210], d[480*mb:480*mb+n*108], m.Scratch)
+	dropout1.Backward(d[696*mb:696*mb+n*108], m.Saved[:n*108])
+	rt.Accumulate(d[480*mb:480*mb+n*108], d[696*mb:696*mb+n*108])
+	rt.ReLUBackward(a[588*mb:588*mb+n*108], d[588*mb:588*mb+n*108])
+	rt.Accumulate(d[480*mb:480*mb+n*108], d[588*mb:588*mb+n*108])
+	leakyrelu1.Backward(a[480*mb:480*mb+n*108], d[480*mb:480*mb+n*108])
+	avgpool1.Backward(n, d[480*mb:480*mb+n*108], d[180*mb:180*mb+n*300])
+	conv1.BackwardFilter(n, a[:n*180], d[180*mb:180*mb+n*300], m.Grads[0:180], m.Grads[180:186], m.Scratch)
+}
+
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
 // weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 6}.Loss(n, a[1452*mb:1452*mb+n*6], labels, a[1452*mb:1452*mb+n*6])
+	loss += float32(1) * rt.Softmax{Classes: 6}.Loss(n, a[1776*mb:1776*mb+n*6], labels, a[1776*mb:1776*mb+n*6])
 	return loss
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	rt.Softmax{Classes: 6}.LossBackward(n, a[1452*mb:1452*mb+n*6], labels, float32(1), d[1452*mb:1452*mb+n*6])
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.Softmax{Classes: 6}.LossBackward(n, a[1776*mb:1776*mb+n*6], labels, float32(1), d[1776*mb:1776*mb+n*6])
 }
 
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 128
-	DefaultEpochs    = 10
-	DefaultLR        = 0.001
-	Optimizer        = "adam"
-	Momentum         = 0.0
-	WeightDecay      = 0.0
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 0
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = false
+// The geometry of every layer, all constants.
+var (
+	conv1      = rt.Conv{C: 2, H: 10, W: 9, K: 6, KH: 3, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 2, DW: 2, G: 1, OH: 10, OW: 5, ReLU: false}
+	avgpool1   = rt.AvgPool{C: 6, H: 10, W: 5, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, Ceil: true, OH: 6, OW: 3}
+	leakyrelu1 = rt.LeakyReLU{Slope: float32(0.2)}
+	dropout1   = rt.Dropout{P: float32(0.3)}
+	conv2      = rt.Conv{C: 6, H: 6, W: 3, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 6, OW: 3, ReLU: false}
+	leakyrelu2 = rt.LeakyReLU{Slope: float32(0.01)}
+	concat1    = rt.Concat{C: 6, Total: 22, Off: 0, HW: 18}
+	concat1_1  = rt.Concat{C: 6, Total: 22, Off: 6, HW: 18}
+	concat1_2  = rt.Concat{C: 4, Total: 22, Off: 12, HW: 18}
+	concat1_3  = rt.Concat{C: 6, Total: 22, Off: 16, HW: 18}
+	bn1        = rt.BN{C: 22, H: 6, W: 3, Eps: float32(1e-05), Momentum: float32(0.1)}
+	fc1        = rt.FC{In: 396, Out: 6, ReLU: false}
+	softmax1   = rt.Softmax{Classes: 6}
 )
 
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
-}
-
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("mini_misc: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("mini_misc: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
-}
-
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	mb, a := m.maxBatch, m.act
-	copy(a[:n*180], x)
-	m.forwardInfer(n)
-	return a[480*mb : 480*mb+n*6], nil
-}
-
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	m.foldStale = false
-}
-
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 1458*m.maxBatch)
-	m.dact = make([]float32, 1458*m.maxBatch)
-	m.grads = make([]float32, 1980)
-	ps := []rt.Param{{
-		G:    m.grads[0:180],
-		Name: "conv1.weight",
-		W:    m.params[0:180],
-	}, {
-		G:    m.grads[180:186],
-		Name: "conv1.bias",
-		W:    m.params[180:186],
-	}, {
-		G:    m.grads[186:210],
-		Name: "conv2.weight",
-		W:    m.params[186:210],
-	}, {
-		G:    m.grads[210:214],
-		Name: "conv2.bias",
-		W:    m.params[210:214],
-	}, {
-		G:    m.grads[214:230],
-		Name: "bn1.weight",
-		W:    m.params[214:230],
-	}, {
-		G:    m.grads[230:246],
-		Name: "bn1.bias",
-		W:    m.params[230:246],
-	}, {
-		G:    m.grads[246:1974],
-		Name: "fc1.weight",
-		W:    m.params[246:1974],
-	}, {
-		G:    m.grads[1974:1980],
-		Name: "fc1.bias",
-		W:    m.params[1974:1980],
-	}}
-	m.opt = rt.NewAdam(ps, float32(0.001), float32(0))
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
-}
-
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*180], x)
-	m.forwardTrain(n)
-	return a[1452*mb : 1452*mb+n*6], nil
-}
-
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("mini_misc: Backward before TrainForward")
-	}
-	n := len(dlogits) / 6
-	if n < 1 || n > m.maxBatch || len(dlogits)%6 != 0 {
-		return fmt.Errorf("mini_misc: dlogits has %d floats, want N*%d", len(dlogits), 6)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[1452*m.maxBatch:1452*m.maxBatch+n*6], dlogits)
-	m.backward(n)
-	return nil
-}
-
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:180],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[180:186],
-		Name: "conv1.bias",
-	}, {
-		Data: m.grads[186:210],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[210:214],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[214:230],
-		Name: "bn1.weight",
-	}, {
-		Data: m.grads[230:246],
-		Name: "bn1.bias",
-	}, {
-		Data: m.grads[246:1974],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[1974:1980],
-		Name: "fc1.bias",
-	}}
-}
-
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("mini_misc: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("mini_misc: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("mini_misc: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*180], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
-}
-
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
-}
-
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
-}
-
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init default).
-func (m *Net) initParams(seed uint64) {
-	rt.InitTorchDefault(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:180], m.params[180:186], 30)
-	rt.InitTorchDefault(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[186:210], m.params[210:214], 6)
-	rt.Fill(m.params[214:230], float32(1))
-	rt.Fill(m.params[230:246], float32(0))
-	rt.Fill(m.buffers[0:16], float32(0))
-	rt.Fill(m.buffers[16:32], float32(1))
-	rt.InitTorchDefault(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[246:1974], m.params[1974:1980], 288)
-	m.foldStale = true
-}
-
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MiniMisc (../testdata/nets/mini_misc.cnn): input 10x9x2\n\n#  name      layer                 output  params    MACs  activations\n0  input     input 10x9x2          10x9x2       0       0          180\n1  conv1     conv 6 3x5 d2 p2      10x5x6     186   9,000          300\n2  avgpool1  avgpool 3 s2 p1 ceil   6x3x6       0       0          108\n3  relu1     relu                   6x3x6       0       0            0\n4  dropout1  dropout 0.3            6x3x6       0       0            0\n5  conv2     conv 4 1x1             6x3x4      28     432           72\n6  concat1   concat                6x3x16       0       0          288\n7  bn1       bn                    6x3x16      32       0          288\n8  fc1       fc 6                   1x1x6   1,734   1,728            6\n9  softmax1  softmax                1x1x6       0       0            0\n   total                            1x1x6   1,980  11,160        1,242\n\nparameters: 1,980 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 11,160\nforward activations per image: 1,242 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MiniMisc (../testdata/nets/mini_misc.cnn): input 10x9x2\n\n #  name        layer                 output  params    MACs  activations\n 0  input       input 10x9x2          10x9x2       0       0          180\n 1  conv1       conv 6 3x5 d2 p2      10x5x6     186   9,000          300\n 2  avgpool1    avgpool 3 s2 p1 ceil   6x3x6       0       0          108\n 3  leakyrelu1  leakyrelu 0.2          6x3x6       0       0            0\n 4  relu1       relu                   6x3x6       0       0            0\n 5  dropout1    dropout 0.3            6x3x6       0       0            0\n 6  conv2       conv 4 1x1             6x3x4      28     432           72\n 7  leakyrelu2  leakyrelu              6x3x6       0       0            0\n 8  concat1     concat                6x3x22       0       0          396\n 9  bn1         bn                    6x3x22      44       0          396\n10  fc1         fc 6                   1x1x6   2,382   2,376            6\n11  softmax1    softmax                1x1x6       0       0            0\n    total                              1x1x6   2,640  11,808        1,458\n\nparameters: 2,640 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 11,808\nforward activations per image: 1,458 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"

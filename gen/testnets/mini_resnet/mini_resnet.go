@@ -2,21 +2,17 @@
 // Source: ../testdata/nets/mini_resnet.cnn
 
 // Package mini_resnet is the MiniResNet network of ../testdata/nets/mini_resnet.cnn, compiled by cnnc into Go code
-// that calls the kernels of github.com/cnnc-dev/cnnc/runtime. Every shape and offset is a constant.
+// on the runtime of github.com/cnnc-dev/cnnc/runtime: what is specific to the network (its
+// shapes, tensors, recipe and layer calls, every shape and offset a constant) is here, the
+// API (Forward, TrainStep, Save, Load ...) is runtime.Net's.
 package mini_resnet
 
-import (
-	"errors"
-	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
-	safetensors "github.com/cnnc-dev/cnnc/runtime/safetensors"
-	"math"
-)
+import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(1 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 1)
+	_ = rt.EnforceVersion(2 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 2)
 )
 
 // The network's shapes and sizes.
@@ -30,1250 +26,434 @@ const (
 	// Output is 1x1x4 per image.
 	OutputSize = 4
 	Classes    = 4
-	NumParams  = 10076         // trainable parameters
-	MACs       = int64(222784) // conv and fc multiply-accumulates per image at inference
+	NumParams  = 11260         // trainable parameters
+	MACs       = int64(296512) // conv and fc multiply-accumulates per image at inference
 )
 
-// conv1: conv 8 3x3 p1 nobias (../testdata/nets/mini_resnet.cnn:15), 8x8x3 -> 8x8x8.
-func (m *Net) conv1Forward(n int, x, y []float32) {
-	conv1.Forward(n, x, m.params[0:216], nil, y, m.scratch)
-}
-
-// conv1Infer is conv1 at inference, with bn1 folded into its weights and bias, relu fused.
-func (m *Net) conv1Infer(n int, x, y []float32) {
-	conv1Infer.Forward(n, x, m.fold[0:216], m.fold[216:224], y, m.scratch)
-}
-
-func (m *Net) conv1Backward(n int, x, dy, dx []float32) {
-	conv1.BackwardFilter(n, x, dy, m.grads[0:216], nil, m.scratch)
-	if dx != nil {
-		conv1.BackwardData(n, dy, m.params[0:216], dx, m.scratch)
-	}
-}
-
-// bn1: bn (../testdata/nets/mini_resnet.cnn:15), 8x8x8 -> 8x8x8. Training: batch statistics, running statistics updated.
-func (m *Net) bn1Forward(n int, x, y []float32) {
-	bn1.ForwardTrain(n, x, y, m.params[216:224], m.params[224:232], m.buffers[0:8], m.buffers[8:16], m.savedFix[0:8], m.savedFix[8:16])
-}
-
-func (m *Net) bn1Backward(n int, x, dy, dx []float32) {
-	bn1.Backward(n, x, dy, m.params[216:224], m.savedFix[0:8], m.savedFix[8:16], dx, m.grads[216:224], m.grads[224:232])
-}
-
-// relu1: relu (../testdata/nets/mini_resnet.cnn:15), 8x8x8 -> 8x8x8.
-func (m *Net) relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic1_conv1: conv c 3x3 s(stride) p1 nobias (../testdata/nets/mini_resnet.cnn:9), 8x8x8 -> 8x8x8.
-func (m *Net) basic1_conv1Forward(n int, x, y []float32) {
-	basic1_conv1.Forward(n, x, m.params[232:808], nil, y, m.scratch)
-}
-
-// basic1_conv1Infer is basic1_conv1 at inference, with basic1_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic1_conv1Infer(n int, x, y []float32) {
-	basic1_conv1Infer.Forward(n, x, m.fold[224:800], m.fold[800:808], y, m.scratch)
-}
-
-func (m *Net) basic1_conv1Backward(n int, x, dy, dx []float32) {
-	basic1_conv1.BackwardFilter(n, x, dy, m.grads[232:808], nil, m.scratch)
-	if dx != nil {
-		basic1_conv1.BackwardData(n, dy, m.params[232:808], dx, m.scratch)
-	}
-}
-
-// basic1_bn1: bn (../testdata/nets/mini_resnet.cnn:9), 8x8x8 -> 8x8x8. Training: batch statistics, running statistics updated.
-func (m *Net) basic1_bn1Forward(n int, x, y []float32) {
-	basic1_bn1.ForwardTrain(n, x, y, m.params[808:816], m.params[816:824], m.buffers[16:24], m.buffers[24:32], m.savedFix[16:24], m.savedFix[24:32])
-}
-
-func (m *Net) basic1_bn1Backward(n int, x, dy, dx []float32) {
-	basic1_bn1.Backward(n, x, dy, m.params[808:816], m.savedFix[16:24], m.savedFix[24:32], dx, m.grads[808:816], m.grads[816:824])
-}
-
-// basic1_relu1: relu (../testdata/nets/mini_resnet.cnn:9), 8x8x8 -> 8x8x8.
-func (m *Net) basic1_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic1_conv2: conv c 3x3 p1 nobias (../testdata/nets/mini_resnet.cnn:10), 8x8x8 -> 8x8x8.
-func (m *Net) basic1_conv2Forward(n int, x, y []float32) {
-	basic1_conv2.Forward(n, x, m.params[824:1400], nil, y, m.scratch)
-}
-
-// basic1_conv2Infer is basic1_conv2 at inference, with basic1_bn2 folded into its weights and bias.
-func (m *Net) basic1_conv2Infer(n int, x, y []float32) {
-	basic1_conv2Infer.Forward(n, x, m.fold[808:1384], m.fold[1384:1392], y, m.scratch)
-}
-
-func (m *Net) basic1_conv2Backward(n int, x, dy, dx []float32) {
-	basic1_conv2.BackwardFilter(n, x, dy, m.grads[824:1400], nil, m.scratch)
-	if dx != nil {
-		basic1_conv2.BackwardData(n, dy, m.params[824:1400], dx, m.scratch)
-	}
-}
-
-// basic1_bn2: bn (../testdata/nets/mini_resnet.cnn:10), 8x8x8 -> 8x8x8. Training: batch statistics, running statistics updated.
-func (m *Net) basic1_bn2Forward(n int, x, y []float32) {
-	basic1_bn2.ForwardTrain(n, x, y, m.params[1400:1408], m.params[1408:1416], m.buffers[32:40], m.buffers[40:48], m.savedFix[32:40], m.savedFix[40:48])
-}
-
-func (m *Net) basic1_bn2Backward(n int, x, dy, dx []float32) {
-	basic1_bn2.Backward(n, x, dy, m.params[1400:1408], m.savedFix[32:40], m.savedFix[40:48], dx, m.grads[1400:1408], m.grads[1408:1416])
-}
-
-// basic1_add1: residual (../testdata/nets/mini_resnet.cnn:8), 8x8x8 + 8x8x8 -> 8x8x8. The residual sum h(x) = f(x) + x.
-func (m *Net) basic1_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic1_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic1_relu2: relu (../testdata/nets/mini_resnet.cnn:12), 8x8x8 -> 8x8x8.
-func (m *Net) basic1_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic1_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic2_conv1: conv c 3x3 s(stride) p1 nobias (../testdata/nets/mini_resnet.cnn:9), 8x8x8 -> 4x4x16.
-func (m *Net) basic2_conv1Forward(n int, x, y []float32) {
-	basic2_conv1.Forward(n, x, m.params[1416:2568], nil, y, m.scratch)
-}
-
-// basic2_conv1Infer is basic2_conv1 at inference, with basic2_bn1 folded into its weights and bias, relu fused.
-func (m *Net) basic2_conv1Infer(n int, x, y []float32) {
-	basic2_conv1Infer.Forward(n, x, m.fold[1392:2544], m.fold[2544:2560], y, m.scratch)
-}
-
-func (m *Net) basic2_conv1Backward(n int, x, dy, dx []float32) {
-	basic2_conv1.BackwardFilter(n, x, dy, m.grads[1416:2568], nil, m.scratch)
-	if dx != nil {
-		basic2_conv1.BackwardData(n, dy, m.params[1416:2568], dx, m.scratch)
-	}
-}
-
-// basic2_bn1: bn (../testdata/nets/mini_resnet.cnn:9), 4x4x16 -> 4x4x16. Training: batch statistics, running statistics updated.
-func (m *Net) basic2_bn1Forward(n int, x, y []float32) {
-	basic2_bn1.ForwardTrain(n, x, y, m.params[2568:2584], m.params[2584:2600], m.buffers[48:64], m.buffers[64:80], m.savedFix[48:64], m.savedFix[64:80])
-}
-
-func (m *Net) basic2_bn1Backward(n int, x, dy, dx []float32) {
-	basic2_bn1.Backward(n, x, dy, m.params[2568:2584], m.savedFix[48:64], m.savedFix[64:80], dx, m.grads[2568:2584], m.grads[2584:2600])
-}
-
-// basic2_relu1: relu (../testdata/nets/mini_resnet.cnn:9), 4x4x16 -> 4x4x16.
-func (m *Net) basic2_relu1Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic2_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// basic2_conv2: conv c 3x3 p1 nobias (../testdata/nets/mini_resnet.cnn:10), 4x4x16 -> 4x4x16.
-func (m *Net) basic2_conv2Forward(n int, x, y []float32) {
-	basic2_conv2.Forward(n, x, m.params[2600:4904], nil, y, m.scratch)
-}
-
-// basic2_conv2Infer is basic2_conv2 at inference, with basic2_bn2 folded into its weights and bias.
-func (m *Net) basic2_conv2Infer(n int, x, y []float32) {
-	basic2_conv2Infer.Forward(n, x, m.fold[2560:4864], m.fold[4864:4880], y, m.scratch)
-}
-
-func (m *Net) basic2_conv2Backward(n int, x, dy, dx []float32) {
-	basic2_conv2.BackwardFilter(n, x, dy, m.grads[2600:4904], nil, m.scratch)
-	if dx != nil {
-		basic2_conv2.BackwardData(n, dy, m.params[2600:4904], dx, m.scratch)
-	}
-}
-
-// basic2_bn2: bn (../testdata/nets/mini_resnet.cnn:10), 4x4x16 -> 4x4x16. Training: batch statistics, running statistics updated.
-func (m *Net) basic2_bn2Forward(n int, x, y []float32) {
-	basic2_bn2.ForwardTrain(n, x, y, m.params[4904:4920], m.params[4920:4936], m.buffers[80:96], m.buffers[96:112], m.savedFix[80:96], m.savedFix[96:112])
-}
-
-func (m *Net) basic2_bn2Backward(n int, x, dy, dx []float32) {
-	basic2_bn2.Backward(n, x, dy, m.params[4904:4920], m.savedFix[80:96], m.savedFix[96:112], dx, m.grads[4904:4920], m.grads[4920:4936])
-}
-
-// basic2_shortcut1_conv1: conv 16 1x1 s2 (implied projection) (implied by the residual at ../testdata/nets/mini_resnet.cnn:8), 8x8x8 -> 4x4x16.
-func (m *Net) basic2_shortcut1_conv1Forward(n int, x, y []float32) {
-	basic2_shortcut1_conv1.Forward(n, x, m.params[4936:5064], nil, y, m.scratch)
-}
-
-// basic2_shortcut1_conv1Infer is basic2_shortcut1_conv1 at inference, with basic2_shortcut1_bn1 folded into its weights and bias.
-func (m *Net) basic2_shortcut1_conv1Infer(n int, x, y []float32) {
-	basic2_shortcut1_conv1Infer.Forward(n, x, m.fold[4880:5008], m.fold[5008:5024], y, m.scratch)
-}
-
-func (m *Net) basic2_shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	basic2_shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[4936:5064], nil, m.scratch)
-	if dx != nil {
-		basic2_shortcut1_conv1.BackwardData(n, dy, m.params[4936:5064], dx, m.scratch)
-	}
-}
-
-// basic2_shortcut1_bn1: bn (implied projection) (implied by the residual at ../testdata/nets/mini_resnet.cnn:8), 4x4x16 -> 4x4x16. Training: batch statistics, running statistics updated.
-func (m *Net) basic2_shortcut1_bn1Forward(n int, x, y []float32) {
-	basic2_shortcut1_bn1.ForwardTrain(n, x, y, m.params[5064:5080], m.params[5080:5096], m.buffers[112:128], m.buffers[128:144], m.savedFix[112:128], m.savedFix[128:144])
-}
-
-func (m *Net) basic2_shortcut1_bn1Backward(n int, x, dy, dx []float32) {
-	basic2_shortcut1_bn1.Backward(n, x, dy, m.params[5064:5080], m.savedFix[112:128], m.savedFix[128:144], dx, m.grads[5064:5080], m.grads[5080:5096])
-}
-
-// basic2_add1: residual (../testdata/nets/mini_resnet.cnn:8), 4x4x16 + 4x4x16 -> 4x4x16. The residual sum h(x) = f(x) + x.
-func (m *Net) basic2_add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) basic2_add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// basic2_relu2: relu (../testdata/nets/mini_resnet.cnn:12), 4x4x16 -> 4x4x16.
-func (m *Net) basic2_relu2Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) basic2_relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv2: conv 16 3x3 p1 (../testdata/nets/mini_resnet.cnn:18), 4x4x16 -> 4x4x16.
-func (m *Net) conv2Forward(n int, x, y []float32) {
-	conv2.Forward(n, x, m.params[5096:7400], m.params[7400:7416], y, m.scratch)
-}
-
-func (m *Net) conv2Backward(n int, x, dy, dx []float32) {
-	conv2.BackwardFilter(n, x, dy, m.grads[5096:7400], m.grads[7400:7416], m.scratch)
-	if dx != nil {
-		conv2.BackwardData(n, dy, m.params[5096:7400], dx, m.scratch)
-	}
-}
-
-// relu2: relu (../testdata/nets/mini_resnet.cnn:18), 4x4x16 -> 4x4x16. Its forward runs in conv2's epilogue.
-func (m *Net) relu2Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// conv3: conv 16 3x3 p1 (../testdata/nets/mini_resnet.cnn:18), 4x4x16 -> 4x4x16.
-func (m *Net) conv3Forward(n int, x, y []float32) {
-	conv3.Forward(n, x, m.params[7416:9720], m.params[9720:9736], y, m.scratch)
-}
-
-func (m *Net) conv3Backward(n int, x, dy, dx []float32) {
-	conv3.BackwardFilter(n, x, dy, m.grads[7416:9720], m.grads[9720:9736], m.scratch)
-	if dx != nil {
-		conv3.BackwardData(n, dy, m.params[7416:9720], dx, m.scratch)
-	}
-}
-
-// shortcut1_conv1: conv 16 1x1 (../testdata/nets/mini_resnet.cnn:18), 4x4x16 -> 4x4x16.
-func (m *Net) shortcut1_conv1Forward(n int, x, y []float32) {
-	shortcut1_conv1.Forward(n, x, m.params[9736:9992], m.params[9992:10008], y, m.scratch)
-}
-
-func (m *Net) shortcut1_conv1Backward(n int, x, dy, dx []float32) {
-	shortcut1_conv1.BackwardFilter(n, x, dy, m.grads[9736:9992], m.grads[9992:10008], m.scratch)
-	if dx != nil {
-		shortcut1_conv1.BackwardData(n, dy, m.params[9736:9992], dx, m.scratch)
-	}
-}
-
-// shortcut1_relu1: relu (../testdata/nets/mini_resnet.cnn:18), 4x4x16 -> 4x4x16. Its forward runs in shortcut1_conv1's epilogue.
-func (m *Net) shortcut1_relu1Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// add1: residual (../testdata/nets/mini_resnet.cnn:18), 4x4x16 + 4x4x16 -> 4x4x16. The residual sum h(x) = f(x) + x.
-func (m *Net) add1Forward(n int, a, b, y []float32) {
-	rt.AddForward(a, b, y)
-}
-
-func (m *Net) add1Backward(n int, dy, da, db []float32) {
-	rt.AddBackward(dy, da, db)
-}
-
-// relu3: relu (../testdata/nets/mini_resnet.cnn:19), 4x4x16 -> 4x4x16.
-func (m *Net) relu3Forward(n int, x, y []float32) {
-	rt.ReluForward(y)
-}
-
-func (m *Net) relu3Backward(n int, y, dy, dx []float32) {
-	rt.ReluBackward(y, dy)
-}
-
-// gap1: gap (../testdata/nets/mini_resnet.cnn:19), 4x4x16 -> 1x1x16.
-func (m *Net) gap1Forward(n int, x, y []float32) {
-	gap1.Forward(n, x, y)
-}
-
-func (m *Net) gap1Backward(n int, x, dy, dx []float32) {
-	gap1.Backward(n, dy, dx)
-}
-
-// fc1: fc 4 (../testdata/nets/mini_resnet.cnn:19), 1x1x16 -> 1x1x4.
-func (m *Net) fc1Forward(n int, x, y []float32) {
-	fc1.Forward(n, x, m.params[10008:10072], m.params[10072:10076], y)
-}
-
-func (m *Net) fc1Backward(n int, x, dy, dx []float32) {
-	fc1.BackwardFilter(n, x, dy, m.grads[10008:10072], m.grads[10072:10076])
-	if dx != nil {
-		fc1.BackwardData(n, dy, m.params[10008:10072], dx)
-	}
-}
-
-// softmax1: softmax (../testdata/nets/mini_resnet.cnn:19), 1x1x4 -> 1x1x4. At inference; in training the loss computes it.
-func (m *Net) softmax1Forward(n int, x, y []float32) {
-	softmax1.Forward(n, x, y)
-}
-
-// The geometry of every layer, all constants.
-var (
-	conv1                       = rt.Conv{C: 3, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
-	conv1Infer                  = rt.Conv{C: 3, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: true}
-	bn1                         = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic1_conv1                = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
-	basic1_conv1Infer           = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: true}
-	basic1_bn1                  = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic1_conv2                = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
-	basic1_conv2Infer           = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
-	basic1_bn2                  = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic2_conv1                = rt.Conv{C: 8, H: 8, W: 8, K: 16, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	basic2_conv1Infer           = rt.Conv{C: 8, H: 8, W: 8, K: 16, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
-	basic2_bn1                  = rt.BN{C: 16, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic2_conv2                = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	basic2_conv2Infer           = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	basic2_bn2                  = rt.BN{C: 16, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
-	basic2_shortcut1_conv1      = rt.Conv{C: 8, H: 8, W: 8, K: 16, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	basic2_shortcut1_conv1Infer = rt.Conv{C: 8, H: 8, W: 8, K: 16, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	basic2_shortcut1_bn1        = rt.BN{C: 16, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
-	conv2                       = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
-	conv3                       = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	shortcut1_conv1             = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
-	gap1                        = rt.GAP{C: 16, H: 4, W: 4}
-	fc1                         = rt.FC{In: 16, Out: 4, ReLU: false}
-	softmax1                    = rt.Softmax{Classes: 4}
-)
-
-// Net is the network with its parameters and every buffer, sized at construction for a
-// maximum batch. Its methods do not allocate after the first call of each.
-// A Net is not safe for concurrent use.
+// Net is the network: runtime.Net, whose methods are its API, on this package's Program.
 type Net struct {
-	maxBatch  int
-	params    []float32 // trainable parameters, in the .cnn's order
-	buffers   []float32 // bn running statistics
-	act       []float32 // inference activations, reused by liveness
-	fold      []float32 // conv weights and biases with bn folded in, for inference
-	foldStale bool
-	scratch   []float32
-	argmax    []int32   // max pool argmax indices
-	saved     []float32 // dropout masks and lrn scales
-	savedFix  []float32 // bn batch mean and 1/std
-	tensors   []Tensor
-	st        []safetensors.Tensor
-
-	// Training state, allocated by the first training call.
-	tact        []float32 // training activations: every output kept
-	dact        []float32 // their gradients
-	grads       []float32
-	opt         *rt.SGD
-	rng         *rt.RNG
-	frozenMasks bool
-	state       TrainState
-}
-
-// Tensor is one parameter or buffer: its name (conv1.weight, bn1.running_var), its shape in
-// PyTorch's layout (conv OIHW, fc [out, in]) and its data, which aliases the network's memory.
-type Tensor struct {
-	Name   string
-	Shape  []int
-	Data   []float32
-	Buffer bool // a running statistic, not trained
-}
-
-// TrainState is the schedule's state: what a checkpoint needs besides the tensors and the
-// optimizer's state.
-type TrainState struct {
-	Epoch   int
-	LR      float64
-	BaseLR  float64 // the rate step schedules divide
-	Plateau rt.Plateau
+	*rt.Net
 }
 
 // New returns the network for batches of up to maxBatch images, initialised from seed as
 // the .cnn's recipe says (init he). It panics if maxBatch < 1.
 func New(maxBatch int, seed uint64) *Net {
-	if maxBatch < 1 {
-		panic(fmt.Sprintf("mini_resnet.New: maxBatch = %d, want at least 1", maxBatch))
-	}
-	mb := maxBatch
-	m := &Net{
-		act:       make([]float32, 1536*mb),
-		argmax:    make([]int32, 0*mb),
-		buffers:   make([]float32, 144),
-		fold:      make([]float32, 5024),
-		foldStale: true,
-		maxBatch:  mb,
-		params:    make([]float32, 10076),
-		saved:     make([]float32, 0*mb),
-		savedFix:  make([]float32, 144),
-		scratch:   make([]float32, max(1, conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb), basic1_conv1.ScratchSize(mb), basic1_conv1Infer.ScratchSize(mb), basic1_conv2.ScratchSize(mb), basic1_conv2Infer.ScratchSize(mb), basic2_conv1.ScratchSize(mb), basic2_conv1Infer.ScratchSize(mb), basic2_conv2.ScratchSize(mb), basic2_conv2Infer.ScratchSize(mb), basic2_shortcut1_conv1.ScratchSize(mb), basic2_shortcut1_conv1Infer.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), shortcut1_conv1.ScratchSize(mb))),
-		state: TrainState{
-			BaseLR: 0.01,
-			LR:     0.01,
-			Plateau: func() rt.Plateau {
-				p := rt.NewPlateau(0.01)
-				p.Factor = 0.1
-				p.Patience = 1
-				return p
-			}(),
+	return &Net{rt.NewNet(&program, maxBatch, seed)}
+}
+
+// program is the network for the runtime: its memory plan, its tensors in the .cnn's order, its
+// recipe and its walks.
+var program = rt.Program{
+	Name:        Name,
+	Package:     "mini_resnet",
+	InputH:      InputH,
+	InputW:      InputW,
+	InputC:      InputC,
+	OutputSize:  OutputSize,
+	Classifier:  true,
+	MACs:        MACs,
+	Params:      11260,
+	Buffers:     176,
+	Train:       9172,
+	Infer:       1536,
+	Saved:       0,
+	Argmax:      0,
+	SavedFixed:  176,
+	Fold:        6192,
+	InferIn:     0,
+	InferOut:    512,
+	TrainLogits: 9168,
+	Tensors:     tensors(),
+	Recipe: rt.Recipe{
+		Batch:     128,
+		Epochs:    10,
+		Seed:      uint64(0x1),
+		Optimizer: "sgd",
+		LR:        0.01,
+		Momentum:  0.9,
+		Decay:     0.0005,
+		Nesterov:  false,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Eps:       1e-08,
+		Schedule: rt.Schedule{
+			Kind:     "plateau",
+			Divide:   10.0,
+			Patience: 1,
+			Every:    0,
 		},
-	}
-	m.tensors = []Tensor{{
-		Buffer: false,
-		Data:   m.params[0:216],
-		Name:   "conv1.weight",
-		Shape:  []int{8, 3, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[216:224],
-		Name:   "bn1.weight",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[224:232],
-		Name:   "bn1.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[0:8],
-		Name:   "bn1.running_mean",
-		Shape:  []int{8},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[8:16],
-		Name:   "bn1.running_var",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[232:808],
-		Name:   "basic1.conv1.weight",
-		Shape:  []int{8, 8, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[808:816],
-		Name:   "basic1.bn1.weight",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[816:824],
-		Name:   "basic1.bn1.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[16:24],
-		Name:   "basic1.bn1.running_mean",
-		Shape:  []int{8},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[24:32],
-		Name:   "basic1.bn1.running_var",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[824:1400],
-		Name:   "basic1.conv2.weight",
-		Shape:  []int{8, 8, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[1400:1408],
-		Name:   "basic1.bn2.weight",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[1408:1416],
-		Name:   "basic1.bn2.bias",
-		Shape:  []int{8},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[32:40],
-		Name:   "basic1.bn2.running_mean",
-		Shape:  []int{8},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[40:48],
-		Name:   "basic1.bn2.running_var",
-		Shape:  []int{8},
-	}, {
-		Buffer: false,
-		Data:   m.params[1416:2568],
-		Name:   "basic2.conv1.weight",
-		Shape:  []int{16, 8, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[2568:2584],
-		Name:   "basic2.bn1.weight",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[2584:2600],
-		Name:   "basic2.bn1.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[48:64],
-		Name:   "basic2.bn1.running_mean",
-		Shape:  []int{16},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[64:80],
-		Name:   "basic2.bn1.running_var",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[2600:4904],
-		Name:   "basic2.conv2.weight",
-		Shape:  []int{16, 16, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[4904:4920],
-		Name:   "basic2.bn2.weight",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[4920:4936],
-		Name:   "basic2.bn2.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[80:96],
-		Name:   "basic2.bn2.running_mean",
-		Shape:  []int{16},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[96:112],
-		Name:   "basic2.bn2.running_var",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[4936:5064],
-		Name:   "basic2.shortcut1.conv1.weight",
-		Shape:  []int{16, 8, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[5064:5080],
-		Name:   "basic2.shortcut1.bn1.weight",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[5080:5096],
-		Name:   "basic2.shortcut1.bn1.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[112:128],
-		Name:   "basic2.shortcut1.bn1.running_mean",
-		Shape:  []int{16},
-	}, {
-		Buffer: true,
-		Data:   m.buffers[128:144],
-		Name:   "basic2.shortcut1.bn1.running_var",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[5096:7400],
-		Name:   "conv2.weight",
-		Shape:  []int{16, 16, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[7400:7416],
-		Name:   "conv2.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[7416:9720],
-		Name:   "conv3.weight",
-		Shape:  []int{16, 16, 3, 3},
-	}, {
-		Buffer: false,
-		Data:   m.params[9720:9736],
-		Name:   "conv3.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[9736:9992],
-		Name:   "shortcut1.conv1.weight",
-		Shape:  []int{16, 16, 1, 1},
-	}, {
-		Buffer: false,
-		Data:   m.params[9992:10008],
-		Name:   "shortcut1.conv1.bias",
-		Shape:  []int{16},
-	}, {
-		Buffer: false,
-		Data:   m.params[10008:10072],
-		Name:   "fc1.weight",
-		Shape:  []int{4, 16},
-	}, {
-		Buffer: false,
-		Data:   m.params[10072:10076],
-		Name:   "fc1.bias",
-		Shape:  []int{4},
-	}}
-	for _, t := range m.tensors {
-		m.st = append(m.st, safetensors.Tensor{
-			Data:  t.Data,
-			Name:  t.Name,
-			Shape: t.Shape,
-		})
-	}
-	m.initParams(seed)
-	return m
+		Init: rt.InitRecipe{
+			Kind: "he",
+			Std:  0.0,
+		},
+		Augment: rt.Augment{
+			Crop:      0,
+			Pad:       0,
+			Translate: 0,
+			Mirror:    false,
+		},
+	},
+	Scratch:      scratchSize,
+	ForwardInfer: forwardInfer,
+	ForwardTrain: forwardTrain,
+	Backward:     backward,
+	Loss:         loss,
+	LossBackward: lossBackward,
+	Refold:       refold,
+	Summary:      Summary,
 }
 
-// forwardInfer runs the network at inference on the n images at the start of m.act:
+// Program describes the network to the runtime: its name, shapes, memory plan, tensors and
+// recipe (a copy: the network's own cannot be changed).
+func Program() rt.Program {
+	return program
+}
+
+// tensors lists every parameter and buffer in the .cnn's order, with its place in its arena.
+func tensors() []rt.TensorSpec {
+	var t []rt.TensorSpec
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv1.weight", Shape: []int{8, 3, 3, 3}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "bn1.weight", Shape: []int{8}, Off: 216, Init: rt.InitOnes},
+		{Name: "bn1.bias", Shape: []int{8}, Off: 224, Init: rt.InitZeros},
+		{Name: "bn1.running_mean", Shape: []int{8}, Off: 0, Buffer: true, Init: rt.InitZeros},
+		{Name: "bn1.running_var", Shape: []int{8}, Off: 8, Buffer: true, Init: rt.InitOnes},
+	}...)
+	t = basicATensors(t, "basic1.", &basic1)
+	t = basicATensors(t, "basic2.", &basic2)
+	t = basicBTensors(t, "basic3.", &basic3)
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv2.weight", Shape: []int{16, 16, 3, 3}, Off: 6280, Init: rt.InitWeightFanOut},
+		{Name: "conv2.bias", Shape: []int{16}, Off: 8584, Init: rt.InitBias},
+		{Name: "conv3.weight", Shape: []int{16, 16, 3, 3}, Off: 8600, Init: rt.InitWeightFanOut},
+		{Name: "conv3.bias", Shape: []int{16}, Off: 10904, Init: rt.InitBias},
+		{Name: "shortcut1.conv1.weight", Shape: []int{16, 16, 1, 1}, Off: 10920, Init: rt.InitWeightFanOut},
+		{Name: "shortcut1.conv1.bias", Shape: []int{16}, Off: 11176, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{4, 16}, Off: 11192, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{4}, Off: 11256, Init: rt.InitBias},
+	}...)
+	return t
+}
+
+// forwardInfer runs the network at inference on the n images at the start of m.Act:
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
-func (m *Net) forwardInfer(n int) {
-	mb, a := m.maxBatch, m.act
-	m.conv1Infer(n, a[:n*192], a[512*mb:512*mb+n*512])
-	// bn1: folded into conv1
-	// relu1: fused into its producer
-	m.basic1_conv1Infer(n, a[512*mb:512*mb+n*512], a[:n*512])
-	// basic1_bn1: folded into basic1_conv1
-	// basic1_relu1: fused into its producer
-	m.basic1_conv2Infer(n, a[:n*512], a[1024*mb:1024*mb+n*512])
-	// basic1_bn2: folded into basic1_conv2
-	m.basic1_add1Forward(n, a[1024*mb:1024*mb+n*512], a[512*mb:512*mb+n*512], a[:n*512])
-	m.basic1_relu2Forward(n, a[:n*512], a[:n*512])
-	m.basic2_conv1Infer(n, a[:n*512], a[512*mb:512*mb+n*256])
-	// basic2_bn1: folded into basic2_conv1
-	// basic2_relu1: fused into its producer
-	m.basic2_conv2Infer(n, a[512*mb:512*mb+n*256], a[1024*mb:1024*mb+n*256])
-	// basic2_bn2: folded into basic2_conv2
-	m.basic2_shortcut1_conv1Infer(n, a[:n*512], a[512*mb:512*mb+n*256])
-	// basic2_shortcut1_bn1: folded into basic2_shortcut1_conv1
-	m.basic2_add1Forward(n, a[1024*mb:1024*mb+n*256], a[512*mb:512*mb+n*256], a[:n*256])
-	m.basic2_relu2Forward(n, a[:n*256], a[:n*256])
-	m.conv2Forward(n, a[:n*256], a[512*mb:512*mb+n*256])
-	// relu2: fused into its producer
-	m.conv3Forward(n, a[512*mb:512*mb+n*256], a[1024*mb:1024*mb+n*256])
-	m.shortcut1_conv1Forward(n, a[:n*256], a[512*mb:512*mb+n*256])
-	// shortcut1_relu1: fused into its producer
-	m.add1Forward(n, a[1024*mb:1024*mb+n*256], a[512*mb:512*mb+n*256], a[:n*256])
-	m.relu3Forward(n, a[:n*256], a[:n*256])
-	m.gap1Forward(n, a[:n*256], a[512*mb:512*mb+n*16])
-	m.fc1Forward(n, a[512*mb:512*mb+n*16], a[:n*4])
-	m.softmax1Forward(n, a[:n*4], a[:n*4])
+func forwardInfer(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.Act
+	conv1Infer.Forward(n, a[:n*192], m.Fold[0:216], m.Fold[216:224], a[512*mb:512*mb+n*512], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicAInfer(m, n, &basic1)
+	basicAInfer(m, n, &basic2)
+	basicBInfer(m, n, &basic3)
+	conv2.Forward(n, a[512*mb:512*mb+n*256], m.Params[6280:8584], m.Params[8584:8600], a[:n*256], m.Scratch)
+	// relu2: in the epilogue of the conv or fc before it
+	conv3.Forward(n, a[:n*256], m.Params[8600:10904], m.Params[10904:10920], a[1024*mb:1024*mb+n*256], m.Scratch)
+	shortcut1_conv1.Forward(n, a[512*mb:512*mb+n*256], m.Params[10920:11176], m.Params[11176:11192], a[:n*256], m.Scratch)
+	// shortcut1_relu1: in the epilogue of the conv or fc before it
+	rt.AddForward(a[1024*mb:1024*mb+n*256], a[:n*256], a[512*mb:512*mb+n*256])
+	rt.ReLUForward(a[512*mb : 512*mb+n*256])
+	gap1.Forward(n, a[512*mb:512*mb+n*256], a[:n*16])
+	fc1.Forward(n, a[:n*16], m.Params[11192:11256], m.Params[11256:11260], a[512*mb:512*mb+n*4])
+	softmax1.Forward(n, a[512*mb:512*mb+n*4], a[512*mb:512*mb+n*4])
 }
 
-// forwardTrain runs the network in training mode on the n images at the start of m.tact,
+// forwardTrain runs the network in training mode on the n images at the start of m.TAct,
 // keeping every output that backward needs.
-func (m *Net) forwardTrain(n int) {
-	mb, a := m.maxBatch, m.tact
-	m.conv1Forward(n, a[:n*192], a[192*mb:192*mb+n*512])
-	m.bn1Forward(n, a[192*mb:192*mb+n*512], a[704*mb:704*mb+n*512])
-	m.relu1Forward(n, a[704*mb:704*mb+n*512], a[704*mb:704*mb+n*512])
-	m.basic1_conv1Forward(n, a[704*mb:704*mb+n*512], a[1216*mb:1216*mb+n*512])
-	m.basic1_bn1Forward(n, a[1216*mb:1216*mb+n*512], a[1728*mb:1728*mb+n*512])
-	m.basic1_relu1Forward(n, a[1728*mb:1728*mb+n*512], a[1728*mb:1728*mb+n*512])
-	m.basic1_conv2Forward(n, a[1728*mb:1728*mb+n*512], a[2240*mb:2240*mb+n*512])
-	m.basic1_bn2Forward(n, a[2240*mb:2240*mb+n*512], a[2752*mb:2752*mb+n*512])
-	m.basic1_add1Forward(n, a[2752*mb:2752*mb+n*512], a[704*mb:704*mb+n*512], a[3264*mb:3264*mb+n*512])
-	m.basic1_relu2Forward(n, a[3264*mb:3264*mb+n*512], a[3264*mb:3264*mb+n*512])
-	m.basic2_conv1Forward(n, a[3264*mb:3264*mb+n*512], a[3776*mb:3776*mb+n*256])
-	m.basic2_bn1Forward(n, a[3776*mb:3776*mb+n*256], a[4032*mb:4032*mb+n*256])
-	m.basic2_relu1Forward(n, a[4032*mb:4032*mb+n*256], a[4032*mb:4032*mb+n*256])
-	m.basic2_conv2Forward(n, a[4032*mb:4032*mb+n*256], a[4288*mb:4288*mb+n*256])
-	m.basic2_bn2Forward(n, a[4288*mb:4288*mb+n*256], a[4544*mb:4544*mb+n*256])
-	m.basic2_shortcut1_conv1Forward(n, a[3264*mb:3264*mb+n*512], a[4800*mb:4800*mb+n*256])
-	m.basic2_shortcut1_bn1Forward(n, a[4800*mb:4800*mb+n*256], a[5056*mb:5056*mb+n*256])
-	m.basic2_add1Forward(n, a[4544*mb:4544*mb+n*256], a[5056*mb:5056*mb+n*256], a[5312*mb:5312*mb+n*256])
-	m.basic2_relu2Forward(n, a[5312*mb:5312*mb+n*256], a[5312*mb:5312*mb+n*256])
-	m.conv2Forward(n, a[5312*mb:5312*mb+n*256], a[5568*mb:5568*mb+n*256])
-	// relu2: fused into conv2
-	m.conv3Forward(n, a[5568*mb:5568*mb+n*256], a[5824*mb:5824*mb+n*256])
-	m.shortcut1_conv1Forward(n, a[5312*mb:5312*mb+n*256], a[6080*mb:6080*mb+n*256])
-	// shortcut1_relu1: fused into shortcut1_conv1
-	m.add1Forward(n, a[5824*mb:5824*mb+n*256], a[6080*mb:6080*mb+n*256], a[6336*mb:6336*mb+n*256])
-	m.relu3Forward(n, a[6336*mb:6336*mb+n*256], a[6336*mb:6336*mb+n*256])
-	m.gap1Forward(n, a[6336*mb:6336*mb+n*256], a[6592*mb:6592*mb+n*16])
-	m.fc1Forward(n, a[6592*mb:6592*mb+n*16], a[6608*mb:6608*mb+n*4])
+func forwardTrain(m *rt.Memory, n int) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv 8 3x3 p1 nobias (../testdata/nets/mini_resnet.cnn:16), 8x8x3 -> 8x8x8
+	conv1.Forward(n, a[:n*192], m.Params[0:216], nil, a[192*mb:192*mb+n*512], m.Scratch)
+	// bn1: bn (../testdata/nets/mini_resnet.cnn:16), 8x8x8 -> 8x8x8
+	bn1.ForwardTrain(n, a[192*mb:192*mb+n*512], a[704*mb:704*mb+n*512], m.Params[216:224], m.Params[224:232], m.Buffers[0:8], m.Buffers[8:16], m.Fixed[0:8], m.Fixed[8:16])
+	// relu1: relu (../testdata/nets/mini_resnet.cnn:16), 8x8x8 -> 8x8x8
+	rt.ReLUForward(a[704*mb : 704*mb+n*512])
+	// basic1: basic (../testdata/nets/mini_resnet.cnn:17), 8x8x8 -> 8x8x8
+	basicAForward(m, n, &basic1)
+	// basic2: basic (../testdata/nets/mini_resnet.cnn:17), 8x8x8 -> 8x8x8
+	basicAForward(m, n, &basic2)
+	// basic3: basic (../testdata/nets/mini_resnet.cnn:18), 8x8x8 -> 4x4x16
+	basicBForward(m, n, &basic3)
+	// conv2: conv 16 3x3 p1 (../testdata/nets/mini_resnet.cnn:19), 4x4x16 -> 4x4x16
+	conv2.Forward(n, a[7872*mb:7872*mb+n*256], m.Params[6280:8584], m.Params[8584:8600], a[8128*mb:8128*mb+n*256], m.Scratch)
+	// relu2: relu (../testdata/nets/mini_resnet.cnn:19), 4x4x16 -> 4x4x16
+	// relu2: in the epilogue of the conv before it
+	// conv3: conv 16 3x3 p1 (../testdata/nets/mini_resnet.cnn:19), 4x4x16 -> 4x4x16
+	conv3.Forward(n, a[8128*mb:8128*mb+n*256], m.Params[8600:10904], m.Params[10904:10920], a[8384*mb:8384*mb+n*256], m.Scratch)
+	// shortcut1_conv1: conv 16 1x1 (../testdata/nets/mini_resnet.cnn:19), 4x4x16 -> 4x4x16
+	shortcut1_conv1.Forward(n, a[7872*mb:7872*mb+n*256], m.Params[10920:11176], m.Params[11176:11192], a[8640*mb:8640*mb+n*256], m.Scratch)
+	// shortcut1_relu1: relu (../testdata/nets/mini_resnet.cnn:19), 4x4x16 -> 4x4x16
+	// shortcut1_relu1: in the epilogue of the conv before it
+	// add1: residual (../testdata/nets/mini_resnet.cnn:19), 4x4x16 + 4x4x16 -> 4x4x16
+	rt.AddForward(a[8384*mb:8384*mb+n*256], a[8640*mb:8640*mb+n*256], a[8896*mb:8896*mb+n*256])
+	// relu3: relu (../testdata/nets/mini_resnet.cnn:20), 4x4x16 -> 4x4x16
+	rt.ReLUForward(a[8896*mb : 8896*mb+n*256])
+	// gap1: gap (../testdata/nets/mini_resnet.cnn:20), 4x4x16 -> 1x1x16
+	gap1.Forward(n, a[8896*mb:8896*mb+n*256], a[9152*mb:9152*mb+n*16])
+	// fc1: fc 4 (../testdata/nets/mini_resnet.cnn:20), 1x1x16 -> 1x1x4
+	fc1.Forward(n, a[9152*mb:9152*mb+n*16], m.Params[11192:11256], m.Params[11256:11260], a[9168*mb:9168*mb+n*4])
+	// softmax1: softmax (../testdata/nets/mini_resnet.cnn:20), 1x1x4 -> 1x1x4
 	// softmax1: computed by the loss
 }
 
 // backward runs every layer's backward in reverse order; the gradients of the outputs
-// are in m.dact.
-func (m *Net) backward(n int) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
+// are in m.DAct.
+func backward(m *rt.Memory, n int) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	m.fc1Backward(n, a[6592*mb:6592*mb+n*16], d[6608*mb:6608*mb+n*4], d[6592*mb:6592*mb+n*16])
-	m.gap1Backward(n, a[6336*mb:6336*mb+n*256], d[6592*mb:6592*mb+n*16], d[6336*mb:6336*mb+n*256])
-	m.relu3Backward(n, a[6336*mb:6336*mb+n*256], d[6336*mb:6336*mb+n*256], d[6336*mb:6336*mb+n*256])
-	m.add1Backward(n, d[6336*mb:6336*mb+n*256], d[5824*mb:5824*mb+n*256], d[6080*mb:6080*mb+n*256])
-	m.shortcut1_relu1Backward(n, a[6080*mb:6080*mb+n*256], d[6080*mb:6080*mb+n*256], d[6080*mb:6080*mb+n*256])
-	m.shortcut1_conv1Backward(n, a[5312*mb:5312*mb+n*256], d[6080*mb:6080*mb+n*256], d[5312*mb:5312*mb+n*256])
-	m.conv3Backward(n, a[5568*mb:5568*mb+n*256], d[5824*mb:5824*mb+n*256], d[5568*mb:5568*mb+n*256])
-	m.relu2Backward(n, a[5568*mb:5568*mb+n*256], d[5568*mb:5568*mb+n*256], d[5568*mb:5568*mb+n*256])
-	m.conv2Backward(n, a[5312*mb:5312*mb+n*256], d[5568*mb:5568*mb+n*256], d[5312*mb:5312*mb+n*256])
-	m.basic2_relu2Backward(n, a[5312*mb:5312*mb+n*256], d[5312*mb:5312*mb+n*256], d[5312*mb:5312*mb+n*256])
-	m.basic2_add1Backward(n, d[5312*mb:5312*mb+n*256], d[4544*mb:4544*mb+n*256], d[5056*mb:5056*mb+n*256])
-	m.basic2_shortcut1_bn1Backward(n, a[4800*mb:4800*mb+n*256], d[5056*mb:5056*mb+n*256], d[4800*mb:4800*mb+n*256])
-	m.basic2_shortcut1_conv1Backward(n, a[3264*mb:3264*mb+n*512], d[4800*mb:4800*mb+n*256], d[3264*mb:3264*mb+n*512])
-	m.basic2_bn2Backward(n, a[4288*mb:4288*mb+n*256], d[4544*mb:4544*mb+n*256], d[4288*mb:4288*mb+n*256])
-	m.basic2_conv2Backward(n, a[4032*mb:4032*mb+n*256], d[4288*mb:4288*mb+n*256], d[4032*mb:4032*mb+n*256])
-	m.basic2_relu1Backward(n, a[4032*mb:4032*mb+n*256], d[4032*mb:4032*mb+n*256], d[4032*mb:4032*mb+n*256])
-	m.basic2_bn1Backward(n, a[3776*mb:3776*mb+n*256], d[4032*mb:4032*mb+n*256], d[3776*mb:3776*mb+n*256])
-	m.basic2_conv1Backward(n, a[3264*mb:3264*mb+n*512], d[3776*mb:3776*mb+n*256], d[3264*mb:3264*mb+n*512])
-	m.basic1_relu2Backward(n, a[3264*mb:3264*mb+n*512], d[3264*mb:3264*mb+n*512], d[3264*mb:3264*mb+n*512])
-	m.basic1_add1Backward(n, d[3264*mb:3264*mb+n*512], d[2752*mb:2752*mb+n*512], d[704*mb:704*mb+n*512])
-	m.basic1_bn2Backward(n, a[2240*mb:2240*mb+n*512], d[2752*mb:2752*mb+n*512], d[2240*mb:2240*mb+n*512])
-	m.basic1_conv2Backward(n, a[1728*mb:1728*mb+n*512], d[2240*mb:2240*mb+n*512], d[1728*mb:1728*mb+n*512])
-	m.basic1_relu1Backward(n, a[1728*mb:1728*mb+n*512], d[1728*mb:1728*mb+n*512], d[1728*mb:1728*mb+n*512])
-	m.basic1_bn1Backward(n, a[1216*mb:1216*mb+n*512], d[1728*mb:1728*mb+n*512], d[1216*mb:1216*mb+n*512])
-	m.basic1_conv1Backward(n, a[704*mb:704*mb+n*512], d[1216*mb:1216*mb+n*512], d[704*mb:704*mb+n*512])
-	m.relu1Backward(n, a[704*mb:704*mb+n*512], d[704*mb:704*mb+n*512], d[704*mb:704*mb+n*512])
-	m.bn1Backward(n, a[192*mb:192*mb+n*512], d[704*mb:704*mb+n*512], d[192*mb:192*mb+n*512])
-	m.conv1Backward(n, a[:n*192], d[192*mb:192*mb+n*512], nil)
+	fc1.BackwardFilter(n, a[9152*mb:9152*mb+n*16], d[9168*mb:9168*mb+n*4], m.Grads[11192:11256], m.Grads[11256:11260])
+	fc1.BackwardData(n, d[9168*mb:9168*mb+n*4], m.Params[11192:11256], d[9152*mb:9152*mb+n*16])
+	gap1.Backward(n, d[9152*mb:9152*mb+n*16], d[8896*mb:8896*mb+n*256])
+	rt.ReLUBackward(a[8896*mb:8896*mb+n*256], d[8896*mb:8896*mb+n*256])
+	rt.AddBackward(d[8896*mb:8896*mb+n*256], d[8384*mb:8384*mb+n*256], d[8640*mb:8640*mb+n*256])
+	rt.ReLUBackward(a[8640*mb:8640*mb+n*256], d[8640*mb:8640*mb+n*256])
+	shortcut1_conv1.BackwardFilter(n, a[7872*mb:7872*mb+n*256], d[8640*mb:8640*mb+n*256], m.Grads[10920:11176], m.Grads[11176:11192], m.Scratch)
+	shortcut1_conv1.BackwardData(n, d[8640*mb:8640*mb+n*256], m.Params[10920:11176], d[7872*mb:7872*mb+n*256], m.Scratch)
+	conv3.BackwardFilter(n, a[8128*mb:8128*mb+n*256], d[8384*mb:8384*mb+n*256], m.Grads[8600:10904], m.Grads[10904:10920], m.Scratch)
+	conv3.BackwardData(n, d[8384*mb:8384*mb+n*256], m.Params[8600:10904], d[8128*mb:8128*mb+n*256], m.Scratch)
+	rt.ReLUBackward(a[8128*mb:8128*mb+n*256], d[8128*mb:8128*mb+n*256])
+	conv2.BackwardFilter(n, a[7872*mb:7872*mb+n*256], d[8128*mb:8128*mb+n*256], m.Grads[6280:8584], m.Grads[8584:8600], m.Scratch)
+	conv2.BackwardData(n, d[8128*mb:8128*mb+n*256], m.Params[6280:8584], d[7872*mb:7872*mb+n*256], m.Scratch)
+	basicBBackward(m, n, &basic3)
+	basicABackward(m, n, &basic2)
+	basicABackward(m, n, &basic1)
+	rt.ReLUBackward(a[704*mb:704*mb+n*512], d[704*mb:704*mb+n*512])
+	bn1.Backward(n, a[192*mb:192*mb+n*512], d[704*mb:704*mb+n*512], m.Params[216:224], m.Fixed[0:8], m.Fixed[8:16], d[192*mb:192*mb+n*512], m.Grads[216:224], m.Grads[224:232])
+	conv1.BackwardFilter(n, a[:n*192], d[192*mb:192*mb+n*512], m.Grads[0:216], nil, m.Scratch)
+}
+
+// refold folds every bn that follows a conv into the conv's inference weights and bias.
+func refold(m *rt.Memory) {
+	copy(m.Fold[0:216], m.Params[0:216])
+	clear(m.Fold[216:224])
+	rt.FoldBN(m.Fold[0:216], m.Fold[216:224], m.Params[216:224], m.Params[224:232], m.Buffers[0:8], m.Buffers[8:16], float32(1e-05))
+	basicARefold(m, &basic1)
+	basicARefold(m, &basic2)
+	basicBRefold(m, &basic3)
+}
+
+// scratchSize is the scratch every layer needs, for a maximum batch of mb images.
+func scratchSize(mb int) int {
+	return max(1, basicA_conv1.ScratchSize(mb), basicA_conv2.ScratchSize(mb), basicA_conv1Infer.ScratchSize(mb), basicB_conv1.ScratchSize(mb), basicB_conv2.ScratchSize(mb), basicB_shortcut1_conv1.ScratchSize(mb), basicB_conv1Infer.ScratchSize(mb), conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), shortcut1_conv1.ScratchSize(mb), conv1Infer.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
 // weight, and leaves each output's softmax in place of its logits.
-func (m *Net) loss(n int, labels []int32) float32 {
-	mb, a := m.maxBatch, m.tact
+func loss(m *rt.Memory, n int, labels []int32) float32 {
+	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 4}.Loss(n, a[6608*mb:6608*mb+n*4], labels, a[6608*mb:6608*mb+n*4])
+	loss += float32(1) * rt.Softmax{Classes: 4}.Loss(n, a[9168*mb:9168*mb+n*4], labels, a[9168*mb:9168*mb+n*4])
 	return loss
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
-func (m *Net) lossBackward(n int, labels []int32) {
-	mb, a, d := m.maxBatch, m.tact, m.dact
-	rt.Softmax{Classes: 4}.LossBackward(n, a[6608*mb:6608*mb+n*4], labels, float32(1), d[6608*mb:6608*mb+n*4])
+func lossBackward(m *rt.Memory, n int, labels []int32) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.Softmax{Classes: 4}.LossBackward(n, a[9168*mb:9168*mb+n*4], labels, float32(1), d[9168*mb:9168*mb+n*4])
 }
 
-// The training recipe of the .cnn file: the defaults of cnnc train.
-const (
-	Seed             = uint64(0x1)
-	DefaultBatch     = 128
-	DefaultEpochs    = 10
-	DefaultLR        = 0.01
-	Optimizer        = "sgd"
-	Momentum         = 0.9
-	WeightDecay      = 0.0005
-	Nesterov         = false
-	Schedule         = "plateau"
-	AugmentCrop      = 0
-	AugmentPad       = 0
-	AugmentTranslate = 0
-	AugmentMirror    = false
+// basicA is the code of 2 instance(s) of the block basic: basic1, basic2; 8x8x8 -> 8x8x8.
+// Each instance's place in the arenas is a basicAOffsets.
+
+// basicAOffsets is the place of one instance of basicA in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicAOffsets struct {
+	b0, f0, i0, i1, i2, p0, t0, x0 int
+}
+
+var (
+	basic1 = basicAOffsets{b0: 16, f0: 224, i0: 512, i1: 0, i2: 1024, p0: 232, t0: 704, x0: 16}
+	basic2 = basicAOffsets{b0: 48, f0: 1392, i0: 0, i1: 512, i2: 1024, p0: 1416, t0: 3264, x0: 48}
 )
 
-// MaxBatch is the largest batch the network takes.
-func (m *Net) MaxBatch() int {
-	return m.maxBatch
+func basicAForward(m *rt.Memory, n int, o *basicAOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../testdata/nets/mini_resnet.cnn:10), 8x8x8 -> 8x8x8
+	basicA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*512], m.Params[o.p0:o.p0+576], nil, a[(o.t0+512)*mb:(o.t0+512)*mb+n*512], m.Scratch)
+	// bn1: bn (../testdata/nets/mini_resnet.cnn:10), 8x8x8 -> 8x8x8
+	basicA_bn1.ForwardTrain(n, a[(o.t0+512)*mb:(o.t0+512)*mb+n*512], a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*512], m.Params[o.p0+576:o.p0+584], m.Params[o.p0+584:o.p0+592], m.Buffers[o.b0:o.b0+8], m.Buffers[o.b0+8:o.b0+16], m.Fixed[o.x0:o.x0+8], m.Fixed[o.x0+8:o.x0+16])
+	// relu1: relu (../testdata/nets/mini_resnet.cnn:10), 8x8x8 -> 8x8x8
+	rt.ReLUForward(a[(o.t0+1024)*mb : (o.t0+1024)*mb+n*512])
+	// conv2: conv c 3x3 p1 nobias (../testdata/nets/mini_resnet.cnn:11), 8x8x8 -> 8x8x8
+	basicA_conv2.Forward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*512], m.Params[o.p0+592:o.p0+1168], nil, a[(o.t0+1536)*mb:(o.t0+1536)*mb+n*512], m.Scratch)
+	// bn2: bn (../testdata/nets/mini_resnet.cnn:11), 8x8x8 -> 8x8x8
+	basicA_bn2.ForwardTrain(n, a[(o.t0+1536)*mb:(o.t0+1536)*mb+n*512], a[(o.t0+2048)*mb:(o.t0+2048)*mb+n*512], m.Params[o.p0+1168:o.p0+1176], m.Params[o.p0+1176:o.p0+1184], m.Buffers[o.b0+16:o.b0+24], m.Buffers[o.b0+24:o.b0+32], m.Fixed[o.x0+16:o.x0+24], m.Fixed[o.x0+24:o.x0+32])
+	// add1: residual (../testdata/nets/mini_resnet.cnn:9), 8x8x8 + 8x8x8 -> 8x8x8
+	rt.AddForward(a[(o.t0+2048)*mb:(o.t0+2048)*mb+n*512], a[o.t0*mb:o.t0*mb+n*512], a[(o.t0+2560)*mb:(o.t0+2560)*mb+n*512])
+	// relu2: relu (../testdata/nets/mini_resnet.cnn:13), 8x8x8 -> 8x8x8
+	rt.ReLUForward(a[(o.t0+2560)*mb : (o.t0+2560)*mb+n*512])
 }
 
-// batch checks the size of x and returns its number of images.
-func (m *Net) batch(x []float32) (int, error) {
-	if len(x) == 0 || len(x)%InputSize != 0 {
-		return 0, fmt.Errorf("mini_resnet: input has %d floats, not a positive multiple of %d (%dx%dx%d per image)", len(x), InputSize, InputH, InputW, InputC)
-	}
-	n := len(x) / InputSize
-	if n > m.maxBatch {
-		return 0, fmt.Errorf("mini_resnet: batch of %d images, more than the %d the network was made for", n, m.maxBatch)
-	}
-	return n, nil
+func basicAInfer(m *rt.Memory, n int, o *basicAOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*512], m.Fold[o.f0:o.f0+576], m.Fold[o.f0+576:o.f0+584], a[o.i1*mb:o.i1*mb+n*512], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicA_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*512], m.Fold[o.f0+584:o.f0+1160], m.Fold[o.f0+1160:o.f0+1168], a[o.i2*mb:o.i2*mb+n*512], m.Scratch)
+	// bn2: folded into the conv before it
+	rt.AddForward(a[o.i2*mb:o.i2*mb+n*512], a[o.i0*mb:o.i0*mb+n*512], a[o.i1*mb:o.i1*mb+n*512])
+	rt.ReLUForward(a[o.i1*mb : o.i1*mb+n*512])
 }
 
-// Forward runs inference on the images of x, (N, C, H, W) with N <= MaxBatch, and returns the
-// outputs, (N, OutputSize): probabilities when the network ends in softmax. The result is
-// the network's memory: it is valid until the next call.
-func (m *Net) Forward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	if m.foldStale {
-		m.refold()
-	}
-	a := m.act
-	copy(a[:n*192], x)
-	m.forwardInfer(n)
-	return a[:n*4], nil
+func basicABackward(m *rt.Memory, n int, o *basicAOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+2560)*mb:(o.t0+2560)*mb+n*512], d[(o.t0+2560)*mb:(o.t0+2560)*mb+n*512])
+	rt.AddBackward(d[(o.t0+2560)*mb:(o.t0+2560)*mb+n*512], d[(o.t0+2048)*mb:(o.t0+2048)*mb+n*512], d[o.t0*mb:o.t0*mb+n*512])
+	basicA_bn2.Backward(n, a[(o.t0+1536)*mb:(o.t0+1536)*mb+n*512], d[(o.t0+2048)*mb:(o.t0+2048)*mb+n*512], m.Params[o.p0+1168:o.p0+1176], m.Fixed[o.x0+16:o.x0+24], m.Fixed[o.x0+24:o.x0+32], d[(o.t0+1536)*mb:(o.t0+1536)*mb+n*512], m.Grads[o.p0+1168:o.p0+1176], m.Grads[o.p0+1176:o.p0+1184])
+	basicA_conv2.BackwardFilter(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*512], d[(o.t0+1536)*mb:(o.t0+1536)*mb+n*512], m.Grads[o.p0+592:o.p0+1168], nil, m.Scratch)
+	basicA_conv2.BackwardData(n, d[(o.t0+1536)*mb:(o.t0+1536)*mb+n*512], m.Params[o.p0+592:o.p0+1168], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*512], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*512], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*512])
+	basicA_bn1.Backward(n, a[(o.t0+512)*mb:(o.t0+512)*mb+n*512], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*512], m.Params[o.p0+576:o.p0+584], m.Fixed[o.x0:o.x0+8], m.Fixed[o.x0+8:o.x0+16], d[(o.t0+512)*mb:(o.t0+512)*mb+n*512], m.Grads[o.p0+576:o.p0+584], m.Grads[o.p0+584:o.p0+592])
+	basicA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*512], d[(o.t0+512)*mb:(o.t0+512)*mb+n*512], m.Grads[o.p0:o.p0+576], nil, m.Scratch)
+	basicA_conv1.BackwardData(n, d[(o.t0+512)*mb:(o.t0+512)*mb+n*512], m.Params[o.p0:o.p0+576], d[o.t0*mb:o.t0*mb+n*512], m.Scratch)
 }
 
-// refold folds every bn that follows a conv into the conv's inference weights and bias.
-func (m *Net) refold() {
-	copy(m.fold[0:216], m.params[0:216])
-	clear(m.fold[216:224])
-	rt.FoldBN(m.fold[0:216], m.fold[216:224], m.params[216:224], m.params[224:232], m.buffers[0:8], m.buffers[8:16], float32(1e-05))
-	copy(m.fold[224:800], m.params[232:808])
-	clear(m.fold[800:808])
-	rt.FoldBN(m.fold[224:800], m.fold[800:808], m.params[808:816], m.params[816:824], m.buffers[16:24], m.buffers[24:32], float32(1e-05))
-	copy(m.fold[808:1384], m.params[824:1400])
-	clear(m.fold[1384:1392])
-	rt.FoldBN(m.fold[808:1384], m.fold[1384:1392], m.params[1400:1408], m.params[1408:1416], m.buffers[32:40], m.buffers[40:48], float32(1e-05))
-	copy(m.fold[1392:2544], m.params[1416:2568])
-	clear(m.fold[2544:2560])
-	rt.FoldBN(m.fold[1392:2544], m.fold[2544:2560], m.params[2568:2584], m.params[2584:2600], m.buffers[48:64], m.buffers[64:80], float32(1e-05))
-	copy(m.fold[2560:4864], m.params[2600:4904])
-	clear(m.fold[4864:4880])
-	rt.FoldBN(m.fold[2560:4864], m.fold[4864:4880], m.params[4904:4920], m.params[4920:4936], m.buffers[80:96], m.buffers[96:112], float32(1e-05))
-	copy(m.fold[4880:5008], m.params[4936:5064])
-	clear(m.fold[5008:5024])
-	rt.FoldBN(m.fold[4880:5008], m.fold[5008:5024], m.params[5064:5080], m.params[5080:5096], m.buffers[112:128], m.buffers[128:144], float32(1e-05))
-	m.foldStale = false
+func basicARefold(m *rt.Memory, o *basicAOffsets) {
+	copy(m.Fold[o.f0:o.f0+576], m.Params[o.p0:o.p0+576])
+	clear(m.Fold[o.f0+576 : o.f0+584])
+	rt.FoldBN(m.Fold[o.f0:o.f0+576], m.Fold[o.f0+576:o.f0+584], m.Params[o.p0+576:o.p0+584], m.Params[o.p0+584:o.p0+592], m.Buffers[o.b0:o.b0+8], m.Buffers[o.b0+8:o.b0+16], float32(1e-05))
+	copy(m.Fold[o.f0+584:o.f0+1160], m.Params[o.p0+592:o.p0+1168])
+	clear(m.Fold[o.f0+1160 : o.f0+1168])
+	rt.FoldBN(m.Fold[o.f0+584:o.f0+1160], m.Fold[o.f0+1160:o.f0+1168], m.Params[o.p0+1168:o.p0+1176], m.Params[o.p0+1176:o.p0+1184], m.Buffers[o.b0+16:o.b0+24], m.Buffers[o.b0+24:o.b0+32], float32(1e-05))
 }
 
-// ensureTrain allocates the training state on first use.
-func (m *Net) ensureTrain() {
-	if m.tact != nil {
-		return
-	}
-	m.tact = make([]float32, 6612*m.maxBatch)
-	m.dact = make([]float32, 6612*m.maxBatch)
-	m.grads = make([]float32, 10076)
-	ps := []rt.Param{{
-		G:    m.grads[0:216],
-		Name: "conv1.weight",
-		W:    m.params[0:216],
-	}, {
-		G:    m.grads[216:224],
-		Name: "bn1.weight",
-		W:    m.params[216:224],
-	}, {
-		G:    m.grads[224:232],
-		Name: "bn1.bias",
-		W:    m.params[224:232],
-	}, {
-		G:    m.grads[232:808],
-		Name: "basic1.conv1.weight",
-		W:    m.params[232:808],
-	}, {
-		G:    m.grads[808:816],
-		Name: "basic1.bn1.weight",
-		W:    m.params[808:816],
-	}, {
-		G:    m.grads[816:824],
-		Name: "basic1.bn1.bias",
-		W:    m.params[816:824],
-	}, {
-		G:    m.grads[824:1400],
-		Name: "basic1.conv2.weight",
-		W:    m.params[824:1400],
-	}, {
-		G:    m.grads[1400:1408],
-		Name: "basic1.bn2.weight",
-		W:    m.params[1400:1408],
-	}, {
-		G:    m.grads[1408:1416],
-		Name: "basic1.bn2.bias",
-		W:    m.params[1408:1416],
-	}, {
-		G:    m.grads[1416:2568],
-		Name: "basic2.conv1.weight",
-		W:    m.params[1416:2568],
-	}, {
-		G:    m.grads[2568:2584],
-		Name: "basic2.bn1.weight",
-		W:    m.params[2568:2584],
-	}, {
-		G:    m.grads[2584:2600],
-		Name: "basic2.bn1.bias",
-		W:    m.params[2584:2600],
-	}, {
-		G:    m.grads[2600:4904],
-		Name: "basic2.conv2.weight",
-		W:    m.params[2600:4904],
-	}, {
-		G:    m.grads[4904:4920],
-		Name: "basic2.bn2.weight",
-		W:    m.params[4904:4920],
-	}, {
-		G:    m.grads[4920:4936],
-		Name: "basic2.bn2.bias",
-		W:    m.params[4920:4936],
-	}, {
-		G:    m.grads[4936:5064],
-		Name: "basic2.shortcut1.conv1.weight",
-		W:    m.params[4936:5064],
-	}, {
-		G:    m.grads[5064:5080],
-		Name: "basic2.shortcut1.bn1.weight",
-		W:    m.params[5064:5080],
-	}, {
-		G:    m.grads[5080:5096],
-		Name: "basic2.shortcut1.bn1.bias",
-		W:    m.params[5080:5096],
-	}, {
-		G:    m.grads[5096:7400],
-		Name: "conv2.weight",
-		W:    m.params[5096:7400],
-	}, {
-		G:    m.grads[7400:7416],
-		Name: "conv2.bias",
-		W:    m.params[7400:7416],
-	}, {
-		G:    m.grads[7416:9720],
-		Name: "conv3.weight",
-		W:    m.params[7416:9720],
-	}, {
-		G:    m.grads[9720:9736],
-		Name: "conv3.bias",
-		W:    m.params[9720:9736],
-	}, {
-		G:    m.grads[9736:9992],
-		Name: "shortcut1.conv1.weight",
-		W:    m.params[9736:9992],
-	}, {
-		G:    m.grads[9992:10008],
-		Name: "shortcut1.conv1.bias",
-		W:    m.params[9992:10008],
-	}, {
-		G:    m.grads[10008:10072],
-		Name: "fc1.weight",
-		W:    m.params[10008:10072],
-	}, {
-		G:    m.grads[10072:10076],
-		Name: "fc1.bias",
-		W:    m.params[10072:10076],
-	}}
-	m.opt = rt.NewSGD(ps, float32(0.01), float32(0.9), float32(0.0005), false)
-	m.rng = rt.NewRNG(rt.SeedFor(uint64(0x1), "dropout"))
+func basicATensors(t []rt.TensorSpec, prefix string, o *basicAOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{8, 8, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{8}, Off: o.p0 + 576, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{8}, Off: o.p0 + 584, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{8}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{8}, Off: o.b0 + 8, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{8, 8, 3, 3}, Off: o.p0 + 592, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{8}, Off: o.p0 + 1168, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{8}, Off: o.p0 + 1176, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{8}, Off: o.b0 + 16, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{8}, Off: o.b0 + 24, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// TrainForward runs the network in training mode (batch statistics, dropout, auxiliary heads)
-// on the images of x and returns the main output's logits (before its softmax), (N, OutputSize).
-// Backward then propagates a gradient of those logits.
-func (m *Net) TrainForward(x []float32) ([]float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return nil, err
-	}
-	m.ensureTrain()
-	mb, a := m.maxBatch, m.tact
-	copy(a[:n*192], x)
-	m.forwardTrain(n)
-	return a[6608*mb : 6608*mb+n*4], nil
+// basicB is the code of 1 instance(s) of the block basic: basic3; 8x8x8 -> 4x4x16.
+// Each instance's place in the arenas is a basicBOffsets.
+
+// basicBOffsets is the place of one instance of basicB in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type basicBOffsets struct {
+	b0, f0, i0, p0, t0, x0 int
 }
 
-// Backward propagates dlogits, the gradient of a loss with respect to the logits of the last
-// TrainForward (N, OutputSize), through the network, and leaves the gradient of every
-// parameter in Gradients (overwriting what was there). Auxiliary heads get no gradient.
-func (m *Net) Backward(dlogits []float32) error {
-	if m.tact == nil {
-		return errors.New("mini_resnet: Backward before TrainForward")
-	}
-	n := len(dlogits) / 4
-	if n < 1 || n > m.maxBatch || len(dlogits)%4 != 0 {
-		return fmt.Errorf("mini_resnet: dlogits has %d floats, want N*%d", len(dlogits), 4)
-	}
-	clear(m.dact)
-	clear(m.grads)
-	copy(m.dact[6608*m.maxBatch:6608*m.maxBatch+n*4], dlogits)
-	m.backward(n)
-	return nil
+var (
+	basic3 = basicBOffsets{b0: 80, f0: 2560, i0: 512, p0: 2600, t0: 5824, x0: 80}
+)
+
+func basicBForward(m *rt.Memory, n int, o *basicBOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv c 3x3 s(stride) p1 nobias (../testdata/nets/mini_resnet.cnn:10), 8x8x8 -> 4x4x16
+	basicB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*512], m.Params[o.p0:o.p0+1152], nil, a[(o.t0+512)*mb:(o.t0+512)*mb+n*256], m.Scratch)
+	// bn1: bn (../testdata/nets/mini_resnet.cnn:10), 4x4x16 -> 4x4x16
+	basicB_bn1.ForwardTrain(n, a[(o.t0+512)*mb:(o.t0+512)*mb+n*256], a[(o.t0+768)*mb:(o.t0+768)*mb+n*256], m.Params[o.p0+1152:o.p0+1168], m.Params[o.p0+1168:o.p0+1184], m.Buffers[o.b0:o.b0+16], m.Buffers[o.b0+16:o.b0+32], m.Fixed[o.x0:o.x0+16], m.Fixed[o.x0+16:o.x0+32])
+	// relu1: relu (../testdata/nets/mini_resnet.cnn:10), 4x4x16 -> 4x4x16
+	rt.ReLUForward(a[(o.t0+768)*mb : (o.t0+768)*mb+n*256])
+	// conv2: conv c 3x3 p1 nobias (../testdata/nets/mini_resnet.cnn:11), 4x4x16 -> 4x4x16
+	basicB_conv2.Forward(n, a[(o.t0+768)*mb:(o.t0+768)*mb+n*256], m.Params[o.p0+1184:o.p0+3488], nil, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*256], m.Scratch)
+	// bn2: bn (../testdata/nets/mini_resnet.cnn:11), 4x4x16 -> 4x4x16
+	basicB_bn2.ForwardTrain(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*256], a[(o.t0+1280)*mb:(o.t0+1280)*mb+n*256], m.Params[o.p0+3488:o.p0+3504], m.Params[o.p0+3504:o.p0+3520], m.Buffers[o.b0+32:o.b0+48], m.Buffers[o.b0+48:o.b0+64], m.Fixed[o.x0+32:o.x0+48], m.Fixed[o.x0+48:o.x0+64])
+	// shortcut1_conv1: conv 16 1x1 s2 (implied projection) (implied by the residual at ../testdata/nets/mini_resnet.cnn:9), 8x8x8 -> 4x4x16
+	basicB_shortcut1_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*512], m.Params[o.p0+3520:o.p0+3648], nil, a[(o.t0+1536)*mb:(o.t0+1536)*mb+n*256], m.Scratch)
+	// shortcut1_bn1: bn (implied projection) (implied by the residual at ../testdata/nets/mini_resnet.cnn:9), 4x4x16 -> 4x4x16
+	basicB_shortcut1_bn1.ForwardTrain(n, a[(o.t0+1536)*mb:(o.t0+1536)*mb+n*256], a[(o.t0+1792)*mb:(o.t0+1792)*mb+n*256], m.Params[o.p0+3648:o.p0+3664], m.Params[o.p0+3664:o.p0+3680], m.Buffers[o.b0+64:o.b0+80], m.Buffers[o.b0+80:o.b0+96], m.Fixed[o.x0+64:o.x0+80], m.Fixed[o.x0+80:o.x0+96])
+	// add1: residual (../testdata/nets/mini_resnet.cnn:9), 4x4x16 + 4x4x16 -> 4x4x16
+	rt.AddForward(a[(o.t0+1280)*mb:(o.t0+1280)*mb+n*256], a[(o.t0+1792)*mb:(o.t0+1792)*mb+n*256], a[(o.t0+2048)*mb:(o.t0+2048)*mb+n*256])
+	// relu2: relu (../testdata/nets/mini_resnet.cnn:13), 4x4x16 -> 4x4x16
+	rt.ReLUForward(a[(o.t0+2048)*mb : (o.t0+2048)*mb+n*256])
 }
 
-// Gradients lists the gradient of every trainable parameter after Backward or TrainStep, in
-// the order of Tensors (buffers excluded); nil before training.
-func (m *Net) Gradients() []Tensor {
-	if m.grads == nil {
-		return nil
-	}
-	return []Tensor{{
-		Data: m.grads[0:216],
-		Name: "conv1.weight",
-	}, {
-		Data: m.grads[216:224],
-		Name: "bn1.weight",
-	}, {
-		Data: m.grads[224:232],
-		Name: "bn1.bias",
-	}, {
-		Data: m.grads[232:808],
-		Name: "basic1.conv1.weight",
-	}, {
-		Data: m.grads[808:816],
-		Name: "basic1.bn1.weight",
-	}, {
-		Data: m.grads[816:824],
-		Name: "basic1.bn1.bias",
-	}, {
-		Data: m.grads[824:1400],
-		Name: "basic1.conv2.weight",
-	}, {
-		Data: m.grads[1400:1408],
-		Name: "basic1.bn2.weight",
-	}, {
-		Data: m.grads[1408:1416],
-		Name: "basic1.bn2.bias",
-	}, {
-		Data: m.grads[1416:2568],
-		Name: "basic2.conv1.weight",
-	}, {
-		Data: m.grads[2568:2584],
-		Name: "basic2.bn1.weight",
-	}, {
-		Data: m.grads[2584:2600],
-		Name: "basic2.bn1.bias",
-	}, {
-		Data: m.grads[2600:4904],
-		Name: "basic2.conv2.weight",
-	}, {
-		Data: m.grads[4904:4920],
-		Name: "basic2.bn2.weight",
-	}, {
-		Data: m.grads[4920:4936],
-		Name: "basic2.bn2.bias",
-	}, {
-		Data: m.grads[4936:5064],
-		Name: "basic2.shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[5064:5080],
-		Name: "basic2.shortcut1.bn1.weight",
-	}, {
-		Data: m.grads[5080:5096],
-		Name: "basic2.shortcut1.bn1.bias",
-	}, {
-		Data: m.grads[5096:7400],
-		Name: "conv2.weight",
-	}, {
-		Data: m.grads[7400:7416],
-		Name: "conv2.bias",
-	}, {
-		Data: m.grads[7416:9720],
-		Name: "conv3.weight",
-	}, {
-		Data: m.grads[9720:9736],
-		Name: "conv3.bias",
-	}, {
-		Data: m.grads[9736:9992],
-		Name: "shortcut1.conv1.weight",
-	}, {
-		Data: m.grads[9992:10008],
-		Name: "shortcut1.conv1.bias",
-	}, {
-		Data: m.grads[10008:10072],
-		Name: "fc1.weight",
-	}, {
-		Data: m.grads[10072:10076],
-		Name: "fc1.bias",
-	}}
+func basicBInfer(m *rt.Memory, n int, o *basicBOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	basicB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*512], m.Fold[o.f0:o.f0+1152], m.Fold[o.f0+1152:o.f0+1168], a[(o.i0+-512)*mb:(o.i0+-512)*mb+n*256], m.Scratch)
+	// bn1: folded into the conv before it
+	// relu1: in the epilogue of the conv or fc before it
+	basicB_conv2.Forward(n, a[(o.i0+-512)*mb:(o.i0+-512)*mb+n*256], m.Fold[o.f0+1168:o.f0+3472], m.Fold[o.f0+3472:o.f0+3488], a[(o.i0+512)*mb:(o.i0+512)*mb+n*256], m.Scratch)
+	// bn2: folded into the conv before it
+	basicB_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*512], m.Fold[o.f0+3488:o.f0+3616], m.Fold[o.f0+3616:o.f0+3632], a[(o.i0+-512)*mb:(o.i0+-512)*mb+n*256], m.Scratch)
+	// shortcut1_bn1: folded into the conv before it
+	rt.AddForward(a[(o.i0+512)*mb:(o.i0+512)*mb+n*256], a[(o.i0+-512)*mb:(o.i0+-512)*mb+n*256], a[o.i0*mb:o.i0*mb+n*256])
+	rt.ReLUForward(a[o.i0*mb : o.i0*mb+n*256])
 }
 
-// ErrNonFinite is returned by TrainStep when the loss or a gradient is NaN or infinite; the
-// parameters are then left as they were.
-var ErrNonFinite = errors.New("mini_resnet: loss is not finite")
-
-// TrainStep trains on one batch: forward in training mode, the loss (auxiliary heads
-// included with their weights), backward, and the optimizer's update at the current
-// learning rate. It returns the loss before the update.
-func (m *Net) TrainStep(x []float32, labels []int32) (float32, error) {
-	n, err := m.batch(x)
-	if err != nil {
-		return 0, err
-	}
-	if len(labels) != n {
-		return 0, fmt.Errorf("mini_resnet: %d labels for %d images", len(labels), n)
-	}
-	for i, l := range labels {
-		if l < 0 || l >= Classes {
-			return 0, fmt.Errorf("mini_resnet: label %d of image %d is outside [0, %d)", l, i, Classes)
-		}
-	}
-	m.ensureTrain()
-	copy(m.tact[:n*192], x)
-	m.forwardTrain(n)
-	loss := m.loss(n, labels)
-	if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
-		return loss, ErrNonFinite
-	}
-	clear(m.dact)
-	clear(m.grads)
-	m.lossBackward(n, labels)
-	m.backward(n)
-	if !rt.AllFinite(m.grads) {
-		return loss, ErrNonFinite
-	}
-	m.opt.LR = float32(m.state.LR)
-	m.opt.Step()
-	m.foldStale = true
-	return loss, nil
+func basicBBackward(m *rt.Memory, n int, o *basicBOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.ReLUBackward(a[(o.t0+2048)*mb:(o.t0+2048)*mb+n*256], d[(o.t0+2048)*mb:(o.t0+2048)*mb+n*256])
+	rt.AddBackward(d[(o.t0+2048)*mb:(o.t0+2048)*mb+n*256], d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*256], d[(o.t0+1792)*mb:(o.t0+1792)*mb+n*256])
+	basicB_shortcut1_bn1.Backward(n, a[(o.t0+1536)*mb:(o.t0+1536)*mb+n*256], d[(o.t0+1792)*mb:(o.t0+1792)*mb+n*256], m.Params[o.p0+3648:o.p0+3664], m.Fixed[o.x0+64:o.x0+80], m.Fixed[o.x0+80:o.x0+96], d[(o.t0+1536)*mb:(o.t0+1536)*mb+n*256], m.Grads[o.p0+3648:o.p0+3664], m.Grads[o.p0+3664:o.p0+3680])
+	basicB_shortcut1_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*512], d[(o.t0+1536)*mb:(o.t0+1536)*mb+n*256], m.Grads[o.p0+3520:o.p0+3648], nil, m.Scratch)
+	basicB_shortcut1_conv1.BackwardData(n, d[(o.t0+1536)*mb:(o.t0+1536)*mb+n*256], m.Params[o.p0+3520:o.p0+3648], d[o.t0*mb:o.t0*mb+n*512], m.Scratch)
+	basicB_bn2.Backward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*256], d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*256], m.Params[o.p0+3488:o.p0+3504], m.Fixed[o.x0+32:o.x0+48], m.Fixed[o.x0+48:o.x0+64], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*256], m.Grads[o.p0+3488:o.p0+3504], m.Grads[o.p0+3504:o.p0+3520])
+	basicB_conv2.BackwardFilter(n, a[(o.t0+768)*mb:(o.t0+768)*mb+n*256], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*256], m.Grads[o.p0+1184:o.p0+3488], nil, m.Scratch)
+	basicB_conv2.BackwardData(n, d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*256], m.Params[o.p0+1184:o.p0+3488], d[(o.t0+768)*mb:(o.t0+768)*mb+n*256], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+768)*mb:(o.t0+768)*mb+n*256], d[(o.t0+768)*mb:(o.t0+768)*mb+n*256])
+	basicB_bn1.Backward(n, a[(o.t0+512)*mb:(o.t0+512)*mb+n*256], d[(o.t0+768)*mb:(o.t0+768)*mb+n*256], m.Params[o.p0+1152:o.p0+1168], m.Fixed[o.x0:o.x0+16], m.Fixed[o.x0+16:o.x0+32], d[(o.t0+512)*mb:(o.t0+512)*mb+n*256], m.Grads[o.p0+1152:o.p0+1168], m.Grads[o.p0+1168:o.p0+1184])
+	basicB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*512], d[(o.t0+512)*mb:(o.t0+512)*mb+n*256], m.Grads[o.p0:o.p0+1152], nil, m.Scratch)
+	basicB_conv1.BackwardData(n, d[(o.t0+512)*mb:(o.t0+512)*mb+n*256], m.Params[o.p0:o.p0+1152], d[o.t0*mb:o.t0*mb+n*512], m.Scratch)
 }
 
-// Predict writes the most probable class of each image of x into dst, which it grows if
-// needed, and returns it.
-func (m *Net) Predict(x []float32, dst []int32) ([]int32, error) {
-	out, err := m.Forward(x)
-	if err != nil {
-		return dst, err
-	}
-	dst = dst[:0]
-	for i := 0; i < len(out); i += Classes {
-		var top [1]int
-		dst = append(dst, int32(TopK(out[i:i+Classes], top[:])[0]))
-	}
-	return dst, nil
+func basicBRefold(m *rt.Memory, o *basicBOffsets) {
+	copy(m.Fold[o.f0:o.f0+1152], m.Params[o.p0:o.p0+1152])
+	clear(m.Fold[o.f0+1152 : o.f0+1168])
+	rt.FoldBN(m.Fold[o.f0:o.f0+1152], m.Fold[o.f0+1152:o.f0+1168], m.Params[o.p0+1152:o.p0+1168], m.Params[o.p0+1168:o.p0+1184], m.Buffers[o.b0:o.b0+16], m.Buffers[o.b0+16:o.b0+32], float32(1e-05))
+	copy(m.Fold[o.f0+1168:o.f0+3472], m.Params[o.p0+1184:o.p0+3488])
+	clear(m.Fold[o.f0+3472 : o.f0+3488])
+	rt.FoldBN(m.Fold[o.f0+1168:o.f0+3472], m.Fold[o.f0+3472:o.f0+3488], m.Params[o.p0+3488:o.p0+3504], m.Params[o.p0+3504:o.p0+3520], m.Buffers[o.b0+32:o.b0+48], m.Buffers[o.b0+48:o.b0+64], float32(1e-05))
+	copy(m.Fold[o.f0+3488:o.f0+3616], m.Params[o.p0+3520:o.p0+3648])
+	clear(m.Fold[o.f0+3616 : o.f0+3632])
+	rt.FoldBN(m.Fold[o.f0+3488:o.f0+3616], m.Fold[o.f0+3616:o.f0+3632], m.Params[o.p0+3648:o.p0+3664], m.Params[o.p0+3664:o.p0+3680], m.Buffers[o.b0+64:o.b0+80], m.Buffers[o.b0+80:o.b0+96], float32(1e-05))
 }
 
-// TopK writes the indices of the len(dst) largest values of row into dst, largest first,
-// and returns dst.
-func TopK(row []float32, dst []int) []int {
-	k := min(len(dst), len(row))
-	for j := 0; j < k; j++ {
-		best := -1
-		for i, v := range row {
-			taken := false
-			for _, t := range dst[:j] {
-				taken = taken || t == i
-			}
-			if !taken && (best < 0 || v > row[best]) {
-				best = i
-			}
-		}
-		dst[j] = best
-	}
-	return dst[:k]
+func basicBTensors(t []rt.TensorSpec, prefix string, o *basicBOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{16, 8, 3, 3}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn1.weight", Shape: []int{16}, Off: o.p0 + 1152, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{16}, Off: o.p0 + 1168, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{16}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{16}, Off: o.b0 + 16, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{16, 16, 3, 3}, Off: o.p0 + 1184, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{16}, Off: o.p0 + 3488, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{16}, Off: o.p0 + 3504, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{16}, Off: o.b0 + 32, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{16}, Off: o.b0 + 48, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.conv1.weight", Shape: []int{16, 8, 1, 1}, Off: o.p0 + 3520, Init: rt.InitWeightFanOut},
+		{Name: prefix + "shortcut1.bn1.weight", Shape: []int{16}, Off: o.p0 + 3648, Init: rt.InitOnes},
+		{Name: prefix + "shortcut1.bn1.bias", Shape: []int{16}, Off: o.p0 + 3664, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_mean", Shape: []int{16}, Off: o.b0 + 64, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "shortcut1.bn1.running_var", Shape: []int{16}, Off: o.b0 + 80, Buffer: true, Init: rt.InitOnes},
+	}...)
 }
 
-// Tensors lists every parameter and buffer in the .cnn's order, in PyTorch's layouts and with
-// PyTorch's names for bn (weight, bias, running_mean, running_var). The data alias the network.
-func (m *Net) Tensors() []Tensor {
-	return m.tensors
-}
-
-// Save writes every tensor to a safetensors file, atomically.
-func (m *Net) Save(path string) error {
-	return safetensors.Save(path, m.st, map[string]string{"network": Name})
-}
-
-// Load reads every tensor from a safetensors file. Every name, shape and dtype is checked
-// first; on a mismatch the error names each offending tensor and the network is unchanged.
-func (m *Net) Load(path string) error {
-	if err := safetensors.LoadInto(path, m.st); err != nil {
-		return err
-	}
-	m.foldStale = true
-	return nil
-}
-
-// OptimizerState returns the optimizer's state, for checkpoints.
-func (m *Net) OptimizerState() rt.OptimState {
-	m.ensureTrain()
-	return m.opt.State()
-}
-
-// SetOptimizerState restores a state from OptimizerState.
-func (m *Net) SetOptimizerState(s rt.OptimState) error {
-	m.ensureTrain()
-	return m.opt.SetState(s)
-}
-
-// State returns the schedule's state; SetState restores it.
-func (m *Net) State() TrainState {
-	return m.state
-}
-
-func (m *Net) SetState(s TrainState) {
-	m.state = s
-}
-
-// LR is the current learning rate. SetLR changes it, and makes it the rate the schedule
-// starts from (step schedules divide it, the plateau schedule reduces from it).
-func (m *Net) LR() float64 {
-	return m.state.LR
-}
-
-func (m *Net) SetLR(lr float64) {
-	m.state.LR, m.state.BaseLR, m.state.Plateau.LR = lr, lr, lr
-}
-
-// EndEpoch records the end of an epoch with its validation metric (accuracy) and applies
-// the .cnn's schedule (plateau); it returns the learning rate of the next epoch.
-func (m *Net) EndEpoch(metric float64) float64 {
-	m.state.Epoch++
-	m.state.LR = m.state.Plateau.Step(metric)
-	return m.state.LR
-}
-
-// DropoutRNGState returns the state of the dropout masks' random stream, for checkpoints;
-// SetDropoutRNGState restores it.
-func (m *Net) DropoutRNGState() ([]byte, error) {
-	m.ensureTrain()
-	return m.rng.MarshalBinary()
-}
-
-func (m *Net) SetDropoutRNGState(b []byte) error {
-	m.ensureTrain()
-	return m.rng.UnmarshalBinary(b)
-}
-
-// FreezeDropoutMasks makes training forwards reuse the dropout masks of the last one, for
-// gradient checks.
-func (m *Net) FreezeDropoutMasks(frozen bool) {
-	m.frozenMasks = frozen
-}
-
-// initParams initialises every tensor from its own random stream (init he).
-func (m *Net) initParams(seed uint64) {
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "conv1.weight")), m.params[0:216], 72)
-	rt.Fill(m.params[216:224], float32(1))
-	rt.Fill(m.params[224:232], float32(0))
-	rt.Fill(m.buffers[0:8], float32(0))
-	rt.Fill(m.buffers[8:16], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic1.conv1.weight")), m.params[232:808], 72)
-	rt.Fill(m.params[808:816], float32(1))
-	rt.Fill(m.params[816:824], float32(0))
-	rt.Fill(m.buffers[16:24], float32(0))
-	rt.Fill(m.buffers[24:32], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic1.conv2.weight")), m.params[824:1400], 72)
-	rt.Fill(m.params[1400:1408], float32(1))
-	rt.Fill(m.params[1408:1416], float32(0))
-	rt.Fill(m.buffers[32:40], float32(0))
-	rt.Fill(m.buffers[40:48], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic2.conv1.weight")), m.params[1416:2568], 144)
-	rt.Fill(m.params[2568:2584], float32(1))
-	rt.Fill(m.params[2584:2600], float32(0))
-	rt.Fill(m.buffers[48:64], float32(0))
-	rt.Fill(m.buffers[64:80], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic2.conv2.weight")), m.params[2600:4904], 144)
-	rt.Fill(m.params[4904:4920], float32(1))
-	rt.Fill(m.params[4920:4936], float32(0))
-	rt.Fill(m.buffers[80:96], float32(0))
-	rt.Fill(m.buffers[96:112], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "basic2.shortcut1.conv1.weight")), m.params[4936:5064], 16)
-	rt.Fill(m.params[5064:5080], float32(1))
-	rt.Fill(m.params[5080:5096], float32(0))
-	rt.Fill(m.buffers[112:128], float32(0))
-	rt.Fill(m.buffers[128:144], float32(1))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "conv2.weight")), m.params[5096:7400], 144)
-	rt.Fill(m.params[7400:7416], float32(0))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "conv3.weight")), m.params[7416:9720], 144)
-	rt.Fill(m.params[9720:9736], float32(0))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "shortcut1.conv1.weight")), m.params[9736:9992], 16)
-	rt.Fill(m.params[9992:10008], float32(0))
-	rt.InitHe(rt.NewRNG(rt.SeedFor(seed, "fc1.weight")), m.params[10008:10072], 16)
-	rt.Fill(m.params[10072:10076], float32(0))
-	m.foldStale = true
-}
+// The geometry of every layer, all constants.
+var (
+	conv1                  = rt.Conv{C: 3, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
+	bn1                    = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
+	conv2                  = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
+	conv3                  = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	shortcut1_conv1        = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
+	gap1                   = rt.GAP{C: 16, H: 4, W: 4}
+	fc1                    = rt.FC{In: 16, Out: 4, ReLU: false}
+	conv1Infer             = rt.Conv{C: 3, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: true}
+	softmax1               = rt.Softmax{Classes: 4}
+	basicA_conv1           = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
+	basicA_bn1             = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicA_conv2           = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
+	basicA_bn2             = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicA_conv1Infer      = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: true}
+	basicB_conv1           = rt.Conv{C: 8, H: 8, W: 8, K: 16, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	basicB_bn1             = rt.BN{C: 16, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicB_conv2           = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	basicB_bn2             = rt.BN{C: 16, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicB_shortcut1_conv1 = rt.Conv{C: 8, H: 8, W: 8, K: 16, KH: 1, KW: 1, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	basicB_shortcut1_bn1   = rt.BN{C: 16, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
+	basicB_conv1Infer      = rt.Conv{C: 8, H: 8, W: 8, K: 16, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
+)
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MiniResNet (../testdata/nets/mini_resnet.cnn): input 8x8x3\n\n #  name                    layer                                output  params     MACs  activations\n 0  input                   input 8x8x3                           8x8x3       0        0          192\n 1  conv1                   conv 8 3x3 p1 nobias                  8x8x8     216   13,824          512\n 2  bn1                     bn                                    8x8x8      16        0          512\n 3  relu1                   relu                                  8x8x8       0        0            0\n 4  basic1.conv1            conv c 3x3 s(stride) p1 nobias        8x8x8     576   36,864          512\n 5  basic1.bn1              bn                                    8x8x8      16        0          512\n 6  basic1.relu1            relu                                  8x8x8       0        0            0\n 7  basic1.conv2            conv c 3x3 p1 nobias                  8x8x8     576   36,864          512\n 8  basic1.bn2              bn                                    8x8x8      16        0          512\n 9  basic1.add1             residual                              8x8x8       0        0          512\n10  basic1.relu2            relu                                  8x8x8       0        0            0\n11  basic2.conv1            conv c 3x3 s(stride) p1 nobias       4x4x16   1,152   18,432          256\n12  basic2.bn1              bn                                   4x4x16      32        0          256\n13  basic2.relu1            relu                                 4x4x16       0        0            0\n14  basic2.conv2            conv c 3x3 p1 nobias                 4x4x16   2,304   36,864          256\n15  basic2.bn2              bn                                   4x4x16      32        0          256\n16  basic2.shortcut1.conv1  conv 16 1x1 s2 (implied projection)  4x4x16     128    2,048          256\n17  basic2.shortcut1.bn1    bn (implied projection)              4x4x16      32        0          256\n18  basic2.add1             residual                             4x4x16       0        0          256\n19  basic2.relu2            relu                                 4x4x16       0        0            0\n20  conv2                   conv 16 3x3 p1                       4x4x16   2,320   36,864          256\n21  relu2                   relu                                 4x4x16       0        0            0\n22  conv3                   conv 16 3x3 p1                       4x4x16   2,320   36,864          256\n23  shortcut1.conv1         conv 16 1x1                          4x4x16     272    4,096          256\n24  shortcut1.relu1         relu                                 4x4x16       0        0            0\n25  add1                    residual                             4x4x16       0        0          256\n26  relu3                   relu                                 4x4x16       0        0            0\n27  gap1                    gap                                  1x1x16       0        0           16\n28  fc1                     fc 4                                  1x1x4      68       64            4\n29  softmax1                softmax                               1x1x4       0        0            0\n    total                                                         1x1x4  10,076  222,784        6,612\n\nparameters: 10,076 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 222,784\nforward activations per image: 6,612 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MiniResNet (../testdata/nets/mini_resnet.cnn): input 8x8x3\n\n #  name                    layer                                output  params     MACs  activations\n 0  input                   input 8x8x3                           8x8x3       0        0          192\n 1  conv1                   conv 8 3x3 p1 nobias                  8x8x8     216   13,824          512\n 2  bn1                     bn                                    8x8x8      16        0          512\n 3  relu1                   relu                                  8x8x8       0        0            0\n 4  basic1.conv1            conv c 3x3 s(stride) p1 nobias        8x8x8     576   36,864          512\n 5  basic1.bn1              bn                                    8x8x8      16        0          512\n 6  basic1.relu1            relu                                  8x8x8       0        0            0\n 7  basic1.conv2            conv c 3x3 p1 nobias                  8x8x8     576   36,864          512\n 8  basic1.bn2              bn                                    8x8x8      16        0          512\n 9  basic1.add1             residual                              8x8x8       0        0          512\n10  basic1.relu2            relu                                  8x8x8       0        0            0\n11  basic2.conv1            conv c 3x3 s(stride) p1 nobias        8x8x8     576   36,864          512\n12  basic2.bn1              bn                                    8x8x8      16        0          512\n13  basic2.relu1            relu                                  8x8x8       0        0            0\n14  basic2.conv2            conv c 3x3 p1 nobias                  8x8x8     576   36,864          512\n15  basic2.bn2              bn                                    8x8x8      16        0          512\n16  basic2.add1             residual                              8x8x8       0        0          512\n17  basic2.relu2            relu                                  8x8x8       0        0            0\n18  basic3.conv1            conv c 3x3 s(stride) p1 nobias       4x4x16   1,152   18,432          256\n19  basic3.bn1              bn                                   4x4x16      32        0          256\n20  basic3.relu1            relu                                 4x4x16       0        0            0\n21  basic3.conv2            conv c 3x3 p1 nobias                 4x4x16   2,304   36,864          256\n22  basic3.bn2              bn                                   4x4x16      32        0          256\n23  basic3.shortcut1.conv1  conv 16 1x1 s2 (implied projection)  4x4x16     128    2,048          256\n24  basic3.shortcut1.bn1    bn (implied projection)              4x4x16      32        0          256\n25  basic3.add1             residual                             4x4x16       0        0          256\n26  basic3.relu2            relu                                 4x4x16       0        0            0\n27  conv2                   conv 16 3x3 p1                       4x4x16   2,320   36,864          256\n28  relu2                   relu                                 4x4x16       0        0            0\n29  conv3                   conv 16 3x3 p1                       4x4x16   2,320   36,864          256\n30  shortcut1.conv1         conv 16 1x1                          4x4x16     272    4,096          256\n31  shortcut1.relu1         relu                                 4x4x16       0        0            0\n32  add1                    residual                             4x4x16       0        0          256\n33  relu3                   relu                                 4x4x16       0        0            0\n34  gap1                    gap                                  1x1x16       0        0           16\n35  fc1                     fc 4                                  1x1x4      68       64            4\n36  softmax1                softmax                               1x1x4       0        0            0\n    total                                                         1x1x4  11,260  296,512        9,172\n\nparameters: 11,260 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 296,512\nforward activations per image: 9,172 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"

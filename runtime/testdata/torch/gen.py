@@ -6,7 +6,10 @@ It writes data.bin (all tensors as raw little-endian float32, one after the
 other) and manifest.json ({"torch": version, "tensors": [{"name", "shape",
 "offset"}]}, offset counted in floats). Integer tensors (labels) are stored as
 float32. Names are "<case>.<tensor>". Every case uses torch.manual_seed(case
-index) so outputs are reproducible; golden_test.go reads them.
+index) so outputs are reproducible; golden_test.go reads them. A rerun can
+move a few hundred conv outputs by one ulp (oneDNN's summation order), so a
+new case is added by running this and appending only the new tensors to the
+committed data.bin and manifest.json.
 """
 import json
 import struct
@@ -193,6 +196,14 @@ for e in range(8):
     lrs.append(opt.param_groups[0]["lr"])
     opt.step(); st.step()
 put("steplr.lr", lrs)
+
+# leaky relu (slope 0.1): forward and the input gradient
+torch.manual_seed(70)
+x = rand(2, 3, 4, 5).requires_grad_()
+y = F.leaky_relu(x, 0.1)
+dy = rand(*y.shape)
+put("leakyrelu.x", x); put("leakyrelu.y", y); put("leakyrelu.dy", dy)
+grads((y * dy).sum(), [("leakyrelu.dx", x)])
 
 # write
 manifest, off = [], 0

@@ -1,0 +1,159 @@
+package op
+
+import (
+	"fmt"
+	rt "github.com/cnnc-dev/cnnc/runtime"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Conv is a convolution (PyTorch's nn.Conv2d): Filters filters of KHxKW
+// over Groups groups of channels, stride, padding and dilation. Runtime:
+// rt.Conv.
+type Conv struct {
+	Filters int
+	KH, KW  int
+	SH, SW  int
+	PH, PW  int
+	Same    bool // p same: padding chosen so that stride 1 keeps the size
+	Groups  int
+	DH, DW  int
+	Bias    bool
+}
+
+const convUsage = "conv N KxK [sS] [pP | p same] [gG] [dD] [nobias]"
+
+var convKind = Kind{
+	Word:     "conv",
+	Usage:    convUsage,
+	Parse:    parseConv,
+	Epilogue: true,
+}
+
+func (c *Conv) Kind() *Kind { return &convKind }
+
+func (c *Conv) String() string {
+	same := ""
+	if c.Same {
+		same = " same"
+	}
+	return fmt.Sprintf("conv %d %dx%d %s %s%s g%d %s %s", c.Filters, c.KH, c.KW, pair("s", c.SH, c.SW), pair("p", c.PH, c.PW),
+		same, c.Groups, pair("d", c.DH, c.DW), choose(c.Bias, "bias", "nobias"))
+}
+
+func parseConv(a Args) Op {
+	c := &Conv{Groups: 1, DH: 1, DW: 1, SH: 1, SW: 1, Bias: true}
+	if x, ok := a.Positional(); !ok {
+		a.Fail("the form is: "+convUsage, "conv needs a filter count")
+	} else if v, ok := a.Integer(x, 1, "the filter count"); ok {
+		c.Filters = v
+	}
+	if x, ok := a.Size(); !ok {
+		a.Fail("write the kernel as KxK, for example 3x3", "conv needs a kernel size")
+	} else if x.OK {
+		if len(x.Dims) != 2 {
+			a.Errorf(x, "conv: kernel %s must be KxK", x.Text)
+		} else {
+			c.KH, c.KW = x.Dims[0], x.Dims[1]
+		}
+	}
+	if h, w, ok := a.Flag("s", 1); ok {
+		c.SH, c.SW = h, w
+	}
+	if h, w, ok := a.Flag("g", 1); ok {
+		c.Groups = h
+		if h != w {
+			a.Fail("", "conv: groups take one value")
+		}
+	}
+	if h, w, ok := a.Flag("d", 1); ok {
+		c.DH, c.DW = h, w
+	}
+	if h, w, ok := a.Flag("p", 0); ok {
+		c.PH, c.PW = h, w
+	}
+	if a.Has("psame") || (a.Has("p") && a.Has("same")) {
+		c.Same = true
+		switch {
+		case c.SH != 1 || c.SW != 1:
+			a.Fail("write the padding as a number", "conv: p same needs stride 1 (PyTorch's rule)")
+		case (c.DH*(c.KH-1))%2 != 0 || (c.DW*(c.KW-1))%2 != 0:
+			a.Fail("use an odd kernel or write the padding", "conv: p same with an even kernel pads one side more than the other, which cnnc does not support")
+		default:
+			c.PH, c.PW = c.DH*(c.KH-1)/2, c.DW*(c.KW-1)/2
+		}
+	}
+	if a.Has("nobias") {
+		c.Bias = false
+	}
+	return c
+}
+
+func (c *Conv) Shape(ck Checker, in []Shape) (Shape, bool) {
+	ok := true
+	if in[0].C%c.Groups != 0 || c.Filters%c.Groups != 0 {
+		ck.Errorf(groupHint(in[0].C, c.Filters),
+			"%s: %d input channels and %d filters do not divide into %d groups", ck.Text(), in[0].C, c.Filters, c.Groups)
+		ok = false
+	}
+	out, fits := spatial(ck, in[0], c.KH, c.KW, c.SH, c.SW, c.PH, c.PW, c.DH, c.DW, false)
+	out.C = c.Filters
+	return out, ok && fits
+}
+
+func (c *Conv) Tensors(in []Shape, out Shape) []rt.TensorSpec {
+	ts := []rt.TensorSpec{{Name: "weight", Shape: []int{c.Filters, in[0].C / c.Groups, c.KH, c.KW}, Init: rt.InitWeightFanOut}}
+	if c.Bias {
+		ts = append(ts, rt.TensorSpec{Name: "bias", Shape: []int{c.Filters}, Init: rt.InitBias})
+	}
+	return ts
+}
+
+func (c *Conv) MACs(k *Count, in []Shape, out Shape) int64 {
+	return k.Mul(int64(c.Filters), int64(in[0].C/c.Groups), int64(c.KH), int64(c.KW), int64(out.H), int64(out.W))
+}
+
+func (c *Conv) State([]Shape, Shape) State { return State{} }
+
+// geometry declares the rt.Conv of the layer, with the relu epilogue when
+// relu, and returns it with the scratch buffer.
+func (c *Conv) geometry(e Emitter, relu bool) (string, Code) {
+	in, out := e.InShape(0), e.OutShape()
+	g := e.Geometry("Conv", Field{"C", in.C}, Field{"H", in.H}, Field{"W", in.W}, Field{"K", c.Filters},
+		Field{"KH", c.KH}, Field{"KW", c.KW}, Field{"SH", c.SH}, Field{"SW", c.SW}, Field{"PH", c.PH}, Field{"PW", c.PW},
+		Field{"DH", c.DH}, Field{"DW", c.DW}, Field{"G", c.Groups}, Field{"OH", out.H}, Field{"OW", out.W}, Field{"ReLU", relu})
+	return g, e.Scratch(jen.Id(g).Dot("ScratchSize").Call(jen.Id("mb")))
+}
+
+func (c *Conv) bias(e Emitter, grad bool) Code {
+	switch {
+	case !c.Bias:
+		return jen.Nil()
+	case grad:
+		return e.Grad(1)
+	}
+	return e.Tensor(1)
+}
+
+func (c *Conv) Forward(e Emitter) []Code {
+	g, sc := c.geometry(e, e.ReLU())
+	return []Code{jen.Id(g).Dot("Forward").Call(e.N(), e.In(0), e.Tensor(0), c.bias(e, false), e.Out(), sc)}
+}
+
+func (c *Conv) Infer(e Emitter) []Code {
+	g, sc := c.geometry(e, e.ReLU())
+	w, b, folded := e.Folded()
+	if !folded {
+		w, b = e.Tensor(0), c.bias(e, false)
+	}
+	return []Code{jen.Id(g).Dot("Forward").Call(e.N(), e.In(0), w, b, e.Out(), sc)}
+}
+
+func (c *Conv) Backward(e Emitter) []Code {
+	g, sc := c.geometry(e, e.ReLU())
+	code := []Code{jen.Id(g).Dot("BackwardFilter").Call(e.N(), e.In(0), e.DOut(), e.Grad(0), c.bias(e, true), sc)}
+	if e.NeedDIn(0) {
+		code = append(code, jen.Id(g).Dot("BackwardData").Call(e.N(), e.DOut(), e.Tensor(0), e.DIn(0), sc))
+	}
+	return code
+}

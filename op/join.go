@@ -1,0 +1,150 @@
+package op
+
+import (
+	"fmt"
+	rt "github.com/cnnc-dev/cnnc/runtime"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// Input is the network's input, (N, C, H, W) float32.
+type Input struct{ Dims Shape }
+
+var inputKind = Kind{Word: "input"}
+
+func (i *Input) Kind() *Kind                            { return &inputKind }
+func (i *Input) String() string                         { return "input" }
+func (i *Input) Shape(Checker, []Shape) (Shape, bool)   { return i.Dims, true }
+func (i *Input) Tensors([]Shape, Shape) []rt.TensorSpec { return nil }
+func (i *Input) MACs(*Count, []Shape, Shape) int64      { return 0 }
+func (i *Input) State([]Shape, Shape) State             { return State{} }
+func (i *Input) Forward(Emitter) []Code                 { return nil }
+func (i *Input) Infer(Emitter) []Code                   { return nil }
+func (i *Input) Backward(Emitter) []Code                { return nil }
+
+// GAP is global average pooling: each channel's mean, HxWxC -> 1x1xC.
+// Runtime: rt.GAP.
+type GAP struct{}
+
+var gapKind = Kind{Word: "gap", Usage: "gap", Parse: func(Args) Op { return &GAP{} }}
+
+func (g *GAP) Kind() *Kind                               { return &gapKind }
+func (g *GAP) String() string                            { return "gap" }
+func (g *GAP) Shape(_ Checker, in []Shape) (Shape, bool) { return Shape{H: 1, W: 1, C: in[0].C}, true }
+func (g *GAP) Tensors([]Shape, Shape) []rt.TensorSpec    { return nil }
+func (g *GAP) MACs(*Count, []Shape, Shape) int64         { return 0 }
+func (g *GAP) State([]Shape, Shape) State                { return State{} }
+
+func (g *GAP) geometry(e Emitter) *jen.Statement {
+	in := e.InShape(0)
+	return jen.Id(e.Geometry("GAP", Field{"C", in.C}, Field{"H", in.H}, Field{"W", in.W}))
+}
+
+func (g *GAP) Forward(e Emitter) []Code {
+	return []Code{g.geometry(e).Dot("Forward").Call(e.N(), e.In(0), e.Out())}
+}
+func (g *GAP) Infer(e Emitter) []Code { return g.Forward(e) }
+func (g *GAP) Backward(e Emitter) []Code {
+	return []Code{g.geometry(e).Dot("Backward").Call(e.N(), e.DOut(), e.DIn(0))}
+}
+
+// Concat joins its inputs along the channels (`concat { a | b | ... }`).
+// Runtime: one rt.Concat per input.
+type Concat struct{}
+
+var concatKind = Kind{Word: "concat"}
+
+func (c *Concat) Kind() *Kind    { return &concatKind }
+func (c *Concat) String() string { return "concat" }
+
+func (c *Concat) Shape(ck Checker, in []Shape) (Shape, bool) {
+	out := Shape{H: in[0].H, W: in[0].W}
+	ok := true
+	for i, s := range in {
+		if s.H != out.H || s.W != out.W {
+			ck.Errorf("branches must agree in height and width: check their strides and padding (3x3 needs p1 and 5x5 needs p2 to keep the size)",
+				"concat: branch %d gives %s but branch 1 gives %s", i+1, s, in[0])
+			ok = false
+		}
+		out.C += s.C
+	}
+	return out, ok
+}
+
+func (c *Concat) Tensors([]Shape, Shape) []rt.TensorSpec { return nil }
+func (c *Concat) MACs(*Count, []Shape, Shape) int64      { return 0 }
+func (c *Concat) State([]Shape, Shape) State             { return State{} }
+
+// parts declares the rt.Concat of every input.
+func (c *Concat) parts(e Emitter, n int) []string {
+	out := e.OutShape()
+	var gs []string
+	off := 0
+	for i := range n {
+		in := e.InShape(i)
+		gs = append(gs, e.Geometry("Concat", Field{"C", in.C}, Field{"Total", out.C}, Field{"Off", off}, Field{"HW", out.H * out.W}))
+		off += in.C
+	}
+	return gs
+}
+
+func (c *Concat) Forward(e Emitter) []Code {
+	var code []Code
+	for i, g := range c.parts(e, e.NumIn()) {
+		code = append(code, jen.Id(g).Dot("Forward").Call(e.N(), e.In(i), e.Out()))
+	}
+	return code
+}
+
+func (c *Concat) Infer(e Emitter) []Code { return c.Forward(e) }
+
+func (c *Concat) Backward(e Emitter) []Code {
+	var code []Code
+	for i, g := range c.parts(e, e.NumIn()) {
+		if e.NeedDIn(i) {
+			code = append(code, jen.Id(g).Dot("Backward").Call(e.N(), e.DOut(), e.DIn(i)))
+		}
+	}
+	return code
+}
+
+// Add is the sum of a residual: h(x) = f(x) + x, the body's output first,
+// then the shortcut's. Implied says the shortcut was left implicit (the
+// identity as written): the compiler then inserts a 1x1 projection when the
+// shapes differ, conv + bn when ProjectBN (the body uses bn), named after
+// Shortcut. Runtime: rt.AddForward, rt.AddBackward.
+type Add struct {
+	Implied   bool
+	ProjectBN bool
+	Shortcut  string // the shortcut's scope: its written chain, or the projection implied
+}
+
+var addKind = Kind{Word: "add"}
+
+func (a *Add) Kind() *Kind { return &addKind }
+func (a *Add) String() string {
+	return fmt.Sprintf("add shortcut=%s implied=%t projectbn=%t", a.Shortcut, a.Implied, a.ProjectBN)
+}
+
+// Shape: the body's shape; a written shortcut must give the same (an
+// implied one is resolved by the compiler before).
+func (a *Add) Shape(c Checker, in []Shape) (Shape, bool) {
+	if in[0] != in[1] {
+		c.Errorf(fmt.Sprintf("the shortcut must give %s as the body does", in[0]),
+			"residual: the body gives %s but the shortcut gives %s", in[0], in[1])
+		return in[0], false
+	}
+	return in[0], true
+}
+
+func (a *Add) Tensors([]Shape, Shape) []rt.TensorSpec { return nil }
+func (a *Add) MACs(*Count, []Shape, Shape) int64      { return 0 }
+func (a *Add) State([]Shape, Shape) State             { return State{} }
+
+func (a *Add) Forward(e Emitter) []Code {
+	return []Code{RT("AddForward").Call(e.In(0), e.In(1), e.Out())}
+}
+func (a *Add) Infer(e Emitter) []Code { return a.Forward(e) }
+func (a *Add) Backward(e Emitter) []Code {
+	return []Code{RT("AddBackward").Call(e.DOut(), e.DIn(0), e.DIn(1))}
+}

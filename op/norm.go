@@ -1,0 +1,122 @@
+package op
+
+import (
+	"fmt"
+	rt "github.com/cnnc-dev/cnnc/runtime"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// LRN is local response normalisation across channels (PyTorch's
+// nn.LocalResponseNorm). Runtime: rt.LRN; its forward keeps the scale of
+// every value for the backward.
+type LRN struct {
+	Size           int
+	Alpha, Beta, K float64
+}
+
+var lrnKind = Kind{
+	Word:        "lrn",
+	Usage:       "lrn [size] [alpha] [beta] [k]",
+	Parse:       parseLRN,
+	KeepsOutput: true,
+}
+
+func (l *LRN) Kind() *Kind { return &lrnKind }
+func (l *LRN) String() string {
+	return fmt.Sprintf("lrn size=%d alpha=%s beta=%s k=%s", l.Size, num(l.Alpha), num(l.Beta), num(l.K))
+}
+
+func parseLRN(a Args) Op {
+	l := &LRN{Size: 5, Alpha: 1e-4, Beta: 0.75, K: 2}
+	if x, ok := a.Positional(); ok {
+		if v, ok := a.Integer(x, 1, "the size"); ok {
+			l.Size = v
+		}
+	}
+	for _, f := range []*float64{&l.Alpha, &l.Beta, &l.K} {
+		if x, ok := a.Positional(); ok {
+			*f = x.Num
+			if x.Num < 0 {
+				a.Errorf(x, "lrn: %s must not be negative", x.Text)
+			}
+		}
+	}
+	return l
+}
+
+func (l *LRN) Shape(_ Checker, in []Shape) (Shape, bool) { return in[0], true }
+func (l *LRN) Tensors([]Shape, Shape) []rt.TensorSpec    { return nil }
+func (l *LRN) MACs(*Count, []Shape, Shape) int64         { return 0 }
+func (l *LRN) State(_ []Shape, out Shape) State          { return State{Saved: out.Size()} }
+
+func (l *LRN) geometry(e Emitter) (*jen.Statement, Code) {
+	in := e.InShape(0)
+	g := e.Geometry("LRN", Field{"C", in.C}, Field{"H", in.H}, Field{"W", in.W}, Field{"Size", l.Size},
+		Field{"Alpha", float32(l.Alpha)}, Field{"Beta", float32(l.Beta)}, Field{"K", float32(l.K)})
+	return jen.Id(g), e.Scratch(jen.Id(g).Dot("ScratchSize").Call())
+}
+
+func (l *LRN) Forward(e Emitter) []Code {
+	g, sc := l.geometry(e)
+	return []Code{g.Dot("Forward").Call(e.N(), e.In(0), e.Out(), e.Saved(), sc)}
+}
+
+func (l *LRN) Infer(e Emitter) []Code { return l.Forward(e) }
+
+func (l *LRN) Backward(e Emitter) []Code {
+	g, sc := l.geometry(e)
+	return []Code{g.Dot("Backward").Call(e.N(), e.In(0), e.Out(), e.Saved(), e.DOut(), e.DIn(0), sc)}
+}
+
+// BN is batch normalisation (nn.BatchNorm2d, eps 1e-5, momentum 0.1): batch
+// statistics in training, running statistics at inference, where a bn
+// right after a conv is folded into the conv's weights. Runtime: rt.BN.
+type BN struct{}
+
+var bnKind = Kind{
+	Word:  "bn",
+	Usage: "bn",
+	Parse: func(Args) Op { return &BN{} },
+}
+
+func (b *BN) Kind() *Kind                               { return &bnKind }
+func (b *BN) String() string                            { return "bn" }
+func (b *BN) Shape(_ Checker, in []Shape) (Shape, bool) { return in[0], true }
+func (b *BN) MACs(*Count, []Shape, Shape) int64         { return 0 }
+
+// State: the batch mean and 1/std of every channel.
+func (b *BN) State(_ []Shape, out Shape) State { return State{Fixed: 2 * out.C} }
+
+func (b *BN) Tensors(_ []Shape, out Shape) []rt.TensorSpec {
+	c := []int{out.C}
+	return []rt.TensorSpec{
+		{Name: "weight", Shape: c, Init: rt.InitOnes},
+		{Name: "bias", Shape: c, Init: rt.InitZeros},
+		{Name: "running_mean", Shape: c, Buffer: true, Init: rt.InitZeros},
+		{Name: "running_var", Shape: c, Buffer: true, Init: rt.InitOnes},
+	}
+}
+
+func (b *BN) geometry(e Emitter) *jen.Statement {
+	out := e.OutShape()
+	return jen.Id(e.Geometry("BN", Field{"C", out.C}, Field{"H", out.H}, Field{"W", out.W},
+		Field{"Eps", float32(1e-5)}, Field{"Momentum", float32(0.1)}))
+}
+
+func (b *BN) Forward(e Emitter) []Code {
+	c := e.OutShape().C
+	return []Code{b.geometry(e).Dot("ForwardTrain").Call(e.N(), e.In(0), e.Out(), e.Tensor(0), e.Tensor(1),
+		e.Tensor(2), e.Tensor(3), e.Fixed(0, c), e.Fixed(c, c))}
+}
+
+func (b *BN) Infer(e Emitter) []Code {
+	return []Code{b.geometry(e).Dot("ForwardInfer").Call(e.N(), e.In(0), e.Out(), e.Tensor(0), e.Tensor(1),
+		e.Tensor(2), e.Tensor(3))}
+}
+
+func (b *BN) Backward(e Emitter) []Code {
+	c := e.OutShape().C
+	return []Code{b.geometry(e).Dot("Backward").Call(e.N(), e.In(0), e.DOut(), e.Tensor(0), e.Fixed(0, c), e.Fixed(c, c),
+		e.DIn(0), e.Grad(0), e.Grad(1))}
+}
