@@ -1,6 +1,8 @@
 package dsl
 
 import (
+	"github.com/alecthomas/participle/v2/lexer"
+
 	"math"
 	"sort"
 	"strings"
@@ -37,8 +39,15 @@ type settingArgs struct {
 
 // value takes `key X` and returns X.
 func (s settingArgs) value(key string, lo, hi float64, loOpen bool) (float64, bool) {
+	return s.valueIn(key, lo, hi, loOpen, false)
+}
+
+// valueIn is value with a choice of an open upper bound too.
+func (s settingArgs) valueIn(key string, lo, hi float64, loOpen, hiOpen bool) (float64, bool) {
 	for i, a := range s.args {
-		if s.used[i] || a.kind != argWord || a.name != key {
+		// beta1 and beta2 read as flags (beta with the value 1): a key is
+		// matched by its text.
+		if s.used[i] || (a.kind != argWord || a.name != key) && (a.kind != argFlag || a.text != key) {
 			continue
 		}
 		s.used[i] = true
@@ -51,12 +60,15 @@ func (s settingArgs) value(key string, lo, hi float64, loOpen bool) (float64, bo
 		if !v.ok {
 			return 0, false
 		}
-		if v.num < lo || v.num > hi || (loOpen && v.num == lo) {
-			open := "["
+		if v.num < lo || v.num > hi || (loOpen && v.num == lo) || (hiOpen && v.num == hi) {
+			open, close := "[", "]"
 			if loOpen {
 				open = "("
 			}
-			s.errorf(v, "%s: %s must be in %s%s, %s], found %s", s.layer, key, open, fmtNum(lo), fmtNum(hi), fmtNum(v.num))
+			if hiOpen {
+				close = ")"
+			}
+			s.errorf(v, "%s: %s must be in %s%s, %s%s, found %s", s.layer, key, open, fmtNum(lo), fmtNum(hi), close, fmtNum(v.num))
 			return 0, false
 		}
 		return v.num, true
@@ -91,15 +103,11 @@ func (r *resolver) train(t *grammar.Train) {
 			r.errorf(st.Pos, keyEnd, hint, "unknown train setting %q", st.Key)
 			continue
 		}
-		group := st.Key
-		if group == "adam" {
-			group = "sgd" // one optimizer
-		}
-		if prev, dup := rc.Set[group]; dup {
+		if prev, dup := r.setBefore(st.Key); dup {
 			r.errorf(st.Pos, keyEnd, "", "train: %s set twice (first at %d:%d)", st.Key, prev.Line, prev.Column)
 			continue
 		}
-		rc.Set[group] = st.Pos
+		rc.Set[st.Key] = st.Pos
 		s := settingArgs{r.newLayerArgs(newScope(""), st.Key, st.Args)}
 		s.layer, s.usage = "train: "+st.Key, usage
 		switch st.Key {
@@ -134,10 +142,10 @@ func (r *resolver) train(t *grammar.Train) {
 			if v, good := s.value("lr", 0, 10, true); good {
 				rc.LR = v
 			}
-			if v, good := s.value("beta1", 0, 1, false); good {
+			if v, good := s.valueIn("beta1", 0, 1, false, true); good {
 				rc.Beta1 = v
 			}
-			if v, good := s.value("beta2", 0, 1, false); good {
+			if v, good := s.valueIn("beta2", 0, 1, false, true); good {
 				rc.Beta2 = v
 			}
 			if v, good := s.value("eps", 0, 1, true); good {
@@ -192,9 +200,28 @@ func (r *resolver) train(t *grammar.Train) {
 	}
 }
 
+// setBefore returns where the file set key before; sgd and adam are one
+// setting, the optimizer.
+func (r *resolver) setBefore(key string) (lexer.Position, bool) {
+	keys := []string{key}
+	if key == "sgd" || key == "adam" {
+		keys = []string{"sgd", "adam"}
+	}
+	for _, k := range keys {
+		if p, ok := r.net.Train.Set[k]; ok {
+			return p, true
+		}
+	}
+	return lexer.Position{}, false
+}
+
 func (r *resolver) schedule(s settingArgs) {
 	rc := &r.net.Train
 	sch := rt.Schedule{Divide: 10, Patience: 1}
+	// divide first, so that its value is not taken for a milestone.
+	if v, ok := s.value("divide", 1, 1e6, true); ok {
+		sch.Divide = v
+	}
 	switch {
 	case s.word("none"):
 		sch.Kind = "none"
@@ -215,15 +242,23 @@ func (r *resolver) schedule(s settingArgs) {
 		sch.Kind = "at"
 		last := 0
 		for {
-			v, ok := s.count(1, "a milestone epoch")
+			a, ok := s.positional()
 			if !ok {
 				break
 			}
+			v, ok := s.integer(a, a.num, 1, "a milestone epoch")
+			if !ok {
+				continue
+			}
 			if v <= last {
-				r.errorf(s.args[0].pos, s.args[len(s.args)-1].end, "", "train: schedule at: milestones must increase")
+				s.errorf(a, "train: schedule at: milestones must increase (%d after %d)", v, last)
 			}
 			last = v
 			sch.At = append(sch.At, v)
+		}
+		if len(sch.At) == 0 && !s.bad {
+			s.bad = true
+			r.errorf(s.args[0].pos, s.args[0].end, "the form is: "+settingUsage["schedule"], "train: schedule at needs the epochs to divide at, for example: schedule at 30 60")
 		}
 	default:
 		for i := range s.used {
@@ -234,9 +269,6 @@ func (r *resolver) schedule(s settingArgs) {
 		}
 		s.bad = true
 		return
-	}
-	if v, ok := s.value("divide", 1, 1e6, true); ok {
-		sch.Divide = v
 	}
 	rc.Schedule = sch
 }
