@@ -36,10 +36,12 @@ func isLayerWord(s string) bool { return op.Lookup(s) != nil }
 
 // Parse parses a .cnn file into its AST, converting a syntax error into an
 // ErrorList.
+// A byte-order mark at the start of src is skipped.
 func Parse(filename string, src []byte) (*grammar.File, ErrorList) {
+	src = grammar.TrimBOM(src)
 	f, err := grammar.Parse(filename, src)
 	if err != nil {
-		return nil, ErrorList{fromParse(err)}
+		return nil, fromParse(err, filename, src)
 	}
 	return f, nil
 }
@@ -54,7 +56,9 @@ func Load(filename string, src []byte) (*Network, ErrorList) {
 }
 
 // Resolve gives the AST its meaning. It reports every error it finds.
+// src is the text f was parsed from, with or without its byte-order mark.
 func Resolve(filename string, src []byte, f *grammar.File) (*Network, ErrorList) {
+	src = grammar.TrimBOM(src)
 	r := &resolver{
 		src:    src,
 		blocks: map[string]*grammar.Block{},
@@ -183,7 +187,11 @@ func (r *resolver) file(f *grammar.File) {
 	var netStmt *grammar.Network
 	var mainChain *grammar.Chain
 	var trainStmt *grammar.Train
-	for _, st := range f.Stmts {
+	var prev *grammar.Stmt
+	for i, st := range f.Stmts {
+		if i > 0 {
+			prev = f.Stmts[i-1]
+		}
 		switch {
 		case st.Network != nil:
 			if netStmt != nil {
@@ -208,6 +216,15 @@ func (r *resolver) file(f *grammar.File) {
 		case st.Chain != nil:
 			if mainChain != nil {
 				p, e := span(st.Chain.First.Tokens)
+				if prev != nil && prev.After == "" && prev.Chain != nil {
+					// On the line of the chain before: `b() x 2`, `b() X2`, `b() relu`.
+					hint, msg := "the elements of a chain are joined by ->", "unexpected %s: missing -> before it"
+					if l := st.Chain.First.Layer; l != nil && repeatHint(l) != "" {
+						hint, msg = repeatHint(l), "unexpected %s"
+					}
+					r.errorf(p, e, hint, msg, r.text(st.Chain.First.Tokens))
+					continue
+				}
 				r.errorf(p, e, "continue the chain with a line that starts with ->", "a second chain: a network has one main chain (it starts at %d:%d)", mainChain.Pos.Line, mainChain.Pos.Column)
 				continue
 			}
@@ -248,6 +265,18 @@ func (r *resolver) file(f *grammar.File) {
 		return
 	}
 	r.net.Output = r.chain(top, mainChain, in)
+}
+
+// repeatHint is the hint for a layer that is a misspelt repetition: `x 2`
+// or `X2` after a block call or a group.
+func repeatHint(l *grammar.Layer) string {
+	switch {
+	case (l.Word == "x" || l.Word == "X") && len(l.Args) == 1 && l.Args[0].Term != nil && l.Args[0].Term.Left.Number != nil:
+		return "a repetition is written without a space: x" + *l.Args[0].Term.Left.Number
+	case len(l.Args) == 0 && len(l.Word) > 1 && l.Word[0] == 'X' && strings.Trim(l.Word[1:], "0123456789") == "":
+		return "a repetition is written with a lower-case x: x" + l.Word[1:]
+	}
+	return ""
 }
 
 func endOf(toks []lexer.Token) lexer.Position {
