@@ -88,7 +88,7 @@ func (l ErrorList) Sort() {
 // the file's text. At most MaxErrors errors are shown.
 func (l ErrorList) Render(src []byte) string {
 	var b strings.Builder
-	lines := strings.Split(string(src), "\n")
+	lines := strings.Split(string(grammar.TrimBOM(src)), "\n")
 	for i, e := range l {
 		if i == MaxErrors {
 			fmt.Fprintf(&b, "and %d more errors\n", len(l)-MaxErrors)
@@ -99,12 +99,33 @@ func (l ErrorList) Render(src []byte) string {
 		if e.Hint != "" {
 			fmt.Fprintf(&b, "  hint: %s\n", e.Hint)
 		}
-		for _, n := range e.Notes {
+		for i, n := range e.Notes {
+			if len(e.Notes) > 2*NoteEnds+1 && i >= NoteEnds && i < len(e.Notes)-NoteEnds {
+				if i == NoteEnds {
+					fmt.Fprintf(&b, "  ... %d more %s\n", len(e.Notes)-2*NoteEnds, noteKind(e.Notes[i:len(e.Notes)-NoteEnds]))
+				}
+				continue
+			}
 			fmt.Fprintf(&b, "%s: note: %s\n", posString(n.Pos), n.Msg)
 			quote(&b, lines, n.Pos, n.End)
 		}
 	}
 	return b.String()
+}
+
+// NoteEnds is how many notes Render shows at each end of a long list (an
+// error inside blocks nested 64 deep has a "called here" note per call):
+// the first NoteEnds, "... N more calls", the last NoteEnds.
+const NoteEnds = 3
+
+// noteKind words what the skipped notes are: calls, or notes.
+func noteKind(ns []Note) string {
+	for _, n := range ns {
+		if !strings.HasSuffix(n.Msg, "called here") {
+			return "notes"
+		}
+	}
+	return "calls"
 }
 
 // quote writes the source line of p with carets under [p, end).

@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -225,15 +226,39 @@ func (la *layerArgs) integer(a arg, v float64, min int, what string) (int, bool)
 	case !a.ok:
 		la.bad = true
 	case v != math.Trunc(v):
-		la.errorf(a, "%s: %s must be a whole number, found %s", la.layer, what, fmtNum(v))
+		la.errorf(a, "%s: %s must be a whole number, found %s", la.layer, what, shown(a, v))
 	case v < float64(min):
-		la.errorf(a, "%s: %s must be at least %d, found %s", la.layer, what, min, fmtNum(v))
+		la.errorf(a, "%s: %s must be at least %d, found %s", la.layer, what, min, shown(a, v))
 	case v > MaxNumber:
-		la.errorf(a, "%s: %s %s is too large (the limit is %d)", la.layer, what, fmtNum(v), MaxNumber)
+		la.errorf(a, "%s: %s %s is too large (the limit is %d)", la.layer, what, shown(a, v), MaxNumber)
 	default:
 		return int(v), true
 	}
 	return 0, false
+}
+
+// shown is how an error shows the value v of a: a number as it is written
+// (12345678901234567890123, not 1.2345678901234568e+22), the value of an
+// expression or a parameter otherwise.
+func shown(a arg, v float64) string {
+	text := a.text
+	if a.kind == argFlag {
+		if m := flagValue.FindStringSubmatch(text); m != nil {
+			text = m[1]
+		}
+	}
+	if literal(text) {
+		return text
+	}
+	return fmtNum(v)
+}
+
+var flagValue = regexp.MustCompile(`^[A-Za-z_]+\((.*)\)$`)
+
+// literal reports whether s is a number as written, optionally negated.
+func literal(s string) bool {
+	_, err := strconv.ParseFloat(strings.TrimPrefix(s, "-"), 64)
+	return (err == nil || errors.Is(err, strconv.ErrRange)) && !strings.ContainsAny(s, "xXnN")
 }
 
 // done reports every argument that was not used.

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 
@@ -143,8 +145,14 @@ func (r *resolver) text(toks []lexer.Token) string {
 	if start.Line == 0 || end.Offset > len(r.src) || start.Offset > end.Offset {
 		return ""
 	}
-	return string(r.src[start.Offset:end.Offset])
+	return oneLine(string(r.src[start.Offset:end.Offset]))
 }
+
+var blanks = regexp.MustCompile(`[ \t\r]+`)
+
+// oneLine replaces every run of spaces and tabs by one space: the text of a
+// layer is printed in aligned columns by cnnc summary.
+func oneLine(s string) string { return blanks.ReplaceAllString(s, " ") }
 
 // name allocates a unique name in sc: the label if given, else word and a
 // counter.
@@ -231,7 +239,7 @@ func (r *resolver) file(f *grammar.File) {
 			mainChain = st.Chain
 		}
 	}
-	r.net.Name = strings.TrimSuffix(filepath.Base(r.net.File), filepath.Ext(r.net.File))
+	r.net.Name = FileName(r.net.File)
 	if netStmt != nil {
 		r.net.Name = netStmt.Name
 	}
@@ -277,6 +285,44 @@ func repeatHint(l *grammar.Layer) string {
 		return "a repetition is written with a lower-case x: x" + l.Word[1:]
 	}
 	return ""
+}
+
+// FileName is the network name a file gives when it has no network line:
+// its base name made a name by the rule of the network line, ASCII letters,
+// digits and _, not starting with a digit. Accents are dropped (réseau.cnn
+// is reseau) and other characters become _ (resnet-18.cnn is resnet_18).
+func FileName(path string) string {
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	var b strings.Builder
+	for _, c := range base {
+		switch {
+		case c == '_' || c < utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c)):
+			b.WriteRune(c)
+		case fold[c] != "":
+			b.WriteString(fold[c])
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		s = "_" + s
+	}
+	return s
+}
+
+// fold spells the accented Latin letters without their accents.
+var fold = map[rune]string{}
+
+func init() {
+	for _, f := range []string{"aàáâãäåā", "AÀÁÂÃÄÅĀ", "cçćč", "CÇĆČ", "eèéêëēęě", "EÈÉÊËĒĘĚ", "iìíîïī", "IÌÍÎÏĪ",
+		"nñń", "NÑŃ", "oòóôõöøō", "OÒÓÔÕÖØŌ", "uùúûüū", "UÙÚÛÜŪ", "yýÿ", "YÝ", "sśš", "SŚŠ", "zźżž", "ZŹŻŽ", "lł", "LŁ"} {
+		rs := []rune(f)
+		for _, r := range rs[1:] {
+			fold[r] = string(rs[0])
+		}
+	}
+	fold['ß'], fold['æ'], fold['Æ'], fold['œ'], fold['Œ'] = "ss", "ae", "AE", "oe", "OE"
 }
 
 func endOf(toks []lexer.Token) lexer.Position {
@@ -389,7 +435,11 @@ func (r *resolver) repeat(sc *scope, rp *grammar.Repeat) int {
 		r.errorIn(sc, p, end, "", "repetition count must be a whole number of at least 1, found %s", fmtNum(v))
 		return 1
 	case v > MaxRepeat:
-		r.errorIn(sc, p, end, "", "repetition x%s exceeds the limit of %d", fmtNum(v), MaxRepeat)
+		shown := fmtNum(v)
+		if rp.Count != nil {
+			shown = (*rp.Count)[1:] // as written
+		}
+		r.errorIn(sc, p, end, "", "repetition x%s exceeds the limit of %d", shown, MaxRepeat)
 		return 1
 	}
 	return int(v)

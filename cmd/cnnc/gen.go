@@ -16,8 +16,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("gen", stderr, "cnnc gen [-o DIR] [-pkg NAME] FILE")
 	out := fs.String("o", "", "output directory (default ./NAME)")
 	pkg := fs.String("pkg", "", "package name (default: the file's base name)")
-	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() != 1 {
-		fs.Usage()
+	if !parseFlags(fs, cli.Reorder(fs, args), func() bool { return fs.NArg() != 1 }) {
 		return exitUsage
 	}
 	path := fs.Arg(0)
