@@ -35,10 +35,6 @@ func Brackets(filename string, src []byte) *Bracket {
 	nl, call, punct := syms["NL"], syms["Call"], syms["Punct"]
 	space, comment := syms["Space"], syms["Comment"]
 	var toks []lexer.Token // the line so far, for naming openers
-	type open struct {
-		tok  lexer.Token
-		what string
-	}
 	var stack []open
 	for {
 		t, err := lex.Next()
@@ -53,9 +49,9 @@ func Brackets(filename string, src []byte) *Bracket {
 			continue
 		case t.Type == nl:
 			// Parentheses close on the line they open.
-			for i, o := range stack {
-				if o.tok.Value != "{" {
-					return &Bracket{Open: &stack[i].tok, What: o.what}
+			if len(stack) > 0 && stack[len(stack)-1].tok.Pos.Line == t.Pos.Line {
+				if j := firstParen(stack); j >= 0 {
+					return &Bracket{Open: &stack[j].tok, What: stack[j].what}
 				}
 			}
 			toks = toks[:0]
@@ -103,6 +99,25 @@ func Brackets(filename string, src []byte) *Bracket {
 		return &Bracket{Open: &o.tok, What: o.what}
 	}
 	return nil
+}
+
+// firstParen is the index of the first "(" of the brackets opened on the
+// line of the last one, or -1.
+func firstParen(stack []open) int {
+	line := stack[len(stack)-1].tok.Pos.Line
+	first := -1
+	for i := len(stack) - 1; i >= 0 && stack[i].tok.Pos.Line == line; i-- {
+		if stack[i].tok.Value != "{" {
+			first = i
+		}
+	}
+	return first
+}
+
+// open is a bracket waiting for its closing one.
+type open struct {
+	tok  lexer.Token
+	what string
 }
 
 // opener names the construct of a "{" from the tokens before it on its
