@@ -315,6 +315,8 @@ func describeUnexpected(ut *participle.UnexpectedTokenError, src []byte) (msg, h
 		hint = "concat { a | b } separates its branches with |, and every branch needs at least one layer"
 	case tok.Value == "(" && (before == 0 || before == '>' || before == '{' || before == '|' || before == '\n' || before == ':'):
 		hint = "a chain cannot be grouped in parentheses; to repeat a part of a chain, make it a block and repeat the call: block pair() { a -> b } then pair() x3"
+	case tok.Value == ":" && keywordArgs[keyBefore(src, tok.Pos.Offset)] != "":
+		hint = keywordHint(src, tok.Pos.Offset)
 	case tok.Value == "x" || tok.Value == "X":
 		hint = "a repetition is written without a space: x3"
 	case repeatUpper.MatchString(tok.Value):
@@ -324,6 +326,11 @@ func describeUnexpected(ut *participle.UnexpectedTokenError, src []byte) (msg, h
 }
 
 var repeatUpper = regexp.MustCompile(`^X[0-9]+$`)
+
+func keyBefore(src []byte, offset int) string {
+	k, _ := keywordAt(src, offset)
+	return k
+}
 
 // prevChar is the last character before offset that is not a space or a
 // tab, 0 at the start of the file.
@@ -375,22 +382,15 @@ const textHint = "a .cnn file is text: layer words, numbers, sizes such as 3x3, 
 // spelling; %s is the value.
 var keywordArgs = map[string]string{
 	"stride": "s%s", "padding": "p%s", "pad": "p%s", "groups": "g%s", "group": "g%s",
-	"dilation": "d%s", "kernel_size": "%[1]sx%[1]s", "kernel": "%[1]sx%[1]s",
-	"out_channels": "%s (the first number)", "num_output": "%s (the first number)",
+	"dilation": "d%s", "num_output": "%s (the first number)", "kernel_size": "%[1]sx%[1]s", "kernel": "%[1]sx%[1]s",
+	"out_channels": "%s (the first number)",
 	"out_features": "%s (fc N)", "p": "%s (dropout P)", "negative_slope": "%s (leakyrelu SLOPE)",
 }
 
-// keywordHint explains `name=value` at the "=" at offset.
+// keywordHint explains `name=value` (PyTorch) or `name: value` (Caffe) at
+// the "=" or ":" at offset.
 func keywordHint(src []byte, offset int) string {
-	i := offset
-	for i > 0 && isWordByte(src[i-1]) {
-		i--
-	}
-	j := offset + 1
-	for j < len(src) && (isWordByte(src[j]) || src[j] == '.') {
-		j++
-	}
-	key, val := string(src[i:offset]), string(src[offset+1:j])
+	key, val := keywordAt(src, offset)
 	hint := "cnnc has no keyword arguments: flags are a letter and a number, s2 (stride), p1 (padding), g2 (groups), d2 (dilation), and words such as nobias and ceil"
 	switch f, ok := keywordArgs[key]; {
 	case key == "padding" && strings.Trim(val, "'\"") == "same":
@@ -402,7 +402,11 @@ func keywordHint(src []byte, offset int) string {
 	case key == "inplace":
 		hint = "cnnc has no keyword arguments; relu and dropout always run in place"
 	case ok && val != "":
-		hint = fmt.Sprintf("cnnc has no keyword arguments: write %s=%s as %s", key, val, fmt.Sprintf(f, val))
+		sep := "="
+		if src[offset] == ':' {
+			sep = ": "
+		}
+		hint = fmt.Sprintf("cnnc has no keyword arguments: write %s%s%s as %s", key, sep, val, fmt.Sprintf(f, val))
 	}
 	// A layer written as a call: conv(16, 3, padding=1).
 	line := src[bytes.LastIndexByte(src[:offset], '\n')+1 : offset]
@@ -412,6 +416,28 @@ func keywordHint(src []byte, offset int) string {
 		}
 	}
 	return hint
+}
+
+// keywordAt returns the word before the separator at offset and the value
+// after it.
+func keywordAt(src []byte, offset int) (key, val string) {
+	i := offset
+	for i > 0 && (src[i-1] == ' ' || src[i-1] == '\t') {
+		i--
+	}
+	k := i
+	for k > 0 && isWordByte(src[k-1]) {
+		k--
+	}
+	j := offset + 1
+	for j < len(src) && (src[j] == ' ' || src[j] == '\t') {
+		j++
+	}
+	v := j
+	for v < len(src) && (isWordByte(src[v]) || src[v] == '.' || src[v] == '"' || src[v] == '\'') {
+		v++
+	}
+	return string(src[k:i]), string(src[j:v])
 }
 
 var layerCall = regexp.MustCompile(`\b([a-z]+)\(`)
