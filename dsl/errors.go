@@ -178,7 +178,11 @@ func printable(s string) bool {
 // end of the file. src is the text that was parsed.
 func fromParse(err error, filename string, src []byte) ErrorList {
 	e := parseError(err, src)
-	b := grammar.Brackets(filename, src)
+	at := len(src)
+	if e.Pos.Line != 0 {
+		at = e.Pos.Offset
+	}
+	b := grammar.Brackets(filename, src, at)
 	if b == nil {
 		return ErrorList{e}
 	}

@@ -23,10 +23,10 @@ type Bracket struct {
 }
 
 // Brackets pairs the brackets of src and returns the first one that does
-// not pair up, or nil. It is meant for a file that failed to parse, to say
-// which bracket the failure comes from; it returns nil when the file does
-// not lex.
-func Brackets(filename string, src []byte) *Bracket {
+// not pair up, or nil. It is meant for a file that failed to parse (at byte
+// offset at), to say which bracket the failure comes from; it returns nil
+// when the file does not lex.
+func Brackets(filename string, src []byte, at int) *Bracket {
 	lex, err := Lexer.Lex(filename, bytes.NewReader(TrimBOM(src)))
 	if err != nil {
 		return nil
@@ -94,9 +94,12 @@ func Brackets(filename string, src []byte) *Bracket {
 		}
 		toks = append(toks, t)
 	}
-	if len(stack) > 0 {
-		o := stack[len(stack)-1]
-		return &Bracket{Open: &o.tok, What: o.what}
+	// Never closed: the innermost that opens before the parse failed at
+	// offset at, else the outermost.
+	for i := len(stack) - 1; i >= 0; i-- {
+		if o := stack[i]; o.tok.Pos.Offset <= at || i == 0 {
+			return &Bracket{Open: &o.tok, What: o.what}
+		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 func TestBrackets(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
+		{"block a() {\n  concat { relu\n", "open { 2:10 concat"},
 		{"input 8x8x1\nconv 4 3x3 -> relu\n", "nil"},
 		{"block b(c) {\n  conv c 3x3\n\nb(3)\n", "open { 1:12 block b"},
 		{"x -> concat { a | b\n-> fc 10\n", "open { 1:13 concat"},
@@ -24,9 +25,14 @@ func TestBrackets(t *testing.T) {
 		{"block b() {\n  fc 10)\n}\n", "close ) 2:8"},
 		{"block b(c} { fc 10 }\n", "mismatch b( 1:7 } 1:10 block b"},
 		{"concat { fc 1 | fc 2)\n", "mismatch { 1:8 ) 1:21 concat"},
-		{"a \x00 (\n", "nil"}, // does not lex
+		{"a \x00 (\n", "nil"},                                              // does not lex
+		{"block a() {\n  relu\nblock b() { relu\n", "open { 1:11 block a"}, // the parse fails at 3:1
 	} {
-		b := Brackets("t.cnn", []byte(tc.src))
+		at := len(tc.src)
+		if strings.HasPrefix(tc.src, "block a() {\n  relu\nblock b") {
+			at = len("block a() {\n  relu\n")
+		}
+		b := Brackets("t.cnn", []byte(tc.src), at)
 		got := "nil"
 		switch {
 		case b == nil:
@@ -46,7 +52,7 @@ func TestBrackets(t *testing.T) {
 // Brackets is linear in the input: deep nesting and many lines are cheap.
 func TestBracketsDeep(t *testing.T) {
 	src := strings.Repeat("concat {\n", 5000) + strings.Repeat("\n", 5000)
-	if b := Brackets("t.cnn", []byte(src)); b == nil || b.Open.Pos.Line != 5000 {
+	if b := Brackets("t.cnn", []byte(src), len(src)); b == nil || b.Open.Pos.Line != 5000 {
 		t.Errorf("got %+v", b)
 	}
 }
