@@ -74,3 +74,11 @@ func TestUsageOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestPackageName(t *testing.T) {
+	for path, want := range map[string]string{"x/réseau.cnn": "reseau", "resnet-18.cnn": "resnet18", "3d.cnn": "net3d", "LeNet_5.cnn": "lenet5"} {
+		if got := packageName(path); got != want {
+			t.Errorf("packageName(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
