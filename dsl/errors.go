@@ -186,21 +186,19 @@ func fromParse(err error, filename string, src []byte) ErrorList {
 	if b == nil {
 		return ErrorList{e}
 	}
-	be := bracketError(b, e)
 	key := b.Open
 	if b.Close != nil {
 		key = b.Close
 	}
 	if e.Pos.Line != 0 && e.Pos.Offset < key.Pos.Offset {
 		// The parse failed before the bracket: a mistake of its own.
-		be.Notes = nil
-		return ErrorList{e, be}
+		return ErrorList{e, bracketError(b, nil)}
 	}
-	return ErrorList{be}
+	return ErrorList{bracketError(b, e)}
 }
 
-// bracketError describes a bracket that does not pair up; the note points
-// at where the parse failed because of it.
+// bracketError describes a bracket that does not pair up; a note points
+// at where the parse failed because of it (parse, when not nil).
 func bracketError(b *grammar.Bracket, parse *Error) *Error {
 	tokEnd := func(t *lexer.Token) lexer.Position {
 		end := t.Pos
@@ -240,11 +238,11 @@ func bracketError(b *grammar.Bracket, parse *Error) *Error {
 		closeWith := map[string]string{"(": ")", "{": "}"}[b.Open.Value[len(b.Open.Value)-1:]]
 		e = &Error{Pos: b.Close.Pos, End: tokEnd(b.Close),
 			Msg:   fmt.Sprintf("syntax error: %q does not close the %s", b.Close.Value, what),
-			Hint:  fmt.Sprintf("close it with %q", closeWith),
+			Hint:  fmt.Sprintf("close the %q with %q", b.Open.Value[len(b.Open.Value)-1:], closeWith),
 			Notes: []Note{{Pos: b.Open.Pos, End: tokEnd(b.Open), Msg: fmt.Sprintf("the %s opens here", what)}}}
 		return e
 	}
-	if parse.Pos.Line != 0 && parse.Pos.Offset != e.Pos.Offset {
+	if parse != nil && parse.Pos.Line != 0 && parse.Pos.Offset != e.Pos.Offset {
 		e.Notes = append(e.Notes, Note{Pos: parse.Pos, End: parse.End, Msg: "the parser stopped here: " + strings.TrimPrefix(parse.Msg, "syntax error: ")})
 	}
 	return e
