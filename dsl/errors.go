@@ -1,15 +1,21 @@
 package dsl
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/cnnc-dev/cnnc/grammar"
+	"github.com/cnnc-dev/cnnc/op"
 )
 
 // MaxErrors is how many errors a rendered list shows before "and N more".
@@ -82,7 +88,7 @@ func (l ErrorList) Sort() {
 // the file's text. At most MaxErrors errors are shown.
 func (l ErrorList) Render(src []byte) string {
 	var b strings.Builder
-	lines := strings.Split(string(src), "\n")
+	lines := strings.Split(string(grammar.TrimBOM(src)), "\n")
 	for i, e := range l {
 		if i == MaxErrors {
 			fmt.Fprintf(&b, "and %d more errors\n", len(l)-MaxErrors)
@@ -93,12 +99,33 @@ func (l ErrorList) Render(src []byte) string {
 		if e.Hint != "" {
 			fmt.Fprintf(&b, "  hint: %s\n", e.Hint)
 		}
-		for _, n := range e.Notes {
+		for i, n := range e.Notes {
+			if len(e.Notes) > 2*NoteEnds+1 && i >= NoteEnds && i < len(e.Notes)-NoteEnds {
+				if i == NoteEnds {
+					fmt.Fprintf(&b, "  ... %d more %s\n", len(e.Notes)-2*NoteEnds, noteKind(e.Notes[i:len(e.Notes)-NoteEnds]))
+				}
+				continue
+			}
 			fmt.Fprintf(&b, "%s: note: %s\n", posString(n.Pos), n.Msg)
 			quote(&b, lines, n.Pos, n.End)
 		}
 	}
 	return b.String()
+}
+
+// NoteEnds is how many notes Render shows at each end of a long list (an
+// error inside blocks nested 64 deep has a "called here" note per call):
+// the first NoteEnds, "... N more calls", the last NoteEnds.
+const NoteEnds = 3
+
+// noteKind words what the skipped notes are: calls, or notes.
+func noteKind(ns []Note) string {
+	for _, n := range ns {
+		if !strings.HasSuffix(n.Msg, "called here") {
+			return "notes"
+		}
+	}
+	return "calls"
 }
 
 // quote writes the source line of p with carets under [p, end).
@@ -145,8 +172,84 @@ func printable(s string) bool {
 	return true
 }
 
-// fromParse turns a participle error into an Error.
-func fromParse(err error) *Error {
+// fromParse turns a participle error into errors. When the file has a
+// bracket that does not pair up, the error names it and shows where it
+// opened: the parser only notices it later, at the next statement or at the
+// end of the file. src is the text that was parsed.
+func fromParse(err error, filename string, src []byte) ErrorList {
+	e := parseError(err, src)
+	at := len(src)
+	if e.Pos.Line != 0 {
+		at = e.Pos.Offset
+	}
+	b := grammar.Brackets(filename, src, at)
+	if b == nil {
+		return ErrorList{e}
+	}
+	key := b.Open
+	if b.Close != nil {
+		key = b.Close
+	}
+	if e.Pos.Line != 0 && e.Pos.Offset < key.Pos.Offset {
+		// The parse failed before the bracket: a mistake of its own.
+		return ErrorList{e, bracketError(b, nil)}
+	}
+	return ErrorList{bracketError(b, e)}
+}
+
+// bracketError describes a bracket that does not pair up; a note points
+// at where the parse failed because of it (parse, when not nil).
+func bracketError(b *grammar.Bracket, parse *Error) *Error {
+	tokEnd := func(t *lexer.Token) lexer.Position {
+		end := t.Pos
+		end.Column += utf8.RuneCountInString(t.Value)
+		return end
+	}
+	what := ""
+	if b.Open != nil {
+		bracket := b.Open.Value[len(b.Open.Value)-1:]
+		what = fmt.Sprintf("%q", bracket)
+		switch {
+		case strings.HasPrefix(b.What, "call "), strings.HasPrefix(b.What, "flag "), strings.HasPrefix(b.What, "repetition "):
+			what = fmt.Sprintf("%q of %s", bracket, b.Open.Value)
+		case b.What != "":
+			what = fmt.Sprintf("%q of %s", bracket, b.What)
+		}
+	}
+	var e *Error
+	switch {
+	case b.Close == nil && b.Open.Value == "{":
+		e = &Error{Pos: b.Open.Pos, End: tokEnd(b.Open),
+			Msg:  fmt.Sprintf("syntax error: the %s is never closed", what),
+			Hint: "close it with \"}\" after the last layer of the body"}
+		if b.What == "train" {
+			e.Hint = "close it with \"}\" on the line after the last setting"
+		}
+	case b.Close == nil:
+		e = &Error{Pos: b.Open.Pos, End: tokEnd(b.Open),
+			Msg:  fmt.Sprintf("syntax error: the %s is not closed on its line", what),
+			Hint: "the arguments of a call, the value of a flag and a parenthesised expression end with \")\" on the line they start"}
+	case b.Open == nil:
+		open := map[string]string{")": "(", "}": "{"}[b.Close.Value]
+		e = &Error{Pos: b.Close.Pos, End: tokEnd(b.Close),
+			Msg:  fmt.Sprintf("syntax error: unmatched %q: no %q is open here", b.Close.Value, open),
+			Hint: fmt.Sprintf("remove it, or look above for the %q it was meant to close", open)}
+	default:
+		closeWith := map[string]string{"(": ")", "{": "}"}[b.Open.Value[len(b.Open.Value)-1:]]
+		e = &Error{Pos: b.Close.Pos, End: tokEnd(b.Close),
+			Msg:   fmt.Sprintf("syntax error: %q does not close the %s", b.Close.Value, what),
+			Hint:  fmt.Sprintf("close the %q with %q", b.Open.Value[len(b.Open.Value)-1:], closeWith),
+			Notes: []Note{{Pos: b.Open.Pos, End: tokEnd(b.Open), Msg: fmt.Sprintf("the %s opens here", what)}}}
+		return e
+	}
+	if parse != nil && parse.Pos.Line != 0 && parse.Pos.Offset != e.Pos.Offset {
+		e.Notes = append(e.Notes, Note{Pos: parse.Pos, End: parse.End, Msg: "the parser stopped here: " + strings.TrimPrefix(parse.Msg, "syntax error: ")})
+	}
+	return e
+}
+
+// parseError turns a participle error into an Error with a hint.
+func parseError(err error, src []byte) *Error {
 	var pe participle.Error
 	if errors.As(err, &pe) {
 		pos := pe.Position()
@@ -156,12 +259,12 @@ func fromParse(err error) *Error {
 		var le *lexer.Error
 		if errors.As(err, &le) {
 			e.Msg = fmt.Sprintf("syntax error: unexpected character %s", badChar(le.Msg))
-			e.Hint = "a .cnn file is text: layer words, numbers, sizes such as 3x3, ->, { } ( ) | , : and # comments"
+			e.Hint = charHint(src, pos.Offset)
 		}
 		if ut, ok := err.(*participle.UnexpectedTokenError); ok {
-			e.Msg, e.Hint = describeUnexpected(ut)
+			e.Msg, e.Hint = describeUnexpected(ut, src)
 			if n := len(ut.Unexpected.Value); n > 0 && !strings.Contains(ut.Unexpected.Value, "\n") {
-				e.End.Column = pos.Column + n
+				e.End.Column = pos.Column + utf8.RuneCountInString(ut.Unexpected.Value)
 			}
 		}
 		return e
@@ -187,7 +290,7 @@ func badChar(msg string) string {
 }
 
 // describeUnexpected words an unexpected-token error for a .cnn author.
-func describeUnexpected(ut *participle.UnexpectedTokenError) (msg, hint string) {
+func describeUnexpected(ut *participle.UnexpectedTokenError, src []byte) (msg, hint string) {
 	tok := ut.Unexpected
 	found := fmt.Sprintf("%q", tok.Value)
 	switch {
@@ -200,6 +303,7 @@ func describeUnexpected(ut *participle.UnexpectedTokenError) (msg, hint string) 
 	if ut.Expect != "" {
 		msg += " (expected " + ut.Expect + ")"
 	}
+	before := prevChar(src, tok.Pos.Offset)
 	switch {
 	case tok.EOF():
 		hint = "the file ends in the middle of a statement"
@@ -207,6 +311,139 @@ func describeUnexpected(ut *participle.UnexpectedTokenError) (msg, hint string) 
 		hint = "a chain continues on the next line only when that line starts with ->"
 	case tok.Value == "->":
 		hint = "every -> needs a layer on both sides"
+	case tok.Value == "}" && before == '{':
+		hint = "a { } body needs at least one layer"
+	case tok.Value == "|":
+		hint = "concat { a | b } separates its branches with |, and every branch needs at least one layer"
+	case tok.Value == "(" && (before == 0 || before == '>' || before == '{' || before == '|' || before == '\n' || before == ':'):
+		hint = "a chain cannot be grouped in parentheses; to repeat a part of a chain, make it a block and repeat the call: block pair() { a -> b } then pair() x3"
+	case tok.Value == ":" && keywordArgs[keyBefore(src, tok.Pos.Offset)] != "":
+		hint = keywordHint(src, tok.Pos.Offset)
+	case tok.Value == "x" || tok.Value == "X":
+		hint = "a repetition is written without a space: x3"
+	case repeatUpper.MatchString(tok.Value):
+		hint = "a repetition is written with a lower-case x: x" + tok.Value[1:]
 	}
 	return msg, hint
+}
+
+var repeatUpper = regexp.MustCompile(`^X[0-9]+$`)
+
+func keyBefore(src []byte, offset int) string {
+	k, _ := keywordAt(src, offset)
+	return k
+}
+
+// prevChar is the last character before offset that is not a space or a
+// tab, 0 at the start of the file.
+func prevChar(src []byte, offset int) byte {
+	if offset > len(src) {
+		offset = len(src)
+	}
+	for i := offset - 1; i >= 0; i-- {
+		if c := src[i]; c != ' ' && c != '\t' && c != '\r' {
+			return c
+		}
+	}
+	return 0
+}
+
+// charHint explains a character the lexer refused at offset: the spelling
+// cnnc uses for what it probably means.
+func charHint(src []byte, offset int) string {
+	if offset < 0 || offset >= len(src) {
+		return textHint
+	}
+	r, size := utf8.DecodeRune(src[offset:])
+	next := byte(0)
+	if offset+size < len(src) {
+		next = src[offset+size]
+	}
+	switch {
+	case r == '×' || r == '✕' || r == '✖' || r == '⨯':
+		return "sizes and repetitions are written with the letter x: 3x3, x2"
+	case r == '→' || r == '⟶' || r == '➔' || r == '➜' || r == '⇒' || r == '=' && next == '>':
+		return "the arrow between layers is written ->"
+	case r == '=':
+		return keywordHint(src, offset)
+	case r == '[' || r == ']':
+		return "brackets in the docs mark optional arguments: write the argument itself, or leave it out"
+	case r == ';':
+		return "a statement ends at the end of its line; there are no semicolons"
+	case r == '\ufeff':
+		return "a byte-order mark is allowed only at the very start of the file"
+	case r > utf8.RuneSelf && unicode.IsLetter(r):
+		return "names are ASCII: letters A-Z and a-z, digits and _, starting with a letter or _"
+	}
+	return textHint
+}
+
+const textHint = "a .cnn file is text: layer words, numbers, sizes such as 3x3, ->, { } ( ) | , : and # comments"
+
+// keywords are PyTorch's and Caffe's keyword arguments and their cnnc
+// spelling; %s is the value.
+var keywordArgs = map[string]string{
+	"stride": "s%s", "padding": "p%s", "pad": "p%s", "groups": "g%s", "group": "g%s",
+	"dilation": "d%s", "num_output": "%s (the first number)", "kernel_size": "%[1]sx%[1]s", "kernel": "%[1]sx%[1]s",
+	"out_channels": "%s (the first number)",
+	"out_features": "%s (fc N)", "p": "%s (dropout P)", "negative_slope": "%s (leakyrelu SLOPE)",
+}
+
+// keywordHint explains `name=value` (PyTorch) or `name: value` (Caffe) at
+// the "=" or ":" at offset.
+func keywordHint(src []byte, offset int) string {
+	key, val := keywordAt(src, offset)
+	hint := "cnnc has no keyword arguments: flags are a letter and a number, s2 (stride), p1 (padding), g2 (groups), d2 (dilation), and words such as nobias and ceil"
+	switch f, ok := keywordArgs[key]; {
+	case key == "padding" && strings.Trim(val, "'\"") == "same":
+		hint = "cnnc has no keyword arguments: write padding=\"same\" as p same"
+	case key == "bias" && val == "False":
+		hint = "cnnc has no keyword arguments: write bias=False as nobias"
+	case key == "ceil_mode" && val == "True":
+		hint = "cnnc has no keyword arguments: write ceil_mode=True as ceil"
+	case key == "inplace":
+		hint = "cnnc has no keyword arguments; relu and dropout always run in place"
+	case ok && val != "":
+		sep := "="
+		if src[offset] == ':' {
+			sep = ": "
+		}
+		hint = fmt.Sprintf("cnnc has no keyword arguments: write %s%s%s as %s", key, sep, val, fmt.Sprintf(f, val))
+	}
+	// A layer written as a call: conv(16, 3, padding=1).
+	line := src[bytes.LastIndexByte(src[:offset], '\n')+1 : offset]
+	if m := layerCall.FindSubmatch(line); m != nil {
+		if k := op.Lookup(string(m[1])); k != nil {
+			hint += fmt.Sprintf("; a layer takes its arguments without parentheses or commas, the form is: %s", k.Usage)
+		}
+	}
+	return hint
+}
+
+// keywordAt returns the word before the separator at offset and the value
+// after it.
+func keywordAt(src []byte, offset int) (key, val string) {
+	i := offset
+	for i > 0 && (src[i-1] == ' ' || src[i-1] == '\t') {
+		i--
+	}
+	k := i
+	for k > 0 && isWordByte(src[k-1]) {
+		k--
+	}
+	j := offset + 1
+	for j < len(src) && (src[j] == ' ' || src[j] == '\t') {
+		j++
+	}
+	v := j
+	for v < len(src) && (isWordByte(src[v]) || src[v] == '.' || src[v] == '"' || src[v] == '\'') {
+		v++
+	}
+	return string(src[k:i]), string(src[j:v])
+}
+
+var layerCall = regexp.MustCompile(`\b([a-z]+)\(`)
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

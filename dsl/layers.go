@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -52,6 +53,13 @@ func (r *resolver) args(sc *scope, word string, as []*grammar.Arg) []arg {
 			x.num, x.ok = r.eval(sc, a.Flag.Value)
 		default:
 			e := &grammar.Expr{Pos: a.Pos, Tokens: a.Tokens, Left: a.Term}
+			if m := flagProduct(sc, a.Term); m != nil {
+				// `p1 *2`: a flag times a number; p(1*2) was meant.
+				x.ok = false
+				r.errorIn(sc, p, end, fmt.Sprintf("a flag whose value is an expression puts it in parentheses: %s(%s)", m[1], strings.TrimPrefix(x.text, m[1])),
+					"%s: unexpected %s", word, x.text)
+				break
+			}
 			id := bareIdent(e)
 			if id == "" || hasName(sc, id) {
 				x.kind = argNum
@@ -83,6 +91,15 @@ func hasName(sc *scope, id string) bool {
 	}
 	_, ok := sc.env[id]
 	return ok
+}
+
+// flagProduct matches a product whose first factor reads as a flag (p1 in
+// `p1 *2`) and is not a parameter.
+func flagProduct(sc *scope, t *grammar.Term) []string {
+	if len(t.Rest) == 0 || t.Left.Neg || t.Left.Ident == nil || hasName(sc, *t.Left.Ident) {
+		return nil
+	}
+	return flagRe.FindStringSubmatch(*t.Left.Ident)
 }
 
 // flagDims parses the digits of a flag such as s2 or p1x2.
@@ -209,24 +226,52 @@ func (la *layerArgs) integer(a arg, v float64, min int, what string) (int, bool)
 	case !a.ok:
 		la.bad = true
 	case v != math.Trunc(v):
-		la.errorf(a, "%s: %s must be a whole number, found %s", la.layer, what, fmtNum(v))
+		la.errorf(a, "%s: %s must be a whole number, found %s", la.layer, what, shown(a, v))
 	case v < float64(min):
-		la.errorf(a, "%s: %s must be at least %d, found %s", la.layer, what, min, fmtNum(v))
+		la.errorf(a, "%s: %s must be at least %d, found %s", la.layer, what, min, shown(a, v))
 	case v > MaxNumber:
-		la.errorf(a, "%s: %s %s is too large (the limit is %d)", la.layer, what, fmtNum(v), MaxNumber)
+		la.errorf(a, "%s: %s %s is too large (the limit is %d)", la.layer, what, shown(a, v), MaxNumber)
 	default:
 		return int(v), true
 	}
 	return 0, false
 }
 
+// shown is how an error shows the value v of a: a number as it is written
+// (12345678901234567890123, not 1.2345678901234568e+22), the value of an
+// expression or a parameter otherwise.
+func shown(a arg, v float64) string {
+	text := a.text
+	if a.kind == argFlag {
+		if m := flagValue.FindStringSubmatch(text); m != nil {
+			text = m[1]
+		}
+	}
+	if literal(text) {
+		return text
+	}
+	return fmtNum(v)
+}
+
+var flagValue = regexp.MustCompile(`^[A-Za-z_]+\((.*)\)$`)
+
+// literal reports whether s is a number as written, optionally negated.
+func literal(s string) bool {
+	_, err := strconv.ParseFloat(strings.TrimPrefix(s, "-"), 64)
+	return (err == nil || errors.Is(err, strconv.ErrRange)) && !strings.ContainsAny(s, "xXnN")
+}
+
 // done reports every argument that was not used.
 func (la *layerArgs) done() {
+	reported := make([]bool, len(la.args))
 	for i, a := range la.args {
-		if la.used[i] || !a.ok {
+		if la.used[i] || !a.ok || reported[i] {
 			continue
 		}
 		la.bad = true
+		if la.misspelt(i, reported) {
+			continue
+		}
 		what := fmt.Sprintf("unexpected %s", a.text)
 		switch a.kind {
 		case argFlag:
@@ -242,6 +287,44 @@ func (la *layerArgs) done() {
 	}
 }
 
+var upperRepeat = regexp.MustCompile(`^X([0-9]+)$`)
+
+// misspelt reports the unused argument i when it, alone or with its
+// neighbour, is a known misspelling: `x 2` or `X2` for a repetition, `3X3`
+// for a size, `p-1` for a flag with a negative value.
+func (la *layerArgs) misspelt(i int, reported []bool) bool {
+	a := la.args[i]
+	var next, prev *arg
+	if i+1 < len(la.args) {
+		next = &la.args[i+1]
+	}
+	if i > 0 {
+		prev = &la.args[i-1]
+	}
+	adjacent := func(x, y *arg) bool { return x.end.Line == y.pos.Line && x.end.Offset == y.pos.Offset }
+	report := func(pos, end lexer.Position, text, hint string) bool {
+		la.r.errorIn(la.sc, pos, end, hint, "%s: unexpected %s", la.layer, text)
+		return true
+	}
+	switch {
+	case a.kind == argWord && (a.name == "x" || a.name == "X") && next != nil && next.kind == argNum:
+		reported[i+1] = true
+		return report(a.pos, next.end, a.text+" "+next.text, "a repetition is written without a space: x"+next.text)
+	case a.kind == argNum && next != nil && next.kind == argWord && upperRepeat.MatchString(next.name) && adjacent(&a, next):
+		reported[i+1] = true
+		return report(a.pos, next.end, a.text+next.text, fmt.Sprintf("a size is written with a lower-case x: %sx%s", a.text, next.name[1:]))
+	case a.kind == argWord && upperRepeat.MatchString(a.name):
+		return report(a.pos, a.end, a.text, "a repetition is written with a lower-case x: x"+a.name[1:])
+	case a.kind == argWord && next != nil && next.kind == argNum && strings.HasPrefix(next.text, "-") && adjacent(&a, next):
+		reported[i+1] = true
+		return report(a.pos, next.end, a.text+next.text, fmt.Sprintf("a flag's value follows its letter, %s1, or is an expression in parentheses, %s(%s)", a.name, a.name, next.text))
+	case a.kind == argNum && strings.HasPrefix(a.text, "-") && prev != nil && prev.kind == argWord && adjacent(prev, &a):
+		// The letter was taken by the layer (conv reads p in `p same`).
+		return report(prev.pos, a.end, prev.text+a.text, fmt.Sprintf("a flag's value follows its letter, %s1, or is an expression in parentheses, %s(%s)", prev.name, prev.name, a.text))
+	}
+	return false
+}
+
 func (r *resolver) layer(sc *scope, l *grammar.Layer, in *Node, label string) *Node {
 	p, end := span(l.Tokens)
 	wordEnd := l.Pos
@@ -252,6 +335,8 @@ func (r *resolver) layer(sc *scope, l *grammar.Layer, in *Node, label string) *N
 		hint := "layer words: " + strings.Join(words, ", ")
 		if r.blocks[l.Word] != nil {
 			hint = fmt.Sprintf("%s is a block: call it with its arguments, %s(...)", l.Word, l.Word)
+		} else if w, ok := foreignLayers[strings.ToLower(l.Word)]; ok {
+			hint = fmt.Sprintf("%s is written %s in cnnc: %s", l.Word, w, op.Lookup(w).Usage)
 		} else if s := closest(l.Word, words); s != "" {
 			hint = fmt.Sprintf("did you mean %s?", s)
 		}
@@ -313,6 +398,17 @@ func (la *layerArgs) Errorf(a op.Arg, format string, v ...any) {
 func (la *layerArgs) Fail(hint, format string, v ...any) {
 	la.bad = true
 	la.r.errorIn(la.sc, la.pos, la.end, hint, format, v...)
+}
+
+// foreignLayers are PyTorch's and Caffe's layer names (lower case) and
+// the cnnc word of each.
+var foreignLayers = map[string]string{
+	"conv2d": "conv", "convolution": "conv", "linear": "fc", "dense": "fc", "innerproduct": "fc",
+	"maxpool2d": "maxpool", "pooling": "maxpool", "avgpool2d": "avgpool",
+	"adaptiveavgpool2d": "gap", "globalaveragepooling2d": "gap",
+	"batchnorm2d": "bn", "batchnorm": "bn", "localresponsenorm": "lrn",
+	"relu": "relu", "leakyrelu": "leakyrelu", "leaky_relu": "leakyrelu",
+	"dropout": "dropout", "softmax": "softmax", "lrn": "lrn",
 }
 
 // closest returns the word of words nearest to s when it is near enough.

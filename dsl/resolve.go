@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
 
@@ -36,10 +38,12 @@ func isLayerWord(s string) bool { return op.Lookup(s) != nil }
 
 // Parse parses a .cnn file into its AST, converting a syntax error into an
 // ErrorList.
+// A byte-order mark at the start of src is skipped.
 func Parse(filename string, src []byte) (*grammar.File, ErrorList) {
+	src = grammar.TrimBOM(src)
 	f, err := grammar.Parse(filename, src)
 	if err != nil {
-		return nil, ErrorList{fromParse(err)}
+		return nil, fromParse(err, filename, src)
 	}
 	return f, nil
 }
@@ -54,7 +58,9 @@ func Load(filename string, src []byte) (*Network, ErrorList) {
 }
 
 // Resolve gives the AST its meaning. It reports every error it finds.
+// src is the text f was parsed from, with or without its byte-order mark.
 func Resolve(filename string, src []byte, f *grammar.File) (*Network, ErrorList) {
+	src = grammar.TrimBOM(src)
 	r := &resolver{
 		src:    src,
 		blocks: map[string]*grammar.Block{},
@@ -139,8 +145,14 @@ func (r *resolver) text(toks []lexer.Token) string {
 	if start.Line == 0 || end.Offset > len(r.src) || start.Offset > end.Offset {
 		return ""
 	}
-	return string(r.src[start.Offset:end.Offset])
+	return oneLine(string(r.src[start.Offset:end.Offset]))
 }
+
+var blanks = regexp.MustCompile(`[ \t\r]+`)
+
+// oneLine replaces every run of spaces and tabs by one space: the text of a
+// layer is printed in aligned columns by cnnc summary.
+func oneLine(s string) string { return blanks.ReplaceAllString(s, " ") }
 
 // name allocates a unique name in sc: the label if given, else word and a
 // counter.
@@ -183,7 +195,11 @@ func (r *resolver) file(f *grammar.File) {
 	var netStmt *grammar.Network
 	var mainChain *grammar.Chain
 	var trainStmt *grammar.Train
-	for _, st := range f.Stmts {
+	var prev *grammar.Stmt
+	for i, st := range f.Stmts {
+		if i > 0 {
+			prev = f.Stmts[i-1]
+		}
 		switch {
 		case st.Network != nil:
 			if netStmt != nil {
@@ -208,13 +224,22 @@ func (r *resolver) file(f *grammar.File) {
 		case st.Chain != nil:
 			if mainChain != nil {
 				p, e := span(st.Chain.First.Tokens)
+				if prev != nil && prev.After == "" && prev.Chain != nil {
+					// On the line of the chain before: `b() x 2`, `b() X2`, `b() relu`.
+					hint, msg := "the elements of a chain are joined by ->", "unexpected %s: missing -> before it"
+					if l := st.Chain.First.Layer; l != nil && repeatHint(l) != "" {
+						hint, msg = repeatHint(l), "unexpected %s"
+					}
+					r.errorf(p, e, hint, msg, r.text(st.Chain.First.Tokens))
+					continue
+				}
 				r.errorf(p, e, "continue the chain with a line that starts with ->", "a second chain: a network has one main chain (it starts at %d:%d)", mainChain.Pos.Line, mainChain.Pos.Column)
 				continue
 			}
 			mainChain = st.Chain
 		}
 	}
-	r.net.Name = strings.TrimSuffix(filepath.Base(r.net.File), filepath.Ext(r.net.File))
+	r.net.Name = FileName(r.net.File)
 	if netStmt != nil {
 		r.net.Name = netStmt.Name
 	}
@@ -248,6 +273,56 @@ func (r *resolver) file(f *grammar.File) {
 		return
 	}
 	r.net.Output = r.chain(top, mainChain, in)
+}
+
+// repeatHint is the hint for a layer that is a misspelt repetition: `x 2`
+// or `X2` after a block call or a group.
+func repeatHint(l *grammar.Layer) string {
+	switch {
+	case (l.Word == "x" || l.Word == "X") && len(l.Args) == 1 && l.Args[0].Term != nil && l.Args[0].Term.Left.Number != nil:
+		return "a repetition is written without a space: x" + *l.Args[0].Term.Left.Number
+	case len(l.Args) == 0 && len(l.Word) > 1 && l.Word[0] == 'X' && strings.Trim(l.Word[1:], "0123456789") == "":
+		return "a repetition is written with a lower-case x: x" + l.Word[1:]
+	}
+	return ""
+}
+
+// FileName is the network name a file gives when it has no network line:
+// its base name made a name by the rule of the network line, ASCII letters,
+// digits and _, not starting with a digit. Accents are dropped (réseau.cnn
+// is reseau) and other characters become _ (resnet-18.cnn is resnet_18).
+func FileName(path string) string {
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	var b strings.Builder
+	for _, c := range base {
+		switch {
+		case c == '_' || c < utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c)):
+			b.WriteRune(c)
+		case fold[c] != "":
+			b.WriteString(fold[c])
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		s = "_" + s
+	}
+	return s
+}
+
+// fold spells the accented Latin letters without their accents.
+var fold = map[rune]string{}
+
+func init() {
+	for _, f := range []string{"aàáâãäåā", "AÀÁÂÃÄÅĀ", "cçćč", "CÇĆČ", "eèéêëēęě", "EÈÉÊËĒĘĚ", "iìíîïī", "IÌÍÎÏĪ",
+		"nñń", "NÑŃ", "oòóôõöøō", "OÒÓÔÕÖØŌ", "uùúûüū", "UÙÚÛÜŪ", "yýÿ", "YÝ", "sśš", "SŚŠ", "zźżž", "ZŹŻŽ", "lł", "LŁ"} {
+		rs := []rune(f)
+		for _, r := range rs[1:] {
+			fold[r] = string(rs[0])
+		}
+	}
+	fold['ß'], fold['æ'], fold['Æ'], fold['œ'], fold['Œ'] = "ss", "ae", "AE", "oe", "OE"
 }
 
 func endOf(toks []lexer.Token) lexer.Position {
@@ -360,7 +435,11 @@ func (r *resolver) repeat(sc *scope, rp *grammar.Repeat) int {
 		r.errorIn(sc, p, end, "", "repetition count must be a whole number of at least 1, found %s", fmtNum(v))
 		return 1
 	case v > MaxRepeat:
-		r.errorIn(sc, p, end, "", "repetition x%s exceeds the limit of %d", fmtNum(v), MaxRepeat)
+		shown := fmtNum(v)
+		if rp.Count != nil {
+			shown = (*rp.Count)[1:] // as written
+		}
+		r.errorIn(sc, p, end, "", "repetition x%s exceeds the limit of %d", shown, MaxRepeat)
 		return 1
 	}
 	return int(v)

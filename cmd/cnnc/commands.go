@@ -56,10 +56,23 @@ func newFlags(name string, stderr io.Writer, usage string) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses args and checks the count of the rest with badArgs; it
+// reports whether both went well. The usage is printed once either way: the
+// flag package prints it with its own error.
+func parseFlags(fs *flag.FlagSet, args []string, badArgs func() bool) bool {
+	if fs.Parse(args) != nil {
+		return false
+	}
+	if badArgs() {
+		fs.Usage()
+		return false
+	}
+	return true
+}
+
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", stderr, "cnnc check FILE...")
-	if fs.Parse(args) != nil || fs.NArg() == 0 {
-		fs.Usage()
+	if !parseFlags(fs, args, func() bool { return fs.NArg() == 0 }) {
 		return exitUsage
 	}
 	code := exitOK
@@ -76,8 +89,7 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	asDot := fs.Bool("dot", false, "print a Graphviz picture of the network")
 	asIR := fs.Bool("ir", false, "print the resolved graph IR, one line per node (dsl.Dump)")
-	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() != 1 {
-		fs.Usage()
+	if !parseFlags(fs, cli.Reorder(fs, args), func() bool { return fs.NArg() != 1 }) {
 		return exitUsage
 	}
 	m, ok := compileFile(fs.Arg(0), stderr)
@@ -105,8 +117,7 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 func cmdFmt(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("fmt", stderr, "cnnc fmt [-w] FILE...")
 	write := fs.Bool("w", false, "rewrite the files in place")
-	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() == 0 {
-		fs.Usage()
+	if !parseFlags(fs, cli.Reorder(fs, args), func() bool { return fs.NArg() == 0 }) {
 		return exitUsage
 	}
 	code := exitOK

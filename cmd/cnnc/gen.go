@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/cnnc-dev/cnnc/compiler"
+	"github.com/cnnc-dev/cnnc/dsl"
 	"github.com/cnnc-dev/cnnc/internal/cli"
 )
 
@@ -16,8 +17,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("gen", stderr, "cnnc gen [-o DIR] [-pkg NAME] FILE")
 	out := fs.String("o", "", "output directory (default ./NAME)")
 	pkg := fs.String("pkg", "", "package name (default: the file's base name)")
-	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() != 1 {
-		fs.Usage()
+	if !parseFlags(fs, cli.Reorder(fs, args), func() bool { return fs.NArg() != 1 }) {
 		return exitUsage
 	}
 	path := fs.Arg(0)
@@ -57,11 +57,11 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 }
 
 // packageName derives a package name from a .cnn path: letters and digits
-// of its base name, lower case.
+// of the network name the file gives (dsl.FileName: réseau.cnn is reseau),
+// lower case.
 func packageName(path string) string {
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	var b strings.Builder
-	for _, r := range strings.ToLower(base) {
+	for _, r := range strings.ToLower(dsl.FileName(path)) {
 		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
 			b.WriteRune(r)
 		}

@@ -84,8 +84,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: %s\n\nflags:\n", trainUsage)
 		fs.PrintDefaults()
 	}
-	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() != 1 {
-		fs.Usage()
+	if !parseFlags(fs, cli.Reorder(fs, args), func() bool { return fs.NArg() != 1 }) {
 		return exitUsage
 	}
 	if _, err := check(); err != nil {
@@ -128,8 +127,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) int {
 	fs.String("data", "mnist", "test data")
 	fs.Int("test-subset", 0, "the first N test images only")
 	fs.Int("batch", 0, "evaluation batch")
-	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() == 0 {
-		fs.Usage()
+	if !parseFlags(fs, cli.Reorder(fs, args), func() bool { return fs.NArg() == 0 }) {
 		return exitUsage
 	}
 	pass := []string{"eval"}
