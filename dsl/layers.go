@@ -191,14 +191,19 @@ func (la *layerArgs) flag(name string, min int) (h, w int, found bool) {
 	return h, w, found
 }
 
-// word takes a bare word such as nobias or ceil.
+// word takes a bare word such as nobias or ceil; a repeated word is an
+// error, as a repeated flag is.
 func (la *layerArgs) word(name string) bool {
 	found := false
 	for i, a := range la.args {
-		if !la.used[i] && a.kind == argWord && a.name == name {
-			la.used[i] = true
-			found = true
+		if la.used[i] || a.kind != argWord || a.name != name {
+			continue
 		}
+		if found {
+			la.errorf(a, "%s: %s given twice", la.layer, name)
+		}
+		la.used[i] = true
+		found = true
 	}
 	return found
 }
