@@ -39,10 +39,12 @@ func (m *Model) Output() *Layer { return m.ByNode[m.Net.Output] }
 
 // Compile checks net and computes every shape and count.
 func Compile(net *dsl.Network) (*Model, dsl.ErrorList) {
-	c := &checker{m: &Model{Net: net, ByNode: map[*dsl.Node]*Layer{}}}
+	c := &checker{m: &Model{Net: net, ByNode: map[*dsl.Node]*Layer{}}, flat: map[*Layer]*Layer{}}
 	for _, n := range net.Nodes {
 		c.node(n)
 	}
+	c.finals()
+	c.auxHeads()
 	if len(c.errs) > 0 {
 		c.errs.Sort()
 		return c.m, c.errs
@@ -63,6 +65,9 @@ func Compile(net *dsl.Network) (*Model, dsl.ErrorList) {
 type checker struct {
 	m    *Model
 	errs dsl.ErrorList
+	// flat maps a layer whose output is a flat vector, (N, F), to the fc
+	// that flattened it (Kind.Flat); feature maps are not in it.
+	flat map[*Layer]*Layer
 }
 
 func (c *checker) errorf(n *dsl.Node, hint, format string, args ...any) {
@@ -98,7 +103,24 @@ func (c *checker) node(n *dsl.Node) {
 		l.Inputs = append(l.Inputs, il)
 		l.In = append(l.In, il.Out)
 	}
+	var fc *Layer // the fc of a flat input
+	for _, il := range l.Inputs {
+		if fc == nil {
+			fc = c.flat[il]
+		}
+	}
+	if fc != nil && n.Op.Kind().NeedsMap {
+		c.errorf(n, flatHint, "%s: needs a feature map, but its input is the flat output of %s", n.Text, fc.Node.Text)
+		c.noteFC(fc)
+		return
+	}
 	if add, ok := n.Op.(*op.Add); ok && add.Implied && l.In[0] != l.In[1] {
+		if sfc := c.flat[l.Inputs[1]]; sfc != nil {
+			c.errorf(n, fmt.Sprintf("write the shortcut: residual { ... } shortcut { fc %d }", l.In[0].Size()),
+				"residual: the body changes the shape of the flat output of %s, and the implied 1x1 projection is a conv, which needs a feature map", sfc.Node.Text)
+			c.noteFC(sfc)
+			return
+		}
 		if !c.project(n, add, l) {
 			return
 		}
@@ -107,7 +129,101 @@ func (c *checker) node(n *dsl.Node) {
 	if !ok {
 		return
 	}
-	c.add(l, out)
+	if c.add(l, out) {
+		if n.Op.Kind().Flat {
+			c.flat[l] = l
+		} else if fc != nil {
+			c.flat[l] = fc
+		}
+	}
+}
+
+const flatHint = "an fc's output is a vector, not a map (PyTorch's nn.Linear gives (N, F), which Conv2d, the pools and " +
+	"LocalResponseNorm refuse): put conv, pooling, gap and lrn before the first fc"
+
+// noteFC points the last error at the fc whose flat output it is about.
+func (c *checker) noteFC(fc *Layer) {
+	n := fc.Node
+	e := c.errs[len(c.errs)-1]
+	e.Notes = append(e.Notes, dsl.Note{Pos: n.Pos, End: n.End, Msg: fmt.Sprintf("%s flattens the map to a vector here", n.Text)})
+}
+
+// finals checks that every op that only ends a chain (Kind.Final: softmax)
+// is the last layer of the network or of an aux head: training skips it and
+// computes it with the loss, from the logits before it, so anywhere else it
+// would run at inference only and the network trained would not be the
+// network served.
+func (c *checker) finals() {
+	net := c.m.Net
+	last := map[*dsl.Node]bool{net.Output: true}
+	for _, a := range net.Aux {
+		last[a.Output] = true
+	}
+	for _, n := range net.Nodes {
+		if !n.Op.Kind().Final || last[n] || c.m.ByNode[n] == nil {
+			continue
+		}
+		w := n.Word()
+		hint := fmt.Sprintf("training computes the final %s with the loss and skips any other, which would then run at inference only: remove it", w)
+		for _, u := range net.Nodes {
+			if len(u.Inputs) == 1 && u.Inputs[0] == n && u.Op.Kind() == n.Op.Kind() {
+				hint = fmt.Sprintf("two %s in a row: remove this one (training computes the last with the loss and would skip this one)", w)
+			}
+		}
+		c.errorf(n, hint, "%s must be the last layer of the network or of an aux head", w)
+	}
+}
+
+// logits is the node the loss reads for the output out: the input of a
+// final softmax, or out itself.
+func logitsOf(out *dsl.Node) *dsl.Node {
+	if out.Op.Kind().Final && len(out.Inputs) == 1 {
+		return out.Inputs[0]
+	}
+	return out
+}
+
+// auxHeads checks what training assumes of an auxiliary classifier: it
+// branches from inside the network (before the main output's logits, which
+// the loss overwrites with its softmax) and gives class scores of the main
+// output's shape (the loss reads both with the same labels).
+func (c *checker) auxHeads() {
+	net := c.m.Net
+	main := c.m.ByNode[net.Output]
+	for _, a := range net.Aux {
+		end := a.Pos
+		end.Column += len("aux")
+		// The aux keyword's block calls: the fewest of its head's nodes.
+		at := &dsl.Node{Pos: a.Pos, End: end}
+		found := false
+		for _, n := range net.Nodes {
+			if n.Aux == a && (!found || len(n.Calls) < len(at.Calls)) {
+				at.Calls, found = n.Calls, true
+			}
+		}
+		errorf := func(hint, format string, args ...any) { c.errorf(at, hint, format, args...) }
+		if a.From == net.Output || a.From == logitsOf(net.Output) {
+			what := "the network's output"
+			if a.From != net.Output {
+				what = "the logits of the network's output"
+			}
+			errorf("an auxiliary classifier branches from inside the network, before the main classifier: move it earlier",
+				"aux head after the network's output: it branches from %s, %s", a.From.Text, what)
+			continue
+		}
+		head := c.m.ByNode[a.Output]
+		if main == nil || head == nil {
+			continue
+		}
+		switch {
+		case main.Out.H != 1 || main.Out.W != 1:
+			errorf("training adds the aux head's loss to the main output's, a softmax cross-entropy of class scores (1x1xN)",
+				"aux head in a network that is not a classifier: its output is %s", main.Out)
+		case head.Out != main.Out:
+			errorf(fmt.Sprintf("end the head with fc %d, as the main output has %d classes", main.Out.C, main.Out.C),
+				"aux head gives %s but the network's output is %s: the loss reads both with the same labels", head.Out, main.Out)
+		}
+	}
 }
 
 // add counts a layer whose output shape is known and adds it to the model.

@@ -28,6 +28,7 @@ var convKind = Kind{
 	Usage:    convUsage,
 	Parse:    parseConv,
 	Epilogue: true,
+	NeedsMap: true,
 }
 
 func (c *Conv) Kind() *Kind { return &convKind }
