@@ -7,6 +7,7 @@ package compiler
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/cnnc-dev/cnnc/dsl"
 	"github.com/cnnc-dev/cnnc/op"
@@ -323,4 +324,32 @@ func CompileSource(filename string, src []byte) (*Model, dsl.ErrorList) {
 		return nil, errs
 	}
 	return m, nil
+}
+
+// Notes are what `cnnc check -v` prints for a file that compiles: a
+// positioned note for every 1x1 projection shortcut the compiler implied
+// (a residual whose body changes the shape and whose shortcut is not
+// written). Plain check says nothing of them: torchvision's ResNets rely
+// on them, and the summary lists them.
+func (m *Model) Notes() dsl.ErrorList {
+	var notes dsl.ErrorList
+	for _, l := range m.Layers {
+		conv, ok := l.Node.Op.(*op.Conv)
+		if !l.Implied || !ok {
+			continue
+		}
+		n := l.Node
+		what := fmt.Sprintf("conv %d 1x1 s%s", conv.Filters, strideText(conv.SH, conv.SW))
+		if !conv.Bias {
+			what += " nobias -> bn"
+		}
+		e := &dsl.Error{Pos: n.Pos, End: n.End,
+			Msg: fmt.Sprintf("note: residual implies a projection shortcut, %s: %s, %s -> %s", strings.TrimSuffix(n.Name, ".conv1"), what, l.In[0], l.Out)}
+		for i := len(n.Calls) - 1; i >= 0; i-- {
+			cs := n.Calls[i]
+			e.Notes = append(e.Notes, dsl.Note{Pos: cs.Pos, End: cs.End, Msg: fmt.Sprintf("in block %s, called here", cs.Block)})
+		}
+		notes = append(notes, e)
+	}
+	return notes
 }

@@ -57,15 +57,24 @@ func newFlags(name string, stderr io.Writer, usage string) *flag.FlagSet {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check", stderr, "cnnc check FILE...")
-	if fs.Parse(args) != nil || fs.NArg() == 0 {
+	fs := newFlags("check", stderr, "cnnc check [-v] FILE...")
+	verbose := fs.Bool("v", false, "print a note for every 1x1 projection shortcut a residual implies")
+	if fs.Parse(cli.Reorder(fs, args)) != nil || fs.NArg() == 0 {
 		fs.Usage()
 		return exitUsage
 	}
 	code := exitOK
 	for _, path := range fs.Args() {
-		if _, ok := compileFile(path, stderr); !ok {
+		m, ok := compileFile(path, stderr)
+		if !ok {
 			code = exitInput
+			continue
+		}
+		if *verbose {
+			// One at a time: notes are not capped as errors are.
+			for _, n := range m.Notes() {
+				fmt.Fprint(stdout, dsl.ErrorList{n}.Render(m.Net.Source))
+			}
 		}
 	}
 	return code
