@@ -73,3 +73,45 @@ func TestKindFlags(t *testing.T) {
 		t.Errorf("Final; Flat; NeedsMap = %q, want %q", got, want)
 	}
 }
+
+// TestProbs: the loss writes its probabilities over the output (in place of
+// the logits, or in a final softmax's buffer) unless a backward reads that
+// buffer: relu and leakyrelu read their output's sign, lrn its values.
+func TestProbs(t *testing.T) {
+	for _, tc := range []struct {
+		chain string
+		own   bool // the probabilities get a buffer of their own
+	}{
+		{"fc 10 -> softmax", false},
+		{"fc 10", false},
+		{"fc 10 -> dropout 0.5 -> softmax", false},
+		{"fc 10 -> relu -> softmax", true},
+		{"fc 10 -> relu", true},
+		{"fc 10 -> leakyrelu", true},
+		{"fc 10 -> relu -> dropout 0.5 -> softmax", true},
+		{"conv 10 1x1 -> gap -> lrn -> softmax", false}, // lrn keeps its output: the softmax has its own buffer
+		{"conv 10 1x1 -> gap -> lrn", true},
+	} {
+		src := "input 4x4x3\n" + tc.chain + "\n"
+		m, errs := CompileSource("t.cnn", []byte(src))
+		if len(errs) > 0 {
+			t.Fatalf("%s", errs.Render([]byte(src)))
+		}
+		p := NewPlan(m)
+		out := p.Steps[len(p.Steps)-1]
+		if own := out.Probs != out.Out; own != tc.own {
+			t.Errorf("%s: probabilities in a buffer of their own: %v, want %v", tc.chain, own, tc.own)
+		}
+		if out.Probs.Size != 10 || out.Probs.Off+out.Probs.Size > p.Train {
+			t.Errorf("%s: probabilities at %+v, training layout of %d", tc.chain, out.Probs, p.Train)
+		}
+	}
+	for _, name := range []string{"lenet5", "googlenet", "resnet18"} {
+		p := NewPlan(compileNetwork(t, name))
+		for _, s := range p.Steps {
+			if s.Probs != s.Out && s.Probs != (Buf{}) {
+				t.Errorf("%s: %s's probabilities moved: the zoo's generated code would change", name, s.Ident)
+			}
+		}
+	}
+}

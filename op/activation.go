@@ -39,7 +39,7 @@ func accumulateOut(e Emitter) []Code {
 // after a conv or an fc it runs in their epilogue instead.
 type ReLU struct{ elementwise }
 
-var reluKind = Kind{Word: "relu", Usage: "relu", Parse: func(Args) Op { return &ReLU{} }, InPlace: true}
+var reluKind = Kind{Word: "relu", Usage: "relu", Parse: func(Args) Op { return &ReLU{} }, InPlace: true, ReadsOutput: true}
 
 func (r *ReLU) Kind() *Kind    { return &reluKind }
 func (r *ReLU) String() string { return "relu" }
@@ -61,7 +61,7 @@ type LeakyReLU struct {
 	Slope float64
 }
 
-var leakyreluKind = Kind{Word: "leakyrelu", Usage: "leakyrelu [slope]", Parse: parseLeakyReLU, InPlace: true}
+var leakyreluKind = Kind{Word: "leakyrelu", Usage: "leakyrelu [slope]", Parse: parseLeakyReLU, InPlace: true, ReadsOutput: true}
 
 func (r *LeakyReLU) Kind() *Kind    { return &leakyreluKind }
 func (r *LeakyReLU) String() string { return "leakyrelu " + num(r.Slope) }

@@ -72,6 +72,10 @@ type Kind struct {
 	// KeepsOutput: its backward reads its own output, so no in-place op may
 	// overwrite that output (lrn, softmax).
 	KeepsOutput bool
+	// ReadsOutput: its backward reads the sign of its own output (relu,
+	// leakyrelu). The in-place ops after it keep signs, but the loss's
+	// probabilities must not overwrite it.
+	ReadsOutput bool
 	// Epilogue: a relu right after the op runs in its epilogue (conv, fc).
 	Epilogue bool
 	// Final: only the last layer of the network or of an aux head: training
