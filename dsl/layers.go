@@ -225,7 +225,9 @@ func (la *layerArgs) integer(a arg, v float64, min int, what string) (int, bool)
 	return 0, false
 }
 
-// done reports every argument that was not used.
+// done reports every argument that was not used. A word left over after
+// the same word was taken is a key given twice (`lr 0.1 lr 0.2`): that is
+// the error, and the key's value goes with it.
 func (la *layerArgs) done() {
 	for i, a := range la.args {
 		if la.used[i] || !a.ok {
@@ -238,6 +240,13 @@ func (la *layerArgs) done() {
 			what = fmt.Sprintf("unknown flag %s", a.text)
 		case argWord:
 			what = fmt.Sprintf("unknown flag or name %q", a.text)
+			if la.taken(a.name) {
+				if i+1 < len(la.args) && la.args[i+1].kind == argNum {
+					la.used[i+1] = true
+				}
+				la.r.errorIn(la.sc, a.pos, a.end, "", "%s: %s given twice", la.layer, a.text)
+				continue
+			}
 		}
 		hint := "the form is: " + la.usage
 		if p := la.r.paramHint(la.sc); p != "" && a.kind == argWord {
@@ -245,6 +254,16 @@ func (la *layerArgs) done() {
 		}
 		la.r.errorIn(la.sc, a.pos, a.end, hint, "%s: %s", la.layer, what)
 	}
+}
+
+// taken reports whether a word argument name was used.
+func (la *layerArgs) taken(name string) bool {
+	for i, a := range la.args {
+		if la.used[i] && a.kind == argWord && a.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *resolver) layer(sc *scope, l *grammar.Layer, in *Node, label string) *Node {
