@@ -190,6 +190,9 @@ func logitsOf(out *dsl.Node) *dsl.Node {
 // output's shape (the loss reads both with the same labels).
 func (c *checker) auxHeads() {
 	net := c.m.Net
+	if net.Output == nil {
+		return // the main chain did not resolve; its errors are reported
+	}
 	main := c.m.ByNode[net.Output]
 	for _, a := range net.Aux {
 		end := a.Pos
