@@ -160,16 +160,20 @@ func (c *checker) finals() {
 	for _, a := range net.Aux {
 		last[a.Output] = true
 	}
+	twice := map[*dsl.Node]bool{} // a Final op followed by another of its kind
+	for _, u := range net.Nodes {
+		if len(u.Inputs) == 1 && u.Op.Kind().Final && u.Inputs[0].Op.Kind() == u.Op.Kind() {
+			twice[u.Inputs[0]] = true
+		}
+	}
 	for _, n := range net.Nodes {
 		if !n.Op.Kind().Final || last[n] || c.m.ByNode[n] == nil {
 			continue
 		}
 		w := n.Word()
 		hint := fmt.Sprintf("training computes the final %s with the loss and skips any other, which would then run at inference only: remove it", w)
-		for _, u := range net.Nodes {
-			if len(u.Inputs) == 1 && u.Inputs[0] == n && u.Op.Kind() == n.Op.Kind() {
-				hint = fmt.Sprintf("two %s in a row: remove this one (training computes the last with the loss and would skip this one)", w)
-			}
+		if twice[n] {
+			hint = fmt.Sprintf("two %s in a row: remove this one (training computes the last with the loss and would skip this one)", w)
 		}
 		c.errorf(n, hint, "%s must be the last layer of the network or of an aux head", w)
 	}
@@ -194,17 +198,17 @@ func (c *checker) auxHeads() {
 		return // the main chain did not resolve; its errors are reported
 	}
 	main := c.m.ByNode[net.Output]
+	// The aux keywords' block calls: the fewest of each head's nodes.
+	calls := map[*dsl.AuxHead][]dsl.CallSite{}
+	for _, n := range net.Nodes {
+		if cs, ok := calls[n.Aux]; n.Aux != nil && (!ok || len(n.Calls) < len(cs)) {
+			calls[n.Aux] = n.Calls
+		}
+	}
 	for _, a := range net.Aux {
 		end := a.Pos
 		end.Column += len("aux")
-		// The aux keyword's block calls: the fewest of its head's nodes.
-		at := &dsl.Node{Pos: a.Pos, End: end}
-		found := false
-		for _, n := range net.Nodes {
-			if n.Aux == a && (!found || len(n.Calls) < len(at.Calls)) {
-				at.Calls, found = n.Calls, true
-			}
-		}
+		at := &dsl.Node{Pos: a.Pos, End: end, Calls: calls[a]}
 		errorf := func(hint, format string, args ...any) { c.errorf(at, hint, format, args...) }
 		if a.From == net.Output || a.From == logitsOf(net.Output) {
 			what := "the network's output"
