@@ -104,10 +104,10 @@ func (c *checker) node(n *dsl.Node) {
 		l.Inputs = append(l.Inputs, il)
 		l.In = append(l.In, il.Out)
 	}
-	var fc *Layer // the fc of a flat input
-	for _, il := range l.Inputs {
-		if fc == nil {
-			fc = c.flat[il]
+	var fc *Layer // the fc of the first flat input
+	for i := len(l.Inputs) - 1; i >= 0; i-- {
+		if f := c.flat[l.Inputs[i]]; f != nil {
+			fc = f
 		}
 	}
 	if fc != nil && n.Op.Kind().NeedsMap {
@@ -179,7 +179,7 @@ func (c *checker) finals() {
 	}
 }
 
-// logits is the node the loss reads for the output out: the input of a
+// logitsOf is the node the loss reads for the output out: the input of a
 // final softmax, or out itself.
 func logitsOf(out *dsl.Node) *dsl.Node {
 	if out.Op.Kind().Final && len(out.Inputs) == 1 {
@@ -189,8 +189,9 @@ func logitsOf(out *dsl.Node) *dsl.Node {
 }
 
 // auxHeads checks what training assumes of an auxiliary classifier: it
-// branches from inside the network (before the main output's logits, which
-// the loss overwrites with its softmax) and gives class scores of the main
+// branches from inside the network (not from the main output or its logits:
+// a classifier of the classifier's scores, reading a buffer the loss may
+// overwrite with its probabilities) and gives class scores of the main
 // output's shape (the loss reads both with the same labels).
 func (c *checker) auxHeads() {
 	net := c.m.Net
