@@ -203,12 +203,13 @@ func (e *emitter) loss() {
 			return op.RT("Softmax").Values(jen.Dict{jen.Id("Classes"): jen.Lit(s.L.Out.Size())})
 		}
 		lg := logits(s)
-		// The probabilities go to the output's buffer: a final softmax's (in
-		// place over the logits) or, without one, over the logits themselves.
+		// The probabilities go where the plan says (Step.Probs): the output's
+		// buffer (a final softmax's, in place over the logits, or the logits
+		// themselves) unless a backward reads it.
 		w := func() *jen.Statement { return jen.Lit(float32(weights[i])) }
 		body = append(body, jen.Comment(fmt.Sprintf("%s, weight %g", s.Ident, weights[i])),
-			jen.Id("loss").Op("+=").Add(w()).Op("*").Add(sm()).Dot("Loss").Call(jen.Id("n"), fw.act(lg, false), jen.Id("labels"), fw.act(s, false)))
-		back = append(back, sm().Dot("LossBackward").Call(jen.Id("n"), bw.act(s, false), jen.Id("labels"), w(), bw.act(lg, true)))
+			jen.Id("loss").Op("+=").Add(w()).Op("*").Add(sm()).Dot("Loss").Call(jen.Id("n"), fw.act(lg, false), jen.Id("labels"), fw.probs(s)))
+		back = append(back, sm().Dot("LossBackward").Call(jen.Id("n"), bw.probs(s), jen.Id("labels"), w(), bw.act(lg, true)))
 	}
 	body = append(prologue(fw), append(body, jen.Return(jen.Id("loss")))...)
 	params := []jen.Code{jen.Id("m").Op("*").Add(op.RT("Memory")), jen.Id("n").Int(), jen.Id("labels").Index().Int32()}
@@ -219,4 +220,9 @@ func (e *emitter) loss() {
 	e.doc("lossBackward adds the gradient of loss to the logits' gradients.")
 	e.f.Func().Id("lossBackward").Params(params...).Block(append(prologue(bw), back...)...)
 	e.f.Line()
+}
+
+// probs is where the loss writes the probabilities of output s.
+func (w *walk) probs(s *Step) *jen.Statement {
+	return w.slice("a", famTrain, s.Probs.Off, s.Probs.Size)
 }

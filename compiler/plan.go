@@ -4,6 +4,7 @@ import (
 	"go/token"
 	"strings"
 
+	"github.com/cnnc-dev/cnnc/dsl"
 	"github.com/cnnc-dev/cnnc/op"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 )
@@ -57,6 +58,7 @@ type Step struct {
 	Saved    int // offset in the saved arena (per image): dropout mask or lrn scale
 	Fixed    int // offset in the fixed saved arena: bn mean then 1/std
 	Argmax   int // maxpool: offset in the argmax arena (per image)
+	Probs    Buf // an output the loss reads (main or aux head): where it writes the probabilities (training layout)
 }
 
 // Size of a shape in floats.
@@ -83,6 +85,7 @@ func NewPlan(m *Model) *Plan {
 	p.params()
 	p.fuse()
 	p.trainLayout()
+	p.probs()
 	p.inferLayout()
 	return p
 }
@@ -206,6 +209,39 @@ func (p *Plan) trainLayout() {
 		}
 		s.Out = Buf{Off: p.Train, Size: size(s.L.Out)}
 		p.Train += s.Out.Size
+	}
+}
+
+// probs places the probabilities the loss writes for each output it reads
+// (the main output and every aux head's): over the output itself (in place
+// of its logits, or in a final softmax's buffer) when no backward reads that
+// buffer, else in a buffer of their own. A relu or lrn producing the logits
+// (fc -> relu, fc -> relu -> softmax) reads its output in its backward, which
+// must not find probabilities there.
+func (p *Plan) probs() {
+	if !p.Classifier {
+		return
+	}
+	outs := map[*dsl.Node]bool{p.Model.Net.Output: true}
+	for _, a := range p.Model.Net.Aux {
+		outs[a.Output] = true
+	}
+	for _, s := range p.Steps {
+		if !outs[s.L.Node] {
+			continue
+		}
+		s.Probs = s.Out
+		for b := s; ; b = b.In[0] {
+			k := b.Op.Kind()
+			if (k.KeepsOutput || k.ReadsOutput) && !(b == s && k.Final) {
+				s.Probs = Buf{Off: p.Train, Size: size(s.L.Out)}
+				p.Train += s.Probs.Size
+				break
+			}
+			if !b.Alias {
+				break
+			}
+		}
 	}
 }
 

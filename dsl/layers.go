@@ -208,14 +208,19 @@ func (la *layerArgs) flag(name string, min int) (h, w int, found bool) {
 	return h, w, found
 }
 
-// word takes a bare word such as nobias or ceil.
+// word takes a bare word such as nobias or ceil; a repeated word is an
+// error, as a repeated flag is.
 func (la *layerArgs) word(name string) bool {
 	found := false
 	for i, a := range la.args {
-		if !la.used[i] && a.kind == argWord && a.name == name {
-			la.used[i] = true
-			found = true
+		if la.used[i] || a.kind != argWord || a.name != name {
+			continue
 		}
+		if found {
+			la.errorf(a, "%s: %s given twice", la.layer, name)
+		}
+		la.used[i] = true
+		found = true
 	}
 	return found
 }
@@ -261,7 +266,9 @@ func literal(s string) bool {
 	return (err == nil || errors.Is(err, strconv.ErrRange)) && !strings.ContainsAny(s, "xXnN")
 }
 
-// done reports every argument that was not used.
+// done reports every argument that was not used. A word left over after
+// the same word was taken is a key given twice (`lr 0.1 lr 0.2`): that is
+// the error, and the key's value goes with it.
 func (la *layerArgs) done() {
 	reported := make([]bool, len(la.args))
 	for i, a := range la.args {
@@ -269,6 +276,13 @@ func (la *layerArgs) done() {
 			continue
 		}
 		la.bad = true
+		if a.kind == argWord && la.taken(a.name) {
+			if i+1 < len(la.args) && la.args[i+1].kind == argNum {
+				la.used[i+1] = true
+			}
+			la.r.errorIn(la.sc, a.pos, a.end, "", "%s: %s given twice", la.layer, a.text)
+			continue
+		}
 		if la.misspelt(i, reported) {
 			continue
 		}
@@ -285,6 +299,16 @@ func (la *layerArgs) done() {
 		}
 		la.r.errorIn(la.sc, a.pos, a.end, hint, "%s: %s", la.layer, what)
 	}
+}
+
+// taken reports whether a word argument name was used.
+func (la *layerArgs) taken(name string) bool {
+	for i, a := range la.args {
+		if la.used[i] && a.kind == argWord && a.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 var upperRepeat = regexp.MustCompile(`^X([0-9]+)$`)

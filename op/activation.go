@@ -39,7 +39,7 @@ func accumulateOut(e Emitter) []Code {
 // after a conv or an fc it runs in their epilogue instead.
 type ReLU struct{ elementwise }
 
-var reluKind = Kind{Word: "relu", Usage: "relu", Parse: func(Args) Op { return &ReLU{} }, InPlace: true}
+var reluKind = Kind{Word: "relu", Usage: "relu", Parse: func(Args) Op { return &ReLU{} }, InPlace: true, ReadsOutput: true}
 
 func (r *ReLU) Kind() *Kind    { return &reluKind }
 func (r *ReLU) String() string { return "relu" }
@@ -61,7 +61,7 @@ type LeakyReLU struct {
 	Slope float64
 }
 
-var leakyreluKind = Kind{Word: "leakyrelu", Usage: "leakyrelu [slope]", Parse: parseLeakyReLU, InPlace: true}
+var leakyreluKind = Kind{Word: "leakyrelu", Usage: "leakyrelu [slope]", Parse: parseLeakyReLU, InPlace: true, ReadsOutput: true}
 
 func (r *LeakyReLU) Kind() *Kind    { return &leakyreluKind }
 func (r *LeakyReLU) String() string { return "leakyrelu " + num(r.Slope) }
@@ -145,10 +145,22 @@ func (d *Dropout) Backward(e Emitter) []Code {
 // at inference it runs. Runtime: rt.Softmax.
 type Softmax struct{ elementwise }
 
-var softmaxKind = Kind{Word: "softmax", Usage: "softmax", Parse: func(Args) Op { return &Softmax{} }, InPlace: true, KeepsOutput: true}
+var softmaxKind = Kind{Word: "softmax", Usage: "softmax", Parse: func(Args) Op { return &Softmax{} }, InPlace: true, KeepsOutput: true, Final: true}
 
 func (s *Softmax) Kind() *Kind    { return &softmaxKind }
 func (s *Softmax) String() string { return "softmax" }
+
+// Shape: the class scores of a classifier, 1x1xN (a vector, or a map
+// reduced by gap). Over a larger map the loss would not exist and the
+// softmax would run at inference only, over every value of the map.
+func (s *Softmax) Shape(c Checker, in []Shape) (Shape, bool) {
+	if in[0].H != 1 || in[0].W != 1 {
+		c.Errorf("softmax takes a classifier's scores, 1x1xN: reduce the map first (gap, or fc N)",
+			"%s: its input is a %s map, not class scores", c.Text(), in[0])
+		return in[0], false
+	}
+	return in[0], true
+}
 
 func (s *Softmax) Forward(e Emitter) []Code { return Comment(e.Name() + ": computed by the loss") }
 

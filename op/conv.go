@@ -28,6 +28,7 @@ var convKind = Kind{
 	Usage:    convUsage,
 	Parse:    parseConv,
 	Epilogue: true,
+	NeedsMap: true,
 }
 
 func (c *Conv) Kind() *Kind { return &convKind }
@@ -69,12 +70,19 @@ func parseConv(a Args) Op {
 	if h, w, ok := a.Flag("d", 1); ok {
 		c.DH, c.DW = h, w
 	}
+	padded := false
 	if h, w, ok := a.Flag("p", 0); ok {
-		c.PH, c.PW = h, w
+		c.PH, c.PW, padded = h, w, true
 	}
-	if a.Has("psame") || (a.Has("p") && a.Has("same")) {
+	psame, p, same := a.Has("psame"), a.Has("p"), a.Has("same")
+	if p != same {
+		a.Fail("write the padding as pN or p same", "conv: %s", choose(p, "p without a number or same", "same without p before it"))
+	}
+	if psame || (p && same) {
 		c.Same = true
 		switch {
+		case padded || (psame && p):
+			a.Fail("write the padding once", "conv: the padding is given twice")
 		case c.SH != 1 || c.SW != 1:
 			a.Fail("write the padding as a number", "conv: p same needs stride 1 (PyTorch's rule)")
 		case (c.DH*(c.KH-1))%2 != 0 || (c.DW*(c.KW-1))%2 != 0:

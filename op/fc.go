@@ -16,6 +16,7 @@ var fcKind = Kind{
 	Usage:    "fc N",
 	Parse:    parseFC,
 	Epilogue: true,
+	Flat:     true,
 }
 
 func (f *FC) Kind() *Kind    { return &fcKind }

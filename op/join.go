@@ -26,7 +26,7 @@ func (i *Input) Backward(Emitter) []Code                { return nil }
 // Runtime: rt.GAP.
 type GAP struct{}
 
-var gapKind = Kind{Word: "gap", Usage: "gap", Parse: func(Args) Op { return &GAP{} }}
+var gapKind = Kind{Word: "gap", Usage: "gap", Parse: func(Args) Op { return &GAP{} }, NeedsMap: true}
 
 func (g *GAP) Kind() *Kind                               { return &gapKind }
 func (g *GAP) String() string                            { return "gap" }

@@ -20,6 +20,7 @@ var lrnKind = Kind{
 	Usage:       "lrn [size] [alpha] [beta] [k]",
 	Parse:       parseLRN,
 	KeepsOutput: true,
+	NeedsMap:    true,
 }
 
 func (l *LRN) Kind() *Kind { return &lrnKind }

@@ -72,8 +72,24 @@ type Kind struct {
 	// KeepsOutput: its backward reads its own output, so no in-place op may
 	// overwrite that output (lrn, softmax).
 	KeepsOutput bool
+	// ReadsOutput: its backward reads the sign of its own output (relu,
+	// leakyrelu). The in-place ops after it keep signs, but the loss's
+	// probabilities must not overwrite it.
+	ReadsOutput bool
 	// Epilogue: a relu right after the op runs in its epilogue (conv, fc).
 	Epilogue bool
+	// Final: only the last layer of the network or of an aux head: training
+	// skips it and computes it with the loss (softmax), so one anywhere else
+	// would run at inference only.
+	Final bool
+	// Flat: its output is a flat vector, (N, F) as nn.Linear gives (fc).
+	// The ops after it that are neither Flat nor NeedsMap pass the vector
+	// on (relu, dropout, bn as nn.BatchNorm1d, concat, add ...).
+	Flat bool
+	// NeedsMap: its input must be a feature map (N, C, H, W), as PyTorch's
+	// Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and LocalResponseNorm
+	// require: refused after a flat vector (conv, maxpool, avgpool, gap, lrn).
+	NeedsMap bool
 }
 
 // State is what an op's forward keeps for its backward, per image (Saved

@@ -25,15 +25,17 @@ type MaxPool struct{ Pool }
 type AvgPool struct{ Pool }
 
 var maxpoolKind = Kind{
-	Word:  "maxpool",
-	Usage: "maxpool K [sS] [pP] [ceil]",
-	Parse: func(a Args) Op { return &MaxPool{parsePool(a, "maxpool K [sS] [pP] [ceil]")} },
+	Word:     "maxpool",
+	Usage:    "maxpool K [sS] [pP] [ceil]",
+	Parse:    func(a Args) Op { return &MaxPool{parsePool(a, "maxpool K [sS] [pP] [ceil]")} },
+	NeedsMap: true,
 }
 
 var avgpoolKind = Kind{
-	Word:  "avgpool",
-	Usage: "avgpool K [sS] [pP] [ceil]",
-	Parse: func(a Args) Op { return &AvgPool{parsePool(a, "avgpool K [sS] [pP] [ceil]")} },
+	Word:     "avgpool",
+	Usage:    "avgpool K [sS] [pP] [ceil]",
+	Parse:    func(a Args) Op { return &AvgPool{parsePool(a, "avgpool K [sS] [pP] [ceil]")} },
+	NeedsMap: true,
 }
 
 func (p *MaxPool) Kind() *Kind    { return &maxpoolKind }

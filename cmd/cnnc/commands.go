@@ -71,14 +71,23 @@ func parseFlags(fs *flag.FlagSet, args []string, badArgs func() bool) bool {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check", stderr, "cnnc check FILE...")
-	if !parseFlags(fs, args, func() bool { return fs.NArg() == 0 }) {
+	fs := newFlags("check", stderr, "cnnc check [-v] FILE...")
+	verbose := fs.Bool("v", false, "print a note for every 1x1 projection shortcut a residual implies")
+	if !parseFlags(fs, cli.Reorder(fs, args), func() bool { return fs.NArg() == 0 }) {
 		return exitUsage
 	}
 	code := exitOK
 	for _, path := range fs.Args() {
-		if _, ok := compileFile(path, stderr); !ok {
+		m, ok := compileFile(path, stderr)
+		if !ok {
 			code = exitInput
+			continue
+		}
+		if *verbose {
+			// One at a time: notes are not capped as errors are.
+			for _, n := range m.Notes() {
+				fmt.Fprint(stdout, dsl.ErrorList{n}.Render(m.Net.Source))
+			}
 		}
 	}
 	return code
