@@ -74,9 +74,12 @@ func parseConv(a Args) Op {
 	if h, w, ok := a.Flag("p", 0); ok {
 		c.PH, c.PW, padded = h, w, true
 	}
-	psame, p, same := a.Has("psame"), a.Has("p"), a.Has("same")
-	if p != same {
-		a.Fail("write the padding as pN or p same", "conv: %s", choose(p, "p without a number or same", "same without p before it"))
+	// A lone p is left to the check of unused arguments, which knows its
+	// misspellings (p-1).
+	psame, same := a.Has("psame"), a.Has("same")
+	p := same && a.Has("p")
+	if same && !p {
+		a.Fail("write the padding as pN or p same", "conv: same without p before it")
 	}
 	if psame || (p && same) {
 		c.Same = true
