@@ -214,7 +214,7 @@ func (e *emitter) loss() {
 	body = append(prologue(fw), append(body, jen.Return(jen.Id("loss")))...)
 	params := []jen.Code{jen.Id("m").Op("*").Add(op.RT("Memory")), jen.Id("n").Int(), jen.Id("labels").Index().Int32()}
 	e.doc("loss returns the cross-entropy of the main output plus each auxiliary head's times its\n" +
-		"weight, and leaves each output's softmax in place of its logits.")
+		"weight, and leaves each output's probabilities in its softmax's buffer (or in one of their\nown when a backward still reads the logits).")
 	e.f.Func().Id("loss").Params(params...).Float32().Block(body...)
 	e.f.Line()
 	e.doc("lossBackward adds the gradient of loss to the logits' gradients.")

@@ -1,6 +1,6 @@
 // Command cnnc compiles .cnn network descriptions.
 //
-//	cnnc check FILE...              check shapes; exit 0 clean, 1 errors, 2 usage
+//	cnnc check [-v] FILE...         check shapes; exit 0 clean, 1 errors, 2 usage (-v: implied projections)
 //	cnnc summary [--json | --dot | --ir] FILE
 //	                                per-layer shapes, parameters, MACs, activations
 //	cnnc fmt [-w] FILE...           print (or rewrite) files in canonical form
@@ -18,7 +18,8 @@ import (
 const usage = `usage: cnnc <command> [arguments]
 
 commands:
-  check FILE...            check every shape; exit 0 when clean, 1 with errors
+  check [-v] FILE...       check every shape; exit 0 when clean, 1 with errors
+                           (-v: a note for every 1x1 projection a residual implies)
   summary [--json | --dot | --ir] FILE
                            one row per layer: output shape, params, MACs, activations
                            (--dot: a Graphviz picture of the network)

@@ -219,7 +219,8 @@ func scratchSize(mb int) int {
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
-// weight, and leaves each output's softmax in place of its logits.
+// weight, and leaves each output's probabilities in its softmax's buffer (or in one of their
+// own when a backward still reads the logits).
 func loss(m *rt.Memory, n int, labels []int32) float32 {
 	mb, a := m.MaxBatch, m.TAct
 	var loss float32
