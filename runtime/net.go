@@ -265,14 +265,14 @@ func (n *Net) Backward(dlogits []float32) error {
 // training.
 func (n *Net) Gradients() []Tensor { return n.grads }
 
-// TrainStep trains on one batch: forward in training mode, the loss
-// (auxiliary heads included with their weights), backward, and the
-// optimizer's update at the current learning rate. It returns the loss
-// before the update, or ErrNonFinite with the parameters as they were.
-func (n *Net) TrainStep(x []float32, labels []int32) (float32, error) {
+// LossGradients runs the network in training mode on x, returns the loss
+// on labels (auxiliary heads included with their weights) and leaves the
+// gradient of that loss with respect to every parameter in Gradients.
+// Nothing is updated; TrainStep is LossGradients and the optimizer's step.
+func (n *Net) LossGradients(x []float32, labels []int32) (float32, error) {
 	p := n.p
 	if !p.Classifier {
-		return 0, fmt.Errorf("%s: TrainStep needs a classifier (an output of 1x1xClasses); use TrainForward and Backward", p.Package)
+		return 0, fmt.Errorf("%s: the loss needs a classifier (an output of 1x1xClasses); use TrainForward and Backward", p.Package)
 	}
 	k, err := n.batch(x)
 	if err != nil {
@@ -299,6 +299,18 @@ func (n *Net) TrainStep(x []float32, labels []int32) (float32, error) {
 	p.Backward(&n.m, k)
 	if !AllFinite(n.m.Grads) {
 		return loss, ErrNonFinite
+	}
+	return loss, nil
+}
+
+// TrainStep trains on one batch: forward in training mode, the loss
+// (auxiliary heads included with their weights), backward, and the
+// optimizer's update at the current learning rate. It returns the loss
+// before the update, or ErrNonFinite with the parameters as they were.
+func (n *Net) TrainStep(x []float32, labels []int32) (float32, error) {
+	loss, err := n.LossGradients(x, labels)
+	if err != nil {
+		return loss, err
 	}
 	n.opt.setLR(float32(n.state.LR))
 	n.opt.Step()

@@ -3,7 +3,8 @@
 // and to the benchmarks. The checks: shapes and bad inputs, determinism
 // (same seed, same bits), zero allocations, refused non-finite steps, the
 // schedule after SetLR, a save/load round trip and truncated files, and a
-// whole-network directional gradient check against finite differences.
+// whole-network directional gradient check against finite differences, of
+// the logits and of the training loss.
 // Networks above 1 GMAC per image train only with CNNC_LONG=1.
 package nettest
 
@@ -61,6 +62,7 @@ func Run(t *testing.T, newNet New) {
 	t.Run("SetLR", func(t *testing.T) { SetLR(t, newNet) })
 	t.Run("SaveLoad", func(t *testing.T) { SaveLoad(t, newNet) })
 	t.Run("Gradient", func(t *testing.T) { Gradient(t, newNet) })
+	t.Run("LossGradient", func(t *testing.T) { LossGradient(t, newNet) })
 }
 
 // Shapes: outputs of the right size and finite, bad batches refused, the
@@ -289,6 +291,51 @@ func Gradient(t *testing.T, newNet New) {
 	if err := m.Backward(dl); err != nil {
 		t.Fatal(err)
 	}
+	directional(t, m, r, loss)
+}
+
+// LossGradient checks the gradients of the training loss (softmax
+// cross-entropy of the main output and the auxiliary heads, LossGradients)
+// against a central finite difference of the loss along a random
+// direction, with the dropout masks frozen.
+func LossGradient(t *testing.T, newNet New) {
+	m := newNet(2, 1)
+	p := m.Program()
+	if !p.Classifier {
+		t.Skip("not a classifier: no loss")
+	}
+	if heavy(p) {
+		t.Skip("heavy network: CNNC_LONG=1 runs it")
+	}
+	x, labels := Input(p, 2, 13), Labels(p, 2)
+	if _, err := m.TrainForward(x); err != nil {
+		t.Fatal(err)
+	}
+	m.FreezeDropoutMasks(true)
+	if _, err := m.LossGradients(x, labels); err != nil {
+		t.Fatal(err)
+	}
+	grads := make([][]float32, 0, len(m.Gradients()))
+	for _, g := range m.Gradients() {
+		grads = append(grads, append([]float32(nil), g.Data...))
+	}
+	loss := func() float64 {
+		l, err := m.LossGradients(x, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return float64(l)
+	}
+	for i, g := range m.Gradients() {
+		copy(g.Data, grads[i])
+	}
+	directional(t, m, rt.NewRNG(14), loss)
+}
+
+// directional compares the gradients in m.Gradients() along a random
+// direction v of all parameters with a central finite difference of loss.
+func directional(t *testing.T, m *rt.Net, r *rt.RNG, loss func() float64) {
+	t.Helper()
 	var params [][]float32
 	for _, ts := range m.Tensors() {
 		if !ts.Buffer {

@@ -54,7 +54,7 @@ var program = rt.Program{
 	MACs:        MACs,
 	Params:      2640,
 	Buffers:     44,
-	Train:       1782,
+	Train:       1788,
 	Infer:       1152,
 	Saved:       108,
 	Argmax:      0,
@@ -146,6 +146,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	concat1_3.Forward(n, a[648*mb:648*mb+n*108], a[756*mb:756*mb+n*396])
 	bn1.ForwardInfer(n, a[756*mb:756*mb+n*396], a[180*mb:180*mb+n*396], m.Params[214:236], m.Params[236:258], m.Buffers[0:22], m.Buffers[22:44])
 	fc1.Forward(n, a[180*mb:180*mb+n*396], m.Params[258:2634], m.Params[2634:2640], a[576*mb:576*mb+n*6])
+	// relu2: in the epilogue of the conv or fc before it
 	softmax1.Forward(n, a[576*mb:576*mb+n*6], a[576*mb:576*mb+n*6])
 }
 
@@ -153,37 +154,39 @@ func forwardInfer(m *rt.Memory, n int) {
 // keeping every output that backward needs.
 func forwardTrain(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv 6 3x5 d2 p2 (../testdata/nets/mini_misc.cnn:7), 10x9x2 -> 10x5x6
+	// conv1: conv 6 3x5 d2 p2 (../testdata/nets/mini_misc.cnn:8), 10x9x2 -> 10x5x6
 	conv1.Forward(n, a[:n*180], m.Params[0:180], m.Params[180:186], a[180*mb:180*mb+n*300], m.Scratch)
-	// avgpool1: avgpool 3 s2 p1 ceil (../testdata/nets/mini_misc.cnn:7), 10x5x6 -> 6x3x6
+	// avgpool1: avgpool 3 s2 p1 ceil (../testdata/nets/mini_misc.cnn:8), 10x5x6 -> 6x3x6
 	avgpool1.Forward(n, a[180*mb:180*mb+n*300], a[480*mb:480*mb+n*108])
-	// leakyrelu1: leakyrelu 0.2 (../testdata/nets/mini_misc.cnn:8), 6x3x6 -> 6x3x6
+	// leakyrelu1: leakyrelu 0.2 (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x6
 	leakyrelu1.Forward(a[480*mb : 480*mb+n*108])
-	// relu1: relu (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x6
+	// relu1: relu (../testdata/nets/mini_misc.cnn:10), 6x3x6 -> 6x3x6
 	copy(a[588*mb:588*mb+n*108], a[480*mb:480*mb+n*108])
 	rt.ReLUForward(a[588*mb : 588*mb+n*108])
-	// dropout1: dropout 0.3 (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x6
+	// dropout1: dropout 0.3 (../testdata/nets/mini_misc.cnn:10), 6x3x6 -> 6x3x6
 	copy(a[696*mb:696*mb+n*108], a[480*mb:480*mb+n*108])
 	if m.Frozen {
 		dropout1.Backward(a[696*mb:696*mb+n*108], m.Saved[:n*108])
 	} else {
 		dropout1.Forward(a[696*mb:696*mb+n*108], m.Saved[:n*108], m.RNG, true)
 	}
-	// conv2: conv 4 1x1 (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x4
+	// conv2: conv 4 1x1 (../testdata/nets/mini_misc.cnn:10), 6x3x6 -> 6x3x4
 	conv2.Forward(n, a[480*mb:480*mb+n*108], m.Params[186:210], m.Params[210:214], a[804*mb:804*mb+n*72], m.Scratch)
-	// leakyrelu2: leakyrelu (../testdata/nets/mini_misc.cnn:9), 6x3x6 -> 6x3x6
+	// leakyrelu2: leakyrelu (../testdata/nets/mini_misc.cnn:10), 6x3x6 -> 6x3x6
 	copy(a[876*mb:876*mb+n*108], a[480*mb:480*mb+n*108])
 	leakyrelu2.Forward(a[876*mb : 876*mb+n*108])
-	// concat1: concat (../testdata/nets/mini_misc.cnn:9), 6x3x6 + 6x3x6 + 6x3x4 + 6x3x6 -> 6x3x22
+	// concat1: concat (../testdata/nets/mini_misc.cnn:10), 6x3x6 + 6x3x6 + 6x3x4 + 6x3x6 -> 6x3x22
 	concat1.Forward(n, a[588*mb:588*mb+n*108], a[984*mb:984*mb+n*396])
 	concat1_1.Forward(n, a[696*mb:696*mb+n*108], a[984*mb:984*mb+n*396])
 	concat1_2.Forward(n, a[804*mb:804*mb+n*72], a[984*mb:984*mb+n*396])
 	concat1_3.Forward(n, a[876*mb:876*mb+n*108], a[984*mb:984*mb+n*396])
-	// bn1: bn (../testdata/nets/mini_misc.cnn:10), 6x3x22 -> 6x3x22
+	// bn1: bn (../testdata/nets/mini_misc.cnn:11), 6x3x22 -> 6x3x22
 	bn1.ForwardTrain(n, a[984*mb:984*mb+n*396], a[1380*mb:1380*mb+n*396], m.Params[214:236], m.Params[236:258], m.Buffers[0:22], m.Buffers[22:44], m.Fixed[0:22], m.Fixed[22:44])
-	// fc1: fc 6 (../testdata/nets/mini_misc.cnn:10), 6x3x22 -> 1x1x6
+	// fc1: fc 6 (../testdata/nets/mini_misc.cnn:11), 6x3x22 -> 1x1x6
 	fc1.Forward(n, a[1380*mb:1380*mb+n*396], m.Params[258:2634], m.Params[2634:2640], a[1776*mb:1776*mb+n*6])
-	// softmax1: softmax (../testdata/nets/mini_misc.cnn:10), 1x1x6 -> 1x1x6
+	// relu2: relu (../testdata/nets/mini_misc.cnn:11), 1x1x6 -> 1x1x6
+	// relu2: in the epilogue of the fc before it
+	// softmax1: softmax (../testdata/nets/mini_misc.cnn:11), 1x1x6 -> 1x1x6
 	// softmax1: computed by the loss
 }
 
@@ -192,6 +195,7 @@ func forwardTrain(m *rt.Memory, n int) {
 func backward(m *rt.Memory, n int) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
+	rt.ReLUBackward(a[1776*mb:1776*mb+n*6], d[1776*mb:1776*mb+n*6])
 	fc1.BackwardFilter(n, a[1380*mb:1380*mb+n*396], d[1776*mb:1776*mb+n*6], m.Grads[258:2634], m.Grads[2634:2640])
 	fc1.BackwardData(n, d[1776*mb:1776*mb+n*6], m.Params[258:2634], d[1380*mb:1380*mb+n*396])
 	bn1.Backward(n, a[984*mb:984*mb+n*396], d[1380*mb:1380*mb+n*396], m.Params[214:236], m.Fixed[0:22], m.Fixed[22:44], d[984*mb:984*mb+n*396], m.Grads[214:236], m.Grads[236:258])
@@ -227,14 +231,14 @@ func loss(m *rt.Memory, n int, labels []int32) float32 {
 	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 6}.Loss(n, a[1776*mb:1776*mb+n*6], labels, a[1776*mb:1776*mb+n*6])
+	loss += float32(1) * rt.Softmax{Classes: 6}.Loss(n, a[1776*mb:1776*mb+n*6], labels, a[1782*mb:1782*mb+n*6])
 	return loss
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
 func lossBackward(m *rt.Memory, n int, labels []int32) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	rt.Softmax{Classes: 6}.LossBackward(n, a[1776*mb:1776*mb+n*6], labels, float32(1), d[1776*mb:1776*mb+n*6])
+	rt.Softmax{Classes: 6}.LossBackward(n, a[1782*mb:1782*mb+n*6], labels, float32(1), d[1776*mb:1776*mb+n*6])
 }
 
 // The geometry of every layer, all constants.
@@ -250,9 +254,9 @@ var (
 	concat1_2  = rt.Concat{C: 4, Total: 22, Off: 12, HW: 18}
 	concat1_3  = rt.Concat{C: 6, Total: 22, Off: 16, HW: 18}
 	bn1        = rt.BN{C: 22, H: 6, W: 3, Eps: float32(1e-05), Momentum: float32(0.1)}
-	fc1        = rt.FC{In: 396, Out: 6, ReLU: false}
+	fc1        = rt.FC{In: 396, Out: 6, ReLU: true}
 	softmax1   = rt.Softmax{Classes: 6}
 )
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MiniMisc (../testdata/nets/mini_misc.cnn): input 10x9x2\n\n #  name        layer                 output  params    MACs  activations\n 0  input       input 10x9x2          10x9x2       0       0          180\n 1  conv1       conv 6 3x5 d2 p2      10x5x6     186   9,000          300\n 2  avgpool1    avgpool 3 s2 p1 ceil   6x3x6       0       0          108\n 3  leakyrelu1  leakyrelu 0.2          6x3x6       0       0            0\n 4  relu1       relu                   6x3x6       0       0            0\n 5  dropout1    dropout 0.3            6x3x6       0       0            0\n 6  conv2       conv 4 1x1             6x3x4      28     432           72\n 7  leakyrelu2  leakyrelu              6x3x6       0       0            0\n 8  concat1     concat                6x3x22       0       0          396\n 9  bn1         bn                    6x3x22      44       0          396\n10  fc1         fc 6                   1x1x6   2,382   2,376            6\n11  softmax1    softmax                1x1x6       0       0            0\n    total                              1x1x6   2,640  11,808        1,458\n\nparameters: 2,640 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 11,808\nforward activations per image: 1,458 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MiniMisc (../testdata/nets/mini_misc.cnn): input 10x9x2\n\n #  name        layer                 output  params    MACs  activations\n 0  input       input 10x9x2          10x9x2       0       0          180\n 1  conv1       conv 6 3x5 d2 p2      10x5x6     186   9,000          300\n 2  avgpool1    avgpool 3 s2 p1 ceil   6x3x6       0       0          108\n 3  leakyrelu1  leakyrelu 0.2          6x3x6       0       0            0\n 4  relu1       relu                   6x3x6       0       0            0\n 5  dropout1    dropout 0.3            6x3x6       0       0            0\n 6  conv2       conv 4 1x1             6x3x4      28     432           72\n 7  leakyrelu2  leakyrelu              6x3x6       0       0            0\n 8  concat1     concat                6x3x22       0       0          396\n 9  bn1         bn                    6x3x22      44       0          396\n10  fc1         fc 6                   1x1x6   2,382   2,376            6\n11  relu2       relu                   1x1x6       0       0            0\n12  softmax1    softmax                1x1x6       0       0            0\n    total                              1x1x6   2,640  11,808        1,458\n\nparameters: 2,640 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 11,808\nforward activations per image: 1,458 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"
