@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -15,15 +16,24 @@ import (
 	"github.com/cnnc-dev/cnnc/op"
 )
 
-// MaxNodes is how many nodes a network may expand to. It is a variable so
-// that the fuzz test can lower it: inputs that hit the limit are then cheap.
+// The limits of a .cnn file (docs/language.md, "Limits"). They keep every
+// input's cost in time and memory proportional to its size, with small
+// constants, and each is checked before the work it bounds: the file size
+// before parsing, the layers written while parsing, the expansion while
+// expanding.
+
+// MaxNodes is how many layers a network may have after the expansion of
+// blocks and repetitions (the input not counted), and how many elements
+// (layers, block calls, groups) a file may write. It is a variable so that
+// the fuzz test can lower it: inputs that hit the limit are then cheap.
 var MaxNodes = 100000
 
-// Limits that keep hostile or mistaken input from exhausting memory.
 const (
-	MaxRepeat = 10000   // count of one xN repetition
-	MaxNumber = 1 << 24 // any size, count or channel number
-	MaxDepth  = 64      // nested block calls
+	MaxFileSize = 4 << 20 // bytes of a .cnn file
+	MaxCalls    = 100000  // block calls in the expansion
+	MaxRepeat   = 10000   // count of one xN repetition
+	MaxNumber   = 1 << 24 // any size, count or channel number
+	MaxDepth    = 64      // nested block calls
 )
 
 // keywords may not name blocks or labels.
@@ -37,8 +47,20 @@ func isLayerWord(s string) bool { return op.Lookup(s) != nil }
 // Parse parses a .cnn file into its AST, converting a syntax error into an
 // ErrorList.
 func Parse(filename string, src []byte) (*grammar.File, ErrorList) {
-	f, err := grammar.Parse(filename, src)
-	if err != nil {
+	if len(src) > MaxFileSize {
+		start := lexer.Position{Filename: filename, Line: 1, Column: 1}
+		return nil, ErrorList{{Pos: start, End: start, Msg: fmt.Sprintf("the file is larger than %d MB, the limit of a .cnn file", MaxFileSize>>20),
+			Hint: "a .cnn file describes one network: write repeated parts as blocks and xN"}}
+	}
+	f, err := grammar.ParseLimited(filename, src, MaxNodes)
+	var limit *grammar.ElementLimitError
+	switch {
+	case errors.As(err, &limit):
+		end := limit.Pos
+		end.Column++
+		return nil, ErrorList{{Pos: limit.Pos, End: end, Msg: fmt.Sprintf("the file writes more than %d layers, the limit of a network", MaxNodes),
+			Hint: "write repeated parts as blocks and xN"}}
+	case err != nil:
 		return nil, ErrorList{fromParse(err)}
 	}
 	return f, nil
@@ -74,7 +96,7 @@ type resolver struct {
 	errs    ErrorList
 	blocks  map[string]*grammar.Block
 	aborted bool // a limit was reached: stop expanding
-	steps   int  // elements expanded, nodes or not
+	calls   int  // block calls expanded
 }
 
 // scope is a naming and binding context: the top level, or one block
@@ -166,7 +188,7 @@ func (r *resolver) add(sc *scope, n *Node) *Node {
 	if r.aborted {
 		return n
 	}
-	if len(r.net.Nodes) >= MaxNodes {
+	if len(r.net.Nodes) > MaxNodes { // Nodes[0] is the input
 		r.aborted = true
 		r.errorIn(sc, n.Pos, n.End, "check the repetition counts and the blocks that call each other", "the network expands to more than %d layers", MaxNodes)
 		return n
@@ -372,14 +394,8 @@ func (r *resolver) repeat(sc *scope, rp *grammar.Repeat) int {
 const maxErrors = 100
 
 func (r *resolver) elementOnce(sc *scope, e *grammar.Element, in *Node, label string) *Node {
-	r.steps++
-	switch {
-	case len(r.errs) >= maxErrors:
+	if len(r.errs) >= maxErrors {
 		r.aborted = true
-		return nil
-	case r.steps > 2*MaxNodes:
-		r.aborted = true
-		r.errorIn(sc, e.Pos, e.Pos, "check the repetition counts and the blocks that call each other", "the network expands to more than %d elements", 2*MaxNodes)
 		return nil
 	}
 	switch {
@@ -419,6 +435,11 @@ func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Nod
 			r.errorIn(sc, p, end, "a block cannot call itself, directly or through others", "recursive block: %s", strings.Join(cycle, " -> "))
 			return nil
 		}
+	}
+	if r.calls++; r.calls > MaxCalls {
+		r.aborted = true
+		r.errorIn(sc, p, end, "check the repetition counts and the blocks that call each other", "the network expands to more than %d block calls", MaxCalls)
+		return nil
 	}
 	if len(sc.blocks) >= MaxDepth {
 		r.errorIn(sc, p, end, "", "blocks nested more than %d deep", MaxDepth)

@@ -1,0 +1,595 @@
+package grammar
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// The participle parser costs about 30 µs and 16 KB per layer (reflection,
+// a branch context for every alternative tried). fastParse is a hand-written
+// lexer and recursive-descent parser for the same grammar that builds the
+// same AST (positions and token ranges included; TestFastParse and
+// FuzzFastParse compare the two) in linear time. It takes no alternative
+// that participle would not take: wherever it is not sure, and on every
+// syntax error, it gives up and Parse asks participle, so that the errors
+// and their messages stay participle's.
+
+// Token types, as the participle lexer numbers them.
+var (
+	tNL      = Lexer.Symbols()["NL"]
+	tSpace   = Lexer.Symbols()["Space"]
+	tComment = Lexer.Symbols()["Comment"]
+	tSize    = Lexer.Symbols()["Size"]
+	tNumber  = Lexer.Symbols()["Number"]
+	tRepeat  = Lexer.Symbols()["Repeat"]
+	tCall    = Lexer.Symbols()["Call"]
+	tIdent   = Lexer.Symbols()["Ident"]
+	tArrow   = Lexer.Symbols()["Arrow"]
+	tPunct   = Lexer.Symbols()["Punct"]
+)
+
+func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
+func isIdentStart(c byte) bool { return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isWord(c byte) bool       { return isIdentStart(c) || isDigit(c) }
+
+func digits(s string, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
+
+// match returns the type and end of the token at s[i:], trying Rules in
+// order with their regular expressions' meaning; ok is false when no rule
+// matches.
+func match(s string, i int) (typ lexer.TokenType, end int, ok bool) {
+	c := s[i]
+	// NL: ([ \t\r]*(#[^\n]*)?\n)+
+	end = -1
+	for j := i; ; {
+		k := j
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r') {
+			k++
+		}
+		if k < len(s) && s[k] == '#' {
+			if n := strings.IndexByte(s[k:], '\n'); n >= 0 {
+				k += n
+			} else {
+				k = len(s)
+			}
+		}
+		if k >= len(s) || s[k] != '\n' {
+			break
+		}
+		j = k + 1
+		end = j
+	}
+	if end > 0 {
+		return tNL, end, true
+	}
+	switch {
+	case c == ' ' || c == '\t' || c == '\r':
+		j := i
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r') {
+			j++
+		}
+		return tSpace, j, true
+	case c == '#':
+		if n := strings.IndexByte(s[i:], '\n'); n >= 0 {
+			return tComment, i + n, true
+		}
+		return tComment, len(s), true
+	case isDigit(c) || c == '.':
+		j := digits(s, i)
+		if j > i { // Size: [0-9]+(x[0-9]+)+
+			k := j
+			for k+1 < len(s) && s[k] == 'x' && isDigit(s[k+1]) {
+				k = digits(s, k+1)
+			}
+			if k > j {
+				return tSize, k, true
+			}
+		}
+		// Number: ([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?
+		switch {
+		case j > i && j < len(s) && s[j] == '.':
+			j = digits(s, j+1)
+		case j > i:
+		case i+1 < len(s) && isDigit(s[i+1]):
+			j = digits(s, i+1)
+		default:
+			return 0, 0, false // "." alone
+		}
+		if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
+			k := j + 1
+			if k < len(s) && (s[k] == '-' || s[k] == '+') {
+				k++
+			}
+			if k < len(s) && isDigit(s[k]) {
+				j = digits(s, k)
+			}
+		}
+		return tNumber, j, true
+	case isIdentStart(c):
+		if c == 'x' && i+1 < len(s) && isDigit(s[i+1]) { // Repeat: x[0-9]+\b
+			if j := digits(s, i+1); j == len(s) || !isWord(s[j]) {
+				return tRepeat, j, true
+			}
+		}
+		j := i + 1
+		for j < len(s) && isWord(s[j]) {
+			j++
+		}
+		if j < len(s) && s[j] == '(' {
+			return tCall, j + 1, true
+		}
+		return tIdent, j, true
+	case c == '-' && i+1 < len(s) && s[i+1] == '>':
+		return tArrow, i + 2, true
+	case strings.IndexByte("-+*/(){}|,:", c) >= 0:
+		return tPunct, i + 1, true
+	}
+	return 0, 0, false
+}
+
+// lex returns the tokens of src, elided ones included, ending with EOF, as
+// the participle lexer does; ok is false at a character no rule matches.
+func lex(filename, s string) (toks []lexer.Token, bad lexer.Position, ok bool) {
+	pos := lexer.Position{Filename: filename, Line: 1, Column: 1}
+	toks = make([]lexer.Token, 0, len(s)/3+1)
+	for i := 0; i < len(s); {
+		typ, end, ok := match(s, i)
+		if !ok {
+			return nil, pos, false
+		}
+		span := s[i:end]
+		toks = append(toks, lexer.Token{Type: typ, Value: span, Pos: pos})
+		if typ == tNL || typ == tComment {
+			pos.Advance(span)
+		} else { // one line, ASCII
+			pos.Offset += len(span)
+			pos.Column += len(span)
+		}
+		i = end
+	}
+	return append(toks, lexer.EOFToken(pos)), pos, true
+}
+
+// ElementLimitError is returned by ParseLimited when a file writes more
+// elements (layers, calls, groups) than the limit: the parse stops there.
+type ElementLimitError struct {
+	Pos   lexer.Position
+	Limit int
+}
+
+func (e *ElementLimitError) Error() string { return "too many elements" }
+
+// giveUp is panicked by the fast parser when participle must decide.
+type giveUp struct{ at *lexer.Token }
+
+type fast struct {
+	toks       []lexer.Token
+	raw, next  int // participle's raw cursor and next non-elided token
+	elems, max int
+}
+
+func elided(t lexer.TokenType) bool { return t == tSpace || t == tComment }
+
+// peek returns the k-th non-elided token from the cursor (0 is the next).
+func (p *fast) peek(k int) *lexer.Token {
+	i := p.next
+	for {
+		t := &p.toks[i]
+		if t.Type == lexer.EOF || (!elided(t.Type) && k == 0) {
+			return t
+		}
+		if !elided(t.Type) {
+			k--
+		}
+		i++
+	}
+}
+
+func (p *fast) is(k int, value string) bool {
+	return p.peek(k).Value == value && p.peek(k).Type != lexer.EOF
+}
+func (p *fast) isType(k int, typ lexer.TokenType) bool { return p.peek(k).Type == typ }
+
+func (p *fast) fail() { panic(giveUp{p.peek(0)}) }
+
+// take consumes the next token.
+func (p *fast) take() string {
+	t := &p.toks[p.next]
+	if t.Type == lexer.EOF {
+		p.fail()
+	}
+	p.next++
+	p.raw = p.next
+	for elided(p.toks[p.next].Type) {
+		p.next++
+	}
+	return t.Value
+}
+
+func (p *fast) expect(value string) {
+	if !p.is(0, value) {
+		p.fail()
+	}
+	p.take()
+}
+
+func (p *fast) expectType(typ lexer.TokenType) string {
+	if !p.isType(0, typ) {
+		p.fail()
+	}
+	return p.take()
+}
+
+func (p *fast) optNL() string {
+	if p.isType(0, tNL) {
+		return p.take()
+	}
+	return ""
+}
+
+func (p *fast) pos() lexer.Position { return p.toks[p.next].Pos }
+
+// span is participle's Tokens of a node that started at raw cursor start.
+func (p *fast) span(start int) []lexer.Token { return p.toks[start:p.raw:p.raw] }
+
+func (p *fast) file() *File {
+	f := &File{Pos: p.pos()}
+	f.Head = p.optNL()
+	for !p.isType(0, lexer.EOF) {
+		f.Stmts = append(f.Stmts, p.stmt())
+	}
+	return f
+}
+
+func (p *fast) stmt() *Stmt {
+	st := &Stmt{Pos: p.pos()}
+	switch {
+	case p.is(0, "network") && p.isType(1, tIdent):
+		st.Network = &Network{Pos: p.pos()}
+		start := p.raw
+		p.take()
+		st.Network.Name = p.take()
+		st.Network.Tokens = p.span(start)
+	case p.is(0, "input") && p.isType(1, tSize):
+		st.Input = &Input{Pos: p.pos()}
+		start := p.raw
+		p.take()
+		st.Input.Size = p.take()
+		st.Input.Tokens = p.span(start)
+	case p.is(0, "block") && p.isType(1, tCall):
+		st.Block = p.block()
+	case p.is(0, "train") && p.is(1, "{"):
+		st.Train = p.train()
+	default:
+		st.Chain = p.chain()
+	}
+	st.After = p.optNL()
+	return st
+}
+
+func (p *fast) block() *Block {
+	b := &Block{Pos: p.pos()}
+	start := p.raw
+	p.take()
+	b.Name = CallName(strings.TrimSuffix(p.take(), "("))
+	if p.isType(0, tIdent) {
+		for {
+			b.Params = append(b.Params, &Param{Pos: p.pos(), Name: p.expectType(tIdent)})
+			if !p.is(0, ",") {
+				break
+			}
+			p.take()
+		}
+	}
+	p.expect(")")
+	p.expect("{")
+	b.Open = p.optNL()
+	b.Body = p.chain()
+	b.Close = p.optNL()
+	p.expect("}")
+	b.Tokens = p.span(start)
+	return b
+}
+
+func (p *fast) train() *Train {
+	t := &Train{Pos: p.pos()}
+	p.take()
+	p.take()
+	t.Open = p.optNL()
+	for p.isType(0, tIdent) {
+		s := &Setting{Pos: p.pos()}
+		start := p.raw
+		s.Key = p.take()
+		s.Args = p.args()
+		s.After = p.optNL()
+		s.Tokens = p.span(start)
+		t.Settings = append(t.Settings, s)
+	}
+	p.expect("}")
+	return t
+}
+
+// chain: Element ( NL? "->" NL? Element )*.
+func (p *fast) chain() *Chain {
+	c := &Chain{Pos: p.pos(), First: p.element()}
+	for p.isType(0, tArrow) || p.isType(0, tNL) && p.isType(1, tArrow) {
+		l := &Link{Pos: p.pos()}
+		l.Before = p.optNL()
+		p.take()
+		l.After = p.optNL()
+		l.Elem = p.element()
+		c.Rest = append(c.Rest, l)
+	}
+	return c
+}
+
+func (p *fast) element() *Element {
+	p.elems++
+	if p.max > 0 && p.elems > p.max {
+		panic(&ElementLimitError{Pos: p.pos(), Limit: p.max})
+	}
+	e := &Element{Pos: p.pos()}
+	start := p.raw
+	if p.isType(0, tIdent) && p.is(1, ":") {
+		label := p.take()
+		e.Label = &label
+		p.take()
+	}
+	switch {
+	case p.is(0, "concat") && p.is(1, "{"):
+		e.Concat = p.concat()
+	case p.is(0, "residual") && p.is(1, "{"):
+		e.Residual = p.residual()
+	case p.is(0, "aux") && (p.is(1, "{") || p.is(1, "weight")):
+		e.Aux = p.aux()
+	case p.isType(0, tCall):
+		e.Call = p.call()
+	case p.isType(0, tIdent):
+		l := &Layer{Pos: p.pos()}
+		start := p.raw
+		l.Word = p.take()
+		l.Args = p.args()
+		l.Tokens = p.span(start)
+		e.Layer = l
+	default:
+		p.fail()
+	}
+	switch {
+	case p.isType(0, tRepeat):
+		r := &Repeat{Pos: p.pos()}
+		start := p.raw
+		count := p.take()
+		r.Count = &count
+		r.Tokens = p.span(start)
+		e.Repeat = r
+	case p.is(0, "x("):
+		r := &Repeat{Pos: p.pos()}
+		start := p.raw
+		p.take()
+		r.Expr = p.expr()
+		p.expect(")")
+		r.Tokens = p.span(start)
+		e.Repeat = r
+	}
+	e.Tokens = p.span(start)
+	return e
+}
+
+func (p *fast) concat() *Concat {
+	c := &Concat{Pos: p.pos()}
+	p.take()
+	p.take()
+	c.Open = p.optNL()
+	c.First = p.chain()
+	for p.is(0, "|") || p.isType(0, tNL) && p.is(1, "|") {
+		b := &Branch{Pos: p.pos()}
+		b.Before = p.optNL()
+		p.take()
+		b.After = p.optNL()
+		b.Chain = p.chain()
+		c.Branches = append(c.Branches, b)
+	}
+	c.Close = p.optNL()
+	p.expect("}")
+	return c
+}
+
+func (p *fast) residual() *Residual {
+	r := &Residual{Pos: p.pos()}
+	p.take()
+	p.take()
+	r.Open = p.optNL()
+	r.Body = p.chain()
+	r.Close = p.optNL()
+	p.expect("}")
+	if p.is(0, "shortcut") {
+		if !p.is(1, "{") {
+			p.fail()
+		}
+		p.take()
+		r.Shortcut = p.braced()
+	}
+	return r
+}
+
+func (p *fast) braced() *Braced {
+	b := &Braced{Pos: p.pos()}
+	p.expect("{")
+	b.Open = p.optNL()
+	b.Chain = p.chain()
+	b.Close = p.optNL()
+	p.expect("}")
+	return b
+}
+
+func (p *fast) aux() *Aux {
+	a := &Aux{Pos: p.pos()}
+	start := p.raw
+	p.take()
+	if p.is(0, "weight") {
+		p.take()
+		a.Weight = p.expr()
+	}
+	a.Head = p.braced()
+	a.Tokens = p.span(start)
+	return a
+}
+
+func (p *fast) call() *Call {
+	c := &Call{Pos: p.pos()}
+	start := p.raw
+	c.Name = CallName(strings.TrimSuffix(p.take(), "("))
+	if !p.is(0, ")") {
+		for {
+			c.Args = append(c.Args, p.expr())
+			if !p.is(0, ",") {
+				break
+			}
+			p.take()
+		}
+	}
+	p.expect(")")
+	c.Tokens = p.span(start)
+	return c
+}
+
+// args: Arg*, where an Arg is a Size, a Flag or a Term.
+func (p *fast) args() []*Arg {
+	var args []*Arg
+	for {
+		t := p.peek(0)
+		a := &Arg{Pos: t.Pos}
+		start := p.raw
+		switch {
+		case t.Type == tSize:
+			s := p.take()
+			a.Size = &s
+		case t.Type == tCall:
+			f := &Flag{Pos: t.Pos}
+			f.Name = CallName(strings.TrimSuffix(p.take(), "("))
+			f.Value = p.expr()
+			p.expect(")")
+			a.Flag = f
+		case t.Type == tNumber || t.Type == tIdent || t.Value == "(" || t.Value == "-":
+			a.Term = p.term()
+		default:
+			return args
+		}
+		a.Tokens = p.span(start)
+		args = append(args, a)
+	}
+}
+
+func (p *fast) expr() *Expr {
+	e := &Expr{Pos: p.pos()}
+	start := p.raw
+	e.Left = p.term()
+	for p.is(0, "+") || p.is(0, "-") {
+		op := p.take()
+		e.Rest = append(e.Rest, &OpTerm{Op: op, Term: p.term()})
+	}
+	e.Tokens = p.span(start)
+	return e
+}
+
+func (p *fast) term() *Term {
+	t := &Term{Left: p.factor()}
+	for p.is(0, "*") || p.is(0, "/") {
+		op := p.take()
+		t.Rest = append(t.Rest, &OpFactor{Op: op, Factor: p.factor()})
+	}
+	return t
+}
+
+func (p *fast) factor() *Factor {
+	f := &Factor{Pos: p.pos()}
+	if p.is(0, "-") {
+		p.take()
+		f.Neg = true
+	}
+	switch {
+	case p.isType(0, tNumber):
+		s := p.take()
+		f.Number = &s
+	case p.isType(0, tIdent):
+		s := p.take()
+		f.Ident = &s
+	case p.is(0, "("):
+		p.take()
+		f.Sub = p.expr()
+		p.expect(")")
+	default:
+		p.fail()
+	}
+	return f
+}
+
+// fastParse parses src with the hand-written parser. ok is false when it
+// gave up (a syntax error, or something participle must decide); at is then
+// the token where it stopped, or nil for a character no rule matches (bad
+// is its position). maxElems > 0 stops the parse with an
+// *ElementLimitError at the first element past it.
+func fastParse(filename string, src []byte, maxElems int) (f *File, ok bool, at *lexer.Token, bad lexer.Position, limit *ElementLimitError) {
+	toks, bad, good := lex(filename, string(src))
+	if !good {
+		return nil, false, nil, bad, nil
+	}
+	p := &fast{toks: toks, max: maxElems}
+	for elided(p.toks[p.next].Type) {
+		p.next++
+	}
+	defer func() {
+		switch x := recover().(type) {
+		case nil:
+		case giveUp:
+			f, ok, at = nil, false, x.at
+		case *ElementLimitError:
+			f, ok, limit = nil, false, x
+		default:
+			panic(x)
+		}
+	}()
+	f = p.file()
+	if len(f.Stmts) == 0 {
+		return nil, false, p.peek(0), bad, nil
+	}
+	return f, true, nil, bad, nil
+}
+
+// fallbackSize is the largest file whose syntax errors participle reports
+// (with what it expected); a larger file's are reported by the fast parser.
+const fallbackSize = 64 << 10
+
+// ParseLimited parses src as Parse does, stopping with an
+// *ElementLimitError when the file writes more than maxElems elements
+// (layers, block calls, groups; 0 means no limit).
+func ParseLimited(filename string, src []byte, maxElems int) (*File, error) {
+	f, ok, at, bad, limit := fastParse(filename, src, maxElems)
+	switch {
+	case ok:
+		return f, nil
+	case limit != nil:
+		return nil, limit
+	case len(src) <= fallbackSize:
+		return Parser.ParseBytes(filename, src)
+	case at == nil:
+		return nil, &lexer.Error{Msg: fmt.Sprintf("invalid input text %q", sample(src[bad.Offset:])), Pos: bad}
+	}
+	return nil, &participle.UnexpectedTokenError{Unexpected: *at}
+}
+
+func sample(b []byte) string {
+	r := []rune(string(b[:min(len(b), 64)]))
+	if len(r) > 16 {
+		r = append(r[:16], []rune("...")...)
+	}
+	return string(r)
+}
