@@ -23,17 +23,19 @@ import (
 // expanding.
 
 // MaxNodes is how many layers a network may have after the expansion of
-// blocks and repetitions (the input not counted), and how many elements
-// (layers, block calls, groups) a file may write. It is a variable so that
-// the fuzz test can lower it: inputs that hit the limit are then cheap.
+// blocks and repetitions (the input not counted), how many block calls the
+// expansion may make, and how many elements (layers, block calls, groups) a
+// file may write. It is a variable so that the fuzz test can lower it:
+// inputs that hit the limits are then cheap.
 var MaxNodes = 100000
 
 const (
-	MaxFileSize = 4 << 20 // bytes of a .cnn file
-	MaxCalls    = 100000  // block calls in the expansion
-	MaxRepeat   = 10000   // count of one xN repetition
-	MaxNumber   = 1 << 24 // any size, count or channel number
-	MaxDepth    = 64      // nested block calls
+	MaxFileSize = 4 << 20   // bytes of a .cnn file
+	MaxWords    = 1_000_000 // words, numbers and symbols of a file (comments and spaces not counted)
+	MaxCalls    = 100000    // block calls in the expansion
+	MaxRepeat   = 10000     // count of one xN repetition
+	MaxNumber   = 1 << 24   // any size, count or channel number
+	MaxDepth    = 64        // nested block calls
 )
 
 // keywords may not name blocks or labels.
@@ -52,13 +54,14 @@ func Parse(filename string, src []byte) (*grammar.File, ErrorList) {
 		return nil, ErrorList{{Pos: start, End: start, Msg: fmt.Sprintf("the file is larger than %d MB, the limit of a .cnn file", MaxFileSize>>20),
 			Hint: "a .cnn file describes one network: write repeated parts as blocks and xN"}}
 	}
-	f, err := grammar.ParseLimited(filename, src, MaxNodes)
-	var limit *grammar.ElementLimitError
+	f, err := grammar.ParseLimited(filename, src, grammar.Limits{Elements: MaxNodes, Words: MaxWords})
+	var limit *grammar.LimitError
 	switch {
+	case errors.As(err, &limit) && limit.Words:
+		return nil, ErrorList{{Pos: limit.Pos, End: limit.Pos, Msg: fmt.Sprintf("the file has more than %d words, numbers and symbols, the limit of a .cnn file", MaxWords),
+			Hint: "a .cnn file describes one network: write repeated parts as blocks and xN"}}
 	case errors.As(err, &limit):
-		end := limit.Pos
-		end.Column++
-		return nil, ErrorList{{Pos: limit.Pos, End: end, Msg: fmt.Sprintf("the file writes more than %d layers, the limit of a network", MaxNodes),
+		return nil, ErrorList{{Pos: limit.Pos, End: limit.Pos, Msg: fmt.Sprintf("the file writes more than %d layers, the limit of a network", MaxNodes),
 			Hint: "write repeated parts as blocks and xN"}}
 	case err != nil:
 		return nil, ErrorList{fromParse(err)}
@@ -436,9 +439,9 @@ func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Nod
 			return nil
 		}
 	}
-	if r.calls++; r.calls > MaxCalls {
+	if r.calls++; r.calls > MaxNodes {
 		r.aborted = true
-		r.errorIn(sc, p, end, "check the repetition counts and the blocks that call each other", "the network expands to more than %d block calls", MaxCalls)
+		r.errorIn(sc, p, end, "check the repetition counts and the blocks that call each other", "the network expands to more than %d block calls", MaxNodes)
 		return nil
 	}
 	if len(sc.blocks) >= MaxDepth {

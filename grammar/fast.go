@@ -135,45 +135,99 @@ func match(s string, i int) (typ lexer.TokenType, end int, ok bool) {
 	return 0, 0, false
 }
 
-// lex returns the tokens of src, elided ones included, ending with EOF, as
-// the participle lexer does; ok is false at a character no rule matches.
-func lex(filename, s string) (toks []lexer.Token, bad lexer.Position, ok bool) {
-	pos := lexer.Position{Filename: filename, Line: 1, Column: 1}
-	toks = make([]lexer.Token, 0, len(s)/3+1)
-	for i := 0; i < len(s); {
-		typ, end, ok := match(s, i)
-		if !ok {
-			return nil, pos, false
+// lexOne appends the next token of the source (EOF at its end) to p.toks,
+// as the participle lexer would; it gives up at a character no rule
+// matches, and stops at the limit on tokens.
+func (p *fast) lexOne() {
+	s, i := p.src, p.pos.Offset
+	if i >= len(s) {
+		p.toks = append(p.toks, lexer.EOFToken(p.pos))
+		return
+	}
+	typ, end, ok := match(s, i)
+	if !ok {
+		panic(giveUp{bad: true})
+	}
+	if !elided(typ) {
+		if p.words++; p.maxWords > 0 && p.words > p.maxWords {
+			panic(&LimitError{Pos: p.pos, Words: true, Limit: p.maxWords})
 		}
-		span := s[i:end]
-		toks = append(toks, lexer.Token{Type: typ, Value: span, Pos: pos})
-		if typ == tNL || typ == tComment {
-			pos.Advance(span)
-		} else { // one line, ASCII
-			pos.Offset += len(span)
-			pos.Column += len(span)
+	}
+	span := s[i:end]
+	p.toks = append(p.toks, lexer.Token{Type: typ, Value: span, Pos: p.pos})
+	if typ == tNL || typ == tComment {
+		p.pos.Advance(span)
+	} else { // one line, ASCII
+		p.pos.Offset += len(span)
+		p.pos.Column += len(span)
+	}
+}
+
+// count is the pre-scan: it counts the tokens of the source (up to a
+// character no rule matches), so that they are stored in one allocation,
+// and stops with a *LimitError at the first word past the limit, before
+// anything is parsed.
+func (p *fast) count() int {
+	n, words := 0, 0
+	for i := 0; i < len(p.src); n++ {
+		typ, end, ok := match(p.src, i)
+		if !ok {
+			break
+		}
+		if !elided(typ) {
+			if words++; p.maxWords > 0 && words > p.maxWords {
+				pos := p.pos
+				pos.Advance(p.src[:i])
+				panic(&LimitError{Pos: pos, Words: true, Limit: p.maxWords})
+			}
 		}
 		i = end
 	}
-	return append(toks, lexer.EOFToken(pos)), pos, true
+	return n
 }
 
-// ElementLimitError is returned by ParseLimited when a file writes more
-// elements (layers, calls, groups) than the limit: the parse stops there.
-type ElementLimitError struct {
+// tok returns token i, lexing up to it.
+func (p *fast) tok(i int) *lexer.Token {
+	for len(p.toks) <= i {
+		if n := len(p.toks); n > 0 && p.toks[n-1].Type == lexer.EOF {
+			return &p.toks[n-1]
+		}
+		p.lexOne()
+	}
+	return &p.toks[i]
+}
+
+// Limits bound what ParseLimited reads; 0 is no limit.
+type Limits struct {
+	Elements int // layers, block calls and groups written
+	Words    int // tokens other than spaces and comments: words, numbers, symbols
+}
+
+// LimitError is returned by ParseLimited when a file crosses one of its
+// Limits: the parse stops at Pos.
+type LimitError struct {
 	Pos   lexer.Position
+	Words bool // the limit on words, else on elements
 	Limit int
 }
 
-func (e *ElementLimitError) Error() string { return "too many elements" }
+func (e *LimitError) Error() string { return fmt.Sprintf("%s: more than %d", e.Pos, e.Limit) }
 
-// giveUp is panicked by the fast parser when participle must decide.
-type giveUp struct{ at *lexer.Token }
+// giveUp is panicked by the fast parser when participle must decide: at a
+// token, or at a character no rule matches (bad).
+type giveUp struct {
+	at  *lexer.Token
+	bad bool
+}
 
 type fast struct {
-	toks       []lexer.Token
-	raw, next  int // participle's raw cursor and next non-elided token
-	elems, max int
+	src       string
+	pos       lexer.Position // of the next token to lex
+	toks      []lexer.Token  // lexed so far
+	raw, next int            // participle's raw cursor and next non-elided token
+
+	elems, maxElems int
+	words, maxWords int
 }
 
 func elided(t lexer.TokenType) bool { return t == tSpace || t == tComment }
@@ -182,7 +236,7 @@ func elided(t lexer.TokenType) bool { return t == tSpace || t == tComment }
 func (p *fast) peek(k int) *lexer.Token {
 	i := p.next
 	for {
-		t := &p.toks[i]
+		t := p.tok(i)
 		if t.Type == lexer.EOF || (!elided(t.Type) && k == 0) {
 			return t
 		}
@@ -198,19 +252,17 @@ func (p *fast) is(k int, value string) bool {
 }
 func (p *fast) isType(k int, typ lexer.TokenType) bool { return p.peek(k).Type == typ }
 
-func (p *fast) fail() { panic(giveUp{p.peek(0)}) }
+func (p *fast) fail() { panic(giveUp{at: p.peek(0)}) }
 
 // take consumes the next token.
 func (p *fast) take() string {
-	t := &p.toks[p.next]
+	t := p.tok(p.next)
 	if t.Type == lexer.EOF {
 		p.fail()
 	}
 	p.next++
 	p.raw = p.next
-	for elided(p.toks[p.next].Type) {
-		p.next++
-	}
+	p.skip()
 	return t.Value
 }
 
@@ -235,13 +287,20 @@ func (p *fast) optNL() string {
 	return ""
 }
 
-func (p *fast) pos() lexer.Position { return p.toks[p.next].Pos }
+// skip moves the next cursor past elided tokens.
+func (p *fast) skip() {
+	for elided(p.tok(p.next).Type) {
+		p.next++
+	}
+}
+
+func (p *fast) at() lexer.Position { return p.tok(p.next).Pos }
 
 // span is participle's Tokens of a node that started at raw cursor start.
 func (p *fast) span(start int) []lexer.Token { return p.toks[start:p.raw:p.raw] }
 
 func (p *fast) file() *File {
-	f := &File{Pos: p.pos()}
+	f := &File{Pos: p.at()}
 	f.Head = p.optNL()
 	for !p.isType(0, lexer.EOF) {
 		f.Stmts = append(f.Stmts, p.stmt())
@@ -250,16 +309,16 @@ func (p *fast) file() *File {
 }
 
 func (p *fast) stmt() *Stmt {
-	st := &Stmt{Pos: p.pos()}
+	st := &Stmt{Pos: p.at()}
 	switch {
 	case p.is(0, "network") && p.isType(1, tIdent):
-		st.Network = &Network{Pos: p.pos()}
+		st.Network = &Network{Pos: p.at()}
 		start := p.raw
 		p.take()
 		st.Network.Name = p.take()
 		st.Network.Tokens = p.span(start)
 	case p.is(0, "input") && p.isType(1, tSize):
-		st.Input = &Input{Pos: p.pos()}
+		st.Input = &Input{Pos: p.at()}
 		start := p.raw
 		p.take()
 		st.Input.Size = p.take()
@@ -276,13 +335,13 @@ func (p *fast) stmt() *Stmt {
 }
 
 func (p *fast) block() *Block {
-	b := &Block{Pos: p.pos()}
+	b := &Block{Pos: p.at()}
 	start := p.raw
 	p.take()
 	b.Name = CallName(strings.TrimSuffix(p.take(), "("))
 	if p.isType(0, tIdent) {
 		for {
-			b.Params = append(b.Params, &Param{Pos: p.pos(), Name: p.expectType(tIdent)})
+			b.Params = append(b.Params, &Param{Pos: p.at(), Name: p.expectType(tIdent)})
 			if !p.is(0, ",") {
 				break
 			}
@@ -300,12 +359,12 @@ func (p *fast) block() *Block {
 }
 
 func (p *fast) train() *Train {
-	t := &Train{Pos: p.pos()}
+	t := &Train{Pos: p.at()}
 	p.take()
 	p.take()
 	t.Open = p.optNL()
 	for p.isType(0, tIdent) {
-		s := &Setting{Pos: p.pos()}
+		s := &Setting{Pos: p.at()}
 		start := p.raw
 		s.Key = p.take()
 		s.Args = p.args()
@@ -319,9 +378,9 @@ func (p *fast) train() *Train {
 
 // chain: Element ( NL? "->" NL? Element )*.
 func (p *fast) chain() *Chain {
-	c := &Chain{Pos: p.pos(), First: p.element()}
+	c := &Chain{Pos: p.at(), First: p.element()}
 	for p.isType(0, tArrow) || p.isType(0, tNL) && p.isType(1, tArrow) {
-		l := &Link{Pos: p.pos()}
+		l := &Link{Pos: p.at()}
 		l.Before = p.optNL()
 		p.take()
 		l.After = p.optNL()
@@ -332,11 +391,10 @@ func (p *fast) chain() *Chain {
 }
 
 func (p *fast) element() *Element {
-	p.elems++
-	if p.max > 0 && p.elems > p.max {
-		panic(&ElementLimitError{Pos: p.pos(), Limit: p.max})
+	if p.elems++; p.maxElems > 0 && p.elems > p.maxElems {
+		panic(&LimitError{Pos: p.at(), Limit: p.maxElems})
 	}
-	e := &Element{Pos: p.pos()}
+	e := &Element{Pos: p.at()}
 	start := p.raw
 	if p.isType(0, tIdent) && p.is(1, ":") {
 		label := p.take()
@@ -353,7 +411,7 @@ func (p *fast) element() *Element {
 	case p.isType(0, tCall):
 		e.Call = p.call()
 	case p.isType(0, tIdent):
-		l := &Layer{Pos: p.pos()}
+		l := &Layer{Pos: p.at()}
 		start := p.raw
 		l.Word = p.take()
 		l.Args = p.args()
@@ -364,14 +422,14 @@ func (p *fast) element() *Element {
 	}
 	switch {
 	case p.isType(0, tRepeat):
-		r := &Repeat{Pos: p.pos()}
+		r := &Repeat{Pos: p.at()}
 		start := p.raw
 		count := p.take()
 		r.Count = &count
 		r.Tokens = p.span(start)
 		e.Repeat = r
 	case p.is(0, "x("):
-		r := &Repeat{Pos: p.pos()}
+		r := &Repeat{Pos: p.at()}
 		start := p.raw
 		p.take()
 		r.Expr = p.expr()
@@ -384,13 +442,13 @@ func (p *fast) element() *Element {
 }
 
 func (p *fast) concat() *Concat {
-	c := &Concat{Pos: p.pos()}
+	c := &Concat{Pos: p.at()}
 	p.take()
 	p.take()
 	c.Open = p.optNL()
 	c.First = p.chain()
 	for p.is(0, "|") || p.isType(0, tNL) && p.is(1, "|") {
-		b := &Branch{Pos: p.pos()}
+		b := &Branch{Pos: p.at()}
 		b.Before = p.optNL()
 		p.take()
 		b.After = p.optNL()
@@ -403,7 +461,7 @@ func (p *fast) concat() *Concat {
 }
 
 func (p *fast) residual() *Residual {
-	r := &Residual{Pos: p.pos()}
+	r := &Residual{Pos: p.at()}
 	p.take()
 	p.take()
 	r.Open = p.optNL()
@@ -421,7 +479,7 @@ func (p *fast) residual() *Residual {
 }
 
 func (p *fast) braced() *Braced {
-	b := &Braced{Pos: p.pos()}
+	b := &Braced{Pos: p.at()}
 	p.expect("{")
 	b.Open = p.optNL()
 	b.Chain = p.chain()
@@ -431,7 +489,7 @@ func (p *fast) braced() *Braced {
 }
 
 func (p *fast) aux() *Aux {
-	a := &Aux{Pos: p.pos()}
+	a := &Aux{Pos: p.at()}
 	start := p.raw
 	p.take()
 	if p.is(0, "weight") {
@@ -444,7 +502,7 @@ func (p *fast) aux() *Aux {
 }
 
 func (p *fast) call() *Call {
-	c := &Call{Pos: p.pos()}
+	c := &Call{Pos: p.at()}
 	start := p.raw
 	c.Name = CallName(strings.TrimSuffix(p.take(), "("))
 	if !p.is(0, ")") {
@@ -489,7 +547,7 @@ func (p *fast) args() []*Arg {
 }
 
 func (p *fast) expr() *Expr {
-	e := &Expr{Pos: p.pos()}
+	e := &Expr{Pos: p.at()}
 	start := p.raw
 	e.Left = p.term()
 	for p.is(0, "+") || p.is(0, "-") {
@@ -510,7 +568,7 @@ func (p *fast) term() *Term {
 }
 
 func (p *fast) factor() *Factor {
-	f := &Factor{Pos: p.pos()}
+	f := &Factor{Pos: p.at()}
 	if p.is(0, "-") {
 		p.take()
 		f.Neg = true
@@ -534,45 +592,34 @@ func (p *fast) factor() *Factor {
 
 // fastParse parses src with the hand-written parser. ok is false when it
 // gave up (a syntax error, or something participle must decide); at is then
-// the token where it stopped, or nil for a character no rule matches (bad
-// is its position). maxElems > 0 stops the parse with an
-// *ElementLimitError at the first element past it.
-func fastParse(filename string, src []byte, maxElems int) (f *File, ok bool, at *lexer.Token, bad lexer.Position, limit *ElementLimitError) {
-	toks, bad, good := lex(filename, string(src))
-	if !good {
-		return nil, false, nil, bad, nil
-	}
-	p := &fast{toks: toks, max: maxElems}
-	for elided(p.toks[p.next].Type) {
-		p.next++
-	}
+// the token where it stopped, or nil at a character no rule matches (bad
+// is its position). A crossed limit stops it with a *LimitError.
+func fastParse(filename string, src []byte, lim Limits) (f *File, ok bool, at *lexer.Token, bad lexer.Position, limit *LimitError) {
+	p := &fast{src: string(src), pos: lexer.Position{Filename: filename, Line: 1, Column: 1}, maxElems: lim.Elements, maxWords: lim.Words}
 	defer func() {
 		switch x := recover().(type) {
 		case nil:
 		case giveUp:
-			f, ok, at = nil, false, x.at
-		case *ElementLimitError:
+			f, ok, at, bad = nil, false, x.at, p.pos
+		case *LimitError:
 			f, ok, limit = nil, false, x
 		default:
 			panic(x)
 		}
 	}()
-	f = p.file()
-	if len(f.Stmts) == 0 {
-		return nil, false, p.peek(0), bad, nil
-	}
-	return f, true, nil, bad, nil
+	p.toks = make([]lexer.Token, 0, p.count()+1)
+	p.skip()
+	return p.file(), true, nil, bad, nil
 }
 
 // fallbackSize is the largest file whose syntax errors participle reports
 // (with what it expected); a larger file's are reported by the fast parser.
 const fallbackSize = 64 << 10
 
-// ParseLimited parses src as Parse does, stopping with an
-// *ElementLimitError when the file writes more than maxElems elements
-// (layers, block calls, groups; 0 means no limit).
-func ParseLimited(filename string, src []byte, maxElems int) (*File, error) {
-	f, ok, at, bad, limit := fastParse(filename, src, maxElems)
+// ParseLimited parses src as Parse does, stopping with a *LimitError when
+// the file crosses a limit.
+func ParseLimited(filename string, src []byte, lim Limits) (*File, error) {
+	f, ok, at, bad, limit := fastParse(filename, src, lim)
 	switch {
 	case ok:
 		return f, nil

@@ -32,7 +32,7 @@ func corpus(t testing.TB) map[string][]byte {
 func sameParse(t *testing.T, name string, src []byte) {
 	t.Helper()
 	want, err := Parser.ParseBytes(name, src)
-	got, ok, _, _, _ := fastParse(name, src, 0)
+	got, ok, _, _, _ := fastParse(name, src, Limits{})
 	switch {
 	case ok && err != nil:
 		t.Fatalf("%s: the fast parser accepts what participle rejects: %v\n%q", name, err, src)
@@ -50,7 +50,7 @@ func TestFastParse(t *testing.T) {
 	n := 0
 	for name, src := range corpus(t) {
 		sameParse(t, name, src)
-		if _, ok, _, _, _ := fastParse(name, src, 0); ok {
+		if _, ok, _, _, _ := fastParse(name, src, Limits{}); ok {
 			n++
 		}
 	}
@@ -66,4 +66,10 @@ func FuzzFastParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte) {
 		sameParse(t, "fuzz.cnn", src)
 	})
+}
+
+func TestFastParseCases(t *testing.T) {
+	for _, src := range []string{"", "\n", "# c", "# c\n\n", "  ", "input 8x8x3", "input 8x8x3\nrelu # c", "relu -> . 3", "relu\n-> relu x3 -> conv c 3x3 x(n)\n"} {
+		sameParse(t, "case.cnn", []byte(src))
+	}
 }

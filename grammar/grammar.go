@@ -275,7 +275,7 @@ var Parser = participle.MustBuild[File](
 // participle.Error with a position. It runs the fast parser (fast.go), and
 // Parser where that one gives up.
 func Parse(filename string, src []byte) (*File, error) {
-	return ParseLimited(filename, src, 0)
+	return ParseLimited(filename, src, Limits{})
 }
 
 // EBNF is the grammar printed by participle from the parser itself.
