@@ -220,7 +220,28 @@ type giveUp struct {
 	bad bool
 }
 
+// slab hands out values of T from blocks of 256: the AST's many small nodes
+// cost one allocation per block instead of one each.
+type slab[T any] struct{ free []T }
+
+func (s *slab[T]) new() *T {
+	if len(s.free) == 0 {
+		s.free = make([]T, 256)
+	}
+	x := &s.free[0]
+	s.free = s.free[1:]
+	return x
+}
+
 type fast struct {
+	elements slab[Element]
+	links    slab[Link]
+	layers   slab[Layer]
+	argsOf   slab[Arg]
+	terms    slab[Term]
+	factors  slab[Factor]
+	strs     slab[string]
+
 	src       string
 	pos       lexer.Position // of the next token to lex
 	toks      []lexer.Token  // lexed so far
@@ -285,6 +306,12 @@ func (p *fast) optNL() string {
 		return p.take()
 	}
 	return ""
+}
+
+func (p *fast) str(v string) *string {
+	s := p.strs.new()
+	*s = v
+	return s
 }
 
 // skip moves the next cursor past elided tokens.
@@ -380,7 +407,8 @@ func (p *fast) train() *Train {
 func (p *fast) chain() *Chain {
 	c := &Chain{Pos: p.at(), First: p.element()}
 	for p.isType(0, tArrow) || p.isType(0, tNL) && p.isType(1, tArrow) {
-		l := &Link{Pos: p.at()}
+		l := p.links.new()
+		l.Pos = p.at()
 		l.Before = p.optNL()
 		p.take()
 		l.After = p.optNL()
@@ -394,11 +422,11 @@ func (p *fast) element() *Element {
 	if p.elems++; p.maxElems > 0 && p.elems > p.maxElems {
 		panic(&LimitError{Pos: p.at(), Limit: p.maxElems})
 	}
-	e := &Element{Pos: p.at()}
+	e := p.elements.new()
+	e.Pos = p.at()
 	start := p.raw
 	if p.isType(0, tIdent) && p.is(1, ":") {
-		label := p.take()
-		e.Label = &label
+		e.Label = p.str(p.take())
 		p.take()
 	}
 	switch {
@@ -411,7 +439,8 @@ func (p *fast) element() *Element {
 	case p.isType(0, tCall):
 		e.Call = p.call()
 	case p.isType(0, tIdent):
-		l := &Layer{Pos: p.at()}
+		l := p.layers.new()
+		l.Pos = p.at()
 		start := p.raw
 		l.Word = p.take()
 		l.Args = p.args()
@@ -424,8 +453,7 @@ func (p *fast) element() *Element {
 	case p.isType(0, tRepeat):
 		r := &Repeat{Pos: p.at()}
 		start := p.raw
-		count := p.take()
-		r.Count = &count
+		r.Count = p.str(p.take())
 		r.Tokens = p.span(start)
 		e.Repeat = r
 	case p.is(0, "x("):
@@ -524,12 +552,12 @@ func (p *fast) args() []*Arg {
 	var args []*Arg
 	for {
 		t := p.peek(0)
-		a := &Arg{Pos: t.Pos}
+		a := p.argsOf.new()
+		a.Pos = t.Pos
 		start := p.raw
 		switch {
 		case t.Type == tSize:
-			s := p.take()
-			a.Size = &s
+			a.Size = p.str(p.take())
 		case t.Type == tCall:
 			f := &Flag{Pos: t.Pos}
 			f.Name = CallName(strings.TrimSuffix(p.take(), "("))
@@ -559,7 +587,8 @@ func (p *fast) expr() *Expr {
 }
 
 func (p *fast) term() *Term {
-	t := &Term{Left: p.factor()}
+	t := p.terms.new()
+	t.Left = p.factor()
 	for p.is(0, "*") || p.is(0, "/") {
 		op := p.take()
 		t.Rest = append(t.Rest, &OpFactor{Op: op, Factor: p.factor()})
@@ -568,18 +597,17 @@ func (p *fast) term() *Term {
 }
 
 func (p *fast) factor() *Factor {
-	f := &Factor{Pos: p.at()}
+	f := p.factors.new()
+	f.Pos = p.at()
 	if p.is(0, "-") {
 		p.take()
 		f.Neg = true
 	}
 	switch {
 	case p.isType(0, tNumber):
-		s := p.take()
-		f.Number = &s
+		f.Number = p.str(p.take())
 	case p.isType(0, tIdent):
-		s := p.take()
-		f.Ident = &s
+		f.Ident = p.str(p.take())
 	case p.is(0, "("):
 		p.take()
 		f.Sub = p.expr()
