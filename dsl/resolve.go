@@ -30,12 +30,13 @@ import (
 var MaxNodes = 100000
 
 const (
-	MaxFileSize = 4 << 20   // bytes of a .cnn file
-	MaxWords    = 1_000_000 // words, numbers and symbols of a file (comments and spaces not counted)
-	MaxCalls    = 100000    // block calls in the expansion
-	MaxRepeat   = 10000     // count of one xN repetition
-	MaxNumber   = 1 << 24   // any size, count or channel number
-	MaxDepth    = 64        // nested block calls
+	MaxFileSize = 4 << 20 // bytes of a .cnn file
+	MaxWords    = 500_000 // words, numbers and symbols of a file (not spaces, line breaks, comments)
+	MaxArgs     = 64      // arguments of one layer or setting
+	MaxCalls    = 100000  // block calls in the expansion
+	MaxRepeat   = 10000   // count of one xN repetition
+	MaxNumber   = 1 << 24 // any size, count or channel number
+	MaxDepth    = 64      // nested block calls
 )
 
 // keywords may not name blocks or labels.
@@ -54,10 +55,12 @@ func Parse(filename string, src []byte) (*grammar.File, ErrorList) {
 		return nil, ErrorList{{Pos: start, End: start, Msg: fmt.Sprintf("the file is larger than %d MB, the limit of a .cnn file", MaxFileSize>>20),
 			Hint: "a .cnn file describes one network: write repeated parts as blocks and xN"}}
 	}
-	f, err := grammar.ParseLimited(filename, src, grammar.Limits{Elements: MaxNodes, Words: MaxWords})
+	f, err := grammar.ParseLimited(filename, src, grammar.Limits{Elements: MaxNodes, Words: MaxWords, Args: MaxArgs})
 	var limit *grammar.LimitError
 	switch {
-	case errors.As(err, &limit) && limit.Words:
+	case errors.As(err, &limit) && limit.Of == "args":
+		return nil, ErrorList{{Pos: limit.Pos, End: limit.Pos, Msg: fmt.Sprintf("%s: more than %d arguments, the limit of a layer or setting", limit.Word, MaxArgs)}}
+	case errors.As(err, &limit) && limit.Of == "words":
 		return nil, ErrorList{{Pos: limit.Pos, End: limit.Pos, Msg: fmt.Sprintf("the file has more than %d words, numbers and symbols, the limit of a .cnn file", MaxWords),
 			Hint: "a .cnn file describes one network: write repeated parts as blocks and xN"}}
 	case errors.As(err, &limit):

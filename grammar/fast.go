@@ -148,9 +148,9 @@ func (p *fast) lexOne() {
 	if !ok {
 		panic(giveUp{bad: true})
 	}
-	if !elided(typ) {
+	if !elided(typ) && typ != tNL {
 		if p.words++; p.maxWords > 0 && p.words > p.maxWords {
-			panic(&LimitError{Pos: p.pos, Words: true, Limit: p.maxWords})
+			panic(&LimitError{Pos: p.pos, Of: "words", Limit: p.maxWords})
 		}
 	}
 	span := s[i:end]
@@ -174,11 +174,11 @@ func (p *fast) count() int {
 		if !ok {
 			break
 		}
-		if !elided(typ) {
+		if !elided(typ) && typ != tNL {
 			if words++; p.maxWords > 0 && words > p.maxWords {
 				pos := p.pos
 				pos.Advance(p.src[:i])
-				panic(&LimitError{Pos: pos, Words: true, Limit: p.maxWords})
+				panic(&LimitError{Pos: pos, Of: "words", Limit: p.maxWords})
 			}
 		}
 		i = end
@@ -200,14 +200,16 @@ func (p *fast) tok(i int) *lexer.Token {
 // Limits bound what ParseLimited reads; 0 is no limit.
 type Limits struct {
 	Elements int // layers, block calls and groups written
-	Words    int // tokens other than spaces and comments: words, numbers, symbols
+	Words    int // tokens other than spaces, comments and line breaks: words, numbers, symbols
+	Args     int // arguments of one layer or setting
 }
 
 // LimitError is returned by ParseLimited when a file crosses one of its
 // Limits: the parse stops at Pos.
 type LimitError struct {
 	Pos   lexer.Position
-	Words bool // the limit on words, else on elements
+	Of    string // "words", "elements" or "args"
+	Word  string // for "args": the layer word or setting key
 	Limit int
 }
 
@@ -249,6 +251,7 @@ type fast struct {
 
 	elems, maxElems int
 	words, maxWords int
+	maxArgs         int
 }
 
 func elided(t lexer.TokenType) bool { return t == tSpace || t == tComment }
@@ -394,7 +397,7 @@ func (p *fast) train() *Train {
 		s := &Setting{Pos: p.at()}
 		start := p.raw
 		s.Key = p.take()
-		s.Args = p.args()
+		s.Args = p.args(s.Key)
 		s.After = p.optNL()
 		s.Tokens = p.span(start)
 		t.Settings = append(t.Settings, s)
@@ -420,7 +423,7 @@ func (p *fast) chain() *Chain {
 
 func (p *fast) element() *Element {
 	if p.elems++; p.maxElems > 0 && p.elems > p.maxElems {
-		panic(&LimitError{Pos: p.at(), Limit: p.maxElems})
+		panic(&LimitError{Pos: p.at(), Of: "elements", Limit: p.maxElems})
 	}
 	e := p.elements.new()
 	e.Pos = p.at()
@@ -443,7 +446,7 @@ func (p *fast) element() *Element {
 		l.Pos = p.at()
 		start := p.raw
 		l.Word = p.take()
-		l.Args = p.args()
+		l.Args = p.args(l.Word)
 		l.Tokens = p.span(start)
 		e.Layer = l
 	default:
@@ -547,11 +550,15 @@ func (p *fast) call() *Call {
 	return c
 }
 
-// args: Arg*, where an Arg is a Size, a Flag or a Term.
-func (p *fast) args() []*Arg {
+// args: Arg*, where an Arg is a Size, a Flag or a Term; word is the
+// layer's or setting's.
+func (p *fast) args(word string) []*Arg {
 	var args []*Arg
 	for {
 		t := p.peek(0)
+		if p.maxArgs > 0 && len(args) == p.maxArgs && (t.Type == tSize || t.Type == tCall || t.Type == tNumber || t.Type == tIdent || t.Value == "(" || t.Value == "-") {
+			panic(&LimitError{Pos: t.Pos, Of: "args", Word: word, Limit: p.maxArgs})
+		}
 		a := p.argsOf.new()
 		a.Pos = t.Pos
 		start := p.raw
@@ -623,7 +630,7 @@ func (p *fast) factor() *Factor {
 // the token where it stopped, or nil at a character no rule matches (bad
 // is its position). A crossed limit stops it with a *LimitError.
 func fastParse(filename string, src []byte, lim Limits) (f *File, ok bool, at *lexer.Token, bad lexer.Position, limit *LimitError) {
-	p := &fast{src: string(src), pos: lexer.Position{Filename: filename, Line: 1, Column: 1}, maxElems: lim.Elements, maxWords: lim.Words}
+	p := &fast{src: string(src), pos: lexer.Position{Filename: filename, Line: 1, Column: 1}, maxElems: lim.Elements, maxWords: lim.Words, maxArgs: lim.Args}
 	defer func() {
 		switch x := recover().(type) {
 		case nil:

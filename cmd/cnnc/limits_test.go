@@ -34,7 +34,7 @@ func TestLimits(t *testing.T) {
 		{"at_limit", chain(dsl.MaxNodes), ""},
 		{"too_large", strings.Repeat("# comment\n", dsl.MaxFileSize/10+1), ":1:1: the file is larger than 4 MB, the limit of a .cnn file\n"},
 		{"layers_written", chain(dsl.MaxNodes + 1), fmt.Sprintf(":%d:4: the file writes more than %d layers, the limit of a network\n", dsl.MaxNodes+2, dsl.MaxNodes)},
-		{"words", words, fmt.Sprintf(":2:%d: the file has more than %d words, numbers and symbols, the limit of a .cnn file\n", len("conv 8")+2*(dsl.MaxWords-5)+2, dsl.MaxWords)},
+		{"words", words, fmt.Sprintf(":2:%d: the file has more than %d words, numbers and symbols, the limit of a .cnn file\n", len("conv 8")+2*(dsl.MaxWords-3), dsl.MaxWords)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), tc.name+".cnn")
