@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/cnnc-dev/cnnc/dsl"
 )
 
 // chainSource is a network of n layers written out, one a line, alternating
@@ -24,9 +26,15 @@ func chainSource(n int) []byte {
 
 // BenchmarkParseCheck measures CompileSource (parse, resolve, check) per
 // layer of the checked model: ns/layer and B/layer (bytes allocated).
+// BenchmarkParse measures the parse alone (dsl.Parse), per layer of the
+// same model.
 //
-//	go test ./compiler -run '^$' -bench ParseCheck
-func BenchmarkParseCheck(b *testing.B) {
+//	go test ./compiler -run '^$' -bench Parse
+func BenchmarkParseCheck(b *testing.B) { benchPerLayer(b, false) }
+
+func BenchmarkParse(b *testing.B) { benchPerLayer(b, true) }
+
+func benchPerLayer(b *testing.B, parseOnly bool) {
 	resnet, err := os.ReadFile("../networks/resnet152.cnn")
 	if err != nil {
 		b.Fatal(err)
@@ -50,7 +58,11 @@ func BenchmarkParseCheck(b *testing.B) {
 			runtime.ReadMemStats(&before)
 			n := 0
 			for b.Loop() {
-				CompileSource(tc.name+".cnn", tc.src)
+				if parseOnly {
+					dsl.Parse(tc.name+".cnn", tc.src)
+				} else {
+					CompileSource(tc.name+".cnn", tc.src)
+				}
 				n++
 			}
 			runtime.ReadMemStats(&after)

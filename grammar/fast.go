@@ -222,13 +222,17 @@ type giveUp struct {
 	bad bool
 }
 
-// slab hands out values of T from blocks of 256: the AST's many small nodes
-// cost one allocation per block instead of one each.
-type slab[T any] struct{ free []T }
+// slab hands out values of T from blocks (of 8, 16, ... up to 256): the
+// AST's many small nodes cost one allocation per block instead of one each.
+type slab[T any] struct {
+	free []T
+	n    int // size of the last block
+}
 
 func (s *slab[T]) new() *T {
 	if len(s.free) == 0 {
-		s.free = make([]T, 256)
+		s.n = min(max(2*s.n, 8), 256)
+		s.free = make([]T, s.n)
 	}
 	x := &s.free[0]
 	s.free = s.free[1:]
