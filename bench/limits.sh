@@ -24,6 +24,9 @@ awk 'BEGIN { print "input 8x8x3"; print "relu"; for (n = 17; n < 4190000; n += 8
 awk 'BEGIN { print "input 8x8x3"; printf "conv 8"; for (n = 18; n < 4190000; n += 2) printf " 1"; print "" }' >"$dir/words4mb.cnn"
 # comments4mb: a small network after 4 MB of comments.
 awk 'BEGIN { for (n = 0; n < 4180000; n += 21) print "# a comment line ..."; print "input 8x8x3\nconv 8 3x3 -> relu" }' >"$dir/comments4mb.cnn"
+# words_at_limit: 495,000 words (the limit is 500,000), layers of 63
+# arguments: the most memory a file within the limits takes.
+awk 'BEGIN { print "input 8x8x3"; for (i = 0; i < 7500; i++) { printf (i ? "-> conv 8" : "conv 8"); for (j = 0; j < 63; j++) printf " 1"; print "" } }' >"$dir/words_at_limit.cnn"
 # chain1.6mb: 1.6 MB, 200,000 layers (twice the limit), one a line.
 awk 'BEGIN { print "input 8x8x3"; print "relu"; for (i = 1; i < 200000; i++) print "-> relu" }' >"$dir/chain1.6mb.cnn"
 # at_limit: 99,999 layers written out (conv and relu, 1.2 MB): with the
@@ -60,7 +63,7 @@ c(1) x10000
 CNN
 
 printf '%-20s %10s %8s %8s %9s  %s\n' input bytes wall_s cpu_s maxrss_MB output
-for f in chain10mb_lines chain10mb_oneline chain4mb words4mb comments4mb chain1.6mb at_limit at_limit_blocks nested_calls nested_repeat; do
+for f in chain10mb_lines chain10mb_oneline chain4mb words4mb comments4mb words_at_limit chain1.6mb at_limit at_limit_blocks nested_calls nested_repeat; do
 	/usr/bin/time -v "$cnnc" check "$dir/$f.cnn" >"$dir/$f.out" 2>&1 || true
 	bytes=$(wc -c <"$dir/$f.cnn")
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/$f.out" | awk -F: '{ print ($1 * 60 + $2) }')
