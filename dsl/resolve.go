@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -17,15 +18,27 @@ import (
 	"github.com/cnnc-dev/cnnc/op"
 )
 
-// MaxNodes is how many nodes a network may expand to. It is a variable so
-// that the fuzz test can lower it: inputs that hit the limit are then cheap.
+// The limits of a .cnn file (docs/language.md, "Limits"). They keep every
+// input's cost in time and memory proportional to its size, with small
+// constants, and each is checked before the work it bounds: the file size
+// before parsing, the layers written while parsing, the expansion while
+// expanding.
+
+// MaxNodes is how many layers a network may have after the expansion of
+// blocks and repetitions (the input not counted), how many block calls the
+// expansion may make, and how many elements (layers, block calls, groups) a
+// file may write. It is a variable so that the fuzz test can lower it:
+// inputs that hit the limits are then cheap.
 var MaxNodes = 100000
 
-// Limits that keep hostile or mistaken input from exhausting memory.
 const (
-	MaxRepeat = 10000   // count of one xN repetition
-	MaxNumber = 1 << 24 // any size, count or channel number
-	MaxDepth  = 64      // nested block calls
+	MaxFileSize = 4 << 20 // bytes of a .cnn file
+	MaxWords    = 500_000 // words, numbers and symbols of a file (not spaces, line breaks, comments)
+	MaxArgs     = 64      // arguments of one layer or setting
+	MaxCalls    = 100000  // block calls in the expansion
+	MaxRepeat   = 10000   // count of one xN repetition
+	MaxNumber   = 1 << 24 // any size, count or channel number
+	MaxDepth    = 64      // nested block calls
 )
 
 // keywords may not name blocks or labels.
@@ -41,8 +54,23 @@ func isLayerWord(s string) bool { return op.Lookup(s) != nil }
 // A byte-order mark at the start of src is skipped.
 func Parse(filename string, src []byte) (*grammar.File, ErrorList) {
 	src = grammar.TrimBOM(src)
-	f, err := grammar.Parse(filename, src)
-	if err != nil {
+	if len(src) > MaxFileSize {
+		start := lexer.Position{Filename: filename, Line: 1, Column: 1}
+		return nil, ErrorList{{Pos: start, End: start, Msg: fmt.Sprintf("the file is larger than %d MB, the limit of a .cnn file", MaxFileSize>>20),
+			Hint: "a .cnn file describes one network: write repeated parts as blocks and xN"}}
+	}
+	f, err := grammar.ParseLimited(filename, src, grammar.Limits{Elements: MaxNodes, Words: MaxWords, Args: MaxArgs})
+	var limit *grammar.LimitError
+	switch {
+	case errors.As(err, &limit) && limit.Of == "args":
+		return nil, ErrorList{{Pos: limit.Pos, End: limit.Pos, Msg: fmt.Sprintf("%s: more than %d arguments, the limit of a layer or setting", limit.Word, MaxArgs)}}
+	case errors.As(err, &limit) && limit.Of == "words":
+		return nil, ErrorList{{Pos: limit.Pos, End: limit.Pos, Msg: fmt.Sprintf("the file has more than %d words, numbers and symbols, the limit of a .cnn file", MaxWords),
+			Hint: "a .cnn file describes one network: write repeated parts as blocks and xN"}}
+	case errors.As(err, &limit):
+		return nil, ErrorList{{Pos: limit.Pos, End: limit.Pos, Msg: fmt.Sprintf("the file writes more than %d layers, the limit of a network", MaxNodes),
+			Hint: "write repeated parts as blocks and xN"}}
+	case err != nil:
 		return nil, fromParse(err, filename, src)
 	}
 	return f, nil
@@ -80,7 +108,7 @@ type resolver struct {
 	errs    ErrorList
 	blocks  map[string]*grammar.Block
 	aborted bool // a limit was reached: stop expanding
-	steps   int  // elements expanded, nodes or not
+	calls   int  // block calls expanded
 }
 
 // scope is a naming and binding context: the top level, or one block
@@ -178,7 +206,7 @@ func (r *resolver) add(sc *scope, n *Node) *Node {
 	if r.aborted {
 		return n
 	}
-	if len(r.net.Nodes) >= MaxNodes {
+	if len(r.net.Nodes) > MaxNodes { // Nodes[0] is the input
 		r.aborted = true
 		r.errorIn(sc, n.Pos, n.End, "check the repetition counts and the blocks that call each other", "the network expands to more than %d layers", MaxNodes)
 		return n
@@ -451,14 +479,8 @@ func (r *resolver) repeat(sc *scope, rp *grammar.Repeat) int {
 const maxErrors = 100
 
 func (r *resolver) elementOnce(sc *scope, e *grammar.Element, in *Node, label string) *Node {
-	r.steps++
-	switch {
-	case len(r.errs) >= maxErrors:
+	if len(r.errs) >= maxErrors {
 		r.aborted = true
-		return nil
-	case r.steps > 2*MaxNodes:
-		r.aborted = true
-		r.errorIn(sc, e.Pos, e.Pos, "check the repetition counts and the blocks that call each other", "the network expands to more than %d elements", 2*MaxNodes)
 		return nil
 	}
 	switch {
@@ -498,6 +520,11 @@ func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Nod
 			r.errorIn(sc, p, end, "a block cannot call itself, directly or through others", "recursive block: %s", strings.Join(cycle, " -> "))
 			return nil
 		}
+	}
+	if r.calls++; r.calls > MaxNodes {
+		r.aborted = true
+		r.errorIn(sc, p, end, "check the repetition counts and the blocks that call each other", "the network expands to more than %d block calls", MaxNodes)
+		return nil
 	}
 	if len(sc.blocks) >= MaxDepth {
 		r.errorIn(sc, p, end, "", "blocks nested more than %d deep", MaxDepth)

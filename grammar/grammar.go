@@ -272,9 +272,10 @@ var Parser = participle.MustBuild[File](
 )
 
 // Parse parses src; filename is used in positions. The error, if any, is a
-// participle.Error with a position.
+// participle.Error with a position. It runs the fast parser (fast.go), and
+// Parser where that one gives up.
 func Parse(filename string, src []byte) (*File, error) {
-	return Parser.ParseBytes(filename, src)
+	return ParseLimited(filename, src, Limits{})
 }
 
 // EBNF is the grammar printed by participle from the parser itself.

@@ -14,21 +14,17 @@ import (
 	"github.com/cnnc-dev/cnnc/runtime/safetensors"
 )
 
-// maxFileSize bounds what cnnc reads: a .cnn file is text of a few KB.
-const maxFileSize = 16 << 20
-
+// readSource reads a .cnn file, at most one byte more than dsl.MaxFileSize:
+// dsl.Parse reports a larger file, at 1:1.
 func readSource(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	src, err := io.ReadAll(io.LimitReader(f, dsl.MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(src) > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes: not a .cnn file", path, maxFileSize)
 	}
 	return src, nil
 }
