@@ -21,7 +21,7 @@ import (
 var runConfig = netgen.Config{MaxLayers: 24, MaxSize: 10, MaxChannels: 8, MaxElems: 5, Deterministic: true}
 
 // TestGeneratedNetworksRun renders generated programs (3, or
-// $CNNC_GENRUNS) as Go packages of one temporary module that requires this
+// $CNNC_GENRUNS, and the regressions of testdata/run) as Go packages of one temporary module that requires this
 // checkout, and runs a program there that checks, for each network, that
 // Forward (inference) and TrainForward (training mode, whose logits come
 // before a final softmax) agree on the same input. One `go run` builds them
@@ -46,6 +46,18 @@ func TestGeneratedNetworksRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	gosum, _ := os.ReadFile(filepath.Join(root, "go.sum"))
+	// go test caches a passing result by the files the test opens: stat the
+	// runtime's, which the go command below builds, so that a change to
+	// them runs the test again.
+	err = filepath.WalkDir(filepath.Join(root, "runtime"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+			_, err = os.Stat(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	files := map[string][]byte{"go.sum": gosum}
 	// cnnc's own requirements, so that the build list is cnnc's.
@@ -56,10 +68,20 @@ func TestGeneratedNetworksRun(t *testing.T) {
 	var main bytes.Buffer
 	var table bytes.Buffer
 	main.WriteString("package main\n\nimport (\n\trt \"github.com/cnnc-dev/cnnc/runtime\"\n")
-	for i := range k {
-		src := netgen.Generate(rand.New(rand.NewPCG(uint64(i), 0x6e6574)), runConfig)
+	// The programs that found bugs, then k generated ones.
+	regressions, _ := filepath.Glob("testdata/run/*.cnn")
+	for i := range len(regressions) + k {
+		var src []byte
+		pkg := fmt.Sprintf("net%d", i-len(regressions))
+		if i < len(regressions) {
+			if src, err = os.ReadFile(regressions[i]); err != nil {
+				t.Fatal(err)
+			}
+			pkg = "reg_" + strings.TrimSuffix(filepath.Base(regressions[i]), ".cnn")
+		} else {
+			src = netgen.Generate(rand.New(rand.NewPCG(uint64(i-len(regressions)), 0x6e6574)), runConfig)
+		}
 		m := check(t, src)
-		pkg := fmt.Sprintf("net%d", i)
 		gen, err := compiler.Generate(m, pkg, pkg+".cnn")
 		if err != nil {
 			t.Fatalf("%s: gen: %v\n%s", pkg, err, src)
@@ -93,7 +115,7 @@ func TestGeneratedNetworksRun(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	out, err := cmd.CombinedOutput()
-	t.Logf("%d networks:\n%s", k, out)
+	t.Logf("%d networks and %d regressions:\n%s", k, len(regressions), out)
 	if err != nil {
 		for _, line := range strings.Split(string(out), "\n") {
 			if name, ok := strings.CutPrefix(line, "FAIL "); ok {
