@@ -33,10 +33,7 @@ type bin struct {
 	sp   string // around the operator
 }
 
-type paren struct {
-	e  expr
-	sp string
-}
+type paren struct{ e expr }
 
 func (l lit) eval(env) float64     { return l.v }
 func (l lit) text() string         { return l.s }
@@ -45,7 +42,7 @@ func (r ref) eval(e env) float64   { return e[string(r)] }
 func (r ref) text() string         { return string(r) }
 func (r ref) isSum() bool          { return false }
 func (p paren) eval(e env) float64 { return p.e.eval(e) }
-func (p paren) text() string       { return "(" + p.sp + p.e.text() + p.sp + ")" }
+func (p paren) text() string       { return "(" + p.e.text() + ")" }
 func (p paren) isSum() bool        { return false }
 func (b bin) isSum() bool          { return b.op == "+" || b.op == "-" }
 func (b bin) text() string         { return b.a.text() + b.sp + b.op + b.sp + b.b.text() }
@@ -111,17 +108,16 @@ func (f flag) text(name string) string {
 
 // layer is one layer with its arguments.
 type layer struct {
-	word     string
-	n        expr // conv's filters, fc's units, a pool's window, lrn's size
-	kh, kw   int  // conv's kernel; a pool's window written KxJ when size
-	size     bool // the pool's window is written as a size
-	s, p, d  flag
-	g        int
-	same     bool
-	nobias   bool
-	ceil     bool
-	nums     []lit // dropout's P, leakyrelu's slope, lrn's alpha, beta, k
-	shuffled []int // the order in which the arguments are written
+	word    string
+	n       expr // conv's filters, fc's units, a pool's window, lrn's size
+	kh, kw  int  // conv's kernel; a pool's window written KxJ when size
+	size    bool // the pool's window is written as a size
+	s, p, d flag
+	g       int
+	same    bool
+	nobias  bool
+	ceil    bool
+	nums    []lit // dropout's P, leakyrelu's slope, lrn's alpha, beta, k
 }
 
 // elem is an element of a chain: a layer, a call, a concat, a residual or
