@@ -5,8 +5,16 @@ import (
 	"strconv"
 )
 
-// shape is a map of HxWxC.
-type shape struct{ h, w, c int }
+// shape is HxWxC: a feature map, or a flat vector (1x1xC) after an fc,
+// which the layers that need a map refuse, as PyTorch's 2d layers refuse
+// nn.Linear's (N, F).
+type shape struct {
+	h, w, c int
+	flat    bool
+}
+
+// dims reports whether a and b have the same size, flat or not.
+func (a shape) dims(b shape) bool { return a.h == b.h && a.w == b.w && a.c == b.c }
 
 // env binds a block's parameters to their values at one call.
 type env map[string]float64

@@ -92,7 +92,7 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 func (g *gen) program() *program {
 	r := g.r
 	p := &program{
-		input: shape{2 + r.IntN(g.cfg.MaxSize-1), 2 + r.IntN(g.cfg.MaxSize-1), 1 + r.IntN(min(4, g.cfg.MaxChannels))},
+		input: shape{h: 2 + r.IntN(g.cfg.MaxSize-1), w: 2 + r.IntN(g.cfg.MaxSize-1), c: 1 + r.IntN(min(4, g.cfg.MaxChannels))},
 	}
 	if r.IntN(4) > 0 {
 		p.name = fmt.Sprintf("Gen%d", r.IntN(1000))
@@ -324,7 +324,7 @@ func (g *gen) residual(c *ctx, in shape) *elem {
 	r := g.r
 	body, out := g.chain(c, in, 1+r.IntN(3))
 	e := &elem{body: body}
-	implied := out == in || (stride(in.h, out.h) > 0 && stride(in.w, out.w) > 0)
+	implied := out.dims(in) || (!in.flat && stride(in.h, out.h) > 0 && stride(in.w, out.w) > 0)
 	if implied && r.IntN(4) > 0 {
 		return e
 	}
@@ -341,8 +341,11 @@ func (g *gen) residual(c *ctx, in shape) *elem {
 // shortcut draws a chain that maps in onto out.
 func (g *gen) shortcut(c *ctx, in, out shape) []*elem {
 	r := g.r
-	if in == out && r.IntN(3) == 0 {
+	if in.dims(out) && r.IntN(3) == 0 {
 		return []*elem{{l: &layer{word: "relu"}}}
+	}
+	if in.flat { // no conv on a vector; the body's output is a vector too
+		return []*elem{{l: &layer{word: "fc", n: g.expr(c, out.c)}}}
 	}
 	type conv struct{ k, sh, sw, p int }
 	var fits []conv

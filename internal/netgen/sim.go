@@ -43,8 +43,14 @@ func gcd(a, b int) int {
 	return a
 }
 
+// needsMap are the layers whose input must be a feature map.
+var needsMap = map[string]bool{"conv": true, "maxpool": true, "avgpool": true, "gap": true, "lrn": true}
+
 // simLayer is the output shape of l on in, and whether l is valid there.
 func simLayer(l *layer, en env, in shape) (shape, bool) {
+	if in.flat && needsMap[l.word] {
+		return in, false
+	}
 	switch l.word {
 	case "relu", "leakyrelu", "dropout", "bn", "lrn", "softmax":
 		if l.word == "lrn" && l.n != nil {
@@ -54,10 +60,10 @@ func simLayer(l *layer, en env, in shape) (shape, bool) {
 		}
 		return in, true
 	case "gap":
-		return shape{1, 1, in.c}, true
+		return shape{h: 1, w: 1, c: in.c}, true
 	case "fc":
 		n, ok := whole(l.n, en, 1, 1<<16)
-		return shape{1, 1, n}, ok
+		return shape{h: 1, w: 1, c: n, flat: true}, ok
 	case "conv":
 		f, ok := whole(l.n, en, 1, 1<<12)
 		if !ok {
@@ -121,7 +127,7 @@ func spatial(in shape, c, kh, kw, sh, sw, ph, pw, dh, dw int, ceil bool) (shape,
 	if dh*(kh-1)+1 > in.h+2*ph || dw*(kw-1)+1 > in.w+2*pw {
 		return in, false
 	}
-	out := shape{window(in.h, kh, sh, ph, dh, ceil), window(in.w, kw, sw, pw, dw, ceil), c}
+	out := shape{h: window(in.h, kh, sh, ph, dh, ceil), w: window(in.w, kw, sw, pw, dw, ceil), c: c}
 	return out, out.h >= 1 && out.w >= 1
 }
 
@@ -180,7 +186,7 @@ func simOnce(e *elem, en env, in shape) (shape, int, bool) {
 			if !ok || (i > 0 && (o.h != out.h || o.w != out.w)) {
 				return in, layers, false
 			}
-			out.h, out.w, out.c = o.h, o.w, out.c+o.c
+			out.h, out.w, out.c, out.flat = o.h, o.w, out.c+o.c, out.flat || o.flat
 		}
 		return out, layers, true
 	case e.body != nil:
@@ -191,14 +197,17 @@ func simOnce(e *elem, en env, in shape) (shape, int, bool) {
 		}
 		if e.short != nil {
 			o, m, ok := sim(e.short, en, in)
-			return out, layers + m, ok && o == out
+			out.flat = out.flat || o.flat
+			return out, layers + m, ok && o.dims(out)
 		}
-		if out != in {
-			if stride(in.h, out.h) == 0 || stride(in.w, out.w) == 0 {
+		if !out.dims(in) {
+			// the implied projection, a conv
+			if in.flat || stride(in.h, out.h) == 0 || stride(in.w, out.w) == 0 {
 				return in, layers, false
 			}
-			layers += 2
+			return out, layers + 2, true
 		}
+		out.flat = out.flat || in.flat
 		return out, layers, true
 	case e.aux != nil:
 		_, n, ok := sim(e.aux, en, in)
