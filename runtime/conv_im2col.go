@@ -70,6 +70,12 @@ func (c *Conv) im2col(x []float32, c0, oh0, oh1 int, col []float32) {
 func (c *Conv) im2colRow(xc, row, prev []float32, oh0, oh1, kh, kw int) {
 	off := kw*c.DW - c.PW
 	lo, hi := c.owRange(off)
+	if lo >= hi {
+		// every tap of this kernel column falls in the padding (padding
+		// wider than the input): no output column reads the input
+		clear(row[:(oh1-oh0)*c.OW])
+		return
+	}
 	if c.SH == 1 && c.SW == 1 && c.OW == c.W && lo < hi {
 		c.im2colRows(xc, row, oh0, oh1, kh, off, lo, hi)
 		return
