@@ -173,7 +173,11 @@ func (p *Plan) fuse() {
 				in.Fused, s.Skip = true, true
 			}
 		case *op.Dropout:
-			s.InfSkip = true // the identity at inference
+			// The identity at inference: it passes its input's buffer on
+			// when it runs in place. A dropout whose input has other
+			// readers copies it, at inference too, so that an in-place op
+			// after it cannot overwrite what they read.
+			s.InfSkip = s.Alias
 		case *op.BN:
 			// bn right after a conv that feeds only it: folded at inference.
 			in := s.In[0]

@@ -131,9 +131,14 @@ func (d *Dropout) Forward(e Emitter) []Code {
 	))
 }
 
-// Infer is never called: dropout is the identity at inference (the plan
-// makes it alias its input).
-func (d *Dropout) Infer(e Emitter) []Code { return Comment(e.Name() + ": identity at inference") }
+// Infer: dropout is the identity at inference. In place the plan skips it;
+// on a copy (its input has other readers) it copies.
+func (d *Dropout) Infer(e Emitter) []Code {
+	if e.Alias() {
+		return Comment(e.Name() + ": identity at inference")
+	}
+	return copyIn(e)
+}
 
 func (d *Dropout) Backward(e Emitter) []Code {
 	g := e.Geometry("Dropout", Field{"P", float32(d.P)})

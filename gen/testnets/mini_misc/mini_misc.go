@@ -55,13 +55,13 @@ var program = rt.Program{
 	Params:      2640,
 	Buffers:     44,
 	Train:       1788,
-	Infer:       1152,
+	Infer:       1080,
 	Saved:       108,
 	Argmax:      0,
 	SavedFixed:  44,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    576,
+	InferOut:    900,
 	TrainLogits: 1776,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -131,23 +131,23 @@ func tensors() []rt.TensorSpec {
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
 func forwardInfer(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.Act
-	conv1.Forward(n, a[:n*180], m.Params[0:180], m.Params[180:186], a[180*mb:180*mb+n*300], m.Scratch)
-	avgpool1.Forward(n, a[180*mb:180*mb+n*300], a[:n*108])
+	conv1.Forward(n, a[:n*180], m.Params[0:180], m.Params[180:186], a[396*mb:396*mb+n*300], m.Scratch)
+	avgpool1.Forward(n, a[396*mb:396*mb+n*300], a[:n*108])
 	leakyrelu1.Forward(a[:n*108])
-	copy(a[180*mb:180*mb+n*108], a[:n*108])
-	rt.ReLUForward(a[180*mb : 180*mb+n*108])
-	// dropout1: the identity at inference
-	conv2.Forward(n, a[:n*108], m.Params[186:210], m.Params[210:214], a[576*mb:576*mb+n*72], m.Scratch)
-	copy(a[648*mb:648*mb+n*108], a[:n*108])
-	leakyrelu2.Forward(a[648*mb : 648*mb+n*108])
-	concat1.Forward(n, a[180*mb:180*mb+n*108], a[756*mb:756*mb+n*396])
-	concat1_1.Forward(n, a[:n*108], a[756*mb:756*mb+n*396])
-	concat1_2.Forward(n, a[576*mb:576*mb+n*72], a[756*mb:756*mb+n*396])
-	concat1_3.Forward(n, a[648*mb:648*mb+n*108], a[756*mb:756*mb+n*396])
-	bn1.ForwardInfer(n, a[756*mb:756*mb+n*396], a[180*mb:180*mb+n*396], m.Params[214:236], m.Params[236:258], m.Buffers[0:22], m.Buffers[22:44])
-	fc1.Forward(n, a[180*mb:180*mb+n*396], m.Params[258:2634], m.Params[2634:2640], a[576*mb:576*mb+n*6])
+	copy(a[396*mb:396*mb+n*108], a[:n*108])
+	rt.ReLUForward(a[396*mb : 396*mb+n*108])
+	copy(a[792*mb:792*mb+n*108], a[:n*108])
+	conv2.Forward(n, a[:n*108], m.Params[186:210], m.Params[210:214], a[900*mb:900*mb+n*72], m.Scratch)
+	copy(a[972*mb:972*mb+n*108], a[:n*108])
+	leakyrelu2.Forward(a[972*mb : 972*mb+n*108])
+	concat1.Forward(n, a[396*mb:396*mb+n*108], a[:n*396])
+	concat1_1.Forward(n, a[792*mb:792*mb+n*108], a[:n*396])
+	concat1_2.Forward(n, a[900*mb:900*mb+n*72], a[:n*396])
+	concat1_3.Forward(n, a[972*mb:972*mb+n*108], a[:n*396])
+	bn1.ForwardInfer(n, a[:n*396], a[396*mb:396*mb+n*396], m.Params[214:236], m.Params[236:258], m.Buffers[0:22], m.Buffers[22:44])
+	fc1.Forward(n, a[396*mb:396*mb+n*396], m.Params[258:2634], m.Params[2634:2640], a[900*mb:900*mb+n*6])
 	// relu2: in the epilogue of the conv or fc before it
-	softmax1.Forward(n, a[576*mb:576*mb+n*6], a[576*mb:576*mb+n*6])
+	softmax1.Forward(n, a[900*mb:900*mb+n*6], a[900*mb:900*mb+n*6])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,
