@@ -5,8 +5,9 @@ import "math"
 // BN is batch normalisation over the channels of (N,C,H,W) tensors, as
 // torch.nn.BatchNorm2d: training normalises with the batch mean and biased
 // variance and updates the running statistics with Momentum and the
-// UNBIASED variance; inference uses the running statistics. Eps and
-// Momentum of 0 mean PyTorch's defaults 1e-5 and 0.1.
+// UNBIASED variance; inference uses the running statistics. Eps of 0 means
+// PyTorch's default 1e-5. Momentum is used as given: 0 keeps the running
+// statistics as they are (PyTorch's momentum=0); PyTorch's default is 0.1.
 type BN struct {
 	C, H, W       int
 	Eps, Momentum float32
@@ -19,12 +20,7 @@ func (b BN) eps() float64 {
 	return float64(b.Eps)
 }
 
-func (b BN) momentum() float64 {
-	if b.Momentum == 0 {
-		return 0.1
-	}
-	return float64(b.Momentum)
-}
+func (b BN) momentum() float64 { return float64(b.Momentum) }
 
 func (b BN) checkBufs(op string, n int, x, y, gamma, beta, rm, rv []float32) {
 	check(op, "x", x, n*b.C*b.H*b.W)

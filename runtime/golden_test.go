@@ -226,13 +226,28 @@ func TestGoldenLeakyReLU(t *testing.T) {
 
 func TestGoldenBN(t *testing.T) {
 	g := loadGolden(t)
-	b := BN{C: 3, H: 5, W: 5}
-	n := 4
-	x, dy, gamma, beta := g.get("bn.x"), g.get("bn.dy"), g.get("bn.gamma"), g.get("bn.beta")
+	// PyTorch's defaults; and torchvision GoogLeNet's eps with a small
+	// momentum, over variances small enough for eps to matter.
+	for _, tc := range []struct {
+		name string
+		b    BN
+		n    int
+	}{
+		{"bn", BN{C: 3, H: 5, W: 5, Momentum: 0.1}, 4},
+		{"bneps", BN{C: 4, H: 3, W: 6, Eps: 1e-3, Momentum: 0.01}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) { goldenBN(t, g, tc.name, tc.b, tc.n) })
+	}
+}
+
+func goldenBN(t *testing.T, gl *golden, name string, b BN, n int) {
+	g := &golden{t: t, tensors: gl.tensors, shapes: gl.shapes}
+	c := b.C
+	x, dy, gamma, beta := g.get(name+".x"), g.get(name+".dy"), g.get(name+".gamma"), g.get(name+".beta")
 	for _, ref := range []bool{false, true} {
-		rm, rv := g.get("bn.running_mean0"), g.get("bn.running_var0")
-		y, mean, inv := make([]float32, len(x)), make([]float32, 3), make([]float32, 3)
-		dx, dg, db := make([]float32, len(x)), make([]float32, 3), make([]float32, 3)
+		rm, rv := g.get(name+".running_mean0"), g.get(name+".running_var0")
+		y, mean, inv := make([]float32, len(x)), make([]float32, c), make([]float32, c)
+		dx, dg, db := make([]float32, len(x)), make([]float32, c), make([]float32, c)
 		if ref {
 			b.ForwardTrainRef(n, x, y, gamma, beta, rm, rv, mean, inv)
 			b.BackwardRef(n, x, dy, gamma, mean, inv, dx, dg, db)
@@ -240,14 +255,14 @@ func TestGoldenBN(t *testing.T) {
 			b.ForwardTrain(n, x, y, gamma, beta, rm, rv, mean, inv)
 			b.Backward(n, x, dy, gamma, mean, inv, dx, dg, db)
 		}
-		g.cmp("bn.y", y)
-		g.cmp("bn.running_mean1", rm)
-		g.cmp("bn.running_var1", rv)
-		g.cmp("bn.dx", dx)
-		g.cmp("bn.dgamma", dg)
-		g.cmp("bn.dbeta", db)
+		g.cmp(name+".y", y)
+		g.cmp(name+".running_mean1", rm)
+		g.cmp(name+".running_var1", rv)
+		g.cmp(name+".dx", dx)
+		g.cmp(name+".dgamma", dg)
+		g.cmp(name+".dbeta", db)
 		b.ForwardInfer(n, x, y, gamma, beta, rm, rv)
-		g.cmp("bn.y_eval", y)
+		g.cmp(name+".y_eval", y)
 	}
 }
 

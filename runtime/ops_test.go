@@ -218,7 +218,7 @@ func TestBN(t *testing.T) {
 
 func testBN(t *testing.T) {
 	r := newRand(13)
-	b := BN{C: 3, H: 4, W: 5}
+	b := BN{C: 3, H: 4, W: 5, Momentum: 0.1}
 	n := 2
 	sz := n * b.C * b.H * b.W
 	x, rr, gamma, beta := randSlice(r, sz), randSlice(r, sz), randSlice(r, 3), randSlice(r, 3)

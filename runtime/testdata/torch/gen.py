@@ -205,6 +205,27 @@ dy = rand(*y.shape)
 put("leakyrelu.x", x); put("leakyrelu.y", y); put("leakyrelu.dy", dy)
 grads((y * dy).sum(), [("leakyrelu.dx", x)])
 
+# bn with eps 1e-3 and momentum 0.01 (torchvision's GoogLeNet has eps 1e-3):
+# small variances, so that eps matters
+torch.manual_seed(80)
+bn = torch.nn.BatchNorm2d(4, eps=1e-3, momentum=0.01)
+with torch.no_grad():
+    bn.weight.copy_(rand(4) + 1.5)
+    bn.bias.copy_(rand(4))
+    bn.running_mean.copy_(rand(4, scale=0.05))
+    bn.running_var.copy_(torch.rand(4) * 0.004 + 0.0005)
+put("bneps.gamma", bn.weight); put("bneps.beta", bn.bias)
+put("bneps.running_mean0", bn.running_mean); put("bneps.running_var0", bn.running_var)
+x = rand(3, 4, 3, 6, scale=0.05).requires_grad_()
+bn.train()
+y = bn(x)
+dy = rand(*y.shape)
+put("bneps.x", x); put("bneps.y", y); put("bneps.dy", dy)
+put("bneps.running_mean1", bn.running_mean); put("bneps.running_var1", bn.running_var)
+grads((y * dy).sum(), [("bneps.dx", x), ("bneps.dgamma", bn.weight), ("bneps.dbeta", bn.bias)])
+bn.eval()
+put("bneps.y_eval", bn(x))
+
 # write
 manifest, off = [], 0
 with open("data.bin", "wb") as f:
