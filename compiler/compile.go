@@ -285,7 +285,7 @@ func (c *checker) project(n *dsl.Node, add *op.Add, l *Layer) bool {
 	}
 	last := pl
 	if add.ProjectBN {
-		bn := &dsl.Node{Op: &op.BN{}, Name: add.Shortcut + ".bn1", Text: "bn (implied projection)", Pos: n.Pos, End: n.End,
+		bn := &dsl.Node{Op: op.NewBN(), Name: add.Shortcut + ".bn1", Text: "bn (implied projection)", Pos: n.Pos, End: n.End,
 			Calls: n.Calls, Aux: n.Aux, Inputs: []*dsl.Node{conv}}
 		bl := &Layer{Node: bn, Inputs: []*Layer{pl}, In: []op.Shape{body}, Implied: true}
 		if !c.add(bl, body) {

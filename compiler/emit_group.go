@@ -321,7 +321,7 @@ func (w *walk) refold(s *Step) []jen.Code {
 		code = append(code, jen.Clear(fb()))
 	}
 	return append(code, op.RT("FoldBN").Call(fw(), fb(), w.tensor(bn, 0, false), w.tensor(bn, 1, false),
-		w.tensor(bn, 2, false), w.tensor(bn, 3, false), jen.Lit(float32(1e-5))))
+		w.tensor(bn, 2, false), w.tensor(bn, 3, false), jen.Lit(float32(bn.Op.(*op.BN).Eps))))
 }
 
 func isReLU(s *Step) bool { _, ok := s.Op.(*op.ReLU); return ok }

@@ -225,6 +225,31 @@ func (la *layerArgs) word(name string) bool {
 	return found
 }
 
+// keyed takes `key X` (sgd's `lr 0.1`, bn's `eps 0.001`) and returns the
+// index of X, -1 after an error; found says the key was written. A key is
+// matched by its text: beta1 reads as a flag (beta with the value 1), and a
+// key that is also a block parameter's name reads as a number. A key given
+// twice is reported by done.
+func (la *layerArgs) keyed(key string) (v int, found bool) {
+	for i, a := range la.args {
+		if la.used[i] || a.text != key || a.kind == argSize {
+			continue
+		}
+		la.used[i] = true
+		if i+1 >= len(la.args) || la.args[i+1].kind != argNum {
+			la.errorf(a, "%s: %s needs a value", la.layer, key)
+			return -1, true
+		}
+		la.used[i+1] = true
+		if !la.args[i+1].ok {
+			la.bad = true
+			return -1, true
+		}
+		return i + 1, true
+	}
+	return -1, false
+}
+
 // integer checks that v is a whole number in [min, MaxNumber].
 func (la *layerArgs) integer(a arg, v float64, min int, what string) (int, bool) {
 	switch {
@@ -410,6 +435,14 @@ func (la *layerArgs) Size() (op.Arg, bool) {
 
 func (la *layerArgs) Flag(name string, min int) (h, w int, found bool) { return la.flag(name, min) }
 func (la *layerArgs) Has(word string) bool                             { return la.word(word) }
+
+func (la *layerArgs) Value(key string) (op.Arg, bool) {
+	i, found := la.keyed(key)
+	if i < 0 {
+		return op.Arg{}, found
+	}
+	return la.export(i, la.args[i]), true
+}
 
 func (la *layerArgs) Integer(a op.Arg, min int, what string) (int, bool) {
 	return la.integer(la.args[a.ID], a.Num, min, what)

@@ -44,22 +44,8 @@ func (s settingArgs) value(key string, lo, hi float64, loOpen bool) (float64, bo
 
 // valueIn is value with a choice of an open upper bound too.
 func (s settingArgs) valueIn(key string, lo, hi float64, loOpen, hiOpen bool) (float64, bool) {
-	for i, a := range s.args {
-		// beta1 and beta2 read as flags (beta with the value 1): a key is
-		// matched by its text.
-		if s.used[i] || (a.kind != argWord || a.name != key) && (a.kind != argFlag || a.text != key) {
-			continue
-		}
-		s.used[i] = true
-		if i+1 >= len(s.args) || s.args[i+1].kind != argNum {
-			s.errorf(a, "%s: %s needs a value", s.layer, key)
-			return 0, false
-		}
-		s.used[i+1] = true
-		v := s.args[i+1]
-		if !v.ok {
-			return 0, false
-		}
+	if i, _ := s.keyed(key); i >= 0 {
+		v := s.args[i]
 		if v.num < lo || v.num > hi || (loOpen && v.num == lo) || (hiOpen && v.num == hi) {
 			open, close := "[", "]"
 			if loOpen {

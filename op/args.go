@@ -25,6 +25,10 @@ type Args interface {
 	Flag(name string, min int) (h, w int, found bool)
 	// Has takes a bare word such as nobias or ceil.
 	Has(word string) bool
+	// Value takes a key and the number after it (`eps 0.001`), as a train
+	// setting's `lr 0.1`; found says the key is written, and the Arg is
+	// not OK when its value is missing or wrong (the error is reported).
+	Value(key string) (a Arg, found bool)
 	// Integer checks that a is a whole number in [min, the limit].
 	Integer(a Arg, min int, what string) (int, bool)
 	// Errorf reports a problem of argument a.

@@ -70,19 +70,50 @@ func (l *LRN) Backward(e Emitter) []Code {
 	return []Code{g.Dot("Backward").Call(e.N(), e.In(0), e.Out(), e.Saved(), e.DOut(), e.DIn(0), sc)}
 }
 
-// BN is batch normalisation (nn.BatchNorm2d, eps 1e-5, momentum 0.1): batch
+// BN is batch normalisation (nn.BatchNorm2d(C, eps, momentum)): batch
 // statistics in training, running statistics at inference, where a bn
 // right after a conv is folded into the conv's weights. Runtime: rt.BN.
-type BN struct{}
+type BN struct {
+	Eps      float64 // added to the variance; in (0, 1], default 1e-5
+	Momentum float64 // of the running statistics' update; in [0, 1], default 0.1
+}
+
+// NewBN is a bn with PyTorch's defaults, eps 1e-5 and momentum 0.1.
+func NewBN() *BN { return &BN{Eps: 1e-5, Momentum: 0.1} }
 
 var bnKind = Kind{
 	Word:  "bn",
-	Usage: "bn",
-	Parse: func(Args) Op { return &BN{} },
+	Usage: "bn [eps X] [momentum X]",
+	Parse: parseBN,
 }
 
-func (b *BN) Kind() *Kind                               { return &bnKind }
-func (b *BN) String() string                            { return "bn" }
+func (b *BN) Kind() *Kind { return &bnKind }
+func (b *BN) String() string {
+	return fmt.Sprintf("bn eps=%s momentum=%s", num(b.Eps), num(b.Momentum))
+}
+
+func parseBN(a Args) Op {
+	b := NewBN()
+	if x, found := a.Value("eps"); found && x.OK {
+		switch {
+		case !(x.Num > 0 && x.Num <= 1):
+			a.Errorf(x, "bn: eps must be in (0, 1], found %s", num(x.Num))
+		case float32(x.Num) == 0:
+			a.Errorf(x, "bn: eps %s is 0 in float32", num(x.Num))
+		default:
+			b.Eps = x.Num
+		}
+	}
+	if x, found := a.Value("momentum"); found && x.OK {
+		if x.Num >= 0 && x.Num <= 1 {
+			b.Momentum = x.Num
+		} else {
+			a.Errorf(x, "bn: momentum must be in [0, 1], found %s", num(x.Num))
+		}
+	}
+	return b
+}
+
 func (b *BN) Shape(_ Checker, in []Shape) (Shape, bool) { return in[0], true }
 func (b *BN) MACs(*Count, []Shape, Shape) int64         { return 0 }
 
@@ -102,7 +133,7 @@ func (b *BN) Tensors(_ []Shape, out Shape) []rt.TensorSpec {
 func (b *BN) geometry(e Emitter) *jen.Statement {
 	out := e.OutShape()
 	return jen.Id(e.Geometry("BN", Field{"C", out.C}, Field{"H", out.H}, Field{"W", out.W},
-		Field{"Eps", float32(1e-5)}, Field{"Momentum", float32(0.1)}))
+		Field{"Eps", float32(b.Eps)}, Field{"Momentum", float32(b.Momentum)}))
 }
 
 func (b *BN) Forward(e Emitter) []Code {
