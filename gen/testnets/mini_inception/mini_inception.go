@@ -26,7 +26,7 @@ const (
 	// Output is 1x1x3 per image.
 	OutputSize = 3
 	Classes    = 3
-	NumParams  = 2538          // trainable parameters
+	NumParams  = 2546          // trainable parameters
 	MACs       = int64(259248) // conv and fc multiply-accumulates per image at inference
 )
 
@@ -52,17 +52,17 @@ var program = rt.Program{
 	OutputSize:  OutputSize,
 	Classifier:  true,
 	MACs:        MACs,
-	Params:      2538,
-	Buffers:     0,
-	Train:       19422,
+	Params:      2546,
+	Buffers:     16,
+	Train:       20574,
 	Infer:       8640,
 	Saved:       24,
 	Argmax:      4608,
-	SavedFixed:  0,
-	Fold:        0,
+	SavedFixed:  16,
+	Fold:        120,
 	InferIn:     0,
 	InferOut:    8064,
-	TrainLogits: 19419,
+	TrainLogits: 20571,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
 		Batch:     128,
@@ -118,17 +118,17 @@ func tensors() []rt.TensorSpec {
 	}...)
 	t = inceptionATensors(t, "inception1.", &inception1)
 	t = append(t, []rt.TensorSpec{
-		{Name: "aux1.conv1.weight", Shape: []int{4, 20, 1, 1}, Off: 1210, Init: rt.InitWeightFanOut},
-		{Name: "aux1.conv1.bias", Shape: []int{4}, Off: 1290, Init: rt.InitBias},
-		{Name: "aux1.fc1.weight", Shape: []int{8, 64}, Off: 1294, Init: rt.InitWeight},
-		{Name: "aux1.fc1.bias", Shape: []int{8}, Off: 1806, Init: rt.InitBias},
-		{Name: "aux1.fc2.weight", Shape: []int{3, 8}, Off: 1814, Init: rt.InitWeight},
-		{Name: "aux1.fc2.bias", Shape: []int{3}, Off: 1838, Init: rt.InitBias},
+		{Name: "aux1.conv1.weight", Shape: []int{4, 20, 1, 1}, Off: 1214, Init: rt.InitWeightFanOut},
+		{Name: "aux1.conv1.bias", Shape: []int{4}, Off: 1294, Init: rt.InitBias},
+		{Name: "aux1.fc1.weight", Shape: []int{8, 64}, Off: 1298, Init: rt.InitWeight},
+		{Name: "aux1.fc1.bias", Shape: []int{8}, Off: 1810, Init: rt.InitBias},
+		{Name: "aux1.fc2.weight", Shape: []int{3, 8}, Off: 1818, Init: rt.InitWeight},
+		{Name: "aux1.fc2.bias", Shape: []int{3}, Off: 1842, Init: rt.InitBias},
 	}...)
 	t = inceptionBTensors(t, "inception2.", &inception2)
 	t = append(t, []rt.TensorSpec{
-		{Name: "fc1.weight", Shape: []int{3, 16}, Off: 2487, Init: rt.InitWeight},
-		{Name: "fc1.bias", Shape: []int{3}, Off: 2535, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{3, 16}, Off: 2495, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{3}, Off: 2543, Init: rt.InitBias},
 	}...)
 	return t
 }
@@ -144,7 +144,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	maxpool1.Forward(n, a[:n*2304], a[8064*mb:8064*mb+n*576], nil)
 	avgpool1.Forward(n, a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*16])
 	// dropout1: the identity at inference
-	fc1.Forward(n, a[2880*mb:2880*mb+n*16], m.Params[2487:2535], m.Params[2535:2538], a[8064*mb:8064*mb+n*3])
+	fc1.Forward(n, a[2880*mb:2880*mb+n*16], m.Params[2495:2543], m.Params[2543:2546], a[8064*mb:8064*mb+n*3])
 	softmax1.Forward(n, a[8064*mb:8064*mb+n*3], a[8064*mb:8064*mb+n*3])
 }
 
@@ -152,47 +152,47 @@ func forwardInfer(m *rt.Memory, n int) {
 // keeping every output that backward needs.
 func forwardTrain(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv 8 3x3 p1 (../testdata/nets/mini_inception.cnn:16), 12x12x8 -> 12x12x8
+	// conv1: conv 8 3x3 p1 (../testdata/nets/mini_inception.cnn:17), 12x12x8 -> 12x12x8
 	conv1.Forward(n, a[:n*1152], m.Params[0:576], m.Params[576:584], a[1152*mb:1152*mb+n*1152], m.Scratch)
-	// relu1: relu (../testdata/nets/mini_inception.cnn:16), 12x12x8 -> 12x12x8
+	// relu1: relu (../testdata/nets/mini_inception.cnn:17), 12x12x8 -> 12x12x8
 	// relu1: in the epilogue of the conv before it
-	// inception1: inception (../testdata/nets/mini_inception.cnn:17), 12x12x8 -> 12x12x20
+	// inception1: inception (../testdata/nets/mini_inception.cnn:18), 12x12x8 -> 12x12x20
 	inceptionAForward(m, n, &inception1)
-	// aux1_avgpool1: avgpool 5 s3 ceil (../testdata/nets/mini_inception.cnn:18), 12x12x20 -> 4x4x20
-	aux1_avgpool1.Forward(n, a[7200*mb:7200*mb+n*2880], a[10080*mb:10080*mb+n*320])
-	// aux1_conv1: conv 4 1x1 (../testdata/nets/mini_inception.cnn:18), 4x4x20 -> 4x4x4
-	aux1_conv1.Forward(n, a[10080*mb:10080*mb+n*320], m.Params[1210:1290], m.Params[1290:1294], a[10400*mb:10400*mb+n*64], m.Scratch)
-	// aux1_relu1: relu (../testdata/nets/mini_inception.cnn:18), 4x4x4 -> 4x4x4
+	// aux1_avgpool1: avgpool 5 s3 ceil (../testdata/nets/mini_inception.cnn:19), 12x12x20 -> 4x4x20
+	aux1_avgpool1.Forward(n, a[7776*mb:7776*mb+n*2880], a[10656*mb:10656*mb+n*320])
+	// aux1_conv1: conv 4 1x1 (../testdata/nets/mini_inception.cnn:19), 4x4x20 -> 4x4x4
+	aux1_conv1.Forward(n, a[10656*mb:10656*mb+n*320], m.Params[1214:1294], m.Params[1294:1298], a[10976*mb:10976*mb+n*64], m.Scratch)
+	// aux1_relu1: relu (../testdata/nets/mini_inception.cnn:19), 4x4x4 -> 4x4x4
 	// aux1_relu1: in the epilogue of the conv before it
-	// aux1_fc1: fc 8 (../testdata/nets/mini_inception.cnn:18), 4x4x4 -> 1x1x8
-	aux1_fc1.Forward(n, a[10400*mb:10400*mb+n*64], m.Params[1294:1806], m.Params[1806:1814], a[10464*mb:10464*mb+n*8])
-	// aux1_relu2: relu (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x8
+	// aux1_fc1: fc 8 (../testdata/nets/mini_inception.cnn:19), 4x4x4 -> 1x1x8
+	aux1_fc1.Forward(n, a[10976*mb:10976*mb+n*64], m.Params[1298:1810], m.Params[1810:1818], a[11040*mb:11040*mb+n*8])
+	// aux1_relu2: relu (../testdata/nets/mini_inception.cnn:19), 1x1x8 -> 1x1x8
 	// aux1_relu2: in the epilogue of the fc before it
-	// aux1_dropout1: dropout 0.7 (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x8
+	// aux1_dropout1: dropout 0.7 (../testdata/nets/mini_inception.cnn:19), 1x1x8 -> 1x1x8
 	if m.Frozen {
-		aux1_dropout1.Backward(a[10464*mb:10464*mb+n*8], m.Saved[:n*8])
+		aux1_dropout1.Backward(a[11040*mb:11040*mb+n*8], m.Saved[:n*8])
 	} else {
-		aux1_dropout1.Forward(a[10464*mb:10464*mb+n*8], m.Saved[:n*8], m.RNG, true)
+		aux1_dropout1.Forward(a[11040*mb:11040*mb+n*8], m.Saved[:n*8], m.RNG, true)
 	}
-	// aux1_fc2: fc 3 (../testdata/nets/mini_inception.cnn:18), 1x1x8 -> 1x1x3
-	aux1_fc2.Forward(n, a[10464*mb:10464*mb+n*8], m.Params[1814:1838], m.Params[1838:1841], a[10472*mb:10472*mb+n*3])
-	// aux1_softmax1: softmax (../testdata/nets/mini_inception.cnn:18), 1x1x3 -> 1x1x3
+	// aux1_fc2: fc 3 (../testdata/nets/mini_inception.cnn:19), 1x1x8 -> 1x1x3
+	aux1_fc2.Forward(n, a[11040*mb:11040*mb+n*8], m.Params[1818:1842], m.Params[1842:1845], a[11048*mb:11048*mb+n*3])
+	// aux1_softmax1: softmax (../testdata/nets/mini_inception.cnn:19), 1x1x3 -> 1x1x3
 	// aux1_softmax1: computed by the loss
-	// inception2: inception (../testdata/nets/mini_inception.cnn:19), 12x12x20 -> 12x12x16
+	// inception2: inception (../testdata/nets/mini_inception.cnn:20), 12x12x20 -> 12x12x16
 	inceptionBForward(m, n, &inception2)
-	// maxpool1: maxpool 3 s2 ceil (../testdata/nets/mini_inception.cnn:19), 12x12x16 -> 6x6x16
-	maxpool1.Forward(n, a[16523*mb:16523*mb+n*2304], a[18827*mb:18827*mb+n*576], m.Argmax[4032*mb:4032*mb+n*576])
-	// avgpool1: avgpool 6 s1 (../testdata/nets/mini_inception.cnn:20), 6x6x16 -> 1x1x16
-	avgpool1.Forward(n, a[18827*mb:18827*mb+n*576], a[19403*mb:19403*mb+n*16])
-	// dropout1: dropout 0.4 (../testdata/nets/mini_inception.cnn:20), 1x1x16 -> 1x1x16
+	// maxpool1: maxpool 3 s2 ceil (../testdata/nets/mini_inception.cnn:20), 12x12x16 -> 6x6x16
+	maxpool1.Forward(n, a[17675*mb:17675*mb+n*2304], a[19979*mb:19979*mb+n*576], m.Argmax[4032*mb:4032*mb+n*576])
+	// avgpool1: avgpool 6 s1 (../testdata/nets/mini_inception.cnn:21), 6x6x16 -> 1x1x16
+	avgpool1.Forward(n, a[19979*mb:19979*mb+n*576], a[20555*mb:20555*mb+n*16])
+	// dropout1: dropout 0.4 (../testdata/nets/mini_inception.cnn:21), 1x1x16 -> 1x1x16
 	if m.Frozen {
-		dropout1.Backward(a[19403*mb:19403*mb+n*16], m.Saved[8*mb:8*mb+n*16])
+		dropout1.Backward(a[20555*mb:20555*mb+n*16], m.Saved[8*mb:8*mb+n*16])
 	} else {
-		dropout1.Forward(a[19403*mb:19403*mb+n*16], m.Saved[8*mb:8*mb+n*16], m.RNG, true)
+		dropout1.Forward(a[20555*mb:20555*mb+n*16], m.Saved[8*mb:8*mb+n*16], m.RNG, true)
 	}
-	// fc1: fc 3 (../testdata/nets/mini_inception.cnn:20), 1x1x16 -> 1x1x3
-	fc1.Forward(n, a[19403*mb:19403*mb+n*16], m.Params[2487:2535], m.Params[2535:2538], a[19419*mb:19419*mb+n*3])
-	// softmax1: softmax (../testdata/nets/mini_inception.cnn:20), 1x1x3 -> 1x1x3
+	// fc1: fc 3 (../testdata/nets/mini_inception.cnn:21), 1x1x16 -> 1x1x3
+	fc1.Forward(n, a[20555*mb:20555*mb+n*16], m.Params[2495:2543], m.Params[2543:2546], a[20571*mb:20571*mb+n*3])
+	// softmax1: softmax (../testdata/nets/mini_inception.cnn:21), 1x1x3 -> 1x1x3
 	// softmax1: computed by the loss
 }
 
@@ -201,34 +201,37 @@ func forwardTrain(m *rt.Memory, n int) {
 func backward(m *rt.Memory, n int) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	fc1.BackwardFilter(n, a[19403*mb:19403*mb+n*16], d[19419*mb:19419*mb+n*3], m.Grads[2487:2535], m.Grads[2535:2538])
-	fc1.BackwardData(n, d[19419*mb:19419*mb+n*3], m.Params[2487:2535], d[19403*mb:19403*mb+n*16])
-	dropout1.Backward(d[19403*mb:19403*mb+n*16], m.Saved[8*mb:8*mb+n*16])
-	avgpool1.Backward(n, d[19403*mb:19403*mb+n*16], d[18827*mb:18827*mb+n*576])
-	maxpool1.Backward(n, d[18827*mb:18827*mb+n*576], m.Argmax[4032*mb:4032*mb+n*576], d[16523*mb:16523*mb+n*2304])
+	fc1.BackwardFilter(n, a[20555*mb:20555*mb+n*16], d[20571*mb:20571*mb+n*3], m.Grads[2495:2543], m.Grads[2543:2546])
+	fc1.BackwardData(n, d[20571*mb:20571*mb+n*3], m.Params[2495:2543], d[20555*mb:20555*mb+n*16])
+	dropout1.Backward(d[20555*mb:20555*mb+n*16], m.Saved[8*mb:8*mb+n*16])
+	avgpool1.Backward(n, d[20555*mb:20555*mb+n*16], d[19979*mb:19979*mb+n*576])
+	maxpool1.Backward(n, d[19979*mb:19979*mb+n*576], m.Argmax[4032*mb:4032*mb+n*576], d[17675*mb:17675*mb+n*2304])
 	inceptionBBackward(m, n, &inception2)
 	// aux1_softmax1: in the loss's backward
-	aux1_fc2.BackwardFilter(n, a[10464*mb:10464*mb+n*8], d[10472*mb:10472*mb+n*3], m.Grads[1814:1838], m.Grads[1838:1841])
-	aux1_fc2.BackwardData(n, d[10472*mb:10472*mb+n*3], m.Params[1814:1838], d[10464*mb:10464*mb+n*8])
-	aux1_dropout1.Backward(d[10464*mb:10464*mb+n*8], m.Saved[:n*8])
-	rt.ReLUBackward(a[10464*mb:10464*mb+n*8], d[10464*mb:10464*mb+n*8])
-	aux1_fc1.BackwardFilter(n, a[10400*mb:10400*mb+n*64], d[10464*mb:10464*mb+n*8], m.Grads[1294:1806], m.Grads[1806:1814])
-	aux1_fc1.BackwardData(n, d[10464*mb:10464*mb+n*8], m.Params[1294:1806], d[10400*mb:10400*mb+n*64])
-	rt.ReLUBackward(a[10400*mb:10400*mb+n*64], d[10400*mb:10400*mb+n*64])
-	aux1_conv1.BackwardFilter(n, a[10080*mb:10080*mb+n*320], d[10400*mb:10400*mb+n*64], m.Grads[1210:1290], m.Grads[1290:1294], m.Scratch)
-	aux1_conv1.BackwardData(n, d[10400*mb:10400*mb+n*64], m.Params[1210:1290], d[10080*mb:10080*mb+n*320], m.Scratch)
-	aux1_avgpool1.Backward(n, d[10080*mb:10080*mb+n*320], d[7200*mb:7200*mb+n*2880])
+	aux1_fc2.BackwardFilter(n, a[11040*mb:11040*mb+n*8], d[11048*mb:11048*mb+n*3], m.Grads[1818:1842], m.Grads[1842:1845])
+	aux1_fc2.BackwardData(n, d[11048*mb:11048*mb+n*3], m.Params[1818:1842], d[11040*mb:11040*mb+n*8])
+	aux1_dropout1.Backward(d[11040*mb:11040*mb+n*8], m.Saved[:n*8])
+	rt.ReLUBackward(a[11040*mb:11040*mb+n*8], d[11040*mb:11040*mb+n*8])
+	aux1_fc1.BackwardFilter(n, a[10976*mb:10976*mb+n*64], d[11040*mb:11040*mb+n*8], m.Grads[1298:1810], m.Grads[1810:1818])
+	aux1_fc1.BackwardData(n, d[11040*mb:11040*mb+n*8], m.Params[1298:1810], d[10976*mb:10976*mb+n*64])
+	rt.ReLUBackward(a[10976*mb:10976*mb+n*64], d[10976*mb:10976*mb+n*64])
+	aux1_conv1.BackwardFilter(n, a[10656*mb:10656*mb+n*320], d[10976*mb:10976*mb+n*64], m.Grads[1214:1294], m.Grads[1294:1298], m.Scratch)
+	aux1_conv1.BackwardData(n, d[10976*mb:10976*mb+n*64], m.Params[1214:1294], d[10656*mb:10656*mb+n*320], m.Scratch)
+	aux1_avgpool1.Backward(n, d[10656*mb:10656*mb+n*320], d[7776*mb:7776*mb+n*2880])
 	inceptionABackward(m, n, &inception1)
 	rt.ReLUBackward(a[1152*mb:1152*mb+n*1152], d[1152*mb:1152*mb+n*1152])
 	conv1.BackwardFilter(n, a[:n*1152], d[1152*mb:1152*mb+n*1152], m.Grads[0:576], m.Grads[576:584], m.Scratch)
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
-func refold(m *rt.Memory) {}
+func refold(m *rt.Memory) {
+	inceptionARefold(m, &inception1)
+	inceptionBRefold(m, &inception2)
+}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {
-	return max(1, inceptionA_conv1.ScratchSize(mb), inceptionA_conv2.ScratchSize(mb), inceptionA_conv3.ScratchSize(mb), inceptionA_conv4.ScratchSize(mb), inceptionA_conv5.ScratchSize(mb), inceptionA_conv6.ScratchSize(mb), inceptionB_conv1.ScratchSize(mb), inceptionB_conv2.ScratchSize(mb), inceptionB_conv3.ScratchSize(mb), inceptionB_conv4.ScratchSize(mb), inceptionB_conv5.ScratchSize(mb), inceptionB_conv6.ScratchSize(mb), conv1.ScratchSize(mb), aux1_conv1.ScratchSize(mb))
+	return max(1, inceptionA_conv1.ScratchSize(mb), inceptionA_conv2.ScratchSize(mb), inceptionA_conv3.ScratchSize(mb), inceptionA_conv4.ScratchSize(mb), inceptionA_conv5.ScratchSize(mb), inceptionA_conv6.ScratchSize(mb), inceptionA_conv1Infer.ScratchSize(mb), inceptionB_conv1.ScratchSize(mb), inceptionB_conv2.ScratchSize(mb), inceptionB_conv3.ScratchSize(mb), inceptionB_conv4.ScratchSize(mb), inceptionB_conv5.ScratchSize(mb), inceptionB_conv6.ScratchSize(mb), inceptionB_conv1Infer.ScratchSize(mb), conv1.ScratchSize(mb), aux1_conv1.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
@@ -238,17 +241,17 @@ func loss(m *rt.Memory, n int, labels []int32) float32 {
 	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 3}.Loss(n, a[19419*mb:19419*mb+n*3], labels, a[19419*mb:19419*mb+n*3])
+	loss += float32(1) * rt.Softmax{Classes: 3}.Loss(n, a[20571*mb:20571*mb+n*3], labels, a[20571*mb:20571*mb+n*3])
 	// aux1_softmax1, weight 0.3
-	loss += float32(0.3) * rt.Softmax{Classes: 3}.Loss(n, a[10472*mb:10472*mb+n*3], labels, a[10472*mb:10472*mb+n*3])
+	loss += float32(0.3) * rt.Softmax{Classes: 3}.Loss(n, a[11048*mb:11048*mb+n*3], labels, a[11048*mb:11048*mb+n*3])
 	return loss
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
 func lossBackward(m *rt.Memory, n int, labels []int32) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	rt.Softmax{Classes: 3}.LossBackward(n, a[19419*mb:19419*mb+n*3], labels, float32(1), d[19419*mb:19419*mb+n*3])
-	rt.Softmax{Classes: 3}.LossBackward(n, a[10472*mb:10472*mb+n*3], labels, float32(0.3), d[10472*mb:10472*mb+n*3])
+	rt.Softmax{Classes: 3}.LossBackward(n, a[20571*mb:20571*mb+n*3], labels, float32(1), d[20571*mb:20571*mb+n*3])
+	rt.Softmax{Classes: 3}.LossBackward(n, a[11048*mb:11048*mb+n*3], labels, float32(0.3), d[11048*mb:11048*mb+n*3])
 }
 
 // inceptionA is the code of 1 instance(s) of the block inception: inception1; 12x12x8 -> 12x12x20.
@@ -258,62 +261,65 @@ func lossBackward(m *rt.Memory, n int, labels []int32) {
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionAOffsets struct {
-	i0, k0, p0, t0 int
+	b0, f0, i0, k0, p0, t0, x0 int
 }
 
 var (
-	inception1 = inceptionAOffsets{i0: 2880, k0: 0, p0: 584, t0: 1152}
+	inception1 = inceptionAOffsets{b0: 0, f0: 0, i0: 2880, k0: 0, p0: 584, t0: 1152, x0: 0}
 )
 
 func inceptionAForward(m *rt.Memory, n int, o *inceptionAOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv c1 1x1 (../testdata/nets/mini_inception.cnn:9), 12x12x8 -> 12x12x4
-	inceptionA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0:o.p0+32], m.Params[o.p0+32:o.p0+36], a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Scratch)
-	// relu1: relu (../testdata/nets/mini_inception.cnn:9), 12x12x4 -> 12x12x4
-	// relu1: in the epilogue of the conv before it
-	// conv2: conv r3 1x1 (../testdata/nets/mini_inception.cnn:10), 12x12x8 -> 12x12x4
-	inceptionA_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0+36:o.p0+68], m.Params[o.p0+68:o.p0+72], a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Scratch)
-	// relu2: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	// conv1: conv c1 1x1 nobias (../testdata/nets/mini_inception.cnn:10), 12x12x8 -> 12x12x4
+	inceptionA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0:o.p0+32], nil, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Scratch)
+	// bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	inceptionA_bn1.ForwardTrain(n, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Params[o.p0+32:o.p0+36], m.Params[o.p0+36:o.p0+40], m.Buffers[o.b0:o.b0+4], m.Buffers[o.b0+4:o.b0+8], m.Fixed[o.x0:o.x0+4], m.Fixed[o.x0+4:o.x0+8])
+	// relu1: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	rt.ReLUForward(a[(o.t0+1728)*mb : (o.t0+1728)*mb+n*576])
+	// conv2: conv r3 1x1 (../testdata/nets/mini_inception.cnn:11), 12x12x8 -> 12x12x4
+	inceptionA_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0+40:o.p0+72], m.Params[o.p0+72:o.p0+76], a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*576], m.Scratch)
+	// relu2: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4
 	// relu2: in the epilogue of the conv before it
-	// conv3: conv c3 3x3 p1 (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x8
-	inceptionA_conv3.Forward(n, a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Params[o.p0+72:o.p0+360], m.Params[o.p0+360:o.p0+368], a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], m.Scratch)
-	// relu3: relu (../testdata/nets/mini_inception.cnn:10), 12x12x8 -> 12x12x8
+	// conv3: conv c3 3x3 p1 (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x8
+	inceptionA_conv3.Forward(n, a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*576], m.Params[o.p0+76:o.p0+364], m.Params[o.p0+364:o.p0+372], a[(o.t0+2880)*mb:(o.t0+2880)*mb+n*1152], m.Scratch)
+	// relu3: relu (../testdata/nets/mini_inception.cnn:11), 12x12x8 -> 12x12x8
 	// relu3: in the epilogue of the conv before it
-	// conv4: conv r5 1x1 (../testdata/nets/mini_inception.cnn:11), 12x12x8 -> 12x12x2
-	inceptionA_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0+368:o.p0+384], m.Params[o.p0+384:o.p0+386], a[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Scratch)
-	// relu4: relu (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x2
+	// conv4: conv r5 1x1 (../testdata/nets/mini_inception.cnn:12), 12x12x8 -> 12x12x2
+	inceptionA_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], m.Params[o.p0+372:o.p0+388], m.Params[o.p0+388:o.p0+390], a[(o.t0+4032)*mb:(o.t0+4032)*mb+n*288], m.Scratch)
+	// relu4: relu (../testdata/nets/mini_inception.cnn:12), 12x12x2 -> 12x12x2
 	// relu4: in the epilogue of the conv before it
-	// conv5: conv c5 5x5 p2 (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x4
-	inceptionA_conv5.Forward(n, a[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Params[o.p0+386:o.p0+586], m.Params[o.p0+586:o.p0+590], a[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], m.Scratch)
-	// relu5: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4
+	// conv5: conv c5 5x5 p2 (../testdata/nets/mini_inception.cnn:12), 12x12x2 -> 12x12x4
+	inceptionA_conv5.Forward(n, a[(o.t0+4032)*mb:(o.t0+4032)*mb+n*288], m.Params[o.p0+390:o.p0+590], m.Params[o.p0+590:o.p0+594], a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*576], m.Scratch)
+	// relu5: relu (../testdata/nets/mini_inception.cnn:12), 12x12x4 -> 12x12x4
 	// relu5: in the epilogue of the conv before it
-	// maxpool1: maxpool 3 s1 p1 ceil (../testdata/nets/mini_inception.cnn:12), 12x12x8 -> 12x12x8
-	inceptionA_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], m.Argmax[o.k0*mb:o.k0*mb+n*1152])
-	// conv6: conv pp 1x1 (../testdata/nets/mini_inception.cnn:12), 12x12x8 -> 12x12x4
-	inceptionA_conv6.Forward(n, a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], m.Params[o.p0+590:o.p0+622], m.Params[o.p0+622:o.p0+626], a[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], m.Scratch)
-	// relu6: relu (../testdata/nets/mini_inception.cnn:12), 12x12x4 -> 12x12x4
+	// maxpool1: maxpool 3 s1 p1 ceil (../testdata/nets/mini_inception.cnn:13), 12x12x8 -> 12x12x8
+	inceptionA_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*1152], a[(o.t0+4896)*mb:(o.t0+4896)*mb+n*1152], m.Argmax[o.k0*mb:o.k0*mb+n*1152])
+	// conv6: conv pp 1x1 (../testdata/nets/mini_inception.cnn:13), 12x12x8 -> 12x12x4
+	inceptionA_conv6.Forward(n, a[(o.t0+4896)*mb:(o.t0+4896)*mb+n*1152], m.Params[o.p0+594:o.p0+626], m.Params[o.p0+626:o.p0+630], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*576], m.Scratch)
+	// relu6: relu (../testdata/nets/mini_inception.cnn:13), 12x12x4 -> 12x12x4
 	// relu6: in the epilogue of the conv before it
-	// concat1: concat (../testdata/nets/mini_inception.cnn:8), 12x12x4 + 12x12x8 + 12x12x4 + 12x12x4 -> 12x12x20
-	inceptionA_concat1.Forward(n, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880])
-	inceptionA_concat1_1.Forward(n, a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880])
-	inceptionA_concat1_2.Forward(n, a[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880])
-	inceptionA_concat1_3.Forward(n, a[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880])
+	// concat1: concat (../testdata/nets/mini_inception.cnn:9), 12x12x4 + 12x12x8 + 12x12x4 + 12x12x4 -> 12x12x20
+	inceptionA_concat1.Forward(n, a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], a[(o.t0+6624)*mb:(o.t0+6624)*mb+n*2880])
+	inceptionA_concat1_1.Forward(n, a[(o.t0+2880)*mb:(o.t0+2880)*mb+n*1152], a[(o.t0+6624)*mb:(o.t0+6624)*mb+n*2880])
+	inceptionA_concat1_2.Forward(n, a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*576], a[(o.t0+6624)*mb:(o.t0+6624)*mb+n*2880])
+	inceptionA_concat1_3.Forward(n, a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*576], a[(o.t0+6624)*mb:(o.t0+6624)*mb+n*2880])
 }
 
 func inceptionAInfer(m *rt.Memory, n int, o *inceptionAOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	inceptionA_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Params[o.p0:o.p0+32], m.Params[o.p0+32:o.p0+36], a[(o.i0+-2880)*mb:(o.i0+-2880)*mb+n*576], m.Scratch)
+	inceptionA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Fold[o.f0:o.f0+32], m.Fold[o.f0+32:o.f0+36], a[(o.i0+-2880)*mb:(o.i0+-2880)*mb+n*576], m.Scratch)
+	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	inceptionA_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Params[o.p0+36:o.p0+68], m.Params[o.p0+68:o.p0+72], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*576], m.Scratch)
+	inceptionA_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Params[o.p0+40:o.p0+72], m.Params[o.p0+72:o.p0+76], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*576], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionA_conv3.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*576], m.Params[o.p0+72:o.p0+360], m.Params[o.p0+360:o.p0+368], a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*1152], m.Scratch)
+	inceptionA_conv3.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*576], m.Params[o.p0+76:o.p0+364], m.Params[o.p0+364:o.p0+372], a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*1152], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
-	inceptionA_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Params[o.p0+368:o.p0+384], m.Params[o.p0+384:o.p0+386], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*288], m.Scratch)
+	inceptionA_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], m.Params[o.p0+372:o.p0+388], m.Params[o.p0+388:o.p0+390], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*288], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
-	inceptionA_conv5.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*288], m.Params[o.p0+386:o.p0+586], m.Params[o.p0+586:o.p0+590], a[(o.i0+5184)*mb:(o.i0+5184)*mb+n*576], m.Scratch)
+	inceptionA_conv5.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*288], m.Params[o.p0+390:o.p0+590], m.Params[o.p0+590:o.p0+594], a[(o.i0+5184)*mb:(o.i0+5184)*mb+n*576], m.Scratch)
 	// relu5: in the epilogue of the conv or fc before it
 	inceptionA_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*1152], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*1152], nil)
-	inceptionA_conv6.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*1152], m.Params[o.p0+590:o.p0+622], m.Params[o.p0+622:o.p0+626], a[o.i0*mb:o.i0*mb+n*576], m.Scratch)
+	inceptionA_conv6.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*1152], m.Params[o.p0+594:o.p0+626], m.Params[o.p0+626:o.p0+630], a[o.i0*mb:o.i0*mb+n*576], m.Scratch)
 	// relu6: in the epilogue of the conv or fc before it
 	inceptionA_concat1.Forward(n, a[(o.i0+-2880)*mb:(o.i0+-2880)*mb+n*576], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*2880])
 	inceptionA_concat1_1.Forward(n, a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*1152], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*2880])
@@ -323,45 +329,55 @@ func inceptionAInfer(m *rt.Memory, n int, o *inceptionAOffsets) {
 
 func inceptionABackward(m *rt.Memory, n int, o *inceptionAOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	inceptionA_concat1.Backward(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576])
-	inceptionA_concat1_1.Backward(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152])
-	inceptionA_concat1_2.Backward(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880], d[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576])
-	inceptionA_concat1_3.Backward(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*2880], d[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576])
-	rt.ReLUBackward(a[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], d[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576])
-	inceptionA_conv6.BackwardFilter(n, a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], d[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], m.Grads[o.p0+590:o.p0+622], m.Grads[o.p0+622:o.p0+626], m.Scratch)
-	inceptionA_conv6.BackwardData(n, d[(o.t0+5472)*mb:(o.t0+5472)*mb+n*576], m.Params[o.p0+590:o.p0+622], d[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], m.Scratch)
-	inceptionA_maxpool1.Backward(n, d[(o.t0+4320)*mb:(o.t0+4320)*mb+n*1152], m.Argmax[o.k0*mb:o.k0*mb+n*1152], d[o.t0*mb:o.t0*mb+n*1152])
-	rt.ReLUBackward(a[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], d[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576])
-	inceptionA_conv5.BackwardFilter(n, a[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], d[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], m.Grads[o.p0+386:o.p0+586], m.Grads[o.p0+586:o.p0+590], m.Scratch)
-	inceptionA_conv5.BackwardData(n, d[(o.t0+3744)*mb:(o.t0+3744)*mb+n*576], m.Params[o.p0+386:o.p0+586], d[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Scratch)
-	rt.ReLUBackward(a[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], d[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288])
-	inceptionA_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Grads[o.p0+368:o.p0+384], m.Grads[o.p0+384:o.p0+386], m.Scratch)
-	inceptionA_conv4.BackwardData(n, d[(o.t0+3456)*mb:(o.t0+3456)*mb+n*288], m.Params[o.p0+368:o.p0+384], d[o.t0*mb:o.t0*mb+n*1152], m.Scratch)
-	rt.ReLUBackward(a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152])
-	inceptionA_conv3.BackwardFilter(n, a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], m.Grads[o.p0+72:o.p0+360], m.Grads[o.p0+360:o.p0+368], m.Scratch)
-	inceptionA_conv3.BackwardData(n, d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*1152], m.Params[o.p0+72:o.p0+360], d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Scratch)
+	inceptionA_concat1.Backward(n, d[(o.t0+6624)*mb:(o.t0+6624)*mb+n*2880], d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576])
+	inceptionA_concat1_1.Backward(n, d[(o.t0+6624)*mb:(o.t0+6624)*mb+n*2880], d[(o.t0+2880)*mb:(o.t0+2880)*mb+n*1152])
+	inceptionA_concat1_2.Backward(n, d[(o.t0+6624)*mb:(o.t0+6624)*mb+n*2880], d[(o.t0+4320)*mb:(o.t0+4320)*mb+n*576])
+	inceptionA_concat1_3.Backward(n, d[(o.t0+6624)*mb:(o.t0+6624)*mb+n*2880], d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*576])
+	rt.ReLUBackward(a[(o.t0+6048)*mb:(o.t0+6048)*mb+n*576], d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*576])
+	inceptionA_conv6.BackwardFilter(n, a[(o.t0+4896)*mb:(o.t0+4896)*mb+n*1152], d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*576], m.Grads[o.p0+594:o.p0+626], m.Grads[o.p0+626:o.p0+630], m.Scratch)
+	inceptionA_conv6.BackwardData(n, d[(o.t0+6048)*mb:(o.t0+6048)*mb+n*576], m.Params[o.p0+594:o.p0+626], d[(o.t0+4896)*mb:(o.t0+4896)*mb+n*1152], m.Scratch)
+	inceptionA_maxpool1.Backward(n, d[(o.t0+4896)*mb:(o.t0+4896)*mb+n*1152], m.Argmax[o.k0*mb:o.k0*mb+n*1152], d[o.t0*mb:o.t0*mb+n*1152])
+	rt.ReLUBackward(a[(o.t0+4320)*mb:(o.t0+4320)*mb+n*576], d[(o.t0+4320)*mb:(o.t0+4320)*mb+n*576])
+	inceptionA_conv5.BackwardFilter(n, a[(o.t0+4032)*mb:(o.t0+4032)*mb+n*288], d[(o.t0+4320)*mb:(o.t0+4320)*mb+n*576], m.Grads[o.p0+390:o.p0+590], m.Grads[o.p0+590:o.p0+594], m.Scratch)
+	inceptionA_conv5.BackwardData(n, d[(o.t0+4320)*mb:(o.t0+4320)*mb+n*576], m.Params[o.p0+390:o.p0+590], d[(o.t0+4032)*mb:(o.t0+4032)*mb+n*288], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+4032)*mb:(o.t0+4032)*mb+n*288], d[(o.t0+4032)*mb:(o.t0+4032)*mb+n*288])
+	inceptionA_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+4032)*mb:(o.t0+4032)*mb+n*288], m.Grads[o.p0+372:o.p0+388], m.Grads[o.p0+388:o.p0+390], m.Scratch)
+	inceptionA_conv4.BackwardData(n, d[(o.t0+4032)*mb:(o.t0+4032)*mb+n*288], m.Params[o.p0+372:o.p0+388], d[o.t0*mb:o.t0*mb+n*1152], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+2880)*mb:(o.t0+2880)*mb+n*1152], d[(o.t0+2880)*mb:(o.t0+2880)*mb+n*1152])
+	inceptionA_conv3.BackwardFilter(n, a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*576], d[(o.t0+2880)*mb:(o.t0+2880)*mb+n*1152], m.Grads[o.p0+76:o.p0+364], m.Grads[o.p0+364:o.p0+372], m.Scratch)
+	inceptionA_conv3.BackwardData(n, d[(o.t0+2880)*mb:(o.t0+2880)*mb+n*1152], m.Params[o.p0+76:o.p0+364], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*576], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+2304)*mb:(o.t0+2304)*mb+n*576], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*576])
+	inceptionA_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*576], m.Grads[o.p0+40:o.p0+72], m.Grads[o.p0+72:o.p0+76], m.Scratch)
+	inceptionA_conv2.BackwardData(n, d[(o.t0+2304)*mb:(o.t0+2304)*mb+n*576], m.Params[o.p0+40:o.p0+72], d[o.t0*mb:o.t0*mb+n*1152], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576])
-	inceptionA_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Grads[o.p0+36:o.p0+68], m.Grads[o.p0+68:o.p0+72], m.Scratch)
-	inceptionA_conv2.BackwardData(n, d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Params[o.p0+36:o.p0+68], d[o.t0*mb:o.t0*mb+n*1152], m.Scratch)
-	rt.ReLUBackward(a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576])
-	inceptionA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Grads[o.p0:o.p0+32], m.Grads[o.p0+32:o.p0+36], m.Scratch)
+	inceptionA_bn1.Backward(n, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], d[(o.t0+1728)*mb:(o.t0+1728)*mb+n*576], m.Params[o.p0+32:o.p0+36], m.Fixed[o.x0:o.x0+4], m.Fixed[o.x0+4:o.x0+8], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Grads[o.p0+32:o.p0+36], m.Grads[o.p0+36:o.p0+40])
+	inceptionA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*1152], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Grads[o.p0:o.p0+32], nil, m.Scratch)
 	inceptionA_conv1.BackwardData(n, d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*576], m.Params[o.p0:o.p0+32], d[o.t0*mb:o.t0*mb+n*1152], m.Scratch)
+}
+
+func inceptionARefold(m *rt.Memory, o *inceptionAOffsets) {
+	copy(m.Fold[o.f0:o.f0+32], m.Params[o.p0:o.p0+32])
+	clear(m.Fold[o.f0+32 : o.f0+36])
+	rt.FoldBN(m.Fold[o.f0:o.f0+32], m.Fold[o.f0+32:o.f0+36], m.Params[o.p0+32:o.p0+36], m.Params[o.p0+36:o.p0+40], m.Buffers[o.b0:o.b0+4], m.Buffers[o.b0+4:o.b0+8], float32(0.001))
 }
 
 func inceptionATensors(t []rt.TensorSpec, prefix string, o *inceptionAOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
 		{Name: prefix + "conv1.weight", Shape: []int{4, 8, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv1.bias", Shape: []int{4}, Off: o.p0 + 32, Init: rt.InitBias},
-		{Name: prefix + "conv2.weight", Shape: []int{4, 8, 1, 1}, Off: o.p0 + 36, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{4}, Off: o.p0 + 68, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{8, 4, 3, 3}, Off: o.p0 + 72, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{8}, Off: o.p0 + 360, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{2, 8, 1, 1}, Off: o.p0 + 368, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv4.bias", Shape: []int{2}, Off: o.p0 + 384, Init: rt.InitBias},
-		{Name: prefix + "conv5.weight", Shape: []int{4, 2, 5, 5}, Off: o.p0 + 386, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv5.bias", Shape: []int{4}, Off: o.p0 + 586, Init: rt.InitBias},
-		{Name: prefix + "conv6.weight", Shape: []int{4, 8, 1, 1}, Off: o.p0 + 590, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv6.bias", Shape: []int{4}, Off: o.p0 + 622, Init: rt.InitBias},
+		{Name: prefix + "bn1.weight", Shape: []int{4}, Off: o.p0 + 32, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{4}, Off: o.p0 + 36, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{4}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{4}, Off: o.b0 + 4, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{4, 8, 1, 1}, Off: o.p0 + 40, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{4}, Off: o.p0 + 72, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{8, 4, 3, 3}, Off: o.p0 + 76, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{8}, Off: o.p0 + 364, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{2, 8, 1, 1}, Off: o.p0 + 372, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{2}, Off: o.p0 + 388, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{4, 2, 5, 5}, Off: o.p0 + 390, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{4}, Off: o.p0 + 590, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{4, 8, 1, 1}, Off: o.p0 + 594, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{4}, Off: o.p0 + 626, Init: rt.InitBias},
 	}...)
 }
 
@@ -372,62 +388,65 @@ func inceptionATensors(t []rt.TensorSpec, prefix string, o *inceptionAOffsets) [
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionBOffsets struct {
-	i0, k0, p0, t0 int
+	b0, f0, i0, k0, p0, t0, x0 int
 }
 
 var (
-	inception2 = inceptionBOffsets{i0: 4032, k0: 1152, p0: 1841, t0: 7200}
+	inception2 = inceptionBOffsets{b0: 8, f0: 36, i0: 4032, k0: 1152, p0: 1845, t0: 7776, x0: 8}
 )
 
 func inceptionBForward(m *rt.Memory, n int, o *inceptionBOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv c1 1x1 (../testdata/nets/mini_inception.cnn:9), 12x12x20 -> 12x12x4
-	inceptionB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0:o.p0+80], m.Params[o.p0+80:o.p0+84], a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Scratch)
-	// relu1: relu (../testdata/nets/mini_inception.cnn:9), 12x12x4 -> 12x12x4
-	// relu1: in the epilogue of the conv before it
-	// conv2: conv r3 1x1 (../testdata/nets/mini_inception.cnn:10), 12x12x20 -> 12x12x4
-	inceptionB_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0+84:o.p0+164], m.Params[o.p0+164:o.p0+168], a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Scratch)
-	// relu2: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	// conv1: conv c1 1x1 nobias (../testdata/nets/mini_inception.cnn:10), 12x12x20 -> 12x12x4
+	inceptionB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0:o.p0+80], nil, a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Scratch)
+	// bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	inceptionB_bn1.ForwardTrain(n, a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Params[o.p0+80:o.p0+84], m.Params[o.p0+84:o.p0+88], m.Buffers[o.b0:o.b0+4], m.Buffers[o.b0+4:o.b0+8], m.Fixed[o.x0:o.x0+4], m.Fixed[o.x0+4:o.x0+8])
+	// relu1: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	rt.ReLUForward(a[(o.t0+3851)*mb : (o.t0+3851)*mb+n*576])
+	// conv2: conv r3 1x1 (../testdata/nets/mini_inception.cnn:11), 12x12x20 -> 12x12x4
+	inceptionB_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0+88:o.p0+168], m.Params[o.p0+168:o.p0+172], a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Scratch)
+	// relu2: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4
 	// relu2: in the epilogue of the conv before it
-	// conv3: conv c3 3x3 p1 (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
-	inceptionB_conv3.Forward(n, a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Params[o.p0+168:o.p0+312], m.Params[o.p0+312:o.p0+316], a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Scratch)
-	// relu3: relu (../testdata/nets/mini_inception.cnn:10), 12x12x4 -> 12x12x4
+	// conv3: conv c3 3x3 p1 (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4
+	inceptionB_conv3.Forward(n, a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Params[o.p0+172:o.p0+316], m.Params[o.p0+316:o.p0+320], a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*576], m.Scratch)
+	// relu3: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4
 	// relu3: in the epilogue of the conv before it
-	// conv4: conv r5 1x1 (../testdata/nets/mini_inception.cnn:11), 12x12x20 -> 12x12x2
-	inceptionB_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0+316:o.p0+356], m.Params[o.p0+356:o.p0+358], a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Scratch)
-	// relu4: relu (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x2
+	// conv4: conv r5 1x1 (../testdata/nets/mini_inception.cnn:12), 12x12x20 -> 12x12x2
+	inceptionB_conv4.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], m.Params[o.p0+320:o.p0+360], m.Params[o.p0+360:o.p0+362], a[(o.t0+5579)*mb:(o.t0+5579)*mb+n*288], m.Scratch)
+	// relu4: relu (../testdata/nets/mini_inception.cnn:12), 12x12x2 -> 12x12x2
 	// relu4: in the epilogue of the conv before it
-	// conv5: conv c5 5x5 p2 (../testdata/nets/mini_inception.cnn:11), 12x12x2 -> 12x12x4
-	inceptionB_conv5.Forward(n, a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Params[o.p0+358:o.p0+558], m.Params[o.p0+558:o.p0+562], a[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], m.Scratch)
-	// relu5: relu (../testdata/nets/mini_inception.cnn:11), 12x12x4 -> 12x12x4
+	// conv5: conv c5 5x5 p2 (../testdata/nets/mini_inception.cnn:12), 12x12x2 -> 12x12x4
+	inceptionB_conv5.Forward(n, a[(o.t0+5579)*mb:(o.t0+5579)*mb+n*288], m.Params[o.p0+362:o.p0+562], m.Params[o.p0+562:o.p0+566], a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*576], m.Scratch)
+	// relu5: relu (../testdata/nets/mini_inception.cnn:12), 12x12x4 -> 12x12x4
 	// relu5: in the epilogue of the conv before it
-	// maxpool1: maxpool 3 s1 p1 ceil (../testdata/nets/mini_inception.cnn:12), 12x12x20 -> 12x12x20
-	inceptionB_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], m.Argmax[o.k0*mb:o.k0*mb+n*2880])
-	// conv6: conv pp 1x1 (../testdata/nets/mini_inception.cnn:12), 12x12x20 -> 12x12x4
-	inceptionB_conv6.Forward(n, a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], m.Params[o.p0+562:o.p0+642], m.Params[o.p0+642:o.p0+646], a[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], m.Scratch)
-	// relu6: relu (../testdata/nets/mini_inception.cnn:12), 12x12x4 -> 12x12x4
+	// maxpool1: maxpool 3 s1 p1 ceil (../testdata/nets/mini_inception.cnn:13), 12x12x20 -> 12x12x20
+	inceptionB_maxpool1.Forward(n, a[o.t0*mb:o.t0*mb+n*2880], a[(o.t0+6443)*mb:(o.t0+6443)*mb+n*2880], m.Argmax[o.k0*mb:o.k0*mb+n*2880])
+	// conv6: conv pp 1x1 (../testdata/nets/mini_inception.cnn:13), 12x12x20 -> 12x12x4
+	inceptionB_conv6.Forward(n, a[(o.t0+6443)*mb:(o.t0+6443)*mb+n*2880], m.Params[o.p0+566:o.p0+646], m.Params[o.p0+646:o.p0+650], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*576], m.Scratch)
+	// relu6: relu (../testdata/nets/mini_inception.cnn:13), 12x12x4 -> 12x12x4
 	// relu6: in the epilogue of the conv before it
-	// concat1: concat (../testdata/nets/mini_inception.cnn:8), 12x12x4 + 12x12x4 + 12x12x4 + 12x12x4 -> 12x12x16
-	inceptionB_concat1.Forward(n, a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304])
-	inceptionB_concat1_1.Forward(n, a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304])
-	inceptionB_concat1_2.Forward(n, a[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304])
-	inceptionB_concat1_3.Forward(n, a[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304])
+	// concat1: concat (../testdata/nets/mini_inception.cnn:9), 12x12x4 + 12x12x4 + 12x12x4 + 12x12x4 -> 12x12x16
+	inceptionB_concat1.Forward(n, a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], a[(o.t0+9899)*mb:(o.t0+9899)*mb+n*2304])
+	inceptionB_concat1_1.Forward(n, a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*576], a[(o.t0+9899)*mb:(o.t0+9899)*mb+n*2304])
+	inceptionB_concat1_2.Forward(n, a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*576], a[(o.t0+9899)*mb:(o.t0+9899)*mb+n*2304])
+	inceptionB_concat1_3.Forward(n, a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*576], a[(o.t0+9899)*mb:(o.t0+9899)*mb+n*2304])
 }
 
 func inceptionBInfer(m *rt.Memory, n int, o *inceptionBOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	inceptionB_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Params[o.p0:o.p0+80], m.Params[o.p0+80:o.p0+84], a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*576], m.Scratch)
+	inceptionB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Fold[o.f0:o.f0+80], m.Fold[o.f0+80:o.f0+84], a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*576], m.Scratch)
+	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	inceptionB_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Params[o.p0+84:o.p0+164], m.Params[o.p0+164:o.p0+168], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*576], m.Scratch)
+	inceptionB_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Params[o.p0+88:o.p0+168], m.Params[o.p0+168:o.p0+172], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*576], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionB_conv3.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*576], m.Params[o.p0+168:o.p0+312], m.Params[o.p0+312:o.p0+316], a[(o.i0+-1152)*mb:(o.i0+-1152)*mb+n*576], m.Scratch)
+	inceptionB_conv3.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*576], m.Params[o.p0+172:o.p0+316], m.Params[o.p0+316:o.p0+320], a[(o.i0+-1152)*mb:(o.i0+-1152)*mb+n*576], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
-	inceptionB_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Params[o.p0+316:o.p0+356], m.Params[o.p0+356:o.p0+358], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*288], m.Scratch)
+	inceptionB_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], m.Params[o.p0+320:o.p0+360], m.Params[o.p0+360:o.p0+362], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*288], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
-	inceptionB_conv5.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*288], m.Params[o.p0+358:o.p0+558], m.Params[o.p0+558:o.p0+562], a[(o.i0+2880)*mb:(o.i0+2880)*mb+n*576], m.Scratch)
+	inceptionB_conv5.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*288], m.Params[o.p0+362:o.p0+562], m.Params[o.p0+562:o.p0+566], a[(o.i0+2880)*mb:(o.i0+2880)*mb+n*576], m.Scratch)
 	// relu5: in the epilogue of the conv or fc before it
 	inceptionB_maxpool1.Forward(n, a[o.i0*mb:o.i0*mb+n*2880], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2880], nil)
-	inceptionB_conv6.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2880], m.Params[o.p0+562:o.p0+642], m.Params[o.p0+642:o.p0+646], a[o.i0*mb:o.i0*mb+n*576], m.Scratch)
+	inceptionB_conv6.Forward(n, a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2880], m.Params[o.p0+566:o.p0+646], m.Params[o.p0+646:o.p0+650], a[o.i0*mb:o.i0*mb+n*576], m.Scratch)
 	// relu6: in the epilogue of the conv or fc before it
 	inceptionB_concat1.Forward(n, a[(o.i0+4032)*mb:(o.i0+4032)*mb+n*576], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2304])
 	inceptionB_concat1_1.Forward(n, a[(o.i0+-1152)*mb:(o.i0+-1152)*mb+n*576], a[(o.i0+-4032)*mb:(o.i0+-4032)*mb+n*2304])
@@ -437,84 +456,98 @@ func inceptionBInfer(m *rt.Memory, n int, o *inceptionBOffsets) {
 
 func inceptionBBackward(m *rt.Memory, n int, o *inceptionBOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	inceptionB_concat1.Backward(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304], d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576])
-	inceptionB_concat1_1.Backward(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304], d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576])
-	inceptionB_concat1_2.Backward(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304], d[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576])
-	inceptionB_concat1_3.Backward(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*2304], d[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576])
-	rt.ReLUBackward(a[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], d[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576])
-	inceptionB_conv6.BackwardFilter(n, a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], d[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], m.Grads[o.p0+562:o.p0+642], m.Grads[o.p0+642:o.p0+646], m.Scratch)
-	inceptionB_conv6.BackwardData(n, d[(o.t0+8747)*mb:(o.t0+8747)*mb+n*576], m.Params[o.p0+562:o.p0+642], d[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], m.Scratch)
-	inceptionB_maxpool1.Backward(n, d[(o.t0+5867)*mb:(o.t0+5867)*mb+n*2880], m.Argmax[o.k0*mb:o.k0*mb+n*2880], d[o.t0*mb:o.t0*mb+n*2880])
-	rt.ReLUBackward(a[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], d[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576])
-	inceptionB_conv5.BackwardFilter(n, a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], d[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], m.Grads[o.p0+358:o.p0+558], m.Grads[o.p0+558:o.p0+562], m.Scratch)
-	inceptionB_conv5.BackwardData(n, d[(o.t0+5291)*mb:(o.t0+5291)*mb+n*576], m.Params[o.p0+358:o.p0+558], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Scratch)
-	rt.ReLUBackward(a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288])
-	inceptionB_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Grads[o.p0+316:o.p0+356], m.Grads[o.p0+356:o.p0+358], m.Scratch)
-	inceptionB_conv4.BackwardData(n, d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*288], m.Params[o.p0+316:o.p0+356], d[o.t0*mb:o.t0*mb+n*2880], m.Scratch)
+	inceptionB_concat1.Backward(n, d[(o.t0+9899)*mb:(o.t0+9899)*mb+n*2304], d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576])
+	inceptionB_concat1_1.Backward(n, d[(o.t0+9899)*mb:(o.t0+9899)*mb+n*2304], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*576])
+	inceptionB_concat1_2.Backward(n, d[(o.t0+9899)*mb:(o.t0+9899)*mb+n*2304], d[(o.t0+5867)*mb:(o.t0+5867)*mb+n*576])
+	inceptionB_concat1_3.Backward(n, d[(o.t0+9899)*mb:(o.t0+9899)*mb+n*2304], d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*576])
+	rt.ReLUBackward(a[(o.t0+9323)*mb:(o.t0+9323)*mb+n*576], d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*576])
+	inceptionB_conv6.BackwardFilter(n, a[(o.t0+6443)*mb:(o.t0+6443)*mb+n*2880], d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*576], m.Grads[o.p0+566:o.p0+646], m.Grads[o.p0+646:o.p0+650], m.Scratch)
+	inceptionB_conv6.BackwardData(n, d[(o.t0+9323)*mb:(o.t0+9323)*mb+n*576], m.Params[o.p0+566:o.p0+646], d[(o.t0+6443)*mb:(o.t0+6443)*mb+n*2880], m.Scratch)
+	inceptionB_maxpool1.Backward(n, d[(o.t0+6443)*mb:(o.t0+6443)*mb+n*2880], m.Argmax[o.k0*mb:o.k0*mb+n*2880], d[o.t0*mb:o.t0*mb+n*2880])
+	rt.ReLUBackward(a[(o.t0+5867)*mb:(o.t0+5867)*mb+n*576], d[(o.t0+5867)*mb:(o.t0+5867)*mb+n*576])
+	inceptionB_conv5.BackwardFilter(n, a[(o.t0+5579)*mb:(o.t0+5579)*mb+n*288], d[(o.t0+5867)*mb:(o.t0+5867)*mb+n*576], m.Grads[o.p0+362:o.p0+562], m.Grads[o.p0+562:o.p0+566], m.Scratch)
+	inceptionB_conv5.BackwardData(n, d[(o.t0+5867)*mb:(o.t0+5867)*mb+n*576], m.Params[o.p0+362:o.p0+562], d[(o.t0+5579)*mb:(o.t0+5579)*mb+n*288], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+5579)*mb:(o.t0+5579)*mb+n*288], d[(o.t0+5579)*mb:(o.t0+5579)*mb+n*288])
+	inceptionB_conv4.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+5579)*mb:(o.t0+5579)*mb+n*288], m.Grads[o.p0+320:o.p0+360], m.Grads[o.p0+360:o.p0+362], m.Scratch)
+	inceptionB_conv4.BackwardData(n, d[(o.t0+5579)*mb:(o.t0+5579)*mb+n*288], m.Params[o.p0+320:o.p0+360], d[o.t0*mb:o.t0*mb+n*2880], m.Scratch)
+	rt.ReLUBackward(a[(o.t0+5003)*mb:(o.t0+5003)*mb+n*576], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*576])
+	inceptionB_conv3.BackwardFilter(n, a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*576], m.Grads[o.p0+172:o.p0+316], m.Grads[o.p0+316:o.p0+320], m.Scratch)
+	inceptionB_conv3.BackwardData(n, d[(o.t0+5003)*mb:(o.t0+5003)*mb+n*576], m.Params[o.p0+172:o.p0+316], d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576])
-	inceptionB_conv3.BackwardFilter(n, a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Grads[o.p0+168:o.p0+312], m.Grads[o.p0+312:o.p0+316], m.Scratch)
-	inceptionB_conv3.BackwardData(n, d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Params[o.p0+168:o.p0+312], d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Scratch)
+	inceptionB_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Grads[o.p0+88:o.p0+168], m.Grads[o.p0+168:o.p0+172], m.Scratch)
+	inceptionB_conv2.BackwardData(n, d[(o.t0+4427)*mb:(o.t0+4427)*mb+n*576], m.Params[o.p0+88:o.p0+168], d[o.t0*mb:o.t0*mb+n*2880], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576])
-	inceptionB_conv2.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Grads[o.p0+84:o.p0+164], m.Grads[o.p0+164:o.p0+168], m.Scratch)
-	inceptionB_conv2.BackwardData(n, d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Params[o.p0+84:o.p0+164], d[o.t0*mb:o.t0*mb+n*2880], m.Scratch)
-	rt.ReLUBackward(a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576])
-	inceptionB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Grads[o.p0:o.p0+80], m.Grads[o.p0+80:o.p0+84], m.Scratch)
+	inceptionB_bn1.Backward(n, a[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], d[(o.t0+3851)*mb:(o.t0+3851)*mb+n*576], m.Params[o.p0+80:o.p0+84], m.Fixed[o.x0:o.x0+4], m.Fixed[o.x0+4:o.x0+8], d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Grads[o.p0+80:o.p0+84], m.Grads[o.p0+84:o.p0+88])
+	inceptionB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*2880], d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Grads[o.p0:o.p0+80], nil, m.Scratch)
 	inceptionB_conv1.BackwardData(n, d[(o.t0+3275)*mb:(o.t0+3275)*mb+n*576], m.Params[o.p0:o.p0+80], d[o.t0*mb:o.t0*mb+n*2880], m.Scratch)
+}
+
+func inceptionBRefold(m *rt.Memory, o *inceptionBOffsets) {
+	copy(m.Fold[o.f0:o.f0+80], m.Params[o.p0:o.p0+80])
+	clear(m.Fold[o.f0+80 : o.f0+84])
+	rt.FoldBN(m.Fold[o.f0:o.f0+80], m.Fold[o.f0+80:o.f0+84], m.Params[o.p0+80:o.p0+84], m.Params[o.p0+84:o.p0+88], m.Buffers[o.b0:o.b0+4], m.Buffers[o.b0+4:o.b0+8], float32(0.001))
 }
 
 func inceptionBTensors(t []rt.TensorSpec, prefix string, o *inceptionBOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
 		{Name: prefix + "conv1.weight", Shape: []int{4, 20, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv1.bias", Shape: []int{4}, Off: o.p0 + 80, Init: rt.InitBias},
-		{Name: prefix + "conv2.weight", Shape: []int{4, 20, 1, 1}, Off: o.p0 + 84, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{4}, Off: o.p0 + 164, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{4, 4, 3, 3}, Off: o.p0 + 168, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{4}, Off: o.p0 + 312, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{2, 20, 1, 1}, Off: o.p0 + 316, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv4.bias", Shape: []int{2}, Off: o.p0 + 356, Init: rt.InitBias},
-		{Name: prefix + "conv5.weight", Shape: []int{4, 2, 5, 5}, Off: o.p0 + 358, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv5.bias", Shape: []int{4}, Off: o.p0 + 558, Init: rt.InitBias},
-		{Name: prefix + "conv6.weight", Shape: []int{4, 20, 1, 1}, Off: o.p0 + 562, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv6.bias", Shape: []int{4}, Off: o.p0 + 642, Init: rt.InitBias},
+		{Name: prefix + "bn1.weight", Shape: []int{4}, Off: o.p0 + 80, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{4}, Off: o.p0 + 84, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{4}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{4}, Off: o.b0 + 4, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv2.weight", Shape: []int{4, 20, 1, 1}, Off: o.p0 + 88, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{4}, Off: o.p0 + 168, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{4, 4, 3, 3}, Off: o.p0 + 172, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{4}, Off: o.p0 + 316, Init: rt.InitBias},
+		{Name: prefix + "conv4.weight", Shape: []int{2, 20, 1, 1}, Off: o.p0 + 320, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv4.bias", Shape: []int{2}, Off: o.p0 + 360, Init: rt.InitBias},
+		{Name: prefix + "conv5.weight", Shape: []int{4, 2, 5, 5}, Off: o.p0 + 362, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv5.bias", Shape: []int{4}, Off: o.p0 + 562, Init: rt.InitBias},
+		{Name: prefix + "conv6.weight", Shape: []int{4, 20, 1, 1}, Off: o.p0 + 566, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv6.bias", Shape: []int{4}, Off: o.p0 + 646, Init: rt.InitBias},
 	}...)
 }
 
 // The geometry of every layer, all constants.
 var (
-	conv1                = rt.Conv{C: 8, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	aux1_avgpool1        = rt.AvgPool{C: 20, H: 12, W: 12, KH: 5, KW: 5, SH: 3, SW: 3, PH: 0, PW: 0, Ceil: true, OH: 4, OW: 4}
-	aux1_conv1           = rt.Conv{C: 20, H: 4, W: 4, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
-	aux1_fc1             = rt.FC{In: 64, Out: 8, ReLU: true}
-	aux1_dropout1        = rt.Dropout{P: float32(0.7)}
-	aux1_fc2             = rt.FC{In: 8, Out: 3, ReLU: false}
-	maxpool1             = rt.MaxPool{C: 16, H: 12, W: 12, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 6, OW: 6}
-	avgpool1             = rt.AvgPool{C: 16, H: 6, W: 6, KH: 6, KW: 6, SH: 1, SW: 1, PH: 0, PW: 0, Ceil: false, OH: 1, OW: 1}
-	dropout1             = rt.Dropout{P: float32(0.4)}
-	fc1                  = rt.FC{In: 16, Out: 3, ReLU: false}
-	softmax1             = rt.Softmax{Classes: 3}
-	inceptionA_conv1     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionA_conv2     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionA_conv3     = rt.Conv{C: 4, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionA_conv4     = rt.Conv{C: 8, H: 12, W: 12, K: 2, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionA_conv5     = rt.Conv{C: 2, H: 12, W: 12, K: 4, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionA_maxpool1  = rt.MaxPool{C: 8, H: 12, W: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 12, OW: 12}
-	inceptionA_conv6     = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionA_concat1   = rt.Concat{C: 4, Total: 20, Off: 0, HW: 144}
-	inceptionA_concat1_1 = rt.Concat{C: 8, Total: 20, Off: 4, HW: 144}
-	inceptionA_concat1_2 = rt.Concat{C: 4, Total: 20, Off: 12, HW: 144}
-	inceptionA_concat1_3 = rt.Concat{C: 4, Total: 20, Off: 16, HW: 144}
-	inceptionB_conv1     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionB_conv2     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionB_conv3     = rt.Conv{C: 4, H: 12, W: 12, K: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionB_conv4     = rt.Conv{C: 20, H: 12, W: 12, K: 2, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionB_conv5     = rt.Conv{C: 2, H: 12, W: 12, K: 4, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionB_maxpool1  = rt.MaxPool{C: 20, H: 12, W: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 12, OW: 12}
-	inceptionB_conv6     = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
-	inceptionB_concat1   = rt.Concat{C: 4, Total: 16, Off: 0, HW: 144}
-	inceptionB_concat1_1 = rt.Concat{C: 4, Total: 16, Off: 4, HW: 144}
-	inceptionB_concat1_2 = rt.Concat{C: 4, Total: 16, Off: 8, HW: 144}
-	inceptionB_concat1_3 = rt.Concat{C: 4, Total: 16, Off: 12, HW: 144}
+	conv1                 = rt.Conv{C: 8, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	aux1_avgpool1         = rt.AvgPool{C: 20, H: 12, W: 12, KH: 5, KW: 5, SH: 3, SW: 3, PH: 0, PW: 0, Ceil: true, OH: 4, OW: 4}
+	aux1_conv1            = rt.Conv{C: 20, H: 4, W: 4, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
+	aux1_fc1              = rt.FC{In: 64, Out: 8, ReLU: true}
+	aux1_dropout1         = rt.Dropout{P: float32(0.7)}
+	aux1_fc2              = rt.FC{In: 8, Out: 3, ReLU: false}
+	maxpool1              = rt.MaxPool{C: 16, H: 12, W: 12, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: true, OH: 6, OW: 6}
+	avgpool1              = rt.AvgPool{C: 16, H: 6, W: 6, KH: 6, KW: 6, SH: 1, SW: 1, PH: 0, PW: 0, Ceil: false, OH: 1, OW: 1}
+	dropout1              = rt.Dropout{P: float32(0.4)}
+	fc1                   = rt.FC{In: 16, Out: 3, ReLU: false}
+	softmax1              = rt.Softmax{Classes: 3}
+	inceptionA_conv1      = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: false}
+	inceptionA_bn1        = rt.BN{C: 4, H: 12, W: 12, Eps: float32(0.001), Momentum: float32(0.01)}
+	inceptionA_conv2      = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_conv3      = rt.Conv{C: 4, H: 12, W: 12, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_conv4      = rt.Conv{C: 8, H: 12, W: 12, K: 2, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_conv5      = rt.Conv{C: 2, H: 12, W: 12, K: 4, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_maxpool1   = rt.MaxPool{C: 8, H: 12, W: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 12, OW: 12}
+	inceptionA_conv6      = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionA_concat1    = rt.Concat{C: 4, Total: 20, Off: 0, HW: 144}
+	inceptionA_concat1_1  = rt.Concat{C: 8, Total: 20, Off: 4, HW: 144}
+	inceptionA_concat1_2  = rt.Concat{C: 4, Total: 20, Off: 12, HW: 144}
+	inceptionA_concat1_3  = rt.Concat{C: 4, Total: 20, Off: 16, HW: 144}
+	inceptionA_conv1Infer = rt.Conv{C: 8, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_conv1      = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: false}
+	inceptionB_bn1        = rt.BN{C: 4, H: 12, W: 12, Eps: float32(0.001), Momentum: float32(0.01)}
+	inceptionB_conv2      = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_conv3      = rt.Conv{C: 4, H: 12, W: 12, K: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_conv4      = rt.Conv{C: 20, H: 12, W: 12, K: 2, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_conv5      = rt.Conv{C: 2, H: 12, W: 12, K: 4, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_maxpool1   = rt.MaxPool{C: 20, H: 12, W: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, Ceil: true, OH: 12, OW: 12}
+	inceptionB_conv6      = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
+	inceptionB_concat1    = rt.Concat{C: 4, Total: 16, Off: 0, HW: 144}
+	inceptionB_concat1_1  = rt.Concat{C: 4, Total: 16, Off: 4, HW: 144}
+	inceptionB_concat1_2  = rt.Concat{C: 4, Total: 16, Off: 8, HW: 144}
+	inceptionB_concat1_3  = rt.Concat{C: 4, Total: 16, Off: 12, HW: 144}
+	inceptionB_conv1Infer = rt.Conv{C: 20, H: 12, W: 12, K: 4, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 12, OW: 12, ReLU: true}
 )
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MiniInception (../testdata/nets/mini_inception.cnn): input 12x12x8\n\n #  name                 layer                   output  params     MACs  activations\n 0  input                input 12x12x8          12x12x8       0        0        1,152\n 1  conv1                conv 8 3x3 p1          12x12x8     584   82,944        1,152\n 2  relu1                relu                   12x12x8       0        0            0\n 3  inception1.conv1     conv c1 1x1            12x12x4      36    4,608          576\n 4  inception1.relu1     relu                   12x12x4       0        0            0\n 5  inception1.conv2     conv r3 1x1            12x12x4      36    4,608          576\n 6  inception1.relu2     relu                   12x12x4       0        0            0\n 7  inception1.conv3     conv c3 3x3 p1         12x12x8     296   41,472        1,152\n 8  inception1.relu3     relu                   12x12x8       0        0            0\n 9  inception1.conv4     conv r5 1x1            12x12x2      18    2,304          288\n10  inception1.relu4     relu                   12x12x2       0        0            0\n11  inception1.conv5     conv c5 5x5 p2         12x12x4     204   28,800          576\n12  inception1.relu5     relu                   12x12x4       0        0            0\n13  inception1.maxpool1  maxpool 3 s1 p1 ceil   12x12x8       0        0        1,152\n14  inception1.conv6     conv pp 1x1            12x12x4      36    4,608          576\n15  inception1.relu6     relu                   12x12x4       0        0            0\n16  inception1.concat1   concat                12x12x20       0        0        2,880\n17  aux1.avgpool1        avgpool 5 s3 ceil       4x4x20       0        0          320\n18  aux1.conv1           conv 4 1x1               4x4x4      84    1,280           64\n19  aux1.relu1           relu                     4x4x4       0        0            0\n20  aux1.fc1             fc 8                     1x1x8     520      512            8\n21  aux1.relu2           relu                     1x1x8       0        0            0\n22  aux1.dropout1        dropout 0.7              1x1x8       0        0            0\n23  aux1.fc2             fc 3                     1x1x3      27       24            3\n24  aux1.softmax1        softmax                  1x1x3       0        0            0\n25  inception2.conv1     conv c1 1x1            12x12x4      84   11,520          576\n26  inception2.relu1     relu                   12x12x4       0        0            0\n27  inception2.conv2     conv r3 1x1            12x12x4      84   11,520          576\n28  inception2.relu2     relu                   12x12x4       0        0            0\n29  inception2.conv3     conv c3 3x3 p1         12x12x4     148   20,736          576\n30  inception2.relu3     relu                   12x12x4       0        0            0\n31  inception2.conv4     conv r5 1x1            12x12x2      42    5,760          288\n32  inception2.relu4     relu                   12x12x2       0        0            0\n33  inception2.conv5     conv c5 5x5 p2         12x12x4     204   28,800          576\n34  inception2.relu5     relu                   12x12x4       0        0            0\n35  inception2.maxpool1  maxpool 3 s1 p1 ceil  12x12x20       0        0        2,880\n36  inception2.conv6     conv pp 1x1            12x12x4      84   11,520          576\n37  inception2.relu6     relu                   12x12x4       0        0            0\n38  inception2.concat1   concat                12x12x16       0        0        2,304\n39  maxpool1             maxpool 3 s2 ceil       6x6x16       0        0          576\n40  avgpool1             avgpool 6 s1            1x1x16       0        0           16\n41  dropout1             dropout 0.4             1x1x16       0        0            0\n42  fc1                  fc 3                     1x1x3      51       48            3\n43  softmax1             softmax                  1x1x3       0        0            0\n    total                                         1x1x3   2,538  261,064       19,422\n\nparameters: 2,538 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 261,064\nforward activations per image: 19,422 values (0.1 MB float32; input included, relu/dropout/softmax in place)\nauxiliary heads, training only: aux1 (weight 0.3, from inception1.concat1)\ninference (without auxiliary heads): 1,907 parameters, 259,248 MACs\n"
+const Summary = "MiniInception (../testdata/nets/mini_inception.cnn): input 12x12x8\n\n #  name                 layer                         output  params     MACs  activations\n 0  input                input 12x12x8                12x12x8       0        0        1,152\n 1  conv1                conv 8 3x3 p1                12x12x8     584   82,944        1,152\n 2  relu1                relu                         12x12x8       0        0            0\n 3  inception1.conv1     conv c1 1x1 nobias           12x12x4      32    4,608          576\n 4  inception1.bn1       bn eps 0.001 momentum 0.01   12x12x4       8        0          576\n 5  inception1.relu1     relu                         12x12x4       0        0            0\n 6  inception1.conv2     conv r3 1x1                  12x12x4      36    4,608          576\n 7  inception1.relu2     relu                         12x12x4       0        0            0\n 8  inception1.conv3     conv c3 3x3 p1               12x12x8     296   41,472        1,152\n 9  inception1.relu3     relu                         12x12x8       0        0            0\n10  inception1.conv4     conv r5 1x1                  12x12x2      18    2,304          288\n11  inception1.relu4     relu                         12x12x2       0        0            0\n12  inception1.conv5     conv c5 5x5 p2               12x12x4     204   28,800          576\n13  inception1.relu5     relu                         12x12x4       0        0            0\n14  inception1.maxpool1  maxpool 3 s1 p1 ceil         12x12x8       0        0        1,152\n15  inception1.conv6     conv pp 1x1                  12x12x4      36    4,608          576\n16  inception1.relu6     relu                         12x12x4       0        0            0\n17  inception1.concat1   concat                      12x12x20       0        0        2,880\n18  aux1.avgpool1        avgpool 5 s3 ceil             4x4x20       0        0          320\n19  aux1.conv1           conv 4 1x1                     4x4x4      84    1,280           64\n20  aux1.relu1           relu                           4x4x4       0        0            0\n21  aux1.fc1             fc 8                           1x1x8     520      512            8\n22  aux1.relu2           relu                           1x1x8       0        0            0\n23  aux1.dropout1        dropout 0.7                    1x1x8       0        0            0\n24  aux1.fc2             fc 3                           1x1x3      27       24            3\n25  aux1.softmax1        softmax                        1x1x3       0        0            0\n26  inception2.conv1     conv c1 1x1 nobias           12x12x4      80   11,520          576\n27  inception2.bn1       bn eps 0.001 momentum 0.01   12x12x4       8        0          576\n28  inception2.relu1     relu                         12x12x4       0        0            0\n29  inception2.conv2     conv r3 1x1                  12x12x4      84   11,520          576\n30  inception2.relu2     relu                         12x12x4       0        0            0\n31  inception2.conv3     conv c3 3x3 p1               12x12x4     148   20,736          576\n32  inception2.relu3     relu                         12x12x4       0        0            0\n33  inception2.conv4     conv r5 1x1                  12x12x2      42    5,760          288\n34  inception2.relu4     relu                         12x12x2       0        0            0\n35  inception2.conv5     conv c5 5x5 p2               12x12x4     204   28,800          576\n36  inception2.relu5     relu                         12x12x4       0        0            0\n37  inception2.maxpool1  maxpool 3 s1 p1 ceil        12x12x20       0        0        2,880\n38  inception2.conv6     conv pp 1x1                  12x12x4      84   11,520          576\n39  inception2.relu6     relu                         12x12x4       0        0            0\n40  inception2.concat1   concat                      12x12x16       0        0        2,304\n41  maxpool1             maxpool 3 s2 ceil             6x6x16       0        0          576\n42  avgpool1             avgpool 6 s1                  1x1x16       0        0           16\n43  dropout1             dropout 0.4                   1x1x16       0        0            0\n44  fc1                  fc 3                           1x1x3      51       48            3\n45  softmax1             softmax                        1x1x3       0        0            0\n    total                                               1x1x3   2,546  261,064       20,574\n\nparameters: 2,546 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 261,064\nforward activations per image: 20,574 values (0.1 MB float32; input included, relu/dropout/softmax in place)\nauxiliary heads, training only: aux1 (weight 0.3, from inception1.concat1)\ninference (without auxiliary heads): 1,915 parameters, 259,248 MACs\n"
