@@ -2,9 +2,10 @@ package op
 
 import (
 	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
 
 	"github.com/dave/jennifer/jen"
+
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // elementwise is the frame of the in-place ops: shape and counts of an op

@@ -2,9 +2,10 @@ package op
 
 import (
 	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
 
 	"github.com/dave/jennifer/jen"
+
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // Conv is a convolution (PyTorch's nn.Conv2d): Filters filters of KHxKW

@@ -2,9 +2,10 @@ package op
 
 import (
 	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
 
 	"github.com/dave/jennifer/jen"
+
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // FC is a fully connected layer (nn.Linear) of Units outputs over the

@@ -2,9 +2,11 @@ package op
 
 import (
 	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
+	"math"
 
 	"github.com/dave/jennifer/jen"
+
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // LRN is local response normalisation across channels (PyTorch's
@@ -38,8 +40,11 @@ func parseLRN(a Args) Op {
 	for _, f := range []*float64{&l.Alpha, &l.Beta, &l.K} {
 		if x, ok := a.Positional(); ok {
 			*f = x.Num
-			if x.Num < 0 {
+			switch {
+			case x.Num < 0:
 				a.Errorf(x, "lrn: %s must not be negative", x.Text)
+			case x.Num > math.MaxFloat32:
+				a.Errorf(x, "lrn: %s is too large for float32", x.Text)
 			}
 		}
 	}

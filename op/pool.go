@@ -2,9 +2,10 @@ package op
 
 import (
 	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
 
 	"github.com/dave/jennifer/jen"
+
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // Pool is the window of a pooling layer: KHxKW, stride, padding, and

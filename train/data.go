@@ -2,11 +2,11 @@ package train
 
 import (
 	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	rt "github.com/cnnc-dev/cnnc/runtime"
 	"github.com/cnnc-dev/cnnc/runtime/data"
 )
 

@@ -3,7 +3,6 @@ package train
 import (
 	"flag"
 	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cnnc-dev/cnnc/internal/cli"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // Exit codes of Main, as cnnc's.

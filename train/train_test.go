@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	rt "github.com/cnnc-dev/cnnc/runtime"
 	"io"
 	"math"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 	"github.com/cnnc-dev/cnnc/runtime/data"
 	"github.com/cnnc-dev/cnnc/runtime/safetensors"
 )

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	rt "github.com/cnnc-dev/cnnc/runtime"
 	"io"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/internal/cli"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 	"github.com/cnnc-dev/cnnc/train"
 	"github.com/cnnc-dev/cnnc/train/build"
 )
