@@ -86,68 +86,40 @@ func Read(r io.Reader, size int64) (*Array, error) {
 	return read("", r, size)
 }
 
+// Info is what a .npy file's header says: the shape and dtype of its
+// array ("<f4" or "<f8").
+type Info struct {
+	Shape []int
+	Dtype string
+}
+
+// Stat reads and checks the header of the .npy file at path, and that the
+// file's size matches it, without reading the data: what ReadFile would
+// refuse, Stat refuses (but for a read error in the data).
+func Stat(path string) (Info, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Info{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Info{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return Info{}, fmt.Errorf("%s: not a regular file", path)
+	}
+	h, _, _, err := readHeader(path, bufio.NewReader(f), st.Size())
+	return Info{Shape: h.shape, Dtype: h.descr}, err
+}
+
 func read(name string, r io.Reader, size int64) (*Array, error) {
+	h, start, elems, err := readHeader(name, r, size)
+	if err != nil {
+		return nil, err
+	}
 	bad := func(off int64, format string, args ...any) error {
 		return &Error{Name: name, Offset: off, Msg: fmt.Sprintf(format, args...)}
-	}
-	var pre [10]byte
-	if size < 10 {
-		return nil, bad(0, "%d bytes: too short for a .npy file (not a .npy file?)", size)
-	}
-	if _, err := io.ReadFull(r, pre[:8]); err != nil {
-		return nil, bad(0, "reading the magic: %v", err)
-	}
-	if string(pre[:6]) != magic {
-		return nil, bad(0, "no .npy magic string (\\x93NUMPY): not a .npy file")
-	}
-	major, minor := pre[6], pre[7]
-	var hlen, off int64
-	switch major {
-	case 1:
-		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
-			return nil, bad(8, "reading the header length: %v", err)
-		}
-		hlen, off = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
-	case 2, 3:
-		var l [4]byte
-		if _, err := io.ReadFull(r, l[:]); err != nil {
-			return nil, bad(8, "reading the header length: %v", err)
-		}
-		hlen, off = int64(binary.LittleEndian.Uint32(l[:])), 12
-	default:
-		return nil, bad(6, "format version %d.%d: want 1.0, 2.0 or 3.0", major, minor)
-	}
-	if minor != 0 {
-		return nil, bad(7, "format version %d.%d: want 1.0, 2.0 or 3.0", major, minor)
-	}
-	if hlen > MaxHeader {
-		return nil, bad(8, "header of %d bytes, more than the limit of %d", hlen, MaxHeader)
-	}
-	if off+hlen > size {
-		return nil, bad(off, "header of %d bytes, but the file has only %d bytes after byte %d (truncated?)", hlen, size-off, off)
-	}
-	hdr := make([]byte, hlen)
-	if _, err := io.ReadFull(r, hdr); err != nil {
-		return nil, bad(off, "reading the header: %v", err)
-	}
-	h, err := parseHeader(string(hdr), major == 3)
-	if err != nil {
-		return nil, bad(off, "header %q: %v", strings.TrimRight(string(hdr), " \n"), err)
-	}
-	start := off + hlen
-	elems := int64(1)
-	for _, d := range h.shape {
-		if d != 0 && elems > math.MaxInt64/8/int64(d) {
-			return nil, bad(off, "shape %v: too many elements", h.shape)
-		}
-		elems *= int64(d)
-	}
-	if want := elems * int64(h.width); size-start != want {
-		what := "truncated"
-		if size-start > want {
-			what = "extra bytes after the array"
-		}
-		return nil, bad(start, "shape %v of %s needs %d bytes of data, the file has %d after the header (%s)", h.shape, h.descr, want, size-start, what)
 	}
 	a := &Array{Shape: h.shape, Data: make([]float32, elems)}
 	buf := make([]byte, min(1<<16, elems*int64(h.width)))
@@ -166,6 +138,75 @@ func read(name string, r io.Reader, size int64) (*Array, error) {
 		i += n
 	}
 	return a, nil
+}
+
+// readHeader reads and checks the magic, the version and the header of a
+// file of size bytes, and that the data's size matches the header; it
+// returns the header, the data's offset and its number of elements.
+func readHeader(name string, r io.Reader, size int64) (header, int64, int64, error) {
+	bad := func(off int64, format string, args ...any) error {
+		return &Error{Name: name, Offset: off, Msg: fmt.Sprintf(format, args...)}
+	}
+	var pre [10]byte
+	if size < 10 {
+		return header{}, 0, 0, bad(0, "%d bytes: too short for a .npy file (not a .npy file?)", size)
+	}
+	if _, err := io.ReadFull(r, pre[:8]); err != nil {
+		return header{}, 0, 0, bad(0, "reading the magic: %v", err)
+	}
+	if string(pre[:6]) != magic {
+		return header{}, 0, 0, bad(0, "no .npy magic string (\\x93NUMPY): not a .npy file")
+	}
+	major, minor := pre[6], pre[7]
+	var hlen, off int64
+	switch major {
+	case 1:
+		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
+			return header{}, 0, 0, bad(8, "reading the header length: %v", err)
+		}
+		hlen, off = int64(binary.LittleEndian.Uint16(pre[8:10])), 10
+	case 2, 3:
+		var l [4]byte
+		if _, err := io.ReadFull(r, l[:]); err != nil {
+			return header{}, 0, 0, bad(8, "reading the header length: %v", err)
+		}
+		hlen, off = int64(binary.LittleEndian.Uint32(l[:])), 12
+	default:
+		return header{}, 0, 0, bad(6, "format version %d.%d: want 1.0, 2.0 or 3.0", major, minor)
+	}
+	if minor != 0 {
+		return header{}, 0, 0, bad(7, "format version %d.%d: want 1.0, 2.0 or 3.0", major, minor)
+	}
+	if hlen > MaxHeader {
+		return header{}, 0, 0, bad(8, "header of %d bytes, more than the limit of %d", hlen, MaxHeader)
+	}
+	if off+hlen > size {
+		return header{}, 0, 0, bad(off, "header of %d bytes, but the file has only %d bytes after byte %d (truncated?)", hlen, size-off, off)
+	}
+	hdr := make([]byte, hlen)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return header{}, 0, 0, bad(off, "reading the header: %v", err)
+	}
+	h, err := parseHeader(string(hdr), major == 3)
+	if err != nil {
+		return header{}, 0, 0, bad(off, "header %q: %v", strings.TrimRight(string(hdr), " \n"), err)
+	}
+	start := off + hlen
+	elems := int64(1)
+	for _, d := range h.shape {
+		if d != 0 && elems > math.MaxInt64/8/int64(d) {
+			return h, 0, 0, bad(off, "shape %v: too many elements", h.shape)
+		}
+		elems *= int64(d)
+	}
+	if want := elems * int64(h.width); size-start != want {
+		what := "truncated"
+		if size-start > want {
+			what = "extra bytes after the array"
+		}
+		return h, 0, 0, bad(start, "shape %v of %s needs %d bytes of data, the file has %d after the header (%s)", h.shape, h.descr, want, size-start, what)
+	}
+	return h, start, elems, nil
 }
 
 // header is the parsed header dictionary.

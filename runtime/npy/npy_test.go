@@ -148,3 +148,20 @@ func TestWrite(t *testing.T) {
 		t.Error("Write of a shape that does not match the data: no error")
 	}
 }
+
+// TestStat: the header alone, with the size check.
+func TestStat(t *testing.T) {
+	info, err := Stat("testdata/f8_1x1x2x2.npy")
+	if err != nil || !reflect.DeepEqual(info, Info{Shape: []int{1, 1, 2, 2}, Dtype: "<f8"}) {
+		t.Errorf("Stat: %+v, %v", info, err)
+	}
+	b, _ := os.ReadFile("testdata/f4_2x3.npy")
+	path := filepath.Join(t.TempDir(), "t.npy")
+	os.WriteFile(path, b[:len(b)-4], 0o644)
+	if _, err := Stat(path); err == nil || !strings.Contains(err.Error(), "(truncated)") {
+		t.Errorf("Stat of a truncated file: %v", err)
+	}
+	if _, err := Stat("testdata/int32.npy"); err == nil {
+		t.Error("Stat of an int32 file: no error")
+	}
+}
