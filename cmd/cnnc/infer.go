@@ -94,6 +94,9 @@ func checkInferFiles(m *compiler.Model, cfg train.InferConfig) error {
 		return fmt.Errorf("%s: shape %s, but %s takes (N, %d, %d, %d): N images of %s (HxWxC), float32 in NCHW order",
 			cfg.Input, shapeTuple(s), m.Net.Name, in.C, in.H, in.W, in)
 	}
+	if out := m.ByNode[m.Net.Output].Out; (cfg.Probs || cfg.Top > 0) && (out.H != 1 || out.W != 1) {
+		return fmt.Errorf("--probs and --top need a classifier; %s's output is %s, not 1x1xClasses", m.Net.Name, out)
+	}
 	if st, err := os.Stat(cfg.Weights); err != nil {
 		return err
 	} else if !st.Mode().IsRegular() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_misc"
 	"github.com/cnnc-dev/cnnc/runtime/npy"
@@ -67,11 +68,15 @@ func TestInferEndToEnd(t *testing.T) {
 		if len(a.Shape) != 2 || a.Shape[0] != n || a.Shape[1] != 10 {
 			t.Fatalf("%s: shape %v, want (%d, 10)", path, a.Shape, n)
 		}
+		worst := 0.0
 		for i, v := range a.Data {
-			if d := math.Abs(float64(v - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+			d := math.Abs(float64(v - want[i]))
+			if d > 1e-5*(1+math.Abs(float64(want[i]))) {
 				t.Fatalf("%s: value %d is %v, want %v", path, i, v, want[i])
 			}
+			worst = max(worst, d)
 		}
+		t.Logf("%s: largest difference from gen/lenet5's %g", filepath.Base(path), worst)
 	}
 	compare(lo, logits)
 	code, out, errs = cnnc(t, "infer", lenet, "--weights", w, "--input", in, "-o", po, "--probs", "--top", "3")
@@ -128,6 +133,12 @@ func TestInferEndToEnd(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q, before any build\n%s", c.args, code, errs, c.code, c.want, out)
 		}
 	}
+	feat := filepath.Join(dir, "feat.cnn")
+	os.WriteFile(feat, []byte("network Feat\ninput 28x28x1\nconv 4 3x3 -> relu\n"), 0o644)
+	if code, _, errs := cnnc(t, "infer", feat, "--weights", w, "--input", in, "--top", "1"); code != exitInput ||
+		!strings.Contains(errs, "--probs and --top need a classifier; Feat's output is 26x26x4") || strings.Contains(errs, "building") {
+		t.Errorf("--top of a feature extractor: exit %d, %q", code, errs)
+	}
 	if code, _, errs := cnnc(t, "infer", lenet, "--input", in, "-o", lo); code != exitUsage || !strings.Contains(errs, "--weights is required") {
 		t.Errorf("without --weights: exit %d, %q", code, errs)
 	}
@@ -137,4 +148,40 @@ func TestInferEndToEnd(t *testing.T) {
 		t.Errorf("weights of mini_misc: exit %d, stderr %q", code, errs)
 	}
 	t.Logf("weights of another network: %s", errs)
+}
+
+// TestLogitsModel: the network without its final softmax has the same
+// tensors, and ends in the softmax's input; a network without one is kept.
+func TestLogitsModel(t *testing.T) {
+	for _, c := range []struct{ src, out string }{
+		{"network A\ninput 8x8x1\nconv 4 3x3 -> relu -> fc 10 -> relu -> softmax\n", "relu2"},
+		{"network B\ninput 8x8x1\nconv 4 3x3 -> bn -> relu -> fc 3\n", "fc1"},
+		{"network C\ninput 8x8x1\nconv 4 3x3 -> relu\n", "relu1"},
+	} {
+		m, errs := compiler.CompileSource("t.cnn", []byte(c.src))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		lm, err := logitsModel(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lm.Net.Output.Name != c.out || lm.Params != m.Params {
+			t.Errorf("%s: output %s, %d params; want %s, %d", m.Net.Name, lm.Net.Output.Name, lm.Params, c.out, m.Params)
+		}
+		if got, want := plan(t, lm), plan(t, m); got != want || got == "" {
+			t.Errorf("%s: tensors changed: %s, want %s", m.Net.Name, got, want)
+		}
+	}
+}
+
+func plan(t *testing.T, m *compiler.Model) string {
+	t.Helper()
+	var s []string
+	for _, l := range m.Layers {
+		for _, ts := range l.Node.Op.Tensors(l.In, l.Out) {
+			s = append(s, fmt.Sprint(l.Node.Name, ts.Name, ts.Shape))
+		}
+	}
+	return strings.Join(s, " ")
 }
