@@ -1,6 +1,6 @@
 package main
 
-// cnnc train and cnnc eval: the flags are parsed and checked here, the
+// cnnc train and cnnc eval (and cnnc infer, infer.go): the flags are parsed and checked here, the
 // training binary is built by github.com/cnnc-dev/cnnc/train/build (a small
 // module in the user's cache with the network's package and a main.go that
 // calls train.Main), and the binary runs with the user's flags (stdout and
