@@ -1,6 +1,6 @@
 // Package train trains and evaluates the networks that cnnc generates: the
-// library behind `cnnc train` and `cnnc eval` (docs/training.md is the user's
-// guide).
+// library behind `cnnc train`, `cnnc eval` and `cnnc infer` (docs/training.md
+// is the user's guide).
 //
 // # The interface to generated code
 //
@@ -110,6 +110,14 @@
 // Eval evaluates each checkpoint on the test set and the ensemble: the mean
 // of the members' softmax outputs, its arg max the prediction (the
 // lecture's "ensembles of models"). All members must be the same network.
+//
+// # Inference on arrays
+//
+// Infer runs a network on a NumPy array of images (runtime/npy) and writes
+// its outputs as one; cnnc infer builds it from the network without its
+// final softmax, so that those outputs are the logits (cmd/cnnc's
+// logitsModel), and Infer computes the probabilities with the runtime's
+// softmax kernel.
 //
 // # Tests
 //

@@ -7,6 +7,8 @@
 //	cnnc gen [-o DIR] [-pkg NAME] FILE  emit the network's Go package
 //	cnnc train FILE [flags]         train the network (package train, train/build)
 //	cnnc eval CKPT... [flags]       evaluate checkpoints and their ensemble
+//	cnnc infer FILE --weights W --input X.npy [-o Y.npy] [--probs] [--top K]
+//	                                run inference on a .npy array
 package main
 
 import (
@@ -28,6 +30,8 @@ commands:
                            emit the network's Go package (default: ./NAME, NAME from FILE)
   train FILE [flags]       train the network (cnnc train -h lists the flags; docs/training.md)
   eval CKPT... [flags]     test accuracy of checkpoints and of their ensemble
+  infer FILE --weights W --input X.npy [-o Y.npy] [--probs] [--top K]
+                           logits (or --probs) of a .npy array of images, as .npy
 `
 
 func main() {
@@ -60,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdTrain(rest, stdout, stderr)
 	case "eval":
 		return cmdEval(rest, stdout, stderr)
+	case "infer":
+		return cmdInfer(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,6 +1,6 @@
 package main
 
-// cnnc train and cnnc eval: the flags are parsed and checked here, the
+// cnnc train and cnnc eval (and cnnc infer, infer.go): the flags are parsed and checked here, the
 // training binary is built by github.com/cnnc-dev/cnnc/train/build (a small
 // module in the user's cache with the network's package and a main.go that
 // calls train.Main), and the binary runs with the user's flags (stdout and
@@ -188,6 +188,12 @@ func buildAndRun(cmd, path string, src []byte, ov build.Overrides, args []string
 		fmt.Fprint(stderr, errs.Render(src))
 		return exitInput
 	}
+	return runModel(cmd, m, path, src, ov, args, stdout, stderr)
+}
+
+// runModel applies the overrides to m's recipe, builds the training binary
+// of m (build.Binary: cached) and runs it with args.
+func runModel(cmd string, m *compiler.Model, path string, src []byte, ov build.Overrides, args []string, stdout, stderr io.Writer) int {
 	if err := ov.Apply(&m.Net.Train); err != nil {
 		fmt.Fprintf(stderr, "cnnc %s: %v\n", cmd, err)
 		return exitUsage

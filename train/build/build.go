@@ -1,5 +1,5 @@
 // Package build builds the training binary of a compiled network: the
-// program that `cnnc train` and `cnnc eval` run.
+// program that `cnnc train`, `cnnc eval` and `cnnc infer` run.
 //
 // Generated code must be compiled, so Binary writes a small Go module into
 // the user's cache directory ($CNNC_CACHE, else the user cache directory's
