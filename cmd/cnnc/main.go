@@ -9,6 +9,8 @@
 //	cnnc eval CKPT... [flags]       evaluate checkpoints and their ensemble
 //	cnnc infer FILE --weights W --input X.npy [-o Y.npy] [--probs] [--top K]
 //	                                run inference on a .npy array
+//	cnnc weights [-v] NET.cnn FROM.safetensors -o TO.safetensors [--names REF.safetensors]
+//	                                a PyTorch state dict under the network's names (--names: back)
 package main
 
 import (
@@ -32,6 +34,9 @@ commands:
   eval CKPT... [flags]     test accuracy of checkpoints and of their ensemble
   infer FILE --weights W --input X.npy [-o Y.npy] [--probs] [--top K]
                            logits (or --probs) of a .npy array of images, as .npy
+  weights [-v] NET.cnn FROM.safetensors -o TO.safetensors [--names REF.safetensors]
+                           a PyTorch state dict's tensors under the network's names
+                           (by name, else by order and shape; --names: to PyTorch's)
 `
 
 func main() {
@@ -66,6 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdEval(rest, stdout, stderr)
 	case "infer":
 		return cmdInfer(rest, stdout, stderr)
+	case "weights":
+		return cmdWeights(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
