@@ -3,7 +3,6 @@ package train
 import (
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -262,5 +261,3 @@ func saveCheckpoint(write writeFunc, path string, spec *Spec, m *rt.Net, l *data
 	}
 	return nil
 }
-
-var errStop = errors.New("stop")

@@ -189,12 +189,10 @@ func NonFinite(t *testing.T, newNet New) {
 	for i := range x {
 		x[i] *= 3e38
 	}
-	params := func() []float32 {
+	params := func() []float32 { // bn's running statistics are updated by the forward pass
 		var all []float32
-		for _, ts := range m.Tensors() {
-			if !ts.Buffer { // bn's running statistics are updated by the forward pass
-				all = append(all, ts.Data...)
-			}
+		for _, p := range trainable(m) {
+			all = append(all, p...)
 		}
 		return all
 	}
@@ -291,7 +289,7 @@ func Gradient(t *testing.T, newNet New) {
 	if err := m.Backward(dl); err != nil {
 		t.Fatal(err)
 	}
-	directional(t, m, r, loss)
+	newDirection(m, r).check(t, loss)
 }
 
 // LossGradient checks the gradients of the training loss (softmax
@@ -312,78 +310,69 @@ func LossGradient(t *testing.T, newNet New) {
 		t.Fatal(err)
 	}
 	m.FreezeDropoutMasks(true)
-	if _, err := m.LossGradients(x, labels); err != nil {
+	l0, err := m.LossGradients(x, labels)
+	if err != nil {
 		t.Fatal(err)
 	}
-	grads := make([][]float32, 0, len(m.Gradients()))
-	for _, g := range m.Gradients() {
-		grads = append(grads, append([]float32(nil), g.Data...))
-	}
-	var l0 float64
-	loss := func() float64 {
-		l, err := m.LossGradients(x, labels)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return float64(l)
-	}
-	l0 = loss()
-	for i, g := range m.Gradients() {
-		copy(g.Data, grads[i])
-	}
+	d := newDirection(m, rt.NewRNG(14))
 	// The loss is a float32 near log(classes), good to about 6e-8 of
 	// itself: a change along the direction below 2e-5 of it at the largest
 	// step (1e-3) would be judged through its rounding (AlexNet's 1000
 	// nearly uniform classes), and only the logit check (Gradient) can
 	// judge that network's backward.
-	if a := math.Abs(analyticAlong(m, rt.NewRNG(14))); a*1e-3 < 2e-5*math.Max(math.Abs(l0), 1) {
-		t.Skipf("the loss changes by %.2g along the direction at the largest step, below float32's resolution of a loss of %.3g", a*1e-3, l0)
+	if change := math.Abs(d.analytic) * 1e-3; change < 2e-5*math.Max(math.Abs(float64(l0)), 1) {
+		t.Skipf("the loss changes by %.2g along the direction at the largest step, below float32's resolution of a loss of %.3g", change, l0)
 	}
-	directional(t, m, rt.NewRNG(14), loss)
+	d.check(t, func() float64 {
+		l, err := m.LossGradients(x, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return float64(l)
+	})
 }
 
-// analyticAlong is the directional derivative along the direction that
-// directional draws from r.
-func analyticAlong(m *rt.Net, r *rt.RNG) float64 {
+// trainable lists the data of the network's trainable tensors (not the
+// buffers), in the order of Gradients.
+func trainable(m *rt.Net) [][]float32 {
 	var params [][]float32
 	for _, ts := range m.Tensors() {
 		if !ts.Buffer {
 			params = append(params, ts.Data)
 		}
 	}
-	var a float64
-	for i, g := range m.Gradients() {
-		for j := range g.Data {
-			a += float64(float32(r.Normal())*(1e-2+float32(math.Abs(float64(params[i][j]))))) * float64(g.Data[j])
-		}
-	}
-	return a
+	return params
 }
 
-// directional compares the gradients in m.Gradients() along a random
-// direction v of all parameters with a central finite difference of loss.
-func directional(t *testing.T, m *rt.Net, r *rt.RNG, loss func() float64) {
-	t.Helper()
-	var params [][]float32
-	for _, ts := range m.Tensors() {
-		if !ts.Buffer {
-			params = append(params, ts.Data)
-		}
-	}
-	var analytic float64
-	var dirs [][]float32
+// direction is a random direction v of all parameters, each value scaled
+// by its parameter's size, and the derivative along it that the gradients
+// in Gradients give.
+type direction struct {
+	params, v [][]float32
+	analytic  float64
+}
+
+func newDirection(m *rt.Net, r *rt.RNG) direction {
+	d := direction{params: trainable(m)}
 	for i, g := range m.Gradients() {
 		v := make([]float32, len(g.Data))
 		for j := range v {
-			v[j] = float32(r.Normal()) * (1e-2 + float32(math.Abs(float64(params[i][j]))))
-			analytic += float64(v[j]) * float64(g.Data[j])
+			v[j] = float32(r.Normal()) * (1e-2 + float32(math.Abs(float64(d.params[i][j]))))
+			d.analytic += float64(v[j]) * float64(g.Data[j])
 		}
-		dirs = append(dirs, v)
+		d.v = append(d.v, v)
 	}
+	return d
+}
+
+// check compares the derivative along d with a central finite difference
+// of loss.
+func (d direction) check(t *testing.T, loss func() float64) {
+	t.Helper()
 	move := func(k float32) {
-		for i, p := range params {
+		for i, p := range d.params {
 			for j := range p {
-				p[j] += k * dirs[i][j]
+				p[j] += k * d.v[i][j]
 			}
 		}
 	}
@@ -400,8 +389,8 @@ func directional(t *testing.T, m *rt.Net, r *rt.RNG, loss func() float64) {
 		lm := loss()
 		move(eps)
 		numeric := (lp - lm) / (2 * float64(eps))
-		rel := math.Abs(numeric-analytic) / (math.Max(math.Abs(numeric), math.Abs(analytic)) + 1e-3)
-		t.Logf("step %g: backward %.6g, finite difference %.6g, relative difference %.2g", eps, analytic, numeric, rel)
+		rel := math.Abs(numeric-d.analytic) / (math.Max(math.Abs(numeric), math.Abs(d.analytic)) + 1e-3)
+		t.Logf("step %g: backward %.6g, finite difference %.6g, relative difference %.2g", eps, d.analytic, numeric, rel)
 		best = math.Min(best, rel)
 	}
 	if best > 1e-2 {
