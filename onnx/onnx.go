@@ -151,3 +151,12 @@ func (n *Node) Attr(name string) *Attr {
 	}
 	return nil
 }
+
+// IntAttr, IntsAttr and FloatAttr make attributes.
+func IntAttr(name string, v int64) *Attr { return &Attr{Name: name, Type: AttrInt, I: v} }
+
+// IntsAttr makes an attribute of type INTS.
+func IntsAttr(name string, v ...int64) *Attr { return &Attr{Name: name, Type: AttrInts, Ints: v} }
+
+// FloatAttr makes an attribute of type FLOAT.
+func FloatAttr(name string, v float32) *Attr { return &Attr{Name: name, Type: AttrFloat, F: v} }

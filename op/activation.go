@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/cnnc-dev/cnnc/onnx"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
@@ -176,3 +177,19 @@ func (s *Softmax) Infer(e Emitter) []Code {
 }
 
 func (s *Softmax) Backward(e Emitter) []Code { return Comment(e.Name() + ": in the loss's backward") }
+
+// ONNX: Relu.
+func (r *ReLU) ONNX(x Exporter) { x.Node("Relu", []string{x.In(0)}) }
+
+// ONNX: LeakyRelu.
+func (r *LeakyReLU) ONNX(x Exporter) {
+	x.Node("LeakyRelu", []string{x.In(0)}, onnx.FloatAttr("alpha", float32(r.Slope)))
+}
+
+// ONNX: Dropout with its ratio, which is the identity at inference.
+func (d *Dropout) ONNX(x Exporter) {
+	x.Node("Dropout", []string{x.In(0), x.Const("ratio", nil, []float32{float32(d.P)})})
+}
+
+// ONNX: Softmax over the classes.
+func (s *Softmax) ONNX(x Exporter) { x.Node("Softmax", []string{x.In(0)}, onnx.IntAttr("axis", 1)) }

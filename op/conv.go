@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/cnnc-dev/cnnc/onnx"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
@@ -168,4 +169,15 @@ func (c *Conv) Backward(e Emitter) []Code {
 		code = append(code, jen.Id(g).Dot("BackwardData").Call(e.N(), e.DOut(), e.Tensor(0), e.DIn(0), sc))
 	}
 	return code
+}
+
+// ONNX: Conv, with the bias as its third input when there is one.
+func (c *Conv) ONNX(x Exporter) {
+	in := []string{x.In(0), x.Tensor(0)}
+	if c.Bias {
+		in = append(in, x.Tensor(1))
+	}
+	attrs := append(windowAttrs(c.KH, c.KW, c.SH, c.SW, c.PH, c.PW),
+		onnx.IntsAttr("dilations", int64(c.DH), int64(c.DW)), onnx.IntAttr("group", int64(c.Groups)))
+	x.Node("Conv", in, attrs...)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/cnnc-dev/cnnc/onnx"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
@@ -64,4 +65,10 @@ func (f *FC) Backward(e Emitter) []Code {
 		code = append(code, f.geometry(e).Dot("BackwardData").Call(e.N(), e.DOut(), e.Tensor(0), e.DIn(0)))
 	}
 	return code
+}
+
+// ONNX: Gemm on the flattened input with the weight transposed (the
+// weight is (out, in), as nn.Linear's).
+func (f *FC) ONNX(x Exporter) {
+	x.Node("Gemm", []string{x.FlatIn(0), x.Tensor(0), x.Tensor(1)}, onnx.IntAttr("transB", 1))
 }

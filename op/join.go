@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/cnnc-dev/cnnc/onnx"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
@@ -149,3 +150,21 @@ func (a *Add) Infer(e Emitter) []Code { return a.Forward(e) }
 func (a *Add) Backward(e Emitter) []Code {
 	return []Code{RT("AddBackward").Call(e.DOut(), e.DIn(0), e.DIn(1))}
 }
+
+// ONNX: none; the exporter makes the input the graph's.
+func (i *Input) ONNX(Exporter) {}
+
+// ONNX: GlobalAveragePool.
+func (g *GAP) ONNX(x Exporter) { x.Node("GlobalAveragePool", []string{x.In(0)}) }
+
+// ONNX: Concat along the channels.
+func (c *Concat) ONNX(x Exporter) {
+	var in []string
+	for i := range x.NumIn() {
+		in = append(in, x.In(i))
+	}
+	x.Node("Concat", in, onnx.IntAttr("axis", 1))
+}
+
+// ONNX: Add.
+func (a *Add) ONNX(x Exporter) { x.Node("Add", []string{x.In(0), x.In(1)}) }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/cnnc-dev/cnnc/onnx"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
@@ -156,4 +157,17 @@ func (b *BN) Backward(e Emitter) []Code {
 	c := e.OutShape().C
 	return []Code{b.geometry(e).Dot("Backward").Call(e.N(), e.In(0), e.DOut(), e.Tensor(0), e.Fixed(0, c), e.Fixed(c, c),
 		e.DIn(0), e.Grad(0), e.Grad(1))}
+}
+
+// ONNX: LRN, whose alpha is PyTorch's (divided by the size in the formula).
+func (l *LRN) ONNX(x Exporter) {
+	x.Node("LRN", []string{x.In(0)}, onnx.IntAttr("size", int64(l.Size)), onnx.FloatAttr("alpha", float32(l.Alpha)),
+		onnx.FloatAttr("beta", float32(l.Beta)), onnx.FloatAttr("bias", float32(l.K)))
+}
+
+// ONNX: BatchNormalization in inference mode, on the running statistics.
+// ONNX's momentum weighs the old statistics, PyTorch's the new ones.
+func (b *BN) ONNX(x Exporter) {
+	x.Node("BatchNormalization", []string{x.In(0), x.Tensor(0), x.Tensor(1), x.Tensor(2), x.Tensor(3)},
+		onnx.FloatAttr("epsilon", float32(b.Eps)), onnx.FloatAttr("momentum", float32(1-b.Momentum)))
 }

@@ -3,8 +3,9 @@
 // place, and the runtime calls the emitter writes for it. The stages read
 // this one description: dsl the words and arguments (Kind.Parse), compiler
 // the shapes and counts (Op.Shape, Op.Tensors, Op.MACs), the memory plan
-// (Kind's flags, Op.State) and the emission (Op.Forward, Op.Infer,
-// Op.Backward). docs/ARCHITECTURE.md walks through adding an op.
+// (Kind's flags, Op.State), the emission (Op.Forward, Op.Infer,
+// Op.Backward) and the ONNX export (Op.ONNX). docs/ARCHITECTURE.md walks
+// through adding an op.
 //
 // One name per concept: the word `conv` names the Kind, the IR op (*Conv),
 // the runtime kernel (runtime.Conv with Forward, BackwardData,
@@ -55,6 +56,9 @@ type Op interface {
 	Forward(e Emitter) []Code
 	Infer(e Emitter) []Code
 	Backward(e Emitter) []Code
+	// ONNX writes the layer as a node of an ONNX graph (opset Opset), in
+	// inference mode.
+	ONNX(x Exporter)
 }
 
 // Kind is the static description of an op.

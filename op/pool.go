@@ -5,6 +5,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/cnnc-dev/cnnc/onnx"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
@@ -122,4 +123,22 @@ func (p *AvgPool) Infer(e Emitter) []Code { return p.Forward(e) }
 
 func (p *AvgPool) Backward(e Emitter) []Code {
 	return []Code{p.geometry(e, "AvgPool").Dot("Backward").Call(e.N(), e.DOut(), e.DIn(0))}
+}
+
+// onnxAttrs: the window, and ceil_mode where it is set.
+func (p *Pool) onnxAttrs() []*onnx.Attr {
+	attrs := windowAttrs(p.KH, p.KW, p.SH, p.SW, p.PH, p.PW)
+	if p.Ceil {
+		attrs = append(attrs, onnx.IntAttr("ceil_mode", 1))
+	}
+	return attrs
+}
+
+// ONNX: MaxPool.
+func (p *MaxPool) ONNX(x Exporter) { x.Node("MaxPool", []string{x.In(0)}, p.onnxAttrs()...) }
+
+// ONNX: AveragePool, counting the padding in the divisor as PyTorch's
+// default (count_include_pad) does.
+func (p *AvgPool) ONNX(x Exporter) {
+	x.Node("AveragePool", []string{x.In(0)}, append(p.onnxAttrs(), onnx.IntAttr("count_include_pad", 1))...)
 }

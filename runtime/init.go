@@ -66,3 +66,47 @@ func InitTorchDefault(r *RNG, w, b []float32, fanIn int) {
 		InitUniform(r, b, bound)
 	}
 }
+
+// InitTensors fills data[i], the values of specs[i], as NewNet does: every
+// tensor from its own random stream, named after the tensor (SeedFor), so
+// that a network's initial weights do not depend on its other layers; a
+// bias with PyTorch's default init continues its weight's stream.
+func InitTensors(specs []TensorSpec, data [][]float32, rc InitRecipe, seed uint64) {
+	var last *RNG // the stream of the last weight, which PyTorch's default init continues for the bias
+	var lastFanIn int
+	for i, t := range specs {
+		d := data[i]
+		switch t.Init {
+		case InitZeros:
+			Fill(d, 0)
+		case InitOnes:
+			Fill(d, 1)
+		case InitBias:
+			if rc.Kind == "default" && last != nil {
+				InitUniform(last, d, 1/math.Sqrt(float64(lastFanIn)))
+			} else {
+				Fill(d, 0)
+			}
+		case InitWeight, InitWeightFanOut:
+			r := NewRNG(SeedFor(seed, t.Name))
+			fanIn, fanOut := Fans(t.Shape...)
+			last, lastFanIn = r, fanIn
+			switch rc.Kind {
+			case "gaussian":
+				InitGaussian(r, d, rc.Std)
+			case "xavier":
+				InitXavierUniform(r, d, fanIn, fanOut)
+			case "he":
+				fan := fanIn
+				if t.Init == InitWeightFanOut {
+					fan = fanOut
+				}
+				InitHe(r, d, fan)
+			default:
+				InitTorchDefault(r, d, nil, fanIn)
+			}
+			continue
+		}
+		last = nil
+	}
+}

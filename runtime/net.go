@@ -111,48 +111,13 @@ func (n *Net) tensorData(t TensorSpec, grad bool) []float32 {
 	return arena[t.Off : t.Off+size : t.Off+size]
 }
 
-// initParams initialises every tensor from its own random stream, named
-// after the tensor (SeedFor), so that a network's initial weights do not
-// depend on its other layers.
+// initParams fills the tensors as InitTensors does.
 func (n *Net) initParams(seed uint64) {
-	rc := n.p.Recipe.Init
-	var last *RNG // the stream of the last weight, which PyTorch's default init continues for the bias
-	var lastFanIn int
-	for i, t := range n.p.Tensors {
-		d := n.tensors[i].Data
-		switch t.Init {
-		case InitZeros:
-			Fill(d, 0)
-		case InitOnes:
-			Fill(d, 1)
-		case InitBias:
-			if rc.Kind == "default" && last != nil {
-				InitUniform(last, d, 1/math.Sqrt(float64(lastFanIn)))
-			} else {
-				Fill(d, 0)
-			}
-		case InitWeight, InitWeightFanOut:
-			r := NewRNG(SeedFor(seed, t.Name))
-			fanIn, fanOut := Fans(t.Shape...)
-			last, lastFanIn = r, fanIn
-			switch rc.Kind {
-			case "gaussian":
-				InitGaussian(r, d, rc.Std)
-			case "xavier":
-				InitXavierUniform(r, d, fanIn, fanOut)
-			case "he":
-				fan := fanIn
-				if t.Init == InitWeightFanOut {
-					fan = fanOut
-				}
-				InitHe(r, d, fan)
-			default:
-				InitTorchDefault(r, d, nil, fanIn)
-			}
-			continue
-		}
-		last = nil
+	data := make([][]float32, len(n.tensors))
+	for i := range n.tensors {
+		data[i] = n.tensors[i].Data
 	}
+	InitTensors(n.p.Tensors, data, n.p.Recipe.Init, seed)
 	n.stale = true
 }
 

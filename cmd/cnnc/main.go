@@ -11,6 +11,8 @@
 //	                                run inference on a .npy array
 //	cnnc weights [-v] NET.cnn FROM.safetensors -o TO.safetensors [--names REF.safetensors]
 //	                                a PyTorch state dict under the network's names (--names: back)
+//	cnnc export NET.cnn [--weights W] -o NET.onnx
+//	                                the network as an ONNX model
 package main
 
 import (
@@ -37,6 +39,9 @@ commands:
   weights [-v] NET.cnn FROM.safetensors -o TO.safetensors [--names REF.safetensors]
                            a PyTorch state dict's tensors under the network's names
                            (by name, else by order and shape; --names: to PyTorch's)
+  export NET.cnn [--weights W.safetensors] -o NET.onnx
+                           the network as an ONNX model (opset 17), for ONNX Runtime,
+                           Netron and the tools that read ONNX
 `
 
 func main() {
@@ -73,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdInfer(rest, stdout, stderr)
 	case "weights":
 		return cmdWeights(rest, stdout, stderr)
+	case "export":
+		return cmdExport(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
