@@ -5,7 +5,8 @@ import "github.com/cnnc-dev/cnnc/onnx"
 // Exporter is what an op's ONNX description (Op.ONNX) writes to: the
 // layer's node in an ONNX graph (package compiler/export implements it).
 // A layer is one node, named as the layer, whose output is the layer's
-// value; the exporter names the values and the initializers.
+// value (an op without a single ONNX node adds Steps before it); the
+// exporter names the values and the initializers.
 type Exporter interface {
 	// Name is the layer's name (inception3a.conv1), the node's.
 	Name() string
@@ -23,8 +24,12 @@ type Exporter interface {
 	// Const adds an initializer named layer.suffix (not a tensor of the
 	// network: a dropout's ratio) and returns its name.
 	Const(suffix string, dims []int64, data []float32) string
-	// Node adds the layer's node.
+	// Node adds the layer's node, whose output is the layer's value.
 	Node(opType string, inputs []string, attrs ...*onnx.Attr)
+	// Step adds a node before the layer's own, for an op that opset 17
+	// has no single node for (SiLU is x * Sigmoid(x)), named layer.1,
+	// layer.2 ...; it returns the node's output.
+	Step(opType string, inputs []string, attrs ...*onnx.Attr) string
 	// Errorf reports that the layer has no ONNX equivalent.
 	Errorf(format string, args ...any)
 }

@@ -173,6 +173,7 @@ type layerExporter struct {
 	l      *compiler.Layer
 	out    string
 	nodes  int
+	steps  int
 	failed bool
 }
 
@@ -223,11 +224,20 @@ func (e *layerExporter) Const(suffix string, dims []int64, data []float32) strin
 
 func (e *layerExporter) Node(opType string, inputs []string, attrs ...*onnx.Attr) {
 	e.nodes++
+	e.x.g.Nodes = append(e.x.g.Nodes, &onnx.Node{Name: e.l.Node.Name, OpType: opType, Inputs: inputs, Outputs: []string{e.out}, Attrs: attrs, Doc: e.doc()})
+}
+
+func (e *layerExporter) Step(opType string, inputs []string, attrs ...*onnx.Attr) string {
+	e.steps++
+	name := e.x.unique(fmt.Sprintf("%s.%d", e.l.Node.Name, e.steps))
+	e.x.g.Nodes = append(e.x.g.Nodes, &onnx.Node{Name: name, OpType: opType, Inputs: inputs, Outputs: []string{name}, Attrs: attrs, Doc: e.doc()})
+	return name
+}
+
+// doc is the doc string of the layer's nodes: the layer as written, where.
+func (e *layerExporter) doc() string {
 	n := e.l.Node
-	e.x.g.Nodes = append(e.x.g.Nodes, &onnx.Node{
-		Name: n.Name, OpType: opType, Inputs: inputs, Outputs: []string{e.out}, Attrs: attrs,
-		Doc: fmt.Sprintf("%s:%d:%d: %s", e.x.m.Net.File, n.Pos.Line, n.Pos.Column, n.Text),
-	})
+	return fmt.Sprintf("%s:%d:%d: %s", e.x.m.Net.File, n.Pos.Line, n.Pos.Column, n.Text)
 }
 
 func (e *layerExporter) Errorf(format string, args ...any) {
