@@ -14,7 +14,7 @@ import (
 
 // ContractVersion is the version of the contract between generated code and
 // the runtime (runtime.MinVersion..MaxVersion must include it).
-const ContractVersion = 2
+const ContractVersion = 3
 
 // File is one generated file.
 type File struct {
@@ -217,7 +217,7 @@ func (e *emitter) program() {
 		{"Params", jen.Lit(p.NumParams)}, {"Buffers", jen.Lit(p.NumBuffers)},
 		{"Train", jen.Lit(p.Train)}, {"Infer", jen.Lit(p.Infer)},
 		{"Saved", jen.Lit(p.Saved)}, {"Argmax", jen.Lit(p.Argmax)}, {"SavedFixed", jen.Lit(p.SavedFixed)}, {"Fold", jen.Lit(p.Fold)},
-		{"InferIn", jen.Lit(input.Inf.Off)}, {"InferOut", jen.Lit(main.Inf.Off)}, {"TrainLogits", jen.Lit(logits(main).Out.Off)},
+		{"InferIn", jen.Lit(input.Inf.Off)}, {"InferOut", jen.Lit(main.Inf.Off)}, {"InferLogits", jen.Lit(logits(main).Inf.Off)}, {"TrainLogits", jen.Lit(logits(main).Out.Off)},
 		{"Tensors", jen.Id("tensors").Call()},
 		{"Recipe", recipe(p.Model.Net.Train.Recipe)},
 		{"Scratch", jen.Id("scratchSize")},

@@ -52,6 +52,7 @@ type Step struct {
 	Folds    *Step   // conv: the bn folded into it at inference
 	InfSkip  bool    // no work at inference (folded bn, fused relu, dropout)
 	InfFused bool    // conv/fc: relu fused at inference
+	InfOwn   bool    // the main output's softmax: its own buffer at inference, so that the logits stay (InferLogits)
 	FoldOff  int     // conv with Folds: offset of its folded weights, then bias, in Fold
 	Tensors  []*rt.TensorSpec
 	State    op.State
@@ -84,6 +85,9 @@ func NewPlan(m *Model) *Plan {
 	p.Classifier = out.H == 1 && out.W == 1
 	p.params()
 	p.fuse()
+	if main := steps[m.Output()]; main.Op.Kind().Final && main.Alias {
+		main.InfOwn = true
+	}
 	p.trainLayout()
 	p.probs()
 	p.inferLayout()
@@ -261,7 +265,7 @@ func (p *Plan) inferLayout() {
 		}
 	}
 	owner := func(s *Step) *Step {
-		for (s.Alias || s.InfSkip) && len(s.In) == 1 {
+		for (s.Alias || s.InfSkip) && !s.InfOwn && len(s.In) == 1 {
 			s = s.In[0]
 		}
 		return s
@@ -272,7 +276,11 @@ func (p *Plan) inferLayout() {
 			lastUse[owner(in)] = i
 		}
 	}
-	lastUse[owner(order[len(order)-1])] = len(order) // the output stays
+	main := order[len(order)-1]
+	lastUse[owner(main)] = len(order) // the output stays
+	if main.Op.Kind().Final {
+		lastUse[owner(main.In[0])] = len(order) // and its logits
+	}
 	type slot struct {
 		size int
 		free bool

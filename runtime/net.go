@@ -160,6 +160,18 @@ func (n *Net) Forward(x []float32) ([]float32, error) {
 	return n.m.Act[out*mb : out*mb+k*n.p.OutputSize], nil
 }
 
+// Logits runs inference as Forward does and returns the main output's
+// logits, the input of its final softmax, (N, OutputSize); for a network
+// without one, the output. The result is valid until the next call.
+func (n *Net) Logits(x []float32) ([]float32, error) {
+	k := len(x) / max(1, n.p.InputH*n.p.InputW*n.p.InputC)
+	if _, err := n.Forward(x); err != nil {
+		return nil, err
+	}
+	at := n.p.InferLogits * n.m.MaxBatch
+	return n.m.Act[at : at+k*n.p.OutputSize], nil
+}
+
 // ensureTrain allocates the training state on first use.
 func (n *Net) ensureTrain() {
 	if n.m.TAct != nil {

@@ -25,10 +25,12 @@ type Program struct {
 	SavedFixed      int // per layer: bn batch mean and 1/std
 	Fold            int // conv weights and biases with bn folded in
 
-	// InferIn and InferOut are the offsets in the inference arena of the
-	// input and of the main output; TrainLogits the offset in the training
-	// arena of the logits the loss reads (the input is at 0).
-	InferIn, InferOut, TrainLogits int
+	// InferIn, InferOut and InferLogits are the offsets in the inference
+	// arena of the input, of the main output and of its logits (the final
+	// softmax's input; the output itself when there is none); TrainLogits
+	// the offset in the training arena of the logits the loss reads (the
+	// input is at 0).
+	InferIn, InferOut, InferLogits, TrainLogits int
 
 	Tensors []TensorSpec // every parameter and buffer, in the .cnn's order
 	Recipe  Recipe
@@ -153,7 +155,7 @@ func (p *Program) check() {
 		bad("shapes %dx%dx%d -> %d", p.InputH, p.InputW, p.InputC, p.OutputSize)
 	}
 	in := p.InputH * p.InputW * p.InputC
-	if p.InferIn+in > p.Infer || p.InferOut+p.OutputSize > p.Infer || p.TrainLogits+p.OutputSize > max(p.Train, in) {
+	if p.InferIn+in > p.Infer || p.InferOut+p.OutputSize > p.Infer || p.InferLogits+p.OutputSize > p.Infer || p.TrainLogits+p.OutputSize > max(p.Train, in) {
 		bad("input or output outside the activation arenas")
 	}
 	for _, t := range p.Tensors {

@@ -14,6 +14,6 @@ type EnforceVersion uint
 
 // The contract versions of generated code this runtime supports.
 const (
-	MinVersion = 2
-	MaxVersion = 2
+	MinVersion = 3
+	MaxVersion = 3
 )

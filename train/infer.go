@@ -26,9 +26,8 @@ type InferConfig struct {
 // Infer runs the network of spec in inference mode on the images of
 // cfg.Input and writes its outputs to cfg.Output.
 //
-// cnnc builds the binary that calls Infer from the network without its
-// final softmax (cmd/cnnc), so that the outputs of spec.New are the logits:
-// the input of that softmax. Probabilities are the runtime's softmax of the
+// It writes the logits, the input of the final softmax (runtime.Net's
+// Logits; the output of a network without one). Probabilities are the runtime's softmax of the
 // logits per image (rt.Softmax, the kernel the network's own softmax runs),
 // also for a network that does not end in one. Probabilities and Top need a
 // classifier (an output of 1x1xClasses).
@@ -81,7 +80,7 @@ func Infer(spec *Spec, cfg InferConfig) error {
 	out := make([]float32, n*size)
 	for i := 0; i < n; i += m.MaxBatch() {
 		k := min(m.MaxBatch(), n-i)
-		y, err := m.Forward(in.Data[i*per : (i+k)*per])
+		y, err := m.Logits(in.Data[i*per : (i+k)*per])
 		if err != nil {
 			return err
 		}

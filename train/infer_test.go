@@ -11,9 +11,8 @@ import (
 	"github.com/cnnc-dev/cnnc/runtime/npy"
 )
 
-// TestInfer runs Infer in process on lenet5 (whose outputs are its
-// probabilities: cnnc infer builds the network without its softmax): the
-// batches, an empty input, --top and the errors.
+// TestInfer runs Infer in process on lenet5, whose logits it writes: the
+// batches, an empty input, --top, --probs and the errors.
 func TestInfer(t *testing.T) {
 	dir := t.TempDir()
 	spec := lenetSpec()
@@ -26,7 +25,9 @@ func TestInfer(t *testing.T) {
 	for i := range x {
 		x[i] = float32(i%97) / 50
 	}
-	want, _ := net.Forward(x)
+	probs, _ := net.Forward(x)
+	probs = append([]float32(nil), probs...)
+	want, _ := net.Logits(x)
 	in := filepath.Join(dir, "x.npy")
 	npy.WriteFile(in, &npy.Array{Shape: []int{7, 1, 28, 28}, Data: x})
 	empty := filepath.Join(dir, "e.npy")
@@ -39,10 +40,22 @@ func TestInfer(t *testing.T) {
 		}
 		y, err := npy.ReadFile(out)
 		if err != nil || !reflect.DeepEqual(y.Shape, []int{7, 10}) || !reflect.DeepEqual(y.Data, want) {
-			t.Errorf("batch %d: %v %v, want (7, 10) and Forward's outputs", batch, y, err)
+			t.Errorf("batch %d: %v %v, want (7, 10) and the logits", batch, y, err)
 		}
 		if n := strings.Count(o.String(), "\n"); n != 7 {
 			t.Errorf("batch %d: --top 2 printed %d lines:\n%s", batch, n, o.String())
+		}
+	}
+	if err := Infer(spec, InferConfig{Weights: w, Input: in, Output: out, Probs: true}); err != nil {
+		t.Fatal(err)
+	}
+	y, err := npy.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range probs {
+		if d := y.Data[i] - probs[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("--probs: %v, Forward's probabilities %v", y.Data, probs)
 		}
 	}
 	if err := Infer(spec, InferConfig{Weights: w, Input: empty, Output: out}); err != nil {

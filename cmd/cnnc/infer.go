@@ -1,9 +1,8 @@
 package main
 
 // cnnc infer: the flags and the input are checked here, before any build;
-// the binary is the training binary of cnnc train (train/build) built from
-// the network without its final softmax, whose train.Main runs "infer"
-// (train.Infer).
+// the binary is the training binary of cnnc train (train/build), whose
+// train.Main runs "infer" (train.Infer).
 
 import (
 	"flag"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/internal/cli"
-	"github.com/cnnc-dev/cnnc/op"
 	"github.com/cnnc-dev/cnnc/runtime/npy"
 	"github.com/cnnc-dev/cnnc/train"
 	"github.com/cnnc-dev/cnnc/train/build"
@@ -73,14 +71,9 @@ func cmdInfer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cnnc infer: %v\n", err)
 		return exitInput
 	}
-	lm, err := logitsModel(m)
-	if err != nil {
-		fmt.Fprintf(stderr, "cnnc infer: %v\n", err)
-		return exitInput
-	}
 	pass := []string{"infer"}
 	fs.Visit(func(f *flag.Flag) { pass = append(pass, "--"+f.Name+"="+f.Value.String()) })
-	return runModel("infer", lm, path, src, build.Overrides{}, pass, stdout, stderr)
+	return runModel("infer", m, path, src, build.Overrides{}, pass, stdout, stderr)
 }
 
 // checkInferFiles checks what cnnc infer reads and writes against m.
@@ -125,29 +118,4 @@ func shapeTuple(s []int) string {
 		t += ","
 	}
 	return t + ")"
-}
-
-// logitsModel is m without its final softmax, compiled again: its
-// inference output is the softmax's input, the logits. The tensors, their
-// names and every other layer's arithmetic are m's (a softmax has no
-// tensors and nothing fuses into it); only the memory plan of the last
-// buffer can differ. A network that does not end in a softmax is m itself.
-func logitsModel(m *compiler.Model) (*compiler.Model, error) {
-	out := m.Net.Output
-	if _, ok := out.Op.(*op.Softmax); !ok || len(out.Inputs) != 1 {
-		return m, nil
-	}
-	net := *m.Net
-	net.Output = out.Inputs[0]
-	net.Nodes = nil
-	for _, n := range m.Net.Nodes {
-		if n != out {
-			net.Nodes = append(net.Nodes, n)
-		}
-	}
-	lm, errs := compiler.Compile(&net)
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s without its final softmax does not compile (a bug of cnnc): %v", m.Net.Name, errs)
-	}
-	return lm, nil
 }

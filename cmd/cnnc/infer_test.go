@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_misc"
 	"github.com/cnnc-dev/cnnc/runtime/npy"
@@ -148,40 +147,4 @@ func TestInferEndToEnd(t *testing.T) {
 		t.Errorf("weights of mini_misc: exit %d, stderr %q", code, errs)
 	}
 	t.Logf("weights of another network: %s", errs)
-}
-
-// TestLogitsModel: the network without its final softmax has the same
-// tensors, and ends in the softmax's input; a network without one is kept.
-func TestLogitsModel(t *testing.T) {
-	for _, c := range []struct{ src, out string }{
-		{"network A\ninput 8x8x1\nconv 4 3x3 -> relu -> fc 10 -> relu -> softmax\n", "relu2"},
-		{"network B\ninput 8x8x1\nconv 4 3x3 -> bn -> relu -> fc 3\n", "fc1"},
-		{"network C\ninput 8x8x1\nconv 4 3x3 -> relu\n", "relu1"},
-	} {
-		m, errs := compiler.CompileSource("t.cnn", []byte(c.src))
-		if len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		lm, err := logitsModel(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if lm.Net.Output.Name != c.out || lm.Params != m.Params {
-			t.Errorf("%s: output %s, %d params; want %s, %d", m.Net.Name, lm.Net.Output.Name, lm.Params, c.out, m.Params)
-		}
-		if got, want := plan(t, lm), plan(t, m); got != want || got == "" {
-			t.Errorf("%s: tensors changed: %s, want %s", m.Net.Name, got, want)
-		}
-	}
-}
-
-func plan(t *testing.T, m *compiler.Model) string {
-	t.Helper()
-	var s []string
-	for _, l := range m.Layers {
-		for _, ts := range l.Node.Op.Tensors(l.In, l.Out) {
-			s = append(s, fmt.Sprint(l.Node.Name, ts.Name, ts.Shape))
-		}
-	}
-	return strings.Join(s, " ")
 }

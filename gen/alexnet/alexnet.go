@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  0,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    186624,
+	InferOut:    0,
+	InferLogits: 186624,
 	TrainLogits: 1048571,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -159,7 +160,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	fc2.Forward(n, a[186624*mb:186624*mb+n*4096], m.Params[40086912:56864128], m.Params[56864128:56868224], a[:n*4096])
 	// relu7: in the epilogue of the conv or fc before it
 	fc3.Forward(n, a[:n*4096], m.Params[56868224:60964224], m.Params[60964224:60965224], a[186624*mb:186624*mb+n*1000])
-	softmax1.Forward(n, a[186624*mb:186624*mb+n*1000], a[186624*mb:186624*mb+n*1000])
+	softmax1.Forward(n, a[186624*mb:186624*mb+n*1000], a[:n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  0,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    1404928,
+	InferOut:    1605632,
+	InferLogits: 1404928,
 	TrainLogits: 6858368,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -166,7 +167,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	avgpool1.Forward(n, a[1404928*mb:1404928*mb+n*50176], a[1605632*mb:1605632*mb+n*1024])
 	// dropout1: the identity at inference
 	fc1.Forward(n, a[1605632*mb:1605632*mb+n*1024], m.Params[12353280:13377280], m.Params[13377280:13378280], a[1404928*mb:1404928*mb+n*1000])
-	softmax1.Forward(n, a[1404928*mb:1404928*mb+n*1000], a[1404928*mb:1404928*mb+n*1000])
+	softmax1.Forward(n, a[1404928*mb:1404928*mb+n*1000], a[1605632*mb:1605632*mb+n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

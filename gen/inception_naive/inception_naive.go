@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -62,6 +62,7 @@ var program = rt.Program{
 	Fold:        0,
 	InferIn:     0,
 	InferOut:    0,
+	InferLogits: 0,
 	TrainLogits: 727552,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  0,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    1176,
+	InferOut:    0,
+	InferLogits: 1176,
 	TrainLogits: 8868,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -142,7 +143,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	fc2.Forward(n, a[1176*mb:1176*mb+n*120], m.Params[50692:60772], m.Params[60772:60856], a[:n*84])
 	// relu4: in the epilogue of the conv or fc before it
 	fc3.Forward(n, a[:n*84], m.Params[60856:61696], m.Params[61696:61706], a[1176*mb:1176*mb+n*10])
-	softmax1.Forward(n, a[1176*mb:1176*mb+n*10], a[1176*mb:1176*mb+n*10])
+	softmax1.Forward(n, a[1176*mb:1176*mb+n*10], a[:n*10])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  105344,
 	Fold:        42447488,
 	InferIn:     0,
-	InferOut:    802816,
+	InferOut:    0,
+	InferLogits: 802816,
 	TrainLogits: 41748480,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -202,7 +203,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	bottleneckHInfer(m, n, &bottleneck33)
 	gap1.Forward(n, a[1605632*mb:1605632*mb+n*100352], a[:n*2048])
 	fc1.Forward(n, a[:n*2048], m.Params[42500160:44548160], m.Params[44548160:44549160], a[802816*mb:802816*mb+n*1000])
-	softmax1.Forward(n, a[802816*mb:802816*mb+n*1000], a[802816*mb:802816*mb+n*1000])
+	softmax1.Forward(n, a[802816*mb:802816*mb+n*1000], a[:n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

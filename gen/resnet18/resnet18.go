@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  9600,
 	Fold:        11171712,
 	InferIn:     0,
-	InferOut:    1003520,
+	InferOut:    0,
+	InferLogits: 1003520,
 	TrainLogits: 6071808,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -152,7 +153,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	basicGInfer(m, n, &basic8)
 	gap1.Forward(n, a[1003520*mb:1003520*mb+n*25088], a[:n*512])
 	fc1.Forward(n, a[:n*512], m.Params[11176512:11688512], m.Params[11688512:11689512], a[1003520*mb:1003520*mb+n*1000])
-	softmax1.Forward(n, a[1003520*mb:1003520*mb+n*1000], a[1003520*mb:1003520*mb+n*1000])
+	softmax1.Forward(n, a[1003520*mb:1003520*mb+n*1000], a[:n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  17024,
 	Fold:        21276160,
 	InferIn:     0,
-	InferOut:    1003520,
+	InferOut:    0,
+	InferLogits: 1003520,
 	TrainLogits: 9207808,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -168,7 +169,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	basicGInfer(m, n, &basic16)
 	gap1.Forward(n, a[1003520*mb:1003520*mb+n*25088], a[:n*512])
 	fc1.Forward(n, a[:n*512], m.Params[21284672:21796672], m.Params[21796672:21797672], a[1003520*mb:1003520*mb+n*1000])
-	softmax1.Forward(n, a[1003520*mb:1003520*mb+n*1000], a[1003520*mb:1003520*mb+n*1000])
+	softmax1.Forward(n, a[1003520*mb:1003520*mb+n*1000], a[:n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  53120,
 	Fold:        23481472,
 	InferIn:     0,
-	InferOut:    802816,
+	InferOut:    0,
+	InferLogits: 802816,
 	TrainLogits: 28100608,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -168,7 +169,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	bottleneckHInfer(m, n, &bottleneck16)
 	gap1.Forward(n, a[802816*mb:802816*mb+n*100352], a[:n*2048])
 	fc1.Forward(n, a[:n*2048], m.Params[23508032:25556032], m.Params[25556032:25557032], a[802816*mb:802816*mb+n*1000])
-	softmax1.Forward(n, a[802816*mb:802816*mb+n*1000], a[802816*mb:802816*mb+n*1000])
+	softmax1.Forward(n, a[802816*mb:802816*mb+n*1000], a[:n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

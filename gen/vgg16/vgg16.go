@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  0,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    3211264,
+	InferOut:    0,
+	InferLogits: 3211264,
 	TrainLogits: 15236608,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -191,7 +192,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	// relu15: in the epilogue of the conv or fc before it
 	// dropout2: the identity at inference
 	fc3.Forward(n, a[:n*4096], m.Params[134260544:138356544], m.Params[138356544:138357544], a[3211264*mb:3211264*mb+n*1000])
-	softmax1.Forward(n, a[3211264*mb:3211264*mb+n*1000], a[3211264*mb:3211264*mb+n*1000])
+	softmax1.Forward(n, a[3211264*mb:3211264*mb+n*1000], a[:n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  0,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    0,
+	InferOut:    3211264,
+	InferLogits: 0,
 	TrainLogits: 16541184,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -203,7 +204,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	// relu18: in the epilogue of the conv or fc before it
 	// dropout2: the identity at inference
 	fc3.Forward(n, a[3211264*mb:3211264*mb+n*4096], m.Params[139570240:143666240], m.Params[143666240:143667240], a[:n*1000])
-	softmax1.Forward(n, a[:n*1000], a[:n*1000])
+	softmax1.Forward(n, a[:n*1000], a[3211264*mb:3211264*mb+n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  0,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    290400,
+	InferOut:    0,
+	InferLogits: 290400,
 	TrainLogits: 2342976,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -159,7 +160,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	// relu7: in the epilogue of the conv or fc before it
 	// dropout2: the identity at inference
 	fc3.Forward(n, a[:n*4096], m.Params[58260608:62356608], m.Params[62356608:62357608], a[290400*mb:290400*mb+n*1000])
-	softmax1.Forward(n, a[290400*mb:290400*mb+n*1000], a[290400*mb:290400*mb+n*1000])
+	softmax1.Forward(n, a[290400*mb:290400*mb+n*1000], a[:n*1000])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

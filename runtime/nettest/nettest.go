@@ -82,6 +82,26 @@ func Shapes(t *testing.T, newNet New) {
 			t.Fatalf("output[%d] = %v", i, v)
 		}
 	}
+	// The logits: the final softmax's input, whose softmax is the output
+	// (the output itself without a softmax).
+	probs := append([]float32(nil), out...)
+	logits, err := m.Logits(Input(p, 2, 7))
+	if err != nil || len(logits) != len(probs) {
+		t.Fatalf("Logits: %d floats, %v; want %d", len(logits), err, len(probs))
+	}
+	want := logits
+	if p.InferLogits != p.InferOut {
+		if same(logits, probs) {
+			t.Error("Logits returns the probabilities")
+		}
+		want = make([]float32, len(logits))
+		rt.Softmax{Classes: p.OutputSize}.Forward(2, logits, want)
+	}
+	for i := range probs {
+		if d := math.Abs(float64(want[i] - probs[i])); d > 1e-6 {
+			t.Fatalf("output[%d] = %v, but the logits give %v", i, probs[i], want[i])
+		}
+	}
 	if _, err := m.Forward(make([]float32, p.InputH*p.InputW*p.InputC+1)); err == nil {
 		t.Error("Forward took an input that is not a whole number of images")
 	}

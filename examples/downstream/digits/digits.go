@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  0,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    0,
+	InferOut:    288,
+	InferLogits: 0,
 	TrainLogits: 2336,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -138,7 +139,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	fc1.Forward(n, a[:n*144], m.Params[1248:5856], m.Params[5856:5888], a[288*mb:288*mb+n*32])
 	// relu3: in the epilogue of the conv or fc before it
 	fc2.Forward(n, a[288*mb:288*mb+n*32], m.Params[5888:6016], m.Params[6016:6020], a[:n*4])
-	softmax1.Forward(n, a[:n*4], a[:n*4])
+	softmax1.Forward(n, a[:n*4], a[288*mb:288*mb+n*4])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  0,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    0,
+	InferOut:    1587,
+	InferLogits: 0,
 	TrainLogits: 2947,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -142,7 +143,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	// relu3: in the epilogue of the conv or fc before it
 	// dropout2: the identity at inference
 	fc2.Forward(n, a[1587*mb:1587*mb+n*16], m.Params[1432:1512], m.Params[1512:1517], a[:n*5])
-	softmax1.Forward(n, a[:n*5], a[:n*5])
+	softmax1.Forward(n, a[:n*5], a[1587*mb:1587*mb+n*5])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  16,
 	Fold:        120,
 	InferIn:     0,
-	InferOut:    8064,
+	InferOut:    2880,
+	InferLogits: 8064,
 	TrainLogits: 20571,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -145,7 +146,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	avgpool1.Forward(n, a[8064*mb:8064*mb+n*576], a[2880*mb:2880*mb+n*16])
 	// dropout1: the identity at inference
 	fc1.Forward(n, a[2880*mb:2880*mb+n*16], m.Params[2495:2543], m.Params[2543:2546], a[8064*mb:8064*mb+n*3])
-	softmax1.Forward(n, a[8064*mb:8064*mb+n*3], a[8064*mb:8064*mb+n*3])
+	softmax1.Forward(n, a[8064*mb:8064*mb+n*3], a[2880*mb:2880*mb+n*3])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  44,
 	Fold:        0,
 	InferIn:     0,
-	InferOut:    900,
+	InferOut:    792,
+	InferLogits: 900,
 	TrainLogits: 1776,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -147,7 +148,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	bn1.ForwardInfer(n, a[:n*396], a[396*mb:396*mb+n*396], m.Params[214:236], m.Params[236:258], m.Buffers[0:22], m.Buffers[22:44])
 	fc1.Forward(n, a[396*mb:396*mb+n*396], m.Params[258:2634], m.Params[2634:2640], a[900*mb:900*mb+n*6])
 	// relu2: in the epilogue of the conv or fc before it
-	softmax1.Forward(n, a[900*mb:900*mb+n*6], a[900*mb:900*mb+n*6])
+	softmax1.Forward(n, a[900*mb:900*mb+n*6], a[792*mb:792*mb+n*6])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,

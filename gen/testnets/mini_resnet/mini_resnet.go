@@ -11,8 +11,8 @@ import rt "github.com/cnnc-dev/cnnc/runtime"
 
 // The runtime this code was generated for: the build fails against an incompatible one.
 const (
-	_ = rt.EnforceVersion(2 - rt.MinVersion)
-	_ = rt.EnforceVersion(rt.MaxVersion - 2)
+	_ = rt.EnforceVersion(3 - rt.MinVersion)
+	_ = rt.EnforceVersion(rt.MaxVersion - 3)
 )
 
 // The network's shapes and sizes.
@@ -61,7 +61,8 @@ var program = rt.Program{
 	SavedFixed:  176,
 	Fold:        6192,
 	InferIn:     0,
-	InferOut:    512,
+	InferOut:    0,
+	InferLogits: 512,
 	TrainLogits: 9168,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
@@ -154,7 +155,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	rt.ReLUForward(a[512*mb : 512*mb+n*256])
 	gap1.Forward(n, a[512*mb:512*mb+n*256], a[:n*16])
 	fc1.Forward(n, a[:n*16], m.Params[11192:11256], m.Params[11256:11260], a[512*mb:512*mb+n*4])
-	softmax1.Forward(n, a[512*mb:512*mb+n*4], a[512*mb:512*mb+n*4])
+	softmax1.Forward(n, a[512*mb:512*mb+n*4], a[:n*4])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,
