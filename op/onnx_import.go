@@ -1,0 +1,273 @@
+package op
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cnnc-dev/cnnc/onnx"
+)
+
+// ONNXImporter is what the import of one ONNX node reads and writes
+// (package importer implements it): the inverse of Op.ONNX. An import
+// turns the node into the .cnn text of one layer, taking the node's
+// initializers as the layer's tensors in Op.Tensors' order.
+type ONNXImporter interface {
+	Node() *onnx.Node
+	// Dims are the dimensions of input i when it is an initializer.
+	Dims(i int) ([]int64, bool)
+	// Tensor takes input i, an initializer, as the layer's next tensor;
+	// transpose swaps the two dimensions of a matrix first (Gemm's transB 0).
+	Tensor(i int, transpose bool)
+	// Scalar is the value of input i when it is a one-value initializer.
+	Scalar(i int) (float32, bool)
+	// Fail reports that the node has no equivalent in the language: attr is
+	// the attribute at fault ("" for the node), the message says what the
+	// language would need.
+	Fail(attr, format string, args ...any)
+}
+
+// FromONNX returns the import of an ONNX op type of the default domain,
+// or nil when the language has no layer for it. Add and Concat are not
+// here: they are the graph's structure (residual, concat), which package
+// importer recovers.
+func FromONNX(opType string) func(ONNXImporter) string { return fromONNX[opType] }
+
+// ONNXTypes lists the op types FromONNX knows, and the structural ones.
+func ONNXTypes() []string {
+	ts := []string{"Add", "Concat", "Flatten", "Reshape", "Identity"}
+	for t := range fromONNX {
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+var fromONNX = map[string]func(ONNXImporter) string{
+	"Conv":               convFromONNX,
+	"MaxPool":            func(x ONNXImporter) string { return poolFromONNX(x, "maxpool") },
+	"AveragePool":        func(x ONNXImporter) string { return poolFromONNX(x, "avgpool") },
+	"GlobalAveragePool":  func(ONNXImporter) string { return "gap" },
+	"LRN":                lrnFromONNX,
+	"BatchNormalization": bnFromONNX,
+	"Relu":               func(ONNXImporter) string { return "relu" },
+	"LeakyRelu":          leakyFromONNX,
+	"Dropout":            dropoutFromONNX,
+	"Gemm":               fcFromONNX,
+	"Softmax":            softmaxFromONNX,
+}
+
+// fnum prints a float32 attribute in its shortest form (1e-05, 0.75).
+func fnum(f float32) string { return strconv.FormatFloat(float64(f), 'g', -1, 32) }
+
+func ints(n *onnx.Node, name string, def ...int64) []int64 {
+	if a := n.Attr(name); a != nil && a.Type == onnx.AttrInts {
+		return a.Ints
+	}
+	return def
+}
+
+func float(n *onnx.Node, name string, def float32) float32 {
+	if a := n.Attr(name); a != nil && a.Type == onnx.AttrFloat {
+		return a.F
+	}
+	return def
+}
+
+// onnxWindow reads kernel_shape, strides, pads and dilations of a 2D window
+// and writes them as .cnn flags; it fails on what the language lacks.
+func onnxWindow(x ONNXImporter, kernel []int64, dilation bool) (k, s, p, d string, ok bool) {
+	n := x.Node()
+	if a := n.Attr("auto_pad"); a != nil && a.Type == onnx.AttrString && string(a.S) != "NOTSET" && string(a.S) != "VALID" && string(a.S) != "" {
+		x.Fail("auto_pad", "auto_pad %s: cnnc takes explicit pads (re-export with explicit padding, as torch.onnx.export writes)", a.S)
+		return
+	}
+	if len(kernel) != 2 {
+		x.Fail("kernel_shape", "a %d-D window: cnnc's layers are 2-D", len(kernel))
+		return
+	}
+	st := ints(n, "strides", 1, 1)
+	pads := ints(n, "pads", 0, 0, 0, 0)
+	dil := ints(n, "dilations", 1, 1)
+	if len(st) != 2 || len(pads) != 4 || len(dil) != 2 {
+		x.Fail("", "strides %v, pads %v, dilations %v: not a 2-D window", st, pads, dil)
+		return
+	}
+	if pads[0] != pads[2] || pads[1] != pads[3] {
+		x.Fail("pads", "asymmetric padding %v (begin %d,%d, end %d,%d): cnnc pads both sides alike, as PyTorch's layers do", pads, pads[0], pads[1], pads[2], pads[3])
+		return
+	}
+	if !dilation && (dil[0] != 1 || dil[1] != 1) {
+		x.Fail("dilations", "dilation %v in pooling: cnnc's pools are not dilated", dil)
+		return
+	}
+	for _, v := range append(append(append([]int64{}, kernel...), st...), append(pads, dil...)...) {
+		if v < 0 || v > 1<<20 {
+			x.Fail("", "a window value %d out of range", v)
+			return
+		}
+	}
+	flag := func(f string, h, w int64, def int64) string {
+		switch {
+		case h == def && w == def:
+			return ""
+		case h == w:
+			return fmt.Sprintf(" %s%d", f, h)
+		}
+		return fmt.Sprintf(" %s%dx%d", f, h, w)
+	}
+	return fmt.Sprintf("%dx%d", kernel[0], kernel[1]), flag("s", st[0], st[1], 1), flag("p", pads[0], pads[1], 0), flag("d", dil[0], dil[1], 1), true
+}
+
+func convFromONNX(x ONNXImporter) string {
+	w, ok := x.Dims(1)
+	if !ok || len(w) != 4 {
+		x.Fail("", "the weight (input 1) must be a 4-D initializer (K, C/G, KH, KW)")
+		return ""
+	}
+	k, s, p, d, ok := onnxWindow(x, ints(x.Node(), "kernel_shape", w[2], w[3]), true)
+	if !ok {
+		return ""
+	}
+	text := fmt.Sprintf("conv %d %s%s%s", w[0], k, s, p)
+	if g := x.Node().AttrInt("group", 1); g != 1 {
+		text += fmt.Sprintf(" g%d", g)
+	}
+	text += d
+	x.Tensor(1, false)
+	if len(x.Node().Inputs) > 2 && x.Node().Inputs[2] != "" {
+		x.Tensor(2, false)
+	} else {
+		text += " nobias"
+	}
+	return text
+}
+
+func poolFromONNX(x ONNXImporter, word string) string {
+	n := x.Node()
+	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		x.Fail("", "the indices output of MaxPool: cnnc's maxpool gives only the maxima")
+		return ""
+	}
+	if n.AttrInt("storage_order", 0) != 0 {
+		x.Fail("storage_order", "storage_order 1 (column-major indices)")
+		return ""
+	}
+	k, s, p, _, ok := onnxWindow(x, ints(n, "kernel_shape"), false)
+	if !ok {
+		return ""
+	}
+	kh, kw, _ := strings.Cut(k, "x")
+	if kh == kw {
+		k = kh
+	}
+	if s == "" {
+		s = " s1" // ONNX's default stride is 1, cnnc's the window
+	} else if s == " s"+k {
+		s = ""
+	}
+	if word == "avgpool" && p != "" && n.AttrInt("count_include_pad", 0) == 0 {
+		x.Fail("count_include_pad", "count_include_pad 0 with padding: cnnc's avgpool counts the padding in the divisor (PyTorch's default, count_include_pad=True)")
+		return ""
+	}
+	text := word + " " + k + s + p
+	if n.AttrInt("ceil_mode", 0) == 1 {
+		text += " ceil"
+	}
+	return text
+}
+
+func lrnFromONNX(x ONNXImporter) string {
+	n := x.Node()
+	text := fmt.Sprintf("lrn %d %s %s %s", n.AttrInt("size", 0), fnum(float(n, "alpha", 1e-4)), fnum(float(n, "beta", 0.75)), fnum(float(n, "bias", 1)))
+	if text == "lrn 5 0.0001 0.75 2" {
+		return "lrn" // cnnc's defaults, AlexNet's
+	}
+	return text
+}
+
+func bnFromONNX(x ONNXImporter) string {
+	n := x.Node()
+	if n.AttrInt("training_mode", 0) != 0 || len(n.Outputs) > 1 {
+		x.Fail("training_mode", "batch normalization in training mode: cnnc imports inference graphs")
+		return ""
+	}
+	for i := 1; i <= 4; i++ {
+		if d, ok := x.Dims(i); !ok || len(d) != 1 {
+			x.Fail("", "input %d (scale, B, mean, var) must be a 1-D initializer", i)
+			return ""
+		}
+		x.Tensor(i, false)
+	}
+	text := "bn"
+	if eps := float(n, "epsilon", 1e-5); eps != 1e-5 {
+		text += " eps " + fnum(eps)
+	}
+	// ONNX's momentum weighs the old statistics, cnnc's (PyTorch's) the new.
+	// 1 - 0.9 in float32 is 0.10000002: six digits say what was meant.
+	if m := strconv.FormatFloat(1-float64(float(n, "momentum", 0.9)), 'g', 6, 64); m != "0.1" {
+		text += " momentum " + m
+	}
+	return text
+}
+
+func leakyFromONNX(x ONNXImporter) string {
+	if a := float(x.Node(), "alpha", 0.01); a != 0.01 {
+		return "leakyrelu " + fnum(a)
+	}
+	return "leakyrelu"
+}
+
+func dropoutFromONNX(x ONNXImporter) string {
+	n := x.Node()
+	ratio := float(n, "ratio", 0.5) // before opset 12 an attribute
+	if len(n.Inputs) > 1 && n.Inputs[1] != "" {
+		r, ok := x.Scalar(1)
+		if !ok {
+			x.Fail("ratio", "the ratio (input 1) must be a one-value initializer")
+			return ""
+		}
+		ratio = r
+	}
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		x.Fail("training_mode", "a dropout with a training_mode input: cnnc imports inference graphs")
+		return ""
+	}
+	return "dropout " + fnum(ratio)
+}
+
+func fcFromONNX(x ONNXImporter) string {
+	n := x.Node()
+	if n.AttrInt("transA", 0) != 0 || float(n, "alpha", 1) != 1 || float(n, "beta", 1) != 1 {
+		x.Fail("", "Gemm with transA, alpha or beta other than 0, 1, 1: cnnc's fc is y = x W^T + b")
+		return ""
+	}
+	w, ok := x.Dims(1)
+	if !ok || len(w) != 2 {
+		x.Fail("", "the weight (input 1) must be a 2-D initializer")
+		return ""
+	}
+	transB := n.AttrInt("transB", 0) != 0
+	units := w[1]
+	if transB {
+		units = w[0]
+	}
+	x.Tensor(1, !transB)
+	if len(n.Inputs) < 3 || n.Inputs[2] == "" {
+		x.Fail("", "Gemm without a bias (C): cnnc's fc has one")
+		return ""
+	}
+	if b, ok := x.Dims(2); !ok || len(b) != 1 || b[0] != units {
+		x.Fail("", "the bias (input 2) must be a 1-D initializer of %d values", units)
+		return ""
+	}
+	x.Tensor(2, false)
+	return fmt.Sprintf("fc %d", units)
+}
+
+func softmaxFromONNX(x ONNXImporter) string {
+	if a := x.Node().AttrInt("axis", -1); a != 1 && a != -1 {
+		x.Fail("axis", "softmax over axis %d: cnnc's softmax is over the classes (axis 1)", a)
+		return ""
+	}
+	return "softmax"
+}
