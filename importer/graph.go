@@ -169,9 +169,10 @@ func read(m *onnx.Model) *graph {
 	values := map[string]*node{inputs[0].Name: g.input}
 	for _, n := range gr.Nodes {
 		g.node(n, values)
-		if len(g.errs) > 20 {
-			break
-		}
+	}
+	if len(g.errs) > 20 {
+		more := len(g.errs) - 20
+		g.errs = append(g.errs[:20], &Error{Msg: fmt.Sprintf("and %d more nodes", more)})
 	}
 	if len(g.errs) > 0 {
 		return g
@@ -236,8 +237,20 @@ func dimString(d onnx.Dim) string {
 	return fmt.Sprint(d.Value)
 }
 
-// node adds the layer of ONNX node n, whose inputs must be in values.
+// node adds the layer of ONNX node n, whose inputs must be in values. The
+// outputs of a node that fails are nil there: the nodes after it are
+// skipped, not reported again.
 func (g *graph) node(n *onnx.Node, values map[string]*node) {
+	errs := len(g.errs)
+	g.node1(n, values)
+	if len(g.errs) > errs {
+		for _, o := range n.Outputs {
+			values[o] = nil
+		}
+	}
+}
+
+func (g *graph) node1(n *onnx.Node, values map[string]*node) {
 	if n.Domain != "" && n.Domain != "ai.onnx" {
 		g.fail(n, "", "an op of domain %q: cnnc knows ONNX's own ops", n.Domain)
 		return
@@ -248,6 +261,12 @@ func (g *graph) node(n *onnx.Node, values map[string]*node) {
 			continue
 		}
 		if v, ok := values[name]; ok {
+			if v == nil {
+				for _, o := range n.Outputs {
+					values[o] = nil // after a node that failed
+				}
+				return
+			}
 			ins = append(ins, v)
 			continue
 		}
@@ -273,7 +292,14 @@ func (g *graph) node(n *onnx.Node, values map[string]*node) {
 		}
 		g.fail(n, "value", "a Constant without a tensor value")
 		return
+	case "Pad":
+		g.pad(n, ins, out)
+		return
 	case "Identity", "Flatten", "Reshape":
+		if t, ok := g.inits[n.Inputs[0]]; ok && n.OpType == "Identity" && len(n.Outputs) == 1 {
+			g.inits[n.Outputs[0]] = t // an initializer under a second name (PyTorch's export of shared weights)
+			return
+		}
 		if len(ins) != 1 {
 			g.fail(n, "", "%d computed inputs, want 1", len(ins))
 			return
@@ -337,6 +363,50 @@ func (g *graph) node(n *onnx.Node, values map[string]*node) {
 	}
 	g.add(x)
 	out(x)
+}
+
+// pad reads a Pad of zeros: none at all passes its input on (PyTorch
+// writes one before an average pool); padding of H and W alike on both
+// sides goes into the conv or average pool that reads it.
+func (g *graph) pad(n *onnx.Node, ins []*node, out func(*node)) {
+	if len(ins) != 1 {
+		g.fail(n, "", "%d computed inputs, want 1", len(ins))
+		return
+	}
+	if a := n.Attr("mode"); a != nil && string(a.S) != "constant" {
+		g.fail(n, "mode", "%s padding: cnnc pads with zeros", a.S)
+		return
+	}
+	pads := ints(n, "pads") // before opset 11
+	if len(n.Inputs) > 1 {
+		t, ok := g.inits[n.Inputs[1]]
+		if !ok {
+			g.fail(n, "pads", "computed pads: cnnc needs them constant")
+			return
+		}
+		var err error
+		if pads, err = t.Int64s(); err != nil {
+			g.fail(n, "pads", "%v", err)
+			return
+		}
+	}
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		t, ok := g.inits[n.Inputs[2]]
+		v, err := t.Floats()
+		if !ok || err != nil || len(v) != 1 || v[0] != 0 {
+			g.fail(n, "constant_value", "padding with a value other than 0")
+			return
+		}
+	}
+	zero := true
+	for _, p := range pads {
+		zero = zero && p == 0
+	}
+	if !zero {
+		g.fail(n, "pads", "padding %v as a node of its own: cnnc pads in the conv or pool that reads the map", pads)
+		return
+	}
+	out(ins[0])
 }
 
 func ints(n *onnx.Node, name string) []int64 {

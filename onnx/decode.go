@@ -439,3 +439,32 @@ func FloatTensor(name string, dims []int64, data []float32) *Tensor {
 	}
 	return &Tensor{Name: name, Dims: dims, DataType: Float, RawData: raw}
 }
+
+// Int64s returns an int64 tensor's values, from its raw data or its
+// int64_data, checking their count against the dims.
+func (t *Tensor) Int64s() ([]int64, error) {
+	if t.DataType != Int64 {
+		return nil, fmt.Errorf("tensor %q: data type %d, not int64 (7)", t.Name, t.DataType)
+	}
+	n := int64(1)
+	for _, d := range t.Dims {
+		if d < 0 || (d > 0 && n > math.MaxInt32/d) {
+			return nil, fmt.Errorf("tensor %q: dims %v are negative or too large", t.Name, t.Dims)
+		}
+		n *= d
+	}
+	if t.RawData != nil {
+		if int64(len(t.RawData)) != 8*n {
+			return nil, fmt.Errorf("tensor %q: %d bytes of raw data for dims %v (%d int64s)", t.Name, len(t.RawData), t.Dims, n)
+		}
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = int64(binary.LittleEndian.Uint64(t.RawData[8*i:]))
+		}
+		return out, nil
+	}
+	if int64(len(t.Int64Data)) != n {
+		return nil, fmt.Errorf("tensor %q: %d int64s for dims %v (%d)", t.Name, len(t.Int64Data), t.Dims, n)
+	}
+	return t.Int64Data, nil
+}

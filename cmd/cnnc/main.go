@@ -13,6 +13,8 @@
 //	                                a PyTorch state dict under the network's names (--names: back)
 //	cnnc export NET.cnn [--weights W] -o NET.onnx
 //	                                the network as an ONNX model
+//	cnnc import MODEL.onnx [-o NET.cnn] [--weights W]
+//	                                an ONNX model as a .cnn file and its weights
 package main
 
 import (
@@ -42,6 +44,9 @@ commands:
   export NET.cnn [--weights W.safetensors] -o NET.onnx
                            the network as an ONNX model (opset 17), for ONNX Runtime,
                            Netron and the tools that read ONNX
+  import MODEL.onnx [-o NET.cnn] [--weights NET.safetensors]
+                           an ONNX model as a .cnn file (blocks for what repeats)
+                           and its initializers under the network's names
 `
 
 func main() {
@@ -80,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdWeights(rest, stdout, stderr)
 	case "export":
 		return cmdExport(rest, stdout, stderr)
+	case "import":
+		return cmdImport(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
