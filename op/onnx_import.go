@@ -203,11 +203,22 @@ func bnFromONNX(x ONNXImporter) string {
 		text += " eps " + fnum(eps)
 	}
 	// ONNX's momentum weighs the old statistics, cnnc's (PyTorch's) the new.
-	// 1 - 0.9 in float32 is 0.10000002: six digits say what was meant.
-	if m := strconv.FormatFloat(1-float64(float(n, "momentum", 0.9)), 'g', 6, 64); m != "0.1" {
+	if m := complement(float(n, "momentum", 0.9)); m != "0.1" {
 		text += " momentum " + m
 	}
 	return text
+}
+
+// complement is 1 - m in its shortest decimal form d for which 1 - d is
+// m in float32: 0.1 for 0.9 (where 1 - 0.9 in float32 is 0.10000002).
+func complement(m float32) string {
+	for p := 1; p < 17; p++ {
+		d := strconv.FormatFloat(1-float64(m), 'g', p, 64)
+		if v, err := strconv.ParseFloat(d, 64); err == nil && float32(1-v) == m {
+			return d
+		}
+	}
+	return strconv.FormatFloat(1-float64(m), 'g', -1, 64)
 }
 
 func leakyFromONNX(x ONNXImporter) string {
