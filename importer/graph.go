@@ -82,6 +82,7 @@ type node struct {
 	users   []*node
 	tensors []tensor
 	c       int // output channels (or features)
+	rank    int // of its output: 4 for (N, C, H, W), 2 for (N, F)
 	stride  int // a conv's stride (for the implied projection), else 0
 }
 
@@ -128,15 +129,6 @@ func read(m *onnx.Model) *graph {
 	if m.Graph == nil {
 		g.fail(nil, "", "the file has no graph")
 		return g
-	}
-	for _, o := range m.Opsets {
-		if o.Domain != "" && o.Domain != "ai.onnx" {
-			continue
-		}
-		if o.Version < 7 {
-			g.fail(nil, "", "opset %d: cnnc imports opset 7 and later", o.Version)
-			return g
-		}
 	}
 	gr := m.Graph
 	g.name = gr.Name
@@ -212,19 +204,23 @@ func (g *graph) readInput(v *onnx.ValueInfo) bool {
 		g.fail(nil, "", "input %q: element type %d: cnnc takes float32 images", v.Name, v.ElemType)
 		return false
 	}
-	if len(v.Shape) != 4 {
-		g.fail(nil, "", "input %q: %d dimensions: cnnc takes images (N, C, H, W)", v.Name, len(v.Shape))
+	shape := v.Shape
+	if len(shape) == 2 { // (N, F): features, as a 1x1xF map
+		shape = []onnx.Dim{shape[0], shape[1], {Value: 1}, {Value: 1}}
+	}
+	if len(shape) != 4 {
+		g.fail(nil, "", "input %q: %d dimensions: cnnc takes images (N, C, H, W) or features (N, F)", v.Name, len(v.Shape))
 		return false
 	}
 	var d [3]int
-	for i, dim := range v.Shape[1:] {
+	for i, dim := range shape[1:] {
 		if dim.Param != "" || dim.Value < 1 || dim.Value > MaxDim {
 			g.fail(nil, "", "input %q: dimension %d is %s: only the batch may be symbolic, and C, H, W must be 1..%d", v.Name, i+1, dimString(dim), MaxDim)
 			return false
 		}
 		d[i] = int(dim.Value)
 	}
-	g.input = &node{kind: kInput, name: v.Name, c: d[0]}
+	g.input = &node{kind: kInput, name: v.Name, c: d[0], rank: len(v.Shape)}
 	g.h, g.w = d[1], d[2]
 	g.nodes = append(g.nodes, g.input)
 	return true
@@ -304,8 +300,8 @@ func (g *graph) node1(n *onnx.Node, values map[string]*node) {
 			g.fail(n, "", "%d computed inputs, want 1", len(ins))
 			return
 		}
-		if n.OpType == "Flatten" && n.AttrInt("axis", 1) != 1 {
-			g.fail(n, "axis", "Flatten at axis %d: cnnc flattens (N, C, H, W) to (N, C*H*W)", n.AttrInt("axis", 1))
+		if a := n.AttrInt("axis", 1); n.OpType == "Flatten" && a != 1 && a+int64(ins[0].rank) != 1 {
+			g.fail(n, "axis", "Flatten at axis %d of a %d-D map: cnnc flattens (N, C, H, W) to (N, C*H*W)", a, ins[0].rank)
 			return
 		}
 		out(ins[0]) // a pass-through: cnnc's fc flattens its input itself
@@ -326,7 +322,7 @@ func (g *graph) node1(n *onnx.Node, values map[string]*node) {
 			g.fail(n, "", "an Add of %d inputs", len(ins))
 			return
 		}
-		x := &node{kind: k, name: nodeName(n), opType: n.OpType, in: ins, c: ins[0].c}
+		x := &node{kind: k, name: nodeName(n), opType: n.OpType, in: ins, c: ins[0].c, rank: ins[0].rank}
 		if k == kConcat {
 			x.c = 0
 			for _, in := range ins {
@@ -346,7 +342,13 @@ func (g *graph) node1(n *onnx.Node, values map[string]*node) {
 		g.fail(n, "", "%d computed inputs: a layer reads one map", len(ins))
 		return
 	}
-	x := &node{kind: kLayer, name: nodeName(n), opType: n.OpType, in: ins, c: ins[0].c}
+	x := &node{kind: kLayer, name: nodeName(n), opType: n.OpType, in: ins, c: ins[0].c, rank: ins[0].rank}
+	switch n.OpType {
+	case "Gemm":
+		x.rank = 2
+	case "GlobalAveragePool":
+		x.rank = 4
+	}
 	im := &importer{g: g, n: n, x: x}
 	x.text = imp(im)
 	if im.failed {

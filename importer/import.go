@@ -49,7 +49,7 @@ func Import(m *onnx.Model, name string) (*Result, error) {
 	out := grammar.Format(f)
 	model, errs := compiler.CompileSource(file, out)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("the imported network does not compile:\n%s", errs.Render(out))
+		return nil, fmt.Errorf("the imported network does not compile: %s\n%s", errs[0].Msg, errs.Render(out))
 	}
 	ts := tensorsOf(chain)
 	plan := compiler.NewPlan(model).Tensors

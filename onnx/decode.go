@@ -468,3 +468,15 @@ func (t *Tensor) Int64s() ([]int64, error) {
 	}
 	return t.Int64Data, nil
 }
+
+// UnmarshalTensor decodes one TensorProto, the format of ONNX's test
+// data (test_data_set_*/input_*.pb).
+func UnmarshalTensor(data []byte) (*Tensor, error) {
+	d := &dec{data: data}
+	v := val{start: 0, end: len(data)}
+	t := d.tensor(v, protowire.BytesType, "tensor")
+	if d.err != nil {
+		return nil, d.err
+	}
+	return t, nil
+}

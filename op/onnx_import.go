@@ -187,7 +187,11 @@ func lrnFromONNX(x ONNXImporter) string {
 
 func bnFromONNX(x ONNXImporter) string {
 	n := x.Node()
-	if n.AttrInt("training_mode", 0) != 0 || len(n.Outputs) > 1 {
+	if n.AttrInt("spatial", 1) != 1 {
+		x.Fail("spatial", "spatial 0 (statistics per value, opset 7 and before): cnnc's bn has one per channel")
+		return ""
+	}
+	if n.AttrInt("training_mode", 0) != 0 || len(n.Outputs) > 1 && n.Outputs[1] != "" {
 		x.Fail("training_mode", "batch normalization in training mode: cnnc imports inference graphs")
 		return ""
 	}
