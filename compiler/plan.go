@@ -128,7 +128,7 @@ func (p *Plan) params() {
 	for _, s := range p.Steps {
 		l := s.L
 		for _, t := range s.Op.Tensors(l.In, l.Out) {
-			ts := &rt.TensorSpec{Name: l.Node.Name + "." + t.Name, Shape: t.Shape, Buffer: t.Buffer, Init: t.Init}
+			ts := &rt.TensorSpec{Name: l.Node.Name + "." + t.Name, Shape: t.Shape, Buffer: t.Buffer, Init: t.Init, Value: t.Value}
 			if t.Buffer {
 				ts.Off = p.NumBuffers
 				p.NumBuffers += tensorSize(ts)
