@@ -176,7 +176,7 @@ func (p *Plan) fuse() {
 			if in := s.In[0]; s.Alias && in.Op.Kind().Epilogue {
 				in.Fused, s.Skip = true, true
 			}
-		case *op.Dropout:
+		case *op.Dropout, *op.DropPath:
 			// The identity at inference: it passes its input's buffer on
 			// when it runs in place. A dropout whose input has other
 			// readers copies it, at inference too, so that an in-place op

@@ -162,13 +162,13 @@ func forwardInfer(m *rt.Memory, n int) {
 	// relu1: in the epilogue of the conv or fc before it
 	conv4.Forward(n, a[768*mb:768*mb+n*2048], m.Params[944:1200], m.Params[1200:1208], a[2816*mb:2816*mb+n*512], m.Scratch)
 	layerscale1.Forward(n, a[2816*mb:2816*mb+n*512], m.Params[1208:1216], a[768*mb:768*mb+n*512])
-	// droppath1: identity at inference
+	// droppath1: the identity at inference
 	rt.AddForward(a[768*mb:768*mb+n*512], a[:n*512], a[2816*mb:2816*mb+n*512])
 	conv5.Forward(n, a[2816*mb:2816*mb+n*512], m.Params[1216:1288], m.Params[1288:1296], a[:n*512], m.Scratch)
 	layernorm3.Forward(n, a[:n*512], a[768*mb:768*mb+n*512], m.Params[1296:1304], m.Params[1304:1312], m.Saved[257*mb:257*mb+n*128])
 	conv6.Forward(n, a[768*mb:768*mb+n*512], m.Params[1312:1376], m.Params[1376:1384], a[:n*512], m.Scratch)
 	layerscale2.Forward(n, a[:n*512], m.Params[1384:1392], a[768*mb:768*mb+n*512])
-	// droppath2: identity at inference
+	// droppath2: the identity at inference
 	rt.AddForward(a[768*mb:768*mb+n*512], a[2816*mb:2816*mb+n*512], a[:n*512])
 	conv7.Forward(n, a[:n*512], m.Params[1392:1440], m.Params[1440:1452], a[768*mb:768*mb+n*768], m.Scratch)
 	shuffle1.Forward(n, a[768*mb:768*mb+n*768], a[:n*768])
