@@ -68,7 +68,7 @@ func (l *LayerNorm) Infer(e Emitter) []Code { return l.Forward(e) }
 
 func (l *LayerNorm) Backward(e Emitter) []Code {
 	g := l.geometry(e)
-	sc := e.Scratch(jen.Id(g).Dot("ScratchSize").Call())
+	sc := e.Scratch(jen.Id(g).Dot("ScratchSize").Call(jen.Id("mb")))
 	return []Code{jen.Id(g).Dot("Backward").Call(e.N(), e.In(0), e.DOut(), e.Tensor(0), e.Saved(), e.DIn(0), e.Grad(0), e.Grad(1), sc)}
 }
 

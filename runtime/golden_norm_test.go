@@ -27,7 +27,7 @@ func TestGoldenLayerNorm(t *testing.T) {
 				l.BackwardRef(n, x, dy, gamma, st, dx, dg, db)
 			} else {
 				l.Forward(n, x, y, gamma, beta, st)
-				l.Backward(n, x, dy, gamma, st, dx, dg, db, make([]float32, l.ScratchSize()))
+				l.Backward(n, x, dy, gamma, st, dx, dg, db, make([]float32, l.ScratchSize(n)))
 			}
 			g.cmp(tc.name+".y", y)
 			g.cmp(tc.name+".dx", dx)

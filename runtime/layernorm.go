@@ -25,8 +25,11 @@ func (l LayerNorm) eps() float32 {
 	return l.Eps
 }
 
-// ScratchSize is the floats Backward needs: two per position.
-func (l LayerNorm) ScratchSize() int { return 2 * l.H * l.W }
+// ScratchSize is the floats Backward needs for a batch of n: two per
+// position for each worker, and the partial gradients of gamma and beta of
+// each image (summed in image order afterwards, so that the result does
+// not depend on which worker took which image).
+func (l LayerNorm) ScratchSize(n int) int { return 2*l.H*l.W*Workers() + 2*l.C*n }
 
 func (l LayerNorm) check(op string, n int, x, y, gamma, beta, stats []float32) {
 	check(op, "x", x, n*l.C*l.H*l.W)
@@ -52,39 +55,43 @@ func (l LayerNorm) stats(stats []float32, i int) (mean, rstd []float32) {
 // NCHW), in float32 after subtracting the mean (two passes).
 func (l LayerNorm) Forward(n int, x, y, gamma, beta, stats []float32) {
 	l.check("LayerNorm.Forward", n, x, y, gamma, beta, stats)
+	j := planeJob{f: layerNormForwardImage, ln: l, s: [9][]float32{x, y, gamma, beta, stats}}
+	runPlanes(n, len(x), n, &j)
+}
+
+func layerNormForwardImage(j *planeJob, _, i int) {
+	l := &j.ln
+	x, y, gamma, beta := j.s[0], j.s[1], j.s[2], j.s[3]
 	hw := l.H * l.W
 	inv := 1 / float32(l.C)
 	eps := l.eps()
-	for i := 0; i < n; i++ {
-		xs, ys := x[i*l.C*hw:(i+1)*l.C*hw], y[i*l.C*hw:(i+1)*l.C*hw]
-		mu, rs := l.stats(stats, i)
-		copy(mu, xs[:hw])
-		for c := 1; c < l.C; c++ {
-			addTo(mu, xs[c*hw:(c+1)*hw])
+	xs, ys := x[i*l.C*hw:(i+1)*l.C*hw], y[i*l.C*hw:(i+1)*l.C*hw]
+	mu, rs := l.stats(j.s[4], i)
+	copy(mu, xs[:hw])
+	for c := 1; c < l.C; c++ {
+		addTo(mu, xs[c*hw:(c+1)*hw])
+	}
+	for p := range mu {
+		mu[p] *= inv
+	}
+	clear(rs)
+	for c := 0; c < l.C; c++ {
+		xc := xs[c*hw : (c+1)*hw]
+		xc, rs := xc[:len(mu)], rs[:len(mu)]
+		for p, m := range mu {
+			d := xc[p] - m
+			rs[p] += d * d
 		}
-		for p := range mu {
-			mu[p] *= inv
-		}
-		clear(rs)
-		for c := 0; c < l.C; c++ {
-			xc := xs[c*hw : (c+1)*hw]
-			xc = xc[:len(mu)]
-			rs = rs[:len(mu)]
-			for p, m := range mu {
-				d := xc[p] - m
-				rs[p] += d * d
-			}
-		}
-		for p, v := range rs {
-			rs[p] = float32(1 / math.Sqrt(float64(v*inv+eps)))
-		}
-		for c := 0; c < l.C; c++ {
-			g, b := gamma[c], beta[c]
-			xc, yc := xs[c*hw:(c+1)*hw], ys[c*hw:(c+1)*hw]
-			xc, yc, rs := xc[:len(mu)], yc[:len(mu)], rs[:len(mu)]
-			for p, m := range mu {
-				yc[p] = (xc[p]-m)*rs[p]*g + b
-			}
+	}
+	for p, v := range rs {
+		rs[p] = float32(1 / math.Sqrt(float64(v*inv+eps)))
+	}
+	for c := 0; c < l.C; c++ {
+		g, b := gamma[c], beta[c]
+		xc, yc := xs[c*hw:(c+1)*hw], ys[c*hw:(c+1)*hw]
+		xc, yc, rs := xc[:len(mu)], yc[:len(mu)], rs[:len(mu)]
+		for p, m := range mu {
+			yc[p] = (xc[p]-m)*rs[p]*g + b
 		}
 	}
 }
@@ -100,49 +107,62 @@ func addTo(a, b []float32) {
 // Backward: x and dy are (N,C,H,W), gamma (C), stats Forward's;
 // with xhat = (x - mean) * rstd and g = dy * gamma over the channels of one
 // position: dx += rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)),
-// dgamma += sum dy * xhat, dbeta += sum dy. scratch holds ScratchSize
-// floats.
+// dgamma += sum dy * xhat, dbeta += sum dy. scratch holds ScratchSize(n)
+// floats (with less, fewer workers run; at least 2*H*W + 2*C*n).
 func (l LayerNorm) Backward(n int, x, dy, gamma, stats, dx, dgamma, dbeta, scratch []float32) {
 	l.check("LayerNorm.Backward", n, x, dy, gamma, dbeta, stats)
 	check("LayerNorm.Backward", "dx", dx, len(x))
 	check("LayerNorm.Backward", "dgamma", dgamma, l.C)
-	checkMin("LayerNorm.Backward", "scratch", scratch, l.ScratchSize())
+	hw := l.H * l.W
+	checkMin("LayerNorm.Backward", "scratch", scratch, 2*hw+2*l.C*n)
+	parts := scratch[:2*l.C*n]
+	slots := (len(scratch) - len(parts)) / (2 * hw)
+	j := planeJob{f: layerNormBackwardImage, ln: l, s: [9][]float32{x, dy, gamma, stats, dx, parts, scratch[len(parts):]}}
+	runPlanes(n, len(x), slots, &j)
+	for i := 0; i < n; i++ {
+		addTo(dgamma, parts[2*i*l.C:(2*i+1)*l.C])
+		addTo(dbeta, parts[(2*i+1)*l.C:(2*i+2)*l.C])
+	}
+}
+
+func layerNormBackwardImage(j *planeJob, slot, i int) {
+	l := &j.ln
+	x, dy, gamma, dx := j.s[0], j.s[1], j.s[2], j.s[4]
 	hw := l.H * l.W
 	inv := 1 / float32(l.C)
-	a, b := scratch[:hw], scratch[hw:2*hw]
-	for i := 0; i < n; i++ {
-		o := i * l.C * hw
-		mu, rs := l.stats(stats, i)
-		clear(a)
-		clear(b)
-		for c := 0; c < l.C; c++ {
-			g := gamma[c]
-			xc, dc := x[o+c*hw:o+(c+1)*hw], dy[o+c*hw:o+(c+1)*hw]
-			xc, dc, a, b, rs := xc[:len(mu)], dc[:len(mu)], a[:len(mu)], b[:len(mu)], rs[:len(mu)]
-			var sdy, sdyx float32
-			for p, m := range mu {
-				xh := (xc[p] - m) * rs[p]
-				d := dc[p]
-				sdy += d
-				sdyx += d * xh
-				a[p] += d * g
-				b[p] += d * g * xh
-			}
-			dbeta[c] += sdy
-			dgamma[c] += sdyx
+	o := i * l.C * hw
+	mu, rs := l.stats(j.s[3], i)
+	dg, db := j.s[5][2*i*l.C:(2*i+1)*l.C], j.s[5][(2*i+1)*l.C:(2*i+2)*l.C]
+	a, b := j.s[6][2*slot*hw:(2*slot+1)*hw], j.s[6][(2*slot+1)*hw:(2*slot+2)*hw]
+	clear(a)
+	clear(b)
+	for c := 0; c < l.C; c++ {
+		g := gamma[c]
+		xc, dc := x[o+c*hw:o+(c+1)*hw], dy[o+c*hw:o+(c+1)*hw]
+		xc, dc, a, b, rs := xc[:len(mu)], dc[:len(mu)], a[:len(mu)], b[:len(mu)], rs[:len(mu)]
+		var sdy, sdyx float32
+		for p, m := range mu {
+			xh := (xc[p] - m) * rs[p]
+			d := dc[p]
+			sdy += d
+			sdyx += d * xh
+			a[p] += d * g
+			b[p] += d * g * xh
 		}
-		for p := range a {
-			a[p] *= inv
-			b[p] *= inv
-		}
-		for c := 0; c < l.C; c++ {
-			g := gamma[c]
-			xc, dc, dxc := x[o+c*hw:o+(c+1)*hw], dy[o+c*hw:o+(c+1)*hw], dx[o+c*hw:o+(c+1)*hw]
-			xc, dc, dxc, a, b, rs := xc[:len(mu)], dc[:len(mu)], dxc[:len(mu)], a[:len(mu)], b[:len(mu)], rs[:len(mu)]
-			for p, m := range mu {
-				xh := (xc[p] - m) * rs[p]
-				dxc[p] += rs[p] * (dc[p]*g - a[p] - xh*b[p])
-			}
+		db[c] = sdy
+		dg[c] = sdyx
+	}
+	for p := range a {
+		a[p] *= inv
+		b[p] *= inv
+	}
+	for c := 0; c < l.C; c++ {
+		g := gamma[c]
+		xc, dc, dxc := x[o+c*hw:o+(c+1)*hw], dy[o+c*hw:o+(c+1)*hw], dx[o+c*hw:o+(c+1)*hw]
+		xc, dc, dxc, a, b, rs := xc[:len(mu)], dc[:len(mu)], dxc[:len(mu)], a[:len(mu)], b[:len(mu)], rs[:len(mu)]
+		for p, m := range mu {
+			xh := (xc[p] - m) * rs[p]
+			dxc[p] += rs[p] * (dc[p]*g - a[p] - xh*b[p])
 		}
 	}
 }

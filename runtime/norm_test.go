@@ -6,10 +6,22 @@ import (
 	"testing"
 )
 
-// TestLayerNorm: the fast kernels against the reference ones, the
+// TestLayerNorm: the fast kernels against the reference ones (on one
+// worker and on two, with the scratch of one worker and of all), the
 // reference against finite differences (x, gamma, beta), and the backward
 // accumulating into its gradients.
 func TestLayerNorm(t *testing.T) {
+	for _, par := range []bool{false, true} {
+		t.Run(fmt.Sprint("parallel=", par), func(t *testing.T) {
+			if par {
+				defer parallelPlanes()()
+			}
+			testLayerNorm(t)
+		})
+	}
+}
+
+func testLayerNorm(t *testing.T) {
 	r := newRand(90)
 	for _, l := range []LayerNorm{
 		{C: 6, H: 3, W: 4},
@@ -19,7 +31,7 @@ func TestLayerNorm(t *testing.T) {
 		{C: 16, H: 5, W: 5},
 	} {
 		name := fmt.Sprintf("layernorm%dx%dx%d", l.H, l.W, l.C)
-		n := 2
+		n := 3
 		sz := n * l.C * l.H * l.W
 		x, rr := randSlice(r, sz), randSlice(r, sz)
 		gamma, beta := randSlice(r, l.C), randSlice(r, l.C)
@@ -35,10 +47,10 @@ func TestLayerNorm(t *testing.T) {
 		dx, dg, db := make([]float32, sz), make([]float32, l.C), make([]float32, l.C)
 		dxRef, dgRef, dbRef := make([]float32, sz), make([]float32, l.C), make([]float32, l.C)
 		l.BackwardRef(n, x, rr, gamma, stRef, dxRef, dgRef, dbRef)
-		// twice into the same buffers: backward accumulates
-		sc := make([]float32, l.ScratchSize())
-		l.Backward(n, x, rr, gamma, st, dx, dg, db, sc)
-		l.Backward(n, x, rr, gamma, st, dx, dg, db, sc)
+		// twice into the same buffers: backward accumulates; the second
+		// time with the scratch of one worker
+		l.Backward(n, x, rr, gamma, st, dx, dg, db, make([]float32, l.ScratchSize(n)))
+		l.Backward(n, x, rr, gamma, st, dx, dg, db, make([]float32, 2*l.H*l.W+2*l.C*n))
 		for _, s := range [][]float32{dx, dg, db} {
 			for i := range s {
 				s[i] /= 2
@@ -187,13 +199,24 @@ func TestDropPath(t *testing.T) {
 	}
 }
 
-// TestNormAllocs: the kernels allocate nothing.
+// TestNormAllocs: the kernels allocate nothing, on one worker and on two.
 func TestNormAllocs(t *testing.T) {
+	for _, par := range []bool{false, true} {
+		t.Run(fmt.Sprint("parallel=", par), func(t *testing.T) {
+			if par {
+				defer parallelPlanes()()
+			}
+			testNormAllocs(t)
+		})
+	}
+}
+
+func testNormAllocs(t *testing.T) {
 	r := newRand(92)
 	n := 2
 	l := LayerNorm{C: 8, H: 4, W: 4}
 	x := randSlice(r, n*128)
-	y, dx, st, sc := make([]float32, len(x)), make([]float32, len(x)), make([]float32, 2*n*16), make([]float32, l.ScratchSize())
+	y, dx, st, sc := make([]float32, len(x)), make([]float32, len(x)), make([]float32, 2*n*16), make([]float32, l.ScratchSize(n))
 	g, b := randSlice(r, 8), randSlice(r, 8)
 	dg, db := make([]float32, 8), make([]float32, 8)
 	ls, sh := LayerScale{C: 8, HW: 16}, Shuffle{C: 8, HW: 16, G: 4}

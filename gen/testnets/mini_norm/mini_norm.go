@@ -302,7 +302,7 @@ func refold(m *rt.Memory) {}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {
-	return max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb), conv6.ScratchSize(mb), conv7.ScratchSize(mb), conv8.ScratchSize(mb), layernorm5.ScratchSize(), layernorm4.ScratchSize(), layernorm3.ScratchSize(), layernorm2.ScratchSize(), layernorm1.ScratchSize())
+	return max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), conv4.ScratchSize(mb), conv5.ScratchSize(mb), conv6.ScratchSize(mb), conv7.ScratchSize(mb), conv8.ScratchSize(mb), layernorm5.ScratchSize(mb), layernorm4.ScratchSize(mb), layernorm3.ScratchSize(mb), layernorm2.ScratchSize(mb), layernorm1.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
