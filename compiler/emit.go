@@ -269,7 +269,7 @@ func (e *emitter) tensors() {
 
 var initNames = map[rt.Init]string{
 	rt.InitZeros: "InitZeros", rt.InitOnes: "InitOnes", rt.InitWeight: "InitWeight",
-	rt.InitWeightFanOut: "InitWeightFanOut", rt.InitBias: "InitBias",
+	rt.InitWeightFanOut: "InitWeightFanOut", rt.InitBias: "InitBias", rt.InitConst: "InitConst",
 }
 
 // field is one field of a keyed literal.

@@ -9,6 +9,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/cnnc-dev/cnnc/op"
+	rt "github.com/cnnc-dev/cnnc/runtime"
 )
 
 // Generated code grows with what is distinct in a network, not with its
@@ -350,6 +351,9 @@ func (w *walk) tensorRows(u *unit) []jen.Code {
 				fields = append(fields, jen.Id("Buffer").Op(":").True())
 			}
 			fields = append(fields, jen.Id("Init").Op(":").Add(op.RT(initNames[t.Init])))
+			if t.Init == rt.InitConst {
+				fields = append(fields, jen.Id("Value").Op(":").Lit(t.Value))
+			}
 			rows = append(rows, jen.Line().Values(fields...))
 		}
 	}

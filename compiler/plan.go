@@ -128,7 +128,7 @@ func (p *Plan) params() {
 	for _, s := range p.Steps {
 		l := s.L
 		for _, t := range s.Op.Tensors(l.In, l.Out) {
-			ts := &rt.TensorSpec{Name: l.Node.Name + "." + t.Name, Shape: t.Shape, Buffer: t.Buffer, Init: t.Init}
+			ts := &rt.TensorSpec{Name: l.Node.Name + "." + t.Name, Shape: t.Shape, Buffer: t.Buffer, Init: t.Init, Value: t.Value}
 			if t.Buffer {
 				ts.Off = p.NumBuffers
 				p.NumBuffers += tensorSize(ts)
@@ -176,7 +176,7 @@ func (p *Plan) fuse() {
 			if in := s.In[0]; s.Alias && in.Op.Kind().Epilogue {
 				in.Fused, s.Skip = true, true
 			}
-		case *op.Dropout:
+		case *op.Dropout, *op.DropPath:
 			// The identity at inference: it passes its input's buffer on
 			// when it runs in place. A dropout whose input has other
 			// readers copies it, at inference too, so that an in-place op

@@ -12,6 +12,7 @@ import (
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_alexnet"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_inception"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_misc"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_norm"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_resnet"
 	"github.com/cnnc-dev/cnnc/internal/ort"
 	rt "github.com/cnnc-dev/cnnc/runtime"
@@ -35,6 +36,7 @@ func TestONNXRuntime(t *testing.T) {
 		{"../testdata/nets/mini_inception.cnn", mini_inception.New(3, 1).Net},
 		{"../testdata/nets/mini_misc.cnn", mini_misc.New(3, 1).Net},
 		{"../testdata/nets/mini_resnet.cnn", mini_resnet.New(3, 1).Net},
+		{"../testdata/nets/mini_norm.cnn", mini_norm.New(3, 1).Net},
 	} {
 		t.Run(filepath.Base(c.file), func(t *testing.T) { checkORT(t, c.file, c.net) })
 	}

@@ -24,6 +24,8 @@ type Exporter interface {
 	// Const adds an initializer named layer.suffix (not a tensor of the
 	// network: a dropout's ratio) and returns its name.
 	Const(suffix string, dims []int64, data []float32) string
+	// ConstInt64 is Const for int64 data (a Reshape's shape).
+	ConstInt64(suffix string, dims []int64, data []int64) string
 	// Node adds the layer's node, whose output is the layer's value.
 	Node(opType string, inputs []string, attrs ...*onnx.Attr)
 	// Step adds a node before the layer's own, for an op that opset 17

@@ -81,6 +81,8 @@ func InitTensors(specs []TensorSpec, data [][]float32, rc InitRecipe, seed uint6
 			Fill(d, 0)
 		case InitOnes:
 			Fill(d, 1)
+		case InitConst:
+			Fill(d, t.Value)
 		case InitBias:
 			if rc.Kind == "default" && last != nil {
 				InitUniform(last, d, 1/math.Sqrt(float64(lastFanIn)))

@@ -157,6 +157,7 @@ type planeJob struct {
 	pool Pool
 	lrn  LRN
 	bn   BN
+	ln   LayerNorm
 	s    [9][]float32
 	idx  []int32
 	a    float32 // a scalar argument: leaky relu's slope

@@ -57,6 +57,7 @@ type TensorSpec struct {
 	Off    int
 	Buffer bool
 	Init   Init
+	Value  float32 // InitConst's value
 }
 
 // Init is how NewNet fills a tensor.
@@ -69,6 +70,7 @@ const (
 	InitWeight                   // the recipe's init; he uses the fan-in (fc)
 	InitWeightFanOut             // the recipe's init; he uses the fan-out (conv, torchvision's ResNet)
 	InitBias                     // zeros; under PyTorch's default init, drawn after the weight before it from the weight's stream
+	InitConst                    // every value TensorSpec.Value (layerscale's 1e-6)
 )
 
 // Memory is the memory of a network: every arena its walks read and write.

@@ -222,6 +222,12 @@ func (e *layerExporter) Const(suffix string, dims []int64, data []float32) strin
 	return name
 }
 
+func (e *layerExporter) ConstInt64(suffix string, dims []int64, data []int64) string {
+	name := e.x.unique(e.l.Node.Name + "." + suffix)
+	e.x.g.Initializer = append(e.x.g.Initializer, &onnx.Tensor{Name: name, Dims: dims, DataType: onnx.Int64, Int64Data: data})
+	return name
+}
+
 func (e *layerExporter) Node(opType string, inputs []string, attrs ...*onnx.Attr) {
 	e.nodes++
 	e.x.g.Nodes = append(e.x.g.Nodes, &onnx.Node{Name: e.l.Node.Name, OpType: opType, Inputs: inputs, Outputs: []string{e.out}, Attrs: attrs, Doc: e.doc()})

@@ -226,6 +226,70 @@ grads((y * dy).sum(), [("bneps.dx", x), ("bneps.dgamma", bn.weight), ("bneps.dbe
 bn.eval()
 put("bneps.y_eval", bn(x))
 
+
+# ---- layernorm, layerscale, droppath, shuffle (ConvNeXt, ShuffleNet) ----
+def norm_cases():
+    from torchvision.models.convnext import LayerNorm2d
+    from torchvision.ops import stochastic_depth
+
+    # layernorm over the channels of a map: torchvision's LayerNorm2d
+    # (ConvNeXt's, eps 1e-6), and nn.LayerNorm(F, eps 1e-5) on vectors
+    torch.manual_seed(90)
+    ln = LayerNorm2d(6, eps=1e-6)
+    with torch.no_grad():
+        ln.weight.copy_(rand(6) + 1.0)
+        ln.bias.copy_(rand(6))
+    x = (rand(2, 6, 3, 4, scale=2.0) + 0.5).requires_grad_()
+    y = ln(x)
+    dy = rand(*y.shape)
+    put("layernorm.gamma", ln.weight); put("layernorm.beta", ln.bias)
+    put("layernorm.x", x); put("layernorm.y", y); put("layernorm.dy", dy)
+    grads((y * dy).sum(), [("layernorm.dx", x), ("layernorm.dgamma", ln.weight), ("layernorm.dbeta", ln.bias)])
+
+    torch.manual_seed(91)
+    ln = torch.nn.LayerNorm(10, eps=1e-5)
+    with torch.no_grad():
+        ln.weight.copy_(rand(10) + 1.0)
+        ln.bias.copy_(rand(10))
+    x = rand(3, 10, scale=0.01).requires_grad_()  # small: eps matters
+    y = ln(x)
+    dy = rand(*y.shape)
+    put("layernormflat.gamma", ln.weight); put("layernormflat.beta", ln.bias)
+    put("layernormflat.x", x); put("layernormflat.y", y); put("layernormflat.dy", dy)
+    grads((y * dy).sum(), [("layernormflat.dx", x), ("layernormflat.dgamma", ln.weight), ("layernormflat.dbeta", ln.bias)])
+
+    # layer scale: CNBlock's x * layer_scale, layer_scale of shape (C, 1, 1)
+    torch.manual_seed(92)
+    gamma = rand(4, 1, 1).requires_grad_()
+    x = rand(2, 4, 3, 5).requires_grad_()
+    y = x * gamma
+    dy = rand(*y.shape)
+    put("layerscale.gamma", gamma); put("layerscale.x", x); put("layerscale.y", y); put("layerscale.dy", dy)
+    grads((y * dy).sum(), [("layerscale.dx", x), ("layerscale.dgamma", gamma)])
+
+    # channel shuffle, 3 groups of 2: ShuffleNet's view-transpose-reshape
+    # (torchvision's channel_shuffle; nn.ChannelShuffle agrees, but has no
+    # backward in 1.13)
+    torch.manual_seed(93)
+    x = rand(2, 6, 2, 3).requires_grad_()
+    y = x.view(2, 3, 2, 2, 3).transpose(1, 2).reshape(2, 6, 2, 3)
+    assert torch.equal(y, torch.nn.ChannelShuffle(3)(x.detach()))
+    dy = rand(*y.shape)
+    put("shuffle.x", x); put("shuffle.y", y); put("shuffle.dy", dy)
+    grads((y * dy).sum(), [("shuffle.dx", x)])
+
+    # stochastic depth (row mode), p 0.5 over 16 images: its scaling of the
+    # survivors; the mask (one value per image) is read back as y/x
+    torch.manual_seed(94)
+    x = (torch.rand(16, 3, 2, 2) + 0.5).requires_grad_()
+    y = stochastic_depth(x, 0.5, "row", training=True)
+    dy = rand(*y.shape)
+    put("droppath.x", x); put("droppath.y", y); put("droppath.dy", dy)
+    grads((y * dy).sum(), [("droppath.dx", x)])
+
+
+norm_cases()
+
 # write
 manifest, off = [], 0
 with open("data.bin", "wb") as f:
