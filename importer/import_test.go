@@ -69,6 +69,13 @@ func layerList(m *compiler.Model) []string {
 	return ls
 }
 
+// notImportable are the test networks with ops whose ONNX form is several
+// nodes, which the importer does not read back yet, and the error each
+// gives.
+var notImportable = map[string]string{
+	"mini_norm.cnn": `(Transpose): the language has no layer for Transpose`, // layernorm, shuffle
+}
+
 // TestZooRoundTrip: the zoo networks (the four largest with CNNC_LONG=1)
 // and the small test networks,
 // through cnnc export and back, are the same layers with the same tensors,
@@ -84,9 +91,16 @@ func TestZooRoundTrip(t *testing.T) {
 		}
 		m, om, values := exported(t, file)
 		r, err := Import(om, "")
-		if err != nil {
+		why, known := notImportable[filepath.Base(file)]
+		switch {
+		case err != nil && known && strings.Contains(err.Error(), why):
+			t.Logf("%s: not imported: %v", file, err)
+			continue
+		case err != nil:
 			t.Errorf("%s: %v", file, err)
 			continue
+		case known:
+			t.Errorf("%s imports now: take it out of notImportable", file)
 		}
 		if err := grammar.CheckFormat("x.cnn", r.Source); err != nil {
 			t.Errorf("%s: %v", file, err)
