@@ -26,8 +26,8 @@ const (
 	// Output is 1x1x5 per image.
 	OutputSize = 5
 	Classes    = 5
-	NumParams  = 6155         // trainable parameters
-	MACs       = int64(97736) // conv and fc multiply-accumulates per image at inference
+	NumParams  = 6267         // trainable parameters
+	MACs       = int64(97866) // conv and fc multiply-accumulates per image at inference
 )
 
 // Net is the network: runtime.Net, whose methods are its API, on this package's Program.
@@ -52,17 +52,17 @@ var program = rt.Program{
 	OutputSize:  OutputSize,
 	Classifier:  true,
 	MACs:        MACs,
-	Params:      6155,
+	Params:      6267,
 	Buffers:     12,
-	Train:       11399,
+	Train:       11443,
 	Infer:       6480,
 	Saved:       486,
 	Argmax:      0,
 	SavedFixed:  12,
 	Fold:        168,
 	InferIn:     0,
-	InferOut:    648,
-	TrainLogits: 11389,
+	InferOut:    0,
+	TrainLogits: 11433,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
 		Batch:     128,
@@ -127,16 +127,12 @@ func tensors() []rt.TensorSpec {
 		{Name: "conv4.bias", Shape: []int{8}, Off: 3572, Init: rt.InitBias},
 		{Name: "fc1.weight", Shape: []int{16, 128}, Off: 3580, Init: rt.InitWeight},
 		{Name: "fc1.bias", Shape: []int{16}, Off: 5628, Init: rt.InitBias},
-		{Name: "fc2.weight", Shape: []int{12, 16}, Off: 5644, Init: rt.InitWeight},
-		{Name: "fc2.bias", Shape: []int{12}, Off: 5836, Init: rt.InitBias},
-		{Name: "fc3.weight", Shape: []int{10, 12}, Off: 5848, Init: rt.InitWeight},
-		{Name: "fc3.bias", Shape: []int{10}, Off: 5968, Init: rt.InitBias},
-		{Name: "fc4.weight", Shape: []int{8, 10}, Off: 5978, Init: rt.InitWeight},
-		{Name: "fc4.bias", Shape: []int{8}, Off: 6058, Init: rt.InitBias},
-		{Name: "fc5.weight", Shape: []int{6, 8}, Off: 6066, Init: rt.InitWeight},
-		{Name: "fc5.bias", Shape: []int{6}, Off: 6114, Init: rt.InitBias},
-		{Name: "fc6.weight", Shape: []int{5, 6}, Off: 6120, Init: rt.InitWeight},
-		{Name: "fc6.bias", Shape: []int{5}, Off: 6150, Init: rt.InitBias},
+		{Name: "fc2.weight", Shape: []int{10, 48}, Off: 5644, Init: rt.InitWeight},
+		{Name: "fc2.bias", Shape: []int{10}, Off: 6124, Init: rt.InitBias},
+		{Name: "fc3.weight", Shape: []int{8, 10}, Off: 6134, Init: rt.InitWeight},
+		{Name: "fc3.bias", Shape: []int{8}, Off: 6214, Init: rt.InitBias},
+		{Name: "fc4.weight", Shape: []int{5, 8}, Off: 6222, Init: rt.InitWeight},
+		{Name: "fc4.bias", Shape: []int{5}, Off: 6262, Init: rt.InitBias},
 	}...)
 	return t
 }
@@ -175,17 +171,18 @@ func forwardInfer(m *rt.Memory, n int) {
 	gelu2.Forward(a[:n*128], a[648*mb:648*mb+n*128])
 	fc1.Forward(n, a[648*mb:648*mb+n*128], m.Params[3580:5628], m.Params[5628:5644], a[:n*16])
 	rt.SigmoidForward(a[:n*16], a[648*mb:648*mb+n*16])
-	fc2.Forward(n, a[648*mb:648*mb+n*16], m.Params[5644:5836], m.Params[5836:5848], a[:n*12])
-	rt.HardswishForward(a[:n*12], a[648*mb:648*mb+n*12])
-	fc3.Forward(n, a[648*mb:648*mb+n*12], m.Params[5848:5968], m.Params[5968:5978], a[:n*10])
-	rt.HardsigmoidForward(a[:n*10], a[648*mb:648*mb+n*10])
-	fc4.Forward(n, a[648*mb:648*mb+n*10], m.Params[5978:6058], m.Params[6058:6066], a[:n*8])
-	rt.SiLUForward(a[:n*8], a[648*mb:648*mb+n*8])
-	fc5.Forward(n, a[648*mb:648*mb+n*8], m.Params[6066:6114], m.Params[6114:6120], a[:n*6])
-	gelu3.Forward(a[:n*6], a[648*mb:648*mb+n*6])
-	fc6.Forward(n, a[648*mb:648*mb+n*6], m.Params[6120:6150], m.Params[6150:6155], a[:n*5])
-	rt.TanhForward(a[:n*5])
-	softmax1.Forward(n, a[:n*5], a[648*mb:648*mb+n*5])
+	rt.HardsigmoidForward(a[:n*16], a[1296*mb:1296*mb+n*16])
+	rt.HardswishForward(a[:n*16], a[1944*mb:1944*mb+n*16])
+	concat2.Forward(n, a[648*mb:648*mb+n*16], a[:n*48])
+	concat2_1.Forward(n, a[1296*mb:1296*mb+n*16], a[:n*48])
+	concat2_2.Forward(n, a[1944*mb:1944*mb+n*16], a[:n*48])
+	fc2.Forward(n, a[:n*48], m.Params[5644:6124], m.Params[6124:6134], a[648*mb:648*mb+n*10])
+	gelu3.Forward(a[648*mb:648*mb+n*10], a[:n*10])
+	fc3.Forward(n, a[:n*10], m.Params[6134:6214], m.Params[6214:6222], a[648*mb:648*mb+n*8])
+	rt.SiLUForward(a[648*mb:648*mb+n*8], a[:n*8])
+	fc4.Forward(n, a[:n*8], m.Params[6222:6262], m.Params[6262:6267], a[648*mb:648*mb+n*5])
+	rt.TanhForward(a[648*mb : 648*mb+n*5])
+	softmax1.Forward(n, a[648*mb:648*mb+n*5], a[:n*5])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,
@@ -249,26 +246,26 @@ func forwardTrain(m *rt.Memory, n int) {
 	fc1.Forward(n, a[11157*mb:11157*mb+n*128], m.Params[3580:5628], m.Params[5628:5644], a[11285*mb:11285*mb+n*16])
 	// sigmoid2: sigmoid (../testdata/nets/mini_act.cnn:16), 1x1x16 -> 1x1x16
 	rt.SigmoidForward(a[11285*mb:11285*mb+n*16], a[11301*mb:11301*mb+n*16])
-	// fc2: fc 12 (../testdata/nets/mini_act.cnn:16), 1x1x16 -> 1x1x12
-	fc2.Forward(n, a[11301*mb:11301*mb+n*16], m.Params[5644:5836], m.Params[5836:5848], a[11317*mb:11317*mb+n*12])
-	// hardswish2: hardswish (../testdata/nets/mini_act.cnn:16), 1x1x12 -> 1x1x12
-	rt.HardswishForward(a[11317*mb:11317*mb+n*12], a[11329*mb:11329*mb+n*12])
-	// fc3: fc 10 (../testdata/nets/mini_act.cnn:16), 1x1x12 -> 1x1x10
-	fc3.Forward(n, a[11329*mb:11329*mb+n*12], m.Params[5848:5968], m.Params[5968:5978], a[11341*mb:11341*mb+n*10])
-	// hardsigmoid2: hardsigmoid (../testdata/nets/mini_act.cnn:16), 1x1x10 -> 1x1x10
-	rt.HardsigmoidForward(a[11341*mb:11341*mb+n*10], a[11351*mb:11351*mb+n*10])
-	// fc4: fc 8 (../testdata/nets/mini_act.cnn:17), 1x1x10 -> 1x1x8
-	fc4.Forward(n, a[11351*mb:11351*mb+n*10], m.Params[5978:6058], m.Params[6058:6066], a[11361*mb:11361*mb+n*8])
+	// hardsigmoid2: hardsigmoid (../testdata/nets/mini_act.cnn:16), 1x1x16 -> 1x1x16
+	rt.HardsigmoidForward(a[11285*mb:11285*mb+n*16], a[11317*mb:11317*mb+n*16])
+	// hardswish2: hardswish (../testdata/nets/mini_act.cnn:16), 1x1x16 -> 1x1x16
+	rt.HardswishForward(a[11285*mb:11285*mb+n*16], a[11333*mb:11333*mb+n*16])
+	// concat2: concat (../testdata/nets/mini_act.cnn:16), 1x1x16 + 1x1x16 + 1x1x16 -> 1x1x48
+	concat2.Forward(n, a[11301*mb:11301*mb+n*16], a[11349*mb:11349*mb+n*48])
+	concat2_1.Forward(n, a[11317*mb:11317*mb+n*16], a[11349*mb:11349*mb+n*48])
+	concat2_2.Forward(n, a[11333*mb:11333*mb+n*16], a[11349*mb:11349*mb+n*48])
+	// fc2: fc 10 (../testdata/nets/mini_act.cnn:17), 1x1x48 -> 1x1x10
+	fc2.Forward(n, a[11349*mb:11349*mb+n*48], m.Params[5644:6124], m.Params[6124:6134], a[11397*mb:11397*mb+n*10])
+	// gelu3: gelu (../testdata/nets/mini_act.cnn:17), 1x1x10 -> 1x1x10
+	gelu3.Forward(a[11397*mb:11397*mb+n*10], a[11407*mb:11407*mb+n*10])
+	// fc3: fc 8 (../testdata/nets/mini_act.cnn:17), 1x1x10 -> 1x1x8
+	fc3.Forward(n, a[11407*mb:11407*mb+n*10], m.Params[6134:6214], m.Params[6214:6222], a[11417*mb:11417*mb+n*8])
 	// silu2: silu (../testdata/nets/mini_act.cnn:17), 1x1x8 -> 1x1x8
-	rt.SiLUForward(a[11361*mb:11361*mb+n*8], a[11369*mb:11369*mb+n*8])
-	// fc5: fc 6 (../testdata/nets/mini_act.cnn:17), 1x1x8 -> 1x1x6
-	fc5.Forward(n, a[11369*mb:11369*mb+n*8], m.Params[6066:6114], m.Params[6114:6120], a[11377*mb:11377*mb+n*6])
-	// gelu3: gelu (../testdata/nets/mini_act.cnn:17), 1x1x6 -> 1x1x6
-	gelu3.Forward(a[11377*mb:11377*mb+n*6], a[11383*mb:11383*mb+n*6])
-	// fc6: fc 5 (../testdata/nets/mini_act.cnn:17), 1x1x6 -> 1x1x5
-	fc6.Forward(n, a[11383*mb:11383*mb+n*6], m.Params[6120:6150], m.Params[6150:6155], a[11389*mb:11389*mb+n*5])
+	rt.SiLUForward(a[11417*mb:11417*mb+n*8], a[11425*mb:11425*mb+n*8])
+	// fc4: fc 5 (../testdata/nets/mini_act.cnn:17), 1x1x8 -> 1x1x5
+	fc4.Forward(n, a[11425*mb:11425*mb+n*8], m.Params[6222:6262], m.Params[6262:6267], a[11433*mb:11433*mb+n*5])
 	// tanh3: tanh (../testdata/nets/mini_act.cnn:17), 1x1x5 -> 1x1x5
-	rt.TanhForward(a[11389*mb : 11389*mb+n*5])
+	rt.TanhForward(a[11433*mb : 11433*mb+n*5])
 	// softmax1: softmax (../testdata/nets/mini_act.cnn:17), 1x1x5 -> 1x1x5
 	// softmax1: computed by the loss
 }
@@ -278,21 +275,20 @@ func forwardTrain(m *rt.Memory, n int) {
 func backward(m *rt.Memory, n int) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	rt.TanhBackward(a[11389*mb:11389*mb+n*5], d[11389*mb:11389*mb+n*5])
-	fc6.BackwardFilter(n, a[11383*mb:11383*mb+n*6], d[11389*mb:11389*mb+n*5], m.Grads[6120:6150], m.Grads[6150:6155])
-	fc6.BackwardData(n, d[11389*mb:11389*mb+n*5], m.Params[6120:6150], d[11383*mb:11383*mb+n*6])
-	gelu3.Backward(a[11377*mb:11377*mb+n*6], d[11383*mb:11383*mb+n*6], d[11377*mb:11377*mb+n*6])
-	fc5.BackwardFilter(n, a[11369*mb:11369*mb+n*8], d[11377*mb:11377*mb+n*6], m.Grads[6066:6114], m.Grads[6114:6120])
-	fc5.BackwardData(n, d[11377*mb:11377*mb+n*6], m.Params[6066:6114], d[11369*mb:11369*mb+n*8])
-	rt.SiLUBackward(a[11361*mb:11361*mb+n*8], d[11369*mb:11369*mb+n*8], d[11361*mb:11361*mb+n*8])
-	fc4.BackwardFilter(n, a[11351*mb:11351*mb+n*10], d[11361*mb:11361*mb+n*8], m.Grads[5978:6058], m.Grads[6058:6066])
-	fc4.BackwardData(n, d[11361*mb:11361*mb+n*8], m.Params[5978:6058], d[11351*mb:11351*mb+n*10])
-	rt.HardsigmoidBackward(a[11341*mb:11341*mb+n*10], d[11351*mb:11351*mb+n*10], d[11341*mb:11341*mb+n*10])
-	fc3.BackwardFilter(n, a[11329*mb:11329*mb+n*12], d[11341*mb:11341*mb+n*10], m.Grads[5848:5968], m.Grads[5968:5978])
-	fc3.BackwardData(n, d[11341*mb:11341*mb+n*10], m.Params[5848:5968], d[11329*mb:11329*mb+n*12])
-	rt.HardswishBackward(a[11317*mb:11317*mb+n*12], d[11329*mb:11329*mb+n*12], d[11317*mb:11317*mb+n*12])
-	fc2.BackwardFilter(n, a[11301*mb:11301*mb+n*16], d[11317*mb:11317*mb+n*12], m.Grads[5644:5836], m.Grads[5836:5848])
-	fc2.BackwardData(n, d[11317*mb:11317*mb+n*12], m.Params[5644:5836], d[11301*mb:11301*mb+n*16])
+	rt.TanhBackward(a[11433*mb:11433*mb+n*5], d[11433*mb:11433*mb+n*5])
+	fc4.BackwardFilter(n, a[11425*mb:11425*mb+n*8], d[11433*mb:11433*mb+n*5], m.Grads[6222:6262], m.Grads[6262:6267])
+	fc4.BackwardData(n, d[11433*mb:11433*mb+n*5], m.Params[6222:6262], d[11425*mb:11425*mb+n*8])
+	rt.SiLUBackward(a[11417*mb:11417*mb+n*8], d[11425*mb:11425*mb+n*8], d[11417*mb:11417*mb+n*8])
+	fc3.BackwardFilter(n, a[11407*mb:11407*mb+n*10], d[11417*mb:11417*mb+n*8], m.Grads[6134:6214], m.Grads[6214:6222])
+	fc3.BackwardData(n, d[11417*mb:11417*mb+n*8], m.Params[6134:6214], d[11407*mb:11407*mb+n*10])
+	gelu3.Backward(a[11397*mb:11397*mb+n*10], d[11407*mb:11407*mb+n*10], d[11397*mb:11397*mb+n*10])
+	fc2.BackwardFilter(n, a[11349*mb:11349*mb+n*48], d[11397*mb:11397*mb+n*10], m.Grads[5644:6124], m.Grads[6124:6134])
+	fc2.BackwardData(n, d[11397*mb:11397*mb+n*10], m.Params[5644:6124], d[11349*mb:11349*mb+n*48])
+	concat2.Backward(n, d[11349*mb:11349*mb+n*48], d[11301*mb:11301*mb+n*16])
+	concat2_1.Backward(n, d[11349*mb:11349*mb+n*48], d[11317*mb:11317*mb+n*16])
+	concat2_2.Backward(n, d[11349*mb:11349*mb+n*48], d[11333*mb:11333*mb+n*16])
+	rt.HardswishBackward(a[11285*mb:11285*mb+n*16], d[11333*mb:11333*mb+n*16], d[11285*mb:11285*mb+n*16])
+	rt.HardsigmoidBackward(a[11285*mb:11285*mb+n*16], d[11317*mb:11317*mb+n*16], d[11285*mb:11285*mb+n*16])
 	rt.SigmoidBackward(a[11301*mb:11301*mb+n*16], d[11301*mb:11301*mb+n*16], d[11285*mb:11285*mb+n*16])
 	fc1.BackwardFilter(n, a[11157*mb:11157*mb+n*128], d[11285*mb:11285*mb+n*16], m.Grads[3580:5628], m.Grads[5628:5644])
 	fc1.BackwardData(n, d[11285*mb:11285*mb+n*16], m.Params[3580:5628], d[11157*mb:11157*mb+n*128])
@@ -349,14 +345,14 @@ func loss(m *rt.Memory, n int, labels []int32) float32 {
 	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 5}.Loss(n, a[11389*mb:11389*mb+n*5], labels, a[11394*mb:11394*mb+n*5])
+	loss += float32(1) * rt.Softmax{Classes: 5}.Loss(n, a[11433*mb:11433*mb+n*5], labels, a[11438*mb:11438*mb+n*5])
 	return loss
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
 func lossBackward(m *rt.Memory, n int, labels []int32) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	rt.Softmax{Classes: 5}.LossBackward(n, a[11394*mb:11394*mb+n*5], labels, float32(1), d[11389*mb:11389*mb+n*5])
+	rt.Softmax{Classes: 5}.LossBackward(n, a[11438*mb:11438*mb+n*5], labels, float32(1), d[11433*mb:11433*mb+n*5])
 }
 
 // The geometry of every layer, all constants.
@@ -376,14 +372,15 @@ var (
 	conv4      = rt.Conv{C: 8, H: 4, W: 4, K: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
 	gelu2      = rt.GELU{Tanh: true}
 	fc1        = rt.FC{In: 128, Out: 16, ReLU: false}
-	fc2        = rt.FC{In: 16, Out: 12, ReLU: false}
-	fc3        = rt.FC{In: 12, Out: 10, ReLU: false}
-	fc4        = rt.FC{In: 10, Out: 8, ReLU: false}
-	fc5        = rt.FC{In: 8, Out: 6, ReLU: false}
+	concat2    = rt.Concat{C: 16, Total: 48, Off: 0, HW: 1}
+	concat2_1  = rt.Concat{C: 16, Total: 48, Off: 16, HW: 1}
+	concat2_2  = rt.Concat{C: 16, Total: 48, Off: 32, HW: 1}
+	fc2        = rt.FC{In: 48, Out: 10, ReLU: false}
 	gelu3      = rt.GELU{Tanh: false}
-	fc6        = rt.FC{In: 6, Out: 5, ReLU: false}
+	fc3        = rt.FC{In: 10, Out: 8, ReLU: false}
+	fc4        = rt.FC{In: 8, Out: 5, ReLU: false}
 	softmax1   = rt.Softmax{Classes: 5}
 )
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MiniAct (../testdata/nets/mini_act.cnn): input 9x9x3\n\n #  name          layer          output  params    MACs  activations\n 0  input         input 9x9x3     9x9x3       0       0          243\n 1  conv1         conv 6 3x3 p1   9x9x6     168  13,122          486\n 2  bn1           bn              9x9x6      12       0          486\n 3  relu61        relu6           9x9x6       0       0            0\n 4  dropout1      dropout 0.2     9x9x6       0       0            0\n 5  conv2         conv 8 3x3 p1   9x9x8     440  34,992          648\n 6  silu1         silu            9x9x8       0       0          648\n 7  tanh1         tanh            9x9x8       0       0            0\n 8  relu1         relu            9x9x8       0       0            0\n 9  sigmoid1      sigmoid         9x9x8       0       0          648\n10  gelu1         gelu            9x9x8       0       0          648\n11  hardswish1    hardswish       9x9x8       0       0          648\n12  leakyrelu1    leakyrelu       9x9x8       0       0            0\n13  relu62        relu6           9x9x8       0       0            0\n14  tanh2         tanh            9x9x8       0       0            0\n15  concat1       concat         9x9x40       0       0        3,240\n16  conv3         conv 8 3x3 s2   4x4x8   2,888  46,080          128\n17  hardsigmoid1  hardsigmoid     4x4x8       0       0          128\n18  relu63        relu6           4x4x8       0       0            0\n19  conv4         conv 8 1x1      4x4x8      72   1,024          128\n20  gelu2         gelu tanh       4x4x8       0       0          128\n21  fc1           fc 16          1x1x16   2,064   2,048           16\n22  sigmoid2      sigmoid        1x1x16       0       0           16\n23  fc2           fc 12          1x1x12     204     192           12\n24  hardswish2    hardswish      1x1x12       0       0           12\n25  fc3           fc 10          1x1x10     130     120           10\n26  hardsigmoid2  hardsigmoid    1x1x10       0       0           10\n27  fc4           fc 8            1x1x8      88      80            8\n28  silu2         silu            1x1x8       0       0            8\n29  fc5           fc 6            1x1x6      54      48            6\n30  gelu3         gelu            1x1x6       0       0            6\n31  fc6           fc 5            1x1x5      35      30            5\n32  tanh3         tanh            1x1x5       0       0            0\n33  softmax1      softmax         1x1x5       0       0            0\n    total                         1x1x5   6,155  97,736        8,316\n\nparameters: 6,155 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 97,736\nforward activations per image: 8,316 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MiniAct (../testdata/nets/mini_act.cnn): input 9x9x3\n\n #  name          layer          output  params    MACs  activations\n 0  input         input 9x9x3     9x9x3       0       0          243\n 1  conv1         conv 6 3x3 p1   9x9x6     168  13,122          486\n 2  bn1           bn              9x9x6      12       0          486\n 3  relu61        relu6           9x9x6       0       0            0\n 4  dropout1      dropout 0.2     9x9x6       0       0            0\n 5  conv2         conv 8 3x3 p1   9x9x8     440  34,992          648\n 6  silu1         silu            9x9x8       0       0          648\n 7  tanh1         tanh            9x9x8       0       0            0\n 8  relu1         relu            9x9x8       0       0            0\n 9  sigmoid1      sigmoid         9x9x8       0       0          648\n10  gelu1         gelu            9x9x8       0       0          648\n11  hardswish1    hardswish       9x9x8       0       0          648\n12  leakyrelu1    leakyrelu       9x9x8       0       0            0\n13  relu62        relu6           9x9x8       0       0            0\n14  tanh2         tanh            9x9x8       0       0            0\n15  concat1       concat         9x9x40       0       0        3,240\n16  conv3         conv 8 3x3 s2   4x4x8   2,888  46,080          128\n17  hardsigmoid1  hardsigmoid     4x4x8       0       0          128\n18  relu63        relu6           4x4x8       0       0            0\n19  conv4         conv 8 1x1      4x4x8      72   1,024          128\n20  gelu2         gelu tanh       4x4x8       0       0          128\n21  fc1           fc 16          1x1x16   2,064   2,048           16\n22  sigmoid2      sigmoid        1x1x16       0       0           16\n23  hardsigmoid2  hardsigmoid    1x1x16       0       0           16\n24  hardswish2    hardswish      1x1x16       0       0           16\n25  concat2       concat         1x1x48       0       0           48\n26  fc2           fc 10          1x1x10     490     480           10\n27  gelu3         gelu           1x1x10       0       0           10\n28  fc3           fc 8            1x1x8      88      80            8\n29  silu2         silu            1x1x8       0       0            8\n30  fc4           fc 5            1x1x5      45      40            5\n31  tanh3         tanh            1x1x5       0       0            0\n32  softmax1      softmax         1x1x5       0       0            0\n    total                         1x1x5   6,267  97,866        8,360\n\nparameters: 6,267 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 97,866\nforward activations per image: 8,360 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"
