@@ -354,10 +354,6 @@ func HardsigmoidBackward(x, dy, dx []float32) {
 func hardsigmoidBackwardChunk(j *planeJob, _, i int) {
 	x, dy, dx := chunks3(j, i)
 	for k, v := range x {
-		g := float32(0)
-		if abs32(v) < 3 {
-			g = 1.0 / 6
-		}
-		dx[k] += dy[k] * g
+		dx[k] += dy[k] * pick(abs32(v)-3, 1.0/6, 0) // |x| - 3 < 0; +0 at the kinks
 	}
 }

@@ -14,12 +14,14 @@ import "math"
 // kernels that need one.
 const actBlock = 256
 
-// expInPlace: e[k] = exp(e[k]), within 2 ulp for e[k] in [-87, 88]; the
-// argument is clamped to that range (e^-87 is 1.6e-38, e^88 is 1.7e38), so
-// that 2^n below is a normal number. NaN stays NaN.
+// expInPlace: e[k] = exp(e[k]) for e[k] <= 0 (the activations need no
+// more), within 2 ulp down to -87; below, the argument is clamped to -87
+// (e^-87 is 1.6e-38), so that 2^n below is a normal number. NaN stays NaN.
 func expInPlace(e []float32) {
 	for k, x := range e {
-		x = min(max(x, -87), 88)
+		if x < -87 {
+			x = -87
+		}
 		// x = n ln2 + r, |r| <= ln2/2 (n rounded to nearest by the
 		// 1.5*2^23 trick; ln2 in two parts, the first exact in few bits).
 		const magic = 12582912

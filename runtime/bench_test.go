@@ -127,8 +127,10 @@ func BenchmarkOps(b *testing.B) {
 
 // BenchmarkActivations: the activations on MobileNet's first map,
 // 112x112x32, batch 8, forward and backward, next to relu's; the metric is
-// GB/s of tensor traffic (4 bytes per value read or written).
-// bench/activations.py times PyTorch's on the same tensor.
+// GB/s of tensor traffic (4 bytes per value read or written), and the
+// process's CPU time per call (user+sys, all workers: steadier than wall
+// time on a shared machine). bench/activations.sh runs it next to
+// PyTorch's on the same tensor.
 func BenchmarkActivations(b *testing.B) {
 	const n = 8
 	r := newRand(4)
@@ -168,10 +170,12 @@ func BenchmarkActivations(b *testing.B) {
 		{"hardsigmoid_bwd", 4, func() { HardsigmoidBackward(x, dy, dx) }},
 	} {
 		b.Run(op.name, func(b *testing.B) {
+			cpu0 := cpuSeconds()
 			for b.Loop() {
 				op.f()
 			}
 			b.ReportMetric(float64(4*op.traffic*size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			b.ReportMetric((cpuSeconds()-cpu0)*1e3/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
