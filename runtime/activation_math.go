@@ -18,6 +18,16 @@ const actBlock = 256
 // more), within 2 ulp down to -87; below, the argument is clamped to -87
 // (e^-87 is 1.6e-38), so that 2^n below is a normal number. NaN stays NaN.
 func expInPlace(e []float32) {
+	if expAVX2 {
+		n := len(e) &^ 7
+		expNegAVX2(e[:n])
+		e = e[n:]
+	}
+	expScalar(e)
+}
+
+// expScalar is expInPlace one float at a time.
+func expScalar(e []float32) {
 	for k, x := range e {
 		if x < -87 {
 			x = -87

@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package runtime
+
+// expAVX2 is false: expInPlace runs expScalar only.
+const expAVX2 = false
+
+func expNegAVX2([]float32) { panic("runtime: expNegAVX2 without amd64") }
