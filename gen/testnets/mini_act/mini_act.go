@@ -26,8 +26,8 @@ const (
 	// Output is 1x1x5 per image.
 	OutputSize = 5
 	Classes    = 5
-	NumParams  = 6267         // trainable parameters
-	MACs       = int64(97866) // conv and fc multiply-accumulates per image at inference
+	NumParams  = 7147          // trainable parameters
+	MACs       = int64(110666) // conv and fc multiply-accumulates per image at inference
 )
 
 // Net is the network: runtime.Net, whose methods are its API, on this package's Program.
@@ -52,9 +52,9 @@ var program = rt.Program{
 	OutputSize:  OutputSize,
 	Classifier:  true,
 	MACs:        MACs,
-	Params:      6267,
+	Params:      7147,
 	Buffers:     12,
-	Train:       11443,
+	Train:       13747,
 	Infer:       6480,
 	Saved:       486,
 	Argmax:      0,
@@ -62,7 +62,7 @@ var program = rt.Program{
 	Fold:        168,
 	InferIn:     0,
 	InferOut:    0,
-	TrainLogits: 11433,
+	TrainLogits: 13737,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
 		Batch:     128,
@@ -123,16 +123,20 @@ func tensors() []rt.TensorSpec {
 		{Name: "conv2.bias", Shape: []int{8}, Off: 612, Init: rt.InitBias},
 		{Name: "conv3.weight", Shape: []int{8, 40, 3, 3}, Off: 620, Init: rt.InitWeightFanOut},
 		{Name: "conv3.bias", Shape: []int{8}, Off: 3500, Init: rt.InitBias},
-		{Name: "conv4.weight", Shape: []int{8, 8, 1, 1}, Off: 3508, Init: rt.InitWeightFanOut},
-		{Name: "conv4.bias", Shape: []int{8}, Off: 3572, Init: rt.InitBias},
-		{Name: "fc1.weight", Shape: []int{16, 128}, Off: 3580, Init: rt.InitWeight},
-		{Name: "fc1.bias", Shape: []int{16}, Off: 5628, Init: rt.InitBias},
-		{Name: "fc2.weight", Shape: []int{10, 48}, Off: 5644, Init: rt.InitWeight},
-		{Name: "fc2.bias", Shape: []int{10}, Off: 6124, Init: rt.InitBias},
-		{Name: "fc3.weight", Shape: []int{8, 10}, Off: 6134, Init: rt.InitWeight},
-		{Name: "fc3.bias", Shape: []int{8}, Off: 6214, Init: rt.InitBias},
-		{Name: "fc4.weight", Shape: []int{5, 8}, Off: 6222, Init: rt.InitWeight},
-		{Name: "fc4.bias", Shape: []int{5}, Off: 6262, Init: rt.InitBias},
+	}...)
+	t = mbconvATensors(t, "mbconv1.", &mbconv1)
+	t = mbconvATensors(t, "mbconv2.", &mbconv2)
+	t = append(t, []rt.TensorSpec{
+		{Name: "conv4.weight", Shape: []int{8, 8, 1, 1}, Off: 4388, Init: rt.InitWeightFanOut},
+		{Name: "conv4.bias", Shape: []int{8}, Off: 4452, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{16, 128}, Off: 4460, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{16}, Off: 6508, Init: rt.InitBias},
+		{Name: "fc2.weight", Shape: []int{10, 48}, Off: 6524, Init: rt.InitWeight},
+		{Name: "fc2.bias", Shape: []int{10}, Off: 7004, Init: rt.InitBias},
+		{Name: "fc3.weight", Shape: []int{8, 10}, Off: 7014, Init: rt.InitWeight},
+		{Name: "fc3.bias", Shape: []int{8}, Off: 7094, Init: rt.InitBias},
+		{Name: "fc4.weight", Shape: []int{5, 8}, Off: 7102, Init: rt.InitWeight},
+		{Name: "fc4.bias", Shape: []int{5}, Off: 7142, Init: rt.InitBias},
 	}...)
 	return t
 }
@@ -167,20 +171,22 @@ func forwardInfer(m *rt.Memory, n int) {
 	conv3.Forward(n, a[3240*mb:3240*mb+n*3240], m.Params[620:3500], m.Params[3500:3508], a[:n*128], m.Scratch)
 	rt.HardsigmoidForward(a[:n*128], a[648*mb:648*mb+n*128])
 	rt.ReLU6Forward(a[648*mb : 648*mb+n*128])
-	conv4.Forward(n, a[648*mb:648*mb+n*128], m.Params[3508:3572], m.Params[3572:3580], a[:n*128], m.Scratch)
+	mbconvAInfer(m, n, &mbconv1)
+	mbconvAInfer(m, n, &mbconv2)
+	conv4.Forward(n, a[648*mb:648*mb+n*128], m.Params[4388:4452], m.Params[4452:4460], a[:n*128], m.Scratch)
 	gelu2.Forward(a[:n*128], a[648*mb:648*mb+n*128])
-	fc1.Forward(n, a[648*mb:648*mb+n*128], m.Params[3580:5628], m.Params[5628:5644], a[:n*16])
+	fc1.Forward(n, a[648*mb:648*mb+n*128], m.Params[4460:6508], m.Params[6508:6524], a[:n*16])
 	rt.SigmoidForward(a[:n*16], a[648*mb:648*mb+n*16])
 	rt.HardsigmoidForward(a[:n*16], a[1296*mb:1296*mb+n*16])
 	rt.HardswishForward(a[:n*16], a[1944*mb:1944*mb+n*16])
 	concat2.Forward(n, a[648*mb:648*mb+n*16], a[:n*48])
 	concat2_1.Forward(n, a[1296*mb:1296*mb+n*16], a[:n*48])
 	concat2_2.Forward(n, a[1944*mb:1944*mb+n*16], a[:n*48])
-	fc2.Forward(n, a[:n*48], m.Params[5644:6124], m.Params[6124:6134], a[648*mb:648*mb+n*10])
+	fc2.Forward(n, a[:n*48], m.Params[6524:7004], m.Params[7004:7014], a[648*mb:648*mb+n*10])
 	gelu3.Forward(a[648*mb:648*mb+n*10], a[:n*10])
-	fc3.Forward(n, a[:n*10], m.Params[6134:6214], m.Params[6214:6222], a[648*mb:648*mb+n*8])
+	fc3.Forward(n, a[:n*10], m.Params[7014:7094], m.Params[7094:7102], a[648*mb:648*mb+n*8])
 	rt.SiLUForward(a[648*mb:648*mb+n*8], a[:n*8])
-	fc4.Forward(n, a[:n*8], m.Params[6222:6262], m.Params[6262:6267], a[648*mb:648*mb+n*5])
+	fc4.Forward(n, a[:n*8], m.Params[7102:7142], m.Params[7142:7147], a[648*mb:648*mb+n*5])
 	rt.TanhForward(a[648*mb : 648*mb+n*5])
 	softmax1.Forward(n, a[648*mb:648*mb+n*5], a[:n*5])
 }
@@ -189,84 +195,88 @@ func forwardInfer(m *rt.Memory, n int) {
 // keeping every output that backward needs.
 func forwardTrain(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv 6 3x3 p1 (../testdata/nets/mini_act.cnn:11), 9x9x3 -> 9x9x6
+	// conv1: conv 6 3x3 p1 (../testdata/nets/mini_act.cnn:16), 9x9x3 -> 9x9x6
 	conv1.Forward(n, a[:n*243], m.Params[0:162], m.Params[162:168], a[243*mb:243*mb+n*486], m.Scratch)
-	// bn1: bn (../testdata/nets/mini_act.cnn:11), 9x9x6 -> 9x9x6
+	// bn1: bn (../testdata/nets/mini_act.cnn:16), 9x9x6 -> 9x9x6
 	bn1.ForwardTrain(n, a[243*mb:243*mb+n*486], a[729*mb:729*mb+n*486], m.Params[168:174], m.Params[174:180], m.Buffers[0:6], m.Buffers[6:12], m.Fixed[0:6], m.Fixed[6:12])
-	// relu61: relu6 (../testdata/nets/mini_act.cnn:11), 9x9x6 -> 9x9x6
+	// relu61: relu6 (../testdata/nets/mini_act.cnn:16), 9x9x6 -> 9x9x6
 	rt.ReLU6Forward(a[729*mb : 729*mb+n*486])
-	// dropout1: dropout 0.2 (../testdata/nets/mini_act.cnn:11), 9x9x6 -> 9x9x6
+	// dropout1: dropout 0.2 (../testdata/nets/mini_act.cnn:16), 9x9x6 -> 9x9x6
 	copy(a[1215*mb:1215*mb+n*486], a[729*mb:729*mb+n*486])
 	if m.Frozen {
 		dropout1.Backward(a[1215*mb:1215*mb+n*486], m.Saved[:n*486])
 	} else {
 		dropout1.Forward(a[1215*mb:1215*mb+n*486], m.Saved[:n*486], m.RNG, true)
 	}
-	// conv2: conv 8 3x3 p1 (../testdata/nets/mini_act.cnn:12), 9x9x6 -> 9x9x8
+	// conv2: conv 8 3x3 p1 (../testdata/nets/mini_act.cnn:17), 9x9x6 -> 9x9x8
 	conv2.Forward(n, a[1215*mb:1215*mb+n*486], m.Params[180:612], m.Params[612:620], a[1701*mb:1701*mb+n*648], m.Scratch)
-	// silu1: silu (../testdata/nets/mini_act.cnn:12), 9x9x8 -> 9x9x8
+	// silu1: silu (../testdata/nets/mini_act.cnn:17), 9x9x8 -> 9x9x8
 	rt.SiLUForward(a[1701*mb:1701*mb+n*648], a[2349*mb:2349*mb+n*648])
-	// tanh1: tanh (../testdata/nets/mini_act.cnn:13), 9x9x8 -> 9x9x8
+	// tanh1: tanh (../testdata/nets/mini_act.cnn:18), 9x9x8 -> 9x9x8
 	copy(a[2997*mb:2997*mb+n*648], a[2349*mb:2349*mb+n*648])
 	rt.TanhForward(a[2997*mb : 2997*mb+n*648])
-	// relu1: relu (../testdata/nets/mini_act.cnn:13), 9x9x8 -> 9x9x8
+	// relu1: relu (../testdata/nets/mini_act.cnn:18), 9x9x8 -> 9x9x8
 	copy(a[3645*mb:3645*mb+n*648], a[2349*mb:2349*mb+n*648])
 	rt.ReLUForward(a[3645*mb : 3645*mb+n*648])
-	// sigmoid1: sigmoid (../testdata/nets/mini_act.cnn:13), 9x9x8 -> 9x9x8
+	// sigmoid1: sigmoid (../testdata/nets/mini_act.cnn:18), 9x9x8 -> 9x9x8
 	rt.SigmoidForward(a[3645*mb:3645*mb+n*648], a[4293*mb:4293*mb+n*648])
-	// gelu1: gelu (../testdata/nets/mini_act.cnn:13), 9x9x8 -> 9x9x8
+	// gelu1: gelu (../testdata/nets/mini_act.cnn:18), 9x9x8 -> 9x9x8
 	gelu1.Forward(a[2349*mb:2349*mb+n*648], a[4941*mb:4941*mb+n*648])
-	// hardswish1: hardswish (../testdata/nets/mini_act.cnn:13), 9x9x8 -> 9x9x8
+	// hardswish1: hardswish (../testdata/nets/mini_act.cnn:18), 9x9x8 -> 9x9x8
 	rt.HardswishForward(a[2349*mb:2349*mb+n*648], a[5589*mb:5589*mb+n*648])
-	// leakyrelu1: leakyrelu (../testdata/nets/mini_act.cnn:13), 9x9x8 -> 9x9x8
+	// leakyrelu1: leakyrelu (../testdata/nets/mini_act.cnn:18), 9x9x8 -> 9x9x8
 	copy(a[6237*mb:6237*mb+n*648], a[2349*mb:2349*mb+n*648])
 	leakyrelu1.Forward(a[6237*mb : 6237*mb+n*648])
-	// relu62: relu6 (../testdata/nets/mini_act.cnn:13), 9x9x8 -> 9x9x8
+	// relu62: relu6 (../testdata/nets/mini_act.cnn:18), 9x9x8 -> 9x9x8
 	rt.ReLU6Forward(a[6237*mb : 6237*mb+n*648])
-	// tanh2: tanh (../testdata/nets/mini_act.cnn:13), 9x9x8 -> 9x9x8
+	// tanh2: tanh (../testdata/nets/mini_act.cnn:18), 9x9x8 -> 9x9x8
 	copy(a[6885*mb:6885*mb+n*648], a[6237*mb:6237*mb+n*648])
 	rt.TanhForward(a[6885*mb : 6885*mb+n*648])
-	// concat1: concat (../testdata/nets/mini_act.cnn:13), 9x9x8 + 9x9x8 + 9x9x8 + 9x9x8 + 9x9x8 -> 9x9x40
+	// concat1: concat (../testdata/nets/mini_act.cnn:18), 9x9x8 + 9x9x8 + 9x9x8 + 9x9x8 + 9x9x8 -> 9x9x40
 	concat1.Forward(n, a[2997*mb:2997*mb+n*648], a[7533*mb:7533*mb+n*3240])
 	concat1_1.Forward(n, a[4293*mb:4293*mb+n*648], a[7533*mb:7533*mb+n*3240])
 	concat1_2.Forward(n, a[4941*mb:4941*mb+n*648], a[7533*mb:7533*mb+n*3240])
 	concat1_3.Forward(n, a[5589*mb:5589*mb+n*648], a[7533*mb:7533*mb+n*3240])
 	concat1_4.Forward(n, a[6885*mb:6885*mb+n*648], a[7533*mb:7533*mb+n*3240])
-	// conv3: conv 8 3x3 s2 (../testdata/nets/mini_act.cnn:14), 9x9x40 -> 4x4x8
+	// conv3: conv 8 3x3 s2 (../testdata/nets/mini_act.cnn:19), 9x9x40 -> 4x4x8
 	conv3.Forward(n, a[7533*mb:7533*mb+n*3240], m.Params[620:3500], m.Params[3500:3508], a[10773*mb:10773*mb+n*128], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../testdata/nets/mini_act.cnn:14), 4x4x8 -> 4x4x8
+	// hardsigmoid1: hardsigmoid (../testdata/nets/mini_act.cnn:19), 4x4x8 -> 4x4x8
 	rt.HardsigmoidForward(a[10773*mb:10773*mb+n*128], a[10901*mb:10901*mb+n*128])
-	// relu63: relu6 (../testdata/nets/mini_act.cnn:14), 4x4x8 -> 4x4x8
+	// relu63: relu6 (../testdata/nets/mini_act.cnn:19), 4x4x8 -> 4x4x8
 	rt.ReLU6Forward(a[10901*mb : 10901*mb+n*128])
-	// conv4: conv 8 1x1 (../testdata/nets/mini_act.cnn:15), 4x4x8 -> 4x4x8
-	conv4.Forward(n, a[10901*mb:10901*mb+n*128], m.Params[3508:3572], m.Params[3572:3580], a[11029*mb:11029*mb+n*128], m.Scratch)
-	// gelu2: gelu tanh (../testdata/nets/mini_act.cnn:15), 4x4x8 -> 4x4x8
-	gelu2.Forward(a[11029*mb:11029*mb+n*128], a[11157*mb:11157*mb+n*128])
-	// fc1: fc 16 (../testdata/nets/mini_act.cnn:16), 4x4x8 -> 1x1x16
-	fc1.Forward(n, a[11157*mb:11157*mb+n*128], m.Params[3580:5628], m.Params[5628:5644], a[11285*mb:11285*mb+n*16])
-	// sigmoid2: sigmoid (../testdata/nets/mini_act.cnn:16), 1x1x16 -> 1x1x16
-	rt.SigmoidForward(a[11285*mb:11285*mb+n*16], a[11301*mb:11301*mb+n*16])
-	// hardsigmoid2: hardsigmoid (../testdata/nets/mini_act.cnn:16), 1x1x16 -> 1x1x16
-	rt.HardsigmoidForward(a[11285*mb:11285*mb+n*16], a[11317*mb:11317*mb+n*16])
-	// hardswish2: hardswish (../testdata/nets/mini_act.cnn:16), 1x1x16 -> 1x1x16
-	rt.HardswishForward(a[11285*mb:11285*mb+n*16], a[11333*mb:11333*mb+n*16])
-	// concat2: concat (../testdata/nets/mini_act.cnn:16), 1x1x16 + 1x1x16 + 1x1x16 -> 1x1x48
-	concat2.Forward(n, a[11301*mb:11301*mb+n*16], a[11349*mb:11349*mb+n*48])
-	concat2_1.Forward(n, a[11317*mb:11317*mb+n*16], a[11349*mb:11349*mb+n*48])
-	concat2_2.Forward(n, a[11333*mb:11333*mb+n*16], a[11349*mb:11349*mb+n*48])
-	// fc2: fc 10 (../testdata/nets/mini_act.cnn:17), 1x1x48 -> 1x1x10
-	fc2.Forward(n, a[11349*mb:11349*mb+n*48], m.Params[5644:6124], m.Params[6124:6134], a[11397*mb:11397*mb+n*10])
-	// gelu3: gelu (../testdata/nets/mini_act.cnn:17), 1x1x10 -> 1x1x10
-	gelu3.Forward(a[11397*mb:11397*mb+n*10], a[11407*mb:11407*mb+n*10])
-	// fc3: fc 8 (../testdata/nets/mini_act.cnn:17), 1x1x10 -> 1x1x8
-	fc3.Forward(n, a[11407*mb:11407*mb+n*10], m.Params[6134:6214], m.Params[6214:6222], a[11417*mb:11417*mb+n*8])
-	// silu2: silu (../testdata/nets/mini_act.cnn:17), 1x1x8 -> 1x1x8
-	rt.SiLUForward(a[11417*mb:11417*mb+n*8], a[11425*mb:11425*mb+n*8])
-	// fc4: fc 5 (../testdata/nets/mini_act.cnn:17), 1x1x8 -> 1x1x5
-	fc4.Forward(n, a[11425*mb:11425*mb+n*8], m.Params[6222:6262], m.Params[6262:6267], a[11433*mb:11433*mb+n*5])
-	// tanh3: tanh (../testdata/nets/mini_act.cnn:17), 1x1x5 -> 1x1x5
-	rt.TanhForward(a[11433*mb : 11433*mb+n*5])
-	// softmax1: softmax (../testdata/nets/mini_act.cnn:17), 1x1x5 -> 1x1x5
+	// mbconv1: mbconv (../testdata/nets/mini_act.cnn:19), 4x4x8 -> 4x4x8
+	mbconvAForward(m, n, &mbconv1)
+	// mbconv2: mbconv (../testdata/nets/mini_act.cnn:19), 4x4x8 -> 4x4x8
+	mbconvAForward(m, n, &mbconv2)
+	// conv4: conv 8 1x1 (../testdata/nets/mini_act.cnn:20), 4x4x8 -> 4x4x8
+	conv4.Forward(n, a[13205*mb:13205*mb+n*128], m.Params[4388:4452], m.Params[4452:4460], a[13333*mb:13333*mb+n*128], m.Scratch)
+	// gelu2: gelu tanh (../testdata/nets/mini_act.cnn:20), 4x4x8 -> 4x4x8
+	gelu2.Forward(a[13333*mb:13333*mb+n*128], a[13461*mb:13461*mb+n*128])
+	// fc1: fc 16 (../testdata/nets/mini_act.cnn:21), 4x4x8 -> 1x1x16
+	fc1.Forward(n, a[13461*mb:13461*mb+n*128], m.Params[4460:6508], m.Params[6508:6524], a[13589*mb:13589*mb+n*16])
+	// sigmoid2: sigmoid (../testdata/nets/mini_act.cnn:21), 1x1x16 -> 1x1x16
+	rt.SigmoidForward(a[13589*mb:13589*mb+n*16], a[13605*mb:13605*mb+n*16])
+	// hardsigmoid2: hardsigmoid (../testdata/nets/mini_act.cnn:21), 1x1x16 -> 1x1x16
+	rt.HardsigmoidForward(a[13589*mb:13589*mb+n*16], a[13621*mb:13621*mb+n*16])
+	// hardswish2: hardswish (../testdata/nets/mini_act.cnn:21), 1x1x16 -> 1x1x16
+	rt.HardswishForward(a[13589*mb:13589*mb+n*16], a[13637*mb:13637*mb+n*16])
+	// concat2: concat (../testdata/nets/mini_act.cnn:21), 1x1x16 + 1x1x16 + 1x1x16 -> 1x1x48
+	concat2.Forward(n, a[13605*mb:13605*mb+n*16], a[13653*mb:13653*mb+n*48])
+	concat2_1.Forward(n, a[13621*mb:13621*mb+n*16], a[13653*mb:13653*mb+n*48])
+	concat2_2.Forward(n, a[13637*mb:13637*mb+n*16], a[13653*mb:13653*mb+n*48])
+	// fc2: fc 10 (../testdata/nets/mini_act.cnn:22), 1x1x48 -> 1x1x10
+	fc2.Forward(n, a[13653*mb:13653*mb+n*48], m.Params[6524:7004], m.Params[7004:7014], a[13701*mb:13701*mb+n*10])
+	// gelu3: gelu (../testdata/nets/mini_act.cnn:22), 1x1x10 -> 1x1x10
+	gelu3.Forward(a[13701*mb:13701*mb+n*10], a[13711*mb:13711*mb+n*10])
+	// fc3: fc 8 (../testdata/nets/mini_act.cnn:22), 1x1x10 -> 1x1x8
+	fc3.Forward(n, a[13711*mb:13711*mb+n*10], m.Params[7014:7094], m.Params[7094:7102], a[13721*mb:13721*mb+n*8])
+	// silu2: silu (../testdata/nets/mini_act.cnn:22), 1x1x8 -> 1x1x8
+	rt.SiLUForward(a[13721*mb:13721*mb+n*8], a[13729*mb:13729*mb+n*8])
+	// fc4: fc 5 (../testdata/nets/mini_act.cnn:22), 1x1x8 -> 1x1x5
+	fc4.Forward(n, a[13729*mb:13729*mb+n*8], m.Params[7102:7142], m.Params[7142:7147], a[13737*mb:13737*mb+n*5])
+	// tanh3: tanh (../testdata/nets/mini_act.cnn:22), 1x1x5 -> 1x1x5
+	rt.TanhForward(a[13737*mb : 13737*mb+n*5])
+	// softmax1: softmax (../testdata/nets/mini_act.cnn:22), 1x1x5 -> 1x1x5
 	// softmax1: computed by the loss
 }
 
@@ -275,26 +285,28 @@ func forwardTrain(m *rt.Memory, n int) {
 func backward(m *rt.Memory, n int) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	rt.TanhBackward(a[11433*mb:11433*mb+n*5], d[11433*mb:11433*mb+n*5])
-	fc4.BackwardFilter(n, a[11425*mb:11425*mb+n*8], d[11433*mb:11433*mb+n*5], m.Grads[6222:6262], m.Grads[6262:6267])
-	fc4.BackwardData(n, d[11433*mb:11433*mb+n*5], m.Params[6222:6262], d[11425*mb:11425*mb+n*8])
-	rt.SiLUBackward(a[11417*mb:11417*mb+n*8], d[11425*mb:11425*mb+n*8], d[11417*mb:11417*mb+n*8])
-	fc3.BackwardFilter(n, a[11407*mb:11407*mb+n*10], d[11417*mb:11417*mb+n*8], m.Grads[6134:6214], m.Grads[6214:6222])
-	fc3.BackwardData(n, d[11417*mb:11417*mb+n*8], m.Params[6134:6214], d[11407*mb:11407*mb+n*10])
-	gelu3.Backward(a[11397*mb:11397*mb+n*10], d[11407*mb:11407*mb+n*10], d[11397*mb:11397*mb+n*10])
-	fc2.BackwardFilter(n, a[11349*mb:11349*mb+n*48], d[11397*mb:11397*mb+n*10], m.Grads[5644:6124], m.Grads[6124:6134])
-	fc2.BackwardData(n, d[11397*mb:11397*mb+n*10], m.Params[5644:6124], d[11349*mb:11349*mb+n*48])
-	concat2.Backward(n, d[11349*mb:11349*mb+n*48], d[11301*mb:11301*mb+n*16])
-	concat2_1.Backward(n, d[11349*mb:11349*mb+n*48], d[11317*mb:11317*mb+n*16])
-	concat2_2.Backward(n, d[11349*mb:11349*mb+n*48], d[11333*mb:11333*mb+n*16])
-	rt.HardswishBackward(a[11285*mb:11285*mb+n*16], d[11333*mb:11333*mb+n*16], d[11285*mb:11285*mb+n*16])
-	rt.HardsigmoidBackward(a[11285*mb:11285*mb+n*16], d[11317*mb:11317*mb+n*16], d[11285*mb:11285*mb+n*16])
-	rt.SigmoidBackward(a[11301*mb:11301*mb+n*16], d[11301*mb:11301*mb+n*16], d[11285*mb:11285*mb+n*16])
-	fc1.BackwardFilter(n, a[11157*mb:11157*mb+n*128], d[11285*mb:11285*mb+n*16], m.Grads[3580:5628], m.Grads[5628:5644])
-	fc1.BackwardData(n, d[11285*mb:11285*mb+n*16], m.Params[3580:5628], d[11157*mb:11157*mb+n*128])
-	gelu2.Backward(a[11029*mb:11029*mb+n*128], d[11157*mb:11157*mb+n*128], d[11029*mb:11029*mb+n*128])
-	conv4.BackwardFilter(n, a[10901*mb:10901*mb+n*128], d[11029*mb:11029*mb+n*128], m.Grads[3508:3572], m.Grads[3572:3580], m.Scratch)
-	conv4.BackwardData(n, d[11029*mb:11029*mb+n*128], m.Params[3508:3572], d[10901*mb:10901*mb+n*128], m.Scratch)
+	rt.TanhBackward(a[13737*mb:13737*mb+n*5], d[13737*mb:13737*mb+n*5])
+	fc4.BackwardFilter(n, a[13729*mb:13729*mb+n*8], d[13737*mb:13737*mb+n*5], m.Grads[7102:7142], m.Grads[7142:7147])
+	fc4.BackwardData(n, d[13737*mb:13737*mb+n*5], m.Params[7102:7142], d[13729*mb:13729*mb+n*8])
+	rt.SiLUBackward(a[13721*mb:13721*mb+n*8], d[13729*mb:13729*mb+n*8], d[13721*mb:13721*mb+n*8])
+	fc3.BackwardFilter(n, a[13711*mb:13711*mb+n*10], d[13721*mb:13721*mb+n*8], m.Grads[7014:7094], m.Grads[7094:7102])
+	fc3.BackwardData(n, d[13721*mb:13721*mb+n*8], m.Params[7014:7094], d[13711*mb:13711*mb+n*10])
+	gelu3.Backward(a[13701*mb:13701*mb+n*10], d[13711*mb:13711*mb+n*10], d[13701*mb:13701*mb+n*10])
+	fc2.BackwardFilter(n, a[13653*mb:13653*mb+n*48], d[13701*mb:13701*mb+n*10], m.Grads[6524:7004], m.Grads[7004:7014])
+	fc2.BackwardData(n, d[13701*mb:13701*mb+n*10], m.Params[6524:7004], d[13653*mb:13653*mb+n*48])
+	concat2.Backward(n, d[13653*mb:13653*mb+n*48], d[13605*mb:13605*mb+n*16])
+	concat2_1.Backward(n, d[13653*mb:13653*mb+n*48], d[13621*mb:13621*mb+n*16])
+	concat2_2.Backward(n, d[13653*mb:13653*mb+n*48], d[13637*mb:13637*mb+n*16])
+	rt.HardswishBackward(a[13589*mb:13589*mb+n*16], d[13637*mb:13637*mb+n*16], d[13589*mb:13589*mb+n*16])
+	rt.HardsigmoidBackward(a[13589*mb:13589*mb+n*16], d[13621*mb:13621*mb+n*16], d[13589*mb:13589*mb+n*16])
+	rt.SigmoidBackward(a[13605*mb:13605*mb+n*16], d[13605*mb:13605*mb+n*16], d[13589*mb:13589*mb+n*16])
+	fc1.BackwardFilter(n, a[13461*mb:13461*mb+n*128], d[13589*mb:13589*mb+n*16], m.Grads[4460:6508], m.Grads[6508:6524])
+	fc1.BackwardData(n, d[13589*mb:13589*mb+n*16], m.Params[4460:6508], d[13461*mb:13461*mb+n*128])
+	gelu2.Backward(a[13333*mb:13333*mb+n*128], d[13461*mb:13461*mb+n*128], d[13333*mb:13333*mb+n*128])
+	conv4.BackwardFilter(n, a[13205*mb:13205*mb+n*128], d[13333*mb:13333*mb+n*128], m.Grads[4388:4452], m.Grads[4452:4460], m.Scratch)
+	conv4.BackwardData(n, d[13333*mb:13333*mb+n*128], m.Params[4388:4452], d[13205*mb:13205*mb+n*128], m.Scratch)
+	mbconvABackward(m, n, &mbconv2)
+	mbconvABackward(m, n, &mbconv1)
 	rt.ReLU6Backward(a[10901*mb:10901*mb+n*128], d[10901*mb:10901*mb+n*128])
 	rt.HardsigmoidBackward(a[10773*mb:10773*mb+n*128], d[10901*mb:10901*mb+n*128], d[10773*mb:10773*mb+n*128])
 	conv3.BackwardFilter(n, a[7533*mb:7533*mb+n*3240], d[10773*mb:10773*mb+n*128], m.Grads[620:3500], m.Grads[3500:3508], m.Scratch)
@@ -335,7 +347,7 @@ func refold(m *rt.Memory) {
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {
-	return max(1, conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), conv4.ScratchSize(mb))
+	return max(1, mbconvA_conv1.ScratchSize(mb), mbconvA_conv2.ScratchSize(mb), mbconvA_conv3.ScratchSize(mb), conv1.ScratchSize(mb), conv2.ScratchSize(mb), conv3.ScratchSize(mb), conv4.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
@@ -345,42 +357,114 @@ func loss(m *rt.Memory, n int, labels []int32) float32 {
 	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 5}.Loss(n, a[11433*mb:11433*mb+n*5], labels, a[11438*mb:11438*mb+n*5])
+	loss += float32(1) * rt.Softmax{Classes: 5}.Loss(n, a[13737*mb:13737*mb+n*5], labels, a[13742*mb:13742*mb+n*5])
 	return loss
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
 func lossBackward(m *rt.Memory, n int, labels []int32) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	rt.Softmax{Classes: 5}.LossBackward(n, a[11438*mb:11438*mb+n*5], labels, float32(1), d[11433*mb:11433*mb+n*5])
+	rt.Softmax{Classes: 5}.LossBackward(n, a[13742*mb:13742*mb+n*5], labels, float32(1), d[13737*mb:13737*mb+n*5])
+}
+
+// mbconvA is the code of 2 instance(s) of the block mbconv: mbconv1, mbconv2; 4x4x8 -> 4x4x8.
+// Each instance's place in the arenas is a mbconvAOffsets.
+
+// mbconvAOffsets is the place of one instance of mbconvA in the arenas of rt.Memory:
+// t training activations and gradients, i inference activations, p parameters and gradients,
+// b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
+type mbconvAOffsets struct {
+	i0, i1, i2, p0, t0 int
+}
+
+var (
+	mbconv1 = mbconvAOffsets{i0: 648, i1: 0, i2: 1296, p0: 3508, t0: 10901}
+	mbconv2 = mbconvAOffsets{i0: 1296, i1: 0, i2: 648, p0: 3948, t0: 12053}
+)
+
+func mbconvAForward(m *rt.Memory, n int, o *mbconvAOffsets) {
+	mb, a := m.MaxBatch, m.TAct
+	// conv1: conv (2*c) 1x1 (../testdata/nets/mini_act.cnn:13), 4x4x8 -> 4x4x16
+	mbconvA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*128], m.Params[o.p0:o.p0+128], m.Params[o.p0+128:o.p0+144], a[(o.t0+128)*mb:(o.t0+128)*mb+n*256], m.Scratch)
+	// relu61: relu6 (../testdata/nets/mini_act.cnn:13), 4x4x16 -> 4x4x16
+	rt.ReLU6Forward(a[(o.t0+128)*mb : (o.t0+128)*mb+n*256])
+	// conv2: conv (2*c) 3x3 p1 g(2*c) (../testdata/nets/mini_act.cnn:13), 4x4x16 -> 4x4x16
+	mbconvA_conv2.Forward(n, a[(o.t0+128)*mb:(o.t0+128)*mb+n*256], m.Params[o.p0+144:o.p0+288], m.Params[o.p0+288:o.p0+304], a[(o.t0+384)*mb:(o.t0+384)*mb+n*256], m.Scratch)
+	// silu1: silu (../testdata/nets/mini_act.cnn:13), 4x4x16 -> 4x4x16
+	rt.SiLUForward(a[(o.t0+384)*mb:(o.t0+384)*mb+n*256], a[(o.t0+640)*mb:(o.t0+640)*mb+n*256])
+	// conv3: conv c 1x1 (../testdata/nets/mini_act.cnn:13), 4x4x16 -> 4x4x8
+	mbconvA_conv3.Forward(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*256], m.Params[o.p0+304:o.p0+432], m.Params[o.p0+432:o.p0+440], a[(o.t0+896)*mb:(o.t0+896)*mb+n*128], m.Scratch)
+	// hardswish1: hardswish (../testdata/nets/mini_act.cnn:13), 4x4x8 -> 4x4x8
+	rt.HardswishForward(a[(o.t0+896)*mb:(o.t0+896)*mb+n*128], a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*128])
+	// add1: residual (../testdata/nets/mini_act.cnn:13), 4x4x8 + 4x4x8 -> 4x4x8
+	rt.AddForward(a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*128], a[o.t0*mb:o.t0*mb+n*128], a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*128])
+}
+
+func mbconvAInfer(m *rt.Memory, n int, o *mbconvAOffsets) {
+	mb, a := m.MaxBatch, m.Act
+	mbconvA_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*128], m.Params[o.p0:o.p0+128], m.Params[o.p0+128:o.p0+144], a[o.i1*mb:o.i1*mb+n*256], m.Scratch)
+	rt.ReLU6Forward(a[o.i1*mb : o.i1*mb+n*256])
+	mbconvA_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*256], m.Params[o.p0+144:o.p0+288], m.Params[o.p0+288:o.p0+304], a[o.i2*mb:o.i2*mb+n*256], m.Scratch)
+	rt.SiLUForward(a[o.i2*mb:o.i2*mb+n*256], a[o.i1*mb:o.i1*mb+n*256])
+	mbconvA_conv3.Forward(n, a[o.i1*mb:o.i1*mb+n*256], m.Params[o.p0+304:o.p0+432], m.Params[o.p0+432:o.p0+440], a[o.i2*mb:o.i2*mb+n*128], m.Scratch)
+	rt.HardswishForward(a[o.i2*mb:o.i2*mb+n*128], a[o.i1*mb:o.i1*mb+n*128])
+	rt.AddForward(a[o.i1*mb:o.i1*mb+n*128], a[o.i0*mb:o.i0*mb+n*128], a[o.i2*mb:o.i2*mb+n*128])
+}
+
+func mbconvABackward(m *rt.Memory, n int, o *mbconvAOffsets) {
+	mb, a, d := m.MaxBatch, m.TAct, m.DAct
+	rt.AddBackward(d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*128], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*128], d[o.t0*mb:o.t0*mb+n*128])
+	rt.HardswishBackward(a[(o.t0+896)*mb:(o.t0+896)*mb+n*128], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*128], d[(o.t0+896)*mb:(o.t0+896)*mb+n*128])
+	mbconvA_conv3.BackwardFilter(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*256], d[(o.t0+896)*mb:(o.t0+896)*mb+n*128], m.Grads[o.p0+304:o.p0+432], m.Grads[o.p0+432:o.p0+440], m.Scratch)
+	mbconvA_conv3.BackwardData(n, d[(o.t0+896)*mb:(o.t0+896)*mb+n*128], m.Params[o.p0+304:o.p0+432], d[(o.t0+640)*mb:(o.t0+640)*mb+n*256], m.Scratch)
+	rt.SiLUBackward(a[(o.t0+384)*mb:(o.t0+384)*mb+n*256], d[(o.t0+640)*mb:(o.t0+640)*mb+n*256], d[(o.t0+384)*mb:(o.t0+384)*mb+n*256])
+	mbconvA_conv2.BackwardFilter(n, a[(o.t0+128)*mb:(o.t0+128)*mb+n*256], d[(o.t0+384)*mb:(o.t0+384)*mb+n*256], m.Grads[o.p0+144:o.p0+288], m.Grads[o.p0+288:o.p0+304], m.Scratch)
+	mbconvA_conv2.BackwardData(n, d[(o.t0+384)*mb:(o.t0+384)*mb+n*256], m.Params[o.p0+144:o.p0+288], d[(o.t0+128)*mb:(o.t0+128)*mb+n*256], m.Scratch)
+	rt.ReLU6Backward(a[(o.t0+128)*mb:(o.t0+128)*mb+n*256], d[(o.t0+128)*mb:(o.t0+128)*mb+n*256])
+	mbconvA_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*128], d[(o.t0+128)*mb:(o.t0+128)*mb+n*256], m.Grads[o.p0:o.p0+128], m.Grads[o.p0+128:o.p0+144], m.Scratch)
+	mbconvA_conv1.BackwardData(n, d[(o.t0+128)*mb:(o.t0+128)*mb+n*256], m.Params[o.p0:o.p0+128], d[o.t0*mb:o.t0*mb+n*128], m.Scratch)
+}
+
+func mbconvATensors(t []rt.TensorSpec, prefix string, o *mbconvAOffsets) []rt.TensorSpec {
+	return append(t, []rt.TensorSpec{
+		{Name: prefix + "conv1.weight", Shape: []int{16, 8, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv1.bias", Shape: []int{16}, Off: o.p0 + 128, Init: rt.InitBias},
+		{Name: prefix + "conv2.weight", Shape: []int{16, 1, 3, 3}, Off: o.p0 + 144, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv2.bias", Shape: []int{16}, Off: o.p0 + 288, Init: rt.InitBias},
+		{Name: prefix + "conv3.weight", Shape: []int{8, 16, 1, 1}, Off: o.p0 + 304, Init: rt.InitWeightFanOut},
+		{Name: prefix + "conv3.bias", Shape: []int{8}, Off: o.p0 + 432, Init: rt.InitBias},
+	}...)
 }
 
 // The geometry of every layer, all constants.
 var (
-	conv1      = rt.Conv{C: 3, H: 9, W: 9, K: 6, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 9, OW: 9, ReLU: false}
-	bn1        = rt.BN{C: 6, H: 9, W: 9, Eps: float32(1e-05), Momentum: float32(0.1)}
-	dropout1   = rt.Dropout{P: float32(0.2)}
-	conv2      = rt.Conv{C: 6, H: 9, W: 9, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 9, OW: 9, ReLU: false}
-	gelu1      = rt.GELU{Tanh: false}
-	leakyrelu1 = rt.LeakyReLU{Slope: float32(0.01)}
-	concat1    = rt.Concat{C: 8, Total: 40, Off: 0, HW: 81}
-	concat1_1  = rt.Concat{C: 8, Total: 40, Off: 8, HW: 81}
-	concat1_2  = rt.Concat{C: 8, Total: 40, Off: 16, HW: 81}
-	concat1_3  = rt.Concat{C: 8, Total: 40, Off: 24, HW: 81}
-	concat1_4  = rt.Concat{C: 8, Total: 40, Off: 32, HW: 81}
-	conv3      = rt.Conv{C: 40, H: 9, W: 9, K: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	conv4      = rt.Conv{C: 8, H: 4, W: 4, K: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	gelu2      = rt.GELU{Tanh: true}
-	fc1        = rt.FC{In: 128, Out: 16, ReLU: false}
-	concat2    = rt.Concat{C: 16, Total: 48, Off: 0, HW: 1}
-	concat2_1  = rt.Concat{C: 16, Total: 48, Off: 16, HW: 1}
-	concat2_2  = rt.Concat{C: 16, Total: 48, Off: 32, HW: 1}
-	fc2        = rt.FC{In: 48, Out: 10, ReLU: false}
-	gelu3      = rt.GELU{Tanh: false}
-	fc3        = rt.FC{In: 10, Out: 8, ReLU: false}
-	fc4        = rt.FC{In: 8, Out: 5, ReLU: false}
-	softmax1   = rt.Softmax{Classes: 5}
+	conv1         = rt.Conv{C: 3, H: 9, W: 9, K: 6, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 9, OW: 9, ReLU: false}
+	bn1           = rt.BN{C: 6, H: 9, W: 9, Eps: float32(1e-05), Momentum: float32(0.1)}
+	dropout1      = rt.Dropout{P: float32(0.2)}
+	conv2         = rt.Conv{C: 6, H: 9, W: 9, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 9, OW: 9, ReLU: false}
+	gelu1         = rt.GELU{Tanh: false}
+	leakyrelu1    = rt.LeakyReLU{Slope: float32(0.01)}
+	concat1       = rt.Concat{C: 8, Total: 40, Off: 0, HW: 81}
+	concat1_1     = rt.Concat{C: 8, Total: 40, Off: 8, HW: 81}
+	concat1_2     = rt.Concat{C: 8, Total: 40, Off: 16, HW: 81}
+	concat1_3     = rt.Concat{C: 8, Total: 40, Off: 24, HW: 81}
+	concat1_4     = rt.Concat{C: 8, Total: 40, Off: 32, HW: 81}
+	conv3         = rt.Conv{C: 40, H: 9, W: 9, K: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	conv4         = rt.Conv{C: 8, H: 4, W: 4, K: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	gelu2         = rt.GELU{Tanh: true}
+	fc1           = rt.FC{In: 128, Out: 16, ReLU: false}
+	concat2       = rt.Concat{C: 16, Total: 48, Off: 0, HW: 1}
+	concat2_1     = rt.Concat{C: 16, Total: 48, Off: 16, HW: 1}
+	concat2_2     = rt.Concat{C: 16, Total: 48, Off: 32, HW: 1}
+	fc2           = rt.FC{In: 48, Out: 10, ReLU: false}
+	gelu3         = rt.GELU{Tanh: false}
+	fc3           = rt.FC{In: 10, Out: 8, ReLU: false}
+	fc4           = rt.FC{In: 8, Out: 5, ReLU: false}
+	softmax1      = rt.Softmax{Classes: 5}
+	mbconvA_conv1 = rt.Conv{C: 8, H: 4, W: 4, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	mbconvA_conv2 = rt.Conv{C: 16, H: 4, W: 4, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 16, OH: 4, OW: 4, ReLU: false}
+	mbconvA_conv3 = rt.Conv{C: 16, H: 4, W: 4, K: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
 )
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MiniAct (../testdata/nets/mini_act.cnn): input 9x9x3\n\n #  name          layer          output  params    MACs  activations\n 0  input         input 9x9x3     9x9x3       0       0          243\n 1  conv1         conv 6 3x3 p1   9x9x6     168  13,122          486\n 2  bn1           bn              9x9x6      12       0          486\n 3  relu61        relu6           9x9x6       0       0            0\n 4  dropout1      dropout 0.2     9x9x6       0       0            0\n 5  conv2         conv 8 3x3 p1   9x9x8     440  34,992          648\n 6  silu1         silu            9x9x8       0       0          648\n 7  tanh1         tanh            9x9x8       0       0            0\n 8  relu1         relu            9x9x8       0       0            0\n 9  sigmoid1      sigmoid         9x9x8       0       0          648\n10  gelu1         gelu            9x9x8       0       0          648\n11  hardswish1    hardswish       9x9x8       0       0          648\n12  leakyrelu1    leakyrelu       9x9x8       0       0            0\n13  relu62        relu6           9x9x8       0       0            0\n14  tanh2         tanh            9x9x8       0       0            0\n15  concat1       concat         9x9x40       0       0        3,240\n16  conv3         conv 8 3x3 s2   4x4x8   2,888  46,080          128\n17  hardsigmoid1  hardsigmoid     4x4x8       0       0          128\n18  relu63        relu6           4x4x8       0       0            0\n19  conv4         conv 8 1x1      4x4x8      72   1,024          128\n20  gelu2         gelu tanh       4x4x8       0       0          128\n21  fc1           fc 16          1x1x16   2,064   2,048           16\n22  sigmoid2      sigmoid        1x1x16       0       0           16\n23  hardsigmoid2  hardsigmoid    1x1x16       0       0           16\n24  hardswish2    hardswish      1x1x16       0       0           16\n25  concat2       concat         1x1x48       0       0           48\n26  fc2           fc 10          1x1x10     490     480           10\n27  gelu3         gelu           1x1x10       0       0           10\n28  fc3           fc 8            1x1x8      88      80            8\n29  silu2         silu            1x1x8       0       0            8\n30  fc4           fc 5            1x1x5      45      40            5\n31  tanh3         tanh            1x1x5       0       0            0\n32  softmax1      softmax         1x1x5       0       0            0\n    total                         1x1x5   6,267  97,866        8,360\n\nparameters: 6,267 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 97,866\nforward activations per image: 8,360 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MiniAct (../testdata/nets/mini_act.cnn): input 9x9x3\n\n #  name                layer                     output  params     MACs  activations\n 0  input               input 9x9x3                9x9x3       0        0          243\n 1  conv1               conv 6 3x3 p1              9x9x6     168   13,122          486\n 2  bn1                 bn                         9x9x6      12        0          486\n 3  relu61              relu6                      9x9x6       0        0            0\n 4  dropout1            dropout 0.2                9x9x6       0        0            0\n 5  conv2               conv 8 3x3 p1              9x9x8     440   34,992          648\n 6  silu1               silu                       9x9x8       0        0          648\n 7  tanh1               tanh                       9x9x8       0        0            0\n 8  relu1               relu                       9x9x8       0        0            0\n 9  sigmoid1            sigmoid                    9x9x8       0        0          648\n10  gelu1               gelu                       9x9x8       0        0          648\n11  hardswish1          hardswish                  9x9x8       0        0          648\n12  leakyrelu1          leakyrelu                  9x9x8       0        0            0\n13  relu62              relu6                      9x9x8       0        0            0\n14  tanh2               tanh                       9x9x8       0        0            0\n15  concat1             concat                    9x9x40       0        0        3,240\n16  conv3               conv 8 3x3 s2              4x4x8   2,888   46,080          128\n17  hardsigmoid1        hardsigmoid                4x4x8       0        0          128\n18  relu63              relu6                      4x4x8       0        0            0\n19  mbconv1.conv1       conv (2*c) 1x1            4x4x16     144    2,048          256\n20  mbconv1.relu61      relu6                     4x4x16       0        0            0\n21  mbconv1.conv2       conv (2*c) 3x3 p1 g(2*c)  4x4x16     160    2,304          256\n22  mbconv1.silu1       silu                      4x4x16       0        0          256\n23  mbconv1.conv3       conv c 1x1                 4x4x8     136    2,048          128\n24  mbconv1.hardswish1  hardswish                  4x4x8       0        0          128\n25  mbconv1.add1        residual                   4x4x8       0        0          128\n26  mbconv2.conv1       conv (2*c) 1x1            4x4x16     144    2,048          256\n27  mbconv2.relu61      relu6                     4x4x16       0        0            0\n28  mbconv2.conv2       conv (2*c) 3x3 p1 g(2*c)  4x4x16     160    2,304          256\n29  mbconv2.silu1       silu                      4x4x16       0        0          256\n30  mbconv2.conv3       conv c 1x1                 4x4x8     136    2,048          128\n31  mbconv2.hardswish1  hardswish                  4x4x8       0        0          128\n32  mbconv2.add1        residual                   4x4x8       0        0          128\n33  conv4               conv 8 1x1                 4x4x8      72    1,024          128\n34  gelu2               gelu tanh                  4x4x8       0        0          128\n35  fc1                 fc 16                     1x1x16   2,064    2,048           16\n36  sigmoid2            sigmoid                   1x1x16       0        0           16\n37  hardsigmoid2        hardsigmoid               1x1x16       0        0           16\n38  hardswish2          hardswish                 1x1x16       0        0           16\n39  concat2             concat                    1x1x48       0        0           48\n40  fc2                 fc 10                     1x1x10     490      480           10\n41  gelu3               gelu                      1x1x10       0        0           10\n42  fc3                 fc 8                       1x1x8      88       80            8\n43  silu2               silu                       1x1x8       0        0            8\n44  fc4                 fc 5                       1x1x5      45       40            5\n45  tanh3               tanh                       1x1x5       0        0            0\n46  softmax1            softmax                    1x1x5       0        0            0\n    total                                          1x1x5   7,147  110,666       10,664\n\nparameters: 7,147 (0.0 MB float32)\nconv+fc multiply-accumulates per image: 110,666\nforward activations per image: 10,664 values (0.0 MB float32; input included, relu/dropout/softmax in place)\n"
