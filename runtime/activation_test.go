@@ -106,7 +106,7 @@ func npdff(x float32) float32 {
 }
 
 // TestExpVector: expInPlace's vector loop (AVX2 where there is one) and
-// expScalar agree within an ulp (bit for bit without FMA), NaN and the
+// expScalar agree within 2 ulp (bit for bit where Go does not fuse a*b+c), NaN and the
 // clamp included, on every length's remainder.
 func TestExpVector(t *testing.T) {
 	if !expAVX2 {
@@ -121,7 +121,7 @@ func TestExpVector(t *testing.T) {
 		expInPlace(v)
 		expScalar(s)
 		for i := range v {
-			if math.IsNaN(float64(s[i])) != math.IsNaN(float64(v[i])) || math.Abs(float64(v[i]-s[i])) > 1.2e-7*math.Abs(float64(s[i])) {
+			if math.IsNaN(float64(s[i])) != math.IsNaN(float64(v[i])) || math.Abs(float64(v[i]-s[i])) > 2.4e-7*math.Abs(float64(s[i])) {
 				t.Fatalf("exp(%g): vector %g, scalar %g", x[i], v[i], s[i])
 			}
 		}
