@@ -106,8 +106,8 @@ func npdff(x float32) float32 {
 }
 
 // TestExpVector: expInPlace's vector loop (AVX2 where there is one) and
-// expScalar agree within 2 ulp (bit for bit where Go does not fuse a*b+c), NaN and the
-// clamp included, on every length's remainder.
+// expScalar agree within 2 ulp (bit for bit where Go does not fuse a*b+c),
+// NaN and the clamp included, on every length's remainder.
 func TestExpVector(t *testing.T) {
 	if !expAVX2 {
 		t.Skip("no vector loop on this machine")
