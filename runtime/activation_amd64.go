@@ -13,3 +13,9 @@ var expAVX2 = cpu.X86.HasAVX2
 //
 //go:noescape
 func expNegAVX2(e []float32)
+
+// sigmoidAVX2 is sigmoids over 8 floats at a time (len(x) a multiple of
+// 8), in activation_amd64.s.
+//
+//go:noescape
+func sigmoidAVX2(x, s []float32)

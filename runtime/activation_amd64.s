@@ -2,9 +2,9 @@
 
 #include "textflag.h"
 
-// expInPlace's loop (activation_math.go) on 8 floats at a time with AVX2,
-// the same operations in the same order (no FMA): each constant is a
-// vector of 8 copies.
+// expScalar's and sigmoids' loops (activation_math.go) on 8 floats at a
+// time with AVX2, the same operations in the same order (no FMA): each
+// constant is a vector of 8 copies.
 
 DATA expLo<>+0(SB)/4, $0xc2ae0000
 DATA expLo<>+4(SB)/4, $0xc2ae0000
@@ -136,55 +136,101 @@ DATA expBias<>+24(SB)/4, $127
 DATA expBias<>+28(SB)/4, $127
 GLOBL expBias<>(SB), RODATA|NOPTR, $32
 
+DATA expSign<>+0(SB)/4, $0x80000000
+DATA expSign<>+4(SB)/4, $0x80000000
+DATA expSign<>+8(SB)/4, $0x80000000
+DATA expSign<>+12(SB)/4, $0x80000000
+DATA expSign<>+16(SB)/4, $0x80000000
+DATA expSign<>+20(SB)/4, $0x80000000
+DATA expSign<>+24(SB)/4, $0x80000000
+DATA expSign<>+28(SB)/4, $0x80000000
+GLOBL expSign<>(SB), RODATA|NOPTR, $32
+
+// EXP_CONSTS loads the constants EXP8 reads into Y8-Y15.
+#define EXP_CONSTS \
+	VMOVUPS expLo<>(SB), Y8 \
+	VMOVUPS expLog2e<>(SB), Y9 \
+	VMOVUPS expMagic<>(SB), Y10 \
+	VMOVUPS expC1<>(SB), Y11 \
+	VMOVUPS expC2<>(SB), Y12 \
+	VMOVUPS expP0<>(SB), Y13 \
+	VMOVUPS expOne<>(SB), Y14 \
+	VMOVUPS expBias<>(SB), Y15
+
+// EXP8: Y3 = exp(Y0), with Y0, Y1, Y2, Y4 overwritten.
+#define EXP8 \
+	VMAXPS  Y0, Y8, Y0 \ // x = max(-87, x): the second source, x, when NaN
+	VMULPS  Y9, Y0, Y1 \ // n = x*log2e
+	VADDPS  Y10, Y1, Y1 \ // + magic: rounded to an integer
+	VSUBPS  Y10, Y1, Y1 \ // - magic
+	VMULPS  Y11, Y1, Y2 \
+	VSUBPS  Y2, Y0, Y0 \ // r = x - n*c1
+	VMULPS  Y12, Y1, Y2 \
+	VSUBPS  Y2, Y0, Y0 \ // r -= n*c2
+	VMULPS  Y0, Y13, Y3 \ // p = p0*r
+	VADDPS  expP1<>(SB), Y3, Y3 \
+	VMULPS  Y0, Y3, Y3 \
+	VADDPS  expP2<>(SB), Y3, Y3 \
+	VMULPS  Y0, Y3, Y3 \
+	VADDPS  expP3<>(SB), Y3, Y3 \
+	VMULPS  Y0, Y3, Y3 \
+	VADDPS  expP4<>(SB), Y3, Y3 \
+	VMULPS  Y0, Y3, Y3 \
+	VADDPS  expP5<>(SB), Y3, Y3 \
+	VMULPS  Y0, Y3, Y3 \ // p*r
+	VMULPS  Y0, Y3, Y3 \ // *r
+	VADDPS  Y0, Y3, Y3 \ // + r
+	VADDPS  Y14, Y3, Y3 \ // + 1
+	VCVTTPS2DQ Y1, Y4 \ // 2^n: (n + 127) << 23
+	VPADDD  Y15, Y4, Y4 \
+	VPSLLD  $23, Y4, Y4 \
+	VMULPS  Y4, Y3, Y3
+
 // func expNegAVX2(e []float32)
 // e[k] = exp(e[k]) for len(e) a multiple of 8.
 TEXT ·expNegAVX2(SB), NOSPLIT, $0-24
 	MOVQ e_base+0(FP), SI
 	MOVQ e_len+8(FP), CX
 	SHRQ $3, CX
-	JZ   done
-	VMOVUPS expLo<>(SB), Y8
-	VMOVUPS expLog2e<>(SB), Y9
-	VMOVUPS expMagic<>(SB), Y10
-	VMOVUPS expC1<>(SB), Y11
-	VMOVUPS expC2<>(SB), Y12
-	VMOVUPS expP0<>(SB), Y13
-	VMOVUPS expOne<>(SB), Y14
-	VMOVUPS expBias<>(SB), Y15
+	JZ   expdone
+	EXP_CONSTS
 
-loop:
+exploop:
 	VMOVUPS (SI), Y0
-	VMAXPS  Y0, Y8, Y0      // x = max(-87, x): the second source, x, when NaN
-	VMULPS  Y9, Y0, Y1      // n = x*log2e
-	VADDPS  Y10, Y1, Y1     // + magic: rounded to an integer
-	VSUBPS  Y10, Y1, Y1     // - magic
-	VMULPS  Y11, Y1, Y2
-	VSUBPS  Y2, Y0, Y0      // r = x - n*c1
-	VMULPS  Y12, Y1, Y2
-	VSUBPS  Y2, Y0, Y0      // r -= n*c2
-	VMULPS  Y0, Y13, Y3     // p = p0*r
-	VADDPS  expP1<>(SB), Y3, Y3
-	VMULPS  Y0, Y3, Y3
-	VADDPS  expP2<>(SB), Y3, Y3
-	VMULPS  Y0, Y3, Y3
-	VADDPS  expP3<>(SB), Y3, Y3
-	VMULPS  Y0, Y3, Y3
-	VADDPS  expP4<>(SB), Y3, Y3
-	VMULPS  Y0, Y3, Y3
-	VADDPS  expP5<>(SB), Y3, Y3
-	VMULPS  Y0, Y3, Y3      // p*r
-	VMULPS  Y0, Y3, Y3      // *r
-	VADDPS  Y0, Y3, Y3      // + r
-	VADDPS  Y14, Y3, Y3     // + 1
-	VCVTTPS2DQ Y1, Y4       // 2^n: (n + 127) << 23
-	VPADDD  Y15, Y4, Y4
-	VPSLLD  $23, Y4, Y4
-	VMULPS  Y4, Y3, Y3
+	EXP8
 	VMOVUPS Y3, (SI)
 	ADDQ    $32, SI
 	DECQ    CX
-	JNZ     loop
+	JNZ     exploop
 	VZEROUPPER
 
-done:
+expdone:
+	RET
+
+// func sigmoidAVX2(x, s []float32)
+// s[k] = sigmoid(x[k]) as sigmoids computes it, for len(x) a multiple of 8
+// (len(s) >= len(x)).
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	MOVQ s_base+24(FP), DI
+	SHRQ $3, CX
+	JZ   sigdone
+	EXP_CONSTS
+
+sigloop:
+	VMOVUPS (SI), Y5
+	VORPS   expSign<>(SB), Y5, Y0 // -|x|
+	EXP8                          // e = exp(-|x|)
+	VADDPS  Y14, Y3, Y6           // 1 + e
+	VBLENDVPS Y5, Y3, Y14, Y7     // x's sign bit set: e, else 1
+	VDIVPS  Y6, Y7, Y7
+	VMOVUPS Y7, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     sigloop
+	VZEROUPPER
+
+sigdone:
 	RET

@@ -63,6 +63,11 @@ func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) 
 // e^-|x| so that it keeps its relative precision for large negative x.
 func sigmoids(x, s []float32) {
 	s = s[:len(x)]
+	if expAVX2 {
+		n := len(x) &^ 7
+		sigmoidAVX2(x[:n], s[:n])
+		x, s = x[n:], s[n:]
+	}
 	for k, v := range x {
 		s[k] = -abs32(v)
 	}

@@ -6,3 +6,5 @@ package runtime
 const expAVX2 = false
 
 func expNegAVX2([]float32) { panic("runtime: expNegAVX2 without amd64") }
+
+func sigmoidAVX2(_, _ []float32) { panic("runtime: sigmoidAVX2 without amd64") }
