@@ -19,3 +19,13 @@ func expNegAVX2(e []float32)
 //
 //go:noescape
 func sigmoidAVX2(x, s []float32)
+
+// tanhAVX2 and ncdfAVX2 are tanhs and ncdfs over 8 floats at a time
+// (len(x) a multiple of 8; pdf nil or as long as x), in
+// activation_amd64.s.
+//
+//go:noescape
+func tanhAVX2(x, t []float32)
+
+//go:noescape
+func ncdfAVX2(x, c, pdf []float32)

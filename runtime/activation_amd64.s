@@ -234,3 +234,282 @@ sigloop:
 
 sigdone:
 	RET
+
+DATA actAbs<>+0(SB)/4, $0x7fffffff
+DATA actAbs<>+4(SB)/4, $0x7fffffff
+DATA actAbs<>+8(SB)/4, $0x7fffffff
+DATA actAbs<>+12(SB)/4, $0x7fffffff
+DATA actAbs<>+16(SB)/4, $0x7fffffff
+DATA actAbs<>+20(SB)/4, $0x7fffffff
+DATA actAbs<>+24(SB)/4, $0x7fffffff
+DATA actAbs<>+28(SB)/4, $0x7fffffff
+GLOBL actAbs<>(SB), RODATA|NOPTR, $32
+
+DATA actM2<>+0(SB)/4, $0xc0000000
+DATA actM2<>+4(SB)/4, $0xc0000000
+DATA actM2<>+8(SB)/4, $0xc0000000
+DATA actM2<>+12(SB)/4, $0xc0000000
+DATA actM2<>+16(SB)/4, $0xc0000000
+DATA actM2<>+20(SB)/4, $0xc0000000
+DATA actM2<>+24(SB)/4, $0xc0000000
+DATA actM2<>+28(SB)/4, $0xc0000000
+GLOBL actM2<>(SB), RODATA|NOPTR, $32
+
+DATA actHalf<>+0(SB)/4, $0x3f000000
+DATA actHalf<>+4(SB)/4, $0x3f000000
+DATA actHalf<>+8(SB)/4, $0x3f000000
+DATA actHalf<>+12(SB)/4, $0x3f000000
+DATA actHalf<>+16(SB)/4, $0x3f000000
+DATA actHalf<>+20(SB)/4, $0x3f000000
+DATA actHalf<>+24(SB)/4, $0x3f000000
+DATA actHalf<>+28(SB)/4, $0x3f000000
+GLOBL actHalf<>(SB), RODATA|NOPTR, $32
+
+DATA actM05<>+0(SB)/4, $0xbf000000
+DATA actM05<>+4(SB)/4, $0xbf000000
+DATA actM05<>+8(SB)/4, $0xbf000000
+DATA actM05<>+12(SB)/4, $0xbf000000
+DATA actM05<>+16(SB)/4, $0xbf000000
+DATA actM05<>+20(SB)/4, $0xbf000000
+DATA actM05<>+24(SB)/4, $0xbf000000
+DATA actM05<>+28(SB)/4, $0xbf000000
+GLOBL actM05<>(SB), RODATA|NOPTR, $32
+
+DATA tanhQ0<>+0(SB)/4, $0xbbbaf0ea
+DATA tanhQ0<>+4(SB)/4, $0xbbbaf0ea
+DATA tanhQ0<>+8(SB)/4, $0xbbbaf0ea
+DATA tanhQ0<>+12(SB)/4, $0xbbbaf0ea
+DATA tanhQ0<>+16(SB)/4, $0xbbbaf0ea
+DATA tanhQ0<>+20(SB)/4, $0xbbbaf0ea
+DATA tanhQ0<>+24(SB)/4, $0xbbbaf0ea
+DATA tanhQ0<>+28(SB)/4, $0xbbbaf0ea
+GLOBL tanhQ0<>(SB), RODATA|NOPTR, $32
+
+DATA tanhQ1<>+0(SB)/4, $0x3ca9134e
+DATA tanhQ1<>+4(SB)/4, $0x3ca9134e
+DATA tanhQ1<>+8(SB)/4, $0x3ca9134e
+DATA tanhQ1<>+12(SB)/4, $0x3ca9134e
+DATA tanhQ1<>+16(SB)/4, $0x3ca9134e
+DATA tanhQ1<>+20(SB)/4, $0x3ca9134e
+DATA tanhQ1<>+24(SB)/4, $0x3ca9134e
+DATA tanhQ1<>+28(SB)/4, $0x3ca9134e
+GLOBL tanhQ1<>(SB), RODATA|NOPTR, $32
+
+DATA tanhQ2<>+0(SB)/4, $0xbd5c1e2d
+DATA tanhQ2<>+4(SB)/4, $0xbd5c1e2d
+DATA tanhQ2<>+8(SB)/4, $0xbd5c1e2d
+DATA tanhQ2<>+12(SB)/4, $0xbd5c1e2d
+DATA tanhQ2<>+16(SB)/4, $0xbd5c1e2d
+DATA tanhQ2<>+20(SB)/4, $0xbd5c1e2d
+DATA tanhQ2<>+24(SB)/4, $0xbd5c1e2d
+DATA tanhQ2<>+28(SB)/4, $0xbd5c1e2d
+GLOBL tanhQ2<>(SB), RODATA|NOPTR, $32
+
+DATA tanhQ3<>+0(SB)/4, $0x3e088393
+DATA tanhQ3<>+4(SB)/4, $0x3e088393
+DATA tanhQ3<>+8(SB)/4, $0x3e088393
+DATA tanhQ3<>+12(SB)/4, $0x3e088393
+DATA tanhQ3<>+16(SB)/4, $0x3e088393
+DATA tanhQ3<>+20(SB)/4, $0x3e088393
+DATA tanhQ3<>+24(SB)/4, $0x3e088393
+DATA tanhQ3<>+28(SB)/4, $0x3e088393
+GLOBL tanhQ3<>(SB), RODATA|NOPTR, $32
+
+DATA tanhQ4<>+0(SB)/4, $0xbeaaaa99
+DATA tanhQ4<>+4(SB)/4, $0xbeaaaa99
+DATA tanhQ4<>+8(SB)/4, $0xbeaaaa99
+DATA tanhQ4<>+12(SB)/4, $0xbeaaaa99
+DATA tanhQ4<>+16(SB)/4, $0xbeaaaa99
+DATA tanhQ4<>+20(SB)/4, $0xbeaaaa99
+DATA tanhQ4<>+24(SB)/4, $0xbeaaaa99
+DATA tanhQ4<>+28(SB)/4, $0xbeaaaa99
+GLOBL tanhQ4<>(SB), RODATA|NOPTR, $32
+
+DATA tanhSmall<>+0(SB)/4, $0x3f200000
+DATA tanhSmall<>+4(SB)/4, $0x3f200000
+DATA tanhSmall<>+8(SB)/4, $0x3f200000
+DATA tanhSmall<>+12(SB)/4, $0x3f200000
+DATA tanhSmall<>+16(SB)/4, $0x3f200000
+DATA tanhSmall<>+20(SB)/4, $0x3f200000
+DATA tanhSmall<>+24(SB)/4, $0x3f200000
+DATA tanhSmall<>+28(SB)/4, $0x3f200000
+GLOBL tanhSmall<>(SB), RODATA|NOPTR, $32
+
+DATA ncdfIsqrt2<>+0(SB)/4, $0x3f3504f3
+DATA ncdfIsqrt2<>+4(SB)/4, $0x3f3504f3
+DATA ncdfIsqrt2<>+8(SB)/4, $0x3f3504f3
+DATA ncdfIsqrt2<>+12(SB)/4, $0x3f3504f3
+DATA ncdfIsqrt2<>+16(SB)/4, $0x3f3504f3
+DATA ncdfIsqrt2<>+20(SB)/4, $0x3f3504f3
+DATA ncdfIsqrt2<>+24(SB)/4, $0x3f3504f3
+DATA ncdfIsqrt2<>+28(SB)/4, $0x3f3504f3
+GLOBL ncdfIsqrt2<>(SB), RODATA|NOPTR, $32
+
+DATA ncdfP<>+0(SB)/4, $0x3ea7ba05
+DATA ncdfP<>+4(SB)/4, $0x3ea7ba05
+DATA ncdfP<>+8(SB)/4, $0x3ea7ba05
+DATA ncdfP<>+12(SB)/4, $0x3ea7ba05
+DATA ncdfP<>+16(SB)/4, $0x3ea7ba05
+DATA ncdfP<>+20(SB)/4, $0x3ea7ba05
+DATA ncdfP<>+24(SB)/4, $0x3ea7ba05
+DATA ncdfP<>+28(SB)/4, $0x3ea7ba05
+GLOBL ncdfP<>(SB), RODATA|NOPTR, $32
+
+DATA ncdfA5<>+0(SB)/4, $0x3f87dc22
+DATA ncdfA5<>+4(SB)/4, $0x3f87dc22
+DATA ncdfA5<>+8(SB)/4, $0x3f87dc22
+DATA ncdfA5<>+12(SB)/4, $0x3f87dc22
+DATA ncdfA5<>+16(SB)/4, $0x3f87dc22
+DATA ncdfA5<>+20(SB)/4, $0x3f87dc22
+DATA ncdfA5<>+24(SB)/4, $0x3f87dc22
+DATA ncdfA5<>+28(SB)/4, $0x3f87dc22
+GLOBL ncdfA5<>(SB), RODATA|NOPTR, $32
+
+DATA ncdfA4<>+0(SB)/4, $0xbfba00e3
+DATA ncdfA4<>+4(SB)/4, $0xbfba00e3
+DATA ncdfA4<>+8(SB)/4, $0xbfba00e3
+DATA ncdfA4<>+12(SB)/4, $0xbfba00e3
+DATA ncdfA4<>+16(SB)/4, $0xbfba00e3
+DATA ncdfA4<>+20(SB)/4, $0xbfba00e3
+DATA ncdfA4<>+24(SB)/4, $0xbfba00e3
+DATA ncdfA4<>+28(SB)/4, $0xbfba00e3
+GLOBL ncdfA4<>(SB), RODATA|NOPTR, $32
+
+DATA ncdfA3<>+0(SB)/4, $0x3fb5f0e3
+DATA ncdfA3<>+4(SB)/4, $0x3fb5f0e3
+DATA ncdfA3<>+8(SB)/4, $0x3fb5f0e3
+DATA ncdfA3<>+12(SB)/4, $0x3fb5f0e3
+DATA ncdfA3<>+16(SB)/4, $0x3fb5f0e3
+DATA ncdfA3<>+20(SB)/4, $0x3fb5f0e3
+DATA ncdfA3<>+24(SB)/4, $0x3fb5f0e3
+DATA ncdfA3<>+28(SB)/4, $0x3fb5f0e3
+GLOBL ncdfA3<>(SB), RODATA|NOPTR, $32
+
+DATA ncdfA2<>+0(SB)/4, $0xbe91a98e
+DATA ncdfA2<>+4(SB)/4, $0xbe91a98e
+DATA ncdfA2<>+8(SB)/4, $0xbe91a98e
+DATA ncdfA2<>+12(SB)/4, $0xbe91a98e
+DATA ncdfA2<>+16(SB)/4, $0xbe91a98e
+DATA ncdfA2<>+20(SB)/4, $0xbe91a98e
+DATA ncdfA2<>+24(SB)/4, $0xbe91a98e
+DATA ncdfA2<>+28(SB)/4, $0xbe91a98e
+GLOBL ncdfA2<>(SB), RODATA|NOPTR, $32
+
+DATA ncdfA1<>+0(SB)/4, $0x3e827906
+DATA ncdfA1<>+4(SB)/4, $0x3e827906
+DATA ncdfA1<>+8(SB)/4, $0x3e827906
+DATA ncdfA1<>+12(SB)/4, $0x3e827906
+DATA ncdfA1<>+16(SB)/4, $0x3e827906
+DATA ncdfA1<>+20(SB)/4, $0x3e827906
+DATA ncdfA1<>+24(SB)/4, $0x3e827906
+DATA ncdfA1<>+28(SB)/4, $0x3e827906
+GLOBL ncdfA1<>(SB), RODATA|NOPTR, $32
+
+DATA ncdfPdf<>+0(SB)/4, $0x3ecc422a
+DATA ncdfPdf<>+4(SB)/4, $0x3ecc422a
+DATA ncdfPdf<>+8(SB)/4, $0x3ecc422a
+DATA ncdfPdf<>+12(SB)/4, $0x3ecc422a
+DATA ncdfPdf<>+16(SB)/4, $0x3ecc422a
+DATA ncdfPdf<>+20(SB)/4, $0x3ecc422a
+DATA ncdfPdf<>+24(SB)/4, $0x3ecc422a
+DATA ncdfPdf<>+28(SB)/4, $0x3ecc422a
+GLOBL ncdfPdf<>(SB), RODATA|NOPTR, $32
+
+// func tanhAVX2(x, t []float32)
+// t[k] = tanh(x[k]) as tanhs computes it, for len(x) a multiple of 8
+// (len(t) >= len(x); t may be x).
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	MOVQ t_base+24(FP), DI
+	SHRQ $3, CX
+	JZ   tanhdone
+	EXP_CONSTS
+
+tanhloop:
+	VMOVUPS (SI), Y5
+	VANDPS  actAbs<>(SB), Y5, Y0   // |x|
+	VMULPS  actM2<>(SB), Y0, Y0    // -2|x|
+	EXP8                           // e = exp(-2|x|)
+	VSUBPS  Y3, Y14, Y6            // 1 - e
+	VADDPS  Y14, Y3, Y7            // 1 + e
+	VDIVPS  Y7, Y6, Y6             // big = (1-e)/(1+e)
+	VANDPS  expSign<>(SB), Y5, Y7
+	VORPS   Y7, Y6, Y6             // with x's sign
+	VMULPS  Y5, Y5, Y0             // z = x*x
+	VMULPS  tanhQ0<>(SB), Y0, Y1   // p = q0*z
+	VADDPS  tanhQ1<>(SB), Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VADDPS  tanhQ2<>(SB), Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VADDPS  tanhQ3<>(SB), Y1, Y1
+	VMULPS  Y0, Y1, Y1
+	VADDPS  tanhQ4<>(SB), Y1, Y1
+	VMULPS  Y0, Y1, Y1             // p*z
+	VMULPS  Y5, Y1, Y1             // *x
+	VADDPS  Y5, Y1, Y1             // small = p*z*x + x
+	VANDPS  actAbs<>(SB), Y5, Y2
+	VSUBPS  tanhSmall<>(SB), Y2, Y2 // |x| - 0.625: negative picks small
+	VBLENDVPS Y2, Y1, Y6, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     tanhloop
+	VZEROUPPER
+
+tanhdone:
+	RET
+
+// func ncdfAVX2(x, c, pdf []float32)
+// c[k] = Phi(x[k]) and, when pdf is not nil, pdf[k] = phi(x[k]), as ncdfs
+// computes them, for len(x) a multiple of 8.
+TEXT ·ncdfAVX2(SB), NOSPLIT, $0-72
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	MOVQ c_base+24(FP), DI
+	MOVQ pdf_base+48(FP), DX
+	SHRQ $3, CX
+	JZ   ncdfdone
+	EXP_CONSTS
+
+ncdfloop:
+	VMOVUPS (SI), Y5
+	VMULPS  actM05<>(SB), Y5, Y0   // -0.5*x
+	VMULPS  Y5, Y0, Y0             // *x
+	EXP8                           // e = exp(-x*x/2)
+	TESTQ   DX, DX
+	JZ      nopdf
+	VMULPS  ncdfPdf<>(SB), Y3, Y4
+	VMOVUPS Y4, (DX)
+	ADDQ    $32, DX
+
+nopdf:
+	VANDPS  actAbs<>(SB), Y5, Y0
+	VMULPS  ncdfIsqrt2<>(SB), Y0, Y0 // a = |x|/sqrt2
+	VMULPS  ncdfP<>(SB), Y0, Y1
+	VADDPS  Y14, Y1, Y1
+	VDIVPS  Y1, Y14, Y1            // t = 1/(1 + 0.3275911*a)
+	VMULPS  ncdfA5<>(SB), Y1, Y2   // p = a5*t
+	VADDPS  ncdfA4<>(SB), Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VADDPS  ncdfA3<>(SB), Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VADDPS  ncdfA2<>(SB), Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VADDPS  ncdfA1<>(SB), Y2, Y2
+	VMULPS  actHalf<>(SB), Y1, Y4  // 0.5*t
+	VMULPS  Y2, Y4, Y4             // *p
+	VMULPS  Y3, Y4, Y4             // *e: tail = Phi(-|x|)
+	VSUBPS  Y4, Y14, Y6            // 1 - tail
+	VXORPS  expSign<>(SB), Y5, Y7  // -x: sign set picks 1 - tail
+	VBLENDVPS Y7, Y6, Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     ncdfloop
+	VZEROUPPER
+
+ncdfdone:
+	RET

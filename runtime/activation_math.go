@@ -82,6 +82,11 @@ func sigmoids(x, s []float32) {
 // an odd polynomial for |x| < 0.625, (1 - e^-2|x|)/(1 + e^-2|x|) above.
 func tanhs(x, t, e []float32) {
 	t, e = t[:len(x)], e[:len(x)]
+	if expAVX2 {
+		n := len(x) &^ 7
+		tanhAVX2(x[:n], t[:n])
+		x, t, e = x[n:], t[n:], e[n:]
+	}
 	for k, v := range x {
 		e[k] = -2 * abs32(v)
 	}
@@ -108,6 +113,16 @@ func tanhs(x, t, e []float32) {
 // something.
 func ncdfs(x, c, pdf []float32) {
 	c = c[:len(x)]
+	if expAVX2 {
+		n := len(x) &^ 7
+		var p []float32
+		if pdf != nil {
+			p = pdf[:n]
+			pdf = pdf[n:len(x)]
+		}
+		ncdfAVX2(x[:n], c[:n], p)
+		x, c = x[n:], c[n:]
+	}
 	for k, v := range x {
 		c[k] = -0.5 * v * v
 	}
