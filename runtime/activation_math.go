@@ -5,10 +5,13 @@ import "math"
 // The float32 functions of the fast activation kernels: exp (Cephes'
 // expf), sigmoid, tanh (Cephes' tanhf) and the normal distribution's cdf
 // (Abramowitz and Stegun 7.1.26 for erf), over slices: each is a loop
-// without calls (exp's body is written in expInPlace's loop once, the
+// without calls (exp's body is written in expScalar's loop once, the
 // other functions run it over a block), which the CPU overlaps from one
-// element to the next. The reference kernels compute in float64 with
-// package math; TestActivationMath bounds the differences.
+// element to the next. With AVX2 (activation_amd64.s) exp, sigmoids,
+// tanhs and ncdfs run 8 floats at a time, the same operations in the same
+// order, and the scalar loops take the remainder (TestExpVector). The
+// reference kernels compute in float64 with package math;
+// TestActivationMath bounds the differences.
 
 // actBlock is the length of the temporary blocks (on the stack) of the
 // kernels that need one.
