@@ -401,6 +401,8 @@ func keywordHint(src []byte, offset int) string {
 		hint = "cnnc has no keyword arguments: write bias=False as nobias"
 	case key == "ceil_mode" && val == "True":
 		hint = "cnnc has no keyword arguments: write ceil_mode=True as ceil"
+	case key == "approximate" && strings.Trim(val, "'\"") == "tanh":
+		hint = "cnnc has no keyword arguments: write gelu's approximate='tanh' as gelu tanh"
 	case key == "inplace":
 		hint = "cnnc has no keyword arguments; relu and dropout always run in place"
 	case ok && val != "":

@@ -466,6 +466,9 @@ var foreignLayers = map[string]string{
 	"batchnorm2d": "bn", "batchnorm": "bn", "localresponsenorm": "lrn",
 	"relu": "relu", "leakyrelu": "leakyrelu", "leaky_relu": "leakyrelu",
 	"dropout": "dropout", "softmax": "softmax", "lrn": "lrn",
+	"relu6": "relu6", "sigmoid": "sigmoid", "logistic": "sigmoid", "tanh": "tanh", "silu": "silu", "swish": "silu",
+	"gelu": "gelu", "hardswish": "hardswish", "hard_swish": "hardswish", "hswish": "hardswish",
+	"hardsigmoid": "hardsigmoid", "hard_sigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid",
 }
 
 // closest returns the word of words nearest to s when it is near enough.

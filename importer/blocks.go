@@ -31,7 +31,7 @@ type blockDef struct {
 	body   []*elem  // one instance, written with exprs
 }
 
-var activations = map[string]bool{"Relu": true, "LeakyRelu": true}
+var activations = map[string]bool{"Relu": true, "LeakyRelu": true, "Clip": true, "Sigmoid": true, "Tanh": true, "HardSwish": true, "HardSigmoid": true}
 
 // units splits the main chain into layers and units.
 func units(chain []*elem) [][]*elem {

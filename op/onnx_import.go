@@ -2,6 +2,7 @@ package op
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,46 @@ var fromONNX = map[string]func(ONNXImporter) string{
 	"Dropout":            dropoutFromONNX,
 	"Gemm":               fcFromONNX,
 	"Softmax":            softmaxFromONNX,
+	"Sigmoid":            func(ONNXImporter) string { return "sigmoid" },
+	"Tanh":               func(ONNXImporter) string { return "tanh" },
+	"HardSwish":          func(ONNXImporter) string { return "hardswish" },
+	"HardSigmoid":        hardsigmoidFromONNX,
+	"Clip":               clipFromONNX,
+}
+
+// hardsigmoidFromONNX: PyTorch's hardsigmoid is ONNX's with alpha 1/6 and
+// beta 0.5 (ONNX's defaults are 0.2 and 0.5).
+func hardsigmoidFromONNX(x ONNXImporter) string {
+	n := x.Node()
+	if a, b := float(n, "alpha", 0.2), float(n, "beta", 0.5); math.Abs(float64(a)-1.0/6) > 1e-6 || b != 0.5 {
+		x.Fail("alpha", "HardSigmoid with alpha %s and beta %s: cnnc's hardsigmoid is relu6(x+3)/6 (alpha 1/6, beta 0.5)", fnum(a), fnum(b))
+		return ""
+	}
+	return "hardsigmoid"
+}
+
+// clipFromONNX: a Clip to [0, 6] is relu6, to [0, inf) relu.
+func clipFromONNX(x ONNXImporter) string {
+	n := x.Node()
+	lo, hi := float(n, "min", float32(math.Inf(-1))), float(n, "max", float32(math.Inf(1))) // before opset 11
+	for i, p := range []*float32{&lo, &hi} {
+		if len(n.Inputs) > i+1 && n.Inputs[i+1] != "" {
+			v, ok := x.Scalar(i + 1)
+			if !ok {
+				x.Fail("", "Clip's bound (input %d) must be a one-value initializer", i+1)
+				return ""
+			}
+			*p = v
+		}
+	}
+	switch {
+	case lo == 0 && hi == 6:
+		return "relu6"
+	case lo == 0 && math.IsInf(float64(hi), 1):
+		return "relu"
+	}
+	x.Fail("", "Clip to [%s, %s]: the language has relu6 (Clip to [0, 6]) and relu (Clip from 0)", fnum(lo), fnum(hi))
+	return ""
 }
 
 // fnum prints a float32 attribute in its shortest form (1e-05, 0.75).

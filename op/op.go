@@ -72,6 +72,9 @@ type Kind struct {
 	Parse func(a Args) Op
 	// InPlace: the op may overwrite its input (it has no activation memory
 	// of its own when it is its input's only reader): relu, dropout, softmax.
+	// It keeps signs (y > 0 exactly when x > 0, or y = 0), which a
+	// ReadsOutput op before it reads: sigmoid does not, so it is not in
+	// place (TestInPlaceKeepsSigns).
 	InPlace bool
 	// KeepsOutput: its backward reads its own output, so no in-place op may
 	// overwrite that output (lrn, softmax).
@@ -130,6 +133,7 @@ var kinds = []*Kind{
 	&convKind, &maxpoolKind, &avgpoolKind, &gapKind, &lrnKind, &bnKind, &reluKind, &leakyreluKind,
 	&dropoutKind, &fcKind, &softmaxKind,
 	&layernormKind, &layerscaleKind, &droppathKind, &shuffleKind,
+	&relu6Kind, &sigmoidKind, &tanhKind, &siluKind, &geluKind, &hardswishKind, &hardsigmoidKind,
 }
 
 // Lookup returns the kind of a layer word, or nil.

@@ -124,3 +124,58 @@ func BenchmarkOps(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkActivations: the activations on MobileNet's first map,
+// 112x112x32, batch 8, forward and backward, next to relu's; the metric is
+// GB/s of tensor traffic (4 bytes per value read or written), and the
+// process's CPU time per call (user+sys, all workers: steadier than wall
+// time on a shared machine). bench/activations.sh runs it next to
+// PyTorch's on the same tensor.
+func BenchmarkActivations(b *testing.B) {
+	const n = 8
+	r := newRand(4)
+	size := n * 32 * 112 * 112
+	x, dy := randSlice(r, size), randSlice(r, size)
+	for i := range x {
+		x[i] *= 6
+	}
+	y, g, dx := make([]float32, size), make([]float32, size), make([]float32, size)
+	copy(y, x)
+	copy(g, dy)
+	gelu, geluTanh := GELU{}, GELU{Tanh: true}
+	for _, op := range []struct {
+		name    string
+		traffic int // values read and written per element
+		f       func()
+	}{
+		// relu and relu6 are idempotent: each run does the same work on
+		// the same buffer. tanh is not: its runs start with a copy.
+		{"relu_fwd", 2, func() { ReLUForward(y) }},
+		{"relu_bwd", 3, func() { ReLUBackward(y, g) }},
+		{"relu6_fwd", 2, func() { ReLU6Forward(y) }},
+		{"relu6_bwd", 3, func() { ReLU6Backward(y, g) }},
+		{"tanh_fwd+copy", 4, func() { copy(y, x); TanhForward(y) }},
+		{"tanh_bwd+copy", 5, func() { copy(g, dy); TanhBackward(y, g) }},
+		{"sigmoid_fwd", 2, func() { SigmoidForward(x, y) }},
+		{"sigmoid_bwd", 4, func() { SigmoidBackward(y, dy, dx) }},
+		{"silu_fwd", 2, func() { SiLUForward(x, y) }},
+		{"silu_bwd", 4, func() { SiLUBackward(x, dy, dx) }},
+		{"gelu_fwd", 2, func() { gelu.Forward(x, y) }},
+		{"gelu_bwd", 4, func() { gelu.Backward(x, dy, dx) }},
+		{"gelu_tanh_fwd", 2, func() { geluTanh.Forward(x, y) }},
+		{"gelu_tanh_bwd", 4, func() { geluTanh.Backward(x, dy, dx) }},
+		{"hardswish_fwd", 2, func() { HardswishForward(x, y) }},
+		{"hardswish_bwd", 4, func() { HardswishBackward(x, dy, dx) }},
+		{"hardsigmoid_fwd", 2, func() { HardsigmoidForward(x, y) }},
+		{"hardsigmoid_bwd", 4, func() { HardsigmoidBackward(x, dy, dx) }},
+	} {
+		b.Run(op.name, func(b *testing.B) {
+			cpu0 := cpuSeconds()
+			for b.Loop() {
+				op.f()
+			}
+			b.ReportMetric(float64(4*op.traffic*size)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			b.ReportMetric((cpuSeconds()-cpu0)*1e3/float64(b.N), "cpu-ms/op")
+		})
+	}
+}

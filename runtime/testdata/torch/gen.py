@@ -289,6 +289,28 @@ def norm_cases():
 
 
 norm_cases()
+# ---- issue 12: the activations after 2015 (h12act) ----
+def activations():
+    """relu6, sigmoid, tanh, silu, gelu (exact and tanh forms), hardswish and
+    hardsigmoid as PyTorch's modules: forward and input gradient, on random
+    values in (-8, 8) and on the kinks and their neighbours (0, -3, 3, 6)."""
+    torch.manual_seed(120)
+    kinks = torch.tensor([0.0, -3.0, 3.0, 6.0, 1e-3, -1e-3, -3.001, -2.999, 2.999, 3.001, 5.999, 6.001,
+                          -6.0, -10.0, 10.0, -20.0, 20.0, 0.5, -0.5, 0.624, 0.626, -100.0, 100.0])
+    x0 = torch.cat([rand(2, 3, 4, 5, scale=8).flatten(), kinks])
+    dy = rand(*x0.shape)
+    put("act.x", x0); put("act.dy", dy)
+    for name, m in [("relu6", torch.nn.ReLU6()), ("sigmoid", torch.nn.Sigmoid()), ("tanh", torch.nn.Tanh()),
+                    ("silu", torch.nn.SiLU()), ("gelu", torch.nn.GELU()),
+                    ("gelu_tanh", torch.nn.GELU(approximate="tanh")), ("hardswish", torch.nn.Hardswish()),
+                    ("hardsigmoid", torch.nn.Hardsigmoid())]:
+        x = x0.clone().requires_grad_()
+        y = m(x)
+        put("act.%s.y" % name, y)
+        grads((y * dy).sum(), [("act.%s.dx" % name, x)])
+
+
+activations()
 
 # write
 manifest, off = [], 0

@@ -1,0 +1,31 @@
+//go:build !purego
+
+package runtime
+
+import "golang.org/x/sys/cpu"
+
+// expAVX2 says that expInPlace runs expNegAVX2 on the multiple of 8 of its
+// length.
+var expAVX2 = cpu.X86.HasAVX2
+
+// expNegAVX2 is expScalar over 8 floats at a time (len(e) a multiple of
+// 8), in activation_amd64.s.
+//
+//go:noescape
+func expNegAVX2(e []float32)
+
+// sigmoidAVX2 is sigmoids over 8 floats at a time (len(x) a multiple of
+// 8), in activation_amd64.s.
+//
+//go:noescape
+func sigmoidAVX2(x, s []float32)
+
+// tanhAVX2 and ncdfAVX2 are tanhs and ncdfs over 8 floats at a time
+// (len(x) a multiple of 8; pdf nil or as long as x), in
+// activation_amd64.s.
+//
+//go:noescape
+func tanhAVX2(x, t []float32)
+
+//go:noescape
+func ncdfAVX2(x, c, pdf []float32)
