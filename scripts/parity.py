@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Eval-mode parity of the whole zoo with PyTorch (not run by CI): see scripts/parity.sh.
+"""Parity of the zoo with PyTorch, eval mode and one training step (not run by CI): see
+scripts/parity.sh.
 
     parity.py make NET DIR     writes DIR/torch.safetensors (the PyTorch twin's state dict in its
                                own order, random weights from a fixed seed, random bn statistics
@@ -8,6 +9,16 @@
     parity.py compare NET DIR  prints "NET: max |diff| X, max |logit| Y, ratio Z" for
                                DIR/torch_out.npy against DIR/go_out.npy (cnnc infer's output) and
                                exits 1 when the ratio is not below 1e-4 (or the shapes differ)
+
+One training step (scripts/parity.sh --train):
+
+    parity.py train-make NET DIR     make's files and DIR/labels.npy (fixed labels)
+    parity.py train-compare NET DIR  the twin's step in float32 and float64 with cnnc's dropout
+                                     masks, against scripts/paritytrain's files; one line, exit 1
+                                     on a miss (train_compare says how it decides)
+    parity.py train-conditioning NET DIR
+                                     how much the twin's float64 gradients move when the input
+                                     moves by 1e-7 (relative): what float32 can hope for
 
 The twins: torchvision's own model for vgg16, vgg19 and resnet18..152 (scripts/weights_check.py's
 make); for the others a module below that follows networks/NET.cnn line by line, registering
@@ -335,12 +346,16 @@ def rel(a, b):
     return diff / scale if scale else (0.0 if diff == 0 else float("inf"))
 
 
-def twin_step(name, d, rc, aux_weights, dtype):
+def twin_step(name, d, rc, aux_weights, dtype, perturb=0.0):
     """One training step of the twin in dtype with cnnc's dropout stream: the loss, every
-    parameter's gradient, every float tensor after the step, and the number of draws used."""
+    parameter's gradient, every float tensor after the step, and the number of draws used.
+    perturb multiplies each input value by 1 + perturb * N(0, 1) (from a fixed seed)."""
     global STREAM
     model = new_twin(name, d).to(dtype)
-    x = torch.from_numpy(np.load(os.path.join(d, "x.npy"))).to(dtype)
+    x = torch.from_numpy(np.load(os.path.join(d, "x.npy"))).double()
+    if perturb:
+        x = x * (1 + perturb * torch.randn(x.shape, generator=torch.Generator().manual_seed(5), dtype=x.dtype))
+    x = x.to(dtype)
     labels = torch.from_numpy(np.load(os.path.join(d, "labels.npy"))).long()
     STREAM = Stream(os.path.join(d, "go_dropout.u64"))
     out = model(x)
@@ -426,6 +441,17 @@ def train_compare(name, d):
     sys.exit(1 if miss else 0)
 
 
+def train_conditioning(name, d):
+    """How well-posed the step's gradients are: the twin's float64 gradients on x and on
+    x * (1 + 1e-7 N(0, 1)), the worst and the median tensor of max |a - b| / max |b|."""
+    rc, aux_weights = recipe(name)
+    _, a, _, _ = twin_step(name, d, rc, aux_weights, torch.float64)
+    _, b, _, _ = twin_step(name, d, rc, aux_weights, torch.float64, perturb=1e-7)
+    rows = sorted((rel(b[k], a[k]), k) for k in a)
+    print(f"{name} conditioning: float64 gradients with the input perturbed by 1e-7 (relative): "
+          f"max rel {rows[-1][0]:.3g} ({rows[-1][1]}), median {rows[len(rows) // 2][0]:.3g}")
+
+
 def compare(name, d):
     a = np.load(os.path.join(d, "torch_out.npy"))
     b = np.load(os.path.join(d, "go_out.npy"))
@@ -441,4 +467,4 @@ def compare(name, d):
 
 if __name__ == "__main__":
     {"make": make, "compare": compare, "train-make": train_make,
-     "train-compare": train_compare}[sys.argv[1]](sys.argv[2], sys.argv[3])
+     "train-compare": train_compare, "train-conditioning": train_conditioning}[sys.argv[1]](sys.argv[2], sys.argv[3])

@@ -15,7 +15,7 @@
 #   sh scripts/parity.sh [NET...]     (default: every networks/*.cnn)
 #
 # With --train, one training step instead (default: lenet5 alexnet googlenet
-# resnet50; also zfnet and resnet18): the twin's weights and two fixed
+# resnet50; paritytrain also knows zfnet and resnet18): the twin's weights and two fixed
 # inputs with fixed labels (parity.py train-make); cnnc weights; one
 # Net.TrainStep in Go (scripts/paritytrain: the loss with the auxiliary
 # heads, backward, SGD with the recipe's momentum and weight decay), which
@@ -29,6 +29,10 @@
 # and the exit status is 1 on a MISS (tolerances in parity.py, TOL_*).
 #
 #   sh scripts/parity.sh --train [NET...]
+#
+# With PARITY_CONDITIONING=1 in the environment, a second line per network
+# says how well-posed the step is (parity.py train-conditioning: the twin's
+# float64 gradients with the input perturbed by 1e-7; see docs/training.md).
 cd "$(dirname "$0")/.." || exit 2
 train=
 if [ "$1" = --train ]; then
@@ -60,6 +64,9 @@ if [ -n "$train" ]; then
 			"$dir/cnnc" weights "networks/$n.cnn" "$d/go_grads.safetensors" -o "$d/go_grads_torch.safetensors" --names "$d/torch.safetensors" &&
 			"$dir/cnnc" weights "networks/$n.cnn" "$d/go_after.safetensors" -o "$d/go_after_torch.safetensors" --names "$d/torch.safetensors"; then
 			/usr/bin/python3 scripts/parity.py train-compare "$n" "$d" || status=1
+			if [ -n "$PARITY_CONDITIONING" ]; then
+				/usr/bin/python3 scripts/parity.py train-conditioning "$n" "$d" || status=1
+			fi
 		else
 			echo "$n train: FAILED (see above)"
 			status=1
