@@ -13,8 +13,9 @@ import (
 
 // TestTorchParity loads weights initialised by PyTorch into generated
 // networks and compares, with PyTorch's results (gen/testdata/parity.py):
-// the eval-mode outputs, the loss of one training step, and every
-// parameter and bn running statistic after the optimizer's update.
+// the eval-mode outputs, the loss of one training step, the gradient of
+// every parameter (before the update), and every parameter and bn running
+// statistic after the optimizer's update.
 // Tolerance: max |ours - torch| <= 1e-4 * max(|torch|, 1e-2) per tensor.
 func TestTorchParity(t *testing.T) {
 	parity(t, "lenet5", lenet5.New(4, 0).Net)
@@ -71,6 +72,19 @@ func parity(t *testing.T, name string, m *rt.Net) {
 		t.Fatal(err)
 	}
 	compare("training loss", []float32{loss}, get("loss"))
+	grads := m.Gradients()
+	ng := 0
+	for _, k := range f.Names() {
+		if strings.HasPrefix(k, "g.") {
+			ng++
+		}
+	}
+	if len(grads) == 0 || ng != len(grads) {
+		t.Fatalf("%s: the network has %d gradients, the file %d", name, len(grads), ng)
+	}
+	for _, g := range grads {
+		compare(g.Name+" gradient", g.Data, get("g."+g.Name))
+	}
 	for _, x := range m.Tensors() {
 		compare(x.Name+" after one step (lr "+f.Meta["lr"]+")", x.Data, get("w1."+x.Name))
 	}

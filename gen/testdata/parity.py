@@ -3,8 +3,9 @@
 For each network it builds the same model in PyTorch (torch 1.13, Debian's python3-torch),
 with PyTorch's default initialisation from a fixed seed, and writes <name>.safetensors:
 the weights under cnnc's names (the network's Tensors), a batch of inputs and labels, the
-eval-mode outputs, the training loss of one step, and every tensor after one optimizer
-step with the .cnn's recipe (SGD, momentum, weight decay) in training mode.
+eval-mode outputs, the training loss of one step, the gradient of every parameter (g.NAME,
+before the update), and every tensor after one optimizer step with the .cnn's recipe (SGD,
+momentum, weight decay) in training mode.
 
 Run: /usr/bin/python3 gen/testdata/parity.py   (writes gen/testdata/*.safetensors)
 """
@@ -81,6 +82,14 @@ def cnnc_state(model, names):
     return out
 
 
+def cnnc_grads(model, names):
+    out = []
+    for k, p in model.named_parameters():
+        mod, leaf = k.rsplit(".", 1)
+        out.append((names.get(mod, mod) + "." + leaf, p.grad.detach().clone().float()))
+    return out
+
+
 def dump(name, model, names, shape, n, lr, momentum, decay):
     torch.manual_seed(1)
     x = torch.randn(n, *shape)
@@ -94,6 +103,7 @@ def dump(name, model, names, shape, n, lr, momentum, decay):
     opt.zero_grad()
     loss = F.cross_entropy(model(x), labels)
     loss.backward()
+    tensors += [("g." + k, v) for k, v in cnnc_grads(model, names)]
     opt.step()
     tensors += [("w1." + k, v) for k, v in cnnc_state(model, names)]
     tensors += [("x", x), ("labels", labels.float()), ("probs", probs), ("loss", loss.detach().reshape(1))]
