@@ -130,7 +130,7 @@ func TestWeightsErrors(t *testing.T) {
 		from string
 		want []string
 	}{
-		{"another network", "../../gen/testdata/lenet5.safetensors", []string{"onto MiniResNet", "the file has 24 tensors the names do not pair, the network 48", "not in the file: conv1.weight [8 3 3 3]"}},
+		{"another network", "../../gen/testdata/lenet5.safetensors", []string{"onto MiniResNet", "the file has 34 tensors the names do not pair, the network 48", "not in the file: conv1.weight [8 3 3 3]"}},
 		{"truncated", truncated, []string{"safetensors", "data"}},
 		{"transposed", edited(t, func(s []safetensors.Tensor) []safetensors.Tensor {
 			fc := &s[len(s)-2]
