@@ -205,11 +205,14 @@ func (g *graph) readInput(v *onnx.ValueInfo) bool {
 		return false
 	}
 	shape := v.Shape
-	if len(shape) == 2 { // (N, F): features, as a 1x1xF map
+	switch len(shape) {
+	case 2: // (N, F): features, as a 1x1xF map
 		shape = []onnx.Dim{shape[0], shape[1], {Value: 1}, {Value: 1}}
+	case 3: // (N, C, L): a sequence, as a 1xL map of C channels (same memory order)
+		shape = []onnx.Dim{shape[0], shape[1], {Value: 1}, shape[2]}
 	}
 	if len(shape) != 4 {
-		g.fail(nil, "", "input %q: %d dimensions: cnnc takes images (N, C, H, W) or features (N, F)", v.Name, len(v.Shape))
+		g.fail(nil, "", "input %q: %d dimensions: cnnc takes images (N, C, H, W), sequences (N, C, L) as 1xL maps, or features (N, F)", v.Name, len(v.Shape))
 		return false
 	}
 	var d [3]int
