@@ -110,6 +110,15 @@ func (c *checker) node(n *dsl.Node) {
 			fc = f
 		}
 	}
+	if n.Op.Kind().FirstMap {
+		// The first input gives the output's form; the others (scale's
+		// factors) may be vectors.
+		if fc = c.flat[l.Inputs[0]]; fc != nil {
+			c.errorf(n, flatHint, "%s: needs a feature map, but its input is the flat output of %s", n.Text, fc.Node.Text)
+			c.noteFC(fc)
+			return
+		}
+	}
 	if fc != nil && n.Op.Kind().NeedsMap {
 		c.errorf(n, flatHint, "%s: needs a feature map, but its input is the flat output of %s", n.Text, fc.Node.Text)
 		c.noteFC(fc)

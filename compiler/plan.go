@@ -162,10 +162,11 @@ func (p *Plan) fuse() {
 		if !s.Op.Kind().InPlace || len(s.In) != 1 {
 			continue
 		}
-		// An in-place op overwrites its input: only when it is the input's
-		// only reader, and not when the producer's backward needs its own
-		// output.
-		if in := s.In[0]; !in.Op.Kind().KeepsOutput && len(in.Users) == 1 {
+		// A view (identity) writes nothing: it always shares its input's
+		// buffer. An in-place op overwrites its input: only when it is the
+		// only reader of that buffer, and not when the producer's backward
+		// needs its own output.
+		if s.Op.Kind().View || soleReader(s) {
 			s.Alias = true
 		}
 	}
@@ -204,6 +205,20 @@ func (p *Plan) fuse() {
 		}
 		if in.Op.Kind().Epilogue {
 			in.InfFused, s.InfSkip = true, true
+		}
+	}
+}
+
+// soleReader reports whether s is the only reader of its input's buffer:
+// the input's only user, and, through the views that share the buffer
+// (identity), theirs; and no backward of theirs reads the buffer.
+func soleReader(s *Step) bool {
+	for in := s.In[0]; ; in = in.In[0] {
+		if in.Op.Kind().KeepsOutput || len(in.Users) != 1 {
+			return false
+		}
+		if !in.Op.Kind().View || !in.Alias {
+			return true
 		}
 	}
 }

@@ -45,6 +45,7 @@ const (
 var keywords = map[string]bool{
 	"network": true, "input": true, "block": true, "train": true, "concat": true,
 	"residual": true, "shortcut": true, "aux": true, "weight": true,
+	"split": true, "scale": true, "if": true, "and": true, "or": true, "not": true, "in": true,
 }
 
 func isLayerWord(s string) bool { return op.Lookup(s) != nil }
@@ -107,8 +108,9 @@ type resolver struct {
 	net     *Network
 	errs    ErrorList
 	blocks  map[string]*grammar.Block
-	aborted bool // a limit was reached: stop expanding
-	calls   int  // block calls expanded
+	aborted bool      // a limit was reached: stop expanding
+	calls   int       // block calls expanded
+	shapes  []shapeOf // the shapes of r.net.Nodes[:len(shapes)], for in.c (shape.go)
 }
 
 // scope is a naming and binding context: the top level, or one block
@@ -121,6 +123,10 @@ type scope struct {
 	calls  []CallSite
 	blocks []string // block names being expanded, for recursion
 	aux    *AuxHead
+	// inBlock: the scope is inside a block's body, whose input is input
+	// (nil after an error): in.c, in.h and in.w read its shape.
+	inBlock bool
+	input   *Node
 }
 
 func newScope(prefix string) *scope {
@@ -131,6 +137,7 @@ func newScope(prefix string) *scope {
 func (sc *scope) child(name string) *scope {
 	c := newScope(sc.prefix + name + ".")
 	c.env, c.calls, c.blocks, c.aux = sc.env, sc.calls, sc.blocks, sc.aux
+	c.inBlock, c.input = sc.inBlock, sc.input
 	return c
 }
 
@@ -494,6 +501,12 @@ func (r *resolver) elementOnce(sc *scope, e *grammar.Element, in *Node, label st
 		return r.residual(sc, e, in, label)
 	case e.Aux != nil:
 		return r.aux(sc, e.Aux, in, label)
+	case e.Group != nil:
+		return r.group(sc, e.Group.Chain, in, label)
+	case e.If != nil:
+		return r.ifElem(sc, e.If, in, label)
+	case e.Scale != nil:
+		return r.scale(sc, e.Scale, in, label)
 	}
 	return in
 }
@@ -544,6 +557,7 @@ func (r *resolver) call(sc *scope, c *grammar.Call, in *Node, label string) *Nod
 	inner.aux = sc.aux
 	inner.calls = append(append([]CallSite{}, sc.calls...), CallSite{Block: cname, Instance: inst, Pos: p, End: end})
 	inner.blocks = append(append([]string{}, sc.blocks...), cname)
+	inner.inBlock, inner.input = true, in
 	ok := true
 	for i, a := range c.Args {
 		v, good := r.eval(sc, a)
@@ -567,6 +581,9 @@ func (r *resolver) blockNames() []string {
 
 func (r *resolver) concat(sc *scope, e *grammar.Element, in *Node, label string) *Node {
 	c := e.Concat
+	if c.Word == "split" {
+		return r.split(sc, c, in, label)
+	}
 	outs := []*Node{r.chain(sc, c.First, in)}
 	for _, b := range c.Branches {
 		outs = append(outs, r.chain(sc, b.Chain, in))
@@ -588,6 +605,15 @@ func (r *resolver) residual(sc *scope, e *grammar.Element, in *Node, label strin
 	res := e.Residual
 	end := res.Pos
 	end.Column += len("residual")
+	if res.If != nil {
+		yes, ok := r.condition(sc, res.If, "residual if")
+		switch {
+		case !ok:
+			return nil
+		case !yes:
+			return r.chain(sc, res.Body, in)
+		}
+	}
 	first := len(r.net.Nodes)
 	body := r.chain(sc, res.Body, in)
 	add := &op.Add{}
@@ -697,6 +723,11 @@ func (r *resolver) factor(sc *scope, f *grammar.Factor) (float64, bool) {
 			r.errorIn(sc, f.Pos, end, "", "number %s is out of range", *f.Number)
 			return 0, false
 		}
+	case f.Ident != nil && strings.Contains(*f.Ident, "."):
+		var ok bool
+		if v, ok = r.field(sc, f); !ok {
+			return 0, false
+		}
 	case f.Ident != nil:
 		val, ok := sc.env[*f.Ident]
 		if !ok {
@@ -708,7 +739,7 @@ func (r *resolver) factor(sc *scope, f *grammar.Factor) (float64, bool) {
 		v = val
 	case f.Sub != nil:
 		var ok bool
-		if v, ok = r.eval(sc, f.Sub); !ok {
+		if v, ok = r.number(sc, f.Sub); !ok {
 			return 0, false
 		}
 	}

@@ -28,6 +28,8 @@ var (
 	tCall    = Lexer.Symbols()["Call"]
 	tIdent   = Lexer.Symbols()["Ident"]
 	tArrow   = Lexer.Symbols()["Arrow"]
+	tField   = Lexer.Symbols()["Field"]
+	tCmp     = Lexer.Symbols()["Cmp"]
 	tPunct   = Lexer.Symbols()["Punct"]
 )
 
@@ -123,12 +125,23 @@ func match(s string, i int) (typ lexer.TokenType, end int, ok bool) {
 		for j < len(s) && isWord(s[j]) {
 			j++
 		}
+		if j+1 < len(s) && s[j] == '.' && isIdentStart(s[j+1]) { // Field
+			k := j + 2
+			for k < len(s) && isWord(s[k]) {
+				k++
+			}
+			return tField, k, true
+		}
 		if j < len(s) && s[j] == '(' {
 			return tCall, j + 1, true
 		}
 		return tIdent, j, true
 	case c == '-' && i+1 < len(s) && s[i+1] == '>':
 		return tArrow, i + 2, true
+	case strings.IndexByte("=!<>", c) >= 0 && i+1 < len(s) && s[i+1] == '=':
+		return tCmp, i + 2, true
+	case c == '<' || c == '>':
+		return tCmp, i + 1, true
 	case strings.IndexByte("-+*/(){}|,:", c) >= 0:
 		return tPunct, i + 1, true
 	}
@@ -437,12 +450,29 @@ func (p *fast) element() *Element {
 		p.take()
 	}
 	switch {
-	case p.is(0, "concat") && p.is(1, "{"):
+	case (p.is(0, "concat") || p.is(0, "split")) && p.is(1, "{"):
 		e.Concat = p.concat()
-	case p.is(0, "residual") && p.is(1, "{"):
+	case p.is(0, "residual") && (p.is(1, "{") || p.is(1, "if")):
 		e.Residual = p.residual()
 	case p.is(0, "aux") && (p.is(1, "{") || p.is(1, "weight")):
 		e.Aux = p.aux()
+	case p.is(0, "scale") && p.is(1, "{"):
+		e.Scale = &Scale{Pos: p.at()}
+		p.take()
+		e.Scale.Body = p.braced()
+	case p.is(0, "if"):
+		e.If = &If{Pos: p.at()}
+		p.take()
+		e.If.Cond = p.cond()
+		e.If.Body = p.braced()
+	case p.is(0, "("):
+		g := &Group{Pos: p.at()}
+		p.take()
+		g.Open = p.optNL()
+		g.Chain = p.chain()
+		g.Close = p.optNL()
+		p.expect(")")
+		e.Group = g
 	case p.isType(0, tCall):
 		e.Call = p.call()
 	case p.isType(0, tIdent):
@@ -478,7 +508,7 @@ func (p *fast) element() *Element {
 
 func (p *fast) concat() *Concat {
 	c := &Concat{Pos: p.at()}
-	p.take()
+	c.Word = p.take()
 	p.take()
 	c.Open = p.optNL()
 	c.First = p.chain()
@@ -498,7 +528,11 @@ func (p *fast) concat() *Concat {
 func (p *fast) residual() *Residual {
 	r := &Residual{Pos: p.at()}
 	p.take()
-	p.take()
+	if p.is(0, "if") {
+		p.take()
+		r.If = p.cond()
+	}
+	p.expect("{")
 	r.Open = p.optNL()
 	r.Body = p.chain()
 	r.Close = p.optNL()
@@ -560,7 +594,7 @@ func (p *fast) args(word string) []*Arg {
 	var args []*Arg
 	for {
 		t := p.peek(0)
-		if p.maxArgs > 0 && len(args) == p.maxArgs && (t.Type == tSize || t.Type == tCall || t.Type == tNumber || t.Type == tIdent || t.Value == "(" || t.Value == "-") {
+		if p.maxArgs > 0 && len(args) == p.maxArgs && (t.Type == tSize || t.Type == tCall || t.Type == tNumber || t.Type == tIdent || t.Type == tField || t.Value == "(" || t.Value == "-") {
 			panic(&LimitError{Pos: t.Pos, Of: "args", Word: word, Limit: p.maxArgs})
 		}
 		a := p.argsOf.new()
@@ -575,7 +609,7 @@ func (p *fast) args(word string) []*Arg {
 			f.Value = p.expr()
 			p.expect(")")
 			a.Flag = f
-		case t.Type == tNumber || t.Type == tIdent || t.Value == "(" || t.Value == "-":
+		case t.Type == tNumber || t.Type == tIdent || t.Type == tField || t.Value == "(" || t.Value == "-":
 			a.Term = p.term()
 		default:
 			return args
@@ -617,16 +651,53 @@ func (p *fast) factor() *Factor {
 	switch {
 	case p.isType(0, tNumber):
 		f.Number = p.str(p.take())
-	case p.isType(0, tIdent):
+	case p.isType(0, tIdent) || p.isType(0, tField):
 		f.Ident = p.str(p.take())
 	case p.is(0, "("):
 		p.take()
-		f.Sub = p.expr()
+		f.Sub = p.cond()
 		p.expect(")")
 	default:
 		p.fail()
 	}
 	return f
+}
+
+// cond: Conj ( "or" Conj )*, Conj: Neg ( "and" Neg )*, Neg: "not"? Expr
+// ( Cmp Expr )?.
+func (p *fast) cond() *Cond {
+	c := &Cond{Pos: p.at()}
+	start := p.raw
+	c.Left = p.conj()
+	for p.is(0, "or") {
+		p.take()
+		c.Rest = append(c.Rest, p.conj())
+	}
+	c.Tokens = p.span(start)
+	return c
+}
+
+func (p *fast) conj() *Conj {
+	c := &Conj{Left: p.neg()}
+	for p.is(0, "and") {
+		p.take()
+		c.Rest = append(c.Rest, p.neg())
+	}
+	return c
+}
+
+func (p *fast) neg() *Neg {
+	n := &Neg{Pos: p.at(), Cmp: &Cmp{}}
+	if p.is(0, "not") {
+		p.take()
+		n.Not = true
+	}
+	n.Cmp.Left = p.expr()
+	if p.isType(0, tCmp) {
+		n.Cmp.Op = p.str(p.take())
+		n.Cmp.Right = p.expr()
+	}
+	return n
 }
 
 // fastParse parses src with the hand-written parser. ok is false when it

@@ -69,7 +69,13 @@ func FuzzFastParse(f *testing.F) {
 }
 
 func TestFastParseCases(t *testing.T) {
-	for _, src := range []string{"", "\n", "# c", "# c\n\n", "  ", "input 8x8x3", "input 8x8x3\nrelu # c", "relu -> . 3", "relu\n-> relu x3 -> conv c 3x3 x(n)\n"} {
+	for _, src := range []string{"", "\n", "# c", "# c\n\n", "  ", "input 8x8x3", "input 8x8x3\nrelu # c", "relu -> . 3", "relu\n-> relu x3 -> conv c 3x3 x(n)\n",
+		"(conv 64 3x3 p1 -> relu) x3", "(relu)", "(\nrelu\n-> relu\n) x2", "lbl: (relu -> relu) x(n)", "() x3", "(relu -> ) x3",
+		"if s == 1 and in.c == c { relu }", "if not (a < 2 or b >= 3) { relu -> relu }", "if s { relu }", "if { relu }", "if",
+		"residual if s == 1 { relu }", "residual if (s != 1) { relu } shortcut { relu }", "residual if { relu }",
+		"split { identity | relu }", "split {\nidentity\n| relu\n}", "split { relu }", "scale { gap -> conv (in.c/4) 1x1 -> relu }",
+		"conv (in.c * t) 1x1 nobias", "conv in.c 1x1", "conv (a == b) 3x3", "x3.c", "a.b: relu", "relu in.c.d", "if a = b { relu }",
+		"if a => b { relu }", "conv (a <= -b) 3x3 -> if a>b{relu}", "block b(c) { if in.h > 1 { maxpool 2 } }"} {
 		sameParse(t, "case.cnn", []byte(src))
 	}
 }

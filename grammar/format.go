@@ -186,7 +186,7 @@ func (p *printer) element(e *Element, indent string) {
 	case e.Concat != nil:
 		c := e.Concat
 		if c.Open == "" {
-			p.w("concat { ")
+			p.w(c.Word + " { ")
 			p.chain(c.First, indent)
 			for _, b := range c.Branches {
 				if b.Before != "" || b.After != "" {
@@ -205,7 +205,7 @@ func (p *printer) element(e *Element, indent string) {
 			}
 			break
 		}
-		p.w("concat {")
+		p.w(c.Word + " {")
 		p.brk(c.Open, indent+"  ", false)
 		p.w(indent + "  ")
 		p.chain(c.First, indent+"  ")
@@ -219,11 +219,44 @@ func (p *printer) element(e *Element, indent string) {
 	case e.Residual != nil:
 		r := e.Residual
 		p.w("residual ")
+		if r.If != nil {
+			p.w("if ")
+			p.cond(r.If)
+			p.w(" ")
+		}
 		p.braced(r.Open, r.Body, r.Close, indent)
 		if r.Shortcut != nil {
 			p.w(" shortcut ")
 			p.braced(r.Shortcut.Open, r.Shortcut.Chain, r.Shortcut.Close, indent)
 		}
+	case e.Scale != nil:
+		p.w("scale ")
+		b := e.Scale.Body
+		p.braced(b.Open, b.Chain, b.Close, indent)
+	case e.If != nil:
+		p.w("if ")
+		p.cond(e.If.Cond)
+		p.w(" ")
+		b := e.If.Body
+		p.braced(b.Open, b.Chain, b.Close, indent)
+	case e.Group != nil:
+		g := e.Group
+		if g.Open == "" {
+			p.w("(")
+			p.chain(g.Chain, indent+"  ")
+			if g.Close != "" {
+				p.brk(g.Close, indent+"  ", true)
+				p.w(indent)
+			}
+			p.w(")")
+			break
+		}
+		p.w("(")
+		p.brk(g.Open, indent+"  ", false)
+		p.w(indent + "  ")
+		p.chain(g.Chain, indent+"  ")
+		p.brk(g.Close, indent+"  ", true)
+		p.w(indent + ")")
 	case e.Aux != nil:
 		p.w("aux ")
 		if e.Aux.Weight != nil {
@@ -306,7 +339,36 @@ func (p *printer) factor(f *Factor) {
 		p.w(*f.Ident)
 	case f.Sub != nil:
 		p.w("(")
-		p.expr(f.Sub)
+		p.cond(f.Sub)
 		p.w(")")
+	}
+}
+
+// cond prints a condition: one space around the comparisons and the
+// logical words, none inside the expressions (`s == 1 and in.c == c`).
+func (p *printer) cond(c *Cond) {
+	p.conj(c.Left)
+	for _, x := range c.Rest {
+		p.w(" or ")
+		p.conj(x)
+	}
+}
+
+func (p *printer) conj(c *Conj) {
+	p.neg(c.Left)
+	for _, x := range c.Rest {
+		p.w(" and ")
+		p.neg(x)
+	}
+}
+
+func (p *printer) neg(n *Neg) {
+	if n.Not {
+		p.w("not ")
+	}
+	p.expr(n.Cmp.Left)
+	if n.Cmp.Op != nil {
+		p.w(" " + *n.Cmp.Op + " ")
+		p.expr(n.Cmp.Right)
 	}
 }

@@ -41,6 +41,13 @@ func TestFormatCanonical(t *testing.T) {
 		{"residual{conv 4 3x3 p1}shortcut{conv 4 1x1}\n", "residual { conv 4 3x3 p1 } shortcut { conv 4 1x1 }\n"},
 		{"aux weight 0.3{fc 10}\n", "aux weight 0.3 { fc 10 }\n"},
 		{"conv (c+1) 3x3 x(n-1)\n", "conv (c+1) 3x3 x(n-1)\n"},
+		{"(conv 64 3x3 p1->relu)x3\n", "(conv 64 3x3 p1 -> relu) x3\n"},
+		{"(\nconv 64 3x3 p1\n->relu\n)x3\n", "(\n  conv 64 3x3 p1\n  -> relu\n) x3\n"},
+		{"if s==1 and not in.c>=c or (a<b){relu}\n", "if s == 1 and not in.c >= c or (a < b) { relu }\n"},
+		{"residual if s==1{conv 4 3x3 p1}\n", "residual if s == 1 { conv 4 3x3 p1 }\n"},
+		{"split{identity|relu}\n", "split { identity | relu }\n"},
+		{"scale{gap->conv (in.c/4) 1x1->relu}\n", "scale { gap -> conv (in.c/4) 1x1 -> relu }\n"},
+		{"block b(c,t){conv (in.c*t) 1x1}\n", "block b(c, t) {\n  conv (in.c*t) 1x1\n}\n"},
 	} {
 		f, err := Parse("t.cnn", []byte(tc.in))
 		if err != nil {

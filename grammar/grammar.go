@@ -25,9 +25,11 @@ var Rules = []lexer.SimpleRule{
 	{Name: "Size", Pattern: `[0-9]+(x[0-9]+)+`},
 	{Name: "Number", Pattern: `([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?`},
 	{Name: "Repeat", Pattern: `x[0-9]+\b`},
+	{Name: "Field", Pattern: `[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*`},
 	{Name: "Call", Pattern: `[A-Za-z_][A-Za-z0-9_]*\(`},
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
 	{Name: "Arrow", Pattern: `->`},
+	{Name: "Cmp", Pattern: `[=!<>]=|[<>]`},
 	{Name: "Punct", Pattern: `[-+*/(){}|,:]`},
 }
 
@@ -125,16 +127,22 @@ type Element struct {
 	Concat   *Concat   `parser:"( @@"`
 	Residual *Residual `parser:"| @@"`
 	Aux      *Aux      `parser:"| @@"`
+	Scale    *Scale    `parser:"| @@"`
+	If       *If       `parser:"| @@"`
+	Group    *Group    `parser:"| @@"`
 	Call     *Call     `parser:"| @@"`
 	Layer    *Layer    `parser:"| @@ )"`
 	Repeat   *Repeat   `parser:"@@?"`
 }
 
 // Concat is `concat { chain | chain ... }`: parallel branches joined by
-// depth concatenation.
+// depth concatenation; or `split { chain | chain ... }`: the input's
+// channels split into equal parts, branch i on part i, joined by depth
+// concatenation.
 type Concat struct {
 	Pos      lexer.Position
-	Open     string    `parser:"'concat' '{' @NL?"`
+	Word     string    `parser:"@( 'concat' | 'split' )"`
+	Open     string    `parser:"'{' @NL?"`
 	First    *Chain    `parser:"@@"`
 	Branches []*Branch `parser:"@@*"`
 	Close    string    `parser:"@NL? '}'"`
@@ -148,10 +156,12 @@ type Branch struct {
 	Chain  *Chain `parser:"@@"`
 }
 
-// Residual is `residual { body } [shortcut { chain }]`: h(x) = f(x) + x.
+// Residual is `residual [if COND] { body } [shortcut { chain }]`:
+// h(x) = f(x) + x; with a condition that is false, the body alone.
 type Residual struct {
 	Pos      lexer.Position
-	Open     string  `parser:"'residual' '{' @NL?"`
+	If       *Cond   `parser:"'residual' ( 'if' @@ )?"`
+	Open     string  `parser:"'{' @NL?"`
 	Body     *Chain  `parser:"@@"`
 	Close    string  `parser:"@NL? '}'"`
 	Shortcut *Braced `parser:"( 'shortcut' @@ )?"`
@@ -171,6 +181,28 @@ type Aux struct {
 	Tokens []lexer.Token
 	Weight *Expr   `parser:"'aux' ( 'weight' @@ )?"`
 	Head   *Braced `parser:"@@"`
+}
+
+// Scale is `scale { chain }`: the input multiplied, channel by channel,
+// by the chain's 1x1xC output (squeeze-and-excitation).
+type Scale struct {
+	Pos  lexer.Position
+	Body *Braced `parser:"'scale' @@"`
+}
+
+// If is `if COND { chain }`: the chain when COND holds, nothing otherwise.
+type If struct {
+	Pos  lexer.Position
+	Cond *Cond   `parser:"'if' @@"`
+	Body *Braced `parser:"@@"`
+}
+
+// Group is `( chain )`: a sub-chain, to repeat it as one element.
+type Group struct {
+	Pos   lexer.Position
+	Open  string `parser:"'(' @NL?"`
+	Chain *Chain `parser:"@@"`
+	Close string `parser:"@NL? ')'"`
 }
 
 // Call is a block call `name(arg, ...)`.
@@ -242,14 +274,44 @@ type OpFactor struct {
 	Factor *Factor `parser:"@@"`
 }
 
-// Factor is a number, a name or a parenthesised expression, optionally
-// negated.
+// Factor is a number, a name (`c`, or a field such as `in.c`) or a
+// parenthesised expression or condition, optionally negated.
 type Factor struct {
 	Pos    lexer.Position
 	Neg    bool    `parser:"@'-'?"`
 	Number *string `parser:"( @Number"`
-	Ident  *string `parser:"| @Ident"`
-	Sub    *Expr   `parser:"| '(' @@ ')' )"`
+	Ident  *string `parser:"| @( Ident | Field )"`
+	Sub    *Cond   `parser:"| '(' @@ ')' )"`
+}
+
+// Cond is a condition, `a or b`; without a logical operator or a
+// comparison it is an expression. Conditions are evaluated when the
+// network is resolved: `if s == 1 and in.c == c { ... }`.
+type Cond struct {
+	Pos    lexer.Position
+	Tokens []lexer.Token
+	Left   *Conj   `parser:"@@"`
+	Rest   []*Conj `parser:"( 'or' @@ )*"`
+}
+
+// Conj is `a and b`.
+type Conj struct {
+	Left *Neg   `parser:"@@"`
+	Rest []*Neg `parser:"( 'and' @@ )*"`
+}
+
+// Neg is a comparison, optionally negated: `not a == b`.
+type Neg struct {
+	Pos lexer.Position
+	Not bool `parser:"@'not'?"`
+	Cmp *Cmp `parser:"@@"`
+}
+
+// Cmp is an expression, or a comparison of two: `a <= b`.
+type Cmp struct {
+	Left  *Expr   `parser:"@@"`
+	Op    *string `parser:"( @Cmp"`
+	Right *Expr   `parser:"  @@ )?"`
 }
 
 // CallName is a name written directly before "(": a block, a block call, a

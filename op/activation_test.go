@@ -21,6 +21,7 @@ func TestInPlaceKeepsSigns(t *testing.T) {
 		"dropout":  "zeroes a value (and its gradient) or scales it by 1/(1-P) > 0",
 		"droppath": "zeroes an image (and its gradient) or scales it by 1/(1-P) > 0, as dropout",
 		"softmax":  "Final: training computes it with the loss, which writes apart from a ReadsOutput buffer",
+		"identity": "writes nothing: its output is its input",
 	}
 	x := []float32{-1000, -7, -6, -3, -1, -1e-30, 0, 1e-30, 1e-3, 1, 3, 5.999, 6, 7, 1000}
 	for _, k := range kinds {

@@ -50,22 +50,32 @@ func (g *GAP) Backward(e Emitter) []Code {
 	return []Code{g.geometry(e).Dot("Backward").Call(e.N(), e.DOut(), e.DIn(0))}
 }
 
-// Concat joins its inputs along the channels (`concat { a | b | ... }`).
-// Runtime: one rt.Concat per input.
-type Concat struct{}
+// Concat joins its inputs along the channels (`concat { a | b | ... }`;
+// Split: the join of a `split { a | b | ... }`). Runtime: one rt.Concat
+// per input.
+type Concat struct{ Split bool }
 
 var concatKind = Kind{Word: "concat"}
 
-func (c *Concat) Kind() *Kind    { return &concatKind }
-func (c *Concat) String() string { return "concat" }
+func (c *Concat) Kind() *Kind { return &concatKind }
+func (c *Concat) String() string {
+	if c.Split {
+		return "concat split"
+	}
+	return "concat"
+}
 
 func (c *Concat) Shape(ck Checker, in []Shape) (Shape, bool) {
 	out := Shape{H: in[0].H, W: in[0].W}
 	ok := true
 	for i, s := range in {
 		if s.H != out.H || s.W != out.W {
+			word := "concat"
+			if c.Split {
+				word = "split"
+			}
 			ck.Errorf("branches must agree in height and width: check their strides and padding (3x3 needs p1 and 5x5 needs p2 to keep the size)",
-				"concat: branch %d gives %s but branch 1 gives %s", i+1, s, in[0])
+				"%s: branch %d gives %s but branch 1 gives %s", word, i+1, s, in[0])
 			ok = false
 		}
 		out.C += s.C

@@ -97,6 +97,12 @@ type Kind struct {
 	// Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and LocalResponseNorm
 	// require: refused after a flat vector (conv, maxpool, avgpool, gap, lrn).
 	NeedsMap bool
+	// View: its output is its input (identity): the plan always aliases
+	// it, whatever else reads its input.
+	View bool
+	// FirstMap: its first input must be a feature map and gives its
+	// output's form; the others may be vectors (scale's factors).
+	FirstMap bool
 }
 
 // State is what an op's forward keeps for its backward, per image (Saved
@@ -134,6 +140,7 @@ var kinds = []*Kind{
 	&dropoutKind, &fcKind, &softmaxKind,
 	&layernormKind, &layerscaleKind, &droppathKind, &shuffleKind,
 	&relu6Kind, &sigmoidKind, &tanhKind, &siluKind, &geluKind, &hardswishKind, &hardsigmoidKind,
+	&identityKind,
 }
 
 // Lookup returns the kind of a layer word, or nil.
