@@ -170,9 +170,15 @@ func (r *resolver) truth(sc *scope, first *grammar.Neg, eval func() (float64, bo
 
 func (r *resolver) neg(sc *scope, n *grammar.Neg) (v float64, isCond, ok bool) {
 	c := n.Cmp
-	a, ok := r.eval(sc, c.Left)
-	isCond = c.Op != nil
-	if isCond {
+	var a float64
+	if sub := bareSub(c.Left); c.Op == nil && sub != nil {
+		// A parenthesised condition: (a or b) and c.
+		a, isCond, ok = r.cond(sc, sub)
+	} else {
+		a, ok = r.eval(sc, c.Left)
+	}
+	if c.Op != nil {
+		isCond = true
 		b, ok2 := r.eval(sc, c.Right)
 		ok = ok && ok2
 		var yes bool
@@ -201,6 +207,15 @@ func (r *resolver) neg(sc *scope, n *grammar.Neg) (v float64, isCond, ok bool) {
 		a = b2f(a == 0)
 	}
 	return a, isCond, ok
+}
+
+// bareSub returns the parenthesised condition or expression that e is,
+// or nil.
+func bareSub(e *grammar.Expr) *grammar.Cond {
+	if len(e.Rest) > 0 || len(e.Left.Rest) > 0 || e.Left.Left.Neg {
+		return nil
+	}
+	return e.Left.Left.Sub
 }
 
 func b2f(b bool) float64 {

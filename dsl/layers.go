@@ -61,7 +61,7 @@ func (r *resolver) args(sc *scope, word string, as []*grammar.Arg) []arg {
 				break
 			}
 			id := bareIdent(e)
-			if id == "" || hasName(sc, id) {
+			if id == "" || hasName(sc, id) || strings.Contains(id, ".") { // in.c is a number
 				x.kind = argNum
 				x.num, x.ok = r.eval(sc, e)
 				break
