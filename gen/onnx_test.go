@@ -12,6 +12,7 @@ import (
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_act"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_alexnet"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_inception"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_lang"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_misc"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_norm"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_resnet"
@@ -36,6 +37,7 @@ func TestONNXRuntime(t *testing.T) {
 		{"../testdata/nets/mini_alexnet.cnn", mini_alexnet.New(3, 1).Net},
 		{"../testdata/nets/mini_inception.cnn", mini_inception.New(3, 1).Net},
 		{"../testdata/nets/mini_misc.cnn", mini_misc.New(3, 1).Net},
+		{"../testdata/nets/mini_lang.cnn", mini_lang.New(3, 1).Net},
 		{"../testdata/nets/mini_resnet.cnn", mini_resnet.New(3, 1).Net},
 		{"../testdata/nets/mini_norm.cnn", mini_norm.New(3, 1).Net},
 		{"../testdata/nets/mini_act.cnn", mini_act.New(3, 1).Net},
