@@ -315,8 +315,11 @@ func describeUnexpected(ut *participle.UnexpectedTokenError, src []byte) (msg, h
 		hint = "a { } body needs at least one layer"
 	case tok.Value == "|":
 		hint = "concat { a | b } separates its branches with |, and every branch needs at least one layer"
-	case tok.Value == "(" && (before == 0 || before == '>' || before == '{' || before == '|' || before == '\n' || before == ':'):
-		hint = "a chain cannot be grouped in parentheses; to repeat a part of a chain, make it a block and repeat the call: block pair() { a -> b } then pair() x3"
+	case tok.Value == ")" && before == '(':
+		hint = "a group ( ... ) holds a chain of at least one layer, for example (conv 64 3x3 p1 -> relu) x3"
+	case keywordCall(src, tok.Pos.Offset) != "":
+		w := keywordCall(src, tok.Pos.Offset)
+		hint = fmt.Sprintf("write a space between %s and \"(\": %s( reads as a block call", w, w)
 	case tok.Value == ":" && keywordArgs[keyBefore(src, tok.Pos.Offset)] != "":
 		hint = keywordHint(src, tok.Pos.Offset)
 	case tok.Value == "x" || tok.Value == "X":
@@ -328,6 +331,26 @@ func describeUnexpected(ut *participle.UnexpectedTokenError, src []byte) (msg, h
 }
 
 var repeatUpper = regexp.MustCompile(`^X[0-9]+$`)
+
+var keywordParen = regexp.MustCompile(`(^|[^A-Za-z0-9_.])(if|not|and|or)\($`)
+
+// keywordCall returns the logical word written right before a "(" (if(,
+// not() on the line before offset, if any: the lexer reads it as a call.
+func keywordCall(src []byte, offset int) string {
+	if offset > len(src) {
+		offset = len(src)
+	}
+	line := src[:offset]
+	if i := bytes.LastIndexByte(line, '\n'); i >= 0 {
+		line = line[i+1:]
+	}
+	for i := len(line); i > 0; i-- {
+		if m := keywordParen.FindSubmatch(line[:i]); m != nil {
+			return string(m[2])
+		}
+	}
+	return ""
+}
 
 func keyBefore(src []byte, offset int) string {
 	k, _ := keywordAt(src, offset)

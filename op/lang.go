@@ -39,7 +39,7 @@ func (s *Slice) String() string { return fmt.Sprintf("slice %d/%d", s.Part+1, s.
 func (s *Slice) Shape(c Checker, in []Shape) (Shape, bool) {
 	if in[0].C%s.Parts != 0 {
 		if s.Part == 0 {
-			c.Errorf(fmt.Sprintf("each branch of a split gets an equal part of the channels: give the input a multiple of %d channels, or write %d branches", s.Parts, s.Parts),
+			c.Errorf(fmt.Sprintf("each branch of a split gets an equal part of the channels: give the input a multiple of %d channels, or write as many branches as divide %d", s.Parts, in[0].C),
 				"split: the input's %d channels do not split into %d equal parts", in[0].C, s.Parts)
 		}
 		return in[0], false
