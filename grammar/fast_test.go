@@ -11,7 +11,7 @@ import (
 // corpus is every .cnn file of the repository.
 func corpus(t testing.TB) map[string][]byte {
 	files := map[string][]byte{}
-	for _, pattern := range []string{"../networks/*.cnn", "../testdata/nets/*.cnn", "../cmd/cnnc/testdata/errors/*.cnn", "../examples/*/*.cnn", "../bench/nets/*.cnn"} {
+	for _, pattern := range []string{"../networks/*.cnn", "../testdata/nets/*.cnn", "../testdata/lang/*.cnn", "../cmd/cnnc/testdata/errors/*.cnn", "../examples/*/*.cnn", "../bench/nets/*.cnn"} {
 		paths, _ := filepath.Glob(pattern)
 		for _, path := range paths {
 			src, err := os.ReadFile(path)
