@@ -146,3 +146,36 @@ func BenchmarkScale(b *testing.B) {
 		}
 	})
 }
+
+// TestGoldenSplitScale: the channel split (x.chunk(3, dim=1)) and the
+// per-channel scale (x * f[:, :, None, None]) against PyTorch, forward and
+// backward, fast and reference kernels.
+func TestGoldenSplitScale(t *testing.T) {
+	g := loadGolden(t)
+	x := g.get("split.x")
+	dx := make([]float32, len(x))
+	for k := 0; k < 3; k++ {
+		s := Slice{C: 2, Total: 6, Off: 2 * k, HW: 12}
+		y := make([]float32, 2*2*12)
+		s.Forward(2, x, y)
+		g.cmp(fmt.Sprintf("split.y%d", k), y)
+		s.Backward(2, g.get(fmt.Sprintf("split.dy%d", k)), dx)
+	}
+	g.cmp("split.dx", dx)
+
+	sc := Scale{C: 4, HW: 15}
+	xs, f, dy := g.get("scale.x"), g.get("scale.f"), g.get("scale.dy")
+	for _, ref := range []bool{false, true} {
+		y, dxs, df := make([]float32, len(xs)), make([]float32, len(xs)), make([]float32, len(f))
+		if ref {
+			sc.ForwardRef(2, xs, f, y)
+			sc.BackwardRef(2, xs, f, dy, dxs, df)
+		} else {
+			sc.Forward(2, xs, f, y)
+			sc.Backward(2, xs, f, dy, dxs, df)
+		}
+		g.cmp("scale.y", y)
+		g.cmp("scale.dx", dxs)
+		g.cmp("scale.df", df)
+	}
+}

@@ -312,6 +312,30 @@ def activations():
 
 activations()
 
+
+# ---- the language after 2015 (split, scale): helper h12lang ----
+# split { a | b | c }: x.chunk(3, dim=1), each part's gradient scattered
+# back into dx
+torch.manual_seed(120)
+x = rand(2, 6, 3, 4).requires_grad_()
+parts = x.chunk(3, dim=1)
+put("split.x", x)
+loss = 0
+for k, y in enumerate(parts):
+    dy = rand(*y.shape)
+    put("split.y%d" % k, y); put("split.dy%d" % k, dy)
+    loss = loss + (y * dy).sum()
+grads(loss, [("split.dx", x)])
+# scale { ... }: x * f[:, :, None, None] (squeeze-and-excitation)
+torch.manual_seed(121)
+x = rand(2, 4, 3, 5).requires_grad_()
+f = rand(2, 4).requires_grad_()
+y = x * f[:, :, None, None]
+dy = rand(*y.shape)
+put("scale.x", x); put("scale.f", f); put("scale.y", y); put("scale.dy", dy)
+grads((y * dy).sum(), [("scale.dx", x), ("scale.df", f)])
+# ---- end h12lang ----
+
 # write
 manifest, off = [], 0
 with open("data.bin", "wb") as f:
