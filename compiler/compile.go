@@ -119,6 +119,9 @@ func (c *checker) node(n *dsl.Node) {
 			return
 		}
 	}
+	if s, ok := n.Op.(*op.Slice); ok && s.Part > 0 && fc != nil {
+		return // the first part of the split reports it
+	}
 	if fc != nil && n.Op.Kind().NeedsMap {
 		c.errorf(n, flatHint, "%s: needs a feature map, but its input is the flat output of %s", n.Text, fc.Node.Text)
 		c.noteFC(fc)

@@ -315,6 +315,10 @@ func describeUnexpected(ut *participle.UnexpectedTokenError, src []byte) (msg, h
 		hint = "a { } body needs at least one layer"
 	case tok.Value == "|":
 		hint = "concat { a | b } separates its branches with |, and every branch needs at least one layer"
+	case tok.Value == "{" && keyBeforeIs(src, tok.Pos.Offset, "if"):
+		hint = "if needs a condition: if s == 1 { ... }"
+	case comparison[tok.Value]:
+		hint = "a comparison stands only in a condition, after if or residual if, and does not chain: write a < b and b < c"
 	case tok.Value == ")" && before == '(':
 		hint = "a group ( ... ) holds a chain of at least one layer, for example (conv 64 3x3 p1 -> relu) x3"
 	case keywordCall(src, tok.Pos.Offset) != "":
@@ -331,6 +335,17 @@ func describeUnexpected(ut *participle.UnexpectedTokenError, src []byte) (msg, h
 }
 
 var repeatUpper = regexp.MustCompile(`^X[0-9]+$`)
+
+var comparison = map[string]bool{"==": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true}
+
+// keyBeforeIs reports whether the word before offset is word.
+func keyBeforeIs(src []byte, offset int, word string) bool {
+	if offset > len(src) {
+		offset = len(src)
+	}
+	b := bytes.TrimRight(src[:offset], " \t")
+	return bytes.HasSuffix(b, []byte(word)) && (len(b) == len(word) || !isWordByte(b[len(b)-len(word)-1]) && b[len(b)-len(word)-1] != '.')
+}
 
 var keywordParen = regexp.MustCompile(`(^|[^A-Za-z0-9_.])(if|not|and|or)\($`)
 

@@ -290,8 +290,9 @@ func (r *resolver) shape(n *Node) (op.Shape, bool) {
 			ins = append(ins, r.shapes[in.ID].s)
 		}
 		var s shapeOf
+		in, isInput := x.Op.(*op.Input)
 		switch add, isAdd := x.Op.(*op.Add); {
-		case !good:
+		case !good || isInput && in.Dims == (op.Shape{}): // no input line
 		case isAdd && add.Implied && len(ins) == 2 && ins[0] != ins[1]:
 			s = shapeOf{ins[0], true} // the compiler projects the shortcut
 		default:
