@@ -347,10 +347,11 @@ func keyBeforeIs(src []byte, offset int, word string) bool {
 	return bytes.HasSuffix(b, []byte(word)) && (len(b) == len(word) || !isWordByte(b[len(b)-len(word)-1]) && b[len(b)-len(word)-1] != '.')
 }
 
-var keywordParen = regexp.MustCompile(`(^|[^A-Za-z0-9_.])(if|not|and|or)\($`)
+var keywordParen = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.])(if|not|and|or)\(`)
 
-// keywordCall returns the logical word written right before a "(" (if(,
-// not() on the line before offset, if any: the lexer reads it as a call.
+// keywordCall returns the last logical word written right before a "("
+// (if(, not() on the line before offset, if any: the lexer reads it as a
+// call.
 func keywordCall(src []byte, offset int) string {
 	if offset > len(src) {
 		offset = len(src)
@@ -359,10 +360,8 @@ func keywordCall(src []byte, offset int) string {
 	if i := bytes.LastIndexByte(line, '\n'); i >= 0 {
 		line = line[i+1:]
 	}
-	for i := len(line); i > 0; i-- {
-		if m := keywordParen.FindSubmatch(line[:i]); m != nil {
-			return string(m[2])
-		}
+	if ms := keywordParen.FindAllSubmatch(line, -1); len(ms) > 0 {
+		return string(ms[len(ms)-1][1])
 	}
 	return ""
 }
