@@ -218,10 +218,13 @@ func bracketError(b *grammar.Bracket, parse *Error) *Error {
 	}
 	var e *Error
 	switch {
-	case b.Close == nil && b.Open.Value == "{":
+	case b.Close == nil && (b.Open.Value == "{" || b.What == "group"):
 		e = &Error{Pos: b.Open.Pos, End: tokEnd(b.Open),
 			Msg:  fmt.Sprintf("syntax error: the %s is never closed", what),
 			Hint: "close it with \"}\" after the last layer of the body"}
+		if b.What == "group" {
+			e.Hint = "close it with \")\" after the last layer of the group"
+		}
 		if b.What == "train" {
 			e.Hint = "close it with \"}\" on the line after the last setting"
 		}

@@ -12,13 +12,14 @@ import (
 // "b(" or "s(") and Close the closing one; one of them is nil:
 //
 //   - Open without Close: the bracket is never closed (a "(" must close on
-//     its own line, a "{" before the end of the file);
+//     its own line, a "{" or the "(" of a group before the end of the file);
 //   - Close without Open: a closing bracket with nothing open;
 //   - both: a closing bracket of the other kind, "(" ... "}".
 type Bracket struct {
 	Open, Close *lexer.Token
 	// What names the construct Open belongs to: "block b", "concat",
-	// "residual", "shortcut", "aux", "train", "call b(", "flag s(" or "".
+	// "residual", "shortcut", "aux", "train", "split", "scale", "if",
+	// "group" (a "(" that starts an element), "call b(", "flag s(" or "".
 	What string
 }
 
@@ -74,8 +75,15 @@ func Brackets(filename string, src []byte, at int) *Bracket {
 			stack = append(stack, open{t, what})
 		case t.Type == punct && (t.Value == "(" || t.Value == "{"):
 			what := ""
-			if t.Value == "{" {
+			prev := ""
+			if len(toks) > 0 {
+				prev = toks[len(toks)-1].Value
+			}
+			switch {
+			case t.Value == "{":
 				what = opener(toks)
+			case prev == "" || prev == "->" || prev == "{" || prev == "|" || prev == ":" || prev == "(" && len(stack) > 0 && stack[len(stack)-1].what == "group":
+				what = "group" // (a -> b) x3, which may span lines as a { } body
 			}
 			stack = append(stack, open{t, what})
 		case t.Type == punct && (t.Value == ")" || t.Value == "}"):
@@ -110,7 +118,7 @@ func firstParen(stack []open) int {
 	line := stack[len(stack)-1].tok.Pos.Line
 	first := -1
 	for i := len(stack) - 1; i >= 0 && stack[i].tok.Pos.Line == line; i-- {
-		if stack[i].tok.Value != "{" {
+		if stack[i].tok.Value != "{" && stack[i].what != "group" {
 			first = i
 		}
 	}
@@ -128,7 +136,12 @@ type open struct {
 func opener(toks []lexer.Token) string {
 	for i := len(toks) - 1; i >= 0; i-- {
 		switch v := toks[i].Value; v {
-		case "concat", "residual", "shortcut", "aux", "train":
+		case "concat", "residual", "shortcut", "aux", "train", "split", "scale":
+			return v
+		case "if":
+			if i > 0 && toks[i-1].Value == "residual" {
+				return "residual"
+			}
 			return v
 		case "block":
 			if i+1 < len(toks) {
