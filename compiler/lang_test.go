@@ -140,3 +140,28 @@ func TestIdentityAlias(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityProbs: the loss's probabilities do not overwrite a buffer an
+// identity shares with another reader (here the aux head's input).
+func TestIdentityProbs(t *testing.T) {
+	for _, c := range []struct {
+		src   string
+		apart bool
+	}{
+		{"input 4x4x2\nconv 2 1x1 -> gap -> fc 3 -> identity", false},
+		{"input 4x4x2\nconv 2 1x1 -> gap -> fc 3 -> aux { fc 3 } -> identity", true},
+	} {
+		m, errs := CompileSource("t.cnn", []byte(c.src))
+		if len(errs) > 0 {
+			t.Fatal(errs.Render([]byte(c.src)))
+		}
+		p := NewPlan(m)
+		out := p.Steps[len(p.Steps)-1]
+		if _, ok := out.Op.(*op.Identity); !ok {
+			t.Fatalf("%q: the last step is %s", c.src, out.Op)
+		}
+		if apart := out.Probs != out.Out; apart != c.apart {
+			t.Errorf("%q: probabilities apart %v (probs %v, output %v), want %v", c.src, apart, out.Probs, out.Out, c.apart)
+		}
+	}
+}

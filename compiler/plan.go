@@ -256,7 +256,9 @@ func (p *Plan) probs() {
 		s.Probs = s.Out
 		for b := s; ; b = b.In[0] {
 			k := b.Op.Kind()
-			if (k.KeepsOutput || k.ReadsOutput) && !(b == s && k.Final) {
+			// A buffer an identity shares with other readers (an aux
+			// head's input, a branch's) keeps its values too.
+			if (k.KeepsOutput || k.ReadsOutput) && !(b == s && k.Final) || b != s && len(b.Users) > 1 {
 				s.Probs = Buf{Off: p.Train, Size: size(s.L.Out)}
 				p.Train += s.Probs.Size
 				break
