@@ -139,7 +139,67 @@ type elem struct {
 	body   []*elem // residual
 	short  []*elem // residual's written shortcut, or nil
 	aux    []*elem
-	weight expr // aux weight, or nil
+	weight expr      // aux weight, or nil
+	group  []*elem   // ( chain )
+	split  [][]*elem // split { a | b }
+	scale  []*elem   // scale { chain }
+	ifBody []*elem   // if cond { chain }
+	cond   *cond     // if's condition, or residual if's
+}
+
+// cond is a condition: a comparison, or two joined by and / or, perhaps
+// negated or parenthesised.
+type cond struct {
+	a, b  expr   // a comparison's sides
+	cmp   string // "==", "<" ...
+	l, r  *cond  // and / or
+	logic string // "and", "or"
+	not   bool
+	paren bool
+}
+
+func (c *cond) eval(e env) bool {
+	var v bool
+	switch {
+	case c.logic == "and":
+		v = c.l.eval(e) && c.r.eval(e)
+	case c.logic == "or":
+		v = c.l.eval(e) || c.r.eval(e)
+	default:
+		x, y := c.a.eval(e), c.b.eval(e)
+		switch c.cmp {
+		case "==":
+			v = x == y
+		case "!=":
+			v = x != y
+		case "<":
+			v = x < y
+		case "<=":
+			v = x <= y
+		case ">":
+			v = x > y
+		default:
+			v = x >= y
+		}
+	}
+	return v != c.not
+}
+
+func (c *cond) text() string {
+	var s string
+	switch {
+	case c.logic != "":
+		s = c.l.text() + " " + c.logic + " " + c.r.text()
+	default:
+		s = c.a.text() + " " + c.cmp + " " + c.b.text()
+	}
+	if c.paren || c.not && c.logic != "" {
+		s = "(" + s + ")"
+	}
+	if c.not {
+		s = "not " + s
+	}
+	return s
 }
 
 type call struct {

@@ -2,7 +2,9 @@
 // construction, for fuzzing the compiler beyond what random bytes reach:
 // block definitions with parameters and arithmetic in their arguments,
 // calls, repetition, labels, concat, residuals with an implied or a written
-// shortcut, aux heads, a train section and comments, laid out with varied
+// shortcut, aux heads, groups, identity, if and residual if with their
+// conditions, split, scale, in.c, in.h and in.w, a train section and
+// comments, laid out with varied
 // whitespace and line breaks. Every shape is tracked as the program is built
 // (PyTorch's rules, as docs/language.md states them), and a candidate element
 // that would be invalid is drawn again.
@@ -198,11 +200,8 @@ func (g *gen) register(e *elem) {
 				walk(e.call.b.body)
 				g.blocks = append(g.blocks, e.call.b)
 			}
-			walk(e.body)
-			walk(e.short)
-			walk(e.aux)
-			for _, br := range e.concat {
-				walk(br)
+			for _, ch := range e.children() {
+				walk(ch)
 			}
 		}
 	}
@@ -221,11 +220,8 @@ func (g *gen) reachable(chain []*elem) []*block {
 				seen[e.call.b] = true
 				walk(e.call.b.body)
 			}
-			walk(e.body)
-			walk(e.short)
-			walk(e.aux)
-			for _, br := range e.concat {
-				walk(br)
+			for _, ch := range e.children() {
+				walk(ch)
 			}
 		}
 	}
@@ -279,6 +275,8 @@ func (g *gen) candidate(c *ctx, in shape) *elem {
 		e = g.concat(inner, in)
 	case x < 80:
 		e = g.residual(inner, in)
+	case x < 84:
+		e = g.lang(inner, in)
 	case x < 90 && len(g.blocks) < 4:
 		e = g.newBlock(c, in)
 	case len(g.blocks) > 0:
@@ -439,7 +437,11 @@ func (g *gen) newBlock(c *ctx, in shape) *elem {
 		b.roles = append(b.roles, ro)
 		b.vals = append(b.vals, g.paramValue(ro))
 	}
-	inner := &ctx{en: env{}, params: b.params, roles: b.roles, depth: c.depth + 1}
+	inner := &ctx{en: inEnv(in), params: b.params, roles: b.roles, depth: c.depth + 1}
+	if g.r.IntN(2) == 0 { // in.c, in.h, in.w in the body's arithmetic
+		inner.params = append(append([]string{}, b.params...), "in.c", "in.h", "in.w")
+		inner.roles = append(append([]role{}, b.roles...), roleChannels, roleChannels, roleChannels)
+	}
 	for i, p := range b.params {
 		inner.en[p] = b.vals[i]
 	}

@@ -45,6 +45,8 @@ func (g *gen) layer(c *ctx, in shape) *layer {
 		return &layer{word: "gap"}
 	case x < 81:
 		return &layer{word: "fc", n: g.expr(c, 1+r.IntN(g.cfg.MaxChannels))}
+	case x < 84:
+		return &layer{word: "identity"}
 	}
 	return g.conv(c, in)
 }

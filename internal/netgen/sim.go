@@ -52,7 +52,7 @@ func simLayer(l *layer, en env, in shape) (shape, bool) {
 		return in, false
 	}
 	switch l.word {
-	case "relu", "leakyrelu", "dropout", "bn", "lrn", "softmax":
+	case "relu", "leakyrelu", "dropout", "bn", "lrn", "softmax", "identity":
 		if l.word == "lrn" && l.n != nil {
 			if _, ok := whole(l.n, en, 1, 1<<20); !ok {
 				return in, false
@@ -146,6 +146,11 @@ func sim(chain []*elem, en env, in shape) (out shape, layers int, ok bool) {
 	return out, layers, true
 }
 
+// inEnv is the environment of a block called on in: in.c, in.h, in.w.
+func inEnv(in shape) env {
+	return env{"in.c": float64(in.c), "in.h": float64(in.h), "in.w": float64(in.w)}
+}
+
 func simElem(e *elem, en env, in shape) (shape, int, bool) {
 	times := 1
 	if e.rep != nil {
@@ -172,11 +177,40 @@ func simOnce(e *elem, en env, in shape) (shape, int, bool) {
 		out, ok := simLayer(e.l, en, in)
 		return out, 1, ok
 	case e.call != nil:
-		inner := env{}
+		inner := inEnv(in)
 		for i, a := range e.call.args {
 			inner[e.call.b.params[i]] = a.eval(en)
 		}
 		return sim(e.call.b.body, inner, in)
+	case e.group != nil:
+		return sim(e.group, en, in)
+	case e.ifBody != nil:
+		if !e.cond.eval(en) {
+			return in, 0, true
+		}
+		return sim(e.ifBody, en, in)
+	case e.split != nil:
+		k := len(e.split)
+		if in.flat || k < 2 || in.c%k != 0 {
+			return in, 0, false
+		}
+		part := shape{h: in.h, w: in.w, c: in.c / k}
+		var out shape
+		layers := k + 1
+		for i, br := range e.split {
+			o, n, ok := sim(br, en, part)
+			layers += n
+			if !ok || (i > 0 && (o.h != out.h || o.w != out.w)) {
+				return in, layers, false
+			}
+			out.h, out.w, out.c, out.flat = o.h, o.w, out.c+o.c, out.flat || o.flat
+		}
+		return out, layers, true
+	case e.scale != nil:
+		o, n, ok := sim(e.scale, en, in)
+		return in, n + 1, ok && !in.flat && o.h == 1 && o.w == 1 && o.c == in.c
+	case e.body != nil && e.cond != nil && !e.cond.eval(en):
+		return sim(e.body, en, in)
 	case e.concat != nil:
 		var out shape
 		layers := 1

@@ -189,8 +189,43 @@ func (w *writer) elem(e *elem) {
 		w.depth--
 		w.opt(3)
 		w.tok("}")
+	case e.group != nil:
+		w.tok("(")
+		w.depth++
+		w.opt(6)
+		w.chain(e.group)
+		w.depth--
+		w.opt(6)
+		w.tok(")")
+	case e.ifBody != nil:
+		w.tok("if")
+		w.tok(e.cond.text())
+		w.braced(e.ifBody)
+	case e.scale != nil:
+		w.tok("scale")
+		w.braced(e.scale)
+	case e.split != nil:
+		w.tok("split")
+		w.tok("{")
+		w.depth++
+		w.opt(3)
+		for i, br := range e.split {
+			if i > 0 {
+				w.opt(3)
+				w.tok("|")
+				w.opt(6)
+			}
+			w.chain(br)
+		}
+		w.depth--
+		w.opt(3)
+		w.tok("}")
 	case e.body != nil:
 		w.tok("residual")
+		if e.cond != nil {
+			w.tok("if")
+			w.tok(e.cond.text())
+		}
 		w.braced(e.body)
 		if e.short != nil {
 			w.tok("shortcut")
