@@ -110,7 +110,7 @@ type resolver struct {
 	blocks  map[string]*grammar.Block
 	aborted bool      // a limit was reached: stop expanding
 	calls   int       // block calls expanded
-	shapes  []shapeOf // the shapes of r.net.Nodes[:len(shapes)], for in.c (shape.go)
+	shapes  []shapeOf // the shapes of r.net.Nodes[:len(shapes)], for in.c (lang.go)
 }
 
 // scope is a naming and binding context: the top level, or one block
