@@ -86,6 +86,8 @@ var notImportable = map[string]string{
 func TestZooRoundTrip(t *testing.T) {
 	files, _ := filepath.Glob("../networks/*.cnn")
 	nets, _ := filepath.Glob("../testdata/nets/*.cnn")
+	lang, _ := filepath.Glob("../testdata/lang/*.cnn")
+	nets = append(nets, lang...)
 	for _, file := range append(files, nets...) {
 		big := map[string]bool{"vgg16": true, "vgg19": true, "resnet101": true, "resnet152": true}
 		if big[strings.TrimSuffix(filepath.Base(file), ".cnn")] && os.Getenv("CNNC_LONG") == "" {

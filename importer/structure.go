@@ -110,9 +110,9 @@ func (s *structurer) chain(from, to *node) []*elem {
 			for _, in := range cur.in {
 				e.branches = append(e.branches, s.chain(f, in))
 			}
-			for _, b := range e.branches {
-				if len(b) == 0 {
-					s.fail(cur, "a branch of the concatenation is its input itself (an identity branch), which the language does not write yet")
+			for i, b := range e.branches {
+				if len(b) == 0 { // the input itself: DenseNet's concat { identity | ... }
+					e.branches[i] = []*elem{{layer: &node{kind: kLayer, name: cur.name, opType: "Identity", text: "identity"}}}
 				}
 			}
 			rev = append(rev, e)
