@@ -1,0 +1,368 @@
+package runtime
+
+// The depthwise convolution: a Conv with one filter per input channel
+// (G == C == K, PyTorch's Conv2d(C, C, k, groups=C), the word dwconv).
+// Its products are too thin for the gemm (one row of KH*KW per group), so
+// it runs direct sliding-window kernels on each (image, channel) plane
+// (NCHW), in parallel over the planes, with no scratch and no allocation:
+//
+//	Forward         per output row, the taps of every input row it reads,
+//	                accumulated along the row (the rows with all taps
+//	                inside the input; the edges tap by tap); 3x3 at stride
+//	                1 and 2 with all three rows inside runs one fused
+//	                nine-tap loop (dw3x3s1, dw3x3s2)
+//	BackwardData    stride 1: the forward of the transposed conv (dy
+//	                padded by the dilated kernel less the padding, the
+//	                kernel rotated by 180 degrees), accumulated into dx;
+//	                other strides scatter each dy row into the dx rows it
+//	                came from, tap by tap (three taps fused for 3x3)
+//	BackwardFilter  per channel (over all images, so that no two workers
+//	                write the same weights): each tap's weight gradient is
+//	                a dot product of a dy row with the input row it saw
+//
+// conv_ref.go's reference kernels are their reference (TestDepthwise).
+
+// depthwise reports whether the depthwise kernels run the conv.
+func (c Conv) depthwise() bool { return convDepthwise && c.G == c.C && c.K == c.C }
+
+// dwJob is the parallel body of a depthwise pass; item is a plane (image
+// and channel) for the forward and the input gradient, a channel for the
+// filter gradient.
+type dwJob struct {
+	c      Conv
+	pass   int
+	n      int
+	a, w   []float32 // x (forward, filter) or dy (data); the weights or dw
+	b      []float32 // the bias, or db
+	out    []float32 // y (forward), dx (data), dy (filter)
+	flipOK bool      // data: stride 1, the transposed conv exists
+}
+
+const (
+	dwForward = iota
+	dwData
+	dwFilter
+)
+
+var dwJobs freeList[dwJob]
+
+// maxFlip is the largest kernel (taps) the stride-1 input gradient rotates
+// on the stack; larger ones scatter.
+const maxFlip = 64
+
+func (c Conv) dwRun(pass, n int, a, w, b, out []float32) {
+	if n == 0 {
+		return
+	}
+	items, elems := n*c.C, n*(c.inSize()+c.outSize())
+	if pass == dwFilter {
+		items = c.C
+	}
+	slots := Workers()
+	if elems < minParallelElems {
+		slots = 1
+	}
+	j := dwJobs.get()
+	*j = dwJob{c: c, pass: pass, n: n, a: a, w: w, b: b, out: out,
+		flipOK: c.SH == 1 && c.SW == 1 && c.PH <= c.DH*(c.KH-1) && c.PW <= c.DW*(c.KW-1) && c.KH*c.KW <= maxFlip}
+	parallelFor(items, slots, j)
+	*j = dwJob{}
+	dwJobs.put(j)
+}
+
+func (j *dwJob) run(_, item int) {
+	c := &j.c
+	hw, ohw, kk := c.H*c.W, c.OH*c.OW, c.KH*c.KW
+	switch j.pass {
+	case dwForward:
+		ch := item % c.C
+		var b float32
+		if j.b != nil {
+			b = j.b[ch]
+		}
+		c.dwPlane(j.a[item*hw:(item+1)*hw], j.w[ch*kk:(ch+1)*kk], b, j.out[item*ohw:(item+1)*ohw], false)
+	case dwData:
+		ch := item % c.C
+		dy, w, dx := j.a[item*ohw:(item+1)*ohw], j.w[ch*kk:(ch+1)*kk], j.out[item*hw:(item+1)*hw]
+		if !j.flipOK {
+			c.dwDataPlane(dy, w, dx)
+			return
+		}
+		var wf [maxFlip]float32
+		for t := range kk {
+			wf[t] = w[kk-1-t]
+		}
+		t := c.dwTransposed()
+		t.dwPlane(dy, wf[:kk], 0, dx, true)
+	case dwFilter:
+		ch := item
+		dw := j.w[ch*kk : (ch+1)*kk]
+		for i := 0; i < j.n; i++ {
+			p := i*c.C + ch
+			dy := j.out[p*ohw : (p+1)*ohw]
+			c.dwFilterPlane(j.a[p*hw:(p+1)*hw], dy, dw)
+			if j.b != nil {
+				j.b[ch] += sum32(dy)
+			}
+		}
+	}
+}
+
+// dwTransposed is the geometry of one plane of the stride-1 input
+// gradient as a forward: dy (OHxOW) in, dx (HxW) out, the padding the
+// rest of the dilated kernel.
+func (c *Conv) dwTransposed() Conv {
+	return Conv{C: 1, K: 1, G: 1, H: c.OH, W: c.OW, OH: c.H, OW: c.W, KH: c.KH, KW: c.KW, SH: 1, SW: 1,
+		PH: c.DH*(c.KH-1) - c.PH, PW: c.DW*(c.KW-1) - c.PW, DH: c.DH, DW: c.DW}
+}
+
+// dwInterior returns the outputs [lo, hi) of a row whose taps all fall
+// inside the input row.
+func (c *Conv) dwInterior() (lo, hi int) {
+	lo = min((c.PW+c.SW-1)/c.SW, c.OW)
+	last := c.W - 1 + c.PW - c.DW*(c.KW-1) // the last start inside
+	hi = 0
+	if last >= 0 {
+		hi = min(last/c.SW+1, c.OW)
+	}
+	return lo, max(lo, hi)
+}
+
+// dwPlane computes one plane of the forward: y (OHxOW) = the correlation
+// of x (HxW) with w (KHxKW) plus b, then the ReLU; with acc, y += the
+// correlation (no bias, no ReLU).
+func (c *Conv) dwPlane(x, w []float32, b float32, y []float32, acc bool) {
+	lo, hi := c.dwInterior()
+	fused3 := c.KH == 3 && c.KW == 3 && c.DH == 1 && c.DW == 1 && (c.SW == 1 || c.SW == 2) && hi > lo
+	for oh := 0; oh < c.OH; oh++ {
+		yr := y[oh*c.OW : (oh+1)*c.OW]
+		if !acc {
+			for i := range yr {
+				yr[i] = b
+			}
+		}
+		ih0 := oh*c.SH - c.PH
+		if fused3 && ih0 >= 0 && ih0+2 < c.H {
+			x0 := lo*c.SW - c.PW
+			r0, r1, r2 := x[ih0*c.W+x0:(ih0+1)*c.W], x[(ih0+1)*c.W+x0:(ih0+2)*c.W], x[(ih0+2)*c.W+x0:(ih0+3)*c.W]
+			if c.SW == 1 {
+				dw3x3s1(yr[lo:hi], r0, r1, r2, w)
+			} else {
+				dw3x3s2(yr[lo:hi], r0, r1, r2, w)
+			}
+		} else if hi > lo {
+			for kh := 0; kh < c.KH; kh++ {
+				ih := ih0 + kh*c.DH
+				if ih < 0 || ih >= c.H {
+					continue
+				}
+				xr := x[ih*c.W : (ih+1)*c.W]
+				for kw, wv := range w[kh*c.KW : (kh+1)*c.KW] {
+					start := lo*c.SW - c.PW + kw*c.DW
+					if c.SW == 1 {
+						axpyTo(yr[lo:hi], xr[start:], wv)
+					} else {
+						axpyStrided(yr[lo:hi], xr[start:], c.SW, wv)
+					}
+				}
+			}
+		}
+		// The edges: the outputs whose window hangs over the row's ends.
+		for ow := 0; ow < c.OW; ow++ {
+			if ow == lo {
+				ow = max(hi, lo)
+				if ow >= c.OW {
+					break
+				}
+			}
+			var s float32
+			for kh := 0; kh < c.KH; kh++ {
+				ih := ih0 + kh*c.DH
+				if ih < 0 || ih >= c.H {
+					continue
+				}
+				for kw := 0; kw < c.KW; kw++ {
+					iw := ow*c.SW - c.PW + kw*c.DW
+					if iw >= 0 && iw < c.W {
+						s += w[kh*c.KW+kw] * x[ih*c.W+iw]
+					}
+				}
+			}
+			yr[ow] += s
+		}
+		if c.ReLU && !acc {
+			for i, v := range yr {
+				yr[i] = max(v, 0)
+			}
+		}
+	}
+}
+
+// dwDataPlane adds one plane of the input gradient into dx by scattering
+// each dy row into the input rows its taps read.
+func (c *Conv) dwDataPlane(dy, w, dx []float32) {
+	for oh := 0; oh < c.OH; oh++ {
+		dyr := dy[oh*c.OW : (oh+1)*c.OW]
+		for kh := 0; kh < c.KH; kh++ {
+			ih := oh*c.SH - c.PH + kh*c.DH
+			if ih < 0 || ih >= c.H {
+				continue
+			}
+			dxr := dx[ih*c.W : (ih+1)*c.W]
+			wr := w[kh*c.KW : (kh+1)*c.KW]
+			if c.KW == 3 && c.DW == 1 {
+				lo, hi := c.dwInterior()
+				if hi > lo {
+					scatter3(dxr[lo*c.SW-c.PW:], c.SW, dyr[lo:hi], wr)
+				}
+				for ow := 0; ow < c.OW; ow++ {
+					if ow == lo {
+						ow = hi
+						if ow >= c.OW {
+							break
+						}
+					}
+					for kw, wv := range wr {
+						if iw := ow*c.SW - c.PW + kw; iw >= 0 && iw < c.W {
+							dxr[iw] += wv * dyr[ow]
+						}
+					}
+				}
+				continue
+			}
+			for kw, wv := range wr {
+				lo, hi := c.tapRange(kw)
+				for ow := lo; ow < hi; ow++ {
+					dxr[ow*c.SW-c.PW+kw*c.DW] += wv * dyr[ow]
+				}
+			}
+		}
+	}
+}
+
+// tapRange returns the outputs [lo, hi) of a row for which tap kw falls
+// inside the input row.
+func (c *Conv) tapRange(kw int) (lo, hi int) {
+	off := kw*c.DW - c.PW // the input column of output 0
+	if off < 0 {
+		lo = (-off + c.SW - 1) / c.SW
+	}
+	hi = 0
+	if last := c.W - 1 - off; last >= 0 {
+		hi = last/c.SW + 1
+	}
+	lo, hi = min(lo, c.OW), min(hi, c.OW)
+	return lo, max(lo, hi)
+}
+
+// dwFilterPlane adds one plane's weight gradient into dw (KHxKW): each
+// tap's is the dot product of the dy rows with the input rows it read.
+func (c *Conv) dwFilterPlane(x, dy, dw []float32) {
+	for oh := 0; oh < c.OH; oh++ {
+		dyr := dy[oh*c.OW : (oh+1)*c.OW]
+		for kh := 0; kh < c.KH; kh++ {
+			ih := oh*c.SH - c.PH + kh*c.DH
+			if ih < 0 || ih >= c.H {
+				continue
+			}
+			xr := x[ih*c.W : (ih+1)*c.W]
+			for kw := 0; kw < c.KW; kw++ {
+				lo, hi := c.tapRange(kw)
+				if hi <= lo {
+					continue
+				}
+				start := lo*c.SW - c.PW + kw*c.DW
+				if c.SW == 1 {
+					dw[kh*c.KW+kw] += dotTo(dyr[lo:hi], xr[start:])
+				} else {
+					dw[kh*c.KW+kw] += dotStrided(dyr[lo:hi], xr[start:], c.SW)
+				}
+			}
+		}
+	}
+}
+
+// dw3x3s1: y[i] += the nine taps of w over rows r0, r1, r2 from column i
+// (each row at least len(y)+2 long).
+func dw3x3s1(y, r0, r1, r2, w []float32) {
+	n := len(y)
+	r0, r1, r2, w = r0[:n+2], r1[:n+2], r2[:n+2], w[:9]
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
+	for i := range y {
+		a, b, c := r0[i:i+3:i+3], r1[i:i+3:i+3], r2[i:i+3:i+3]
+		y[i] += w0*a[0] + w1*a[1] + w2*a[2] + w3*b[0] + w4*b[1] + w5*b[2] + w6*c[0] + w7*c[1] + w8*c[2]
+	}
+}
+
+// dw3x3s2: y[i] += the nine taps of w over rows r0, r1, r2 from column 2i
+// (each row at least 2*len(y)+1 long).
+func dw3x3s2(y, r0, r1, r2, w []float32) {
+	n := len(y)
+	r0, r1, r2, w = r0[:2*n+1], r1[:2*n+1], r2[:2*n+1], w[:9]
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
+	for i := range y {
+		j := 2 * i
+		a, b, c := r0[j:j+3:j+3], r1[j:j+3:j+3], r2[j:j+3:j+3]
+		y[i] += w0*a[0] + w1*a[1] + w2*a[2] + w3*b[0] + w4*b[1] + w5*b[2] + w6*c[0] + w7*c[1] + w8*c[2]
+	}
+}
+
+// scatter3: dx[s*i+k] += w[k]*dy[i] for the three taps k.
+func scatter3(dx []float32, s int, dy, w []float32) {
+	w = w[:3]
+	w0, w1, w2 := w[0], w[1], w[2]
+	for i, d := range dy {
+		q := dx[s*i : s*i+3 : s*i+3]
+		q[0] += w0 * d
+		q[1] += w1 * d
+		q[2] += w2 * d
+	}
+}
+
+// axpyTo: y[i] += a*x[i].
+func axpyTo(y, x []float32, a float32) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+// axpyStrided: y[i] += a*x[s*i].
+func axpyStrided(y, x []float32, s int, a float32) {
+	for i := range y {
+		y[i] += a * x[s*i]
+	}
+}
+
+// dotTo returns the dot product of d and x's first len(d) values, with four
+// accumulators.
+func dotTo(d, x []float32) float32 {
+	x = x[:len(d)]
+	var a0, a1, a2, a3 float32
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		p, q := d[i:i+4:i+4], x[i:i+4:i+4]
+		a0 += p[0] * q[0]
+		a1 += p[1] * q[1]
+		a2 += p[2] * q[2]
+		a3 += p[3] * q[3]
+	}
+	for ; i < len(d); i++ {
+		a0 += d[i] * x[i]
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+// dotStrided returns the sum of d[i]*x[s*i].
+func dotStrided(d, x []float32, s int) float32 {
+	var a0, a1 float32
+	i := 0
+	for ; i+2 <= len(d); i += 2 {
+		a0 += d[i] * x[s*i]
+		a1 += d[i+1] * x[s*i+s]
+	}
+	if i < len(d) {
+		a0 += d[i] * x[s*i]
+	}
+	return a0 + a1
+}
