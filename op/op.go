@@ -129,6 +129,7 @@ type Checker interface {
 var kinds = []*Kind{
 	&convKind, &maxpoolKind, &avgpoolKind, &gapKind, &lrnKind, &bnKind, &reluKind, &leakyreluKind,
 	&dropoutKind, &fcKind, &softmaxKind,
+	&dwconvKind,
 }
 
 // Lookup returns the kind of a layer word, or nil.
