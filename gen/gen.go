@@ -23,3 +23,4 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_inception -pkg mini_inception ../testdata/nets/mini_inception.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_resnet -pkg mini_resnet ../testdata/nets/mini_resnet.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_misc -pkg mini_misc ../testdata/nets/mini_misc.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_dw -pkg mini_dw ../testdata/nets/mini_dw.cnn

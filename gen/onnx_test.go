@@ -10,6 +10,7 @@ import (
 	"github.com/cnnc-dev/cnnc/compiler/export"
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_alexnet"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_dw"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_inception"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_misc"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_resnet"
@@ -36,6 +37,7 @@ func TestONNXRuntime(t *testing.T) {
 		{"../testdata/nets/mini_inception.cnn", mini_inception.New(3, 1).Net},
 		{"../testdata/nets/mini_misc.cnn", mini_misc.New(3, 1).Net},
 		{"../testdata/nets/mini_resnet.cnn", mini_resnet.New(3, 1).Net},
+		{"../testdata/nets/mini_dw.cnn", mini_dw.New(3, 1).Net},
 	} {
 		t.Run(filepath.Base(c.file), func(t *testing.T) { checkORT(t, c.file, c.net) })
 	}
