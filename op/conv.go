@@ -52,15 +52,21 @@ var dwconvKind = Kind{
 
 func parseDWConv(a Args) Op {
 	c := &Conv{DH: 1, DW: 1, SH: 1, SW: 1, Bias: true, Depthwise: true}
-	if x, ok := a.Positional(); ok && x.OK {
-		a.Fail(fmt.Sprintf("dwconv takes its depth from its input: write dwconv without it; for %s filters over groups write conv %s KxK gG", x.Text, x.Text),
-			"dwconv: unexpected filter count %s", x.Text)
-	}
+	x, num := a.Positional()
 	if _, _, ok := a.Flag("g", 1); ok {
 		a.Fail("the form is: "+dwconvUsage+"; for other groups write conv N KxK gG",
 			"dwconv: groups are not written: dwconv has one group per input channel")
 	}
-	c.parseWindow(a)
+	sized := c.parseWindow(a, !num)
+	switch {
+	case !num || !x.OK:
+	case sized:
+		a.Fail(fmt.Sprintf("dwconv takes its depth from its input: write dwconv without it; for %s filters over groups write conv %s KxK gG", x.Text, x.Text),
+			"dwconv: unexpected filter count %s", x.Text)
+	default:
+		a.Fail(fmt.Sprintf("write the kernel as KxK: dwconv %sx%s (dwconv takes its depth from its input)", x.Text, x.Text),
+			"dwconv: the kernel is written KxK, found %s", x.Text)
+	}
 	return c
 }
 
@@ -91,17 +97,19 @@ func parseConv(a Args) Op {
 	} else if v, ok := a.Integer(x, 1, "the filter count"); ok {
 		c.Filters = v
 	}
-	c.parseWindow(a)
+	c.parseWindow(a, true)
 	return c
 }
 
 // parseWindow reads what conv and dwconv share: the kernel, stride,
-// groups (conv), dilation, padding and nobias.
-func (c *Conv) parseWindow(a Args) {
+// groups (conv), dilation, padding and nobias; a missing kernel is
+// reported when missing, and sized says it is written.
+func (c *Conv) parseWindow(a Args, missing bool) (sized bool) {
 	word := a.Word()
-	if x, ok := a.Size(); !ok {
+	x, sized := a.Size()
+	if !sized && missing {
 		a.Fail("write the kernel as KxK, for example 3x3", "%s needs a kernel size", word)
-	} else if x.OK {
+	} else if sized && x.OK {
 		if len(x.Dims) != 2 {
 			a.Errorf(x, "%s: kernel %s must be KxK", word, x.Text)
 		} else {
@@ -149,6 +157,7 @@ func (c *Conv) parseWindow(a Args) {
 	if a.Has("nobias") {
 		c.Bias = false
 	}
+	return sized
 }
 
 // resolved returns the filters and groups over in input channels: as
