@@ -163,3 +163,75 @@ func TestFCNoBias(t *testing.T) {
 	closeRel(t, "dw", dw, dwRef, 1e-5)
 	gradCheck(t, "fc.dw", w, dwRef, func() float64 { f.ForwardRef(n, x, w, nil, y); return dot64(y, dy) }, 1e-2, 1e-3)
 }
+
+// TestGoldenDepthwise: the depthwise kernels and their references against
+// PyTorch's Conv2d(C, C, k, groups=C), adaptive_avg_pool2d against gap HxW,
+// and linear without bias against fc nobias.
+func TestGoldenDepthwise(t *testing.T) {
+	g := loadGolden(t)
+	for _, tc := range []struct {
+		name             string
+		stride, pad, dil int
+	}{
+		{"dws1", 1, 1, 1},
+		{"dws2", 2, 1, 1},
+		{"dwd2", 1, 2, 2},
+		{"dw5", 2, 2, 1},
+	} {
+		xs, ws, ys := g.shape(tc.name+".x"), g.shape(tc.name+".w"), g.shape(tc.name+".y")
+		n := xs[0]
+		c := Conv{C: xs[1], H: xs[2], W: xs[3], K: ws[0], KH: ws[2], KW: ws[3], SH: tc.stride, SW: tc.stride,
+			PH: tc.pad, PW: tc.pad, DH: tc.dil, DW: tc.dil, G: xs[1], OH: ys[2], OW: ys[3]}
+		if !c.depthwise() || ws[1] != 1 {
+			t.Fatalf("%s: %+v is not depthwise", tc.name, c)
+		}
+		x, w, dy := g.get(tc.name+".x"), g.get(tc.name+".w"), g.get(tc.name+".dy")
+		var b, db []float32
+		if _, ok := g.tensors[tc.name+".b"]; ok {
+			b, db = g.get(tc.name+".b"), make([]float32, c.K)
+		}
+		y, dx, dw := make([]float32, len(dy)), make([]float32, len(x)), make([]float32, len(w))
+		c.Forward(n, x, w, b, y, nil)
+		c.BackwardData(n, dy, w, dx, nil)
+		c.BackwardFilter(n, x, dy, dw, db, nil)
+		g.cmp(tc.name+".y", y)
+		g.cmp(tc.name+".dx", dx)
+		g.cmp(tc.name+".dw", dw)
+		if b != nil {
+			g.cmp(tc.name+".db", db)
+		}
+		clear(dx)
+		clear(dw)
+		c.ForwardRef(n, x, w, b, y)
+		c.BackwardDataRef(n, dy, w, dx)
+		c.BackwardFilterRef(n, x, dy, dw, nil)
+		g.cmp(tc.name+".y", y)
+		g.cmp(tc.name+".dx", dx)
+		g.cmp(tc.name+".dw", dw)
+	}
+	for _, name := range []string{"adapt32", "adapt44", "adapt22"} {
+		xs, ys := g.shape(name+".x"), g.shape(name+".y")
+		p := GAP{C: xs[1], H: xs[2], W: xs[3], OH: ys[2], OW: ys[3]}
+		n := xs[0]
+		x, dy := g.get(name+".x"), g.get(name+".dy")
+		y, dx := make([]float32, len(dy)), make([]float32, len(x))
+		p.Forward(n, x, y)
+		p.Backward(n, dy, dx)
+		g.cmp(name+".y", y)
+		g.cmp(name+".dx", dx)
+		clear(dx)
+		p.ForwardRef(n, x, y)
+		p.BackwardRef(n, dy, dx)
+		g.cmp(name+".y", y)
+		g.cmp(name+".dx", dx)
+	}
+	f := FC{In: 10, Out: 5}
+	x, w, dy := g.get("fcnobias.x"), g.get("fcnobias.w"), g.get("fcnobias.dy")
+	y, dx, dw := make([]float32, 15), make([]float32, 30), make([]float32, 50)
+	f.Forward(3, x, w, nil, y)
+	f.BackwardData(3, dy, w, dx)
+	f.BackwardFilter(3, x, dy, dw, nil)
+	g.cmp("fcnobias.y", y)
+	g.cmp("fcnobias.dx", dx)
+	g.cmp("fcnobias.dw", dw)
+}
