@@ -258,6 +258,10 @@ func (c *Conv) tapRange(kw int) (lo, hi int) {
 // dwFilterPlane adds one plane's weight gradient into dw (KHxKW): each
 // tap's is the dot product of the dy rows with the input rows it read.
 func (c *Conv) dwFilterPlane(x, dy, dw []float32) {
+	if lo, hi := c.dwInterior(); c.KH == 3 && c.KW == 3 && c.DH == 1 && c.DW == 1 && hi > lo {
+		c.dwFilterPlane3x3(x, dy, dw, lo, hi)
+		return
+	}
 	for oh := 0; oh < c.OH; oh++ {
 		dyr := dy[oh*c.OW : (oh+1)*c.OW]
 		for kh := 0; kh < c.KH; kh++ {
@@ -280,6 +284,104 @@ func (c *Conv) dwFilterPlane(x, dy, dw []float32) {
 			}
 		}
 	}
+}
+
+// dwFilterPlane3x3 is dwFilterPlane for 3x3 undilated kernels: the nine
+// taps' sums over the interior columns [lo, hi) of every output row are
+// formed in one pass (dwGrad3x3, or a row at a time, dwGrad3, where the
+// window hangs over the top or bottom), the edge columns tap by tap.
+func (c *Conv) dwFilterPlane3x3(x, dy, dw []float32, lo, hi int) {
+	var acc [9]float32
+	x0 := lo*c.SW - c.PW
+	for oh := 0; oh < c.OH; oh++ {
+		dyr := dy[oh*c.OW : (oh+1)*c.OW]
+		ih0 := oh*c.SH - c.PH
+		if ih0 >= 0 && ih0+2 < c.H {
+			dwGrad3x3(dyr[lo:hi], x[ih0*c.W+x0:(ih0+1)*c.W], x[(ih0+1)*c.W+x0:(ih0+2)*c.W], x[(ih0+2)*c.W+x0:(ih0+3)*c.W], c.SW, &acc)
+		} else {
+			for kh := 0; kh < 3; kh++ {
+				if ih := ih0 + kh; ih >= 0 && ih < c.H {
+					dwGrad3(dyr[lo:hi], x[ih*c.W+x0:(ih+1)*c.W], c.SW, (*[3]float32)(acc[3*kh:]))
+				}
+			}
+		}
+		for ow := 0; ow < c.OW; ow++ {
+			if ow == lo {
+				ow = hi
+				if ow >= c.OW {
+					break
+				}
+			}
+			d := dyr[ow]
+			for kh := 0; kh < 3; kh++ {
+				ih := ih0 + kh
+				if ih < 0 || ih >= c.H {
+					continue
+				}
+				for kw := 0; kw < 3; kw++ {
+					if iw := ow*c.SW - c.PW + kw; iw >= 0 && iw < c.W {
+						acc[3*kh+kw] += d * x[ih*c.W+iw]
+					}
+				}
+			}
+		}
+	}
+	for t, v := range acc {
+		dw[t] += v
+	}
+}
+
+// dwGrad3x3: acc[3*kh+kw] += sum over i of d[i] * rkh[s*i+kw], rows r0, r1,
+// r2 (each at least s*(len(d)-1)+3 long).
+func dwGrad3x3(d, r0, r1, r2 []float32, s int, acc *[9]float32) {
+	n := len(d)
+	if n == 0 {
+		return
+	}
+	m := s*(n-1) + 3
+	r0, r1, r2 = r0[:m], r1[:m], r2[:m]
+	var a0, a1, a2, b0, b1, b2, c0, c1, c2 float32
+	for i, v := range d {
+		j := s * i
+		p, q, r := r0[j:j+3:j+3], r1[j:j+3:j+3], r2[j:j+3:j+3]
+		a0 += v * p[0]
+		a1 += v * p[1]
+		a2 += v * p[2]
+		b0 += v * q[0]
+		b1 += v * q[1]
+		b2 += v * q[2]
+		c0 += v * r[0]
+		c1 += v * r[1]
+		c2 += v * r[2]
+	}
+	acc[0] += a0
+	acc[1] += a1
+	acc[2] += a2
+	acc[3] += b0
+	acc[4] += b1
+	acc[5] += b2
+	acc[6] += c0
+	acc[7] += c1
+	acc[8] += c2
+}
+
+// dwGrad3: acc[kw] += sum over i of d[i] * r[s*i+kw].
+func dwGrad3(d, r []float32, s int, acc *[3]float32) {
+	n := len(d)
+	if n == 0 {
+		return
+	}
+	r = r[:s*(n-1)+3]
+	var a0, a1, a2 float32
+	for i, v := range d {
+		p := r[s*i : s*i+3 : s*i+3]
+		a0 += v * p[0]
+		a1 += v * p[1]
+		a2 += v * p[2]
+	}
+	acc[0] += a0
+	acc[1] += a1
+	acc[2] += a2
 }
 
 // dw3x3s1: y[i] += the nine taps of w over rows r0, r1, r2 from column i
