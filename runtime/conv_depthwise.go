@@ -32,6 +32,7 @@ type dwJob struct {
 	c      Conv
 	pass   int
 	n      int
+	chunk  int       // planes per item (forward, data)
 	a, w   []float32 // x (forward, filter) or dy (data); the weights or dw
 	b      []float32 // the bias, or db
 	out    []float32 // y (forward), dx (data), dy (filter)
@@ -50,20 +51,55 @@ var dwJobs freeList[dwJob]
 // on the stack; larger ones scatter.
 const maxFlip = 64
 
+// dwPadMax is the largest padded plane (floats) that the forward, the
+// stride-1 input gradient and the filter gradient copy into a buffer on the
+// stack with its zero border, so that every output is inside the window
+// loops: small maps (MobileNet's 14x14 and 7x7), whose edges would
+// otherwise cost as much as their interior. The buffer is cleared once
+// per item (a chunk of planes, or a channel), its border stays zero.
+const dwPadMax = 1024
+
+// dwPadLimit is the padded plane size up to which the padded buffer is
+// used: dwPadMax; tests set 0 to cover the edge loops on small shapes.
+var dwPadLimit = dwPadMax
+
+// dwPads reports whether the padded plane of c fits dwPadLimit.
+func (c *Conv) dwPads() bool {
+	return c.PH+c.PW > 0 && (c.H+2*c.PH)*(c.W+2*c.PW) <= min(dwPadLimit, dwPadMax)
+}
+
+// dwPadded is the geometry of c on the padded plane: no padding.
+func (c *Conv) dwPadded() Conv {
+	p := *c
+	p.H, p.W, p.PH, p.PW = c.H+2*c.PH, c.W+2*c.PW, 0, 0
+	return p
+}
+
+// dwPadInto copies plane x into the interior of buf (the padded plane).
+func (c *Conv) dwPadInto(x, buf []float32) {
+	pw := c.W + 2*c.PW
+	for h := 0; h < c.H; h++ {
+		copy(buf[(h+c.PH)*pw+c.PW:(h+c.PH)*pw+c.PW+c.W], x[h*c.W:(h+1)*c.W])
+	}
+}
+
 func (c Conv) dwRun(pass, n int, a, w, b, out []float32) {
 	if n == 0 {
 		return
 	}
-	items, elems := n*c.C, n*(c.inSize()+c.outSize())
+	slots := Workers()
+	if n*(c.inSize()+c.outSize()) < minParallelElems {
+		slots = 1
+	}
+	planes := n * c.C
+	// Chunks of planes: a few items per worker, at most 64 planes each.
+	chunk := max(1, min(64, planes/(4*slots)))
+	items := (planes + chunk - 1) / chunk
 	if pass == dwFilter {
 		items = c.C
 	}
-	slots := Workers()
-	if elems < minParallelElems {
-		slots = 1
-	}
 	j := dwJobs.get()
-	*j = dwJob{c: c, pass: pass, n: n, a: a, w: w, b: b, out: out,
+	*j = dwJob{c: c, pass: pass, n: n, chunk: chunk, a: a, w: w, b: b, out: out,
 		flipOK: c.SH == 1 && c.SW == 1 && c.PH <= c.DH*(c.KH-1) && c.PW <= c.DW*(c.KW-1) && c.KH*c.KW <= maxFlip}
 	parallelFor(items, slots, j)
 	*j = dwJob{}
@@ -72,38 +108,120 @@ func (c Conv) dwRun(pass, n int, a, w, b, out []float32) {
 
 func (j *dwJob) run(_, item int) {
 	c := &j.c
-	hw, ohw, kk := c.H*c.W, c.OH*c.OW, c.KH*c.KW
-	switch j.pass {
-	case dwForward:
-		ch := item % c.C
-		var b float32
-		if j.b != nil {
-			b = j.b[ch]
-		}
-		c.dwPlane(j.a[item*hw:(item+1)*hw], j.w[ch*kk:(ch+1)*kk], b, j.out[item*ohw:(item+1)*ohw], false)
-	case dwData:
-		ch := item % c.C
-		dy, w, dx := j.a[item*ohw:(item+1)*ohw], j.w[ch*kk:(ch+1)*kk], j.out[item*hw:(item+1)*hw]
-		if !j.flipOK {
-			c.dwDataPlane(dy, w, dx)
+	switch {
+	case j.pass == dwFilter:
+		if c.dwPads() {
+			j.filterPadded(item)
 			return
+		}
+		j.filter(item)
+	case j.pass == dwData && j.flipOK:
+		t := c.dwTransposed()
+		if t.dwPads() {
+			j.planesPadded(&t, item)
+			return
+		}
+		j.planes(item)
+	case j.pass == dwForward && c.dwPads():
+		j.planesPadded(c, item)
+	default:
+		j.planes(item)
+	}
+}
+
+// planeRange returns the planes of item.
+func (j *dwJob) planeRange(item int) (lo, hi int) {
+	return item * j.chunk, min((item+1)*j.chunk, j.n*j.c.C)
+}
+
+// planes runs the forward or the input gradient of the planes of item.
+func (j *dwJob) planes(item int) {
+	c := &j.c
+	hw, ohw, kk := c.H*c.W, c.OH*c.OW, c.KH*c.KW
+	lo, hi := j.planeRange(item)
+	for p := lo; p < hi; p++ {
+		ch := p % c.C
+		w := j.w[ch*kk : (ch+1)*kk]
+		switch {
+		case j.pass == dwForward:
+			var b float32
+			if j.b != nil {
+				b = j.b[ch]
+			}
+			c.dwPlane(j.a[p*hw:(p+1)*hw], w, b, j.out[p*ohw:(p+1)*ohw], false)
+		case j.flipOK:
+			var wf [maxFlip]float32
+			for t := range kk {
+				wf[t] = w[kk-1-t]
+			}
+			t := c.dwTransposed()
+			t.dwPlane(j.a[p*ohw:(p+1)*ohw], wf[:kk], 0, j.out[p*hw:(p+1)*hw], true)
+		default:
+			c.dwDataPlane(j.a[p*ohw:(p+1)*ohw], w, j.out[p*hw:(p+1)*hw])
+		}
+	}
+}
+
+// planesPadded runs the planes of item through the padded buffer: the
+// forward (g is c), or the stride-1 input gradient as the forward of the
+// transposed conv g with the rotated kernel, accumulated into dx.
+func (j *dwJob) planesPadded(g *Conv, item int) {
+	var buf [dwPadMax]float32
+	c := &j.c
+	pg := g.dwPadded()
+	in, out, kk := g.H*g.W, g.OH*g.OW, c.KH*c.KW
+	pad := buf[:pg.H*pg.W]
+	lo, hi := j.planeRange(item)
+	for p := lo; p < hi; p++ {
+		ch := p % c.C
+		w := j.w[ch*kk : (ch+1)*kk]
+		g.dwPadInto(j.a[p*in:(p+1)*in], pad)
+		if j.pass == dwForward {
+			var b float32
+			if j.b != nil {
+				b = j.b[ch]
+			}
+			pg.dwPlane(pad, w, b, j.out[p*out:(p+1)*out], false)
+			continue
 		}
 		var wf [maxFlip]float32
 		for t := range kk {
 			wf[t] = w[kk-1-t]
 		}
-		t := c.dwTransposed()
-		t.dwPlane(dy, wf[:kk], 0, dx, true)
-	case dwFilter:
-		ch := item
-		dw := j.w[ch*kk : (ch+1)*kk]
-		for i := 0; i < j.n; i++ {
-			p := i*c.C + ch
-			dy := j.out[p*ohw : (p+1)*ohw]
-			c.dwFilterPlane(j.a[p*hw:(p+1)*hw], dy, dw)
-			if j.b != nil {
-				j.b[ch] += sum32(dy)
-			}
+		pg.dwPlane(pad, wf[:kk], 0, j.out[p*out:(p+1)*out], true)
+	}
+}
+
+// filter runs the filter gradient of channel ch over the batch.
+func (j *dwJob) filter(ch int) {
+	c := &j.c
+	hw, ohw, kk := c.H*c.W, c.OH*c.OW, c.KH*c.KW
+	dw := j.w[ch*kk : (ch+1)*kk]
+	for i := 0; i < j.n; i++ {
+		p := i*c.C + ch
+		dy := j.out[p*ohw : (p+1)*ohw]
+		c.dwFilterPlane(j.a[p*hw:(p+1)*hw], dy, dw)
+		if j.b != nil {
+			j.b[ch] += sum32(dy)
+		}
+	}
+}
+
+// filterPadded is filter through the padded buffer.
+func (j *dwJob) filterPadded(ch int) {
+	var buf [dwPadMax]float32
+	c := &j.c
+	pc := c.dwPadded()
+	hw, ohw, kk := c.H*c.W, c.OH*c.OW, c.KH*c.KW
+	pad := buf[:pc.H*pc.W]
+	dw := j.w[ch*kk : (ch+1)*kk]
+	for i := 0; i < j.n; i++ {
+		p := i*c.C + ch
+		dy := j.out[p*ohw : (p+1)*ohw]
+		c.dwPadInto(j.a[p*hw:(p+1)*hw], pad)
+		pc.dwFilterPlane(pad, dy, dw)
+		if j.b != nil {
+			j.b[ch] += sum32(dy)
 		}
 	}
 }

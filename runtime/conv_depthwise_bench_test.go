@@ -22,7 +22,9 @@ var benchDepthwise = []struct {
 // BenchmarkDepthwise: forward, input gradient and weight gradient (with
 // the bias's) of each layer, batch 8, in GFLOP/s = 2 * MACs / time; the
 // direct kernels, and with CNNC_DW_GENERAL=1 the general im2col + gemm
-// paths they replace. CNNC_WORKERS=k runs them with SetWorkers(k).
+// paths they replace. CNNC_WORKERS=k runs them with SetWorkers(k). Also
+// cpuGFLOP/s, per second of process CPU time (user+sys): steadier than
+// wall time on a shared machine.
 func BenchmarkDepthwise(b *testing.B) {
 	const n = 8
 	if v, err := strconv.Atoi(os.Getenv("CNNC_WORKERS")); err == nil && v > 0 {
@@ -55,10 +57,13 @@ func BenchmarkDepthwise(b *testing.B) {
 				}
 				b.Run(name, func(b *testing.B) {
 					pass.f()
+					b.ResetTimer()
+					t0 := cpuSeconds()
 					for b.Loop() {
 						pass.f()
 					}
 					b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					b.ReportMetric(flop*float64(b.N)/(cpuSeconds()-t0)/1e9, "cpuGFLOP/s")
 				})
 			}
 		}

@@ -30,7 +30,8 @@ var depthwiseCases = []Conv{
 
 // TestDepthwise compares the depthwise kernels with the reference loops,
 // with one and two workers (planes split over workers even when small),
-// batches of 1 and 3, bias and no bias, and checks that they run (no
+// batches of 1 and 3, bias and no bias, through the padded buffer and
+// through the edge loops (dwPadLimit 0), and checks that they run (no
 // scratch).
 func TestDepthwise(t *testing.T) {
 	r := newRand(21)
@@ -43,12 +44,16 @@ func TestDepthwise(t *testing.T) {
 		}
 		for _, par := range []bool{false, true} {
 			for _, n := range []int{1, 3} {
-				t.Run(fmt.Sprintf("%d/parallel=%v/n%d", ci, par, n), func(t *testing.T) {
-					if par {
-						defer parallelPlanes()()
-					}
-					testConvFastVsRef(t, r, c, n)
-				})
+				for _, limit := range []int{dwPadMax, 0} {
+					t.Run(fmt.Sprintf("%d/parallel=%v/n%d/pad%d", ci, par, n, limit), func(t *testing.T) {
+						if par {
+							defer parallelPlanes()()
+						}
+						defer func(old int) { dwPadLimit = old }(dwPadLimit)
+						dwPadLimit = limit
+						testConvFastVsRef(t, r, c, n)
+					})
+				}
 			}
 		}
 	}
