@@ -80,7 +80,8 @@ type Kind struct {
 	// leakyrelu). The in-place ops after it keep signs, but the loss's
 	// probabilities must not overwrite it.
 	ReadsOutput bool
-	// Epilogue: a relu right after the op runs in its epilogue (conv, fc).
+	// Epilogue: a relu right after the op runs in its epilogue (conv,
+	// dwconv, fc).
 	Epilogue bool
 	// Final: only the last layer of the network or of an aux head: training
 	// skips it and computes it with the loss (softmax), so one anywhere else
@@ -92,7 +93,8 @@ type Kind struct {
 	Flat bool
 	// NeedsMap: its input must be a feature map (N, C, H, W), as PyTorch's
 	// Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and LocalResponseNorm
-	// require: refused after a flat vector (conv, maxpool, avgpool, gap, lrn).
+	// require: refused after a flat vector (conv, dwconv, maxpool, avgpool,
+	// gap, lrn).
 	NeedsMap bool
 }
 
