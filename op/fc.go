@@ -25,7 +25,7 @@ var fcKind = Kind{
 	Flat:     true,
 }
 
-func (f *FC) Kind() *Kind    { return &fcKind }
+func (f *FC) Kind() *Kind { return &fcKind }
 func (f *FC) String() string {
 	if f.NoBias {
 		return fmt.Sprintf("fc %d nobias", f.Units)
