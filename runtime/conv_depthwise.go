@@ -63,6 +63,20 @@ const dwPadMax = 1024
 // used: dwPadMax; tests set 0 to cover the edge loops on small shapes.
 var dwPadLimit = dwPadMax
 
+// dwSIMD lets the 3x3 stride-1 kernels run their AVX2 loops where the CPU
+// has them (dwHasSIMD); tests turn it off to cover the Go loops.
+var dwSIMD = true
+
+// dwVector reports whether the AVX2 loops run.
+func dwVector() bool { return dwSIMD && dwHasSIMD }
+
+// dwFlat reports whether a plane of g (padded: no padding) runs as one
+// flat run along its rows (dwFlat3x3, dwFlatGrad3x3): 3x3, stride 1, no
+// dilation, with the vector loops.
+func (g *Conv) dwFlat() bool {
+	return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && dwVector()
+}
+
 // dwPads reports whether the padded plane of c fits dwPadLimit.
 func (c *Conv) dwPads() bool {
 	return c.PH+c.PW > 0 && (c.H+2*c.PH)*(c.W+2*c.PW) <= min(dwPadLimit, dwPadMax)
@@ -166,9 +180,10 @@ func (j *dwJob) planes(item int) {
 // forward (g is c), or the stride-1 input gradient as the forward of the
 // transposed conv g with the rotated kernel, accumulated into dx.
 func (j *dwJob) planesPadded(g *Conv, item int) {
-	var buf [dwPadMax]float32
+	var buf, tmp [dwPadMax]float32
 	c := &j.c
 	pg := g.dwPadded()
+	flat := pg.dwFlat()
 	in, out, kk := g.H*g.W, g.OH*g.OW, c.KH*c.KW
 	pad := buf[:pg.H*pg.W]
 	lo, hi := j.planeRange(item)
@@ -176,19 +191,23 @@ func (j *dwJob) planesPadded(g *Conv, item int) {
 		ch := p % c.C
 		w := j.w[ch*kk : (ch+1)*kk]
 		g.dwPadInto(j.a[p*in:(p+1)*in], pad)
-		if j.pass == dwForward {
-			var b float32
-			if j.b != nil {
-				b = j.b[ch]
+		y := j.out[p*out : (p+1)*out]
+		var b float32
+		if j.pass == dwForward && j.b != nil {
+			b = j.b[ch]
+		}
+		if j.pass == dwData {
+			var wf [maxFlip]float32
+			for t := range kk {
+				wf[t] = w[kk-1-t]
 			}
-			pg.dwPlane(pad, w, b, j.out[p*out:(p+1)*out], false)
-			continue
+			w = wf[:kk]
 		}
-		var wf [maxFlip]float32
-		for t := range kk {
-			wf[t] = w[kk-1-t]
+		if flat {
+			pg.dwFlat3x3(pad, w, b, y, tmp[:], j.pass == dwData)
+		} else {
+			pg.dwPlane(pad, w, b, y, j.pass == dwData)
 		}
-		pg.dwPlane(pad, wf[:kk], 0, j.out[p*out:(p+1)*out], true)
 	}
 }
 
@@ -209,9 +228,10 @@ func (j *dwJob) filter(ch int) {
 
 // filterPadded is filter through the padded buffer.
 func (j *dwJob) filterPadded(ch int) {
-	var buf [dwPadMax]float32
+	var buf, tmp [dwPadMax]float32
 	c := &j.c
 	pc := c.dwPadded()
+	flat := pc.dwFlat()
 	hw, ohw, kk := c.H*c.W, c.OH*c.OW, c.KH*c.KW
 	pad := buf[:pc.H*pc.W]
 	dw := j.w[ch*kk : (ch+1)*kk]
@@ -219,7 +239,11 @@ func (j *dwJob) filterPadded(ch int) {
 		p := i*c.C + ch
 		dy := j.out[p*ohw : (p+1)*ohw]
 		c.dwPadInto(j.a[p*hw:(p+1)*hw], pad)
-		pc.dwFilterPlane(pad, dy, dw)
+		if flat {
+			pc.dwFlatGrad3x3(pad, dy, dw, tmp[:])
+		} else {
+			pc.dwFilterPlane(pad, dy, dw)
+		}
 		if j.b != nil {
 			j.b[ch] += sum32(dy)
 		}
@@ -232,6 +256,54 @@ func (j *dwJob) filterPadded(ch int) {
 func (c *Conv) dwTransposed() Conv {
 	return Conv{C: 1, K: 1, G: 1, H: c.OH, W: c.OW, OH: c.H, OW: c.W, KH: c.KH, KW: c.KW, SH: 1, SW: 1,
 		PH: c.DH*(c.KH-1) - c.PH, PW: c.DW*(c.KW-1) - c.PW, DH: c.DH, DW: c.DW}
+}
+
+// dwFlat3x3 computes one plane of a 3x3 stride-1 conv g without padding
+// (a padded plane) as one run along the flattened rows of x: the outputs at
+// x's width, each row's last two of which straddle two rows and are
+// dropped, into tmp; then y = tmp + b (and the ReLU), or with acc y += tmp.
+func (g *Conv) dwFlat3x3(x, w []float32, b float32, y, tmp []float32, acc bool) {
+	ld := g.W
+	t := tmp[:(g.OH-1)*ld+g.OW]
+	clear(t)
+	dw3x3s1(t, x, x[ld:], x[2*ld:], w)
+	for oh := 0; oh < g.OH; oh++ {
+		yr, src := y[oh*g.OW:(oh+1)*g.OW], t[oh*ld:oh*ld+g.OW]
+		switch {
+		case acc:
+			for i, v := range src {
+				yr[i] += v
+			}
+		case g.ReLU:
+			for i, v := range src {
+				yr[i] = max(v+b, 0)
+			}
+		default:
+			for i, v := range src {
+				yr[i] = v + b
+			}
+		}
+	}
+}
+
+// dwFlatGrad3x3 adds one plane's weight gradient of a 3x3 stride-1 conv g
+// without padding into dw: dy is laid out at x's width in tmp, zeros in
+// the columns that straddle two rows, and the nine taps' sums run along
+// the flattened rows.
+func (g *Conv) dwFlatGrad3x3(x, dy, dw, tmp []float32) {
+	ld := g.W
+	t := tmp[:(g.OH-1)*ld+g.OW]
+	for oh := 0; oh < g.OH; oh++ {
+		copy(t[oh*ld:oh*ld+g.OW], dy[oh*g.OW:(oh+1)*g.OW])
+		if oh < g.OH-1 {
+			clear(t[oh*ld+g.OW : (oh+1)*ld])
+		}
+	}
+	var acc [9]float32
+	dwGrad3x3(t, x, x[ld:], x[2*ld:], 1, &acc)
+	for i, v := range acc {
+		dw[i] += v
+	}
 }
 
 // dwInterior returns the outputs [lo, hi) of a row whose taps all fall
@@ -458,6 +530,14 @@ func dwGrad3x3(d, r0, r1, r2 []float32, s int, acc *[9]float32) {
 	}
 	m := s*(n-1) + 3
 	r0, r1, r2 = r0[:m], r1[:m], r2[:m]
+	if v := n &^ 7; s == 1 && v > 0 && dwVector() {
+		var lanes [72]float32
+		dwGrad3AVX2(v, &d[0], &r0[0], &r1[0], &r2[0], &lanes[0])
+		for t := range acc {
+			acc[t] += sum32(lanes[8*t : 8*t+8])
+		}
+		d, r0, r1, r2 = d[v:], r0[v:], r1[v:], r2[v:]
+	}
 	var a0, a1, a2, b0, b1, b2, c0, c1, c2 float32
 	for i, v := range d {
 		j := s * i
@@ -507,6 +587,10 @@ func dwGrad3(d, r []float32, s int, acc *[3]float32) {
 func dw3x3s1(y, r0, r1, r2, w []float32) {
 	n := len(y)
 	r0, r1, r2, w = r0[:n+2], r1[:n+2], r2[:n+2], w[:9]
+	if m := n &^ 7; m > 0 && dwVector() {
+		dwConv3AVX2(m, &y[0], &r0[0], &r1[0], &r2[0], &w[0])
+		y, r0, r1, r2 = y[m:], r0[m:], r1[m:], r2[m:]
+	}
 	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
 	for i := range y {
 		a, b, c := r0[i:i+3:i+3], r1[i:i+3:i+3], r2[i:i+3:i+3]

@@ -25,7 +25,10 @@ var depthwiseCases = []Conv{
 	dwconv(2, 9, 9, 3, 3, 1, 1, false),   // stride 3
 	{C: 3, H: 8, W: 9, K: 3, KH: 3, KW: 5, SH: 2, SW: 1, PH: 1, PW: 2, DH: 1, DW: 2, G: 3, OH: 4, OW: 5}, // rectangular
 	{C: 2, H: 9, W: 10, K: 2, KH: 3, KW: 3, SH: 1, SW: 2, PH: 0, PW: 1, DH: 2, DW: 1, G: 2, OH: 5, OW: 5},
-	dwconv(1, 6, 6, 3, 1, 1, 1, false), // one channel (G == C == K == 1)
+	dwconv(1, 6, 6, 3, 1, 1, 1, false),   // one channel (G == C == K == 1)
+	dwconv(3, 21, 37, 3, 1, 1, 1, true),  // rows of 16 + 16 + 5 and 16 + 8 + 5 (the vector loops and their tails)
+	dwconv(2, 33, 34, 3, 1, 0, 1, false), // rows of 32, unpadded; padded plane > dwPadMax
+	dwconv(2, 40, 40, 3, 1, 1, 1, false), // padded plane 42x42 > dwPadMax: the row loops
 }
 
 // TestDepthwise compares the depthwise kernels with the reference loops,
@@ -45,14 +48,16 @@ func TestDepthwise(t *testing.T) {
 		for _, par := range []bool{false, true} {
 			for _, n := range []int{1, 3} {
 				for _, limit := range []int{dwPadMax, 0} {
-					t.Run(fmt.Sprintf("%d/parallel=%v/n%d/pad%d", ci, par, n, limit), func(t *testing.T) {
-						if par {
-							defer parallelPlanes()()
-						}
-						defer func(old int) { dwPadLimit = old }(dwPadLimit)
-						dwPadLimit = limit
-						testConvFastVsRef(t, r, c, n)
-					})
+					for _, simd := range []bool{true, false} {
+						t.Run(fmt.Sprintf("%d/parallel=%v/n%d/pad%d/simd=%v", ci, par, n, limit, simd), func(t *testing.T) {
+							if par {
+								defer parallelPlanes()()
+							}
+							defer func(old int, oldS bool) { dwPadLimit, dwSIMD = old, oldS }(dwPadLimit, dwSIMD)
+							dwPadLimit, dwSIMD = limit, simd
+							testConvFastVsRef(t, r, c, n)
+						})
+					}
 				}
 			}
 		}

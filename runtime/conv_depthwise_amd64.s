@@ -1,0 +1,138 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// The AVX2 + FMA loops of the depthwise 3x3 stride-1 kernels
+// (conv_depthwise_simd.go): eight outputs (or taps' sums) per vector.
+
+// func dwConv3AVX2(n int, y, r0, r1, r2, w *float32)
+// y[i] += sum over kh, kw of w[3*kh+kw] * rkh[i+kw], i < n (a multiple of
+// 8): sixteen outputs per iteration in two vectors, each summed in three
+// chains (one per row) so that the FMAs' latency overlaps.
+TEXT ·dwConv3AVX2(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ y+8(FP), DI
+	MOVQ r0+16(FP), SI
+	MOVQ r1+24(FP), R8
+	MOVQ r2+32(FP), R9
+	MOVQ w+40(FP), AX
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VBROADCASTSS 16(AX), Y4
+	VBROADCASTSS 20(AX), Y5
+	VBROADCASTSS 24(AX), Y6
+	VBROADCASTSS 28(AX), Y7
+	VBROADCASTSS 32(AX), Y8
+
+loop16:
+	CMPQ CX, $16
+	JLT  tail8
+	VMOVUPS 0(DI), Y9
+	VMOVUPS 32(DI), Y10
+	VMULPS  0(R8), Y3, Y11
+	VMULPS  32(R8), Y3, Y12
+	VMULPS  0(R9), Y6, Y13
+	VMULPS  32(R9), Y6, Y14
+	VFMADD231PS 0(SI), Y0, Y9
+	VFMADD231PS 32(SI), Y0, Y10
+	VFMADD231PS 4(R8), Y4, Y11
+	VFMADD231PS 36(R8), Y4, Y12
+	VFMADD231PS 4(R9), Y7, Y13
+	VFMADD231PS 36(R9), Y7, Y14
+	VFMADD231PS 4(SI), Y1, Y9
+	VFMADD231PS 36(SI), Y1, Y10
+	VFMADD231PS 8(R8), Y5, Y11
+	VFMADD231PS 40(R8), Y5, Y12
+	VFMADD231PS 8(R9), Y8, Y13
+	VFMADD231PS 40(R9), Y8, Y14
+	VFMADD231PS 8(SI), Y2, Y9
+	VFMADD231PS 40(SI), Y2, Y10
+	VADDPS  Y11, Y9, Y9
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y13, Y9, Y9
+	VADDPS  Y14, Y10, Y10
+	VMOVUPS Y9, 0(DI)
+	VMOVUPS Y10, 32(DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $16, CX
+	JMP  loop16
+
+tail8:
+	CMPQ CX, $8
+	JLT  done
+	VMOVUPS 0(DI), Y9
+	VMULPS  0(R8), Y3, Y11
+	VMULPS  0(R9), Y6, Y13
+	VFMADD231PS 0(SI), Y0, Y9
+	VFMADD231PS 4(R8), Y4, Y11
+	VFMADD231PS 4(R9), Y7, Y13
+	VFMADD231PS 4(SI), Y1, Y9
+	VFMADD231PS 8(R8), Y5, Y11
+	VFMADD231PS 8(R9), Y8, Y13
+	VFMADD231PS 8(SI), Y2, Y9
+	VADDPS  Y11, Y9, Y9
+	VADDPS  Y13, Y9, Y9
+	VMOVUPS Y9, 0(DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwGrad3AVX2(n int, d, r0, r1, r2, acc *float32)
+// acc[8*(3*kh+kw)+l] += sum over i = l mod 8 of d[i] * rkh[i+kw], i < n (a
+// multiple of 8): the nine taps' sums in nine vector accumulators, loaded
+// from acc and stored back.
+TEXT ·dwGrad3AVX2(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ d+8(FP), DI
+	MOVQ r0+16(FP), SI
+	MOVQ r1+24(FP), R8
+	MOVQ r2+32(FP), R9
+	MOVQ acc+40(FP), AX
+	VMOVUPS 0(AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	VMOVUPS 128(AX), Y4
+	VMOVUPS 160(AX), Y5
+	VMOVUPS 192(AX), Y6
+	VMOVUPS 224(AX), Y7
+	VMOVUPS 256(AX), Y8
+
+gloop:
+	CMPQ CX, $8
+	JLT  gdone
+	VMOVUPS 0(DI), Y9
+	VFMADD231PS 0(SI), Y9, Y0
+	VFMADD231PS 4(SI), Y9, Y1
+	VFMADD231PS 8(SI), Y9, Y2
+	VFMADD231PS 0(R8), Y9, Y3
+	VFMADD231PS 4(R8), Y9, Y4
+	VFMADD231PS 8(R8), Y9, Y5
+	VFMADD231PS 0(R9), Y9, Y6
+	VFMADD231PS 4(R9), Y9, Y7
+	VFMADD231PS 8(R9), Y9, Y8
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	SUBQ $8, CX
+	JMP  gloop
+
+gdone:
+	VMOVUPS Y0, 0(AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VMOVUPS Y5, 160(AX)
+	VMOVUPS Y6, 192(AX)
+	VMOVUPS Y7, 224(AX)
+	VMOVUPS Y8, 256(AX)
+	VZEROUPPER
+	RET
