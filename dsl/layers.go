@@ -466,6 +466,7 @@ var foreignLayers = map[string]string{
 	"batchnorm2d": "bn", "batchnorm": "bn", "localresponsenorm": "lrn",
 	"relu": "relu", "leakyrelu": "leakyrelu", "leaky_relu": "leakyrelu",
 	"dropout": "dropout", "softmax": "softmax", "lrn": "lrn",
+	"depthwiseconv2d": "dwconv", "depthwiseconv": "dwconv", "dwconv2d": "dwconv",
 }
 
 // closest returns the word of words nearest to s when it is near enough.
