@@ -603,6 +603,12 @@ func dw3x3s1(y, r0, r1, r2, w []float32) {
 func dw3x3s2(y, r0, r1, r2, w []float32) {
 	n := len(y)
 	r0, r1, r2, w = r0[:2*n+1], r1[:2*n+1], r2[:2*n+1], w[:9]
+	// The vector loop's last loads reach one column past its last tap:
+	// it stops a block short of a row that ends at its last tap.
+	if m := (n - 1) &^ 7; m > 0 && dwVector() {
+		dwConv3s2AVX2(m, &y[0], &r0[0], &r1[0], &r2[0], &w[0])
+		y, r0, r1, r2 = y[m:], r0[2*m:], r1[2*m:], r2[2*m:]
+	}
 	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
 	for i := range y {
 		j := 2 * i

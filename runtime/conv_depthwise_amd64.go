@@ -16,5 +16,11 @@ func dwConv3AVX2(n int, y, r0, r1, r2, w *float32)
 //go:noescape
 func dwGrad3AVX2(n int, d, r0, r1, r2, acc *float32)
 
+// dwConv3s2AVX2: y[i] += the nine taps of w over rows r0, r1, r2 from
+// column 2i, for i < n (a multiple of 8; each row at least 2n+2 long).
+//
+//go:noescape
+func dwConv3s2AVX2(n int, y, r0, r1, r2, w *float32)
+
 // dwHasSIMD: the CPU runs the AVX2 + FMA loops.
 var dwHasSIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA

@@ -136,3 +136,65 @@ gdone:
 	VMOVUPS Y8, 256(AX)
 	VZEROUPPER
 	RET
+
+// ROW3S2 adds one row's three taps at stride 2 for eight outputs into acc:
+// the even and odd columns of r[2i..2i+15] (two loads, VSHUFPS, VPERMPD to
+// put the 128-bit halves in order) and the even columns of r[2i+2..2i+17].
+#define ROW3S2(R, W0, W1, W2, ACC) \
+	VMOVUPS 0(R), Y10 \
+	VMOVUPS 32(R), Y11 \
+	VSHUFPS $0x88, Y11, Y10, Y12 \
+	VSHUFPS $0xDD, Y11, Y10, Y13 \
+	VPERMPD $0xD8, Y12, Y12 \
+	VPERMPD $0xD8, Y13, Y13 \
+	VFMADD231PS Y12, W0, ACC \
+	VFMADD231PS Y13, W1, ACC \
+	VMOVUPS 8(R), Y10 \
+	VMOVUPS 40(R), Y11 \
+	VSHUFPS $0x88, Y11, Y10, Y12 \
+	VPERMPD $0xD8, Y12, Y12 \
+	VFMADD231PS Y12, W2, ACC
+
+// func dwConv3s2AVX2(n int, y, r0, r1, r2, w *float32)
+// y[i] += sum over kh, kw of w[3*kh+kw] * rkh[2i+kw], i < n (a multiple of
+// 8; each row at least 2n+2 long, one more than the taps read, since the
+// loads of the last block reach it): one chain per row.
+TEXT ·dwConv3s2AVX2(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ y+8(FP), DI
+	MOVQ r0+16(FP), SI
+	MOVQ r1+24(FP), R8
+	MOVQ r2+32(FP), R9
+	MOVQ w+40(FP), AX
+	VBROADCASTSS 0(AX), Y0
+	VBROADCASTSS 4(AX), Y1
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VBROADCASTSS 16(AX), Y4
+	VBROADCASTSS 20(AX), Y5
+	VBROADCASTSS 24(AX), Y6
+	VBROADCASTSS 28(AX), Y7
+	VBROADCASTSS 32(AX), Y8
+
+sloop:
+	CMPQ CX, $8
+	JLT  sdone
+	VMOVUPS 0(DI), Y9
+	VXORPS  Y14, Y14, Y14
+	VXORPS  Y15, Y15, Y15
+	ROW3S2(SI, Y0, Y1, Y2, Y9)
+	ROW3S2(R8, Y3, Y4, Y5, Y14)
+	ROW3S2(R9, Y6, Y7, Y8, Y15)
+	VADDPS  Y14, Y9, Y9
+	VADDPS  Y15, Y9, Y9
+	VMOVUPS Y9, 0(DI)
+	ADDQ $32, DI
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $8, CX
+	JMP  sloop
+
+sdone:
+	VZEROUPPER
+	RET

@@ -29,6 +29,8 @@ var depthwiseCases = []Conv{
 	dwconv(3, 21, 37, 3, 1, 1, 1, true),  // rows of 16 + 16 + 5 and 16 + 8 + 5 (the vector loops and their tails)
 	dwconv(2, 33, 34, 3, 1, 0, 1, false), // rows of 32, unpadded; padded plane > dwPadMax
 	dwconv(2, 40, 40, 3, 1, 1, 1, false), // padded plane 42x42 > dwPadMax: the row loops
+	dwconv(2, 9, 45, 3, 2, 1, 1, true),   // stride 2, rows of 16 + 7 (the vector loop stops a block short)
+	dwconv(2, 7, 34, 3, 2, 0, 1, false),  // stride 2, rows of exactly 16: the last block in Go
 }
 
 // TestDepthwise compares the depthwise kernels with the reference loops,
