@@ -5,13 +5,17 @@
 #
 #   bench/depthwise.sh                    # COUNT=3 runs of each, medians
 #   GENERAL=1 bench/depthwise.sh          # also cnnc's general im2col + gemm path
-#   ROUNDS=3 bench/depthwise.sh           # ours and torch take turns, 3 rounds,
-#                                         # the best value of each kept (busy machine)
+#   ROUNDS=3 bench/depthwise.sh           # ours and torch take turns, 3 rounds
+#                                         # (a busy machine's load changes)
 #
 # Ours: `go test -bench BenchmarkDepthwise` in runtime (GFLOP/s metric, median
-# of COUNT runs); torch: bench/depthwise.py with /usr/bin/python3 and
-# torch.set_num_threads(GOMAXPROCS) (median of 5 repetitions of >= 0.2 s).
+# of all runs, COUNT per round); torch: bench/depthwise.py with /usr/bin/python3
+# and torch.set_num_threads(GOMAXPROCS), the median over rounds (each round
+# the median of 5 repetitions of >= 0.2 s).
 # GFLOP/s = 2*MACs/time for every pass (the forward's MACs); ratio = ours/torch.
+# cpuGFLOP/s: the same per second of process CPU time (user+sys; steadier than
+# wall time on a shared machine, though torch's idle OpenMP threads spin and
+# count); ours is BenchmarkDepthwise's cpuGFLOP/s metric.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-3}
@@ -33,22 +37,35 @@ for r in $(seq "$ROUNDS"); do
 	"$PY" bench/depthwise.py "$THREADS" >>"$tmp/torch.txt"
 done
 
-# ours: the median of each round's runs, the best over rounds
+# ours: the median of each metric over all runs; torch: the median over rounds
+median() { # column $1 of "name v1 v2": the median per name
+	sort -k1,1 -k"$1","$1"g | awk -v c="$1" '{ v[$1] = v[$1] " " $c } END { for (n in v) { k = split(v[n], a, " "); print n, a[int((k+1)/2)] } }'
+}
 awk '/^BenchmarkDepthwise/ {
 	name = $1; sub(/^BenchmarkDepthwise\//, "", name); sub(/-[0-9]+$/, "", name)
-	for (i = 2; i < NF; i++) if ($(i+1) == "GFLOP/s") print name, $i
-}' "$tmp/go.txt" | sort -k1,1 -k2,2g | awk '{ v[$1] = v[$1] " " $2 } END { for (n in v) { k = split(v[n], a, " "); print n, a[int((k+1)/2)] } }' >"$tmp/ours"
-awk '{ if (!($1 in best) || $2 > best[$1]) best[$1] = $2 } END { for (n in best) print n, best[n] }' "$tmp/torch.txt" >"$tmp/peer"
+	for (i = 2; i < NF; i++) { if ($(i+1) == "GFLOP/s") w = $i; if ($(i+1) == "cpuGFLOP/s") c = $i }
+	print name, w, c
+}' "$tmp/go.txt" >"$tmp/ours.all"
+median 2 <"$tmp/ours.all" >"$tmp/ours"
+median 3 <"$tmp/ours.all" >"$tmp/ours.cpu"
+awk '{ print $1, $2, $4 }' "$tmp/torch.txt" >"$tmp/peer.all"
+median 2 <"$tmp/peer.all" >"$tmp/peer"
+median 3 <"$tmp/peer.all" >"$tmp/peer.cpu"
 
-printf '%-36s %12s %12s %8s\n' "layer/pass" "cnnc GFLOP/s" "torch" "ratio"
+get() { awk -v n="$2" '$1 == n { print $2 }' "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+printf '%-30s %8s %8s %6s   %8s %8s %6s\n' "" "GFLOP/s" "" "" "per CPU-second" "" ""
+printf '%-30s %8s %8s %6s   %8s %8s %6s\n' "layer/pass" "cnnc" "torch" "ratio" "cnnc" "torch" "ratio"
 for layer in 112x112x32_s1 56x56x144_s2 14x14x576_s1 7x7x960_s1; do
 	for pass in fwd bwd_data bwd_filter; do
 		for path in "" /direct /general; do
-			ours=$(awk -v n="$layer/$pass$path" '$1 == n { print $2 }' "$tmp/ours")
+			ours=$(get "$tmp/ours" "$layer/$pass$path")
 			[ -z "$ours" ] && continue
-			peer=$(awk -v n="$layer/$pass" '$1 == n { print $2 }' "$tmp/peer")
-			ratio=$(awk -v a="$ours" -v b="$peer" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-			printf '%-36s %12.2f %12.2f %8s\n' "$layer/$pass$path" "$ours" "${peer:-0}" "$ratio"
+			ourc=$(get "$tmp/ours.cpu" "$layer/$pass$path")
+			peer=$(get "$tmp/peer" "$layer/$pass")
+			peerc=$(get "$tmp/peer.cpu" "$layer/$pass")
+			printf '%-30s %8.2f %8.2f %6s   %8.2f %8.2f %6s\n' "$layer/$pass$path" "$ours" "${peer:-0}" "$(ratio "$ours" "$peer")" \
+				"$ourc" "${peerc:-0}" "$(ratio "$ourc" "$peerc")"
 		done
 	done
 done
