@@ -54,8 +54,8 @@ median 3 <"$tmp/peer.all" >"$tmp/peer.cpu"
 
 get() { awk -v n="$2" '$1 == n { print $2 }' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-printf '%-30s %8s %8s %6s   %8s %8s %6s\n' "" "GFLOP/s" "" "" "per CPU-second" "" ""
-printf '%-30s %8s %8s %6s   %8s %8s %6s\n' "layer/pass" "cnnc" "torch" "ratio" "cnnc" "torch" "ratio"
+printf '%-34s %8s %8s %6s   %8s %8s %6s\n' "" "GFLOP/s" "" "" "per CPU-second" "" ""
+printf '%-34s %8s %8s %6s   %8s %8s %6s\n' "layer/pass" "cnnc" "torch" "ratio" "cnnc" "torch" "ratio"
 for layer in 112x112x32_s1 56x56x144_s2 14x14x576_s1 7x7x960_s1; do
 	for pass in fwd bwd_data bwd_filter; do
 		for path in "" /direct /general; do
@@ -64,7 +64,7 @@ for layer in 112x112x32_s1 56x56x144_s2 14x14x576_s1 7x7x960_s1; do
 			ourc=$(get "$tmp/ours.cpu" "$layer/$pass$path")
 			peer=$(get "$tmp/peer" "$layer/$pass")
 			peerc=$(get "$tmp/peer.cpu" "$layer/$pass")
-			printf '%-30s %8.2f %8.2f %6s   %8.2f %8.2f %6s\n' "$layer/$pass$path" "$ours" "${peer:-0}" "$(ratio "$ours" "$peer")" \
+			printf '%-34s %8.2f %8.2f %6s   %8.2f %8.2f %6s\n' "$layer/$pass$path" "$ours" "${peer:-0}" "$(ratio "$ours" "$peer")" \
 				"$ourc" "${peerc:-0}" "$(ratio "$ourc" "$peerc")"
 		done
 	done
