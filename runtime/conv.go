@@ -16,6 +16,9 @@ import (
 //	conv_data.go    BackwardData (either way), and dataJob for gemm + col2im
 //	conv_filter.go  BackwardFilter in its three ways, and filterJob
 //	conv_im2col.go  the im2col variants, gathers, col2im and scatters
+//	conv_depthwise.go  depthwise convs (G == C == K): direct per-plane
+//	                kernels for all three passes (conv_depthwise_loops.go,
+//	                conv_depthwise_amd64.s: their row loops)
 //
 // Each pass's job type is its parallel body (parallel.go runs it on the
 // workers); its scratch layout sits beside it (fwdLayout, dataLayout,
