@@ -22,5 +22,11 @@ func dwGrad3AVX2(n int, d, r0, r1, r2, acc *float32)
 //go:noescape
 func dwConv3s2AVX2(n int, y, r0, r1, r2, w *float32)
 
+// dwGrad3s2AVX2: dwGrad3AVX2 at stride 2: d[i] * rkh[2i+kw] (each row at
+// least 2n+2 long).
+//
+//go:noescape
+func dwGrad3s2AVX2(n int, d, r0, r1, r2, acc *float32)
+
 // dwHasSIMD: the CPU runs the AVX2 + FMA loops.
 var dwHasSIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA

@@ -198,3 +198,68 @@ sloop:
 sdone:
 	VZEROUPPER
 	RET
+
+// GRAD3S2 adds one row's three taps' sums at stride 2 for eight dy values
+// (Y9) into A0, A1, A2: the even and odd columns of r[2i..2i+15] and the
+// even columns of r[2i+2..2i+17], as ROW3S2.
+#define GRAD3S2(R, A0, A1, A2) \
+	VMOVUPS 0(R), Y10 \
+	VMOVUPS 32(R), Y11 \
+	VSHUFPS $0x88, Y11, Y10, Y12 \
+	VSHUFPS $0xDD, Y11, Y10, Y13 \
+	VPERMPD $0xD8, Y12, Y12 \
+	VPERMPD $0xD8, Y13, Y13 \
+	VFMADD231PS Y12, Y9, A0 \
+	VFMADD231PS Y13, Y9, A1 \
+	VMOVUPS 8(R), Y10 \
+	VMOVUPS 40(R), Y11 \
+	VSHUFPS $0x88, Y11, Y10, Y12 \
+	VPERMPD $0xD8, Y12, Y12 \
+	VFMADD231PS Y12, Y9, A2
+
+// func dwGrad3s2AVX2(n int, d, r0, r1, r2, acc *float32)
+// acc[8*(3*kh+kw)+l] += sum over i = l mod 8 of d[i] * rkh[2i+kw], i < n
+// (a multiple of 8; each row at least 2n+2 long, as dwConv3s2AVX2's).
+TEXT ·dwGrad3s2AVX2(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ d+8(FP), DI
+	MOVQ r0+16(FP), SI
+	MOVQ r1+24(FP), R8
+	MOVQ r2+32(FP), R9
+	MOVQ acc+40(FP), AX
+	VMOVUPS 0(AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	VMOVUPS 128(AX), Y4
+	VMOVUPS 160(AX), Y5
+	VMOVUPS 192(AX), Y6
+	VMOVUPS 224(AX), Y7
+	VMOVUPS 256(AX), Y8
+
+g2loop:
+	CMPQ CX, $8
+	JLT  g2done
+	VMOVUPS 0(DI), Y9
+	GRAD3S2(SI, Y0, Y1, Y2)
+	GRAD3S2(R8, Y3, Y4, Y5)
+	GRAD3S2(R9, Y6, Y7, Y8)
+	ADDQ $32, DI
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $8, CX
+	JMP  g2loop
+
+g2done:
+	VMOVUPS Y0, 0(AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VMOVUPS Y5, 160(AX)
+	VMOVUPS Y6, 192(AX)
+	VMOVUPS Y7, 224(AX)
+	VMOVUPS Y8, 256(AX)
+	VZEROUPPER
+	RET

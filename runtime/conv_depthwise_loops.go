@@ -22,6 +22,16 @@ func dwGrad3x3(d, r0, r1, r2 []float32, s int, acc *[9]float32) {
 		}
 		d, r0, r1, r2 = d[v:], r0[v:], r1[v:], r2[v:]
 	}
+	// At stride 2 the vector loop's last loads reach one column past its
+	// last tap: it stops a block short of a row that ends there.
+	if v := (n - 1) &^ 7; s == 2 && v > 0 && dwVector() {
+		var lanes [72]float32
+		dwGrad3s2AVX2(v, &d[0], &r0[0], &r1[0], &r2[0], &lanes[0])
+		for t := range acc {
+			acc[t] += sum32(lanes[8*t : 8*t+8])
+		}
+		d, r0, r1, r2 = d[v:], r0[2*v:], r1[2*v:], r2[2*v:]
+	}
 	var a0, a1, a2, b0, b1, b2, c0, c1, c2 float32
 	for i, v := range d {
 		j := s * i
