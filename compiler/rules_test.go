@@ -69,7 +69,7 @@ func TestKindFlags(t *testing.T) {
 		}
 	}
 	got := strings.Join(final, " ") + "; " + strings.Join(flat, " ") + "; " + strings.Join(needsMap, " ")
-	if want := "softmax; fc; conv maxpool avgpool gap lrn layerscale shuffle"; got != want {
+	if want := "softmax; fc; conv maxpool avgpool gap lrn layerscale shuffle dwconv"; got != want {
 		t.Errorf("Final; Flat; NeedsMap = %q, want %q", got, want)
 	}
 }

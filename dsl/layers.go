@@ -469,6 +469,7 @@ var foreignLayers = map[string]string{
 	"relu6": "relu6", "sigmoid": "sigmoid", "logistic": "sigmoid", "tanh": "tanh", "silu": "silu", "swish": "silu",
 	"gelu": "gelu", "hardswish": "hardswish", "hard_swish": "hardswish", "hswish": "hardswish",
 	"hardsigmoid": "hardsigmoid", "hard_sigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid",
+	"depthwiseconv2d": "dwconv", "depthwiseconv": "dwconv", "dwconv2d": "dwconv",
 }
 
 // closest returns the word of words nearest to s when it is near enough.

@@ -26,3 +26,4 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_norm -pkg mini_norm ../testdata/nets/mini_norm.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_act -pkg mini_act ../testdata/nets/mini_act.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_lang -pkg mini_lang ../testdata/nets/mini_lang.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_dw -pkg mini_dw ../testdata/nets/mini_dw.cnn

@@ -11,6 +11,7 @@ import (
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_act"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_alexnet"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_dw"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_inception"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_lang"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_misc"
@@ -41,6 +42,7 @@ func TestONNXRuntime(t *testing.T) {
 		{"../testdata/nets/mini_resnet.cnn", mini_resnet.New(3, 1).Net},
 		{"../testdata/nets/mini_norm.cnn", mini_norm.New(3, 1).Net},
 		{"../testdata/nets/mini_act.cnn", mini_act.New(3, 1).Net},
+		{"../testdata/nets/mini_dw.cnn", mini_dw.New(3, 1).Net},
 	} {
 		t.Run(filepath.Base(c.file), func(t *testing.T) { checkORT(t, c.file, c.net) })
 	}

@@ -444,6 +444,8 @@ type importer struct {
 
 func (im *importer) Node() *onnx.Node { return im.n }
 
+func (im *importer) InC() int { return im.x.in[0].c }
+
 func (im *importer) init(i int) *onnx.Tensor {
 	if i >= len(im.n.Inputs) {
 		return nil

@@ -60,9 +60,20 @@ func layerList(m *compiler.Model) []string {
 		if l.Node.Aux != nil {
 			continue
 		}
-		text := l.Node.Op.String()
-		if a, ok := l.Node.Op.(*op.Add); ok { // its shortcut's scope is named after the block
-			text = fmt.Sprintf("add implied=%t projectbn=%t", a.Implied, a.ProjectBN)
+		text := strings.Replace(l.Node.Op.String(), " same", "", 1) // p same is its padding
+		switch o := l.Node.Op.(type) {
+		case *op.Add: // its shortcut's scope is named after the block
+			text = fmt.Sprintf("add implied=%t projectbn=%t", o.Implied, o.ProjectBN)
+		case *op.Conv: // conv C KxK gC on C channels is dwconv KxK
+			if !o.Depthwise && o.Groups > 1 && o.Groups == o.Filters && o.Groups == l.In[0].C {
+				dw := *o
+				dw.Depthwise = true
+				text = strings.Replace(dw.String(), " same", "", 1)
+			}
+		case *op.GAP: // exported as the average pool it is when the sizes divide
+			if in := l.In[0]; l.Out.H > 1 && in.H%l.Out.H == 0 && in.W%l.Out.W == 0 {
+				text = (&op.AvgPool{Pool: op.Pool{KH: in.H / l.Out.H, KW: in.W / l.Out.W, SH: in.H / l.Out.H, SW: in.W / l.Out.W}}).String()
+			}
 		}
 		ls = append(ls, fmt.Sprint(text, l.In, l.Out))
 	}

@@ -12,15 +12,20 @@ import (
 // Conv is a convolution (PyTorch's nn.Conv2d): Filters filters of KHxKW
 // over Groups groups of channels, stride, padding and dilation. Runtime:
 // rt.Conv.
+//
+// Depthwise is the word dwconv: one KHxKW filter per input channel,
+// nn.Conv2d(C, C, k, groups=C); Filters and Groups are then 0 and resolved
+// from the input's depth (filters), which the layer does not write.
 type Conv struct {
-	Filters int
-	KH, KW  int
-	SH, SW  int
-	PH, PW  int
-	Same    bool // p same: padding chosen so that stride 1 keeps the size
-	Groups  int
-	DH, DW  int
-	Bias    bool
+	Filters   int
+	KH, KW    int
+	SH, SW    int
+	PH, PW    int
+	Same      bool // p same: padding chosen so that stride 1 keeps the size
+	Groups    int
+	DH, DW    int
+	Bias      bool
+	Depthwise bool
 }
 
 const convUsage = "conv N KxK [sS] [pP | p same] [gG] [dD] [nobias]"
@@ -33,12 +38,53 @@ var convKind = Kind{
 	NeedsMap: true,
 }
 
-func (c *Conv) Kind() *Kind { return &convKind }
+const dwconvUsage = "dwconv KxK [sS] [pP | p same] [dD] [nobias]"
+
+// dwconvKind is the depthwise convolution, a Conv with Depthwise set:
+// its depth (filters and groups) is its input's.
+var dwconvKind = Kind{
+	Word:     "dwconv",
+	Usage:    dwconvUsage,
+	Parse:    parseDWConv,
+	Epilogue: true,
+	NeedsMap: true,
+}
+
+func parseDWConv(a Args) Op {
+	c := &Conv{DH: 1, DW: 1, SH: 1, SW: 1, Bias: true, Depthwise: true}
+	x, num := a.Positional()
+	if _, _, ok := a.Flag("g", 1); ok {
+		a.Fail("the form is: "+dwconvUsage+"; for other groups write conv N KxK gG",
+			"dwconv: groups are not written: dwconv has one group per input channel")
+	}
+	sized := c.parseWindow(a, !num)
+	switch {
+	case !num || !x.OK:
+	case sized:
+		a.Fail(fmt.Sprintf("dwconv takes its depth from its input: write dwconv without it; for %s filters over groups write conv %s KxK gG", x.Text, x.Text),
+			"dwconv: unexpected filter count %s", x.Text)
+	default:
+		a.Fail(fmt.Sprintf("write the kernel as KxK: dwconv %sx%s (dwconv takes its depth from its input)", x.Text, x.Text),
+			"dwconv: the kernel is written KxK, found %s", x.Text)
+	}
+	return c
+}
+
+func (c *Conv) Kind() *Kind {
+	if c.Depthwise {
+		return &dwconvKind
+	}
+	return &convKind
+}
 
 func (c *Conv) String() string {
 	same := ""
 	if c.Same {
 		same = " same"
+	}
+	if c.Depthwise {
+		return fmt.Sprintf("dwconv %dx%d %s %s%s %s %s", c.KH, c.KW, pair("s", c.SH, c.SW), pair("p", c.PH, c.PW),
+			same, pair("d", c.DH, c.DW), choose(c.Bias, "bias", "nobias"))
 	}
 	return fmt.Sprintf("conv %d %dx%d %s %s%s g%d %s %s", c.Filters, c.KH, c.KW, pair("s", c.SH, c.SW), pair("p", c.PH, c.PW),
 		same, c.Groups, pair("d", c.DH, c.DW), choose(c.Bias, "bias", "nobias"))
@@ -51,11 +97,21 @@ func parseConv(a Args) Op {
 	} else if v, ok := a.Integer(x, 1, "the filter count"); ok {
 		c.Filters = v
 	}
-	if x, ok := a.Size(); !ok {
-		a.Fail("write the kernel as KxK, for example 3x3", "conv needs a kernel size")
-	} else if x.OK {
+	c.parseWindow(a, true)
+	return c
+}
+
+// parseWindow reads what conv and dwconv share: the kernel, stride,
+// groups (conv), dilation, padding and nobias; a missing kernel is
+// reported when missing, and sized says it is written.
+func (c *Conv) parseWindow(a Args, missing bool) (sized bool) {
+	word := a.Word()
+	x, sized := a.Size()
+	if !sized && missing {
+		a.Fail("write the kernel as KxK, for example 3x3", "%s needs a kernel size", word)
+	} else if sized && x.OK {
 		if len(x.Dims) != 2 {
-			a.Errorf(x, "conv: kernel %s must be KxK", x.Text)
+			a.Errorf(x, "%s: kernel %s must be KxK", word, x.Text)
 		} else {
 			c.KH, c.KW = x.Dims[0], x.Dims[1]
 		}
@@ -63,10 +119,12 @@ func parseConv(a Args) Op {
 	if h, w, ok := a.Flag("s", 1); ok {
 		c.SH, c.SW = h, w
 	}
-	if h, w, ok := a.Flag("g", 1); ok {
-		c.Groups = h
-		if h != w {
-			a.Fail("", "conv: groups take one value")
+	if !c.Depthwise {
+		if h, w, ok := a.Flag("g", 1); ok {
+			c.Groups = h
+			if h != w {
+				a.Fail("", "conv: groups take one value")
+			}
 		}
 	}
 	if h, w, ok := a.Flag("d", 1); ok {
@@ -81,17 +139,17 @@ func parseConv(a Args) Op {
 	psame, same := a.Has("psame"), a.Has("same")
 	p := same && a.Has("p")
 	if same && !p {
-		a.Fail("write the padding as pN or p same", "conv: same without p before it")
+		a.Fail("write the padding as pN or p same", "%s: same without p before it", word)
 	}
 	if psame || (p && same) {
 		c.Same = true
 		switch {
 		case padded || (psame && p):
-			a.Fail("write the padding once", "conv: the padding is given twice")
+			a.Fail("write the padding once", "%s: the padding is given twice", word)
 		case c.SH != 1 || c.SW != 1:
-			a.Fail("write the padding as a number", "conv: p same needs stride 1 (PyTorch's rule)")
+			a.Fail("write the padding as a number", "%s: p same needs stride 1 (PyTorch's rule)", word)
 		case (c.DH*(c.KH-1))%2 != 0 || (c.DW*(c.KW-1))%2 != 0:
-			a.Fail("use an odd kernel or write the padding", "conv: p same with an even kernel pads one side more than the other, which cnnc does not support")
+			a.Fail("use an odd kernel or write the padding", "%s: p same with an even kernel pads one side more than the other, which cnnc does not support", word)
 		default:
 			c.PH, c.PW = c.DH*(c.KH-1)/2, c.DW*(c.KW-1)/2
 		}
@@ -99,31 +157,43 @@ func parseConv(a Args) Op {
 	if a.Has("nobias") {
 		c.Bias = false
 	}
-	return c
+	return sized
+}
+
+// resolved returns the filters and groups over in input channels: as
+// written, or the input's depth for dwconv.
+func (c *Conv) resolved(in int) (filters, groups int) {
+	if c.Depthwise {
+		return in, in
+	}
+	return c.Filters, c.Groups
 }
 
 func (c *Conv) Shape(ck Checker, in []Shape) (Shape, bool) {
 	ok := true
-	if in[0].C%c.Groups != 0 || c.Filters%c.Groups != 0 {
-		ck.Errorf(groupHint(in[0].C, c.Filters),
-			"%s: %d input channels and %d filters do not divide into %d groups", ck.Text(), in[0].C, c.Filters, c.Groups)
+	filters, groups := c.resolved(in[0].C)
+	if in[0].C%groups != 0 || filters%groups != 0 {
+		ck.Errorf(groupHint(in[0].C, filters),
+			"%s: %d input channels and %d filters do not divide into %d groups", ck.Text(), in[0].C, filters, groups)
 		ok = false
 	}
 	out, fits := spatial(ck, in[0], c.KH, c.KW, c.SH, c.SW, c.PH, c.PW, c.DH, c.DW, false)
-	out.C = c.Filters
+	out.C = filters
 	return out, ok && fits
 }
 
 func (c *Conv) Tensors(in []Shape, out Shape) []rt.TensorSpec {
-	ts := []rt.TensorSpec{{Name: "weight", Shape: []int{c.Filters, in[0].C / c.Groups, c.KH, c.KW}, Init: rt.InitWeightFanOut}}
+	filters, groups := c.resolved(in[0].C)
+	ts := []rt.TensorSpec{{Name: "weight", Shape: []int{filters, in[0].C / groups, c.KH, c.KW}, Init: rt.InitWeightFanOut}}
 	if c.Bias {
-		ts = append(ts, rt.TensorSpec{Name: "bias", Shape: []int{c.Filters}, Init: rt.InitBias})
+		ts = append(ts, rt.TensorSpec{Name: "bias", Shape: []int{filters}, Init: rt.InitBias})
 	}
 	return ts
 }
 
 func (c *Conv) MACs(k *Count, in []Shape, out Shape) int64 {
-	return k.Mul(int64(c.Filters), int64(in[0].C/c.Groups), int64(c.KH), int64(c.KW), int64(out.H), int64(out.W))
+	filters, groups := c.resolved(in[0].C)
+	return k.Mul(int64(filters), int64(in[0].C/groups), int64(c.KH), int64(c.KW), int64(out.H), int64(out.W))
 }
 
 func (c *Conv) State([]Shape, Shape) State { return State{} }
@@ -132,9 +202,10 @@ func (c *Conv) State([]Shape, Shape) State { return State{} }
 // relu, and returns it with the scratch buffer.
 func (c *Conv) geometry(e Emitter, relu bool) (string, Code) {
 	in, out := e.InShape(0), e.OutShape()
-	g := e.Geometry("Conv", Field{"C", in.C}, Field{"H", in.H}, Field{"W", in.W}, Field{"K", c.Filters},
+	filters, groups := c.resolved(in.C)
+	g := e.Geometry("Conv", Field{"C", in.C}, Field{"H", in.H}, Field{"W", in.W}, Field{"K", filters},
 		Field{"KH", c.KH}, Field{"KW", c.KW}, Field{"SH", c.SH}, Field{"SW", c.SW}, Field{"PH", c.PH}, Field{"PW", c.PW},
-		Field{"DH", c.DH}, Field{"DW", c.DW}, Field{"G", c.Groups}, Field{"OH", out.H}, Field{"OW", out.W}, Field{"ReLU", relu})
+		Field{"DH", c.DH}, Field{"DW", c.DW}, Field{"G", groups}, Field{"OH", out.H}, Field{"OW", out.W}, Field{"ReLU", relu})
 	return g, e.Scratch(jen.Id(g).Dot("ScratchSize").Call(jen.Id("mb")))
 }
 
@@ -177,7 +248,8 @@ func (c *Conv) ONNX(x Exporter) {
 	if c.Bias {
 		in = append(in, x.Tensor(1))
 	}
+	_, groups := c.resolved(x.InShape(0).C)
 	attrs := append(windowAttrs(c.KH, c.KW, c.SH, c.SW, c.PH, c.PW),
-		onnx.IntsAttr("dilations", int64(c.DH), int64(c.DW)), onnx.IntAttr("group", int64(c.Groups)))
+		onnx.IntsAttr("dilations", int64(c.DH), int64(c.DW)), onnx.IntAttr("group", int64(groups)))
 	x.Node("Conv", in, attrs...)
 }

@@ -24,22 +24,60 @@ func (i *Input) Forward(Emitter) []Code                 { return nil }
 func (i *Input) Infer(Emitter) []Code                   { return nil }
 func (i *Input) Backward(Emitter) []Code                { return nil }
 
-// GAP is global average pooling: each channel's mean, HxWxC -> 1x1xC.
-// Runtime: rt.GAP.
-type GAP struct{}
+// GAP is average pooling to an OHxOW map: `gap` is global (1x1, each
+// channel's mean), `gap HxW` or `gap N` (NxN) PyTorch's AdaptiveAvgPool2d
+// to that size, whose bin i along an axis of in values spans
+// [floor(i*in/out), ceil((i+1)*in/out)). Runtime: rt.GAP.
+type GAP struct{ OH, OW int }
 
-var gapKind = Kind{Word: "gap", Usage: "gap", Parse: func(Args) Op { return &GAP{} }, NeedsMap: true}
+const gapUsage = "gap [HxW | N]"
 
-func (g *GAP) Kind() *Kind                               { return &gapKind }
-func (g *GAP) String() string                            { return "gap" }
-func (g *GAP) Shape(_ Checker, in []Shape) (Shape, bool) { return Shape{H: 1, W: 1, C: in[0].C}, true }
-func (g *GAP) Tensors([]Shape, Shape) []rt.TensorSpec    { return nil }
-func (g *GAP) MACs(*Count, []Shape, Shape) int64         { return 0 }
-func (g *GAP) State([]Shape, Shape) State                { return State{} }
+var gapKind = Kind{Word: "gap", Usage: gapUsage, Parse: parseGAP, NeedsMap: true}
+
+func parseGAP(a Args) Op {
+	g := &GAP{OH: 1, OW: 1}
+	if x, ok := a.Size(); ok {
+		switch {
+		case !x.OK:
+		case len(x.Dims) != 2:
+			a.Errorf(x, "gap: output size %s must be HxW or N", x.Text)
+		case x.Dims[0] < 1 || x.Dims[1] < 1:
+			a.Errorf(x, "gap: output size %s must be at least 1x1", x.Text)
+		default:
+			g.OH, g.OW = x.Dims[0], x.Dims[1]
+		}
+	} else if x, ok := a.Positional(); ok {
+		if v, ok := a.Integer(x, 1, "the output size"); ok {
+			g.OH, g.OW = v, v
+		}
+	}
+	return g
+}
+
+// global reports a 1x1 output: each channel's mean.
+func (g *GAP) global() bool { return g.OH == 1 && g.OW == 1 }
+
+func (g *GAP) Kind() *Kind { return &gapKind }
+func (g *GAP) String() string {
+	if g.global() {
+		return "gap"
+	}
+	return fmt.Sprintf("gap %dx%d", g.OH, g.OW)
+}
+func (g *GAP) Shape(_ Checker, in []Shape) (Shape, bool) {
+	return Shape{H: g.OH, W: g.OW, C: in[0].C}, true
+}
+func (g *GAP) Tensors([]Shape, Shape) []rt.TensorSpec { return nil }
+func (g *GAP) MACs(*Count, []Shape, Shape) int64      { return 0 }
+func (g *GAP) State([]Shape, Shape) State             { return State{} }
 
 func (g *GAP) geometry(e Emitter) *jen.Statement {
 	in := e.InShape(0)
-	return jen.Id(e.Geometry("GAP", Field{"C", in.C}, Field{"H", in.H}, Field{"W", in.W}))
+	fields := []Field{{"C", in.C}, {"H", in.H}, {"W", in.W}}
+	if !g.global() {
+		fields = append(fields, Field{"OH", g.OH}, Field{"OW", g.OW})
+	}
+	return jen.Id(e.Geometry("GAP", fields...))
 }
 
 func (g *GAP) Forward(e Emitter) []Code {
@@ -164,8 +202,23 @@ func (a *Add) Backward(e Emitter) []Code {
 // ONNX: none; the exporter makes the input the graph's.
 func (i *Input) ONNX(Exporter) {}
 
-// ONNX: GlobalAveragePool.
-func (g *GAP) ONNX(x Exporter) { x.Node("GlobalAveragePool", []string{x.In(0)}) }
+// ONNX: GlobalAveragePool for gap; for gap HxW over an input that each
+// output size divides, AveragePool with kernel = stride = in/out (the
+// same bins). Opset 17 has no adaptive pooling, so other sizes are
+// refused, as PyTorch's exporter refuses them.
+func (g *GAP) ONNX(x Exporter) {
+	in := x.InShape(0)
+	switch {
+	case g.global():
+		x.Node("GlobalAveragePool", []string{x.In(0)})
+	case in.H%g.OH == 0 && in.W%g.OW == 0:
+		kh, kw := in.H/g.OH, in.W/g.OW
+		x.Node("AveragePool", []string{x.In(0)}, windowAttrs(kh, kw, kh, kw, 0, 0)...)
+	default:
+		x.Errorf("gap %dx%d over a %dx%d map has bins of unequal sizes, which ONNX (opset %d) has no operator for: use an output size that divides the input's (or pool to it first)",
+			g.OH, g.OW, in.H, in.W, Opset)
+	}
+}
 
 // ONNX: Concat along the channels.
 func (c *Concat) ONNX(x Exporter) {

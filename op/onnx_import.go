@@ -15,6 +15,8 @@ import (
 // initializers as the layer's tensors in Op.Tensors' order.
 type ONNXImporter interface {
 	Node() *onnx.Node
+	// InC is the depth of the node's input map.
+	InC() int
 	// Dims are the dimensions of input i when it is an initializer.
 	Dims(i int) ([]int64, bool)
 	// Tensor takes input i, an initializer, as the layer's next tensor;
@@ -170,7 +172,9 @@ func convFromONNX(x ONNXImporter) string {
 		return ""
 	}
 	text := fmt.Sprintf("conv %d %s%s%s", w[0], k, s, p)
-	if g := x.Node().AttrInt("group", 1); g != 1 {
+	if g := x.Node().AttrInt("group", 1); g == w[0] && g == int64(x.InC()) && w[1] == 1 && g > 1 {
+		text = fmt.Sprintf("dwconv %s%s%s", k, s, p) // one filter per input channel
+	} else if g != 1 {
 		text += fmt.Sprintf(" g%d", g)
 	}
 	text += d
@@ -309,8 +313,7 @@ func fcFromONNX(x ONNXImporter) string {
 	}
 	x.Tensor(1, !transB)
 	if len(n.Inputs) < 3 || n.Inputs[2] == "" {
-		x.Fail("", "Gemm without a bias (C): cnnc's fc has one")
-		return ""
+		return fmt.Sprintf("fc %d nobias", units)
 	}
 	if b, ok := x.Dims(2); !ok || len(b) != 1 || b[0] != units {
 		x.Fail("", "the bias (input 2) must be a 1-D initializer of %d values", units)

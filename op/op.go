@@ -83,7 +83,8 @@ type Kind struct {
 	// leakyrelu). The in-place ops after it keep signs, but the loss's
 	// probabilities must not overwrite it.
 	ReadsOutput bool
-	// Epilogue: a relu right after the op runs in its epilogue (conv, fc).
+	// Epilogue: a relu right after the op runs in its epilogue (conv,
+	// dwconv, fc).
 	Epilogue bool
 	// Final: only the last layer of the network or of an aux head: training
 	// skips it and computes it with the loss (softmax), so one anywhere else
@@ -95,7 +96,8 @@ type Kind struct {
 	Flat bool
 	// NeedsMap: its input must be a feature map (N, C, H, W), as PyTorch's
 	// Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and LocalResponseNorm
-	// require: refused after a flat vector (conv, maxpool, avgpool, gap, lrn).
+	// require: refused after a flat vector (conv, dwconv, maxpool, avgpool,
+	// gap, lrn).
 	NeedsMap bool
 	// View: its output is its input (identity): the plan always aliases
 	// it, whatever else reads its input.
@@ -141,6 +143,7 @@ var kinds = []*Kind{
 	&layernormKind, &layerscaleKind, &droppathKind, &shuffleKind,
 	&relu6Kind, &sigmoidKind, &tanhKind, &siluKind, &geluKind, &hardswishKind, &hardsigmoidKind,
 	&identityKind,
+	&dwconvKind,
 }
 
 // Lookup returns the kind of a layer word, or nil.

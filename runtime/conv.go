@@ -16,6 +16,9 @@ import (
 //	conv_data.go    BackwardData (either way), and dataJob for gemm + col2im
 //	conv_filter.go  BackwardFilter in its three ways, and filterJob
 //	conv_im2col.go  the im2col variants, gathers, col2im and scatters
+//	conv_depthwise.go  depthwise convs (G == C == K): direct per-plane
+//	                kernels for all three passes (conv_depthwise_loops.go,
+//	                conv_depthwise_amd64.s: their row loops)
 //
 // Each pass's job type is its parallel body (parallel.go runs it on the
 // workers); its scratch layout sits beside it (fwdLayout, dataLayout,
@@ -132,6 +135,11 @@ var (
 	// (measured per CPU-second: C=16 44 vs 63 GFLOP/s, C=32 85 vs 65, C=64
 	// 107 vs 85). Tests lower it to cover both paths (1 and 1<<30).
 	dataAsConvMinC = 32
+
+	// convDepthwise runs depthwise convs (G == C == K) on their direct
+	// kernels (conv_depthwise.go); tests and BenchmarkDepthwise turn it
+	// off to run them through the general paths.
+	convDepthwise = true
 )
 
 // The forward pass (and BackwardData when it runs as a forward) has three
@@ -284,6 +292,9 @@ func (c Conv) filterKind(mode int) int {
 // BackwardFilter need for a batch of n: per worker an im2col block and a
 // weight gradient accumulator, plus the flipped weights of BackwardData.
 func (c Conv) ScratchSize(n int) int {
+	if c.depthwise() {
+		return 0
+	}
 	s := max(1, min(n, Workers()))
 	slots := func(c Conv, mode int) int { // forward items share the workers
 		return max(1, min(c.fwdWork(mode, n), Workers()))

@@ -23,6 +23,10 @@ func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 	check("Conv.BackwardData", "dy", dy, n*c.outSize())
 	check("Conv.BackwardData", "w", w, c.wSize())
 	check("Conv.BackwardData", "dx", dx, n*c.inSize())
+	if c.depthwise() {
+		c.dwRun(dwData, n, dy, w, nil, dx)
+		return
+	}
 	mode := c.dataMode()
 	head, per := c.dataLayout(mode, n)
 	var wp []float32

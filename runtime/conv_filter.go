@@ -22,6 +22,10 @@ func (c Conv) BackwardFilter(n int, x, dy, dw, db, scratch []float32) {
 	if db != nil {
 		check("Conv.BackwardFilter", "db", db, c.K)
 	}
+	if c.depthwise() {
+		c.dwRun(dwFilter, n, x, dw, db, dy)
+		return
+	}
 	mode := c.mode()
 	c.launchFilter(mode, n, x, dy, dw, db, scratch, c.perFilter(mode))
 }

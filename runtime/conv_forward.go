@@ -28,6 +28,10 @@ func (c Conv) Forward(n int, x, w, b, y, scratch []float32) {
 		check("Conv.Forward", "b", b, c.K)
 	}
 	check("Conv.Forward", "y", y, n*c.outSize())
+	if c.depthwise() {
+		c.dwRun(dwForward, n, x, w, b, y)
+		return
+	}
 	mode := c.mode()
 	head, per := c.fwdLayout(mode, n)
 	var wp []float32

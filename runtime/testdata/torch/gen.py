@@ -335,6 +335,32 @@ dy = rand(*y.shape)
 put("scale.x", x); put("scale.f", f); put("scale.y", y); put("scale.dy", dy)
 grads((y * dy).sum(), [("scale.dx", x), ("scale.df", f)])
 # ---- end h12lang ----
+# ---- issue 12, depthwise conv, adaptive average pooling, fc without bias ----
+# dwconv is Conv2d(C, C, k, groups=C): stride 1 and 2, padding, dilation,
+# 5x5, with and without bias; gap HxW is adaptive_avg_pool2d (uneven bins
+# and an output larger than the input); fc nobias is linear without bias.
+def depthwise_cases():
+    conv_case("dws1", 90, 2, 4, 9, 9, 4, 3, 3, 1, 1, 1, 4, True)
+    conv_case("dws2", 91, 2, 4, 10, 11, 4, 3, 3, 2, 1, 1, 4, False)
+    conv_case("dwd2", 92, 2, 3, 12, 12, 3, 3, 3, 1, 2, 2, 3, True)
+    conv_case("dw5", 93, 2, 2, 11, 11, 2, 5, 5, 2, 2, 1, 2, False)
+    for case, seed, h, w, oh, ow in (("adapt32", 94, 7, 5, 3, 2), ("adapt44", 95, 3, 2, 4, 4), ("adapt22", 96, 6, 4, 2, 2)):
+        torch.manual_seed(seed)
+        x = rand(2, 3, h, w).requires_grad_()
+        y = F.adaptive_avg_pool2d(x, (oh, ow))
+        dy = rand(*y.shape)
+        put(case + ".x", x); put(case + ".y", y); put(case + ".dy", dy)
+        grads((y * dy).sum(), [(case + ".dx", x)])
+    torch.manual_seed(97)
+    x = rand(3, 10).requires_grad_()
+    wt = rand(5, 10, scale=0.3).requires_grad_()
+    y = F.linear(x, wt)
+    dy = rand(*y.shape)
+    put("fcnobias.x", x); put("fcnobias.w", wt); put("fcnobias.y", y); put("fcnobias.dy", dy)
+    grads((y * dy).sum(), [("fcnobias.dx", x), ("fcnobias.dw", wt)])
+
+
+depthwise_cases()
 
 # write
 manifest, off = [], 0

@@ -1,0 +1,32 @@
+//go:build !purego
+
+package runtime
+
+import "golang.org/x/sys/cpu"
+
+// dwConv3AVX2: y[i] += the nine taps of w over rows r0, r1, r2 from column
+// i, for i < n (a multiple of 8; each row at least n+2 long).
+//
+//go:noescape
+func dwConv3AVX2(n int, y, r0, r1, r2, w *float32)
+
+// dwGrad3AVX2: lane l of acc's vector 3*kh+kw += d[i] * rkh[i+kw] over the
+// i < n (a multiple of 8) with i%8 == l.
+//
+//go:noescape
+func dwGrad3AVX2(n int, d, r0, r1, r2, acc *float32)
+
+// dwConv3s2AVX2: y[i] += the nine taps of w over rows r0, r1, r2 from
+// column 2i, for i < n (a multiple of 8; each row at least 2n+2 long).
+//
+//go:noescape
+func dwConv3s2AVX2(n int, y, r0, r1, r2, w *float32)
+
+// dwGrad3s2AVX2: dwGrad3AVX2 at stride 2: d[i] * rkh[2i+kw] (each row at
+// least 2n+2 long).
+//
+//go:noescape
+func dwGrad3s2AVX2(n int, d, r0, r1, r2, acc *float32)
+
+// dwHasSIMD: the CPU runs the AVX2 + FMA loops.
+var dwHasSIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA
