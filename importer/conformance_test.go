@@ -73,7 +73,7 @@ type confCase struct {
 // the message without names and numbers.
 var (
 	quoted  = regexp.MustCompile(`"[^"]*"`)
-	numbers = regexp.MustCompile(`\[[^\]]*\]|\d+(\.\d+)?`)
+	numbers = regexp.MustCompile(`\[[^\]]*\]|\b\d+(\.\d+)?\b`)
 )
 
 func reasonClass(err error) string {
