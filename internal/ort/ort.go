@@ -42,7 +42,10 @@ func Need(tb testing.TB) {
 		}
 	}
 	if err := install(); err != nil {
-		tb.Fatal(err)
+		if os.Getenv("CI") != "" {
+			tb.Fatal(err)
+		}
+		tb.Skipf("ONNX Runtime could not be installed (npm's registry unreachable?): %v", err)
 	}
 }
 
