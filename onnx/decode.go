@@ -408,12 +408,9 @@ func (t *Tensor) Floats() ([]float32, error) {
 	if t.External {
 		return nil, fmt.Errorf("tensor %q: its data is in an external file, which cnnc does not read", t.Name)
 	}
-	n := int64(1)
-	for _, d := range t.Dims {
-		if d < 0 || (d > 0 && n > math.MaxInt32/d) {
-			return nil, fmt.Errorf("tensor %q: dims %v are negative or too large", t.Name, t.Dims)
-		}
-		n *= d
+	n, err := t.count()
+	if err != nil {
+		return nil, err
 	}
 	if t.RawData != nil {
 		if int64(len(t.RawData)) != 4*n {
@@ -431,6 +428,18 @@ func (t *Tensor) Floats() ([]float32, error) {
 	return t.FloatData, nil
 }
 
+// count is the number of values the dims give, refused past 2^31.
+func (t *Tensor) count() (int64, error) {
+	n := int64(1)
+	for _, d := range t.Dims {
+		if d < 0 || (d > 0 && n > math.MaxInt32/d) {
+			return 0, fmt.Errorf("tensor %q: dims %v are negative or too large", t.Name, t.Dims)
+		}
+		n *= d
+	}
+	return n, nil
+}
+
 // FloatTensor makes a float32 initializer with raw little-endian data.
 func FloatTensor(name string, dims []int64, data []float32) *Tensor {
 	raw := make([]byte, 4*len(data))
@@ -446,12 +455,9 @@ func (t *Tensor) Int64s() ([]int64, error) {
 	if t.DataType != Int64 {
 		return nil, fmt.Errorf("tensor %q: data type %d, not int64 (7)", t.Name, t.DataType)
 	}
-	n := int64(1)
-	for _, d := range t.Dims {
-		if d < 0 || (d > 0 && n > math.MaxInt32/d) {
-			return nil, fmt.Errorf("tensor %q: dims %v are negative or too large", t.Name, t.Dims)
-		}
-		n *= d
+	n, err := t.count()
+	if err != nil {
+		return nil, err
 	}
 	if t.RawData != nil {
 		if int64(len(t.RawData)) != 8*n {
