@@ -16,6 +16,7 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o resnet152 -pkg resnet152 ../networks/resnet152.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_naive -pkg inception_naive ../networks/inception_naive.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_bottleneck -pkg inception_bottleneck ../networks/inception_bottleneck.cnn
+//go:generate go run ../cmd/cnnc gen -o densenet121 -pkg densenet121 ../networks/densenet121.cnn
 
 // Small networks that together exercise every construct, for the
 // whole-network gradient checks of their generated tests.
