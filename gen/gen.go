@@ -17,6 +17,7 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o inception_naive -pkg inception_naive ../networks/inception_naive.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_bottleneck -pkg inception_bottleneck ../networks/inception_bottleneck.cnn
 //go:generate go run ../cmd/cnnc gen -o densenet121 -pkg densenet121 ../networks/densenet121.cnn
+//go:generate go run ../cmd/cnnc gen -o convnext_tiny -pkg convnext_tiny ../networks/convnext_tiny.cnn
 
 // Small networks that together exercise every construct, for the
 // whole-network gradient checks of their generated tests.
