@@ -29,3 +29,4 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_act -pkg mini_act ../testdata/nets/mini_act.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_lang -pkg mini_lang ../testdata/nets/mini_lang.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_dw -pkg mini_dw ../testdata/nets/mini_dw.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_densenext -pkg mini_densenext ../testdata/nets/mini_densenext.cnn
