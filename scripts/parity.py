@@ -20,8 +20,9 @@ One training step (scripts/parity.sh --train):
                                      how much the twin's float64 gradients move when the input
                                      moves by 1e-7 (relative): what float32 can hope for
 
-The twins: torchvision's own model for vgg16, vgg19 and resnet18..152 (scripts/weights_check.py's
-make); for the others a module below that follows networks/NET.cnn line by line, registering
+The twins: torchvision's own model for vgg16, vgg19, resnet18..152 and densenet121
+(scripts/weights_check.py's make), and for convnext_tiny with its state dict rewritten to the
+.cnn's layout (convnext_tiny() below says how); for the others a module below that follows networks/NET.cnn line by line, registering
 its parameters in the .cnn's order (cnnc weights pairs by order). GoogLeNet's twin defines the
 two auxiliary classifiers (their weights are tensors of the network) but, like cnnc infer, does
 not run them at inference. InceptionNaive and InceptionBottleneck end in a feature map
