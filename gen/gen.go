@@ -16,6 +16,8 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o resnet152 -pkg resnet152 ../networks/resnet152.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_naive -pkg inception_naive ../networks/inception_naive.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_bottleneck -pkg inception_bottleneck ../networks/inception_bottleneck.cnn
+//go:generate go run ../cmd/cnnc gen -o densenet121 -pkg densenet121 ../networks/densenet121.cnn
+//go:generate go run ../cmd/cnnc gen -o convnext_tiny -pkg convnext_tiny ../networks/convnext_tiny.cnn
 
 // Small networks that together exercise every construct, for the
 // whole-network gradient checks of their generated tests.
@@ -27,3 +29,4 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_act -pkg mini_act ../testdata/nets/mini_act.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_lang -pkg mini_lang ../testdata/nets/mini_lang.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_dw -pkg mini_dw ../testdata/nets/mini_dw.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_densenext -pkg mini_densenext ../testdata/nets/mini_densenext.cnn

@@ -87,6 +87,10 @@ var notImportable = map[string]string{
 	"mini_norm.cnn": `(Transpose): the language has no layer for Transpose`, // layernorm, shuffle
 	"mini_act.cnn":  `(Mul): the language has no layer for Mul`,             // silu, gelu
 	"mini_lang.cnn": `(Slice): the language has no layer for Slice`,         // split; scale is a Mul
+
+	// networks/convnext_tiny.cnn and its blocks: layernorm
+	"convnext_tiny.cnn":  `(Transpose): the language has no layer for Transpose`,
+	"mini_densenext.cnn": `(Transpose): the language has no layer for Transpose`,
 }
 
 // TestZooRoundTrip: the zoo networks (the four largest with CNNC_LONG=1)

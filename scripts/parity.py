@@ -20,8 +20,9 @@ One training step (scripts/parity.sh --train):
                                      how much the twin's float64 gradients move when the input
                                      moves by 1e-7 (relative): what float32 can hope for
 
-The twins: torchvision's own model for vgg16, vgg19 and resnet18..152 (scripts/weights_check.py's
-make); for the others a module below that follows networks/NET.cnn line by line, registering
+The twins: torchvision's own model for vgg16, vgg19, resnet18..152 and densenet121
+(scripts/weights_check.py's make), and for convnext_tiny with its state dict rewritten to the
+.cnn's layout (convnext_tiny() below says how); for the others a module below that follows networks/NET.cnn line by line, registering
 its parameters in the .cnn's order (cnnc weights pairs by order). GoogLeNet's twin defines the
 two auxiliary classifiers (their weights are tensors of the network) but, like cnnc infer, does
 not run them at inference. InceptionNaive and InceptionBottleneck end in a feature map
@@ -41,7 +42,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torchvision_weights import write  # noqa: E402
 
-TORCHVISION = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19"]
+TORCHVISION = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19",
+               "densenet121"]
 
 
 class Stream:
@@ -262,6 +264,52 @@ TWINS = {"lenet5": LeNet5, "alexnet": AlexNet, "zfnet": ZFNet, "googlenet": Goog
          "inception_naive": InceptionNaive, "inception_bottleneck": InceptionBottleneck}
 
 
+def convnext_tiny(d):
+    """torchvision's convnext_tiny, with its state dict rewritten to networks/convnext_tiny.cnn's
+    layout, which cnnc weights cannot pair as it is: each CNBlock's layer_scale, which PyTorch
+    lists before the block's modules (a module's own parameters come first), is moved after them,
+    where the .cnn's layerscale comes; and its two nn.Linear weights (4C, C) and (C, 4C) become the
+    1x1 convs' (4C, C, 1, 1) and (C, 4C, 1, 1) (the same values). The logits are torchvision's
+    model's own. The layer norms' affine parameters and the layer scales are made random (layer
+    scale 1e-6 would make every block the identity)."""
+    import torchvision
+    torch.manual_seed(0)
+    model = torchvision.models.convnext_tiny()
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if k.endswith("layer_scale"):
+                v.copy_(0.05 + 0.1 * torch.rand(v.shape, generator=g))
+        for mod in model.modules():
+            if isinstance(mod, nn.LayerNorm):
+                c = mod.normalized_shape[0]
+                mod.weight.copy_(1 + 0.2 * torch.randn(c, generator=g))
+                mod.bias.copy_(0.1 * torch.randn(c, generator=g))
+    model.eval()
+    items, scale = [], None
+    for k, v in model.state_dict().items():
+        v = v.detach()
+        if k.endswith(".layer_scale"):
+            scale = (k, v)
+            continue
+        if re.search(r"\.block\.[35]\.weight$", k):
+            v = v.reshape(*v.shape, 1, 1)
+        items.append((k, v))
+        if scale is not None and re.search(r"\.block\.5\.bias$", k):
+            items.append(scale)
+            scale = None
+    write(os.path.join(d, "torch.safetensors"), items)
+    x = torch.randn(2, 3, 224, 224, generator=g)
+    np.save(os.path.join(d, "x.npy"), x.numpy().astype(np.float32))
+    with torch.no_grad():
+        y = model(x)
+    np.save(os.path.join(d, "torch_out.npy"), y.numpy().astype(np.float32))
+
+
+# torchvision's models whose state dict is rewritten to the .cnn's layout (see each function).
+ADAPTED = {"convnext_tiny": convnext_tiny}
+
+
 def make(name, d):
     if name in TWINS:
         torch.manual_seed(0)
@@ -273,6 +321,8 @@ def make(name, d):
         with torch.no_grad():
             y = model(x).flatten(1)
         np.save(os.path.join(d, "torch_out.npy"), y.numpy().astype(np.float32))
+    elif name in ADAPTED:
+        ADAPTED[name](d)
     elif name in TORCHVISION:
         from weights_check import make as tv_make
         tv_make(name, d)
