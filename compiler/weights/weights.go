@@ -96,11 +96,27 @@ func transposed(want, have []int) bool {
 	return len(want) == 2 && len(have) == 2 && want[0] == have[1] && want[1] == have[0] && want[0] != want[1]
 }
 
-// compatible reports whether an order pair is allowed: same shape, and the
-// same role when both names have one.
+// sameShape: the shapes are equal, or the network's is the file's with
+// trailing 1s: an nn.Linear applied at every pixel (ConvNeXt's (4C, C))
+// is the network's 1x1 conv (4C, C, 1, 1), the same values in the same
+// order.
+func sameShape(want, have []int) bool {
+	if len(want) > len(have) && len(have) >= 2 {
+		for _, d := range want[len(have):] {
+			if d != 1 {
+				return false
+			}
+		}
+		want = want[:len(have)]
+	}
+	return slices.Equal(want, have)
+}
+
+// compatible reports whether an order pair is allowed: the same shape
+// (sameShape), and the same role when both names have one.
 func compatible(w, h Spec) bool {
 	rw, rh := role(w.Name), role(h.Name)
-	return slices.Equal(w.Shape, h.Shape) && (rw == "" || rh == "" || rw == rh)
+	return sameShape(w.Shape, h.Shape) && (rw == "" || rh == "" || rw == rh)
 }
 
 // align pairs restW with restH in order: the longest run of compatible pairs
@@ -135,7 +151,7 @@ func align(want, have []Spec, restW, restH []int, haveOf []int, hints bool) []er
 				switch {
 				case transposed(w.Shape, h.Shape):
 					fail("%s: file's %s is %s, the network's %s transposed (fc weights are [out, in])", w.Name, h.Name, shape(h.Shape), shape(w.Shape))
-				case !slices.Equal(w.Shape, h.Shape):
+				case !sameShape(w.Shape, h.Shape):
 					fail("%s %s: paired by order with the file's %s, whose shape is %s", w.Name, shape(w.Shape), h.Name, shape(h.Shape))
 				default:
 					fail("%s: paired by order with the file's %s, a %s, not a %s: the orders differ (two tensors of shape %s that could swap)",
@@ -228,7 +244,7 @@ func Map(want, have []Spec) ([]Pair, error) {
 		if !ok {
 			continue
 		}
-		if !slices.Equal(w.Shape, have[i].Shape) {
+		if !sameShape(w.Shape, have[i].Shape) {
 			fail("%s: shape %s in file, network wants %s", w.Name, shape(have[i].Shape), shape(w.Shape))
 		}
 		haveOf[j], used[i] = i, true

@@ -177,3 +177,20 @@ func TestTorchvision(t *testing.T) {
 		})
 	}
 }
+
+// TestMapLinearAsConv: an nn.Linear weight (O, I) applied at every pixel
+// pairs with the network's 1x1 conv (O, I, 1, 1) (ConvNeXt's); a
+// (O, I) with a KxK conv, or a bias with a (C, 1, 1) tensor, does not.
+func TestMapLinearAsConv(t *testing.T) {
+	want := []Spec{s("conv1.weight", 8, 4, 1, 1), s("conv1.bias", 8)}
+	pairs, err := Map(want, []Spec{s("block.3.weight", 8, 4), s("block.3.bias", 8)})
+	if err != nil || len(pairs) != 2 || pairs[0].Have.Name != "block.3.weight" {
+		t.Fatalf("pairs %v, %v", pairs, err)
+	}
+	if _, err := Map([]Spec{s("conv1.weight", 8, 4, 3, 3)}, []Spec{s("w", 8, 4)}); err == nil {
+		t.Error("a (8, 4) weight paired with a 3x3 conv's")
+	}
+	if _, err := Map([]Spec{s("ls.layer_scale", 8, 1, 1)}, []Spec{s("b", 8)}); err == nil {
+		t.Error("a vector paired with a (8, 1, 1) tensor")
+	}
+}
