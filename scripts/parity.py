@@ -265,13 +265,11 @@ TWINS = {"lenet5": LeNet5, "alexnet": AlexNet, "zfnet": ZFNet, "googlenet": Goog
 
 
 def convnext_tiny(d):
-    """torchvision's convnext_tiny, with its state dict rewritten to networks/convnext_tiny.cnn's
-    layout, which cnnc weights cannot pair as it is: each CNBlock's layer_scale, which PyTorch
-    lists before the block's modules (a module's own parameters come first), is moved after them,
-    where the .cnn's layerscale comes; and its two nn.Linear weights (4C, C) and (C, 4C) become the
-    1x1 convs' (4C, C, 1, 1) and (C, 4C, 1, 1) (the same values). The logits are torchvision's
-    model's own. The layer norms' affine parameters and the layer scales are made random (layer
-    scale 1e-6 would make every block the identity)."""
+    """torchvision's convnext_tiny with its state dict as PyTorch writes it (cnnc weights pairs
+    each CNBlock's layer_scale, listed before the block's modules, by its name's last part, and
+    the nn.Linear weights (4C, C) with the 1x1 convs' (4C, C, 1, 1)). The layer norms' affine
+    parameters and the layer scales are made random (layer scale 1e-6 would make every block
+    the identity)."""
     import torchvision
     torch.manual_seed(0)
     model = torchvision.models.convnext_tiny()
@@ -286,19 +284,7 @@ def convnext_tiny(d):
                 mod.weight.copy_(1 + 0.2 * torch.randn(c, generator=g))
                 mod.bias.copy_(0.1 * torch.randn(c, generator=g))
     model.eval()
-    items, scale = [], None
-    for k, v in model.state_dict().items():
-        v = v.detach()
-        if k.endswith(".layer_scale"):
-            scale = (k, v)
-            continue
-        if re.search(r"\.block\.[35]\.weight$", k):
-            v = v.reshape(*v.shape, 1, 1)
-        items.append((k, v))
-        if scale is not None and re.search(r"\.block\.5\.bias$", k):
-            items.append(scale)
-            scale = None
-    write(os.path.join(d, "torch.safetensors"), items)
+    write(os.path.join(d, "torch.safetensors"), [(k, v.detach()) for k, v in model.state_dict().items()])
     x = torch.randn(2, 3, 224, 224, generator=g)
     np.save(os.path.join(d, "x.npy"), x.numpy().astype(np.float32))
     with torch.no_grad():
@@ -306,7 +292,7 @@ def convnext_tiny(d):
     np.save(os.path.join(d, "torch_out.npy"), y.numpy().astype(np.float32))
 
 
-# torchvision's models whose state dict is rewritten to the .cnn's layout (see each function).
+# torchvision's models whose weights or statistics are made random before the check (see each function).
 ADAPTED = {"convnext_tiny": convnext_tiny}
 
 

@@ -58,6 +58,44 @@ type Pair struct {
 	By         string // ByName or ByOrder
 }
 
+// leafPairs pairs, in order among themselves, the tensors whose last name
+// is not a role but is the same on both sides, as many on each
+// (ConvNeXt's layer_scale: torchvision's CNBlock registers it before its
+// block's modules, the .cnn writes it last). It fills haveOf and used and
+// returns the network's tensors it paired.
+func leafPairs(want, have []Spec, kept, haveOf []int, used []bool) map[int]bool {
+	leaf := func(n string) string { return n[strings.LastIndexByte(n, '.')+1:] }
+	ws, hs := map[string][]int{}, map[string][]int{}
+	for j, w := range want {
+		if haveOf[j] < 0 && role(w.Name) == "" && strings.Contains(w.Name, ".") {
+			ws[leaf(w.Name)] = append(ws[leaf(w.Name)], j)
+		}
+	}
+	for _, i := range kept {
+		if !used[i] && role(have[i].Name) == "" && strings.Contains(have[i].Name, ".") {
+			hs[leaf(have[i].Name)] = append(hs[leaf(have[i].Name)], i)
+		}
+	}
+	paired := map[int]bool{}
+	for l, js := range ws {
+		is := hs[l]
+		if len(is) != len(js) {
+			continue
+		}
+		ok := true
+		for k := range js {
+			ok = ok && sameShape(want[js[k]].Shape, have[is[k]].Shape)
+		}
+		if !ok {
+			continue
+		}
+		for k, j := range js {
+			haveOf[j], used[is[k]], paired[j] = is[k], true, true
+		}
+	}
+	return paired
+}
+
 // Bookkeeping reports whether a tensor of a file is not a weight and is
 // dropped: num_batches_tracked, and any tensor that is not a float.
 func Bookkeeping(s Spec) bool {
@@ -251,6 +289,8 @@ func Map(want, have []Spec) ([]Pair, error) {
 		names++
 	}
 
+	byLeaf := leafPairs(want, have, kept, haveOf, used)
+
 	var restW, restH []int
 	for j := range want {
 		if haveOf[j] < 0 {
@@ -277,6 +317,9 @@ func Map(want, have []Spec) ([]Pair, error) {
 	if names > 0 && names < len(want) {
 		last := -1
 		for j, i := range haveOf {
+			if byLeaf[j] {
+				continue
+			}
 			if i < last {
 				return nil, fmt.Errorf("%s pairs with the file's %s (by %s) out of the file's order: the names agree by accident or the orders differ",
 					want[j].Name, have[i].Name, how(want[j].Name, have[i].Name))

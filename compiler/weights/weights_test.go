@@ -2,6 +2,7 @@ package weights
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -192,5 +193,25 @@ func TestMapLinearAsConv(t *testing.T) {
 	}
 	if _, err := Map([]Spec{s("ls.layer_scale", 8, 1, 1)}, []Spec{s("b", 8)}); err == nil {
 		t.Error("a vector paired with a (8, 1, 1) tensor")
+	}
+}
+
+// TestMapLeafNames: tensors whose last name is their own (not weight,
+// bias, running_*) pair among themselves in order, wherever the file
+// registers them: torchvision's ConvNeXt lists each block's layer_scale
+// before the block's modules.
+func TestMapLeafNames(t *testing.T) {
+	want := []Spec{s("b1.conv1.weight", 4, 4, 1, 1), s("b1.ls1.layer_scale", 4, 1, 1), s("b2.conv1.weight", 4, 4, 1, 1), s("b2.ls1.layer_scale", 4, 1, 1)}
+	have := []Spec{s("f.0.layer_scale", 4, 1, 1), s("f.0.block.3.weight", 4, 4), s("f.1.layer_scale", 4, 1, 1), s("f.1.block.3.weight", 4, 4)}
+	pairs, err := Map(want, have)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, p := range pairs {
+		got = append(got, p.Have.Name)
+	}
+	if fmt.Sprint(got) != "[f.0.block.3.weight f.0.layer_scale f.1.block.3.weight f.1.layer_scale]" {
+		t.Errorf("pairs %v", got)
 	}
 }
