@@ -42,6 +42,8 @@ func TestZooCounts(t *testing.T) {
 		{"resnet50", hwc(224, 224, 3), 25557032, 4089184256, 0, 0},
 		{"resnet101", hwc(224, 224, 3), 44549160, 7801405440, 0, 0},
 		{"resnet152", hwc(224, 224, 3), 60192808, 11513626624, 0, 0},
+		{"mobilenet_v2", hwc(224, 224, 3), 3504872, 300774272, 0, 0},
+		{"mobilenet_v3_large", hwc(224, 224, 3), 5483032, 216589760, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := compileNetwork(t, tc.name)
