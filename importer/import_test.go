@@ -87,6 +87,9 @@ var notImportable = map[string]string{
 	"mini_norm.cnn": `(Transpose): the language has no layer for Transpose`, // layernorm, shuffle
 	"mini_act.cnn":  `(Mul): the language has no layer for Mul`,             // silu, gelu
 	"mini_lang.cnn": `(Slice): the language has no layer for Slice`,         // split; scale is a Mul
+
+	"mobilenet_v3_large.cnn": `(Mul): the language has no layer for Mul`, // scale (squeeze-and-excitation)
+	"mini_mobile.cnn":        `(Mul): the language has no layer for Mul`, // scale
 }
 
 // TestZooRoundTrip: the zoo networks (the four largest with CNNC_LONG=1)
