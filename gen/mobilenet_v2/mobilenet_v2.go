@@ -310,7 +310,7 @@ func refold(m *rt.Memory) {
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {
-	return max(1, invertedA_dwconv1.ScratchSize(mb), invertedA_conv1.ScratchSize(mb), invertedB_conv1.ScratchSize(mb), invertedB_dwconv1.ScratchSize(mb), invertedB_conv2.ScratchSize(mb), invertedC_conv1.ScratchSize(mb), invertedC_dwconv1.ScratchSize(mb), invertedC_conv2.ScratchSize(mb), invertedD_conv1.ScratchSize(mb), invertedD_dwconv1.ScratchSize(mb), invertedD_conv2.ScratchSize(mb), invertedE_conv1.ScratchSize(mb), invertedE_dwconv1.ScratchSize(mb), invertedE_conv2.ScratchSize(mb), invertedF_conv1.ScratchSize(mb), invertedF_dwconv1.ScratchSize(mb), invertedF_conv2.ScratchSize(mb), invertedG_conv1.ScratchSize(mb), invertedG_dwconv1.ScratchSize(mb), invertedG_conv2.ScratchSize(mb), invertedH_conv1.ScratchSize(mb), invertedH_dwconv1.ScratchSize(mb), invertedH_conv2.ScratchSize(mb), invertedI_conv1.ScratchSize(mb), invertedI_dwconv1.ScratchSize(mb), invertedI_conv2.ScratchSize(mb), invertedJ_conv1.ScratchSize(mb), invertedJ_dwconv1.ScratchSize(mb), invertedJ_conv2.ScratchSize(mb), invertedK_conv1.ScratchSize(mb), invertedK_dwconv1.ScratchSize(mb), invertedK_conv2.ScratchSize(mb), invertedL_conv1.ScratchSize(mb), invertedL_dwconv1.ScratchSize(mb), invertedL_conv2.ScratchSize(mb), conv1.ScratchSize(mb), conv2.ScratchSize(mb))
+	return max(1, invertedA_dwconv1.ScratchSize(mb), invertedA_conv1.ScratchSize(mb), invertedB_expand_conv1.ScratchSize(mb), invertedB_dwconv1.ScratchSize(mb), invertedB_conv1.ScratchSize(mb), invertedC_expand_conv1.ScratchSize(mb), invertedC_dwconv1.ScratchSize(mb), invertedC_conv1.ScratchSize(mb), invertedD_expand_conv1.ScratchSize(mb), invertedD_dwconv1.ScratchSize(mb), invertedD_conv1.ScratchSize(mb), invertedE_expand_conv1.ScratchSize(mb), invertedE_dwconv1.ScratchSize(mb), invertedE_conv1.ScratchSize(mb), invertedF_expand_conv1.ScratchSize(mb), invertedF_dwconv1.ScratchSize(mb), invertedF_conv1.ScratchSize(mb), invertedG_expand_conv1.ScratchSize(mb), invertedG_dwconv1.ScratchSize(mb), invertedG_conv1.ScratchSize(mb), invertedH_expand_conv1.ScratchSize(mb), invertedH_dwconv1.ScratchSize(mb), invertedH_conv1.ScratchSize(mb), invertedI_expand_conv1.ScratchSize(mb), invertedI_dwconv1.ScratchSize(mb), invertedI_conv1.ScratchSize(mb), invertedJ_expand_conv1.ScratchSize(mb), invertedJ_dwconv1.ScratchSize(mb), invertedJ_conv1.ScratchSize(mb), invertedK_expand_conv1.ScratchSize(mb), invertedK_dwconv1.ScratchSize(mb), invertedK_conv1.ScratchSize(mb), invertedL_expand_conv1.ScratchSize(mb), invertedL_dwconv1.ScratchSize(mb), invertedL_conv1.ScratchSize(mb), conv1.ScratchSize(mb), conv2.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
@@ -418,49 +418,49 @@ var (
 
 func invertedBForward(m *rt.Memory, n int, o *invertedBOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 112x112x16 -> 112x112x96
-	invertedB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+1536], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 112x112x96 -> 112x112x96
-	invertedB_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224], m.Params[o.p0+1536:o.p0+1632], m.Params[o.p0+1632:o.p0+1728], m.Buffers[o.b0:o.b0+96], m.Buffers[o.b0+96:o.b0+192], m.Fixed[o.x0:o.x0+96], m.Fixed[o.x0+96:o.x0+192])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 112x112x96 -> 112x112x96
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 112x112x16 -> 112x112x96
+	invertedB_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+1536], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 112x112x96 -> 112x112x96
+	invertedB_expand_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224], m.Params[o.p0+1536:o.p0+1632], m.Params[o.p0+1632:o.p0+1728], m.Buffers[o.b0:o.b0+96], m.Buffers[o.b0+96:o.b0+192], m.Fixed[o.x0:o.x0+96], m.Fixed[o.x0+96:o.x0+192])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 112x112x96 -> 112x112x96
 	rt.ReLU6Forward(a[(o.t0+1404928)*mb : (o.t0+1404928)*mb+n*1204224])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 112x112x96 -> 56x56x96
 	invertedB_dwconv1.Forward(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224], m.Params[o.p0+1728:o.p0+2592], nil, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 56x56x96 -> 56x56x96
-	invertedB_bn2.ForwardTrain(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], a[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], m.Params[o.p0+2592:o.p0+2688], m.Params[o.p0+2688:o.p0+2784], m.Buffers[o.b0+192:o.b0+288], m.Buffers[o.b0+288:o.b0+384], m.Fixed[o.x0+192:o.x0+288], m.Fixed[o.x0+288:o.x0+384])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 56x56x96 -> 56x56x96
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 56x56x96 -> 56x56x96
+	invertedB_bn1.ForwardTrain(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], a[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], m.Params[o.p0+2592:o.p0+2688], m.Params[o.p0+2688:o.p0+2784], m.Buffers[o.b0+192:o.b0+288], m.Buffers[o.b0+288:o.b0+384], m.Fixed[o.x0+192:o.x0+288], m.Fixed[o.x0+288:o.x0+384])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 56x56x96 -> 56x56x96
 	rt.ReLU6Forward(a[(o.t0+2910208)*mb : (o.t0+2910208)*mb+n*301056])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 56x56x96 -> 56x56x24
-	invertedB_conv2.Forward(n, a[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], m.Params[o.p0+2784:o.p0+5088], nil, a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 56x56x24 -> 56x56x24
-	invertedB_bn3.ForwardTrain(n, a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], a[(o.t0+3286528)*mb:(o.t0+3286528)*mb+n*75264], m.Params[o.p0+5088:o.p0+5112], m.Params[o.p0+5112:o.p0+5136], m.Buffers[o.b0+384:o.b0+408], m.Buffers[o.b0+408:o.b0+432], m.Fixed[o.x0+384:o.x0+408], m.Fixed[o.x0+408:o.x0+432])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 56x56x96 -> 56x56x24
+	invertedB_conv1.Forward(n, a[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], m.Params[o.p0+2784:o.p0+5088], nil, a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 56x56x24 -> 56x56x24
+	invertedB_bn2.ForwardTrain(n, a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], a[(o.t0+3286528)*mb:(o.t0+3286528)*mb+n*75264], m.Params[o.p0+5088:o.p0+5112], m.Params[o.p0+5112:o.p0+5136], m.Buffers[o.b0+384:o.b0+408], m.Buffers[o.b0+408:o.b0+432], m.Fixed[o.x0+384:o.x0+408], m.Fixed[o.x0+408:o.x0+432])
 }
 
 func invertedBInfer(m *rt.Memory, n int, o *invertedBOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedB_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+1536], m.Fold[o.f0+1536:o.f0+1632], a[(o.i0+-1204224)*mb:(o.i0+-1204224)*mb+n*1204224], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedB_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+1536], m.Fold[o.f0+1536:o.f0+1632], a[(o.i0+-1204224)*mb:(o.i0+-1204224)*mb+n*1204224], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+-1204224)*mb : (o.i0+-1204224)*mb+n*1204224])
 	invertedB_dwconv1.Forward(n, a[(o.i0+-1204224)*mb:(o.i0+-1204224)*mb+n*1204224], m.Fold[o.f0+1632:o.f0+2496], m.Fold[o.f0+2496:o.f0+2592], a[o.i0*mb:o.i0*mb+n*301056], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i0*mb : o.i0*mb+n*301056])
-	invertedB_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*301056], m.Fold[o.f0+2592:o.f0+4896], m.Fold[o.f0+4896:o.f0+4920], a[(o.i0+-1204224)*mb:(o.i0+-1204224)*mb+n*75264], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedB_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*301056], m.Fold[o.f0+2592:o.f0+4896], m.Fold[o.f0+4896:o.f0+4920], a[(o.i0+-1204224)*mb:(o.i0+-1204224)*mb+n*75264], m.Scratch)
+	// bn2: folded into the conv before it
 }
 
 func invertedBBackward(m *rt.Memory, n int, o *invertedBOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	invertedB_bn3.Backward(n, a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], d[(o.t0+3286528)*mb:(o.t0+3286528)*mb+n*75264], m.Params[o.p0+5088:o.p0+5112], m.Fixed[o.x0+384:o.x0+408], m.Fixed[o.x0+408:o.x0+432], d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], m.Grads[o.p0+5088:o.p0+5112], m.Grads[o.p0+5112:o.p0+5136])
-	invertedB_conv2.BackwardFilter(n, a[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], m.Grads[o.p0+2784:o.p0+5088], nil, m.Scratch)
-	invertedB_conv2.BackwardData(n, d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], m.Params[o.p0+2784:o.p0+5088], d[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], m.Scratch)
+	invertedB_bn2.Backward(n, a[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], d[(o.t0+3286528)*mb:(o.t0+3286528)*mb+n*75264], m.Params[o.p0+5088:o.p0+5112], m.Fixed[o.x0+384:o.x0+408], m.Fixed[o.x0+408:o.x0+432], d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], m.Grads[o.p0+5088:o.p0+5112], m.Grads[o.p0+5112:o.p0+5136])
+	invertedB_conv1.BackwardFilter(n, a[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], m.Grads[o.p0+2784:o.p0+5088], nil, m.Scratch)
+	invertedB_conv1.BackwardData(n, d[(o.t0+3211264)*mb:(o.t0+3211264)*mb+n*75264], m.Params[o.p0+2784:o.p0+5088], d[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], d[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056])
-	invertedB_bn2.Backward(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], d[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], m.Params[o.p0+2592:o.p0+2688], m.Fixed[o.x0+192:o.x0+288], m.Fixed[o.x0+288:o.x0+384], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], m.Grads[o.p0+2592:o.p0+2688], m.Grads[o.p0+2688:o.p0+2784])
+	invertedB_bn1.Backward(n, a[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], d[(o.t0+2910208)*mb:(o.t0+2910208)*mb+n*301056], m.Params[o.p0+2592:o.p0+2688], m.Fixed[o.x0+192:o.x0+288], m.Fixed[o.x0+288:o.x0+384], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], m.Grads[o.p0+2592:o.p0+2688], m.Grads[o.p0+2688:o.p0+2784])
 	invertedB_dwconv1.BackwardFilter(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224], d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], m.Grads[o.p0+1728:o.p0+2592], nil, m.Scratch)
 	invertedB_dwconv1.BackwardData(n, d[(o.t0+2609152)*mb:(o.t0+2609152)*mb+n*301056], m.Params[o.p0+1728:o.p0+2592], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224])
-	invertedB_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224], m.Params[o.p0+1536:o.p0+1632], m.Fixed[o.x0:o.x0+96], m.Fixed[o.x0+96:o.x0+192], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], m.Grads[o.p0+1536:o.p0+1632], m.Grads[o.p0+1632:o.p0+1728])
-	invertedB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], m.Grads[o.p0:o.p0+1536], nil, m.Scratch)
-	invertedB_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], m.Params[o.p0:o.p0+1536], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	invertedB_expand_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], d[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*1204224], m.Params[o.p0+1536:o.p0+1632], m.Fixed[o.x0:o.x0+96], m.Fixed[o.x0+96:o.x0+192], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], m.Grads[o.p0+1536:o.p0+1632], m.Grads[o.p0+1632:o.p0+1728])
+	invertedB_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], m.Grads[o.p0:o.p0+1536], nil, m.Scratch)
+	invertedB_expand_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*1204224], m.Params[o.p0:o.p0+1536], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
 }
 
 func invertedBRefold(m *rt.Memory, o *invertedBOffsets) {
@@ -477,21 +477,21 @@ func invertedBRefold(m *rt.Memory, o *invertedBOffsets) {
 
 func invertedBTensors(t []rt.TensorSpec, prefix string, o *invertedBOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{96, 16, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{96}, Off: o.p0 + 1536, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{96}, Off: o.p0 + 1632, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{96}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{96}, Off: o.b0 + 96, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{96, 16, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{96}, Off: o.p0 + 1536, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{96}, Off: o.p0 + 1632, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{96}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{96}, Off: o.b0 + 96, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{96, 1, 3, 3}, Off: o.p0 + 1728, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{96}, Off: o.p0 + 2592, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{96}, Off: o.p0 + 2688, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{96}, Off: o.b0 + 192, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{96}, Off: o.b0 + 288, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{24, 96, 1, 1}, Off: o.p0 + 2784, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{24}, Off: o.p0 + 5088, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{24}, Off: o.p0 + 5112, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{24}, Off: o.b0 + 384, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{24}, Off: o.b0 + 408, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{96}, Off: o.p0 + 2592, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{96}, Off: o.p0 + 2688, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{96}, Off: o.b0 + 192, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{96}, Off: o.b0 + 288, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{24, 96, 1, 1}, Off: o.p0 + 2784, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{24}, Off: o.p0 + 5088, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{24}, Off: o.p0 + 5112, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{24}, Off: o.b0 + 384, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{24}, Off: o.b0 + 408, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -511,53 +511,53 @@ var (
 
 func invertedCForward(m *rt.Memory, n int, o *invertedCOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 56x56x24 -> 56x56x144
-	invertedC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+3456], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 56x56x144 -> 56x56x144
-	invertedC_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3456:o.p0+3600], m.Params[o.p0+3600:o.p0+3744], m.Buffers[o.b0:o.b0+144], m.Buffers[o.b0+144:o.b0+288], m.Fixed[o.x0:o.x0+144], m.Fixed[o.x0+144:o.x0+288])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 56x56x144 -> 56x56x144
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 56x56x24 -> 56x56x144
+	invertedC_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+3456], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 56x56x144 -> 56x56x144
+	invertedC_expand_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3456:o.p0+3600], m.Params[o.p0+3600:o.p0+3744], m.Buffers[o.b0:o.b0+144], m.Buffers[o.b0+144:o.b0+288], m.Fixed[o.x0:o.x0+144], m.Fixed[o.x0+144:o.x0+288])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 56x56x144 -> 56x56x144
 	rt.ReLU6Forward(a[(o.t0+526848)*mb : (o.t0+526848)*mb+n*451584])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 56x56x144 -> 56x56x144
 	invertedC_dwconv1.Forward(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3744:o.p0+5040], nil, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 56x56x144 -> 56x56x144
-	invertedC_bn2.ForwardTrain(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], a[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], m.Params[o.p0+5040:o.p0+5184], m.Params[o.p0+5184:o.p0+5328], m.Buffers[o.b0+288:o.b0+432], m.Buffers[o.b0+432:o.b0+576], m.Fixed[o.x0+288:o.x0+432], m.Fixed[o.x0+432:o.x0+576])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 56x56x144 -> 56x56x144
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 56x56x144 -> 56x56x144
+	invertedC_bn1.ForwardTrain(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], a[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], m.Params[o.p0+5040:o.p0+5184], m.Params[o.p0+5184:o.p0+5328], m.Buffers[o.b0+288:o.b0+432], m.Buffers[o.b0+432:o.b0+576], m.Fixed[o.x0+288:o.x0+432], m.Fixed[o.x0+432:o.x0+576])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 56x56x144 -> 56x56x144
 	rt.ReLU6Forward(a[(o.t0+1430016)*mb : (o.t0+1430016)*mb+n*451584])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 56x56x144 -> 56x56x24
-	invertedC_conv2.Forward(n, a[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], m.Params[o.p0+5328:o.p0+8784], nil, a[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 56x56x24 -> 56x56x24
-	invertedC_bn3.ForwardTrain(n, a[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], a[(o.t0+1956864)*mb:(o.t0+1956864)*mb+n*75264], m.Params[o.p0+8784:o.p0+8808], m.Params[o.p0+8808:o.p0+8832], m.Buffers[o.b0+576:o.b0+600], m.Buffers[o.b0+600:o.b0+624], m.Fixed[o.x0+576:o.x0+600], m.Fixed[o.x0+600:o.x0+624])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 56x56x144 -> 56x56x24
+	invertedC_conv1.Forward(n, a[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], m.Params[o.p0+5328:o.p0+8784], nil, a[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 56x56x24 -> 56x56x24
+	invertedC_bn2.ForwardTrain(n, a[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], a[(o.t0+1956864)*mb:(o.t0+1956864)*mb+n*75264], m.Params[o.p0+8784:o.p0+8808], m.Params[o.p0+8808:o.p0+8832], m.Buffers[o.b0+576:o.b0+600], m.Buffers[o.b0+600:o.b0+624], m.Fixed[o.x0+576:o.x0+600], m.Fixed[o.x0+600:o.x0+624])
 	// add1: residual (../networks/mobilenet_v2.cnn:10), 56x56x24 + 56x56x24 -> 56x56x24
 	rt.AddForward(a[(o.t0+1956864)*mb:(o.t0+1956864)*mb+n*75264], a[o.t0*mb:o.t0*mb+n*75264], a[(o.t0+2032128)*mb:(o.t0+2032128)*mb+n*75264])
 }
 
 func invertedCInfer(m *rt.Memory, n int, o *invertedCOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedC_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], m.Fold[o.f0:o.f0+3456], m.Fold[o.f0+3456:o.f0+3600], a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*451584], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedC_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], m.Fold[o.f0:o.f0+3456], m.Fold[o.f0+3456:o.f0+3600], a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*451584], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+1204224)*mb : (o.i0+1204224)*mb+n*451584])
 	invertedC_dwconv1.Forward(n, a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*451584], m.Fold[o.f0+3600:o.f0+4896], m.Fold[o.f0+4896:o.f0+5040], a[(o.i0+1655808)*mb:(o.i0+1655808)*mb+n*451584], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+1655808)*mb : (o.i0+1655808)*mb+n*451584])
-	invertedC_conv2.Forward(n, a[(o.i0+1655808)*mb:(o.i0+1655808)*mb+n*451584], m.Fold[o.f0+5040:o.f0+8496], m.Fold[o.f0+8496:o.f0+8520], a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*75264], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedC_conv1.Forward(n, a[(o.i0+1655808)*mb:(o.i0+1655808)*mb+n*451584], m.Fold[o.f0+5040:o.f0+8496], m.Fold[o.f0+8496:o.f0+8520], a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*75264], m.Scratch)
+	// bn2: folded into the conv before it
 	rt.AddForward(a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*75264], a[o.i0*mb:o.i0*mb+n*75264], a[(o.i0+1655808)*mb:(o.i0+1655808)*mb+n*75264])
 }
 
 func invertedCBackward(m *rt.Memory, n int, o *invertedCOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+2032128)*mb:(o.t0+2032128)*mb+n*75264], d[(o.t0+1956864)*mb:(o.t0+1956864)*mb+n*75264], d[o.t0*mb:o.t0*mb+n*75264])
-	invertedC_bn3.Backward(n, a[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], d[(o.t0+1956864)*mb:(o.t0+1956864)*mb+n*75264], m.Params[o.p0+8784:o.p0+8808], m.Fixed[o.x0+576:o.x0+600], m.Fixed[o.x0+600:o.x0+624], d[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], m.Grads[o.p0+8784:o.p0+8808], m.Grads[o.p0+8808:o.p0+8832])
-	invertedC_conv2.BackwardFilter(n, a[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], d[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], m.Grads[o.p0+5328:o.p0+8784], nil, m.Scratch)
-	invertedC_conv2.BackwardData(n, d[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], m.Params[o.p0+5328:o.p0+8784], d[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], m.Scratch)
+	invertedC_bn2.Backward(n, a[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], d[(o.t0+1956864)*mb:(o.t0+1956864)*mb+n*75264], m.Params[o.p0+8784:o.p0+8808], m.Fixed[o.x0+576:o.x0+600], m.Fixed[o.x0+600:o.x0+624], d[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], m.Grads[o.p0+8784:o.p0+8808], m.Grads[o.p0+8808:o.p0+8832])
+	invertedC_conv1.BackwardFilter(n, a[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], d[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], m.Grads[o.p0+5328:o.p0+8784], nil, m.Scratch)
+	invertedC_conv1.BackwardData(n, d[(o.t0+1881600)*mb:(o.t0+1881600)*mb+n*75264], m.Params[o.p0+5328:o.p0+8784], d[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], d[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584])
-	invertedC_bn2.Backward(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], d[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], m.Params[o.p0+5040:o.p0+5184], m.Fixed[o.x0+288:o.x0+432], m.Fixed[o.x0+432:o.x0+576], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], m.Grads[o.p0+5040:o.p0+5184], m.Grads[o.p0+5184:o.p0+5328])
+	invertedC_bn1.Backward(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], d[(o.t0+1430016)*mb:(o.t0+1430016)*mb+n*451584], m.Params[o.p0+5040:o.p0+5184], m.Fixed[o.x0+288:o.x0+432], m.Fixed[o.x0+432:o.x0+576], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], m.Grads[o.p0+5040:o.p0+5184], m.Grads[o.p0+5184:o.p0+5328])
 	invertedC_dwconv1.BackwardFilter(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], m.Grads[o.p0+3744:o.p0+5040], nil, m.Scratch)
 	invertedC_dwconv1.BackwardData(n, d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*451584], m.Params[o.p0+3744:o.p0+5040], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584])
-	invertedC_bn1.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3456:o.p0+3600], m.Fixed[o.x0:o.x0+144], m.Fixed[o.x0+144:o.x0+288], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Grads[o.p0+3456:o.p0+3600], m.Grads[o.p0+3600:o.p0+3744])
-	invertedC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*75264], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Grads[o.p0:o.p0+3456], nil, m.Scratch)
-	invertedC_conv1.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Params[o.p0:o.p0+3456], d[o.t0*mb:o.t0*mb+n*75264], m.Scratch)
+	invertedC_expand_bn1.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3456:o.p0+3600], m.Fixed[o.x0:o.x0+144], m.Fixed[o.x0+144:o.x0+288], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Grads[o.p0+3456:o.p0+3600], m.Grads[o.p0+3600:o.p0+3744])
+	invertedC_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*75264], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Grads[o.p0:o.p0+3456], nil, m.Scratch)
+	invertedC_expand_conv1.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Params[o.p0:o.p0+3456], d[o.t0*mb:o.t0*mb+n*75264], m.Scratch)
 }
 
 func invertedCRefold(m *rt.Memory, o *invertedCOffsets) {
@@ -574,21 +574,21 @@ func invertedCRefold(m *rt.Memory, o *invertedCOffsets) {
 
 func invertedCTensors(t []rt.TensorSpec, prefix string, o *invertedCOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{144, 24, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{144}, Off: o.p0 + 3456, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{144}, Off: o.p0 + 3600, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{144}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{144}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{144, 24, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{144}, Off: o.p0 + 3456, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{144}, Off: o.p0 + 3600, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{144}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{144}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{144, 1, 3, 3}, Off: o.p0 + 3744, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{144}, Off: o.p0 + 5040, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{144}, Off: o.p0 + 5184, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{144}, Off: o.b0 + 288, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{144}, Off: o.b0 + 432, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{24, 144, 1, 1}, Off: o.p0 + 5328, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{24}, Off: o.p0 + 8784, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{24}, Off: o.p0 + 8808, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{24}, Off: o.b0 + 576, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{24}, Off: o.b0 + 600, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{144}, Off: o.p0 + 5040, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{144}, Off: o.p0 + 5184, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{144}, Off: o.b0 + 288, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{144}, Off: o.b0 + 432, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{24, 144, 1, 1}, Off: o.p0 + 5328, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{24}, Off: o.p0 + 8784, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{24}, Off: o.p0 + 8808, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{24}, Off: o.b0 + 576, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{24}, Off: o.b0 + 600, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -608,49 +608,49 @@ var (
 
 func invertedDForward(m *rt.Memory, n int, o *invertedDOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 56x56x24 -> 56x56x144
-	invertedD_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+3456], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 56x56x144 -> 56x56x144
-	invertedD_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3456:o.p0+3600], m.Params[o.p0+3600:o.p0+3744], m.Buffers[o.b0:o.b0+144], m.Buffers[o.b0+144:o.b0+288], m.Fixed[o.x0:o.x0+144], m.Fixed[o.x0+144:o.x0+288])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 56x56x144 -> 56x56x144
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 56x56x24 -> 56x56x144
+	invertedD_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+3456], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 56x56x144 -> 56x56x144
+	invertedD_expand_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3456:o.p0+3600], m.Params[o.p0+3600:o.p0+3744], m.Buffers[o.b0:o.b0+144], m.Buffers[o.b0+144:o.b0+288], m.Fixed[o.x0:o.x0+144], m.Fixed[o.x0+144:o.x0+288])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 56x56x144 -> 56x56x144
 	rt.ReLU6Forward(a[(o.t0+526848)*mb : (o.t0+526848)*mb+n*451584])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 56x56x144 -> 28x28x144
 	invertedD_dwconv1.Forward(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3744:o.p0+5040], nil, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 28x28x144 -> 28x28x144
-	invertedD_bn2.ForwardTrain(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], a[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], m.Params[o.p0+5040:o.p0+5184], m.Params[o.p0+5184:o.p0+5328], m.Buffers[o.b0+288:o.b0+432], m.Buffers[o.b0+432:o.b0+576], m.Fixed[o.x0+288:o.x0+432], m.Fixed[o.x0+432:o.x0+576])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 28x28x144 -> 28x28x144
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 28x28x144 -> 28x28x144
+	invertedD_bn1.ForwardTrain(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], a[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], m.Params[o.p0+5040:o.p0+5184], m.Params[o.p0+5184:o.p0+5328], m.Buffers[o.b0+288:o.b0+432], m.Buffers[o.b0+432:o.b0+576], m.Fixed[o.x0+288:o.x0+432], m.Fixed[o.x0+432:o.x0+576])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 28x28x144 -> 28x28x144
 	rt.ReLU6Forward(a[(o.t0+1091328)*mb : (o.t0+1091328)*mb+n*112896])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 28x28x144 -> 28x28x32
-	invertedD_conv2.Forward(n, a[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], m.Params[o.p0+5328:o.p0+9936], nil, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 28x28x32 -> 28x28x32
-	invertedD_bn3.ForwardTrain(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], a[(o.t0+1229312)*mb:(o.t0+1229312)*mb+n*25088], m.Params[o.p0+9936:o.p0+9968], m.Params[o.p0+9968:o.p0+10000], m.Buffers[o.b0+576:o.b0+608], m.Buffers[o.b0+608:o.b0+640], m.Fixed[o.x0+576:o.x0+608], m.Fixed[o.x0+608:o.x0+640])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 28x28x144 -> 28x28x32
+	invertedD_conv1.Forward(n, a[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], m.Params[o.p0+5328:o.p0+9936], nil, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 28x28x32 -> 28x28x32
+	invertedD_bn2.ForwardTrain(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], a[(o.t0+1229312)*mb:(o.t0+1229312)*mb+n*25088], m.Params[o.p0+9936:o.p0+9968], m.Params[o.p0+9968:o.p0+10000], m.Buffers[o.b0+576:o.b0+608], m.Buffers[o.b0+608:o.b0+640], m.Fixed[o.x0+576:o.x0+608], m.Fixed[o.x0+608:o.x0+640])
 }
 
 func invertedDInfer(m *rt.Memory, n int, o *invertedDOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedD_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], m.Fold[o.f0:o.f0+3456], m.Fold[o.f0+3456:o.f0+3600], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*451584], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedD_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], m.Fold[o.f0:o.f0+3456], m.Fold[o.f0+3456:o.f0+3600], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*451584], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+-451584)*mb : (o.i0+-451584)*mb+n*451584])
 	invertedD_dwconv1.Forward(n, a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*451584], m.Fold[o.f0+3600:o.f0+4896], m.Fold[o.f0+4896:o.f0+5040], a[o.i0*mb:o.i0*mb+n*112896], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i0*mb : o.i0*mb+n*112896])
-	invertedD_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*112896], m.Fold[o.f0+5040:o.f0+9648], m.Fold[o.f0+9648:o.f0+9680], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*25088], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedD_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*112896], m.Fold[o.f0+5040:o.f0+9648], m.Fold[o.f0+9648:o.f0+9680], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*25088], m.Scratch)
+	// bn2: folded into the conv before it
 }
 
 func invertedDBackward(m *rt.Memory, n int, o *invertedDOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	invertedD_bn3.Backward(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], d[(o.t0+1229312)*mb:(o.t0+1229312)*mb+n*25088], m.Params[o.p0+9936:o.p0+9968], m.Fixed[o.x0+576:o.x0+608], m.Fixed[o.x0+608:o.x0+640], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], m.Grads[o.p0+9936:o.p0+9968], m.Grads[o.p0+9968:o.p0+10000])
-	invertedD_conv2.BackwardFilter(n, a[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], m.Grads[o.p0+5328:o.p0+9936], nil, m.Scratch)
-	invertedD_conv2.BackwardData(n, d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], m.Params[o.p0+5328:o.p0+9936], d[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], m.Scratch)
+	invertedD_bn2.Backward(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], d[(o.t0+1229312)*mb:(o.t0+1229312)*mb+n*25088], m.Params[o.p0+9936:o.p0+9968], m.Fixed[o.x0+576:o.x0+608], m.Fixed[o.x0+608:o.x0+640], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], m.Grads[o.p0+9936:o.p0+9968], m.Grads[o.p0+9968:o.p0+10000])
+	invertedD_conv1.BackwardFilter(n, a[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], m.Grads[o.p0+5328:o.p0+9936], nil, m.Scratch)
+	invertedD_conv1.BackwardData(n, d[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*25088], m.Params[o.p0+5328:o.p0+9936], d[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], d[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896])
-	invertedD_bn2.Backward(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], d[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], m.Params[o.p0+5040:o.p0+5184], m.Fixed[o.x0+288:o.x0+432], m.Fixed[o.x0+432:o.x0+576], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], m.Grads[o.p0+5040:o.p0+5184], m.Grads[o.p0+5184:o.p0+5328])
+	invertedD_bn1.Backward(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], d[(o.t0+1091328)*mb:(o.t0+1091328)*mb+n*112896], m.Params[o.p0+5040:o.p0+5184], m.Fixed[o.x0+288:o.x0+432], m.Fixed[o.x0+432:o.x0+576], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], m.Grads[o.p0+5040:o.p0+5184], m.Grads[o.p0+5184:o.p0+5328])
 	invertedD_dwconv1.BackwardFilter(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], m.Grads[o.p0+3744:o.p0+5040], nil, m.Scratch)
 	invertedD_dwconv1.BackwardData(n, d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*112896], m.Params[o.p0+3744:o.p0+5040], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584])
-	invertedD_bn1.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3456:o.p0+3600], m.Fixed[o.x0:o.x0+144], m.Fixed[o.x0+144:o.x0+288], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Grads[o.p0+3456:o.p0+3600], m.Grads[o.p0+3600:o.p0+3744])
-	invertedD_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*75264], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Grads[o.p0:o.p0+3456], nil, m.Scratch)
-	invertedD_conv1.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Params[o.p0:o.p0+3456], d[o.t0*mb:o.t0*mb+n*75264], m.Scratch)
+	invertedD_expand_bn1.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*451584], m.Params[o.p0+3456:o.p0+3600], m.Fixed[o.x0:o.x0+144], m.Fixed[o.x0+144:o.x0+288], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Grads[o.p0+3456:o.p0+3600], m.Grads[o.p0+3600:o.p0+3744])
+	invertedD_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*75264], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Grads[o.p0:o.p0+3456], nil, m.Scratch)
+	invertedD_expand_conv1.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*451584], m.Params[o.p0:o.p0+3456], d[o.t0*mb:o.t0*mb+n*75264], m.Scratch)
 }
 
 func invertedDRefold(m *rt.Memory, o *invertedDOffsets) {
@@ -667,21 +667,21 @@ func invertedDRefold(m *rt.Memory, o *invertedDOffsets) {
 
 func invertedDTensors(t []rt.TensorSpec, prefix string, o *invertedDOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{144, 24, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{144}, Off: o.p0 + 3456, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{144}, Off: o.p0 + 3600, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{144}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{144}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{144, 24, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{144}, Off: o.p0 + 3456, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{144}, Off: o.p0 + 3600, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{144}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{144}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{144, 1, 3, 3}, Off: o.p0 + 3744, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{144}, Off: o.p0 + 5040, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{144}, Off: o.p0 + 5184, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{144}, Off: o.b0 + 288, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{144}, Off: o.b0 + 432, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{32, 144, 1, 1}, Off: o.p0 + 5328, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{32}, Off: o.p0 + 9936, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{32}, Off: o.p0 + 9968, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{32}, Off: o.b0 + 576, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{32}, Off: o.b0 + 608, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{144}, Off: o.p0 + 5040, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{144}, Off: o.p0 + 5184, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{144}, Off: o.b0 + 288, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{144}, Off: o.b0 + 432, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{32, 144, 1, 1}, Off: o.p0 + 5328, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{32}, Off: o.p0 + 9936, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{32}, Off: o.p0 + 9968, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{32}, Off: o.b0 + 576, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{32}, Off: o.b0 + 608, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -702,53 +702,53 @@ var (
 
 func invertedEForward(m *rt.Memory, n int, o *invertedEOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 28x28x32 -> 28x28x192
-	invertedE_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*25088], m.Params[o.p0:o.p0+6144], nil, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 28x28x192 -> 28x28x192
-	invertedE_bn1.ForwardTrain(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6144:o.p0+6336], m.Params[o.p0+6336:o.p0+6528], m.Buffers[o.b0:o.b0+192], m.Buffers[o.b0+192:o.b0+384], m.Fixed[o.x0:o.x0+192], m.Fixed[o.x0+192:o.x0+384])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 28x28x192 -> 28x28x192
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 28x28x32 -> 28x28x192
+	invertedE_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*25088], m.Params[o.p0:o.p0+6144], nil, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 28x28x192 -> 28x28x192
+	invertedE_expand_bn1.ForwardTrain(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6144:o.p0+6336], m.Params[o.p0+6336:o.p0+6528], m.Buffers[o.b0:o.b0+192], m.Buffers[o.b0+192:o.b0+384], m.Fixed[o.x0:o.x0+192], m.Fixed[o.x0+192:o.x0+384])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 28x28x192 -> 28x28x192
 	rt.ReLU6Forward(a[(o.t0+175616)*mb : (o.t0+175616)*mb+n*150528])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 28x28x192 -> 28x28x192
 	invertedE_dwconv1.Forward(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6528:o.p0+8256], nil, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 28x28x192 -> 28x28x192
-	invertedE_bn2.ForwardTrain(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], m.Params[o.p0+8256:o.p0+8448], m.Params[o.p0+8448:o.p0+8640], m.Buffers[o.b0+384:o.b0+576], m.Buffers[o.b0+576:o.b0+768], m.Fixed[o.x0+384:o.x0+576], m.Fixed[o.x0+576:o.x0+768])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 28x28x192 -> 28x28x192
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 28x28x192 -> 28x28x192
+	invertedE_bn1.ForwardTrain(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], m.Params[o.p0+8256:o.p0+8448], m.Params[o.p0+8448:o.p0+8640], m.Buffers[o.b0+384:o.b0+576], m.Buffers[o.b0+576:o.b0+768], m.Fixed[o.x0+384:o.x0+576], m.Fixed[o.x0+576:o.x0+768])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 28x28x192 -> 28x28x192
 	rt.ReLU6Forward(a[(o.t0+476672)*mb : (o.t0+476672)*mb+n*150528])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 28x28x192 -> 28x28x32
-	invertedE_conv2.Forward(n, a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], m.Params[o.p0+8640:o.p0+14784], nil, a[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 28x28x32 -> 28x28x32
-	invertedE_bn3.ForwardTrain(n, a[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], m.Params[o.p0+14784:o.p0+14816], m.Params[o.p0+14816:o.p0+14848], m.Buffers[o.b0+768:o.b0+800], m.Buffers[o.b0+800:o.b0+832], m.Fixed[o.x0+768:o.x0+800], m.Fixed[o.x0+800:o.x0+832])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 28x28x192 -> 28x28x32
+	invertedE_conv1.Forward(n, a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], m.Params[o.p0+8640:o.p0+14784], nil, a[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 28x28x32 -> 28x28x32
+	invertedE_bn2.ForwardTrain(n, a[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], m.Params[o.p0+14784:o.p0+14816], m.Params[o.p0+14816:o.p0+14848], m.Buffers[o.b0+768:o.b0+800], m.Buffers[o.b0+800:o.b0+832], m.Fixed[o.x0+768:o.x0+800], m.Fixed[o.x0+800:o.x0+832])
 	// add1: residual (../networks/mobilenet_v2.cnn:10), 28x28x32 + 28x28x32 -> 28x28x32
 	rt.AddForward(a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], a[o.t0*mb:o.t0*mb+n*25088], a[(o.t0+677376)*mb:(o.t0+677376)*mb+n*25088])
 }
 
 func invertedEInfer(m *rt.Memory, n int, o *invertedEOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedE_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*25088], m.Fold[o.f0:o.f0+6144], m.Fold[o.f0+6144:o.f0+6336], a[o.i1*mb:o.i1*mb+n*150528], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedE_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*25088], m.Fold[o.f0:o.f0+6144], m.Fold[o.f0+6144:o.f0+6336], a[o.i1*mb:o.i1*mb+n*150528], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i1*mb : o.i1*mb+n*150528])
 	invertedE_dwconv1.Forward(n, a[o.i1*mb:o.i1*mb+n*150528], m.Fold[o.f0+6336:o.f0+8064], m.Fold[o.f0+8064:o.f0+8256], a[o.i2*mb:o.i2*mb+n*150528], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i2*mb : o.i2*mb+n*150528])
-	invertedE_conv2.Forward(n, a[o.i2*mb:o.i2*mb+n*150528], m.Fold[o.f0+8256:o.f0+14400], m.Fold[o.f0+14400:o.f0+14432], a[o.i1*mb:o.i1*mb+n*25088], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedE_conv1.Forward(n, a[o.i2*mb:o.i2*mb+n*150528], m.Fold[o.f0+8256:o.f0+14400], m.Fold[o.f0+14400:o.f0+14432], a[o.i1*mb:o.i1*mb+n*25088], m.Scratch)
+	// bn2: folded into the conv before it
 	rt.AddForward(a[o.i1*mb:o.i1*mb+n*25088], a[o.i0*mb:o.i0*mb+n*25088], a[o.i2*mb:o.i2*mb+n*25088])
 }
 
 func invertedEBackward(m *rt.Memory, n int, o *invertedEOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+677376)*mb:(o.t0+677376)*mb+n*25088], d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], d[o.t0*mb:o.t0*mb+n*25088])
-	invertedE_bn3.Backward(n, a[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], m.Params[o.p0+14784:o.p0+14816], m.Fixed[o.x0+768:o.x0+800], m.Fixed[o.x0+800:o.x0+832], d[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], m.Grads[o.p0+14784:o.p0+14816], m.Grads[o.p0+14816:o.p0+14848])
-	invertedE_conv2.BackwardFilter(n, a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], d[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], m.Grads[o.p0+8640:o.p0+14784], nil, m.Scratch)
-	invertedE_conv2.BackwardData(n, d[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], m.Params[o.p0+8640:o.p0+14784], d[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], m.Scratch)
+	invertedE_bn2.Backward(n, a[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], d[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], m.Params[o.p0+14784:o.p0+14816], m.Fixed[o.x0+768:o.x0+800], m.Fixed[o.x0+800:o.x0+832], d[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], m.Grads[o.p0+14784:o.p0+14816], m.Grads[o.p0+14816:o.p0+14848])
+	invertedE_conv1.BackwardFilter(n, a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], d[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], m.Grads[o.p0+8640:o.p0+14784], nil, m.Scratch)
+	invertedE_conv1.BackwardData(n, d[(o.t0+627200)*mb:(o.t0+627200)*mb+n*25088], m.Params[o.p0+8640:o.p0+14784], d[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], d[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528])
-	invertedE_bn2.Backward(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], d[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], m.Params[o.p0+8256:o.p0+8448], m.Fixed[o.x0+384:o.x0+576], m.Fixed[o.x0+576:o.x0+768], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], m.Grads[o.p0+8256:o.p0+8448], m.Grads[o.p0+8448:o.p0+8640])
+	invertedE_bn1.Backward(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], d[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528], m.Params[o.p0+8256:o.p0+8448], m.Fixed[o.x0+384:o.x0+576], m.Fixed[o.x0+576:o.x0+768], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], m.Grads[o.p0+8256:o.p0+8448], m.Grads[o.p0+8448:o.p0+8640])
 	invertedE_dwconv1.BackwardFilter(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], m.Grads[o.p0+6528:o.p0+8256], nil, m.Scratch)
 	invertedE_dwconv1.BackwardData(n, d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*150528], m.Params[o.p0+6528:o.p0+8256], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528])
-	invertedE_bn1.Backward(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6144:o.p0+6336], m.Fixed[o.x0:o.x0+192], m.Fixed[o.x0+192:o.x0+384], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Grads[o.p0+6144:o.p0+6336], m.Grads[o.p0+6336:o.p0+6528])
-	invertedE_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*25088], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Grads[o.p0:o.p0+6144], nil, m.Scratch)
-	invertedE_conv1.BackwardData(n, d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Params[o.p0:o.p0+6144], d[o.t0*mb:o.t0*mb+n*25088], m.Scratch)
+	invertedE_expand_bn1.Backward(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6144:o.p0+6336], m.Fixed[o.x0:o.x0+192], m.Fixed[o.x0+192:o.x0+384], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Grads[o.p0+6144:o.p0+6336], m.Grads[o.p0+6336:o.p0+6528])
+	invertedE_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*25088], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Grads[o.p0:o.p0+6144], nil, m.Scratch)
+	invertedE_expand_conv1.BackwardData(n, d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Params[o.p0:o.p0+6144], d[o.t0*mb:o.t0*mb+n*25088], m.Scratch)
 }
 
 func invertedERefold(m *rt.Memory, o *invertedEOffsets) {
@@ -765,21 +765,21 @@ func invertedERefold(m *rt.Memory, o *invertedEOffsets) {
 
 func invertedETensors(t []rt.TensorSpec, prefix string, o *invertedEOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{192, 32, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{192}, Off: o.p0 + 6144, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{192}, Off: o.p0 + 6336, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{192}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{192}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{192, 32, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{192}, Off: o.p0 + 6144, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{192}, Off: o.p0 + 6336, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{192}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{192}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{192, 1, 3, 3}, Off: o.p0 + 6528, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{192}, Off: o.p0 + 8256, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{192}, Off: o.p0 + 8448, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{192}, Off: o.b0 + 384, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{192}, Off: o.b0 + 576, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{32, 192, 1, 1}, Off: o.p0 + 8640, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{32}, Off: o.p0 + 14784, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{32}, Off: o.p0 + 14816, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{32}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{32}, Off: o.b0 + 800, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{192}, Off: o.p0 + 8256, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{192}, Off: o.p0 + 8448, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{192}, Off: o.b0 + 384, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{192}, Off: o.b0 + 576, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{32, 192, 1, 1}, Off: o.p0 + 8640, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{32}, Off: o.p0 + 14784, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{32}, Off: o.p0 + 14816, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{32}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{32}, Off: o.b0 + 800, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -799,49 +799,49 @@ var (
 
 func invertedFForward(m *rt.Memory, n int, o *invertedFOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 28x28x32 -> 28x28x192
-	invertedF_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*25088], m.Params[o.p0:o.p0+6144], nil, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 28x28x192 -> 28x28x192
-	invertedF_bn1.ForwardTrain(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6144:o.p0+6336], m.Params[o.p0+6336:o.p0+6528], m.Buffers[o.b0:o.b0+192], m.Buffers[o.b0+192:o.b0+384], m.Fixed[o.x0:o.x0+192], m.Fixed[o.x0+192:o.x0+384])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 28x28x192 -> 28x28x192
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 28x28x32 -> 28x28x192
+	invertedF_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*25088], m.Params[o.p0:o.p0+6144], nil, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 28x28x192 -> 28x28x192
+	invertedF_expand_bn1.ForwardTrain(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6144:o.p0+6336], m.Params[o.p0+6336:o.p0+6528], m.Buffers[o.b0:o.b0+192], m.Buffers[o.b0+192:o.b0+384], m.Fixed[o.x0:o.x0+192], m.Fixed[o.x0+192:o.x0+384])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 28x28x192 -> 28x28x192
 	rt.ReLU6Forward(a[(o.t0+175616)*mb : (o.t0+175616)*mb+n*150528])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 28x28x192 -> 14x14x192
 	invertedF_dwconv1.Forward(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6528:o.p0+8256], nil, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 14x14x192 -> 14x14x192
-	invertedF_bn2.ForwardTrain(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], m.Params[o.p0+8256:o.p0+8448], m.Params[o.p0+8448:o.p0+8640], m.Buffers[o.b0+384:o.b0+576], m.Buffers[o.b0+576:o.b0+768], m.Fixed[o.x0+384:o.x0+576], m.Fixed[o.x0+576:o.x0+768])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 14x14x192 -> 14x14x192
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 14x14x192 -> 14x14x192
+	invertedF_bn1.ForwardTrain(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], m.Params[o.p0+8256:o.p0+8448], m.Params[o.p0+8448:o.p0+8640], m.Buffers[o.b0+384:o.b0+576], m.Buffers[o.b0+576:o.b0+768], m.Fixed[o.x0+384:o.x0+576], m.Fixed[o.x0+576:o.x0+768])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 14x14x192 -> 14x14x192
 	rt.ReLU6Forward(a[(o.t0+363776)*mb : (o.t0+363776)*mb+n*37632])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 14x14x192 -> 14x14x64
-	invertedF_conv2.Forward(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], m.Params[o.p0+8640:o.p0+20928], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 14x14x64 -> 14x14x64
-	invertedF_bn3.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*12544], m.Params[o.p0+20928:o.p0+20992], m.Params[o.p0+20992:o.p0+21056], m.Buffers[o.b0+768:o.b0+832], m.Buffers[o.b0+832:o.b0+896], m.Fixed[o.x0+768:o.x0+832], m.Fixed[o.x0+832:o.x0+896])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 14x14x192 -> 14x14x64
+	invertedF_conv1.Forward(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], m.Params[o.p0+8640:o.p0+20928], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 14x14x64 -> 14x14x64
+	invertedF_bn2.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*12544], m.Params[o.p0+20928:o.p0+20992], m.Params[o.p0+20992:o.p0+21056], m.Buffers[o.b0+768:o.b0+832], m.Buffers[o.b0+832:o.b0+896], m.Fixed[o.x0+768:o.x0+832], m.Fixed[o.x0+832:o.x0+896])
 }
 
 func invertedFInfer(m *rt.Memory, n int, o *invertedFOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedF_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*25088], m.Fold[o.f0:o.f0+6144], m.Fold[o.f0+6144:o.f0+6336], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*150528], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedF_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*25088], m.Fold[o.f0:o.f0+6144], m.Fold[o.f0+6144:o.f0+6336], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*150528], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+-451584)*mb : (o.i0+-451584)*mb+n*150528])
 	invertedF_dwconv1.Forward(n, a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*150528], m.Fold[o.f0+6336:o.f0+8064], m.Fold[o.f0+8064:o.f0+8256], a[o.i0*mb:o.i0*mb+n*37632], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i0*mb : o.i0*mb+n*37632])
-	invertedF_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*37632], m.Fold[o.f0+8256:o.f0+20544], m.Fold[o.f0+20544:o.f0+20608], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*12544], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedF_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*37632], m.Fold[o.f0+8256:o.f0+20544], m.Fold[o.f0+20544:o.f0+20608], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*12544], m.Scratch)
+	// bn2: folded into the conv before it
 }
 
 func invertedFBackward(m *rt.Memory, n int, o *invertedFOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	invertedF_bn3.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], d[(o.t0+413952)*mb:(o.t0+413952)*mb+n*12544], m.Params[o.p0+20928:o.p0+20992], m.Fixed[o.x0+768:o.x0+832], m.Fixed[o.x0+832:o.x0+896], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], m.Grads[o.p0+20928:o.p0+20992], m.Grads[o.p0+20992:o.p0+21056])
-	invertedF_conv2.BackwardFilter(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], m.Grads[o.p0+8640:o.p0+20928], nil, m.Scratch)
-	invertedF_conv2.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], m.Params[o.p0+8640:o.p0+20928], d[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], m.Scratch)
+	invertedF_bn2.Backward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], d[(o.t0+413952)*mb:(o.t0+413952)*mb+n*12544], m.Params[o.p0+20928:o.p0+20992], m.Fixed[o.x0+768:o.x0+832], m.Fixed[o.x0+832:o.x0+896], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], m.Grads[o.p0+20928:o.p0+20992], m.Grads[o.p0+20992:o.p0+21056])
+	invertedF_conv1.BackwardFilter(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], m.Grads[o.p0+8640:o.p0+20928], nil, m.Scratch)
+	invertedF_conv1.BackwardData(n, d[(o.t0+401408)*mb:(o.t0+401408)*mb+n*12544], m.Params[o.p0+8640:o.p0+20928], d[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], d[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632])
-	invertedF_bn2.Backward(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], d[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], m.Params[o.p0+8256:o.p0+8448], m.Fixed[o.x0+384:o.x0+576], m.Fixed[o.x0+576:o.x0+768], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], m.Grads[o.p0+8256:o.p0+8448], m.Grads[o.p0+8448:o.p0+8640])
+	invertedF_bn1.Backward(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], d[(o.t0+363776)*mb:(o.t0+363776)*mb+n*37632], m.Params[o.p0+8256:o.p0+8448], m.Fixed[o.x0+384:o.x0+576], m.Fixed[o.x0+576:o.x0+768], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], m.Grads[o.p0+8256:o.p0+8448], m.Grads[o.p0+8448:o.p0+8640])
 	invertedF_dwconv1.BackwardFilter(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], m.Grads[o.p0+6528:o.p0+8256], nil, m.Scratch)
 	invertedF_dwconv1.BackwardData(n, d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*37632], m.Params[o.p0+6528:o.p0+8256], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528])
-	invertedF_bn1.Backward(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6144:o.p0+6336], m.Fixed[o.x0:o.x0+192], m.Fixed[o.x0+192:o.x0+384], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Grads[o.p0+6144:o.p0+6336], m.Grads[o.p0+6336:o.p0+6528])
-	invertedF_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*25088], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Grads[o.p0:o.p0+6144], nil, m.Scratch)
-	invertedF_conv1.BackwardData(n, d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Params[o.p0:o.p0+6144], d[o.t0*mb:o.t0*mb+n*25088], m.Scratch)
+	invertedF_expand_bn1.Backward(n, a[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], d[(o.t0+175616)*mb:(o.t0+175616)*mb+n*150528], m.Params[o.p0+6144:o.p0+6336], m.Fixed[o.x0:o.x0+192], m.Fixed[o.x0+192:o.x0+384], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Grads[o.p0+6144:o.p0+6336], m.Grads[o.p0+6336:o.p0+6528])
+	invertedF_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*25088], d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Grads[o.p0:o.p0+6144], nil, m.Scratch)
+	invertedF_expand_conv1.BackwardData(n, d[(o.t0+25088)*mb:(o.t0+25088)*mb+n*150528], m.Params[o.p0:o.p0+6144], d[o.t0*mb:o.t0*mb+n*25088], m.Scratch)
 }
 
 func invertedFRefold(m *rt.Memory, o *invertedFOffsets) {
@@ -858,21 +858,21 @@ func invertedFRefold(m *rt.Memory, o *invertedFOffsets) {
 
 func invertedFTensors(t []rt.TensorSpec, prefix string, o *invertedFOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{192, 32, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{192}, Off: o.p0 + 6144, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{192}, Off: o.p0 + 6336, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{192}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{192}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{192, 32, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{192}, Off: o.p0 + 6144, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{192}, Off: o.p0 + 6336, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{192}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{192}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{192, 1, 3, 3}, Off: o.p0 + 6528, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{192}, Off: o.p0 + 8256, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{192}, Off: o.p0 + 8448, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{192}, Off: o.b0 + 384, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{192}, Off: o.b0 + 576, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{64, 192, 1, 1}, Off: o.p0 + 8640, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{64}, Off: o.p0 + 20928, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{64}, Off: o.p0 + 20992, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{64}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{64}, Off: o.b0 + 832, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{192}, Off: o.p0 + 8256, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{192}, Off: o.p0 + 8448, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{192}, Off: o.b0 + 384, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{192}, Off: o.b0 + 576, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{64, 192, 1, 1}, Off: o.p0 + 8640, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{64}, Off: o.p0 + 20928, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{64}, Off: o.p0 + 20992, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{64}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{64}, Off: o.b0 + 832, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -894,53 +894,53 @@ var (
 
 func invertedGForward(m *rt.Memory, n int, o *invertedGOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 14x14x64 -> 14x14x384
-	invertedG_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*12544], m.Params[o.p0:o.p0+24576], nil, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 14x14x384 -> 14x14x384
-	invertedG_bn1.ForwardTrain(n, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+24576:o.p0+24960], m.Params[o.p0+24960:o.p0+25344], m.Buffers[o.b0:o.b0+384], m.Buffers[o.b0+384:o.b0+768], m.Fixed[o.x0:o.x0+384], m.Fixed[o.x0+384:o.x0+768])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 14x14x384 -> 14x14x384
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 14x14x64 -> 14x14x384
+	invertedG_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*12544], m.Params[o.p0:o.p0+24576], nil, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 14x14x384 -> 14x14x384
+	invertedG_expand_bn1.ForwardTrain(n, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+24576:o.p0+24960], m.Params[o.p0+24960:o.p0+25344], m.Buffers[o.b0:o.b0+384], m.Buffers[o.b0+384:o.b0+768], m.Fixed[o.x0:o.x0+384], m.Fixed[o.x0+384:o.x0+768])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 14x14x384 -> 14x14x384
 	rt.ReLU6Forward(a[(o.t0+87808)*mb : (o.t0+87808)*mb+n*75264])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
 	invertedG_dwconv1.Forward(n, a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+25344:o.p0+28800], nil, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
-	invertedG_bn2.ForwardTrain(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+28800:o.p0+29184], m.Params[o.p0+29184:o.p0+29568], m.Buffers[o.b0+768:o.b0+1152], m.Buffers[o.b0+1152:o.b0+1536], m.Fixed[o.x0+768:o.x0+1152], m.Fixed[o.x0+1152:o.x0+1536])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
+	invertedG_bn1.ForwardTrain(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+28800:o.p0+29184], m.Params[o.p0+29184:o.p0+29568], m.Buffers[o.b0+768:o.b0+1152], m.Buffers[o.b0+1152:o.b0+1536], m.Fixed[o.x0+768:o.x0+1152], m.Fixed[o.x0+1152:o.x0+1536])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
 	rt.ReLU6Forward(a[(o.t0+238336)*mb : (o.t0+238336)*mb+n*75264])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 14x14x384 -> 14x14x64
-	invertedG_conv2.Forward(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+29568:o.p0+54144], nil, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 14x14x64 -> 14x14x64
-	invertedG_bn3.ForwardTrain(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], m.Params[o.p0+54144:o.p0+54208], m.Params[o.p0+54208:o.p0+54272], m.Buffers[o.b0+1536:o.b0+1600], m.Buffers[o.b0+1600:o.b0+1664], m.Fixed[o.x0+1536:o.x0+1600], m.Fixed[o.x0+1600:o.x0+1664])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 14x14x384 -> 14x14x64
+	invertedG_conv1.Forward(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+29568:o.p0+54144], nil, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 14x14x64 -> 14x14x64
+	invertedG_bn2.ForwardTrain(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], m.Params[o.p0+54144:o.p0+54208], m.Params[o.p0+54208:o.p0+54272], m.Buffers[o.b0+1536:o.b0+1600], m.Buffers[o.b0+1600:o.b0+1664], m.Fixed[o.x0+1536:o.x0+1600], m.Fixed[o.x0+1600:o.x0+1664])
 	// add1: residual (../networks/mobilenet_v2.cnn:10), 14x14x64 + 14x14x64 -> 14x14x64
 	rt.AddForward(a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], a[o.t0*mb:o.t0*mb+n*12544], a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*12544])
 }
 
 func invertedGInfer(m *rt.Memory, n int, o *invertedGOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedG_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*12544], m.Fold[o.f0:o.f0+24576], m.Fold[o.f0+24576:o.f0+24960], a[o.i1*mb:o.i1*mb+n*75264], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedG_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*12544], m.Fold[o.f0:o.f0+24576], m.Fold[o.f0+24576:o.f0+24960], a[o.i1*mb:o.i1*mb+n*75264], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i1*mb : o.i1*mb+n*75264])
 	invertedG_dwconv1.Forward(n, a[o.i1*mb:o.i1*mb+n*75264], m.Fold[o.f0+24960:o.f0+28416], m.Fold[o.f0+28416:o.f0+28800], a[o.i2*mb:o.i2*mb+n*75264], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i2*mb : o.i2*mb+n*75264])
-	invertedG_conv2.Forward(n, a[o.i2*mb:o.i2*mb+n*75264], m.Fold[o.f0+28800:o.f0+53376], m.Fold[o.f0+53376:o.f0+53440], a[o.i1*mb:o.i1*mb+n*12544], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedG_conv1.Forward(n, a[o.i2*mb:o.i2*mb+n*75264], m.Fold[o.f0+28800:o.f0+53376], m.Fold[o.f0+53376:o.f0+53440], a[o.i1*mb:o.i1*mb+n*12544], m.Scratch)
+	// bn2: folded into the conv before it
 	rt.AddForward(a[o.i1*mb:o.i1*mb+n*12544], a[o.i0*mb:o.i0*mb+n*12544], a[o.i2*mb:o.i2*mb+n*12544])
 }
 
 func invertedGBackward(m *rt.Memory, n int, o *invertedGOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+338688)*mb:(o.t0+338688)*mb+n*12544], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], d[o.t0*mb:o.t0*mb+n*12544])
-	invertedG_bn3.Backward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], m.Params[o.p0+54144:o.p0+54208], m.Fixed[o.x0+1536:o.x0+1600], m.Fixed[o.x0+1600:o.x0+1664], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], m.Grads[o.p0+54144:o.p0+54208], m.Grads[o.p0+54208:o.p0+54272])
-	invertedG_conv2.BackwardFilter(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], m.Grads[o.p0+29568:o.p0+54144], nil, m.Scratch)
-	invertedG_conv2.BackwardData(n, d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], m.Params[o.p0+29568:o.p0+54144], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Scratch)
+	invertedG_bn2.Backward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], d[(o.t0+326144)*mb:(o.t0+326144)*mb+n*12544], m.Params[o.p0+54144:o.p0+54208], m.Fixed[o.x0+1536:o.x0+1600], m.Fixed[o.x0+1600:o.x0+1664], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], m.Grads[o.p0+54144:o.p0+54208], m.Grads[o.p0+54208:o.p0+54272])
+	invertedG_conv1.BackwardFilter(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], m.Grads[o.p0+29568:o.p0+54144], nil, m.Scratch)
+	invertedG_conv1.BackwardData(n, d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*12544], m.Params[o.p0+29568:o.p0+54144], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264])
-	invertedG_bn2.Backward(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+28800:o.p0+29184], m.Fixed[o.x0+768:o.x0+1152], m.Fixed[o.x0+1152:o.x0+1536], d[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Grads[o.p0+28800:o.p0+29184], m.Grads[o.p0+29184:o.p0+29568])
+	invertedG_bn1.Backward(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+28800:o.p0+29184], m.Fixed[o.x0+768:o.x0+1152], m.Fixed[o.x0+1152:o.x0+1536], d[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Grads[o.p0+28800:o.p0+29184], m.Grads[o.p0+29184:o.p0+29568])
 	invertedG_dwconv1.BackwardFilter(n, a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], d[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Grads[o.p0+25344:o.p0+28800], nil, m.Scratch)
 	invertedG_dwconv1.BackwardData(n, d[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Params[o.p0+25344:o.p0+28800], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264])
-	invertedG_bn1.Backward(n, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+24576:o.p0+24960], m.Fixed[o.x0:o.x0+384], m.Fixed[o.x0+384:o.x0+768], d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Grads[o.p0+24576:o.p0+24960], m.Grads[o.p0+24960:o.p0+25344])
-	invertedG_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*12544], d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Grads[o.p0:o.p0+24576], nil, m.Scratch)
-	invertedG_conv1.BackwardData(n, d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Params[o.p0:o.p0+24576], d[o.t0*mb:o.t0*mb+n*12544], m.Scratch)
+	invertedG_expand_bn1.Backward(n, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+24576:o.p0+24960], m.Fixed[o.x0:o.x0+384], m.Fixed[o.x0+384:o.x0+768], d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Grads[o.p0+24576:o.p0+24960], m.Grads[o.p0+24960:o.p0+25344])
+	invertedG_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*12544], d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Grads[o.p0:o.p0+24576], nil, m.Scratch)
+	invertedG_expand_conv1.BackwardData(n, d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Params[o.p0:o.p0+24576], d[o.t0*mb:o.t0*mb+n*12544], m.Scratch)
 }
 
 func invertedGRefold(m *rt.Memory, o *invertedGOffsets) {
@@ -957,21 +957,21 @@ func invertedGRefold(m *rt.Memory, o *invertedGOffsets) {
 
 func invertedGTensors(t []rt.TensorSpec, prefix string, o *invertedGOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{384, 64, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{384}, Off: o.p0 + 24576, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{384}, Off: o.p0 + 24960, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{384}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{384}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{384, 64, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{384}, Off: o.p0 + 24576, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{384}, Off: o.p0 + 24960, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{384}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{384}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{384, 1, 3, 3}, Off: o.p0 + 25344, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{384}, Off: o.p0 + 28800, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{384}, Off: o.p0 + 29184, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{384}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{384}, Off: o.b0 + 1152, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{64, 384, 1, 1}, Off: o.p0 + 29568, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{64}, Off: o.p0 + 54144, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{64}, Off: o.p0 + 54208, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{64}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{64}, Off: o.b0 + 1600, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{384}, Off: o.p0 + 28800, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{384}, Off: o.p0 + 29184, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{384}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{384}, Off: o.b0 + 1152, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{64, 384, 1, 1}, Off: o.p0 + 29568, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{64}, Off: o.p0 + 54144, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{64}, Off: o.p0 + 54208, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{64}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{64}, Off: o.b0 + 1600, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -991,49 +991,49 @@ var (
 
 func invertedHForward(m *rt.Memory, n int, o *invertedHOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 14x14x64 -> 14x14x384
-	invertedH_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*12544], m.Params[o.p0:o.p0+24576], nil, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 14x14x384 -> 14x14x384
-	invertedH_bn1.ForwardTrain(n, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+24576:o.p0+24960], m.Params[o.p0+24960:o.p0+25344], m.Buffers[o.b0:o.b0+384], m.Buffers[o.b0+384:o.b0+768], m.Fixed[o.x0:o.x0+384], m.Fixed[o.x0+384:o.x0+768])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 14x14x384 -> 14x14x384
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 14x14x64 -> 14x14x384
+	invertedH_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*12544], m.Params[o.p0:o.p0+24576], nil, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 14x14x384 -> 14x14x384
+	invertedH_expand_bn1.ForwardTrain(n, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+24576:o.p0+24960], m.Params[o.p0+24960:o.p0+25344], m.Buffers[o.b0:o.b0+384], m.Buffers[o.b0+384:o.b0+768], m.Fixed[o.x0:o.x0+384], m.Fixed[o.x0+384:o.x0+768])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 14x14x384 -> 14x14x384
 	rt.ReLU6Forward(a[(o.t0+87808)*mb : (o.t0+87808)*mb+n*75264])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
 	invertedH_dwconv1.Forward(n, a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+25344:o.p0+28800], nil, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
-	invertedH_bn2.ForwardTrain(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+28800:o.p0+29184], m.Params[o.p0+29184:o.p0+29568], m.Buffers[o.b0+768:o.b0+1152], m.Buffers[o.b0+1152:o.b0+1536], m.Fixed[o.x0+768:o.x0+1152], m.Fixed[o.x0+1152:o.x0+1536])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
+	invertedH_bn1.ForwardTrain(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+28800:o.p0+29184], m.Params[o.p0+29184:o.p0+29568], m.Buffers[o.b0+768:o.b0+1152], m.Buffers[o.b0+1152:o.b0+1536], m.Fixed[o.x0+768:o.x0+1152], m.Fixed[o.x0+1152:o.x0+1536])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 14x14x384 -> 14x14x384
 	rt.ReLU6Forward(a[(o.t0+238336)*mb : (o.t0+238336)*mb+n*75264])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 14x14x384 -> 14x14x96
-	invertedH_conv2.Forward(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+29568:o.p0+66432], nil, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 14x14x96 -> 14x14x96
-	invertedH_bn3.ForwardTrain(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], a[(o.t0+332416)*mb:(o.t0+332416)*mb+n*18816], m.Params[o.p0+66432:o.p0+66528], m.Params[o.p0+66528:o.p0+66624], m.Buffers[o.b0+1536:o.b0+1632], m.Buffers[o.b0+1632:o.b0+1728], m.Fixed[o.x0+1536:o.x0+1632], m.Fixed[o.x0+1632:o.x0+1728])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 14x14x384 -> 14x14x96
+	invertedH_conv1.Forward(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+29568:o.p0+66432], nil, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 14x14x96 -> 14x14x96
+	invertedH_bn2.ForwardTrain(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], a[(o.t0+332416)*mb:(o.t0+332416)*mb+n*18816], m.Params[o.p0+66432:o.p0+66528], m.Params[o.p0+66528:o.p0+66624], m.Buffers[o.b0+1536:o.b0+1632], m.Buffers[o.b0+1632:o.b0+1728], m.Fixed[o.x0+1536:o.x0+1632], m.Fixed[o.x0+1632:o.x0+1728])
 }
 
 func invertedHInfer(m *rt.Memory, n int, o *invertedHOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedH_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*12544], m.Fold[o.f0:o.f0+24576], m.Fold[o.f0+24576:o.f0+24960], a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*75264], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedH_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*12544], m.Fold[o.f0:o.f0+24576], m.Fold[o.f0+24576:o.f0+24960], a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*75264], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+1204224)*mb : (o.i0+1204224)*mb+n*75264])
 	invertedH_dwconv1.Forward(n, a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*75264], m.Fold[o.f0+24960:o.f0+28416], m.Fold[o.f0+28416:o.f0+28800], a[(o.i0+1655808)*mb:(o.i0+1655808)*mb+n*75264], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+1655808)*mb : (o.i0+1655808)*mb+n*75264])
-	invertedH_conv2.Forward(n, a[(o.i0+1655808)*mb:(o.i0+1655808)*mb+n*75264], m.Fold[o.f0+28800:o.f0+65664], m.Fold[o.f0+65664:o.f0+65760], a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*18816], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedH_conv1.Forward(n, a[(o.i0+1655808)*mb:(o.i0+1655808)*mb+n*75264], m.Fold[o.f0+28800:o.f0+65664], m.Fold[o.f0+65664:o.f0+65760], a[(o.i0+1204224)*mb:(o.i0+1204224)*mb+n*18816], m.Scratch)
+	// bn2: folded into the conv before it
 }
 
 func invertedHBackward(m *rt.Memory, n int, o *invertedHOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	invertedH_bn3.Backward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], d[(o.t0+332416)*mb:(o.t0+332416)*mb+n*18816], m.Params[o.p0+66432:o.p0+66528], m.Fixed[o.x0+1536:o.x0+1632], m.Fixed[o.x0+1632:o.x0+1728], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], m.Grads[o.p0+66432:o.p0+66528], m.Grads[o.p0+66528:o.p0+66624])
-	invertedH_conv2.BackwardFilter(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], m.Grads[o.p0+29568:o.p0+66432], nil, m.Scratch)
-	invertedH_conv2.BackwardData(n, d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], m.Params[o.p0+29568:o.p0+66432], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Scratch)
+	invertedH_bn2.Backward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], d[(o.t0+332416)*mb:(o.t0+332416)*mb+n*18816], m.Params[o.p0+66432:o.p0+66528], m.Fixed[o.x0+1536:o.x0+1632], m.Fixed[o.x0+1632:o.x0+1728], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], m.Grads[o.p0+66432:o.p0+66528], m.Grads[o.p0+66528:o.p0+66624])
+	invertedH_conv1.BackwardFilter(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], m.Grads[o.p0+29568:o.p0+66432], nil, m.Scratch)
+	invertedH_conv1.BackwardData(n, d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*18816], m.Params[o.p0+29568:o.p0+66432], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264])
-	invertedH_bn2.Backward(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+28800:o.p0+29184], m.Fixed[o.x0+768:o.x0+1152], m.Fixed[o.x0+1152:o.x0+1536], d[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Grads[o.p0+28800:o.p0+29184], m.Grads[o.p0+29184:o.p0+29568])
+	invertedH_bn1.Backward(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], d[(o.t0+238336)*mb:(o.t0+238336)*mb+n*75264], m.Params[o.p0+28800:o.p0+29184], m.Fixed[o.x0+768:o.x0+1152], m.Fixed[o.x0+1152:o.x0+1536], d[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Grads[o.p0+28800:o.p0+29184], m.Grads[o.p0+29184:o.p0+29568])
 	invertedH_dwconv1.BackwardFilter(n, a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], d[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Grads[o.p0+25344:o.p0+28800], nil, m.Scratch)
 	invertedH_dwconv1.BackwardData(n, d[(o.t0+163072)*mb:(o.t0+163072)*mb+n*75264], m.Params[o.p0+25344:o.p0+28800], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264])
-	invertedH_bn1.Backward(n, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+24576:o.p0+24960], m.Fixed[o.x0:o.x0+384], m.Fixed[o.x0+384:o.x0+768], d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Grads[o.p0+24576:o.p0+24960], m.Grads[o.p0+24960:o.p0+25344])
-	invertedH_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*12544], d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Grads[o.p0:o.p0+24576], nil, m.Scratch)
-	invertedH_conv1.BackwardData(n, d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Params[o.p0:o.p0+24576], d[o.t0*mb:o.t0*mb+n*12544], m.Scratch)
+	invertedH_expand_bn1.Backward(n, a[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*75264], m.Params[o.p0+24576:o.p0+24960], m.Fixed[o.x0:o.x0+384], m.Fixed[o.x0+384:o.x0+768], d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Grads[o.p0+24576:o.p0+24960], m.Grads[o.p0+24960:o.p0+25344])
+	invertedH_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*12544], d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Grads[o.p0:o.p0+24576], nil, m.Scratch)
+	invertedH_expand_conv1.BackwardData(n, d[(o.t0+12544)*mb:(o.t0+12544)*mb+n*75264], m.Params[o.p0:o.p0+24576], d[o.t0*mb:o.t0*mb+n*12544], m.Scratch)
 }
 
 func invertedHRefold(m *rt.Memory, o *invertedHOffsets) {
@@ -1050,21 +1050,21 @@ func invertedHRefold(m *rt.Memory, o *invertedHOffsets) {
 
 func invertedHTensors(t []rt.TensorSpec, prefix string, o *invertedHOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{384, 64, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{384}, Off: o.p0 + 24576, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{384}, Off: o.p0 + 24960, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{384}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{384}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{384, 64, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{384}, Off: o.p0 + 24576, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{384}, Off: o.p0 + 24960, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{384}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{384}, Off: o.b0 + 384, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{384, 1, 3, 3}, Off: o.p0 + 25344, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{384}, Off: o.p0 + 28800, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{384}, Off: o.p0 + 29184, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{384}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{384}, Off: o.b0 + 1152, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{96, 384, 1, 1}, Off: o.p0 + 29568, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{96}, Off: o.p0 + 66432, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{96}, Off: o.p0 + 66528, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{96}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{96}, Off: o.b0 + 1632, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{384}, Off: o.p0 + 28800, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{384}, Off: o.p0 + 29184, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{384}, Off: o.b0 + 768, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{384}, Off: o.b0 + 1152, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{96, 384, 1, 1}, Off: o.p0 + 29568, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{96}, Off: o.p0 + 66432, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{96}, Off: o.p0 + 66528, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{96}, Off: o.b0 + 1536, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{96}, Off: o.b0 + 1632, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -1085,53 +1085,53 @@ var (
 
 func invertedIForward(m *rt.Memory, n int, o *invertedIOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 14x14x96 -> 14x14x576
-	invertedI_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*18816], m.Params[o.p0:o.p0+55296], nil, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 14x14x576 -> 14x14x576
-	invertedI_bn1.ForwardTrain(n, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+55296:o.p0+55872], m.Params[o.p0+55872:o.p0+56448], m.Buffers[o.b0:o.b0+576], m.Buffers[o.b0+576:o.b0+1152], m.Fixed[o.x0:o.x0+576], m.Fixed[o.x0+576:o.x0+1152])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 14x14x576 -> 14x14x576
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 14x14x96 -> 14x14x576
+	invertedI_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*18816], m.Params[o.p0:o.p0+55296], nil, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 14x14x576 -> 14x14x576
+	invertedI_expand_bn1.ForwardTrain(n, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+55296:o.p0+55872], m.Params[o.p0+55872:o.p0+56448], m.Buffers[o.b0:o.b0+576], m.Buffers[o.b0+576:o.b0+1152], m.Fixed[o.x0:o.x0+576], m.Fixed[o.x0+576:o.x0+1152])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 14x14x576 -> 14x14x576
 	rt.ReLU6Forward(a[(o.t0+131712)*mb : (o.t0+131712)*mb+n*112896])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 14x14x576 -> 14x14x576
 	invertedI_dwconv1.Forward(n, a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+56448:o.p0+61632], nil, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 14x14x576 -> 14x14x576
-	invertedI_bn2.ForwardTrain(n, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], m.Params[o.p0+61632:o.p0+62208], m.Params[o.p0+62208:o.p0+62784], m.Buffers[o.b0+1152:o.b0+1728], m.Buffers[o.b0+1728:o.b0+2304], m.Fixed[o.x0+1152:o.x0+1728], m.Fixed[o.x0+1728:o.x0+2304])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 14x14x576 -> 14x14x576
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 14x14x576 -> 14x14x576
+	invertedI_bn1.ForwardTrain(n, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], m.Params[o.p0+61632:o.p0+62208], m.Params[o.p0+62208:o.p0+62784], m.Buffers[o.b0+1152:o.b0+1728], m.Buffers[o.b0+1728:o.b0+2304], m.Fixed[o.x0+1152:o.x0+1728], m.Fixed[o.x0+1728:o.x0+2304])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 14x14x576 -> 14x14x576
 	rt.ReLU6Forward(a[(o.t0+357504)*mb : (o.t0+357504)*mb+n*112896])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 14x14x576 -> 14x14x96
-	invertedI_conv2.Forward(n, a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], m.Params[o.p0+62784:o.p0+118080], nil, a[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 14x14x96 -> 14x14x96
-	invertedI_bn3.ForwardTrain(n, a[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], a[(o.t0+489216)*mb:(o.t0+489216)*mb+n*18816], m.Params[o.p0+118080:o.p0+118176], m.Params[o.p0+118176:o.p0+118272], m.Buffers[o.b0+2304:o.b0+2400], m.Buffers[o.b0+2400:o.b0+2496], m.Fixed[o.x0+2304:o.x0+2400], m.Fixed[o.x0+2400:o.x0+2496])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 14x14x576 -> 14x14x96
+	invertedI_conv1.Forward(n, a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], m.Params[o.p0+62784:o.p0+118080], nil, a[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 14x14x96 -> 14x14x96
+	invertedI_bn2.ForwardTrain(n, a[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], a[(o.t0+489216)*mb:(o.t0+489216)*mb+n*18816], m.Params[o.p0+118080:o.p0+118176], m.Params[o.p0+118176:o.p0+118272], m.Buffers[o.b0+2304:o.b0+2400], m.Buffers[o.b0+2400:o.b0+2496], m.Fixed[o.x0+2304:o.x0+2400], m.Fixed[o.x0+2400:o.x0+2496])
 	// add1: residual (../networks/mobilenet_v2.cnn:10), 14x14x96 + 14x14x96 -> 14x14x96
 	rt.AddForward(a[(o.t0+489216)*mb:(o.t0+489216)*mb+n*18816], a[o.t0*mb:o.t0*mb+n*18816], a[(o.t0+508032)*mb:(o.t0+508032)*mb+n*18816])
 }
 
 func invertedIInfer(m *rt.Memory, n int, o *invertedIOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedI_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*18816], m.Fold[o.f0:o.f0+55296], m.Fold[o.f0+55296:o.f0+55872], a[o.i1*mb:o.i1*mb+n*112896], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedI_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*18816], m.Fold[o.f0:o.f0+55296], m.Fold[o.f0+55296:o.f0+55872], a[o.i1*mb:o.i1*mb+n*112896], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i1*mb : o.i1*mb+n*112896])
 	invertedI_dwconv1.Forward(n, a[o.i1*mb:o.i1*mb+n*112896], m.Fold[o.f0+55872:o.f0+61056], m.Fold[o.f0+61056:o.f0+61632], a[o.i2*mb:o.i2*mb+n*112896], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i2*mb : o.i2*mb+n*112896])
-	invertedI_conv2.Forward(n, a[o.i2*mb:o.i2*mb+n*112896], m.Fold[o.f0+61632:o.f0+116928], m.Fold[o.f0+116928:o.f0+117024], a[o.i1*mb:o.i1*mb+n*18816], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedI_conv1.Forward(n, a[o.i2*mb:o.i2*mb+n*112896], m.Fold[o.f0+61632:o.f0+116928], m.Fold[o.f0+116928:o.f0+117024], a[o.i1*mb:o.i1*mb+n*18816], m.Scratch)
+	// bn2: folded into the conv before it
 	rt.AddForward(a[o.i1*mb:o.i1*mb+n*18816], a[o.i0*mb:o.i0*mb+n*18816], a[o.i2*mb:o.i2*mb+n*18816])
 }
 
 func invertedIBackward(m *rt.Memory, n int, o *invertedIOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+508032)*mb:(o.t0+508032)*mb+n*18816], d[(o.t0+489216)*mb:(o.t0+489216)*mb+n*18816], d[o.t0*mb:o.t0*mb+n*18816])
-	invertedI_bn3.Backward(n, a[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], d[(o.t0+489216)*mb:(o.t0+489216)*mb+n*18816], m.Params[o.p0+118080:o.p0+118176], m.Fixed[o.x0+2304:o.x0+2400], m.Fixed[o.x0+2400:o.x0+2496], d[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], m.Grads[o.p0+118080:o.p0+118176], m.Grads[o.p0+118176:o.p0+118272])
-	invertedI_conv2.BackwardFilter(n, a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], d[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], m.Grads[o.p0+62784:o.p0+118080], nil, m.Scratch)
-	invertedI_conv2.BackwardData(n, d[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], m.Params[o.p0+62784:o.p0+118080], d[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], m.Scratch)
+	invertedI_bn2.Backward(n, a[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], d[(o.t0+489216)*mb:(o.t0+489216)*mb+n*18816], m.Params[o.p0+118080:o.p0+118176], m.Fixed[o.x0+2304:o.x0+2400], m.Fixed[o.x0+2400:o.x0+2496], d[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], m.Grads[o.p0+118080:o.p0+118176], m.Grads[o.p0+118176:o.p0+118272])
+	invertedI_conv1.BackwardFilter(n, a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], d[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], m.Grads[o.p0+62784:o.p0+118080], nil, m.Scratch)
+	invertedI_conv1.BackwardData(n, d[(o.t0+470400)*mb:(o.t0+470400)*mb+n*18816], m.Params[o.p0+62784:o.p0+118080], d[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], d[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896])
-	invertedI_bn2.Backward(n, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], d[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], m.Params[o.p0+61632:o.p0+62208], m.Fixed[o.x0+1152:o.x0+1728], m.Fixed[o.x0+1728:o.x0+2304], d[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], m.Grads[o.p0+61632:o.p0+62208], m.Grads[o.p0+62208:o.p0+62784])
+	invertedI_bn1.Backward(n, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], d[(o.t0+357504)*mb:(o.t0+357504)*mb+n*112896], m.Params[o.p0+61632:o.p0+62208], m.Fixed[o.x0+1152:o.x0+1728], m.Fixed[o.x0+1728:o.x0+2304], d[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], m.Grads[o.p0+61632:o.p0+62208], m.Grads[o.p0+62208:o.p0+62784])
 	invertedI_dwconv1.BackwardFilter(n, a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], d[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], m.Grads[o.p0+56448:o.p0+61632], nil, m.Scratch)
 	invertedI_dwconv1.BackwardData(n, d[(o.t0+244608)*mb:(o.t0+244608)*mb+n*112896], m.Params[o.p0+56448:o.p0+61632], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896])
-	invertedI_bn1.Backward(n, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+55296:o.p0+55872], m.Fixed[o.x0:o.x0+576], m.Fixed[o.x0+576:o.x0+1152], d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Grads[o.p0+55296:o.p0+55872], m.Grads[o.p0+55872:o.p0+56448])
-	invertedI_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*18816], d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Grads[o.p0:o.p0+55296], nil, m.Scratch)
-	invertedI_conv1.BackwardData(n, d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Params[o.p0:o.p0+55296], d[o.t0*mb:o.t0*mb+n*18816], m.Scratch)
+	invertedI_expand_bn1.Backward(n, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+55296:o.p0+55872], m.Fixed[o.x0:o.x0+576], m.Fixed[o.x0+576:o.x0+1152], d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Grads[o.p0+55296:o.p0+55872], m.Grads[o.p0+55872:o.p0+56448])
+	invertedI_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*18816], d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Grads[o.p0:o.p0+55296], nil, m.Scratch)
+	invertedI_expand_conv1.BackwardData(n, d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Params[o.p0:o.p0+55296], d[o.t0*mb:o.t0*mb+n*18816], m.Scratch)
 }
 
 func invertedIRefold(m *rt.Memory, o *invertedIOffsets) {
@@ -1148,21 +1148,21 @@ func invertedIRefold(m *rt.Memory, o *invertedIOffsets) {
 
 func invertedITensors(t []rt.TensorSpec, prefix string, o *invertedIOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{576, 96, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{576}, Off: o.p0 + 55296, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{576}, Off: o.p0 + 55872, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{576}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{576}, Off: o.b0 + 576, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{576, 96, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{576}, Off: o.p0 + 55296, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{576}, Off: o.p0 + 55872, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{576}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{576}, Off: o.b0 + 576, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{576, 1, 3, 3}, Off: o.p0 + 56448, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{576}, Off: o.p0 + 61632, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{576}, Off: o.p0 + 62208, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{576}, Off: o.b0 + 1152, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{576}, Off: o.b0 + 1728, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{96, 576, 1, 1}, Off: o.p0 + 62784, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{96}, Off: o.p0 + 118080, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{96}, Off: o.p0 + 118176, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{96}, Off: o.b0 + 2304, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{96}, Off: o.b0 + 2400, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{576}, Off: o.p0 + 61632, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{576}, Off: o.p0 + 62208, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{576}, Off: o.b0 + 1152, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{576}, Off: o.b0 + 1728, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{96, 576, 1, 1}, Off: o.p0 + 62784, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{96}, Off: o.p0 + 118080, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{96}, Off: o.p0 + 118176, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{96}, Off: o.b0 + 2304, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{96}, Off: o.b0 + 2400, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -1182,49 +1182,49 @@ var (
 
 func invertedJForward(m *rt.Memory, n int, o *invertedJOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 14x14x96 -> 14x14x576
-	invertedJ_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*18816], m.Params[o.p0:o.p0+55296], nil, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 14x14x576 -> 14x14x576
-	invertedJ_bn1.ForwardTrain(n, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+55296:o.p0+55872], m.Params[o.p0+55872:o.p0+56448], m.Buffers[o.b0:o.b0+576], m.Buffers[o.b0+576:o.b0+1152], m.Fixed[o.x0:o.x0+576], m.Fixed[o.x0+576:o.x0+1152])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 14x14x576 -> 14x14x576
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 14x14x96 -> 14x14x576
+	invertedJ_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*18816], m.Params[o.p0:o.p0+55296], nil, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 14x14x576 -> 14x14x576
+	invertedJ_expand_bn1.ForwardTrain(n, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+55296:o.p0+55872], m.Params[o.p0+55872:o.p0+56448], m.Buffers[o.b0:o.b0+576], m.Buffers[o.b0+576:o.b0+1152], m.Fixed[o.x0:o.x0+576], m.Fixed[o.x0+576:o.x0+1152])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 14x14x576 -> 14x14x576
 	rt.ReLU6Forward(a[(o.t0+131712)*mb : (o.t0+131712)*mb+n*112896])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 14x14x576 -> 7x7x576
 	invertedJ_dwconv1.Forward(n, a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+56448:o.p0+61632], nil, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 7x7x576 -> 7x7x576
-	invertedJ_bn2.ForwardTrain(n, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], m.Params[o.p0+61632:o.p0+62208], m.Params[o.p0+62208:o.p0+62784], m.Buffers[o.b0+1152:o.b0+1728], m.Buffers[o.b0+1728:o.b0+2304], m.Fixed[o.x0+1152:o.x0+1728], m.Fixed[o.x0+1728:o.x0+2304])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 7x7x576 -> 7x7x576
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 7x7x576 -> 7x7x576
+	invertedJ_bn1.ForwardTrain(n, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], m.Params[o.p0+61632:o.p0+62208], m.Params[o.p0+62208:o.p0+62784], m.Buffers[o.b0+1152:o.b0+1728], m.Buffers[o.b0+1728:o.b0+2304], m.Fixed[o.x0+1152:o.x0+1728], m.Fixed[o.x0+1728:o.x0+2304])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 7x7x576 -> 7x7x576
 	rt.ReLU6Forward(a[(o.t0+272832)*mb : (o.t0+272832)*mb+n*28224])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 7x7x576 -> 7x7x160
-	invertedJ_conv2.Forward(n, a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], m.Params[o.p0+62784:o.p0+154944], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 7x7x160 -> 7x7x160
-	invertedJ_bn3.ForwardTrain(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], a[(o.t0+308896)*mb:(o.t0+308896)*mb+n*7840], m.Params[o.p0+154944:o.p0+155104], m.Params[o.p0+155104:o.p0+155264], m.Buffers[o.b0+2304:o.b0+2464], m.Buffers[o.b0+2464:o.b0+2624], m.Fixed[o.x0+2304:o.x0+2464], m.Fixed[o.x0+2464:o.x0+2624])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 7x7x576 -> 7x7x160
+	invertedJ_conv1.Forward(n, a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], m.Params[o.p0+62784:o.p0+154944], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 7x7x160 -> 7x7x160
+	invertedJ_bn2.ForwardTrain(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], a[(o.t0+308896)*mb:(o.t0+308896)*mb+n*7840], m.Params[o.p0+154944:o.p0+155104], m.Params[o.p0+155104:o.p0+155264], m.Buffers[o.b0+2304:o.b0+2464], m.Buffers[o.b0+2464:o.b0+2624], m.Fixed[o.x0+2304:o.x0+2464], m.Fixed[o.x0+2464:o.x0+2624])
 }
 
 func invertedJInfer(m *rt.Memory, n int, o *invertedJOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedJ_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*18816], m.Fold[o.f0:o.f0+55296], m.Fold[o.f0+55296:o.f0+55872], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*112896], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedJ_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*18816], m.Fold[o.f0:o.f0+55296], m.Fold[o.f0+55296:o.f0+55872], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*112896], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+-451584)*mb : (o.i0+-451584)*mb+n*112896])
 	invertedJ_dwconv1.Forward(n, a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*112896], m.Fold[o.f0+55872:o.f0+61056], m.Fold[o.f0+61056:o.f0+61632], a[o.i0*mb:o.i0*mb+n*28224], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i0*mb : o.i0*mb+n*28224])
-	invertedJ_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*28224], m.Fold[o.f0+61632:o.f0+153792], m.Fold[o.f0+153792:o.f0+153952], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*7840], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedJ_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*28224], m.Fold[o.f0+61632:o.f0+153792], m.Fold[o.f0+153792:o.f0+153952], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*7840], m.Scratch)
+	// bn2: folded into the conv before it
 }
 
 func invertedJBackward(m *rt.Memory, n int, o *invertedJOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	invertedJ_bn3.Backward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], d[(o.t0+308896)*mb:(o.t0+308896)*mb+n*7840], m.Params[o.p0+154944:o.p0+155104], m.Fixed[o.x0+2304:o.x0+2464], m.Fixed[o.x0+2464:o.x0+2624], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], m.Grads[o.p0+154944:o.p0+155104], m.Grads[o.p0+155104:o.p0+155264])
-	invertedJ_conv2.BackwardFilter(n, a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], m.Grads[o.p0+62784:o.p0+154944], nil, m.Scratch)
-	invertedJ_conv2.BackwardData(n, d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], m.Params[o.p0+62784:o.p0+154944], d[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], m.Scratch)
+	invertedJ_bn2.Backward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], d[(o.t0+308896)*mb:(o.t0+308896)*mb+n*7840], m.Params[o.p0+154944:o.p0+155104], m.Fixed[o.x0+2304:o.x0+2464], m.Fixed[o.x0+2464:o.x0+2624], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], m.Grads[o.p0+154944:o.p0+155104], m.Grads[o.p0+155104:o.p0+155264])
+	invertedJ_conv1.BackwardFilter(n, a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], m.Grads[o.p0+62784:o.p0+154944], nil, m.Scratch)
+	invertedJ_conv1.BackwardData(n, d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*7840], m.Params[o.p0+62784:o.p0+154944], d[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], d[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224])
-	invertedJ_bn2.Backward(n, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], d[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], m.Params[o.p0+61632:o.p0+62208], m.Fixed[o.x0+1152:o.x0+1728], m.Fixed[o.x0+1728:o.x0+2304], d[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], m.Grads[o.p0+61632:o.p0+62208], m.Grads[o.p0+62208:o.p0+62784])
+	invertedJ_bn1.Backward(n, a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], d[(o.t0+272832)*mb:(o.t0+272832)*mb+n*28224], m.Params[o.p0+61632:o.p0+62208], m.Fixed[o.x0+1152:o.x0+1728], m.Fixed[o.x0+1728:o.x0+2304], d[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], m.Grads[o.p0+61632:o.p0+62208], m.Grads[o.p0+62208:o.p0+62784])
 	invertedJ_dwconv1.BackwardFilter(n, a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], d[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], m.Grads[o.p0+56448:o.p0+61632], nil, m.Scratch)
 	invertedJ_dwconv1.BackwardData(n, d[(o.t0+244608)*mb:(o.t0+244608)*mb+n*28224], m.Params[o.p0+56448:o.p0+61632], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896])
-	invertedJ_bn1.Backward(n, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+55296:o.p0+55872], m.Fixed[o.x0:o.x0+576], m.Fixed[o.x0+576:o.x0+1152], d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Grads[o.p0+55296:o.p0+55872], m.Grads[o.p0+55872:o.p0+56448])
-	invertedJ_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*18816], d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Grads[o.p0:o.p0+55296], nil, m.Scratch)
-	invertedJ_conv1.BackwardData(n, d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Params[o.p0:o.p0+55296], d[o.t0*mb:o.t0*mb+n*18816], m.Scratch)
+	invertedJ_expand_bn1.Backward(n, a[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], d[(o.t0+131712)*mb:(o.t0+131712)*mb+n*112896], m.Params[o.p0+55296:o.p0+55872], m.Fixed[o.x0:o.x0+576], m.Fixed[o.x0+576:o.x0+1152], d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Grads[o.p0+55296:o.p0+55872], m.Grads[o.p0+55872:o.p0+56448])
+	invertedJ_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*18816], d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Grads[o.p0:o.p0+55296], nil, m.Scratch)
+	invertedJ_expand_conv1.BackwardData(n, d[(o.t0+18816)*mb:(o.t0+18816)*mb+n*112896], m.Params[o.p0:o.p0+55296], d[o.t0*mb:o.t0*mb+n*18816], m.Scratch)
 }
 
 func invertedJRefold(m *rt.Memory, o *invertedJOffsets) {
@@ -1241,21 +1241,21 @@ func invertedJRefold(m *rt.Memory, o *invertedJOffsets) {
 
 func invertedJTensors(t []rt.TensorSpec, prefix string, o *invertedJOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{576, 96, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{576}, Off: o.p0 + 55296, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{576}, Off: o.p0 + 55872, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{576}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{576}, Off: o.b0 + 576, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{576, 96, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{576}, Off: o.p0 + 55296, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{576}, Off: o.p0 + 55872, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{576}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{576}, Off: o.b0 + 576, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{576, 1, 3, 3}, Off: o.p0 + 56448, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{576}, Off: o.p0 + 61632, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{576}, Off: o.p0 + 62208, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{576}, Off: o.b0 + 1152, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{576}, Off: o.b0 + 1728, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{160, 576, 1, 1}, Off: o.p0 + 62784, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{160}, Off: o.p0 + 154944, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{160}, Off: o.p0 + 155104, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{160}, Off: o.b0 + 2304, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{160}, Off: o.b0 + 2464, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{576}, Off: o.p0 + 61632, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{576}, Off: o.p0 + 62208, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{576}, Off: o.b0 + 1152, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{576}, Off: o.b0 + 1728, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{160, 576, 1, 1}, Off: o.p0 + 62784, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{160}, Off: o.p0 + 154944, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{160}, Off: o.p0 + 155104, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{160}, Off: o.b0 + 2304, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{160}, Off: o.b0 + 2464, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -1276,53 +1276,53 @@ var (
 
 func invertedKForward(m *rt.Memory, n int, o *invertedKOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 7x7x160 -> 7x7x960
-	invertedK_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*7840], m.Params[o.p0:o.p0+153600], nil, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 7x7x960 -> 7x7x960
-	invertedK_bn1.ForwardTrain(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Params[o.p0+154560:o.p0+155520], m.Buffers[o.b0:o.b0+960], m.Buffers[o.b0+960:o.b0+1920], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 7x7x960 -> 7x7x960
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 7x7x160 -> 7x7x960
+	invertedK_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*7840], m.Params[o.p0:o.p0+153600], nil, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 7x7x960 -> 7x7x960
+	invertedK_expand_bn1.ForwardTrain(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Params[o.p0+154560:o.p0+155520], m.Buffers[o.b0:o.b0+960], m.Buffers[o.b0+960:o.b0+1920], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 7x7x960 -> 7x7x960
 	rt.ReLU6Forward(a[(o.t0+54880)*mb : (o.t0+54880)*mb+n*47040])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
 	invertedK_dwconv1.Forward(n, a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+155520:o.p0+164160], nil, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
-	invertedK_bn2.ForwardTrain(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+164160:o.p0+165120], m.Params[o.p0+165120:o.p0+166080], m.Buffers[o.b0+1920:o.b0+2880], m.Buffers[o.b0+2880:o.b0+3840], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
+	invertedK_bn1.ForwardTrain(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+164160:o.p0+165120], m.Params[o.p0+165120:o.p0+166080], m.Buffers[o.b0+1920:o.b0+2880], m.Buffers[o.b0+2880:o.b0+3840], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
 	rt.ReLU6Forward(a[(o.t0+148960)*mb : (o.t0+148960)*mb+n*47040])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 7x7x960 -> 7x7x160
-	invertedK_conv2.Forward(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+166080:o.p0+319680], nil, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 7x7x160 -> 7x7x160
-	invertedK_bn3.ForwardTrain(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*7840], m.Params[o.p0+319680:o.p0+319840], m.Params[o.p0+319840:o.p0+320000], m.Buffers[o.b0+3840:o.b0+4000], m.Buffers[o.b0+4000:o.b0+4160], m.Fixed[o.x0+3840:o.x0+4000], m.Fixed[o.x0+4000:o.x0+4160])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 7x7x960 -> 7x7x160
+	invertedK_conv1.Forward(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+166080:o.p0+319680], nil, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 7x7x160 -> 7x7x160
+	invertedK_bn2.ForwardTrain(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*7840], m.Params[o.p0+319680:o.p0+319840], m.Params[o.p0+319840:o.p0+320000], m.Buffers[o.b0+3840:o.b0+4000], m.Buffers[o.b0+4000:o.b0+4160], m.Fixed[o.x0+3840:o.x0+4000], m.Fixed[o.x0+4000:o.x0+4160])
 	// add1: residual (../networks/mobilenet_v2.cnn:10), 7x7x160 + 7x7x160 -> 7x7x160
 	rt.AddForward(a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*7840], a[o.t0*mb:o.t0*mb+n*7840], a[(o.t0+211680)*mb:(o.t0+211680)*mb+n*7840])
 }
 
 func invertedKInfer(m *rt.Memory, n int, o *invertedKOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedK_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*7840], m.Fold[o.f0:o.f0+153600], m.Fold[o.f0+153600:o.f0+154560], a[o.i1*mb:o.i1*mb+n*47040], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedK_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*7840], m.Fold[o.f0:o.f0+153600], m.Fold[o.f0+153600:o.f0+154560], a[o.i1*mb:o.i1*mb+n*47040], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i1*mb : o.i1*mb+n*47040])
 	invertedK_dwconv1.Forward(n, a[o.i1*mb:o.i1*mb+n*47040], m.Fold[o.f0+154560:o.f0+163200], m.Fold[o.f0+163200:o.f0+164160], a[o.i2*mb:o.i2*mb+n*47040], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i2*mb : o.i2*mb+n*47040])
-	invertedK_conv2.Forward(n, a[o.i2*mb:o.i2*mb+n*47040], m.Fold[o.f0+164160:o.f0+317760], m.Fold[o.f0+317760:o.f0+317920], a[o.i1*mb:o.i1*mb+n*7840], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedK_conv1.Forward(n, a[o.i2*mb:o.i2*mb+n*47040], m.Fold[o.f0+164160:o.f0+317760], m.Fold[o.f0+317760:o.f0+317920], a[o.i1*mb:o.i1*mb+n*7840], m.Scratch)
+	// bn2: folded into the conv before it
 	rt.AddForward(a[o.i1*mb:o.i1*mb+n*7840], a[o.i0*mb:o.i0*mb+n*7840], a[o.i2*mb:o.i2*mb+n*7840])
 }
 
 func invertedKBackward(m *rt.Memory, n int, o *invertedKOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+211680)*mb:(o.t0+211680)*mb+n*7840], d[(o.t0+203840)*mb:(o.t0+203840)*mb+n*7840], d[o.t0*mb:o.t0*mb+n*7840])
-	invertedK_bn3.Backward(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], d[(o.t0+203840)*mb:(o.t0+203840)*mb+n*7840], m.Params[o.p0+319680:o.p0+319840], m.Fixed[o.x0+3840:o.x0+4000], m.Fixed[o.x0+4000:o.x0+4160], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], m.Grads[o.p0+319680:o.p0+319840], m.Grads[o.p0+319840:o.p0+320000])
-	invertedK_conv2.BackwardFilter(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], m.Grads[o.p0+166080:o.p0+319680], nil, m.Scratch)
-	invertedK_conv2.BackwardData(n, d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], m.Params[o.p0+166080:o.p0+319680], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Scratch)
+	invertedK_bn2.Backward(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], d[(o.t0+203840)*mb:(o.t0+203840)*mb+n*7840], m.Params[o.p0+319680:o.p0+319840], m.Fixed[o.x0+3840:o.x0+4000], m.Fixed[o.x0+4000:o.x0+4160], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], m.Grads[o.p0+319680:o.p0+319840], m.Grads[o.p0+319840:o.p0+320000])
+	invertedK_conv1.BackwardFilter(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], m.Grads[o.p0+166080:o.p0+319680], nil, m.Scratch)
+	invertedK_conv1.BackwardData(n, d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*7840], m.Params[o.p0+166080:o.p0+319680], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040])
-	invertedK_bn2.Backward(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+164160:o.p0+165120], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840], d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Grads[o.p0+164160:o.p0+165120], m.Grads[o.p0+165120:o.p0+166080])
+	invertedK_bn1.Backward(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+164160:o.p0+165120], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840], d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Grads[o.p0+164160:o.p0+165120], m.Grads[o.p0+165120:o.p0+166080])
 	invertedK_dwconv1.BackwardFilter(n, a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Grads[o.p0+155520:o.p0+164160], nil, m.Scratch)
 	invertedK_dwconv1.BackwardData(n, d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Params[o.p0+155520:o.p0+164160], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040])
-	invertedK_bn1.Backward(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0+153600:o.p0+154560], m.Grads[o.p0+154560:o.p0+155520])
-	invertedK_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*7840], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0:o.p0+153600], nil, m.Scratch)
-	invertedK_conv1.BackwardData(n, d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Params[o.p0:o.p0+153600], d[o.t0*mb:o.t0*mb+n*7840], m.Scratch)
+	invertedK_expand_bn1.Backward(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0+153600:o.p0+154560], m.Grads[o.p0+154560:o.p0+155520])
+	invertedK_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*7840], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0:o.p0+153600], nil, m.Scratch)
+	invertedK_expand_conv1.BackwardData(n, d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Params[o.p0:o.p0+153600], d[o.t0*mb:o.t0*mb+n*7840], m.Scratch)
 }
 
 func invertedKRefold(m *rt.Memory, o *invertedKOffsets) {
@@ -1339,21 +1339,21 @@ func invertedKRefold(m *rt.Memory, o *invertedKOffsets) {
 
 func invertedKTensors(t []rt.TensorSpec, prefix string, o *invertedKOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{960, 160, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{960}, Off: o.p0 + 153600, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{960}, Off: o.p0 + 154560, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{960}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{960}, Off: o.b0 + 960, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{960, 160, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{960}, Off: o.p0 + 153600, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{960}, Off: o.p0 + 154560, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{960}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{960}, Off: o.b0 + 960, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{960, 1, 3, 3}, Off: o.p0 + 155520, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{960}, Off: o.p0 + 164160, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{960}, Off: o.p0 + 165120, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{960}, Off: o.b0 + 1920, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{960}, Off: o.b0 + 2880, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{160, 960, 1, 1}, Off: o.p0 + 166080, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{160}, Off: o.p0 + 319680, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{160}, Off: o.p0 + 319840, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{160}, Off: o.b0 + 3840, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{160}, Off: o.b0 + 4000, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{960}, Off: o.p0 + 164160, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{960}, Off: o.p0 + 165120, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{960}, Off: o.b0 + 1920, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{960}, Off: o.b0 + 2880, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{160, 960, 1, 1}, Off: o.p0 + 166080, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{160}, Off: o.p0 + 319680, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{160}, Off: o.p0 + 319840, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{160}, Off: o.b0 + 3840, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{160}, Off: o.b0 + 4000, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -1373,49 +1373,49 @@ var (
 
 func invertedLForward(m *rt.Memory, n int, o *invertedLOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 7x7x160 -> 7x7x960
-	invertedL_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*7840], m.Params[o.p0:o.p0+153600], nil, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Scratch)
-	// bn1: bn (../networks/mobilenet_v2.cnn:11), 7x7x960 -> 7x7x960
-	invertedL_bn1.ForwardTrain(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Params[o.p0+154560:o.p0+155520], m.Buffers[o.b0:o.b0+960], m.Buffers[o.b0+960:o.b0+1920], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920])
-	// relu61: relu6 (../networks/mobilenet_v2.cnn:11), 7x7x960 -> 7x7x960
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../networks/mobilenet_v2.cnn:11), 7x7x160 -> 7x7x960
+	invertedL_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*7840], m.Params[o.p0:o.p0+153600], nil, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Scratch)
+	// expand_bn1: bn (../networks/mobilenet_v2.cnn:11), 7x7x960 -> 7x7x960
+	invertedL_expand_bn1.ForwardTrain(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Params[o.p0+154560:o.p0+155520], m.Buffers[o.b0:o.b0+960], m.Buffers[o.b0+960:o.b0+1920], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920])
+	// expand_relu61: relu6 (../networks/mobilenet_v2.cnn:11), 7x7x960 -> 7x7x960
 	rt.ReLU6Forward(a[(o.t0+54880)*mb : (o.t0+54880)*mb+n*47040])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
 	invertedL_dwconv1.Forward(n, a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+155520:o.p0+164160], nil, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Scratch)
-	// bn2: bn (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
-	invertedL_bn2.ForwardTrain(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+164160:o.p0+165120], m.Params[o.p0+165120:o.p0+166080], m.Buffers[o.b0+1920:o.b0+2880], m.Buffers[o.b0+2880:o.b0+3840], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840])
-	// relu62: relu6 (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
+	// bn1: bn (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
+	invertedL_bn1.ForwardTrain(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+164160:o.p0+165120], m.Params[o.p0+165120:o.p0+166080], m.Buffers[o.b0+1920:o.b0+2880], m.Buffers[o.b0+2880:o.b0+3840], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840])
+	// relu61: relu6 (../networks/mobilenet_v2.cnn:12), 7x7x960 -> 7x7x960
 	rt.ReLU6Forward(a[(o.t0+148960)*mb : (o.t0+148960)*mb+n*47040])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 7x7x960 -> 7x7x320
-	invertedL_conv2.Forward(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+166080:o.p0+473280], nil, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], m.Scratch)
-	// bn3: bn (../networks/mobilenet_v2.cnn:13), 7x7x320 -> 7x7x320
-	invertedL_bn3.ForwardTrain(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], a[(o.t0+211680)*mb:(o.t0+211680)*mb+n*15680], m.Params[o.p0+473280:o.p0+473600], m.Params[o.p0+473600:o.p0+473920], m.Buffers[o.b0+3840:o.b0+4160], m.Buffers[o.b0+4160:o.b0+4480], m.Fixed[o.x0+3840:o.x0+4160], m.Fixed[o.x0+4160:o.x0+4480])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v2.cnn:13), 7x7x960 -> 7x7x320
+	invertedL_conv1.Forward(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+166080:o.p0+473280], nil, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], m.Scratch)
+	// bn2: bn (../networks/mobilenet_v2.cnn:13), 7x7x320 -> 7x7x320
+	invertedL_bn2.ForwardTrain(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], a[(o.t0+211680)*mb:(o.t0+211680)*mb+n*15680], m.Params[o.p0+473280:o.p0+473600], m.Params[o.p0+473600:o.p0+473920], m.Buffers[o.b0+3840:o.b0+4160], m.Buffers[o.b0+4160:o.b0+4480], m.Fixed[o.x0+3840:o.x0+4160], m.Fixed[o.x0+4160:o.x0+4480])
 }
 
 func invertedLInfer(m *rt.Memory, n int, o *invertedLOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedL_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*7840], m.Fold[o.f0:o.f0+153600], m.Fold[o.f0+153600:o.f0+154560], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*47040], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedL_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*7840], m.Fold[o.f0:o.f0+153600], m.Fold[o.f0+153600:o.f0+154560], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*47040], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+-451584)*mb : (o.i0+-451584)*mb+n*47040])
 	invertedL_dwconv1.Forward(n, a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*47040], m.Fold[o.f0+154560:o.f0+163200], m.Fold[o.f0+163200:o.f0+164160], a[o.i0*mb:o.i0*mb+n*47040], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i0*mb : o.i0*mb+n*47040])
-	invertedL_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*47040], m.Fold[o.f0+164160:o.f0+471360], m.Fold[o.f0+471360:o.f0+471680], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*15680], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedL_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*47040], m.Fold[o.f0+164160:o.f0+471360], m.Fold[o.f0+471360:o.f0+471680], a[(o.i0+-451584)*mb:(o.i0+-451584)*mb+n*15680], m.Scratch)
+	// bn2: folded into the conv before it
 }
 
 func invertedLBackward(m *rt.Memory, n int, o *invertedLOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	invertedL_bn3.Backward(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], d[(o.t0+211680)*mb:(o.t0+211680)*mb+n*15680], m.Params[o.p0+473280:o.p0+473600], m.Fixed[o.x0+3840:o.x0+4160], m.Fixed[o.x0+4160:o.x0+4480], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], m.Grads[o.p0+473280:o.p0+473600], m.Grads[o.p0+473600:o.p0+473920])
-	invertedL_conv2.BackwardFilter(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], m.Grads[o.p0+166080:o.p0+473280], nil, m.Scratch)
-	invertedL_conv2.BackwardData(n, d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], m.Params[o.p0+166080:o.p0+473280], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Scratch)
+	invertedL_bn2.Backward(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], d[(o.t0+211680)*mb:(o.t0+211680)*mb+n*15680], m.Params[o.p0+473280:o.p0+473600], m.Fixed[o.x0+3840:o.x0+4160], m.Fixed[o.x0+4160:o.x0+4480], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], m.Grads[o.p0+473280:o.p0+473600], m.Grads[o.p0+473600:o.p0+473920])
+	invertedL_conv1.BackwardFilter(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], m.Grads[o.p0+166080:o.p0+473280], nil, m.Scratch)
+	invertedL_conv1.BackwardData(n, d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*15680], m.Params[o.p0+166080:o.p0+473280], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040])
-	invertedL_bn2.Backward(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+164160:o.p0+165120], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840], d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Grads[o.p0+164160:o.p0+165120], m.Grads[o.p0+165120:o.p0+166080])
+	invertedL_bn1.Backward(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+164160:o.p0+165120], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840], d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Grads[o.p0+164160:o.p0+165120], m.Grads[o.p0+165120:o.p0+166080])
 	invertedL_dwconv1.BackwardFilter(n, a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Grads[o.p0+155520:o.p0+164160], nil, m.Scratch)
 	invertedL_dwconv1.BackwardData(n, d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Params[o.p0+155520:o.p0+164160], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040])
-	invertedL_bn1.Backward(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0+153600:o.p0+154560], m.Grads[o.p0+154560:o.p0+155520])
-	invertedL_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*7840], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0:o.p0+153600], nil, m.Scratch)
-	invertedL_conv1.BackwardData(n, d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Params[o.p0:o.p0+153600], d[o.t0*mb:o.t0*mb+n*7840], m.Scratch)
+	invertedL_expand_bn1.Backward(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0+153600:o.p0+154560], m.Grads[o.p0+154560:o.p0+155520])
+	invertedL_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*7840], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0:o.p0+153600], nil, m.Scratch)
+	invertedL_expand_conv1.BackwardData(n, d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Params[o.p0:o.p0+153600], d[o.t0*mb:o.t0*mb+n*7840], m.Scratch)
 }
 
 func invertedLRefold(m *rt.Memory, o *invertedLOffsets) {
@@ -1432,105 +1432,105 @@ func invertedLRefold(m *rt.Memory, o *invertedLOffsets) {
 
 func invertedLTensors(t []rt.TensorSpec, prefix string, o *invertedLOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{960, 160, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{960}, Off: o.p0 + 153600, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{960}, Off: o.p0 + 154560, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{960}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{960}, Off: o.b0 + 960, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{960, 160, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{960}, Off: o.p0 + 153600, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{960}, Off: o.p0 + 154560, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{960}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{960}, Off: o.b0 + 960, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{960, 1, 3, 3}, Off: o.p0 + 155520, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{960}, Off: o.p0 + 164160, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{960}, Off: o.p0 + 165120, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{960}, Off: o.b0 + 1920, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{960}, Off: o.b0 + 2880, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{320, 960, 1, 1}, Off: o.p0 + 166080, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{320}, Off: o.p0 + 473280, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{320}, Off: o.p0 + 473600, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{320}, Off: o.b0 + 3840, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{320}, Off: o.b0 + 4160, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{960}, Off: o.p0 + 164160, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{960}, Off: o.p0 + 165120, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{960}, Off: o.b0 + 1920, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{960}, Off: o.b0 + 2880, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{320, 960, 1, 1}, Off: o.p0 + 166080, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{320}, Off: o.p0 + 473280, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{320}, Off: o.p0 + 473600, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{320}, Off: o.b0 + 3840, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{320}, Off: o.b0 + 4160, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
 // The geometry of every layer, all constants.
 var (
-	conv1             = rt.Conv{C: 3, H: 224, W: 224, K: 32, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	bn1               = rt.BN{C: 32, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
-	conv2             = rt.Conv{C: 320, H: 7, W: 7, K: 1280, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bn2               = rt.BN{C: 1280, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	gap1              = rt.GAP{C: 1280, H: 7, W: 7}
-	dropout1          = rt.Dropout{P: float32(0.2)}
-	fc1               = rt.FC{In: 1280, Out: 1000, ReLU: false}
-	softmax1          = rt.Softmax{Classes: 1000}
-	invertedA_dwconv1 = rt.Conv{C: 32, H: 112, W: 112, K: 32, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 32, OH: 112, OW: 112, ReLU: false}
-	invertedA_bn1     = rt.BN{C: 32, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedA_conv1   = rt.Conv{C: 32, H: 112, W: 112, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	invertedA_bn2     = rt.BN{C: 16, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedB_conv1   = rt.Conv{C: 16, H: 112, W: 112, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	invertedB_bn1     = rt.BN{C: 96, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedB_dwconv1 = rt.Conv{C: 96, H: 112, W: 112, K: 96, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 96, OH: 56, OW: 56, ReLU: false}
-	invertedB_bn2     = rt.BN{C: 96, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedB_conv2   = rt.Conv{C: 96, H: 56, W: 56, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	invertedB_bn3     = rt.BN{C: 24, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedC_conv1   = rt.Conv{C: 24, H: 56, W: 56, K: 144, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	invertedC_bn1     = rt.BN{C: 144, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedC_dwconv1 = rt.Conv{C: 144, H: 56, W: 56, K: 144, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 144, OH: 56, OW: 56, ReLU: false}
-	invertedC_bn2     = rt.BN{C: 144, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedC_conv2   = rt.Conv{C: 144, H: 56, W: 56, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	invertedC_bn3     = rt.BN{C: 24, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedD_conv1   = rt.Conv{C: 24, H: 56, W: 56, K: 144, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	invertedD_bn1     = rt.BN{C: 144, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedD_dwconv1 = rt.Conv{C: 144, H: 56, W: 56, K: 144, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 144, OH: 28, OW: 28, ReLU: false}
-	invertedD_bn2     = rt.BN{C: 144, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedD_conv2   = rt.Conv{C: 144, H: 28, W: 28, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	invertedD_bn3     = rt.BN{C: 32, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedE_conv1   = rt.Conv{C: 32, H: 28, W: 28, K: 192, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	invertedE_bn1     = rt.BN{C: 192, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedE_dwconv1 = rt.Conv{C: 192, H: 28, W: 28, K: 192, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 192, OH: 28, OW: 28, ReLU: false}
-	invertedE_bn2     = rt.BN{C: 192, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedE_conv2   = rt.Conv{C: 192, H: 28, W: 28, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	invertedE_bn3     = rt.BN{C: 32, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedF_conv1   = rt.Conv{C: 32, H: 28, W: 28, K: 192, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	invertedF_bn1     = rt.BN{C: 192, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedF_dwconv1 = rt.Conv{C: 192, H: 28, W: 28, K: 192, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 192, OH: 14, OW: 14, ReLU: false}
-	invertedF_bn2     = rt.BN{C: 192, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedF_conv2   = rt.Conv{C: 192, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	invertedF_bn3     = rt.BN{C: 64, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedG_conv1   = rt.Conv{C: 64, H: 14, W: 14, K: 384, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	invertedG_bn1     = rt.BN{C: 384, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedG_dwconv1 = rt.Conv{C: 384, H: 14, W: 14, K: 384, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 384, OH: 14, OW: 14, ReLU: false}
-	invertedG_bn2     = rt.BN{C: 384, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedG_conv2   = rt.Conv{C: 384, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	invertedG_bn3     = rt.BN{C: 64, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedH_conv1   = rt.Conv{C: 64, H: 14, W: 14, K: 384, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	invertedH_bn1     = rt.BN{C: 384, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedH_dwconv1 = rt.Conv{C: 384, H: 14, W: 14, K: 384, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 384, OH: 14, OW: 14, ReLU: false}
-	invertedH_bn2     = rt.BN{C: 384, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedH_conv2   = rt.Conv{C: 384, H: 14, W: 14, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	invertedH_bn3     = rt.BN{C: 96, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedI_conv1   = rt.Conv{C: 96, H: 14, W: 14, K: 576, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	invertedI_bn1     = rt.BN{C: 576, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedI_dwconv1 = rt.Conv{C: 576, H: 14, W: 14, K: 576, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 576, OH: 14, OW: 14, ReLU: false}
-	invertedI_bn2     = rt.BN{C: 576, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedI_conv2   = rt.Conv{C: 576, H: 14, W: 14, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	invertedI_bn3     = rt.BN{C: 96, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedJ_conv1   = rt.Conv{C: 96, H: 14, W: 14, K: 576, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	invertedJ_bn1     = rt.BN{C: 576, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedJ_dwconv1 = rt.Conv{C: 576, H: 14, W: 14, K: 576, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 576, OH: 7, OW: 7, ReLU: false}
-	invertedJ_bn2     = rt.BN{C: 576, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedJ_conv2   = rt.Conv{C: 576, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	invertedJ_bn3     = rt.BN{C: 160, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedK_conv1   = rt.Conv{C: 160, H: 7, W: 7, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	invertedK_bn1     = rt.BN{C: 960, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedK_dwconv1 = rt.Conv{C: 960, H: 7, W: 7, K: 960, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 960, OH: 7, OW: 7, ReLU: false}
-	invertedK_bn2     = rt.BN{C: 960, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedK_conv2   = rt.Conv{C: 960, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	invertedK_bn3     = rt.BN{C: 160, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedL_conv1   = rt.Conv{C: 160, H: 7, W: 7, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	invertedL_bn1     = rt.BN{C: 960, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedL_dwconv1 = rt.Conv{C: 960, H: 7, W: 7, K: 960, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 960, OH: 7, OW: 7, ReLU: false}
-	invertedL_bn2     = rt.BN{C: 960, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedL_conv2   = rt.Conv{C: 960, H: 7, W: 7, K: 320, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	invertedL_bn3     = rt.BN{C: 320, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	conv1                  = rt.Conv{C: 3, H: 224, W: 224, K: 32, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	bn1                    = rt.BN{C: 32, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
+	conv2                  = rt.Conv{C: 320, H: 7, W: 7, K: 1280, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bn2                    = rt.BN{C: 1280, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	gap1                   = rt.GAP{C: 1280, H: 7, W: 7}
+	dropout1               = rt.Dropout{P: float32(0.2)}
+	fc1                    = rt.FC{In: 1280, Out: 1000, ReLU: false}
+	softmax1               = rt.Softmax{Classes: 1000}
+	invertedA_dwconv1      = rt.Conv{C: 32, H: 112, W: 112, K: 32, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 32, OH: 112, OW: 112, ReLU: false}
+	invertedA_bn1          = rt.BN{C: 32, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedA_conv1        = rt.Conv{C: 32, H: 112, W: 112, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	invertedA_bn2          = rt.BN{C: 16, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedB_expand_conv1 = rt.Conv{C: 16, H: 112, W: 112, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	invertedB_expand_bn1   = rt.BN{C: 96, H: 112, W: 112, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedB_dwconv1      = rt.Conv{C: 96, H: 112, W: 112, K: 96, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 96, OH: 56, OW: 56, ReLU: false}
+	invertedB_bn1          = rt.BN{C: 96, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedB_conv1        = rt.Conv{C: 96, H: 56, W: 56, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	invertedB_bn2          = rt.BN{C: 24, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedC_expand_conv1 = rt.Conv{C: 24, H: 56, W: 56, K: 144, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	invertedC_expand_bn1   = rt.BN{C: 144, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedC_dwconv1      = rt.Conv{C: 144, H: 56, W: 56, K: 144, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 144, OH: 56, OW: 56, ReLU: false}
+	invertedC_bn1          = rt.BN{C: 144, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedC_conv1        = rt.Conv{C: 144, H: 56, W: 56, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	invertedC_bn2          = rt.BN{C: 24, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedD_expand_conv1 = rt.Conv{C: 24, H: 56, W: 56, K: 144, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	invertedD_expand_bn1   = rt.BN{C: 144, H: 56, W: 56, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedD_dwconv1      = rt.Conv{C: 144, H: 56, W: 56, K: 144, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 144, OH: 28, OW: 28, ReLU: false}
+	invertedD_bn1          = rt.BN{C: 144, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedD_conv1        = rt.Conv{C: 144, H: 28, W: 28, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	invertedD_bn2          = rt.BN{C: 32, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedE_expand_conv1 = rt.Conv{C: 32, H: 28, W: 28, K: 192, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	invertedE_expand_bn1   = rt.BN{C: 192, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedE_dwconv1      = rt.Conv{C: 192, H: 28, W: 28, K: 192, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 192, OH: 28, OW: 28, ReLU: false}
+	invertedE_bn1          = rt.BN{C: 192, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedE_conv1        = rt.Conv{C: 192, H: 28, W: 28, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	invertedE_bn2          = rt.BN{C: 32, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedF_expand_conv1 = rt.Conv{C: 32, H: 28, W: 28, K: 192, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	invertedF_expand_bn1   = rt.BN{C: 192, H: 28, W: 28, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedF_dwconv1      = rt.Conv{C: 192, H: 28, W: 28, K: 192, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 192, OH: 14, OW: 14, ReLU: false}
+	invertedF_bn1          = rt.BN{C: 192, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedF_conv1        = rt.Conv{C: 192, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	invertedF_bn2          = rt.BN{C: 64, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedG_expand_conv1 = rt.Conv{C: 64, H: 14, W: 14, K: 384, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	invertedG_expand_bn1   = rt.BN{C: 384, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedG_dwconv1      = rt.Conv{C: 384, H: 14, W: 14, K: 384, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 384, OH: 14, OW: 14, ReLU: false}
+	invertedG_bn1          = rt.BN{C: 384, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedG_conv1        = rt.Conv{C: 384, H: 14, W: 14, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	invertedG_bn2          = rt.BN{C: 64, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedH_expand_conv1 = rt.Conv{C: 64, H: 14, W: 14, K: 384, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	invertedH_expand_bn1   = rt.BN{C: 384, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedH_dwconv1      = rt.Conv{C: 384, H: 14, W: 14, K: 384, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 384, OH: 14, OW: 14, ReLU: false}
+	invertedH_bn1          = rt.BN{C: 384, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedH_conv1        = rt.Conv{C: 384, H: 14, W: 14, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	invertedH_bn2          = rt.BN{C: 96, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedI_expand_conv1 = rt.Conv{C: 96, H: 14, W: 14, K: 576, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	invertedI_expand_bn1   = rt.BN{C: 576, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedI_dwconv1      = rt.Conv{C: 576, H: 14, W: 14, K: 576, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 576, OH: 14, OW: 14, ReLU: false}
+	invertedI_bn1          = rt.BN{C: 576, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedI_conv1        = rt.Conv{C: 576, H: 14, W: 14, K: 96, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	invertedI_bn2          = rt.BN{C: 96, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedJ_expand_conv1 = rt.Conv{C: 96, H: 14, W: 14, K: 576, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	invertedJ_expand_bn1   = rt.BN{C: 576, H: 14, W: 14, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedJ_dwconv1      = rt.Conv{C: 576, H: 14, W: 14, K: 576, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 576, OH: 7, OW: 7, ReLU: false}
+	invertedJ_bn1          = rt.BN{C: 576, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedJ_conv1        = rt.Conv{C: 576, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	invertedJ_bn2          = rt.BN{C: 160, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedK_expand_conv1 = rt.Conv{C: 160, H: 7, W: 7, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	invertedK_expand_bn1   = rt.BN{C: 960, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedK_dwconv1      = rt.Conv{C: 960, H: 7, W: 7, K: 960, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 960, OH: 7, OW: 7, ReLU: false}
+	invertedK_bn1          = rt.BN{C: 960, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedK_conv1        = rt.Conv{C: 960, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	invertedK_bn2          = rt.BN{C: 160, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedL_expand_conv1 = rt.Conv{C: 160, H: 7, W: 7, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	invertedL_expand_bn1   = rt.BN{C: 960, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedL_dwconv1      = rt.Conv{C: 960, H: 7, W: 7, K: 960, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 960, OH: 7, OW: 7, ReLU: false}
+	invertedL_bn1          = rt.BN{C: 960, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedL_conv1        = rt.Conv{C: 960, H: 7, W: 7, K: 320, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	invertedL_bn2          = rt.BN{C: 320, H: 7, W: 7, Eps: float32(1e-05), Momentum: float32(0.1)}
 )
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MobileNetV2 (../networks/mobilenet_v2.cnn): input 224x224x3\n\n  #  name                layer                          output     params         MACs  activations\n  0  input               input 224x224x3             224x224x3          0            0      150,528\n  1  conv1               conv 32 3x3 s2 p1 nobias   112x112x32        864   10,838,016      401,408\n  2  bn1                 bn                         112x112x32         64            0      401,408\n  3  relu61              relu6                      112x112x32          0            0            0\n  4  inverted1.dwconv1   dwconv 3x3 s(s) p1 nobias  112x112x32        288    3,612,672      401,408\n  5  inverted1.bn1       bn                         112x112x32         64            0      401,408\n  6  inverted1.relu61    relu6                      112x112x32          0            0            0\n  7  inverted1.conv1     conv c 1x1 nobias          112x112x16        512    6,422,528      200,704\n  8  inverted1.bn2       bn                         112x112x16         32            0      200,704\n  9  inverted2.conv1     conv (in.c*t) 1x1 nobias   112x112x96      1,536   19,267,584    1,204,224\n 10  inverted2.bn1       bn                         112x112x96        192            0    1,204,224\n 11  inverted2.relu61    relu6                      112x112x96          0            0            0\n 12  inverted2.dwconv1   dwconv 3x3 s(s) p1 nobias    56x56x96        864    2,709,504      301,056\n 13  inverted2.bn2       bn                           56x56x96        192            0      301,056\n 14  inverted2.relu62    relu6                        56x56x96          0            0            0\n 15  inverted2.conv2     conv c 1x1 nobias            56x56x24      2,304    7,225,344       75,264\n 16  inverted2.bn3       bn                           56x56x24         48            0       75,264\n 17  inverted3.conv1     conv (in.c*t) 1x1 nobias    56x56x144      3,456   10,838,016      451,584\n 18  inverted3.bn1       bn                          56x56x144        288            0      451,584\n 19  inverted3.relu61    relu6                       56x56x144          0            0            0\n 20  inverted3.dwconv1   dwconv 3x3 s(s) p1 nobias   56x56x144      1,296    4,064,256      451,584\n 21  inverted3.bn2       bn                          56x56x144        288            0      451,584\n 22  inverted3.relu62    relu6                       56x56x144          0            0            0\n 23  inverted3.conv2     conv c 1x1 nobias            56x56x24      3,456   10,838,016       75,264\n 24  inverted3.bn3       bn                           56x56x24         48            0       75,264\n 25  inverted3.add1      residual                     56x56x24          0            0       75,264\n 26  inverted4.conv1     conv (in.c*t) 1x1 nobias    56x56x144      3,456   10,838,016      451,584\n 27  inverted4.bn1       bn                          56x56x144        288            0      451,584\n 28  inverted4.relu61    relu6                       56x56x144          0            0            0\n 29  inverted4.dwconv1   dwconv 3x3 s(s) p1 nobias   28x28x144      1,296    1,016,064      112,896\n 30  inverted4.bn2       bn                          28x28x144        288            0      112,896\n 31  inverted4.relu62    relu6                       28x28x144          0            0            0\n 32  inverted4.conv2     conv c 1x1 nobias            28x28x32      4,608    3,612,672       25,088\n 33  inverted4.bn3       bn                           28x28x32         64            0       25,088\n 34  inverted5.conv1     conv (in.c*t) 1x1 nobias    28x28x192      6,144    4,816,896      150,528\n 35  inverted5.bn1       bn                          28x28x192        384            0      150,528\n 36  inverted5.relu61    relu6                       28x28x192          0            0            0\n 37  inverted5.dwconv1   dwconv 3x3 s(s) p1 nobias   28x28x192      1,728    1,354,752      150,528\n 38  inverted5.bn2       bn                          28x28x192        384            0      150,528\n 39  inverted5.relu62    relu6                       28x28x192          0            0            0\n 40  inverted5.conv2     conv c 1x1 nobias            28x28x32      6,144    4,816,896       25,088\n 41  inverted5.bn3       bn                           28x28x32         64            0       25,088\n 42  inverted5.add1      residual                     28x28x32          0            0       25,088\n 43  inverted6.conv1     conv (in.c*t) 1x1 nobias    28x28x192      6,144    4,816,896      150,528\n 44  inverted6.bn1       bn                          28x28x192        384            0      150,528\n 45  inverted6.relu61    relu6                       28x28x192          0            0            0\n 46  inverted6.dwconv1   dwconv 3x3 s(s) p1 nobias   28x28x192      1,728    1,354,752      150,528\n 47  inverted6.bn2       bn                          28x28x192        384            0      150,528\n 48  inverted6.relu62    relu6                       28x28x192          0            0            0\n 49  inverted6.conv2     conv c 1x1 nobias            28x28x32      6,144    4,816,896       25,088\n 50  inverted6.bn3       bn                           28x28x32         64            0       25,088\n 51  inverted6.add1      residual                     28x28x32          0            0       25,088\n 52  inverted7.conv1     conv (in.c*t) 1x1 nobias    28x28x192      6,144    4,816,896      150,528\n 53  inverted7.bn1       bn                          28x28x192        384            0      150,528\n 54  inverted7.relu61    relu6                       28x28x192          0            0            0\n 55  inverted7.dwconv1   dwconv 3x3 s(s) p1 nobias   14x14x192      1,728      338,688       37,632\n 56  inverted7.bn2       bn                          14x14x192        384            0       37,632\n 57  inverted7.relu62    relu6                       14x14x192          0            0            0\n 58  inverted7.conv2     conv c 1x1 nobias            14x14x64     12,288    2,408,448       12,544\n 59  inverted7.bn3       bn                           14x14x64        128            0       12,544\n 60  inverted8.conv1     conv (in.c*t) 1x1 nobias    14x14x384     24,576    4,816,896       75,264\n 61  inverted8.bn1       bn                          14x14x384        768            0       75,264\n 62  inverted8.relu61    relu6                       14x14x384          0            0            0\n 63  inverted8.dwconv1   dwconv 3x3 s(s) p1 nobias   14x14x384      3,456      677,376       75,264\n 64  inverted8.bn2       bn                          14x14x384        768            0       75,264\n 65  inverted8.relu62    relu6                       14x14x384          0            0            0\n 66  inverted8.conv2     conv c 1x1 nobias            14x14x64     24,576    4,816,896       12,544\n 67  inverted8.bn3       bn                           14x14x64        128            0       12,544\n 68  inverted8.add1      residual                     14x14x64          0            0       12,544\n 69  inverted9.conv1     conv (in.c*t) 1x1 nobias    14x14x384     24,576    4,816,896       75,264\n 70  inverted9.bn1       bn                          14x14x384        768            0       75,264\n 71  inverted9.relu61    relu6                       14x14x384          0            0            0\n 72  inverted9.dwconv1   dwconv 3x3 s(s) p1 nobias   14x14x384      3,456      677,376       75,264\n 73  inverted9.bn2       bn                          14x14x384        768            0       75,264\n 74  inverted9.relu62    relu6                       14x14x384          0            0            0\n 75  inverted9.conv2     conv c 1x1 nobias            14x14x64     24,576    4,816,896       12,544\n 76  inverted9.bn3       bn                           14x14x64        128            0       12,544\n 77  inverted9.add1      residual                     14x14x64          0            0       12,544\n 78  inverted10.conv1    conv (in.c*t) 1x1 nobias    14x14x384     24,576    4,816,896       75,264\n 79  inverted10.bn1      bn                          14x14x384        768            0       75,264\n 80  inverted10.relu61   relu6                       14x14x384          0            0            0\n 81  inverted10.dwconv1  dwconv 3x3 s(s) p1 nobias   14x14x384      3,456      677,376       75,264\n 82  inverted10.bn2      bn                          14x14x384        768            0       75,264\n 83  inverted10.relu62   relu6                       14x14x384          0            0            0\n 84  inverted10.conv2    conv c 1x1 nobias            14x14x64     24,576    4,816,896       12,544\n 85  inverted10.bn3      bn                           14x14x64        128            0       12,544\n 86  inverted10.add1     residual                     14x14x64          0            0       12,544\n 87  inverted11.conv1    conv (in.c*t) 1x1 nobias    14x14x384     24,576    4,816,896       75,264\n 88  inverted11.bn1      bn                          14x14x384        768            0       75,264\n 89  inverted11.relu61   relu6                       14x14x384          0            0            0\n 90  inverted11.dwconv1  dwconv 3x3 s(s) p1 nobias   14x14x384      3,456      677,376       75,264\n 91  inverted11.bn2      bn                          14x14x384        768            0       75,264\n 92  inverted11.relu62   relu6                       14x14x384          0            0            0\n 93  inverted11.conv2    conv c 1x1 nobias            14x14x96     36,864    7,225,344       18,816\n 94  inverted11.bn3      bn                           14x14x96        192            0       18,816\n 95  inverted12.conv1    conv (in.c*t) 1x1 nobias    14x14x576     55,296   10,838,016      112,896\n 96  inverted12.bn1      bn                          14x14x576      1,152            0      112,896\n 97  inverted12.relu61   relu6                       14x14x576          0            0            0\n 98  inverted12.dwconv1  dwconv 3x3 s(s) p1 nobias   14x14x576      5,184    1,016,064      112,896\n 99  inverted12.bn2      bn                          14x14x576      1,152            0      112,896\n100  inverted12.relu62   relu6                       14x14x576          0            0            0\n101  inverted12.conv2    conv c 1x1 nobias            14x14x96     55,296   10,838,016       18,816\n102  inverted12.bn3      bn                           14x14x96        192            0       18,816\n103  inverted12.add1     residual                     14x14x96          0            0       18,816\n104  inverted13.conv1    conv (in.c*t) 1x1 nobias    14x14x576     55,296   10,838,016      112,896\n105  inverted13.bn1      bn                          14x14x576      1,152            0      112,896\n106  inverted13.relu61   relu6                       14x14x576          0            0            0\n107  inverted13.dwconv1  dwconv 3x3 s(s) p1 nobias   14x14x576      5,184    1,016,064      112,896\n108  inverted13.bn2      bn                          14x14x576      1,152            0      112,896\n109  inverted13.relu62   relu6                       14x14x576          0            0            0\n110  inverted13.conv2    conv c 1x1 nobias            14x14x96     55,296   10,838,016       18,816\n111  inverted13.bn3      bn                           14x14x96        192            0       18,816\n112  inverted13.add1     residual                     14x14x96          0            0       18,816\n113  inverted14.conv1    conv (in.c*t) 1x1 nobias    14x14x576     55,296   10,838,016      112,896\n114  inverted14.bn1      bn                          14x14x576      1,152            0      112,896\n115  inverted14.relu61   relu6                       14x14x576          0            0            0\n116  inverted14.dwconv1  dwconv 3x3 s(s) p1 nobias     7x7x576      5,184      254,016       28,224\n117  inverted14.bn2      bn                            7x7x576      1,152            0       28,224\n118  inverted14.relu62   relu6                         7x7x576          0            0            0\n119  inverted14.conv2    conv c 1x1 nobias             7x7x160     92,160    4,515,840        7,840\n120  inverted14.bn3      bn                            7x7x160        320            0        7,840\n121  inverted15.conv1    conv (in.c*t) 1x1 nobias      7x7x960    153,600    7,526,400       47,040\n122  inverted15.bn1      bn                            7x7x960      1,920            0       47,040\n123  inverted15.relu61   relu6                         7x7x960          0            0            0\n124  inverted15.dwconv1  dwconv 3x3 s(s) p1 nobias     7x7x960      8,640      423,360       47,040\n125  inverted15.bn2      bn                            7x7x960      1,920            0       47,040\n126  inverted15.relu62   relu6                         7x7x960          0            0            0\n127  inverted15.conv2    conv c 1x1 nobias             7x7x160    153,600    7,526,400        7,840\n128  inverted15.bn3      bn                            7x7x160        320            0        7,840\n129  inverted15.add1     residual                      7x7x160          0            0        7,840\n130  inverted16.conv1    conv (in.c*t) 1x1 nobias      7x7x960    153,600    7,526,400       47,040\n131  inverted16.bn1      bn                            7x7x960      1,920            0       47,040\n132  inverted16.relu61   relu6                         7x7x960          0            0            0\n133  inverted16.dwconv1  dwconv 3x3 s(s) p1 nobias     7x7x960      8,640      423,360       47,040\n134  inverted16.bn2      bn                            7x7x960      1,920            0       47,040\n135  inverted16.relu62   relu6                         7x7x960          0            0            0\n136  inverted16.conv2    conv c 1x1 nobias             7x7x160    153,600    7,526,400        7,840\n137  inverted16.bn3      bn                            7x7x160        320            0        7,840\n138  inverted16.add1     residual                      7x7x160          0            0        7,840\n139  inverted17.conv1    conv (in.c*t) 1x1 nobias      7x7x960    153,600    7,526,400       47,040\n140  inverted17.bn1      bn                            7x7x960      1,920            0       47,040\n141  inverted17.relu61   relu6                         7x7x960          0            0            0\n142  inverted17.dwconv1  dwconv 3x3 s(s) p1 nobias     7x7x960      8,640      423,360       47,040\n143  inverted17.bn2      bn                            7x7x960      1,920            0       47,040\n144  inverted17.relu62   relu6                         7x7x960          0            0            0\n145  inverted17.conv2    conv c 1x1 nobias             7x7x320    307,200   15,052,800       15,680\n146  inverted17.bn3      bn                            7x7x320        640            0       15,680\n147  conv2               conv 1280 1x1 nobias         7x7x1280    409,600   20,070,400       62,720\n148  bn2                 bn                           7x7x1280      2,560            0       62,720\n149  relu62              relu6                        7x7x1280          0            0            0\n150  gap1                gap                          1x1x1280          0            0        1,280\n151  dropout1            dropout 0.2                  1x1x1280          0            0            0\n152  fc1                 fc 1000                      1x1x1000  1,281,000    1,280,000        1,000\n153  softmax1            softmax                      1x1x1000          0            0            0\n     total                                            1x1x1000  3,504,872  300,774,272   13,725,416\n\nparameters: 3,504,872 (14.0 MB float32)\nconv+fc multiply-accumulates per image: 300,774,272\nforward activations per image: 13,725,416 values (54.9 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MobileNetV2 (../networks/mobilenet_v2.cnn): input 224x224x3\n\n  #  name                      layer                          output     params         MACs  activations\n  0  input                     input 224x224x3             224x224x3          0            0      150,528\n  1  conv1                     conv 32 3x3 s2 p1 nobias   112x112x32        864   10,838,016      401,408\n  2  bn1                       bn                         112x112x32         64            0      401,408\n  3  relu61                    relu6                      112x112x32          0            0            0\n  4  inverted1.dwconv1         dwconv 3x3 s(s) p1 nobias  112x112x32        288    3,612,672      401,408\n  5  inverted1.bn1             bn                         112x112x32         64            0      401,408\n  6  inverted1.relu61          relu6                      112x112x32          0            0            0\n  7  inverted1.conv1           conv c 1x1 nobias          112x112x16        512    6,422,528      200,704\n  8  inverted1.bn2             bn                         112x112x16         32            0      200,704\n  9  inverted2.expand.conv1    conv (in.c*t) 1x1 nobias   112x112x96      1,536   19,267,584    1,204,224\n 10  inverted2.expand.bn1      bn                         112x112x96        192            0    1,204,224\n 11  inverted2.expand.relu61   relu6                      112x112x96          0            0            0\n 12  inverted2.dwconv1         dwconv 3x3 s(s) p1 nobias    56x56x96        864    2,709,504      301,056\n 13  inverted2.bn1             bn                           56x56x96        192            0      301,056\n 14  inverted2.relu61          relu6                        56x56x96          0            0            0\n 15  inverted2.conv1           conv c 1x1 nobias            56x56x24      2,304    7,225,344       75,264\n 16  inverted2.bn2             bn                           56x56x24         48            0       75,264\n 17  inverted3.expand.conv1    conv (in.c*t) 1x1 nobias    56x56x144      3,456   10,838,016      451,584\n 18  inverted3.expand.bn1      bn                          56x56x144        288            0      451,584\n 19  inverted3.expand.relu61   relu6                       56x56x144          0            0            0\n 20  inverted3.dwconv1         dwconv 3x3 s(s) p1 nobias   56x56x144      1,296    4,064,256      451,584\n 21  inverted3.bn1             bn                          56x56x144        288            0      451,584\n 22  inverted3.relu61          relu6                       56x56x144          0            0            0\n 23  inverted3.conv1           conv c 1x1 nobias            56x56x24      3,456   10,838,016       75,264\n 24  inverted3.bn2             bn                           56x56x24         48            0       75,264\n 25  inverted3.add1            residual                     56x56x24          0            0       75,264\n 26  inverted4.expand.conv1    conv (in.c*t) 1x1 nobias    56x56x144      3,456   10,838,016      451,584\n 27  inverted4.expand.bn1      bn                          56x56x144        288            0      451,584\n 28  inverted4.expand.relu61   relu6                       56x56x144          0            0            0\n 29  inverted4.dwconv1         dwconv 3x3 s(s) p1 nobias   28x28x144      1,296    1,016,064      112,896\n 30  inverted4.bn1             bn                          28x28x144        288            0      112,896\n 31  inverted4.relu61          relu6                       28x28x144          0            0            0\n 32  inverted4.conv1           conv c 1x1 nobias            28x28x32      4,608    3,612,672       25,088\n 33  inverted4.bn2             bn                           28x28x32         64            0       25,088\n 34  inverted5.expand.conv1    conv (in.c*t) 1x1 nobias    28x28x192      6,144    4,816,896      150,528\n 35  inverted5.expand.bn1      bn                          28x28x192        384            0      150,528\n 36  inverted5.expand.relu61   relu6                       28x28x192          0            0            0\n 37  inverted5.dwconv1         dwconv 3x3 s(s) p1 nobias   28x28x192      1,728    1,354,752      150,528\n 38  inverted5.bn1             bn                          28x28x192        384            0      150,528\n 39  inverted5.relu61          relu6                       28x28x192          0            0            0\n 40  inverted5.conv1           conv c 1x1 nobias            28x28x32      6,144    4,816,896       25,088\n 41  inverted5.bn2             bn                           28x28x32         64            0       25,088\n 42  inverted5.add1            residual                     28x28x32          0            0       25,088\n 43  inverted6.expand.conv1    conv (in.c*t) 1x1 nobias    28x28x192      6,144    4,816,896      150,528\n 44  inverted6.expand.bn1      bn                          28x28x192        384            0      150,528\n 45  inverted6.expand.relu61   relu6                       28x28x192          0            0            0\n 46  inverted6.dwconv1         dwconv 3x3 s(s) p1 nobias   28x28x192      1,728    1,354,752      150,528\n 47  inverted6.bn1             bn                          28x28x192        384            0      150,528\n 48  inverted6.relu61          relu6                       28x28x192          0            0            0\n 49  inverted6.conv1           conv c 1x1 nobias            28x28x32      6,144    4,816,896       25,088\n 50  inverted6.bn2             bn                           28x28x32         64            0       25,088\n 51  inverted6.add1            residual                     28x28x32          0            0       25,088\n 52  inverted7.expand.conv1    conv (in.c*t) 1x1 nobias    28x28x192      6,144    4,816,896      150,528\n 53  inverted7.expand.bn1      bn                          28x28x192        384            0      150,528\n 54  inverted7.expand.relu61   relu6                       28x28x192          0            0            0\n 55  inverted7.dwconv1         dwconv 3x3 s(s) p1 nobias   14x14x192      1,728      338,688       37,632\n 56  inverted7.bn1             bn                          14x14x192        384            0       37,632\n 57  inverted7.relu61          relu6                       14x14x192          0            0            0\n 58  inverted7.conv1           conv c 1x1 nobias            14x14x64     12,288    2,408,448       12,544\n 59  inverted7.bn2             bn                           14x14x64        128            0       12,544\n 60  inverted8.expand.conv1    conv (in.c*t) 1x1 nobias    14x14x384     24,576    4,816,896       75,264\n 61  inverted8.expand.bn1      bn                          14x14x384        768            0       75,264\n 62  inverted8.expand.relu61   relu6                       14x14x384          0            0            0\n 63  inverted8.dwconv1         dwconv 3x3 s(s) p1 nobias   14x14x384      3,456      677,376       75,264\n 64  inverted8.bn1             bn                          14x14x384        768            0       75,264\n 65  inverted8.relu61          relu6                       14x14x384          0            0            0\n 66  inverted8.conv1           conv c 1x1 nobias            14x14x64     24,576    4,816,896       12,544\n 67  inverted8.bn2             bn                           14x14x64        128            0       12,544\n 68  inverted8.add1            residual                     14x14x64          0            0       12,544\n 69  inverted9.expand.conv1    conv (in.c*t) 1x1 nobias    14x14x384     24,576    4,816,896       75,264\n 70  inverted9.expand.bn1      bn                          14x14x384        768            0       75,264\n 71  inverted9.expand.relu61   relu6                       14x14x384          0            0            0\n 72  inverted9.dwconv1         dwconv 3x3 s(s) p1 nobias   14x14x384      3,456      677,376       75,264\n 73  inverted9.bn1             bn                          14x14x384        768            0       75,264\n 74  inverted9.relu61          relu6                       14x14x384          0            0            0\n 75  inverted9.conv1           conv c 1x1 nobias            14x14x64     24,576    4,816,896       12,544\n 76  inverted9.bn2             bn                           14x14x64        128            0       12,544\n 77  inverted9.add1            residual                     14x14x64          0            0       12,544\n 78  inverted10.expand.conv1   conv (in.c*t) 1x1 nobias    14x14x384     24,576    4,816,896       75,264\n 79  inverted10.expand.bn1     bn                          14x14x384        768            0       75,264\n 80  inverted10.expand.relu61  relu6                       14x14x384          0            0            0\n 81  inverted10.dwconv1        dwconv 3x3 s(s) p1 nobias   14x14x384      3,456      677,376       75,264\n 82  inverted10.bn1            bn                          14x14x384        768            0       75,264\n 83  inverted10.relu61         relu6                       14x14x384          0            0            0\n 84  inverted10.conv1          conv c 1x1 nobias            14x14x64     24,576    4,816,896       12,544\n 85  inverted10.bn2            bn                           14x14x64        128            0       12,544\n 86  inverted10.add1           residual                     14x14x64          0            0       12,544\n 87  inverted11.expand.conv1   conv (in.c*t) 1x1 nobias    14x14x384     24,576    4,816,896       75,264\n 88  inverted11.expand.bn1     bn                          14x14x384        768            0       75,264\n 89  inverted11.expand.relu61  relu6                       14x14x384          0            0            0\n 90  inverted11.dwconv1        dwconv 3x3 s(s) p1 nobias   14x14x384      3,456      677,376       75,264\n 91  inverted11.bn1            bn                          14x14x384        768            0       75,264\n 92  inverted11.relu61         relu6                       14x14x384          0            0            0\n 93  inverted11.conv1          conv c 1x1 nobias            14x14x96     36,864    7,225,344       18,816\n 94  inverted11.bn2            bn                           14x14x96        192            0       18,816\n 95  inverted12.expand.conv1   conv (in.c*t) 1x1 nobias    14x14x576     55,296   10,838,016      112,896\n 96  inverted12.expand.bn1     bn                          14x14x576      1,152            0      112,896\n 97  inverted12.expand.relu61  relu6                       14x14x576          0            0            0\n 98  inverted12.dwconv1        dwconv 3x3 s(s) p1 nobias   14x14x576      5,184    1,016,064      112,896\n 99  inverted12.bn1            bn                          14x14x576      1,152            0      112,896\n100  inverted12.relu61         relu6                       14x14x576          0            0            0\n101  inverted12.conv1          conv c 1x1 nobias            14x14x96     55,296   10,838,016       18,816\n102  inverted12.bn2            bn                           14x14x96        192            0       18,816\n103  inverted12.add1           residual                     14x14x96          0            0       18,816\n104  inverted13.expand.conv1   conv (in.c*t) 1x1 nobias    14x14x576     55,296   10,838,016      112,896\n105  inverted13.expand.bn1     bn                          14x14x576      1,152            0      112,896\n106  inverted13.expand.relu61  relu6                       14x14x576          0            0            0\n107  inverted13.dwconv1        dwconv 3x3 s(s) p1 nobias   14x14x576      5,184    1,016,064      112,896\n108  inverted13.bn1            bn                          14x14x576      1,152            0      112,896\n109  inverted13.relu61         relu6                       14x14x576          0            0            0\n110  inverted13.conv1          conv c 1x1 nobias            14x14x96     55,296   10,838,016       18,816\n111  inverted13.bn2            bn                           14x14x96        192            0       18,816\n112  inverted13.add1           residual                     14x14x96          0            0       18,816\n113  inverted14.expand.conv1   conv (in.c*t) 1x1 nobias    14x14x576     55,296   10,838,016      112,896\n114  inverted14.expand.bn1     bn                          14x14x576      1,152            0      112,896\n115  inverted14.expand.relu61  relu6                       14x14x576          0            0            0\n116  inverted14.dwconv1        dwconv 3x3 s(s) p1 nobias     7x7x576      5,184      254,016       28,224\n117  inverted14.bn1            bn                            7x7x576      1,152            0       28,224\n118  inverted14.relu61         relu6                         7x7x576          0            0            0\n119  inverted14.conv1          conv c 1x1 nobias             7x7x160     92,160    4,515,840        7,840\n120  inverted14.bn2            bn                            7x7x160        320            0        7,840\n121  inverted15.expand.conv1   conv (in.c*t) 1x1 nobias      7x7x960    153,600    7,526,400       47,040\n122  inverted15.expand.bn1     bn                            7x7x960      1,920            0       47,040\n123  inverted15.expand.relu61  relu6                         7x7x960          0            0            0\n124  inverted15.dwconv1        dwconv 3x3 s(s) p1 nobias     7x7x960      8,640      423,360       47,040\n125  inverted15.bn1            bn                            7x7x960      1,920            0       47,040\n126  inverted15.relu61         relu6                         7x7x960          0            0            0\n127  inverted15.conv1          conv c 1x1 nobias             7x7x160    153,600    7,526,400        7,840\n128  inverted15.bn2            bn                            7x7x160        320            0        7,840\n129  inverted15.add1           residual                      7x7x160          0            0        7,840\n130  inverted16.expand.conv1   conv (in.c*t) 1x1 nobias      7x7x960    153,600    7,526,400       47,040\n131  inverted16.expand.bn1     bn                            7x7x960      1,920            0       47,040\n132  inverted16.expand.relu61  relu6                         7x7x960          0            0            0\n133  inverted16.dwconv1        dwconv 3x3 s(s) p1 nobias     7x7x960      8,640      423,360       47,040\n134  inverted16.bn1            bn                            7x7x960      1,920            0       47,040\n135  inverted16.relu61         relu6                         7x7x960          0            0            0\n136  inverted16.conv1          conv c 1x1 nobias             7x7x160    153,600    7,526,400        7,840\n137  inverted16.bn2            bn                            7x7x160        320            0        7,840\n138  inverted16.add1           residual                      7x7x160          0            0        7,840\n139  inverted17.expand.conv1   conv (in.c*t) 1x1 nobias      7x7x960    153,600    7,526,400       47,040\n140  inverted17.expand.bn1     bn                            7x7x960      1,920            0       47,040\n141  inverted17.expand.relu61  relu6                         7x7x960          0            0            0\n142  inverted17.dwconv1        dwconv 3x3 s(s) p1 nobias     7x7x960      8,640      423,360       47,040\n143  inverted17.bn1            bn                            7x7x960      1,920            0       47,040\n144  inverted17.relu61         relu6                         7x7x960          0            0            0\n145  inverted17.conv1          conv c 1x1 nobias             7x7x320    307,200   15,052,800       15,680\n146  inverted17.bn2            bn                            7x7x320        640            0       15,680\n147  conv2                     conv 1280 1x1 nobias         7x7x1280    409,600   20,070,400       62,720\n148  bn2                       bn                           7x7x1280      2,560            0       62,720\n149  relu62                    relu6                        7x7x1280          0            0            0\n150  gap1                      gap                          1x1x1280          0            0        1,280\n151  dropout1                  dropout 0.2                  1x1x1280          0            0            0\n152  fc1                       fc 1000                      1x1x1000  1,281,000    1,280,000        1,000\n153  softmax1                  softmax                      1x1x1000          0            0            0\n     total                                                  1x1x1000  3,504,872  300,774,272   13,725,416\n\nparameters: 3,504,872 (14.0 MB float32)\nconv+fc multiply-accumulates per image: 300,774,272\nforward activations per image: 13,725,416 values (54.9 MB float32; input included, relu/dropout/softmax in place)\n"

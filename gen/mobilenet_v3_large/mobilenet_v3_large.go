@@ -297,7 +297,7 @@ func refold(m *rt.Memory) {
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {
-	return max(1, bneckA_dwconv1.ScratchSize(mb), bneckA_conv1.ScratchSize(mb), bneckA_dwconv1Infer.ScratchSize(mb), bneckB_conv1.ScratchSize(mb), bneckB_dwconv1.ScratchSize(mb), bneckB_conv2.ScratchSize(mb), bneckB_conv1Infer.ScratchSize(mb), bneckB_dwconv1Infer.ScratchSize(mb), bneckC_conv1.ScratchSize(mb), bneckC_dwconv1.ScratchSize(mb), bneckC_conv2.ScratchSize(mb), bneckC_conv1Infer.ScratchSize(mb), bneckC_dwconv1Infer.ScratchSize(mb), bneckD_conv1.ScratchSize(mb), bneckD_dwconv1.ScratchSize(mb), bneckD_conv2.ScratchSize(mb), bneckD_conv3.ScratchSize(mb), bneckD_conv4.ScratchSize(mb), bneckD_conv1Infer.ScratchSize(mb), bneckD_dwconv1Infer.ScratchSize(mb), bneckE_conv1.ScratchSize(mb), bneckE_dwconv1.ScratchSize(mb), bneckE_conv2.ScratchSize(mb), bneckE_conv3.ScratchSize(mb), bneckE_conv4.ScratchSize(mb), bneckE_conv1Infer.ScratchSize(mb), bneckE_dwconv1Infer.ScratchSize(mb), bneckF_conv1.ScratchSize(mb), bneckF_dwconv1.ScratchSize(mb), bneckF_conv2.ScratchSize(mb), bneckF_conv3.ScratchSize(mb), bneckF_conv4.ScratchSize(mb), bneckF_conv1Infer.ScratchSize(mb), bneckF_dwconv1Infer.ScratchSize(mb), bneckG_conv1.ScratchSize(mb), bneckG_dwconv1.ScratchSize(mb), bneckG_conv2.ScratchSize(mb), bneckH_conv1.ScratchSize(mb), bneckH_dwconv1.ScratchSize(mb), bneckH_conv2.ScratchSize(mb), bneckI_conv1.ScratchSize(mb), bneckI_dwconv1.ScratchSize(mb), bneckI_conv2.ScratchSize(mb), bneckJ_conv1.ScratchSize(mb), bneckJ_dwconv1.ScratchSize(mb), bneckJ_conv2.ScratchSize(mb), bneckJ_conv3.ScratchSize(mb), bneckJ_conv4.ScratchSize(mb), bneckK_conv1.ScratchSize(mb), bneckK_dwconv1.ScratchSize(mb), bneckK_conv2.ScratchSize(mb), bneckK_conv3.ScratchSize(mb), bneckK_conv4.ScratchSize(mb), bneckL_conv1.ScratchSize(mb), bneckL_dwconv1.ScratchSize(mb), bneckL_conv2.ScratchSize(mb), bneckL_conv3.ScratchSize(mb), bneckL_conv4.ScratchSize(mb), bneckM_conv1.ScratchSize(mb), bneckM_dwconv1.ScratchSize(mb), bneckM_conv2.ScratchSize(mb), bneckM_conv3.ScratchSize(mb), bneckM_conv4.ScratchSize(mb), conv1.ScratchSize(mb), conv2.ScratchSize(mb))
+	return max(1, bneckA_dwconv1.ScratchSize(mb), bneckA_conv1.ScratchSize(mb), bneckA_dwconv1Infer.ScratchSize(mb), bneckB_expand_conv1.ScratchSize(mb), bneckB_dwconv1.ScratchSize(mb), bneckB_conv1.ScratchSize(mb), bneckB_expand_conv1Infer.ScratchSize(mb), bneckB_dwconv1Infer.ScratchSize(mb), bneckC_expand_conv1.ScratchSize(mb), bneckC_dwconv1.ScratchSize(mb), bneckC_conv1.ScratchSize(mb), bneckC_expand_conv1Infer.ScratchSize(mb), bneckC_dwconv1Infer.ScratchSize(mb), bneckD_expand_conv1.ScratchSize(mb), bneckD_dwconv1.ScratchSize(mb), bneckD_se_conv1.ScratchSize(mb), bneckD_se_conv2.ScratchSize(mb), bneckD_conv1.ScratchSize(mb), bneckD_expand_conv1Infer.ScratchSize(mb), bneckD_dwconv1Infer.ScratchSize(mb), bneckE_expand_conv1.ScratchSize(mb), bneckE_dwconv1.ScratchSize(mb), bneckE_se_conv1.ScratchSize(mb), bneckE_se_conv2.ScratchSize(mb), bneckE_conv1.ScratchSize(mb), bneckE_expand_conv1Infer.ScratchSize(mb), bneckE_dwconv1Infer.ScratchSize(mb), bneckF_expand_conv1.ScratchSize(mb), bneckF_dwconv1.ScratchSize(mb), bneckF_se_conv1.ScratchSize(mb), bneckF_se_conv2.ScratchSize(mb), bneckF_conv1.ScratchSize(mb), bneckF_expand_conv1Infer.ScratchSize(mb), bneckF_dwconv1Infer.ScratchSize(mb), bneckG_expand_conv1.ScratchSize(mb), bneckG_dwconv1.ScratchSize(mb), bneckG_conv1.ScratchSize(mb), bneckH_expand_conv1.ScratchSize(mb), bneckH_dwconv1.ScratchSize(mb), bneckH_conv1.ScratchSize(mb), bneckI_expand_conv1.ScratchSize(mb), bneckI_dwconv1.ScratchSize(mb), bneckI_conv1.ScratchSize(mb), bneckJ_expand_conv1.ScratchSize(mb), bneckJ_dwconv1.ScratchSize(mb), bneckJ_se_conv1.ScratchSize(mb), bneckJ_se_conv2.ScratchSize(mb), bneckJ_conv1.ScratchSize(mb), bneckK_expand_conv1.ScratchSize(mb), bneckK_dwconv1.ScratchSize(mb), bneckK_se_conv1.ScratchSize(mb), bneckK_se_conv2.ScratchSize(mb), bneckK_conv1.ScratchSize(mb), bneckL_expand_conv1.ScratchSize(mb), bneckL_dwconv1.ScratchSize(mb), bneckL_se_conv1.ScratchSize(mb), bneckL_se_conv2.ScratchSize(mb), bneckL_conv1.ScratchSize(mb), bneckM_expand_conv1.ScratchSize(mb), bneckM_dwconv1.ScratchSize(mb), bneckM_se_conv1.ScratchSize(mb), bneckM_se_conv2.ScratchSize(mb), bneckM_conv1.ScratchSize(mb), conv1.ScratchSize(mb), conv2.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
@@ -452,49 +452,49 @@ var (
 
 func bneckBForward(m *rt.Memory, n int, o *bneckBOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 112x112x16 -> 112x112x64
-	bneckB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+1024], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 112x112x64 -> 112x112x64
-	bneckB_bnact1_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Params[o.p0+1024:o.p0+1088], m.Params[o.p0+1088:o.p0+1152], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128])
-	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 112x112x64 -> 112x112x64
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 112x112x16 -> 112x112x64
+	bneckB_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+1024], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 112x112x64 -> 112x112x64
+	bneckB_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Params[o.p0+1024:o.p0+1088], m.Params[o.p0+1088:o.p0+1152], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128])
+	// expand_bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 112x112x64 -> 112x112x64
 	rt.ReLUForward(a[(o.t0+1003520)*mb : (o.t0+1003520)*mb+n*802816])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v3_large.cnn:18), 112x112x64 -> 56x56x64
 	bneckB_dwconv1.Forward(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Params[o.p0+1152:o.p0+1728], nil, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 56x56x64 -> 56x56x64
-	bneckB_bnact2_bn1.ForwardTrain(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], m.Params[o.p0+1728:o.p0+1792], m.Params[o.p0+1792:o.p0+1856], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
-	// bnact2_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 56x56x64 -> 56x56x64
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 56x56x64 -> 56x56x64
+	bneckB_bnact1_bn1.ForwardTrain(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], m.Params[o.p0+1728:o.p0+1792], m.Params[o.p0+1792:o.p0+1856], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
+	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 56x56x64 -> 56x56x64
 	rt.ReLUForward(a[(o.t0+2007040)*mb : (o.t0+2007040)*mb+n*200704])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 56x56x64 -> 56x56x24
-	bneckB_conv2.Forward(n, a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], m.Params[o.p0+1856:o.p0+3392], nil, a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], m.Scratch)
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 56x56x64 -> 56x56x24
+	bneckB_conv1.Forward(n, a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], m.Params[o.p0+1856:o.p0+3392], nil, a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 56x56x24 -> 56x56x24
 	bneckB_bn1.ForwardTrain(n, a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], a[(o.t0+2283008)*mb:(o.t0+2283008)*mb+n*75264], m.Params[o.p0+3392:o.p0+3416], m.Params[o.p0+3416:o.p0+3440], m.Buffers[o.b0+256:o.b0+280], m.Buffers[o.b0+280:o.b0+304], m.Fixed[o.x0+256:o.x0+280], m.Fixed[o.x0+280:o.x0+304])
 }
 
 func bneckBInfer(m *rt.Memory, n int, o *bneckBOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+1024], m.Fold[o.f0+1024:o.f0+1088], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*802816], m.Scratch)
+	bneckB_expand_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+1024], m.Fold[o.f0+1024:o.f0+1088], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*802816], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
+	// expand_bnact1_relu1: in the epilogue of the conv or fc before it
+	bneckB_dwconv1Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*802816], m.Fold[o.f0+1088:o.f0+1664], m.Fold[o.f0+1664:o.f0+1728], a[o.i0*mb:o.i0*mb+n*200704], m.Scratch)
 	// bnact1_bn1: folded into the conv before it
 	// bnact1_relu1: in the epilogue of the conv or fc before it
-	bneckB_dwconv1Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*802816], m.Fold[o.f0+1088:o.f0+1664], m.Fold[o.f0+1664:o.f0+1728], a[o.i0*mb:o.i0*mb+n*200704], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
-	// bnact2_relu1: in the epilogue of the conv or fc before it
-	bneckB_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0+1728:o.f0+3264], m.Fold[o.f0+3264:o.f0+3288], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*75264], m.Scratch)
+	bneckB_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0+1728:o.f0+3264], m.Fold[o.f0+3264:o.f0+3288], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*75264], m.Scratch)
 	// bn1: folded into the conv before it
 }
 
 func bneckBBackward(m *rt.Memory, n int, o *bneckBOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	bneckB_bn1.Backward(n, a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], d[(o.t0+2283008)*mb:(o.t0+2283008)*mb+n*75264], m.Params[o.p0+3392:o.p0+3416], m.Fixed[o.x0+256:o.x0+280], m.Fixed[o.x0+280:o.x0+304], d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], m.Grads[o.p0+3392:o.p0+3416], m.Grads[o.p0+3416:o.p0+3440])
-	bneckB_conv2.BackwardFilter(n, a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], m.Grads[o.p0+1856:o.p0+3392], nil, m.Scratch)
-	bneckB_conv2.BackwardData(n, d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], m.Params[o.p0+1856:o.p0+3392], d[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], m.Scratch)
+	bneckB_conv1.BackwardFilter(n, a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], m.Grads[o.p0+1856:o.p0+3392], nil, m.Scratch)
+	bneckB_conv1.BackwardData(n, d[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*75264], m.Params[o.p0+1856:o.p0+3392], d[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], d[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704])
-	bneckB_bnact2_bn1.Backward(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], d[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], m.Params[o.p0+1728:o.p0+1792], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], m.Grads[o.p0+1728:o.p0+1792], m.Grads[o.p0+1792:o.p0+1856])
+	bneckB_bnact1_bn1.Backward(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], d[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*200704], m.Params[o.p0+1728:o.p0+1792], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], m.Grads[o.p0+1728:o.p0+1792], m.Grads[o.p0+1792:o.p0+1856])
 	bneckB_dwconv1.BackwardFilter(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], m.Grads[o.p0+1152:o.p0+1728], nil, m.Scratch)
 	bneckB_dwconv1.BackwardData(n, d[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*200704], m.Params[o.p0+1152:o.p0+1728], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816])
-	bneckB_bnact1_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Params[o.p0+1024:o.p0+1088], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], m.Grads[o.p0+1024:o.p0+1088], m.Grads[o.p0+1088:o.p0+1152])
-	bneckB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], m.Grads[o.p0:o.p0+1024], nil, m.Scratch)
-	bneckB_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], m.Params[o.p0:o.p0+1024], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
+	bneckB_expand_bnact1_bn1.Backward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], d[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*802816], m.Params[o.p0+1024:o.p0+1088], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], m.Grads[o.p0+1024:o.p0+1088], m.Grads[o.p0+1088:o.p0+1152])
+	bneckB_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*200704], d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], m.Grads[o.p0:o.p0+1024], nil, m.Scratch)
+	bneckB_expand_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*802816], m.Params[o.p0:o.p0+1024], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
 }
 
 func bneckBRefold(m *rt.Memory, o *bneckBOffsets) {
@@ -511,17 +511,17 @@ func bneckBRefold(m *rt.Memory, o *bneckBOffsets) {
 
 func bneckBTensors(t []rt.TensorSpec, prefix string, o *bneckBOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{64, 16, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{64}, Off: o.p0 + 1024, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{64}, Off: o.p0 + 1088, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{64}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{64}, Off: o.b0 + 64, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{64, 16, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{64}, Off: o.p0 + 1024, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{64}, Off: o.p0 + 1088, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{64}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{64}, Off: o.b0 + 64, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{64, 1, 3, 3}, Off: o.p0 + 1152, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{64}, Off: o.p0 + 1728, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{64}, Off: o.p0 + 1792, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{64}, Off: o.b0 + 128, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{64}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{24, 64, 1, 1}, Off: o.p0 + 1856, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{64}, Off: o.p0 + 1728, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{64}, Off: o.p0 + 1792, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{64}, Off: o.b0 + 128, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{64}, Off: o.b0 + 192, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{24, 64, 1, 1}, Off: o.p0 + 1856, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{24}, Off: o.p0 + 3392, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{24}, Off: o.p0 + 3416, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{24}, Off: o.b0 + 256, Buffer: true, Init: rt.InitZeros},
@@ -545,20 +545,20 @@ var (
 
 func bneckCForward(m *rt.Memory, n int, o *bneckCOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 56x56x24 -> 56x56x72
-	bneckC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+1728], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
-	bneckC_bnact1_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1728:o.p0+1800], m.Params[o.p0+1800:o.p0+1872], m.Buffers[o.b0:o.b0+72], m.Buffers[o.b0+72:o.b0+144], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144])
-	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 56x56x24 -> 56x56x72
+	bneckC_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+1728], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
+	bneckC_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1728:o.p0+1800], m.Params[o.p0+1800:o.p0+1872], m.Buffers[o.b0:o.b0+72], m.Buffers[o.b0+72:o.b0+144], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144])
+	// expand_bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
 	rt.ReLUForward(a[(o.t0+301056)*mb : (o.t0+301056)*mb+n*225792])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v3_large.cnn:18), 56x56x72 -> 56x56x72
 	bneckC_dwconv1.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1872:o.p0+2520], nil, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
-	bneckC_bnact2_bn1.ForwardTrain(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], m.Params[o.p0+2520:o.p0+2592], m.Params[o.p0+2592:o.p0+2664], m.Buffers[o.b0+144:o.b0+216], m.Buffers[o.b0+216:o.b0+288], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288])
-	// bnact2_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
+	bneckC_bnact1_bn1.ForwardTrain(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], m.Params[o.p0+2520:o.p0+2592], m.Params[o.p0+2592:o.p0+2664], m.Buffers[o.b0+144:o.b0+216], m.Buffers[o.b0+216:o.b0+288], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288])
+	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
 	rt.ReLUForward(a[(o.t0+752640)*mb : (o.t0+752640)*mb+n*225792])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 56x56x72 -> 56x56x24
-	bneckC_conv2.Forward(n, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], m.Params[o.p0+2664:o.p0+4392], nil, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], m.Scratch)
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 56x56x72 -> 56x56x24
+	bneckC_conv1.Forward(n, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], m.Params[o.p0+2664:o.p0+4392], nil, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 56x56x24 -> 56x56x24
 	bneckC_bn1.ForwardTrain(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], a[(o.t0+1053696)*mb:(o.t0+1053696)*mb+n*75264], m.Params[o.p0+4392:o.p0+4416], m.Params[o.p0+4416:o.p0+4440], m.Buffers[o.b0+288:o.b0+312], m.Buffers[o.b0+312:o.b0+336], m.Fixed[o.x0+288:o.x0+312], m.Fixed[o.x0+312:o.x0+336])
 	// add1: residual (../networks/mobilenet_v3_large.cnn:16), 56x56x24 + 56x56x24 -> 56x56x24
@@ -567,13 +567,13 @@ func bneckCForward(m *rt.Memory, n int, o *bneckCOffsets) {
 
 func bneckCInfer(m *rt.Memory, n int, o *bneckCOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckC_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], m.Fold[o.f0:o.f0+1728], m.Fold[o.f0+1728:o.f0+1800], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*225792], m.Scratch)
+	bneckC_expand_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], m.Fold[o.f0:o.f0+1728], m.Fold[o.f0+1728:o.f0+1800], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*225792], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
+	// expand_bnact1_relu1: in the epilogue of the conv or fc before it
+	bneckC_dwconv1Infer.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*225792], m.Fold[o.f0+1800:o.f0+2448], m.Fold[o.f0+2448:o.f0+2520], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*225792], m.Scratch)
 	// bnact1_bn1: folded into the conv before it
 	// bnact1_relu1: in the epilogue of the conv or fc before it
-	bneckC_dwconv1Infer.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*225792], m.Fold[o.f0+1800:o.f0+2448], m.Fold[o.f0+2448:o.f0+2520], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*225792], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
-	// bnact2_relu1: in the epilogue of the conv or fc before it
-	bneckC_conv2.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*225792], m.Fold[o.f0+2520:o.f0+4248], m.Fold[o.f0+4248:o.f0+4272], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*75264], m.Scratch)
+	bneckC_conv1.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*225792], m.Fold[o.f0+2520:o.f0+4248], m.Fold[o.f0+4248:o.f0+4272], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*75264], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*75264], a[o.i0*mb:o.i0*mb+n*75264], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*75264])
 }
@@ -582,16 +582,16 @@ func bneckCBackward(m *rt.Memory, n int, o *bneckCOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+1128960)*mb:(o.t0+1128960)*mb+n*75264], d[(o.t0+1053696)*mb:(o.t0+1053696)*mb+n*75264], d[o.t0*mb:o.t0*mb+n*75264])
 	bneckC_bn1.Backward(n, a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], d[(o.t0+1053696)*mb:(o.t0+1053696)*mb+n*75264], m.Params[o.p0+4392:o.p0+4416], m.Fixed[o.x0+288:o.x0+312], m.Fixed[o.x0+312:o.x0+336], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], m.Grads[o.p0+4392:o.p0+4416], m.Grads[o.p0+4416:o.p0+4440])
-	bneckC_conv2.BackwardFilter(n, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], m.Grads[o.p0+2664:o.p0+4392], nil, m.Scratch)
-	bneckC_conv2.BackwardData(n, d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], m.Params[o.p0+2664:o.p0+4392], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], m.Scratch)
+	bneckC_conv1.BackwardFilter(n, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], m.Grads[o.p0+2664:o.p0+4392], nil, m.Scratch)
+	bneckC_conv1.BackwardData(n, d[(o.t0+978432)*mb:(o.t0+978432)*mb+n*75264], m.Params[o.p0+2664:o.p0+4392], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792])
-	bneckC_bnact2_bn1.Backward(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], m.Params[o.p0+2520:o.p0+2592], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], m.Grads[o.p0+2520:o.p0+2592], m.Grads[o.p0+2592:o.p0+2664])
+	bneckC_bnact1_bn1.Backward(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*225792], m.Params[o.p0+2520:o.p0+2592], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], m.Grads[o.p0+2520:o.p0+2592], m.Grads[o.p0+2592:o.p0+2664])
 	bneckC_dwconv1.BackwardFilter(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], m.Grads[o.p0+1872:o.p0+2520], nil, m.Scratch)
 	bneckC_dwconv1.BackwardData(n, d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*225792], m.Params[o.p0+1872:o.p0+2520], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792])
-	bneckC_bnact1_bn1.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1728:o.p0+1800], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Grads[o.p0+1728:o.p0+1800], m.Grads[o.p0+1800:o.p0+1872])
-	bneckC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*75264], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Grads[o.p0:o.p0+1728], nil, m.Scratch)
-	bneckC_conv1.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Params[o.p0:o.p0+1728], d[o.t0*mb:o.t0*mb+n*75264], m.Scratch)
+	bneckC_expand_bnact1_bn1.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1728:o.p0+1800], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Grads[o.p0+1728:o.p0+1800], m.Grads[o.p0+1800:o.p0+1872])
+	bneckC_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*75264], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Grads[o.p0:o.p0+1728], nil, m.Scratch)
+	bneckC_expand_conv1.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Params[o.p0:o.p0+1728], d[o.t0*mb:o.t0*mb+n*75264], m.Scratch)
 }
 
 func bneckCRefold(m *rt.Memory, o *bneckCOffsets) {
@@ -608,17 +608,17 @@ func bneckCRefold(m *rt.Memory, o *bneckCOffsets) {
 
 func bneckCTensors(t []rt.TensorSpec, prefix string, o *bneckCOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{72, 24, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{72}, Off: o.p0 + 1728, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{72}, Off: o.p0 + 1800, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{72}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{72}, Off: o.b0 + 72, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{72, 24, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{72}, Off: o.p0 + 1728, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{72}, Off: o.p0 + 1800, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{72}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{72}, Off: o.b0 + 72, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{72, 1, 3, 3}, Off: o.p0 + 1872, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{72}, Off: o.p0 + 2520, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{72}, Off: o.p0 + 2592, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{72}, Off: o.b0 + 144, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{72}, Off: o.b0 + 216, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{24, 72, 1, 1}, Off: o.p0 + 2664, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{72}, Off: o.p0 + 2520, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{72}, Off: o.p0 + 2592, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{72}, Off: o.b0 + 144, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{72}, Off: o.b0 + 216, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{24, 72, 1, 1}, Off: o.p0 + 2664, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{24}, Off: o.p0 + 4392, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{24}, Off: o.p0 + 4416, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{24}, Off: o.b0 + 288, Buffer: true, Init: rt.InitZeros},
@@ -642,75 +642,75 @@ var (
 
 func bneckDForward(m *rt.Memory, n int, o *bneckDOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 56x56x24 -> 56x56x72
-	bneckD_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+1728], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
-	bneckD_bnact1_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1728:o.p0+1800], m.Params[o.p0+1800:o.p0+1872], m.Buffers[o.b0:o.b0+72], m.Buffers[o.b0+72:o.b0+144], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144])
-	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 56x56x24 -> 56x56x72
+	bneckD_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+1728], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
+	bneckD_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1728:o.p0+1800], m.Params[o.p0+1800:o.p0+1872], m.Buffers[o.b0:o.b0+72], m.Buffers[o.b0+72:o.b0+144], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144])
+	// expand_bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 56x56x72 -> 56x56x72
 	rt.ReLUForward(a[(o.t0+301056)*mb : (o.t0+301056)*mb+n*225792])
 	// dwconv1: dwconv 5x5 s(s) p2 nobias (../networks/mobilenet_v3_large.cnn:18), 56x56x72 -> 28x28x72
 	bneckD_dwconv1.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1872:o.p0+3672], nil, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x72 -> 28x28x72
-	bneckD_bnact2_bn1.ForwardTrain(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], m.Params[o.p0+3672:o.p0+3744], m.Params[o.p0+3744:o.p0+3816], m.Buffers[o.b0+144:o.b0+216], m.Buffers[o.b0+216:o.b0+288], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288])
-	// bnact2_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x72 -> 28x28x72
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x72 -> 28x28x72
+	bneckD_bnact1_bn1.ForwardTrain(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], m.Params[o.p0+3672:o.p0+3744], m.Params[o.p0+3744:o.p0+3816], m.Buffers[o.b0+144:o.b0+216], m.Buffers[o.b0+216:o.b0+288], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288])
+	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x72 -> 28x28x72
 	rt.ReLUForward(a[(o.t0+583296)*mb : (o.t0+583296)*mb+n*56448])
-	// gap1: gap (../networks/mobilenet_v3_large.cnn:20), 28x28x72 -> 1x1x72
-	bneckD_gap1.Forward(n, a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], a[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72])
-	// conv2: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x72 -> 1x1x24
-	bneckD_conv2.Forward(n, a[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72], m.Params[o.p0+3816:o.p0+5544], m.Params[o.p0+5544:o.p0+5568], a[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Scratch)
-	// relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x24 -> 1x1x24
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x24 -> 1x1x72
-	bneckD_conv3.Forward(n, a[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Params[o.p0+5568:o.p0+7296], m.Params[o.p0+7296:o.p0+7368], a[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x72 -> 1x1x72
+	// se_gap1: gap (../networks/mobilenet_v3_large.cnn:20), 28x28x72 -> 1x1x72
+	bneckD_se_gap1.Forward(n, a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], a[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72])
+	// se_conv1: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x72 -> 1x1x24
+	bneckD_se_conv1.Forward(n, a[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72], m.Params[o.p0+3816:o.p0+5544], m.Params[o.p0+5544:o.p0+5568], a[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Scratch)
+	// se_relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x24 -> 1x1x24
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x24 -> 1x1x72
+	bneckD_se_conv2.Forward(n, a[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Params[o.p0+5568:o.p0+7296], m.Params[o.p0+7296:o.p0+7368], a[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x72 -> 1x1x72
 	rt.HardsigmoidForward(a[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72], a[(o.t0+639912)*mb:(o.t0+639912)*mb+n*72])
-	// scale1: scale (../networks/mobilenet_v3_large.cnn:20), 28x28x72 + 1x1x72 -> 28x28x72
-	bneckD_scale1.Forward(n, a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], a[(o.t0+639912)*mb:(o.t0+639912)*mb+n*72], a[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448])
-	// conv4: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 28x28x72 -> 28x28x40
-	bneckD_conv4.Forward(n, a[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448], m.Params[o.p0+7368:o.p0+10248], nil, a[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], m.Scratch)
+	// se_scale1: scale (../networks/mobilenet_v3_large.cnn:20), 28x28x72 + 1x1x72 -> 28x28x72
+	bneckD_se_scale1.Forward(n, a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], a[(o.t0+639912)*mb:(o.t0+639912)*mb+n*72], a[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 28x28x72 -> 28x28x40
+	bneckD_conv1.Forward(n, a[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448], m.Params[o.p0+7368:o.p0+10248], nil, a[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 28x28x40 -> 28x28x40
 	bneckD_bn1.ForwardTrain(n, a[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], a[(o.t0+727792)*mb:(o.t0+727792)*mb+n*31360], m.Params[o.p0+10248:o.p0+10288], m.Params[o.p0+10288:o.p0+10328], m.Buffers[o.b0+288:o.b0+328], m.Buffers[o.b0+328:o.b0+368], m.Fixed[o.x0+288:o.x0+328], m.Fixed[o.x0+328:o.x0+368])
 }
 
 func bneckDInfer(m *rt.Memory, n int, o *bneckDOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckD_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], m.Fold[o.f0:o.f0+1728], m.Fold[o.f0+1728:o.f0+1800], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*225792], m.Scratch)
+	bneckD_expand_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], m.Fold[o.f0:o.f0+1728], m.Fold[o.f0+1728:o.f0+1800], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*225792], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
+	// expand_bnact1_relu1: in the epilogue of the conv or fc before it
+	bneckD_dwconv1Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*225792], m.Fold[o.f0+1800:o.f0+3600], m.Fold[o.f0+3600:o.f0+3672], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*56448], m.Scratch)
 	// bnact1_bn1: folded into the conv before it
 	// bnact1_relu1: in the epilogue of the conv or fc before it
-	bneckD_dwconv1Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*225792], m.Fold[o.f0+1800:o.f0+3600], m.Fold[o.f0+3600:o.f0+3672], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*56448], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
-	// bnact2_relu1: in the epilogue of the conv or fc before it
-	bneckD_gap1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*56448], a[o.i0*mb:o.i0*mb+n*72])
-	bneckD_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*72], m.Params[o.p0+3816:o.p0+5544], m.Params[o.p0+5544:o.p0+5568], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*24], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckD_conv3.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*24], m.Params[o.p0+5568:o.p0+7296], m.Params[o.p0+7296:o.p0+7368], a[o.i0*mb:o.i0*mb+n*72], m.Scratch)
+	bneckD_se_gap1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*56448], a[o.i0*mb:o.i0*mb+n*72])
+	bneckD_se_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*72], m.Params[o.p0+3816:o.p0+5544], m.Params[o.p0+5544:o.p0+5568], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*24], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckD_se_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*24], m.Params[o.p0+5568:o.p0+7296], m.Params[o.p0+7296:o.p0+7368], a[o.i0*mb:o.i0*mb+n*72], m.Scratch)
 	rt.HardsigmoidForward(a[o.i0*mb:o.i0*mb+n*72], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*72])
-	bneckD_scale1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*56448], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*72], a[o.i0*mb:o.i0*mb+n*56448])
-	bneckD_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*56448], m.Fold[o.f0+3672:o.f0+6552], m.Fold[o.f0+6552:o.f0+6592], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*31360], m.Scratch)
+	bneckD_se_scale1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*56448], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*72], a[o.i0*mb:o.i0*mb+n*56448])
+	bneckD_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*56448], m.Fold[o.f0+3672:o.f0+6552], m.Fold[o.f0+6552:o.f0+6592], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*31360], m.Scratch)
 	// bn1: folded into the conv before it
 }
 
 func bneckDBackward(m *rt.Memory, n int, o *bneckDOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	bneckD_bn1.Backward(n, a[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], d[(o.t0+727792)*mb:(o.t0+727792)*mb+n*31360], m.Params[o.p0+10248:o.p0+10288], m.Fixed[o.x0+288:o.x0+328], m.Fixed[o.x0+328:o.x0+368], d[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], m.Grads[o.p0+10248:o.p0+10288], m.Grads[o.p0+10288:o.p0+10328])
-	bneckD_conv4.BackwardFilter(n, a[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448], d[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], m.Grads[o.p0+7368:o.p0+10248], nil, m.Scratch)
-	bneckD_conv4.BackwardData(n, d[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], m.Params[o.p0+7368:o.p0+10248], d[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448], m.Scratch)
-	bneckD_scale1.Backward(n, a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], a[(o.t0+639912)*mb:(o.t0+639912)*mb+n*72], d[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448], d[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], d[(o.t0+639912)*mb:(o.t0+639912)*mb+n*72])
+	bneckD_conv1.BackwardFilter(n, a[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448], d[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], m.Grads[o.p0+7368:o.p0+10248], nil, m.Scratch)
+	bneckD_conv1.BackwardData(n, d[(o.t0+696432)*mb:(o.t0+696432)*mb+n*31360], m.Params[o.p0+7368:o.p0+10248], d[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448], m.Scratch)
+	bneckD_se_scale1.Backward(n, a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], a[(o.t0+639912)*mb:(o.t0+639912)*mb+n*72], d[(o.t0+639984)*mb:(o.t0+639984)*mb+n*56448], d[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], d[(o.t0+639912)*mb:(o.t0+639912)*mb+n*72])
 	rt.HardsigmoidBackward(a[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72], d[(o.t0+639912)*mb:(o.t0+639912)*mb+n*72], d[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72])
-	bneckD_conv3.BackwardFilter(n, a[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], d[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72], m.Grads[o.p0+5568:o.p0+7296], m.Grads[o.p0+7296:o.p0+7368], m.Scratch)
-	bneckD_conv3.BackwardData(n, d[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72], m.Params[o.p0+5568:o.p0+7296], d[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Scratch)
+	bneckD_se_conv2.BackwardFilter(n, a[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], d[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72], m.Grads[o.p0+5568:o.p0+7296], m.Grads[o.p0+7296:o.p0+7368], m.Scratch)
+	bneckD_se_conv2.BackwardData(n, d[(o.t0+639840)*mb:(o.t0+639840)*mb+n*72], m.Params[o.p0+5568:o.p0+7296], d[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], d[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24])
-	bneckD_conv2.BackwardFilter(n, a[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72], d[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Grads[o.p0+3816:o.p0+5544], m.Grads[o.p0+5544:o.p0+5568], m.Scratch)
-	bneckD_conv2.BackwardData(n, d[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Params[o.p0+3816:o.p0+5544], d[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72], m.Scratch)
-	bneckD_gap1.Backward(n, d[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72], d[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448])
+	bneckD_se_conv1.BackwardFilter(n, a[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72], d[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Grads[o.p0+3816:o.p0+5544], m.Grads[o.p0+5544:o.p0+5568], m.Scratch)
+	bneckD_se_conv1.BackwardData(n, d[(o.t0+639816)*mb:(o.t0+639816)*mb+n*24], m.Params[o.p0+3816:o.p0+5544], d[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72], m.Scratch)
+	bneckD_se_gap1.Backward(n, d[(o.t0+639744)*mb:(o.t0+639744)*mb+n*72], d[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448])
 	rt.ReLUBackward(a[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], d[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448])
-	bneckD_bnact2_bn1.Backward(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], d[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], m.Params[o.p0+3672:o.p0+3744], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], m.Grads[o.p0+3672:o.p0+3744], m.Grads[o.p0+3744:o.p0+3816])
+	bneckD_bnact1_bn1.Backward(n, a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], d[(o.t0+583296)*mb:(o.t0+583296)*mb+n*56448], m.Params[o.p0+3672:o.p0+3744], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], m.Grads[o.p0+3672:o.p0+3744], m.Grads[o.p0+3744:o.p0+3816])
 	bneckD_dwconv1.BackwardFilter(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], m.Grads[o.p0+1872:o.p0+3672], nil, m.Scratch)
 	bneckD_dwconv1.BackwardData(n, d[(o.t0+526848)*mb:(o.t0+526848)*mb+n*56448], m.Params[o.p0+1872:o.p0+3672], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792])
-	bneckD_bnact1_bn1.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1728:o.p0+1800], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Grads[o.p0+1728:o.p0+1800], m.Grads[o.p0+1800:o.p0+1872])
-	bneckD_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*75264], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Grads[o.p0:o.p0+1728], nil, m.Scratch)
-	bneckD_conv1.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Params[o.p0:o.p0+1728], d[o.t0*mb:o.t0*mb+n*75264], m.Scratch)
+	bneckD_expand_bnact1_bn1.Backward(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], d[(o.t0+301056)*mb:(o.t0+301056)*mb+n*225792], m.Params[o.p0+1728:o.p0+1800], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Grads[o.p0+1728:o.p0+1800], m.Grads[o.p0+1800:o.p0+1872])
+	bneckD_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*75264], d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Grads[o.p0:o.p0+1728], nil, m.Scratch)
+	bneckD_expand_conv1.BackwardData(n, d[(o.t0+75264)*mb:(o.t0+75264)*mb+n*225792], m.Params[o.p0:o.p0+1728], d[o.t0*mb:o.t0*mb+n*75264], m.Scratch)
 }
 
 func bneckDRefold(m *rt.Memory, o *bneckDOffsets) {
@@ -727,21 +727,21 @@ func bneckDRefold(m *rt.Memory, o *bneckDOffsets) {
 
 func bneckDTensors(t []rt.TensorSpec, prefix string, o *bneckDOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{72, 24, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{72}, Off: o.p0 + 1728, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{72}, Off: o.p0 + 1800, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{72}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{72}, Off: o.b0 + 72, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{72, 24, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{72}, Off: o.p0 + 1728, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{72}, Off: o.p0 + 1800, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{72}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{72}, Off: o.b0 + 72, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{72, 1, 5, 5}, Off: o.p0 + 1872, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{72}, Off: o.p0 + 3672, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{72}, Off: o.p0 + 3744, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{72}, Off: o.b0 + 144, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{72}, Off: o.b0 + 216, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{24, 72, 1, 1}, Off: o.p0 + 3816, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{24}, Off: o.p0 + 5544, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{72, 24, 1, 1}, Off: o.p0 + 5568, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{72}, Off: o.p0 + 7296, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{40, 72, 1, 1}, Off: o.p0 + 7368, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{72}, Off: o.p0 + 3672, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{72}, Off: o.p0 + 3744, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{72}, Off: o.b0 + 144, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{72}, Off: o.b0 + 216, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{24, 72, 1, 1}, Off: o.p0 + 3816, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{24}, Off: o.p0 + 5544, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{72, 24, 1, 1}, Off: o.p0 + 5568, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{72}, Off: o.p0 + 7296, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{40, 72, 1, 1}, Off: o.p0 + 7368, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{40}, Off: o.p0 + 10248, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{40}, Off: o.p0 + 10288, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{40}, Off: o.b0 + 288, Buffer: true, Init: rt.InitZeros},
@@ -765,32 +765,32 @@ var (
 
 func bneckEForward(m *rt.Memory, n int, o *bneckEOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 28x28x40 -> 28x28x120
-	bneckE_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*31360], m.Params[o.p0:o.p0+4800], nil, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
-	bneckE_bnact1_bn1.ForwardTrain(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+4800:o.p0+4920], m.Params[o.p0+4920:o.p0+5040], m.Buffers[o.b0:o.b0+120], m.Buffers[o.b0+120:o.b0+240], m.Fixed[o.x0:o.x0+120], m.Fixed[o.x0+120:o.x0+240])
-	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 28x28x40 -> 28x28x120
+	bneckE_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*31360], m.Params[o.p0:o.p0+4800], nil, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
+	bneckE_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+4800:o.p0+4920], m.Params[o.p0+4920:o.p0+5040], m.Buffers[o.b0:o.b0+120], m.Buffers[o.b0+120:o.b0+240], m.Fixed[o.x0:o.x0+120], m.Fixed[o.x0+120:o.x0+240])
+	// expand_bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
 	rt.ReLUForward(a[(o.t0+125440)*mb : (o.t0+125440)*mb+n*94080])
 	// dwconv1: dwconv 5x5 s(s) p2 nobias (../networks/mobilenet_v3_large.cnn:18), 28x28x120 -> 28x28x120
 	bneckE_dwconv1.Forward(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+5040:o.p0+8040], nil, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
-	bneckE_bnact2_bn1.ForwardTrain(n, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], m.Params[o.p0+8040:o.p0+8160], m.Params[o.p0+8160:o.p0+8280], m.Buffers[o.b0+240:o.b0+360], m.Buffers[o.b0+360:o.b0+480], m.Fixed[o.x0+240:o.x0+360], m.Fixed[o.x0+360:o.x0+480])
-	// bnact2_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
+	bneckE_bnact1_bn1.ForwardTrain(n, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], m.Params[o.p0+8040:o.p0+8160], m.Params[o.p0+8160:o.p0+8280], m.Buffers[o.b0+240:o.b0+360], m.Buffers[o.b0+360:o.b0+480], m.Fixed[o.x0+240:o.x0+360], m.Fixed[o.x0+360:o.x0+480])
+	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
 	rt.ReLUForward(a[(o.t0+313600)*mb : (o.t0+313600)*mb+n*94080])
-	// gap1: gap (../networks/mobilenet_v3_large.cnn:20), 28x28x120 -> 1x1x120
-	bneckE_gap1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120])
-	// conv2: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x32
-	bneckE_conv2.Forward(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], m.Params[o.p0+8280:o.p0+12120], m.Params[o.p0+12120:o.p0+12152], a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Scratch)
-	// relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x32 -> 1x1x32
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x32 -> 1x1x120
-	bneckE_conv3.Forward(n, a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Params[o.p0+12152:o.p0+15992], m.Params[o.p0+15992:o.p0+16112], a[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x120
+	// se_gap1: gap (../networks/mobilenet_v3_large.cnn:20), 28x28x120 -> 1x1x120
+	bneckE_se_gap1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120])
+	// se_conv1: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x32
+	bneckE_se_conv1.Forward(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], m.Params[o.p0+8280:o.p0+12120], m.Params[o.p0+12120:o.p0+12152], a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Scratch)
+	// se_relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x32 -> 1x1x32
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x32 -> 1x1x120
+	bneckE_se_conv2.Forward(n, a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Params[o.p0+12152:o.p0+15992], m.Params[o.p0+15992:o.p0+16112], a[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x120
 	rt.HardsigmoidForward(a[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120])
-	// scale1: scale (../networks/mobilenet_v3_large.cnn:20), 28x28x120 + 1x1x120 -> 28x28x120
-	bneckE_scale1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080])
-	// conv4: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 28x28x120 -> 28x28x40
-	bneckE_conv4.Forward(n, a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], m.Params[o.p0+16112:o.p0+20912], nil, a[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Scratch)
+	// se_scale1: scale (../networks/mobilenet_v3_large.cnn:20), 28x28x120 + 1x1x120 -> 28x28x120
+	bneckE_se_scale1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 28x28x120 -> 28x28x40
+	bneckE_conv1.Forward(n, a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], m.Params[o.p0+16112:o.p0+20912], nil, a[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 28x28x40 -> 28x28x40
 	bneckE_bn1.ForwardTrain(n, a[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], a[(o.t0+533512)*mb:(o.t0+533512)*mb+n*31360], m.Params[o.p0+20912:o.p0+20952], m.Params[o.p0+20952:o.p0+20992], m.Buffers[o.b0+480:o.b0+520], m.Buffers[o.b0+520:o.b0+560], m.Fixed[o.x0+480:o.x0+520], m.Fixed[o.x0+520:o.x0+560])
 	// add1: residual (../networks/mobilenet_v3_large.cnn:16), 28x28x40 + 28x28x40 -> 28x28x40
@@ -799,19 +799,19 @@ func bneckEForward(m *rt.Memory, n int, o *bneckEOffsets) {
 
 func bneckEInfer(m *rt.Memory, n int, o *bneckEOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckE_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*31360], m.Fold[o.f0:o.f0+4800], m.Fold[o.f0+4800:o.f0+4920], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*94080], m.Scratch)
+	bneckE_expand_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*31360], m.Fold[o.f0:o.f0+4800], m.Fold[o.f0+4800:o.f0+4920], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*94080], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
+	// expand_bnact1_relu1: in the epilogue of the conv or fc before it
+	bneckE_dwconv1Infer.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*94080], m.Fold[o.f0+4920:o.f0+7920], m.Fold[o.f0+7920:o.f0+8040], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*94080], m.Scratch)
 	// bnact1_bn1: folded into the conv before it
 	// bnact1_relu1: in the epilogue of the conv or fc before it
-	bneckE_dwconv1Infer.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*94080], m.Fold[o.f0+4920:o.f0+7920], m.Fold[o.f0+7920:o.f0+8040], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*94080], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
-	// bnact2_relu1: in the epilogue of the conv or fc before it
-	bneckE_gap1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*94080], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*120])
-	bneckE_conv2.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*120], m.Params[o.p0+8280:o.p0+12120], m.Params[o.p0+12120:o.p0+12152], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*32], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckE_conv3.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*32], m.Params[o.p0+12152:o.p0+15992], m.Params[o.p0+15992:o.p0+16112], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*120], m.Scratch)
+	bneckE_se_gap1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*94080], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*120])
+	bneckE_se_conv1.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*120], m.Params[o.p0+8280:o.p0+12120], m.Params[o.p0+12120:o.p0+12152], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*32], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckE_se_conv2.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*32], m.Params[o.p0+12152:o.p0+15992], m.Params[o.p0+15992:o.p0+16112], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*120], m.Scratch)
 	rt.HardsigmoidForward(a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*120], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*120])
-	bneckE_scale1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*94080], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*120], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*94080])
-	bneckE_conv4.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*94080], m.Fold[o.f0+8040:o.f0+12840], m.Fold[o.f0+12840:o.f0+12880], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*31360], m.Scratch)
+	bneckE_se_scale1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*94080], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*120], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*94080])
+	bneckE_conv1.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*94080], m.Fold[o.f0+8040:o.f0+12840], m.Fold[o.f0+12840:o.f0+12880], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*31360], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*31360], a[o.i0*mb:o.i0*mb+n*31360], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*31360])
 }
@@ -820,24 +820,24 @@ func bneckEBackward(m *rt.Memory, n int, o *bneckEOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+564872)*mb:(o.t0+564872)*mb+n*31360], d[(o.t0+533512)*mb:(o.t0+533512)*mb+n*31360], d[o.t0*mb:o.t0*mb+n*31360])
 	bneckE_bn1.Backward(n, a[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], d[(o.t0+533512)*mb:(o.t0+533512)*mb+n*31360], m.Params[o.p0+20912:o.p0+20952], m.Fixed[o.x0+480:o.x0+520], m.Fixed[o.x0+520:o.x0+560], d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Grads[o.p0+20912:o.p0+20952], m.Grads[o.p0+20952:o.p0+20992])
-	bneckE_conv4.BackwardFilter(n, a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Grads[o.p0+16112:o.p0+20912], nil, m.Scratch)
-	bneckE_conv4.BackwardData(n, d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Params[o.p0+16112:o.p0+20912], d[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], m.Scratch)
-	bneckE_scale1.Backward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], d[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], d[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120])
+	bneckE_conv1.BackwardFilter(n, a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Grads[o.p0+16112:o.p0+20912], nil, m.Scratch)
+	bneckE_conv1.BackwardData(n, d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Params[o.p0+16112:o.p0+20912], d[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], m.Scratch)
+	bneckE_se_scale1.Backward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], d[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], d[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120])
 	rt.HardsigmoidBackward(a[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], d[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120])
-	bneckE_conv3.BackwardFilter(n, a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Grads[o.p0+12152:o.p0+15992], m.Grads[o.p0+15992:o.p0+16112], m.Scratch)
-	bneckE_conv3.BackwardData(n, d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Params[o.p0+12152:o.p0+15992], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Scratch)
+	bneckE_se_conv2.BackwardFilter(n, a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Grads[o.p0+12152:o.p0+15992], m.Grads[o.p0+15992:o.p0+16112], m.Scratch)
+	bneckE_se_conv2.BackwardData(n, d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Params[o.p0+12152:o.p0+15992], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32])
-	bneckE_conv2.BackwardFilter(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Grads[o.p0+8280:o.p0+12120], m.Grads[o.p0+12120:o.p0+12152], m.Scratch)
-	bneckE_conv2.BackwardData(n, d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Params[o.p0+8280:o.p0+12120], d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], m.Scratch)
-	bneckE_gap1.Backward(n, d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080])
+	bneckE_se_conv1.BackwardFilter(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Grads[o.p0+8280:o.p0+12120], m.Grads[o.p0+12120:o.p0+12152], m.Scratch)
+	bneckE_se_conv1.BackwardData(n, d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Params[o.p0+8280:o.p0+12120], d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], m.Scratch)
+	bneckE_se_gap1.Backward(n, d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080])
 	rt.ReLUBackward(a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080])
-	bneckE_bnact2_bn1.Backward(n, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], m.Params[o.p0+8040:o.p0+8160], m.Fixed[o.x0+240:o.x0+360], m.Fixed[o.x0+360:o.x0+480], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Grads[o.p0+8040:o.p0+8160], m.Grads[o.p0+8160:o.p0+8280])
+	bneckE_bnact1_bn1.Backward(n, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], m.Params[o.p0+8040:o.p0+8160], m.Fixed[o.x0+240:o.x0+360], m.Fixed[o.x0+360:o.x0+480], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Grads[o.p0+8040:o.p0+8160], m.Grads[o.p0+8160:o.p0+8280])
 	bneckE_dwconv1.BackwardFilter(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Grads[o.p0+5040:o.p0+8040], nil, m.Scratch)
 	bneckE_dwconv1.BackwardData(n, d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Params[o.p0+5040:o.p0+8040], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080])
-	bneckE_bnact1_bn1.Backward(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+4800:o.p0+4920], m.Fixed[o.x0:o.x0+120], m.Fixed[o.x0+120:o.x0+240], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Grads[o.p0+4800:o.p0+4920], m.Grads[o.p0+4920:o.p0+5040])
-	bneckE_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*31360], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Grads[o.p0:o.p0+4800], nil, m.Scratch)
-	bneckE_conv1.BackwardData(n, d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Params[o.p0:o.p0+4800], d[o.t0*mb:o.t0*mb+n*31360], m.Scratch)
+	bneckE_expand_bnact1_bn1.Backward(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+4800:o.p0+4920], m.Fixed[o.x0:o.x0+120], m.Fixed[o.x0+120:o.x0+240], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Grads[o.p0+4800:o.p0+4920], m.Grads[o.p0+4920:o.p0+5040])
+	bneckE_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*31360], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Grads[o.p0:o.p0+4800], nil, m.Scratch)
+	bneckE_expand_conv1.BackwardData(n, d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Params[o.p0:o.p0+4800], d[o.t0*mb:o.t0*mb+n*31360], m.Scratch)
 }
 
 func bneckERefold(m *rt.Memory, o *bneckEOffsets) {
@@ -854,21 +854,21 @@ func bneckERefold(m *rt.Memory, o *bneckEOffsets) {
 
 func bneckETensors(t []rt.TensorSpec, prefix string, o *bneckEOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{120, 40, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{120}, Off: o.p0 + 4800, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{120}, Off: o.p0 + 4920, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{120}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{120}, Off: o.b0 + 120, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{120, 40, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{120}, Off: o.p0 + 4800, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{120}, Off: o.p0 + 4920, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{120}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{120}, Off: o.b0 + 120, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{120, 1, 5, 5}, Off: o.p0 + 5040, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{120}, Off: o.p0 + 8040, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{120}, Off: o.p0 + 8160, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{120}, Off: o.b0 + 240, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{120}, Off: o.b0 + 360, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{32, 120, 1, 1}, Off: o.p0 + 8280, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{32}, Off: o.p0 + 12120, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{120, 32, 1, 1}, Off: o.p0 + 12152, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{120}, Off: o.p0 + 15992, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{40, 120, 1, 1}, Off: o.p0 + 16112, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{120}, Off: o.p0 + 8040, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{120}, Off: o.p0 + 8160, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{120}, Off: o.b0 + 240, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{120}, Off: o.b0 + 360, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{32, 120, 1, 1}, Off: o.p0 + 8280, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{32}, Off: o.p0 + 12120, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{120, 32, 1, 1}, Off: o.p0 + 12152, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{120}, Off: o.p0 + 15992, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{40, 120, 1, 1}, Off: o.p0 + 16112, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{40}, Off: o.p0 + 20912, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{40}, Off: o.p0 + 20952, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{40}, Off: o.b0 + 480, Buffer: true, Init: rt.InitZeros},
@@ -892,32 +892,32 @@ var (
 
 func bneckFForward(m *rt.Memory, n int, o *bneckFOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 28x28x40 -> 28x28x120
-	bneckF_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*31360], m.Params[o.p0:o.p0+4800], nil, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
-	bneckF_bnact1_bn1.ForwardTrain(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+4800:o.p0+4920], m.Params[o.p0+4920:o.p0+5040], m.Buffers[o.b0:o.b0+120], m.Buffers[o.b0+120:o.b0+240], m.Fixed[o.x0:o.x0+120], m.Fixed[o.x0+120:o.x0+240])
-	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 28x28x40 -> 28x28x120
+	bneckF_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*31360], m.Params[o.p0:o.p0+4800], nil, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
+	bneckF_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+4800:o.p0+4920], m.Params[o.p0+4920:o.p0+5040], m.Buffers[o.b0:o.b0+120], m.Buffers[o.b0+120:o.b0+240], m.Fixed[o.x0:o.x0+120], m.Fixed[o.x0+120:o.x0+240])
+	// expand_bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
 	rt.ReLUForward(a[(o.t0+125440)*mb : (o.t0+125440)*mb+n*94080])
 	// dwconv1: dwconv 5x5 s(s) p2 nobias (../networks/mobilenet_v3_large.cnn:18), 28x28x120 -> 28x28x120
 	bneckF_dwconv1.Forward(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+5040:o.p0+8040], nil, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
-	bneckF_bnact2_bn1.ForwardTrain(n, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], m.Params[o.p0+8040:o.p0+8160], m.Params[o.p0+8160:o.p0+8280], m.Buffers[o.b0+240:o.b0+360], m.Buffers[o.b0+360:o.b0+480], m.Fixed[o.x0+240:o.x0+360], m.Fixed[o.x0+360:o.x0+480])
-	// bnact2_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
+	bneckF_bnact1_bn1.ForwardTrain(n, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], m.Params[o.p0+8040:o.p0+8160], m.Params[o.p0+8160:o.p0+8280], m.Buffers[o.b0+240:o.b0+360], m.Buffers[o.b0+360:o.b0+480], m.Fixed[o.x0+240:o.x0+360], m.Fixed[o.x0+360:o.x0+480])
+	// bnact1_relu1: relu (../networks/mobilenet_v3_large.cnn:12), 28x28x120 -> 28x28x120
 	rt.ReLUForward(a[(o.t0+313600)*mb : (o.t0+313600)*mb+n*94080])
-	// gap1: gap (../networks/mobilenet_v3_large.cnn:20), 28x28x120 -> 1x1x120
-	bneckF_gap1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120])
-	// conv2: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x32
-	bneckF_conv2.Forward(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], m.Params[o.p0+8280:o.p0+12120], m.Params[o.p0+12120:o.p0+12152], a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Scratch)
-	// relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x32 -> 1x1x32
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x32 -> 1x1x120
-	bneckF_conv3.Forward(n, a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Params[o.p0+12152:o.p0+15992], m.Params[o.p0+15992:o.p0+16112], a[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x120
+	// se_gap1: gap (../networks/mobilenet_v3_large.cnn:20), 28x28x120 -> 1x1x120
+	bneckF_se_gap1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120])
+	// se_conv1: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x32
+	bneckF_se_conv1.Forward(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], m.Params[o.p0+8280:o.p0+12120], m.Params[o.p0+12120:o.p0+12152], a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Scratch)
+	// se_relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x32 -> 1x1x32
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x32 -> 1x1x120
+	bneckF_se_conv2.Forward(n, a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Params[o.p0+12152:o.p0+15992], m.Params[o.p0+15992:o.p0+16112], a[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x120
 	rt.HardsigmoidForward(a[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120])
-	// scale1: scale (../networks/mobilenet_v3_large.cnn:20), 28x28x120 + 1x1x120 -> 28x28x120
-	bneckF_scale1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080])
-	// conv4: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 28x28x120 -> 28x28x40
-	bneckF_conv4.Forward(n, a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], m.Params[o.p0+16112:o.p0+20912], nil, a[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Scratch)
+	// se_scale1: scale (../networks/mobilenet_v3_large.cnn:20), 28x28x120 + 1x1x120 -> 28x28x120
+	bneckF_se_scale1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 28x28x120 -> 28x28x40
+	bneckF_conv1.Forward(n, a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], m.Params[o.p0+16112:o.p0+20912], nil, a[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 28x28x40 -> 28x28x40
 	bneckF_bn1.ForwardTrain(n, a[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], a[(o.t0+533512)*mb:(o.t0+533512)*mb+n*31360], m.Params[o.p0+20912:o.p0+20952], m.Params[o.p0+20952:o.p0+20992], m.Buffers[o.b0+480:o.b0+520], m.Buffers[o.b0+520:o.b0+560], m.Fixed[o.x0+480:o.x0+520], m.Fixed[o.x0+520:o.x0+560])
 	// add1: residual (../networks/mobilenet_v3_large.cnn:16), 28x28x40 + 28x28x40 -> 28x28x40
@@ -926,19 +926,19 @@ func bneckFForward(m *rt.Memory, n int, o *bneckFOffsets) {
 
 func bneckFInfer(m *rt.Memory, n int, o *bneckFOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckF_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*31360], m.Fold[o.f0:o.f0+4800], m.Fold[o.f0+4800:o.f0+4920], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], m.Scratch)
+	bneckF_expand_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*31360], m.Fold[o.f0:o.f0+4800], m.Fold[o.f0+4800:o.f0+4920], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
+	// expand_bnact1_relu1: in the epilogue of the conv or fc before it
+	bneckF_dwconv1Infer.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], m.Fold[o.f0+4920:o.f0+7920], m.Fold[o.f0+7920:o.f0+8040], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*94080], m.Scratch)
 	// bnact1_bn1: folded into the conv before it
 	// bnact1_relu1: in the epilogue of the conv or fc before it
-	bneckF_dwconv1Infer.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], m.Fold[o.f0+4920:o.f0+7920], m.Fold[o.f0+7920:o.f0+8040], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*94080], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
-	// bnact2_relu1: in the epilogue of the conv or fc before it
-	bneckF_gap1.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*94080], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*120])
-	bneckF_conv2.Forward(n, a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*120], m.Params[o.p0+8280:o.p0+12120], m.Params[o.p0+12120:o.p0+12152], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*32], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckF_conv3.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*32], m.Params[o.p0+12152:o.p0+15992], m.Params[o.p0+15992:o.p0+16112], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*120], m.Scratch)
+	bneckF_se_gap1.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*94080], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*120])
+	bneckF_se_conv1.Forward(n, a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*120], m.Params[o.p0+8280:o.p0+12120], m.Params[o.p0+12120:o.p0+12152], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*32], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckF_se_conv2.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*32], m.Params[o.p0+12152:o.p0+15992], m.Params[o.p0+15992:o.p0+16112], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*120], m.Scratch)
 	rt.HardsigmoidForward(a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*120], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*120])
-	bneckF_scale1.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*94080], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*120], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080])
-	bneckF_conv4.Forward(n, a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], m.Fold[o.f0+8040:o.f0+12840], m.Fold[o.f0+12840:o.f0+12880], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*31360], m.Scratch)
+	bneckF_se_scale1.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*94080], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*120], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080])
+	bneckF_conv1.Forward(n, a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], m.Fold[o.f0+8040:o.f0+12840], m.Fold[o.f0+12840:o.f0+12880], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*31360], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*31360], a[o.i0*mb:o.i0*mb+n*31360], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*31360])
 }
@@ -947,24 +947,24 @@ func bneckFBackward(m *rt.Memory, n int, o *bneckFOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+564872)*mb:(o.t0+564872)*mb+n*31360], d[(o.t0+533512)*mb:(o.t0+533512)*mb+n*31360], d[o.t0*mb:o.t0*mb+n*31360])
 	bneckF_bn1.Backward(n, a[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], d[(o.t0+533512)*mb:(o.t0+533512)*mb+n*31360], m.Params[o.p0+20912:o.p0+20952], m.Fixed[o.x0+480:o.x0+520], m.Fixed[o.x0+520:o.x0+560], d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Grads[o.p0+20912:o.p0+20952], m.Grads[o.p0+20952:o.p0+20992])
-	bneckF_conv4.BackwardFilter(n, a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Grads[o.p0+16112:o.p0+20912], nil, m.Scratch)
-	bneckF_conv4.BackwardData(n, d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Params[o.p0+16112:o.p0+20912], d[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], m.Scratch)
-	bneckF_scale1.Backward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], d[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], d[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120])
+	bneckF_conv1.BackwardFilter(n, a[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Grads[o.p0+16112:o.p0+20912], nil, m.Scratch)
+	bneckF_conv1.BackwardData(n, d[(o.t0+502152)*mb:(o.t0+502152)*mb+n*31360], m.Params[o.p0+16112:o.p0+20912], d[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], m.Scratch)
+	bneckF_se_scale1.Backward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], a[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], d[(o.t0+408072)*mb:(o.t0+408072)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], d[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120])
 	rt.HardsigmoidBackward(a[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], d[(o.t0+407952)*mb:(o.t0+407952)*mb+n*120], d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120])
-	bneckF_conv3.BackwardFilter(n, a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Grads[o.p0+12152:o.p0+15992], m.Grads[o.p0+15992:o.p0+16112], m.Scratch)
-	bneckF_conv3.BackwardData(n, d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Params[o.p0+12152:o.p0+15992], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Scratch)
+	bneckF_se_conv2.BackwardFilter(n, a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Grads[o.p0+12152:o.p0+15992], m.Grads[o.p0+15992:o.p0+16112], m.Scratch)
+	bneckF_se_conv2.BackwardData(n, d[(o.t0+407832)*mb:(o.t0+407832)*mb+n*120], m.Params[o.p0+12152:o.p0+15992], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32])
-	bneckF_conv2.BackwardFilter(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Grads[o.p0+8280:o.p0+12120], m.Grads[o.p0+12120:o.p0+12152], m.Scratch)
-	bneckF_conv2.BackwardData(n, d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Params[o.p0+8280:o.p0+12120], d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], m.Scratch)
-	bneckF_gap1.Backward(n, d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080])
+	bneckF_se_conv1.BackwardFilter(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Grads[o.p0+8280:o.p0+12120], m.Grads[o.p0+12120:o.p0+12152], m.Scratch)
+	bneckF_se_conv1.BackwardData(n, d[(o.t0+407800)*mb:(o.t0+407800)*mb+n*32], m.Params[o.p0+8280:o.p0+12120], d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], m.Scratch)
+	bneckF_se_gap1.Backward(n, d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*120], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080])
 	rt.ReLUBackward(a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080])
-	bneckF_bnact2_bn1.Backward(n, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], m.Params[o.p0+8040:o.p0+8160], m.Fixed[o.x0+240:o.x0+360], m.Fixed[o.x0+360:o.x0+480], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Grads[o.p0+8040:o.p0+8160], m.Grads[o.p0+8160:o.p0+8280])
+	bneckF_bnact1_bn1.Backward(n, a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], d[(o.t0+313600)*mb:(o.t0+313600)*mb+n*94080], m.Params[o.p0+8040:o.p0+8160], m.Fixed[o.x0+240:o.x0+360], m.Fixed[o.x0+360:o.x0+480], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Grads[o.p0+8040:o.p0+8160], m.Grads[o.p0+8160:o.p0+8280])
 	bneckF_dwconv1.BackwardFilter(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Grads[o.p0+5040:o.p0+8040], nil, m.Scratch)
 	bneckF_dwconv1.BackwardData(n, d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*94080], m.Params[o.p0+5040:o.p0+8040], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080])
-	bneckF_bnact1_bn1.Backward(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+4800:o.p0+4920], m.Fixed[o.x0:o.x0+120], m.Fixed[o.x0+120:o.x0+240], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Grads[o.p0+4800:o.p0+4920], m.Grads[o.p0+4920:o.p0+5040])
-	bneckF_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*31360], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Grads[o.p0:o.p0+4800], nil, m.Scratch)
-	bneckF_conv1.BackwardData(n, d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Params[o.p0:o.p0+4800], d[o.t0*mb:o.t0*mb+n*31360], m.Scratch)
+	bneckF_expand_bnact1_bn1.Backward(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], d[(o.t0+125440)*mb:(o.t0+125440)*mb+n*94080], m.Params[o.p0+4800:o.p0+4920], m.Fixed[o.x0:o.x0+120], m.Fixed[o.x0+120:o.x0+240], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Grads[o.p0+4800:o.p0+4920], m.Grads[o.p0+4920:o.p0+5040])
+	bneckF_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*31360], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Grads[o.p0:o.p0+4800], nil, m.Scratch)
+	bneckF_expand_conv1.BackwardData(n, d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*94080], m.Params[o.p0:o.p0+4800], d[o.t0*mb:o.t0*mb+n*31360], m.Scratch)
 }
 
 func bneckFRefold(m *rt.Memory, o *bneckFOffsets) {
@@ -981,21 +981,21 @@ func bneckFRefold(m *rt.Memory, o *bneckFOffsets) {
 
 func bneckFTensors(t []rt.TensorSpec, prefix string, o *bneckFOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{120, 40, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{120}, Off: o.p0 + 4800, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{120}, Off: o.p0 + 4920, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{120}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{120}, Off: o.b0 + 120, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{120, 40, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{120}, Off: o.p0 + 4800, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{120}, Off: o.p0 + 4920, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{120}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{120}, Off: o.b0 + 120, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{120, 1, 5, 5}, Off: o.p0 + 5040, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{120}, Off: o.p0 + 8040, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{120}, Off: o.p0 + 8160, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{120}, Off: o.b0 + 240, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{120}, Off: o.b0 + 360, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{32, 120, 1, 1}, Off: o.p0 + 8280, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{32}, Off: o.p0 + 12120, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{120, 32, 1, 1}, Off: o.p0 + 12152, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{120}, Off: o.p0 + 15992, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{40, 120, 1, 1}, Off: o.p0 + 16112, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{120}, Off: o.p0 + 8040, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{120}, Off: o.p0 + 8160, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{120}, Off: o.b0 + 240, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{120}, Off: o.b0 + 360, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{32, 120, 1, 1}, Off: o.p0 + 8280, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{32}, Off: o.p0 + 12120, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{120, 32, 1, 1}, Off: o.p0 + 12152, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{120}, Off: o.p0 + 15992, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{40, 120, 1, 1}, Off: o.p0 + 16112, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{40}, Off: o.p0 + 20912, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{40}, Off: o.p0 + 20952, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{40}, Off: o.b0 + 480, Buffer: true, Init: rt.InitZeros},
@@ -1019,49 +1019,49 @@ var (
 
 func bneckGForward(m *rt.Memory, n int, o *bneckGOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 28x28x40 -> 28x28x240
-	bneckG_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*31360], m.Params[o.p0:o.p0+9600], nil, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x240 -> 28x28x240
-	bneckG_bnact1_bn1.ForwardTrain(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*188160], m.Params[o.p0+9600:o.p0+9840], m.Params[o.p0+9840:o.p0+10080], m.Buffers[o.b0:o.b0+240], m.Buffers[o.b0+240:o.b0+480], m.Fixed[o.x0:o.x0+240], m.Fixed[o.x0+240:o.x0+480])
-	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 28x28x240 -> 28x28x240
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 28x28x40 -> 28x28x240
+	bneckG_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*31360], m.Params[o.p0:o.p0+9600], nil, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 28x28x240 -> 28x28x240
+	bneckG_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*188160], m.Params[o.p0+9600:o.p0+9840], m.Params[o.p0+9840:o.p0+10080], m.Buffers[o.b0:o.b0+240], m.Buffers[o.b0+240:o.b0+480], m.Fixed[o.x0:o.x0+240], m.Fixed[o.x0+240:o.x0+480])
+	// expand_bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 28x28x240 -> 28x28x240
 	rt.HardswishForward(a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*188160], a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*188160])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v3_large.cnn:18), 28x28x240 -> 14x14x240
 	bneckG_dwconv1.Forward(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*188160], m.Params[o.p0+10080:o.p0+12240], nil, a[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x240 -> 14x14x240
-	bneckG_bnact2_bn1.ForwardTrain(n, a[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], a[(o.t0+642880)*mb:(o.t0+642880)*mb+n*47040], m.Params[o.p0+12240:o.p0+12480], m.Params[o.p0+12480:o.p0+12720], m.Buffers[o.b0+480:o.b0+720], m.Buffers[o.b0+720:o.b0+960], m.Fixed[o.x0+480:o.x0+720], m.Fixed[o.x0+720:o.x0+960])
-	// bnact2_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x240 -> 14x14x240
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x240 -> 14x14x240
+	bneckG_bnact1_bn1.ForwardTrain(n, a[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], a[(o.t0+642880)*mb:(o.t0+642880)*mb+n*47040], m.Params[o.p0+12240:o.p0+12480], m.Params[o.p0+12480:o.p0+12720], m.Buffers[o.b0+480:o.b0+720], m.Buffers[o.b0+720:o.b0+960], m.Fixed[o.x0+480:o.x0+720], m.Fixed[o.x0+720:o.x0+960])
+	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x240 -> 14x14x240
 	rt.HardswishForward(a[(o.t0+642880)*mb:(o.t0+642880)*mb+n*47040], a[(o.t0+689920)*mb:(o.t0+689920)*mb+n*47040])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x240 -> 14x14x80
-	bneckG_conv2.Forward(n, a[(o.t0+689920)*mb:(o.t0+689920)*mb+n*47040], m.Params[o.p0+12720:o.p0+31920], nil, a[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], m.Scratch)
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x240 -> 14x14x80
+	bneckG_conv1.Forward(n, a[(o.t0+689920)*mb:(o.t0+689920)*mb+n*47040], m.Params[o.p0+12720:o.p0+31920], nil, a[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 14x14x80 -> 14x14x80
 	bneckG_bn1.ForwardTrain(n, a[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*15680], m.Params[o.p0+31920:o.p0+32000], m.Params[o.p0+32000:o.p0+32080], m.Buffers[o.b0+960:o.b0+1040], m.Buffers[o.b0+1040:o.b0+1120], m.Fixed[o.x0+960:o.x0+1040], m.Fixed[o.x0+1040:o.x0+1120])
 }
 
 func bneckGInfer(m *rt.Memory, n int, o *bneckGOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckG_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*31360], m.Fold[o.f0:o.f0+9600], m.Fold[o.f0+9600:o.f0+9840], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*188160], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckG_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*31360], m.Fold[o.f0:o.f0+9600], m.Fold[o.f0+9600:o.f0+9840], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*188160], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*188160], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*188160])
 	bneckG_dwconv1.Forward(n, a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*188160], m.Fold[o.f0+9840:o.f0+12000], m.Fold[o.f0+12000:o.f0+12240], a[o.i0*mb:o.i0*mb+n*47040], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[o.i0*mb:o.i0*mb+n*47040], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*47040])
-	bneckG_conv2.Forward(n, a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*47040], m.Fold[o.f0+12240:o.f0+31440], m.Fold[o.f0+31440:o.f0+31520], a[o.i0*mb:o.i0*mb+n*15680], m.Scratch)
+	bneckG_conv1.Forward(n, a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*47040], m.Fold[o.f0+12240:o.f0+31440], m.Fold[o.f0+31440:o.f0+31520], a[o.i0*mb:o.i0*mb+n*15680], m.Scratch)
 	// bn1: folded into the conv before it
 }
 
 func bneckGBackward(m *rt.Memory, n int, o *bneckGOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	bneckG_bn1.Backward(n, a[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], d[(o.t0+752640)*mb:(o.t0+752640)*mb+n*15680], m.Params[o.p0+31920:o.p0+32000], m.Fixed[o.x0+960:o.x0+1040], m.Fixed[o.x0+1040:o.x0+1120], d[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], m.Grads[o.p0+31920:o.p0+32000], m.Grads[o.p0+32000:o.p0+32080])
-	bneckG_conv2.BackwardFilter(n, a[(o.t0+689920)*mb:(o.t0+689920)*mb+n*47040], d[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], m.Grads[o.p0+12720:o.p0+31920], nil, m.Scratch)
-	bneckG_conv2.BackwardData(n, d[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], m.Params[o.p0+12720:o.p0+31920], d[(o.t0+689920)*mb:(o.t0+689920)*mb+n*47040], m.Scratch)
+	bneckG_conv1.BackwardFilter(n, a[(o.t0+689920)*mb:(o.t0+689920)*mb+n*47040], d[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], m.Grads[o.p0+12720:o.p0+31920], nil, m.Scratch)
+	bneckG_conv1.BackwardData(n, d[(o.t0+736960)*mb:(o.t0+736960)*mb+n*15680], m.Params[o.p0+12720:o.p0+31920], d[(o.t0+689920)*mb:(o.t0+689920)*mb+n*47040], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+642880)*mb:(o.t0+642880)*mb+n*47040], d[(o.t0+689920)*mb:(o.t0+689920)*mb+n*47040], d[(o.t0+642880)*mb:(o.t0+642880)*mb+n*47040])
-	bneckG_bnact2_bn1.Backward(n, a[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], d[(o.t0+642880)*mb:(o.t0+642880)*mb+n*47040], m.Params[o.p0+12240:o.p0+12480], m.Fixed[o.x0+480:o.x0+720], m.Fixed[o.x0+720:o.x0+960], d[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], m.Grads[o.p0+12240:o.p0+12480], m.Grads[o.p0+12480:o.p0+12720])
+	bneckG_bnact1_bn1.Backward(n, a[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], d[(o.t0+642880)*mb:(o.t0+642880)*mb+n*47040], m.Params[o.p0+12240:o.p0+12480], m.Fixed[o.x0+480:o.x0+720], m.Fixed[o.x0+720:o.x0+960], d[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], m.Grads[o.p0+12240:o.p0+12480], m.Grads[o.p0+12480:o.p0+12720])
 	bneckG_dwconv1.BackwardFilter(n, a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*188160], d[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], m.Grads[o.p0+10080:o.p0+12240], nil, m.Scratch)
 	bneckG_dwconv1.BackwardData(n, d[(o.t0+595840)*mb:(o.t0+595840)*mb+n*47040], m.Params[o.p0+10080:o.p0+12240], d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*188160], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*188160], d[(o.t0+407680)*mb:(o.t0+407680)*mb+n*188160], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*188160])
-	bneckG_bnact1_bn1.Backward(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*188160], m.Params[o.p0+9600:o.p0+9840], m.Fixed[o.x0:o.x0+240], m.Fixed[o.x0+240:o.x0+480], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], m.Grads[o.p0+9600:o.p0+9840], m.Grads[o.p0+9840:o.p0+10080])
-	bneckG_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*31360], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], m.Grads[o.p0:o.p0+9600], nil, m.Scratch)
-	bneckG_conv1.BackwardData(n, d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], m.Params[o.p0:o.p0+9600], d[o.t0*mb:o.t0*mb+n*31360], m.Scratch)
+	bneckG_expand_bnact1_bn1.Backward(n, a[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], d[(o.t0+219520)*mb:(o.t0+219520)*mb+n*188160], m.Params[o.p0+9600:o.p0+9840], m.Fixed[o.x0:o.x0+240], m.Fixed[o.x0+240:o.x0+480], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], m.Grads[o.p0+9600:o.p0+9840], m.Grads[o.p0+9840:o.p0+10080])
+	bneckG_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*31360], d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], m.Grads[o.p0:o.p0+9600], nil, m.Scratch)
+	bneckG_expand_conv1.BackwardData(n, d[(o.t0+31360)*mb:(o.t0+31360)*mb+n*188160], m.Params[o.p0:o.p0+9600], d[o.t0*mb:o.t0*mb+n*31360], m.Scratch)
 }
 
 func bneckGRefold(m *rt.Memory, o *bneckGOffsets) {
@@ -1078,17 +1078,17 @@ func bneckGRefold(m *rt.Memory, o *bneckGOffsets) {
 
 func bneckGTensors(t []rt.TensorSpec, prefix string, o *bneckGOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{240, 40, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{240}, Off: o.p0 + 9600, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{240}, Off: o.p0 + 9840, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{240}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{240}, Off: o.b0 + 240, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{240, 40, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{240}, Off: o.p0 + 9600, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{240}, Off: o.p0 + 9840, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{240}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{240}, Off: o.b0 + 240, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{240, 1, 3, 3}, Off: o.p0 + 10080, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{240}, Off: o.p0 + 12240, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{240}, Off: o.p0 + 12480, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{240}, Off: o.b0 + 480, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{240}, Off: o.b0 + 720, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{80, 240, 1, 1}, Off: o.p0 + 12720, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{240}, Off: o.p0 + 12240, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{240}, Off: o.p0 + 12480, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{240}, Off: o.b0 + 480, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{240}, Off: o.b0 + 720, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{80, 240, 1, 1}, Off: o.p0 + 12720, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{80}, Off: o.p0 + 31920, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{80}, Off: o.p0 + 32000, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{80}, Off: o.b0 + 960, Buffer: true, Init: rt.InitZeros},
@@ -1112,20 +1112,20 @@ var (
 
 func bneckHForward(m *rt.Memory, n int, o *bneckHOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x80 -> 14x14x200
-	bneckH_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*15680], m.Params[o.p0:o.p0+16000], nil, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x200 -> 14x14x200
-	bneckH_bnact1_bn1.ForwardTrain(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*39200], m.Params[o.p0+16000:o.p0+16200], m.Params[o.p0+16200:o.p0+16400], m.Buffers[o.b0:o.b0+200], m.Buffers[o.b0+200:o.b0+400], m.Fixed[o.x0:o.x0+200], m.Fixed[o.x0+200:o.x0+400])
-	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x200 -> 14x14x200
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x80 -> 14x14x200
+	bneckH_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*15680], m.Params[o.p0:o.p0+16000], nil, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x200 -> 14x14x200
+	bneckH_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*39200], m.Params[o.p0+16000:o.p0+16200], m.Params[o.p0+16200:o.p0+16400], m.Buffers[o.b0:o.b0+200], m.Buffers[o.b0+200:o.b0+400], m.Fixed[o.x0:o.x0+200], m.Fixed[o.x0+200:o.x0+400])
+	// expand_bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x200 -> 14x14x200
 	rt.HardswishForward(a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*39200], a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*39200])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v3_large.cnn:18), 14x14x200 -> 14x14x200
 	bneckH_dwconv1.Forward(n, a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*39200], m.Params[o.p0+16400:o.p0+18200], nil, a[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x200 -> 14x14x200
-	bneckH_bnact2_bn1.ForwardTrain(n, a[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], a[(o.t0+172480)*mb:(o.t0+172480)*mb+n*39200], m.Params[o.p0+18200:o.p0+18400], m.Params[o.p0+18400:o.p0+18600], m.Buffers[o.b0+400:o.b0+600], m.Buffers[o.b0+600:o.b0+800], m.Fixed[o.x0+400:o.x0+600], m.Fixed[o.x0+600:o.x0+800])
-	// bnact2_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x200 -> 14x14x200
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x200 -> 14x14x200
+	bneckH_bnact1_bn1.ForwardTrain(n, a[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], a[(o.t0+172480)*mb:(o.t0+172480)*mb+n*39200], m.Params[o.p0+18200:o.p0+18400], m.Params[o.p0+18400:o.p0+18600], m.Buffers[o.b0+400:o.b0+600], m.Buffers[o.b0+600:o.b0+800], m.Fixed[o.x0+400:o.x0+600], m.Fixed[o.x0+600:o.x0+800])
+	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x200 -> 14x14x200
 	rt.HardswishForward(a[(o.t0+172480)*mb:(o.t0+172480)*mb+n*39200], a[(o.t0+211680)*mb:(o.t0+211680)*mb+n*39200])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x200 -> 14x14x80
-	bneckH_conv2.Forward(n, a[(o.t0+211680)*mb:(o.t0+211680)*mb+n*39200], m.Params[o.p0+18600:o.p0+34600], nil, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], m.Scratch)
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x200 -> 14x14x80
+	bneckH_conv1.Forward(n, a[(o.t0+211680)*mb:(o.t0+211680)*mb+n*39200], m.Params[o.p0+18600:o.p0+34600], nil, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 14x14x80 -> 14x14x80
 	bneckH_bn1.ForwardTrain(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], a[(o.t0+266560)*mb:(o.t0+266560)*mb+n*15680], m.Params[o.p0+34600:o.p0+34680], m.Params[o.p0+34680:o.p0+34760], m.Buffers[o.b0+800:o.b0+880], m.Buffers[o.b0+880:o.b0+960], m.Fixed[o.x0+800:o.x0+880], m.Fixed[o.x0+880:o.x0+960])
 	// add1: residual (../networks/mobilenet_v3_large.cnn:16), 14x14x80 + 14x14x80 -> 14x14x80
@@ -1134,13 +1134,13 @@ func bneckHForward(m *rt.Memory, n int, o *bneckHOffsets) {
 
 func bneckHInfer(m *rt.Memory, n int, o *bneckHOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckH_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*15680], m.Fold[o.f0:o.f0+16000], m.Fold[o.f0+16000:o.f0+16200], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*39200], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckH_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*15680], m.Fold[o.f0:o.f0+16000], m.Fold[o.f0+16000:o.f0+16200], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*39200], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*39200], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*39200])
 	bneckH_dwconv1.Forward(n, a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*39200], m.Fold[o.f0+16200:o.f0+18000], m.Fold[o.f0+18000:o.f0+18200], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*39200], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*39200], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*39200])
-	bneckH_conv2.Forward(n, a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*39200], m.Fold[o.f0+18200:o.f0+34200], m.Fold[o.f0+34200:o.f0+34280], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*15680], m.Scratch)
+	bneckH_conv1.Forward(n, a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*39200], m.Fold[o.f0+18200:o.f0+34200], m.Fold[o.f0+34200:o.f0+34280], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*15680], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*15680], a[o.i0*mb:o.i0*mb+n*15680], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*15680])
 }
@@ -1149,16 +1149,16 @@ func bneckHBackward(m *rt.Memory, n int, o *bneckHOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+282240)*mb:(o.t0+282240)*mb+n*15680], d[(o.t0+266560)*mb:(o.t0+266560)*mb+n*15680], d[o.t0*mb:o.t0*mb+n*15680])
 	bneckH_bn1.Backward(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], d[(o.t0+266560)*mb:(o.t0+266560)*mb+n*15680], m.Params[o.p0+34600:o.p0+34680], m.Fixed[o.x0+800:o.x0+880], m.Fixed[o.x0+880:o.x0+960], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], m.Grads[o.p0+34600:o.p0+34680], m.Grads[o.p0+34680:o.p0+34760])
-	bneckH_conv2.BackwardFilter(n, a[(o.t0+211680)*mb:(o.t0+211680)*mb+n*39200], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], m.Grads[o.p0+18600:o.p0+34600], nil, m.Scratch)
-	bneckH_conv2.BackwardData(n, d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], m.Params[o.p0+18600:o.p0+34600], d[(o.t0+211680)*mb:(o.t0+211680)*mb+n*39200], m.Scratch)
+	bneckH_conv1.BackwardFilter(n, a[(o.t0+211680)*mb:(o.t0+211680)*mb+n*39200], d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], m.Grads[o.p0+18600:o.p0+34600], nil, m.Scratch)
+	bneckH_conv1.BackwardData(n, d[(o.t0+250880)*mb:(o.t0+250880)*mb+n*15680], m.Params[o.p0+18600:o.p0+34600], d[(o.t0+211680)*mb:(o.t0+211680)*mb+n*39200], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+172480)*mb:(o.t0+172480)*mb+n*39200], d[(o.t0+211680)*mb:(o.t0+211680)*mb+n*39200], d[(o.t0+172480)*mb:(o.t0+172480)*mb+n*39200])
-	bneckH_bnact2_bn1.Backward(n, a[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], d[(o.t0+172480)*mb:(o.t0+172480)*mb+n*39200], m.Params[o.p0+18200:o.p0+18400], m.Fixed[o.x0+400:o.x0+600], m.Fixed[o.x0+600:o.x0+800], d[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], m.Grads[o.p0+18200:o.p0+18400], m.Grads[o.p0+18400:o.p0+18600])
+	bneckH_bnact1_bn1.Backward(n, a[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], d[(o.t0+172480)*mb:(o.t0+172480)*mb+n*39200], m.Params[o.p0+18200:o.p0+18400], m.Fixed[o.x0+400:o.x0+600], m.Fixed[o.x0+600:o.x0+800], d[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], m.Grads[o.p0+18200:o.p0+18400], m.Grads[o.p0+18400:o.p0+18600])
 	bneckH_dwconv1.BackwardFilter(n, a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*39200], d[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], m.Grads[o.p0+16400:o.p0+18200], nil, m.Scratch)
 	bneckH_dwconv1.BackwardData(n, d[(o.t0+133280)*mb:(o.t0+133280)*mb+n*39200], m.Params[o.p0+16400:o.p0+18200], d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*39200], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*39200], d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*39200], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*39200])
-	bneckH_bnact1_bn1.Backward(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*39200], m.Params[o.p0+16000:o.p0+16200], m.Fixed[o.x0:o.x0+200], m.Fixed[o.x0+200:o.x0+400], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], m.Grads[o.p0+16000:o.p0+16200], m.Grads[o.p0+16200:o.p0+16400])
-	bneckH_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*15680], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], m.Grads[o.p0:o.p0+16000], nil, m.Scratch)
-	bneckH_conv1.BackwardData(n, d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], m.Params[o.p0:o.p0+16000], d[o.t0*mb:o.t0*mb+n*15680], m.Scratch)
+	bneckH_expand_bnact1_bn1.Backward(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*39200], m.Params[o.p0+16000:o.p0+16200], m.Fixed[o.x0:o.x0+200], m.Fixed[o.x0+200:o.x0+400], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], m.Grads[o.p0+16000:o.p0+16200], m.Grads[o.p0+16200:o.p0+16400])
+	bneckH_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*15680], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], m.Grads[o.p0:o.p0+16000], nil, m.Scratch)
+	bneckH_expand_conv1.BackwardData(n, d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*39200], m.Params[o.p0:o.p0+16000], d[o.t0*mb:o.t0*mb+n*15680], m.Scratch)
 }
 
 func bneckHRefold(m *rt.Memory, o *bneckHOffsets) {
@@ -1175,17 +1175,17 @@ func bneckHRefold(m *rt.Memory, o *bneckHOffsets) {
 
 func bneckHTensors(t []rt.TensorSpec, prefix string, o *bneckHOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{200, 80, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{200}, Off: o.p0 + 16000, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{200}, Off: o.p0 + 16200, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{200}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{200}, Off: o.b0 + 200, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{200, 80, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{200}, Off: o.p0 + 16000, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{200}, Off: o.p0 + 16200, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{200}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{200}, Off: o.b0 + 200, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{200, 1, 3, 3}, Off: o.p0 + 16400, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{200}, Off: o.p0 + 18200, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{200}, Off: o.p0 + 18400, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{200}, Off: o.b0 + 400, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{200}, Off: o.b0 + 600, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{80, 200, 1, 1}, Off: o.p0 + 18600, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{200}, Off: o.p0 + 18200, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{200}, Off: o.p0 + 18400, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{200}, Off: o.b0 + 400, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{200}, Off: o.b0 + 600, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{80, 200, 1, 1}, Off: o.p0 + 18600, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{80}, Off: o.p0 + 34600, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{80}, Off: o.p0 + 34680, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{80}, Off: o.b0 + 800, Buffer: true, Init: rt.InitZeros},
@@ -1210,20 +1210,20 @@ var (
 
 func bneckIForward(m *rt.Memory, n int, o *bneckIOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x80 -> 14x14x184
-	bneckI_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*15680], m.Params[o.p0:o.p0+14720], nil, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x184 -> 14x14x184
-	bneckI_bnact1_bn1.ForwardTrain(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], a[(o.t0+51744)*mb:(o.t0+51744)*mb+n*36064], m.Params[o.p0+14720:o.p0+14904], m.Params[o.p0+14904:o.p0+15088], m.Buffers[o.b0:o.b0+184], m.Buffers[o.b0+184:o.b0+368], m.Fixed[o.x0:o.x0+184], m.Fixed[o.x0+184:o.x0+368])
-	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x184 -> 14x14x184
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x80 -> 14x14x184
+	bneckI_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*15680], m.Params[o.p0:o.p0+14720], nil, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x184 -> 14x14x184
+	bneckI_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], a[(o.t0+51744)*mb:(o.t0+51744)*mb+n*36064], m.Params[o.p0+14720:o.p0+14904], m.Params[o.p0+14904:o.p0+15088], m.Buffers[o.b0:o.b0+184], m.Buffers[o.b0+184:o.b0+368], m.Fixed[o.x0:o.x0+184], m.Fixed[o.x0+184:o.x0+368])
+	// expand_bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x184 -> 14x14x184
 	rt.HardswishForward(a[(o.t0+51744)*mb:(o.t0+51744)*mb+n*36064], a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*36064])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v3_large.cnn:18), 14x14x184 -> 14x14x184
 	bneckI_dwconv1.Forward(n, a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*36064], m.Params[o.p0+15088:o.p0+16744], nil, a[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x184 -> 14x14x184
-	bneckI_bnact2_bn1.ForwardTrain(n, a[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], a[(o.t0+159936)*mb:(o.t0+159936)*mb+n*36064], m.Params[o.p0+16744:o.p0+16928], m.Params[o.p0+16928:o.p0+17112], m.Buffers[o.b0+368:o.b0+552], m.Buffers[o.b0+552:o.b0+736], m.Fixed[o.x0+368:o.x0+552], m.Fixed[o.x0+552:o.x0+736])
-	// bnact2_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x184 -> 14x14x184
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x184 -> 14x14x184
+	bneckI_bnact1_bn1.ForwardTrain(n, a[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], a[(o.t0+159936)*mb:(o.t0+159936)*mb+n*36064], m.Params[o.p0+16744:o.p0+16928], m.Params[o.p0+16928:o.p0+17112], m.Buffers[o.b0+368:o.b0+552], m.Buffers[o.b0+552:o.b0+736], m.Fixed[o.x0+368:o.x0+552], m.Fixed[o.x0+552:o.x0+736])
+	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x184 -> 14x14x184
 	rt.HardswishForward(a[(o.t0+159936)*mb:(o.t0+159936)*mb+n*36064], a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*36064])
-	// conv2: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x184 -> 14x14x80
-	bneckI_conv2.Forward(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*36064], m.Params[o.p0+17112:o.p0+31832], nil, a[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], m.Scratch)
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x184 -> 14x14x80
+	bneckI_conv1.Forward(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*36064], m.Params[o.p0+17112:o.p0+31832], nil, a[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 14x14x80 -> 14x14x80
 	bneckI_bn1.ForwardTrain(n, a[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], a[(o.t0+247744)*mb:(o.t0+247744)*mb+n*15680], m.Params[o.p0+31832:o.p0+31912], m.Params[o.p0+31912:o.p0+31992], m.Buffers[o.b0+736:o.b0+816], m.Buffers[o.b0+816:o.b0+896], m.Fixed[o.x0+736:o.x0+816], m.Fixed[o.x0+816:o.x0+896])
 	// add1: residual (../networks/mobilenet_v3_large.cnn:16), 14x14x80 + 14x14x80 -> 14x14x80
@@ -1232,13 +1232,13 @@ func bneckIForward(m *rt.Memory, n int, o *bneckIOffsets) {
 
 func bneckIInfer(m *rt.Memory, n int, o *bneckIOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckI_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*15680], m.Fold[o.f0:o.f0+14720], m.Fold[o.f0+14720:o.f0+14904], a[o.i1*mb:o.i1*mb+n*36064], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckI_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*15680], m.Fold[o.f0:o.f0+14720], m.Fold[o.f0+14720:o.f0+14904], a[o.i1*mb:o.i1*mb+n*36064], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[o.i1*mb:o.i1*mb+n*36064], a[o.i2*mb:o.i2*mb+n*36064])
 	bneckI_dwconv1.Forward(n, a[o.i2*mb:o.i2*mb+n*36064], m.Fold[o.f0+14904:o.f0+16560], m.Fold[o.f0+16560:o.f0+16744], a[o.i1*mb:o.i1*mb+n*36064], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[o.i1*mb:o.i1*mb+n*36064], a[o.i2*mb:o.i2*mb+n*36064])
-	bneckI_conv2.Forward(n, a[o.i2*mb:o.i2*mb+n*36064], m.Fold[o.f0+16744:o.f0+31464], m.Fold[o.f0+31464:o.f0+31544], a[o.i1*mb:o.i1*mb+n*15680], m.Scratch)
+	bneckI_conv1.Forward(n, a[o.i2*mb:o.i2*mb+n*36064], m.Fold[o.f0+16744:o.f0+31464], m.Fold[o.f0+31464:o.f0+31544], a[o.i1*mb:o.i1*mb+n*15680], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[o.i1*mb:o.i1*mb+n*15680], a[o.i0*mb:o.i0*mb+n*15680], a[o.i2*mb:o.i2*mb+n*15680])
 }
@@ -1247,16 +1247,16 @@ func bneckIBackward(m *rt.Memory, n int, o *bneckIOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+263424)*mb:(o.t0+263424)*mb+n*15680], d[(o.t0+247744)*mb:(o.t0+247744)*mb+n*15680], d[o.t0*mb:o.t0*mb+n*15680])
 	bneckI_bn1.Backward(n, a[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], d[(o.t0+247744)*mb:(o.t0+247744)*mb+n*15680], m.Params[o.p0+31832:o.p0+31912], m.Fixed[o.x0+736:o.x0+816], m.Fixed[o.x0+816:o.x0+896], d[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], m.Grads[o.p0+31832:o.p0+31912], m.Grads[o.p0+31912:o.p0+31992])
-	bneckI_conv2.BackwardFilter(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*36064], d[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], m.Grads[o.p0+17112:o.p0+31832], nil, m.Scratch)
-	bneckI_conv2.BackwardData(n, d[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], m.Params[o.p0+17112:o.p0+31832], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*36064], m.Scratch)
+	bneckI_conv1.BackwardFilter(n, a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*36064], d[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], m.Grads[o.p0+17112:o.p0+31832], nil, m.Scratch)
+	bneckI_conv1.BackwardData(n, d[(o.t0+232064)*mb:(o.t0+232064)*mb+n*15680], m.Params[o.p0+17112:o.p0+31832], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*36064], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+159936)*mb:(o.t0+159936)*mb+n*36064], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*36064], d[(o.t0+159936)*mb:(o.t0+159936)*mb+n*36064])
-	bneckI_bnact2_bn1.Backward(n, a[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], d[(o.t0+159936)*mb:(o.t0+159936)*mb+n*36064], m.Params[o.p0+16744:o.p0+16928], m.Fixed[o.x0+368:o.x0+552], m.Fixed[o.x0+552:o.x0+736], d[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], m.Grads[o.p0+16744:o.p0+16928], m.Grads[o.p0+16928:o.p0+17112])
+	bneckI_bnact1_bn1.Backward(n, a[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], d[(o.t0+159936)*mb:(o.t0+159936)*mb+n*36064], m.Params[o.p0+16744:o.p0+16928], m.Fixed[o.x0+368:o.x0+552], m.Fixed[o.x0+552:o.x0+736], d[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], m.Grads[o.p0+16744:o.p0+16928], m.Grads[o.p0+16928:o.p0+17112])
 	bneckI_dwconv1.BackwardFilter(n, a[(o.t0+87808)*mb:(o.t0+87808)*mb+n*36064], d[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], m.Grads[o.p0+15088:o.p0+16744], nil, m.Scratch)
 	bneckI_dwconv1.BackwardData(n, d[(o.t0+123872)*mb:(o.t0+123872)*mb+n*36064], m.Params[o.p0+15088:o.p0+16744], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*36064], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+51744)*mb:(o.t0+51744)*mb+n*36064], d[(o.t0+87808)*mb:(o.t0+87808)*mb+n*36064], d[(o.t0+51744)*mb:(o.t0+51744)*mb+n*36064])
-	bneckI_bnact1_bn1.Backward(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], d[(o.t0+51744)*mb:(o.t0+51744)*mb+n*36064], m.Params[o.p0+14720:o.p0+14904], m.Fixed[o.x0:o.x0+184], m.Fixed[o.x0+184:o.x0+368], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], m.Grads[o.p0+14720:o.p0+14904], m.Grads[o.p0+14904:o.p0+15088])
-	bneckI_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*15680], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], m.Grads[o.p0:o.p0+14720], nil, m.Scratch)
-	bneckI_conv1.BackwardData(n, d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], m.Params[o.p0:o.p0+14720], d[o.t0*mb:o.t0*mb+n*15680], m.Scratch)
+	bneckI_expand_bnact1_bn1.Backward(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], d[(o.t0+51744)*mb:(o.t0+51744)*mb+n*36064], m.Params[o.p0+14720:o.p0+14904], m.Fixed[o.x0:o.x0+184], m.Fixed[o.x0+184:o.x0+368], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], m.Grads[o.p0+14720:o.p0+14904], m.Grads[o.p0+14904:o.p0+15088])
+	bneckI_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*15680], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], m.Grads[o.p0:o.p0+14720], nil, m.Scratch)
+	bneckI_expand_conv1.BackwardData(n, d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*36064], m.Params[o.p0:o.p0+14720], d[o.t0*mb:o.t0*mb+n*15680], m.Scratch)
 }
 
 func bneckIRefold(m *rt.Memory, o *bneckIOffsets) {
@@ -1273,17 +1273,17 @@ func bneckIRefold(m *rt.Memory, o *bneckIOffsets) {
 
 func bneckITensors(t []rt.TensorSpec, prefix string, o *bneckIOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{184, 80, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{184}, Off: o.p0 + 14720, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{184}, Off: o.p0 + 14904, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{184}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{184}, Off: o.b0 + 184, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{184, 80, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{184}, Off: o.p0 + 14720, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{184}, Off: o.p0 + 14904, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{184}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{184}, Off: o.b0 + 184, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{184, 1, 3, 3}, Off: o.p0 + 15088, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{184}, Off: o.p0 + 16744, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{184}, Off: o.p0 + 16928, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{184}, Off: o.b0 + 368, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{184}, Off: o.b0 + 552, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{80, 184, 1, 1}, Off: o.p0 + 17112, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{184}, Off: o.p0 + 16744, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{184}, Off: o.p0 + 16928, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{184}, Off: o.b0 + 368, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{184}, Off: o.b0 + 552, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{80, 184, 1, 1}, Off: o.p0 + 17112, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{80}, Off: o.p0 + 31832, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{80}, Off: o.p0 + 31912, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{80}, Off: o.b0 + 736, Buffer: true, Init: rt.InitZeros},
@@ -1307,75 +1307,75 @@ var (
 
 func bneckJForward(m *rt.Memory, n int, o *bneckJOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x80 -> 14x14x480
-	bneckJ_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*15680], m.Params[o.p0:o.p0+38400], nil, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x480 -> 14x14x480
-	bneckJ_bnact1_bn1.ForwardTrain(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], a[(o.t0+109760)*mb:(o.t0+109760)*mb+n*94080], m.Params[o.p0+38400:o.p0+38880], m.Params[o.p0+38880:o.p0+39360], m.Buffers[o.b0:o.b0+480], m.Buffers[o.b0+480:o.b0+960], m.Fixed[o.x0:o.x0+480], m.Fixed[o.x0+480:o.x0+960])
-	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x480 -> 14x14x480
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x80 -> 14x14x480
+	bneckJ_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*15680], m.Params[o.p0:o.p0+38400], nil, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x480 -> 14x14x480
+	bneckJ_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], a[(o.t0+109760)*mb:(o.t0+109760)*mb+n*94080], m.Params[o.p0+38400:o.p0+38880], m.Params[o.p0+38880:o.p0+39360], m.Buffers[o.b0:o.b0+480], m.Buffers[o.b0+480:o.b0+960], m.Fixed[o.x0:o.x0+480], m.Fixed[o.x0+480:o.x0+960])
+	// expand_bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x480 -> 14x14x480
 	rt.HardswishForward(a[(o.t0+109760)*mb:(o.t0+109760)*mb+n*94080], a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v3_large.cnn:18), 14x14x480 -> 14x14x480
 	bneckJ_dwconv1.Forward(n, a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], m.Params[o.p0+39360:o.p0+43680], nil, a[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x480 -> 14x14x480
-	bneckJ_bnact2_bn1.ForwardTrain(n, a[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], a[(o.t0+392000)*mb:(o.t0+392000)*mb+n*94080], m.Params[o.p0+43680:o.p0+44160], m.Params[o.p0+44160:o.p0+44640], m.Buffers[o.b0+960:o.b0+1440], m.Buffers[o.b0+1440:o.b0+1920], m.Fixed[o.x0+960:o.x0+1440], m.Fixed[o.x0+1440:o.x0+1920])
-	// bnact2_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x480 -> 14x14x480
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x480 -> 14x14x480
+	bneckJ_bnact1_bn1.ForwardTrain(n, a[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], a[(o.t0+392000)*mb:(o.t0+392000)*mb+n*94080], m.Params[o.p0+43680:o.p0+44160], m.Params[o.p0+44160:o.p0+44640], m.Buffers[o.b0+960:o.b0+1440], m.Buffers[o.b0+1440:o.b0+1920], m.Fixed[o.x0+960:o.x0+1440], m.Fixed[o.x0+1440:o.x0+1920])
+	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x480 -> 14x14x480
 	rt.HardswishForward(a[(o.t0+392000)*mb:(o.t0+392000)*mb+n*94080], a[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080])
-	// gap1: gap (../networks/mobilenet_v3_large.cnn:20), 14x14x480 -> 1x1x480
-	bneckJ_gap1.Forward(n, a[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], a[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480])
-	// conv2: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x480 -> 1x1x120
-	bneckJ_conv2.Forward(n, a[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480], m.Params[o.p0+44640:o.p0+102240], m.Params[o.p0+102240:o.p0+102360], a[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Scratch)
-	// relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x120
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x480
-	bneckJ_conv3.Forward(n, a[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Params[o.p0+102360:o.p0+159960], m.Params[o.p0+159960:o.p0+160440], a[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x480 -> 1x1x480
+	// se_gap1: gap (../networks/mobilenet_v3_large.cnn:20), 14x14x480 -> 1x1x480
+	bneckJ_se_gap1.Forward(n, a[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], a[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480])
+	// se_conv1: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x480 -> 1x1x120
+	bneckJ_se_conv1.Forward(n, a[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480], m.Params[o.p0+44640:o.p0+102240], m.Params[o.p0+102240:o.p0+102360], a[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Scratch)
+	// se_relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x120
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x120 -> 1x1x480
+	bneckJ_se_conv2.Forward(n, a[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Params[o.p0+102360:o.p0+159960], m.Params[o.p0+159960:o.p0+160440], a[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x480 -> 1x1x480
 	rt.HardsigmoidForward(a[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480], a[(o.t0+581240)*mb:(o.t0+581240)*mb+n*480])
-	// scale1: scale (../networks/mobilenet_v3_large.cnn:20), 14x14x480 + 1x1x480 -> 14x14x480
-	bneckJ_scale1.Forward(n, a[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], a[(o.t0+581240)*mb:(o.t0+581240)*mb+n*480], a[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080])
-	// conv4: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x480 -> 14x14x112
-	bneckJ_conv4.Forward(n, a[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080], m.Params[o.p0+160440:o.p0+214200], nil, a[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], m.Scratch)
+	// se_scale1: scale (../networks/mobilenet_v3_large.cnn:20), 14x14x480 + 1x1x480 -> 14x14x480
+	bneckJ_se_scale1.Forward(n, a[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], a[(o.t0+581240)*mb:(o.t0+581240)*mb+n*480], a[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x480 -> 14x14x112
+	bneckJ_conv1.Forward(n, a[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080], m.Params[o.p0+160440:o.p0+214200], nil, a[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 14x14x112 -> 14x14x112
 	bneckJ_bn1.ForwardTrain(n, a[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], a[(o.t0+697752)*mb:(o.t0+697752)*mb+n*21952], m.Params[o.p0+214200:o.p0+214312], m.Params[o.p0+214312:o.p0+214424], m.Buffers[o.b0+1920:o.b0+2032], m.Buffers[o.b0+2032:o.b0+2144], m.Fixed[o.x0+1920:o.x0+2032], m.Fixed[o.x0+2032:o.x0+2144])
 }
 
 func bneckJInfer(m *rt.Memory, n int, o *bneckJOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckJ_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*15680], m.Fold[o.f0:o.f0+38400], m.Fold[o.f0+38400:o.f0+38880], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckJ_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*15680], m.Fold[o.f0:o.f0+38400], m.Fold[o.f0+38400:o.f0+38880], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080])
 	bneckJ_dwconv1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], m.Fold[o.f0+38880:o.f0+43200], m.Fold[o.f0+43200:o.f0+43680], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080])
-	bneckJ_gap1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*480])
-	bneckJ_conv2.Forward(n, a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*480], m.Params[o.p0+44640:o.p0+102240], m.Params[o.p0+102240:o.p0+102360], a[o.i0*mb:o.i0*mb+n*120], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckJ_conv3.Forward(n, a[o.i0*mb:o.i0*mb+n*120], m.Params[o.p0+102360:o.p0+159960], m.Params[o.p0+159960:o.p0+160440], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*480], m.Scratch)
+	bneckJ_se_gap1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*480])
+	bneckJ_se_conv1.Forward(n, a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*480], m.Params[o.p0+44640:o.p0+102240], m.Params[o.p0+102240:o.p0+102360], a[o.i0*mb:o.i0*mb+n*120], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckJ_se_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*120], m.Params[o.p0+102360:o.p0+159960], m.Params[o.p0+159960:o.p0+160440], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*480], m.Scratch)
 	rt.HardsigmoidForward(a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*480], a[o.i0*mb:o.i0*mb+n*480])
-	bneckJ_scale1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], a[o.i0*mb:o.i0*mb+n*480], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080])
-	bneckJ_conv4.Forward(n, a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], m.Fold[o.f0+43680:o.f0+97440], m.Fold[o.f0+97440:o.f0+97552], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*21952], m.Scratch)
+	bneckJ_se_scale1.Forward(n, a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*94080], a[o.i0*mb:o.i0*mb+n*480], a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080])
+	bneckJ_conv1.Forward(n, a[(o.i0+426496)*mb:(o.i0+426496)*mb+n*94080], m.Fold[o.f0+43680:o.f0+97440], m.Fold[o.f0+97440:o.f0+97552], a[(o.i0+225792)*mb:(o.i0+225792)*mb+n*21952], m.Scratch)
 	// bn1: folded into the conv before it
 }
 
 func bneckJBackward(m *rt.Memory, n int, o *bneckJOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	bneckJ_bn1.Backward(n, a[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], d[(o.t0+697752)*mb:(o.t0+697752)*mb+n*21952], m.Params[o.p0+214200:o.p0+214312], m.Fixed[o.x0+1920:o.x0+2032], m.Fixed[o.x0+2032:o.x0+2144], d[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], m.Grads[o.p0+214200:o.p0+214312], m.Grads[o.p0+214312:o.p0+214424])
-	bneckJ_conv4.BackwardFilter(n, a[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080], d[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], m.Grads[o.p0+160440:o.p0+214200], nil, m.Scratch)
-	bneckJ_conv4.BackwardData(n, d[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], m.Params[o.p0+160440:o.p0+214200], d[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080], m.Scratch)
-	bneckJ_scale1.Backward(n, a[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], a[(o.t0+581240)*mb:(o.t0+581240)*mb+n*480], d[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080], d[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], d[(o.t0+581240)*mb:(o.t0+581240)*mb+n*480])
+	bneckJ_conv1.BackwardFilter(n, a[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080], d[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], m.Grads[o.p0+160440:o.p0+214200], nil, m.Scratch)
+	bneckJ_conv1.BackwardData(n, d[(o.t0+675800)*mb:(o.t0+675800)*mb+n*21952], m.Params[o.p0+160440:o.p0+214200], d[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080], m.Scratch)
+	bneckJ_se_scale1.Backward(n, a[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], a[(o.t0+581240)*mb:(o.t0+581240)*mb+n*480], d[(o.t0+581720)*mb:(o.t0+581720)*mb+n*94080], d[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], d[(o.t0+581240)*mb:(o.t0+581240)*mb+n*480])
 	rt.HardsigmoidBackward(a[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480], d[(o.t0+581240)*mb:(o.t0+581240)*mb+n*480], d[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480])
-	bneckJ_conv3.BackwardFilter(n, a[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], d[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480], m.Grads[o.p0+102360:o.p0+159960], m.Grads[o.p0+159960:o.p0+160440], m.Scratch)
-	bneckJ_conv3.BackwardData(n, d[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480], m.Params[o.p0+102360:o.p0+159960], d[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Scratch)
+	bneckJ_se_conv2.BackwardFilter(n, a[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], d[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480], m.Grads[o.p0+102360:o.p0+159960], m.Grads[o.p0+159960:o.p0+160440], m.Scratch)
+	bneckJ_se_conv2.BackwardData(n, d[(o.t0+580760)*mb:(o.t0+580760)*mb+n*480], m.Params[o.p0+102360:o.p0+159960], d[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], d[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120])
-	bneckJ_conv2.BackwardFilter(n, a[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480], d[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Grads[o.p0+44640:o.p0+102240], m.Grads[o.p0+102240:o.p0+102360], m.Scratch)
-	bneckJ_conv2.BackwardData(n, d[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Params[o.p0+44640:o.p0+102240], d[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480], m.Scratch)
-	bneckJ_gap1.Backward(n, d[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480], d[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080])
+	bneckJ_se_conv1.BackwardFilter(n, a[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480], d[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Grads[o.p0+44640:o.p0+102240], m.Grads[o.p0+102240:o.p0+102360], m.Scratch)
+	bneckJ_se_conv1.BackwardData(n, d[(o.t0+580640)*mb:(o.t0+580640)*mb+n*120], m.Params[o.p0+44640:o.p0+102240], d[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480], m.Scratch)
+	bneckJ_se_gap1.Backward(n, d[(o.t0+580160)*mb:(o.t0+580160)*mb+n*480], d[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080])
 	rt.HardswishBackward(a[(o.t0+392000)*mb:(o.t0+392000)*mb+n*94080], d[(o.t0+486080)*mb:(o.t0+486080)*mb+n*94080], d[(o.t0+392000)*mb:(o.t0+392000)*mb+n*94080])
-	bneckJ_bnact2_bn1.Backward(n, a[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], d[(o.t0+392000)*mb:(o.t0+392000)*mb+n*94080], m.Params[o.p0+43680:o.p0+44160], m.Fixed[o.x0+960:o.x0+1440], m.Fixed[o.x0+1440:o.x0+1920], d[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], m.Grads[o.p0+43680:o.p0+44160], m.Grads[o.p0+44160:o.p0+44640])
+	bneckJ_bnact1_bn1.Backward(n, a[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], d[(o.t0+392000)*mb:(o.t0+392000)*mb+n*94080], m.Params[o.p0+43680:o.p0+44160], m.Fixed[o.x0+960:o.x0+1440], m.Fixed[o.x0+1440:o.x0+1920], d[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], m.Grads[o.p0+43680:o.p0+44160], m.Grads[o.p0+44160:o.p0+44640])
 	bneckJ_dwconv1.BackwardFilter(n, a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], d[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], m.Grads[o.p0+39360:o.p0+43680], nil, m.Scratch)
 	bneckJ_dwconv1.BackwardData(n, d[(o.t0+297920)*mb:(o.t0+297920)*mb+n*94080], m.Params[o.p0+39360:o.p0+43680], d[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+109760)*mb:(o.t0+109760)*mb+n*94080], d[(o.t0+203840)*mb:(o.t0+203840)*mb+n*94080], d[(o.t0+109760)*mb:(o.t0+109760)*mb+n*94080])
-	bneckJ_bnact1_bn1.Backward(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], d[(o.t0+109760)*mb:(o.t0+109760)*mb+n*94080], m.Params[o.p0+38400:o.p0+38880], m.Fixed[o.x0:o.x0+480], m.Fixed[o.x0+480:o.x0+960], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], m.Grads[o.p0+38400:o.p0+38880], m.Grads[o.p0+38880:o.p0+39360])
-	bneckJ_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*15680], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], m.Grads[o.p0:o.p0+38400], nil, m.Scratch)
-	bneckJ_conv1.BackwardData(n, d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], m.Params[o.p0:o.p0+38400], d[o.t0*mb:o.t0*mb+n*15680], m.Scratch)
+	bneckJ_expand_bnact1_bn1.Backward(n, a[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], d[(o.t0+109760)*mb:(o.t0+109760)*mb+n*94080], m.Params[o.p0+38400:o.p0+38880], m.Fixed[o.x0:o.x0+480], m.Fixed[o.x0+480:o.x0+960], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], m.Grads[o.p0+38400:o.p0+38880], m.Grads[o.p0+38880:o.p0+39360])
+	bneckJ_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*15680], d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], m.Grads[o.p0:o.p0+38400], nil, m.Scratch)
+	bneckJ_expand_conv1.BackwardData(n, d[(o.t0+15680)*mb:(o.t0+15680)*mb+n*94080], m.Params[o.p0:o.p0+38400], d[o.t0*mb:o.t0*mb+n*15680], m.Scratch)
 }
 
 func bneckJRefold(m *rt.Memory, o *bneckJOffsets) {
@@ -1392,21 +1392,21 @@ func bneckJRefold(m *rt.Memory, o *bneckJOffsets) {
 
 func bneckJTensors(t []rt.TensorSpec, prefix string, o *bneckJOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{480, 80, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{480}, Off: o.p0 + 38400, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{480}, Off: o.p0 + 38880, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{480}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{480}, Off: o.b0 + 480, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{480, 80, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{480}, Off: o.p0 + 38400, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{480}, Off: o.p0 + 38880, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{480}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{480}, Off: o.b0 + 480, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{480, 1, 3, 3}, Off: o.p0 + 39360, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{480}, Off: o.p0 + 43680, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{480}, Off: o.p0 + 44160, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{480}, Off: o.b0 + 960, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{480}, Off: o.b0 + 1440, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{120, 480, 1, 1}, Off: o.p0 + 44640, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{120}, Off: o.p0 + 102240, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{480, 120, 1, 1}, Off: o.p0 + 102360, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{480}, Off: o.p0 + 159960, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{112, 480, 1, 1}, Off: o.p0 + 160440, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{480}, Off: o.p0 + 43680, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{480}, Off: o.p0 + 44160, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{480}, Off: o.b0 + 960, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{480}, Off: o.b0 + 1440, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{120, 480, 1, 1}, Off: o.p0 + 44640, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{120}, Off: o.p0 + 102240, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{480, 120, 1, 1}, Off: o.p0 + 102360, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{480}, Off: o.p0 + 159960, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{112, 480, 1, 1}, Off: o.p0 + 160440, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{112}, Off: o.p0 + 214200, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{112}, Off: o.p0 + 214312, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{112}, Off: o.b0 + 1920, Buffer: true, Init: rt.InitZeros},
@@ -1430,32 +1430,32 @@ var (
 
 func bneckKForward(m *rt.Memory, n int, o *bneckKOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x112 -> 14x14x672
-	bneckK_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*21952], m.Params[o.p0:o.p0+75264], nil, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
-	bneckK_bnact1_bn1.ForwardTrain(n, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], a[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], m.Params[o.p0+75264:o.p0+75936], m.Params[o.p0+75936:o.p0+76608], m.Buffers[o.b0:o.b0+672], m.Buffers[o.b0+672:o.b0+1344], m.Fixed[o.x0:o.x0+672], m.Fixed[o.x0+672:o.x0+1344])
-	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x112 -> 14x14x672
+	bneckK_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*21952], m.Params[o.p0:o.p0+75264], nil, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
+	bneckK_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], a[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], m.Params[o.p0+75264:o.p0+75936], m.Params[o.p0+75936:o.p0+76608], m.Buffers[o.b0:o.b0+672], m.Buffers[o.b0+672:o.b0+1344], m.Fixed[o.x0:o.x0+672], m.Fixed[o.x0+672:o.x0+1344])
+	// expand_bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
 	rt.HardswishForward(a[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], a[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../networks/mobilenet_v3_large.cnn:18), 14x14x672 -> 14x14x672
 	bneckK_dwconv1.Forward(n, a[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712], m.Params[o.p0+76608:o.p0+82656], nil, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
-	bneckK_bnact2_bn1.ForwardTrain(n, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], a[(o.t0+548800)*mb:(o.t0+548800)*mb+n*131712], m.Params[o.p0+82656:o.p0+83328], m.Params[o.p0+83328:o.p0+84000], m.Buffers[o.b0+1344:o.b0+2016], m.Buffers[o.b0+2016:o.b0+2688], m.Fixed[o.x0+1344:o.x0+2016], m.Fixed[o.x0+2016:o.x0+2688])
-	// bnact2_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
+	bneckK_bnact1_bn1.ForwardTrain(n, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], a[(o.t0+548800)*mb:(o.t0+548800)*mb+n*131712], m.Params[o.p0+82656:o.p0+83328], m.Params[o.p0+83328:o.p0+84000], m.Buffers[o.b0+1344:o.b0+2016], m.Buffers[o.b0+2016:o.b0+2688], m.Fixed[o.x0+1344:o.x0+2016], m.Fixed[o.x0+2016:o.x0+2688])
+	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
 	rt.HardswishForward(a[(o.t0+548800)*mb:(o.t0+548800)*mb+n*131712], a[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712])
-	// gap1: gap (../networks/mobilenet_v3_large.cnn:20), 14x14x672 -> 1x1x672
-	bneckK_gap1.Forward(n, a[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], a[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672])
-	// conv2: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x672 -> 1x1x168
-	bneckK_conv2.Forward(n, a[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672], m.Params[o.p0+84000:o.p0+196896], m.Params[o.p0+196896:o.p0+197064], a[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Scratch)
-	// relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x168 -> 1x1x168
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x168 -> 1x1x672
-	bneckK_conv3.Forward(n, a[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Params[o.p0+197064:o.p0+309960], m.Params[o.p0+309960:o.p0+310632], a[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x672 -> 1x1x672
+	// se_gap1: gap (../networks/mobilenet_v3_large.cnn:20), 14x14x672 -> 1x1x672
+	bneckK_se_gap1.Forward(n, a[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], a[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672])
+	// se_conv1: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x672 -> 1x1x168
+	bneckK_se_conv1.Forward(n, a[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672], m.Params[o.p0+84000:o.p0+196896], m.Params[o.p0+196896:o.p0+197064], a[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Scratch)
+	// se_relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x168 -> 1x1x168
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x168 -> 1x1x672
+	bneckK_se_conv2.Forward(n, a[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Params[o.p0+197064:o.p0+309960], m.Params[o.p0+309960:o.p0+310632], a[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x672 -> 1x1x672
 	rt.HardsigmoidForward(a[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672], a[(o.t0+813736)*mb:(o.t0+813736)*mb+n*672])
-	// scale1: scale (../networks/mobilenet_v3_large.cnn:20), 14x14x672 + 1x1x672 -> 14x14x672
-	bneckK_scale1.Forward(n, a[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], a[(o.t0+813736)*mb:(o.t0+813736)*mb+n*672], a[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712])
-	// conv4: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x672 -> 14x14x112
-	bneckK_conv4.Forward(n, a[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712], m.Params[o.p0+310632:o.p0+385896], nil, a[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], m.Scratch)
+	// se_scale1: scale (../networks/mobilenet_v3_large.cnn:20), 14x14x672 + 1x1x672 -> 14x14x672
+	bneckK_se_scale1.Forward(n, a[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], a[(o.t0+813736)*mb:(o.t0+813736)*mb+n*672], a[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 14x14x672 -> 14x14x112
+	bneckK_conv1.Forward(n, a[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712], m.Params[o.p0+310632:o.p0+385896], nil, a[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 14x14x112 -> 14x14x112
 	bneckK_bn1.ForwardTrain(n, a[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], a[(o.t0+968072)*mb:(o.t0+968072)*mb+n*21952], m.Params[o.p0+385896:o.p0+386008], m.Params[o.p0+386008:o.p0+386120], m.Buffers[o.b0+2688:o.b0+2800], m.Buffers[o.b0+2800:o.b0+2912], m.Fixed[o.x0+2688:o.x0+2800], m.Fixed[o.x0+2800:o.x0+2912])
 	// add1: residual (../networks/mobilenet_v3_large.cnn:16), 14x14x112 + 14x14x112 -> 14x14x112
@@ -1464,19 +1464,19 @@ func bneckKForward(m *rt.Memory, n int, o *bneckKOffsets) {
 
 func bneckKInfer(m *rt.Memory, n int, o *bneckKOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckK_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*21952], m.Fold[o.f0:o.f0+75264], m.Fold[o.f0+75264:o.f0+75936], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*131712], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckK_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*21952], m.Fold[o.f0:o.f0+75264], m.Fold[o.f0+75264:o.f0+75936], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*131712], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*131712], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*131712])
 	bneckK_dwconv1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*131712], m.Fold[o.f0+75936:o.f0+81984], m.Fold[o.f0+81984:o.f0+82656], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*131712], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*131712], a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*131712])
-	bneckK_gap1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*131712], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*672])
-	bneckK_conv2.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*672], m.Params[o.p0+84000:o.p0+196896], m.Params[o.p0+196896:o.p0+197064], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*168], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckK_conv3.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*168], m.Params[o.p0+197064:o.p0+309960], m.Params[o.p0+309960:o.p0+310632], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*672], m.Scratch)
+	bneckK_se_gap1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*131712], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*672])
+	bneckK_se_conv1.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*672], m.Params[o.p0+84000:o.p0+196896], m.Params[o.p0+196896:o.p0+197064], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*168], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckK_se_conv2.Forward(n, a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*168], m.Params[o.p0+197064:o.p0+309960], m.Params[o.p0+309960:o.p0+310632], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*672], m.Scratch)
 	rt.HardsigmoidForward(a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*672], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*672])
-	bneckK_scale1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*131712], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*672], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*131712])
-	bneckK_conv4.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*131712], m.Fold[o.f0+82656:o.f0+157920], m.Fold[o.f0+157920:o.f0+158032], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*21952], m.Scratch)
+	bneckK_se_scale1.Forward(n, a[(o.i0+-1028608)*mb:(o.i0+-1028608)*mb+n*131712], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*672], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*131712])
+	bneckK_conv1.Forward(n, a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*131712], m.Fold[o.f0+82656:o.f0+157920], m.Fold[o.f0+157920:o.f0+158032], a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*21952], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[(o.i0+-225792)*mb:(o.i0+-225792)*mb+n*21952], a[o.i0*mb:o.i0*mb+n*21952], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*21952])
 }
@@ -1485,24 +1485,24 @@ func bneckKBackward(m *rt.Memory, n int, o *bneckKOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+990024)*mb:(o.t0+990024)*mb+n*21952], d[(o.t0+968072)*mb:(o.t0+968072)*mb+n*21952], d[o.t0*mb:o.t0*mb+n*21952])
 	bneckK_bn1.Backward(n, a[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], d[(o.t0+968072)*mb:(o.t0+968072)*mb+n*21952], m.Params[o.p0+385896:o.p0+386008], m.Fixed[o.x0+2688:o.x0+2800], m.Fixed[o.x0+2800:o.x0+2912], d[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], m.Grads[o.p0+385896:o.p0+386008], m.Grads[o.p0+386008:o.p0+386120])
-	bneckK_conv4.BackwardFilter(n, a[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712], d[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], m.Grads[o.p0+310632:o.p0+385896], nil, m.Scratch)
-	bneckK_conv4.BackwardData(n, d[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], m.Params[o.p0+310632:o.p0+385896], d[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712], m.Scratch)
-	bneckK_scale1.Backward(n, a[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], a[(o.t0+813736)*mb:(o.t0+813736)*mb+n*672], d[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712], d[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], d[(o.t0+813736)*mb:(o.t0+813736)*mb+n*672])
+	bneckK_conv1.BackwardFilter(n, a[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712], d[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], m.Grads[o.p0+310632:o.p0+385896], nil, m.Scratch)
+	bneckK_conv1.BackwardData(n, d[(o.t0+946120)*mb:(o.t0+946120)*mb+n*21952], m.Params[o.p0+310632:o.p0+385896], d[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712], m.Scratch)
+	bneckK_se_scale1.Backward(n, a[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], a[(o.t0+813736)*mb:(o.t0+813736)*mb+n*672], d[(o.t0+814408)*mb:(o.t0+814408)*mb+n*131712], d[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], d[(o.t0+813736)*mb:(o.t0+813736)*mb+n*672])
 	rt.HardsigmoidBackward(a[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672], d[(o.t0+813736)*mb:(o.t0+813736)*mb+n*672], d[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672])
-	bneckK_conv3.BackwardFilter(n, a[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], d[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672], m.Grads[o.p0+197064:o.p0+309960], m.Grads[o.p0+309960:o.p0+310632], m.Scratch)
-	bneckK_conv3.BackwardData(n, d[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672], m.Params[o.p0+197064:o.p0+309960], d[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Scratch)
+	bneckK_se_conv2.BackwardFilter(n, a[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], d[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672], m.Grads[o.p0+197064:o.p0+309960], m.Grads[o.p0+309960:o.p0+310632], m.Scratch)
+	bneckK_se_conv2.BackwardData(n, d[(o.t0+813064)*mb:(o.t0+813064)*mb+n*672], m.Params[o.p0+197064:o.p0+309960], d[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], d[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168])
-	bneckK_conv2.BackwardFilter(n, a[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672], d[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Grads[o.p0+84000:o.p0+196896], m.Grads[o.p0+196896:o.p0+197064], m.Scratch)
-	bneckK_conv2.BackwardData(n, d[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Params[o.p0+84000:o.p0+196896], d[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672], m.Scratch)
-	bneckK_gap1.Backward(n, d[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672], d[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712])
+	bneckK_se_conv1.BackwardFilter(n, a[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672], d[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Grads[o.p0+84000:o.p0+196896], m.Grads[o.p0+196896:o.p0+197064], m.Scratch)
+	bneckK_se_conv1.BackwardData(n, d[(o.t0+812896)*mb:(o.t0+812896)*mb+n*168], m.Params[o.p0+84000:o.p0+196896], d[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672], m.Scratch)
+	bneckK_se_gap1.Backward(n, d[(o.t0+812224)*mb:(o.t0+812224)*mb+n*672], d[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712])
 	rt.HardswishBackward(a[(o.t0+548800)*mb:(o.t0+548800)*mb+n*131712], d[(o.t0+680512)*mb:(o.t0+680512)*mb+n*131712], d[(o.t0+548800)*mb:(o.t0+548800)*mb+n*131712])
-	bneckK_bnact2_bn1.Backward(n, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], d[(o.t0+548800)*mb:(o.t0+548800)*mb+n*131712], m.Params[o.p0+82656:o.p0+83328], m.Fixed[o.x0+1344:o.x0+2016], m.Fixed[o.x0+2016:o.x0+2688], d[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], m.Grads[o.p0+82656:o.p0+83328], m.Grads[o.p0+83328:o.p0+84000])
+	bneckK_bnact1_bn1.Backward(n, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], d[(o.t0+548800)*mb:(o.t0+548800)*mb+n*131712], m.Params[o.p0+82656:o.p0+83328], m.Fixed[o.x0+1344:o.x0+2016], m.Fixed[o.x0+2016:o.x0+2688], d[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], m.Grads[o.p0+82656:o.p0+83328], m.Grads[o.p0+83328:o.p0+84000])
 	bneckK_dwconv1.BackwardFilter(n, a[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712], d[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], m.Grads[o.p0+76608:o.p0+82656], nil, m.Scratch)
 	bneckK_dwconv1.BackwardData(n, d[(o.t0+417088)*mb:(o.t0+417088)*mb+n*131712], m.Params[o.p0+76608:o.p0+82656], d[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], d[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712], d[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712])
-	bneckK_bnact1_bn1.Backward(n, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], d[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], m.Params[o.p0+75264:o.p0+75936], m.Fixed[o.x0:o.x0+672], m.Fixed[o.x0+672:o.x0+1344], d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Grads[o.p0+75264:o.p0+75936], m.Grads[o.p0+75936:o.p0+76608])
-	bneckK_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*21952], d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Grads[o.p0:o.p0+75264], nil, m.Scratch)
-	bneckK_conv1.BackwardData(n, d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Params[o.p0:o.p0+75264], d[o.t0*mb:o.t0*mb+n*21952], m.Scratch)
+	bneckK_expand_bnact1_bn1.Backward(n, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], d[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], m.Params[o.p0+75264:o.p0+75936], m.Fixed[o.x0:o.x0+672], m.Fixed[o.x0+672:o.x0+1344], d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Grads[o.p0+75264:o.p0+75936], m.Grads[o.p0+75936:o.p0+76608])
+	bneckK_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*21952], d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Grads[o.p0:o.p0+75264], nil, m.Scratch)
+	bneckK_expand_conv1.BackwardData(n, d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Params[o.p0:o.p0+75264], d[o.t0*mb:o.t0*mb+n*21952], m.Scratch)
 }
 
 func bneckKRefold(m *rt.Memory, o *bneckKOffsets) {
@@ -1519,21 +1519,21 @@ func bneckKRefold(m *rt.Memory, o *bneckKOffsets) {
 
 func bneckKTensors(t []rt.TensorSpec, prefix string, o *bneckKOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{672, 112, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{672}, Off: o.p0 + 75264, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{672}, Off: o.p0 + 75936, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{672}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{672}, Off: o.b0 + 672, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{672, 112, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{672}, Off: o.p0 + 75264, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{672}, Off: o.p0 + 75936, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{672}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{672}, Off: o.b0 + 672, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{672, 1, 3, 3}, Off: o.p0 + 76608, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{672}, Off: o.p0 + 82656, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{672}, Off: o.p0 + 83328, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{672}, Off: o.b0 + 1344, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{672}, Off: o.b0 + 2016, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{168, 672, 1, 1}, Off: o.p0 + 84000, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{168}, Off: o.p0 + 196896, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{672, 168, 1, 1}, Off: o.p0 + 197064, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{672}, Off: o.p0 + 309960, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{112, 672, 1, 1}, Off: o.p0 + 310632, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{672}, Off: o.p0 + 82656, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{672}, Off: o.p0 + 83328, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{672}, Off: o.b0 + 1344, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{672}, Off: o.b0 + 2016, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{168, 672, 1, 1}, Off: o.p0 + 84000, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{168}, Off: o.p0 + 196896, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{672, 168, 1, 1}, Off: o.p0 + 197064, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{672}, Off: o.p0 + 309960, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{112, 672, 1, 1}, Off: o.p0 + 310632, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{112}, Off: o.p0 + 385896, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{112}, Off: o.p0 + 386008, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{112}, Off: o.b0 + 2688, Buffer: true, Init: rt.InitZeros},
@@ -1557,75 +1557,75 @@ var (
 
 func bneckLForward(m *rt.Memory, n int, o *bneckLOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x112 -> 14x14x672
-	bneckL_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*21952], m.Params[o.p0:o.p0+75264], nil, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
-	bneckL_bnact1_bn1.ForwardTrain(n, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], a[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], m.Params[o.p0+75264:o.p0+75936], m.Params[o.p0+75936:o.p0+76608], m.Buffers[o.b0:o.b0+672], m.Buffers[o.b0+672:o.b0+1344], m.Fixed[o.x0:o.x0+672], m.Fixed[o.x0+672:o.x0+1344])
-	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 14x14x112 -> 14x14x672
+	bneckL_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*21952], m.Params[o.p0:o.p0+75264], nil, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
+	bneckL_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], a[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], m.Params[o.p0+75264:o.p0+75936], m.Params[o.p0+75936:o.p0+76608], m.Buffers[o.b0:o.b0+672], m.Buffers[o.b0+672:o.b0+1344], m.Fixed[o.x0:o.x0+672], m.Fixed[o.x0+672:o.x0+1344])
+	// expand_bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 14x14x672 -> 14x14x672
 	rt.HardswishForward(a[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], a[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712])
 	// dwconv1: dwconv 5x5 s(s) p2 nobias (../networks/mobilenet_v3_large.cnn:18), 14x14x672 -> 7x7x672
 	bneckL_dwconv1.Forward(n, a[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712], m.Params[o.p0+76608:o.p0+93408], nil, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 7x7x672 -> 7x7x672
-	bneckL_bnact2_bn1.ForwardTrain(n, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], a[(o.t0+450016)*mb:(o.t0+450016)*mb+n*32928], m.Params[o.p0+93408:o.p0+94080], m.Params[o.p0+94080:o.p0+94752], m.Buffers[o.b0+1344:o.b0+2016], m.Buffers[o.b0+2016:o.b0+2688], m.Fixed[o.x0+1344:o.x0+2016], m.Fixed[o.x0+2016:o.x0+2688])
-	// bnact2_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 7x7x672 -> 7x7x672
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 7x7x672 -> 7x7x672
+	bneckL_bnact1_bn1.ForwardTrain(n, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], a[(o.t0+450016)*mb:(o.t0+450016)*mb+n*32928], m.Params[o.p0+93408:o.p0+94080], m.Params[o.p0+94080:o.p0+94752], m.Buffers[o.b0+1344:o.b0+2016], m.Buffers[o.b0+2016:o.b0+2688], m.Fixed[o.x0+1344:o.x0+2016], m.Fixed[o.x0+2016:o.x0+2688])
+	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 7x7x672 -> 7x7x672
 	rt.HardswishForward(a[(o.t0+450016)*mb:(o.t0+450016)*mb+n*32928], a[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928])
-	// gap1: gap (../networks/mobilenet_v3_large.cnn:20), 7x7x672 -> 1x1x672
-	bneckL_gap1.Forward(n, a[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], a[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672])
-	// conv2: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x672 -> 1x1x168
-	bneckL_conv2.Forward(n, a[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672], m.Params[o.p0+94752:o.p0+207648], m.Params[o.p0+207648:o.p0+207816], a[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Scratch)
-	// relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x168 -> 1x1x168
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x168 -> 1x1x672
-	bneckL_conv3.Forward(n, a[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Params[o.p0+207816:o.p0+320712], m.Params[o.p0+320712:o.p0+321384], a[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x672 -> 1x1x672
+	// se_gap1: gap (../networks/mobilenet_v3_large.cnn:20), 7x7x672 -> 1x1x672
+	bneckL_se_gap1.Forward(n, a[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], a[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672])
+	// se_conv1: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x672 -> 1x1x168
+	bneckL_se_conv1.Forward(n, a[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672], m.Params[o.p0+94752:o.p0+207648], m.Params[o.p0+207648:o.p0+207816], a[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Scratch)
+	// se_relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x168 -> 1x1x168
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x168 -> 1x1x672
+	bneckL_se_conv2.Forward(n, a[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Params[o.p0+207816:o.p0+320712], m.Params[o.p0+320712:o.p0+321384], a[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x672 -> 1x1x672
 	rt.HardsigmoidForward(a[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672], a[(o.t0+517384)*mb:(o.t0+517384)*mb+n*672])
-	// scale1: scale (../networks/mobilenet_v3_large.cnn:20), 7x7x672 + 1x1x672 -> 7x7x672
-	bneckL_scale1.Forward(n, a[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], a[(o.t0+517384)*mb:(o.t0+517384)*mb+n*672], a[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928])
-	// conv4: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 7x7x672 -> 7x7x160
-	bneckL_conv4.Forward(n, a[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928], m.Params[o.p0+321384:o.p0+428904], nil, a[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], m.Scratch)
+	// se_scale1: scale (../networks/mobilenet_v3_large.cnn:20), 7x7x672 + 1x1x672 -> 7x7x672
+	bneckL_se_scale1.Forward(n, a[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], a[(o.t0+517384)*mb:(o.t0+517384)*mb+n*672], a[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 7x7x672 -> 7x7x160
+	bneckL_conv1.Forward(n, a[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928], m.Params[o.p0+321384:o.p0+428904], nil, a[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 7x7x160 -> 7x7x160
 	bneckL_bn1.ForwardTrain(n, a[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], a[(o.t0+558824)*mb:(o.t0+558824)*mb+n*7840], m.Params[o.p0+428904:o.p0+429064], m.Params[o.p0+429064:o.p0+429224], m.Buffers[o.b0+2688:o.b0+2848], m.Buffers[o.b0+2848:o.b0+3008], m.Fixed[o.x0+2688:o.x0+2848], m.Fixed[o.x0+2848:o.x0+3008])
 }
 
 func bneckLInfer(m *rt.Memory, n int, o *bneckLOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckL_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*21952], m.Fold[o.f0:o.f0+75264], m.Fold[o.f0+75264:o.f0+75936], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*131712], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckL_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*21952], m.Fold[o.f0:o.f0+75264], m.Fold[o.f0+75264:o.f0+75936], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*131712], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*131712], a[o.i0*mb:o.i0*mb+n*131712])
 	bneckL_dwconv1.Forward(n, a[o.i0*mb:o.i0*mb+n*131712], m.Fold[o.f0+75936:o.f0+92736], m.Fold[o.f0+92736:o.f0+93408], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*32928], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*32928], a[o.i0*mb:o.i0*mb+n*32928])
-	bneckL_gap1.Forward(n, a[o.i0*mb:o.i0*mb+n*32928], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*672])
-	bneckL_conv2.Forward(n, a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*672], m.Params[o.p0+94752:o.p0+207648], m.Params[o.p0+207648:o.p0+207816], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*168], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckL_conv3.Forward(n, a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*168], m.Params[o.p0+207816:o.p0+320712], m.Params[o.p0+320712:o.p0+321384], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*672], m.Scratch)
+	bneckL_se_gap1.Forward(n, a[o.i0*mb:o.i0*mb+n*32928], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*672])
+	bneckL_se_conv1.Forward(n, a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*672], m.Params[o.p0+94752:o.p0+207648], m.Params[o.p0+207648:o.p0+207816], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*168], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckL_se_conv2.Forward(n, a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*168], m.Params[o.p0+207816:o.p0+320712], m.Params[o.p0+320712:o.p0+321384], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*672], m.Scratch)
 	rt.HardsigmoidForward(a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*672], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*672])
-	bneckL_scale1.Forward(n, a[o.i0*mb:o.i0*mb+n*32928], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*672], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*32928])
-	bneckL_conv4.Forward(n, a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*32928], m.Fold[o.f0+93408:o.f0+200928], m.Fold[o.f0+200928:o.f0+201088], a[o.i0*mb:o.i0*mb+n*7840], m.Scratch)
+	bneckL_se_scale1.Forward(n, a[o.i0*mb:o.i0*mb+n*32928], a[(o.i0+-426496)*mb:(o.i0+-426496)*mb+n*672], a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*32928])
+	bneckL_conv1.Forward(n, a[(o.i0+-200704)*mb:(o.i0+-200704)*mb+n*32928], m.Fold[o.f0+93408:o.f0+200928], m.Fold[o.f0+200928:o.f0+201088], a[o.i0*mb:o.i0*mb+n*7840], m.Scratch)
 	// bn1: folded into the conv before it
 }
 
 func bneckLBackward(m *rt.Memory, n int, o *bneckLOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	bneckL_bn1.Backward(n, a[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], d[(o.t0+558824)*mb:(o.t0+558824)*mb+n*7840], m.Params[o.p0+428904:o.p0+429064], m.Fixed[o.x0+2688:o.x0+2848], m.Fixed[o.x0+2848:o.x0+3008], d[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], m.Grads[o.p0+428904:o.p0+429064], m.Grads[o.p0+429064:o.p0+429224])
-	bneckL_conv4.BackwardFilter(n, a[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928], d[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], m.Grads[o.p0+321384:o.p0+428904], nil, m.Scratch)
-	bneckL_conv4.BackwardData(n, d[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], m.Params[o.p0+321384:o.p0+428904], d[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928], m.Scratch)
-	bneckL_scale1.Backward(n, a[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], a[(o.t0+517384)*mb:(o.t0+517384)*mb+n*672], d[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928], d[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], d[(o.t0+517384)*mb:(o.t0+517384)*mb+n*672])
+	bneckL_conv1.BackwardFilter(n, a[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928], d[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], m.Grads[o.p0+321384:o.p0+428904], nil, m.Scratch)
+	bneckL_conv1.BackwardData(n, d[(o.t0+550984)*mb:(o.t0+550984)*mb+n*7840], m.Params[o.p0+321384:o.p0+428904], d[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928], m.Scratch)
+	bneckL_se_scale1.Backward(n, a[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], a[(o.t0+517384)*mb:(o.t0+517384)*mb+n*672], d[(o.t0+518056)*mb:(o.t0+518056)*mb+n*32928], d[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], d[(o.t0+517384)*mb:(o.t0+517384)*mb+n*672])
 	rt.HardsigmoidBackward(a[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672], d[(o.t0+517384)*mb:(o.t0+517384)*mb+n*672], d[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672])
-	bneckL_conv3.BackwardFilter(n, a[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], d[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672], m.Grads[o.p0+207816:o.p0+320712], m.Grads[o.p0+320712:o.p0+321384], m.Scratch)
-	bneckL_conv3.BackwardData(n, d[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672], m.Params[o.p0+207816:o.p0+320712], d[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Scratch)
+	bneckL_se_conv2.BackwardFilter(n, a[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], d[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672], m.Grads[o.p0+207816:o.p0+320712], m.Grads[o.p0+320712:o.p0+321384], m.Scratch)
+	bneckL_se_conv2.BackwardData(n, d[(o.t0+516712)*mb:(o.t0+516712)*mb+n*672], m.Params[o.p0+207816:o.p0+320712], d[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], d[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168])
-	bneckL_conv2.BackwardFilter(n, a[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672], d[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Grads[o.p0+94752:o.p0+207648], m.Grads[o.p0+207648:o.p0+207816], m.Scratch)
-	bneckL_conv2.BackwardData(n, d[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Params[o.p0+94752:o.p0+207648], d[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672], m.Scratch)
-	bneckL_gap1.Backward(n, d[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672], d[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928])
+	bneckL_se_conv1.BackwardFilter(n, a[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672], d[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Grads[o.p0+94752:o.p0+207648], m.Grads[o.p0+207648:o.p0+207816], m.Scratch)
+	bneckL_se_conv1.BackwardData(n, d[(o.t0+516544)*mb:(o.t0+516544)*mb+n*168], m.Params[o.p0+94752:o.p0+207648], d[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672], m.Scratch)
+	bneckL_se_gap1.Backward(n, d[(o.t0+515872)*mb:(o.t0+515872)*mb+n*672], d[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928])
 	rt.HardswishBackward(a[(o.t0+450016)*mb:(o.t0+450016)*mb+n*32928], d[(o.t0+482944)*mb:(o.t0+482944)*mb+n*32928], d[(o.t0+450016)*mb:(o.t0+450016)*mb+n*32928])
-	bneckL_bnact2_bn1.Backward(n, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], d[(o.t0+450016)*mb:(o.t0+450016)*mb+n*32928], m.Params[o.p0+93408:o.p0+94080], m.Fixed[o.x0+1344:o.x0+2016], m.Fixed[o.x0+2016:o.x0+2688], d[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], m.Grads[o.p0+93408:o.p0+94080], m.Grads[o.p0+94080:o.p0+94752])
+	bneckL_bnact1_bn1.Backward(n, a[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], d[(o.t0+450016)*mb:(o.t0+450016)*mb+n*32928], m.Params[o.p0+93408:o.p0+94080], m.Fixed[o.x0+1344:o.x0+2016], m.Fixed[o.x0+2016:o.x0+2688], d[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], m.Grads[o.p0+93408:o.p0+94080], m.Grads[o.p0+94080:o.p0+94752])
 	bneckL_dwconv1.BackwardFilter(n, a[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712], d[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], m.Grads[o.p0+76608:o.p0+93408], nil, m.Scratch)
 	bneckL_dwconv1.BackwardData(n, d[(o.t0+417088)*mb:(o.t0+417088)*mb+n*32928], m.Params[o.p0+76608:o.p0+93408], d[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], d[(o.t0+285376)*mb:(o.t0+285376)*mb+n*131712], d[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712])
-	bneckL_bnact1_bn1.Backward(n, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], d[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], m.Params[o.p0+75264:o.p0+75936], m.Fixed[o.x0:o.x0+672], m.Fixed[o.x0+672:o.x0+1344], d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Grads[o.p0+75264:o.p0+75936], m.Grads[o.p0+75936:o.p0+76608])
-	bneckL_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*21952], d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Grads[o.p0:o.p0+75264], nil, m.Scratch)
-	bneckL_conv1.BackwardData(n, d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Params[o.p0:o.p0+75264], d[o.t0*mb:o.t0*mb+n*21952], m.Scratch)
+	bneckL_expand_bnact1_bn1.Backward(n, a[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], d[(o.t0+153664)*mb:(o.t0+153664)*mb+n*131712], m.Params[o.p0+75264:o.p0+75936], m.Fixed[o.x0:o.x0+672], m.Fixed[o.x0+672:o.x0+1344], d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Grads[o.p0+75264:o.p0+75936], m.Grads[o.p0+75936:o.p0+76608])
+	bneckL_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*21952], d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Grads[o.p0:o.p0+75264], nil, m.Scratch)
+	bneckL_expand_conv1.BackwardData(n, d[(o.t0+21952)*mb:(o.t0+21952)*mb+n*131712], m.Params[o.p0:o.p0+75264], d[o.t0*mb:o.t0*mb+n*21952], m.Scratch)
 }
 
 func bneckLRefold(m *rt.Memory, o *bneckLOffsets) {
@@ -1642,21 +1642,21 @@ func bneckLRefold(m *rt.Memory, o *bneckLOffsets) {
 
 func bneckLTensors(t []rt.TensorSpec, prefix string, o *bneckLOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{672, 112, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{672}, Off: o.p0 + 75264, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{672}, Off: o.p0 + 75936, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{672}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{672}, Off: o.b0 + 672, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{672, 112, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{672}, Off: o.p0 + 75264, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{672}, Off: o.p0 + 75936, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{672}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{672}, Off: o.b0 + 672, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{672, 1, 5, 5}, Off: o.p0 + 76608, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{672}, Off: o.p0 + 93408, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{672}, Off: o.p0 + 94080, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{672}, Off: o.b0 + 1344, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{672}, Off: o.b0 + 2016, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{168, 672, 1, 1}, Off: o.p0 + 94752, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{168}, Off: o.p0 + 207648, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{672, 168, 1, 1}, Off: o.p0 + 207816, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{672}, Off: o.p0 + 320712, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{160, 672, 1, 1}, Off: o.p0 + 321384, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{672}, Off: o.p0 + 93408, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{672}, Off: o.p0 + 94080, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{672}, Off: o.b0 + 1344, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{672}, Off: o.b0 + 2016, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{168, 672, 1, 1}, Off: o.p0 + 94752, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{168}, Off: o.p0 + 207648, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{672, 168, 1, 1}, Off: o.p0 + 207816, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{672}, Off: o.p0 + 320712, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{160, 672, 1, 1}, Off: o.p0 + 321384, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{160}, Off: o.p0 + 428904, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{160}, Off: o.p0 + 429064, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{160}, Off: o.b0 + 2688, Buffer: true, Init: rt.InitZeros},
@@ -1681,32 +1681,32 @@ var (
 
 func bneckMForward(m *rt.Memory, n int, o *bneckMOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 7x7x160 -> 7x7x960
-	bneckM_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*7840], m.Params[o.p0:o.p0+153600], nil, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 7x7x960 -> 7x7x960
-	bneckM_bnact1_bn1.ForwardTrain(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Params[o.p0+154560:o.p0+155520], m.Buffers[o.b0:o.b0+960], m.Buffers[o.b0+960:o.b0+1920], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920])
-	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 7x7x960 -> 7x7x960
+	// expand_conv1: conv e 1x1 nobias (../networks/mobilenet_v3_large.cnn:17), 7x7x160 -> 7x7x960
+	bneckM_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*7840], m.Params[o.p0:o.p0+153600], nil, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 7x7x960 -> 7x7x960
+	bneckM_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Params[o.p0+154560:o.p0+155520], m.Buffers[o.b0:o.b0+960], m.Buffers[o.b0+960:o.b0+1920], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920])
+	// expand_bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 7x7x960 -> 7x7x960
 	rt.HardswishForward(a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040])
 	// dwconv1: dwconv 5x5 s(s) p2 nobias (../networks/mobilenet_v3_large.cnn:18), 7x7x960 -> 7x7x960
 	bneckM_dwconv1.Forward(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Params[o.p0+155520:o.p0+179520], nil, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 7x7x960 -> 7x7x960
-	bneckM_bnact2_bn1.ForwardTrain(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*47040], m.Params[o.p0+179520:o.p0+180480], m.Params[o.p0+180480:o.p0+181440], m.Buffers[o.b0+1920:o.b0+2880], m.Buffers[o.b0+2880:o.b0+3840], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840])
-	// bnact2_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 7x7x960 -> 7x7x960
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:12), 7x7x960 -> 7x7x960
+	bneckM_bnact1_bn1.ForwardTrain(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*47040], m.Params[o.p0+179520:o.p0+180480], m.Params[o.p0+180480:o.p0+181440], m.Buffers[o.b0+1920:o.b0+2880], m.Buffers[o.b0+2880:o.b0+3840], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840])
+	// bnact1_hardswish1: hardswish (../networks/mobilenet_v3_large.cnn:12), 7x7x960 -> 7x7x960
 	rt.HardswishForward(a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*47040], a[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040])
-	// gap1: gap (../networks/mobilenet_v3_large.cnn:20), 7x7x960 -> 1x1x960
-	bneckM_gap1.Forward(n, a[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], a[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960])
-	// conv2: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x960 -> 1x1x240
-	bneckM_conv2.Forward(n, a[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960], m.Params[o.p0+181440:o.p0+411840], m.Params[o.p0+411840:o.p0+412080], a[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Scratch)
-	// relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x240 -> 1x1x240
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x240 -> 1x1x960
-	bneckM_conv3.Forward(n, a[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Params[o.p0+412080:o.p0+642480], m.Params[o.p0+642480:o.p0+643440], a[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x960 -> 1x1x960
+	// se_gap1: gap (../networks/mobilenet_v3_large.cnn:20), 7x7x960 -> 1x1x960
+	bneckM_se_gap1.Forward(n, a[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], a[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960])
+	// se_conv1: conv se 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x960 -> 1x1x240
+	bneckM_se_conv1.Forward(n, a[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960], m.Params[o.p0+181440:o.p0+411840], m.Params[o.p0+411840:o.p0+412080], a[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Scratch)
+	// se_relu1: relu (../networks/mobilenet_v3_large.cnn:20), 1x1x240 -> 1x1x240
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../networks/mobilenet_v3_large.cnn:20), 1x1x240 -> 1x1x960
+	bneckM_se_conv2.Forward(n, a[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Params[o.p0+412080:o.p0+642480], m.Params[o.p0+642480:o.p0+643440], a[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../networks/mobilenet_v3_large.cnn:20), 1x1x960 -> 1x1x960
 	rt.HardsigmoidForward(a[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960], a[(o.t0+292240)*mb:(o.t0+292240)*mb+n*960])
-	// scale1: scale (../networks/mobilenet_v3_large.cnn:20), 7x7x960 + 1x1x960 -> 7x7x960
-	bneckM_scale1.Forward(n, a[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], a[(o.t0+292240)*mb:(o.t0+292240)*mb+n*960], a[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040])
-	// conv4: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 7x7x960 -> 7x7x160
-	bneckM_conv4.Forward(n, a[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040], m.Params[o.p0+643440:o.p0+797040], nil, a[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], m.Scratch)
+	// se_scale1: scale (../networks/mobilenet_v3_large.cnn:20), 7x7x960 + 1x1x960 -> 7x7x960
+	bneckM_se_scale1.Forward(n, a[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], a[(o.t0+292240)*mb:(o.t0+292240)*mb+n*960], a[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040])
+	// conv1: conv c 1x1 nobias (../networks/mobilenet_v3_large.cnn:21), 7x7x960 -> 7x7x160
+	bneckM_conv1.Forward(n, a[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040], m.Params[o.p0+643440:o.p0+797040], nil, a[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../networks/mobilenet_v3_large.cnn:21), 7x7x160 -> 7x7x160
 	bneckM_bn1.ForwardTrain(n, a[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], a[(o.t0+348080)*mb:(o.t0+348080)*mb+n*7840], m.Params[o.p0+797040:o.p0+797200], m.Params[o.p0+797200:o.p0+797360], m.Buffers[o.b0+3840:o.b0+4000], m.Buffers[o.b0+4000:o.b0+4160], m.Fixed[o.x0+3840:o.x0+4000], m.Fixed[o.x0+4000:o.x0+4160])
 	// add1: residual (../networks/mobilenet_v3_large.cnn:16), 7x7x160 + 7x7x160 -> 7x7x160
@@ -1715,19 +1715,19 @@ func bneckMForward(m *rt.Memory, n int, o *bneckMOffsets) {
 
 func bneckMInfer(m *rt.Memory, n int, o *bneckMOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckM_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*7840], m.Fold[o.f0:o.f0+153600], m.Fold[o.f0+153600:o.f0+154560], a[o.i1*mb:o.i1*mb+n*47040], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckM_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*7840], m.Fold[o.f0:o.f0+153600], m.Fold[o.f0+153600:o.f0+154560], a[o.i1*mb:o.i1*mb+n*47040], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[o.i1*mb:o.i1*mb+n*47040], a[o.i2*mb:o.i2*mb+n*47040])
 	bneckM_dwconv1.Forward(n, a[o.i2*mb:o.i2*mb+n*47040], m.Fold[o.f0+154560:o.f0+178560], m.Fold[o.f0+178560:o.f0+179520], a[o.i1*mb:o.i1*mb+n*47040], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[o.i1*mb:o.i1*mb+n*47040], a[o.i2*mb:o.i2*mb+n*47040])
-	bneckM_gap1.Forward(n, a[o.i2*mb:o.i2*mb+n*47040], a[o.i1*mb:o.i1*mb+n*960])
-	bneckM_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*960], m.Params[o.p0+181440:o.p0+411840], m.Params[o.p0+411840:o.p0+412080], a[(o.i2+-802816)*mb:(o.i2+-802816)*mb+n*240], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckM_conv3.Forward(n, a[(o.i2+-802816)*mb:(o.i2+-802816)*mb+n*240], m.Params[o.p0+412080:o.p0+642480], m.Params[o.p0+642480:o.p0+643440], a[o.i1*mb:o.i1*mb+n*960], m.Scratch)
+	bneckM_se_gap1.Forward(n, a[o.i2*mb:o.i2*mb+n*47040], a[o.i1*mb:o.i1*mb+n*960])
+	bneckM_se_conv1.Forward(n, a[o.i1*mb:o.i1*mb+n*960], m.Params[o.p0+181440:o.p0+411840], m.Params[o.p0+411840:o.p0+412080], a[(o.i2+-802816)*mb:(o.i2+-802816)*mb+n*240], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckM_se_conv2.Forward(n, a[(o.i2+-802816)*mb:(o.i2+-802816)*mb+n*240], m.Params[o.p0+412080:o.p0+642480], m.Params[o.p0+642480:o.p0+643440], a[o.i1*mb:o.i1*mb+n*960], m.Scratch)
 	rt.HardsigmoidForward(a[o.i1*mb:o.i1*mb+n*960], a[(o.i2+-802816)*mb:(o.i2+-802816)*mb+n*960])
-	bneckM_scale1.Forward(n, a[o.i2*mb:o.i2*mb+n*47040], a[(o.i2+-802816)*mb:(o.i2+-802816)*mb+n*960], a[o.i1*mb:o.i1*mb+n*47040])
-	bneckM_conv4.Forward(n, a[o.i1*mb:o.i1*mb+n*47040], m.Fold[o.f0+179520:o.f0+333120], m.Fold[o.f0+333120:o.f0+333280], a[o.i2*mb:o.i2*mb+n*7840], m.Scratch)
+	bneckM_se_scale1.Forward(n, a[o.i2*mb:o.i2*mb+n*47040], a[(o.i2+-802816)*mb:(o.i2+-802816)*mb+n*960], a[o.i1*mb:o.i1*mb+n*47040])
+	bneckM_conv1.Forward(n, a[o.i1*mb:o.i1*mb+n*47040], m.Fold[o.f0+179520:o.f0+333120], m.Fold[o.f0+333120:o.f0+333280], a[o.i2*mb:o.i2*mb+n*7840], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[o.i2*mb:o.i2*mb+n*7840], a[o.i0*mb:o.i0*mb+n*7840], a[o.i1*mb:o.i1*mb+n*7840])
 }
@@ -1736,24 +1736,24 @@ func bneckMBackward(m *rt.Memory, n int, o *bneckMOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+355920)*mb:(o.t0+355920)*mb+n*7840], d[(o.t0+348080)*mb:(o.t0+348080)*mb+n*7840], d[o.t0*mb:o.t0*mb+n*7840])
 	bneckM_bn1.Backward(n, a[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], d[(o.t0+348080)*mb:(o.t0+348080)*mb+n*7840], m.Params[o.p0+797040:o.p0+797200], m.Fixed[o.x0+3840:o.x0+4000], m.Fixed[o.x0+4000:o.x0+4160], d[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], m.Grads[o.p0+797040:o.p0+797200], m.Grads[o.p0+797200:o.p0+797360])
-	bneckM_conv4.BackwardFilter(n, a[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040], d[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], m.Grads[o.p0+643440:o.p0+797040], nil, m.Scratch)
-	bneckM_conv4.BackwardData(n, d[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], m.Params[o.p0+643440:o.p0+797040], d[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040], m.Scratch)
-	bneckM_scale1.Backward(n, a[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], a[(o.t0+292240)*mb:(o.t0+292240)*mb+n*960], d[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040], d[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], d[(o.t0+292240)*mb:(o.t0+292240)*mb+n*960])
+	bneckM_conv1.BackwardFilter(n, a[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040], d[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], m.Grads[o.p0+643440:o.p0+797040], nil, m.Scratch)
+	bneckM_conv1.BackwardData(n, d[(o.t0+340240)*mb:(o.t0+340240)*mb+n*7840], m.Params[o.p0+643440:o.p0+797040], d[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040], m.Scratch)
+	bneckM_se_scale1.Backward(n, a[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], a[(o.t0+292240)*mb:(o.t0+292240)*mb+n*960], d[(o.t0+293200)*mb:(o.t0+293200)*mb+n*47040], d[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], d[(o.t0+292240)*mb:(o.t0+292240)*mb+n*960])
 	rt.HardsigmoidBackward(a[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960], d[(o.t0+292240)*mb:(o.t0+292240)*mb+n*960], d[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960])
-	bneckM_conv3.BackwardFilter(n, a[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], d[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960], m.Grads[o.p0+412080:o.p0+642480], m.Grads[o.p0+642480:o.p0+643440], m.Scratch)
-	bneckM_conv3.BackwardData(n, d[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960], m.Params[o.p0+412080:o.p0+642480], d[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Scratch)
+	bneckM_se_conv2.BackwardFilter(n, a[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], d[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960], m.Grads[o.p0+412080:o.p0+642480], m.Grads[o.p0+642480:o.p0+643440], m.Scratch)
+	bneckM_se_conv2.BackwardData(n, d[(o.t0+291280)*mb:(o.t0+291280)*mb+n*960], m.Params[o.p0+412080:o.p0+642480], d[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], d[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240])
-	bneckM_conv2.BackwardFilter(n, a[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960], d[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Grads[o.p0+181440:o.p0+411840], m.Grads[o.p0+411840:o.p0+412080], m.Scratch)
-	bneckM_conv2.BackwardData(n, d[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Params[o.p0+181440:o.p0+411840], d[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960], m.Scratch)
-	bneckM_gap1.Backward(n, d[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960], d[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040])
+	bneckM_se_conv1.BackwardFilter(n, a[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960], d[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Grads[o.p0+181440:o.p0+411840], m.Grads[o.p0+411840:o.p0+412080], m.Scratch)
+	bneckM_se_conv1.BackwardData(n, d[(o.t0+291040)*mb:(o.t0+291040)*mb+n*240], m.Params[o.p0+181440:o.p0+411840], d[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960], m.Scratch)
+	bneckM_se_gap1.Backward(n, d[(o.t0+290080)*mb:(o.t0+290080)*mb+n*960], d[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040])
 	rt.HardswishBackward(a[(o.t0+196000)*mb:(o.t0+196000)*mb+n*47040], d[(o.t0+243040)*mb:(o.t0+243040)*mb+n*47040], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*47040])
-	bneckM_bnact2_bn1.Backward(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*47040], m.Params[o.p0+179520:o.p0+180480], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Grads[o.p0+179520:o.p0+180480], m.Grads[o.p0+180480:o.p0+181440])
+	bneckM_bnact1_bn1.Backward(n, a[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], d[(o.t0+196000)*mb:(o.t0+196000)*mb+n*47040], m.Params[o.p0+179520:o.p0+180480], m.Fixed[o.x0+1920:o.x0+2880], m.Fixed[o.x0+2880:o.x0+3840], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Grads[o.p0+179520:o.p0+180480], m.Grads[o.p0+180480:o.p0+181440])
 	bneckM_dwconv1.BackwardFilter(n, a[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Grads[o.p0+155520:o.p0+179520], nil, m.Scratch)
 	bneckM_dwconv1.BackwardData(n, d[(o.t0+148960)*mb:(o.t0+148960)*mb+n*47040], m.Params[o.p0+155520:o.p0+179520], d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], d[(o.t0+101920)*mb:(o.t0+101920)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040])
-	bneckM_bnact1_bn1.Backward(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0+153600:o.p0+154560], m.Grads[o.p0+154560:o.p0+155520])
-	bneckM_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*7840], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0:o.p0+153600], nil, m.Scratch)
-	bneckM_conv1.BackwardData(n, d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Params[o.p0:o.p0+153600], d[o.t0*mb:o.t0*mb+n*7840], m.Scratch)
+	bneckM_expand_bnact1_bn1.Backward(n, a[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], d[(o.t0+54880)*mb:(o.t0+54880)*mb+n*47040], m.Params[o.p0+153600:o.p0+154560], m.Fixed[o.x0:o.x0+960], m.Fixed[o.x0+960:o.x0+1920], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0+153600:o.p0+154560], m.Grads[o.p0+154560:o.p0+155520])
+	bneckM_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*7840], d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Grads[o.p0:o.p0+153600], nil, m.Scratch)
+	bneckM_expand_conv1.BackwardData(n, d[(o.t0+7840)*mb:(o.t0+7840)*mb+n*47040], m.Params[o.p0:o.p0+153600], d[o.t0*mb:o.t0*mb+n*7840], m.Scratch)
 }
 
 func bneckMRefold(m *rt.Memory, o *bneckMOffsets) {
@@ -1770,21 +1770,21 @@ func bneckMRefold(m *rt.Memory, o *bneckMOffsets) {
 
 func bneckMTensors(t []rt.TensorSpec, prefix string, o *bneckMOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{960, 160, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{960}, Off: o.p0 + 153600, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{960}, Off: o.p0 + 154560, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{960}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{960}, Off: o.b0 + 960, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{960, 160, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{960}, Off: o.p0 + 153600, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{960}, Off: o.p0 + 154560, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{960}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{960}, Off: o.b0 + 960, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{960, 1, 5, 5}, Off: o.p0 + 155520, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{960}, Off: o.p0 + 179520, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{960}, Off: o.p0 + 180480, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{960}, Off: o.b0 + 1920, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{960}, Off: o.b0 + 2880, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{240, 960, 1, 1}, Off: o.p0 + 181440, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{240}, Off: o.p0 + 411840, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{960, 240, 1, 1}, Off: o.p0 + 412080, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{960}, Off: o.p0 + 642480, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{160, 960, 1, 1}, Off: o.p0 + 643440, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{960}, Off: o.p0 + 179520, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{960}, Off: o.p0 + 180480, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{960}, Off: o.b0 + 1920, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{960}, Off: o.b0 + 2880, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{240, 960, 1, 1}, Off: o.p0 + 181440, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{240}, Off: o.p0 + 411840, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{960, 240, 1, 1}, Off: o.p0 + 412080, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{960}, Off: o.p0 + 642480, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{160, 960, 1, 1}, Off: o.p0 + 643440, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{160}, Off: o.p0 + 797040, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{160}, Off: o.p0 + 797200, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{160}, Off: o.b0 + 3840, Buffer: true, Init: rt.InitZeros},
@@ -1837,131 +1837,131 @@ func bnactBTensors(t []rt.TensorSpec, prefix string, o *bnactBOffsets) []rt.Tens
 
 // The geometry of every layer, all constants.
 var (
-	conv1               = rt.Conv{C: 3, H: 224, W: 224, K: 16, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	conv2               = rt.Conv{C: 160, H: 7, W: 7, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	gap1                = rt.GAP{C: 960, H: 7, W: 7}
-	fc1                 = rt.FC{In: 960, Out: 1280, ReLU: false}
-	dropout1            = rt.Dropout{P: float32(0.2)}
-	fc2                 = rt.FC{In: 1280, Out: 1000, ReLU: false}
-	softmax1            = rt.Softmax{Classes: 1000}
-	bnactA_bn1          = rt.BN{C: 16, H: 112, W: 112, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckA_dwconv1      = rt.Conv{C: 16, H: 112, W: 112, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 16, OH: 112, OW: 112, ReLU: false}
-	bneckA_bnact1_bn1   = rt.BN{C: 16, H: 112, W: 112, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckA_conv1        = rt.Conv{C: 16, H: 112, W: 112, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	bneckA_bn1          = rt.BN{C: 16, H: 112, W: 112, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckA_dwconv1Infer = rt.Conv{C: 16, H: 112, W: 112, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 16, OH: 112, OW: 112, ReLU: true}
-	bneckB_conv1        = rt.Conv{C: 16, H: 112, W: 112, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
-	bneckB_bnact1_bn1   = rt.BN{C: 64, H: 112, W: 112, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckB_dwconv1      = rt.Conv{C: 64, H: 112, W: 112, K: 64, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 64, OH: 56, OW: 56, ReLU: false}
-	bneckB_bnact2_bn1   = rt.BN{C: 64, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckB_conv2        = rt.Conv{C: 64, H: 56, W: 56, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bneckB_bn1          = rt.BN{C: 24, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckB_conv1Infer   = rt.Conv{C: 16, H: 112, W: 112, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
-	bneckB_dwconv1Infer = rt.Conv{C: 64, H: 112, W: 112, K: 64, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 64, OH: 56, OW: 56, ReLU: true}
-	bneckC_conv1        = rt.Conv{C: 24, H: 56, W: 56, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bneckC_bnact1_bn1   = rt.BN{C: 72, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckC_dwconv1      = rt.Conv{C: 72, H: 56, W: 56, K: 72, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 72, OH: 56, OW: 56, ReLU: false}
-	bneckC_bnact2_bn1   = rt.BN{C: 72, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckC_conv2        = rt.Conv{C: 72, H: 56, W: 56, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bneckC_bn1          = rt.BN{C: 24, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckC_conv1Infer   = rt.Conv{C: 24, H: 56, W: 56, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bneckC_dwconv1Infer = rt.Conv{C: 72, H: 56, W: 56, K: 72, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 72, OH: 56, OW: 56, ReLU: true}
-	bneckD_conv1        = rt.Conv{C: 24, H: 56, W: 56, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
-	bneckD_bnact1_bn1   = rt.BN{C: 72, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckD_dwconv1      = rt.Conv{C: 72, H: 56, W: 56, K: 72, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 72, OH: 28, OW: 28, ReLU: false}
-	bneckD_bnact2_bn1   = rt.BN{C: 72, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckD_gap1         = rt.GAP{C: 72, H: 28, W: 28}
-	bneckD_conv2        = rt.Conv{C: 72, H: 1, W: 1, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckD_conv3        = rt.Conv{C: 24, H: 1, W: 1, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckD_scale1       = rt.Scale{C: 72, HW: 784}
-	bneckD_conv4        = rt.Conv{C: 72, H: 28, W: 28, K: 40, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bneckD_bn1          = rt.BN{C: 40, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckD_conv1Infer   = rt.Conv{C: 24, H: 56, W: 56, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
-	bneckD_dwconv1Infer = rt.Conv{C: 72, H: 56, W: 56, K: 72, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 72, OH: 28, OW: 28, ReLU: true}
-	bneckE_conv1        = rt.Conv{C: 40, H: 28, W: 28, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bneckE_bnact1_bn1   = rt.BN{C: 120, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckE_dwconv1      = rt.Conv{C: 120, H: 28, W: 28, K: 120, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 120, OH: 28, OW: 28, ReLU: false}
-	bneckE_bnact2_bn1   = rt.BN{C: 120, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckE_gap1         = rt.GAP{C: 120, H: 28, W: 28}
-	bneckE_conv2        = rt.Conv{C: 120, H: 1, W: 1, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckE_conv3        = rt.Conv{C: 32, H: 1, W: 1, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckE_scale1       = rt.Scale{C: 120, HW: 784}
-	bneckE_conv4        = rt.Conv{C: 120, H: 28, W: 28, K: 40, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bneckE_bn1          = rt.BN{C: 40, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckE_conv1Infer   = rt.Conv{C: 40, H: 28, W: 28, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bneckE_dwconv1Infer = rt.Conv{C: 120, H: 28, W: 28, K: 120, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 120, OH: 28, OW: 28, ReLU: true}
-	bneckF_conv1        = rt.Conv{C: 40, H: 28, W: 28, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bneckF_bnact1_bn1   = rt.BN{C: 120, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckF_dwconv1      = rt.Conv{C: 120, H: 28, W: 28, K: 120, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 120, OH: 28, OW: 28, ReLU: false}
-	bneckF_bnact2_bn1   = rt.BN{C: 120, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckF_gap1         = rt.GAP{C: 120, H: 28, W: 28}
-	bneckF_conv2        = rt.Conv{C: 120, H: 1, W: 1, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckF_conv3        = rt.Conv{C: 32, H: 1, W: 1, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckF_scale1       = rt.Scale{C: 120, HW: 784}
-	bneckF_conv4        = rt.Conv{C: 120, H: 28, W: 28, K: 40, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bneckF_bn1          = rt.BN{C: 40, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckF_conv1Infer   = rt.Conv{C: 40, H: 28, W: 28, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
-	bneckF_dwconv1Infer = rt.Conv{C: 120, H: 28, W: 28, K: 120, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 120, OH: 28, OW: 28, ReLU: true}
-	bneckG_conv1        = rt.Conv{C: 40, H: 28, W: 28, K: 240, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
-	bneckG_bnact1_bn1   = rt.BN{C: 240, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckG_dwconv1      = rt.Conv{C: 240, H: 28, W: 28, K: 240, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 240, OH: 14, OW: 14, ReLU: false}
-	bneckG_bnact2_bn1   = rt.BN{C: 240, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckG_conv2        = rt.Conv{C: 240, H: 14, W: 14, K: 80, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckG_bn1          = rt.BN{C: 80, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckH_conv1        = rt.Conv{C: 80, H: 14, W: 14, K: 200, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckH_bnact1_bn1   = rt.BN{C: 200, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckH_dwconv1      = rt.Conv{C: 200, H: 14, W: 14, K: 200, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 200, OH: 14, OW: 14, ReLU: false}
-	bneckH_bnact2_bn1   = rt.BN{C: 200, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckH_conv2        = rt.Conv{C: 200, H: 14, W: 14, K: 80, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckH_bn1          = rt.BN{C: 80, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckI_conv1        = rt.Conv{C: 80, H: 14, W: 14, K: 184, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckI_bnact1_bn1   = rt.BN{C: 184, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckI_dwconv1      = rt.Conv{C: 184, H: 14, W: 14, K: 184, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 184, OH: 14, OW: 14, ReLU: false}
-	bneckI_bnact2_bn1   = rt.BN{C: 184, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckI_conv2        = rt.Conv{C: 184, H: 14, W: 14, K: 80, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckI_bn1          = rt.BN{C: 80, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckJ_conv1        = rt.Conv{C: 80, H: 14, W: 14, K: 480, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckJ_bnact1_bn1   = rt.BN{C: 480, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckJ_dwconv1      = rt.Conv{C: 480, H: 14, W: 14, K: 480, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 480, OH: 14, OW: 14, ReLU: false}
-	bneckJ_bnact2_bn1   = rt.BN{C: 480, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckJ_gap1         = rt.GAP{C: 480, H: 14, W: 14}
-	bneckJ_conv2        = rt.Conv{C: 480, H: 1, W: 1, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckJ_conv3        = rt.Conv{C: 120, H: 1, W: 1, K: 480, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckJ_scale1       = rt.Scale{C: 480, HW: 196}
-	bneckJ_conv4        = rt.Conv{C: 480, H: 14, W: 14, K: 112, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckJ_bn1          = rt.BN{C: 112, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckK_conv1        = rt.Conv{C: 112, H: 14, W: 14, K: 672, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckK_bnact1_bn1   = rt.BN{C: 672, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckK_dwconv1      = rt.Conv{C: 672, H: 14, W: 14, K: 672, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 672, OH: 14, OW: 14, ReLU: false}
-	bneckK_bnact2_bn1   = rt.BN{C: 672, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckK_gap1         = rt.GAP{C: 672, H: 14, W: 14}
-	bneckK_conv2        = rt.Conv{C: 672, H: 1, W: 1, K: 168, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckK_conv3        = rt.Conv{C: 168, H: 1, W: 1, K: 672, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckK_scale1       = rt.Scale{C: 672, HW: 196}
-	bneckK_conv4        = rt.Conv{C: 672, H: 14, W: 14, K: 112, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckK_bn1          = rt.BN{C: 112, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckL_conv1        = rt.Conv{C: 112, H: 14, W: 14, K: 672, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
-	bneckL_bnact1_bn1   = rt.BN{C: 672, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckL_dwconv1      = rt.Conv{C: 672, H: 14, W: 14, K: 672, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 672, OH: 7, OW: 7, ReLU: false}
-	bneckL_bnact2_bn1   = rt.BN{C: 672, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckL_gap1         = rt.GAP{C: 672, H: 7, W: 7}
-	bneckL_conv2        = rt.Conv{C: 672, H: 1, W: 1, K: 168, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckL_conv3        = rt.Conv{C: 168, H: 1, W: 1, K: 672, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckL_scale1       = rt.Scale{C: 672, HW: 49}
-	bneckL_conv4        = rt.Conv{C: 672, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bneckL_bn1          = rt.BN{C: 160, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckM_conv1        = rt.Conv{C: 160, H: 7, W: 7, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bneckM_bnact1_bn1   = rt.BN{C: 960, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckM_dwconv1      = rt.Conv{C: 960, H: 7, W: 7, K: 960, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 960, OH: 7, OW: 7, ReLU: false}
-	bneckM_bnact2_bn1   = rt.BN{C: 960, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckM_gap1         = rt.GAP{C: 960, H: 7, W: 7}
-	bneckM_conv2        = rt.Conv{C: 960, H: 1, W: 1, K: 240, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckM_conv3        = rt.Conv{C: 240, H: 1, W: 1, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckM_scale1       = rt.Scale{C: 960, HW: 49}
-	bneckM_conv4        = rt.Conv{C: 960, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
-	bneckM_bn1          = rt.BN{C: 160, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
-	bnactB_bn1          = rt.BN{C: 960, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
+	conv1                    = rt.Conv{C: 3, H: 224, W: 224, K: 16, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	conv2                    = rt.Conv{C: 160, H: 7, W: 7, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	gap1                     = rt.GAP{C: 960, H: 7, W: 7}
+	fc1                      = rt.FC{In: 960, Out: 1280, ReLU: false}
+	dropout1                 = rt.Dropout{P: float32(0.2)}
+	fc2                      = rt.FC{In: 1280, Out: 1000, ReLU: false}
+	softmax1                 = rt.Softmax{Classes: 1000}
+	bnactA_bn1               = rt.BN{C: 16, H: 112, W: 112, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckA_dwconv1           = rt.Conv{C: 16, H: 112, W: 112, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 16, OH: 112, OW: 112, ReLU: false}
+	bneckA_bnact1_bn1        = rt.BN{C: 16, H: 112, W: 112, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckA_conv1             = rt.Conv{C: 16, H: 112, W: 112, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	bneckA_bn1               = rt.BN{C: 16, H: 112, W: 112, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckA_dwconv1Infer      = rt.Conv{C: 16, H: 112, W: 112, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 16, OH: 112, OW: 112, ReLU: true}
+	bneckB_expand_conv1      = rt.Conv{C: 16, H: 112, W: 112, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: false}
+	bneckB_expand_bnact1_bn1 = rt.BN{C: 64, H: 112, W: 112, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckB_dwconv1           = rt.Conv{C: 64, H: 112, W: 112, K: 64, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 64, OH: 56, OW: 56, ReLU: false}
+	bneckB_bnact1_bn1        = rt.BN{C: 64, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckB_conv1             = rt.Conv{C: 64, H: 56, W: 56, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bneckB_bn1               = rt.BN{C: 24, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckB_expand_conv1Infer = rt.Conv{C: 16, H: 112, W: 112, K: 64, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 112, OW: 112, ReLU: true}
+	bneckB_dwconv1Infer      = rt.Conv{C: 64, H: 112, W: 112, K: 64, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 64, OH: 56, OW: 56, ReLU: true}
+	bneckC_expand_conv1      = rt.Conv{C: 24, H: 56, W: 56, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bneckC_expand_bnact1_bn1 = rt.BN{C: 72, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckC_dwconv1           = rt.Conv{C: 72, H: 56, W: 56, K: 72, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 72, OH: 56, OW: 56, ReLU: false}
+	bneckC_bnact1_bn1        = rt.BN{C: 72, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckC_conv1             = rt.Conv{C: 72, H: 56, W: 56, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bneckC_bn1               = rt.BN{C: 24, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckC_expand_conv1Infer = rt.Conv{C: 24, H: 56, W: 56, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bneckC_dwconv1Infer      = rt.Conv{C: 72, H: 56, W: 56, K: 72, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 72, OH: 56, OW: 56, ReLU: true}
+	bneckD_expand_conv1      = rt.Conv{C: 24, H: 56, W: 56, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: false}
+	bneckD_expand_bnact1_bn1 = rt.BN{C: 72, H: 56, W: 56, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckD_dwconv1           = rt.Conv{C: 72, H: 56, W: 56, K: 72, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 72, OH: 28, OW: 28, ReLU: false}
+	bneckD_bnact1_bn1        = rt.BN{C: 72, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckD_se_gap1           = rt.GAP{C: 72, H: 28, W: 28}
+	bneckD_se_conv1          = rt.Conv{C: 72, H: 1, W: 1, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckD_se_conv2          = rt.Conv{C: 24, H: 1, W: 1, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckD_se_scale1         = rt.Scale{C: 72, HW: 784}
+	bneckD_conv1             = rt.Conv{C: 72, H: 28, W: 28, K: 40, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bneckD_bn1               = rt.BN{C: 40, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckD_expand_conv1Infer = rt.Conv{C: 24, H: 56, W: 56, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 56, OW: 56, ReLU: true}
+	bneckD_dwconv1Infer      = rt.Conv{C: 72, H: 56, W: 56, K: 72, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 72, OH: 28, OW: 28, ReLU: true}
+	bneckE_expand_conv1      = rt.Conv{C: 40, H: 28, W: 28, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bneckE_expand_bnact1_bn1 = rt.BN{C: 120, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckE_dwconv1           = rt.Conv{C: 120, H: 28, W: 28, K: 120, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 120, OH: 28, OW: 28, ReLU: false}
+	bneckE_bnact1_bn1        = rt.BN{C: 120, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckE_se_gap1           = rt.GAP{C: 120, H: 28, W: 28}
+	bneckE_se_conv1          = rt.Conv{C: 120, H: 1, W: 1, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckE_se_conv2          = rt.Conv{C: 32, H: 1, W: 1, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckE_se_scale1         = rt.Scale{C: 120, HW: 784}
+	bneckE_conv1             = rt.Conv{C: 120, H: 28, W: 28, K: 40, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bneckE_bn1               = rt.BN{C: 40, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckE_expand_conv1Infer = rt.Conv{C: 40, H: 28, W: 28, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bneckE_dwconv1Infer      = rt.Conv{C: 120, H: 28, W: 28, K: 120, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 120, OH: 28, OW: 28, ReLU: true}
+	bneckF_expand_conv1      = rt.Conv{C: 40, H: 28, W: 28, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bneckF_expand_bnact1_bn1 = rt.BN{C: 120, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckF_dwconv1           = rt.Conv{C: 120, H: 28, W: 28, K: 120, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 120, OH: 28, OW: 28, ReLU: false}
+	bneckF_bnact1_bn1        = rt.BN{C: 120, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckF_se_gap1           = rt.GAP{C: 120, H: 28, W: 28}
+	bneckF_se_conv1          = rt.Conv{C: 120, H: 1, W: 1, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckF_se_conv2          = rt.Conv{C: 32, H: 1, W: 1, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckF_se_scale1         = rt.Scale{C: 120, HW: 784}
+	bneckF_conv1             = rt.Conv{C: 120, H: 28, W: 28, K: 40, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bneckF_bn1               = rt.BN{C: 40, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckF_expand_conv1Infer = rt.Conv{C: 40, H: 28, W: 28, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: true}
+	bneckF_dwconv1Infer      = rt.Conv{C: 120, H: 28, W: 28, K: 120, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 120, OH: 28, OW: 28, ReLU: true}
+	bneckG_expand_conv1      = rt.Conv{C: 40, H: 28, W: 28, K: 240, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 28, OW: 28, ReLU: false}
+	bneckG_expand_bnact1_bn1 = rt.BN{C: 240, H: 28, W: 28, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckG_dwconv1           = rt.Conv{C: 240, H: 28, W: 28, K: 240, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 240, OH: 14, OW: 14, ReLU: false}
+	bneckG_bnact1_bn1        = rt.BN{C: 240, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckG_conv1             = rt.Conv{C: 240, H: 14, W: 14, K: 80, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckG_bn1               = rt.BN{C: 80, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckH_expand_conv1      = rt.Conv{C: 80, H: 14, W: 14, K: 200, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckH_expand_bnact1_bn1 = rt.BN{C: 200, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckH_dwconv1           = rt.Conv{C: 200, H: 14, W: 14, K: 200, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 200, OH: 14, OW: 14, ReLU: false}
+	bneckH_bnact1_bn1        = rt.BN{C: 200, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckH_conv1             = rt.Conv{C: 200, H: 14, W: 14, K: 80, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckH_bn1               = rt.BN{C: 80, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckI_expand_conv1      = rt.Conv{C: 80, H: 14, W: 14, K: 184, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckI_expand_bnact1_bn1 = rt.BN{C: 184, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckI_dwconv1           = rt.Conv{C: 184, H: 14, W: 14, K: 184, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 184, OH: 14, OW: 14, ReLU: false}
+	bneckI_bnact1_bn1        = rt.BN{C: 184, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckI_conv1             = rt.Conv{C: 184, H: 14, W: 14, K: 80, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckI_bn1               = rt.BN{C: 80, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckJ_expand_conv1      = rt.Conv{C: 80, H: 14, W: 14, K: 480, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckJ_expand_bnact1_bn1 = rt.BN{C: 480, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckJ_dwconv1           = rt.Conv{C: 480, H: 14, W: 14, K: 480, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 480, OH: 14, OW: 14, ReLU: false}
+	bneckJ_bnact1_bn1        = rt.BN{C: 480, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckJ_se_gap1           = rt.GAP{C: 480, H: 14, W: 14}
+	bneckJ_se_conv1          = rt.Conv{C: 480, H: 1, W: 1, K: 120, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckJ_se_conv2          = rt.Conv{C: 120, H: 1, W: 1, K: 480, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckJ_se_scale1         = rt.Scale{C: 480, HW: 196}
+	bneckJ_conv1             = rt.Conv{C: 480, H: 14, W: 14, K: 112, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckJ_bn1               = rt.BN{C: 112, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckK_expand_conv1      = rt.Conv{C: 112, H: 14, W: 14, K: 672, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckK_expand_bnact1_bn1 = rt.BN{C: 672, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckK_dwconv1           = rt.Conv{C: 672, H: 14, W: 14, K: 672, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 672, OH: 14, OW: 14, ReLU: false}
+	bneckK_bnact1_bn1        = rt.BN{C: 672, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckK_se_gap1           = rt.GAP{C: 672, H: 14, W: 14}
+	bneckK_se_conv1          = rt.Conv{C: 672, H: 1, W: 1, K: 168, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckK_se_conv2          = rt.Conv{C: 168, H: 1, W: 1, K: 672, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckK_se_scale1         = rt.Scale{C: 672, HW: 196}
+	bneckK_conv1             = rt.Conv{C: 672, H: 14, W: 14, K: 112, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckK_bn1               = rt.BN{C: 112, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckL_expand_conv1      = rt.Conv{C: 112, H: 14, W: 14, K: 672, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 14, OW: 14, ReLU: false}
+	bneckL_expand_bnact1_bn1 = rt.BN{C: 672, H: 14, W: 14, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckL_dwconv1           = rt.Conv{C: 672, H: 14, W: 14, K: 672, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 672, OH: 7, OW: 7, ReLU: false}
+	bneckL_bnact1_bn1        = rt.BN{C: 672, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckL_se_gap1           = rt.GAP{C: 672, H: 7, W: 7}
+	bneckL_se_conv1          = rt.Conv{C: 672, H: 1, W: 1, K: 168, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckL_se_conv2          = rt.Conv{C: 168, H: 1, W: 1, K: 672, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckL_se_scale1         = rt.Scale{C: 672, HW: 49}
+	bneckL_conv1             = rt.Conv{C: 672, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bneckL_bn1               = rt.BN{C: 160, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckM_expand_conv1      = rt.Conv{C: 160, H: 7, W: 7, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bneckM_expand_bnact1_bn1 = rt.BN{C: 960, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckM_dwconv1           = rt.Conv{C: 960, H: 7, W: 7, K: 960, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 960, OH: 7, OW: 7, ReLU: false}
+	bneckM_bnact1_bn1        = rt.BN{C: 960, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckM_se_gap1           = rt.GAP{C: 960, H: 7, W: 7}
+	bneckM_se_conv1          = rt.Conv{C: 960, H: 1, W: 1, K: 240, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckM_se_conv2          = rt.Conv{C: 240, H: 1, W: 1, K: 960, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckM_se_scale1         = rt.Scale{C: 960, HW: 49}
+	bneckM_conv1             = rt.Conv{C: 960, H: 7, W: 7, K: 160, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 7, OW: 7, ReLU: false}
+	bneckM_bn1               = rt.BN{C: 160, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
+	bnactB_bn1               = rt.BN{C: 960, H: 7, W: 7, Eps: float32(0.001), Momentum: float32(0.01)}
 )
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MobileNetV3Large (../networks/mobilenet_v3_large.cnn): input 224x224x3\n\n  #  name                       layer                           output     params         MACs  activations\n  0  input                      input 224x224x3              224x224x3          0            0      150,528\n  1  conv1                      conv 16 3x3 s2 p1 nobias    112x112x16        432    5,419,008      200,704\n  2  bnact1.bn1                 bn eps 0.001 momentum 0.01  112x112x16         32            0      200,704\n  3  bnact1.hardswish1          hardswish                   112x112x16          0            0      200,704\n  4  bneck1.dwconv1             dwconv 3x3 s(s) p1 nobias   112x112x16        144    1,806,336      200,704\n  5  bneck1.bnact1.bn1          bn eps 0.001 momentum 0.01  112x112x16         32            0      200,704\n  6  bneck1.bnact1.relu1        relu                        112x112x16          0            0            0\n  7  bneck1.conv1               conv c 1x1 nobias           112x112x16        256    3,211,264      200,704\n  8  bneck1.bn1                 bn eps 0.001 momentum 0.01  112x112x16         32            0      200,704\n  9  bneck1.add1                residual                    112x112x16          0            0      200,704\n 10  bneck2.conv1               conv e 1x1 nobias           112x112x64      1,024   12,845,056      802,816\n 11  bneck2.bnact1.bn1          bn eps 0.001 momentum 0.01  112x112x64        128            0      802,816\n 12  bneck2.bnact1.relu1        relu                        112x112x64          0            0            0\n 13  bneck2.dwconv1             dwconv 3x3 s(s) p1 nobias     56x56x64        576    1,806,336      200,704\n 14  bneck2.bnact2.bn1          bn eps 0.001 momentum 0.01    56x56x64        128            0      200,704\n 15  bneck2.bnact2.relu1        relu                          56x56x64          0            0            0\n 16  bneck2.conv2               conv c 1x1 nobias             56x56x24      1,536    4,816,896       75,264\n 17  bneck2.bn1                 bn eps 0.001 momentum 0.01    56x56x24         48            0       75,264\n 18  bneck3.conv1               conv e 1x1 nobias             56x56x72      1,728    5,419,008      225,792\n 19  bneck3.bnact1.bn1          bn eps 0.001 momentum 0.01    56x56x72        144            0      225,792\n 20  bneck3.bnact1.relu1        relu                          56x56x72          0            0            0\n 21  bneck3.dwconv1             dwconv 3x3 s(s) p1 nobias     56x56x72        648    2,032,128      225,792\n 22  bneck3.bnact2.bn1          bn eps 0.001 momentum 0.01    56x56x72        144            0      225,792\n 23  bneck3.bnact2.relu1        relu                          56x56x72          0            0            0\n 24  bneck3.conv2               conv c 1x1 nobias             56x56x24      1,728    5,419,008       75,264\n 25  bneck3.bn1                 bn eps 0.001 momentum 0.01    56x56x24         48            0       75,264\n 26  bneck3.add1                residual                      56x56x24          0            0       75,264\n 27  bneck4.conv1               conv e 1x1 nobias             56x56x72      1,728    5,419,008      225,792\n 28  bneck4.bnact1.bn1          bn eps 0.001 momentum 0.01    56x56x72        144            0      225,792\n 29  bneck4.bnact1.relu1        relu                          56x56x72          0            0            0\n 30  bneck4.dwconv1             dwconv 5x5 s(s) p2 nobias     28x28x72      1,800    1,411,200       56,448\n 31  bneck4.bnact2.bn1          bn eps 0.001 momentum 0.01    28x28x72        144            0       56,448\n 32  bneck4.bnact2.relu1        relu                          28x28x72          0            0            0\n 33  bneck4.gap1                gap                             1x1x72          0            0           72\n 34  bneck4.conv2               conv se 1x1                     1x1x24      1,752        1,728           24\n 35  bneck4.relu1               relu                            1x1x24          0            0            0\n 36  bneck4.conv3               conv e 1x1                      1x1x72      1,800        1,728           72\n 37  bneck4.hardsigmoid1        hardsigmoid                     1x1x72          0            0           72\n 38  bneck4.scale1              scale                         28x28x72          0            0       56,448\n 39  bneck4.conv4               conv c 1x1 nobias             28x28x40      2,880    2,257,920       31,360\n 40  bneck4.bn1                 bn eps 0.001 momentum 0.01    28x28x40         80            0       31,360\n 41  bneck5.conv1               conv e 1x1 nobias            28x28x120      4,800    3,763,200       94,080\n 42  bneck5.bnact1.bn1          bn eps 0.001 momentum 0.01   28x28x120        240            0       94,080\n 43  bneck5.bnact1.relu1        relu                         28x28x120          0            0            0\n 44  bneck5.dwconv1             dwconv 5x5 s(s) p2 nobias    28x28x120      3,000    2,352,000       94,080\n 45  bneck5.bnact2.bn1          bn eps 0.001 momentum 0.01   28x28x120        240            0       94,080\n 46  bneck5.bnact2.relu1        relu                         28x28x120          0            0            0\n 47  bneck5.gap1                gap                            1x1x120          0            0          120\n 48  bneck5.conv2               conv se 1x1                     1x1x32      3,872        3,840           32\n 49  bneck5.relu1               relu                            1x1x32          0            0            0\n 50  bneck5.conv3               conv e 1x1                     1x1x120      3,960        3,840          120\n 51  bneck5.hardsigmoid1        hardsigmoid                    1x1x120          0            0          120\n 52  bneck5.scale1              scale                        28x28x120          0            0       94,080\n 53  bneck5.conv4               conv c 1x1 nobias             28x28x40      4,800    3,763,200       31,360\n 54  bneck5.bn1                 bn eps 0.001 momentum 0.01    28x28x40         80            0       31,360\n 55  bneck5.add1                residual                      28x28x40          0            0       31,360\n 56  bneck6.conv1               conv e 1x1 nobias            28x28x120      4,800    3,763,200       94,080\n 57  bneck6.bnact1.bn1          bn eps 0.001 momentum 0.01   28x28x120        240            0       94,080\n 58  bneck6.bnact1.relu1        relu                         28x28x120          0            0            0\n 59  bneck6.dwconv1             dwconv 5x5 s(s) p2 nobias    28x28x120      3,000    2,352,000       94,080\n 60  bneck6.bnact2.bn1          bn eps 0.001 momentum 0.01   28x28x120        240            0       94,080\n 61  bneck6.bnact2.relu1        relu                         28x28x120          0            0            0\n 62  bneck6.gap1                gap                            1x1x120          0            0          120\n 63  bneck6.conv2               conv se 1x1                     1x1x32      3,872        3,840           32\n 64  bneck6.relu1               relu                            1x1x32          0            0            0\n 65  bneck6.conv3               conv e 1x1                     1x1x120      3,960        3,840          120\n 66  bneck6.hardsigmoid1        hardsigmoid                    1x1x120          0            0          120\n 67  bneck6.scale1              scale                        28x28x120          0            0       94,080\n 68  bneck6.conv4               conv c 1x1 nobias             28x28x40      4,800    3,763,200       31,360\n 69  bneck6.bn1                 bn eps 0.001 momentum 0.01    28x28x40         80            0       31,360\n 70  bneck6.add1                residual                      28x28x40          0            0       31,360\n 71  bneck7.conv1               conv e 1x1 nobias            28x28x240      9,600    7,526,400      188,160\n 72  bneck7.bnact1.bn1          bn eps 0.001 momentum 0.01   28x28x240        480            0      188,160\n 73  bneck7.bnact1.hardswish1   hardswish                    28x28x240          0            0      188,160\n 74  bneck7.dwconv1             dwconv 3x3 s(s) p1 nobias    14x14x240      2,160      423,360       47,040\n 75  bneck7.bnact2.bn1          bn eps 0.001 momentum 0.01   14x14x240        480            0       47,040\n 76  bneck7.bnact2.hardswish1   hardswish                    14x14x240          0            0       47,040\n 77  bneck7.conv2               conv c 1x1 nobias             14x14x80     19,200    3,763,200       15,680\n 78  bneck7.bn1                 bn eps 0.001 momentum 0.01    14x14x80        160            0       15,680\n 79  bneck8.conv1               conv e 1x1 nobias            14x14x200     16,000    3,136,000       39,200\n 80  bneck8.bnact1.bn1          bn eps 0.001 momentum 0.01   14x14x200        400            0       39,200\n 81  bneck8.bnact1.hardswish1   hardswish                    14x14x200          0            0       39,200\n 82  bneck8.dwconv1             dwconv 3x3 s(s) p1 nobias    14x14x200      1,800      352,800       39,200\n 83  bneck8.bnact2.bn1          bn eps 0.001 momentum 0.01   14x14x200        400            0       39,200\n 84  bneck8.bnact2.hardswish1   hardswish                    14x14x200          0            0       39,200\n 85  bneck8.conv2               conv c 1x1 nobias             14x14x80     16,000    3,136,000       15,680\n 86  bneck8.bn1                 bn eps 0.001 momentum 0.01    14x14x80        160            0       15,680\n 87  bneck8.add1                residual                      14x14x80          0            0       15,680\n 88  bneck9.conv1               conv e 1x1 nobias            14x14x184     14,720    2,885,120       36,064\n 89  bneck9.bnact1.bn1          bn eps 0.001 momentum 0.01   14x14x184        368            0       36,064\n 90  bneck9.bnact1.hardswish1   hardswish                    14x14x184          0            0       36,064\n 91  bneck9.dwconv1             dwconv 3x3 s(s) p1 nobias    14x14x184      1,656      324,576       36,064\n 92  bneck9.bnact2.bn1          bn eps 0.001 momentum 0.01   14x14x184        368            0       36,064\n 93  bneck9.bnact2.hardswish1   hardswish                    14x14x184          0            0       36,064\n 94  bneck9.conv2               conv c 1x1 nobias             14x14x80     14,720    2,885,120       15,680\n 95  bneck9.bn1                 bn eps 0.001 momentum 0.01    14x14x80        160            0       15,680\n 96  bneck9.add1                residual                      14x14x80          0            0       15,680\n 97  bneck10.conv1              conv e 1x1 nobias            14x14x184     14,720    2,885,120       36,064\n 98  bneck10.bnact1.bn1         bn eps 0.001 momentum 0.01   14x14x184        368            0       36,064\n 99  bneck10.bnact1.hardswish1  hardswish                    14x14x184          0            0       36,064\n100  bneck10.dwconv1            dwconv 3x3 s(s) p1 nobias    14x14x184      1,656      324,576       36,064\n101  bneck10.bnact2.bn1         bn eps 0.001 momentum 0.01   14x14x184        368            0       36,064\n102  bneck10.bnact2.hardswish1  hardswish                    14x14x184          0            0       36,064\n103  bneck10.conv2              conv c 1x1 nobias             14x14x80     14,720    2,885,120       15,680\n104  bneck10.bn1                bn eps 0.001 momentum 0.01    14x14x80        160            0       15,680\n105  bneck10.add1               residual                      14x14x80          0            0       15,680\n106  bneck11.conv1              conv e 1x1 nobias            14x14x480     38,400    7,526,400       94,080\n107  bneck11.bnact1.bn1         bn eps 0.001 momentum 0.01   14x14x480        960            0       94,080\n108  bneck11.bnact1.hardswish1  hardswish                    14x14x480          0            0       94,080\n109  bneck11.dwconv1            dwconv 3x3 s(s) p1 nobias    14x14x480      4,320      846,720       94,080\n110  bneck11.bnact2.bn1         bn eps 0.001 momentum 0.01   14x14x480        960            0       94,080\n111  bneck11.bnact2.hardswish1  hardswish                    14x14x480          0            0       94,080\n112  bneck11.gap1               gap                            1x1x480          0            0          480\n113  bneck11.conv2              conv se 1x1                    1x1x120     57,720       57,600          120\n114  bneck11.relu1              relu                           1x1x120          0            0            0\n115  bneck11.conv3              conv e 1x1                     1x1x480     58,080       57,600          480\n116  bneck11.hardsigmoid1       hardsigmoid                    1x1x480          0            0          480\n117  bneck11.scale1             scale                        14x14x480          0            0       94,080\n118  bneck11.conv4              conv c 1x1 nobias            14x14x112     53,760   10,536,960       21,952\n119  bneck11.bn1                bn eps 0.001 momentum 0.01   14x14x112        224            0       21,952\n120  bneck12.conv1              conv e 1x1 nobias            14x14x672     75,264   14,751,744      131,712\n121  bneck12.bnact1.bn1         bn eps 0.001 momentum 0.01   14x14x672      1,344            0      131,712\n122  bneck12.bnact1.hardswish1  hardswish                    14x14x672          0            0      131,712\n123  bneck12.dwconv1            dwconv 3x3 s(s) p1 nobias    14x14x672      6,048    1,185,408      131,712\n124  bneck12.bnact2.bn1         bn eps 0.001 momentum 0.01   14x14x672      1,344            0      131,712\n125  bneck12.bnact2.hardswish1  hardswish                    14x14x672          0            0      131,712\n126  bneck12.gap1               gap                            1x1x672          0            0          672\n127  bneck12.conv2              conv se 1x1                    1x1x168    113,064      112,896          168\n128  bneck12.relu1              relu                           1x1x168          0            0            0\n129  bneck12.conv3              conv e 1x1                     1x1x672    113,568      112,896          672\n130  bneck12.hardsigmoid1       hardsigmoid                    1x1x672          0            0          672\n131  bneck12.scale1             scale                        14x14x672          0            0      131,712\n132  bneck12.conv4              conv c 1x1 nobias            14x14x112     75,264   14,751,744       21,952\n133  bneck12.bn1                bn eps 0.001 momentum 0.01   14x14x112        224            0       21,952\n134  bneck12.add1               residual                     14x14x112          0            0       21,952\n135  bneck13.conv1              conv e 1x1 nobias            14x14x672     75,264   14,751,744      131,712\n136  bneck13.bnact1.bn1         bn eps 0.001 momentum 0.01   14x14x672      1,344            0      131,712\n137  bneck13.bnact1.hardswish1  hardswish                    14x14x672          0            0      131,712\n138  bneck13.dwconv1            dwconv 5x5 s(s) p2 nobias      7x7x672     16,800      823,200       32,928\n139  bneck13.bnact2.bn1         bn eps 0.001 momentum 0.01     7x7x672      1,344            0       32,928\n140  bneck13.bnact2.hardswish1  hardswish                      7x7x672          0            0       32,928\n141  bneck13.gap1               gap                            1x1x672          0            0          672\n142  bneck13.conv2              conv se 1x1                    1x1x168    113,064      112,896          168\n143  bneck13.relu1              relu                           1x1x168          0            0            0\n144  bneck13.conv3              conv e 1x1                     1x1x672    113,568      112,896          672\n145  bneck13.hardsigmoid1       hardsigmoid                    1x1x672          0            0          672\n146  bneck13.scale1             scale                          7x7x672          0            0       32,928\n147  bneck13.conv4              conv c 1x1 nobias              7x7x160    107,520    5,268,480        7,840\n148  bneck13.bn1                bn eps 0.001 momentum 0.01     7x7x160        320            0        7,840\n149  bneck14.conv1              conv e 1x1 nobias              7x7x960    153,600    7,526,400       47,040\n150  bneck14.bnact1.bn1         bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n151  bneck14.bnact1.hardswish1  hardswish                      7x7x960          0            0       47,040\n152  bneck14.dwconv1            dwconv 5x5 s(s) p2 nobias      7x7x960     24,000    1,176,000       47,040\n153  bneck14.bnact2.bn1         bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n154  bneck14.bnact2.hardswish1  hardswish                      7x7x960          0            0       47,040\n155  bneck14.gap1               gap                            1x1x960          0            0          960\n156  bneck14.conv2              conv se 1x1                    1x1x240    230,640      230,400          240\n157  bneck14.relu1              relu                           1x1x240          0            0            0\n158  bneck14.conv3              conv e 1x1                     1x1x960    231,360      230,400          960\n159  bneck14.hardsigmoid1       hardsigmoid                    1x1x960          0            0          960\n160  bneck14.scale1             scale                          7x7x960          0            0       47,040\n161  bneck14.conv4              conv c 1x1 nobias              7x7x160    153,600    7,526,400        7,840\n162  bneck14.bn1                bn eps 0.001 momentum 0.01     7x7x160        320            0        7,840\n163  bneck14.add1               residual                       7x7x160          0            0        7,840\n164  bneck15.conv1              conv e 1x1 nobias              7x7x960    153,600    7,526,400       47,040\n165  bneck15.bnact1.bn1         bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n166  bneck15.bnact1.hardswish1  hardswish                      7x7x960          0            0       47,040\n167  bneck15.dwconv1            dwconv 5x5 s(s) p2 nobias      7x7x960     24,000    1,176,000       47,040\n168  bneck15.bnact2.bn1         bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n169  bneck15.bnact2.hardswish1  hardswish                      7x7x960          0            0       47,040\n170  bneck15.gap1               gap                            1x1x960          0            0          960\n171  bneck15.conv2              conv se 1x1                    1x1x240    230,640      230,400          240\n172  bneck15.relu1              relu                           1x1x240          0            0            0\n173  bneck15.conv3              conv e 1x1                     1x1x960    231,360      230,400          960\n174  bneck15.hardsigmoid1       hardsigmoid                    1x1x960          0            0          960\n175  bneck15.scale1             scale                          7x7x960          0            0       47,040\n176  bneck15.conv4              conv c 1x1 nobias              7x7x160    153,600    7,526,400        7,840\n177  bneck15.bn1                bn eps 0.001 momentum 0.01     7x7x160        320            0        7,840\n178  bneck15.add1               residual                       7x7x160          0            0        7,840\n179  conv2                      conv 960 1x1 nobias            7x7x960    153,600    7,526,400       47,040\n180  bnact2.bn1                 bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n181  bnact2.hardswish1          hardswish                      7x7x960          0            0       47,040\n182  gap1                       gap                            1x1x960          0            0          960\n183  fc1                        fc 1280                       1x1x1280  1,230,080    1,228,800        1,280\n184  hardswish1                 hardswish                     1x1x1280          0            0        1,280\n185  dropout1                   dropout 0.2                   1x1x1280          0            0            0\n186  fc2                        fc 1000                       1x1x1000  1,281,000    1,280,000        1,000\n187  softmax1                   softmax                       1x1x1000          0            0            0\n     total                                                    1x1x1000  5,483,032  216,589,760   11,498,608\n\nparameters: 5,483,032 (21.9 MB float32)\nconv+fc multiply-accumulates per image: 216,589,760\nforward activations per image: 11,498,608 values (46.0 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MobileNetV3Large (../networks/mobilenet_v3_large.cnn): input 224x224x3\n\n  #  name                              layer                           output     params         MACs  activations\n  0  input                             input 224x224x3              224x224x3          0            0      150,528\n  1  conv1                             conv 16 3x3 s2 p1 nobias    112x112x16        432    5,419,008      200,704\n  2  bnact1.bn1                        bn eps 0.001 momentum 0.01  112x112x16         32            0      200,704\n  3  bnact1.hardswish1                 hardswish                   112x112x16          0            0      200,704\n  4  bneck1.dwconv1                    dwconv 3x3 s(s) p1 nobias   112x112x16        144    1,806,336      200,704\n  5  bneck1.bnact1.bn1                 bn eps 0.001 momentum 0.01  112x112x16         32            0      200,704\n  6  bneck1.bnact1.relu1               relu                        112x112x16          0            0            0\n  7  bneck1.conv1                      conv c 1x1 nobias           112x112x16        256    3,211,264      200,704\n  8  bneck1.bn1                        bn eps 0.001 momentum 0.01  112x112x16         32            0      200,704\n  9  bneck1.add1                       residual                    112x112x16          0            0      200,704\n 10  bneck2.expand.conv1               conv e 1x1 nobias           112x112x64      1,024   12,845,056      802,816\n 11  bneck2.expand.bnact1.bn1          bn eps 0.001 momentum 0.01  112x112x64        128            0      802,816\n 12  bneck2.expand.bnact1.relu1        relu                        112x112x64          0            0            0\n 13  bneck2.dwconv1                    dwconv 3x3 s(s) p1 nobias     56x56x64        576    1,806,336      200,704\n 14  bneck2.bnact1.bn1                 bn eps 0.001 momentum 0.01    56x56x64        128            0      200,704\n 15  bneck2.bnact1.relu1               relu                          56x56x64          0            0            0\n 16  bneck2.conv1                      conv c 1x1 nobias             56x56x24      1,536    4,816,896       75,264\n 17  bneck2.bn1                        bn eps 0.001 momentum 0.01    56x56x24         48            0       75,264\n 18  bneck3.expand.conv1               conv e 1x1 nobias             56x56x72      1,728    5,419,008      225,792\n 19  bneck3.expand.bnact1.bn1          bn eps 0.001 momentum 0.01    56x56x72        144            0      225,792\n 20  bneck3.expand.bnact1.relu1        relu                          56x56x72          0            0            0\n 21  bneck3.dwconv1                    dwconv 3x3 s(s) p1 nobias     56x56x72        648    2,032,128      225,792\n 22  bneck3.bnact1.bn1                 bn eps 0.001 momentum 0.01    56x56x72        144            0      225,792\n 23  bneck3.bnact1.relu1               relu                          56x56x72          0            0            0\n 24  bneck3.conv1                      conv c 1x1 nobias             56x56x24      1,728    5,419,008       75,264\n 25  bneck3.bn1                        bn eps 0.001 momentum 0.01    56x56x24         48            0       75,264\n 26  bneck3.add1                       residual                      56x56x24          0            0       75,264\n 27  bneck4.expand.conv1               conv e 1x1 nobias             56x56x72      1,728    5,419,008      225,792\n 28  bneck4.expand.bnact1.bn1          bn eps 0.001 momentum 0.01    56x56x72        144            0      225,792\n 29  bneck4.expand.bnact1.relu1        relu                          56x56x72          0            0            0\n 30  bneck4.dwconv1                    dwconv 5x5 s(s) p2 nobias     28x28x72      1,800    1,411,200       56,448\n 31  bneck4.bnact1.bn1                 bn eps 0.001 momentum 0.01    28x28x72        144            0       56,448\n 32  bneck4.bnact1.relu1               relu                          28x28x72          0            0            0\n 33  bneck4.se.gap1                    gap                             1x1x72          0            0           72\n 34  bneck4.se.conv1                   conv se 1x1                     1x1x24      1,752        1,728           24\n 35  bneck4.se.relu1                   relu                            1x1x24          0            0            0\n 36  bneck4.se.conv2                   conv e 1x1                      1x1x72      1,800        1,728           72\n 37  bneck4.se.hardsigmoid1            hardsigmoid                     1x1x72          0            0           72\n 38  bneck4.se.scale1                  scale                         28x28x72          0            0       56,448\n 39  bneck4.conv1                      conv c 1x1 nobias             28x28x40      2,880    2,257,920       31,360\n 40  bneck4.bn1                        bn eps 0.001 momentum 0.01    28x28x40         80            0       31,360\n 41  bneck5.expand.conv1               conv e 1x1 nobias            28x28x120      4,800    3,763,200       94,080\n 42  bneck5.expand.bnact1.bn1          bn eps 0.001 momentum 0.01   28x28x120        240            0       94,080\n 43  bneck5.expand.bnact1.relu1        relu                         28x28x120          0            0            0\n 44  bneck5.dwconv1                    dwconv 5x5 s(s) p2 nobias    28x28x120      3,000    2,352,000       94,080\n 45  bneck5.bnact1.bn1                 bn eps 0.001 momentum 0.01   28x28x120        240            0       94,080\n 46  bneck5.bnact1.relu1               relu                         28x28x120          0            0            0\n 47  bneck5.se.gap1                    gap                            1x1x120          0            0          120\n 48  bneck5.se.conv1                   conv se 1x1                     1x1x32      3,872        3,840           32\n 49  bneck5.se.relu1                   relu                            1x1x32          0            0            0\n 50  bneck5.se.conv2                   conv e 1x1                     1x1x120      3,960        3,840          120\n 51  bneck5.se.hardsigmoid1            hardsigmoid                    1x1x120          0            0          120\n 52  bneck5.se.scale1                  scale                        28x28x120          0            0       94,080\n 53  bneck5.conv1                      conv c 1x1 nobias             28x28x40      4,800    3,763,200       31,360\n 54  bneck5.bn1                        bn eps 0.001 momentum 0.01    28x28x40         80            0       31,360\n 55  bneck5.add1                       residual                      28x28x40          0            0       31,360\n 56  bneck6.expand.conv1               conv e 1x1 nobias            28x28x120      4,800    3,763,200       94,080\n 57  bneck6.expand.bnact1.bn1          bn eps 0.001 momentum 0.01   28x28x120        240            0       94,080\n 58  bneck6.expand.bnact1.relu1        relu                         28x28x120          0            0            0\n 59  bneck6.dwconv1                    dwconv 5x5 s(s) p2 nobias    28x28x120      3,000    2,352,000       94,080\n 60  bneck6.bnact1.bn1                 bn eps 0.001 momentum 0.01   28x28x120        240            0       94,080\n 61  bneck6.bnact1.relu1               relu                         28x28x120          0            0            0\n 62  bneck6.se.gap1                    gap                            1x1x120          0            0          120\n 63  bneck6.se.conv1                   conv se 1x1                     1x1x32      3,872        3,840           32\n 64  bneck6.se.relu1                   relu                            1x1x32          0            0            0\n 65  bneck6.se.conv2                   conv e 1x1                     1x1x120      3,960        3,840          120\n 66  bneck6.se.hardsigmoid1            hardsigmoid                    1x1x120          0            0          120\n 67  bneck6.se.scale1                  scale                        28x28x120          0            0       94,080\n 68  bneck6.conv1                      conv c 1x1 nobias             28x28x40      4,800    3,763,200       31,360\n 69  bneck6.bn1                        bn eps 0.001 momentum 0.01    28x28x40         80            0       31,360\n 70  bneck6.add1                       residual                      28x28x40          0            0       31,360\n 71  bneck7.expand.conv1               conv e 1x1 nobias            28x28x240      9,600    7,526,400      188,160\n 72  bneck7.expand.bnact1.bn1          bn eps 0.001 momentum 0.01   28x28x240        480            0      188,160\n 73  bneck7.expand.bnact1.hardswish1   hardswish                    28x28x240          0            0      188,160\n 74  bneck7.dwconv1                    dwconv 3x3 s(s) p1 nobias    14x14x240      2,160      423,360       47,040\n 75  bneck7.bnact1.bn1                 bn eps 0.001 momentum 0.01   14x14x240        480            0       47,040\n 76  bneck7.bnact1.hardswish1          hardswish                    14x14x240          0            0       47,040\n 77  bneck7.conv1                      conv c 1x1 nobias             14x14x80     19,200    3,763,200       15,680\n 78  bneck7.bn1                        bn eps 0.001 momentum 0.01    14x14x80        160            0       15,680\n 79  bneck8.expand.conv1               conv e 1x1 nobias            14x14x200     16,000    3,136,000       39,200\n 80  bneck8.expand.bnact1.bn1          bn eps 0.001 momentum 0.01   14x14x200        400            0       39,200\n 81  bneck8.expand.bnact1.hardswish1   hardswish                    14x14x200          0            0       39,200\n 82  bneck8.dwconv1                    dwconv 3x3 s(s) p1 nobias    14x14x200      1,800      352,800       39,200\n 83  bneck8.bnact1.bn1                 bn eps 0.001 momentum 0.01   14x14x200        400            0       39,200\n 84  bneck8.bnact1.hardswish1          hardswish                    14x14x200          0            0       39,200\n 85  bneck8.conv1                      conv c 1x1 nobias             14x14x80     16,000    3,136,000       15,680\n 86  bneck8.bn1                        bn eps 0.001 momentum 0.01    14x14x80        160            0       15,680\n 87  bneck8.add1                       residual                      14x14x80          0            0       15,680\n 88  bneck9.expand.conv1               conv e 1x1 nobias            14x14x184     14,720    2,885,120       36,064\n 89  bneck9.expand.bnact1.bn1          bn eps 0.001 momentum 0.01   14x14x184        368            0       36,064\n 90  bneck9.expand.bnact1.hardswish1   hardswish                    14x14x184          0            0       36,064\n 91  bneck9.dwconv1                    dwconv 3x3 s(s) p1 nobias    14x14x184      1,656      324,576       36,064\n 92  bneck9.bnact1.bn1                 bn eps 0.001 momentum 0.01   14x14x184        368            0       36,064\n 93  bneck9.bnact1.hardswish1          hardswish                    14x14x184          0            0       36,064\n 94  bneck9.conv1                      conv c 1x1 nobias             14x14x80     14,720    2,885,120       15,680\n 95  bneck9.bn1                        bn eps 0.001 momentum 0.01    14x14x80        160            0       15,680\n 96  bneck9.add1                       residual                      14x14x80          0            0       15,680\n 97  bneck10.expand.conv1              conv e 1x1 nobias            14x14x184     14,720    2,885,120       36,064\n 98  bneck10.expand.bnact1.bn1         bn eps 0.001 momentum 0.01   14x14x184        368            0       36,064\n 99  bneck10.expand.bnact1.hardswish1  hardswish                    14x14x184          0            0       36,064\n100  bneck10.dwconv1                   dwconv 3x3 s(s) p1 nobias    14x14x184      1,656      324,576       36,064\n101  bneck10.bnact1.bn1                bn eps 0.001 momentum 0.01   14x14x184        368            0       36,064\n102  bneck10.bnact1.hardswish1         hardswish                    14x14x184          0            0       36,064\n103  bneck10.conv1                     conv c 1x1 nobias             14x14x80     14,720    2,885,120       15,680\n104  bneck10.bn1                       bn eps 0.001 momentum 0.01    14x14x80        160            0       15,680\n105  bneck10.add1                      residual                      14x14x80          0            0       15,680\n106  bneck11.expand.conv1              conv e 1x1 nobias            14x14x480     38,400    7,526,400       94,080\n107  bneck11.expand.bnact1.bn1         bn eps 0.001 momentum 0.01   14x14x480        960            0       94,080\n108  bneck11.expand.bnact1.hardswish1  hardswish                    14x14x480          0            0       94,080\n109  bneck11.dwconv1                   dwconv 3x3 s(s) p1 nobias    14x14x480      4,320      846,720       94,080\n110  bneck11.bnact1.bn1                bn eps 0.001 momentum 0.01   14x14x480        960            0       94,080\n111  bneck11.bnact1.hardswish1         hardswish                    14x14x480          0            0       94,080\n112  bneck11.se.gap1                   gap                            1x1x480          0            0          480\n113  bneck11.se.conv1                  conv se 1x1                    1x1x120     57,720       57,600          120\n114  bneck11.se.relu1                  relu                           1x1x120          0            0            0\n115  bneck11.se.conv2                  conv e 1x1                     1x1x480     58,080       57,600          480\n116  bneck11.se.hardsigmoid1           hardsigmoid                    1x1x480          0            0          480\n117  bneck11.se.scale1                 scale                        14x14x480          0            0       94,080\n118  bneck11.conv1                     conv c 1x1 nobias            14x14x112     53,760   10,536,960       21,952\n119  bneck11.bn1                       bn eps 0.001 momentum 0.01   14x14x112        224            0       21,952\n120  bneck12.expand.conv1              conv e 1x1 nobias            14x14x672     75,264   14,751,744      131,712\n121  bneck12.expand.bnact1.bn1         bn eps 0.001 momentum 0.01   14x14x672      1,344            0      131,712\n122  bneck12.expand.bnact1.hardswish1  hardswish                    14x14x672          0            0      131,712\n123  bneck12.dwconv1                   dwconv 3x3 s(s) p1 nobias    14x14x672      6,048    1,185,408      131,712\n124  bneck12.bnact1.bn1                bn eps 0.001 momentum 0.01   14x14x672      1,344            0      131,712\n125  bneck12.bnact1.hardswish1         hardswish                    14x14x672          0            0      131,712\n126  bneck12.se.gap1                   gap                            1x1x672          0            0          672\n127  bneck12.se.conv1                  conv se 1x1                    1x1x168    113,064      112,896          168\n128  bneck12.se.relu1                  relu                           1x1x168          0            0            0\n129  bneck12.se.conv2                  conv e 1x1                     1x1x672    113,568      112,896          672\n130  bneck12.se.hardsigmoid1           hardsigmoid                    1x1x672          0            0          672\n131  bneck12.se.scale1                 scale                        14x14x672          0            0      131,712\n132  bneck12.conv1                     conv c 1x1 nobias            14x14x112     75,264   14,751,744       21,952\n133  bneck12.bn1                       bn eps 0.001 momentum 0.01   14x14x112        224            0       21,952\n134  bneck12.add1                      residual                     14x14x112          0            0       21,952\n135  bneck13.expand.conv1              conv e 1x1 nobias            14x14x672     75,264   14,751,744      131,712\n136  bneck13.expand.bnact1.bn1         bn eps 0.001 momentum 0.01   14x14x672      1,344            0      131,712\n137  bneck13.expand.bnact1.hardswish1  hardswish                    14x14x672          0            0      131,712\n138  bneck13.dwconv1                   dwconv 5x5 s(s) p2 nobias      7x7x672     16,800      823,200       32,928\n139  bneck13.bnact1.bn1                bn eps 0.001 momentum 0.01     7x7x672      1,344            0       32,928\n140  bneck13.bnact1.hardswish1         hardswish                      7x7x672          0            0       32,928\n141  bneck13.se.gap1                   gap                            1x1x672          0            0          672\n142  bneck13.se.conv1                  conv se 1x1                    1x1x168    113,064      112,896          168\n143  bneck13.se.relu1                  relu                           1x1x168          0            0            0\n144  bneck13.se.conv2                  conv e 1x1                     1x1x672    113,568      112,896          672\n145  bneck13.se.hardsigmoid1           hardsigmoid                    1x1x672          0            0          672\n146  bneck13.se.scale1                 scale                          7x7x672          0            0       32,928\n147  bneck13.conv1                     conv c 1x1 nobias              7x7x160    107,520    5,268,480        7,840\n148  bneck13.bn1                       bn eps 0.001 momentum 0.01     7x7x160        320            0        7,840\n149  bneck14.expand.conv1              conv e 1x1 nobias              7x7x960    153,600    7,526,400       47,040\n150  bneck14.expand.bnact1.bn1         bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n151  bneck14.expand.bnact1.hardswish1  hardswish                      7x7x960          0            0       47,040\n152  bneck14.dwconv1                   dwconv 5x5 s(s) p2 nobias      7x7x960     24,000    1,176,000       47,040\n153  bneck14.bnact1.bn1                bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n154  bneck14.bnact1.hardswish1         hardswish                      7x7x960          0            0       47,040\n155  bneck14.se.gap1                   gap                            1x1x960          0            0          960\n156  bneck14.se.conv1                  conv se 1x1                    1x1x240    230,640      230,400          240\n157  bneck14.se.relu1                  relu                           1x1x240          0            0            0\n158  bneck14.se.conv2                  conv e 1x1                     1x1x960    231,360      230,400          960\n159  bneck14.se.hardsigmoid1           hardsigmoid                    1x1x960          0            0          960\n160  bneck14.se.scale1                 scale                          7x7x960          0            0       47,040\n161  bneck14.conv1                     conv c 1x1 nobias              7x7x160    153,600    7,526,400        7,840\n162  bneck14.bn1                       bn eps 0.001 momentum 0.01     7x7x160        320            0        7,840\n163  bneck14.add1                      residual                       7x7x160          0            0        7,840\n164  bneck15.expand.conv1              conv e 1x1 nobias              7x7x960    153,600    7,526,400       47,040\n165  bneck15.expand.bnact1.bn1         bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n166  bneck15.expand.bnact1.hardswish1  hardswish                      7x7x960          0            0       47,040\n167  bneck15.dwconv1                   dwconv 5x5 s(s) p2 nobias      7x7x960     24,000    1,176,000       47,040\n168  bneck15.bnact1.bn1                bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n169  bneck15.bnact1.hardswish1         hardswish                      7x7x960          0            0       47,040\n170  bneck15.se.gap1                   gap                            1x1x960          0            0          960\n171  bneck15.se.conv1                  conv se 1x1                    1x1x240    230,640      230,400          240\n172  bneck15.se.relu1                  relu                           1x1x240          0            0            0\n173  bneck15.se.conv2                  conv e 1x1                     1x1x960    231,360      230,400          960\n174  bneck15.se.hardsigmoid1           hardsigmoid                    1x1x960          0            0          960\n175  bneck15.se.scale1                 scale                          7x7x960          0            0       47,040\n176  bneck15.conv1                     conv c 1x1 nobias              7x7x160    153,600    7,526,400        7,840\n177  bneck15.bn1                       bn eps 0.001 momentum 0.01     7x7x160        320            0        7,840\n178  bneck15.add1                      residual                       7x7x160          0            0        7,840\n179  conv2                             conv 960 1x1 nobias            7x7x960    153,600    7,526,400       47,040\n180  bnact2.bn1                        bn eps 0.001 momentum 0.01     7x7x960      1,920            0       47,040\n181  bnact2.hardswish1                 hardswish                      7x7x960          0            0       47,040\n182  gap1                              gap                            1x1x960          0            0          960\n183  fc1                               fc 1280                       1x1x1280  1,230,080    1,228,800        1,280\n184  hardswish1                        hardswish                     1x1x1280          0            0        1,280\n185  dropout1                          dropout 0.2                   1x1x1280          0            0            0\n186  fc2                               fc 1000                       1x1x1000  1,281,000    1,280,000        1,000\n187  softmax1                          softmax                       1x1x1000          0            0            0\n     total                                                           1x1x1000  5,483,032  216,589,760   11,498,608\n\nparameters: 5,483,032 (21.9 MB float32)\nconv+fc multiply-accumulates per image: 216,589,760\nforward activations per image: 11,498,608 values (46.0 MB float32; input included, relu/dropout/softmax in place)\n"

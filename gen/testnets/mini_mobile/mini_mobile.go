@@ -256,7 +256,7 @@ func refold(m *rt.Memory) {
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {
-	return max(1, invertedA_dwconv1.ScratchSize(mb), invertedA_conv1.ScratchSize(mb), invertedB_conv1.ScratchSize(mb), invertedB_dwconv1.ScratchSize(mb), invertedB_conv2.ScratchSize(mb), invertedC_conv1.ScratchSize(mb), invertedC_dwconv1.ScratchSize(mb), invertedC_conv2.ScratchSize(mb), bneckA_dwconv1.ScratchSize(mb), bneckA_conv1.ScratchSize(mb), bneckA_dwconv1Infer.ScratchSize(mb), bneckB_conv1.ScratchSize(mb), bneckB_dwconv1.ScratchSize(mb), bneckB_conv2.ScratchSize(mb), bneckB_conv3.ScratchSize(mb), bneckB_conv4.ScratchSize(mb), bneckB_conv1Infer.ScratchSize(mb), bneckB_dwconv1Infer.ScratchSize(mb), bneckC_conv1.ScratchSize(mb), bneckC_dwconv1.ScratchSize(mb), bneckC_conv2.ScratchSize(mb), bneckC_conv3.ScratchSize(mb), bneckC_conv4.ScratchSize(mb), bneckD_conv1.ScratchSize(mb), bneckD_dwconv1.ScratchSize(mb), bneckD_conv2.ScratchSize(mb), conv1.ScratchSize(mb), conv2.ScratchSize(mb))
+	return max(1, invertedA_dwconv1.ScratchSize(mb), invertedA_conv1.ScratchSize(mb), invertedB_expand_conv1.ScratchSize(mb), invertedB_dwconv1.ScratchSize(mb), invertedB_conv1.ScratchSize(mb), invertedC_expand_conv1.ScratchSize(mb), invertedC_dwconv1.ScratchSize(mb), invertedC_conv1.ScratchSize(mb), bneckA_dwconv1.ScratchSize(mb), bneckA_conv1.ScratchSize(mb), bneckA_dwconv1Infer.ScratchSize(mb), bneckB_expand_conv1.ScratchSize(mb), bneckB_dwconv1.ScratchSize(mb), bneckB_se_conv1.ScratchSize(mb), bneckB_se_conv2.ScratchSize(mb), bneckB_conv1.ScratchSize(mb), bneckB_expand_conv1Infer.ScratchSize(mb), bneckB_dwconv1Infer.ScratchSize(mb), bneckC_expand_conv1.ScratchSize(mb), bneckC_dwconv1.ScratchSize(mb), bneckC_se_conv1.ScratchSize(mb), bneckC_se_conv2.ScratchSize(mb), bneckC_conv1.ScratchSize(mb), bneckD_expand_conv1.ScratchSize(mb), bneckD_dwconv1.ScratchSize(mb), bneckD_conv1.ScratchSize(mb), conv1.ScratchSize(mb), conv2.ScratchSize(mb))
 }
 
 // loss returns the cross-entropy of the main output plus each auxiliary head's times its
@@ -368,49 +368,49 @@ var (
 
 func invertedBForward(m *rt.Memory, n int, o *invertedBOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../testdata/nets/mini_mobile.cnn:13), 8x8x8 -> 8x8x48
-	invertedB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*512], m.Params[o.p0:o.p0+384], nil, a[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], m.Scratch)
-	// bn1: bn (../testdata/nets/mini_mobile.cnn:13), 8x8x48 -> 8x8x48
-	invertedB_bn1.ForwardTrain(n, a[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], a[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072], m.Params[o.p0+384:o.p0+432], m.Params[o.p0+432:o.p0+480], m.Buffers[o.b0:o.b0+48], m.Buffers[o.b0+48:o.b0+96], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96])
-	// relu61: relu6 (../testdata/nets/mini_mobile.cnn:13), 8x8x48 -> 8x8x48
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../testdata/nets/mini_mobile.cnn:13), 8x8x8 -> 8x8x48
+	invertedB_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*512], m.Params[o.p0:o.p0+384], nil, a[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], m.Scratch)
+	// expand_bn1: bn (../testdata/nets/mini_mobile.cnn:13), 8x8x48 -> 8x8x48
+	invertedB_expand_bn1.ForwardTrain(n, a[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], a[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072], m.Params[o.p0+384:o.p0+432], m.Params[o.p0+432:o.p0+480], m.Buffers[o.b0:o.b0+48], m.Buffers[o.b0+48:o.b0+96], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96])
+	// expand_relu61: relu6 (../testdata/nets/mini_mobile.cnn:13), 8x8x48 -> 8x8x48
 	rt.ReLU6Forward(a[(o.t0+3584)*mb : (o.t0+3584)*mb+n*3072])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../testdata/nets/mini_mobile.cnn:14), 8x8x48 -> 4x4x48
 	invertedB_dwconv1.Forward(n, a[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072], m.Params[o.p0+480:o.p0+912], nil, a[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], m.Scratch)
-	// bn2: bn (../testdata/nets/mini_mobile.cnn:14), 4x4x48 -> 4x4x48
-	invertedB_bn2.ForwardTrain(n, a[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], a[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], m.Params[o.p0+912:o.p0+960], m.Params[o.p0+960:o.p0+1008], m.Buffers[o.b0+96:o.b0+144], m.Buffers[o.b0+144:o.b0+192], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192])
-	// relu62: relu6 (../testdata/nets/mini_mobile.cnn:14), 4x4x48 -> 4x4x48
+	// bn1: bn (../testdata/nets/mini_mobile.cnn:14), 4x4x48 -> 4x4x48
+	invertedB_bn1.ForwardTrain(n, a[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], a[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], m.Params[o.p0+912:o.p0+960], m.Params[o.p0+960:o.p0+1008], m.Buffers[o.b0+96:o.b0+144], m.Buffers[o.b0+144:o.b0+192], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192])
+	// relu61: relu6 (../testdata/nets/mini_mobile.cnn:14), 4x4x48 -> 4x4x48
 	rt.ReLU6Forward(a[(o.t0+7424)*mb : (o.t0+7424)*mb+n*768])
-	// conv2: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:15), 4x4x48 -> 4x4x12
-	invertedB_conv2.Forward(n, a[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], m.Params[o.p0+1008:o.p0+1584], nil, a[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], m.Scratch)
-	// bn3: bn (../testdata/nets/mini_mobile.cnn:15), 4x4x12 -> 4x4x12
-	invertedB_bn3.ForwardTrain(n, a[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], a[(o.t0+8384)*mb:(o.t0+8384)*mb+n*192], m.Params[o.p0+1584:o.p0+1596], m.Params[o.p0+1596:o.p0+1608], m.Buffers[o.b0+192:o.b0+204], m.Buffers[o.b0+204:o.b0+216], m.Fixed[o.x0+192:o.x0+204], m.Fixed[o.x0+204:o.x0+216])
+	// conv1: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:15), 4x4x48 -> 4x4x12
+	invertedB_conv1.Forward(n, a[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], m.Params[o.p0+1008:o.p0+1584], nil, a[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], m.Scratch)
+	// bn2: bn (../testdata/nets/mini_mobile.cnn:15), 4x4x12 -> 4x4x12
+	invertedB_bn2.ForwardTrain(n, a[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], a[(o.t0+8384)*mb:(o.t0+8384)*mb+n*192], m.Params[o.p0+1584:o.p0+1596], m.Params[o.p0+1596:o.p0+1608], m.Buffers[o.b0+192:o.b0+204], m.Buffers[o.b0+204:o.b0+216], m.Fixed[o.x0+192:o.x0+204], m.Fixed[o.x0+204:o.x0+216])
 }
 
 func invertedBInfer(m *rt.Memory, n int, o *invertedBOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedB_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*512], m.Fold[o.f0:o.f0+384], m.Fold[o.f0+384:o.f0+432], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*3072], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedB_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*512], m.Fold[o.f0:o.f0+384], m.Fold[o.f0+384:o.f0+432], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*3072], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+1152)*mb : (o.i0+1152)*mb+n*3072])
 	invertedB_dwconv1.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*3072], m.Fold[o.f0+432:o.f0+864], m.Fold[o.f0+864:o.f0+912], a[o.i0*mb:o.i0*mb+n*768], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[o.i0*mb : o.i0*mb+n*768])
-	invertedB_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*768], m.Fold[o.f0+912:o.f0+1488], m.Fold[o.f0+1488:o.f0+1500], a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*192], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedB_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*768], m.Fold[o.f0+912:o.f0+1488], m.Fold[o.f0+1488:o.f0+1500], a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*192], m.Scratch)
+	// bn2: folded into the conv before it
 }
 
 func invertedBBackward(m *rt.Memory, n int, o *invertedBOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	invertedB_bn3.Backward(n, a[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], d[(o.t0+8384)*mb:(o.t0+8384)*mb+n*192], m.Params[o.p0+1584:o.p0+1596], m.Fixed[o.x0+192:o.x0+204], m.Fixed[o.x0+204:o.x0+216], d[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], m.Grads[o.p0+1584:o.p0+1596], m.Grads[o.p0+1596:o.p0+1608])
-	invertedB_conv2.BackwardFilter(n, a[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], d[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], m.Grads[o.p0+1008:o.p0+1584], nil, m.Scratch)
-	invertedB_conv2.BackwardData(n, d[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], m.Params[o.p0+1008:o.p0+1584], d[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], m.Scratch)
+	invertedB_bn2.Backward(n, a[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], d[(o.t0+8384)*mb:(o.t0+8384)*mb+n*192], m.Params[o.p0+1584:o.p0+1596], m.Fixed[o.x0+192:o.x0+204], m.Fixed[o.x0+204:o.x0+216], d[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], m.Grads[o.p0+1584:o.p0+1596], m.Grads[o.p0+1596:o.p0+1608])
+	invertedB_conv1.BackwardFilter(n, a[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], d[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], m.Grads[o.p0+1008:o.p0+1584], nil, m.Scratch)
+	invertedB_conv1.BackwardData(n, d[(o.t0+8192)*mb:(o.t0+8192)*mb+n*192], m.Params[o.p0+1008:o.p0+1584], d[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], d[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768])
-	invertedB_bn2.Backward(n, a[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], d[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], m.Params[o.p0+912:o.p0+960], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192], d[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], m.Grads[o.p0+912:o.p0+960], m.Grads[o.p0+960:o.p0+1008])
+	invertedB_bn1.Backward(n, a[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], d[(o.t0+7424)*mb:(o.t0+7424)*mb+n*768], m.Params[o.p0+912:o.p0+960], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192], d[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], m.Grads[o.p0+912:o.p0+960], m.Grads[o.p0+960:o.p0+1008])
 	invertedB_dwconv1.BackwardFilter(n, a[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072], d[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], m.Grads[o.p0+480:o.p0+912], nil, m.Scratch)
 	invertedB_dwconv1.BackwardData(n, d[(o.t0+6656)*mb:(o.t0+6656)*mb+n*768], m.Params[o.p0+480:o.p0+912], d[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072], d[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072])
-	invertedB_bn1.Backward(n, a[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], d[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072], m.Params[o.p0+384:o.p0+432], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96], d[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], m.Grads[o.p0+384:o.p0+432], m.Grads[o.p0+432:o.p0+480])
-	invertedB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*512], d[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], m.Grads[o.p0:o.p0+384], nil, m.Scratch)
-	invertedB_conv1.BackwardData(n, d[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], m.Params[o.p0:o.p0+384], d[o.t0*mb:o.t0*mb+n*512], m.Scratch)
+	invertedB_expand_bn1.Backward(n, a[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], d[(o.t0+3584)*mb:(o.t0+3584)*mb+n*3072], m.Params[o.p0+384:o.p0+432], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96], d[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], m.Grads[o.p0+384:o.p0+432], m.Grads[o.p0+432:o.p0+480])
+	invertedB_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*512], d[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], m.Grads[o.p0:o.p0+384], nil, m.Scratch)
+	invertedB_expand_conv1.BackwardData(n, d[(o.t0+512)*mb:(o.t0+512)*mb+n*3072], m.Params[o.p0:o.p0+384], d[o.t0*mb:o.t0*mb+n*512], m.Scratch)
 }
 
 func invertedBRefold(m *rt.Memory, o *invertedBOffsets) {
@@ -427,21 +427,21 @@ func invertedBRefold(m *rt.Memory, o *invertedBOffsets) {
 
 func invertedBTensors(t []rt.TensorSpec, prefix string, o *invertedBOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{48, 8, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{48}, Off: o.p0 + 384, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{48}, Off: o.p0 + 432, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{48}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{48}, Off: o.b0 + 48, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{48, 8, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{48}, Off: o.p0 + 384, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{48}, Off: o.p0 + 432, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{48}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{48}, Off: o.b0 + 48, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{48, 1, 3, 3}, Off: o.p0 + 480, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{48}, Off: o.p0 + 912, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{48}, Off: o.p0 + 960, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{48}, Off: o.b0 + 96, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{48}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{12, 48, 1, 1}, Off: o.p0 + 1008, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{12}, Off: o.p0 + 1584, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{12}, Off: o.p0 + 1596, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{12}, Off: o.b0 + 192, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{12}, Off: o.b0 + 204, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{48}, Off: o.p0 + 912, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{48}, Off: o.p0 + 960, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{48}, Off: o.b0 + 96, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{48}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{12, 48, 1, 1}, Off: o.p0 + 1008, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{12}, Off: o.p0 + 1584, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{12}, Off: o.p0 + 1596, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{12}, Off: o.b0 + 192, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{12}, Off: o.b0 + 204, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -461,53 +461,53 @@ var (
 
 func invertedCForward(m *rt.Memory, n int, o *invertedCOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv (in.c*t) 1x1 nobias (../testdata/nets/mini_mobile.cnn:13), 4x4x12 -> 4x4x72
-	invertedC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*192], m.Params[o.p0:o.p0+864], nil, a[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], m.Scratch)
-	// bn1: bn (../testdata/nets/mini_mobile.cnn:13), 4x4x72 -> 4x4x72
-	invertedC_bn1.ForwardTrain(n, a[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], a[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152], m.Params[o.p0+864:o.p0+936], m.Params[o.p0+936:o.p0+1008], m.Buffers[o.b0:o.b0+72], m.Buffers[o.b0+72:o.b0+144], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144])
-	// relu61: relu6 (../testdata/nets/mini_mobile.cnn:13), 4x4x72 -> 4x4x72
+	// expand_conv1: conv (in.c*t) 1x1 nobias (../testdata/nets/mini_mobile.cnn:13), 4x4x12 -> 4x4x72
+	invertedC_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*192], m.Params[o.p0:o.p0+864], nil, a[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], m.Scratch)
+	// expand_bn1: bn (../testdata/nets/mini_mobile.cnn:13), 4x4x72 -> 4x4x72
+	invertedC_expand_bn1.ForwardTrain(n, a[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], a[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152], m.Params[o.p0+864:o.p0+936], m.Params[o.p0+936:o.p0+1008], m.Buffers[o.b0:o.b0+72], m.Buffers[o.b0+72:o.b0+144], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144])
+	// expand_relu61: relu6 (../testdata/nets/mini_mobile.cnn:13), 4x4x72 -> 4x4x72
 	rt.ReLU6Forward(a[(o.t0+1344)*mb : (o.t0+1344)*mb+n*1152])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../testdata/nets/mini_mobile.cnn:14), 4x4x72 -> 4x4x72
 	invertedC_dwconv1.Forward(n, a[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152], m.Params[o.p0+1008:o.p0+1656], nil, a[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], m.Scratch)
-	// bn2: bn (../testdata/nets/mini_mobile.cnn:14), 4x4x72 -> 4x4x72
-	invertedC_bn2.ForwardTrain(n, a[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], a[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], m.Params[o.p0+1656:o.p0+1728], m.Params[o.p0+1728:o.p0+1800], m.Buffers[o.b0+144:o.b0+216], m.Buffers[o.b0+216:o.b0+288], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288])
-	// relu62: relu6 (../testdata/nets/mini_mobile.cnn:14), 4x4x72 -> 4x4x72
+	// bn1: bn (../testdata/nets/mini_mobile.cnn:14), 4x4x72 -> 4x4x72
+	invertedC_bn1.ForwardTrain(n, a[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], a[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], m.Params[o.p0+1656:o.p0+1728], m.Params[o.p0+1728:o.p0+1800], m.Buffers[o.b0+144:o.b0+216], m.Buffers[o.b0+216:o.b0+288], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288])
+	// relu61: relu6 (../testdata/nets/mini_mobile.cnn:14), 4x4x72 -> 4x4x72
 	rt.ReLU6Forward(a[(o.t0+3648)*mb : (o.t0+3648)*mb+n*1152])
-	// conv2: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:15), 4x4x72 -> 4x4x12
-	invertedC_conv2.Forward(n, a[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], m.Params[o.p0+1800:o.p0+2664], nil, a[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], m.Scratch)
-	// bn3: bn (../testdata/nets/mini_mobile.cnn:15), 4x4x12 -> 4x4x12
-	invertedC_bn3.ForwardTrain(n, a[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], a[(o.t0+4992)*mb:(o.t0+4992)*mb+n*192], m.Params[o.p0+2664:o.p0+2676], m.Params[o.p0+2676:o.p0+2688], m.Buffers[o.b0+288:o.b0+300], m.Buffers[o.b0+300:o.b0+312], m.Fixed[o.x0+288:o.x0+300], m.Fixed[o.x0+300:o.x0+312])
+	// conv1: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:15), 4x4x72 -> 4x4x12
+	invertedC_conv1.Forward(n, a[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], m.Params[o.p0+1800:o.p0+2664], nil, a[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], m.Scratch)
+	// bn2: bn (../testdata/nets/mini_mobile.cnn:15), 4x4x12 -> 4x4x12
+	invertedC_bn2.ForwardTrain(n, a[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], a[(o.t0+4992)*mb:(o.t0+4992)*mb+n*192], m.Params[o.p0+2664:o.p0+2676], m.Params[o.p0+2676:o.p0+2688], m.Buffers[o.b0+288:o.b0+300], m.Buffers[o.b0+300:o.b0+312], m.Fixed[o.x0+288:o.x0+300], m.Fixed[o.x0+300:o.x0+312])
 	// add1: residual (../testdata/nets/mini_mobile.cnn:12), 4x4x12 + 4x4x12 -> 4x4x12
 	rt.AddForward(a[(o.t0+4992)*mb:(o.t0+4992)*mb+n*192], a[o.t0*mb:o.t0*mb+n*192], a[(o.t0+5184)*mb:(o.t0+5184)*mb+n*192])
 }
 
 func invertedCInfer(m *rt.Memory, n int, o *invertedCOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	invertedC_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*192], m.Fold[o.f0:o.f0+864], m.Fold[o.f0+864:o.f0+936], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*1152], m.Scratch)
-	// bn1: folded into the conv before it
+	invertedC_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*192], m.Fold[o.f0:o.f0+864], m.Fold[o.f0+864:o.f0+936], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*1152], m.Scratch)
+	// expand_bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+-3072)*mb : (o.i0+-3072)*mb+n*1152])
 	invertedC_dwconv1.Forward(n, a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*1152], m.Fold[o.f0+936:o.f0+1584], m.Fold[o.f0+1584:o.f0+1656], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*1152], m.Scratch)
-	// bn2: folded into the conv before it
+	// bn1: folded into the conv before it
 	rt.ReLU6Forward(a[(o.i0+-4224)*mb : (o.i0+-4224)*mb+n*1152])
-	invertedC_conv2.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*1152], m.Fold[o.f0+1656:o.f0+2520], m.Fold[o.f0+2520:o.f0+2532], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192], m.Scratch)
-	// bn3: folded into the conv before it
+	invertedC_conv1.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*1152], m.Fold[o.f0+1656:o.f0+2520], m.Fold[o.f0+2520:o.f0+2532], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192], m.Scratch)
+	// bn2: folded into the conv before it
 	rt.AddForward(a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192], a[o.i0*mb:o.i0*mb+n*192], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192])
 }
 
 func invertedCBackward(m *rt.Memory, n int, o *invertedCOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+5184)*mb:(o.t0+5184)*mb+n*192], d[(o.t0+4992)*mb:(o.t0+4992)*mb+n*192], d[o.t0*mb:o.t0*mb+n*192])
-	invertedC_bn3.Backward(n, a[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], d[(o.t0+4992)*mb:(o.t0+4992)*mb+n*192], m.Params[o.p0+2664:o.p0+2676], m.Fixed[o.x0+288:o.x0+300], m.Fixed[o.x0+300:o.x0+312], d[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], m.Grads[o.p0+2664:o.p0+2676], m.Grads[o.p0+2676:o.p0+2688])
-	invertedC_conv2.BackwardFilter(n, a[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], d[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], m.Grads[o.p0+1800:o.p0+2664], nil, m.Scratch)
-	invertedC_conv2.BackwardData(n, d[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], m.Params[o.p0+1800:o.p0+2664], d[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], m.Scratch)
+	invertedC_bn2.Backward(n, a[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], d[(o.t0+4992)*mb:(o.t0+4992)*mb+n*192], m.Params[o.p0+2664:o.p0+2676], m.Fixed[o.x0+288:o.x0+300], m.Fixed[o.x0+300:o.x0+312], d[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], m.Grads[o.p0+2664:o.p0+2676], m.Grads[o.p0+2676:o.p0+2688])
+	invertedC_conv1.BackwardFilter(n, a[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], d[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], m.Grads[o.p0+1800:o.p0+2664], nil, m.Scratch)
+	invertedC_conv1.BackwardData(n, d[(o.t0+4800)*mb:(o.t0+4800)*mb+n*192], m.Params[o.p0+1800:o.p0+2664], d[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], d[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152])
-	invertedC_bn2.Backward(n, a[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], d[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], m.Params[o.p0+1656:o.p0+1728], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288], d[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], m.Grads[o.p0+1656:o.p0+1728], m.Grads[o.p0+1728:o.p0+1800])
+	invertedC_bn1.Backward(n, a[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], d[(o.t0+3648)*mb:(o.t0+3648)*mb+n*1152], m.Params[o.p0+1656:o.p0+1728], m.Fixed[o.x0+144:o.x0+216], m.Fixed[o.x0+216:o.x0+288], d[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], m.Grads[o.p0+1656:o.p0+1728], m.Grads[o.p0+1728:o.p0+1800])
 	invertedC_dwconv1.BackwardFilter(n, a[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152], d[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], m.Grads[o.p0+1008:o.p0+1656], nil, m.Scratch)
 	invertedC_dwconv1.BackwardData(n, d[(o.t0+2496)*mb:(o.t0+2496)*mb+n*1152], m.Params[o.p0+1008:o.p0+1656], d[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152], m.Scratch)
 	rt.ReLU6Backward(a[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152], d[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152])
-	invertedC_bn1.Backward(n, a[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], d[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152], m.Params[o.p0+864:o.p0+936], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144], d[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], m.Grads[o.p0+864:o.p0+936], m.Grads[o.p0+936:o.p0+1008])
-	invertedC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*192], d[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], m.Grads[o.p0:o.p0+864], nil, m.Scratch)
-	invertedC_conv1.BackwardData(n, d[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], m.Params[o.p0:o.p0+864], d[o.t0*mb:o.t0*mb+n*192], m.Scratch)
+	invertedC_expand_bn1.Backward(n, a[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], d[(o.t0+1344)*mb:(o.t0+1344)*mb+n*1152], m.Params[o.p0+864:o.p0+936], m.Fixed[o.x0:o.x0+72], m.Fixed[o.x0+72:o.x0+144], d[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], m.Grads[o.p0+864:o.p0+936], m.Grads[o.p0+936:o.p0+1008])
+	invertedC_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*192], d[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], m.Grads[o.p0:o.p0+864], nil, m.Scratch)
+	invertedC_expand_conv1.BackwardData(n, d[(o.t0+192)*mb:(o.t0+192)*mb+n*1152], m.Params[o.p0:o.p0+864], d[o.t0*mb:o.t0*mb+n*192], m.Scratch)
 }
 
 func invertedCRefold(m *rt.Memory, o *invertedCOffsets) {
@@ -524,21 +524,21 @@ func invertedCRefold(m *rt.Memory, o *invertedCOffsets) {
 
 func invertedCTensors(t []rt.TensorSpec, prefix string, o *invertedCOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{72, 12, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn1.weight", Shape: []int{72}, Off: o.p0 + 864, Init: rt.InitOnes},
-		{Name: prefix + "bn1.bias", Shape: []int{72}, Off: o.p0 + 936, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_mean", Shape: []int{72}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn1.running_var", Shape: []int{72}, Off: o.b0 + 72, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{72, 12, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bn1.weight", Shape: []int{72}, Off: o.p0 + 864, Init: rt.InitOnes},
+		{Name: prefix + "expand.bn1.bias", Shape: []int{72}, Off: o.p0 + 936, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_mean", Shape: []int{72}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bn1.running_var", Shape: []int{72}, Off: o.b0 + 72, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{72, 1, 3, 3}, Off: o.p0 + 1008, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn2.weight", Shape: []int{72}, Off: o.p0 + 1656, Init: rt.InitOnes},
-		{Name: prefix + "bn2.bias", Shape: []int{72}, Off: o.p0 + 1728, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_mean", Shape: []int{72}, Off: o.b0 + 144, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn2.running_var", Shape: []int{72}, Off: o.b0 + 216, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{12, 72, 1, 1}, Off: o.p0 + 1800, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bn3.weight", Shape: []int{12}, Off: o.p0 + 2664, Init: rt.InitOnes},
-		{Name: prefix + "bn3.bias", Shape: []int{12}, Off: o.p0 + 2676, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_mean", Shape: []int{12}, Off: o.b0 + 288, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bn3.running_var", Shape: []int{12}, Off: o.b0 + 300, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "bn1.weight", Shape: []int{72}, Off: o.p0 + 1656, Init: rt.InitOnes},
+		{Name: prefix + "bn1.bias", Shape: []int{72}, Off: o.p0 + 1728, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_mean", Shape: []int{72}, Off: o.b0 + 144, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn1.running_var", Shape: []int{72}, Off: o.b0 + 216, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{12, 72, 1, 1}, Off: o.p0 + 1800, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bn2.weight", Shape: []int{12}, Off: o.p0 + 2664, Init: rt.InitOnes},
+		{Name: prefix + "bn2.bias", Shape: []int{12}, Off: o.p0 + 2676, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_mean", Shape: []int{12}, Off: o.b0 + 288, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bn2.running_var", Shape: []int{12}, Off: o.b0 + 300, Buffer: true, Init: rt.InitOnes},
 	}...)
 }
 
@@ -634,75 +634,75 @@ var (
 
 func bneckBForward(m *rt.Memory, n int, o *bneckBOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../testdata/nets/mini_mobile.cnn:25), 4x4x12 -> 4x4x24
-	bneckB_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*192], m.Params[o.p0:o.p0+288], nil, a[(o.t0+192)*mb:(o.t0+192)*mb+n*384], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 4x4x24 -> 4x4x24
-	bneckB_bnact1_bn1.ForwardTrain(n, a[(o.t0+192)*mb:(o.t0+192)*mb+n*384], a[(o.t0+576)*mb:(o.t0+576)*mb+n*384], m.Params[o.p0+288:o.p0+312], m.Params[o.p0+312:o.p0+336], m.Buffers[o.b0:o.b0+24], m.Buffers[o.b0+24:o.b0+48], m.Fixed[o.x0:o.x0+24], m.Fixed[o.x0+24:o.x0+48])
-	// bnact1_relu1: relu (../testdata/nets/mini_mobile.cnn:20), 4x4x24 -> 4x4x24
+	// expand_conv1: conv e 1x1 nobias (../testdata/nets/mini_mobile.cnn:25), 4x4x12 -> 4x4x24
+	bneckB_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*192], m.Params[o.p0:o.p0+288], nil, a[(o.t0+192)*mb:(o.t0+192)*mb+n*384], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 4x4x24 -> 4x4x24
+	bneckB_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+192)*mb:(o.t0+192)*mb+n*384], a[(o.t0+576)*mb:(o.t0+576)*mb+n*384], m.Params[o.p0+288:o.p0+312], m.Params[o.p0+312:o.p0+336], m.Buffers[o.b0:o.b0+24], m.Buffers[o.b0+24:o.b0+48], m.Fixed[o.x0:o.x0+24], m.Fixed[o.x0+24:o.x0+48])
+	// expand_bnact1_relu1: relu (../testdata/nets/mini_mobile.cnn:20), 4x4x24 -> 4x4x24
 	rt.ReLUForward(a[(o.t0+576)*mb : (o.t0+576)*mb+n*384])
 	// dwconv1: dwconv 5x5 s(s) p2 nobias (../testdata/nets/mini_mobile.cnn:26), 4x4x24 -> 2x2x24
 	bneckB_dwconv1.Forward(n, a[(o.t0+576)*mb:(o.t0+576)*mb+n*384], m.Params[o.p0+336:o.p0+936], nil, a[(o.t0+960)*mb:(o.t0+960)*mb+n*96], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x24 -> 2x2x24
-	bneckB_bnact2_bn1.ForwardTrain(n, a[(o.t0+960)*mb:(o.t0+960)*mb+n*96], a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], m.Params[o.p0+936:o.p0+960], m.Params[o.p0+960:o.p0+984], m.Buffers[o.b0+48:o.b0+72], m.Buffers[o.b0+72:o.b0+96], m.Fixed[o.x0+48:o.x0+72], m.Fixed[o.x0+72:o.x0+96])
-	// bnact2_relu1: relu (../testdata/nets/mini_mobile.cnn:20), 2x2x24 -> 2x2x24
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x24 -> 2x2x24
+	bneckB_bnact1_bn1.ForwardTrain(n, a[(o.t0+960)*mb:(o.t0+960)*mb+n*96], a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], m.Params[o.p0+936:o.p0+960], m.Params[o.p0+960:o.p0+984], m.Buffers[o.b0+48:o.b0+72], m.Buffers[o.b0+72:o.b0+96], m.Fixed[o.x0+48:o.x0+72], m.Fixed[o.x0+72:o.x0+96])
+	// bnact1_relu1: relu (../testdata/nets/mini_mobile.cnn:20), 2x2x24 -> 2x2x24
 	rt.ReLUForward(a[(o.t0+1056)*mb : (o.t0+1056)*mb+n*96])
-	// gap1: gap (../testdata/nets/mini_mobile.cnn:28), 2x2x24 -> 1x1x24
-	bneckB_gap1.Forward(n, a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24])
-	// conv2: conv se 1x1 (../testdata/nets/mini_mobile.cnn:28), 1x1x24 -> 1x1x8
-	bneckB_conv2.Forward(n, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24], m.Params[o.p0+984:o.p0+1176], m.Params[o.p0+1176:o.p0+1184], a[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Scratch)
-	// relu1: relu (../testdata/nets/mini_mobile.cnn:28), 1x1x8 -> 1x1x8
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../testdata/nets/mini_mobile.cnn:28), 1x1x8 -> 1x1x24
-	bneckB_conv3.Forward(n, a[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Params[o.p0+1184:o.p0+1376], m.Params[o.p0+1376:o.p0+1400], a[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../testdata/nets/mini_mobile.cnn:28), 1x1x24 -> 1x1x24
+	// se_gap1: gap (../testdata/nets/mini_mobile.cnn:28), 2x2x24 -> 1x1x24
+	bneckB_se_gap1.Forward(n, a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24])
+	// se_conv1: conv se 1x1 (../testdata/nets/mini_mobile.cnn:28), 1x1x24 -> 1x1x8
+	bneckB_se_conv1.Forward(n, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24], m.Params[o.p0+984:o.p0+1176], m.Params[o.p0+1176:o.p0+1184], a[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Scratch)
+	// se_relu1: relu (../testdata/nets/mini_mobile.cnn:28), 1x1x8 -> 1x1x8
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../testdata/nets/mini_mobile.cnn:28), 1x1x8 -> 1x1x24
+	bneckB_se_conv2.Forward(n, a[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Params[o.p0+1184:o.p0+1376], m.Params[o.p0+1376:o.p0+1400], a[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../testdata/nets/mini_mobile.cnn:28), 1x1x24 -> 1x1x24
 	rt.HardsigmoidForward(a[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24], a[(o.t0+1208)*mb:(o.t0+1208)*mb+n*24])
-	// scale1: scale (../testdata/nets/mini_mobile.cnn:28), 2x2x24 + 1x1x24 -> 2x2x24
-	bneckB_scale1.Forward(n, a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], a[(o.t0+1208)*mb:(o.t0+1208)*mb+n*24], a[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96])
-	// conv4: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:29), 2x2x24 -> 2x2x16
-	bneckB_conv4.Forward(n, a[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96], m.Params[o.p0+1400:o.p0+1784], nil, a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], m.Scratch)
+	// se_scale1: scale (../testdata/nets/mini_mobile.cnn:28), 2x2x24 + 1x1x24 -> 2x2x24
+	bneckB_se_scale1.Forward(n, a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], a[(o.t0+1208)*mb:(o.t0+1208)*mb+n*24], a[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96])
+	// conv1: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:29), 2x2x24 -> 2x2x16
+	bneckB_conv1.Forward(n, a[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96], m.Params[o.p0+1400:o.p0+1784], nil, a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:29), 2x2x16 -> 2x2x16
 	bneckB_bn1.ForwardTrain(n, a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], a[(o.t0+1392)*mb:(o.t0+1392)*mb+n*64], m.Params[o.p0+1784:o.p0+1800], m.Params[o.p0+1800:o.p0+1816], m.Buffers[o.b0+96:o.b0+112], m.Buffers[o.b0+112:o.b0+128], m.Fixed[o.x0+96:o.x0+112], m.Fixed[o.x0+112:o.x0+128])
 }
 
 func bneckBInfer(m *rt.Memory, n int, o *bneckBOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*192], m.Fold[o.f0:o.f0+288], m.Fold[o.f0+288:o.f0+312], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*384], m.Scratch)
+	bneckB_expand_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*192], m.Fold[o.f0:o.f0+288], m.Fold[o.f0+288:o.f0+312], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*384], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
+	// expand_bnact1_relu1: in the epilogue of the conv or fc before it
+	bneckB_dwconv1Infer.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*384], m.Fold[o.f0+312:o.f0+912], m.Fold[o.f0+912:o.f0+936], a[o.i0*mb:o.i0*mb+n*96], m.Scratch)
 	// bnact1_bn1: folded into the conv before it
 	// bnact1_relu1: in the epilogue of the conv or fc before it
-	bneckB_dwconv1Infer.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*384], m.Fold[o.f0+312:o.f0+912], m.Fold[o.f0+912:o.f0+936], a[o.i0*mb:o.i0*mb+n*96], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
-	// bnact2_relu1: in the epilogue of the conv or fc before it
-	bneckB_gap1.Forward(n, a[o.i0*mb:o.i0*mb+n*96], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*24])
-	bneckB_conv2.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*24], m.Params[o.p0+984:o.p0+1176], m.Params[o.p0+1176:o.p0+1184], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*8], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckB_conv3.Forward(n, a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*8], m.Params[o.p0+1184:o.p0+1376], m.Params[o.p0+1376:o.p0+1400], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*24], m.Scratch)
+	bneckB_se_gap1.Forward(n, a[o.i0*mb:o.i0*mb+n*96], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*24])
+	bneckB_se_conv1.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*24], m.Params[o.p0+984:o.p0+1176], m.Params[o.p0+1176:o.p0+1184], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*8], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckB_se_conv2.Forward(n, a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*8], m.Params[o.p0+1184:o.p0+1376], m.Params[o.p0+1376:o.p0+1400], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*24], m.Scratch)
 	rt.HardsigmoidForward(a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*24], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*24])
-	bneckB_scale1.Forward(n, a[o.i0*mb:o.i0*mb+n*96], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*24], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*96])
-	bneckB_conv4.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*96], m.Fold[o.f0+936:o.f0+1320], m.Fold[o.f0+1320:o.f0+1336], a[o.i0*mb:o.i0*mb+n*64], m.Scratch)
+	bneckB_se_scale1.Forward(n, a[o.i0*mb:o.i0*mb+n*96], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*24], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*96])
+	bneckB_conv1.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*96], m.Fold[o.f0+936:o.f0+1320], m.Fold[o.f0+1320:o.f0+1336], a[o.i0*mb:o.i0*mb+n*64], m.Scratch)
 	// bn1: folded into the conv before it
 }
 
 func bneckBBackward(m *rt.Memory, n int, o *bneckBOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	bneckB_bn1.Backward(n, a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], d[(o.t0+1392)*mb:(o.t0+1392)*mb+n*64], m.Params[o.p0+1784:o.p0+1800], m.Fixed[o.x0+96:o.x0+112], m.Fixed[o.x0+112:o.x0+128], d[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], m.Grads[o.p0+1784:o.p0+1800], m.Grads[o.p0+1800:o.p0+1816])
-	bneckB_conv4.BackwardFilter(n, a[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96], d[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], m.Grads[o.p0+1400:o.p0+1784], nil, m.Scratch)
-	bneckB_conv4.BackwardData(n, d[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], m.Params[o.p0+1400:o.p0+1784], d[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96], m.Scratch)
-	bneckB_scale1.Backward(n, a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], a[(o.t0+1208)*mb:(o.t0+1208)*mb+n*24], d[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96], d[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], d[(o.t0+1208)*mb:(o.t0+1208)*mb+n*24])
+	bneckB_conv1.BackwardFilter(n, a[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96], d[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], m.Grads[o.p0+1400:o.p0+1784], nil, m.Scratch)
+	bneckB_conv1.BackwardData(n, d[(o.t0+1328)*mb:(o.t0+1328)*mb+n*64], m.Params[o.p0+1400:o.p0+1784], d[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96], m.Scratch)
+	bneckB_se_scale1.Backward(n, a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], a[(o.t0+1208)*mb:(o.t0+1208)*mb+n*24], d[(o.t0+1232)*mb:(o.t0+1232)*mb+n*96], d[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], d[(o.t0+1208)*mb:(o.t0+1208)*mb+n*24])
 	rt.HardsigmoidBackward(a[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24], d[(o.t0+1208)*mb:(o.t0+1208)*mb+n*24], d[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24])
-	bneckB_conv3.BackwardFilter(n, a[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], d[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24], m.Grads[o.p0+1184:o.p0+1376], m.Grads[o.p0+1376:o.p0+1400], m.Scratch)
-	bneckB_conv3.BackwardData(n, d[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24], m.Params[o.p0+1184:o.p0+1376], d[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Scratch)
+	bneckB_se_conv2.BackwardFilter(n, a[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], d[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24], m.Grads[o.p0+1184:o.p0+1376], m.Grads[o.p0+1376:o.p0+1400], m.Scratch)
+	bneckB_se_conv2.BackwardData(n, d[(o.t0+1184)*mb:(o.t0+1184)*mb+n*24], m.Params[o.p0+1184:o.p0+1376], d[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], d[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8])
-	bneckB_conv2.BackwardFilter(n, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24], d[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Grads[o.p0+984:o.p0+1176], m.Grads[o.p0+1176:o.p0+1184], m.Scratch)
-	bneckB_conv2.BackwardData(n, d[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Params[o.p0+984:o.p0+1176], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24], m.Scratch)
-	bneckB_gap1.Backward(n, d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24], d[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96])
+	bneckB_se_conv1.BackwardFilter(n, a[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24], d[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Grads[o.p0+984:o.p0+1176], m.Grads[o.p0+1176:o.p0+1184], m.Scratch)
+	bneckB_se_conv1.BackwardData(n, d[(o.t0+1176)*mb:(o.t0+1176)*mb+n*8], m.Params[o.p0+984:o.p0+1176], d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24], m.Scratch)
+	bneckB_se_gap1.Backward(n, d[(o.t0+1152)*mb:(o.t0+1152)*mb+n*24], d[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96])
 	rt.ReLUBackward(a[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], d[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96])
-	bneckB_bnact2_bn1.Backward(n, a[(o.t0+960)*mb:(o.t0+960)*mb+n*96], d[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], m.Params[o.p0+936:o.p0+960], m.Fixed[o.x0+48:o.x0+72], m.Fixed[o.x0+72:o.x0+96], d[(o.t0+960)*mb:(o.t0+960)*mb+n*96], m.Grads[o.p0+936:o.p0+960], m.Grads[o.p0+960:o.p0+984])
+	bneckB_bnact1_bn1.Backward(n, a[(o.t0+960)*mb:(o.t0+960)*mb+n*96], d[(o.t0+1056)*mb:(o.t0+1056)*mb+n*96], m.Params[o.p0+936:o.p0+960], m.Fixed[o.x0+48:o.x0+72], m.Fixed[o.x0+72:o.x0+96], d[(o.t0+960)*mb:(o.t0+960)*mb+n*96], m.Grads[o.p0+936:o.p0+960], m.Grads[o.p0+960:o.p0+984])
 	bneckB_dwconv1.BackwardFilter(n, a[(o.t0+576)*mb:(o.t0+576)*mb+n*384], d[(o.t0+960)*mb:(o.t0+960)*mb+n*96], m.Grads[o.p0+336:o.p0+936], nil, m.Scratch)
 	bneckB_dwconv1.BackwardData(n, d[(o.t0+960)*mb:(o.t0+960)*mb+n*96], m.Params[o.p0+336:o.p0+936], d[(o.t0+576)*mb:(o.t0+576)*mb+n*384], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+576)*mb:(o.t0+576)*mb+n*384], d[(o.t0+576)*mb:(o.t0+576)*mb+n*384])
-	bneckB_bnact1_bn1.Backward(n, a[(o.t0+192)*mb:(o.t0+192)*mb+n*384], d[(o.t0+576)*mb:(o.t0+576)*mb+n*384], m.Params[o.p0+288:o.p0+312], m.Fixed[o.x0:o.x0+24], m.Fixed[o.x0+24:o.x0+48], d[(o.t0+192)*mb:(o.t0+192)*mb+n*384], m.Grads[o.p0+288:o.p0+312], m.Grads[o.p0+312:o.p0+336])
-	bneckB_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*192], d[(o.t0+192)*mb:(o.t0+192)*mb+n*384], m.Grads[o.p0:o.p0+288], nil, m.Scratch)
-	bneckB_conv1.BackwardData(n, d[(o.t0+192)*mb:(o.t0+192)*mb+n*384], m.Params[o.p0:o.p0+288], d[o.t0*mb:o.t0*mb+n*192], m.Scratch)
+	bneckB_expand_bnact1_bn1.Backward(n, a[(o.t0+192)*mb:(o.t0+192)*mb+n*384], d[(o.t0+576)*mb:(o.t0+576)*mb+n*384], m.Params[o.p0+288:o.p0+312], m.Fixed[o.x0:o.x0+24], m.Fixed[o.x0+24:o.x0+48], d[(o.t0+192)*mb:(o.t0+192)*mb+n*384], m.Grads[o.p0+288:o.p0+312], m.Grads[o.p0+312:o.p0+336])
+	bneckB_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*192], d[(o.t0+192)*mb:(o.t0+192)*mb+n*384], m.Grads[o.p0:o.p0+288], nil, m.Scratch)
+	bneckB_expand_conv1.BackwardData(n, d[(o.t0+192)*mb:(o.t0+192)*mb+n*384], m.Params[o.p0:o.p0+288], d[o.t0*mb:o.t0*mb+n*192], m.Scratch)
 }
 
 func bneckBRefold(m *rt.Memory, o *bneckBOffsets) {
@@ -719,21 +719,21 @@ func bneckBRefold(m *rt.Memory, o *bneckBOffsets) {
 
 func bneckBTensors(t []rt.TensorSpec, prefix string, o *bneckBOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{24, 12, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{24}, Off: o.p0 + 288, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{24}, Off: o.p0 + 312, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{24}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{24}, Off: o.b0 + 24, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{24, 12, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{24}, Off: o.p0 + 288, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{24}, Off: o.p0 + 312, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{24}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{24}, Off: o.b0 + 24, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{24, 1, 5, 5}, Off: o.p0 + 336, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{24}, Off: o.p0 + 936, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{24}, Off: o.p0 + 960, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{24}, Off: o.b0 + 48, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{24}, Off: o.b0 + 72, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{8, 24, 1, 1}, Off: o.p0 + 984, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{8}, Off: o.p0 + 1176, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{24, 8, 1, 1}, Off: o.p0 + 1184, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{24}, Off: o.p0 + 1376, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{16, 24, 1, 1}, Off: o.p0 + 1400, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{24}, Off: o.p0 + 936, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{24}, Off: o.p0 + 960, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{24}, Off: o.b0 + 48, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{24}, Off: o.b0 + 72, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{8, 24, 1, 1}, Off: o.p0 + 984, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{8}, Off: o.p0 + 1176, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{24, 8, 1, 1}, Off: o.p0 + 1184, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{24}, Off: o.p0 + 1376, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{16, 24, 1, 1}, Off: o.p0 + 1400, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{16}, Off: o.p0 + 1784, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{16}, Off: o.p0 + 1800, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{16}, Off: o.b0 + 96, Buffer: true, Init: rt.InitZeros},
@@ -757,32 +757,32 @@ var (
 
 func bneckCForward(m *rt.Memory, n int, o *bneckCOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../testdata/nets/mini_mobile.cnn:25), 2x2x16 -> 2x2x48
-	bneckC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*64], m.Params[o.p0:o.p0+768], nil, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
-	bneckC_bnact1_bn1.ForwardTrain(n, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], a[(o.t0+256)*mb:(o.t0+256)*mb+n*192], m.Params[o.p0+768:o.p0+816], m.Params[o.p0+816:o.p0+864], m.Buffers[o.b0:o.b0+48], m.Buffers[o.b0+48:o.b0+96], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96])
-	// bnact1_hardswish1: hardswish (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
+	// expand_conv1: conv e 1x1 nobias (../testdata/nets/mini_mobile.cnn:25), 2x2x16 -> 2x2x48
+	bneckC_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*64], m.Params[o.p0:o.p0+768], nil, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
+	bneckC_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], a[(o.t0+256)*mb:(o.t0+256)*mb+n*192], m.Params[o.p0+768:o.p0+816], m.Params[o.p0+816:o.p0+864], m.Buffers[o.b0:o.b0+48], m.Buffers[o.b0+48:o.b0+96], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96])
+	// expand_bnact1_hardswish1: hardswish (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
 	rt.HardswishForward(a[(o.t0+256)*mb:(o.t0+256)*mb+n*192], a[(o.t0+448)*mb:(o.t0+448)*mb+n*192])
 	// dwconv1: dwconv 3x3 s(s) p1 nobias (../testdata/nets/mini_mobile.cnn:26), 2x2x48 -> 2x2x48
 	bneckC_dwconv1.Forward(n, a[(o.t0+448)*mb:(o.t0+448)*mb+n*192], m.Params[o.p0+864:o.p0+1296], nil, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
-	bneckC_bnact2_bn1.ForwardTrain(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], a[(o.t0+832)*mb:(o.t0+832)*mb+n*192], m.Params[o.p0+1296:o.p0+1344], m.Params[o.p0+1344:o.p0+1392], m.Buffers[o.b0+96:o.b0+144], m.Buffers[o.b0+144:o.b0+192], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192])
-	// bnact2_hardswish1: hardswish (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
+	bneckC_bnact1_bn1.ForwardTrain(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], a[(o.t0+832)*mb:(o.t0+832)*mb+n*192], m.Params[o.p0+1296:o.p0+1344], m.Params[o.p0+1344:o.p0+1392], m.Buffers[o.b0+96:o.b0+144], m.Buffers[o.b0+144:o.b0+192], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192])
+	// bnact1_hardswish1: hardswish (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
 	rt.HardswishForward(a[(o.t0+832)*mb:(o.t0+832)*mb+n*192], a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192])
-	// gap1: gap (../testdata/nets/mini_mobile.cnn:28), 2x2x48 -> 1x1x48
-	bneckC_gap1.Forward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48])
-	// conv2: conv se 1x1 (../testdata/nets/mini_mobile.cnn:28), 1x1x48 -> 1x1x16
-	bneckC_conv2.Forward(n, a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48], m.Params[o.p0+1392:o.p0+2160], m.Params[o.p0+2160:o.p0+2176], a[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Scratch)
-	// relu1: relu (../testdata/nets/mini_mobile.cnn:28), 1x1x16 -> 1x1x16
-	// relu1: in the epilogue of the conv before it
-	// conv3: conv e 1x1 (../testdata/nets/mini_mobile.cnn:28), 1x1x16 -> 1x1x48
-	bneckC_conv3.Forward(n, a[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Params[o.p0+2176:o.p0+2944], m.Params[o.p0+2944:o.p0+2992], a[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48], m.Scratch)
-	// hardsigmoid1: hardsigmoid (../testdata/nets/mini_mobile.cnn:28), 1x1x48 -> 1x1x48
+	// se_gap1: gap (../testdata/nets/mini_mobile.cnn:28), 2x2x48 -> 1x1x48
+	bneckC_se_gap1.Forward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48])
+	// se_conv1: conv se 1x1 (../testdata/nets/mini_mobile.cnn:28), 1x1x48 -> 1x1x16
+	bneckC_se_conv1.Forward(n, a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48], m.Params[o.p0+1392:o.p0+2160], m.Params[o.p0+2160:o.p0+2176], a[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Scratch)
+	// se_relu1: relu (../testdata/nets/mini_mobile.cnn:28), 1x1x16 -> 1x1x16
+	// se_relu1: in the epilogue of the conv before it
+	// se_conv2: conv e 1x1 (../testdata/nets/mini_mobile.cnn:28), 1x1x16 -> 1x1x48
+	bneckC_se_conv2.Forward(n, a[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Params[o.p0+2176:o.p0+2944], m.Params[o.p0+2944:o.p0+2992], a[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48], m.Scratch)
+	// se_hardsigmoid1: hardsigmoid (../testdata/nets/mini_mobile.cnn:28), 1x1x48 -> 1x1x48
 	rt.HardsigmoidForward(a[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48], a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*48])
-	// scale1: scale (../testdata/nets/mini_mobile.cnn:28), 2x2x48 + 1x1x48 -> 2x2x48
-	bneckC_scale1.Forward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*48], a[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192])
-	// conv4: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:29), 2x2x48 -> 2x2x16
-	bneckC_conv4.Forward(n, a[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192], m.Params[o.p0+2992:o.p0+3760], nil, a[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], m.Scratch)
+	// se_scale1: scale (../testdata/nets/mini_mobile.cnn:28), 2x2x48 + 1x1x48 -> 2x2x48
+	bneckC_se_scale1.Forward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*48], a[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192])
+	// conv1: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:29), 2x2x48 -> 2x2x16
+	bneckC_conv1.Forward(n, a[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192], m.Params[o.p0+2992:o.p0+3760], nil, a[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:29), 2x2x16 -> 2x2x16
 	bneckC_bn1.ForwardTrain(n, a[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], a[(o.t0+1632)*mb:(o.t0+1632)*mb+n*64], m.Params[o.p0+3760:o.p0+3776], m.Params[o.p0+3776:o.p0+3792], m.Buffers[o.b0+192:o.b0+208], m.Buffers[o.b0+208:o.b0+224], m.Fixed[o.x0+192:o.x0+208], m.Fixed[o.x0+208:o.x0+224])
 	// add1: residual (../testdata/nets/mini_mobile.cnn:24), 2x2x16 + 2x2x16 -> 2x2x16
@@ -791,19 +791,19 @@ func bneckCForward(m *rt.Memory, n int, o *bneckCOffsets) {
 
 func bneckCInfer(m *rt.Memory, n int, o *bneckCOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckC_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*64], m.Fold[o.f0:o.f0+768], m.Fold[o.f0+768:o.f0+816], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckC_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*64], m.Fold[o.f0:o.f0+768], m.Fold[o.f0+768:o.f0+816], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192])
 	bneckC_dwconv1.Forward(n, a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192], m.Fold[o.f0+816:o.f0+1248], m.Fold[o.f0+1248:o.f0+1296], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192])
-	bneckC_gap1.Forward(n, a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*48])
-	bneckC_conv2.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*48], m.Params[o.p0+1392:o.p0+2160], m.Params[o.p0+2160:o.p0+2176], a[(o.i0+512)*mb:(o.i0+512)*mb+n*16], m.Scratch)
-	// relu1: in the epilogue of the conv or fc before it
-	bneckC_conv3.Forward(n, a[(o.i0+512)*mb:(o.i0+512)*mb+n*16], m.Params[o.p0+2176:o.p0+2944], m.Params[o.p0+2944:o.p0+2992], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*48], m.Scratch)
+	bneckC_se_gap1.Forward(n, a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*48])
+	bneckC_se_conv1.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*48], m.Params[o.p0+1392:o.p0+2160], m.Params[o.p0+2160:o.p0+2176], a[(o.i0+512)*mb:(o.i0+512)*mb+n*16], m.Scratch)
+	// se_relu1: in the epilogue of the conv or fc before it
+	bneckC_se_conv2.Forward(n, a[(o.i0+512)*mb:(o.i0+512)*mb+n*16], m.Params[o.p0+2176:o.p0+2944], m.Params[o.p0+2944:o.p0+2992], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*48], m.Scratch)
 	rt.HardsigmoidForward(a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*48], a[(o.i0+512)*mb:(o.i0+512)*mb+n*48])
-	bneckC_scale1.Forward(n, a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192], a[(o.i0+512)*mb:(o.i0+512)*mb+n*48], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192])
-	bneckC_conv4.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192], m.Fold[o.f0+1296:o.f0+2064], m.Fold[o.f0+2064:o.f0+2080], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*64], m.Scratch)
+	bneckC_se_scale1.Forward(n, a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*192], a[(o.i0+512)*mb:(o.i0+512)*mb+n*48], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192])
+	bneckC_conv1.Forward(n, a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*192], m.Fold[o.f0+1296:o.f0+2064], m.Fold[o.f0+2064:o.f0+2080], a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*64], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[(o.i0+-3072)*mb:(o.i0+-3072)*mb+n*64], a[o.i0*mb:o.i0*mb+n*64], a[(o.i0+-4224)*mb:(o.i0+-4224)*mb+n*64])
 }
@@ -812,24 +812,24 @@ func bneckCBackward(m *rt.Memory, n int, o *bneckCOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+1696)*mb:(o.t0+1696)*mb+n*64], d[(o.t0+1632)*mb:(o.t0+1632)*mb+n*64], d[o.t0*mb:o.t0*mb+n*64])
 	bneckC_bn1.Backward(n, a[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], d[(o.t0+1632)*mb:(o.t0+1632)*mb+n*64], m.Params[o.p0+3760:o.p0+3776], m.Fixed[o.x0+192:o.x0+208], m.Fixed[o.x0+208:o.x0+224], d[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], m.Grads[o.p0+3760:o.p0+3776], m.Grads[o.p0+3776:o.p0+3792])
-	bneckC_conv4.BackwardFilter(n, a[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192], d[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], m.Grads[o.p0+2992:o.p0+3760], nil, m.Scratch)
-	bneckC_conv4.BackwardData(n, d[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], m.Params[o.p0+2992:o.p0+3760], d[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192], m.Scratch)
-	bneckC_scale1.Backward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*48], d[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], d[(o.t0+1328)*mb:(o.t0+1328)*mb+n*48])
+	bneckC_conv1.BackwardFilter(n, a[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192], d[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], m.Grads[o.p0+2992:o.p0+3760], nil, m.Scratch)
+	bneckC_conv1.BackwardData(n, d[(o.t0+1568)*mb:(o.t0+1568)*mb+n*64], m.Params[o.p0+2992:o.p0+3760], d[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192], m.Scratch)
+	bneckC_se_scale1.Backward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], a[(o.t0+1328)*mb:(o.t0+1328)*mb+n*48], d[(o.t0+1376)*mb:(o.t0+1376)*mb+n*192], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], d[(o.t0+1328)*mb:(o.t0+1328)*mb+n*48])
 	rt.HardsigmoidBackward(a[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48], d[(o.t0+1328)*mb:(o.t0+1328)*mb+n*48], d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48])
-	bneckC_conv3.BackwardFilter(n, a[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48], m.Grads[o.p0+2176:o.p0+2944], m.Grads[o.p0+2944:o.p0+2992], m.Scratch)
-	bneckC_conv3.BackwardData(n, d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48], m.Params[o.p0+2176:o.p0+2944], d[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Scratch)
+	bneckC_se_conv2.BackwardFilter(n, a[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48], m.Grads[o.p0+2176:o.p0+2944], m.Grads[o.p0+2944:o.p0+2992], m.Scratch)
+	bneckC_se_conv2.BackwardData(n, d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*48], m.Params[o.p0+2176:o.p0+2944], d[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Scratch)
 	rt.ReLUBackward(a[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], d[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16])
-	bneckC_conv2.BackwardFilter(n, a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48], d[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Grads[o.p0+1392:o.p0+2160], m.Grads[o.p0+2160:o.p0+2176], m.Scratch)
-	bneckC_conv2.BackwardData(n, d[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Params[o.p0+1392:o.p0+2160], d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48], m.Scratch)
-	bneckC_gap1.Backward(n, d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192])
+	bneckC_se_conv1.BackwardFilter(n, a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48], d[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Grads[o.p0+1392:o.p0+2160], m.Grads[o.p0+2160:o.p0+2176], m.Scratch)
+	bneckC_se_conv1.BackwardData(n, d[(o.t0+1264)*mb:(o.t0+1264)*mb+n*16], m.Params[o.p0+1392:o.p0+2160], d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48], m.Scratch)
+	bneckC_se_gap1.Backward(n, d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*48], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192])
 	rt.HardswishBackward(a[(o.t0+832)*mb:(o.t0+832)*mb+n*192], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], d[(o.t0+832)*mb:(o.t0+832)*mb+n*192])
-	bneckC_bnact2_bn1.Backward(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], d[(o.t0+832)*mb:(o.t0+832)*mb+n*192], m.Params[o.p0+1296:o.p0+1344], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192], d[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Grads[o.p0+1296:o.p0+1344], m.Grads[o.p0+1344:o.p0+1392])
+	bneckC_bnact1_bn1.Backward(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], d[(o.t0+832)*mb:(o.t0+832)*mb+n*192], m.Params[o.p0+1296:o.p0+1344], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192], d[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Grads[o.p0+1296:o.p0+1344], m.Grads[o.p0+1344:o.p0+1392])
 	bneckC_dwconv1.BackwardFilter(n, a[(o.t0+448)*mb:(o.t0+448)*mb+n*192], d[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Grads[o.p0+864:o.p0+1296], nil, m.Scratch)
 	bneckC_dwconv1.BackwardData(n, d[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Params[o.p0+864:o.p0+1296], d[(o.t0+448)*mb:(o.t0+448)*mb+n*192], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+256)*mb:(o.t0+256)*mb+n*192], d[(o.t0+448)*mb:(o.t0+448)*mb+n*192], d[(o.t0+256)*mb:(o.t0+256)*mb+n*192])
-	bneckC_bnact1_bn1.Backward(n, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], d[(o.t0+256)*mb:(o.t0+256)*mb+n*192], m.Params[o.p0+768:o.p0+816], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96], d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Grads[o.p0+768:o.p0+816], m.Grads[o.p0+816:o.p0+864])
-	bneckC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*64], d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Grads[o.p0:o.p0+768], nil, m.Scratch)
-	bneckC_conv1.BackwardData(n, d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Params[o.p0:o.p0+768], d[o.t0*mb:o.t0*mb+n*64], m.Scratch)
+	bneckC_expand_bnact1_bn1.Backward(n, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], d[(o.t0+256)*mb:(o.t0+256)*mb+n*192], m.Params[o.p0+768:o.p0+816], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96], d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Grads[o.p0+768:o.p0+816], m.Grads[o.p0+816:o.p0+864])
+	bneckC_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*64], d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Grads[o.p0:o.p0+768], nil, m.Scratch)
+	bneckC_expand_conv1.BackwardData(n, d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Params[o.p0:o.p0+768], d[o.t0*mb:o.t0*mb+n*64], m.Scratch)
 }
 
 func bneckCRefold(m *rt.Memory, o *bneckCOffsets) {
@@ -846,21 +846,21 @@ func bneckCRefold(m *rt.Memory, o *bneckCOffsets) {
 
 func bneckCTensors(t []rt.TensorSpec, prefix string, o *bneckCOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{48, 16, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{48}, Off: o.p0 + 768, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{48}, Off: o.p0 + 816, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{48}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{48}, Off: o.b0 + 48, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{48, 16, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{48}, Off: o.p0 + 768, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{48}, Off: o.p0 + 816, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{48}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{48}, Off: o.b0 + 48, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{48, 1, 3, 3}, Off: o.p0 + 864, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{48}, Off: o.p0 + 1296, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{48}, Off: o.p0 + 1344, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{48}, Off: o.b0 + 96, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{48}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{16, 48, 1, 1}, Off: o.p0 + 1392, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv2.bias", Shape: []int{16}, Off: o.p0 + 2160, Init: rt.InitBias},
-		{Name: prefix + "conv3.weight", Shape: []int{48, 16, 1, 1}, Off: o.p0 + 2176, Init: rt.InitWeightFanOut},
-		{Name: prefix + "conv3.bias", Shape: []int{48}, Off: o.p0 + 2944, Init: rt.InitBias},
-		{Name: prefix + "conv4.weight", Shape: []int{16, 48, 1, 1}, Off: o.p0 + 2992, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{48}, Off: o.p0 + 1296, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{48}, Off: o.p0 + 1344, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{48}, Off: o.b0 + 96, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{48}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "se.conv1.weight", Shape: []int{16, 48, 1, 1}, Off: o.p0 + 1392, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv1.bias", Shape: []int{16}, Off: o.p0 + 2160, Init: rt.InitBias},
+		{Name: prefix + "se.conv2.weight", Shape: []int{48, 16, 1, 1}, Off: o.p0 + 2176, Init: rt.InitWeightFanOut},
+		{Name: prefix + "se.conv2.bias", Shape: []int{48}, Off: o.p0 + 2944, Init: rt.InitBias},
+		{Name: prefix + "conv1.weight", Shape: []int{16, 48, 1, 1}, Off: o.p0 + 2992, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{16}, Off: o.p0 + 3760, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{16}, Off: o.p0 + 3776, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{16}, Off: o.b0 + 192, Buffer: true, Init: rt.InitZeros},
@@ -884,20 +884,20 @@ var (
 
 func bneckDForward(m *rt.Memory, n int, o *bneckDOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv e 1x1 nobias (../testdata/nets/mini_mobile.cnn:25), 2x2x16 -> 2x2x48
-	bneckD_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*64], m.Params[o.p0:o.p0+768], nil, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Scratch)
-	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
-	bneckD_bnact1_bn1.ForwardTrain(n, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], a[(o.t0+256)*mb:(o.t0+256)*mb+n*192], m.Params[o.p0+768:o.p0+816], m.Params[o.p0+816:o.p0+864], m.Buffers[o.b0:o.b0+48], m.Buffers[o.b0+48:o.b0+96], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96])
-	// bnact1_hardswish1: hardswish (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
+	// expand_conv1: conv e 1x1 nobias (../testdata/nets/mini_mobile.cnn:25), 2x2x16 -> 2x2x48
+	bneckD_expand_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*64], m.Params[o.p0:o.p0+768], nil, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Scratch)
+	// expand_bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
+	bneckD_expand_bnact1_bn1.ForwardTrain(n, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], a[(o.t0+256)*mb:(o.t0+256)*mb+n*192], m.Params[o.p0+768:o.p0+816], m.Params[o.p0+816:o.p0+864], m.Buffers[o.b0:o.b0+48], m.Buffers[o.b0+48:o.b0+96], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96])
+	// expand_bnact1_hardswish1: hardswish (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
 	rt.HardswishForward(a[(o.t0+256)*mb:(o.t0+256)*mb+n*192], a[(o.t0+448)*mb:(o.t0+448)*mb+n*192])
 	// dwconv1: dwconv 5x5 s(s) p2 nobias (../testdata/nets/mini_mobile.cnn:26), 2x2x48 -> 2x2x48
 	bneckD_dwconv1.Forward(n, a[(o.t0+448)*mb:(o.t0+448)*mb+n*192], m.Params[o.p0+864:o.p0+2064], nil, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Scratch)
-	// bnact2_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
-	bneckD_bnact2_bn1.ForwardTrain(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], a[(o.t0+832)*mb:(o.t0+832)*mb+n*192], m.Params[o.p0+2064:o.p0+2112], m.Params[o.p0+2112:o.p0+2160], m.Buffers[o.b0+96:o.b0+144], m.Buffers[o.b0+144:o.b0+192], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192])
-	// bnact2_hardswish1: hardswish (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
+	// bnact1_bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
+	bneckD_bnact1_bn1.ForwardTrain(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], a[(o.t0+832)*mb:(o.t0+832)*mb+n*192], m.Params[o.p0+2064:o.p0+2112], m.Params[o.p0+2112:o.p0+2160], m.Buffers[o.b0+96:o.b0+144], m.Buffers[o.b0+144:o.b0+192], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192])
+	// bnact1_hardswish1: hardswish (../testdata/nets/mini_mobile.cnn:20), 2x2x48 -> 2x2x48
 	rt.HardswishForward(a[(o.t0+832)*mb:(o.t0+832)*mb+n*192], a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192])
-	// conv2: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:29), 2x2x48 -> 2x2x16
-	bneckD_conv2.Forward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], m.Params[o.p0+2160:o.p0+2928], nil, a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], m.Scratch)
+	// conv1: conv c 1x1 nobias (../testdata/nets/mini_mobile.cnn:29), 2x2x48 -> 2x2x16
+	bneckD_conv1.Forward(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], m.Params[o.p0+2160:o.p0+2928], nil, a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], m.Scratch)
 	// bn1: bn eps 0.001 momentum 0.01 (../testdata/nets/mini_mobile.cnn:29), 2x2x16 -> 2x2x16
 	bneckD_bn1.ForwardTrain(n, a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], a[(o.t0+1280)*mb:(o.t0+1280)*mb+n*64], m.Params[o.p0+2928:o.p0+2944], m.Params[o.p0+2944:o.p0+2960], m.Buffers[o.b0+192:o.b0+208], m.Buffers[o.b0+208:o.b0+224], m.Fixed[o.x0+192:o.x0+208], m.Fixed[o.x0+208:o.x0+224])
 	// add1: residual (../testdata/nets/mini_mobile.cnn:24), 2x2x16 + 2x2x16 -> 2x2x16
@@ -906,13 +906,13 @@ func bneckDForward(m *rt.Memory, n int, o *bneckDOffsets) {
 
 func bneckDInfer(m *rt.Memory, n int, o *bneckDOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	bneckD_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*64], m.Fold[o.f0:o.f0+768], m.Fold[o.f0+768:o.f0+816], a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*192], m.Scratch)
-	// bnact1_bn1: folded into the conv before it
+	bneckD_expand_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*64], m.Fold[o.f0:o.f0+768], m.Fold[o.f0+768:o.f0+816], a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*192], m.Scratch)
+	// expand_bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*192], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*192])
 	bneckD_dwconv1.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*192], m.Fold[o.f0+816:o.f0+2016], m.Fold[o.f0+2016:o.f0+2064], a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*192], m.Scratch)
-	// bnact2_bn1: folded into the conv before it
+	// bnact1_bn1: folded into the conv before it
 	rt.HardswishForward(a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*192], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*192])
-	bneckD_conv2.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*192], m.Fold[o.f0+2064:o.f0+2832], m.Fold[o.f0+2832:o.f0+2848], a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*64], m.Scratch)
+	bneckD_conv1.Forward(n, a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*192], m.Fold[o.f0+2064:o.f0+2832], m.Fold[o.f0+2832:o.f0+2848], a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*64], m.Scratch)
 	// bn1: folded into the conv before it
 	rt.AddForward(a[(o.i0+4224)*mb:(o.i0+4224)*mb+n*64], a[o.i0*mb:o.i0*mb+n*64], a[(o.i0+1152)*mb:(o.i0+1152)*mb+n*64])
 }
@@ -921,16 +921,16 @@ func bneckDBackward(m *rt.Memory, n int, o *bneckDOffsets) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	rt.AddBackward(d[(o.t0+1344)*mb:(o.t0+1344)*mb+n*64], d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*64], d[o.t0*mb:o.t0*mb+n*64])
 	bneckD_bn1.Backward(n, a[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], d[(o.t0+1280)*mb:(o.t0+1280)*mb+n*64], m.Params[o.p0+2928:o.p0+2944], m.Fixed[o.x0+192:o.x0+208], m.Fixed[o.x0+208:o.x0+224], d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], m.Grads[o.p0+2928:o.p0+2944], m.Grads[o.p0+2944:o.p0+2960])
-	bneckD_conv2.BackwardFilter(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], m.Grads[o.p0+2160:o.p0+2928], nil, m.Scratch)
-	bneckD_conv2.BackwardData(n, d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], m.Params[o.p0+2160:o.p0+2928], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], m.Scratch)
+	bneckD_conv1.BackwardFilter(n, a[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], m.Grads[o.p0+2160:o.p0+2928], nil, m.Scratch)
+	bneckD_conv1.BackwardData(n, d[(o.t0+1216)*mb:(o.t0+1216)*mb+n*64], m.Params[o.p0+2160:o.p0+2928], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+832)*mb:(o.t0+832)*mb+n*192], d[(o.t0+1024)*mb:(o.t0+1024)*mb+n*192], d[(o.t0+832)*mb:(o.t0+832)*mb+n*192])
-	bneckD_bnact2_bn1.Backward(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], d[(o.t0+832)*mb:(o.t0+832)*mb+n*192], m.Params[o.p0+2064:o.p0+2112], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192], d[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Grads[o.p0+2064:o.p0+2112], m.Grads[o.p0+2112:o.p0+2160])
+	bneckD_bnact1_bn1.Backward(n, a[(o.t0+640)*mb:(o.t0+640)*mb+n*192], d[(o.t0+832)*mb:(o.t0+832)*mb+n*192], m.Params[o.p0+2064:o.p0+2112], m.Fixed[o.x0+96:o.x0+144], m.Fixed[o.x0+144:o.x0+192], d[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Grads[o.p0+2064:o.p0+2112], m.Grads[o.p0+2112:o.p0+2160])
 	bneckD_dwconv1.BackwardFilter(n, a[(o.t0+448)*mb:(o.t0+448)*mb+n*192], d[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Grads[o.p0+864:o.p0+2064], nil, m.Scratch)
 	bneckD_dwconv1.BackwardData(n, d[(o.t0+640)*mb:(o.t0+640)*mb+n*192], m.Params[o.p0+864:o.p0+2064], d[(o.t0+448)*mb:(o.t0+448)*mb+n*192], m.Scratch)
 	rt.HardswishBackward(a[(o.t0+256)*mb:(o.t0+256)*mb+n*192], d[(o.t0+448)*mb:(o.t0+448)*mb+n*192], d[(o.t0+256)*mb:(o.t0+256)*mb+n*192])
-	bneckD_bnact1_bn1.Backward(n, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], d[(o.t0+256)*mb:(o.t0+256)*mb+n*192], m.Params[o.p0+768:o.p0+816], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96], d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Grads[o.p0+768:o.p0+816], m.Grads[o.p0+816:o.p0+864])
-	bneckD_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*64], d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Grads[o.p0:o.p0+768], nil, m.Scratch)
-	bneckD_conv1.BackwardData(n, d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Params[o.p0:o.p0+768], d[o.t0*mb:o.t0*mb+n*64], m.Scratch)
+	bneckD_expand_bnact1_bn1.Backward(n, a[(o.t0+64)*mb:(o.t0+64)*mb+n*192], d[(o.t0+256)*mb:(o.t0+256)*mb+n*192], m.Params[o.p0+768:o.p0+816], m.Fixed[o.x0:o.x0+48], m.Fixed[o.x0+48:o.x0+96], d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Grads[o.p0+768:o.p0+816], m.Grads[o.p0+816:o.p0+864])
+	bneckD_expand_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*64], d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Grads[o.p0:o.p0+768], nil, m.Scratch)
+	bneckD_expand_conv1.BackwardData(n, d[(o.t0+64)*mb:(o.t0+64)*mb+n*192], m.Params[o.p0:o.p0+768], d[o.t0*mb:o.t0*mb+n*64], m.Scratch)
 }
 
 func bneckDRefold(m *rt.Memory, o *bneckDOffsets) {
@@ -947,17 +947,17 @@ func bneckDRefold(m *rt.Memory, o *bneckDOffsets) {
 
 func bneckDTensors(t []rt.TensorSpec, prefix string, o *bneckDOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
-		{Name: prefix + "conv1.weight", Shape: []int{48, 16, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact1.bn1.weight", Shape: []int{48}, Off: o.p0 + 768, Init: rt.InitOnes},
-		{Name: prefix + "bnact1.bn1.bias", Shape: []int{48}, Off: o.p0 + 816, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{48}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{48}, Off: o.b0 + 48, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "expand.conv1.weight", Shape: []int{48, 16, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
+		{Name: prefix + "expand.bnact1.bn1.weight", Shape: []int{48}, Off: o.p0 + 768, Init: rt.InitOnes},
+		{Name: prefix + "expand.bnact1.bn1.bias", Shape: []int{48}, Off: o.p0 + 816, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_mean", Shape: []int{48}, Off: o.b0, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "expand.bnact1.bn1.running_var", Shape: []int{48}, Off: o.b0 + 48, Buffer: true, Init: rt.InitOnes},
 		{Name: prefix + "dwconv1.weight", Shape: []int{48, 1, 5, 5}, Off: o.p0 + 864, Init: rt.InitWeightFanOut},
-		{Name: prefix + "bnact2.bn1.weight", Shape: []int{48}, Off: o.p0 + 2064, Init: rt.InitOnes},
-		{Name: prefix + "bnact2.bn1.bias", Shape: []int{48}, Off: o.p0 + 2112, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_mean", Shape: []int{48}, Off: o.b0 + 96, Buffer: true, Init: rt.InitZeros},
-		{Name: prefix + "bnact2.bn1.running_var", Shape: []int{48}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
-		{Name: prefix + "conv2.weight", Shape: []int{16, 48, 1, 1}, Off: o.p0 + 2160, Init: rt.InitWeightFanOut},
+		{Name: prefix + "bnact1.bn1.weight", Shape: []int{48}, Off: o.p0 + 2064, Init: rt.InitOnes},
+		{Name: prefix + "bnact1.bn1.bias", Shape: []int{48}, Off: o.p0 + 2112, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_mean", Shape: []int{48}, Off: o.b0 + 96, Buffer: true, Init: rt.InitZeros},
+		{Name: prefix + "bnact1.bn1.running_var", Shape: []int{48}, Off: o.b0 + 144, Buffer: true, Init: rt.InitOnes},
+		{Name: prefix + "conv1.weight", Shape: []int{16, 48, 1, 1}, Off: o.p0 + 2160, Init: rt.InitWeightFanOut},
 		{Name: prefix + "bn1.weight", Shape: []int{16}, Off: o.p0 + 2928, Init: rt.InitOnes},
 		{Name: prefix + "bn1.bias", Shape: []int{16}, Off: o.p0 + 2944, Init: rt.InitZeros},
 		{Name: prefix + "bn1.running_mean", Shape: []int{16}, Off: o.b0 + 192, Buffer: true, Init: rt.InitZeros},
@@ -1010,65 +1010,65 @@ func bnactATensors(t []rt.TensorSpec, prefix string, o *bnactAOffsets) []rt.Tens
 
 // The geometry of every layer, all constants.
 var (
-	conv1               = rt.Conv{C: 3, H: 16, W: 16, K: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
-	bn1                 = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
-	conv2               = rt.Conv{C: 16, H: 2, W: 2, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
-	gap1                = rt.GAP{C: 32, H: 2, W: 2}
-	fc1                 = rt.FC{In: 32, Out: 24, ReLU: false}
-	dropout1            = rt.Dropout{P: float32(0.2)}
-	fc2                 = rt.FC{In: 24, Out: 10, ReLU: false}
-	softmax1            = rt.Softmax{Classes: 10}
-	invertedA_dwconv1   = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 8, OH: 8, OW: 8, ReLU: false}
-	invertedA_bn1       = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedA_conv1     = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
-	invertedA_bn2       = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedB_conv1     = rt.Conv{C: 8, H: 8, W: 8, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
-	invertedB_bn1       = rt.BN{C: 48, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedB_dwconv1   = rt.Conv{C: 48, H: 8, W: 8, K: 48, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 48, OH: 4, OW: 4, ReLU: false}
-	invertedB_bn2       = rt.BN{C: 48, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedB_conv2     = rt.Conv{C: 48, H: 4, W: 4, K: 12, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	invertedB_bn3       = rt.BN{C: 12, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedC_conv1     = rt.Conv{C: 12, H: 4, W: 4, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	invertedC_bn1       = rt.BN{C: 72, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedC_dwconv1   = rt.Conv{C: 72, H: 4, W: 4, K: 72, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 72, OH: 4, OW: 4, ReLU: false}
-	invertedC_bn2       = rt.BN{C: 72, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
-	invertedC_conv2     = rt.Conv{C: 72, H: 4, W: 4, K: 12, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	invertedC_bn3       = rt.BN{C: 12, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
-	bneckA_dwconv1      = rt.Conv{C: 12, H: 4, W: 4, K: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 12, OH: 4, OW: 4, ReLU: false}
-	bneckA_bnact1_bn1   = rt.BN{C: 12, H: 4, W: 4, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckA_conv1        = rt.Conv{C: 12, H: 4, W: 4, K: 12, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	bneckA_bn1          = rt.BN{C: 12, H: 4, W: 4, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckA_dwconv1Infer = rt.Conv{C: 12, H: 4, W: 4, K: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 12, OH: 4, OW: 4, ReLU: true}
-	bneckB_conv1        = rt.Conv{C: 12, H: 4, W: 4, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
-	bneckB_bnact1_bn1   = rt.BN{C: 24, H: 4, W: 4, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckB_dwconv1      = rt.Conv{C: 24, H: 4, W: 4, K: 24, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 24, OH: 2, OW: 2, ReLU: false}
-	bneckB_bnact2_bn1   = rt.BN{C: 24, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckB_gap1         = rt.GAP{C: 24, H: 2, W: 2}
-	bneckB_conv2        = rt.Conv{C: 24, H: 1, W: 1, K: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckB_conv3        = rt.Conv{C: 8, H: 1, W: 1, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckB_scale1       = rt.Scale{C: 24, HW: 4}
-	bneckB_conv4        = rt.Conv{C: 24, H: 2, W: 2, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
-	bneckB_bn1          = rt.BN{C: 16, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckB_conv1Infer   = rt.Conv{C: 12, H: 4, W: 4, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
-	bneckB_dwconv1Infer = rt.Conv{C: 24, H: 4, W: 4, K: 24, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 24, OH: 2, OW: 2, ReLU: true}
-	bneckC_conv1        = rt.Conv{C: 16, H: 2, W: 2, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
-	bneckC_bnact1_bn1   = rt.BN{C: 48, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckC_dwconv1      = rt.Conv{C: 48, H: 2, W: 2, K: 48, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 48, OH: 2, OW: 2, ReLU: false}
-	bneckC_bnact2_bn1   = rt.BN{C: 48, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckC_gap1         = rt.GAP{C: 48, H: 2, W: 2}
-	bneckC_conv2        = rt.Conv{C: 48, H: 1, W: 1, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
-	bneckC_conv3        = rt.Conv{C: 16, H: 1, W: 1, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
-	bneckC_scale1       = rt.Scale{C: 48, HW: 4}
-	bneckC_conv4        = rt.Conv{C: 48, H: 2, W: 2, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
-	bneckC_bn1          = rt.BN{C: 16, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckD_conv1        = rt.Conv{C: 16, H: 2, W: 2, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
-	bneckD_bnact1_bn1   = rt.BN{C: 48, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckD_dwconv1      = rt.Conv{C: 48, H: 2, W: 2, K: 48, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 48, OH: 2, OW: 2, ReLU: false}
-	bneckD_bnact2_bn1   = rt.BN{C: 48, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
-	bneckD_conv2        = rt.Conv{C: 48, H: 2, W: 2, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
-	bneckD_bn1          = rt.BN{C: 16, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
-	bnactA_bn1          = rt.BN{C: 32, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	conv1                    = rt.Conv{C: 3, H: 16, W: 16, K: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
+	bn1                      = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
+	conv2                    = rt.Conv{C: 16, H: 2, W: 2, K: 32, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
+	gap1                     = rt.GAP{C: 32, H: 2, W: 2}
+	fc1                      = rt.FC{In: 32, Out: 24, ReLU: false}
+	dropout1                 = rt.Dropout{P: float32(0.2)}
+	fc2                      = rt.FC{In: 24, Out: 10, ReLU: false}
+	softmax1                 = rt.Softmax{Classes: 10}
+	invertedA_dwconv1        = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 8, OH: 8, OW: 8, ReLU: false}
+	invertedA_bn1            = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedA_conv1          = rt.Conv{C: 8, H: 8, W: 8, K: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
+	invertedA_bn2            = rt.BN{C: 8, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedB_expand_conv1   = rt.Conv{C: 8, H: 8, W: 8, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 8, OW: 8, ReLU: false}
+	invertedB_expand_bn1     = rt.BN{C: 48, H: 8, W: 8, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedB_dwconv1        = rt.Conv{C: 48, H: 8, W: 8, K: 48, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1, G: 48, OH: 4, OW: 4, ReLU: false}
+	invertedB_bn1            = rt.BN{C: 48, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedB_conv1          = rt.Conv{C: 48, H: 4, W: 4, K: 12, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	invertedB_bn2            = rt.BN{C: 12, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedC_expand_conv1   = rt.Conv{C: 12, H: 4, W: 4, K: 72, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	invertedC_expand_bn1     = rt.BN{C: 72, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedC_dwconv1        = rt.Conv{C: 72, H: 4, W: 4, K: 72, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 72, OH: 4, OW: 4, ReLU: false}
+	invertedC_bn1            = rt.BN{C: 72, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
+	invertedC_conv1          = rt.Conv{C: 72, H: 4, W: 4, K: 12, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	invertedC_bn2            = rt.BN{C: 12, H: 4, W: 4, Eps: float32(1e-05), Momentum: float32(0.1)}
+	bneckA_dwconv1           = rt.Conv{C: 12, H: 4, W: 4, K: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 12, OH: 4, OW: 4, ReLU: false}
+	bneckA_bnact1_bn1        = rt.BN{C: 12, H: 4, W: 4, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckA_conv1             = rt.Conv{C: 12, H: 4, W: 4, K: 12, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	bneckA_bn1               = rt.BN{C: 12, H: 4, W: 4, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckA_dwconv1Infer      = rt.Conv{C: 12, H: 4, W: 4, K: 12, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 12, OH: 4, OW: 4, ReLU: true}
+	bneckB_expand_conv1      = rt.Conv{C: 12, H: 4, W: 4, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: false}
+	bneckB_expand_bnact1_bn1 = rt.BN{C: 24, H: 4, W: 4, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckB_dwconv1           = rt.Conv{C: 24, H: 4, W: 4, K: 24, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 24, OH: 2, OW: 2, ReLU: false}
+	bneckB_bnact1_bn1        = rt.BN{C: 24, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckB_se_gap1           = rt.GAP{C: 24, H: 2, W: 2}
+	bneckB_se_conv1          = rt.Conv{C: 24, H: 1, W: 1, K: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckB_se_conv2          = rt.Conv{C: 8, H: 1, W: 1, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckB_se_scale1         = rt.Scale{C: 24, HW: 4}
+	bneckB_conv1             = rt.Conv{C: 24, H: 2, W: 2, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
+	bneckB_bn1               = rt.BN{C: 16, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckB_expand_conv1Infer = rt.Conv{C: 12, H: 4, W: 4, K: 24, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 4, OW: 4, ReLU: true}
+	bneckB_dwconv1Infer      = rt.Conv{C: 24, H: 4, W: 4, K: 24, KH: 5, KW: 5, SH: 2, SW: 2, PH: 2, PW: 2, DH: 1, DW: 1, G: 24, OH: 2, OW: 2, ReLU: true}
+	bneckC_expand_conv1      = rt.Conv{C: 16, H: 2, W: 2, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
+	bneckC_expand_bnact1_bn1 = rt.BN{C: 48, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckC_dwconv1           = rt.Conv{C: 48, H: 2, W: 2, K: 48, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 48, OH: 2, OW: 2, ReLU: false}
+	bneckC_bnact1_bn1        = rt.BN{C: 48, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckC_se_gap1           = rt.GAP{C: 48, H: 2, W: 2}
+	bneckC_se_conv1          = rt.Conv{C: 48, H: 1, W: 1, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: true}
+	bneckC_se_conv2          = rt.Conv{C: 16, H: 1, W: 1, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 1, OW: 1, ReLU: false}
+	bneckC_se_scale1         = rt.Scale{C: 48, HW: 4}
+	bneckC_conv1             = rt.Conv{C: 48, H: 2, W: 2, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
+	bneckC_bn1               = rt.BN{C: 16, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckD_expand_conv1      = rt.Conv{C: 16, H: 2, W: 2, K: 48, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
+	bneckD_expand_bnact1_bn1 = rt.BN{C: 48, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckD_dwconv1           = rt.Conv{C: 48, H: 2, W: 2, K: 48, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2, DH: 1, DW: 1, G: 48, OH: 2, OW: 2, ReLU: false}
+	bneckD_bnact1_bn1        = rt.BN{C: 48, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	bneckD_conv1             = rt.Conv{C: 48, H: 2, W: 2, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1, G: 1, OH: 2, OW: 2, ReLU: false}
+	bneckD_bn1               = rt.BN{C: 16, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
+	bnactA_bn1               = rt.BN{C: 32, H: 2, W: 2, Eps: float32(0.001), Momentum: float32(0.01)}
 )
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MiniMobile (../testdata/nets/mini_mobile.cnn): input 16x16x3\n\n #  name                      layer                        output  params     MACs  activations\n 0  input                     input 16x16x3               16x16x3       0        0          768\n 1  conv1                     conv 8 3x3 s2 p1 nobias       8x8x8     216   13,824          512\n 2  bn1                       bn                            8x8x8      16        0          512\n 3  relu61                    relu6                         8x8x8       0        0            0\n 4  inverted1.dwconv1         dwconv 3x3 s(s) p1 nobias     8x8x8      72    4,608          512\n 5  inverted1.bn1             bn                            8x8x8      16        0          512\n 6  inverted1.relu61          relu6                         8x8x8       0        0            0\n 7  inverted1.conv1           conv c 1x1 nobias             8x8x8      64    4,096          512\n 8  inverted1.bn2             bn                            8x8x8      16        0          512\n 9  inverted1.add1            residual                      8x8x8       0        0          512\n10  inverted2.conv1           conv (in.c*t) 1x1 nobias     8x8x48     384   24,576        3,072\n11  inverted2.bn1             bn                           8x8x48      96        0        3,072\n12  inverted2.relu61          relu6                        8x8x48       0        0            0\n13  inverted2.dwconv1         dwconv 3x3 s(s) p1 nobias    4x4x48     432    6,912          768\n14  inverted2.bn2             bn                           4x4x48      96        0          768\n15  inverted2.relu62          relu6                        4x4x48       0        0            0\n16  inverted2.conv2           conv c 1x1 nobias            4x4x12     576    9,216          192\n17  inverted2.bn3             bn                           4x4x12      24        0          192\n18  inverted3.conv1           conv (in.c*t) 1x1 nobias     4x4x72     864   13,824        1,152\n19  inverted3.bn1             bn                           4x4x72     144        0        1,152\n20  inverted3.relu61          relu6                        4x4x72       0        0            0\n21  inverted3.dwconv1         dwconv 3x3 s(s) p1 nobias    4x4x72     648   10,368        1,152\n22  inverted3.bn2             bn                           4x4x72     144        0        1,152\n23  inverted3.relu62          relu6                        4x4x72       0        0            0\n24  inverted3.conv2           conv c 1x1 nobias            4x4x12     864   13,824          192\n25  inverted3.bn3             bn                           4x4x12      24        0          192\n26  inverted3.add1            residual                     4x4x12       0        0          192\n27  bneck1.dwconv1            dwconv 3x3 s(s) p1 nobias    4x4x12     108    1,728          192\n28  bneck1.bnact1.bn1         bn eps 0.001 momentum 0.01   4x4x12      24        0          192\n29  bneck1.bnact1.relu1       relu                         4x4x12       0        0            0\n30  bneck1.conv1              conv c 1x1 nobias            4x4x12     144    2,304          192\n31  bneck1.bn1                bn eps 0.001 momentum 0.01   4x4x12      24        0          192\n32  bneck1.add1               residual                     4x4x12       0        0          192\n33  bneck2.conv1              conv e 1x1 nobias            4x4x24     288    4,608          384\n34  bneck2.bnact1.bn1         bn eps 0.001 momentum 0.01   4x4x24      48        0          384\n35  bneck2.bnact1.relu1       relu                         4x4x24       0        0            0\n36  bneck2.dwconv1            dwconv 5x5 s(s) p2 nobias    2x2x24     600    2,400           96\n37  bneck2.bnact2.bn1         bn eps 0.001 momentum 0.01   2x2x24      48        0           96\n38  bneck2.bnact2.relu1       relu                         2x2x24       0        0            0\n39  bneck2.gap1               gap                          1x1x24       0        0           24\n40  bneck2.conv2              conv se 1x1                   1x1x8     200      192            8\n41  bneck2.relu1              relu                          1x1x8       0        0            0\n42  bneck2.conv3              conv e 1x1                   1x1x24     216      192           24\n43  bneck2.hardsigmoid1       hardsigmoid                  1x1x24       0        0           24\n44  bneck2.scale1             scale                        2x2x24       0        0           96\n45  bneck2.conv4              conv c 1x1 nobias            2x2x16     384    1,536           64\n46  bneck2.bn1                bn eps 0.001 momentum 0.01   2x2x16      32        0           64\n47  bneck3.conv1              conv e 1x1 nobias            2x2x48     768    3,072          192\n48  bneck3.bnact1.bn1         bn eps 0.001 momentum 0.01   2x2x48      96        0          192\n49  bneck3.bnact1.hardswish1  hardswish                    2x2x48       0        0          192\n50  bneck3.dwconv1            dwconv 3x3 s(s) p1 nobias    2x2x48     432    1,728          192\n51  bneck3.bnact2.bn1         bn eps 0.001 momentum 0.01   2x2x48      96        0          192\n52  bneck3.bnact2.hardswish1  hardswish                    2x2x48       0        0          192\n53  bneck3.gap1               gap                          1x1x48       0        0           48\n54  bneck3.conv2              conv se 1x1                  1x1x16     784      768           16\n55  bneck3.relu1              relu                         1x1x16       0        0            0\n56  bneck3.conv3              conv e 1x1                   1x1x48     816      768           48\n57  bneck3.hardsigmoid1       hardsigmoid                  1x1x48       0        0           48\n58  bneck3.scale1             scale                        2x2x48       0        0          192\n59  bneck3.conv4              conv c 1x1 nobias            2x2x16     768    3,072           64\n60  bneck3.bn1                bn eps 0.001 momentum 0.01   2x2x16      32        0           64\n61  bneck3.add1               residual                     2x2x16       0        0           64\n62  bneck4.conv1              conv e 1x1 nobias            2x2x48     768    3,072          192\n63  bneck4.bnact1.bn1         bn eps 0.001 momentum 0.01   2x2x48      96        0          192\n64  bneck4.bnact1.hardswish1  hardswish                    2x2x48       0        0          192\n65  bneck4.dwconv1            dwconv 5x5 s(s) p2 nobias    2x2x48   1,200    4,800          192\n66  bneck4.bnact2.bn1         bn eps 0.001 momentum 0.01   2x2x48      96        0          192\n67  bneck4.bnact2.hardswish1  hardswish                    2x2x48       0        0          192\n68  bneck4.conv2              conv c 1x1 nobias            2x2x16     768    3,072           64\n69  bneck4.bn1                bn eps 0.001 momentum 0.01   2x2x16      32        0           64\n70  bneck4.add1               residual                     2x2x16       0        0           64\n71  conv2                     conv 32 1x1 nobias           2x2x32     512    2,048          128\n72  bnact1.bn1                bn eps 0.001 momentum 0.01   2x2x32      64        0          128\n73  bnact1.hardswish1         hardswish                    2x2x32       0        0          128\n74  gap1                      gap                          1x1x32       0        0           32\n75  fc1                       fc 24                        1x1x24     792      768           24\n76  hardswish1                hardswish                    1x1x24       0        0           24\n77  dropout1                  dropout 0.2                  1x1x24       0        0            0\n78  fc2                       fc 10                        1x1x10     250      240           10\n79  softmax1                  softmax                      1x1x10       0        0            0\n    total                                                  1x1x10  15,182  137,616       23,338\n\nparameters: 15,182 (0.1 MB float32)\nconv+fc multiply-accumulates per image: 137,616\nforward activations per image: 23,338 values (0.1 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MiniMobile (../testdata/nets/mini_mobile.cnn): input 16x16x3\n\n #  name                             layer                        output  params     MACs  activations\n 0  input                            input 16x16x3               16x16x3       0        0          768\n 1  conv1                            conv 8 3x3 s2 p1 nobias       8x8x8     216   13,824          512\n 2  bn1                              bn                            8x8x8      16        0          512\n 3  relu61                           relu6                         8x8x8       0        0            0\n 4  inverted1.dwconv1                dwconv 3x3 s(s) p1 nobias     8x8x8      72    4,608          512\n 5  inverted1.bn1                    bn                            8x8x8      16        0          512\n 6  inverted1.relu61                 relu6                         8x8x8       0        0            0\n 7  inverted1.conv1                  conv c 1x1 nobias             8x8x8      64    4,096          512\n 8  inverted1.bn2                    bn                            8x8x8      16        0          512\n 9  inverted1.add1                   residual                      8x8x8       0        0          512\n10  inverted2.expand.conv1           conv (in.c*t) 1x1 nobias     8x8x48     384   24,576        3,072\n11  inverted2.expand.bn1             bn                           8x8x48      96        0        3,072\n12  inverted2.expand.relu61          relu6                        8x8x48       0        0            0\n13  inverted2.dwconv1                dwconv 3x3 s(s) p1 nobias    4x4x48     432    6,912          768\n14  inverted2.bn1                    bn                           4x4x48      96        0          768\n15  inverted2.relu61                 relu6                        4x4x48       0        0            0\n16  inverted2.conv1                  conv c 1x1 nobias            4x4x12     576    9,216          192\n17  inverted2.bn2                    bn                           4x4x12      24        0          192\n18  inverted3.expand.conv1           conv (in.c*t) 1x1 nobias     4x4x72     864   13,824        1,152\n19  inverted3.expand.bn1             bn                           4x4x72     144        0        1,152\n20  inverted3.expand.relu61          relu6                        4x4x72       0        0            0\n21  inverted3.dwconv1                dwconv 3x3 s(s) p1 nobias    4x4x72     648   10,368        1,152\n22  inverted3.bn1                    bn                           4x4x72     144        0        1,152\n23  inverted3.relu61                 relu6                        4x4x72       0        0            0\n24  inverted3.conv1                  conv c 1x1 nobias            4x4x12     864   13,824          192\n25  inverted3.bn2                    bn                           4x4x12      24        0          192\n26  inverted3.add1                   residual                     4x4x12       0        0          192\n27  bneck1.dwconv1                   dwconv 3x3 s(s) p1 nobias    4x4x12     108    1,728          192\n28  bneck1.bnact1.bn1                bn eps 0.001 momentum 0.01   4x4x12      24        0          192\n29  bneck1.bnact1.relu1              relu                         4x4x12       0        0            0\n30  bneck1.conv1                     conv c 1x1 nobias            4x4x12     144    2,304          192\n31  bneck1.bn1                       bn eps 0.001 momentum 0.01   4x4x12      24        0          192\n32  bneck1.add1                      residual                     4x4x12       0        0          192\n33  bneck2.expand.conv1              conv e 1x1 nobias            4x4x24     288    4,608          384\n34  bneck2.expand.bnact1.bn1         bn eps 0.001 momentum 0.01   4x4x24      48        0          384\n35  bneck2.expand.bnact1.relu1       relu                         4x4x24       0        0            0\n36  bneck2.dwconv1                   dwconv 5x5 s(s) p2 nobias    2x2x24     600    2,400           96\n37  bneck2.bnact1.bn1                bn eps 0.001 momentum 0.01   2x2x24      48        0           96\n38  bneck2.bnact1.relu1              relu                         2x2x24       0        0            0\n39  bneck2.se.gap1                   gap                          1x1x24       0        0           24\n40  bneck2.se.conv1                  conv se 1x1                   1x1x8     200      192            8\n41  bneck2.se.relu1                  relu                          1x1x8       0        0            0\n42  bneck2.se.conv2                  conv e 1x1                   1x1x24     216      192           24\n43  bneck2.se.hardsigmoid1           hardsigmoid                  1x1x24       0        0           24\n44  bneck2.se.scale1                 scale                        2x2x24       0        0           96\n45  bneck2.conv1                     conv c 1x1 nobias            2x2x16     384    1,536           64\n46  bneck2.bn1                       bn eps 0.001 momentum 0.01   2x2x16      32        0           64\n47  bneck3.expand.conv1              conv e 1x1 nobias            2x2x48     768    3,072          192\n48  bneck3.expand.bnact1.bn1         bn eps 0.001 momentum 0.01   2x2x48      96        0          192\n49  bneck3.expand.bnact1.hardswish1  hardswish                    2x2x48       0        0          192\n50  bneck3.dwconv1                   dwconv 3x3 s(s) p1 nobias    2x2x48     432    1,728          192\n51  bneck3.bnact1.bn1                bn eps 0.001 momentum 0.01   2x2x48      96        0          192\n52  bneck3.bnact1.hardswish1         hardswish                    2x2x48       0        0          192\n53  bneck3.se.gap1                   gap                          1x1x48       0        0           48\n54  bneck3.se.conv1                  conv se 1x1                  1x1x16     784      768           16\n55  bneck3.se.relu1                  relu                         1x1x16       0        0            0\n56  bneck3.se.conv2                  conv e 1x1                   1x1x48     816      768           48\n57  bneck3.se.hardsigmoid1           hardsigmoid                  1x1x48       0        0           48\n58  bneck3.se.scale1                 scale                        2x2x48       0        0          192\n59  bneck3.conv1                     conv c 1x1 nobias            2x2x16     768    3,072           64\n60  bneck3.bn1                       bn eps 0.001 momentum 0.01   2x2x16      32        0           64\n61  bneck3.add1                      residual                     2x2x16       0        0           64\n62  bneck4.expand.conv1              conv e 1x1 nobias            2x2x48     768    3,072          192\n63  bneck4.expand.bnact1.bn1         bn eps 0.001 momentum 0.01   2x2x48      96        0          192\n64  bneck4.expand.bnact1.hardswish1  hardswish                    2x2x48       0        0          192\n65  bneck4.dwconv1                   dwconv 5x5 s(s) p2 nobias    2x2x48   1,200    4,800          192\n66  bneck4.bnact1.bn1                bn eps 0.001 momentum 0.01   2x2x48      96        0          192\n67  bneck4.bnact1.hardswish1         hardswish                    2x2x48       0        0          192\n68  bneck4.conv1                     conv c 1x1 nobias            2x2x16     768    3,072           64\n69  bneck4.bn1                       bn eps 0.001 momentum 0.01   2x2x16      32        0           64\n70  bneck4.add1                      residual                     2x2x16       0        0           64\n71  conv2                            conv 32 1x1 nobias           2x2x32     512    2,048          128\n72  bnact1.bn1                       bn eps 0.001 momentum 0.01   2x2x32      64        0          128\n73  bnact1.hardswish1                hardswish                    2x2x32       0        0          128\n74  gap1                             gap                          1x1x32       0        0           32\n75  fc1                              fc 24                        1x1x24     792      768           24\n76  hardswish1                       hardswish                    1x1x24       0        0           24\n77  dropout1                         dropout 0.2                  1x1x24       0        0            0\n78  fc2                              fc 10                        1x1x10     250      240           10\n79  softmax1                         softmax                      1x1x10       0        0            0\n    total                                                         1x1x10  15,182  137,616       23,338\n\nparameters: 15,182 (0.1 MB float32)\nconv+fc multiply-accumulates per image: 137,616\nforward activations per image: 23,338 values (0.1 MB float32; input included, relu/dropout/softmax in place)\n"
