@@ -44,6 +44,8 @@ func TestZooCounts(t *testing.T) {
 		{"resnet152", hwc(224, 224, 3), 60192808, 11513626624, 0, 0},
 		{"densenet121", hwc(224, 224, 3), 7978856, 2834161664, 0, 0},
 		{"convnext_tiny", hwc(224, 224, 3), 28589128, 4455531264, 0, 0},
+		{"mobilenet_v2", hwc(224, 224, 3), 3504872, 300774272, 0, 0},
+		{"mobilenet_v3_large", hwc(224, 224, 3), 5483032, 216589760, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := compileNetwork(t, tc.name)

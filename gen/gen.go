@@ -18,6 +18,8 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o inception_bottleneck -pkg inception_bottleneck ../networks/inception_bottleneck.cnn
 //go:generate go run ../cmd/cnnc gen -o densenet121 -pkg densenet121 ../networks/densenet121.cnn
 //go:generate go run ../cmd/cnnc gen -o convnext_tiny -pkg convnext_tiny ../networks/convnext_tiny.cnn
+//go:generate go run ../cmd/cnnc gen -o mobilenet_v2 -pkg mobilenet_v2 ../networks/mobilenet_v2.cnn
+//go:generate go run ../cmd/cnnc gen -o mobilenet_v3_large -pkg mobilenet_v3_large ../networks/mobilenet_v3_large.cnn
 
 // Small networks that together exercise every construct, for the
 // whole-network gradient checks of their generated tests.
@@ -30,3 +32,4 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_lang -pkg mini_lang ../testdata/nets/mini_lang.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_dw -pkg mini_dw ../testdata/nets/mini_dw.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_densenext -pkg mini_densenext ../testdata/nets/mini_densenext.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_mobile -pkg mini_mobile ../testdata/nets/mini_mobile.cnn

@@ -91,6 +91,8 @@ var notImportable = map[string]string{
 	// networks/convnext_tiny.cnn and its blocks: layernorm
 	"convnext_tiny.cnn":  `(Transpose): the language has no layer for Transpose`,
 	"mini_densenext.cnn": `(Transpose): the language has no layer for Transpose`,
+	"mobilenet_v3_large.cnn": `(Mul): the language has no layer for Mul`, // scale (squeeze-and-excitation)
+	"mini_mobile.cnn":        `(Mul): the language has no layer for Mul`, // scale
 }
 
 // TestZooRoundTrip: the zoo networks (the four largest with CNNC_LONG=1)

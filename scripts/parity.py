@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torchvision_weights import write  # noqa: E402
 
 TORCHVISION = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19",
-               "densenet121"]
+               "densenet121", "mobilenet_v2", "mobilenet_v3_large"]
 
 
 class Stream:
@@ -364,6 +364,10 @@ def new_twin(name, d):
     elif name in TORCHVISION:
         import torchvision
         model = getattr(torchvision.models, name)()
+        for mod in list(model.modules()):  # cnnc's dropout masks (no tensors: the same state dict)
+            for k, c in mod.named_children():
+                if isinstance(c, nn.Dropout):
+                    setattr(mod, k, Dropout(c.p))
     else:
         sys.exit(f"parity.py: no PyTorch twin for {name}")
     model.load_state_dict(read_st(os.path.join(d, "torch.safetensors")))

@@ -5,7 +5,8 @@
 // schedule after SetLR, a save/load round trip and truncated files, and a
 // whole-network directional gradient check against finite differences, of
 // the logits and of the training loss.
-// Networks above 1 GMAC per image train only with CNNC_LONG=1.
+// Networks above 1 GMAC per image train only with CNNC_LONG=1; networks
+// above 4M training activations per image skip the gradient checks without it.
 package nettest
 
 import (
@@ -24,6 +25,18 @@ type New func(maxBatch int, seed uint64) *rt.Net
 
 // heavy reports a network above 1 GMAC per image while CNNC_LONG is unset.
 func heavy(p *rt.Program) bool { return p.MACs > 1e9 && os.Getenv("CNNC_LONG") == "" }
+
+// rough reports, while CNNC_LONG is unset, a network above 4M training
+// activations per image (MobileNet-v2 and -v3 at 224x224: 13.7M and 11.5M;
+// AlexNet, the largest checked, 1.0M). There, a step of the whole-network
+// finite difference moves so many units across a kink (relu, relu6,
+// hard-swish at -3 and 3) that the difference is off by several percent at
+// every step float32 allows, though the backward is right: MobileNet-v3's
+// gradients match PyTorch's float64 ones as well as PyTorch float32's do
+// (scripts/parity.sh --train), and ResNet-18's check, with CNNC_LONG=1, is
+// 1.6% off at best too. Its blocks are checked on small maps instead
+// (testdata/nets).
+func rough(p *rt.Program) bool { return p.Train > 4e6 && os.Getenv("CNNC_LONG") == "" }
 
 // Input is n images of N(0, 1) values from seed.
 func Input(p *rt.Program, n int, seed uint64) []float32 {
@@ -283,6 +296,9 @@ func Gradient(t *testing.T, newNet New) {
 	if heavy(p) {
 		t.Skip("heavy network: CNNC_LONG=1 runs it")
 	}
+	if rough(p) {
+		t.Skip("more than 4M activations per image: too many kinks for finite differences; CNNC_LONG=1 runs it")
+	}
 	x := Input(p, 2, 11)
 	logits, err := m.TrainForward(x)
 	if err != nil {
@@ -324,6 +340,9 @@ func LossGradient(t *testing.T, newNet New) {
 	}
 	if heavy(p) {
 		t.Skip("heavy network: CNNC_LONG=1 runs it")
+	}
+	if rough(p) {
+		t.Skip("more than 4M activations per image: too many kinks for finite differences; CNNC_LONG=1 runs it")
 	}
 	x, labels := Input(p, 2, 13), Labels(p, 2)
 	if _, err := m.TrainForward(x); err != nil {

@@ -39,6 +39,8 @@ import (
 	"github.com/cnnc-dev/cnnc/gen/alexnet"
 	"github.com/cnnc-dev/cnnc/gen/googlenet"
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
+	"github.com/cnnc-dev/cnnc/gen/mobilenet_v2"
+	"github.com/cnnc-dev/cnnc/gen/mobilenet_v3_large"
 	"github.com/cnnc-dev/cnnc/gen/resnet18"
 	"github.com/cnnc-dev/cnnc/gen/resnet50"
 	"github.com/cnnc-dev/cnnc/gen/zfnet"
@@ -50,12 +52,14 @@ import (
 // nets are the networks this command knows (the seed does not matter: the
 // weights are loaded).
 var nets = map[string]func(batch int) *rt.Net{
-	"lenet5":    func(b int) *rt.Net { return lenet5.New(b, 1).Net },
-	"alexnet":   func(b int) *rt.Net { return alexnet.New(b, 1).Net },
-	"zfnet":     func(b int) *rt.Net { return zfnet.New(b, 1).Net },
-	"googlenet": func(b int) *rt.Net { return googlenet.New(b, 1).Net },
-	"resnet18":  func(b int) *rt.Net { return resnet18.New(b, 1).Net },
-	"resnet50":  func(b int) *rt.Net { return resnet50.New(b, 1).Net },
+	"lenet5":             func(b int) *rt.Net { return lenet5.New(b, 1).Net },
+	"alexnet":            func(b int) *rt.Net { return alexnet.New(b, 1).Net },
+	"zfnet":              func(b int) *rt.Net { return zfnet.New(b, 1).Net },
+	"googlenet":          func(b int) *rt.Net { return googlenet.New(b, 1).Net },
+	"resnet18":           func(b int) *rt.Net { return resnet18.New(b, 1).Net },
+	"resnet50":           func(b int) *rt.Net { return resnet50.New(b, 1).Net },
+	"mobilenet_v2":       func(b int) *rt.Net { return mobilenet_v2.New(b, 1).Net },
+	"mobilenet_v3_large": func(b int) *rt.Net { return mobilenet_v3_large.New(b, 1).Net },
 }
 
 func main() {
