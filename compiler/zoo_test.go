@@ -42,6 +42,8 @@ func TestZooCounts(t *testing.T) {
 		{"resnet50", hwc(224, 224, 3), 25557032, 4089184256, 0, 0},
 		{"resnet101", hwc(224, 224, 3), 44549160, 7801405440, 0, 0},
 		{"resnet152", hwc(224, 224, 3), 60192808, 11513626624, 0, 0},
+		{"efficientnet_b0", hwc(224, 224, 3), 5288548, 385814752, 0, 0},
+		{"shufflenet_v2_x1_0", hwc(224, 224, 3), 2278604, 144907992, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := compileNetwork(t, tc.name)
