@@ -20,7 +20,8 @@ One training step (scripts/parity.sh --train):
                                      how much the twin's float64 gradients move when the input
                                      moves by 1e-7 (relative): what float32 can hope for
 
-The twins: torchvision's own model for vgg16, vgg19 and resnet18..152 (scripts/weights_check.py's
+The twins: torchvision's own model for vgg16, vgg19, resnet18..152, efficientnet_b0 and
+shufflenet_v2_x1_0 (scripts/weights_check.py's
 make); for the others a module below that follows networks/NET.cnn line by line, registering
 its parameters in the .cnn's order (cnnc weights pairs by order). GoogLeNet's twin defines the
 two auxiliary classifiers (their weights are tensors of the network) but, like cnnc infer, does
@@ -41,7 +42,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torchvision_weights import write  # noqa: E402
 
-TORCHVISION = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19"]
+TORCHVISION = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19",
+               "efficientnet_b0", "shufflenet_v2_x1_0"]
 
 
 class Stream:
