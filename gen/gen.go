@@ -16,6 +16,8 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o resnet152 -pkg resnet152 ../networks/resnet152.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_naive -pkg inception_naive ../networks/inception_naive.cnn
 //go:generate go run ../cmd/cnnc gen -o inception_bottleneck -pkg inception_bottleneck ../networks/inception_bottleneck.cnn
+//go:generate go run ../cmd/cnnc gen -o efficientnet_b0 -pkg efficientnet_b0 ../networks/efficientnet_b0.cnn
+//go:generate go run ../cmd/cnnc gen -o shufflenet_v2_x1_0 -pkg shufflenet_v2_x1_0 ../networks/shufflenet_v2_x1_0.cnn
 
 // Small networks that together exercise every construct, for the
 // whole-network gradient checks of their generated tests.
@@ -27,3 +29,4 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_act -pkg mini_act ../testdata/nets/mini_act.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_lang -pkg mini_lang ../testdata/nets/mini_lang.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_dw -pkg mini_dw ../testdata/nets/mini_dw.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_eff -pkg mini_eff ../testdata/nets/mini_eff.cnn
