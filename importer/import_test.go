@@ -84,9 +84,12 @@ func layerList(m *compiler.Model) []string {
 // nodes, which the importer does not read back yet, and the error each
 // gives.
 var notImportable = map[string]string{
-	"mini_norm.cnn": `(Transpose): the language has no layer for Transpose`, // layernorm, shuffle
-	"mini_act.cnn":  `(Mul): the language has no layer for Mul`,             // silu, gelu
-	"mini_lang.cnn": `(Slice): the language has no layer for Slice`,         // split; scale is a Mul
+	"mini_norm.cnn":          `(Transpose): the language has no layer for Transpose`, // layernorm, shuffle
+	"mini_act.cnn":           `(Mul): the language has no layer for Mul`,             // silu, gelu
+	"mini_lang.cnn":          `(Slice): the language has no layer for Slice`,         // split; scale is a Mul
+	"efficientnet_b0.cnn":    `(Mul): the language has no layer for Mul`,             // silu
+	"shufflenet_v2_x1_0.cnn": `(Transpose): the language has no layer for Transpose`, // shuffle
+	"mini_eff.cnn":           `(Mul): the language has no layer for Mul`,             // silu
 }
 
 // TestZooRoundTrip: the zoo networks (the four largest with CNNC_LONG=1)
