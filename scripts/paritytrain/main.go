@@ -41,6 +41,7 @@ import (
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/resnet18"
 	"github.com/cnnc-dev/cnnc/gen/resnet50"
+	"github.com/cnnc-dev/cnnc/gen/shufflenet_v2_x1_0"
 	"github.com/cnnc-dev/cnnc/gen/zfnet"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 	"github.com/cnnc-dev/cnnc/runtime/npy"
@@ -50,12 +51,13 @@ import (
 // nets are the networks this command knows (the seed does not matter: the
 // weights are loaded).
 var nets = map[string]func(batch int) *rt.Net{
-	"lenet5":    func(b int) *rt.Net { return lenet5.New(b, 1).Net },
-	"alexnet":   func(b int) *rt.Net { return alexnet.New(b, 1).Net },
-	"zfnet":     func(b int) *rt.Net { return zfnet.New(b, 1).Net },
-	"googlenet": func(b int) *rt.Net { return googlenet.New(b, 1).Net },
-	"resnet18":  func(b int) *rt.Net { return resnet18.New(b, 1).Net },
-	"resnet50":  func(b int) *rt.Net { return resnet50.New(b, 1).Net },
+	"lenet5":             func(b int) *rt.Net { return lenet5.New(b, 1).Net },
+	"alexnet":            func(b int) *rt.Net { return alexnet.New(b, 1).Net },
+	"zfnet":              func(b int) *rt.Net { return zfnet.New(b, 1).Net },
+	"googlenet":          func(b int) *rt.Net { return googlenet.New(b, 1).Net },
+	"resnet18":           func(b int) *rt.Net { return resnet18.New(b, 1).Net },
+	"resnet50":           func(b int) *rt.Net { return resnet50.New(b, 1).Net },
+	"shufflenet_v2_x1_0": func(b int) *rt.Net { return shufflenet_v2_x1_0.New(b, 1).Net },
 }
 
 func main() {
