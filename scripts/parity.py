@@ -92,6 +92,41 @@ class Dropout(nn.Module):
         return dropout(x, s.p, s.training)
 
 
+class DropPath(nn.Module):
+    """torchvision's StochasticDepth(p, "row"), or, with STREAM set, runtime.DropPath's masks: image
+    n's whole input is zeroed when the next uniform is below P (float32) and otherwise multiplied
+    by 1/(1-P) computed in float32, one draw per image whenever it runs in training."""
+
+    def __init__(s, p):
+        super().__init__()
+        s.p = p
+
+    def forward(s, x):
+        if not s.training:
+            return x
+        if STREAM is None:
+            from torchvision.ops import stochastic_depth
+            return stochastic_depth(x, s.p, "row", True)
+        p32 = np.float32(s.p)
+        scale = np.float32(1) / (np.float32(1) - p32)
+        u = STREAM.take(x.shape[0])
+        mask = np.where(u < float(p32), np.float32(0), scale).astype(np.float32)
+        return x * torch.from_numpy(mask).reshape(-1, *[1] * (x.dim() - 1))
+
+
+def stream_modules(model):
+    """model with its nn.Dropout and StochasticDepth modules (torchvision's) replaced by Dropout and
+    DropPath above, which take cnnc's stream in a training step (neither has tensors)."""
+    from torchvision.ops import StochasticDepth
+    for parent in list(model.modules()):
+        for name, mod in list(parent.named_children()):
+            if isinstance(mod, nn.Dropout):
+                setattr(parent, name, Dropout(mod.p))
+            elif isinstance(mod, StochasticDepth):
+                setattr(parent, name, DropPath(mod.p))
+    return model
+
+
 def lrn(size=5, alpha=1e-4, beta=0.75, k=2.0):
     # cnnc's lrn defaults are AlexNet's (5, 1e-4, 0.75, 2); nn.LocalResponseNorm's k defaults to 1.
     return nn.LocalResponseNorm(size, alpha, beta, k)
@@ -329,7 +364,7 @@ def new_twin(name, d):
         model = TWINS[name]()
     elif name in TORCHVISION:
         import torchvision
-        model = getattr(torchvision.models, name)()
+        model = stream_modules(getattr(torchvision.models, name)())
     else:
         sys.exit(f"parity.py: no PyTorch twin for {name}")
     model.load_state_dict(read_st(os.path.join(d, "torch.safetensors")))

@@ -37,6 +37,7 @@ import (
 	"strings"
 
 	"github.com/cnnc-dev/cnnc/gen/alexnet"
+	"github.com/cnnc-dev/cnnc/gen/efficientnet_b0"
 	"github.com/cnnc-dev/cnnc/gen/googlenet"
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/resnet18"
@@ -58,6 +59,7 @@ var nets = map[string]func(batch int) *rt.Net{
 	"resnet18":           func(b int) *rt.Net { return resnet18.New(b, 1).Net },
 	"resnet50":           func(b int) *rt.Net { return resnet50.New(b, 1).Net },
 	"shufflenet_v2_x1_0": func(b int) *rt.Net { return shufflenet_v2_x1_0.New(b, 1).Net },
+	"efficientnet_b0":    func(b int) *rt.Net { return efficientnet_b0.New(b, 1).Net },
 }
 
 func main() {
