@@ -216,29 +216,29 @@ func forwardTrain(m *rt.Memory, n int) {
 	mbconvLForward(m, n, &mbconv12)
 	// mbconv13: mbconv (../networks/efficientnet_b0.cnn:28), 7x7x192 -> 7x7x192
 	mbconvMForward(m, n, &mbconv13)
-	// mbconv14: mbconv (../networks/efficientnet_b0.cnn:28), 7x7x192 -> 7x7x192
+	// mbconv14: mbconv (../networks/efficientnet_b0.cnn:29), 7x7x192 -> 7x7x192
 	mbconvNForward(m, n, &mbconv14)
-	// mbconv15: mbconv (../networks/efficientnet_b0.cnn:28), 7x7x192 -> 7x7x192
+	// mbconv15: mbconv (../networks/efficientnet_b0.cnn:29), 7x7x192 -> 7x7x192
 	mbconvOForward(m, n, &mbconv15)
-	// mbconv16: mbconv (../networks/efficientnet_b0.cnn:29), 7x7x192 -> 7x7x320
+	// mbconv16: mbconv (../networks/efficientnet_b0.cnn:30), 7x7x192 -> 7x7x320
 	mbconvPForward(m, n, &mbconv16)
-	// conv2: conv 1280 1x1 nobias (../networks/efficientnet_b0.cnn:30), 7x7x320 -> 7x7x1280
+	// conv2: conv 1280 1x1 nobias (../networks/efficientnet_b0.cnn:31), 7x7x320 -> 7x7x1280
 	conv2.Forward(n, a[22123896*mb:22123896*mb+n*15680], m.Params[3595388:4004988], nil, a[22139576*mb:22139576*mb+n*62720], m.Scratch)
-	// bn2: bn (../networks/efficientnet_b0.cnn:30), 7x7x1280 -> 7x7x1280
+	// bn2: bn (../networks/efficientnet_b0.cnn:31), 7x7x1280 -> 7x7x1280
 	bn2.ForwardTrain(n, a[22139576*mb:22139576*mb+n*62720], a[22202296*mb:22202296*mb+n*62720], m.Params[4004988:4006268], m.Params[4006268:4007548], m.Buffers[39456:40736], m.Buffers[40736:42016], m.Fixed[39456:40736], m.Fixed[40736:42016])
-	// silu2: silu (../networks/efficientnet_b0.cnn:30), 7x7x1280 -> 7x7x1280
+	// silu2: silu (../networks/efficientnet_b0.cnn:31), 7x7x1280 -> 7x7x1280
 	rt.SiLUForward(a[22202296*mb:22202296*mb+n*62720], a[22265016*mb:22265016*mb+n*62720])
-	// gap1: gap (../networks/efficientnet_b0.cnn:31), 7x7x1280 -> 1x1x1280
+	// gap1: gap (../networks/efficientnet_b0.cnn:32), 7x7x1280 -> 1x1x1280
 	gap1.Forward(n, a[22265016*mb:22265016*mb+n*62720], a[22327736*mb:22327736*mb+n*1280])
-	// dropout1: dropout 0.2 (../networks/efficientnet_b0.cnn:31), 1x1x1280 -> 1x1x1280
+	// dropout1: dropout 0.2 (../networks/efficientnet_b0.cnn:32), 1x1x1280 -> 1x1x1280
 	if m.Frozen {
 		dropout1.Backward(a[22327736*mb:22327736*mb+n*1280], m.Saved[9*mb:9*mb+n*1280])
 	} else {
 		dropout1.Forward(a[22327736*mb:22327736*mb+n*1280], m.Saved[9*mb:9*mb+n*1280], m.RNG, true)
 	}
-	// fc1: fc 1000 (../networks/efficientnet_b0.cnn:31), 1x1x1280 -> 1x1x1000
+	// fc1: fc 1000 (../networks/efficientnet_b0.cnn:32), 1x1x1280 -> 1x1x1000
 	fc1.Forward(n, a[22327736*mb:22327736*mb+n*1280], m.Params[4007548:5287548], m.Params[5287548:5288548], a[22329016*mb:22329016*mb+n*1000])
-	// softmax1: softmax (../networks/efficientnet_b0.cnn:31), 1x1x1000 -> 1x1x1000
+	// softmax1: softmax (../networks/efficientnet_b0.cnn:32), 1x1x1000 -> 1x1x1000
 	// softmax1: computed by the loss
 }
 

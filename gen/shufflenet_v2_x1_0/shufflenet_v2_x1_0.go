@@ -184,57 +184,57 @@ func forwardInfer(m *rt.Memory, n int) {
 // keeping every output that backward needs.
 func forwardTrain(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv 24 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:27), 224x224x3 -> 112x112x24
+	// conv1: conv 24 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:29), 224x224x3 -> 112x112x24
 	conv1.Forward(n, a[:n*150528], m.Params[0:648], nil, a[150528*mb:150528*mb+n*301056], m.Scratch)
-	// bn1: bn (../networks/shufflenet_v2_x1_0.cnn:27), 112x112x24 -> 112x112x24
+	// bn1: bn (../networks/shufflenet_v2_x1_0.cnn:29), 112x112x24 -> 112x112x24
 	bn1.ForwardTrain(n, a[150528*mb:150528*mb+n*301056], a[451584*mb:451584*mb+n*301056], m.Params[648:672], m.Params[672:696], m.Buffers[0:24], m.Buffers[24:48], m.Fixed[0:24], m.Fixed[24:48])
-	// relu1: relu (../networks/shufflenet_v2_x1_0.cnn:27), 112x112x24 -> 112x112x24
+	// relu1: relu (../networks/shufflenet_v2_x1_0.cnn:29), 112x112x24 -> 112x112x24
 	rt.ReLUForward(a[451584*mb : 451584*mb+n*301056])
-	// maxpool1: maxpool 3 s2 p1 (../networks/shufflenet_v2_x1_0.cnn:27), 112x112x24 -> 56x56x24
+	// maxpool1: maxpool 3 s2 p1 (../networks/shufflenet_v2_x1_0.cnn:29), 112x112x24 -> 56x56x24
 	maxpool1.Forward(n, a[451584*mb:451584*mb+n*301056], a[752640*mb:752640*mb+n*75264], m.Argmax[:n*75264])
-	// down1: down (../networks/shufflenet_v2_x1_0.cnn:28), 56x56x24 -> 28x28x116
+	// down1: down (../networks/shufflenet_v2_x1_0.cnn:30), 56x56x24 -> 28x28x116
 	downAForward(m, n, &down1)
-	// unit1: unit (../networks/shufflenet_v2_x1_0.cnn:28), 28x28x116 -> 28x28x116
+	// unit1: unit (../networks/shufflenet_v2_x1_0.cnn:30), 28x28x116 -> 28x28x116
 	unitAForward(m, n, &unit1)
-	// unit2: unit (../networks/shufflenet_v2_x1_0.cnn:28), 28x28x116 -> 28x28x116
+	// unit2: unit (../networks/shufflenet_v2_x1_0.cnn:30), 28x28x116 -> 28x28x116
 	unitAForward(m, n, &unit2)
-	// unit3: unit (../networks/shufflenet_v2_x1_0.cnn:28), 28x28x116 -> 28x28x116
+	// unit3: unit (../networks/shufflenet_v2_x1_0.cnn:30), 28x28x116 -> 28x28x116
 	unitAForward(m, n, &unit3)
-	// down2: down (../networks/shufflenet_v2_x1_0.cnn:29), 28x28x116 -> 14x14x232
+	// down2: down (../networks/shufflenet_v2_x1_0.cnn:31), 28x28x116 -> 14x14x232
 	downBForward(m, n, &down2)
-	// unit4: unit (../networks/shufflenet_v2_x1_0.cnn:29), 14x14x232 -> 14x14x232
+	// unit4: unit (../networks/shufflenet_v2_x1_0.cnn:31), 14x14x232 -> 14x14x232
 	unitBForward(m, n, &unit4)
-	// unit5: unit (../networks/shufflenet_v2_x1_0.cnn:29), 14x14x232 -> 14x14x232
+	// unit5: unit (../networks/shufflenet_v2_x1_0.cnn:31), 14x14x232 -> 14x14x232
 	unitBForward(m, n, &unit5)
-	// unit6: unit (../networks/shufflenet_v2_x1_0.cnn:29), 14x14x232 -> 14x14x232
+	// unit6: unit (../networks/shufflenet_v2_x1_0.cnn:31), 14x14x232 -> 14x14x232
 	unitBForward(m, n, &unit6)
-	// unit7: unit (../networks/shufflenet_v2_x1_0.cnn:29), 14x14x232 -> 14x14x232
+	// unit7: unit (../networks/shufflenet_v2_x1_0.cnn:31), 14x14x232 -> 14x14x232
 	unitBForward(m, n, &unit7)
-	// unit8: unit (../networks/shufflenet_v2_x1_0.cnn:29), 14x14x232 -> 14x14x232
+	// unit8: unit (../networks/shufflenet_v2_x1_0.cnn:31), 14x14x232 -> 14x14x232
 	unitBForward(m, n, &unit8)
-	// unit9: unit (../networks/shufflenet_v2_x1_0.cnn:29), 14x14x232 -> 14x14x232
+	// unit9: unit (../networks/shufflenet_v2_x1_0.cnn:31), 14x14x232 -> 14x14x232
 	unitBForward(m, n, &unit9)
-	// unit10: unit (../networks/shufflenet_v2_x1_0.cnn:29), 14x14x232 -> 14x14x232
+	// unit10: unit (../networks/shufflenet_v2_x1_0.cnn:31), 14x14x232 -> 14x14x232
 	unitBForward(m, n, &unit10)
-	// down3: down (../networks/shufflenet_v2_x1_0.cnn:30), 14x14x232 -> 7x7x464
+	// down3: down (../networks/shufflenet_v2_x1_0.cnn:32), 14x14x232 -> 7x7x464
 	downCForward(m, n, &down3)
-	// unit11: unit (../networks/shufflenet_v2_x1_0.cnn:30), 7x7x464 -> 7x7x464
+	// unit11: unit (../networks/shufflenet_v2_x1_0.cnn:32), 7x7x464 -> 7x7x464
 	unitCForward(m, n, &unit11)
-	// unit12: unit (../networks/shufflenet_v2_x1_0.cnn:30), 7x7x464 -> 7x7x464
+	// unit12: unit (../networks/shufflenet_v2_x1_0.cnn:32), 7x7x464 -> 7x7x464
 	unitDForward(m, n, &unit12)
-	// unit13: unit (../networks/shufflenet_v2_x1_0.cnn:30), 7x7x464 -> 7x7x464
+	// unit13: unit (../networks/shufflenet_v2_x1_0.cnn:32), 7x7x464 -> 7x7x464
 	unitDForward(m, n, &unit13)
-	// conv2: conv 1024 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:31), 7x7x464 -> 7x7x1024
+	// conv2: conv 1024 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:33), 7x7x464 -> 7x7x1024
 	conv2.Forward(n, a[6299440*mb:6299440*mb+n*22736], m.Params[776420:1251556], nil, a[6322176*mb:6322176*mb+n*50176], m.Scratch)
-	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:31), 7x7x1024 -> 7x7x1024
+	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:33), 7x7x1024 -> 7x7x1024
 	bn2.ForwardTrain(n, a[6322176*mb:6322176*mb+n*50176], a[6372352*mb:6372352*mb+n*50176], m.Params[1251556:1252580], m.Params[1252580:1253604], m.Buffers[14132:15156], m.Buffers[15156:16180], m.Fixed[14132:15156], m.Fixed[15156:16180])
-	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:31), 7x7x1024 -> 7x7x1024
+	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:33), 7x7x1024 -> 7x7x1024
 	rt.ReLUForward(a[6372352*mb : 6372352*mb+n*50176])
-	// gap1: gap (../networks/shufflenet_v2_x1_0.cnn:32), 7x7x1024 -> 1x1x1024
+	// gap1: gap (../networks/shufflenet_v2_x1_0.cnn:34), 7x7x1024 -> 1x1x1024
 	gap1.Forward(n, a[6372352*mb:6372352*mb+n*50176], a[6422528*mb:6422528*mb+n*1024])
-	// fc1: fc 1000 (../networks/shufflenet_v2_x1_0.cnn:32), 1x1x1024 -> 1x1x1000
+	// fc1: fc 1000 (../networks/shufflenet_v2_x1_0.cnn:34), 1x1x1024 -> 1x1x1000
 	fc1.Forward(n, a[6422528*mb:6422528*mb+n*1024], m.Params[1253604:2277604], m.Params[2277604:2278604], a[6423552*mb:6423552*mb+n*1000])
-	// softmax1: softmax (../networks/shufflenet_v2_x1_0.cnn:32), 1x1x1000 -> 1x1x1000
+	// softmax1: softmax (../networks/shufflenet_v2_x1_0.cnn:34), 1x1x1000 -> 1x1x1000
 	// softmax1: computed by the loss
 }
 
@@ -336,36 +336,36 @@ var (
 
 func downAForward(m *rt.Memory, n int, o *downAOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// dwconv1: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:21), 56x56x24 -> 28x28x24
+	// dwconv1: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 56x56x24 -> 28x28x24
 	downA_dwconv1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0:o.p0+216], nil, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*18816], m.Scratch)
-	// bn1: bn (../networks/shufflenet_v2_x1_0.cnn:21), 28x28x24 -> 28x28x24
+	// bn1: bn (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x24 -> 28x28x24
 	downA_bn1.ForwardTrain(n, a[(o.t0+75264)*mb:(o.t0+75264)*mb+n*18816], a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*18816], m.Params[o.p0+216:o.p0+240], m.Params[o.p0+240:o.p0+264], m.Buffers[o.b0:o.b0+24], m.Buffers[o.b0+24:o.b0+48], m.Fixed[o.x0:o.x0+24], m.Fixed[o.x0+24:o.x0+48])
-	// conv1: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:21), 28x28x24 -> 28x28x58
+	// conv1: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x24 -> 28x28x58
 	downA_conv1.Forward(n, a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*18816], m.Params[o.p0+264:o.p0+1656], nil, a[(o.t0+112896)*mb:(o.t0+112896)*mb+n*45472], m.Scratch)
-	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:21), 28x28x58 -> 28x28x58
+	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x58 -> 28x28x58
 	downA_bn2.ForwardTrain(n, a[(o.t0+112896)*mb:(o.t0+112896)*mb+n*45472], a[(o.t0+158368)*mb:(o.t0+158368)*mb+n*45472], m.Params[o.p0+1656:o.p0+1714], m.Params[o.p0+1714:o.p0+1772], m.Buffers[o.b0+48:o.b0+106], m.Buffers[o.b0+106:o.b0+164], m.Fixed[o.x0+48:o.x0+106], m.Fixed[o.x0+106:o.x0+164])
-	// relu1: relu (../networks/shufflenet_v2_x1_0.cnn:21), 28x28x58 -> 28x28x58
+	// relu1: relu (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x58 -> 28x28x58
 	rt.ReLUForward(a[(o.t0+158368)*mb : (o.t0+158368)*mb+n*45472])
-	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 56x56x24 -> 56x56x58
+	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:23), 56x56x24 -> 56x56x58
 	downA_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], m.Params[o.p0+1772:o.p0+3164], nil, a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*181888], m.Scratch)
-	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:22), 56x56x58 -> 56x56x58
+	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:23), 56x56x58 -> 56x56x58
 	downA_bn3.ForwardTrain(n, a[(o.t0+203840)*mb:(o.t0+203840)*mb+n*181888], a[(o.t0+385728)*mb:(o.t0+385728)*mb+n*181888], m.Params[o.p0+3164:o.p0+3222], m.Params[o.p0+3222:o.p0+3280], m.Buffers[o.b0+164:o.b0+222], m.Buffers[o.b0+222:o.b0+280], m.Fixed[o.x0+164:o.x0+222], m.Fixed[o.x0+222:o.x0+280])
-	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:22), 56x56x58 -> 56x56x58
+	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:23), 56x56x58 -> 56x56x58
 	rt.ReLUForward(a[(o.t0+385728)*mb : (o.t0+385728)*mb+n*181888])
-	// dwconv2: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 56x56x58 -> 28x28x58
+	// dwconv2: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:23), 56x56x58 -> 28x28x58
 	downA_dwconv2.Forward(n, a[(o.t0+385728)*mb:(o.t0+385728)*mb+n*181888], m.Params[o.p0+3280:o.p0+3802], nil, a[(o.t0+567616)*mb:(o.t0+567616)*mb+n*45472], m.Scratch)
-	// bn4: bn (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x58 -> 28x28x58
+	// bn4: bn (../networks/shufflenet_v2_x1_0.cnn:23), 28x28x58 -> 28x28x58
 	downA_bn4.ForwardTrain(n, a[(o.t0+567616)*mb:(o.t0+567616)*mb+n*45472], a[(o.t0+613088)*mb:(o.t0+613088)*mb+n*45472], m.Params[o.p0+3802:o.p0+3860], m.Params[o.p0+3860:o.p0+3918], m.Buffers[o.b0+280:o.b0+338], m.Buffers[o.b0+338:o.b0+396], m.Fixed[o.x0+280:o.x0+338], m.Fixed[o.x0+338:o.x0+396])
-	// conv3: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x58 -> 28x28x58
+	// conv3: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:24), 28x28x58 -> 28x28x58
 	downA_conv3.Forward(n, a[(o.t0+613088)*mb:(o.t0+613088)*mb+n*45472], m.Params[o.p0+3918:o.p0+7282], nil, a[(o.t0+658560)*mb:(o.t0+658560)*mb+n*45472], m.Scratch)
-	// bn5: bn (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x58 -> 28x28x58
+	// bn5: bn (../networks/shufflenet_v2_x1_0.cnn:24), 28x28x58 -> 28x28x58
 	downA_bn5.ForwardTrain(n, a[(o.t0+658560)*mb:(o.t0+658560)*mb+n*45472], a[(o.t0+704032)*mb:(o.t0+704032)*mb+n*45472], m.Params[o.p0+7282:o.p0+7340], m.Params[o.p0+7340:o.p0+7398], m.Buffers[o.b0+396:o.b0+454], m.Buffers[o.b0+454:o.b0+512], m.Fixed[o.x0+396:o.x0+454], m.Fixed[o.x0+454:o.x0+512])
-	// relu3: relu (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x58 -> 28x28x58
+	// relu3: relu (../networks/shufflenet_v2_x1_0.cnn:24), 28x28x58 -> 28x28x58
 	rt.ReLUForward(a[(o.t0+704032)*mb : (o.t0+704032)*mb+n*45472])
-	// concat1: concat (../networks/shufflenet_v2_x1_0.cnn:20), 28x28x58 + 28x28x58 -> 28x28x116
+	// concat1: concat (../networks/shufflenet_v2_x1_0.cnn:21), 28x28x58 + 28x28x58 -> 28x28x116
 	downA_concat1.Forward(n, a[(o.t0+158368)*mb:(o.t0+158368)*mb+n*45472], a[(o.t0+749504)*mb:(o.t0+749504)*mb+n*90944])
 	downA_concat1_1.Forward(n, a[(o.t0+704032)*mb:(o.t0+704032)*mb+n*45472], a[(o.t0+749504)*mb:(o.t0+749504)*mb+n*90944])
-	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:24), 28x28x116 -> 28x28x116
+	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:26), 28x28x116 -> 28x28x116
 	downA_shuffle1.Forward(n, a[(o.t0+749504)*mb:(o.t0+749504)*mb+n*90944], a[(o.t0+840448)*mb:(o.t0+840448)*mb+n*90944])
 }
 
@@ -495,16 +495,16 @@ func unitAForward(m *rt.Memory, n int, o *unitAOffsets) {
 	unitA_dwconv1.Forward(n, a[(o.t0+227360)*mb:(o.t0+227360)*mb+n*45472], m.Params[o.p0+3480:o.p0+4002], nil, a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*45472], m.Scratch)
 	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:13), 28x28x58 -> 28x28x58
 	unitA_bn2.ForwardTrain(n, a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*45472], a[(o.t0+318304)*mb:(o.t0+318304)*mb+n*45472], m.Params[o.p0+4002:o.p0+4060], m.Params[o.p0+4060:o.p0+4118], m.Buffers[o.b0+116:o.b0+174], m.Buffers[o.b0+174:o.b0+232], m.Fixed[o.x0+116:o.x0+174], m.Fixed[o.x0+174:o.x0+232])
-	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:13), 28x28x58 -> 28x28x58
+	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:14), 28x28x58 -> 28x28x58
 	unitA_conv2.Forward(n, a[(o.t0+318304)*mb:(o.t0+318304)*mb+n*45472], m.Params[o.p0+4118:o.p0+7482], nil, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*45472], m.Scratch)
-	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:13), 28x28x58 -> 28x28x58
+	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:14), 28x28x58 -> 28x28x58
 	unitA_bn3.ForwardTrain(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*45472], a[(o.t0+409248)*mb:(o.t0+409248)*mb+n*45472], m.Params[o.p0+7482:o.p0+7540], m.Params[o.p0+7540:o.p0+7598], m.Buffers[o.b0+232:o.b0+290], m.Buffers[o.b0+290:o.b0+348], m.Fixed[o.x0+232:o.x0+290], m.Fixed[o.x0+290:o.x0+348])
-	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:13), 28x28x58 -> 28x28x58
+	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:14), 28x28x58 -> 28x28x58
 	rt.ReLUForward(a[(o.t0+409248)*mb : (o.t0+409248)*mb+n*45472])
 	// split1: split (../networks/shufflenet_v2_x1_0.cnn:11), 28x28x58 + 28x28x58 -> 28x28x116
 	unitA_split1.Forward(n, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*45472], a[(o.t0+454720)*mb:(o.t0+454720)*mb+n*90944])
 	unitA_split1_1.Forward(n, a[(o.t0+409248)*mb:(o.t0+409248)*mb+n*45472], a[(o.t0+454720)*mb:(o.t0+454720)*mb+n*90944])
-	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:15), 28x28x116 -> 28x28x116
+	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:16), 28x28x116 -> 28x28x116
 	unitA_shuffle1.Forward(n, a[(o.t0+454720)*mb:(o.t0+454720)*mb+n*90944], a[(o.t0+545664)*mb:(o.t0+545664)*mb+n*90944])
 }
 
@@ -593,36 +593,36 @@ var (
 
 func downBForward(m *rt.Memory, n int, o *downBOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// dwconv1: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:21), 28x28x116 -> 14x14x116
+	// dwconv1: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x116 -> 14x14x116
 	downB_dwconv1.Forward(n, a[o.t0*mb:o.t0*mb+n*90944], m.Params[o.p0:o.p0+1044], nil, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*22736], m.Scratch)
-	// bn1: bn (../networks/shufflenet_v2_x1_0.cnn:21), 14x14x116 -> 14x14x116
+	// bn1: bn (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x116 -> 14x14x116
 	downB_bn1.ForwardTrain(n, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*22736], a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736], m.Params[o.p0+1044:o.p0+1160], m.Params[o.p0+1160:o.p0+1276], m.Buffers[o.b0:o.b0+116], m.Buffers[o.b0+116:o.b0+232], m.Fixed[o.x0:o.x0+116], m.Fixed[o.x0+116:o.x0+232])
-	// conv1: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:21), 14x14x116 -> 14x14x116
+	// conv1: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x116 -> 14x14x116
 	downB_conv1.Forward(n, a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736], m.Params[o.p0+1276:o.p0+14732], nil, a[(o.t0+136416)*mb:(o.t0+136416)*mb+n*22736], m.Scratch)
-	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:21), 14x14x116 -> 14x14x116
+	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x116 -> 14x14x116
 	downB_bn2.ForwardTrain(n, a[(o.t0+136416)*mb:(o.t0+136416)*mb+n*22736], a[(o.t0+159152)*mb:(o.t0+159152)*mb+n*22736], m.Params[o.p0+14732:o.p0+14848], m.Params[o.p0+14848:o.p0+14964], m.Buffers[o.b0+232:o.b0+348], m.Buffers[o.b0+348:o.b0+464], m.Fixed[o.x0+232:o.x0+348], m.Fixed[o.x0+348:o.x0+464])
-	// relu1: relu (../networks/shufflenet_v2_x1_0.cnn:21), 14x14x116 -> 14x14x116
+	// relu1: relu (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x116 -> 14x14x116
 	rt.ReLUForward(a[(o.t0+159152)*mb : (o.t0+159152)*mb+n*22736])
-	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x116 -> 28x28x116
+	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:23), 28x28x116 -> 28x28x116
 	downB_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*90944], m.Params[o.p0+14964:o.p0+28420], nil, a[(o.t0+181888)*mb:(o.t0+181888)*mb+n*90944], m.Scratch)
-	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x116 -> 28x28x116
+	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:23), 28x28x116 -> 28x28x116
 	downB_bn3.ForwardTrain(n, a[(o.t0+181888)*mb:(o.t0+181888)*mb+n*90944], a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*90944], m.Params[o.p0+28420:o.p0+28536], m.Params[o.p0+28536:o.p0+28652], m.Buffers[o.b0+464:o.b0+580], m.Buffers[o.b0+580:o.b0+696], m.Fixed[o.x0+464:o.x0+580], m.Fixed[o.x0+580:o.x0+696])
-	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x116 -> 28x28x116
+	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:23), 28x28x116 -> 28x28x116
 	rt.ReLUForward(a[(o.t0+272832)*mb : (o.t0+272832)*mb+n*90944])
-	// dwconv2: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 28x28x116 -> 14x14x116
+	// dwconv2: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:23), 28x28x116 -> 14x14x116
 	downB_dwconv2.Forward(n, a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*90944], m.Params[o.p0+28652:o.p0+29696], nil, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*22736], m.Scratch)
-	// bn4: bn (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x116 -> 14x14x116
+	// bn4: bn (../networks/shufflenet_v2_x1_0.cnn:23), 14x14x116 -> 14x14x116
 	downB_bn4.ForwardTrain(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*22736], a[(o.t0+386512)*mb:(o.t0+386512)*mb+n*22736], m.Params[o.p0+29696:o.p0+29812], m.Params[o.p0+29812:o.p0+29928], m.Buffers[o.b0+696:o.b0+812], m.Buffers[o.b0+812:o.b0+928], m.Fixed[o.x0+696:o.x0+812], m.Fixed[o.x0+812:o.x0+928])
-	// conv3: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x116 -> 14x14x116
+	// conv3: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:24), 14x14x116 -> 14x14x116
 	downB_conv3.Forward(n, a[(o.t0+386512)*mb:(o.t0+386512)*mb+n*22736], m.Params[o.p0+29928:o.p0+43384], nil, a[(o.t0+409248)*mb:(o.t0+409248)*mb+n*22736], m.Scratch)
-	// bn5: bn (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x116 -> 14x14x116
+	// bn5: bn (../networks/shufflenet_v2_x1_0.cnn:24), 14x14x116 -> 14x14x116
 	downB_bn5.ForwardTrain(n, a[(o.t0+409248)*mb:(o.t0+409248)*mb+n*22736], a[(o.t0+431984)*mb:(o.t0+431984)*mb+n*22736], m.Params[o.p0+43384:o.p0+43500], m.Params[o.p0+43500:o.p0+43616], m.Buffers[o.b0+928:o.b0+1044], m.Buffers[o.b0+1044:o.b0+1160], m.Fixed[o.x0+928:o.x0+1044], m.Fixed[o.x0+1044:o.x0+1160])
-	// relu3: relu (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x116 -> 14x14x116
+	// relu3: relu (../networks/shufflenet_v2_x1_0.cnn:24), 14x14x116 -> 14x14x116
 	rt.ReLUForward(a[(o.t0+431984)*mb : (o.t0+431984)*mb+n*22736])
-	// concat1: concat (../networks/shufflenet_v2_x1_0.cnn:20), 14x14x116 + 14x14x116 -> 14x14x232
+	// concat1: concat (../networks/shufflenet_v2_x1_0.cnn:21), 14x14x116 + 14x14x116 -> 14x14x232
 	downB_concat1.Forward(n, a[(o.t0+159152)*mb:(o.t0+159152)*mb+n*22736], a[(o.t0+454720)*mb:(o.t0+454720)*mb+n*45472])
 	downB_concat1_1.Forward(n, a[(o.t0+431984)*mb:(o.t0+431984)*mb+n*22736], a[(o.t0+454720)*mb:(o.t0+454720)*mb+n*45472])
-	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:24), 14x14x232 -> 14x14x232
+	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:26), 14x14x232 -> 14x14x232
 	downB_shuffle1.Forward(n, a[(o.t0+454720)*mb:(o.t0+454720)*mb+n*45472], a[(o.t0+500192)*mb:(o.t0+500192)*mb+n*45472])
 }
 
@@ -756,16 +756,16 @@ func unitBForward(m *rt.Memory, n int, o *unitBOffsets) {
 	unitB_dwconv1.Forward(n, a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736], m.Params[o.p0+13688:o.p0+14732], nil, a[(o.t0+136416)*mb:(o.t0+136416)*mb+n*22736], m.Scratch)
 	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:13), 14x14x116 -> 14x14x116
 	unitB_bn2.ForwardTrain(n, a[(o.t0+136416)*mb:(o.t0+136416)*mb+n*22736], a[(o.t0+159152)*mb:(o.t0+159152)*mb+n*22736], m.Params[o.p0+14732:o.p0+14848], m.Params[o.p0+14848:o.p0+14964], m.Buffers[o.b0+232:o.b0+348], m.Buffers[o.b0+348:o.b0+464], m.Fixed[o.x0+232:o.x0+348], m.Fixed[o.x0+348:o.x0+464])
-	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:13), 14x14x116 -> 14x14x116
+	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:14), 14x14x116 -> 14x14x116
 	unitB_conv2.Forward(n, a[(o.t0+159152)*mb:(o.t0+159152)*mb+n*22736], m.Params[o.p0+14964:o.p0+28420], nil, a[(o.t0+181888)*mb:(o.t0+181888)*mb+n*22736], m.Scratch)
-	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:13), 14x14x116 -> 14x14x116
+	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:14), 14x14x116 -> 14x14x116
 	unitB_bn3.ForwardTrain(n, a[(o.t0+181888)*mb:(o.t0+181888)*mb+n*22736], a[(o.t0+204624)*mb:(o.t0+204624)*mb+n*22736], m.Params[o.p0+28420:o.p0+28536], m.Params[o.p0+28536:o.p0+28652], m.Buffers[o.b0+464:o.b0+580], m.Buffers[o.b0+580:o.b0+696], m.Fixed[o.x0+464:o.x0+580], m.Fixed[o.x0+580:o.x0+696])
-	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:13), 14x14x116 -> 14x14x116
+	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:14), 14x14x116 -> 14x14x116
 	rt.ReLUForward(a[(o.t0+204624)*mb : (o.t0+204624)*mb+n*22736])
 	// split1: split (../networks/shufflenet_v2_x1_0.cnn:11), 14x14x116 + 14x14x116 -> 14x14x232
 	unitB_split1.Forward(n, a[(o.t0+45472)*mb:(o.t0+45472)*mb+n*22736], a[(o.t0+227360)*mb:(o.t0+227360)*mb+n*45472])
 	unitB_split1_1.Forward(n, a[(o.t0+204624)*mb:(o.t0+204624)*mb+n*22736], a[(o.t0+227360)*mb:(o.t0+227360)*mb+n*45472])
-	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:15), 14x14x232 -> 14x14x232
+	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:16), 14x14x232 -> 14x14x232
 	unitB_shuffle1.Forward(n, a[(o.t0+227360)*mb:(o.t0+227360)*mb+n*45472], a[(o.t0+272832)*mb:(o.t0+272832)*mb+n*45472])
 }
 
@@ -854,36 +854,36 @@ var (
 
 func downCForward(m *rt.Memory, n int, o *downCOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// dwconv1: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:21), 14x14x232 -> 7x7x232
+	// dwconv1: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x232 -> 7x7x232
 	downC_dwconv1.Forward(n, a[o.t0*mb:o.t0*mb+n*45472], m.Params[o.p0:o.p0+2088], nil, a[(o.t0+45472)*mb:(o.t0+45472)*mb+n*11368], m.Scratch)
-	// bn1: bn (../networks/shufflenet_v2_x1_0.cnn:21), 7x7x232 -> 7x7x232
+	// bn1: bn (../networks/shufflenet_v2_x1_0.cnn:22), 7x7x232 -> 7x7x232
 	downC_bn1.ForwardTrain(n, a[(o.t0+45472)*mb:(o.t0+45472)*mb+n*11368], a[(o.t0+56840)*mb:(o.t0+56840)*mb+n*11368], m.Params[o.p0+2088:o.p0+2320], m.Params[o.p0+2320:o.p0+2552], m.Buffers[o.b0:o.b0+232], m.Buffers[o.b0+232:o.b0+464], m.Fixed[o.x0:o.x0+232], m.Fixed[o.x0+232:o.x0+464])
-	// conv1: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:21), 7x7x232 -> 7x7x232
+	// conv1: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 7x7x232 -> 7x7x232
 	downC_conv1.Forward(n, a[(o.t0+56840)*mb:(o.t0+56840)*mb+n*11368], m.Params[o.p0+2552:o.p0+56376], nil, a[(o.t0+68208)*mb:(o.t0+68208)*mb+n*11368], m.Scratch)
-	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:21), 7x7x232 -> 7x7x232
+	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:22), 7x7x232 -> 7x7x232
 	downC_bn2.ForwardTrain(n, a[(o.t0+68208)*mb:(o.t0+68208)*mb+n*11368], a[(o.t0+79576)*mb:(o.t0+79576)*mb+n*11368], m.Params[o.p0+56376:o.p0+56608], m.Params[o.p0+56608:o.p0+56840], m.Buffers[o.b0+464:o.b0+696], m.Buffers[o.b0+696:o.b0+928], m.Fixed[o.x0+464:o.x0+696], m.Fixed[o.x0+696:o.x0+928])
-	// relu1: relu (../networks/shufflenet_v2_x1_0.cnn:21), 7x7x232 -> 7x7x232
+	// relu1: relu (../networks/shufflenet_v2_x1_0.cnn:22), 7x7x232 -> 7x7x232
 	rt.ReLUForward(a[(o.t0+79576)*mb : (o.t0+79576)*mb+n*11368])
-	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x232 -> 14x14x232
+	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:23), 14x14x232 -> 14x14x232
 	downC_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*45472], m.Params[o.p0+56840:o.p0+110664], nil, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*45472], m.Scratch)
-	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x232 -> 14x14x232
+	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:23), 14x14x232 -> 14x14x232
 	downC_bn3.ForwardTrain(n, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*45472], a[(o.t0+136416)*mb:(o.t0+136416)*mb+n*45472], m.Params[o.p0+110664:o.p0+110896], m.Params[o.p0+110896:o.p0+111128], m.Buffers[o.b0+928:o.b0+1160], m.Buffers[o.b0+1160:o.b0+1392], m.Fixed[o.x0+928:o.x0+1160], m.Fixed[o.x0+1160:o.x0+1392])
-	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x232 -> 14x14x232
+	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:23), 14x14x232 -> 14x14x232
 	rt.ReLUForward(a[(o.t0+136416)*mb : (o.t0+136416)*mb+n*45472])
-	// dwconv2: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 14x14x232 -> 7x7x232
+	// dwconv2: dwconv 3x3 s2 p1 nobias (../networks/shufflenet_v2_x1_0.cnn:23), 14x14x232 -> 7x7x232
 	downC_dwconv2.Forward(n, a[(o.t0+136416)*mb:(o.t0+136416)*mb+n*45472], m.Params[o.p0+111128:o.p0+113216], nil, a[(o.t0+181888)*mb:(o.t0+181888)*mb+n*11368], m.Scratch)
-	// bn4: bn (../networks/shufflenet_v2_x1_0.cnn:22), 7x7x232 -> 7x7x232
+	// bn4: bn (../networks/shufflenet_v2_x1_0.cnn:23), 7x7x232 -> 7x7x232
 	downC_bn4.ForwardTrain(n, a[(o.t0+181888)*mb:(o.t0+181888)*mb+n*11368], a[(o.t0+193256)*mb:(o.t0+193256)*mb+n*11368], m.Params[o.p0+113216:o.p0+113448], m.Params[o.p0+113448:o.p0+113680], m.Buffers[o.b0+1392:o.b0+1624], m.Buffers[o.b0+1624:o.b0+1856], m.Fixed[o.x0+1392:o.x0+1624], m.Fixed[o.x0+1624:o.x0+1856])
-	// conv3: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:22), 7x7x232 -> 7x7x232
+	// conv3: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:24), 7x7x232 -> 7x7x232
 	downC_conv3.Forward(n, a[(o.t0+193256)*mb:(o.t0+193256)*mb+n*11368], m.Params[o.p0+113680:o.p0+167504], nil, a[(o.t0+204624)*mb:(o.t0+204624)*mb+n*11368], m.Scratch)
-	// bn5: bn (../networks/shufflenet_v2_x1_0.cnn:22), 7x7x232 -> 7x7x232
+	// bn5: bn (../networks/shufflenet_v2_x1_0.cnn:24), 7x7x232 -> 7x7x232
 	downC_bn5.ForwardTrain(n, a[(o.t0+204624)*mb:(o.t0+204624)*mb+n*11368], a[(o.t0+215992)*mb:(o.t0+215992)*mb+n*11368], m.Params[o.p0+167504:o.p0+167736], m.Params[o.p0+167736:o.p0+167968], m.Buffers[o.b0+1856:o.b0+2088], m.Buffers[o.b0+2088:o.b0+2320], m.Fixed[o.x0+1856:o.x0+2088], m.Fixed[o.x0+2088:o.x0+2320])
-	// relu3: relu (../networks/shufflenet_v2_x1_0.cnn:22), 7x7x232 -> 7x7x232
+	// relu3: relu (../networks/shufflenet_v2_x1_0.cnn:24), 7x7x232 -> 7x7x232
 	rt.ReLUForward(a[(o.t0+215992)*mb : (o.t0+215992)*mb+n*11368])
-	// concat1: concat (../networks/shufflenet_v2_x1_0.cnn:20), 7x7x232 + 7x7x232 -> 7x7x464
+	// concat1: concat (../networks/shufflenet_v2_x1_0.cnn:21), 7x7x232 + 7x7x232 -> 7x7x464
 	downC_concat1.Forward(n, a[(o.t0+79576)*mb:(o.t0+79576)*mb+n*11368], a[(o.t0+227360)*mb:(o.t0+227360)*mb+n*22736])
 	downC_concat1_1.Forward(n, a[(o.t0+215992)*mb:(o.t0+215992)*mb+n*11368], a[(o.t0+227360)*mb:(o.t0+227360)*mb+n*22736])
-	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:24), 7x7x464 -> 7x7x464
+	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:26), 7x7x464 -> 7x7x464
 	downC_shuffle1.Forward(n, a[(o.t0+227360)*mb:(o.t0+227360)*mb+n*22736], a[(o.t0+250096)*mb:(o.t0+250096)*mb+n*22736])
 }
 
@@ -1011,16 +1011,16 @@ func unitCForward(m *rt.Memory, n int, o *unitCOffsets) {
 	unitC_dwconv1.Forward(n, a[(o.t0+56840)*mb:(o.t0+56840)*mb+n*11368], m.Params[o.p0+54288:o.p0+56376], nil, a[(o.t0+68208)*mb:(o.t0+68208)*mb+n*11368], m.Scratch)
 	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:13), 7x7x232 -> 7x7x232
 	unitC_bn2.ForwardTrain(n, a[(o.t0+68208)*mb:(o.t0+68208)*mb+n*11368], a[(o.t0+79576)*mb:(o.t0+79576)*mb+n*11368], m.Params[o.p0+56376:o.p0+56608], m.Params[o.p0+56608:o.p0+56840], m.Buffers[o.b0+464:o.b0+696], m.Buffers[o.b0+696:o.b0+928], m.Fixed[o.x0+464:o.x0+696], m.Fixed[o.x0+696:o.x0+928])
-	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:13), 7x7x232 -> 7x7x232
+	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:14), 7x7x232 -> 7x7x232
 	unitC_conv2.Forward(n, a[(o.t0+79576)*mb:(o.t0+79576)*mb+n*11368], m.Params[o.p0+56840:o.p0+110664], nil, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*11368], m.Scratch)
-	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:13), 7x7x232 -> 7x7x232
+	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:14), 7x7x232 -> 7x7x232
 	unitC_bn3.ForwardTrain(n, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*11368], a[(o.t0+102312)*mb:(o.t0+102312)*mb+n*11368], m.Params[o.p0+110664:o.p0+110896], m.Params[o.p0+110896:o.p0+111128], m.Buffers[o.b0+928:o.b0+1160], m.Buffers[o.b0+1160:o.b0+1392], m.Fixed[o.x0+928:o.x0+1160], m.Fixed[o.x0+1160:o.x0+1392])
-	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:13), 7x7x232 -> 7x7x232
+	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:14), 7x7x232 -> 7x7x232
 	rt.ReLUForward(a[(o.t0+102312)*mb : (o.t0+102312)*mb+n*11368])
 	// split1: split (../networks/shufflenet_v2_x1_0.cnn:11), 7x7x232 + 7x7x232 -> 7x7x464
 	unitC_split1.Forward(n, a[(o.t0+22736)*mb:(o.t0+22736)*mb+n*11368], a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736])
 	unitC_split1_1.Forward(n, a[(o.t0+102312)*mb:(o.t0+102312)*mb+n*11368], a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736])
-	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:15), 7x7x464 -> 7x7x464
+	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:16), 7x7x464 -> 7x7x464
 	unitC_shuffle1.Forward(n, a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736], a[(o.t0+136416)*mb:(o.t0+136416)*mb+n*22736])
 }
 
@@ -1125,16 +1125,16 @@ func unitDForward(m *rt.Memory, n int, o *unitDOffsets) {
 	unitD_dwconv1.Forward(n, a[(o.t0+56840)*mb:(o.t0+56840)*mb+n*11368], m.Params[o.p0+54288:o.p0+56376], nil, a[(o.t0+68208)*mb:(o.t0+68208)*mb+n*11368], m.Scratch)
 	// bn2: bn (../networks/shufflenet_v2_x1_0.cnn:13), 7x7x232 -> 7x7x232
 	unitD_bn2.ForwardTrain(n, a[(o.t0+68208)*mb:(o.t0+68208)*mb+n*11368], a[(o.t0+79576)*mb:(o.t0+79576)*mb+n*11368], m.Params[o.p0+56376:o.p0+56608], m.Params[o.p0+56608:o.p0+56840], m.Buffers[o.b0+464:o.b0+696], m.Buffers[o.b0+696:o.b0+928], m.Fixed[o.x0+464:o.x0+696], m.Fixed[o.x0+696:o.x0+928])
-	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:13), 7x7x232 -> 7x7x232
+	// conv2: conv c/2 1x1 nobias (../networks/shufflenet_v2_x1_0.cnn:14), 7x7x232 -> 7x7x232
 	unitD_conv2.Forward(n, a[(o.t0+79576)*mb:(o.t0+79576)*mb+n*11368], m.Params[o.p0+56840:o.p0+110664], nil, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*11368], m.Scratch)
-	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:13), 7x7x232 -> 7x7x232
+	// bn3: bn (../networks/shufflenet_v2_x1_0.cnn:14), 7x7x232 -> 7x7x232
 	unitD_bn3.ForwardTrain(n, a[(o.t0+90944)*mb:(o.t0+90944)*mb+n*11368], a[(o.t0+102312)*mb:(o.t0+102312)*mb+n*11368], m.Params[o.p0+110664:o.p0+110896], m.Params[o.p0+110896:o.p0+111128], m.Buffers[o.b0+928:o.b0+1160], m.Buffers[o.b0+1160:o.b0+1392], m.Fixed[o.x0+928:o.x0+1160], m.Fixed[o.x0+1160:o.x0+1392])
-	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:13), 7x7x232 -> 7x7x232
+	// relu2: relu (../networks/shufflenet_v2_x1_0.cnn:14), 7x7x232 -> 7x7x232
 	rt.ReLUForward(a[(o.t0+102312)*mb : (o.t0+102312)*mb+n*11368])
 	// split1: split (../networks/shufflenet_v2_x1_0.cnn:11), 7x7x232 + 7x7x232 -> 7x7x464
 	unitD_split1.Forward(n, a[(o.t0+22736)*mb:(o.t0+22736)*mb+n*11368], a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736])
 	unitD_split1_1.Forward(n, a[(o.t0+102312)*mb:(o.t0+102312)*mb+n*11368], a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736])
-	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:15), 7x7x464 -> 7x7x464
+	// shuffle1: shuffle 2 (../networks/shufflenet_v2_x1_0.cnn:16), 7x7x464 -> 7x7x464
 	unitD_shuffle1.Forward(n, a[(o.t0+113680)*mb:(o.t0+113680)*mb+n*22736], a[(o.t0+136416)*mb:(o.t0+136416)*mb+n*22736])
 }
 

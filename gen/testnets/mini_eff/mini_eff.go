@@ -162,39 +162,39 @@ func forwardInfer(m *rt.Memory, n int) {
 // keeping every output that backward needs.
 func forwardTrain(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv 8 3x3 p1 nobias (../testdata/nets/mini_eff.cnn:36), 12x12x3 -> 12x12x8
+	// conv1: conv 8 3x3 p1 nobias (../testdata/nets/mini_eff.cnn:38), 12x12x3 -> 12x12x8
 	conv1.Forward(n, a[:n*432], m.Params[0:216], nil, a[432*mb:432*mb+n*1152], m.Scratch)
-	// bn1: bn (../testdata/nets/mini_eff.cnn:36), 12x12x8 -> 12x12x8
+	// bn1: bn (../testdata/nets/mini_eff.cnn:38), 12x12x8 -> 12x12x8
 	bn1.ForwardTrain(n, a[432*mb:432*mb+n*1152], a[1584*mb:1584*mb+n*1152], m.Params[216:224], m.Params[224:232], m.Buffers[0:8], m.Buffers[8:16], m.Fixed[0:8], m.Fixed[8:16])
-	// silu1: silu (../testdata/nets/mini_eff.cnn:36), 12x12x8 -> 12x12x8
+	// silu1: silu (../testdata/nets/mini_eff.cnn:38), 12x12x8 -> 12x12x8
 	rt.SiLUForward(a[1584*mb:1584*mb+n*1152], a[2736*mb:2736*mb+n*1152])
-	// mbconv1: mbconv (../testdata/nets/mini_eff.cnn:37), 12x12x8 -> 12x12x8
+	// mbconv1: mbconv (../testdata/nets/mini_eff.cnn:39), 12x12x8 -> 12x12x8
 	mbconvAForward(m, n, &mbconv1)
-	// mbconv2: mbconv (../testdata/nets/mini_eff.cnn:37), 12x12x8 -> 6x6x12
+	// mbconv2: mbconv (../testdata/nets/mini_eff.cnn:39), 12x12x8 -> 6x6x12
 	mbconvBForward(m, n, &mbconv2)
-	// mbconv3: mbconv (../testdata/nets/mini_eff.cnn:37), 6x6x12 -> 6x6x12
+	// mbconv3: mbconv (../testdata/nets/mini_eff.cnn:39), 6x6x12 -> 6x6x12
 	mbconvCForward(m, n, &mbconv3)
-	// down1: down (../testdata/nets/mini_eff.cnn:38), 6x6x12 -> 3x3x16
+	// down1: down (../testdata/nets/mini_eff.cnn:40), 6x6x12 -> 3x3x16
 	downAForward(m, n, &down1)
-	// unit1: unit (../testdata/nets/mini_eff.cnn:38), 3x3x16 -> 3x3x16
+	// unit1: unit (../testdata/nets/mini_eff.cnn:40), 3x3x16 -> 3x3x16
 	unitAForward(m, n, &unit1)
-	// conv2: conv 16 1x1 nobias (../testdata/nets/mini_eff.cnn:39), 3x3x16 -> 3x3x16
+	// conv2: conv 16 1x1 nobias (../testdata/nets/mini_eff.cnn:41), 3x3x16 -> 3x3x16
 	conv2.Forward(n, a[31766*mb:31766*mb+n*144], m.Params[3187:3443], nil, a[31910*mb:31910*mb+n*144], m.Scratch)
-	// bn2: bn (../testdata/nets/mini_eff.cnn:39), 3x3x16 -> 3x3x16
+	// bn2: bn (../testdata/nets/mini_eff.cnn:41), 3x3x16 -> 3x3x16
 	bn2.ForwardTrain(n, a[31910*mb:31910*mb+n*144], a[32054*mb:32054*mb+n*144], m.Params[3443:3459], m.Params[3459:3475], m.Buffers[392:408], m.Buffers[408:424], m.Fixed[392:408], m.Fixed[408:424])
-	// relu1: relu (../testdata/nets/mini_eff.cnn:39), 3x3x16 -> 3x3x16
+	// relu1: relu (../testdata/nets/mini_eff.cnn:41), 3x3x16 -> 3x3x16
 	rt.ReLUForward(a[32054*mb : 32054*mb+n*144])
-	// gap1: gap (../testdata/nets/mini_eff.cnn:40), 3x3x16 -> 1x1x16
+	// gap1: gap (../testdata/nets/mini_eff.cnn:42), 3x3x16 -> 1x1x16
 	gap1.Forward(n, a[32054*mb:32054*mb+n*144], a[32198*mb:32198*mb+n*16])
-	// dropout1: dropout 0.2 (../testdata/nets/mini_eff.cnn:40), 1x1x16 -> 1x1x16
+	// dropout1: dropout 0.2 (../testdata/nets/mini_eff.cnn:42), 1x1x16 -> 1x1x16
 	if m.Frozen {
 		dropout1.Backward(a[32198*mb:32198*mb+n*16], m.Saved[2*mb:2*mb+n*16])
 	} else {
 		dropout1.Forward(a[32198*mb:32198*mb+n*16], m.Saved[2*mb:2*mb+n*16], m.RNG, true)
 	}
-	// fc1: fc 5 (../testdata/nets/mini_eff.cnn:40), 1x1x16 -> 1x1x5
+	// fc1: fc 5 (../testdata/nets/mini_eff.cnn:42), 1x1x16 -> 1x1x5
 	fc1.Forward(n, a[32198*mb:32198*mb+n*16], m.Params[3475:3555], m.Params[3555:3560], a[32214*mb:32214*mb+n*5])
-	// softmax1: softmax (../testdata/nets/mini_eff.cnn:40), 1x1x5 -> 1x1x5
+	// softmax1: softmax (../testdata/nets/mini_eff.cnn:42), 1x1x5 -> 1x1x5
 	// softmax1: computed by the loss
 }
 
@@ -646,36 +646,36 @@ var (
 
 func downAForward(m *rt.Memory, n int, o *downAOffsets) {
 	mb, a := m.MaxBatch, m.TAct
-	// dwconv1: dwconv 3x3 s2 p1 nobias (../testdata/nets/mini_eff.cnn:30), 6x6x12 -> 3x3x12
+	// dwconv1: dwconv 3x3 s2 p1 nobias (../testdata/nets/mini_eff.cnn:31), 6x6x12 -> 3x3x12
 	downA_dwconv1.Forward(n, a[o.t0*mb:o.t0*mb+n*432], m.Params[o.p0:o.p0+108], nil, a[(o.t0+432)*mb:(o.t0+432)*mb+n*108], m.Scratch)
-	// bn1: bn (../testdata/nets/mini_eff.cnn:30), 3x3x12 -> 3x3x12
+	// bn1: bn (../testdata/nets/mini_eff.cnn:31), 3x3x12 -> 3x3x12
 	downA_bn1.ForwardTrain(n, a[(o.t0+432)*mb:(o.t0+432)*mb+n*108], a[(o.t0+540)*mb:(o.t0+540)*mb+n*108], m.Params[o.p0+108:o.p0+120], m.Params[o.p0+120:o.p0+132], m.Buffers[o.b0:o.b0+12], m.Buffers[o.b0+12:o.b0+24], m.Fixed[o.x0:o.x0+12], m.Fixed[o.x0+12:o.x0+24])
-	// conv1: conv c/2 1x1 nobias (../testdata/nets/mini_eff.cnn:30), 3x3x12 -> 3x3x8
+	// conv1: conv c/2 1x1 nobias (../testdata/nets/mini_eff.cnn:31), 3x3x12 -> 3x3x8
 	downA_conv1.Forward(n, a[(o.t0+540)*mb:(o.t0+540)*mb+n*108], m.Params[o.p0+132:o.p0+228], nil, a[(o.t0+648)*mb:(o.t0+648)*mb+n*72], m.Scratch)
-	// bn2: bn (../testdata/nets/mini_eff.cnn:30), 3x3x8 -> 3x3x8
+	// bn2: bn (../testdata/nets/mini_eff.cnn:31), 3x3x8 -> 3x3x8
 	downA_bn2.ForwardTrain(n, a[(o.t0+648)*mb:(o.t0+648)*mb+n*72], a[(o.t0+720)*mb:(o.t0+720)*mb+n*72], m.Params[o.p0+228:o.p0+236], m.Params[o.p0+236:o.p0+244], m.Buffers[o.b0+24:o.b0+32], m.Buffers[o.b0+32:o.b0+40], m.Fixed[o.x0+24:o.x0+32], m.Fixed[o.x0+32:o.x0+40])
-	// relu1: relu (../testdata/nets/mini_eff.cnn:30), 3x3x8 -> 3x3x8
+	// relu1: relu (../testdata/nets/mini_eff.cnn:31), 3x3x8 -> 3x3x8
 	rt.ReLUForward(a[(o.t0+720)*mb : (o.t0+720)*mb+n*72])
-	// conv2: conv c/2 1x1 nobias (../testdata/nets/mini_eff.cnn:31), 6x6x12 -> 6x6x8
+	// conv2: conv c/2 1x1 nobias (../testdata/nets/mini_eff.cnn:32), 6x6x12 -> 6x6x8
 	downA_conv2.Forward(n, a[o.t0*mb:o.t0*mb+n*432], m.Params[o.p0+244:o.p0+340], nil, a[(o.t0+792)*mb:(o.t0+792)*mb+n*288], m.Scratch)
-	// bn3: bn (../testdata/nets/mini_eff.cnn:31), 6x6x8 -> 6x6x8
+	// bn3: bn (../testdata/nets/mini_eff.cnn:32), 6x6x8 -> 6x6x8
 	downA_bn3.ForwardTrain(n, a[(o.t0+792)*mb:(o.t0+792)*mb+n*288], a[(o.t0+1080)*mb:(o.t0+1080)*mb+n*288], m.Params[o.p0+340:o.p0+348], m.Params[o.p0+348:o.p0+356], m.Buffers[o.b0+40:o.b0+48], m.Buffers[o.b0+48:o.b0+56], m.Fixed[o.x0+40:o.x0+48], m.Fixed[o.x0+48:o.x0+56])
-	// relu2: relu (../testdata/nets/mini_eff.cnn:31), 6x6x8 -> 6x6x8
+	// relu2: relu (../testdata/nets/mini_eff.cnn:32), 6x6x8 -> 6x6x8
 	rt.ReLUForward(a[(o.t0+1080)*mb : (o.t0+1080)*mb+n*288])
-	// dwconv2: dwconv 3x3 s2 p1 nobias (../testdata/nets/mini_eff.cnn:31), 6x6x8 -> 3x3x8
+	// dwconv2: dwconv 3x3 s2 p1 nobias (../testdata/nets/mini_eff.cnn:32), 6x6x8 -> 3x3x8
 	downA_dwconv2.Forward(n, a[(o.t0+1080)*mb:(o.t0+1080)*mb+n*288], m.Params[o.p0+356:o.p0+428], nil, a[(o.t0+1368)*mb:(o.t0+1368)*mb+n*72], m.Scratch)
-	// bn4: bn (../testdata/nets/mini_eff.cnn:31), 3x3x8 -> 3x3x8
+	// bn4: bn (../testdata/nets/mini_eff.cnn:32), 3x3x8 -> 3x3x8
 	downA_bn4.ForwardTrain(n, a[(o.t0+1368)*mb:(o.t0+1368)*mb+n*72], a[(o.t0+1440)*mb:(o.t0+1440)*mb+n*72], m.Params[o.p0+428:o.p0+436], m.Params[o.p0+436:o.p0+444], m.Buffers[o.b0+56:o.b0+64], m.Buffers[o.b0+64:o.b0+72], m.Fixed[o.x0+56:o.x0+64], m.Fixed[o.x0+64:o.x0+72])
-	// conv3: conv c/2 1x1 nobias (../testdata/nets/mini_eff.cnn:31), 3x3x8 -> 3x3x8
+	// conv3: conv c/2 1x1 nobias (../testdata/nets/mini_eff.cnn:33), 3x3x8 -> 3x3x8
 	downA_conv3.Forward(n, a[(o.t0+1440)*mb:(o.t0+1440)*mb+n*72], m.Params[o.p0+444:o.p0+508], nil, a[(o.t0+1512)*mb:(o.t0+1512)*mb+n*72], m.Scratch)
-	// bn5: bn (../testdata/nets/mini_eff.cnn:31), 3x3x8 -> 3x3x8
+	// bn5: bn (../testdata/nets/mini_eff.cnn:33), 3x3x8 -> 3x3x8
 	downA_bn5.ForwardTrain(n, a[(o.t0+1512)*mb:(o.t0+1512)*mb+n*72], a[(o.t0+1584)*mb:(o.t0+1584)*mb+n*72], m.Params[o.p0+508:o.p0+516], m.Params[o.p0+516:o.p0+524], m.Buffers[o.b0+72:o.b0+80], m.Buffers[o.b0+80:o.b0+88], m.Fixed[o.x0+72:o.x0+80], m.Fixed[o.x0+80:o.x0+88])
-	// relu3: relu (../testdata/nets/mini_eff.cnn:31), 3x3x8 -> 3x3x8
+	// relu3: relu (../testdata/nets/mini_eff.cnn:33), 3x3x8 -> 3x3x8
 	rt.ReLUForward(a[(o.t0+1584)*mb : (o.t0+1584)*mb+n*72])
-	// concat1: concat (../testdata/nets/mini_eff.cnn:29), 3x3x8 + 3x3x8 -> 3x3x16
+	// concat1: concat (../testdata/nets/mini_eff.cnn:30), 3x3x8 + 3x3x8 -> 3x3x16
 	downA_concat1.Forward(n, a[(o.t0+720)*mb:(o.t0+720)*mb+n*72], a[(o.t0+1656)*mb:(o.t0+1656)*mb+n*144])
 	downA_concat1_1.Forward(n, a[(o.t0+1584)*mb:(o.t0+1584)*mb+n*72], a[(o.t0+1656)*mb:(o.t0+1656)*mb+n*144])
-	// shuffle1: shuffle 2 (../testdata/nets/mini_eff.cnn:33), 3x3x16 -> 3x3x16
+	// shuffle1: shuffle 2 (../testdata/nets/mini_eff.cnn:35), 3x3x16 -> 3x3x16
 	downA_shuffle1.Forward(n, a[(o.t0+1656)*mb:(o.t0+1656)*mb+n*144], a[(o.t0+1800)*mb:(o.t0+1800)*mb+n*144])
 }
 
@@ -803,16 +803,16 @@ func unitAForward(m *rt.Memory, n int, o *unitAOffsets) {
 	unitA_dwconv1.Forward(n, a[(o.t0+360)*mb:(o.t0+360)*mb+n*72], m.Params[o.p0+80:o.p0+152], nil, a[(o.t0+432)*mb:(o.t0+432)*mb+n*72], m.Scratch)
 	// bn2: bn (../testdata/nets/mini_eff.cnn:23), 3x3x8 -> 3x3x8
 	unitA_bn2.ForwardTrain(n, a[(o.t0+432)*mb:(o.t0+432)*mb+n*72], a[(o.t0+504)*mb:(o.t0+504)*mb+n*72], m.Params[o.p0+152:o.p0+160], m.Params[o.p0+160:o.p0+168], m.Buffers[o.b0+16:o.b0+24], m.Buffers[o.b0+24:o.b0+32], m.Fixed[o.x0+16:o.x0+24], m.Fixed[o.x0+24:o.x0+32])
-	// conv2: conv c/2 1x1 nobias (../testdata/nets/mini_eff.cnn:23), 3x3x8 -> 3x3x8
+	// conv2: conv c/2 1x1 nobias (../testdata/nets/mini_eff.cnn:24), 3x3x8 -> 3x3x8
 	unitA_conv2.Forward(n, a[(o.t0+504)*mb:(o.t0+504)*mb+n*72], m.Params[o.p0+168:o.p0+232], nil, a[(o.t0+576)*mb:(o.t0+576)*mb+n*72], m.Scratch)
-	// bn3: bn (../testdata/nets/mini_eff.cnn:23), 3x3x8 -> 3x3x8
+	// bn3: bn (../testdata/nets/mini_eff.cnn:24), 3x3x8 -> 3x3x8
 	unitA_bn3.ForwardTrain(n, a[(o.t0+576)*mb:(o.t0+576)*mb+n*72], a[(o.t0+648)*mb:(o.t0+648)*mb+n*72], m.Params[o.p0+232:o.p0+240], m.Params[o.p0+240:o.p0+248], m.Buffers[o.b0+32:o.b0+40], m.Buffers[o.b0+40:o.b0+48], m.Fixed[o.x0+32:o.x0+40], m.Fixed[o.x0+40:o.x0+48])
-	// relu2: relu (../testdata/nets/mini_eff.cnn:23), 3x3x8 -> 3x3x8
+	// relu2: relu (../testdata/nets/mini_eff.cnn:24), 3x3x8 -> 3x3x8
 	rt.ReLUForward(a[(o.t0+648)*mb : (o.t0+648)*mb+n*72])
 	// split1: split (../testdata/nets/mini_eff.cnn:21), 3x3x8 + 3x3x8 -> 3x3x16
 	unitA_split1.Forward(n, a[(o.t0+144)*mb:(o.t0+144)*mb+n*72], a[(o.t0+720)*mb:(o.t0+720)*mb+n*144])
 	unitA_split1_1.Forward(n, a[(o.t0+648)*mb:(o.t0+648)*mb+n*72], a[(o.t0+720)*mb:(o.t0+720)*mb+n*144])
-	// shuffle1: shuffle 2 (../testdata/nets/mini_eff.cnn:25), 3x3x16 -> 3x3x16
+	// shuffle1: shuffle 2 (../testdata/nets/mini_eff.cnn:26), 3x3x16 -> 3x3x16
 	unitA_shuffle1.Forward(n, a[(o.t0+720)*mb:(o.t0+720)*mb+n*144], a[(o.t0+864)*mb:(o.t0+864)*mb+n*144])
 }
 
