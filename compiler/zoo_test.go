@@ -46,6 +46,8 @@ func TestZooCounts(t *testing.T) {
 		{"convnext_tiny", hwc(224, 224, 3), 28589128, 4455531264, 0, 0},
 		{"mobilenet_v2", hwc(224, 224, 3), 3504872, 300774272, 0, 0},
 		{"mobilenet_v3_large", hwc(224, 224, 3), 5483032, 216589760, 0, 0},
+		{"efficientnet_b0", hwc(224, 224, 3), 5288548, 385814752, 0, 0},
+		{"shufflenet_v2_x1_0", hwc(224, 224, 3), 2278604, 144907992, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := compileNetwork(t, tc.name)

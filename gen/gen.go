@@ -20,6 +20,8 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o convnext_tiny -pkg convnext_tiny ../networks/convnext_tiny.cnn
 //go:generate go run ../cmd/cnnc gen -o mobilenet_v2 -pkg mobilenet_v2 ../networks/mobilenet_v2.cnn
 //go:generate go run ../cmd/cnnc gen -o mobilenet_v3_large -pkg mobilenet_v3_large ../networks/mobilenet_v3_large.cnn
+//go:generate go run ../cmd/cnnc gen -o efficientnet_b0 -pkg efficientnet_b0 ../networks/efficientnet_b0.cnn
+//go:generate go run ../cmd/cnnc gen -o shufflenet_v2_x1_0 -pkg shufflenet_v2_x1_0 ../networks/shufflenet_v2_x1_0.cnn
 
 // Small networks that together exercise every construct, for the
 // whole-network gradient checks of their generated tests.
@@ -33,3 +35,4 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_dw -pkg mini_dw ../testdata/nets/mini_dw.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_densenext -pkg mini_densenext ../testdata/nets/mini_densenext.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_mobile -pkg mini_mobile ../testdata/nets/mini_mobile.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_eff -pkg mini_eff ../testdata/nets/mini_eff.cnn

@@ -12,6 +12,7 @@ import (
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_act"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_alexnet"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_dw"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_eff"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_inception"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_lang"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_misc"
@@ -43,6 +44,7 @@ func TestONNXRuntime(t *testing.T) {
 		{"../testdata/nets/mini_norm.cnn", mini_norm.New(3, 1).Net},
 		{"../testdata/nets/mini_act.cnn", mini_act.New(3, 1).Net},
 		{"../testdata/nets/mini_dw.cnn", mini_dw.New(3, 1).Net},
+		{"../testdata/nets/mini_eff.cnn", mini_eff.New(3, 1).Net},
 	} {
 		t.Run(filepath.Base(c.file), func(t *testing.T) { checkORT(t, c.file, c.net) })
 	}

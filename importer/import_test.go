@@ -88,11 +88,14 @@ var notImportable = map[string]string{
 	"mini_act.cnn":  `(Mul): the language has no layer for Mul`,             // silu, gelu
 	"mini_lang.cnn": `(Slice): the language has no layer for Slice`,         // split; scale is a Mul
 
-	// networks/convnext_tiny.cnn and its blocks: layernorm
-	"convnext_tiny.cnn":  `(Transpose): the language has no layer for Transpose`,
-	"mini_densenext.cnn": `(Transpose): the language has no layer for Transpose`,
-	"mobilenet_v3_large.cnn": `(Mul): the language has no layer for Mul`, // scale (squeeze-and-excitation)
-	"mini_mobile.cnn":        `(Mul): the language has no layer for Mul`, // scale
+	// the networks after the lecture, and their blocks
+	"convnext_tiny.cnn":      `(Transpose): the language has no layer for Transpose`, // layernorm
+	"mini_densenext.cnn":     `(Transpose): the language has no layer for Transpose`, // layernorm
+	"mobilenet_v3_large.cnn": `(Mul): the language has no layer for Mul`,             // scale (squeeze-and-excitation)
+	"mini_mobile.cnn":        `(Mul): the language has no layer for Mul`,             // scale
+	"efficientnet_b0.cnn":    `(Mul): the language has no layer for Mul`,             // silu
+	"shufflenet_v2_x1_0.cnn": `(Transpose): the language has no layer for Transpose`, // shuffle
+	"mini_eff.cnn":           `(Mul): the language has no layer for Mul`,             // silu
 }
 
 // TestZooRoundTrip: the zoo networks (the four largest with CNNC_LONG=1)

@@ -20,9 +20,9 @@ One training step (scripts/parity.sh --train):
                                      how much the twin's float64 gradients move when the input
                                      moves by 1e-7 (relative): what float32 can hope for
 
-The twins: torchvision's own model for vgg16, vgg19, resnet18..152 and densenet121
-(scripts/weights_check.py's make), and for convnext_tiny with its state dict rewritten to the
-.cnn's layout (convnext_tiny() below says how); for the others a module below that follows networks/NET.cnn line by line, registering
+The twins: torchvision's own model for vgg16, vgg19, resnet18..152, densenet121, convnext_tiny,
+mobilenet_v2, mobilenet_v3_large, efficientnet_b0 and shufflenet_v2_x1_0 (scripts/weights_check.py's
+make; convnext_tiny() below makes its weights random); for the others a module below that follows networks/NET.cnn line by line, registering
 its parameters in the .cnn's order (cnnc weights pairs by order). GoogLeNet's twin defines the
 two auxiliary classifiers (their weights are tensors of the network) but, like cnnc infer, does
 not run them at inference. InceptionNaive and InceptionBottleneck end in a feature map
@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torchvision_weights import write  # noqa: E402
 
 TORCHVISION = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19",
-               "densenet121", "mobilenet_v2", "mobilenet_v3_large"]
+               "densenet121", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0"]
 
 
 class Stream:
@@ -90,6 +90,41 @@ class Dropout(nn.Module):
 
     def forward(s, x):
         return dropout(x, s.p, s.training)
+
+
+class DropPath(nn.Module):
+    """torchvision's StochasticDepth(p, "row"), or, with STREAM set, runtime.DropPath's masks: image
+    n's whole input is zeroed when the next uniform is below P (float32) and otherwise multiplied
+    by 1/(1-P) computed in float32, one draw per image whenever it runs in training."""
+
+    def __init__(s, p):
+        super().__init__()
+        s.p = p
+
+    def forward(s, x):
+        if not s.training:
+            return x
+        if STREAM is None:
+            from torchvision.ops import stochastic_depth
+            return stochastic_depth(x, s.p, "row", True)
+        p32 = np.float32(s.p)
+        scale = np.float32(1) / (np.float32(1) - p32)
+        u = STREAM.take(x.shape[0])
+        mask = np.where(u < float(p32), np.float32(0), scale).astype(np.float32)
+        return x * torch.from_numpy(mask).reshape(-1, *[1] * (x.dim() - 1))
+
+
+def stream_modules(model):
+    """model with its nn.Dropout and StochasticDepth modules (torchvision's) replaced by Dropout and
+    DropPath above, which take cnnc's stream in a training step (neither has tensors)."""
+    from torchvision.ops import StochasticDepth
+    for parent in list(model.modules()):
+        for name, mod in list(parent.named_children()):
+            if isinstance(mod, nn.Dropout):
+                setattr(parent, name, Dropout(mod.p))
+            elif isinstance(mod, StochasticDepth):
+                setattr(parent, name, DropPath(mod.p))
+    return model
 
 
 def lrn(size=5, alpha=1e-4, beta=0.75, k=2.0):
@@ -363,11 +398,7 @@ def new_twin(name, d):
         model = TWINS[name]()
     elif name in TORCHVISION:
         import torchvision
-        model = getattr(torchvision.models, name)()
-        for mod in list(model.modules()):  # cnnc's dropout masks (no tensors: the same state dict)
-            for k, c in mod.named_children():
-                if isinstance(c, nn.Dropout):
-                    setattr(mod, k, Dropout(c.p))
+        model = stream_modules(getattr(torchvision.models, name)())
     else:
         sys.exit(f"parity.py: no PyTorch twin for {name}")
     model.load_state_dict(read_st(os.path.join(d, "torch.safetensors")))

@@ -5,7 +5,7 @@
 
 MODEL is a torchvision model with a twin in networks/: resnet18, resnet34,
 resnet50, resnet101, resnet152, vgg16, vgg19, densenet121, convnext_tiny,
-mobilenet_v2, mobilenet_v3_large. (torchvision's alexnet is
+mobilenet_v2, mobilenet_v3_large, efficientnet_b0, shufflenet_v2_x1_0. (torchvision's alexnet is
 the one-GPU variant without groups and LRN, and googlenet has batch norm:
 neither is networks/alexnet.cnn or networks/googlenet.cnn.) The weights are
 PyTorch's random initialisation from the seed (nothing is downloaded); to
@@ -26,7 +26,8 @@ import torchvision
 DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
           torch.float64: "F64", torch.int64: "I64"}
 MODELS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19",
-          "densenet121", "convnext_tiny", "mobilenet_v2", "mobilenet_v3_large"]
+          "densenet121", "convnext_tiny", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+          "shufflenet_v2_x1_0"]
 
 
 def write(path, items):

@@ -117,12 +117,12 @@ func TestMapErrors(t *testing.T) {
 // written by scripts/torchvision_weights.py --json) with the zoo's networks
 // that have a torchvision twin. To write them again:
 //
-//	for m in resnet18 resnet34 resnet50 resnet101 resnet152 vgg16 vgg19 mobilenet_v2 mobilenet_v3_large; do
+//	for m in resnet18 resnet34 resnet50 resnet101 resnet152 vgg16 vgg19 mobilenet_v2 mobilenet_v3_large efficientnet_b0 shufflenet_v2_x1_0; do
 //	  /usr/bin/python3 scripts/torchvision_weights.py $m /tmp/$m.safetensors --json compiler/weights/testdata/torchvision/$m.json
 //	done
 func TestTorchvision(t *testing.T) {
 	for _, name := range []string{"resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19",
-		"mobilenet_v2", "mobilenet_v3_large"} {
+		"mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0"} {
 		t.Run(name, func(t *testing.T) {
 			b, err := os.ReadFile("testdata/torchvision/" + name + ".json")
 			if err != nil {

@@ -37,12 +37,14 @@ import (
 	"strings"
 
 	"github.com/cnnc-dev/cnnc/gen/alexnet"
+	"github.com/cnnc-dev/cnnc/gen/efficientnet_b0"
 	"github.com/cnnc-dev/cnnc/gen/googlenet"
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/mobilenet_v2"
 	"github.com/cnnc-dev/cnnc/gen/mobilenet_v3_large"
 	"github.com/cnnc-dev/cnnc/gen/resnet18"
 	"github.com/cnnc-dev/cnnc/gen/resnet50"
+	"github.com/cnnc-dev/cnnc/gen/shufflenet_v2_x1_0"
 	"github.com/cnnc-dev/cnnc/gen/zfnet"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 	"github.com/cnnc-dev/cnnc/runtime/npy"
@@ -60,6 +62,8 @@ var nets = map[string]func(batch int) *rt.Net{
 	"resnet50":           func(b int) *rt.Net { return resnet50.New(b, 1).Net },
 	"mobilenet_v2":       func(b int) *rt.Net { return mobilenet_v2.New(b, 1).Net },
 	"mobilenet_v3_large": func(b int) *rt.Net { return mobilenet_v3_large.New(b, 1).Net },
+	"shufflenet_v2_x1_0": func(b int) *rt.Net { return shufflenet_v2_x1_0.New(b, 1).Net },
+	"efficientnet_b0":    func(b int) *rt.Net { return efficientnet_b0.New(b, 1).Net },
 }
 
 func main() {
