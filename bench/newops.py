@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch's side of bench/newops.sh: the new layers' passes on the shapes of runtime's
-benchmarks (BenchmarkLayerNorm, BenchmarkLayerScale, BenchmarkShuffle, BenchmarkScale), batch 8,
+benchmarks (BenchmarkLayerNorm, BenchmarkLayerScale, BenchmarkShuffle, BenchmarkScale, BenchmarkNewLayers), batch 8,
 torch.set_num_threads($THREADS, default 2). Prints "NAME/PASS MS" lines, the median of 5 timings of >= 0.2 s.
 """
 import os
@@ -53,6 +53,11 @@ def main():
     case("shuffle", lambda x: x.view(8, 2, 58, 28, 28).transpose(1, 2).reshape(8, 116, 28, 28), [s], s.shape)
     m = torch.randn(8, 64, 28, 28)
     case("scale", lambda x, f: x * f[:, :, None, None], [m, torch.randn(8, 64)], m.shape)
+    g = torch.randn(8, 512, 14, 14)
+    case("gap7x7", lambda x: torch.nn.functional.adaptive_avg_pool2d(x, 7), [g], (8, 512, 7, 7))
+    case("split", lambda x: x[:, 58:].contiguous(), [s], (8, 58, 28, 28))
+    from torchvision.ops import stochastic_depth
+    case("droppath", lambda x: stochastic_depth(x, 0.1, "row", True), [x], x.shape)
 
 
 if __name__ == "__main__":

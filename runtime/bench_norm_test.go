@@ -76,3 +76,48 @@ func BenchmarkShuffle(b *testing.B) {
 		b.ReportMetric(float64(12*len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})
 }
+
+// BenchmarkNewLayers: the other kernels of the layers after the lecture,
+// batch 8: gap 7x7 (VGG's adaptive pool) on 512x14x14, a split's second
+// half (ShuffleNet-v2's 116x28x28 into two), droppath in training on
+// ConvNeXt-T's 96x56x56.
+func BenchmarkNewLayers(b *testing.B) {
+	n := 8
+	r := newRand(4)
+	g := GAP{C: 512, H: 14, W: 14, OH: 7, OW: 7}
+	gx, gy := randSlice(r, n*512*14*14), make([]float32, n*512*7*7)
+	b.Run("gap7x7/forward", func(b *testing.B) {
+		for range b.N {
+			g.Forward(n, gx, gy)
+		}
+	})
+	b.Run("gap7x7/backward", func(b *testing.B) {
+		for range b.N {
+			g.Backward(n, gy, gx)
+		}
+	})
+	s := Slice{C: 58, Total: 116, Off: 58, HW: 28 * 28}
+	sx, sy := randSlice(r, n*116*28*28), make([]float32, n*58*28*28)
+	b.Run("split/forward", func(b *testing.B) {
+		for range b.N {
+			s.Forward(n, sx, sy)
+		}
+	})
+	b.Run("split/backward", func(b *testing.B) {
+		for range b.N {
+			s.Backward(n, sy, sx)
+		}
+	})
+	d := DropPath{P: 0.1}
+	dx, mask, rng := randSlice(r, n*96*56*56), make([]float32, n), NewRNG(5)
+	b.Run("droppath/forward", func(b *testing.B) {
+		for range b.N {
+			d.Forward(dx, mask, rng, true)
+		}
+	})
+	b.Run("droppath/backward", func(b *testing.B) {
+		for range b.N {
+			d.Backward(dx, mask)
+		}
+	})
+}
