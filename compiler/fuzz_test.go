@@ -13,10 +13,10 @@ import (
 // FuzzCompile feeds arbitrary bytes through every stage: parse, resolve,
 // check, summary, error rendering and the formatter. Nothing may panic or
 // hang; a formatted file must parse to the same AST and be a fixed point.
-// The seeds are every network of networks/, testdata/nets/ and
-// testdata/lang/, and every golden error case.
+// The seeds are every network of networks/, testdata/nets/, testdata/lang/
+// and examples/mnist/, and every golden error case.
 func FuzzCompile(f *testing.F) {
-	for _, pattern := range []string{"../networks/*.cnn", "../cmd/cnnc/testdata/errors/*.cnn", "../testdata/nets/*.cnn", "../testdata/lang/*.cnn"} {
+	for _, pattern := range []string{"../networks/*.cnn", "../cmd/cnnc/testdata/errors/*.cnn", "../testdata/nets/*.cnn", "../testdata/lang/*.cnn", "../examples/mnist/*.cnn"} {
 		files, _ := filepath.Glob(pattern)
 		for _, path := range files {
 			src, err := os.ReadFile(path)
