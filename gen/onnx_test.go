@@ -11,11 +11,13 @@ import (
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_act"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_alexnet"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_densenext"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_dw"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_eff"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_inception"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_lang"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_misc"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_mobile"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_norm"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_resnet"
 	"github.com/cnnc-dev/cnnc/internal/ort"
@@ -45,6 +47,8 @@ func TestONNXRuntime(t *testing.T) {
 		{"../testdata/nets/mini_act.cnn", mini_act.New(3, 1).Net},
 		{"../testdata/nets/mini_dw.cnn", mini_dw.New(3, 1).Net},
 		{"../testdata/nets/mini_eff.cnn", mini_eff.New(3, 1).Net},
+		{"../testdata/nets/mini_mobile.cnn", mini_mobile.New(3, 1).Net},
+		{"../testdata/nets/mini_densenext.cnn", mini_densenext.New(3, 1).Net},
 	} {
 		t.Run(filepath.Base(c.file), func(t *testing.T) { checkORT(t, c.file, c.net) })
 	}
