@@ -11,9 +11,10 @@ from a copy, as cnnc's benchmark does. The time is the median of 5
 repetitions, each at least 0.2 s of calls after a warm-up; CPU time is the
 process's (time.process_time: every thread).
 """
-import time
 
 import torch
+
+from timing import timeit
 
 torch.set_num_threads(2)
 a = torch.ops.aten
@@ -24,25 +25,6 @@ dy = torch.rand(shape, generator=g) * 2 - 1
 y, gr, dx = x.clamp(min=0), dy.clone(), torch.empty(shape)
 yt = torch.tanh(x)
 ys = torch.sigmoid(x)
-
-
-def timeit(f):
-    """median wall and CPU (process_time: all threads) seconds per call"""
-    f()
-    f()
-    reps = []
-    for _ in range(5):
-        n, t0, c0 = 0, time.perf_counter(), time.process_time()
-        while True:
-            f()
-            n += 1
-            dt = time.perf_counter() - t0
-            if dt >= 0.2:
-                break
-        reps.append((dt / n, (time.process_time() - c0) / n))
-    wall = sorted(r[0] for r in reps)
-    cpu = sorted(r[1] for r in reps)
-    return wall[2], cpu[2]
 
 
 ops = [

@@ -11,9 +11,10 @@ GFLOP/s = 2*MACs/time; time is the median of 5 repetitions, each at least
 CPU time (time.process_time: all threads, their spinning included).
 """
 import sys
-import time
 
 import torch
+
+from timing import timeit
 import torch.nn.functional as F
 
 LAYERS = [  # name, channels, size, stride
@@ -23,23 +24,6 @@ LAYERS = [  # name, channels, size, stride
     ("7x7x960_s1", 960, 7, 1),
 ]
 N = 8
-
-
-def timeit(f):
-    f()
-    f()
-    reps = []
-    for _ in range(5):
-        n, t0, c0 = 0, time.perf_counter(), time.process_time()
-        while True:
-            f()
-            n += 1
-            dt = time.perf_counter() - t0
-            if dt >= 0.2:
-                break
-        reps.append((dt / n, (time.process_time() - c0) / n))
-    reps.sort()
-    return reps[len(reps) // 2]
 
 
 def main():

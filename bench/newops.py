@@ -4,42 +4,25 @@ benchmarks (BenchmarkLayerNorm, BenchmarkLayerScale, BenchmarkShuffle, Benchmark
 torch.set_num_threads($THREADS, default 2). Prints "NAME/PASS MS" lines, the median of 5 timings of >= 0.2 s.
 """
 import os
-import time
 
 import torch
+
+from timing import timeit
 
 torch.set_num_threads(int(os.environ.get("THREADS", "2")))
 
 
-def timeit(f):
-    f()
-    f()
-    ts = []
-    for _ in range(5):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            f()
-            n += 1
-            dt = time.perf_counter() - t0
-            if dt >= 0.2:
-                break
-        ts.append(dt / n)
-    ts.sort()
-    return ts[2] * 1e3
-
-
 def case(name, fwd, inputs, dy_shape):
     xs = [t.detach().requires_grad_() for t in inputs]
-    print(f"{name}/forward {timeit(lambda: fwd(*[t.detach() for t in xs])):.3f}")
+    print(f"{name}/forward {1e3 * timeit(lambda: fwd(*[t.detach() for t in xs]))[0]:.3f}")
     dy = torch.randn(dy_shape)
 
     def back():
         y = fwd(*xs)
         torch.autograd.grad(y, xs, dy)
     # forward + backward, minus the forward: the backward alone
-    fb = timeit(back)
-    f = timeit(lambda: fwd(*xs))
-    print(f"{name}/backward {max(fb - f, 0):.3f}")
+    fb, f = timeit(back)[0], timeit(lambda: fwd(*xs))[0]
+    print(f"{name}/backward {1e3 * max(fb - f, 0):.3f}")
 
 
 def main():

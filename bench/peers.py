@@ -12,28 +12,9 @@ name batch cin h w cout kh kw stride pad bias. GFLOP/s = 2*MACs/time, time is
 the median of 5 repetitions (the fastest with BEST=1), each at least 0.2 s of
 calls after a warm-up.
 """
-import os
 import sys
-import time
 
-
-def timeit(f):
-    f()
-    f()
-    reps = []
-    for _ in range(5):
-        n, t0 = 0, time.perf_counter()
-        while True:
-            f()
-            n += 1
-            dt = time.perf_counter() - t0
-            if dt >= 0.2:
-                break
-        reps.append(dt / n)
-    reps.sort()
-    if os.environ.get("BEST") == "1":
-        return reps[0]
-    return reps[len(reps) // 2]
+from timing import timeit
 
 
 def read_lines(path):
@@ -62,7 +43,7 @@ def products(kind, path):
             B = tb_.t() if tb == "T" else tb_
             c = torch.empty((m, n), dtype=torch.float32)
             f = lambda: torch.mm(A, B, out=c)
-        t = timeit(f)
+        t = timeit(f)[0]
         print(f"{name} {2 * m * n * k / t / 1e9:.2f}", flush=True)
 
 
@@ -77,16 +58,16 @@ def convs(path):
         oh, ow = (h + 2 * p - kh) // s + 1, (w + 2 * p - kw) // s + 1
         macs = batch * cout * oh * ow * cin * kh * kw
         with torch.no_grad():
-            t = timeit(lambda: conv(x))
+            t = timeit(lambda: conv(x))[0]
         print(f"{name}/fwd {2 * macs / t / 1e9:.2f}", flush=True)
         y = conv(x)
         g = torch.randn_like(y)
         # The backward alone: the graph of one forward is kept and each
         # call computes only the gradient asked for (autograd passes the
         # conv backward an output mask).
-        t = timeit(lambda: torch.autograd.grad(y, x, g, retain_graph=True))
+        t = timeit(lambda: torch.autograd.grad(y, x, g, retain_graph=True))[0]
         print(f"{name}/bwd_data {2 * macs / t / 1e9:.2f}", flush=True)
-        t = timeit(lambda: torch.autograd.grad(y, conv.weight, g, retain_graph=True))
+        t = timeit(lambda: torch.autograd.grad(y, conv.weight, g, retain_graph=True))[0]
         print(f"{name}/bwd_filter {2 * macs / t / 1e9:.2f}", flush=True)
 
 
