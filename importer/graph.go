@@ -360,7 +360,7 @@ func (g *graph) node1(n *onnx.Node, values map[string]*node) {
 	switch n.OpType {
 	case "Conv", "Gemm":
 		x.c = x.tensors[0].dims[0]
-		if s := ints(n, "strides"); n.OpType == "Conv" && len(s) == 2 && s[0] == s[1] {
+		if s := n.AttrInts("strides"); n.OpType == "Conv" && len(s) == 2 && s[0] == s[1] {
 			x.stride = int(s[0])
 		} else if n.OpType == "Conv" && len(s) == 0 {
 			x.stride = 1
@@ -382,7 +382,7 @@ func (g *graph) pad(n *onnx.Node, ins []*node, out func(*node)) {
 		g.fail(n, "mode", "%s padding: cnnc pads with zeros", a.S)
 		return
 	}
-	pads := ints(n, "pads") // before opset 11
+	pads := n.AttrInts("pads") // before opset 11
 	if len(n.Inputs) > 1 {
 		t, ok := g.inits[n.Inputs[1]]
 		if !ok {
@@ -412,13 +412,6 @@ func (g *graph) pad(n *onnx.Node, ins []*node, out func(*node)) {
 		return
 	}
 	out(ins[0])
-}
-
-func ints(n *onnx.Node, name string) []int64 {
-	if a := n.Attr(name); a != nil {
-		return a.Ints
-	}
-	return nil
 }
 
 func layerTypes() []string {

@@ -142,6 +142,22 @@ func (n *Node) AttrInt(name string, def int64) int64 {
 	return def
 }
 
+// AttrInts returns the node's integer list attribute name, or def.
+func (n *Node) AttrInts(name string, def ...int64) []int64 {
+	if a := n.Attr(name); a != nil && a.Type == AttrInts {
+		return a.Ints
+	}
+	return def
+}
+
+// AttrFloat returns the node's float attribute name, or def.
+func (n *Node) AttrFloat(name string, def float32) float32 {
+	if a := n.Attr(name); a != nil && a.Type == AttrFloat {
+		return a.F
+	}
+	return def
+}
+
 // Attr returns the node's attribute name, or nil.
 func (n *Node) Attr(name string) *Attr {
 	for _, a := range n.Attrs {

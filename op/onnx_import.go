@@ -68,7 +68,7 @@ var fromONNX = map[string]func(ONNXImporter) string{
 // beta 0.5 (ONNX's defaults are 0.2 and 0.5).
 func hardsigmoidFromONNX(x ONNXImporter) string {
 	n := x.Node()
-	if a, b := float(n, "alpha", 0.2), float(n, "beta", 0.5); math.Abs(float64(a)-1.0/6) > 1e-6 || b != 0.5 {
+	if a, b := n.AttrFloat("alpha", 0.2), n.AttrFloat("beta", 0.5); math.Abs(float64(a)-1.0/6) > 1e-6 || b != 0.5 {
 		x.Fail("alpha", "HardSigmoid with alpha %s and beta %s: cnnc's hardsigmoid is relu6(x+3)/6 (alpha 1/6, beta 0.5)", fnum(a), fnum(b))
 		return ""
 	}
@@ -78,7 +78,7 @@ func hardsigmoidFromONNX(x ONNXImporter) string {
 // clipFromONNX: a Clip to [0, 6] is relu6, to [0, inf) relu.
 func clipFromONNX(x ONNXImporter) string {
 	n := x.Node()
-	lo, hi := float(n, "min", float32(math.Inf(-1))), float(n, "max", float32(math.Inf(1))) // before opset 11
+	lo, hi := n.AttrFloat("min", float32(math.Inf(-1))), n.AttrFloat("max", float32(math.Inf(1))) // before opset 11
 	for i, p := range []*float32{&lo, &hi} {
 		if len(n.Inputs) > i+1 && n.Inputs[i+1] != "" {
 			v, ok := x.Scalar(i + 1)
@@ -102,20 +102,6 @@ func clipFromONNX(x ONNXImporter) string {
 // fnum prints a float32 attribute in its shortest form (1e-05, 0.75).
 func fnum(f float32) string { return strconv.FormatFloat(float64(f), 'g', -1, 32) }
 
-func ints(n *onnx.Node, name string, def ...int64) []int64 {
-	if a := n.Attr(name); a != nil && a.Type == onnx.AttrInts {
-		return a.Ints
-	}
-	return def
-}
-
-func float(n *onnx.Node, name string, def float32) float32 {
-	if a := n.Attr(name); a != nil && a.Type == onnx.AttrFloat {
-		return a.F
-	}
-	return def
-}
-
 // onnxWindow reads kernel_shape, strides, pads and dilations of a 2D window
 // and writes them as .cnn flags; it fails on what the language lacks.
 func onnxWindow(x ONNXImporter, kernel []int64, dilation bool) (k, s, p, d string, ok bool) {
@@ -128,9 +114,9 @@ func onnxWindow(x ONNXImporter, kernel []int64, dilation bool) (k, s, p, d strin
 		x.Fail("kernel_shape", "a %d-D window: cnnc's layers are 2-D", len(kernel))
 		return
 	}
-	st := ints(n, "strides", 1, 1)
-	pads := ints(n, "pads", 0, 0, 0, 0)
-	dil := ints(n, "dilations", 1, 1)
+	st := n.AttrInts("strides", 1, 1)
+	pads := n.AttrInts("pads", 0, 0, 0, 0)
+	dil := n.AttrInts("dilations", 1, 1)
 	if len(st) != 2 || len(pads) != 4 || len(dil) != 2 {
 		x.Fail("", "strides %v, pads %v, dilations %v: not a 2-D window", st, pads, dil)
 		return
@@ -167,7 +153,7 @@ func convFromONNX(x ONNXImporter) string {
 		x.Fail("", "the weight (input 1) must be a 4-D initializer (K, C/G, KH, KW)")
 		return ""
 	}
-	k, s, p, d, ok := onnxWindow(x, ints(x.Node(), "kernel_shape", w[2], w[3]), true)
+	k, s, p, d, ok := onnxWindow(x, x.Node().AttrInts("kernel_shape", w[2], w[3]), true)
 	if !ok {
 		return ""
 	}
@@ -197,7 +183,7 @@ func poolFromONNX(x ONNXImporter, word string) string {
 		x.Fail("storage_order", "storage_order 1 (column-major indices)")
 		return ""
 	}
-	k, s, p, _, ok := onnxWindow(x, ints(n, "kernel_shape"), false)
+	k, s, p, _, ok := onnxWindow(x, n.AttrInts("kernel_shape"), false)
 	if !ok {
 		return ""
 	}
@@ -223,7 +209,7 @@ func poolFromONNX(x ONNXImporter, word string) string {
 
 func lrnFromONNX(x ONNXImporter) string {
 	n := x.Node()
-	text := fmt.Sprintf("lrn %d %s %s %s", n.AttrInt("size", 0), fnum(float(n, "alpha", 1e-4)), fnum(float(n, "beta", 0.75)), fnum(float(n, "bias", 1)))
+	text := fmt.Sprintf("lrn %d %s %s %s", n.AttrInt("size", 0), fnum(n.AttrFloat("alpha", 1e-4)), fnum(n.AttrFloat("beta", 0.75)), fnum(n.AttrFloat("bias", 1)))
 	if text == "lrn 5 0.0001 0.75 2" {
 		return "lrn" // cnnc's defaults, AlexNet's
 	}
@@ -248,11 +234,11 @@ func bnFromONNX(x ONNXImporter) string {
 		x.Tensor(i, false)
 	}
 	text := "bn"
-	if eps := float(n, "epsilon", 1e-5); eps != 1e-5 {
+	if eps := n.AttrFloat("epsilon", 1e-5); eps != 1e-5 {
 		text += " eps " + fnum(eps)
 	}
 	// ONNX's momentum weighs the old statistics, cnnc's (PyTorch's) the new.
-	if m := complement(float(n, "momentum", 0.9)); m != "0.1" {
+	if m := complement(n.AttrFloat("momentum", 0.9)); m != "0.1" {
 		text += " momentum " + m
 	}
 	return text
@@ -271,7 +257,7 @@ func complement(m float32) string {
 }
 
 func leakyFromONNX(x ONNXImporter) string {
-	if a := float(x.Node(), "alpha", 0.01); a != 0.01 {
+	if a := x.Node().AttrFloat("alpha", 0.01); a != 0.01 {
 		return "leakyrelu " + fnum(a)
 	}
 	return "leakyrelu"
@@ -279,7 +265,7 @@ func leakyFromONNX(x ONNXImporter) string {
 
 func dropoutFromONNX(x ONNXImporter) string {
 	n := x.Node()
-	ratio := float(n, "ratio", 0.5) // before opset 12 an attribute
+	ratio := n.AttrFloat("ratio", 0.5) // before opset 12 an attribute
 	if len(n.Inputs) > 1 && n.Inputs[1] != "" {
 		r, ok := x.Scalar(1)
 		if !ok {
@@ -297,7 +283,7 @@ func dropoutFromONNX(x ONNXImporter) string {
 
 func fcFromONNX(x ONNXImporter) string {
 	n := x.Node()
-	if n.AttrInt("transA", 0) != 0 || float(n, "alpha", 1) != 1 || float(n, "beta", 1) != 1 {
+	if n.AttrInt("transA", 0) != 0 || n.AttrFloat("alpha", 1) != 1 || n.AttrFloat("beta", 1) != 1 {
 		x.Fail("", "Gemm with transA, alpha or beta other than 0, 1, 1: cnnc's fc is y = x W^T + b")
 		return ""
 	}
