@@ -114,7 +114,7 @@ func blocks(chain []*elem) ([]*blockDef, []item) {
 // define makes the block of a group of units with one template.
 func define(name string, group []*unit) *blockDef {
 	d := &blockDef{name: name, body: group[0].es}
-	kinds := slotKinds(group[0].es)
+	kinds := slotTokens(group[0].es)
 	col := func(j int) []int {
 		c := make([]int, len(group))
 		for i, u := range group {
@@ -140,7 +140,7 @@ func define(name string, group []*unit) *blockDef {
 			}
 		}
 		if expr == "" {
-			base := map[string]string{"": "c", "s": "stride", "g": "groups"}[kinds[j]]
+			base := map[string]string{"": "c", "s": "stride", "g": "groups"}[kinds[j].lit]
 			counts[base]++
 			expr = base
 			if counts[base] > 1 {
@@ -152,33 +152,6 @@ func define(name string, group []*unit) *blockDef {
 		d.exprs = append(d.exprs, expr)
 	}
 	return d
-}
-
-// slotKinds is the flag letter of every slot ("" for a filter count).
-func slotKinds(es []*elem) []string {
-	var ks []string
-	var walk func(es []*elem)
-	walk = func(es []*elem) {
-		for _, e := range es {
-			switch {
-			case e.layer != nil:
-				for _, t := range tokens(e.layer) {
-					if t.slot {
-						ks = append(ks, t.lit)
-					}
-				}
-			case e.branches != nil:
-				for _, b := range e.branches {
-					walk(b)
-				}
-			default:
-				walk(e.body)
-				walk(e.shortcut)
-			}
-		}
-	}
-	walk(es)
-	return ks
 }
 
 func allEqual(c []int) bool {

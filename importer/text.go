@@ -154,30 +154,36 @@ func (w *writer) elem(e *elem, indent string) {
 	}
 }
 
+// slotTokens lists the slots of es in writing order (their values and
+// flag letters).
+func slotTokens(es []*elem) []token {
+	var ts []token
+	for _, e := range es {
+		switch {
+		case e.layer != nil:
+			for _, t := range tokens(e.layer) {
+				if t.slot {
+					ts = append(ts, t)
+				}
+			}
+		case e.branches != nil:
+			for _, b := range e.branches {
+				ts = append(ts, slotTokens(b)...)
+			}
+		default:
+			ts = append(ts, slotTokens(e.body)...)
+			ts = append(ts, slotTokens(e.shortcut)...)
+		}
+	}
+	return ts
+}
+
 // slots lists the slot values of es in writing order.
 func slots(es []*elem) []int {
 	var vs []int
-	var walk func(es []*elem)
-	walk = func(es []*elem) {
-		for _, e := range es {
-			switch {
-			case e.layer != nil:
-				for _, t := range tokens(e.layer) {
-					if t.slot {
-						vs = append(vs, t.v)
-					}
-				}
-			case e.branches != nil:
-				for _, b := range e.branches {
-					walk(b)
-				}
-			default:
-				walk(e.body)
-				walk(e.shortcut)
-			}
-		}
+	for _, t := range slotTokens(es) {
+		vs = append(vs, t.v)
 	}
-	walk(es)
 	return vs
 }
 
