@@ -2,15 +2,11 @@ package export
 
 import (
 	"fmt"
-	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cnnc-dev/cnnc/internal/ort"
 	rt "github.com/cnnc-dev/cnnc/runtime"
-	"github.com/cnnc-dev/cnnc/runtime/npy"
 )
 
 // TestDepthwiseNodes: dwconv is a Conv whose group is the input's depth,
@@ -67,33 +63,9 @@ func TestAdaptiveORT(t *testing.T) {
 		{"gap 7", 14, 7, 7, 7},
 		{"gap 1x2", 5, 4, 1, 2},
 	} {
-		m := compile(t, "p.cnn", []byte(fmt.Sprintf("network P\ninput %dx%dx2\n%s\n", c.h, c.w, c.layer)))
-		model, err := Model(m, zeros(m), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "p.onnx")
-		if err := os.WriteFile(path, model.Marshal(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r := rt.NewRNG(1)
-		x := &npy.Array{Shape: []int{2, 2, c.h, c.w}, Data: make([]float32, 4*c.h*c.w)}
-		for i := range x.Data {
-			x.Data[i] = float32(r.Uniform(-1, 1))
-		}
+		_, x, got := oneLayer(t, c.layer, c.h, c.w)
 		want := make([]float32, 4*c.oh*c.ow)
 		rt.GAP{C: 2, H: c.h, W: c.w, OH: c.oh, OW: c.ow}.ForwardRef(2, x.Data, want)
-		got := ort.Run(t, path, x)[Output]
-		if got == nil || fmt.Sprint(got.Shape) != fmt.Sprint([]int{2, 2, c.oh, c.ow}) {
-			t.Errorf("%s on %dx%d: ONNX Runtime's output %v", c.layer, c.h, c.w, got)
-			continue
-		}
-		var diff float64
-		for i := range want {
-			diff = math.Max(diff, math.Abs(float64(got.Data[i]-want[i])))
-		}
-		if diff > 1e-6 {
-			t.Errorf("%s on %dx%d: max |ONNX Runtime - cnnc| = %.3g", c.layer, c.h, c.w, diff)
-		}
+		sameOutput(t, fmt.Sprintf("%s on %dx%d", c.layer, c.h, c.w), got, want, c.oh, c.ow)
 	}
 }

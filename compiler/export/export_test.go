@@ -194,21 +194,7 @@ func TestPools(t *testing.T) {
 		{"avgpool 3 s3 ceil", 8, 7},
 		{"avgpool 3 s2 p1", 9, 9},
 	} {
-		src := fmt.Sprintf("network P\ninput %dx%dx2\n%s\n", c.h, c.w, c.layer)
-		m := compile(t, "p.cnn", []byte(src))
-		model, err := Model(m, zeros(m), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "p.onnx")
-		if err := os.WriteFile(path, model.Marshal(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r := rt.NewRNG(1)
-		x := &npy.Array{Shape: []int{2, 2, c.h, c.w}, Data: make([]float32, 4*c.h*c.w)}
-		for i := range x.Data {
-			x.Data[i] = float32(r.Uniform(-1, 1))
-		}
+		m, x, got := oneLayer(t, c.layer, c.h, c.w)
 		l := m.Output()
 		var pool op.Pool
 		switch o := l.Node.Op.(type) {
@@ -225,17 +211,44 @@ func TestPools(t *testing.T) {
 		} else {
 			rt.AvgPool(p).ForwardRef(2, x.Data, want)
 		}
-		got := ort.Run(t, path, x)[Output]
-		if got == nil || fmt.Sprint(got.Shape) != fmt.Sprint([]int{2, 2, l.Out.H, l.Out.W}) {
-			t.Errorf("%s on %dx%d: ONNX Runtime's output %v, cnnc's (2, 2, %d, %d)", c.layer, c.h, c.w, got, l.Out.H, l.Out.W)
-			continue
-		}
-		var diff float64
-		for i := range want {
-			diff = math.Max(diff, math.Abs(float64(got.Data[i]-want[i])))
-		}
-		if diff > 1e-6 {
-			t.Errorf("%s on %dx%d: max |ONNX Runtime - cnnc| = %.3g", c.layer, c.h, c.w, diff)
-		}
+		sameOutput(t, fmt.Sprintf("%s on %dx%d", c.layer, c.h, c.w), got, want, l.Out.H, l.Out.W)
+	}
+}
+
+// oneLayer exports the network `input HxWx2 -> layer`, runs it in ONNX
+// Runtime on two random images and returns the model, the input and
+// ONNX Runtime's output.
+func oneLayer(t *testing.T, layer string, h, w int) (*compiler.Model, *npy.Array, *npy.Array) {
+	t.Helper()
+	m := compile(t, "p.cnn", []byte(fmt.Sprintf("network P\ninput %dx%dx2\n%s\n", h, w, layer)))
+	model, err := Model(m, zeros(m), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.onnx")
+	if err := os.WriteFile(path, model.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := rt.NewRNG(1)
+	x := &npy.Array{Shape: []int{2, 2, h, w}, Data: make([]float32, 4*h*w)}
+	for i := range x.Data {
+		x.Data[i] = float32(r.Uniform(-1, 1))
+	}
+	return m, x, ort.Run(t, path, x)[Output]
+}
+
+// sameOutput fails unless got is (2, 2, oh, ow) and want within 1e-6.
+func sameOutput(t *testing.T, what string, got *npy.Array, want []float32, oh, ow int) {
+	t.Helper()
+	if got == nil || fmt.Sprint(got.Shape) != fmt.Sprint([]int{2, 2, oh, ow}) {
+		t.Errorf("%s: ONNX Runtime's output %v, cnnc's (2, 2, %d, %d)", what, got, oh, ow)
+		return
+	}
+	var diff float64
+	for i := range want {
+		diff = math.Max(diff, math.Abs(float64(got.Data[i]-want[i])))
+	}
+	if diff > 1e-6 {
+		t.Errorf("%s: max |ONNX Runtime - cnnc| = %.3g", what, diff)
 	}
 }
