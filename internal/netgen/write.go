@@ -138,6 +138,24 @@ func (w *writer) braced(ch []*elem) {
 	w.tok("}")
 }
 
+// branches writes { a | b | ... }, with optional line breaks.
+func (w *writer) branches(brs [][]*elem) {
+	w.tok("{")
+	w.depth++
+	w.opt(3)
+	for i, br := range brs {
+		if i > 0 {
+			w.opt(3)
+			w.tok("|")
+			w.opt(6)
+		}
+		w.chain(br)
+	}
+	w.depth--
+	w.opt(3)
+	w.tok("}")
+}
+
 func (w *writer) chain(ch []*elem) {
 	for i, e := range ch {
 		if i > 0 {
@@ -175,20 +193,7 @@ func (w *writer) elem(e *elem) {
 		w.tok(")")
 	case e.concat != nil:
 		w.tok("concat")
-		w.tok("{")
-		w.depth++
-		w.opt(3)
-		for i, br := range e.concat {
-			if i > 0 {
-				w.opt(3)
-				w.tok("|")
-				w.opt(6)
-			}
-			w.chain(br)
-		}
-		w.depth--
-		w.opt(3)
-		w.tok("}")
+		w.branches(e.concat)
 	case e.group != nil:
 		w.tok("(")
 		w.depth++
@@ -206,20 +211,7 @@ func (w *writer) elem(e *elem) {
 		w.braced(e.scale)
 	case e.split != nil:
 		w.tok("split")
-		w.tok("{")
-		w.depth++
-		w.opt(3)
-		for i, br := range e.split {
-			if i > 0 {
-				w.opt(3)
-				w.tok("|")
-				w.opt(6)
-			}
-			w.chain(br)
-		}
-		w.depth--
-		w.opt(3)
-		w.tok("}")
+		w.branches(e.split)
 	case e.body != nil:
 		w.tok("residual")
 		if e.cond != nil {
