@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,34 +76,24 @@ func install() error {
 // Run runs the ONNX model file on x and returns its outputs by name.
 func Run(tb testing.TB, model string, x *npy.Array) map[string]*npy.Array {
 	tb.Helper()
-	out, err := RunFile(model, x, tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
-
-// RunFile runs the ONNX model file on x, with dir for its files, and
-// returns its outputs by name.
-func RunFile(model string, x *npy.Array, dir string) (map[string]*npy.Array, error) {
+	dir := tb.TempDir()
 	in := filepath.Join(dir, "x.npy")
 	if err := npy.WriteFile(in, x); err != nil {
-		return nil, err
+		tb.Fatal(err)
 	}
 	outDir := filepath.Join(dir, "ort")
 	cmd := exec.Command("node", filepath.Join(Dir(), "run.js"), model, in, outDir)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("onnxruntime on %s: %v\n%s", model, err, strings.TrimSpace(string(b)))
+		tb.Fatalf("onnxruntime on %s: %v\n%s", model, err, strings.TrimSpace(string(b)))
 	}
 	files, _ := filepath.Glob(filepath.Join(outDir, "*.npy"))
-	sort.Strings(files)
 	outs := map[string]*npy.Array{}
 	for _, f := range files {
 		a, err := npy.ReadFile(f)
 		if err != nil {
-			return nil, err
+			tb.Fatal(err)
 		}
 		outs[strings.TrimSuffix(filepath.Base(f), ".npy")] = a
 	}
-	return outs, nil
+	return outs
 }
