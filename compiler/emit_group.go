@@ -312,7 +312,7 @@ func (w *walk) refold(s *Step) []jen.Code {
 		return nil
 	}
 	bn := s.Folds
-	ws := tensorSize(s.Tensors[0])
+	ws := s.Tensors[0].Size()
 	fw := func() jen.Code { return w.slice("Fold", famFold, s.FoldOff, ws) }
 	fb := func() jen.Code { return w.slice("Fold", famFold, s.FoldOff+ws, s.L.Out.C) }
 	code := []jen.Code{jen.Copy(fw(), w.tensor(s, 0, false))}

@@ -127,11 +127,11 @@ func (w *walk) tensor(s *Step, i int, grad bool) *jen.Statement {
 	t := s.Tensors[i]
 	switch {
 	case t.Buffer:
-		return w.slice("Buffers", famBuffer, t.Off, tensorSize(t))
+		return w.slice("Buffers", famBuffer, t.Off, t.Size())
 	case grad:
-		return w.slice("Grads", famParams, t.Off, tensorSize(t))
+		return w.slice("Grads", famParams, t.Off, t.Size())
 	}
-	return w.slice("Params", famParams, t.Off, tensorSize(t))
+	return w.slice("Params", famParams, t.Off, t.Size())
 }
 
 // stepEmitter is op.Emitter for one step in one walk.
@@ -182,7 +182,7 @@ func (e stepEmitter) Folded() (w, b op.Code, ok bool) {
 	if e.w.pass != passInfer || e.s.Folds == nil {
 		return nil, nil, false
 	}
-	ws := tensorSize(e.s.Tensors[0])
+	ws := e.s.Tensors[0].Size()
 	return e.w.slice("Fold", famFold, e.s.FoldOff, ws), e.w.slice("Fold", famFold, e.s.FoldOff+ws, e.s.L.Out.C), true
 }
 

@@ -131,10 +131,10 @@ func (p *Plan) params() {
 			ts := &rt.TensorSpec{Name: l.Node.Name + "." + t.Name, Shape: t.Shape, Buffer: t.Buffer, Init: t.Init, Value: t.Value}
 			if t.Buffer {
 				ts.Off = p.NumBuffers
-				p.NumBuffers += tensorSize(ts)
+				p.NumBuffers += ts.Size()
 			} else {
 				ts.Off = p.NumParams
-				p.NumParams += tensorSize(ts)
+				p.NumParams += ts.Size()
 			}
 			s.Tensors = append(s.Tensors, ts)
 			p.Tensors = append(p.Tensors, ts)
@@ -145,15 +145,6 @@ func (p *Plan) params() {
 		p.Argmax += s.State.Argmax
 		p.SavedFixed += s.State.Fixed
 	}
-}
-
-// tensorSize is the number of values of a tensor.
-func tensorSize(t *rt.TensorSpec) int {
-	n := 1
-	for _, d := range t.Shape {
-		n *= d
-	}
-	return n
 }
 
 // fuse decides what runs in place and what is fused.
@@ -189,7 +180,7 @@ func (p *Plan) fuse() {
 			if _, conv := in.Op.(*op.Conv); conv && len(in.Users) == 1 && in.Aux == s.Aux {
 				s.Fold, in.Folds, s.InfSkip = in, s, true
 				in.FoldOff = p.Fold
-				p.Fold += tensorSize(in.Tensors[0]) + in.L.Out.C
+				p.Fold += in.Tensors[0].Size() + in.L.Out.C
 			}
 		}
 	}

@@ -97,10 +97,7 @@ func NewNet(p *Program, maxBatch int, seed uint64) *Net {
 
 // tensorData is the slice of t in its arena (or in Grads).
 func (n *Net) tensorData(t TensorSpec, grad bool) []float32 {
-	size := 1
-	for _, d := range t.Shape {
-		size *= d
-	}
+	size := t.Size()
 	arena := n.m.Params
 	switch {
 	case t.Buffer:

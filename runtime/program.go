@@ -60,6 +60,15 @@ type TensorSpec struct {
 	Value  float32 // InitConst's value
 }
 
+// Size is the number of values of the tensor.
+func (t TensorSpec) Size() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
 // Init is how NewNet fills a tensor.
 type Init uint8
 
@@ -161,10 +170,7 @@ func (p *Program) check() {
 		bad("input or output outside the activation arenas")
 	}
 	for _, t := range p.Tensors {
-		size := 1
-		for _, d := range t.Shape {
-			size *= d
-		}
+		size := t.Size()
 		arena := p.Params
 		if t.Buffer {
 			arena = p.Buffers

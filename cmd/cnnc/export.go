@@ -98,11 +98,7 @@ func initialWeights(m *compiler.Model, seed uint64) map[string][]float32 {
 	values := map[string][]float32{}
 	for i, t := range plan.Tensors {
 		specs[i] = *t
-		size := 1
-		for _, d := range t.Shape {
-			size *= d
-		}
-		data[i] = make([]float32, size)
+		data[i] = make([]float32, t.Size())
 		values[t.Name] = data[i]
 	}
 	rt.InitTensors(specs, data, m.Net.Train.Init, seed)

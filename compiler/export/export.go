@@ -199,11 +199,10 @@ func (e *layerExporter) Tensor(i int) string {
 	t := specs[i]
 	name := e.l.Node.Name + "." + t.Name
 	var dims []int64
-	size := 1
 	for _, d := range t.Shape {
 		dims = append(dims, int64(d))
-		size *= d
 	}
+	size := t.Size()
 	data, err := e.x.weights(name)
 	switch {
 	case err != nil:
