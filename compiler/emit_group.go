@@ -303,10 +303,15 @@ func (w *walk) stepCode(s *Step, name string) []jen.Code {
 		}
 		return s.Op.Backward(e)
 	}
-	return w.refold(s)
+	code := w.refold(s)
+	if c, ok := s.Op.(*op.Conv); ok && !s.Aux {
+		code = append(code, c.Refold(e)...)
+	}
+	return code
 }
 
-// refold is the inference weights and bias of a conv with a bn folded in.
+// refold is the inference weights and bias of a conv with a bn folded in
+// (the conv's Refold then brings its Winograd weights up to date).
 func (w *walk) refold(s *Step) []jen.Code {
 	if s.Folds == nil || s.Aux {
 		return nil

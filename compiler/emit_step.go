@@ -172,18 +172,25 @@ func (e stepEmitter) Fixed(off, size int) op.Code {
 }
 
 func (e stepEmitter) ReLU() bool {
-	if e.w.pass == passInfer {
+	if e.w.pass == passInfer || e.w.pass == passRefold {
 		return e.s.InfFused
 	}
 	return e.s.Fused
 }
 
 func (e stepEmitter) Folded() (w, b op.Code, ok bool) {
-	if e.w.pass != passInfer || e.s.Folds == nil {
+	if (e.w.pass != passInfer && e.w.pass != passRefold) || e.s.Folds == nil {
 		return nil, nil, false
 	}
 	ws := e.s.Tensors[0].Size()
 	return e.w.slice("Fold", famFold, e.s.FoldOff, ws), e.w.slice("Fold", famFold, e.s.FoldOff+ws, e.s.L.Out.C), true
+}
+
+func (e stepEmitter) Winograd() (u op.Code, ok bool) {
+	if (e.w.pass != passInfer && e.w.pass != passRefold) || e.s.Wino == 0 {
+		return nil, false
+	}
+	return e.w.slice("Fold", famFold, e.s.WinoOff, e.s.Wino), true
 }
 
 func (e stepEmitter) Geometry(typ string, fields ...op.Field) string {

@@ -54,6 +54,8 @@ type Step struct {
 	InfFused bool    // conv/fc: relu fused at inference
 	InfOwn   bool    // the main output's softmax: its own buffer at inference, so that the logits stay (InferLogits)
 	FoldOff  int     // conv with Folds: offset of its folded weights, then bias, in Fold
+	Wino     int     // conv whose inference runs Winograd's algorithm: floats of its transformed weights (else 0)
+	WinoOff  int     // their offset in Fold
 	Tensors  []*rt.TensorSpec
 	State    op.State
 	Saved    int // offset in the saved arena (per image): dropout mask or lrn scale
@@ -196,6 +198,19 @@ func (p *Plan) fuse() {
 		}
 		if in.Op.Kind().Epilogue {
 			in.InfFused, s.InfSkip = true, true
+		}
+	}
+	// A conv whose geometry runs Winograd's F(4x4, 3x3) at inference
+	// (rt.Conv.Winograd) keeps its transformed weights in Fold too, after
+	// its bn-folded weights: refold brings them up to date.
+	for _, s := range p.Steps {
+		c, ok := s.Op.(*op.Conv)
+		if !ok || s.Aux {
+			continue
+		}
+		if g := c.Runtime(s.L.In[0], s.L.Out, s.InfFused); g.Winograd() {
+			s.Wino, s.WinoOff = g.WinogradSize(), p.Fold
+			p.Fold += s.Wino
 		}
 	}
 }

@@ -198,14 +198,21 @@ func (c *Conv) MACs(k *Count, in []Shape, out Shape) int64 {
 
 func (c *Conv) State([]Shape, Shape) State { return State{} }
 
+// Runtime is the layer's rt.Conv on an input of shape in, with the relu
+// epilogue when relu.
+func (c *Conv) Runtime(in, out Shape, relu bool) rt.Conv {
+	filters, groups := c.resolved(in.C)
+	return rt.Conv{C: in.C, H: in.H, W: in.W, K: filters, KH: c.KH, KW: c.KW, SH: c.SH, SW: c.SW,
+		PH: c.PH, PW: c.PW, DH: c.DH, DW: c.DW, G: groups, OH: out.H, OW: out.W, ReLU: relu}
+}
+
 // geometry declares the rt.Conv of the layer, with the relu epilogue when
 // relu, and returns it with the scratch buffer.
 func (c *Conv) geometry(e Emitter, relu bool) (string, Code) {
-	in, out := e.InShape(0), e.OutShape()
-	filters, groups := c.resolved(in.C)
-	g := e.Geometry("Conv", Field{"C", in.C}, Field{"H", in.H}, Field{"W", in.W}, Field{"K", filters},
-		Field{"KH", c.KH}, Field{"KW", c.KW}, Field{"SH", c.SH}, Field{"SW", c.SW}, Field{"PH", c.PH}, Field{"PW", c.PW},
-		Field{"DH", c.DH}, Field{"DW", c.DW}, Field{"G", groups}, Field{"OH", out.H}, Field{"OW", out.W}, Field{"ReLU", relu})
+	r := c.Runtime(e.InShape(0), e.OutShape(), relu)
+	g := e.Geometry("Conv", Field{"C", r.C}, Field{"H", r.H}, Field{"W", r.W}, Field{"K", r.K},
+		Field{"KH", r.KH}, Field{"KW", r.KW}, Field{"SH", r.SH}, Field{"SW", r.SW}, Field{"PH", r.PH}, Field{"PW", r.PW},
+		Field{"DH", r.DH}, Field{"DW", r.DW}, Field{"G", r.G}, Field{"OH", r.OH}, Field{"OW", r.OW}, Field{"ReLU", r.ReLU})
 	return g, e.Scratch(jen.Id(g).Dot("ScratchSize").Call(jen.Id("mb")))
 }
 
@@ -230,7 +237,27 @@ func (c *Conv) Infer(e Emitter) []Code {
 	if !folded {
 		w, b = e.Tensor(0), c.bias(e, false)
 	}
+	if u, ok := e.Winograd(); ok {
+		return []Code{jen.Id(g).Dot("ForwardWinograd").Call(e.N(), e.In(0), w, u, b, e.Out(), sc)}
+	}
 	return []Code{jen.Id(g).Dot("Forward").Call(e.N(), e.In(0), w, b, e.Out(), sc)}
+}
+
+// Refold is the code that brings the layer's Winograd weights up to date
+// with its inference weights (after the bn folded into it), where the plan
+// runs its inference by Winograd's algorithm (rt.Conv.Winograd); else
+// nothing. The compiler writes it into the refold walk.
+func (c *Conv) Refold(e Emitter) []Code {
+	u, ok := e.Winograd()
+	if !ok {
+		return nil
+	}
+	g, _ := c.geometry(e, e.ReLU())
+	w, _, folded := e.Folded()
+	if !folded {
+		w = e.Tensor(0)
+	}
+	return []Code{jen.Id(g).Dot("WinogradWeights").Call(w, u)}
 }
 
 func (c *Conv) Backward(e Emitter) []Code {

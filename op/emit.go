@@ -72,6 +72,10 @@ type Emitter interface {
 	// Folded returns, at inference, the weights and bias with the next bn
 	// folded in (a conv followed by a bn).
 	Folded() (w, b Code, ok bool)
+	// Winograd returns, at inference and in the refold walk, the conv's
+	// Winograd-transformed weights (rt.Conv.WinogradWeights) where the
+	// plan runs its inference by Winograd's algorithm.
+	Winograd() (u Code, ok bool)
 }
 
 // Comment is a line of comment in a walk: what a layer does instead of a

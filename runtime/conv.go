@@ -319,7 +319,7 @@ func (c Conv) ScratchSize(n int) int {
 			size = max(size, dh+dp*s)
 		}
 	}
-	return size
+	return max(size, c.winoScratch(n))
 }
 
 // MACs returns the multiply-accumulates of one forward pass of one image.

@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       126560,
 	Argmax:      122464,
 	SavedFixed:  0,
-	Fold:        0,
+	Fold:        3538944,
 	InferIn:     0,
 	InferOut:    0,
 	InferLogits: 186624,
@@ -146,7 +146,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	// relu2: in the epilogue of the conv or fc before it
 	maxpool2.Forward(n, a[:n*186624], a[186624*mb:186624*mb+n*43264], nil)
 	lrn2.Forward(n, a[186624*mb:186624*mb+n*43264], a[:n*43264], m.Saved[69984*mb:69984*mb+n*43264], m.Scratch)
-	conv3.Forward(n, a[:n*43264], m.Params[342400:1227136], m.Params[1227136:1227520], a[186624*mb:186624*mb+n*64896], m.Scratch)
+	conv3.ForwardWinograd(n, a[:n*43264], m.Params[342400:1227136], m.Fold[0:3538944], m.Params[1227136:1227520], a[186624*mb:186624*mb+n*64896], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	conv4.Forward(n, a[186624*mb:186624*mb+n*64896], m.Params[1227520:1891072], m.Params[1891072:1891456], a[:n*64896], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -260,7 +260,9 @@ func backward(m *rt.Memory, n int) {
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
-func refold(m *rt.Memory) {}
+func refold(m *rt.Memory) {
+	conv3.WinogradWeights(m.Params[342400:1227136], m.Fold[0:3538944])
+}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {

@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       0,
 	Argmax:      200704,
 	SavedFixed:  83648,
-	Fold:        4051456,
+	Fold:        10244608,
 	InferIn:     0,
 	InferOut:    702464,
 	InferLogits: 0,
@@ -620,7 +620,7 @@ func denseAInfer(m *rt.Memory, n int, o *denseAOffsets) {
 	denseA_conv1Infer.Forward(n, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*200704], m.Fold[o.f0:o.f0+8192], m.Fold[o.f0+8192:o.f0+8320], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*401408], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseA_conv2.Forward(n, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*401408], m.Params[o.p0+8576:o.p0+45440], nil, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*100352], m.Scratch)
+	denseA_conv2.ForwardWinograd(n, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*401408], m.Params[o.p0+8576:o.p0+45440], m.Fold[o.f0+4041984:o.f0+4189440], nil, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*100352], m.Scratch)
 	denseA_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*301056])
 	denseA_concat1_1.Forward(n, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*100352], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*301056])
 }
@@ -643,6 +643,7 @@ func denseARefold(m *rt.Memory, o *denseAOffsets) {
 	copy(m.Fold[o.f0:o.f0+8192], m.Params[o.p0+128:o.p0+8320])
 	clear(m.Fold[o.f0+8192 : o.f0+8320])
 	rt.FoldBN(m.Fold[o.f0:o.f0+8192], m.Fold[o.f0+8192:o.f0+8320], m.Params[o.p0+8320:o.p0+8448], m.Params[o.p0+8448:o.p0+8576], m.Buffers[o.b0+128:o.b0+256], m.Buffers[o.b0+256:o.b0+384], float32(1e-05))
+	denseA_conv2.WinogradWeights(m.Params[o.p0+8576:o.p0+45440], m.Fold[o.f0+4041984:o.f0+4189440])
 }
 
 func denseATensors(t []rt.TensorSpec, prefix string, o *denseAOffsets) []rt.TensorSpec {
@@ -701,7 +702,7 @@ func denseBInfer(m *rt.Memory, n int, o *denseBOffsets) {
 	denseB_conv1Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*301056], m.Fold[o.f0:o.f0+12288], m.Fold[o.f0+12288:o.f0+12416], a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*401408], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseB_conv2.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*401408], m.Params[o.p0+12736:o.p0+49600], nil, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
+	denseB_conv2.ForwardWinograd(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*401408], m.Params[o.p0+12736:o.p0+49600], m.Fold[o.f0+4181120:o.f0+4328576], nil, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	denseB_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*301056], a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*401408])
 	denseB_concat1_1.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*401408])
 }
@@ -724,6 +725,7 @@ func denseBRefold(m *rt.Memory, o *denseBOffsets) {
 	copy(m.Fold[o.f0:o.f0+12288], m.Params[o.p0+192:o.p0+12480])
 	clear(m.Fold[o.f0+12288 : o.f0+12416])
 	rt.FoldBN(m.Fold[o.f0:o.f0+12288], m.Fold[o.f0+12288:o.f0+12416], m.Params[o.p0+12480:o.p0+12608], m.Params[o.p0+12608:o.p0+12736], m.Buffers[o.b0+192:o.b0+320], m.Buffers[o.b0+320:o.b0+448], float32(1e-05))
+	denseB_conv2.WinogradWeights(m.Params[o.p0+12736:o.p0+49600], m.Fold[o.f0+4181120:o.f0+4328576])
 }
 
 func denseBTensors(t []rt.TensorSpec, prefix string, o *denseBOffsets) []rt.TensorSpec {
@@ -782,7 +784,7 @@ func denseCInfer(m *rt.Memory, n int, o *denseCOffsets) {
 	denseC_conv1Infer.Forward(n, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*401408], m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16512], a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*401408], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseC_conv2.Forward(n, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*401408], m.Params[o.p0+16896:o.p0+53760], nil, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*100352], m.Scratch)
+	denseC_conv2.ForwardWinograd(n, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*401408], m.Params[o.p0+16896:o.p0+53760], m.Fold[o.f0+4316160:o.f0+4463616], nil, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*100352], m.Scratch)
 	denseC_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*501760])
 	denseC_concat1_1.Forward(n, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*100352], a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*501760])
 }
@@ -805,6 +807,7 @@ func denseCRefold(m *rt.Memory, o *denseCOffsets) {
 	copy(m.Fold[o.f0:o.f0+16384], m.Params[o.p0+256:o.p0+16640])
 	clear(m.Fold[o.f0+16384 : o.f0+16512])
 	rt.FoldBN(m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16512], m.Params[o.p0+16640:o.p0+16768], m.Params[o.p0+16768:o.p0+16896], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	denseC_conv2.WinogradWeights(m.Params[o.p0+16896:o.p0+53760], m.Fold[o.f0+4316160:o.f0+4463616])
 }
 
 func denseCTensors(t []rt.TensorSpec, prefix string, o *denseCOffsets) []rt.TensorSpec {
@@ -863,7 +866,7 @@ func denseDInfer(m *rt.Memory, n int, o *denseDOffsets) {
 	denseD_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*501760], m.Fold[o.f0:o.f0+20480], m.Fold[o.f0+20480:o.f0+20608], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*401408], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseD_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*401408], m.Params[o.p0+21056:o.p0+57920], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*100352], m.Scratch)
+	denseD_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*401408], m.Params[o.p0+21056:o.p0+57920], m.Fold[o.f0+4447104:o.f0+4594560], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*100352], m.Scratch)
 	denseD_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*501760], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*602112])
 	denseD_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*100352], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*602112])
 }
@@ -886,6 +889,7 @@ func denseDRefold(m *rt.Memory, o *denseDOffsets) {
 	copy(m.Fold[o.f0:o.f0+20480], m.Params[o.p0+320:o.p0+20800])
 	clear(m.Fold[o.f0+20480 : o.f0+20608])
 	rt.FoldBN(m.Fold[o.f0:o.f0+20480], m.Fold[o.f0+20480:o.f0+20608], m.Params[o.p0+20800:o.p0+20928], m.Params[o.p0+20928:o.p0+21056], m.Buffers[o.b0+320:o.b0+448], m.Buffers[o.b0+448:o.b0+576], float32(1e-05))
+	denseD_conv2.WinogradWeights(m.Params[o.p0+21056:o.p0+57920], m.Fold[o.f0+4447104:o.f0+4594560])
 }
 
 func denseDTensors(t []rt.TensorSpec, prefix string, o *denseDOffsets) []rt.TensorSpec {
@@ -944,7 +948,7 @@ func denseEInfer(m *rt.Memory, n int, o *denseEOffsets) {
 	denseE_conv1Infer.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*602112], m.Fold[o.f0:o.f0+24576], m.Fold[o.f0+24576:o.f0+24704], a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*401408], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseE_conv2.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*401408], m.Params[o.p0+25216:o.p0+62080], nil, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
+	denseE_conv2.ForwardWinograd(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*401408], m.Params[o.p0+25216:o.p0+62080], m.Fold[o.f0+4573952:o.f0+4721408], nil, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	denseE_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*602112], a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*702464])
 	denseE_concat1_1.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*702464])
 }
@@ -967,6 +971,7 @@ func denseERefold(m *rt.Memory, o *denseEOffsets) {
 	copy(m.Fold[o.f0:o.f0+24576], m.Params[o.p0+384:o.p0+24960])
 	clear(m.Fold[o.f0+24576 : o.f0+24704])
 	rt.FoldBN(m.Fold[o.f0:o.f0+24576], m.Fold[o.f0+24576:o.f0+24704], m.Params[o.p0+24960:o.p0+25088], m.Params[o.p0+25088:o.p0+25216], m.Buffers[o.b0+384:o.b0+512], m.Buffers[o.b0+512:o.b0+640], float32(1e-05))
+	denseE_conv2.WinogradWeights(m.Params[o.p0+25216:o.p0+62080], m.Fold[o.f0+4573952:o.f0+4721408])
 }
 
 func denseETensors(t []rt.TensorSpec, prefix string, o *denseEOffsets) []rt.TensorSpec {
@@ -1025,7 +1030,7 @@ func denseFInfer(m *rt.Memory, n int, o *denseFOffsets) {
 	denseF_conv1Infer.Forward(n, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*702464], m.Fold[o.f0:o.f0+28672], m.Fold[o.f0+28672:o.f0+28800], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*401408], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseF_conv2.Forward(n, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*401408], m.Params[o.p0+29376:o.p0+66240], nil, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*100352], m.Scratch)
+	denseF_conv2.ForwardWinograd(n, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*401408], m.Params[o.p0+29376:o.p0+66240], m.Fold[o.f0+4696704:o.f0+4844160], nil, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*100352], m.Scratch)
 	denseF_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*702464], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*802816])
 	denseF_concat1_1.Forward(n, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*100352], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*802816])
 }
@@ -1048,6 +1053,7 @@ func denseFRefold(m *rt.Memory, o *denseFOffsets) {
 	copy(m.Fold[o.f0:o.f0+28672], m.Params[o.p0+448:o.p0+29120])
 	clear(m.Fold[o.f0+28672 : o.f0+28800])
 	rt.FoldBN(m.Fold[o.f0:o.f0+28672], m.Fold[o.f0+28672:o.f0+28800], m.Params[o.p0+29120:o.p0+29248], m.Params[o.p0+29248:o.p0+29376], m.Buffers[o.b0+448:o.b0+576], m.Buffers[o.b0+576:o.b0+704], float32(1e-05))
+	denseF_conv2.WinogradWeights(m.Params[o.p0+29376:o.p0+66240], m.Fold[o.f0+4696704:o.f0+4844160])
 }
 
 func denseFTensors(t []rt.TensorSpec, prefix string, o *denseFOffsets) []rt.TensorSpec {
@@ -1159,7 +1165,7 @@ func denseGInfer(m *rt.Memory, n int, o *denseGOffsets) {
 	denseG_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*100352], m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16512], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseG_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+16896:o.p0+53760], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
+	denseG_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+16896:o.p0+53760], m.Fold[o.f0+4815360:o.f0+4962816], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
 	denseG_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*125440])
 	denseG_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*125440])
 }
@@ -1182,6 +1188,7 @@ func denseGRefold(m *rt.Memory, o *denseGOffsets) {
 	copy(m.Fold[o.f0:o.f0+16384], m.Params[o.p0+256:o.p0+16640])
 	clear(m.Fold[o.f0+16384 : o.f0+16512])
 	rt.FoldBN(m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16512], m.Params[o.p0+16640:o.p0+16768], m.Params[o.p0+16768:o.p0+16896], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	denseG_conv2.WinogradWeights(m.Params[o.p0+16896:o.p0+53760], m.Fold[o.f0+4815360:o.f0+4962816])
 }
 
 func denseGTensors(t []rt.TensorSpec, prefix string, o *denseGOffsets) []rt.TensorSpec {
@@ -1240,7 +1247,7 @@ func denseHInfer(m *rt.Memory, n int, o *denseHOffsets) {
 	denseH_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*125440], m.Fold[o.f0:o.f0+20480], m.Fold[o.f0+20480:o.f0+20608], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseH_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+21056:o.p0+57920], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
+	denseH_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+21056:o.p0+57920], m.Fold[o.f0+4946304:o.f0+5093760], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
 	denseH_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*125440], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*150528])
 	denseH_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*150528])
 }
@@ -1263,6 +1270,7 @@ func denseHRefold(m *rt.Memory, o *denseHOffsets) {
 	copy(m.Fold[o.f0:o.f0+20480], m.Params[o.p0+320:o.p0+20800])
 	clear(m.Fold[o.f0+20480 : o.f0+20608])
 	rt.FoldBN(m.Fold[o.f0:o.f0+20480], m.Fold[o.f0+20480:o.f0+20608], m.Params[o.p0+20800:o.p0+20928], m.Params[o.p0+20928:o.p0+21056], m.Buffers[o.b0+320:o.b0+448], m.Buffers[o.b0+448:o.b0+576], float32(1e-05))
+	denseH_conv2.WinogradWeights(m.Params[o.p0+21056:o.p0+57920], m.Fold[o.f0+4946304:o.f0+5093760])
 }
 
 func denseHTensors(t []rt.TensorSpec, prefix string, o *denseHOffsets) []rt.TensorSpec {
@@ -1321,7 +1329,7 @@ func denseIInfer(m *rt.Memory, n int, o *denseIOffsets) {
 	denseI_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*150528], m.Fold[o.f0:o.f0+24576], m.Fold[o.f0+24576:o.f0+24704], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseI_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+25216:o.p0+62080], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
+	denseI_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+25216:o.p0+62080], m.Fold[o.f0+5073152:o.f0+5220608], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
 	denseI_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*150528], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*175616])
 	denseI_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*175616])
 }
@@ -1344,6 +1352,7 @@ func denseIRefold(m *rt.Memory, o *denseIOffsets) {
 	copy(m.Fold[o.f0:o.f0+24576], m.Params[o.p0+384:o.p0+24960])
 	clear(m.Fold[o.f0+24576 : o.f0+24704])
 	rt.FoldBN(m.Fold[o.f0:o.f0+24576], m.Fold[o.f0+24576:o.f0+24704], m.Params[o.p0+24960:o.p0+25088], m.Params[o.p0+25088:o.p0+25216], m.Buffers[o.b0+384:o.b0+512], m.Buffers[o.b0+512:o.b0+640], float32(1e-05))
+	denseI_conv2.WinogradWeights(m.Params[o.p0+25216:o.p0+62080], m.Fold[o.f0+5073152:o.f0+5220608])
 }
 
 func denseITensors(t []rt.TensorSpec, prefix string, o *denseIOffsets) []rt.TensorSpec {
@@ -1402,7 +1411,7 @@ func denseJInfer(m *rt.Memory, n int, o *denseJOffsets) {
 	denseJ_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*175616], m.Fold[o.f0:o.f0+28672], m.Fold[o.f0+28672:o.f0+28800], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseJ_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+29376:o.p0+66240], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
+	denseJ_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+29376:o.p0+66240], m.Fold[o.f0+5195904:o.f0+5343360], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
 	denseJ_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*175616], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*200704])
 	denseJ_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*200704])
 }
@@ -1425,6 +1434,7 @@ func denseJRefold(m *rt.Memory, o *denseJOffsets) {
 	copy(m.Fold[o.f0:o.f0+28672], m.Params[o.p0+448:o.p0+29120])
 	clear(m.Fold[o.f0+28672 : o.f0+28800])
 	rt.FoldBN(m.Fold[o.f0:o.f0+28672], m.Fold[o.f0+28672:o.f0+28800], m.Params[o.p0+29120:o.p0+29248], m.Params[o.p0+29248:o.p0+29376], m.Buffers[o.b0+448:o.b0+576], m.Buffers[o.b0+576:o.b0+704], float32(1e-05))
+	denseJ_conv2.WinogradWeights(m.Params[o.p0+29376:o.p0+66240], m.Fold[o.f0+5195904:o.f0+5343360])
 }
 
 func denseJTensors(t []rt.TensorSpec, prefix string, o *denseJOffsets) []rt.TensorSpec {
@@ -1483,7 +1493,7 @@ func denseKInfer(m *rt.Memory, n int, o *denseKOffsets) {
 	denseK_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*200704], m.Fold[o.f0:o.f0+32768], m.Fold[o.f0+32768:o.f0+32896], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseK_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+33536:o.p0+70400], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
+	denseK_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+33536:o.p0+70400], m.Fold[o.f0+5314560:o.f0+5462016], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
 	denseK_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*225792])
 	denseK_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*225792])
 }
@@ -1506,6 +1516,7 @@ func denseKRefold(m *rt.Memory, o *denseKOffsets) {
 	copy(m.Fold[o.f0:o.f0+32768], m.Params[o.p0+512:o.p0+33280])
 	clear(m.Fold[o.f0+32768 : o.f0+32896])
 	rt.FoldBN(m.Fold[o.f0:o.f0+32768], m.Fold[o.f0+32768:o.f0+32896], m.Params[o.p0+33280:o.p0+33408], m.Params[o.p0+33408:o.p0+33536], m.Buffers[o.b0+512:o.b0+640], m.Buffers[o.b0+640:o.b0+768], float32(1e-05))
+	denseK_conv2.WinogradWeights(m.Params[o.p0+33536:o.p0+70400], m.Fold[o.f0+5314560:o.f0+5462016])
 }
 
 func denseKTensors(t []rt.TensorSpec, prefix string, o *denseKOffsets) []rt.TensorSpec {
@@ -1564,7 +1575,7 @@ func denseLInfer(m *rt.Memory, n int, o *denseLOffsets) {
 	denseL_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*225792], m.Fold[o.f0:o.f0+36864], m.Fold[o.f0+36864:o.f0+36992], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseL_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+37696:o.p0+74560], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
+	denseL_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+37696:o.p0+74560], m.Fold[o.f0+5429120:o.f0+5576576], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
 	denseL_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*225792], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*250880])
 	denseL_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*250880])
 }
@@ -1587,6 +1598,7 @@ func denseLRefold(m *rt.Memory, o *denseLOffsets) {
 	copy(m.Fold[o.f0:o.f0+36864], m.Params[o.p0+576:o.p0+37440])
 	clear(m.Fold[o.f0+36864 : o.f0+36992])
 	rt.FoldBN(m.Fold[o.f0:o.f0+36864], m.Fold[o.f0+36864:o.f0+36992], m.Params[o.p0+37440:o.p0+37568], m.Params[o.p0+37568:o.p0+37696], m.Buffers[o.b0+576:o.b0+704], m.Buffers[o.b0+704:o.b0+832], float32(1e-05))
+	denseL_conv2.WinogradWeights(m.Params[o.p0+37696:o.p0+74560], m.Fold[o.f0+5429120:o.f0+5576576])
 }
 
 func denseLTensors(t []rt.TensorSpec, prefix string, o *denseLOffsets) []rt.TensorSpec {
@@ -1645,7 +1657,7 @@ func denseMInfer(m *rt.Memory, n int, o *denseMOffsets) {
 	denseM_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*250880], m.Fold[o.f0:o.f0+40960], m.Fold[o.f0+40960:o.f0+41088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseM_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+41856:o.p0+78720], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
+	denseM_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+41856:o.p0+78720], m.Fold[o.f0+5539584:o.f0+5687040], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
 	denseM_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*250880], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*275968])
 	denseM_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*275968])
 }
@@ -1668,6 +1680,7 @@ func denseMRefold(m *rt.Memory, o *denseMOffsets) {
 	copy(m.Fold[o.f0:o.f0+40960], m.Params[o.p0+640:o.p0+41600])
 	clear(m.Fold[o.f0+40960 : o.f0+41088])
 	rt.FoldBN(m.Fold[o.f0:o.f0+40960], m.Fold[o.f0+40960:o.f0+41088], m.Params[o.p0+41600:o.p0+41728], m.Params[o.p0+41728:o.p0+41856], m.Buffers[o.b0+640:o.b0+768], m.Buffers[o.b0+768:o.b0+896], float32(1e-05))
+	denseM_conv2.WinogradWeights(m.Params[o.p0+41856:o.p0+78720], m.Fold[o.f0+5539584:o.f0+5687040])
 }
 
 func denseMTensors(t []rt.TensorSpec, prefix string, o *denseMOffsets) []rt.TensorSpec {
@@ -1726,7 +1739,7 @@ func denseNInfer(m *rt.Memory, n int, o *denseNOffsets) {
 	denseN_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*275968], m.Fold[o.f0:o.f0+45056], m.Fold[o.f0+45056:o.f0+45184], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseN_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+46016:o.p0+82880], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
+	denseN_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+46016:o.p0+82880], m.Fold[o.f0+5645952:o.f0+5793408], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
 	denseN_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*275968], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*301056])
 	denseN_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*301056])
 }
@@ -1749,6 +1762,7 @@ func denseNRefold(m *rt.Memory, o *denseNOffsets) {
 	copy(m.Fold[o.f0:o.f0+45056], m.Params[o.p0+704:o.p0+45760])
 	clear(m.Fold[o.f0+45056 : o.f0+45184])
 	rt.FoldBN(m.Fold[o.f0:o.f0+45056], m.Fold[o.f0+45056:o.f0+45184], m.Params[o.p0+45760:o.p0+45888], m.Params[o.p0+45888:o.p0+46016], m.Buffers[o.b0+704:o.b0+832], m.Buffers[o.b0+832:o.b0+960], float32(1e-05))
+	denseN_conv2.WinogradWeights(m.Params[o.p0+46016:o.p0+82880], m.Fold[o.f0+5645952:o.f0+5793408])
 }
 
 func denseNTensors(t []rt.TensorSpec, prefix string, o *denseNOffsets) []rt.TensorSpec {
@@ -1807,7 +1821,7 @@ func denseOInfer(m *rt.Memory, n int, o *denseOOffsets) {
 	denseO_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*301056], m.Fold[o.f0:o.f0+49152], m.Fold[o.f0+49152:o.f0+49280], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseO_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+50176:o.p0+87040], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
+	denseO_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+50176:o.p0+87040], m.Fold[o.f0+5748224:o.f0+5895680], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
 	denseO_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*301056], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*326144])
 	denseO_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*326144])
 }
@@ -1830,6 +1844,7 @@ func denseORefold(m *rt.Memory, o *denseOOffsets) {
 	copy(m.Fold[o.f0:o.f0+49152], m.Params[o.p0+768:o.p0+49920])
 	clear(m.Fold[o.f0+49152 : o.f0+49280])
 	rt.FoldBN(m.Fold[o.f0:o.f0+49152], m.Fold[o.f0+49152:o.f0+49280], m.Params[o.p0+49920:o.p0+50048], m.Params[o.p0+50048:o.p0+50176], m.Buffers[o.b0+768:o.b0+896], m.Buffers[o.b0+896:o.b0+1024], float32(1e-05))
+	denseO_conv2.WinogradWeights(m.Params[o.p0+50176:o.p0+87040], m.Fold[o.f0+5748224:o.f0+5895680])
 }
 
 func denseOTensors(t []rt.TensorSpec, prefix string, o *denseOOffsets) []rt.TensorSpec {
@@ -1888,7 +1903,7 @@ func densePInfer(m *rt.Memory, n int, o *densePOffsets) {
 	denseP_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*326144], m.Fold[o.f0:o.f0+53248], m.Fold[o.f0+53248:o.f0+53376], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseP_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+54336:o.p0+91200], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
+	denseP_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+54336:o.p0+91200], m.Fold[o.f0+5846400:o.f0+5993856], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
 	denseP_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*326144], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*351232])
 	denseP_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*351232])
 }
@@ -1911,6 +1926,7 @@ func densePRefold(m *rt.Memory, o *densePOffsets) {
 	copy(m.Fold[o.f0:o.f0+53248], m.Params[o.p0+832:o.p0+54080])
 	clear(m.Fold[o.f0+53248 : o.f0+53376])
 	rt.FoldBN(m.Fold[o.f0:o.f0+53248], m.Fold[o.f0+53248:o.f0+53376], m.Params[o.p0+54080:o.p0+54208], m.Params[o.p0+54208:o.p0+54336], m.Buffers[o.b0+832:o.b0+960], m.Buffers[o.b0+960:o.b0+1088], float32(1e-05))
+	denseP_conv2.WinogradWeights(m.Params[o.p0+54336:o.p0+91200], m.Fold[o.f0+5846400:o.f0+5993856])
 }
 
 func densePTensors(t []rt.TensorSpec, prefix string, o *densePOffsets) []rt.TensorSpec {
@@ -1969,7 +1985,7 @@ func denseQInfer(m *rt.Memory, n int, o *denseQOffsets) {
 	denseQ_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*351232], m.Fold[o.f0:o.f0+57344], m.Fold[o.f0+57344:o.f0+57472], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseQ_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+58496:o.p0+95360], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
+	denseQ_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*100352], m.Params[o.p0+58496:o.p0+95360], m.Fold[o.f0+5940480:o.f0+6087936], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], m.Scratch)
 	denseQ_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*351232], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*376320])
 	denseQ_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*25088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*376320])
 }
@@ -1992,6 +2008,7 @@ func denseQRefold(m *rt.Memory, o *denseQOffsets) {
 	copy(m.Fold[o.f0:o.f0+57344], m.Params[o.p0+896:o.p0+58240])
 	clear(m.Fold[o.f0+57344 : o.f0+57472])
 	rt.FoldBN(m.Fold[o.f0:o.f0+57344], m.Fold[o.f0+57344:o.f0+57472], m.Params[o.p0+58240:o.p0+58368], m.Params[o.p0+58368:o.p0+58496], m.Buffers[o.b0+896:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1152], float32(1e-05))
+	denseQ_conv2.WinogradWeights(m.Params[o.p0+58496:o.p0+95360], m.Fold[o.f0+5940480:o.f0+6087936])
 }
 
 func denseQTensors(t []rt.TensorSpec, prefix string, o *denseQOffsets) []rt.TensorSpec {
@@ -2050,7 +2067,7 @@ func denseRInfer(m *rt.Memory, n int, o *denseROffsets) {
 	denseR_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*376320], m.Fold[o.f0:o.f0+61440], m.Fold[o.f0+61440:o.f0+61568], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseR_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+62656:o.p0+99520], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
+	denseR_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Params[o.p0+62656:o.p0+99520], m.Fold[o.f0+6030464:o.f0+6177920], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], m.Scratch)
 	denseR_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*376320], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408])
 	denseR_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*25088], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*401408])
 }
@@ -2073,6 +2090,7 @@ func denseRRefold(m *rt.Memory, o *denseROffsets) {
 	copy(m.Fold[o.f0:o.f0+61440], m.Params[o.p0+960:o.p0+62400])
 	clear(m.Fold[o.f0+61440 : o.f0+61568])
 	rt.FoldBN(m.Fold[o.f0:o.f0+61440], m.Fold[o.f0+61440:o.f0+61568], m.Params[o.p0+62400:o.p0+62528], m.Params[o.p0+62528:o.p0+62656], m.Buffers[o.b0+960:o.b0+1088], m.Buffers[o.b0+1088:o.b0+1216], float32(1e-05))
+	denseR_conv2.WinogradWeights(m.Params[o.p0+62656:o.p0+99520], m.Fold[o.f0+6030464:o.f0+6177920])
 }
 
 func denseRTensors(t []rt.TensorSpec, prefix string, o *denseROffsets) []rt.TensorSpec {
@@ -2184,7 +2202,7 @@ func denseSInfer(m *rt.Memory, n int, o *denseSOffsets) {
 	denseS_conv1Infer.Forward(n, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*50176], m.Fold[o.f0:o.f0+32768], m.Fold[o.f0+32768:o.f0+32896], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseS_conv2.Forward(n, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*25088], m.Params[o.p0+33536:o.p0+70400], nil, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*6272], m.Scratch)
+	denseS_conv2.ForwardWinograd(n, a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*25088], m.Params[o.p0+33536:o.p0+70400], m.Fold[o.f0+6116352:o.f0+6263808], nil, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*6272], m.Scratch)
 	denseS_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*50176], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*56448])
 	denseS_concat1_1.Forward(n, a[(o.i0+702464)*mb:(o.i0+702464)*mb+n*6272], a[(o.i0+1505280)*mb:(o.i0+1505280)*mb+n*56448])
 }
@@ -2207,6 +2225,7 @@ func denseSRefold(m *rt.Memory, o *denseSOffsets) {
 	copy(m.Fold[o.f0:o.f0+32768], m.Params[o.p0+512:o.p0+33280])
 	clear(m.Fold[o.f0+32768 : o.f0+32896])
 	rt.FoldBN(m.Fold[o.f0:o.f0+32768], m.Fold[o.f0+32768:o.f0+32896], m.Params[o.p0+33280:o.p0+33408], m.Params[o.p0+33408:o.p0+33536], m.Buffers[o.b0+512:o.b0+640], m.Buffers[o.b0+640:o.b0+768], float32(1e-05))
+	denseS_conv2.WinogradWeights(m.Params[o.p0+33536:o.p0+70400], m.Fold[o.f0+6116352:o.f0+6263808])
 }
 
 func denseSTensors(t []rt.TensorSpec, prefix string, o *denseSOffsets) []rt.TensorSpec {
@@ -2265,7 +2284,7 @@ func denseTInfer(m *rt.Memory, n int, o *denseTOffsets) {
 	denseT_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*56448], m.Fold[o.f0:o.f0+36864], m.Fold[o.f0+36864:o.f0+36992], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseT_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+37696:o.p0+74560], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseT_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+37696:o.p0+74560], m.Fold[o.f0+6230912:o.f0+6378368], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseT_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*56448], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*62720])
 	denseT_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*62720])
 }
@@ -2288,6 +2307,7 @@ func denseTRefold(m *rt.Memory, o *denseTOffsets) {
 	copy(m.Fold[o.f0:o.f0+36864], m.Params[o.p0+576:o.p0+37440])
 	clear(m.Fold[o.f0+36864 : o.f0+36992])
 	rt.FoldBN(m.Fold[o.f0:o.f0+36864], m.Fold[o.f0+36864:o.f0+36992], m.Params[o.p0+37440:o.p0+37568], m.Params[o.p0+37568:o.p0+37696], m.Buffers[o.b0+576:o.b0+704], m.Buffers[o.b0+704:o.b0+832], float32(1e-05))
+	denseT_conv2.WinogradWeights(m.Params[o.p0+37696:o.p0+74560], m.Fold[o.f0+6230912:o.f0+6378368])
 }
 
 func denseTTensors(t []rt.TensorSpec, prefix string, o *denseTOffsets) []rt.TensorSpec {
@@ -2346,7 +2366,7 @@ func denseUInfer(m *rt.Memory, n int, o *denseUOffsets) {
 	denseU_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*62720], m.Fold[o.f0:o.f0+40960], m.Fold[o.f0+40960:o.f0+41088], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseU_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+41856:o.p0+78720], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseU_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+41856:o.p0+78720], m.Fold[o.f0+6341376:o.f0+6488832], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseU_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*62720], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*68992])
 	denseU_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*68992])
 }
@@ -2369,6 +2389,7 @@ func denseURefold(m *rt.Memory, o *denseUOffsets) {
 	copy(m.Fold[o.f0:o.f0+40960], m.Params[o.p0+640:o.p0+41600])
 	clear(m.Fold[o.f0+40960 : o.f0+41088])
 	rt.FoldBN(m.Fold[o.f0:o.f0+40960], m.Fold[o.f0+40960:o.f0+41088], m.Params[o.p0+41600:o.p0+41728], m.Params[o.p0+41728:o.p0+41856], m.Buffers[o.b0+640:o.b0+768], m.Buffers[o.b0+768:o.b0+896], float32(1e-05))
+	denseU_conv2.WinogradWeights(m.Params[o.p0+41856:o.p0+78720], m.Fold[o.f0+6341376:o.f0+6488832])
 }
 
 func denseUTensors(t []rt.TensorSpec, prefix string, o *denseUOffsets) []rt.TensorSpec {
@@ -2427,7 +2448,7 @@ func denseVInfer(m *rt.Memory, n int, o *denseVOffsets) {
 	denseV_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*68992], m.Fold[o.f0:o.f0+45056], m.Fold[o.f0+45056:o.f0+45184], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseV_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+46016:o.p0+82880], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseV_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+46016:o.p0+82880], m.Fold[o.f0+6447744:o.f0+6595200], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseV_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*68992], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*75264])
 	denseV_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*75264])
 }
@@ -2450,6 +2471,7 @@ func denseVRefold(m *rt.Memory, o *denseVOffsets) {
 	copy(m.Fold[o.f0:o.f0+45056], m.Params[o.p0+704:o.p0+45760])
 	clear(m.Fold[o.f0+45056 : o.f0+45184])
 	rt.FoldBN(m.Fold[o.f0:o.f0+45056], m.Fold[o.f0+45056:o.f0+45184], m.Params[o.p0+45760:o.p0+45888], m.Params[o.p0+45888:o.p0+46016], m.Buffers[o.b0+704:o.b0+832], m.Buffers[o.b0+832:o.b0+960], float32(1e-05))
+	denseV_conv2.WinogradWeights(m.Params[o.p0+46016:o.p0+82880], m.Fold[o.f0+6447744:o.f0+6595200])
 }
 
 func denseVTensors(t []rt.TensorSpec, prefix string, o *denseVOffsets) []rt.TensorSpec {
@@ -2508,7 +2530,7 @@ func denseWInfer(m *rt.Memory, n int, o *denseWOffsets) {
 	denseW_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*75264], m.Fold[o.f0:o.f0+49152], m.Fold[o.f0+49152:o.f0+49280], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseW_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+50176:o.p0+87040], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseW_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+50176:o.p0+87040], m.Fold[o.f0+6550016:o.f0+6697472], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseW_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*75264], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*81536])
 	denseW_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*81536])
 }
@@ -2531,6 +2553,7 @@ func denseWRefold(m *rt.Memory, o *denseWOffsets) {
 	copy(m.Fold[o.f0:o.f0+49152], m.Params[o.p0+768:o.p0+49920])
 	clear(m.Fold[o.f0+49152 : o.f0+49280])
 	rt.FoldBN(m.Fold[o.f0:o.f0+49152], m.Fold[o.f0+49152:o.f0+49280], m.Params[o.p0+49920:o.p0+50048], m.Params[o.p0+50048:o.p0+50176], m.Buffers[o.b0+768:o.b0+896], m.Buffers[o.b0+896:o.b0+1024], float32(1e-05))
+	denseW_conv2.WinogradWeights(m.Params[o.p0+50176:o.p0+87040], m.Fold[o.f0+6550016:o.f0+6697472])
 }
 
 func denseWTensors(t []rt.TensorSpec, prefix string, o *denseWOffsets) []rt.TensorSpec {
@@ -2589,7 +2612,7 @@ func denseXInfer(m *rt.Memory, n int, o *denseXOffsets) {
 	denseX_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*81536], m.Fold[o.f0:o.f0+53248], m.Fold[o.f0+53248:o.f0+53376], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseX_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+54336:o.p0+91200], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseX_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+54336:o.p0+91200], m.Fold[o.f0+6648192:o.f0+6795648], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseX_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*81536], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*87808])
 	denseX_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*87808])
 }
@@ -2612,6 +2635,7 @@ func denseXRefold(m *rt.Memory, o *denseXOffsets) {
 	copy(m.Fold[o.f0:o.f0+53248], m.Params[o.p0+832:o.p0+54080])
 	clear(m.Fold[o.f0+53248 : o.f0+53376])
 	rt.FoldBN(m.Fold[o.f0:o.f0+53248], m.Fold[o.f0+53248:o.f0+53376], m.Params[o.p0+54080:o.p0+54208], m.Params[o.p0+54208:o.p0+54336], m.Buffers[o.b0+832:o.b0+960], m.Buffers[o.b0+960:o.b0+1088], float32(1e-05))
+	denseX_conv2.WinogradWeights(m.Params[o.p0+54336:o.p0+91200], m.Fold[o.f0+6648192:o.f0+6795648])
 }
 
 func denseXTensors(t []rt.TensorSpec, prefix string, o *denseXOffsets) []rt.TensorSpec {
@@ -2670,7 +2694,7 @@ func denseYInfer(m *rt.Memory, n int, o *denseYOffsets) {
 	denseY_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*87808], m.Fold[o.f0:o.f0+57344], m.Fold[o.f0+57344:o.f0+57472], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseY_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+58496:o.p0+95360], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseY_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+58496:o.p0+95360], m.Fold[o.f0+6742272:o.f0+6889728], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseY_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*87808], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*94080])
 	denseY_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*94080])
 }
@@ -2693,6 +2717,7 @@ func denseYRefold(m *rt.Memory, o *denseYOffsets) {
 	copy(m.Fold[o.f0:o.f0+57344], m.Params[o.p0+896:o.p0+58240])
 	clear(m.Fold[o.f0+57344 : o.f0+57472])
 	rt.FoldBN(m.Fold[o.f0:o.f0+57344], m.Fold[o.f0+57344:o.f0+57472], m.Params[o.p0+58240:o.p0+58368], m.Params[o.p0+58368:o.p0+58496], m.Buffers[o.b0+896:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1152], float32(1e-05))
+	denseY_conv2.WinogradWeights(m.Params[o.p0+58496:o.p0+95360], m.Fold[o.f0+6742272:o.f0+6889728])
 }
 
 func denseYTensors(t []rt.TensorSpec, prefix string, o *denseYOffsets) []rt.TensorSpec {
@@ -2751,7 +2776,7 @@ func denseZInfer(m *rt.Memory, n int, o *denseZOffsets) {
 	denseZ_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*94080], m.Fold[o.f0:o.f0+61440], m.Fold[o.f0+61440:o.f0+61568], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseZ_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+62656:o.p0+99520], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseZ_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+62656:o.p0+99520], m.Fold[o.f0+6832256:o.f0+6979712], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseZ_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*94080], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352])
 	denseZ_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352])
 }
@@ -2774,6 +2799,7 @@ func denseZRefold(m *rt.Memory, o *denseZOffsets) {
 	copy(m.Fold[o.f0:o.f0+61440], m.Params[o.p0+960:o.p0+62400])
 	clear(m.Fold[o.f0+61440 : o.f0+61568])
 	rt.FoldBN(m.Fold[o.f0:o.f0+61440], m.Fold[o.f0+61440:o.f0+61568], m.Params[o.p0+62400:o.p0+62528], m.Params[o.p0+62528:o.p0+62656], m.Buffers[o.b0+960:o.b0+1088], m.Buffers[o.b0+1088:o.b0+1216], float32(1e-05))
+	denseZ_conv2.WinogradWeights(m.Params[o.p0+62656:o.p0+99520], m.Fold[o.f0+6832256:o.f0+6979712])
 }
 
 func denseZTensors(t []rt.TensorSpec, prefix string, o *denseZOffsets) []rt.TensorSpec {
@@ -2832,7 +2858,7 @@ func denseAAInfer(m *rt.Memory, n int, o *denseAAOffsets) {
 	denseAA_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*100352], m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAA_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+66816:o.p0+103680], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseAA_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+66816:o.p0+103680], m.Fold[o.f0+6918144:o.f0+7065600], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseAA_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*106624])
 	denseAA_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*106624])
 }
@@ -2855,6 +2881,7 @@ func denseAARefold(m *rt.Memory, o *denseAAOffsets) {
 	copy(m.Fold[o.f0:o.f0+65536], m.Params[o.p0+1024:o.p0+66560])
 	clear(m.Fold[o.f0+65536 : o.f0+65664])
 	rt.FoldBN(m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], m.Params[o.p0+66560:o.p0+66688], m.Params[o.p0+66688:o.p0+66816], m.Buffers[o.b0+1024:o.b0+1152], m.Buffers[o.b0+1152:o.b0+1280], float32(1e-05))
+	denseAA_conv2.WinogradWeights(m.Params[o.p0+66816:o.p0+103680], m.Fold[o.f0+6918144:o.f0+7065600])
 }
 
 func denseAATensors(t []rt.TensorSpec, prefix string, o *denseAAOffsets) []rt.TensorSpec {
@@ -2913,7 +2940,7 @@ func denseABInfer(m *rt.Memory, n int, o *denseABOffsets) {
 	denseAB_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*106624], m.Fold[o.f0:o.f0+69632], m.Fold[o.f0+69632:o.f0+69760], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAB_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+70976:o.p0+107840], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseAB_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+70976:o.p0+107840], m.Fold[o.f0+6999936:o.f0+7147392], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseAB_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*106624], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*112896])
 	denseAB_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*112896])
 }
@@ -2936,6 +2963,7 @@ func denseABRefold(m *rt.Memory, o *denseABOffsets) {
 	copy(m.Fold[o.f0:o.f0+69632], m.Params[o.p0+1088:o.p0+70720])
 	clear(m.Fold[o.f0+69632 : o.f0+69760])
 	rt.FoldBN(m.Fold[o.f0:o.f0+69632], m.Fold[o.f0+69632:o.f0+69760], m.Params[o.p0+70720:o.p0+70848], m.Params[o.p0+70848:o.p0+70976], m.Buffers[o.b0+1088:o.b0+1216], m.Buffers[o.b0+1216:o.b0+1344], float32(1e-05))
+	denseAB_conv2.WinogradWeights(m.Params[o.p0+70976:o.p0+107840], m.Fold[o.f0+6999936:o.f0+7147392])
 }
 
 func denseABTensors(t []rt.TensorSpec, prefix string, o *denseABOffsets) []rt.TensorSpec {
@@ -2994,7 +3022,7 @@ func denseACInfer(m *rt.Memory, n int, o *denseACOffsets) {
 	denseAC_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*112896], m.Fold[o.f0:o.f0+73728], m.Fold[o.f0+73728:o.f0+73856], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAC_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+75136:o.p0+112000], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseAC_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+75136:o.p0+112000], m.Fold[o.f0+7077632:o.f0+7225088], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseAC_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*112896], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*119168])
 	denseAC_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*119168])
 }
@@ -3017,6 +3045,7 @@ func denseACRefold(m *rt.Memory, o *denseACOffsets) {
 	copy(m.Fold[o.f0:o.f0+73728], m.Params[o.p0+1152:o.p0+74880])
 	clear(m.Fold[o.f0+73728 : o.f0+73856])
 	rt.FoldBN(m.Fold[o.f0:o.f0+73728], m.Fold[o.f0+73728:o.f0+73856], m.Params[o.p0+74880:o.p0+75008], m.Params[o.p0+75008:o.p0+75136], m.Buffers[o.b0+1152:o.b0+1280], m.Buffers[o.b0+1280:o.b0+1408], float32(1e-05))
+	denseAC_conv2.WinogradWeights(m.Params[o.p0+75136:o.p0+112000], m.Fold[o.f0+7077632:o.f0+7225088])
 }
 
 func denseACTensors(t []rt.TensorSpec, prefix string, o *denseACOffsets) []rt.TensorSpec {
@@ -3075,7 +3104,7 @@ func denseADInfer(m *rt.Memory, n int, o *denseADOffsets) {
 	denseAD_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*119168], m.Fold[o.f0:o.f0+77824], m.Fold[o.f0+77824:o.f0+77952], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAD_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+79296:o.p0+116160], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseAD_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+79296:o.p0+116160], m.Fold[o.f0+7151232:o.f0+7298688], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseAD_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*119168], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*125440])
 	denseAD_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*125440])
 }
@@ -3098,6 +3127,7 @@ func denseADRefold(m *rt.Memory, o *denseADOffsets) {
 	copy(m.Fold[o.f0:o.f0+77824], m.Params[o.p0+1216:o.p0+79040])
 	clear(m.Fold[o.f0+77824 : o.f0+77952])
 	rt.FoldBN(m.Fold[o.f0:o.f0+77824], m.Fold[o.f0+77824:o.f0+77952], m.Params[o.p0+79040:o.p0+79168], m.Params[o.p0+79168:o.p0+79296], m.Buffers[o.b0+1216:o.b0+1344], m.Buffers[o.b0+1344:o.b0+1472], float32(1e-05))
+	denseAD_conv2.WinogradWeights(m.Params[o.p0+79296:o.p0+116160], m.Fold[o.f0+7151232:o.f0+7298688])
 }
 
 func denseADTensors(t []rt.TensorSpec, prefix string, o *denseADOffsets) []rt.TensorSpec {
@@ -3156,7 +3186,7 @@ func denseAEInfer(m *rt.Memory, n int, o *denseAEOffsets) {
 	denseAE_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*125440], m.Fold[o.f0:o.f0+81920], m.Fold[o.f0+81920:o.f0+82048], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAE_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+83456:o.p0+120320], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseAE_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+83456:o.p0+120320], m.Fold[o.f0+7220736:o.f0+7368192], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseAE_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*125440], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*131712])
 	denseAE_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*131712])
 }
@@ -3179,6 +3209,7 @@ func denseAERefold(m *rt.Memory, o *denseAEOffsets) {
 	copy(m.Fold[o.f0:o.f0+81920], m.Params[o.p0+1280:o.p0+83200])
 	clear(m.Fold[o.f0+81920 : o.f0+82048])
 	rt.FoldBN(m.Fold[o.f0:o.f0+81920], m.Fold[o.f0+81920:o.f0+82048], m.Params[o.p0+83200:o.p0+83328], m.Params[o.p0+83328:o.p0+83456], m.Buffers[o.b0+1280:o.b0+1408], m.Buffers[o.b0+1408:o.b0+1536], float32(1e-05))
+	denseAE_conv2.WinogradWeights(m.Params[o.p0+83456:o.p0+120320], m.Fold[o.f0+7220736:o.f0+7368192])
 }
 
 func denseAETensors(t []rt.TensorSpec, prefix string, o *denseAEOffsets) []rt.TensorSpec {
@@ -3237,7 +3268,7 @@ func denseAFInfer(m *rt.Memory, n int, o *denseAFOffsets) {
 	denseAF_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*131712], m.Fold[o.f0:o.f0+86016], m.Fold[o.f0+86016:o.f0+86144], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAF_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+87616:o.p0+124480], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseAF_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+87616:o.p0+124480], m.Fold[o.f0+7286144:o.f0+7433600], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseAF_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*131712], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*137984])
 	denseAF_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*137984])
 }
@@ -3260,6 +3291,7 @@ func denseAFRefold(m *rt.Memory, o *denseAFOffsets) {
 	copy(m.Fold[o.f0:o.f0+86016], m.Params[o.p0+1344:o.p0+87360])
 	clear(m.Fold[o.f0+86016 : o.f0+86144])
 	rt.FoldBN(m.Fold[o.f0:o.f0+86016], m.Fold[o.f0+86016:o.f0+86144], m.Params[o.p0+87360:o.p0+87488], m.Params[o.p0+87488:o.p0+87616], m.Buffers[o.b0+1344:o.b0+1472], m.Buffers[o.b0+1472:o.b0+1600], float32(1e-05))
+	denseAF_conv2.WinogradWeights(m.Params[o.p0+87616:o.p0+124480], m.Fold[o.f0+7286144:o.f0+7433600])
 }
 
 func denseAFTensors(t []rt.TensorSpec, prefix string, o *denseAFOffsets) []rt.TensorSpec {
@@ -3318,7 +3350,7 @@ func denseAGInfer(m *rt.Memory, n int, o *denseAGOffsets) {
 	denseAG_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*137984], m.Fold[o.f0:o.f0+90112], m.Fold[o.f0+90112:o.f0+90240], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAG_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+91776:o.p0+128640], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseAG_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+91776:o.p0+128640], m.Fold[o.f0+7347456:o.f0+7494912], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseAG_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*137984], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*144256])
 	denseAG_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*144256])
 }
@@ -3341,6 +3373,7 @@ func denseAGRefold(m *rt.Memory, o *denseAGOffsets) {
 	copy(m.Fold[o.f0:o.f0+90112], m.Params[o.p0+1408:o.p0+91520])
 	clear(m.Fold[o.f0+90112 : o.f0+90240])
 	rt.FoldBN(m.Fold[o.f0:o.f0+90112], m.Fold[o.f0+90112:o.f0+90240], m.Params[o.p0+91520:o.p0+91648], m.Params[o.p0+91648:o.p0+91776], m.Buffers[o.b0+1408:o.b0+1536], m.Buffers[o.b0+1536:o.b0+1664], float32(1e-05))
+	denseAG_conv2.WinogradWeights(m.Params[o.p0+91776:o.p0+128640], m.Fold[o.f0+7347456:o.f0+7494912])
 }
 
 func denseAGTensors(t []rt.TensorSpec, prefix string, o *denseAGOffsets) []rt.TensorSpec {
@@ -3399,7 +3432,7 @@ func denseAHInfer(m *rt.Memory, n int, o *denseAHOffsets) {
 	denseAH_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*144256], m.Fold[o.f0:o.f0+94208], m.Fold[o.f0+94208:o.f0+94336], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAH_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+95936:o.p0+132800], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseAH_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+95936:o.p0+132800], m.Fold[o.f0+7404672:o.f0+7552128], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseAH_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*144256], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*150528])
 	denseAH_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*150528])
 }
@@ -3422,6 +3455,7 @@ func denseAHRefold(m *rt.Memory, o *denseAHOffsets) {
 	copy(m.Fold[o.f0:o.f0+94208], m.Params[o.p0+1472:o.p0+95680])
 	clear(m.Fold[o.f0+94208 : o.f0+94336])
 	rt.FoldBN(m.Fold[o.f0:o.f0+94208], m.Fold[o.f0+94208:o.f0+94336], m.Params[o.p0+95680:o.p0+95808], m.Params[o.p0+95808:o.p0+95936], m.Buffers[o.b0+1472:o.b0+1600], m.Buffers[o.b0+1600:o.b0+1728], float32(1e-05))
+	denseAH_conv2.WinogradWeights(m.Params[o.p0+95936:o.p0+132800], m.Fold[o.f0+7404672:o.f0+7552128])
 }
 
 func denseAHTensors(t []rt.TensorSpec, prefix string, o *denseAHOffsets) []rt.TensorSpec {
@@ -3480,7 +3514,7 @@ func denseAIInfer(m *rt.Memory, n int, o *denseAIOffsets) {
 	denseAI_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*150528], m.Fold[o.f0:o.f0+98304], m.Fold[o.f0+98304:o.f0+98432], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAI_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+100096:o.p0+136960], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseAI_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+100096:o.p0+136960], m.Fold[o.f0+7457792:o.f0+7605248], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseAI_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*150528], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*156800])
 	denseAI_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*156800])
 }
@@ -3503,6 +3537,7 @@ func denseAIRefold(m *rt.Memory, o *denseAIOffsets) {
 	copy(m.Fold[o.f0:o.f0+98304], m.Params[o.p0+1536:o.p0+99840])
 	clear(m.Fold[o.f0+98304 : o.f0+98432])
 	rt.FoldBN(m.Fold[o.f0:o.f0+98304], m.Fold[o.f0+98304:o.f0+98432], m.Params[o.p0+99840:o.p0+99968], m.Params[o.p0+99968:o.p0+100096], m.Buffers[o.b0+1536:o.b0+1664], m.Buffers[o.b0+1664:o.b0+1792], float32(1e-05))
+	denseAI_conv2.WinogradWeights(m.Params[o.p0+100096:o.p0+136960], m.Fold[o.f0+7457792:o.f0+7605248])
 }
 
 func denseAITensors(t []rt.TensorSpec, prefix string, o *denseAIOffsets) []rt.TensorSpec {
@@ -3561,7 +3596,7 @@ func denseAJInfer(m *rt.Memory, n int, o *denseAJOffsets) {
 	denseAJ_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*156800], m.Fold[o.f0:o.f0+102400], m.Fold[o.f0+102400:o.f0+102528], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAJ_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+104256:o.p0+141120], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseAJ_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+104256:o.p0+141120], m.Fold[o.f0+7506816:o.f0+7654272], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseAJ_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*156800], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*163072])
 	denseAJ_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*163072])
 }
@@ -3584,6 +3619,7 @@ func denseAJRefold(m *rt.Memory, o *denseAJOffsets) {
 	copy(m.Fold[o.f0:o.f0+102400], m.Params[o.p0+1600:o.p0+104000])
 	clear(m.Fold[o.f0+102400 : o.f0+102528])
 	rt.FoldBN(m.Fold[o.f0:o.f0+102400], m.Fold[o.f0+102400:o.f0+102528], m.Params[o.p0+104000:o.p0+104128], m.Params[o.p0+104128:o.p0+104256], m.Buffers[o.b0+1600:o.b0+1728], m.Buffers[o.b0+1728:o.b0+1856], float32(1e-05))
+	denseAJ_conv2.WinogradWeights(m.Params[o.p0+104256:o.p0+141120], m.Fold[o.f0+7506816:o.f0+7654272])
 }
 
 func denseAJTensors(t []rt.TensorSpec, prefix string, o *denseAJOffsets) []rt.TensorSpec {
@@ -3642,7 +3678,7 @@ func denseAKInfer(m *rt.Memory, n int, o *denseAKOffsets) {
 	denseAK_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*163072], m.Fold[o.f0:o.f0+106496], m.Fold[o.f0+106496:o.f0+106624], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAK_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+108416:o.p0+145280], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseAK_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+108416:o.p0+145280], m.Fold[o.f0+7551744:o.f0+7699200], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseAK_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*163072], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*169344])
 	denseAK_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*169344])
 }
@@ -3665,6 +3701,7 @@ func denseAKRefold(m *rt.Memory, o *denseAKOffsets) {
 	copy(m.Fold[o.f0:o.f0+106496], m.Params[o.p0+1664:o.p0+108160])
 	clear(m.Fold[o.f0+106496 : o.f0+106624])
 	rt.FoldBN(m.Fold[o.f0:o.f0+106496], m.Fold[o.f0+106496:o.f0+106624], m.Params[o.p0+108160:o.p0+108288], m.Params[o.p0+108288:o.p0+108416], m.Buffers[o.b0+1664:o.b0+1792], m.Buffers[o.b0+1792:o.b0+1920], float32(1e-05))
+	denseAK_conv2.WinogradWeights(m.Params[o.p0+108416:o.p0+145280], m.Fold[o.f0+7551744:o.f0+7699200])
 }
 
 func denseAKTensors(t []rt.TensorSpec, prefix string, o *denseAKOffsets) []rt.TensorSpec {
@@ -3723,7 +3760,7 @@ func denseALInfer(m *rt.Memory, n int, o *denseALOffsets) {
 	denseAL_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*169344], m.Fold[o.f0:o.f0+110592], m.Fold[o.f0+110592:o.f0+110720], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAL_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+112576:o.p0+149440], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseAL_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+112576:o.p0+149440], m.Fold[o.f0+7592576:o.f0+7740032], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseAL_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*169344], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*175616])
 	denseAL_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*175616])
 }
@@ -3746,6 +3783,7 @@ func denseALRefold(m *rt.Memory, o *denseALOffsets) {
 	copy(m.Fold[o.f0:o.f0+110592], m.Params[o.p0+1728:o.p0+112320])
 	clear(m.Fold[o.f0+110592 : o.f0+110720])
 	rt.FoldBN(m.Fold[o.f0:o.f0+110592], m.Fold[o.f0+110592:o.f0+110720], m.Params[o.p0+112320:o.p0+112448], m.Params[o.p0+112448:o.p0+112576], m.Buffers[o.b0+1728:o.b0+1856], m.Buffers[o.b0+1856:o.b0+1984], float32(1e-05))
+	denseAL_conv2.WinogradWeights(m.Params[o.p0+112576:o.p0+149440], m.Fold[o.f0+7592576:o.f0+7740032])
 }
 
 func denseALTensors(t []rt.TensorSpec, prefix string, o *denseALOffsets) []rt.TensorSpec {
@@ -3804,7 +3842,7 @@ func denseAMInfer(m *rt.Memory, n int, o *denseAMOffsets) {
 	denseAM_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*175616], m.Fold[o.f0:o.f0+114688], m.Fold[o.f0+114688:o.f0+114816], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAM_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+116736:o.p0+153600], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseAM_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+116736:o.p0+153600], m.Fold[o.f0+7629312:o.f0+7776768], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseAM_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*175616], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*181888])
 	denseAM_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*181888])
 }
@@ -3827,6 +3865,7 @@ func denseAMRefold(m *rt.Memory, o *denseAMOffsets) {
 	copy(m.Fold[o.f0:o.f0+114688], m.Params[o.p0+1792:o.p0+116480])
 	clear(m.Fold[o.f0+114688 : o.f0+114816])
 	rt.FoldBN(m.Fold[o.f0:o.f0+114688], m.Fold[o.f0+114688:o.f0+114816], m.Params[o.p0+116480:o.p0+116608], m.Params[o.p0+116608:o.p0+116736], m.Buffers[o.b0+1792:o.b0+1920], m.Buffers[o.b0+1920:o.b0+2048], float32(1e-05))
+	denseAM_conv2.WinogradWeights(m.Params[o.p0+116736:o.p0+153600], m.Fold[o.f0+7629312:o.f0+7776768])
 }
 
 func denseAMTensors(t []rt.TensorSpec, prefix string, o *denseAMOffsets) []rt.TensorSpec {
@@ -3885,7 +3924,7 @@ func denseANInfer(m *rt.Memory, n int, o *denseANOffsets) {
 	denseAN_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*181888], m.Fold[o.f0:o.f0+118784], m.Fold[o.f0+118784:o.f0+118912], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAN_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+120896:o.p0+157760], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseAN_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+120896:o.p0+157760], m.Fold[o.f0+7661952:o.f0+7809408], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseAN_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*181888], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*188160])
 	denseAN_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*188160])
 }
@@ -3908,6 +3947,7 @@ func denseANRefold(m *rt.Memory, o *denseANOffsets) {
 	copy(m.Fold[o.f0:o.f0+118784], m.Params[o.p0+1856:o.p0+120640])
 	clear(m.Fold[o.f0+118784 : o.f0+118912])
 	rt.FoldBN(m.Fold[o.f0:o.f0+118784], m.Fold[o.f0+118784:o.f0+118912], m.Params[o.p0+120640:o.p0+120768], m.Params[o.p0+120768:o.p0+120896], m.Buffers[o.b0+1856:o.b0+1984], m.Buffers[o.b0+1984:o.b0+2112], float32(1e-05))
+	denseAN_conv2.WinogradWeights(m.Params[o.p0+120896:o.p0+157760], m.Fold[o.f0+7661952:o.f0+7809408])
 }
 
 func denseANTensors(t []rt.TensorSpec, prefix string, o *denseANOffsets) []rt.TensorSpec {
@@ -3966,7 +4006,7 @@ func denseAOInfer(m *rt.Memory, n int, o *denseAOOffsets) {
 	denseAO_conv1Infer.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*188160], m.Fold[o.f0:o.f0+122880], m.Fold[o.f0+122880:o.f0+123008], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAO_conv2.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+125056:o.p0+161920], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
+	denseAO_conv2.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*25088], m.Params[o.p0+125056:o.p0+161920], m.Fold[o.f0+7690496:o.f0+7837952], nil, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], m.Scratch)
 	denseAO_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*188160], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*194432])
 	denseAO_concat1_1.Forward(n, a[(o.i0+-702464)*mb:(o.i0+-702464)*mb+n*6272], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*194432])
 }
@@ -3989,6 +4029,7 @@ func denseAORefold(m *rt.Memory, o *denseAOOffsets) {
 	copy(m.Fold[o.f0:o.f0+122880], m.Params[o.p0+1920:o.p0+124800])
 	clear(m.Fold[o.f0+122880 : o.f0+123008])
 	rt.FoldBN(m.Fold[o.f0:o.f0+122880], m.Fold[o.f0+122880:o.f0+123008], m.Params[o.p0+124800:o.p0+124928], m.Params[o.p0+124928:o.p0+125056], m.Buffers[o.b0+1920:o.b0+2048], m.Buffers[o.b0+2048:o.b0+2176], float32(1e-05))
+	denseAO_conv2.WinogradWeights(m.Params[o.p0+125056:o.p0+161920], m.Fold[o.f0+7690496:o.f0+7837952])
 }
 
 func denseAOTensors(t []rt.TensorSpec, prefix string, o *denseAOOffsets) []rt.TensorSpec {
@@ -4047,7 +4088,7 @@ func denseAPInfer(m *rt.Memory, n int, o *denseAPOffsets) {
 	denseAP_conv1Infer.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*194432], m.Fold[o.f0:o.f0+126976], m.Fold[o.f0+126976:o.f0+127104], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	denseAP_conv2.Forward(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+129216:o.p0+166080], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
+	denseAP_conv2.ForwardWinograd(n, a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*25088], m.Params[o.p0+129216:o.p0+166080], m.Fold[o.f0+7714944:o.f0+7862400], nil, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], m.Scratch)
 	denseAP_concat1.Forward(n, a[o.i0*mb:o.i0*mb+n*194432], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*200704])
 	denseAP_concat1_1.Forward(n, a[(o.i0+-1505280)*mb:(o.i0+-1505280)*mb+n*6272], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*200704])
 }
@@ -4070,6 +4111,7 @@ func denseAPRefold(m *rt.Memory, o *denseAPOffsets) {
 	copy(m.Fold[o.f0:o.f0+126976], m.Params[o.p0+1984:o.p0+128960])
 	clear(m.Fold[o.f0+126976 : o.f0+127104])
 	rt.FoldBN(m.Fold[o.f0:o.f0+126976], m.Fold[o.f0+126976:o.f0+127104], m.Params[o.p0+128960:o.p0+129088], m.Params[o.p0+129088:o.p0+129216], m.Buffers[o.b0+1984:o.b0+2112], m.Buffers[o.b0+2112:o.b0+2240], float32(1e-05))
+	denseAP_conv2.WinogradWeights(m.Params[o.p0+129216:o.p0+166080], m.Fold[o.f0+7714944:o.f0+7862400])
 }
 
 func denseAPTensors(t []rt.TensorSpec, prefix string, o *denseAPOffsets) []rt.TensorSpec {

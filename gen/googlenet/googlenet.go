@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       805888,
 	Argmax:      1417472,
 	SavedFixed:  0,
-	Fold:        0,
+	Fold:        7907328,
 	InferIn:     0,
 	InferOut:    1605632,
 	InferLogits: 1404928,
@@ -149,7 +149,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	lrn1.Forward(n, a[:n*200704], a[602112*mb:602112*mb+n*200704], m.Saved[:n*200704], m.Scratch)
 	conv2.Forward(n, a[602112*mb:602112*mb+n*200704], m.Params[9472:13568], m.Params[13568:13632], a[:n*200704], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	conv3.Forward(n, a[:n*200704], m.Params[13632:124224], m.Params[124224:124416], a[602112*mb:602112*mb+n*602112], m.Scratch)
+	conv3.ForwardWinograd(n, a[:n*200704], m.Params[13632:124224], m.Fold[0:442368], m.Params[124224:124416], a[602112*mb:602112*mb+n*602112], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	lrn2.Forward(n, a[602112*mb:602112*mb+n*602112], a[:n*602112], m.Saved[200704*mb:200704*mb+n*602112], m.Scratch)
 	maxpool2.Forward(n, a[:n*602112], a[602112*mb:602112*mb+n*150528], nil)
@@ -271,7 +271,16 @@ func backward(m *rt.Memory, n int) {
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
-func refold(m *rt.Memory) {}
+func refold(m *rt.Memory) {
+	conv3.WinogradWeights(m.Params[13632:124224], m.Fold[0:442368])
+	inceptionARefold(m, &inception3a)
+	inceptionBRefold(m, &inception3b)
+	inceptionCRefold(m, &inception4a)
+	inceptionDRefold(m, &inception4b)
+	inceptionERefold(m, &inception4c)
+	inceptionFRefold(m, &inception4d)
+	inceptionGRefold(m, &inception4e)
+}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {
@@ -308,11 +317,11 @@ func lossBackward(m *rt.Memory, n int, labels []int32) {
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionAOffsets struct {
-	i0, k0, p0, t0 int
+	f0, i0, k0, p0, t0 int
 }
 
 var (
-	inception3a = inceptionAOffsets{i0: 602112, k0: 351232, p0: 124416, t0: 2759680}
+	inception3a = inceptionAOffsets{f0: 442368, i0: 602112, k0: 351232, p0: 124416, t0: 2759680}
 )
 
 func inceptionAForward(m *rt.Memory, n int, o *inceptionAOffsets) {
@@ -356,7 +365,7 @@ func inceptionAInfer(m *rt.Memory, n int, o *inceptionAOffsets) {
 	// relu1: in the epilogue of the conv or fc before it
 	inceptionA_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*150528], m.Params[o.p0+12352:o.p0+30784], m.Params[o.p0+30784:o.p0+30880], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*75264], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionA_conv3.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*75264], m.Params[o.p0+30880:o.p0+141472], m.Params[o.p0+141472:o.p0+141600], a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*100352], m.Scratch)
+	inceptionA_conv3.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*75264], m.Params[o.p0+30880:o.p0+141472], m.Fold[o.f0:o.f0+442368], m.Params[o.p0+141472:o.p0+141600], a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*100352], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	inceptionA_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*150528], m.Params[o.p0+141600:o.p0+144672], m.Params[o.p0+144672:o.p0+144688], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*12544], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -398,6 +407,10 @@ func inceptionABackward(m *rt.Memory, n int, o *inceptionAOffsets) {
 	inceptionA_conv1.BackwardData(n, d[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0:o.p0+12288], d[o.t0*mb:o.t0*mb+n*150528], m.Scratch)
 }
 
+func inceptionARefold(m *rt.Memory, o *inceptionAOffsets) {
+	inceptionA_conv3.WinogradWeights(m.Params[o.p0+30880:o.p0+141472], m.Fold[o.f0:o.f0+442368])
+}
+
 func inceptionATensors(t []rt.TensorSpec, prefix string, o *inceptionAOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
 		{Name: prefix + "conv1.weight", Shape: []int{64, 192, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
@@ -422,11 +435,11 @@ func inceptionATensors(t []rt.TensorSpec, prefix string, o *inceptionAOffsets) [
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionBOffsets struct {
-	i0, k0, p0, t0 int
+	f0, i0, k0, p0, t0 int
 }
 
 var (
-	inception3b = inceptionBOffsets{i0: 1404928, k0: 501760, p0: 288112, t0: 3349248}
+	inception3b = inceptionBOffsets{f0: 884736, i0: 1404928, k0: 501760, p0: 288112, t0: 3349248}
 )
 
 func inceptionBForward(m *rt.Memory, n int, o *inceptionBOffsets) {
@@ -470,7 +483,7 @@ func inceptionBInfer(m *rt.Memory, n int, o *inceptionBOffsets) {
 	// relu1: in the epilogue of the conv or fc before it
 	inceptionB_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Params[o.p0+32896:o.p0+65664], m.Params[o.p0+65664:o.p0+65792], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*100352], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionB_conv3.Forward(n, a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*100352], m.Params[o.p0+65792:o.p0+286976], m.Params[o.p0+286976:o.p0+287168], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*150528], m.Scratch)
+	inceptionB_conv3.ForwardWinograd(n, a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*100352], m.Params[o.p0+65792:o.p0+286976], m.Fold[o.f0:o.f0+884736], m.Params[o.p0+286976:o.p0+287168], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*150528], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	inceptionB_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Params[o.p0+287168:o.p0+295360], m.Params[o.p0+295360:o.p0+295392], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*25088], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -512,6 +525,10 @@ func inceptionBBackward(m *rt.Memory, n int, o *inceptionBOffsets) {
 	inceptionB_conv1.BackwardData(n, d[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0:o.p0+32768], d[o.t0*mb:o.t0*mb+n*200704], m.Scratch)
 }
 
+func inceptionBRefold(m *rt.Memory, o *inceptionBOffsets) {
+	inceptionB_conv3.WinogradWeights(m.Params[o.p0+65792:o.p0+286976], m.Fold[o.f0:o.f0+884736])
+}
+
 func inceptionBTensors(t []rt.TensorSpec, prefix string, o *inceptionBOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
 		{Name: prefix + "conv1.weight", Shape: []int{128, 256, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
@@ -536,11 +553,11 @@ func inceptionBTensors(t []rt.TensorSpec, prefix string, o *inceptionBOffsets) [
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionCOffsets struct {
-	i0, k0, p0, t0 int
+	f0, i0, k0, p0, t0 int
 }
 
 var (
-	inception4a = inceptionCOffsets{i0: 1605632, k0: 796544, p0: 676848, t0: 4628736}
+	inception4a = inceptionCOffsets{f0: 1769472, i0: 1605632, k0: 796544, p0: 676848, t0: 4628736}
 )
 
 func inceptionCForward(m *rt.Memory, n int, o *inceptionCOffsets) {
@@ -584,7 +601,7 @@ func inceptionCInfer(m *rt.Memory, n int, o *inceptionCOffsets) {
 	// relu1: in the epilogue of the conv or fc before it
 	inceptionC_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*94080], m.Params[o.p0+92352:o.p0+138432], m.Params[o.p0+138432:o.p0+138528], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*18816], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionC_conv3.Forward(n, a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*18816], m.Params[o.p0+138528:o.p0+318240], m.Params[o.p0+318240:o.p0+318448], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*40768], m.Scratch)
+	inceptionC_conv3.ForwardWinograd(n, a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*18816], m.Params[o.p0+138528:o.p0+318240], m.Fold[o.f0:o.f0+718848], m.Params[o.p0+318240:o.p0+318448], a[(o.i0+-1605632)*mb:(o.i0+-1605632)*mb+n*40768], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	inceptionC_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*94080], m.Params[o.p0+318448:o.p0+326128], m.Params[o.p0+326128:o.p0+326144], a[(o.i0+100352)*mb:(o.i0+100352)*mb+n*3136], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -624,6 +641,10 @@ func inceptionCBackward(m *rt.Memory, n int, o *inceptionCOffsets) {
 	rt.ReLUBackward(a[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632], d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632])
 	inceptionC_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*94080], d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632], m.Grads[o.p0:o.p0+92160], m.Grads[o.p0+92160:o.p0+92352], m.Scratch)
 	inceptionC_conv1.BackwardData(n, d[(o.t0+94080)*mb:(o.t0+94080)*mb+n*37632], m.Params[o.p0:o.p0+92160], d[o.t0*mb:o.t0*mb+n*94080], m.Scratch)
+}
+
+func inceptionCRefold(m *rt.Memory, o *inceptionCOffsets) {
+	inceptionC_conv3.WinogradWeights(m.Params[o.p0+138528:o.p0+318240], m.Fold[o.f0:o.f0+718848])
 }
 
 func inceptionCTensors(t []rt.TensorSpec, prefix string, o *inceptionCOffsets) []rt.TensorSpec {
@@ -714,11 +735,11 @@ func classifierATensors(t []rt.TensorSpec, prefix string, o *classifierAOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionDOffsets struct {
-	i0, k0, p0, t0 int
+	f0, i0, k0, p0, t0 int
 }
 
 var (
-	inception4b = inceptionDOffsets{i0: 1705984, k0: 890624, p0: 4241864, t0: 4939200}
+	inception4b = inceptionDOffsets{f0: 2488320, i0: 1705984, k0: 890624, p0: 4241864, t0: 4939200}
 )
 
 func inceptionDForward(m *rt.Memory, n int, o *inceptionDOffsets) {
@@ -762,7 +783,7 @@ func inceptionDInfer(m *rt.Memory, n int, o *inceptionDOffsets) {
 	// relu1: in the epilogue of the conv or fc before it
 	inceptionD_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+82080:o.p0+139424], m.Params[o.p0+139424:o.p0+139536], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*21952], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionD_conv3.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*21952], m.Params[o.p0+139536:o.p0+365328], m.Params[o.p0+365328:o.p0+365552], a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*43904], m.Scratch)
+	inceptionD_conv3.ForwardWinograd(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*21952], m.Params[o.p0+139536:o.p0+365328], m.Fold[o.f0:o.f0+903168], m.Params[o.p0+365328:o.p0+365552], a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*43904], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	inceptionD_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+365552:o.p0+377840], m.Params[o.p0+377840:o.p0+377864], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*4704], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -804,6 +825,10 @@ func inceptionDBackward(m *rt.Memory, n int, o *inceptionDOffsets) {
 	inceptionD_conv1.BackwardData(n, d[(o.t0+112616)*mb:(o.t0+112616)*mb+n*31360], m.Params[o.p0:o.p0+81920], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
 }
 
+func inceptionDRefold(m *rt.Memory, o *inceptionDOffsets) {
+	inceptionD_conv3.WinogradWeights(m.Params[o.p0+139536:o.p0+365328], m.Fold[o.f0:o.f0+903168])
+}
+
 func inceptionDTensors(t []rt.TensorSpec, prefix string, o *inceptionDOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
 		{Name: prefix + "conv1.weight", Shape: []int{160, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
@@ -828,11 +853,11 @@ func inceptionDTensors(t []rt.TensorSpec, prefix string, o *inceptionDOffsets) [
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionEOffsets struct {
-	i0, k0, p0, t0 int
+	f0, i0, k0, p0, t0 int
 }
 
 var (
-	inception4c = inceptionEOffsets{i0: 1404928, k0: 990976, p0: 4691024, t0: 5279176}
+	inception4c = inceptionEOffsets{f0: 3391488, i0: 1404928, k0: 990976, p0: 4691024, t0: 5279176}
 )
 
 func inceptionEForward(m *rt.Memory, n int, o *inceptionEOffsets) {
@@ -876,7 +901,7 @@ func inceptionEInfer(m *rt.Memory, n int, o *inceptionEOffsets) {
 	// relu1: in the epilogue of the conv or fc before it
 	inceptionE_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+65664:o.p0+131200], m.Params[o.p0+131200:o.p0+131328], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*25088], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionE_conv3.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*25088], m.Params[o.p0+131328:o.p0+426240], m.Params[o.p0+426240:o.p0+426496], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*50176], m.Scratch)
+	inceptionE_conv3.ForwardWinograd(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*25088], m.Params[o.p0+131328:o.p0+426240], m.Fold[o.f0:o.f0+1179648], m.Params[o.p0+426240:o.p0+426496], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*50176], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	inceptionE_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+426496:o.p0+438784], m.Params[o.p0+438784:o.p0+438808], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*4704], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -918,6 +943,10 @@ func inceptionEBackward(m *rt.Memory, n int, o *inceptionEOffsets) {
 	inceptionE_conv1.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*25088], m.Params[o.p0:o.p0+65536], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
 }
 
+func inceptionERefold(m *rt.Memory, o *inceptionEOffsets) {
+	inceptionE_conv3.WinogradWeights(m.Params[o.p0+131328:o.p0+426240], m.Fold[o.f0:o.f0+1179648])
+}
+
 func inceptionETensors(t []rt.TensorSpec, prefix string, o *inceptionEOffsets) []rt.TensorSpec {
 	return append(t, []rt.TensorSpec{
 		{Name: prefix + "conv1.weight", Shape: []int{128, 512, 1, 1}, Off: o.p0, Init: rt.InitWeightFanOut},
@@ -942,11 +971,11 @@ func inceptionETensors(t []rt.TensorSpec, prefix string, o *inceptionEOffsets) [
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionFOffsets struct {
-	i0, k0, p0, t0 int
+	f0, i0, k0, p0, t0 int
 }
 
 var (
-	inception4d = inceptionFOffsets{i0: 1705984, k0: 1091328, p0: 5201128, t0: 5610024}
+	inception4d = inceptionFOffsets{f0: 4571136, i0: 1705984, k0: 1091328, p0: 5201128, t0: 5610024}
 )
 
 func inceptionFForward(m *rt.Memory, n int, o *inceptionFOffsets) {
@@ -990,7 +1019,7 @@ func inceptionFInfer(m *rt.Memory, n int, o *inceptionFOffsets) {
 	// relu1: in the epilogue of the conv or fc before it
 	inceptionF_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+57456:o.p0+131184], m.Params[o.p0+131184:o.p0+131328], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*28224], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionF_conv3.Forward(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*28224], m.Params[o.p0+131328:o.p0+504576], m.Params[o.p0+504576:o.p0+504864], a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*56448], m.Scratch)
+	inceptionF_conv3.ForwardWinograd(n, a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*28224], m.Params[o.p0+131328:o.p0+504576], m.Fold[o.f0:o.f0+1492992], m.Params[o.p0+504576:o.p0+504864], a[(o.i0+-1705984)*mb:(o.i0+-1705984)*mb+n*56448], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	inceptionF_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Params[o.p0+504864:o.p0+521248], m.Params[o.p0+521248:o.p0+521280], a[(o.i0+-301056)*mb:(o.i0+-301056)*mb+n*6272], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -1030,6 +1059,10 @@ func inceptionFBackward(m *rt.Memory, n int, o *inceptionFOffsets) {
 	rt.ReLUBackward(a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952])
 	inceptionF_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*100352], d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952], m.Grads[o.p0:o.p0+57344], m.Grads[o.p0+57344:o.p0+57456], m.Scratch)
 	inceptionF_conv1.BackwardData(n, d[(o.t0+100352)*mb:(o.t0+100352)*mb+n*21952], m.Params[o.p0:o.p0+57344], d[o.t0*mb:o.t0*mb+n*100352], m.Scratch)
+}
+
+func inceptionFRefold(m *rt.Memory, o *inceptionFOffsets) {
+	inceptionF_conv3.WinogradWeights(m.Params[o.p0+131328:o.p0+504576], m.Fold[o.f0:o.f0+1492992])
 }
 
 func inceptionFTensors(t []rt.TensorSpec, prefix string, o *inceptionFOffsets) []rt.TensorSpec {
@@ -1120,11 +1153,11 @@ func classifierBTensors(t []rt.TensorSpec, prefix string, o *classifierBOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type inceptionGOffsets struct {
-	i0, k0, p0, t0 int
+	f0, i0, k0, p0, t0 int
 }
 
 var (
-	inception4e = inceptionGOffsets{i0: 1404928, k0: 1191680, p0: 8997392, t0: 5948712}
+	inception4e = inceptionGOffsets{f0: 6064128, i0: 1404928, k0: 1191680, p0: 8997392, t0: 5948712}
 )
 
 func inceptionGForward(m *rt.Memory, n int, o *inceptionGOffsets) {
@@ -1168,7 +1201,7 @@ func inceptionGInfer(m *rt.Memory, n int, o *inceptionGOffsets) {
 	// relu1: in the epilogue of the conv or fc before it
 	inceptionG_conv2.Forward(n, a[o.i0*mb:o.i0*mb+n*103488], m.Params[o.p0+135424:o.p0+219904], m.Params[o.p0+219904:o.p0+220064], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*31360], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	inceptionG_conv3.Forward(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*31360], m.Params[o.p0+220064:o.p0+680864], m.Params[o.p0+680864:o.p0+681184], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*62720], m.Scratch)
+	inceptionG_conv3.ForwardWinograd(n, a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*31360], m.Params[o.p0+220064:o.p0+680864], m.Fold[o.f0:o.f0+1843200], m.Params[o.p0+680864:o.p0+681184], a[(o.i0+-1404928)*mb:(o.i0+-1404928)*mb+n*62720], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	inceptionG_conv4.Forward(n, a[o.i0*mb:o.i0*mb+n*103488], m.Params[o.p0+681184:o.p0+698080], m.Params[o.p0+698080:o.p0+698112], a[(o.i0+301056)*mb:(o.i0+301056)*mb+n*6272], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -1208,6 +1241,10 @@ func inceptionGBackward(m *rt.Memory, n int, o *inceptionGOffsets) {
 	rt.ReLUBackward(a[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176], d[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176])
 	inceptionG_conv1.BackwardFilter(n, a[o.t0*mb:o.t0*mb+n*103488], d[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176], m.Grads[o.p0:o.p0+135168], m.Grads[o.p0+135168:o.p0+135424], m.Scratch)
 	inceptionG_conv1.BackwardData(n, d[(o.t0+116008)*mb:(o.t0+116008)*mb+n*50176], m.Params[o.p0:o.p0+135168], d[o.t0*mb:o.t0*mb+n*103488], m.Scratch)
+}
+
+func inceptionGRefold(m *rt.Memory, o *inceptionGOffsets) {
+	inceptionG_conv3.WinogradWeights(m.Params[o.p0+220064:o.p0+680864], m.Fold[o.f0:o.f0+1843200])
 }
 
 func inceptionGTensors(t []rt.TensorSpec, prefix string, o *inceptionGOffsets) []rt.TensorSpec {

@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       0,
 	Argmax:      200704,
 	SavedFixed:  0,
-	Fold:        0,
+	Fold:        442368,
 	InferIn:     0,
 	InferOut:    301056,
 	InferLogits: 301056,
@@ -136,7 +136,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	// relu1: in the epilogue of the conv or fc before it
 	conv2.Forward(n, a[:n*200704], m.Params[32896:49280], m.Params[49280:49344], a[301056*mb:301056*mb+n*50176], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
-	conv3.Forward(n, a[301056*mb:301056*mb+n*50176], m.Params[49344:159936], m.Params[159936:160128], a[677376*mb:677376*mb+n*150528], m.Scratch)
+	conv3.ForwardWinograd(n, a[301056*mb:301056*mb+n*50176], m.Params[49344:159936], m.Fold[0:442368], m.Params[159936:160128], a[677376*mb:677376*mb+n*150528], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
 	conv4.Forward(n, a[:n*200704], m.Params[160128:176512], m.Params[176512:176576], a[301056*mb:301056*mb+n*50176], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
@@ -214,7 +214,9 @@ func backward(m *rt.Memory, n int) {
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
-func refold(m *rt.Memory) {}
+func refold(m *rt.Memory) {
+	conv3.WinogradWeights(m.Params[49344:159936], m.Fold[0:442368])
+}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {

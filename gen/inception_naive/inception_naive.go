@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       0,
 	Argmax:      200704,
 	SavedFixed:  0,
-	Fold:        0,
+	Fold:        1769472,
 	InferIn:     0,
 	InferOut:    0,
 	InferLogits: 0,
@@ -128,7 +128,7 @@ func forwardInfer(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.Act
 	conv1.Forward(n, a[:n*200704], m.Params[0:32768], m.Params[32768:32896], a[526848*mb:526848*mb+n*100352], m.Scratch)
 	// relu1: in the epilogue of the conv or fc before it
-	conv2.Forward(n, a[:n*200704], m.Params[32896:475264], m.Params[475264:475456], a[627200*mb:627200*mb+n*150528], m.Scratch)
+	conv2.ForwardWinograd(n, a[:n*200704], m.Params[32896:475264], m.Fold[0:1769472], m.Params[475264:475456], a[627200*mb:627200*mb+n*150528], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
 	conv3.Forward(n, a[:n*200704], m.Params[475456:1089856], m.Params[1089856:1089952], a[777728*mb:777728*mb+n*75264], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
@@ -181,7 +181,9 @@ func backward(m *rt.Memory, n int) {
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
-func refold(m *rt.Memory) {}
+func refold(m *rt.Memory) {
+	conv2.WinogradWeights(m.Params[32896:475264], m.Fold[0:1769472])
+}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {

@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       0,
 	Argmax:      200704,
 	SavedFixed:  105344,
-	Fold:        42447488,
+	Fold:        96563840,
 	InferIn:     0,
 	InferOut:    0,
 	InferLogits: 802816,
@@ -448,7 +448,7 @@ func bottleneckAInfer(m *rt.Memory, n int, o *bottleneckAOffsets) {
 	bottleneckA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+4096], m.Fold[o.f0+4096:o.f0+4160], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckA_conv2Infer.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Scratch)
+	bottleneckA_conv2Infer.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+42438016:o.f0+42585472], m.Fold[o.f0+41024:o.f0+41088], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckA_conv3.Forward(n, a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*802816], m.Scratch)
@@ -486,6 +486,7 @@ func bottleneckARefold(m *rt.Memory, o *bottleneckAOffsets) {
 	copy(m.Fold[o.f0+4160:o.f0+41024], m.Params[o.p0+4224:o.p0+41088])
 	clear(m.Fold[o.f0+41024 : o.f0+41088])
 	rt.FoldBN(m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], m.Params[o.p0+41088:o.p0+41152], m.Params[o.p0+41152:o.p0+41216], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	bottleneckA_conv2Infer.WinogradWeights(m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+42438016:o.f0+42585472])
 	copy(m.Fold[o.f0+41088:o.f0+57472], m.Params[o.p0+41216:o.p0+57600])
 	clear(m.Fold[o.f0+57472 : o.f0+57728])
 	rt.FoldBN(m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], m.Params[o.p0+57600:o.p0+57856], m.Params[o.p0+57856:o.p0+58112], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
@@ -526,12 +527,12 @@ func bottleneckATensors(t []rt.TensorSpec, prefix string, o *bottleneckAOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckBOffsets struct {
-	b0, f0, i0, i1, p0, t0, x0 int
+	b0, f0, f1, i0, i1, p0, t0, x0 int
 }
 
 var (
-	bottleneck2 = bottleneckBOffsets{b0: 1408, f0: 83840, i0: 0, i1: 802816, p0: 84544, t0: 5970944, x0: 1408}
-	bottleneck3 = bottleneckBOffsets{b0: 2176, f0: 153856, i0: 1605632, i1: 0, p0: 154944, t0: 9182208, x0: 2176}
+	bottleneck2 = bottleneckBOffsets{b0: 1408, f0: 83840, f1: 42594944, i0: 0, i1: 802816, p0: 84544, t0: 5970944, x0: 1408}
+	bottleneck3 = bottleneckBOffsets{b0: 2176, f0: 153856, f1: 42742400, i0: 1605632, i1: 0, p0: 154944, t0: 9182208, x0: 2176}
 )
 
 func bottleneckBForward(m *rt.Memory, n int, o *bottleneckBOffsets) {
@@ -563,7 +564,7 @@ func bottleneckBInfer(m *rt.Memory, n int, o *bottleneckBOffsets) {
 	bottleneckB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16448], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckB_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Scratch)
+	bottleneckB_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f1:o.f1+147456], m.Fold[o.f0+53312:o.f0+53376], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckB_conv3.Forward(n, a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], a[o.i1*mb:o.i1*mb+n*802816], m.Scratch)
@@ -596,6 +597,7 @@ func bottleneckBRefold(m *rt.Memory, o *bottleneckBOffsets) {
 	copy(m.Fold[o.f0+16448:o.f0+53312], m.Params[o.p0+16512:o.p0+53376])
 	clear(m.Fold[o.f0+53312 : o.f0+53376])
 	rt.FoldBN(m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], m.Params[o.p0+53376:o.p0+53440], m.Params[o.p0+53440:o.p0+53504], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	bottleneckB_conv2Infer.WinogradWeights(m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f1:o.f1+147456])
 	copy(m.Fold[o.f0+53376:o.f0+69760], m.Params[o.p0+53504:o.p0+69888])
 	clear(m.Fold[o.f0+69760 : o.f0+70016])
 	rt.FoldBN(m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], m.Params[o.p0+69888:o.p0+70144], m.Params[o.p0+70144:o.p0+70400], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
@@ -746,13 +748,13 @@ func bottleneckCTensors(t []rt.TensorSpec, prefix string, o *bottleneckCOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckDOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	bottleneck5 = bottleneckDOffsets{b0: 5504, f0: 601984, i0: 802816, i1: 0, i2: 1605632, p0: 604736, t0: 15805440, x0: 5504}
-	bottleneck6 = bottleneckDOffsets{b0: 7040, f0: 881280, i0: 1605632, i1: 0, i2: 802816, p0: 884800, t0: 17411072, x0: 7040}
-	bottleneck7 = bottleneckDOffsets{b0: 8576, f0: 1160576, i0: 802816, i1: 0, i2: 1605632, p0: 1164864, t0: 19016704, x0: 8576}
+	bottleneck5 = bottleneckDOffsets{b0: 5504, f0: 601984, f1: 42889856, i0: 802816, i1: 0, i2: 1605632, p0: 604736, t0: 15805440, x0: 5504}
+	bottleneck6 = bottleneckDOffsets{b0: 7040, f0: 881280, f1: 43479680, i0: 1605632, i1: 0, i2: 802816, p0: 884800, t0: 17411072, x0: 7040}
+	bottleneck7 = bottleneckDOffsets{b0: 8576, f0: 1160576, f1: 44069504, i0: 802816, i1: 0, i2: 1605632, p0: 1164864, t0: 19016704, x0: 8576}
 )
 
 func bottleneckDForward(m *rt.Memory, n int, o *bottleneckDOffsets) {
@@ -784,7 +786,7 @@ func bottleneckDInfer(m *rt.Memory, n int, o *bottleneckDOffsets) {
 	bottleneckD_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckD_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
+	bottleneckD_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f1:o.f1+589824], m.Fold[o.f0+213120:o.f0+213248], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckD_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*100352], m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], a[o.i1*mb:o.i1*mb+n*401408], m.Scratch)
@@ -817,6 +819,7 @@ func bottleneckDRefold(m *rt.Memory, o *bottleneckDOffsets) {
 	copy(m.Fold[o.f0+65664:o.f0+213120], m.Params[o.p0+65792:o.p0+213248])
 	clear(m.Fold[o.f0+213120 : o.f0+213248])
 	rt.FoldBN(m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], m.Params[o.p0+213248:o.p0+213376], m.Params[o.p0+213376:o.p0+213504], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	bottleneckD_conv2Infer.WinogradWeights(m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f1:o.f1+589824])
 	copy(m.Fold[o.f0+213248:o.f0+278784], m.Params[o.p0+213504:o.p0+279040])
 	clear(m.Fold[o.f0+278784 : o.f0+279296])
 	rt.FoldBN(m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], m.Params[o.p0+279040:o.p0+279552], m.Params[o.p0+279552:o.p0+280064], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], float32(1e-05))
@@ -967,32 +970,32 @@ func bottleneckETensors(t []rt.TensorSpec, prefix string, o *bottleneckEOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckFOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	bottleneck9  = bottleneckFOffsets{b0: 15232, f0: 2949760, i0: 1605632, i1: 0, i2: 802816, p0: 2957376, t0: 22328320, x0: 15232}
-	bottleneck10 = bottleneckFOffsets{b0: 18304, f0: 4065408, i0: 802816, i1: 0, i2: 1605632, p0: 4074560, t0: 23131136, x0: 18304}
-	bottleneck11 = bottleneckFOffsets{b0: 21376, f0: 5181056, i0: 1605632, i1: 0, i2: 802816, p0: 5191744, t0: 23933952, x0: 21376}
-	bottleneck12 = bottleneckFOffsets{b0: 24448, f0: 6296704, i0: 802816, i1: 0, i2: 1605632, p0: 6308928, t0: 24736768, x0: 24448}
-	bottleneck13 = bottleneckFOffsets{b0: 27520, f0: 7412352, i0: 1605632, i1: 0, i2: 802816, p0: 7426112, t0: 25539584, x0: 27520}
-	bottleneck14 = bottleneckFOffsets{b0: 30592, f0: 8528000, i0: 802816, i1: 0, i2: 1605632, p0: 8543296, t0: 26342400, x0: 30592}
-	bottleneck15 = bottleneckFOffsets{b0: 33664, f0: 9643648, i0: 1605632, i1: 0, i2: 802816, p0: 9660480, t0: 27145216, x0: 33664}
-	bottleneck16 = bottleneckFOffsets{b0: 36736, f0: 10759296, i0: 802816, i1: 0, i2: 1605632, p0: 10777664, t0: 27948032, x0: 36736}
-	bottleneck17 = bottleneckFOffsets{b0: 39808, f0: 11874944, i0: 1605632, i1: 0, i2: 802816, p0: 11894848, t0: 28750848, x0: 39808}
-	bottleneck18 = bottleneckFOffsets{b0: 42880, f0: 12990592, i0: 802816, i1: 0, i2: 1605632, p0: 13012032, t0: 29553664, x0: 42880}
-	bottleneck19 = bottleneckFOffsets{b0: 45952, f0: 14106240, i0: 1605632, i1: 0, i2: 802816, p0: 14129216, t0: 30356480, x0: 45952}
-	bottleneck20 = bottleneckFOffsets{b0: 49024, f0: 15221888, i0: 802816, i1: 0, i2: 1605632, p0: 15246400, t0: 31159296, x0: 49024}
-	bottleneck21 = bottleneckFOffsets{b0: 52096, f0: 16337536, i0: 1605632, i1: 0, i2: 802816, p0: 16363584, t0: 31962112, x0: 52096}
-	bottleneck22 = bottleneckFOffsets{b0: 55168, f0: 17453184, i0: 802816, i1: 0, i2: 1605632, p0: 17480768, t0: 32764928, x0: 55168}
-	bottleneck23 = bottleneckFOffsets{b0: 58240, f0: 18568832, i0: 1605632, i1: 0, i2: 802816, p0: 18597952, t0: 33567744, x0: 58240}
-	bottleneck24 = bottleneckFOffsets{b0: 61312, f0: 19684480, i0: 802816, i1: 0, i2: 1605632, p0: 19715136, t0: 34370560, x0: 61312}
-	bottleneck25 = bottleneckFOffsets{b0: 64384, f0: 20800128, i0: 1605632, i1: 0, i2: 802816, p0: 20832320, t0: 35173376, x0: 64384}
-	bottleneck26 = bottleneckFOffsets{b0: 67456, f0: 21915776, i0: 802816, i1: 0, i2: 1605632, p0: 21949504, t0: 35976192, x0: 67456}
-	bottleneck27 = bottleneckFOffsets{b0: 70528, f0: 23031424, i0: 1605632, i1: 0, i2: 802816, p0: 23066688, t0: 36779008, x0: 70528}
-	bottleneck28 = bottleneckFOffsets{b0: 73600, f0: 24147072, i0: 802816, i1: 0, i2: 1605632, p0: 24183872, t0: 37581824, x0: 73600}
-	bottleneck29 = bottleneckFOffsets{b0: 76672, f0: 25262720, i0: 1605632, i1: 0, i2: 802816, p0: 25301056, t0: 38384640, x0: 76672}
-	bottleneck30 = bottleneckFOffsets{b0: 79744, f0: 26378368, i0: 802816, i1: 0, i2: 1605632, p0: 26418240, t0: 39187456, x0: 79744}
+	bottleneck9  = bottleneckFOffsets{b0: 15232, f0: 2949760, f1: 44659328, i0: 1605632, i1: 0, i2: 802816, p0: 2957376, t0: 22328320, x0: 15232}
+	bottleneck10 = bottleneckFOffsets{b0: 18304, f0: 4065408, f1: 47018624, i0: 802816, i1: 0, i2: 1605632, p0: 4074560, t0: 23131136, x0: 18304}
+	bottleneck11 = bottleneckFOffsets{b0: 21376, f0: 5181056, f1: 49377920, i0: 1605632, i1: 0, i2: 802816, p0: 5191744, t0: 23933952, x0: 21376}
+	bottleneck12 = bottleneckFOffsets{b0: 24448, f0: 6296704, f1: 51737216, i0: 802816, i1: 0, i2: 1605632, p0: 6308928, t0: 24736768, x0: 24448}
+	bottleneck13 = bottleneckFOffsets{b0: 27520, f0: 7412352, f1: 54096512, i0: 1605632, i1: 0, i2: 802816, p0: 7426112, t0: 25539584, x0: 27520}
+	bottleneck14 = bottleneckFOffsets{b0: 30592, f0: 8528000, f1: 56455808, i0: 802816, i1: 0, i2: 1605632, p0: 8543296, t0: 26342400, x0: 30592}
+	bottleneck15 = bottleneckFOffsets{b0: 33664, f0: 9643648, f1: 58815104, i0: 1605632, i1: 0, i2: 802816, p0: 9660480, t0: 27145216, x0: 33664}
+	bottleneck16 = bottleneckFOffsets{b0: 36736, f0: 10759296, f1: 61174400, i0: 802816, i1: 0, i2: 1605632, p0: 10777664, t0: 27948032, x0: 36736}
+	bottleneck17 = bottleneckFOffsets{b0: 39808, f0: 11874944, f1: 63533696, i0: 1605632, i1: 0, i2: 802816, p0: 11894848, t0: 28750848, x0: 39808}
+	bottleneck18 = bottleneckFOffsets{b0: 42880, f0: 12990592, f1: 65892992, i0: 802816, i1: 0, i2: 1605632, p0: 13012032, t0: 29553664, x0: 42880}
+	bottleneck19 = bottleneckFOffsets{b0: 45952, f0: 14106240, f1: 68252288, i0: 1605632, i1: 0, i2: 802816, p0: 14129216, t0: 30356480, x0: 45952}
+	bottleneck20 = bottleneckFOffsets{b0: 49024, f0: 15221888, f1: 70611584, i0: 802816, i1: 0, i2: 1605632, p0: 15246400, t0: 31159296, x0: 49024}
+	bottleneck21 = bottleneckFOffsets{b0: 52096, f0: 16337536, f1: 72970880, i0: 1605632, i1: 0, i2: 802816, p0: 16363584, t0: 31962112, x0: 52096}
+	bottleneck22 = bottleneckFOffsets{b0: 55168, f0: 17453184, f1: 75330176, i0: 802816, i1: 0, i2: 1605632, p0: 17480768, t0: 32764928, x0: 55168}
+	bottleneck23 = bottleneckFOffsets{b0: 58240, f0: 18568832, f1: 77689472, i0: 1605632, i1: 0, i2: 802816, p0: 18597952, t0: 33567744, x0: 58240}
+	bottleneck24 = bottleneckFOffsets{b0: 61312, f0: 19684480, f1: 80048768, i0: 802816, i1: 0, i2: 1605632, p0: 19715136, t0: 34370560, x0: 61312}
+	bottleneck25 = bottleneckFOffsets{b0: 64384, f0: 20800128, f1: 82408064, i0: 1605632, i1: 0, i2: 802816, p0: 20832320, t0: 35173376, x0: 64384}
+	bottleneck26 = bottleneckFOffsets{b0: 67456, f0: 21915776, f1: 84767360, i0: 802816, i1: 0, i2: 1605632, p0: 21949504, t0: 35976192, x0: 67456}
+	bottleneck27 = bottleneckFOffsets{b0: 70528, f0: 23031424, f1: 87126656, i0: 1605632, i1: 0, i2: 802816, p0: 23066688, t0: 36779008, x0: 70528}
+	bottleneck28 = bottleneckFOffsets{b0: 73600, f0: 24147072, f1: 89485952, i0: 802816, i1: 0, i2: 1605632, p0: 24183872, t0: 37581824, x0: 73600}
+	bottleneck29 = bottleneckFOffsets{b0: 76672, f0: 25262720, f1: 91845248, i0: 1605632, i1: 0, i2: 802816, p0: 25301056, t0: 38384640, x0: 76672}
+	bottleneck30 = bottleneckFOffsets{b0: 79744, f0: 26378368, f1: 94204544, i0: 802816, i1: 0, i2: 1605632, p0: 26418240, t0: 39187456, x0: 79744}
 )
 
 func bottleneckFForward(m *rt.Memory, n int, o *bottleneckFOffsets) {
@@ -1024,7 +1027,7 @@ func bottleneckFInfer(m *rt.Memory, n int, o *bottleneckFOffsets) {
 	bottleneckF_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+262144], m.Fold[o.f0+262144:o.f0+262400], a[o.i1*mb:o.i1*mb+n*50176], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckF_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
+	bottleneckF_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f1:o.f1+2359296], m.Fold[o.f0+852224:o.f0+852480], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckF_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*50176], m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
@@ -1057,6 +1060,7 @@ func bottleneckFRefold(m *rt.Memory, o *bottleneckFOffsets) {
 	copy(m.Fold[o.f0+262400:o.f0+852224], m.Params[o.p0+262656:o.p0+852480])
 	clear(m.Fold[o.f0+852224 : o.f0+852480])
 	rt.FoldBN(m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], m.Params[o.p0+852480:o.p0+852736], m.Params[o.p0+852736:o.p0+852992], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	bottleneckF_conv2Infer.WinogradWeights(m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f1:o.f1+2359296])
 	copy(m.Fold[o.f0+852480:o.f0+1114624], m.Params[o.p0+852992:o.p0+1115136])
 	clear(m.Fold[o.f0+1114624 : o.f0+1115648])
 	rt.FoldBN(m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], m.Params[o.p0+1115136:o.p0+1116160], m.Params[o.p0+1116160:o.p0+1117184], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], float32(1e-05))

@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       0,
 	Argmax:      200704,
 	SavedFixed:  151424,
-	Fold:        58068096,
+	Fold:        145214592,
 	InferIn:     0,
 	InferOut:    0,
 	InferLogits: 802816,
@@ -550,7 +550,7 @@ func bottleneckAInfer(m *rt.Memory, n int, o *bottleneckAOffsets) {
 	bottleneckA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+4096], m.Fold[o.f0+4096:o.f0+4160], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckA_conv2Infer.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Scratch)
+	bottleneckA_conv2Infer.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+58058624:o.f0+58206080], m.Fold[o.f0+41024:o.f0+41088], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckA_conv3.Forward(n, a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*802816], m.Scratch)
@@ -588,6 +588,7 @@ func bottleneckARefold(m *rt.Memory, o *bottleneckAOffsets) {
 	copy(m.Fold[o.f0+4160:o.f0+41024], m.Params[o.p0+4224:o.p0+41088])
 	clear(m.Fold[o.f0+41024 : o.f0+41088])
 	rt.FoldBN(m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], m.Params[o.p0+41088:o.p0+41152], m.Params[o.p0+41152:o.p0+41216], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	bottleneckA_conv2Infer.WinogradWeights(m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+58058624:o.f0+58206080])
 	copy(m.Fold[o.f0+41088:o.f0+57472], m.Params[o.p0+41216:o.p0+57600])
 	clear(m.Fold[o.f0+57472 : o.f0+57728])
 	rt.FoldBN(m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], m.Params[o.p0+57600:o.p0+57856], m.Params[o.p0+57856:o.p0+58112], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
@@ -628,12 +629,12 @@ func bottleneckATensors(t []rt.TensorSpec, prefix string, o *bottleneckAOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckBOffsets struct {
-	b0, f0, i0, i1, p0, t0, x0 int
+	b0, f0, f1, i0, i1, p0, t0, x0 int
 }
 
 var (
-	bottleneck2 = bottleneckBOffsets{b0: 1408, f0: 83840, i0: 0, i1: 802816, p0: 84544, t0: 5970944, x0: 1408}
-	bottleneck3 = bottleneckBOffsets{b0: 2176, f0: 153856, i0: 1605632, i1: 0, p0: 154944, t0: 9182208, x0: 2176}
+	bottleneck2 = bottleneckBOffsets{b0: 1408, f0: 83840, f1: 58215552, i0: 0, i1: 802816, p0: 84544, t0: 5970944, x0: 1408}
+	bottleneck3 = bottleneckBOffsets{b0: 2176, f0: 153856, f1: 58363008, i0: 1605632, i1: 0, p0: 154944, t0: 9182208, x0: 2176}
 )
 
 func bottleneckBForward(m *rt.Memory, n int, o *bottleneckBOffsets) {
@@ -665,7 +666,7 @@ func bottleneckBInfer(m *rt.Memory, n int, o *bottleneckBOffsets) {
 	bottleneckB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16448], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckB_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Scratch)
+	bottleneckB_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f1:o.f1+147456], m.Fold[o.f0+53312:o.f0+53376], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckB_conv3.Forward(n, a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], a[o.i1*mb:o.i1*mb+n*802816], m.Scratch)
@@ -698,6 +699,7 @@ func bottleneckBRefold(m *rt.Memory, o *bottleneckBOffsets) {
 	copy(m.Fold[o.f0+16448:o.f0+53312], m.Params[o.p0+16512:o.p0+53376])
 	clear(m.Fold[o.f0+53312 : o.f0+53376])
 	rt.FoldBN(m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], m.Params[o.p0+53376:o.p0+53440], m.Params[o.p0+53440:o.p0+53504], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	bottleneckB_conv2Infer.WinogradWeights(m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f1:o.f1+147456])
 	copy(m.Fold[o.f0+53376:o.f0+69760], m.Params[o.p0+53504:o.p0+69888])
 	clear(m.Fold[o.f0+69760 : o.f0+70016])
 	rt.FoldBN(m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], m.Params[o.p0+69888:o.p0+70144], m.Params[o.p0+70144:o.p0+70400], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
@@ -848,17 +850,17 @@ func bottleneckCTensors(t []rt.TensorSpec, prefix string, o *bottleneckCOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckDOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	bottleneck5  = bottleneckDOffsets{b0: 5504, f0: 601984, i0: 802816, i1: 0, i2: 1605632, p0: 604736, t0: 15805440, x0: 5504}
-	bottleneck6  = bottleneckDOffsets{b0: 7040, f0: 881280, i0: 1605632, i1: 0, i2: 802816, p0: 884800, t0: 17411072, x0: 7040}
-	bottleneck7  = bottleneckDOffsets{b0: 8576, f0: 1160576, i0: 802816, i1: 0, i2: 1605632, p0: 1164864, t0: 19016704, x0: 8576}
-	bottleneck8  = bottleneckDOffsets{b0: 10112, f0: 1439872, i0: 1605632, i1: 0, i2: 802816, p0: 1444928, t0: 20622336, x0: 10112}
-	bottleneck9  = bottleneckDOffsets{b0: 11648, f0: 1719168, i0: 802816, i1: 0, i2: 1605632, p0: 1724992, t0: 22227968, x0: 11648}
-	bottleneck10 = bottleneckDOffsets{b0: 13184, f0: 1998464, i0: 1605632, i1: 0, i2: 802816, p0: 2005056, t0: 23833600, x0: 13184}
-	bottleneck11 = bottleneckDOffsets{b0: 14720, f0: 2277760, i0: 802816, i1: 0, i2: 1605632, p0: 2285120, t0: 25439232, x0: 14720}
+	bottleneck5  = bottleneckDOffsets{b0: 5504, f0: 601984, f1: 58510464, i0: 802816, i1: 0, i2: 1605632, p0: 604736, t0: 15805440, x0: 5504}
+	bottleneck6  = bottleneckDOffsets{b0: 7040, f0: 881280, f1: 59100288, i0: 1605632, i1: 0, i2: 802816, p0: 884800, t0: 17411072, x0: 7040}
+	bottleneck7  = bottleneckDOffsets{b0: 8576, f0: 1160576, f1: 59690112, i0: 802816, i1: 0, i2: 1605632, p0: 1164864, t0: 19016704, x0: 8576}
+	bottleneck8  = bottleneckDOffsets{b0: 10112, f0: 1439872, f1: 60279936, i0: 1605632, i1: 0, i2: 802816, p0: 1444928, t0: 20622336, x0: 10112}
+	bottleneck9  = bottleneckDOffsets{b0: 11648, f0: 1719168, f1: 60869760, i0: 802816, i1: 0, i2: 1605632, p0: 1724992, t0: 22227968, x0: 11648}
+	bottleneck10 = bottleneckDOffsets{b0: 13184, f0: 1998464, f1: 61459584, i0: 1605632, i1: 0, i2: 802816, p0: 2005056, t0: 23833600, x0: 13184}
+	bottleneck11 = bottleneckDOffsets{b0: 14720, f0: 2277760, f1: 62049408, i0: 802816, i1: 0, i2: 1605632, p0: 2285120, t0: 25439232, x0: 14720}
 )
 
 func bottleneckDForward(m *rt.Memory, n int, o *bottleneckDOffsets) {
@@ -890,7 +892,7 @@ func bottleneckDInfer(m *rt.Memory, n int, o *bottleneckDOffsets) {
 	bottleneckD_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckD_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
+	bottleneckD_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f1:o.f1+589824], m.Fold[o.f0+213120:o.f0+213248], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckD_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*100352], m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], a[o.i1*mb:o.i1*mb+n*401408], m.Scratch)
@@ -923,6 +925,7 @@ func bottleneckDRefold(m *rt.Memory, o *bottleneckDOffsets) {
 	copy(m.Fold[o.f0+65664:o.f0+213120], m.Params[o.p0+65792:o.p0+213248])
 	clear(m.Fold[o.f0+213120 : o.f0+213248])
 	rt.FoldBN(m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], m.Params[o.p0+213248:o.p0+213376], m.Params[o.p0+213376:o.p0+213504], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	bottleneckD_conv2Infer.WinogradWeights(m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f1:o.f1+589824])
 	copy(m.Fold[o.f0+213248:o.f0+278784], m.Params[o.p0+213504:o.p0+279040])
 	clear(m.Fold[o.f0+278784 : o.f0+279296])
 	rt.FoldBN(m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], m.Params[o.p0+279040:o.p0+279552], m.Params[o.p0+279552:o.p0+280064], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], float32(1e-05))
@@ -1073,45 +1076,45 @@ func bottleneckETensors(t []rt.TensorSpec, prefix string, o *bottleneckEOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckFOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	bottleneck13 = bottleneckFOffsets{b0: 21376, f0: 4066944, i0: 1605632, i1: 0, i2: 802816, p0: 4077632, t0: 28750848, x0: 21376}
-	bottleneck14 = bottleneckFOffsets{b0: 24448, f0: 5182592, i0: 802816, i1: 0, i2: 1605632, p0: 5194816, t0: 29553664, x0: 24448}
-	bottleneck15 = bottleneckFOffsets{b0: 27520, f0: 6298240, i0: 1605632, i1: 0, i2: 802816, p0: 6312000, t0: 30356480, x0: 27520}
-	bottleneck16 = bottleneckFOffsets{b0: 30592, f0: 7413888, i0: 802816, i1: 0, i2: 1605632, p0: 7429184, t0: 31159296, x0: 30592}
-	bottleneck17 = bottleneckFOffsets{b0: 33664, f0: 8529536, i0: 1605632, i1: 0, i2: 802816, p0: 8546368, t0: 31962112, x0: 33664}
-	bottleneck18 = bottleneckFOffsets{b0: 36736, f0: 9645184, i0: 802816, i1: 0, i2: 1605632, p0: 9663552, t0: 32764928, x0: 36736}
-	bottleneck19 = bottleneckFOffsets{b0: 39808, f0: 10760832, i0: 1605632, i1: 0, i2: 802816, p0: 10780736, t0: 33567744, x0: 39808}
-	bottleneck20 = bottleneckFOffsets{b0: 42880, f0: 11876480, i0: 802816, i1: 0, i2: 1605632, p0: 11897920, t0: 34370560, x0: 42880}
-	bottleneck21 = bottleneckFOffsets{b0: 45952, f0: 12992128, i0: 1605632, i1: 0, i2: 802816, p0: 13015104, t0: 35173376, x0: 45952}
-	bottleneck22 = bottleneckFOffsets{b0: 49024, f0: 14107776, i0: 802816, i1: 0, i2: 1605632, p0: 14132288, t0: 35976192, x0: 49024}
-	bottleneck23 = bottleneckFOffsets{b0: 52096, f0: 15223424, i0: 1605632, i1: 0, i2: 802816, p0: 15249472, t0: 36779008, x0: 52096}
-	bottleneck24 = bottleneckFOffsets{b0: 55168, f0: 16339072, i0: 802816, i1: 0, i2: 1605632, p0: 16366656, t0: 37581824, x0: 55168}
-	bottleneck25 = bottleneckFOffsets{b0: 58240, f0: 17454720, i0: 1605632, i1: 0, i2: 802816, p0: 17483840, t0: 38384640, x0: 58240}
-	bottleneck26 = bottleneckFOffsets{b0: 61312, f0: 18570368, i0: 802816, i1: 0, i2: 1605632, p0: 18601024, t0: 39187456, x0: 61312}
-	bottleneck27 = bottleneckFOffsets{b0: 64384, f0: 19686016, i0: 1605632, i1: 0, i2: 802816, p0: 19718208, t0: 39990272, x0: 64384}
-	bottleneck28 = bottleneckFOffsets{b0: 67456, f0: 20801664, i0: 802816, i1: 0, i2: 1605632, p0: 20835392, t0: 40793088, x0: 67456}
-	bottleneck29 = bottleneckFOffsets{b0: 70528, f0: 21917312, i0: 1605632, i1: 0, i2: 802816, p0: 21952576, t0: 41595904, x0: 70528}
-	bottleneck30 = bottleneckFOffsets{b0: 73600, f0: 23032960, i0: 802816, i1: 0, i2: 1605632, p0: 23069760, t0: 42398720, x0: 73600}
-	bottleneck31 = bottleneckFOffsets{b0: 76672, f0: 24148608, i0: 1605632, i1: 0, i2: 802816, p0: 24186944, t0: 43201536, x0: 76672}
-	bottleneck32 = bottleneckFOffsets{b0: 79744, f0: 25264256, i0: 802816, i1: 0, i2: 1605632, p0: 25304128, t0: 44004352, x0: 79744}
-	bottleneck33 = bottleneckFOffsets{b0: 82816, f0: 26379904, i0: 1605632, i1: 0, i2: 802816, p0: 26421312, t0: 44807168, x0: 82816}
-	bottleneck34 = bottleneckFOffsets{b0: 85888, f0: 27495552, i0: 802816, i1: 0, i2: 1605632, p0: 27538496, t0: 45609984, x0: 85888}
-	bottleneck35 = bottleneckFOffsets{b0: 88960, f0: 28611200, i0: 1605632, i1: 0, i2: 802816, p0: 28655680, t0: 46412800, x0: 88960}
-	bottleneck36 = bottleneckFOffsets{b0: 92032, f0: 29726848, i0: 802816, i1: 0, i2: 1605632, p0: 29772864, t0: 47215616, x0: 92032}
-	bottleneck37 = bottleneckFOffsets{b0: 95104, f0: 30842496, i0: 1605632, i1: 0, i2: 802816, p0: 30890048, t0: 48018432, x0: 95104}
-	bottleneck38 = bottleneckFOffsets{b0: 98176, f0: 31958144, i0: 802816, i1: 0, i2: 1605632, p0: 32007232, t0: 48821248, x0: 98176}
-	bottleneck39 = bottleneckFOffsets{b0: 101248, f0: 33073792, i0: 1605632, i1: 0, i2: 802816, p0: 33124416, t0: 49624064, x0: 101248}
-	bottleneck40 = bottleneckFOffsets{b0: 104320, f0: 34189440, i0: 802816, i1: 0, i2: 1605632, p0: 34241600, t0: 50426880, x0: 104320}
-	bottleneck41 = bottleneckFOffsets{b0: 107392, f0: 35305088, i0: 1605632, i1: 0, i2: 802816, p0: 35358784, t0: 51229696, x0: 107392}
-	bottleneck42 = bottleneckFOffsets{b0: 110464, f0: 36420736, i0: 802816, i1: 0, i2: 1605632, p0: 36475968, t0: 52032512, x0: 110464}
-	bottleneck43 = bottleneckFOffsets{b0: 113536, f0: 37536384, i0: 1605632, i1: 0, i2: 802816, p0: 37593152, t0: 52835328, x0: 113536}
-	bottleneck44 = bottleneckFOffsets{b0: 116608, f0: 38652032, i0: 802816, i1: 0, i2: 1605632, p0: 38710336, t0: 53638144, x0: 116608}
-	bottleneck45 = bottleneckFOffsets{b0: 119680, f0: 39767680, i0: 1605632, i1: 0, i2: 802816, p0: 39827520, t0: 54440960, x0: 119680}
-	bottleneck46 = bottleneckFOffsets{b0: 122752, f0: 40883328, i0: 802816, i1: 0, i2: 1605632, p0: 40944704, t0: 55243776, x0: 122752}
-	bottleneck47 = bottleneckFOffsets{b0: 125824, f0: 41998976, i0: 1605632, i1: 0, i2: 802816, p0: 42061888, t0: 56046592, x0: 125824}
+	bottleneck13 = bottleneckFOffsets{b0: 21376, f0: 4066944, f1: 62639232, i0: 1605632, i1: 0, i2: 802816, p0: 4077632, t0: 28750848, x0: 21376}
+	bottleneck14 = bottleneckFOffsets{b0: 24448, f0: 5182592, f1: 64998528, i0: 802816, i1: 0, i2: 1605632, p0: 5194816, t0: 29553664, x0: 24448}
+	bottleneck15 = bottleneckFOffsets{b0: 27520, f0: 6298240, f1: 67357824, i0: 1605632, i1: 0, i2: 802816, p0: 6312000, t0: 30356480, x0: 27520}
+	bottleneck16 = bottleneckFOffsets{b0: 30592, f0: 7413888, f1: 69717120, i0: 802816, i1: 0, i2: 1605632, p0: 7429184, t0: 31159296, x0: 30592}
+	bottleneck17 = bottleneckFOffsets{b0: 33664, f0: 8529536, f1: 72076416, i0: 1605632, i1: 0, i2: 802816, p0: 8546368, t0: 31962112, x0: 33664}
+	bottleneck18 = bottleneckFOffsets{b0: 36736, f0: 9645184, f1: 74435712, i0: 802816, i1: 0, i2: 1605632, p0: 9663552, t0: 32764928, x0: 36736}
+	bottleneck19 = bottleneckFOffsets{b0: 39808, f0: 10760832, f1: 76795008, i0: 1605632, i1: 0, i2: 802816, p0: 10780736, t0: 33567744, x0: 39808}
+	bottleneck20 = bottleneckFOffsets{b0: 42880, f0: 11876480, f1: 79154304, i0: 802816, i1: 0, i2: 1605632, p0: 11897920, t0: 34370560, x0: 42880}
+	bottleneck21 = bottleneckFOffsets{b0: 45952, f0: 12992128, f1: 81513600, i0: 1605632, i1: 0, i2: 802816, p0: 13015104, t0: 35173376, x0: 45952}
+	bottleneck22 = bottleneckFOffsets{b0: 49024, f0: 14107776, f1: 83872896, i0: 802816, i1: 0, i2: 1605632, p0: 14132288, t0: 35976192, x0: 49024}
+	bottleneck23 = bottleneckFOffsets{b0: 52096, f0: 15223424, f1: 86232192, i0: 1605632, i1: 0, i2: 802816, p0: 15249472, t0: 36779008, x0: 52096}
+	bottleneck24 = bottleneckFOffsets{b0: 55168, f0: 16339072, f1: 88591488, i0: 802816, i1: 0, i2: 1605632, p0: 16366656, t0: 37581824, x0: 55168}
+	bottleneck25 = bottleneckFOffsets{b0: 58240, f0: 17454720, f1: 90950784, i0: 1605632, i1: 0, i2: 802816, p0: 17483840, t0: 38384640, x0: 58240}
+	bottleneck26 = bottleneckFOffsets{b0: 61312, f0: 18570368, f1: 93310080, i0: 802816, i1: 0, i2: 1605632, p0: 18601024, t0: 39187456, x0: 61312}
+	bottleneck27 = bottleneckFOffsets{b0: 64384, f0: 19686016, f1: 95669376, i0: 1605632, i1: 0, i2: 802816, p0: 19718208, t0: 39990272, x0: 64384}
+	bottleneck28 = bottleneckFOffsets{b0: 67456, f0: 20801664, f1: 98028672, i0: 802816, i1: 0, i2: 1605632, p0: 20835392, t0: 40793088, x0: 67456}
+	bottleneck29 = bottleneckFOffsets{b0: 70528, f0: 21917312, f1: 100387968, i0: 1605632, i1: 0, i2: 802816, p0: 21952576, t0: 41595904, x0: 70528}
+	bottleneck30 = bottleneckFOffsets{b0: 73600, f0: 23032960, f1: 102747264, i0: 802816, i1: 0, i2: 1605632, p0: 23069760, t0: 42398720, x0: 73600}
+	bottleneck31 = bottleneckFOffsets{b0: 76672, f0: 24148608, f1: 105106560, i0: 1605632, i1: 0, i2: 802816, p0: 24186944, t0: 43201536, x0: 76672}
+	bottleneck32 = bottleneckFOffsets{b0: 79744, f0: 25264256, f1: 107465856, i0: 802816, i1: 0, i2: 1605632, p0: 25304128, t0: 44004352, x0: 79744}
+	bottleneck33 = bottleneckFOffsets{b0: 82816, f0: 26379904, f1: 109825152, i0: 1605632, i1: 0, i2: 802816, p0: 26421312, t0: 44807168, x0: 82816}
+	bottleneck34 = bottleneckFOffsets{b0: 85888, f0: 27495552, f1: 112184448, i0: 802816, i1: 0, i2: 1605632, p0: 27538496, t0: 45609984, x0: 85888}
+	bottleneck35 = bottleneckFOffsets{b0: 88960, f0: 28611200, f1: 114543744, i0: 1605632, i1: 0, i2: 802816, p0: 28655680, t0: 46412800, x0: 88960}
+	bottleneck36 = bottleneckFOffsets{b0: 92032, f0: 29726848, f1: 116903040, i0: 802816, i1: 0, i2: 1605632, p0: 29772864, t0: 47215616, x0: 92032}
+	bottleneck37 = bottleneckFOffsets{b0: 95104, f0: 30842496, f1: 119262336, i0: 1605632, i1: 0, i2: 802816, p0: 30890048, t0: 48018432, x0: 95104}
+	bottleneck38 = bottleneckFOffsets{b0: 98176, f0: 31958144, f1: 121621632, i0: 802816, i1: 0, i2: 1605632, p0: 32007232, t0: 48821248, x0: 98176}
+	bottleneck39 = bottleneckFOffsets{b0: 101248, f0: 33073792, f1: 123980928, i0: 1605632, i1: 0, i2: 802816, p0: 33124416, t0: 49624064, x0: 101248}
+	bottleneck40 = bottleneckFOffsets{b0: 104320, f0: 34189440, f1: 126340224, i0: 802816, i1: 0, i2: 1605632, p0: 34241600, t0: 50426880, x0: 104320}
+	bottleneck41 = bottleneckFOffsets{b0: 107392, f0: 35305088, f1: 128699520, i0: 1605632, i1: 0, i2: 802816, p0: 35358784, t0: 51229696, x0: 107392}
+	bottleneck42 = bottleneckFOffsets{b0: 110464, f0: 36420736, f1: 131058816, i0: 802816, i1: 0, i2: 1605632, p0: 36475968, t0: 52032512, x0: 110464}
+	bottleneck43 = bottleneckFOffsets{b0: 113536, f0: 37536384, f1: 133418112, i0: 1605632, i1: 0, i2: 802816, p0: 37593152, t0: 52835328, x0: 113536}
+	bottleneck44 = bottleneckFOffsets{b0: 116608, f0: 38652032, f1: 135777408, i0: 802816, i1: 0, i2: 1605632, p0: 38710336, t0: 53638144, x0: 116608}
+	bottleneck45 = bottleneckFOffsets{b0: 119680, f0: 39767680, f1: 138136704, i0: 1605632, i1: 0, i2: 802816, p0: 39827520, t0: 54440960, x0: 119680}
+	bottleneck46 = bottleneckFOffsets{b0: 122752, f0: 40883328, f1: 140496000, i0: 802816, i1: 0, i2: 1605632, p0: 40944704, t0: 55243776, x0: 122752}
+	bottleneck47 = bottleneckFOffsets{b0: 125824, f0: 41998976, f1: 142855296, i0: 1605632, i1: 0, i2: 802816, p0: 42061888, t0: 56046592, x0: 125824}
 )
 
 func bottleneckFForward(m *rt.Memory, n int, o *bottleneckFOffsets) {
@@ -1143,7 +1146,7 @@ func bottleneckFInfer(m *rt.Memory, n int, o *bottleneckFOffsets) {
 	bottleneckF_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+262144], m.Fold[o.f0+262144:o.f0+262400], a[o.i1*mb:o.i1*mb+n*50176], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckF_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
+	bottleneckF_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f1:o.f1+2359296], m.Fold[o.f0+852224:o.f0+852480], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckF_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*50176], m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
@@ -1176,6 +1179,7 @@ func bottleneckFRefold(m *rt.Memory, o *bottleneckFOffsets) {
 	copy(m.Fold[o.f0+262400:o.f0+852224], m.Params[o.p0+262656:o.p0+852480])
 	clear(m.Fold[o.f0+852224 : o.f0+852480])
 	rt.FoldBN(m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], m.Params[o.p0+852480:o.p0+852736], m.Params[o.p0+852736:o.p0+852992], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	bottleneckF_conv2Infer.WinogradWeights(m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f1:o.f1+2359296])
 	copy(m.Fold[o.f0+852480:o.f0+1114624], m.Params[o.p0+852992:o.p0+1115136])
 	clear(m.Fold[o.f0+1114624 : o.f0+1115648])
 	rt.FoldBN(m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], m.Params[o.p0+1115136:o.p0+1116160], m.Params[o.p0+1116160:o.p0+1117184], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], float32(1e-05))

@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       0,
 	Argmax:      200704,
 	SavedFixed:  17024,
-	Fold:        21276160,
+	Fold:        52241920,
 	InferIn:     0,
 	InferOut:    0,
 	InferLogits: 1003520,
@@ -306,13 +306,13 @@ func lossBackward(m *rt.Memory, n int, labels []int32) {
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type basicAOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	basic1 = basicAOffsets{b0: 128, f0: 9472, i0: 0, i1: 200704, i2: 1003520, p0: 9536, t0: 1756160, x0: 128}
-	basic2 = basicAOffsets{b0: 384, f0: 83328, i0: 200704, i1: 0, i2: 1003520, p0: 83520, t0: 2759680, x0: 384}
-	basic3 = basicAOffsets{b0: 640, f0: 157184, i0: 0, i1: 1003520, i2: 200704, p0: 157504, t0: 3763200, x0: 640}
+	basic1 = basicAOffsets{b0: 128, f0: 9472, f1: 21276160, i0: 0, i1: 200704, i2: 1003520, p0: 9536, t0: 1756160, x0: 128}
+	basic2 = basicAOffsets{b0: 384, f0: 83328, f1: 21571072, i0: 200704, i1: 0, i2: 1003520, p0: 83520, t0: 2759680, x0: 384}
+	basic3 = basicAOffsets{b0: 640, f0: 157184, f1: 21865984, i0: 0, i1: 1003520, i2: 200704, p0: 157504, t0: 3763200, x0: 640}
 )
 
 func basicAForward(m *rt.Memory, n int, o *basicAOffsets) {
@@ -335,10 +335,10 @@ func basicAForward(m *rt.Memory, n int, o *basicAOffsets) {
 
 func basicAInfer(m *rt.Memory, n int, o *basicAOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	basicA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+36864], m.Fold[o.f0+36864:o.f0+36928], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
+	basicA_conv1Infer.ForwardWinograd(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+36864], m.Fold[o.f1:o.f1+147456], m.Fold[o.f0+36864:o.f0+36928], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	basicA_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+36928:o.f0+73792], m.Fold[o.f0+73792:o.f0+73856], a[o.i2*mb:o.i2*mb+n*200704], m.Scratch)
+	basicA_conv2.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+36928:o.f0+73792], m.Fold[o.f1+147456:o.f1+294912], m.Fold[o.f0+73792:o.f0+73856], a[o.i2*mb:o.i2*mb+n*200704], m.Scratch)
 	// bn2: folded into the conv before it
 	rt.AddForward(a[o.i2*mb:o.i2*mb+n*200704], a[o.i0*mb:o.i0*mb+n*200704], a[o.i1*mb:o.i1*mb+n*200704])
 	rt.ReLUForward(a[o.i1*mb : o.i1*mb+n*200704])
@@ -361,9 +361,11 @@ func basicARefold(m *rt.Memory, o *basicAOffsets) {
 	copy(m.Fold[o.f0:o.f0+36864], m.Params[o.p0:o.p0+36864])
 	clear(m.Fold[o.f0+36864 : o.f0+36928])
 	rt.FoldBN(m.Fold[o.f0:o.f0+36864], m.Fold[o.f0+36864:o.f0+36928], m.Params[o.p0+36864:o.p0+36928], m.Params[o.p0+36928:o.p0+36992], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], float32(1e-05))
+	basicA_conv1Infer.WinogradWeights(m.Fold[o.f0:o.f0+36864], m.Fold[o.f1:o.f1+147456])
 	copy(m.Fold[o.f0+36928:o.f0+73792], m.Params[o.p0+36992:o.p0+73856])
 	clear(m.Fold[o.f0+73792 : o.f0+73856])
 	rt.FoldBN(m.Fold[o.f0+36928:o.f0+73792], m.Fold[o.f0+73792:o.f0+73856], m.Params[o.p0+73856:o.p0+73920], m.Params[o.p0+73920:o.p0+73984], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	basicA_conv2.WinogradWeights(m.Fold[o.f0+36928:o.f0+73792], m.Fold[o.f1+147456:o.f1+294912])
 }
 
 func basicATensors(t []rt.TensorSpec, prefix string, o *basicAOffsets) []rt.TensorSpec {
@@ -422,7 +424,7 @@ func basicBInfer(m *rt.Memory, n int, o *basicBOffsets) {
 	basicB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+73728], m.Fold[o.f0+73728:o.f0+73856], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*100352], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	basicB_conv2.Forward(n, a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*100352], m.Fold[o.f0+73856:o.f0+221312], m.Fold[o.f0+221312:o.f0+221440], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
+	basicB_conv2.ForwardWinograd(n, a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*100352], m.Fold[o.f0+73856:o.f0+221312], m.Fold[o.f0+21929856:o.f0+22519680], m.Fold[o.f0+221312:o.f0+221440], a[(o.i0+-802816)*mb:(o.i0+-802816)*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	basicB_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0+221440:o.f0+229632], m.Fold[o.f0+229632:o.f0+229760], a[(o.i0+-1003520)*mb:(o.i0+-1003520)*mb+n*100352], m.Scratch)
 	// shortcut1_bn1: folded into the conv before it
@@ -453,6 +455,7 @@ func basicBRefold(m *rt.Memory, o *basicBOffsets) {
 	copy(m.Fold[o.f0+73856:o.f0+221312], m.Params[o.p0+73984:o.p0+221440])
 	clear(m.Fold[o.f0+221312 : o.f0+221440])
 	rt.FoldBN(m.Fold[o.f0+73856:o.f0+221312], m.Fold[o.f0+221312:o.f0+221440], m.Params[o.p0+221440:o.p0+221568], m.Params[o.p0+221568:o.p0+221696], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	basicB_conv2.WinogradWeights(m.Fold[o.f0+73856:o.f0+221312], m.Fold[o.f0+21929856:o.f0+22519680])
 	copy(m.Fold[o.f0+221440:o.f0+229632], m.Params[o.p0+221696:o.p0+229888])
 	clear(m.Fold[o.f0+229632 : o.f0+229760])
 	rt.FoldBN(m.Fold[o.f0+221440:o.f0+229632], m.Fold[o.f0+229632:o.f0+229760], m.Params[o.p0+229888:o.p0+230016], m.Params[o.p0+230016:o.p0+230144], m.Buffers[o.b0+512:o.b0+640], m.Buffers[o.b0+640:o.b0+768], float32(1e-05))
@@ -485,13 +488,13 @@ func basicBTensors(t []rt.TensorSpec, prefix string, o *basicBOffsets) []rt.Tens
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type basicCOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	basic5 = basicCOffsets{b0: 1664, f0: 460800, i0: 1003520, i1: 0, i2: 200704, p0: 461632, t0: 5569536, x0: 1664}
-	basic6 = basicCOffsets{b0: 2176, f0: 755968, i0: 0, i1: 1003520, i2: 200704, p0: 757056, t0: 6071296, x0: 2176}
-	basic7 = basicCOffsets{b0: 2688, f0: 1051136, i0: 1003520, i1: 0, i2: 200704, p0: 1052480, t0: 6573056, x0: 2688}
+	basic5 = basicCOffsets{b0: 1664, f0: 460800, f1: 22750720, i0: 1003520, i1: 0, i2: 200704, p0: 461632, t0: 5569536, x0: 1664}
+	basic6 = basicCOffsets{b0: 2176, f0: 755968, f1: 23930368, i0: 0, i1: 1003520, i2: 200704, p0: 757056, t0: 6071296, x0: 2176}
+	basic7 = basicCOffsets{b0: 2688, f0: 1051136, f1: 25110016, i0: 1003520, i1: 0, i2: 200704, p0: 1052480, t0: 6573056, x0: 2688}
 )
 
 func basicCForward(m *rt.Memory, n int, o *basicCOffsets) {
@@ -514,10 +517,10 @@ func basicCForward(m *rt.Memory, n int, o *basicCOffsets) {
 
 func basicCInfer(m *rt.Memory, n int, o *basicCOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	basicC_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0:o.f0+147456], m.Fold[o.f0+147456:o.f0+147584], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
+	basicC_conv1Infer.ForwardWinograd(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0:o.f0+147456], m.Fold[o.f1:o.f1+589824], m.Fold[o.f0+147456:o.f0+147584], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	basicC_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+147584:o.f0+295040], m.Fold[o.f0+295040:o.f0+295168], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
+	basicC_conv2.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+147584:o.f0+295040], m.Fold[o.f1+589824:o.f1+1179648], m.Fold[o.f0+295040:o.f0+295168], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	rt.AddForward(a[o.i2*mb:o.i2*mb+n*100352], a[o.i0*mb:o.i0*mb+n*100352], a[o.i1*mb:o.i1*mb+n*100352])
 	rt.ReLUForward(a[o.i1*mb : o.i1*mb+n*100352])
@@ -540,9 +543,11 @@ func basicCRefold(m *rt.Memory, o *basicCOffsets) {
 	copy(m.Fold[o.f0:o.f0+147456], m.Params[o.p0:o.p0+147456])
 	clear(m.Fold[o.f0+147456 : o.f0+147584])
 	rt.FoldBN(m.Fold[o.f0:o.f0+147456], m.Fold[o.f0+147456:o.f0+147584], m.Params[o.p0+147456:o.p0+147584], m.Params[o.p0+147584:o.p0+147712], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], float32(1e-05))
+	basicC_conv1Infer.WinogradWeights(m.Fold[o.f0:o.f0+147456], m.Fold[o.f1:o.f1+589824])
 	copy(m.Fold[o.f0+147584:o.f0+295040], m.Params[o.p0+147712:o.p0+295168])
 	clear(m.Fold[o.f0+295040 : o.f0+295168])
 	rt.FoldBN(m.Fold[o.f0+147584:o.f0+295040], m.Fold[o.f0+295040:o.f0+295168], m.Params[o.p0+295168:o.p0+295296], m.Params[o.p0+295296:o.p0+295424], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	basicC_conv2.WinogradWeights(m.Fold[o.f0+147584:o.f0+295040], m.Fold[o.f1+589824:o.f1+1179648])
 }
 
 func basicCTensors(t []rt.TensorSpec, prefix string, o *basicCOffsets) []rt.TensorSpec {
@@ -601,7 +606,7 @@ func basicDInfer(m *rt.Memory, n int, o *basicDOffsets) {
 	basicD_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0:o.f0+294912], m.Fold[o.f0+294912:o.f0+295168], a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*50176], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	basicD_conv2.Forward(n, a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*50176], m.Fold[o.f0+295168:o.f0+884992], m.Fold[o.f0+884992:o.f0+885248], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*50176], m.Scratch)
+	basicD_conv2.ForwardWinograd(n, a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*50176], m.Fold[o.f0+295168:o.f0+884992], m.Fold[o.f0+24943360:o.f0+27302656], m.Fold[o.f0+884992:o.f0+885248], a[(o.i0+200704)*mb:(o.i0+200704)*mb+n*50176], m.Scratch)
 	// bn2: folded into the conv before it
 	basicD_shortcut1_conv1.Forward(n, a[o.i0*mb:o.i0*mb+n*100352], m.Fold[o.f0+885248:o.f0+918016], m.Fold[o.f0+918016:o.f0+918272], a[(o.i0+1003520)*mb:(o.i0+1003520)*mb+n*50176], m.Scratch)
 	// shortcut1_bn1: folded into the conv before it
@@ -632,6 +637,7 @@ func basicDRefold(m *rt.Memory, o *basicDOffsets) {
 	copy(m.Fold[o.f0+295168:o.f0+884992], m.Params[o.p0+295424:o.p0+885248])
 	clear(m.Fold[o.f0+884992 : o.f0+885248])
 	rt.FoldBN(m.Fold[o.f0+295168:o.f0+884992], m.Fold[o.f0+884992:o.f0+885248], m.Params[o.p0+885248:o.p0+885504], m.Params[o.p0+885504:o.p0+885760], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	basicD_conv2.WinogradWeights(m.Fold[o.f0+295168:o.f0+884992], m.Fold[o.f0+24943360:o.f0+27302656])
 	copy(m.Fold[o.f0+885248:o.f0+918016], m.Params[o.p0+885760:o.p0+918528])
 	clear(m.Fold[o.f0+918016 : o.f0+918272])
 	rt.FoldBN(m.Fold[o.f0+885248:o.f0+918016], m.Fold[o.f0+918016:o.f0+918272], m.Params[o.p0+918528:o.p0+918784], m.Params[o.p0+918784:o.p0+919040], m.Buffers[o.b0+1024:o.b0+1280], m.Buffers[o.b0+1280:o.b0+1536], float32(1e-05))
@@ -664,15 +670,15 @@ func basicDTensors(t []rt.TensorSpec, prefix string, o *basicDOffsets) []rt.Tens
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type basicEOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	basic9  = basicEOffsets{b0: 4736, f0: 2264576, i0: 0, i1: 1003520, i2: 200704, p0: 2266944, t0: 7476224, x0: 4736}
-	basic10 = basicEOffsets{b0: 5760, f0: 3444736, i0: 1003520, i1: 0, i2: 200704, p0: 3447616, t0: 7727104, x0: 5760}
-	basic11 = basicEOffsets{b0: 6784, f0: 4624896, i0: 0, i1: 1003520, i2: 200704, p0: 4628288, t0: 7977984, x0: 6784}
-	basic12 = basicEOffsets{b0: 7808, f0: 5805056, i0: 1003520, i1: 0, i2: 200704, p0: 5808960, t0: 8228864, x0: 7808}
-	basic13 = basicEOffsets{b0: 8832, f0: 6985216, i0: 0, i1: 1003520, i2: 200704, p0: 6989632, t0: 8479744, x0: 8832}
+	basic9  = basicEOffsets{b0: 4736, f0: 2264576, f1: 28648960, i0: 0, i1: 1003520, i2: 200704, p0: 2266944, t0: 7476224, x0: 4736}
+	basic10 = basicEOffsets{b0: 5760, f0: 3444736, f1: 33367552, i0: 1003520, i1: 0, i2: 200704, p0: 3447616, t0: 7727104, x0: 5760}
+	basic11 = basicEOffsets{b0: 6784, f0: 4624896, f1: 38086144, i0: 0, i1: 1003520, i2: 200704, p0: 4628288, t0: 7977984, x0: 6784}
+	basic12 = basicEOffsets{b0: 7808, f0: 5805056, f1: 42804736, i0: 1003520, i1: 0, i2: 200704, p0: 5808960, t0: 8228864, x0: 7808}
+	basic13 = basicEOffsets{b0: 8832, f0: 6985216, f1: 47523328, i0: 0, i1: 1003520, i2: 200704, p0: 6989632, t0: 8479744, x0: 8832}
 )
 
 func basicEForward(m *rt.Memory, n int, o *basicEOffsets) {
@@ -695,10 +701,10 @@ func basicEForward(m *rt.Memory, n int, o *basicEOffsets) {
 
 func basicEInfer(m *rt.Memory, n int, o *basicEOffsets) {
 	mb, a := m.MaxBatch, m.Act
-	basicE_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*50176], m.Fold[o.f0:o.f0+589824], m.Fold[o.f0+589824:o.f0+590080], a[o.i1*mb:o.i1*mb+n*50176], m.Scratch)
+	basicE_conv1Infer.ForwardWinograd(n, a[o.i0*mb:o.i0*mb+n*50176], m.Fold[o.f0:o.f0+589824], m.Fold[o.f1:o.f1+2359296], m.Fold[o.f0+589824:o.f0+590080], a[o.i1*mb:o.i1*mb+n*50176], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	basicE_conv2.Forward(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+590080:o.f0+1179904], m.Fold[o.f0+1179904:o.f0+1180160], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
+	basicE_conv2.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+590080:o.f0+1179904], m.Fold[o.f1+2359296:o.f1+4718592], m.Fold[o.f0+1179904:o.f0+1180160], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
 	// bn2: folded into the conv before it
 	rt.AddForward(a[o.i2*mb:o.i2*mb+n*50176], a[o.i0*mb:o.i0*mb+n*50176], a[o.i1*mb:o.i1*mb+n*50176])
 	rt.ReLUForward(a[o.i1*mb : o.i1*mb+n*50176])
@@ -721,9 +727,11 @@ func basicERefold(m *rt.Memory, o *basicEOffsets) {
 	copy(m.Fold[o.f0:o.f0+589824], m.Params[o.p0:o.p0+589824])
 	clear(m.Fold[o.f0+589824 : o.f0+590080])
 	rt.FoldBN(m.Fold[o.f0:o.f0+589824], m.Fold[o.f0+589824:o.f0+590080], m.Params[o.p0+589824:o.p0+590080], m.Params[o.p0+590080:o.p0+590336], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], float32(1e-05))
+	basicE_conv1Infer.WinogradWeights(m.Fold[o.f0:o.f0+589824], m.Fold[o.f1:o.f1+2359296])
 	copy(m.Fold[o.f0+590080:o.f0+1179904], m.Params[o.p0+590336:o.p0+1180160])
 	clear(m.Fold[o.f0+1179904 : o.f0+1180160])
 	rt.FoldBN(m.Fold[o.f0+590080:o.f0+1179904], m.Fold[o.f0+1179904:o.f0+1180160], m.Params[o.p0+1180160:o.p0+1180416], m.Params[o.p0+1180416:o.p0+1180672], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	basicE_conv2.WinogradWeights(m.Fold[o.f0+590080:o.f0+1179904], m.Fold[o.f1+2359296:o.f1+4718592])
 }
 
 func basicETensors(t []rt.TensorSpec, prefix string, o *basicEOffsets) []rt.TensorSpec {

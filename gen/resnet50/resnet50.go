@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       0,
 	Argmax:      200704,
 	SavedFixed:  53120,
-	Fold:        23481472,
+	Fold:        37489792,
 	InferIn:     0,
 	InferOut:    0,
 	InferLogits: 802816,
@@ -346,7 +346,7 @@ func bottleneckAInfer(m *rt.Memory, n int, o *bottleneckAOffsets) {
 	bottleneckA_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+4096], m.Fold[o.f0+4096:o.f0+4160], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckA_conv2Infer.Forward(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Scratch)
+	bottleneckA_conv2Infer.ForwardWinograd(n, a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*200704], m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+23472000:o.f0+23619456], m.Fold[o.f0+41024:o.f0+41088], a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckA_conv3.Forward(n, a[(o.i0+1605632)*mb:(o.i0+1605632)*mb+n*200704], m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], a[(o.i0+802816)*mb:(o.i0+802816)*mb+n*802816], m.Scratch)
@@ -384,6 +384,7 @@ func bottleneckARefold(m *rt.Memory, o *bottleneckAOffsets) {
 	copy(m.Fold[o.f0+4160:o.f0+41024], m.Params[o.p0+4224:o.p0+41088])
 	clear(m.Fold[o.f0+41024 : o.f0+41088])
 	rt.FoldBN(m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+41024:o.f0+41088], m.Params[o.p0+41088:o.p0+41152], m.Params[o.p0+41152:o.p0+41216], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	bottleneckA_conv2Infer.WinogradWeights(m.Fold[o.f0+4160:o.f0+41024], m.Fold[o.f0+23472000:o.f0+23619456])
 	copy(m.Fold[o.f0+41088:o.f0+57472], m.Params[o.p0+41216:o.p0+57600])
 	clear(m.Fold[o.f0+57472 : o.f0+57728])
 	rt.FoldBN(m.Fold[o.f0+41088:o.f0+57472], m.Fold[o.f0+57472:o.f0+57728], m.Params[o.p0+57600:o.p0+57856], m.Params[o.p0+57856:o.p0+58112], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
@@ -424,12 +425,12 @@ func bottleneckATensors(t []rt.TensorSpec, prefix string, o *bottleneckAOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckBOffsets struct {
-	b0, f0, i0, i1, p0, t0, x0 int
+	b0, f0, f1, i0, i1, p0, t0, x0 int
 }
 
 var (
-	bottleneck2 = bottleneckBOffsets{b0: 1408, f0: 83840, i0: 0, i1: 802816, p0: 84544, t0: 5970944, x0: 1408}
-	bottleneck3 = bottleneckBOffsets{b0: 2176, f0: 153856, i0: 1605632, i1: 0, p0: 154944, t0: 9182208, x0: 2176}
+	bottleneck2 = bottleneckBOffsets{b0: 1408, f0: 83840, f1: 23628928, i0: 0, i1: 802816, p0: 84544, t0: 5970944, x0: 1408}
+	bottleneck3 = bottleneckBOffsets{b0: 2176, f0: 153856, f1: 23776384, i0: 1605632, i1: 0, p0: 154944, t0: 9182208, x0: 2176}
 )
 
 func bottleneckBForward(m *rt.Memory, n int, o *bottleneckBOffsets) {
@@ -461,7 +462,7 @@ func bottleneckBInfer(m *rt.Memory, n int, o *bottleneckBOffsets) {
 	bottleneckB_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*802816], m.Fold[o.f0:o.f0+16384], m.Fold[o.f0+16384:o.f0+16448], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckB_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Scratch)
+	bottleneckB_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*200704], m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f1:o.f1+147456], m.Fold[o.f0+53312:o.f0+53376], a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckB_conv3.Forward(n, a[(o.i1+802816)*mb:(o.i1+802816)*mb+n*200704], m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], a[o.i1*mb:o.i1*mb+n*802816], m.Scratch)
@@ -494,6 +495,7 @@ func bottleneckBRefold(m *rt.Memory, o *bottleneckBOffsets) {
 	copy(m.Fold[o.f0+16448:o.f0+53312], m.Params[o.p0+16512:o.p0+53376])
 	clear(m.Fold[o.f0+53312 : o.f0+53376])
 	rt.FoldBN(m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f0+53312:o.f0+53376], m.Params[o.p0+53376:o.p0+53440], m.Params[o.p0+53440:o.p0+53504], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], float32(1e-05))
+	bottleneckB_conv2Infer.WinogradWeights(m.Fold[o.f0+16448:o.f0+53312], m.Fold[o.f1:o.f1+147456])
 	copy(m.Fold[o.f0+53376:o.f0+69760], m.Params[o.p0+53504:o.p0+69888])
 	clear(m.Fold[o.f0+69760 : o.f0+70016])
 	rt.FoldBN(m.Fold[o.f0+53376:o.f0+69760], m.Fold[o.f0+69760:o.f0+70016], m.Params[o.p0+69888:o.p0+70144], m.Params[o.p0+70144:o.p0+70400], m.Buffers[o.b0+256:o.b0+512], m.Buffers[o.b0+512:o.b0+768], float32(1e-05))
@@ -644,13 +646,13 @@ func bottleneckCTensors(t []rt.TensorSpec, prefix string, o *bottleneckCOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckDOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	bottleneck5 = bottleneckDOffsets{b0: 5504, f0: 601984, i0: 802816, i1: 0, i2: 1605632, p0: 604736, t0: 15805440, x0: 5504}
-	bottleneck6 = bottleneckDOffsets{b0: 7040, f0: 881280, i0: 1605632, i1: 0, i2: 802816, p0: 884800, t0: 17411072, x0: 7040}
-	bottleneck7 = bottleneckDOffsets{b0: 8576, f0: 1160576, i0: 802816, i1: 0, i2: 1605632, p0: 1164864, t0: 19016704, x0: 8576}
+	bottleneck5 = bottleneckDOffsets{b0: 5504, f0: 601984, f1: 23923840, i0: 802816, i1: 0, i2: 1605632, p0: 604736, t0: 15805440, x0: 5504}
+	bottleneck6 = bottleneckDOffsets{b0: 7040, f0: 881280, f1: 24513664, i0: 1605632, i1: 0, i2: 802816, p0: 884800, t0: 17411072, x0: 7040}
+	bottleneck7 = bottleneckDOffsets{b0: 8576, f0: 1160576, f1: 25103488, i0: 802816, i1: 0, i2: 1605632, p0: 1164864, t0: 19016704, x0: 8576}
 )
 
 func bottleneckDForward(m *rt.Memory, n int, o *bottleneckDOffsets) {
@@ -682,7 +684,7 @@ func bottleneckDInfer(m *rt.Memory, n int, o *bottleneckDOffsets) {
 	bottleneckD_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*401408], m.Fold[o.f0:o.f0+65536], m.Fold[o.f0+65536:o.f0+65664], a[o.i1*mb:o.i1*mb+n*100352], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckD_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
+	bottleneckD_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*100352], m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f1:o.f1+589824], m.Fold[o.f0+213120:o.f0+213248], a[o.i2*mb:o.i2*mb+n*100352], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckD_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*100352], m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], a[o.i1*mb:o.i1*mb+n*401408], m.Scratch)
@@ -715,6 +717,7 @@ func bottleneckDRefold(m *rt.Memory, o *bottleneckDOffsets) {
 	copy(m.Fold[o.f0+65664:o.f0+213120], m.Params[o.p0+65792:o.p0+213248])
 	clear(m.Fold[o.f0+213120 : o.f0+213248])
 	rt.FoldBN(m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f0+213120:o.f0+213248], m.Params[o.p0+213248:o.p0+213376], m.Params[o.p0+213376:o.p0+213504], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], float32(1e-05))
+	bottleneckD_conv2Infer.WinogradWeights(m.Fold[o.f0+65664:o.f0+213120], m.Fold[o.f1:o.f1+589824])
 	copy(m.Fold[o.f0+213248:o.f0+278784], m.Params[o.p0+213504:o.p0+279040])
 	clear(m.Fold[o.f0+278784 : o.f0+279296])
 	rt.FoldBN(m.Fold[o.f0+213248:o.f0+278784], m.Fold[o.f0+278784:o.f0+279296], m.Params[o.p0+279040:o.p0+279552], m.Params[o.p0+279552:o.p0+280064], m.Buffers[o.b0+512:o.b0+1024], m.Buffers[o.b0+1024:o.b0+1536], float32(1e-05))
@@ -865,15 +868,15 @@ func bottleneckETensors(t []rt.TensorSpec, prefix string, o *bottleneckEOffsets)
 // t training activations and gradients, i inference activations, p parameters and gradients,
 // b buffers, f folded weights, s saved masks and scales, k argmax indices, x bn statistics.
 type bottleneckFOffsets struct {
-	b0, f0, i0, i1, i2, p0, t0, x0 int
+	b0, f0, f1, i0, i1, i2, p0, t0, x0 int
 }
 
 var (
-	bottleneck9  = bottleneckFOffsets{b0: 15232, f0: 2949760, i0: 1605632, i1: 0, i2: 802816, p0: 2957376, t0: 22328320, x0: 15232}
-	bottleneck10 = bottleneckFOffsets{b0: 18304, f0: 4065408, i0: 802816, i1: 0, i2: 1605632, p0: 4074560, t0: 23131136, x0: 18304}
-	bottleneck11 = bottleneckFOffsets{b0: 21376, f0: 5181056, i0: 1605632, i1: 0, i2: 802816, p0: 5191744, t0: 23933952, x0: 21376}
-	bottleneck12 = bottleneckFOffsets{b0: 24448, f0: 6296704, i0: 802816, i1: 0, i2: 1605632, p0: 6308928, t0: 24736768, x0: 24448}
-	bottleneck13 = bottleneckFOffsets{b0: 27520, f0: 7412352, i0: 1605632, i1: 0, i2: 802816, p0: 7426112, t0: 25539584, x0: 27520}
+	bottleneck9  = bottleneckFOffsets{b0: 15232, f0: 2949760, f1: 25693312, i0: 1605632, i1: 0, i2: 802816, p0: 2957376, t0: 22328320, x0: 15232}
+	bottleneck10 = bottleneckFOffsets{b0: 18304, f0: 4065408, f1: 28052608, i0: 802816, i1: 0, i2: 1605632, p0: 4074560, t0: 23131136, x0: 18304}
+	bottleneck11 = bottleneckFOffsets{b0: 21376, f0: 5181056, f1: 30411904, i0: 1605632, i1: 0, i2: 802816, p0: 5191744, t0: 23933952, x0: 21376}
+	bottleneck12 = bottleneckFOffsets{b0: 24448, f0: 6296704, f1: 32771200, i0: 802816, i1: 0, i2: 1605632, p0: 6308928, t0: 24736768, x0: 24448}
+	bottleneck13 = bottleneckFOffsets{b0: 27520, f0: 7412352, f1: 35130496, i0: 1605632, i1: 0, i2: 802816, p0: 7426112, t0: 25539584, x0: 27520}
 )
 
 func bottleneckFForward(m *rt.Memory, n int, o *bottleneckFOffsets) {
@@ -905,7 +908,7 @@ func bottleneckFInfer(m *rt.Memory, n int, o *bottleneckFOffsets) {
 	bottleneckF_conv1Infer.Forward(n, a[o.i0*mb:o.i0*mb+n*200704], m.Fold[o.f0:o.f0+262144], m.Fold[o.f0+262144:o.f0+262400], a[o.i1*mb:o.i1*mb+n*50176], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu1: in the epilogue of the conv or fc before it
-	bottleneckF_conv2Infer.Forward(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
+	bottleneckF_conv2Infer.ForwardWinograd(n, a[o.i1*mb:o.i1*mb+n*50176], m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f1:o.f1+2359296], m.Fold[o.f0+852224:o.f0+852480], a[o.i2*mb:o.i2*mb+n*50176], m.Scratch)
 	// bn2: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
 	bottleneckF_conv3.Forward(n, a[o.i2*mb:o.i2*mb+n*50176], m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], a[o.i1*mb:o.i1*mb+n*200704], m.Scratch)
@@ -938,6 +941,7 @@ func bottleneckFRefold(m *rt.Memory, o *bottleneckFOffsets) {
 	copy(m.Fold[o.f0+262400:o.f0+852224], m.Params[o.p0+262656:o.p0+852480])
 	clear(m.Fold[o.f0+852224 : o.f0+852480])
 	rt.FoldBN(m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f0+852224:o.f0+852480], m.Params[o.p0+852480:o.p0+852736], m.Params[o.p0+852736:o.p0+852992], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], float32(1e-05))
+	bottleneckF_conv2Infer.WinogradWeights(m.Fold[o.f0+262400:o.f0+852224], m.Fold[o.f1:o.f1+2359296])
 	copy(m.Fold[o.f0+852480:o.f0+1114624], m.Params[o.p0+852992:o.p0+1115136])
 	clear(m.Fold[o.f0+1114624 : o.f0+1115648])
 	rt.FoldBN(m.Fold[o.f0+852480:o.f0+1114624], m.Fold[o.f0+1114624:o.f0+1115648], m.Params[o.p0+1115136:o.p0+1116160], m.Params[o.p0+1116160:o.p0+1117184], m.Buffers[o.b0+1024:o.b0+2048], m.Buffers[o.b0+2048:o.b0+3072], float32(1e-05))

@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       8192,
 	Argmax:      1530368,
 	SavedFixed:  0,
-	Fold:        0,
+	Fold:        58834944,
 	InferIn:     0,
 	InferOut:    0,
 	InferLogits: 3211264,
@@ -156,33 +156,33 @@ func forwardInfer(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.Act
 	conv1.Forward(n, a[:n*150528], m.Params[0:1728], m.Params[1728:1792], a[3211264*mb:3211264*mb+n*3211264], m.Scratch)
 	// relu1: in the epilogue of the conv or fc before it
-	conv2.Forward(n, a[3211264*mb:3211264*mb+n*3211264], m.Params[1792:38656], m.Params[38656:38720], a[:n*3211264], m.Scratch)
+	conv2.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*3211264], m.Params[1792:38656], m.Fold[0:147456], m.Params[38656:38720], a[:n*3211264], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
 	maxpool1.Forward(n, a[:n*3211264], a[3211264*mb:3211264*mb+n*802816], nil)
-	conv3.Forward(n, a[3211264*mb:3211264*mb+n*802816], m.Params[38720:112448], m.Params[112448:112576], a[:n*1605632], m.Scratch)
+	conv3.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*802816], m.Params[38720:112448], m.Fold[147456:442368], m.Params[112448:112576], a[:n*1605632], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
-	conv4.Forward(n, a[:n*1605632], m.Params[112576:260032], m.Params[260032:260160], a[3211264*mb:3211264*mb+n*1605632], m.Scratch)
+	conv4.ForwardWinograd(n, a[:n*1605632], m.Params[112576:260032], m.Fold[442368:1032192], m.Params[260032:260160], a[3211264*mb:3211264*mb+n*1605632], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
 	maxpool2.Forward(n, a[3211264*mb:3211264*mb+n*1605632], a[:n*401408], nil)
-	conv5.Forward(n, a[:n*401408], m.Params[260160:555072], m.Params[555072:555328], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
+	conv5.ForwardWinograd(n, a[:n*401408], m.Params[260160:555072], m.Fold[1032192:2211840], m.Params[555072:555328], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
 	// relu5: in the epilogue of the conv or fc before it
-	conv6.Forward(n, a[3211264*mb:3211264*mb+n*802816], m.Params[555328:1145152], m.Params[1145152:1145408], a[:n*802816], m.Scratch)
+	conv6.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*802816], m.Params[555328:1145152], m.Fold[2211840:4571136], m.Params[1145152:1145408], a[:n*802816], m.Scratch)
 	// relu6: in the epilogue of the conv or fc before it
-	conv7.Forward(n, a[:n*802816], m.Params[1145408:1735232], m.Params[1735232:1735488], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
+	conv7.ForwardWinograd(n, a[:n*802816], m.Params[1145408:1735232], m.Fold[4571136:6930432], m.Params[1735232:1735488], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
 	// relu7: in the epilogue of the conv or fc before it
 	maxpool3.Forward(n, a[3211264*mb:3211264*mb+n*802816], a[:n*200704], nil)
-	conv8.Forward(n, a[:n*200704], m.Params[1735488:2915136], m.Params[2915136:2915648], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
+	conv8.ForwardWinograd(n, a[:n*200704], m.Params[1735488:2915136], m.Fold[6930432:11649024], m.Params[2915136:2915648], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
 	// relu8: in the epilogue of the conv or fc before it
-	conv9.Forward(n, a[3211264*mb:3211264*mb+n*401408], m.Params[2915648:5274944], m.Params[5274944:5275456], a[:n*401408], m.Scratch)
+	conv9.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*401408], m.Params[2915648:5274944], m.Fold[11649024:21086208], m.Params[5274944:5275456], a[:n*401408], m.Scratch)
 	// relu9: in the epilogue of the conv or fc before it
-	conv10.Forward(n, a[:n*401408], m.Params[5275456:7634752], m.Params[7634752:7635264], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
+	conv10.ForwardWinograd(n, a[:n*401408], m.Params[5275456:7634752], m.Fold[21086208:30523392], m.Params[7634752:7635264], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
 	// relu10: in the epilogue of the conv or fc before it
 	maxpool4.Forward(n, a[3211264*mb:3211264*mb+n*401408], a[:n*100352], nil)
-	conv11.Forward(n, a[:n*100352], m.Params[7635264:9994560], m.Params[9994560:9995072], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
+	conv11.ForwardWinograd(n, a[:n*100352], m.Params[7635264:9994560], m.Fold[30523392:39960576], m.Params[9994560:9995072], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
 	// relu11: in the epilogue of the conv or fc before it
-	conv12.Forward(n, a[3211264*mb:3211264*mb+n*100352], m.Params[9995072:12354368], m.Params[12354368:12354880], a[:n*100352], m.Scratch)
+	conv12.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*100352], m.Params[9995072:12354368], m.Fold[39960576:49397760], m.Params[12354368:12354880], a[:n*100352], m.Scratch)
 	// relu12: in the epilogue of the conv or fc before it
-	conv13.Forward(n, a[:n*100352], m.Params[12354880:14714176], m.Params[14714176:14714688], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
+	conv13.ForwardWinograd(n, a[:n*100352], m.Params[12354880:14714176], m.Fold[49397760:58834944], m.Params[14714176:14714688], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
 	// relu13: in the epilogue of the conv or fc before it
 	maxpool5.Forward(n, a[3211264*mb:3211264*mb+n*100352], a[:n*25088], nil)
 	fc1.Forward(n, a[:n*25088], m.Params[14714688:117475136], m.Params[117475136:117479232], a[3211264*mb:3211264*mb+n*4096])
@@ -348,7 +348,20 @@ func backward(m *rt.Memory, n int) {
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
-func refold(m *rt.Memory) {}
+func refold(m *rt.Memory) {
+	conv2.WinogradWeights(m.Params[1792:38656], m.Fold[0:147456])
+	conv3.WinogradWeights(m.Params[38720:112448], m.Fold[147456:442368])
+	conv4.WinogradWeights(m.Params[112576:260032], m.Fold[442368:1032192])
+	conv5.WinogradWeights(m.Params[260160:555072], m.Fold[1032192:2211840])
+	conv6.WinogradWeights(m.Params[555328:1145152], m.Fold[2211840:4571136])
+	conv7.WinogradWeights(m.Params[1145408:1735232], m.Fold[4571136:6930432])
+	conv8.WinogradWeights(m.Params[1735488:2915136], m.Fold[6930432:11649024])
+	conv9.WinogradWeights(m.Params[2915648:5274944], m.Fold[11649024:21086208])
+	conv10.WinogradWeights(m.Params[5275456:7634752], m.Fold[21086208:30523392])
+	conv11.WinogradWeights(m.Params[7635264:9994560], m.Fold[30523392:39960576])
+	conv12.WinogradWeights(m.Params[9995072:12354368], m.Fold[39960576:49397760])
+	conv13.WinogradWeights(m.Params[12354880:14714176], m.Fold[49397760:58834944])
+}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {

@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       8192,
 	Argmax:      1530368,
 	SavedFixed:  0,
-	Fold:        0,
+	Fold:        80068608,
 	InferIn:     0,
 	InferOut:    3211264,
 	InferLogits: 0,
@@ -162,39 +162,39 @@ func forwardInfer(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.Act
 	conv1.Forward(n, a[:n*150528], m.Params[0:1728], m.Params[1728:1792], a[3211264*mb:3211264*mb+n*3211264], m.Scratch)
 	// relu1: in the epilogue of the conv or fc before it
-	conv2.Forward(n, a[3211264*mb:3211264*mb+n*3211264], m.Params[1792:38656], m.Params[38656:38720], a[:n*3211264], m.Scratch)
+	conv2.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*3211264], m.Params[1792:38656], m.Fold[0:147456], m.Params[38656:38720], a[:n*3211264], m.Scratch)
 	// relu2: in the epilogue of the conv or fc before it
 	maxpool1.Forward(n, a[:n*3211264], a[3211264*mb:3211264*mb+n*802816], nil)
-	conv3.Forward(n, a[3211264*mb:3211264*mb+n*802816], m.Params[38720:112448], m.Params[112448:112576], a[:n*1605632], m.Scratch)
+	conv3.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*802816], m.Params[38720:112448], m.Fold[147456:442368], m.Params[112448:112576], a[:n*1605632], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
-	conv4.Forward(n, a[:n*1605632], m.Params[112576:260032], m.Params[260032:260160], a[3211264*mb:3211264*mb+n*1605632], m.Scratch)
+	conv4.ForwardWinograd(n, a[:n*1605632], m.Params[112576:260032], m.Fold[442368:1032192], m.Params[260032:260160], a[3211264*mb:3211264*mb+n*1605632], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
 	maxpool2.Forward(n, a[3211264*mb:3211264*mb+n*1605632], a[:n*401408], nil)
-	conv5.Forward(n, a[:n*401408], m.Params[260160:555072], m.Params[555072:555328], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
+	conv5.ForwardWinograd(n, a[:n*401408], m.Params[260160:555072], m.Fold[1032192:2211840], m.Params[555072:555328], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
 	// relu5: in the epilogue of the conv or fc before it
-	conv6.Forward(n, a[3211264*mb:3211264*mb+n*802816], m.Params[555328:1145152], m.Params[1145152:1145408], a[:n*802816], m.Scratch)
+	conv6.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*802816], m.Params[555328:1145152], m.Fold[2211840:4571136], m.Params[1145152:1145408], a[:n*802816], m.Scratch)
 	// relu6: in the epilogue of the conv or fc before it
-	conv7.Forward(n, a[:n*802816], m.Params[1145408:1735232], m.Params[1735232:1735488], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
+	conv7.ForwardWinograd(n, a[:n*802816], m.Params[1145408:1735232], m.Fold[4571136:6930432], m.Params[1735232:1735488], a[3211264*mb:3211264*mb+n*802816], m.Scratch)
 	// relu7: in the epilogue of the conv or fc before it
-	conv8.Forward(n, a[3211264*mb:3211264*mb+n*802816], m.Params[1735488:2325312], m.Params[2325312:2325568], a[:n*802816], m.Scratch)
+	conv8.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*802816], m.Params[1735488:2325312], m.Fold[6930432:9289728], m.Params[2325312:2325568], a[:n*802816], m.Scratch)
 	// relu8: in the epilogue of the conv or fc before it
 	maxpool3.Forward(n, a[:n*802816], a[3211264*mb:3211264*mb+n*200704], nil)
-	conv9.Forward(n, a[3211264*mb:3211264*mb+n*200704], m.Params[2325568:3505216], m.Params[3505216:3505728], a[:n*401408], m.Scratch)
+	conv9.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*200704], m.Params[2325568:3505216], m.Fold[9289728:14008320], m.Params[3505216:3505728], a[:n*401408], m.Scratch)
 	// relu9: in the epilogue of the conv or fc before it
-	conv10.Forward(n, a[:n*401408], m.Params[3505728:5865024], m.Params[5865024:5865536], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
+	conv10.ForwardWinograd(n, a[:n*401408], m.Params[3505728:5865024], m.Fold[14008320:23445504], m.Params[5865024:5865536], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
 	// relu10: in the epilogue of the conv or fc before it
-	conv11.Forward(n, a[3211264*mb:3211264*mb+n*401408], m.Params[5865536:8224832], m.Params[8224832:8225344], a[:n*401408], m.Scratch)
+	conv11.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*401408], m.Params[5865536:8224832], m.Fold[23445504:32882688], m.Params[8224832:8225344], a[:n*401408], m.Scratch)
 	// relu11: in the epilogue of the conv or fc before it
-	conv12.Forward(n, a[:n*401408], m.Params[8225344:10584640], m.Params[10584640:10585152], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
+	conv12.ForwardWinograd(n, a[:n*401408], m.Params[8225344:10584640], m.Fold[32882688:42319872], m.Params[10584640:10585152], a[3211264*mb:3211264*mb+n*401408], m.Scratch)
 	// relu12: in the epilogue of the conv or fc before it
 	maxpool4.Forward(n, a[3211264*mb:3211264*mb+n*401408], a[:n*100352], nil)
-	conv13.Forward(n, a[:n*100352], m.Params[10585152:12944448], m.Params[12944448:12944960], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
+	conv13.ForwardWinograd(n, a[:n*100352], m.Params[10585152:12944448], m.Fold[42319872:51757056], m.Params[12944448:12944960], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
 	// relu13: in the epilogue of the conv or fc before it
-	conv14.Forward(n, a[3211264*mb:3211264*mb+n*100352], m.Params[12944960:15304256], m.Params[15304256:15304768], a[:n*100352], m.Scratch)
+	conv14.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*100352], m.Params[12944960:15304256], m.Fold[51757056:61194240], m.Params[15304256:15304768], a[:n*100352], m.Scratch)
 	// relu14: in the epilogue of the conv or fc before it
-	conv15.Forward(n, a[:n*100352], m.Params[15304768:17664064], m.Params[17664064:17664576], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
+	conv15.ForwardWinograd(n, a[:n*100352], m.Params[15304768:17664064], m.Fold[61194240:70631424], m.Params[17664064:17664576], a[3211264*mb:3211264*mb+n*100352], m.Scratch)
 	// relu15: in the epilogue of the conv or fc before it
-	conv16.Forward(n, a[3211264*mb:3211264*mb+n*100352], m.Params[17664576:20023872], m.Params[20023872:20024384], a[:n*100352], m.Scratch)
+	conv16.ForwardWinograd(n, a[3211264*mb:3211264*mb+n*100352], m.Params[17664576:20023872], m.Fold[70631424:80068608], m.Params[20023872:20024384], a[:n*100352], m.Scratch)
 	// relu16: in the epilogue of the conv or fc before it
 	maxpool5.Forward(n, a[:n*100352], a[3211264*mb:3211264*mb+n*25088], nil)
 	fc1.Forward(n, a[3211264*mb:3211264*mb+n*25088], m.Params[20024384:122784832], m.Params[122784832:122788928], a[:n*4096])
@@ -381,7 +381,23 @@ func backward(m *rt.Memory, n int) {
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
-func refold(m *rt.Memory) {}
+func refold(m *rt.Memory) {
+	conv2.WinogradWeights(m.Params[1792:38656], m.Fold[0:147456])
+	conv3.WinogradWeights(m.Params[38720:112448], m.Fold[147456:442368])
+	conv4.WinogradWeights(m.Params[112576:260032], m.Fold[442368:1032192])
+	conv5.WinogradWeights(m.Params[260160:555072], m.Fold[1032192:2211840])
+	conv6.WinogradWeights(m.Params[555328:1145152], m.Fold[2211840:4571136])
+	conv7.WinogradWeights(m.Params[1145408:1735232], m.Fold[4571136:6930432])
+	conv8.WinogradWeights(m.Params[1735488:2325312], m.Fold[6930432:9289728])
+	conv9.WinogradWeights(m.Params[2325568:3505216], m.Fold[9289728:14008320])
+	conv10.WinogradWeights(m.Params[3505728:5865024], m.Fold[14008320:23445504])
+	conv11.WinogradWeights(m.Params[5865536:8224832], m.Fold[23445504:32882688])
+	conv12.WinogradWeights(m.Params[8225344:10584640], m.Fold[32882688:42319872])
+	conv13.WinogradWeights(m.Params[10585152:12944448], m.Fold[42319872:51757056])
+	conv14.WinogradWeights(m.Params[12944960:15304256], m.Fold[51757056:61194240])
+	conv15.WinogradWeights(m.Params[15304768:17664064], m.Fold[61194240:70631424])
+	conv16.WinogradWeights(m.Params[17664576:20023872], m.Fold[70631424:80068608])
+}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {

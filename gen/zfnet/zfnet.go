@@ -59,7 +59,7 @@ var program = rt.Program{
 	Saved:       341856,
 	Argmax:      342880,
 	SavedFixed:  0,
-	Fold:        0,
+	Fold:        12386304,
 	InferIn:     0,
 	InferOut:    0,
 	InferLogits: 290400,
@@ -146,11 +146,11 @@ func forwardInfer(m *rt.Memory, n int) {
 	// relu2: in the epilogue of the conv or fc before it
 	maxpool2.Forward(n, a[:n*173056], a[290400*mb:290400*mb+n*43264], nil)
 	lrn2.Forward(n, a[290400*mb:290400*mb+n*43264], a[:n*43264], m.Saved[290400*mb:290400*mb+n*43264], m.Scratch)
-	conv3.Forward(n, a[:n*43264], m.Params[628864:1513600], m.Params[1513600:1513984], a[290400*mb:290400*mb+n*64896], m.Scratch)
+	conv3.ForwardWinograd(n, a[:n*43264], m.Params[628864:1513600], m.Fold[0:3538944], m.Params[1513600:1513984], a[290400*mb:290400*mb+n*64896], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
-	conv4.Forward(n, a[290400*mb:290400*mb+n*64896], m.Params[1513984:2841088], m.Params[2841088:2841472], a[:n*64896], m.Scratch)
+	conv4.ForwardWinograd(n, a[290400*mb:290400*mb+n*64896], m.Params[1513984:2841088], m.Fold[3538944:8847360], m.Params[2841088:2841472], a[:n*64896], m.Scratch)
 	// relu4: in the epilogue of the conv or fc before it
-	conv5.Forward(n, a[:n*64896], m.Params[2841472:3726208], m.Params[3726208:3726464], a[290400*mb:290400*mb+n*43264], m.Scratch)
+	conv5.ForwardWinograd(n, a[:n*64896], m.Params[2841472:3726208], m.Fold[8847360:12386304], m.Params[3726208:3726464], a[290400*mb:290400*mb+n*43264], m.Scratch)
 	// relu5: in the epilogue of the conv or fc before it
 	maxpool3.Forward(n, a[290400*mb:290400*mb+n*43264], a[:n*9216], nil)
 	fc1.Forward(n, a[:n*9216], m.Params[3726464:41475200], m.Params[41475200:41479296], a[290400*mb:290400*mb+n*4096])
@@ -260,7 +260,11 @@ func backward(m *rt.Memory, n int) {
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
-func refold(m *rt.Memory) {}
+func refold(m *rt.Memory) {
+	conv3.WinogradWeights(m.Params[628864:1513600], m.Fold[0:3538944])
+	conv4.WinogradWeights(m.Params[1513984:2841088], m.Fold[3538944:8847360])
+	conv5.WinogradWeights(m.Params[2841472:3726208], m.Fold[8847360:12386304])
+}
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
 func scratchSize(mb int) int {
