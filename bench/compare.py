@@ -2,7 +2,8 @@
 """PyTorch's side of bench/compare.sh: one case per process, so that the peak resident memory
 (getrusage) is the case's. The networks are the parity twins (scripts/parity.py: the .cnn's
 LeNet-5, AlexNet with groups and LRN, GoogLeNet with its aux heads in training) and
-torchvision's VGG16, ResNet-18 and ResNet-50; torch.set_num_threads(2). Training is one
+torchvision's VGG16, ResNet-18, ResNet-50, MobileNet-v2 and EfficientNet-B0;
+torch.set_num_threads(2). Training is one
 SGD step with momentum and weight decay on the cross-entropy (GoogLeNet: + 0.3 x each aux
 head's, as its .cnn). Prints "torch NET MODE BATCH IMG/S PEAK_RSS_KB".
 

@@ -14,13 +14,14 @@
 #          writes for the network (inference only: it does not train here)
 #   torch: bench/compare.py with /usr/bin/python3 (Debian's python3-torch),
 #          torch.set_num_threads(2), the parity twins and torchvision's models
+#          (VGG16, the ResNets, MobileNet-v2, EfficientNet-B0)
 # Prints images/s, the ratios cnnc/ORT and cnnc/torch, and each process's
 # peak resident memory (MB). An engine that is missing is shown as "-".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-2}
 SECONDS_PER=${SECONDS_PER:-2}
-CASES=${CASES:-"lenet5:infer:1 lenet5:infer:8 lenet5:infer:64 alexnet:infer:1 alexnet:infer:8 vgg16:infer:1 vgg16:infer:8 googlenet:infer:1 googlenet:infer:8 resnet18:infer:1 resnet18:infer:8 resnet50:infer:1 resnet50:infer:8 lenet5:train:8 lenet5:train:64 alexnet:train:8 vgg16:train:8 googlenet:train:8 resnet18:train:8 resnet50:train:8"}
+CASES=${CASES:-"lenet5:infer:1 lenet5:infer:8 lenet5:infer:64 alexnet:infer:1 alexnet:infer:8 vgg16:infer:1 vgg16:infer:8 googlenet:infer:1 googlenet:infer:8 resnet18:infer:1 resnet18:infer:8 resnet50:infer:1 resnet50:infer:8 mobilenet_v2:infer:1 mobilenet_v2:infer:8 efficientnet_b0:infer:1 efficientnet_b0:infer:8 lenet5:train:8 lenet5:train:64 alexnet:train:8 vgg16:train:8 googlenet:train:8 resnet18:train:8 resnet50:train:8"}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 go build -o "$dir/compare" ./bench/compare
@@ -38,7 +39,7 @@ echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)
 best() { # best rate of "ENGINE NET MODE BATCH RATE RSS" lines, and that run's RSS in MB
 	awk 'BEGIN{r=-1} $5+0 > r {r=$5+0; m=$6} END{if (r < 0) print "- -"; else printf "%.1f %.0f\n", r, m/1024}'
 }
-printf '%-10s %-5s %5s %11s %11s %11s %8s %8s %8s %8s %8s\n' network mode batch "cnnc img/s" "ORT img/s" "torch img/s" cnnc/ORT cnnc/torch "cnnc MB" "ORT MB" "torch MB"
+printf '%-15s %-5s %5s %11s %11s %11s %8s %8s %8s %8s %8s\n' network mode batch "cnnc img/s" "ORT img/s" "torch img/s" cnnc/ORT cnnc/torch "cnnc MB" "ORT MB" "torch MB"
 for c in $CASES; do
 	IFS=: read -r net mode batch <<< "$c"
 	: > "$dir/cnnc.txt"; : > "$dir/ort.txt"; : > "$dir/torch.txt"
@@ -58,5 +59,5 @@ for c in $CASES; do
 	read -r o om < <(best < "$dir/ort.txt")
 	read -r p pm < <(best < "$dir/torch.txt")
 	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a/b }'; }
-	printf '%-10s %-5s %5s %11s %11s %11s %8s %8s %8s %8s %8s\n' "$net" "$mode" "$batch" "$a" "$o" "$p" "$(ratio "$a" "$o")" "$(ratio "$a" "$p")" "$am" "$om" "$pm"
+	printf '%-15s %-5s %5s %11s %11s %11s %8s %8s %8s %8s %8s\n' "$net" "$mode" "$batch" "$a" "$o" "$p" "$(ratio "$a" "$o")" "$(ratio "$a" "$p")" "$am" "$om" "$pm"
 done

@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/cnnc-dev/cnnc/gen/alexnet"
+	"github.com/cnnc-dev/cnnc/gen/efficientnet_b0"
 	"github.com/cnnc-dev/cnnc/gen/googlenet"
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
+	"github.com/cnnc-dev/cnnc/gen/mobilenet_v2"
 	"github.com/cnnc-dev/cnnc/gen/resnet18"
 	"github.com/cnnc-dev/cnnc/gen/resnet50"
 	"github.com/cnnc-dev/cnnc/gen/vgg16"
@@ -27,12 +29,14 @@ import (
 )
 
 var nets = map[string]func(batch int) *rt.Net{
-	"lenet5":    func(b int) *rt.Net { return lenet5.New(b, 1).Net },
-	"alexnet":   func(b int) *rt.Net { return alexnet.New(b, 1).Net },
-	"vgg16":     func(b int) *rt.Net { return vgg16.New(b, 1).Net },
-	"googlenet": func(b int) *rt.Net { return googlenet.New(b, 1).Net },
-	"resnet18":  func(b int) *rt.Net { return resnet18.New(b, 1).Net },
-	"resnet50":  func(b int) *rt.Net { return resnet50.New(b, 1).Net },
+	"lenet5":          func(b int) *rt.Net { return lenet5.New(b, 1).Net },
+	"alexnet":         func(b int) *rt.Net { return alexnet.New(b, 1).Net },
+	"vgg16":           func(b int) *rt.Net { return vgg16.New(b, 1).Net },
+	"googlenet":       func(b int) *rt.Net { return googlenet.New(b, 1).Net },
+	"resnet18":        func(b int) *rt.Net { return resnet18.New(b, 1).Net },
+	"resnet50":        func(b int) *rt.Net { return resnet50.New(b, 1).Net },
+	"mobilenet_v2":    func(b int) *rt.Net { return mobilenet_v2.New(b, 1).Net },
+	"efficientnet_b0": func(b int) *rt.Net { return efficientnet_b0.New(b, 1).Net },
 }
 
 func main() {
