@@ -20,6 +20,8 @@ var poolCases = []Pool{
 	pool(1, 8, 5, 2, 2, 1, false),
 	pool(3, 13, 13, 3, 2, 0, true),
 	{C: 2, H: 9, W: 7, KH: 3, KW: 2, SH: 2, SW: 1, PH: 1, PW: 0, Ceil: true, OH: 5, OW: 6},
+	pool(2, 12, 12, 2, 2, 0, false), // LeNet's: every window whole
+	pool(2, 4, 9, 4, 4, 0, false),   // a wider window than the rows above take
 }
 
 func TestPoolOutSize(t *testing.T) {

@@ -151,9 +151,15 @@ func maxOnlyPlane(j *planeJob, _, i int) {
 	p := &j.pool
 	hw, ohw := p.H*p.W, p.OH*p.OW
 	xi, yi := j.s[0][i*hw:(i+1)*hw], j.s[1][i*ohw:(i+1)*ohw]
+	owa, owb := p.wholeCols()
 	for oh := 0; oh < p.OH; oh++ {
 		h0, h1, _ := window(oh, p.SH, p.PH, p.KH, p.H)
+		yr := yi[oh*p.OW : (oh+1)*p.OW]
 		for ow := 0; ow < p.OW; ow++ {
+			if ow == owa && owb > owa {
+				ow = owb - 1 // the whole windows, below
+				continue
+			}
 			w0, w1, _ := window(ow, p.SW, p.PW, p.KW, p.W)
 			m := xi[h0*p.W+w0]
 			for ih := h0; ih < h1; ih++ {
@@ -161,7 +167,68 @@ func maxOnlyPlane(j *planeJob, _, i int) {
 					m = max(m, v) // NaN wins, as in PyTorch
 				}
 			}
-			yi[oh*p.OW+ow] = m
+			yr[ow] = m
+		}
+		if owb > owa {
+			// Row by row: the maxima of the first row's windows, then
+			// each further row's taken in.
+			for ih := h0; ih < h1; ih++ {
+				maxRow(yr[owa:owb], xi[ih*p.W+owa*p.SW-p.PW:(ih+1)*p.W], p.KW, p.SW, ih == h0)
+			}
+		}
+	}
+}
+
+// wholeCols returns the output columns [owa, owb) whose windows lie whole
+// inside the input's columns.
+func (p *Pool) wholeCols() (owa, owb int) {
+	owa = (p.PW + p.SW - 1) / p.SW
+	if p.W+p.PW-p.KW >= 0 {
+		owb = min(p.OW, (p.W+p.PW-p.KW)/p.SW+1)
+	}
+	return owa, max(owa, owb)
+}
+
+// maxRow sets y[q] to the maximum of r[q*s : q*s+k] (first), or takes it
+// into y[q]; NaN wins.
+func maxRow(y, r []float32, k, s int, first bool) {
+	if len(y) == 0 {
+		return
+	}
+	switch {
+	case k == 2 && s == 2:
+		r = r[:2*len(y)]
+		if first {
+			for q := range y {
+				y[q] = max(r[2*q], r[2*q+1])
+			}
+			return
+		}
+		for q := range y {
+			y[q] = max(y[q], r[2*q], r[2*q+1])
+		}
+	case k == 3 && s == 2:
+		r = r[:2*len(y)+1]
+		if first {
+			for q := range y {
+				y[q] = max(r[2*q], r[2*q+1], r[2*q+2])
+			}
+			return
+		}
+		for q := range y {
+			y[q] = max(y[q], r[2*q], r[2*q+1], r[2*q+2])
+		}
+	default:
+		for q := range y {
+			w := r[q*s : q*s+k]
+			m := w[0]
+			if !first {
+				m = max(m, y[q])
+			}
+			for _, v := range w[1:] {
+				m = max(m, v)
+			}
+			y[q] = m
 		}
 	}
 }
