@@ -33,6 +33,7 @@ type vertex struct {
 	aux     *dsl.AuxHead // non-nil inside an auxiliary head
 	implied bool         // a projection the compiler implied
 	inputs  []*vertex    // in the order the layer reads them
+	call    string       // the top-level block call it is in (expanded)
 	layers  []*compiler.Layer
 }
 
@@ -41,7 +42,12 @@ type graph struct {
 	verts []*vertex
 	out   *vertex // the main output
 	aux   []auxHead
+	calls []call // the top-level block calls, expanded, in order
 }
+
+// call is a top-level block call: its instance name and the call as
+// written.
+type call struct{ name, text string }
 
 type auxHead struct {
 	head     *dsl.AuxHead
@@ -72,6 +78,12 @@ func build(m *compiler.Model, collapse bool) (*graph, error) {
 		}
 		v.layers = append(v.layers, l)
 		of[l] = v
+		if cs := l.Node.Calls; !collapse && len(cs) > 0 && l.Node.Aux == nil {
+			v.call = cs[0].Instance
+			if len(g.calls) == 0 || g.calls[len(g.calls)-1].name != v.call {
+				g.calls = append(g.calls, call{v.call, callText(m.Net, cs[0])})
+			}
+		}
 		for _, in := range l.Inputs {
 			u := of[in]
 			if u == nil {
@@ -139,10 +151,7 @@ func layerBox(v *vertex, l *compiler.Layer) {
 // then its input and output shapes and its parameters.
 func callBox(net *dsl.Network, v *vertex) {
 	cs := v.layers[0].Node.Calls[0]
-	call := cs.Block + "(...)"
-	if cs.Pos.Offset >= 0 && cs.End.Offset <= len(net.Source) && cs.Pos.Offset < cs.End.Offset {
-		call = strings.Join(strings.Fields(string(net.Source[cs.Pos.Offset:cs.End.Offset])), " ")
-	}
+	call := callText(net, cs)
 	title := call
 	if short := cs.Instance[strings.LastIndex(cs.Instance, ".")+1:]; !strings.HasPrefix(call, short) {
 		title = short + ": " + call
@@ -162,6 +171,14 @@ func callBox(net *dsl.Network, v *vertex) {
 	if params > 0 {
 		v.lines = append(v.lines, compiler.Comma(params)+" params")
 	}
+}
+
+// callText is a block call as written, on one line.
+func callText(net *dsl.Network, cs dsl.CallSite) string {
+	if cs.Pos.Offset >= 0 && cs.End.Offset <= len(net.Source) && cs.Pos.Offset < cs.End.Offset {
+		return strings.Join(strings.Fields(string(net.Source[cs.Pos.Offset:cs.End.Offset])), " ")
+	}
+	return cs.Block + "(...)"
 }
 
 // Family is the colour of a box: what kind of layer it is.

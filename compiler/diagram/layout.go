@@ -15,7 +15,17 @@ type Diagram struct {
 	Width, Height float64
 	Boxes         []Box  // one per layer (or block call), in the network's order
 	Edges         []Edge // one per input of every box
-	Heads         []Note // a caption above each auxiliary head
+	Heads         []Note // a caption under each auxiliary head
+	Frames        []Frame
+}
+
+// Frame surrounds the boxes of one top-level block call, in an expanded
+// diagram, with its name and the call as written to its left.
+type Frame struct {
+	Name       string   // the call's instance name: inception3a
+	Lines      []string // its label: the name, the call as written
+	X, Y, W, H float64
+	LabelX     float64 // where the label's lines end (they are right-aligned)
 }
 
 // Box is one layer, or one block call when collapsed.
@@ -93,6 +103,8 @@ func Layout(m *compiler.Model, o Options) (*Diagram, error) {
 			return nil, fmt.Errorf("diagram: %s is neither on the way to the output nor in an auxiliary head", v.name)
 		}
 	}
+	d.Frames = l.frames()
+	l.shift(d)
 	for _, b := range l.box {
 		d.Width = max(d.Width, b.X+b.W+margin)
 		d.Height = max(d.Height, b.Y+b.H+margin)

@@ -31,6 +31,18 @@ func (d *Diagram) SVG() []byte {
 		fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="%s" font-weight="%s" fill="%s">%s</text>`+"\n",
 			num(margin), num(margin+12+float64(i)*20), num(size), weight, c.hex(), html.EscapeString(t))
 	}
+	for _, f := range d.Frames {
+		fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" rx="8" fill="%s" stroke="%s" stroke-width="1"/>`+"\n",
+			num(f.X), num(f.Y), num(f.W), num(f.H), frameFill.hex(), frameInk.hex())
+		for i, line := range f.Lines {
+			c, weight := frameInk, ""
+			if i == 0 && len(f.Lines) > 1 {
+				c, weight = ink, ` font-weight="bold"`
+			}
+			fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="%s" text-anchor="end" textLength="%s" lengthAdjust="spacingAndGlyphs" fill="%s"%s>%s</text>`+"\n",
+				num(f.LabelX), num(f.Y+padY+float64(i)*lineH+fontSize), num(fontSize), num(float64(utf8.RuneCountInString(line))*charW), c.hex(), weight, html.EscapeString(line))
+		}
+	}
 	for _, n := range d.Heads {
 		fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="%s" font-style="italic" fill="%s">%s</text>`+"\n",
 			num(n.X), num(n.Y), num(headSize), auxInk.hex(), html.EscapeString(n.Text))
