@@ -159,6 +159,7 @@ func callBox(net *dsl.Network, v *vertex) {
 	v.name = cs.Instance
 	v.family = Block
 	var params int64
+	residual := false
 	first, last := v.layers[0], v.layers[len(v.layers)-1]
 	inShape := first.Out
 	if len(first.In) > 0 {
@@ -166,11 +167,16 @@ func callBox(net *dsl.Network, v *vertex) {
 	}
 	for _, l := range v.layers {
 		params += l.Params
+		if _, ok := l.Node.Op.(*op.Add); ok {
+			residual = true
+		}
 	}
 	v.lines = []string{title, inShape.String() + " -> " + last.Out.String()}
-	if params > 0 {
-		v.lines = append(v.lines, compiler.Comma(params)+" params")
+	note := compiler.Comma(params) + " params"
+	if residual {
+		note += ", residual" // its shortcut is inside the box
 	}
+	v.lines = append(v.lines, note)
 }
 
 // callText is a block call as written, on one line.

@@ -1,8 +1,9 @@
 // Command netdocs writes docs/networks/: for every network of networks/, a
 // page (its description, pictures, per-layer table and totals, and for
-// VGG16 and the bottleneck inception module the lecture's figures beside
-// the true ones), the pictures beside it (SVG, expanded, and collapsed
-// where the network has blocks), and an index. From the repository root:
+// VGG16 and the inception modules the lecture's figures beside the true
+// ones), the pictures beside it (SVG, expanded, and collapsed where the
+// network has blocks), and an index; and the picture of every .cnn file
+// of docs/pictures/ beside it (the README's). From the repository root:
 //
 //	go run ./internal/netdocs
 //
@@ -22,12 +23,11 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "docs/networks", "the directory to write")
-	nets := flag.String("nets", "networks", "the directory of the .cnn files")
+	root := flag.String("root", ".", "the repository's root")
 	flag.Parse()
-	files, err := Generate(*nets)
+	files, err := Generate(*root)
 	if err == nil {
-		err = write(*out, files)
+		err = write(*root, files)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "netdocs:", err)
@@ -35,34 +35,71 @@ func main() {
 	}
 }
 
-// File is one generated file: its name in the output directory and its
-// contents.
+// The directories read and written, under the repository's root.
+const (
+	netsDir     = "networks"
+	pagesDir    = "docs/networks"
+	picturesDir = "docs/pictures"
+)
+
+// File is one generated file: its path under the repository's root and
+// its contents.
 type File struct {
 	Name string
 	Data []byte
 }
 
-// Generate renders every .cnn file of dir into memory; nothing is written
-// unless every network renders.
-func Generate(dir string) ([]File, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.cnn"))
+// Generate renders every page and picture into memory; nothing is
+// written unless every network renders.
+func Generate(root string) ([]File, error) {
+	files, err := pages(root)
+	if err != nil {
+		return nil, err
+	}
+	paths, _ := filepath.Glob(filepath.Join(root, picturesDir, "*.cnn"))
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".cnn")
+		m, err := compile(path, picturesDir+"/"+filepath.Base(path))
+		if err != nil {
+			return nil, err
+		}
+		d, err := diagram.Layout(m, diagram.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		files = append(files, File{picturesDir + "/" + name + ".svg", d.SVG()})
+	}
+	return files, nil
+}
+
+// compile reads and checks the file at path, named rel in its errors.
+func compile(path, rel string) (*compiler.Model, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, errs := compiler.CompileSource(rel, src)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", errs.Render(src))
+	}
+	return m, nil
+}
+
+// pages renders the page and pictures of every network of networks/.
+func pages(root string) ([]File, error) {
+	paths, err := filepath.Glob(filepath.Join(root, netsDir, "*.cnn"))
 	if err != nil || len(paths) == 0 {
-		return nil, fmt.Errorf("no .cnn files in %s", dir)
+		return nil, fmt.Errorf("no .cnn files in %s", filepath.Join(root, netsDir))
 	}
 	var files []File
 	var index []row
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".cnn")
-		src, err := os.ReadFile(path)
+		m, err := compile(path, netsDir+"/"+filepath.Base(path))
 		if err != nil {
 			return nil, err
 		}
-		rel := "networks/" + filepath.Base(path) // as the repository names it, wherever dir is
-		m, errs := compiler.CompileSource(rel, src)
-		if len(errs) > 0 {
-			return nil, fmt.Errorf("%s", errs.Render(src))
-		}
-		p := page{name: name, m: m, src: src}
+		p := page{name: name, m: m, src: m.Net.Source}
 		for _, collapse := range []bool{false, true} {
 			if collapse && !hasBlocks(m) {
 				continue
@@ -75,17 +112,17 @@ func Generate(dir string) ([]File, error) {
 			if collapse {
 				svg = name + ".collapsed.svg"
 			}
-			files = append(files, File{svg, d.SVG()})
+			files = append(files, File{pagesDir + "/" + svg, d.SVG()})
 			p.pictures = append(p.pictures, svg)
 		}
 		md, err := p.markdown()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		files = append(files, File{name + ".md", md})
+		files = append(files, File{pagesDir + "/" + name + ".md", md})
 		index = append(index, row{name, m})
 	}
-	files = append(files, File{"README.md", indexPage(index)})
+	files = append(files, File{pagesDir + "/README.md", indexPage(index)})
 	return files, nil
 }
 
@@ -98,30 +135,42 @@ func hasBlocks(m *compiler.Model) bool {
 	return false
 }
 
-// write replaces dir's generated files with files, and removes the stale
-// ones (pages of networks that are gone).
-func write(dir string, files []File) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
+// write replaces the generated files under root with files, and removes
+// the stale ones (pages and pictures of networks that are gone).
+func write(root string, files []File) error {
 	keep := map[string]bool{}
 	for _, f := range files {
-		keep[f.Name] = true
-		old, err := os.ReadFile(filepath.Join(dir, f.Name))
+		path := filepath.Join(root, filepath.FromSlash(f.Name))
+		keep[path] = true
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		old, err := os.ReadFile(path)
 		if err == nil && bytes.Equal(old, f.Data) {
 			continue
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
 			return err
 		}
 	}
-	stale, _ := filepath.Glob(filepath.Join(dir, "*"))
-	for _, p := range stale {
-		if ext := filepath.Ext(p); !keep[filepath.Base(p)] && (ext == ".md" || ext == ".svg") {
-			if err := os.Remove(p); err != nil {
-				return err
-			}
+	for _, p := range stale(root, keep) {
+		if err := os.Remove(p); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// stale lists the pages and pictures under root that no file of keep is.
+func stale(root string, keep map[string]bool) []string {
+	var out []string
+	for _, pattern := range []string{pagesDir + "/*.md", pagesDir + "/*.svg", picturesDir + "/*.svg"} {
+		paths, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(pattern)))
+		for _, p := range paths {
+			if !keep[p] {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

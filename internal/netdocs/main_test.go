@@ -15,43 +15,44 @@ var update = flag.Bool("update", false, "rewrite docs/networks")
 // difference with the committed files, or a file no network writes:
 // run go run ./internal/netdocs (or go test ./internal/netdocs -update).
 func TestFresh(t *testing.T) {
-	const dir = "../../docs/networks"
-	files, err := Generate("../../networks")
+	const root = "../.."
+	files, err := Generate(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *update {
-		if err := write(dir, files); err != nil {
+		if err := write(root, files); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := map[string]bool{}
+	keep := map[string]bool{}
 	for _, f := range files {
-		want[f.Name] = true
-		have, err := os.ReadFile(filepath.Join(dir, f.Name))
+		path := filepath.Join(root, filepath.FromSlash(f.Name))
+		keep[path] = true
+		have, err := os.ReadFile(path)
 		if err != nil || !bytes.Equal(have, f.Data) {
-			t.Errorf("docs/networks/%s is stale or missing: run go run ./internal/netdocs", f.Name)
+			t.Errorf("%s is stale or missing: run go run ./internal/netdocs", f.Name)
 		}
 	}
-	have, _ := filepath.Glob(filepath.Join(dir, "*"))
-	for _, p := range have {
-		if !want[filepath.Base(p)] {
-			t.Errorf("docs/networks/%s: no network writes it (go run ./internal/netdocs removes it)", filepath.Base(p))
-		}
+	for _, p := range stale(root, keep) {
+		t.Errorf("%s: no network writes it (go run ./internal/netdocs removes it)", p)
 	}
 }
 
 // TestPages checks what every page holds, and the lecture's figures.
 func TestPages(t *testing.T) {
-	files, err := Generate("../../networks")
+	files, err := Generate("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	byName := map[string]string{}
 	for _, f := range files {
-		byName[f.Name] = string(f.Data)
+		byName[strings.TrimPrefix(f.Name, pagesDir+"/")] = string(f.Data)
 	}
 	nets, _ := filepath.Glob("../../networks/*.cnn")
+	if !strings.HasPrefix(byName[picturesDir+"/resnet_bottleneck.svg"], "<svg") {
+		t.Error("no picture of docs/pictures/resnet_bottleneck.cnn")
+	}
 	if len(byName) < 2*len(nets)+1 {
 		t.Fatalf("%d files for %d networks", len(byName), len(nets))
 	}
