@@ -52,6 +52,7 @@ type call struct{ name, text string }
 type auxHead struct {
 	head     *dsl.AuxHead
 	from, to *vertex
+	call     string // the block call the head's layers are in, as written
 }
 
 // build turns the model into vertices: one per layer, or one per block
@@ -107,7 +108,13 @@ func build(m *compiler.Model, collapse bool) (*graph, error) {
 		if from == nil || to == nil || from == to {
 			continue // a head inside a collapsed block call
 		}
-		g.aux = append(g.aux, auxHead{head: a, from: from, to: to})
+		h := auxHead{head: a, from: from, to: to}
+		for _, n := range m.Net.Nodes { // the call the head is, if it is one
+			if n.Aux == a && len(n.Calls) > 0 && h.call == "" {
+				h.call = callText(m.Net, n.Calls[0])
+			}
+		}
+		g.aux = append(g.aux, h)
 	}
 	return g, nil
 }

@@ -113,6 +113,9 @@ func Layout(m *compiler.Model, o Options) (*Diagram, error) {
 	for _, x := range l.lane {
 		d.Width = max(d.Width, x+margin)
 	}
+	for _, n := range d.Heads {
+		d.Width = max(d.Width, n.X+float64(utf8.RuneCountInString(n.Text))*headSize*0.6+margin)
+	}
 	d.Width, d.Height = math.Ceil(d.Width), math.Ceil(d.Height)
 	d.Edges = l.edges()
 	net := m.Net
@@ -377,7 +380,11 @@ func (l *layouter) auxHeads(right float64) []Note {
 		}
 		l.place(items, x, y, s)
 		colBottom = y + s.h + headNoteH
-		notes = append(notes, Note{Text: fmt.Sprintf("%s, weight %g, training only", a.head.Name, a.head.Weight), X: x, Y: colBottom - 4})
+		text := a.head.Name
+		if a.call != "" {
+			text += ": " + a.call
+		}
+		notes = append(notes, Note{Text: fmt.Sprintf("%s, weight %g, training only", text, a.head.Weight), X: x, Y: colBottom - 4})
 		right = max(right, x+s.w)
 	}
 	return notes
