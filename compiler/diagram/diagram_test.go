@@ -176,7 +176,7 @@ func TestStructure(t *testing.T) {
 		t.Errorf("mini_resnet: %d shortcut edges into a residual and %d out of an implied projection", skips, projections)
 	}
 	d, _ = Layout(compile(t, "../../networks/alexnet.cnn"), Options{})
-	if b := box(d, "conv2"); b.Groups != 2 || b.Lines[2] != "2 groups" {
+	if b := box(d, "conv2"); b.Groups != 2 || b.Lines[2] != "2 groups of 48 -> 128" {
 		t.Errorf("alexnet conv2 is not marked grouped: %+v", b)
 	}
 }

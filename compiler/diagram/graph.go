@@ -151,7 +151,7 @@ func layerBox(v *vertex, l *compiler.Layer) {
 			v.lines = append(v.lines, "depthwise")
 		case groups > 1:
 			v.groups = groups
-			v.lines = append(v.lines, fmt.Sprintf("%d groups", groups))
+			v.lines = append(v.lines, fmt.Sprintf("%d groups of %d -> %d", groups, l.In[0].C/groups, l.Out.C/groups))
 		}
 	}
 }
