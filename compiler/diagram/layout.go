@@ -83,7 +83,7 @@ func Layout(m *compiler.Model, o Options) (*Diagram, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &layouter{g: g, box: make([]*Box, len(g.verts)), lane: map[[2]int]float64{}, bottom: map[*par]float64{}}
+	l := &layouter{g: g, box: make([]*Box, len(g.verts)), lane: map[[2]int]float64{}}
 	l.dominators()
 	for _, v := range g.verts {
 		w := minBoxW
@@ -120,8 +120,8 @@ func Layout(m *compiler.Model, o Options) (*Diagram, error) {
 	d.Edges = l.edges()
 	net := m.Net
 	d.Title = []string{net.Name, fmt.Sprintf("%s -> %s, %s params, %s MACs", net.Input, m.Output().Out, compiler.Comma(m.Params), compiler.Comma(m.MACs))}
-	for _, s := range d.Title {
-		d.Width = max(d.Width, math.Ceil(float64(utf8.RuneCountInString(s))*charW+2*margin))
+	for i, s := range d.Title {
+		d.Width = max(d.Width, math.Ceil(float64(utf8.RuneCountInString(s))*titleSize(i)*0.6+2*margin))
 	}
 	return d, nil
 }
@@ -130,7 +130,7 @@ func Layout(m *compiler.Model, o Options) (*Diagram, error) {
 // parallel sections, a parallel section being the branches between a
 // fork (the join's immediate dominator) and a join (a box of several
 // inputs). An empty branch is an identity: a skip edge in its own lane.
-type item interface{}
+type item any
 
 type par struct {
 	fork, join *vertex
@@ -143,8 +143,6 @@ type layouter struct {
 	box    []*Box
 	placed []bool
 	lane   map[[2]int]float64 // the x of a skip edge's lane, by (from, to)
-	bottom map[*par]float64   // where a parallel section's branches end
-	pars   []*par
 	size   map[any]size
 }
 
@@ -205,7 +203,6 @@ func (l *layouter) seq(v, stop *vertex) []item {
 		for _, in := range v.inputs {
 			p.branches = append(p.branches, l.seq(in, f))
 		}
-		l.pars = append(l.pars, p)
 		rev = append(rev, p)
 		v = f
 	}
@@ -325,7 +322,6 @@ func (l *layouter) place(it any, x, y float64, s size) {
 			y += cs.h + gapY
 		}
 	case *par:
-		l.bottom[it] = y + s.h
 		if body := l.residual(it); body >= 0 {
 			b := l.measure(it.branches[body])
 			l.place(it.branches[body], x, y, b)

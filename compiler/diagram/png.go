@@ -42,15 +42,15 @@ func (d *Diagram) PNG() ([]byte, error) {
 	set(paper)
 	dc.Clear()
 	for i, t := range d.Title {
-		size, ttf, c := 13.0, gomono.TTF, greyInk
+		ttf, c := gomono.TTF, greyInk
 		if i == 0 {
-			size, ttf, c = 17, gomonobold.TTF, ink
+			ttf, c = gomonobold.TTF, ink
 		}
-		if err := face(ttf, fmt.Sprint(i), size); err != nil {
+		if err := face(ttf, fmt.Sprint(i), titleSize(i)); err != nil {
 			return nil, err
 		}
 		set(c)
-		dc.DrawString(t, margin*s, (margin+12+float64(i)*20)*s)
+		dc.DrawString(t, margin*s, titleBaseline(i)*s)
 	}
 	for _, f := range d.Frames {
 		dc.DrawRoundedRectangle(f.X*s, f.Y*s, f.W*s, f.H*s, 8*s)

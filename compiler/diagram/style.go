@@ -35,20 +35,33 @@ var (
 	headSize  = 12.0 // captions
 )
 
+// titleSize is the font size of the title's line i: the network's name,
+// then its shapes and totals.
+func titleSize(i int) float64 {
+	if i == 0 {
+		return 17
+	}
+	return 13
+}
+
+func titleBaseline(i int) float64 { return margin + 12 + float64(i)*20 }
+
 // cards is how many cards a grouped conv's box is drawn as (its groups,
 // at most four): the lecture's towers.
 func cards(groups int) int { return min(groups, 4) }
 
 const cardOffset = 4.0
 
-// roundPath turns a polyline into path segments with rounded corners:
-// for every interior point, the line stops r before it and a quadratic
-// curve goes round it.
+// segment is a piece of a path: a line to to, or a quadratic curve
+// through ctrl to to.
 type segment struct {
 	quad     bool
 	ctrl, to Point
 }
 
+// roundPath turns a polyline into path segments with rounded corners:
+// for every interior point, the line stops r before it and a quadratic
+// curve goes round it.
 func roundPath(pts []Point, r float64) []segment {
 	var segs []segment
 	for i := 1; i < len(pts); i++ {

@@ -41,12 +41,12 @@ func (d *Diagram) SVG() []byte {
 	b.WriteString("</defs>\n")
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="%s"/>`+"\n", paper.hex())
 	for i, t := range d.Title {
-		size, weight, c := 13.0, "normal", greyInk
+		weight, c := "normal", greyInk
 		if i == 0 {
-			size, weight, c = 17, "bold", ink
+			weight, c = "bold", ink
 		}
 		fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="%s" font-weight="%s" fill="%s">%s</text>`+"\n",
-			num(margin), num(margin+12+float64(i)*20), num(size), weight, c.hex(), html.EscapeString(t))
+			num(margin), num(titleBaseline(i)), num(titleSize(i)), weight, c.hex(), html.EscapeString(t))
 	}
 	for _, f := range d.Frames {
 		fmt.Fprintf(&b, `<rect class="cnnc-frame" x="%s" y="%s" width="%s" height="%s" rx="8"/>`+"\n", num(f.X), num(f.Y), num(f.W), num(f.H))
