@@ -279,3 +279,16 @@ func FuzzLayout(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLayout lays out and writes the largest zoo network, expanded:
+// what the playground does on every keystroke.
+func BenchmarkLayout(b *testing.B) {
+	m := compile(b, "../../networks/resnet152.cnn")
+	for b.Loop() {
+		d, err := Layout(m, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.SVG()
+	}
+}
