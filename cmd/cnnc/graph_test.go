@@ -77,7 +77,7 @@ func TestGraphErrors(t *testing.T) {
 		{[]string{"graph", "../../networks/lenet5.cnn", "-o", filepath.Join(dir, "net.jpg")}, exitUsage, `not "`},
 		{[]string{"graph", "../../networks/lenet5.cnn", "../../networks/alexnet.cnn", "-o", out}, exitUsage, "usage: cnnc graph"},
 		{[]string{"graph", "testdata/does-not-exist.cnn", "-o", out}, exitInput, "does-not-exist.cnn"},
-		{[]string{"graph", "testdata/errors/groups_not_dividing.cnn", "-o", out}, exitInput, "testdata/errors/groups_not_dividing.cnn:"},
+		{[]string{"graph", "testdata/errors/groups_not_dividing.cnn", "-o", out}, exitInput, "testdata/errors/groups_not_dividing.cnn:5:4: conv 384 3x3 g5: "},
 		{[]string{"graph", "../../networks/lenet5.cnn", "-o", filepath.Join(dir, "no", "such", "dir.svg")}, exitInput, "cnnc: "},
 	} {
 		var stdout, stderr bytes.Buffer
