@@ -1,0 +1,150 @@
+// The playground's page: it runs cnnc.check (cnnc.wasm, playground/wasm)
+// on the text after every pause in typing and shows the errors, or the
+// picture and the table. body's data-state is "loading", "ready" or
+// "failed"; data-checks counts the checks shown (the browser test reads both).
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const code = $('code'), marks = $('marks'), gutter = $('gutter'), errors = $('errors');
+const examples = $('examples'), collapse = $('collapse'), status = $('status');
+const delay = 150; // ms of quiet before a check
+let fileName = 'playground.cnn', timer = 0, picture = '';
+
+function escapeHTML(s) {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+}
+
+// showMarks underlines the errors' spans under the transparent textarea.
+function showMarks(text, list) {
+  let html = '', at = 0;
+  for (const m of [...list].sort((a, b) => a.from - b.from)) {
+    if (m.from < at) continue; // overlaps the one before
+    html += escapeHTML(text.slice(at, m.from));
+    html += '<mark title="' + escapeHTML(m.msg) + '">' + escapeHTML(text.slice(m.from, m.to).replace(/\n/, ' \n')) + '</mark>';
+    at = m.to;
+  }
+  marks.innerHTML = html + escapeHTML(text.slice(at)) + '\n ';
+  const lines = text.split('\n').length;
+  let nums = '';
+  for (let i = 1; i <= lines; i++) nums += i + '\n';
+  gutter.textContent = nums;
+  syncScroll();
+}
+
+function syncScroll() {
+  marks.scrollTop = code.scrollTop;
+  marks.scrollLeft = code.scrollLeft;
+  gutter.scrollTop = code.scrollTop;
+}
+
+function showTable(r) {
+  $('title').textContent = r.network + ': input ' + r.input;
+  const body = $('table').tBodies[0];
+  body.replaceChildren();
+  r.rows.forEach((row, i) => {
+    const tr = body.insertRow();
+    const total = i === r.rows.length - 1;
+    const cells = [total ? '' : String(i), row.name, row.layer, row.output, row.params, row.macs, row.activations];
+    for (const c of cells) tr.insertCell().textContent = c;
+    if (total) tr.className = 'total';
+    else if (row.aux) tr.className = 'aux';
+    else if (row.implied) tr.className = 'implied';
+    if (row.line) {
+      tr.title = 'line ' + row.line;
+      tr.addEventListener('click', () => selectLine(row.line));
+    }
+  });
+  const totals = $('totals');
+  totals.replaceChildren();
+  for (const t of r.totals) totals.appendChild(document.createElement('li')).textContent = t;
+}
+
+function showPicture(r) {
+  const img = $('svg'), none = $('nopicture');
+  if (picture) URL.revokeObjectURL(picture);
+  picture = '';
+  if (r.svg) {
+    // An <img> shows the SVG as a picture: nothing in it runs.
+    picture = URL.createObjectURL(new Blob([r.svg], { type: 'image/svg+xml' }));
+    img.src = picture;
+  }
+  img.hidden = !r.svg;
+  none.hidden = !!r.svg;
+  none.textContent = r.pictureError || '';
+}
+
+function selectLine(n) {
+  const lines = code.value.split('\n');
+  const from = lines.slice(0, n - 1).reduce((s, l) => s + l.length + 1, 0);
+  code.focus();
+  code.setSelectionRange(from, from + lines[n - 1].length);
+}
+
+function check() {
+  timer = 0;
+  const text = code.value;
+  const r = JSON.parse(cnnc.check(fileName, text, collapse.checked));
+  showMarks(text, r.marks || []);
+  const bad = !!r.errors;
+  errors.hidden = !bad;
+  errors.textContent = r.errors || '';
+  $('stale').hidden = !bad || !$('title').textContent;
+  $('results').classList.toggle('stale', bad);
+  if (bad) {
+    const n = (r.marks || []).length;
+    status.textContent = n === 1 ? '1 error' : n + ' errors';
+  } else {
+    showTable(r);
+    showPicture(r);
+    status.textContent = 'checked: ' + (r.rows.length - 2) + ' layers';
+  }
+  status.className = bad ? 'bad' : 'good';
+  document.body.dataset.checks = String(Number(document.body.dataset.checks || 0) + 1);
+}
+
+function later() {
+  clearTimeout(timer);
+  timer = setTimeout(check, delay);
+}
+
+function pick() {
+  const f = examples.value;
+  if (!f) return;
+  fileName = f;
+  $('filename').textContent = f;
+  $('edited').hidden = true;
+  code.value = window.zoo.find((z) => z.name === f).text;
+  code.scrollTop = 0;
+  check();
+}
+
+// cnncReady is called by cnnc.wasm once cnnc.check and cnnc.zoo exist.
+window.cnncReady = () => {
+  window.zoo = JSON.parse(cnnc.zoo());
+  for (const z of window.zoo) examples.add(new Option(z.name.replace(/\.cnn$/, ''), z.name));
+  code.addEventListener('input', () => {
+    if (examples.value) {
+      examples.value = ''; // edited: no longer the example, still its file name
+      $('edited').hidden = false;
+    }
+    later();
+  });
+  code.addEventListener('scroll', syncScroll);
+  examples.addEventListener('change', pick);
+  collapse.addEventListener('change', check);
+  examples.value = 'lenet5.cnn';
+  pick();
+  document.body.dataset.state = 'ready';
+};
+
+(async () => {
+  try {
+    const go = new Go();
+    const { instance } = await WebAssembly.instantiateStreaming(fetch('cnnc.wasm'), go.importObject);
+    go.run(instance); // returns when the program ends: never, unless it fails
+  } catch (e) {
+    status.textContent = 'cnnc.wasm did not load: ' + e;
+    status.className = 'bad';
+    document.body.dataset.state = 'failed';
+  }
+})();
