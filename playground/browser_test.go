@@ -73,10 +73,7 @@ const (
 // table and the picture, then picks a zoo example.
 func TestBrowser(t *testing.T) {
 	exe := browser(t)
-	dir := t.TempDir()
-	if err := Build(dir); err != nil {
-		t.Fatal(err)
-	}
+	dir := built(t)
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
 
@@ -148,6 +145,13 @@ func TestBrowser(t *testing.T) {
 	}
 	checkPicture(t, ctx)
 	screenshot(t, ctx, "playground-zoo.png")
+
+	// How long a check of the largest network takes, for the record (-v).
+	ms := get(t, ctx, "time a check", chromedp.Evaluate[float64](`(() => {
+		const z = window.zoo.find((z) => z.name === "resnet152.cnn"), t0 = performance.now();
+		for (let i = 0; i < 5; i++) cnnc.check(z.name, z.text, false);
+		return (performance.now() - t0) / 5; })()`))
+	t.Logf("cnnc.check of resnet152.cnn in the browser: %.1f ms", ms)
 }
 
 // typeText empties the editor and types text into it key by key, as a

@@ -6,7 +6,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -22,22 +21,31 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: serve [-addr HOST:PORT] [-dir DIR]")
 		os.Exit(2)
 	}
-	if *dir == "" {
+	if err := serve(*addr, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "playground:", err)
+		os.Exit(1)
+	}
+}
+
+func serve(addr, dir string) error {
+	if dir == "" {
 		tmp, err := os.MkdirTemp("", "cnnc-playground")
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		defer os.RemoveAll(tmp)
 		fmt.Fprintln(os.Stderr, "building the playground (GOOS=js GOARCH=wasm) ...")
 		if err := playground.Build(tmp); err != nil {
-			log.Fatal(err)
+			return err
 		}
-		*dir = tmp
+		dir = tmp
+	} else if _, err := os.Stat(dir + "/cnnc.wasm"); err != nil {
+		return fmt.Errorf("%s is not a built playground (go generate ./playground): %w", dir, err)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	fmt.Printf("the playground is at http://%s/\n", ln.Addr())
-	log.Fatal(http.Serve(ln, http.FileServer(http.Dir(*dir))))
+	return http.Serve(ln, http.FileServer(http.Dir(dir)))
 }
