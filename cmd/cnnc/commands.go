@@ -92,7 +92,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 func cmdSummary(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("summary", stderr, "cnnc summary [--json | --dot | --ir] FILE")
 	asJSON := fs.Bool("json", false, "print JSON")
-	asDot := fs.Bool("dot", false, "print a Graphviz picture of the network")
+	asDot := fs.Bool("dot", false, "print the picture of cnnc graph as Graphviz text")
 	asIR := fs.Bool("ir", false, "print the resolved graph IR, one line per node (dsl.Dump)")
 	if !parseFlags(fs, cli.Reorder(fs, args), func() bool { return fs.NArg() != 1 }) {
 		return exitUsage
@@ -106,7 +106,10 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 	case *asJSON:
 		err = m.WriteJSON(stdout)
 	case *asDot:
-		err = m.WriteDot(stdout)
+		var dot []byte // the picture of cnnc graph, as Graphviz text
+		if dot, err = picture(m, "dot", false); err == nil {
+			_, err = stdout.Write(dot)
+		}
 	case *asIR:
 		err = dsl.Dump(stdout, m.Net)
 	default:

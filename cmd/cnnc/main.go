@@ -15,6 +15,8 @@
 //	                                the network as an ONNX model
 //	cnnc import MODEL.onnx [-o NET.cnn] [--weights W]
 //	                                an ONNX model as a .cnn file and its weights
+//	cnnc graph FILE -o NET.svg|NET.png|NET.dot [--collapse]
+//	                                a picture of the network (package compiler/diagram)
 package main
 
 import (
@@ -30,7 +32,7 @@ commands:
                            (-v: a note for every 1x1 projection a residual implies)
   summary [--json | --dot | --ir] FILE
                            one row per layer: output shape, params, MACs, activations
-                           (--dot: a Graphviz picture of the network)
+                           (--dot: the picture of cnnc graph as Graphviz text)
   fmt [-w] FILE...         print files in canonical form (-w rewrites them)
   gen [-o DIR] [-pkg NAME] FILE
                            emit the network's Go package (default: ./NAME, NAME from FILE)
@@ -47,6 +49,9 @@ commands:
   import MODEL.onnx [-o NET.cnn] [--weights NET.safetensors]
                            an ONNX model as a .cnn file (blocks for what repeats)
                            and its initializers under the network's names
+  graph FILE -o NET.svg|NET.png|NET.dot [--collapse]
+                           a picture of the network, one box per layer
+                           (--collapse: one box per block call)
 `
 
 func main() {
@@ -87,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdExport(rest, stdout, stderr)
 	case "import":
 		return cmdImport(rest, stdout, stderr)
+	case "graph":
+		return cmdGraph(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
