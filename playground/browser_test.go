@@ -143,8 +143,17 @@ func TestBrowser(t *testing.T) {
 	if total := get(t, ctx, "read the total", chromedp.TextContent("#table tbody tr.total")); !strings.Contains(total, compiler.Comma(m.Params)) {
 		t.Errorf("resnet18's total row %q lacks its %s parameters", total, compiler.Comma(m.Params))
 	}
-	checkPicture(t, ctx)
+	tall := checkPicture(t, ctx)
 	screenshot(t, ctx, "playground-zoo.png")
+
+	// One box per block: a shorter picture.
+	before := checks(t, ctx)
+	do(t, ctx, "collapse the blocks", chromedp.Click("#collapse"))
+	wait(t, ctx, "the collapsed picture", `document.getElementById("collapse").checked && document.body.dataset.checks > `+strconv.Itoa(before))
+	if short := checkPicture(t, ctx); short >= tall || short == 0 {
+		t.Errorf("the collapsed picture is %d pixels tall, the whole one %d", short, tall)
+	}
+	screenshot(t, ctx, "playground-collapsed.png")
 
 	// How long a check of the largest network takes, for the record (-v).
 	ms := get(t, ctx, "time a check", chromedp.Evaluate[float64](`(() => {
@@ -163,15 +172,22 @@ func typeText(t *testing.T, ctx context.Context, text string) {
 		chromedp.SendKeys("#code", text))
 }
 
-// checkPicture checks the browser drew the picture.
-func checkPicture(t *testing.T, ctx context.Context) {
+// checkPicture checks the browser drew the picture and returns its height.
+func checkPicture(t *testing.T, ctx context.Context) int {
 	t.Helper()
-	width := get(t, ctx, "read the picture", chromedp.Evaluate[int](
-		`(async () => { const i = document.getElementById("svg"); if (i.hidden) return 0; await i.decode(); return i.naturalWidth; })()`,
+	size := get(t, ctx, "read the picture", chromedp.Evaluate[[2]int](
+		`(async () => { const i = document.getElementById("svg"); if (i.hidden) return [0, 0]; await i.decode(); return [i.naturalWidth, i.naturalHeight]; })()`,
 		chromedp.EvalAwaitPromise))
-	if width == 0 {
+	if size[0] == 0 || size[1] == 0 {
 		t.Errorf("no picture: %q", get(t, ctx, "read why", chromedp.TextContent("#nopicture")))
 	}
+	return size[1]
+}
+
+// checks is how many checks the page has shown.
+func checks(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	return get(t, ctx, "count the checks", chromedp.Evaluate[int](`Number(document.body.dataset.checks)`))
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {

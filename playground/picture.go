@@ -1,8 +1,15 @@
 package playground
 
-import "github.com/cnnc-dev/cnnc/compiler"
+import (
+	"github.com/cnnc-dev/cnnc/compiler"
+	"github.com/cnnc-dev/cnnc/compiler/diagram"
+)
 
-// picture draws m as SVG. Until compiler/diagram lands there is none.
+// picture draws m as `cnnc graph` does, or says why it cannot.
 func picture(m *compiler.Model, opt Options) (svg, why string) {
-	return "", "no picture yet: compiler/diagram is not in this build"
+	d, err := diagram.Layout(m, diagram.Options{Collapse: opt.Collapse})
+	if err != nil {
+		return "", err.Error()
+	}
+	return string(d.SVG()), ""
 }

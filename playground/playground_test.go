@@ -113,3 +113,18 @@ func FuzzCheck(f *testing.F) {
 		checkMarks(t, "f.cnn", src, r.Marks)
 	})
 }
+
+// BenchmarkCheck checks the zoo's largest network, picture included: what
+// the page does after a pause in typing (natively; TestBrowser -v logs the
+// same in the browser).
+func BenchmarkCheck(b *testing.B) {
+	src, err := networks.Files.ReadFile("resnet152.cnn")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if r := Check("resnet152.cnn", src, Options{}); r.Errors != "" {
+			b.Fatal(r.Errors)
+		}
+	}
+}
