@@ -155,6 +155,13 @@ func TestBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "playground-collapsed.png")
 
+	// A reload brings the last text back.
+	do(t, ctx, "reload the page", chromedp.Reload())
+	wait(t, ctx, "the page", `document.body.dataset.state === "ready" && document.querySelectorAll("#table tbody tr").length === `+strconv.Itoa(len(m.Layers)+1))
+	if text, ex := get(t, ctx, "read the editor", chromedp.Value("#code")), get(t, ctx, "read the example", chromedp.Value("#examples")); text != string(src) || ex != "resnet18.cnn" {
+		t.Errorf("after a reload the editor holds %d bytes of example %q, want resnet18.cnn's %d", len(text), ex, len(src))
+	}
+
 	// How long a check of the largest network takes, for the record (-v).
 	ms := get(t, ctx, "time a check", chromedp.Evaluate[float64](`(() => {
 		const z = window.zoo.find((z) => z.name === "resnet152.cnn"), t0 = performance.now();

@@ -8,6 +8,7 @@ const $ = (id) => document.getElementById(id);
 const code = $('code'), marks = $('marks'), gutter = $('gutter'), errors = $('errors');
 const examples = $('examples'), collapse = $('collapse'), status = $('status');
 const delay = 150; // ms of quiet before a check
+const saved = 'cnnc-playground'; // localStorage key of the last text
 let fileName = 'playground.cnn', timer = 0, picture = '';
 
 function escapeHTML(s) {
@@ -83,7 +84,17 @@ function selectLine(n) {
 function check() {
   timer = 0;
   const text = code.value;
-  const r = JSON.parse(cnnc.check(fileName, text, collapse.checked));
+  let r;
+  try {
+    r = JSON.parse(cnnc.check(fileName, text, collapse.checked));
+  } catch (e) { // cnnc.wasm has stopped: only a reload brings it back
+    status.textContent = 'cnnc stopped (' + e.message + '): reload the page';
+    status.className = 'bad';
+    return;
+  }
+  try {
+    localStorage.setItem(saved, JSON.stringify({ name: fileName, text }));
+  } catch (e) { /* no storage: nothing to keep */ }
   showMarks(text, r.marks || []);
   const bad = !!r.errors;
   errors.hidden = !bad;
@@ -118,6 +129,43 @@ function pick() {
   check();
 }
 
+// restore brings back the text of the last visit.
+function restore() {
+  let last;
+  try {
+    last = JSON.parse(localStorage.getItem(saved));
+  } catch (e) {
+    return false;
+  }
+  if (!last || typeof last.text !== 'string' || typeof last.name !== 'string') return false;
+  fileName = last.name;
+  $('filename').textContent = last.name;
+  code.value = last.text;
+  const z = window.zoo.find((z) => z.name === last.name);
+  examples.value = z && z.text === last.text ? last.name : '';
+  $('edited').hidden = !!examples.value || !z;
+  check();
+  return true;
+}
+
+// indent makes Tab insert two spaces, the files' indentation, instead of
+// leaving the editor (Escape then Tab still leaves it).
+let escaped = false;
+function indent(e) {
+  if (e.key === 'Escape') {
+    escaped = true;
+    return;
+  }
+  if (e.key !== 'Tab' || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey || escaped) {
+    escaped = false;
+    return;
+  }
+  e.preventDefault();
+  const at = code.selectionStart;
+  code.setRangeText('  ', at, code.selectionEnd, 'end');
+  code.dispatchEvent(new Event('input'));
+}
+
 // cnncReady is called by cnnc.wasm once cnnc.check and cnnc.zoo exist.
 window.cnncReady = () => {
   window.zoo = JSON.parse(cnnc.zoo());
@@ -130,10 +178,14 @@ window.cnncReady = () => {
     later();
   });
   code.addEventListener('scroll', syncScroll);
+  code.addEventListener('keydown', indent);
   examples.addEventListener('change', pick);
   collapse.addEventListener('change', check);
-  examples.value = 'lenet5.cnn';
-  pick();
+  $('svg').addEventListener('click', () => $('picture').classList.toggle('actual'));
+  if (!restore()) {
+    examples.value = 'lenet5.cnn';
+    pick();
+  }
   document.body.dataset.state = 'ready';
 };
 
