@@ -110,6 +110,13 @@ func TestBrowser(t *testing.T) {
 	if marked := get(t, ctx, "read the marks", chromedp.TextContent("#marks mark")); marked != "conv 64 3x3 p1 g5" {
 		t.Errorf("the editor underlines %q, want the layer", marked)
 	}
+	if st := get(t, ctx, "read the status", chromedp.TextContent("#status")); st != "1 error" {
+		t.Errorf("the status says %q, want 1 error", st)
+	}
+	// The caret in the span: the status says its error.
+	at := strconv.Itoa(strings.Index(broken, "g5")) // ASCII: bytes are UTF-16 units
+	do(t, ctx, "move the caret", chromedp.Evaluate[Void](`void (() => { const c = document.getElementById("code"); c.focus(); c.setSelectionRange(`+at+`, `+at+`); })()`))
+	wait(t, ctx, "the error in the status", `document.getElementById("status").textContent === `+jsString(errs[0].Msg))
 	screenshot(t, ctx, "playground-error.png")
 
 	// Fixed: the table, a row per layer and the total, and the picture.

@@ -9,7 +9,7 @@ const code = $('code'), marks = $('marks'), gutter = $('gutter'), errors = $('er
 const examples = $('examples'), collapse = $('collapse'), status = $('status');
 const delay = 150; // ms of quiet before a check
 const saved = 'cnnc-playground'; // localStorage key of the last text
-let fileName = 'playground.cnn', timer = 0, picture = '';
+let fileName = 'playground.cnn', timer = 0, picture = '', shown = [], summary = '';
 
 function escapeHTML(s) {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
@@ -21,7 +21,7 @@ function showMarks(text, list) {
   for (const m of [...list].sort((a, b) => a.from - b.from)) {
     if (m.from < at) continue; // overlaps the one before
     html += escapeHTML(text.slice(at, m.from));
-    html += '<mark title="' + escapeHTML(m.msg) + '">' + escapeHTML(text.slice(m.from, m.to).replace(/\n/, ' \n')) + '</mark>';
+    html += '<mark>' + escapeHTML(text.slice(m.from, m.to).replace(/\n/, ' \n')) + '</mark>';
     at = m.to;
   }
   marks.innerHTML = html + escapeHTML(text.slice(at)) + '\n ';
@@ -101,15 +101,16 @@ function check() {
   errors.textContent = r.errors || '';
   $('stale').hidden = !bad || !$('title').textContent;
   $('results').classList.toggle('stale', bad);
+  shown = r.marks || [];
   if (bad) {
-    const n = (r.marks || []).length;
-    status.textContent = n === 1 ? '1 error' : n + ' errors';
+    summary = shown.length === 1 ? '1 error' : shown.length + ' errors';
   } else {
     showTable(r);
     showPicture(r);
-    status.textContent = 'checked: ' + (r.rows.length - 2) + ' layers';
+    summary = 'checked: ' + (r.rows.length - 2) + ' layers';
   }
   status.className = bad ? 'bad' : 'good';
+  caretMoved();
   document.body.dataset.checks = String(Number(document.body.dataset.checks || 0) + 1);
 }
 
@@ -127,6 +128,14 @@ function pick() {
   code.value = window.zoo.find((z) => z.name === f).text;
   code.scrollTop = 0;
   check();
+}
+
+// caretMoved shows in the status the message of the error under the
+// caret, or the summary of the check.
+function caretMoved() {
+  const at = code.selectionStart;
+  const m = document.activeElement === code && shown.find((m) => m.from <= at && at <= m.to);
+  status.textContent = m ? m.msg : summary;
 }
 
 // restore brings back the text of the last visit.
@@ -179,6 +188,7 @@ window.cnncReady = () => {
   });
   code.addEventListener('scroll', syncScroll);
   code.addEventListener('keydown', indent);
+  document.addEventListener('selectionchange', caretMoved);
   examples.addEventListener('change', pick);
   collapse.addEventListener('change', check);
   $('svg').addEventListener('click', () => $('picture').classList.toggle('actual'));
