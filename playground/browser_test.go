@@ -103,7 +103,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the broken network's errors are not the test's:\n%s", want)
 	}
 	typeText(t, ctx, broken)
-	wait(t, ctx, "the errors", `!document.getElementById("errors").hidden && document.getElementById("code").value === `+jsString(broken))
+	wait(t, ctx, "the errors", settled+`document.getElementById("code").value === `+jsString(broken)+` && !document.getElementById("errors").hidden`)
 	if shown := get(t, ctx, "read the errors", chromedp.TextContent("#errors")); shown != want {
 		t.Errorf("the page shows\n%s\ncnnc check prints\n%s", shown, want)
 	}
@@ -122,7 +122,7 @@ func TestBrowser(t *testing.T) {
 	// Fixed: the table, a row per layer and the total, and the picture.
 	typeText(t, ctx, fixed)
 	m, _ := compiler.CompileSource("playground.cnn", []byte(fixed))
-	wait(t, ctx, "the table", `document.getElementById("errors").hidden && document.querySelectorAll("#table tbody tr").length === `+strconv.Itoa(len(m.Layers)+1))
+	wait(t, ctx, "the table", settled+`document.getElementById("code").value === `+jsString(fixed)+` && document.getElementById("errors").hidden && document.querySelectorAll("#table tbody tr").length === `+strconv.Itoa(len(m.Layers)+1))
 	rows := get(t, ctx, "read the table", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#table tbody tr")].map(r => [...r.cells].map(c => c.textContent).join("|"))`))
 	if want := "4|conv2|conv 64 3x3 p1 g4|16x16x64|4,672|1,179,648|16,384"; rows[4] != want {
 		t.Errorf("row 4 is %q, want %q", rows[4], want)
@@ -169,6 +169,17 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after a reload the editor holds %d bytes of example %q, want resnet18.cnn's %d", len(text), ex, len(src))
 	}
 
+	// The underlines and the line numbers scroll with the text, to the end.
+	do(t, ctx, "pick googlenet", chromedp.SetValue("#examples", "googlenet.cnn"))
+	wait(t, ctx, "googlenet's table", `document.getElementById("title").textContent.startsWith("GoogLeNet")`)
+	scroll := get(t, ctx, "scroll to the end", chromedp.Evaluate[[6]int](`(() => {
+		const c = document.getElementById("code"), m = document.getElementById("marks"), g = document.getElementById("gutter");
+		c.scrollTop = c.scrollHeight; c.scrollLeft = c.scrollWidth; c.dispatchEvent(new Event("scroll"));
+		return [c.scrollTop, m.scrollTop, g.scrollTop, c.scrollLeft, m.scrollLeft, c.scrollTop > 0 && c.scrollLeft > 0 ? 1 : 0]; })()`))
+	if scroll[5] != 1 || scroll[0] != scroll[1] || scroll[0] != scroll[2] || scroll[3] != scroll[4] {
+		t.Errorf("scrolled to the end, the editor, underlines and gutter are at top %d, %d, %d, left %d, %d (scrolled %d)", scroll[0], scroll[1], scroll[2], scroll[3], scroll[4], scroll[5])
+	}
+
 	// How long a check of the largest network takes, for the record (-v).
 	ms := get(t, ctx, "time a check", chromedp.Evaluate[float64](`(() => {
 		const z = window.zoo.find((z) => z.name === "resnet152.cnn"), t0 = performance.now();
@@ -176,6 +187,10 @@ func TestBrowser(t *testing.T) {
 		return (performance.now() - t0) / 5; })()`))
 	t.Logf("cnnc.check of resnet152.cnn in the browser: %.1f ms", ms)
 }
+
+// settled is true once the page has checked the text as it is (typing
+// over, no check waiting for its pause).
+const settled = `!document.body.dataset.pending && `
 
 // typeText empties the editor and types text into it key by key, as a
 // person would.

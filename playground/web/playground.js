@@ -1,7 +1,8 @@
 // The playground's page: it runs cnnc.check (cnnc.wasm, playground/wasm)
 // on the text after every pause in typing and shows the errors, or the
 // picture and the table. body's data-state is "loading", "ready" or
-// "failed"; data-checks counts the checks shown (the browser test reads both).
+// "failed"; data-pending is set while a check waits for a pause in typing;
+// data-checks counts the checks shown (the browser test reads all three).
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -28,7 +29,7 @@ function showMarks(text, list) {
   const lines = text.split('\n').length;
   let nums = '';
   for (let i = 1; i <= lines; i++) nums += i + '\n';
-  gutter.textContent = nums;
+  gutter.textContent = nums + '\n\n'; // room for the editor's scroll bar
   syncScroll();
 }
 
@@ -82,7 +83,9 @@ function selectLine(n) {
 }
 
 function check() {
+  clearTimeout(timer);
   timer = 0;
+  delete document.body.dataset.pending;
   const text = code.value;
   let r;
   try {
@@ -117,6 +120,7 @@ function check() {
 function later() {
   clearTimeout(timer);
   timer = setTimeout(check, delay);
+  document.body.dataset.pending = '1';
 }
 
 function pick() {
@@ -192,7 +196,12 @@ window.cnncReady = () => {
   examples.addEventListener('change', pick);
   collapse.addEventListener('change', check);
   $('svg').addEventListener('click', () => $('picture').classList.toggle('actual'));
-  if (!restore()) {
+  // #resnet50 in the address opens that example; else the last text, else LeNet-5.
+  const linked = location.hash.slice(1) + '.cnn';
+  if (window.zoo.some((z) => z.name === linked)) {
+    examples.value = linked;
+    pick();
+  } else if (!restore()) {
     examples.value = 'lenet5.cnn';
     pick();
   }
