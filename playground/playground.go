@@ -11,8 +11,8 @@ package playground
 //go:generate go run ./build -o site
 
 import (
+	"bytes"
 	"fmt"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -112,7 +112,7 @@ func marks(src []byte, errs dsl.ErrorList) []Mark {
 	var starts []int // byte offset of each line
 	for i := 0; i <= len(text); {
 		starts = append(starts, i)
-		j := strings.IndexByte(string(text[i:]), '\n')
+		j := bytes.IndexByte(text[i:], '\n')
 		if j < 0 {
 			break
 		}
