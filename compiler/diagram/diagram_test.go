@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/cnnc-dev/cnnc/compiler"
@@ -68,6 +69,19 @@ func check(t testing.TB, m *compiler.Model, d *Diagram, collapse bool) {
 		inside := p.X >= b.X-eps && p.X <= b.X+b.W+eps && p.Y >= b.Y-eps && p.Y <= b.Y+b.H+eps
 		border := math.Abs(p.X-b.X) < eps || math.Abs(p.X-b.X-b.W) < eps || math.Abs(p.Y-b.Y) < eps || math.Abs(p.Y-b.Y-b.H) < eps
 		return inside && border
+	}
+	for _, f := range d.Frames {
+		if f.X < 0 || f.Y < 0 || f.X+f.W > d.Width || f.Y+f.H > d.Height {
+			t.Errorf("%s: frame %s outside the picture", m.Net.Name, f.Name)
+		}
+		for _, b := range d.Boxes {
+			x0, y0, x1, y1 := ext(b)
+			inside := x0 >= f.X && x1 <= f.X+f.W && y0 >= f.Y && y1 <= f.Y+f.H
+			apart := x1 <= f.X || x0 >= f.X+f.W || y1 <= f.Y || y0 >= f.Y+f.H
+			if member := strings.HasPrefix(b.Name, f.Name+"."); member && !inside || !member && !apart {
+				t.Errorf("%s: box %s (member %v) and frame %s: %+v %+v", m.Net.Name, b.Name, member, f.Name, b, f)
+			}
+		}
 	}
 	inputs := 0
 	for _, e := range d.Edges {

@@ -34,6 +34,17 @@ func (d *Diagram) DOT() []byte {
 			i, strings.Join(x.Lines, "\n"), x.Name, style, p[0].hex(), p[1].hex(),
 			num((x.X+x.W/2)*0.75), num((d.Height-x.Y-x.H/2)*0.75))
 	}
+	// Each block call is a cluster with its label.
+	for i, f := range d.Frames {
+		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%q; style=\"rounded,filled\"; fillcolor=%q; color=%q;\n   ",
+			i, strings.Join(f.Lines, "\n"), frameFill.hex(), frameInk.hex())
+		for j, x := range d.Boxes {
+			if strings.HasPrefix(x.Name, f.Name+".") {
+				fmt.Fprintf(&b, " n%d;", j)
+			}
+		}
+		b.WriteString("\n  }\n")
+	}
 	for _, e := range d.Edges {
 		attrs := ""
 		switch {

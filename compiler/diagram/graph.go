@@ -33,6 +33,7 @@ type vertex struct {
 	aux     *dsl.AuxHead // non-nil inside an auxiliary head
 	implied bool         // a projection the compiler implied
 	inputs  []*vertex    // in the order the layer reads them
+	call    string       // the top-level block call it is in (expanded)
 	layers  []*compiler.Layer
 }
 
@@ -41,11 +42,17 @@ type graph struct {
 	verts []*vertex
 	out   *vertex // the main output
 	aux   []auxHead
+	calls []call // the top-level block calls, expanded, in order
 }
+
+// call is a top-level block call: its instance name and the call as
+// written.
+type call struct{ name, text string }
 
 type auxHead struct {
 	head     *dsl.AuxHead
 	from, to *vertex
+	call     string // the block call the head's layers are in, as written
 }
 
 // build turns the model into vertices: one per layer, or one per block
@@ -72,6 +79,12 @@ func build(m *compiler.Model, collapse bool) (*graph, error) {
 		}
 		v.layers = append(v.layers, l)
 		of[l] = v
+		if cs := l.Node.Calls; !collapse && len(cs) > 0 && l.Node.Aux == nil {
+			v.call = cs[0].Instance
+			if len(g.calls) == 0 || g.calls[len(g.calls)-1].name != v.call {
+				g.calls = append(g.calls, call{v.call, callText(m.Net, cs[0])})
+			}
+		}
 		for _, in := range l.Inputs {
 			u := of[in]
 			if u == nil {
@@ -95,7 +108,13 @@ func build(m *compiler.Model, collapse bool) (*graph, error) {
 		if from == nil || to == nil || from == to {
 			continue // a head inside a collapsed block call
 		}
-		g.aux = append(g.aux, auxHead{head: a, from: from, to: to})
+		h := auxHead{head: a, from: from, to: to}
+		for _, n := range m.Net.Nodes { // the call the head is, if it is one
+			if n.Aux == a && len(n.Calls) > 0 && h.call == "" {
+				h.call = callText(m.Net, n.Calls[0])
+			}
+		}
+		g.aux = append(g.aux, h)
 	}
 	return g, nil
 }
@@ -139,10 +158,7 @@ func layerBox(v *vertex, l *compiler.Layer) {
 // then its input and output shapes and its parameters.
 func callBox(net *dsl.Network, v *vertex) {
 	cs := v.layers[0].Node.Calls[0]
-	call := cs.Block + "(...)"
-	if cs.Pos.Offset >= 0 && cs.End.Offset <= len(net.Source) && cs.Pos.Offset < cs.End.Offset {
-		call = strings.Join(strings.Fields(string(net.Source[cs.Pos.Offset:cs.End.Offset])), " ")
-	}
+	call := callText(net, cs)
 	title := call
 	if short := cs.Instance[strings.LastIndex(cs.Instance, ".")+1:]; !strings.HasPrefix(call, short) {
 		title = short + ": " + call
@@ -150,6 +166,7 @@ func callBox(net *dsl.Network, v *vertex) {
 	v.name = cs.Instance
 	v.family = Block
 	var params int64
+	residual := false
 	first, last := v.layers[0], v.layers[len(v.layers)-1]
 	inShape := first.Out
 	if len(first.In) > 0 {
@@ -157,11 +174,24 @@ func callBox(net *dsl.Network, v *vertex) {
 	}
 	for _, l := range v.layers {
 		params += l.Params
+		if _, ok := l.Node.Op.(*op.Add); ok {
+			residual = true
+		}
 	}
 	v.lines = []string{title, inShape.String() + " -> " + last.Out.String()}
-	if params > 0 {
-		v.lines = append(v.lines, compiler.Comma(params)+" params")
+	note := compiler.Comma(params) + " params"
+	if residual {
+		note += ", residual" // its shortcut is inside the box
 	}
+	v.lines = append(v.lines, note)
+}
+
+// callText is a block call as written, on one line.
+func callText(net *dsl.Network, cs dsl.CallSite) string {
+	if cs.Pos.Offset >= 0 && cs.End.Offset <= len(net.Source) && cs.Pos.Offset < cs.End.Offset {
+		return strings.Join(strings.Fields(string(net.Source[cs.Pos.Offset:cs.End.Offset])), " ")
+	}
+	return cs.Block + "(...)"
 }
 
 // Family is the colour of a box: what kind of layer it is.

@@ -15,7 +15,17 @@ type Diagram struct {
 	Width, Height float64
 	Boxes         []Box  // one per layer (or block call), in the network's order
 	Edges         []Edge // one per input of every box
-	Heads         []Note // a caption above each auxiliary head
+	Heads         []Note // a caption under each auxiliary head
+	Frames        []Frame
+}
+
+// Frame surrounds the boxes of one top-level block call, in an expanded
+// diagram, with its name and the call as written to its left.
+type Frame struct {
+	Name       string   // the call's instance name: inception3a
+	Lines      []string // its label: the name, the call as written
+	X, Y, W, H float64
+	LabelX     float64 // where the label's lines end (they are right-aligned)
 }
 
 // Box is one layer, or one block call when collapsed.
@@ -93,6 +103,8 @@ func Layout(m *compiler.Model, o Options) (*Diagram, error) {
 			return nil, fmt.Errorf("diagram: %s is neither on the way to the output nor in an auxiliary head", v.name)
 		}
 	}
+	d.Frames = l.frames()
+	l.shift(d)
 	for _, b := range l.box {
 		d.Width = max(d.Width, b.X+b.W+margin)
 		d.Height = max(d.Height, b.Y+b.H+margin)
@@ -100,6 +112,9 @@ func Layout(m *compiler.Model, o Options) (*Diagram, error) {
 	}
 	for _, x := range l.lane {
 		d.Width = max(d.Width, x+margin)
+	}
+	for _, n := range d.Heads {
+		d.Width = max(d.Width, n.X+float64(utf8.RuneCountInString(n.Text))*headSize*0.6+margin)
 	}
 	d.Width, d.Height = math.Ceil(d.Width), math.Ceil(d.Height)
 	d.Edges = l.edges()
@@ -365,7 +380,11 @@ func (l *layouter) auxHeads(right float64) []Note {
 		}
 		l.place(items, x, y, s)
 		colBottom = y + s.h + headNoteH
-		notes = append(notes, Note{Text: fmt.Sprintf("%s, weight %g, training only", a.head.Name, a.head.Weight), X: x, Y: colBottom - 4})
+		text := a.head.Name
+		if a.call != "" {
+			text += ": " + a.call
+		}
+		notes = append(notes, Note{Text: fmt.Sprintf("%s, weight %g, training only", text, a.head.Weight), X: x, Y: colBottom - 4})
 		right = max(right, x+s.w)
 	}
 	return notes

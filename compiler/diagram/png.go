@@ -52,6 +52,25 @@ func (d *Diagram) PNG() ([]byte, error) {
 		set(c)
 		dc.DrawString(t, margin*s, (margin+12+float64(i)*20)*s)
 	}
+	for _, f := range d.Frames {
+		dc.DrawRoundedRectangle(f.X*s, f.Y*s, f.W*s, f.H*s, 8*s)
+		set(frameFill)
+		dc.FillPreserve()
+		set(frameInk)
+		dc.SetLineWidth(s)
+		dc.Stroke()
+		for i, line := range f.Lines {
+			ttf, name, c := gomono.TTF, "regular", frameInk
+			if i == 0 && len(f.Lines) > 1 {
+				ttf, name, c = gomonobold.TTF, "bold", ink
+			}
+			if err := face(ttf, name, fontSize); err != nil {
+				return nil, err
+			}
+			set(c)
+			dc.DrawStringAnchored(line, f.LabelX*s, (f.Y+padY+float64(i)*lineH+fontSize)*s, 1, 0)
+		}
+	}
 	if err := face(gomonoitalic.TTF, "italic", headSize); err != nil {
 		return nil, err
 	}

@@ -25,12 +25,14 @@ var palette = map[Family][2]colour{
 }
 
 var (
-	ink      = colour{0x1a, 0x1a, 0x1a} // a box's first line
-	greyInk  = colour{0x55, 0x55, 0x55} // its other lines, edges
-	skipInk  = colour{0xd0, 0x5a, 0x00} // residual shortcuts
-	auxInk   = colour{0x77, 0x77, 0x77}
-	paper    = colour{0xff, 0xff, 0xff}
-	headSize = 12.0 // captions
+	ink       = colour{0x1a, 0x1a, 0x1a} // a box's first line
+	greyInk   = colour{0x55, 0x55, 0x55} // its other lines, edges
+	skipInk   = colour{0xd0, 0x5a, 0x00} // residual shortcuts
+	auxInk    = colour{0x77, 0x77, 0x77}
+	paper     = colour{0xff, 0xff, 0xff}
+	frameFill = colour{0xf6, 0xf8, 0xfa} // a block call's frame
+	frameInk  = colour{0x8a, 0x96, 0xa3}
+	headSize  = 12.0 // captions
 )
 
 // cards is how many cards a grouped conv's box is drawn as (its groups,
