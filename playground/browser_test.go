@@ -69,8 +69,9 @@ const (
 )
 
 // TestBrowser loads the playground in headless Chromium, types a broken
-// network and reads the errors `cnnc check` prints, fixes it and reads the
-// table and the picture, then picks a zoo example.
+// network and reads the errors `cnnc check` prints and the underline, fixes
+// it and reads the table and the picture, picks a zoo example and collapses
+// its blocks, reloads, and scrolls a long file.
 func TestBrowser(t *testing.T) {
 	exe := browser(t)
 	dir := built(t)
@@ -121,7 +122,7 @@ func TestBrowser(t *testing.T) {
 
 	// Fixed: the table, a row per layer and the total, and the picture.
 	typeText(t, ctx, fixed)
-	m, _ := compiler.CompileSource("playground.cnn", []byte(fixed))
+	m, _ := compiler.CompileSource("lenet5.cnn", []byte(fixed))
 	wait(t, ctx, "the table", settled+`document.getElementById("code").value === `+jsString(fixed)+` && document.getElementById("errors").hidden && document.querySelectorAll("#table tbody tr").length === `+strconv.Itoa(len(m.Layers)+1))
 	rows := get(t, ctx, "read the table", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#table tbody tr")].map(r => [...r.cells].map(c => c.textContent).join("|"))`))
 	if want := "4|conv2|conv 64 3x3 p1 g4|16x16x64|4,672|1,179,648|16,384"; rows[4] != want {
