@@ -77,6 +77,7 @@ function showPicture(r) {
 
 function selectLine(n) {
   const lines = code.value.split('\n');
+  if (n > lines.length) return;
   const from = lines.slice(0, n - 1).reduce((s, l) => s + l.length + 1, 0);
   code.focus();
   code.setSelectionRange(from, from + lines[n - 1].length);
