@@ -109,9 +109,11 @@ func build(m *compiler.Model, collapse bool) (*graph, error) {
 			continue // a head inside a collapsed block call
 		}
 		h := auxHead{head: a, from: from, to: to}
-		for _, n := range m.Net.Nodes { // the call the head is, if it is one
-			if n.Aux == a && len(n.Calls) > 0 && h.call == "" {
-				h.call = callText(m.Net, n.Calls[0])
+		for _, n := range m.Net.Nodes { // the block call the head is, if it is one
+			for _, cs := range n.Calls {
+				if n.Aux == a && h.call == "" && strings.HasPrefix(cs.Instance, a.Name+".") {
+					h.call = callText(m.Net, cs)
+				}
 			}
 		}
 		g.aux = append(g.aux, h)
@@ -149,7 +151,7 @@ func layerBox(v *vertex, l *compiler.Layer) {
 			v.lines = append(v.lines, "depthwise")
 		case groups > 1:
 			v.groups = groups
-			v.lines = append(v.lines, fmt.Sprintf("%d groups", groups))
+			v.lines = append(v.lines, fmt.Sprintf("%d groups of %d -> %d", groups, l.In[0].C/groups, l.Out.C/groups))
 		}
 	}
 }

@@ -400,8 +400,7 @@ func (l *layouter) edges() []Edge {
 			e := Edge{From: u.id, To: v.id, Aux: v.aux != nil && u.aux == nil, Skip: u.implied || v.implied}
 			if x, ok := l.lane[[2]int{u.id, v.id}]; ok {
 				e.Skip = true
-				fy, ty := from.Y+from.H/2, to.Y+to.H/2
-				e.Points = []Point{{from.X + from.W, fy}, {x, fy}, {x, ty}, {to.X + to.W, ty}}
+				e.Points = lane(from, to, x)
 			} else if e.Aux {
 				fy := from.Y + from.H/2
 				cx := to.X + to.W/2
@@ -413,6 +412,31 @@ func (l *layouter) edges() []Edge {
 		}
 	}
 	return es
+}
+
+// lane routes a skip edge down the lane at x: out of from's side toward
+// the lane (or its bottom, when the lane runs under it: a shortcut from
+// outside the branch a residual is in), and into to's side (or top).
+func lane(from, to *Box, x float64) []Point {
+	var pts []Point
+	fy, ty := from.Y+from.H/2, to.Y+to.H/2
+	switch {
+	case x >= from.X+from.W:
+		pts = append(pts, Point{from.X + from.W, fy}, Point{x, fy})
+	case x <= from.X:
+		pts = append(pts, Point{from.X, fy}, Point{x, fy})
+	default:
+		pts = append(pts, Point{x, from.Y + from.H})
+	}
+	switch {
+	case x >= to.X+to.W:
+		pts = append(pts, Point{x, ty}, Point{to.X + to.W, ty})
+	case x <= to.X:
+		pts = append(pts, Point{x, ty}, Point{to.X, ty})
+	default:
+		pts = append(pts, Point{x, to.Y})
+	}
+	return pts
 }
 
 // route goes down from the bottom of from to the top of to: straight when
