@@ -15,12 +15,15 @@
 //	                                the network as an ONNX model
 //	cnnc import MODEL.onnx [-o NET.cnn] [--weights W]
 //	                                an ONNX model as a .cnn file and its weights
+//	cnnc lsp                        the language server, over stdin and stdout
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/cnnc-dev/cnnc/lsp"
 )
 
 const usage = `usage: cnnc <command> [arguments]
@@ -47,6 +50,7 @@ commands:
   import MODEL.onnx [-o NET.cnn] [--weights NET.safetensors]
                            an ONNX model as a .cnn file (blocks for what repeats)
                            and its initializers under the network's names
+  lsp                      the language server (LSP over stdin and stdout) for editors
 `
 
 func main() {
@@ -87,10 +91,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdExport(rest, stdout, stderr)
 	case "import":
 		return cmdImport(rest, stdout, stderr)
+	case "lsp":
+		return cmdLSP(rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "cnnc: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage
+}
+
+// cmdLSP serves the language server on stdin and stdout until the editor
+// sends exit; --stdio, which editors' clients pass, is the only transport.
+func cmdLSP(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a != "--stdio" {
+			fmt.Fprintf(stderr, "cnnc lsp: unknown argument %q\nusage: cnnc lsp [--stdio]\n", a)
+			return exitUsage
+		}
+	}
+	code, err := lsp.Serve(stdin, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "cnnc lsp: %v\n", err)
+	}
+	return code
 }

@@ -1,0 +1,152 @@
+package lsp
+
+import (
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/cnnc-dev/cnnc/dsl"
+	"github.com/cnnc-dev/cnnc/op"
+)
+
+// Keywords are the words of the language that are not layer words.
+var Keywords = []string{"network", "input", "block", "train", "concat", "split", "residual", "shortcut", "aux", "weight", "scale", "if", "and", "or", "not"}
+
+// Options lists the option words and flag letters a usage names: "conv N
+// KxK [sS] [pP | p same] [gG] [dD] [nobias]" gives s, p, same, g, d, nobias.
+// Placeholders (N, KxK, X) are not options.
+func Options(usage string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range strings.FieldsFunc(usage, func(r rune) bool { return strings.ContainsRune(" []|.", r) }) {
+		var o string
+		switch {
+		case flagForm.MatchString(w):
+			o = w[:1]
+		case optionWord.MatchString(w):
+			o = w
+		}
+		if o != "" && !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+var (
+	flagForm   = regexp.MustCompile(`^[a-z][A-Z]+$`)    // sS, pP
+	optionWord = regexp.MustCompile(`^[a-z][a-z0-9]+$`) // nobias, same, lr, beta1
+)
+
+var (
+	blockDef   = regexp.MustCompile(`(?m)^\s*block\s+([A-Za-z_][A-Za-z0-9_]*)\(`)
+	trainOpen  = regexp.MustCompile(`^\s*train\s*\{`)
+	closeBrace = regexp.MustCompile(`^\s*\}`)
+	elemStart  = regexp.MustCompile(`(->|\||\{|\()\s*`)
+	labelStart = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\s*:\s*`)
+)
+
+func (s *Server) completion(params json.RawMessage) (any, *rpcError) {
+	var p positionParams
+	if err := decode(params, &p); err != nil {
+		return nil, err
+	}
+	d, err := s.doc(p.TextDocument.URI)
+	if err != nil {
+		return nil, err
+	}
+	return complete(d.a.text, p.Position), nil
+}
+
+// complete proposes what may be written at p. It reads the text, not the
+// AST, so that it works in the half-written line of a file that does not
+// parse: in a train section the setting keys, or a setting's options after
+// its key; after a layer word its flags and options; elsewhere layer words,
+// keywords and the blocks the file defines.
+func complete(t *text, p Position) CompletionList {
+	off := t.offset(p)
+	line := t.position(off).Line
+	before := t.src[t.lines[line]:off]
+	if i := strings.IndexByte(before, '#'); i >= 0 {
+		return CompletionList{Items: []CompletionItem{}} // in a comment
+	}
+	var items []CompletionItem
+	if inTrain(t, line) {
+		fields := strings.Fields(before)
+		usage := dsl.SettingUsage()
+		if len(fields) == 0 || len(fields) == 1 && !strings.HasSuffix(before, " ") {
+			for _, k := range sortedKeys(usage) {
+				items = append(items, CompletionItem{Label: k, Kind: completionProperty, Detail: usage[k]})
+			}
+		} else if u, ok := usage[fields[0]]; ok {
+			items = optionItems(u)
+		}
+		return CompletionList{Items: nonNil(items)}
+	}
+	// The element the cursor is in: after the last ->, |, { or (.
+	elem := before
+	if ms := elemStart.FindAllStringIndex(before, -1); len(ms) > 0 {
+		elem = before[ms[len(ms)-1][1]:]
+	}
+	elem = labelStart.ReplaceAllString(strings.TrimLeft(elem, " \t"), "")
+	if word, _, ok := strings.Cut(elem, " "); ok {
+		if k := op.Lookup(word); k != nil && k.Usage != "" {
+			return CompletionList{Items: nonNil(optionItems(k.Usage))}
+		}
+	}
+	for _, w := range op.Words() {
+		k := op.Lookup(w)
+		if k.Usage == "" {
+			continue
+		}
+		items = append(items, CompletionItem{Label: w, Kind: completionKeyword, Detail: k.Usage})
+	}
+	for _, w := range Keywords {
+		items = append(items, CompletionItem{Label: w, Kind: completionKeyword, Detail: "keyword"})
+	}
+	for _, m := range blockDef.FindAllStringSubmatch(t.src, -1) {
+		items = append(items, CompletionItem{Label: m[1], Kind: completionFunction, Detail: "block", InsertText: m[1] + "("})
+	}
+	return CompletionList{Items: items}
+}
+
+// inTrain reports whether line is inside a train { } section: a line
+// `train {` above it, and no line closing it in between.
+func inTrain(t *text, line int) bool {
+	for l := line - 1; l >= 0; l-- {
+		s := t.src[t.lines[l]:t.lineEnd(l)]
+		if closeBrace.MatchString(s) {
+			return false
+		}
+		if trainOpen.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func optionItems(usage string) []CompletionItem {
+	var items []CompletionItem
+	for _, o := range Options(usage) {
+		items = append(items, CompletionItem{Label: o, Kind: completionVariable, Detail: usage})
+	}
+	return items
+}
+
+func sortedKeys(m map[string]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func nonNil(items []CompletionItem) []CompletionItem {
+	if items == nil {
+		return []CompletionItem{}
+	}
+	return items
+}
