@@ -399,3 +399,34 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("completion after sgd: %v", got)
 	}
 }
+
+// In a broken file, the layers before the errors still have their shapes,
+// and a word that is no layer has no hover.
+func TestHoverBroken(t *testing.T) {
+	c := initialized(t)
+	src, err := os.ReadFile("testdata/broken.cnn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := "file:///w/broken.cnn"
+	c.open(uri, string(src))
+	line, col := findText(t, string(src), "conv 16 3x3 p1")
+	var h Hover
+	if err := c.call("textDocument/hover", at(uri, line, col), &h); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| conv1 | 32x32x3 | 32x32x16 | 448 | 442,368 |"; !strings.Contains(h.Contents.Value, want) {
+		t.Errorf("hover in a broken file:\n%s\nwant %q", h.Contents.Value, want)
+	}
+	line, col = findText(t, string(src), "pool 2")
+	var none *Hover
+	if err := c.call("textDocument/hover", at(uri, line, col), &none); err != nil || none != nil {
+		t.Errorf("hover on an unknown word: %+v %v", none, err)
+	}
+	// Go to definition still works from a call in a broken file.
+	line, col = findText(t, string(src), "unit(8)")
+	var locs []Location
+	if err := c.call("textDocument/definition", at(uri, line, col), &locs); err != nil || len(locs) != 1 || locs[0].Range.Start.Line != 5 {
+		t.Errorf("definition of unit: %+v %v", locs, err)
+	}
+}

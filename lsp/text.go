@@ -26,10 +26,10 @@ func newText(src string) *text {
 
 // lineEnd is the offset of the end of line l, before its "\n" (and "\r").
 func (t *text) lineEnd(l int) int {
-	end := len(t.src)
-	if l+1 < len(t.lines) {
-		end = t.lines[l+1] - 1
+	if l+1 == len(t.lines) {
+		return len(t.src) // the last line has no "\n": a "\r" there is text
 	}
+	end := t.lines[l+1] - 1
 	if end > t.lines[l] && t.src[end-1] == '\r' {
 		end--
 	}
