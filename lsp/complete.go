@@ -14,30 +14,72 @@ import (
 var Keywords = []string{"network", "input", "block", "train", "concat", "split", "residual", "shortcut", "aux", "weight", "scale", "if", "and", "or", "not"}
 
 // Options lists the option words and flag letters a usage names: "conv N
-// KxK [sS] [pP | p same] [gG] [dD] [nobias]" gives s, p, same, g, d, nobias.
-// Placeholders (N, KxK, X) are not options.
-func Options(usage string) []string {
+// KxK [sS] [pP | p same] [gG] [dD] [nobias]" gives s, p, same, g, d,
+// nobias; "bn [eps X] [momentum X]" eps, momentum; "init default |
+// gaussian STD | xavier | he" default, gaussian, xavier, he. Placeholders
+// (N, KxK, X) are not options, nor are the names of optional positional
+// arguments ("lrn [size] [alpha]"): a word alone in brackets is an option
+// only when the layer accepts it as written (valid; nil accepts every
+// word, for the train settings, which have no positional names).
+func Options(usage string, valid func(word string) bool) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, w := range strings.FieldsFunc(usage, func(r rune) bool { return strings.ContainsRune(" []|.", r) }) {
-		var o string
-		switch {
-		case flagForm.MatchString(w):
-			o = w[:1]
-		case optionWord.MatchString(w):
-			o = w
-		}
-		if o != "" && !seen[o] {
+	add := func(o string) {
+		if !seen[o] {
 			seen[o] = true
 			out = append(out, o)
+		}
+	}
+	words := strings.Fields(strings.NewReplacer("[", " [ ", "]", " ] ", "|", " | ").Replace(usage))
+	depth := 0
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == "[":
+			depth++
+		case w == "]":
+			depth--
+		case flagForm.MatchString(w):
+			add(w[:1])
+		case !optionWord.MatchString(w):
+		case depth == 0:
+			add(w) // an alternative of a setting: none, plateau, xavier
+		case i+1 < len(words) && placeholder.MatchString(words[i+1]):
+			add(w) // a key: eps X
+		case optionWord.MatchString(words[i-1]) || words[i-1] == "p":
+			add(w) // a value after a flag: p same
+		case words[i-1] == "[" && words[i+1] == "]" && (valid == nil || valid(w)):
+			add(w) // a word alone: nobias, ceil
 		}
 	}
 	return out
 }
 
+// LayerOptions are the options of a layer word, each checked by the
+// front end: a word is an option when the layer's shortest form with it
+// loads.
+func LayerOptions(k *op.Kind) []string {
+	var required []string
+	for _, w := range strings.Fields(k.Usage)[1:] {
+		if strings.HasPrefix(w, "[") {
+			break
+		}
+		required = append(required, sample[w])
+	}
+	form := strings.Join(append([]string{k.Word}, required...), " ")
+	return Options(k.Usage, func(w string) bool {
+		_, errs := dsl.Load("option.cnn", []byte("input 8x8x8\n"+form+" "+w+"\n"))
+		return len(errs) == 0
+	})
+}
+
+// sample values of the placeholders of a layer's usage.
+var sample = map[string]string{"N": "8", "KxK": "3x3", "K": "2", "P": "0.5", "G": "2"}
+
 var (
-	flagForm   = regexp.MustCompile(`^[a-z][A-Z]+$`)    // sS, pP
-	optionWord = regexp.MustCompile(`^[a-z][a-z0-9]+$`) // nobias, same, lr, beta1
+	flagForm    = regexp.MustCompile(`^[a-z][A-Z]+$`)    // sS, pP
+	optionWord  = regexp.MustCompile(`^[a-z][a-z0-9]+$`) // nobias, same, lr, beta1
+	placeholder = regexp.MustCompile(`^[A-Z]+$`)         // X, N, STD
 )
 
 var (
@@ -81,7 +123,7 @@ func complete(t *text, p Position) CompletionList {
 				items = append(items, CompletionItem{Label: k, Kind: completionProperty, Detail: usage[k]})
 			}
 		} else if u, ok := usage[fields[0]]; ok {
-			items = optionItems(u)
+			items = optionItems(Options(u, nil), u)
 		}
 		return CompletionList{Items: nonNil(items)}
 	}
@@ -93,7 +135,7 @@ func complete(t *text, p Position) CompletionList {
 	elem = labelStart.ReplaceAllString(strings.TrimLeft(elem, " \t"), "")
 	if word, _, ok := strings.Cut(elem, " "); ok {
 		if k := op.Lookup(word); k != nil && k.Usage != "" {
-			return CompletionList{Items: nonNil(optionItems(k.Usage))}
+			return CompletionList{Items: nonNil(optionItems(LayerOptions(k), k.Usage))}
 		}
 	}
 	for _, w := range op.Words() {
@@ -127,9 +169,9 @@ func inTrain(t *text, line int) bool {
 	return false
 }
 
-func optionItems(usage string) []CompletionItem {
+func optionItems(options []string, usage string) []CompletionItem {
 	var items []CompletionItem
-	for _, o := range Options(usage) {
+	for _, o := range options {
 		items = append(items, CompletionItem{Label: o, Kind: completionVariable, Detail: usage})
 	}
 	return items

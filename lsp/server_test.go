@@ -388,7 +388,7 @@ func TestCompletion(t *testing.T) {
 	if got["relu"] {
 		t.Errorf("completion after conv offers layer words")
 	}
-	if got = labels(6, 18); !got["ceil"] {
+	if got = labels(6, 18); !got["ceil"] || got["nobias"] {
 		t.Errorf("completion after a labelled maxpool: %v", got)
 	}
 	// In train: the setting keys, then a setting's options.
@@ -428,5 +428,22 @@ func TestHoverBroken(t *testing.T) {
 	var locs []Location
 	if err := c.call("textDocument/definition", at(uri, line, col), &locs); err != nil || len(locs) != 1 || locs[0].Range.Start.Line != 5 {
 		t.Errorf("definition of unit: %+v %v", locs, err)
+	}
+}
+
+// Options come from the op table's usages; the names of optional
+// positional arguments are not options.
+func TestOptions(t *testing.T) {
+	for word, want := range map[string]string{
+		"conv": "s p same g d nobias", "maxpool": "s p ceil", "bn": "eps momentum", "gelu": "tanh",
+		"lrn": "", "leakyrelu": "", "relu": "", "gap": "",
+	} {
+		if got := strings.Join(LayerOptions(op.Lookup(word)), " "); got != want {
+			t.Errorf("options of %s: %q, want %q", word, got, want)
+		}
+	}
+	usage := dsl.SettingUsage()
+	if got, want := strings.Join(Options(usage["augment"], nil), " "), "none crop pad translate mirror"; got != want {
+		t.Errorf("options of augment: %q, want %q", got, want)
 	}
 }
