@@ -13,7 +13,7 @@ import (
 
 // client speaks the protocol to a server over pipes, as an editor does.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	w      *io.PipeWriter
 	r      *bufio.Reader
 	id     int
@@ -29,7 +29,7 @@ type result struct {
 
 // newClient starts a server on pipes. Every read has a deadline: a server
 // that does not answer fails the test instead of hanging it.
-func newClient(t *testing.T) *client {
+func newClient(t testing.TB) *client {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
@@ -45,7 +45,7 @@ func newClient(t *testing.T) *client {
 }
 
 // initialized is a client whose server has been through initialize.
-func initialized(t *testing.T) *client {
+func initialized(t testing.TB) *client {
 	c := newClient(t)
 	var r initializeResult
 	if err := c.call("initialize", map[string]any{"processId": nil, "capabilities": map[string]any{}}, &r); err != nil {
@@ -179,7 +179,7 @@ func at(uri string, line, char int) positionParams {
 }
 
 // zoo reads a network of networks/.
-func zoo(t *testing.T, name string) (uri, text string) {
+func zoo(t testing.TB, name string) (uri, text string) {
 	t.Helper()
 	path := filepath.Join("..", "networks", name)
 	b, err := os.ReadFile(path)

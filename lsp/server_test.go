@@ -175,7 +175,7 @@ func TestDidChange(t *testing.T) {
 	}
 }
 
-func findText(t *testing.T, text, s string) (line, col int) {
+func findText(t testing.TB, text, s string) (line, col int) {
 	t.Helper()
 	i := strings.Index(text, s)
 	if i < 0 {
