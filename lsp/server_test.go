@@ -447,3 +447,34 @@ func TestOptions(t *testing.T) {
 		t.Errorf("options of augment: %q, want %q", got, want)
 	}
 }
+
+// Parameters used in products and flag values are references too.
+func TestReferencesInExpressions(t *testing.T) {
+	c := initialized(t)
+	uri, text := zoo(t, "resnet50.cnn")
+	c.open(uri, text)
+	line, col := findText(t, text, "c, stride)")
+	refs := func(line, col int) []string {
+		var locs []Location
+		p := referenceParams{positionParams: at(uri, line, col)}
+		if err := c.call("textDocument/references", p, &locs); err != nil {
+			t.Fatal(err)
+		}
+		tx := newText(text)
+		var out []string
+		for _, l := range locs {
+			s, e := tx.offset(l.Range.Start), tx.offset(l.Range.End)
+			// The reference with the rest of its line, to see where it is.
+			out = append(out, text[s:e]+text[e:strings.IndexByte(text[e:], '\n')+e])
+		}
+		return out
+	}
+	got := refs(line, col)
+	want := []string{"c 1x1 nobias -> bn -> relu", "c 3x3 s(stride) p1 nobias -> bn -> relu", "c*4 1x1 nobias -> bn"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("references of c:\n%q\nwant\n%q", got, want)
+	}
+	if got := refs(line, col+3); len(got) != 1 || !strings.HasPrefix(got[0], "stride) p1") {
+		t.Errorf("references of stride: %q", got)
+	}
+}

@@ -37,8 +37,8 @@ func collectSymbols(t *text, base int, f *grammar.File) *symbols {
 			return 0, 0, false
 		}
 		i := strings.Index(t.src[off:], word)
-		if i < 0 {
-			return 0, 0, false
+		if i < 0 || strings.Contains(t.src[off:off+i], "\n") {
+			return 0, 0, false // not on the node's line: a position the parser did not set
 		}
 		return off + i, off + i + len(word), true
 	}
