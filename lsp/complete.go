@@ -10,8 +10,17 @@ import (
 	"github.com/cnnc-dev/cnnc/op"
 )
 
-// Keywords are the words of the language that are not layer words.
-var Keywords = []string{"network", "input", "block", "train", "concat", "split", "residual", "shortcut", "aux", "weight", "scale", "if", "and", "or", "not"}
+// Keywords are the reserved words of the language (dsl.Keywords) that a
+// file writes on their own: "in" is written only in fields, in.c.
+func Keywords() []string {
+	var ks []string
+	for _, k := range dsl.Keywords() {
+		if k != "in" {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
 
 // Options lists the option words and flag letters a usage names: "conv N
 // KxK [sS] [pP | p same] [gG] [dD] [nobias]" gives s, p, same, g, d,
@@ -145,7 +154,7 @@ func complete(t *text, p Position) CompletionList {
 		}
 		items = append(items, CompletionItem{Label: w, Kind: completionKeyword, Detail: k.Usage})
 	}
-	for _, w := range Keywords {
+	for _, w := range Keywords() {
 		items = append(items, CompletionItem{Label: w, Kind: completionKeyword, Detail: "keyword"})
 	}
 	for _, m := range blockDef.FindAllStringSubmatch(t.src, -1) {

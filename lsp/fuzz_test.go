@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/cnnc-dev/cnnc/dsl"
 )
 
 // session frames a list of messages as a client would send them.
@@ -61,6 +63,11 @@ func FuzzServe(f *testing.F) {
 	f.Add([]byte("Content-Type: x\r\n\r\n{}"))
 	f.Add([]byte("no header at all"))
 	f.Add(session(`[1,2,3]`, `{"id":{},"method":3}`, `{"id":1}`, init, `{"id":2,"method":"textDocument/hover","params":null}`))
+	// Networks that expand to many layers are slow to check and say
+	// nothing new about the server: keep them small (compiler's FuzzCompile
+	// does the same).
+	defer func(n int) { dsl.MaxNodes = n }(dsl.MaxNodes)
+	dsl.MaxNodes = 2000
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Serve(bytes.NewReader(data), io.Discard, io.Discard)
 	})

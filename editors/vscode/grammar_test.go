@@ -45,6 +45,7 @@ type rule struct {
 	name     string
 	captures map[int]string
 	anchored bool // starts with ^: matches only at the start of a line
+	boundary bool // starts with \b
 }
 
 func loadGrammar(t *testing.T, data []byte) []rule {
@@ -90,7 +91,7 @@ func loadGrammar(t *testing.T, data []byte) []rule {
 				}
 				c[i] = v.Name
 			}
-			rules = append(rules, rule{re: re, name: r.Name, captures: c, anchored: strings.HasPrefix(r.Match, "^")})
+			rules = append(rules, rule{re: re, name: r.Name, captures: c, anchored: strings.HasPrefix(r.Match, "^"), boundary: strings.HasPrefix(r.Match, `\b`)})
 		}
 	}
 	flatten(g.Patterns, map[string]bool{})
@@ -110,7 +111,7 @@ func scopes(rules []rule, line string) []string {
 			if r.anchored && p > 0 {
 				continue
 			}
-			loc := r.re.FindStringSubmatchIndex(line[p:])
+			loc := r.find(line, p)
 			if loc != nil && (bestLoc == nil || loc[0] < bestLoc[0]) {
 				best, bestLoc = i, loc
 			}
@@ -120,20 +121,46 @@ func scopes(rules []rule, line string) []string {
 		}
 		r := rules[best]
 		if r.name != "" {
-			fill(out, p+bestLoc[0], p+bestLoc[1], r.name)
+			fill(out, bestLoc[0], bestLoc[1], r.name)
 		}
 		for g, name := range r.captures {
 			if bestLoc[2*g] >= 0 {
-				fill(out, p+bestLoc[2*g], p+bestLoc[2*g+1], name)
+				fill(out, bestLoc[2*g], bestLoc[2*g+1], name)
 			}
 		}
-		if bestLoc[1] == 0 {
+		if bestLoc[1] == p {
 			p++ // an empty match: step over a byte
 			continue
 		}
-		p += bestLoc[1]
+		p = bestLoc[1]
 	}
 	return out
+}
+
+// find is the first match of r in line at or after p, its indexes in line.
+// Go's regexp sees line[p:] only, so a \b at its start would hold inside a
+// word: such a match is refused and the search goes on one byte later.
+func (r rule) find(line string, p int) []int {
+	for q := p; q <= len(line); q++ {
+		loc := r.re.FindStringSubmatchIndex(line[q:])
+		if loc == nil {
+			return nil
+		}
+		if loc[0] == 0 && q > 0 && q < len(line) && r.boundary && isWord(line[q-1]) == isWord(line[q]) {
+			continue
+		}
+		for i := range loc {
+			if loc[i] >= 0 {
+				loc[i] += q
+			}
+		}
+		return loc
+	}
+	return nil
+}
+
+func isWord(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 func fill(s []string, from, to int, name string) {
@@ -166,7 +193,7 @@ func expected(t *testing.T, src string) map[int][]expectation {
 		names[ty] = n
 	}
 	keywords := map[string]bool{}
-	for _, k := range lsp.Keywords {
+	for _, k := range lsp.Keywords() {
 		keywords[k] = true
 	}
 	options, flags := optionWords()
