@@ -230,8 +230,8 @@ func (a *analysis) inlayHints(r Range) []InlayHint {
 	}
 	lineOf := func(pos, end int) int { return a.text.position(pos).Line }
 	for _, n := range a.net.Nodes {
-		if l := a.layer(n); l == nil || l.Implied || n.ID == 0 && n.Text == "" {
-			continue
+		if l := a.layer(n); l == nil || l.Implied || l.Out.C == 0 {
+			continue // not checked, or not written in the file
 		}
 		inst := ""
 		if k := len(n.Calls); k > 0 {

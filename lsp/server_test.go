@@ -357,8 +357,7 @@ func TestFormatting(t *testing.T) {
 
 func TestCompletion(t *testing.T) {
 	c := initialized(t)
-	uri := "file:///w/c.cnn"
-	text := "block unit(c) {\n  conv c 3x3 -> relu\n}\ninput 28x28x1\nconv 8 3x3 \n-> \n-> b1: maxpool 2 \ntrain {\n  sgd \n  \n}\n"
+	uri, text := "file:///w/c.cnn", "block unit(c) {\n  conv c 3x3 -> relu\n}\ninput 28x28x1\nconv 8 3x3 \n-> \n-> b1: maxpool 2 \ntrain {\n  sgd \n  \n}\n"
 	c.open(uri, text)
 	labels := func(line, char int) map[string]bool {
 		var l CompletionList
@@ -397,6 +396,17 @@ func TestCompletion(t *testing.T) {
 	}
 	if got = labels(8, 6); !got["lr"] || !got["momentum"] || !got["nesterov"] {
 		t.Errorf("completion after sgd: %v", got)
+	}
+	// In a zoo file, after a grouped conv and in its train section.
+	uri, text = zoo(t, "alexnet.cnn")
+	c.open(uri, text)
+	line, col := findText(t, text, "conv 384 3x3 p1 g2")
+	if got = labels(line, col+len("conv 384 3x3 p1 ")); !got["g"] || !got["nobias"] || got["conv"] {
+		t.Errorf("completion in alexnet after conv: %v", got)
+	}
+	line, col = findText(t, text, "augment crop")
+	if got = labels(line, col+len("augment ")); !got["crop"] || !got["mirror"] || got["lr"] {
+		t.Errorf("completion in alexnet after augment: %v", got)
 	}
 }
 
