@@ -1,9 +1,9 @@
 package lsp
 
 import (
-	"github.com/alecthomas/participle/v2/lexer"
-
 	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/dsl"
@@ -12,12 +12,11 @@ import (
 )
 
 // analysis is everything the server knows about one version of a document:
-// the errors `cnnc check` reports, and as much of the AST, the graph and the
-// shapes as could be built.
+// the errors `cnnc check` reports, and as much of the names, the graph and
+// the shapes as could be built.
 type analysis struct {
 	text  *text
 	base  int // length of a byte-order mark the compiler did not see
-	file  *grammar.File
 	net   *dsl.Network
 	model *compiler.Model // partial when errs is not empty; nil without a network
 	errs  dsl.ErrorList
@@ -35,7 +34,6 @@ func analyse(filename, src string) *analysis {
 		a.errs = errs
 		return a
 	}
-	a.file = f
 	a.syms = collectSymbols(a.text, a.base, f)
 	net, errs := dsl.Resolve(filename, body, f)
 	a.net, a.errs = net, errs

@@ -57,7 +57,7 @@ func Options(usage string, valid func(word string) bool) []string {
 			add(w) // a key: eps X
 		case optionWord.MatchString(words[i-1]) || words[i-1] == "p":
 			add(w) // a value after a flag: p same
-		case words[i-1] == "[" && words[i+1] == "]" && (valid == nil || valid(w)):
+		case words[i-1] == "[" && i+1 < len(words) && words[i+1] == "]" && (valid == nil || valid(w)):
 			add(w) // a word alone: nobias, ceil
 		}
 	}
@@ -68,8 +68,12 @@ func Options(usage string, valid func(word string) bool) []string {
 // front end: a word is an option when the layer's shortest form with it
 // loads.
 func LayerOptions(k *op.Kind) []string {
+	words := strings.Fields(k.Usage)
+	if len(words) == 0 {
+		return nil // not a layer word: input, concat, add
+	}
 	var required []string
-	for _, w := range strings.Fields(k.Usage)[1:] {
+	for _, w := range words[1:] {
 		if strings.HasPrefix(w, "[") {
 			break
 		}
