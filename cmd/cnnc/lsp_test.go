@@ -5,28 +5,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestMain lets the end-to-end test run this test binary as cnnc itself.
-func TestMain(m *testing.M) {
-	if os.Getenv("CNNC_TEST_AS_CNNC") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-// TestLSPEndToEnd runs `cnnc lsp` as a process and speaks the protocol
+// TestLSPEndToEnd builds cnnc and runs `cnnc lsp` as a process and speaks the protocol
 // over its stdin and stdout: initialize, open a broken network, read its
 // diagnostics, hover, shut down and exit with code 0.
 func TestLSPEndToEnd(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "lsp", "--stdio")
-	cmd.Env = append(os.Environ(), "CNNC_TEST_AS_CNNC=1")
+	bin := filepath.Join(t.TempDir(), "cnnc")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "lsp", "--stdio")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
