@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -480,5 +481,20 @@ func TestPackage(t *testing.T) {
 	js, _ := os.ReadFile(pkg.Main)
 	if !strings.Contains(string(js), `args: ["lsp"]`) || !strings.Contains(string(js), "vscode-languageclient/node") || pkg.Dependencies["vscode-languageclient"] == "" {
 		t.Errorf("%s does not run `cnnc lsp` through vscode-languageclient", pkg.Main)
+	}
+}
+
+// The client's JavaScript parses (node --check): the tests have Node.js
+// for ONNX Runtime (internal/ort), and CI installs it.
+func TestExtensionParses(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node is not installed (Debian's nodejs); CI needs it")
+		}
+		t.Skip("node is not installed (Debian's nodejs): extension.js is not checked")
+	}
+	if out, err := exec.Command(node, "--check", "extension.js").CombinedOutput(); err != nil {
+		t.Fatalf("node --check extension.js: %v\n%s", err, out)
 	}
 }
