@@ -45,6 +45,9 @@ type document struct {
 // the client sends exit or closes in; log receives what the server has to
 // say about itself. It returns the process's exit code: 0 after shutdown
 // and exit, 1 otherwise (LSP's rule), and an error when the stream broke.
+// A body that is not JSON, or not a message, is answered with an error and
+// the server goes on; a header that cannot be read ends it, since the
+// boundaries of the messages after it are lost.
 func Serve(in io.Reader, out io.Writer, log io.Writer) (int, error) {
 	s := &Server{out: out, log: log, docs: map[string]*document{}, exitCode: 1}
 	r := bufio.NewReader(in)

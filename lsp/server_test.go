@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/dsl"
@@ -486,5 +487,23 @@ func TestReferencesInExpressions(t *testing.T) {
 	}
 	if got := refs(line, col+3); len(got) != 1 || !strings.HasPrefix(got[0], "stride) p1") {
 		t.Errorf("references of stride: %q", got)
+	}
+}
+
+// A header that cannot be read loses the message boundaries: the server
+// says so and ends, without a panic. A body that is not JSON (above, in
+// TestLifecycle) only costs its own answer.
+func TestBadFrame(t *testing.T) {
+	for _, frame := range []string{"Content-Length: abc\r\n\r\n{}", "Content-Type: text\r\n\r\n{}", "Content-Length: 99999999999\r\n\r\n", strings.Repeat("x", 2000)} {
+		c := initialized(t)
+		c.w.Write([]byte(frame))
+		select {
+		case r := <-c.done:
+			if r.err == nil || !strings.Contains(r.err.Error(), "bad message header") || r.code != 1 {
+				t.Errorf("%.30q: code %d, %v", frame, r.code, r.err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%.30q: the server did not end", frame)
+		}
 	}
 }
