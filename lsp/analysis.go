@@ -21,6 +21,7 @@ type analysis struct {
 	model *compiler.Model // partial when errs is not empty; nil without a network
 	errs  dsl.ErrorList
 	syms  *symbols
+	tgts  []*target // what hover describes, once asked (targets)
 }
 
 // analyse runs the front end on src the way compiler.CompileSource does

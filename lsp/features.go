@@ -24,11 +24,16 @@ type target struct {
 	instances  []string
 }
 
-// targets lists what is written at each span of the document.
+// targets lists what is written at each span of the document, computed
+// on the first hover of a version of the document.
 func (a *analysis) targets() []*target {
-	if a.net == nil {
-		return nil
+	if a.tgts == nil && a.net != nil {
+		a.tgts = a.findTargets()
 	}
+	return a.tgts
+}
+
+func (a *analysis) findTargets() []*target {
 	bySpan := map[[2]int]*target{}
 	get := func(start, end int) *target {
 		k := [2]int{start, end}

@@ -507,3 +507,43 @@ func TestBadFrame(t *testing.T) {
 		}
 	}
 }
+
+// Hover and definition answer at every position of every zoo network: a
+// hover is a table with a row per instance, and every layer written in a
+// file has a hover.
+func TestEveryPosition(t *testing.T) {
+	paths, _ := filepath.Glob("../networks/*.cnn")
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := analyse(filepath.Base(p), string(src))
+		if len(a.errs) != 0 || a.model == nil {
+			t.Fatalf("%s: %v", p, a.errs)
+		}
+		hovered := map[*dsl.Node]bool{}
+		for off := 0; off <= len(src); off++ {
+			tg := a.targetAt(off)
+			if tg == nil {
+				continue
+			}
+			md := a.callHover(tg)
+			if tg.call == "" {
+				md = a.layerHover(tg)
+				for _, n := range tg.nodes {
+					hovered[n] = true
+				}
+			}
+			if !strings.Contains(md, "| --- |") {
+				t.Fatalf("%s at %+v: hover without a table:\n%s", p, a.text.position(off), md)
+			}
+			a.syms.at(off)
+		}
+		for _, n := range a.net.Nodes {
+			if !hovered[n] {
+				t.Errorf("%s: no hover for %s (%s at %d:%d)", p, n.Name, n.Text, n.Pos.Line, n.Pos.Column)
+			}
+		}
+	}
+}
