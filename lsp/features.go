@@ -3,8 +3,11 @@ package lsp
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
 
 	"github.com/cnnc-dev/cnnc/compiler"
 	"github.com/cnnc-dev/cnnc/dsl"
@@ -233,7 +236,10 @@ func (a *analysis) inlayHints(r Range) []InlayHint {
 			last[k] = n
 		}
 	}
-	lineOf := func(pos, end int) int { return a.text.position(pos).Line }
+	lineOf := func(pos, end lexer.Position) int {
+		start, _ := a.text.span(pos, end, a.base)
+		return a.text.position(start).Line
+	}
 	for _, n := range a.net.Nodes {
 		if l := a.layer(n); l == nil || l.Implied || l.Out.C == 0 {
 			continue // not checked, or not written in the file
@@ -242,13 +248,13 @@ func (a *analysis) inlayHints(r Range) []InlayHint {
 		if k := len(n.Calls); k > 0 {
 			inst = n.Calls[k-1].Instance
 		}
-		note(key{lineOf(a.text.span(n.Pos, n.End, a.base)), inst}, n)
+		note(key{lineOf(n.Pos, n.End), inst}, n)
 		for i, cs := range n.Calls {
 			outer := ""
 			if i > 0 {
 				outer = n.Calls[i-1].Instance
 			}
-			note(key{lineOf(a.text.span(cs.Pos, cs.End, a.base)), outer}, n)
+			note(key{lineOf(cs.Pos, cs.End), outer}, n)
 		}
 	}
 	shapes := map[int][]string{}
@@ -263,7 +269,7 @@ func (a *analysis) inlayHints(r Range) []InlayHint {
 		if _, ok := shapes[k.line]; !ok {
 			lines = append(lines, k.line)
 		}
-		if !contains(shapes[k.line], out) {
+		if !slices.Contains(shapes[k.line], out) {
 			shapes[k.line] = append(shapes[k.line], out)
 		}
 	}
@@ -284,15 +290,6 @@ func (a *analysis) inlayHints(r Range) []InlayHint {
 		hints = append(hints, InlayHint{Position: a.text.position(end), Label: "→ " + label, Kind: inlayHintType, PaddingLeft: true})
 	}
 	return hints
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) definition(params json.RawMessage) (any, *rpcError) {
