@@ -95,7 +95,11 @@ func (s *Server) hover(params json.RawMessage) (any, *rpcError) {
 		return nil, err
 	}
 	a := d.a
-	t := a.targetAt(a.text.offset(p.Position))
+	off := a.text.offset(p.Position)
+	t := a.targetAt(off)
+	if t == nil {
+		t = a.blockTarget(off)
+	}
 	if t == nil {
 		return nil, nil
 	}
@@ -110,6 +114,28 @@ func (s *Server) hover(params json.RawMessage) (any, *rpcError) {
 	}
 	r := a.text.rangeOf(t.start, t.end)
 	return Hover{Contents: MarkupContent{Kind: "markdown", Value: md}, Range: &r}, nil
+}
+
+// blockTarget is the name of a block definition at off, with every
+// instance its calls make, at any depth.
+func (a *analysis) blockTarget(off int) *target {
+	if a.syms == nil || a.net == nil {
+		return nil
+	}
+	o, ok := a.syms.at(off)
+	name, isBlock := strings.CutPrefix(o.key, "block ")
+	if !ok || !o.decl || !isBlock {
+		return nil
+	}
+	t := &target{start: o.start, end: o.end, call: name}
+	for _, n := range a.net.Nodes {
+		for _, cs := range n.Calls {
+			if k := len(t.instances); cs.Block == name && (k == 0 || t.instances[k-1] != cs.Instance) {
+				t.instances = append(t.instances, cs.Instance)
+			}
+		}
+	}
+	return t
 }
 
 // layerHover is a table of a layer's instances: input and output shapes,

@@ -230,6 +230,15 @@ func TestHover(t *testing.T) {
 	if want := "| basic3 | 56x56x64 | 28x28x128 | 230,144 |"; !strings.Contains(h.Contents.Value, want) {
 		t.Errorf("hover on a call:\n%s\nwant %q", h.Contents.Value, want)
 	}
+	// A block's name where it is defined: every instance of its calls.
+	line, col = findText(t, text, "basic(c, stride)")
+	h = Hover{}
+	if err := c.call("textDocument/hover", at(uri, line, col+1), &h); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.Contents.Value, "| basic1 | 56x56x64 | 56x56x64 |") || !strings.Contains(h.Contents.Value, "| basic8 | 7x7x512 | 7x7x512 |") {
+		t.Errorf("hover on a block definition:\n%s", h.Contents.Value)
+	}
 }
 
 func TestInlayHints(t *testing.T) {
