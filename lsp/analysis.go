@@ -17,6 +17,7 @@ import (
 type analysis struct {
 	text  *text
 	base  int // length of a byte-order mark the compiler did not see
+	file  *grammar.File
 	net   *dsl.Network
 	model *compiler.Model // partial when errs is not empty; nil without a network
 	errs  dsl.ErrorList
@@ -35,6 +36,7 @@ func analyse(filename, src string) *analysis {
 		a.errs = errs
 		return a
 	}
+	a.file = f
 	a.syms = collectSymbols(a.text, a.base, f)
 	net, errs := dsl.Resolve(filename, body, f)
 	a.net, a.errs = net, errs

@@ -54,6 +54,7 @@ func FuzzServe(f *testing.F) {
 			req(5, "textDocument/references", pos(-1, 1<<30)),
 			req(6, "textDocument/formatting", `{"textDocument":{"uri":"file:///f.cnn"}}`),
 			req(7, "textDocument/completion", pos(8, 4)),
+			req(9, "textDocument/documentSymbol", `{"textDocument":{"uri":"file:///f.cnn"}}`),
 			`{"jsonrpc":"2.0","method":"textDocument/didChange","params":{"textDocument":{"uri":"file:///f.cnn","version":2},"contentChanges":[{"range":{"start":{"line":3,"character":2},"end":{"line":1,"character":0}},"text":"x"}]}}`,
 			req(8, "shutdown", "null"), `{"jsonrpc":"2.0","method":"exit"}`))
 	}

@@ -166,6 +166,7 @@ type serverCapabilities struct {
 	ReferencesProvider         bool `json:"referencesProvider"`
 	DocumentFormattingProvider bool `json:"documentFormattingProvider"`
 	InlayHintProvider          bool `json:"inlayHintProvider"`
+	DocumentSymbolProvider     bool `json:"documentSymbolProvider"`
 	CompletionProvider         struct {
 		TriggerCharacters []string `json:"triggerCharacters"`
 	} `json:"completionProvider"`

@@ -3,8 +3,8 @@
 // needs. It publishes every error of `cnnc check` as a diagnostic while the
 // user types, shows a layer's shapes, parameters and MACs on hover and its
 // output shape as an inlay hint, goes to the definition and references of
-// blocks and their parameters, formats with `cnnc fmt`'s printer and
-// completes layer words, flags and train settings. It reads the front end
+// blocks and their parameters, outlines the file, formats with `cnnc fmt`'s
+// printer and completes layer words, flags and train settings. It reads the front end
 // (grammar, dsl, compiler, op) and nothing reads it.
 package lsp
 
@@ -162,15 +162,16 @@ var handlers map[string]func(*Server, json.RawMessage) (any, *rpcError)
 
 func init() {
 	handlers = map[string]func(*Server, json.RawMessage) (any, *rpcError){
-		"textDocument/didOpen":    (*Server).didOpen,
-		"textDocument/didChange":  (*Server).didChange,
-		"textDocument/didClose":   (*Server).didClose,
-		"textDocument/hover":      (*Server).hover,
-		"textDocument/inlayHint":  (*Server).inlayHint,
-		"textDocument/definition": (*Server).definition,
-		"textDocument/references": (*Server).references,
-		"textDocument/formatting": (*Server).formatting,
-		"textDocument/completion": (*Server).completion,
+		"textDocument/didOpen":        (*Server).didOpen,
+		"textDocument/didChange":      (*Server).didChange,
+		"textDocument/didClose":       (*Server).didClose,
+		"textDocument/hover":          (*Server).hover,
+		"textDocument/inlayHint":      (*Server).inlayHint,
+		"textDocument/definition":     (*Server).definition,
+		"textDocument/references":     (*Server).references,
+		"textDocument/formatting":     (*Server).formatting,
+		"textDocument/completion":     (*Server).completion,
+		"textDocument/documentSymbol": (*Server).documentSymbol,
 	}
 }
 
@@ -185,6 +186,7 @@ func capabilities() initializeResult {
 	c.ReferencesProvider = true
 	c.DocumentFormattingProvider = true
 	c.InlayHintProvider = true
+	c.DocumentSymbolProvider = true
 	c.CompletionProvider.TriggerCharacters = []string{" "}
 	return r
 }

@@ -24,7 +24,7 @@ func TestLifecycle(t *testing.T) {
 	}
 	caps := r.Capabilities
 	if !caps.HoverProvider || !caps.DefinitionProvider || !caps.ReferencesProvider || !caps.DocumentFormattingProvider ||
-		!caps.InlayHintProvider || caps.TextDocumentSync.Change != syncIncremental || !caps.TextDocumentSync.OpenClose {
+		!caps.InlayHintProvider || !caps.DocumentSymbolProvider || caps.TextDocumentSync.Change != syncIncremental || !caps.TextDocumentSync.OpenClose {
 		t.Fatalf("capabilities %+v", caps)
 	}
 	if err := c.call("initialize", map[string]any{}, nil); err == nil || err.Code != codeInvalidRequest {
@@ -554,5 +554,43 @@ func TestEveryPosition(t *testing.T) {
 				t.Errorf("%s: no hover for %s (%s at %d:%d)", p, n.Name, n.Text, n.Pos.Line, n.Pos.Column)
 			}
 		}
+	}
+}
+
+func TestDocumentSymbols(t *testing.T) {
+	c := initialized(t)
+	uri, text := zoo(t, "googlenet.cnn")
+	c.open(uri, text)
+	var syms []DocumentSymbol
+	if err := c.call("textDocument/documentSymbol", formattingParams{TextDocument: textDocumentIdentifier{URI: uri}}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]DocumentSymbol{}
+	for _, s := range syms {
+		got[s.Name] = s
+	}
+	if len(syms) != 1+2+9+1 {
+		t.Errorf("%d symbols, want the network, 2 blocks, 9 labelled calls and train: %+v", len(syms), syms)
+	}
+	if s := got["GoogLeNet"]; s.Kind != symbolModule || s.Detail != "224x224x3 → 1x1x1000" || s.SelectionRange.Start != (Position{3, 8}) {
+		t.Errorf("network: %+v", s)
+	}
+	defLine, defCol := findText(t, text, "inception(c1")
+	endLine, _ := findText(t, text, "}\n\n# The auxiliary")
+	if s := got["inception"]; s.Kind != symbolFunction || s.Detail != "(c1, r3, c3, r5, c5, pp)" ||
+		s.SelectionRange.Start != (Position{defLine, defCol}) || s.Range.End != (Position{endLine, 1}) {
+		t.Errorf("block inception: %+v, want it to end at %d:1", s, endLine)
+	}
+	if s := got["inception4e"]; s.Kind != symbolVariable || s.Detail != "14x14x832" {
+		t.Errorf("inception4e: %+v", s)
+	}
+	if s := got["train"]; s.Kind != symbolNamespace || s.Range.End.Line != strings.Count(text, "\n")-1 {
+		t.Errorf("train: %+v", s)
+	}
+	// A file that does not parse has no outline, and no error.
+	c.open("file:///w/bad.cnn", "input 8x8x1\nconv 8 3x3 -> -> relu\n")
+	syms = nil
+	if err := c.call("textDocument/documentSymbol", formattingParams{TextDocument: textDocumentIdentifier{URI: "file:///w/bad.cnn"}}, &syms); err != nil || len(syms) != 0 {
+		t.Errorf("outline of a broken file: %+v %v", syms, err)
 	}
 }
