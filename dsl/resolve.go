@@ -48,6 +48,16 @@ var keywords = map[string]bool{
 	"split": true, "scale": true, "if": true, "and": true, "or": true, "not": true, "in": true,
 }
 
+// Keywords lists the language's reserved words, sorted (for editors).
+func Keywords() []string {
+	var ks []string
+	for k := range keywords {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
 func isLayerWord(s string) bool { return op.Lookup(s) != nil }
 
 // Parse parses a .cnn file into its AST, converting a syntax error into an

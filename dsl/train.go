@@ -23,6 +23,15 @@ var settingUsage = map[string]string{
 	"augment":  "augment none | [crop N] [pad N] [translate N] [mirror]",
 }
 
+// SettingUsage is the form of every train setting, by key (for editors).
+func SettingUsage() map[string]string {
+	m := make(map[string]string, len(settingUsage))
+	for k, v := range settingUsage {
+		m[k] = v
+	}
+	return m
+}
+
 func settingKeys() string {
 	var ks []string
 	for k := range settingUsage {

@@ -17,12 +17,15 @@
 //	                                an ONNX model as a .cnn file and its weights
 //	cnnc graph FILE -o NET.svg|NET.png|NET.dot [--collapse]
 //	                                a picture of the network (package compiler/diagram)
+//	cnnc lsp                        the language server, over stdin and stdout
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/cnnc-dev/cnnc/lsp"
 )
 
 const usage = `usage: cnnc <command> [arguments]
@@ -52,6 +55,7 @@ commands:
   graph FILE -o NET.svg|NET.png|NET.dot [--collapse]
                            a picture of the network, one box per layer
                            (--collapse: one box per block call)
+  lsp                      the language server (LSP over stdin and stdout) for editors
 `
 
 func main() {
@@ -94,10 +98,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdImport(rest, stdout, stderr)
 	case "graph":
 		return cmdGraph(rest, stdout, stderr)
+	case "lsp":
+		return cmdLSP(rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "cnnc: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage
+}
+
+// cmdLSP serves the language server on stdin and stdout until the editor
+// sends exit; --stdio, which editors' clients pass, is the only transport.
+func cmdLSP(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a != "--stdio" {
+			fmt.Fprintf(stderr, "cnnc lsp: unknown argument %q\nusage: cnnc lsp [--stdio]\n", a)
+			return exitUsage
+		}
+	}
+	code, err := lsp.Serve(stdin, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "cnnc lsp: %v\n", err)
+	}
+	return code
 }
