@@ -249,6 +249,13 @@ func maxForwardPlane(j *planeJob, _, i int) {
 					continue
 				}
 			}
+			if p.KH == 2 && p.KW == 2 && h1-h0 == 2 && w1-w0 == 2 {
+				// The whole 2x2 window (LeNet, VGG), unrolled.
+				if arg, ok := argmax2x2(xi, h0*p.W+w0, p.W); ok {
+					yi[oh*p.OW+ow], ai[oh*p.OW+ow] = xi[arg], int32(arg)
+					continue
+				}
+			}
 			arg := windowArgmax(xi, p.W, h0, h1, w0, w1)
 			yi[oh*p.OW+ow], ai[oh*p.OW+ow] = xi[arg], int32(arg)
 		}
@@ -342,6 +349,30 @@ func argmax3x3(x []float32, i0, w int) (arg int, ok bool) {
 	}
 	if k := maxKey(r2[2]); k > best {
 		a = 2*w + 2
+	}
+	return i0 + a, true
+}
+
+// argmax2x2 is argmax3x3 for a whole 2x2 window.
+func argmax2x2(x []float32, i0, w int) (arg int, ok bool) {
+	r0 := x[i0 : i0+2 : i0+2]
+	r1 := x[i0+w : i0+w+2 : i0+w+2]
+	var nan int32
+	for _, v := range [4]float32{r0[0], r0[1], r1[0], r1[1]} {
+		nan |= 0x7f800000 - int32(math.Float32bits(v))&0x7fffffff // negative iff v is NaN
+	}
+	if nan < 0 {
+		return 0, false
+	}
+	best, a := maxKey(r0[0]), 0
+	if k := maxKey(r0[1]); k > best {
+		best, a = k, 1
+	}
+	if k := maxKey(r1[0]); k > best {
+		best, a = k, w
+	}
+	if k := maxKey(r1[1]); k > best {
+		a = w + 1
 	}
 	return i0 + a, true
 }
