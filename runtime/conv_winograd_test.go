@@ -37,8 +37,8 @@ func TestWinogradVsRef(t *testing.T) {
 				for _, fallback := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%d/w%d/n%d/fallback=%v", ci, workers, n, fallback), func(t *testing.T) {
 						defer SetWorkers(SetWorkers(workers))
-						defer func(old bool) { convWinograd = old }(convWinograd)
-						convWinograd = !fallback
+						defer func(old bool, oldT int) { convWinograd, winoMinTiles = old, oldT }(convWinograd, winoMinTiles)
+						convWinograd, winoMinTiles = !fallback, 0
 						x := x1[:n*c.inSize()]
 						sc := make([]float32, c.ScratchSize(n))
 						yRef, y := make([]float32, n*c.outSize()), make([]float32, n*c.outSize())
