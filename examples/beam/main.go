@@ -3,8 +3,9 @@
 // prediction. The runner is Beam's --runner flag (default prism, in this
 // process); the README says how to submit it to Flink or Dataflow.
 //
-//	go run . --images t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz \
+//	go run . --idx t10k-images-idx3-ubyte.gz,t10k-labels-idx1-ubyte.gz \
 //	    --weights testdata/lenet5.safetensors --output /tmp/preds.csv
+//	go run . --mnist --weights testdata/lenet5.safetensors --output /tmp/preds.csv
 //	go run . --folder DIR --weights W.safetensors --output preds.csv
 package main
 
@@ -25,9 +26,8 @@ import (
 )
 
 var (
-	images  = flag.String("images", "", "idx image file (gzipped or raw); with --labels")
-	labels  = flag.String("labels", "", "idx label file")
-	mnist   = flag.Bool("mnist", false, "the MNIST test set of the GoMNIST module (or $"+data.MNISTDirEnv+")")
+	idx     = flag.String("idx", "", "IMAGES,LABELS: an idx image file and its idx label file (gzipped or raw)")
+	mnist   = flag.Bool("mnist", false, "the MNIST test set, from the GoMNIST module (or $"+data.MNISTDirEnv+")")
 	folder  = flag.String("folder", "", "image folder: DIR/<class>/*.png|*.jpg|*.jpeg")
 	classes = flag.String("classes", "", "the folder's class names, comma-separated (default: its sorted sub-directories)")
 	weights = flag.String("weights", "", "the network's weights (safetensors)")
@@ -38,7 +38,14 @@ var (
 func main() {
 	flag.Parse()
 	beam.Init()
-	cfg := infer.Config{Images: *images, Labels: *labels, Folder: *folder, Weights: *weights, Batch: *batch, Output: *output}
+	cfg := infer.Config{Folder: *folder, Weights: *weights, Batch: *batch, Output: *output}
+	if *idx != "" {
+		var ok bool
+		if cfg.Images, cfg.Labels, ok = strings.Cut(*idx, ","); !ok {
+			fmt.Fprintf(os.Stderr, "beam: --idx %q: want IMAGES,LABELS\n", *idx)
+			os.Exit(2)
+		}
+	}
 	if *classes != "" {
 		cfg.Classes = strings.Split(*classes, ",")
 	}

@@ -281,3 +281,60 @@ func FuzzDecodeImage(f *testing.F) {
 		}
 	})
 }
+
+// idxFile is an idx file of unsigned bytes with the given dimensions.
+func idxFile(dims []int, body []byte) []byte {
+	b := []byte{0, 0, 8, byte(len(dims))}
+	for _, d := range dims {
+		b = append(b, byte(d>>24), byte(d>>16), byte(d>>8), byte(d))
+	}
+	return append(b, body...)
+}
+
+// FuzzSplitIDX: any two files are images with their labels, checked, or an
+// error; never a panic, never an image of the wrong size.
+func FuzzSplitIDX(f *testing.F) {
+	f.Add(idxFile([]int{2, 28, 28}, make([]byte, 2*784)), idxFile([]int{2}, []byte{3, 9}))
+	f.Add(idxFile([]int{2, 28, 28}, make([]byte, 2*784)), idxFile([]int{2}, []byte{3, 10}))
+	f.Add(idxFile([]int{1, 28, 28, 1}, make([]byte, 784)), idxFile([]int{1}, []byte{0}))
+	f.Add(idxFile([]int{1, 32, 32}, make([]byte, 1024)), idxFile([]int{1}, []byte{0}))
+	f.Add(idxFile([]int{2, 28, 28}, make([]byte, 784)), idxFile([]int{2}, []byte{3, 9}))
+	f.Add([]byte{}, []byte{0x1f, 0x8b})
+	f.Fuzz(func(t *testing.T, images, labels []byte) {
+		dir := t.TempDir()
+		im, lb := filepath.Join(dir, "images"), filepath.Join(dir, "labels")
+		if err := os.WriteFile(im, images, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(lb, labels, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		err := splitIDX(t.Context(), im, lb, func(img Image) {
+			if len(img.Pix) != Shape.Size() || img.Label < 0 || img.Label >= Classes || img.Key != strconv.Itoa(n) {
+				t.Fatalf("image %d: key %s, %d bytes, label %d", n, img.Key, len(img.Pix), img.Label)
+			}
+			n++
+		})
+		if err != nil && !strings.Contains(err.Error(), dir) {
+			t.Errorf("error does not name the file: %v", err)
+		}
+	})
+}
+
+// TestCorruptIDX: a truncated idx file fails the pipeline with an error
+// that names it.
+func TestCorruptIDX(t *testing.T) {
+	dir := t.TempDir()
+	im, lb := filepath.Join(dir, "images"), filepath.Join(dir, "labels")
+	os.WriteFile(im, idxFile([]int{2, 28, 28}, make([]byte, 784)), 0o644)
+	os.WriteFile(lb, idxFile([]int{2}, []byte{1, 2}), 0o644)
+	p, s := beam.NewPipelineWithRoot()
+	if err := Build(s, Config{Images: im, Labels: lb, Weights: weights, Output: filepath.Join(dir, "out.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	err := ptest.Run(p)
+	if err == nil || !strings.Contains(err.Error(), im) {
+		t.Fatalf("truncated idx: %v", err)
+	}
+}
