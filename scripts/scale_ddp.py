@@ -87,7 +87,7 @@ def worker(rank, procs, name, init, out, d, epochs, port):
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=procs)
     rc, _ = recipe(name)
-    batch = int(open_recipe_batch(name))
+    batch = recipe_batch(name)
     if batch % procs:
         sys.exit(f"scale_ddp.py: the recipe's batch {batch} does not split into {procs} processes")
     x, y = mnist(d, True)
@@ -117,13 +117,14 @@ def worker(rank, procs, name, init, out, d, epochs, port):
     dist.destroy_process_group()
 
 
-def open_recipe_batch(name):
+def recipe_batch(name):
+    """networks/NET.cnn's batch, or the lecture's 128 without one (as cnnc train)."""
     src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "networks", name + ".cnn")).read()
     for line in src.splitlines():
         w = line.split("#")[0].split()
         if len(w) == 2 and w[0] == "batch":
-            return w[1]
-    return "128"  # the lecture's default (docs/training.md)
+            return int(w[1])
+    return 128
 
 
 def main():
