@@ -16,8 +16,15 @@ runs it between cnnc's export and import). CPU, torch.distributed with the gloo 
         over gloo; rank 0 writes OUT (the twin's names and order) and prints the time and
         images/s of the training alone
 
-On several machines the same code runs under torchrun (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE
-from the environment); this script starts its P processes itself with torch.multiprocessing.
+Without a launcher the script starts its P processes itself (torch.multiprocessing, on
+127.0.0.1). Started by a launcher (torchrun, SLURM, a shell loop), on one machine or several, each
+process is one worker: RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT come from the
+environment and --procs is ignored. Two processes by hand (what scripts/scale_roundtrip.sh's
+numbers do not use, but docs/scaling.md's check does):
+
+    for r in 0 1; do MASTER_ADDR=127.0.0.1 MASTER_PORT=29871 RANK=$r LOCAL_RANK=$r WORLD_SIZE=2 \
+        python3 scripts/scale_ddp.py train NET INIT OUT MNISTDIR & done; wait
+
 """
 import gzip
 import os
@@ -83,7 +90,8 @@ def accuracy(m, x, y):
 
 
 def worker(rank, procs, name, init, out, d, epochs, port):
-    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    if "MASTER_ADDR" not in os.environ:  # torchrun sets them
+        os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=procs)
     rc, _ = recipe(name)
@@ -146,6 +154,9 @@ def main():
     elif len(a) >= 5 and a[0] == "train":
         procs = int(a[a.index("--procs") + 1]) if "--procs" in a else 2
         epochs = int(a[a.index("--epochs") + 1]) if "--epochs" in a else 1
+        if "LOCAL_RANK" in os.environ:  # started by torchrun: one process of WORLD_SIZE
+            worker(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), a[1], a[2], a[3], a[4], epochs, 0)
+            return
         port = 29500 + os.getpid() % 1000
         mp.spawn(worker, args=(procs, a[1], a[2], a[3], a[4], epochs, port), nprocs=procs, join=True)
     else:

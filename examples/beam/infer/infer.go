@@ -6,7 +6,7 @@
 // The pipeline is the same on every runner: Prism in-process for the tests,
 // Flink, Spark or Dataflow in production (see the README). Files are read
 // through Beam's filesystem package, so a path may be local or, with the
-// filesystem's import in the binary (gs:// in cmd's main.go), remote.
+// filesystem's import in the binary (gs:// in ../main.go, through beamx), remote.
 package infer
 
 import (
