@@ -13,7 +13,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -38,12 +38,20 @@ var (
 func main() {
 	flag.Parse()
 	beam.Init()
+	if err := run(os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "beam:", err)
+		os.Exit(1)
+	}
+}
+
+// run builds the pipeline of the flags, runs it on --runner and prints
+// the counters' summary.
+func run(stdout io.Writer) error {
 	cfg := infer.Config{Folder: *folder, Weights: *weights, Batch: *batch, Output: *output}
 	if *idx != "" {
 		var ok bool
 		if cfg.Images, cfg.Labels, ok = strings.Cut(*idx, ","); !ok {
-			fmt.Fprintf(os.Stderr, "beam: --idx %q: want IMAGES,LABELS\n", *idx)
-			os.Exit(2)
+			return fmt.Errorf("--idx %q: want IMAGES,LABELS", *idx)
 		}
 	}
 	if *classes != "" {
@@ -52,27 +60,27 @@ func main() {
 	if *mnist {
 		dir, err := data.MNISTDir()
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		cfg.Images, cfg.Labels = dir+"/t10k-images-idx3-ubyte.gz", dir+"/t10k-labels-idx1-ubyte.gz"
 	}
 	p, s := beam.NewPipelineWithRoot()
 	if err := infer.Build(s, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "beam:", err)
-		os.Exit(2)
+		return err
 	}
 	start := time.Now()
 	res, err := beamx.RunWithMetrics(context.Background(), p)
 	if err != nil {
-		log.Fatalf("pipeline: %v", err)
+		return fmt.Errorf("pipeline: %w", err)
 	}
 	sec := time.Since(start).Seconds()
 	if res == nil { // a runner that only submits the job
-		return
+		return nil
 	}
 	n, correct := infer.Counts(res)
 	if n == 0 {
-		return
+		return nil
 	}
-	fmt.Printf("%d images in %.1f s (%.0f images/s), accuracy %.2f%% (%d correct)\n", n, sec, float64(n)/sec, 100*float64(correct)/float64(n), correct)
+	fmt.Fprintf(stdout, "%d images in %.1f s (%.0f images/s), accuracy %.2f%% (%d correct)\n", n, sec, float64(n)/sec, 100*float64(correct)/float64(n), correct)
+	return nil
 }
