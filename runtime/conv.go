@@ -19,6 +19,10 @@ import (
 //	conv_depthwise.go  depthwise convs (G == C == K): direct per-plane
 //	                kernels for all three passes (conv_depthwise_loops.go,
 //	                conv_depthwise_amd64.s: their row loops)
+//	conv_winograd.go   Winograd's F(4x4, 3x3) for 3x3 stride-1 convs
+//	                (ForwardWinograd, and BackwardData through it):
+//	                transforms on rows of tiles (conv_winograd_amd64.s),
+//	                36 products on the gemm's kernels
 //
 // Each pass's job type is its parallel body (parallel.go runs it on the
 // workers); its scratch layout sits beside it (fwdLayout, dataLayout,
