@@ -216,7 +216,7 @@ func (c Conv) winoRun(n int, x, u, b, y, scratch []float32, add bool) {
 	_, _, per := c.winoLayout(tb)
 	j := winoJobs.get()
 	*j = winoJob{c: c, n: n, x: x, u: u, b: b, y: y, scratch: scratch, per: per, tb: tb, tiles: tiles, parts: parts, add: add}
-	parallelFor(chunks*parts, convSlots(chunks*parts, chunks*parts, per, scratch), j)
+	parallelFor(chunks*parts, convSlots(chunks*parts, chunks*parts, per, scratch, n*c.MACs()), j)
 	*j = winoJob{}
 	winoJobs.put(j)
 }
