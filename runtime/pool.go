@@ -151,6 +151,10 @@ func maxOnlyPlane(j *planeJob, _, i int) {
 	p := &j.pool
 	hw, ohw := p.H*p.W, p.OH*p.OW
 	xi, yi := j.s[0][i*hw:(i+1)*hw], j.s[1][i*ohw:(i+1)*ohw]
+	if expAVX2 && p.KH == 2 && p.KW == 2 && p.SH == 2 && p.SW == 2 && p.PH == 0 && p.PW == 0 && 2*p.OH == p.H && 2*p.OW == p.W {
+		maxPlane2x2(p, xi, yi)
+		return
+	}
 	owa, owb := p.wholeCols()
 	for oh := 0; oh < p.OH; oh++ {
 		h0, h1, _ := window(oh, p.SH, p.PH, p.KH, p.H)
@@ -176,6 +180,25 @@ func maxOnlyPlane(j *planeJob, _, i int) {
 				maxRow(yr[owa:owb], xi[ih*p.W+owa*p.SW-p.PW:(ih+1)*p.W], p.KW, p.SW, ih == h0)
 			}
 		}
+	}
+}
+
+// maxPlane2x2 is maxOnlyPlane for a plane cut whole into 2x2 windows
+// (LeNet-5's, VGG's): each output row in whole steps of 8 where the plane
+// goes on beyond it (the lanes past the row land on the next output row,
+// which is written after), maxRow for the rest.
+func maxPlane2x2(p *Pool, x, y []float32) {
+	ow8 := (p.OW + 7) / 8 * 8
+	for oh := 0; oh < p.OH; oh++ {
+		r0, r1 := x[2*oh*p.W:], x[(2*oh+1)*p.W:]
+		if oh*p.OW+ow8 <= len(y) && 2*ow8 <= len(r1) {
+			maxPairsAVX2(&y[oh*p.OW], &r0[0], ow8, true)
+			maxPairsAVX2(&y[oh*p.OW], &r1[0], ow8, false)
+			continue
+		}
+		yr := y[oh*p.OW : (oh+1)*p.OW]
+		maxRow(yr, r0, 2, 2, true)
+		maxRow(yr, r1, 2, 2, false)
 	}
 }
 
