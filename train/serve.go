@@ -41,7 +41,7 @@ func ServeFlags(fs *flag.FlagSet) func() ServeConfig {
 	fs.StringVar(&c.Weights, "weights", "", "weights file (a generated Net's Save) or checkpoint of cnnc train (required); SIGHUP or POST /v1/reload reads it again")
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port, printed)")
 	fs.IntVar(&c.Batch, "batch", 0, fmt.Sprintf("largest batch, and most images per request (0: the recipe's batch, at most %d)", MaxServeBatch))
-	fs.DurationVar(&c.MaxDelay, "max-delay", time.Millisecond, "how long a batch that is not full waits for more requests (0: runs what is queued)")
+	fs.DurationVar(&c.MaxDelay, "max-delay", 0, "how long a batch that is not full waits for more requests (0: runs what is queued)")
 	fs.IntVar(&c.Queue, "queue", 0, "requests waiting for a batch before 503 (0: 4 batches' worth)")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "longest and default deadline of a request (?timeout= shortens it)")
 	fs.Int64Var(&c.MaxBody, "max-body", 0, "largest request body in bytes (0: enough for a batch as JSON, at least 8 MiB)")
