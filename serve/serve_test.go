@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cnnc-dev/cnnc/gen/lenet5"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_act"
 	"github.com/cnnc-dev/cnnc/internal/serveload"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 	"github.com/cnnc-dev/cnnc/runtime/data"
@@ -456,5 +457,62 @@ func TestNew(t *testing.T) {
 	saveWeights(t, good, 1)
 	if _, err := New(Config{Net: func() *rt.Net { return lenet5.New(1, 0).Net }, Weights: good, Norm: &data.Normalize{Std: []float32{0}}}); err == nil {
 		t.Error("New with a zero std succeeded")
+	}
+}
+
+// TestImageAsTraining: an RGB PNG of the input's size gives the logits of
+// the tensor cnnc train reads from an image folder holding it
+// (data.LoadImageFolder with data.NormFor), on a 9x9x3 network.
+func TestImageAsTraining(t *testing.T) {
+	dir := t.TempDir()
+	weights := filepath.Join(dir, "w.safetensors")
+	if err := mini_act.New(1, 5).Save(weights); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Net: func() *rt.Net { return mini_act.New(2, 0).Net }, Weights: weights})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	img := image.NewRGBA(image.Rect(0, 0, 9, 9))
+	for y := range 9 {
+		for x := range 9 {
+			img.Set(x, y, color.RGBA{uint8(x * 28), uint8(y * 28), uint8((x + y) * 14), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	class := filepath.Join(dir, "folder", "a")
+	os.MkdirAll(class, 0o755)
+	if err := os.WriteFile(filepath.Join(class, "x.png"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := data.LoadImageFolder(filepath.Join(dir, "folder"), data.Options{Shape: data.Shape{C: 3, H: 9, W: 9}, Norm: data.NormFor(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := mini_act.New(1, 0)
+	if err := direct.Load(weights); err != nil {
+		t.Fatal(err)
+	}
+	want, err := direct.Logits(d.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := http.Post(hs.URL+"/v1/predict/image", "image/png", &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var resp Response
+	if err := json.NewDecoder(r.Body).Decode(&resp); err != nil || r.StatusCode != 200 {
+		t.Fatalf("%s: %v", r.Status, err)
+	}
+	if !slices.Equal(resp.Logits[0], want) {
+		t.Errorf("logits %v, want those of the image folder's tensor %v", resp.Logits[0], want)
 	}
 }
