@@ -1,7 +1,8 @@
 // Command serveload measures package serve on loopback, for the README's
 // "Serving" figures: a plain batch-1 loop over the generated package, then
 // the server (serve.New, in this process, on 127.0.0.1) at 1, 8 and 64
-// concurrent clients, each sending one image per request and waiting for
+// concurrent clients (-rounds rounds, each server run paired with a run of
+// the loop just before it; the table gives medians), each sending one image per request and waiting for
 // its answer; then overload (a small queue, 128 clients), a weight reload
 // in the middle of a run and a shutdown under load. Every answer is checked
 // bit for bit against a direct batch-1 Logits of its input
@@ -10,7 +11,7 @@
 // clients and the overload; the reload and shutdown runs are bounded by
 // -requests alone, so that the reload and the shutdown always come.
 //
-//	go run ./bench/serveload [-net lenet5|resnet18] [-requests N] [-duration D] [-batch N] [-max-delay D]
+//	go run ./bench/serveload [-net lenet5|resnet18] [-requests N] [-duration D] [-rounds N] [-batch N] [-max-delay D]
 //
 // Clients, server and network share the machine's cores.
 package main
@@ -24,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +52,7 @@ func main() {
 	requests := flag.Int64("requests", 0, "requests per run (0: 4000 for lenet5, 150 for resnet18)")
 	duration := flag.Duration("duration", 30*time.Second, "longest time of one run")
 	batch := flag.Int("batch", 0, "the server's largest batch (0: 32 for lenet5, 8 for resnet18)")
+	rounds := flag.Int("rounds", 3, "rounds of the runs at 1, 8 and 64 clients (the table gives medians)")
 	delay := flag.Duration("max-delay", 0, "the server's MaxDelay (0, as cnnc serve: what is queued runs at once)")
 	flag.Parse()
 	nw, ok := networks[*name]
@@ -63,14 +66,14 @@ func main() {
 	if *batch == 0 {
 		*batch = map[string]int{"lenet5": 32, "resnet18": 8}[*name]
 	}
-	if err := bench(*name, nw, *requests, *duration, *batch, *delay); err != nil {
+	if err := bench(*name, nw, *requests, *duration, *batch, *delay, max(1, *rounds)); err != nil {
 		fmt.Fprintf(os.Stderr, "serveload: %v\n", err)
 		os.Exit(1)
 	}
 }
 
 // bench runs every scenario and prints its table.
-func bench(name string, nw network, requests int64, d time.Duration, batch int, delay time.Duration) error {
+func bench(name string, nw network, requests int64, d time.Duration, batch int, delay time.Duration, rounds int) error {
 	dir, err := os.MkdirTemp("", "serveload")
 	if err != nil {
 		return err
@@ -89,13 +92,10 @@ func bench(name string, nw network, requests int64, d time.Duration, batch int, 
 	if err := pool.Expect(2, second); err != nil {
 		return err
 	}
-	fmt.Printf("%s, server batch %d, max delay %v, GOMAXPROCS %d, %d requests per run (at most %v); %s\n\n",
-		name, batch, delay, goruntime.GOMAXPROCS(0), requests, d, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Printf("%s, server batch %d, max delay %v, GOMAXPROCS %d, %d requests per run (at most %v), medians of %d rounds; %s\n\n",
+		name, batch, delay, goruntime.GOMAXPROCS(0), requests, d, rounds, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Println("| run | clients | answers/s | vs batch-1 loop | p50 | p99 | images per batch |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-	base := serveload.Direct(direct, pool, int(requests), d)
-	fmt.Printf("| batch-1 loop (Logits) | 1 | %.0f | 1.00 | %s | %s | 1 |\n", base.Throughput(), ms(base.Quantile(0.5)), ms(base.Quantile(0.99)))
-
 	bad := false
 	check := func(what string, r *serveload.Result) {
 		if r.Failed != 0 || r.Checked != r.OK || r.Sent != r.OK+r.Busy+r.Closed+r.Timeout {
@@ -103,18 +103,42 @@ func bench(name string, nw network, requests int64, d time.Duration, batch int, 
 			fmt.Fprintf(os.Stderr, "%s: %v; %q\n", what, r.Counts, r.Errors)
 		}
 	}
+	// Each server run follows a run of the batch-1 loop, and its ratio is
+	// to that run: the machine's load moves between rounds.
+	type row struct{ rate, ratio, p50, p99, perBatch []float64 }
+	var base row
+	runs := map[int]*row{}
 	var notes []string
-	for _, clients := range []int{1, 8, 64} {
-		s, err := start(nw, weights, serve.Config{MaxDelay: delay, Queue: 2 * clients}, batch)
-		if err != nil {
-			return err
+	for round := range rounds {
+		for _, clients := range []int{1, 8, 64} {
+			b := serveload.Direct(direct, pool, int(requests), d)
+			base.rate = append(base.rate, b.Throughput())
+			base.p50 = append(base.p50, msf(b.Quantile(0.5)))
+			base.p99 = append(base.p99, msf(b.Quantile(0.99)))
+			s, err := start(nw, weights, serve.Config{MaxDelay: delay, Queue: 2 * clients}, batch)
+			if err != nil {
+				return err
+			}
+			r := serveload.Load{URL: s.url, Clients: clients, Requests: requests, Duration: d, Pool: pool}.Run(context.Background())
+			batches, images := s.batches()
+			s.stop()
+			check(fmt.Sprintf("%d clients", clients), r)
+			if runs[clients] == nil {
+				runs[clients] = &row{}
+			}
+			w := runs[clients]
+			w.rate = append(w.rate, r.Throughput())
+			w.ratio = append(w.ratio, r.Throughput()/b.Throughput())
+			w.p50 = append(w.p50, msf(r.Quantile(0.5)))
+			w.p99 = append(w.p99, msf(r.Quantile(0.99)))
+			w.perBatch = append(w.perBatch, images/batches)
+			notes = append(notes, fmt.Sprintf("round %d, %d clients: %v", round+1, clients, r.Counts))
 		}
-		r := serveload.Load{URL: s.url, Clients: clients, Requests: requests, Duration: d, Pool: pool}.Run(context.Background())
-		batches, images := s.batches()
-		s.stop()
-		check(fmt.Sprintf("%d clients", clients), r)
-		fmt.Printf("| server | %d | %.0f | %.2f | %s | %s | %.1f |\n", clients, r.Throughput(), r.Throughput()/base.Throughput(), ms(r.Quantile(0.5)), ms(r.Quantile(0.99)), images/batches)
-		notes = append(notes, fmt.Sprintf("%d clients: %v", clients, r.Counts))
+	}
+	fmt.Printf("| batch-1 loop (Logits) | 1 | %.0f | 1.00 | %.2f ms | %.2f ms | 1 |\n", median(base.rate), median(base.p50), median(base.p99))
+	for _, clients := range []int{1, 8, 64} {
+		w := runs[clients]
+		fmt.Printf("| server | %d | %.0f | %.2f | %.2f ms | %.2f ms | %.1f |\n", clients, median(w.rate), median(w.ratio), median(w.p50), median(w.p99), median(w.perBatch))
 	}
 	fmt.Println()
 	for _, n := range notes {
@@ -251,4 +275,13 @@ func (s *server) queued() int64 {
 	return 0
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)/2]
+}
