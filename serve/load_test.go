@@ -7,7 +7,9 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,5 +166,59 @@ func (m *metricsSnapshot) read(t *testing.T, l *lenet) {
 			h := f.GetMetric()[0].GetHistogram()
 			m.batches, m.images = int64(h.GetSampleCount()), int64(h.GetSampleSum())
 		}
+	}
+}
+
+// TestShutdownAnswersWaiting: 12 requests of one image against batches of
+// 8 and a MaxDelay of 5 s: 8 run at once, 4 wait in the next batch.
+// Shutdown runs them without waiting out the delay, every answer checked;
+// a request after it gets ErrClosed.
+func TestShutdownAnswersWaiting(t *testing.T) {
+	l := newLenet(t, Config{MaxDelay: 5 * time.Second})
+	p := pool(t, l, false)
+	type answer struct {
+		i      int
+		logits []float32
+		err    error
+	}
+	answers := make(chan answer, 12)
+	for i := range 12 {
+		go func() {
+			logits, _, _, err := l.srv.Predict(context.Background(), p.Images[i])
+			answers <- answer{i, logits, err}
+		}()
+	}
+	check := func(a answer) {
+		t.Helper()
+		want := l.want(t, p.Images[a.i])[0]
+		if a.err != nil || !slices.Equal(a.logits, want) {
+			t.Errorf("request %d: %v, logits %v, want %v", a.i, a.err, a.logits, want)
+		}
+	}
+	for range 8 { // the first batch, full, runs at once
+		select {
+		case a := <-answers:
+			check(a)
+		case <-time.After(4 * time.Second):
+			t.Fatal("the first batch of 8 did not run within 4 s")
+		}
+	}
+	for deadline := time.Now().Add(4 * time.Second); l.srv.waiting.Load() < 4; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests waiting, want 4", l.srv.waiting.Load())
+		}
+	}
+	start := time.Now()
+	if err := l.srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		check(<-answers)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("Shutdown and the last 4 answers took %v: the batch delay was waited out", d)
+	}
+	if _, _, _, err := l.srv.Predict(context.Background(), p.Images[0]); !errors.Is(err, ErrClosed) {
+		t.Errorf("Predict after Shutdown: %v, want ErrClosed", err)
 	}
 }

@@ -47,6 +47,9 @@ func newMetrics(s *Server) metrics {
 			Name: "cnnc_serve_queue_depth", Help: "Requests waiting for a batch.",
 		}, func() float64 { return float64(s.pending.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "cnnc_serve_waiting", Help: "Requests accepted and waiting for their answers (queued or in a batch).",
+		}, func() float64 { return float64(s.waiting.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "cnnc_serve_queue_capacity", Help: "Requests the queue holds before answering 503.",
 		}, func() float64 { return float64(cap(s.queue)) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -88,6 +88,7 @@ type Server struct {
 	queue   chan *job
 	done    chan struct{} // closed when the worker has answered everything
 	pending atomic.Int64  // jobs queued and not yet taken by the worker
+	waiting atomic.Int64  // requests accepted and waiting for their answers
 
 	reg     *prometheus.Registry
 	metrics metrics
@@ -258,6 +259,8 @@ func (s *Server) do(ctx context.Context, x []float32, k int) result {
 	if err := s.submit(j); err != nil {
 		return result{err: err}
 	}
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
 	select {
 	case r := <-j.answer:
 		return r
