@@ -28,6 +28,7 @@ package gen
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_alexnet -pkg mini_alexnet ../testdata/nets/mini_alexnet.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_inception -pkg mini_inception ../testdata/nets/mini_inception.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_resnet -pkg mini_resnet ../testdata/nets/mini_resnet.cnn
+//go:generate go run ../cmd/cnnc gen -o testnets/mini_wino -pkg mini_wino ../testdata/nets/mini_wino.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_misc -pkg mini_misc ../testdata/nets/mini_misc.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_norm -pkg mini_norm ../testdata/nets/mini_norm.cnn
 //go:generate go run ../cmd/cnnc gen -o testnets/mini_act -pkg mini_act ../testdata/nets/mini_act.cnn

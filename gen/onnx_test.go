@@ -20,6 +20,7 @@ import (
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_mobile"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_norm"
 	"github.com/cnnc-dev/cnnc/gen/testnets/mini_resnet"
+	"github.com/cnnc-dev/cnnc/gen/testnets/mini_wino"
 	"github.com/cnnc-dev/cnnc/internal/ort"
 	rt "github.com/cnnc-dev/cnnc/runtime"
 	"github.com/cnnc-dev/cnnc/runtime/npy"
@@ -43,6 +44,7 @@ func TestONNXRuntime(t *testing.T) {
 		{"../testdata/nets/mini_misc.cnn", mini_misc.New(3, 1).Net},
 		{"../testdata/nets/mini_lang.cnn", mini_lang.New(3, 1).Net},
 		{"../testdata/nets/mini_resnet.cnn", mini_resnet.New(3, 1).Net},
+		{"../testdata/nets/mini_wino.cnn", mini_wino.New(3, 1).Net},
 		{"../testdata/nets/mini_norm.cnn", mini_norm.New(3, 1).Net},
 		{"../testdata/nets/mini_act.cnn", mini_act.New(3, 1).Net},
 		{"../testdata/nets/mini_dw.cnn", mini_dw.New(3, 1).Net},

@@ -226,8 +226,14 @@ func (c *Conv) bias(e Emitter, grad bool) Code {
 	return e.Tensor(1)
 }
 
+// Forward is the training forward: by Winograd's algorithm where the
+// geometry allows (rt.Conv.Winograd; the weights' transform is made in the
+// scratch at each call, as they change every step).
 func (c *Conv) Forward(e Emitter) []Code {
 	g, sc := c.geometry(e, e.ReLU())
+	if c.Runtime(e.InShape(0), e.OutShape(), e.ReLU()).Winograd() {
+		return []Code{jen.Id(g).Dot("ForwardWinograd").Call(e.N(), e.In(0), e.Tensor(0), jen.Nil(), c.bias(e, false), e.Out(), sc)}
+	}
 	return []Code{jen.Id(g).Dot("Forward").Call(e.N(), e.In(0), e.Tensor(0), c.bias(e, false), e.Out(), sc)}
 }
 

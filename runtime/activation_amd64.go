@@ -29,3 +29,13 @@ func tanhAVX2(x, t []float32)
 
 //go:noescape
 func ncdfAVX2(x, c, pdf []float32)
+
+// biasReLUAVX2 is biasReLU over n floats, n a multiple of 8, in
+// activation_amd64.s; maxPairsAVX2 is maxRow's 2x2 stride-2 case over n
+// outputs, n a multiple of 8.
+//
+//go:noescape
+func biasReLUAVX2(dst, src *float32, n int, bk float32, relu bool)
+
+//go:noescape
+func maxPairsAVX2(y, r *float32, n int, first bool)

@@ -513,3 +513,75 @@ nopdf:
 
 ncdfdone:
 	RET
+
+// func biasReLUAVX2(dst, src *float32, n int, bk float32, relu bool)
+//
+// dst = src + bk, then max(0, .) if relu, 8 floats a step (n > 0, a
+// multiple of 8). VMAXPS with the value second keeps a NaN.
+TEXT ·biasReLUAVX2(SB), NOSPLIT, $0-29
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS bk+24(FP), Y1
+	VXORPS Y0, Y0, Y0
+	MOVBLZX relu+28(FP), AX
+	TESTL AX, AX
+	JZ add
+
+relu:
+	VADDPS (SI), Y1, Y2
+	VMAXPS Y2, Y0, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JG relu
+	VZEROUPPER
+	RET
+
+add:
+	VADDPS (SI), Y1, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JG add
+	VZEROUPPER
+	RET
+
+// func maxPairsAVX2(y, r *float32, n int, first bool)
+//
+// y[q] = max(r[2q], r[2q+1]) (first), else max(y[q], r[2q], r[2q+1]), for
+// q < n (n > 0, a multiple of 8); a NaN wins: VMAXPS keeps its second
+// operand's NaN, and a blend the first's.
+TEXT ·maxPairsAVX2(SB), NOSPLIT, $0-25
+	MOVQ y+0(FP), DI
+	MOVQ r+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVBLZX first+24(FP), AX
+
+pairs:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMAXPS Y3, Y2, Y4
+	VCMPPS $3, Y2, Y2, Y5
+	VBLENDVPS Y5, Y2, Y4, Y4
+	TESTL AX, AX
+	JNZ store
+	VMOVUPS (DI), Y6
+	VMAXPS Y4, Y6, Y7
+	VCMPPS $3, Y6, Y6, Y5
+	VBLENDVPS Y5, Y6, Y7, Y4
+
+store:
+	VMOVUPS Y4, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JG pairs
+	VZEROUPPER
+	RET

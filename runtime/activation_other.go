@@ -12,3 +12,9 @@ func sigmoidAVX2(_, _ []float32) { panic("runtime: sigmoidAVX2 without amd64") }
 func tanhAVX2(_, _ []float32) { panic("runtime: tanhAVX2 without amd64") }
 
 func ncdfAVX2(_, _, _ []float32) { panic("runtime: ncdfAVX2 without amd64") }
+
+func biasReLUAVX2(*float32, *float32, int, float32, bool) {
+	panic("runtime: biasReLUAVX2 without amd64")
+}
+
+func maxPairsAVX2(*float32, *float32, int, bool) { panic("runtime: maxPairsAVX2 without amd64") }

@@ -287,3 +287,58 @@ func TestActivationsAllocs(t *testing.T) {
 		t.Errorf("%v allocations per run, want 0", allocs)
 	}
 }
+
+// TestBiasReLUAndMaxPairs checks biasReLU and maxRow's 2x2 stride-2 rows
+// (vectorised for each 8 outputs where the CPU has AVX2) against their
+// definitions, with NaNs and zeros of both signs in the inputs: a NaN
+// stays (and wins a window), other values exactly; zeros may change sign.
+func TestBiasReLUAndMaxPairs(t *testing.T) {
+	r := newRand(11)
+	nan, negZero := float32(math.NaN()), float32(math.Copysign(0, -1))
+	same := func(a, b float32) bool { return a == b || (a != a && b != b) }
+	for n := 1; n <= 41; n++ {
+		src := randSlice(r, 2*n)
+		for i := 0; i < len(src); i += 5 {
+			src[i] = []float32{nan, negZero, 0, -1}[i%4]
+		}
+		for _, relu := range []bool{false, true} {
+			for _, bk := range []float32{0, 0.25} {
+				dst := make([]float32, n)
+				biasReLU(dst, src[:n], bk, relu)
+				for i, v := range src[:n] {
+					want := v + bk
+					if relu && want < 0 {
+						want = 0
+					}
+					if !same(dst[i], want) {
+						t.Fatalf("biasReLU n %d relu %v bk %v: [%d] = %v, want %v", n, relu, bk, i, dst[i], want)
+					}
+				}
+			}
+		}
+		for _, first := range []bool{true, false} {
+			y := randSlice(r, n)
+			y[n/2] = nan
+			want := make([]float32, n)
+			for q := range want {
+				m := src[2*q]
+				if w := src[2*q+1]; w > m || w != w {
+					m = w
+				}
+				if !first && (y[q] > m || y[q] != y[q]) {
+					m = y[q]
+				}
+				if src[2*q] != src[2*q] {
+					m = src[2*q]
+				}
+				want[q] = m
+			}
+			maxRow(y, src, 2, 2, first)
+			for q := range y {
+				if !same(y[q], want[q]) {
+					t.Fatalf("maxRow n %d first %v: [%d] = %v, want %v", n, first, q, y[q], want[q])
+				}
+			}
+		}
+	}
+}

@@ -27,6 +27,16 @@ func (c Conv) BackwardData(n int, dy, w, dx, scratch []float32) {
 		c.dwRun(dwData, n, dy, w, nil, dx)
 		return
 	}
+	if t := c.transposed(); c.dataAsConv() && t.Winograd() && t.winoUse(n) {
+		// The transposed conv's forward by Winograd's algorithm, on the
+		// flipped weights' transform, accumulating into dx.
+		ws, us := c.wSize(), t.WinogradSize()
+		checkMin("Conv.BackwardData", "scratch", scratch, ws+us)
+		c.flipWeights(w, scratch[:ws])
+		t.WinogradWeights(scratch[:ws], scratch[ws:ws+us])
+		t.winoRun(n, dy, scratch[ws:ws+us], nil, dx, scratch[ws+us:], true)
+		return
+	}
 	mode := c.dataMode()
 	head, per := c.dataLayout(mode, n)
 	var wp []float32

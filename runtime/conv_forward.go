@@ -449,19 +449,26 @@ func (c *Conv) epilogue(b, y []float32, j0, j1 int, pt part) {
 	}
 }
 
-// biasReLU sets dst = src + bk, then the ReLU if relu (dst may be src).
+// biasReLU sets dst = src + bk, then the ReLU if relu (dst may be src); a
+// NaN stays NaN.
 func biasReLU(dst, src []float32, bk float32, relu bool) {
 	dst = dst[:len(src)]
-	switch {
-	case relu:
-		for i, v := range src {
-			dst[i] = max(v+bk, 0)
-		}
-	case bk != 0:
-		for i, v := range src {
-			dst[i] = v + bk
-		}
-	default:
+	if !relu && bk == 0 {
 		copy(dst, src)
+		return
+	}
+	i := 0
+	if expAVX2 && len(src) >= 8 {
+		i = len(src) / 8 * 8
+		biasReLUAVX2(&dst[0], &src[0], i, bk, relu)
+	}
+	if relu {
+		for ; i < len(src); i++ {
+			dst[i] = max(src[i]+bk, 0)
+		}
+		return
+	}
+	for ; i < len(src); i++ {
+		dst[i] = src[i] + bk
 	}
 }

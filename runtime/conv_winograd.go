@@ -39,6 +39,14 @@ const (
 // the same result.
 var convWinograd = true
 
+// winoMinTiles is the fewest tiles (of all the images of a call) for which
+// ForwardWinograd transforms: below it, the products' 48-column strips run
+// mostly empty and the transforms cost more than they save (one 14x14
+// image, 16 tiles: 2.7 times Forward's time at 256 channels, 1.2 at 512;
+// one 28x28, 49 tiles: even at 128 channels; BenchmarkWinograd on one
+// core). Tests lower it to 0.
+var winoMinTiles = 64
+
 // Winograd reports whether c's inference forward runs Winograd's F(4x4,
 // 3x3): a 3x3 stride-1 undilated ungrouped convolution with at least 16
 // input and output channels on maps of at least 8x8 outputs. Thinner
@@ -123,37 +131,65 @@ func (c Conv) winoLayout(tb int) (vs, ms, per int) {
 	return vs, ms, per
 }
 
-// winoScratch returns the scratch of ForwardWinograd at batches up to n.
+// winoScratch returns the scratch of ForwardWinograd at batches up to n
+// (with u nil: the transformed weights first), and of BackwardData when it
+// runs as the Winograd forward of the transposed conv (the flipped weights,
+// then theirs).
 func (c Conv) winoScratch(n int) int {
-	if !c.Winograd() {
-		return 0
+	size := 0
+	if c.Winograd() {
+		_, _, per := c.winoLayout(c.winoChunk(n))
+		size = c.WinogradSize() + per*Workers()
 	}
-	_, _, per := c.winoLayout(c.winoChunk(n))
-	return per * Workers()
+	if t := c.transposed(); c.dataAsConv() && t.Winograd() {
+		_, _, per := t.winoLayout(t.winoChunk(n))
+		size = max(size, c.wSize()+t.WinogradSize()+per*Workers())
+	}
+	return size
 }
 
-// ForwardWinograd is Forward by Winograd's F(4x4, 3x3) (for inference): u
-// holds WinogradWeights(w). Where the gemm in use is not this package's
-// (gemm.Use), it runs Forward on w instead. scratch must hold ScratchSize
-// floats.
+// winoUse reports whether a call on n images runs the transforms: enough
+// tiles, convWinograd, and this package's gemm.
+func (c Conv) winoUse(n int) bool {
+	th, tw := c.winoTiles()
+	return convWinograd && gemm.Native() && n*th*tw >= winoMinTiles
+}
+
+// ForwardWinograd is Forward by Winograd's F(4x4, 3x3): u holds
+// WinogradWeights(w) (inference, where the generated code keeps them), or
+// is nil, and the transform of w goes into scratch first (training, where
+// w changes every step). For fewer than winoMinTiles tiles, or where the
+// gemm in use is not this package's (gemm.Use), it runs Forward on w
+// instead. scratch must hold ScratchSize floats.
 func (c Conv) ForwardWinograd(n int, x, w, u, b, y, scratch []float32) {
 	c.mustValid("ForwardWinograd")
 	if !c.Winograd() {
 		panic(fmt.Sprintf("runtime.Conv.ForwardWinograd: not a Winograd conv: %+v", c))
 	}
-	if !convWinograd || !gemm.Native() {
-		c.Forward(n, x, w, b, y, scratch)
-		return
-	}
 	check("Conv.ForwardWinograd", "x", x, n*c.inSize())
-	check("Conv.ForwardWinograd", "u", u, c.WinogradSize())
+	check("Conv.ForwardWinograd", "w", w, c.wSize())
+	if u != nil {
+		check("Conv.ForwardWinograd", "u", u, c.WinogradSize())
+	}
 	if b != nil {
 		check("Conv.ForwardWinograd", "b", b, c.K)
 	}
 	check("Conv.ForwardWinograd", "y", y, n*c.outSize())
-	if n == 0 {
+	if !c.winoUse(n) {
+		c.Forward(n, x, w, b, y, scratch)
 		return
 	}
+	if u == nil {
+		checkMin("Conv.ForwardWinograd", "scratch", scratch, c.WinogradSize())
+		u, scratch = scratch[:c.WinogradSize()], scratch[c.WinogradSize():]
+		c.WinogradWeights(w, u)
+	}
+	c.winoRun(n, x, u, b, y, scratch, false)
+}
+
+// winoRun runs the transforms and products of ForwardWinograd on the
+// workers; with add, y += the convolution (BackwardData).
+func (c Conv) winoRun(n int, x, u, b, y, scratch []float32, add bool) {
 	th, tw := c.winoTiles()
 	tiles := n * th * tw
 	tb := c.winoChunk(n)
@@ -168,7 +204,7 @@ func (c Conv) ForwardWinograd(n int, x, w, u, b, y, scratch []float32) {
 	}
 	_, _, per := c.winoLayout(tb)
 	j := winoJobs.get()
-	*j = winoJob{c: c, n: n, x: x, u: u, b: b, y: y, scratch: scratch, per: per, tb: tb, tiles: tiles, parts: parts}
+	*j = winoJob{c: c, n: n, x: x, u: u, b: b, y: y, scratch: scratch, per: per, tb: tb, tiles: tiles, parts: parts, add: add}
 	parallelFor(chunks*parts, convSlots(chunks*parts, chunks*parts, per, scratch), j)
 	*j = winoJob{}
 	winoJobs.put(j)
@@ -183,6 +219,7 @@ type winoJob struct {
 	scratch        []float32
 	per, tb, tiles int
 	parts          int
+	add            bool // y += the result
 }
 
 var winoJobs freeList[winoJob]
@@ -217,7 +254,7 @@ func (j *winoJob) run(slot, i int) {
 		p.PackA(blas.NoTrans, c.K, c.C, ui, c.C, ap)
 		p.MulPart(k0, k1, c.K, nt, c.C, ap, vi, 0, mi, nt)
 	}
-	c.winoOutput(m, ms, nt, t0, k0, k1, j.b, j.y, buf)
+	c.winoOutput(m, ms, nt, t0, k0, k1, j.b, j.y, buf, j.add)
 }
 
 // The transforms run on rows of tiles: a segment is the tiles [tx0, tx1)
@@ -470,8 +507,9 @@ func (c *Conv) winoInput(x []float32, t0, nt int, v []float32, vs int, buf []flo
 // the filters [k0, k1) of the tiles [t0, t0+nt) into y; m holds the 36
 // products M_ξ (K x nt, row stride nt) at m[ξ·ms:], and is read up to 7
 // floats beyond the last; buf holds winoLanes floats. Both passes run on
-// all nt tiles of a filter at once.
-func (c *Conv) winoOutput(m []float32, ms, nt, t0, k0, k1 int, b, y []float32, buf []float32) {
+// all nt tiles of a filter at once. With add, Y is added to y (b nil, no
+// ReLU).
+func (c *Conv) winoOutput(m []float32, ms, nt, t0, k0, k1 int, b, y []float32, buf []float32, add bool) {
 	tp := (nt + 7) / 8 * 8
 	s, o, row := buf[:24*tp], buf[24*tp:40*tp], buf[40*tp:]
 	ohw := c.OH * c.OW
@@ -495,7 +533,14 @@ func (c *Conv) winoOutput(m []float32, ms, nt, t0, k0, k1 int, b, y []float32, b
 			yk := y[(img*c.K+k)*ohw : (img*c.K+k+1)*ohw]
 			for i := range min(winoM, c.OH-oh0) {
 				winoIntRow(o[i*winoM*tp+tj0:], tp, l, row)
-				biasReLU(yk[(oh0+i)*c.OW+ow0:(oh0+i)*c.OW+ow0+cols], row[:cols], bk, c.ReLU)
+				yr := yk[(oh0+i)*c.OW+ow0 : (oh0+i)*c.OW+ow0+cols]
+				if add {
+					for q, v := range row[:cols] {
+						yr[q] += v
+					}
+					continue
+				}
+				biasReLU(yr, row[:cols], bk, c.ReLU)
 			}
 		})
 	}

@@ -37,8 +37,10 @@ func TestWinogradVsRef(t *testing.T) {
 				for _, fallback := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%d/w%d/n%d/fallback=%v", ci, workers, n, fallback), func(t *testing.T) {
 						defer SetWorkers(SetWorkers(workers))
-						defer func(old bool) { convWinograd = old }(convWinograd)
-						convWinograd = !fallback
+						defer func(old bool, oldT int) { convWinograd, winoMinTiles = old, oldT }(convWinograd, winoMinTiles)
+						convWinograd, winoMinTiles = !fallback, 0
+						defer func(old int) { dataAsConvMinC = old }(dataAsConvMinC)
+						dataAsConvMinC = 1 // BackwardData as a conv from 16 channels
 						x := x1[:n*c.inSize()]
 						sc := make([]float32, c.ScratchSize(n))
 						yRef, y := make([]float32, n*c.outSize()), make([]float32, n*c.outSize())
@@ -48,6 +50,18 @@ func TestWinogradVsRef(t *testing.T) {
 						c.ForwardRef(n, x, w, nil, yRef)
 						c.ForwardWinograd(n, x, w, u, nil, y, sc)
 						closeRel(t, "y (no bias)", y, yRef, 1e-5)
+						// Training: the weights' transform in the scratch.
+						c.ForwardRef(n, x, w, b, yRef)
+						c.ForwardWinograd(n, x, w, nil, b, y, sc)
+						closeRel(t, "y (u nil)", y, yRef, 1e-5)
+						// BackwardData as the transposed conv's Winograd
+						// forward, accumulating onto dx.
+						dy := randSlice(r, n*c.outSize())
+						dxRef := randSlice(r, n*c.inSize())
+						dx := append([]float32(nil), dxRef...)
+						c.BackwardDataRef(n, dy, w, dxRef)
+						c.BackwardData(n, dy, w, dx, sc)
+						closeRel(t, "dx", dx, dxRef, 1e-5)
 					})
 				}
 			}

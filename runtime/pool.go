@@ -198,6 +198,11 @@ func maxRow(y, r []float32, k, s int, first bool) {
 	switch {
 	case k == 2 && s == 2:
 		r = r[:2*len(y)]
+		if expAVX2 && len(y) >= 8 {
+			n := len(y) / 8 * 8
+			maxPairsAVX2(&y[0], &r[0], n, first)
+			y, r = y[n:], r[2*n:]
+		}
 		if first {
 			for q := range y {
 				y[q] = max(r[2*q], r[2*q+1])

@@ -21,9 +21,7 @@ func ReLUForward(x []float32) {
 
 func reluForwardChunk(j *planeJob, _, i int) {
 	x := chunkOf(j.s[0], i)
-	for k, v := range x {
-		x[k] = max(v, 0)
-	}
+	biasReLU(x, x, 0, true)
 }
 
 // ReLUBackward: y (the output of ReLUForward) and dy have the same shape;

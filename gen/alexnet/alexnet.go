@@ -184,7 +184,7 @@ func forwardTrain(m *rt.Memory, n int) {
 	// lrn2: lrn 5 1e-4 0.75 2 (../networks/alexnet.cnn:8), 13x13x256 -> 13x13x256
 	lrn2.Forward(n, a[771579*mb:771579*mb+n*43264], a[814843*mb:814843*mb+n*43264], m.Saved[69984*mb:69984*mb+n*43264], m.Scratch)
 	// conv3: conv 384 3x3 p1 (../networks/alexnet.cnn:9), 13x13x256 -> 13x13x384
-	conv3.Forward(n, a[814843*mb:814843*mb+n*43264], m.Params[342400:1227136], m.Params[1227136:1227520], a[858107*mb:858107*mb+n*64896], m.Scratch)
+	conv3.ForwardWinograd(n, a[814843*mb:814843*mb+n*43264], m.Params[342400:1227136], nil, m.Params[1227136:1227520], a[858107*mb:858107*mb+n*64896], m.Scratch)
 	// relu3: relu (../networks/alexnet.cnn:9), 13x13x384 -> 13x13x384
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv 384 3x3 p1 g2 (../networks/alexnet.cnn:10), 13x13x384 -> 13x13x384

@@ -607,7 +607,7 @@ func denseAForward(m *rt.Memory, n int, o *denseAOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x128
 	rt.ReLUForward(a[(o.t0+802816)*mb : (o.t0+802816)*mb+n*401408])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x32
-	denseA_conv2.Forward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Params[o.p0+8576:o.p0+45440], nil, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*100352], m.Scratch)
+	denseA_conv2.ForwardWinograd(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*401408], m.Params[o.p0+8576:o.p0+45440], nil, nil, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*100352], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 56x56x64 + 56x56x32 -> 56x56x96
 	denseA_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], a[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*301056])
 	denseA_concat1_1.Forward(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*100352], a[(o.t0+1304576)*mb:(o.t0+1304576)*mb+n*301056])
@@ -689,7 +689,7 @@ func denseBForward(m *rt.Memory, n int, o *denseBOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x128
 	rt.ReLUForward(a[(o.t0+1003520)*mb : (o.t0+1003520)*mb+n*401408])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x32
-	denseB_conv2.Forward(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*401408], m.Params[o.p0+12736:o.p0+49600], nil, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*100352], m.Scratch)
+	denseB_conv2.ForwardWinograd(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*401408], m.Params[o.p0+12736:o.p0+49600], nil, nil, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*100352], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 56x56x96 + 56x56x32 -> 56x56x128
 	denseB_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*301056], a[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*401408])
 	denseB_concat1_1.Forward(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*100352], a[(o.t0+1505280)*mb:(o.t0+1505280)*mb+n*401408])
@@ -771,7 +771,7 @@ func denseCForward(m *rt.Memory, n int, o *denseCOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x128
 	rt.ReLUForward(a[(o.t0+1204224)*mb : (o.t0+1204224)*mb+n*401408])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x32
-	denseC_conv2.Forward(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+16896:o.p0+53760], nil, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Scratch)
+	denseC_conv2.ForwardWinograd(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*401408], m.Params[o.p0+16896:o.p0+53760], nil, nil, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 56x56x128 + 56x56x32 -> 56x56x160
 	denseC_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*401408], a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*501760])
 	denseC_concat1_1.Forward(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*100352], a[(o.t0+1705984)*mb:(o.t0+1705984)*mb+n*501760])
@@ -853,7 +853,7 @@ func denseDForward(m *rt.Memory, n int, o *denseDOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x128
 	rt.ReLUForward(a[(o.t0+1404928)*mb : (o.t0+1404928)*mb+n*401408])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x32
-	denseD_conv2.Forward(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*401408], m.Params[o.p0+21056:o.p0+57920], nil, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*100352], m.Scratch)
+	denseD_conv2.ForwardWinograd(n, a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*401408], m.Params[o.p0+21056:o.p0+57920], nil, nil, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*100352], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 56x56x160 + 56x56x32 -> 56x56x192
 	denseD_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*501760], a[(o.t0+1906688)*mb:(o.t0+1906688)*mb+n*602112])
 	denseD_concat1_1.Forward(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*100352], a[(o.t0+1906688)*mb:(o.t0+1906688)*mb+n*602112])
@@ -935,7 +935,7 @@ func denseEForward(m *rt.Memory, n int, o *denseEOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x128
 	rt.ReLUForward(a[(o.t0+1605632)*mb : (o.t0+1605632)*mb+n*401408])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x32
-	denseE_conv2.Forward(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408], m.Params[o.p0+25216:o.p0+62080], nil, a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*100352], m.Scratch)
+	denseE_conv2.ForwardWinograd(n, a[(o.t0+1605632)*mb:(o.t0+1605632)*mb+n*401408], m.Params[o.p0+25216:o.p0+62080], nil, nil, a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*100352], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 56x56x192 + 56x56x32 -> 56x56x224
 	denseE_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*602112], a[(o.t0+2107392)*mb:(o.t0+2107392)*mb+n*702464])
 	denseE_concat1_1.Forward(n, a[(o.t0+2007040)*mb:(o.t0+2007040)*mb+n*100352], a[(o.t0+2107392)*mb:(o.t0+2107392)*mb+n*702464])
@@ -1017,7 +1017,7 @@ func denseFForward(m *rt.Memory, n int, o *denseFOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x128
 	rt.ReLUForward(a[(o.t0+1806336)*mb : (o.t0+1806336)*mb+n*401408])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 56x56x128 -> 56x56x32
-	denseF_conv2.Forward(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Params[o.p0+29376:o.p0+66240], nil, a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*100352], m.Scratch)
+	denseF_conv2.ForwardWinograd(n, a[(o.t0+1806336)*mb:(o.t0+1806336)*mb+n*401408], m.Params[o.p0+29376:o.p0+66240], nil, nil, a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*100352], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 56x56x224 + 56x56x32 -> 56x56x256
 	denseF_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*702464], a[(o.t0+2308096)*mb:(o.t0+2308096)*mb+n*802816])
 	denseF_concat1_1.Forward(n, a[(o.t0+2207744)*mb:(o.t0+2207744)*mb+n*100352], a[(o.t0+2308096)*mb:(o.t0+2308096)*mb+n*802816])
@@ -1152,7 +1152,7 @@ func denseGForward(m *rt.Memory, n int, o *denseGOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+301056)*mb : (o.t0+301056)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseG_conv2.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+16896:o.p0+53760], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Scratch)
+	denseG_conv2.ForwardWinograd(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+16896:o.p0+53760], nil, nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x128 + 28x28x32 -> 28x28x160
 	denseG_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*125440])
 	denseG_concat1_1.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*125440])
@@ -1234,7 +1234,7 @@ func denseHForward(m *rt.Memory, n int, o *denseHOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+351232)*mb : (o.t0+351232)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseH_conv2.Forward(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*100352], m.Params[o.p0+21056:o.p0+57920], nil, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*25088], m.Scratch)
+	denseH_conv2.ForwardWinograd(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*100352], m.Params[o.p0+21056:o.p0+57920], nil, nil, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x160 + 28x28x32 -> 28x28x192
 	denseH_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*125440], a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528])
 	denseH_concat1_1.Forward(n, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*25088], a[(o.t0+476672)*mb:(o.t0+476672)*mb+n*150528])
@@ -1316,7 +1316,7 @@ func denseIForward(m *rt.Memory, n int, o *denseIOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseI_conv2.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Params[o.p0+25216:o.p0+62080], nil, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*25088], m.Scratch)
+	denseI_conv2.ForwardWinograd(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Params[o.p0+25216:o.p0+62080], nil, nil, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x192 + 28x28x32 -> 28x28x224
 	denseI_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*150528], a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*175616])
 	denseI_concat1_1.Forward(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*25088], a[(o.t0+526848)*mb:(o.t0+526848)*mb+n*175616])
@@ -1398,7 +1398,7 @@ func denseJForward(m *rt.Memory, n int, o *denseJOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+451584)*mb : (o.t0+451584)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseJ_conv2.Forward(n, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Params[o.p0+29376:o.p0+66240], nil, a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], m.Scratch)
+	denseJ_conv2.ForwardWinograd(n, a[(o.t0+451584)*mb:(o.t0+451584)*mb+n*100352], m.Params[o.p0+29376:o.p0+66240], nil, nil, a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x224 + 28x28x32 -> 28x28x256
 	denseJ_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*175616], a[(o.t0+577024)*mb:(o.t0+577024)*mb+n*200704])
 	denseJ_concat1_1.Forward(n, a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*25088], a[(o.t0+577024)*mb:(o.t0+577024)*mb+n*200704])
@@ -1480,7 +1480,7 @@ func denseKForward(m *rt.Memory, n int, o *denseKOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+501760)*mb : (o.t0+501760)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseK_conv2.Forward(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+33536:o.p0+70400], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*25088], m.Scratch)
+	denseK_conv2.ForwardWinograd(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+33536:o.p0+70400], nil, nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x256 + 28x28x32 -> 28x28x288
 	denseK_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], a[(o.t0+627200)*mb:(o.t0+627200)*mb+n*225792])
 	denseK_concat1_1.Forward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*25088], a[(o.t0+627200)*mb:(o.t0+627200)*mb+n*225792])
@@ -1562,7 +1562,7 @@ func denseLForward(m *rt.Memory, n int, o *denseLOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+551936)*mb : (o.t0+551936)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseL_conv2.Forward(n, a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], m.Params[o.p0+37696:o.p0+74560], nil, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], m.Scratch)
+	denseL_conv2.ForwardWinograd(n, a[(o.t0+551936)*mb:(o.t0+551936)*mb+n*100352], m.Params[o.p0+37696:o.p0+74560], nil, nil, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x288 + 28x28x32 -> 28x28x320
 	denseL_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*225792], a[(o.t0+677376)*mb:(o.t0+677376)*mb+n*250880])
 	denseL_concat1_1.Forward(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*25088], a[(o.t0+677376)*mb:(o.t0+677376)*mb+n*250880])
@@ -1644,7 +1644,7 @@ func denseMForward(m *rt.Memory, n int, o *denseMOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+602112)*mb : (o.t0+602112)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseM_conv2.Forward(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Params[o.p0+41856:o.p0+78720], nil, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*25088], m.Scratch)
+	denseM_conv2.ForwardWinograd(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Params[o.p0+41856:o.p0+78720], nil, nil, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x320 + 28x28x32 -> 28x28x352
 	denseM_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*250880], a[(o.t0+727552)*mb:(o.t0+727552)*mb+n*275968])
 	denseM_concat1_1.Forward(n, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*25088], a[(o.t0+727552)*mb:(o.t0+727552)*mb+n*275968])
@@ -1726,7 +1726,7 @@ func denseNForward(m *rt.Memory, n int, o *denseNOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+652288)*mb : (o.t0+652288)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseN_conv2.Forward(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Params[o.p0+46016:o.p0+82880], nil, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*25088], m.Scratch)
+	denseN_conv2.ForwardWinograd(n, a[(o.t0+652288)*mb:(o.t0+652288)*mb+n*100352], m.Params[o.p0+46016:o.p0+82880], nil, nil, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x352 + 28x28x32 -> 28x28x384
 	denseN_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*275968], a[(o.t0+777728)*mb:(o.t0+777728)*mb+n*301056])
 	denseN_concat1_1.Forward(n, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*25088], a[(o.t0+777728)*mb:(o.t0+777728)*mb+n*301056])
@@ -1808,7 +1808,7 @@ func denseOForward(m *rt.Memory, n int, o *denseOOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+702464)*mb : (o.t0+702464)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseO_conv2.Forward(n, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+50176:o.p0+87040], nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*25088], m.Scratch)
+	denseO_conv2.ForwardWinograd(n, a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+50176:o.p0+87040], nil, nil, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x384 + 28x28x32 -> 28x28x416
 	denseO_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*301056], a[(o.t0+827904)*mb:(o.t0+827904)*mb+n*326144])
 	denseO_concat1_1.Forward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*25088], a[(o.t0+827904)*mb:(o.t0+827904)*mb+n*326144])
@@ -1890,7 +1890,7 @@ func densePForward(m *rt.Memory, n int, o *densePOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+752640)*mb : (o.t0+752640)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseP_conv2.Forward(n, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352], m.Params[o.p0+54336:o.p0+91200], nil, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*25088], m.Scratch)
+	denseP_conv2.ForwardWinograd(n, a[(o.t0+752640)*mb:(o.t0+752640)*mb+n*100352], m.Params[o.p0+54336:o.p0+91200], nil, nil, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x416 + 28x28x32 -> 28x28x448
 	denseP_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*326144], a[(o.t0+878080)*mb:(o.t0+878080)*mb+n*351232])
 	denseP_concat1_1.Forward(n, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*25088], a[(o.t0+878080)*mb:(o.t0+878080)*mb+n*351232])
@@ -1972,7 +1972,7 @@ func denseQForward(m *rt.Memory, n int, o *denseQOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+802816)*mb : (o.t0+802816)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseQ_conv2.Forward(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*100352], m.Params[o.p0+58496:o.p0+95360], nil, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*25088], m.Scratch)
+	denseQ_conv2.ForwardWinograd(n, a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*100352], m.Params[o.p0+58496:o.p0+95360], nil, nil, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x448 + 28x28x32 -> 28x28x480
 	denseQ_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*351232], a[(o.t0+928256)*mb:(o.t0+928256)*mb+n*376320])
 	denseQ_concat1_1.Forward(n, a[(o.t0+903168)*mb:(o.t0+903168)*mb+n*25088], a[(o.t0+928256)*mb:(o.t0+928256)*mb+n*376320])
@@ -2054,7 +2054,7 @@ func denseRForward(m *rt.Memory, n int, o *denseROffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+852992)*mb : (o.t0+852992)*mb+n*100352])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 28x28x128 -> 28x28x32
-	denseR_conv2.Forward(n, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352], m.Params[o.p0+62656:o.p0+99520], nil, a[(o.t0+953344)*mb:(o.t0+953344)*mb+n*25088], m.Scratch)
+	denseR_conv2.ForwardWinograd(n, a[(o.t0+852992)*mb:(o.t0+852992)*mb+n*100352], m.Params[o.p0+62656:o.p0+99520], nil, nil, a[(o.t0+953344)*mb:(o.t0+953344)*mb+n*25088], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 28x28x480 + 28x28x32 -> 28x28x512
 	denseR_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*376320], a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*401408])
 	denseR_concat1_1.Forward(n, a[(o.t0+953344)*mb:(o.t0+953344)*mb+n*25088], a[(o.t0+978432)*mb:(o.t0+978432)*mb+n*401408])
@@ -2189,7 +2189,7 @@ func denseSForward(m *rt.Memory, n int, o *denseSOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+125440)*mb : (o.t0+125440)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseS_conv2.Forward(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+33536:o.p0+70400], nil, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*6272], m.Scratch)
+	denseS_conv2.ForwardWinograd(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+33536:o.p0+70400], nil, nil, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x256 + 14x14x32 -> 14x14x288
 	denseS_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*50176], a[(o.t0+156800)*mb:(o.t0+156800)*mb+n*56448])
 	denseS_concat1_1.Forward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*6272], a[(o.t0+156800)*mb:(o.t0+156800)*mb+n*56448])
@@ -2271,7 +2271,7 @@ func denseTForward(m *rt.Memory, n int, o *denseTOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+137984)*mb : (o.t0+137984)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseT_conv2.Forward(n, a[(o.t0+137984)*mb:(o.t0+137984)*mb+n*25088], m.Params[o.p0+37696:o.p0+74560], nil, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*6272], m.Scratch)
+	denseT_conv2.ForwardWinograd(n, a[(o.t0+137984)*mb:(o.t0+137984)*mb+n*25088], m.Params[o.p0+37696:o.p0+74560], nil, nil, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x288 + 14x14x32 -> 14x14x320
 	denseT_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*56448], a[(o.t0+169344)*mb:(o.t0+169344)*mb+n*62720])
 	denseT_concat1_1.Forward(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*6272], a[(o.t0+169344)*mb:(o.t0+169344)*mb+n*62720])
@@ -2353,7 +2353,7 @@ func denseUForward(m *rt.Memory, n int, o *denseUOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+150528)*mb : (o.t0+150528)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseU_conv2.Forward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Params[o.p0+41856:o.p0+78720], nil, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*6272], m.Scratch)
+	denseU_conv2.ForwardWinograd(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*25088], m.Params[o.p0+41856:o.p0+78720], nil, nil, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x320 + 14x14x32 -> 14x14x352
 	denseU_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*62720], a[(o.t0+181888)*mb:(o.t0+181888)*mb+n*68992])
 	denseU_concat1_1.Forward(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*6272], a[(o.t0+181888)*mb:(o.t0+181888)*mb+n*68992])
@@ -2435,7 +2435,7 @@ func denseVForward(m *rt.Memory, n int, o *denseVOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+163072)*mb : (o.t0+163072)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseV_conv2.Forward(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*25088], m.Params[o.p0+46016:o.p0+82880], nil, a[(o.t0+188160)*mb:(o.t0+188160)*mb+n*6272], m.Scratch)
+	denseV_conv2.ForwardWinograd(n, a[(o.t0+163072)*mb:(o.t0+163072)*mb+n*25088], m.Params[o.p0+46016:o.p0+82880], nil, nil, a[(o.t0+188160)*mb:(o.t0+188160)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x352 + 14x14x32 -> 14x14x384
 	denseV_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*68992], a[(o.t0+194432)*mb:(o.t0+194432)*mb+n*75264])
 	denseV_concat1_1.Forward(n, a[(o.t0+188160)*mb:(o.t0+188160)*mb+n*6272], a[(o.t0+194432)*mb:(o.t0+194432)*mb+n*75264])
@@ -2517,7 +2517,7 @@ func denseWForward(m *rt.Memory, n int, o *denseWOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+175616)*mb : (o.t0+175616)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseW_conv2.Forward(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+50176:o.p0+87040], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*6272], m.Scratch)
+	denseW_conv2.ForwardWinograd(n, a[(o.t0+175616)*mb:(o.t0+175616)*mb+n*25088], m.Params[o.p0+50176:o.p0+87040], nil, nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x384 + 14x14x32 -> 14x14x416
 	denseW_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*75264], a[(o.t0+206976)*mb:(o.t0+206976)*mb+n*81536])
 	denseW_concat1_1.Forward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*6272], a[(o.t0+206976)*mb:(o.t0+206976)*mb+n*81536])
@@ -2599,7 +2599,7 @@ func denseXForward(m *rt.Memory, n int, o *denseXOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+188160)*mb : (o.t0+188160)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseX_conv2.Forward(n, a[(o.t0+188160)*mb:(o.t0+188160)*mb+n*25088], m.Params[o.p0+54336:o.p0+91200], nil, a[(o.t0+213248)*mb:(o.t0+213248)*mb+n*6272], m.Scratch)
+	denseX_conv2.ForwardWinograd(n, a[(o.t0+188160)*mb:(o.t0+188160)*mb+n*25088], m.Params[o.p0+54336:o.p0+91200], nil, nil, a[(o.t0+213248)*mb:(o.t0+213248)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x416 + 14x14x32 -> 14x14x448
 	denseX_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*81536], a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*87808])
 	denseX_concat1_1.Forward(n, a[(o.t0+213248)*mb:(o.t0+213248)*mb+n*6272], a[(o.t0+219520)*mb:(o.t0+219520)*mb+n*87808])
@@ -2681,7 +2681,7 @@ func denseYForward(m *rt.Memory, n int, o *denseYOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+200704)*mb : (o.t0+200704)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseY_conv2.Forward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*25088], m.Params[o.p0+58496:o.p0+95360], nil, a[(o.t0+225792)*mb:(o.t0+225792)*mb+n*6272], m.Scratch)
+	denseY_conv2.ForwardWinograd(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*25088], m.Params[o.p0+58496:o.p0+95360], nil, nil, a[(o.t0+225792)*mb:(o.t0+225792)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x448 + 14x14x32 -> 14x14x480
 	denseY_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*87808], a[(o.t0+232064)*mb:(o.t0+232064)*mb+n*94080])
 	denseY_concat1_1.Forward(n, a[(o.t0+225792)*mb:(o.t0+225792)*mb+n*6272], a[(o.t0+232064)*mb:(o.t0+232064)*mb+n*94080])
@@ -2763,7 +2763,7 @@ func denseZForward(m *rt.Memory, n int, o *denseZOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+213248)*mb : (o.t0+213248)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseZ_conv2.Forward(n, a[(o.t0+213248)*mb:(o.t0+213248)*mb+n*25088], m.Params[o.p0+62656:o.p0+99520], nil, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*6272], m.Scratch)
+	denseZ_conv2.ForwardWinograd(n, a[(o.t0+213248)*mb:(o.t0+213248)*mb+n*25088], m.Params[o.p0+62656:o.p0+99520], nil, nil, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x480 + 14x14x32 -> 14x14x512
 	denseZ_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*94080], a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*100352])
 	denseZ_concat1_1.Forward(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*6272], a[(o.t0+244608)*mb:(o.t0+244608)*mb+n*100352])
@@ -2845,7 +2845,7 @@ func denseAAForward(m *rt.Memory, n int, o *denseAAOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+225792)*mb : (o.t0+225792)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAA_conv2.Forward(n, a[(o.t0+225792)*mb:(o.t0+225792)*mb+n*25088], m.Params[o.p0+66816:o.p0+103680], nil, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*6272], m.Scratch)
+	denseAA_conv2.ForwardWinograd(n, a[(o.t0+225792)*mb:(o.t0+225792)*mb+n*25088], m.Params[o.p0+66816:o.p0+103680], nil, nil, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x512 + 14x14x32 -> 14x14x544
 	denseAA_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], a[(o.t0+257152)*mb:(o.t0+257152)*mb+n*106624])
 	denseAA_concat1_1.Forward(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*6272], a[(o.t0+257152)*mb:(o.t0+257152)*mb+n*106624])
@@ -2927,7 +2927,7 @@ func denseABForward(m *rt.Memory, n int, o *denseABOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+238336)*mb : (o.t0+238336)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAB_conv2.Forward(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*25088], m.Params[o.p0+70976:o.p0+107840], nil, a[(o.t0+263424)*mb:(o.t0+263424)*mb+n*6272], m.Scratch)
+	denseAB_conv2.ForwardWinograd(n, a[(o.t0+238336)*mb:(o.t0+238336)*mb+n*25088], m.Params[o.p0+70976:o.p0+107840], nil, nil, a[(o.t0+263424)*mb:(o.t0+263424)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x544 + 14x14x32 -> 14x14x576
 	denseAB_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*106624], a[(o.t0+269696)*mb:(o.t0+269696)*mb+n*112896])
 	denseAB_concat1_1.Forward(n, a[(o.t0+263424)*mb:(o.t0+263424)*mb+n*6272], a[(o.t0+269696)*mb:(o.t0+269696)*mb+n*112896])
@@ -3009,7 +3009,7 @@ func denseACForward(m *rt.Memory, n int, o *denseACOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+250880)*mb : (o.t0+250880)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAC_conv2.Forward(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*25088], m.Params[o.p0+75136:o.p0+112000], nil, a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*6272], m.Scratch)
+	denseAC_conv2.ForwardWinograd(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*25088], m.Params[o.p0+75136:o.p0+112000], nil, nil, a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x576 + 14x14x32 -> 14x14x608
 	denseAC_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*112896], a[(o.t0+282240)*mb:(o.t0+282240)*mb+n*119168])
 	denseAC_concat1_1.Forward(n, a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*6272], a[(o.t0+282240)*mb:(o.t0+282240)*mb+n*119168])
@@ -3091,7 +3091,7 @@ func denseADForward(m *rt.Memory, n int, o *denseADOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+263424)*mb : (o.t0+263424)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAD_conv2.Forward(n, a[(o.t0+263424)*mb:(o.t0+263424)*mb+n*25088], m.Params[o.p0+79296:o.p0+116160], nil, a[(o.t0+288512)*mb:(o.t0+288512)*mb+n*6272], m.Scratch)
+	denseAD_conv2.ForwardWinograd(n, a[(o.t0+263424)*mb:(o.t0+263424)*mb+n*25088], m.Params[o.p0+79296:o.p0+116160], nil, nil, a[(o.t0+288512)*mb:(o.t0+288512)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x608 + 14x14x32 -> 14x14x640
 	denseAD_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*119168], a[(o.t0+294784)*mb:(o.t0+294784)*mb+n*125440])
 	denseAD_concat1_1.Forward(n, a[(o.t0+288512)*mb:(o.t0+288512)*mb+n*6272], a[(o.t0+294784)*mb:(o.t0+294784)*mb+n*125440])
@@ -3173,7 +3173,7 @@ func denseAEForward(m *rt.Memory, n int, o *denseAEOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+275968)*mb : (o.t0+275968)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAE_conv2.Forward(n, a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*25088], m.Params[o.p0+83456:o.p0+120320], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*6272], m.Scratch)
+	denseAE_conv2.ForwardWinograd(n, a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*25088], m.Params[o.p0+83456:o.p0+120320], nil, nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x640 + 14x14x32 -> 14x14x672
 	denseAE_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*125440], a[(o.t0+307328)*mb:(o.t0+307328)*mb+n*131712])
 	denseAE_concat1_1.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*6272], a[(o.t0+307328)*mb:(o.t0+307328)*mb+n*131712])
@@ -3255,7 +3255,7 @@ func denseAFForward(m *rt.Memory, n int, o *denseAFOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+288512)*mb : (o.t0+288512)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAF_conv2.Forward(n, a[(o.t0+288512)*mb:(o.t0+288512)*mb+n*25088], m.Params[o.p0+87616:o.p0+124480], nil, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*6272], m.Scratch)
+	denseAF_conv2.ForwardWinograd(n, a[(o.t0+288512)*mb:(o.t0+288512)*mb+n*25088], m.Params[o.p0+87616:o.p0+124480], nil, nil, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x672 + 14x14x32 -> 14x14x704
 	denseAF_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*131712], a[(o.t0+319872)*mb:(o.t0+319872)*mb+n*137984])
 	denseAF_concat1_1.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*6272], a[(o.t0+319872)*mb:(o.t0+319872)*mb+n*137984])
@@ -3337,7 +3337,7 @@ func denseAGForward(m *rt.Memory, n int, o *denseAGOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+301056)*mb : (o.t0+301056)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAG_conv2.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*25088], m.Params[o.p0+91776:o.p0+128640], nil, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*6272], m.Scratch)
+	denseAG_conv2.ForwardWinograd(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*25088], m.Params[o.p0+91776:o.p0+128640], nil, nil, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x704 + 14x14x32 -> 14x14x736
 	denseAG_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*137984], a[(o.t0+332416)*mb:(o.t0+332416)*mb+n*144256])
 	denseAG_concat1_1.Forward(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*6272], a[(o.t0+332416)*mb:(o.t0+332416)*mb+n*144256])
@@ -3419,7 +3419,7 @@ func denseAHForward(m *rt.Memory, n int, o *denseAHOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+313600)*mb : (o.t0+313600)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAH_conv2.Forward(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*25088], m.Params[o.p0+95936:o.p0+132800], nil, a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*6272], m.Scratch)
+	denseAH_conv2.ForwardWinograd(n, a[(o.t0+313600)*mb:(o.t0+313600)*mb+n*25088], m.Params[o.p0+95936:o.p0+132800], nil, nil, a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x736 + 14x14x32 -> 14x14x768
 	denseAH_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*144256], a[(o.t0+344960)*mb:(o.t0+344960)*mb+n*150528])
 	denseAH_concat1_1.Forward(n, a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*6272], a[(o.t0+344960)*mb:(o.t0+344960)*mb+n*150528])
@@ -3501,7 +3501,7 @@ func denseAIForward(m *rt.Memory, n int, o *denseAIOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+326144)*mb : (o.t0+326144)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAI_conv2.Forward(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*25088], m.Params[o.p0+100096:o.p0+136960], nil, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*6272], m.Scratch)
+	denseAI_conv2.ForwardWinograd(n, a[(o.t0+326144)*mb:(o.t0+326144)*mb+n*25088], m.Params[o.p0+100096:o.p0+136960], nil, nil, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x768 + 14x14x32 -> 14x14x800
 	denseAI_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*150528], a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*156800])
 	denseAI_concat1_1.Forward(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*6272], a[(o.t0+357504)*mb:(o.t0+357504)*mb+n*156800])
@@ -3583,7 +3583,7 @@ func denseAJForward(m *rt.Memory, n int, o *denseAJOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+338688)*mb : (o.t0+338688)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAJ_conv2.Forward(n, a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*25088], m.Params[o.p0+104256:o.p0+141120], nil, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*6272], m.Scratch)
+	denseAJ_conv2.ForwardWinograd(n, a[(o.t0+338688)*mb:(o.t0+338688)*mb+n*25088], m.Params[o.p0+104256:o.p0+141120], nil, nil, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x800 + 14x14x32 -> 14x14x832
 	denseAJ_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*156800], a[(o.t0+370048)*mb:(o.t0+370048)*mb+n*163072])
 	denseAJ_concat1_1.Forward(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*6272], a[(o.t0+370048)*mb:(o.t0+370048)*mb+n*163072])
@@ -3665,7 +3665,7 @@ func denseAKForward(m *rt.Memory, n int, o *denseAKOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+351232)*mb : (o.t0+351232)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAK_conv2.Forward(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*25088], m.Params[o.p0+108416:o.p0+145280], nil, a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*6272], m.Scratch)
+	denseAK_conv2.ForwardWinograd(n, a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*25088], m.Params[o.p0+108416:o.p0+145280], nil, nil, a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x832 + 14x14x32 -> 14x14x864
 	denseAK_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*163072], a[(o.t0+382592)*mb:(o.t0+382592)*mb+n*169344])
 	denseAK_concat1_1.Forward(n, a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*6272], a[(o.t0+382592)*mb:(o.t0+382592)*mb+n*169344])
@@ -3747,7 +3747,7 @@ func denseALForward(m *rt.Memory, n int, o *denseALOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+363776)*mb : (o.t0+363776)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAL_conv2.Forward(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*25088], m.Params[o.p0+112576:o.p0+149440], nil, a[(o.t0+388864)*mb:(o.t0+388864)*mb+n*6272], m.Scratch)
+	denseAL_conv2.ForwardWinograd(n, a[(o.t0+363776)*mb:(o.t0+363776)*mb+n*25088], m.Params[o.p0+112576:o.p0+149440], nil, nil, a[(o.t0+388864)*mb:(o.t0+388864)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x864 + 14x14x32 -> 14x14x896
 	denseAL_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*169344], a[(o.t0+395136)*mb:(o.t0+395136)*mb+n*175616])
 	denseAL_concat1_1.Forward(n, a[(o.t0+388864)*mb:(o.t0+388864)*mb+n*6272], a[(o.t0+395136)*mb:(o.t0+395136)*mb+n*175616])
@@ -3829,7 +3829,7 @@ func denseAMForward(m *rt.Memory, n int, o *denseAMOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+376320)*mb : (o.t0+376320)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAM_conv2.Forward(n, a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*25088], m.Params[o.p0+116736:o.p0+153600], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*6272], m.Scratch)
+	denseAM_conv2.ForwardWinograd(n, a[(o.t0+376320)*mb:(o.t0+376320)*mb+n*25088], m.Params[o.p0+116736:o.p0+153600], nil, nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x896 + 14x14x32 -> 14x14x928
 	denseAM_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*175616], a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*181888])
 	denseAM_concat1_1.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*6272], a[(o.t0+407680)*mb:(o.t0+407680)*mb+n*181888])
@@ -3911,7 +3911,7 @@ func denseANForward(m *rt.Memory, n int, o *denseANOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+388864)*mb : (o.t0+388864)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAN_conv2.Forward(n, a[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088], m.Params[o.p0+120896:o.p0+157760], nil, a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*6272], m.Scratch)
+	denseAN_conv2.ForwardWinograd(n, a[(o.t0+388864)*mb:(o.t0+388864)*mb+n*25088], m.Params[o.p0+120896:o.p0+157760], nil, nil, a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x928 + 14x14x32 -> 14x14x960
 	denseAN_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*181888], a[(o.t0+420224)*mb:(o.t0+420224)*mb+n*188160])
 	denseAN_concat1_1.Forward(n, a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*6272], a[(o.t0+420224)*mb:(o.t0+420224)*mb+n*188160])
@@ -3993,7 +3993,7 @@ func denseAOForward(m *rt.Memory, n int, o *denseAOOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAO_conv2.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Params[o.p0+125056:o.p0+161920], nil, a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*6272], m.Scratch)
+	denseAO_conv2.ForwardWinograd(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*25088], m.Params[o.p0+125056:o.p0+161920], nil, nil, a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x960 + 14x14x32 -> 14x14x992
 	denseAO_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*188160], a[(o.t0+432768)*mb:(o.t0+432768)*mb+n*194432])
 	denseAO_concat1_1.Forward(n, a[(o.t0+426496)*mb:(o.t0+426496)*mb+n*6272], a[(o.t0+432768)*mb:(o.t0+432768)*mb+n*194432])
@@ -4075,7 +4075,7 @@ func denseAPForward(m *rt.Memory, n int, o *denseAPOffsets) {
 	// relu2: relu (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x128
 	rt.ReLUForward(a[(o.t0+413952)*mb : (o.t0+413952)*mb+n*25088])
 	// conv2: conv k 3x3 p1 nobias (../networks/densenet121.cnn:10), 14x14x128 -> 14x14x32
-	denseAP_conv2.Forward(n, a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*25088], m.Params[o.p0+129216:o.p0+166080], nil, a[(o.t0+439040)*mb:(o.t0+439040)*mb+n*6272], m.Scratch)
+	denseAP_conv2.ForwardWinograd(n, a[(o.t0+413952)*mb:(o.t0+413952)*mb+n*25088], m.Params[o.p0+129216:o.p0+166080], nil, nil, a[(o.t0+439040)*mb:(o.t0+439040)*mb+n*6272], m.Scratch)
 	// concat1: concat (../networks/densenet121.cnn:10), 14x14x992 + 14x14x32 -> 14x14x1024
 	denseAP_concat1.Forward(n, a[o.t0*mb:o.t0*mb+n*194432], a[(o.t0+445312)*mb:(o.t0+445312)*mb+n*200704])
 	denseAP_concat1_1.Forward(n, a[(o.t0+439040)*mb:(o.t0+439040)*mb+n*6272], a[(o.t0+445312)*mb:(o.t0+445312)*mb+n*200704])

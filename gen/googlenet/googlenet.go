@@ -187,7 +187,7 @@ func forwardTrain(m *rt.Memory, n int) {
 	// relu2: relu (../networks/googlenet.cnn:26), 56x56x64 -> 56x56x64
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv 192 3x3 p1 (../networks/googlenet.cnn:26), 56x56x64 -> 56x56x192
-	conv3.Forward(n, a[1354752*mb:1354752*mb+n*200704], m.Params[13632:124224], m.Params[124224:124416], a[1555456*mb:1555456*mb+n*602112], m.Scratch)
+	conv3.ForwardWinograd(n, a[1354752*mb:1354752*mb+n*200704], m.Params[13632:124224], nil, m.Params[124224:124416], a[1555456*mb:1555456*mb+n*602112], m.Scratch)
 	// relu3: relu (../networks/googlenet.cnn:26), 56x56x192 -> 56x56x192
 	// relu3: in the epilogue of the conv before it
 	// lrn2: lrn (../networks/googlenet.cnn:26), 56x56x192 -> 56x56x192
@@ -335,7 +335,7 @@ func inceptionAForward(m *rt.Memory, n int, o *inceptionAOffsets) {
 	// relu2: relu (../networks/googlenet.cnn:12), 28x28x96 -> 28x28x96
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 28x28x96 -> 28x28x128
-	inceptionA_conv3.Forward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], m.Params[o.p0+30880:o.p0+141472], m.Params[o.p0+141472:o.p0+141600], a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352], m.Scratch)
+	inceptionA_conv3.ForwardWinograd(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*75264], m.Params[o.p0+30880:o.p0+141472], nil, m.Params[o.p0+141472:o.p0+141600], a[(o.t0+275968)*mb:(o.t0+275968)*mb+n*100352], m.Scratch)
 	// relu3: relu (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x128
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 28x28x192 -> 28x28x16
@@ -453,7 +453,7 @@ func inceptionBForward(m *rt.Memory, n int, o *inceptionBOffsets) {
 	// relu2: relu (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x128
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 28x28x128 -> 28x28x192
-	inceptionB_conv3.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+65792:o.p0+286976], m.Params[o.p0+286976:o.p0+287168], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528], m.Scratch)
+	inceptionB_conv3.ForwardWinograd(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+65792:o.p0+286976], nil, m.Params[o.p0+286976:o.p0+287168], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*150528], m.Scratch)
 	// relu3: relu (../networks/googlenet.cnn:12), 28x28x192 -> 28x28x192
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 28x28x256 -> 28x28x32
@@ -571,7 +571,7 @@ func inceptionCForward(m *rt.Memory, n int, o *inceptionCOffsets) {
 	// relu2: relu (../networks/googlenet.cnn:12), 14x14x96 -> 14x14x96
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x96 -> 14x14x208
-	inceptionC_conv3.Forward(n, a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], m.Params[o.p0+138528:o.p0+318240], m.Params[o.p0+318240:o.p0+318448], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768], m.Scratch)
+	inceptionC_conv3.ForwardWinograd(n, a[(o.t0+131712)*mb:(o.t0+131712)*mb+n*18816], m.Params[o.p0+138528:o.p0+318240], nil, m.Params[o.p0+318240:o.p0+318448], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*40768], m.Scratch)
 	// relu3: relu (../networks/googlenet.cnn:12), 14x14x208 -> 14x14x208
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x480 -> 14x14x16
@@ -753,7 +753,7 @@ func inceptionDForward(m *rt.Memory, n int, o *inceptionDOffsets) {
 	// relu2: relu (../networks/googlenet.cnn:12), 14x14x112 -> 14x14x112
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x112 -> 14x14x224
-	inceptionD_conv3.Forward(n, a[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], m.Params[o.p0+139536:o.p0+365328], m.Params[o.p0+365328:o.p0+365552], a[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904], m.Scratch)
+	inceptionD_conv3.ForwardWinograd(n, a[(o.t0+143976)*mb:(o.t0+143976)*mb+n*21952], m.Params[o.p0+139536:o.p0+365328], nil, m.Params[o.p0+365328:o.p0+365552], a[(o.t0+165928)*mb:(o.t0+165928)*mb+n*43904], m.Scratch)
 	// relu3: relu (../networks/googlenet.cnn:12), 14x14x224 -> 14x14x224
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x24
@@ -871,7 +871,7 @@ func inceptionEForward(m *rt.Memory, n int, o *inceptionEOffsets) {
 	// relu2: relu (../networks/googlenet.cnn:12), 14x14x128 -> 14x14x128
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x128 -> 14x14x256
-	inceptionE_conv3.Forward(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+131328:o.p0+426240], m.Params[o.p0+426240:o.p0+426496], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Scratch)
+	inceptionE_conv3.ForwardWinograd(n, a[(o.t0+125440)*mb:(o.t0+125440)*mb+n*25088], m.Params[o.p0+131328:o.p0+426240], nil, m.Params[o.p0+426240:o.p0+426496], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Scratch)
 	// relu3: relu (../networks/googlenet.cnn:12), 14x14x256 -> 14x14x256
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x24
@@ -989,7 +989,7 @@ func inceptionFForward(m *rt.Memory, n int, o *inceptionFOffsets) {
 	// relu2: relu (../networks/googlenet.cnn:12), 14x14x144 -> 14x14x144
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x144 -> 14x14x288
-	inceptionF_conv3.Forward(n, a[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], m.Params[o.p0+131328:o.p0+504576], m.Params[o.p0+504576:o.p0+504864], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448], m.Scratch)
+	inceptionF_conv3.ForwardWinograd(n, a[(o.t0+122304)*mb:(o.t0+122304)*mb+n*28224], m.Params[o.p0+131328:o.p0+504576], nil, m.Params[o.p0+504576:o.p0+504864], a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*56448], m.Scratch)
 	// relu3: relu (../networks/googlenet.cnn:12), 14x14x288 -> 14x14x288
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x512 -> 14x14x32
@@ -1171,7 +1171,7 @@ func inceptionGForward(m *rt.Memory, n int, o *inceptionGOffsets) {
 	// relu2: relu (../networks/googlenet.cnn:12), 14x14x160 -> 14x14x160
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv c3 3x3 p1 (../networks/googlenet.cnn:12), 14x14x160 -> 14x14x320
-	inceptionG_conv3.Forward(n, a[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], m.Params[o.p0+220064:o.p0+680864], m.Params[o.p0+680864:o.p0+681184], a[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720], m.Scratch)
+	inceptionG_conv3.ForwardWinograd(n, a[(o.t0+166184)*mb:(o.t0+166184)*mb+n*31360], m.Params[o.p0+220064:o.p0+680864], nil, m.Params[o.p0+680864:o.p0+681184], a[(o.t0+197544)*mb:(o.t0+197544)*mb+n*62720], m.Scratch)
 	// relu3: relu (../networks/googlenet.cnn:12), 14x14x320 -> 14x14x320
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv r5 1x1 (../networks/googlenet.cnn:13), 14x14x528 -> 14x14x32

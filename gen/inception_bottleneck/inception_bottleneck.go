@@ -164,7 +164,7 @@ func forwardTrain(m *rt.Memory, n int) {
 	// relu2: relu (../networks/inception_bottleneck.cnn:10), 28x28x64 -> 28x28x64
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv 192 3x3 p1 (../networks/inception_bottleneck.cnn:10), 28x28x64 -> 28x28x192
-	conv3.Forward(n, a[301056*mb:301056*mb+n*50176], m.Params[49344:159936], m.Params[159936:160128], a[351232*mb:351232*mb+n*150528], m.Scratch)
+	conv3.ForwardWinograd(n, a[301056*mb:301056*mb+n*50176], m.Params[49344:159936], nil, m.Params[159936:160128], a[351232*mb:351232*mb+n*150528], m.Scratch)
 	// relu3: relu (../networks/inception_bottleneck.cnn:10), 28x28x192 -> 28x28x192
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv 64 1x1 (../networks/inception_bottleneck.cnn:11), 28x28x256 -> 28x28x64

@@ -148,7 +148,7 @@ func forwardTrain(m *rt.Memory, n int) {
 	// relu1: relu (../networks/inception_naive.cnn:8), 28x28x128 -> 28x28x128
 	// relu1: in the epilogue of the conv before it
 	// conv2: conv 192 3x3 p1 (../networks/inception_naive.cnn:9), 28x28x256 -> 28x28x192
-	conv2.Forward(n, a[:n*200704], m.Params[32896:475264], m.Params[475264:475456], a[301056*mb:301056*mb+n*150528], m.Scratch)
+	conv2.ForwardWinograd(n, a[:n*200704], m.Params[32896:475264], nil, m.Params[475264:475456], a[301056*mb:301056*mb+n*150528], m.Scratch)
 	// relu2: relu (../networks/inception_naive.cnn:9), 28x28x192 -> 28x28x192
 	// relu2: in the epilogue of the conv before it
 	// conv3: conv 96 5x5 p2 (../networks/inception_naive.cnn:10), 28x28x256 -> 28x28x96

@@ -424,7 +424,7 @@ func bottleneckAForward(m *rt.Memory, n int, o *bottleneckAOffsets) {
 	// relu1: relu (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64
 	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*200704])
 	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
-	bottleneckA_conv2.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+4224:o.p0+41088], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
+	bottleneckA_conv2.ForwardWinograd(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+4224:o.p0+41088], nil, nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
 	// bn2: bn (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
 	bottleneckA_bn2.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+41088:o.p0+41152], m.Params[o.p0+41152:o.p0+41216], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
 	// relu2: relu (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
@@ -544,7 +544,7 @@ func bottleneckBForward(m *rt.Memory, n int, o *bottleneckBOffsets) {
 	// relu1: relu (../networks/resnet101.cnn:10), 56x56x64 -> 56x56x64
 	rt.ReLUForward(a[(o.t0+1003520)*mb : (o.t0+1003520)*mb+n*200704])
 	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
-	bottleneckB_conv2.Forward(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Params[o.p0+16512:o.p0+53376], nil, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Scratch)
+	bottleneckB_conv2.ForwardWinograd(n, a[(o.t0+1003520)*mb:(o.t0+1003520)*mb+n*200704], m.Params[o.p0+16512:o.p0+53376], nil, nil, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], m.Scratch)
 	// bn2: bn (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
 	bottleneckB_bn2.ForwardTrain(n, a[(o.t0+1204224)*mb:(o.t0+1204224)*mb+n*200704], a[(o.t0+1404928)*mb:(o.t0+1404928)*mb+n*200704], m.Params[o.p0+53376:o.p0+53440], m.Params[o.p0+53440:o.p0+53504], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
 	// relu2: relu (../networks/resnet101.cnn:11), 56x56x64 -> 56x56x64
@@ -766,7 +766,7 @@ func bottleneckDForward(m *rt.Memory, n int, o *bottleneckDOffsets) {
 	// relu1: relu (../networks/resnet101.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+501760)*mb : (o.t0+501760)*mb+n*100352])
 	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128
-	bottleneckD_conv2.Forward(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+65792:o.p0+213248], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Scratch)
+	bottleneckD_conv2.ForwardWinograd(n, a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+65792:o.p0+213248], nil, nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], m.Scratch)
 	// bn2: bn (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128
 	bottleneckD_bn2.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*100352], a[(o.t0+702464)*mb:(o.t0+702464)*mb+n*100352], m.Params[o.p0+213248:o.p0+213376], m.Params[o.p0+213376:o.p0+213504], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
 	// relu2: relu (../networks/resnet101.cnn:11), 28x28x128 -> 28x28x128
@@ -1007,7 +1007,7 @@ func bottleneckFForward(m *rt.Memory, n int, o *bottleneckFOffsets) {
 	// relu1: relu (../networks/resnet101.cnn:10), 14x14x256 -> 14x14x256
 	rt.ReLUForward(a[(o.t0+250880)*mb : (o.t0+250880)*mb+n*50176])
 	// conv2: conv c 3x3 s(stride) p1 nobias (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256
-	bottleneckF_conv2.Forward(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+262656:o.p0+852480], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Scratch)
+	bottleneckF_conv2.ForwardWinograd(n, a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+262656:o.p0+852480], nil, nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], m.Scratch)
 	// bn2: bn (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256
 	bottleneckF_bn2.ForwardTrain(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*50176], a[(o.t0+351232)*mb:(o.t0+351232)*mb+n*50176], m.Params[o.p0+852480:o.p0+852736], m.Params[o.p0+852736:o.p0+852992], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
 	// relu2: relu (../networks/resnet101.cnn:11), 14x14x256 -> 14x14x256

@@ -318,13 +318,13 @@ var (
 func basicAForward(m *rt.Memory, n int, o *basicAOffsets) {
 	mb, a := m.MaxBatch, m.TAct
 	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64
-	basicA_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+36864], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Scratch)
+	basicA_conv1.ForwardWinograd(n, a[o.t0*mb:o.t0*mb+n*200704], m.Params[o.p0:o.p0+36864], nil, nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], m.Scratch)
 	// bn1: bn (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64
 	basicA_bn1.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*200704], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+36864:o.p0+36928], m.Params[o.p0+36928:o.p0+36992], m.Buffers[o.b0:o.b0+64], m.Buffers[o.b0+64:o.b0+128], m.Fixed[o.x0:o.x0+64], m.Fixed[o.x0+64:o.x0+128])
 	// relu1: relu (../networks/resnet34.cnn:10), 56x56x64 -> 56x56x64
 	rt.ReLUForward(a[(o.t0+401408)*mb : (o.t0+401408)*mb+n*200704])
 	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64
-	basicA_conv2.Forward(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+36992:o.p0+73856], nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
+	basicA_conv2.ForwardWinograd(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*200704], m.Params[o.p0+36992:o.p0+73856], nil, nil, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], m.Scratch)
 	// bn2: bn (../networks/resnet34.cnn:11), 56x56x64 -> 56x56x64
 	basicA_bn2.ForwardTrain(n, a[(o.t0+602112)*mb:(o.t0+602112)*mb+n*200704], a[(o.t0+802816)*mb:(o.t0+802816)*mb+n*200704], m.Params[o.p0+73856:o.p0+73920], m.Params[o.p0+73920:o.p0+73984], m.Buffers[o.b0+128:o.b0+192], m.Buffers[o.b0+192:o.b0+256], m.Fixed[o.x0+128:o.x0+192], m.Fixed[o.x0+192:o.x0+256])
 	// add1: residual (../networks/resnet34.cnn:9), 56x56x64 + 56x56x64 -> 56x56x64
@@ -406,7 +406,7 @@ func basicBForward(m *rt.Memory, n int, o *basicBOffsets) {
 	// relu1: relu (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+301056)*mb : (o.t0+301056)*mb+n*100352])
 	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128
-	basicB_conv2.Forward(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+73984:o.p0+221440], nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Scratch)
+	basicB_conv2.ForwardWinograd(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Params[o.p0+73984:o.p0+221440], nil, nil, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Scratch)
 	// bn2: bn (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128
 	basicB_bn2.ForwardTrain(n, a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], a[(o.t0+501760)*mb:(o.t0+501760)*mb+n*100352], m.Params[o.p0+221440:o.p0+221568], m.Params[o.p0+221568:o.p0+221696], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
 	// shortcut1_conv1: conv 128 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 56x56x64 -> 28x28x128
@@ -500,13 +500,13 @@ var (
 func basicCForward(m *rt.Memory, n int, o *basicCOffsets) {
 	mb, a := m.MaxBatch, m.TAct
 	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
-	basicC_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+147456], nil, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], m.Scratch)
+	basicC_conv1.ForwardWinograd(n, a[o.t0*mb:o.t0*mb+n*100352], m.Params[o.p0:o.p0+147456], nil, nil, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], m.Scratch)
 	// bn1: bn (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
 	basicC_bn1.ForwardTrain(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*100352], a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0+147456:o.p0+147584], m.Params[o.p0+147584:o.p0+147712], m.Buffers[o.b0:o.b0+128], m.Buffers[o.b0+128:o.b0+256], m.Fixed[o.x0:o.x0+128], m.Fixed[o.x0+128:o.x0+256])
 	// relu1: relu (../networks/resnet34.cnn:10), 28x28x128 -> 28x28x128
 	rt.ReLUForward(a[(o.t0+200704)*mb : (o.t0+200704)*mb+n*100352])
 	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128
-	basicC_conv2.Forward(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0+147712:o.p0+295168], nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Scratch)
+	basicC_conv2.ForwardWinograd(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*100352], m.Params[o.p0+147712:o.p0+295168], nil, nil, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], m.Scratch)
 	// bn2: bn (../networks/resnet34.cnn:11), 28x28x128 -> 28x28x128
 	basicC_bn2.ForwardTrain(n, a[(o.t0+301056)*mb:(o.t0+301056)*mb+n*100352], a[(o.t0+401408)*mb:(o.t0+401408)*mb+n*100352], m.Params[o.p0+295168:o.p0+295296], m.Params[o.p0+295296:o.p0+295424], m.Buffers[o.b0+256:o.b0+384], m.Buffers[o.b0+384:o.b0+512], m.Fixed[o.x0+256:o.x0+384], m.Fixed[o.x0+384:o.x0+512])
 	// add1: residual (../networks/resnet34.cnn:9), 28x28x128 + 28x28x128 -> 28x28x128
@@ -588,7 +588,7 @@ func basicDForward(m *rt.Memory, n int, o *basicDOffsets) {
 	// relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
 	rt.ReLUForward(a[(o.t0+150528)*mb : (o.t0+150528)*mb+n*50176])
 	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256
-	basicD_conv2.Forward(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0+295424:o.p0+885248], nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Scratch)
+	basicD_conv2.ForwardWinograd(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Params[o.p0+295424:o.p0+885248], nil, nil, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Scratch)
 	// bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256
 	basicD_bn2.ForwardTrain(n, a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], a[(o.t0+250880)*mb:(o.t0+250880)*mb+n*50176], m.Params[o.p0+885248:o.p0+885504], m.Params[o.p0+885504:o.p0+885760], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
 	// shortcut1_conv1: conv 256 1x1 s2 (implied projection) (implied by the residual at ../networks/resnet34.cnn:9), 28x28x128 -> 14x14x256
@@ -684,13 +684,13 @@ var (
 func basicEForward(m *rt.Memory, n int, o *basicEOffsets) {
 	mb, a := m.MaxBatch, m.TAct
 	// conv1: conv c 3x3 s(stride) p1 nobias (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
-	basicE_conv1.Forward(n, a[o.t0*mb:o.t0*mb+n*50176], m.Params[o.p0:o.p0+589824], nil, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], m.Scratch)
+	basicE_conv1.ForwardWinograd(n, a[o.t0*mb:o.t0*mb+n*50176], m.Params[o.p0:o.p0+589824], nil, nil, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], m.Scratch)
 	// bn1: bn (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
 	basicE_bn1.ForwardTrain(n, a[(o.t0+50176)*mb:(o.t0+50176)*mb+n*50176], a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Params[o.p0+589824:o.p0+590080], m.Params[o.p0+590080:o.p0+590336], m.Buffers[o.b0:o.b0+256], m.Buffers[o.b0+256:o.b0+512], m.Fixed[o.x0:o.x0+256], m.Fixed[o.x0+256:o.x0+512])
 	// relu1: relu (../networks/resnet34.cnn:10), 14x14x256 -> 14x14x256
 	rt.ReLUForward(a[(o.t0+100352)*mb : (o.t0+100352)*mb+n*50176])
 	// conv2: conv c 3x3 p1 nobias (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256
-	basicE_conv2.Forward(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Params[o.p0+590336:o.p0+1180160], nil, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Scratch)
+	basicE_conv2.ForwardWinograd(n, a[(o.t0+100352)*mb:(o.t0+100352)*mb+n*50176], m.Params[o.p0+590336:o.p0+1180160], nil, nil, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], m.Scratch)
 	// bn2: bn (../networks/resnet34.cnn:11), 14x14x256 -> 14x14x256
 	basicE_bn2.ForwardTrain(n, a[(o.t0+150528)*mb:(o.t0+150528)*mb+n*50176], a[(o.t0+200704)*mb:(o.t0+200704)*mb+n*50176], m.Params[o.p0+1180160:o.p0+1180416], m.Params[o.p0+1180416:o.p0+1180672], m.Buffers[o.b0+512:o.b0+768], m.Buffers[o.b0+768:o.b0+1024], m.Fixed[o.x0+512:o.x0+768], m.Fixed[o.x0+768:o.x0+1024])
 	// add1: residual (../networks/resnet34.cnn:9), 14x14x256 + 14x14x256 -> 14x14x256

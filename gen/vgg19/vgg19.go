@@ -216,71 +216,71 @@ func forwardTrain(m *rt.Memory, n int) {
 	// relu1: relu (../networks/vgg19.cnn:6), 224x224x64 -> 224x224x64
 	// relu1: in the epilogue of the conv before it
 	// conv2: conv 64 3x3 p1 (../networks/vgg19.cnn:6), 224x224x64 -> 224x224x64
-	conv2.Forward(n, a[150528*mb:150528*mb+n*3211264], m.Params[1792:38656], m.Params[38656:38720], a[3361792*mb:3361792*mb+n*3211264], m.Scratch)
+	conv2.ForwardWinograd(n, a[150528*mb:150528*mb+n*3211264], m.Params[1792:38656], nil, m.Params[38656:38720], a[3361792*mb:3361792*mb+n*3211264], m.Scratch)
 	// relu2: relu (../networks/vgg19.cnn:6), 224x224x64 -> 224x224x64
 	// relu2: in the epilogue of the conv before it
 	// maxpool1: maxpool 2 s2 (../networks/vgg19.cnn:6), 224x224x64 -> 112x112x64
 	maxpool1.Forward(n, a[3361792*mb:3361792*mb+n*3211264], a[6573056*mb:6573056*mb+n*802816], m.Argmax[:n*802816])
 	// conv3: conv 128 3x3 p1 (../networks/vgg19.cnn:7), 112x112x64 -> 112x112x128
-	conv3.Forward(n, a[6573056*mb:6573056*mb+n*802816], m.Params[38720:112448], m.Params[112448:112576], a[7375872*mb:7375872*mb+n*1605632], m.Scratch)
+	conv3.ForwardWinograd(n, a[6573056*mb:6573056*mb+n*802816], m.Params[38720:112448], nil, m.Params[112448:112576], a[7375872*mb:7375872*mb+n*1605632], m.Scratch)
 	// relu3: relu (../networks/vgg19.cnn:7), 112x112x128 -> 112x112x128
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv 128 3x3 p1 (../networks/vgg19.cnn:7), 112x112x128 -> 112x112x128
-	conv4.Forward(n, a[7375872*mb:7375872*mb+n*1605632], m.Params[112576:260032], m.Params[260032:260160], a[8981504*mb:8981504*mb+n*1605632], m.Scratch)
+	conv4.ForwardWinograd(n, a[7375872*mb:7375872*mb+n*1605632], m.Params[112576:260032], nil, m.Params[260032:260160], a[8981504*mb:8981504*mb+n*1605632], m.Scratch)
 	// relu4: relu (../networks/vgg19.cnn:7), 112x112x128 -> 112x112x128
 	// relu4: in the epilogue of the conv before it
 	// maxpool2: maxpool 2 s2 (../networks/vgg19.cnn:7), 112x112x128 -> 56x56x128
 	maxpool2.Forward(n, a[8981504*mb:8981504*mb+n*1605632], a[10587136*mb:10587136*mb+n*401408], m.Argmax[802816*mb:802816*mb+n*401408])
 	// conv5: conv 256 3x3 p1 (../networks/vgg19.cnn:8), 56x56x128 -> 56x56x256
-	conv5.Forward(n, a[10587136*mb:10587136*mb+n*401408], m.Params[260160:555072], m.Params[555072:555328], a[10988544*mb:10988544*mb+n*802816], m.Scratch)
+	conv5.ForwardWinograd(n, a[10587136*mb:10587136*mb+n*401408], m.Params[260160:555072], nil, m.Params[555072:555328], a[10988544*mb:10988544*mb+n*802816], m.Scratch)
 	// relu5: relu (../networks/vgg19.cnn:8), 56x56x256 -> 56x56x256
 	// relu5: in the epilogue of the conv before it
 	// conv6: conv 256 3x3 p1 (../networks/vgg19.cnn:8), 56x56x256 -> 56x56x256
-	conv6.Forward(n, a[10988544*mb:10988544*mb+n*802816], m.Params[555328:1145152], m.Params[1145152:1145408], a[11791360*mb:11791360*mb+n*802816], m.Scratch)
+	conv6.ForwardWinograd(n, a[10988544*mb:10988544*mb+n*802816], m.Params[555328:1145152], nil, m.Params[1145152:1145408], a[11791360*mb:11791360*mb+n*802816], m.Scratch)
 	// relu6: relu (../networks/vgg19.cnn:8), 56x56x256 -> 56x56x256
 	// relu6: in the epilogue of the conv before it
 	// conv7: conv 256 3x3 p1 (../networks/vgg19.cnn:8), 56x56x256 -> 56x56x256
-	conv7.Forward(n, a[11791360*mb:11791360*mb+n*802816], m.Params[1145408:1735232], m.Params[1735232:1735488], a[12594176*mb:12594176*mb+n*802816], m.Scratch)
+	conv7.ForwardWinograd(n, a[11791360*mb:11791360*mb+n*802816], m.Params[1145408:1735232], nil, m.Params[1735232:1735488], a[12594176*mb:12594176*mb+n*802816], m.Scratch)
 	// relu7: relu (../networks/vgg19.cnn:8), 56x56x256 -> 56x56x256
 	// relu7: in the epilogue of the conv before it
 	// conv8: conv 256 3x3 p1 (../networks/vgg19.cnn:8), 56x56x256 -> 56x56x256
-	conv8.Forward(n, a[12594176*mb:12594176*mb+n*802816], m.Params[1735488:2325312], m.Params[2325312:2325568], a[13396992*mb:13396992*mb+n*802816], m.Scratch)
+	conv8.ForwardWinograd(n, a[12594176*mb:12594176*mb+n*802816], m.Params[1735488:2325312], nil, m.Params[2325312:2325568], a[13396992*mb:13396992*mb+n*802816], m.Scratch)
 	// relu8: relu (../networks/vgg19.cnn:8), 56x56x256 -> 56x56x256
 	// relu8: in the epilogue of the conv before it
 	// maxpool3: maxpool 2 s2 (../networks/vgg19.cnn:8), 56x56x256 -> 28x28x256
 	maxpool3.Forward(n, a[13396992*mb:13396992*mb+n*802816], a[14199808*mb:14199808*mb+n*200704], m.Argmax[1204224*mb:1204224*mb+n*200704])
 	// conv9: conv 512 3x3 p1 (../networks/vgg19.cnn:9), 28x28x256 -> 28x28x512
-	conv9.Forward(n, a[14199808*mb:14199808*mb+n*200704], m.Params[2325568:3505216], m.Params[3505216:3505728], a[14400512*mb:14400512*mb+n*401408], m.Scratch)
+	conv9.ForwardWinograd(n, a[14199808*mb:14199808*mb+n*200704], m.Params[2325568:3505216], nil, m.Params[3505216:3505728], a[14400512*mb:14400512*mb+n*401408], m.Scratch)
 	// relu9: relu (../networks/vgg19.cnn:9), 28x28x512 -> 28x28x512
 	// relu9: in the epilogue of the conv before it
 	// conv10: conv 512 3x3 p1 (../networks/vgg19.cnn:9), 28x28x512 -> 28x28x512
-	conv10.Forward(n, a[14400512*mb:14400512*mb+n*401408], m.Params[3505728:5865024], m.Params[5865024:5865536], a[14801920*mb:14801920*mb+n*401408], m.Scratch)
+	conv10.ForwardWinograd(n, a[14400512*mb:14400512*mb+n*401408], m.Params[3505728:5865024], nil, m.Params[5865024:5865536], a[14801920*mb:14801920*mb+n*401408], m.Scratch)
 	// relu10: relu (../networks/vgg19.cnn:9), 28x28x512 -> 28x28x512
 	// relu10: in the epilogue of the conv before it
 	// conv11: conv 512 3x3 p1 (../networks/vgg19.cnn:9), 28x28x512 -> 28x28x512
-	conv11.Forward(n, a[14801920*mb:14801920*mb+n*401408], m.Params[5865536:8224832], m.Params[8224832:8225344], a[15203328*mb:15203328*mb+n*401408], m.Scratch)
+	conv11.ForwardWinograd(n, a[14801920*mb:14801920*mb+n*401408], m.Params[5865536:8224832], nil, m.Params[8224832:8225344], a[15203328*mb:15203328*mb+n*401408], m.Scratch)
 	// relu11: relu (../networks/vgg19.cnn:9), 28x28x512 -> 28x28x512
 	// relu11: in the epilogue of the conv before it
 	// conv12: conv 512 3x3 p1 (../networks/vgg19.cnn:9), 28x28x512 -> 28x28x512
-	conv12.Forward(n, a[15203328*mb:15203328*mb+n*401408], m.Params[8225344:10584640], m.Params[10584640:10585152], a[15604736*mb:15604736*mb+n*401408], m.Scratch)
+	conv12.ForwardWinograd(n, a[15203328*mb:15203328*mb+n*401408], m.Params[8225344:10584640], nil, m.Params[10584640:10585152], a[15604736*mb:15604736*mb+n*401408], m.Scratch)
 	// relu12: relu (../networks/vgg19.cnn:9), 28x28x512 -> 28x28x512
 	// relu12: in the epilogue of the conv before it
 	// maxpool4: maxpool 2 s2 (../networks/vgg19.cnn:9), 28x28x512 -> 14x14x512
 	maxpool4.Forward(n, a[15604736*mb:15604736*mb+n*401408], a[16006144*mb:16006144*mb+n*100352], m.Argmax[1404928*mb:1404928*mb+n*100352])
 	// conv13: conv 512 3x3 p1 (../networks/vgg19.cnn:10), 14x14x512 -> 14x14x512
-	conv13.Forward(n, a[16006144*mb:16006144*mb+n*100352], m.Params[10585152:12944448], m.Params[12944448:12944960], a[16106496*mb:16106496*mb+n*100352], m.Scratch)
+	conv13.ForwardWinograd(n, a[16006144*mb:16006144*mb+n*100352], m.Params[10585152:12944448], nil, m.Params[12944448:12944960], a[16106496*mb:16106496*mb+n*100352], m.Scratch)
 	// relu13: relu (../networks/vgg19.cnn:10), 14x14x512 -> 14x14x512
 	// relu13: in the epilogue of the conv before it
 	// conv14: conv 512 3x3 p1 (../networks/vgg19.cnn:10), 14x14x512 -> 14x14x512
-	conv14.Forward(n, a[16106496*mb:16106496*mb+n*100352], m.Params[12944960:15304256], m.Params[15304256:15304768], a[16206848*mb:16206848*mb+n*100352], m.Scratch)
+	conv14.ForwardWinograd(n, a[16106496*mb:16106496*mb+n*100352], m.Params[12944960:15304256], nil, m.Params[15304256:15304768], a[16206848*mb:16206848*mb+n*100352], m.Scratch)
 	// relu14: relu (../networks/vgg19.cnn:10), 14x14x512 -> 14x14x512
 	// relu14: in the epilogue of the conv before it
 	// conv15: conv 512 3x3 p1 (../networks/vgg19.cnn:10), 14x14x512 -> 14x14x512
-	conv15.Forward(n, a[16206848*mb:16206848*mb+n*100352], m.Params[15304768:17664064], m.Params[17664064:17664576], a[16307200*mb:16307200*mb+n*100352], m.Scratch)
+	conv15.ForwardWinograd(n, a[16206848*mb:16206848*mb+n*100352], m.Params[15304768:17664064], nil, m.Params[17664064:17664576], a[16307200*mb:16307200*mb+n*100352], m.Scratch)
 	// relu15: relu (../networks/vgg19.cnn:10), 14x14x512 -> 14x14x512
 	// relu15: in the epilogue of the conv before it
 	// conv16: conv 512 3x3 p1 (../networks/vgg19.cnn:10), 14x14x512 -> 14x14x512
-	conv16.Forward(n, a[16307200*mb:16307200*mb+n*100352], m.Params[17664576:20023872], m.Params[20023872:20024384], a[16407552*mb:16407552*mb+n*100352], m.Scratch)
+	conv16.ForwardWinograd(n, a[16307200*mb:16307200*mb+n*100352], m.Params[17664576:20023872], nil, m.Params[20023872:20024384], a[16407552*mb:16407552*mb+n*100352], m.Scratch)
 	// relu16: relu (../networks/vgg19.cnn:10), 14x14x512 -> 14x14x512
 	// relu16: in the epilogue of the conv before it
 	// maxpool5: maxpool 2 s2 (../networks/vgg19.cnn:10), 14x14x512 -> 7x7x512

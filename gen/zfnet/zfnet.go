@@ -184,15 +184,15 @@ func forwardTrain(m *rt.Memory, n int) {
 	// lrn2: lrn (../networks/zfnet.cnn:7), 13x13x256 -> 13x13x256
 	lrn2.Forward(n, a[2065984*mb:2065984*mb+n*43264], a[2109248*mb:2109248*mb+n*43264], m.Saved[290400*mb:290400*mb+n*43264], m.Scratch)
 	// conv3: conv 384 3x3 p1 (../networks/zfnet.cnn:8), 13x13x256 -> 13x13x384
-	conv3.Forward(n, a[2109248*mb:2109248*mb+n*43264], m.Params[628864:1513600], m.Params[1513600:1513984], a[2152512*mb:2152512*mb+n*64896], m.Scratch)
+	conv3.ForwardWinograd(n, a[2109248*mb:2109248*mb+n*43264], m.Params[628864:1513600], nil, m.Params[1513600:1513984], a[2152512*mb:2152512*mb+n*64896], m.Scratch)
 	// relu3: relu (../networks/zfnet.cnn:8), 13x13x384 -> 13x13x384
 	// relu3: in the epilogue of the conv before it
 	// conv4: conv 384 3x3 p1 (../networks/zfnet.cnn:9), 13x13x384 -> 13x13x384
-	conv4.Forward(n, a[2152512*mb:2152512*mb+n*64896], m.Params[1513984:2841088], m.Params[2841088:2841472], a[2217408*mb:2217408*mb+n*64896], m.Scratch)
+	conv4.ForwardWinograd(n, a[2152512*mb:2152512*mb+n*64896], m.Params[1513984:2841088], nil, m.Params[2841088:2841472], a[2217408*mb:2217408*mb+n*64896], m.Scratch)
 	// relu4: relu (../networks/zfnet.cnn:9), 13x13x384 -> 13x13x384
 	// relu4: in the epilogue of the conv before it
 	// conv5: conv 256 3x3 p1 (../networks/zfnet.cnn:10), 13x13x384 -> 13x13x256
-	conv5.Forward(n, a[2217408*mb:2217408*mb+n*64896], m.Params[2841472:3726208], m.Params[3726208:3726464], a[2282304*mb:2282304*mb+n*43264], m.Scratch)
+	conv5.ForwardWinograd(n, a[2217408*mb:2217408*mb+n*64896], m.Params[2841472:3726208], nil, m.Params[3726208:3726464], a[2282304*mb:2282304*mb+n*43264], m.Scratch)
 	// relu5: relu (../networks/zfnet.cnn:10), 13x13x256 -> 13x13x256
 	// relu5: in the epilogue of the conv before it
 	// maxpool3: maxpool 3 s2 ceil (../networks/zfnet.cnn:10), 13x13x256 -> 6x6x256

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	_ "image/jpeg" // register the decoders LoadImageFolder uses
 	_ "image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -243,23 +244,37 @@ func appendImage(pix []uint8, p string, s Shape) ([]uint8, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
-	if err != nil {
+	if pix, err = AppendImage(pix, f, s); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	if cfg.Width != s.W || cfg.Height != s.H {
-		return nil, fmt.Errorf("%s: image is %dx%d (WxH), network wants %dx%d; resize the images beforehand, cnnc does not", p, cfg.Width, cfg.Height, s.W, s.H)
+	return pix, nil
+}
+
+// AppendImage decodes a PNG or JPEG image and appends its pixels, HWC, as
+// LoadImageFolder converts them (gray or RGB for s.C 1 or 3, alpha
+// composited over black). The image must be exactly s.W x s.H pixels: its
+// header is checked before its pixels are decoded.
+func AppendImage(pix []uint8, r io.ReadSeeker, s Shape) ([]uint8, error) {
+	if s.C != 1 && s.C != 3 {
+		return nil, fmt.Errorf("network input %s: want C 1 or 3", s)
 	}
-	if _, err := f.Seek(0, 0); err != nil {
+	cfg, _, err := image.DecodeConfig(r)
+	if err != nil {
 		return nil, err
 	}
-	img, _, err := image.Decode(f)
+	if cfg.Width != s.W || cfg.Height != s.H {
+		return nil, fmt.Errorf("image is %dx%d (WxH), network wants %dx%d; resize the images beforehand, cnnc does not", cfg.Width, cfg.Height, s.W, s.H)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, err
 	}
 	b := img.Bounds()
 	if b.Dx() != s.W || b.Dy() != s.H {
-		return nil, errors.New(p + ": image size differs from its header")
+		return nil, errors.New("image size differs from its header")
 	}
 	return AppendPixels(pix, img, s.C), nil
 }
