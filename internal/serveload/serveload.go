@@ -1,7 +1,9 @@
 // Package serveload drives a cnnc serve server (package serve) with
 // concurrent HTTP clients on loopback and checks every answer: each 200 is
-// compared, bit for bit, with a direct batch-1 Logits of its input on the
-// weights of the version the answer names; each 503 must carry Retry-After.
+// compared with a direct batch-1 Logits of its input on the weights of the
+// version the answer names (bit for bit, or within Load.Tol where the batch
+// size changes the kernels' arithmetic, as Winograd does above a number of
+// tiles); each 503 must carry Retry-After.
 // It counts what it sent and what came back, so that a lost, mixed-up or
 // wrong answer is seen. serve's tests and bench/serveload use it.
 package serveload
@@ -85,6 +87,7 @@ type Result struct {
 	Latencies []time.Duration // of the 200s, sorted
 	Versions  map[int64]int64 // 200s per weights version
 	Errors    []string        // the first few failures, for the report
+	MaxDiff   float64         // the largest |answer - direct| of a checked logit, over 1 + max |direct|
 }
 
 // Quantile is the q-quantile of the 200s' latencies (0 with none).
@@ -118,6 +121,10 @@ type Load struct {
 	// request sent after it was set (the reload test sets it once Reload
 	// returned).
 	MinVersion *atomic.Int64
+	// Tol is how far an answer's logits may be from the direct ones, over
+	// 1 + the largest |direct logit| of the image (0: bit for bit). Another
+	// image's logits are much farther: a mix-up still fails.
+	Tol float64
 }
 
 // Run runs the load and checks every answer.
@@ -197,11 +204,17 @@ func (l Load) Run(ctx context.Context) *Result {
 						fail("request %d: version %d, for which no logits are known", n, r.Version)
 					case r.Version < minV:
 						fail("request %d: sent after version %d was in use, answered by version %d", n, minV, r.Version)
-					case len(r.Logits) != 1 || !slices.Equal(r.Logits[0], want[i]):
-						fail("request %d (image %d): logits differ from a direct Logits on version %d", n, i, r.Version)
+					case len(r.Logits) != 1 || len(r.Logits[0]) != len(want[i]):
+						fail("request %d (image %d): %d rows of logits", n, i, len(r.Logits))
 					default:
+						d := diff(r.Logits[0], want[i])
+						if d > l.Tol || l.Tol == 0 && !slices.Equal(r.Logits[0], want[i]) {
+							fail("request %d (image %d): logits %.3g from a direct Logits on version %d (tolerance %.3g)", n, i, d, r.Version, l.Tol)
+							continue
+						}
 						mu.Lock()
 						res.Checked++
+						res.MaxDiff = max(res.MaxDiff, d)
 						mu.Unlock()
 					}
 				case http.StatusServiceUnavailable:
@@ -235,6 +248,16 @@ func (l Load) Run(ctx context.Context) *Result {
 	}
 	slices.Sort(res.Latencies)
 	return res
+}
+
+// diff is max |got - want| over 1 + max |want|.
+func diff(got, want []float32) float64 {
+	var d, m float64
+	for i, w := range want {
+		d = max(d, math.Abs(float64(got[i])-float64(w)))
+		m = max(m, math.Abs(float64(w)))
+	}
+	return d / (1 + m)
 }
 
 // post sends one raw float32 request.
