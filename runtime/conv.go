@@ -19,6 +19,10 @@ import (
 //	conv_depthwise.go  depthwise convs (G == C == K): direct per-plane
 //	                kernels for all three passes (conv_depthwise_loops.go,
 //	                conv_depthwise_amd64.s: their row loops)
+//	conv_winograd.go   Winograd's F(4x4, 3x3) for 3x3 stride-1 convs
+//	                (ForwardWinograd, and BackwardData through it):
+//	                transforms on rows of tiles (conv_winograd_amd64.s),
+//	                36 products on the gemm's kernels
 //
 // Each pass's job type is its parallel body (parallel.go runs it on the
 // workers); its scratch layout sits beside it (fwdLayout, dataLayout,
@@ -334,15 +338,26 @@ func (c Conv) ScratchSize(n int) int {
 // MACs returns the multiply-accumulates of one forward pass of one image.
 func (c Conv) MACs() int { return c.K * c.OH * c.OW * c.colRows() }
 
+// convParallelMACs is the work (multiply-adds of the whole call) below
+// which a conv pass runs on the caller's goroutine only: waking a worker
+// costs more than it saves there (LeNet-5's layers at a batch of 1 or 8
+// ran faster on one core than on two). Tests lower it to 0 to cover the
+// parallel paths on small shapes.
+var convParallelMACs = 1 << 21
+
 // convSlots returns the workers a pass of a batch of n with items work
 // items uses: as many as scratch holds shares of per floats (n when the
-// pass needs none), at most items and Workers(). It panics when scratch
-// does not hold one share.
-func convSlots(n, items, per int, scratch []float32) int {
+// pass needs none), at most items and Workers(), and one below
+// convParallelMACs of work (macs). It panics when scratch does not hold one
+// share.
+func convSlots(n, items, per int, scratch []float32, macs int) int {
 	slots := n
 	if per > 0 {
 		checkMin("Conv", "scratch", scratch, per)
 		slots = len(scratch) / per
+	}
+	if macs < convParallelMACs {
+		return min(slots, 1)
 	}
 	return min(slots, items, Workers())
 }

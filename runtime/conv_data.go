@@ -88,7 +88,7 @@ func (c Conv) launchData(mode, n int, dy, w, wp, dx, scratch []float32, per int)
 	}
 	k := c.dataImagesPer(mode, n)
 	items := (n + k - 1) / k
-	slots := convSlots(n, items, per, scratch)
+	slots := convSlots(n, items, per, scratch, n*c.MACs())
 	j := dataJobs.get()
 	*j = dataJob{c: c, n: n, k: k, dy: dy, w: w, wp: wp, dx: dx, scratch: scratch, per: per}
 	parallelFor(items, slots, j)

@@ -4,6 +4,11 @@ package runtime
 
 import "golang.org/x/sys/cpu"
 
+// axpyAVX2: y[i] += a*x[i] for i < n (a multiple of 8).
+//
+//go:noescape
+func axpyAVX2(n int, y, x *float32, a float32)
+
 // dwConv3AVX2: y[i] += the nine taps of w over rows r0, r1, r2 from column
 // i, for i < n (a multiple of 8; each row at least n+2 long).
 //

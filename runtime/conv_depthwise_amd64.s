@@ -263,3 +263,23 @@ g2done:
 	VMOVUPS Y8, 256(AX)
 	VZEROUPPER
 	RET
+
+// func axpyAVX2(n int, y, x *float32, a float32)
+//
+// y[i] += a*x[i] for i < n (n > 0, a multiple of 8).
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
+	MOVQ n+0(FP), CX
+	MOVQ y+8(FP), DI
+	MOVQ x+16(FP), SI
+	VBROADCASTSS a+24(FP), Y0
+
+axpy:
+	VMOVUPS (DI), Y1
+	VFMADD231PS (SI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JG axpy
+	VZEROUPPER
+	RET

@@ -123,9 +123,14 @@ func scatter3(dx []float32, s int, dy, w []float32) {
 	}
 }
 
-// axpyTo: y[i] += a*x[i].
+// axpyTo: y[i] += a*x[i] (vectorised for each 8 where dwVector).
 func axpyTo(y, x []float32, a float32) {
 	x = x[:len(y)]
+	if dwVector() && len(y) >= 8 {
+		n := len(y) / 8 * 8
+		axpyAVX2(n, &y[0], &x[0], a)
+		y, x = y[n:], x[n:]
+	}
 	for i, v := range x {
 		y[i] += a * v
 	}

@@ -54,7 +54,7 @@ func (c Conv) launchFilter(mode, n int, x, dy, dw, db, scratch []float32, per in
 	if n == 0 {
 		return
 	}
-	slots := convSlots(n, n, per, scratch)
+	slots := convSlots(n, n, per, scratch, n*c.MACs())
 	j := filterJobs.get()
 	// Slot 0 accumulates into dw and db (but with filterRows), the
 	// others into scratch.

@@ -68,7 +68,7 @@ func (c Conv) launchForward(mode, n int, x, w, wp, b, y, scratch []float32, per 
 		return
 	}
 	items := c.fwdWork(mode, n)
-	slots := convSlots(n, items, per, scratch)
+	slots := convSlots(n, items, per, scratch, n*c.MACs())
 	j := forwardJobs.get()
 	*j = forwardJob{c: c, mode: mode, n: n, x: x, w: w, b: b, wp: wp, y: y, scratch: scratch, per: per, beta: beta}
 	parallelFor(items, slots, j)

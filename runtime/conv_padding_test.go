@@ -28,6 +28,7 @@ func TestConvPaddingWiderThanInput(t *testing.T) {
 				n := []int{3, 1}[(ci+mode)%2]
 				t.Run(fmt.Sprintf("%d/w%d/%s/n%d", ci, workers, name, n), func(t *testing.T) {
 					defer SetWorkers(SetWorkers(workers))
+					defer parallelConvs()()
 					defer func(oldP, oldI, oldR, oldM, oldA bool) {
 						convPacked, convIndirect, convRows, convImages, convUnpackedA = oldP, oldI, oldR, oldM, oldA
 					}(convPacked, convIndirect, convRows, convImages, convUnpackedA)

@@ -70,6 +70,7 @@ func TestConvFastVsRef(t *testing.T) {
 				n := []int{3, 1}[(ci+mode)%2]
 				t.Run(fmt.Sprintf("%d/w%d/block%d/minC%d/%s/n%d", ci, workers, block, minC, name, n), func(t *testing.T) {
 					defer SetWorkers(SetWorkers(workers))
+					defer parallelConvs()()
 					defer func(old, oldC int, oldP, oldI, oldR, oldM, oldA bool) {
 						colBlock, dataAsConvMinC, convPacked, convIndirect, convRows, convImages, convUnpackedA = old, oldC, oldP, oldI, oldR, oldM, oldA
 					}(colBlock, dataAsConvMinC, convPacked, convIndirect, convRows, convImages, convUnpackedA)
@@ -131,6 +132,8 @@ func TestConvKernels(t *testing.T) {
 			prev, _ := gemm.UseKernel(name)
 			defer gemm.UseKernel(prev)
 			defer SetWorkers(SetWorkers(2))
+	defer parallelConvs()()
+			defer parallelConvs()()
 			for ci, c := range convCases {
 				for _, n := range []int{1, 3} {
 					t.Run(fmt.Sprintf("%d/n%d", ci, n), func(t *testing.T) { testConvFastVsRef(t, r, c, n) })
@@ -143,6 +146,7 @@ func TestConvKernels(t *testing.T) {
 // TestConvScratchSmall: a scratch buffer for one worker still works.
 func TestConvScratchSmall(t *testing.T) {
 	defer SetWorkers(SetWorkers(2))
+	defer parallelConvs()()
 	r := newRand(2)
 	c := convCases[2]
 	n := 4
@@ -182,6 +186,7 @@ func TestConvGrad(t *testing.T) {
 
 func TestConvAllocs(t *testing.T) {
 	defer SetWorkers(SetWorkers(2))
+	defer parallelConvs()()
 	r := newRand(4)
 	// stride 1 (indirect forward, filterRows), 1x1, stride 2 and 4 (packed
 	// forward, vector gathers), several channel strips with a batch of one
@@ -209,6 +214,7 @@ func TestConvAllocs(t *testing.T) {
 // the worker pool safely (run with -race).
 func TestConvConcurrent(t *testing.T) {
 	defer SetWorkers(SetWorkers(2))
+	defer parallelConvs()()
 	c := convCases[2]
 	n := 4
 	r := newRand(5)

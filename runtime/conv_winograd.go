@@ -74,27 +74,38 @@ var winoG = [winoA][3]float64{
 
 // WinogradWeights writes U = G g Gᵀ of the weights w (K, C, 3, 3) into u
 // (WinogradSize floats): U_ξ is the K x C matrix at u[ξ·K·C:], row k, column
-// c. It is computed in float64 and rounded once.
+// c. It is computed in float64 and rounded once, filters split among the
+// workers.
 func (c Conv) WinogradWeights(w, u []float32) {
 	if !c.Winograd() {
 		panic(fmt.Sprintf("runtime.Conv.WinogradWeights: not a Winograd conv: %+v", c))
 	}
 	check("Conv.WinogradWeights", "w", w, c.wSize())
 	check("Conv.WinogradWeights", "u", u, c.WinogradSize())
-	kc := c.K * c.C
-	for k := 0; k < c.K; k++ {
-		for ch := 0; ch < c.C; ch++ {
-			g := w[(k*c.C+ch)*9 : (k*c.C+ch)*9+9]
+	parts := min(c.K, 4*Workers())
+	j := planeJob{f: winoWeightsPart, s: [9][]float32{w, u}, pool: Pool{C: c.C, H: c.K, W: parts}}
+	runPlanes(parts, c.wSize(), parts, &j)
+}
+
+// winoWeightsPart is WinogradWeights for part i of the filters; j.pool
+// carries the sizes: C channels, H filters, in W parts.
+func winoWeightsPart(j *planeJob, _, i int) {
+	w, u := j.s[0], j.s[1]
+	cs, ks, parts := j.pool.C, j.pool.H, j.pool.W
+	kc := ks * cs
+	for k := i * ks / parts; k < (i+1)*ks/parts; k++ {
+		for ch := 0; ch < cs; ch++ {
+			g := w[(k*cs+ch)*9 : (k*cs+ch)*9+9]
 			var gg [winoA][3]float64 // G g
-			for i := range winoA {
-				for j := range 3 {
-					gg[i][j] = winoG[i][0]*float64(g[j]) + winoG[i][1]*float64(g[3+j]) + winoG[i][2]*float64(g[6+j])
+			for a := range winoA {
+				for b := range 3 {
+					gg[a][b] = winoG[a][0]*float64(g[b]) + winoG[a][1]*float64(g[3+b]) + winoG[a][2]*float64(g[6+b])
 				}
 			}
-			for i := range winoA {
-				for j := range winoA {
-					v := gg[i][0]*winoG[j][0] + gg[i][1]*winoG[j][1] + gg[i][2]*winoG[j][2]
-					u[(i*winoA+j)*kc+k*c.C+ch] = float32(v)
+			for a := range winoA {
+				for b := range winoA {
+					v := gg[a][0]*winoG[b][0] + gg[a][1]*winoG[b][1] + gg[a][2]*winoG[b][2]
+					u[(a*winoA+b)*kc+k*cs+ch] = float32(v)
 				}
 			}
 		}
@@ -205,7 +216,7 @@ func (c Conv) winoRun(n int, x, u, b, y, scratch []float32, add bool) {
 	_, _, per := c.winoLayout(tb)
 	j := winoJobs.get()
 	*j = winoJob{c: c, n: n, x: x, u: u, b: b, y: y, scratch: scratch, per: per, tb: tb, tiles: tiles, parts: parts, add: add}
-	parallelFor(chunks*parts, convSlots(chunks*parts, chunks*parts, per, scratch), j)
+	parallelFor(chunks*parts, convSlots(chunks*parts, chunks*parts, per, scratch, n*c.MACs()), j)
 	*j = winoJob{}
 	winoJobs.put(j)
 }

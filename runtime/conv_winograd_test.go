@@ -37,6 +37,7 @@ func TestWinogradVsRef(t *testing.T) {
 				for _, fallback := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%d/w%d/n%d/fallback=%v", ci, workers, n, fallback), func(t *testing.T) {
 						defer SetWorkers(SetWorkers(workers))
+						defer parallelConvs()()
 						defer func(old bool, oldT int) { convWinograd, winoMinTiles = old, oldT }(convWinograd, winoMinTiles)
 						convWinograd, winoMinTiles = !fallback, 0
 						defer func(old int) { dataAsConvMinC = old }(dataAsConvMinC)

@@ -46,6 +46,14 @@ func TestPoolOutSize(t *testing.T) {
 
 // parallelPlanes makes the memory-bound kernels split even tiny tensors
 // over 2 workers; call as defer parallelPlanes()().
+// parallelConvs lowers convParallelMACs to 0 so that the conv tests' small
+// shapes run on the workers as large ones do; call the result to restore.
+func parallelConvs() func() {
+	old := convParallelMACs
+	convParallelMACs = 0
+	return func() { convParallelMACs = old }
+}
+
 func parallelPlanes() func() {
 	old, oldW := minParallelElems, SetWorkers(2)
 	minParallelElems = 0

@@ -1,4 +1,4 @@
-module example.com/beam
+module github.com/cnnc-dev/cnnc/examples/beam
 
 go 1.26.0
 

@@ -21,7 +21,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
-	"example.com/beam/infer"
+	"github.com/cnnc-dev/cnnc/examples/beam/infer"
 	"github.com/cnnc-dev/cnnc/runtime/data"
 )
 
