@@ -22,11 +22,7 @@ import (
 // gray input (LeNet-5's original 32x32).
 func LoadData(spec string, h, w, c, classes int) (trainSet, testSet *data.Dataset, err error) {
 	shape := data.Shape{C: c, H: h, W: w}
-	norm := data.MNISTNorm
-	if c == 3 {
-		norm = data.ImageNetNorm
-	}
-	opt := data.Options{Shape: shape, Classes: classes, Norm: norm}
+	opt := data.Options{Shape: shape, Classes: classes, Norm: data.NormFor(c)}
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "mnist":

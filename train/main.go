@@ -25,6 +25,7 @@ const (
 //	PROG train [flags]        train (see Config; flags --data --epochs --batch --seed --augment --out --resume ...)
 //	PROG eval [flags] CKPT... evaluate checkpoints and their ensemble
 //	PROG infer [flags]        run inference on a .npy array (see Infer; flags --weights --input -o --probs --top --batch)
+//	PROG serve [flags]        serve predictions over HTTP (see Serve; flags --weights --addr --batch --max-delay --queue ...)
 //
 // It exits with 0, 1 (an error) or 2 (usage).
 func Main(spec *Spec) {
@@ -52,7 +53,7 @@ func (r *resumeFlag) Set(s string) error {
 // Command runs Main's command line with the given output streams.
 func Command(spec *Spec, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: train|eval|infer [flags]")
+		fmt.Fprintln(stderr, "usage: train|eval|infer|serve [flags]")
 		return exitUsage
 	}
 	switch args[0] {
@@ -62,8 +63,10 @@ func Command(spec *Spec, args []string, stdout, stderr io.Writer) int {
 		return cmdEval(spec, args[1:], stdout, stderr)
 	case "infer":
 		return cmdInfer(spec, args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(spec, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "unknown command %q: want train, eval or infer\n", args[0])
+	fmt.Fprintf(stderr, "unknown command %q: want train, eval, infer or serve\n", args[0])
 	return exitUsage
 }
 

@@ -9,6 +9,7 @@
 //	cnnc eval CKPT... [flags]       evaluate checkpoints and their ensemble
 //	cnnc infer FILE --weights W --input X.npy [-o Y.npy] [--probs] [--top K]
 //	                                run inference on a .npy array
+//	cnnc serve FILE --weights W [--addr A]  serve predictions over HTTP (package serve)
 //	cnnc weights [-v] NET.cnn FROM.safetensors -o TO.safetensors [--names REF.safetensors]
 //	                                a PyTorch state dict under the network's names (--names: back)
 //	cnnc export NET.cnn [--weights W] -o NET.onnx
@@ -43,6 +44,8 @@ commands:
   eval CKPT... [flags]     test accuracy of checkpoints and of their ensemble
   infer FILE --weights W --input X.npy [-o Y.npy] [--probs] [--top K]
                            logits (or --probs) of a .npy array of images, as .npy
+  serve FILE --weights W [--addr HOST:PORT] [--batch N]
+                           predictions over HTTP, batched (cnnc serve -h; README "Serving")
   weights [-v] NET.cnn FROM.safetensors -o TO.safetensors [--names REF.safetensors]
                            a PyTorch state dict's tensors under the network's names
                            (by name, else by order and shape; --names: to PyTorch's)
@@ -90,6 +93,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdEval(rest, stdout, stderr)
 	case "infer":
 		return cmdInfer(rest, stdout, stderr)
+	case "serve":
+		return cmdServe(rest, stdout, stderr)
 	case "weights":
 		return cmdWeights(rest, stdout, stderr)
 	case "export":

@@ -27,6 +27,16 @@ var MNISTNorm = Normalize{Mean: []float32{0.1307}, Std: []float32{0.3081}}
 // ImageNetNorm is torchvision's RGB normalisation for ImageNet models.
 var ImageNetNorm = Normalize{Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}
 
+// NormFor is the normalisation cnnc train uses for c channels: ImageNetNorm
+// for 3 (RGB), MNISTNorm for any other count. cnnc serve normalises images
+// with it.
+func NormFor(c int) Normalize {
+	if c == 3 {
+		return ImageNetNorm
+	}
+	return MNISTNorm
+}
+
 // table returns, per channel, the normalised value of each byte value.
 func (n Normalize) table(c int) ([][256]float32, error) {
 	get := func(v []float32, ch int, def float32, what string) (float32, error) {

@@ -276,16 +276,24 @@ func AppendImage(pix []uint8, r io.ReadSeeker, s Shape) ([]uint8, error) {
 	if b.Dx() != s.W || b.Dy() != s.H {
 		return nil, errors.New("image size differs from its header")
 	}
+	return AppendPixels(pix, img, s.C), nil
+}
+
+// AppendPixels appends the pixels of img to pix, HWC, as c channels: gray
+// for c = 1 (color.GrayModel), RGB for c = 3 (alpha-premultiplied, so
+// composited over black).
+func AppendPixels(pix []uint8, img image.Image, c int) []uint8 {
+	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			c := img.At(x, y)
-			if s.C == 1 {
-				pix = append(pix, color.GrayModel.Convert(c).(color.Gray).Y)
+			px := img.At(x, y)
+			if c == 1 {
+				pix = append(pix, color.GrayModel.Convert(px).(color.Gray).Y)
 				continue
 			}
-			red, g, bl, _ := c.RGBA() // alpha-premultiplied: composited over black
-			pix = append(pix, uint8(red>>8), uint8(g>>8), uint8(bl>>8))
+			r, g, bl, _ := px.RGBA()
+			pix = append(pix, uint8(r>>8), uint8(g>>8), uint8(bl>>8))
 		}
 	}
-	return pix, nil
+	return pix
 }

@@ -152,8 +152,8 @@ func TestFindCNNC(t *testing.T) {
 	}
 }
 
-// TestSourceHash: the hash covers the .go, .s and .h files of runtime/ and
-// train/ and the module's go.mod and go.sum, nothing else.
+// TestSourceHash: the hash covers the .go, .s and .h files of runtime/,
+// train/ and serve/ and the module's go.mod and go.sum, nothing else.
 func TestSourceHash(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, data string) {
@@ -168,6 +168,7 @@ func TestSourceHash(t *testing.T) {
 	}
 	write("runtime/a.go", "package runtime")
 	write("train/b.go", "package train")
+	write("serve/s.go", "package serve")
 	ref := moduleRef{dir: dir, gomod: []byte("module " + Module + "\n")}
 	hash := func() string {
 		t.Helper()
@@ -184,7 +185,7 @@ func TestSourceHash(t *testing.T) {
 			t.Errorf("%s changed the hash", name)
 		}
 	}
-	for _, name := range []string{"runtime/a.go", "train/build/f.go", "runtime/g_amd64.s", "runtime/h.h"} {
+	for _, name := range []string{"runtime/a.go", "train/build/f.go", "runtime/g_amd64.s", "runtime/h.h", "serve/s.go"} {
 		write(name, "changed")
 		h := hash()
 		if h == h0 {

@@ -75,7 +75,7 @@ func findCNNC() (moduleRef, error) {
 }
 
 // sourceHash hashes what the training binary links from a cnnc checkout:
-// go.mod, go.sum and every file of runtime/ and train/.
+// go.mod, go.sum and every file of runtime/, train/ and serve/.
 func (r moduleRef) sourceHash() (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", r.dir, r.gomod, r.gosum)
@@ -83,7 +83,7 @@ func (r moduleRef) sourceHash() (string, error) {
 		fmt.Fprintf(h, "version %s\n", r.version)
 		return hex.EncodeToString(h.Sum(nil)), nil
 	}
-	for _, sub := range []string{"runtime", "train"} {
+	for _, sub := range []string{"runtime", "train", "serve"} {
 		err := filepath.WalkDir(filepath.Join(r.dir, sub), func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
