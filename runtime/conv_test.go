@@ -132,7 +132,7 @@ func TestConvKernels(t *testing.T) {
 			prev, _ := gemm.UseKernel(name)
 			defer gemm.UseKernel(prev)
 			defer SetWorkers(SetWorkers(2))
-	defer parallelConvs()()
+			defer parallelConvs()()
 			defer parallelConvs()()
 			for ci, c := range convCases {
 				for _, n := range []int{1, 3} {
