@@ -41,6 +41,11 @@ func ReLU6Forward(x []float32) { elementwiseRun(relu6ForwardChunk, 0, x) }
 
 func relu6ForwardChunk(j *planeJob, _, i int) {
 	x := chunkOf(j.s[0], i)
+	if expAVX2 && len(x) >= 8 {
+		n := len(x) / 8 * 8
+		clampAVX2(&x[0], n, 0, 6)
+		x = x[n:]
+	}
 	for k, v := range x {
 		x[k] = min(max(v, 0), 6)
 	}

@@ -39,3 +39,9 @@ func biasReLUAVX2(dst, src *float32, n int, bk float32, relu bool)
 
 //go:noescape
 func maxPairsAVX2(y, r *float32, n int, first bool)
+
+// clampAVX2 is x = min(max(x, lo), hi) over n floats, n a multiple of 8,
+// in activation_amd64.s.
+//
+//go:noescape
+func clampAVX2(x *float32, n int, lo, hi float32)

@@ -585,3 +585,24 @@ store:
 	JG pairs
 	VZEROUPPER
 	RET
+
+// func clampAVX2(x *float32, n int, lo, hi float32)
+//
+// x = min(max(x, lo), hi) in place, 8 floats a step (n > 0, a multiple of
+// 8); the value is VMAXPS's and VMINPS's second operand, so a NaN stays.
+TEXT ·clampAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS lo+16(FP), Y0
+	VBROADCASTSS hi+20(FP), Y1
+
+clamp:
+	VMOVUPS (DI), Y2
+	VMAXPS Y2, Y0, Y2
+	VMINPS Y2, Y1, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JG clamp
+	VZEROUPPER
+	RET

@@ -288,7 +288,8 @@ func TestActivationsAllocs(t *testing.T) {
 	}
 }
 
-// TestBiasReLUAndMaxPairs checks biasReLU and maxRow's 2x2 stride-2 rows
+// TestBiasReLUAndMaxPairs checks biasReLU, ReLU6Forward and maxRow's 2x2
+// stride-2 rows
 // (vectorised for each 8 outputs where the CPU has AVX2) against their
 // definitions, with NaNs and zeros of both signs in the inputs: a NaN
 // stays (and wins a window), other values exactly; zeros may change sign.
@@ -314,6 +315,17 @@ func TestBiasReLUAndMaxPairs(t *testing.T) {
 						t.Fatalf("biasReLU n %d relu %v bk %v: [%d] = %v, want %v", n, relu, bk, i, dst[i], want)
 					}
 				}
+			}
+		}
+		x6 := append([]float32(nil), src[:n]...)
+		for i := range x6 {
+			x6[i] *= 8 // beyond 6 too
+		}
+		want6 := append([]float32(nil), x6...)
+		ReLU6Forward(x6)
+		for i, v := range want6 {
+			if w := min(max(v, 0), 6); !same(x6[i], w) {
+				t.Fatalf("ReLU6Forward n %d: [%d] = %v, want %v", n, i, x6[i], w)
 			}
 		}
 		for _, first := range []bool{true, false} {
