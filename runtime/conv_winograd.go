@@ -40,12 +40,14 @@ const (
 var convWinograd = true
 
 // winoMinTiles is the fewest tiles (of all the images of a call) for which
-// ForwardWinograd transforms: below it, the products' 48-column strips run
-// mostly empty and the transforms cost more than they save (one 14x14
-// image, 16 tiles: 2.7 times Forward's time at 256 channels, 1.2 at 512;
-// one 28x28, 49 tiles: even at 128 channels; BenchmarkWinograd on one
-// core). Tests lower it to 0.
-var winoMinTiles = 64
+// ForwardWinograd transforms, and winoMinWork the fewest tiles times
+// channels (the smaller of C and K): below them the products' 48-column
+// strips run mostly empty and the transforms cost more than they save.
+// BenchmarkWinograd on one core, time against Forward's: one 14x14 image
+// (16 tiles) 2.7 at 256 channels and 1.2 at 512; one 28x28 image (49
+// tiles) 1.00 at 128 channels, 0.54 at 512; 56x56 at 64 channels 0.77.
+// Tests lower both to 0.
+var winoMinTiles, winoMinWork = 48, 48 * 160
 
 // Winograd reports whether c's inference forward runs Winograd's F(4x4,
 // 3x3): a 3x3 stride-1 undilated ungrouped convolution with at least 16
@@ -163,13 +165,14 @@ func (c Conv) winoScratch(n int) int {
 // tiles, convWinograd, and this package's gemm.
 func (c Conv) winoUse(n int) bool {
 	th, tw := c.winoTiles()
-	return convWinograd && gemm.Native() && n*th*tw >= winoMinTiles
+	tiles := n * th * tw
+	return convWinograd && gemm.Native() && tiles >= winoMinTiles && tiles*min(c.C, c.K) >= winoMinWork
 }
 
 // ForwardWinograd is Forward by Winograd's F(4x4, 3x3): u holds
 // WinogradWeights(w) (inference, where the generated code keeps them), or
 // is nil, and the transform of w goes into scratch first (training, where
-// w changes every step). For fewer than winoMinTiles tiles, or where the
+// w changes every step). For too little work (winoUse), or where the
 // gemm in use is not this package's (gemm.Use), it runs Forward on w
 // instead. scratch must hold ScratchSize floats.
 func (c Conv) ForwardWinograd(n int, x, w, u, b, y, scratch []float32) {

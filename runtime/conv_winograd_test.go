@@ -38,8 +38,10 @@ func TestWinogradVsRef(t *testing.T) {
 					t.Run(fmt.Sprintf("%d/w%d/n%d/fallback=%v", ci, workers, n, fallback), func(t *testing.T) {
 						defer SetWorkers(SetWorkers(workers))
 						defer parallelConvs()()
-						defer func(old bool, oldT int) { convWinograd, winoMinTiles = old, oldT }(convWinograd, winoMinTiles)
-						convWinograd, winoMinTiles = !fallback, 0
+						defer func(old bool, oldT, oldW int) {
+							convWinograd, winoMinTiles, winoMinWork = old, oldT, oldW
+						}(convWinograd, winoMinTiles, winoMinWork)
+						convWinograd, winoMinTiles, winoMinWork = !fallback, 0, 0
 						defer func(old int) { dataAsConvMinC = old }(dataAsConvMinC)
 						dataAsConvMinC = 1 // BackwardData as a conv from 16 channels
 						x := x1[:n*c.inSize()]

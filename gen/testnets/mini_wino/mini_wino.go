@@ -26,8 +26,8 @@ const (
 	// Output is 1x1x4 per image.
 	OutputSize = 4
 	Classes    = 4
-	NumParams  = 19556           // trainable parameters
-	MACs       = int64(19759232) // conv and fc multiply-accumulates per image at inference
+	NumParams  = 75972           // trainable parameters
+	MACs       = int64(77267200) // conv and fc multiply-accumulates per image at inference
 )
 
 // Net is the network: runtime.Net, whose methods are its API, on this package's Program.
@@ -52,18 +52,18 @@ var program = rt.Program{
 	OutputSize:  OutputSize,
 	Classifier:  true,
 	MACs:        MACs,
-	Params:      19556,
-	Buffers:     64,
-	Train:       142372,
-	Infer:       65536,
+	Params:      75972,
+	Buffers:     128,
+	Train:       281668,
+	Infer:       131072,
 	Saved:       0,
-	Argmax:      8192,
-	SavedFixed:  64,
-	Fold:        82976,
+	Argmax:      16384,
+	SavedFixed:  128,
+	Fold:        331840,
 	InferIn:     0,
-	InferOut:    32768,
+	InferOut:    65536,
 	InferLogits: 0,
-	TrainLogits: 142368,
+	TrainLogits: 281664,
 	Tensors:     tensors(),
 	Recipe: rt.Recipe{
 		Batch:     128,
@@ -114,17 +114,17 @@ func Program() rt.Program {
 func tensors() []rt.TensorSpec {
 	var t []rt.TensorSpec
 	t = append(t, []rt.TensorSpec{
-		{Name: "conv1.weight", Shape: []int{32, 3, 3, 3}, Off: 0, Init: rt.InitWeightFanOut},
-		{Name: "conv1.bias", Shape: []int{32}, Off: 864, Init: rt.InitBias},
-		{Name: "conv2.weight", Shape: []int{32, 32, 3, 3}, Off: 896, Init: rt.InitWeightFanOut},
-		{Name: "bn1.weight", Shape: []int{32}, Off: 10112, Init: rt.InitOnes},
-		{Name: "bn1.bias", Shape: []int{32}, Off: 10144, Init: rt.InitZeros},
-		{Name: "bn1.running_mean", Shape: []int{32}, Off: 0, Buffer: true, Init: rt.InitZeros},
-		{Name: "bn1.running_var", Shape: []int{32}, Off: 32, Buffer: true, Init: rt.InitOnes},
-		{Name: "conv3.weight", Shape: []int{32, 32, 3, 3}, Off: 10176, Init: rt.InitWeightFanOut},
-		{Name: "conv3.bias", Shape: []int{32}, Off: 19392, Init: rt.InitBias},
-		{Name: "fc1.weight", Shape: []int{4, 32}, Off: 19424, Init: rt.InitWeight},
-		{Name: "fc1.bias", Shape: []int{4}, Off: 19552, Init: rt.InitBias},
+		{Name: "conv1.weight", Shape: []int{64, 3, 3, 3}, Off: 0, Init: rt.InitWeightFanOut},
+		{Name: "conv1.bias", Shape: []int{64}, Off: 1728, Init: rt.InitBias},
+		{Name: "conv2.weight", Shape: []int{64, 64, 3, 3}, Off: 1792, Init: rt.InitWeightFanOut},
+		{Name: "bn1.weight", Shape: []int{64}, Off: 38656, Init: rt.InitOnes},
+		{Name: "bn1.bias", Shape: []int{64}, Off: 38720, Init: rt.InitZeros},
+		{Name: "bn1.running_mean", Shape: []int{64}, Off: 0, Buffer: true, Init: rt.InitZeros},
+		{Name: "bn1.running_var", Shape: []int{64}, Off: 64, Buffer: true, Init: rt.InitOnes},
+		{Name: "conv3.weight", Shape: []int{64, 64, 3, 3}, Off: 38784, Init: rt.InitWeightFanOut},
+		{Name: "conv3.bias", Shape: []int{64}, Off: 75648, Init: rt.InitBias},
+		{Name: "fc1.weight", Shape: []int{4, 64}, Off: 75712, Init: rt.InitWeight},
+		{Name: "fc1.bias", Shape: []int{4}, Off: 75968, Init: rt.InitBias},
 	}...)
 	return t
 }
@@ -133,44 +133,44 @@ func tensors() []rt.TensorSpec {
 // bn folded, relu fused, dropout the identity, auxiliary heads absent.
 func forwardInfer(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.Act
-	conv1.Forward(n, a[:n*3072], m.Params[0:864], m.Params[864:896], a[32768*mb:32768*mb+n*32768], m.Scratch)
+	conv1.Forward(n, a[:n*3072], m.Params[0:1728], m.Params[1728:1792], a[65536*mb:65536*mb+n*65536], m.Scratch)
 	// relu1: in the epilogue of the conv or fc before it
-	conv2Infer.ForwardWinograd(n, a[32768*mb:32768*mb+n*32768], m.Fold[0:9216], m.Fold[9248:46112], m.Fold[9216:9248], a[:n*32768], m.Scratch)
+	conv2Infer.ForwardWinograd(n, a[65536*mb:65536*mb+n*65536], m.Fold[0:36864], m.Fold[36928:184384], m.Fold[36864:36928], a[:n*65536], m.Scratch)
 	// bn1: folded into the conv before it
 	// relu2: in the epilogue of the conv or fc before it
-	conv3.ForwardWinograd(n, a[:n*32768], m.Params[10176:19392], m.Fold[46112:82976], m.Params[19392:19424], a[32768*mb:32768*mb+n*32768], m.Scratch)
+	conv3.ForwardWinograd(n, a[:n*65536], m.Params[38784:75648], m.Fold[184384:331840], m.Params[75648:75712], a[65536*mb:65536*mb+n*65536], m.Scratch)
 	// relu3: in the epilogue of the conv or fc before it
-	maxpool1.Forward(n, a[32768*mb:32768*mb+n*32768], a[:n*8192], nil)
-	gap1.Forward(n, a[:n*8192], a[32768*mb:32768*mb+n*32])
-	fc1.Forward(n, a[32768*mb:32768*mb+n*32], m.Params[19424:19552], m.Params[19552:19556], a[:n*4])
-	softmax1.Forward(n, a[:n*4], a[32768*mb:32768*mb+n*4])
+	maxpool1.Forward(n, a[65536*mb:65536*mb+n*65536], a[:n*16384], nil)
+	gap1.Forward(n, a[:n*16384], a[65536*mb:65536*mb+n*64])
+	fc1.Forward(n, a[65536*mb:65536*mb+n*64], m.Params[75712:75968], m.Params[75968:75972], a[:n*4])
+	softmax1.Forward(n, a[:n*4], a[65536*mb:65536*mb+n*4])
 }
 
 // forwardTrain runs the network in training mode on the n images at the start of m.TAct,
 // keeping every output that backward needs.
 func forwardTrain(m *rt.Memory, n int) {
 	mb, a := m.MaxBatch, m.TAct
-	// conv1: conv 32 3x3 p1 (../testdata/nets/mini_wino.cnn:8), 32x32x3 -> 32x32x32
-	conv1.Forward(n, a[:n*3072], m.Params[0:864], m.Params[864:896], a[3072*mb:3072*mb+n*32768], m.Scratch)
-	// relu1: relu (../testdata/nets/mini_wino.cnn:8), 32x32x32 -> 32x32x32
+	// conv1: conv 64 3x3 p1 (../testdata/nets/mini_wino.cnn:9), 32x32x3 -> 32x32x64
+	conv1.Forward(n, a[:n*3072], m.Params[0:1728], m.Params[1728:1792], a[3072*mb:3072*mb+n*65536], m.Scratch)
+	// relu1: relu (../testdata/nets/mini_wino.cnn:9), 32x32x64 -> 32x32x64
 	// relu1: in the epilogue of the conv before it
-	// conv2: conv 32 3x3 p1 nobias (../testdata/nets/mini_wino.cnn:9), 32x32x32 -> 32x32x32
-	conv2.ForwardWinograd(n, a[3072*mb:3072*mb+n*32768], m.Params[896:10112], nil, nil, a[35840*mb:35840*mb+n*32768], m.Scratch)
-	// bn1: bn (../testdata/nets/mini_wino.cnn:9), 32x32x32 -> 32x32x32
-	bn1.ForwardTrain(n, a[35840*mb:35840*mb+n*32768], a[68608*mb:68608*mb+n*32768], m.Params[10112:10144], m.Params[10144:10176], m.Buffers[0:32], m.Buffers[32:64], m.Fixed[0:32], m.Fixed[32:64])
-	// relu2: relu (../testdata/nets/mini_wino.cnn:9), 32x32x32 -> 32x32x32
-	rt.ReLUForward(a[68608*mb : 68608*mb+n*32768])
-	// conv3: conv 32 3x3 p1 (../testdata/nets/mini_wino.cnn:10), 32x32x32 -> 32x32x32
-	conv3.ForwardWinograd(n, a[68608*mb:68608*mb+n*32768], m.Params[10176:19392], nil, m.Params[19392:19424], a[101376*mb:101376*mb+n*32768], m.Scratch)
-	// relu3: relu (../testdata/nets/mini_wino.cnn:10), 32x32x32 -> 32x32x32
+	// conv2: conv 64 3x3 p1 nobias (../testdata/nets/mini_wino.cnn:10), 32x32x64 -> 32x32x64
+	conv2.ForwardWinograd(n, a[3072*mb:3072*mb+n*65536], m.Params[1792:38656], nil, nil, a[68608*mb:68608*mb+n*65536], m.Scratch)
+	// bn1: bn (../testdata/nets/mini_wino.cnn:10), 32x32x64 -> 32x32x64
+	bn1.ForwardTrain(n, a[68608*mb:68608*mb+n*65536], a[134144*mb:134144*mb+n*65536], m.Params[38656:38720], m.Params[38720:38784], m.Buffers[0:64], m.Buffers[64:128], m.Fixed[0:64], m.Fixed[64:128])
+	// relu2: relu (../testdata/nets/mini_wino.cnn:10), 32x32x64 -> 32x32x64
+	rt.ReLUForward(a[134144*mb : 134144*mb+n*65536])
+	// conv3: conv 64 3x3 p1 (../testdata/nets/mini_wino.cnn:11), 32x32x64 -> 32x32x64
+	conv3.ForwardWinograd(n, a[134144*mb:134144*mb+n*65536], m.Params[38784:75648], nil, m.Params[75648:75712], a[199680*mb:199680*mb+n*65536], m.Scratch)
+	// relu3: relu (../testdata/nets/mini_wino.cnn:11), 32x32x64 -> 32x32x64
 	// relu3: in the epilogue of the conv before it
-	// maxpool1: maxpool 2 (../testdata/nets/mini_wino.cnn:11), 32x32x32 -> 16x16x32
-	maxpool1.Forward(n, a[101376*mb:101376*mb+n*32768], a[134144*mb:134144*mb+n*8192], m.Argmax[:n*8192])
-	// gap1: gap (../testdata/nets/mini_wino.cnn:12), 16x16x32 -> 1x1x32
-	gap1.Forward(n, a[134144*mb:134144*mb+n*8192], a[142336*mb:142336*mb+n*32])
-	// fc1: fc 4 (../testdata/nets/mini_wino.cnn:12), 1x1x32 -> 1x1x4
-	fc1.Forward(n, a[142336*mb:142336*mb+n*32], m.Params[19424:19552], m.Params[19552:19556], a[142368*mb:142368*mb+n*4])
-	// softmax1: softmax (../testdata/nets/mini_wino.cnn:12), 1x1x4 -> 1x1x4
+	// maxpool1: maxpool 2 (../testdata/nets/mini_wino.cnn:12), 32x32x64 -> 16x16x64
+	maxpool1.Forward(n, a[199680*mb:199680*mb+n*65536], a[265216*mb:265216*mb+n*16384], m.Argmax[:n*16384])
+	// gap1: gap (../testdata/nets/mini_wino.cnn:13), 16x16x64 -> 1x1x64
+	gap1.Forward(n, a[265216*mb:265216*mb+n*16384], a[281600*mb:281600*mb+n*64])
+	// fc1: fc 4 (../testdata/nets/mini_wino.cnn:13), 1x1x64 -> 1x1x4
+	fc1.Forward(n, a[281600*mb:281600*mb+n*64], m.Params[75712:75968], m.Params[75968:75972], a[281664*mb:281664*mb+n*4])
+	// softmax1: softmax (../testdata/nets/mini_wino.cnn:13), 1x1x4 -> 1x1x4
 	// softmax1: computed by the loss
 }
 
@@ -179,28 +179,28 @@ func forwardTrain(m *rt.Memory, n int) {
 func backward(m *rt.Memory, n int) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
 	// softmax1: in the loss's backward
-	fc1.BackwardFilter(n, a[142336*mb:142336*mb+n*32], d[142368*mb:142368*mb+n*4], m.Grads[19424:19552], m.Grads[19552:19556])
-	fc1.BackwardData(n, d[142368*mb:142368*mb+n*4], m.Params[19424:19552], d[142336*mb:142336*mb+n*32])
-	gap1.Backward(n, d[142336*mb:142336*mb+n*32], d[134144*mb:134144*mb+n*8192])
-	maxpool1.Backward(n, d[134144*mb:134144*mb+n*8192], m.Argmax[:n*8192], d[101376*mb:101376*mb+n*32768])
-	rt.ReLUBackward(a[101376*mb:101376*mb+n*32768], d[101376*mb:101376*mb+n*32768])
-	conv3.BackwardFilter(n, a[68608*mb:68608*mb+n*32768], d[101376*mb:101376*mb+n*32768], m.Grads[10176:19392], m.Grads[19392:19424], m.Scratch)
-	conv3.BackwardData(n, d[101376*mb:101376*mb+n*32768], m.Params[10176:19392], d[68608*mb:68608*mb+n*32768], m.Scratch)
-	rt.ReLUBackward(a[68608*mb:68608*mb+n*32768], d[68608*mb:68608*mb+n*32768])
-	bn1.Backward(n, a[35840*mb:35840*mb+n*32768], d[68608*mb:68608*mb+n*32768], m.Params[10112:10144], m.Fixed[0:32], m.Fixed[32:64], d[35840*mb:35840*mb+n*32768], m.Grads[10112:10144], m.Grads[10144:10176])
-	conv2.BackwardFilter(n, a[3072*mb:3072*mb+n*32768], d[35840*mb:35840*mb+n*32768], m.Grads[896:10112], nil, m.Scratch)
-	conv2.BackwardData(n, d[35840*mb:35840*mb+n*32768], m.Params[896:10112], d[3072*mb:3072*mb+n*32768], m.Scratch)
-	rt.ReLUBackward(a[3072*mb:3072*mb+n*32768], d[3072*mb:3072*mb+n*32768])
-	conv1.BackwardFilter(n, a[:n*3072], d[3072*mb:3072*mb+n*32768], m.Grads[0:864], m.Grads[864:896], m.Scratch)
+	fc1.BackwardFilter(n, a[281600*mb:281600*mb+n*64], d[281664*mb:281664*mb+n*4], m.Grads[75712:75968], m.Grads[75968:75972])
+	fc1.BackwardData(n, d[281664*mb:281664*mb+n*4], m.Params[75712:75968], d[281600*mb:281600*mb+n*64])
+	gap1.Backward(n, d[281600*mb:281600*mb+n*64], d[265216*mb:265216*mb+n*16384])
+	maxpool1.Backward(n, d[265216*mb:265216*mb+n*16384], m.Argmax[:n*16384], d[199680*mb:199680*mb+n*65536])
+	rt.ReLUBackward(a[199680*mb:199680*mb+n*65536], d[199680*mb:199680*mb+n*65536])
+	conv3.BackwardFilter(n, a[134144*mb:134144*mb+n*65536], d[199680*mb:199680*mb+n*65536], m.Grads[38784:75648], m.Grads[75648:75712], m.Scratch)
+	conv3.BackwardData(n, d[199680*mb:199680*mb+n*65536], m.Params[38784:75648], d[134144*mb:134144*mb+n*65536], m.Scratch)
+	rt.ReLUBackward(a[134144*mb:134144*mb+n*65536], d[134144*mb:134144*mb+n*65536])
+	bn1.Backward(n, a[68608*mb:68608*mb+n*65536], d[134144*mb:134144*mb+n*65536], m.Params[38656:38720], m.Fixed[0:64], m.Fixed[64:128], d[68608*mb:68608*mb+n*65536], m.Grads[38656:38720], m.Grads[38720:38784])
+	conv2.BackwardFilter(n, a[3072*mb:3072*mb+n*65536], d[68608*mb:68608*mb+n*65536], m.Grads[1792:38656], nil, m.Scratch)
+	conv2.BackwardData(n, d[68608*mb:68608*mb+n*65536], m.Params[1792:38656], d[3072*mb:3072*mb+n*65536], m.Scratch)
+	rt.ReLUBackward(a[3072*mb:3072*mb+n*65536], d[3072*mb:3072*mb+n*65536])
+	conv1.BackwardFilter(n, a[:n*3072], d[3072*mb:3072*mb+n*65536], m.Grads[0:1728], m.Grads[1728:1792], m.Scratch)
 }
 
 // refold folds every bn that follows a conv into the conv's inference weights and bias.
 func refold(m *rt.Memory) {
-	copy(m.Fold[0:9216], m.Params[896:10112])
-	clear(m.Fold[9216:9248])
-	rt.FoldBN(m.Fold[0:9216], m.Fold[9216:9248], m.Params[10112:10144], m.Params[10144:10176], m.Buffers[0:32], m.Buffers[32:64], float32(1e-05))
-	conv2Infer.WinogradWeights(m.Fold[0:9216], m.Fold[9248:46112])
-	conv3.WinogradWeights(m.Params[10176:19392], m.Fold[46112:82976])
+	copy(m.Fold[0:36864], m.Params[1792:38656])
+	clear(m.Fold[36864:36928])
+	rt.FoldBN(m.Fold[0:36864], m.Fold[36864:36928], m.Params[38656:38720], m.Params[38720:38784], m.Buffers[0:64], m.Buffers[64:128], float32(1e-05))
+	conv2Infer.WinogradWeights(m.Fold[0:36864], m.Fold[36928:184384])
+	conv3.WinogradWeights(m.Params[38784:75648], m.Fold[184384:331840])
 }
 
 // scratchSize is the scratch every layer needs, for a maximum batch of mb images.
@@ -215,28 +215,28 @@ func loss(m *rt.Memory, n int, labels []int32) float32 {
 	mb, a := m.MaxBatch, m.TAct
 	var loss float32
 	// softmax1, weight 1
-	loss += float32(1) * rt.Softmax{Classes: 4}.Loss(n, a[142368*mb:142368*mb+n*4], labels, a[142368*mb:142368*mb+n*4])
+	loss += float32(1) * rt.Softmax{Classes: 4}.Loss(n, a[281664*mb:281664*mb+n*4], labels, a[281664*mb:281664*mb+n*4])
 	return loss
 }
 
 // lossBackward adds the gradient of loss to the logits' gradients.
 func lossBackward(m *rt.Memory, n int, labels []int32) {
 	mb, a, d := m.MaxBatch, m.TAct, m.DAct
-	rt.Softmax{Classes: 4}.LossBackward(n, a[142368*mb:142368*mb+n*4], labels, float32(1), d[142368*mb:142368*mb+n*4])
+	rt.Softmax{Classes: 4}.LossBackward(n, a[281664*mb:281664*mb+n*4], labels, float32(1), d[281664*mb:281664*mb+n*4])
 }
 
 // The geometry of every layer, all constants.
 var (
-	conv1      = rt.Conv{C: 3, H: 32, W: 32, K: 32, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 32, OW: 32, ReLU: true}
-	conv2      = rt.Conv{C: 32, H: 32, W: 32, K: 32, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 32, OW: 32, ReLU: false}
-	bn1        = rt.BN{C: 32, H: 32, W: 32, Eps: float32(1e-05), Momentum: float32(0.1)}
-	conv3      = rt.Conv{C: 32, H: 32, W: 32, K: 32, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 32, OW: 32, ReLU: true}
-	maxpool1   = rt.MaxPool{C: 32, H: 32, W: 32, KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: false, OH: 16, OW: 16}
-	gap1       = rt.GAP{C: 32, H: 16, W: 16}
-	fc1        = rt.FC{In: 32, Out: 4, ReLU: false}
-	conv2Infer = rt.Conv{C: 32, H: 32, W: 32, K: 32, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 32, OW: 32, ReLU: true}
+	conv1      = rt.Conv{C: 3, H: 32, W: 32, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 32, OW: 32, ReLU: true}
+	conv2      = rt.Conv{C: 64, H: 32, W: 32, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 32, OW: 32, ReLU: false}
+	bn1        = rt.BN{C: 64, H: 32, W: 32, Eps: float32(1e-05), Momentum: float32(0.1)}
+	conv3      = rt.Conv{C: 64, H: 32, W: 32, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 32, OW: 32, ReLU: true}
+	maxpool1   = rt.MaxPool{C: 64, H: 32, W: 32, KH: 2, KW: 2, SH: 2, SW: 2, PH: 0, PW: 0, Ceil: false, OH: 16, OW: 16}
+	gap1       = rt.GAP{C: 64, H: 16, W: 16}
+	fc1        = rt.FC{In: 64, Out: 4, ReLU: false}
+	conv2Infer = rt.Conv{C: 64, H: 32, W: 32, K: 64, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, G: 1, OH: 32, OW: 32, ReLU: true}
 	softmax1   = rt.Softmax{Classes: 4}
 )
 
 // Summary is the table `cnnc summary` prints for the network.
-const Summary = "MiniWino (../testdata/nets/mini_wino.cnn): input 32x32x3\n\n #  name      layer                    output  params        MACs  activations\n 0  input     input 32x32x3           32x32x3       0           0        3,072\n 1  conv1     conv 32 3x3 p1         32x32x32     896     884,736       32,768\n 2  relu1     relu                   32x32x32       0           0            0\n 3  conv2     conv 32 3x3 p1 nobias  32x32x32   9,216   9,437,184       32,768\n 4  bn1       bn                     32x32x32      64           0       32,768\n 5  relu2     relu                   32x32x32       0           0            0\n 6  conv3     conv 32 3x3 p1         32x32x32   9,248   9,437,184       32,768\n 7  relu3     relu                   32x32x32       0           0            0\n 8  maxpool1  maxpool 2              16x16x32       0           0        8,192\n 9  gap1      gap                      1x1x32       0           0           32\n10  fc1       fc 4                      1x1x4     132         128            4\n11  softmax1  softmax                   1x1x4       0           0            0\n    total                               1x1x4  19,556  19,759,232      142,372\n\nparameters: 19,556 (0.1 MB float32)\nconv+fc multiply-accumulates per image: 19,759,232\nforward activations per image: 142,372 values (0.6 MB float32; input included, relu/dropout/softmax in place)\n"
+const Summary = "MiniWino (../testdata/nets/mini_wino.cnn): input 32x32x3\n\n #  name      layer                    output  params        MACs  activations\n 0  input     input 32x32x3           32x32x3       0           0        3,072\n 1  conv1     conv 64 3x3 p1         32x32x64   1,792   1,769,472       65,536\n 2  relu1     relu                   32x32x64       0           0            0\n 3  conv2     conv 64 3x3 p1 nobias  32x32x64  36,864  37,748,736       65,536\n 4  bn1       bn                     32x32x64     128           0       65,536\n 5  relu2     relu                   32x32x64       0           0            0\n 6  conv3     conv 64 3x3 p1         32x32x64  36,928  37,748,736       65,536\n 7  relu3     relu                   32x32x64       0           0            0\n 8  maxpool1  maxpool 2              16x16x64       0           0       16,384\n 9  gap1      gap                      1x1x64       0           0           64\n10  fc1       fc 4                      1x1x4     260         256            4\n11  softmax1  softmax                   1x1x4       0           0            0\n    total                               1x1x4  75,972  77,267,200      281,668\n\nparameters: 75,972 (0.3 MB float32)\nconv+fc multiply-accumulates per image: 77,267,200\nforward activations per image: 281,668 values (1.1 MB float32; input included, relu/dropout/softmax in place)\n"
