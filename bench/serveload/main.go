@@ -45,9 +45,10 @@ type network struct {
 
 var networks = map[string]network{
 	"lenet5": {func(mb int, s uint64) *rt.Net { return lenet5.New(mb, s).Net }, lenet5.InputSize, 4000, 0},
-	// ResNet-18's 3x3 convs take Winograd's transforms from 64 tiles a call
-	// on (layer3's 14x14 maps: batches of 4 or more), direct ones below: a
-	// batch's logits are the batch-1 loop's within rounding, not bit for bit.
+	// ResNet-18's 3x3 convs take Winograd's transforms when a call has
+	// enough tiles (layer3's 14x14 maps: batches of 3 or more), direct ones
+	// below: a batch's logits are the batch-1 loop's within rounding, not
+	// bit for bit.
 	"resnet18": {func(mb int, s uint64) *rt.Net { return resnet18.New(mb, s).Net }, resnet18.InputSize, 150, 1e-4},
 }
 
