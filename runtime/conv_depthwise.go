@@ -77,6 +77,13 @@ func (g *Conv) dwFlat() bool {
 	return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && dwVector()
 }
 
+// dwFlatAny reports whether a plane of g (padded: no padding) runs as one
+// flat run per tap (dwFlatTaps): stride 1, no dilation, with the vector
+// loops.
+func (g *Conv) dwFlatAny() bool {
+	return g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && dwVector()
+}
+
 // dwPads reports whether the padded plane of c fits dwPadLimit.
 func (c *Conv) dwPads() bool {
 	return c.PH+c.PW > 0 && (c.H+2*c.PH)*(c.W+2*c.PW) <= min(dwPadLimit, dwPadMax)
@@ -203,9 +210,12 @@ func (j *dwJob) planesPadded(g *Conv, item int) {
 			}
 			w = wf[:kk]
 		}
-		if flat {
+		switch {
+		case flat:
 			pg.dwFlat3x3(pad, w, b, y, tmp[:], j.pass == dwData)
-		} else {
+		case pg.dwFlatAny():
+			pg.dwFlatTaps(pad, w, b, y, tmp[:], j.pass == dwData)
+		default:
 			pg.dwPlane(pad, w, b, y, j.pass == dwData)
 		}
 	}
@@ -267,6 +277,28 @@ func (g *Conv) dwFlat3x3(x, w []float32, b float32, y, tmp []float32, acc bool) 
 	t := tmp[:(g.OH-1)*ld+g.OW]
 	clear(t)
 	dw3x3s1(t, x, x[ld:], x[2*ld:], w)
+	g.dwFlatOut(t, b, y, acc)
+}
+
+// dwFlatTaps is dwFlat3x3 for any kernel at stride 1 without dilation
+// (EfficientNet's 5x5): one vectorised axpy along the flattened rows per
+// tap.
+func (g *Conv) dwFlatTaps(x, w []float32, b float32, y, tmp []float32, acc bool) {
+	ld := g.W
+	t := tmp[:(g.OH-1)*ld+g.OW]
+	clear(t)
+	for kh := 0; kh < g.KH; kh++ {
+		for kw := 0; kw < g.KW; kw++ {
+			axpyTo(t, x[kh*ld+kw:], w[kh*g.KW+kw])
+		}
+	}
+	g.dwFlatOut(t, b, y, acc)
+}
+
+// dwFlatOut writes the outputs of a flat run t (at x's width) into y: y = t
+// + b (and the ReLU), or with acc y += t.
+func (g *Conv) dwFlatOut(t []float32, b float32, y []float32, acc bool) {
+	ld := g.W
 	for oh := 0; oh < g.OH; oh++ {
 		yr, src := y[oh*g.OW:(oh+1)*g.OW], t[oh*ld:oh*ld+g.OW]
 		switch {
@@ -274,14 +306,8 @@ func (g *Conv) dwFlat3x3(x, w []float32, b float32, y, tmp []float32, acc bool) 
 			for i, v := range src {
 				yr[i] += v
 			}
-		case g.ReLU:
-			for i, v := range src {
-				yr[i] = max(v+b, 0)
-			}
 		default:
-			for i, v := range src {
-				yr[i] = v + b
-			}
+			biasReLU(yr, src, b, g.ReLU)
 		}
 	}
 }
