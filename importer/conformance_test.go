@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cnnc-dev/cnnc/compiler"
+	"github.com/cnnc-dev/cnnc/internal/debpkg"
 	"github.com/cnnc-dev/cnnc/onnx"
 	"github.com/cnnc-dev/cnnc/op"
 	"github.com/cnnc-dev/cnnc/runtime/npy"
@@ -27,36 +28,14 @@ var testdataDirs = []string{"/usr/include/onnx/backend/test/data", "/usr/share/l
 // Debian's libonnx-testdata under CI (as root, with apt-get) when it is
 // missing; elsewhere a missing package skips the test.
 func conformanceData(t *testing.T) string {
-	find := func() string {
+	return debpkg.Need(t, "libonnx-testdata", "ONNX's conformance tests", func() string {
 		for _, d := range testdataDirs {
 			if _, err := os.Stat(filepath.Join(d, "node")); err == nil {
 				return d
 			}
 		}
 		return ""
-	}
-	if d := find(); d != "" {
-		return d
-	}
-	if os.Getenv("CI") == "" || os.Geteuid() != 0 {
-		t.Skip("ONNX's conformance tests need Debian's libonnx-testdata (apt-get install libonnx-testdata)")
-	}
-	for _, args := range [][]string{{"install", "-y", "-q", "libonnx-testdata"}, {"update", "-q"}, {"install", "-y", "-q", "libonnx-testdata"}} {
-		cmd := exec.Command("apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		out, err := cmd.CombinedOutput()
-		if err == nil && args[0] == "install" {
-			break
-		}
-		if err != nil && args[0] == "update" {
-			t.Fatalf("apt-get update: %v\n%s", err, out)
-		}
-	}
-	if d := find(); d != "" {
-		return d
-	}
-	t.Fatal("apt-get install libonnx-testdata did not install ONNX's backend tests")
-	return ""
+	})
 }
 
 // confCase is one backend test whose ops are all the language's.

@@ -104,11 +104,7 @@ var (
 )
 
 func (s *Server) completion(params json.RawMessage) (any, *rpcError) {
-	var p positionParams
-	if err := decode(params, &p); err != nil {
-		return nil, err
-	}
-	d, err := s.doc(p.TextDocument.URI)
+	p, d, err := request[positionParams](s, params)
 	if err != nil {
 		return nil, err
 	}

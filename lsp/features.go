@@ -86,11 +86,7 @@ func (a *analysis) targetAt(off int) *target {
 }
 
 func (s *Server) hover(params json.RawMessage) (any, *rpcError) {
-	var p positionParams
-	if err := decode(params, &p); err != nil {
-		return nil, err
-	}
-	d, err := s.doc(p.TextDocument.URI)
+	p, d, err := request[positionParams](s, params)
 	if err != nil {
 		return nil, err
 	}
@@ -231,11 +227,7 @@ func calledBy(n *dsl.Node, instance string) bool {
 const maxHintShapes = 4
 
 func (s *Server) inlayHint(params json.RawMessage) (any, *rpcError) {
-	var p rangeParams
-	if err := decode(params, &p); err != nil {
-		return nil, err
-	}
-	d, err := s.doc(p.TextDocument.URI)
+	p, d, err := request[rangeParams](s, params)
 	if err != nil {
 		return nil, err
 	}
@@ -319,11 +311,7 @@ func (a *analysis) inlayHints(r Range) []InlayHint {
 }
 
 func (s *Server) definition(params json.RawMessage) (any, *rpcError) {
-	var p positionParams
-	if err := decode(params, &p); err != nil {
-		return nil, err
-	}
-	d, err := s.doc(p.TextDocument.URI)
+	p, d, err := request[positionParams](s, params)
 	if err != nil {
 		return nil, err
 	}
@@ -348,11 +336,7 @@ func (s *Server) definition(params json.RawMessage) (any, *rpcError) {
 }
 
 func (s *Server) references(params json.RawMessage) (any, *rpcError) {
-	var p referenceParams
-	if err := decode(params, &p); err != nil {
-		return nil, err
-	}
-	d, err := s.doc(p.TextDocument.URI)
+	p, d, err := request[referenceParams](s, params)
 	if err != nil {
 		return nil, err
 	}
@@ -375,11 +359,7 @@ func (s *Server) references(params json.RawMessage) (any, *rpcError) {
 // the whole document, none when it is already canonical. A file with
 // syntax errors is not formatted (the request fails with the first error).
 func (s *Server) formatting(params json.RawMessage) (any, *rpcError) {
-	var p formattingParams
-	if err := decode(params, &p); err != nil {
-		return nil, err
-	}
-	d, err := s.doc(p.TextDocument.URI)
+	_, d, err := request[formattingParams](s, params)
 	if err != nil {
 		return nil, err
 	}

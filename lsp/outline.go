@@ -25,11 +25,7 @@ const (
 )
 
 func (s *Server) documentSymbol(params json.RawMessage) (any, *rpcError) {
-	var p formattingParams
-	if err := decode(params, &p); err != nil {
-		return nil, err
-	}
-	d, err := s.doc(p.TextDocument.URI)
+	_, d, err := request[formattingParams](s, params)
 	if err != nil {
 		return nil, err
 	}

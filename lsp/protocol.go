@@ -75,6 +75,11 @@ type formattingParams struct {
 	TextDocument textDocumentIdentifier `json:"textDocument"`
 }
 
+// The params of requests on one open document.
+func (p positionParams) uri() string   { return p.TextDocument.URI }
+func (p rangeParams) uri() string      { return p.TextDocument.URI }
+func (p formattingParams) uri() string { return p.TextDocument.URI }
+
 // Diagnostic is one error of a document.
 type Diagnostic struct {
 	Range              Range                `json:"range"`

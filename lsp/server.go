@@ -258,6 +258,17 @@ func fileName(uri string) string {
 }
 
 // doc finds an open document.
+// request decodes a request's params into a P and finds the open document
+// they name.
+func request[P interface{ uri() string }](s *Server, params json.RawMessage) (P, *document, *rpcError) {
+	var p P
+	if err := decode(params, &p); err != nil {
+		return p, nil, err
+	}
+	d, err := s.doc(p.uri())
+	return p, d, err
+}
+
 func (s *Server) doc(uri string) (*document, *rpcError) {
 	d, ok := s.docs[uri]
 	if !ok {

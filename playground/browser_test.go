@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cnnc-dev/cnnc/compiler"
+	"github.com/cnnc-dev/cnnc/internal/debpkg"
 	"github.com/cnnc-dev/cnnc/networks"
 )
 
@@ -29,36 +30,14 @@ var browsers = []string{"chromium", "chromium-browser", "google-chrome", "google
 // (as root, with apt-get) when there is none; elsewhere a missing browser
 // skips the test.
 func browser(t *testing.T) string {
-	find := func() string {
+	return debpkg.Need(t, "chromium", "the playground's browser test", func() string {
 		for _, b := range browsers {
 			if p, err := exec.LookPath(b); err == nil {
 				return p
 			}
 		}
 		return ""
-	}
-	if p := find(); p != "" {
-		return p
-	}
-	if os.Getenv("CI") == "" || os.Geteuid() != 0 {
-		t.Skip("the playground's browser test needs Chromium (apt-get install chromium)")
-	}
-	for _, args := range [][]string{{"install", "-y", "-q", "chromium"}, {"update", "-q"}, {"install", "-y", "-q", "chromium"}} {
-		cmd := exec.Command("apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		out, err := cmd.CombinedOutput()
-		if err == nil && args[0] == "install" {
-			break
-		}
-		if err != nil && args[0] == "update" {
-			t.Fatalf("apt-get update: %v\n%s", err, out)
-		}
-	}
-	if p := find(); p != "" {
-		return p
-	}
-	t.Fatal("apt-get install chromium did not install a browser")
-	return ""
+	})
 }
 
 // The network the test types, broken (5 groups do not divide 32 and 64

@@ -2,6 +2,51 @@
 
 #include "textflag.h"
 
+// The transforms' row pointers (winoBTFMA, winoATFMA): the arguments in,
+// offs, out, outs and n into the six input rows SI, R9, R10, R12, R13, R14,
+// the output DI with its stride DX in bytes, and the count R8.
+#define WINO_ROWS \
+	MOVQ in+0(FP), R15; \
+	MOVQ offs+8(FP), CX; \
+	MOVQ out+16(FP), DI; \
+	MOVQ outs+24(FP), DX; \
+	SHLQ $2, DX; \
+	MOVQ n+32(FP), R8; \
+	MOVQ 0(CX), SI; \
+	LEAQ (R15)(SI*4), SI; \
+	MOVQ 8(CX), R9; \
+	LEAQ (R15)(R9*4), R9; \
+	MOVQ 16(CX), R10; \
+	LEAQ (R15)(R10*4), R10; \
+	MOVQ 24(CX), R12; \
+	LEAQ (R15)(R12*4), R12; \
+	MOVQ 32(CX), R13; \
+	LEAQ (R15)(R13*4), R13; \
+	MOVQ 40(CX), R14; \
+	LEAQ (R15)(R14*4), R14;
+
+// WINO_LOAD loads 8 floats of each input row into Y0-Y5 and points R11 at
+// the first output row; WINO_NEXT moves all rows on by 8 floats.
+#define WINO_LOAD \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS (R9), Y1; \
+	VMOVUPS (R10), Y2; \
+	VMOVUPS (R12), Y3; \
+	VMOVUPS (R13), Y4; \
+	VMOVUPS (R14), Y5; \
+	MOVQ DI, R11;
+
+#define WINO_NEXT \
+	ADDQ $32, SI; \
+	ADDQ $32, R9; \
+	ADDQ $32, R10; \
+	ADDQ $32, R12; \
+	ADDQ $32, R13; \
+	ADDQ $32, R14; \
+	ADDQ $32, DI; \
+	SUBQ $8, R8;
+
+
 // func winoBTFMA(in *float32, offs *[6]int, out *float32, outs int, n int)
 //
 // The rows of Bᵀ d for the 6 rows d_j = in[offs[j]:] (n > 0 floats, a
@@ -10,24 +55,7 @@
 //	4d0 - 5d2 + d4, -4(d1+d2) + d3 + d4, 4(d1-d2) - d3 + d4,
 //	2(d3-d1) - d2 + d4, -2(d3-d1) - d2 + d4, 4d1 - 5d3 + d5
 TEXT ·winoBTFMA(SB), NOSPLIT, $0-40
-	MOVQ in+0(FP), R15
-	MOVQ offs+8(FP), CX
-	MOVQ out+16(FP), DI
-	MOVQ outs+24(FP), DX
-	SHLQ $2, DX
-	MOVQ n+32(FP), R8
-	MOVQ 0(CX), SI
-	LEAQ (R15)(SI*4), SI
-	MOVQ 8(CX), R9
-	LEAQ (R15)(R9*4), R9
-	MOVQ 16(CX), R10
-	LEAQ (R15)(R10*4), R10
-	MOVQ 24(CX), R12
-	LEAQ (R15)(R12*4), R12
-	MOVQ 32(CX), R13
-	LEAQ (R15)(R13*4), R13
-	MOVQ 40(CX), R14
-	LEAQ (R15)(R14*4), R14
+	WINO_ROWS
 	MOVL $0x40800000, AX
 	VMOVD AX, X12
 	VBROADCASTSS X12, Y12
@@ -39,13 +67,7 @@ TEXT ·winoBTFMA(SB), NOSPLIT, $0-40
 	VBROADCASTSS X14, Y14
 
 bt:
-	VMOVUPS (SI), Y0
-	VMOVUPS (R9), Y1
-	VMOVUPS (R10), Y2
-	VMOVUPS (R12), Y3
-	VMOVUPS (R13), Y4
-	VMOVUPS (R14), Y5
-	MOVQ DI, R11
+	WINO_LOAD
 	VMOVAPS Y4, Y7
 	VFMADD231PS Y12, Y0, Y7
 	VFNMADD231PS Y13, Y2, Y7
@@ -74,14 +96,7 @@ bt:
 	VFMADD231PS Y12, Y1, Y9
 	VFNMADD231PS Y13, Y3, Y9
 	VMOVUPS Y9, (R11)
-	ADDQ $32, SI
-	ADDQ $32, R9
-	ADDQ $32, R10
-	ADDQ $32, R12
-	ADDQ $32, R13
-	ADDQ $32, R14
-	ADDQ $32, DI
-	SUBQ $8, R8
+	WINO_NEXT
 	JG bt
 	VZEROUPPER
 	RET
@@ -94,24 +109,7 @@ bt:
 //
 //	m0 + a + c, b + 2d, a + 4c, b + 8d + m5
 TEXT ·winoATFMA(SB), NOSPLIT, $0-40
-	MOVQ in+0(FP), R15
-	MOVQ offs+8(FP), CX
-	MOVQ out+16(FP), DI
-	MOVQ outs+24(FP), DX
-	SHLQ $2, DX
-	MOVQ n+32(FP), R8
-	MOVQ 0(CX), SI
-	LEAQ (R15)(SI*4), SI
-	MOVQ 8(CX), R9
-	LEAQ (R15)(R9*4), R9
-	MOVQ 16(CX), R10
-	LEAQ (R15)(R10*4), R10
-	MOVQ 24(CX), R12
-	LEAQ (R15)(R12*4), R12
-	MOVQ 32(CX), R13
-	LEAQ (R15)(R13*4), R13
-	MOVQ 40(CX), R14
-	LEAQ (R15)(R14*4), R14
+	WINO_ROWS
 	MOVL $0x40800000, AX
 	VMOVD AX, X12
 	VBROADCASTSS X12, Y12
@@ -123,13 +121,7 @@ TEXT ·winoATFMA(SB), NOSPLIT, $0-40
 	VBROADCASTSS X14, Y14
 
 at:
-	VMOVUPS (SI), Y0
-	VMOVUPS (R9), Y1
-	VMOVUPS (R10), Y2
-	VMOVUPS (R12), Y3
-	VMOVUPS (R13), Y4
-	VMOVUPS (R14), Y5
-	MOVQ DI, R11
+	WINO_LOAD
 	VADDPS Y2, Y1, Y6
 	VSUBPS Y2, Y1, Y7
 	VADDPS Y4, Y3, Y8
@@ -148,14 +140,7 @@ at:
 	VADDPS Y5, Y7, Y7
 	VFMADD231PS Y13, Y9, Y7
 	VMOVUPS Y7, (R11)
-	ADDQ $32, SI
-	ADDQ $32, R9
-	ADDQ $32, R10
-	ADDQ $32, R12
-	ADDQ $32, R13
-	ADDQ $32, R14
-	ADDQ $32, DI
-	SUBQ $8, R8
+	WINO_NEXT
 	JG at
 	VZEROUPPER
 	RET

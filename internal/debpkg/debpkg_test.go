@@ -1,0 +1,28 @@
+package debpkg
+
+import (
+	"os"
+	"testing"
+)
+
+func TestNeedFound(t *testing.T) {
+	if got := Need(t, "some-package", "this test", func() string { return "/found" }); got != "/found" {
+		t.Fatalf("Need = %q, want find's /found", got)
+	}
+}
+
+// TestNeedSkips: outside CI a missing package skips the test that needs
+// it, and nothing after Need runs.
+func TestNeedSkips(t *testing.T) {
+	if os.Getenv("CI") != "" && os.Geteuid() == 0 {
+		t.Skip("under CI as root Need would try to install the package")
+	}
+	went := false
+	t.Run("missing", func(t *testing.T) {
+		Need(t, "no-such-package", "this test", func() string { return "" })
+		went = true
+	})
+	if went {
+		t.Fatal("Need returned without the package")
+	}
+}
