@@ -45,3 +45,9 @@ func maxPairsAVX2(y, r *float32, n int, first bool)
 //
 //go:noescape
 func clampAVX2(x *float32, n int, lo, hi float32)
+
+// dot4AVX2 is four dot products of rows w, w+ldw, w+2ldw, w+3ldw with x
+// over k floats (k a multiple of 8) into out[0:4], in activation_amd64.s.
+//
+//go:noescape
+func dot4AVX2(k int, w *float32, ldw int, x *float32, out *float32)

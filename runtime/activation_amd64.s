@@ -606,3 +606,70 @@ clamp:
 	JG clamp
 	VZEROUPPER
 	RET
+
+// func dot4AVX2(k int, w *float32, ldw int, x *float32, out *float32)
+//
+// out[r] = sum over j < k of w[r*ldw+j] * x[j] for r < 4 (k > 0, a multiple
+// of 8): x loaded once a step for the four rows, two accumulators a row.
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX
+	MOVQ w+8(FP), SI
+	MOVQ ldw+16(FP), DX
+	SHLQ $2, DX
+	MOVQ x+24(FP), DI
+	MOVQ out+32(FP), AX
+	LEAQ (SI)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+
+dot16:
+	CMPQ CX, $16
+	JLT dot8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y9
+	VFMADD231PS (SI), Y0, Y1
+	VFMADD231PS (R8), Y0, Y2
+	VFMADD231PS (R9), Y0, Y3
+	VFMADD231PS (R10), Y0, Y4
+	VFMADD231PS 32(SI), Y9, Y5
+	VFMADD231PS 32(R8), Y9, Y6
+	VFMADD231PS 32(R9), Y9, Y7
+	VFMADD231PS 32(R10), Y9, Y8
+	ADDQ $64, DI
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	SUBQ $16, CX
+	JMP dot16
+
+dot8:
+	CMPQ CX, $8
+	JLT sum
+	VMOVUPS (DI), Y0
+	VFMADD231PS (SI), Y0, Y1
+	VFMADD231PS (R8), Y0, Y2
+	VFMADD231PS (R9), Y0, Y3
+	VFMADD231PS (R10), Y0, Y4
+
+sum:
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VADDPS Y8, Y4, Y4
+	VHADDPS Y2, Y1, Y1
+	VHADDPS Y4, Y3, Y3
+	VHADDPS Y3, Y1, Y1
+	VEXTRACTF128 $1, Y1, X2
+	VADDPS X2, X1, X1
+	VMOVUPS X1, (AX)
+	VZEROUPPER
+	RET

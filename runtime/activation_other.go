@@ -20,3 +20,5 @@ func biasReLUAVX2(*float32, *float32, int, float32, bool) {
 func maxPairsAVX2(*float32, *float32, int, bool) { panic("runtime: maxPairsAVX2 without amd64") }
 
 func clampAVX2(*float32, int, float32, float32) { panic("runtime: clampAVX2 without amd64") }
+
+func dot4AVX2(int, *float32, int, *float32, *float32) { panic("runtime: dot4AVX2 without amd64") }

@@ -79,10 +79,17 @@ func (f FC) BackwardFilterRef(n int, x, dy, dw, db []float32) {
 	}
 }
 
-// Forward is the gemm twin of ForwardRef.
+// Forward is the gemm twin of ForwardRef. One image (serving, batch 1) is
+// a matrix-vector product that reads each weight row once, in place
+// (forwardVector), where the general product would pack (transpose) all
+// the weights first: AlexNet's fc layers are 232 MB of them.
 func (f FC) Forward(n int, x, w, b, y []float32) {
 	f.checkBufs("FC.Forward", n, x, w, b, y)
 	if n == 0 {
+		return
+	}
+	if n == 1 && expAVX2 && f.In >= 8 {
+		f.forwardVector(x, w, b, y)
 		return
 	}
 	gemm.Sgemm(blas.NoTrans, blas.Trans, n, f.Out, f.In, 1, x, f.In, w, f.In, 0, y, f.Out)
@@ -123,6 +130,67 @@ func (f FC) BackwardFilter(n int, x, dy, dw, db []float32) {
 	if db != nil {
 		for i := 0; i < n; i++ {
 			axpy(db, dy[i*f.Out:(i+1)*f.Out])
+		}
+	}
+}
+
+// fcRows is the rows of W one item of forwardVector takes.
+const fcRows = 64
+
+// fcJob is forwardVector's parallel body: item i is the rows [i*fcRows,
+// (i+1)*fcRows) of W.
+type fcJob struct {
+	f          FC
+	x, w, b, y []float32
+}
+
+var fcJobs freeList[fcJob]
+
+// forwardVector is Forward for one image: y = W x + b (then the ReLU),
+// rows split among the workers from 2M multiply-adds (convParallelMACs).
+func (f FC) forwardVector(x, w, b, y []float32) {
+	items := (f.Out + fcRows - 1) / fcRows
+	slots := items
+	if f.In*f.Out < convParallelMACs {
+		slots = 1
+	}
+	j := fcJobs.get()
+	*j = fcJob{f: f, x: x, w: w, b: b, y: y}
+	parallelFor(items, slots, j)
+	*j = fcJob{}
+	fcJobs.put(j)
+}
+
+func (j *fcJob) run(_, i int) {
+	f, in := &j.f, j.f.In
+	k8 := in / 8 * 8
+	r1 := min(f.Out, (i+1)*fcRows)
+	var d [4]float32
+	for r := i * fcRows; r < r1; r += 4 {
+		rows := min(4, r1-r)
+		if rows == 4 {
+			dot4AVX2(k8, &j.w[r*in], in, &j.x[0], &d[0])
+		} else {
+			d = [4]float32{}
+			for q := range rows {
+				wr := j.w[(r+q)*in : (r+q)*in+k8]
+				for c, v := range wr {
+					d[q] += v * j.x[c]
+				}
+			}
+		}
+		for q := range rows {
+			v := d[q]
+			for c := k8; c < in; c++ {
+				v += j.w[(r+q)*in+c] * j.x[c]
+			}
+			if j.b != nil {
+				v += j.b[r+q]
+			}
+			if f.ReLU {
+				v = max(v, 0)
+			}
+			j.y[r+q] = v
 		}
 	}
 }

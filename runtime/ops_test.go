@@ -284,7 +284,20 @@ func TestFoldBN(t *testing.T) {
 
 func TestFC(t *testing.T) {
 	r := newRand(15)
-	for _, f := range []FC{{In: 7, Out: 5}, {In: 3, Out: 9, ReLU: true}, {In: 70, Out: 130}} {
+	for _, f := range []FC{{In: 7, Out: 5}, {In: 3, Out: 9, ReLU: true}, {In: 70, Out: 130}, {In: 37, Out: 11, ReLU: true}} {
+		// One image: the matrix-vector product (rows in fours, a tail of
+		// rows and of columns, on 1 and 2 workers, parallel from any size).
+		for _, workers := range []int{1, 2} {
+			func() {
+				defer SetWorkers(SetWorkers(workers))
+				defer parallelConvs()()
+				x, w, b := randSlice(r, f.In), randSlice(r, f.In*f.Out), randSlice(r, f.Out)
+				y, yRef := make([]float32, f.Out), make([]float32, f.Out)
+				f.ForwardRef(1, x, w, b, yRef)
+				f.Forward(1, x, w, b, y)
+				closeRel(t, fmt.Sprintf("fc %d-%d one image, %d workers", f.In, f.Out, workers), y, yRef, 1e-5)
+			}()
+		}
 		n := 3
 		x, w, b, dy := randSlice(r, n*f.In), randSlice(r, f.In*f.Out), randSlice(r, f.Out), randSlice(r, n*f.Out)
 		y, yRef := make([]float32, n*f.Out), make([]float32, n*f.Out)
