@@ -79,17 +79,27 @@ func (f FC) BackwardFilterRef(n int, x, dy, dw, db []float32) {
 	}
 }
 
-// Forward is the gemm twin of ForwardRef. One image (serving, batch 1) is
-// a matrix-vector product that reads each weight row once, in place
-// (forwardVector), where the general product would pack (transpose) all
-// the weights first: AlexNet's fc layers are 232 MB of them.
+// fcVectorMax is the largest weight matrix (floats) whose forward runs as
+// matrix-vector products at every batch size: it stays in the L2 cache
+// from one image to the next (LeNet-5's), and an image's outputs do not
+// depend on the batch it comes in. A larger one runs them for one image
+// only.
+const fcVectorMax = 1 << 18
+
+// Forward is the gemm twin of ForwardRef. One image (serving, batch 1), or
+// every image of a small layer, is a matrix-vector product that reads each
+// weight row in place (forwardVector), where the general product would
+// pack (transpose) all the weights first: AlexNet's fc layers are 232 MB of
+// them.
 func (f FC) Forward(n int, x, w, b, y []float32) {
 	f.checkBufs("FC.Forward", n, x, w, b, y)
 	if n == 0 {
 		return
 	}
-	if n == 1 && expAVX2 && f.In >= 8 {
-		f.forwardVector(x, w, b, y)
+	if expAVX2 && f.In >= 8 && (n == 1 || f.In*f.Out <= fcVectorMax) {
+		for i := range n {
+			f.forwardVector(x[i*f.In:(i+1)*f.In], w, b, y[i*f.Out:(i+1)*f.Out])
+		}
 		return
 	}
 	gemm.Sgemm(blas.NoTrans, blas.Trans, n, f.Out, f.In, 1, x, f.In, w, f.In, 0, y, f.Out)

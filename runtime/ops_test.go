@@ -284,7 +284,7 @@ func TestFoldBN(t *testing.T) {
 
 func TestFC(t *testing.T) {
 	r := newRand(15)
-	for _, f := range []FC{{In: 7, Out: 5}, {In: 3, Out: 9, ReLU: true}, {In: 70, Out: 130}, {In: 37, Out: 11, ReLU: true}} {
+	for _, f := range []FC{{In: 7, Out: 5}, {In: 3, Out: 9, ReLU: true}, {In: 70, Out: 130}, {In: 37, Out: 11, ReLU: true}, {In: 600, Out: 500}} {
 		// One image: the matrix-vector product (rows in fours, a tail of
 		// rows and of columns, on 1 and 2 workers, parallel from any size).
 		for _, workers := range []int{1, 2} {
