@@ -207,13 +207,13 @@ func (c *Conv) Runtime(in, out Shape, relu bool) rt.Conv {
 }
 
 // geometry declares the rt.Conv of the layer, with the relu epilogue when
-// relu, and returns it with the scratch buffer.
-func (c *Conv) geometry(e Emitter, relu bool) (string, Code) {
+// relu, and returns its name, the scratch buffer and its value.
+func (c *Conv) geometry(e Emitter, relu bool) (string, Code, rt.Conv) {
 	r := c.Runtime(e.InShape(0), e.OutShape(), relu)
 	g := e.Geometry("Conv", Field{"C", r.C}, Field{"H", r.H}, Field{"W", r.W}, Field{"K", r.K},
 		Field{"KH", r.KH}, Field{"KW", r.KW}, Field{"SH", r.SH}, Field{"SW", r.SW}, Field{"PH", r.PH}, Field{"PW", r.PW},
 		Field{"DH", r.DH}, Field{"DW", r.DW}, Field{"G", r.G}, Field{"OH", r.OH}, Field{"OW", r.OW}, Field{"ReLU", r.ReLU})
-	return g, e.Scratch(jen.Id(g).Dot("ScratchSize").Call(jen.Id("mb")))
+	return g, e.Scratch(jen.Id(g).Dot("ScratchSize").Call(jen.Id("mb"))), r
 }
 
 func (c *Conv) bias(e Emitter, grad bool) Code {
@@ -230,15 +230,15 @@ func (c *Conv) bias(e Emitter, grad bool) Code {
 // geometry allows (rt.Conv.Winograd; the weights' transform is made in the
 // scratch at each call, as they change every step).
 func (c *Conv) Forward(e Emitter) []Code {
-	g, sc := c.geometry(e, e.ReLU())
-	if c.Runtime(e.InShape(0), e.OutShape(), e.ReLU()).Winograd() {
+	g, sc, r := c.geometry(e, e.ReLU())
+	if r.Winograd() {
 		return []Code{jen.Id(g).Dot("ForwardWinograd").Call(e.N(), e.In(0), e.Tensor(0), jen.Nil(), c.bias(e, false), e.Out(), sc)}
 	}
 	return []Code{jen.Id(g).Dot("Forward").Call(e.N(), e.In(0), e.Tensor(0), c.bias(e, false), e.Out(), sc)}
 }
 
 func (c *Conv) Infer(e Emitter) []Code {
-	g, sc := c.geometry(e, e.ReLU())
+	g, sc, _ := c.geometry(e, e.ReLU())
 	w, b, folded := e.Folded()
 	if !folded {
 		w, b = e.Tensor(0), c.bias(e, false)
@@ -258,7 +258,7 @@ func (c *Conv) Refold(e Emitter) []Code {
 	if !ok {
 		return nil
 	}
-	g, _ := c.geometry(e, e.ReLU())
+	g, _, _ := c.geometry(e, e.ReLU())
 	w, _, folded := e.Folded()
 	if !folded {
 		w = e.Tensor(0)
@@ -267,7 +267,7 @@ func (c *Conv) Refold(e Emitter) []Code {
 }
 
 func (c *Conv) Backward(e Emitter) []Code {
-	g, sc := c.geometry(e, e.ReLU())
+	g, sc, _ := c.geometry(e, e.ReLU())
 	code := []Code{jen.Id(g).Dot("BackwardFilter").Call(e.N(), e.In(0), e.DOut(), e.Grad(0), c.bias(e, true), sc)}
 	if e.NeedDIn(0) {
 		code = append(code, jen.Id(g).Dot("BackwardData").Call(e.N(), e.DOut(), e.Tensor(0), e.DIn(0), sc))

@@ -41,7 +41,7 @@ func ReLU6Forward(x []float32) { elementwiseRun(relu6ForwardChunk, 0, x) }
 
 func relu6ForwardChunk(j *planeJob, _, i int) {
 	x := chunkOf(j.s[0], i)
-	if expAVX2 && len(x) >= 8 {
+	if hasAVX2 && len(x) >= 8 {
 		n := len(x) / 8 * 8
 		clampAVX2(&x[0], n, 0, 6)
 		x = x[n:]

@@ -2,12 +2,6 @@
 
 package runtime
 
-import "golang.org/x/sys/cpu"
-
-// expAVX2 says that expInPlace runs expNegAVX2 on the multiple of 8 of its
-// length.
-var expAVX2 = cpu.X86.HasAVX2
-
 // expNegAVX2 is expScalar over 8 floats at a time (len(e) a multiple of
 // 8), in activation_amd64.s.
 //

@@ -21,7 +21,7 @@ const actBlock = 256
 // more), within 2 ulp down to -87; below, the argument is clamped to -87
 // (e^-87 is 1.6e-38), so that 2^n below is a normal number. NaN stays NaN.
 func expInPlace(e []float32) {
-	if expAVX2 {
+	if hasAVX2 {
 		n := len(e) &^ 7
 		expNegAVX2(e[:n])
 		e = e[n:]
@@ -66,7 +66,7 @@ func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) 
 // e^-|x| so that it keeps its relative precision for large negative x.
 func sigmoids(x, s []float32) {
 	s = s[:len(x)]
-	if expAVX2 {
+	if hasAVX2 {
 		n := len(x) &^ 7
 		sigmoidAVX2(x[:n], s[:n])
 		x, s = x[n:], s[n:]
@@ -85,7 +85,7 @@ func sigmoids(x, s []float32) {
 // an odd polynomial for |x| < 0.625, (1 - e^-2|x|)/(1 + e^-2|x|) above.
 func tanhs(x, t, e []float32) {
 	t, e = t[:len(x)], e[:len(x)]
-	if expAVX2 {
+	if hasAVX2 {
 		n := len(x) &^ 7
 		tanhAVX2(x[:n], t[:n])
 		x, t, e = x[n:], t[n:], e[n:]
@@ -116,7 +116,7 @@ func tanhs(x, t, e []float32) {
 // something.
 func ncdfs(x, c, pdf []float32) {
 	c = c[:len(x)]
-	if expAVX2 {
+	if hasAVX2 {
 		n := len(x) &^ 7
 		var p []float32
 		if pdf != nil {

@@ -2,9 +2,6 @@
 
 package runtime
 
-// expAVX2 is false: expInPlace runs expScalar only.
-const expAVX2 = false
-
 func expNegAVX2([]float32) { panic("runtime: expNegAVX2 without amd64") }
 
 func sigmoidAVX2(_, _ []float32) { panic("runtime: sigmoidAVX2 without amd64") }

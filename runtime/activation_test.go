@@ -111,7 +111,7 @@ func npdff(x float32) float32 {
 // GOAMD64=v3 does), NaN and the clamp included, on every length's
 // remainder.
 func TestExpVector(t *testing.T) {
-	if !expAVX2 {
+	if !hasAVX2 {
 		t.Skip("no vector loop on this machine")
 	}
 	x := []float32{0, float32(math.Copysign(0, -1)), -87, -88, -1000, float32(math.Inf(-1)), float32(math.NaN())}

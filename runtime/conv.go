@@ -357,7 +357,7 @@ func convSlots(n, items, per int, scratch []float32, macs int) int {
 		slots = len(scratch) / per
 	}
 	if macs < convParallelMACs {
-		return min(slots, 1)
+		return 1
 	}
 	return min(slots, items, Workers())
 }

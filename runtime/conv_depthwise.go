@@ -64,11 +64,11 @@ const dwPadMax = 1024
 var dwPadLimit = dwPadMax
 
 // dwSIMD lets the 3x3 stride-1 kernels run their AVX2 loops where the CPU
-// has them (dwHasSIMD); tests turn it off to cover the Go loops.
+// has them (hasAVX2); tests turn it off to cover the Go loops.
 var dwSIMD = true
 
 // dwVector reports whether the AVX2 loops run.
-func dwVector() bool { return dwSIMD && dwHasSIMD }
+func dwVector() bool { return dwSIMD && hasAVX2 }
 
 // dwFlat reports whether a plane of g (padded: no padding) runs as one
 // flat run along its rows (dwFlat3x3, dwFlatGrad3x3): 3x3, stride 1, no

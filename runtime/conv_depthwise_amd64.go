@@ -2,8 +2,6 @@
 
 package runtime
 
-import "golang.org/x/sys/cpu"
-
 // axpyAVX2: y[i] += a*x[i] for i < n (a multiple of 8).
 //
 //go:noescape
@@ -32,6 +30,3 @@ func dwConv3s2AVX2(n int, y, r0, r1, r2, w *float32)
 //
 //go:noescape
 func dwGrad3s2AVX2(n int, d, r0, r1, r2, acc *float32)
-
-// dwHasSIMD: the CPU runs the AVX2 + FMA loops.
-var dwHasSIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA

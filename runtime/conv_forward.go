@@ -458,7 +458,7 @@ func biasReLU(dst, src []float32, bk float32, relu bool) {
 		return
 	}
 	i := 0
-	if expAVX2 && len(src) >= 8 {
+	if hasAVX2 && len(src) >= 8 {
 		i = len(src) / 8 * 8
 		biasReLUAVX2(&dst[0], &src[0], i, bk, relu)
 	}

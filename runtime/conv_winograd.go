@@ -271,35 +271,16 @@ func (j *winoJob) run(slot, i int) {
 	c.winoOutput(m, ms, nt, t0, k0, k1, j.b, j.y, buf, j.add)
 }
 
-// The transforms run on rows of tiles: a segment is the tiles [tx0, tx1)
-// of one tile row of one image. Its inputs are gathered into d[a][r][i],
-// the input at row a and column r of the patch of tile tx0+i, each (a, r)
-// a row of lp floats (the segment's length rounded up to 8), so that both
-// passes of Bᵀ d B (and of Aᵀ M A) are one small matrix applied to whole
-// rows: winoBT and winoAT, vectorised.
-var (
-	winoBTm = [winoA * winoA]float32{
-		4, 0, -5, 0, 1, 0,
-		0, -4, -4, 1, 1, 0,
-		0, 4, -4, -1, 1, 0,
-		0, -2, -1, 2, 1, 0,
-		0, 2, -1, -2, 1, 0,
-		0, 4, 0, -5, 0, 1,
-	}
-	winoATm = [winoM * winoA]float32{
-		1, 1, 1, 1, 1, 0,
-		0, 1, -1, 2, -2, 0,
-		0, 1, 1, 4, 4, 0,
-		0, 1, -1, 8, -8, 1,
-	}
-)
+// The transforms run on whole rows of tiles (winoInput, winoOutput), so
+// that each pass of Bᵀ d B and of Aᵀ M A is six rows in, six or four rows
+// out, vectorised along the rows: winoBT and winoAT.
 
 // winoBT sets the 6 rows out[i·outs:] (n floats each) to the rows of Bᵀ d
-// for the 6 rows d_j = in[offs[j]:]: winoBTm (Bᵀ) with its common terms
-// shared.
+// for the 6 rows d_j = in[offs[j]:] (Bᵀ is TestWinoTransforms' winoBTm),
+// with the matrix's common terms shared.
 func winoBT(in []float32, offs *[winoA]int, out []float32, outs int, n int) {
 	d0, d1, d2, d3, d4, d5 := winoRows(in, offs, out, winoA, outs, n)
-	if winoAVX2 && n%8 == 0 {
+	if hasAVX2 && n%8 == 0 {
 		winoBTFMA(&in[0], offs, &out[0], outs, n)
 		return
 	}
@@ -317,11 +298,11 @@ func winoBT(in []float32, offs *[winoA]int, out []float32, outs int, n int) {
 }
 
 // winoAT sets the 4 rows out[i·outs:] (n floats each) to the rows of Aᵀ m
-// for the 6 rows m_j = in[offs[j]:]: winoATm (Aᵀ) with its common terms
-// shared.
+// for the 6 rows m_j = in[offs[j]:] (Aᵀ is TestWinoTransforms' winoATm),
+// with the matrix's common terms shared.
 func winoAT(in []float32, offs *[winoA]int, out []float32, outs int, n int) {
 	m0, m1, m2, m3, m4, m5 := winoRows(in, offs, out, winoM, outs, n)
-	if winoAVX2 && n%8 == 0 {
+	if hasAVX2 && n%8 == 0 {
 		winoATFMA(&in[0], offs, &out[0], outs, n)
 		return
 	}
@@ -375,7 +356,7 @@ func winoDeintRow(src []float32, n int, dst []float32, lds int) {
 	_ = src[4*n-1]
 	_ = dst[3*lds+n-1]
 	i := 0
-	if winoAVX2 && n >= 8 {
+	if hasAVX2 && n >= 8 {
 		i = n / 8 * 8
 		winoDeint(&src[0], i, &dst[0], lds, &winoDeintIdx[0])
 	}
@@ -392,7 +373,7 @@ func winoIntRow(src []float32, lds, n int, dst []float32) {
 	_ = src[3*lds+n-1]
 	_ = dst[4*n-1]
 	i := 0
-	if winoAVX2 && n >= 8 {
+	if hasAVX2 && n >= 8 {
 		i = n / 8 * 8
 		winoInt(&src[0], lds, i, &dst[0], &winoIntIdx[0])
 	}

@@ -2,12 +2,6 @@
 
 package runtime
 
-import "golang.org/x/sys/cpu"
-
-// winoAVX2 says that the transforms run winoBTFMA, winoATFMA, winoDeint
-// and winoInt.
-var winoAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-
 // winoBTFMA and winoATFMA are winoBTGo and winoATGo with n a multiple of 8,
 // in conv_winograd_amd64.s.
 //

@@ -2,9 +2,6 @@
 
 package runtime
 
-// winoAVX2 is false: the transforms run in Go.
-const winoAVX2 = false
-
 func winoBTFMA(*float32, *[6]int, *float32, int, int) { panic("runtime: winoBTFMA without amd64") }
 
 func winoATFMA(*float32, *[6]int, *float32, int, int) { panic("runtime: winoATFMA without amd64") }

@@ -152,6 +152,24 @@ func BenchmarkWinograd(b *testing.B) {
 	}
 }
 
+// Bᵀ and Aᵀ, the matrices winoBT and winoAT apply.
+var (
+	winoBTm = [winoA * winoA]float32{
+		4, 0, -5, 0, 1, 0,
+		0, -4, -4, 1, 1, 0,
+		0, 4, -4, -1, 1, 0,
+		0, -2, -1, 2, 1, 0,
+		0, 2, -1, -2, 1, 0,
+		0, 4, 0, -5, 0, 1,
+	}
+	winoATm = [winoM * winoA]float32{
+		1, 1, 1, 1, 1, 0,
+		0, 1, -1, 2, -2, 0,
+		0, 1, 1, 4, 4, 0,
+		0, 1, -1, 8, -8, 1,
+	}
+)
+
 // TestWinoTransforms compares winoBT and winoAT (vectorised where the CPU
 // has AVX2 and FMA and n is a multiple of 8, in Go otherwise) with the
 // products by the matrices Bᵀ and Aᵀ in float64.

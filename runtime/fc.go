@@ -96,7 +96,7 @@ func (f FC) Forward(n int, x, w, b, y []float32) {
 	if n == 0 {
 		return
 	}
-	if expAVX2 && f.In >= 8 && (n == 1 || f.In*f.Out <= fcVectorMax) {
+	if hasAVX2 && f.In >= 8 && (n == 1 || f.In*f.Out <= fcVectorMax) {
 		for i := range n {
 			f.forwardVector(x[i*f.In:(i+1)*f.In], w, b, y[i*f.Out:(i+1)*f.Out])
 		}

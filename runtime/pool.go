@@ -151,7 +151,7 @@ func maxOnlyPlane(j *planeJob, _, i int) {
 	p := &j.pool
 	hw, ohw := p.H*p.W, p.OH*p.OW
 	xi, yi := j.s[0][i*hw:(i+1)*hw], j.s[1][i*ohw:(i+1)*ohw]
-	if expAVX2 && p.KH == 2 && p.KW == 2 && p.SH == 2 && p.SW == 2 && p.PH == 0 && p.PW == 0 && 2*p.OH == p.H && 2*p.OW == p.W {
+	if hasAVX2 && p.KH == 2 && p.KW == 2 && p.SH == 2 && p.SW == 2 && p.PH == 0 && p.PW == 0 && 2*p.OH == p.H && 2*p.OW == p.W {
 		maxPlane2x2(p, xi, yi)
 		return
 	}
@@ -221,7 +221,7 @@ func maxRow(y, r []float32, k, s int, first bool) {
 	switch {
 	case k == 2 && s == 2:
 		r = r[:2*len(y)]
-		if expAVX2 && len(y) >= 8 {
+		if hasAVX2 && len(y) >= 8 {
 			n := len(y) / 8 * 8
 			maxPairsAVX2(&y[0], &r[0], n, first)
 			y, r = y[n:], r[2*n:]

@@ -1,9 +1,6 @@
 package debpkg
 
-import (
-	"os"
-	"testing"
-)
+import "testing"
 
 func TestNeedFound(t *testing.T) {
 	if got := Need(t, "some-package", "this test", func() string { return "/found" }); got != "/found" {
@@ -14,9 +11,7 @@ func TestNeedFound(t *testing.T) {
 // TestNeedSkips: outside CI a missing package skips the test that needs
 // it, and nothing after Need runs.
 func TestNeedSkips(t *testing.T) {
-	if os.Getenv("CI") != "" && os.Geteuid() == 0 {
-		t.Skip("under CI as root Need would try to install the package")
-	}
+	t.Setenv("CI", "") // outside CI, even on a CI machine
 	went := false
 	t.Run("missing", func(t *testing.T) {
 		Need(t, "no-such-package", "this test", func() string { return "" })
